@@ -1,0 +1,96 @@
+/**
+ * Policy settings (domain.md: every rule that varies between companies) with defaults, and the
+ * named presets. Administrators pick a preset and override any setting; the result is parsed here.
+ */
+import { z } from 'zod';
+
+export const PRESET_NAMES = ['standard', 'channel', 'sales-office', 'follow-up'] as const;
+export const presetNameSchema = z.enum(PRESET_NAMES);
+export type PresetName = z.infer<typeof presetNameSchema>;
+
+export const protectionSettingSchema = z
+  .object({
+    /** Length of protection in months (R25: 3; R29: 1; R30: 2). */
+    months: z.number().int().min(0).max(36),
+    /** Extra days on top of months (a company may say "90 days"). */
+    days: z.number().int().min(0).max(1000).default(0),
+    /** What protection counts from: approval (R25), the first visit (R29), or the registration. */
+    from: z.enum(['approval', 'registration', 'firstVisit']),
+  })
+  .refine((p) => p.months > 0 || p.days > 0, { message: 'protection must last at least one day' });
+
+export const policySchema = z.object({
+  preset: presetNameSchema.default('standard'),
+  protection: protectionSettingSchema.default({ months: 3, days: 0, from: 'approval' }),
+  /** R12: review due within N working days of receipt. */
+  reviewWorkdays: z.number().int().min(1).max(60).default(7),
+  /** R12: losing competitors may object within N working days of the decision. */
+  objectionWorkdays: z.number().int().min(0).max(30).default(2),
+  /** R4: register within N working days of first contact; later ones are flagged, not refused. */
+  registrationDeadlineWorkdays: z.number().int().min(0).max(60).default(3),
+  /** R6: the lead source must be stated. */
+  sourceRequired: z.boolean().default(true),
+  /** R8: a registration less than N minutes before the visit is not protected in a clash (null = off). */
+  minLeadMinutesBeforeVisit: z.number().int().min(1).max(24 * 60).nullable().default(null),
+  /** R18: territory rule; regions map to the team that owns them. */
+  territory: z
+    .object({
+      enabled: z.boolean(),
+      regionTeams: z.record(z.string().min(1), z.string().min(1)),
+    })
+    .default({ enabled: false, regionTeams: {} }),
+  /** R20: members of one household brought by different channels on the same day. */
+  sameDayTie: z.enum(['split', 'first', 'review']).default('first'),
+  /** R19: a household (家庭成员 / 关联客户) counts as one customer. */
+  householdIsOneCustomer: z.boolean().default(false),
+  /** R27: false information bans that registrant from that customer for this long. */
+  falseInfoBan: z.object({ months: z.number().int().min(0).max(36) }).default({ months: 3 }),
+  /** R28: an extension must be asked at least N days before expiry. */
+  extensionLeadDays: z.number().int().min(0).max(365).default(20),
+  /** How much an approved extension adds (the policies do not say; same as protection by default). */
+  extensionMonths: z.number().int().min(1).max(36).default(3),
+  /** R31: follow-up variant (first within N days, then at least every M days); null = not enforced. */
+  followUp: z
+    .object({ firstWithinDays: z.number().int().min(1).max(60), everyDays: z.number().int().min(1).max(90) })
+    .nullable()
+    .default(null),
+  /** R32: no service for N months → the customer may be reassigned (null = off). */
+  reassignAfterIdleMonths: z.number().int().min(1).max(36).nullable().default(null),
+  /** New customers are protected at once, without review. */
+  autoApprove: z.boolean().default(false),
+  /** Names at least this similar (0–1) are reported as possible matches. */
+  nameSimilarityThreshold: z.number().min(0.5).max(1).default(0.85),
+  /** R39: records kept this many years. */
+  retentionYears: z.number().int().min(1).max(100).default(10),
+});
+export type Policy = z.infer<typeof policySchema>;
+export type PolicyInput = z.input<typeof policySchema>;
+
+/** Overrides each preset makes on top of the defaults (domain.md, Presets). */
+const PRESET_OVERRIDES: Record<PresetName, PolicyInput> = {
+  standard: {},
+  // R8, R19, R20, R29
+  channel: {
+    protection: { months: 1, days: 0, from: 'firstVisit' },
+    minLeadMinutesBeforeVisit: 30,
+    householdIsOneCustomer: true,
+    sameDayTie: 'split',
+  },
+  // R30
+  'sales-office': { protection: { months: 2, days: 0, from: 'registration' } },
+  // R31, R32
+  'follow-up': { followUp: { firstWithinDays: 3, everyDays: 7 }, reassignAfterIdleMonths: 3 },
+};
+
+/** The full policy of a preset. */
+export function presetPolicy(name: PresetName): Policy {
+  return policySchema.parse({ ...PRESET_OVERRIDES[name], preset: name });
+}
+
+/** A preset with an administrator's overrides; throws a ZodError naming the bad setting. */
+export function resolvePolicy(input: PolicyInput): Policy {
+  const preset = presetNameSchema.parse(input.preset ?? 'standard');
+  return policySchema.parse({ ...PRESET_OVERRIDES[preset], ...input, preset });
+}
+
+export const DEFAULT_POLICY: Policy = presetPolicy('standard');

@@ -1,0 +1,274 @@
+/**
+ * The registration record (报备记录) and what the product says about it: canonical fields with
+ * zh-CN/en labels, the raw row as it arrives from a sheet or an HTTP body, the normalised
+ * registration, a row result, and the stored record. The one source of truth that the server,
+ * the import and the add-in import.
+ */
+import { z } from 'zod';
+
+/** A calendar day in Asia/Shanghai, `YYYY-MM-DD`. */
+export const daySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+export type Day = z.infer<typeof daySchema>;
+
+/** An instant, ISO 8601 in UTC (`2026-03-05T02:00:00.000Z`). */
+export const instantSchema = z.iso.datetime({ offset: true });
+export type Instant = string;
+
+/** What kind of value a field holds; decides how a cell is normalised and how a column is formatted. */
+export type FieldKind =
+  | 'text'
+  | 'companyName'
+  | 'personName'
+  | 'customerType'
+  | 'creditCode'
+  | 'phone'
+  | 'email'
+  | 'money'
+  | 'day'
+  | 'instant';
+
+export interface FieldSpec {
+  kind: FieldKind;
+  zh: string;
+  en: string;
+  /** Longest accepted text, in characters; longer is an error on the row, never a crash. */
+  maxLength: number;
+}
+
+/** Canonical fields, in the order the product writes them (domain.md, 报备记录). */
+export const FIELD_SPECS = {
+  customerName: { kind: 'companyName', zh: '客户名称', en: 'Customer', maxLength: 100 },
+  customerType: { kind: 'customerType', zh: '客户类型', en: 'Customer type', maxLength: 10 },
+  creditCode: { kind: 'creditCode', zh: '统一社会信用代码', en: 'Credit code', maxLength: 30 },
+  contactName: { kind: 'personName', zh: '联系人', en: 'Contact', maxLength: 50 },
+  contactTitle: { kind: 'text', zh: '职务', en: 'Title', maxLength: 50 },
+  contactPhone: { kind: 'phone', zh: '联系电话', en: 'Phone', maxLength: 40 },
+  email: { kind: 'email', zh: '邮箱', en: 'Email', maxLength: 254 },
+  region: { kind: 'text', zh: '区域', en: 'Region', maxLength: 50 },
+  address: { kind: 'text', zh: '地址', en: 'Address', maxLength: 200 },
+  industry: { kind: 'text', zh: '行业', en: 'Industry', maxLength: 50 },
+  source: { kind: 'text', zh: '客户来源', en: 'Lead source', maxLength: 100 },
+  need: { kind: 'text', zh: '客户需求', en: 'Need', maxLength: 500 },
+  expectedAmount: { kind: 'money', zh: '预计签约金额', en: 'Expected amount', maxLength: 40 },
+  expectedUnitPrice: { kind: 'money', zh: '预计签约单价', en: 'Expected unit price', maxLength: 40 },
+  expectedSignDate: { kind: 'day', zh: '预计签约时间', en: 'Expected signing date', maxLength: 40 },
+  registrant: { kind: 'personName', zh: '报备人', en: 'Registrant', maxLength: 50 },
+  team: { kind: 'text', zh: '部门', en: 'Team', maxLength: 50 },
+  channel: { kind: 'text', zh: '渠道', en: 'Channel', maxLength: 100 },
+  registeredAt: { kind: 'instant', zh: '报备时间', en: 'Registered at', maxLength: 40 },
+  firstVisitAt: { kind: 'instant', zh: '到访时间', en: 'First visit', maxLength: 40 },
+  householdOf: { kind: 'personName', zh: '家庭成员', en: 'Household of', maxLength: 100 },
+  notes: { kind: 'text', zh: '备注', en: 'Notes', maxLength: 1000 },
+} as const satisfies Record<string, FieldSpec>;
+
+export type Field = keyof typeof FIELD_SPECS;
+export const FIELDS = Object.keys(FIELD_SPECS) as Field[];
+export const fieldSchema = z.enum(FIELDS as [Field, ...Field[]]);
+
+/** 客户类型 (R5). */
+export const CUSTOMER_TYPES = ['enterprise', 'individual', 'other'] as const;
+export const customerTypeSchema = z.enum(CUSTOMER_TYPES);
+export type CustomerType = z.infer<typeof customerTypeSchema>;
+export const CUSTOMER_TYPE_LABELS: Record<CustomerType, { zh: string; en: string }> = {
+  enterprise: { zh: '企业', en: 'Enterprise' },
+  individual: { zh: '个人', en: 'Individual' },
+  other: { zh: '其他', en: 'Other' },
+};
+
+/** Lifecycle of a stored record (domain.md, Lifecycle). `conflict` = saved, competing or queued. */
+export const RECORD_STATUSES = [
+  'pending',
+  'conflict',
+  'protected',
+  'extension-requested',
+  'signed',
+  'expired',
+  'terminated',
+  'rejected',
+  'void',
+] as const;
+export const recordStatusSchema = z.enum(RECORD_STATUSES);
+export type RecordStatus = z.infer<typeof recordStatusSchema>;
+
+/** A row's outcome: a record status, or one of the outcomes that save nothing. */
+export const ROW_STATUSES = [...RECORD_STATUSES, 'duplicate', 'invalid'] as const;
+export const rowStatusSchema = z.enum(ROW_STATUSES);
+export type RowStatus = z.infer<typeof rowStatusSchema>;
+
+export const STATUS_LABELS: Record<RowStatus, { zh: string; en: string }> = {
+  pending: { zh: '待审核', en: 'Pending review' },
+  conflict: { zh: '冲突', en: 'Conflict' },
+  protected: { zh: '保护中', en: 'Protected' },
+  'extension-requested': { zh: '延期申请中', en: 'Extension requested' },
+  signed: { zh: '已签约', en: 'Signed' },
+  expired: { zh: '已过期', en: 'Expired' },
+  terminated: { zh: '已终止', en: 'Terminated' },
+  rejected: { zh: '驳回', en: 'Rejected' },
+  void: { zh: '作废', en: 'Void' },
+  duplicate: { zh: '重复报备', en: 'Duplicate' },
+  invalid: { zh: '信息有误', en: 'Invalid' },
+};
+
+/** Statuses in which a record holds or claims the customer; used for conflicts and duplicates. */
+export const ACTIVE_STATUSES: readonly RecordStatus[] = ['pending', 'conflict', 'protected', 'extension-requested'];
+/** Statuses in which the customer is protected for the holder (R21, R25). */
+export const PROTECTING_STATUSES: readonly RecordStatus[] = ['protected', 'extension-requested'];
+
+/** Columns the product writes back into a sheet, after the data (domain.md, Results). */
+export const RESULT_COLUMNS = {
+  registrationNo: { zh: '报备编号', en: 'Registration no.' },
+  status: { zh: '状态', en: 'Status' },
+  protectedUntil: { zh: '保护截止', en: 'Protected until' },
+  conflict: { zh: '冲突说明', en: 'Conflicts / problems' },
+} as const;
+export type ResultColumn = keyof typeof RESULT_COLUMNS;
+/** Other result labels the product may show (review sheet, exports). */
+export const RESULT_LABELS = {
+  ...RESULT_COLUMNS,
+  protectedFrom: { zh: '保护开始', en: 'Protected from' },
+  reviewDueBy: { zh: '审核截止', en: 'Review due by' },
+  reason: { zh: '处理意见', en: 'Reason' },
+} as const;
+
+/** A cell as it arrives: from a sheet (Date for real date cells) or from JSON. */
+export const cellValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null(), z.date()]);
+export type CellValue = z.infer<typeof cellValueSchema>;
+
+/** A row as submitted: any canonical field as a raw cell, plus the caller's row id (echoed back). */
+export const rawRowSchema = z
+  .object({
+    clientRowId: z.union([z.string().max(100), z.number()]).optional(),
+    ...(Object.fromEntries(FIELDS.map((f) => [f, cellValueSchema.optional()])) as Record<
+      Field,
+      z.ZodOptional<typeof cellValueSchema>
+    >),
+  })
+  .strict();
+export type RawRow = z.infer<typeof rawRowSchema>;
+
+const text = (max: number) => z.string().min(1).max(max);
+
+/** A registration after normalisation: every value in its canonical form. */
+export const registrationSchema = z.object({
+  customerName: text(FIELD_SPECS.customerName.maxLength),
+  customerType: customerTypeSchema,
+  creditCode: z
+    .string()
+    .regex(/^[0-9A-HJ-NP-RTUWXY]{18}$/)
+    .optional(),
+  contactName: text(FIELD_SPECS.contactName.maxLength).optional(),
+  contactTitle: text(FIELD_SPECS.contactTitle.maxLength).optional(),
+  /** Normalised: mobile `13812345678`, landline `021-12345678`, masked `138****5678`. */
+  contactPhone: text(FIELD_SPECS.contactPhone.maxLength).optional(),
+  email: z.email().optional(),
+  region: text(FIELD_SPECS.region.maxLength).optional(),
+  address: text(FIELD_SPECS.address.maxLength).optional(),
+  industry: text(FIELD_SPECS.industry.maxLength).optional(),
+  source: text(FIELD_SPECS.source.maxLength).optional(),
+  need: text(FIELD_SPECS.need.maxLength).optional(),
+  /** Yuan. */
+  expectedAmount: z.number().nonnegative().optional(),
+  expectedUnitPrice: z.number().nonnegative().optional(),
+  expectedSignDate: daySchema.optional(),
+  registrant: text(FIELD_SPECS.registrant.maxLength),
+  team: text(FIELD_SPECS.team.maxLength).optional(),
+  channel: text(FIELD_SPECS.channel.maxLength).optional(),
+  registeredAt: instantSchema.optional(),
+  firstVisitAt: instantSchema.optional(),
+  householdOf: text(FIELD_SPECS.householdOf.maxLength).optional(),
+  notes: text(FIELD_SPECS.notes.maxLength).optional(),
+});
+export type Registration = z.infer<typeof registrationSchema>;
+
+/** Fields that hold personal data: encrypted at rest, never logged, hidden from competitors. */
+export const PERSONAL_FIELDS = ['contactName', 'contactPhone', 'email', 'creditCode', 'address', 'householdOf'] as const;
+/** Fields a competitor never sees on someone else's record (personal data plus money). */
+export const CONFIDENTIAL_FIELDS = [...PERSONAL_FIELDS, 'expectedAmount', 'expectedUnitPrice', 'need', 'notes'] as const;
+
+/** What a match was found on (matching). */
+export const MATCHED_ON = ['creditCode', 'name', 'phone', 'maskedPhone', 'email', 'household'] as const;
+export const matchedOnSchema = z.enum(MATCHED_ON);
+export type MatchedOn = z.infer<typeof matchedOnSchema>;
+export const matchStrengthSchema = z.enum(['exact', 'possible']);
+export type MatchStrength = z.infer<typeof matchStrengthSchema>;
+
+export const problemSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  messageEn: z.string(),
+  field: z.string().optional(),
+});
+
+export const rowErrorSchema = problemSchema;
+export const rowWarningSchema = problemSchema.omit({ field: true }).extend({ field: z.string().optional() });
+
+/** Another registration this row clashes with, as the caller may see it (R3: no customer details). */
+export const conflictSchema = z.object({
+  registrationNo: z.string(),
+  status: recordStatusSchema,
+  holder: z.object({ name: z.string(), team: z.string().optional() }),
+  registeredAt: instantSchema.optional(),
+  protectedUntil: daySchema.optional(),
+  matchedOn: matchedOnSchema,
+  strength: matchStrengthSchema,
+});
+export type Conflict = z.infer<typeof conflictSchema>;
+
+/** The answer for one submitted row. */
+export const rowResultSchema = z.object({
+  clientRowId: z.union([z.string(), z.number()]).optional(),
+  status: rowStatusSchema,
+  registrationNo: z.string().optional(),
+  protectedFrom: daySchema.optional(),
+  protectedUntil: daySchema.optional(),
+  reviewDueBy: daySchema.optional(),
+  errors: z.array(rowErrorSchema),
+  warnings: z.array(rowWarningSchema),
+  conflicts: z.array(conflictSchema),
+});
+export type RowResult = z.infer<typeof rowResultSchema>;
+
+/** One entry of a record's history (R37): who did what, when. */
+export const historyEntrySchema = z.object({
+  at: instantSchema,
+  by: z.string(),
+  action: z.string(),
+  from: recordStatusSchema.optional(),
+  to: recordStatusSchema.optional(),
+  reason: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+export const followUpSchema = z.object({ at: instantSchema, by: z.string(), note: z.string() });
+
+/** A registration as the store keeps it (personal fields are encrypted by the store adapter, not here). */
+export const storedRecordSchema = z.object({
+  no: z.string(),
+  status: recordStatusSchema,
+  registration: registrationSchema,
+  /** Team of the registrant at the time of registration (scopes reviewers, R34). */
+  team: z.string().optional(),
+  receivedAt: instantSchema,
+  /** When the claim counts from (R17): the sheet's 报备时间 if given and allowed, else receivedAt. */
+  claimedAt: instantSchema,
+  approvedAt: instantSchema.optional(),
+  protectedFrom: daySchema.optional(),
+  protectedUntil: daySchema.optional(),
+  reviewDueBy: daySchema.optional(),
+  objectionDeadline: daySchema.optional(),
+  /** Why a record is rejected/terminated (e.g. `conflict.lost`). */
+  reasonCode: z.string().optional(),
+  reason: z.string().optional(),
+  /** A record in `conflict`: the records it competes with or waits behind. */
+  blockedBy: z.array(z.string()).optional(),
+  /** Shared customer (R16). */
+  sharedWith: z.object({ registrant: z.string(), split: z.number().min(0).max(100) }).optional(),
+  extension: z
+    .object({ requestedAt: instantSchema, reason: z.string(), decidedAt: instantSchema.optional() })
+    .optional(),
+  followUps: z.array(followUpSchema),
+  history: z.array(historyEntrySchema),
+  version: z.number().int().nonnegative(),
+});
+export type StoredRecord = z.infer<typeof storedRecordSchema>;
