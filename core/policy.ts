@@ -31,7 +31,13 @@ export const policySchema = z.object({
   /** R6: the lead source must be stated. */
   sourceRequired: z.boolean().default(true),
   /** R8: a registration less than N minutes before the visit is not protected in a clash (null = off). */
-  minLeadMinutesBeforeVisit: z.number().int().min(1).max(24 * 60).nullable().default(null),
+  minLeadMinutesBeforeVisit: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .nullable()
+    .default(null),
   /** R18: territory rule; regions map to the team that owns them. */
   territory: z
     .object({

@@ -110,7 +110,12 @@ export const STATUS_LABELS: Record<RowStatus, { zh: string; en: string }> = {
 };
 
 /** Statuses in which a record holds or claims the customer; used for conflicts and duplicates. */
-export const ACTIVE_STATUSES: readonly RecordStatus[] = ['pending', 'conflict', 'protected', 'extension-requested'];
+export const ACTIVE_STATUSES: readonly RecordStatus[] = [
+  'pending',
+  'conflict',
+  'protected',
+  'extension-requested',
+];
 /** Statuses in which the customer is protected for the holder (R21, R25). */
 export const PROTECTING_STATUSES: readonly RecordStatus[] = ['protected', 'extension-requested'];
 
@@ -130,9 +135,10 @@ export const RESULT_LABELS = {
   reason: { zh: '处理意见', en: 'Reason' },
 } as const;
 
-/** A cell as it arrives: from a sheet (Date for real date cells) or from JSON. */
-export const cellValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null(), z.date()]);
-export type CellValue = z.infer<typeof cellValueSchema>;
+/** A cell as JSON carries it (HTTP bodies). */
+export const cellValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+/** A cell as it arrives: from JSON, or from a workbook read in-process (Date for real date cells). */
+export type CellValue = z.infer<typeof cellValueSchema> | Date;
 
 /** A row as submitted: any canonical field as a raw cell, plus the caller's row id (echoed back). */
 export const rawRowSchema = z
@@ -144,7 +150,29 @@ export const rawRowSchema = z
     >),
   })
   .strict();
-export type RawRow = z.infer<typeof rawRowSchema>;
+export type RawRow = { clientRowId?: string | number | undefined } & { [F in Field]?: CellValue | undefined };
+
+/** R18: the three exceptions under which a cross-region registration may be approved. */
+export const TERRITORY_EXCEPTIONS = ['unified-design', 'unified-tender', 'proxy-purchase'] as const;
+export const territoryExceptionSchema = z.enum(TERRITORY_EXCEPTIONS);
+
+/**
+ * A row as the service takes it: the raw fields plus what only some callers may send —
+ * `approvedAt` and `status` for an administrator migrating the existing register, and a claimed
+ * territory exception (R18).
+ */
+export const submissionRowSchema = rawRowSchema
+  .extend({
+    approvedAt: cellValueSchema.optional(),
+    status: z.enum(['protected', 'signed', 'expired', 'terminated', 'rejected', 'pending']).optional(),
+    territoryException: territoryExceptionSchema.optional(),
+  })
+  .strict();
+export type SubmissionRow = RawRow & {
+  approvedAt?: CellValue | undefined;
+  status?: z.infer<typeof submissionRowSchema>['status'];
+  territoryException?: z.infer<typeof territoryExceptionSchema> | undefined;
+};
 
 const text = (max: number) => z.string().min(1).max(max);
 
@@ -152,9 +180,10 @@ const text = (max: number) => z.string().min(1).max(max);
 export const registrationSchema = z.object({
   customerName: text(FIELD_SPECS.customerName.maxLength),
   customerType: customerTypeSchema,
+  /** 18-character credit code, or an old 15-digit registration number (营业执照注册号) from legacy sheets. */
   creditCode: z
     .string()
-    .regex(/^[0-9A-HJ-NP-RTUWXY]{18}$/)
+    .regex(/^(?:[0-9A-HJ-NP-RTUWXY]{18}|\d{15})$/)
     .optional(),
   contactName: text(FIELD_SPECS.contactName.maxLength).optional(),
   contactTitle: text(FIELD_SPECS.contactTitle.maxLength).optional(),
@@ -181,9 +210,22 @@ export const registrationSchema = z.object({
 export type Registration = z.infer<typeof registrationSchema>;
 
 /** Fields that hold personal data: encrypted at rest, never logged, hidden from competitors. */
-export const PERSONAL_FIELDS = ['contactName', 'contactPhone', 'email', 'creditCode', 'address', 'householdOf'] as const;
+export const PERSONAL_FIELDS = [
+  'contactName',
+  'contactPhone',
+  'email',
+  'creditCode',
+  'address',
+  'householdOf',
+] as const;
 /** Fields a competitor never sees on someone else's record (personal data plus money). */
-export const CONFIDENTIAL_FIELDS = [...PERSONAL_FIELDS, 'expectedAmount', 'expectedUnitPrice', 'need', 'notes'] as const;
+export const CONFIDENTIAL_FIELDS = [
+  ...PERSONAL_FIELDS,
+  'expectedAmount',
+  'expectedUnitPrice',
+  'need',
+  'notes',
+] as const;
 
 /** What a match was found on (matching). */
 export const MATCHED_ON = ['creditCode', 'name', 'phone', 'maskedPhone', 'email', 'household'] as const;
@@ -242,16 +284,52 @@ export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 
 export const followUpSchema = z.object({ at: instantSchema, by: z.string(), note: z.string() });
 
-/** A registration as the store keeps it (personal fields are encrypted by the store adapter, not here). */
+/**
+ * Identity keys of a customer (matching): normalised values, or their keyed hashes once the
+ * server has hashed them (the shape is the same; core compares opaque strings).
+ */
+export const identityKeysSchema = z.object({
+  customerType: customerTypeSchema,
+  creditCode: z.string().nullable(),
+  /** Normalised company/person name key (region|core). */
+  name: z.string(),
+  /** Blocking keys: records sharing one are compared for name similarity. */
+  nameBlocks: z.array(z.string()),
+  /** Character bigrams of the name's core, for similarity (Dice). */
+  nameGrams: z.array(z.string()),
+  /** Full phone (mobile or landline with area code). */
+  phone: z.string().nullable(),
+  phoneIsMobile: z.boolean(),
+  /** First three and last four digits of a mobile (前三后四), from a full or a masked number. */
+  maskedPhone: z.string().nullable(),
+  /** The phone was given masked, so only maskedPhone is known. */
+  phoneMasked: z.boolean(),
+  email: z.string().nullable(),
+  /** Household (R19): the key of the household's customer, when the policy joins households. */
+  household: z.string().nullable(),
+  /** Contact person's (or individual customer's) name key. */
+  person: z.string().nullable(),
+  /** Contact person's surname, for masked-phone "possible" matches. */
+  surname: z.string().nullable(),
+});
+export type IdentityKeys = z.infer<typeof identityKeysSchema>;
+
+/** A registration as the store keeps it (the store adapter encrypts what is personal; not here). */
 export const storedRecordSchema = z.object({
   no: z.string(),
   status: recordStatusSchema,
   registration: registrationSchema,
+  /** Hashed identity keys (HMAC), used for matching without personal data in clear. */
+  identity: identityKeysSchema,
   /** Team of the registrant at the time of registration (scopes reviewers, R34). */
   team: z.string().optional(),
+  /** Who submitted it (may differ from the registrant when a reviewer registers for someone). */
+  submittedBy: z.string(),
   receivedAt: instantSchema,
   /** When the claim counts from (R17): the sheet's 报备时间 if given and allowed, else receivedAt. */
   claimedAt: instantSchema,
+  /** The claim time is only known to the day. */
+  claimHasTime: z.boolean(),
   approvedAt: instantSchema.optional(),
   protectedFrom: daySchema.optional(),
   protectedUntil: daySchema.optional(),
@@ -262,10 +340,29 @@ export const storedRecordSchema = z.object({
   reason: z.string().optional(),
   /** A record in `conflict`: the records it competes with or waits behind. */
   blockedBy: z.array(z.string()).optional(),
-  /** Shared customer (R16). */
-  sharedWith: z.object({ registrant: z.string(), split: z.number().min(0).max(100) }).optional(),
+  /** `competing` with an earlier pending claim, or `queued` behind an active protection. */
+  conflictKind: z.enum(['competing', 'queued']).optional(),
+  /** Shared customer (R16): the partner record and this record's share in percent. */
+  share: z
+    .object({ withNo: z.string(), withRegistrant: z.string(), percent: z.number().min(0).max(100) })
+    .optional(),
   extension: z
-    .object({ requestedAt: instantSchema, reason: z.string(), decidedAt: instantSchema.optional() })
+    .object({
+      requestedAt: instantSchema,
+      reason: z.string(),
+      decision: z.enum(['approve', 'reject']).optional(),
+      decidedAt: instantSchema.optional(),
+    })
+    .optional(),
+  /** R12: a losing competitor's objection to the decision that made it lose. */
+  objection: z
+    .object({
+      at: instantSchema,
+      reason: z.string(),
+      against: z.string(),
+      decision: z.enum(['upheld', 'dismissed']).optional(),
+      decidedAt: instantSchema.optional(),
+    })
     .optional(),
   followUps: z.array(followUpSchema),
   history: z.array(historyEntrySchema),

@@ -1,0 +1,35 @@
+/**
+ * A cell's value as text, the way a person reads it in the sheet: what the import checks lengths
+ * on and what the add-in shows. Blank cells are null.
+ */
+import type { CellValue } from './schema.js';
+
+/**
+ * Text of a cell: strings trimmed (blank → null); numbers in full, never in exponent form, so a
+ * phone or credit code typed into a number cell (13812345678) comes back as its digits; date cells
+ * as their wall-clock `YYYY-MM-DD` or `YYYY-MM-DD HH:mm[:ss]` (exceljs puts the sheet's wall-clock
+ * time in the Date's UTC fields).
+ */
+export function cellText(value: CellValue | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') {
+    const text = value.trim();
+    return text === '' ? null : text;
+  }
+  if (typeof value === 'number') return Number.isFinite(value) ? numberText(value) : null;
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  return Number.isNaN(value.getTime()) ? null : dateText(value);
+}
+
+function numberText(n: number): string {
+  // toString switches to exponent form from 1e21; toLocaleString would add grouping commas.
+  return Math.abs(n) >= 1e21 && Number.isInteger(n) ? BigInt(n).toString() : String(n);
+}
+
+function dateText(date: Date): string {
+  const iso = date.toISOString();
+  const day = iso.slice(0, 10);
+  const seconds = date.getUTCSeconds();
+  if (date.getUTCHours() === 0 && date.getUTCMinutes() === 0 && seconds === 0) return day;
+  return `${day} ${iso.slice(11, seconds === 0 ? 16 : 19)}`;
+}

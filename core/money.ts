@@ -1,0 +1,75 @@
+/**
+ * Amounts of money in yuan (元) as sales sheets write them: 50万, 50w, ¥500,000, 500000元, 1.2亿,
+ * 3千 / 3k, RMB 5,000, plain numbers.
+ */
+import { toHalfWidth } from './halfWidth.js';
+import { problem, type Problem } from './problem.js';
+import type { CellValue } from './schema.js';
+
+export type MoneyResult = { ok: true; yuan: number } | { ok: false; problem: Problem };
+
+/** Unit words and their multipliers; 千/k are common shorthand in sales notes and unambiguous for money. */
+const UNITS: Record<string, number> = {
+  亿: 100_000_000,
+  千万: 10_000_000,
+  百万: 1_000_000,
+  万: 10_000,
+  w: 10_000,
+  千: 1_000,
+  k: 1_000,
+};
+/** Above this an amount is a typo, not a deal (one trillion yuan). */
+const MAX_YUAN = 1_000_000_000_000;
+const AMOUNT =
+  /^(?:¥|rmb|cny|人民币)?(\d+(?:\.\d+)?|\d{1,3}(?:,\d{3})+(?:\.\d+)?)(亿|千万|百万|万|w|千|k)?(?:元|圆|块)?(?:整)?$/;
+
+/** Parses an amount to yuan, rounded to fen (2 decimals); negative or unreadable → `money.invalid`. */
+export function parseMoney(value: CellValue, field?: string): MoneyResult {
+  if (typeof value === 'number') return fromNumber(value, String(value), field);
+  if (typeof value !== 'string') return { ok: false, problem: invalid(describe(value), field) };
+  const written = toHalfWidth(value)
+    .trim()
+    .toLowerCase()
+    .replace(/[\s\u00a0]/g, '')
+    .replace(/，/g, ',')
+    .replace(/^￥/, '¥');
+  // A minus sign may stand before or after the currency sign (-¥500, ¥-500).
+  const text = written.replace(/^(¥|rmb|cny|人民币)?[-\u2212]/, '$1');
+  const sign = text === written ? 1 : -1;
+  const match = AMOUNT.exec(text);
+  if (match === null) return { ok: false, problem: invalid(value, field) };
+  const amount = Number((match[1] as string).replace(/,/g, ''));
+  const unit = match[2] === undefined ? 1 : (UNITS[match[2]] as number);
+  return fromNumber(sign * amount * unit, value, field);
+}
+
+function fromNumber(yuan: number, shown: string, field: string | undefined): MoneyResult {
+  if (!Number.isFinite(yuan) || yuan > MAX_YUAN) return { ok: false, problem: invalid(shown, field) };
+  if (yuan < 0) return { ok: false, problem: negative(shown, field) };
+  // Multiplying a decimal by a unit leaves binary noise (1.1 × 10000 = 11000.000000000002).
+  // `|| 0` turns -0 (from "-0") into 0.
+  return { ok: true, yuan: Math.round(yuan * 100) / 100 || 0 };
+}
+
+function invalid(shown: string, field: string | undefined): Problem {
+  const text = shown.length > 40 ? `${shown.slice(0, 40)}…` : shown;
+  return problem(
+    'money.invalid',
+    `金额「${text}」无法识别：请写成 500000、50万、¥500,000 或 1.2亿 这样的金额`,
+    `Amount "${text}" is not recognised: write it like 500000, 50万, ¥500,000 or 1.2亿`,
+    field,
+  );
+}
+
+function negative(shown: string, field: string | undefined): Problem {
+  return problem(
+    'money.invalid',
+    `金额「${shown}」不能为负数`,
+    `Amount "${shown}" cannot be negative`,
+    field,
+  );
+}
+
+function describe(value: CellValue): string {
+  return value instanceof Date ? value.toISOString() : String(value);
+}

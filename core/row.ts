@@ -1,0 +1,298 @@
+/**
+ * Row parsing: a raw row from a sheet or an HTTP body becomes a normalised registration, with every
+ * bad field reported (not only the first) and the completeness rules R2, R5 and R6 applied.
+ */
+import { z } from 'zod';
+import { cellText } from './cellText.js';
+import { cleanCompanyName } from './companyName.js';
+import { parseCreditCode } from './creditCode.js';
+import { parseDay, parseInstant } from './dateValue.js';
+import { addDays, startOfDay } from './day.js';
+import { toHalfWidth } from './halfWidth.js';
+import { parseMoney } from './money.js';
+import { parsePhone } from './phone.js';
+import type { Policy } from './policy.js';
+import { problem, type Problem } from './problem.js';
+import {
+  FIELD_SPECS,
+  FIELDS,
+  registrationSchema,
+  type CellValue,
+  type CustomerType,
+  type Day,
+  type Field,
+  type RawRow,
+  type Registration,
+} from './schema.js';
+import { toSimplified } from './simplified.js';
+
+export { cellText } from './cellText.js';
+
+export interface RowContext {
+  /** Today in Shanghai: the year for dates without one, and the limit for registration times. */
+  referenceDate: Day;
+  policy: Policy;
+  /** Registrant when the sheet has no registrant column (the signed-in user). */
+  defaultRegistrant?: string;
+}
+
+export interface ParsedRow {
+  /** Null when there is any error. */
+  registration: Registration | null;
+  errors: Problem[];
+  warnings: Problem[];
+}
+
+/** Words for each customer type (客户类型), simplified and lower-cased. */
+const CUSTOMER_TYPE_WORDS: Record<string, CustomerType> = {
+  企业: 'enterprise',
+  企业客户: 'enterprise',
+  公司: 'enterprise',
+  公司客户: 'enterprise',
+  单位: 'enterprise',
+  单位客户: 'enterprise',
+  法人: 'enterprise',
+  enterprise: 'enterprise',
+  company: 'enterprise',
+  business: 'enterprise',
+  个人: 'individual',
+  个人客户: 'individual',
+  自然人: 'individual',
+  individual: 'individual',
+  person: 'individual',
+  personal: 'individual',
+  其他: 'other',
+  其它: 'other',
+  other: 'other',
+};
+
+/** Words that mark an organisation rather than a person, for rows without a customer type. */
+const ORGANISATION_WORDS =
+  /公司|集团|厂|店|中心|商城|超市|酒店|宾馆|银行|医院|学校|大学|学院|协会|研究院|研究所|事务所|工作室|合作社|商行|经营部|门市部|科技|贸易|实业|工程|物流|传媒/;
+const LATIN_LEGAL_FORM = /\b(?:co|ltd|limited|inc|llc|corp|corporation|company|gmbh|plc)\b\.?/i;
+const HAN_NAME = /^[\u3400-\u9fff]+$/;
+
+const emailSchema = z.email();
+
+/** Parses one raw row; never throws for bad data. */
+export function parseRow(raw: RawRow, ctx: RowContext): ParsedRow {
+  const errors: Problem[] = [];
+  const warnings: Problem[] = [];
+  const values: Partial<Record<Field, string | number>> = {};
+  const referenceYear = Number(ctx.referenceDate.slice(0, 4));
+
+  for (const field of FIELDS) {
+    if (field === 'registrant') continue;
+    const result = parseField(field, raw[field], referenceYear);
+    if (result === null) continue;
+    if ('problem' in result) errors.push(result.problem);
+    else values[field] = result.value;
+  }
+
+  const registrant = registrantOf(raw, ctx);
+  if ('problem' in registrant) errors.push(registrant.problem);
+  else values.registrant = registrant.value;
+
+  const failed = new Set(errors.map((p) => p.field));
+  const present = (field: Field) => values[field] !== undefined || failed.has(field);
+
+  // R2: the customer's name is required.
+  if (!present('customerName')) errors.push(required('customerName'));
+
+  if (!present('customerType') && typeof values.customerName === 'string') {
+    values.customerType = inferCustomerType(values.customerName);
+  }
+  // R5: an individual needs a phone; an enterprise a credit code or an address.
+  if (values.customerType === 'individual' && !present('contactPhone')) {
+    errors.push(
+      problem(
+        'field.required',
+        '个人客户必须填写联系电话',
+        'An individual customer needs a phone number',
+        'contactPhone',
+      ),
+    );
+  }
+  if (values.customerType === 'enterprise' && !present('creditCode') && !present('address')) {
+    // Legacy sheets carry no address column; the region alone is let through with a warning.
+    if (present('region')) {
+      warnings.push(
+        problem(
+          'customer.identification',
+          '企业客户建议填写统一社会信用代码或地址，以便准确识别客户',
+          'Add the credit code or the address of an enterprise customer so it can be identified reliably',
+          'creditCode',
+        ),
+      );
+    } else {
+      errors.push(
+        problem(
+          'customer.identification',
+          '企业客户必须填写统一社会信用代码或地址',
+          'An enterprise customer needs a credit code or an address',
+          'creditCode',
+        ),
+      );
+    }
+  }
+  // R6: the lead source.
+  if (ctx.policy.sourceRequired && !present('source')) errors.push(required('source'));
+
+  const registeredAt = values.registeredAt;
+  if (typeof registeredAt === 'string' && registeredAt >= startOfDay(addDays(ctx.referenceDate, 1))) {
+    errors.push(
+      problem(
+        'date.future',
+        `报备时间不能晚于今天（${ctx.referenceDate}）`,
+        `The registration time cannot be later than today (${ctx.referenceDate})`,
+        'registeredAt',
+      ),
+    );
+  }
+
+  if (errors.length > 0) return { registration: null, errors, warnings };
+  // A safety net: every value above is already canonical, so this only fails on a bug.
+  const checked = registrationSchema.safeParse(values);
+  if (checked.success) return { registration: checked.data, errors, warnings };
+  for (const issue of checked.error.issues) {
+    const field = issue.path.map(String).join('.');
+    errors.push(
+      problem(
+        'field.invalid',
+        `字段「${field}」的值不符合要求：${issue.message}`,
+        `Field "${field}": ${issue.message}`,
+        field,
+      ),
+    );
+  }
+  return { registration: null, errors, warnings };
+}
+
+type FieldResult = { value: string | number } | { problem: Problem } | null;
+
+/** One field normalised by its kind; null when the cell is blank. */
+function parseField(field: Field, value: CellValue | undefined, referenceYear: number): FieldResult {
+  const spec = FIELD_SPECS[field];
+  const text = cellText(value);
+  if (text === null || value === undefined) return null;
+  const tooLong = (length: number): FieldResult =>
+    length > spec.maxLength
+      ? {
+          problem: problem(
+            'field.tooLong',
+            `${spec.zh}过长：最多 ${spec.maxLength} 个字符（现为 ${length} 个）`,
+            `${spec.en} is too long: at most ${spec.maxLength} characters (got ${length})`,
+            field,
+          ),
+        }
+      : null;
+
+  switch (spec.kind) {
+    case 'text':
+      return tooLong(text.length) ?? { value: text };
+    case 'companyName': {
+      const name = cleanCompanyName(text);
+      return name === '' ? null : (tooLong(name.length) ?? { value: name });
+    }
+    case 'personName': {
+      const name = cleanPersonName(text);
+      return name === '' ? null : (tooLong(name.length) ?? { value: name });
+    }
+    case 'customerType': {
+      const type = CUSTOMER_TYPE_WORDS[toSimplified(toHalfWidth(text)).replace(/\s+/g, '').toLowerCase()];
+      if (type !== undefined) return { value: type };
+      return {
+        problem: problem(
+          'customerType.invalid',
+          `客户类型「${text.slice(0, 20)}」无法识别：应为 企业、个人 或 其他`,
+          `Customer type "${text.slice(0, 20)}" is not recognised: expected enterprise (企业), individual (个人) or other (其他)`,
+          field,
+        ),
+      };
+    }
+    case 'creditCode': {
+      const long = tooLong(text.length);
+      if (long !== null) return long;
+      const parsed = parseCreditCode(text, field);
+      return parsed.ok ? { value: parsed.code } : { problem: parsed.problem };
+    }
+    case 'phone': {
+      const long = tooLong(text.length);
+      if (long !== null) return long;
+      const parsed = parsePhone(text, field);
+      return parsed.ok ? { value: parsed.phone.value } : { problem: parsed.problem };
+    }
+    case 'email': {
+      const email = toHalfWidth(text).replace(/\s+/g, '').toLowerCase();
+      const long = tooLong(email.length);
+      if (long !== null) return long;
+      if (emailSchema.safeParse(email).success) return { value: email };
+      return {
+        problem: problem(
+          'email.invalid',
+          '邮箱格式不正确：应为 name@example.com 这样的地址',
+          'Invalid email: expected an address like name@example.com',
+          field,
+        ),
+      };
+    }
+    case 'money': {
+      const long = tooLong(text.length);
+      if (long !== null) return long;
+      const parsed = parseMoney(value, field);
+      return parsed.ok ? { value: parsed.yuan } : { problem: parsed.problem };
+    }
+    case 'day': {
+      const long = tooLong(text.length);
+      if (long !== null) return long;
+      const parsed = parseDay(value, { referenceYear }, field);
+      return parsed.ok ? { value: parsed.day } : { problem: parsed.problem };
+    }
+    case 'instant': {
+      const long = tooLong(text.length);
+      if (long !== null) return long;
+      const parsed = parseInstant(value, { referenceYear }, field);
+      return parsed.ok ? { value: parsed.instant } : { problem: parsed.problem };
+    }
+  }
+}
+
+/** R2: the registrant; the signed-in user stands in only when the sheet has no registrant column. */
+function registrantOf(raw: RawRow, ctx: RowContext): { value: string } | { problem: Problem } {
+  const given = raw.registrant === undefined ? (ctx.defaultRegistrant ?? null) : cellText(raw.registrant);
+  const name = given === null ? '' : cleanPersonName(given);
+  if (name === '') return { problem: required('registrant') };
+  const max = FIELD_SPECS.registrant.maxLength;
+  if (name.length <= max) return { value: name };
+  return {
+    problem: problem(
+      'field.tooLong',
+      `${FIELD_SPECS.registrant.zh}过长：最多 ${max} 个字符（现为 ${name.length} 个）`,
+      `${FIELD_SPECS.registrant.en} is too long: at most ${max} characters (got ${name.length})`,
+      'registrant',
+    ),
+  };
+}
+
+/** 王  磊 → 王磊 (padding a two-character name to line up is common), John  Smith → John Smith. */
+function cleanPersonName(text: string): string {
+  return toHalfWidth(text)
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])/g, '');
+}
+
+/**
+ * Customer type for a row that does not say: a name with an organisation word or a legal form, or
+ * too long for a person's name, is an enterprise; otherwise an individual.
+ */
+function inferCustomerType(name: string): CustomerType {
+  if (ORGANISATION_WORDS.test(name) || LATIN_LEGAL_FORM.test(name)) return 'enterprise';
+  // Persons' names are 2–4 characters; a · joins the parts of a transliterated name (阿卜杜·热合曼).
+  return HAN_NAME.test(name) && name.length > 4 ? 'enterprise' : 'individual';
+}
+
+function required(field: Field): Problem {
+  const spec = FIELD_SPECS[field];
+  return problem('field.required', `${spec.zh}不能为空`, `${spec.en} is required`, field);
+}

@@ -1,0 +1,370 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { cellText } from '../../core/cellText.js';
+import { creditCodeCheckChar } from '../../core/creditCode.js';
+import { DEFAULT_POLICY, resolvePolicy } from '../../core/policy.js';
+import { parseRow, type RowContext } from '../../core/row.js';
+import type { RawRow } from '../../core/schema.js';
+
+const SEED = 20261123;
+const ctx: RowContext = { referenceDate: '2026-11-23', policy: DEFAULT_POLICY };
+const CREDIT_CODE = `91310115037061499${creditCodeCheckChar('91310115037061499')}`;
+
+/** A complete, valid enterprise row; tests override one thing at a time. */
+function enterprise(overrides: RawRow = {}): RawRow {
+  return {
+    customerName: '上海华信科技有限公司',
+    customerType: '企业',
+    creditCode: CREDIT_CODE,
+    contactName: '王磊',
+    contactPhone: '13812345678',
+    region: '上海',
+    source: '展会',
+    registrant: '张伟',
+    registeredAt: '2026-11-20',
+    ...overrides,
+  };
+}
+
+function individual(overrides: RawRow = {}): RawRow {
+  return {
+    customerName: '朱勇',
+    customerType: '个人',
+    contactPhone: '182-8841-9050',
+    source: '渠道推荐',
+    registrant: '李娜',
+    ...overrides,
+  };
+}
+
+function errorFields(raw: RawRow, context: RowContext = ctx): (string | undefined)[] {
+  return parseRow(raw, context).errors.map((p) => p.field);
+}
+
+describe('parseRow', () => {
+  it('normalises a complete row', () => {
+    const result = parseRow(
+      {
+        customerName: ' 合肥光桥 贸易有限公司 ',
+        customerType: '企業',
+        creditCode: ` ${CREDIT_CODE.toLowerCase()} `,
+        contactName: '马  海燕',
+        contactTitle: ' 采购经理 ',
+        contactPhone: '+86 152 8199 1234',
+        email: ' Ma.HaiYan@Example.COM ',
+        region: '合肥',
+        address: '合肥市蜀山区长江西路 1 号',
+        industry: '贸易',
+        source: '老客户介绍',
+        need: '智能照明改造',
+        expectedAmount: '224万',
+        expectedUnitPrice: '¥1,200',
+        expectedSignDate: '2027年1月16日',
+        registrant: '杨 帆',
+        team: '华东一部',
+        channel: '某某中介',
+        registeredAt: '2026年3月6日 9:30',
+        firstVisitAt: 46091,
+        householdOf: '马  刚',
+        notes: '  老客户介绍  ',
+      },
+      ctx,
+    );
+    expect(result.errors).toEqual([]);
+    expect(result.warnings).toEqual([]);
+    expect(result.registration).toEqual({
+      customerName: '合肥光桥贸易有限公司',
+      customerType: 'enterprise',
+      creditCode: CREDIT_CODE,
+      contactName: '马海燕',
+      contactTitle: '采购经理',
+      contactPhone: '15281991234',
+      email: 'ma.haiyan@example.com',
+      region: '合肥',
+      address: '合肥市蜀山区长江西路 1 号',
+      industry: '贸易',
+      source: '老客户介绍',
+      need: '智能照明改造',
+      expectedAmount: 2_240_000,
+      expectedUnitPrice: 1_200,
+      expectedSignDate: '2027-01-16',
+      registrant: '杨帆',
+      team: '华东一部',
+      channel: '某某中介',
+      registeredAt: '2026-03-06T01:30:00.000Z',
+      firstVisitAt: '2026-03-09T16:00:00.000Z',
+      householdOf: '马刚',
+      notes: '老客户介绍',
+    });
+  });
+
+  it('reads numbers typed into text cells as their digits (phone, credit code)', () => {
+    const result = parseRow(enterprise({ contactPhone: 13812345678, creditCode: 110108000000016 }), ctx);
+    expect(result.errors).toEqual([]);
+    expect(result.registration?.contactPhone).toBe('13812345678');
+    expect(result.registration?.creditCode).toBe('110108000000016');
+  });
+
+  it('treats blank and whitespace-only cells as absent', () => {
+    const result = parseRow(enterprise({ contactTitle: '   ', email: '', notes: null, need: '\u3000' }), ctx);
+    expect(result.errors).toEqual([]);
+    expect(result.registration).not.toHaveProperty('contactTitle');
+    expect(result.registration).not.toHaveProperty('email');
+    expect(result.registration).not.toHaveProperty('notes');
+    expect(result.registration).not.toHaveProperty('need');
+  });
+
+  it('reports every bad field, each with its canonical field name', () => {
+    const result = parseRow(
+      enterprise({
+        creditCode: '91350100M000100Y44',
+        contactPhone: '1381234',
+        email: 'not-an-email',
+        expectedAmount: '-5万',
+        expectedSignDate: '2026-02-30',
+        registeredAt: '2026年13月45日',
+        customerType: '合作伙伴',
+      }),
+      ctx,
+    );
+    expect(result.registration).toBeNull();
+    expect(result.errors.map((p) => [p.field, p.code])).toEqual([
+      ['customerType', 'customerType.invalid'],
+      ['creditCode', 'creditCode.checksum'],
+      ['contactPhone', 'phone.invalid'],
+      ['email', 'email.invalid'],
+      ['expectedAmount', 'money.invalid'],
+      ['expectedSignDate', 'date.invalid'],
+      ['registeredAt', 'date.invalid'],
+    ]);
+    for (const p of result.errors) {
+      expect(p.message).not.toBe('');
+      expect(p.messageEn).not.toBe('');
+    }
+  });
+
+  it('reports an over-long field with field.tooLong naming the limit', () => {
+    const result = parseRow(
+      enterprise({ customerName: `华信${'科'.repeat(120)}有限公司`, notes: 'x'.repeat(1001) }),
+      ctx,
+    );
+    expect(result.errors.map((p) => [p.field, p.code])).toEqual([
+      ['customerName', 'field.tooLong'],
+      ['notes', 'field.tooLong'],
+    ]);
+    expect(result.errors[0]?.message).toContain('100');
+    expect(result.errors[1]?.messageEn).toContain('1000');
+  });
+
+  it('reports an over-long phone as too long rather than parsing it', () => {
+    expect(parseRow(enterprise({ contactPhone: '1'.repeat(41) }), ctx).errors.map((p) => p.code)).toEqual([
+      'field.tooLong',
+    ]);
+  });
+
+  describe('customer type', () => {
+    it.each([
+      ['企业', 'enterprise'],
+      ['公司', 'enterprise'],
+      ['单位', 'enterprise'],
+      ['企業', 'enterprise'],
+      ['Enterprise', 'enterprise'],
+      ['company', 'enterprise'],
+      ['个人', 'individual'],
+      ['個人', 'individual'],
+      ['自然人', 'individual'],
+      ['individual', 'individual'],
+      ['Person', 'individual'],
+      ['其他', 'other'],
+      ['其它', 'other'],
+      ['other', 'other'],
+    ])('%s → %s', (written, type) => {
+      const result = parseRow(enterprise({ customerType: written }), ctx);
+      expect(result.errors).toEqual([]);
+      expect(result.registration?.customerType).toBe(type);
+    });
+
+    it('rejects an unknown type with customerType.invalid', () => {
+      expect(parseRow(enterprise({ customerType: 'VIP' }), ctx).errors).toMatchObject([
+        { code: 'customerType.invalid', field: 'customerType' },
+      ]);
+    });
+
+    it.each([
+      ['上海华信科技有限公司', 'enterprise'],
+      ['东莞普泰咨询', 'enterprise'],
+      ['华为公司', 'enterprise'],
+      ['红星机械厂', 'enterprise'],
+      ['Acme Trading Co., Ltd.', 'enterprise'],
+      ['朱海燕', 'individual'],
+      ['朱勇', 'individual'],
+      ['阿卜杜·热合曼', 'individual'],
+    ])('[R5] infers %s → %s when the type is absent, with no error', (name, type) => {
+      const result = parseRow(enterprise({ customerName: name, customerType: undefined }), ctx);
+      expect(result.errors).toEqual([]);
+      expect(result.registration?.customerType).toBe(type);
+    });
+  });
+
+  describe('required fields', () => {
+    it('[R2] the customer name is required', () => {
+      expect(parseRow(enterprise({ customerName: '  ' }), ctx).errors).toMatchObject([
+        { code: 'field.required', field: 'customerName' },
+      ]);
+      expect(errorFields(enterprise({ customerName: undefined }))).toEqual(['customerName']);
+    });
+
+    it('[R2] a registrant column that is present but blank is an error', () => {
+      expect(
+        parseRow(enterprise({ registrant: '' }), { ...ctx, defaultRegistrant: '王磊' }).errors,
+      ).toMatchObject([{ code: 'field.required', field: 'registrant' }]);
+    });
+
+    it('[R2] without a registrant column the default registrant is used', () => {
+      const result = parseRow(enterprise({ registrant: undefined }), {
+        ...ctx,
+        defaultRegistrant: ' 王 磊 ',
+      });
+      expect(result.errors).toEqual([]);
+      expect(result.registration?.registrant).toBe('王磊');
+    });
+
+    it('[R2] without a registrant column and without a default the registrant is missing', () => {
+      expect(errorFields(enterprise({ registrant: undefined }))).toEqual(['registrant']);
+    });
+
+    it('[R5] an individual needs a phone', () => {
+      const result = parseRow(individual({ contactPhone: undefined }), ctx);
+      expect(result.errors).toMatchObject([{ code: 'field.required', field: 'contactPhone' }]);
+      expect(parseRow(individual({ contactPhone: '182****9050' }), ctx).errors).toEqual([]);
+    });
+
+    it('[R5] an individual with a bad phone gets the phone error only, not a second one', () => {
+      expect(parseRow(individual({ contactPhone: '12345' }), ctx).errors).toMatchObject([
+        { code: 'phone.invalid', field: 'contactPhone' },
+      ]);
+    });
+
+    it('[R5] an enterprise needs a credit code or an address', () => {
+      const bare = { creditCode: undefined, region: undefined };
+      expect(parseRow(enterprise(bare), ctx).errors).toMatchObject([
+        { code: 'customer.identification', field: 'creditCode' },
+      ]);
+      expect(parseRow(enterprise({ ...bare, address: '上海市徐汇区漕溪北路 88 号' }), ctx).errors).toEqual(
+        [],
+      );
+      expect(parseRow(enterprise({ ...bare, creditCode: CREDIT_CODE }), ctx).errors).toEqual([]);
+    });
+
+    it('[R5] an enterprise with only a region is accepted with a customer.identification warning', () => {
+      const result = parseRow(enterprise({ creditCode: undefined, region: '上海' }), ctx);
+      expect(result.errors).toEqual([]);
+      expect(result.registration).not.toBeNull();
+      expect(result.warnings).toMatchObject([{ code: 'customer.identification', field: 'creditCode' }]);
+    });
+
+    it('[R5] an enterprise with a bad credit code gets the credit code error only', () => {
+      const result = parseRow(enterprise({ creditCode: 'ABC', region: undefined }), ctx);
+      expect(result.errors).toMatchObject([{ code: 'creditCode.format', field: 'creditCode' }]);
+    });
+
+    it('[R5] an "other" customer needs neither phone nor credit code', () => {
+      const result = parseRow(
+        { customerName: '某某街道办事处', customerType: '其他', source: '展会', registrant: '张伟' },
+        ctx,
+      );
+      expect(result.errors).toEqual([]);
+    });
+
+    it('[R6] the lead source is required when the policy says so', () => {
+      expect(parseRow(enterprise({ source: undefined }), ctx).errors).toMatchObject([
+        { code: 'field.required', field: 'source' },
+      ]);
+      const lenient = { ...ctx, policy: resolvePolicy({ sourceRequired: false }) };
+      expect(parseRow(enterprise({ source: undefined }), lenient).errors).toEqual([]);
+    });
+  });
+
+  describe('dates', () => {
+    it('rejects a registration time after the end of the reference day with date.future', () => {
+      expect(parseRow(enterprise({ registeredAt: '2026-11-23 23:59:59' }), ctx).errors).toEqual([]);
+      expect(parseRow(enterprise({ registeredAt: '2026-11-24' }), ctx).errors).toMatchObject([
+        { code: 'date.future', field: 'registeredAt' },
+      ]);
+    });
+
+    it('allows a first visit and a signing date in the future', () => {
+      expect(
+        parseRow(enterprise({ firstVisitAt: '2026-12-01 10:00', expectedSignDate: '2027-03-01' }), ctx)
+          .errors,
+      ).toEqual([]);
+    });
+
+    it('uses the reference year for dates written without one', () => {
+      const result = parseRow(enterprise({ registeredAt: '3月5日', expectedSignDate: '12月31日' }), ctx);
+      expect(result.registration?.registeredAt).toBe('2026-03-04T16:00:00.000Z');
+      expect(result.registration?.expectedSignDate).toBe('2026-12-31');
+    });
+
+    it('reads date cells (exceljs Date) as the wall-clock time in the sheet', () => {
+      const result = parseRow(enterprise({ registeredAt: new Date(Date.UTC(2026, 6, 29)) }), ctx);
+      expect(result.registration?.registeredAt).toBe('2026-07-28T16:00:00.000Z');
+    });
+  });
+
+  it('never throws and always reports something for an arbitrary row', () => {
+    const cell = fc.oneof(
+      fc.string({ maxLength: 30 }),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.date({ noInvalidDate: false }),
+    );
+    const rawRow = fc.record(
+      {
+        customerName: cell,
+        customerType: cell,
+        creditCode: cell,
+        contactPhone: cell,
+        email: cell,
+        expectedAmount: cell,
+        expectedSignDate: cell,
+        registeredAt: cell,
+        registrant: cell,
+        source: cell,
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(rawRow, (raw) => {
+        const result = parseRow(raw, ctx);
+        // Exactly one of: a registration, or at least one error naming a field.
+        expect(result.registration === null).toBe(result.errors.length > 0);
+        for (const p of result.errors) expect(typeof p.field).toBe('string');
+      }),
+      { seed: SEED, numRuns: 500 },
+    );
+  });
+});
+
+describe('cellText', () => {
+  it.each([
+    [null, null],
+    [undefined, null],
+    ['  ', null],
+    [' 华信 ', '华信'],
+    [13812345678, '13812345678'],
+    // An 18-digit credit code typed into a number cell has already lost its last digits in Excel.
+    [Number('913205053816595452'), '913205053816595500'],
+    [1.5, '1.5'],
+    [1e21, '1000000000000000000000'],
+    [true, 'TRUE'],
+    [new Date(Date.UTC(2026, 2, 5)), '2026-03-05'],
+    [new Date(Date.UTC(2026, 2, 5, 14, 30)), '2026-03-05 14:30'],
+    [new Date(Date.UTC(2026, 2, 5, 14, 30, 15)), '2026-03-05 14:30:15'],
+    [new Date(Number.NaN), null],
+  ])('%j → %j', (value, text) => {
+    expect(cellText(value)).toBe(text);
+  });
+});
