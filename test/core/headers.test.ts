@@ -1,0 +1,629 @@
+/**
+ * Header detection and row classification on synthetic sheets: traditional, English and mixed
+ * headers, titles, notes, merged group rows, two-row headers, guards, and 渠道 read from its values.
+ */
+import fc from 'fast-check';
+import * as OpenCC from 'opencc-js';
+import { describe, expect, it } from 'vitest';
+import { classifyRow, detectHeader, matchHeaderText, type HeaderDetection } from '../../core/headers.js';
+import type { CellValue, Field } from '../../core/schema.js';
+
+type Row = CellValue[];
+
+function detect(grid: readonly Row[], options?: { maxScanRows?: number }): HeaderDetection {
+  const detection = detectHeader(grid, options);
+  if (detection === null) throw new Error('no header detected');
+  return detection;
+}
+
+/** header text → field, for the mapped columns. */
+function mappingOf(detection: HeaderDetection): Record<string, Field> {
+  return Object.fromEntries(
+    detection.columns.flatMap((c) => (c.field === null ? [] : [[c.header, c.field] as const])),
+  );
+}
+
+function bestField(header: string): Field | undefined {
+  return matchHeaderText(header)[0]?.field;
+}
+
+function fieldsOf(header: string): Field[] {
+  return matchHeaderText(header).map((c) => c.field);
+}
+
+const V1_HEADERS: Record<string, Field> = {
+  客户名称: 'customerName',
+  客户类型: 'customerType',
+  统一社会信用代码: 'creditCode',
+  联系人: 'contactName',
+  职务: 'contactTitle',
+  联系电话: 'contactPhone',
+  所在地区: 'region',
+  客户来源: 'source',
+  客户需求: 'need',
+  预计签约金额: 'expectedAmount',
+  预计签约时间: 'expectedSignDate',
+  报备人: 'registrant',
+  部门: 'team',
+  报备日期: 'registeredAt',
+};
+
+/** Plausible data for a field, so data rows look like data (numbers, dates, names). */
+function sampleValue(field: Field | undefined, i: number): CellValue {
+  switch (field) {
+    case 'customerName':
+      return ['杭州明远科技有限公司', '王小明', '苏州华信电子有限公司'][i % 3] ?? null;
+    case 'customerType':
+      return i % 2 === 0 ? '企业' : '个人';
+    case 'creditCode':
+      return '91330106MA2B3C4D5E';
+    case 'contactName':
+    case 'registrant':
+      return ['张伟', '李娜', '刘洋'][i % 3] ?? null;
+    case 'contactPhone':
+      return `1381234567${i % 10}`;
+    case 'expectedAmount':
+      return 500000 + i * 10000;
+    case 'expectedSignDate':
+    case 'registeredAt':
+      return new Date(Date.UTC(2026, 4, 1 + i));
+    case 'source':
+      return ['官网咨询', '电话开发', '老客户介绍'][i % 3] ?? null;
+    default:
+      return `值${i}`;
+  }
+}
+
+function dataRows(fields: readonly (Field | undefined)[], count: number): Row[] {
+  return Array.from({ length: count }, (_, i) => fields.map((f) => sampleValue(f, i)));
+}
+
+describe('matchHeaderText', () => {
+  it('maps exact synonyms with full confidence', () => {
+    for (const [header, field] of Object.entries(V1_HEADERS)) {
+      expect([header, matchHeaderText(header)[0]]).toEqual([header, { field, confidence: 1 }]);
+    }
+  });
+
+  it('reads traditional-Chinese headers, including Taiwan usage (聯絡電話)', () => {
+    expect(bestField('客戶名稱')).toBe('customerName');
+    expect(bestField('聯繫電話')).toBe('contactPhone');
+    expect(bestField('聯絡電話')).toBe('contactPhone');
+    expect(bestField('報備人')).toBe('registrant');
+    expect(bestField('業務員')).toBe('registrant');
+    expect(bestField('統一社會信用代碼')).toBe('creditCode');
+    expect(bestField('預計簽約單價')).toBe('expectedUnitPrice');
+    expect(bestField('備註')).toBe('notes');
+    // Mixed scripts in one header happen with some input methods.
+    expect(bestField('客戶名称')).toBe('customerName');
+  });
+
+  it('strips bracketed notes, markers, colons and full-width forms', () => {
+    expect(matchHeaderText('电话(前三后四)')[0]).toEqual({ field: 'contactPhone', confidence: 1 });
+    expect(matchHeaderText('*客户名称（必填）：')[0]).toEqual({ field: 'customerName', confidence: 1 });
+    expect(matchHeaderText('预计签约金额【万元】')[0]).toEqual({ field: 'expectedAmount', confidence: 1 });
+    expect(matchHeaderText('ＰＨＯＮＥ')[0]).toEqual({ field: 'contactPhone', confidence: 1 });
+  });
+
+  it('reads English headers, case- and plural-insensitively', () => {
+    expect(bestField('Company Name')).toBe('customerName');
+    expect(bestField('E-mail')).toBe('email');
+    expect(bestField('Registered on')).toBe('registeredAt');
+    expect(bestField('Registered by')).toBe('registrant');
+    expect(bestField('REMARKS')).toBe('notes');
+    expect(bestField('Requirements')).toBe('need');
+    expect(bestField('Phone No.')).toBe('contactPhone');
+  });
+
+  it('takes the best of the Chinese and English parts of a mixed header', () => {
+    expect(matchHeaderText('Customer 客户名称')[0]).toEqual({ field: 'customerName', confidence: 1 });
+    expect(matchHeaderText('Phone 电话')[0]).toEqual({ field: 'contactPhone', confidence: 1 });
+    expect(bestField('Sales rep 报备人')).toBe('registrant');
+    // The English part decides when the Chinese part is generic.
+    expect(bestField('Type 类型')).toBe('customerType');
+  });
+
+  it('scores a header holding a synonym plus extra text below an exact match; the head word decides', () => {
+    const contained = matchHeaderText('客户联系电话号')[0];
+    expect(contained?.field).toBe('contactPhone');
+    expect(contained?.confidence).toBeLessThan(1);
+    expect(contained?.confidence).toBeGreaterThanOrEqual(0.5);
+    expect(bestField('客户地址')).toBe('address');
+    expect(bestField('销售区域')).toBe('region');
+    // A synonym inside an exact synonym does not count: 来源渠道 is a source and nothing else.
+    expect(matchHeaderText('来源渠道')).toEqual([{ field: 'source', confidence: 1 }]);
+    expect(bestField('联系人姓名')).toBe('contactName');
+    expect(bestField('业务员姓名')).toBe('registrant');
+    // 客户 is only a modifier here; nothing should claim the column confidently.
+    expect(matchHeaderText('客户编号').filter((c) => c.confidence >= 0.5)).toEqual([]);
+  });
+
+  it('reads the head (last) word of a compound: 报备人部门 is a team, 联系电话备注 a note', () => {
+    expect(bestField('报备人部门')).toBe('team');
+    expect(bestField('联系电话备注')).toBe('notes');
+    // A lead-source value such as 电话开发 is not a phone header.
+    expect(matchHeaderText('电话开发').filter((c) => c.confidence >= 0.5)).toEqual([]);
+  });
+
+  it('discounts a label written with its value (报备人：张三)', () => {
+    const [best] = matchHeaderText('报备人：张三');
+    expect(best?.field).toBe('registrant');
+    expect(best?.confidence).toBeLessThan(0.5);
+  });
+
+  describe('guards', () => {
+    it('never reads 联系人 as a phone, nor 联系电话 as the contact', () => {
+      expect(fieldsOf('联系人')).toEqual(['contactName']);
+      expect(fieldsOf('联系人')).not.toContain('contactPhone');
+      expect(fieldsOf('联系电话')).not.toContain('contactName');
+      expect(fieldsOf('联系人电话')).not.toContain('contactName');
+      expect(bestField('联系人电话')).toBe('contactPhone');
+      expect(fieldsOf('Contact')).not.toContain('contactPhone');
+      expect(fieldsOf('Contact phone')).not.toContain('contactName');
+    });
+
+    it('never reads 报备人 as a date, nor 报备日期/报备时间 as the registrant', () => {
+      expect(fieldsOf('报备人')).not.toContain('registeredAt');
+      expect(fieldsOf('报备日期')).not.toContain('registrant');
+      expect(fieldsOf('报备时间')).not.toContain('registrant');
+      expect(fieldsOf('报备人日期')).not.toContain('registrant');
+      expect(fieldsOf('Registered by')).not.toContain('registeredAt');
+    });
+
+    it('keeps 预计签约金额, 预计签约单价 and 预计签约时间 apart', () => {
+      expect(fieldsOf('预计签约金额')).toEqual(['expectedAmount']);
+      expect(fieldsOf('预计签约单价')).toEqual(['expectedUnitPrice']);
+      expect(fieldsOf('预计签约时间')).toEqual(['expectedSignDate']);
+      expect(fieldsOf('预计签约金额(元)')).toEqual(['expectedAmount']);
+      expect(fieldsOf('预计签约单价万元')).not.toContain('expectedAmount');
+      expect(fieldsOf('预计签约日期')).not.toContain('registeredAt');
+    });
+
+    it('reads 客户类型/客户来源/客户需求 as their own fields, not the customer', () => {
+      expect(fieldsOf('客户类型')).toEqual(['customerType']);
+      expect(fieldsOf('客户来源')).toEqual(['source']);
+      expect(fieldsOf('客户需求')).toEqual(['need']);
+    });
+  });
+});
+
+describe('detectHeader', () => {
+  it('maps a traditional-Chinese header', () => {
+    const header = [
+      '客戶名稱',
+      '客戶類型',
+      '聯繫電話',
+      '聯絡人',
+      '報備人',
+      '報備日期',
+      '統一社會信用代碼',
+      '備註',
+    ];
+    const fields: Field[] = [
+      'customerName',
+      'customerType',
+      'contactPhone',
+      'contactName',
+      'registrant',
+      'registeredAt',
+      'creditCode',
+      'notes',
+    ];
+    const detection = detect([header, ...dataRows(fields, 5)]);
+    expect(detection.headerRow).toBe(1);
+    expect(detection.columns.map((c) => c.field)).toEqual(fields);
+    expect(detection.unmapped).toEqual([]);
+  });
+
+  it('maps the same header written in Taiwan or Hong Kong characters as in simplified', () => {
+    const simplified = Object.keys(V1_HEADERS);
+    for (const to of ['tw', 'hk', 't'] as const) {
+      const convert = OpenCC.Converter({ from: 'cn', to });
+      const traditional: string[] = simplified.map((header) => convert(header));
+      expect(traditional).not.toEqual(simplified);
+      const detection = detect([traditional, ...dataRows(Object.values(V1_HEADERS), 3)]);
+      expect(detection.columns.map((c) => c.field)).toEqual(Object.values(V1_HEADERS));
+    }
+  });
+
+  it('maps an English header', () => {
+    const expected: Record<string, Field> = {
+      'Company Name': 'customerName',
+      'Contact Person': 'contactName',
+      Mobile: 'contactPhone',
+      'E-mail': 'email',
+      Address: 'address',
+      Industry: 'industry',
+      'Lead Source': 'source',
+      Requirements: 'need',
+      'Deal Size': 'expectedAmount',
+      'Unit Price': 'expectedUnitPrice',
+      'Close Date': 'expectedSignDate',
+      Salesperson: 'registrant',
+      Department: 'team',
+      Partner: 'channel',
+      'Registration Date': 'registeredAt',
+      'First Visit': 'firstVisitAt',
+      Remarks: 'notes',
+    };
+    const detection = detect([Object.keys(expected), ...dataRows(Object.values(expected), 4)]);
+    expect(mappingOf(detection)).toEqual(expected);
+  });
+
+  it('skips a merged title, a 填表说明 note and reads a merged group row with its two-row header (exceljs form)', () => {
+    const grid: Row[] = [
+      Array<CellValue>(8).fill('客户报备登记表'),
+      [
+        '填表说明：1. 带*号为必填项；2. 日期请按 2026-01-01 格式填写。',
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+      ],
+      ['客户信息', '客户信息', '客户信息', '联系人', '联系人', '报备信息', '报备信息', '报备信息'],
+      ['*客户名称', '客户类型', '所在地区', '姓名', '电话', '报备人', '日期', '备注'],
+      ...dataRows(
+        [
+          'customerName',
+          'customerType',
+          'region',
+          'contactName',
+          'contactPhone',
+          'registrant',
+          'registeredAt',
+          'notes',
+        ],
+        6,
+      ),
+    ];
+    const detection = detect(grid);
+    expect(detection.headerRow).toBe(4);
+    expect(detection.headerRows).toEqual([3, 4]);
+    expect(detection.dataStartRow).toBe(5);
+    expect(mappingOf(detection)).toEqual({
+      '*客户名称': 'customerName',
+      客户类型: 'customerType',
+      所在地区: 'region',
+      姓名: 'contactName',
+      电话: 'contactPhone',
+      报备人: 'registrant',
+      日期: 'registeredAt',
+      备注: 'notes',
+    });
+    expect(detection.columns.find((c) => c.header === '姓名')?.group).toBe('联系人');
+  });
+
+  it('keeps a group row that adds nothing to the mapping as part of the header', () => {
+    const grid: Row[] = [
+      ['客户信息', '客户信息', '客户信息', '报备信息', '报备信息'],
+      ['客户名称', '联系人', '联系电话', '报备人', '报备日期'],
+      ...dataRows(['customerName', 'contactName', 'contactPhone', 'registrant', 'registeredAt'], 4),
+    ];
+    const detection = detect(grid);
+    expect(detection.headerRows).toEqual([1, 2]);
+    expect(detection.columns.map((c) => c.group)).toEqual([
+      '客户信息',
+      '客户信息',
+      '客户信息',
+      '报备信息',
+      '报备信息',
+    ]);
+    expect(detection.columns.map((c) => c.field)).toEqual([
+      'customerName',
+      'contactName',
+      'contactPhone',
+      'registrant',
+      'registeredAt',
+    ]);
+  });
+
+  it('does not take a merged title right above the header for a group row', () => {
+    const grid: Row[] = [
+      Array<CellValue>(4).fill('报备客户'),
+      ['客户名称', '联系电话', '报备人', '报备日期'],
+      ...dataRows(['customerName', 'contactPhone', 'registrant', 'registeredAt'], 4),
+    ];
+    const detection = detect(grid);
+    expect(detection.headerRows).toEqual([2]);
+    expect(detection.columns.every((c) => c.group === undefined)).toBe(true);
+
+    // Still a title when data rows run wider than the merged title.
+    const wide: Row[] = [
+      Array<CellValue>(4).fill('客户报备登记表'),
+      ['客户名称', '联系电话', '报备人', '报备日期'],
+      ...dataRows(['customerName', 'contactPhone', 'registrant', 'registeredAt'], 4).map((row) => [
+        ...row,
+        '附加1',
+        '附加2',
+        '附加3',
+      ]),
+    ];
+    expect(detect(wide).headerRows).toEqual([2]);
+  });
+
+  it('reads the same sheet when merged cells hold their text only in the first cell', () => {
+    const grid: Row[] = [
+      ['客户报备登记表', null, null, null, null, null, null],
+      ['注：本表由业务员填写，报备后3个工作日内审核。', null, null, null, null, null, null],
+      [],
+      ['客户信息', null, '联系人', null, null, '报备信息', null],
+      ['客户名称', '客户类型', '姓名', '电话', '职务', '报备人', '报备时间'],
+      ...dataRows(
+        [
+          'customerName',
+          'customerType',
+          'contactName',
+          'contactPhone',
+          'contactTitle',
+          'registrant',
+          'registeredAt',
+        ],
+        6,
+      ),
+    ];
+    const detection = detect(grid);
+    expect(detection.headerRow).toBe(5);
+    expect(detection.headerRows).toEqual([4, 5]);
+    expect(detection.columns.map((c) => c.field)).toEqual([
+      'customerName',
+      'customerType',
+      'contactName',
+      'contactPhone',
+      'contactTitle',
+      'registrant',
+      'registeredAt',
+    ]);
+  });
+
+  it('combines a header split over two rows', () => {
+    const grid: Row[] = [
+      ['客户', '联系', '报备', '预计签约', '预计签约', '预计签约'],
+      ['名称', '电话', '人', '金额', '单价', '时间'],
+      ...dataRows(
+        ['customerName', 'contactPhone', 'registrant', 'expectedAmount', undefined, 'expectedSignDate'],
+        5,
+      ),
+    ];
+    const detection = detect(grid);
+    expect(detection.headerRows).toEqual([1, 2]);
+    expect(detection.headerRow).toBe(2);
+    expect(detection.dataStartRow).toBe(3);
+    expect(detection.columns.map((c) => c.field)).toEqual([
+      'customerName',
+      'contactPhone',
+      'registrant',
+      'expectedAmount',
+      'expectedUnitPrice',
+      'expectedSignDate',
+    ]);
+  });
+
+  it('reads a vertically merged two-row header kept only in its upper cell', () => {
+    const grid: Row[] = [
+      ['客户名称', '联系人', null, '报备人'],
+      [null, '姓名', '手机', null],
+      ...dataRows(['customerName', 'contactName', 'contactPhone', 'registrant'], 4),
+    ];
+    const detection = detect(grid);
+    expect(detection.headerRows).toEqual([1, 2]);
+    expect(mappingOf(detection)).toEqual({
+      客户名称: 'customerName',
+      姓名: 'contactName',
+      手机: 'contactPhone',
+      报备人: 'registrant',
+    });
+  });
+
+  it('finds a header at row 5 under a title, blank rows and form fields', () => {
+    const fields: Field[] = ['customerName', 'contactPhone', 'registrant', 'registeredAt'];
+    const grid: Row[] = [
+      ['华东一部客户报备表'],
+      [],
+      ['制表单位：华东一部', null, '制表日期：2026-05-01'],
+      [null, null, null, null],
+      ['客户名称', '手机号', '业务员', '登记时间'],
+      ...dataRows(fields, 5),
+    ];
+    const detection = detect(grid);
+    expect(detection.headerRow).toBe(5);
+    expect(detection.headerRows).toEqual([5]);
+    expect(detection.dataStartRow).toBe(6);
+    expect(detection.columns.map((c) => c.field)).toEqual(fields);
+  });
+
+  it('only scans maxScanRows rows', () => {
+    const fields: Field[] = ['customerName', 'contactPhone', 'registrant'];
+    const grid: Row[] = [
+      ...Array.from({ length: 34 }, (): Row => []),
+      ['客户名称', '联系电话', '报备人'],
+      ...dataRows(fields, 3),
+    ];
+    expect(detectHeader(grid)).toBeNull();
+    expect(detectHeader(grid, { maxScanRows: 40 })?.headerRow).toBe(35);
+  });
+
+  it('returns null when nothing looks like a header', () => {
+    expect(detectHeader([])).toBeNull();
+    expect(
+      detectHeader([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+    ).toBeNull();
+    expect(detectHeader([['客户报备登记表'], ['杭州明远科技有限公司', '张伟']])).toBeNull();
+  });
+
+  it('reads a two-column header ending in 备注 as a header, not a note', () => {
+    const detection = detect([
+      ['客户名称', '备注'],
+      ['杭州明远科技有限公司', '老客户'],
+    ]);
+    expect(detection.headerRow).toBe(1);
+    expect(mappingOf(detection)).toEqual({ 客户名称: 'customerName', 备注: 'notes' });
+  });
+
+  it('gives each field to one column and reports the unmapped columns', () => {
+    const grid: Row[] = [
+      ['序号', '客户名称', '联系电话', '手机', '状态', '报备人'],
+      ...dataRows([undefined, 'customerName', 'contactPhone', 'contactPhone', undefined, 'registrant'], 3),
+    ];
+    const detection = detect(grid);
+    expect(mappingOf(detection)).toEqual({
+      客户名称: 'customerName',
+      联系电话: 'contactPhone',
+      报备人: 'registrant',
+    });
+    expect(detection.unmapped).toEqual([
+      { column: 1, header: '序号' },
+      { column: 4, header: '手机' },
+      { column: 5, header: '状态' },
+    ]);
+    // The losing phone column still says what it could be.
+    expect(detection.columns[3]?.alternatives?.[0]?.field).toBe('contactPhone');
+    expect(detection.confidence).toBeLessThan(1);
+  });
+
+  it('prefers the specific column for a field over a generic one', () => {
+    const grid: Row[] = [
+      ['日期', '客户名称', '报备日期', '联系电话'],
+      ...dataRows(['registeredAt', 'customerName', 'registeredAt', 'contactPhone'], 3),
+    ];
+    const detection = detect(grid);
+    expect(mappingOf(detection)).toEqual({
+      客户名称: 'customerName',
+      报备日期: 'registeredAt',
+      联系电话: 'contactPhone',
+    });
+  });
+
+  it('maps every column of a shuffled header to the same field (property)', () => {
+    const entries = Object.entries(V1_HEADERS);
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray(entries, { minLength: 3 }),
+        fc.nat({ max: 6 }),
+        (columns, blankRowsAbove) => {
+          const grid: Row[] = [
+            ...Array.from({ length: blankRowsAbove }, (): Row => []),
+            columns.map(([header]) => header),
+            ...dataRows(
+              columns.map(([, field]) => field),
+              4,
+            ),
+          ];
+          const detection = detectHeader(grid);
+          expect(detection?.headerRow).toBe(blankRowsAbove + 1);
+          expect(detection === null ? {} : mappingOf(detection)).toEqual(Object.fromEntries(columns));
+        },
+      ),
+      { seed: 20260501, numRuns: 200 },
+    );
+  });
+});
+
+describe('渠道 resolved from the column values', () => {
+  const header = ['客户名称', '联系电话', '报备人', '渠道'];
+
+  function withChannelValues(values: string[], extraHeader?: [string, string]): HeaderDetection {
+    const head = extraHeader === undefined ? header : [...header, extraHeader[0]];
+    const rows = values.map((value, i): Row => {
+      const row: Row = [sampleValue('customerName', i), sampleValue('contactPhone', i), '张伟', value];
+      return extraHeader === undefined ? row : [...row, extraHeader[1]];
+    });
+    return detect([head, ...rows]);
+  }
+
+  it('is the lead source when the values are lead sources', () => {
+    const detection = withChannelValues([
+      '电话开发',
+      '官网咨询',
+      '渠道推荐',
+      '老客户介绍',
+      '展会',
+      '陌生拜访',
+    ]);
+    expect(detection.columns[3]?.field).toBe('source');
+  });
+
+  it('is the partner channel when the values are partner companies', () => {
+    const detection = withChannelValues(['链家', '我爱我家', '中原地产', '贝壳找房', '某某房产中介有限公司']);
+    expect(detection.columns[3]?.field).toBe('channel');
+  });
+
+  it('is the lead source when the values do not say and no other column is the source', () => {
+    const detection = withChannelValues(['张三', '李四', '王五']);
+    expect(detection.columns[3]?.field).toBe('source');
+  });
+
+  it('is the channel when the values do not say and another column is the source', () => {
+    const detection = withChannelValues(['张三', '李四', '王五'], ['客户来源', '官网咨询']);
+    expect(mappingOf(detection)).toMatchObject({ 渠道: 'channel', 客户来源: 'source' });
+  });
+
+  it('leaves a named partner column (渠道名称) as the channel whatever it holds', () => {
+    const detection = detect([
+      ['客户名称', '联系电话', '渠道名称'],
+      ['杭州明远科技有限公司', '13812345678', '电话开发'],
+    ]);
+    expect(detection.columns[2]?.field).toBe('channel');
+  });
+});
+
+describe('classifyRow', () => {
+  const headerRow = ['客户名称', '联系电话', '报备人', '预计签约金额'];
+  const grid: Row[] = [
+    ['客户报备登记表', '客户报备登记表', '客户报备登记表', '客户报备登记表'],
+    headerRow,
+    ['杭州明远科技有限公司', '13812345678', '张伟', 500000],
+    ['注塑科技有限公司', '13912345678', '李娜', '50万'],
+  ];
+  const detection = detect(grid);
+
+  it('tells data from blank rows', () => {
+    expect(classifyRow(grid[2] ?? [], detection)).toBe('data');
+    expect(classifyRow(grid[3] ?? [], detection)).toBe('data');
+    expect(classifyRow([], detection)).toBe('blank');
+    expect(classifyRow([null, '  ', '', null], detection)).toBe('blank');
+  });
+
+  it('recognises 合计/总计/小计/Total rows, also spaced out or in a later leading column', () => {
+    expect(classifyRow(['合计', null, null, 1500000], detection)).toBe('total');
+    expect(classifyRow(['合 计', null, null, 1500000], detection)).toBe('total');
+    expect(classifyRow(['總計：', null, null, 1500000], detection)).toBe('total');
+    expect(classifyRow([null, '小计', null, 900000], detection)).toBe('total');
+    expect(classifyRow(['Total', null, null, 1500000], detection)).toBe('total');
+    expect(classifyRow(['合计金额公司', '13812345678', '张伟', 1], detection)).toBe('data');
+  });
+
+  it('recognises 注/备注/说明/填表说明/Note rows, merged or not', () => {
+    expect(classifyRow(['注：以上客户均已电话核实。', null, null, null], detection)).toBe('note');
+    expect(classifyRow(['备注：保护期3个月', '备注：保护期3个月', '备注：保护期3个月'], detection)).toBe(
+      'note',
+    );
+    expect(classifyRow(['说明：报备以系统时间为准', null, null, null], detection)).toBe('note');
+    expect(classifyRow(['填表说明：带*号为必填项', null, null, null], detection)).toBe('note');
+    expect(classifyRow(['Note: protection lasts 3 months', null, null, null], detection)).toBe('note');
+    // A customer whose name starts with 注 is still a customer.
+    expect(classifyRow(['注塑科技有限公司', null, null, null], detection)).toBe('data');
+  });
+
+  it('recognises the header repeated inside the data', () => {
+    expect(classifyRow(headerRow, detection)).toBe('header-repeat');
+    expect(classifyRow(['客户名称', '联系电话', null, null], detection)).toBe('header-repeat');
+  });
+
+  it('skips trailing total and note rows when sampling data, and reports them after the data', () => {
+    const full: Row[] = [...grid, ['合计', null, null, 1000000], ['注：本表一式两份。', null, null, null]];
+    const again = detect(full);
+    expect(again.dataStartRow).toBe(3);
+    expect(full.slice(again.dataStartRow - 1).map((row) => classifyRow(row, again))).toEqual([
+      'data',
+      'data',
+      'total',
+      'note',
+    ]);
+  });
+});
