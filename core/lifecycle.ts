@@ -12,7 +12,11 @@ export interface StatusView {
 }
 
 export function effectiveStatus(record: StatusView, today: Day): RecordStatus {
-  if (PROTECTING_STATUSES.includes(record.status) && record.protectedUntil !== undefined && record.protectedUntil < today) {
+  if (
+    PROTECTING_STATUSES.includes(record.status) &&
+    record.protectedUntil !== undefined &&
+    record.protectedUntil < today
+  ) {
     return 'expired';
   }
   return record.status;
@@ -37,4 +41,10 @@ export function canTransition(from: RecordStatus, to: RecordStatus): boolean {
 }
 
 /** Statuses after which the customer is free again for the next in line (R21). */
-export const ENDED_STATUSES: readonly RecordStatus[] = ['signed', 'expired', 'terminated', 'rejected', 'void'];
+export const ENDED_STATUSES: readonly RecordStatus[] = [
+  'signed',
+  'expired',
+  'terminated',
+  'rejected',
+  'void',
+];

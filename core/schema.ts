@@ -244,9 +244,14 @@ export const problemSchema = z.object({
 export const rowErrorSchema = problemSchema;
 export const rowWarningSchema = problemSchema.omit({ field: true }).extend({ field: z.string().optional() });
 
-/** Another registration this row clashes with, as the caller may see it (R3: no customer details). */
+/**
+ * Another registration this row clashes with, as the caller may see it (R3: no customer details).
+ * In a dry run (check) a clash with an earlier row of the same request names that row's
+ * `clientRowId` instead of a number, since nothing was saved.
+ */
 export const conflictSchema = z.object({
-  registrationNo: z.string(),
+  registrationNo: z.string().optional(),
+  clientRowId: z.union([z.string(), z.number()]).optional(),
   status: recordStatusSchema,
   holder: z.object({ name: z.string(), team: z.string().optional() }),
   registeredAt: instantSchema.optional(),

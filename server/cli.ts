@@ -1,0 +1,148 @@
+/**
+ * The `baobei` command: `serve` runs the service; `user add` creates a user (through the running
+ * service when one holds the data dir, else on the store directly); `import` checks a legacy sheet.
+ * Exit codes: 0 done, 2 unusable input or arguments, 1 internal failure.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { DomainError } from '../core/problem.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger } from './logger.js';
+import { openStore, startService } from './service.js';
+import { createUser } from './services/userService.js';
+import { lockOwner } from './store/dataDirLock.js';
+import { ROLES, type Role } from './store/store.js';
+import { runImportCommand, type ImportCommandOptions } from './import/importCommand.js';
+
+/** An error the user can fix: printed as one line, exit code 2. */
+export class UsageError extends Error {}
+
+export function buildProgram(): Command {
+  const program = new Command('baobei')
+    .description('客户报备与保护期 — customer registration and protection')
+    .exitOverride()
+    .showHelpAfterError('(baobei <command> --help 查看用法 / for usage)');
+
+  program
+    .command('serve')
+    .description('start the HTTP service (PORT, BAOBEI_DATA_DIR, BAOBEI_KEY …)')
+    .action(async () => {
+      const config = loadConfig();
+      const logger = createLogger(config.logLevel);
+      const running = await startService(config, { logger, say: (line) => console.log(line) });
+      const stop = async (signal: string) => {
+        logger.info({ signal }, 'shutting down');
+        await running.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+
+  const user = program.command('user').description('manage users');
+  user
+    .command('add')
+    .description('create a user and print the token (shown once)')
+    .requiredOption('--name <name>', 'display name, unique (e.g. 王磊)')
+    .addOption(new Option('--role <role>', 'role').choices([...ROLES]).makeOptionMandatory())
+    .option('--team <team>', 'team (e.g. 华东一部)')
+    .action(async (opts: { name: string; role: Role; team?: string }) => {
+      const config = loadConfig();
+      const created = await addUser(config, opts);
+      console.log(
+        `用户已创建 / user created: ${created.name} (${created.role}${created.team ? `, ${created.team}` : ''})`,
+      );
+      console.log(`令牌（只显示这一次）/ token (shown once): ${created.token}`);
+    });
+
+  program
+    .command('import')
+    .description('check a legacy sheet (.xlsx/.csv) and write the annotated workbook')
+    .argument('<file>', 'the sheet to import')
+    .option('--sheet <name>', 'sheet name or 1-based position (default: the first with data)')
+    .addOption(
+      new Option('--mode <mode>', 'submit new registrations, or migrate the history register (admin)')
+        .choices(['submit', 'history'])
+        .default('submit'),
+    )
+    .option('--dry-run', 'check against the store and within the file; save nothing', false)
+    .option('--out <file>', 'annotated workbook (default FILE.checked.xlsx)')
+    .option('--json <file>', 'write the JSON report here')
+    .option(
+      '--as <name>',
+      'register as this user when the store is opened directly (default: the administrator)',
+    )
+    .option('--token <token>', 'token for a running service (default BAOBEI_TOKEN or the admin token)')
+    .option('--url <url>', 'URL of a running service (default BAOBEI_URL or http://localhost:PORT)')
+    .action(async (file: string, opts: ImportCommandOptions & { dryRun: boolean }) => {
+      const config = loadConfig();
+      console.log(await runImportCommand(file, opts, config));
+    });
+
+  return program;
+}
+
+async function addUser(
+  config: Config,
+  input: { name: string; role: Role; team?: string },
+): Promise<{ name: string; role: Role; team?: string; token: string }> {
+  const owner = lockOwner(config.dataDir);
+  if (owner) {
+    // The service owns the data dir: ask it, as the administrator, over HTTP.
+    const token = (await readFile(path.join(config.dataDir, 'admin.token'), 'utf8').catch(() => '')).trim();
+    if (token === '') {
+      throw new UsageError(
+        `服务正在运行（pid ${owner.pid}），但找不到 ${path.join(config.dataDir, 'admin.token')}`,
+      );
+    }
+    const base = process.env['BAOBEI_URL'] ?? config.publicUrl ?? `http://localhost:${config.port}`;
+    const res = await fetch(new URL('/api/users', base), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(input),
+    });
+    const body = (await res.json()) as { token?: string; error?: { message: string; messageEn: string } };
+    if (!res.ok || body.token === undefined) {
+      throw new UsageError(
+        body.error ? `${body.error.message} / ${body.error.messageEn}` : `HTTP ${res.status}`,
+      );
+    }
+    return { ...input, token: body.token };
+  }
+  const { store } = await openStore(config, 'user add');
+  try {
+    const { token } = await createUser(store, input, new Date());
+    return { ...input, token };
+  } finally {
+    await store.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      console.error(err.message);
+      return 2;
+    }
+    if (err instanceof DomainError) {
+      console.error(`${err.message} / ${err.messageEn}`);
+      return 2;
+    }
+    console.error(`内部错误 / internal error: ${(err as Error).message}`);
+    if (process.env['BAOBEI_DEBUG']) console.error((err as Error).stack);
+    return 1;
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && /(?:cli\.ts|baobei(?:\.js)?)$/.test(process.argv[1]);
+if (isEntry) {
+  const code = await main(process.argv.slice(2));
+  // `serve` keeps the event loop alive; every other command ends here.
+  if (code !== 0 || process.argv[2] !== 'serve') process.exit(code);
+}

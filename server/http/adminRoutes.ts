@@ -1,0 +1,79 @@
+/** Users, policy, audit, reports and notifications. */
+import { Router } from 'express';
+import { resolvePolicy, type PolicyInput } from '../../core/policy.js';
+import { z } from 'zod';
+import { DomainError } from '../../core/problem.js';
+import { requireRole } from '../services/actor.js';
+import { notificationsFor } from '../services/notificationService.js';
+import type { RegistrationService } from '../services/registrationService.js';
+import { monthlySummary } from '../services/reportService.js';
+import { createUser, userView } from '../services/userService.js';
+import type { Store } from '../store/store.js';
+import { actor } from './auth.js';
+import { auditQuerySchema, policyBodySchema, summaryQuerySchema, userBodySchema } from './apiSchemas.js';
+import { parseOrThrow, zodProblem } from './errors.js';
+
+export function adminRoutes(store: Store, registrations: RegistrationService, clock: () => Date): Router {
+  const router = Router();
+
+  router.post('/users', async (req, res) => {
+    requireRole(actor(req), ['admin'], '创建用户', 'create users');
+    const body = parseOrThrow(userBodySchema, req.body);
+    res.status(201).json(await createUser(store, body, clock()));
+  });
+
+  router.get('/users', async (req, res) => {
+    requireRole(actor(req), ['admin'], '查看用户', 'list users');
+    const users = await store.read((tx) => tx.listUsers());
+    res.json({ items: users.map(userView) });
+  });
+
+  router.get('/policy', async (_req, res) => {
+    res.json(await registrations.policy());
+  });
+
+  router.put('/policy', async (req, res) => {
+    const a = actor(req);
+    requireRole(a, ['admin'], '修改政策', 'change the policy');
+    const body = parseOrThrow(policyBodySchema, req.body);
+    // zod fills in the default of every setting the body leaves out; keep only what the
+    // administrator sent, or the standard defaults would override the chosen preset.
+    const sent = new Set(Object.keys(req.body as object));
+    const input = Object.fromEntries(Object.entries(body).filter(([k]) => sent.has(k))) as PolicyInput;
+    let policy;
+    try {
+      policy = resolvePolicy(input);
+    } catch (err) {
+      if (err instanceof z.ZodError) throw new DomainError(zodProblem(err));
+      throw err;
+    }
+    await store.write((tx) => tx.putPolicy(policy));
+    await registrations.audit(a, 'policy.update', [], { preset: policy.preset });
+    res.json(policy);
+  });
+
+  router.get('/audit', async (req, res) => {
+    requireRole(actor(req), ['admin'], '查看审计日志', 'read the audit trail');
+    const q = parseOrThrow(auditQuerySchema, req.query);
+    res.json(
+      await store.listAudit({
+        ...(q.actor !== undefined ? { actor: q.actor } : {}),
+        ...(q.record !== undefined ? { record: q.record } : {}),
+        ...(q.since !== undefined ? { since: q.since } : {}),
+        limit: q.limit,
+        offset: q.offset,
+      }),
+    );
+  });
+
+  router.get('/reports/summary', async (req, res) => {
+    const q = parseOrThrow(summaryQuerySchema, req.query);
+    res.json(await monthlySummary(store, registrations, actor(req), q.month, clock()));
+  });
+
+  router.get('/notifications', async (req, res) => {
+    res.json({ items: await notificationsFor(store, registrations, actor(req), clock()) });
+  });
+
+  return router;
+}

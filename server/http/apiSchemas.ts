@@ -1,0 +1,203 @@
+/**
+ * Request and response shapes of the HTTP API, as zod schemas: the routes parse with them and
+ * the OpenAPI document is generated from them, so the two cannot drift apart.
+ */
+import { z } from 'zod';
+import { policySchema, presetNameSchema } from '../../core/policy.js';
+import {
+  daySchema,
+  problemSchema,
+  recordStatusSchema,
+  rowResultSchema,
+  submissionRowSchema,
+} from '../../core/schema.js';
+import { auditEntrySchema, notificationSchema, roleSchema } from '../store/store.js';
+import { recordViewSchema } from '../services/recordView.js';
+
+/** Rows per request: the add-in sends blocks of at most 1,000; the import library uses the service directly. */
+export const MAX_ROWS_PER_REQUEST = 5_000;
+
+export const rowsBodySchema = z
+  .object({ rows: z.array(submissionRowSchema).min(1).max(MAX_ROWS_PER_REQUEST) })
+  .strict();
+export const resultsResponseSchema = z.object({ results: z.array(rowResultSchema) });
+
+const reason = z.string().trim().min(1).max(2000);
+
+export const reviewBodySchema = z
+  .object({
+    decision: z.enum(['approve', 'reject', 'share']),
+    reason,
+    /** R16: the other registration (number) sharing the customer. */
+    shareWith: z.string().min(1).max(40).optional(),
+    /** This registrant's share in percent; the partner gets the rest. */
+    split: z.number().int().min(1).max(99).optional(),
+  })
+  .strict()
+  .refine((b) => b.decision !== 'share' || b.shareWith !== undefined, {
+    message: 'shareWith is required when decision is share',
+    path: ['shareWith'],
+  });
+export const extensionBodySchema = z.object({ reason }).strict();
+export const extensionReviewBodySchema = z
+  .object({ decision: z.enum(['approve', 'reject']), reason })
+  .strict();
+export const objectionBodySchema = z.object({ reason }).strict();
+export const closeBodySchema = z
+  .object({ outcome: z.enum(['signed', 'lost_to_competitor', 'false_info', 'withdrawn']), note: reason })
+  .strict();
+export const followUpBodySchema = z
+  .object({ note: z.string().trim().min(1).max(2000), at: z.iso.datetime({ offset: true }).optional() })
+  .strict();
+export const transferBodySchema = z.object({ to: z.string().trim().min(1).max(50) }).strict();
+
+const statusList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== ''),
+  )
+  .pipe(z.array(recordStatusSchema));
+
+export const listQuerySchema = z
+  .object({
+    status: statusList.optional(),
+    registrant: z.string().min(1).max(50).optional(),
+    q: z.string().max(100).optional(),
+    expiringWithinDays: z.coerce.number().int().min(0).max(366).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
+
+export const recordResponseSchema = recordViewSchema.extend({
+  competitors: z
+    .array(
+      z.object({
+        registrationNo: z.string(),
+        registrant: z.string(),
+        team: z.string().optional(),
+        status: recordStatusSchema,
+        claimedAt: z.string(),
+        rank: z.number().int(),
+        share: z.number().optional(),
+        needsReview: z.boolean(),
+        reasons: z.array(z.object({ code: z.string(), message: z.string(), messageEn: z.string() })),
+        expectedAmount: z.number().optional(),
+        expectedUnitPrice: z.number().optional(),
+        expectedSignDate: daySchema.optional(),
+        followUps: z.number().int(),
+      }),
+    )
+    .optional(),
+});
+export const listResponseSchema = z.object({ items: z.array(recordViewSchema), total: z.number().int() });
+
+export const userBodySchema = z
+  .object({
+    name: z.string().trim().min(1).max(50),
+    role: roleSchema,
+    team: z.string().trim().min(1).max(50).optional(),
+  })
+  .strict();
+export const userViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: roleSchema,
+  team: z.string().optional(),
+  createdAt: z.string(),
+  disabled: z.boolean().optional(),
+});
+export const userCreatedSchema = z.object({ user: userViewSchema, token: z.string() });
+
+export const policyBodySchema = policySchema
+  .partial()
+  .extend({ preset: presetNameSchema.optional() })
+  .strict();
+
+export const summaryQuerySchema = z
+  .object({
+    month: z
+      .string()
+      .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected YYYY-MM')
+      .optional(),
+  })
+  .strict();
+export const summaryResponseSchema = z.object({
+  month: z.string(),
+  byStatus: z.record(z.string(), z.number().int()),
+  byRegistrant: z.array(
+    z.object({
+      registrant: z.string(),
+      team: z.string().optional(),
+      total: z.number().int(),
+      byStatus: z.record(z.string(), z.number().int()),
+    }),
+  ),
+  expiringSoon: z.array(
+    z.object({ registrationNo: z.string(), registrant: z.string(), protectedUntil: daySchema }),
+  ),
+});
+
+export const notificationViewSchema = notificationSchema.extend({
+  message: z.string(),
+  messageEn: z.string(),
+});
+export const notificationsResponseSchema = z.object({ items: z.array(notificationViewSchema) });
+
+export const auditQuerySchema = z
+  .object({
+    actor: z.string().max(50).optional(),
+    record: z.string().max(40).optional(),
+    since: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
+export const auditResponseSchema = z.object({ items: z.array(auditEntrySchema), total: z.number().int() });
+
+export const healthResponseSchema = z.object({ ok: z.boolean(), version: z.string(), store: z.string() });
+export const errorResponseSchema = z.object({
+  error: problemSchema.extend({
+    requestId: z.string().optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+const reportConflictSchema = z.object({
+  row: z.number().int().optional(),
+  registrationNo: z.string().optional(),
+  matchedOn: z.string(),
+  strength: z.enum(['exact', 'possible']),
+});
+export const importResponseSchema = z.object({
+  id: z.string(),
+  file: z.string(),
+  sheet: z.string(),
+  mode: z.enum(['submit', 'history']),
+  dryRun: z.boolean(),
+  headerRow: z.number().int(),
+  mapping: z.array(
+    z.object({
+      column: z.string(),
+      header: z.string(),
+      field: z.string().nullable(),
+      confidence: z.number(),
+    }),
+  ),
+  rows: z.array(
+    z.object({
+      row: z.number().int(),
+      status: z.string(),
+      registrationNo: z.string().optional(),
+      errors: z.array(problemSchema),
+      warnings: z.array(problemSchema),
+      conflicts: z.array(reportConflictSchema),
+      skipped: z.string().optional(),
+    }),
+  ),
+  summary: z.object({ rows: z.number().int(), byStatus: z.record(z.string(), z.number().int()) }),
+  annotatedUrl: z.string(),
+});

@@ -1,0 +1,114 @@
+/**
+ * Errors on the wire: `{"error": {code, message, messageEn, field?, requestId?}}`. Expected
+ * failures (DomainError, bad input) map their stable code to a status; anything else is a
+ * generic 500 that names only the request id, with the details in the log.
+ */
+import type { ErrorRequestHandler } from 'express';
+import { z } from 'zod';
+import { DomainError, problem, type Problem } from '../../core/problem.js';
+
+const STATUS_BY_CODE: Record<string, number> = {
+  'request.invalid': 400,
+  'request.body_too_large': 413,
+  'upload.too_large': 413,
+  'auth.missing': 401,
+  'auth.invalid': 401,
+  'auth.forbidden': 403,
+  'idempotency.in_flight': 409,
+  'idempotency.mismatch': 422,
+  'registration.blocked': 409,
+  'status.transition': 409,
+  'objection.exists': 409,
+  'user.exists': 409,
+  'rate.limited': 429,
+  'store.unavailable': 503,
+};
+
+export function statusFor(code: string): number {
+  const exact = STATUS_BY_CODE[code];
+  if (exact !== undefined) return exact;
+  if (code.endsWith('.not_found')) return 404;
+  return 422;
+}
+
+/** A zod failure as one Problem naming the first bad field (path joined with dots), zh-CN and en. */
+export function zodProblem(error: z.ZodError, prefix?: string): Problem {
+  const issue = error.issues[0];
+  const field = [prefix, ...(issue?.path ?? []).map(String)]
+    .filter((p) => p !== undefined && p !== '')
+    .join('.');
+  const zh = issue ? (z.locales.zhCN().localeError(issue as never) ?? issue.message) : '格式不正确';
+  const zhText = typeof zh === 'string' ? zh : (zh?.message ?? '格式不正确');
+  const en = issue?.message ?? 'invalid';
+  return problem(
+    'request.invalid',
+    field ? `字段 ${field}：${zhText}` : `请求格式不正确：${zhText}`,
+    field ? `Field ${field}: ${en}` : `Invalid request: ${en}`,
+    field || undefined,
+  );
+}
+
+export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, prefix?: string): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new DomainError(zodProblem(parsed.error, prefix));
+  return parsed.data;
+}
+
+export function errorBody(p: Problem, requestId?: string, details?: Record<string, unknown>): unknown {
+  return {
+    error: {
+      code: p.code,
+      message: p.message,
+      messageEn: p.messageEn,
+      ...(p.field !== undefined ? { field: p.field } : {}),
+      ...(details ? { details } : {}),
+      ...(requestId !== undefined ? { requestId } : {}),
+    },
+  };
+}
+
+interface HttpishError {
+  status?: number;
+  type?: string;
+  expose?: boolean;
+}
+
+export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+  const requestId = typeof req.id === 'string' ? req.id : String(req.id ?? '');
+  if (err instanceof DomainError) {
+    res.status(statusFor(err.code)).json(errorBody(err.toProblem(), requestId, err.details));
+    return;
+  }
+  const httpish = err as HttpishError;
+  // body-parser's own errors: malformed JSON and oversized bodies are the caller's fault.
+  if (httpish?.type === 'entity.too.large') {
+    res
+      .status(413)
+      .json(errorBody(problem('request.body_too_large', '请求体过大', 'Request body too large'), requestId));
+    return;
+  }
+  if (httpish?.type === 'entity.parse.failed') {
+    res
+      .status(400)
+      .json(
+        errorBody(
+          problem('request.invalid', '请求体不是有效的 JSON', 'Request body is not valid JSON'),
+          requestId,
+        ),
+      );
+    return;
+  }
+  req.log?.error({ err }, 'unexpected error');
+  res
+    .status(500)
+    .json(
+      errorBody(
+        problem(
+          'internal',
+          `服务内部错误，请联系管理员并提供请求编号 ${requestId}`,
+          `Internal error; give the administrator request id ${requestId}`,
+        ),
+        requestId,
+      ),
+    );
+};

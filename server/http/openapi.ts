@@ -1,0 +1,174 @@
+/** The OpenAPI 3.1 document, generated from the same zod schemas the routes parse with. */
+import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import * as api from './apiSchemas.js';
+
+type Method = RouteConfig['method'];
+
+export function openApiDocument(version: string): unknown {
+  const registry = new OpenAPIRegistry();
+  const bearer = registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  const json = (schema: z.ZodType, description = 'OK') => ({
+    description,
+    content: { 'application/json': { schema } },
+  });
+  const errors = {
+    400: json(api.errorResponseSchema, 'Invalid request (code request.invalid, field names the bad field)'),
+    401: json(api.errorResponseSchema, 'Missing or invalid token'),
+    403: json(api.errorResponseSchema, 'Not allowed for this role or record'),
+    422: json(api.errorResponseSchema, 'Refused by a rule (code says which)'),
+  };
+  const noParam = z.object({ no: z.string().describe('Registration number, e.g. BB-2026-000123') });
+  const add = (
+    method: Method,
+    path: string,
+    summary: string,
+    o: {
+      body?: z.ZodType;
+      query?: z.ZodObject;
+      params?: z.ZodObject;
+      response?: z.ZodType;
+      status?: number;
+      auth?: boolean;
+      headers?: z.ZodObject;
+    } = {},
+  ) => {
+    registry.registerPath({
+      method,
+      path,
+      summary,
+      ...(o.auth === false ? {} : { security: [{ [bearer.name]: [] }] }),
+      request: {
+        ...(o.body ? { body: { content: { 'application/json': { schema: o.body } } } } : {}),
+        ...(o.query ? { query: o.query } : {}),
+        ...(o.params ? { params: o.params } : {}),
+        ...(o.headers ? { headers: o.headers } : {}),
+      },
+      responses: { [o.status ?? 200]: json(o.response ?? z.object({})), ...errors },
+    });
+  };
+  add('get', '/api/health', 'Service health', { response: api.healthResponseSchema, auth: false });
+  add('get', '/api/openapi.json', 'This OpenAPI document', { auth: false });
+  add('post', '/api/check', 'Check rows against the register; nothing is saved (R3)', {
+    body: api.rowsBodySchema,
+    response: api.resultsResponseSchema,
+  });
+  add('post', '/api/registrations', 'Register rows (one result per row; Idempotency-Key replays)', {
+    body: api.rowsBodySchema,
+    response: api.resultsResponseSchema,
+    headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+  });
+  add('get', '/api/registrations', 'List registrations visible to the caller', {
+    query: api.listQuerySchema,
+    response: api.listResponseSchema,
+  });
+  add(
+    'get',
+    '/api/review-queue',
+    'Pending and competing registrations grouped by customer, ranked (reviewers)',
+  );
+  add(
+    'get',
+    '/api/registrations/{no}',
+    'One registration with its history (and ranked competitors for reviewers)',
+    {
+      params: noParam,
+      response: api.recordResponseSchema,
+    },
+  );
+  const action = (path: string, summary: string, body: z.ZodType, status = 200) =>
+    add('post', `/api/registrations/{no}${path}`, summary, {
+      params: noParam,
+      body,
+      response: api.recordResponseSchema,
+      status,
+    });
+  action('/review', 'Approve, reject or share (reviewers; R11, R12, R16)', api.reviewBodySchema);
+  action('/extension', 'Ask for an extension (holder; R28)', api.extensionBodySchema);
+  action('/extension/review', 'Decide an extension (reviewers)', api.extensionReviewBodySchema);
+  action('/objection', 'Object to a lost conflict decision (R12)', api.objectionBodySchema);
+  action(
+    '/close',
+    'Close: signed, lost to a competitor, false information (ban, R27), withdrawn',
+    api.closeBodySchema,
+  );
+  action('/follow-ups', 'Record a follow-up', api.followUpBodySchema, 201);
+  action('/transfer', 'Hand over to another member of staff (R38)', api.transferBodySchema);
+  add('get', '/api/notifications', "The caller's notifications", {
+    response: api.notificationsResponseSchema,
+  });
+  add('get', '/api/reports/summary', 'Counts by status and registrant for a month (R41), expiring soon', {
+    query: api.summaryQuerySchema,
+    response: api.summaryResponseSchema,
+  });
+  add('get', '/api/policy', 'The policy in force');
+  add('put', '/api/policy', 'Change the policy (admin): a preset plus overrides', {
+    body: api.policyBodySchema,
+  });
+  add('post', '/api/users', 'Create a user (admin); the token is returned once', {
+    body: api.userBodySchema,
+    response: api.userCreatedSchema,
+    status: 201,
+  });
+  add('get', '/api/users', 'List users (admin)');
+  add('get', '/api/audit', 'Audit trail of reads and changes of customer data (admin; R36)', {
+    query: api.auditQuerySchema,
+    response: api.auditResponseSchema,
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/imports',
+    summary:
+      'Upload a legacy sheet (.xlsx/.csv): the same checks as a registration, a JSON report and an annotated workbook',
+    security: [{ [bearer.name]: [] }],
+    request: {
+      body: {
+        content: {
+          'multipart/form-data': {
+            schema: z.object({
+              file: z.string().describe('the .xlsx or .csv file (binary)'),
+              mode: z.enum(['submit', 'history']).optional(),
+              dryRun: z.enum(['true', 'false']).optional(),
+              sheet: z.string().optional(),
+            }),
+          },
+        },
+      },
+    },
+    responses: {
+      201: json(api.importResponseSchema, 'Import report (200 for a dry run)'),
+      413: json(api.errorResponseSchema, 'File over the upload limit'),
+      ...errors,
+    },
+  });
+  add('get', '/api/imports/{id}', 'An import report (uploader and admins)', {
+    params: z.object({ id: z.string() }),
+    response: api.importResponseSchema,
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/imports/{id}/annotated.xlsx',
+    summary: 'The annotated workbook of an import (uploader and admins)',
+    security: [{ [bearer.name]: [] }],
+    request: { params: z.object({ id: z.string() }) },
+    responses: {
+      200: {
+        description: 'xlsx',
+        content: {
+          'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { schema: z.string() },
+        },
+      },
+      ...errors,
+    },
+  });
+  const generator = new OpenApiGeneratorV31(registry.definitions);
+  return generator.generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Baobei 报备 API',
+      version,
+      description: '客户报备与保护期服务 — customer registration and protection',
+    },
+    servers: [{ url: '/' }],
+  });
+}

@@ -1,0 +1,110 @@
+/** /api/check and /api/registrations: thin handlers — parse with zod, call a service, map to HTTP. */
+import { Router } from 'express';
+import { z } from 'zod';
+import type { LifecycleService } from '../services/lifecycleService.js';
+import type { RegistrationService } from '../services/registrationService.js';
+import { actor } from './auth.js';
+import {
+  closeBodySchema,
+  extensionBodySchema,
+  extensionReviewBodySchema,
+  followUpBodySchema,
+  listQuerySchema,
+  objectionBodySchema,
+  reviewBodySchema,
+  rowsBodySchema,
+  transferBodySchema,
+} from './apiSchemas.js';
+import { parseOrThrow } from './errors.js';
+
+const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII');
+const registrationNoSchema = z.string().regex(/^BB-\d{4}-\d{6,}$/, 'like BB-2026-000123');
+
+export function registrationRoutes(registrations: RegistrationService, lifecycle: LifecycleService): Router {
+  const router = Router();
+
+  router.post('/check', async (req, res) => {
+    const body = parseOrThrow(rowsBodySchema, req.body);
+    res.json({ results: await registrations.check(actor(req), body.rows) });
+  });
+
+  router.post('/registrations', async (req, res) => {
+    const body = parseOrThrow(rowsBodySchema, req.body);
+    const header = req.get('Idempotency-Key');
+    const key =
+      header === undefined ? undefined : parseOrThrow(idempotencyKeySchema, header, 'Idempotency-Key');
+    const outcome = await registrations.submit(actor(req), body.rows, {
+      idempotencyKey: key,
+      body: req.body,
+    });
+    if (outcome.replayed) res.set('Idempotent-Replayed', 'true');
+    res.json({ results: outcome.results });
+  });
+
+  router.get('/registrations', async (req, res) => {
+    const q = parseOrThrow(listQuerySchema, req.query);
+    res.json(
+      await registrations.list(actor(req), {
+        ...(q.status ? { statuses: q.status } : {}),
+        ...(q.registrant !== undefined ? { registrant: q.registrant } : {}),
+        ...(q.q !== undefined ? { q: q.q } : {}),
+        ...(q.expiringWithinDays !== undefined ? { expiringWithinDays: q.expiringWithinDays } : {}),
+        limit: q.limit,
+        offset: q.offset,
+      }),
+    );
+  });
+
+  router.get('/review-queue', async (req, res) => {
+    res.json(await registrations.reviewQueue(actor(req)));
+  });
+
+  router.get('/registrations/:no', async (req, res) => {
+    res.json(await registrations.get(actor(req), no(req.params['no'])));
+  });
+
+  router.post('/registrations/:no/review', async (req, res) => {
+    const body = parseOrThrow(reviewBodySchema, req.body);
+    res.json(await lifecycle.review(actor(req), no(req.params['no']), body));
+  });
+
+  router.post('/registrations/:no/extension', async (req, res) => {
+    const body = parseOrThrow(extensionBodySchema, req.body);
+    res.json(await lifecycle.requestExtension(actor(req), no(req.params['no']), body.reason));
+  });
+
+  router.post('/registrations/:no/extension/review', async (req, res) => {
+    const body = parseOrThrow(extensionReviewBodySchema, req.body);
+    res.json(await lifecycle.reviewExtension(actor(req), no(req.params['no']), body.decision, body.reason));
+  });
+
+  router.post('/registrations/:no/objection', async (req, res) => {
+    const body = parseOrThrow(objectionBodySchema, req.body);
+    res.json(await lifecycle.object(actor(req), no(req.params['no']), body.reason));
+  });
+
+  router.post('/registrations/:no/close', async (req, res) => {
+    const body = parseOrThrow(closeBodySchema, req.body);
+    res.json(await lifecycle.close(actor(req), no(req.params['no']), body.outcome, body.note));
+  });
+
+  router.post('/registrations/:no/follow-ups', async (req, res) => {
+    const body = parseOrThrow(followUpBodySchema, req.body);
+    res.status(201).json(await lifecycle.addFollowUp(actor(req), no(req.params['no']), body.note, body.at));
+  });
+
+  router.post('/registrations/:no/transfer', async (req, res) => {
+    const body = parseOrThrow(transferBodySchema, req.body);
+    res.json(await lifecycle.transfer(actor(req), no(req.params['no']), body.to));
+  });
+
+  return router;
+}
+
+function no(value: string | undefined): string {
+  return parseOrThrow(registrationNoSchema, value, 'no');
+}

@@ -1,0 +1,315 @@
+/**
+ * The legacy import: one library behind `POST /api/imports` and `baobei import FILE`. Finds the
+ * header and maps the columns (core), turns rows into submissions, runs exactly the checks a
+ * single registration gets (rowEvaluation) against the store and against the rest of the file in
+ * one transaction, and returns the JSON report and the annotated workbook.
+ */
+import { annotateRow, type AnnotatedConflict } from '../../core/annotation.js';
+import { dayOf } from '../../core/day.js';
+import { parseInstant } from '../../core/dateValue.js';
+import { classifyRow, detectHeader, type HeaderDetection } from '../../core/headers.js';
+import { DEFAULT_POLICY } from '../../core/policy.js';
+import type { CellValue, Field, MatchedOn, RowResult, RowStatus, SubmissionRow } from '../../core/schema.js';
+import type { Keyring } from '../security/keyring.js';
+import type { Store, WriteTx } from '../store/store.js';
+import type { Actor } from '../services/actor.js';
+import { evaluateRow } from '../services/rowEvaluation.js';
+import { writeAnnotatedWorkbook } from './annotatedWorkbook.js';
+import { ImportError } from './importError.js';
+import { readWorkbook, type SheetData } from './readWorkbook.js';
+
+export type ImportMode = 'submit' | 'history';
+
+export interface ImportOptions {
+  fileName: string;
+  mode: ImportMode;
+  dryRun: boolean;
+  /** Sheet name or 1-based position; default the first sheet holding data. */
+  sheet?: string | undefined;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ImportDeps {
+  store: Store;
+  keyring: Keyring;
+  clock: () => Date;
+  actor: Actor;
+}
+
+export interface ReportConflict {
+  row?: number;
+  registrationNo?: string;
+  matchedOn: MatchedOn;
+  strength: 'exact' | 'possible';
+}
+
+export interface ReportRow {
+  row: number;
+  status: RowStatus | 'skipped';
+  registrationNo?: string;
+  errors: RowResult['errors'];
+  warnings: RowResult['warnings'];
+  conflicts: ReportConflict[];
+  /** Why a row was skipped: total (合计), note (注…), header-repeat. */
+  skipped?: string;
+}
+
+export interface ImportReport {
+  file: string;
+  sheet: string;
+  mode: ImportMode;
+  dryRun: boolean;
+  headerRow: number;
+  mapping: { column: string; header: string; field: Field | null; confidence: number }[];
+  rows: ReportRow[];
+  summary: { rows: number; byStatus: Partial<Record<RowStatus | 'skipped', number>> };
+}
+
+export interface ImportResult {
+  report: ImportReport;
+  annotated: Buffer;
+}
+
+/** How many rows under the header the header detection may look at (titles, notes, 渠道 sampling). */
+const DETECTION_ROWS = 300;
+/** Headers of the columns a history migration may carry besides the canonical fields. */
+const STATUS_HEADERS = /^(状态|狀態|审核状态|審核狀態|报备状态|報備狀態|status)$/i;
+const APPROVED_HEADERS =
+  /^(审批日期|審批日期|审核日期|審核日期|通过日期|通過日期|批准日期|审批时间|審批時間|approved( on| at)?|approval date)$/i;
+const HISTORY_STATUS: Record<string, SubmissionRow['status']> = {
+  保护中: 'protected',
+  保護中: 'protected',
+  有效: 'protected',
+  已通过: 'protected',
+  已通過: 'protected',
+  通过: 'protected',
+  已签约: 'signed',
+  已簽約: 'signed',
+  签约: 'signed',
+  已过期: 'expired',
+  已過期: 'expired',
+  过期: 'expired',
+  失效: 'expired',
+  驳回: 'rejected',
+  駁回: 'rejected',
+  已驳回: 'rejected',
+  未通过: 'rejected',
+  已终止: 'terminated',
+  已終止: 'terminated',
+  终止: 'terminated',
+  待审核: 'pending',
+  待審核: 'pending',
+  审核中: 'pending',
+};
+
+export async function importSheet(
+  bytes: Uint8Array,
+  options: ImportOptions,
+  deps: ImportDeps,
+): Promise<ImportResult> {
+  if (options.mode === 'history' && deps.actor.role !== 'admin') {
+    throw new ImportError(
+      'import.history_forbidden',
+      '只有管理员可以导入历史台账（history 模式）',
+      'Only administrators import the historical register (history mode)',
+      'mode',
+    );
+  }
+  const read = await readWorkbook(bytes, options.fileName);
+  const sheet = pickSheet(read.sheets, options.sheet, options.fileName);
+  const detection = detectHeader(denseTop(sheet, DETECTION_ROWS));
+  if (!detection || detection.columns.every((c) => c.field === null)) {
+    throw new ImportError(
+      'import.no_header',
+      `在工作表“${sheet.name}”的前 ${DETECTION_ROWS} 行找不到表头（如 客户名称、联系电话、报备人）`,
+      `No header row (such as 客户名称, 联系电话, 报备人) in the first ${DETECTION_ROWS} rows of sheet "${sheet.name}"`,
+    );
+  }
+  const fieldColumns = new Map<Field, number>();
+  for (const c of detection.columns) if (c.field) fieldColumns.set(c.field, c.column);
+  const extras = historyColumns(detection, options.mode);
+
+  const reportRows: ReportRow[] = [];
+  const submissions: { row: number; submission: SubmissionRow; order: number }[] = [];
+  const now = deps.clock();
+  const referenceYear = Number(dayOf(now).slice(0, 4));
+  for (const [n, cells] of [...sheet.rows].sort((a, b) => a[0] - b[0])) {
+    if (n <= detection.headerRow) continue;
+    const kind = classifyRow(cells, detection);
+    if (kind === 'blank') continue;
+    if (kind !== 'data') {
+      reportRows.push({ row: n, status: 'skipped', skipped: kind, errors: [], warnings: [], conflicts: [] });
+      continue;
+    }
+    const submission: SubmissionRow = { clientRowId: n };
+    for (const [field, col] of fieldColumns) submission[field] = cells[col - 1] ?? null;
+    if (extras.status !== undefined) {
+      const text = String(cells[extras.status - 1] ?? '').trim();
+      const status = HISTORY_STATUS[text];
+      if (status) submission.status = status;
+    }
+    if (extras.approvedAt !== undefined) {
+      const v = cells[extras.approvedAt - 1];
+      if (v !== undefined && v !== null && v !== '') submission.approvedAt = v;
+    }
+    submissions.push({ row: n, submission, order: claimOrder(submission.registeredAt, referenceYear) });
+  }
+
+  // R17 within the file: the earliest registration is evaluated first and holds the customer.
+  const byClaim = [...submissions].sort((a, b) => a.order - b.order || a.row - b.row);
+  const results = new Map<number, RowResult>();
+  const createdBy = new Map<string, number>();
+  const evaluate = async (tx: WriteTx) => {
+    const policy = (await tx.getPolicy()) ?? DEFAULT_POLICY;
+    let done = 0;
+    for (const { row, submission } of byClaim) {
+      const evaluation = await evaluateRow(submission, {
+        tx,
+        actor: deps.actor,
+        policy,
+        now,
+        keyring: deps.keyring,
+        ...(options.mode === 'history' ? { history: true } : {}),
+      });
+      if (evaluation.record) {
+        await tx.putRecord(evaluation.record);
+        createdBy.set(evaluation.record.no, row);
+      }
+      results.set(row, evaluation.result);
+      if (++done % 500 === 0) options.onProgress?.(done, byClaim.length);
+    }
+    options.onProgress?.(byClaim.length, byClaim.length);
+  };
+  if (options.dryRun) await deps.store.simulate(evaluate);
+  else await deps.store.write(evaluate);
+
+  const annotated: { row: number; annotation: ReturnType<typeof annotateRow> }[] = [];
+  for (const { row } of submissions) {
+    const result = results.get(row)!;
+    const conflicts = result.conflicts.map((c): ReportConflict & AnnotatedConflict => {
+      const fromRow = c.registrationNo !== undefined ? createdBy.get(c.registrationNo) : undefined;
+      return {
+        ...(fromRow !== undefined ? { row: fromRow } : {}),
+        ...(fromRow === undefined || !options.dryRun ? { registrationNo: c.registrationNo } : {}),
+        matchedOn: c.matchedOn,
+        strength: c.strength,
+        ...(fromRow === undefined
+          ? { status: c.status, holder: c.holder, protectedUntil: c.protectedUntil }
+          : {}),
+      };
+    });
+    const registrationNo =
+      result.registrationNo !== undefined && !(options.dryRun && createdBy.has(result.registrationNo))
+        ? result.registrationNo
+        : undefined;
+    reportRows.push({
+      row,
+      status: result.status,
+      ...(registrationNo !== undefined ? { registrationNo } : {}),
+      errors: result.errors,
+      warnings: result.warnings,
+      conflicts: conflicts.map(({ row: r, registrationNo: no, matchedOn, strength }) => ({
+        ...(r !== undefined ? { row: r } : {}),
+        ...(no !== undefined ? { registrationNo: no } : {}),
+        matchedOn,
+        strength,
+      })),
+    });
+    annotated.push({
+      row,
+      annotation: annotateRow({
+        status: result.status,
+        registrationNo,
+        protectedUntil: result.protectedUntil,
+        reviewDueBy: result.reviewDueBy,
+        errors: result.errors,
+        warnings: result.warnings,
+        conflicts,
+      }),
+    });
+  }
+  reportRows.sort((a, b) => a.row - b.row);
+  const byStatus: Partial<Record<RowStatus | 'skipped', number>> = {};
+  for (const r of reportRows) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+  const report: ImportReport = {
+    file: options.fileName,
+    sheet: sheet.name,
+    mode: options.mode,
+    dryRun: options.dryRun,
+    headerRow: detection.headerRow,
+    mapping: detection.columns.map((c) => ({
+      column: columnLetter(c.column),
+      header: c.header,
+      field: c.field,
+      confidence: Math.round(c.confidence * 100) / 100,
+    })),
+    rows: reportRows,
+    summary: { rows: submissions.length, byStatus },
+  };
+  const annotatedBytes = await writeAnnotatedWorkbook({
+    read,
+    sheetName: sheet.name,
+    headerRow: detection.headerRow,
+    fieldColumns,
+    rows: annotated,
+    summary: report.summary,
+    meta: { file: options.fileName, mode: options.mode, dryRun: options.dryRun, at: now.toISOString() },
+  });
+  return { report, annotated: annotatedBytes };
+}
+
+function pickSheet(sheets: readonly SheetData[], wanted: string | undefined, fileName: string): SheetData {
+  if (wanted !== undefined) {
+    const byName = sheets.find((s) => s.name === wanted);
+    const index = /^\d+$/.test(wanted) ? sheets[Number(wanted) - 1] : undefined;
+    const found = byName ?? index;
+    if (!found) {
+      throw new ImportError(
+        'import.sheet_not_found',
+        `${fileName} 中没有工作表“${wanted}”（有：${sheets.map((s) => s.name).join('、')}）`,
+        `${fileName} has no sheet "${wanted}" (it has: ${sheets.map((s) => s.name).join(', ')})`,
+        'sheet',
+      );
+    }
+    return found;
+  }
+  const first = sheets.find((s) => s.rows.size > 0);
+  if (!first) throw new ImportError('import.empty', `${fileName} 中没有数据`, `${fileName} holds no data`);
+  return first;
+}
+
+/** The first rows as a dense grid (header detection looks only at the top of the sheet). */
+function denseTop(sheet: SheetData, count: number): CellValue[][] {
+  const grid: CellValue[][] = [];
+  const last = Math.min(sheet.lastRow, count);
+  for (let n = 1; n <= last; n++) grid.push(sheet.rows.get(n) ?? []);
+  return grid;
+}
+
+function historyColumns(
+  detection: HeaderDetection,
+  mode: ImportMode,
+): { status?: number; approvedAt?: number } {
+  if (mode !== 'history') return {};
+  const out: { status?: number; approvedAt?: number } = {};
+  for (const c of detection.columns) {
+    if (c.field !== null) continue;
+    const text = c.header.replace(/\s+/g, '');
+    if (STATUS_HEADERS.test(text)) out.status ??= c.column;
+    else if (APPROVED_HEADERS.test(text)) out.approvedAt ??= c.column;
+  }
+  return out;
+}
+
+/** Sort key for R17: the registration time written in the sheet, unparseable ones last. */
+function claimOrder(value: CellValue | undefined, referenceYear: number): number {
+  if (value === undefined || value === null || value === '') return Number.MAX_SAFE_INTEGER;
+  const parsed = parseInstant(value, { referenceYear });
+  return parsed.ok ? Date.parse(parsed.instant) : Number.MAX_SAFE_INTEGER;
+}
+
+export function columnLetter(n: number): string {
+  let s = '';
+  for (let x = n; x > 0; x = Math.floor((x - 1) / 26)) s = String.fromCharCode(65 + ((x - 1) % 26)) + s;
+  return s;
+}

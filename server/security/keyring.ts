@@ -1,0 +1,112 @@
+/**
+ * Keys for personal data at rest (R35): AES-256-GCM sealing of record contents and keyed hashes
+ * (HMAC-SHA-256) of identity keys, so matching works without any phone or name in clear.
+ * One 32-byte master key from `BAOBEI_KEY` or a key file created at first start (mode 600);
+ * encryption and hashing keys are derived from it with HKDF so neither is reused for the other.
+ */
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { constants, existsSync, openSync, readFileSync, writeSync, closeSync, fsyncSync } from 'node:fs';
+import { DomainError, problem } from '../../core/problem.js';
+
+const SEAL_VERSION = 'v1';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export interface Keyring {
+  /** Encrypts text; the result is `v1.<base64url(iv | ciphertext | tag)>`. */
+  seal(plain: string): string;
+  /** Decrypts what `seal` made; throws `store.key_mismatch` when the key is not the one that sealed it. */
+  open(sealed: string): string;
+  /** Keyed hash of a normalised identity value: deterministic, not reversible without the key. */
+  hash(value: string): string;
+}
+
+export function keyringFromMasterKey(master: Buffer): Keyring {
+  if (master.length !== 32) throw new Error('master key must be 32 bytes');
+  const encKey = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'baobei/seal/v1', 32));
+  const macKey = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'baobei/match-hash/v1', 32));
+  return {
+    seal(plain) {
+      const iv = randomBytes(IV_BYTES);
+      const cipher = createCipheriv('aes-256-gcm', encKey, iv);
+      const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+      return `${SEAL_VERSION}.${Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')}`;
+    },
+    open(sealed) {
+      const dot = sealed.indexOf('.');
+      if (dot < 0 || sealed.slice(0, dot) !== SEAL_VERSION) throw keyMismatch();
+      const raw = Buffer.from(sealed.slice(dot + 1), 'base64url');
+      if (raw.length < IV_BYTES + TAG_BYTES) throw keyMismatch();
+      const decipher = createDecipheriv('aes-256-gcm', encKey, raw.subarray(0, IV_BYTES));
+      decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
+      try {
+        return Buffer.concat([
+          decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)),
+          decipher.final(),
+        ]).toString('utf8');
+      } catch {
+        throw keyMismatch();
+      }
+    },
+    hash(value) {
+      // 128 bits is ample against collisions among a company's customers and keeps the index small.
+      return createHmac('sha256', macKey)
+        .update(value, 'utf8')
+        .digest()
+        .subarray(0, 16)
+        .toString('base64url');
+    },
+  };
+}
+
+function keyMismatch(): DomainError {
+  return new DomainError(
+    problem(
+      'store.key_mismatch',
+      '数据无法解密：加密密钥与写入数据时的密钥不一致（检查 BAOBEI_KEY 或密钥文件）',
+      'Data cannot be decrypted: the key differs from the one that wrote it (check BAOBEI_KEY or the key file)',
+    ),
+  );
+}
+
+/** Parses `BAOBEI_KEY`: 32 bytes as 64 hex digits or base64/base64url. */
+export function parseMasterKey(text: string): Buffer {
+  const trimmed = text.trim();
+  const key = /^[0-9a-fA-F]{64}$/.test(trimmed)
+    ? Buffer.from(trimmed, 'hex')
+    : Buffer.from(trimmed, 'base64url');
+  if (key.length !== 32) {
+    throw new DomainError(
+      problem(
+        'config.key_invalid',
+        'BAOBEI_KEY 必须是 32 字节的密钥（64 位十六进制或 base64）',
+        'BAOBEI_KEY must be a 32-byte key (64 hex digits or base64)',
+        'BAOBEI_KEY',
+      ),
+    );
+  }
+  return key;
+}
+
+/**
+ * The master key: from the environment when given, else the key file, created with mode 600 the
+ * first time. The file is written with O_EXCL so two first starts cannot make two keys.
+ */
+export function loadMasterKey(
+  envKey: string | undefined,
+  keyFile: string,
+): { key: Buffer; source: 'env' | 'file' } {
+  if (envKey !== undefined && envKey.trim() !== '') return { key: parseMasterKey(envKey), source: 'env' };
+  if (!existsSync(keyFile)) {
+    const key = randomBytes(32);
+    const fd = openSync(keyFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      writeSync(fd, `${key.toString('base64url')}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return { key, source: 'file' };
+  }
+  return { key: parseMasterKey(readFileSync(keyFile, 'utf8')), source: 'file' };
+}

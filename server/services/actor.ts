@@ -1,0 +1,51 @@
+/**
+ * Who is calling and what they may see (R34): sales staff their own records (and customers
+ * shared with them), reviewers their team's (a reviewer without a team reviews every team),
+ * administrators everything.
+ */
+import type { StoredRecord } from '../../core/schema.js';
+import { DomainError, problem } from '../../core/problem.js';
+import type { Role, User } from '../store/store.js';
+
+export interface Actor {
+  id: string;
+  name: string;
+  role: Role;
+  team?: string | undefined;
+  requestId?: string | undefined;
+}
+
+export function actorOf(user: User, requestId?: string): Actor {
+  return { id: user.id, name: user.name, role: user.role, team: user.team, requestId };
+}
+
+export function isOwnRecord(actor: Actor, record: StoredRecord): boolean {
+  return record.registration.registrant === actor.name || record.share?.withRegistrant === actor.name;
+}
+
+/** Reviewers act on records of their team; admins on all. */
+export function reviews(actor: Actor, record: StoredRecord): boolean {
+  if (actor.role === 'admin') return true;
+  if (actor.role !== 'reviewer') return false;
+  return actor.team === undefined || record.team === actor.team;
+}
+
+export function canRead(actor: Actor, record: StoredRecord): boolean {
+  return isOwnRecord(actor, record) || reviews(actor, record);
+}
+
+/** The filter a list query gets for this actor (undefined = no restriction). */
+export function listScope(actor: Actor): { registrants?: string[]; teams?: string[] } | undefined {
+  if (actor.role === 'admin' || (actor.role === 'reviewer' && actor.team === undefined)) return undefined;
+  if (actor.role === 'reviewer' && actor.team !== undefined)
+    return { registrants: [actor.name], teams: [actor.team] };
+  return { registrants: [actor.name] };
+}
+
+export function forbidden(what: string, whatEn: string): DomainError {
+  return new DomainError(problem('auth.forbidden', `无权${what}`, `Not allowed to ${whatEn}`));
+}
+
+export function requireRole(actor: Actor, roles: readonly Role[], what: string, whatEn: string): void {
+  if (!roles.includes(actor.role)) throw forbidden(what, whatEn);
+}

@@ -1,0 +1,655 @@
+/**
+ * What happens to a registration after it is saved: review and arbitration (R11, R12, R15–R17),
+ * extensions (R28), objections (R12), closing (R26, R27), follow-ups (R31), hand-over (R38), and
+ * the sweep that ends protections by themselves (R25). When a protection ends, the next
+ * registration queued for that customer moves up (R21).
+ */
+import { addDays, dayOf } from '../../core/day.js';
+import { canTransition, effectiveStatus } from '../../core/lifecycle.js';
+import {
+  banUntil,
+  canRequestExtension,
+  extendedUntil,
+  extensionLastDay,
+  objectionDeadline,
+  reviewDueBy,
+} from '../../core/protection.js';
+import { DomainError, problem } from '../../core/problem.js';
+import type { Policy } from '../../core/policy.js';
+import { PROTECTING_STATUSES, type RecordStatus, type StoredRecord } from '../../core/schema.js';
+import type { WriteTx } from '../store/store.js';
+import { forbidden, isOwnRecord, reviews, type Actor } from './actor.js';
+import { Notifier } from './notifier.js';
+import { recordView, type RecordView } from './recordView.js';
+import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
+import { approve, findCandidates } from './rowEvaluation.js';
+
+export type ReviewDecision = 'approve' | 'reject' | 'share';
+export type CloseOutcome = 'signed' | 'lost_to_competitor' | 'false_info' | 'withdrawn';
+
+interface ActionContext {
+  tx: WriteTx;
+  actor: Actor;
+  policy: Policy;
+  now: string;
+  today: string;
+  notify: Notifier;
+  /** Every record number this action read or changed, for the audit trail. */
+  touched: Set<string>;
+}
+
+export class LifecycleService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly registrations: RegistrationService,
+  ) {}
+
+  /** R11/R12/R16: approve, reject or share; approving one competitor decides the others. */
+  review(
+    actor: Actor,
+    no: string,
+    input: {
+      decision: ReviewDecision;
+      reason: string;
+      shareWith?: string | undefined;
+      split?: number | undefined;
+    },
+  ): Promise<RecordView> {
+    return this.act(actor, no, 'registration.review', async (ctx, record) => {
+      if (!reviews(actor, record)) throw forbidden('审核该报备', 'review this registration');
+      const status = effectiveStatus(record, ctx.today);
+      if (record.objection && !record.objection.decision && status === 'rejected') {
+        await this.decideObjection(
+          ctx,
+          record,
+          input.decision === 'reject' ? 'dismissed' : 'upheld',
+          input.reason,
+        );
+        return record;
+      }
+      if (status !== 'pending' && status !== 'conflict') {
+        throw invalidState(record, status, '审核', 'review');
+      }
+      if (input.decision === 'reject') {
+        this.transition(ctx, record, 'rejected', 'review.reject', input.reason, 'review.rejected');
+        ctx.notify.toRegistrant(record, 'decision', { decision: 'reject' });
+        await ctx.tx.putRecord(record);
+        await this.promoteNext(ctx, record);
+        return record;
+      }
+      await this.assertNotHeld(ctx, record);
+      let partner: StoredRecord | undefined;
+      if (input.decision === 'share') {
+        partner = await this.sharePartner(ctx, record, input.shareWith);
+        const split = input.split ?? 50;
+        record.share = {
+          withNo: partner.no,
+          withRegistrant: partner.registration.registrant,
+          percent: split,
+        };
+        partner.share = {
+          withNo: record.no,
+          withRegistrant: record.registration.registrant,
+          percent: 100 - split,
+        };
+      }
+      const from = status;
+      approve(record, ctx.now, ctx.policy);
+      this.log(
+        ctx,
+        record,
+        input.decision === 'share' ? 'review.share' : 'review.approve',
+        from,
+        input.reason,
+      );
+      ctx.notify.toRegistrant(record, 'decision', {
+        decision: input.decision,
+        protectedUntil: record.protectedUntil ?? null,
+      });
+      if (partner) {
+        const partnerFrom = effectiveStatus(partner, ctx.today);
+        approve(partner, ctx.now, ctx.policy);
+        partner.protectedFrom = record.protectedFrom;
+        partner.protectedUntil = record.protectedUntil;
+        this.log(ctx, partner, 'review.share', partnerFrom, input.reason);
+        ctx.notify.toRegistrant(partner, 'decision', {
+          decision: 'share',
+          protectedUntil: partner.protectedUntil ?? null,
+        });
+        await ctx.tx.putRecord(partner);
+      }
+      await ctx.tx.putRecord(record);
+      await this.decideCompetitors(ctx, record, partner?.no);
+      return record;
+    });
+  }
+
+  /** R28: the holder asks for more time, at least `extensionLeadDays` before the last day. */
+  requestExtension(actor: Actor, no: string, reason: string): Promise<RecordView> {
+    return this.act(actor, no, 'registration.extension', async (ctx, record) => {
+      if (!isOwnRecord(actor, record))
+        throw forbidden('为他人的报备申请延期', "ask for an extension of someone else's registration");
+      const status = effectiveStatus(record, ctx.today);
+      if (status !== 'protected' || record.protectedUntil === undefined)
+        throw invalidState(record, status, '申请延期', 'extend');
+      if (!canRequestExtension(record.protectedUntil, ctx.today, ctx.policy.extensionLeadDays)) {
+        const lastDay = extensionLastDay(record.protectedUntil, ctx.policy.extensionLeadDays);
+        throw new DomainError(
+          problem(
+            'extension.too_late',
+            `延期须在保护期届满前 ${ctx.policy.extensionLeadDays} 天提出（最迟 ${lastDay}），现已超过期限（R28）`,
+            `An extension must be asked at least ${ctx.policy.extensionLeadDays} days before expiry (by ${lastDay}); that day has passed (R28)`,
+          ),
+          { lastDay, protectedUntil: record.protectedUntil },
+        );
+      }
+      record.extension = { requestedAt: ctx.now, reason };
+      this.transition(ctx, record, 'extension-requested', 'extension.request', reason);
+      ctx.notify.toReviewers(record, 'extension.requested');
+      await ctx.tx.putRecord(record);
+      return record;
+    });
+  }
+
+  reviewExtension(
+    actor: Actor,
+    no: string,
+    decision: 'approve' | 'reject',
+    reason: string,
+  ): Promise<RecordView> {
+    return this.act(actor, no, 'registration.extension_review', async (ctx, record) => {
+      if (!reviews(actor, record)) throw forbidden('审核延期申请', 'review this extension');
+      const status = effectiveStatus(record, ctx.today);
+      if (status !== 'extension-requested' || !record.extension || record.protectedUntil === undefined) {
+        throw invalidState(record, status, '审核延期', 'review an extension of');
+      }
+      record.extension = { ...record.extension, decision, decidedAt: ctx.now };
+      if (decision === 'approve') {
+        record.protectedUntil = extendedUntil(record.protectedUntil, ctx.policy.extensionMonths);
+      }
+      this.transition(ctx, record, 'protected', `extension.${decision}`, reason);
+      ctx.notify.toRegistrant(record, 'extension.decided', {
+        decision,
+        protectedUntil: record.protectedUntil,
+      });
+      await ctx.tx.putRecord(record);
+      return record;
+    });
+  }
+
+  /**
+   * R12: a competitor who lost may object within the objection window. `no` is either the
+   * caller's own lost registration or the registration that won.
+   */
+  object(actor: Actor, no: string, reason: string): Promise<RecordView> {
+    return this.act(actor, no, 'registration.objection', async (ctx, target) => {
+      const lost = isOwnRecord(actor, target) ? target : await this.lostRecordOf(ctx, actor, target);
+      if (lost.reasonCode !== 'conflict.lost' || effectiveStatus(lost, ctx.today) !== 'rejected') {
+        throw new DomainError(
+          problem(
+            'objection.not_allowed',
+            '只有在撞单裁定中落选的报备人可以提出异议',
+            'Only a registrant who lost a conflict decision may object',
+          ),
+        );
+      }
+      if (lost.objection) {
+        throw new DomainError(
+          problem(
+            'objection.exists',
+            '已对该裁定提出过异议',
+            'An objection to this decision was already made',
+          ),
+        );
+      }
+      if (lost.objectionDeadline === undefined || ctx.today > lost.objectionDeadline) {
+        throw new DomainError(
+          problem(
+            'objection.too_late',
+            `异议期已于 ${lost.objectionDeadline ?? ''} 结束（R12）`,
+            `The objection window ended on ${lost.objectionDeadline ?? ''} (R12)`,
+          ),
+          { objectionDeadline: lost.objectionDeadline ?? null },
+        );
+      }
+      const against = lost.history.findLast(
+        (h) => h.reason !== undefined && h.details?.['winner'] !== undefined,
+      )?.details?.['winner'];
+      lost.objection = { at: ctx.now, reason, against: typeof against === 'string' ? against : '' };
+      this.log(ctx, lost, 'objection.file', 'rejected', reason);
+      ctx.notify.toReviewers(lost, 'objection.filed', { against: lost.objection.against });
+      await ctx.tx.putRecord(lost);
+      return lost;
+    });
+  }
+
+  /** R26 (lost to a competitor), R27 (false information → ban), signing, withdrawal. */
+  close(actor: Actor, no: string, outcome: CloseOutcome, note: string): Promise<RecordView> {
+    return this.act(actor, no, 'registration.close', async (ctx, record) => {
+      const reviewer = reviews(actor, record);
+      if (outcome === 'false_info' ? !reviewer : !reviewer && !isOwnRecord(actor, record)) {
+        throw forbidden('关闭该报备', 'close this registration');
+      }
+      const status = effectiveStatus(record, ctx.today);
+      const protecting = PROTECTING_STATUSES.includes(status);
+      const active = protecting || status === 'pending' || status === 'conflict';
+      if ((outcome === 'signed' || outcome === 'lost_to_competitor') && !protecting) {
+        throw invalidState(record, status, '关闭', 'close');
+      }
+      if (!active) throw invalidState(record, status, '关闭', 'close');
+      if (outcome === 'signed') {
+        this.transition(ctx, record, 'signed', 'close.signed', note);
+        ctx.notify.toRegistrant(record, 'protection.ended', { outcome });
+        await ctx.tx.putRecord(record);
+        await this.rejectQueued(ctx, record, 'customer.signed');
+        return record;
+      }
+      this.transition(ctx, record, 'terminated', `close.${outcome}`, note, outcome);
+      if (outcome === 'false_info') {
+        const until = banUntil(ctx.today, ctx.policy.falseInfoBan.months);
+        await ctx.tx.addBan({
+          registrant: record.registration.registrant,
+          identity: record.identity,
+          until,
+          recordNo: record.no,
+          at: ctx.now,
+        });
+        ctx.notify.toRegistrant(record, 'protection.ended', { outcome, bannedUntil: until });
+      } else {
+        ctx.notify.toRegistrant(record, 'protection.ended', { outcome });
+      }
+      await ctx.tx.putRecord(record);
+      await this.promoteNext(ctx, record);
+      return record;
+    });
+  }
+
+  addFollowUp(actor: Actor, no: string, note: string, at: string | undefined): Promise<RecordView> {
+    return this.act(actor, no, 'registration.follow_up', async (ctx, record) => {
+      if (!isOwnRecord(actor, record) && !reviews(actor, record))
+        throw forbidden('记录跟进', 'add a follow-up to this registration');
+      const status = effectiveStatus(record, ctx.today);
+      if (!['pending', 'conflict', 'protected', 'extension-requested'].includes(status)) {
+        throw invalidState(record, status, '记录跟进', 'add a follow-up to');
+      }
+      const when = at ?? ctx.now;
+      if (when > ctx.now) {
+        throw new DomainError(
+          problem('followUp.future', '跟进时间不能晚于现在', 'A follow-up cannot be in the future', 'at'),
+        );
+      }
+      record.followUps.push({ at: when, by: actor.name, note });
+      this.log(ctx, record, 'follow_up', undefined, undefined);
+      await ctx.tx.putRecord(record);
+      return record;
+    });
+  }
+
+  /** R38: hand a registration over to another member of staff. */
+  transfer(actor: Actor, no: string, to: string): Promise<RecordView> {
+    return this.act(actor, no, 'registration.transfer', async (ctx, record) => {
+      if (!reviews(actor, record)) throw forbidden('移交该报备', 'transfer this registration');
+      const user = await ctx.tx.getUserByName(to);
+      if (!user || user.disabled) {
+        throw new DomainError(
+          problem(
+            'user.not_found',
+            `用户“${to}”不存在或已停用`,
+            `User "${to}" does not exist or is disabled`,
+            'to',
+          ),
+        );
+      }
+      const fromName = record.registration.registrant;
+      if (fromName === to) return record;
+      ctx.notify.toRegistrant(record, 'transfer', { to });
+      record.registration = { ...record.registration, registrant: to };
+      if (user.team !== undefined) record.team = user.team;
+      record.history.push({
+        at: ctx.now,
+        by: actor.name,
+        action: 'transfer',
+        details: { from: fromName, to },
+      });
+      ctx.notify.toRegistrant(record, 'transfer', { from: fromName });
+      await ctx.tx.putRecord(record);
+      return record;
+    });
+  }
+
+  /**
+   * Writes what time has decided: protections past their last day become expired (R25), lapsed
+   * follow-up records become void (R31), and the next queued registration moves up.
+   */
+  async sweep(): Promise<{ expired: number; voided: number }> {
+    const now = this.deps.clock();
+    const today = dayOf(now);
+    const system: Actor = { id: 'system', name: 'system', role: 'admin' };
+    const counts = await this.deps.store.write(async (tx) => {
+      const policy = await this.registrations.policy(tx);
+      const ctx: ActionContext = {
+        tx,
+        actor: system,
+        policy,
+        now: now.toISOString(),
+        today,
+        notify: new Notifier(now.toISOString()),
+        touched: new Set(),
+      };
+      let expired = 0;
+      for (const record of await tx.recordsEndingBefore(today, PROTECTING_STATUSES)) {
+        this.transition(ctx, record, 'expired', 'expire', undefined);
+        ctx.notify.toRegistrant(record, 'protection.ended', { outcome: 'expired' });
+        await tx.putRecord(record);
+        await this.promoteNext(ctx, record);
+        expired++;
+      }
+      let voided = 0;
+      if (policy.followUp) {
+        for (const record of await tx.recordsWithStatus(PROTECTING_STATUSES)) {
+          if (!followUpLapsed(record, policy.followUp, today)) continue;
+          this.transition(ctx, record, 'void', 'follow_up.lapsed', undefined, 'followUp.lapsed');
+          ctx.notify.toRegistrant(record, 'protection.ended', { outcome: 'void' });
+          await tx.putRecord(record);
+          await this.promoteNext(ctx, record);
+          voided++;
+        }
+      }
+      await tx.pruneIdempotency(new Date(now.getTime() - 24 * 3600 * 1000).toISOString());
+      await ctx.notify.flush(tx);
+      return { expired, voided, touched: [...ctx.touched] };
+    });
+    if (counts.touched.length > 0) {
+      await this.registrations.audit(system, 'registration.sweep', counts.touched, {
+        expired: counts.expired,
+        voided: counts.voided,
+      });
+    }
+    return { expired: counts.expired, voided: counts.voided };
+  }
+
+  // ---- internals ----
+
+  private async act(
+    actor: Actor,
+    no: string,
+    action: string,
+    fn: (ctx: ActionContext, record: StoredRecord) => Promise<StoredRecord>,
+  ): Promise<RecordView> {
+    const now = this.deps.clock();
+    const today = dayOf(now);
+    const { record, touched } = await this.deps.store.write(async (tx) => {
+      const record = await tx.getRecord(no);
+      if (!record) throw notFound(no);
+      const ctx: ActionContext = {
+        tx,
+        actor,
+        policy: await this.registrations.policy(tx),
+        now: now.toISOString(),
+        today,
+        notify: new Notifier(now.toISOString()),
+        touched: new Set([no]),
+      };
+      const result = await fn(ctx, record);
+      await ctx.notify.flush(tx);
+      return { record: result, touched: [...ctx.touched] };
+    });
+    await this.registrations.audit(actor, action, touched);
+    return recordView(record, today);
+  }
+
+  private transition(
+    ctx: ActionContext,
+    record: StoredRecord,
+    to: RecordStatus,
+    action: string,
+    reason: string | undefined,
+    reasonCode?: string,
+  ): void {
+    const shown = effectiveStatus(record, ctx.today);
+    if (shown !== to && !canTransition(record.status, to) && !(shown === 'expired' && to === 'expired')) {
+      throw invalidState(record, shown, action, action);
+    }
+    // History records the stored status that changed (R37): the sweep moves protected → expired.
+    const from = record.status;
+    record.status = to;
+    if (reasonCode !== undefined) record.reasonCode = reasonCode;
+    if (reason !== undefined) record.reason = reason;
+    if (to !== 'pending' && to !== 'conflict') delete record.reviewDueBy;
+    this.log(ctx, record, action, from, reason);
+  }
+
+  private log(
+    ctx: ActionContext,
+    record: StoredRecord,
+    action: string,
+    from: RecordStatus | undefined,
+    reason: string | undefined,
+    details?: Record<string, string>,
+  ): void {
+    record.version++;
+    ctx.touched.add(record.no);
+    record.history.push({
+      at: ctx.now,
+      by: ctx.actor.name,
+      action,
+      ...(from !== undefined ? { from } : {}),
+      to: record.status,
+      ...(reason !== undefined ? { reason } : {}),
+      ...(details ? { details } : {}),
+    });
+  }
+
+  /** One customer is never granted twice: another registrant's protection blocks approval. */
+  private async assertNotHeld(ctx: ActionContext, record: StoredRecord): Promise<void> {
+    const holders = (await findCandidates(ctx.tx, record.identity, ctx.policy, ctx.today, record.no)).filter(
+      (c) =>
+        c.match.strength === 'exact' &&
+        PROTECTING_STATUSES.includes(c.status) &&
+        c.record.registration.registrant !== record.registration.registrant &&
+        c.record.share?.withNo !== record.no,
+    );
+    const holder = holders[0];
+    if (holder) {
+      throw new DomainError(
+        problem(
+          'registration.blocked',
+          `该客户在 ${holder.record.protectedUntil ?? ''} 前由 ${holder.record.registration.registrant} 保护（${holder.record.no}），不能再次批准`,
+          `This customer is protected for ${holder.record.registration.registrant} until ${holder.record.protectedUntil ?? ''} (${holder.record.no}); it cannot be granted twice`,
+        ),
+        { holder: holder.record.no },
+      );
+    }
+  }
+
+  private async sharePartner(
+    ctx: ActionContext,
+    record: StoredRecord,
+    shareWith: string | undefined,
+  ): Promise<StoredRecord> {
+    const partner = shareWith !== undefined ? await ctx.tx.getRecord(shareWith) : undefined;
+    const competitors = await this.competitorsOf(ctx, record);
+    if (!partner || !competitors.some((c) => c.no === partner.no)) {
+      throw new DomainError(
+        problem(
+          'share.partner_invalid',
+          'shareWith 必须是同一客户的另一份待裁定报备编号（R16）',
+          'shareWith must be the number of another undecided registration of the same customer (R16)',
+          'shareWith',
+        ),
+      );
+    }
+    return partner;
+  }
+
+  /** Undecided registrations of the same customer by others (pending, or competing). */
+  private async competitorsOf(ctx: ActionContext, record: StoredRecord): Promise<StoredRecord[]> {
+    return (await findCandidates(ctx.tx, record.identity, ctx.policy, ctx.today, record.no))
+      .filter(
+        (c) =>
+          c.match.strength === 'exact' &&
+          c.record.registration.registrant !== record.registration.registrant &&
+          (c.status === 'pending' || c.status === 'conflict'),
+      )
+      .map((c) => c.record);
+  }
+
+  /** R12: the other registrants of the customer lose, are told, and may object within the window. */
+  private async decideCompetitors(
+    ctx: ActionContext,
+    winner: StoredRecord,
+    partnerNo: string | undefined,
+  ): Promise<void> {
+    const deadline = objectionDeadline(ctx.today, ctx.policy).day;
+    for (const other of await this.competitorsOf(ctx, winner)) {
+      if (other.no === partnerNo) continue;
+      if (other.conflictKind === 'queued' && !(other.blockedBy ?? []).includes(winner.no)) {
+        // Waiting behind someone else's protection: it keeps waiting, now behind the winner too.
+        other.blockedBy = [...new Set([...(other.blockedBy ?? []), winner.no])];
+        await ctx.tx.putRecord(other);
+        continue;
+      }
+      const from = effectiveStatus(other, ctx.today);
+      other.status = 'rejected';
+      other.reasonCode = 'conflict.lost';
+      other.reason = `同一客户已批准给 ${winner.registration.registrant}（${winner.no}）`;
+      other.objectionDeadline = deadline;
+      delete other.reviewDueBy;
+      delete other.blockedBy;
+      delete other.conflictKind;
+      this.log(ctx, other, 'conflict.lost', from, other.reason, { winner: winner.no });
+      ctx.notify.toRegistrant(other, 'competitor.decided', {
+        winner: winner.no,
+        objectionDeadline: deadline,
+      });
+      await ctx.tx.putRecord(other);
+    }
+  }
+
+  /**
+   * R21: when a record leaves the running, registrations that waited or competed only because of
+   * it move up; the earliest claim becomes pending (with a fresh review deadline) and the rest
+   * compete with it.
+   */
+  private async promoteNext(ctx: ActionContext, ended: StoredRecord): Promise<void> {
+    const candidates = await findCandidates(ctx.tx, ended.identity, ctx.policy, ctx.today, ended.no);
+    const stillActive = new Set(candidates.filter((c) => c.status !== 'conflict').map((c) => c.record.no));
+    const freed = candidates
+      .filter((c) => c.status === 'conflict' && (c.record.blockedBy ?? []).includes(ended.no))
+      .map((c) => c.record)
+      .filter((r) => !(r.blockedBy ?? []).some((b) => b !== ended.no && stillActive.has(b)));
+    if (freed.length === 0) return;
+    freed.sort((a, b) => a.claimedAt.localeCompare(b.claimedAt) || a.no.localeCompare(b.no));
+    const [first, ...rest] = freed as [StoredRecord, ...StoredRecord[]];
+    first.status = 'pending';
+    delete first.blockedBy;
+    delete first.conflictKind;
+    first.reviewDueBy = reviewDueBy(ctx.today, ctx.policy).day;
+    this.log(ctx, first, 'queue.promote', 'conflict', undefined, { after: ended.no });
+    ctx.notify.toRegistrant(first, 'queue.promoted', { after: ended.no, reviewDueBy: first.reviewDueBy });
+    await ctx.tx.putRecord(first);
+    for (const other of rest) {
+      other.blockedBy = [first.no];
+      other.conflictKind = 'competing';
+      this.log(ctx, other, 'queue.promote', 'conflict', undefined, { after: ended.no });
+      await ctx.tx.putRecord(other);
+    }
+  }
+
+  /** A signed customer is no longer available: registrations waiting for it are rejected. */
+  private async rejectQueued(ctx: ActionContext, signed: StoredRecord, code: string): Promise<void> {
+    for (const c of await findCandidates(ctx.tx, signed.identity, ctx.policy, ctx.today, signed.no)) {
+      if (c.status !== 'conflict' || !(c.record.blockedBy ?? []).includes(signed.no)) continue;
+      const other = c.record;
+      other.status = 'rejected';
+      other.reasonCode = code;
+      other.reason = `客户已由 ${signed.registration.registrant} 签约（${signed.no}）`;
+      delete other.blockedBy;
+      delete other.conflictKind;
+      delete other.reviewDueBy;
+      this.log(ctx, other, 'customer.signed', 'conflict', other.reason, { signed: signed.no });
+      ctx.notify.toRegistrant(other, 'competitor.decided', { signed: signed.no });
+      await ctx.tx.putRecord(other);
+    }
+  }
+
+  private async lostRecordOf(ctx: ActionContext, actor: Actor, winner: StoredRecord): Promise<StoredRecord> {
+    const { items } = await ctx.tx.listRecords({
+      today: ctx.today,
+      registrant: actor.name,
+      statuses: ['rejected'],
+      limit: 1000,
+      offset: 0,
+    });
+    const lost = items.find(
+      (r) => r.reasonCode === 'conflict.lost' && r.history.some((h) => h.details?.['winner'] === winner.no),
+    );
+    if (!lost) {
+      throw new DomainError(
+        problem(
+          'objection.not_allowed',
+          '只有在撞单裁定中落选的报备人可以提出异议',
+          'Only a registrant who lost a conflict decision may object',
+        ),
+      );
+    }
+    ctx.touched.add(lost.no);
+    return lost;
+  }
+
+  private async decideObjection(
+    ctx: ActionContext,
+    record: StoredRecord,
+    decision: 'upheld' | 'dismissed',
+    reason: string,
+  ): Promise<void> {
+    const objection = record.objection!;
+    record.objection = { ...objection, decision, decidedAt: ctx.now };
+    if (decision === 'dismissed') {
+      this.log(ctx, record, 'objection.dismiss', 'rejected', reason);
+      ctx.notify.toRegistrant(record, 'decision', { objection: 'dismissed' });
+      await ctx.tx.putRecord(record);
+      return;
+    }
+    const winner = objection.against !== '' ? await ctx.tx.getRecord(objection.against) : undefined;
+    if (winner && PROTECTING_STATUSES.includes(effectiveStatus(winner, ctx.today))) {
+      this.transition(ctx, winner, 'terminated', 'objection.upheld', reason, 'objection.upheld');
+      ctx.notify.toRegistrant(winner, 'protection.ended', { outcome: 'objection.upheld', by: record.no });
+      await ctx.tx.putRecord(winner);
+    }
+    delete record.reasonCode;
+    delete record.objectionDeadline;
+    approve(record, ctx.now, ctx.policy);
+    this.log(ctx, record, 'objection.uphold', 'rejected', reason);
+    ctx.notify.toRegistrant(record, 'decision', {
+      objection: 'upheld',
+      protectedUntil: record.protectedUntil ?? null,
+    });
+    await ctx.tx.putRecord(record);
+  }
+}
+
+function followUpLapsed(
+  record: StoredRecord,
+  rule: { firstWithinDays: number; everyDays: number },
+  today: string,
+): boolean {
+  if (record.approvedAt === undefined) return false;
+  const last = record.followUps.reduce<string | undefined>(
+    (max, f) => (max === undefined || f.at > max ? f.at : max),
+    undefined,
+  );
+  if (last === undefined) return today > addDays(dayOf(record.approvedAt), rule.firstWithinDays);
+  return today > addDays(dayOf(last), rule.everyDays);
+}
+
+function invalidState(record: StoredRecord, status: RecordStatus, what: string, whatEn: string): DomainError {
+  return new DomainError(
+    problem(
+      'status.transition',
+      `报备 ${record.no} 当前状态为“${status}”，不能${what}`,
+      `Registration ${record.no} is ${status}; cannot ${whatEn} it`,
+    ),
+    { status },
+  );
+}

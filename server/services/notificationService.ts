@@ -1,0 +1,124 @@
+/**
+ * The caller's notifications: what was stored when something happened (decisions, lost
+ * conflicts with their objection window, queue promotions…) plus protections of theirs that
+ * expire within 20 days, computed on read. Messages are composed here, from numbers and dates.
+ */
+import { addDays, dayOf } from '../../core/day.js';
+import { extensionLastDay } from '../../core/protection.js';
+import type { Notification, Store } from '../store/store.js';
+import type { Actor } from './actor.js';
+import type { RegistrationService } from './registrationService.js';
+import { EXPIRING_SOON_DAYS } from './reportService.js';
+
+export interface NotificationView extends Notification {
+  message: string;
+  messageEn: string;
+}
+
+export async function notificationsFor(
+  store: Store,
+  registrations: RegistrationService,
+  actor: Actor,
+  now: Date,
+): Promise<NotificationView[]> {
+  const today = dayOf(now);
+  const policy = await registrations.policy();
+  const { stored, expiring } = await store.read(async (tx) => ({
+    stored: await tx.listNotifications(
+      { name: actor.name, role: actor.role, ...(actor.team ? { team: actor.team } : {}) },
+      200,
+    ),
+    expiring: await tx.listRecords({
+      today,
+      registrant: actor.name,
+      expiringWithinDays: EXPIRING_SOON_DAYS,
+      limit: 1000,
+      offset: 0,
+    }),
+  }));
+  const computed: Notification[] = expiring.items
+    .filter((r) => r.protectedUntil !== undefined && r.protectedUntil <= addDays(today, EXPIRING_SOON_DAYS))
+    .map((r) => ({
+      id: `expiring:${r.no}:${r.protectedUntil}`,
+      to: { name: actor.name },
+      type: 'protection.ended' as const,
+      recordNo: r.no,
+      at: now.toISOString(),
+      details: {
+        expiring: true,
+        protectedUntil: r.protectedUntil ?? null,
+        extensionLastDay: extensionLastDay(r.protectedUntil!, policy.extensionLeadDays),
+      },
+    }));
+  await registrations.audit(actor, 'notification.list', [
+    ...new Set([...computed, ...stored].map((n) => n.recordNo)),
+  ]);
+  return [...computed, ...stored].map((n) => ({ ...n, ...describe(n) }));
+}
+
+function describe(n: Notification): { message: string; messageEn: string } {
+  const d = n.details;
+  const no = n.recordNo;
+  switch (n.type) {
+    case 'decision':
+      if (d['objection'] === 'upheld')
+        return {
+          message: `报备 ${no} 的异议成立，已获保护至 ${d['protectedUntil']}`,
+          messageEn: `Objection upheld: ${no} is protected until ${d['protectedUntil']}`,
+        };
+      if (d['objection'] === 'dismissed')
+        return { message: `报备 ${no} 的异议未被采纳`, messageEn: `Objection on ${no} dismissed` };
+      if (d['decision'] === 'reject')
+        return { message: `报备 ${no} 已被驳回`, messageEn: `Registration ${no} was rejected` };
+      return {
+        message: `报备 ${no} 已通过${d['decision'] === 'share' ? '（共享客户）' : ''}，保护至 ${d['protectedUntil']}`,
+        messageEn: `Registration ${no} approved${d['decision'] === 'share' ? ' (shared customer)' : ''}, protected until ${d['protectedUntil']}`,
+      };
+    case 'competitor.decided':
+      if (d['signed'] !== undefined)
+        return {
+          message: `客户已由他人签约（${d['signed']}），您的报备 ${no} 已驳回`,
+          messageEn: `The customer was signed by someone else (${d['signed']}); your registration ${no} was rejected`,
+        };
+      return {
+        message: `同一客户已批准给 ${d['winner']}，您的报备 ${no} 未获批准；如有异议请于 ${d['objectionDeadline']} 前提出`,
+        messageEn: `The customer was granted to ${d['winner']}; your registration ${no} lost. Object by ${d['objectionDeadline']} if you disagree`,
+      };
+    case 'queue.promoted':
+      return {
+        message: `前一保护已结束，您的报备 ${no} 已转入审核，审核截止 ${d['reviewDueBy']}`,
+        messageEn: `The earlier protection ended; your registration ${no} is now under review, due ${d['reviewDueBy']}`,
+      };
+    case 'protection.ended':
+      if (d['expiring'] === true)
+        return {
+          message: `报备 ${no} 的保护期将于 ${d['protectedUntil']} 结束`,
+          messageEn: `Protection of ${no} ends on ${d['protectedUntil']}`,
+        };
+      return {
+        message: `报备 ${no} 的保护已结束（${String(d['outcome'])}）`,
+        messageEn: `Protection of ${no} ended (${String(d['outcome'])})`,
+      };
+    case 'extension.requested':
+      return { message: `报备 ${no} 申请延期，待审核`, messageEn: `Extension requested for ${no}` };
+    case 'extension.decided':
+      return d['decision'] === 'approve'
+        ? {
+            message: `报备 ${no} 延期已批准，保护至 ${d['protectedUntil']}`,
+            messageEn: `Extension of ${no} approved, protected until ${d['protectedUntil']}`,
+          }
+        : { message: `报备 ${no} 延期未获批准`, messageEn: `Extension of ${no} refused` };
+    case 'objection.filed':
+      return { message: `报备 ${no} 对撞单裁定提出异议，待处理`, messageEn: `Objection filed on ${no}` };
+    case 'transfer':
+      return d['to'] !== undefined
+        ? {
+            message: `报备 ${no} 已移交给 ${d['to']}`,
+            messageEn: `Registration ${no} was handed over to ${d['to']}`,
+          }
+        : {
+            message: `报备 ${no} 已移交给您（原报备人 ${d['from']}）`,
+            messageEn: `Registration ${no} was handed over to you (from ${d['from']})`,
+          };
+  }
+}

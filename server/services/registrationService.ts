@@ -1,0 +1,371 @@
+/**
+ * Registering customers (报备) and reading registrations: check (R3, nothing saved), submit with
+ * idempotency, list and get scoped by role (R14, R34), and the reviewer's view of competing
+ * registrations ranked by R15/R17/R20. Every read and change of customer data is audited (R36).
+ */
+import { createHash } from 'node:crypto';
+import { dayOf } from '../../core/day.js';
+import { effectiveStatus } from '../../core/lifecycle.js';
+import {
+  rankCompetitors,
+  type Candidate as PriorityCandidate,
+  type RankedCandidate,
+} from '../../core/priority.js';
+import { DomainError, problem } from '../../core/problem.js';
+import { DEFAULT_POLICY, type Policy } from '../../core/policy.js';
+import type { RecordStatus, RowResult, StoredRecord, SubmissionRow } from '../../core/schema.js';
+import type { Keyring } from '../security/keyring.js';
+import type { AuditEntry, ReadTx, Store, WriteTx } from '../store/store.js';
+import { canRead, forbidden, listScope, type Actor } from './actor.js';
+import { evaluateRow, findCandidates } from './rowEvaluation.js';
+import { recordView, type RecordView } from './recordView.js';
+
+export interface ServiceDeps {
+  store: Store;
+  keyring: Keyring;
+  clock: () => Date;
+}
+
+export interface ListQuery {
+  statuses?: RecordStatus[];
+  registrant?: string;
+  q?: string;
+  expiringWithinDays?: number;
+  limit: number;
+  offset: number;
+}
+
+export interface RankedCompetitor extends RankedCandidate {
+  registrationNo: string;
+  registrant: string;
+  team?: string | undefined;
+  status: RecordStatus;
+  claimedAt: string;
+  expectedAmount?: number | undefined;
+  expectedUnitPrice?: number | undefined;
+  expectedSignDate?: string | undefined;
+  followUps: number;
+}
+
+export interface SubmitOutcome {
+  results: RowResult[];
+  /** True when the response is the replay of an earlier request with the same Idempotency-Key. */
+  replayed: boolean;
+}
+
+export class RegistrationService {
+  /** Idempotency keys whose first request is still running, in this process. */
+  private readonly inFlight = new Set<string>();
+
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async policy(tx?: ReadTx): Promise<Policy> {
+    const stored = tx ? await tx.getPolicy() : await this.deps.store.read((t) => t.getPolicy());
+    return stored ?? DEFAULT_POLICY;
+  }
+
+  /** R3: what would happen to these rows; nothing is saved and no number is taken. */
+  async check(actor: Actor, rows: readonly SubmissionRow[]): Promise<RowResult[]> {
+    const now = this.deps.clock();
+    const results = await this.deps.store.simulate(async (tx) => {
+      const policy = await this.policy(tx);
+      const out: RowResult[] = [];
+      // Numbers taken in a dry run are never given out: rows that clash with an earlier row of the
+      // same request point at that row's clientRowId instead.
+      const simulated = new Map<string, RowResult['clientRowId']>();
+      for (const row of rows) {
+        const evaluation = await evaluateRow(row, { tx, actor, policy, now, keyring: this.deps.keyring });
+        if (evaluation.record) {
+          // Later rows of the same batch must see this one, as they would on submit.
+          await tx.putRecord(evaluation.record);
+          simulated.set(evaluation.record.no, row.clientRowId);
+        }
+        out.push(withoutSimulatedNumbers(evaluation.result, simulated));
+      }
+      return out;
+    });
+    await this.audit(actor, 'registration.check', conflictNumbers(results), { rows: rows.length });
+    return results;
+  }
+
+  /**
+   * Saves the rows in one transaction (one file write for the batch). One bad row never fails
+   * the others. With an idempotency key, the first response is stored with the records, so a
+   * retry after a timeout gets the same answer and never registers twice.
+   */
+  async submit(
+    actor: Actor,
+    rows: readonly SubmissionRow[],
+    options: { idempotencyKey?: string | undefined; body?: unknown; history?: boolean } = {},
+  ): Promise<SubmitOutcome> {
+    const key = options.idempotencyKey;
+    const bodyHash = key !== undefined ? hashBody(options.body ?? rows) : '';
+    const flightKey = `${actor.id}\u0000${key ?? ''}`;
+    if (key !== undefined) {
+      const earlier = await this.deps.store.read((tx) => tx.getIdempotency(actor.id, key));
+      if (earlier) return this.replay(earlier.bodyHash, bodyHash, earlier.response.body);
+      if (this.inFlight.has(flightKey)) {
+        throw new DomainError(
+          problem(
+            'idempotency.in_flight',
+            '相同 Idempotency-Key 的请求仍在处理中，请稍后重试',
+            'A request with this Idempotency-Key is still being processed; retry shortly',
+          ),
+        );
+      }
+      this.inFlight.add(flightKey);
+    }
+    try {
+      const now = this.deps.clock();
+      const outcome = await this.deps.store.write(async (tx): Promise<SubmitOutcome> => {
+        if (key !== undefined) {
+          const earlier = await tx.getIdempotency(actor.id, key);
+          if (earlier) return this.replay(earlier.bodyHash, bodyHash, earlier.response.body);
+        }
+        const policy = await this.policy(tx);
+        const results: RowResult[] = [];
+        for (const row of rows) {
+          const evaluation = await evaluateRow(row, {
+            tx,
+            actor,
+            policy,
+            now,
+            keyring: this.deps.keyring,
+            ...(options.history ? { history: true } : {}),
+          });
+          if (evaluation.record) await tx.putRecord(evaluation.record);
+          results.push(evaluation.result);
+        }
+        if (key !== undefined) {
+          await tx.putIdempotency({
+            userId: actor.id,
+            key,
+            bodyHash,
+            at: now.toISOString(),
+            response: { status: 200, body: { results } },
+          });
+        }
+        return { results, replayed: false };
+      });
+      if (!outcome.replayed) {
+        const saved = outcome.results.flatMap((r) =>
+          r.registrationNo && r.status !== 'duplicate' ? [r.registrationNo] : [],
+        );
+        await this.audit(actor, 'registration.create', [...saved, ...conflictNumbers(outcome.results)], {
+          rows: rows.length,
+        });
+      }
+      return outcome;
+    } finally {
+      if (key !== undefined) this.inFlight.delete(flightKey);
+    }
+  }
+
+  async list(actor: Actor, query: ListQuery): Promise<{ items: RecordView[]; total: number }> {
+    const today = dayOf(this.deps.clock());
+    const scope = listScope(actor);
+    if (query.registrant !== undefined && actor.role === 'sales' && query.registrant !== actor.name) {
+      throw forbidden('查看他人的报备', "read someone else's registrations");
+    }
+    const result = await this.deps.store.read((tx) =>
+      tx.listRecords({
+        today,
+        ...(scope ? { scope } : {}),
+        ...(query.registrant !== undefined ? { registrant: query.registrant } : {}),
+        ...(query.statuses ? { statuses: query.statuses } : {}),
+        ...(query.q !== undefined && query.q !== '' ? { q: query.q } : {}),
+        ...(query.expiringWithinDays !== undefined ? { expiringWithinDays: query.expiringWithinDays } : {}),
+        limit: query.limit,
+        offset: query.offset,
+      }),
+    );
+    const items = result.items;
+    await this.audit(
+      actor,
+      'registration.list',
+      items.map((r) => r.no),
+      { total: result.total },
+    );
+    return { items: items.map((r) => recordView(r, today)), total: result.total };
+  }
+
+  /** One record with its history; reviewers also get the competing registrations, ranked (R15). */
+  async get(actor: Actor, no: string): Promise<RecordView & { competitors?: RankedCompetitor[] }> {
+    const today = dayOf(this.deps.clock());
+    const { record, competitors } = await this.deps.store.read(async (tx) => {
+      const record = await tx.getRecord(no);
+      if (!record) throw notFound(no);
+      if (!canRead(actor, record)) throw forbidden('查看该报备', 'read this registration');
+      const isReviewer = actor.role !== 'sales';
+      const status = effectiveStatus(record, today);
+      const competitors =
+        isReviewer && (status === 'pending' || status === 'conflict')
+          ? await this.ranking(tx, record)
+          : undefined;
+      return { record, competitors };
+    });
+    await this.audit(actor, 'registration.read', [no, ...(competitors?.map((c) => c.registrationNo) ?? [])]);
+    return { ...recordView(record, today), ...(competitors ? { competitors } : {}) };
+  }
+
+  /**
+   * The reviewer's queue (待审核): pending and competing registrations grouped by customer, each
+   * group ranked. Queued registrations wait behind a protection and are not decided yet.
+   */
+  async reviewQueue(
+    actor: Actor,
+  ): Promise<{ groups: { customer: string; competitors: RankedCompetitor[] }[] }> {
+    if (actor.role === 'sales') throw forbidden('查看审核队列', 'see the review queue');
+    const today = dayOf(this.deps.clock());
+    const groups = await this.deps.store.read(async (tx) => {
+      const scope = listScope(actor);
+      const { items } = await tx.listRecords({
+        today,
+        ...(scope ? { scope } : {}),
+        statuses: ['pending', 'conflict'],
+        limit: 10_000,
+        offset: 0,
+      });
+      const seen = new Set<string>();
+      const out: { customer: string; competitors: RankedCompetitor[] }[] = [];
+      const oldestFirst = [...items].sort((a, b) => a.claimedAt.localeCompare(b.claimedAt));
+      for (const record of oldestFirst) {
+        if (seen.has(record.no) || record.conflictKind === 'queued') continue;
+        const competitors = await this.ranking(tx, record);
+        for (const c of competitors) seen.add(c.registrationNo);
+        out.push({ customer: record.registration.customerName, competitors });
+      }
+      return out;
+    });
+    await this.audit(
+      actor,
+      'registration.review_queue',
+      groups.flatMap((g) => g.competitors.map((c) => c.registrationNo)),
+    );
+    return { groups };
+  }
+
+  /** The record and every other undecided registration of the same customer, ranked. */
+  async ranking(tx: ReadTx, record: StoredRecord): Promise<RankedCompetitor[]> {
+    const policy = await this.policy(tx);
+    const today = dayOf(this.deps.clock());
+    const others = (await findCandidates(tx, record.identity, policy, today, record.no)).filter(
+      (c) =>
+        c.match.strength === 'exact' &&
+        (c.status === 'pending' || (c.status === 'conflict' && c.record.conflictKind !== 'queued')),
+    );
+    const all = [record, ...others.map((c) => c.record)];
+    const ranked = rankCompetitors(all.map(priorityCandidate), policy);
+    const byNo = new Map(all.map((r) => [r.no, r]));
+    return ranked.map((r) => {
+      const rec = byNo.get(r.id)!;
+      return {
+        ...r,
+        registrationNo: rec.no,
+        registrant: rec.registration.registrant,
+        team: rec.team,
+        status: effectiveStatus(rec, today),
+        claimedAt: rec.claimedAt,
+        expectedAmount: rec.registration.expectedAmount,
+        expectedUnitPrice: rec.registration.expectedUnitPrice,
+        expectedSignDate: rec.registration.expectedSignDate,
+        followUps: rec.followUps.length,
+      };
+    });
+  }
+
+  async audit(
+    actor: Actor,
+    action: string,
+    records: string[],
+    details?: AuditEntry['details'],
+  ): Promise<void> {
+    await this.deps.store.appendAudit([
+      {
+        at: this.deps.clock().toISOString(),
+        actor: actor.name,
+        actorRole: actor.role,
+        action,
+        records: [...new Set(records)],
+        ...(actor.requestId !== undefined ? { requestId: actor.requestId } : {}),
+        ...(details ? { details } : {}),
+      },
+    ]);
+  }
+
+  private replay(storedHash: string, bodyHash: string, body: unknown): SubmitOutcome {
+    if (storedHash !== bodyHash) {
+      throw new DomainError(
+        problem(
+          'idempotency.mismatch',
+          '该 Idempotency-Key 已用于内容不同的请求；每次新的提交请使用新的 Key',
+          'This Idempotency-Key was used for a different request body; use a new key for a new submission',
+          'Idempotency-Key',
+        ),
+      );
+    }
+    return { results: (body as { results: RowResult[] }).results, replayed: true };
+  }
+}
+
+export function priorityCandidate(r: StoredRecord): PriorityCandidate {
+  const c: PriorityCandidate = {
+    id: r.no,
+    registrant: r.registration.registrant,
+    claimedAt: r.claimedAt,
+    claimHasTime: r.claimHasTime,
+    followUpCount: r.followUps.length,
+  };
+  if (r.registration.expectedAmount !== undefined) c.expectedAmount = r.registration.expectedAmount;
+  if (r.registration.expectedUnitPrice !== undefined) c.expectedUnitPrice = r.registration.expectedUnitPrice;
+  if (r.registration.expectedSignDate !== undefined) c.expectedSignDate = r.registration.expectedSignDate;
+  if (r.registration.firstVisitAt !== undefined) c.firstVisitAt = r.registration.firstVisitAt;
+  if (r.registration.channel !== undefined) c.channel = r.registration.channel;
+  if (r.registration.householdOf !== undefined) c.household = true;
+  return c;
+}
+
+export function notFound(no: string): DomainError {
+  return new DomainError(
+    problem('registration.not_found', `报备 ${no} 不存在`, `Registration ${no} does not exist`),
+  );
+}
+
+function conflictNumbers(results: readonly RowResult[]): string[] {
+  return results.flatMap((r) =>
+    r.conflicts.flatMap((c) => (c.registrationNo !== undefined ? [c.registrationNo] : [])),
+  );
+}
+
+function withoutSimulatedNumbers(
+  result: RowResult,
+  simulated: Map<string, RowResult['clientRowId']>,
+): RowResult {
+  const { registrationNo, ...rest } = result;
+  const conflicts = result.conflicts.map((c) => {
+    if (c.registrationNo === undefined || !simulated.has(c.registrationNo)) return c;
+    const { registrationNo: _unsaved, ...other } = c;
+    const clientRowId = simulated.get(c.registrationNo);
+    return clientRowId !== undefined ? { ...other, clientRowId } : other;
+  });
+  const keepNo = registrationNo !== undefined && !simulated.has(registrationNo);
+  return { ...rest, ...(keepNo ? { registrationNo } : {}), conflicts };
+}
+
+/** Canonical JSON (sorted keys) hashed, so key order in a retried body does not matter. */
+function hashBody(body: unknown): string {
+  return createHash('sha256').update(canonicalJson(body)).digest('base64url');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export type { WriteTx };

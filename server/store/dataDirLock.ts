@@ -1,0 +1,106 @@
+/**
+ * One process owns a data dir. The lock file holds the owner's pid and host; a second process
+ * refuses with a message naming the owner. A lock left by a process that died (SIGKILL, power
+ * loss) is taken over at once, so a crashed service restarts without waiting for a timeout.
+ */
+import { closeSync, constants, openSync, readFileSync, rmSync, writeSync, fsyncSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DomainError, problem } from '../../core/problem.js';
+
+export interface DataDirLock {
+  readonly file: string;
+  release(): void;
+}
+
+interface LockOwner {
+  pid: number;
+  host: string;
+  since: string;
+  purpose: string;
+}
+
+/** Dirs locked by this process: a second store in the same process must refuse too. */
+const heldHere = new Set<string>();
+
+export function lockDataDir(dataDir: string, purpose: string): DataDirLock {
+  const file = path.join(dataDir, 'baobei.lock');
+  if (heldHere.has(file)) throw heldBy(dataDir, readOwner(file));
+  const me: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), purpose };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      try {
+        writeSync(fd, JSON.stringify(me));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      let released = false;
+      heldHere.add(file);
+      return {
+        file,
+        release() {
+          if (released) return;
+          released = true;
+          heldHere.delete(file);
+          rmSync(file, { force: true });
+        },
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = readOwner(file);
+      if (owner && isAlive(owner)) throw heldBy(dataDir, owner);
+      // The owner is gone: remove its stale lock and try once more (O_EXCL keeps this race-free).
+      rmSync(file, { force: true });
+    }
+  }
+  throw heldBy(dataDir, readOwner(file));
+}
+
+/** The owner of a data dir's lock, when a live process holds it. */
+export function lockOwner(dataDir: string): LockOwner | undefined {
+  const owner = readOwner(path.join(dataDir, 'baobei.lock'));
+  return owner && isAlive(owner) ? owner : undefined;
+}
+
+function readOwner(file: string): LockOwner | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockOwner>;
+    if (typeof parsed.pid !== 'number' || typeof parsed.host !== 'string') return undefined;
+    return {
+      pid: parsed.pid,
+      host: parsed.host,
+      since: String(parsed.since ?? ''),
+      purpose: String(parsed.purpose ?? ''),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(owner: LockOwner): boolean {
+  // A lock from another host cannot be checked; treat it as held rather than risk two writers.
+  if (owner.host !== os.hostname()) return true;
+  if (owner.pid === process.pid) return false;
+  try {
+    process.kill(owner.pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function heldBy(dataDir: string, owner: LockOwner | undefined): DomainError {
+  const who = owner
+    ? `pid ${owner.pid} on ${owner.host} (${owner.purpose}, since ${owner.since})`
+    : 'another process';
+  return new DomainError(
+    problem(
+      'store.locked',
+      `数据目录 ${dataDir} 正被另一个进程使用：${who}。同一数据目录只能由一个进程写入。`,
+      `The data dir ${dataDir} is in use by ${who}. Only one process may write a data dir.`,
+    ),
+    { dataDir, owner: owner ?? null },
+  );
+}

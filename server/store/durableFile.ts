@@ -1,0 +1,76 @@
+/**
+ * Crash-safe file writes: write a temp file, fsync it, rename it over the target, fsync the
+ * directory. After `writeFileDurably` resolves the new content survives SIGKILL and power loss;
+ * if it throws, the old file is untouched. `DurableJSONFile` is lowdb's adapter on top of it
+ * (lowdb's own JSONFile renames but never fsyncs).
+ */
+import { open, rename, rm, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Adapter } from 'lowdb';
+import { DomainError, problem } from '../../core/problem.js';
+
+export async function writeFileDurably(file: string, data: string | Uint8Array): Promise<void> {
+  const dir = path.dirname(file);
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
+  let handle = await open(temp, 'w', 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  await handle.close();
+  try {
+    await rename(temp, file);
+  } catch (err) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  // The rename is only durable once the directory entry is on disk.
+  handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** lowdb adapter: JSON text in one file, written durably; a file that does not parse is refused, never replaced. */
+export class DurableJSONFile<T> implements Adapter<T> {
+  constructor(
+    readonly filename: string,
+    private readonly stringify: (data: T) => string = (data) => JSON.stringify(data),
+  ) {}
+
+  async read(): Promise<T | null> {
+    let text: string;
+    try {
+      text = await readFile(this.filename, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw corruptFile(this.filename, (err as Error).message);
+    }
+  }
+
+  write(data: T): Promise<void> {
+    return writeFileDurably(this.filename, this.stringify(data));
+  }
+}
+
+export function corruptFile(file: string, why: string): DomainError {
+  return new DomainError(
+    problem(
+      'store.corrupt',
+      `数据文件已损坏，服务拒绝启动且不会覆盖它：${file}（${why}）。请从备份恢复该文件或修复后重试。`,
+      `The data file is corrupt; refusing to start and leaving it untouched: ${file} (${why}). Restore it from a backup or repair it.`,
+    ),
+    { file },
+  );
+}

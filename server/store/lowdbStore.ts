@@ -1,0 +1,643 @@
+/**
+ * The embedded store: lowdb over one JSON file in the data dir, written durably (temp, fsync,
+ * rename, fsync dir). Write transactions run one at a time against an overlay and are applied
+ * only when they succeed; transactions that finish while a file write is in progress are grouped
+ * into the next one (group commit), and each resolves once the write holding it is on disk.
+ */
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Low } from 'lowdb';
+import { z } from 'zod';
+import { indexKeys } from '../../core/matching.js';
+import { effectiveStatus } from '../../core/lifecycle.js';
+import { addDays, dayOf } from '../../core/day.js';
+import { policySchema, type Policy } from '../../core/policy.js';
+import type { Day, Instant, RecordStatus, StoredRecord } from '../../core/schema.js';
+import { DomainError, problem } from '../../core/problem.js';
+import type { Keyring } from '../security/keyring.js';
+import { corruptFile, DurableJSONFile, writeFileDurably } from './durableFile.js';
+import { lockDataDir, type DataDirLock } from './dataDirLock.js';
+import { openRecord, sealedRecordSchema, sealRecord, type SealedRecord } from './recordCodec.js';
+import {
+  auditEntrySchema,
+  banSchema,
+  notificationSchema,
+  userSchema,
+  type AuditEntry,
+  type Ban,
+  type IdempotencyEntry,
+  type ImportEntry,
+  type Notification,
+  type ReadTx,
+  type RecordQuery,
+  type Role,
+  type Store,
+  type User,
+  type WriteTx,
+} from './store.js';
+
+const KEY_CHECK = 'baobei-key-check';
+
+const sealedIdempotencySchema = z.object({
+  userId: z.string(),
+  key: z.string(),
+  bodyHash: z.string(),
+  at: z.string(),
+  sealed: z.string(),
+});
+const sealedImportSchema = z.object({
+  id: z.string(),
+  owner: z.string(),
+  createdAt: z.string(),
+  mode: z.enum(['submit', 'history']),
+  dryRun: z.boolean(),
+  sealed: z.string(),
+});
+
+/** The file's shape; checked at start so a damaged file is refused rather than half-read. */
+const fileSchema = z.object({
+  format: z.literal('baobei-lowdb'),
+  version: z.literal(1),
+  keyCheck: z.string(),
+  counters: z.record(z.string(), z.number().int()),
+  records: z.record(z.string(), sealedRecordSchema),
+  users: z.array(userSchema),
+  policy: policySchema.nullable(),
+  bans: z.array(banSchema),
+  notifications: z.array(notificationSchema),
+  idempotency: z.record(z.string(), sealedIdempotencySchema),
+  imports: z.record(z.string(), sealedImportSchema),
+});
+type FileData = z.infer<typeof fileSchema>;
+
+/** Notifications kept per data file; older ones are dropped (they are derived from records). */
+const MAX_NOTIFICATIONS = 50_000;
+
+export interface LowdbStoreOptions {
+  dataDir: string;
+  keyring: Keyring;
+  /** Who opens the store, written into the lock file (`serve`, `import`, …). */
+  purpose?: string;
+}
+
+export class LowdbStore implements Store {
+  readonly kind = 'lowdb' as const;
+  readonly file: string;
+  private readonly auditFile: string;
+  private readonly blobDir: string;
+  private readonly keyring: Keyring;
+  private readonly lock: DataDirLock;
+  private readonly db: Low<FileData>;
+  private readonly keyIndex = new Map<string, Set<string>>();
+  /** Decrypted customer names for `q` search, filled on first use and kept current by writes. */
+  private nameCache: Map<string, string> | undefined;
+  private writeQueue: Promise<unknown> = Promise.resolve();
+  private flushing: Promise<void> | undefined;
+  private dirty = false;
+  private failure: Error | undefined;
+  private auditQueue: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(options: LowdbStoreOptions, lock: DataDirLock, db: Low<FileData>, file: string) {
+    this.file = file;
+    this.auditFile = path.join(options.dataDir, 'audit.jsonl');
+    this.blobDir = path.join(options.dataDir, 'blobs');
+    this.keyring = options.keyring;
+    this.lock = lock;
+    this.db = db;
+    for (const record of Object.values(db.data.records)) this.indexRecord(record);
+  }
+
+  static async open(options: LowdbStoreOptions): Promise<LowdbStore> {
+    await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+    const lock = lockDataDir(options.dataDir, options.purpose ?? 'store');
+    try {
+      const file = path.join(options.dataDir, 'baobei.json');
+      const adapter = new DurableJSONFile<FileData>(file);
+      const db = new Low<FileData>(adapter, emptyFile(options.keyring));
+      const raw = await adapter.read();
+      if (raw === null) {
+        await db.write();
+      } else {
+        const parsed = fileSchema.safeParse(raw);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          throw corruptFile(file, `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+        }
+        db.data = parsed.data;
+        // Throws store.key_mismatch when BAOBEI_KEY / the key file is not the one that wrote the data.
+        if (options.keyring.open(db.data.keyCheck) !== KEY_CHECK) throw corruptFile(file, 'key check value');
+      }
+      return new LowdbStore(options, lock, db, file);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    return fn(new LowdbTx(this, this.db.data));
+  }
+
+  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    const run = async (): Promise<{ value: T; durable: Promise<void> }> => {
+      if (this.failure) throw storeFailed(this.failure);
+      const tx = new LowdbTx(this, this.db.data);
+      const value = await fn(tx);
+      if (!tx.hasChanges()) return { value, durable: Promise.resolve() };
+      tx.apply();
+      return { value, durable: this.scheduleFlush() };
+    };
+    // The queue serialises transactions; durability is awaited outside it so that transactions
+    // arriving during a file write are applied meanwhile and share the next write.
+    const turn = this.writeQueue.then(run);
+    this.writeQueue = turn.catch(() => undefined);
+    return turn.then(async ({ value, durable }) => {
+      await durable;
+      return value;
+    });
+  }
+
+  simulate<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    // Queued like a write so it sees a state no concurrent write is halfway through.
+    const turn = this.writeQueue.then(() => fn(new LowdbTx(this, this.db.data)));
+    this.writeQueue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const text = entries.map((e) => JSON.stringify(e)).join('\n') + '\n';
+    const next = this.auditQueue.then(() => appendFile(this.auditFile, text, { mode: 0o600 }));
+    this.auditQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  async listAudit(query: {
+    actor?: string;
+    record?: string;
+    since?: Instant;
+    limit: number;
+    offset: number;
+  }): Promise<{ items: AuditEntry[]; total: number }> {
+    await this.auditQueue;
+    if (!existsSync(this.auditFile)) return { items: [], total: 0 };
+    const lines = (await readFile(this.auditFile, 'utf8')).split('\n');
+    const matching: AuditEntry[] = [];
+    for (const line of lines) {
+      if (line === '') continue;
+      const entry = auditEntrySchema.parse(JSON.parse(line));
+      if (query.actor !== undefined && entry.actor !== query.actor) continue;
+      if (query.record !== undefined && !entry.records.includes(query.record)) continue;
+      if (query.since !== undefined && entry.at < query.since) continue;
+      matching.push(entry);
+    }
+    matching.reverse();
+    return { items: matching.slice(query.offset, query.offset + query.limit), total: matching.length };
+  }
+
+  async putBlob(name: string, bytes: Buffer): Promise<void> {
+    await mkdir(this.blobDir, { recursive: true, mode: 0o700 });
+    await writeFileDurably(this.blobPath(name), bytes);
+  }
+
+  async getBlob(name: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.blobPath(name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.writeQueue;
+    await this.flushing;
+    await this.auditQueue;
+    this.closed = true;
+    this.lock.release();
+  }
+
+  // ---- internals used by LowdbTx ----
+
+  get keyringForTx(): Keyring {
+    return this.keyring;
+  }
+
+  candidatesFor(keys: readonly string[]): Set<string> {
+    const found = new Set<string>();
+    for (const key of keys) for (const no of this.keyIndex.get(key) ?? []) found.add(no);
+    return found;
+  }
+
+  namesForSearch(): Map<string, string> {
+    if (!this.nameCache) {
+      this.nameCache = new Map();
+      for (const sealed of Object.values(this.db.data.records)) {
+        this.nameCache.set(sealed.no, openRecord(sealed, this.keyring).registration.customerName);
+      }
+    }
+    return this.nameCache;
+  }
+
+  replaceRecord(previous: SealedRecord | undefined, next: SealedRecord, customerName: string): void {
+    if (previous) this.unindexRecord(previous);
+    this.indexRecord(next);
+    this.nameCache?.set(next.no, customerName);
+  }
+
+  private indexRecord(record: SealedRecord): void {
+    for (const key of indexKeys(record.identity)) {
+      let set = this.keyIndex.get(key);
+      if (!set) this.keyIndex.set(key, (set = new Set()));
+      set.add(record.no);
+    }
+  }
+
+  private unindexRecord(record: SealedRecord): void {
+    for (const key of indexKeys(record.identity)) {
+      const set = this.keyIndex.get(key);
+      set?.delete(record.no);
+      if (set?.size === 0) this.keyIndex.delete(key);
+    }
+  }
+
+  private scheduleFlush(): Promise<void> {
+    this.dirty = true;
+    if (!this.flushing) this.flushing = this.flushLoop();
+    // Resolves when a write that started after this change has finished.
+    return this.flushing;
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.dirty) {
+        this.dirty = false;
+        await this.db.write();
+      }
+    } catch (err) {
+      // Memory now holds changes the disk does not: refuse every further write rather than
+      // acknowledge anything on top of them. A restart reloads the last durable state.
+      this.failure = err as Error;
+      throw storeFailed(this.failure);
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private blobPath(name: string): string {
+    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`bad blob name ${name}`);
+    return path.join(this.blobDir, name);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('store closed');
+  }
+}
+
+function emptyFile(keyring: Keyring): FileData {
+  return {
+    format: 'baobei-lowdb',
+    version: 1,
+    keyCheck: keyring.seal(KEY_CHECK),
+    counters: {},
+    records: {},
+    users: [],
+    policy: null,
+    bans: [],
+    notifications: [],
+    idempotency: {},
+    imports: {},
+  };
+}
+
+function storeFailed(cause: Error): DomainError {
+  return new DomainError(
+    problem(
+      'store.unavailable',
+      '数据写入失败，服务暂停接受修改；请检查磁盘后重启服务',
+      'Writing the data file failed; the service accepts no changes until it is restarted (check the disk)',
+    ),
+    { cause: cause.message },
+  );
+}
+
+/**
+ * A transaction: reads see the committed data plus this transaction's own changes; changes are
+ * staged and applied to the store only by `apply`, after the transaction function returned.
+ */
+class LowdbTx implements WriteTx {
+  private readonly records = new Map<string, StoredRecord>();
+  /** Index keys of staged records, so later rows of the same batch find earlier ones. */
+  private readonly stagedKeys = new Map<string, Set<string>>();
+  private readonly users = new Map<string, User>();
+  private policy: Policy | undefined;
+  private readonly bans: Ban[] = [];
+  private readonly notifications: Notification[] = [];
+  private readonly idempotency = new Map<string, IdempotencyEntry>();
+  private pruneBefore: string | undefined;
+  private readonly imports = new Map<string, ImportEntry>();
+  private readonly counters = new Map<string, number>();
+
+  constructor(
+    private readonly store: LowdbStore,
+    private readonly data: FileData,
+  ) {}
+
+  hasChanges(): boolean {
+    return (
+      this.records.size > 0 ||
+      this.users.size > 0 ||
+      this.policy !== undefined ||
+      this.bans.length > 0 ||
+      this.notifications.length > 0 ||
+      this.idempotency.size > 0 ||
+      this.pruneBefore !== undefined ||
+      this.imports.size > 0 ||
+      this.counters.size > 0
+    );
+  }
+
+  apply(): void {
+    const keyring = this.store.keyringForTx;
+    for (const record of this.records.values()) {
+      const next = sealRecord(record, keyring);
+      const previous = this.data.records[record.no];
+      this.data.records[record.no] = next;
+      this.store.replaceRecord(previous, next, record.registration.customerName);
+    }
+    for (const user of this.users.values()) {
+      const at = this.data.users.findIndex((u) => u.id === user.id);
+      if (at >= 0) this.data.users[at] = user;
+      else this.data.users.push(user);
+    }
+    if (this.policy !== undefined) this.data.policy = this.policy;
+    this.data.bans.push(...this.bans);
+    if (this.notifications.length > 0) {
+      this.data.notifications.push(...this.notifications);
+      if (this.data.notifications.length > MAX_NOTIFICATIONS) {
+        this.data.notifications.splice(0, this.data.notifications.length - MAX_NOTIFICATIONS);
+      }
+    }
+    if (this.pruneBefore !== undefined) {
+      for (const [k, v] of Object.entries(this.data.idempotency)) {
+        if (v.at < this.pruneBefore) delete this.data.idempotency[k];
+      }
+    }
+    for (const entry of this.idempotency.values()) {
+      this.data.idempotency[idemKey(entry.userId, entry.key)] = {
+        userId: entry.userId,
+        key: entry.key,
+        bodyHash: entry.bodyHash,
+        at: entry.at,
+        sealed: keyring.seal(JSON.stringify(entry.response)),
+      };
+    }
+    for (const entry of this.imports.values()) {
+      this.data.imports[entry.id] = {
+        id: entry.id,
+        owner: entry.owner,
+        createdAt: entry.createdAt,
+        mode: entry.mode,
+        dryRun: entry.dryRun,
+        sealed: keyring.seal(JSON.stringify({ fileName: entry.fileName, report: entry.report })),
+      };
+    }
+    for (const [year, n] of this.counters) this.data.counters[year] = n;
+  }
+
+  // ---- reads ----
+
+  async getRecord(no: string): Promise<StoredRecord | undefined> {
+    const staged = this.records.get(no);
+    if (staged) return structuredClone(staged);
+    const sealed = this.data.records[no];
+    return sealed ? openRecord(sealed, this.store.keyringForTx) : undefined;
+  }
+
+  async findRecordsByKeys(keys: readonly string[]): Promise<StoredRecord[]> {
+    const nos = this.store.candidatesFor(keys);
+    for (const key of keys) for (const no of this.stagedKeys.get(key) ?? []) nos.add(no);
+    const out: StoredRecord[] = [];
+    for (const no of nos) {
+      const record = await this.getRecord(no);
+      if (record) out.push(record);
+    }
+    return out;
+  }
+
+  async listRecords(query: RecordQuery): Promise<{ items: StoredRecord[]; total: number }> {
+    const names = query.q !== undefined && query.q !== '' ? this.store.namesForSearch() : undefined;
+    const needle = query.q?.toLowerCase();
+    const hits: SealedRecord[] = [];
+    for (const sealed of Object.values(this.data.records)) {
+      if (!matchesQuery(sealed, query)) continue;
+      if (names && needle !== undefined && !(names.get(sealed.no) ?? '').toLowerCase().includes(needle))
+        continue;
+      hits.push(sealed);
+    }
+    hits.sort((a, b) => (a.receivedAt === b.receivedAt ? cmp(b.no, a.no) : cmp(b.receivedAt, a.receivedAt)));
+    const keyring = this.store.keyringForTx;
+    const items = hits.slice(query.offset, query.offset + query.limit).map((s) => openRecord(s, keyring));
+    return { items, total: hits.length };
+  }
+
+  async countRecords(
+    query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>,
+  ): Promise<{ registrant: string; team?: string; status: RecordStatus; count: number }[]> {
+    const counts = new Map<
+      string,
+      { registrant: string; team?: string; status: RecordStatus; count: number }
+    >();
+    for (const sealed of Object.values(this.data.records)) {
+      if (!matchesQuery(sealed, query)) continue;
+      const status = effectiveStatus(sealed, query.today);
+      const key = `${sealed.registrant}\u0000${sealed.team ?? ''}\u0000${status}`;
+      const entry = counts.get(key);
+      if (entry) entry.count++;
+      else
+        counts.set(key, {
+          registrant: sealed.registrant,
+          ...(sealed.team !== undefined ? { team: sealed.team } : {}),
+          status,
+          count: 1,
+        });
+    }
+    return [...counts.values()];
+  }
+
+  async recordsEndingBefore(day: Day, statuses: readonly RecordStatus[]): Promise<StoredRecord[]> {
+    const keyring = this.store.keyringForTx;
+    return Object.values(this.data.records)
+      .filter((s) => statuses.includes(s.status) && s.protectedUntil !== undefined && s.protectedUntil < day)
+      .map((s) => openRecord(s, keyring));
+  }
+
+  async recordsWithStatus(statuses: readonly RecordStatus[]): Promise<StoredRecord[]> {
+    const keyring = this.store.keyringForTx;
+    return Object.values(this.data.records)
+      .filter((s) => statuses.includes(s.status))
+      .map((s) => openRecord(s, keyring));
+  }
+
+  async findBans(keys: readonly string[], registrant: string, today: Day): Promise<Ban[]> {
+    const wanted = new Set(keys);
+    return [...this.data.bans, ...this.bans].filter(
+      (b) =>
+        b.registrant === registrant && b.until >= today && indexKeys(b.identity).some((k) => wanted.has(k)),
+    );
+  }
+
+  async getUserByTokenHash(tokenHash: string): Promise<User | undefined> {
+    return this.allUsers().find((u) => u.tokenHash === tokenHash);
+  }
+
+  async getUserByName(name: string): Promise<User | undefined> {
+    return this.allUsers().find((u) => u.name === name);
+  }
+
+  async listUsers(): Promise<User[]> {
+    return this.allUsers();
+  }
+
+  async getPolicy(): Promise<Policy | undefined> {
+    return this.policy ?? this.data.policy ?? undefined;
+  }
+
+  async listNotifications(
+    forUser: { name: string; role: Role; team?: string },
+    limit: number,
+  ): Promise<Notification[]> {
+    const all = [...this.data.notifications, ...this.notifications];
+    const out: Notification[] = [];
+    for (let i = all.length - 1; i >= 0 && out.length < limit; i--) {
+      const n = all[i]!;
+      if ('name' in n.to ? n.to.name === forUser.name : isReviewerOf(forUser, n.to.reviewersOf)) out.push(n);
+    }
+    return out;
+  }
+
+  async getIdempotency(userId: string, key: string): Promise<IdempotencyEntry | undefined> {
+    const staged = this.idempotency.get(idemKey(userId, key));
+    if (staged) return staged;
+    const sealed = this.data.idempotency[idemKey(userId, key)];
+    if (!sealed) return undefined;
+    const response = JSON.parse(this.store.keyringForTx.open(sealed.sealed)) as IdempotencyEntry['response'];
+    return { userId: sealed.userId, key: sealed.key, bodyHash: sealed.bodyHash, at: sealed.at, response };
+  }
+
+  async getImport(id: string): Promise<ImportEntry | undefined> {
+    const staged = this.imports.get(id);
+    if (staged) return staged;
+    const sealed = this.data.imports[id];
+    if (!sealed) return undefined;
+    const { fileName, report } = JSON.parse(this.store.keyringForTx.open(sealed.sealed)) as {
+      fileName: string;
+      report: unknown;
+    };
+    return { ...sealed, fileName, report };
+  }
+
+  // ---- writes (staged) ----
+
+  async putRecord(record: StoredRecord): Promise<void> {
+    if (!this.records.has(record.no) && this.data.records[record.no] === undefined) {
+      for (const key of indexKeys(record.identity)) {
+        let set = this.stagedKeys.get(key);
+        if (!set) this.stagedKeys.set(key, (set = new Set()));
+        set.add(record.no);
+      }
+    }
+    this.records.set(record.no, structuredClone(record));
+  }
+
+  async nextRegistrationNo(year: number): Promise<string> {
+    const key = String(year);
+    const n = (this.counters.get(key) ?? this.data.counters[key] ?? 0) + 1;
+    this.counters.set(key, n);
+    return `BB-${year}-${String(n).padStart(6, '0')}`;
+  }
+
+  async putUser(user: User): Promise<void> {
+    this.users.set(user.id, user);
+  }
+
+  async putPolicy(policy: Policy): Promise<void> {
+    this.policy = policy;
+  }
+
+  async addBan(ban: Ban): Promise<void> {
+    this.bans.push(ban);
+  }
+
+  async addNotifications(notifications: Notification[]): Promise<void> {
+    this.notifications.push(...notifications);
+  }
+
+  async putIdempotency(entry: IdempotencyEntry): Promise<void> {
+    this.idempotency.set(idemKey(entry.userId, entry.key), entry);
+  }
+
+  async pruneIdempotency(olderThan: Instant): Promise<void> {
+    this.pruneBefore = olderThan;
+  }
+
+  async putImport(entry: ImportEntry): Promise<void> {
+    this.imports.set(entry.id, entry);
+  }
+
+  private allUsers(): User[] {
+    const byId = new Map(this.data.users.map((u) => [u.id, u]));
+    for (const u of this.users.values()) byId.set(u.id, u);
+    return [...byId.values()];
+  }
+}
+
+/** The clear-field part of a record query (everything but the name search). */
+function matchesQuery(sealed: SealedRecord, query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>): boolean {
+  const status = effectiveStatus(sealed, query.today);
+  if (query.statuses && !query.statuses.includes(status)) return false;
+  const scope = query.scope;
+  if (scope && (scope.registrants || scope.teams)) {
+    const mine =
+      (scope.registrants?.includes(sealed.registrant) ?? false) ||
+      (sealed.sharedWith !== undefined && (scope.registrants?.includes(sealed.sharedWith) ?? false));
+    const team = sealed.team !== undefined && (scope.teams?.includes(sealed.team) ?? false);
+    if (!mine && !team) return false;
+  }
+  if (
+    query.registrant !== undefined &&
+    sealed.registrant !== query.registrant &&
+    sealed.sharedWith !== query.registrant
+  ) {
+    return false;
+  }
+  if (query.expiringWithinDays !== undefined) {
+    if (status !== 'protected' && status !== 'extension-requested') return false;
+    const last = addDays(query.today, query.expiringWithinDays);
+    if (sealed.protectedUntil === undefined || sealed.protectedUntil > last) return false;
+  }
+  if (query.receivedBetween) {
+    const day = dayOf(sealed.receivedAt);
+    if (day < query.receivedBetween.from || day > query.receivedBetween.to) return false;
+  }
+  return true;
+}
+
+function idemKey(userId: string, key: string): string {
+  return `${userId}\u0000${key}`;
+}
+
+function isReviewerOf(user: { role: Role; team?: string }, team: string | null): boolean {
+  if (user.role === 'admin') return true;
+  return user.role === 'reviewer' && (team === null || user.team === undefined || user.team === team);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,1073 @@
+/**
+ * The PostgreSQL store, for several service instances sharing one database: the lowdb store's
+ * behaviour on tables, with records sealed by recordCodec and every write transaction serialised
+ * across all instances by a transaction-level advisory lock (so one customer is never granted twice).
+ */
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { z } from 'zod';
+import { addDays, dayOf } from '../../core/day.js';
+import { indexKeys } from '../../core/matching.js';
+import { policySchema, type Policy } from '../../core/policy.js';
+import { DomainError, problem } from '../../core/problem.js';
+import {
+  PROTECTING_STATUSES,
+  type Day,
+  type IdentityKeys,
+  type Instant,
+  type RecordStatus,
+  type StoredRecord,
+} from '../../core/schema.js';
+import type { Keyring } from '../security/keyring.js';
+import { openRecord, sealRecord, type SealedRecord } from './recordCodec.js';
+import {
+  auditEntrySchema,
+  banSchema,
+  idempotencyEntrySchema,
+  notificationSchema,
+  userSchema,
+  type AuditEntry,
+  type Ban,
+  type IdempotencyEntry,
+  type ImportEntry,
+  type Notification,
+  type ReadTx,
+  type RecordQuery,
+  type Role,
+  type Store,
+  type User,
+  type WriteTx,
+} from './store.js';
+
+const KEY_CHECK = 'baobei-key-check';
+const FORMAT = 'baobei-postgres';
+const SCHEMA_VERSION = '1';
+/** Notifications kept, as in the lowdb store (they are derived from records). */
+const MAX_NOTIFICATIONS = 50_000;
+/** Staged records are written in statements of at most this many, bounding memory and statement size. */
+const FLUSH_EVERY = 500;
+/** The name search compares this tail of the sealed text, which holds the AES-GCM tag: unique per seal. */
+const SEAL_TAG_CHARS = 24;
+/** Sealed records fetched per query when opening names for search. */
+const NAME_BATCH = 1_000;
+
+export interface PostgresStoreOptions {
+  connectionString: string;
+  keyring: Keyring;
+  /** Schema holding the tables, created when missing (default `baobei`). */
+  schema?: string;
+  /**
+   * Accepted so callers pass the same options to either store; nothing is kept there — blobs live
+   * in the database so that every instance sees them.
+   */
+  dataDir?: string;
+  /** Connections per instance (default 10). Writes use one at a time; reads use the rest. */
+  poolSize?: number;
+}
+
+/** What both a pool (reads) and a checked-out client (transactions) can do. */
+interface Queryable {
+  query<R extends pg.QueryResultRow>(config: pg.QueryConfig): Promise<pg.QueryResult<R>>;
+}
+
+/** A fixed SQL text, prepared once per connection under its name. */
+interface Statement {
+  name: string;
+  text: string;
+}
+
+type RecordRow = {
+  no: string;
+  status: RecordStatus;
+  registrant: string;
+  team: string | null;
+  received_at: string;
+  claimed_at: string;
+  protected_until: string | null;
+  shared_with: string | null;
+  identity: IdentityKeys;
+  version: number;
+  sealed: string;
+};
+
+const RECORD_COLUMNS =
+  'no, status, registrant, team, received_at, claimed_at, protected_until, shared_with, identity, version, sealed';
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  /** Customer names opened for `q` search, with the seal tag they were opened from (stale once it differs). */
+  private readonly names = new Map<string, { tag: string; name: string }>();
+  private writeQueue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly keyring: Keyring,
+    readonly sql: Statements,
+  ) {}
+
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const schema = options.schema ?? 'baobei';
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      throw new Error(`invalid PostgreSQL schema name "${schema}": use lower-case letters, digits and _`);
+    }
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 10,
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 10_000,
+      // A stuck transaction holds the write lock of every instance; PostgreSQL ends it after a minute idle.
+      idle_in_transaction_session_timeout: 60_000,
+      application_name: 'baobei',
+    });
+    // An idle connection that dies emits 'error' on the pool; without a listener that would end the
+    // process. The pool drops the connection and the next query opens a new one.
+    pool.on('error', () => undefined);
+    try {
+      const sql = statements(schema);
+      await prepareSchema(pool, sql, options.keyring);
+      return new PostgresStore(pool, options.keyring, sql);
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+  }
+
+  read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    return fn(new PostgresTx(this, this.pool));
+  }
+
+  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    return this.enqueue(fn, 'commit');
+  }
+
+  simulate<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    return this.enqueue(fn, 'rollback');
+  }
+
+  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    this.assertOpen();
+    if (entries.length === 0) return;
+    await this.pool.query({ ...this.sql.appendAudit, values: [JSON.stringify(entries)] });
+  }
+
+  async listAudit(query: {
+    actor?: string;
+    record?: string;
+    since?: Instant;
+    limit: number;
+    offset: number;
+  }): Promise<{ items: AuditEntry[]; total: number }> {
+    this.assertOpen();
+    const params = new Params();
+    const conditions = ['true'];
+    if (query.actor !== undefined) conditions.push(`actor = ${params.add(query.actor)}`);
+    if (query.record !== undefined) conditions.push(`records @> ARRAY[${params.add(query.record)}::text]`);
+    if (query.since !== undefined) conditions.push(`at >= ${params.add(query.since)}`);
+    const from = `FROM ${this.sql.schema}.audit WHERE ${conditions.join(' AND ')}`;
+    const filterValues = [...params.values];
+    const [count, page] = await Promise.all([
+      this.pool.query<{ total: number }>({
+        text: `SELECT count(*)::int AS total ${from}`,
+        values: filterValues,
+      }),
+      this.pool.query<AuditRow>({
+        text: `SELECT at, actor, actor_role, action, records, request_id, details ${from}
+               ORDER BY seq DESC LIMIT ${params.add(query.limit)} OFFSET ${params.add(query.offset)}`,
+        values: params.values,
+      }),
+    ]);
+    return { items: page.rows.map(auditFromRow), total: count.rows[0]?.total ?? 0 };
+  }
+
+  async putBlob(name: string, bytes: Buffer): Promise<void> {
+    this.assertOpen();
+    await this.pool.query({ ...this.sql.putBlob, values: [checkBlobName(name), bytes] });
+  }
+
+  async getBlob(name: string): Promise<Buffer | undefined> {
+    this.assertOpen();
+    const result = await this.pool.query<{ bytes: Buffer }>({
+      ...this.sql.getBlob,
+      values: [checkBlobName(name)],
+    });
+    return result.rows[0]?.bytes;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writeQueue;
+    await this.pool.end();
+  }
+
+  /**
+   * Customer names of these records for `q` search. A name is opened once per seal and kept, as
+   * the lowdb store keeps its name cache; the tag tells a record another instance rewrote.
+   */
+  async customerNames(
+    candidates: readonly { no: string; tag: string }[],
+    db: Queryable,
+  ): Promise<Map<string, string>> {
+    const stale = candidates.filter((c) => this.names.get(c.no)?.tag !== c.tag).map((c) => c.no);
+    // In slices, so the first search of a large register never holds every sealed record at once.
+    for (let from = 0; from < stale.length; from += NAME_BATCH) {
+      const rows = await db.query<{ no: string; sealed: string; tag: string }>({
+        ...this.sql.sealedByNo,
+        values: [stale.slice(from, from + NAME_BATCH)],
+      });
+      for (const row of rows.rows) {
+        const { registration } = nameOnlySchema.parse(JSON.parse(this.keyring.open(row.sealed)));
+        this.names.set(row.no, { tag: row.tag, name: registration.customerName });
+      }
+    }
+    const out = new Map<string, string>();
+    for (const { no } of candidates) out.set(no, this.names.get(no)?.name ?? '');
+    return out;
+  }
+
+  private enqueue<T>(fn: (tx: WriteTx) => Promise<T>, end: 'commit' | 'rollback'): Promise<T> {
+    this.assertOpen();
+    // One transaction per instance at a time: the others would only wait on the advisory lock
+    // while holding connections that reads need.
+    const turn = this.writeQueue.then(() => this.transaction(fn, end));
+    this.writeQueue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async transaction<T>(fn: (tx: WriteTx) => Promise<T>, end: 'commit' | 'rollback'): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    const tx = new PostgresTx(this, client);
+    try {
+      // READ COMMITTED: every statement after the lock sees what the previous holder committed.
+      // (Under REPEATABLE READ the snapshot would be taken before the wait for the lock.)
+      await client.query(
+        `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.sql.lockId})`,
+      );
+      const value = await fn(tx);
+      if (end === 'commit') {
+        await tx.flush();
+        await tx.saveCounters();
+        const committed = await client.query('COMMIT');
+        // After a failed statement whose error fn caught, PostgreSQL answers COMMIT by rolling back.
+        if (committed.command !== 'COMMIT') throw transactionAborted();
+      } else {
+        await client.query('ROLLBACK');
+      }
+      return value;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken = rollbackError as Error;
+      }
+      throw err;
+    } finally {
+      tx.finish();
+      // A connection that could not roll back is destroyed rather than returned to the pool.
+      client.release(broken);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('store closed');
+  }
+}
+
+const nameOnlySchema = z.object({ registration: z.object({ customerName: z.string() }) });
+
+/**
+ * A transaction on one connection (writes) or a read on the pool. Written records are staged and
+ * sent in multi-row statements: before any query that scans records, when many are staged, and at
+ * commit. Lookups by number or index key see staged records through the overlay, as in lowdb.
+ */
+class PostgresTx implements WriteTx {
+  private readonly staged = new Map<string, { record: StoredRecord; keys: string[] }>();
+  /** Index keys of staged records, so later rows of the same batch find earlier ones. */
+  private readonly stagedByKey = new Map<string, Set<string>>();
+  /**
+   * Last number taken per year. The first number of a year comes from the counters upsert (which
+   * also locks the row); later ones count on here and are saved at commit, saving a round trip per
+   * row of a batch. Safe because every writer holds the advisory lock.
+   */
+  private readonly counters = new Map<number, Promise<{ taken: number; saved: number }>>();
+  /** Idempotency entries written here: a prune in the same transaction keeps them, as lowdb does. */
+  private readonly idempotencyWritten: { userId: string; key: string }[] = [];
+  private finished = false;
+
+  constructor(
+    private readonly store: PostgresStore,
+    private readonly db: Queryable,
+  ) {}
+
+  finish(): void {
+    this.finished = true;
+  }
+
+  /** Writes the staged records and their index keys (replacing the keys a record had before). */
+  async flush(): Promise<void> {
+    if (this.staged.size === 0) return;
+    const batch = [...this.staged.values()];
+    this.staged.clear();
+    this.stagedByKey.clear();
+    const sealed = batch.map(({ record }) => sealRecord(record, this.store.keyring));
+    const keyNos: string[] = [];
+    const keyValues: string[] = [];
+    for (const { record, keys } of batch) {
+      for (const key of keys) {
+        keyNos.push(record.no);
+        keyValues.push(key);
+      }
+    }
+    const nos = sealed.map((s) => s.no);
+    const sql = this.store.sql;
+    await this.query(sql.upsertRecords, [
+      nos,
+      sealed.map((s) => s.status),
+      sealed.map((s) => s.registrant),
+      sealed.map((s) => s.team ?? null),
+      sealed.map((s) => s.receivedAt),
+      sealed.map((s) => dayOf(s.receivedAt)),
+      sealed.map((s) => s.claimedAt),
+      sealed.map((s) => s.protectedUntil ?? null),
+      sealed.map((s) => s.sharedWith ?? null),
+      sealed.map((s) => JSON.stringify(s.identity)),
+      sealed.map((s) => s.version),
+      sealed.map((s) => s.sealed),
+    ]);
+    await this.query(sql.deleteRecordKeys, [nos]);
+    await this.query(sql.insertRecordKeys, [keyValues, keyNos]);
+  }
+
+  async saveCounters(): Promise<void> {
+    for (const [year, pending] of this.counters) {
+      const counter = await pending;
+      if (counter.taken === counter.saved) continue;
+      await this.query(this.store.sql.saveCounter, [year, counter.taken]);
+      counter.saved = counter.taken;
+    }
+  }
+
+  // ---- reads ----
+
+  async getRecord(no: string): Promise<StoredRecord | undefined> {
+    const staged = this.staged.get(no);
+    if (staged) return structuredClone(staged.record);
+    const [row] = await this.query<RecordRow>(this.store.sql.getRecord, [no]);
+    return row ? this.open(row) : undefined;
+  }
+
+  async findRecordsByKeys(keys: readonly string[]): Promise<StoredRecord[]> {
+    if (keys.length === 0) return [];
+    const out: StoredRecord[] = [];
+    for (const row of await this.query<RecordRow>(this.store.sql.findRecordsByKeys, [[...keys]])) {
+      // A staged version replaces the stored one, with the keys it has now.
+      if (!this.staged.has(row.no)) out.push(this.open(row));
+    }
+    const stagedNos = new Set<string>();
+    for (const key of keys) for (const no of this.stagedByKey.get(key) ?? []) stagedNos.add(no);
+    for (const no of stagedNos) {
+      const staged = this.staged.get(no);
+      if (staged) out.push(structuredClone(staged.record));
+    }
+    return out;
+  }
+
+  /**
+   * Without `q`, SQL filters, sorts, pages and counts. With `q` (names are sealed), the other
+   * criteria select the candidates in SQL and their names are opened here: the first search costs
+   * one decryption per candidate, later ones only fetch each candidate's number and seal tag, plus
+   * the names of records changed since. Total and paging count the name matches.
+   */
+  async listRecords(query: RecordQuery): Promise<{ items: StoredRecord[]; total: number }> {
+    await this.flush();
+    const params = new Params();
+    const where = recordConditions(query, params);
+    const table = `${this.store.sql.schema}.records`;
+    const order = 'ORDER BY received_at DESC, no DESC';
+    if (query.q === undefined || query.q === '') {
+      const filterValues = [...params.values];
+      const [count, rows] = await Promise.all([
+        this.query<{ total: number }>(
+          `SELECT count(*)::int AS total FROM ${table} WHERE ${where}`,
+          filterValues,
+        ),
+        this.query<RecordRow>(
+          `SELECT ${RECORD_COLUMNS} FROM ${table} WHERE ${where} ${order}
+           LIMIT ${params.add(query.limit)} OFFSET ${params.add(query.offset)}`,
+          params.values,
+        ),
+      ]);
+      return { items: rows.map((row) => this.open(row)), total: count[0]?.total ?? 0 };
+    }
+    const candidates = await this.query<{ no: string; tag: string }>(
+      `SELECT no, right(sealed, ${SEAL_TAG_CHARS}) AS tag FROM ${table} WHERE ${where} ${order}`,
+      params.values,
+    );
+    const names = await this.store.customerNames(candidates, this.db);
+    const needle = query.q.toLowerCase();
+    const hits = candidates.filter((c) => (names.get(c.no) ?? '').toLowerCase().includes(needle));
+    const page = hits.slice(query.offset, query.offset + query.limit).map((c) => c.no);
+    const byNo = new Map<string, StoredRecord>();
+    if (page.length > 0) {
+      for (const row of await this.query<RecordRow>(this.store.sql.recordsByNo, [page])) {
+        byNo.set(row.no, this.open(row));
+      }
+    }
+    return { items: page.flatMap((no) => byNo.get(no) ?? []), total: hits.length };
+  }
+
+  async countRecords(
+    query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>,
+  ): Promise<{ registrant: string; team?: string; status: RecordStatus; count: number }[]> {
+    await this.flush();
+    const params = new Params();
+    const where = recordConditions(query, params);
+    const rows = await this.query<{
+      registrant: string;
+      team: string | null;
+      status: RecordStatus;
+      count: number;
+    }>(
+      `SELECT registrant, team, ${effectiveStatusSql(params, query.today)} AS status, count(*)::int AS count
+       FROM ${this.store.sql.schema}.records WHERE ${where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      params.values,
+    );
+    return rows.map((row) => ({
+      registrant: row.registrant,
+      ...(row.team !== null ? { team: row.team } : {}),
+      status: row.status,
+      count: row.count,
+    }));
+  }
+
+  async recordsEndingBefore(day: Day, statuses: readonly RecordStatus[]): Promise<StoredRecord[]> {
+    await this.flush();
+    const rows = await this.query<RecordRow>(this.store.sql.recordsEndingBefore, [[...statuses], day]);
+    return rows.map((row) => this.open(row));
+  }
+
+  async recordsWithStatus(statuses: readonly RecordStatus[]): Promise<StoredRecord[]> {
+    await this.flush();
+    const rows = await this.query<RecordRow>(this.store.sql.recordsWithStatus, [[...statuses]]);
+    return rows.map((row) => this.open(row));
+  }
+
+  async findBans(keys: readonly string[], registrant: string, today: Day): Promise<Ban[]> {
+    if (keys.length === 0) return [];
+    const rows = await this.query<BanRow>(this.store.sql.findBans, [registrant, today, [...keys]]);
+    return rows.map((row) =>
+      banSchema.parse({
+        registrant: row.registrant,
+        identity: row.identity,
+        until: row.until,
+        recordNo: row.record_no,
+        at: row.at,
+      }),
+    );
+  }
+
+  async getUserByTokenHash(tokenHash: string): Promise<User | undefined> {
+    const [row] = await this.query<{ data: unknown }>(this.store.sql.userByTokenHash, [tokenHash]);
+    return row ? userSchema.parse(row.data) : undefined;
+  }
+
+  async getUserByName(name: string): Promise<User | undefined> {
+    const [row] = await this.query<{ data: unknown }>(this.store.sql.userByName, [name]);
+    return row ? userSchema.parse(row.data) : undefined;
+  }
+
+  async listUsers(): Promise<User[]> {
+    return (await this.query<{ data: unknown }>(this.store.sql.listUsers, [])).map((row) =>
+      userSchema.parse(row.data),
+    );
+  }
+
+  async getPolicy(): Promise<Policy | undefined> {
+    const [row] = await this.query<{ data: unknown }>(this.store.sql.getPolicy, []);
+    return row ? policySchema.parse(row.data) : undefined;
+  }
+
+  async listNotifications(
+    forUser: { name: string; role: Role; team?: string },
+    limit: number,
+  ): Promise<Notification[]> {
+    const rows = await this.query<NotificationRow>(this.store.sql.listNotifications, [
+      forUser.name,
+      forUser.role,
+      forUser.team ?? null,
+      limit,
+    ]);
+    return rows.map((row) =>
+      notificationSchema.parse({
+        id: row.id,
+        to: row.to_kind === 'name' ? { name: row.to_value } : { reviewersOf: row.to_value },
+        type: row.type,
+        recordNo: row.record_no,
+        at: row.at,
+        details: row.details,
+      }),
+    );
+  }
+
+  async getIdempotency(userId: string, key: string): Promise<IdempotencyEntry | undefined> {
+    const [row] = await this.query<{ body_hash: string; at: string; sealed: string }>(
+      this.store.sql.getIdempotency,
+      [userId, key],
+    );
+    if (!row) return undefined;
+    const response = idempotencyEntrySchema.shape.response.parse(
+      JSON.parse(this.store.keyring.open(row.sealed)),
+    );
+    return { userId, key, bodyHash: row.body_hash, at: row.at, response };
+  }
+
+  async getImport(id: string): Promise<ImportEntry | undefined> {
+    const [row] = await this.query<ImportRow>(this.store.sql.getImport, [id]);
+    if (!row) return undefined;
+    const { fileName, report } = JSON.parse(this.store.keyring.open(row.sealed)) as {
+      fileName: string;
+      report: unknown;
+    };
+    return {
+      id: row.id,
+      owner: row.owner,
+      createdAt: row.created_at,
+      mode: row.mode,
+      dryRun: row.dry_run,
+      fileName,
+      report,
+    };
+  }
+
+  // ---- writes ----
+
+  async putRecord(record: StoredRecord): Promise<void> {
+    const previous = this.staged.get(record.no);
+    if (previous) for (const key of previous.keys) this.stagedByKey.get(key)?.delete(record.no);
+    const keys = [...new Set(indexKeys(record.identity))];
+    for (const key of keys) {
+      let nos = this.stagedByKey.get(key);
+      if (!nos) this.stagedByKey.set(key, (nos = new Set()));
+      nos.add(record.no);
+    }
+    this.staged.set(record.no, { record: structuredClone(record), keys });
+    if (this.staged.size >= FLUSH_EVERY) await this.flush();
+  }
+
+  async nextRegistrationNo(year: number): Promise<string> {
+    // Inside the transaction: a rollback gives the numbers back.
+    let pending = this.counters.get(year);
+    if (!pending) {
+      // Kept as a promise so that calls made before it resolves wait for it rather than upsert again.
+      const counters = this.counters;
+      pending = this.query<{ n: number }>(this.store.sql.nextNumber, [year]).then(
+        ([row]) => {
+          if (!row) throw new Error('the counter upsert returned no row');
+          return { taken: row.n - 1, saved: row.n };
+        },
+        (err: unknown) => {
+          // Nothing was taken: there is nothing to save at commit.
+          counters.delete(year);
+          throw err;
+        },
+      );
+      counters.set(year, pending);
+    }
+    const counter = await pending;
+    counter.taken++;
+    return `BB-${year}-${String(counter.taken).padStart(6, '0')}`;
+  }
+
+  async putUser(user: User): Promise<void> {
+    await this.query(this.store.sql.putUser, [user.id, user.name, user.tokenHash, JSON.stringify(user)]);
+  }
+
+  async putPolicy(policy: Policy): Promise<void> {
+    await this.query(this.store.sql.putPolicy, [JSON.stringify(policy)]);
+  }
+
+  async addBan(ban: Ban): Promise<void> {
+    await this.query(this.store.sql.addBan, [
+      ban.registrant,
+      ban.until,
+      ban.recordNo,
+      ban.at,
+      JSON.stringify(ban.identity),
+      [...new Set(indexKeys(ban.identity))],
+    ]);
+  }
+
+  async addNotifications(notifications: Notification[]): Promise<void> {
+    if (notifications.length === 0) return;
+    await this.query(this.store.sql.addNotifications, [JSON.stringify(notifications), MAX_NOTIFICATIONS]);
+  }
+
+  async putIdempotency(entry: IdempotencyEntry): Promise<void> {
+    await this.query(this.store.sql.putIdempotency, [
+      entry.userId,
+      entry.key,
+      entry.bodyHash,
+      entry.at,
+      this.store.keyring.seal(JSON.stringify(entry.response)),
+    ]);
+    this.idempotencyWritten.push({ userId: entry.userId, key: entry.key });
+  }
+
+  async pruneIdempotency(olderThan: Instant): Promise<void> {
+    await this.query(this.store.sql.pruneIdempotency, [
+      olderThan,
+      this.idempotencyWritten.map((e) => e.userId),
+      this.idempotencyWritten.map((e) => e.key),
+    ]);
+  }
+
+  async putImport(entry: ImportEntry): Promise<void> {
+    await this.query(this.store.sql.putImport, [
+      entry.id,
+      entry.owner,
+      entry.createdAt,
+      entry.mode,
+      entry.dryRun,
+      this.store.keyring.seal(JSON.stringify({ fileName: entry.fileName, report: entry.report })),
+    ]);
+  }
+
+  private open(row: RecordRow): StoredRecord {
+    return openRecord(sealedFromRow(row), this.store.keyring);
+  }
+
+  private async query<R extends pg.QueryResultRow>(sql: Statement | string, values: unknown[]): Promise<R[]> {
+    if (this.finished) throw new Error('transaction already finished');
+    const config = typeof sql === 'string' ? { text: sql, values } : { ...sql, values };
+    return (await this.db.query<R>(config)).rows;
+  }
+}
+
+type BanRow = { registrant: string; identity: unknown; until: string; record_no: string; at: string };
+type NotificationRow = {
+  id: string;
+  to_kind: 'name' | 'reviewers';
+  to_value: string | null;
+  type: string;
+  record_no: string;
+  at: string;
+  details: unknown;
+};
+type ImportRow = {
+  id: string;
+  owner: string;
+  created_at: string;
+  mode: 'submit' | 'history';
+  dry_run: boolean;
+  sealed: string;
+};
+type AuditRow = {
+  at: string;
+  actor: string;
+  actor_role: string;
+  action: string;
+  records: string[];
+  request_id: string | null;
+  details: unknown;
+};
+
+function sealedFromRow(row: RecordRow): SealedRecord {
+  const sealed: SealedRecord = {
+    no: row.no,
+    status: row.status,
+    registrant: row.registrant,
+    receivedAt: row.received_at,
+    claimedAt: row.claimed_at,
+    identity: row.identity,
+    version: row.version,
+    sealed: row.sealed,
+  };
+  if (row.team !== null) sealed.team = row.team;
+  if (row.protected_until !== null) sealed.protectedUntil = row.protected_until;
+  if (row.shared_with !== null) sealed.sharedWith = row.shared_with;
+  return sealed;
+}
+
+function auditFromRow(row: AuditRow): AuditEntry {
+  return auditEntrySchema.parse({
+    at: row.at,
+    actor: row.actor,
+    actorRole: row.actor_role,
+    action: row.action,
+    records: row.records,
+    ...(row.request_id !== null ? { requestId: row.request_id } : {}),
+    ...(row.details !== null ? { details: row.details } : {}),
+  });
+}
+
+/** Numbered placeholders for a query built from optional criteria. */
+class Params {
+  readonly values: unknown[] = [];
+
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** R25 in SQL, as `effectiveStatus`: a protecting record past its last day reads as expired. */
+function effectiveStatusSql(params: Params, today: Day): string {
+  return `(CASE WHEN status = ANY(${params.add([...PROTECTING_STATUSES])}::text[])
+            AND protected_until < ${params.add(today)} THEN 'expired' ELSE status END)`;
+}
+
+/** The clear-column part of a record query (everything but the name search), as lowdb's matchesQuery. */
+function recordConditions(query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>, params: Params): string {
+  let effective: string | undefined;
+  // Built on first use: a placeholder no condition refers to would leave its type undetermined.
+  const status = (): string => (effective ??= effectiveStatusSql(params, query.today));
+  const conditions = ['true'];
+  if (query.statuses) conditions.push(`${status()} = ANY(${params.add(query.statuses)}::text[])`);
+  const scope = query.scope;
+  if (scope && (scope.registrants || scope.teams)) {
+    const registrants = params.add(scope.registrants ?? []);
+    conditions.push(
+      `(registrant = ANY(${registrants}::text[]) OR shared_with = ANY(${registrants}::text[])` +
+        ` OR team = ANY(${params.add(scope.teams ?? [])}::text[]))`,
+    );
+  }
+  if (query.registrant !== undefined) {
+    const registrant = params.add(query.registrant);
+    conditions.push(`(registrant = ${registrant} OR shared_with = ${registrant})`);
+  }
+  if (query.expiringWithinDays !== undefined) {
+    conditions.push(
+      `${status()} = ANY(${params.add([...PROTECTING_STATUSES])}::text[])` +
+        ` AND protected_until <= ${params.add(addDays(query.today, query.expiringWithinDays))}`,
+    );
+  }
+  if (query.receivedBetween) {
+    conditions.push(
+      `received_day BETWEEN ${params.add(query.receivedBetween.from)} AND ${params.add(query.receivedBetween.to)}`,
+    );
+  }
+  return conditions.join(' AND ');
+}
+
+function transactionAborted(): Error {
+  return new Error('the transaction was rolled back: a statement in it failed (its error was caught)');
+}
+
+function checkBlobName(name: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`bad blob name ${name}`);
+  return name;
+}
+
+function corruptSchema(schema: string, why: string): DomainError {
+  return new DomainError(
+    problem(
+      'store.corrupt',
+      `数据库中的数据无法识别，服务拒绝启动且不会修改它：schema ${schema}（${why}）。请检查 DATABASE_URL 与 schema。`,
+      `The data in the database is not recognised; refusing to start and leaving it untouched: schema ${schema} (${why}). Check DATABASE_URL and the schema.`,
+    ),
+    { schema },
+  );
+}
+
+/**
+ * Creates the tables on first use and checks the key on every open, under the write lock so that
+ * instances starting together do not race to create them.
+ */
+async function prepareSchema(pool: pg.Pool, sql: Statements, keyring: Keyring): Promise<void> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${sql.lockId})`);
+    const found = await client.query<{ exists: boolean }>({
+      text: 'SELECT to_regclass($1) IS NOT NULL AS exists',
+      values: [`${sql.schema}.meta`],
+    });
+    if (found.rows[0]?.exists !== true) {
+      // Plain CREATE TABLE: a same-named table of something else in the schema fails loudly here.
+      await client.query(schemaDdl(sql.schema));
+      await client.query({
+        text: `INSERT INTO ${sql.schema}.meta (name, value) VALUES ('format', $1), ('version', $2), ('keyCheck', $3)`,
+        values: [FORMAT, SCHEMA_VERSION, keyring.seal(KEY_CHECK)],
+      });
+    } else {
+      const rows = await client.query<{ name: string; value: string }>(
+        `SELECT name, value FROM ${sql.schema}.meta`,
+      );
+      const meta = new Map(rows.rows.map((row) => [row.name, row.value]));
+      if (meta.get('format') !== FORMAT) throw corruptSchema(sql.schema, 'not a Baobei store');
+      if (meta.get('version') !== SCHEMA_VERSION)
+        throw corruptSchema(sql.schema, `version ${meta.get('version')}`);
+      const keyCheck = meta.get('keyCheck');
+      if (keyCheck === undefined) throw corruptSchema(sql.schema, 'no key check value');
+      // Throws store.key_mismatch when BAOBEI_KEY / the key file is not the one that wrote the data.
+      if (keyring.open(keyCheck) !== KEY_CHECK) throw corruptSchema(sql.schema, 'key check value');
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackError) {
+      broken = rollbackError as Error;
+    }
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/**
+ * The tables. Only what the store filters on is in clear (numbers, statuses, registrants, teams,
+ * dates, hashed identity keys); customer data is sealed. Text compared or sorted uses the "C"
+ * collation so the order is the lowdb store's (code units), whatever the database's locale.
+ */
+function schemaDdl(s: string): string {
+  return `
+    CREATE SCHEMA IF NOT EXISTS ${s};
+    CREATE TABLE ${s}.meta (name text PRIMARY KEY, value text NOT NULL);
+    CREATE TABLE ${s}.records (
+      no text COLLATE "C" PRIMARY KEY,
+      status text NOT NULL,
+      registrant text NOT NULL,
+      team text,
+      received_at text COLLATE "C" NOT NULL,
+      received_day text COLLATE "C" NOT NULL,
+      claimed_at text COLLATE "C" NOT NULL,
+      protected_until text COLLATE "C",
+      shared_with text,
+      identity jsonb NOT NULL,
+      version integer NOT NULL,
+      sealed text NOT NULL
+    );
+    CREATE INDEX records_received ON ${s}.records (received_at DESC, no DESC);
+    CREATE INDEX records_status ON ${s}.records (status, protected_until);
+    CREATE INDEX records_registrant ON ${s}.records (registrant);
+    CREATE INDEX records_shared_with ON ${s}.records (shared_with) WHERE shared_with IS NOT NULL;
+    CREATE INDEX records_team ON ${s}.records (team);
+    CREATE TABLE ${s}.record_keys (
+      key text COLLATE "C" NOT NULL,
+      no text COLLATE "C" NOT NULL,
+      PRIMARY KEY (key, no)
+    );
+    CREATE INDEX record_keys_no ON ${s}.record_keys (no);
+    CREATE TABLE ${s}.counters (year integer PRIMARY KEY, n integer NOT NULL);
+    CREATE TABLE ${s}.users (
+      id text PRIMARY KEY,
+      seq bigint GENERATED ALWAYS AS IDENTITY,
+      name text NOT NULL,
+      token_hash text NOT NULL,
+      data jsonb NOT NULL
+    );
+    CREATE INDEX users_token_hash ON ${s}.users (token_hash);
+    CREATE INDEX users_name ON ${s}.users (name);
+    CREATE TABLE ${s}.policy (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), data jsonb NOT NULL);
+    CREATE TABLE ${s}.bans (
+      seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      registrant text NOT NULL,
+      until text COLLATE "C" NOT NULL,
+      record_no text NOT NULL,
+      at text NOT NULL,
+      identity jsonb NOT NULL,
+      keys text[] NOT NULL
+    );
+    CREATE INDEX bans_keys ON ${s}.bans USING gin (keys);
+    CREATE TABLE ${s}.notifications (
+      seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      id text NOT NULL,
+      to_kind text NOT NULL CHECK (to_kind IN ('name', 'reviewers')),
+      to_value text,
+      type text NOT NULL,
+      record_no text NOT NULL,
+      at text NOT NULL,
+      details jsonb NOT NULL
+    );
+    CREATE INDEX notifications_to ON ${s}.notifications (to_kind, to_value, seq);
+    CREATE TABLE ${s}.idempotency (
+      user_id text NOT NULL,
+      key text NOT NULL,
+      body_hash text NOT NULL,
+      at text COLLATE "C" NOT NULL,
+      sealed text NOT NULL,
+      PRIMARY KEY (user_id, key)
+    );
+    CREATE INDEX idempotency_at ON ${s}.idempotency (at);
+    CREATE TABLE ${s}.imports (
+      id text PRIMARY KEY,
+      owner text NOT NULL,
+      created_at text NOT NULL,
+      mode text NOT NULL,
+      dry_run boolean NOT NULL,
+      sealed text NOT NULL
+    );
+    CREATE TABLE ${s}.audit (
+      seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      at text COLLATE "C" NOT NULL,
+      actor text NOT NULL,
+      actor_role text NOT NULL,
+      action text NOT NULL,
+      records text[] NOT NULL,
+      request_id text,
+      details jsonb
+    );
+    CREATE INDEX audit_actor ON ${s}.audit (actor, seq);
+    CREATE INDEX audit_at ON ${s}.audit (at);
+    CREATE INDEX audit_records ON ${s}.audit USING gin (records);
+    CREATE FUNCTION ${s}.audit_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'the audit trail is append-only (R36)'; END $$;
+    CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ${s}.audit
+      FOR EACH STATEMENT EXECUTE FUNCTION ${s}.audit_is_append_only();
+    CREATE TABLE ${s}.blobs (name text PRIMARY KEY, bytes bytea NOT NULL);
+  `;
+}
+
+type Statements = ReturnType<typeof statements>;
+
+/** The fixed statements of a schema, prepared once per connection. */
+function statements(schemaName: string) {
+  const s = `"${schemaName}"`;
+  const named = (name: string, text: string): Statement => ({ name: `baobei.${name}`, text });
+  return {
+    schema: s,
+    lockId: writeLockId(schemaName),
+    getRecord: named('getRecord', `SELECT ${RECORD_COLUMNS} FROM ${s}.records WHERE no = $1`),
+    recordsByNo: named(
+      'recordsByNo',
+      `SELECT ${RECORD_COLUMNS} FROM ${s}.records WHERE no = ANY($1::text[])`,
+    ),
+    sealedByNo: named(
+      'sealedByNo',
+      `SELECT no, sealed, right(sealed, ${SEAL_TAG_CHARS}) AS tag FROM ${s}.records WHERE no = ANY($1::text[])`,
+    ),
+    // Index lookup on record_keys.key, then the records by primary key: never a scan of records.
+    findRecordsByKeys: named(
+      'findRecordsByKeys',
+      `SELECT ${RECORD_COLUMNS} FROM ${s}.records
+       WHERE no IN (SELECT no FROM ${s}.record_keys WHERE key = ANY($1::text[])) ORDER BY no`,
+    ),
+    recordsEndingBefore: named(
+      'recordsEndingBefore',
+      `SELECT ${RECORD_COLUMNS} FROM ${s}.records
+       WHERE status = ANY($1::text[]) AND protected_until < $2 ORDER BY no`,
+    ),
+    recordsWithStatus: named(
+      'recordsWithStatus',
+      `SELECT ${RECORD_COLUMNS} FROM ${s}.records WHERE status = ANY($1::text[]) ORDER BY no`,
+    ),
+    upsertRecords: named(
+      'upsertRecords',
+      `INSERT INTO ${s}.records (no, status, registrant, team, received_at, received_day, claimed_at,
+         protected_until, shared_with, identity, version, sealed)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+         $8::text[], $9::text[], $10::jsonb[], $11::integer[], $12::text[])
+       ON CONFLICT (no) DO UPDATE SET status = excluded.status, registrant = excluded.registrant,
+         team = excluded.team, received_at = excluded.received_at, received_day = excluded.received_day,
+         claimed_at = excluded.claimed_at, protected_until = excluded.protected_until,
+         shared_with = excluded.shared_with, identity = excluded.identity, version = excluded.version,
+         sealed = excluded.sealed`,
+    ),
+    deleteRecordKeys: named('deleteRecordKeys', `DELETE FROM ${s}.record_keys WHERE no = ANY($1::text[])`),
+    insertRecordKeys: named(
+      'insertRecordKeys',
+      `INSERT INTO ${s}.record_keys (key, no) SELECT * FROM unnest($1::text[], $2::text[])`,
+    ),
+    nextNumber: named(
+      'nextNumber',
+      `INSERT INTO ${s}.counters AS c (year, n) VALUES ($1, 1)
+       ON CONFLICT (year) DO UPDATE SET n = c.n + 1 RETURNING n`,
+    ),
+    saveCounter: named('saveCounter', `UPDATE ${s}.counters SET n = $2 WHERE year = $1`),
+    findBans: named(
+      'findBans',
+      `SELECT registrant, identity, until, record_no, at FROM ${s}.bans
+       WHERE registrant = $1 AND until >= $2 AND keys && $3::text[] ORDER BY seq`,
+    ),
+    addBan: named(
+      'addBan',
+      `INSERT INTO ${s}.bans (registrant, until, record_no, at, identity, keys)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6::text[])`,
+    ),
+    userByTokenHash: named(
+      'userByTokenHash',
+      `SELECT data FROM ${s}.users WHERE token_hash = $1 ORDER BY seq LIMIT 1`,
+    ),
+    userByName: named('userByName', `SELECT data FROM ${s}.users WHERE name = $1 ORDER BY seq LIMIT 1`),
+    listUsers: named('listUsers', `SELECT data FROM ${s}.users ORDER BY seq`),
+    putUser: named(
+      'putUser',
+      `INSERT INTO ${s}.users (id, name, token_hash, data) VALUES ($1, $2, $3, $4::jsonb)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token_hash, data = excluded.data`,
+    ),
+    getPolicy: named('getPolicy', `SELECT data FROM ${s}.policy`),
+    putPolicy: named(
+      'putPolicy',
+      `INSERT INTO ${s}.policy (data) VALUES ($1::jsonb) ON CONFLICT (singleton) DO UPDATE SET data = excluded.data`,
+    ),
+    // Same rule as the lowdb store's isReviewerOf: admins see every reviewers' notification,
+    // reviewers those of their team (or of no team, or all when they have none).
+    listNotifications: named(
+      'listNotifications',
+      `SELECT id, to_kind, to_value, type, record_no, at, details FROM ${s}.notifications
+       WHERE (to_kind = 'name' AND to_value = $1)
+          OR (to_kind = 'reviewers' AND ($2::text = 'admin' OR ($2::text = 'reviewer'
+              AND (to_value IS NULL OR $3::text IS NULL OR to_value = $3::text))))
+       ORDER BY seq DESC LIMIT $4`,
+    ),
+    // One statement for the batch, in order; then the oldest beyond the limit are dropped.
+    addNotifications: named(
+      'addNotifications',
+      `WITH added AS (
+         INSERT INTO ${s}.notifications (id, to_kind, to_value, type, record_no, at, details)
+         SELECT n->>'id', CASE WHEN n->'to' ? 'name' THEN 'name' ELSE 'reviewers' END,
+                COALESCE(n->'to'->>'name', n->'to'->>'reviewersOf'), n->>'type', n->>'recordNo', n->>'at', n->'details'
+         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(n, ord) ORDER BY ord
+         RETURNING seq)
+       DELETE FROM ${s}.notifications WHERE seq <= (SELECT max(seq) FROM added) - $2::bigint`,
+    ),
+    getIdempotency: named(
+      'getIdempotency',
+      `SELECT body_hash, at, sealed FROM ${s}.idempotency WHERE user_id = $1 AND key = $2`,
+    ),
+    putIdempotency: named(
+      'putIdempotency',
+      `INSERT INTO ${s}.idempotency (user_id, key, body_hash, at, sealed) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (user_id, key) DO UPDATE SET body_hash = excluded.body_hash, at = excluded.at, sealed = excluded.sealed`,
+    ),
+    pruneIdempotency: named(
+      'pruneIdempotency',
+      `DELETE FROM ${s}.idempotency WHERE at < $1
+         AND (user_id, key) NOT IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+    ),
+    getImport: named(
+      'getImport',
+      `SELECT id, owner, created_at, mode, dry_run, sealed FROM ${s}.imports WHERE id = $1`,
+    ),
+    putImport: named(
+      'putImport',
+      `INSERT INTO ${s}.imports (id, owner, created_at, mode, dry_run, sealed) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, created_at = excluded.created_at,
+         mode = excluded.mode, dry_run = excluded.dry_run, sealed = excluded.sealed`,
+    ),
+    appendAudit: named(
+      'appendAudit',
+      `INSERT INTO ${s}.audit (at, actor, actor_role, action, records, request_id, details)
+       SELECT e->>'at', e->>'actor', e->>'actorRole', e->>'action',
+              ARRAY(SELECT jsonb_array_elements_text(e->'records')), e->>'requestId', e->'details'
+       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, ord) ORDER BY ord`,
+    ),
+    putBlob: named(
+      'putBlob',
+      `INSERT INTO ${s}.blobs (name, bytes) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET bytes = excluded.bytes`,
+    ),
+    getBlob: named('getBlob', `SELECT bytes FROM ${s}.blobs WHERE name = $1`),
+  };
+}
+
+/**
+ * The advisory lock every write and simulate takes first: a fixed 64-bit number per schema, so
+ * stores on other schemas of the same database never wait on each other.
+ */
+function writeLockId(schema: string): string {
+  return createHash('sha256').update(`baobei/write-lock/${schema}`).digest().readBigInt64BE(0).toString();
+}

@@ -1,0 +1,54 @@
+/**
+ * How a record is kept at rest, for every adapter: the few fields the store filters on stay in
+ * clear (number, status, registrant, team, dates, hashed identity keys); everything else —
+ * customer name, contact, phone, email, credit code, address, notes, history — is sealed with
+ * AES-256-GCM as one blob (R35). No customer personal data is readable without the key.
+ */
+import { z } from 'zod';
+import {
+  daySchema,
+  identityKeysSchema,
+  recordStatusSchema,
+  storedRecordSchema,
+  type StoredRecord,
+} from '../../core/schema.js';
+import type { Keyring } from '../security/keyring.js';
+
+export const sealedRecordSchema = z.object({
+  no: z.string(),
+  status: recordStatusSchema,
+  registrant: z.string(),
+  team: z.string().optional(),
+  receivedAt: z.string(),
+  claimedAt: z.string(),
+  protectedUntil: daySchema.optional(),
+  /** Other registrant sharing the customer (R16): sees the record too. */
+  sharedWith: z.string().optional(),
+  identity: identityKeysSchema,
+  version: z.number().int(),
+  sealed: z.string(),
+});
+export type SealedRecord = z.infer<typeof sealedRecordSchema>;
+
+export function sealRecord(record: StoredRecord, keyring: Keyring): SealedRecord {
+  const { identity, ...rest } = record;
+  const clear: SealedRecord = {
+    no: record.no,
+    status: record.status,
+    registrant: record.registration.registrant,
+    receivedAt: record.receivedAt,
+    claimedAt: record.claimedAt,
+    identity,
+    version: record.version,
+    sealed: keyring.seal(JSON.stringify(rest)),
+  };
+  if (record.team !== undefined) clear.team = record.team;
+  if (record.protectedUntil !== undefined) clear.protectedUntil = record.protectedUntil;
+  if (record.share !== undefined) clear.sharedWith = record.share.withRegistrant;
+  return clear;
+}
+
+export function openRecord(sealed: SealedRecord, keyring: Keyring): StoredRecord {
+  const rest = JSON.parse(keyring.open(sealed.sealed)) as unknown;
+  return storedRecordSchema.parse({ ...(rest as object), identity: sealed.identity });
+}

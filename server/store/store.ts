@@ -1,0 +1,178 @@
+/**
+ * The store port: the few operations the services need, nothing an adapter has to fake. Every
+ * change happens inside `write`, which runs transactions one at a time (so one customer is never
+ * granted twice) and resolves only once the change is durable. Adapters: lowdb (one JSON file),
+ * PostgreSQL. Records cross this port in clear; adapters seal personal data at rest.
+ */
+import { z } from 'zod';
+import {
+  identityKeysSchema,
+  type Day,
+  type Instant,
+  type RecordStatus,
+  type StoredRecord,
+} from '../../core/schema.js';
+import type { Policy } from '../../core/policy.js';
+
+export const ROLES = ['sales', 'reviewer', 'admin'] as const;
+export const roleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof roleSchema>;
+
+export const userSchema = z.object({
+  id: z.string(),
+  name: z.string().min(1).max(50),
+  role: roleSchema,
+  team: z.string().min(1).max(50).optional(),
+  /** SHA-256 of the bearer token; the token itself is shown once and never stored. */
+  tokenHash: z.string(),
+  createdAt: z.string(),
+  disabled: z.boolean().optional(),
+});
+export type User = z.infer<typeof userSchema>;
+
+/** R27: a registrant barred from a customer until a day, found by the customer's hashed identity. */
+export const banSchema = z.object({
+  registrant: z.string(),
+  identity: identityKeysSchema,
+  until: z.string(),
+  recordNo: z.string(),
+  at: z.string(),
+});
+export type Ban = z.infer<typeof banSchema>;
+
+export const NOTIFICATION_TYPES = [
+  'decision',
+  'competitor.decided',
+  'queue.promoted',
+  'protection.ended',
+  'extension.requested',
+  'extension.decided',
+  'objection.filed',
+  'transfer',
+] as const;
+export const notificationSchema = z.object({
+  id: z.string(),
+  /** Recipient: a registrant by name, or the reviewers of a team (all reviewers when team is absent). */
+  to: z.union([z.object({ name: z.string() }), z.object({ reviewersOf: z.string().nullable() })]),
+  type: z.enum(NOTIFICATION_TYPES),
+  recordNo: z.string(),
+  at: z.string(),
+  /** Machine data (status, dates, codes); never customer personal data. */
+  details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+});
+export type Notification = z.infer<typeof notificationSchema>;
+
+export const idempotencyEntrySchema = z.object({
+  userId: z.string(),
+  key: z.string(),
+  bodyHash: z.string(),
+  at: z.string(),
+  /** The first response, replayed for the same key and body. */
+  response: z.object({ status: z.number().int(), body: z.unknown() }),
+});
+export type IdempotencyEntry = z.infer<typeof idempotencyEntrySchema>;
+
+export const auditEntrySchema = z.object({
+  at: z.string(),
+  actor: z.string(),
+  actorRole: z.string(),
+  action: z.string(),
+  /** Registration numbers read or changed. */
+  records: z.array(z.string()),
+  requestId: z.string().optional(),
+  details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+});
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+
+export const importEntrySchema = z.object({
+  id: z.string(),
+  owner: z.string(),
+  createdAt: z.string(),
+  fileName: z.string(),
+  mode: z.enum(['submit', 'history']),
+  dryRun: z.boolean(),
+  /** The JSON report (sealed at rest: it names customers' rows). */
+  report: z.unknown(),
+});
+export type ImportEntry = z.infer<typeof importEntrySchema>;
+
+export interface RecordQuery {
+  /** Today, for effective statuses (a protected record past its last day reads as expired). */
+  today: Day;
+  statuses?: RecordStatus[];
+  /** Who may be seen (R34): records of these registrants (or shared with them) or of these teams; absent = all. */
+  scope?: { registrants?: string[]; teams?: string[] };
+  /** Only this registrant's records (or those shared with them). */
+  registrant?: string;
+  /** Substring of the customer name (search over decrypted names; never stored in clear). */
+  q?: string;
+  /** Protected records whose last day falls within [today, today + n]. */
+  expiringWithinDays?: number;
+  /** Received within [from, to] (Shanghai days, inclusive). */
+  receivedBetween?: { from: Day; to: Day };
+  limit: number;
+  offset: number;
+}
+
+export interface ReadTx {
+  getRecord(no: string): Promise<StoredRecord | undefined>;
+  /** Records carrying any of these hashed index keys (matching candidates). */
+  findRecordsByKeys(keys: readonly string[]): Promise<StoredRecord[]>;
+  listRecords(query: RecordQuery): Promise<{ items: StoredRecord[]; total: number }>;
+  /** Counts per registrant and effective status (R41), without opening any record. */
+  countRecords(
+    query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>,
+  ): Promise<{ registrant: string; team?: string; status: RecordStatus; count: number }[]>;
+  /** Records whose stored status is one of these and whose `protectedUntil` is before `day`. */
+  recordsEndingBefore(day: Day, statuses: readonly RecordStatus[]): Promise<StoredRecord[]>;
+  /** Active records for the follow-up sweep (R31). */
+  recordsWithStatus(statuses: readonly RecordStatus[]): Promise<StoredRecord[]>;
+  /** Bans of a registrant, in force on `today`, whose customer shares an index key with `keys`. */
+  findBans(keys: readonly string[], registrant: string, today: Day): Promise<Ban[]>;
+  getUserByTokenHash(tokenHash: string): Promise<User | undefined>;
+  getUserByName(name: string): Promise<User | undefined>;
+  listUsers(): Promise<User[]>;
+  getPolicy(): Promise<Policy | undefined>;
+  listNotifications(
+    forUser: { name: string; role: Role; team?: string },
+    limit: number,
+  ): Promise<Notification[]>;
+  getIdempotency(userId: string, key: string): Promise<IdempotencyEntry | undefined>;
+  getImport(id: string): Promise<ImportEntry | undefined>;
+}
+
+export interface WriteTx extends ReadTx {
+  putRecord(record: StoredRecord): Promise<void>;
+  /** Next number for the year: `BB-2026-000123` (R7). */
+  nextRegistrationNo(year: number): Promise<string>;
+  putUser(user: User): Promise<void>;
+  putPolicy(policy: Policy): Promise<void>;
+  addBan(ban: Ban): Promise<void>;
+  addNotifications(notifications: Notification[]): Promise<void>;
+  putIdempotency(entry: IdempotencyEntry): Promise<void>;
+  /** Removes idempotency entries older than the instant (kept 24 h). */
+  pruneIdempotency(olderThan: Instant): Promise<void>;
+  putImport(entry: ImportEntry): Promise<void>;
+}
+
+export interface Store {
+  readonly kind: 'lowdb' | 'postgres';
+  read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T>;
+  /** Serialised with every other write; all of fn's changes commit together or not at all. */
+  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  /** Like `write`, but every change is discarded: a dry run sees exactly what a write would (R3). */
+  simulate<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  /** Append-only audit trail (R36); kept apart from the records so reads never rewrite them. */
+  appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  listAudit(query: {
+    actor?: string;
+    record?: string;
+    since?: Instant;
+    limit: number;
+    offset: number;
+  }): Promise<{ items: AuditEntry[]; total: number }>;
+  /** Files kept with an import (the annotated workbook). */
+  putBlob(name: string, bytes: Buffer): Promise<void>;
+  getBlob(name: string): Promise<Buffer | undefined>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,219 @@
+/**
+ * The authorization matrix over real HTTP (R34): sales staff see their own registrations, reviewers
+ * their team's, administrators everything; role-only endpoints refuse other roles; every /api
+ * route but health and the OpenAPI document needs a valid bearer token.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RowResult } from '../../core/schema.js';
+import type { RecordView } from '../../server/services/recordView.js';
+import { enterpriseRow } from '../support/customers.js';
+import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
+
+interface List {
+  items: RecordView[];
+  total: number;
+}
+
+let svc: TestService;
+/** 华东一部: sales Wang and Li, reviewer Zhang. 华南二部: sales Zhou, reviewer Huang. */
+const t = { wang: '', li: '', zhou: '', zhang: '', huang: '', admin: '' };
+/** One registration each: Wang's and Li's in 华东一部, Zhou's in 华南二部. */
+const no = { wang: '', li: '', zhou: '' };
+
+beforeAll(async () => {
+  svc = await startTestService();
+  t.admin = svc.adminToken;
+  t.wang = await svc.user('王磊', 'sales', '华东一部');
+  t.li = await svc.user('李娜', 'sales', '华东一部');
+  t.zhou = await svc.user('周杰', 'sales', '华南二部');
+  t.zhang = await svc.user('张敏', 'reviewer', '华东一部');
+  t.huang = await svc.user('黄蓉', 'reviewer', '华南二部');
+  for (const [who, n] of [
+    ['wang', 1],
+    ['li', 2],
+    ['zhou', 3],
+  ] as const) {
+    const res = await svc
+      .api(t[who])
+      .post<{ results: RowResult[] }>('/api/registrations', { rows: [enterpriseRow(n)] });
+    no[who] = res.body.results[0]!.registrationNo!;
+  }
+});
+
+afterAll(async () => {
+  await svc.close();
+});
+
+async function status(
+  token: string,
+  method: 'GET' | 'POST' | 'PUT',
+  path: string,
+  body?: unknown,
+): Promise<number> {
+  const api = svc.api(token);
+  const res =
+    method === 'GET'
+      ? await api.get(path)
+      : method === 'PUT'
+        ? await api.put(path, body)
+        : await api.post(path, body);
+  return res.status;
+}
+
+async function forbidden(
+  token: string,
+  method: 'GET' | 'POST' | 'PUT',
+  path: string,
+  body?: unknown,
+): Promise<void> {
+  const api = svc.api(token);
+  const res =
+    method === 'GET'
+      ? await api.get<ErrorBody>(path)
+      : method === 'PUT'
+        ? await api.put<ErrorBody>(path, body)
+        : await api.post<ErrorBody>(path, body);
+  expect(res.status, `${method} ${path}`).toBe(403);
+  expect(res.body.error.code).toBe('auth.forbidden');
+}
+
+describe('[R34] sales staff', () => {
+  it('read their own registration, never another’s — not even a teammate’s', async () => {
+    expect(await status(t.wang, 'GET', `/api/registrations/${no.wang}`)).toBe(200);
+    await forbidden(t.wang, 'GET', `/api/registrations/${no.li}`);
+    await forbidden(t.wang, 'GET', `/api/registrations/${no.zhou}`);
+  });
+
+  it('list only their own, and cannot ask for someone else’s', async () => {
+    const mine = await svc.api(t.wang).get<List>('/api/registrations');
+    expect(mine.body.items.map((r) => r.no)).toEqual([no.wang]);
+    expect(mine.body.total).toBe(1);
+    await forbidden(t.wang, 'GET', `/api/registrations?registrant=${encodeURIComponent('李娜')}`);
+    const search = await svc.api(t.wang).get<List>(`/api/registrations?q=${encodeURIComponent('有限公司')}`);
+    expect(search.body.items.map((r) => r.no)).toEqual([no.wang]);
+  });
+
+  it('cannot act on another’s registration', async () => {
+    await forbidden(t.wang, 'POST', `/api/registrations/${no.li}/follow-ups`, { note: '跟进' });
+    await forbidden(t.wang, 'POST', `/api/registrations/${no.li}/close`, {
+      outcome: 'withdrawn',
+      note: '撤回',
+    });
+  });
+
+  it('cannot review, transfer, close for false information, change the policy, create users or read the audit', async () => {
+    await forbidden(t.wang, 'POST', `/api/registrations/${no.wang}/review`, {
+      decision: 'approve',
+      reason: '自批',
+    });
+    await forbidden(t.wang, 'POST', `/api/registrations/${no.wang}/transfer`, { to: '李娜' });
+    await forbidden(t.wang, 'POST', `/api/registrations/${no.wang}/close`, {
+      outcome: 'false_info',
+      note: 'x',
+    });
+    await forbidden(t.wang, 'POST', `/api/registrations/${no.wang}/extension/review`, {
+      decision: 'approve',
+      reason: 'x',
+    });
+    await forbidden(t.wang, 'PUT', '/api/policy', { autoApprove: true });
+    await forbidden(t.wang, 'POST', '/api/users', { name: '赵六', role: 'admin' });
+    await forbidden(t.wang, 'GET', '/api/users');
+    await forbidden(t.wang, 'GET', '/api/audit');
+    await forbidden(t.wang, 'GET', '/api/review-queue');
+    // Nothing changed.
+    const own = await svc.api(t.wang).get<RecordView>(`/api/registrations/${no.wang}`);
+    expect(own.body.status).toBe('pending');
+    expect((await svc.api(t.admin).get<{ autoApprove: boolean }>('/api/policy')).body.autoApprove).toBe(
+      false,
+    );
+  });
+});
+
+describe('[R34] reviewers', () => {
+  it('read and list their team’s registrations, not another team’s', async () => {
+    expect(await status(t.zhang, 'GET', `/api/registrations/${no.wang}`)).toBe(200);
+    expect(await status(t.zhang, 'GET', `/api/registrations/${no.li}`)).toBe(200);
+    await forbidden(t.zhang, 'GET', `/api/registrations/${no.zhou}`);
+    await forbidden(t.huang, 'GET', `/api/registrations/${no.wang}`);
+    const list = await svc.api(t.zhang).get<List>('/api/registrations');
+    expect(list.body.items.map((r) => r.no).sort()).toEqual([no.wang, no.li].sort());
+    const other = await svc.api(t.huang).get<List>('/api/registrations');
+    expect(other.body.items.map((r) => r.no)).toEqual([no.zhou]);
+  });
+
+  it('decide their team’s registrations, not another team’s', async () => {
+    await forbidden(t.huang, 'POST', `/api/registrations/${no.li}/review`, {
+      decision: 'approve',
+      reason: 'x',
+    });
+    await forbidden(t.huang, 'POST', `/api/registrations/${no.li}/transfer`, { to: '周杰' });
+    await forbidden(t.zhang, 'POST', `/api/registrations/${no.zhou}/review`, {
+      decision: 'reject',
+      reason: 'x',
+    });
+    const res = await svc
+      .api(t.zhang)
+      .post<RecordView>(`/api/registrations/${no.li}/review`, { decision: 'approve', reason: '资料齐全' });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('protected');
+  });
+
+  it('cannot change the policy, create users or read the audit', async () => {
+    await forbidden(t.zhang, 'PUT', '/api/policy', { reviewWorkdays: 3 });
+    await forbidden(t.zhang, 'POST', '/api/users', { name: '赵六', role: 'sales' });
+    await forbidden(t.zhang, 'GET', '/api/audit');
+  });
+});
+
+describe('[R34] administrators', () => {
+  it('read and list everything', async () => {
+    for (const n of Object.values(no))
+      expect(await status(t.admin, 'GET', `/api/registrations/${n}`)).toBe(200);
+    const list = await svc.api(t.admin).get<List>('/api/registrations');
+    expect(list.body.items.map((r) => r.no).sort()).toEqual(Object.values(no).sort());
+    expect(await status(t.admin, 'GET', '/api/audit')).toBe(200);
+    expect(await status(t.admin, 'GET', '/api/users')).toBe(200);
+  });
+});
+
+describe('authentication', () => {
+  const protectedRoutes: [string, string][] = [
+    ['GET', '/api/registrations'],
+    ['POST', '/api/registrations'],
+    ['POST', '/api/check'],
+    ['GET', '/api/registrations/BB-2026-000001'],
+    ['GET', '/api/notifications'],
+    ['GET', '/api/policy'],
+    ['GET', '/api/audit'],
+    ['GET', '/api/reports/summary'],
+  ];
+
+  it('no token → 401 auth.missing', async () => {
+    for (const [method, path] of protectedRoutes) {
+      const res = await fetch(svc.url + path, {
+        method,
+        ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
+      });
+      expect(res.status, `${method} ${path}`).toBe(401);
+      expect(((await res.json()) as ErrorBody).error.code).toBe('auth.missing');
+    }
+    const basic = await fetch(`${svc.url}/api/registrations`, {
+      headers: { authorization: 'Basic d2FuZzpwdw==' },
+    });
+    expect(basic.status).toBe(401);
+    expect(((await basic.json()) as ErrorBody).error.code).toBe('auth.missing');
+  });
+
+  it('an unknown token → 401 auth.invalid', async () => {
+    for (const token of ['bb_not-a-real-token', `${t.wang}x`, t.wang.slice(0, -1)]) {
+      const res = await svc.api(token).get<ErrorBody>('/api/registrations');
+      expect(res.status).toBe(401);
+      expect(res.body.error.code).toBe('auth.invalid');
+    }
+  });
+
+  it('health and the OpenAPI document need no token', async () => {
+    expect((await fetch(`${svc.url}/api/health`)).status).toBe(200);
+    expect((await fetch(`${svc.url}/api/openapi.json`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,733 @@
+/**
+ * What happens to a registration after it is saved, over real HTTP (issue 3): review and
+ * arbitration, objections, sharing, the queue behind a protection, expiry and the sweep,
+ * extensions, closing, follow-ups, hand-over; plus reports, policy, users, audit and the
+ * OpenAPI document. Every date is worked out from the rule it comes from.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { addWorkdays } from '../../core/calendar.js';
+import type { RowResult, SubmissionRow } from '../../core/schema.js';
+import type { Policy } from '../../core/policy.js';
+import type { NotificationView } from '../../server/services/notificationService.js';
+import type { RecordView } from '../../server/services/recordView.js';
+import type { Summary } from '../../server/services/reportService.js';
+import type { AuditEntry } from '../../server/store/store.js';
+import { enterpriseRow } from '../support/customers.js';
+import {
+  startTestService,
+  type ApiResponse,
+  type ErrorBody,
+  type TestService,
+} from '../support/testService.js';
+
+interface Results {
+  results: RowResult[];
+}
+interface Competitor {
+  registrationNo: string;
+  registrant: string;
+  rank: number;
+}
+type RecordWithCompetitors = RecordView & { competitors?: Competitor[] };
+
+/** Shanghai wall-clock time as an instant (UTC+8, no daylight saving). */
+function at(day: string, time = '10:00'): string {
+  return new Date(`${day}T${time}:00+08:00`).toISOString();
+}
+
+let svc: TestService;
+let wang: string;
+let li: string;
+let chen: string;
+let reviewer: string;
+
+beforeEach(async () => {
+  svc = await startTestService({ now: at('2026-11-23') });
+  wang = await svc.user('王磊', 'sales', '华东一部');
+  li = await svc.user('李娜', 'sales', '华东一部');
+  chen = await svc.user('陈晨', 'sales', '华东一部');
+  reviewer = await svc.user('张敏', 'reviewer', '华东一部');
+});
+
+afterEach(async () => {
+  await svc.close();
+});
+
+async function register(token: string, row: SubmissionRow): Promise<string> {
+  const res = await svc.api(token).post<Results>('/api/registrations', { rows: [row] });
+  expect(res.status).toBe(200);
+  const no = res.body.results[0]?.registrationNo;
+  if (no === undefined) throw new Error(`not saved: ${JSON.stringify(res.body)}`);
+  return no;
+}
+
+async function record(token: string, no: string): Promise<RecordWithCompetitors> {
+  const res = await svc.api(token).get<RecordWithCompetitors>(`/api/registrations/${no}`);
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+function post<T = RecordView>(
+  token: string,
+  no: string,
+  action: string,
+  body: unknown,
+): Promise<ApiResponse<T>> {
+  return svc.api(token).post<T>(`/api/registrations/${no}/${action}`, body);
+}
+
+async function approve(no: string, reason = '资料齐全'): Promise<RecordView> {
+  const res = await post(reviewer, no, 'review', { decision: 'approve', reason });
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+async function notifications(token: string): Promise<NotificationView[]> {
+  const res = await svc.api(token).get<{ items: NotificationView[] }>('/api/notifications');
+  expect(res.status).toBe(200);
+  return res.body.items;
+}
+
+/**
+ * Three registrants claim one customer on Mon 2026-09-28 (Wang first, then Li, then Chen); the
+ * reviewer decides on Wed 2026-09-30, the day before the National Day holiday (1–7 October).
+ */
+async function contest(): Promise<{ wangNo: string; liNo: string; chenNo: string }> {
+  svc.setNow(at('2026-09-28', '09:00'));
+  const wangNo = await register(wang, enterpriseRow(1));
+  svc.setNow(at('2026-09-28', '10:00'));
+  const liNo = await register(li, { ...enterpriseRow(1), contactPhone: '13900000002' });
+  svc.setNow(at('2026-09-28', '11:00'));
+  const chenNo = await register(chen, { ...enterpriseRow(1), contactPhone: '13900000003' });
+  svc.setNow(at('2026-09-30'));
+  return { wangNo, liNo, chenNo };
+}
+
+describe('review', () => {
+  it('[R15][R17] the reviewer sees the competitors ranked first come, first served', async () => {
+    const { wangNo, liNo, chenNo } = await contest();
+    const view = await record(reviewer, liNo);
+    expect(view.competitors?.map((c) => [c.rank, c.registrationNo, c.registrant])).toEqual([
+      [1, wangNo, '王磊'],
+      [2, liNo, '李娜'],
+      [3, chenNo, '陈晨'],
+    ]);
+    // Sales never get the ranking (it carries the others' amounts).
+    expect(await record(li, liNo)).not.toHaveProperty('competitors');
+  });
+
+  it('[R12][R25] approval protects for 3 months; competitors lose with a 2-working-day objection window and are told', async () => {
+    const { wangNo, liNo, chenNo } = await contest();
+    const approved = await approve(wangNo);
+    // R25: from approval on 2026-09-30, 3 months, last day inclusive → 2026-12-29.
+    expect(approved).toMatchObject({
+      status: 'protected',
+      protectedFrom: '2026-09-30',
+      protectedUntil: '2026-12-29',
+    });
+    expect(approved).not.toHaveProperty('reviewDueBy');
+
+    // R12: 2 working days after 2026-09-30 by the Chinese calendar — 1–7 Oct is a holiday → 8 and 9 Oct.
+    expect(addWorkdays('2026-09-30', 2)).toBe('2026-10-09');
+    for (const [token, no] of [
+      [li, liNo],
+      [chen, chenNo],
+    ] as const) {
+      const lost = await record(token, no);
+      expect(lost).toMatchObject({
+        status: 'rejected',
+        reasonCode: 'conflict.lost',
+        objectionDeadline: '2026-10-09',
+      });
+      const told = (await notifications(token)).filter((n) => n.type === 'competitor.decided');
+      expect(told).toEqual([
+        expect.objectContaining({
+          recordNo: no,
+          details: expect.objectContaining({ winner: wangNo, objectionDeadline: '2026-10-09' }),
+        }),
+      ]);
+      expect(told[0]?.message).toContain('2026-10-09');
+    }
+    // The registrant is told the validity (R12).
+    const wangTold = (await notifications(wang)).filter((n) => n.type === 'decision');
+    expect(wangTold).toEqual([
+      expect.objectContaining({
+        recordNo: wangNo,
+        details: expect.objectContaining({ decision: 'approve', protectedUntil: '2026-12-29' }),
+      }),
+    ]);
+  });
+
+  it('[R12] an objection within the window, upheld, terminates the winner and protects the objector', async () => {
+    const { wangNo, liNo, chenNo } = await contest();
+    await approve(wangNo);
+    svc.setNow(at('2026-10-09', '17:00')); // the last day of the window
+    const objected = await post(li, liNo, 'objection', { reason: '我方 9 月 20 日已拜访客户，有拜访记录' });
+    expect(objected.status).toBe(200);
+    expect(objected.body.objection).toMatchObject({
+      against: wangNo,
+      reason: '我方 9 月 20 日已拜访客户，有拜访记录',
+    });
+    expect((await notifications(reviewer)).map((n) => [n.type, n.recordNo])).toContainEqual([
+      'objection.filed',
+      liNo,
+    ]);
+    expect((await post(li, liNo, 'objection', { reason: '再次异议' })).status).toBe(409);
+
+    svc.setNow(at('2026-10-12'));
+    const upheld = await post(reviewer, liNo, 'review', { decision: 'approve', reason: '拜访记录属实' });
+    expect(upheld.status).toBe(200);
+    // Protected from the decision on 2026-10-12 for 3 months → 2027-01-11.
+    expect(upheld.body).toMatchObject({
+      status: 'protected',
+      protectedFrom: '2026-10-12',
+      protectedUntil: '2027-01-11',
+    });
+    expect(upheld.body.objection?.decision).toBe('upheld');
+    expect(await record(wang, wangNo)).toMatchObject({
+      status: 'terminated',
+      reasonCode: 'objection.upheld',
+    });
+    expect((await notifications(wang)).map((n) => [n.type, n.details['outcome']])).toContainEqual([
+      'protection.ended',
+      'objection.upheld',
+    ]);
+    expect((await record(chen, chenNo)).status).toBe('rejected');
+  });
+
+  it('[R12] an objection may name the winning number; a dismissed objection changes nothing', async () => {
+    const { wangNo, chenNo } = await contest();
+    await approve(wangNo);
+    const objected = await post(chen, wangNo, 'objection', { reason: '客户先联系的我' });
+    expect(objected.status).toBe(200);
+    expect(objected.body.no).toBe(chenNo);
+    const dismissed = await post(reviewer, chenNo, 'review', { decision: 'reject', reason: '证据不足' });
+    expect(dismissed.status).toBe(200);
+    expect(dismissed.body).toMatchObject({ status: 'rejected', objection: { decision: 'dismissed' } });
+    expect((await record(wang, wangNo)).status).toBe('protected');
+  });
+
+  it('[R12] an objection after the deadline → 422 objection.too_late; only a losing competitor may object', async () => {
+    const { wangNo, liNo } = await contest();
+    await approve(wangNo);
+    svc.setNow(at('2026-10-10')); // Saturday 10 October is a make-up workday, but the window ended on the 9th
+    const late = await post<ErrorBody>(li, liNo, 'objection', { reason: '晚了' });
+    expect(late.status).toBe(422);
+    expect(late.body.error.code).toBe('objection.too_late');
+    expect(late.body.error.details).toEqual({ objectionDeadline: '2026-10-09' });
+    expect(late.body.error.messageEn).toContain('2026-10-09');
+
+    const winner = await post<ErrorBody>(wang, wangNo, 'objection', { reason: '?' });
+    expect(winner.status).toBe(422);
+    expect(winner.body.error.code).toBe('objection.not_allowed');
+  });
+
+  it('[R11][R21] reject: the registrant sees the reason; the competing registration moves up to pending and is told', async () => {
+    const wangNo = await register(wang, enterpriseRow(2));
+    svc.setNow(at('2026-11-23', '11:00'));
+    const liNo = await register(li, enterpriseRow(2));
+    svc.setNow(at('2026-11-25'));
+    const rejected = await post(reviewer, wangNo, 'review', {
+      decision: 'reject',
+      reason: '客户名称与营业执照不符',
+    });
+    expect(rejected.status).toBe(200);
+    expect(await record(wang, wangNo)).toMatchObject({
+      status: 'rejected',
+      reason: '客户名称与营业执照不符',
+    });
+    expect((await notifications(wang)).map((n) => [n.type, n.details['decision']])).toContainEqual([
+      'decision',
+      'reject',
+    ]);
+
+    // Promoted on Wed 2026-11-25: a fresh review deadline, 7 working days on → Fri 2026-12-04.
+    expect(addWorkdays('2026-11-25', 7)).toBe('2026-12-04');
+    const promoted = await record(li, liNo);
+    expect(promoted).toMatchObject({ status: 'pending', reviewDueBy: '2026-12-04' });
+    expect(promoted).not.toHaveProperty('blockedBy');
+    expect((await notifications(li)).filter((n) => n.type === 'queue.promoted')).toEqual([
+      expect.objectContaining({
+        recordNo: liNo,
+        details: expect.objectContaining({ after: wangNo, reviewDueBy: '2026-12-04' }),
+      }),
+    ]);
+  });
+
+  it('[R13] a rejected registration can be corrected and submitted again', async () => {
+    const first = await register(wang, { ...enterpriseRow(3), source: '朋友介绍' });
+    await post(reviewer, first, 'review', { decision: 'reject', reason: '来源不清' });
+    const again = await register(wang, { ...enterpriseRow(3), source: '2026 上海工博会' });
+    expect(again).not.toBe(first);
+    expect((await record(wang, again)).status).toBe('pending');
+  });
+
+  it('[R16] share: two registrants hold the customer together with a split; the others lose', async () => {
+    const { wangNo, liNo, chenNo } = await contest();
+    const missing = await post<ErrorBody>(reviewer, wangNo, 'review', {
+      decision: 'share',
+      reason: '资源互补',
+    });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.field).toBe('shareWith');
+    const stranger = await register(chen, enterpriseRow(4));
+    const wrong = await post<ErrorBody>(reviewer, wangNo, 'review', {
+      decision: 'share',
+      reason: 'x',
+      shareWith: stranger,
+    });
+    expect(wrong.status).toBe(422);
+    expect(wrong.body.error).toMatchObject({ code: 'share.partner_invalid', field: 'shareWith' });
+
+    const shared = await post(reviewer, wangNo, 'review', {
+      decision: 'share',
+      reason: '资源互补',
+      shareWith: liNo,
+      split: 60,
+    });
+    expect(shared.status).toBe(200);
+    expect(shared.body).toMatchObject({
+      status: 'protected',
+      protectedUntil: '2026-12-29',
+      share: { withNo: liNo, withRegistrant: '李娜', percent: 60 },
+    });
+    expect(await record(li, liNo)).toMatchObject({
+      status: 'protected',
+      protectedFrom: '2026-09-30',
+      protectedUntil: '2026-12-29',
+      share: { withNo: wangNo, withRegistrant: '王磊', percent: 40 },
+    });
+    // The partner sees the shared record too.
+    expect((await svc.api(li).get(`/api/registrations/${wangNo}`)).status).toBe(200);
+    expect(await record(chen, chenNo)).toMatchObject({ status: 'rejected', reasonCode: 'conflict.lost' });
+  });
+});
+
+describe('[R21] the queue behind a protection', () => {
+  it('a queued registration becomes pending when the holder withdraws', async () => {
+    const wangNo = await register(wang, enterpriseRow(5));
+    await approve(wangNo);
+    const liNo = await register(li, enterpriseRow(5));
+    expect((await record(li, liNo)).conflictKind).toBe('queued');
+    svc.setNow(at('2026-11-24'));
+    const closed = await post(wang, wangNo, 'close', { outcome: 'withdrawn', note: '客户暂无需求' });
+    expect(closed.status).toBe(200);
+    expect(closed.body.status).toBe('terminated');
+    // Promoted Tue 2026-11-24 → review due 7 working days later, Thu 2026-12-03.
+    expect(addWorkdays('2026-11-24', 7)).toBe('2026-12-03');
+    expect(await record(li, liNo)).toMatchObject({ status: 'pending', reviewDueBy: '2026-12-03' });
+    expect((await notifications(li)).map((n) => [n.type, n.recordNo])).toContainEqual([
+      'queue.promoted',
+      liNo,
+    ]);
+  });
+
+  it('[R25] protection ends by itself: expired on read at once, written by the sweep, which moves the queue', async () => {
+    const wangNo = await register(wang, enterpriseRow(6));
+    await approve(wangNo); // Mon 2026-11-23 → protected through 2027-02-22
+    const liNo = await register(li, enterpriseRow(6));
+
+    svc.setNow(at('2027-02-22', '23:59'));
+    expect((await record(wang, wangNo)).status).toBe('protected');
+
+    svc.setNow(at('2027-02-23', '00:00'));
+    const expired = await record(wang, wangNo);
+    expect(expired.status).toBe('expired');
+    expect(expired.history.map((h) => h.action)).not.toContain('expire'); // not written yet
+    const stored = () => svc.running.store.read(async (tx) => (await tx.getRecord(wangNo))?.status);
+    expect(await stored()).toBe('protected');
+    const list = await svc.api(wang).get<{ items: RecordView[] }>('/api/registrations?status=expired');
+    expect(list.body.items.map((r) => r.no)).toEqual([wangNo]);
+    expect((await record(li, liNo)).status).toBe('conflict');
+
+    expect(await svc.running.services.lifecycle.sweep()).toEqual({ expired: 1, voided: 0 });
+    expect(await stored()).toBe('expired');
+    const written = await record(wang, wangNo);
+    expect(written.history.at(-1)).toMatchObject({
+      by: 'system',
+      action: 'expire',
+      to: 'expired',
+    });
+    expect((await notifications(wang)).map((n) => [n.type, n.details['outcome']])).toContainEqual([
+      'protection.ended',
+      'expired',
+    ]);
+    // Promoted on Tue 2027-02-23 (2027 has no official calendar yet: Monday–Friday) → due Thu 2027-03-04.
+    expect(addWorkdays('2027-02-23', 7)).toBe('2027-03-04');
+    expect(await record(li, liNo)).toMatchObject({ status: 'pending', reviewDueBy: '2027-03-04' });
+    expect((await notifications(li)).map((n) => [n.type, n.recordNo])).toContainEqual([
+      'queue.promoted',
+      liNo,
+    ]);
+
+    expect(await svc.running.services.lifecycle.sweep()).toEqual({ expired: 0, voided: 0 });
+  });
+});
+
+describe('[R28] extension', () => {
+  it('too late → 422 extension.too_late naming the last day; in time → requested → approved by policy.extensionMonths', async () => {
+    expect((await svc.api(svc.adminToken).put('/api/policy', { extensionMonths: 2 })).status).toBe(200);
+    const wangNo = await register(wang, enterpriseRow(7));
+    await approve(wangNo); // protected 2026-11-23 … 2027-02-22
+    // At least 20 days before expiry: the last day to ask is 2027-02-22 − 20 days = 2027-02-02.
+    svc.setNow(at('2027-02-03'));
+    const late = await post<ErrorBody>(wang, wangNo, 'extension', { reason: '客户预算推迟至三月' });
+    expect(late.status).toBe(422);
+    expect(late.body.error.code).toBe('extension.too_late');
+    expect(late.body.error.details).toEqual({ lastDay: '2027-02-02', protectedUntil: '2027-02-22' });
+    expect(late.body.error.message).toContain('2027-02-02');
+
+    svc.setNow(at('2027-02-02', '18:00'));
+    expect((await post<ErrorBody>(li, wangNo, 'extension', { reason: '?' })).status).toBe(403);
+    const asked = await post(wang, wangNo, 'extension', {
+      reason: '客户预算推迟至三月，已约 3 月 10 日复谈',
+    });
+    expect(asked.status).toBe(200);
+    expect(asked.body).toMatchObject({ status: 'extension-requested', protectedUntil: '2027-02-22' });
+    expect((await notifications(reviewer)).map((n) => [n.type, n.recordNo])).toContainEqual([
+      'extension.requested',
+      wangNo,
+    ]);
+
+    const decided = await post(reviewer, wangNo, 'extension/review', {
+      decision: 'approve',
+      reason: '同意延期',
+    });
+    expect(decided.status).toBe(200);
+    // Two more months from the day after the old last day: 2027-02-23 … 2027-04-22.
+    expect(decided.body).toMatchObject({ status: 'protected', protectedUntil: '2027-04-22' });
+    expect((await notifications(wang)).map((n) => [n.type, n.details['protectedUntil']])).toContainEqual([
+      'extension.decided',
+      '2027-04-22',
+    ]);
+  });
+
+  it('a refused extension leaves the protection as it was', async () => {
+    const wangNo = await register(wang, enterpriseRow(8));
+    await approve(wangNo);
+    await post(wang, wangNo, 'extension', { reason: '需要更多时间' });
+    const refused = await post(reviewer, wangNo, 'extension/review', {
+      decision: 'reject',
+      reason: '无新进展',
+    });
+    expect(refused.body).toMatchObject({
+      status: 'protected',
+      protectedUntil: '2027-02-22',
+      extension: { decision: 'reject' },
+    });
+    const again = await post<ErrorBody>(reviewer, wangNo, 'extension/review', {
+      decision: 'approve',
+      reason: 'x',
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('status.transition');
+  });
+});
+
+describe('closing', () => {
+  it('[R27] false info ends protection and bans that registrant from that customer through D + 3 months − 1 day', async () => {
+    const wangNo = await register(wang, enterpriseRow(9));
+    await approve(wangNo);
+    svc.setNow(at('2026-11-25'));
+    expect(
+      (await post<ErrorBody>(wang, wangNo, 'close', { outcome: 'false_info', note: '自报' })).status,
+    ).toBe(403);
+    const closed = await post(reviewer, wangNo, 'close', { outcome: 'false_info', note: '联系人电话为虚构' });
+    expect(closed.status).toBe(200);
+    expect(closed.body).toMatchObject({ status: 'terminated', reasonCode: 'false_info' });
+    // Found on 2026-11-25: banned for 3 months → through 2027-02-24.
+    expect((await notifications(wang)).map((n) => n.details['bannedUntil'])).toContain('2027-02-24');
+
+    const liNo = await register(li, enterpriseRow(9));
+    expect((await record(li, liNo)).status).toBe('pending');
+
+    svc.setNow(at('2027-02-24', '23:00'));
+    const banned = await svc.api(wang).post<Results>('/api/registrations', { rows: [enterpriseRow(9)] });
+    expect(banned.body.results[0]).toMatchObject({
+      status: 'rejected',
+      errors: [expect.objectContaining({ code: 'registration.banned' })],
+    });
+    expect(banned.body.results[0]?.errors[0]?.messageEn).toContain('2027-02-24');
+    // Another customer is no problem for Wang.
+    expect((await record(wang, await register(wang, enterpriseRow(10)))).status).toBe('pending');
+
+    svc.setNow(at('2027-02-25'));
+    const free = await svc.api(wang).post<Results>('/api/registrations', { rows: [enterpriseRow(9)] });
+    // The ban is over; Li's pending registration came first, so Wang competes with it.
+    expect(free.body.results[0]).toMatchObject({
+      status: 'conflict',
+      conflicts: [expect.objectContaining({ registrationNo: liNo })],
+    });
+  });
+
+  it('[R26] signed: the holder’s record is signed and registrations queued for the customer are rejected', async () => {
+    const wangNo = await register(wang, enterpriseRow(11));
+    const early = await post<ErrorBody>(wang, wangNo, 'close', { outcome: 'signed', note: '已签约' });
+    expect(early.status).toBe(409);
+    expect(early.body.error.code).toBe('status.transition');
+    await approve(wangNo);
+    const liNo = await register(li, enterpriseRow(11));
+    const signed = await post(wang, wangNo, 'close', { outcome: 'signed', note: '合同 HT-2026-118' });
+    expect(signed.status).toBe(200);
+    expect(signed.body.status).toBe('signed');
+    expect(await record(li, liNo)).toMatchObject({ status: 'rejected', reasonCode: 'customer.signed' });
+    expect((await notifications(li)).map((n) => [n.type, n.details['signed']])).toContainEqual([
+      'competitor.decided',
+      wangNo,
+    ]);
+    const bad = await post<ErrorBody>(wang, wangNo, 'close', { outcome: 'sold', note: 'x' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('outcome');
+  });
+});
+
+describe('follow-ups and hand-over', () => {
+  it('records follow-ups now or in the past; a future one is refused', async () => {
+    const wangNo = await register(wang, enterpriseRow(12));
+    svc.setNow(at('2026-11-24'));
+    const now = await post(wang, wangNo, 'follow-ups', { note: '电话沟通需求' });
+    expect(now.status).toBe(201);
+    const past = await post(wang, wangNo, 'follow-ups', {
+      note: '上门拜访',
+      at: '2026-11-23T15:00:00+08:00',
+    });
+    expect(past.status).toBe(201);
+    expect(past.body.followUps).toEqual([
+      { at: at('2026-11-24'), by: '王磊', note: '电话沟通需求' },
+      { at: '2026-11-23T15:00:00+08:00', by: '王磊', note: '上门拜访' },
+    ]);
+    const future = await post<ErrorBody>(wang, wangNo, 'follow-ups', {
+      note: '预约',
+      at: at('2026-11-24', '10:01'),
+    });
+    expect(future.status).toBe(422);
+    expect(future.body.error).toMatchObject({ code: 'followUp.future', field: 'at' });
+    const badAt = await post<ErrorBody>(wang, wangNo, 'follow-ups', { note: 'x', at: '明天' });
+    expect(badAt.status).toBe(400);
+    expect(badAt.body.error.field).toBe('at');
+    expect((await post(li, wangNo, 'follow-ups', { note: '不是我的' })).status).toBe(403);
+    expect((await record(wang, wangNo)).followUps).toHaveLength(2);
+  });
+
+  it('[R38] a reviewer hands a registration over to another member of staff', async () => {
+    const wangNo = await register(wang, enterpriseRow(13));
+    await approve(wangNo);
+    const moved = await post(reviewer, wangNo, 'transfer', { to: '李娜' });
+    expect(moved.status).toBe(200);
+    expect(moved.body.registration.registrant).toBe('李娜');
+    expect(moved.body.history.at(-1)).toMatchObject({
+      by: '张敏',
+      action: 'transfer',
+      details: { from: '王磊', to: '李娜' },
+    });
+    expect((await record(li, wangNo)).status).toBe('protected');
+    expect((await svc.api(wang).get(`/api/registrations/${wangNo}`)).status).toBe(403);
+    expect((await notifications(li)).map((n) => [n.type, n.recordNo])).toContainEqual(['transfer', wangNo]);
+    expect((await notifications(wang)).map((n) => [n.type, n.details['to']])).toContainEqual([
+      'transfer',
+      '李娜',
+    ]);
+
+    const nobody = await post<ErrorBody>(reviewer, wangNo, 'transfer', { to: '查无此人' });
+    expect(nobody.status).toBe(404);
+    expect(nobody.body.error).toMatchObject({ code: 'user.not_found', field: 'to' });
+  });
+});
+
+describe('reports, policy, users, audit', () => {
+  it('[R41] GET /api/reports/summary counts a month’s registrations by status and registrant', async () => {
+    svc.setNow(at('2026-11-02'));
+    const w1 = await register(wang, enterpriseRow(20));
+    await register(wang, enterpriseRow(21));
+    await register(li, enterpriseRow(21)); // conflict behind Wang's pending claim
+    await approve(w1);
+    svc.setNow(at('2026-12-01'));
+    await register(chen, enterpriseRow(22)); // December: not in November's counts
+    svc.setNow(at('2027-01-20'));
+    const res = await svc.api(svc.adminToken).get<Summary>('/api/reports/summary?month=2026-11');
+    expect(res.status).toBe(200);
+    expect(res.body.month).toBe('2026-11');
+    expect(res.body.byStatus).toEqual({ protected: 1, pending: 1, conflict: 1 });
+    expect(res.body.byRegistrant).toEqual([
+      { registrant: '王磊', team: '华东一部', total: 2, byStatus: { protected: 1, pending: 1 } },
+      { registrant: '李娜', team: '华东一部', total: 1, byStatus: { conflict: 1 } },
+    ]);
+    // Approved 2026-11-02 → protected through 2027-02-01, within 20 days of 2027-01-20.
+    expect(res.body.expiringSoon).toEqual([
+      { registrationNo: w1, registrant: '王磊', protectedUntil: '2027-02-01' },
+    ]);
+
+    const december = await svc.api(svc.adminToken).get<Summary>('/api/reports/summary?month=2026-12');
+    expect(december.body.byRegistrant).toEqual([
+      { registrant: '陈晨', team: '华东一部', total: 1, byStatus: { pending: 1 } },
+    ]);
+    // Sales staff see their own line only.
+    const own = await svc.api(li).get<Summary>('/api/reports/summary?month=2026-11');
+    expect(own.body.byRegistrant.map((r) => r.registrant)).toEqual(['李娜']);
+    const bad = await svc.api(svc.adminToken).get<ErrorBody>('/api/reports/summary?month=2026-13');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('month');
+  });
+
+  it('[R29][R30] PUT /api/policy validates every setting and applies presets; the new policy governs new decisions', async () => {
+    const admin = svc.api(svc.adminToken);
+    const cases: [unknown, string][] = [
+      [{ reviewWorkdays: 0 }, 'reviewWorkdays'],
+      [{ protection: { months: 0, days: 0, from: 'approval' } }, 'protection'],
+      [{ protection: { months: 3, from: 'signing' } }, 'protection.from'],
+      [{ preset: 'premium' }, 'preset'],
+      [{ autoApprove: 'yes' }, 'autoApprove'],
+      [{ reviewDays: 5 }, ''],
+    ];
+    for (const [body, field] of cases) {
+      const res = await admin.put<ErrorBody>('/api/policy', body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error.code).toBe('request.invalid');
+      if (field !== '') expect(res.body.error.field).toBe(field);
+      else expect(res.body.error.messageEn).toContain('reviewDays');
+    }
+    expect((await admin.get<Policy>('/api/policy')).body.preset).toBe('standard');
+
+    const channel = await admin.put<Policy>('/api/policy', { preset: 'channel' });
+    expect(channel.status).toBe(200);
+    // R29: 1 month from the first visit; R8: 30 minutes; R19/R20: households, same-day split.
+    expect(channel.body).toMatchObject({
+      preset: 'channel',
+      protection: { months: 1, from: 'firstVisit' },
+      minLeadMinutesBeforeVisit: 30,
+      householdIsOneCustomer: true,
+      sameDayTie: 'split',
+    });
+
+    const office = await admin.put<Policy>('/api/policy', { preset: 'sales-office', reviewWorkdays: 5 });
+    expect(office.body).toMatchObject({
+      preset: 'sales-office',
+      protection: { months: 2, from: 'registration' },
+      reviewWorkdays: 5,
+    });
+    expect((await svc.api(wang).get<Policy>('/api/policy')).body).toEqual(office.body);
+
+    const res = await svc.api(wang).post<Results>('/api/registrations', { rows: [enterpriseRow(23)] });
+    // reviewWorkdays 5: Mon 2026-11-23 → Mon 2026-11-30.
+    expect(res.body.results[0]?.reviewDueBy).toBe(addWorkdays('2026-11-23', 5));
+    expect(res.body.results[0]?.reviewDueBy).toBe('2026-11-30');
+    svc.setNow(at('2026-11-26'));
+    // R30: 2 months counted from the registration (2026-11-23), not the approval → through 2027-01-22.
+    const approved = await approve(res.body.results[0]!.registrationNo!);
+    expect(approved).toMatchObject({ protectedFrom: '2026-11-23', protectedUntil: '2027-01-22' });
+  });
+
+  it('POST /api/users: the administrator creates users, the token is shown once and works; a taken name → 409', async () => {
+    const admin = svc.api(svc.adminToken);
+    const created = await admin.post<{ user: Record<string, unknown>; token: string }>('/api/users', {
+      name: '周杰',
+      role: 'sales',
+      team: '华南二部',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.user).toMatchObject({ name: '周杰', role: 'sales', team: '华南二部' });
+    expect(created.body.user).not.toHaveProperty('tokenHash');
+    expect((await svc.api(created.body.token).get('/api/registrations')).status).toBe(200);
+    const users = await admin.get<{ items: Record<string, unknown>[] }>('/api/users');
+    expect(users.body.items.map((u) => u['name'])).toContain('周杰');
+    expect(JSON.stringify(users.body)).not.toContain(created.body.token);
+
+    const taken = await admin.post<ErrorBody>('/api/users', { name: '周杰', role: 'reviewer' });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error).toMatchObject({ code: 'user.exists', field: 'name' });
+    const badRole = await admin.post<ErrorBody>('/api/users', { name: '吴昊', role: 'manager' });
+    expect(badRole.status).toBe(400);
+    expect(badRole.body.error.field).toBe('role');
+    expect((await svc.api(reviewer).post('/api/users', { name: '吴昊', role: 'sales' })).status).toBe(403);
+  });
+
+  it('[R36] GET /api/audit records every read and change of customer data with the record numbers', async () => {
+    const no = await register(wang, enterpriseRow(24));
+    svc.setNow(at('2026-11-23', '11:00'));
+    await record(reviewer, no);
+    await svc.api(reviewer).get(`/api/registrations?q=${encodeURIComponent('有限公司')}`);
+    svc.setNow(at('2026-11-23', '12:00'));
+    await approve(no);
+    const res = await svc
+      .api(svc.adminToken)
+      .get<{ items: AuditEntry[]; total: number }>(`/api/audit?record=${no}`);
+    expect(res.status).toBe(200);
+    const trail = [...res.body.items].reverse().map((e) => [e.actor, e.action, e.records, e.at]);
+    expect(trail).toEqual([
+      ['王磊', 'registration.create', [no], at('2026-11-23')],
+      ['张敏', 'registration.read', [no], at('2026-11-23', '11:00')],
+      ['张敏', 'registration.list', [no], at('2026-11-23', '11:00')],
+      ['张敏', 'registration.review', [no], at('2026-11-23', '12:00')],
+    ]);
+    for (const e of res.body.items) expect(e.requestId).toEqual(expect.any(String));
+    const byActor = await svc
+      .api(svc.adminToken)
+      .get<{ items: AuditEntry[] }>(`/api/audit?actor=${encodeURIComponent('王磊')}`);
+    expect(byActor.body.items.every((e) => e.actor === '王磊')).toBe(true);
+    expect(byActor.body.items.map((e) => e.action)).toContain('registration.create');
+    // The trail names records, never the customer.
+    expect(JSON.stringify(res.body)).not.toContain(enterpriseRow(24).customerName as string);
+    expect((await svc.api(reviewer).get('/api/audit')).status).toBe(403);
+  });
+});
+
+describe('GET /api/openapi.json', () => {
+  /** Every route the running Express app serves, as `METHOD /path/{param}` (read from Express's router). */
+  function servedRoutes(): string[] {
+    const out: string[] = [];
+    const walk = (stack: unknown, prefix: string) => {
+      if (!Array.isArray(stack)) return;
+      for (const layer of stack as {
+        rawPath?: unknown;
+        route?: { path?: unknown; methods?: object };
+        handle?: { stack?: unknown };
+      }[]) {
+        const raw = typeof layer.rawPath === 'string' ? layer.rawPath : '';
+        if (layer.route && typeof layer.route.path === 'string') {
+          for (const method of Object.keys(layer.route.methods ?? {})) {
+            out.push(`${method.toUpperCase()} ${(prefix + layer.route.path).replace(/:(\w+)/g, '{$1}')}`);
+          }
+        } else if (layer.handle?.stack) {
+          walk(layer.handle.stack, prefix + raw);
+        }
+      }
+    };
+    walk((svc.running.app as unknown as { router?: { stack?: unknown } }).router?.stack, '');
+    return out;
+  }
+
+  it('documents every endpoint the service serves, including each one the issue lists', async () => {
+    const res = await fetch(`${svc.url}/api/openapi.json`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toMatch(/^3\./);
+    const documented = new Set(
+      Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)),
+    );
+    const issue = [
+      'GET /api/health',
+      'POST /api/check',
+      'POST /api/registrations',
+      'GET /api/registrations',
+      'GET /api/registrations/{no}',
+      'POST /api/registrations/{no}/review',
+      'POST /api/registrations/{no}/extension',
+      'POST /api/registrations/{no}/extension/review',
+      'POST /api/registrations/{no}/objection',
+      'POST /api/registrations/{no}/close',
+      'POST /api/registrations/{no}/follow-ups',
+      'POST /api/registrations/{no}/transfer',
+      'GET /api/notifications',
+      'GET /api/reports/summary',
+      'GET /api/policy',
+      'PUT /api/policy',
+      'POST /api/users',
+      'GET /api/audit',
+    ];
+    expect(issue.filter((e) => !documented.has(e))).toEqual([]);
+    const served = servedRoutes().filter((e) => e.split(' ')[1]?.startsWith('/api/')); // not the add-in's files
+    expect(served).toEqual(expect.arrayContaining(issue));
+    // Whatever the app serves, including routes added later, must be in the document.
+    expect(served.filter((e) => !documented.has(e))).toEqual([]);
+  });
+});

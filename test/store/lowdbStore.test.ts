@@ -1,0 +1,142 @@
+/**
+ * The lowdb adapter: the store contract on a real file in a temp dir, plus what only a file
+ * store has — the lock, a corrupt file refused and left untouched, a failed write that keeps the
+ * old data, and a wrong key refused.
+ */
+import { mkdtemp, readFile, readdir, rm, writeFile, mkdir, rmdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { keyringFromMasterKey } from '../../server/security/keyring.js';
+import { LowdbStore } from '../../server/store/lowdbStore.js';
+import { describeStoreContract, record } from './storeContract.js';
+
+async function tempDir(): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), 'baobei-lowdb-'));
+}
+
+async function allText(dir: string): Promise<string> {
+  let text = '';
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) text += await readFile(path.join(entry.parentPath, entry.name), 'utf8');
+  }
+  return text;
+}
+
+describeStoreContract('lowdb', async () => {
+  const dataDir = await tempDir();
+  const keyring = keyringFromMasterKey(randomBytes(32));
+  let store = await LowdbStore.open({ dataDir, keyring });
+  return {
+    store,
+    async reopen() {
+      await store.close();
+      store = await LowdbStore.open({ dataDir, keyring });
+      return store;
+    },
+    restText: () => allText(dataDir),
+    async dispose() {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('lowdb store on disk', () => {
+  const keyring = keyringFromMasterKey(randomBytes(32));
+
+  it('lets one process own a data dir; a second open refuses and names the owner', async () => {
+    const dataDir = await tempDir();
+    const first = await LowdbStore.open({ dataDir, keyring, purpose: 'serve' });
+    await expect(LowdbStore.open({ dataDir, keyring })).rejects.toMatchObject({ code: 'store.locked' });
+    await expect(LowdbStore.open({ dataDir, keyring })).rejects.toThrow(/serve/);
+    await first.close();
+    const second = await LowdbStore.open({ dataDir, keyring });
+    await second.close();
+  });
+
+  it('takes over a lock left by a process that no longer exists', async () => {
+    const dataDir = await tempDir();
+    await writeFile(
+      path.join(dataDir, 'baobei.lock'),
+      JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), since: 'x', purpose: 'serve' }),
+    );
+    const store = await LowdbStore.open({ dataDir, keyring });
+    await store.close();
+  });
+
+  it('refuses a corrupt data file, names it, and leaves it as it was', async () => {
+    const dataDir = await tempDir();
+    const file = path.join(dataDir, 'baobei.json');
+    await writeFile(file, '{"format":"baobei-lowdb","version":1,"records":{');
+    const before = await readFile(file, 'utf8');
+    await expect(LowdbStore.open({ dataDir, keyring })).rejects.toMatchObject({ code: 'store.corrupt' });
+    await expect(LowdbStore.open({ dataDir, keyring })).rejects.toThrow(file);
+    expect(await readFile(file, 'utf8')).toBe(before);
+    // The failed start released the lock: fixing the file is enough to start again.
+    await rm(file);
+    await (await LowdbStore.open({ dataDir, keyring })).close();
+  });
+
+  it('refuses a file of the wrong shape (valid JSON, not a Baobei store)', async () => {
+    const dataDir = await tempDir();
+    await writeFile(path.join(dataDir, 'baobei.json'), JSON.stringify({ hello: 'world' }));
+    await expect(LowdbStore.open({ dataDir, keyring })).rejects.toMatchObject({ code: 'store.corrupt' });
+  });
+
+  it('refuses to open data written with another key', async () => {
+    const dataDir = await tempDir();
+    await (await LowdbStore.open({ dataDir, keyring })).close();
+    const other = keyringFromMasterKey(randomBytes(32));
+    await expect(LowdbStore.open({ dataDir, keyring: other })).rejects.toMatchObject({
+      code: 'store.key_mismatch',
+    });
+  });
+
+  it('keeps the old data when a write fails midway, and refuses further writes until restarted', async () => {
+    const dataDir = await tempDir();
+    const store = await LowdbStore.open({ dataDir, keyring });
+    await store.write((tx) => tx.putRecord(record('BB-2026-000001')));
+    const file = path.join(dataDir, 'baobei.json');
+    const before = await readFile(file, 'utf8');
+    // A directory where the temp file must go makes the write fail after the transaction was applied.
+    const temp = path.join(dataDir, `.baobei.json.${process.pid}.tmp`);
+    await mkdir(temp);
+    await expect(store.write((tx) => tx.putRecord(record('BB-2026-000002')))).rejects.toMatchObject({
+      code: 'store.unavailable',
+    });
+    expect(await readFile(file, 'utf8')).toBe(before);
+    await expect(store.write((tx) => tx.putRecord(record('BB-2026-000003')))).rejects.toMatchObject({
+      code: 'store.unavailable',
+    });
+    await rmdir(temp);
+    await store.close();
+    const reopened = await LowdbStore.open({ dataDir, keyring });
+    expect(await reopened.read((tx) => tx.getRecord('BB-2026-000001'))).toBeDefined();
+    expect(await reopened.read((tx) => tx.getRecord('BB-2026-000002'))).toBeUndefined();
+    await reopened.close();
+  });
+
+  it('groups concurrent transactions into fewer file writes than transactions', async () => {
+    const dataDir = await tempDir();
+    const store = await LowdbStore.open({ dataDir, keyring });
+    const writes = { n: 0 };
+    const file = path.join(dataDir, 'baobei.json');
+    const { watch } = await import('node:fs');
+    const watcher = watch(dataDir, (_event, name) => {
+      if (name === 'baobei.json') writes.n++;
+    });
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        store.write((tx) => tx.putRecord(record(`BB-2026-${String(i + 1).padStart(6, '0')}`))),
+      ),
+    );
+    watcher.close();
+    const data = JSON.parse(await readFile(file, 'utf8')) as { records: Record<string, unknown> };
+    expect(Object.keys(data.records)).toHaveLength(50);
+    expect(writes.n).toBeGreaterThan(0);
+    expect(writes.n).toBeLessThan(50);
+    await store.close();
+  });
+});

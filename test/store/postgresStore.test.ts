@@ -1,0 +1,330 @@
+/**
+ * The PostgreSQL adapter: the store contract on a real server (one fresh schema per test), plus
+ * what only a shared database has — two instances serialised by the advisory lock, a wrong key
+ * refused, a failed transaction that leaves no row behind, index keys kept current, big batches.
+ * No skip when PostgreSQL is missing: these tests fail (CI runs PostgreSQL).
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY } from '../../core/policy.js';
+import { indexKeys } from '../../core/matching.js';
+import { keyringFromMasterKey, type Keyring } from '../../server/security/keyring.js';
+import { PostgresStore } from '../../server/store/postgresStore.js';
+import { describeStoreContract, identity, record } from './storeContract.js';
+
+const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** The test's own connection, to look at and drop schemas behind the store's back. */
+const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+afterAll(async () => {
+  await admin.end();
+});
+
+function uniqueSchema(): string {
+  return `baobei_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+}
+
+async function tablesOf(schema: string): Promise<string[]> {
+  const result = await admin.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
+    [schema],
+  );
+  return result.rows.map((row) => row.table_name);
+}
+
+/** Every row of every table of the schema, as PostgreSQL prints it. */
+async function schemaText(schema: string): Promise<string> {
+  let text = '';
+  for (const table of await tablesOf(schema)) {
+    const result = await admin.query<{ row: string }>(`SELECT t::text AS row FROM "${schema}"."${table}" t`);
+    text += `${table}\n${result.rows.map((row) => row.row).join('\n')}\n`;
+  }
+  return text;
+}
+
+async function rowCounts(schema: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const table of await tablesOf(schema)) {
+    const result = await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}"."${table}"`);
+    counts[table] = result.rows[0]?.n ?? -1;
+  }
+  return counts;
+}
+
+function openStore(schema: string, keyring: Keyring): Promise<PostgresStore> {
+  return PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema });
+}
+
+function no(n: number): string {
+  return `BB-2026-${String(n).padStart(6, '0')}`;
+}
+
+describeStoreContract('postgres', async () => {
+  const schema = uniqueSchema();
+  const keyring = keyringFromMasterKey(randomBytes(32));
+  let store = await openStore(schema, keyring);
+  return {
+    store,
+    async reopen() {
+      await store.close();
+      store = await openStore(schema, keyring);
+      return store;
+    },
+    restText: () => schemaText(schema),
+    async dispose() {
+      await store.close();
+      await dropSchema(schema);
+    },
+  };
+});
+
+describe('postgres store on a shared database', () => {
+  const keyring = keyringFromMasterKey(randomBytes(32));
+  const schemas: string[] = [];
+  const stores: PostgresStore[] = [];
+
+  async function fresh(): Promise<string> {
+    const schema = uniqueSchema();
+    schemas.push(schema);
+    return schema;
+  }
+
+  async function open(schema: string, key: Keyring = keyring): Promise<PostgresStore> {
+    const store = await openStore(schema, key);
+    stores.push(store);
+    return store;
+  }
+
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close();
+    for (const schema of schemas.splice(0)) await dropSchema(schema);
+  });
+
+  it('serialises transactions across two instances: read-modify-write never loses an update', async () => {
+    const schema = await fresh();
+    // Both start together on a new schema: creating the tables must not race either.
+    const [a, b] = await Promise.all([open(schema), open(schema)]);
+    await a.write((tx) => tx.putRecord(record(no(1))));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 === 0 ? a : b).write(async (tx) => {
+          const r = (await tx.getRecord(no(1)))!;
+          // Without the lock, the other instance would read the same version meanwhile.
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          r.followUps.push({ at: '2026-11-21T00:00:00.000Z', by: 'x', note: `n${i}` });
+          r.version++;
+          await tx.putRecord(r);
+        }),
+      ),
+    );
+    const fromB = await b.read((tx) => tx.getRecord(no(1)));
+    expect(fromB?.followUps).toHaveLength(20);
+    expect(fromB?.version).toBe(21);
+    expect((await a.read((tx) => tx.getRecord(no(1))))?.version).toBe(21);
+  });
+
+  it('[R7] numbers registrations without gaps or repeats across two instances', async () => {
+    const schema = await fresh();
+    const a = await open(schema);
+    const b = await open(schema);
+    const taken = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).write((tx) => tx.nextRegistrationNo(2026))),
+    );
+    expect([...taken].sort()).toEqual(Array.from({ length: 20 }, (_, i) => no(i + 1)));
+    // Several numbers asked for at once inside one transaction are distinct too, and saved at commit.
+    const together = await a.write((tx) => Promise.all([1, 2, 3].map(() => tx.nextRegistrationNo(2026))));
+    expect([...together].sort()).toEqual([no(21), no(22), no(23)]);
+    expect(await b.write((tx) => tx.nextRegistrationNo(2026))).toBe(no(24));
+  });
+
+  it('refuses to open data written with another key', async () => {
+    const schema = await fresh();
+    await (await open(schema)).close();
+    const other = keyringFromMasterKey(randomBytes(32));
+    await expect(openStore(schema, other)).rejects.toMatchObject({ code: 'store.key_mismatch' });
+    // The right key still opens it: the refusal changed nothing.
+    await open(schema);
+  });
+
+  it('refuses a schema holding something other than a Baobei store', async () => {
+    const schema = await fresh();
+    await admin.query(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".meta (name text, value text)`);
+    await expect(openStore(schema, keyring)).rejects.toMatchObject({ code: 'store.corrupt' });
+    await expect(openStore(schema, keyring)).rejects.toThrow(schema);
+  });
+
+  it('refuses a schema name that is not a plain identifier', async () => {
+    await expect(openStore('baobei; DROP TABLE x', keyring)).rejects.toThrow(/schema name/);
+  });
+
+  it('leaves no row behind when a transaction throws, even rows already sent to the server', async () => {
+    const schema = await fresh();
+    const store = await open(schema);
+    const before = await rowCounts(schema);
+    await expect(
+      store.write(async (tx) => {
+        // More records than fit one statement, so some reach the server before the throw.
+        for (let i = 1; i <= 700; i++) await tx.putRecord(record(no(i), { identity: identity(`r${i}`) }));
+        await tx.nextRegistrationNo(2026);
+        await tx.putUser({ id: 'u1', name: '王磊', role: 'sales', tokenHash: 'th', createdAt: 'x' });
+        await tx.putPolicy(DEFAULT_POLICY);
+        await tx.addBan({
+          registrant: '王磊',
+          identity: identity('b'),
+          until: '2027-01-01',
+          recordNo: no(1),
+          at: 'x',
+        });
+        await tx.addNotifications([
+          { id: 'n1', to: { name: '王磊' }, type: 'decision', recordNo: no(1), at: 'x', details: {} },
+        ]);
+        await tx.putIdempotency({
+          userId: 'u1',
+          key: 'k',
+          bodyHash: 'h',
+          at: 'x',
+          response: { status: 200, body: {} },
+        });
+        await tx.putImport({
+          id: 'i1',
+          owner: 'u1',
+          createdAt: 'x',
+          fileName: 'f.xlsx',
+          mode: 'submit',
+          dryRun: false,
+          report: {},
+        });
+        expect((await tx.listRecords({ today: '2026-11-23', limit: 1, offset: 0 })).total).toBe(700);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await rowCounts(schema)).toEqual(before);
+    expect(before).toMatchObject({
+      records: 0,
+      record_keys: 0,
+      counters: 0,
+      users: 0,
+      bans: 0,
+      notifications: 0,
+    });
+    expect(await store.write((tx) => tx.nextRegistrationNo(2026))).toBe(no(1));
+  });
+
+  it('fails a write whose statement failed even when fn caught the error (PostgreSQL rolled it back)', async () => {
+    const schema = await fresh();
+    const store = await open(schema);
+    await expect(
+      store.write(async (tx) => {
+        await tx.putRecord(record(no(1)));
+        // Sends the staged record, so that no statement runs between the failure and COMMIT.
+        await tx.listRecords({ today: '2026-11-23', limit: 1, offset: 0 });
+        // A year beyond the integer column: the statement fails and aborts the transaction.
+        await tx.nextRegistrationNo(2 ** 40).catch(() => undefined);
+      }),
+    ).rejects.toThrow(/rolled back/);
+    expect(await store.read((tx) => tx.getRecord(no(1)))).toBeUndefined();
+    // The connection went back to the pool clean: the next write works.
+    await store.write((tx) => tx.putRecord(record(no(2))));
+    expect(await store.read((tx) => tx.getRecord(no(2)))).toBeDefined();
+  });
+
+  it('keeps index keys current: a rewritten record is found by its new keys only', async () => {
+    const schema = await fresh();
+    const store = await open(schema);
+    const before = identity('a', { phone: 'h-phone-old' });
+    const after = identity('a', { phone: 'h-phone-new' });
+    await store.write((tx) => tx.putRecord(record(no(1), { identity: before })));
+    await store.write((tx) => tx.putRecord(record(no(1), { identity: after, version: 2 })));
+    const byOld = await store.read((tx) => tx.findRecordsByKeys(['ph:h-phone-old']));
+    const byNew = await store.read((tx) => tx.findRecordsByKeys(['ph:h-phone-new']));
+    expect(byOld).toEqual([]);
+    expect(byNew.map((r) => [r.no, r.version])).toEqual([[no(1), 2]]);
+    // Within one transaction too, before anything is sent to the server.
+    const staged = await store.simulate(async (tx) => {
+      await tx.putRecord(record(no(1), { identity: before, version: 3 }));
+      return {
+        old: (await tx.findRecordsByKeys(['ph:h-phone-old'])).map((r) => r.version),
+        new: (await tx.findRecordsByKeys(['ph:h-phone-new'])).map((r) => r.version),
+      };
+    });
+    expect(staged).toEqual({ old: [3], new: [] });
+  });
+
+  it('saves a 1,000-row batch in one transaction; each row sees the rows before it', async () => {
+    const schema = await fresh();
+    const store = await open(schema);
+    const seen = await store.write(async (tx) => {
+      let found = 0;
+      for (let i = 1; i <= 1000; i++) {
+        // Pairs of records share a phone: the second of each pair must find the first.
+        const id = identity(`r${i}`, { phone: `h-phone-${Math.ceil(i / 2)}` });
+        found += (await tx.findRecordsByKeys(indexKeys(id))).length;
+        const registrationNo = await tx.nextRegistrationNo(2026);
+        await tx.putRecord(record(registrationNo, { identity: id }));
+      }
+      return found;
+    });
+    expect(seen).toBe(500);
+    const counts = await rowCounts(schema);
+    expect(counts.records).toBe(1000);
+    const pair = await store.read((tx) => tx.findRecordsByKeys(['ph:h-phone-250']));
+    expect(pair.map((r) => r.no).sort()).toEqual([no(499), no(500)]);
+    expect(await store.read((tx) => tx.getRecord(no(1000)))).toMatchObject({
+      no: no(1000),
+      status: 'pending',
+    });
+  });
+
+  it('searches sealed names with correct totals and pages, and sees names another instance changed', async () => {
+    const schema = await fresh();
+    const a = await open(schema);
+    const b = await open(schema);
+    await a.write(async (tx) => {
+      for (let i = 1; i <= 10; i++) {
+        const customer = i % 2 === 0 ? `上海华信科技有限公司${i}` : `北京聚源贸易有限公司${i}`;
+        const receivedAt = `2026-11-${String(i).padStart(2, '0')}T01:00:00.000Z`;
+        await tx.putRecord(record(no(i), { identity: identity(`r${i}`), receivedAt }, customer));
+      }
+    });
+    const today = '2026-11-23';
+    const page = await a.read((tx) => tx.listRecords({ today, q: '华信', limit: 2, offset: 1 }));
+    expect(page.total).toBe(5);
+    expect(page.items.map((r) => r.no)).toEqual([no(8), no(6)]);
+    const scoped = await a.read((tx) =>
+      tx.listRecords({ today, q: '华信', statuses: ['pending'], limit: 10, offset: 0 }),
+    );
+    expect(scoped.total).toBe(5);
+    await b.write(async (tx) => {
+      const r = (await tx.getRecord(no(10)))!;
+      r.registration.customerName = '深圳新名字有限公司';
+      await tx.putRecord(r);
+    });
+    expect((await a.read((tx) => tx.listRecords({ today, q: '华信', limit: 10, offset: 0 }))).total).toBe(4);
+    const renamed = await a.read((tx) => tx.listRecords({ today, q: '新名字', limit: 10, offset: 0 }));
+    expect(renamed.items.map((r) => r.no)).toEqual([no(10)]);
+  });
+
+  it('[R36] keeps the audit trail append-only in the database', async () => {
+    const schema = await fresh();
+    const store = await open(schema);
+    await store.appendAudit([
+      {
+        at: '2026-11-20T00:00:00.000Z',
+        actor: '王磊',
+        actorRole: 'sales',
+        action: 'registration.read',
+        records: [no(1)],
+      },
+    ]);
+    await expect(admin.query(`UPDATE "${schema}".audit SET actor = 'x'`)).rejects.toThrow(/append-only/);
+    await expect(admin.query(`DELETE FROM "${schema}".audit`)).rejects.toThrow(/append-only/);
+    expect((await store.listAudit({ limit: 10, offset: 0 })).items).toMatchObject([
+      { actor: '王磊', records: [no(1)] },
+    ]);
+  });
+});

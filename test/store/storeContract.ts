@@ -1,0 +1,395 @@
+/**
+ * The store contract: one suite, run against every adapter (lowdb, PostgreSQL). It pins down what
+ * the services rely on — atomic, serialised transactions, durable commits, lookups by hashed key,
+ * scoped listing, and that personal data is not stored in clear.
+ */
+import { describe, expect, it, beforeEach, afterEach } from 'vitest';
+import { DEFAULT_POLICY, presetPolicy } from '../../core/policy.js';
+import type { IdentityKeys, StoredRecord } from '../../core/schema.js';
+import { indexKeys } from '../../core/matching.js';
+import type { Store } from '../../server/store/store.js';
+
+export interface StoreHarness {
+  store: Store;
+  /** Closes the store and opens it again on the same data (durability). */
+  reopen(): Promise<Store>;
+  /** Every byte the adapter keeps at rest, as text, for the personal-data check. */
+  restText(): Promise<string>;
+  dispose(): Promise<void>;
+}
+
+export function identity(name: string, extra: Partial<IdentityKeys> = {}): IdentityKeys {
+  return {
+    customerType: 'enterprise',
+    creditCode: null,
+    name: `h-name-${name}`,
+    nameBlocks: [`h-block-${name}`],
+    nameGrams: [`h-gram-${name}`],
+    phone: null,
+    phoneIsMobile: false,
+    maskedPhone: null,
+    phoneMasked: false,
+    email: null,
+    household: null,
+    person: null,
+    surname: null,
+    ...extra,
+  };
+}
+
+export function record(
+  no: string,
+  overrides: Partial<StoredRecord> = {},
+  customer = '上海华信科技有限公司',
+): StoredRecord {
+  const r: StoredRecord = {
+    no,
+    status: 'pending',
+    registration: {
+      customerName: customer,
+      customerType: 'enterprise',
+      registrant: '王磊',
+      contactName: '李秀英',
+      contactPhone: '13812345678',
+      email: 'li@example.com',
+      creditCode: '91310000MA1FL8L972',
+      address: '上海市浦东新区世纪大道100号',
+      source: '展会',
+    },
+    identity: identity(no),
+    submittedBy: '王磊',
+    team: '华东一部',
+    receivedAt: '2026-11-20T02:00:00.000Z',
+    claimedAt: '2026-11-20T02:00:00.000Z',
+    claimHasTime: true,
+    reviewDueBy: '2026-12-01',
+    followUps: [],
+    history: [{ at: '2026-11-20T02:00:00.000Z', by: '王磊', action: 'register', to: 'pending' }],
+    version: 1,
+    ...overrides,
+  };
+  r.registration = { ...r.registration, customerName: customer };
+  return r;
+}
+
+export function describeStoreContract(adapter: string, open: () => Promise<StoreHarness>): void {
+  describe(`store contract: ${adapter}`, () => {
+    let h: StoreHarness;
+    let store: Store;
+    beforeEach(async () => {
+      h = await open();
+      store = h.store;
+    });
+    afterEach(async () => {
+      await h.dispose();
+    });
+
+    it('reports its kind', () => {
+      expect(['lowdb', 'postgres']).toContain(store.kind);
+    });
+
+    it('commits a transaction durably: data survives a reopen', async () => {
+      await store.write(async (tx) => {
+        await tx.putRecord(record('BB-2026-000001'));
+        await tx.putPolicy(presetPolicy('channel'));
+        await tx.putUser({
+          id: 'u1',
+          name: '王磊',
+          role: 'sales',
+          team: '华东一部',
+          tokenHash: 'th1',
+          createdAt: 'x',
+        });
+      });
+      store = await h.reopen();
+      const got = await store.read((tx) => tx.getRecord('BB-2026-000001'));
+      expect(got?.registration.contactPhone).toBe('13812345678');
+      expect(got?.identity.name).toBe('h-name-BB-2026-000001');
+      expect((await store.read((tx) => tx.getPolicy()))?.preset).toBe('channel');
+      expect((await store.read((tx) => tx.getUserByTokenHash('th1')))?.name).toBe('王磊');
+    });
+
+    it('applies nothing of a transaction that throws', async () => {
+      await expect(
+        store.write(async (tx) => {
+          await tx.putRecord(record('BB-2026-000001'));
+          await tx.nextRegistrationNo(2026);
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(await store.read((tx) => tx.getRecord('BB-2026-000001'))).toBeUndefined();
+      // The number taken inside the failed transaction is not consumed either.
+      expect(await store.write((tx) => tx.nextRegistrationNo(2026))).toBe('BB-2026-000001');
+    });
+
+    it('simulate sees its own changes and keeps none', async () => {
+      const seen = await store.simulate(async (tx) => {
+        await tx.putRecord(record('BB-2026-000009'));
+        return (await tx.findRecordsByKeys(indexKeys(identity('BB-2026-000009')))).map((r) => r.no);
+      });
+      expect(seen).toEqual(['BB-2026-000009']);
+      expect(await store.read((tx) => tx.getRecord('BB-2026-000009'))).toBeUndefined();
+    });
+
+    it('[R7] numbers registrations per year, without gaps or repeats under concurrency', async () => {
+      const taken = await Promise.all(
+        Array.from({ length: 25 }, () => store.write((tx) => tx.nextRegistrationNo(2026))),
+      );
+      expect(new Set(taken).size).toBe(25);
+      expect([...taken].sort()).toEqual(
+        Array.from({ length: 25 }, (_, i) => `BB-2026-${String(i + 1).padStart(6, '0')}`),
+      );
+      expect(await store.write((tx) => tx.nextRegistrationNo(2027))).toBe('BB-2027-000001');
+    });
+
+    it('serialises transactions: read-modify-write never loses an update', async () => {
+      await store.write((tx) => tx.putRecord(record('BB-2026-000001')));
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.write(async (tx) => {
+            const r = (await tx.getRecord('BB-2026-000001'))!;
+            r.followUps.push({ at: '2026-11-21T00:00:00.000Z', by: 'x', note: `n${i}` });
+            r.version++;
+            await tx.putRecord(r);
+          }),
+        ),
+      );
+      const r = await store.read((tx) => tx.getRecord('BB-2026-000001'));
+      expect(r?.followUps).toHaveLength(20);
+      expect(r?.version).toBe(21);
+    });
+
+    it('finds records by any hashed index key, including ones staged in the same transaction', async () => {
+      const shared = identity('a', { phone: 'h-phone-1' });
+      await store.write(async (tx) => {
+        await tx.putRecord(record('BB-2026-000001', { identity: shared }));
+        await tx.putRecord(record('BB-2026-000002', { identity: identity('b') }));
+      });
+      const found = await store.write(async (tx) => {
+        await tx.putRecord(record('BB-2026-000003', { identity: identity('c', { phone: 'h-phone-1' }) }));
+        return (await tx.findRecordsByKeys(indexKeys(identity('z', { phone: 'h-phone-1' }))))
+          .map((r) => r.no)
+          .sort();
+      });
+      expect(found).toEqual(['BB-2026-000001', 'BB-2026-000003']);
+      const none = await store.read((tx) => tx.findRecordsByKeys(indexKeys(identity('nobody'))));
+      expect(none).toEqual([]);
+    });
+
+    it('[R34] lists within a scope, filters by status, registrant, expiry and name, and pages', async () => {
+      await store.write(async (tx) => {
+        await tx.putRecord(
+          record('BB-2026-000001', { receivedAt: '2026-11-01T01:00:00.000Z' }, '上海华信科技有限公司'),
+        );
+        await tx.putRecord(
+          record(
+            'BB-2026-000002',
+            {
+              status: 'protected',
+              protectedFrom: '2026-11-01',
+              protectedUntil: '2026-12-05',
+              registration: { ...record('x').registration, registrant: '李娜' },
+              team: '华南部',
+              receivedAt: '2026-11-02T01:00:00.000Z',
+            },
+            '北京聚源贸易有限公司',
+          ),
+        );
+        await tx.putRecord(
+          record('BB-2026-000003', {
+            status: 'protected',
+            protectedUntil: '2026-11-10',
+            receivedAt: '2026-11-03T01:00:00.000Z',
+          }),
+        );
+      });
+      const today = '2026-11-23';
+      const all = await store.read((tx) => tx.listRecords({ today, limit: 10, offset: 0 }));
+      expect(all.total).toBe(3);
+      expect(all.items.map((r) => r.no)).toEqual(['BB-2026-000003', 'BB-2026-000002', 'BB-2026-000001']);
+      const mine = await store.read((tx) =>
+        tx.listRecords({ today, scope: { registrants: ['李娜'] }, limit: 10, offset: 0 }),
+      );
+      expect(mine.items.map((r) => r.no)).toEqual(['BB-2026-000002']);
+      const team = await store.read((tx) =>
+        tx.listRecords({ today, scope: { teams: ['华东一部'] }, limit: 10, offset: 0 }),
+      );
+      expect(team.total).toBe(2);
+      // [R25] a protected record past its last day lists as expired.
+      const expired = await store.read((tx) =>
+        tx.listRecords({ today, statuses: ['expired'], limit: 10, offset: 0 }),
+      );
+      expect(expired.items.map((r) => r.no)).toEqual(['BB-2026-000003']);
+      const expiring = await store.read((tx) =>
+        tx.listRecords({ today, expiringWithinDays: 20, limit: 10, offset: 0 }),
+      );
+      expect(expiring.items.map((r) => r.no)).toEqual(['BB-2026-000002']);
+      const byName = await store.read((tx) => tx.listRecords({ today, q: '聚源', limit: 10, offset: 0 }));
+      expect(byName.items.map((r) => r.no)).toEqual(['BB-2026-000002']);
+      const page = await store.read((tx) => tx.listRecords({ today, limit: 1, offset: 1 }));
+      expect(page).toMatchObject({ total: 3, items: [{ no: 'BB-2026-000002' }] });
+      const byRegistrant = await store.read((tx) =>
+        tx.listRecords({ today, registrant: '王磊', limit: 10, offset: 0 }),
+      );
+      expect(byRegistrant.total).toBe(2);
+      const counts = await store.read((tx) => tx.countRecords({ today }));
+      expect(counts.find((c) => c.registrant === '王磊' && c.status === 'expired')?.count).toBe(1);
+      expect(counts.find((c) => c.registrant === '王磊' && c.status === 'pending')?.count).toBe(1);
+      const ending = await store.read((tx) => tx.recordsEndingBefore(today, ['protected']));
+      expect(ending.map((r) => r.no)).toEqual(['BB-2026-000003']);
+    });
+
+    it('[R27] finds a ban only for its registrant, its customer and while it lasts', async () => {
+      const id = identity('banned');
+      await store.write((tx) =>
+        tx.addBan({
+          registrant: '王磊',
+          identity: id,
+          until: '2027-02-22',
+          recordNo: 'BB-2026-000001',
+          at: 'x',
+        }),
+      );
+      const keys = indexKeys(id);
+      expect(await store.read((tx) => tx.findBans(keys, '王磊', '2026-12-01'))).toHaveLength(1);
+      expect(await store.read((tx) => tx.findBans(keys, '李娜', '2026-12-01'))).toHaveLength(0);
+      expect(await store.read((tx) => tx.findBans(keys, '王磊', '2027-02-23'))).toHaveLength(0);
+      expect(
+        await store.read((tx) => tx.findBans(indexKeys(identity('other')), '王磊', '2026-12-01')),
+      ).toHaveLength(0);
+    });
+
+    it('delivers notifications to a registrant or to the reviewers of a team', async () => {
+      await store.write((tx) =>
+        tx.addNotifications([
+          {
+            id: '1',
+            to: { name: '王磊' },
+            type: 'decision',
+            recordNo: 'BB-2026-000001',
+            at: 'a',
+            details: {},
+          },
+          {
+            id: '2',
+            to: { reviewersOf: '华东一部' },
+            type: 'objection.filed',
+            recordNo: 'BB-2026-000002',
+            at: 'b',
+            details: {},
+          },
+          {
+            id: '3',
+            to: { reviewersOf: null },
+            type: 'objection.filed',
+            recordNo: 'BB-2026-000003',
+            at: 'c',
+            details: {},
+          },
+        ]),
+      );
+      const sales = await store.read((tx) => tx.listNotifications({ name: '王磊', role: 'sales' }, 10));
+      expect(sales.map((n) => n.id)).toEqual(['1']);
+      const reviewer = await store.read((tx) =>
+        tx.listNotifications({ name: '周主管', role: 'reviewer', team: '华东一部' }, 10),
+      );
+      expect(reviewer.map((n) => n.id).sort()).toEqual(['2', '3']);
+      const otherTeam = await store.read((tx) =>
+        tx.listNotifications({ name: '吴主管', role: 'reviewer', team: '华南部' }, 10),
+      );
+      expect(otherTeam.map((n) => n.id)).toEqual(['3']);
+    });
+
+    it('keeps idempotent responses until pruned', async () => {
+      await store.write((tx) =>
+        tx.putIdempotency({
+          userId: 'u1',
+          key: 'k1',
+          bodyHash: 'h',
+          at: '2026-11-20T00:00:00.000Z',
+          response: { status: 200, body: { results: [{ status: 'pending' }] } },
+        }),
+      );
+      store = await h.reopen();
+      expect((await store.read((tx) => tx.getIdempotency('u1', 'k1')))?.response.body).toEqual({
+        results: [{ status: 'pending' }],
+      });
+      expect(await store.read((tx) => tx.getIdempotency('u2', 'k1'))).toBeUndefined();
+      await store.write((tx) => tx.pruneIdempotency('2026-11-21T00:00:00.000Z'));
+      expect(await store.read((tx) => tx.getIdempotency('u1', 'k1'))).toBeUndefined();
+    });
+
+    it('[R36] appends audit entries and lists them newest first with filters', async () => {
+      await store.appendAudit([
+        {
+          at: '2026-11-20T00:00:00.000Z',
+          actor: '王磊',
+          actorRole: 'sales',
+          action: 'registration.read',
+          records: ['BB-2026-000001'],
+        },
+        {
+          at: '2026-11-21T00:00:00.000Z',
+          actor: 'admin',
+          actorRole: 'admin',
+          action: 'registration.list',
+          records: ['BB-2026-000001', 'BB-2026-000002'],
+        },
+      ]);
+      const all = await store.listAudit({ limit: 10, offset: 0 });
+      expect(all.total).toBe(2);
+      expect(all.items[0]?.actor).toBe('admin');
+      expect((await store.listAudit({ record: 'BB-2026-000002', limit: 10, offset: 0 })).total).toBe(1);
+      expect((await store.listAudit({ actor: '王磊', limit: 10, offset: 0 })).total).toBe(1);
+      expect((await store.listAudit({ since: '2026-11-20T12:00:00.000Z', limit: 10, offset: 0 })).total).toBe(
+        1,
+      );
+    });
+
+    it('stores blobs and imports', async () => {
+      await store.putBlob('imp-1.xlsx', Buffer.from([1, 2, 3]));
+      expect([...((await store.getBlob('imp-1.xlsx')) ?? [])]).toEqual([1, 2, 3]);
+      expect(await store.getBlob('missing.xlsx')).toBeUndefined();
+      await store.write((tx) =>
+        tx.putImport({
+          id: 'imp-1',
+          owner: 'u1',
+          createdAt: 'x',
+          fileName: '报备.xlsx',
+          mode: 'submit',
+          dryRun: false,
+          report: { rows: [] },
+        }),
+      );
+      expect((await store.read((tx) => tx.getImport('imp-1')))?.fileName).toBe('报备.xlsx');
+    });
+
+    it('[R35] keeps no personal data in clear at rest', async () => {
+      await store.write(async (tx) => {
+        await tx.putRecord(record('BB-2026-000001'));
+        await tx.putPolicy(DEFAULT_POLICY);
+      });
+      await store.write((tx) =>
+        tx.putIdempotency({
+          userId: 'u1',
+          key: 'k',
+          bodyHash: 'h',
+          at: '2026-11-20T00:00:00.000Z',
+          response: { status: 200, body: { echo: '13812345678 李秀英' } },
+        }),
+      );
+      const rest = await h.restText();
+      for (const secret of [
+        '13812345678',
+        '李秀英',
+        'li@example.com',
+        '91310000MA1FL8L972',
+        '世纪大道',
+        '华信',
+      ]) {
+        expect(rest).not.toContain(secret);
+      }
+      expect(rest).toContain('BB-2026-000001');
+    });
+  });
+}
