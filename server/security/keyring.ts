@@ -11,6 +11,8 @@ import { DomainError, problem } from '../../core/problem.js';
 const SEAL_VERSION = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** Hashes kept in memory (process memory only; cleared when full). */
+const HASH_CACHE_SIZE = 200_000;
 
 export interface Keyring {
   /** Encrypts text; the result is `v1.<base64url(iv | ciphertext | tag)>`. */
@@ -25,6 +27,7 @@ export function keyringFromMasterKey(master: Buffer): Keyring {
   if (master.length !== 32) throw new Error('master key must be 32 bytes');
   const encKey = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'baobei/seal/v1', 32));
   const macKey = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'baobei/match-hash/v1', 32));
+  const hashCache = new Map<string, string>();
   return {
     seal(plain) {
       const iv = randomBytes(IV_BYTES);
@@ -49,12 +52,18 @@ export function keyringFromMasterKey(master: Buffer): Keyring {
       }
     },
     hash(value) {
+      // Name grams and common surnames repeat across thousands of rows; HMAC set-up dominates.
+      const cached = hashCache.get(value);
+      if (cached !== undefined) return cached;
       // 128 bits is ample against collisions among a company's customers and keeps the index small.
-      return createHmac('sha256', macKey)
+      const digest = createHmac('sha256', macKey)
         .update(value, 'utf8')
         .digest()
         .subarray(0, 16)
         .toString('base64url');
+      if (hashCache.size >= HASH_CACHE_SIZE) hashCache.clear();
+      hashCache.set(value, digest);
+      return digest;
     },
   };
 }

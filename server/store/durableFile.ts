@@ -9,12 +9,32 @@ import path from 'node:path';
 import type { Adapter } from 'lowdb';
 import { DomainError, problem } from '../../core/problem.js';
 
-export async function writeFileDurably(file: string, data: string | Uint8Array): Promise<void> {
+/** Content as one string or buffer, or as chunks written in order (no giant join or re-encoding). */
+export type FileContent = string | Uint8Array | readonly Uint8Array[];
+
+/** Buffers per writev call (the kernel's IOV_MAX is 1024). */
+const WRITEV_BATCH = 1024;
+
+export async function writeFileDurably(file: string, data: FileContent): Promise<void> {
   const dir = path.dirname(file);
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
   let handle = await open(temp, 'w', 0o600);
   try {
-    await handle.writeFile(data);
+    if (typeof data === 'string' || data instanceof Uint8Array) {
+      await handle.writeFile(data);
+    } else {
+      for (let i = 0; i < data.length; i += WRITEV_BATCH) {
+        const batch = data.slice(i, i + WRITEV_BATCH);
+        const expected = batch.reduce((n, b) => n + b.byteLength, 0);
+        const { bytesWritten } = await handle.writev(batch);
+        if (bytesWritten < expected) {
+          // A short write: write the rest of this batch before the next one.
+          const rest = Buffer.concat(batch).subarray(bytesWritten);
+          let offset = 0;
+          while (offset < rest.length) offset += (await handle.write(rest, offset)).bytesWritten;
+        }
+      }
+    }
     await handle.sync();
   } catch (err) {
     await handle.close().catch(() => undefined);
@@ -41,7 +61,7 @@ export async function writeFileDurably(file: string, data: string | Uint8Array):
 export class DurableJSONFile<T> implements Adapter<T> {
   constructor(
     readonly filename: string,
-    private readonly stringify: (data: T) => string = (data) => JSON.stringify(data),
+    private readonly stringify: (data: T) => FileContent = (data) => JSON.stringify(data),
   ) {}
 
   async read(): Promise<T | null> {

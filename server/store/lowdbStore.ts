@@ -18,7 +18,13 @@ import { DomainError, problem } from '../../core/problem.js';
 import type { Keyring } from '../security/keyring.js';
 import { corruptFile, DurableJSONFile, writeFileDurably } from './durableFile.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
-import { openRecord, sealedRecordSchema, sealRecord, type SealedRecord } from './recordCodec.js';
+import {
+  openRecord,
+  recordFromBody,
+  sealedRecordSchema,
+  sealRecordWithBody,
+  type SealedRecord,
+} from './recordCodec.js';
 import {
   auditEntrySchema,
   banSchema,
@@ -99,7 +105,14 @@ export class LowdbStore implements Store {
   private auditQueue: Promise<void> = Promise.resolve();
   private closed = false;
 
-  private constructor(options: LowdbStoreOptions, lock: DataDirLock, db: Low<FileData>, file: string) {
+  private constructor(
+    options: LowdbStoreOptions,
+    lock: DataDirLock,
+    db: Low<FileData>,
+    file: string,
+    /** Each record's JSON text in the file (UTF-8), kept so a commit re-serialises only what changed. */
+    private readonly recordText: Map<string, Buffer>,
+  ) {
     this.file = file;
     this.auditFile = path.join(options.dataDir, 'audit.jsonl');
     this.blobDir = path.join(options.dataDir, 'blobs');
@@ -114,7 +127,8 @@ export class LowdbStore implements Store {
     const lock = lockDataDir(options.dataDir, options.purpose ?? 'store');
     try {
       const file = path.join(options.dataDir, 'baobei.json');
-      const adapter = new DurableJSONFile<FileData>(file);
+      const recordText = new Map<string, Buffer>();
+      const adapter = new DurableJSONFile<FileData>(file, (data) => stringifyFile(data, recordText));
       const db = new Low<FileData>(adapter, emptyFile(options.keyring));
       const raw = await adapter.read();
       if (raw === null) {
@@ -129,7 +143,7 @@ export class LowdbStore implements Store {
         // Throws store.key_mismatch when BAOBEI_KEY / the key file is not the one that wrote the data.
         if (options.keyring.open(db.data.keyCheck) !== KEY_CHECK) throw corruptFile(file, 'key check value');
       }
-      return new LowdbStore(options, lock, db, file);
+      return new LowdbStore(options, lock, db, file, recordText);
     } catch (err) {
       lock.release();
       throw err;
@@ -246,6 +260,7 @@ export class LowdbStore implements Store {
   }
 
   replaceRecord(previous: SealedRecord | undefined, next: SealedRecord, customerName: string): void {
+    this.recordText.delete(next.no);
     if (previous) this.unindexRecord(previous);
     this.indexRecord(next);
     this.nameCache?.set(next.no, customerName);
@@ -300,6 +315,31 @@ export class LowdbStore implements Store {
   }
 }
 
+/**
+ * The file's content, in chunks. With 100,000 records, serialising the whole object (and encoding
+ * one 100 MB string) dominates every commit; records change a few at a time, so each record's
+ * UTF-8 text is cached and the chunks are written as they are.
+ */
+function stringifyFile(data: FileData, recordText: Map<string, Buffer>): Buffer[] {
+  const { records, ...rest } = data;
+  const head = JSON.stringify(rest);
+  const chunks: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"records":{`)];
+  const comma = Buffer.from(',');
+  let first = true;
+  for (const no of Object.keys(records)) {
+    let text = recordText.get(no);
+    if (text === undefined) {
+      text = Buffer.from(`${JSON.stringify(no)}:${JSON.stringify(records[no])}`);
+      recordText.set(no, text);
+    }
+    if (!first) chunks.push(comma);
+    chunks.push(text);
+    first = false;
+  }
+  chunks.push(Buffer.from('}}'));
+  return chunks;
+}
+
 function emptyFile(keyring: Keyring): FileData {
   return {
     format: 'baobei-lowdb',
@@ -332,7 +372,8 @@ function storeFailed(cause: Error): DomainError {
  * staged and applied to the store only by `apply`, after the transaction function returned.
  */
 class LowdbTx implements WriteTx {
-  private readonly records = new Map<string, StoredRecord>();
+  /** Staged records, sealed at once; `body` is the plain JSON, read back by later reads of the transaction. */
+  private readonly records = new Map<string, { sealed: SealedRecord; body: string; customerName: string }>();
   /** Index keys of staged records, so later rows of the same batch find earlier ones. */
   private readonly stagedKeys = new Map<string, Set<string>>();
   private readonly users = new Map<string, User>();
@@ -365,11 +406,10 @@ class LowdbTx implements WriteTx {
 
   apply(): void {
     const keyring = this.store.keyringForTx;
-    for (const record of this.records.values()) {
-      const next = sealRecord(record, keyring);
-      const previous = this.data.records[record.no];
-      this.data.records[record.no] = next;
-      this.store.replaceRecord(previous, next, record.registration.customerName);
+    for (const { sealed, customerName } of this.records.values()) {
+      const previous = this.data.records[sealed.no];
+      this.data.records[sealed.no] = sealed;
+      this.store.replaceRecord(previous, sealed, customerName);
     }
     for (const user of this.users.values()) {
       const at = this.data.users.findIndex((u) => u.id === user.id);
@@ -415,7 +455,7 @@ class LowdbTx implements WriteTx {
 
   async getRecord(no: string): Promise<StoredRecord | undefined> {
     const staged = this.records.get(no);
-    if (staged) return structuredClone(staged);
+    if (staged) return recordFromBody(staged.body, staged.sealed.identity);
     const sealed = this.data.records[no];
     return sealed ? openRecord(sealed, this.store.keyringForTx) : undefined;
   }
@@ -553,7 +593,8 @@ class LowdbTx implements WriteTx {
         set.add(record.no);
       }
     }
-    this.records.set(record.no, structuredClone(record));
+    const { sealed, body } = sealRecordWithBody(record, this.store.keyringForTx);
+    this.records.set(record.no, { sealed, body, customerName: record.registration.customerName });
   }
 
   async nextRegistrationNo(year: number): Promise<string> {

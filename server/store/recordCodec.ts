@@ -31,7 +31,19 @@ export const sealedRecordSchema = z.object({
 export type SealedRecord = z.infer<typeof sealedRecordSchema>;
 
 export function sealRecord(record: StoredRecord, keyring: Keyring): SealedRecord {
+  return sealRecordWithBody(record, keyring).sealed;
+}
+
+/**
+ * Seals a record and also returns the plain JSON body that was sealed, so a transaction can keep
+ * its staged records as text (a deep copy for free) instead of cloning objects.
+ */
+export function sealRecordWithBody(
+  record: StoredRecord,
+  keyring: Keyring,
+): { sealed: SealedRecord; body: string } {
   const { identity, ...rest } = record;
+  const body = JSON.stringify(rest);
   const clear: SealedRecord = {
     no: record.no,
     status: record.status,
@@ -40,12 +52,17 @@ export function sealRecord(record: StoredRecord, keyring: Keyring): SealedRecord
     claimedAt: record.claimedAt,
     identity,
     version: record.version,
-    sealed: keyring.seal(JSON.stringify(rest)),
+    sealed: keyring.seal(body),
   };
   if (record.team !== undefined) clear.team = record.team;
   if (record.protectedUntil !== undefined) clear.protectedUntil = record.protectedUntil;
   if (record.share !== undefined) clear.sharedWith = record.share.withRegistrant;
-  return clear;
+  return { sealed: clear, body };
+}
+
+/** A record from the body `sealRecordWithBody` returned (already validated when it was staged). */
+export function recordFromBody(body: string, identity: SealedRecord['identity']): StoredRecord {
+  return { ...(JSON.parse(body) as Omit<StoredRecord, 'identity'>), identity: structuredClone(identity) };
 }
 
 export function openRecord(sealed: SealedRecord, keyring: Keyring): StoredRecord {
