@@ -202,13 +202,14 @@ const REASON_RANK: Record<MatchedOn, number> = {
  *   they differ); names in one region with the same trade name and Dice similarity ≥ threshold,
  *   or the same name with the region unknown on one side (similarity 1) → possible. Names in two
  *   different regions never match, not even when one region contains the other (广东, 深圳).
- * - phone: same full number (mobile or landline) → exact when both are individuals, else possible
- *   (switchboards and family phones are shared).
+ * - phone: same full number (mobile or landline, extension ignored) → exact when both are
+ *   individuals (a landline is then a home number), else possible: switchboards and family phones
+ *   are shared. Two organisations with the same number and the same contact person → exact, as with
+ *   a masked number below (knowing the whole number never makes a match weaker).
  * - email: same address → exact when both are individuals, else possible.
  * - maskedPhone (R8): one side masked, same first 3 + last 4 digits, and the same customer name or
  *   contact person → exact (possible when one is an individual and the other not), or the same
- *   surname → possible. The masked key alone never matches: 10,000 numbers share it. A full number
- *   with the same contact person counts as exact too, so knowing more never weakens a match.
+ *   surname → possible. The masked key alone never matches: 10,000 numbers share it.
  * - household (R19, when the policy joins households): a row naming another (individual) customer
  *   as its household, or two rows naming the same household → exact.
  * Two different credit codes are two legal entities: every reason is then possible at most.
@@ -218,33 +219,36 @@ export function compareIdentities(row: IdentityKeys, other: IdentityKeys, policy
   const bothOrganisations = row.customerType !== 'individual' && other.customerType !== 'individual';
   const codesDiffer =
     row.creditCode !== null && other.creditCode !== null && row.creditCode !== other.creditCode;
-  // Plain statements, no closure: this runs once per candidate record.
-  let best: Match | null = null;
+  // Plain statements, no closure: this runs once per candidate record. The reasons are checked in
+  // the order of REASON_RANK, so the first exact one is the answer.
   if (row.creditCode !== null && row.creditCode === other.creditCode) {
-    best = stronger(best, 'creditCode', 'exact', codesDiffer);
+    return { matchedOn: 'creditCode', strength: 'exact' };
   }
+  let best: Match | null = null;
 
   if (bothOrganisations) {
     if (row.name === other.name) best = stronger(best, 'name', 'exact', codesDiffer);
     else {
-      const similarity = blockedNameSimilarity(row, other);
-      if (similarity !== null && similarity >= policy.nameSimilarityThreshold) {
-        best = stronger(best, 'name', 'possible', codesDiffer, similarity);
-      }
+      const similarity = similarName(row, other, policy.nameSimilarityThreshold);
+      if (similarity !== null) best = stronger(best, 'name', 'possible', codesDiffer, similarity);
     }
+    if (best?.strength === 'exact') return best;
   }
 
   if (policy.householdIsOneCustomer && sameHousehold(row, other)) {
     best = stronger(best, 'household', 'exact', codesDiffer);
+    if (best.strength === 'exact') return best;
   }
 
   if (row.phone !== null && row.phone === other.phone) {
     const samePerson = bothOrganisations && row.person !== null && row.person === other.person;
     best = stronger(best, 'phone', bothIndividuals || samePerson ? 'exact' : 'possible', codesDiffer);
+    if (best.strength === 'exact') return best;
   }
 
   if (row.email !== null && row.email === other.email) {
     best = stronger(best, 'email', bothIndividuals ? 'exact' : 'possible', codesDiffer);
+    if (best.strength === 'exact') return best;
   }
 
   if (
@@ -285,16 +289,22 @@ export function compareMatches(a: Match, b: Match): number {
 }
 
 /**
- * Name similarity of two organisations whose names are compared (see the nameBlocks layout), or
- * null when they are not. The same core with the region unknown on one side is 1.
+ * Name similarity of two organisations whose names are compared (see the nameBlocks layout) when it
+ * reaches the threshold, else null. The same core with the region unknown on one side is 1.
  */
-function blockedNameSimilarity(a: IdentityKeys, b: IdentityKeys): number | null {
+function similarName(a: IdentityKeys, b: IdentityKeys, threshold: number): number | null {
   if (a.nameBlocks.length <= CORE_BLOCK || b.nameBlocks.length <= CORE_BLOCK) return null;
-  if (a.nameBlocks[TRADE_BLOCK] === b.nameBlocks[TRADE_BLOCK]) {
-    return a.nameBlocks[CORE_BLOCK] === b.nameBlocks[CORE_BLOCK] ? 1 : diceOfSets(a.nameGrams, b.nameGrams);
+  const sameCore = a.nameBlocks[CORE_BLOCK] === b.nameBlocks[CORE_BLOCK];
+  if (a.nameBlocks[TRADE_BLOCK] !== b.nameBlocks[TRADE_BLOCK]) {
+    return sameCore && (!hasRegion(a) || !hasRegion(b)) ? 1 : null;
   }
-  const oneWithoutRegion = !hasRegion(a) || !hasRegion(b);
-  return oneWithoutRegion && a.nameBlocks[CORE_BLOCK] === b.nameBlocks[CORE_BLOCK] ? 1 : null;
+  if (sameCore) return 1;
+  // Dice is at most 2·min/(|a|+|b|): names of very different lengths need no counting.
+  const aSize = a.nameGrams.length;
+  const bSize = b.nameGrams.length;
+  if ((2 * Math.min(aSize, bSize)) / (aSize + bSize) < threshold) return null;
+  const similarity = diceOfSets(a.nameGrams, b.nameGrams);
+  return similarity >= threshold ? similarity : null;
 }
 
 /** Dice coefficient of two lists of distinct strings (identityKeys makes the grams distinct). */
