@@ -140,7 +140,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] !== undefined && /(?:cli\.ts|baobei(?:\.js)?)$/.test(process.argv[1]);
+const isEntry = process.argv[1] !== undefined && /(?:cli\.[jt]s|baobei(?:\.js)?)$/.test(process.argv[1]);
 if (isEntry) {
   const code = await main(process.argv.slice(2));
   // `serve` keeps the event loop alive; every other command ends here.

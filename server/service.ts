@@ -19,9 +19,23 @@ import { createUser } from './services/userService.js';
 import { DomainError } from '../core/problem.js';
 import { addinRoutes } from './http/addinRoutes.js';
 
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+/** The package version, from package.json one level up from the sources, or two from the build in dist/. */
+export const VERSION: string = packageVersion();
+
+function packageVersion(): string {
+  for (const candidate of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as {
+        name?: string;
+        version: string;
+      };
+      if (pkg.name === 'baobei') return pkg.version;
+    } catch {
+      // not there: try the next level
+    }
+  }
+  return '0.0.0';
+}
 
 export interface RunningService {
   url: string;
