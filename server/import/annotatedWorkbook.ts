@@ -34,10 +34,8 @@ export async function writeAnnotatedWorkbook(input: AnnotateInput): Promise<Buff
   const { workbook } = input.read;
   const ws = workbook.getWorksheet(input.sheetName);
   if (!ws) throw new Error(`sheet ${input.sheetName} vanished`);
-  const lastDataColumn = Math.max(ws.columnCount, lastColumnOf(ws));
-  const first = lastDataColumn + 1;
-
-  neutraliseFormulaLikeText(ws);
+  const styles = new StyleDeriver();
+  const first = neutraliseFormulaLikeText(ws, styles) + 1;
 
   const header = ws.getRow(input.headerRow);
   RESULT_HEADERS.forEach((h, i) => {
@@ -62,13 +60,14 @@ export async function writeAnnotatedWorkbook(input: AnnotateInput): Promise<Buff
       annotation.cells.conflict,
     ];
     values.forEach((v, i) => {
-      const cell = ownStyle(r.getCell(first + i));
+      const cell = r.getCell(first + i);
       cell.value = v;
-      if (INERT.test(v)) cell.numFmt = TEXT_FORMAT;
+      if (INERT.test(v)) styles.apply(cell, 'text', { numFmt: TEXT_FORMAT });
     });
-    ownStyle(r.getCell(first + 3)).alignment = { wrapText: false, vertical: 'top' };
+    styles.apply(r.getCell(first + 3), 'top', { alignment: { wrapText: false, vertical: 'top' } });
     const fill = fills.get(annotation.fill)!;
-    for (let c = 1; c < first + RESULT_HEADERS.length; c++) ownStyle(r.getCell(c)).fill = fill;
+    for (let c = 1; c < first + RESULT_HEADERS.length; c++)
+      styles.apply(r.getCell(c), `fill:${annotation.fill}`, { fill });
     for (const [field, note] of Object.entries(annotation.notes) as [Field, string][]) {
       const col = input.fieldColumns.get(field);
       if (col !== undefined) r.getCell(col).note = note;
@@ -76,7 +75,11 @@ export async function writeAnnotatedWorkbook(input: AnnotateInput): Promise<Buff
   }
 
   addSummarySheet(workbook, input);
-  const written = new Uint8Array(await workbook.xlsx.writeBuffer());
+  // Stored, not deflated: finishArchive unzips it again and compresses once.
+  // exceljs types its result as its own ArrayBuffer-like Buffer; at run time it is a Node Buffer.
+  const written = (await workbook.xlsx.writeBuffer({
+    zip: { compression: 'STORE' },
+  })) as unknown as Uint8Array;
   return finishArchive(written, input.read.removedValidations);
 }
 
@@ -106,32 +109,50 @@ function addSummarySheet(workbook: ExcelJS.Workbook, input: AnnotateInput): void
   }
 }
 
-/** Original text cells starting with = + - @ get the text format too (the quote prefix follows). */
-function neutraliseFormulaLikeText(ws: ExcelJS.Worksheet): void {
+/**
+ * Original text cells starting with = + - @ get the text format too (the quote prefix follows).
+ * Returns the last column holding a value in any row, where the result columns start after.
+ */
+function neutraliseFormulaLikeText(ws: ExcelJS.Worksheet, styles: StyleDeriver): number {
+  let last = 0;
   ws.eachRow((row) => {
+    if (row.cellCount > last) last = row.cellCount;
     row.eachCell((cell) => {
-      if (typeof cell.value === 'string' && INERT.test(cell.value)) ownStyle(cell).numFmt = TEXT_FORMAT;
+      if (typeof cell.value === 'string' && INERT.test(cell.value))
+        styles.apply(cell, 'text', { numFmt: TEXT_FORMAT });
     });
   });
+  return last;
 }
 
 /**
  * exceljs gives every cell read with the same style index one shared style object, so setting a fill
- * or number format on one cell would set it on all of them (every row would take the last row's fill,
- * and a text format meant for one cell would reach every cell of that style). A cell gets its own
- * copy before it is changed; the parts inside (font, border…) are replaced, never mutated.
+ * or number format on a cell in place would set it on all of them (every row would take the last
+ * row's fill; a text format meant for one cell would reach every cell of that style). A changed cell
+ * gets a derived style instead: one new object per (style, change), shared by every cell that needs
+ * the same — which also lets exceljs, which caches written styles by object, render each once.
  */
-function ownStyle(cell: ExcelJS.Cell): ExcelJS.Cell {
-  cell.style = { ...cell.style };
-  return cell;
+class StyleDeriver {
+  private readonly derived = new WeakMap<object, Map<string, Partial<ExcelJS.Style>>>();
+  /** Stands for every unstyled cell: exceljs gives each its own empty object. */
+  private readonly unstyled = {};
+
+  apply(cell: ExcelJS.Cell, change: string, style: Partial<ExcelJS.Style>): void {
+    const current = cell.style;
+    const base = isEmpty(current) ? this.unstyled : current;
+    // exceljs picks a date format for an unformatted date cell by its type: keep those apart.
+    const key = cell.value instanceof Date ? `${change}|date` : change;
+    let byChange = this.derived.get(base);
+    if (byChange === undefined) this.derived.set(base, (byChange = new Map()));
+    let next = byChange.get(key);
+    if (next === undefined) byChange.set(key, (next = { ...current, ...style }));
+    cell.style = next;
+  }
 }
 
-function lastColumnOf(ws: ExcelJS.Worksheet): number {
-  let last = 0;
-  ws.eachRow((row) => {
-    if (row.cellCount > last) last = row.cellCount;
-  });
-  return last;
+function isEmpty(style: object): boolean {
+  for (const _ in style) return false;
+  return true;
 }
 
 function solid(argb: string): ExcelJS.Fill {
@@ -165,5 +186,6 @@ function finishArchive(bytes: Uint8Array, validations: Map<string, string>): Buf
       files[p] = strToU8(insertDataValidations(strFromU8(sheet), xmlPart));
     }
   }
-  return Buffer.from(zipSync(files, { level: 6 }));
+  const zipped = zipSync(files, { level: 6 });
+  return Buffer.from(zipped.buffer, zipped.byteOffset, zipped.byteLength);
 }

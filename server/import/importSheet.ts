@@ -70,8 +70,10 @@ export interface ImportResult {
   annotated: Buffer;
 }
 
-/** How many rows under the header the header detection may look at (titles, notes, 渠道 sampling). */
+/** How many rows from the top the header detection sees (titles, notes, 渠道 sampling under the header). */
 const DETECTION_ROWS = 300;
+/** How many rows from the top may hold the header (core's default, named here so the error can say it). */
+const HEADER_SCAN_ROWS = 30;
 /** Headers of the columns a history migration may carry besides the canonical fields. */
 const STATUS_HEADERS = /^(状态|狀態|审核状态|審核狀態|报备状态|報備狀態|status)$/i;
 const APPROVED_HEADERS =
@@ -117,12 +119,12 @@ export async function importSheet(
   }
   const read = await readWorkbook(bytes, options.fileName);
   const sheet = pickSheet(read.sheets, options.sheet, options.fileName);
-  const detection = detectHeader(denseTop(sheet, DETECTION_ROWS));
+  const detection = detectHeader(denseTop(sheet, DETECTION_ROWS), { maxScanRows: HEADER_SCAN_ROWS });
   if (!detection || detection.columns.every((c) => c.field === null)) {
     throw new ImportError(
       'import.no_header',
-      `在工作表“${sheet.name}”的前 ${DETECTION_ROWS} 行找不到表头（如 客户名称、联系电话、报备人）`,
-      `No header row (such as 客户名称, 联系电话, 报备人) in the first ${DETECTION_ROWS} rows of sheet "${sheet.name}"`,
+      `在工作表“${sheet.name}”的前 ${HEADER_SCAN_ROWS} 行找不到表头（如 客户名称、联系电话、报备人）`,
+      `No header row (such as 客户名称, 联系电话, 报备人) in the first ${HEADER_SCAN_ROWS} rows of sheet "${sheet.name}"`,
     );
   }
   const fieldColumns = new Map<Field, number>();

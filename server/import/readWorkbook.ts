@@ -55,6 +55,31 @@ export async function readWorkbook(bytes: Uint8Array, fileName: string): Promise
 }
 
 async function readXlsx(bytes: Uint8Array, fileName: string): Promise<ReadWorkbook> {
+  const { source, removedValidations } = withoutDataValidations(bytes, fileName);
+  const workbook = new ExcelJS.Workbook();
+  try {
+    await workbook.xlsx.load(source as unknown as ArrayBuffer);
+  } catch (err) {
+    throw unreadable(
+      fileName,
+      `无法读取工作簿（${(err as Error).message}）`,
+      `cannot read the workbook (${(err as Error).message})`,
+    );
+  }
+  const sheets: SheetData[] = [];
+  workbook.eachSheet((ws) => sheets.push(sheetFromWorksheet(ws)));
+  return { kind: 'xlsx', sheets, workbook, removedValidations };
+}
+
+/**
+ * The archive with every sheet's <dataValidations> cut out, and what was cut. Only a file that had
+ * any is zipped again (stored: exceljs inflates it straight away, compressing would be wasted work);
+ * the unzipped parts are garbage by the time exceljs reads.
+ */
+function withoutDataValidations(
+  bytes: Uint8Array,
+  fileName: string,
+): { source: Uint8Array; removedValidations: Map<string, string> } {
   let files: Unzipped;
   try {
     files = unzipSync(bytes);
@@ -67,32 +92,18 @@ async function readXlsx(bytes: Uint8Array, fileName: string): Promise<ReadWorkbo
   }
   if (!files['xl/workbook.xml'])
     throw unreadable(fileName, '压缩包里没有工作簿', 'the archive holds no workbook');
-  const sheetPaths = sheetPathsByName(files);
   const removedValidations = new Map<string, string>();
-  for (const [name, p] of sheetPaths) {
+  for (const [name, p] of sheetPathsByName(files)) {
     const xml = files[p];
     if (!xml) continue;
-    const text = strFromU8(xml);
-    const cut = cutDataValidations(text);
+    const cut = cutDataValidations(strFromU8(xml));
     if (cut.removed !== '') {
       removedValidations.set(name, cut.removed);
       files[p] = strToU8(cut.xml);
     }
   }
-  const workbook = new ExcelJS.Workbook();
-  try {
-    // Store-only re-zip: exceljs inflates it again straight away, compressing would be wasted work.
-    await workbook.xlsx.load(zipSync(files, { level: 0 }) as unknown as ArrayBuffer);
-  } catch (err) {
-    throw unreadable(
-      fileName,
-      `无法读取工作簿（${(err as Error).message}）`,
-      `cannot read the workbook (${(err as Error).message})`,
-    );
-  }
-  const sheets: SheetData[] = [];
-  workbook.eachSheet((ws) => sheets.push(sheetFromWorksheet(ws)));
-  return { kind: 'xlsx', sheets, workbook, removedValidations };
+  const source = removedValidations.size > 0 ? zipSync(files, { level: 0 }) : bytes;
+  return { source, removedValidations };
 }
 
 function sheetFromWorksheet(ws: ExcelJS.Worksheet): SheetData {

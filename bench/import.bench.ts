@@ -1,0 +1,342 @@
+/**
+ * Legacy import benchmark: a generated 20,000-row legacy sheet (title row, header, duplicates and
+ * variants of customers, invalid cells, 万 amounts, date strings and date cells) checked and
+ * annotated end to end, against the floor — exceljs alone reading and writing the same workbook —
+ * then a 100,000-row sheet end to end. Every measurement runs in a child process of its own so that
+ * peak RSS figures do not mix. Prints figures; never asserts timings.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ExcelJS from 'exceljs';
+import { generateRegistrations, Random, type GeneratedRegistration } from './generate.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const ROWS = 20_000;
+const LARGE_ROWS = 100_000;
+const SEED = 20_261_123;
+/** Runs per case at 20,000 rows; the fastest counts (the machine may be shared). */
+const REPEATS = 2;
+const TARGET_RATIO = 2;
+const TARGET_RSS_MB = 400;
+/** The clock of the import: every generated registration date lies before it. */
+const NOW = '2026-11-23T02:00:00.000Z';
+
+const HEADER = [
+  '客户名称',
+  '客户类型',
+  '统一社会信用代码',
+  '联系人',
+  '联系电话',
+  '地址',
+  '客户来源',
+  '预计签约金额',
+  '报备人',
+  '部门',
+  '报备日期',
+  '备注',
+];
+const SOURCES = ['展会', '老客户介绍', '网络推广', '电话营销', '渠道推荐', '自然来访'];
+const TEAMS = ['华东一部', '华东二部', '华北部', '华南部'];
+const STREETS = ['人民路', '中山路', '解放路', '建设路', '和平路', '科技园路'];
+
+interface CaseResult {
+  case: string;
+  rows: number;
+  ms: number;
+  /** CPU time (user + system, all threads) of the measured work: less disturbed by a busy machine. */
+  cpuMs: number;
+  /** Highest RSS seen by sampling every 20 ms during the measured work. */
+  sampledPeakRss: number;
+  /** process.resourceUsage().maxRSS at the end (whole child, bytes). */
+  maxRss: number;
+  /** RSS before the measured work (runtime, tsx and modules loaded). */
+  baseRss: number;
+  detail?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generating the legacy sheet
+
+/** One sheet row of a generated registration, as a sales office writes it by hand. */
+function sheetRow(g: GeneratedRegistration, random: Random): ExcelJS.CellValue[] {
+  const reg = g.registration;
+  const type = reg.customerType === 'individual' ? '个人' : '企业';
+  const day = new Date(Date.UTC(2026, 0, 1) + random.int(320) * 86_400_000);
+  const [y, m, d] = [day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate()];
+  const dateRoll = random.next();
+  const date: ExcelJS.CellValue =
+    dateRoll < 0.3
+      ? `${y}年${m}月${d}日`
+      : dateRoll < 0.55
+        ? `${y}/${String(m).padStart(2, '0')}/${String(d).padStart(2, '0')}`
+        : dateRoll < 0.7
+          ? `${y}.${m}.${d}`
+          : dateRoll < 0.85
+            ? `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`
+            : day;
+  const amountRoll = random.next();
+  const wan = 5 + random.int(300);
+  const amount: ExcelJS.CellValue =
+    amountRoll < 0.4
+      ? `${wan}万`
+      : amountRoll < 0.6
+        ? `¥${(wan * 10_000).toLocaleString('en-US')}`
+        : amountRoll < 0.7
+          ? `${wan}w`
+          : amountRoll < 0.9
+            ? wan * 10_000
+            : null;
+  let name: ExcelJS.CellValue = reg.customerName;
+  let phone: ExcelJS.CellValue = reg.contactPhone ?? null;
+  let registrant: ExcelJS.CellValue = reg.registrant;
+  // Invalid cells, as legacy sheets have them: a phone that is none, a name or registrant left out.
+  const bad = random.next();
+  if (bad < 0.02) phone = `${random.digits(5)}`;
+  else if (bad < 0.03) name = null;
+  else if (bad < 0.035) registrant = null;
+  const address =
+    reg.customerType === 'enterprise' && (reg.creditCode === undefined || random.chance(0.5))
+      ? `${reg.customerName.slice(0, 2)}市${random.pick(STREETS)}${1 + random.int(999)}号`
+      : null;
+  return [
+    name,
+    type,
+    reg.creditCode ?? null,
+    reg.contactName ?? null,
+    phone,
+    address,
+    random.pick(SOURCES),
+    amount,
+    registrant,
+    random.pick(TEAMS),
+    date,
+    random.chance(0.1) ? '客户意向强，需尽快跟进' : null,
+  ];
+}
+
+async function writeLegacySheet(file: string, rows: number, seed: number): Promise<{ repeats: number }> {
+  const generated = generateRegistrations(rows, seed, { nearDuplicateShare: 0.05 });
+  const random = new Random(seed + 1);
+  const workbook = new ExcelJS.Workbook();
+  const ws = workbook.addWorksheet('客户报备');
+  ws.getRow(1).getCell(1).value = '2026年客户报备登记表';
+  ws.mergeCells(1, 1, 1, HEADER.length);
+  ws.getRow(1).getCell(1).font = { bold: true, size: 16 };
+  const header = ws.getRow(2);
+  HEADER.forEach((h, i) => {
+    header.getCell(i + 1).value = h;
+    header.getCell(i + 1).font = { bold: true };
+  });
+  generated.rows.forEach((g, i) => {
+    const cells = sheetRow(g, random);
+    const row = ws.getRow(i + 3);
+    cells.forEach((v, c) => {
+      if (v !== null) row.getCell(c + 1).value = v;
+    });
+  });
+  ws.getRow(rows + 3).getCell(1).value = '合计';
+  ws.getRow(rows + 3).getCell(2).value = `${rows} 家`;
+  await workbook.xlsx.writeFile(file);
+  return { repeats: generated.rows.filter((r) => r.kind !== 'original').length };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The measured cases (run in a child process each)
+
+async function measure(
+  name: string,
+  rows: number,
+  work: () => Promise<string | undefined>,
+): Promise<CaseResult> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const baseRss = process.memoryUsage().rss;
+  let sampledPeakRss = baseRss;
+  const timer = setInterval(() => {
+    sampledPeakRss = Math.max(sampledPeakRss, process.memoryUsage().rss);
+  }, 20);
+  const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  const detail = await work();
+  const ms = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
+  clearInterval(timer);
+  sampledPeakRss = Math.max(sampledPeakRss, process.memoryUsage().rss);
+  return {
+    case: name,
+    rows,
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    sampledPeakRss,
+    maxRss: process.resourceUsage().maxRSS * 1024,
+    baseRss,
+    ...(detail !== undefined ? { detail } : {}),
+  };
+}
+
+async function runFloor(file: string, rows: number): Promise<CaseResult> {
+  const out = path.join(path.dirname(file), `floor-${process.pid}.xlsx`);
+  const result = await measure('floor', rows, async () => {
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(file);
+    await workbook.xlsx.writeFile(out);
+    return undefined;
+  });
+  await rm(out, { force: true });
+  return result;
+}
+
+async function runBaobei(file: string, rows: number): Promise<CaseResult> {
+  // Loaded before the measurement, as the floor has exceljs loaded before its own.
+  const { readFile } = await import('node:fs/promises');
+  const { importSheet } = await import('../server/import/importSheet.js');
+  const { LowdbStore } = await import('../server/store/lowdbStore.js');
+  const { keyringFromMasterKey } = await import('../server/security/keyring.js');
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-bench-import-'));
+  const keyring = keyringFromMasterKey(randomBytes(32));
+  const store = await LowdbStore.open({ dataDir, keyring, purpose: 'bench' });
+  const out = path.join(path.dirname(file), `checked-${process.pid}.xlsx`);
+  try {
+    return await measure('baobei', rows, async () => {
+      const bytes = await readFile(file);
+      const { report, annotated } = await importSheet(
+        bytes,
+        { fileName: path.basename(file), mode: 'submit', dryRun: false },
+        {
+          store,
+          keyring,
+          clock: () => new Date(NOW),
+          actor: { id: 'bench-admin', name: '管理员', role: 'admin' },
+        },
+      );
+      await writeFile(out, annotated);
+      const byStatus = Object.entries(report.summary.byStatus)
+        .map(([s, n]) => `${s} ${n}`)
+        .join(', ');
+      return `${report.summary.rows} data rows: ${byStatus}`;
+    });
+  } finally {
+    await store.close();
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(out, { force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The parent: generate, run each case in its own process, print
+
+const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+function child(caseName: string, file: string, rows: number): CaseResult & { timeMaxRss?: number } {
+  const args = ['--expose-gc', '--import', 'tsx', SELF, '--case', caseName, file, String(rows)];
+  const useTime = existsSync('/usr/bin/time');
+  const result = useTime
+    ? spawnSync('/usr/bin/time', ['-v', process.execPath, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 })
+    : spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (result.status !== 0) {
+    throw new Error(
+      `${caseName} ${rows} failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`,
+    );
+  }
+  const line = result.stdout.split('\n').find((l) => l.startsWith('{"case"'));
+  if (line === undefined) throw new Error(`${caseName}: no result in\n${result.stdout}`);
+  const parsed = JSON.parse(line) as CaseResult;
+  const timeKb = /Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr ?? '')?.[1];
+  return timeKb !== undefined ? { ...parsed, timeMaxRss: Number(timeKb) * 1024 } : parsed;
+}
+
+function peak(r: CaseResult & { timeMaxRss?: number }): number {
+  return Math.max(r.sampledPeakRss, r.maxRss, r.timeMaxRss ?? 0);
+}
+
+function describeRun(r: CaseResult & { timeMaxRss?: number }): string {
+  return (
+    `${int(r.ms)} ms (CPU ${int(r.cpuMs)} ms) = ${int(r.rows / (r.ms / 1000))} rows/s; peak RSS ${mb(peak(r))} ` +
+    `(sampled ${mb(r.sampledPeakRss)}, maxRSS ${mb(r.maxRss)}${r.timeMaxRss !== undefined ? `, /usr/bin/time ${mb(r.timeMaxRss)}` : ''}; ` +
+    `before the work ${mb(r.baseRss)})`
+  );
+}
+
+function best<T extends CaseResult>(runs: T[]): T {
+  return runs.reduce((a, b) => (b.ms < a.ms ? b : a));
+}
+
+async function main(): Promise<void> {
+  console.log('== legacy import benchmark ==');
+  const cpus = os.cpus();
+  console.log(`machine: ${cpus[0]?.model ?? 'unknown cpu'} × ${cpus.length}, ${mb(os.totalmem())} RAM`);
+  console.log(
+    `node ${process.version}, ${os.platform()} ${os.release()}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'baobei-bench-sheets-'));
+  try {
+    const file = path.join(dir, `legacy-${ROWS}.xlsx`);
+    const generated = await writeLegacySheet(file, ROWS, SEED);
+    console.log(
+      `\n${int(ROWS)}-row legacy sheet: ${mb((await stat(file)).size)} on disk, ` +
+        `${int(generated.repeats)} repeat registrations (duplicates, variants, near-duplicates)`,
+    );
+
+    const floors: ReturnType<typeof child>[] = [];
+    const baobeis: ReturnType<typeof child>[] = [];
+    for (let i = 0; i < REPEATS; i++) {
+      floors.push(child('floor', file, ROWS));
+      baobeis.push(child('baobei', file, ROWS));
+    }
+    for (const [i, r] of floors.entries()) console.log(`  floor  run ${i + 1}: ${describeRun(r)}`);
+    for (const [i, r] of baobeis.entries()) console.log(`  baobei run ${i + 1}: ${describeRun(r)}`);
+    const floor = best(floors);
+    const baobei = best(baobeis);
+    console.log(`  ${baobei.detail ?? ''}`);
+    const ratio = baobei.ms / floor.ms;
+    const cpuRatio = Math.min(...baobeis.map((r) => r.cpuMs)) / Math.min(...floors.map((r) => r.cpuMs));
+    const rss = Math.max(...baobeis.map(peak));
+    console.log(
+      `\nfloor (exceljs readFile + writeFile): ${int(floor.ms)} ms, ${int(ROWS / (floor.ms / 1000))} rows/s, peak RSS ${mb(Math.max(...floors.map(peak)))}`,
+    );
+    console.log(
+      `baobei (importSheet submit into a fresh LowdbStore + annotated workbook written): ${int(baobei.ms)} ms, ` +
+        `${int(ROWS / (baobei.ms / 1000))} rows/s, peak RSS ${mb(rss)}`,
+    );
+    console.log(
+      `ratio to the floor: ${ratio.toFixed(2)}× wall time (target ≤ ${TARGET_RATIO}×: ${ratio <= TARGET_RATIO ? 'met' : 'MISSED'}), ` +
+        `${cpuRatio.toFixed(2)}× CPU time; ` +
+        `peak RSS ${mb(rss)} (target < ${TARGET_RSS_MB} MB: ${rss < TARGET_RSS_MB * 1024 * 1024 ? 'met' : 'MISSED'})`,
+    );
+    await rm(file, { force: true });
+
+    const large = path.join(dir, `legacy-${LARGE_ROWS}.xlsx`);
+    await writeLegacySheet(large, LARGE_ROWS, SEED + 7);
+    console.log(`\n${int(LARGE_ROWS)}-row legacy sheet: ${mb((await stat(large)).size)} on disk`);
+    const largeRun = child('baobei', large, LARGE_ROWS);
+    console.log(`  baobei: ${describeRun(largeRun)}`);
+    console.log(`  ${largeRun.detail ?? ''}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// `--generate FILE ROWS` writes a sheet to profile by hand: node --cpu-prof --import tsx
+// bench/import.bench.ts --case baobei FILE ROWS.
+const caseIndex = process.argv.indexOf('--case');
+const generateIndex = process.argv.indexOf('--generate');
+if (generateIndex >= 0) {
+  const [file, rows] = process.argv.slice(generateIndex + 1);
+  await writeLegacySheet(file!, Number(rows ?? ROWS), SEED);
+} else if (caseIndex >= 0) {
+  const [name, file, rows] = process.argv.slice(caseIndex + 1);
+  const run = name === 'floor' ? runFloor : runBaobei;
+  const result = await run(file!, Number(rows));
+  console.log(JSON.stringify(result));
+} else {
+  await main();
+}

@@ -1,0 +1,285 @@
+/**
+ * What legacy sheets look like in the wild, through the whole import: CSV in GBK and UTF-8 (with and
+ * without BOM), traditional and English headers, data on another sheet, title/note/group rows and
+ * two-row headers with trailing totals, formulas, date cells and serials, 万 amounts, over-long cells.
+ */
+import ExcelJS from 'exceljs';
+import iconv from 'iconv-lite';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dayOf } from '../../core/day.js';
+import type { ImportReport } from '../../server/import/importSheet.js';
+import {
+  CUSTOMERS,
+  STANDARD_HEADER,
+  csvOf,
+  standardCsvRows,
+  standardRow,
+  xlsxOf,
+  type SheetCell,
+} from '../fixtures/legacySheets.js';
+import { ADMIN, SALES, openTempStore, runImport, type TempStore } from './importHarness.js';
+
+let temp: TempStore;
+beforeEach(async () => {
+  temp = await openTempStore();
+});
+afterEach(async () => {
+  await temp.dispose();
+});
+
+/** What must not depend on how the file was encoded. */
+function comparable(report: ImportReport): unknown {
+  const { file: _file, ...rest } = report;
+  return rest;
+}
+
+async function firstSheetText(bytes: Buffer, address: string): Promise<unknown> {
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(bytes as unknown as ArrayBuffer);
+  return wb.worksheets[0]!.getCell(address).value;
+}
+
+describe('CSV encodings', () => {
+  // Row 4: a phone that is no phone; row 6: customer 0 again, by someone else.
+  const records = [STANDARD_HEADER, ...standardCsvRows(6, '王磊')];
+  records[3]![3] = '12345';
+  records[6] = [...records[1]!];
+  records[6][5] = '李娜';
+  const text = csvOf(records);
+
+  it('GBK without BOM, UTF-8 without BOM and UTF-8 with BOM give the same report', async () => {
+    const variants = {
+      gbk: iconv.encode(text, 'gbk'),
+      utf8: Buffer.from(text, 'utf8'),
+      utf8bom: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]),
+    };
+    // The GBK bytes are not valid UTF-8: the reader has to detect the encoding.
+    expect(() => new TextDecoder('utf-8', { fatal: true }).decode(variants.gbk)).toThrow();
+    const reports: Record<string, ImportReport> = {};
+    const annotated: Record<string, Buffer> = {};
+    for (const [name, bytes] of Object.entries(variants)) {
+      const t = await openTempStore();
+      try {
+        const result = await runImport(bytes, t, { fileName: `${name}.csv`, dryRun: true });
+        reports[name] = result.report;
+        annotated[name] = result.annotated;
+      } finally {
+        await t.dispose();
+      }
+    }
+    expect(reports['utf8']!.mapping.map((m) => m.header)).toEqual(STANDARD_HEADER);
+    expect(reports['utf8']!.rows.map((r) => r.status)).toEqual([
+      'pending',
+      'pending',
+      'invalid',
+      'pending',
+      'pending',
+      'conflict',
+    ]);
+    expect(comparable(reports['gbk']!)).toEqual(comparable(reports['utf8']!));
+    expect(comparable(reports['utf8bom']!)).toEqual(comparable(reports['utf8']!));
+    // The annotated copy shows the Chinese text as it was, whatever the encoding.
+    for (const name of Object.keys(variants)) {
+      expect(await firstSheetText(annotated[name]!, 'A1')).toBe('客户名称');
+      expect(await firstSheetText(annotated[name]!, 'A2')).toBe(CUSTOMERS[0].name);
+    }
+  });
+});
+
+describe('headers', () => {
+  it('maps traditional-Chinese headers, keeping the header as written', async () => {
+    const header = ['客戶名稱', '客戶類型', '地址', '聯繫電話', '客戶來源', '報備人', '報備日期'];
+    const { report } = await runImport(Buffer.from(csvOf([header, ...standardCsvRows(3, '王磊')])), temp, {
+      fileName: 'traditional.csv',
+      dryRun: true,
+    });
+    expect(report.mapping.map((m) => [m.header, m.field])).toEqual([
+      ['客戶名稱', 'customerName'],
+      ['客戶類型', 'customerType'],
+      ['地址', 'address'],
+      ['聯繫電話', 'contactPhone'],
+      ['客戶來源', 'source'],
+      ['報備人', 'registrant'],
+      ['報備日期', 'registeredAt'],
+    ]);
+    expect(report.rows.map((r) => r.status)).toEqual(['pending', 'pending', 'pending']);
+  });
+
+  it('maps English headers', async () => {
+    const header = ['Customer', 'Type', 'Address', 'Phone', 'Lead source', 'Sales rep', 'Registered on'];
+    const { report } = await runImport(Buffer.from(csvOf([header, ...standardCsvRows(3, '王磊')])), temp, {
+      fileName: 'english.csv',
+      dryRun: true,
+    });
+    expect(report.mapping.map((m) => m.field)).toEqual([
+      'customerName',
+      'customerType',
+      'address',
+      'contactPhone',
+      'source',
+      'registrant',
+      'registeredAt',
+    ]);
+    expect(report.rows.map((r) => r.status)).toEqual(['pending', 'pending', 'pending']);
+  });
+
+  it('finds a header under many note rows, and says how deep it looked when there is none', async () => {
+    const notes = (n: number) => Array.from({ length: n }, (_, i) => [`说明第${i + 1}条：请如实填写`]);
+    const found = await runImport(
+      Buffer.from(csvOf([...notes(25), STANDARD_HEADER, ...standardCsvRows(2, '王磊')])),
+      temp,
+      { dryRun: true },
+    );
+    expect(found.report.headerRow).toBe(26);
+    const tooDeep = runImport(
+      Buffer.from(csvOf([...notes(40), STANDARD_HEADER, ...standardCsvRows(2, '王磊')])),
+      temp,
+      { dryRun: true },
+    );
+    // The message names the depth really searched (30 rows), in both languages.
+    await expect(tooDeep).rejects.toMatchObject({
+      code: 'import.no_header',
+      message: expect.stringContaining('前 30 行'),
+      messageEn: expect.stringContaining('first 30 rows'),
+    });
+  });
+
+  it('reads a title row, a 填表说明 note, a merged group row and a two-row header; skips 合计 and 注 rows', async () => {
+    const bytes = await xlsxOf([
+      {
+        name: '报备',
+        rows: [
+          ['2026年客户报备登记表'],
+          ['填表说明：1. 客户名称须与营业执照一致；2. 日期写作 2026-01-01；3. 金额单位为元'],
+          ['客户信息', null, null, '联系方式', null, '报备人', '报备日期'],
+          ['客户名称', '客户类型', '地址', '联系电话', '客户来源', null, null],
+          standardRow(0, '王磊'),
+          standardRow(1, '李娜'),
+          [],
+          standardRow(2, '李娜'),
+          standardRow(3, '周杰'),
+          ['合计', null, null, null, null, null, '4 家'],
+          ['注：本表由销售部填写，数据部核对。'],
+        ],
+        merges: ['A1:G1', 'A2:G2', 'A3:C3', 'D3:E3', 'F3:F4', 'G3:G4'],
+      },
+    ]);
+    const { report } = await runImport(bytes, temp, { fileName: 'two-row.xlsx', dryRun: true });
+    expect(report.headerRow).toBe(4);
+    expect(report.mapping.map((m) => [m.column, m.header, m.field])).toEqual([
+      ['A', '客户名称', 'customerName'],
+      ['B', '客户类型', 'customerType'],
+      ['C', '地址', 'address'],
+      ['D', '联系电话', 'contactPhone'],
+      ['E', '客户来源', 'source'],
+      ['F', '报备人', 'registrant'],
+      ['G', '报备日期', 'registeredAt'],
+    ]);
+    // Row 7 is blank: absent. Rows 10 and 11 are a total and a note: skipped, not data.
+    expect(report.rows.map((r) => [r.row, r.status, r.skipped])).toEqual([
+      [5, 'pending', undefined],
+      [6, 'pending', undefined],
+      [8, 'pending', undefined],
+      [9, 'pending', undefined],
+      [10, 'skipped', 'total'],
+      [11, 'skipped', 'note'],
+    ]);
+    expect(report.summary.rows).toBe(4);
+    expect(report.summary.byStatus).toEqual({ pending: 4, skipped: 2 });
+  });
+});
+
+describe('sheets', () => {
+  const workbook = () =>
+    xlsxOf([
+      { name: '封面', rows: [] },
+      { name: '报备', rows: [STANDARD_HEADER, ...[0, 1, 2, 3].map((i) => standardRow(i, '王磊'))] },
+      { name: '其他', rows: [STANDARD_HEADER, ...[4, 5].map((i) => standardRow(i, '王磊'))] },
+    ]);
+
+  it('takes the first sheet holding data by default', async () => {
+    const { report, annotated } = await runImport(await workbook(), temp, { dryRun: true });
+    expect(report.sheet).toBe('报备');
+    expect(report.summary.rows).toBe(4);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(annotated as unknown as ArrayBuffer);
+    // The result columns go into the sheet that was checked, and only there.
+    expect(wb.getWorksheet('报备')!.getCell('H1').value).toBe('报备编号');
+    expect(wb.getWorksheet('其他')!.getCell('H1').value).toBeNull();
+  });
+
+  it('takes the sheet named, or at the 1-based position given', async () => {
+    const byName = await runImport(await workbook(), temp, { dryRun: true, sheet: '其他' });
+    expect([byName.report.sheet, byName.report.summary.rows]).toEqual(['其他', 2]);
+    const byPosition = await runImport(await workbook(), temp, { dryRun: true, sheet: '2' });
+    expect([byPosition.report.sheet, byPosition.report.summary.rows]).toEqual(['报备', 4]);
+  });
+
+  it('names the sheets there are when the one asked for is missing', async () => {
+    await expect(runImport(await workbook(), temp, { dryRun: true, sheet: '不存在' })).rejects.toMatchObject({
+      name: 'ImportError',
+      code: 'import.sheet_not_found',
+      field: 'sheet',
+      message: expect.stringContaining('报备'),
+    });
+  });
+});
+
+describe('cell values', () => {
+  const header = [...STANDARD_HEADER, '预计签约金额'];
+
+  it('reads formulas by their cached value, real date cells, Excel serials, 年月日 dates and 万 amounts', async () => {
+    const rows: SheetCell[][] = [
+      header,
+      [...standardRow(0, '王磊', new Date(Date.UTC(2026, 10, 19))), '50万'],
+      [...standardRow(1, '王磊', 46346), { formula: '600000*2', result: 1_200_000 }],
+      [...standardRow(2, '王磊', '2026年3月5日'), '¥80,000'],
+      // Customer 0 again, its name a formula: only its cached value can make it clash with row 2.
+      [{ formula: 'A2', result: CUSTOMERS[0].name }, ...standardRow(0, '李娜', '2026-11-21').slice(1), 3],
+    ];
+    const bytes = await xlsxOf([{ name: 'Sheet1', rows, numFmts: { G2: 'yyyy-mm-dd' } }]);
+    const { report } = await runImport(bytes, temp, { fileName: 'values.xlsx', actor: ADMIN });
+    expect(report.rows.map((r) => [r.row, r.status])).toEqual([
+      [2, 'pending'],
+      [3, 'pending'],
+      [4, 'pending'],
+      [5, 'conflict'],
+    ]);
+    expect(report.rows[3]!.conflicts).toEqual([
+      expect.objectContaining({ row: 2, strength: 'exact', matchedOn: expect.any(String) }),
+    ]);
+    const records = new Map((await temp.records()).map((r) => [r.no, r]));
+    const recordOf = (row: number) => records.get(report.rows.find((r) => r.row === row)!.registrationNo!)!;
+    // An administrator's import keeps the sheet's registration dates (Shanghai days).
+    expect(dayOf(recordOf(2).claimedAt)).toBe('2026-11-19');
+    expect(dayOf(recordOf(3).claimedAt)).toBe('2026-11-20');
+    expect(dayOf(recordOf(4).claimedAt)).toBe('2026-03-05');
+    expect(recordOf(2).registration.expectedAmount).toBe(500_000);
+    expect(recordOf(3).registration.expectedAmount).toBe(1_200_000);
+    expect(recordOf(4).registration.expectedAmount).toBe(80_000);
+    expect(recordOf(5).registration.customerName).toBe(CUSTOMERS[0].name);
+  });
+
+  it('makes an over-long cell an error on its row, in .xlsx and in .csv, and goes on', async () => {
+    const long = '上海' + '很'.repeat(4_994) + '有限公司';
+    expect(long).toHaveLength(5_000);
+    const rows = [STANDARD_HEADER, standardRow(0, '王磊'), standardRow(1, '王磊'), standardRow(2, '王磊')];
+    rows[2]![0] = long;
+    const inputs = {
+      'long.xlsx': await xlsxOf([{ name: 'Sheet1', rows }]),
+      'long.csv': Buffer.from(csvOf(rows.map((r) => r.map((v) => String(v))))),
+    };
+    for (const [fileName, bytes] of Object.entries(inputs)) {
+      const { report, annotated } = await runImport(bytes, temp, { fileName, dryRun: true, actor: SALES });
+      expect(
+        report.rows.map((r) => r.status),
+        fileName,
+      ).toEqual(['pending', 'invalid', 'pending']);
+      expect(report.rows[1]!.errors).toEqual([
+        expect.objectContaining({ field: 'customerName', code: 'field.tooLong' }),
+      ]);
+      // The long text is still in the annotated copy, as it was.
+      expect(await firstSheetText(annotated, 'A3')).toBe(long);
+    }
+  });
+});
