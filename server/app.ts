@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type RequestHandler } from 'express';
 import cors from 'cors';
+import compression from 'compression';
 import helmet from 'helmet';
 import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
 import { pinoHttp } from 'pino-http';
@@ -88,6 +89,8 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
       customProps: (req) => ({ user: req.actor?.id }),
     }),
   );
+  // The task pane bundle is ~1 MB and list responses grow with the register; gzip both.
+  app.use(compression());
   app.use(
     helmet({
       contentSecurityPolicy: {

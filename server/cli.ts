@@ -21,8 +21,7 @@ export class UsageError extends Error {}
 export function buildProgram(): Command {
   const program = new Command('baobei')
     .description('客户报备与保护期 — customer registration and protection')
-    .exitOverride()
-    .showHelpAfterError('(baobei <command> --help 查看用法 / for usage)');
+    .exitOverride();
 
   program
     .command('serve')

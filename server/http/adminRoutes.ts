@@ -16,6 +16,11 @@ import { parseOrThrow, zodProblem } from './errors.js';
 export function adminRoutes(store: Store, registrations: RegistrationService, clock: () => Date): Router {
   const router = Router();
 
+  router.get('/me', (req, res) => {
+    const { id, name, role, team } = actor(req);
+    res.json({ id, name, role, ...(team !== undefined ? { team } : {}) });
+  });
+
   router.post('/users', async (req, res) => {
     requireRole(actor(req), ['admin'], '创建用户', 'create users');
     const body = parseOrThrow(userBodySchema, req.body);

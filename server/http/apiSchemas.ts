@@ -110,6 +110,12 @@ export const userViewSchema = z.object({
   createdAt: z.string(),
   disabled: z.boolean().optional(),
 });
+export const meResponseSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: roleSchema,
+  team: z.string().optional(),
+});
 export const userCreatedSchema = z.object({ user: userViewSchema, token: z.string() });
 
 export const policyBodySchema = policySchema

@@ -14,6 +14,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   'auth.missing': 401,
   'auth.invalid': 401,
   'auth.forbidden': 403,
+  'import.history_forbidden': 403,
   'idempotency.in_flight': 409,
   'idempotency.mismatch': 422,
   'registration.blocked': 409,

@@ -111,6 +111,7 @@ export function openApiDocument(version: string): unknown {
     status: 201,
   });
   add('get', '/api/users', 'List users (admin)');
+  add('get', '/api/me', 'The caller: id, name, role, team', { response: api.meResponseSchema });
   add('get', '/api/audit', 'Audit trail of reads and changes of customer data (admin; R36)', {
     query: api.auditQuerySchema,
     response: api.auditResponseSchema,

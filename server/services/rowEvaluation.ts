@@ -168,7 +168,15 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
     };
   }
 
-  const candidates = await findCandidates(ctx.tx, identity, policy, today);
+  // A migrated claim is judged as of its own day: inside someone's protection then, it lost (R21).
+  const candidates = await findCandidates(
+    ctx.tx,
+    identity,
+    policy,
+    today,
+    undefined,
+    migrating ? dayOf(claimedAt) : undefined,
+  );
   const conflicts = candidates.map((c) => conflictView(c));
   const exact = candidates.filter((c) => c.match.strength === 'exact');
   const own = exact.find((c) => c.record.registration.registrant === registrant);
@@ -222,7 +230,16 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
     );
   }
 
-  const holders = exact.filter((c) => PROTECTING_STATUSES.includes(c.status));
+  const claimDay = dayOf(claimedAt);
+  const holders = exact.filter(
+    (c) =>
+      PROTECTING_STATUSES.includes(c.status) ||
+      (migrating &&
+        c.record.protectedFrom !== undefined &&
+        c.record.protectedUntil !== undefined &&
+        c.record.protectedFrom <= claimDay &&
+        claimDay <= c.record.protectedUntil),
+  );
   const competitors = exact.filter((c) => c.status === 'pending' || c.status === 'conflict');
   const no = await ctx.tx.nextRegistrationNo(Number(dayOf(receivedAt).slice(0, 4)));
   const record: StoredRecord = {
@@ -307,12 +324,21 @@ export async function findCandidates(
   policy: Policy,
   today: string,
   exclude?: string,
+  /** Migration: also records protecting the customer on this (past) day, though ended since. */
+  protectingOn?: string,
 ): Promise<Candidate[]> {
   const found: Candidate[] = [];
   for (const record of await tx.findRecordsByKeys(lookupKeys(identity))) {
     if (record.no === exclude) continue;
     const status = effectiveStatus(record, today);
-    if (!ACTIVE.includes(status)) continue;
+    const protectedThen =
+      protectingOn !== undefined &&
+      record.protectedFrom !== undefined &&
+      record.protectedUntil !== undefined &&
+      record.protectedFrom <= protectingOn &&
+      protectingOn <= record.protectedUntil &&
+      record.status !== 'rejected';
+    if (!ACTIVE.includes(status) && !protectedThen) continue;
     const match = compareIdentities(identity, record.identity, policy);
     if (match) found.push({ record, status, match });
   }

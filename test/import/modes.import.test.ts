@@ -100,7 +100,7 @@ describe('dry run, submit and a second import (over HTTP, as a sales user)', () 
 
   it('history mode is refused for a sales user', async () => {
     const res = await upload(service, token, file, { mode: 'history' });
-    expect(res.status).toBe(422);
+    expect(res.status).toBe(403);
     expect(res.body.error).toMatchObject({ code: 'import.history_forbidden', field: 'mode' });
   });
 });
