@@ -100,7 +100,8 @@ export function annotateRow(input: AnnotationInput): RowAnnotation {
   const possible = input.conflicts.length > 0 && input.conflicts.every((c) => c.strength === 'possible');
   return {
     cells: {
-      registrationNo: input.status === 'duplicate' ? '' : (input.registrationNo ?? ''),
+      // A duplicate shows the registration the registrant already holds (状态 says it was not saved again).
+      registrationNo: input.registrationNo ?? '',
       status: STATUS_LABELS[input.status].zh,
       protectedUntil: input.protectedUntil ?? '',
       conflict: lines.join('；'),

@@ -61,13 +61,32 @@ const statusList = z
   )
   .pipe(z.array(recordStatusSchema));
 
+const numberList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== ''),
+  )
+  .pipe(z.array(z.string().regex(/^BB-\d{4}-\d{6,}$/, 'like BB-2026-000123')).max(1000));
+
 export const listQuerySchema = z
   .object({
     status: statusList.optional(),
+    /** Up to 1,000 registration numbers, comma-separated (refreshing the rows a sheet holds). */
+    no: numberList.optional(),
     registrant: z.string().min(1).max(50).optional(),
     q: z.string().max(100).optional(),
     expiringWithinDays: z.coerce.number().int().min(0).max(366).optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
+
+export const reviewQueueQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(100),
     offset: z.coerce.number().int().min(0).default(0),
   })
   .strict();

@@ -12,6 +12,7 @@ import {
   listQuerySchema,
   objectionBodySchema,
   reviewBodySchema,
+  reviewQueueQuerySchema,
   rowsBodySchema,
   transferBodySchema,
 } from './apiSchemas.js';
@@ -50,6 +51,7 @@ export function registrationRoutes(registrations: RegistrationService, lifecycle
     res.json(
       await registrations.list(actor(req), {
         ...(q.status ? { statuses: q.status } : {}),
+        ...(q.no ? { nos: q.no } : {}),
         ...(q.registrant !== undefined ? { registrant: q.registrant } : {}),
         ...(q.q !== undefined ? { q: q.q } : {}),
         ...(q.expiringWithinDays !== undefined ? { expiringWithinDays: q.expiringWithinDays } : {}),
@@ -60,7 +62,8 @@ export function registrationRoutes(registrations: RegistrationService, lifecycle
   });
 
   router.get('/review-queue', async (req, res) => {
-    res.json(await registrations.reviewQueue(actor(req)));
+    const page = parseOrThrow(reviewQueueQuerySchema, req.query);
+    res.json(await registrations.reviewQueue(actor(req), page));
   });
 
   router.get('/registrations/:no', async (req, res) => {

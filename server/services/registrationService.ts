@@ -28,6 +28,7 @@ export interface ServiceDeps {
 
 export interface ListQuery {
   statuses?: RecordStatus[];
+  nos?: string[];
   registrant?: string;
   q?: string;
   expiringWithinDays?: number;
@@ -173,6 +174,7 @@ export class RegistrationService {
         ...(scope ? { scope } : {}),
         ...(query.registrant !== undefined ? { registrant: query.registrant } : {}),
         ...(query.statuses ? { statuses: query.statuses } : {}),
+        ...(query.nos ? { nos: query.nos } : {}),
         ...(query.q !== undefined && query.q !== '' ? { q: query.q } : {}),
         ...(query.expiringWithinDays !== undefined ? { expiringWithinDays: query.expiringWithinDays } : {}),
         limit: query.limit,
@@ -214,10 +216,11 @@ export class RegistrationService {
    */
   async reviewQueue(
     actor: Actor,
-  ): Promise<{ groups: { customer: string; competitors: RankedCompetitor[] }[] }> {
+    page: { limit: number; offset: number } = { limit: 100, offset: 0 },
+  ): Promise<{ groups: { customer: string; competitors: RankedCompetitor[] }[]; hasMore: boolean }> {
     if (actor.role === 'sales') throw forbidden('查看审核队列', 'see the review queue');
     const today = dayOf(this.deps.clock());
-    const groups = await this.deps.store.read(async (tx) => {
+    const { groups, hasMore } = await this.deps.store.read(async (tx) => {
       const scope = listScope(actor);
       const { items } = await tx.listRecords({
         today,
@@ -229,20 +232,24 @@ export class RegistrationService {
       const seen = new Set<string>();
       const out: { customer: string; competitors: RankedCompetitor[] }[] = [];
       const oldestFirst = [...items].sort((a, b) => a.claimedAt.localeCompare(b.claimedAt));
+      // Groups before the page are ranked too: their members must not start a group of their own.
+      let index = 0;
       for (const record of oldestFirst) {
         if (seen.has(record.no) || record.conflictKind === 'queued') continue;
+        if (index >= page.offset + page.limit) return { groups: out, hasMore: true };
         const competitors = await this.ranking(tx, record);
         for (const c of competitors) seen.add(c.registrationNo);
-        out.push({ customer: record.registration.customerName, competitors });
+        if (index >= page.offset) out.push({ customer: record.registration.customerName, competitors });
+        index++;
       }
-      return out;
+      return { groups: out, hasMore: false };
     });
     await this.audit(
       actor,
       'registration.review_queue',
       groups.flatMap((g) => g.competitors.map((c) => c.registrationNo)),
     );
-    return { groups };
+    return { groups, hasMore };
   }
 
   /** The record and every other undecided registration of the same customer, ranked. */

@@ -328,7 +328,9 @@ export async function findCandidates(
   protectingOn?: string,
 ): Promise<Candidate[]> {
   const found: Candidate[] = [];
-  for (const record of await tx.findRecordsByKeys(lookupKeys(identity))) {
+  // Compare on the clear, hashed identities first; only records that match are decrypted.
+  const accept = (other: IdentityKeys) => compareIdentities(identity, other, policy) !== null;
+  for (const record of await tx.findRecordsByKeys(lookupKeys(identity), accept)) {
     if (record.no === exclude) continue;
     const status = effectiveStatus(record, today);
     const protectedThen =

@@ -13,7 +13,7 @@ import { indexKeys } from '../../core/matching.js';
 import { effectiveStatus } from '../../core/lifecycle.js';
 import { addDays, dayOf } from '../../core/day.js';
 import { policySchema, type Policy } from '../../core/policy.js';
-import type { Day, Instant, RecordStatus, StoredRecord } from '../../core/schema.js';
+import type { Day, IdentityKeys, Instant, RecordStatus, StoredRecord } from '../../core/schema.js';
 import { DomainError, problem } from '../../core/problem.js';
 import type { Keyring } from '../security/keyring.js';
 import { corruptFile, DurableJSONFile, writeFileDurably } from './durableFile.js';
@@ -460,11 +460,16 @@ class LowdbTx implements WriteTx {
     return sealed ? openRecord(sealed, this.store.keyringForTx) : undefined;
   }
 
-  async findRecordsByKeys(keys: readonly string[]): Promise<StoredRecord[]> {
+  async findRecordsByKeys(
+    keys: readonly string[],
+    accept?: (identity: IdentityKeys) => boolean,
+  ): Promise<StoredRecord[]> {
     const nos = this.store.candidatesFor(keys);
     for (const key of keys) for (const no of this.stagedKeys.get(key) ?? []) nos.add(no);
     const out: StoredRecord[] = [];
     for (const no of nos) {
+      const identity = this.records.get(no)?.sealed.identity ?? this.data.records[no]?.identity;
+      if (identity === undefined || (accept && !accept(identity))) continue;
       const record = await this.getRecord(no);
       if (record) out.push(record);
     }
@@ -475,7 +480,10 @@ class LowdbTx implements WriteTx {
     const names = query.q !== undefined && query.q !== '' ? this.store.namesForSearch() : undefined;
     const needle = query.q?.toLowerCase();
     const hits: SealedRecord[] = [];
-    for (const sealed of Object.values(this.data.records)) {
+    const candidates = query.nos
+      ? [...new Set(query.nos)].flatMap((no) => (this.data.records[no] ? [this.data.records[no]] : []))
+      : Object.values(this.data.records);
+    for (const sealed of candidates) {
       if (!matchesQuery(sealed, query)) continue;
       if (names && needle !== undefined && !(names.get(sealed.no) ?? '').toLowerCase().includes(needle))
         continue;
@@ -663,6 +671,7 @@ function matchesQuery(sealed: SealedRecord, query: Omit<RecordQuery, 'limit' | '
     const last = addDays(query.today, query.expiringWithinDays);
     if (sealed.protectedUntil === undefined || sealed.protectedUntil > last) return false;
   }
+  if (query.nos && !query.nos.includes(sealed.no)) return false;
   if (query.receivedBetween) {
     const day = dayOf(sealed.receivedAt);
     if (day < query.receivedBetween.from || day > query.receivedBetween.to) return false;

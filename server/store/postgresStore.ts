@@ -359,18 +359,22 @@ class PostgresTx implements WriteTx {
     return row ? this.open(row) : undefined;
   }
 
-  async findRecordsByKeys(keys: readonly string[]): Promise<StoredRecord[]> {
+  async findRecordsByKeys(
+    keys: readonly string[],
+    accept?: (identity: IdentityKeys) => boolean,
+  ): Promise<StoredRecord[]> {
     if (keys.length === 0) return [];
     const out: StoredRecord[] = [];
     for (const row of await this.query<RecordRow>(this.store.sql.findRecordsByKeys, [[...keys]])) {
       // A staged version replaces the stored one, with the keys it has now.
-      if (!this.staged.has(row.no)) out.push(this.open(row));
+      if (this.staged.has(row.no) || (accept && !accept(row.identity))) continue;
+      out.push(this.open(row));
     }
     const stagedNos = new Set<string>();
     for (const key of keys) for (const no of this.stagedByKey.get(key) ?? []) stagedNos.add(no);
     for (const no of stagedNos) {
       const staged = this.staged.get(no);
-      if (staged) out.push(structuredClone(staged.record));
+      if (staged && (!accept || accept(staged.record.identity))) out.push(structuredClone(staged.record));
     }
     return out;
   }
@@ -744,6 +748,7 @@ function recordConditions(query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>, pa
         ` AND protected_until <= ${params.add(addDays(query.today, query.expiringWithinDays))}`,
     );
   }
+  if (query.nos) conditions.push(`no = ANY(${params.add(query.nos)}::text[])`);
   if (query.receivedBetween) {
     conditions.push(
       `received_day BETWEEN ${params.add(query.receivedBetween.from)} AND ${params.add(query.receivedBetween.to)}`,

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import {
   identityKeysSchema,
   type Day,
+  type IdentityKeys,
   type Instant,
   type RecordStatus,
   type StoredRecord,
@@ -104,6 +105,8 @@ export interface RecordQuery {
   scope?: { registrants?: string[]; teams?: string[] };
   /** Only this registrant's records (or those shared with them). */
   registrant?: string;
+  /** Only these registration numbers (a client refreshing the rows it holds). */
+  nos?: string[];
   /** Substring of the customer name (search over decrypted names; never stored in clear). */
   q?: string;
   /** Protected records whose last day falls within [today, today + n]. */
@@ -116,8 +119,14 @@ export interface RecordQuery {
 
 export interface ReadTx {
   getRecord(no: string): Promise<StoredRecord | undefined>;
-  /** Records carrying any of these hashed index keys (matching candidates). */
-  findRecordsByKeys(keys: readonly string[]): Promise<StoredRecord[]>;
+  /**
+   * Records carrying any of these hashed index keys (matching candidates). `accept` sees each
+   * candidate's clear identity first, so records that do not match are never decrypted.
+   */
+  findRecordsByKeys(
+    keys: readonly string[],
+    accept?: (identity: IdentityKeys) => boolean,
+  ): Promise<StoredRecord[]>;
   listRecords(query: RecordQuery): Promise<{ items: StoredRecord[]; total: number }>;
   /** Counts per registrant and effective status (R41), without opening any record. */
   countRecords(

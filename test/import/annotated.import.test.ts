@@ -194,7 +194,7 @@ describe('the annotated workbook of an .xlsx import', () => {
       const row = ws.getRow(r.row);
       if (r.status === 'skipped') continue;
       expect(row.getCell(WIDTH + 2).value, `row ${r.row}`).toBe(STATUS_LABELS[r.status].zh);
-      const no = r.status === 'duplicate' ? '' : (r.registrationNo ?? '');
+      const no = r.registrationNo ?? '';
       expect(row.getCell(WIDTH + 1).value ?? '', `row ${r.row}`).toBe(no);
     }
     expect(String(ws.getRow(3).getCell(WIDTH + 4).value)).toContain('第 2 行');
