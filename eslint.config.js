@@ -19,8 +19,14 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'crypto', 'os'] }],
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'core takes a clock; no Date.now()' },
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'core takes a clock; no new Date()' },
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'core takes a clock; no Date.now()',
+        },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'core takes a clock; no new Date()',
+        },
       ],
     },
   },

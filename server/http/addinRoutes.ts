@@ -10,7 +10,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { Router, type Request, type Response } from 'express';
 
-const REPO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The checkout holding manifest.xml: two levels up from the sources, three from the build in dist/. */
+function repoDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 4; up++) {
+    dir = path.dirname(dir);
+    if (existsSync(path.join(dir, 'manifest.xml')) && existsSync(path.join(dir, 'package.json'))) return dir;
+  }
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
 
 /** The origin manifest.xml is written with; replaced by the service's own when served. */
 export const MANIFEST_DEV_ORIGIN = 'https://localhost:3000';
@@ -43,9 +51,10 @@ const NOT_BUILT =
   'The task pane is not built yet: run npm run build:addin, then reload.\n';
 
 export function addinRoutes(options: AddinRoutesOptions = {}): Router {
-  const distDir = options.distDir ?? path.join(REPO_DIR, 'dist', 'addin');
+  const repo = repoDir();
+  const distDir = options.distDir ?? path.join(repo, 'dist', 'addin');
   const officeJsDir = options.officeJsDir ?? defaultOfficeJsDir();
-  const manifestFile = options.manifestFile ?? path.join(REPO_DIR, 'manifest.xml');
+  const manifestFile = options.manifestFile ?? path.join(repo, 'manifest.xml');
   const router = Router();
 
   router.get('/manifest.xml', async (req, res) => {

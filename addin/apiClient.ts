@@ -1,0 +1,480 @@
+/**
+ * The service's HTTP API as the add-in calls it: rows go in requests of at most 1,000, a submission
+ * carries one Idempotency-Key (one derived key per request, so retrying the whole submission
+ * replays every request), responses are checked with core's zod schemas, and every failure becomes
+ * an ApiError whose message says what to do next.
+ */
+import { z } from 'zod';
+import { policySchema, type Policy } from '../core/policy.js';
+import {
+  daySchema,
+  problemSchema,
+  recordStatusSchema,
+  rowResultSchema,
+  type RecordStatus,
+  type RowResult,
+  type SubmissionRow,
+} from '../core/schema.js';
+
+/** Rows per request: the service takes up to 5,000; 1,000 keeps each request short and its progress visible. */
+export const ROWS_PER_REQUEST = 1_000;
+/**
+ * A dry run is one request as far as the service allows (5,000 rows): rows of one request see each
+ * other, rows of different requests do not, since nothing was saved between them.
+ */
+export const CHECK_ROWS_PER_REQUEST = 5_000;
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+export interface ApiClientOptions {
+  /** The service, e.g. `https://baobei.example.com` (its `/api` is appended). */
+  baseUrl: string;
+  /** Bearer token; kept in memory only. */
+  token: string;
+  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  timeoutMs?: number;
+}
+
+/** Called after each request of a multi-request call: rows done so far, rows in all. */
+export type RowProgress = (done: number, total: number) => void;
+
+export const healthSchema = z.object({ ok: z.boolean(), version: z.string(), store: z.string() });
+export type Health = z.infer<typeof healthSchema>;
+
+const resultsSchema = z.object({ results: z.array(rowResultSchema) });
+
+/** A registration as the service shows it; fields the add-in does not use pass unchecked. */
+export const registrationViewSchema = z.object({
+  no: z.string(),
+  status: recordStatusSchema,
+  registration: z.looseObject({ customerName: z.string(), registrant: z.string() }),
+  team: z.string().optional(),
+  submittedBy: z.string().optional(),
+  receivedAt: z.string().optional(),
+  claimedAt: z.string().optional(),
+  approvedAt: z.string().optional(),
+  protectedFrom: daySchema.optional(),
+  protectedUntil: daySchema.optional(),
+  reviewDueBy: daySchema.optional(),
+  objectionDeadline: daySchema.optional(),
+  reasonCode: z.string().optional(),
+  reason: z.string().optional(),
+  blockedBy: z.array(z.string()).optional(),
+  conflictKind: z.enum(['competing', 'queued']).optional(),
+  share: z.object({ withNo: z.string(), withRegistrant: z.string(), percent: z.number() }).optional(),
+  history: z.array(z.looseObject({ at: z.string(), by: z.string(), action: z.string() })).optional(),
+});
+export type RegistrationView = z.infer<typeof registrationViewSchema>;
+
+export const competitorSchema = z.object({
+  registrationNo: z.string(),
+  registrant: z.string(),
+  team: z.string().optional(),
+  status: recordStatusSchema,
+  claimedAt: z.string(),
+  rank: z.number().int(),
+  share: z.number().optional(),
+  needsReview: z.boolean(),
+  reasons: z.array(z.object({ code: z.string(), message: z.string(), messageEn: z.string() })),
+  expectedAmount: z.number().optional(),
+  expectedUnitPrice: z.number().optional(),
+  expectedSignDate: daySchema.optional(),
+  followUps: z.number().int(),
+});
+export const reviewQueueSchema = z.object({
+  groups: z.array(z.object({ customer: z.string(), competitors: z.array(competitorSchema) })),
+});
+export type ReviewQueue = z.infer<typeof reviewQueueSchema>;
+const reviewQueuePageSchema = reviewQueueSchema.extend({ hasMore: z.boolean() });
+/** Groups per review-queue request (the service allows up to 500). */
+const REVIEW_PAGE = 200;
+
+export const meSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(['sales', 'reviewer', 'admin']),
+  team: z.string().optional(),
+});
+export type Me = z.infer<typeof meSchema>;
+
+const listSchema = z.object({ items: z.array(registrationViewSchema), total: z.number().int() });
+
+export const importReportSchema = z.object({
+  id: z.string(),
+  file: z.string(),
+  sheet: z.string(),
+  mode: z.enum(['submit', 'history']),
+  dryRun: z.boolean(),
+  headerRow: z.number().int(),
+  mapping: z.array(
+    z.object({
+      column: z.string(),
+      header: z.string(),
+      field: z.string().nullable(),
+      confidence: z.number(),
+    }),
+  ),
+  rows: z.array(
+    z.object({
+      row: z.number().int(),
+      status: z.string(),
+      registrationNo: z.string().optional(),
+      errors: z.array(problemSchema),
+      warnings: z.array(problemSchema),
+      conflicts: z.array(
+        z.object({
+          row: z.number().int().optional(),
+          registrationNo: z.string().optional(),
+          matchedOn: z.string(),
+          strength: z.enum(['exact', 'possible']),
+        }),
+      ),
+      skipped: z.string().optional(),
+    }),
+  ),
+  summary: z.object({ rows: z.number().int(), byStatus: z.record(z.string(), z.number().int()) }),
+  annotatedUrl: z.string(),
+});
+export type ImportReport = z.infer<typeof importReportSchema>;
+
+const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    messageEn: z.string(),
+    field: z.string().optional(),
+    requestId: z.string().optional(),
+  }),
+});
+
+export interface ListQuery {
+  status?: RecordStatus[];
+  /** Up to 1,000 registration numbers (mind the URL length: 300 is a safe batch). */
+  no?: readonly string[];
+  registrant?: string;
+  q?: string;
+  expiringWithinDays?: number;
+  /** 1–1,000; the service's default is 100. */
+  limit?: number;
+  offset?: number;
+}
+
+export interface ReviewBody {
+  decision: 'approve' | 'reject' | 'share';
+  reason: string;
+  shareWith?: string;
+  split?: number;
+}
+
+export interface ApiClient {
+  readonly baseUrl: string;
+  health(): Promise<Health>;
+  /** POST /api/check in requests of ≤ 1,000 rows; nothing is saved. */
+  check(rows: readonly SubmissionRow[], options?: { onProgress?: RowProgress }): Promise<RowResult[]>;
+  /** POST /api/registrations in requests of ≤ 1,000 rows; request i carries `${idempotencyKey}:${i}`. */
+  submit(
+    rows: readonly SubmissionRow[],
+    idempotencyKey: string,
+    options?: { onProgress?: RowProgress },
+  ): Promise<RowResult[]>;
+  getRegistration(no: string): Promise<RegistrationView>;
+  listRegistrations(query?: ListQuery): Promise<{ items: RegistrationView[]; total: number }>;
+  /** Every group of the review queue (the service pages it; this follows the pages). */
+  reviewQueue(): Promise<ReviewQueue>;
+  /** Who the token belongs to (the review step is for reviewers and administrators). */
+  me(): Promise<Me>;
+  review(no: string, body: ReviewBody): Promise<RegistrationView>;
+  uploadImport(
+    file: Blob,
+    fileName: string,
+    options: { mode: 'submit' | 'history'; dryRun: boolean; sheet?: string },
+  ): Promise<ImportReport>;
+  /** The annotated workbook of an import (`annotatedUrl` of its report); only from the service itself. */
+  downloadAnnotated(url: string): Promise<Blob>;
+  policy(): Promise<Policy>;
+}
+
+/** A failed call. `message` (zh-CN) and `messageEn` say what went wrong and what to do next. */
+export class ApiError extends Error {
+  /** HTTP status; 0 when the service was not reached. */
+  readonly status: number;
+  readonly code: string;
+  readonly messageEn: string;
+  readonly field: string | undefined;
+  readonly requestId: string | undefined;
+
+  constructor(init: {
+    status: number;
+    code: string;
+    message: string;
+    messageEn: string;
+    field?: string | undefined;
+    requestId?: string | undefined;
+  }) {
+    super(init.message);
+    this.name = 'ApiError';
+    this.status = init.status;
+    this.code = init.code;
+    this.messageEn = init.messageEn;
+    this.field = init.field;
+    this.requestId = init.requestId;
+  }
+}
+
+/** What the person can do about a failure, by status. */
+function nextStep(status: number, code: string): { zh: string; en: string } | null {
+  if (status === 401) {
+    return {
+      zh: '请在「连接」中重新输入服务地址和访问令牌',
+      en: 'Reconnect: enter the service URL and your token again',
+    };
+  }
+  if (status === 403)
+    return { zh: '如需此权限，请联系管理员', en: 'Ask an administrator if you need this permission' };
+  if (status === 413) {
+    return {
+      zh: '请换用较小的文件，或把表格拆成几份分别处理',
+      en: 'Use a smaller file, or split the sheet and send the parts separately',
+    };
+  }
+  if (status === 429) return { zh: '请稍等一分钟再试', en: 'Wait a minute and try again' };
+  if (code === 'idempotency.in_flight') return null;
+  if (status >= 500) {
+    return {
+      zh: '请稍后重试；如果一直失败，请把请求编号告诉管理员',
+      en: 'Try again later; if it keeps failing, give the administrator the request id',
+    };
+  }
+  return null;
+}
+
+function sentence(text: string, en: boolean): string {
+  const trimmed = text.trim();
+  if (trimmed === '') return trimmed;
+  return /[。！？.!?]$/.test(trimmed) ? trimmed : `${trimmed}${en ? '.' : '。'}`;
+}
+
+function withStep(message: string, step: string | undefined, en: boolean): string {
+  return step === undefined || step === ''
+    ? message
+    : `${sentence(message, en)}${en ? ' ' : ''}${sentence(step, en)}`;
+}
+
+function originOf(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export function createApiClient(options: ApiClientOptions): ApiClient {
+  const baseUrl = options.baseUrl.trim().replace(/\/+$/, '');
+  let origin: string;
+  try {
+    const parsed = new URL(baseUrl);
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('scheme');
+    origin = parsed.origin;
+  } catch {
+    throw new ApiError({
+      status: 0,
+      code: 'config.invalid_url',
+      message: `服务地址「${options.baseUrl}」无效，应为 https://… 这样的网址`,
+      messageEn: `"${options.baseUrl}" is not a valid service URL; expected https://…`,
+    });
+  }
+  const doFetch = options.fetch ?? ((input: string, init?: RequestInit) => globalThis.fetch(input, init));
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+
+  async function send(url: string, init: RequestInit): Promise<Response> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      return await doFetch(url, {
+        ...init,
+        headers: { authorization: `Bearer ${options.token}`, ...(init.headers as Record<string, string>) },
+        signal: controller.signal,
+      });
+    } catch (error) {
+      if (controller.signal.aborted) {
+        throw new ApiError({
+          status: 0,
+          code: 'network.timeout',
+          message: `服务在 ${Math.round(timeoutMs / 1000)} 秒内没有响应，请稍后重试（重试不会重复报备）`,
+          messageEn: `The service did not answer within ${Math.round(timeoutMs / 1000)} s; try again (a retry never registers twice)`,
+        });
+      }
+      throw new ApiError({
+        status: 0,
+        code: 'network.unreachable',
+        message: `无法连接服务 ${baseUrl}：请检查服务地址是否正确、服务是否在运行、网络是否通畅`,
+        messageEn: `Cannot reach the service at ${baseUrl}: check the service URL, that the service is running, and the network (${error instanceof Error ? error.message : String(error)})`,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function failure(res: Response): Promise<ApiError> {
+    const text = await res.text().catch(() => '');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    const parsed = errorBodySchema.safeParse(body);
+    const step = nextStep(res.status, parsed.success ? parsed.data.error.code : '');
+    if (parsed.success) {
+      const e = parsed.data.error;
+      return new ApiError({
+        status: res.status,
+        code: e.code,
+        message: withStep(e.message, step?.zh, false),
+        messageEn: withStep(e.messageEn, step?.en, true),
+        field: e.field,
+        requestId: e.requestId,
+      });
+    }
+    return new ApiError({
+      status: res.status,
+      code: `http.${res.status}`,
+      message: withStep(
+        `服务返回错误（HTTP ${res.status}）`,
+        step?.zh ?? '请检查服务地址是否指向报备服务',
+        false,
+      ),
+      messageEn: withStep(
+        `The service answered HTTP ${res.status}`,
+        step?.en ?? 'Check that the URL points at the registration service',
+        true,
+      ),
+    });
+  }
+
+  async function call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    init: { json?: unknown; form?: FormData; headers?: Record<string, string> } = {},
+  ): Promise<z.infer<S>> {
+    const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
+    let body: BodyInit | undefined;
+    if (init.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(init.json);
+    } else if (init.form !== undefined) body = init.form;
+    const res = await send(`${baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+    if (!res.ok) throw await failure(res);
+    let json: unknown;
+    try {
+      json = await res.json();
+    } catch {
+      json = undefined;
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new ApiError({
+        status: res.status,
+        code: 'response.invalid',
+        message: '服务返回的数据格式不符，请确认服务地址正确、加载项与服务版本一致',
+        messageEn:
+          'The service answered in an unexpected format; check the URL and that add-in and service versions match',
+      });
+    }
+    return parsed.data;
+  }
+
+  async function inChunks(
+    rows: readonly SubmissionRow[],
+    path: string,
+    key: string | undefined,
+    onProgress: RowProgress | undefined,
+    size = ROWS_PER_REQUEST,
+  ): Promise<RowResult[]> {
+    const results: RowResult[] = [];
+    let done = 0;
+    // One request at a time: later rows must see earlier ones, as in a single submission (R17).
+    for (const [i, chunk] of chunks(rows, size).entries()) {
+      const headers: Record<string, string> = key === undefined ? {} : { 'idempotency-key': `${key}:${i}` };
+      const body = await call('POST', path, resultsSchema, { json: { rows: chunk }, headers });
+      results.push(...body.results);
+      done += chunk.length;
+      onProgress?.(done, rows.length);
+    }
+    return results;
+  }
+
+  function registrationPath(no: string): string {
+    return `/api/registrations/${encodeURIComponent(no)}`;
+  }
+
+  return {
+    baseUrl,
+    health: () => call('GET', '/api/health', healthSchema),
+    check: (rows, opts = {}) =>
+      inChunks(rows, '/api/check', undefined, opts.onProgress, CHECK_ROWS_PER_REQUEST),
+    submit: (rows, idempotencyKey, opts = {}) =>
+      inChunks(rows, '/api/registrations', idempotencyKey, opts.onProgress),
+    getRegistration: (no) => call('GET', registrationPath(no), registrationViewSchema),
+    listRegistrations(query = {}) {
+      const params = new URLSearchParams();
+      if (query.status !== undefined && query.status.length > 0) params.set('status', query.status.join(','));
+      if (query.no !== undefined && query.no.length > 0) params.set('no', query.no.join(','));
+      if (query.registrant !== undefined) params.set('registrant', query.registrant);
+      if (query.q !== undefined) params.set('q', query.q);
+      if (query.expiringWithinDays !== undefined)
+        params.set('expiringWithinDays', String(query.expiringWithinDays));
+      if (query.limit !== undefined) params.set('limit', String(query.limit));
+      if (query.offset !== undefined) params.set('offset', String(query.offset));
+      const search = params.toString();
+      return call('GET', `/api/registrations${search === '' ? '' : `?${search}`}`, listSchema);
+    },
+    async reviewQueue() {
+      const groups: ReviewQueue['groups'] = [];
+      for (let offset = 0; ; offset += REVIEW_PAGE) {
+        const page = await call(
+          'GET',
+          `/api/review-queue?limit=${REVIEW_PAGE}&offset=${offset}`,
+          reviewQueuePageSchema,
+        );
+        groups.push(...page.groups);
+        if (!page.hasMore) return { groups };
+      }
+    },
+    me: () => call('GET', '/api/me', meSchema),
+    review: (no, body) =>
+      call('POST', `${registrationPath(no)}/review`, registrationViewSchema, { json: body }),
+    uploadImport(file, fileName, opts) {
+      const form = new FormData();
+      form.append('mode', opts.mode);
+      form.append('dryRun', String(opts.dryRun));
+      if (opts.sheet !== undefined) form.append('sheet', opts.sheet);
+      form.append('file', file, fileName);
+      return call('POST', '/api/imports', importReportSchema, { form });
+    },
+    async downloadAnnotated(url) {
+      // The token goes to the service only: a root-relative /api path, or an absolute URL on its origin.
+      let target: string;
+      if (url.startsWith('/api/')) target = `${baseUrl}${url}`;
+      else if (originOf(url) === origin) target = url;
+      else {
+        throw new ApiError({
+          status: 0,
+          code: 'request.invalid',
+          message: '下载地址不在报备服务上，已拒绝',
+          messageEn: 'The download link is not on the registration service; refused',
+        });
+      }
+      const res = await send(target, { method: 'GET' });
+      if (!res.ok) throw await failure(res);
+      return await res.blob();
+    },
+    policy: () => call('GET', '/api/policy', policySchema),
+  };
+}

@@ -1,0 +1,249 @@
+/**
+ * The task pane's words in zh-CN (the users' language, the default) and English, and the language
+ * choice: the person's toggle if they made one, else Office's display language.
+ */
+import { FIELD_SPECS, STATUS_LABELS, type Field, type RowStatus } from '../core/schema.js';
+
+export type Language = 'zh' | 'en';
+
+const ZH = {
+  'app.title': '客户报备',
+  'app.subtitle': '把表格里的客户报备给公司，结果写回表格',
+  'lang.toggle': 'English',
+  'host.notExcel': '此页面需要在 Excel 中打开（作为加载项）。连接和“上传旧表格”仍可使用。',
+  'host.noOffice': 'office.js 没有加载：请通过服务地址 /addin/taskpane.html 打开本页。',
+  'host.oldExcel': '此 Excel 版本不支持 ExcelApi 1.9：请更新 Office 后再用表格相关功能。',
+  'step.connect': '连接服务',
+  'step.prepare': '准备表格',
+  'step.submit': '提交报备',
+  'step.review': '审核',
+  'step.upload': '上传旧表格',
+  'connect.url': '服务地址',
+  'connect.token': '令牌',
+  'connect.tokenHint': '令牌只保存在本窗口（关闭后需重新输入），不会写入浏览器的长期存储。',
+  'connect.button': '连接',
+  'connect.forget': '断开并忘记令牌',
+  'connect.connected': '已连接 {url}（版本 {version}，存储 {store}）',
+  'connect.asReviewer': '你有审核权限。',
+  'connect.needBoth': '请填写服务地址和令牌。',
+  'connect.badUrl': '服务地址不是有效的网址（例如 https://baobei.example.com）。',
+  'prepare.hint': '选中客户表所在的工作表，然后检测表头。',
+  'prepare.detect': '检测表头',
+  'prepare.apply': '应用到表格',
+  'prepare.detected': '工作表“{sheet}”：表头在第 {row} 行，{rows} 行数据。',
+  'prepare.col': '列',
+  'prepare.header': '表头',
+  'prepare.field': '对应字段',
+  'prepare.confidence': '把握',
+  'prepare.ignore': '不导入',
+  'prepare.manual': '手动',
+  'prepare.applied': '已把表格转为 Excel 表，加上数据验证、格式和结果列。',
+  'prepare.missingRequired': '还没有列对应“{field}”：请在下拉框中选择。',
+  'prepare.duplicateField': '“{field}”被选了不止一次：每个字段只能对应一列。',
+  'run.check': '检查',
+  'run.submit': '提交',
+  'run.refresh': '刷新',
+  'run.checkHint': '预检每一行会得到的结果，写回表格，不保存任何报备。',
+  'run.submitHint': '提交还没有报备编号的行；重试不会重复报备。',
+  'run.refreshHint': '为已有报备编号的行取回最新状态（例如审核之后）。',
+  'run.summary': '{rows} 行：',
+  'run.invalidBeforeSend': '{n} 行在发送前就有错误（已在表格中标出）',
+  'run.skipped': '{n} 行跳过',
+  'run.nothing': '没有需要处理的行。',
+  'review.hint': '建立“待审核”工作表：待审核和有冲突的报备及排名；在“决定”列填写 通过 / 驳回 / 共享 和理由。',
+  'review.build': '建立待审核表',
+  'review.apply': '提交审核决定',
+  'upload.hint': '选择 .xlsx 或 .csv 旧表格，上传检查，下载标注后的工作簿。',
+  'upload.file': '选择文件',
+  'upload.noFile': '未选择文件',
+  'upload.mode': '方式',
+  'upload.modeSubmit': '提交新报备',
+  'upload.modeHistory': '迁移历史登记（管理员）',
+  'upload.dryRun': '只检查，不保存',
+  'upload.button': '上传',
+  'upload.pickFirst': '请先选择一个 .xlsx 或 .csv 文件。',
+  'upload.wrongType': '只支持 .xlsx 和 .csv 文件（.xls 请先在 Excel 中另存为 .xlsx）。',
+  'upload.summary': '“{file}”（工作表 {sheet}，表头第 {row} 行）：{rows} 行',
+  'upload.dryRunDone': '只检查，没有保存。',
+  'upload.download': '下载标注后的工作簿',
+  'stage.reading': '正在读取表格…',
+  'stage.sending': '正在发送到服务…',
+  'stage.fetching': '正在取回最新状态…',
+  'stage.deciding': '正在提交审核决定…',
+  'stage.writing': '正在写回表格…',
+  'prepare.invalidMarked': '{rows} 行共 {cells} 个单元格不符合要求，已标出（尚未发送）。',
+  'prepare.tableFailed': '未能转为 Excel 表（{reason}）；验证、格式和结果列已完成。',
+  'review.builtCount': '已建立待审核表：{groups} 个客户，{rows} 条报备。',
+  'review.appliedCount': '已提交 {decided} 个审核决定，待审核表已更新。',
+  'review.decisionErrors': '{n} 行未能处理（已在待审核表中标红并写明原因）。',
+  'progress.detect': '正在检测表头…',
+  'progress.apply': '正在应用到表格…',
+  'progress.check': '正在检查…',
+  'progress.submit': '正在提交…',
+  'progress.refresh': '正在刷新状态…',
+  'progress.review': '正在处理审核…',
+  'run.doneCheck': '检查完成：结果已写回表格，没有保存任何报备。',
+  'run.doneSubmit': '提交完成：报备编号、状态和冲突说明已写回表格。',
+  'run.doneRefresh': '状态已更新。',
+  'upload.done': '上传完成：汇总见“上传旧表格”。',
+  'progress.connecting': '正在连接…',
+  'progress.uploading': '正在上传并检查…',
+  'progress.downloading': '正在取回标注后的工作簿…',
+  'status.skipped': '跳过',
+  'error.requestId': '请求编号：{id}',
+  'error.excel': 'Excel 拒绝了操作（{code}）：{message}。请先退出单元格编辑、关闭对话框后重试。',
+  'error.unexpected': '出了意外的问题：{message}。请重试；仍失败请刷新任务窗格。',
+  'error.notConnected': '请先连接服务。',
+  'error.notPrepared': '请先在“准备表格”中检测表头并应用。',
+} as const;
+
+export type MessageKey = keyof typeof ZH;
+
+const EN: Record<MessageKey, string> = {
+  'app.title': 'Customer registration',
+  'app.subtitle': 'Register the customers in your sheet; results come back into the sheet',
+  'lang.toggle': '中文',
+  'host.notExcel':
+    'Open this page inside Excel (as an add-in). Connect and “Upload a legacy file” still work.',
+  'host.noOffice': 'office.js did not load: open this page from the service at /addin/taskpane.html.',
+  'host.oldExcel': 'This Excel does not support ExcelApi 1.9: update Office to use the sheet steps.',
+  'step.connect': 'Connect',
+  'step.prepare': 'Prepare sheet',
+  'step.submit': 'Submit',
+  'step.review': 'Review',
+  'step.upload': 'Upload a legacy file',
+  'connect.url': 'Service URL',
+  'connect.token': 'Token',
+  'connect.tokenHint':
+    'The token stays in this window only (enter it again after closing); it is never kept in long-term browser storage.',
+  'connect.button': 'Connect',
+  'connect.forget': 'Disconnect and forget the token',
+  'connect.connected': 'Connected to {url} (version {version}, store {store})',
+  'connect.asReviewer': 'You can review registrations.',
+  'connect.needBoth': 'Enter the service URL and your token.',
+  'connect.badUrl': 'The service URL is not a valid address (e.g. https://baobei.example.com).',
+  'prepare.hint': 'Select the worksheet holding your customer list, then detect its header.',
+  'prepare.detect': 'Detect header',
+  'prepare.apply': 'Apply to sheet',
+  'prepare.detected': 'Sheet “{sheet}”: header on row {row}, {rows} data rows.',
+  'prepare.col': 'Col',
+  'prepare.header': 'Header',
+  'prepare.field': 'Field',
+  'prepare.confidence': 'Confidence',
+  'prepare.ignore': 'Do not import',
+  'prepare.manual': 'manual',
+  'prepare.applied': 'The range is now an Excel table with validation, formats and result columns.',
+  'prepare.missingRequired': 'No column is mapped to “{field}” yet: pick it in a dropdown.',
+  'prepare.duplicateField': '“{field}” is chosen more than once: each field maps to one column.',
+  'run.check': 'Check',
+  'run.submit': 'Submit',
+  'run.refresh': 'Refresh',
+  'run.checkHint': 'Shows what would happen to each row and writes it into the sheet; saves nothing.',
+  'run.submitHint': 'Submits the rows without a registration number; a retry never registers twice.',
+  'run.refreshHint': 'Fetches the current status of rows that have a number (e.g. after review).',
+  'run.summary': '{rows} rows: ',
+  'run.invalidBeforeSend': '{n} rows had errors before sending (marked in the sheet)',
+  'run.skipped': '{n} rows skipped',
+  'run.nothing': 'No rows to process.',
+  'review.hint':
+    'Builds a 待审核 sheet of pending and conflicting registrations with their ranking; fill the decision column with 通过 / 驳回 / 共享 and a reason.',
+  'review.build': 'Build review sheet',
+  'review.apply': 'Send decisions',
+  'upload.hint': 'Pick a legacy .xlsx or .csv, upload it for checking, download the annotated workbook.',
+  'upload.file': 'Choose file',
+  'upload.noFile': 'No file chosen',
+  'upload.mode': 'Mode',
+  'upload.modeSubmit': 'Submit new registrations',
+  'upload.modeHistory': 'Migrate the history register (admin)',
+  'upload.dryRun': 'Check only, save nothing',
+  'upload.button': 'Upload',
+  'upload.pickFirst': 'Choose a .xlsx or .csv file first.',
+  'upload.wrongType': 'Only .xlsx and .csv are supported (save an .xls as .xlsx in Excel first).',
+  'upload.summary': '“{file}” (sheet {sheet}, header on row {row}): {rows} rows',
+  'upload.dryRunDone': 'Checked only; nothing saved.',
+  'upload.download': 'Download the annotated workbook',
+  'stage.reading': 'Reading the sheet…',
+  'stage.sending': 'Sending to the service…',
+  'stage.fetching': 'Fetching current statuses…',
+  'stage.deciding': 'Sending the decisions…',
+  'stage.writing': 'Writing results into the sheet…',
+  'prepare.invalidMarked': '{cells} cells in {rows} rows do not fit the rules and are marked (nothing sent).',
+  'prepare.tableFailed':
+    'Could not make an Excel table ({reason}); validation, formats and result columns are done.',
+  'review.builtCount': 'Review sheet built: {groups} customers, {rows} registrations.',
+  'review.appliedCount': '{decided} decisions sent; the review sheet is up to date.',
+  'review.decisionErrors':
+    '{n} rows could not be processed (marked red in the review sheet, with the reason).',
+  'progress.detect': 'Detecting the header…',
+  'progress.apply': 'Applying to the sheet…',
+  'progress.check': 'Checking…',
+  'progress.submit': 'Submitting…',
+  'progress.refresh': 'Refreshing statuses…',
+  'progress.review': 'Processing the review…',
+  'run.doneCheck': 'Checked: the results are in the sheet; nothing was saved.',
+  'run.doneSubmit': 'Submitted: numbers, statuses and conflicts are in the sheet.',
+  'run.doneRefresh': 'Statuses updated.',
+  'upload.done': 'Uploaded: the summary is under “Upload a legacy file”.',
+  'progress.connecting': 'Connecting…',
+  'progress.uploading': 'Uploading and checking…',
+  'progress.downloading': 'Fetching the annotated workbook…',
+  'status.skipped': 'Skipped',
+  'error.requestId': 'Request id: {id}',
+  'error.excel':
+    'Excel refused the operation ({code}): {message}. Leave cell editing, close any dialog, and try again.',
+  'error.unexpected': 'Something unexpected went wrong: {message}. Try again, or reload the task pane.',
+  'error.notConnected': 'Connect to the service first.',
+  'error.notPrepared': 'Detect and apply the header under “Prepare sheet” first.',
+};
+
+const MESSAGES: Record<Language, Record<MessageKey, string>> = { zh: ZH, en: EN };
+
+const LANGUAGE_KEY = 'baobei.language';
+
+/** The person's own choice wins; else English only when Office itself speaks English. */
+export function initialLanguage(stored: string | null, officeDisplayLanguage: string | undefined): Language {
+  if (stored === 'zh' || stored === 'en') return stored;
+  return officeDisplayLanguage?.toLowerCase().startsWith('en') ? 'en' : 'zh';
+}
+
+export function loadLanguageChoice(storage: Storage | undefined): string | null {
+  try {
+    return storage?.getItem(LANGUAGE_KEY) ?? null;
+  } catch {
+    // Storage can be blocked (privacy settings, sandboxed frames): the default still works.
+    return null;
+  }
+}
+
+export function saveLanguageChoice(storage: Storage | undefined, language: Language): void {
+  try {
+    storage?.setItem(LANGUAGE_KEY, language);
+  } catch {
+    // Not remembering the toggle is acceptable.
+  }
+}
+
+export type MessageParams = Record<string, string | number>;
+
+export function translate(language: Language, key: MessageKey, params: MessageParams = {}): string {
+  return MESSAGES[language][key].replace(/\{(\w+)\}/g, (whole, name: string) =>
+    name in params ? String(params[name]) : whole,
+  );
+}
+
+export function fieldLabel(language: Language, field: Field): string {
+  return FIELD_SPECS[field][language];
+}
+
+export function statusLabel(language: Language, status: RowStatus | 'skipped'): string {
+  return status === 'skipped' ? translate(language, 'status.skipped') : STATUS_LABELS[status][language];
+}
+
+/** The text of an `<html lang>` attribute for a language. */
+export function htmlLang(language: Language): string {
+  return language === 'zh' ? 'zh-CN' : 'en';
+}
+
+export function isMessageKey(key: string): key is MessageKey {
+  return key in ZH;
+}

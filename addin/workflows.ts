@@ -1,0 +1,337 @@
+/**
+ * What the task pane's buttons do, without any UI: prepare a sheet, check, submit, refresh, and the
+ * reviewers' 待审核 sheet. Decisions come from core/sheetPlan.ts, Excel is reached only through the
+ * gateway and the service only through the API client; progress is reported through a callback.
+ * Every error thrown carries `code`, `message` (zh-CN, says what to do) and `messageEn`.
+ */
+import { dayOf } from '../core/day.js';
+import type { Policy } from '../core/policy.js';
+import { DomainError, problem } from '../core/problem.js';
+import type { RowContext } from '../core/row.js';
+import type { RowStatus } from '../core/schema.js';
+import {
+  countByStatus,
+  describeSheet,
+  outcomeOfLocalErrors,
+  outcomeOfResult,
+  outcomeOfState,
+  planLayout,
+  planPrepare,
+  planResults,
+  planReviewSheet,
+  readReviewDecisions,
+  readRows,
+  REVIEW_SHEET_NAME,
+  type LocalRow,
+  type ReviewCarryOver,
+  type ReviewDecision,
+  type RowOutcome,
+  type SheetLayout,
+  type SheetSetup,
+} from '../core/sheetPlan.js';
+import { ApiError, type ApiClient, type RegistrationView } from './apiClient.js';
+import type { ExcelGateway, SheetSnapshot } from './excelGateway.js';
+
+export type { ColumnChoice, SheetSetup } from '../core/sheetPlan.js';
+
+/** Stages reported through `progress`, in the order a run goes through them. */
+export type WorkflowStage = 'reading' | 'sending' | 'fetching' | 'deciding' | 'writing';
+
+export interface WorkflowProgress {
+  stage: WorkflowStage;
+  done: number;
+  total: number;
+}
+
+export interface WorkflowDeps {
+  excel: ExcelGateway;
+  api: ApiClient;
+  progress?: (p: WorkflowProgress) => void;
+  /** One key per submission; a retry of the same unfinished submission reuses it. */
+  newIdempotencyKey?: () => string;
+  now?: () => Date;
+}
+
+export interface RunSummary {
+  /** Rows whose results were written back. */
+  rows: number;
+  byStatus: Partial<Record<RowStatus, number>>;
+  /** Rows core found invalid, marked and not sent. */
+  invalidBeforeSend: number;
+  /** Rows left alone: already registered (check, submit) or not found on the service (refresh). */
+  skipped: number;
+}
+
+export interface PrepareResult {
+  invalidCells: number;
+  invalidRows: number;
+  /** Null when the header row was already in an Excel table. */
+  tableCreated: boolean | null;
+  tableError?: string;
+}
+
+export interface Workflows {
+  /** Prepare step 1: header row and column mapping, with confidence and alternatives. */
+  detect(): Promise<SheetSetup>;
+  /** Prepare step 2: table, validation, formats, result columns; invalid cells marked, nothing sent. */
+  apply(setup: SheetSetup): Promise<PrepareResult>;
+  /** POST /api/check for rows not yet registered; results written back, nothing saved. */
+  check(setup?: SheetSetup): Promise<RunSummary>;
+  /** Registers rows not yet registered (one Idempotency-Key per submission) and writes the results back. */
+  submit(setup?: SheetSetup): Promise<RunSummary>;
+  /** Current status and protection dates for rows holding a 报备编号. */
+  refresh(setup?: SheetSetup): Promise<RunSummary>;
+  /** The 待审核 sheet: pending and competing registrations, ranked, with a decision column. */
+  buildReviewSheet(): Promise<{ groups: number; rows: number }>;
+  /** Posts the decisions typed into 待审核, then builds it again (failed decisions kept, in red). */
+  applyReviewDecisions(): Promise<{ decided: number; errors: { row: number; message: string }[] }>;
+}
+
+/** Numbers per lookup: the list travels in the URL, which Node caps with the headers at 16 KB. */
+const LOOKUP_BATCH = 300;
+/** Decisions that free a place go first: a rejection before the approval of the next in line. */
+const DECISION_ORDER: Record<ReviewDecision['body']['decision'], number> = {
+  reject: 0,
+  share: 1,
+  approve: 2,
+};
+
+function randomKey(): string {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  return `addin-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+export function createWorkflows(deps: WorkflowDeps): Workflows {
+  const { excel, api } = deps;
+  const now = deps.now ?? (() => new Date());
+  const newKey = deps.newIdempotencyKey ?? randomKey;
+  const report = (stage: WorkflowStage, done: number, total: number) =>
+    deps.progress?.({ stage, done, total });
+  /** The submission that has not been written back yet: retrying it must replay, not register again. */
+  let unfinished: { key: string; fingerprint: string } | undefined;
+
+  function rowContext(policy: Policy): RowContext {
+    return { referenceDate: dayOf(now()), policy };
+  }
+
+  function noHeader(sheetName: string): DomainError {
+    return new DomainError(
+      problem(
+        'sheet.no_header',
+        `在工作表「${sheetName}」的前 30 行找不到表头（如 客户名称、联系电话、报备人），请打开报备表后重试`,
+        `No header row (such as 客户名称, 联系电话, 报备人) in the first 30 rows of sheet "${sheetName}"; open the registration sheet and retry`,
+      ),
+    );
+  }
+
+  async function detect(): Promise<SheetSetup> {
+    return (await openSheet(undefined)).setup;
+  }
+
+  /** The sheet and its layout; without a setup, the active sheet is detected from the same read. */
+  async function openSheet(
+    given: SheetSetup | undefined,
+    options: { tableProbe?: boolean } = {},
+  ): Promise<{ setup: SheetSetup; snapshot: SheetSnapshot; layout: SheetLayout }> {
+    report('reading', 0, 1);
+    let setup = given;
+    let snapshot: SheetSnapshot;
+    if (setup === undefined) {
+      snapshot = await excel.readSheet();
+      setup = describeSheet(snapshot.sheetName, snapshot.grid) ?? undefined;
+      if (setup === undefined) throw noHeader(snapshot.sheetName);
+    } else {
+      snapshot = await excel.readSheet({
+        sheetName: setup.sheetName,
+        ...(options.tableProbe === true ? { headerRow: setup.headerRow } : {}),
+      });
+    }
+    report('reading', 1, 1);
+    if (snapshot.sheetName === REVIEW_SHEET_NAME) {
+      throw new DomainError(
+        problem(
+          'sheet.is_review',
+          `「${REVIEW_SHEET_NAME}」是审核用的表，请切换到报备登记表后再操作`,
+          `"${REVIEW_SHEET_NAME}" is the reviewers' sheet; switch to the registration sheet first`,
+        ),
+      );
+    }
+    return { setup, snapshot, layout: planLayout(snapshot.grid, setup) };
+  }
+
+  async function writeBack(
+    layout: SheetLayout,
+    snapshot: SheetSnapshot,
+    outcomes: readonly RowOutcome[],
+  ): Promise<void> {
+    report('writing', 0, outcomes.length);
+    const write = planResults(layout, outcomes, {
+      notes: excel.capabilities().notes,
+      guardGrid: snapshot.grid,
+    });
+    await excel.writeSheet(write);
+    report('writing', outcomes.length, outcomes.length);
+  }
+
+  /** Rows to send, rows core already finds invalid, and rows already registered. */
+  function sortRows(rows: readonly LocalRow[]): { send: LocalRow[]; invalid: LocalRow[]; skipped: number } {
+    const open = rows.filter((r) => r.registrationNo === null);
+    return {
+      send: open.filter((r) => r.errors.length === 0),
+      invalid: open.filter((r) => r.errors.length > 0),
+      skipped: rows.length - open.length,
+    };
+  }
+
+  async function run(mode: 'check' | 'submit', given: SheetSetup | undefined): Promise<RunSummary> {
+    const policy = await api.policy();
+    const { snapshot, layout } = await openSheet(given);
+    const { send, invalid, skipped } = sortRows(readRows(layout, snapshot.grid, rowContext(policy)));
+    const submissions = send.map((r) => r.submission);
+    const onProgress = (done: number, total: number) => report('sending', done, total);
+    report('sending', 0, submissions.length);
+
+    let results = [] as Awaited<ReturnType<ApiClient['check']>>;
+    if (submissions.length > 0) {
+      if (mode === 'check') results = await api.check(submissions, { onProgress });
+      else {
+        const fingerprint = JSON.stringify(submissions);
+        const key = unfinished?.fingerprint === fingerprint ? unfinished.key : newKey();
+        unfinished = { key, fingerprint };
+        results = await api.submit(submissions, key, { onProgress });
+      }
+    }
+
+    const rowOf = (i: number): number => {
+      const id = results[i]?.clientRowId;
+      return typeof id === 'number' ? id : (send[i]?.row ?? 0);
+    };
+    const rowByNo = new Map<string, number>();
+    results.forEach((r, i) => {
+      if (r.registrationNo !== undefined && r.status !== 'duplicate') rowByNo.set(r.registrationNo, rowOf(i));
+    });
+    const outcomes: RowOutcome[] = [
+      ...invalid.map(outcomeOfLocalErrors),
+      ...results.map((r, i) => outcomeOfResult(rowOf(i), r, rowByNo)),
+    ];
+    if (outcomes.length > 0) await writeBack(layout, snapshot, outcomes);
+    if (mode === 'submit') unfinished = undefined;
+    return {
+      rows: outcomes.length,
+      byStatus: countByStatus(outcomes),
+      invalidBeforeSend: invalid.length,
+      skipped,
+    };
+  }
+
+  /** Registrations by number, in batches of LOOKUP_BATCH; numbers the caller may not see are left out. */
+  async function lookUp(numbers: ReadonlySet<string>): Promise<Map<string, RegistrationView>> {
+    const found = new Map<string, RegistrationView>();
+    const all = [...numbers];
+    for (let i = 0; i < all.length; i += LOOKUP_BATCH) {
+      const batch = all.slice(i, i + LOOKUP_BATCH);
+      const page = await api.listRegistrations({ no: batch, limit: LOOKUP_BATCH });
+      for (const item of page.items) found.set(item.no, item);
+      report('fetching', Math.min(i + LOOKUP_BATCH, all.length), all.length);
+    }
+    return found;
+  }
+
+  async function buildReviewSheet(
+    carry?: ReadonlyMap<string, ReviewCarryOver>,
+  ): Promise<{ groups: number; rows: number }> {
+    report('fetching', 0, 1);
+    const queue = await api.reviewQueue();
+    report('fetching', 1, 1);
+    const plan = planReviewSheet(queue.groups, carry);
+    report('writing', 0, plan.rows);
+    await excel.writeSheet(plan.write);
+    report('writing', plan.rows, plan.rows);
+    return { groups: queue.groups.length, rows: plan.rows };
+  }
+
+  return {
+    detect,
+
+    async apply(setup) {
+      const policy = await api.policy();
+      const { snapshot, layout } = await openSheet(setup, { tableProbe: true });
+      const rows = readRows(layout, snapshot.grid, rowContext(policy));
+      const plan = planPrepare(layout, rows, {
+        createTable: !snapshot.headerInTable,
+        notes: excel.capabilities().notes,
+      });
+      report('writing', 0, 1);
+      const written = await excel.writeSheet(plan.write);
+      report('writing', 1, 1);
+      return {
+        invalidCells: plan.invalidCells,
+        invalidRows: plan.invalidRows,
+        tableCreated: written.tableCreated,
+        ...(written.tableError !== undefined ? { tableError: written.tableError } : {}),
+      };
+    },
+
+    check: (setup) => run('check', setup),
+    submit: (setup) => run('submit', setup),
+
+    async refresh(given) {
+      const { snapshot, layout } = await openSheet(given);
+      const numbered = layout.rows.filter((r) => r.kind === 'data' && r.registrationNo !== null);
+      const numbers = new Set(numbered.map((r) => r.registrationNo as string));
+      report('fetching', 0, numbers.size);
+      const found = numbers.size === 0 ? new Map<string, RegistrationView>() : await lookUp(numbers);
+      const outcomes = numbered.flatMap((r) => {
+        const state = found.get(r.registrationNo as string);
+        return state === undefined ? [] : [outcomeOfState(r.row, state)];
+      });
+      if (outcomes.length > 0) await writeBack(layout, snapshot, outcomes);
+      return {
+        rows: outcomes.length,
+        byStatus: countByStatus(outcomes),
+        invalidBeforeSend: 0,
+        skipped: numbered.length - outcomes.length,
+      };
+    },
+
+    buildReviewSheet: () => buildReviewSheet(),
+
+    async applyReviewDecisions() {
+      report('reading', 0, 1);
+      const snapshot = await excel.readSheetIfExists(REVIEW_SHEET_NAME);
+      if (snapshot === null) {
+        throw new DomainError(
+          problem(
+            'review.sheet_missing',
+            `还没有「${REVIEW_SHEET_NAME}」表，请先生成待审核表`,
+            `There is no ${REVIEW_SHEET_NAME} sheet yet; build it first`,
+          ),
+        );
+      }
+      report('reading', 1, 1);
+      const { decisions, errors } = readReviewDecisions(snapshot.grid);
+      const carry = new Map(errors.map((e) => [e.registrationNo, e.carry]));
+      const failures = errors.map(({ row, message }) => ({ row, message }));
+      const ordered = [...decisions].sort(
+        (a, b) => DECISION_ORDER[a.body.decision] - DECISION_ORDER[b.body.decision] || a.row - b.row,
+      );
+      let decided = 0;
+      for (const [i, d] of ordered.entries()) {
+        report('deciding', i, ordered.length);
+        try {
+          await api.review(d.registrationNo, d.body);
+          decided++;
+        } catch (error) {
+          // Without the service (or the right to use it) nothing else will go through either.
+          if (!(error instanceof ApiError) || error.status === 0 || error.status === 401) throw error;
+          failures.push({ row: d.row, message: `第 ${d.row} 行（${d.registrationNo}）：${error.message}` });
+          carry.set(d.registrationNo, { ...d.carry, outcome: error.message });
+        }
+      }
+      report('deciding', ordered.length, ordered.length);
+      await buildReviewSheet(carry);
+      return { decided, errors: failures.sort((a, b) => a.row - b.row) };
+    },
+  };
+}

@@ -1,0 +1,383 @@
+/**
+ * The task pane in real Chromium, loaded from the real service, with Excel faked: office.js is
+ * answered by the in-memory fake (test/fakes/fakeExcel.ts) holding a legacy-looking sheet, every
+ * other file comes from the service as in Excel, and any request to another host is refused and
+ * recorded. Clicks through Connect → Prepare → Submit → (a reviewer approves) → Refresh and checks
+ * what landed in the fake workbook; uploads a legacy CSV; saves a screenshot to test-output/.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildAddin } from '../../addin/build.js';
+import type { FakeCell, FakeOffice, FakeOfficeOptions } from '../fakes/fakeExcel.js';
+import { enterpriseRow } from '../support/customers.js';
+import { startTestService, type TestService } from '../support/testService.js';
+
+const REPO = path.resolve(import.meta.dirname, '..', '..');
+const SCREENSHOT = path.join(REPO, 'test-output', 'addin-taskpane.png');
+const LEGACY_CSV = path.resolve(REPO, '..', 'shared', 'samples', 'v3-utf8-bom.csv');
+const SHEET = '客户报备';
+
+/** A sheet as sales staff keep it: a title, a note, then the header; one phone is wrong. */
+const LEGACY_SHEET: FakeCell[][] = [
+  ['2026年华东一部客户报备登记表'],
+  ['填表说明：每行一个客户；联系电话填手机号或带区号的固话'],
+  [
+    '序号',
+    '客户名称',
+    '客户类型',
+    '统一社会信用代码',
+    '联系人',
+    '联系电话',
+    '所在地区',
+    '客户来源',
+    '报备人',
+    '备注',
+  ],
+  [
+    1,
+    '上海华信科技有限公司',
+    '企业',
+    '91310115037061499U',
+    '张伟',
+    '13812345678',
+    '上海',
+    '展会',
+    '王磊',
+    '老客户介绍',
+  ],
+  [
+    2,
+    '苏州恒通精密制造有限公司',
+    '企业',
+    '913205053816595452',
+    '李娜',
+    '13987654321',
+    '苏州',
+    '电话开发',
+    '王磊',
+    '',
+  ],
+  [3, '杭州云杉信息技术有限公司', '企业', '', '赵强', '1381234', '杭州', '官网', '王磊', ''],
+  [4, '王建国', '个人', '', '王建国', '15900001111', '上海', '朋友介绍', '王磊', 'VIP'],
+];
+/** Rows 4–7 of the sheet; the result columns land right of 备注 (J): K 报备编号, L 状态, M 保护截止, N 冲突说明. */
+const RESULTS = 'K4:N7';
+
+/** The fake and its installer as one classic script, served in place of office.js. */
+async function fakeOfficeScript(options: FakeOfficeOptions): Promise<string> {
+  const bundled = await build({
+    stdin: {
+      contents:
+        `import { installFakeOffice } from './test/fakes/fakeExcel.ts';\n` +
+        `installFakeOffice(window, ${JSON.stringify(options)});\n`,
+      resolveDir: REPO,
+      loader: 'ts',
+    },
+    bundle: true,
+    write: false,
+    format: 'iife',
+    target: 'es2020',
+    platform: 'browser',
+    logLevel: 'silent',
+  });
+  return bundled.outputFiles[0]!.text;
+}
+
+/** What the test reads of the fake workbook inside the page. */
+type WorkbookView = Pick<FakeOffice['workbook'], 'values' | 'fills' | 'tables' | 'notes'>;
+
+async function inWorkbook<T>(page: Page, read: (workbook: WorkbookView) => T): Promise<T> {
+  // The function is serialised into the page, where the installer left the fake on window.
+  return page.evaluate(`(${read.toString()})(window.__fakeOffice.workbook)`) as Promise<T>;
+}
+
+async function resultValues(page: Page): Promise<(string | number | boolean)[][]> {
+  return page.evaluate(
+    ([sheet, range]) =>
+      (window as unknown as { __fakeOffice: FakeOffice }).__fakeOffice.workbook.values(sheet, range),
+    [SHEET, RESULTS] as const,
+  );
+}
+
+async function rowFills(page: Page, address: string): Promise<(string | null)[][]> {
+  return page.evaluate(
+    ([sheet, range]) =>
+      (window as unknown as { __fakeOffice: FakeOffice }).__fakeOffice.workbook.fills(sheet, range),
+    [SHEET, address] as const,
+  );
+}
+
+async function waitForMessage(page: Page, kinds: string[] = ['success', 'warning', 'info']): Promise<string> {
+  await page.locator('#progress').waitFor({ state: 'hidden' });
+  const message = page.locator('#message');
+  await message.waitFor({ state: 'visible' });
+  const kind = (await message.getAttribute('data-kind')) ?? '';
+  const text = await message.innerText();
+  expect(kinds, `message (${kind}): ${text}`).toContain(kind);
+  return text;
+}
+
+describe('the task pane in Chromium, against the real service, with Excel faked', () => {
+  let service: TestService;
+  let origin: string;
+  let browser: Browser;
+  let salesToken: string;
+  let reviewerToken: string;
+  let officeScript: string;
+  /** Requests the page tried to send anywhere but the service. */
+  const foreignRequests: string[] = [];
+  /** Page errors and console errors (CSP violations are console errors). */
+  const pageProblems: string[] = [];
+
+  beforeAll(async () => {
+    service = await startTestService();
+    origin = `http://127.0.0.1:${new URL(service.url).port}`;
+    salesToken = await service.user('王磊', 'sales', '华东一部');
+    reviewerToken = await service.user('陈主管', 'reviewer', '华东一部');
+    await buildAddin();
+    officeScript = await fakeOfficeScript({ sheets: [{ name: SHEET, values: LEGACY_SHEET, active: true }] });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await service?.close();
+  });
+
+  async function openPane(): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({
+      viewport: { width: 380, height: 900 },
+      acceptDownloads: true,
+    });
+    await context.route('**/*', async (route) => {
+      const url = route.request().url();
+      if (url.startsWith(`${origin}/`)) await route.continue();
+      else {
+        foreignRequests.push(url);
+        await route.abort('blockedbyclient');
+      }
+    });
+    const page = await context.newPage();
+    await page.route(`${origin}/addin/vendor/office.js`, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/javascript; charset=utf-8', body: officeScript }),
+    );
+    page.on('pageerror', (err) => pageProblems.push(`pageerror: ${err.message}`));
+    page.on('console', (message) => {
+      if (message.type() !== 'error') return;
+      // A sales user's token is probed against the review queue; the 403 is expected.
+      if (message.location().url.includes('/api/review-queue')) return;
+      pageProblems.push(`console: ${message.text()} (${message.location().url})`);
+    });
+    await page.goto(`${origin}/addin/taskpane.html`);
+    return { context, page };
+  }
+
+  async function connect(page: Page, token: string): Promise<void> {
+    // The service URL is prefilled with the pane's own origin.
+    await expect
+      .poll(() => page.locator('#service-url').evaluate((el) => (el as HTMLInputElement).value))
+      .toBe(origin);
+    await page.locator('#token input').fill(token);
+    await page.locator('#connect').click();
+    const text = await waitForMessage(page, ['success']);
+    expect(text).toContain('已连接');
+  }
+
+  it('Connect → Prepare → Submit → approval → Refresh writes numbers, statuses and fills into the sheet', async () => {
+    const { context, page } = await openPane();
+    try {
+      // zh-CN by default (the fake Office speaks zh-CN); the sheet steps wait for Office.onReady.
+      await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+      expect(await page.locator('#host-banner').isHidden()).toBe(true);
+      await connect(page, salesToken);
+      // A sales user has no review step; the steps are numbered as shown.
+      expect(await page.locator('#step-review').isHidden()).toBe(true);
+      expect(await page.locator('#step-upload .step-number').innerText()).toBe('4');
+      // The token is kept for the session only, never in localStorage.
+      const stored = await page.evaluate(() => ({
+        local: JSON.stringify(window.localStorage),
+        session: window.sessionStorage.getItem('baobei.token'),
+      }));
+      expect(stored.local).not.toContain(salesToken);
+      expect(stored.session).toBe(salesToken);
+
+      // Prepare: detect the header under the title and note rows.
+      await page.locator('#detect').click();
+      await page.locator('#detect-summary').waitFor({ state: 'visible' });
+      const summary = await page.locator('#detect-summary').innerText();
+      expect(summary).toContain(`工作表“${SHEET}”`);
+      expect(summary).toContain('第 3 行');
+      const rows = page.locator('#mapping tbody tr');
+      await expect.poll(() => rows.count()).toBe(10);
+      const notesRow = page.locator('#mapping tbody tr[data-column="J"]');
+      expect(await notesRow.locator('.header-text').innerText()).toBe('备注');
+      // The person decides 备注 is not to be imported.
+      await notesRow.locator('fluent-select').click();
+      await notesRow.locator('fluent-option[value="-"]').click();
+      await expect
+        .poll(() => notesRow.locator('fluent-select').evaluate((el) => (el as HTMLSelectElement).value))
+        .toBe('-');
+      expect(await notesRow.getAttribute('class')).toContain('ignored');
+      expect(await notesRow.locator('.confidence').innerText()).toBe('手动');
+
+      await page.locator('#apply').click();
+      const applied = await waitForMessage(page);
+      expect(applied).toContain('已把表格转为 Excel 表');
+      expect(applied).toMatch(/1 行共 \d+ 个单元格不符合要求/);
+      const afterApply = await inWorkbook(page, (wb) => ({
+        header: wb.values('客户报备', 'K3:N3'),
+        tables: wb.tables(),
+      }));
+      expect(afterApply.header).toEqual([['报备编号', '状态', '保护截止', '冲突说明']]);
+      expect(afterApply.tables).toHaveLength(1);
+      expect(afterApply.tables[0]!.address).toMatch(/^A3:N7$/);
+
+      // Submit: three valid rows registered, the bad phone row invalid and never sent.
+      await page.locator('#submit').click();
+      expect(await waitForMessage(page)).toContain('提交完成');
+      const submitted = await resultValues(page);
+      const numbers = submitted.map((r) => String(r[0]));
+      expect(numbers[0]).toMatch(/^BB-2026-\d{6}$/);
+      expect(numbers[1]).toMatch(/^BB-2026-\d{6}$/);
+      expect(numbers[2]).toBe('');
+      expect(numbers[3]).toMatch(/^BB-2026-\d{6}$/);
+      expect(submitted.map((r) => r[1])).toEqual(['待审核', '待审核', '信息有误', '待审核']);
+      expect(String(submitted[2]![3])).toContain('联系电话');
+      const chips = await page.locator('#run-summary .status-count').allInnerTexts();
+      expect(chips).toContain('待审核 3');
+
+      // The ignored column was not sent.
+      const first = await service
+        .api(salesToken)
+        .get<{ registration: { notes?: string } }>(`/api/registrations/${numbers[0]}`);
+      expect(first.status).toBe(200);
+      expect(first.body.registration.notes).toBeUndefined();
+
+      // A reviewer approves the first customer through the API.
+      const approval = await service.api(reviewerToken).post(`/api/registrations/${numbers[0]}/review`, {
+        decision: 'approve',
+        reason: '资料齐全，同意保护',
+      });
+      expect(approval.status, JSON.stringify(approval.body)).toBe(200);
+
+      // Refresh: the approved row turns 保护中 with its last protected day, and green.
+      await page.locator('#refresh').click();
+      expect(await waitForMessage(page)).toContain('状态已更新');
+      const refreshed = await resultValues(page);
+      expect(refreshed[0]![0]).toBe(numbers[0]);
+      expect(refreshed[0]![1]).toBe('保护中');
+      expect(String(refreshed[0]![2])).toMatch(/^2027-02-2\d$/);
+      expect(refreshed[1]![1]).toBe('待审核');
+      expect(refreshed[3]![1]).toBe('待审核');
+      const fills = {
+        protected: (await rowFills(page, 'B4'))[0]![0],
+        pending: (await rowFills(page, 'B5'))[0]![0],
+        invalidPhone: (await rowFills(page, 'F6'))[0]![0],
+      };
+      expect(fills.protected?.toUpperCase()).toContain('C6EFCE');
+      expect(fills.pending?.toUpperCase()).toContain('FFEB9C');
+      expect(fills.invalidPhone).not.toBeNull();
+
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await mkdir(path.dirname(SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    } finally {
+      await context.close();
+    }
+    expect(foreignRequests).toEqual([]);
+    expect(pageProblems).toEqual([]);
+  }, 120_000);
+
+  it('a reviewer builds the 待审核 sheet, types a decision and sends it', async () => {
+    const row = enterpriseRow(9001, { registrant: '王磊', clientRowId: 'review' });
+    const submitted = await service
+      .api(salesToken)
+      .post<{ results: { registrationNo?: string; status: string }[] }>('/api/registrations', {
+        rows: [row],
+      });
+    expect(submitted.status).toBe(200);
+    const no = submitted.body.results[0]!.registrationNo!;
+    expect(submitted.body.results[0]!.status).toBe('pending');
+
+    const { context, page } = await openPane();
+    try {
+      await connect(page, reviewerToken);
+      expect(await waitForMessage(page, ['success'])).toContain('你有审核权限');
+      expect(await page.locator('#step-review').isVisible()).toBe(true);
+      expect(await page.locator('#step-upload .step-number').innerText()).toBe('5');
+
+      await page.locator('#review-build').click();
+      expect(await waitForMessage(page)).toMatch(/已建立待审核表：\d+ 个客户/);
+      // The reviewer types 通过 and a reason on the row of that registration, as in Excel.
+      const sheetRow = await page.evaluate((registrationNo) => {
+        const workbook = (window as unknown as { __fakeOffice: FakeOffice }).__fakeOffice.workbook;
+        const numbers = workbook.values('待审核', 'D1:D200').map((r) => r[0]);
+        const at = numbers.indexOf(registrationNo) + 1;
+        workbook.setValues('待审核', `O${at}:P${at}`, [['通过', '资料齐全，同意保护']]);
+        return { at, active: workbook.activeSheetName(), header: workbook.values('待审核', 'O1:P1')[0] };
+      }, no);
+      expect(sheetRow.at).toBeGreaterThan(1);
+      expect(sheetRow.active).toBe('待审核');
+      expect(sheetRow.header).toEqual(['决定', '处理意见']);
+
+      await page.locator('#review-apply').click();
+      expect(await waitForMessage(page)).toContain('已提交 1 个审核决定');
+      const record = await service.api(reviewerToken).get<{ status: string }>(`/api/registrations/${no}`);
+      expect(record.body.status).toBe('protected');
+    } finally {
+      await context.close();
+    }
+    expect(foreignRequests).toEqual([]);
+    expect(pageProblems).toEqual([]);
+  }, 120_000);
+
+  it('uploads a legacy CSV, shows the summary and offers the annotated workbook', async () => {
+    const { context, page } = await openPane();
+    try {
+      await connect(page, salesToken);
+      await page.locator('#upload-file').setInputFiles(LEGACY_CSV);
+      expect(await page.locator('#upload-file-name').innerText()).toBe('v3-utf8-bom.csv');
+      await page.locator('#upload').click();
+      expect(await waitForMessage(page)).toContain('上传完成');
+      const summary = await page.locator('#upload-summary').innerText();
+      expect(summary).toContain('v3-utf8-bom.csv');
+      expect(summary).toContain('只检查，没有保存');
+      const chips = await page.locator('#upload-summary .status-count').allInnerTexts();
+      expect(chips.length).toBeGreaterThan(0);
+
+      const link = page.locator('#upload-download');
+      await link.waitFor({ state: 'visible' });
+      expect(await link.getAttribute('href')).toMatch(/^blob:/);
+      expect(await link.getAttribute('download')).toBe('v3-utf8-bom.checked.xlsx');
+      // Clicking it saves the workbook itself (an .xlsx is a zip: PK…).
+      const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+      expect(download.suggestedFilename()).toBe('v3-utf8-bom.checked.xlsx');
+      const saved = await readFile((await download.path())!);
+      expect(saved.subarray(0, 2).toString('latin1')).toBe('PK');
+      expect(saved.length).toBeGreaterThan(1000);
+
+      // English on request.
+      await page.locator('#language-toggle').click();
+      expect(await page.locator('#upload-summary').innerText()).toContain('Checked only');
+      expect(await page.locator('h1').innerText()).toBe('Customer registration');
+      expect(await page.locator('#message').innerText()).toContain('Uploaded');
+    } finally {
+      await context.close();
+    }
+    expect(foreignRequests).toEqual([]);
+    expect(pageProblems).toEqual([]);
+  }, 120_000);
+});
