@@ -231,7 +231,9 @@ export class RegistrationService {
       });
       const seen = new Set<string>();
       const out: { customer: string; competitors: RankedCompetitor[] }[] = [];
-      const oldestFirst = [...items].sort((a, b) => a.claimedAt.localeCompare(b.claimedAt));
+      const oldestFirst = [...items].sort(
+        (a, b) => a.claimedAt.localeCompare(b.claimedAt) || a.no.localeCompare(b.no),
+      );
       // Groups before the page are ranked too: their members must not start a group of their own.
       let index = 0;
       for (const record of oldestFirst) {
