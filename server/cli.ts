@@ -9,7 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { DomainError } from '../core/problem.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
-import { openStore, startService } from './service.js';
+import { ensureAdmin, openStore, startService } from './service.js';
 import { createUser } from './services/userService.js';
 import { lockOwner } from './store/dataDirLock.js';
 import { ROLES, type Role } from './store/store.js';
@@ -111,6 +111,7 @@ async function addUser(
   }
   const { store } = await openStore(config, 'user add');
   try {
+    await ensureAdmin(store, config.dataDir, new Date());
     const { token } = await createUser(store, input, new Date());
     return { ...input, token };
   } finally {

@@ -75,9 +75,13 @@ export async function openStore(
 }
 
 /** First start: an administrator, whose token goes to `admin.token` (mode 600) in the data dir. */
+/**
+ * First start — of the service or of a CLI command on a fresh data dir: without an administrator,
+ * one is created and its token written to `admin.token` (mode 600). Returns that file's path.
+ */
 export async function ensureAdmin(store: Store, dataDir: string, now: Date): Promise<string | undefined> {
   const users = await store.read((tx) => tx.listUsers());
-  if (users.length > 0) return undefined;
+  if (users.some((u) => u.role === 'admin' && !u.disabled)) return undefined;
   let token: string;
   try {
     ({ token } = await createUser(store, { name: 'admin', role: 'admin' }, now));
@@ -142,8 +146,8 @@ export async function startService(config: Config, options: StartOptions): Promi
     });
     const port = (server.address() as AddressInfo).port;
     const url = config.publicUrl ?? `${config.tls ? 'https' : 'http'}://localhost:${port}`;
-    say(`Baobei ${VERSION} 已启动 / listening: ${url} (store: ${store.kind}, data: ${config.dataDir})`);
     if (tokenFile) say(`首次启动：管理员令牌已写入 / first start, admin token written to ${tokenFile}`);
+    say(`Baobei ${VERSION} 已启动 / listening: ${url} (store: ${store.kind}, data: ${config.dataDir})`);
 
     const sweep = async () => {
       try {
