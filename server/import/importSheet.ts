@@ -15,8 +15,9 @@ import type { Store, WriteTx } from '../store/store.js';
 import type { Actor } from '../services/actor.js';
 import { evaluateRow } from '../services/rowEvaluation.js';
 import { writeAnnotatedWorkbook } from './annotatedWorkbook.js';
+import { columnLetter } from './cellReference.js';
 import { ImportError } from './importError.js';
-import { readWorkbook, type SheetData } from './readWorkbook.js';
+import { readWorkbook, type ReadWorkbook, type SheetData } from './readWorkbook.js';
 
 export type ImportMode = 'submit' | 'history';
 
@@ -117,8 +118,8 @@ export async function importSheet(
       'mode',
     );
   }
-  const read = await readWorkbook(bytes, options.fileName);
-  const sheet = pickSheet(read.sheets, options.sheet, options.fileName);
+  const read = readWorkbook(bytes, options.fileName);
+  const sheet = pickSheet(read, options.sheet, options.fileName);
   const detection = detectHeader(denseTop(sheet, DETECTION_ROWS), { maxScanRows: HEADER_SCAN_ROWS });
   if (!detection || detection.columns.every((c) => c.field === null)) {
     throw new ImportError(
@@ -135,6 +136,7 @@ export async function importSheet(
   const submissions: { row: number; submission: SubmissionRow; order: number }[] = [];
   const now = deps.clock();
   const referenceYear = Number(dayOf(now).slice(0, 4));
+  const claimOrder = claimOrderOf(referenceYear);
   for (const [n, cells] of [...sheet.rows].sort((a, b) => a[0] - b[0])) {
     if (n <= detection.headerRow) continue;
     const kind = classifyRow(cells, detection);
@@ -154,13 +156,19 @@ export async function importSheet(
       const v = cells[extras.approvedAt - 1];
       if (v !== undefined && v !== null && v !== '') submission.approvedAt = v;
     }
-    submissions.push({ row: n, submission, order: claimOrder(submission.registeredAt, referenceYear) });
+    submissions.push({ row: n, submission, order: claimOrder(submission.registeredAt) });
   }
+
+  // Every value the checks need is in the submissions now: the store's write, the longest phase,
+  // runs without the sheet's row map in the heap.
+  sheet.rows.clear();
 
   // R17 within the file: the earliest registration is evaluated first and holds the customer.
   const byClaim = [...submissions].sort((a, b) => a.order - b.order || a.row - b.row);
   const results = new Map<number, RowResult>();
   const createdBy = new Map<string, number>();
+  let allEvaluated!: () => void;
+  const evaluated = new Promise<void>((resolve) => (allEvaluated = resolve));
   const evaluate = async (tx: WriteTx) => {
     const policy = (await tx.getPolicy()) ?? DEFAULT_POLICY;
     let done = 0;
@@ -181,9 +189,12 @@ export async function importSheet(
       if (++done % 500 === 0) options.onProgress?.(done, byClaim.length);
     }
     options.onProgress?.(byClaim.length, byClaim.length);
+    allEvaluated();
   };
-  if (options.dryRun) await deps.store.simulate(evaluate);
-  else await deps.store.write(evaluate);
+  const committed = options.dryRun ? deps.store.simulate(evaluate) : deps.store.write(evaluate);
+  // Once every row is evaluated the results are final: the report and the annotated copy are built
+  // while the store makes them durable (its file write), and the import returns when both are done.
+  await Promise.race([evaluated, committed]);
 
   const annotated: { row: number; annotation: ReturnType<typeof annotateRow> }[] = [];
   for (const { row } of submissions) {
@@ -248,36 +259,40 @@ export async function importSheet(
     rows: reportRows,
     summary: { rows: submissions.length, byStatus },
   };
-  const annotatedBytes = await writeAnnotatedWorkbook({
+  const annotatedBytes = writeAnnotatedWorkbook({
     read,
-    sheetName: sheet.name,
+    sheet,
     headerRow: detection.headerRow,
     fieldColumns,
     rows: annotated,
     summary: report.summary,
     meta: { file: options.fileName, mode: options.mode, dryRun: options.dryRun, at: now.toISOString() },
   });
+  await committed;
   return { report, annotated: annotatedBytes };
 }
 
-function pickSheet(sheets: readonly SheetData[], wanted: string | undefined, fileName: string): SheetData {
+function pickSheet(read: ReadWorkbook, wanted: string | undefined, fileName: string): SheetData {
+  const names = read.sheetNames;
   if (wanted !== undefined) {
-    const byName = sheets.find((s) => s.name === wanted);
-    const index = /^\d+$/.test(wanted) ? sheets[Number(wanted) - 1] : undefined;
-    const found = byName ?? index;
-    if (!found) {
+    const byName = names.indexOf(wanted);
+    const index = byName >= 0 ? byName : /^\d+$/.test(wanted) ? Number(wanted) - 1 : -1;
+    if (index < 0 || index >= names.length) {
       throw new ImportError(
         'import.sheet_not_found',
-        `${fileName} 中没有工作表“${wanted}”（有：${sheets.map((s) => s.name).join('、')}）`,
-        `${fileName} has no sheet "${wanted}" (it has: ${sheets.map((s) => s.name).join(', ')})`,
+        `${fileName} 中没有工作表“${wanted}”（有：${names.join('、')}）`,
+        `${fileName} has no sheet "${wanted}" (it has: ${names.join(', ')})`,
         'sheet',
       );
     }
-    return found;
+    return read.readSheet(index);
   }
-  const first = sheets.find((s) => s.rows.size > 0);
-  if (!first) throw new ImportError('import.empty', `${fileName} 中没有数据`, `${fileName} holds no data`);
-  return first;
+  // Sheets are read one by one until one holds data: the ones after it are never unzipped.
+  for (let i = 0; i < names.length; i++) {
+    const sheet = read.readSheet(i);
+    if (sheet.rows.size > 0) return sheet;
+  }
+  throw new ImportError('import.empty', `${fileName} 中没有数据`, `${fileName} holds no data`);
 }
 
 /** The first rows as a dense grid (header detection looks only at the top of the sheet). */
@@ -304,14 +319,20 @@ function historyColumns(
 }
 
 /** Sort key for R17: the registration time written in the sheet, unparseable ones last. */
-function claimOrder(value: CellValue | undefined, referenceYear: number): number {
-  if (value === undefined || value === null || value === '') return Number.MAX_SAFE_INTEGER;
-  const parsed = parseInstant(value, { referenceYear });
-  return parsed.ok ? Date.parse(parsed.instant) : Number.MAX_SAFE_INTEGER;
-}
-
-export function columnLetter(n: number): string {
-  let s = '';
-  for (let x = n; x > 0; x = Math.floor((x - 1) / 26)) s = String.fromCharCode(65 + ((x - 1) % 26)) + s;
-  return s;
+function claimOrderOf(referenceYear: number): (value: CellValue | undefined) => number {
+  // A sheet repeats its dates (a few hundred days over thousands of rows): each is parsed once.
+  const known = new Map<string | number | boolean, number>();
+  const knownDates = new Map<number, number>();
+  return (value) => {
+    if (value === undefined || value === null || value === '') return Number.MAX_SAFE_INTEGER;
+    const date = value instanceof Date ? value.getTime() : undefined;
+    let order = date !== undefined ? knownDates.get(date) : known.get(value as string | number | boolean);
+    if (order === undefined) {
+      const parsed = parseInstant(value, { referenceYear });
+      order = parsed.ok ? Date.parse(parsed.instant) : Number.MAX_SAFE_INTEGER;
+      if (date !== undefined) knownDates.set(date, order);
+      else known.set(value as string | number | boolean, order);
+    }
+    return order;
+  };
 }

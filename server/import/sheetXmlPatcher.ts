@@ -1,0 +1,340 @@
+/**
+ * The checked sheet's XML with the import's results patched in, everything else copied verbatim:
+ * the result header cells on the header row; on each data row every cell up to the last result
+ * column restyled with its status fill (cells the row lacked are created, carrying the row's or the
+ * column's format as Excel would show them) and the four result cells added; formula-like text
+ * (= + - @) anywhere given the quote-prefixed text format; <cols> widened for the result columns,
+ * <dimension> grown to cover them, and a <legacyDrawing> for the notes.
+ */
+import type { FillName } from '../../core/annotation.js';
+import { cellAddress, columnLetter, columnOf, rowOf } from './cellReference.js';
+import { scanSheetData, type CellScan, type RowScan } from './sheetXmlReader.js';
+import type { SharedStringsAppender } from './sharedStringsPart.js';
+import type { StylesPatch } from './stylesPatch.js';
+import type { TextSink } from './zipArchive.js';
+import { declaresRelationshipPrefix, withAttr, withoutAttr, XmlScanner } from './xmlScanner.js';
+
+/** What a data row gets: its result texts (in column order) and its fill. */
+export interface ResultRow {
+  cells: readonly string[];
+  fill: FillName;
+}
+
+export interface SheetPatch {
+  xml: string;
+  /** By shared-string index: whether the string is formula-like text (for cells of type `s`). */
+  formulaLikeStrings: Uint8Array;
+  headerRow: number;
+  /** The result headers, in column order from `firstResultColumn`. */
+  resultHeaders: readonly string[];
+  /** Widths of the result columns, in the same order. */
+  resultWidths: readonly number[];
+  firstResultColumn: number;
+  /** Rows by number: the data rows and their results. */
+  rows: ReadonlyMap<number, ResultRow>;
+  /** The last row holding a value (the used range must reach it). */
+  lastRow: number;
+  /** The result column holding long text (top-aligned). */
+  longTextColumn: number;
+  styles: StylesPatch;
+  strings: SharedStringsAppender;
+  /** Relationship id of the notes' VML drawing, when there are notes. */
+  legacyDrawingId: string | undefined;
+}
+
+/** Text a spreadsheet program would take for a formula: it starts with = + - or @. */
+export function isFormulaLikeText(text: string): boolean {
+  const c = text.charCodeAt(0);
+  return c === 0x3d || c === 0x2b || c === 0x2d || c === 0x40;
+}
+/** Elements that follow <legacyDrawing> in a worksheet (ECMA-376 CT_Worksheet order). */
+const AFTER_LEGACY_DRAWING = new Set([
+  'legacyDrawingHF',
+  'drawingHF',
+  'picture',
+  'oleObjects',
+  'controls',
+  'webPublishItems',
+  'tableParts',
+  'extLst',
+]);
+
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+interface ColumnRange {
+  min: number;
+  max: number;
+  tag: string;
+}
+
+/**
+ * Writes the patched sheet XML into `out` as the original is scanned: slices of the original
+ * between the edits, and the edits, in document order (nothing is held back but the current row).
+ */
+export function patchSheet(patch: SheetPatch, out: TextSink): void {
+  const { xml } = patch;
+  const head = headElements(xml);
+  if (head.sheetDataStart === undefined) throw new Error('the sheet has no <sheetData>');
+  const columns = head.cols?.ranges ?? [];
+  const last = patch.firstResultColumn + patch.resultHeaders.length - 1;
+  let copied = 0;
+  /** Copies the original up to `start`, then skips to `end`: what lies between is written anew. */
+  const replace = (start: number, end: number): void => {
+    if (start > copied) out.write(xml.slice(copied, start));
+    copied = end;
+  };
+  const apply = (edit: Edit): void => {
+    replace(edit.start, edit.end);
+    out.write(edit.text);
+  };
+
+  const cols = widenedCols(columns, patch.firstResultColumn, patch.resultWidths);
+  const headEdits: Edit[] = [
+    head.cols
+      ? { start: head.cols.start, end: head.cols.end, text: cols }
+      : { start: head.sheetDataStart, end: head.sheetDataStart, text: cols },
+  ];
+  if (head.dimension) headEdits.push(widenedDimension(head.dimension, last, patch.lastRow));
+  headEdits.sort((a, b) => a.start - b.start).forEach(apply);
+
+  const bounds = scanSheetData(xml, (row) => {
+    const result = patch.rows.get(row.row);
+    if (result !== undefined || row.row === patch.headerRow) {
+      replace(row.start, row.end);
+      writeRow(patch, row, result, columns, last, out);
+      return;
+    }
+    for (const cell of row.cells) {
+      if (!isFormulaLike(cell, patch.formulaLikeStrings)) continue;
+      const style = patch.styles.derive(cell.style, { inert: true });
+      apply({ start: cell.start, end: cell.startTagEnd, text: startTag(xml, cell, row.row, style) });
+    }
+  });
+  if (bounds !== undefined && patch.legacyDrawingId !== undefined) {
+    const edit = legacyDrawingEdit(xml, bounds.end, patch.legacyDrawingId);
+    if (edit !== undefined) apply(edit);
+  }
+  if (copied < xml.length) out.write(xml.slice(copied));
+}
+
+/** Writes the header row or a data row, cell by cell, with the result columns in place. */
+function writeRow(
+  patch: SheetPatch,
+  row: RowScan,
+  result: ResultRow | undefined,
+  columns: readonly ColumnRange[],
+  last: number,
+  out: TextSink,
+): void {
+  const { xml, styles, strings, firstResultColumn: first } = patch;
+  let tag = withoutAttr(xml.slice(row.start, row.startTagEnd), 'spans');
+  if (row.selfClosing) tag = tag.replace(/\s*\/>$/, '>');
+  out.write(tag);
+  const byColumn: (CellScan | undefined)[] = [];
+  for (const cell of row.cells) if (cell.column <= last) byColumn[cell.column] = cell;
+
+  // The header row keeps its cells (but formula-like text) and gets the result headers; a data
+  // row gets its fill on every cell up to the last result column.
+  const header = result === undefined;
+  const fill = result?.fill;
+  for (let column = 1; column <= (header ? first - 1 : last); column++) {
+    const cell = byColumn[column];
+    // A cell the row lacks shows the row's format, else its column's (as Excel draws it).
+    const base = cell !== undefined ? cell.style : (row.style ?? columnStyle(columns, column));
+    if (column >= first) {
+      const text = result!.cells[column - first] ?? '';
+      const change = { fill, inert: isFormulaLikeText(text), alignTop: column === patch.longTextColumn };
+      out.write(stringCell(row.row, column, styles.derive(base, change), text, strings));
+      continue;
+    }
+    const inert = cell !== undefined && isFormulaLike(cell, patch.formulaLikeStrings);
+    if (fill === undefined && !inert) {
+      // Kept as it was, but named: the row now has cells placed by reference after it.
+      if (cell !== undefined)
+        out.write(cell.referenced ? xml.slice(cell.start, cell.end) : named(xml, cell, row.row));
+      continue;
+    }
+    const style = styles.derive(base, { fill, inert });
+    out.write(
+      cell === undefined
+        ? `<c r="${cellAddress(row.row, column)}" s="${style}"/>`
+        : startTag(xml, cell, row.row, style) + xml.slice(cell.startTagEnd, cell.end),
+    );
+  }
+  if (header) {
+    const style = styles.resultHeader();
+    patch.resultHeaders.forEach((text, i) => out.write(stringCell(row.row, first + i, style, text, strings)));
+  }
+  // Cells past the result columns (formatting only: values never reach there) stay as they were.
+  for (const cell of row.cells) {
+    if (cell.column > last)
+      out.write(cell.referenced ? xml.slice(cell.start, cell.end) : named(xml, cell, row.row));
+  }
+  out.write('</row>');
+}
+
+function stringCell(
+  row: number,
+  column: number,
+  style: number,
+  text: string,
+  strings: SharedStringsAppender,
+): string {
+  const address = cellAddress(row, column);
+  return text === ''
+    ? `<c r="${address}" s="${style}"/>`
+    : `<c r="${address}" s="${style}" t="s"><v>${strings.add(text)}</v></c>`;
+}
+
+/** A cell's start tag with another format (and its reference, when it relied on its position). */
+function startTag(xml: string, cell: CellScan, row: number, style: number): string {
+  const tag = xml.slice(cell.start, cell.startTagEnd);
+  // Excel writes ` s="…"` (double quotes, no spaces): patch that in place; anything else by pattern.
+  const at = tag.indexOf(' s="');
+  const restyled =
+    at >= 0
+      ? `${tag.slice(0, at + 4)}${style}${tag.slice(tag.indexOf('"', at + 4))}`
+      : withAttr(tag, 's', String(style));
+  return cell.referenced ? restyled : restyled.replace(/^<c\b/, `<c r="${cellAddress(row, cell.column)}"`);
+}
+
+/** A cell that relied on its position, given its reference. */
+function named(xml: string, cell: CellScan, row: number): string {
+  return `<c r="${cellAddress(row, cell.column)}"${xml.slice(cell.start + 2, cell.end)}`;
+}
+
+function isFormulaLike(cell: CellScan, formulaLikeStrings: Uint8Array): boolean {
+  if (cell.formula) return false;
+  switch (cell.type) {
+    case 's':
+      return cell.value !== undefined && formulaLikeStrings[Number(cell.value)] === 1;
+    case 'str':
+      return cell.value !== undefined && isFormulaLikeText(cell.value);
+    case 'inlineStr':
+      return isFormulaLikeText(cell.inline ?? cell.value ?? '');
+    default:
+      return false;
+  }
+}
+
+function columnStyle(columns: readonly ColumnRange[], column: number): number {
+  for (const c of columns) {
+    if (column >= c.min && column <= c.max) return Number(/\sstyle="(\d+)"/.exec(c.tag)?.[1] ?? 0);
+  }
+  return 0;
+}
+
+interface HeadElements {
+  dimension?: { start: number; end: number; ref: string; tag: string };
+  cols?: { start: number; end: number; ranges: ColumnRange[] };
+  sheetDataStart?: number;
+}
+
+/** <dimension> and <cols>, which come before <sheetData>, and where <sheetData> starts. */
+function headElements(xml: string): HeadElements {
+  const out: HeadElements = {};
+  const s = new XmlScanner(xml);
+  while (s.next() !== 'end' && !(s.kind === 'open' && s.name === 'worksheet'));
+  while (s.next() !== 'end') {
+    if (s.kind !== 'open') continue;
+    if (s.name === 'sheetData') {
+      out.sheetDataStart = s.start;
+      break;
+    }
+    const start = s.start;
+    if (s.name === 'dimension') {
+      const ref = s.attr('ref') ?? '';
+      const tag = xml.slice(s.start, s.end);
+      s.skipElement();
+      out.dimension = { start, end: s.end, ref, tag };
+    } else if (s.name === 'cols' && out.cols === undefined) {
+      const ranges: ColumnRange[] = [];
+      if (!s.selfClosing) {
+        for (let k = s.next(); k !== 'end' && !(k === 'close' && s.name === 'cols'); k = s.next()) {
+          if (k !== 'open') continue;
+          const min = Number(s.attr('min'));
+          const max = Number(s.attr('max'));
+          const tag = xml.slice(s.start, s.end).replace(/\s*\/?>$/, '/>');
+          s.skipElement();
+          if (Number.isInteger(min) && Number.isInteger(max)) ranges.push({ min, max, tag });
+        }
+      } else s.next();
+      out.cols = { start, end: s.end, ranges };
+    } else s.skipElement();
+  }
+  return out;
+}
+
+/** <cols> with the result columns set to their widths; a range covering them is split around them. */
+function widenedCols(ranges: readonly ColumnRange[], first: number, widths: readonly number[]): string {
+  const last = first + widths.length - 1;
+  const out: ColumnRange[] = [];
+  for (const r of ranges) {
+    if (r.max < first || r.min > last) {
+      out.push(r);
+      continue;
+    }
+    if (r.min < first) out.push({ min: r.min, max: first - 1, tag: colTag(r.tag, r.min, first - 1) });
+    if (r.max > last) out.push({ min: last + 1, max: r.max, tag: colTag(r.tag, last + 1, r.max) });
+  }
+  widths.forEach((width, i) => {
+    const column = first + i;
+    const covering = ranges.find((r) => column >= r.min && column <= r.max);
+    // The result column keeps the covering range's format, not its hiding or outline.
+    let tag = covering
+      ? ['hidden', 'collapsed', 'outlineLevel', 'bestFit'].reduce(withoutAttr, covering.tag)
+      : '<col/>';
+    tag = withAttr(withAttr(colTag(tag, column, column), 'width', String(width)), 'customWidth', '1');
+    out.push({ min: column, max: column, tag });
+  });
+  out.sort((a, b) => a.min - b.min);
+  return `<cols>${out.map((r) => r.tag).join('')}</cols>`;
+}
+
+function colTag(tag: string, min: number, max: number): string {
+  return withAttr(withAttr(tag, 'min', String(min)), 'max', String(max));
+}
+
+/** The used range grown to take in the result columns (and every row read). */
+function widenedDimension(
+  dimension: { start: number; end: number; ref: string; tag: string },
+  lastColumn: number,
+  lastRow: number,
+): Edit {
+  const [from = 'A1', to = from] = dimension.ref.split(':');
+  const minColumn = Math.max(1, Math.min(columnOf(from) || 1, columnOf(to) || 1));
+  const minRow = Math.max(1, Math.min(rowOf(from) || 1, rowOf(to) || 1));
+  const maxColumn = Math.max(columnOf(from), columnOf(to), lastColumn);
+  const maxRow = Math.max(rowOf(from), rowOf(to), lastRow);
+  const ref = `${columnLetter(minColumn)}${minRow}:${columnLetter(maxColumn)}${maxRow}`;
+  return {
+    start: dimension.start,
+    end: dimension.end,
+    text: withAttr(dimension.tag.replace(/\s*\/?>$/, '/>'), 'ref', ref),
+  };
+}
+
+/** A <legacyDrawing> naming the notes' drawing, in its place after <sheetData> — unless there is one. */
+function legacyDrawingEdit(xml: string, from: number, id: string): Edit | undefined {
+  const s = new XmlScanner(xml, from);
+  let at: number | undefined;
+  while (s.next() !== 'end') {
+    if (s.kind === 'close') {
+      at ??= s.start; // </worksheet>
+      break;
+    }
+    if (s.kind !== 'open') continue;
+    if (s.name === 'legacyDrawing') return undefined;
+    if (AFTER_LEGACY_DRAWING.has(s.name)) at ??= s.start;
+    s.skipElement();
+  }
+  const ns = declaresRelationshipPrefix(xml)
+    ? ''
+    : ' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"';
+  const point = at ?? xml.length;
+  return { start: point, end: point, text: `<legacyDrawing${ns} r:id="${id}"/>` };
+}
