@@ -442,7 +442,9 @@ export class LifecycleService {
 
   /** One customer is never granted twice: another registrant's protection blocks approval. */
   private async assertNotHeld(ctx: ActionContext, record: StoredRecord): Promise<void> {
-    const holders = (await findCandidates(ctx.tx, record.identity, ctx.policy, ctx.today, record.no)).filter(
+    const holders = (
+      await findCandidates(ctx.tx, record.identity, ctx.policy, ctx.today, { exclude: record.no })
+    ).filter(
       (c) =>
         c.match.strength === 'exact' &&
         PROTECTING_STATUSES.includes(c.status) &&
@@ -484,7 +486,7 @@ export class LifecycleService {
 
   /** Undecided registrations of the same customer by others (pending, or competing). */
   private async competitorsOf(ctx: ActionContext, record: StoredRecord): Promise<StoredRecord[]> {
-    return (await findCandidates(ctx.tx, record.identity, ctx.policy, ctx.today, record.no))
+    return (await findCandidates(ctx.tx, record.identity, ctx.policy, ctx.today, { exclude: record.no }))
       .filter(
         (c) =>
           c.match.strength === 'exact' &&
@@ -532,7 +534,9 @@ export class LifecycleService {
    * compete with it.
    */
   private async promoteNext(ctx: ActionContext, ended: StoredRecord): Promise<void> {
-    const candidates = await findCandidates(ctx.tx, ended.identity, ctx.policy, ctx.today, ended.no);
+    const candidates = await findCandidates(ctx.tx, ended.identity, ctx.policy, ctx.today, {
+      exclude: ended.no,
+    });
     const stillActive = new Set(candidates.filter((c) => c.status !== 'conflict').map((c) => c.record.no));
     const freed = candidates
       .filter((c) => c.status === 'conflict' && (c.record.blockedBy ?? []).includes(ended.no))
@@ -558,7 +562,9 @@ export class LifecycleService {
 
   /** A signed customer is no longer available: registrations waiting for it are rejected. */
   private async rejectQueued(ctx: ActionContext, signed: StoredRecord, code: string): Promise<void> {
-    for (const c of await findCandidates(ctx.tx, signed.identity, ctx.policy, ctx.today, signed.no)) {
+    for (const c of await findCandidates(ctx.tx, signed.identity, ctx.policy, ctx.today, {
+      exclude: signed.no,
+    })) {
       if (c.status !== 'conflict' || !(c.record.blockedBy ?? []).includes(signed.no)) continue;
       const other = c.record;
       other.status = 'rejected';

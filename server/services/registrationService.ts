@@ -258,7 +258,7 @@ export class RegistrationService {
   async ranking(tx: ReadTx, record: StoredRecord): Promise<RankedCompetitor[]> {
     const policy = await this.policy(tx);
     const today = dayOf(this.deps.clock());
-    const others = (await findCandidates(tx, record.identity, policy, today, record.no)).filter(
+    const others = (await findCandidates(tx, record.identity, policy, today, { exclude: record.no })).filter(
       (c) =>
         c.match.strength === 'exact' &&
         (c.status === 'pending' || (c.status === 'conflict' && c.record.conflictKind !== 'queued')),

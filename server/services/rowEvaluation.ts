@@ -149,7 +149,8 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
   const team =
     registrantUser?.team ?? registration.team ?? (registrant === actor.name ? actor.team : undefined);
 
-  const bans = await ctx.tx.findBans(lookupKeys(identity), registrant, today);
+  const keys = lookupKeys(identity);
+  const bans = await ctx.tx.findBans(keys, registrant, today);
   const ban = bans.find((b) => compareIdentities(identity, b.identity, policy)?.strength === 'exact');
   if (ban) {
     return {
@@ -169,14 +170,10 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
   }
 
   // A migrated claim is judged as of its own day: inside someone's protection then, it lost (R21).
-  const candidates = await findCandidates(
-    ctx.tx,
-    identity,
-    policy,
-    today,
-    undefined,
-    migrating ? dayOf(claimedAt) : undefined,
-  );
+  const candidates = await findCandidates(ctx.tx, identity, policy, today, {
+    keys,
+    ...(migrating ? { protectingOn: dayOf(claimedAt) } : {}),
+  });
   const conflicts = candidates.map((c) => conflictView(c));
   const exact = candidates.filter((c) => c.match.strength === 'exact');
   const own = exact.find((c) => c.record.registration.registrant === registrant);
@@ -323,14 +320,20 @@ export async function findCandidates(
   identity: IdentityKeys,
   policy: Policy,
   today: string,
-  exclude?: string,
-  /** Migration: also records protecting the customer on this (past) day, though ended since. */
-  protectingOn?: string,
+  options: {
+    /** A record not to count (the one whose competitors are wanted). */
+    exclude?: string;
+    /** Migration: also records protecting the customer on this (past) day, though ended since. */
+    protectingOn?: string;
+    /** The identity's lookup keys, when the caller has them already. */
+    keys?: readonly string[];
+  } = {},
 ): Promise<Candidate[]> {
+  const { exclude, protectingOn } = options;
   const found: Candidate[] = [];
   // Compare on the clear, hashed identities first; only records that match are decrypted.
   const accept = (other: IdentityKeys) => compareIdentities(identity, other, policy) !== null;
-  for (const record of await tx.findRecordsByKeys(lookupKeys(identity), accept)) {
+  for (const record of await tx.findRecordsByKeys(options.keys ?? lookupKeys(identity), accept)) {
     if (record.no === exclude) continue;
     const status = effectiveStatus(record, today);
     const protectedThen =
