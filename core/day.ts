@@ -9,6 +9,11 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The Shanghai calendar day of an instant. */
 export function dayOf(instant: Instant | Date): Day {
+  // Fast path for the canonical form (toISOString, UTC): Shanghai is a day ahead from 16:00 UTC.
+  if (typeof instant === 'string' && instant.length === 24 && instant[10] === 'T' && instant[23] === 'Z') {
+    const day = instant.slice(0, 10);
+    return Number(instant.slice(11, 13)) < 16 ? day : addDays(day, 1);
+  }
   const ms = typeof instant === 'string' ? Date.parse(instant) : instant.getTime();
   return new Date(ms + OFFSET_MS).toISOString().slice(0, 10);
 }
