@@ -6,15 +6,22 @@
  */
 import { z } from 'zod';
 import { policySchema, type Policy } from '../core/policy.js';
+import type { RecordStatus, RowResult, SubmissionRow } from '../core/schema.js';
 import {
-  daySchema,
-  problemSchema,
-  recordStatusSchema,
-  rowResultSchema,
-  type RecordStatus,
-  type RowResult,
-  type SubmissionRow,
-} from '../core/schema.js';
+  errorResponseSchema,
+  healthResponseSchema,
+  importResponseSchema,
+  listResponseSchema,
+  meResponseSchema,
+  recordViewSchema,
+  resultsResponseSchema,
+  reviewQueueResponseSchema,
+  type HealthResponse,
+  type ImportResponse,
+  type MeResponse,
+  type RecordView,
+  type ReviewQueueResponse,
+} from '../core/responses.js';
 
 /** Rows per request: the service takes up to 5,000; 1,000 keeps each request short and its progress visible. */
 export const ROWS_PER_REQUEST = 1_000;
@@ -37,114 +44,14 @@ export interface ApiClientOptions {
 /** Called after each request of a multi-request call: rows done so far, rows in all. */
 export type RowProgress = (done: number, total: number) => void;
 
-export const healthSchema = z.object({ ok: z.boolean(), version: z.string(), store: z.string() });
-export type Health = z.infer<typeof healthSchema>;
+export type Health = HealthResponse;
+export type RegistrationView = RecordView;
+export type ReviewQueue = Pick<ReviewQueueResponse, 'groups'>;
+export type Me = MeResponse;
+export type ImportReport = ImportResponse;
 
-const resultsSchema = z.object({ results: z.array(rowResultSchema) });
-
-/** A registration as the service shows it; fields the add-in does not use pass unchecked. */
-export const registrationViewSchema = z.object({
-  no: z.string(),
-  status: recordStatusSchema,
-  registration: z.looseObject({ customerName: z.string(), registrant: z.string() }),
-  team: z.string().optional(),
-  submittedBy: z.string().optional(),
-  receivedAt: z.string().optional(),
-  claimedAt: z.string().optional(),
-  approvedAt: z.string().optional(),
-  protectedFrom: daySchema.optional(),
-  protectedUntil: daySchema.optional(),
-  reviewDueBy: daySchema.optional(),
-  objectionDeadline: daySchema.optional(),
-  reasonCode: z.string().optional(),
-  reason: z.string().optional(),
-  blockedBy: z.array(z.string()).optional(),
-  conflictKind: z.enum(['competing', 'queued']).optional(),
-  share: z.object({ withNo: z.string(), withRegistrant: z.string(), percent: z.number() }).optional(),
-  history: z.array(z.looseObject({ at: z.string(), by: z.string(), action: z.string() })).optional(),
-});
-export type RegistrationView = z.infer<typeof registrationViewSchema>;
-
-export const competitorSchema = z.object({
-  registrationNo: z.string(),
-  registrant: z.string(),
-  team: z.string().optional(),
-  status: recordStatusSchema,
-  claimedAt: z.string(),
-  rank: z.number().int(),
-  share: z.number().optional(),
-  needsReview: z.boolean(),
-  reasons: z.array(z.object({ code: z.string(), message: z.string(), messageEn: z.string() })),
-  expectedAmount: z.number().optional(),
-  expectedUnitPrice: z.number().optional(),
-  expectedSignDate: daySchema.optional(),
-  followUps: z.number().int(),
-});
-export const reviewQueueSchema = z.object({
-  groups: z.array(z.object({ customer: z.string(), competitors: z.array(competitorSchema) })),
-});
-export type ReviewQueue = z.infer<typeof reviewQueueSchema>;
-const reviewQueuePageSchema = reviewQueueSchema.extend({ hasMore: z.boolean() });
 /** Groups per review-queue request (the service allows up to 500). */
 const REVIEW_PAGE = 200;
-
-export const meSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  role: z.enum(['sales', 'reviewer', 'admin']),
-  team: z.string().optional(),
-});
-export type Me = z.infer<typeof meSchema>;
-
-const listSchema = z.object({ items: z.array(registrationViewSchema), total: z.number().int() });
-
-export const importReportSchema = z.object({
-  id: z.string(),
-  file: z.string(),
-  sheet: z.string(),
-  mode: z.enum(['submit', 'history']),
-  dryRun: z.boolean(),
-  headerRow: z.number().int(),
-  mapping: z.array(
-    z.object({
-      column: z.string(),
-      header: z.string(),
-      field: z.string().nullable(),
-      confidence: z.number(),
-    }),
-  ),
-  rows: z.array(
-    z.object({
-      row: z.number().int(),
-      status: z.string(),
-      registrationNo: z.string().optional(),
-      errors: z.array(problemSchema),
-      warnings: z.array(problemSchema),
-      conflicts: z.array(
-        z.object({
-          row: z.number().int().optional(),
-          registrationNo: z.string().optional(),
-          matchedOn: z.string(),
-          strength: z.enum(['exact', 'possible']),
-        }),
-      ),
-      skipped: z.string().optional(),
-    }),
-  ),
-  summary: z.object({ rows: z.number().int(), byStatus: z.record(z.string(), z.number().int()) }),
-  annotatedUrl: z.string(),
-});
-export type ImportReport = z.infer<typeof importReportSchema>;
-
-const errorBodySchema = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    messageEn: z.string(),
-    field: z.string().optional(),
-    requestId: z.string().optional(),
-  }),
-});
 
 export interface ListQuery {
   status?: RecordStatus[];
@@ -328,7 +235,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     } catch {
       body = undefined;
     }
-    const parsed = errorBodySchema.safeParse(body);
+    const parsed = errorResponseSchema.safeParse(body);
     const step = nextStep(res.status, parsed.success ? parsed.data.error.code : '');
     if (parsed.success) {
       const e = parsed.data.error;
@@ -402,7 +309,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     // One request at a time: later rows must see earlier ones, as in a single submission (R17).
     for (const [i, chunk] of chunks(rows, size).entries()) {
       const headers: Record<string, string> = key === undefined ? {} : { 'idempotency-key': `${key}:${i}` };
-      const body = await call('POST', path, resultsSchema, { json: { rows: chunk }, headers });
+      const body = await call('POST', path, resultsResponseSchema, { json: { rows: chunk }, headers });
       results.push(...body.results);
       done += chunk.length;
       onProgress?.(done, rows.length);
@@ -416,12 +323,12 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
 
   return {
     baseUrl,
-    health: () => call('GET', '/api/health', healthSchema),
+    health: () => call('GET', '/api/health', healthResponseSchema),
     check: (rows, opts = {}) =>
       inChunks(rows, '/api/check', undefined, opts.onProgress, CHECK_ROWS_PER_REQUEST),
     submit: (rows, idempotencyKey, opts = {}) =>
       inChunks(rows, '/api/registrations', idempotencyKey, opts.onProgress),
-    getRegistration: (no) => call('GET', registrationPath(no), registrationViewSchema),
+    getRegistration: (no) => call('GET', registrationPath(no), recordViewSchema),
     listRegistrations(query = {}) {
       const params = new URLSearchParams();
       if (query.status !== undefined && query.status.length > 0) params.set('status', query.status.join(','));
@@ -433,7 +340,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       if (query.limit !== undefined) params.set('limit', String(query.limit));
       if (query.offset !== undefined) params.set('offset', String(query.offset));
       const search = params.toString();
-      return call('GET', `/api/registrations${search === '' ? '' : `?${search}`}`, listSchema);
+      return call('GET', `/api/registrations${search === '' ? '' : `?${search}`}`, listResponseSchema);
     },
     async reviewQueue() {
       const groups: ReviewQueue['groups'] = [];
@@ -441,22 +348,21 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         const page = await call(
           'GET',
           `/api/review-queue?limit=${REVIEW_PAGE}&offset=${offset}`,
-          reviewQueuePageSchema,
+          reviewQueueResponseSchema,
         );
         groups.push(...page.groups);
         if (!page.hasMore) return { groups };
       }
     },
-    me: () => call('GET', '/api/me', meSchema),
-    review: (no, body) =>
-      call('POST', `${registrationPath(no)}/review`, registrationViewSchema, { json: body }),
+    me: () => call('GET', '/api/me', meResponseSchema),
+    review: (no, body) => call('POST', `${registrationPath(no)}/review`, recordViewSchema, { json: body }),
     uploadImport(file, fileName, opts) {
       const form = new FormData();
       form.append('mode', opts.mode);
       form.append('dryRun', String(opts.dryRun));
       if (opts.sheet !== undefined) form.append('sheet', opts.sheet);
       form.append('file', file, fileName);
-      return call('POST', '/api/imports', importReportSchema, { form });
+      return call('POST', '/api/imports', importResponseSchema, { form });
     },
     async downloadAnnotated(url) {
       // The token goes to the service only: a root-relative /api path, or an absolute URL on its origin.

@@ -65,6 +65,11 @@ export type Field = keyof typeof FIELD_SPECS;
 export const FIELDS = Object.keys(FIELD_SPECS) as Field[];
 export const fieldSchema = z.enum(FIELDS as [Field, ...Field[]]);
 
+/** Who uses the product (domain.md, Who uses it): 业务员, 审核人, administrators. */
+export const ROLES = ['sales', 'reviewer', 'admin'] as const;
+export const roleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof roleSchema>;
+
 /** 客户类型 (R5). */
 export const CUSTOMER_TYPES = ['enterprise', 'individual', 'other'] as const;
 export const customerTypeSchema = z.enum(CUSTOMER_TYPES);

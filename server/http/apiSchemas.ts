@@ -1,18 +1,12 @@
 /**
- * Request and response shapes of the HTTP API, as zod schemas: the routes parse with them and
- * the OpenAPI document is generated from them, so the two cannot drift apart.
+ * Request shapes of the HTTP API, as zod schemas: the routes parse with them and the OpenAPI
+ * document is generated from them (with the response shapes of core/responses.ts, which the add-in
+ * checks its responses with), so none of them can drift apart.
  */
 import { z } from 'zod';
 import { policySchema, presetNameSchema } from '../../core/policy.js';
-import {
-  daySchema,
-  problemSchema,
-  recordStatusSchema,
-  rowResultSchema,
-  submissionRowSchema,
-} from '../../core/schema.js';
+import { daySchema, recordStatusSchema, submissionRowSchema } from '../../core/schema.js';
 import { auditEntrySchema, notificationSchema, roleSchema } from '../store/store.js';
-import { recordViewSchema } from '../services/recordView.js';
 
 /** Rows per request: the add-in sends blocks of at most 1,000; the import library uses the service directly. */
 export const MAX_ROWS_PER_REQUEST = 5_000;
@@ -20,7 +14,6 @@ export const MAX_ROWS_PER_REQUEST = 5_000;
 export const rowsBodySchema = z
   .object({ rows: z.array(submissionRowSchema).min(1).max(MAX_ROWS_PER_REQUEST) })
   .strict();
-export const resultsResponseSchema = z.object({ results: z.array(rowResultSchema) });
 
 const reason = z.string().trim().min(1).max(2000);
 
@@ -91,29 +84,6 @@ export const reviewQueueQuerySchema = z
   })
   .strict();
 
-export const recordResponseSchema = recordViewSchema.extend({
-  competitors: z
-    .array(
-      z.object({
-        registrationNo: z.string(),
-        registrant: z.string(),
-        team: z.string().optional(),
-        status: recordStatusSchema,
-        claimedAt: z.string(),
-        rank: z.number().int(),
-        share: z.number().optional(),
-        needsReview: z.boolean(),
-        reasons: z.array(z.object({ code: z.string(), message: z.string(), messageEn: z.string() })),
-        expectedAmount: z.number().optional(),
-        expectedUnitPrice: z.number().optional(),
-        expectedSignDate: daySchema.optional(),
-        followUps: z.number().int(),
-      }),
-    )
-    .optional(),
-});
-export const listResponseSchema = z.object({ items: z.array(recordViewSchema), total: z.number().int() });
-
 export const userBodySchema = z
   .object({
     name: z.string().trim().min(1).max(50),
@@ -128,12 +98,6 @@ export const userViewSchema = z.object({
   team: z.string().optional(),
   createdAt: z.string(),
   disabled: z.boolean().optional(),
-});
-export const meResponseSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  role: roleSchema,
-  team: z.string().optional(),
 });
 export const userCreatedSchema = z.object({ user: userViewSchema, token: z.string() });
 
@@ -183,46 +147,13 @@ export const auditQuerySchema = z
   .strict();
 export const auditResponseSchema = z.object({ items: z.array(auditEntrySchema), total: z.number().int() });
 
-export const healthResponseSchema = z.object({ ok: z.boolean(), version: z.string(), store: z.string() });
-export const errorResponseSchema = z.object({
-  error: problemSchema.extend({
-    requestId: z.string().optional(),
-    details: z.record(z.string(), z.unknown()).optional(),
-  }),
-});
-
-const reportConflictSchema = z.object({
-  row: z.number().int().optional(),
-  registrationNo: z.string().optional(),
-  matchedOn: z.string(),
-  strength: z.enum(['exact', 'possible']),
-});
-export const importResponseSchema = z.object({
-  id: z.string(),
-  file: z.string(),
-  sheet: z.string(),
-  mode: z.enum(['submit', 'history']),
-  dryRun: z.boolean(),
-  headerRow: z.number().int(),
-  mapping: z.array(
-    z.object({
-      column: z.string(),
-      header: z.string(),
-      field: z.string().nullable(),
-      confidence: z.number(),
-    }),
-  ),
-  rows: z.array(
-    z.object({
-      row: z.number().int(),
-      status: z.string(),
-      registrationNo: z.string().optional(),
-      errors: z.array(problemSchema),
-      warnings: z.array(problemSchema),
-      conflicts: z.array(reportConflictSchema),
-      skipped: z.string().optional(),
-    }),
-  ),
-  summary: z.object({ rows: z.number().int(), byStatus: z.record(z.string(), z.number().int()) }),
-  annotatedUrl: z.string(),
-});
+export {
+  errorResponseSchema,
+  healthResponseSchema,
+  importResponseSchema,
+  listResponseSchema,
+  meResponseSchema,
+  recordResponseSchema,
+  resultsResponseSchema,
+  reviewQueueResponseSchema,
+} from '../../core/responses.js';

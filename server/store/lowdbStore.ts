@@ -41,9 +41,9 @@ import {
   type Store,
   type User,
   type WriteTx,
+  KEY_CHECK,
+  MAX_NOTIFICATIONS,
 } from './store.js';
-
-const KEY_CHECK = 'baobei-key-check';
 
 const sealedIdempotencySchema = z.object({
   userId: z.string(),
@@ -76,9 +76,6 @@ const fileSchema = z.object({
   imports: z.record(z.string(), sealedImportSchema),
 });
 type FileData = z.infer<typeof fileSchema>;
-
-/** Notifications kept per data file; older ones are dropped (they are derived from records). */
-const MAX_NOTIFICATIONS = 50_000;
 
 export interface LowdbStoreOptions {
   dataDir: string;

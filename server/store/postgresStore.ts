@@ -37,13 +37,12 @@ import {
   type Store,
   type User,
   type WriteTx,
+  KEY_CHECK,
+  MAX_NOTIFICATIONS,
 } from './store.js';
 
-const KEY_CHECK = 'baobei-key-check';
 const FORMAT = 'baobei-postgres';
 const SCHEMA_VERSION = '1';
-/** Notifications kept, as in the lowdb store (they are derived from records). */
-const MAX_NOTIFICATIONS = 50_000;
 /** Staged records are written in statements of at most this many, bounding memory and statement size. */
 const FLUSH_EVERY = 500;
 /** The name search compares this tail of the sealed text, which holds the AES-GCM tag: unique per seal. */

@@ -7,17 +7,22 @@
 import { z } from 'zod';
 import {
   identityKeysSchema,
+  roleSchema,
   type Day,
   type IdentityKeys,
   type Instant,
   type RecordStatus,
+  type Role,
   type StoredRecord,
 } from '../../core/schema.js';
 import type { Policy } from '../../core/policy.js';
 
-export const ROLES = ['sales', 'reviewer', 'admin'] as const;
-export const roleSchema = z.enum(ROLES);
-export type Role = z.infer<typeof roleSchema>;
+export { ROLES, roleSchema, type Role } from '../../core/schema.js';
+
+/** Sealed into every store at creation and opened at start: a wrong key is refused before any record is read. */
+export const KEY_CHECK = 'baobei-key-check';
+/** Notifications kept per store; older ones are dropped (they are derived from records). */
+export const MAX_NOTIFICATIONS = 50_000;
 
 export const userSchema = z.object({
   id: z.string(),

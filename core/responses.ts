@@ -1,0 +1,108 @@
+/**
+ * What the service answers, as zod schemas: the server generates its OpenAPI document from them
+ * and the add-in checks every response with the very same ones, so the two cannot drift apart.
+ */
+import { z } from 'zod';
+import {
+  daySchema,
+  problemSchema,
+  recordStatusSchema,
+  roleSchema,
+  rowResultSchema,
+  storedRecordSchema,
+} from './schema.js';
+
+export const healthResponseSchema = z.object({ ok: z.boolean(), version: z.string(), store: z.string() });
+export type HealthResponse = z.infer<typeof healthResponseSchema>;
+
+export const errorResponseSchema = z.object({
+  error: problemSchema.extend({
+    requestId: z.string().optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+export const resultsResponseSchema = z.object({ results: z.array(rowResultSchema) });
+
+/** A record as a caller sees it: everything but the hashed identity keys, with today's status. */
+export const recordViewSchema = storedRecordSchema.omit({ identity: true, version: true }).extend({
+  status: recordStatusSchema,
+});
+export type RecordView = z.infer<typeof recordViewSchema>;
+
+/** One undecided registration of a customer in the reviewer's ranking (R15, R17, R20, R8). */
+export const rankedCompetitorSchema = z.object({
+  registrationNo: z.string(),
+  registrant: z.string(),
+  team: z.string().optional(),
+  status: recordStatusSchema,
+  claimedAt: z.string(),
+  rank: z.number().int(),
+  share: z.number().optional(),
+  needsReview: z.boolean(),
+  reasons: z.array(z.object({ code: z.string(), message: z.string(), messageEn: z.string() })),
+  expectedAmount: z.number().optional(),
+  expectedUnitPrice: z.number().optional(),
+  expectedSignDate: daySchema.optional(),
+  followUps: z.number().int(),
+});
+export type RankedCompetitorView = z.infer<typeof rankedCompetitorSchema>;
+
+export const recordResponseSchema = recordViewSchema.extend({
+  competitors: z.array(rankedCompetitorSchema).optional(),
+});
+
+export const listResponseSchema = z.object({ items: z.array(recordViewSchema), total: z.number().int() });
+
+export const reviewQueueResponseSchema = z.object({
+  groups: z.array(z.object({ customer: z.string(), competitors: z.array(rankedCompetitorSchema) })),
+  hasMore: z.boolean(),
+});
+export type ReviewQueueResponse = z.infer<typeof reviewQueueResponseSchema>;
+
+export const meResponseSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: roleSchema,
+  team: z.string().optional(),
+});
+export type MeResponse = z.infer<typeof meResponseSchema>;
+
+const reportConflictSchema = z.object({
+  row: z.number().int().optional(),
+  registrationNo: z.string().optional(),
+  matchedOn: z.string(),
+  strength: z.enum(['exact', 'possible']),
+});
+
+/** The legacy import's report (issue: Output 2) plus where its annotated workbook is. */
+export const importResponseSchema = z.object({
+  id: z.string(),
+  file: z.string(),
+  sheet: z.string(),
+  mode: z.enum(['submit', 'history']),
+  dryRun: z.boolean(),
+  headerRow: z.number().int(),
+  mapping: z.array(
+    z.object({
+      column: z.string(),
+      header: z.string(),
+      field: z.string().nullable(),
+      confidence: z.number(),
+    }),
+  ),
+  rows: z.array(
+    z.object({
+      row: z.number().int(),
+      status: z.string(),
+      registrationNo: z.string().optional(),
+      errors: z.array(problemSchema),
+      warnings: z.array(problemSchema),
+      conflicts: z.array(reportConflictSchema),
+      skipped: z.string().optional(),
+    }),
+  ),
+  summary: z.object({ rows: z.number().int(), byStatus: z.record(z.string(), z.number().int()) }),
+  annotatedUrl: z.string(),
+});
+export type ImportResponse = z.infer<typeof importResponseSchema>;
