@@ -6,7 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RowResult } from '../../core/schema.js';
 import type { RecordView } from '../../server/services/recordView.js';
-import type { ReadTx, Store, WriteTx } from '../../server/store/store.js';
+import type { WriteTx } from '../../server/store/store.js';
+import { ForwardingStore } from '../support/forwardingStore.js';
 import { enterpriseRow } from '../support/customers.js';
 import { startTestApp, startTestService, type ErrorBody, type TestService } from '../support/testService.js';
 
@@ -139,13 +140,8 @@ describe('replay and mismatch', () => {
 });
 
 /** A store whose next write waits until the test lets it go; everything else goes straight through. */
-class HeldStore implements Store {
-  readonly kind: Store['kind'];
+class HeldStore extends ForwardingStore {
   private hold: { entered: () => void; released: Promise<void> } | undefined;
-
-  constructor(private readonly inner: Store) {
-    this.kind = inner.kind;
-  }
 
   /** Holds the next write; `entered` resolves once a request has reached it. */
   holdNextWrite(): { entered: Promise<void>; release: () => void } {
@@ -157,11 +153,7 @@ class HeldStore implements Store {
     return { entered: reached, release };
   }
 
-  read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T> {
-    return this.inner.read(fn);
-  }
-
-  async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+  override async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
     const hold = this.hold;
     if (hold) {
       this.hold = undefined;
@@ -169,30 +161,6 @@ class HeldStore implements Store {
       await hold.released;
     }
     return this.inner.write(fn);
-  }
-
-  simulate<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
-    return this.inner.simulate(fn);
-  }
-
-  appendAudit(...args: Parameters<Store['appendAudit']>): ReturnType<Store['appendAudit']> {
-    return this.inner.appendAudit(...args);
-  }
-
-  listAudit(...args: Parameters<Store['listAudit']>): ReturnType<Store['listAudit']> {
-    return this.inner.listAudit(...args);
-  }
-
-  putBlob(name: string, bytes: Buffer): Promise<void> {
-    return this.inner.putBlob(name, bytes);
-  }
-
-  getBlob(name: string): Promise<Buffer | undefined> {
-    return this.inner.getBlob(name);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 

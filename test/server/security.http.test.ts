@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RowResult } from '../../core/schema.js';
-import type { ReadTx, Store, WriteTx } from '../../server/store/store.js';
+import type { ReadTx } from '../../server/store/store.js';
+import { ForwardingStore } from '../support/forwardingStore.js';
 import { runCli } from '../support/childService.js';
 import { creditCodeFor, enterpriseRow } from '../support/customers.js';
 import {
@@ -145,46 +146,13 @@ describe('limits', () => {
 });
 
 /** A store that, once armed, fails every read with a plain Error, as a broken disk would. */
-class FailingStore implements Store {
-  readonly kind: Store['kind'];
+class FailingStore extends ForwardingStore {
   failReads = false;
 
-  constructor(private readonly inner: Store) {
-    this.kind = inner.kind;
-  }
-
-  read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T> {
+  override read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T> {
     if (this.failReads)
       return Promise.reject(new Error('EIO: read failed at /srv/baobei/secret-volume/baobei.json'));
     return this.inner.read(fn);
-  }
-
-  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
-    return this.inner.write(fn);
-  }
-
-  simulate<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
-    return this.inner.simulate(fn);
-  }
-
-  appendAudit(...args: Parameters<Store['appendAudit']>): ReturnType<Store['appendAudit']> {
-    return this.inner.appendAudit(...args);
-  }
-
-  listAudit(...args: Parameters<Store['listAudit']>): ReturnType<Store['listAudit']> {
-    return this.inner.listAudit(...args);
-  }
-
-  putBlob(name: string, bytes: Buffer): Promise<void> {
-    return this.inner.putBlob(name, bytes);
-  }
-
-  getBlob(name: string): Promise<Buffer | undefined> {
-    return this.inner.getBlob(name);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 
