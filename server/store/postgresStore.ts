@@ -257,11 +257,7 @@ export class PostgresStore implements Store {
       }
       return value;
     } catch (err) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackError) {
-        broken = rollbackError as Error;
-      }
+      broken = await rollbackAfterError(client);
       throw err;
     } finally {
       tx.finish();
@@ -756,6 +752,16 @@ function recordConditions(query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>, pa
   return conditions.join(' AND ');
 }
 
+/** Rolls back after a failed statement; the error when even that fails (the connection is then unusable). */
+async function rollbackAfterError(client: pg.PoolClient): Promise<Error | undefined> {
+  try {
+    await client.query('ROLLBACK');
+    return undefined;
+  } catch (rollbackError) {
+    return rollbackError as Error;
+  }
+}
+
 function transactionAborted(): Error {
   return new Error('the transaction was rolled back: a statement in it failed (its error was caught)');
 }
@@ -811,11 +817,7 @@ async function prepareSchema(pool: pg.Pool, sql: Statements, keyring: Keyring): 
     }
     await client.query('COMMIT');
   } catch (err) {
-    try {
-      await client.query('ROLLBACK');
-    } catch (rollbackError) {
-      broken = rollbackError as Error;
-    }
+    broken = await rollbackAfterError(client);
     throw err;
   } finally {
     client.release(broken);
