@@ -32,6 +32,8 @@ import {
   userSchema,
   type AuditEntry,
   type Ban,
+  type DocEntry,
+  type DocRange,
   type IdempotencyEntry,
   type ImportEntry,
   type Notification,
@@ -43,6 +45,8 @@ import {
   type WriteTx,
   KEY_CHECK,
   MAX_NOTIFICATIONS,
+  checkDocAddress,
+  keyInRange,
 } from './store.js';
 
 const sealedIdempotencySchema = z.object({
@@ -74,6 +78,8 @@ const fileSchema = z.object({
   notifications: z.array(notificationSchema),
   idempotency: z.record(z.string(), sealedIdempotencySchema),
   imports: z.record(z.string(), sealedImportSchema),
+  /** Documents by collection and key, each value sealed (files written before documents existed have none). */
+  docs: z.record(z.string(), z.record(z.string(), z.string())).default({}),
 });
 type FileData = z.infer<typeof fileSchema>;
 
@@ -93,6 +99,8 @@ export class LowdbStore implements Store {
   private readonly lock: DataDirLock;
   private readonly db: Low<FileData>;
   private readonly keyIndex = new Map<string, Set<string>>();
+  /** Opened documents (their JSON text) by collection and key, kept current by writes. */
+  private readonly docText = new Map<string, string>();
   /** Decrypted customer names for `q` search, filled on first use and kept current by writes. */
   private nameCache: Map<string, string> | undefined;
   private writeQueue: Promise<unknown> = Promise.resolve();
@@ -149,14 +157,14 @@ export class LowdbStore implements Store {
 
   read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T> {
     this.assertOpen();
-    return fn(new LowdbTx(this, this.db.data));
+    return fn(new LowdbTx(this, this.db.data, false));
   }
 
   write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
     this.assertOpen();
     const run = async (): Promise<{ value: T; durable: Promise<void> }> => {
       if (this.failure) throw storeFailed(this.failure);
-      const tx = new LowdbTx(this, this.db.data);
+      const tx = new LowdbTx(this, this.db.data, true);
       const value = await fn(tx);
       if (!tx.hasChanges()) return { value, durable: Promise.resolve() };
       tx.apply();
@@ -175,7 +183,7 @@ export class LowdbStore implements Store {
   simulate<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
     this.assertOpen();
     // Queued like a write so it sees a state no concurrent write is halfway through.
-    const turn = this.writeQueue.then(() => fn(new LowdbTx(this, this.db.data)));
+    const turn = this.writeQueue.then(() => fn(new LowdbTx(this, this.db.data, true)));
     this.writeQueue = turn.catch(() => undefined);
     return turn;
   }
@@ -254,6 +262,35 @@ export class LowdbStore implements Store {
       }
     }
     return this.nameCache;
+  }
+
+  /** A committed document's JSON text, opened once and cached; undefined when there is none. */
+  committedDocText(collection: string, key: string): string | undefined {
+    const sealed = this.db.data.docs[collection]?.[key];
+    if (sealed === undefined) return undefined;
+    const id = docId(collection, key);
+    let text = this.docText.get(id);
+    if (text === undefined) {
+      text = this.keyring.open(sealed);
+      this.docText.set(id, text);
+    }
+    return text;
+  }
+
+  replaceDoc(collection: string, key: string, staged: StagedDoc | null): void {
+    const docs = this.db.data.docs;
+    const id = docId(collection, key);
+    if (staged === null) {
+      const inCollection = docs[collection];
+      if (inCollection) {
+        delete inCollection[key];
+        if (Object.keys(inCollection).length === 0) delete docs[collection];
+      }
+      this.docText.delete(id);
+      return;
+    }
+    (docs[collection] ??= {})[key] = staged.sealed;
+    this.docText.set(id, staged.text);
   }
 
   replaceRecord(previous: SealedRecord | undefined, next: SealedRecord, customerName: string): void {
@@ -350,7 +387,18 @@ function emptyFile(keyring: Keyring): FileData {
     notifications: [],
     idempotency: {},
     imports: {},
+    docs: {},
   };
+}
+
+/** A document written in a transaction: its JSON text (read back by the transaction) and its seal. */
+interface StagedDoc {
+  text: string;
+  sealed: string;
+}
+
+function docId(collection: string, key: string): string {
+  return `${collection}\u0000${key}`;
 }
 
 function storeFailed(cause: Error): DomainError {
@@ -381,10 +429,14 @@ class LowdbTx implements WriteTx {
   private pruneBefore: string | undefined;
   private readonly imports = new Map<string, ImportEntry>();
   private readonly counters = new Map<string, number>();
+  /** Documents put (or deleted: null) in this transaction, by collection and key. */
+  private readonly docs = new Map<string, { collection: string; key: string; doc: StagedDoc | null }>();
 
   constructor(
     private readonly store: LowdbStore,
     private readonly data: FileData,
+    /** In a write (or simulate) turn; reads run outside the queue and may not claim. */
+    private readonly writable: boolean,
   ) {}
 
   hasChanges(): boolean {
@@ -397,7 +449,8 @@ class LowdbTx implements WriteTx {
       this.idempotency.size > 0 ||
       this.pruneBefore !== undefined ||
       this.imports.size > 0 ||
-      this.counters.size > 0
+      this.counters.size > 0 ||
+      this.docs.size > 0
     );
   }
 
@@ -446,6 +499,7 @@ class LowdbTx implements WriteTx {
       };
     }
     for (const [year, n] of this.counters) this.data.counters[year] = n;
+    for (const { collection, key, doc } of this.docs.values()) this.store.replaceDoc(collection, key, doc);
   }
 
   // ---- reads ----
@@ -588,6 +642,32 @@ class LowdbTx implements WriteTx {
     return { ...sealed, fileName, report };
   }
 
+  async getDoc(collection: string, key: string): Promise<unknown> {
+    checkDocAddress(collection, key);
+    const text = this.docText(collection, key);
+    return text === undefined ? undefined : JSON.parse(text);
+  }
+
+  async listDocs(collection: string, range: DocRange = {}): Promise<DocEntry[]> {
+    checkDocAddress(collection);
+    const keys = new Set(Object.keys(this.data.docs[collection] ?? {}));
+    for (const { collection: c, key } of this.docs.values()) if (c === collection) keys.add(key);
+    const out: DocEntry[] = [];
+    for (const key of [...keys].filter((k) => keyInRange(k, range)).sort(cmp)) {
+      if (range.limit !== undefined && out.length >= range.limit) break;
+      const text = this.docText(collection, key);
+      if (text !== undefined) out.push({ key, value: JSON.parse(text) });
+    }
+    return out;
+  }
+
+  /** The document as this transaction sees it: staged first, then committed. */
+  private docText(collection: string, key: string): string | undefined {
+    const staged = this.docs.get(docId(collection, key));
+    if (staged) return staged.doc?.text;
+    return this.store.committedDocText(collection, key);
+  }
+
   // ---- writes (staged) ----
 
   async putRecord(record: StoredRecord): Promise<void> {
@@ -635,6 +715,35 @@ class LowdbTx implements WriteTx {
 
   async putImport(entry: ImportEntry): Promise<void> {
     this.imports.set(entry.id, entry);
+  }
+
+  async putDoc(collection: string, key: string, value: unknown): Promise<void> {
+    checkDocAddress(collection, key);
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new Error(`document ${collection}/${key}: value is not JSON`);
+    this.docs.set(docId(collection, key), {
+      collection,
+      key,
+      doc: { text, sealed: this.store.keyringForTx.seal(text) },
+    });
+  }
+
+  async insertDoc(collection: string, key: string, value: unknown): Promise<boolean> {
+    checkDocAddress(collection, key);
+    if (this.docText(collection, key) !== undefined) return false;
+    await this.putDoc(collection, key, value);
+    return true;
+  }
+
+  async deleteDoc(collection: string, key: string): Promise<void> {
+    checkDocAddress(collection, key);
+    this.docs.set(docId(collection, key), { collection, key, doc: null });
+  }
+
+  /** One process owns the file and writes run one at a time: what is listed is already held. */
+  async claimDocs(collection: string, range: DocRange = {}): Promise<DocEntry[]> {
+    if (!this.writable) throw new Error('claimDocs needs a write transaction');
+    return await this.listDocs(collection, range);
   }
 
   private allUsers(): User[] {

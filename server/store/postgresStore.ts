@@ -28,6 +28,8 @@ import {
   userSchema,
   type AuditEntry,
   type Ban,
+  type DocEntry,
+  type DocRange,
   type IdempotencyEntry,
   type ImportEntry,
   type Notification,
@@ -39,10 +41,19 @@ import {
   type WriteTx,
   KEY_CHECK,
   MAX_NOTIFICATIONS,
+  checkDocAddress,
 } from './store.js';
 
 const FORMAT = 'baobei-postgres';
-const SCHEMA_VERSION = '1';
+const SCHEMA_VERSION = '2';
+/**
+ * What turns a schema of an older version into the next one, by the version it starts from. Run in
+ * order at open, under the write lock, in the transaction that records the new version.
+ */
+const MIGRATIONS: Record<string, (schema: string) => string> = {
+  // 1 → 2: documents (calendars, outbox, sheet links, read state…).
+  '1': (s) => docsDdl(s),
+};
 /** Staged records are written in statements of at most this many, bounding memory and statement size. */
 const FLUSH_EVERY = 500;
 /** The name search compares this tail of the sealed text, which holds the AES-GCM tag: unique per seal. */
@@ -134,7 +145,7 @@ export class PostgresStore implements Store {
 
   read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T> {
     this.assertOpen();
-    return fn(new PostgresTx(this, this.pool));
+    return fn(new PostgresTx(this, this.pool, false));
   }
 
   write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
@@ -238,7 +249,7 @@ export class PostgresStore implements Store {
   private async transaction<T>(fn: (tx: WriteTx) => Promise<T>, end: 'commit' | 'rollback'): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
-    const tx = new PostgresTx(this, client);
+    const tx = new PostgresTx(this, client, true);
     try {
       // READ COMMITTED: every statement after the lock sees what the previous holder committed.
       // (Under REPEATABLE READ the snapshot would be taken before the wait for the lock.)
@@ -295,6 +306,8 @@ class PostgresTx implements WriteTx {
   constructor(
     private readonly store: PostgresStore,
     private readonly db: Queryable,
+    /** A write transaction on its own connection (claims hold rows until it ends), or a read on the pool. */
+    private readonly inTransaction: boolean,
   ) {}
 
   finish(): void {
@@ -541,7 +554,64 @@ class PostgresTx implements WriteTx {
     };
   }
 
+  async getDoc(collection: string, key: string): Promise<unknown> {
+    checkDocAddress(collection, key);
+    const [row] = await this.query<{ sealed: string }>(this.store.sql.getDoc, [collection, key]);
+    return row ? JSON.parse(this.store.keyring.open(row.sealed)) : undefined;
+  }
+
+  listDocs(collection: string, range: DocRange = {}): Promise<DocEntry[]> {
+    return this.selectDocs(collection, range, '');
+  }
+
+  async claimDocs(collection: string, range: DocRange = {}): Promise<DocEntry[]> {
+    if (!this.inTransaction) throw new Error('claimDocs needs a write transaction');
+    return await this.selectDocs(collection, range, 'FOR UPDATE SKIP LOCKED');
+  }
+
+  private async selectDocs(collection: string, range: DocRange, lock: string): Promise<DocEntry[]> {
+    checkDocAddress(collection);
+    const params = new Params();
+    const conditions = [`collection = ${params.add(collection)}`];
+    if (range.from !== undefined) conditions.push(`key >= ${params.add(range.from)}`);
+    if (range.to !== undefined) conditions.push(`key < ${params.add(range.to)}`);
+    // starts_with, not LIKE: a prefix holding % or _ means itself.
+    if (range.prefix !== undefined) conditions.push(`starts_with(key, ${params.add(range.prefix)})`);
+    const limit = range.limit !== undefined ? `LIMIT ${params.add(range.limit)}` : '';
+    const rows = await this.query<{ key: string; sealed: string }>(
+      `SELECT key, sealed FROM ${this.store.sql.schema}.docs WHERE ${conditions.join(' AND ')}
+       ORDER BY key ${limit} ${lock}`,
+      params.values,
+    );
+    return rows.map((row) => ({ key: row.key, value: JSON.parse(this.store.keyring.open(row.sealed)) }));
+  }
+
   // ---- writes ----
+
+  async putDoc(collection: string, key: string, value: unknown): Promise<void> {
+    await this.query(this.store.sql.putDoc, [collection, key, this.sealDoc(collection, key, value)]);
+  }
+
+  async insertDoc(collection: string, key: string, value: unknown): Promise<boolean> {
+    const inserted = await this.query(this.store.sql.insertDoc, [
+      collection,
+      key,
+      this.sealDoc(collection, key, value),
+    ]);
+    return inserted.length > 0;
+  }
+
+  async deleteDoc(collection: string, key: string): Promise<void> {
+    checkDocAddress(collection, key);
+    await this.query(this.store.sql.deleteDoc, [collection, key]);
+  }
+
+  private sealDoc(collection: string, key: string, value: unknown): string {
+    checkDocAddress(collection, key);
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new Error(`document ${collection}/${key}: value is not JSON`);
+    return this.store.keyring.seal(text);
+  }
 
   async putRecord(record: StoredRecord): Promise<void> {
     const previous = this.staged.get(record.no);
@@ -808,8 +878,16 @@ async function prepareSchema(pool: pg.Pool, sql: Statements, keyring: Keyring): 
       );
       const meta = new Map(rows.rows.map((row) => [row.name, row.value]));
       if (meta.get('format') !== FORMAT) throw corruptSchema(sql.schema, 'not a Baobei store');
-      if (meta.get('version') !== SCHEMA_VERSION)
-        throw corruptSchema(sql.schema, `version ${meta.get('version')}`);
+      let version = meta.get('version') ?? '';
+      for (let migrate = MIGRATIONS[version]; migrate !== undefined; migrate = MIGRATIONS[version]) {
+        await client.query(migrate(sql.schema));
+        version = String(Number(version) + 1);
+        await client.query({
+          text: `UPDATE ${sql.schema}.meta SET value = $1 WHERE name = 'version'`,
+          values: [version],
+        });
+      }
+      if (version !== SCHEMA_VERSION) throw corruptSchema(sql.schema, `version ${meta.get('version')}`);
       const keyCheck = meta.get('keyCheck');
       if (keyCheck === undefined) throw corruptSchema(sql.schema, 'no key check value');
       // Throws store.key_mismatch when BAOBEI_KEY / the key file is not the one that wrote the data.
@@ -830,7 +908,8 @@ async function prepareSchema(pool: pg.Pool, sql: Statements, keyring: Keyring): 
  * collation so the order is the lowdb store's (code units), whatever the database's locale.
  */
 function schemaDdl(s: string): string {
-  return `
+  return (
+    `
     CREATE SCHEMA IF NOT EXISTS ${s};
     CREATE TABLE ${s}.meta (name text PRIMARY KEY, value text NOT NULL);
     CREATE TABLE ${s}.records (
@@ -925,6 +1004,18 @@ function schemaDdl(s: string): string {
     CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ${s}.audit
       FOR EACH STATEMENT EXECUTE FUNCTION ${s}.audit_is_append_only();
     CREATE TABLE ${s}.blobs (name text PRIMARY KEY, bytes bytea NOT NULL);
+  ` + docsDdl(s)
+  );
+}
+
+function docsDdl(s: string): string {
+  return `
+    CREATE TABLE ${s}.docs (
+      collection text COLLATE "C" NOT NULL,
+      key text COLLATE "C" NOT NULL,
+      sealed text NOT NULL,
+      PRIMARY KEY (collection, key)
+    );
   `;
 }
 
@@ -1067,6 +1158,18 @@ function statements(schemaName: string) {
       `INSERT INTO ${s}.blobs (name, bytes) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET bytes = excluded.bytes`,
     ),
     getBlob: named('getBlob', `SELECT bytes FROM ${s}.blobs WHERE name = $1`),
+    getDoc: named('getDoc', `SELECT sealed FROM ${s}.docs WHERE collection = $1 AND key = $2`),
+    putDoc: named(
+      'putDoc',
+      `INSERT INTO ${s}.docs (collection, key, sealed) VALUES ($1, $2, $3)
+       ON CONFLICT (collection, key) DO UPDATE SET sealed = excluded.sealed`,
+    ),
+    insertDoc: named(
+      'insertDoc',
+      `INSERT INTO ${s}.docs (collection, key, sealed) VALUES ($1, $2, $3)
+       ON CONFLICT (collection, key) DO NOTHING RETURNING key`,
+    ),
+    deleteDoc: named('deleteDoc', `DELETE FROM ${s}.docs WHERE collection = $1 AND key = $2`),
   };
 }
 

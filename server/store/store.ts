@@ -102,6 +102,49 @@ export const importEntrySchema = z.object({
 });
 export type ImportEntry = z.infer<typeof importEntrySchema>;
 
+/**
+ * Small documents kept beside the records, in named collections: the working-day schedules
+ * administrators enter, the notification outbox, linked Google sheets, per-user read state…
+ * Features add collections without adding operations to every adapter. Values are JSON, sealed
+ * at rest like records (they may name customers); keys stay in clear for ordering and must never
+ * hold personal data (years, ids, registration numbers, instants).
+ */
+export const DOC_COLLECTION_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+/** Longest document key, in UTF-16 code units. */
+export const MAX_DOC_KEY_LENGTH = 200;
+
+export interface DocEntry {
+  key: string;
+  value: unknown;
+}
+
+/** Which documents of a collection; keys compare by code units (the "C" collation). */
+export interface DocRange {
+  /** Keys ≥ from. */
+  from?: string;
+  /** Keys < to. */
+  to?: string;
+  /** Keys starting with this. */
+  prefix?: string;
+  limit?: number;
+}
+
+/** Throws unless the collection name and key are ones every adapter can keep. */
+export function checkDocAddress(collection: string, key?: string): void {
+  if (!DOC_COLLECTION_PATTERN.test(collection)) throw new Error(`bad document collection "${collection}"`);
+  if (key !== undefined && (key.length === 0 || key.length > MAX_DOC_KEY_LENGTH || key.includes('\u0000'))) {
+    throw new Error(`bad document key in "${collection}"`);
+  }
+}
+
+/** Whether a key falls in a range (the adapters without SQL filter with this). */
+export function keyInRange(key: string, range: DocRange): boolean {
+  if (range.from !== undefined && key < range.from) return false;
+  if (range.to !== undefined && key >= range.to) return false;
+  if (range.prefix !== undefined && !key.startsWith(range.prefix)) return false;
+  return true;
+}
+
 export interface RecordQuery {
   /** Today, for effective statuses (a protected record past its last day reads as expired). */
   today: Day;
@@ -153,6 +196,9 @@ export interface ReadTx {
   ): Promise<Notification[]>;
   getIdempotency(userId: string, key: string): Promise<IdempotencyEntry | undefined>;
   getImport(id: string): Promise<ImportEntry | undefined>;
+  getDoc(collection: string, key: string): Promise<unknown>;
+  /** Documents of a collection in key order, within the range. */
+  listDocs(collection: string, range?: DocRange): Promise<DocEntry[]>;
 }
 
 export interface WriteTx extends ReadTx {
@@ -167,6 +213,19 @@ export interface WriteTx extends ReadTx {
   /** Removes idempotency entries older than the instant (kept 24 h). */
   pruneIdempotency(olderThan: Instant): Promise<void>;
   putImport(entry: ImportEntry): Promise<void>;
+  putDoc(collection: string, key: string, value: unknown): Promise<void>;
+  /**
+   * Adds a document unless its key exists (committed, or put earlier in this transaction); false
+   * when it did. A key claimed this way is claimed once, across instances: a dedupe key.
+   */
+  insertDoc(collection: string, key: string, value: unknown): Promise<boolean>;
+  deleteDoc(collection: string, key: string): Promise<void>;
+  /**
+   * `listDocs` that also holds the documents returned until this transaction ends; documents
+   * another instance's transaction holds are skipped, not waited for (SKIP LOCKED). Workers that
+   * share a queue claim disjoint entries this way.
+   */
+  claimDocs(collection: string, range?: DocRange): Promise<DocEntry[]>;
 }
 
 export interface Store {

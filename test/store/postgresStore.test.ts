@@ -128,6 +128,48 @@ describe('postgres store on a shared database', () => {
     expect((await a.read((tx) => tx.getRecord(no(1))))?.version).toBe(21);
   });
 
+  it('claimDocs skips documents another connection holds, and hands them out once released', async () => {
+    const schema = await fresh();
+    const store = await open(schema);
+    await store.write(async (tx) => {
+      for (const k of ['a', 'b', 'c']) await tx.putDoc('outbox', k, { k });
+    });
+    // Another instance's worker holds 'a' in its transaction (a row lock, as its claim would take).
+    const other = await admin.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(
+        `SELECT key FROM "${schema}".docs WHERE collection = 'outbox' AND key = 'a' FOR UPDATE`,
+      );
+      const claimed = await store.write((tx) => tx.claimDocs('outbox', { limit: 2 }));
+      expect(claimed.map((d) => d.key)).toEqual(['b', 'c']);
+      await other.query('ROLLBACK');
+    } finally {
+      other.release();
+    }
+    expect((await store.write((tx) => tx.claimDocs('outbox', { limit: 1 }))).map((d) => d.key)).toEqual([
+      'a',
+    ]);
+  });
+
+  it('migrates a version-1 schema (before documents) on open, keeping its records', async () => {
+    const schema = await fresh();
+    const first = await open(schema);
+    await first.write((tx) => tx.putRecord(record(no(1))));
+    await first.close();
+    stores.splice(stores.indexOf(first), 1);
+    await admin.query(`DROP TABLE "${schema}".docs`);
+    await admin.query(`UPDATE "${schema}".meta SET value = '1' WHERE name = 'version'`);
+    const migrated = await open(schema);
+    expect((await migrated.read((tx) => tx.getRecord(no(1))))?.no).toBe(no(1));
+    await migrated.write((tx) => tx.putDoc('calendars', '2027', { ok: true }));
+    expect(await migrated.read((tx) => tx.getDoc('calendars', '2027'))).toEqual({ ok: true });
+    const version = await admin.query<{ value: string }>(
+      `SELECT value FROM "${schema}".meta WHERE name = 'version'`,
+    );
+    expect(version.rows[0]?.value).toBe('2');
+  });
+
   it('[R7] numbers registrations without gaps or repeats across two instances', async () => {
     const schema = await fresh();
     const a = await open(schema);

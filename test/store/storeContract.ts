@@ -364,6 +364,110 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
       expect((await store.read((tx) => tx.getImport('imp-1')))?.fileName).toBe('报备.xlsx');
     });
 
+    it('keeps documents by collection and key, lists them in key order within a range', async () => {
+      await store.write(async (tx) => {
+        for (const year of ['2027', '2025', '2026'])
+          await tx.putDoc('calendars', year, { year: Number(year) });
+        await tx.putDoc('outbox', 'due|2026-12-01T01:00|a', { n: 1 });
+        await tx.putDoc('outbox', 'due|2026-12-02T01:00|b', { n: 2 });
+        await tx.putDoc('outbox', 'sent|2026-11-30T01:00|c', { n: 3 });
+      });
+      store = await h.reopen();
+      expect(await store.read((tx) => tx.getDoc('calendars', '2026'))).toEqual({ year: 2026 });
+      expect(await store.read((tx) => tx.getDoc('calendars', '2030'))).toBeUndefined();
+      expect(await store.read((tx) => tx.getDoc('nothing-here', '2026'))).toBeUndefined();
+      const years = await store.read((tx) => tx.listDocs('calendars'));
+      expect(years.map((d) => d.key)).toEqual(['2025', '2026', '2027']);
+      const due = await store.read((tx) => tx.listDocs('outbox', { prefix: 'due|' }));
+      expect(due.map((d) => d.value)).toEqual([{ n: 1 }, { n: 2 }]);
+      const window = await store.read((tx) =>
+        tx.listDocs('outbox', { from: 'due|2026-12-02', to: 'sent|2026-11-30T01:00|c' }),
+      );
+      expect(window.map((d) => d.key)).toEqual(['due|2026-12-02T01:00|b']);
+      expect((await store.read((tx) => tx.listDocs('outbox', { limit: 1 }))).map((d) => d.key)).toEqual([
+        'due|2026-12-01T01:00|a',
+      ]);
+      // A prefix with LIKE's wildcards means itself.
+      await store.write((tx) => tx.putDoc('outbox', 'x_%y', { n: 4 }));
+      expect((await store.read((tx) => tx.listDocs('outbox', { prefix: 'x_%' }))).map((d) => d.key)).toEqual([
+        'x_%y',
+      ]);
+      expect(await store.read((tx) => tx.listDocs('outbox', { prefix: 'x%' }))).toEqual([]);
+    });
+
+    it('replaces and deletes documents; a transaction sees its own document changes first', async () => {
+      await store.write((tx) => tx.putDoc('read-state', 'u1', { upTo: 'a' }));
+      const seen = await store.write(async (tx) => {
+        await tx.putDoc('read-state', 'u1', { upTo: 'b' });
+        await tx.putDoc('read-state', 'u2', { upTo: 'c' });
+        await tx.deleteDoc('read-state', 'u2');
+        return {
+          u1: await tx.getDoc('read-state', 'u1'),
+          u2: await tx.getDoc('read-state', 'u2'),
+          keys: (await tx.listDocs('read-state')).map((d) => d.key),
+        };
+      });
+      expect(seen).toEqual({ u1: { upTo: 'b' }, u2: undefined, keys: ['u1'] });
+      await store.write((tx) => tx.deleteDoc('read-state', 'u1'));
+      store = await h.reopen();
+      expect(await store.read((tx) => tx.listDocs('read-state'))).toEqual([]);
+      // What is read is a copy: changing it changes nothing stored.
+      await store.write((tx) => tx.putDoc('read-state', 'u3', { ids: ['a'] }));
+      const copy = (await store.read((tx) => tx.getDoc('read-state', 'u3'))) as { ids: string[] };
+      copy.ids.push('b');
+      expect(await store.read((tx) => tx.getDoc('read-state', 'u3'))).toEqual({ ids: ['a'] });
+    });
+
+    it('claims a document key once: insertDoc refuses a key that exists, in or before the transaction', async () => {
+      const first = await store.write(async (tx) => [
+        await tx.insertDoc('reminders', 'BB-2026-000001|T-20', { at: 'x' }),
+        await tx.insertDoc('reminders', 'BB-2026-000001|T-20', { at: 'y' }),
+      ]);
+      expect(first).toEqual([true, false]);
+      store = await h.reopen();
+      expect(await store.write((tx) => tx.insertDoc('reminders', 'BB-2026-000001|T-20', { at: 'z' }))).toBe(
+        false,
+      );
+      expect(await store.read((tx) => tx.getDoc('reminders', 'BB-2026-000001|T-20'))).toEqual({ at: 'x' });
+      // Concurrent claims of one key: exactly one wins.
+      const claims = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => store.write((tx) => tx.insertDoc('reminders', 'k', { i }))),
+      );
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      // A deleted key can be claimed again.
+      await store.write((tx) => tx.deleteDoc('reminders', 'k'));
+      expect(await store.write((tx) => tx.insertDoc('reminders', 'k', { i: 99 }))).toBe(true);
+    });
+
+    it('keeps no document change of a transaction that throws, nor of a simulation', async () => {
+      await expect(
+        store.write(async (tx) => {
+          await tx.putDoc('calendars', '2027', { year: 2027 });
+          await tx.insertDoc('reminders', 'once', {});
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      const simulated = await store.simulate(async (tx) => {
+        await tx.putDoc('calendars', '2028', { year: 2028 });
+        return tx.getDoc('calendars', '2028');
+      });
+      expect(simulated).toEqual({ year: 2028 });
+      expect(await store.read((tx) => tx.listDocs('calendars'))).toEqual([]);
+      expect(await store.write((tx) => tx.insertDoc('reminders', 'once', {}))).toBe(true);
+    });
+
+    it('claims documents in a write transaction and refuses bad collection names and keys', async () => {
+      await store.write(async (tx) => {
+        for (const k of ['a', 'b', 'c']) await tx.putDoc('outbox', k, { k });
+      });
+      const claimed = await store.write((tx) => tx.claimDocs('outbox', { limit: 2 }));
+      expect(claimed.map((d) => d.key)).toEqual(['a', 'b']);
+      await expect(store.write((tx) => tx.putDoc('Bad Name', 'k', 1))).rejects.toThrow(/collection/);
+      await expect(store.write((tx) => tx.putDoc('outbox', '', 1))).rejects.toThrow(/key/);
+      await expect(store.write((tx) => tx.putDoc('outbox', 'x'.repeat(201), 1))).rejects.toThrow(/key/);
+      await expect(store.write((tx) => tx.putDoc('outbox', 'k', undefined))).rejects.toThrow(/JSON/);
+    });
+
     it('[R35] keeps no personal data in clear at rest', async () => {
       await store.write(async (tx) => {
         await tx.putRecord(record('BB-2026-000001'));
@@ -378,6 +482,7 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
           response: { status: 200, body: { echo: '13812345678 李秀英' } },
         }),
       );
+      await store.write((tx) => tx.putDoc('outbox', 'e1', { text: '李秀英 13812345678' }));
       const rest = await h.restText();
       for (const secret of [
         '13812345678',
