@@ -222,7 +222,9 @@ function checkCellData(raw: Json | undefined, fail: (m: string) => FakeGoogleErr
   if (cell['note'] !== undefined && typeof cell['note'] !== 'string')
     throw fail(`${what}.note must be a string`);
   if (cell['dataValidation'] !== undefined) checkValidationRule(cell['dataValidation'], fail);
-  return cell as unknown as CellData;
+  // effectiveValue and formattedValue are output-only: Sheets ignores them on input.
+  const { effectiveValue: _e, formattedValue: _f, ...input } = cell;
+  return input as unknown as CellData;
 }
 
 const CONDITION_TYPES = new Set([

@@ -300,7 +300,7 @@ export function writeValues(
         );
       }
       if (typeof input === 'object' || (typeof input === 'number' && !Number.isFinite(input))) {
-        throw sheetsError(400, `Invalid values[${i}][${j}]: ${JSON.stringify(input)}`);
+        throw sheetsError(400, `Invalid values[${i}][${j}]: must be a string, a number or a boolean`);
       }
       writeInput(book, sheet, resolved.startRow + i, resolved.startColumn + j, input, option);
       cells++;
