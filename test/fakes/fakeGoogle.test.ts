@@ -724,6 +724,36 @@ describe('fake Google server', () => {
       expect(values[2]?.[0]).toBe('上海华信科技有限公司');
     });
 
+    it('refuses a metadataId already in use, and frees it when its row is deleted', async () => {
+      const create = (row: number) =>
+        api.sheets.spreadsheets.batchUpdate({
+          spreadsheetId: id,
+          requestBody: {
+            requests: [
+              {
+                createDeveloperMetadata: {
+                  developerMetadata: {
+                    metadataId: 4242,
+                    metadataKey: 'baobei.rowKey',
+                    visibility: 'PROJECT',
+                    location: {
+                      dimensionRange: { sheetId: 0, dimension: 'ROWS', startIndex: row, endIndex: row + 1 },
+                    },
+                  },
+                },
+              },
+            ],
+          },
+        });
+      await create(1);
+      expect((await failure(create(2))).error.message).toBe(
+        'Invalid requests[0].createDeveloperMetadata: Developer metadata with ID 4242 already exists.',
+      );
+      fake.deleteRows(id, '报备 表', 2, 1);
+      await create(2);
+      expect(fake.rowMetadata(id, '报备 表', 3).map((m) => m.metadataId)).toEqual([4242]);
+    });
+
     it('disappears with its deleted row', async () => {
       await tagRows([1, 2, 3]);
       fake.deleteRows(id, '报备 表', 3, 1); // 北京远航 (row 3, index 2)

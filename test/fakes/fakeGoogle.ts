@@ -489,8 +489,7 @@ export class FakeGoogle {
 
   deleteSheet(id: string, title: string): void {
     this.change(id, (d) => {
-      const sheet = this.sheet(d, title);
-      d.sheets = d.sheets.filter((s) => s !== sheet);
+      d.removeSheet(this.sheet(d, title));
     });
   }
 

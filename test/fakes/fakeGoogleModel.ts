@@ -115,6 +115,8 @@ export class FakeSpreadsheet {
   nextSheetId: number;
   /** Rows and columns this draft copied and may therefore change in place. */
   private owned = new WeakSet<object>();
+  /** Metadata IDs in use, built on first need: a 10,000-row batch must not rescan per request. */
+  private ids: Set<number> | undefined;
 
   constructor(init: {
     spreadsheetId: string;
@@ -155,6 +157,7 @@ export class FakeSpreadsheet {
     d.metadata = this.metadata.slice();
     d.permissions = new Map(this.permissions);
     d.owned = new WeakSet();
+    d.ids = this.ids === undefined ? undefined : new Set(this.ids);
     return d;
   }
 
@@ -253,26 +256,38 @@ export class FakeSpreadsheet {
     }
   }
 
+  removeSheet(sheet: SheetModel): void {
+    this.sheets = this.sheets.filter((s) => s !== sheet);
+    this.ids = undefined;
+  }
+
+  hasMetadataId(id: number): boolean {
+    this.ids ??= new Set(this.allMetadata().map((m) => m.meta.metadataId));
+    return this.ids.has(id);
+  }
+
   addMetadata(holder: MetadataHolder, meta: StoredMetadata): void {
     this.mutableMetadataList(holder).push(meta);
+    this.ids?.add(meta.metadataId);
   }
 
   replaceMetadata(holder: MetadataHolder, metadataId: number, next: StoredMetadata | undefined): void {
     const list = this.mutableMetadataList(holder);
     const i = list.findIndex((m) => m.metadataId === metadataId);
     if (i < 0) return;
-    if (next === undefined) list.splice(i, 1);
-    else list[i] = next;
+    if (next === undefined) {
+      list.splice(i, 1);
+      this.ids?.delete(metadataId);
+    } else list[i] = next;
   }
 
   /** Google assigns IDs "randomly"; the fake draws them from a seeded sequence so runs repeat. */
   newMetadataId(): number {
-    const taken = new Set(this.allMetadata().map((m) => m.meta.metadataId));
     let id: number;
     do {
       this.nextMetadataSeed = (Math.imul(this.nextMetadataSeed, 1_103_515_245) + 12_345) >>> 0;
       id = (this.nextMetadataSeed % 2_000_000_000) + 1;
-    } while (taken.has(id));
+    } while (this.hasMetadataId(id));
     return id;
   }
 
@@ -340,6 +355,7 @@ export class FakeSpreadsheet {
   /** Deletes rows or columns; their cells and their developer metadata go with them. */
   deleteDimension(sheet: SheetModel, dimension: Dimension, start: number, end: number): void {
     const count = end - start;
+    this.ids = undefined; // deleted rows and columns take their metadata with them
     if (dimension === 'ROWS') {
       sheet.rows.splice(start, count);
       sheet.rowCount -= count;

@@ -457,8 +457,7 @@ const createDeveloperMetadata: Handler = (body, ctx, fail) => {
   let id = int(dm['metadataId'], fail, 'developerMetadata.metadataId', true);
   if (id !== undefined) {
     if (id <= 0) throw fail('metadataId must be positive');
-    if (ctx.book.allMetadata().some((m) => m.meta.metadataId === id))
-      throw fail(`Developer metadata with ID ${id} already exists.`);
+    if (ctx.book.hasMetadataId(id)) throw fail(`Developer metadata with ID ${id} already exists.`);
   }
   id ??= ctx.book.newMetadataId();
   const meta: StoredMetadata = {
