@@ -40,6 +40,9 @@ const envSchema = z.object({
   BAOBEI_TLS_CERT: z.string().min(1).optional(),
   BAOBEI_TLS_KEY: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Google service-account JSON key for the Sheets sync; wins over GOOGLE_APPLICATION_CREDENTIALS. */
+  BAOBEI_GOOGLE_CREDENTIALS: z.string().min(1, 'a path to the service-account JSON key').optional(),
+  GOOGLE_APPLICATION_CREDENTIALS: z.string().optional(),
 });
 
 export interface Config {
@@ -59,6 +62,9 @@ export interface Config {
   /** Paths of the PEM certificate and key when the service speaks HTTPS. */
   tls: { certFile: string; keyFile: string } | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** The Google key file and the variable that named it (checked by server/sheets/googleCredentials at start). */
+  googleCredentials:
+    { file: string; variable: 'BAOBEI_GOOGLE_CREDENTIALS' | 'GOOGLE_APPLICATION_CREDENTIALS' } | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -103,5 +109,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? { certFile: path.resolve(e.BAOBEI_TLS_CERT), keyFile: path.resolve(e.BAOBEI_TLS_KEY) }
         : undefined,
     logLevel: e.LOG_LEVEL,
+    googleCredentials:
+      e.BAOBEI_GOOGLE_CREDENTIALS !== undefined
+        ? { file: path.resolve(e.BAOBEI_GOOGLE_CREDENTIALS), variable: 'BAOBEI_GOOGLE_CREDENTIALS' }
+        : e.GOOGLE_APPLICATION_CREDENTIALS !== undefined && e.GOOGLE_APPLICATION_CREDENTIALS !== ''
+          ? {
+              file: path.resolve(e.GOOGLE_APPLICATION_CREDENTIALS),
+              variable: 'GOOGLE_APPLICATION_CREDENTIALS',
+            }
+          : undefined,
   };
 }
