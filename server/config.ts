@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { SMTP_ENV_SHAPE, smtpSettingsFromEnv, type SmtpSettings } from './notify/channelSettings.js';
 
 const csv = z.string().transform((s) =>
   s
@@ -40,6 +41,8 @@ const envSchema = z.object({
   BAOBEI_TLS_CERT: z.string().min(1).optional(),
   BAOBEI_TLS_KEY: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Notification email (issue 10): BAOBEI_SMTP_URL, _FROM, _REQUIRE_TLS, _TLS_REJECT_UNAUTHORIZED, _TLS_CA, _MAX_CONNECTIONS. */
+  ...SMTP_ENV_SHAPE,
 });
 
 export interface Config {
@@ -59,6 +62,8 @@ export interface Config {
   /** Paths of the PEM certificate and key when the service speaks HTTPS. */
   tls: { certFile: string; keyFile: string } | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** Notification email; undefined when BAOBEI_SMTP_URL is not set (email is off). */
+  smtp: SmtpSettings | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -84,6 +89,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `配置错误 / invalid configuration:\n  ${missing}: required when ${given} is set (HTTPS needs both)`,
     );
   }
+  const smtp = smtpSettingsFromEnv(e);
+  if (smtp.problems.length > 0) {
+    throw new ConfigError(
+      `配置错误 / invalid configuration:\n${smtp.problems.map((p) => `  ${p}`).join('\n')}`,
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -103,5 +114,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? { certFile: path.resolve(e.BAOBEI_TLS_CERT), keyFile: path.resolve(e.BAOBEI_TLS_KEY) }
         : undefined,
     logLevel: e.LOG_LEVEL,
+    smtp: smtp.settings,
   };
 }
