@@ -131,9 +131,26 @@ export function composeMessage(
   return {
     language: ctx.language,
     title: zh ? draft.title.zh : draft.title.en,
-    paragraphs: draft.paragraphs.map((p) => (zh ? p.zh : p.en)),
+    paragraphs: draft.paragraphs.map((p) => (zh ? tightenZh(p.zh) : p.en)),
     link: { text: zh ? '在报备任务窗格中查看' : 'Open in the Baobei task pane', url: ctx.taskPaneUrl },
   };
+}
+
+/** Sentences put a space after the record number; Chinese wants none after a full-width bracket. */
+function tightenZh(segments: Segment[]): Segment[] {
+  return segments.map((seg, i) => {
+    const before = segments[i - 1]?.text ?? '';
+    return /[）】，。：；]$/.test(before) && seg.text.startsWith(' ')
+      ? { ...seg, text: seg.text.trimStart() }
+      : seg;
+  });
+}
+
+/** The English reference in the middle of a sentence ("…; your registration …"). */
+function mid(segments: Segment[]): Segment[] {
+  const [first, ...rest] = segments;
+  if (!first) return segments;
+  return [{ ...first, text: first.text.charAt(0).toLowerCase() + first.text.slice(1) }, ...rest];
 }
 
 function draftFor(
@@ -210,7 +227,7 @@ function draftFor(
           title: { zh: '客户已由他人签约', en: 'Customer signed by someone else' },
           paragraphs: [
             s(
-              [...ref.zh, t(`已驳回：客户已由他人签约${other.zh}。`)],
+              [...ref.zh, t(` 已驳回：客户已由他人签约${other.zh}。`)],
               [...ref.en, t(` was rejected: the customer was signed by someone else${other.en}.`)],
             ),
           ],
@@ -222,7 +239,11 @@ function draftFor(
         paragraphs: [
           s(
             [t(`同一客户已批准给另一报备${other.zh}，`), ...ref.zh, t(' 未获批准。')],
-            [t(`The customer was granted to another registration${other.en}; `), ...ref.en, t(' was not.')],
+            [
+              t(`The customer was granted to another registration${other.en}; `),
+              ...mid(ref.en),
+              t(' was not.'),
+            ],
           ),
           s(
             [t('如有异议，请于 '), day(str(d, 'objectionDeadline')), t(' 前（含当日）提出。')],
@@ -246,7 +267,7 @@ function draftFor(
             ],
             [
               t(`The earlier protection${other.en} ended; `),
-              ...ref.en,
+              ...mid(ref.en),
               t(' is now under review, due '),
               day(str(d, 'reviewDueBy')),
               t('.'),
@@ -262,7 +283,7 @@ function draftFor(
         title: { zh: '保护已结束', en: 'Protection ended' },
         paragraphs: [
           s(
-            [...ref.zh, t(`的保护已结束：${outcome.zh}。`)],
+            [...ref.zh, t(` 的保护已结束：${outcome.zh}。`)],
             [...ref.en, t(`: protection ended — ${outcome.en}.`)],
           ),
           ...(banned !== undefined
