@@ -12,6 +12,7 @@ import {
 } from './channel.js';
 import type { RobotOptions } from './robotChannel.js';
 import { feishuSignature } from './robotSignature.js';
+import { longestPrefix } from './robotText.js';
 import { answerField, isAnswer, postJson } from './webhookPost.js';
 
 /** "单租户单机器人 100 次/分钟，5 次/秒"; beyond → code 11232 (flow control). */
@@ -93,11 +94,10 @@ export function feishuPost(message: RobotMessage): { msg_type: 'post'; content: 
     const locale = doc.language === 'en' ? 'en_us' : 'zh_cn';
     return { msg_type: 'post' as const, content: { post: { [locale]: { title: doc.title, content } } } };
   };
-  let keep = doc.paragraphs.length;
-  let post = build(doc.paragraphs, false);
-  while (keep > 0 && Buffer.byteLength(JSON.stringify(post), 'utf8') > FEISHU_MAX_BODY_BYTES) {
-    keep -= 1;
-    post = build(doc.paragraphs.slice(0, keep), true);
-  }
-  return post;
+  const post = build(doc.paragraphs, false);
+  const fits = (p: ReturnType<typeof build>) =>
+    Buffer.byteLength(JSON.stringify(p), 'utf8') <= FEISHU_MAX_BODY_BYTES;
+  if (fits(post)) return post;
+  const keep = longestPrefix(doc.paragraphs.length - 1, (n) => fits(build(doc.paragraphs.slice(0, n), true)));
+  return build(doc.paragraphs.slice(0, keep), true);
 }

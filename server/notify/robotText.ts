@@ -65,11 +65,20 @@ export function renderWithin(
   extraBytes = 0,
 ): string {
   const full = render(doc, doc.paragraphs, false);
-  if (Buffer.byteLength(full, 'utf8') + extraBytes <= maxBytes) return full;
-  let keep = doc.paragraphs.length - 1;
-  for (; keep > 0; keep--) {
-    const text = render(doc, doc.paragraphs.slice(0, keep), true);
-    if (Buffer.byteLength(text, 'utf8') + extraBytes <= maxBytes) return text;
+  const fits = (text: string) => Buffer.byteLength(text, 'utf8') + extraBytes <= maxBytes;
+  if (fits(full)) return full;
+  const cutAt = (n: number) => render(doc, doc.paragraphs.slice(0, n), true);
+  return cutAt(longestPrefix(doc.paragraphs.length - 1, (n) => fits(cutAt(n))));
+}
+
+/** The largest n in [0, max] for which `ok(n)` holds, given that it holds for every smaller n (or 0). */
+export function longestPrefix(max: number, ok: (n: number) => boolean): number {
+  let lo = 0;
+  let hi = max;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (ok(mid)) lo = mid;
+    else hi = mid - 1;
   }
-  return render(doc, [], true);
+  return lo;
 }
