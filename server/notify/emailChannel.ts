@@ -112,6 +112,13 @@ function smtpFailure(err: NodemailerError): DeliveryResult {
       code,
     );
   }
+  // A certificate we cannot trust arrives as a socket error, but it will not change by itself
+  // (Node's codes: UNABLE_TO_VERIFY_LEAF_SIGNATURE, SELF_SIGNED_CERT_IN_CHAIN, CERT_HAS_EXPIRED,
+  // ERR_TLS_CERT_ALTNAME_INVALID, …).
+  const original = err.originalCode;
+  if (original !== undefined && /CERT|SIGNATURE|ERR_TLS/.test(original)) {
+    return failure(false, `TLS certificate not trusted: ${err.message}`.slice(0, 300), original);
+  }
   const code = err.code;
   // TLS, authentication and configuration problems need an administrator, not another attempt.
   return failure(
