@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { SMTP_ENV_SHAPE, smtpSettingsFromEnv, type SmtpSettings } from './notify/channelSettings.js';
 
 const csv = z.string().transform((s) =>
   s
@@ -43,6 +44,8 @@ const envSchema = z.object({
   /** Google service-account JSON key for the Sheets sync; wins over GOOGLE_APPLICATION_CREDENTIALS. */
   BAOBEI_GOOGLE_CREDENTIALS: z.string().min(1, 'a path to the service-account JSON key').optional(),
   GOOGLE_APPLICATION_CREDENTIALS: z.string().optional(),
+  /** Notification email (issue 10): BAOBEI_SMTP_URL, _FROM, _REQUIRE_TLS, _TLS_REJECT_UNAUTHORIZED, _TLS_CA, _MAX_CONNECTIONS. */
+  ...SMTP_ENV_SHAPE,
 });
 
 export interface Config {
@@ -65,6 +68,8 @@ export interface Config {
   /** The Google key file and the variable that named it (checked by server/sheets/googleCredentials at start). */
   googleCredentials:
     { file: string; variable: 'BAOBEI_GOOGLE_CREDENTIALS' | 'GOOGLE_APPLICATION_CREDENTIALS' } | undefined;
+  /** Notification email; undefined when BAOBEI_SMTP_URL is not set (email is off). */
+  smtp: SmtpSettings | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -88,6 +93,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : ['BAOBEI_TLS_KEY', 'BAOBEI_TLS_CERT'];
     throw new ConfigError(
       `配置错误 / invalid configuration:\n  ${missing}: required when ${given} is set (HTTPS needs both)`,
+    );
+  }
+  const smtp = smtpSettingsFromEnv(e);
+  if (smtp.problems.length > 0) {
+    throw new ConfigError(
+      `配置错误 / invalid configuration:\n${smtp.problems.map((p) => `  ${p}`).join('\n')}`,
     );
   }
   return {
@@ -118,5 +129,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
               variable: 'GOOGLE_APPLICATION_CREDENTIALS',
             }
           : undefined,
+    smtp: smtp.settings,
   };
 }
