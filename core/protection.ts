@@ -2,7 +2,7 @@
  * Protection maths (保护期): when protection starts and ends, extensions, bans, and the working-day
  * deadlines around a registration. Every "until" and "last day" is inclusive.
  */
-import { addWorkdaysWithCoverage, type EstimatedDay } from './calendar.js';
+import { PACKAGE_CALENDAR, type EstimatedDay, type WorkCalendar } from './calendar.js';
 import { addDays, addMonths, dayOf } from './day.js';
 import type { Policy } from './policy.js';
 import { problem, type Problem } from './problem.js';
@@ -102,22 +102,36 @@ export function banUntil(falseInfoDay: Day, months: number): Day {
   return addDays(addMonths(falseInfoDay, months), -1);
 }
 
+/*
+ * Working-day deadlines count by a calendar: the service passes the one holding the schedules its
+ * administrators entered; without one, the package's schedule (and Monday–Friday past it).
+ */
+
 /** R12: the review is due by received + `reviewWorkdays` working days (Chinese calendar, 调休 included). */
-export function reviewDueBy(receivedDay: Day, policy: Pick<Policy, 'reviewWorkdays'>): EstimatedDay {
-  return addWorkdaysWithCoverage(receivedDay, policy.reviewWorkdays);
+export function reviewDueBy(
+  receivedDay: Day,
+  policy: Pick<Policy, 'reviewWorkdays'>,
+  calendar: WorkCalendar = PACKAGE_CALENDAR,
+): EstimatedDay {
+  return calendar.addWorkdays(receivedDay, policy.reviewWorkdays);
 }
 
 /** R12: competitors may object through decision + `objectionWorkdays` working days. */
-export function objectionDeadline(decisionDay: Day, policy: Pick<Policy, 'objectionWorkdays'>): EstimatedDay {
-  return addWorkdaysWithCoverage(decisionDay, policy.objectionWorkdays);
+export function objectionDeadline(
+  decisionDay: Day,
+  policy: Pick<Policy, 'objectionWorkdays'>,
+  calendar: WorkCalendar = PACKAGE_CALENDAR,
+): EstimatedDay {
+  return calendar.addWorkdays(decisionDay, policy.objectionWorkdays);
 }
 
 /** R4: the last day to register after first contact: + `registrationDeadlineWorkdays` working days. */
 export function registrationDeadline(
   firstContactDay: Day,
   policy: Pick<Policy, 'registrationDeadlineWorkdays'>,
+  calendar: WorkCalendar = PACKAGE_CALENDAR,
 ): EstimatedDay {
-  return addWorkdaysWithCoverage(firstContactDay, policy.registrationDeadlineWorkdays);
+  return calendar.addWorkdays(firstContactDay, policy.registrationDeadlineWorkdays);
 }
 
 /** R4: registered after the deadline — the record is flagged, never refused. */
@@ -125,8 +139,9 @@ export function isLateRegistration(
   firstContactDay: Day,
   registeredDay: Day,
   policy: Pick<Policy, 'registrationDeadlineWorkdays'>,
+  calendar: WorkCalendar = PACKAGE_CALENDAR,
 ): boolean {
-  return registeredDay > registrationDeadline(firstContactDay, policy).day;
+  return registeredDay > registrationDeadline(firstContactDay, policy, calendar).day;
 }
 
 /** Protected on `today` when `today` is on or before the inclusive `until`; expired the day after. */
@@ -138,4 +153,42 @@ export function isProtectedOn(until: Day, today: Day): boolean {
 export function protectionState(window: ProtectionWindow, today: Day): ProtectionState {
   if (today < window.from) return 'not-started';
   return isProtectedOn(window.until, today) ? 'protected' : 'expired';
+}
+
+/** The working-day deadlines a record carries. */
+export type WorkdayDeadline = 'reviewDueBy' | 'objectionDeadline';
+
+/**
+ * Sets a working-day deadline on a record, remembering the day it was counted from when the answer
+ * is an estimate (a year without an official schedule), and forgetting any earlier estimate of it.
+ */
+export function setDeadline(
+  record: {
+    reviewDueBy?: Day | undefined;
+    objectionDeadline?: Day | undefined;
+    estimatedDeadlines?: Partial<Record<WorkdayDeadline, Day>> | undefined;
+  },
+  field: WorkdayDeadline,
+  computed: EstimatedDay,
+  countedFrom: Day,
+): void {
+  record[field] = computed.day;
+  const estimates = { ...record.estimatedDeadlines };
+  if (computed.estimated) estimates[field] = countedFrom;
+  else delete estimates[field];
+  if (Object.keys(estimates).length > 0) record.estimatedDeadlines = estimates;
+  else delete record.estimatedDeadlines;
+}
+
+/** Which of a record's present deadlines are estimates. */
+export function estimatedFields(record: {
+  reviewDueBy?: Day | undefined;
+  objectionDeadline?: Day | undefined;
+  estimatedDeadlines?: Partial<Record<WorkdayDeadline, Day>> | undefined;
+}): WorkdayDeadline[] {
+  const out: WorkdayDeadline[] = [];
+  for (const field of ['reviewDueBy', 'objectionDeadline'] as const) {
+    if (record[field] !== undefined && record.estimatedDeadlines?.[field] !== undefined) out.push(field);
+  }
+  return out;
 }

@@ -12,7 +12,16 @@ import {
   storedRecordSchema,
 } from './schema.js';
 
-export const healthResponseSchema = z.object({ ok: z.boolean(), version: z.string(), store: z.string() });
+/** Something an operator should act on before it hurts (e.g. next year's working days unknown). */
+export const healthWarningSchema = problemSchema.extend({
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export const healthResponseSchema = z.object({
+  ok: z.boolean(),
+  version: z.string(),
+  store: z.string(),
+  warnings: z.array(healthWarningSchema).optional(),
+});
 export type HealthResponse = z.infer<typeof healthResponseSchema>;
 
 export const errorResponseSchema = z.object({
@@ -25,9 +34,13 @@ export const errorResponseSchema = z.object({
 export const resultsResponseSchema = z.object({ results: z.array(rowResultSchema) });
 
 /** A record as a caller sees it: everything but the hashed identity keys, with today's status. */
-export const recordViewSchema = storedRecordSchema.omit({ identity: true, version: true }).extend({
-  status: recordStatusSchema,
-});
+export const recordViewSchema = storedRecordSchema
+  .omit({ identity: true, version: true, estimatedDeadlines: true })
+  .extend({
+    status: recordStatusSchema,
+    /** Deadlines counted over a year without an official schedule: they may move. */
+    estimated: z.array(z.enum(['reviewDueBy', 'objectionDeadline'])).optional(),
+  });
 export type RecordView = z.infer<typeof recordViewSchema>;
 
 /** One undecided registration of a customer in the reviewer's ranking (R15, R17, R20, R8). */
@@ -106,3 +119,30 @@ export const importResponseSchema = z.object({
   annotatedUrl: z.string(),
 });
 export type ImportResponse = z.infer<typeof importResponseSchema>;
+
+const holidayViewSchema = z.object({ from: daySchema, to: daySchema, name: z.string() });
+
+/** A year's working-day schedule in force and where it came from (GET /api/calendar/:year). */
+export const calendarViewSchema = z.object({
+  year: z.number().int(),
+  source: z.enum(['package', 'administrator', 'weekends-only']),
+  holidays: z.array(holidayViewSchema),
+  workdays: z.array(daySchema),
+  enteredBy: z.string().optional(),
+  enteredAt: z.string().optional(),
+});
+
+/** What entering a schedule answers: the year now, and open deadlines it would move (kept as promised). */
+export const calendarPutResponseSchema = z.object({
+  calendar: calendarViewSchema,
+  moved: z.array(
+    z.object({
+      registrationNo: z.string(),
+      field: z.enum(['reviewDueBy', 'objectionDeadline']),
+      stored: daySchema,
+      wouldBe: daySchema,
+    }),
+  ),
+  /** Estimated deadlines the schedule confirmed (no longer marked estimated). */
+  confirmed: z.number().int(),
+});

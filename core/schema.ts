@@ -274,6 +274,8 @@ export const rowResultSchema = z.object({
   protectedFrom: daySchema.optional(),
   protectedUntil: daySchema.optional(),
   reviewDueBy: daySchema.optional(),
+  /** Dates above counted over a year without an official schedule (Monday–Friday): they may move. */
+  estimated: z.array(z.enum(['reviewDueBy', 'objectionDeadline'])).optional(),
   errors: z.array(rowErrorSchema),
   warnings: z.array(rowWarningSchema),
   conflicts: z.array(conflictSchema),
@@ -345,6 +347,13 @@ export const storedRecordSchema = z.object({
   protectedUntil: daySchema.optional(),
   reviewDueBy: daySchema.optional(),
   objectionDeadline: daySchema.optional(),
+  /**
+   * Working-day deadlines counted over a year that had no official schedule (the Monday–Friday
+   * estimate), each with the day it was counted from, so entering the year shows which would move.
+   */
+  estimatedDeadlines: z
+    .object({ reviewDueBy: daySchema.optional(), objectionDeadline: daySchema.optional() })
+    .optional(),
   /** Why a record is rejected/terminated (e.g. `conflict.lost`). */
   reasonCode: z.string().optional(),
   reason: z.string().optional(),

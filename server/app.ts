@@ -22,6 +22,8 @@ import { errorBody, errorHandler } from './http/errors.js';
 import { openApiDocument } from './http/openapi.js';
 import { importRoutes } from './http/importRoutes.js';
 import { hashToken } from './services/userService.js';
+import { CalendarService } from './services/calendarService.js';
+import { calendarRoutes } from './http/calendarRoutes.js';
 
 /** Hosts that frame the task pane: Office on the web, Outlook/SharePoint-hosted Office, Teams. */
 export const OFFICE_FRAME_ANCESTORS = [
@@ -52,19 +54,25 @@ export interface AppOptions {
 export interface AppServices {
   registrations: RegistrationService;
   lifecycle: LifecycleService;
+  /** Working-day schedules; `refresh()` before serving so entered years count from the first request. */
+  calendars: CalendarService;
   clock: () => Date;
   authenticate: RequestHandler;
 }
 
 export function createApp(options: AppOptions): { app: Express; services: AppServices } {
   const clock = options.clock ?? (() => new Date());
-  const registrations = new RegistrationService({ store: options.store, keyring: options.keyring, clock });
-  const lifecycle = new LifecycleService(
-    { store: options.store, keyring: options.keyring, clock },
-    registrations,
-  );
+  const calendars = new CalendarService(options.store, clock);
+  const deps = {
+    store: options.store,
+    keyring: options.keyring,
+    clock,
+    calendar: () => calendars.calendar(),
+  };
+  const registrations = new RegistrationService(deps);
+  const lifecycle = new LifecycleService(deps, registrations);
   const auth = authenticate(options.store);
-  const services: AppServices = { registrations, lifecycle, clock, authenticate: auth };
+  const services: AppServices = { registrations, lifecycle, calendars, clock, authenticate: auth };
 
   const app = express();
   app.disable('x-powered-by');
@@ -144,7 +152,13 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
   app.use('/api', express.json({ limit: options.jsonLimit ?? '5mb' }));
 
   app.get('/api/health', (_req, res) => {
-    res.json({ ok: true, version: options.version, store: options.store.kind });
+    const warnings = calendars.warnings();
+    res.json({
+      ok: true,
+      version: options.version,
+      store: options.store.kind,
+      ...(warnings.length > 0 ? { warnings } : {}),
+    });
   });
   const openapi = openApiDocument(options.version);
   app.get('/api/openapi.json', (_req, res) => {
@@ -155,6 +169,7 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
   app.use('/api', auth);
   app.use('/api', registrationRoutes(registrations, lifecycle));
   app.use('/api', adminRoutes(options.store, registrations, clock));
+  app.use('/api', calendarRoutes(calendars));
   app.use(
     '/api',
     importRoutes({
@@ -162,6 +177,7 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
       keyring: options.keyring,
       clock,
       registrations,
+      calendar: () => calendars.calendar(),
       uploadLimitBytes: options.uploadLimitBytes ?? 20 * 1024 * 1024,
     }),
   );

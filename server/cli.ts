@@ -14,6 +14,7 @@ import { createUser } from './services/userService.js';
 import { lockOwner } from './store/dataDirLock.js';
 import { ROLES, type Role } from './store/store.js';
 import { runImportCommand, type ImportCommandOptions } from './import/importCommand.js';
+import { describeCalendar, readScheduleFile, setCalendar, showCalendar } from './calendarCommand.js';
 
 /** An error the user can fix: printed as one line, exit code 2. */
 export class UsageError extends Error {}
@@ -79,7 +80,55 @@ export function buildProgram(): Command {
       console.log(await runImportCommand(file, opts, config));
     });
 
+  const calendar = program
+    .command('calendar')
+    .description('the working-day schedule (法定节假日安排) per year');
+  calendar
+    .command('set')
+    .description(
+      'enter a year’s official holiday schedule (administrators): FILE is .json or .csv (date, 休/班, name)',
+    )
+    .argument('<year>', 'the year, e.g. 2027')
+    .argument('<file>', 'the schedule file')
+    .option(
+      '--token <token>',
+      'administrator token for a running service (default BAOBEI_TOKEN or the admin token)',
+    )
+    .option('--url <url>', 'URL of a running service (default BAOBEI_URL or http://localhost:PORT)')
+    .action(async (yearText: string, file: string, opts: { token?: string; url?: string }) => {
+      const config = loadConfig();
+      const year = yearOf(yearText);
+      const body = await readScheduleFile(file, year);
+      const result = await setCalendar(config, year, body, opts);
+      for (const line of describeCalendar(result.calendar)) console.log(line);
+      console.log(
+        `已确认 ${result.confirmed} 个估算期限；${result.moved.length} 个未结期限按新安排会变动（仍按原日期执行，请审核人决定）/ ` +
+          `${result.confirmed} estimated deadlines confirmed; ${result.moved.length} open deadlines would move (kept as promised; a reviewer decides)`,
+      );
+      for (const m of result.moved)
+        console.log(`  ${m.registrationNo} ${m.field}: ${m.stored} → ${m.wouldBe}`);
+    });
+  calendar
+    .command('show')
+    .description('the schedule in force for a year and where it came from')
+    .argument('<year>', 'the year, e.g. 2027')
+    .option('--token <token>', 'token for a running service')
+    .option('--url <url>', 'URL of a running service')
+    .action(async (yearText: string, opts: { token?: string; url?: string }) => {
+      const config = loadConfig();
+      for (const line of describeCalendar(await showCalendar(config, yearOf(yearText), opts)))
+        console.log(line);
+    });
+
   return program;
+}
+
+function yearOf(text: string): number {
+  const year = Number(text);
+  if (!/^\d{4}$/.test(text) || year < 2000 || year > 2100) {
+    throw new UsageError(`年份须为 2000–2100 的四位数字：${text} / the year must be 2000–2100: ${text}`);
+  }
+  return year;
 }
 
 async function addUser(

@@ -136,6 +136,7 @@ export async function startService(config: Config, options: StartOptions): Promi
         options.mount?.(app, services);
       },
     });
+    await services.calendars.refresh();
     const server: Server = config.tls ? createHttpsServer(tlsFiles(config.tls), app) : createHttpServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -151,6 +152,10 @@ export async function startService(config: Config, options: StartOptions): Promi
 
     const sweep = async () => {
       try {
+        await services.calendars.refresh();
+        for (const warning of services.calendars.warningsToLog()) {
+          options.logger.warn({ code: warning.code, details: warning.details }, warning.messageEn);
+        }
         const r = await services.lifecycle.sweep();
         if (r.expired + r.voided > 0) options.logger.info(r, 'sweep');
       } catch (err) {

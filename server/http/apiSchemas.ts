@@ -147,7 +147,10 @@ export const auditQuerySchema = z
   .strict();
 export const auditResponseSchema = z.object({ items: z.array(auditEntrySchema), total: z.number().int() });
 
+export { scheduleBodySchema } from '../../core/officialSchedule.js';
 export {
+  calendarPutResponseSchema,
+  calendarViewSchema,
   errorResponseSchema,
   healthResponseSchema,
   importResponseSchema,

@@ -23,6 +23,15 @@ const STATUS_BY_CODE: Record<string, number> = {
   'user.exists': 409,
   'rate.limited': 429,
   'store.unavailable': 503,
+  // A working-day schedule that contradicts itself or its year: the body is wrong (400), by date.
+  'calendar.year_invalid': 400,
+  'calendar.date_invalid': 400,
+  'calendar.date_outside_year': 400,
+  'calendar.range_reversed': 400,
+  'calendar.range_overlap': 400,
+  'calendar.duplicate': 400,
+  'calendar.both': 400,
+  'calendar.workday_not_weekend': 400,
 };
 
 export function statusFor(code: string): number {

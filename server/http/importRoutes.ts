@@ -9,6 +9,7 @@ import multer from 'multer';
 import { z } from 'zod';
 import { DomainError, problem } from '../../core/problem.js';
 import { importSheet, type ImportReport } from '../import/importSheet.js';
+import type { WorkCalendar } from '../../core/calendar.js';
 import type { Keyring } from '../security/keyring.js';
 import type { RegistrationService } from '../services/registrationService.js';
 import type { Store } from '../store/store.js';
@@ -33,6 +34,7 @@ export function importRoutes(deps: {
   store: Store;
   keyring: Keyring;
   clock: () => Date;
+  calendar?: () => WorkCalendar;
   registrations: RegistrationService;
   uploadLimitBytes: number;
 }): Router {
@@ -89,7 +91,13 @@ export function importRoutes(deps: {
     const { report, annotated } = await importSheet(
       file.buffer,
       { fileName, mode: fields.mode, dryRun: fields.dryRun, sheet: fields.sheet },
-      { store: deps.store, keyring: deps.keyring, clock: deps.clock, actor: a },
+      {
+        store: deps.store,
+        keyring: deps.keyring,
+        clock: deps.clock,
+        actor: a,
+        ...(deps.calendar ? { calendar: deps.calendar() } : {}),
+      },
     );
     const id = randomUUID();
     await deps.store.putBlob(`import-${id}.xlsx`, annotated);

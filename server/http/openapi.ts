@@ -116,6 +116,22 @@ export function openApiDocument(version: string): unknown {
     query: api.auditQuerySchema,
     response: api.auditResponseSchema,
   });
+  const yearParam = z.object({ year: z.string().describe('A year, e.g. 2027') });
+  add(
+    'get',
+    '/api/calendar/{year}',
+    'The working-day schedule in force for a year and its source (R4, R12)',
+    {
+      params: yearParam,
+      response: api.calendarViewSchema,
+    },
+  );
+  add(
+    'put',
+    '/api/calendar/{year}',
+    'Enter a year’s official holiday schedule (admin); 400 names the offending date; returns deadlines it would move',
+    { params: yearParam, body: api.scheduleBodySchema, response: api.calendarPutResponseSchema },
+  );
   registry.registerPath({
     method: 'post',
     path: '/api/imports',

@@ -10,6 +10,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { STATUS_LABELS, type RowStatus } from '../../core/schema.js';
 import type { Config } from '../config.js';
 import { ensureAdmin, openStore } from '../service.js';
+import { CalendarService } from '../services/calendarService.js';
 import { actorOf } from '../services/actor.js';
 import { lockOwner } from '../store/dataDirLock.js';
 import { importSheet, type ImportMode, type ImportReport } from './importSheet.js';
@@ -102,7 +103,14 @@ async function locally(
           bar.update(done);
         },
       },
-      { store, keyring, clock: () => new Date(), actor: actorOf(user) },
+      {
+        store,
+        keyring,
+        clock: () => new Date(),
+        actor: actorOf(user),
+        // Deadlines count by the schedules administrators entered, as the service would.
+        calendar: (await CalendarService.open(store, () => new Date())).calendar(),
+      },
     );
   } finally {
     bar?.stop();

@@ -10,6 +10,7 @@ import { parseInstant } from '../../core/dateValue.js';
 import { classifyRow, detectHeader, type HeaderDetection } from '../../core/headers.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import type { CellValue, Field, MatchedOn, RowResult, RowStatus, SubmissionRow } from '../../core/schema.js';
+import type { WorkCalendar } from '../../core/calendar.js';
 import type { Keyring } from '../security/keyring.js';
 import type { Store, WriteTx } from '../store/store.js';
 import type { Actor } from '../services/actor.js';
@@ -35,6 +36,8 @@ export interface ImportDeps {
   keyring: Keyring;
   clock: () => Date;
   actor: Actor;
+  /** Working days in force (entered schedules over the package's); the package's when absent. */
+  calendar?: WorkCalendar;
 }
 
 export interface ReportConflict {
@@ -179,6 +182,7 @@ export async function importSheet(
         policy,
         now,
         keyring: deps.keyring,
+        ...(deps.calendar ? { calendar: deps.calendar } : {}),
         ...(options.mode === 'history' ? { history: true } : {}),
       });
       if (evaluation.record) {

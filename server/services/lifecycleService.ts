@@ -13,7 +13,9 @@ import {
   extensionLastDay,
   objectionDeadline,
   reviewDueBy,
+  setDeadline,
 } from '../../core/protection.js';
+import { PACKAGE_CALENDAR } from '../../core/calendar.js';
 import { DomainError, problem } from '../../core/problem.js';
 import type { Policy } from '../../core/policy.js';
 import { PROTECTING_STATUSES, type RecordStatus, type StoredRecord } from '../../core/schema.js';
@@ -502,7 +504,8 @@ export class LifecycleService {
     winner: StoredRecord,
     partnerNo: string | undefined,
   ): Promise<void> {
-    const deadline = objectionDeadline(ctx.today, ctx.policy).day;
+    const calendar = this.deps.calendar?.() ?? PACKAGE_CALENDAR;
+    const deadline = objectionDeadline(ctx.today, ctx.policy, calendar);
     for (const other of await this.competitorsOf(ctx, winner)) {
       if (other.no === partnerNo) continue;
       if (other.conflictKind === 'queued' && !(other.blockedBy ?? []).includes(winner.no)) {
@@ -515,14 +518,14 @@ export class LifecycleService {
       other.status = 'rejected';
       other.reasonCode = 'conflict.lost';
       other.reason = `同一客户已批准给 ${winner.registration.registrant}（${winner.no}）`;
-      other.objectionDeadline = deadline;
+      setDeadline(other, 'objectionDeadline', deadline, ctx.today);
       delete other.reviewDueBy;
       delete other.blockedBy;
       delete other.conflictKind;
       this.log(ctx, other, 'conflict.lost', from, other.reason, { winner: winner.no });
       ctx.notify.toRegistrant(other, 'competitor.decided', {
         winner: winner.no,
-        objectionDeadline: deadline,
+        objectionDeadline: deadline.day,
       });
       await ctx.tx.putRecord(other);
     }
@@ -548,9 +551,10 @@ export class LifecycleService {
     first.status = 'pending';
     delete first.blockedBy;
     delete first.conflictKind;
-    first.reviewDueBy = reviewDueBy(ctx.today, ctx.policy).day;
+    const due = reviewDueBy(ctx.today, ctx.policy, this.deps.calendar?.() ?? PACKAGE_CALENDAR);
+    setDeadline(first, 'reviewDueBy', due, ctx.today);
     this.log(ctx, first, 'queue.promote', 'conflict', undefined, { after: ended.no });
-    ctx.notify.toRegistrant(first, 'queue.promoted', { after: ended.no, reviewDueBy: first.reviewDueBy });
+    ctx.notify.toRegistrant(first, 'queue.promoted', { after: ended.no, reviewDueBy: due.day });
     await ctx.tx.putRecord(first);
     for (const other of rest) {
       other.blockedBy = [first.no];

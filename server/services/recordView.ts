@@ -3,12 +3,14 @@
  * record has today (a protected record past its last day reads as expired, R25).
  */
 import { effectiveStatus } from '../../core/lifecycle.js';
+import { estimatedFields } from '../../core/protection.js';
 import type { RecordView } from '../../core/responses.js';
 import type { Day, StoredRecord } from '../../core/schema.js';
 
 export type { RecordView };
 
 export function recordView(record: StoredRecord, today: Day): RecordView {
-  const { identity: _identity, version: _version, ...rest } = record;
-  return { ...rest, status: effectiveStatus(record, today) };
+  const { identity: _identity, version: _version, estimatedDeadlines: _estimates, ...rest } = record;
+  const estimated = estimatedFields(record);
+  return { ...rest, status: effectiveStatus(record, today), ...(estimated.length > 0 ? { estimated } : {}) };
 }

@@ -14,6 +14,7 @@ import {
 import { DomainError, problem } from '../../core/problem.js';
 import { DEFAULT_POLICY, type Policy } from '../../core/policy.js';
 import type { RecordStatus, RowResult, StoredRecord, SubmissionRow } from '../../core/schema.js';
+import type { WorkCalendar } from '../../core/calendar.js';
 import type { Keyring } from '../security/keyring.js';
 import type { AuditEntry, ReadTx, Store, WriteTx } from '../store/store.js';
 import { canRead, forbidden, listScope, type Actor } from './actor.js';
@@ -24,6 +25,8 @@ export interface ServiceDeps {
   store: Store;
   keyring: Keyring;
   clock: () => Date;
+  /** Working days in force (entered schedules over the package's); the package's when absent. */
+  calendar?: () => WorkCalendar;
 }
 
 export interface ListQuery {
@@ -75,7 +78,14 @@ export class RegistrationService {
       // same request point at that row's clientRowId instead.
       const simulated = new Map<string, RowResult['clientRowId']>();
       for (const row of rows) {
-        const evaluation = await evaluateRow(row, { tx, actor, policy, now, keyring: this.deps.keyring });
+        const evaluation = await evaluateRow(row, {
+          tx,
+          actor,
+          policy,
+          now,
+          keyring: this.deps.keyring,
+          ...(this.deps.calendar ? { calendar: this.deps.calendar() } : {}),
+        });
         if (evaluation.record) {
           // Later rows of the same batch must see this one, as they would on submit.
           await tx.putRecord(evaluation.record);
@@ -132,6 +142,7 @@ export class RegistrationService {
             policy,
             now,
             keyring: this.deps.keyring,
+            ...(this.deps.calendar ? { calendar: this.deps.calendar() } : {}),
             ...(options.history ? { history: true } : {}),
           });
           if (evaluation.record) await tx.putRecord(evaluation.record);

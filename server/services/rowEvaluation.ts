@@ -13,7 +13,14 @@ import {
   lookupKeys,
   type Match,
 } from '../../core/matching.js';
-import { protectionWindow, reviewDueBy, isLateRegistration } from '../../core/protection.js';
+import {
+  estimatedFields,
+  isLateRegistration,
+  protectionWindow,
+  reviewDueBy,
+  setDeadline,
+} from '../../core/protection.js';
+import { PACKAGE_CALENDAR, type WorkCalendar } from '../../core/calendar.js';
 import { effectiveStatus } from '../../core/lifecycle.js';
 import { dayOf, startOfDay } from '../../core/day.js';
 import { problem, type Problem } from '../../core/problem.js';
@@ -38,6 +45,8 @@ export interface EvaluationContext {
   policy: Policy;
   now: Date;
   keyring: Keyring;
+  /** Working days with the schedules administrators entered (R4, R12); the package's alone when absent. */
+  calendar?: WorkCalendar;
   /** Legacy migration (issue 4, history mode): rows are taken as approved on their registration date. */
   history?: boolean;
 }
@@ -131,7 +140,12 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
   const claimHasTime = claimedAt === receivedAt || claimedAt !== startOfDay(dayOf(claimedAt));
   if (
     registration.firstVisitAt !== undefined &&
-    isLateRegistration(dayOf(registration.firstVisitAt), dayOf(claimedAt), policy)
+    isLateRegistration(
+      dayOf(registration.firstVisitAt),
+      dayOf(claimedAt),
+      policy,
+      ctx.calendar ?? PACKAGE_CALENDAR,
+    )
   ) {
     warnings.push(
       problem(
@@ -268,7 +282,13 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
     approve(record, receivedAt, policy);
   }
   if (record.status === 'pending' || record.status === 'conflict') {
-    record.reviewDueBy = reviewDueBy(dayOf(receivedAt), policy).day;
+    const receivedDay = dayOf(receivedAt);
+    setDeadline(
+      record,
+      'reviewDueBy',
+      reviewDueBy(receivedDay, policy, ctx.calendar ?? PACKAGE_CALENDAR),
+      receivedDay,
+    );
   }
   if (record.status === 'conflict') {
     warnings.push(
@@ -439,10 +459,12 @@ export function conflictView(c: Candidate): Conflict {
 
 export function datesOf(
   record: StoredRecord,
-): Pick<RowResult, 'protectedFrom' | 'protectedUntil' | 'reviewDueBy'> {
-  const out: Pick<RowResult, 'protectedFrom' | 'protectedUntil' | 'reviewDueBy'> = {};
+): Pick<RowResult, 'protectedFrom' | 'protectedUntil' | 'reviewDueBy' | 'estimated'> {
+  const out: Pick<RowResult, 'protectedFrom' | 'protectedUntil' | 'reviewDueBy' | 'estimated'> = {};
   if (record.protectedFrom !== undefined) out.protectedFrom = record.protectedFrom;
   if (record.protectedUntil !== undefined) out.protectedUntil = record.protectedUntil;
   if (record.reviewDueBy !== undefined) out.reviewDueBy = record.reviewDueBy;
+  const estimated = estimatedFields(record).filter((f) => f === 'reviewDueBy');
+  if (estimated.length > 0) out.estimated = estimated;
   return out;
 }

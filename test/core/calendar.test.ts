@@ -86,8 +86,8 @@ describe('addWorkdays', () => {
 
 describe('coverage and the Monday–Friday fallback', () => {
   it('[R12] chinese-days 1.5.7 has official data for 2004–2026 and none for 2027 or 2003', () => {
-    expect(calendarCoverage(2004)).toBe('official');
-    expect(calendarCoverage(2026)).toBe('official');
+    expect(calendarCoverage(2004)).toBe('package');
+    expect(calendarCoverage(2026)).toBe('package');
     expect(calendarCoverage(2027)).toBe('weekends-only');
     expect(calendarCoverage(2003)).toBe('weekends-only');
   });

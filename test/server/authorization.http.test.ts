@@ -162,6 +162,9 @@ describe('[R34] reviewers', () => {
     await forbidden(t.zhang, 'PUT', '/api/policy', { reviewWorkdays: 3 });
     await forbidden(t.zhang, 'POST', '/api/users', { name: '赵六', role: 'sales' });
     await forbidden(t.zhang, 'GET', '/api/audit');
+    await forbidden(t.zhang, 'PUT', '/api/calendar/2027', {
+      holidays: [{ from: '2027-02-08', to: '2027-02-14', name: '春节' }],
+    });
   });
 });
 
@@ -186,6 +189,7 @@ describe('authentication', () => {
     ['GET', '/api/policy'],
     ['GET', '/api/audit'],
     ['GET', '/api/reports/summary'],
+    ['GET', '/api/calendar/2027'],
   ];
 
   it('no token → 401 auth.missing', async () => {

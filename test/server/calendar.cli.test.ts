@@ -1,0 +1,127 @@
+/**
+ * `baobei calendar set|show` as an administrator runs it: a CSV typed from the State Council's
+ * notice or a JSON body, on the store when no service runs and through the service when one does;
+ * a bad line ends with exit 2 and one line naming the date. Plus: both stores keep what was entered.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { keyringFromMasterKey } from '../../server/security/keyring.js';
+import { CalendarService } from '../../server/services/calendarService.js';
+import { LowdbStore } from '../../server/store/lowdbStore.js';
+import { PostgresStore } from '../../server/store/postgresStore.js';
+import type { Store } from '../../server/store/store.js';
+import { SYNTHETIC_2027 } from '../fixtures/calendar2027.js';
+import { runCli, spawnService } from '../support/childService.js';
+
+const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function tempDir(): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), 'baobei-calendar-'));
+}
+
+/** The synthetic 2027 as an administrator types it: one line per day, 休 or 班. */
+const CSV_2027 = [
+  '日期,类型,名称',
+  '2027-01-01,休,元旦',
+  '2027/1/2,休,元旦',
+  '2027年1月3日,休,元旦',
+  ...['08', '09', '10', '11', '12', '13', '14'].map((d) => `2027-02-${d},休,春节`),
+  '2027-02-06,班,春节调休',
+  '2027-02-20,班,春节调休',
+].join('\n');
+
+describe('baobei calendar', () => {
+  it('[R12] sets a year from CSV on the store, shows it, and refuses a bad line naming the date', async () => {
+    const dataDir = await tempDir();
+    const key = randomBytes(32).toString('hex');
+    const csv = path.join(dataDir, '2027.csv');
+    await writeFile(csv, CSV_2027);
+    const set = await runCli(['calendar', 'set', '2027', csv], { dataDir, key });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain('休 2027-02-08 – 2027-02-14 春节');
+    expect(set.stdout).toContain('班 2027-02-20');
+    const show = await runCli(['calendar', 'show', '2027'], { dataDir, key });
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toMatch(/entered by an administrator/);
+    expect(show.stdout).toContain('休 2027-01-01 – 2027-01-03 元旦');
+
+    const bad = path.join(dataDir, 'bad.csv');
+    await writeFile(bad, '2027-02-08,休,春节\n2027-02-17,班,调休\n');
+    const refused = await runCli(['calendar', 'set', '2027', bad], { dataDir, key });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('2027-02-17');
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    const badKind = path.join(dataDir, 'kind.csv');
+    await writeFile(badKind, '2027-02-08,休,春节\n2027-02-09,周末,春节\n');
+    const kind = await runCli(['calendar', 'set', '2027', badKind], { dataDir, key });
+    expect(kind.code).toBe(2);
+    expect(kind.stderr).toContain('kind.csv:2');
+    expect((await runCli(['calendar', 'set', '20x7', csv], { dataDir, key })).code).toBe(2);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('[R12] sets a year from JSON through the running service', async () => {
+    const dataDir = await tempDir();
+    const key = randomBytes(32).toString('hex');
+    const service = await spawnService({ dataDir, key });
+    try {
+      const json = path.join(dataDir, '2027.json');
+      await writeFile(json, JSON.stringify(SYNTHETIC_2027));
+      const set = await runCli(['calendar', 'set', '2027', json, '--url', service.url], { dataDir, key });
+      expect(set.code, set.stderr).toBe(0);
+      const token = (await readFile(path.join(dataDir, 'admin.token'), 'utf8')).trim();
+      const res = await fetch(`${service.url}/api/calendar/2027`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(await res.json()).toMatchObject({ source: 'administrator', enteredBy: 'admin' });
+    } finally {
+      await service.kill('SIGTERM');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('entered schedules in both stores', () => {
+  const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+  afterAll(async () => {
+    await admin.end();
+  });
+  const keyring = keyringFromMasterKey(randomBytes(32));
+  const actor = { id: 'a', name: 'admin', role: 'admin' as const };
+
+  async function roundTrip(open: () => Promise<Store>): Promise<void> {
+    const first = await open();
+    await (
+      await CalendarService.open(first, () => new Date('2026-11-23T02:00:00Z'))
+    ).put(actor, 2027, SYNTHETIC_2027);
+    await first.close();
+    const again = await open();
+    try {
+      const calendars = await CalendarService.open(again, () => new Date('2026-11-23T02:00:00Z'));
+      expect(calendars.view(2027)).toMatchObject({ source: 'administrator', ...SYNTHETIC_2027 });
+      expect(calendars.calendar().isWorkday('2027-02-20')).toBe(true);
+      expect(calendars.warnings()).toEqual([]);
+    } finally {
+      await again.close();
+    }
+  }
+
+  it('[R12] lowdb keeps an entered year across a restart', async () => {
+    const dataDir = await tempDir();
+    await roundTrip(() => LowdbStore.open({ dataDir, keyring }));
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('[R12] PostgreSQL keeps an entered year across a restart', async () => {
+    const schema = `baobei_cal_${process.pid}_${randomBytes(4).toString('hex')}`;
+    try {
+      await roundTrip(() => PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema }));
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
+  });
+});
