@@ -13,12 +13,16 @@ const HAN_CHAR = new RegExp(`[${HAN}]`);
 const CJK_ADJACENT = `${HAN}\\u3000-\\u303f\\uff08\\uff09`;
 const SPACE_BEFORE_CJK = new RegExp(` (?=[${CJK_ADJACENT}])`, 'g');
 const SPACE_AFTER_CJK = new RegExp(`(?<=[${CJK_ADJACENT}]) `, 'g');
+/** Every character cleanCompanyName changes or acts on: spaces, full-width forms, zero-widths, brackets. */
+const NEEDS_CLEANING = /[\s\uFF01-\uFF5E\u3000\u200b-\u200d\u2060\ufeff([【〔﹙)\]】〕﹚]/;
 
 /**
  * The display form: trimmed, inner whitespace collapsed (and removed next to Chinese characters),
  * full-width ASCII folded to half-width, every kind of bracket unified to full-width （）.
  */
 export function cleanCompanyName(raw: string): string {
+  // Most names (and every name cleaned once already) contain nothing to change.
+  if (!NEEDS_CLEANING.test(raw)) return raw;
   return toHalfWidth(raw)
     .replace(/[\u200b-\u200d\u2060\ufeff]/g, '')
     .replace(/[([【〔﹙]/g, '（')
