@@ -22,7 +22,9 @@ const INITIAL_STATE = new Int32Array([
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ]);
 const BLOCK = 64;
-const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const BASE64URL = Array.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_', (c) =>
+  c.charCodeAt(0),
+);
 
 /** A keyed hash: the first `bytes` bytes of HMAC-SHA-256(key, UTF-8 of value), base64url. */
 export type KeyedHash = (value: string) => string;
@@ -183,20 +185,26 @@ function writeState(state: Int32Array, out: Uint8Array): void {
   }
 }
 
+/** base64url (no padding) of the first `length` bytes, written as one flat string. */
 function base64url(bytes: Uint8Array, length: number): string {
-  let out = '';
+  const codes: number[] = [];
   let i = 0;
   for (; i + 3 <= length; i += 3) {
     const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += BASE64URL[v >> 18]! + BASE64URL[(v >> 12) & 63]! + BASE64URL[(v >> 6) & 63]! + BASE64URL[v & 63]!;
+    codes.push(
+      BASE64URL[v >> 18]!,
+      BASE64URL[(v >> 12) & 63]!,
+      BASE64URL[(v >> 6) & 63]!,
+      BASE64URL[v & 63]!,
+    );
   }
   const rest = length - i;
   if (rest === 1) {
     const v = bytes[i]! << 16;
-    out += BASE64URL[v >> 18]! + BASE64URL[(v >> 12) & 63]!;
+    codes.push(BASE64URL[v >> 18]!, BASE64URL[(v >> 12) & 63]!);
   } else if (rest === 2) {
     const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += BASE64URL[v >> 18]! + BASE64URL[(v >> 12) & 63]! + BASE64URL[(v >> 6) & 63]!;
+    codes.push(BASE64URL[v >> 18]!, BASE64URL[(v >> 12) & 63]!, BASE64URL[(v >> 6) & 63]!);
   }
-  return out;
+  return String.fromCharCode(...codes);
 }

@@ -5,7 +5,13 @@
  * AES-256-GCM as one blob (R35). No customer personal data is readable without the key.
  */
 import { z } from 'zod';
-import { daySchema, identityKeysSchema, recordStatusSchema, type StoredRecord } from '../../core/schema.js';
+import {
+  daySchema,
+  identityKeysSchema,
+  recordStatusSchema,
+  type IdentityKeys,
+  type StoredRecord,
+} from '../../core/schema.js';
 import type { Keyring } from '../security/keyring.js';
 
 export const sealedRecordSchema = z.object({
@@ -67,6 +73,28 @@ export function recordFromBody(body: string, identity: SealedRecord['identity'])
  */
 export function openRecord(sealed: SealedRecord, keyring: Keyring): StoredRecord {
   const record = JSON.parse(keyring.open(sealed.sealed)) as StoredRecord;
-  record.identity = identityKeysSchema.parse(sealed.identity);
+  record.identity = copyIdentity(checkedIdentity(sealed.identity));
   return record;
+}
+
+/**
+ * Identity objects already parsed. The embedded store hands the same object for a record until the
+ * record changes (its file was parsed whole at start), so each is parsed once, not once per look-up.
+ */
+const parsedIdentities = new WeakMap<object, IdentityKeys>();
+
+function checkedIdentity(identity: unknown): IdentityKeys {
+  if (typeof identity === 'object' && identity !== null) {
+    const known = parsedIdentities.get(identity);
+    if (known !== undefined) return known;
+    const parsed = identityKeysSchema.parse(identity);
+    parsedIdentities.set(identity, parsed);
+    return parsed;
+  }
+  return identityKeysSchema.parse(identity);
+}
+
+/** A copy the caller may change without touching the store's or the cache's. */
+function copyIdentity(identity: IdentityKeys): IdentityKeys {
+  return { ...identity, nameBlocks: identity.nameBlocks.slice(), nameGrams: identity.nameGrams.slice() };
 }
