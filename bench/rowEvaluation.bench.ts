@@ -6,7 +6,8 @@
  * same 100,000 records and no file is written). The floor is what an HTTP request must do anyway:
  * JSON parse + zod validation of the batch. Prints; asserts nothing.
  *
- * `--profile FILE` writes a V8 CPU profile of the measured part only (not of the store's build).
+ * `--profile FILE` writes a V8 CPU profile of the measured part only (not of the store's build);
+ * `--heap-profile FILE` a sampling heap profile of what that part allocates (collected objects too).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -116,6 +117,8 @@ async function measure(
 async function main(): Promise<void> {
   const profileAt = process.argv.indexOf('--profile');
   const profileFile = profileAt >= 0 ? process.argv[profileAt + 1] : undefined;
+  const heapAt = process.argv.indexOf('--heap-profile');
+  const heapFile = heapAt >= 0 ? process.argv[heapAt + 1] : undefined;
   console.log(`# per-row evaluation benchmark — ${machine()}`);
   console.log('(a shared 2-core machine gives noisy figures: compare runs taken together)');
 
@@ -156,12 +159,20 @@ async function main(): Promise<void> {
   const parsedCheck = new Map(checkBodies.map((b) => [b, parse(b)]));
   const parsedSubmit = new Map(submitBodies.map((b) => [b, parse(b)]));
 
-  const session = profileFile !== undefined ? new Session() : undefined;
-  if (session) {
-    session.connect();
+  const session = profileFile !== undefined || heapFile !== undefined ? new Session() : undefined;
+  if (session) session.connect();
+  if (session && profileFile !== undefined) {
     await session.post('Profiler.enable');
     await session.post('Profiler.setSamplingInterval', { interval: 100 });
     await session.post('Profiler.start');
+  }
+  if (session && heapFile !== undefined) {
+    await session.post('HeapProfiler.enable');
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
   }
   t = performance.now();
   const check = await measure('check', checkBodies, async (body) => {
@@ -173,9 +184,14 @@ async function main(): Promise<void> {
   if (session && profileFile !== undefined) {
     const { profile } = await session.post('Profiler.stop');
     await writeFile(profileFile, JSON.stringify(profile));
-    session.disconnect();
     console.log(`CPU profile of the measured part: ${profileFile}`);
   }
+  if (session && heapFile !== undefined) {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    await writeFile(heapFile, JSON.stringify(profile));
+    console.log(`heap allocation profile of the measured part: ${heapFile}`);
+  }
+  session?.disconnect();
   const floor = await measure('floor', bodies.slice(0, BATCHES + 1), async (body) => {
     parse(body);
   });

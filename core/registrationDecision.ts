@@ -430,9 +430,10 @@ export function decideRegistration<R extends CandidateRecord>(input: DecisionInp
 
 /** The saved record and its answer once the edge has allocated the number (R7). */
 export function numberRecord(
-  decision: RegistrationDecision & { save: NonNullable<RegistrationDecision['save']> },
+  decision: RegistrationDecision,
   no: string,
 ): { result: RowResult; record: StoredRecord } {
+  if (decision.save === undefined) throw new Error('numberRecord: the decision saves no record');
   const { clientRowId, errors, warnings, conflicts, status, ...dates } = decision.result;
   return {
     result: { clientRowId, errors, warnings, conflicts, status, registrationNo: no, ...dates },

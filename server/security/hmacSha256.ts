@@ -36,6 +36,8 @@ export function hmacSha256(key: Uint8Array, bytes: number): KeyedHash {
   const state = new Int32Array(8);
   let message = new Uint8Array(4 * BLOCK);
   const digest = new Uint8Array(32);
+  // The output's character codes, reused: exactly as many as base64url of `bytes` bytes needs.
+  const codes = new Array<number>(Math.ceil((bytes * 4) / 3)).fill(0);
 
   // Keys longer than a block are hashed first (RFC 2104); shorter ones are padded with zeros.
   const blockKey = new Uint8Array(BLOCK);
@@ -63,7 +65,7 @@ export function hmacSha256(key: Uint8Array, bytes: number): KeyedHash {
     const outerBlocks = finishMessage(message, 32, BLOCK + 32);
     for (let b = 0; b < outerBlocks; b++) compress(state, message, b * BLOCK, w);
     writeState(state, digest);
-    return base64url(digest, bytes);
+    return base64url(digest, bytes, codes);
   };
 }
 
@@ -185,26 +187,23 @@ function writeState(state: Int32Array, out: Uint8Array): void {
   }
 }
 
-/** base64url (no padding) of the first `length` bytes, written as one flat string. */
-function base64url(bytes: Uint8Array, length: number): string {
-  const codes: number[] = [];
+/** base64url (no padding) of the first `length` bytes, written as one flat string into `codes`. */
+function base64url(bytes: Uint8Array, length: number, codes: number[]): string {
+  let n = 0;
   let i = 0;
   for (; i + 3 <= length; i += 3) {
     const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    codes.push(
-      BASE64URL[v >> 18]!,
-      BASE64URL[(v >> 12) & 63]!,
-      BASE64URL[(v >> 6) & 63]!,
-      BASE64URL[v & 63]!,
-    );
+    codes[n++] = BASE64URL[v >> 18]!;
+    codes[n++] = BASE64URL[(v >> 12) & 63]!;
+    codes[n++] = BASE64URL[(v >> 6) & 63]!;
+    codes[n++] = BASE64URL[v & 63]!;
   }
   const rest = length - i;
-  if (rest === 1) {
-    const v = bytes[i]! << 16;
-    codes.push(BASE64URL[v >> 18]!, BASE64URL[(v >> 12) & 63]!);
-  } else if (rest === 2) {
-    const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    codes.push(BASE64URL[v >> 18]!, BASE64URL[(v >> 12) & 63]!, BASE64URL[(v >> 6) & 63]!);
+  if (rest > 0) {
+    const v = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0);
+    codes[n++] = BASE64URL[v >> 18]!;
+    codes[n++] = BASE64URL[(v >> 12) & 63]!;
+    if (rest === 2) codes[n++] = BASE64URL[(v >> 6) & 63]!;
   }
-  return String.fromCharCode(...codes);
+  return String.fromCharCode.apply(null, codes);
 }

@@ -44,7 +44,7 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
     actor,
     policy,
     receivedAt: ctx.now.toISOString(),
-    ...(ctx.history === true ? { history: true } : {}),
+    history: ctx.history === true,
   });
   if (!admission.ok) return { result: admission.result };
   const claim = admission.claim;
@@ -56,7 +56,7 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
   const bans = await tx.findBans(keys, registrant, claim.today);
   const candidates = await findCandidates(tx, identity, policy, claim.today, {
     keys,
-    ...(claim.protectingOn !== undefined ? { protectingOn: claim.protectingOn } : {}),
+    protectingOn: claim.protectingOn,
   });
 
   const decision = decideRegistration({
@@ -70,7 +70,7 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
   });
   if (decision.save === undefined) return { result: decision.result };
   const no = await tx.nextRegistrationNo(decision.save.year);
-  return numberRecord({ ...decision, save: decision.save }, no);
+  return numberRecord(decision, no);
 }
 
 /** Records of the same customer, exact and possible, with their effective status; ended ones are left out. */
@@ -83,7 +83,7 @@ export async function findCandidates(
     /** A record not to count (the one whose competitors are wanted). */
     exclude?: string;
     /** Migration: also records protecting the customer on this (past) day, though ended since. */
-    protectingOn?: string;
+    protectingOn?: string | undefined;
     /** The identity's lookup keys, when the caller has them already. */
     keys?: readonly string[];
   } = {},

@@ -303,9 +303,15 @@ describe('decideRegistration', () => {
       reviewDueBy: '2026-03-19',
       history: [{ at: RECEIVED, by: '王磊', action: 'register', to: 'pending' }],
     });
-    const numbered = numberRecord({ ...decision, save: decision.save! }, 'BB-2026-000007');
+    const numbered = numberRecord(decision, 'BB-2026-000007');
     expect(numbered.record.no).toBe('BB-2026-000007');
     expect(numbered.result.registrationNo).toBe('BB-2026-000007');
+    expect(() =>
+      numberRecord(
+        decide(claim, { bans: [{ identity: decision.save!.record.identity, until: '2026-05-31' }] }),
+        'BB-2026-000008',
+      ),
+    ).toThrow();
     expect(Object.keys(numbered.result)).toEqual([
       'clientRowId',
       'errors',
