@@ -13,12 +13,16 @@ const HAN_CHAR = new RegExp(`[${HAN}]`);
 const CJK_ADJACENT = `${HAN}\\u3000-\\u303f\\uff08\\uff09`;
 const SPACE_BEFORE_CJK = new RegExp(` (?=[${CJK_ADJACENT}])`, 'g');
 const SPACE_AFTER_CJK = new RegExp(`(?<=[${CJK_ADJACENT}]) `, 'g');
+/** Every character cleanCompanyName changes or acts on: spaces, full-width forms, zero-widths, brackets. */
+const NEEDS_CLEANING = /[\s\uFF01-\uFF5E\u3000\u200b-\u200d\u2060\ufeff([【〔﹙)\]】〕﹚]/;
 
 /**
  * The display form: trimmed, inner whitespace collapsed (and removed next to Chinese characters),
  * full-width ASCII folded to half-width, every kind of bracket unified to full-width （）.
  */
 export function cleanCompanyName(raw: string): string {
+  // Most names (and every name cleaned once already) contain nothing to change.
+  if (!NEEDS_CLEANING.test(raw)) return raw;
   return toHalfWidth(raw)
     .replace(/[\u200b-\u200d\u2060\ufeff]/g, '')
     .replace(/[([【〔﹙]/g, '（')
@@ -164,7 +168,23 @@ export function splitCompanyKey(key: string): CompanyKeyParts {
 export function nameBigrams(key: string): string[] {
   const { region, core, branch } = splitCompanyKey(key);
   const own = core + branch;
-  return [...new Set([...grams(own), ...(region === '' ? [] : grams(region + own))])];
+  const out = new Set<string>();
+  addGrams(own, out);
+  if (region !== '') addGrams(region + own, out);
+  return Array.from(out);
+}
+
+/** The grams of `text` (see grams) added to `out`, without the intermediate arrays. */
+function addGrams(text: string, out: Set<string>): void {
+  let previous: string | undefined;
+  let chars = 0;
+  for (const ch of text) {
+    if (previous !== undefined) out.add(previous + ch);
+    previous = ch;
+    chars++;
+  }
+  // A one-character text is its own gram.
+  if (chars === 1) out.add(previous as string);
 }
 
 /**
@@ -208,8 +228,10 @@ function grams(text: string): string[] {
 
 /** Only letters, digits and Han characters count; brackets and punctuation are spelling. */
 function keyChars(text: string): string {
-  return text.replace(/[^\p{L}\p{N}]/gu, '');
+  return NOT_KEY_CHAR.test(text) ? text.replace(NOT_KEY_CHARS, '') : text;
 }
+const NOT_KEY_CHAR = /[^\p{L}\p{N}]/u;
+const NOT_KEY_CHARS = /[^\p{L}\p{N}]/gu;
 
 function latinCore(name: string): string {
   const tokens = name.split(/[^\p{L}\p{N}&]+/u).filter((t) => t !== '');
@@ -219,6 +241,7 @@ function latinCore(name: string): string {
 
 /** 华信科技有限公司（北京分公司） → 华信科技有限公司北京分公司. */
 function unwrapTrailingBranch(name: string): string {
+  if (!name.endsWith('）')) return name;
   const bracket = /（([^（）]+)）$/.exec(name);
   if (bracket === null) return name;
   const content = bracket[1] as string;
@@ -258,6 +281,7 @@ function splitBranch(name: string): { head: string; branch: string } {
 
 /** Takes a bracketed region (华信科技（上海）有限公司 → 上海, 华信科技有限公司). */
 function takeBracketedRegion(name: string): { region: string; rest: string } {
+  if (!name.includes('（')) return { region: '', rest: name };
   for (const bracket of name.matchAll(/（([^（）]+)）/g)) {
     const content = bracket[1] as string;
     const match = matchRegionChainAt(content, 0);

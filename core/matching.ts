@@ -98,23 +98,31 @@ const HASH_PREFIX = {
  * own). With an injective hash, every comparison gives the same answer as on the clear keys.
  */
 export function hashIdentityKeys(keys: IdentityKeys, hash: (value: string) => string): IdentityKeys {
-  const hashOrNull = (prefix: string, value: string | null): string | null =>
-    value === null ? null : hash(prefix + value);
   return {
     customerType: keys.customerType,
-    creditCode: hashOrNull(HASH_PREFIX.creditCode, keys.creditCode),
+    creditCode: hashOrNull(hash, HASH_PREFIX.creditCode, keys.creditCode),
     name: hash(HASH_PREFIX.name + keys.name),
-    nameBlocks: keys.nameBlocks.map((block) => hash(HASH_PREFIX.nameBlock + block)),
-    nameGrams: keys.nameGrams.map((gram) => hash(HASH_PREFIX.nameGram + gram)),
-    phone: hashOrNull(HASH_PREFIX.phone, keys.phone),
+    nameBlocks: hashAll(hash, HASH_PREFIX.nameBlock, keys.nameBlocks),
+    nameGrams: hashAll(hash, HASH_PREFIX.nameGram, keys.nameGrams),
+    phone: hashOrNull(hash, HASH_PREFIX.phone, keys.phone),
     phoneIsMobile: keys.phoneIsMobile,
-    maskedPhone: hashOrNull(HASH_PREFIX.maskedPhone, keys.maskedPhone),
+    maskedPhone: hashOrNull(hash, HASH_PREFIX.maskedPhone, keys.maskedPhone),
     phoneMasked: keys.phoneMasked,
-    email: hashOrNull(HASH_PREFIX.email, keys.email),
-    household: hashOrNull(HASH_PREFIX.name, keys.household),
-    person: hashOrNull(HASH_PREFIX.name, keys.person),
-    surname: hashOrNull(HASH_PREFIX.surname, keys.surname),
+    email: hashOrNull(hash, HASH_PREFIX.email, keys.email),
+    household: hashOrNull(hash, HASH_PREFIX.name, keys.household),
+    person: hashOrNull(hash, HASH_PREFIX.name, keys.person),
+    surname: hashOrNull(hash, HASH_PREFIX.surname, keys.surname),
   };
+}
+
+function hashOrNull(hash: (value: string) => string, prefix: string, value: string | null): string | null {
+  return value === null ? null : hash(prefix + value);
+}
+
+function hashAll(hash: (value: string) => string, prefix: string, values: readonly string[]): string[] {
+  const out = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = hash(prefix + (values[i] as string));
+  return out;
 }
 
 /**

@@ -275,6 +275,9 @@ for (const [parent, list] of Object.entries(DISTRICTS)) {
   }
 }
 
+/** The first UTF-16 unit of every region's short name. */
+const FIRST_UNITS = new Set([...FORMS_BY_NAME.keys()].map((name) => name.charCodeAt(0)));
+
 /** All regions, for tests and for building pick lists. */
 export const REGIONS: readonly Region[] = [...REGIONS_BY_NAME.values()].flat();
 
@@ -326,9 +329,13 @@ export function matchRegionAt(
   allowed: ReadonlySet<Region['level']>,
   parent: string | null = null,
 ): RegionMatch | null {
+  // Most positions of most names start no region name: answered without trying every length.
+  if (!FIRST_UNITS.has(text.charCodeAt(start))) return null;
   for (let length = Math.min(longestName, text.length - start); length >= 2; length--) {
     const name = text.slice(start, start + length);
-    const forms = (FORMS_BY_NAME.get(name) ?? []).filter(
+    const named = FORMS_BY_NAME.get(name);
+    if (named === undefined) continue;
+    const forms = named.filter(
       (form) =>
         allowed.has(form.region.level) && (parent === null || regionContains(parent, form.region.name)),
     );

@@ -4,15 +4,16 @@
  * One 32-byte master key from `BAOBEI_KEY` or a key file created at first start (mode 600);
  * encryption and hashing keys are derived from it with HKDF so neither is reused for the other.
  */
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { constants, existsSync, openSync, readFileSync, writeSync, closeSync, fsyncSync } from 'node:fs';
 import { DomainError, problem } from '../../core/problem.js';
+import { hmacSha256 } from './hmacSha256.js';
 
 const SEAL_VERSION = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-/** Hashes kept in memory (process memory only; cleared when full). */
-const HASH_CACHE_SIZE = 200_000;
+/** 128 bits is ample against collisions among a company's customers and keeps the index small. */
+const HASH_BYTES = 16;
 
 export interface Keyring {
   /** Encrypts text; the result is `v1.<base64url(iv | ciphertext | tag)>`. */
@@ -27,7 +28,10 @@ export function keyringFromMasterKey(master: Buffer): Keyring {
   if (master.length !== 32) throw new Error('master key must be 32 bytes');
   const encKey = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'baobei/seal/v1', 32));
   const macKey = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'baobei/match-hash/v1', 32));
-  const hashCache = new Map<string, string>();
+  // HMAC-SHA-256 from precomputed key states: the same digests as createHmac, so stored keys stay valid.
+  // No cache of hashes: a map lookup of a fresh string costs more than the two compressions, and
+  // 100,000 cached entries would only grow the heap the collector walks.
+  const hash = hmacSha256(macKey, HASH_BYTES);
   // Random IVs drawn from a pool: one call for random bytes per 1,024 records sealed (a batch of
   // 1,000 rows seals as many), not one each. Each IV is still 96 fresh random bits, used once.
   let ivPool = Buffer.alloc(0);
@@ -45,8 +49,15 @@ export function keyringFromMasterKey(master: Buffer): Keyring {
     seal(plain) {
       const iv = nextIv();
       const cipher = createCipheriv('aes-256-gcm', encKey, iv);
-      const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-      return `${SEAL_VERSION}.${Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')}`;
+      // iv | ciphertext | tag written into one buffer (GCM's ciphertext is as long as the text).
+      const body = cipher.update(plain, 'utf8');
+      const out = Buffer.allocUnsafe(IV_BYTES + body.length + TAG_BYTES);
+      iv.copy(out, 0);
+      body.copy(out, IV_BYTES);
+      const rest = cipher.final();
+      if (rest.length !== 0) throw new Error('AES-GCM returned text at final');
+      cipher.getAuthTag().copy(out, IV_BYTES + body.length);
+      return `${SEAL_VERSION}.${out.toString('base64url')}`;
     },
     open(sealed) {
       const dot = sealed.indexOf('.');
@@ -56,28 +67,15 @@ export function keyringFromMasterKey(master: Buffer): Keyring {
       const decipher = createDecipheriv('aes-256-gcm', encKey, raw.subarray(0, IV_BYTES));
       decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
       try {
-        return Buffer.concat([
-          decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)),
-          decipher.final(),
-        ]).toString('utf8');
+        // GCM gives all of the text at update; final only checks the tag (and throws when it differs).
+        const text = decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES));
+        if (decipher.final().length !== 0) throw keyMismatch();
+        return text.toString('utf8');
       } catch {
         throw keyMismatch();
       }
     },
-    hash(value) {
-      // Name grams and common surnames repeat across thousands of rows; HMAC set-up dominates.
-      const cached = hashCache.get(value);
-      if (cached !== undefined) return cached;
-      // 128 bits is ample against collisions among a company's customers and keeps the index small.
-      const digest = createHmac('sha256', macKey)
-        .update(value, 'utf8')
-        .digest()
-        .subarray(0, 16)
-        .toString('base64url');
-      if (hashCache.size >= HASH_CACHE_SIZE) hashCache.clear();
-      hashCache.set(value, digest);
-      return digest;
-    },
+    hash,
   };
 }
 

@@ -4,7 +4,7 @@ import { cellText } from '../../core/cellText.js';
 import { creditCodeCheckChar } from '../../core/creditCode.js';
 import { DEFAULT_POLICY, resolvePolicy } from '../../core/policy.js';
 import { parseRow, type RowContext } from '../../core/row.js';
-import type { RawRow } from '../../core/schema.js';
+import { FIELDS, registrationSchema, type RawRow } from '../../core/schema.js';
 
 const SEED = 20261123;
 const ctx: RowContext = { referenceDate: '2026-11-23', policy: DEFAULT_POLICY };
@@ -310,6 +310,65 @@ describe('parseRow', () => {
       const result = parseRow(enterprise({ registeredAt: new Date(Date.UTC(2026, 6, 29)) }), ctx);
       expect(result.registration?.registeredAt).toBe('2026-07-28T16:00:00.000Z');
     });
+  });
+
+  it('every registration it returns is one registrationSchema accepts unchanged, fields in schema order (property)', () => {
+    // Plausible and hostile cells for every field: most rows parse, so the output is what is checked.
+    const cell = fc.oneof(
+      fc.constantFrom(
+        '上海华信科技有限公司',
+        ' 華信（深圳） 有限公司 ',
+        'ACME Co., Ltd.',
+        '王  磊',
+        '企业',
+        '个人',
+        '其他',
+        CREDIT_CODE,
+        '110108000000016',
+        '138 1234 5678',
+        '+86 139-0000-1111',
+        '021-12345678转123',
+        '138****5678',
+        'Li.Na@Example.com ',
+        '50万',
+        '¥500,000',
+        '0',
+        '-0',
+        '1.2亿',
+        '2026年3月5日',
+        '3月5日',
+        '2026-11-20 09:30',
+        '展会',
+        '上海',
+        'x'.repeat(101),
+      ),
+      fc.string({ maxLength: 12 }),
+      fc.integer({ min: -1, max: 20_000_000_000 }),
+      fc.double({ noNaN: true }),
+      fc.constant(null),
+      fc.date({ noInvalidDate: true }),
+    );
+    // A valid row with some fields replaced or added, so that many rows parse.
+    const rawRow = fc
+      .tuple(
+        fc.constantFrom(enterprise(), individual(), enterprise({ customerType: null })),
+        fc.dictionary(fc.constantFrom(...FIELDS), cell, { maxKeys: 8 }),
+      )
+      .map(([base, changes]): RawRow => ({ ...base, ...changes }));
+    let registrations = 0;
+    fc.assert(
+      fc.property(rawRow, fc.boolean(), (raw, defaultRegistrant) => {
+        const result = parseRow(raw, defaultRegistrant ? { ...ctx, defaultRegistrant: '王磊' } : ctx);
+        if (result.registration === null) return;
+        registrations++;
+        const checked = registrationSchema.parse(result.registration);
+        expect(result.registration).toEqual(checked);
+        expect(Object.keys(result.registration)).toEqual(Object.keys(checked));
+      }),
+      { seed: SEED, numRuns: 3000 },
+    );
+    // The property says something only if many rows parse.
+    expect(registrations).toBeGreaterThan(100);
   });
 
   it('never throws and always reports something for an arbitrary row', () => {
