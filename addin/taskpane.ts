@@ -30,6 +30,7 @@ import {
   type MessageParams,
 } from './i18n.js';
 import { mappingProblem, renderMappingTable, setupWithChoices } from './mappingTable.js';
+import { renderLegend } from './legendView.js';
 import { renderSummary, type StatusCounts } from './summaryView.js';
 import {
   createWorkflows,
@@ -562,6 +563,7 @@ class TaskPane {
     this.renderSetup();
     this.renderRunSummary();
     this.renderUploadReport();
+    renderLegend(byId('legend'), this.state.language);
   }
 
   /** Each step's controls are live only when what it needs is there, and never during an operation. */

@@ -130,6 +130,8 @@ export const RESULT_COLUMNS = {
   status: { zh: '状态', en: 'Status' },
   protectedUntil: { zh: '保护截止', en: 'Protected until' },
   conflict: { zh: '冲突说明', en: 'Conflicts / problems' },
+  /** Advice that blocks nothing (a missing credit code, a 报备时间 not used, a late registration…). */
+  hint: { zh: '提示', en: 'Hints' },
 } as const;
 export type ResultColumn = keyof typeof RESULT_COLUMNS;
 /** Other result labels the product may show (review sheet, exports). */

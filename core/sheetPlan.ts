@@ -8,6 +8,7 @@
 import {
   annotateRow,
   FILLS,
+  INVALID_CELL_FILL,
   RESULT_HEADERS,
   type AnnotatedConflict,
   type AnnotationInput,
@@ -708,12 +709,13 @@ export interface ResultOptions {
   guardGrid?: SheetGrid;
 }
 
-/** Column width (points) of each result column, like the import's 16 / 10 / 12 / 60 characters. */
+/** Column width (points) of each result column, like the import's. */
 const RESULT_WIDTHS: Record<ResultColumn, number> = {
   registrationNo: 110,
   status: 75,
   protectedUntil: 85,
   conflict: 360,
+  hint: 260,
 };
 
 /** Headers (and widths) of the result columns the sheet does not have yet. */
@@ -737,8 +739,8 @@ function resultHeaderOps(layout: SheetLayout): SheetOp[] {
 }
 
 /**
- * What a run writes back: the four result cells per row (via core/annotation, as text), the row
- * fill by status, invalid cells filled red on top, and notes on invalid cells.
+ * What a run writes back: the result cells per row (via core/annotation, as text), the row fill by
+ * status, invalid cells filled a deeper violet on top, and notes on invalid cells.
  */
 export function planResults(
   layout: SheetLayout,
@@ -777,7 +779,7 @@ export function planResults(
       notes[cell] = text;
     }
   }
-  ops.push(...fillOps(`#${FILLS.red.fill}`, invalidCells));
+  ops.push(...fillOps(`#${FILLS[INVALID_CELL_FILL].fill}`, invalidCells));
 
   const write: SheetWrite = { sheetName: layout.sheetName, sheet: 'existing', ops };
   if (options.notes) {
@@ -810,7 +812,7 @@ export interface PrepareOptions {
 
 export interface PreparePlan {
   write: SheetWrite;
-  /** Cells core finds invalid, marked red (and noted, where notes are supported). */
+  /** Cells core finds invalid, marked a deeper violet (and noted, where notes are supported). */
   invalidCells: number;
   invalidRows: number;
 }
@@ -928,7 +930,7 @@ export function planPrepare(
   const invalidCells = marks.ops
     .filter(
       (op): op is Extract<SheetOp, { kind: 'fill' }> =>
-        op.kind === 'fill' && op.color === `#${FILLS.red.fill}`,
+        op.kind === 'fill' && op.color === `#${FILLS[INVALID_CELL_FILL].fill}`,
     )
     .reduce((n, op) => n + op.addresses.split(',').length, 0);
 

@@ -1,13 +1,20 @@
 /**
  * The annotated copy of an imported sheet: the original workbook as it was, plus the result columns,
- * a fill per row by status, a note on every invalid cell and a 汇总 (summary) sheet. Text that a
- * spreadsheet could take for a formula (= + - @) is made inert with Excel's quote prefix.
+ * a fill per row by status (core/annotation's palette), a mark and a note on every invalid cell, a
+ * print set-up (landscape, one page wide, the header row repeated) and a 汇总 (summary) sheet with
+ * the legend. Text that a spreadsheet could take for a formula (= + - @) is made inert with Excel's
+ * quote prefix.
  *
  * Written by patching the original package rather than re-serialising a model of it: the checked
  * sheet's XML, the styles and the shared strings are extended in place, notes and the summary sheet
  * are added as parts, and every other part is copied as it came (still compressed).
  */
-import { RESULT_HEADERS, type RowAnnotation } from '../../core/annotation.js';
+import {
+  INVALID_CELL_FILL,
+  RESULT_HEADERS,
+  type FillName,
+  type RowAnnotation,
+} from '../../core/annotation.js';
 import type { Field, ResultColumn, RowStatus } from '../../core/schema.js';
 import { MAX_COLUMN } from './cellReference.js';
 import { addNotes, type CellNote } from './notesPart.js';
@@ -16,7 +23,7 @@ import { SharedStringsAppender } from './sharedStringsPart.js';
 import { isFormulaLikeText, patchSheet, type ResultRow } from './sheetXmlPatcher.js';
 import { StylesPatch } from './stylesPatch.js';
 import { summarySheetXml } from './summarySheet.js';
-import { addWorksheet, asPlainWorkbook, uniqueSheetName } from './workbookPart.js';
+import { addWorksheet, asPlainWorkbook, setPrintTitles, uniqueSheetName } from './workbookPart.js';
 import { CONTENT_TYPE, REL } from './xlsxPackage.js';
 
 export interface AnnotatedRow {
@@ -32,15 +39,18 @@ export interface AnnotateInput {
   fieldColumns: Map<Field, number>;
   rows: readonly AnnotatedRow[];
   summary: { byStatus: Partial<Record<RowStatus | 'skipped', number>>; rows: number };
-  meta: { file: string; mode: string; dryRun: boolean; at: string };
+  meta: { file: string; mode: 'submit' | 'history'; dryRun: boolean; at: string };
 }
 
+/** Widths in characters; the two long texts wrap within theirs, so a printed page stays readable. */
 const RESULT_WIDTHS: Record<ResultColumn, number> = {
   registrationNo: 16,
   status: 10,
   protectedUntil: 12,
-  conflict: 60,
+  conflict: 44,
+  hint: 36,
 };
+const WRAPPED: readonly ResultColumn[] = ['conflict', 'hint'];
 
 export function writeAnnotatedWorkbook(input: AnnotateInput): Buffer {
   const { pkg, workbook, sharedStrings } = input.read;
@@ -50,12 +60,23 @@ export function writeAnnotatedWorkbook(input: AnnotateInput): Buffer {
 
   const results = new Map<number, ResultRow>();
   const notes: CellNote[] = [];
+  const byFill: Partial<Record<FillName, number>> = {};
   for (const { row, annotation } of input.rows) {
-    results.set(row, { cells: RESULT_HEADERS.map((h) => annotation.cells[h.key]), fill: annotation.fill });
+    const marked: number[] = [];
     for (const [field, text] of Object.entries(annotation.notes) as [Field, string][]) {
       const column = input.fieldColumns.get(field);
-      if (column !== undefined) notes.push({ row, column, text });
+      if (column === undefined) continue;
+      notes.push({ row, column, text });
+      marked.push(column);
     }
+    const cells = RESULT_HEADERS.map((h) => annotation.cells[h.key]);
+    results.set(
+      row,
+      marked.length > 0
+        ? { cells, fill: annotation.fill, marked, markFill: INVALID_CELL_FILL }
+        : { cells, fill: annotation.fill },
+    );
+    byFill[annotation.fill] = (byFill[annotation.fill] ?? 0) + 1;
   }
   notes.sort((a, b) => a.row - b.row || a.column - b.column);
 
@@ -78,7 +99,7 @@ export function writeAnnotatedWorkbook(input: AnnotateInput): Buffer {
       firstResultColumn: first,
       rows: results,
       lastRow: sheet.lastRow,
-      longTextColumn: first + RESULT_HEADERS.findIndex((h) => h.key === 'conflict'),
+      wrapColumns: WRAPPED.map((key) => first + RESULT_HEADERS.findIndex((h) => h.key === key)),
       styles,
       strings,
       legacyDrawingId,
@@ -87,9 +108,17 @@ export function writeAnnotatedWorkbook(input: AnnotateInput): Buffer {
   );
 
   asPlainWorkbook(pkg, workbook);
+  setPrintTitles(pkg, workbook, sheet.part, input.headerRow, input.headerRow);
   const summaryName = uniqueSheetName(workbook, '汇总');
   const summary = summarySheetXml(
-    { ...input.meta, sheetName: sheet.name, headerRow: input.headerRow, ...input.summary },
+    {
+      ...input.meta,
+      sheetName: sheet.name,
+      headerRow: input.headerRow,
+      ...input.summary,
+      byFill,
+      invalidCells: notes.length,
+    },
     strings,
     styles,
   );

@@ -9,7 +9,7 @@ import iconv from 'iconv-lite';
 import chardet from 'chardet';
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { CellValue } from '../../core/schema.js';
-import { CSV_SHEET_NAME, CSV_SHEET_PART, workbookOfRecords } from './csvWorkbook.js';
+import { CSV_SHEET_PART, sheetNameOfFile, workbookOfRecords } from './csvWorkbook.js';
 import { ImportError } from './importError.js';
 import { parseSharedStrings } from './sharedStringsPart.js';
 import { MAX_CELL_CHARS, readSheetRows, type ValueContext } from './sheetXmlReader.js';
@@ -62,7 +62,7 @@ export function readWorkbook(bytes: Uint8Array, fileName: string): ReadWorkbook 
     throw unreadable(fileName, '不是有效的 .xlsx 文件', 'not a valid .xlsx file');
   if (looksBinary(bytes))
     throw unreadable(fileName, '不是表格文件（.xlsx 或 .csv）', 'not a spreadsheet (.xlsx or .csv)');
-  return readCsv(bytes);
+  return readCsv(bytes, fileName);
 }
 
 function readXlsx(bytes: Uint8Array, fileName: string): ReadWorkbook {
@@ -121,7 +121,7 @@ function withReadableErrors<T>(fileName: string, read: () => T): T {
   }
 }
 
-function readCsv(bytes: Uint8Array): ReadWorkbook {
+function readCsv(bytes: Uint8Array, fileName: string): ReadWorkbook {
   const { text, encoding } = decodeText(bytes);
   const delimiter = guessDelimiter(text);
   let records: string[][];
@@ -160,12 +160,13 @@ function readCsv(bytes: Uint8Array): ReadWorkbook {
     }
   });
   // The annotated copy shows the CSV as it was: every cell as text, nothing evaluated.
-  const { pkg, sharedStrings } = workbookOfRecords(cut);
-  const sheet: SheetData = { name: CSV_SHEET_NAME, part: CSV_SHEET_PART, rows, lastRow, lastUsedColumn };
+  const name = sheetNameOfFile(fileName);
+  const { pkg, sharedStrings } = workbookOfRecords(cut, name);
+  const sheet: SheetData = { name, part: CSV_SHEET_PART, rows, lastRow, lastUsedColumn };
   const workbook = readWorkbookInfo(pkg)!;
   return {
     kind: 'csv',
-    sheetNames: [CSV_SHEET_NAME],
+    sheetNames: [name],
     readSheet: () => sheet,
     pkg,
     workbook,

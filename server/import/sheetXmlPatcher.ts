@@ -2,22 +2,27 @@
  * The checked sheet's XML with the import's results patched in, everything else copied verbatim:
  * the result header cells on the header row; on each data row every cell up to the last result
  * column restyled with its status fill (cells the row lacked are created, carrying the row's or the
- * column's format as Excel would show them) and the four result cells added; formula-like text
- * (= + - @) anywhere given the quote-prefixed text format; <cols> widened for the result columns,
- * <dimension> grown to cover them, and a <legacyDrawing> for the notes.
+ * column's format as Excel would show them), invalid cells with their own mark, and the result
+ * cells added (the long ones wrapped); formula-like text (= + - @) anywhere given the quote-prefixed
+ * text format; <cols> widened for the result columns, <dimension> grown to cover them, a
+ * <legacyDrawing> for the notes, and the print set-up: landscape, one page wide (fitToPage).
  */
 import type { FillName } from '../../core/annotation.js';
 import { cellAddress, columnLetter, columnOf, rowOf } from './cellReference.js';
 import { scanSheetData, type CellScan, type RowScan } from './sheetXmlReader.js';
 import type { SharedStringsAppender } from './sharedStringsPart.js';
 import type { StylesPatch } from './stylesPatch.js';
+import { heightForLines, wrappedLineCount } from './wrappedLines.js';
 import type { TextSink } from './zipArchive.js';
 import { declaresRelationshipPrefix, withAttr, withoutAttr, XmlScanner } from './xmlScanner.js';
 
-/** What a data row gets: its result texts (in column order) and its fill. */
+/** What a data row gets: its result texts (in column order), its fill, and cells marked on top. */
 export interface ResultRow {
   cells: readonly string[];
   fill: FillName;
+  /** 1-based columns filled with `markFill` instead of the row's fill (invalid cells). */
+  marked?: readonly number[];
+  markFill?: FillName;
 }
 
 export interface SheetPatch {
@@ -34,8 +39,8 @@ export interface SheetPatch {
   rows: ReadonlyMap<number, ResultRow>;
   /** The last row holding a value (the used range must reach it). */
   lastRow: number;
-  /** The result column holding long text (top-aligned). */
-  longTextColumn: number;
+  /** The result columns holding long text (wrapped, top-aligned). */
+  wrapColumns: readonly number[];
   styles: StylesPatch;
   strings: SharedStringsAppender;
   /** Relationship id of the notes' VML drawing, when there are notes. */
@@ -47,6 +52,33 @@ export function isFormulaLikeText(text: string): boolean {
   const c = text.charCodeAt(0);
   return c === 0x3d || c === 0x2b || c === 0x2d || c === 0x40;
 }
+/** Elements that follow <pageSetup> in a worksheet (ECMA-376 CT_Worksheet order). */
+const AFTER_PAGE_SETUP = new Set([
+  'headerFooter',
+  'rowBreaks',
+  'colBreaks',
+  'customProperties',
+  'cellWatches',
+  'ignoredErrors',
+  'smartTags',
+  'drawing',
+  'legacyDrawing',
+  'legacyDrawingHF',
+  'drawingHF',
+  'picture',
+  'oleObjects',
+  'controls',
+  'webPublishItems',
+  'tableParts',
+  'extLst',
+]);
+/**
+ * The printed copy: landscape, every column on one page wide and as many pages tall as it takes
+ * (fitToHeight 0; Excel applies fitTo* only with <pageSetUpPr fitToPage>); A4 unless the sheet
+ * names a paper size. The header row repeats through a Print_Titles name (workbookPart).
+ */
+const PAGE_SETUP = { orientation: 'landscape', fitToWidth: '1', fitToHeight: '0' } as const;
+const DEFAULT_PAPER_SIZE = '9';
 /** Elements that follow <legacyDrawing> in a worksheet (ECMA-376 CT_Worksheet order). */
 const AFTER_LEGACY_DRAWING = new Set([
   'legacyDrawingHF',
@@ -94,6 +126,7 @@ export function patchSheet(patch: SheetPatch, out: TextSink): void {
 
   const cols = widenedCols(columns, patch.firstResultColumn, patch.resultWidths);
   const headEdits: Edit[] = [
+    fitToPageEdit(xml, head),
     head.cols
       ? { start: head.cols.start, end: head.cols.end, text: cols }
       : { start: head.sheetDataStart, end: head.sheetDataStart, text: cols },
@@ -114,10 +147,7 @@ export function patchSheet(patch: SheetPatch, out: TextSink): void {
       apply({ start: cell.start, end: cell.startTagEnd, text: startTag(xml, cell, row.row, style) });
     }
   });
-  if (bounds !== undefined && patch.legacyDrawingId !== undefined) {
-    const edit = legacyDrawingEdit(xml, bounds.end, patch.legacyDrawingId);
-    if (edit !== undefined) apply(edit);
-  }
+  if (bounds !== undefined) tailEdits(xml, bounds.end, patch.legacyDrawingId).forEach(apply);
   if (copied < xml.length) out.write(xml.slice(copied));
 }
 
@@ -133,21 +163,26 @@ function writeRow(
   const { xml, styles, strings, firstResultColumn: first } = patch;
   let tag = withoutAttr(xml.slice(row.start, row.startTagEnd), 'spans');
   if (row.selfClosing) tag = tag.replace(/\s*\/>$/, '>');
+  const height = result === undefined ? undefined : heightFor(tag, patch, result);
+  if (height !== undefined) tag = withAttr(tag, 'ht', String(height));
   out.write(tag);
+  // In a row made taller for its wrapped results, every cell reads from the top, as they do.
+  const top = height !== undefined;
   const byColumn: (CellScan | undefined)[] = [];
   for (const cell of row.cells) if (cell.column <= last) byColumn[cell.column] = cell;
 
   // The header row keeps its cells (but formula-like text) and gets the result headers; a data
   // row gets its fill on every cell up to the last result column.
   const header = result === undefined;
-  const fill = result?.fill;
   for (let column = 1; column <= (header ? first - 1 : last); column++) {
     const cell = byColumn[column];
+    const fill =
+      result?.markFill !== undefined && result.marked?.includes(column) ? result.markFill : result?.fill;
     // A cell the row lacks shows the row's format, else its column's (as Excel draws it).
     const base = cell !== undefined ? cell.style : (row.style ?? columnStyle(columns, column));
     if (column >= first) {
       const text = result!.cells[column - first] ?? '';
-      const change = { fill, inert: isFormulaLikeText(text), alignTop: column === patch.longTextColumn };
+      const change = { fill, inert: isFormulaLikeText(text), wrap: patch.wrapColumns.includes(column), top };
       out.write(stringCell(row.row, column, styles.derive(base, change), text, strings));
       continue;
     }
@@ -158,7 +193,7 @@ function writeRow(
         out.write(cell.referenced ? xml.slice(cell.start, cell.end) : named(xml, cell, row.row));
       continue;
     }
-    const style = styles.derive(base, { fill, inert });
+    const style = styles.derive(base, { fill, inert, top });
     out.write(
       cell === undefined
         ? `<c r="${cellAddress(row.row, column)}" s="${style}"/>`
@@ -175,6 +210,22 @@ function writeRow(
       out.write(cell.referenced ? xml.slice(cell.start, cell.end) : named(xml, cell, row.row));
   }
   out.write('</row>');
+}
+
+/**
+ * The height (points) a data row needs for its wrapped result texts, when that is more than one
+ * line and more than the row's own height; otherwise undefined (the row stays as it was).
+ */
+function heightFor(tag: string, patch: SheetPatch, result: ResultRow): number | undefined {
+  let lines = 1;
+  for (const column of patch.wrapColumns) {
+    const i = column - patch.firstResultColumn;
+    lines = Math.max(lines, wrappedLineCount(result.cells[i] ?? '', patch.resultWidths[i] ?? 0));
+  }
+  if (lines < 2) return undefined;
+  const height = heightForLines(lines);
+  const current = Number(/\sht\s*=\s*["']([^"']*)["']/.exec(tag)?.[1] ?? 0);
+  return current >= height ? undefined : height;
 }
 
 function stringCell(
@@ -229,6 +280,9 @@ function columnStyle(columns: readonly ColumnRange[], column: number): number {
 }
 
 interface HeadElements {
+  /** Just past the <worksheet> start tag. */
+  worksheetEnd?: number;
+  sheetPr?: { start: number; startTagEnd: number; end: number; selfClosing: boolean; pageSetUpPr?: Edit };
   dimension?: { start: number; end: number; ref: string; tag: string };
   cols?: { start: number; end: number; ranges: ColumnRange[] };
   sheetDataStart?: number;
@@ -239,6 +293,7 @@ function headElements(xml: string): HeadElements {
   const out: HeadElements = {};
   const s = new XmlScanner(xml);
   while (s.next() !== 'end' && !(s.kind === 'open' && s.name === 'worksheet'));
+  out.worksheetEnd = s.end;
   while (s.next() !== 'end') {
     if (s.kind !== 'open') continue;
     if (s.name === 'sheetData') {
@@ -246,7 +301,28 @@ function headElements(xml: string): HeadElements {
       break;
     }
     const start = s.start;
-    if (s.name === 'dimension') {
+    if (s.name === 'sheetPr') {
+      const sheetPr: NonNullable<HeadElements['sheetPr']> = {
+        start,
+        startTagEnd: s.end,
+        end: s.end,
+        selfClosing: s.selfClosing,
+      };
+      if (s.selfClosing) s.next();
+      else {
+        for (let k = s.next(); k !== 'end' && !(k === 'close' && s.name === 'sheetPr'); k = s.next()) {
+          // (s.name is read again after next(): TypeScript would keep it narrowed to 'sheetPr'.)
+          if (k !== 'open') continue;
+          if ((s.name as string) === 'pageSetUpPr') {
+            const tag = xml.slice(s.start, s.end);
+            sheetPr.pageSetUpPr = { start: s.start, end: s.end, text: withAttr(tag, 'fitToPage', '1') };
+          }
+          s.skipElement();
+        }
+      }
+      sheetPr.end = s.end;
+      out.sheetPr = sheetPr;
+    } else if (s.name === 'dimension') {
       const ref = s.attr('ref') ?? '';
       const tag = xml.slice(s.start, s.end);
       s.skipElement();
@@ -318,23 +394,69 @@ function widenedDimension(
   };
 }
 
-/** A <legacyDrawing> naming the notes' drawing, in its place after <sheetData> — unless there is one. */
-function legacyDrawingEdit(xml: string, from: number, id: string): Edit | undefined {
+/** <sheetPr><pageSetUpPr fitToPage="1"/>: without it Excel ignores pageSetup's fitToWidth. */
+function fitToPageEdit(xml: string, head: HeadElements): Edit {
+  const sheetPr = head.sheetPr;
+  const element = '<pageSetUpPr fitToPage="1"/>';
+  if (sheetPr === undefined) {
+    const at = head.worksheetEnd ?? 0;
+    return { start: at, end: at, text: `<sheetPr>${element}</sheetPr>` };
+  }
+  if (sheetPr.pageSetUpPr !== undefined) return sheetPr.pageSetUpPr;
+  if (sheetPr.selfClosing) {
+    const tag = xml.slice(sheetPr.start, sheetPr.startTagEnd).replace(/\s*\/>$/, '>');
+    return { start: sheetPr.start, end: sheetPr.end, text: `${tag}${element}</sheetPr>` };
+  }
+  // pageSetUpPr is the last child of CT_SheetPr: right before </sheetPr>.
+  const close = xml.lastIndexOf('</', sheetPr.end - 1);
+  return { start: close, end: close, text: element };
+}
+
+/**
+ * After <sheetData>: the print set-up (the sheet's <pageSetup> adjusted, or one added in its
+ * place) and a <legacyDrawing> naming the notes' drawing — unless there is one — in document order.
+ */
+function tailEdits(xml: string, from: number, legacyDrawingId: string | undefined): Edit[] {
   const s = new XmlScanner(xml, from);
-  let at: number | undefined;
+  let pageSetup: Edit | undefined;
+  let pageSetupAt: number | undefined;
+  let drawingAt: number | undefined;
+  let hasDrawing = false;
   while (s.next() !== 'end') {
     if (s.kind === 'close') {
-      at ??= s.start; // </worksheet>
+      pageSetupAt ??= s.start; // </worksheet>
+      drawingAt ??= s.start;
       break;
     }
     if (s.kind !== 'open') continue;
-    if (s.name === 'legacyDrawing') return undefined;
-    if (AFTER_LEGACY_DRAWING.has(s.name)) at ??= s.start;
+    if (s.name === 'pageSetup') {
+      let tag = xml.slice(s.start, s.end);
+      for (const [name, value] of Object.entries(PAGE_SETUP)) tag = withAttr(tag, name, value);
+      // (A scale the sheet names is ignored under fitToPage.) No paper size means Letter to Excel.
+      if (!/\spaperSize\s*=/.test(tag)) tag = withAttr(tag, 'paperSize', DEFAULT_PAPER_SIZE);
+      pageSetup = { start: s.start, end: s.end, text: tag };
+    }
+    if (AFTER_PAGE_SETUP.has(s.name)) pageSetupAt ??= s.start;
+    if (s.name === 'legacyDrawing') hasDrawing = true;
+    if (AFTER_LEGACY_DRAWING.has(s.name)) drawingAt ??= s.start;
     s.skipElement();
   }
-  const ns = declaresRelationshipPrefix(xml)
-    ? ''
-    : ' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"';
-  const point = at ?? xml.length;
-  return { start: point, end: point, text: `<legacyDrawing${ns} r:id="${id}"/>` };
+  const edits: Edit[] = [];
+  if (pageSetup !== undefined) edits.push(pageSetup);
+  else {
+    const at = pageSetupAt ?? xml.length;
+    const attrs = Object.entries(PAGE_SETUP)
+      .map(([name, value]) => ` ${name}="${value}"`)
+      .join('');
+    edits.push({ start: at, end: at, text: `<pageSetup paperSize="${DEFAULT_PAPER_SIZE}"${attrs}/>` });
+  }
+  if (legacyDrawingId !== undefined && !hasDrawing) {
+    const ns = declaresRelationshipPrefix(xml)
+      ? ''
+      : ' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"';
+    const at = drawingAt ?? xml.length;
+    edits.push({ start: at, end: at, text: `<legacyDrawing${ns} r:id="${legacyDrawingId}"/>` });
+  }
+  // Stable: at one insertion point the page set-up comes before the drawing, as the schema orders them.
+  return edits.sort((a, b) => a.start - b.start);
 }

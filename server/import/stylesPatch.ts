@@ -1,7 +1,7 @@
 /**
  * The styles part (xl/styles.xml) for the import: which cell formats show dates (so that date cells
  * read as Dates), and the formats the annotated copy adds. A cell that gets a status fill, the text
- * format or top alignment keeps everything else of its own format: one derived <xf> is appended per
+ * format or wrapping keeps everything else of its own format: one derived <xf> is appended per
  * (original format, change), with the status fills, a bold font and a bottom border appended to
  * their lists. Nothing already in the part changes, so every other cell looks exactly as before.
  */
@@ -12,8 +12,10 @@ export interface StyleChange {
   fill?: FillName | undefined;
   /** Excel's text format with the quote prefix: = + - @ text stays text even when edited. */
   inert?: boolean;
-  /** Top-aligned, not wrapped (the long 冲突说明 text). */
-  alignTop?: boolean;
+  /** Wrapped and top-aligned (the long 冲突说明 and 提示 texts). */
+  wrap?: boolean;
+  /** Top-aligned, the rest of the cell's alignment kept (the other cells of a row made taller). */
+  top?: boolean;
 }
 
 /** A stylesheet holding only what Excel requires, for workbooks that came without one (and for CSV). */
@@ -162,6 +164,7 @@ export class StylesPatch {
   private readonly fillIds = new Map<string, number>();
   private boldFontId: number | undefined;
   private bottomBorderId: number | undefined;
+  private boxBorderId: number | undefined;
 
   constructor(xml: string | undefined) {
     this.xml = xml ?? DEFAULT_STYLESHEET;
@@ -179,8 +182,10 @@ export class StylesPatch {
     // A number per (base, change): this runs for every cell of every data row.
     const fill = change.fill === undefined ? 0 : FILL_NAMES.indexOf(change.fill) + 1;
     const key =
-      ((base * (FILL_NAMES.length + 1) + fill) * 2 + (change.inert === true ? 1 : 0)) * 2 +
-      (change.alignTop === true ? 1 : 0);
+      (((base * (FILL_NAMES.length + 1) + fill) * 2 + (change.inert === true ? 1 : 0)) * 2 +
+        (change.wrap === true ? 1 : 0)) *
+        2 +
+      (change.top === true ? 1 : 0);
     let id = this.derived.get(key);
     if (id === undefined) {
       let xf = this.ownXf(base);
@@ -188,7 +193,8 @@ export class StylesPatch {
         xf = setXfAttrs(xf, { fillId: this.fill(FILLS[change.fill].fill), applyFill: 1 });
       if (change.inert === true)
         xf = setXfAttrs(xf, { numFmtId: TEXT_FORMAT_ID, applyNumberFormat: 1, quotePrefix: 1 });
-      if (change.alignTop === true) xf = topAligned(xf);
+      if (change.wrap === true) xf = wrapped(xf);
+      else if (change.top === true) xf = alignedTop(xf);
       id = this.append('cellXfs', xf);
       this.derived.set(key, id);
     }
@@ -206,6 +212,30 @@ export class StylesPatch {
         applyFill: 1,
         applyBorder: 1,
       }),
+    );
+  }
+
+  /** A legend swatch: the fill with a thin grey box (so that even the palest fill shows), text at the top. */
+  swatch(fill: FillName): number {
+    return this.cached(`swatch:${fill}`, () =>
+      wrapped(
+        setXfAttrs(this.ownXf(0), {
+          fillId: this.fill(FILLS[fill].fill),
+          borderId: this.boxBorder(),
+          applyFill: 1,
+          applyBorder: 1,
+        }),
+      ),
+    );
+  }
+
+  /** A number centred at the top of its cell (a legend line's count, clear of the text beside it). */
+  centredTop(): number {
+    return this.cached('centredTop', () =>
+      wrapped(this.ownXf(0)).replace(
+        '<alignment vertical="top"',
+        '<alignment horizontal="center" vertical="top"',
+      ),
     );
   }
 
@@ -297,6 +327,15 @@ export class StylesPatch {
     return this.boldFontId;
   }
 
+  private boxBorder(): number {
+    this.boxBorderId ??= this.append(
+      'borders',
+      '<border><left style="thin"><color rgb="FFA6A6A6"/></left><right style="thin"><color rgb="FFA6A6A6"/></right>' +
+        '<top style="thin"><color rgb="FFA6A6A6"/></top><bottom style="thin"><color rgb="FFA6A6A6"/></bottom><diagonal/></border>',
+    );
+    return this.boxBorderId;
+  }
+
   private bottomBorder(): number {
     this.bottomBorderId ??= this.append(
       'borders',
@@ -320,12 +359,28 @@ function setXfAttrs(xf: string, attrs: Record<string, string | number>): string 
   return tag + xf.slice(open.length);
 }
 
-/** An <xf> aligned to the top, unwrapped: its <alignment> replaced (children stay in schema order). */
-function topAligned(xf: string): string {
+/** An <xf> aligned to the top, its other alignment (horizontal, wrapping, indent) kept. */
+function alignedTop(xf: string): string {
+  const withApply = setXfAttrs(xf, { applyAlignment: 1 });
+  const alignment = /<alignment\b[^>]*?\/?>/.exec(withApply);
+  if (alignment !== null) {
+    return (
+      withApply.slice(0, alignment.index) +
+      withAttr(alignment[0], 'vertical', 'top') +
+      withApply.slice(alignment.index + alignment[0].length)
+    );
+  }
+  const open = /^<xf\b[^>]*?(\/?)>/.exec(withApply)!;
+  if (open[1] === '/') return `${open[0].replace(/\s*\/>$/, '>')}<alignment vertical="top"/></xf>`;
+  return `${open[0]}<alignment vertical="top"/>${withApply.slice(open[0].length)}`;
+}
+
+/** An <xf> wrapping its text from the top: its <alignment> replaced (children stay in schema order). */
+function wrapped(xf: string): string {
   const withApply = setXfAttrs(xf, { applyAlignment: 1 });
   const open = /^<xf\b[^>]*?(\/?)>/.exec(withApply)!;
   const children = open[1] === '/' ? '' : withApply.slice(open[0].length).replace(/<\/xf>\s*$/, '');
   const rest = children.replace(/<alignment\b[^>]*\/>|<alignment\b[^>]*>[\s\S]*?<\/alignment>/, '');
   const tag = open[1] === '/' ? open[0].replace(/\s*\/>$/, '>') : open[0];
-  return `${tag}<alignment vertical="top"/>${rest}</xf>`;
+  return `${tag}<alignment vertical="top" wrapText="1"/>${rest}</xf>`;
 }

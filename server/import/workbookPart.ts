@@ -1,9 +1,10 @@
 /**
  * The workbook part (xl/workbook.xml) and what hangs off it: the worksheets in tab order with
- * their parts, the date system, the shared-string and styles parts — and adding a worksheet.
+ * their parts, the date system, the shared-string and styles parts — and adding a worksheet and
+ * a sheet's print titles.
  */
 import { CONTENT_TYPE, REL, insertBeforeClose, type XlsxPackage } from './xlsxPackage.js';
-import { declaresRelationshipPrefix, escapeXmlAttr, XmlScanner } from './xmlScanner.js';
+import { declaresRelationshipPrefix, escapeXmlAttr, escapeXmlText, XmlScanner } from './xmlScanner.js';
 
 export interface WorksheetEntry {
   name: string;
@@ -93,4 +94,94 @@ export function uniqueSheetName(workbook: WorkbookInfo, base: string): string {
   let name = base;
   for (let i = 2; taken.has(name.toLowerCase()); i++) name = `${base}${i}`;
   return name;
+}
+
+/** CT_Workbook's children that follow <definedNames> (ECMA-376 order): a new list goes before the first. */
+const AFTER_DEFINED_NAMES = new Set([
+  'calcPr',
+  'oleSize',
+  'customWorkbookViews',
+  'pivotCaches',
+  'smartTagPr',
+  'smartTagTypes',
+  'webPublishing',
+  'fileRecoveryPr',
+  'webPublishObjects',
+  'extLst',
+]);
+const PRINT_TITLES = '_xlnm.Print_Titles';
+
+/**
+ * Rows `top`–`bottom` of a worksheet printed at the top of every page: the built-in defined name
+ * _xlnm.Print_Titles, scoped to the sheet by localSheetId (its 0-based position among all <sheet>
+ * elements, chart sheets included). A sheet that already has print titles keeps its own.
+ */
+export function setPrintTitles(
+  pkg: XlsxPackage,
+  workbook: WorkbookInfo,
+  sheetPart: string,
+  top: number,
+  bottom: number,
+): void {
+  const xml = pkg.textForPatching(workbook.part);
+  if (xml === undefined) return;
+  const targets = new Map(pkg.relationships(workbook.part).map((r) => [r.id, r.target]));
+  let index = -1;
+  let sheetName = '';
+  let list: { start: number; end: number; closeStart: number | undefined } | undefined;
+  let before: number | undefined;
+  const s = new XmlScanner(xml);
+  while (s.next() !== 'end' && !(s.kind === 'open' && s.name === 'workbook'));
+  for (;;) {
+    const kind = s.next();
+    if (kind === 'end') break;
+    if (kind === 'close') {
+      before ??= s.start; // </workbook>
+      break;
+    }
+    if (kind !== 'open') continue;
+    const start = s.start;
+    if (s.name !== 'sheets' && s.name !== 'definedNames') {
+      if (AFTER_DEFINED_NAMES.has(s.name)) before ??= start;
+      s.skipElement();
+      continue;
+    }
+    const container = s.name;
+    const selfClosing = s.selfClosing;
+    let position = 0;
+    for (let k = s.next(); k !== 'end' && !(k === 'close' && s.name === container); k = s.next()) {
+      if (k !== 'open') continue;
+      const child: string = s.name;
+      if (child === 'sheet') {
+        const id = s.attr('id');
+        if (id !== undefined && targets.get(id) === sheetPart) {
+          index = position;
+          sheetName = s.attr('name') ?? '';
+        }
+        position++;
+      } else if (
+        child === 'definedName' &&
+        s.attr('name') === PRINT_TITLES &&
+        s.attr('localSheetId') === String(index)
+      ) {
+        return;
+      }
+      s.skipElement();
+    }
+    if (container === 'definedNames')
+      list = { start, end: s.end, closeStart: selfClosing ? undefined : s.start };
+  }
+  if (index < 0) return;
+  const reference = `'${sheetName.replace(/'/g, "''")}'!$${top}:$${bottom}`;
+  const element = `<definedName name="${PRINT_TITLES}" localSheetId="${index}">${escapeXmlText(reference)}</definedName>`;
+  let patched: string;
+  if (list === undefined) {
+    const at = before ?? xml.length;
+    patched = `${xml.slice(0, at)}<definedNames>${element}</definedNames>${xml.slice(at)}`;
+  } else if (list.closeStart === undefined) {
+    patched = `${xml.slice(0, list.start)}<definedNames>${element}</definedNames>${xml.slice(list.end)}`;
+  } else {
+    patched = xml.slice(0, list.closeStart) + element + xml.slice(list.closeStart);
+  }
+  pkg.put(workbook.part, patched);
 }

@@ -11,6 +11,7 @@ import { build } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAddin } from '../../addin/build.js';
+import { FILLS, INVALID_CELL_FILL, LEGEND, LEGEND_TITLE } from '../../core/annotation.js';
 import type { FakeCell, FakeOffice, FakeOfficeOptions } from '../fakes/fakeExcel.js';
 import { enterpriseRow } from '../support/customers.js';
 import { startTestService, type TestService } from '../support/testService.js';
@@ -238,12 +239,12 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
       expect(applied).toContain('已把表格转为 Excel 表');
       expect(applied).toMatch(/1 行共 \d+ 个单元格不符合要求/);
       const afterApply = await inWorkbook(page, (wb) => ({
-        header: wb.values('客户报备', 'K3:N3'),
+        header: wb.values('客户报备', 'K3:O3'),
         tables: wb.tables(),
       }));
-      expect(afterApply.header).toEqual([['报备编号', '状态', '保护截止', '冲突说明']]);
+      expect(afterApply.header).toEqual([['报备编号', '状态', '保护截止', '冲突说明', '提示']]);
       expect(afterApply.tables).toHaveLength(1);
-      expect(afterApply.tables[0]!.address).toMatch(/^A3:N7$/);
+      expect(afterApply.tables[0]!.address).toMatch(/^A3:O7$/);
 
       // Submit: three valid rows registered, the bad phone row invalid and never sent.
       await page.locator('#submit').click();
@@ -287,9 +288,27 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
         pending: (await rowFills(page, 'B5'))[0]![0],
         invalidPhone: (await rowFills(page, 'F6'))[0]![0],
       };
-      expect(fills.protected?.toUpperCase()).toContain('C6EFCE');
-      expect(fills.pending?.toUpperCase()).toContain('FFEB9C');
-      expect(fills.invalidPhone).not.toBeNull();
+      expect(fills.protected?.toUpperCase()).toContain(FILLS.green.fill);
+      expect(fills.pending?.toUpperCase()).toContain(FILLS.paleBlue.fill);
+      expect(fills.invalidPhone?.toUpperCase()).toContain(FILLS[INVALID_CELL_FILL].fill);
+
+      // The colour key under the run step: one line per fill, each with the sheet's colour.
+      const legend = page.locator('#legend details');
+      expect(await legend.locator('summary').innerText()).toBe(LEGEND_TITLE.zh);
+      await legend.locator('summary').click();
+      const lines = legend.locator('li');
+      expect(await lines.count()).toBe(LEGEND.length + 1);
+      expect(await lines.first().locator('.legend-name').innerText()).toBe(LEGEND[0]!.zh);
+      const swatches = await lines
+        .locator('.legend-swatch')
+        .evaluateAll((els) => els.map((el) => getComputedStyle(el).backgroundColor));
+      expect(swatches).toEqual(
+        [...LEGEND.map((e) => e.fill), INVALID_CELL_FILL].map((f) => {
+          const hex = FILLS[f].fill;
+          const [r, g, b] = [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16));
+          return `rgb(${r}, ${g}, ${b})`;
+        }),
+      );
 
       await page.evaluate(() => window.scrollTo(0, 0));
       await mkdir(path.dirname(SCREENSHOT), { recursive: true });

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { FILLS } from '../../core/annotation.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
+import { problem } from '../../core/problem.js';
 import {
   batchOps,
   cellAddress,
@@ -162,8 +163,15 @@ describe('layout', () => {
     const setup = setupOf(grid);
     expect(setup.columns.slice(-2).map((c) => c.field)).toEqual([null, null]);
     const layout = planLayout(grid, setup);
-    expect(layout.resultColumns).toEqual({ registrationNo: 7, status: 8, protectedUntil: 9, conflict: 10 });
-    expect(layout.missingResultColumns).toEqual(['protectedUntil', 'conflict']);
+    expect(layout.resultColumns).toEqual({
+      registrationNo: 7,
+      status: 8,
+      protectedUntil: 9,
+      conflict: 10,
+      hint: 11,
+    });
+    expect(layout.missingResultColumns).toEqual(['protectedUntil', 'conflict', 'hint']);
+    expect(resultColumnOfHeader('提示')).toBe('hint');
     expect(layout.rows[0]).toMatchObject({ row: 3, kind: 'data', registrationNo: 'BB-2026-000007' });
   });
 
@@ -254,10 +262,11 @@ describe('results written back', () => {
     { notes: true, guardGrid: grid },
   );
 
-  it('writes the four result cells as text, in one block per run of rows, with headers when missing', () => {
+  it('writes the five result cells as text, in one block per run of rows, with headers when missing', () => {
     const values = write.ops.filter((op): op is Extract<SheetOp, { kind: 'values' }> => op.kind === 'values');
-    expect(values.map((op) => op.address)).toEqual(['G2:J2', 'G3:J4', 'G6:J7']);
-    expect(values[1]?.values[1]?.[3]).toBe('与第 3 行 / BB-2026-000001为同一客户：信用代码相同');
+    expect(values.map((op) => op.address)).toEqual(['G2:K2', 'G3:K4', 'G6:K7']);
+    expect(values[0]?.values).toEqual([['报备编号', '状态', '保护截止', '冲突说明', '提示']]);
+    expect(values[1]?.values[1]?.[3]).toBe('与第 3 行（BB-2026-000001）为同一客户：信用代码相同');
     expect(values[2]?.values[0]?.slice(0, 2)).toEqual(['', '信息有误']);
     const formats = write.ops
       .filter((op) => op.kind === 'numberFormat')
@@ -265,13 +274,64 @@ describe('results written back', () => {
     expect(new Set(formats)).toEqual(new Set(['@']));
   });
 
-  it('fills rows by status in one getRanges per colour, then invalid cells red on top', () => {
+  it('fills rows by status in one getRanges per colour, then invalid cells a deeper violet on top', () => {
     const fills = write.ops.filter((op): op is Extract<SheetOp, { kind: 'fill' }> => op.kind === 'fill');
     expect(fills).toEqual([
-      { kind: 'fill', color: `#${FILLS.red.fill}`, addresses: 'A4:J4' },
-      { kind: 'fill', color: `#${FILLS.amber.fill}`, addresses: 'A3:J3,A7:J7' },
-      { kind: 'fill', color: `#${FILLS.grey.fill}`, addresses: 'A6:J6' },
-      { kind: 'fill', color: `#${FILLS.red.fill}`, addresses: 'D6,C6' },
+      { kind: 'fill', color: `#${FILLS.paleBlue.fill}`, addresses: 'A3:K3,A7:K7' },
+      { kind: 'fill', color: `#${FILLS.red.fill}`, addresses: 'A4:K4' },
+      { kind: 'fill', color: `#${FILLS.violet.fill}`, addresses: 'A6:K6' },
+      { kind: 'fill', color: `#${FILLS.violetDeep.fill}`, addresses: 'D6,C6' },
+    ]);
+  });
+
+  it('[R4] colours and writes what only needs a look as the import does: amber, advice in 提示, 冲突说明 empty', () => {
+    const late: RowResult = {
+      ...pending,
+      warnings: [
+        problem(
+          'registration.late',
+          '超过首次接触后 3 个工作日才报备（R4）',
+          'Registered late (R4)',
+          'registeredAt',
+        ),
+        problem('customer.identification', '企业客户建议填写统一社会信用代码或地址', 'Add the credit code'),
+      ],
+    };
+    const possible: RowResult = {
+      ...pending,
+      warnings: [problem('match.possible', '发现可能是同一客户的报备，请审核人确认', 'Possible match')],
+      conflicts: [{ ...clash.conflicts[0]!, registrationNo: 'BB-2026-000009', strength: 'possible' }],
+    };
+    const advice: RowResult = {
+      ...pending,
+      warnings: [problem('registeredAt.ignored', '报备时间以系统收到的时间为准', 'Time of receipt counts')],
+    };
+    const written = planResults(
+      layout,
+      [outcomeOfResult(3, late, byNo), outcomeOfResult(4, possible, byNo), outcomeOfResult(7, advice, byNo)],
+      { notes: false },
+    );
+    const cells = written.ops.filter(
+      (op): op is Extract<SheetOp, { kind: 'values' }> => op.kind === 'values',
+    );
+    const byRow = new Map([
+      [3, cells[1]?.values[0]],
+      [4, cells[1]?.values[1]],
+      [7, cells[2]?.values[0]],
+    ]);
+    expect(byRow.get(3)?.slice(3)).toEqual([
+      '',
+      '超过首次接触后 3 个工作日才报备（R4）；企业客户建议填写统一社会信用代码或地址',
+    ]);
+    expect(byRow.get(4)?.slice(3)).toEqual([
+      '可能与 BB-2026-000009（王磊，待审核）为同一客户：信用代码相同',
+      '',
+    ]);
+    expect(byRow.get(7)?.slice(3)).toEqual(['', '报备时间以系统收到的时间为准']);
+    const fills = written.ops.filter((op): op is Extract<SheetOp, { kind: 'fill' }> => op.kind === 'fill');
+    expect(fills).toEqual([
+      { kind: 'fill', color: `#${FILLS.paleBlue.fill}`, addresses: 'A7:K7' },
+      { kind: 'fill', color: `#${FILLS.amber.fill}`, addresses: 'A3:K4' },
     ]);
   });
 

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FILLS } from '../../core/annotation.js';
+import { FILLS, INVALID_CELL_FILL } from '../../core/annotation.js';
 import { NOTE_MARKER, REVIEW_SHEET_NAME } from '../../core/sheetPlan.js';
 import type { CellValue } from '../../core/schema.js';
 import { ApiError, createApiClient, type ApiClient } from '../../addin/apiClient.js';
@@ -27,11 +27,22 @@ import { startTestService, type TestService } from '../support/testService.js';
 const SHEET = '报备登记';
 const RED = `#${FILLS.red.fill}`;
 const GREY = `#${FILLS.grey.fill}`;
-const AMBER = `#${FILLS.amber.fill}`;
+const PALE = `#${FILLS.paleBlue.fill}`;
 const GREEN = `#${FILLS.green.fill}`;
+const VIOLET = `#${FILLS.violet.fill}`;
+const INVALID_CELL = `#${FILLS[INVALID_CELL_FILL].fill}`;
 const TRUTH = loadSampleTruths().find((t) => t.file === 'v1-title-row.xlsx') as SampleTruth;
-/** Sheet columns of the sample (A…N) and the result columns the add-in appends (O…R). */
-const COL = { phone: 'F', signDate: 'K', registeredAt: 'N', no: 'O', status: 'P', until: 'Q', conflict: 'R' };
+/** Sheet columns of the sample (A…N) and the result columns the add-in appends (O…S). */
+const COL = {
+  phone: 'F',
+  signDate: 'K',
+  registeredAt: 'N',
+  no: 'O',
+  status: 'P',
+  until: 'Q',
+  conflict: 'R',
+  hint: 'S',
+};
 const FIELD_COLUMN: Record<string, string> = { contactPhone: 'F', registeredAt: 'N' };
 
 /** Excel keeps dates as serial days from 1899-12-30; exceljs gives the wall clock in UTC fields. */
@@ -108,8 +119,10 @@ describe('Prepare: detect and apply on a legacy sheet', () => {
 
     expect(result).toMatchObject({ invalidRows: invalidRows.length, tableCreated: true });
     expect(result.invalidCells).toBe(invalidRows.length);
-    expect(fake.workbook.tables()).toEqual([{ name: 'Table1', sheet: SHEET, address: 'A2:R52' }]);
-    expect(fake.workbook.values(SHEET, 'O2:R2')).toEqual([['报备编号', '状态', '保护截止', '冲突说明']]);
+    expect(fake.workbook.tables()).toEqual([{ name: 'Table1', sheet: SHEET, address: 'A2:S52' }]);
+    expect(fake.workbook.values(SHEET, 'O2:S2')).toEqual([
+      ['报备编号', '状态', '保护截止', '冲突说明', '提示'],
+    ]);
     expect(fake.workbook.cell(SHEET, 'O2').bold).toBe(true);
 
     expect(fake.workbook.cell(SHEET, 'B3').validation?.rule).toEqual({
@@ -122,7 +135,7 @@ describe('Prepare: detect and apply on a legacy sheet', () => {
     expect(fake.workbook.cell(SHEET, 'C3').validation?.rule).toHaveProperty('custom');
     expect(fake.workbook.numberFormats(SHEET, 'J3:K3')).toEqual([['#,##0', 'yyyy-mm-dd']]);
     expect(fake.workbook.numberFormats(SHEET, 'N52')).toEqual([['yyyy-mm-dd']]);
-    expect(fake.workbook.numberFormats(SHEET, 'O3:R3')).toEqual([['@', '@', '@', '@']]);
+    expect(fake.workbook.numberFormats(SHEET, 'O3:S3')).toEqual([['@', '@', '@', '@', '@']]);
 
     const expectedNotes = TRUTH.rows.flatMap((r) =>
       r.invalidFields.map((f) => `${FIELD_COLUMN[f] as string}${r.row}`),
@@ -130,10 +143,10 @@ describe('Prepare: detect and apply on a legacy sheet', () => {
     const notes = fake.workbook.notes(SHEET);
     expect(notes.map((n) => n.address).sort()).toEqual(expectedNotes.sort());
     for (const n of notes) expect(n.content.startsWith(NOTE_MARKER)).toBe(true);
-    for (const cell of expectedNotes) expect(fake.workbook.cell(SHEET, cell).fill).toBe(RED);
+    for (const cell of expectedNotes) expect(fake.workbook.cell(SHEET, cell).fill).toBe(INVALID_CELL);
     expect(column(fake, COL.status, invalidRows)).toEqual(invalidRows.map(() => '信息有误'));
     expect(column(fake, COL.status, [3])).toEqual(['']);
-    expect(fake.workbook.fills(SHEET, 'A4:R4')[0]?.filter((f) => f === GREY).length).toBe(17);
+    expect(fake.workbook.fills(SHEET, 'A4:S4')[0]?.filter((f) => f === VIOLET).length).toBe(18);
     expect(fake.workbook.formulaCells(SHEET)).toEqual([]);
     expect(await storedCount()).toBe(0);
   });
@@ -146,7 +159,7 @@ describe('Prepare: detect and apply on a legacy sheet', () => {
     expect(row4).toContain('联系电话：电话号码格式不正确');
     const row23 = fake.workbook.values(SHEET, `${COL.conflict}23`)[0]?.[0];
     expect(row23).toContain('报备时间');
-    expect(fake.workbook.cell(SHEET, 'F4').fill).toBe(RED);
+    expect(fake.workbook.cell(SHEET, 'F4').fill).toBe(INVALID_CELL);
   });
 
   it('leaves an existing table alone and finds its own result columns again', async () => {
@@ -159,11 +172,12 @@ describe('Prepare: detect and apply on a legacy sheet', () => {
       '状态',
       '保护截止',
       '冲突说明',
+      '提示',
     ]);
     const second = await workflows.apply(again);
     expect(second.tableCreated).toBeNull();
     expect(fake.workbook.tables()).toHaveLength(1);
-    expect(fake.workbook.values(SHEET, 'S2')).toEqual([['']]);
+    expect(fake.workbook.values(SHEET, 'T2')).toEqual([['']]);
     expect(fake.workbook.notes(SHEET)).toHaveLength(invalidRows.length);
   });
 
@@ -207,9 +221,9 @@ describe('Check, submit, refresh', () => {
       // Nothing was saved: a clash with an earlier row names that row, not a number.
       expect(fake.workbook.values(SHEET, `${COL.conflict}${row}`)[0]?.[0]).toMatch(/^与第 \d+ 行为同一客户/);
     }
-    for (const row of invalidRows) expect(fake.workbook.cell(SHEET, `A${row}`).fill).toBe(GREY);
+    for (const row of invalidRows) expect(fake.workbook.cell(SHEET, `A${row}`).fill).toBe(VIOLET);
     expect(fake.workbook.values(SHEET, `${COL.status}3`)[0]?.[0]).toBe('待审核');
-    expect(fake.workbook.cell(SHEET, 'A3').fill).toBe(AMBER);
+    expect(fake.workbook.cell(SHEET, 'A3').fill).toBe(PALE);
     expect(progress.some((p) => p.stage === 'sending' && p.done === 50 - invalidRows.length)).toBe(true);
   });
 
@@ -228,13 +242,13 @@ describe('Check, submit, refresh', () => {
     for (const row of saved) {
       const status = fake.workbook.values(SHEET, `${COL.status}${row}`)[0]?.[0];
       expect(['待审核', '冲突']).toContain(status);
-      expect(fake.workbook.cell(SHEET, `A${row}`).fill).toBe(status === '冲突' ? RED : AMBER);
+      expect(fake.workbook.cell(SHEET, `A${row}`).fill).toBe(status === '冲突' ? RED : PALE);
     }
     const conflictRow = saved.find(
       (r) => fake.workbook.values(SHEET, `${COL.status}${r}`)[0]?.[0] === '冲突',
     );
     expect(fake.workbook.values(SHEET, `${COL.conflict}${conflictRow}`)[0]?.[0]).toMatch(
-      /^与第 \d+ 行 \/ BB-2026-\d{6}/,
+      /^与第 \d+ 行（BB-2026-\d{6}）为同一客户/,
     );
     expect(fake.workbook.formulaCells(SHEET)).toEqual([]);
 
@@ -328,7 +342,10 @@ describe('Check, submit, refresh', () => {
     expect(fake.workbook.values(SHEET, `${COL.conflict}3`)[0]?.[0]).toBe('');
     expect(summary.byStatus.rejected).toBe(1);
     expect(fake.workbook.values(SHEET, `${COL.status}5`)).toEqual([['驳回']]);
-    expect(fake.workbook.values(SHEET, `${COL.conflict}5`)).toEqual([['处理意见：联系人信息不实']]);
+    // A reviewer's reason is advice, not a clash: 提示, with 冲突说明 left empty.
+    expect(fake.workbook.values(SHEET, `${COL.conflict}5:${COL.hint}5`)).toEqual([
+      ['', '处理意见：联系人信息不实'],
+    ]);
     expect(fake.workbook.cell(SHEET, 'A5').fill).toBe(GREY);
   });
 

@@ -1,14 +1,16 @@
 /**
  * The annotated workbook an import hands back: the original sheet as it was, the result columns
- * after the header's last column, a fill per row by status, a note on every invalid cell, a 汇总
- * sheet with the report's counts, formula-like text made inert (quote prefix) — and LibreOffice
- * opens it (converts it to PDF), for an .xlsx input and for a .csv input.
+ * after the header's last column, a fill per row by status (core/annotation's palette), a mark and
+ * a note on every invalid cell, long texts wrapped in rows tall enough, the print set-up, a 汇总
+ * sheet with the report's counts and the legend, formula-like text made inert (quote prefix) — and
+ * LibreOffice opens it (converts it to PDF), for an .xlsx input and for a .csv input.
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
+import { strFromU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FILLS, rowFill } from '../../core/annotation.js';
+import { FILLS, INVALID_CELL_FILL, LEGEND, rowFill, type FillName } from '../../core/annotation.js';
 import { STATUS_LABELS, type RowStatus } from '../../core/schema.js';
 import type { ImportReport } from '../../server/import/importSheet.js';
 import {
@@ -117,8 +119,25 @@ function fillOf(cell: ExcelJS.Cell): string | undefined {
   return fill?.fgColor?.argb;
 }
 
-function expectedFill(status: RowStatus, hasPossible: boolean): string {
-  return `FF${FILLS[rowFill(status, hasPossible)].fill}`;
+/** What core decides for a report row: amber when it lists matches or was registered late (R4). */
+function expectedFill(row: ImportReport['rows'][number]): string {
+  const look = row.conflicts.length > 0 || row.warnings.some((w) => w.code === 'registration.late');
+  return argb(rowFill(row.status as RowStatus, look));
+}
+
+function argb(fill: FillName): string {
+  return `FF${FILLS[fill].fill}`;
+}
+
+/** The 汇总 sheet's first column → second column, up to the first blank line after the status table. */
+function summaryPairs(ws: ExcelJS.Worksheet): Map<string, unknown> {
+  const pairs = new Map<string, unknown>();
+  for (let r = 1; r <= ws.rowCount; r++) {
+    const label = ws.getRow(r).getCell(1).value;
+    if (label === null && pairs.has('状态 Status')) break;
+    if (label !== null) pairs.set(String(label), ws.getRow(r).getCell(2).value);
+  }
+  return pairs;
 }
 
 let temp: TempStore;
@@ -170,18 +189,19 @@ describe('the annotated workbook of an .xlsx import', () => {
     }
   });
 
-  it('puts 报备编号 / 状态 / 保护截止 / 冲突说明 after the last column of the header row', () => {
+  it('puts 报备编号 / 状态 / 保护截止 / 冲突说明 / 提示 after the last column of the header row', () => {
     for (const { workbook } of [submit, history]) {
       const ws = workbook.getWorksheet('报备表')!;
       const header = ws.getRow(1);
       const last = (header.values as unknown[]).length - 1;
-      const width = last - 4;
+      const width = last - 5;
       expect(header.getCell(width).value).not.toBeNull();
-      expect([1, 2, 3, 4].map((i) => header.getCell(width + i).value)).toEqual([
+      expect([1, 2, 3, 4, 5].map((i) => header.getCell(width + i).value)).toEqual([
         '报备编号',
         '状态',
         '保护截止',
         '冲突说明',
+        '提示',
       ]);
     }
     // The submit sheet: H is 备注, the results start at I.
@@ -197,40 +217,101 @@ describe('the annotated workbook of an .xlsx import', () => {
       const no = r.registrationNo ?? '';
       expect(row.getCell(WIDTH + 1).value ?? '', `row ${r.row}`).toBe(no);
     }
-    expect(String(ws.getRow(3).getCell(WIDTH + 4).value)).toContain('第 2 行');
-    expect(String(ws.getRow(6).getCell(WIDTH + 4).value)).toContain('第 5 行');
+    expect(String(ws.getRow(3).getCell(WIDTH + 4).value)).toMatch(/^与第 2 行（BB-2026-\d{6}）为同一客户：/);
+    // A duplicate's match is the registrant's own registration: advice (提示), not a clash.
+    expect(ws.getRow(6).getCell(WIDTH + 4).value).toBeNull();
+    expect(String(ws.getRow(6).getCell(WIDTH + 5).value)).toMatch(/；与第 5 行（BB-2026-\d{6}）为同一客户：/);
     const historyWs = history.workbook.getWorksheet('报备表')!;
     // Registered 2026-10-01, approved that day: protected for 3 months (R25).
     expect(historyWs.getRow(2).getCell(STANDARD_HEADER.length + 1 + 3).value).toBe('2026-12-31');
   });
 
-  it('fills each row by status: conflict red, pending amber, protected green, the rest grey', () => {
+  it('fills each row by status: conflict red, invalid violet, waiting pale, protected green, closed grey', () => {
     const seen = new Set<string>();
     for (const { report, workbook } of [submit, history]) {
       const ws = workbook.getWorksheet('报备表')!;
       const width = ws.getRow(1).cellCount;
       for (const r of report.rows) {
         if (r.status === 'skipped') continue;
-        const possible = r.conflicts.length > 0 && r.conflicts.every((c) => c.strength === 'possible');
-        const want = expectedFill(r.status, possible);
+        const want = expectedFill(r);
+        const marked = new Set(
+          r.errors.flatMap((e) => {
+            const m = report.mapping.find((x) => x.field === e.field);
+            return m === undefined ? [] : [columnNumber(m.column)];
+          }),
+        );
         for (let c = 1; c <= width; c++) {
-          expect(fillOf(ws.getRow(r.row).getCell(c)), `row ${r.row} (${r.status}) column ${c}`).toBe(want);
+          // An invalid cell is marked a deeper violet on top of its row's fill.
+          const cellWant = marked.has(c) ? argb(INVALID_CELL_FILL) : want;
+          expect(fillOf(ws.getRow(r.row).getCell(c)), `row ${r.row} (${r.status}) column ${c}`).toBe(
+            cellWant,
+          );
         }
         seen.add(`${r.status}:${want}`);
       }
     }
-    // The palette the issue names, each at least once.
+    // Each group at least once: invalid apart from conflict and from closed rows.
     for (const pair of [
-      'conflict:FFFFC7CE',
-      'pending:FFFFEB9C',
-      'protected:FFC6EFCE',
-      'invalid:FFD9D9D9',
-      'rejected:FFD9D9D9',
-      'duplicate:FFD9D9D9',
-      'expired:FFD9D9D9',
+      `conflict:${argb('red')}`,
+      `pending:${argb('paleBlue')}`,
+      `protected:${argb('green')}`,
+      `invalid:${argb('violet')}`,
+      `rejected:${argb('grey')}`,
+      `duplicate:${argb('grey')}`,
+      `expired:${argb('grey')}`,
     ]) {
       expect(seen).toContain(pair);
     }
+  });
+
+  it('wraps 冲突说明 and 提示 from the top, and gives a row the height its longest text needs', () => {
+    const ws = submit.workbook.getWorksheet('报备表')!;
+    for (const column of [WIDTH + 4, WIDTH + 5]) {
+      expect(ws.getColumn(column).width).toBeGreaterThanOrEqual(30);
+      for (const r of submit.report.rows) {
+        expect(ws.getRow(r.row).getCell(column).alignment, `row ${r.row}`).toMatchObject({
+          wrapText: true,
+          vertical: 'top',
+        });
+      }
+    }
+    // Row 4 (two errors) needs more than one line; the others keep the sheet's default height.
+    const tall = submit.report.rows.filter(
+      (r) => String(ws.getRow(r.row).getCell(WIDTH + 4).value ?? '').length > 30,
+    );
+    expect(tall.map((r) => r.row)).toContain(4);
+    for (const r of tall) {
+      expect(ws.getRow(r.row).height, `row ${r.row}`).toBeGreaterThanOrEqual(32);
+      // The row's own cells read from the top too, their other formatting kept.
+      expect(ws.getRow(r.row).getCell(1).alignment?.vertical).toBe('top');
+    }
+    expect(ws.getRow(2).height ?? 15).toBeLessThanOrEqual(15);
+  });
+
+  it('prints landscape, one page wide and as many tall as needed, the header row repeated', () => {
+    const parts = xlsxParts(submit.annotated);
+    const sheetXml = sheetXmlByName(parts, '报备表');
+    expect(sheetXml).toMatch(/<sheetPr\b[^>]*>(?:(?!<\/sheetPr>).)*<pageSetUpPr fitToPage="1"\/>/s);
+    const pageSetup = /<pageSetup\b[^>]*\/>/.exec(sheetXml)?.[0] ?? '';
+    expect(pageSetup).toContain('orientation="landscape"');
+    expect(pageSetup).toContain('fitToWidth="1"');
+    expect(pageSetup).toContain('fitToHeight="0"');
+    // In schema order: after <pageMargins>, before <legacyDrawing>.
+    expect(sheetXml.indexOf('<pageMargins')).toBeLessThan(sheetXml.indexOf('<pageSetup'));
+    expect(sheetXml.indexOf('<pageSetup')).toBeLessThan(sheetXml.indexOf('<legacyDrawing'));
+    const workbookXml = strFromU8(parts['xl/workbook.xml']!);
+    expect(workbookXml).toContain(
+      `<definedName name="_xlnm.Print_Titles" localSheetId="0">'报备表'!$1:$1</definedName>`,
+    );
+    // exceljs reads it back the way Excel does.
+    const ws = submit.workbook.getWorksheet('报备表')!;
+    expect(ws.pageSetup).toMatchObject({
+      orientation: 'landscape',
+      fitToPage: true,
+      fitToWidth: 1,
+      fitToHeight: 0,
+      printTitlesRow: '1:1',
+    });
   });
 
   it('puts a note naming the problem on each invalid cell', () => {
@@ -252,13 +333,17 @@ describe('the annotated workbook of an .xlsx import', () => {
     expect(noteText(ws.getCell('D2'))).toBe('');
   });
 
-  it('adds a 汇总 sheet whose counts match the report', () => {
+  it('adds a 汇总 sheet whose counts match the report, in Beijing time and a localised mode', () => {
     for (const { report, workbook } of [submit, history]) {
       const ws = workbook.getWorksheet('汇总')!;
       expect(ws).toBeDefined();
-      const pairs = new Map<string, unknown>();
-      ws.eachRow((row) => pairs.set(String(row.getCell(1).value), row.getCell(2).value));
+      const pairs = summaryPairs(ws);
       expect(pairs.get('数据行 Rows')).toBe(report.summary.rows);
+      // The clock of these imports is 02:00 UTC: 10:00 in Beijing.
+      expect(pairs.get('检查时间 Checked at')).toBe('2026-11-23 10:00 北京时间 (UTC+8)');
+      expect(pairs.get('模式 Mode')).toBe(
+        report.mode === 'history' ? '历史迁移 History migration' : '提交 Submit',
+      );
       expect(pairs.get('表头行 Header row')).toBe(report.headerRow);
       const counted: Record<string, unknown> = {};
       for (const [status, label] of Object.entries(STATUS_LABELS)) {
@@ -266,6 +351,33 @@ describe('the annotated workbook of an .xlsx import', () => {
         if (count !== undefined) counted[status] = count;
       }
       expect(counted).toEqual(report.summary.byStatus);
+    }
+  });
+
+  it('explains the fills on 汇总: a legend line per fill, in its colour, with the rows that got it', () => {
+    for (const { report, workbook } of [submit, history]) {
+      const ws = workbook.getWorksheet('汇总')!;
+      const head = [...Array(ws.rowCount).keys()]
+        .map((i) => i + 1)
+        .find((r) => ws.getCell(`A${r}`).value === '图例 Legend');
+      expect(head, 'legend head').toBeDefined();
+      const byFill = new Map<string, number>();
+      for (const r of report.rows)
+        if (r.status !== 'skipped') byFill.set(expectedFill(r), (byFill.get(expectedFill(r)) ?? 0) + 1);
+      LEGEND.forEach((entry, i) => {
+        const row = ws.getRow(head! + 1 + i);
+        expect(row.getCell(1).value).toBe(`${entry.zh} ${entry.en}`);
+        expect(fillOf(row.getCell(1))).toBe(argb(entry.fill));
+        expect(row.getCell(2).value).toBe(byFill.get(argb(entry.fill)) ?? 0);
+        expect(String(row.getCell(3).value)).toBe(`${entry.meaningZh}\n${entry.meaningEn}`);
+        expect(row.getCell(3).alignment?.wrapText).toBe(true);
+      });
+      const cellLine = ws.getRow(head! + 1 + LEGEND.length);
+      expect(fillOf(cellLine.getCell(1))).toBe(argb(INVALID_CELL_FILL));
+      const invalidCells = report.rows.flatMap((r) =>
+        r.errors.filter((e) => report.mapping.some((m) => m.field === e.field)),
+      ).length;
+      expect(cellLine.getCell(2).value).toBe(invalidCells);
     }
   });
 
