@@ -530,7 +530,7 @@ function decideMigrated(record: RecordDraft, claim: Claim, held: boolean, policy
 }
 
 /** R18: a customer's region belongs to a team; another team's claim needs a declared exception. */
-function territoryCheck(
+export function territoryCheck(
   region: string | undefined,
   team: string | undefined,
   policy: Policy,

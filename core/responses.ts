@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import {
+  conflictSchema,
   daySchema,
   problemSchema,
   recordStatusSchema,
@@ -33,14 +34,22 @@ export const errorResponseSchema = z.object({
 
 export const resultsResponseSchema = z.object({ results: z.array(rowResultSchema) });
 
+/**
+ * The entity tag of a record at a version: what single-record responses carry in `ETag` and a
+ * change sends back in `If-Match` (optimistic concurrency; every change of a record bumps it).
+ */
+export function recordEtag(version: number): string {
+  return `"${version}"`;
+}
+
 /** A record as a caller sees it: everything but the hashed identity keys, with today's status. */
-export const recordViewSchema = storedRecordSchema
-  .omit({ identity: true, version: true, estimatedDeadlines: true })
-  .extend({
-    status: recordStatusSchema,
-    /** Deadlines counted over a year without an official schedule: they may move. */
-    estimated: z.array(z.enum(['reviewDueBy', 'objectionDeadline'])).optional(),
-  });
+export const recordViewSchema = storedRecordSchema.omit({ identity: true, estimatedDeadlines: true }).extend({
+  status: recordStatusSchema,
+  /** Deadlines counted over a year without an official schedule: they may move. */
+  estimated: z.array(z.enum(['reviewDueBy', 'objectionDeadline'])).optional(),
+  /** `recordEtag(version)`: send it as `If-Match` to change the record (PATCH). */
+  etag: z.string(),
+});
 export type RecordView = z.infer<typeof recordViewSchema>;
 
 /** One undecided registration of a customer in the reviewer's ranking (R15, R17, R20, R8). */
@@ -64,6 +73,18 @@ export type RankedCompetitorView = z.infer<typeof rankedCompetitorSchema>;
 export const recordResponseSchema = recordViewSchema.extend({
   competitors: z.array(rankedCompetitorSchema).optional(),
 });
+
+/** What a change (PATCH) or a resubmission answers: the record now, and what the caller should know. */
+export const changeResponseSchema = z.object({
+  record: recordViewSchema,
+  /** Fields whose value changed; empty when the request changed nothing (nothing saved, version kept). */
+  changed: z.array(z.string()),
+  /** `change.late` (R4), `match.possible`, `customer.identification`… */
+  warnings: z.array(problemSchema),
+  /** Registrations of the same customer as the caller may see them (R3). */
+  conflicts: z.array(conflictSchema),
+});
+export type ChangeResponse = z.infer<typeof changeResponseSchema>;
 
 export const listResponseSchema = z.object({ items: z.array(recordViewSchema), total: z.number().int() });
 

@@ -93,14 +93,65 @@ export function parseRow(raw: RawRow, ctx: RowContext): ParsedRow {
   else values.registrant = registrant.value;
 
   const failed = new Set(errors.map((p) => p.field));
-  const present = (field: Field) => values[field] !== undefined || failed.has(field);
-
-  // R2: the customer's name is required.
-  if (!present('customerName')) errors.push(required('customerName'));
-
-  if (!present('customerType') && typeof values.customerName === 'string') {
+  if (
+    values.customerType === undefined &&
+    !failed.has('customerType') &&
+    typeof values.customerName === 'string'
+  ) {
     values.customerType = inferCustomerType(values.customerName);
   }
+  const completeness = completenessProblems(values, failed, ctx.policy);
+  for (const e of completeness.errors) errors.push(e);
+  for (const w of completeness.warnings) warnings.push(w);
+
+  const registeredAt = values.registeredAt;
+  if (typeof registeredAt === 'string' && registeredAt >= startOfDay(addDays(ctx.referenceDate, 1))) {
+    errors.push(
+      problem(
+        'date.future',
+        `报备时间不能晚于今天（${ctx.referenceDate}）`,
+        `The registration time cannot be later than today (${ctx.referenceDate})`,
+        'registeredAt',
+      ),
+    );
+  }
+
+  if (errors.length > 0) return { registration: null, errors, warnings };
+  // Every value above comes from a field parser that checked it (kind, length, format), so the
+  // values are a Registration; test/core/row.test.ts proves it against registrationSchema for
+  // arbitrary cells instead of running zod over every row again.
+  const registration: Partial<Record<Field, string | number>> = {};
+  // In the order of the schema's fields, as the registration was always written.
+  for (const field of FIELDS) if (values[field] !== undefined) registration[field] = values[field];
+  return { registration: registration as Registration, errors, warnings };
+}
+
+/** A field's normalised value, or the problem with its cell; null when the cell is blank. */
+export type FieldResult = { value: string | number } | { problem: Problem } | null;
+
+/**
+ * One canonical field's cell normalised exactly as a row's would be (a change to a filed
+ * registration goes through this, so it is held to the same rules as the registration was).
+ */
+export function parseFieldCell(field: Field, value: CellValue | undefined, referenceDate: Day): FieldResult {
+  return parseField(field, value, Number(referenceDate.slice(0, 4)));
+}
+
+/**
+ * What a registration must hold whatever its sheet (R2 the customer's name, R5 what identifies each
+ * customer type, R6 the lead source), over normalised values; `failed` are fields whose cells were
+ * bad (already reported, so not reported again as missing).
+ */
+export function completenessProblems(
+  values: Partial<Record<Field, string | number>>,
+  failed: ReadonlySet<string | undefined>,
+  policy: Pick<Policy, 'sourceRequired'>,
+): { errors: Problem[]; warnings: Problem[] } {
+  const errors: Problem[] = [];
+  const warnings: Problem[] = [];
+  const present = (field: Field) => values[field] !== undefined || failed.has(field);
+  // R2: the customer's name is required.
+  if (!present('customerName')) errors.push(required('customerName'));
   // R5: an individual needs a phone; an enterprise a credit code or an address.
   if (values.customerType === 'individual' && !present('contactPhone')) {
     errors.push(
@@ -135,31 +186,9 @@ export function parseRow(raw: RawRow, ctx: RowContext): ParsedRow {
     }
   }
   // R6: the lead source.
-  if (ctx.policy.sourceRequired && !present('source')) errors.push(required('source'));
-
-  const registeredAt = values.registeredAt;
-  if (typeof registeredAt === 'string' && registeredAt >= startOfDay(addDays(ctx.referenceDate, 1))) {
-    errors.push(
-      problem(
-        'date.future',
-        `报备时间不能晚于今天（${ctx.referenceDate}）`,
-        `The registration time cannot be later than today (${ctx.referenceDate})`,
-        'registeredAt',
-      ),
-    );
-  }
-
-  if (errors.length > 0) return { registration: null, errors, warnings };
-  // Every value above comes from a field parser that checked it (kind, length, format), so the
-  // values are a Registration; test/core/row.test.ts proves it against registrationSchema for
-  // arbitrary cells instead of running zod over every row again.
-  const registration: Partial<Record<Field, string | number>> = {};
-  // In the order of the schema's fields, as the registration was always written.
-  for (const field of FIELDS) if (values[field] !== undefined) registration[field] = values[field];
-  return { registration: registration as Registration, errors, warnings };
+  if (policy.sourceRequired && !present('source')) errors.push(required('source'));
+  return { errors, warnings };
 }
-
-type FieldResult = { value: string | number } | { problem: Problem } | null;
 
 /** One field normalised by its kind; null when the cell is blank. */
 function parseField(field: Field, value: CellValue | undefined, referenceYear: number): FieldResult {

@@ -15,8 +15,10 @@ import type { Keyring } from './security/keyring.js';
 import type { Store } from './store/store.js';
 import { RegistrationService } from './services/registrationService.js';
 import { LifecycleService } from './services/lifecycleService.js';
+import { ChangeService } from './services/changeService.js';
 import { authenticate, bearerToken } from './http/auth.js';
 import { registrationRoutes } from './http/registrationRoutes.js';
+import { changeRoutes } from './http/changeRoutes.js';
 import { adminRoutes } from './http/adminRoutes.js';
 import { errorBody, errorHandler } from './http/errors.js';
 import { openApiDocument } from './http/openapi.js';
@@ -54,6 +56,8 @@ export interface AppOptions {
 export interface AppServices {
   registrations: RegistrationService;
   lifecycle: LifecycleService;
+  /** Changes of filed registrations (PATCH, If-Match) and resubmissions (R13). */
+  changes: ChangeService;
   /** Working-day schedules; `refresh()` before serving so entered years count from the first request. */
   calendars: CalendarService;
   clock: () => Date;
@@ -71,8 +75,9 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
   };
   const registrations = new RegistrationService(deps);
   const lifecycle = new LifecycleService(deps, registrations);
+  const changes = new ChangeService(deps, registrations);
   const auth = authenticate(options.store);
-  const services: AppServices = { registrations, lifecycle, calendars, clock, authenticate: auth };
+  const services: AppServices = { registrations, lifecycle, changes, calendars, clock, authenticate: auth };
 
   const app = express();
   app.disable('x-powered-by');
@@ -121,8 +126,8 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
     '/api',
     cors({
       origin: (origin, cb) => cb(null, origin === undefined ? false : allowed.has(origin)),
-      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
-      exposedHeaders: ['X-Request-Id', 'Idempotent-Replayed'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match'],
+      exposedHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'ETag'],
       maxAge: 600,
     }),
   );
@@ -168,6 +173,7 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
   options.mount?.(app, services);
   app.use('/api', auth);
   app.use('/api', registrationRoutes(registrations, lifecycle));
+  app.use('/api', changeRoutes(changes));
   app.use('/api', adminRoutes(options.store, registrations, clock));
   app.use('/api', calendarRoutes(calendars));
   app.use(

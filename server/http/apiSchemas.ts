@@ -5,7 +5,15 @@
  */
 import { z } from 'zod';
 import { policySchema, presetNameSchema } from '../../core/policy.js';
-import { daySchema, recordStatusSchema, submissionRowSchema } from '../../core/schema.js';
+import {
+  cellValueSchema,
+  daySchema,
+  FIELDS,
+  recordStatusSchema,
+  submissionRowSchema,
+  type CellValue,
+  type Field,
+} from '../../core/schema.js';
 import { auditEntrySchema, notificationSchema, roleSchema } from '../store/store.js';
 
 /** Rows per request: the add-in sends blocks of at most 1,000; the import library uses the service directly. */
@@ -43,6 +51,50 @@ export const followUpBodySchema = z
   .object({ note: z.string().trim().min(1).max(2000), at: z.iso.datetime({ offset: true }).optional() })
   .strict();
 export const transferBodySchema = z.object({ to: z.string().trim().min(1).max(50) }).strict();
+
+const knownFields = new Set<string>(FIELDS);
+/**
+ * The fields a change sets, as raw cells (normalised in core exactly as a row's); null or '' empties
+ * a field. An unknown key is refused naming it (`changes.<key>`).
+ */
+export const changesSchema = z
+  .looseObject(
+    Object.fromEntries(FIELDS.map((f) => [f, cellValueSchema.optional()])) as Record<
+      Field,
+      z.ZodOptional<typeof cellValueSchema>
+    >,
+  )
+  .superRefine((changes, ctx) => {
+    for (const key of Object.keys(changes)) {
+      if (!knownFields.has(key)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'not a registration field' });
+      }
+    }
+    if (Object.keys(changes).length === 0) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'name at least one field to change' });
+    }
+  })
+  .transform((changes) => {
+    const out: Partial<Record<Field, CellValue>> = {};
+    for (const field of FIELDS) if (Object.hasOwn(changes, field)) out[field] = changes[field] ?? null;
+    return out;
+  });
+/** PATCH /api/registrations/:no (issue 15). */
+export const changeBodySchema = z
+  .object({
+    changes: changesSchema,
+    reason,
+    /** The day the change happened (R4: recorded within the policy's working days); today when absent. */
+    changedOn: daySchema.optional(),
+  })
+  .strict();
+/** POST /api/registrations/:no/resubmit (R13). */
+export const resubmitBodySchema = z.object({ reason: reason.optional() }).strict();
+/** If-Match of a change: the record's ETag (`"3"`), as a GET or a list gave it. */
+export const ifMatchSchema = z
+  .string()
+  .regex(/^(?:"\d{1,12}"|\d{1,12})$/, 'the record\'s ETag, e.g. "3" (from GET /api/registrations/:no)')
+  .transform((v) => Number(v.replaceAll('"', '')));
 
 const statusList = z
   .string()
@@ -150,6 +202,7 @@ export const auditResponseSchema = z.object({ items: z.array(auditEntrySchema), 
 export { scheduleBodySchema } from '../../core/officialSchedule.js';
 export {
   calendarPutResponseSchema,
+  changeResponseSchema,
   calendarViewSchema,
   errorResponseSchema,
   healthResponseSchema,

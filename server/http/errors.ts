@@ -18,6 +18,19 @@ const STATUS_BY_CODE: Record<string, number> = {
   'idempotency.in_flight': 409,
   'idempotency.mismatch': 422,
   'registration.blocked': 409,
+  // Changing a filed registration (issue 15): a stale ETag, a missing If-Match, and the refusals.
+  'registration.version_mismatch': 412,
+  'registration.version_required': 428,
+  'change.closed': 409,
+  'change.conflict': 409,
+  'change.duplicate': 409,
+  'change.in_conflict': 409,
+  'change.ranking_locked': 409,
+  'resubmit.not_rejected': 409,
+  'resubmit.conflict': 409,
+  'resubmit.duplicate': 409,
+  'resubmit.conflict_lost': 409,
+  'resubmit.customer_signed': 409,
   'status.transition': 409,
   'objection.exists': 409,
   'user.exists': 409,
@@ -86,6 +99,9 @@ interface HttpishError {
 export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
   const requestId = typeof req.id === 'string' ? req.id : String(req.id ?? '');
   if (err instanceof DomainError) {
+    // A stale change answers with the record as it is now, and its entity tag.
+    const etag = err.details?.['etag'];
+    if (typeof etag === 'string') res.set('ETag', etag);
     res.status(statusFor(err.code)).json(errorBody(err.toProblem(), requestId, err.details));
     return;
   }

@@ -67,22 +67,75 @@ export function openApiDocument(version: string): unknown {
     '/api/review-queue',
     'Pending and competing registrations grouped by customer, ranked (reviewers)',
   );
-  add(
-    'get',
-    '/api/registrations/{no}',
-    'One registration with its history (and ranked competitors for reviewers)',
-    {
-      params: noParam,
-      response: api.recordResponseSchema,
-    },
-  );
+  // Single-record responses carry the record's entity tag: a change sends it back as If-Match.
+  const etagHeader = z.object({
+    ETag: z.string().describe('The record’s version as an entity tag, e.g. "3"'),
+  });
+  const recordResponse = (status: number, schema: z.ZodType) => ({
+    [status]: { ...json(schema), headers: etagHeader },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/registrations/{no}',
+    summary: 'One registration with its history (and ranked competitors for reviewers); ETag header',
+    security: [{ [bearer.name]: [] }],
+    request: { params: noParam },
+    responses: { ...recordResponse(200, api.recordResponseSchema), ...errors },
+  });
   const action = (path: string, summary: string, body: z.ZodType, status = 200) =>
-    add('post', `/api/registrations/{no}${path}`, summary, {
-      params: noParam,
-      body,
-      response: api.recordResponseSchema,
-      status,
+    registry.registerPath({
+      method: 'post',
+      path: `/api/registrations/{no}${path}`,
+      summary,
+      security: [{ [bearer.name]: [] }],
+      request: { params: noParam, body: { content: { 'application/json': { schema: body } } } },
+      responses: { ...recordResponse(status, api.recordResponseSchema), ...errors },
     });
+  const changeErrors = {
+    409: json(
+      api.errorResponseSchema,
+      'Refused: change.conflict (details.conflicts: the R3 view), change.duplicate, change.in_conflict, change.closed, change.ranking_locked, resubmit.*',
+    ),
+    412: {
+      ...json(
+        api.errorResponseSchema,
+        'registration.version_mismatch: the record changed since that ETag; details.record is the record now (ETag header too)',
+      ),
+      headers: etagHeader,
+    },
+  };
+  registry.registerPath({
+    method: 'patch',
+    path: '/api/registrations/{no}',
+    summary:
+      'Change fields of a registration (holder, reviewers of its team, admins): history, identity re-checked, If-Match required',
+    security: [{ [bearer.name]: [] }],
+    request: {
+      params: noParam,
+      headers: z.object({
+        'If-Match': z.string().describe('The record’s ETag as a read returned it, e.g. "3"'),
+      }),
+      body: { content: { 'application/json': { schema: api.changeBodySchema } } },
+    },
+    responses: {
+      ...recordResponse(200, api.changeResponseSchema),
+      ...errors,
+      ...changeErrors,
+      428: json(api.errorResponseSchema, 'registration.version_required: no If-Match header'),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/registrations/{no}/resubmit',
+    summary: 'Resubmit a corrected rejected registration for review (holder; R13); If-Match optional',
+    security: [{ [bearer.name]: [] }],
+    request: {
+      params: noParam,
+      headers: z.object({ 'If-Match': z.string().optional() }),
+      body: { content: { 'application/json': { schema: api.resubmitBodySchema } } },
+    },
+    responses: { ...recordResponse(200, api.changeResponseSchema), ...errors, ...changeErrors },
+  });
   action('/review', 'Approve, reject or share (reviewers; R11, R12, R16)', api.reviewBodySchema);
   action('/extension', 'Ask for an extension (holder; R28)', api.extensionBodySchema);
   action('/extension/review', 'Decide an extension (reviewers)', api.extensionReviewBodySchema);

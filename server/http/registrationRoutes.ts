@@ -1,7 +1,8 @@
 /** /api/check and /api/registrations: thin handlers — parse with zod, call a service, map to HTTP. */
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { LifecycleService } from '../services/lifecycleService.js';
+import type { RecordView } from '../services/recordView.js';
 import type { RegistrationService } from '../services/registrationService.js';
 import { actor } from './auth.js';
 import {
@@ -67,42 +68,48 @@ export function registrationRoutes(registrations: RegistrationService, lifecycle
   });
 
   router.get('/registrations/:no', async (req, res) => {
-    res.json(await registrations.get(actor(req), no(req.params['no'])));
+    sendRecord(res, await registrations.get(actor(req), no(req.params['no'])));
   });
 
   router.post('/registrations/:no/review', async (req, res) => {
     const body = parseOrThrow(reviewBodySchema, req.body);
-    res.json(await lifecycle.review(actor(req), no(req.params['no']), body));
+    sendRecord(res, await lifecycle.review(actor(req), no(req.params['no']), body));
   });
 
   router.post('/registrations/:no/extension', async (req, res) => {
     const body = parseOrThrow(extensionBodySchema, req.body);
-    res.json(await lifecycle.requestExtension(actor(req), no(req.params['no']), body.reason));
+    sendRecord(res, await lifecycle.requestExtension(actor(req), no(req.params['no']), body.reason));
   });
 
   router.post('/registrations/:no/extension/review', async (req, res) => {
     const body = parseOrThrow(extensionReviewBodySchema, req.body);
-    res.json(await lifecycle.reviewExtension(actor(req), no(req.params['no']), body.decision, body.reason));
+    sendRecord(
+      res,
+      await lifecycle.reviewExtension(actor(req), no(req.params['no']), body.decision, body.reason),
+    );
   });
 
   router.post('/registrations/:no/objection', async (req, res) => {
     const body = parseOrThrow(objectionBodySchema, req.body);
-    res.json(await lifecycle.object(actor(req), no(req.params['no']), body.reason));
+    sendRecord(res, await lifecycle.object(actor(req), no(req.params['no']), body.reason));
   });
 
   router.post('/registrations/:no/close', async (req, res) => {
     const body = parseOrThrow(closeBodySchema, req.body);
-    res.json(await lifecycle.close(actor(req), no(req.params['no']), body.outcome, body.note));
+    sendRecord(res, await lifecycle.close(actor(req), no(req.params['no']), body.outcome, body.note));
   });
 
   router.post('/registrations/:no/follow-ups', async (req, res) => {
     const body = parseOrThrow(followUpBodySchema, req.body);
-    res.status(201).json(await lifecycle.addFollowUp(actor(req), no(req.params['no']), body.note, body.at));
+    sendRecord(
+      res.status(201),
+      await lifecycle.addFollowUp(actor(req), no(req.params['no']), body.note, body.at),
+    );
   });
 
   router.post('/registrations/:no/transfer', async (req, res) => {
     const body = parseOrThrow(transferBodySchema, req.body);
-    res.json(await lifecycle.transfer(actor(req), no(req.params['no']), body.to));
+    sendRecord(res, await lifecycle.transfer(actor(req), no(req.params['no']), body.to));
   });
 
   return router;
@@ -110,4 +117,12 @@ export function registrationRoutes(registrations: RegistrationService, lifecycle
 
 function no(value: string | undefined): string {
   return parseOrThrow(registrationNoSchema, value, 'no');
+}
+
+/** A registration number from a path (`:no`), or 400 naming it. */
+export const registrationNo = no;
+
+/** A single-record response carries the record's ETag (what a change sends back as If-Match). */
+function sendRecord(res: Response, view: RecordView): void {
+  res.set('ETag', view.etag).json(view);
 }

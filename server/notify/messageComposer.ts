@@ -23,6 +23,8 @@ export const EVENT_LABELS: Record<NotifyEventType, { zh: string; en: string }> =
   'extension.decided': { zh: '延期审核结果', en: 'Extension decided' },
   'objection.filed': { zh: '异议待处理', en: 'Objection filed' },
   transfer: { zh: '报备移交', en: 'Handed over' },
+  changed: { zh: '报备已更改', en: 'Registration changed' },
+  resubmitted: { zh: '重新提交审核', en: 'Resubmitted for review' },
   'protection.ending': { zh: '保护期即将到期', en: 'Protection ending' },
   'objection.closing': { zh: '异议期即将结束', en: 'Objection window closing' },
   'review.due': { zh: '待审核', en: 'Review due' },
@@ -385,6 +387,48 @@ function draftFor(
         ],
       };
     }
+    case 'changed': {
+      // Field names only (never the values: they may be personal data).
+      const fields = (str(d, 'fields') ?? '').split(',').filter((f) => f !== '');
+      const by = str(d, 'by');
+      const identity = d['identity'] === true;
+      return {
+        title: identity
+          ? { zh: '报备的客户信息已更改', en: 'Customer details of a registration changed' }
+          : { zh: '报备已更改', en: 'Registration changed' },
+        paragraphs: [
+          s(
+            [
+              ...ref.zh,
+              t(
+                `${by ? ` 已由 ${by}` : ' 已'}更改（${fields.length} 项${identity ? '，含客户识别信息' : ''}），请在任务窗格中查看变更记录。`,
+              ),
+            ],
+            [
+              ...ref.en,
+              t(
+                ` was changed${by ? ` by ${by}` : ''} (${fields.length} field${fields.length === 1 ? '' : 's'}${identity ? ', identifying details included' : ''}); the task pane shows the history.`,
+              ),
+            ],
+          ),
+        ],
+      };
+    }
+    case 'resubmitted':
+      return {
+        title: { zh: '驳回的报备已重新提交', en: 'Rejected registration resubmitted' },
+        paragraphs: [
+          s(
+            [...ref.zh, t(' 已更正并重新提交，请于 '), day(str(d, 'reviewDueBy')), t(' 前审核（R13）。')],
+            [
+              ...ref.en,
+              t(' was corrected and resubmitted; please review by '),
+              day(str(d, 'reviewDueBy')),
+              t(' (R13).'),
+            ],
+          ),
+        ],
+      };
     case 'protection.ending':
       return protectionEnding(d, record, ref);
     case 'objection.closing': {

@@ -307,6 +307,7 @@ export class LifecycleService {
       ctx.notify.toRegistrant(record, 'transfer', { to });
       record.registration = { ...record.registration, registrant: to };
       if (user.team !== undefined) record.team = user.team;
+      record.version++;
       record.history.push({
         at: ctx.now,
         by: actor.name,
@@ -511,6 +512,7 @@ export class LifecycleService {
       if (other.conflictKind === 'queued' && !(other.blockedBy ?? []).includes(winner.no)) {
         // Waiting behind someone else's protection: it keeps waiting, now behind the winner too.
         other.blockedBy = [...new Set([...(other.blockedBy ?? []), winner.no])];
+        other.version++; // every change bumps the version: clients' ETags must go stale
         await ctx.tx.putRecord(other);
         continue;
       }

@@ -110,6 +110,16 @@ function describe(n: Notification): { message: string; messageEn: string } {
         : { message: `报备 ${no} 延期未获批准`, messageEn: `Extension of ${no} refused` };
     case 'objection.filed':
       return { message: `报备 ${no} 对撞单裁定提出异议，待处理`, messageEn: `Objection filed on ${no}` };
+    case 'changed':
+      return {
+        message: `报备 ${no} 已更改${d['by'] !== undefined ? `（${d['by']}）` : ''}，请查看变更记录`,
+        messageEn: `Registration ${no} was changed${d['by'] !== undefined ? ` by ${d['by']}` : ''}; see its history`,
+      };
+    case 'resubmitted':
+      return {
+        message: `报备 ${no} 已更正并重新提交，审核截止 ${d['reviewDueBy']}`,
+        messageEn: `Registration ${no} was corrected and resubmitted; review due ${d['reviewDueBy']}`,
+      };
     case 'transfer':
       return d['to'] !== undefined
         ? {

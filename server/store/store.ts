@@ -55,6 +55,10 @@ export const NOTIFICATION_TYPES = [
   'extension.decided',
   'objection.filed',
   'transfer',
+  /** A registration's fields were changed by a reviewer, or its customer by the holder (issue 15). */
+  'changed',
+  /** A corrected rejected registration was resubmitted for review (R13). */
+  'resubmitted',
 ] as const;
 export const notificationSchema = z.object({
   id: z.string(),
