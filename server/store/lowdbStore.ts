@@ -421,6 +421,11 @@ class LowdbTx implements WriteTx {
   private readonly records = new Map<string, { sealed: SealedRecord; body: string; customerName: string }>();
   /** Index keys of staged records, so later rows of the same batch find earlier ones. */
   private readonly stagedKeys = new Map<string, Set<string>>();
+  /**
+   * The index keys of staged records that were committed before: a change of identity within the
+   * transaction is found by its new keys and no longer by the committed ones.
+   */
+  private readonly restagedKeys = new Map<string, Set<string>>();
   private readonly users = new Map<string, User>();
   private policy: Policy | undefined;
   private readonly bans: Ban[] = [];
@@ -519,6 +524,8 @@ class LowdbTx implements WriteTx {
     for (const key of keys) for (const no of this.stagedKeys.get(key) ?? []) nos.add(no);
     const out: StoredRecord[] = [];
     for (const no of nos) {
+      const restaged = this.restagedKeys.get(no);
+      if (restaged !== undefined && !keys.some((key) => restaged.has(key))) continue;
       const identity = this.records.get(no)?.sealed.identity ?? this.data.records[no]?.identity;
       if (identity === undefined || (accept && !accept(identity))) continue;
       const record = await this.getRecord(no);
@@ -671,12 +678,16 @@ class LowdbTx implements WriteTx {
   // ---- writes (staged) ----
 
   async putRecord(record: StoredRecord): Promise<void> {
-    if (!this.records.has(record.no) && this.data.records[record.no] === undefined) {
-      for (const key of indexKeys(record.identity)) {
-        let set = this.stagedKeys.get(key);
-        if (!set) this.stagedKeys.set(key, (set = new Set()));
-        set.add(record.no);
-      }
+    // Later reads of the transaction find the record by the keys it has now: a new record, and one
+    // whose identity a change replaced (issue 15) — then no longer by its earlier keys.
+    const keys = indexKeys(record.identity);
+    for (const key of keys) {
+      let set = this.stagedKeys.get(key);
+      if (!set) this.stagedKeys.set(key, (set = new Set()));
+      set.add(record.no);
+    }
+    if (this.records.has(record.no) || this.data.records[record.no] !== undefined) {
+      this.restagedKeys.set(record.no, new Set(keys));
     }
     const { sealed, body } = sealRecordWithBody(record, this.store.keyringForTx);
     this.records.set(record.no, { sealed, body, customerName: record.registration.customerName });

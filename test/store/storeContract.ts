@@ -7,7 +7,7 @@ import { describe, expect, it, beforeEach, afterEach } from 'vitest';
 import { DEFAULT_POLICY, presetPolicy } from '../../core/policy.js';
 import type { IdentityKeys, StoredRecord } from '../../core/schema.js';
 import { indexKeys } from '../../core/matching.js';
-import type { Store } from '../../server/store/store.js';
+import type { ReadTx, Store } from '../../server/store/store.js';
 
 export interface StoreHarness {
   store: Store;
@@ -174,6 +174,57 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
       expect(found).toEqual(['BB-2026-000001', 'BB-2026-000003']);
       const none = await store.read((tx) => tx.findRecordsByKeys(indexKeys(identity('nobody'))));
       expect(none).toEqual([]);
+    });
+
+    it('[R37] re-indexes a record whose identity changed: found by its new keys, never by its old', async () => {
+      const before = identity('old', { phone: 'h-phone-old', creditCode: 'h-cc-old' });
+      const after = identity('new', { phone: 'h-phone-new', creditCode: 'h-cc-new' });
+      const nosBy = async (tx: ReadTx, keys: IdentityKeys) =>
+        (await tx.findRecordsByKeys(indexKeys(keys))).map((r) => r.no);
+      await store.write((tx) => tx.putRecord(record('BB-2026-000001', { identity: before })));
+      // Changed and looked up in one transaction, then committed.
+      const inside = await store.write(async (tx) => {
+        const r = (await tx.getRecord('BB-2026-000001'))!;
+        await tx.putRecord({ ...r, identity: after, version: r.version + 1 });
+        return { old: await nosBy(tx, before), new: await nosBy(tx, after) };
+      });
+      expect(inside).toEqual({ old: [], new: ['BB-2026-000001'] });
+      for (const reopen of [false, true]) {
+        if (reopen) store = await h.reopen();
+        const found = await store.read(async (tx) => ({
+          old: await nosBy(tx, before),
+          oldPhone: await nosBy(tx, identity('x', { phone: 'h-phone-old' })),
+          new: await nosBy(tx, after),
+          newPhone: await nosBy(tx, identity('y', { phone: 'h-phone-new' })),
+          version: (await tx.getRecord('BB-2026-000001'))?.version,
+        }));
+        expect(found).toEqual({
+          old: [],
+          oldPhone: [],
+          new: ['BB-2026-000001'],
+          newPhone: ['BB-2026-000001'],
+          version: 2,
+        });
+      }
+      // A change that is thrown away leaves the old keys in force.
+      await expect(
+        store.write(async (tx) => {
+          const r = (await tx.getRecord('BB-2026-000001'))!;
+          await tx.putRecord({ ...r, identity: before, version: r.version + 1 });
+          throw new Error('refused');
+        }),
+      ).rejects.toThrow('refused');
+      expect(await store.read((tx) => nosBy(tx, after))).toEqual(['BB-2026-000001']);
+      expect(await store.read((tx) => nosBy(tx, before))).toEqual([]);
+      // Registered and corrected in one transaction (an import's later correction row).
+      const fresh = await store.write(async (tx) => {
+        await tx.putRecord(record('BB-2026-000002', { identity: identity('first') }));
+        const r = (await tx.getRecord('BB-2026-000002'))!;
+        await tx.putRecord({ ...r, identity: identity('second'), version: 2 });
+        return { first: await nosBy(tx, identity('first')), second: await nosBy(tx, identity('second')) };
+      });
+      expect(fresh).toEqual({ first: [], second: ['BB-2026-000002'] });
+      expect(await store.read((tx) => nosBy(tx, identity('first')))).toEqual([]);
     });
 
     it('[R34] lists within a scope, filters by status, registrant, expiry and name, and pages', async () => {
@@ -470,7 +521,16 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
 
     it('[R35] keeps no personal data in clear at rest', async () => {
       await store.write(async (tx) => {
-        await tx.putRecord(record('BB-2026-000001'));
+        const changed = record('BB-2026-000001');
+        // A change's history holds the values it replaced (R37): sealed like the record.
+        changed.history.push({
+          at: '2026-11-21T02:00:00.000Z',
+          by: '王磊',
+          action: 'change',
+          reason: '更正',
+          details: { field: 'contactPhone', from: '13900001111', to: '13812345678' },
+        });
+        await tx.putRecord(changed);
         await tx.putPolicy(DEFAULT_POLICY);
       });
       await store.write((tx) =>
@@ -491,6 +551,7 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
         '91310000MA1FL8L972',
         '世纪大道',
         '华信',
+        '13900001111',
       ]) {
         expect(rest).not.toContain(secret);
       }
