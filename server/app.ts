@@ -81,6 +81,9 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
 
   const app = express();
   app.disable('x-powered-by');
+  // ETag means one thing here: a record's version (single-record responses; If-Match of a change).
+  // Express's own body-hash tags on every other response would look like one to a client.
+  app.set('etag', false);
   app.set('trust proxy', false);
   app.use(
     pinoHttp({

@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RowResult } from '../../core/schema.js';
 import type { RecordView } from '../../server/services/recordView.js';
 import { enterpriseRow } from '../support/customers.js';
-import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
+import {
+  startTestService,
+  type ApiResponse,
+  type ErrorBody,
+  type TestService,
+} from '../support/testService.js';
 
 interface List {
   items: RecordView[];
@@ -168,6 +173,59 @@ describe('[R34] reviewers', () => {
   });
 });
 
+describe('[R34] changing and resubmitting a registration (issue 15)', () => {
+  /** PATCH with the record's current ETag, read as an administrator (so only authorisation decides). */
+  async function change(token: string, registrationNo: string): Promise<ApiResponse<ErrorBody>> {
+    const etag = (await svc.api(t.admin).get(`/api/registrations/${registrationNo}`)).headers.get('etag')!;
+    return svc.api(token).patch<ErrorBody>(
+      `/api/registrations/${registrationNo}`,
+      { changes: { notes: '授权检查' }, reason: 'x' },
+      {
+        'If-Match': etag,
+      },
+    );
+  }
+
+  it('the holder, a reviewer of the team and an administrator may change; nobody else', async () => {
+    const matrix: [string, string, string, number][] = [
+      ['wang (holder)', t.wang, no.wang, 200],
+      ['li (teammate)', t.li, no.wang, 403],
+      ['zhou (other team)', t.zhou, no.wang, 403],
+      ['zhang (reviewer, same team)', t.zhang, no.wang, 200],
+      ['huang (reviewer, other team)', t.huang, no.wang, 403],
+      ['admin', t.admin, no.zhou, 200],
+      ['zhang (reviewer, other team’s record)', t.zhang, no.zhou, 403],
+    ];
+    for (const [who, token, registrationNo, expected] of matrix) {
+      const res = await change(token, registrationNo);
+      expect(res.status, who).toBe(expected);
+      if (expected === 403) expect(res.body.error.code).toBe('auth.forbidden');
+    }
+  });
+
+  it('a refused caller learns nothing, not even whether the version was current', async () => {
+    const res = await svc.api(t.zhou).patch<ErrorBody>(
+      `/api/registrations/${no.wang}`,
+      { changes: { notes: 'x' }, reason: 'x' },
+      {
+        'If-Match': '"999"',
+      },
+    );
+    expect(res.status).toBe(403);
+    expect(res.body.error.details).toBeUndefined();
+    expect(res.headers.get('etag')).toBeNull();
+  });
+
+  it('only the holder resubmits, and only a rejected registration', async () => {
+    for (const token of [t.li, t.zhou, t.zhang, t.huang, t.admin]) {
+      await forbidden(token, 'POST', `/api/registrations/${no.wang}/resubmit`, {});
+    }
+    const own = await svc.api(t.wang).post<ErrorBody>(`/api/registrations/${no.wang}/resubmit`, {});
+    expect(own.status).toBe(409);
+    expect(own.body.error.code).toBe('resubmit.not_rejected');
+  });
+});
+
 describe('[R34] administrators', () => {
   it('read and list everything', async () => {
     for (const n of Object.values(no))
@@ -185,6 +243,8 @@ describe('authentication', () => {
     ['POST', '/api/registrations'],
     ['POST', '/api/check'],
     ['GET', '/api/registrations/BB-2026-000001'],
+    ['PATCH', '/api/registrations/BB-2026-000001'],
+    ['POST', '/api/registrations/BB-2026-000001/resubmit'],
     ['GET', '/api/notifications'],
     ['GET', '/api/policy'],
     ['GET', '/api/audit'],
@@ -196,7 +256,9 @@ describe('authentication', () => {
     for (const [method, path] of protectedRoutes) {
       const res = await fetch(svc.url + path, {
         method,
-        ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
+        ...(method === 'POST' || method === 'PATCH'
+          ? { headers: { 'content-type': 'application/json' }, body: '{}' }
+          : {}),
       });
       expect(res.status, `${method} ${path}`).toBe(401);
       expect(((await res.json()) as ErrorBody).error.code).toBe('auth.missing');

@@ -56,6 +56,7 @@ export interface Api {
   get<T = unknown>(p: string, headers?: Record<string, string>): Promise<ApiResponse<T>>;
   post<T = unknown>(p: string, body: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
   put<T = unknown>(p: string, body: unknown): Promise<ApiResponse<T>>;
+  patch<T = unknown>(p: string, body: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
 }
 
 export async function startTestService(
@@ -138,6 +139,7 @@ export function apiClient(baseUrl: string, token: string): Api {
     get: (p, headers) => call('GET', p, undefined, headers),
     post: (p, body, headers) => call('POST', p, body, headers),
     put: (p, body) => call('PUT', p, body),
+    patch: (p, body, headers) => call('PATCH', p, body, headers),
   };
 }
 
