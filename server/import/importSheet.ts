@@ -9,12 +9,16 @@ import { dayOf } from '../../core/day.js';
 import { parseInstant } from '../../core/dateValue.js';
 import { classifyRow, detectHeader, type HeaderDetection } from '../../core/headers.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
+import { problem } from '../../core/problem.js';
+import { FIXED_FIELDS, type ChangeRequest } from '../../core/registrationChange.js';
+import { effectiveStatus } from '../../core/lifecycle.js';
 import type { CellValue, Field, MatchedOn, RowResult, RowStatus, SubmissionRow } from '../../core/schema.js';
 import type { WorkCalendar } from '../../core/calendar.js';
 import type { Keyring } from '../security/keyring.js';
 import type { Store, WriteTx } from '../store/store.js';
 import type { Actor } from '../services/actor.js';
-import { evaluateRow } from '../services/rowEvaluation.js';
+import { evaluateChange } from '../services/changeEvaluation.js';
+import { datesOf, evaluateRow } from '../services/rowEvaluation.js';
 import { writeAnnotatedWorkbook } from './annotatedWorkbook.js';
 import { columnLetter } from './cellReference.js';
 import { ImportError } from './importError.js';
@@ -82,6 +86,9 @@ const HEADER_SCAN_ROWS = 30;
 const STATUS_HEADERS = /^(状态|狀態|审核状态|審核狀態|报备状态|報備狀態|status)$/i;
 const APPROVED_HEADERS =
   /^(审批日期|審批日期|审核日期|審核日期|通过日期|通過日期|批准日期|审批时间|審批時間|approved( on| at)?|approval date)$/i;
+/** A history migration's 报备编号 column: rows repeating a number are later corrections of it (issue 15). */
+const NUMBER_HEADERS =
+  /^(报备编号|報備編號|报备号|報備號|登记编号|登記編號|编号|編號|registration ?no\.?|registration number)$/i;
 const HISTORY_STATUS: Record<string, SubmissionRow['status']> = {
   保护中: 'protected',
   保護中: 'protected',
@@ -136,7 +143,7 @@ export async function importSheet(
   const extras = historyColumns(detection, options.mode);
 
   const reportRows: ReportRow[] = [];
-  const submissions: { row: number; submission: SubmissionRow; order: number }[] = [];
+  const submissions: { row: number; submission: SubmissionRow; order: number; legacyNo?: string }[] = [];
   const now = deps.clock();
   const referenceYear = Number(dayOf(now).slice(0, 4));
   const claimOrder = claimOrderOf(referenceYear);
@@ -159,7 +166,14 @@ export async function importSheet(
       const v = cells[extras.approvedAt - 1];
       if (v !== undefined && v !== null && v !== '') submission.approvedAt = v;
     }
-    submissions.push({ row: n, submission, order: claimOrder(submission.registeredAt) });
+    const legacyNo =
+      extras.registrationNo !== undefined ? String(cells[extras.registrationNo - 1] ?? '').trim() : '';
+    submissions.push({
+      row: n,
+      submission,
+      order: claimOrder(submission.registeredAt),
+      ...(legacyNo !== '' ? { legacyNo } : {}),
+    });
   }
 
   // Every value the checks need is in the submissions now: the store's write, the longest phase,
@@ -175,7 +189,24 @@ export async function importSheet(
   const evaluate = async (tx: WriteTx) => {
     const policy = (await tx.getPolicy()) ?? DEFAULT_POLICY;
     let done = 0;
-    for (const { row, submission } of byClaim) {
+    // History mode: a row whose 报备编号 is a registration in the store, or repeats the number of a
+    // row registered before it (by claim), is a later correction of that registration — applied as a
+    // change with history after every row is registered, in sheet order, never registered anew.
+    const registeredAs = new Map<string, string | undefined>();
+    const corrections: { row: number; submission: SubmissionRow; target: string | undefined }[] = [];
+    for (const { row, submission, legacyNo } of byClaim) {
+      if (legacyNo !== undefined) {
+        const target = registeredAs.has(legacyNo)
+          ? registeredAs.get(legacyNo)
+          : // A number this import just allocated is not one the sheet could have held.
+            !createdBy.has(legacyNo) && (await tx.getRecord(legacyNo))
+            ? legacyNo
+            : null;
+        if (target !== null) {
+          corrections.push({ row, submission, target });
+          continue;
+        }
+      }
       const evaluation = await evaluateRow(submission, {
         tx,
         actor: deps.actor,
@@ -189,11 +220,89 @@ export async function importSheet(
         await tx.putRecord(evaluation.record);
         createdBy.set(evaluation.record.no, row);
       }
+      // A number whose first row was invalid has nothing to correct (undefined): its corrections say so.
+      if (legacyNo !== undefined) registeredAs.set(legacyNo, evaluation.result.registrationNo);
       results.set(row, evaluation.result);
+      if (++done % 500 === 0) options.onProgress?.(done, byClaim.length);
+    }
+    corrections.sort((a, b) => a.row - b.row);
+    for (const { row, submission, target } of corrections) {
+      results.set(row, await correct(tx, row, submission, target, policy));
       if (++done % 500 === 0) options.onProgress?.(done, byClaim.length);
     }
     options.onProgress?.(byClaim.length, byClaim.length);
     allEvaluated();
+  };
+  /** One correction row: its non-blank cells as a change of the registration (R37), as PATCH decides. */
+  const correct = async (
+    tx: WriteTx,
+    row: number,
+    submission: SubmissionRow,
+    target: string | undefined,
+    policy: typeof DEFAULT_POLICY,
+  ): Promise<RowResult> => {
+    const record = target ? await tx.getRecord(target) : undefined;
+    if (!record) {
+      const error = problem(
+        'import.correction_target',
+        '本行是对同一报备编号的更正，但该编号的首行未能登记，无可更正',
+        'This row corrects a registration number whose first row was not registered; there is nothing to correct',
+      );
+      return { clientRowId: row, status: 'invalid', errors: [error], warnings: [], conflicts: [] };
+    }
+    const changes: ChangeRequest['changes'] = {};
+    for (const field of fieldColumns.keys()) {
+      const value = submission[field];
+      // A correction row names what changed; blank cells and what a change never sets are left alone.
+      if (value === undefined || value === null || value === '' || FIXED_FIELDS[field] !== undefined)
+        continue;
+      changes[field] = value;
+    }
+    const evaluation = await evaluateChange(
+      record,
+      { changes, reason: `导入更正：${options.fileName} 第 ${row} 行` },
+      {
+        tx,
+        actor: deps.actor,
+        as: 'reviewer',
+        policy,
+        now,
+        keyring: deps.keyring,
+        calendar: deps.calendar,
+      },
+    );
+    if (!evaluation.ok) {
+      return {
+        clientRowId: row,
+        status: 'invalid',
+        errors: evaluation.errors,
+        warnings: [],
+        conflicts: evaluation.conflicts,
+      };
+    }
+    const fields = evaluation.changed.join('、');
+    const note =
+      evaluation.changed.length > 0
+        ? problem(
+            'import.correction',
+            `本行是对 ${record.no} 的更正，已记入其变更历史（${fields}）`,
+            `This row corrects ${record.no}; the change is in its history (${evaluation.changed.join(', ')})`,
+          )
+        : problem(
+            'import.correction',
+            `本行是对 ${record.no} 的更正，内容与其相同，无更改`,
+            `This row corrects ${record.no} and holds nothing new`,
+          );
+    const saved = evaluation.record;
+    return {
+      clientRowId: row,
+      status: effectiveStatus(saved, dayOf(now)),
+      registrationNo: saved.no,
+      errors: [],
+      warnings: [note, ...evaluation.warnings],
+      conflicts: evaluation.conflicts,
+      ...datesOf(saved),
+    };
   };
   const committed = options.dryRun ? deps.store.simulate(evaluate) : deps.store.write(evaluate);
   // Once every row is evaluated the results are final: the report and the annotated copy are built
@@ -310,14 +419,15 @@ function denseTop(sheet: SheetData, count: number): CellValue[][] {
 function historyColumns(
   detection: HeaderDetection,
   mode: ImportMode,
-): { status?: number; approvedAt?: number } {
+): { status?: number; approvedAt?: number; registrationNo?: number } {
   if (mode !== 'history') return {};
-  const out: { status?: number; approvedAt?: number } = {};
+  const out: { status?: number; approvedAt?: number; registrationNo?: number } = {};
   for (const c of detection.columns) {
     if (c.field !== null) continue;
     const text = c.header.replace(/\s+/g, '');
     if (STATUS_HEADERS.test(text)) out.status ??= c.column;
     else if (APPROVED_HEADERS.test(text)) out.approvedAt ??= c.column;
+    else if (NUMBER_HEADERS.test(text)) out.registrationNo ??= c.column;
   }
   return out;
 }
