@@ -1,20 +1,23 @@
 /**
  * The `baobei` command: `serve` runs the service; `user add` creates a user (through the running
- * service when one holds the data dir, else on the store directly); `import` checks a legacy sheet.
- * Exit codes: 0 done, 2 unusable input or arguments, 1 internal failure.
+ * service when one holds the data dir or one is named with --url, else on the store directly);
+ * `import` checks a legacy sheet. Exit codes: 0 done, 2 unusable input, arguments, configuration
+ * or an unreachable service, 1 internal failure.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { DomainError } from '../core/problem.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { ensureAdmin, openStore, startService } from './service.js';
 import { createUser } from './services/userService.js';
-import { lockOwner } from './store/dataDirLock.js';
 import { ROLES, type Role } from './store/store.js';
+import { callService, findService, serviceError, serviceJson, serviceToken } from './serviceClient.js';
 import { runImportCommand, type ImportCommandOptions } from './import/importCommand.js';
 import { describeCalendar, readScheduleFile, setCalendar, showCalendar } from './calendarCommand.js';
+
+const URL_HELP =
+  'URL of the running service (default: BAOBEI_URL, else the one the service recorded in the data dir)';
+const TOKEN_HELP = "token for the running service (default: BAOBEI_TOKEN, else the data dir's admin.token)";
 
 /** An error the user can fix: printed as one line, exit code 2. */
 export class UsageError extends Error {}
@@ -47,9 +50,12 @@ export function buildProgram(): Command {
     .requiredOption('--name <name>', 'display name, unique (e.g. 王磊)')
     .addOption(new Option('--role <role>', 'role').choices([...ROLES]).makeOptionMandatory())
     .option('--team <team>', 'team (e.g. 华东一部)')
-    .action(async (opts: { name: string; role: Role; team?: string }) => {
+    .option('--url <url>', URL_HELP)
+    .option('--token <token>', TOKEN_HELP)
+    .action(async (opts: { name: string; role: Role; team?: string; url?: string; token?: string }) => {
       const config = loadConfig();
-      const created = await addUser(config, opts);
+      const { url, token, ...input } = opts;
+      const created = await addUser(config, input, { url, token });
       console.log(
         `用户已创建 / user created: ${created.name} (${created.role}${created.team ? `, ${created.team}` : ''})`,
       );
@@ -73,8 +79,14 @@ export function buildProgram(): Command {
       '--as <name>',
       'register as this user when the store is opened directly (default: the administrator)',
     )
-    .option('--token <token>', 'token for a running service (default BAOBEI_TOKEN or the admin token)')
-    .option('--url <url>', 'URL of a running service (default BAOBEI_URL or http://localhost:PORT)')
+    .addOption(
+      new Option('--format <format>', 'the file format, for a name without .xlsx/.xlsm/.csv').choices([
+        'xlsx',
+        'csv',
+      ]),
+    )
+    .option('--token <token>', TOKEN_HELP)
+    .option('--url <url>', URL_HELP)
     .action(async (file: string, opts: ImportCommandOptions & { dryRun: boolean }) => {
       const config = loadConfig();
       console.log(await runImportCommand(file, opts, config));
@@ -133,29 +145,23 @@ function yearOf(text: string): number {
 
 async function addUser(
   config: Config,
-  input: { name: string; role: Role; team?: string },
-): Promise<{ name: string; role: Role; team?: string; token: string }> {
-  const owner = lockOwner(config.dataDir);
-  if (owner) {
-    // The service owns the data dir: ask it, as the administrator, over HTTP.
-    const token = (await readFile(path.join(config.dataDir, 'admin.token'), 'utf8').catch(() => '')).trim();
-    if (token === '') {
-      throw new UsageError(
-        `服务正在运行（pid ${owner.pid}），但找不到 ${path.join(config.dataDir, 'admin.token')}`,
-      );
-    }
-    const base = process.env['BAOBEI_URL'] ?? config.publicUrl ?? `http://localhost:${config.port}`;
-    const res = await fetch(new URL('/api/users', base), {
+  input: { name: string; role: Role; team?: string | undefined },
+  via: { url?: string | undefined; token?: string | undefined },
+): Promise<{ name: string; role: Role; team?: string | undefined; token: string }> {
+  const target = findService(config, via.url);
+  if (target) {
+    // A service owns the data dir (or was named): ask it over HTTP, as the administrator by default.
+    const token = await serviceToken(config, via.token);
+    const res = await callService(target, '/api/users', {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify(input),
     });
-    const body = (await res.json()) as { token?: string; error?: { message: string; messageEn: string } };
-    if (!res.ok || body.token === undefined) {
-      throw new UsageError(
-        body.error ? `${body.error.message} / ${body.error.messageEn}` : `HTTP ${res.status}`,
-      );
-    }
+    const body = await serviceJson<{
+      token?: string;
+      error?: { code: string; message: string; messageEn: string };
+    }>(target, res);
+    if (!res.ok || body.token === undefined) throw serviceError(res, body);
     return { ...input, token: body.token };
   }
   const { store } = await openStore(config, 'user add');

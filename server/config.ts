@@ -2,6 +2,7 @@
  * Configuration from the environment, parsed strictly at start-up: a bad value stops the service
  * with a message naming the variable (never a default silently taken instead).
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { SMTP_ENV_SHAPE, smtpSettingsFromEnv, type SmtpSettings } from './notify/channelSettings.js';
@@ -13,6 +14,54 @@ const csv = z.string().transform((s) =>
     .filter((x) => x !== ''),
 );
 
+/** proxy-addr's named ranges, which Express's `trust proxy` accepts besides addresses and subnets. */
+const TRUSTED_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** One entry of BAOBEI_TRUST_PROXY's list: a named range, an address, or address/prefix (or /netmask). */
+function isTrustedProxyEntry(entry: string): boolean {
+  if (TRUSTED_RANGE_NAMES.has(entry)) return true;
+  const [address = '', range, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(range) === 4;
+}
+
+/**
+ * Which peers may set the client's address (X-Forwarded-For) and protocol (X-Forwarded-Proto):
+ * `false` (nobody: the socket's address counts), `true` (anyone — only behind a proxy that
+ * overwrites those headers), a number of proxy hops, or a list of proxy addresses/subnets.
+ */
+export type TrustProxy = boolean | number | string[];
+
+const trustProxySchema = z
+  .string()
+  .trim()
+  .transform((value, ctx): TrustProxy => {
+    if (value === 'false' || value === '') return false;
+    if (value === 'true') return true;
+    if (/^\d+$/.test(value)) return Number(value);
+    const entries = value
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== '');
+    const bad = entries.filter((x) => !isTrustedProxyEntry(x));
+    if (bad.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `应为 false、true、代理层数，或以逗号分隔的地址/子网（无法识别：${bad.join('、')}）` +
+          ` / false, true, a hop count, or comma-separated addresses/subnets (not understood: ${bad.join(', ')})`,
+      });
+      return z.NEVER;
+    }
+    return entries;
+  });
+
+/** Milliseconds for an HTTP timeout: at least 100 ms, at most a day. */
+const timeoutMs = z.coerce.number().int().min(100).max(86_400_000);
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -23,7 +72,7 @@ const envSchema = z.object({
   DATABASE_URL: z.string().optional(),
   BAOBEI_PG_SCHEMA: z
     .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _')
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, '只能用小写字母、数字和 _ / lower-case letters, digits and _')
     .default('baobei'),
   /** The service's public URL (for the add-in manifest and links); defaults to http://localhost:PORT. */
   BAOBEI_PUBLIC_URL: z.url().optional(),
@@ -31,11 +80,24 @@ const envSchema = z.object({
   BAOBEI_CORS_ORIGINS: csv.default([]),
   BAOBEI_JSON_LIMIT: z
     .string()
-    .regex(/^\d+(kb|mb)$/i, 'like 2mb or 500kb')
+    .regex(/^\d+(kb|mb)$/i, '如 2mb 或 500kb / like 2mb or 500kb')
     .default('5mb'),
   BAOBEI_UPLOAD_LIMIT_MB: z.coerce.number().positive().max(1024).default(20),
   /** Requests per token (or per address without one) per minute. */
   BAOBEI_RATE_LIMIT: z.coerce.number().int().positive().default(600),
+  /** Failed authentications (401) per client address per minute before that address gets 429. */
+  BAOBEI_AUTH_FAIL_LIMIT: z.coerce.number().int().positive().default(20),
+  BAOBEI_TRUST_PROXY: trustProxySchema.default(false),
+  /** Expensive operations (imports, large batches) running at once; more get 503 + Retry-After. */
+  BAOBEI_EXPENSIVE_CONCURRENCY: z.coerce.number().int().positive().max(64).default(2),
+  /** A check or submit batch with more rows than this counts as expensive. */
+  BAOBEI_EXPENSIVE_BATCH_ROWS: z.coerce.number().int().positive().default(500),
+  /** Node's server.headersTimeout: the whole header block must arrive within this. */
+  BAOBEI_HEADERS_TIMEOUT_MS: timeoutMs.default(20_000),
+  /** Node's server.requestTimeout: headers and body must arrive within this. */
+  BAOBEI_REQUEST_TIMEOUT_MS: timeoutMs.default(120_000),
+  /** Node's server.keepAliveTimeout: an idle kept-alive connection is closed after this. */
+  BAOBEI_KEEP_ALIVE_TIMEOUT_MS: timeoutMs.default(5_000),
   BAOBEI_SWEEP_SECONDS: z.coerce.number().int().positive().default(60),
   /** PEM certificate and key files: serve HTTPS (Office desktop sideloading needs it). Both or neither. */
   BAOBEI_TLS_CERT: z.string().min(1).optional(),
@@ -61,6 +123,12 @@ export interface Config {
   jsonLimit: string;
   uploadLimitBytes: number;
   rateLimitPerMinute: number;
+  authFailuresPerMinute: number;
+  trustProxy: TrustProxy;
+  expensiveConcurrency: number;
+  expensiveBatchRows: number;
+  /** Node's HTTP server timeouts, in milliseconds. */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   sweepSeconds: number;
   /** Paths of the PEM certificate and key when the service speaks HTTPS. */
   tls: { certFile: string; keyFile: string } | undefined;
@@ -74,25 +142,46 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
+const HEADLINE = '配置错误 / invalid configuration:';
+
+/** One line per bad variable, in Chinese and English: `  PORT: 无效输入：… / Invalid input: …`. */
+function issueLine(issue: z.core.$ZodIssue): string {
+  const name = issue.path.join('.');
+  // Messages written for this file are already bilingual; zod's own get the zh-CN locale's text.
+  if (/[\u4e00-\u9fff]/.test(issue.message)) return `  ${name}: ${issue.message}`;
+  const zh = z.locales.zhCN().localeError(issue as never);
+  const zhText = typeof zh === 'string' ? zh : zh?.message;
+  return `  ${name}: ${zhText ? `${zhText} / ` : ''}${issue.message}`;
+}
+
+function configError(...lines: string[]): ConfigError {
+  return new ConfigError([HEADLINE, ...lines.map((l) => `  ${l}`)].join('\n'));
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env);
+  // reportInput lets the zh-CN locale name the received type; no message repeats the value itself.
+  const parsed = envSchema.safeParse(env, { reportInput: true });
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`配置错误 / invalid configuration:\n${lines.join('\n')}`);
+    throw new ConfigError([HEADLINE, ...parsed.error.issues.map(issueLine)].join('\n'));
   }
   const e = parsed.data;
   if (e.BAOBEI_STORE === 'postgres' && !e.DATABASE_URL) {
-    throw new ConfigError(
-      '配置错误 / invalid configuration:\n  DATABASE_URL: required when BAOBEI_STORE=postgres',
-    );
+    throw configError('DATABASE_URL: BAOBEI_STORE=postgres 时必须设置 / required when BAOBEI_STORE=postgres');
   }
   if ((e.BAOBEI_TLS_CERT === undefined) !== (e.BAOBEI_TLS_KEY === undefined)) {
     const [missing, given] =
       e.BAOBEI_TLS_CERT === undefined
         ? ['BAOBEI_TLS_CERT', 'BAOBEI_TLS_KEY']
         : ['BAOBEI_TLS_KEY', 'BAOBEI_TLS_CERT'];
-    throw new ConfigError(
-      `配置错误 / invalid configuration:\n  ${missing}: required when ${given} is set (HTTPS needs both)`,
+    throw configError(
+      `${missing}: 设置了 ${given} 时必须同时设置（HTTPS 需要两者） / required when ${given} is set (HTTPS needs both)`,
+    );
+  }
+  // Node refuses a headers timeout longer than the request timeout it is part of.
+  if (e.BAOBEI_HEADERS_TIMEOUT_MS > e.BAOBEI_REQUEST_TIMEOUT_MS) {
+    throw configError(
+      `BAOBEI_HEADERS_TIMEOUT_MS: 不能大于 BAOBEI_REQUEST_TIMEOUT_MS（${e.BAOBEI_REQUEST_TIMEOUT_MS}） / ` +
+        `must not exceed BAOBEI_REQUEST_TIMEOUT_MS (${e.BAOBEI_REQUEST_TIMEOUT_MS})`,
     );
   }
   const smtp = smtpSettingsFromEnv(e);
@@ -114,6 +203,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jsonLimit: e.BAOBEI_JSON_LIMIT,
     uploadLimitBytes: Math.round(e.BAOBEI_UPLOAD_LIMIT_MB * 1024 * 1024),
     rateLimitPerMinute: e.BAOBEI_RATE_LIMIT,
+    authFailuresPerMinute: e.BAOBEI_AUTH_FAIL_LIMIT,
+    trustProxy: e.BAOBEI_TRUST_PROXY,
+    expensiveConcurrency: e.BAOBEI_EXPENSIVE_CONCURRENCY,
+    expensiveBatchRows: e.BAOBEI_EXPENSIVE_BATCH_ROWS,
+    http: {
+      headersTimeoutMs: e.BAOBEI_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.BAOBEI_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.BAOBEI_KEEP_ALIVE_TIMEOUT_MS,
+    },
     sweepSeconds: e.BAOBEI_SWEEP_SECONDS,
     tls:
       e.BAOBEI_TLS_CERT !== undefined && e.BAOBEI_TLS_KEY !== undefined
@@ -131,4 +229,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           : undefined,
     smtp: smtp.settings,
   };
+}
+
+/** BAOBEI_JSON_LIMIT (`5mb`, `500kb`) in bytes, as body-parser reads it (1 kb = 1024 bytes). */
+export function jsonLimitBytes(limit: string): number {
+  const match = /^(\d+)(kb|mb)$/i.exec(limit);
+  if (!match) throw new Error(`not a JSON limit: ${limit}`);
+  return Number(match[1]) * (match[2]!.toLowerCase() === 'mb' ? 1024 * 1024 : 1024);
 }

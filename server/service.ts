@@ -1,13 +1,22 @@
 /**
- * Starting and stopping the service: open the store (taking the data dir's lock), create the first
- * administrator on first start, serve HTTP, run the sweep, and shut down cleanly on a signal.
+ * Starting and stopping the service: bind the port (first, so a busy port stops the start before
+ * anything is created on disk), open the store (taking the data dir's lock, which then records the
+ * URL for the CLI), create the first administrator on first start, serve HTTP with the configured
+ * timeouts, run the sweep, and shut down cleanly on a signal.
  */
 import { constants, openSync, writeSync, closeSync, fsyncSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { Express } from 'express';
 import { ConfigError, type Config } from './config.js';
@@ -16,8 +25,10 @@ import { keyringFromMasterKey, loadMasterKey, type Keyring } from './security/ke
 import { LowdbStore } from './store/lowdbStore.js';
 import type { Store } from './store/store.js';
 import { createUser } from './services/userService.js';
-import { DomainError } from '../core/problem.js';
+import { DomainError, problem } from '../core/problem.js';
 import { addinRoutes } from './http/addinRoutes.js';
+import { errorBody } from './http/errors.js';
+import { lockOwner, recordServiceUrl } from './store/dataDirLock.js';
 
 /** The package version, from package.json one level up from the sources, or two from the build in dist/. */
 export const VERSION: string = packageVersion();
@@ -107,17 +118,133 @@ function tlsFiles(tls: { certFile: string; keyFile: string }): { cert: Buffer; k
     try {
       return readFileSync(file);
     } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
       throw new ConfigError(
-        `配置错误 / invalid configuration:\n  ${variable}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        `配置错误 / invalid configuration:\n  ${variable}: 无法读取 ${file}（${code}） / cannot read ${file} (${code})`,
       );
     }
   };
   return { cert: readPem(tls.certFile, 'BAOBEI_TLS_CERT'), key: readPem(tls.keyFile, 'BAOBEI_TLS_KEY') };
 }
 
+/** An HTTPS server from the PEM files; files that are not a certificate and its key stop the start naming both. */
+function httpsServer(tls: { certFile: string; keyFile: string }, options: ServerOptions): Server {
+  const files = tlsFiles(tls);
+  try {
+    return createHttpsServer({ ...files, ...options }, starting);
+  } catch (err) {
+    // OpenSSL's reason (e.g. "key values mismatch", "no start line"), never the files' contents.
+    const why = (err as Error).message;
+    throw new ConfigError(
+      `配置错误 / invalid configuration:\n  BAOBEI_TLS_CERT/BAOBEI_TLS_KEY: ${tls.certFile} 和 ${tls.keyFile} 不是配对的 PEM 证书和私钥（${why}） / ` +
+        `${tls.certFile} and ${tls.keyFile} are not a matching PEM certificate and private key (${why})`,
+    );
+  }
+}
+
+/**
+ * The URL this machine reaches the service at (what the CLI uses; the public URL may be a proxy's):
+ * a wildcard bind is reached on the loopback address; over HTTPS by name, which the certificate holds.
+ */
+export function localUrl(host: string, port: number, https: boolean): string {
+  const wildcard = host === '' || host === '0.0.0.0' || host === '::';
+  const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
+  let name = wildcard ? '127.0.0.1' : host;
+  if (https && (wildcard || loopback)) name = 'localhost';
+  if (isIP(name) === 6) name = `[${name}]`;
+  return `${https ? 'https' : 'http'}://${name}:${port}`;
+}
+
+/** How often Node checks the header and request timeouts (it checks on an interval, not per socket). */
+function checkingInterval(config: Config): number {
+  const shortest = Math.min(config.http.headersTimeoutMs, config.http.requestTimeoutMs);
+  return Math.min(30_000, Math.max(50, Math.floor(shortest / 4)));
+}
+
+/** Until the store is open, requests get 503 `service.starting` (the port is bound before it). */
+function starting(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1' });
+  res.end(
+    JSON.stringify(
+      errorBody(
+        problem('service.starting', '服务正在启动，请稍候', 'The service is starting; retry shortly'),
+      ),
+    ),
+  );
+}
+
+/** Binds the port, or says in both languages why not: exit code 2, nothing created yet. */
+async function listen(server: Server, config: Config): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const where = `${config.host}:${config.port}`;
+    const owner = lockOwner(config.dataDir);
+    const already = owner?.url
+      ? {
+          zh: `（这个数据目录已由 pid ${owner.pid} 在 ${owner.url} 提供服务）`,
+          en: ` (this data dir is already served by pid ${owner.pid} at ${owner.url})`,
+        }
+      : { zh: '', en: '' };
+    if (code === 'EADDRINUSE') {
+      throw new DomainError(
+        problem(
+          'service.port_in_use',
+          `端口 ${config.port} 已被占用（${where}）${already.zh}：停止占用它的程序，或用 PORT=… 换一个端口`,
+          `Port ${config.port} is already in use (${where})${already.en}: stop the program using it, or choose another with PORT=…`,
+          'PORT',
+        ),
+        { host: config.host, port: config.port },
+      );
+    }
+    if (code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new DomainError(
+        problem(
+          'service.cannot_listen',
+          `无法在 ${where} 上监听（${code}）：换一个端口（PORT，1024 以上无需特权）或地址（HOST）`,
+          `Cannot listen on ${where} (${code}): choose another port (PORT; above 1024 needs no privilege) or address (HOST)`,
+          code === 'EACCES' ? 'PORT' : 'HOST',
+        ),
+        { host: config.host, port: config.port },
+      );
+    }
+    throw err;
+  }
+}
+
 export async function startService(config: Config, options: StartOptions): Promise<RunningService> {
   const say = options.say ?? (() => undefined);
-  const { store, keyring } = await openStore(config, 'serve');
+  const serverOptions: ServerOptions = {
+    headersTimeout: config.http.headersTimeoutMs,
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    connectionsCheckingInterval: checkingInterval(config),
+  };
+  const server: Server = config.tls
+    ? httpsServer(config.tls, serverOptions)
+    : createHttpServer(serverOptions, starting);
+  await listen(server, config);
+  const closeServer = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+
+  let opened: { store: Store; keyring: Keyring };
+  try {
+    opened = await openStore(config, 'serve');
+  } catch (err) {
+    await closeServer();
+    throw err;
+  }
+  const { store, keyring } = opened;
   const clock = options.clock ?? (() => new Date());
   try {
     const tokenFile = await ensureAdmin(store, config.dataDir, clock());
@@ -131,21 +258,20 @@ export async function startService(config: Config, options: StartOptions): Promi
       jsonLimit: config.jsonLimit,
       rateLimitPerMinute: config.rateLimitPerMinute,
       uploadLimitBytes: config.uploadLimitBytes,
+      authFailuresPerMinute: config.authFailuresPerMinute,
+      trustProxy: config.trustProxy,
+      expensiveConcurrency: config.expensiveConcurrency,
+      expensiveBatchRows: config.expensiveBatchRows,
       mount: (app, services) => {
         app.use('/addin', addinRoutes({ publicUrl: config.publicUrl }));
         options.mount?.(app, services);
       },
     });
     await services.calendars.refresh();
-    const server: Server = config.tls ? createHttpsServer(tlsFiles(config.tls), app) : createHttpServer(app);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    server.off('request', starting);
+    server.on('request', app);
     const port = (server.address() as AddressInfo).port;
+    recordServiceUrl(config.dataDir, localUrl(config.host, port, config.tls !== undefined));
     const url = config.publicUrl ?? `${config.tls ? 'https' : 'http'}://localhost:${port}`;
     if (tokenFile) say(`首次启动：管理员令牌已写入 / first start, admin token written to ${tokenFile}`);
     say(`Baobei ${VERSION} 已启动 / listening: ${url} (store: ${store.kind}, data: ${config.dataDir})`);
@@ -170,14 +296,12 @@ export async function startService(config: Config, options: StartOptions): Promi
     const close = () =>
       (closing ??= (async () => {
         clearInterval(timer);
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        });
+        await closeServer();
         await store.close();
       })());
     return { url, store, services, app, close };
   } catch (err) {
+    await closeServer();
     await store.close();
     throw err;
   }

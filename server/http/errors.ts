@@ -35,6 +35,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   'objection.exists': 409,
   'user.exists': 409,
   'rate.limited': 429,
+  'auth.rate_limited': 429,
   'store.unavailable': 503,
   // A working-day schedule that contradicts itself or its year: the body is wrong (400), by date.
   'calendar.year_invalid': 400,
@@ -45,6 +46,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   'calendar.duplicate': 400,
   'calendar.both': 400,
   'calendar.workday_not_weekend': 400,
+  'service.busy': 503,
+  'service.starting': 503,
 };
 
 export function statusFor(code: string): number {
@@ -93,7 +96,22 @@ export function errorBody(p: Problem, requestId?: string, details?: Record<strin
 interface HttpishError {
   status?: number;
   type?: string;
+  code?: string;
   expose?: boolean;
+}
+
+/**
+ * The client went away before its request was read (closed the tab, lost the network, timed
+ * out): body-parser reports `request.aborted`, multer's parser an unexpected end of the form, and
+ * the socket is gone either way. Nobody is left to answer, and it is not the service's failure.
+ */
+export function isClientAbort(
+  err: unknown,
+  req: { readableAborted?: boolean; socket?: { destroyed?: boolean } },
+): boolean {
+  const e = err as HttpishError | undefined;
+  if (e?.type === 'request.aborted' || e?.code === 'ECONNABORTED' || e?.code === 'ECONNRESET') return true;
+  return req.readableAborted === true || req.socket?.destroyed === true;
 }
 
 export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
@@ -106,6 +124,14 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
     return;
   }
   const httpish = err as HttpishError;
+  if (isClientAbort(err, req)) {
+    req.log?.info({ code: httpish?.code ?? httpish?.type }, 'client aborted the request');
+    if (!res.headersSent && !res.destroyed)
+      res
+        .status(400)
+        .json(errorBody(problem('request.aborted', '请求被中断', 'The request was aborted'), requestId));
+    return;
+  }
   // body-parser's own errors: malformed JSON and oversized bodies are the caller's fault.
   if (httpish?.type === 'entity.too.large') {
     res

@@ -1,8 +1,9 @@
 /**
  * `baobei import FILE`: checks a legacy sheet and writes the annotated workbook (and the JSON
- * report with --json). The data dir has one writer: when the service holds it, the file is sent
- * to the service; otherwise the store is opened here. A progress bar on a terminal, quiet
- * otherwise, and one summary line at the end.
+ * report with --json) — with --dry-run too: only the store is left untouched. The data dir has one
+ * writer: when a service holds it (or one is named with --url), the file is sent to the service;
+ * otherwise the store is opened here. A progress bar on a terminal, quiet otherwise, and one
+ * bilingual summary line at the end.
  */
 import { readFile, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,8 +12,15 @@ import { STATUS_LABELS, type RowStatus } from '../../core/schema.js';
 import type { Config } from '../config.js';
 import { ensureAdmin, openStore } from '../service.js';
 import { CalendarService } from '../services/calendarService.js';
+import {
+  callService,
+  findService,
+  serviceError,
+  serviceJson,
+  serviceToken,
+  type ServiceTarget,
+} from '../serviceClient.js';
 import { actorOf } from '../services/actor.js';
-import { lockOwner } from '../store/dataDirLock.js';
 import { importSheet, type ImportMode, type ImportReport } from './importSheet.js';
 import { ImportError } from './importError.js';
 
@@ -24,16 +32,34 @@ export interface ImportCommandOptions {
   json?: string;
   /** Register as this user when the store is opened here (default: the first administrator). */
   as?: string;
-  /** Token and URL of a running service (default: BAOBEI_TOKEN / admin.token, and BAOBEI_URL / localhost:PORT). */
+  /** The format of a file whose name does not say it (`.txt`, no extension). */
+  format?: 'xlsx' | 'csv';
+  /** Token and URL of a running service (default: BAOBEI_TOKEN / admin.token, and BAOBEI_URL / the lock's URL). */
   token?: string;
   url?: string;
 }
+
+/** Extensions whose format the name says; any other name needs --format. */
+const KNOWN_EXTENSIONS = new Set(['.xlsx', '.xlsm', '.csv']);
+const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 
 export async function runImportCommand(
   file: string,
   options: ImportCommandOptions,
   config: Config,
 ): Promise<string> {
+  // Decided from the name, before the file is read: a .txt export or a stray file is not guessed at.
+  const extension = path.extname(file).toLowerCase();
+  if (!KNOWN_EXTENSIONS.has(extension) && options.format === undefined) {
+    const shown =
+      extension === '' ? { zh: '无扩展名', en: 'no extension' } : { zh: extension, en: extension };
+    throw new ImportError(
+      'import.extension_unknown',
+      `无法从文件名判断 ${path.basename(file)} 的格式（${shown.zh}）：请改名为 .xlsx/.csv，或用 --format csv（或 xlsx）说明`,
+      `Cannot tell the format of ${path.basename(file)} from its name (${shown.en}): rename it to .xlsx/.csv, or say --format csv (or xlsx)`,
+      'format',
+    );
+  }
   const bytes = await readFile(file).catch((err: NodeJS.ErrnoException) => {
     throw new ImportError(
       'import.file_missing',
@@ -43,13 +69,28 @@ export async function runImportCommand(
   });
   if ((await stat(file)).isDirectory())
     throw new ImportError('import.file_missing', `${file} 是目录`, `${file} is a directory`);
+  if (
+    options.format !== undefined &&
+    (options.format === 'xlsx') !== bytes.subarray(0, 4).equals(ZIP_MAGIC)
+  ) {
+    const [zh, en] =
+      options.format === 'xlsx'
+        ? ['不是 .xlsx 工作簿', 'is not an .xlsx workbook']
+        : ['是 .xlsx 工作簿而不是 CSV', 'is an .xlsx workbook, not CSV'];
+    throw new ImportError(
+      'import.format_mismatch',
+      `${file} ${zh}（--format ${options.format}）`,
+      `${file} ${en} (--format ${options.format})`,
+      'format',
+    );
+  }
   const fileName = path.basename(file);
   const out =
     options.out ??
     path.join(path.dirname(file), `${fileName.replace(/\.(xlsx|xlsm|csv|txt)$/i, '')}.checked.xlsx`);
-  const owner = lockOwner(config.dataDir);
-  const { report, annotated } = owner
-    ? await viaService(bytes, fileName, options, config)
+  const target = findService(config, options.url);
+  const { report, annotated } = target
+    ? await viaService(target, bytes, fileName, options, config)
     : await locally(bytes, fileName, options, config);
   await writeFile(out, annotated);
   if (options.json !== undefined) await writeFile(options.json, JSON.stringify(report, null, 2) + '\n');
@@ -119,51 +160,41 @@ async function locally(
 }
 
 async function viaService(
+  target: ServiceTarget,
   bytes: Buffer,
   fileName: string,
   options: ImportCommandOptions,
   config: Config,
 ): Promise<{ report: ImportReport; annotated: Buffer }> {
-  const token =
-    options.token ??
-    process.env['BAOBEI_TOKEN'] ??
-    (await readFile(path.join(config.dataDir, 'admin.token'), 'utf8').catch(() => '')).trim();
-  if (token === '') {
-    throw new ImportError(
-      'import.token_missing',
-      '服务正在运行：请用 --token 或 BAOBEI_TOKEN 提供令牌',
-      'The service is running: give a token with --token or BAOBEI_TOKEN',
-    );
-  }
-  const base =
-    options.url ?? process.env['BAOBEI_URL'] ?? config.publicUrl ?? `http://localhost:${config.port}`;
+  const token = await serviceToken(config, options.token);
   const form = new FormData();
   form.set('file', new Blob([new Uint8Array(bytes)]), fileName);
   form.set('mode', options.mode);
   form.set('dryRun', String(options.dryRun));
   if (options.sheet !== undefined) form.set('sheet', options.sheet);
   const auth = { authorization: `Bearer ${token}` };
-  const res = await fetch(new URL('/api/imports', base), { method: 'POST', headers: auth, body: form });
-  const body = (await res.json()) as ImportReport & {
-    annotatedUrl?: string;
-    error?: { code: string; message: string; messageEn: string };
-  };
-  if (!res.ok || body.annotatedUrl === undefined) {
-    throw new ImportError(
-      body.error?.code ?? 'import.failed',
-      body.error?.message ?? `HTTP ${res.status}`,
-      body.error?.messageEn ?? `HTTP ${res.status}`,
-    );
-  }
-  const file = await fetch(new URL(body.annotatedUrl, base), { headers: auth });
+  const res = await callService(target, '/api/imports', { method: 'POST', headers: auth, body: form });
+  const body = await serviceJson<
+    ImportReport & { annotatedUrl?: string; error?: { code: string; message: string; messageEn: string } }
+  >(target, res);
+  if (!res.ok || body.annotatedUrl === undefined) throw serviceError(res, body);
+  const file = await callService(target, body.annotatedUrl, { headers: auth });
   if (!file.ok) throw new Error(`download of the annotated workbook failed: HTTP ${file.status}`);
   const { annotatedUrl: _url, ...report } = body;
   return { report, annotated: Buffer.from(await file.arrayBuffer()) };
 }
 
+/** One line, zh-CN then English: `a.xlsx：50 行 — 待审核 46，信息有误 4 → out / 50 rows — pending review 46, invalid 4`. */
 export function summaryLine(report: ImportReport, out: string): string {
-  const parts = Object.entries(report.summary.byStatus)
-    .filter(([status]) => status !== 'skipped')
-    .map(([status, n]) => `${STATUS_LABELS[status as RowStatus].zh} ${n}`);
-  return `${report.file}：${report.summary.rows} 行${report.dryRun ? '（试运行，未保存）' : ''} — ${parts.join('，')} → ${out}`;
+  const counts = Object.entries(report.summary.byStatus).filter(([status]) => status !== 'skipped') as [
+    RowStatus,
+    number,
+  ][];
+  const zh = counts.map(([status, n]) => `${STATUS_LABELS[status].zh} ${n}`).join('，');
+  const en = counts.map(([status, n]) => `${STATUS_LABELS[status].en.toLowerCase()} ${n}`).join(', ');
+  const rows = report.summary.rows;
+  return (
+    `${report.file}：${rows} 行${report.dryRun ? '（试运行，未保存）' : ''} — ${zh} → ${out}` +
+    ` / ${rows} ${rows === 1 ? 'row' : 'rows'}${report.dryRun ? ' (dry run, nothing saved)' : ''} — ${en}`
+  );
 }

@@ -19,6 +19,7 @@ import type { Keyring } from '../security/keyring.js';
 import type { AuditEntry, ReadTx, Store, WriteTx } from '../store/store.js';
 import { canRead, forbidden, listScope, type Actor } from './actor.js';
 import { evaluateRow, findCandidates } from './rowEvaluation.js';
+import { cooperativeLoop } from './cooperativeLoop.js';
 import { recordView, type RecordView } from './recordView.js';
 
 export interface ServiceDeps {
@@ -77,7 +78,9 @@ export class RegistrationService {
       // Numbers taken in a dry run are never given out: rows that clash with an earlier row of the
       // same request point at that row's clientRowId instead.
       const simulated = new Map<string, RowResult['clientRowId']>();
+      const pause = cooperativeLoop();
       for (const row of rows) {
+        await pause();
         const evaluation = await evaluateRow(row, {
           tx,
           actor,
@@ -135,7 +138,9 @@ export class RegistrationService {
         }
         const policy = await this.policy(tx);
         const results: RowResult[] = [];
+        const pause = cooperativeLoop();
         for (const row of rows) {
+          await pause();
           const evaluation = await evaluateRow(row, {
             tx,
             actor,

@@ -1,9 +1,19 @@
 /**
- * One process owns a data dir. The lock file holds the owner's pid and host; a second process
- * refuses with a message naming the owner. A lock left by a process that died (SIGKILL, power
+ * One process owns a data dir. The lock file holds the owner's pid and host (and, for a running
+ * service, the URL it listens on, so the CLI finds it); a second process refuses with a message
+ * naming the owner. A lock left by a process that died (SIGKILL, power
  * loss) is taken over at once, so a crashed service restarts without waiting for a timeout.
  */
-import { closeSync, constants, openSync, readFileSync, rmSync, writeSync, fsyncSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+  fsyncSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DomainError, problem } from '../../core/problem.js';
@@ -13,11 +23,13 @@ export interface DataDirLock {
   release(): void;
 }
 
-interface LockOwner {
+export interface LockOwner {
   pid: number;
   host: string;
   since: string;
   purpose: string;
+  /** Where the service holding the lock can be reached from this machine (`serve` only). */
+  url?: string;
 }
 
 /** Dirs locked by this process: a second store in the same process must refuse too. */
@@ -29,13 +41,7 @@ export function lockDataDir(dataDir: string, purpose: string): DataDirLock {
   const me: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), purpose };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      try {
-        writeSync(fd, JSON.stringify(me));
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
+      writeOwner(file, me, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL);
       let released = false;
       heldHere.add(file);
       return {
@@ -58,6 +64,30 @@ export function lockDataDir(dataDir: string, purpose: string): DataDirLock {
   throw heldBy(dataDir, readOwner(file));
 }
 
+/**
+ * Adds the running service's URL to the lock this process holds on the data dir (no-op when it
+ * holds none, e.g. on PostgreSQL). Written beside and renamed over, so a reader never sees half.
+ */
+export function recordServiceUrl(dataDir: string, url: string): void {
+  const file = path.join(dataDir, 'baobei.lock');
+  if (!heldHere.has(file)) return;
+  const owner = readOwner(file);
+  if (!owner || owner.pid !== process.pid) return;
+  const temp = `${file}.${process.pid}.tmp`;
+  writeOwner(temp, { ...owner, url }, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC);
+  renameSync(temp, file);
+}
+
+function writeOwner(file: string, owner: LockOwner, flags: number): void {
+  const fd = openSync(file, flags, 0o600);
+  try {
+    writeSync(fd, JSON.stringify(owner));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The owner of a data dir's lock, when a live process holds it. */
 export function lockOwner(dataDir: string): LockOwner | undefined {
   const owner = readOwner(path.join(dataDir, 'baobei.lock'));
@@ -73,6 +103,7 @@ function readOwner(file: string): LockOwner | undefined {
       host: parsed.host,
       since: String(parsed.since ?? ''),
       purpose: String(parsed.purpose ?? ''),
+      ...(typeof parsed.url === 'string' ? { url: parsed.url } : {}),
     };
   } catch {
     return undefined;

@@ -1,14 +1,20 @@
 /**
  * The `baobei` command as a person runs it: first start (data dir, key file, admin token written
  * with mode 600, URL printed), `user add` with and without a running service, and bad input
- * ending with exit code 2 and one clear line.
+ * ending with exit code 2 and one clear line. The first hour (issue 8 §6): commands find the
+ * service on whatever port it runs through the data dir's lock, an unreachable service is named,
+ * a busy port leaves nothing behind, and every message — config errors and the import's summary
+ * line included — is in Chinese and English.
  */
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { runCli, spawnService } from '../support/childService.js';
+import { enterpriseRow } from '../support/customers.js';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), 'baobei-cli-'));
@@ -104,5 +110,211 @@ describe('baobei command', () => {
     const badKey = await runCli(['user', 'add', '--name', 'y', '--role', 'sales'], { dataDir, key: 'short' });
     expect(badKey.code).toBe(2);
     expect(badKey.stderr).toContain('BAOBEI_KEY');
+  });
+});
+
+/** A port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A CSV of `n` valid enterprise rows under Chinese headers. */
+function csvOf(n: number, from = 0): string {
+  const lines = ['客户名称,客户类型,统一社会信用代码,区域,联系电话,客户来源'];
+  for (let i = from; i < from + n; i++) {
+    const r = enterpriseRow(i);
+    lines.push([r.customerName, r.customerType, r.creditCode, r.region, r.contactPhone, r.source].join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+const oneLine = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
+const CJK = /[\u4e00-\u9fff]/;
+
+describe('the first hour (issue 8 §6)', () => {
+  it('user add and import find a service on any port through the data dir lock (no --url, no BAOBEI_URL)', async () => {
+    const dataDir = await tempDir();
+    const key = randomBytes(32).toString('hex');
+    // PORT=0: the service takes a random port; the CLI's own PORT (also 0) says nothing useful.
+    const service = await spawnService({ dataDir, key });
+    try {
+      const lock = JSON.parse(await readFile(path.join(dataDir, 'baobei.lock'), 'utf8')) as {
+        url?: string;
+        pid: number;
+      };
+      expect(lock).toMatchObject({ pid: service.pid, url: service.url });
+
+      const added = await runCli(['user', 'add', '--name', '王磊', '--role', 'sales'], { dataDir, key });
+      expect(added.code, added.stderr).toBe(0);
+      expect(await me(service.url, tokenFrom(added.stdout))).toMatchObject({
+        status: 200,
+        body: { name: '王磊' },
+      });
+
+      const file = path.join(dataDir, '..', `import-${randomBytes(3).toString('hex')}.csv`);
+      await writeFile(file, csvOf(3));
+      const imported = await runCli(['import', file], { dataDir, key });
+      expect(imported.code, imported.stderr).toBe(0);
+      // The service saved the rows (the CLI could not have opened its store).
+      const admin = (await readFile(path.join(dataDir, 'admin.token'), 'utf8')).trim();
+      const list = await fetch(`${service.url}/api/registrations?limit=1`, {
+        headers: { authorization: `Bearer ${admin}` },
+      });
+      expect(((await list.json()) as { total: number }).total).toBe(3);
+    } finally {
+      await service.kill('SIGTERM');
+    }
+  });
+
+  it('an unreachable service: one bilingual line naming the address tried (and where it came from), exit 2', async () => {
+    const dataDir = await tempDir();
+    const key = randomBytes(32).toString('hex');
+    const port = await closedPort();
+    const named = await runCli(
+      [
+        'user',
+        'add',
+        '--name',
+        '王磊',
+        '--role',
+        'sales',
+        '--url',
+        `http://127.0.0.1:${port}`,
+        '--token',
+        'bb_x',
+      ],
+      {
+        dataDir,
+        key,
+      },
+    );
+    expect(named.code).toBe(2);
+    expect(oneLine(named.stderr)).toHaveLength(1);
+    expect(named.stderr).toContain(`http://127.0.0.1:${port}`);
+    expect(named.stderr).toMatch(/无法连接服务.*ECONNREFUSED.*\/ Cannot reach the service/);
+    expect(named.stderr).toContain('--url');
+    expect(named.stderr).not.toContain('内部错误');
+
+    // A lock held by a live process that recorded a URL where nothing answers (a service that hung
+    // up its socket): `import` names that URL and the lock file it came from.
+    await writeFile(
+      path.join(dataDir, 'baobei.lock'),
+      JSON.stringify({
+        pid: process.pid,
+        host: os.hostname(),
+        since: new Date().toISOString(),
+        purpose: 'serve',
+        url: `http://127.0.0.1:${port}`,
+      }),
+    );
+    await writeFile(path.join(dataDir, 'admin.token'), 'bb_x\n');
+    const file = path.join(dataDir, 'a.csv');
+    await writeFile(file, csvOf(1));
+    const viaLock = await runCli(['import', file], { dataDir, key });
+    expect(viaLock.code).toBe(2);
+    expect(oneLine(viaLock.stderr)).toHaveLength(1);
+    expect(viaLock.stderr).toContain(`http://127.0.0.1:${port}`);
+    expect(viaLock.stderr).toContain(path.join(dataDir, 'baobei.lock'));
+  });
+
+  it('a busy port: a bilingual line naming the port, exit 2, and no data dir created', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const dataDir = path.join(await tempDir(), 'fresh-data');
+      const run = await runCli(['serve'], { dataDir, key: '', env: { PORT: String(port) } });
+      expect(run.code).toBe(2);
+      expect(oneLine(run.stderr)).toHaveLength(1);
+      expect(run.stderr).toMatch(new RegExp(`端口 ${port} 已被占用.* / Port ${port} is already in use`));
+      expect(run.stderr).not.toMatch(/^\s+at /m);
+      expect(existsSync(dataDir)).toBe(false);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+
+  it('configuration errors are bilingual and name the variable', async () => {
+    const dataDir = await tempDir();
+    const key = randomBytes(32).toString('hex');
+    const port = await runCli(['serve'], { dataDir, key, env: { PORT: 'abc' } });
+    expect(port.code).toBe(2);
+    expect(port.stderr).toMatch(/^配置错误 \/ invalid configuration:/);
+    expect(port.stderr).toMatch(/PORT: 无效输入.* \/ Invalid input/);
+    const several = await runCli(['serve'], {
+      dataDir,
+      key,
+      env: { BAOBEI_STORE: 'mongo', BAOBEI_JSON_LIMIT: 'huge', BAOBEI_TRUST_PROXY: 'my-proxy' },
+    });
+    expect(several.code).toBe(2);
+    const lines = oneLine(several.stderr).slice(1);
+    expect(lines.map((l) => l.trim().split(':')[0])).toEqual([
+      'BAOBEI_STORE',
+      'BAOBEI_JSON_LIMIT',
+      'BAOBEI_TRUST_PROXY',
+    ]);
+    for (const line of lines) {
+      expect(line, line).toMatch(CJK);
+      expect(line, line).toMatch(/ \/ [A-Za-z]/);
+    }
+    const tls = await runCli(['serve'], { dataDir, key, env: { BAOBEI_TLS_CERT: 'x.pem' } });
+    expect(tls.stderr).toMatch(/BAOBEI_TLS_KEY: .*[\u4e00-\u9fff].* \/ required when BAOBEI_TLS_CERT is set/);
+    // Both named, one missing: the variable, the file and the reason, in both languages.
+    const notPem = path.join(dataDir, 'not-a-cert.pem');
+    await writeFile(notPem, 'not a certificate\n');
+    const missingFile = await runCli(['serve'], {
+      dataDir,
+      key,
+      env: { BAOBEI_TLS_CERT: notPem, BAOBEI_TLS_KEY: path.join(dataDir, 'absent.key') },
+    });
+    expect(missingFile.code).toBe(2);
+    expect(missingFile.stderr).toMatch(/BAOBEI_TLS_KEY: 无法读取 .*absent\.key（ENOENT） \/ cannot read/);
+    // Both readable, neither a certificate: refused as configuration, not an internal error.
+    const garbage = await runCli(['serve'], {
+      dataDir,
+      key,
+      env: { BAOBEI_TLS_CERT: notPem, BAOBEI_TLS_KEY: notPem },
+    });
+    expect(garbage.code).toBe(2);
+    expect(garbage.stderr).toMatch(/^配置错误 \/ invalid configuration:/);
+    expect(garbage.stderr).toMatch(/不是配对的 PEM 证书和私钥.* \/ .*not a matching PEM certificate/);
+    expect(garbage.stderr).not.toContain('内部错误');
+  });
+
+  it('import: an unknown extension (.txt) is refused before the file is read unless --format says csv; the summary line is bilingual; --dry-run still writes the annotated copy', async () => {
+    const dataDir = await tempDir();
+    const key = randomBytes(32).toString('hex');
+    const dir = await tempDir();
+    // Refused from the name alone: the file does not even exist.
+    const missing = await runCli(['import', path.join(dir, 'nowhere.txt')], { dataDir, key });
+    expect(missing.code).toBe(2);
+    expect(oneLine(missing.stderr)).toHaveLength(1);
+    expect(missing.stderr).toMatch(/\.txt.*--format csv.*\/ Cannot tell the format.*\.txt.*--format csv/);
+    expect(existsSync(dataDir + '/baobei.json')).toBe(false);
+
+    const txt = path.join(dir, 'export.txt');
+    await writeFile(txt, csvOf(2));
+    expect((await runCli(['import', txt], { dataDir, key })).code).toBe(2);
+    const wrong = await runCli(['import', txt, '--format', 'xlsx'], { dataDir, key });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/不是 \.xlsx 工作簿.*\/ .*is not an \.xlsx workbook/);
+
+    const dry = await runCli(['import', txt, '--format', 'csv', '--dry-run'], { dataDir, key });
+    expect(dry.code, dry.stderr).toBe(0);
+    const [line, ...rest] = oneLine(dry.stdout);
+    expect(rest).toEqual([]);
+    const checked = path.join(dir, 'export.checked.xlsx');
+    expect(line).toBe(
+      `export.txt：2 行（试运行，未保存） — 待审核 2 → ${checked} / 2 rows (dry run, nothing saved) — pending review 2`,
+    );
+    expect(existsSync(checked)).toBe(true);
+
+    const saved = await runCli(['import', txt, '--format', 'csv'], { dataDir, key });
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(saved.stdout.trim()).toBe(`export.txt：2 行 — 待审核 2 → ${checked} / 2 rows — pending review 2`);
   });
 });
