@@ -15,7 +15,9 @@ import { LANGUAGES } from './channel.js';
 // Shared pieces
 
 const languageSchema = z.enum(LANGUAGES);
-const envBoolean = z.enum(['true', 'false'], { error: 'true or false' }).transform((v) => v === 'true');
+const envBoolean = z
+  .enum(['true', 'false'], { error: '须为 true 或 false / true or false' })
+  .transform((v) => v === 'true');
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 

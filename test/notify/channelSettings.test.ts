@@ -198,7 +198,7 @@ describe('SMTP configuration (env, checked at start)', () => {
       }),
     ).toContain('holds no PEM certificate');
     expect(configError({ BAOBEI_SMTP_REQUIRE_TLS: 'yes' })).toContain(
-      'BAOBEI_SMTP_REQUIRE_TLS: true or false',
+      'BAOBEI_SMTP_REQUIRE_TLS: 须为 true 或 false / true or false',
     );
     expect(configError({ BAOBEI_SMTP_MAX_CONNECTIONS: '0' })).toContain('BAOBEI_SMTP_MAX_CONNECTIONS');
   });
