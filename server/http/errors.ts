@@ -34,6 +34,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   'status.transition': 409,
   'objection.exists': 409,
   'user.exists': 409,
+  'user.self': 409,
   'rate.limited': 429,
   'auth.rate_limited': 429,
   'store.unavailable': 503,

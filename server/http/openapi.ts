@@ -164,6 +164,30 @@ export function openApiDocument(version: string): unknown {
     status: 201,
   });
   add('get', '/api/users', 'List users (admin)');
+  const userParam = z.object({ id: z.string().describe('The user’s id') });
+  add('post', '/api/users/{id}/disable', 'Disable a user (admin): their token stops working at once', {
+    params: userParam,
+    response: api.userViewSchema,
+  });
+  add('post', '/api/users/{id}/enable', 'Enable a disabled user (admin)', {
+    params: userParam,
+    response: api.userViewSchema,
+  });
+  add(
+    'post',
+    '/api/users/{id}/rotate-token',
+    'A new token for the user (admin), returned once; the old one stops working',
+    {
+      params: userParam,
+      response: api.userCreatedSchema,
+    },
+  );
+  add(
+    'post',
+    '/api/users/{id}/hand-over',
+    'R38: disable a leaver and transfer all their active registrations to a colleague (admin), both notified, audited',
+    { params: userParam, body: api.handOverBodySchema, response: api.handOverResponseSchema },
+  );
   add('get', '/api/me', 'The caller: id, name, role, team', { response: api.meResponseSchema });
   add('get', '/api/audit', 'Audit trail of reads and changes of customer data (admin; R36)', {
     query: api.auditQuerySchema,
