@@ -388,5 +388,7 @@ export const storedRecordSchema = z.object({
   followUps: z.array(followUpSchema),
   history: z.array(historyEntrySchema),
   version: z.number().int().nonnegative(),
+  /** R39: the personal data was destroyed after the retention period (core/retention.ts). */
+  destroyed: z.object({ at: instantSchema, requestId: z.string() }).optional(),
 });
 export type StoredRecord = z.infer<typeof storedRecordSchema>;

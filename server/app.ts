@@ -28,6 +28,8 @@ import { authenticate, clientAddressKey } from './http/auth.js';
 import { registrationRoutes } from './http/registrationRoutes.js';
 import { changeRoutes } from './http/changeRoutes.js';
 import { calendarRoutes } from './http/calendarRoutes.js';
+import { retentionRoutes } from './http/retentionRoutes.js';
+import { RetentionService } from './services/retentionService.js';
 import { adminRoutes } from './http/adminRoutes.js';
 import { errorBody, errorHandler } from './http/errors.js';
 import { openApiDocument } from './http/openapi.js';
@@ -228,6 +230,7 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
   app.use('/api', changeRoutes(changes));
   app.use('/api', adminRoutes(options.store, registrations, clock));
   app.use('/api', calendarRoutes(calendars));
+  app.use('/api', retentionRoutes(new RetentionService(options.store, registrations, clock)));
   app.use(
     '/api',
     importRoutes({

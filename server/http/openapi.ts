@@ -1,6 +1,8 @@
 /** The OpenAPI 3.1 document, generated from the same zod schemas the routes parse with. */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { destructionSchema } from '../services/retentionService.js';
+import { destructionRejectBodySchema } from './retentionRoutes.js';
 import * as api from './apiSchemas.js';
 
 type Method = RouteConfig['method'];
@@ -189,6 +191,27 @@ export function openApiDocument(version: string): unknown {
     { params: userParam, body: api.handOverBodySchema, response: api.handOverResponseSchema },
   );
   add('get', '/api/me', 'The caller: id, name, role, team', { response: api.meResponseSchema });
+  const destructionParam = z.object({ id: z.string().describe('The destruction request’s id') });
+  add('get', '/api/retention/destructions', 'R39: destruction requests, newest first (admin)', {
+    response: z.object({ items: z.array(destructionSchema) }),
+  });
+  add(
+    'post',
+    '/api/retention/destructions',
+    'R39: list the closed registrations past the retention period and request their destruction (admin)',
+    { response: destructionSchema, status: 201 },
+  );
+  add(
+    'post',
+    '/api/retention/destructions/{id}/approve',
+    'R39: a second administrator approves; the personal data of each listed record still past its retention is erased',
+    { params: destructionParam, response: destructionSchema },
+  );
+  add('post', '/api/retention/destructions/{id}/reject', 'R39: a second administrator rejects', {
+    params: destructionParam,
+    body: destructionRejectBodySchema,
+    response: destructionSchema,
+  });
   add('get', '/api/audit', 'Audit trail of reads and changes of customer data (admin; R36)', {
     query: api.auditQuerySchema,
     response: api.auditResponseSchema,
