@@ -25,6 +25,7 @@ import { Notifier } from './notifier.js';
 import { recordView, type RecordView } from './recordView.js';
 import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
 import { approve, findCandidates } from './rowEvaluation.js';
+import { assertVersion } from './changeService.js';
 
 export type ReviewDecision = 'approve' | 'reject' | 'share';
 export type CloseOutcome = 'signed' | 'lost_to_competitor' | 'false_info' | 'withdrawn';
@@ -384,6 +385,7 @@ export class LifecycleService {
     const { record, touched } = await this.deps.store.write(async (tx) => {
       const record = await tx.getRecord(no);
       if (!record) throw notFound(no);
+      if (actor.expectedVersion !== undefined) assertVersion(record, actor.expectedVersion, today);
       const ctx: ActionContext = {
         tx,
         actor,
