@@ -47,6 +47,12 @@ const STATUS_BY_CODE: Record<string, number> = {
   'calendar.both': 400,
   'calendar.workday_not_weekend': 400,
   'service.busy': 503,
+  // HTTP imports (issue 14): one user's imports at once, their kept files' quota, the worker's limits.
+  'import.user_busy': 429,
+  'import.quota_exceeded': 409,
+  'import.out_of_memory': 422,
+  'import.timeout': 422,
+  'import.worker_failed': 503,
   'service.starting': 503,
 };
 
