@@ -17,7 +17,7 @@ import type { ImportFiles } from '../services/importFiles.js';
 import type { Store } from '../store/store.js';
 import { importIsolated, type IsolationLimits } from '../importIsolation.js';
 import { actor } from './auth.js';
-import { parseOrThrow } from './errors.js';
+import { encodingUnsupported, errorBody, isClientAbort, parseOrThrow } from './errors.js';
 
 export const importFieldsSchema = z
   .object({
@@ -52,8 +52,15 @@ export function importRoutes(deps: {
   const limitMb = Math.round((deps.uploadLimitBytes / 1024 / 1024) * 10) / 10;
   const running = new Map<string, number>();
 
-  // Before a byte of the upload is read: one user's imports at once, and room in their quota.
+  // Before a byte of the upload is read: an encoding the form parser reads, one user's imports at
+  // once, and room in their quota.
   router.post('/imports', async (req, res, next) => {
+    const encoding = req.headers['content-encoding']?.trim().toLowerCase();
+    // The form parser reads the body as it comes: a compressed one would be read as garbage.
+    if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+      res.status(415).json(errorBody(encodingUnsupported(encoding), String(req.id)));
+      return;
+    }
     const a = actor(req);
     const count = running.get(a.id) ?? 0;
     if (count >= deps.importsPerUser) {
@@ -105,6 +112,21 @@ export function importRoutes(deps: {
               `上传格式不正确：${err.message}`,
               `Bad upload: ${err.message}`,
               err.field,
+            ),
+          ),
+        );
+        return;
+      }
+      // The form parser's own refusals (a malformed part header, a missing boundary, a cut-off
+      // form) are the sender's fault; a client that went away is left to the error handler.
+      if (err instanceof Error && !isClientAbort(err, req) && isMalformedForm(err)) {
+        next(
+          new DomainError(
+            problem(
+              'request.invalid',
+              '上传的表单格式不正确（multipart/form-data）',
+              'The uploaded form is malformed (multipart/form-data)',
+              'file',
             ),
           ),
         );
@@ -192,6 +214,13 @@ export function importRoutes(deps: {
   return router;
 }
 
+/** busboy's and multer's messages for a form that is not well-formed multipart. */
+function isMalformedForm(err: Error): boolean {
+  return /^(Malformed|Unexpected end of form|Multipart: |Part terminated|Missing|Boundary not found|Unexpected end of multipart)/i.test(
+    err.message,
+  );
+}
+
 function importId(id: string | undefined): string {
   const parsed = z.uuid().safeParse(id);
   if (!parsed.success) throw notFound();
@@ -202,13 +231,16 @@ function importId(id: string | undefined): string {
 export const MAX_FILE_NAME_LENGTH = 200;
 
 /**
- * The name shown for an upload (in the report and the download's name): multer hands over the raw
- * bytes of the multipart filename, which browsers send as UTF-8. Only the last path segment is
+ * The name shown for an upload (in the report and the download's name). Only the last path segment is
  * kept, control characters (NUL, CR, LF…) and bidi overrides are dropped, and it is cut to a
  * length a sheet cell and a header can hold. Never used to build a path.
  */
 export function displayFileName(raw: string): string {
-  const decoded = Buffer.from(raw, 'latin1').toString('utf8');
+  // A plain `filename="…"` arrives as its bytes read as latin1 (browsers send UTF-8): decode them.
+  // An RFC 5987 `filename*=UTF-8''…` arrives decoded already (characters above U+00FF), as does a
+  // name whose bytes are not UTF-8: both are kept as they came.
+  const asUtf8 = /[^\u0000-\u00ff]/.test(raw) ? raw : Buffer.from(raw, 'latin1').toString('utf8');
+  const decoded = asUtf8.includes('\ufffd') ? raw : asUtf8;
   const lastSegment = decoded.split(/[\\/]/).pop() ?? '';
   const cleaned = lastSegment
     .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffd]/g, '')
