@@ -62,6 +62,8 @@ export interface SheetSnapshot {
   errorCells: ErrorCell[];
   /** The workbook counts date serials from 1904-01-01. */
   date1904: boolean;
+  /** Sheet protection is on: nothing can be written, so nothing should be sent either. */
+  protected: boolean;
 }
 
 /** Something written only in part; everything else is in place. */
@@ -266,6 +268,7 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
             ? null
             : sheet.getRange(`${headerRow}:${headerRow}`).getTables(false).getCount();
         const uses1904 = dateSystem(context);
+        const protection = sheet.protection.load('protected');
         const used = sheet.getUsedRangeOrNullObject(true);
         // valueTypes tells an error cell (#REF!) from text that looks like one.
         used.load('rowIndex,columnIndex,rowCount,columnCount,values,valueTypes');
@@ -284,6 +287,7 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
             ...snapshot,
             headerInTable: (headerTables?.value ?? 0) > 0,
             date1904: uses1904(),
+            protected: protection.protected,
           };
         } catch (error) {
           if (errorCode(error) !== 'ResponsePayloadSizeLimitExceeded') throw error;
@@ -310,6 +314,7 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
         ? null
         : sheet.getRange(`${headerRow}:${headerRow}`).getTables(false).getCount();
     const uses1904 = dateSystem(context);
+    const protection = sheet.protection.load('protected');
     const used = sheet.getUsedRangeOrNullObject(true);
     used.load('rowIndex,columnIndex,rowCount,columnCount');
     await context.sync();
@@ -348,6 +353,7 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
       ...placeAt(rowIndex, columnIndex, rows, types),
       headerInTable: (headerTables?.value ?? 0) > 0,
       date1904: uses1904(),
+      protected: protection.protected,
     };
   }
 
@@ -385,13 +391,7 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
         await sync();
 
         const isNew = existing?.isNullObject === true;
-        if (protection?.protected === true) {
-          throw new SheetError(
-            'sheet.protected',
-            `工作表「${given.sheetName}」受保护，结果没有写入：请在「审阅 > 撤消工作表保护」中取消保护后重试（完成后可再保护）`,
-            `Sheet "${given.sheetName}" is protected, so nothing was written: unprotect it (Review > Unprotect Sheet), retry, then protect it again`,
-          );
-        }
+        if (protection?.protected === true) throw protectedSheet(given.sheetName);
         let plan = given;
         if (probe !== undefined && probed !== undefined) {
           const grid: SheetCell[][] = Array.from({ length: probe.lastRow }, () => []);
@@ -517,8 +517,8 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
 
   /**
    * One batch; when Excel refuses it as too big or too complex (InvalidArgument, GeneralException,
-   * payload size), it is split in two — address lists by area — and each half tried once more. What
-   * ran before the failure is written again, to the same effect.
+   * payload size), every address list in it is cut in two by areas and the batch is sent again once,
+   * in two halves. What ran before the failure is written again, to the same effect.
    */
   async function runBatch(
     batch: readonly SheetOp[],
@@ -531,9 +531,13 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
     try {
       await sync();
     } catch (error) {
-      const halves = mayRetry && SPLITTABLE.has(errorCode(error) ?? '') ? splitBatch(batch) : null;
-      if (halves === null) throw error;
-      for (const half of halves) await runBatch(half, sheet, noteItems, sync, false);
+      if (!mayRetry || !SPLITTABLE.has(errorCode(error) ?? '')) throw error;
+      const finer = batch.flatMap(splitFill);
+      if (finer.length < 2) throw error;
+      const half = Math.ceil(finer.length / 2);
+      for (const part of [finer.slice(0, half), finer.slice(half)]) {
+        await runBatch(part, sheet, noteItems, sync, false);
+      }
     }
   }
 
@@ -552,6 +556,15 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
   };
 }
 
+/** What to do about a protected sheet, in both languages. */
+export function protectedSheet(sheetName: string): SheetError {
+  return new SheetError(
+    'sheet.protected',
+    `工作表「${sheetName}」受保护，没有发送也没有写入任何内容：请在「审阅 > 撤消工作表保护」中取消保护后重试（完成后可再保护）`,
+    `Sheet "${sheetName}" is protected, so nothing was sent or written: unprotect it (Review > Unprotect Sheet), retry, then protect it again`,
+  );
+}
+
 /** Threaded comments (ExcelApi 1.10), when the host and the served script have them. */
 function commentsOf(context: Excel.RequestContext): Excel.CommentCollection | undefined {
   const book = context.workbook as Excel.Workbook & { comments?: Excel.CommentCollection };
@@ -568,23 +581,16 @@ function quoteSheet(name: string): string {
   return /^[\p{L}_][\p{L}\p{N}_.]*$/u.test(name) ? name : `'${name.replace(/'/g, "''")}'`;
 }
 
-/** Two halves of a batch: by operations, or a lone fill's address list by areas. Null when it cannot be cut. */
-export function splitBatch(batch: readonly SheetOp[]): SheetOp[][] | null {
-  if (batch.length > 1) {
-    const half = Math.ceil(batch.length / 2);
-    return [batch.slice(0, half), batch.slice(half)];
-  }
-  const [op] = batch;
-  if (op?.kind === 'fill') {
-    const areas = op.addresses.split(',');
-    if (areas.length < 2) return null;
-    const half = Math.ceil(areas.length / 2);
-    return [
-      [{ ...op, addresses: areas.slice(0, half).join(',') }],
-      [{ ...op, addresses: areas.slice(half).join(',') }],
-    ];
-  }
-  return null;
+/** A fill over many areas as two fills over half as many each; any other operation as it is. */
+export function splitFill(op: SheetOp): SheetOp[] {
+  if (op.kind !== 'fill') return [op];
+  const areas = op.addresses.split(',');
+  if (areas.length < 2) return [op];
+  const half = Math.ceil(areas.length / 2);
+  return [
+    { ...op, addresses: areas.slice(0, half).join(',') },
+    { ...op, addresses: areas.slice(half).join(',') },
+  ];
 }
 
 /** Values of a range that starts at (rowIndex, columnIndex), as a grid from A1, and its error cells. */

@@ -32,7 +32,7 @@ import {
 } from '../core/sheetPlan.js';
 import { identityColumns, locateRows, relocateOutcomes } from '../core/rowIdentity.js';
 import { ApiError, type ApiClient, type RegistrationView } from './apiClient.js';
-import type { ExcelGateway, SheetSnapshot, WriteWarning } from './excelGateway.js';
+import { protectedSheet, type ExcelGateway, type SheetSnapshot, type WriteWarning } from './excelGateway.js';
 
 export type { ColumnChoice, SheetSetup } from '../core/sheetPlan.js';
 
@@ -148,13 +148,13 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
   }
 
   async function detect(): Promise<SheetSetup> {
-    return (await openSheet(undefined)).setup;
+    return (await openSheet(undefined, { readOnly: true })).setup;
   }
 
   /** The sheet and its layout; without a setup, the active sheet is detected from the same read. */
   async function openSheet(
     given: SheetSetup | undefined,
-    options: { tableProbe?: boolean } = {},
+    options: { tableProbe?: boolean; readOnly?: boolean } = {},
   ): Promise<{ setup: SheetSetup; snapshot: SheetSnapshot; layout: SheetLayout }> {
     report('reading', 0, 1);
     let setup = given;
@@ -170,6 +170,8 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
       });
     }
     report('reading', 1, 1);
+    // Checked before anything is sent: a submission whose results cannot be written would be lost.
+    if (snapshot.protected && options.readOnly !== true) throw protectedSheet(snapshot.sheetName);
     if (snapshot.sheetName === REVIEW_SHEET_NAME) {
       throw new DomainError(
         problem(

@@ -44,6 +44,8 @@ export interface FakeOfficeOptions {
   oversizeError?: 'RequestPayloadSizeLimitExceeded' | 'GeneralException';
   /** Year a partial date (`3/5`) typed without a year gets. */
   currentYear?: number;
+  /** Areas getRanges takes in one call (default RANGES_AREA_LIMIT); hosts differ. */
+  rangesAreaLimit?: number;
 }
 
 /** Excel on the web: 5 MB per request and per response. */
@@ -588,6 +590,7 @@ interface Shared {
   typing: Typing;
   locale: 'zh-CN' | 'en-US';
   oversizeError: string;
+  rangesAreaLimit: number;
   /** The user is typing in a cell: batches fail, or wait when run with delayForCellEdit. */
   cellEdit: { until: Promise<void>; end: () => void } | null;
 }
@@ -1329,9 +1332,9 @@ class FakeRangeAreas extends FakeObject {
       fail('InvalidArgument', `the address has ${this.addressText.length} characters (limit 8,192)`);
     }
     const parsed = parseAddressList(this.addressText);
-    if (parsed.length > RANGES_AREA_LIMIT) {
-      fail('InvalidArgument', `getRanges takes at most ${RANGES_AREA_LIMIT} areas (got ${parsed.length})`);
-    }
+    const limit = this.context.shared.rangesAreaLimit;
+    if (parsed.length > limit)
+      fail('InvalidArgument', `getRanges takes at most ${limit} areas (got ${parsed.length})`);
     return { sheet, areas: parsed.map((p) => areaOnSheet(p, sheet)) };
   }
   protected exists(): boolean {
@@ -2179,6 +2182,7 @@ export function createFakeOffice(options: FakeOfficeOptions = {}): FakeOffice {
     typing: { date1904: options.date1904 === true, year: options.currentYear ?? 2026 },
     locale: options.locale ?? 'zh-CN',
     oversizeError: options.oversizeError ?? 'RequestPayloadSizeLimitExceeded',
+    rangesAreaLimit: options.rangesAreaLimit ?? RANGES_AREA_LIMIT,
     cellEdit: null,
   };
   const sheetOf = (name: string): SheetModel => {
