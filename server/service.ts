@@ -285,7 +285,7 @@ export async function startService(config: Config, options: StartOptions): Promi
     if (config.addin.officeJs === 'local') {
       options.logger.warn(
         { code: 'addin.office_js_local' },
-        'BAOBEI_OFFICE_JS=local: the task pane loads the unmaintained npm copy of office.js (offline rigs only); real Excel hosts need Microsoft\'s CDN copy',
+        "BAOBEI_OFFICE_JS=local: the task pane loads the unmaintained npm copy of office.js (offline rigs only); real Excel hosts need Microsoft's CDN copy",
       );
     }
 
