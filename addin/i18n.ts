@@ -49,6 +49,7 @@ const ZH = {
   'run.summary': '{rows} 行：',
   'run.invalidBeforeSend': '{n} 行在发送前就有错误（已在表格中标出）',
   'run.skipped': '{n} 行跳过',
+  'run.lost': '第 {rows} 行在处理期间被删除或改动了客户信息，结果没有写回（报备已保存，改回后点“刷新状态”）',
   'run.nothing': '没有需要处理的行。',
   'review.hint': '建立“待审核”工作表：待审核和有冲突的报备及排名；在“决定”列填写 通过 / 驳回 / 共享 和理由。',
   'review.build': '建立待审核表',
@@ -144,6 +145,8 @@ const EN: Record<MessageKey, string> = {
   'run.summary': '{rows} rows: ',
   'run.invalidBeforeSend': '{n} rows had errors before sending (marked in the sheet)',
   'run.skipped': '{n} rows skipped',
+  'run.lost':
+    'Rows {rows} were deleted or had their customer cells changed while the add-in worked; their results were not written (registrations are kept: restore the rows, then Refresh)',
   'run.nothing': 'No rows to process.',
   'review.hint':
     'Builds a 待审核 sheet of pending and conflicting registrations with their ranking; fill the decision column with 通过 / 驳回 / 共享 and a reason.',

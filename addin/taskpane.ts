@@ -389,8 +389,11 @@ class TaskPane {
           );
         }
         if (result.tableError !== undefined) {
-          lines.push(this.t('prepare.tableFailed', { reason: result.tableError }));
+          const reason =
+            this.state.language === 'en' ? (result.tableErrorEn ?? result.tableError) : result.tableError;
+          lines.push(this.t('prepare.tableFailed', { reason }));
         }
+        for (const w of result.warnings) lines.push(this.state.language === 'zh' ? w.message : w.messageEn);
         return lines.join('\n');
       });
     });
@@ -430,6 +433,8 @@ class TaskPane {
     if (summary.invalidBeforeSend > 0)
       notes.push(this.t('run.invalidBeforeSend', { n: summary.invalidBeforeSend }));
     if (summary.skipped > 0) notes.push(this.t('run.skipped', { n: summary.skipped }));
+    if (summary.lostRows.length > 0) notes.push(this.t('run.lost', { rows: summary.lostRows.join(', ') }));
+    for (const w of summary.warnings) notes.push(this.state.language === 'zh' ? w.message : w.messageEn);
     renderSummary(
       byId('run-summary'),
       {

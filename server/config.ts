@@ -76,6 +76,10 @@ const envSchema = z.object({
     .default('baobei'),
   /** The service's public URL (for the add-in manifest and links); defaults to http://localhost:PORT. */
   BAOBEI_PUBLIC_URL: z.url().optional(),
+  /** Where the task pane loads office.js: Microsoft's CDN, or the npm copy (offline test rigs only). */
+  BAOBEI_OFFICE_JS: z.enum(['cdn', 'local']).default('cdn'),
+  /** The add-in manifest's Id; defaults to one derived from the public origin (one per deployment). */
+  BAOBEI_MANIFEST_ID: z.uuid().optional(),
   /** Extra origins allowed by CORS, comma-separated (the task pane's own origin is always allowed). */
   BAOBEI_CORS_ORIGINS: csv.default([]),
   BAOBEI_JSON_LIMIT: z
@@ -131,6 +135,8 @@ export interface Config {
   databaseUrl: string | undefined;
   pgSchema: string;
   publicUrl: string | undefined;
+  /** The add-in: where office.js comes from (BAOBEI_OFFICE_JS) and the manifest Id (BAOBEI_MANIFEST_ID). */
+  addin: { officeJs: 'cdn' | 'local'; manifestId: string | undefined };
   corsOrigins: string[];
   jsonLimit: string;
   uploadLimitBytes: number;
@@ -215,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     pgSchema: e.BAOBEI_PG_SCHEMA,
     publicUrl: e.BAOBEI_PUBLIC_URL,
+    addin: { officeJs: e.BAOBEI_OFFICE_JS, manifestId: e.BAOBEI_MANIFEST_ID },
     corsOrigins: e.BAOBEI_CORS_ORIGINS,
     jsonLimit: e.BAOBEI_JSON_LIMIT,
     uploadLimitBytes: Math.round(e.BAOBEI_UPLOAD_LIMIT_MB * 1024 * 1024),

@@ -293,7 +293,14 @@ export async function startService(config: Config, options: StartOptions): Promi
       importIsolation: { memoryMb: config.imports.memoryMb, timeoutMs: config.imports.timeoutMs },
       importsPerUser: config.imports.perUser,
       mount: (app, services) => {
-        app.use('/addin', addinRoutes({ publicUrl: config.publicUrl }));
+        app.use(
+          '/addin',
+          addinRoutes({
+            publicUrl: config.publicUrl,
+            officeJs: config.addin.officeJs,
+            manifestId: config.addin.manifestId,
+          }),
+        );
         options.mount?.(app, services);
       },
     });
@@ -305,6 +312,12 @@ export async function startService(config: Config, options: StartOptions): Promi
     const url = config.publicUrl ?? `${config.tls ? 'https' : 'http'}://localhost:${port}`;
     if (tokenFile) say(`首次启动：管理员令牌已写入 / first start, admin token written to ${tokenFile}`);
     say(`Baobei ${VERSION} 已启动 / listening: ${url} (store: ${store.kind}, data: ${config.dataDir})`);
+    if (config.addin.officeJs === 'local') {
+      options.logger.warn(
+        { code: 'addin.office_js_local' },
+        "BAOBEI_OFFICE_JS=local: the task pane loads the unmaintained npm copy of office.js (offline rigs only); real Excel hosts need Microsoft's CDN copy",
+      );
+    }
 
     const sweep = async () => {
       try {

@@ -12,6 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAddin } from '../../addin/build.js';
 import { FILLS, INVALID_CELL_FILL, LEGEND, LEGEND_TITLE } from '../../core/annotation.js';
+import { OFFICE_JS_CDN } from '../../server/http/addinRoutes.js';
 import type { FakeCell, FakeOffice, FakeOfficeOptions } from '../fakes/fakeExcel.js';
 import { enterpriseRow } from '../support/customers.js';
 import { startTestService, type TestService } from '../support/testService.js';
@@ -166,15 +167,20 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
     await context.route('**/*', async (route) => {
       const url = route.request().url();
       if (url.startsWith(`${origin}/`)) await route.continue();
-      else {
+      // Microsoft's office.js is where the pane loads it from; the test answers with the fake.
+      else if (url === OFFICE_JS_CDN) {
+        await route.fulfill({
+          status: 200,
+          contentType: 'text/javascript; charset=utf-8',
+          body: officeScript,
+        });
+      } else {
         foreignRequests.push(url);
         await route.abort('blockedbyclient');
       }
     });
     const page = await context.newPage();
-    await page.route(`${origin}/addin/vendor/office.js`, (route) =>
-      route.fulfill({ status: 200, contentType: 'text/javascript; charset=utf-8', body: officeScript }),
-    );
+
     page.on('pageerror', (err) => pageProblems.push(`pageerror: ${err.message}`));
     page.on('console', (message) => {
       if (message.type() !== 'error') return;
@@ -399,4 +405,40 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
     expect(foreignRequests).toEqual([]);
     expect(pageProblems).toEqual([]);
   }, 120_000);
+
+  it('loads office.js from Microsoft; an old webview (Trident/EdgeHTML) gets a readable message, not a dead pane', async () => {
+    const html = await (await fetch(`${origin}/addin/taskpane.html`)).text();
+    expect(html).toContain(`src="${OFFICE_JS_CDN}"`);
+    expect(html).not.toContain('vendor/office.js');
+
+    const context = await browser.newContext({
+      viewport: { width: 380, height: 600 },
+      // Office on Windows hosting add-ins in EdgeHTML (Edge 18) says so in its user agent.
+      userAgent:
+        'Mozilla/5.0 (Windows NT 10.0; Win64; x64; WebView/3.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0.3538.102 Safari/537.36 Edge/18.19045',
+    });
+    await context.route('**/*', async (route) => {
+      const url = route.request().url();
+      if (url.startsWith(`${origin}/`)) await route.continue();
+      else if (url === OFFICE_JS_CDN) {
+        await route.fulfill({
+          status: 200,
+          contentType: 'text/javascript; charset=utf-8',
+          body: officeScript,
+        });
+      } else await route.abort('blockedbyclient');
+    });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${origin}/addin/taskpane.html`);
+      const alert = page.locator('.too-old');
+      await alert.waitFor();
+      const text = await alert.innerText();
+      expect(text).toContain('此 Excel 版本过旧');
+      expect(text).toContain('Excel on the web');
+      expect(await page.locator('#connect').count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
 });
