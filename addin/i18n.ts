@@ -51,6 +51,15 @@ const ZH = {
   'run.skipped': '{n} 行跳过',
   'run.lost': '第 {rows} 行在处理期间被删除或改动了客户信息，结果没有写回（报备已保存，改回后点“刷新状态”）',
   'run.nothing': '没有需要处理的行。',
+  'step.mine': '我的报备',
+  'mine.hint':
+    '建立“我的报备”工作表：我的每条报备及保护截止、剩余天数、延期申请截止、异议截止和下次跟进，最紧急的在前。在“操作”列选择 申请延期 / 提出异议 / 记录跟进 / 已签约 / 丢单 / 撤回，在“说明”写理由或跟进内容，然后点“执行操作”。',
+  'mine.build': '建立我的报备表',
+  'mine.apply': '执行操作',
+  'mine.builtCount': '我的报备：{rows} 条；{overdue} 条已逾期，{dueSoon} 条 7 天内到期。',
+  'mine.appliedCount': '已执行 {done} 项操作，我的报备表已更新。',
+  'mine.actionErrors': '{n} 行未能执行（原因写在“处理结果”列）。',
+  'progress.mine': '正在处理我的报备…',
   'review.hint': '建立“待审核”工作表：待审核和有冲突的报备及排名；在“决定”列填写 通过 / 驳回 / 共享 和理由。',
   'review.build': '建立待审核表',
   'review.apply': '提交审核决定',
@@ -148,6 +157,15 @@ const EN: Record<MessageKey, string> = {
   'run.lost':
     'Rows {rows} were deleted or had their customer cells changed while the add-in worked; their results were not written (registrations are kept: restore the rows, then Refresh)',
   'run.nothing': 'No rows to process.',
+  'step.mine': 'My registrations',
+  'mine.hint':
+    'Builds the “我的报备” sheet: each of your registrations with its protection end, days left, last day to ask for an extension, objection deadline and next follow-up, most urgent first. Choose an action in 操作 (extension, objection, follow-up, signed, lost, withdraw), write the reason or note in 说明, then press Apply actions.',
+  'mine.build': 'Build my registrations',
+  'mine.apply': 'Apply actions',
+  'mine.builtCount': 'My registrations: {rows}; {overdue} overdue, {dueSoon} due within 7 days.',
+  'mine.appliedCount': '{done} actions applied; the sheet is up to date.',
+  'mine.actionErrors': '{n} rows could not be applied (the reason is in 处理结果).',
+  'progress.mine': 'Working on my registrations…',
   'review.hint':
     'Builds a 待审核 sheet of pending and conflicting registrations with their ranking; fill the decision column with 通过 / 驳回 / 共享 and a reason.',
   'review.build': 'Build review sheet',

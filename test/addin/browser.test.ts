@@ -212,7 +212,8 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
       await connect(page, salesToken);
       // A sales user has no review step; the steps are numbered as shown.
       expect(await page.locator('#step-review').isHidden()).toBe(true);
-      expect(await page.locator('#step-upload .step-number').innerText()).toBe('4');
+      expect(await page.locator('#step-mine .step-number').innerText()).toBe('4');
+      expect(await page.locator('#step-upload .step-number').innerText()).toBe('5');
       // The token is kept for the session only, never in localStorage.
       const stored = await page.evaluate(() => ({
         local: JSON.stringify(window.localStorage),
@@ -316,6 +317,30 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
         }),
       );
 
+      // 我的报备: the approved customer first (its deadlines are the nearest), then a follow-up from the sheet.
+      await page.locator('#mine-build').click();
+      expect(await waitForMessage(page, ['success'])).toContain('我的报备：3 条');
+      const mine = await inWorkbook(page, (wb) => wb.values('我的报备', 'A1:C4'));
+      expect(mine[0]).toEqual(['报备编号', '客户名称', '状态']);
+      expect(mine[1]![0]).toBe(numbers[0]);
+      expect(mine[1]![2]).toBe('保护中');
+      await page.evaluate(
+        ([row]) =>
+          (window as unknown as { __fakeOffice: FakeOffice }).__fakeOffice.workbook.setValues(
+            '我的报备',
+            `L${row}`,
+            [['记录跟进', '电话沟通，客户要报价']],
+          ),
+        [2] as const,
+      );
+      await page.locator('#mine-apply').click();
+      expect(await waitForMessage(page, ['success'])).toContain('已执行 1 项操作');
+      const followed = await service
+        .api(salesToken)
+        .get<{ followUps: { note: string }[] }>(`/api/registrations/${numbers[0]}`);
+      expect(followed.body.followUps.map((f) => f.note)).toEqual(['电话沟通，客户要报价']);
+      expect(await inWorkbook(page, (wb) => wb.values('我的报备', 'O2')[0]![0])).toBe('已完成：记录跟进');
+
       await page.evaluate(() => window.scrollTo(0, 0));
       await mkdir(path.dirname(SCREENSHOT), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
@@ -342,7 +367,7 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
       await connect(page, reviewerToken);
       expect(await waitForMessage(page, ['success'])).toContain('你有审核权限');
       expect(await page.locator('#step-review').isVisible()).toBe(true);
-      expect(await page.locator('#step-upload .step-number').innerText()).toBe('5');
+      expect(await page.locator('#step-upload .step-number').innerText()).toBe('6');
 
       await page.locator('#review-build').click();
       expect(await waitForMessage(page)).toMatch(/已建立待审核表：\d+ 个客户/);
