@@ -29,6 +29,8 @@ import { registrationRoutes } from './http/registrationRoutes.js';
 import { changeRoutes } from './http/changeRoutes.js';
 import { calendarRoutes } from './http/calendarRoutes.js';
 import { adminRoutes } from './http/adminRoutes.js';
+import { notifyRoutes } from './http/notifyRoutes.js';
+import type { Channel, EmailMessage } from './notify/channel.js';
 import { errorBody, errorHandler } from './http/errors.js';
 import { openApiDocument } from './http/openapi.js';
 import { importRoutes } from './http/importRoutes.js';
@@ -64,6 +66,8 @@ export interface AppOptions {
   expensiveConcurrency?: number;
   /** Rows above which a check/submit batch counts as expensive (BAOBEI_EXPENSIVE_BATCH_ROWS). */
   expensiveBatchRows?: number;
+  /** Notification email (for the admin test message) and the public URL links point to (issue 10). */
+  notify?: { email?: Channel<EmailMessage> | undefined; publicUrl?: string | undefined };
   /** Extra routers mounted under /api (imports) and at the root (add-in files). */
   mount?: (app: Express, services: AppServices) => void;
 }
@@ -227,6 +231,16 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
   app.use('/api', registrationRoutes(registrations, lifecycle));
   app.use('/api', changeRoutes(changes));
   app.use('/api', adminRoutes(options.store, registrations, clock));
+  app.use(
+    '/api',
+    notifyRoutes({
+      store: options.store,
+      registrations,
+      clock,
+      email: options.notify?.email,
+      publicUrl: options.notify?.publicUrl,
+    }),
+  );
   app.use('/api', calendarRoutes(calendars));
   app.use(
     '/api',
