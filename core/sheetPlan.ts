@@ -25,6 +25,7 @@ import { DomainError, problem, type Problem } from './problem.js';
 import { parseRow, type RowContext } from './row.js';
 import {
   CUSTOMER_TYPE_LABELS,
+  GRADES,
   FIELD_SPECS,
   RESULT_COLUMNS,
   STATUS_LABELS,
@@ -839,6 +840,12 @@ export function validationFor(
         alert: warning(spec.zh, `请选择 ${words.join('、')}`),
       };
     }
+    case 'grade':
+      // R42: the three grades; core also reads A类 / A级, hence a warning rather than a stop.
+      return {
+        rule: { list: { inCellDropDown: true, source: GRADES.join(',') } },
+        alert: warning(spec.zh, `请选择 ${GRADES.join('、')}`),
+      };
     case 'day':
     case 'instant':
       return {

@@ -29,6 +29,8 @@ import { registrationRoutes } from './http/registrationRoutes.js';
 import { changeRoutes } from './http/changeRoutes.js';
 import { calendarRoutes } from './http/calendarRoutes.js';
 import { adminRoutes } from './http/adminRoutes.js';
+import { poolRoutes } from './http/poolRoutes.js';
+import { PoolService } from './services/poolService.js';
 import { errorBody, errorHandler } from './http/errors.js';
 import { openApiDocument } from './http/openapi.js';
 import { importRoutes } from './http/importRoutes.js';
@@ -228,6 +230,7 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
   app.use('/api', changeRoutes(changes));
   app.use('/api', adminRoutes(options.store, registrations, clock));
   app.use('/api', calendarRoutes(calendars));
+  app.use('/api', poolRoutes(new PoolService(deps, registrations), deps, registrations));
   app.use(
     '/api',
     importRoutes({

@@ -10,6 +10,7 @@ import {
   extensionBodySchema,
   extensionReviewBodySchema,
   followUpBodySchema,
+  gradeBodySchema,
   listQuerySchema,
   objectionBodySchema,
   reviewBodySchema,
@@ -101,10 +102,12 @@ export function registrationRoutes(registrations: RegistrationService, lifecycle
 
   router.post('/registrations/:no/follow-ups', async (req, res) => {
     const body = parseOrThrow(followUpBodySchema, req.body);
-    sendRecord(
-      res.status(201),
-      await lifecycle.addFollowUp(actor(req), no(req.params['no']), body.note, body.at),
-    );
+    sendRecord(res.status(201), await lifecycle.addFollowUp(actor(req), no(req.params['no']), body));
+  });
+
+  router.put('/registrations/:no/grade', async (req, res) => {
+    const body = parseOrThrow(gradeBodySchema, req.body);
+    sendRecord(res, await lifecycle.changeGrade(actor(req), no(req.params['no']), body.grade, body.reason));
   });
 
   router.post('/registrations/:no/transfer', async (req, res) => {

@@ -78,6 +78,7 @@ export class RegistrationService {
       // Numbers taken in a dry run are never given out: rows that clash with an earlier row of the
       // same request point at that row's clientRowId instead.
       const simulated = new Map<string, RowResult['clientRowId']>();
+      const activeCounts = new Map<string, number>();
       const pause = cooperativeLoop();
       for (const row of rows) {
         await pause();
@@ -87,6 +88,7 @@ export class RegistrationService {
           policy,
           now,
           keyring: this.deps.keyring,
+          activeCounts,
           ...(this.deps.calendar ? { calendar: this.deps.calendar() } : {}),
         });
         if (evaluation.record) {
@@ -138,6 +140,7 @@ export class RegistrationService {
         }
         const policy = await this.policy(tx);
         const results: RowResult[] = [];
+        const activeCounts = new Map<string, number>();
         const pause = cooperativeLoop();
         for (const row of rows) {
           await pause();
@@ -147,6 +150,7 @@ export class RegistrationService {
             policy,
             now,
             keyring: this.deps.keyring,
+            activeCounts,
             ...(this.deps.calendar ? { calendar: this.deps.calendar() } : {}),
             ...(options.history ? { history: true } : {}),
           });
