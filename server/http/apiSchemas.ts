@@ -94,6 +94,28 @@ export const poolItemSchema = z.object({
   pooledSince: daySchema,
 });
 export const poolResponseSchema = z.object({ items: z.array(poolItemSchema), total: z.number().int() });
+const byGradeSchema = z.object({
+  A: z.number().int(),
+  B: z.number().int(),
+  C: z.number().int(),
+  ungraded: z.number().int(),
+});
+export const serviceReportResponseSchema = z.object({
+  month: z.string(),
+  byRegistrant: z.array(
+    z.object({
+      registrant: z.string(),
+      team: z.string().optional(),
+      visits: z.number().int(),
+      due: byGradeSchema,
+      met: byGradeSchema,
+      missed: z.number().int(),
+      lapses: z.object({ R31: z.number().int(), R32: z.number().int() }),
+      poolEntries: z.number().int(),
+      claims: z.number().int(),
+    }),
+  ),
+});
 export const transferBodySchema = z.object({ to: z.string().trim().min(1).max(50) }).strict();
 
 const knownFields = new Set<string>(FIELDS);

@@ -99,7 +99,7 @@ describe('[R34] sales staff', () => {
   });
 
   it('cannot act on another’s registration', async () => {
-    await forbidden(t.wang, 'POST', `/api/registrations/${no.li}/follow-ups`, { note: '跟进' });
+    await forbidden(t.wang, 'POST', `/api/registrations/${no.li}/follow-ups`, { way: '电话', note: '跟进' });
     await forbidden(t.wang, 'POST', `/api/registrations/${no.li}/close`, {
       outcome: 'withdrawn',
       note: '撤回',
