@@ -57,9 +57,8 @@ export async function serviceReport(
   const calendar = deps.calendar?.() ?? PACKAGE_CALENDAR;
   const scope = listScope(actor);
   const { records, pool, policy } = await deps.store.read(async (tx) => ({
-    records: (
-      await tx.listRecords({ today, ...(scope ? { scope } : {}), limit: 1_000_000, offset: 0 })
-    ).items.filter((r) => r.approvedAt !== undefined),
+    records: (await tx.listRecords({ today, ...(scope ? { scope } : {}), limit: 1_000_000, offset: 0 }))
+      .items,
     pool: (await tx.listDocs(POOL_COLLECTION)).flatMap((d) => {
       const e = poolEntryOf(d.value);
       return e ? [e] : [];
@@ -88,6 +87,8 @@ export async function serviceReport(
   const visible = new Set(records.map((r) => r.no));
   const poolByNo = new Map(pool.map((e) => [e.no, e]));
   for (const record of records) {
+    // Only a record that was protected has a service clock (and visits to count).
+    if (record.approvedAt === undefined) continue;
     const p = person(record.registration.registrant, record.team);
     for (const f of record.followUps) {
       const day = dayOf(f.at);
