@@ -77,6 +77,8 @@ export async function openStore(
       store: await PostgresStore.open({
         connectionString: config.databaseUrl!,
         keyring,
+        // BAOBEI_PG_SCHEMA was parsed but never reached the store: every service used "baobei".
+        schema: config.pgSchema,
         dataDir: config.dataDir,
       }),
       keyring,
