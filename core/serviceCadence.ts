@@ -261,3 +261,33 @@ export function serviceSchedule(
   }
   return out;
 }
+
+/** What a record view shows of its service (R31, R32, R42): absent when nothing applies. */
+export interface ServiceOutlook {
+  lastServiceDay: Day;
+  /** The next visit or call is due by this day (R31 / R42). */
+  nextDue?: Day;
+  dueRule?: DueRule;
+  /** The record lapses into the pool on this day without a visit (R31 / R32). */
+  lapsesOn?: Day;
+  lapseRule?: LapseRule;
+}
+
+/** The service outlook of a protected record under cadences; undefined otherwise. */
+export function serviceOutlook(
+  facts: ServiceFacts,
+  policy: ServicePolicy,
+  calendar: WorkCalendar,
+  today: Day,
+): ServiceOutlook | undefined {
+  if (!cadencesOn(policy) || !PROTECTING_STATUSES.includes(effectiveStatus(facts, today))) return undefined;
+  const last = lastServiceDay(facts);
+  if (last === undefined) return undefined;
+  const due = nextServiceDue(facts, policy, calendar);
+  const lapse = lapseDeadline(facts, policy, calendar, today);
+  return {
+    lastServiceDay: last,
+    ...(due ? { nextDue: due.due, dueRule: due.rule } : {}),
+    ...(lapse ? { lapsesOn: addDays(lapse.deadline, 1), lapseRule: lapse.rule } : {}),
+  };
+}

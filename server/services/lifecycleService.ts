@@ -462,7 +462,7 @@ export class LifecycleService {
   ): Promise<RecordView> {
     const now = this.deps.clock();
     const today = dayOf(now);
-    const { record, touched } = await this.deps.store.write(async (tx) => {
+    const { record, touched, policy } = await this.deps.store.write(async (tx) => {
       const record = await tx.getRecord(no);
       if (!record) throw notFound(no);
       const ctx: ActionContext = {
@@ -476,10 +476,10 @@ export class LifecycleService {
       };
       const result = await fn(ctx, record);
       await ctx.notify.flush(tx);
-      return { record: result, touched: [...ctx.touched] };
+      return { record: result, touched: [...ctx.touched], policy: ctx.policy };
     });
     await this.registrations.audit(actor, action, touched);
-    return recordView(record, today);
+    return recordView(record, today, this.registrations.serviceContext(policy));
   }
 
   private transition(

@@ -146,6 +146,13 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         expect((await record(wang, no)).registration.grade).toBe('B');
         svc.setNow(at('2026-03-02', '10:00'));
         await approve(no);
+        expect((await record(wang, no)).service).toEqual({
+          lastServiceDay: '2026-03-02',
+          nextDue: '2026-03-05',
+          dueRule: 'R31',
+          lapsesOn: '2026-03-06',
+          lapseRule: 'R31',
+        });
 
         // R42: a reviewer regrades with a reason; history (R37) and audit (R36) keep it.
         const bad = await svc
@@ -213,6 +220,14 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
           at: at('2026-03-04', '14:00'),
         });
         expect(visit.status).toBe(201);
+        // The record shows its service outlook: A's week from the visit, lapsing the day after (R31).
+        expect(visit.body.service).toEqual({
+          lastServiceDay: '2026-03-04',
+          nextDue: '2026-03-11',
+          dueRule: 'R42',
+          lapsesOn: '2026-03-12',
+          lapseRule: 'R31',
+        });
         expect(visit.body.followUps).toEqual([
           {
             at: at('2026-03-04', '14:00'),
@@ -419,6 +434,7 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         await approve(r!.registrationNo!);
         svc.setNow(at('2026-04-20'));
         expect(await sweep()).toMatchObject({ voided: 0 });
+        expect((await record(wang, r!.registrationNo!)).service).toBeUndefined();
       });
     });
 
