@@ -11,6 +11,8 @@ import {
 import { parseGrade, parseRow } from '../../core/row.js';
 import { followUpWayOf, type SubmissionRow } from '../../core/schema.js';
 import { detectHeader, matchHeaderText } from '../../core/headers.js';
+import { annotateRow } from '../../core/annotation.js';
+import { outcomeOfState, validationFor } from '../../core/sheetPlan.js';
 
 const RECEIVED = '2026-04-10T02:00:00.000Z';
 const SALES: ActorFacts = { name: '王磊', role: 'sales', team: '华东一部' };
@@ -88,6 +90,31 @@ describe('grade column (R42)', () => {
       { referenceDate: '2026-04-10', policy: DEFAULT_POLICY },
     );
     expect(ok.registration?.grade).toBe('B');
+  });
+
+  it('[R42] Prepare offers the grades as a drop-down (a warning, since core reads A类 too)', () => {
+    expect(validationFor('grade', 'H2')).toEqual({
+      rule: { list: { inCellDropDown: true, source: 'A,B,C' } },
+      alert: expect.objectContaining({ style: 'Warning', title: '客户等级' }),
+    });
+  });
+
+  it('[R31][R42] Refresh writes the next visit’s due day and the lapse day into 提示', () => {
+    const outcome = outcomeOfState(5, {
+      no: 'BB-2026-000001',
+      status: 'protected',
+      protectedUntil: '2026-06-01',
+      service: { nextDue: '2026-03-11', lapsesOn: '2026-03-12' },
+    });
+    expect(annotateRow(outcome.annotation).cells.hint).toBe(
+      '下次跟进截止 2026-03-11，未跟进将于 2026-03-12 失效回到公海',
+    );
+    const plain = outcomeOfState(5, {
+      no: 'BB-2026-000001',
+      status: 'protected',
+      protectedUntil: '2026-06-01',
+    });
+    expect(annotateRow(plain.annotation).cells.hint).toBe('');
   });
 
   it('[R43] ways: 电话/上门/微信/邮件/其他 and English aliases', () => {
