@@ -72,6 +72,8 @@ export interface ReviewBody {
   split?: number;
 }
 
+export type RegistrationAction = 'extension' | 'objection' | 'follow-ups' | 'close';
+
 export interface ApiClient {
   readonly baseUrl: string;
   health(): Promise<Health>;
@@ -90,6 +92,17 @@ export interface ApiClient {
   /** Who the token belongs to (the review step is for reviewers and administrators). */
   me(): Promise<Me>;
   review(no: string, body: ReviewBody): Promise<RegistrationView>;
+  /**
+   * An action on a registration (`extension`, `objection`, `follow-ups`, `close`) sent with the ETag
+   * the caller last saw (If-Match): refused with 412 if the record changed since, so a retry never
+   * files the action twice.
+   */
+  act(
+    no: string,
+    action: RegistrationAction,
+    body: Record<string, string>,
+    etag: string,
+  ): Promise<RegistrationView>;
   uploadImport(
     file: Blob,
     fileName: string,
@@ -356,6 +369,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     },
     me: () => call('GET', '/api/me', meResponseSchema),
     review: (no, body) => call('POST', `${registrationPath(no)}/review`, recordViewSchema, { json: body }),
+    act: (no, action, body, etag) =>
+      call('POST', `${registrationPath(no)}/${action}`, recordViewSchema, {
+        json: body,
+        headers: { 'if-match': etag },
+      }),
     uploadImport(file, fileName, opts) {
       const form = new FormData();
       form.append('mode', opts.mode);

@@ -1,7 +1,7 @@
 /**
  * Builds the task pane into dist/addin/: one ES2020 bundle (UI, workflows, core, Fluent UI), the
- * pages, the stylesheet and the icons. The service serves that folder at /addin/ and office.js
- * from the @microsoft/office-js package at /addin/vendor/, so nothing is fetched from a CDN.
+ * pages, the stylesheet, the old-webview script and the icons. The service serves that folder at
+ * /addin/, pointing the pages at Microsoft's office.js (server/http/addinRoutes.ts).
  * Run with `npm run build:addin` (tsx addin/build.ts) or call buildAddin() from a test.
  */
 import { createHash } from 'node:crypto';
@@ -18,6 +18,8 @@ export const ADDIN_DIST_DIR = path.join(REPO_DIR, 'dist', 'addin');
 /** Pages copied as they are, after the bundle's name gets its content hash. */
 const PAGES = ['taskpane.html', 'help.html'];
 const STYLESHEETS = ['taskpane.css'];
+/** Classic scripts copied as they are (the old-webview message must not depend on the bundle). */
+const SCRIPTS = ['legacy.js'];
 
 export interface BuildAddinOptions {
   outDir?: string;
@@ -60,6 +62,11 @@ export async function buildAddin(options: BuildAddinOptions = {}): Promise<Built
     const css = await readFile(path.join(ADDIN_DIR, sheet));
     await writeFile(path.join(outDir, sheet), css);
     versions.set(sheet, shortHash(css));
+  }
+  for (const script of SCRIPTS) {
+    const js = await readFile(path.join(ADDIN_DIR, script));
+    await writeFile(path.join(outDir, script), js);
+    versions.set(script, shortHash(js));
   }
   for (const page of PAGES) {
     let html = await readFile(path.join(ADDIN_DIR, page), 'utf8');

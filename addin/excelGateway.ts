@@ -2,8 +2,20 @@
 /**
  * The one module that calls Excel (office-js). It reads a sheet's values and executes the write
  * plans core/sheetPlan.ts decides, in a constant number of `context.sync()` round trips whatever
- * the row count: a read is one sync; a write is a preflight sync (sheet, guard, notes), one more when
- * notes have to be located, then one sync per 4 MB batch — one batch for ordinary sheets.
+ * the row count: a read is one sync; a write is a preflight sync (sheet, protection, the rows as they
+ * are now, notes and comments), one more when notes have to be located, one sync per 4 MB batch of
+ * values and decoration — one batch for ordinary sheets — and the notes in a sync of their own.
+ *
+ * What real hosts do, and this module allows for (sources in docs/addin.md, "Real hosts"):
+ * - A host may report ExcelApi 1.18 while the office.js it runs lacks `Worksheet.notes`: an API is
+ *   used only when its requirement set is supported *and* the served script defines the object.
+ * - Batches run with `delayForCellEdit` (Excel.RunOptions): without it a batch sent while the user
+ *   types in a cell fails with InvalidOperationInCellEditMode.
+ * - A batch is not atomic: Excel stops at the first failing command and keeps what ran before it. So
+ *   values and statuses go first, decoration after, notes last in their own sync (their failure is a
+ *   warning), and every write can be run again with the same result.
+ * - suspendApiCalculationUntilNextSync is not used: once called, recalculating is the caller's job
+ *   (Excel.Application reference), and the add-in writes no formulas worth the risk.
  */
 import {
   batchOps,
@@ -15,15 +27,29 @@ import {
   type SheetWrite,
 } from '../core/sheetPlan.js';
 
-/** What the gateway needs of office-js: `Excel.run` and the requirement-set check. */
+/** What the gateway needs of office-js: `Excel.run` with run options, and the requirement-set check. */
 export interface ExcelHost {
-  Excel: { run<T>(batch: (context: Excel.RequestContext) => Promise<T>): Promise<T> };
+  Excel: {
+    run<T>(
+      options: { delayForCellEdit?: boolean },
+      batch: (context: Excel.RequestContext) => Promise<T>,
+    ): Promise<T>;
+    /** Defined by office.js only when the served script knows notes. */
+    NoteCollection?: unknown;
+  };
   Office: { context: { requirements: { isSetSupported(name: string, minVersion?: string): boolean } } };
 }
 
 export interface ExcelCapabilities {
-  /** ExcelApi 1.18: cell notes (批注/备注) on invalid cells; without them, explanations go to 冲突说明 only. */
+  /** ExcelApi 1.18 and Worksheet.notes present: notes on invalid cells; else explanations go to 冲突说明 only. */
   notes: boolean;
+}
+
+/** A cell holding an Excel error (#REF!, #N/A, #VALUE!…), 1-based. */
+export interface ErrorCell {
+  row: number;
+  column: number;
+  value: string;
 }
 
 export interface SheetSnapshot {
@@ -32,6 +58,19 @@ export interface SheetSnapshot {
   grid: SheetGrid;
   /** The header row asked about already belongs to an Excel table. */
   headerInTable: boolean;
+  /** Cells whose value is an Excel error: never customer data. */
+  errorCells: ErrorCell[];
+  /** The workbook counts date serials from 1904-01-01. */
+  date1904: boolean;
+  /** Sheet protection is on: nothing can be written, so nothing should be sent either. */
+  protected: boolean;
+}
+
+/** Something written only in part; everything else is in place. */
+export interface WriteWarning {
+  code: string;
+  message: string;
+  messageEn: string;
 }
 
 export interface WriteReport {
@@ -40,6 +79,20 @@ export interface WriteReport {
   tableCreated: boolean | null;
   /** Why Excel refused the table (merged cells, another table…); everything else was written. */
   tableError?: string;
+  warnings: WriteWarning[];
+}
+
+/**
+ * Rows are identified again just before writing: the columns that identify them are read in the
+ * preflight, and the write is built from them (results go to the row that holds them now).
+ */
+export interface RowProbe {
+  /** 1-based columns to read. */
+  columns: number[];
+  /** Last row to read (rows may have been inserted since the sheet was read). */
+  lastRow: number;
+  /** The write, from the probed columns as they are now (a grid from A1; other columns empty). */
+  build(current: SheetGrid): SheetWrite;
 }
 
 export interface ExcelGateway {
@@ -48,7 +101,7 @@ export interface ExcelGateway {
   readSheet(options?: { sheetName?: string; headerRow?: number }): Promise<SheetSnapshot>;
   /** Null when the workbook has no sheet of that name. */
   readSheetIfExists(sheetName: string): Promise<SheetSnapshot | null>;
-  writeSheet(write: SheetWrite): Promise<WriteReport>;
+  writeSheet(write: SheetWrite, probe?: RowProbe): Promise<WriteReport>;
 }
 
 /** An Excel failure the user can act on; `message` is zh-CN and says what to do. */
@@ -68,6 +121,8 @@ export class SheetError extends Error {
 const READ_BUDGET_BYTES = 3 * 1024 * 1024;
 const SAMPLE_ROWS = 200;
 const HEADER_FILL = '#DDEBF7';
+/** Codes Excel gives a request it finds too big or too complex (documented, and what some hosts say instead). */
+const SPLITTABLE = new Set(['InvalidArgument', 'GeneralException', 'RequestPayloadSizeLimitExceeded']);
 
 /** office-js applies a single (non-array) value to every cell of a range; its typings only know the 2-D form. */
 function everyCell(format: string): string[][] {
@@ -93,14 +148,86 @@ function utf8Bytes(value: unknown): number {
 }
 
 function defaultHost(): ExcelHost {
-  return { Excel, Office };
+  return { Excel: Excel as unknown as ExcelHost['Excel'], Office };
+}
+
+/**
+ * Excel's error codes (Excel.ErrorCodes) as messages that say what happened and what to do. The code
+ * stays in the text for whoever helps the user; never the raw message alone.
+ */
+export function sheetErrorOf(error: unknown, sheetName?: string): SheetError | undefined {
+  if (error instanceof SheetError) return error;
+  const code = errorCode(error);
+  const tag = (zh: string, en: string, own = `excel.${code ?? 'unknown'}`) =>
+    new SheetError(own, `${zh}（Excel：${code}）`, `${en} (Excel: ${code})`);
+  switch (code) {
+    case 'InvalidOperationInCellEditMode':
+      return tag(
+        '您正在编辑单元格：请按 Enter 或 Esc 结束编辑，然后重试',
+        'You are editing a cell: press Enter or Esc to finish, then retry',
+        'excel.cell_edit',
+      );
+    case 'AccessDenied':
+      return tag(
+        '工作表受保护或工作簿只读，无法写入：请在「审阅 > 撤消工作表保护」中取消保护（或另存一份可编辑的副本），然后重试',
+        'The sheet is protected or the workbook is read-only: unprotect it (Review > Unprotect Sheet) or save an editable copy, then retry',
+        'sheet.protected',
+      );
+    case 'ItemNotFound':
+      return sheetName === undefined
+        ? tag(
+            'Excel 找不到要操作的对象（工作表或表格可能已删除）：请重新识别表头后重试',
+            'Excel could not find what it was asked to change (a sheet or table was deleted?); detect the header again and retry',
+            'excel.not_found',
+          )
+        : tag(
+            `找不到工作表「${sheetName}」（可能已改名或删除），请重新识别表头`,
+            `No sheet named "${sheetName}" (renamed or deleted?); detect the header again`,
+            'sheet.not_found',
+          );
+    case 'InvalidArgument':
+      return tag(
+        'Excel 拒绝了这次写入（区域无效或过大）：请重新识别表头后重试；仍失败时请把表格拆成几张较小的表',
+        'Excel refused this write (a range it finds invalid or too large): detect the header again and retry; if it still fails, split the sheet into smaller ones',
+        'excel.invalid_argument',
+      );
+    case 'GeneralException':
+      return tag(
+        'Excel 内部出错：请保存工作簿，关闭后重新打开，再重试；仍失败时请把表格拆成几张较小的表',
+        'Excel failed internally: save the workbook, close and reopen it, then retry; if it still fails, split the sheet into smaller ones',
+        'excel.general',
+      );
+    case 'RequestPayloadSizeLimitExceeded':
+    case 'ResponsePayloadSizeLimitExceeded':
+      return tag(
+        '一次读写的数据超过了 Excel 的上限，请把表格拆成几张较小的表后重试',
+        'Excel refused the amount of data in one request; split the sheet into smaller ones and retry',
+        'excel.payload',
+      );
+    case 'ApiNotFound':
+      return tag(
+        '此 Excel 缺少本加载项需要的功能：请更新 Office，或改用 Excel 网页版',
+        'This Excel lacks a feature the add-in needs: update Office or use Excel on the web',
+        'excel.unsupported',
+      );
+    default:
+      return undefined;
+  }
 }
 
 export function createExcelGateway(host?: ExcelHost): ExcelGateway {
   const office = () => host ?? defaultHost();
+  /** Every batch waits for the user to leave cell edit mode instead of failing. */
+  const run = <T>(batch: (context: Excel.RequestContext) => Promise<T>): Promise<T> =>
+    office().Excel.run({ delayForCellEdit: true }, batch);
 
   function supports(version: string): boolean {
     return office().Office.context.requirements.isSetSupported('ExcelApi', version);
+  }
+
+  /** Notes need the requirement set and the object: the stale npm office.js reports 1.18 without it. */
+  function notesServed(): boolean {
+    return supports('1.18') && typeof office().Excel.NoteCollection === 'function';
   }
 
   function requireBaseline(): void {
@@ -114,22 +241,7 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
   }
 
   function translate(error: unknown, sheetName: string | undefined): unknown {
-    const code = errorCode(error);
-    if (code === 'ItemNotFound' && sheetName !== undefined) {
-      return new SheetError(
-        'sheet.not_found',
-        `找不到工作表「${sheetName}」（可能已改名或删除），请重新识别表头`,
-        `No sheet named "${sheetName}" (renamed or deleted?); detect the header again`,
-      );
-    }
-    if (code === 'RequestPayloadSizeLimitExceeded' || code === 'ResponsePayloadSizeLimitExceeded') {
-      return new SheetError(
-        'excel.payload',
-        '一次写入的数据超过了 Excel 的上限，请把表格拆成几张较小的表后重试',
-        'Excel refused the amount of data in one request; split the sheet into smaller ones and retry',
-      );
-    }
-    return error;
+    return sheetErrorOf(error, sheetName) ?? error;
   }
 
   function sheetOf(context: Excel.RequestContext, sheetName: string | undefined): Excel.Worksheet {
@@ -137,24 +249,46 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
     return sheetName === undefined ? sheets.getActiveWorksheet() : sheets.getItem(sheetName);
   }
 
+  /** Workbook.use1904DateSystem where the served script has it; otherwise the usual 1900 system. */
+  function dateSystem(context: Excel.RequestContext): () => boolean {
+    const book = context.workbook as Excel.Workbook & { use1904DateSystem?: boolean };
+    if (!('use1904DateSystem' in book)) return () => false;
+    book.load('use1904DateSystem');
+    return () => book.use1904DateSystem === true;
+  }
+
   async function read(sheetName: string | undefined, headerRow: number | undefined): Promise<SheetSnapshot> {
     requireBaseline();
     try {
-      return await office().Excel.run(async (context) => {
+      return await run(async (context) => {
         const sheet = sheetOf(context, sheetName);
         sheet.load('name');
         const headerTables =
           headerRow === undefined
             ? null
             : sheet.getRange(`${headerRow}:${headerRow}`).getTables(false).getCount();
+        const uses1904 = dateSystem(context);
+        const protection = sheet.protection.load('protected');
         const used = sheet.getUsedRangeOrNullObject(true);
-        used.load('rowIndex,columnIndex,rowCount,columnCount,values');
+        // valueTypes tells an error cell (#REF!) from text that looks like one.
+        used.load('rowIndex,columnIndex,rowCount,columnCount,values,valueTypes');
         try {
           await context.sync();
-          const grid = used.isNullObject
-            ? []
-            : placeAt(used.rowIndex, used.columnIndex, used.values as SheetCell[][]);
-          return { sheetName: sheet.name, grid, headerInTable: (headerTables?.value ?? 0) > 0 };
+          const snapshot = used.isNullObject
+            ? { grid: [], errorCells: [] }
+            : placeAt(
+                used.rowIndex,
+                used.columnIndex,
+                used.values as SheetCell[][],
+                used.valueTypes as string[][],
+              );
+          return {
+            sheetName: sheet.name,
+            ...snapshot,
+            headerInTable: (headerTables?.value ?? 0) > 0,
+            date1904: uses1904(),
+            protected: protection.protected,
+          };
         } catch (error) {
           if (errorCode(error) !== 'ResponsePayloadSizeLimitExceeded') throw error;
         }
@@ -179,61 +313,98 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
       headerRow === undefined
         ? null
         : sheet.getRange(`${headerRow}:${headerRow}`).getTables(false).getCount();
+    const uses1904 = dateSystem(context);
+    const protection = sheet.protection.load('protected');
     const used = sheet.getUsedRangeOrNullObject(true);
     used.load('rowIndex,columnIndex,rowCount,columnCount');
     await context.sync();
     const { rowIndex, columnIndex, rowCount, columnCount } = used;
     const rows: SheetCell[][] = [];
-    const readPiece = async (first: number, count: number): Promise<SheetCell[][]> => {
+    const types: string[][] = [];
+    const readPiece = async (first: number, count: number): Promise<[SheetCell[][], string[][]]> => {
       const piece = sheet.getRangeByIndexes(rowIndex + first, columnIndex, count, columnCount);
-      piece.load('values');
+      piece.load('values,valueTypes');
       try {
         await context.sync();
-        return piece.values as SheetCell[][];
+        return [piece.values as SheetCell[][], piece.valueTypes as string[][]];
       } catch (error) {
         if (errorCode(error) !== 'ResponsePayloadSizeLimitExceeded' || count < 2) throw error;
         const half = Math.ceil(count / 2);
-        return [...(await readPiece(first, half)), ...(await readPiece(first + half, count - half))];
+        const [a, at] = await readPiece(first, half);
+        const [b, bt] = await readPiece(first + half, count - half);
+        return [
+          [...a, ...b],
+          [...at, ...bt],
+        ];
       }
     };
-    const sample = await readPiece(0, Math.min(SAMPLE_ROWS, rowCount));
+    const [sample, sampleTypes] = await readPiece(0, Math.min(SAMPLE_ROWS, rowCount));
     rows.push(...sample);
-    const perRow = Math.max(1, utf8Bytes(sample) / Math.max(1, sample.length));
+    types.push(...sampleTypes);
+    const perRow = Math.max(1, utf8Bytes([sample, sampleTypes]) / Math.max(1, sample.length));
     const step = Math.max(1, Math.floor(READ_BUDGET_BYTES / perRow));
     for (let first = sample.length; first < rowCount; first += step) {
-      rows.push(...(await readPiece(first, Math.min(step, rowCount - first))));
+      const [piece, pieceTypes] = await readPiece(first, Math.min(step, rowCount - first));
+      rows.push(...piece);
+      types.push(...pieceTypes);
     }
     return {
       sheetName: sheet.name,
-      grid: placeAt(rowIndex, columnIndex, rows),
+      ...placeAt(rowIndex, columnIndex, rows, types),
       headerInTable: (headerTables?.value ?? 0) > 0,
+      date1904: uses1904(),
+      protected: protection.protected,
     };
   }
 
-  async function write(plan: SheetWrite): Promise<WriteReport> {
+  async function write(given: SheetWrite, probe?: RowProbe): Promise<WriteReport> {
     requireBaseline();
-    const withNotes = plan.notes !== undefined && supports('1.18');
     try {
-      return await office().Excel.run(async (context) => {
+      return await run(async (context) => {
         let syncs = 0;
         const sync = async () => {
           syncs++;
           await context.sync();
         };
         const sheets = context.workbook.worksheets;
+        const warnings: WriteWarning[] = [];
 
-        // Preflight: the sheet, the guarded cells and the notes already there, in one round trip.
+        // Preflight, one round trip: the sheet, its protection, the rows as they are now, the guarded
+        // cells, the notes and threaded comments already there.
         let sheet: Excel.Worksheet;
-        const existing = plan.sheet === 'replace' ? sheets.getItemOrNullObject(plan.sheetName) : null;
-        sheet = existing ?? sheets.getItem(plan.sheetName);
-        const guard = plan.guard === undefined ? null : sheet.getRange(plan.guard.address);
+        const existing = given.sheet === 'replace' ? sheets.getItemOrNullObject(given.sheetName) : null;
+        sheet = existing ?? sheets.getItem(given.sheetName);
+        // A sheet being replaced may not exist yet; clearing a protected one fails as AccessDenied.
+        const protection = existing === null ? sheet.protection.load('protected') : null;
+        const probed = probe?.columns.map((column) => {
+          const range = sheet.getRangeByIndexes(0, column - 1, probe.lastRow, 1);
+          range.load('values');
+          return { column, range };
+        });
+        const guard = given.guard === undefined ? null : sheet.getRange(given.guard.address);
         guard?.load('values');
-        const notes = withNotes ? sheet.notes : null;
+        const withNotes = given.notes !== undefined && notesServed();
+        const notes = withNotes ? (sheet.notes as Excel.NoteCollection | undefined) : undefined;
         notes?.load('items/content');
-        if (existing !== null || guard !== null || notes !== null) await sync();
+        const comments = withNotes ? commentsOf(context) : undefined;
+        comments?.load('items');
+        await sync();
+
+        const isNew = existing?.isNullObject === true;
+        if (protection?.protected === true) throw protectedSheet(given.sheetName);
+        let plan = given;
+        if (probe !== undefined && probed !== undefined) {
+          const grid: SheetCell[][] = Array.from({ length: probe.lastRow }, () => []);
+          for (const { column, range } of probed) {
+            (range.values as SheetCell[][]).forEach((row, r) => {
+              (grid[r] as SheetCell[])[column - 1] = row[0] ?? '';
+            });
+          }
+          plan = probe.build(grid);
+        }
 
         if (existing !== null) {
-          if (existing.isNullObject) sheet = sheets.add(plan.sheetName);
+          if (isNew) sheet = sheets.add(plan.sheetName);
           else {
             const whole = existing.getRange();
             whole.clear();
@@ -252,46 +423,85 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
           );
         }
 
+        // Notes: where they are and where threaded comments are (a cell holds one or the other).
         const noteItems = new Map<string, Excel.Note>();
         const noteOps: SheetOp[] = [];
-        if (notes !== null && plan.notes !== undefined) {
+        if (notes !== undefined && plan.notes !== undefined) {
           const located = notes.items.map((note) => ({ note, location: note.getLocation().load('address') }));
-          if (located.length > 0) await sync();
+          const commented = (comments?.items ?? []).map((c) => c.getLocation().load('address'));
+          if (located.length > 0 || commented.length > 0) await sync();
           const inventory = located.map(({ note, location }) => {
-            const cell = location.address.slice(location.address.lastIndexOf('!') + 1).replace(/\$/g, '');
+            const cell = cellOf(location.address);
             noteItems.set(cell, note);
             return { address: cell, content: note.content };
           });
+          const sheetPrefix = `${quoteSheet(plan.sheetName)}!`;
+          const withComment = new Set(
+            commented
+              .filter((l) => l.address.startsWith(sheetPrefix) || l.address.startsWith(`${plan.sheetName}!`))
+              .map((l) => cellOf(l.address)),
+          );
+          const changes = planNoteChanges(inventory, plan.notes);
+          const skipped = changes.filter((c) => c.action === 'add' && withComment.has(c.cell));
+          if (skipped.length > 0) {
+            warnings.push({
+              code: 'notes.comment_cells',
+              message: `${skipped.length} 个单元格已有批注（讨论），没有再加说明；原因见「冲突说明」列`,
+              messageEn: `${skipped.length} cells hold a threaded comment, so no note was added there; see 冲突说明 for the reason`,
+            });
+          }
           noteOps.push(
-            ...planNoteChanges(inventory, plan.notes).map((change): SheetOp => ({ kind: 'note', change })),
+            ...changes
+              .filter((c) => !skipped.includes(c))
+              .map((change): SheetOp => ({ kind: 'note', change })),
           );
         }
 
-        // Notes go before the table, which stays last: if Excel refuses it, the rest is in place.
+        // Values and statuses first, decoration after: Excel stops at a failing command and keeps what
+        // ran before it, so a failure leaves every written row with its result. The table is last.
         const tableAt = plan.ops.findIndex((op) => op.kind === 'table');
-        const ops =
-          tableAt < 0
-            ? [...plan.ops, ...noteOps]
-            : [...plan.ops.slice(0, tableAt), ...noteOps, ...plan.ops.slice(tableAt)];
-        const report: WriteReport = { syncs: 0, tableCreated: tableAt < 0 ? null : false };
-        const batches = batchOps(ops);
+        const body = tableAt < 0 ? plan.ops : plan.ops.filter((op) => op.kind !== 'table');
+        const essential = body.filter((op) => op.kind === 'values' || op.kind === 'numberFormat');
+        const decoration = body.filter((op) => op.kind !== 'values' && op.kind !== 'numberFormat');
+        const report: WriteReport = { syncs: 0, tableCreated: tableAt < 0 ? null : false, warnings };
+        const batches = batchOps([...essential, ...decoration]);
         for (const [i, batch] of batches.entries()) {
-          context.application.suspendApiCalculationUntilNextSync();
           if (plan.activate === true && i === batches.length - 1) sheet.activate();
-          for (const op of batch) queue(sheet, op, noteItems);
+          await runBatch(batch, sheet, noteItems, sync, true);
+        }
+
+        // Notes in their own sync: a note Excel refuses costs a warning, not the results.
+        if (noteOps.length > 0) {
+          try {
+            for (const batch of batchOps(noteOps)) {
+              for (const op of batch) queue(sheet, op, noteItems);
+              await sync();
+            }
+          } catch (error) {
+            warnings.push({
+              code: 'notes.failed',
+              message: `Excel 没有接受部分单元格说明（${errorCode(error) ?? 'error'}）；结果已写入，原因见「冲突说明」列`,
+              messageEn: `Excel refused some cell notes (${errorCode(error) ?? 'error'}); the results are written, see 冲突说明 for the reasons`,
+            });
+          }
+        }
+
+        if (tableAt >= 0) {
+          const table = plan.ops[tableAt] as SheetOp;
+          queue(sheet, table, noteItems);
           try {
             await sync();
+            report.tableCreated = true;
           } catch (error) {
             if (
-              !batch.some((op) => op.kind === 'table') ||
-              !errorLocation(error).includes('TableCollection.add')
+              !errorLocation(error).includes('TableCollection.add') &&
+              errorCode(error) !== 'InvalidArgument'
             ) {
               throw error;
             }
-            report.tableError = error instanceof Error ? error.message : String(error);
-            continue;
+            report.tableError =
+              sheetErrorOf(error)?.message ?? (error instanceof Error ? error.message : String(error));
           }
-          if (batch.some((op) => op.kind === 'table')) report.tableCreated = true;
         }
         if (plan.activate === true && batches.length === 0) {
           sheet.activate();
@@ -301,12 +511,38 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
         return report;
       });
     } catch (error) {
-      throw translate(error, plan.sheetName);
+      throw translate(error, given.sheetName);
+    }
+  }
+
+  /**
+   * One batch; when Excel refuses it as too big or too complex (InvalidArgument, GeneralException,
+   * payload size), every address list in it is cut in two by areas and the batch is sent again once,
+   * in two halves. What ran before the failure is written again, to the same effect.
+   */
+  async function runBatch(
+    batch: readonly SheetOp[],
+    sheet: Excel.Worksheet,
+    noteItems: ReadonlyMap<string, Excel.Note>,
+    sync: () => Promise<void>,
+    mayRetry: boolean,
+  ): Promise<void> {
+    for (const op of batch) queue(sheet, op, noteItems);
+    try {
+      await sync();
+    } catch (error) {
+      if (!mayRetry || !SPLITTABLE.has(errorCode(error) ?? '')) throw error;
+      const finer = batch.flatMap(splitFill);
+      if (finer.length < 2) throw error;
+      const half = Math.ceil(finer.length / 2);
+      for (const part of [finer.slice(0, half), finer.slice(half)]) {
+        await runBatch(part, sheet, noteItems, sync, false);
+      }
     }
   }
 
   return {
-    capabilities: () => ({ notes: supports('1.18') }),
+    capabilities: () => ({ notes: notesServed() }),
     readSheet: (options = {}) => read(options.sheetName, options.headerRow),
     async readSheetIfExists(sheetName) {
       try {
@@ -320,12 +556,62 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
   };
 }
 
-/** Values of a range that starts at (rowIndex, columnIndex), as a grid from A1. */
-function placeAt(rowIndex: number, columnIndex: number, values: readonly SheetCell[][]): SheetCell[][] {
+/** What to do about a protected sheet, in both languages. */
+export function protectedSheet(sheetName: string): SheetError {
+  return new SheetError(
+    'sheet.protected',
+    `工作表「${sheetName}」受保护，没有发送也没有写入任何内容：请在「审阅 > 撤消工作表保护」中取消保护后重试（完成后可再保护）`,
+    `Sheet "${sheetName}" is protected, so nothing was sent or written: unprotect it (Review > Unprotect Sheet), retry, then protect it again`,
+  );
+}
+
+/** Threaded comments (ExcelApi 1.10), when the host and the served script have them. */
+function commentsOf(context: Excel.RequestContext): Excel.CommentCollection | undefined {
+  const book = context.workbook as Excel.Workbook & { comments?: Excel.CommentCollection };
+  return book.comments ?? undefined;
+}
+
+/** `Sheet!$A$1` → `A1`. */
+function cellOf(address: string): string {
+  return address.slice(address.lastIndexOf('!') + 1).replace(/\$/g, '');
+}
+
+/** A sheet name as Excel writes it in an address. */
+function quoteSheet(name: string): string {
+  return /^[\p{L}_][\p{L}\p{N}_.]*$/u.test(name) ? name : `'${name.replace(/'/g, "''")}'`;
+}
+
+/** A fill over many areas as two fills over half as many each; any other operation as it is. */
+export function splitFill(op: SheetOp): SheetOp[] {
+  if (op.kind !== 'fill') return [op];
+  const areas = op.addresses.split(',');
+  if (areas.length < 2) return [op];
+  const half = Math.ceil(areas.length / 2);
+  return [
+    { ...op, addresses: areas.slice(0, half).join(',') },
+    { ...op, addresses: areas.slice(half).join(',') },
+  ];
+}
+
+/** Values of a range that starts at (rowIndex, columnIndex), as a grid from A1, and its error cells. */
+function placeAt(
+  rowIndex: number,
+  columnIndex: number,
+  values: readonly SheetCell[][],
+  types: readonly (readonly string[])[],
+): { grid: SheetCell[][]; errorCells: ErrorCell[] } {
   const padding: SheetCell[] = Array.from({ length: columnIndex }, () => '');
   const grid: SheetCell[][] = Array.from({ length: rowIndex }, () => []);
-  for (const row of values) grid.push(columnIndex === 0 ? row : [...padding, ...row]);
-  return grid;
+  const errorCells: ErrorCell[] = [];
+  values.forEach((row, r) => {
+    grid.push(columnIndex === 0 ? row : [...padding, ...row]);
+    types[r]?.forEach((type, c) => {
+      if (type === 'Error') {
+        errorCells.push({ row: rowIndex + r + 1, column: columnIndex + c + 1, value: String(row[c] ?? '') });
+      }
+    });
+  });
+  return { grid, errorCells };
 }
 
 function sameValues(

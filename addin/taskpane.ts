@@ -16,6 +16,7 @@ import {
   type SettingsStorage,
 } from './connectionSettings.js';
 import { describeError, PaneError } from './errorText.js';
+import { createMyRegistrations } from './myRegistrations.js';
 import { createExcelGateway } from './excelGateway.js';
 import { registerFluentComponents } from './fluentComponents.js';
 import {
@@ -173,6 +174,8 @@ class TaskPane {
     byId('check').addEventListener('click', () => void this.runSheet('check'));
     byId('submit').addEventListener('click', () => void this.runSheet('submit'));
     byId('refresh').addEventListener('click', () => void this.runSheet('refresh'));
+    byId('mine-build').addEventListener('click', () => void this.mine('build'));
+    byId('mine-apply').addEventListener('click', () => void this.mine('apply'));
     byId('review-build').addEventListener('click', () => void this.review('build'));
     byId('review-apply').addEventListener('click', () => void this.review('apply'));
     byId('upload-pick').addEventListener('click', () => this.uploadInput.click());
@@ -389,8 +392,11 @@ class TaskPane {
           );
         }
         if (result.tableError !== undefined) {
-          lines.push(this.t('prepare.tableFailed', { reason: result.tableError }));
+          const reason =
+            this.state.language === 'en' ? (result.tableErrorEn ?? result.tableError) : result.tableError;
+          lines.push(this.t('prepare.tableFailed', { reason }));
         }
+        for (const w of result.warnings) lines.push(this.state.language === 'zh' ? w.message : w.messageEn);
         return lines.join('\n');
       });
     });
@@ -430,6 +436,8 @@ class TaskPane {
     if (summary.invalidBeforeSend > 0)
       notes.push(this.t('run.invalidBeforeSend', { n: summary.invalidBeforeSend }));
     if (summary.skipped > 0) notes.push(this.t('run.skipped', { n: summary.skipped }));
+    if (summary.lostRows.length > 0) notes.push(this.t('run.lost', { rows: summary.lostRows.join(', ') }));
+    for (const w of summary.warnings) notes.push(this.state.language === 'zh' ? w.message : w.messageEn);
     renderSummary(
       byId('run-summary'),
       {
@@ -440,6 +448,26 @@ class TaskPane {
       },
       this.state.language,
     );
+  }
+
+  private async mine(kind: 'build' | 'apply'): Promise<void> {
+    await this.run('progress.mine', async () => {
+      const api = this.state.api;
+      if (api === undefined || !this.state.inExcel) return;
+      const mine = createMyRegistrations({ excel: createExcelGateway(), api });
+      if (kind === 'build') {
+        const built = await mine.build();
+        this.say('success', () => this.t('mine.builtCount', { ...built }));
+      } else {
+        const applied = await mine.applyActions();
+        this.say(applied.errors.length > 0 ? 'warning' : 'success', () => {
+          const lines = [this.t('mine.appliedCount', { done: applied.done })];
+          if (applied.errors.length > 0)
+            lines.push(this.t('mine.actionErrors', { n: applied.errors.length }));
+          return lines.join('\n');
+        });
+      }
+    });
   }
 
   private async review(kind: 'build' | 'apply'): Promise<void> {

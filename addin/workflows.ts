@@ -22,6 +22,7 @@ import {
   readReviewDecisions,
   readRows,
   REVIEW_SHEET_NAME,
+  tableHeaderProblem,
   type LocalRow,
   type ReviewCarryOver,
   type ReviewDecision,
@@ -29,8 +30,9 @@ import {
   type SheetLayout,
   type SheetSetup,
 } from '../core/sheetPlan.js';
+import { identityColumns, locateRows, relocateOutcomes } from '../core/rowIdentity.js';
 import { ApiError, type ApiClient, type RegistrationView } from './apiClient.js';
-import type { ExcelGateway, SheetSnapshot } from './excelGateway.js';
+import { protectedSheet, type ExcelGateway, type SheetSnapshot, type WriteWarning } from './excelGateway.js';
 
 export type { ColumnChoice, SheetSetup } from '../core/sheetPlan.js';
 
@@ -60,6 +62,13 @@ export interface RunSummary {
   invalidBeforeSend: number;
   /** Rows left alone: already registered (check, submit) or not found on the service (refresh). */
   skipped: number;
+  /**
+   * Rows whose results found no row to go to: deleted, or their customer/contact cells edited while
+   * the service worked. Their registrations are kept; Refresh shows them once the number is back.
+   */
+  lostRows: number[];
+  /** What was written only in part (notes Excel refused…); the results are in place. */
+  warnings: WriteWarning[];
 }
 
 export interface PrepareResult {
@@ -67,7 +76,10 @@ export interface PrepareResult {
   invalidRows: number;
   /** Null when the header row was already in an Excel table. */
   tableCreated: boolean | null;
+  /** Why no table was made (zh-CN), and in English. */
   tableError?: string;
+  tableErrorEn?: string;
+  warnings: WriteWarning[];
 }
 
 export interface Workflows {
@@ -95,6 +107,16 @@ const DECISION_ORDER: Record<ReviewDecision['body']['decision'], number> = {
   share: 1,
   approve: 2,
 };
+
+const nothingWritten = { lostRows: [] as number[], warnings: [] as WriteWarning[] };
+
+/** Error cells and the date system, as the sheet's reader found them. */
+function readOptions(snapshot: SheetSnapshot): {
+  errorCells: SheetSnapshot['errorCells'];
+  date1904: boolean;
+} {
+  return { errorCells: snapshot.errorCells, date1904: snapshot.date1904 };
+}
 
 function randomKey(): string {
   const bytes = new Uint8Array(16);
@@ -126,13 +148,13 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
   }
 
   async function detect(): Promise<SheetSetup> {
-    return (await openSheet(undefined)).setup;
+    return (await openSheet(undefined, { readOnly: true })).setup;
   }
 
   /** The sheet and its layout; without a setup, the active sheet is detected from the same read. */
   async function openSheet(
     given: SheetSetup | undefined,
-    options: { tableProbe?: boolean } = {},
+    options: { tableProbe?: boolean; readOnly?: boolean } = {},
   ): Promise<{ setup: SheetSetup; snapshot: SheetSnapshot; layout: SheetLayout }> {
     report('reading', 0, 1);
     let setup = given;
@@ -148,6 +170,8 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
       });
     }
     report('reading', 1, 1);
+    // Checked before anything is sent: a submission whose results cannot be written would be lost.
+    if (snapshot.protected && options.readOnly !== true) throw protectedSheet(snapshot.sheetName);
     if (snapshot.sheetName === REVIEW_SHEET_NAME) {
       throw new DomainError(
         problem(
@@ -160,18 +184,31 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     return { setup, snapshot, layout: planLayout(snapshot.grid, setup) };
   }
 
+  /**
+   * Results onto the rows that hold them now: the identifying columns are read again just before the
+   * write (in the same round trip) and each outcome follows its row (core/rowIdentity.ts).
+   */
   async function writeBack(
     layout: SheetLayout,
     snapshot: SheetSnapshot,
     outcomes: readonly RowOutcome[],
-  ): Promise<void> {
+  ): Promise<{ lostRows: number[]; warnings: WriteWarning[] }> {
     report('writing', 0, outcomes.length);
-    const write = planResults(layout, outcomes, {
-      notes: excel.capabilities().notes,
-      guardGrid: snapshot.grid,
+    const options = { notes: excel.capabilities().notes };
+    let lostRows: number[] = [];
+    const rows = outcomes.map((o) => o.row);
+    const written = await excel.writeSheet(planResults(layout, outcomes, options), {
+      columns: identityColumns(layout),
+      // Rows inserted meanwhile push the data down; read well past the last row read.
+      lastRow: Math.max(snapshot.grid.length * 2, snapshot.grid.length + 1000),
+      build: (now) => {
+        const relocation = locateRows(layout, snapshot.grid, now, rows);
+        lostRows = relocation.lost;
+        return planResults(layout, relocateOutcomes(outcomes, relocation), options);
+      },
     });
-    await excel.writeSheet(write);
     report('writing', outcomes.length, outcomes.length);
+    return { lostRows, warnings: written.warnings };
   }
 
   /** Rows to send, rows core already finds invalid, and rows already registered. */
@@ -187,7 +224,9 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
   async function run(mode: 'check' | 'submit', given: SheetSetup | undefined): Promise<RunSummary> {
     const policy = await api.policy();
     const { snapshot, layout } = await openSheet(given);
-    const { send, invalid, skipped } = sortRows(readRows(layout, snapshot.grid, rowContext(policy)));
+    const { send, invalid, skipped } = sortRows(
+      readRows(layout, snapshot.grid, rowContext(policy), readOptions(snapshot)),
+    );
     const submissions = send.map((r) => r.submission);
     const onProgress = (done: number, total: number) => report('sending', done, total);
     report('sending', 0, submissions.length);
@@ -215,13 +254,14 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
       ...invalid.map(outcomeOfLocalErrors),
       ...results.map((r, i) => outcomeOfResult(rowOf(i), r, rowByNo)),
     ];
-    if (outcomes.length > 0) await writeBack(layout, snapshot, outcomes);
+    const written = outcomes.length > 0 ? await writeBack(layout, snapshot, outcomes) : nothingWritten;
     if (mode === 'submit') unfinished = undefined;
     return {
-      rows: outcomes.length,
+      rows: outcomes.length - written.lostRows.length,
       byStatus: countByStatus(outcomes),
       invalidBeforeSend: invalid.length,
       skipped,
+      ...written,
     };
   }
 
@@ -257,19 +297,27 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     async apply(setup) {
       const policy = await api.policy();
       const { snapshot, layout } = await openSheet(setup, { tableProbe: true });
-      const rows = readRows(layout, snapshot.grid, rowContext(policy));
+      const rows = readRows(layout, snapshot.grid, rowContext(policy), readOptions(snapshot));
+      const headerProblem = snapshot.headerInTable ? null : tableHeaderProblem(layout, snapshot.grid);
       const plan = planPrepare(layout, rows, {
-        createTable: !snapshot.headerInTable,
+        createTable: !snapshot.headerInTable && headerProblem === null,
         notes: excel.capabilities().notes,
       });
       report('writing', 0, 1);
       const written = await excel.writeSheet(plan.write);
       report('writing', 1, 1);
+      const tableError =
+        headerProblem !== null
+          ? { tableError: headerProblem.message, tableErrorEn: headerProblem.messageEn }
+          : written.tableError !== undefined
+            ? { tableError: written.tableError, tableErrorEn: written.tableError }
+            : {};
       return {
         invalidCells: plan.invalidCells,
         invalidRows: plan.invalidRows,
-        tableCreated: written.tableCreated,
-        ...(written.tableError !== undefined ? { tableError: written.tableError } : {}),
+        tableCreated: headerProblem !== null ? false : written.tableCreated,
+        warnings: written.warnings,
+        ...tableError,
       };
     },
 
@@ -286,12 +334,13 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
         const state = found.get(r.registrationNo as string);
         return state === undefined ? [] : [outcomeOfState(r.row, state)];
       });
-      if (outcomes.length > 0) await writeBack(layout, snapshot, outcomes);
+      const written = outcomes.length > 0 ? await writeBack(layout, snapshot, outcomes) : nothingWritten;
       return {
-        rows: outcomes.length,
+        rows: outcomes.length - written.lostRows.length,
         byStatus: countByStatus(outcomes),
         invalidBeforeSend: 0,
         skipped: numbered.length - outcomes.length,
+        ...written,
       };
     },
 

@@ -121,6 +121,18 @@ export function followUpWayOf(text: string): FollowUpWay | undefined {
   return FOLLOW_UP_WAY_ALIASES[t.toLowerCase()];
 }
 
+/**
+ * The way a free-text follow-up note describes (a sheet's 说明 with no 方式 column): 上门/拜访/面谈
+ * → 上门, 电话/致电/通话 → 电话, 微信 → 微信, 邮件/邮箱/email → 邮件, else 其他.
+ */
+export function followUpWayOfNote(note: string): FollowUpWay {
+  if (/上门|拜访|面谈|到访|visit/i.test(note)) return '上门';
+  if (/电话|致电|通话|来电|phone|call/i.test(note)) return '电话';
+  if (/微信|wechat/i.test(note)) return '微信';
+  if (/邮件|邮箱|e-?mail/i.test(note)) return '邮件';
+  return '其他';
+}
+
 /** Lifecycle of a stored record (domain.md, Lifecycle). `conflict` = saved, competing or queued. */
 export const RECORD_STATUSES = [
   'pending',
@@ -443,5 +455,7 @@ export const storedRecordSchema = z.object({
   followUps: z.array(followUpSchema),
   history: z.array(historyEntrySchema),
   version: z.number().int().nonnegative(),
+  /** R39: the personal data was destroyed after the retention period (core/retention.ts). */
+  destroyed: z.object({ at: instantSchema, requestId: z.string() }).optional(),
 });
 export type StoredRecord = z.infer<typeof storedRecordSchema>;

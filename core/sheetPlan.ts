@@ -341,8 +341,25 @@ export interface LocalRow {
  */
 const SIGNED_IN_USER = '（当前用户）';
 
+/** What the sheet's reader knows beyond its values. */
+export interface ReadOptions {
+  /** Cells holding an Excel error (#REF!, #N/A…), 1-based: invalid, never sent as data. */
+  errorCells?: readonly { row: number; column: number; value: string }[];
+  /** The workbook counts serials from 1904-01-01: date serials are moved onto the 1900 system. */
+  date1904?: boolean;
+}
+
+/** Days between the 1900 and 1904 date systems' day zero. */
+export const DATE_1904_OFFSET_DAYS = 1462;
+
 /** Every data row, parsed by core exactly as the service will parse it. */
-export function readRows(layout: SheetLayout, grid: SheetGrid, context: RowContext): LocalRow[] {
+export function readRows(
+  layout: SheetLayout,
+  grid: SheetGrid,
+  context: RowContext,
+  options: ReadOptions = {},
+): LocalRow[] {
+  const errorAt = new Map((options.errorCells ?? []).map((e) => [`${e.row}:${e.column}`, e.value]));
   const ctx: RowContext =
     layout.fieldColumns.registrant === undefined
       ? { ...context, defaultRegistrant: context.defaultRegistrant ?? SIGNED_IN_USER }
@@ -351,12 +368,34 @@ export function readRows(layout: SheetLayout, grid: SheetGrid, context: RowConte
   for (const r of layout.rows) {
     if (r.kind !== 'data') continue;
     const submission: SubmissionRow = { clientRowId: r.row };
+    const cellErrors: Problem[] = [];
     for (const [field, column] of Object.entries(layout.fieldColumns) as [Field, number][]) {
-      const value = cellAt(grid, r.row, column);
+      const error = errorAt.get(`${r.row}:${column}`);
+      if (error !== undefined) {
+        // A broken formula's #REF! is not a customer name: the cell is invalid and stays unsent.
+        cellErrors.push(
+          problem(
+            'cell.error_value',
+            `单元格 ${cellAddress(r.row, column)} 是 Excel 错误值 ${error}（公式出错）：请改正公式或填入内容`,
+            `Cell ${cellAddress(r.row, column)} holds the Excel error ${error} (a broken formula): fix the formula or type the value`,
+            field,
+          ),
+        );
+        continue;
+      }
+      let value = cellAt(grid, r.row, column);
+      const kind = FIELD_SPECS[field].kind;
+      if (options.date1904 === true && typeof value === 'number' && (kind === 'day' || kind === 'instant')) {
+        value += DATE_1904_OFFSET_DAYS;
+      }
       if (!isBlank(value)) submission[field] = typeof value === 'string' ? value.trim() : value;
     }
     const parsed = parseRow(submission, ctx);
-    out.push({ row: r.row, submission, errors: parsed.errors, registrationNo: r.registrationNo });
+    const errors = [
+      ...cellErrors,
+      ...parsed.errors.filter((e) => !cellErrors.some((c) => c.field === e.field)),
+    ];
+    out.push({ row: r.row, submission, errors, registrationNo: r.registrationNo });
   }
   return out;
 }
@@ -445,6 +484,11 @@ export const WRITE_BUDGET_BYTES = 4 * 1024 * 1024;
 export const OP_OVERHEAD_BYTES = 400;
 /** getRange/getRanges refuse addresses of 8,192 characters or more; address lists stay under 8,000. */
 export const MAX_ADDRESS_CHARS = 8_000;
+/**
+ * Areas per getRanges call. Hosts refuse long area lists below the character limit (reported around
+ * 300 areas, with InvalidArgument or GeneralException); the gateway also splits and retries once.
+ */
+export const MAX_RANGES_AREAS = 250;
 /** Rows per values block: blocks are what a write can be cut at. */
 const VALUES_BLOCK_ROWS = 500;
 
@@ -529,16 +573,23 @@ function runsOf(numbers: readonly number[]): [number, number][] {
   return runs;
 }
 
-/** Addresses joined with commas into strings that each stay under the getRanges limit. */
-export function chunkAddresses(addresses: readonly string[], maxChars = MAX_ADDRESS_CHARS): string[] {
+/** Addresses joined with commas into strings that each stay under the getRanges limits (characters, areas). */
+export function chunkAddresses(
+  addresses: readonly string[],
+  maxChars = MAX_ADDRESS_CHARS,
+  maxAreas = MAX_RANGES_AREAS,
+): string[] {
   const chunks: string[] = [];
   let current = '';
+  let areas = 0;
   for (const address of addresses) {
-    if (current !== '' && current.length + 1 + address.length > maxChars) {
+    if (current !== '' && (current.length + 1 + address.length > maxChars || areas >= maxAreas)) {
       chunks.push(current);
       current = '';
+      areas = 0;
     }
     current = current === '' ? address : `${current},${address}`;
+    areas++;
   }
   if (current !== '') chunks.push(current);
   return chunks;
@@ -824,6 +875,34 @@ function guardOf(layout: SheetLayout, grid: SheetGrid, top: number, bottom: numb
 
 // ---------------------------------------------------------------------------------------------------
 // Prepare (step 2): table, validation, formats, result columns, invalid cells
+
+/**
+ * Why an Excel table should not be made over this header, or null. Excel's tables.add renames blank
+ * header cells (列1 / Column1) and repeated ones (备注2) — in a two-row header whose names sit in the
+ * upper row that would change the header the mapping was made from, and every later run would stop
+ * at sheet.header_changed. Such a header is left as it is: validation, formats and results still work.
+ */
+export function tableHeaderProblem(layout: SheetLayout, grid: SheetGrid): Problem | null {
+  const right = Math.max(...Object.values(layout.resultColumns));
+  const pending = new Set(layout.missingResultColumns.map((k) => layout.resultColumns[k]));
+  const blank: string[] = [];
+  const repeated: string[] = [];
+  const seen = new Set<string>();
+  for (let column = layout.firstColumn; column <= right; column++) {
+    if (pending.has(column)) continue;
+    const text = textOf(cellAt(grid, layout.headerRow, column)).toLowerCase();
+    if (text === '') blank.push(cellAddress(layout.headerRow, column));
+    else if (seen.has(text)) repeated.push(cellAddress(layout.headerRow, column));
+    seen.add(text);
+  }
+  if (blank.length === 0 && repeated.length === 0) return null;
+  const cells = [...blank, ...repeated].join('、');
+  return problem(
+    'table.header_not_unique',
+    `表头有空白或重复的单元格（${cells}），Excel 建表时会改名，因此没有转为 Excel 表`,
+    `The header has blank or repeated cells (${cells.replace(/、/g, ', ')}) that Excel would rename in a table, so no table was made`,
+  );
+}
 
 export interface PrepareOptions {
   /** False when the header row is already part of an Excel table. */

@@ -28,6 +28,8 @@ import { authenticate, clientAddressKey } from './http/auth.js';
 import { registrationRoutes } from './http/registrationRoutes.js';
 import { changeRoutes } from './http/changeRoutes.js';
 import { calendarRoutes } from './http/calendarRoutes.js';
+import { retentionRoutes } from './http/retentionRoutes.js';
+import { RetentionService } from './services/retentionService.js';
 import { adminRoutes } from './http/adminRoutes.js';
 import { poolRoutes } from './http/poolRoutes.js';
 import { PoolService } from './services/poolService.js';
@@ -35,6 +37,9 @@ import { errorBody, errorHandler } from './http/errors.js';
 import { openApiDocument } from './http/openapi.js';
 import { importRoutes } from './http/importRoutes.js';
 import { batchRows, ExpensiveOperations } from './http/expensiveOperations.js';
+import type { FileVault } from './store/fileVault.js';
+import { DEFAULT_FILE_SETTINGS, ImportFiles, type FileSettings } from './services/importFiles.js';
+import { DEFAULT_ISOLATION, type IsolationLimits } from './importIsolation.js';
 
 /** Hosts that frame the task pane: Office on the web, Outlook/SharePoint-hosted Office, Teams. */
 export const OFFICE_FRAME_ANCESTORS = [
@@ -50,6 +55,8 @@ export const OFFICE_FRAME_ANCESTORS = [
 
 export interface AppOptions {
   store: Store;
+  /** Where import reports and annotated workbooks are kept, sealed (fileVault.ts). */
+  files: FileVault;
   keyring: Keyring;
   logger: Logger;
   version: string;
@@ -66,6 +73,12 @@ export interface AppOptions {
   expensiveConcurrency?: number;
   /** Rows above which a check/submit batch counts as expensive (BAOBEI_EXPENSIVE_BATCH_ROWS). */
   expensiveBatchRows?: number;
+  /** Retention and quota of kept import files (BAOBEI_FILE_RETENTION_DAYS, _DRY_RUN_RETENTION_HOURS, _FILE_QUOTA_MB). */
+  fileSettings?: FileSettings;
+  /** The import worker's heap cap and wall time (BAOBEI_IMPORT_MEMORY_MB, BAOBEI_IMPORT_TIMEOUT_SECONDS). */
+  importIsolation?: IsolationLimits;
+  /** HTTP imports one user may run at once (BAOBEI_IMPORTS_PER_USER). */
+  importsPerUser?: number;
   /** Extra routers mounted under /api (imports) and at the root (add-in files). */
   mount?: (app: Express, services: AppServices) => void;
 }
@@ -76,6 +89,8 @@ export interface AppServices {
   changes: ChangeService;
   /** Working-day schedules; `refresh()` before serving so entered years count from the first request. */
   calendars: CalendarService;
+  /** Kept import files; its `sweep()` deletes the expired ones. */
+  importFiles: ImportFiles;
   clock: () => Date;
   authenticate: RequestHandler;
 }
@@ -110,7 +125,21 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
     failuresPerMinute: options.authFailuresPerMinute ?? 20,
     logger: rateLimitLogger,
   });
-  const services: AppServices = { registrations, lifecycle, changes, calendars, clock, authenticate: auth };
+  const importFiles = new ImportFiles({
+    vault: options.files,
+    store: options.store,
+    clock,
+    settings: options.fileSettings ?? DEFAULT_FILE_SETTINGS,
+  });
+  const services: AppServices = {
+    registrations,
+    lifecycle,
+    changes,
+    calendars,
+    importFiles,
+    clock,
+    authenticate: auth,
+  };
 
   const app = express();
   app.disable('x-powered-by');
@@ -230,6 +259,7 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
   app.use('/api', changeRoutes(changes));
   app.use('/api', adminRoutes(options.store, registrations, clock));
   app.use('/api', calendarRoutes(calendars));
+  app.use('/api', retentionRoutes(new RetentionService(options.store, registrations, clock)));
   app.use('/api', poolRoutes(new PoolService(deps, registrations), deps, registrations));
   app.use(
     '/api',
@@ -239,7 +269,10 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
       clock,
       registrations,
       calendar: () => calendars.calendar(),
+      files: importFiles,
       uploadLimitBytes,
+      isolation: options.importIsolation ?? DEFAULT_ISOLATION,
+      importsPerUser: options.importsPerUser ?? 1,
     }),
   );
   app.use('/api', (req, res) => {

@@ -7,7 +7,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { z } from 'zod';
 import { parseDay } from '../core/dateValue.js';
 import {
   dayKindOf,
@@ -19,7 +18,7 @@ import { DomainError, problem } from '../core/problem.js';
 import type { Config } from './config.js';
 import { ensureAdmin, openStore } from './service.js';
 import { CalendarService, type CalendarView, type MovedDeadline } from './services/calendarService.js';
-import { lockOwner } from './store/dataDirLock.js';
+import { callService, findService, serviceError, serviceJson, serviceToken } from './serviceClient.js';
 
 /** A schedule file bigger than this is not a holiday list. */
 const MAX_FILE_BYTES = 256 * 1024;
@@ -95,7 +94,7 @@ export async function setCalendar(
   body: ScheduleBody,
   options: { url?: string | undefined; token?: string | undefined } = {},
 ): Promise<CalendarSetResult> {
-  if (lockOwner(config.dataDir)) {
+  if (findService(config, options.url) !== undefined) {
     return (await viaService(config, `/api/calendar/${year}`, 'PUT', body, options)) as CalendarSetResult;
   }
   const { store } = await openStore(config, 'calendar set');
@@ -114,7 +113,7 @@ export async function showCalendar(
   year: number,
   options: { url?: string | undefined; token?: string | undefined } = {},
 ): Promise<CalendarView> {
-  if (lockOwner(config.dataDir)) {
+  if (findService(config, options.url) !== undefined) {
     return (await viaService(config, `/api/calendar/${year}`, 'GET', undefined, options)) as CalendarView;
   }
   const { store } = await openStore(config, 'calendar show');
@@ -139,8 +138,6 @@ export function describeCalendar(view: CalendarView): string[] {
   ];
 }
 
-const errorBodySchema = z.object({ error: z.object({ message: z.string(), messageEn: z.string() }) });
-
 async function viaService(
   config: Config,
   route: string,
@@ -148,36 +145,19 @@ async function viaService(
   body: unknown,
   options: { url?: string | undefined; token?: string | undefined },
 ): Promise<unknown> {
-  const token =
-    options.token ??
-    process.env['BAOBEI_TOKEN'] ??
-    (await readFile(path.join(config.dataDir, 'admin.token'), 'utf8').catch(() => '')).trim();
-  if (token === '') {
-    throw usage(
-      '服务正在运行：请用 --token 或 BAOBEI_TOKEN 提供管理员令牌',
-      'The service is running: give an administrator token with --token or BAOBEI_TOKEN',
-    );
-  }
-  const base =
-    options.url ?? process.env['BAOBEI_URL'] ?? config.publicUrl ?? `http://localhost:${config.port}`;
-  let res: Response;
-  try {
-    res = await fetch(new URL(route, base), {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-  } catch {
-    throw usage(`无法连接服务 ${base}`, `Cannot reach the service at ${base}`);
-  }
-  const json = (await res.json().catch(() => ({}))) as unknown;
-  if (!res.ok) {
-    const error = errorBodySchema.safeParse(json);
-    throw usage(
-      error.success ? error.data.error.message : `HTTP ${res.status}`,
-      error.success ? error.data.error.messageEn : `HTTP ${res.status}`,
-    );
-  }
+  // Callers come here only when findService found one (a lock, --url or BAOBEI_URL).
+  const target = findService(config, options.url)!;
+  const token = await serviceToken(config, options.token);
+  const res = await callService(target, route, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const json = await serviceJson<{ error?: { code?: string; message?: string; messageEn?: string } }>(
+    target,
+    res,
+  );
+  if (!res.ok) throw serviceError(res, json);
   return json;
 }
 

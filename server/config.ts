@@ -76,6 +76,10 @@ const envSchema = z.object({
     .default('baobei'),
   /** The service's public URL (for the add-in manifest and links); defaults to http://localhost:PORT. */
   BAOBEI_PUBLIC_URL: z.url().optional(),
+  /** Where the task pane loads office.js: Microsoft's CDN, or the npm copy (offline test rigs only). */
+  BAOBEI_OFFICE_JS: z.enum(['cdn', 'local']).default('cdn'),
+  /** The add-in manifest's Id; defaults to one derived from the public origin (one per deployment). */
+  BAOBEI_MANIFEST_ID: z.uuid().optional(),
   /** Extra origins allowed by CORS, comma-separated (the task pane's own origin is always allowed). */
   BAOBEI_CORS_ORIGINS: csv.default([]),
   BAOBEI_JSON_LIMIT: z
@@ -99,6 +103,18 @@ const envSchema = z.object({
   /** Node's server.keepAliveTimeout: an idle kept-alive connection is closed after this. */
   BAOBEI_KEEP_ALIVE_TIMEOUT_MS: timeoutMs.default(5_000),
   BAOBEI_SWEEP_SECONDS: z.coerce.number().int().positive().default(60),
+  /** Days an import's report and annotated workbook are kept before the sweep deletes them. */
+  BAOBEI_FILE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Hours a dry run's report and annotated workbook are kept. */
+  BAOBEI_DRY_RUN_RETENTION_HOURS: z.coerce.number().int().min(1).max(87_600).default(24),
+  /** Sealed bytes of kept import files per user, in MB; an import beyond it is refused. */
+  BAOBEI_FILE_QUOTA_MB: z.coerce.number().positive().max(1_048_576).default(200),
+  /** Heap cap of the worker an HTTP import runs in (V8 old generation, MB). */
+  BAOBEI_IMPORT_MEMORY_MB: z.coerce.number().int().min(32).max(16_384).default(512),
+  /** Wall time for reading, and again for annotating, an HTTP import's file before its worker is stopped. */
+  BAOBEI_IMPORT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
+  /** HTTP imports one user may have running at once. */
+  BAOBEI_IMPORTS_PER_USER: z.coerce.number().int().min(1).max(64).default(1),
   /** PEM certificate and key files: serve HTTPS (Office desktop sideloading needs it). Both or neither. */
   BAOBEI_TLS_CERT: z.string().min(1).optional(),
   BAOBEI_TLS_KEY: z.string().min(1).optional(),
@@ -119,6 +135,8 @@ export interface Config {
   databaseUrl: string | undefined;
   pgSchema: string;
   publicUrl: string | undefined;
+  /** The add-in: where office.js comes from (BAOBEI_OFFICE_JS) and the manifest Id (BAOBEI_MANIFEST_ID). */
+  addin: { officeJs: 'cdn' | 'local'; manifestId: string | undefined };
   corsOrigins: string[];
   jsonLimit: string;
   uploadLimitBytes: number;
@@ -130,6 +148,10 @@ export interface Config {
   /** Node's HTTP server timeouts, in milliseconds. */
   http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   sweepSeconds: number;
+  /** Kept import files: retention, dry-run retention, per-user quota. */
+  files: { retentionDays: number; dryRunRetentionHours: number; quotaBytes: number };
+  /** HTTP imports run in a worker with these limits. */
+  imports: { memoryMb: number; timeoutMs: number; perUser: number };
   /** Paths of the PEM certificate and key when the service speaks HTTPS. */
   tls: { certFile: string; keyFile: string } | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -199,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     pgSchema: e.BAOBEI_PG_SCHEMA,
     publicUrl: e.BAOBEI_PUBLIC_URL,
+    addin: { officeJs: e.BAOBEI_OFFICE_JS, manifestId: e.BAOBEI_MANIFEST_ID },
     corsOrigins: e.BAOBEI_CORS_ORIGINS,
     jsonLimit: e.BAOBEI_JSON_LIMIT,
     uploadLimitBytes: Math.round(e.BAOBEI_UPLOAD_LIMIT_MB * 1024 * 1024),
@@ -213,6 +236,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       keepAliveTimeoutMs: e.BAOBEI_KEEP_ALIVE_TIMEOUT_MS,
     },
     sweepSeconds: e.BAOBEI_SWEEP_SECONDS,
+    files: {
+      retentionDays: e.BAOBEI_FILE_RETENTION_DAYS,
+      dryRunRetentionHours: e.BAOBEI_DRY_RUN_RETENTION_HOURS,
+      quotaBytes: Math.round(e.BAOBEI_FILE_QUOTA_MB * 1024 * 1024),
+    },
+    imports: {
+      memoryMb: e.BAOBEI_IMPORT_MEMORY_MB,
+      timeoutMs: e.BAOBEI_IMPORT_TIMEOUT_SECONDS * 1000,
+      perUser: e.BAOBEI_IMPORTS_PER_USER,
+    },
     tls:
       e.BAOBEI_TLS_CERT !== undefined && e.BAOBEI_TLS_KEY !== undefined
         ? { certFile: path.resolve(e.BAOBEI_TLS_CERT), keyFile: path.resolve(e.BAOBEI_TLS_KEY) }

@@ -24,6 +24,8 @@ import { createApp, type AppServices } from './app.js';
 import { keyringFromMasterKey, loadMasterKey, type Keyring } from './security/keyring.js';
 import { LowdbStore } from './store/lowdbStore.js';
 import type { Store } from './store/store.js';
+import type { FileVault } from './store/fileVault.js';
+import { DirFileVault } from './store/dirFileVault.js';
 import { createUser } from './services/userService.js';
 import { DomainError, problem } from '../core/problem.js';
 import { addinRoutes } from './http/addinRoutes.js';
@@ -85,6 +87,30 @@ export async function openStore(
     };
   }
   return { store: await LowdbStore.open({ dataDir: config.dataDir, keyring, purpose }), keyring };
+}
+
+/** The store and the file vault beside it (the service keeps import files; CLI commands do not). */
+export async function openStoreAndFiles(
+  config: Config,
+  purpose: string,
+): Promise<{ store: Store; keyring: Keyring; files: FileVault }> {
+  const { store, keyring } = await openStore(config, purpose);
+  try {
+    const files =
+      config.store === 'postgres'
+        ? await (
+            await import('./store/postgresFileVault.js')
+          ).PostgresFileVault.open({
+            connectionString: config.databaseUrl!,
+            schema: config.pgSchema,
+            keyring,
+          })
+        : await DirFileVault.open({ dataDir: config.dataDir, keyring });
+    return { store, keyring, files };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
 }
 
 /** First start: an administrator, whose token goes to `admin.token` (mode 600) in the data dir. */
@@ -239,19 +265,20 @@ export async function startService(config: Config, options: StartOptions): Promi
       server.closeIdleConnections();
     });
 
-  let opened: { store: Store; keyring: Keyring };
+  let opened: { store: Store; keyring: Keyring; files: FileVault };
   try {
-    opened = await openStore(config, 'serve');
+    opened = await openStoreAndFiles(config, 'serve');
   } catch (err) {
     await closeServer();
     throw err;
   }
-  const { store, keyring } = opened;
+  const { store, keyring, files } = opened;
   const clock = options.clock ?? (() => new Date());
   try {
     const tokenFile = await ensureAdmin(store, config.dataDir, clock());
     const { app, services } = createApp({
       store,
+      files,
       keyring,
       logger: options.logger,
       version: VERSION,
@@ -264,8 +291,18 @@ export async function startService(config: Config, options: StartOptions): Promi
       trustProxy: config.trustProxy,
       expensiveConcurrency: config.expensiveConcurrency,
       expensiveBatchRows: config.expensiveBatchRows,
+      fileSettings: config.files,
+      importIsolation: { memoryMb: config.imports.memoryMb, timeoutMs: config.imports.timeoutMs },
+      importsPerUser: config.imports.perUser,
       mount: (app, services) => {
-        app.use('/addin', addinRoutes({ publicUrl: config.publicUrl }));
+        app.use(
+          '/addin',
+          addinRoutes({
+            publicUrl: config.publicUrl,
+            officeJs: config.addin.officeJs,
+            manifestId: config.addin.manifestId,
+          }),
+        );
         options.mount?.(app, services);
       },
     });
@@ -277,6 +314,12 @@ export async function startService(config: Config, options: StartOptions): Promi
     const url = config.publicUrl ?? `${config.tls ? 'https' : 'http'}://localhost:${port}`;
     if (tokenFile) say(`首次启动：管理员令牌已写入 / first start, admin token written to ${tokenFile}`);
     say(`Baobei ${VERSION} 已启动 / listening: ${url} (store: ${store.kind}, data: ${config.dataDir})`);
+    if (config.addin.officeJs === 'local') {
+      options.logger.warn(
+        { code: 'addin.office_js_local' },
+        "BAOBEI_OFFICE_JS=local: the task pane loads the unmaintained npm copy of office.js (offline rigs only); real Excel hosts need Microsoft's CDN copy",
+      );
+    }
 
     const sweep = async () => {
       try {
@@ -286,6 +329,8 @@ export async function startService(config: Config, options: StartOptions): Promi
         }
         const r = await services.lifecycle.sweep();
         if (r.expired + r.voided > 0) options.logger.info(r, 'sweep');
+        const filesExpired = await services.importFiles.sweep();
+        if (filesExpired > 0) options.logger.info({ filesExpired }, 'sweep: expired import files deleted');
       } catch (err) {
         options.logger.error({ err }, 'sweep failed');
       }
@@ -300,11 +345,13 @@ export async function startService(config: Config, options: StartOptions): Promi
         clearInterval(timer);
         await closeServer();
         await store.close();
+        await files.close();
       })());
     return { url, store, services, app, close };
   } catch (err) {
     await closeServer();
     await store.close();
+    await files.close();
     throw err;
   }
 }

@@ -4,7 +4,7 @@
  * own public URL substituted (BAOBEI_PUBLIC_URL, else the request's origin, HTTPS included).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -16,7 +16,12 @@ import express from 'express';
 import { OfficeAddinManifest } from 'office-addin-manifest';
 import { SaxesParser } from 'saxes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addinRoutes, MANIFEST_DEV_ORIGIN } from '../server/http/addinRoutes.js';
+import {
+  addinRoutes,
+  MANIFEST_DEV_ORIGIN,
+  manifestIdFor,
+  OFFICE_JS_CDN,
+} from '../server/http/addinRoutes.js';
 import { startTestService, type TestService } from './support/testService.js';
 
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -259,8 +264,10 @@ describe('manifest.xml', () => {
 /** A bare app with only the add-in routes, on a random port. */
 async function serveAddinRoutes(
   options: Parameters<typeof addinRoutes>[0],
+  trustProxy: boolean | string = false,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const app = express();
+  app.set('trust proxy', trustProxy);
   app.use('/addin', addinRoutes(options));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -325,19 +332,113 @@ describe('the manifest and the task pane, served', () => {
     }
   });
 
-  it('serves office.js and the files beside it from the package, not a CDN', async () => {
-    const res = await fetch(`${service.url}/addin/vendor/office.js`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/javascript/);
-    expect((await res.text()).length).toBeGreaterThan(10_000);
-    const strings = await fetch(`${service.url}/addin/vendor/zh-cn/office_strings.js`);
-    expect(strings.status).toBe(200);
-    expect((await fetch(`${service.url}/addin/vendor/nope.js`)).status).toBe(404);
+  it('loads office.js from Microsoft by default; the package copy only with BAOBEI_OFFICE_JS=local', async () => {
+    // The stale npm copy is not served at all in production.
+    expect((await fetch(`${service.url}/addin/vendor/office.js`)).status).toBe(404);
+    const local = await startTestService({ env: { BAOBEI_OFFICE_JS: 'local' } });
+    try {
+      const res = await fetch(`${local.url}/addin/vendor/office.js`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/javascript/);
+      expect((await res.text()).length).toBeGreaterThan(10_000);
+      const strings = await fetch(`${local.url}/addin/vendor/zh-cn/office_strings.js`);
+      expect(strings.status).toBe(200);
+      expect((await fetch(`${local.url}/addin/vendor/nope.js`)).status).toBe(404);
+      expect(local.logText()).toContain('addin.office_js_local');
+    } finally {
+      await local.close();
+    }
+    expect(service.logText()).not.toContain('addin.office_js_local');
+  });
+
+  it('the CSP lets scripts come from the service and from Microsoft’s office.js origin, nothing else', async () => {
+    const res = await fetch(`${service.url}/addin/manifest.xml`);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    const scriptSrc = csp.split(';').find((d) => d.trim().startsWith('script-src'));
+    expect(scriptSrc?.trim().split(/\s+/).slice(1).sort()).toEqual(
+      ["'self'", new URL(OFFICE_JS_CDN).origin].sort(),
+    );
+    // Over plain HTTP (a LAN address) upgrade-insecure-requests would break the pane.
+    expect(csp).not.toContain('upgrade-insecure-requests');
+  });
+
+  it('refuses to serve a manifest naming plain http off localhost, saying how to fix it', async () => {
+    const served = await serveAddinRoutes({ publicUrl: 'http://baobei.lan:3000' });
+    try {
+      const res = await fetch(`${served.url}/addin/manifest.xml`);
+      expect(res.status).toBe(409);
+      const text = await res.text();
+      expect(text).toContain('https://');
+      expect(text).toContain('BAOBEI_PUBLIC_URL');
+      expect(text).toContain('BAOBEI_TRUST_PROXY');
+    } finally {
+      await served.close();
+    }
+    const lan = await serveAddinRoutes({});
+    try {
+      const port = new URL(lan.url).port;
+      const status = await new Promise<number>((resolve, reject) => {
+        http
+          .get(`${lan.url}/addin/manifest.xml`, { headers: { host: `192.168.1.20:${port}` } }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+          .on('error', reject);
+      });
+      expect(status).toBe(409);
+    } finally {
+      await lan.close();
+    }
+  });
+
+  it('behind a trusted TLS proxy, names the https origin from X-Forwarded-Proto/Host; an untrusted proxy is ignored', async () => {
+    const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'baobei.example.com' };
+    const trusted = await serveAddinRoutes({}, 'loopback');
+    try {
+      const res = await fetch(`${trusted.url}/addin/manifest.xml`, { headers: forwarded });
+      expect(res.status).toBe(200);
+      const urls = manifestUrls(parseXml(await res.text()));
+      for (const url of urls) expect(new URL(url).origin).toBe('https://baobei.example.com');
+    } finally {
+      await trusted.close();
+    }
+    const untrusted = await serveAddinRoutes({}, false);
+    try {
+      const res = await fetch(`${untrusted.url}/addin/manifest.xml`, { headers: forwarded });
+      expect(res.status).toBe(200);
+      const urls = manifestUrls(parseXml(await res.text()));
+      for (const url of urls) expect(new URL(url).origin).toBe(untrusted.url);
+    } finally {
+      await untrusted.close();
+    }
+  });
+
+  it('gives each deployment its own stable manifest Id, or the one set in BAOBEI_MANIFEST_ID', async () => {
+    const idOf = async (options: Parameters<typeof addinRoutes>[0]) => {
+      const served = await serveAddinRoutes(options);
+      try {
+        const xml = await (await fetch(`${served.url}/addin/manifest.xml`)).text();
+        return /<Id>([^<]+)<\/Id>/.exec(xml)?.[1];
+      } finally {
+        await served.close();
+      }
+    };
+    const production = await idOf({ publicUrl: 'https://baobei.example.com' });
+    const staging = await idOf({ publicUrl: 'https://staging.baobei.example.com' });
+    expect(production).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(staging).not.toBe(production);
+    expect(await idOf({ publicUrl: 'https://baobei.example.com/' })).toBe(production);
+    expect(manifestIdFor('https://baobei.example.com')).toBe(production);
+    const explicit = '0f8fad5b-d9cb-469f-a165-70867728950e';
+    expect(await idOf({ publicUrl: 'https://baobei.example.com', manifestId: explicit })).toBe(explicit);
+    // The development origin keeps the Id checked in with manifest.xml.
+    const file = /<Id>([^<]+)<\/Id>/.exec(readFileSync(path.join(REPO, 'manifest.xml'), 'utf8'))?.[1];
+    expect(await idOf({ publicUrl: MANIFEST_DEV_ORIGIN })).toBe(file);
   });
 
   it('answers 503 with the build command when the task pane is not built', async () => {
     const empty = await mkdtemp(path.join(os.tmpdir(), 'baobei-addin-'));
-    const served = await serveAddinRoutes({ distDir: empty });
+    const served = await serveAddinRoutes({ distDir: empty, officeJs: 'local' });
     try {
       const res = await fetch(`${served.url}/addin/taskpane.html`);
       expect(res.status).toBe(503);

@@ -7,10 +7,17 @@ import { requireRole } from '../services/actor.js';
 import { notificationsFor } from '../services/notificationService.js';
 import type { RegistrationService } from '../services/registrationService.js';
 import { monthlySummary } from '../services/reportService.js';
+import { UserAdministration } from '../services/userAdministration.js';
 import { createUser, userView } from '../services/userService.js';
 import type { Store } from '../store/store.js';
 import { actor } from './auth.js';
-import { auditQuerySchema, policyBodySchema, summaryQuerySchema, userBodySchema } from './apiSchemas.js';
+import {
+  auditQuerySchema,
+  handOverBodySchema,
+  policyBodySchema,
+  summaryQuerySchema,
+  userBodySchema,
+} from './apiSchemas.js';
 import { parseOrThrow, zodProblem } from './errors.js';
 
 export function adminRoutes(store: Store, registrations: RegistrationService, clock: () => Date): Router {
@@ -31,6 +38,23 @@ export function adminRoutes(store: Store, registrations: RegistrationService, cl
     requireRole(actor(req), ['admin'], '查看用户', 'list users');
     const users = await store.read((tx) => tx.listUsers());
     res.json({ items: users.map(userView) });
+  });
+
+  const administration = new UserAdministration(store, registrations, clock);
+  router.post('/users/:id/disable', async (req, res) => {
+    res.json(await administration.disable(actor(req), req.params.id));
+  });
+  router.post('/users/:id/enable', async (req, res) => {
+    res.json(await administration.enable(actor(req), req.params.id));
+  });
+  router.post('/users/:id/rotate-token', async (req, res) => {
+    res.json(await administration.rotateToken(actor(req), req.params.id));
+  });
+  router.post('/users/:id/hand-over', async (req, res) => {
+    // Role first: a non-administrator learns nothing about the body's validity.
+    requireRole(actor(req), ['admin'], '移交离职人员的客户', 'hand over a leaver’s customers');
+    const body = parseOrThrow(handOverBodySchema, req.body);
+    res.json(await administration.handOver(actor(req), req.params.id, body.to));
   });
 
   router.get('/policy', async (_req, res) => {

@@ -218,6 +218,13 @@ export const userViewSchema = z.object({
   disabled: z.boolean().optional(),
 });
 export const userCreatedSchema = z.object({ user: userViewSchema, token: z.string() });
+/** R38: the colleague, by user name, who takes over a leaver's active registrations. */
+export const handOverBodySchema = z.object({ to: z.string().trim().min(1).max(50) }).strict();
+export const handOverResponseSchema = z.object({
+  user: userViewSchema,
+  to: userViewSchema,
+  transferred: z.array(z.string()).describe('Registration numbers now held by `to`'),
+});
 
 export const policyBodySchema = policySchema
   .partial()

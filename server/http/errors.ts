@@ -34,6 +34,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   'status.transition': 409,
   'objection.exists': 409,
   'user.exists': 409,
+  'user.self': 409,
+  'retention.decided': 409,
+  'retention.same_admin': 409,
+  'retention.nothing': 409,
   'rate.limited': 429,
   'auth.rate_limited': 429,
   'store.unavailable': 503,
@@ -47,6 +51,12 @@ const STATUS_BY_CODE: Record<string, number> = {
   'calendar.both': 400,
   'calendar.workday_not_weekend': 400,
   'service.busy': 503,
+  // HTTP imports (issue 14): one user's imports at once, their kept files' quota, the worker's limits.
+  'import.user_busy': 429,
+  'import.quota_exceeded': 409,
+  'import.out_of_memory': 422,
+  'import.timeout': 422,
+  'import.worker_failed': 503,
   'service.starting': 503,
 };
 
@@ -98,6 +108,34 @@ interface HttpishError {
   type?: string;
   code?: string;
   expose?: boolean;
+  /** body-parser's: the charset or content encoding it does not read. */
+  charset?: string;
+  encoding?: string;
+}
+
+/** A charset or encoding named back to the caller: only the characters such a name has, and short. */
+function safeName(value: string | undefined): string {
+  return (value ?? '').replace(/[^A-Za-z0-9._-]/g, '').slice(0, 40) || '?';
+}
+
+/** 415 for a body in a charset the JSON parser does not read (anything but UTF-8/16/32). */
+export function charsetUnsupported(charset: string | undefined): Problem {
+  const name = safeName(charset);
+  return problem(
+    'request.charset_unsupported',
+    `不支持的字符集 ${name}：请求体请用 UTF-8`,
+    `Unsupported charset ${name}: send the body in UTF-8`,
+  );
+}
+
+/** 415 for a body in a content encoding the service does not decode. */
+export function encodingUnsupported(encoding: string | undefined): Problem {
+  const name = safeName(encoding);
+  return problem(
+    'request.encoding_unsupported',
+    `不支持的内容编码 ${name}：请求体请不压缩发送（JSON 也可用 gzip、deflate 或 br）`,
+    `Unsupported content encoding ${name}: send the body uncompressed (JSON may also use gzip, deflate or br)`,
+  );
 }
 
 /**
@@ -137,6 +175,14 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
     res
       .status(413)
       .json(errorBody(problem('request.body_too_large', '请求体过大', 'Request body too large'), requestId));
+    return;
+  }
+  if (httpish?.type === 'charset.unsupported') {
+    res.status(415).json(errorBody(charsetUnsupported(httpish.charset), requestId));
+    return;
+  }
+  if (httpish?.type === 'encoding.unsupported') {
+    res.status(415).json(errorBody(encodingUnsupported(httpish.encoding), requestId));
     return;
   }
   if (httpish?.type === 'entity.parse.failed') {

@@ -1,21 +1,23 @@
 /**
  * POST /api/imports: upload a legacy sheet (multipart `file`, fields `mode`, `dryRun`, `sheet`),
  * get the JSON report and a link to the annotated workbook, which only the uploader and
- * administrators can download.
+ * administrators can download. The file is read in a worker (importIsolation.ts); the report and
+ * the workbook are kept sealed in the file vault until they expire (ImportFiles).
  */
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
 import { DomainError, problem } from '../../core/problem.js';
-import { importSheet, type ImportReport } from '../import/importSheet.js';
+import type { ImportReport } from '../import/importSheet.js';
 import type { WorkCalendar } from '../../core/calendar.js';
 import type { Keyring } from '../security/keyring.js';
 import type { RegistrationService } from '../services/registrationService.js';
+import type { ImportFiles } from '../services/importFiles.js';
 import type { Store } from '../store/store.js';
-import { forbidden } from '../services/actor.js';
+import { importIsolated, type IsolationLimits } from '../importIsolation.js';
 import { actor } from './auth.js';
-import { parseOrThrow } from './errors.js';
+import { encodingUnsupported, errorBody, isClientAbort, parseOrThrow } from './errors.js';
 
 export const importFieldsSchema = z
   .object({
@@ -36,7 +38,11 @@ export function importRoutes(deps: {
   clock: () => Date;
   calendar?: () => WorkCalendar;
   registrations: RegistrationService;
+  files: ImportFiles;
   uploadLimitBytes: number;
+  isolation: IsolationLimits;
+  /** Imports one user may have running at once (BAOBEI_IMPORTS_PER_USER). */
+  importsPerUser: number;
 }): Router {
   const router = Router();
   const upload = multer({
@@ -44,6 +50,44 @@ export function importRoutes(deps: {
     limits: { fileSize: deps.uploadLimitBytes, files: 1, fields: 10 },
   });
   const limitMb = Math.round((deps.uploadLimitBytes / 1024 / 1024) * 10) / 10;
+  const running = new Map<string, number>();
+
+  // Before a byte of the upload is read: an encoding the form parser reads, one user's imports at
+  // once, and room in their quota.
+  router.post('/imports', async (req, res, next) => {
+    const encoding = req.headers['content-encoding']?.trim().toLowerCase();
+    // The form parser reads the body as it comes: a compressed one would be read as garbage.
+    if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+      res.status(415).json(errorBody(encodingUnsupported(encoding), String(req.id)));
+      return;
+    }
+    const a = actor(req);
+    const count = running.get(a.id) ?? 0;
+    if (count >= deps.importsPerUser) {
+      res.setHeader('Retry-After', '5');
+      throw new DomainError(
+        problem(
+          'import.user_busy',
+          `您已有 ${count} 个导入正在进行，请等它完成后再上传`,
+          `You already have ${count} import(s) running; wait for it to finish before uploading another`,
+        ),
+        { limit: deps.importsPerUser },
+      );
+    }
+    await deps.files.ensureRoom(a);
+    running.set(a.id, count + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const left = (running.get(a.id) ?? 1) - 1;
+      if (left <= 0) running.delete(a.id);
+      else running.set(a.id, left);
+    };
+    res.once('close', release);
+    res.once('finish', release);
+    next();
+  });
 
   router.post('/imports', (req, res, next) => {
     upload.single('file')(req, res, (err: unknown) => {
@@ -73,6 +117,21 @@ export function importRoutes(deps: {
         );
         return;
       }
+      // The form parser's own refusals (a malformed part header, a missing boundary, a cut-off
+      // form) are the sender's fault; a client that went away is left to the error handler.
+      if (err instanceof Error && !isClientAbort(err, req) && isMalformedForm(err)) {
+        next(
+          new DomainError(
+            problem(
+              'request.invalid',
+              '上传的表单格式不正确（multipart/form-data）',
+              'The uploaded form is malformed (multipart/form-data)',
+              'file',
+            ),
+          ),
+        );
+        return;
+      }
       next(err);
     });
   });
@@ -86,10 +145,12 @@ export function importRoutes(deps: {
         problem('request.invalid', '缺少上传文件（字段 file）', 'No file uploaded (field "file")', 'file'),
       );
     }
-    // multer hands over the raw bytes of the name; browsers send UTF-8.
-    const fileName = Buffer.from(file.originalname, 'latin1').toString('utf8');
-    const { report, annotated } = await importSheet(
-      file.buffer,
+    const fileName = displayFileName(file.originalname);
+    const bytes = file.buffer;
+    // The request no longer holds the upload: the worker gets the only reference it needs.
+    req.file = undefined;
+    const { report, annotated } = await importIsolated(
+      bytes,
       { fileName, mode: fields.mode, dryRun: fields.dryRun, sheet: fields.sheet },
       {
         store: deps.store,
@@ -98,19 +159,13 @@ export function importRoutes(deps: {
         actor: a,
         ...(deps.calendar ? { calendar: deps.calendar() } : {}),
       },
+      deps.isolation,
     );
     const id = randomUUID();
-    await deps.store.putBlob(`import-${id}.xlsx`, annotated);
-    await deps.store.write((tx) =>
-      tx.putImport({
-        id,
-        owner: a.id,
-        createdAt: deps.clock().toISOString(),
-        fileName,
-        mode: fields.mode,
-        dryRun: fields.dryRun,
-        report,
-      }),
+    const kept = await deps.files.keep(
+      a,
+      { id, fileName, mode: fields.mode, dryRun: fields.dryRun, report },
+      annotated,
     );
     await deps.registrations.audit(
       a,
@@ -120,27 +175,29 @@ export function importRoutes(deps: {
         rows: report.summary.rows,
       },
     );
-    res
-      .status(fields.dryRun ? 200 : 201)
-      .json({ id, ...report, annotatedUrl: `/api/imports/${id}/annotated.xlsx` });
+    res.status(fields.dryRun ? 200 : 201).json({
+      id,
+      ...report,
+      annotatedUrl: `/api/imports/${id}/annotated.xlsx`,
+      expiresAt: kept.expiresAt,
+    });
   });
 
   router.get('/imports/:id', async (req, res) => {
-    const entry = await ownImport(req.params['id'], actor(req));
+    const kept = await deps.files.report<ImportReport>(actor(req), importId(req.params['id']));
     res.json({
-      id: entry.id,
-      ...(entry.report as ImportReport),
-      annotatedUrl: `/api/imports/${entry.id}/annotated.xlsx`,
+      id: kept.id,
+      ...kept.report,
+      annotatedUrl: `/api/imports/${kept.id}/annotated.xlsx`,
+      expiresAt: kept.expiresAt,
     });
   });
 
   router.get('/imports/:id/annotated.xlsx', async (req, res) => {
     const a = actor(req);
-    const entry = await ownImport(req.params['id'], a);
-    const bytes = await deps.store.getBlob(`import-${entry.id}.xlsx`);
-    if (!bytes) throw notFound();
-    await deps.registrations.audit(a, 'import.download', recordNumbers(entry.report as ImportReport));
-    const base = entry.fileName.replace(/\.(xlsx|xlsm|csv|txt)$/i, '');
+    const { kept, bytes } = await deps.files.annotated<ImportReport>(a, importId(req.params['id']));
+    await deps.registrations.audit(a, 'import.download', recordNumbers(kept.report));
+    const base = kept.fileName.replace(/\.(xlsx|xlsm|csv|txt)$/i, '');
     res.setHeader('Content-Type', XLSX_TYPE);
     res.setHeader(
       'Content-Disposition',
@@ -149,17 +206,48 @@ export function importRoutes(deps: {
     res.send(bytes);
   });
 
-  async function ownImport(id: string | undefined, a: ReturnType<typeof actor>) {
-    const parsedId = z.uuid().safeParse(id);
-    if (!parsedId.success) throw notFound();
-    const entry = await deps.store.read((tx) => tx.getImport(parsedId.data));
-    if (!entry) throw notFound();
-    if (entry.owner !== a.id && a.role !== 'admin')
-      throw forbidden('下载他人的导入结果', "download someone else's import");
-    return entry;
-  }
+  router.delete('/imports/:id', async (req, res) => {
+    await deps.files.remove(actor(req), importId(req.params['id']));
+    res.status(204).end();
+  });
 
   return router;
+}
+
+/** busboy's and multer's messages for a form that is not well-formed multipart. */
+function isMalformedForm(err: Error): boolean {
+  return /^(Malformed|Unexpected end of form|Multipart: |Part terminated|Missing|Boundary not found|Unexpected end of multipart)/i.test(
+    err.message,
+  );
+}
+
+function importId(id: string | undefined): string {
+  const parsed = z.uuid().safeParse(id);
+  if (!parsed.success) throw notFound();
+  return parsed.data;
+}
+
+/** Longest display name kept, in characters (a name is shown, never used as a path). */
+export const MAX_FILE_NAME_LENGTH = 200;
+
+/**
+ * The name shown for an upload (in the report and the download's name). Only the last path segment is
+ * kept, control characters (NUL, CR, LF…) and bidi overrides are dropped, and it is cut to a
+ * length a sheet cell and a header can hold. Never used to build a path.
+ */
+export function displayFileName(raw: string): string {
+  // A plain `filename="…"` arrives as its bytes read as latin1 (browsers send UTF-8): decode them.
+  // An RFC 5987 `filename*=UTF-8''…` arrives decoded already (characters above U+00FF), as does a
+  // name whose bytes are not UTF-8: both are kept as they came.
+  const asUtf8 = /[^\u0000-\u00ff]/.test(raw) ? raw : Buffer.from(raw, 'latin1').toString('utf8');
+  const decoded = asUtf8.includes('\ufffd') ? raw : asUtf8;
+  const lastSegment = decoded.split(/[\\/]/).pop() ?? '';
+  const cleaned = lastSegment
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffd]/g, '')
+    .trim()
+    .replace(/^\.+/, '');
+  const cut = [...cleaned].slice(0, MAX_FILE_NAME_LENGTH).join('');
+  return cut === '' ? 'upload' : cut;
 }
 
 function notFound(): DomainError {

@@ -1,6 +1,8 @@
 /** The OpenAPI 3.1 document, generated from the same zod schemas the routes parse with. */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { destructionSchema } from '../services/retentionService.js';
+import { destructionRejectBodySchema } from './retentionRoutes.js';
 import * as api from './apiSchemas.js';
 
 type Method = RouteConfig['method'];
@@ -193,7 +195,52 @@ export function openApiDocument(version: string): unknown {
     status: 201,
   });
   add('get', '/api/users', 'List users (admin)');
+  const userParam = z.object({ id: z.string().describe('The user’s id') });
+  add('post', '/api/users/{id}/disable', 'Disable a user (admin): their token stops working at once', {
+    params: userParam,
+    response: api.userViewSchema,
+  });
+  add('post', '/api/users/{id}/enable', 'Enable a disabled user (admin)', {
+    params: userParam,
+    response: api.userViewSchema,
+  });
+  add(
+    'post',
+    '/api/users/{id}/rotate-token',
+    'A new token for the user (admin), returned once; the old one stops working',
+    {
+      params: userParam,
+      response: api.userCreatedSchema,
+    },
+  );
+  add(
+    'post',
+    '/api/users/{id}/hand-over',
+    'R38: disable a leaver and transfer all their active registrations to a colleague (admin), both notified, audited',
+    { params: userParam, body: api.handOverBodySchema, response: api.handOverResponseSchema },
+  );
   add('get', '/api/me', 'The caller: id, name, role, team', { response: api.meResponseSchema });
+  const destructionParam = z.object({ id: z.string().describe('The destruction request’s id') });
+  add('get', '/api/retention/destructions', 'R39: destruction requests, newest first (admin)', {
+    response: z.object({ items: z.array(destructionSchema) }),
+  });
+  add(
+    'post',
+    '/api/retention/destructions',
+    'R39: list the closed registrations past the retention period and request their destruction (admin)',
+    { response: destructionSchema, status: 201 },
+  );
+  add(
+    'post',
+    '/api/retention/destructions/{id}/approve',
+    'R39: a second administrator approves; the personal data of each listed record still past its retention is erased',
+    { params: destructionParam, response: destructionSchema },
+  );
+  add('post', '/api/retention/destructions/{id}/reject', 'R39: a second administrator rejects', {
+    params: destructionParam,
+    body: destructionRejectBodySchema,
+    response: destructionSchema,
+  });
   add('get', '/api/audit', 'Audit trail of reads and changes of customer data (admin; R36)', {
     query: api.auditQuerySchema,
     response: api.auditResponseSchema,

@@ -1,6 +1,7 @@
 /** /api/check and /api/registrations: thin handlers — parse with zod, call a service, map to HTTP. */
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
+import type { Actor } from '../services/actor.js';
 import type { LifecycleService } from '../services/lifecycleService.js';
 import type { RecordView } from '../services/recordView.js';
 import type { RegistrationService } from '../services/registrationService.js';
@@ -11,6 +12,7 @@ import {
   extensionReviewBodySchema,
   followUpBodySchema,
   gradeBodySchema,
+  ifMatchSchema,
   listQuerySchema,
   objectionBodySchema,
   reviewBodySchema,
@@ -74,45 +76,48 @@ export function registrationRoutes(registrations: RegistrationService, lifecycle
 
   router.post('/registrations/:no/review', async (req, res) => {
     const body = parseOrThrow(reviewBodySchema, req.body);
-    sendRecord(res, await lifecycle.review(actor(req), no(req.params['no']), body));
+    sendRecord(res, await lifecycle.review(actionActor(req), no(req.params['no']), body));
   });
 
   router.post('/registrations/:no/extension', async (req, res) => {
     const body = parseOrThrow(extensionBodySchema, req.body);
-    sendRecord(res, await lifecycle.requestExtension(actor(req), no(req.params['no']), body.reason));
+    sendRecord(res, await lifecycle.requestExtension(actionActor(req), no(req.params['no']), body.reason));
   });
 
   router.post('/registrations/:no/extension/review', async (req, res) => {
     const body = parseOrThrow(extensionReviewBodySchema, req.body);
     sendRecord(
       res,
-      await lifecycle.reviewExtension(actor(req), no(req.params['no']), body.decision, body.reason),
+      await lifecycle.reviewExtension(actionActor(req), no(req.params['no']), body.decision, body.reason),
     );
   });
 
   router.post('/registrations/:no/objection', async (req, res) => {
     const body = parseOrThrow(objectionBodySchema, req.body);
-    sendRecord(res, await lifecycle.object(actor(req), no(req.params['no']), body.reason));
+    sendRecord(res, await lifecycle.object(actionActor(req), no(req.params['no']), body.reason));
   });
 
   router.post('/registrations/:no/close', async (req, res) => {
     const body = parseOrThrow(closeBodySchema, req.body);
-    sendRecord(res, await lifecycle.close(actor(req), no(req.params['no']), body.outcome, body.note));
+    sendRecord(res, await lifecycle.close(actionActor(req), no(req.params['no']), body.outcome, body.note));
   });
 
   router.post('/registrations/:no/follow-ups', async (req, res) => {
     const body = parseOrThrow(followUpBodySchema, req.body);
-    sendRecord(res.status(201), await lifecycle.addFollowUp(actor(req), no(req.params['no']), body));
+    sendRecord(res.status(201), await lifecycle.addFollowUp(actionActor(req), no(req.params['no']), body));
   });
 
   router.put('/registrations/:no/grade', async (req, res) => {
     const body = parseOrThrow(gradeBodySchema, req.body);
-    sendRecord(res, await lifecycle.changeGrade(actor(req), no(req.params['no']), body.grade, body.reason));
+    sendRecord(
+      res,
+      await lifecycle.changeGrade(actionActor(req), no(req.params['no']), body.grade, body.reason),
+    );
   });
 
   router.post('/registrations/:no/transfer', async (req, res) => {
     const body = parseOrThrow(transferBodySchema, req.body);
-    sendRecord(res, await lifecycle.transfer(actor(req), no(req.params['no']), body.to));
+    sendRecord(res, await lifecycle.transfer(actionActor(req), no(req.params['no']), body.to));
   });
 
   return router;
@@ -128,4 +133,16 @@ export const registrationNo = no;
 /** A single-record response carries the record's ETag (what a change sends back as If-Match). */
 function sendRecord(res: Response, view: RecordView): void {
   res.set('ETag', view.etag).json(view);
+}
+
+/**
+ * The caller, with the version an optional If-Match names: an action on a registration sent with
+ * the ETag the client last saw is refused (412) if the record has changed since.
+ */
+function actionActor(req: Request): Actor {
+  const header = req.get('If-Match');
+  const a = actor(req);
+  return header === undefined
+    ? a
+    : { ...a, expectedVersion: parseOrThrow(ifMatchSchema, header.trim(), 'If-Match') };
 }

@@ -19,7 +19,7 @@ import type { Store, WriteTx } from '../store/store.js';
 import type { Actor } from '../services/actor.js';
 import { evaluateChange } from '../services/changeEvaluation.js';
 import { datesOf, evaluateRow } from '../services/rowEvaluation.js';
-import { writeAnnotatedWorkbook } from './annotatedWorkbook.js';
+import { writeAnnotatedWorkbook, type AnnotatedRow } from './annotatedWorkbook.js';
 import { columnLetter } from './cellReference.js';
 import { ImportError } from './importError.js';
 import { readWorkbook, type ReadWorkbook, type SheetData } from './readWorkbook.js';
@@ -115,12 +115,45 @@ const HISTORY_STATUS: Record<string, SubmissionRow['status']> = {
   审核中: 'pending',
 };
 
-export async function importSheet(
-  bytes: Uint8Array,
-  options: ImportOptions,
-  deps: ImportDeps,
-): Promise<ImportResult> {
-  if (options.mode === 'history' && deps.actor.role !== 'admin') {
+/** One data row of the sheet, as the checks take it. */
+export interface ParsedSubmission {
+  row: number;
+  submission: SubmissionRow;
+  /** R17 claim order: the registration time written in the sheet. */
+  order: number;
+  /** History mode: the row's 报备编号. */
+  legacyNo?: string;
+}
+
+/**
+ * What reading the file yields, as plain data (it crosses to the service from the worker that
+ * parsed it): the header found, the rows skipped, and every data row as a submission.
+ */
+export interface ParsedImport {
+  sheetName: string;
+  headerRow: number;
+  mapping: ImportReport['mapping'];
+  fieldColumns: [Field, number][];
+  skipped: ReportRow[];
+  submissions: ParsedSubmission[];
+}
+
+/** What annotating the copy needs from the checks. */
+export interface AnnotationRequest {
+  rows: AnnotatedRow[];
+  summary: ImportReport['summary'];
+  meta: { file: string; mode: ImportMode; dryRun: boolean; at: string };
+}
+
+/** A file read: its plain data, and the workbook kept to write the annotated copy from. */
+export interface ReadImport {
+  parsed: ParsedImport;
+  annotate(request: AnnotationRequest): Buffer;
+}
+
+/** Refuses what the caller may not import before a byte of the file is read. */
+export function checkImportAllowed(options: Pick<ImportOptions, 'mode'>, actor: Actor): void {
+  if (options.mode === 'history' && actor.role !== 'admin') {
     throw new ImportError(
       'import.history_forbidden',
       '只有管理员可以导入历史台账（history 模式）',
@@ -128,6 +161,28 @@ export async function importSheet(
       'mode',
     );
   }
+}
+
+export async function importSheet(
+  bytes: Uint8Array,
+  options: ImportOptions,
+  deps: ImportDeps,
+): Promise<ImportResult> {
+  checkImportAllowed(options, deps.actor);
+  const read = parseImport(bytes, options, deps.clock());
+  const evaluation = await evaluateImport(read.parsed, options, deps);
+  // The annotated copy is built while the store makes the rows durable (its file write).
+  const annotated = read.annotate(evaluation.annotation);
+  await evaluation.committed;
+  return { report: evaluation.report, annotated };
+}
+
+/** Reads the file: the sheet, its header and its rows (no store, no clock but the reference year). */
+export function parseImport(
+  bytes: Uint8Array,
+  options: Pick<ImportOptions, 'fileName' | 'mode' | 'sheet'>,
+  now: Date,
+): ReadImport {
   const read = readWorkbook(bytes, options.fileName);
   const sheet = pickSheet(read, options.sheet, options.fileName);
   const detection = detectHeader(denseTop(sheet, DETECTION_ROWS), { maxScanRows: HEADER_SCAN_ROWS });
@@ -142,9 +197,8 @@ export async function importSheet(
   for (const c of detection.columns) if (c.field) fieldColumns.set(c.field, c.column);
   const extras = historyColumns(detection, options.mode);
 
-  const reportRows: ReportRow[] = [];
-  const submissions: { row: number; submission: SubmissionRow; order: number; legacyNo?: string }[] = [];
-  const now = deps.clock();
+  const skipped: ReportRow[] = [];
+  const submissions: ParsedSubmission[] = [];
   const referenceYear = Number(dayOf(now).slice(0, 4));
   const claimOrder = claimOrderOf(referenceYear);
   for (const [n, cells] of [...sheet.rows].sort((a, b) => a[0] - b[0])) {
@@ -152,7 +206,7 @@ export async function importSheet(
     const kind = classifyRow(cells, detection);
     if (kind === 'blank') continue;
     if (kind !== 'data') {
-      reportRows.push({ row: n, status: 'skipped', skipped: kind, errors: [], warnings: [], conflicts: [] });
+      skipped.push({ row: n, status: 'skipped', skipped: kind, errors: [], warnings: [], conflicts: [] });
       continue;
     }
     const submission: SubmissionRow = { clientRowId: n };
@@ -179,7 +233,47 @@ export async function importSheet(
   // Every value the checks need is in the submissions now: the store's write, the longest phase,
   // runs without the sheet's row map in the heap.
   sheet.rows.clear();
+  return {
+    parsed: {
+      sheetName: sheet.name,
+      headerRow: detection.headerRow,
+      mapping: detection.columns.map((c) => ({
+        column: columnLetter(c.column),
+        header: c.header,
+        field: c.field,
+        confidence: Math.round(c.confidence * 100) / 100,
+      })),
+      fieldColumns: [...fieldColumns],
+      skipped,
+      submissions,
+    },
+    annotate: (request) =>
+      writeAnnotatedWorkbook({
+        read,
+        sheet,
+        headerRow: detection.headerRow,
+        fieldColumns,
+        rows: request.rows,
+        summary: request.summary,
+        meta: request.meta,
+      }),
+  };
+}
 
+/**
+ * Runs the rows through the checks against the store in one transaction (a simulation for a dry
+ * run). Resolves once every row is evaluated — with the report and what the annotated copy needs —
+ * while `committed` resolves when the store has made the rows durable.
+ */
+export async function evaluateImport(
+  parsed: ParsedImport,
+  options: ImportOptions,
+  deps: ImportDeps,
+): Promise<{ report: ImportReport; annotation: AnnotationRequest; committed: Promise<void> }> {
+  const { submissions } = parsed;
+  const fieldColumns = new Map(parsed.fieldColumns);
+  const reportRows: ReportRow[] = [...parsed.skipped];
+  const now = deps.clock();
   // R17 within the file: the earliest registration is evaluated first and holds the customer.
   const byClaim = [...submissions].sort((a, b) => a.order - b.order || a.row - b.row);
   const results = new Map<number, RowResult>();
@@ -307,12 +401,14 @@ export async function importSheet(
       ...datesOf(saved),
     };
   };
-  const committed = options.dryRun ? deps.store.simulate(evaluate) : deps.store.write(evaluate);
+  const committed = (options.dryRun ? deps.store.simulate(evaluate) : deps.store.write(evaluate)).then(
+    () => undefined,
+  );
   // Once every row is evaluated the results are final: the report and the annotated copy are built
-  // while the store makes them durable (its file write), and the import returns when both are done.
+  // while the store makes them durable (its file write).
   await Promise.race([evaluated, committed]);
 
-  const annotated: { row: number; annotation: ReturnType<typeof annotateRow> }[] = [];
+  const annotated: AnnotatedRow[] = [];
   for (const { row } of submissions) {
     const result = results.get(row)!;
     const conflicts = result.conflicts.map((c): ReportConflict & AnnotatedConflict => {
@@ -362,30 +458,23 @@ export async function importSheet(
   for (const r of reportRows) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
   const report: ImportReport = {
     file: options.fileName,
-    sheet: sheet.name,
+    sheet: parsed.sheetName,
     mode: options.mode,
     dryRun: options.dryRun,
-    headerRow: detection.headerRow,
-    mapping: detection.columns.map((c) => ({
-      column: columnLetter(c.column),
-      header: c.header,
-      field: c.field,
-      confidence: Math.round(c.confidence * 100) / 100,
-    })),
+    headerRow: parsed.headerRow,
+    mapping: parsed.mapping,
     rows: reportRows,
     summary: { rows: submissions.length, byStatus },
   };
-  const annotatedBytes = writeAnnotatedWorkbook({
-    read,
-    sheet,
-    headerRow: detection.headerRow,
-    fieldColumns,
-    rows: annotated,
-    summary: report.summary,
-    meta: { file: options.fileName, mode: options.mode, dryRun: options.dryRun, at: now.toISOString() },
-  });
-  await committed;
-  return { report, annotated: annotatedBytes };
+  return {
+    report,
+    annotation: {
+      rows: annotated,
+      summary: report.summary,
+      meta: { file: options.fileName, mode: options.mode, dryRun: options.dryRun, at: now.toISOString() },
+    },
+    committed,
+  };
 }
 
 function pickSheet(read: ReadWorkbook, wanted: string | undefined, fileName: string): SheetData {

@@ -15,7 +15,9 @@ import { LANGUAGES } from './channel.js';
 // Shared pieces
 
 const languageSchema = z.enum(LANGUAGES);
-const envBoolean = z.enum(['true', 'false'], { error: 'true or false' }).transform((v) => v === 'true');
+const envBoolean = z
+  .enum(['true', 'false'], { error: '须为 true 或 false / true or false' })
+  .transform((v) => v === 'true');
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
@@ -178,18 +180,22 @@ const smtpUrl = z.string().transform((value, ctx) => {
     url = new URL(value);
   } catch {
     // The value is never echoed: it may hold a password.
-    ctx.addIssue({ code: 'custom', message: 'not a URL (smtp://user:password@host:587 or smtps://…:465)' });
+    ctx.addIssue({
+      code: 'custom',
+      message: '不是网址 / not a URL (smtp://user:password@host:587 or smtps://…:465)',
+    });
     return z.NEVER;
   }
   if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
     ctx.addIssue({
       code: 'custom',
-      message: 'must start with smtp:// (STARTTLS) or smtps:// (implicit TLS)',
+      message:
+        '须以 smtp:// 或 smtps:// 开头 / must start with smtp:// (STARTTLS) or smtps:// (implicit TLS)',
     });
     return z.NEVER;
   }
   if (url.hostname === '') {
-    ctx.addIssue({ code: 'custom', message: 'has no host' });
+    ctx.addIssue({ code: 'custom', message: '缺少主机名 / has no host' });
     return z.NEVER;
   }
   const secure = url.protocol === 'smtps:';
@@ -207,7 +213,10 @@ const fromAddress = z.string().transform((value, ctx) => {
   const [first, ...rest] = addressparser(value);
   const address = first && 'address' in first ? first.address : undefined;
   if (!first || rest.length > 0 || !address || !z.email().safeParse(address).success) {
-    ctx.addIssue({ code: 'custom', message: 'one address, like 报备系统 <baobei@example.com>' });
+    ctx.addIssue({
+      code: 'custom',
+      message: '须为一个地址 / one address, like 报备系统 <baobei@example.com>',
+    });
     return z.NEVER;
   }
   return first.name !== '' ? { name: first.name, address } : { address };
@@ -240,12 +249,15 @@ export function smtpSettingsFromEnv(
   const problems: string[] = [];
   if (env.BAOBEI_SMTP_URL === undefined) {
     for (const name of ['BAOBEI_SMTP_FROM', 'BAOBEI_SMTP_TLS_CA'] as const) {
-      if (env[name] !== undefined) problems.push(`${name}: set, but BAOBEI_SMTP_URL is not (email is off)`);
+      if (env[name] !== undefined)
+        problems.push(
+          `${name}: 已设置但未设置 BAOBEI_SMTP_URL（邮件未开启） / set, but BAOBEI_SMTP_URL is not (email is off)`,
+        );
     }
     return problems.length > 0 ? { problems } : { settings: undefined, problems: [] };
   }
   if (env.BAOBEI_SMTP_FROM === undefined)
-    problems.push('BAOBEI_SMTP_FROM: required when BAOBEI_SMTP_URL is set');
+    problems.push('BAOBEI_SMTP_FROM: 设置 BAOBEI_SMTP_URL 时必须设置 / required when BAOBEI_SMTP_URL is set');
   let ca: string | undefined;
   let caFile: string | undefined;
   if (env.BAOBEI_SMTP_TLS_CA !== undefined) {
@@ -253,11 +265,11 @@ export function smtpSettingsFromEnv(
     try {
       ca = readFileSync(caFile, 'utf8');
       if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
-        problems.push(`BAOBEI_SMTP_TLS_CA: ${caFile} holds no PEM certificate`);
+        problems.push(`BAOBEI_SMTP_TLS_CA: ${caFile} 中没有 PEM 证书 / holds no PEM certificate`);
       }
     } catch (err) {
       problems.push(
-        `BAOBEI_SMTP_TLS_CA: cannot read ${caFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        `BAOBEI_SMTP_TLS_CA: 读不到 ${caFile} / cannot read ${caFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
       );
     }
   }

@@ -22,7 +22,16 @@ export interface Keyring {
   open(sealed: string): string;
   /** Keyed hash of a normalised identity value: deterministic, not reversible without the key. */
   hash(value: string): string;
+  /**
+   * Encrypts bytes (files kept at rest: import reports, annotated workbooks): `0x01 | iv | ciphertext | tag`.
+   * `aad` is authenticated, not encrypted: the clear header a file travels with, so it cannot be swapped.
+   */
+  sealBytes(plain: Uint8Array, aad?: Uint8Array): Buffer;
+  /** Decrypts what `sealBytes` made with the same `aad`; throws `store.key_mismatch` otherwise. */
+  openBytes(sealed: Uint8Array, aad?: Uint8Array): Buffer;
 }
+
+const BYTES_VERSION = 0x01;
 
 export function keyringFromMasterKey(master: Buffer): Keyring {
   if (master.length !== 32) throw new Error('master key must be 32 bytes');
@@ -76,6 +85,28 @@ export function keyringFromMasterKey(master: Buffer): Keyring {
       }
     },
     hash,
+    sealBytes(plain, aad) {
+      const iv = nextIv();
+      const cipher = createCipheriv('aes-256-gcm', encKey, iv);
+      if (aad) cipher.setAAD(aad);
+      const body = cipher.update(plain);
+      cipher.final();
+      return Buffer.concat([Buffer.of(BYTES_VERSION), iv, body, cipher.getAuthTag()]);
+    },
+    openBytes(sealed, aad) {
+      const raw = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+      if (raw.length < 1 + IV_BYTES + TAG_BYTES || raw[0] !== BYTES_VERSION) throw keyMismatch();
+      const decipher = createDecipheriv('aes-256-gcm', encKey, raw.subarray(1, 1 + IV_BYTES));
+      if (aad) decipher.setAAD(aad);
+      decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
+      try {
+        const text = decipher.update(raw.subarray(1 + IV_BYTES, raw.length - TAG_BYTES));
+        decipher.final();
+        return text;
+      } catch {
+        throw keyMismatch();
+      }
+    },
   };
 }
 

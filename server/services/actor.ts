@@ -13,6 +13,12 @@ export interface Actor {
   role: Role;
   team?: string | undefined;
   requestId?: string | undefined;
+  /**
+   * The record version this request's If-Match names, for an action on one registration: the
+   * action is refused (412) unless the record is still at that version. A sheet sends the version it
+   * last saw, so a retried action whose first answer was lost is never filed twice.
+   */
+  expectedVersion?: number | undefined;
 }
 
 export function actorOf(user: User, requestId?: string): Actor {

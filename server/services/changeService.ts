@@ -185,7 +185,7 @@ function changeRole(actor: Actor, record: StoredRecord): ChangeRole {
 }
 
 /** Optimistic concurrency: the caller must have seen the record as it is now. */
-function assertVersion(record: StoredRecord, version: number, today: string): void {
+export function assertVersion(record: StoredRecord, version: number, today: string): void {
   if (record.version === version) return;
   throw new DomainError(
     problem(

@@ -35,6 +35,7 @@ import { enterPool } from './poolService.js';
 import { recordView, type RecordView } from './recordView.js';
 import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
 import { approve, findCandidates } from './rowEvaluation.js';
+import { assertVersion } from './changeService.js';
 
 /** A visit or call as the route hands it over (R43). */
 export interface FollowUpInput {
@@ -465,6 +466,7 @@ export class LifecycleService {
     const { record, touched, policy } = await this.deps.store.write(async (tx) => {
       const record = await tx.getRecord(no);
       if (!record) throw notFound(no);
+      if (actor.expectedVersion !== undefined) assertVersion(record, actor.expectedVersion, today);
       const ctx: ActionContext = {
         tx,
         actor,

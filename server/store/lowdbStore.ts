@@ -35,7 +35,6 @@ import {
   type DocEntry,
   type DocRange,
   type IdempotencyEntry,
-  type ImportEntry,
   type Notification,
   type ReadTx,
   type RecordQuery,
@@ -77,7 +76,8 @@ const fileSchema = z.object({
   bans: z.array(banSchema),
   notifications: z.array(notificationSchema),
   idempotency: z.record(z.string(), sealedIdempotencySchema),
-  imports: z.record(z.string(), sealedImportSchema),
+  /** Import reports of versions before the file vault (fileVault.ts); dropped when the file is opened. */
+  imports: z.record(z.string(), sealedImportSchema).optional(),
   /** Documents by collection and key, each value sealed (files written before documents existed have none). */
   docs: z.record(z.string(), z.record(z.string(), z.string())).default({}),
 });
@@ -94,7 +94,6 @@ export class LowdbStore implements Store {
   readonly kind = 'lowdb' as const;
   readonly file: string;
   private readonly auditFile: string;
-  private readonly blobDir: string;
   private readonly keyring: Keyring;
   private readonly lock: DataDirLock;
   private readonly db: Low<FileData>;
@@ -120,7 +119,6 @@ export class LowdbStore implements Store {
   ) {
     this.file = file;
     this.auditFile = path.join(options.dataDir, 'audit.jsonl');
-    this.blobDir = path.join(options.dataDir, 'blobs');
     this.keyring = options.keyring;
     this.lock = lock;
     this.db = db;
@@ -145,6 +143,8 @@ export class LowdbStore implements Store {
           throw corruptFile(file, `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
         }
         db.data = parsed.data;
+        // Reports kept here by earlier versions grew every write; they are derived and now expire anyway.
+        delete db.data.imports;
         // Throws store.key_mismatch when BAOBEI_KEY / the key file is not the one that wrote the data.
         if (options.keyring.open(db.data.keyCheck) !== KEY_CHECK) throw corruptFile(file, 'key check value');
       }
@@ -217,20 +217,6 @@ export class LowdbStore implements Store {
     }
     matching.reverse();
     return { items: matching.slice(query.offset, query.offset + query.limit), total: matching.length };
-  }
-
-  async putBlob(name: string, bytes: Buffer): Promise<void> {
-    await mkdir(this.blobDir, { recursive: true, mode: 0o700 });
-    await writeFileDurably(this.blobPath(name), bytes);
-  }
-
-  async getBlob(name: string): Promise<Buffer | undefined> {
-    try {
-      return await readFile(this.blobPath(name));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
   }
 
   async close(): Promise<void> {
@@ -339,11 +325,6 @@ export class LowdbStore implements Store {
     }
   }
 
-  private blobPath(name: string): string {
-    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`bad blob name ${name}`);
-    return path.join(this.blobDir, name);
-  }
-
   private assertOpen(): void {
     if (this.closed) throw new Error('store closed');
   }
@@ -386,7 +367,6 @@ function emptyFile(keyring: Keyring): FileData {
     bans: [],
     notifications: [],
     idempotency: {},
-    imports: {},
     docs: {},
   };
 }
@@ -432,7 +412,6 @@ class LowdbTx implements WriteTx {
   private readonly notifications: Notification[] = [];
   private readonly idempotency = new Map<string, IdempotencyEntry>();
   private pruneBefore: string | undefined;
-  private readonly imports = new Map<string, ImportEntry>();
   private readonly counters = new Map<string, number>();
   /** Documents put (or deleted: null) in this transaction, by collection and key. */
   private readonly docs = new Map<string, { collection: string; key: string; doc: StagedDoc | null }>();
@@ -453,7 +432,6 @@ class LowdbTx implements WriteTx {
       this.notifications.length > 0 ||
       this.idempotency.size > 0 ||
       this.pruneBefore !== undefined ||
-      this.imports.size > 0 ||
       this.counters.size > 0 ||
       this.docs.size > 0
     );
@@ -491,16 +469,6 @@ class LowdbTx implements WriteTx {
         bodyHash: entry.bodyHash,
         at: entry.at,
         sealed: keyring.seal(JSON.stringify(entry.response)),
-      };
-    }
-    for (const entry of this.imports.values()) {
-      this.data.imports[entry.id] = {
-        id: entry.id,
-        owner: entry.owner,
-        createdAt: entry.createdAt,
-        mode: entry.mode,
-        dryRun: entry.dryRun,
-        sealed: keyring.seal(JSON.stringify({ fileName: entry.fileName, report: entry.report })),
       };
     }
     for (const [year, n] of this.counters) this.data.counters[year] = n;
@@ -637,18 +605,6 @@ class LowdbTx implements WriteTx {
     return { userId: sealed.userId, key: sealed.key, bodyHash: sealed.bodyHash, at: sealed.at, response };
   }
 
-  async getImport(id: string): Promise<ImportEntry | undefined> {
-    const staged = this.imports.get(id);
-    if (staged) return staged;
-    const sealed = this.data.imports[id];
-    if (!sealed) return undefined;
-    const { fileName, report } = JSON.parse(this.store.keyringForTx.open(sealed.sealed)) as {
-      fileName: string;
-      report: unknown;
-    };
-    return { ...sealed, fileName, report };
-  }
-
   async getDoc(collection: string, key: string): Promise<unknown> {
     checkDocAddress(collection, key);
     const text = this.docText(collection, key);
@@ -722,10 +678,6 @@ class LowdbTx implements WriteTx {
 
   async pruneIdempotency(olderThan: Instant): Promise<void> {
     this.pruneBefore = olderThan;
-  }
-
-  async putImport(entry: ImportEntry): Promise<void> {
-    this.imports.set(entry.id, entry);
   }
 
   async putDoc(collection: string, key: string, value: unknown): Promise<void> {

@@ -31,7 +31,6 @@ import {
   type DocEntry,
   type DocRange,
   type IdempotencyEntry,
-  type ImportEntry,
   type Notification,
   type ReadTx,
   type RecordQuery,
@@ -67,8 +66,8 @@ export interface PostgresStoreOptions {
   /** Schema holding the tables, created when missing (default `baobei`). */
   schema?: string;
   /**
-   * Accepted so callers pass the same options to either store; nothing is kept there — blobs live
-   * in the database so that every instance sees them.
+   * Accepted so callers pass the same options to either store; nothing is kept there — kept files
+   * live in the database (postgresFileVault.ts) so that every instance sees them.
    */
   dataDir?: string;
   /** Connections per instance (default 10). Writes use one at a time; reads use the rest. */
@@ -189,20 +188,6 @@ export class PostgresStore implements Store {
       }),
     ]);
     return { items: page.rows.map(auditFromRow), total: count.rows[0]?.total ?? 0 };
-  }
-
-  async putBlob(name: string, bytes: Buffer): Promise<void> {
-    this.assertOpen();
-    await this.pool.query({ ...this.sql.putBlob, values: [checkBlobName(name), bytes] });
-  }
-
-  async getBlob(name: string): Promise<Buffer | undefined> {
-    this.assertOpen();
-    const result = await this.pool.query<{ bytes: Buffer }>({
-      ...this.sql.getBlob,
-      values: [checkBlobName(name)],
-    });
-    return result.rows[0]?.bytes;
   }
 
   async close(): Promise<void> {
@@ -536,24 +521,6 @@ class PostgresTx implements WriteTx {
     return { userId, key, bodyHash: row.body_hash, at: row.at, response };
   }
 
-  async getImport(id: string): Promise<ImportEntry | undefined> {
-    const [row] = await this.query<ImportRow>(this.store.sql.getImport, [id]);
-    if (!row) return undefined;
-    const { fileName, report } = JSON.parse(this.store.keyring.open(row.sealed)) as {
-      fileName: string;
-      report: unknown;
-    };
-    return {
-      id: row.id,
-      owner: row.owner,
-      createdAt: row.created_at,
-      mode: row.mode,
-      dryRun: row.dry_run,
-      fileName,
-      report,
-    };
-  }
-
   async getDoc(collection: string, key: string): Promise<unknown> {
     checkDocAddress(collection, key);
     const [row] = await this.query<{ sealed: string }>(this.store.sql.getDoc, [collection, key]);
@@ -693,17 +660,6 @@ class PostgresTx implements WriteTx {
     ]);
   }
 
-  async putImport(entry: ImportEntry): Promise<void> {
-    await this.query(this.store.sql.putImport, [
-      entry.id,
-      entry.owner,
-      entry.createdAt,
-      entry.mode,
-      entry.dryRun,
-      this.store.keyring.seal(JSON.stringify({ fileName: entry.fileName, report: entry.report })),
-    ]);
-  }
-
   private open(row: RecordRow): StoredRecord {
     return openRecord(sealedFromRow(row), this.store.keyring);
   }
@@ -724,14 +680,6 @@ type NotificationRow = {
   record_no: string;
   at: string;
   details: unknown;
-};
-type ImportRow = {
-  id: string;
-  owner: string;
-  created_at: string;
-  mode: 'submit' | 'history';
-  dry_run: boolean;
-  sealed: string;
 };
 type AuditRow = {
   at: string;
@@ -834,11 +782,6 @@ async function rollbackAfterError(client: pg.PoolClient): Promise<Error | undefi
 
 function transactionAborted(): Error {
   return new Error('the transaction was rolled back: a statement in it failed (its error was caught)');
-}
-
-function checkBlobName(name: string): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`bad blob name ${name}`);
-  return name;
 }
 
 function corruptSchema(schema: string, why: string): DomainError {
@@ -978,6 +921,7 @@ function schemaDdl(s: string): string {
       PRIMARY KEY (user_id, key)
     );
     CREATE INDEX idempotency_at ON ${s}.idempotency (at);
+    -- imports and blobs: kept by versions before the file vault (postgresFileVault.ts); no longer written.
     CREATE TABLE ${s}.imports (
       id text PRIMARY KEY,
       owner text NOT NULL,
@@ -1136,16 +1080,6 @@ function statements(schemaName: string) {
       `DELETE FROM ${s}.idempotency WHERE at < $1
          AND (user_id, key) NOT IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
     ),
-    getImport: named(
-      'getImport',
-      `SELECT id, owner, created_at, mode, dry_run, sealed FROM ${s}.imports WHERE id = $1`,
-    ),
-    putImport: named(
-      'putImport',
-      `INSERT INTO ${s}.imports (id, owner, created_at, mode, dry_run, sealed) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, created_at = excluded.created_at,
-         mode = excluded.mode, dry_run = excluded.dry_run, sealed = excluded.sealed`,
-    ),
     appendAudit: named(
       'appendAudit',
       `INSERT INTO ${s}.audit (at, actor, actor_role, action, records, request_id, details)
@@ -1153,11 +1087,6 @@ function statements(schemaName: string) {
               ARRAY(SELECT jsonb_array_elements_text(e->'records')), e->>'requestId', e->'details'
        FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, ord) ORDER BY ord`,
     ),
-    putBlob: named(
-      'putBlob',
-      `INSERT INTO ${s}.blobs (name, bytes) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET bytes = excluded.bytes`,
-    ),
-    getBlob: named('getBlob', `SELECT bytes FROM ${s}.blobs WHERE name = $1`),
     getDoc: named('getDoc', `SELECT sealed FROM ${s}.docs WHERE collection = $1 AND key = $2`),
     putDoc: named(
       'putDoc',

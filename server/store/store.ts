@@ -2,7 +2,8 @@
  * The store port: the few operations the services need, nothing an adapter has to fake. Every
  * change happens inside `write`, which runs transactions one at a time (so one customer is never
  * granted twice) and resolves only once the change is durable. Adapters: lowdb (one JSON file),
- * PostgreSQL. Records cross this port in clear; adapters seal personal data at rest.
+ * PostgreSQL. Records cross this port in clear; adapters seal personal data at rest. Files kept
+ * with an import (its report, the annotated workbook) live in the file vault (fileVault.ts), not here.
  */
 import { z } from 'zod';
 import {
@@ -106,18 +107,6 @@ export const auditEntrySchema = z.object({
 });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 
-export const importEntrySchema = z.object({
-  id: z.string(),
-  owner: z.string(),
-  createdAt: z.string(),
-  fileName: z.string(),
-  mode: z.enum(['submit', 'history']),
-  dryRun: z.boolean(),
-  /** The JSON report (sealed at rest: it names customers' rows). */
-  report: z.unknown(),
-});
-export type ImportEntry = z.infer<typeof importEntrySchema>;
-
 /**
  * Small documents kept beside the records, in named collections: the working-day schedules
  * administrators enter, the notification outbox, linked Google sheets, per-user read state…
@@ -211,7 +200,6 @@ export interface ReadTx {
     limit: number,
   ): Promise<Notification[]>;
   getIdempotency(userId: string, key: string): Promise<IdempotencyEntry | undefined>;
-  getImport(id: string): Promise<ImportEntry | undefined>;
   getDoc(collection: string, key: string): Promise<unknown>;
   /** Documents of a collection in key order, within the range. */
   listDocs(collection: string, range?: DocRange): Promise<DocEntry[]>;
@@ -228,7 +216,6 @@ export interface WriteTx extends ReadTx {
   putIdempotency(entry: IdempotencyEntry): Promise<void>;
   /** Removes idempotency entries older than the instant (kept 24 h). */
   pruneIdempotency(olderThan: Instant): Promise<void>;
-  putImport(entry: ImportEntry): Promise<void>;
   putDoc(collection: string, key: string, value: unknown): Promise<void>;
   /**
    * Adds a document unless its key exists (committed, or put earlier in this transaction); false
@@ -260,8 +247,5 @@ export interface Store {
     limit: number;
     offset: number;
   }): Promise<{ items: AuditEntry[]; total: number }>;
-  /** Files kept with an import (the annotated workbook). */
-  putBlob(name: string, bytes: Buffer): Promise<void>;
-  getBlob(name: string): Promise<Buffer | undefined>;
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAddin } from '../../addin/build.js';
 import { FILLS, INVALID_CELL_FILL, LEGEND, LEGEND_TITLE } from '../../core/annotation.js';
+import { OFFICE_JS_CDN } from '../../server/http/addinRoutes.js';
 import type { FakeCell, FakeOffice, FakeOfficeOptions } from '../fakes/fakeExcel.js';
 import { enterpriseRow } from '../support/customers.js';
 import { startTestService, type TestService } from '../support/testService.js';
@@ -166,15 +167,20 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
     await context.route('**/*', async (route) => {
       const url = route.request().url();
       if (url.startsWith(`${origin}/`)) await route.continue();
-      else {
+      // Microsoft's office.js is where the pane loads it from; the test answers with the fake.
+      else if (url === OFFICE_JS_CDN) {
+        await route.fulfill({
+          status: 200,
+          contentType: 'text/javascript; charset=utf-8',
+          body: officeScript,
+        });
+      } else {
         foreignRequests.push(url);
         await route.abort('blockedbyclient');
       }
     });
     const page = await context.newPage();
-    await page.route(`${origin}/addin/vendor/office.js`, (route) =>
-      route.fulfill({ status: 200, contentType: 'text/javascript; charset=utf-8', body: officeScript }),
-    );
+
     page.on('pageerror', (err) => pageProblems.push(`pageerror: ${err.message}`));
     page.on('console', (message) => {
       if (message.type() !== 'error') return;
@@ -206,7 +212,8 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
       await connect(page, salesToken);
       // A sales user has no review step; the steps are numbered as shown.
       expect(await page.locator('#step-review').isHidden()).toBe(true);
-      expect(await page.locator('#step-upload .step-number').innerText()).toBe('4');
+      expect(await page.locator('#step-mine .step-number').innerText()).toBe('4');
+      expect(await page.locator('#step-upload .step-number').innerText()).toBe('5');
       // The token is kept for the session only, never in localStorage.
       const stored = await page.evaluate(() => ({
         local: JSON.stringify(window.localStorage),
@@ -310,6 +317,30 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
         }),
       );
 
+      // 我的报备: the approved customer first (its deadlines are the nearest), then a follow-up from the sheet.
+      await page.locator('#mine-build').click();
+      expect(await waitForMessage(page, ['success'])).toContain('我的报备：3 条');
+      const mine = await inWorkbook(page, (wb) => wb.values('我的报备', 'A1:C4'));
+      expect(mine[0]).toEqual(['报备编号', '客户名称', '状态']);
+      expect(mine[1]![0]).toBe(numbers[0]);
+      expect(mine[1]![2]).toBe('保护中');
+      await page.evaluate(
+        ([row]) =>
+          (window as unknown as { __fakeOffice: FakeOffice }).__fakeOffice.workbook.setValues(
+            '我的报备',
+            `L${row}`,
+            [['记录跟进', '电话沟通，客户要报价']],
+          ),
+        [2] as const,
+      );
+      await page.locator('#mine-apply').click();
+      expect(await waitForMessage(page, ['success'])).toContain('已执行 1 项操作');
+      const followed = await service
+        .api(salesToken)
+        .get<{ followUps: { note: string }[] }>(`/api/registrations/${numbers[0]}`);
+      expect(followed.body.followUps.map((f) => f.note)).toEqual(['电话沟通，客户要报价']);
+      expect(await inWorkbook(page, (wb) => wb.values('我的报备', 'O2')[0]![0])).toBe('已完成：记录跟进');
+
       await page.evaluate(() => window.scrollTo(0, 0));
       await mkdir(path.dirname(SCREENSHOT), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
@@ -336,7 +367,7 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
       await connect(page, reviewerToken);
       expect(await waitForMessage(page, ['success'])).toContain('你有审核权限');
       expect(await page.locator('#step-review').isVisible()).toBe(true);
-      expect(await page.locator('#step-upload .step-number').innerText()).toBe('5');
+      expect(await page.locator('#step-upload .step-number').innerText()).toBe('6');
 
       await page.locator('#review-build').click();
       expect(await waitForMessage(page)).toMatch(/已建立待审核表：\d+ 个客户/);
@@ -399,4 +430,40 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
     expect(foreignRequests).toEqual([]);
     expect(pageProblems).toEqual([]);
   }, 120_000);
+
+  it('loads office.js from Microsoft; an old webview (Trident/EdgeHTML) gets a readable message, not a dead pane', async () => {
+    const html = await (await fetch(`${origin}/addin/taskpane.html`)).text();
+    expect(html).toContain(`src="${OFFICE_JS_CDN}"`);
+    expect(html).not.toContain('vendor/office.js');
+
+    const context = await browser.newContext({
+      viewport: { width: 380, height: 600 },
+      // Office on Windows hosting add-ins in EdgeHTML (Edge 18) says so in its user agent.
+      userAgent:
+        'Mozilla/5.0 (Windows NT 10.0; Win64; x64; WebView/3.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0.3538.102 Safari/537.36 Edge/18.19045',
+    });
+    await context.route('**/*', async (route) => {
+      const url = route.request().url();
+      if (url.startsWith(`${origin}/`)) await route.continue();
+      else if (url === OFFICE_JS_CDN) {
+        await route.fulfill({
+          status: 200,
+          contentType: 'text/javascript; charset=utf-8',
+          body: officeScript,
+        });
+      } else await route.abort('blockedbyclient');
+    });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${origin}/addin/taskpane.html`);
+      const alert = page.locator('.too-old');
+      await alert.waitFor();
+      const text = await alert.innerText();
+      expect(text).toContain('此 Excel 版本过旧');
+      expect(text).toContain('Excel on the web');
+      expect(await page.locator('#connect').count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
 });

@@ -160,9 +160,11 @@ describe.each(['1.18', '1.9'])('ExcelApi %s', (apiVersion) => {
     large = await measureAll(10_000, apiVersion);
   }, 600_000);
 
-  it.each(operations)('%s: the same number of syncs for 100 and 10,000 rows, at most 4', (operation) => {
+  // At most 5: Prepare's notes and table each get a sync of their own, so that a refused note or
+  // table (Excel stops a batch at the first failure and keeps the rest) costs only itself.
+  it.each(operations)('%s: the same number of syncs for 100 and 10,000 rows, at most 5', (operation) => {
     expect(of(large, operation).syncs).toBe(of(small, operation).syncs);
-    expect(of(large, operation).syncs).toBeLessThanOrEqual(4);
+    expect(of(large, operation).syncs).toBeLessThanOrEqual(5);
   });
 
   it.each(operations)(
@@ -174,11 +176,12 @@ describe.each(['1.18', '1.9'])('ExcelApi %s', (apiVersion) => {
     },
   );
 
-  it('colours 10,000 rows with a handful of getRanges calls, cut under the address limit, with calculation suspended', () => {
+  it('colours 10,000 rows with a handful of getRanges calls, cut under the address and area limits, never suspending calculation', () => {
     // Every 10th row is invalid: 2,000 row runs, which no single address could hold.
-    expect(of(large, 'check').longestRangesAddress).toBeGreaterThan(4_000);
-    expect(of(large, 'check').suspendedWrites).toBeGreaterThanOrEqual(1);
-    expect(of(large, 'submit').suspendedWrites).toBeGreaterThanOrEqual(1);
+    expect(of(large, 'check').longestRangesAddress).toBeGreaterThan(2_000);
+    // suspendApiCalculationUntilNextSync leaves recalculation to the caller (Excel.Application docs).
+    expect(of(large, 'check').suspendedWrites).toBe(0);
+    expect(of(large, 'submit').suspendedWrites).toBe(0);
   });
 
   it('reports the measured syncs', () => {

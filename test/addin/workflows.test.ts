@@ -8,6 +8,7 @@ import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FILLS, INVALID_CELL_FILL } from '../../core/annotation.js';
+import { companyKey } from '../../core/companyName.js';
 import { NOTE_MARKER, REVIEW_SHEET_NAME } from '../../core/sheetPlan.js';
 import type { CellValue } from '../../core/schema.js';
 import { ApiError, createApiClient, type ApiClient } from '../../addin/apiClient.js';
@@ -349,31 +350,79 @@ describe('Check, submit, refresh', () => {
     expect(fake.workbook.cell(SHEET, 'A5').fill).toBe(GREY);
   });
 
-  it('refuses to write back when rows moved while the service was working', async () => {
+  /** The sample's rows 3…52, A…N: what a person moves around. */
+  function dataBlock(fake: FakeOffice): (string | number | boolean)[][] {
+    return fake.workbook.values(SHEET, 'A3:N52');
+  }
+
+  /** A workflow whose service calls let `meanwhile` change the sheet while the request is on the wire. */
+  function withMeanwhile(fake: FakeOffice, path: string, meanwhile: () => void): Workflows {
+    const hooked = async (input: string, init?: RequestInit) => {
+      const res = await fetch(input, init);
+      if (input.includes(path)) meanwhile();
+      return res;
+    };
+    return createWorkflows({
+      excel: gatewayFor(fake),
+      api: createApiClient({ baseUrl: svc.url, token: svc.adminToken, fetch: hooked }),
+      now: () => svc.now(),
+    });
+  }
+
+  it('puts every result on its row when rows are sorted and a row inserted while submit is on the wire', async () => {
     const fake = createFakeOffice({
       apiVersion: '1.18',
       sheets: [{ name: SHEET, values: await sampleValues() }],
     });
-    const sorting = async (input: string, init?: RequestInit) => {
-      const res = await fetch(input, init);
-      // Someone sorts the sheet while the check is on the wire.
-      if (input.endsWith('/api/check')) fake.workbook.setValues(SHEET, 'A3:A4', [['x公司'], ['y公司']]);
-      return res;
-    };
-    const workflows = createWorkflows({
-      excel: gatewayFor(fake),
-      api: createApiClient({ baseUrl: svc.url, token: svc.adminToken, fetch: sorting }),
-      now: () => svc.now(),
+    const original = dataBlock(fake);
+    const workflows = withMeanwhile(fake, '/api/registrations', () => {
+      // Sorted backwards, and a blank row inserted above the data.
+      fake.workbook.setValues(SHEET, 'A3:N3', [Array.from({ length: 14 }, () => '')]);
+      fake.workbook.setValues(SHEET, 'A4:N53', [...original].reverse());
     });
-    const error = await workflows.check(await workflows.detect()).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(SheetError);
-    expect(error).toMatchObject({ code: 'sheet.changed' });
-    expect(
-      fake.workbook
-        .values(SHEET, 'P3:P52')
-        .flat()
-        .every((v) => v === ''),
-    ).toBe(true);
+    const summary = await workflows.submit(await workflows.detect());
+    expect(summary.lostRows).toEqual([]);
+    // Read back: every registration's customer is the customer on the row that shows its number.
+    const numbered = fake.workbook
+      .values(SHEET, `A4:${COL.no}53`)
+      .filter((row) => typeof row[14] === 'string' && (row[14] as string).startsWith('BB-'));
+    expect(numbered.length).toBe(50 - invalidRows.length);
+    for (const row of numbered) {
+      const stored = await api().getRegistration(row[14] as string);
+      expect(companyKey(stored.registration.customerName)).toBe(companyKey(String(row[0])));
+    }
+    expect(fake.workbook.values(SHEET, `${COL.no}3:${COL.status}3`)).toEqual([['', '']]);
+  });
+
+  it('refresh follows rows sorted while it fetches; edited rows are reported, not overwritten', async () => {
+    const { workflows, fake } = await setUp('1.18');
+    const setup = await workflows.detect();
+    await workflows.submit(setup);
+    const no3 = fake.workbook.values(SHEET, `${COL.no}3`)[0]?.[0] as string;
+    await api(reviewerToken).review(no3, { decision: 'approve', reason: '资料齐全' });
+    const before = fake.workbook.values(SHEET, `A3:${COL.hint}52`);
+    const sorting = withMeanwhile(fake, '/api/registrations', () => {
+      fake.workbook.setValues(SHEET, `A3:${COL.hint}52`, [...before].reverse());
+    });
+    const summary = await sorting.refresh(setup);
+    expect(summary.lostRows).toEqual([]);
+    // Row 3 moved to row 52 and is the one shown protected; nothing else is.
+    expect(fake.workbook.values(SHEET, `${COL.no}52:${COL.status}52`)).toEqual([[no3, '保护中']]);
+    expect(fake.workbook.cell(SHEET, 'A52').fill).toBe(GREEN);
+    expect(fake.workbook.values(SHEET, `${COL.status}3`)[0]?.[0]).not.toBe('保护中');
+
+    const editing = withMeanwhile(fake, '/api/check', () => {
+      fake.workbook.setValues(SHEET, 'A3:A4', [['x公司'], ['y公司']]);
+    });
+    fake.workbook.setValues(
+      SHEET,
+      `${COL.no}3:${COL.hint}52`,
+      Array.from({ length: 50 }, () => ['', '', '', '', '']),
+    );
+    const checked = await editing.check(setup);
+    expect(checked.lostRows.length).toBeGreaterThan(0);
+    expect(checked.lostRows.every((r) => r === 3 || r === 4)).toBe(true);
+    expect(fake.workbook.values(SHEET, `${COL.status}3:${COL.status}4`)).toEqual([[''], ['']]);
   });
 });
 

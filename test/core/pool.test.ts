@@ -9,7 +9,7 @@ import {
   type Claim,
 } from '../../core/registrationDecision.js';
 import { parseGrade, parseRow } from '../../core/row.js';
-import { followUpWayOf, type SubmissionRow } from '../../core/schema.js';
+import { followUpWayOf, followUpWayOfNote, type SubmissionRow } from '../../core/schema.js';
 import { detectHeader, matchHeaderText } from '../../core/headers.js';
 import { annotateRow } from '../../core/annotation.js';
 import { outcomeOfState, validationFor } from '../../core/sheetPlan.js';
@@ -128,6 +128,10 @@ describe('grade column (R42)', () => {
       '其他',
     ]);
     expect(followUpWayOf('fax')).toBeUndefined();
+    // 我的报备 has only a 说明 column: the note says how, else 其他.
+    expect(
+      ['上门拜访', '电话沟通需求', '微信发了报价', '邮件寄送资料', '送样品'].map(followUpWayOfNote),
+    ).toEqual(['上门', '电话', '微信', '邮件', '其他']);
   });
 });
 

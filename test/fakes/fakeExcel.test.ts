@@ -9,12 +9,17 @@ import {
   installFakeOffice,
   parseAddressList,
   PAYLOAD_LIMIT_BYTES,
+  RANGES_AREA_LIMIT,
   type FakeOffice,
+  type FakeOfficeOptions,
 } from './fakeExcel.js';
 
-function fake(apiVersion = '1.18'): FakeOffice {
+/** The served script knows every object (1.18) unless a test says otherwise: isSetSupported is the host's. */
+function fake(apiVersion = '1.18', extra: Partial<FakeOfficeOptions> = {}): FakeOffice {
   return createFakeOffice({
     apiVersion,
+    servedApiVersion: '1.18',
+    ...extra,
     sheets: [
       {
         name: '报备',
@@ -138,7 +143,7 @@ describe('fake Excel', () => {
         }),
       ),
     ).toBe('InvalidArgument');
-    const short = areas.slice(0, 500).join(',');
+    const short = areas.slice(0, RANGES_AREA_LIMIT).join(',');
     await f.Excel.run(async (context) => {
       context.workbook.worksheets.getItem('报备').getRanges(short).format.fill.color = '#ffc7ce';
       await context.sync();
@@ -248,7 +253,7 @@ describe('fake Excel', () => {
       await codeOf(
         old.Excel.run(async (context) => {
           const sheet = context.workbook.worksheets.getItem('报备');
-          sheet.notes.add(sheet.getRange('A2'), 'x');
+          sheet.notes!.add(sheet.getRange('A2'), 'x');
           await context.sync();
         }),
       ),
@@ -257,7 +262,7 @@ describe('fake Excel', () => {
     expect(current.Office.context.requirements.isSetSupported('ExcelApi', '1.18')).toBe(true);
     await current.Excel.run(async (context) => {
       const sheet = context.workbook.worksheets.getItem('报备');
-      sheet.notes.add(sheet.getRange('A2'), '电话号码格式不正确');
+      sheet.notes!.add(sheet.getRange('A2'), '电话号码格式不正确');
       await context.sync();
     });
     expect(current.workbook.notes('报备')).toEqual([{ address: 'A2', content: '电话号码格式不正确' }]);
@@ -270,7 +275,7 @@ describe('fake Excel', () => {
       await codeOf(
         f.Excel.run(async (context) => {
           const sheet = context.workbook.worksheets.getItem('报备');
-          sheet.notes.add(sheet.getRange('A2'), 'x');
+          sheet.notes!.add(sheet.getRange('A2'), 'x');
           await context.sync();
         }),
       ),
@@ -279,13 +284,13 @@ describe('fake Excel', () => {
       await codeOf(
         f.Excel.run(async (context) => {
           const sheet = context.workbook.worksheets.getItem('报备');
-          sheet.notes.add(sheet.getRange('A2:A3'), 'x');
+          sheet.notes!.add(sheet.getRange('A2:A3'), 'x');
           await context.sync();
         }),
       ),
     ).toBe('InvalidArgument');
     await f.Excel.run(async (context) => {
-      const notes = context.workbook.worksheets.getItem('报备').notes.load('items/content');
+      const notes = context.workbook.worksheets.getItem('报备').notes!.load('items/content');
       await context.sync();
       const location = notes.items[0]!.getLocation().load('address');
       await context.sync();
@@ -308,7 +313,7 @@ describe('fake Excel', () => {
       expect(count.value).toBe(1);
     });
     expect(f.workbook.tables()).toEqual([{ name: 'Table1', sheet: '待审核', address: 'A1:C2' }]);
-    expect(f.workbook.values('待审核', 'A1:C1')).toEqual([['名称', 'Column2', '名称2']]);
+    expect(f.workbook.values('待审核', 'A1:C1')).toEqual([['名称', '列2', '名称2']]);
     const error = await f.Excel.run(async (context) => {
       const sheet = context.workbook.worksheets.getItem('待审核');
       sheet.tables.add(sheet.getRange('B2:D3'), true);
@@ -388,5 +393,256 @@ describe('fake Excel', () => {
     expect(target['Office']).toBe(installed.Office);
     expect(target['__fakeOffice']).toBe(installed);
     await expect(installed.Office.onReady()).resolves.toEqual({ host: 'Excel', platform: 'OfficeOnline' });
+  });
+
+  it('serves only the API surface of the office.js it was given, whatever isSetSupported says', async () => {
+    const stale = createFakeOffice({
+      apiVersion: '1.18',
+      servedApiVersion: '1.9',
+      sheets: [{ name: '报备' }],
+    });
+    expect(stale.Office.context.requirements.isSetSupported('ExcelApi', '1.18')).toBe(true);
+    expect(stale.Excel.NoteCollection).toBeUndefined();
+    await stale.Excel.run(async (context) => {
+      expect(context.workbook.worksheets.getItem('报备').notes).toBeUndefined();
+      expect(context.workbook.comments).toBeUndefined();
+    });
+    const current = createFakeOffice({ apiVersion: '1.18', sheets: [{ name: '报备' }] });
+    expect(current.Excel.NoteCollection).toBeDefined();
+  });
+
+  it('names blank header cells of a new table in the UI language (列1 / Column1)', async () => {
+    for (const [locale, expected] of [
+      ['zh-CN', ['列1', '名称', '名称2']],
+      ['en-US', ['Column1', '名称', '名称2']],
+    ] as const) {
+      const f = createFakeOffice({
+        locale,
+        sheets: [
+          {
+            name: 'S',
+            values: [
+              ['', '名称', '名称'],
+              [1, 2, 3],
+            ],
+          },
+        ],
+      });
+      await f.Excel.run(async (context) => {
+        const sheet = context.workbook.worksheets.getItem('S');
+        sheet.tables.add(sheet.getRange('A1:C2'), true);
+        await context.sync();
+      });
+      expect(f.workbook.values('S', 'A1:C1')).toEqual([expected]);
+    }
+  });
+
+  it('refuses a table over merged cells, and reads the cells a merge covers as empty', async () => {
+    const f = createFakeOffice({
+      sheets: [
+        {
+          name: 'S',
+          values: [
+            ['客户信息', '客户信息'],
+            ['名称', '电话'],
+            ['甲', '1'],
+          ],
+          merged: ['A1:B1'],
+        },
+      ],
+    });
+    const values = await f.Excel.run(async (context) => {
+      const range = context.workbook.worksheets.getItem('S').getRange('A1:B1').load('values');
+      await context.sync();
+      return range.values;
+    });
+    expect(values).toEqual([['客户信息', '']]);
+    const code = await codeOf(
+      f.Excel.run(async (context) => {
+        const sheet = context.workbook.worksheets.getItem('S');
+        sheet.tables.add(sheet.getRange('A1:B3'), true);
+        await context.sync();
+      }),
+    );
+    expect(code).toBe('InvalidArgument');
+    expect(f.workbook.tables()).toEqual([]);
+  });
+
+  it('refuses every write to a protected sheet (AccessDenied) and reports protection.protected', async () => {
+    const f = createFakeOffice({ sheets: [{ name: 'S', values: [['名称']], protected: true }] });
+    const state = await f.Excel.run(async (context) => {
+      const protection = context.workbook.worksheets.getItem('S').protection.load('protected');
+      await context.sync();
+      return protection.protected;
+    });
+    expect(state).toBe(true);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the fake's proxies, as the add-in sees them
+    const writes: ((sheet: any) => void)[] = [
+      (sheet) => (sheet.getRange('A2').values = [['x']]),
+      (sheet) => (sheet.getRange('A2').numberFormat = [['@']]),
+      (sheet) => (sheet.getRange('A1').format.fill.color = '#FF0000'),
+      (sheet) => sheet.tables.add(sheet.getRange('A1:A2'), true),
+      (sheet) => sheet.notes.add(sheet.getRange('A1'), 'x'),
+    ];
+    for (const write of writes) {
+      expect(
+        await codeOf(
+          f.Excel.run(async (context) => {
+            write(context.workbook.worksheets.getItem('S'));
+            await context.sync();
+          }),
+        ),
+      ).toBe('AccessDenied');
+    }
+    f.protectSheet('S', false);
+    await f.Excel.run(async (context) => {
+      context.workbook.worksheets.getItem('S').getRange('A2').values = [['x']];
+      await context.sync();
+    });
+    expect(f.workbook.values('S', 'A2')).toEqual([['x']]);
+  });
+
+  it('fails a batch while the user edits a cell, unless run with delayForCellEdit (then it waits)', async () => {
+    const f = fake();
+    f.setCellEditMode(true);
+    expect(
+      await codeOf(
+        f.Excel.run(async (context) => {
+          context.workbook.worksheets.getItem('报备').getRange('C1').values = [['x']];
+          await context.sync();
+        }),
+      ),
+    ).toBe('InvalidOperationInCellEditMode');
+    let done = false;
+    const delayed = f.Excel.run({ delayForCellEdit: true }, async (context) => {
+      context.workbook.worksheets.getItem('报备').getRange('C1').values = [['y']];
+      await context.sync();
+      done = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(done).toBe(false);
+    f.setCellEditMode(false);
+    await delayed;
+    expect(f.workbook.values('报备', 'C1')).toEqual([['y']]);
+  });
+
+  it('keeps a threaded comment or a note per cell, never both, and lists comments by location', async () => {
+    const f = createFakeOffice({ sheets: [{ name: 'S', values: [['a', 'b']], comments: ['A1'] }] });
+    expect(
+      await codeOf(
+        f.Excel.run(async (context) => {
+          const sheet = context.workbook.worksheets.getItem('S');
+          sheet.notes!.add(sheet.getRange('A1'), 'x');
+          await context.sync();
+        }),
+      ),
+    ).toBe('InvalidOperation');
+    const addresses = await f.Excel.run(async (context) => {
+      const comments = context.workbook.comments!.load('items');
+      await context.sync();
+      const locations = comments.items.map((c) => c.getLocation().load('address'));
+      await context.sync();
+      return locations.map((l) => l.address);
+    });
+    expect(addresses).toEqual(['S!A1']);
+  });
+
+  it('gives error values and computed formula results in values, their kind in valueTypes', async () => {
+    const f = createFakeOffice({
+      sheets: [
+        {
+          name: 'S',
+          values: [['#REF!', '#N/A', 'text', 3]],
+          formulas: {
+            E1: { formula: '=A2&B2', result: '甲公司' },
+            F1: { formula: '=1/0', result: '#DIV/0!' },
+          },
+        },
+      ],
+    });
+    const read = await f.Excel.run(async (context) => {
+      const range = context.workbook.worksheets
+        .getItem('S')
+        .getRange('A1:G1')
+        .load('values,valueTypes,formulas');
+      await context.sync();
+      return { values: range.values, types: range.valueTypes, formulas: range.formulas };
+    });
+    expect(read.values).toEqual([['#REF!', '#N/A', 'text', 3, '甲公司', '#DIV/0!', '']]);
+    expect(read.types).toEqual([['Error', 'Error', 'String', 'Double', 'String', 'Error', 'Empty']]);
+    expect(read.formulas[0]?.[4]).toBe('=A2&B2');
+  });
+
+  it('counts date serials from 1904-01-01 in a workbook using the 1904 date system', async () => {
+    const f = createFakeOffice({ date1904: true, sheets: [{ name: 'S' }] });
+    const uses1904 = await f.Excel.run(async (context) => {
+      context.workbook.worksheets.getItem('S').getRange('A1:B1').values = [['2026-03-05', '1904-01-02']];
+      const book = context.workbook.load('use1904DateSystem');
+      await context.sync();
+      return book.use1904DateSystem;
+    });
+    expect(uses1904).toBe(true);
+    expect(f.workbook.values('S', 'A1:B1')).toEqual([[46086 - 1462, 1]]);
+  });
+
+  it('types text written to a General cell as Excel would (dates, grouped numbers, percentages, booleans), not under @', async () => {
+    const f = createFakeOffice({ sheets: [{ name: 'S' }] });
+    await f.Excel.run(async (context) => {
+      const sheet = context.workbook.worksheets.getItem('S');
+      sheet.getRange('A1:E1').values = [['3/5', '1,234', '50%', 'TRUE', '2026年3月5日']];
+      sheet.getRange('A2:E2').numberFormat = [['@', '@', '@', '@', '@']];
+      sheet.getRange('A2:E2').values = [['3/5', '1,234', '50%', 'TRUE', '2026年3月5日']];
+      await context.sync();
+    });
+    expect(f.workbook.values('S', 'A1:E1')).toEqual([[46086, 1234, 0.5, true, 46086]]);
+    expect(f.workbook.values('S', 'A2:E2')).toEqual([['3/5', '1,234', '50%', 'TRUE', '2026年3月5日']]);
+  });
+
+  it(`refuses getRanges with more than ${RANGES_AREA_LIMIT} areas (InvalidArgument)`, async () => {
+    const f = fake();
+    const many = (n: number) => Array.from({ length: n }, (_, i) => `A${i * 2 + 1}`).join(',');
+    await f.Excel.run(async (context) => {
+      context.workbook.worksheets.getItem('报备').getRanges(many(RANGES_AREA_LIMIT)).format.fill.color =
+        '#FFEEEE';
+      await context.sync();
+    });
+    expect(
+      await codeOf(
+        f.Excel.run(async (context) => {
+          context.workbook.worksheets
+            .getItem('报备')
+            .getRanges(many(RANGES_AREA_LIMIT + 1)).format.fill.color = '#FFEEEE';
+          await context.sync();
+        }),
+      ),
+    ).toBe('InvalidArgument');
+  });
+
+  it('can refuse an oversized request with GeneralException, as some hosts do', async () => {
+    const f = fake('1.18', { oversizeError: 'GeneralException' });
+    const big = Array.from({ length: 600 }, () => ['x'.repeat(10_000)]);
+    expect(
+      await codeOf(
+        f.Excel.run(async (context) => {
+          context.workbook.worksheets.getItem('报备').getRange('D1:D600').values = big;
+          await context.sync();
+        }),
+      ),
+    ).toBe('GeneralException');
+  });
+
+  it('does not roll back a failed batch: commands before the failing one stay applied', async () => {
+    const f = fake();
+    const code = await codeOf(
+      f.Excel.run(async (context) => {
+        const sheet = context.workbook.worksheets.getItem('报备');
+        sheet.getRange('C1').values = [['applied']];
+        sheet.getRange('C2').format.fill.color = 'not a colour';
+        sheet.getRange('C3').values = [['never']];
+        await context.sync();
+      }),
+    );
+    expect(code).toBe('InvalidArgument');
+    expect(f.workbook.values('报备', 'C1:C3')).toEqual([['applied'], [''], ['']]);
   });
 });

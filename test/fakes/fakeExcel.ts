@@ -10,21 +10,62 @@ export type FakeCell = string | number | boolean | null;
 
 export interface FakeSheetInit {
   name: string;
-  /** Values from A1; null and '' are empty cells. */
+  /**
+   * Values from A1; null and '' are empty cells. Text that is an Excel error value (`#REF!`, `#N/A`,
+   * `#VALUE!`…) becomes an error cell, as a broken formula leaves it.
+   */
   values?: FakeCell[][];
   active?: boolean;
+  /** Merged areas, e.g. `['A1:C1']`: only the top-left cell holds a value. */
+  merged?: string[];
+  /** Sheet protection on (no password): every write to a cell fails with AccessDenied. */
+  protected?: boolean;
+  /** Cells holding a threaded comment: such a cell cannot also get a note. */
+  comments?: string[];
+  /** Formula cells: `values` gives the computed result, `formulas` the formula. */
+  formulas?: Record<string, { formula: string; result: string | number | boolean }>;
 }
 
 export interface FakeOfficeOptions {
   sheets?: FakeSheetInit[];
   /** Highest ExcelApi requirement set the host supports, e.g. '1.9' or '1.18'. */
   apiVersion?: string;
+  /**
+   * Highest ExcelApi set whose objects the served office.js defines. A host may report 1.18 through
+   * isSetSupported while the script (the stale npm copy) has no `Worksheet.notes`: then `sheet.notes`
+   * is undefined. Defaults to apiVersion.
+   */
+  servedApiVersion?: string;
+  /** The UI language: table creation names blank header cells `列1` (zh-CN) or `Column1` (en-US). */
+  locale?: 'zh-CN' | 'en-US';
+  /** The workbook uses the 1904 date system: serials count days from 1904-01-01. */
+  date1904?: boolean;
+  /** What Excel says for an oversized request: the documented code, or the GeneralException some hosts give. */
+  oversizeError?: 'RequestPayloadSizeLimitExceeded' | 'GeneralException';
+  /** Year a partial date (`3/5`) typed without a year gets. */
+  currentYear?: number;
+  /** Areas getRanges takes in one call (default RANGES_AREA_LIMIT); hosts differ. */
+  rangesAreaLimit?: number;
 }
 
 /** Excel on the web: 5 MB per request and per response. */
 export const PAYLOAD_LIMIT_BYTES = 5 * 1024 * 1024;
 /** getRange / getRanges refuse addresses of this many characters or more. */
 export const ADDRESS_LIMIT_CHARS = 8_192;
+/** getRanges refuses more areas than this in one call (the add-in keeps well under it). */
+export const RANGES_AREA_LIMIT = 300;
+/** Excel's error values, as `values` reports them. */
+export const ERROR_VALUES = [
+  '#NULL!',
+  '#DIV/0!',
+  '#VALUE!',
+  '#REF!',
+  '#NAME?',
+  '#NUM!',
+  '#N/A',
+  '#SPILL!',
+  '#CALC!',
+];
 const MAX_ROWS = 1_048_576;
 const MAX_COLUMNS = 16_384;
 
@@ -93,6 +134,12 @@ interface CellModel {
   bold: boolean;
   validation: ValidationSnapshot | null;
   note: string | null;
+  /** The value is an Excel error (`#REF!`…), not text. */
+  error?: boolean;
+  /** A formula whose computed result is `value`. */
+  formulaText?: string;
+  /** The cell holds a threaded comment. */
+  comment?: boolean;
 }
 
 function blankCell(): CellModel {
@@ -105,6 +152,20 @@ function blankCell(): CellModel {
     validation: null,
     note: null,
   };
+}
+
+/** A value the workbook starts with: error texts become error cells. */
+function initialCell(cell: CellModel, value: FakeCell): void {
+  cell.value = value ?? '';
+  cell.error = typeof value === 'string' && ERROR_VALUES.includes(value);
+}
+
+function valueTypeOf(cell: CellModel | undefined): string {
+  if (cell === undefined || cell.value === '') return 'Empty';
+  if (cell.error === true) return 'Error';
+  if (typeof cell.value === 'number') return 'Double';
+  if (typeof cell.value === 'boolean') return 'Boolean';
+  return 'String';
 }
 
 function isDefault(cell: CellModel): boolean {
@@ -121,6 +182,8 @@ function isDefault(cell: CellModel): boolean {
 class SheetModel {
   readonly rows = new Map<number, Map<number, CellModel>>();
   frozenRows = 0;
+  merged: Area[] = [];
+  protected = false;
   readonly columnWidths = new Map<number, number>();
 
   constructor(public name: string) {}
@@ -188,9 +251,21 @@ class WorkbookModel {
       const sheet = new SheetModel(s.name);
       (s.values ?? []).forEach((row, r) =>
         row.forEach((value, c) => {
-          if (value !== null && value !== '') sheet.ensure(r + 1, c + 1).value = value;
+          if (value !== null && value !== '') initialCell(sheet.ensure(r + 1, c + 1), value);
         }),
       );
+      sheet.merged = (s.merged ?? []).map((a) => parseArea(a).area);
+      sheet.protected = s.protected === true;
+      for (const address of s.comments ?? []) {
+        const { top, left } = parseArea(address).area;
+        sheet.ensure(top, left).comment = true;
+      }
+      for (const [address, { formula, result }] of Object.entries(s.formulas ?? {})) {
+        const { top, left } = parseArea(address).area;
+        const cell = sheet.ensure(top, left);
+        initialCell(cell, result);
+        cell.formulaText = formula;
+      }
       this.sheets.push(sheet);
     }
     this.active = this.sheets.find((_, i) => init[i]?.active === true) ?? (this.sheets[0] as SheetModel);
@@ -321,18 +396,48 @@ function overlaps(a: Area, b: Area): boolean {
 // ---------------------------------------------------------------------------------------------------
 // Cell values as Excel takes them
 
-/** Days from 1899-12-30 (Excel's serial for dates after February 1900). */
-function isoDateSerial(text: string): number | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  if (!m) return null;
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  const d = new Date(ms);
-  if (d.getUTCMonth() !== Number(m[2]) - 1) return null;
-  return Math.round((ms - Date.UTC(1899, 11, 30)) / 86_400_000);
+/** How Excel types text written to a General cell: the workbook's date system and the current year. */
+export interface Typing {
+  date1904: boolean;
+  year: number;
 }
 
-function writeCell(cell: CellModel, value: unknown): void {
+const DEFAULT_TYPING: Typing = { date1904: false, year: 2026 };
+
+/** Excel's serial of a calendar day: days from 1899-12-30, or from 1904-01-01 in the 1904 date system. */
+function daySerial(year: number, month: number, day: number, typing: Typing): number | null {
+  const ms = Date.UTC(year, month - 1, day);
+  const d = new Date(ms);
+  if (d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) return null;
+  const epoch = typing.date1904 ? Date.UTC(1904, 0, 1) : Date.UTC(1899, 11, 30);
+  return Math.round((ms - epoch) / 86_400_000);
+}
+
+/** A date Excel recognises in typed text, with the format it gives the cell. */
+function typedDate(text: string, typing: Typing): { serial: number; format: string } | null {
+  let m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(text);
+  if (m) {
+    const serial = daySerial(Number(m[1]), Number(m[2]), Number(m[3]), typing);
+    return serial === null ? null : { serial, format: 'yyyy-mm-dd' };
+  }
+  m = /^(\d{4})年(\d{1,2})月(\d{1,2})日$/.exec(text);
+  if (m) {
+    const serial = daySerial(Number(m[1]), Number(m[2]), Number(m[3]), typing);
+    return serial === null ? null : { serial, format: 'yyyy"年"m"月"d"日"' };
+  }
+  // `3/5` is 5 March of this year in zh-CN and en-US alike; `3/5/2026` spells the year.
+  m = /^(\d{1,2})\/(\d{1,2})(?:\/(\d{4}))?$/.exec(text);
+  if (m) {
+    const serial = daySerial(Number(m[3] ?? typing.year), Number(m[1]), Number(m[2]), typing);
+    return serial === null ? null : { serial, format: m[3] === undefined ? 'm/d' : 'm/d/yyyy' };
+  }
+  return null;
+}
+
+function writeCell(cell: CellModel, value: unknown, typing: Typing = DEFAULT_TYPING): void {
   if (value === null || value === undefined) return; // null leaves a cell as it is
+  cell.error = false;
+  delete cell.formulaText;
   if (typeof value === 'number' || typeof value === 'boolean') {
     cell.value = value;
     cell.formula = false;
@@ -344,8 +449,30 @@ function writeCell(cell: CellModel, value: unknown): void {
     cell.value = value;
     return;
   }
-  if (/^[+-]?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(value.trim())) {
-    cell.value = Number(value);
+  // Excel types what it recognises, as if the text had been typed into the cell.
+  const text = value.trim();
+  if (/^[+-]?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(text)) {
+    cell.value = Number(text);
+    return;
+  }
+  if (/^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(text)) {
+    cell.value = Number(text.replace(/,/g, ''));
+    if (cell.numberFormat === 'General') cell.numberFormat = '#,##0';
+    return;
+  }
+  const percent = /^([+-]?\d+(?:\.\d+)?)%$/.exec(text);
+  if (percent) {
+    cell.value = Number(percent[1]) / 100;
+    if (cell.numberFormat === 'General') cell.numberFormat = '0%';
+    return;
+  }
+  if (/^(true|false)$/i.test(text)) {
+    cell.value = text.toLowerCase() === 'true';
+    return;
+  }
+  if (ERROR_VALUES.includes(text.toUpperCase())) {
+    cell.value = text.toUpperCase();
+    cell.error = true;
     return;
   }
   if (/^[=+-]./.test(value)) {
@@ -353,13 +480,35 @@ function writeCell(cell: CellModel, value: unknown): void {
     cell.formula = true;
     return;
   }
-  const serial = isoDateSerial(value.trim());
-  if (serial !== null) {
-    cell.value = serial;
-    if (cell.numberFormat === 'General') cell.numberFormat = 'yyyy-mm-dd';
+  const date = typedDate(text, typing);
+  if (date !== null) {
+    cell.value = date.serial;
+    if (cell.numberFormat === 'General') cell.numberFormat = date.format;
     return;
   }
   cell.value = value;
+}
+
+/** Protected sheets refuse every change to their cells. */
+function assertWritable(sheet: SheetModel): void {
+  if (sheet.protected) {
+    fail(
+      'AccessDenied',
+      `The cell or chart you're trying to change is on a protected sheet ("${sheet.name}").`,
+    );
+  }
+}
+
+/** The merged area a cell belongs to, when it is not that area's top-left cell. */
+function hiddenByMerge(sheet: SheetModel, row: number, column: number): boolean {
+  return sheet.merged.some(
+    (m) =>
+      row >= m.top &&
+      row <= m.bottom &&
+      column >= m.left &&
+      column <= m.right &&
+      (row !== m.top || column !== m.left),
+  );
 }
 
 /** A 2-D array of exactly the range's size, or a single value for every cell (documented office-js behaviour). */
@@ -434,8 +583,16 @@ interface Operation {
 interface Shared {
   model: WorkbookModel;
   api: number;
+  /** ExcelApi version whose objects the served script defines. */
+  served: number;
   syncs: number;
   log: SyncRecord[];
+  typing: Typing;
+  locale: 'zh-CN' | 'en-US';
+  oversizeError: string;
+  rangesAreaLimit: number;
+  /** The user is typing in a cell: batches fail, or wait when run with delayForCellEdit. */
+  cellEdit: { until: Promise<void>; end: () => void } | null;
 }
 
 class FakeRequestContext {
@@ -449,7 +606,10 @@ class FakeRequestContext {
   private calculationSuspended = false;
   private longestRanges = 0;
 
-  constructor(readonly shared: Shared) {
+  constructor(
+    readonly shared: Shared,
+    readonly delayForCellEdit = false,
+  ) {
     this.workbook = new FakeWorkbookObject(this);
     this.application = new FakeApplication(this);
   }
@@ -495,6 +655,15 @@ class FakeRequestContext {
     if (this.closed)
       fail('InvalidRequestContext', 'the request context of a finished Excel.run cannot be used');
     await Promise.resolve();
+    if (this.shared.cellEdit !== null) {
+      if (!this.delayForCellEdit) {
+        fail(
+          'InvalidOperationInCellEditMode',
+          'Excel is in cell-editing mode. Please exit the edit mode and try again.',
+        );
+      }
+      await this.shared.cellEdit.until;
+    }
     const ops = this.queue;
     const created = this.created;
     this.queue = [];
@@ -515,10 +684,7 @@ class FakeRequestContext {
     this.shared.log.push(record);
     try {
       if (record.requestBytes > PAYLOAD_LIMIT_BYTES) {
-        fail(
-          'RequestPayloadSizeLimitExceeded',
-          `the request payload (${record.requestBytes} bytes) exceeds 5 MB`,
-        );
+        fail(this.shared.oversizeError, `the request payload (${record.requestBytes} bytes) exceeds 5 MB`);
       }
       for (const op of ops) {
         if (this.shared.api < versionNumber(op.minApi)) {
@@ -538,7 +704,9 @@ class FakeRequestContext {
       record.responseBytes = this.responseBytes;
       if (this.responseBytes > PAYLOAD_LIMIT_BYTES) {
         fail(
-          'ResponsePayloadSizeLimitExceeded',
+          this.shared.oversizeError === 'GeneralException'
+            ? 'GeneralException'
+            : 'ResponsePayloadSizeLimitExceeded',
           `the response payload (${this.responseBytes} bytes) exceeds 5 MB`,
         );
       }
@@ -721,10 +889,18 @@ class FakeWorkbookObject extends FakeObject {
     return true;
   }
   protected properties(): Record<string, () => unknown> {
-    return { name: () => 'Book1.xlsx' };
+    return { name: () => 'Book1.xlsx', use1904DateSystem: () => this.context.shared.typing.date1904 };
+  }
+  get use1904DateSystem(): boolean {
+    return this.read('use1904DateSystem');
   }
   get application(): FakeApplication {
     return this.context.application;
+  }
+  /** Threaded comments (ExcelApi 1.10), absent from a script that predates them. */
+  get comments(): FakeCommentCollection | undefined {
+    if (this.context.shared.served < versionNumber('1.10')) return undefined;
+    return new FakeCommentCollection(this.context, `${this.path}.comments`);
   }
 }
 
@@ -891,8 +1067,13 @@ class FakeWorksheet extends FakeObject {
   get tables(): FakeTableCollection {
     return new FakeTableCollection(this.context, this, `${this.path}.tables`);
   }
-  get notes(): FakeNoteCollection {
+  /** Undefined when the served office.js predates notes, whatever isSetSupported says. */
+  get notes(): FakeNoteCollection | undefined {
+    if (this.context.shared.served < versionNumber('1.18')) return undefined;
     return new FakeNoteCollection(this.context, this, `${this.path}.notes`);
+  }
+  get protection(): FakeWorksheetProtection {
+    return new FakeWorksheetProtection(this.context, this, `${this.path}.protection`);
   }
   get freezePanes(): FakeFreezePanes {
     return new FakeFreezePanes(this.context, this, `${this.path}.freezePanes`);
@@ -994,7 +1175,9 @@ class FakeRange extends FakeObject {
       const out: unknown[][] = [];
       for (let r = area.top; r <= area.bottom; r++) {
         const row: unknown[] = [];
-        for (let c = area.left; c <= area.right; c++) row.push(read(sheet.get(r, c)));
+        // The cells a merge covers, other than its top-left one, read as empty.
+        for (let c = area.left; c <= area.right; c++)
+          row.push(read(hiddenByMerge(sheet, r, c) ? undefined : sheet.get(r, c)));
         out.push(row);
       }
       return out;
@@ -1012,7 +1195,8 @@ class FakeRange extends FakeObject {
       values: grid((cell) => cell?.value ?? ''),
       text: grid((cell) => String(cell?.value ?? '')),
       numberFormat: grid((cell) => cell?.numberFormat ?? 'General'),
-      formulas: grid((cell) => cell?.value ?? ''),
+      formulas: grid((cell) => cell?.formulaText ?? cell?.value ?? ''),
+      valueTypes: grid(valueTypeOf),
     };
   }
 
@@ -1037,9 +1221,15 @@ class FakeRange extends FakeObject {
   get text(): string[][] {
     return this.read('text');
   }
+  get formulas(): unknown[][] {
+    return this.read('formulas');
+  }
 
   get values(): FakeCell[][] {
     return this.read('values');
+  }
+  get valueTypes(): string[][] {
+    return this.read('valueTypes');
   }
   set values(input: unknown) {
     this.op(
@@ -1047,9 +1237,10 @@ class FakeRange extends FakeObject {
       { set: 'values', value: input },
       () => {
         const { sheet, area } = this.area();
+        assertWritable(sheet);
         forEachInput(area, input, 'values', (r, c, v) => {
           if (v === null || v === undefined) return;
-          writeCell(sheet.ensure(r, c), v);
+          writeCell(sheet.ensure(r, c), v, this.context.shared.typing);
         });
       },
       this.minApi,
@@ -1065,6 +1256,7 @@ class FakeRange extends FakeObject {
       { set: 'numberFormat', value: input },
       () => {
         const { sheet, area } = this.area();
+        assertWritable(sheet);
         forEachInput(area, input, 'numberFormat', (r, c, v) => {
           if (v === null || v === undefined) return;
           if (typeof v !== 'string') fail('InvalidArgument', 'a number format is text');
@@ -1100,10 +1292,13 @@ class FakeRange extends FakeObject {
   clear(applyTo: 'All' | 'Formats' | 'Contents' = 'All'): void {
     this.op('Range.clear', { call: 'clear', args: [applyTo] }, () => {
       const { sheet, area } = this.area();
+      assertWritable(sheet);
       for (const [, , cell] of sheet.existing(area)) {
         if (applyTo !== 'Formats') {
           cell.value = '';
           cell.formula = false;
+          cell.error = false;
+          delete cell.formulaText;
         }
         if (applyTo !== 'Contents') {
           cell.numberFormat = 'General';
@@ -1136,7 +1331,11 @@ class FakeRangeAreas extends FakeObject {
     if (this.addressText.length >= ADDRESS_LIMIT_CHARS) {
       fail('InvalidArgument', `the address has ${this.addressText.length} characters (limit 8,192)`);
     }
-    return { sheet, areas: parseAddressList(this.addressText).map((p) => areaOnSheet(p, sheet)) };
+    const parsed = parseAddressList(this.addressText);
+    const limit = this.context.shared.rangesAreaLimit;
+    if (parsed.length > limit)
+      fail('InvalidArgument', `getRanges takes at most ${limit} areas (got ${parsed.length})`);
+    return { sheet, areas: parsed.map((p) => areaOnSheet(p, sheet)) };
   }
   protected exists(): boolean {
     return this.worksheet.model() !== undefined;
@@ -1175,8 +1374,13 @@ class FakeRangeAreas extends FakeObject {
 
 type Areas = () => { sheet: SheetModel; areas: Area[] };
 
-function cellsOf(areas: Areas, each: (cell: CellModel, row: number, column: number) => void): void {
+function cellsOf(
+  areas: Areas,
+  each: (cell: CellModel, row: number, column: number) => void,
+  write = true,
+): void {
   const { sheet, areas: list } = areas();
+  if (write) assertWritable(sheet);
   for (const area of list) {
     const cells = (area.bottom - area.top + 1) * (area.right - area.left + 1);
     if (cells > 5_000_000) fail('InvalidArgument', 'too many cells in one formatting call');
@@ -1212,6 +1416,7 @@ class FakeRangeFormat extends FakeObject {
       { set: 'columnWidth', value: width },
       () => {
         const { sheet, areas } = this.areas();
+        assertWritable(sheet);
         for (const area of areas)
           for (let c = area.left; c <= area.right; c++) sheet.columnWidths.set(c, width);
       },
@@ -1237,7 +1442,7 @@ class FakeRangeFill extends FakeObject {
     return {
       color: () => {
         const colors = new Set<string | null>();
-        cellsOf(this.areas, (cell) => colors.add(cell.fill));
+        cellsOf(this.areas, (cell) => colors.add(cell.fill), false);
         return colors.size === 1 ? [...colors][0] : null;
       },
     };
@@ -1346,6 +1551,7 @@ class FakeDataValidation extends FakeObject {
       { set: 'rule', value: rule },
       () => {
         const checked = checkRule(rule);
+        assertWritable(this.range.area().sheet);
         this.cells((cell) => {
           cell.validation = { rule: checked, errorAlert: cell.validation?.errorAlert ?? null };
         });
@@ -1373,6 +1579,7 @@ class FakeDataValidation extends FakeObject {
       { call: 'clear' },
       () => {
         const { sheet, area } = this.range.area();
+        assertWritable(sheet);
         for (const [, , cell] of sheet.existing(area)) cell.validation = null;
       },
       '1.8',
@@ -1409,15 +1616,20 @@ function addTable(
   hasHeaders: boolean,
 ): TableModel {
   const model = context.model;
+  assertWritable(sheet);
   if (model.tables.some((t) => t.sheet === sheet && overlaps(t.area, area))) {
     fail('InvalidArgument', "A table can't overlap another table.");
   }
+  if (sheet.merged.some((m) => overlaps(m, area))) {
+    fail('InvalidArgument', "A table can't overlap a range that contains merged cells.");
+  }
   if (!hasHeaders) fail('NotImplemented', 'the fake adds tables with a header row only');
+  const blank = context.shared.locale === 'en-US' ? 'Column' : '列';
   const seen = new Set<string>();
   for (let c = area.left; c <= area.right; c++) {
     const cell = sheet.ensure(area.top, c);
     let name = String(cell.value).trim();
-    if (name === '') name = `Column${c - area.left + 1}`;
+    if (name === '') name = `${blank}${c - area.left + 1}`;
     const base = name;
     for (let n = 2; seen.has(name.toLowerCase()); n++) name = `${base}${n}`;
     seen.add(name.toLowerCase());
@@ -1699,8 +1911,11 @@ class FakeNoteCollection extends FakeObject {
       { call: 'add', args: [typeof cellAddress === 'string' ? cellAddress : cellAddress.path, content] },
       () => {
         Object.assign(at, this.cellOf(cellAddress));
+        assertWritable(this.worksheet.sheet());
         const cell = this.worksheet.sheet().ensure(at.row, at.column);
         if (cell.note !== null) fail('InvalidArgument', 'the cell already has a note');
+        // A cell holds a threaded comment or a note, never both.
+        if (cell.comment === true) fail('InvalidOperation', 'the cell already has a threaded comment');
         if (typeof content !== 'string') fail('InvalidArgument', 'note content is text');
         cell.note = content;
       },
@@ -1744,6 +1959,119 @@ class FakeNoteCollection extends FakeObject {
       '1.18',
     );
     return result;
+  }
+}
+
+class FakeWorksheetProtection extends FakeObject {
+  constructor(
+    context: FakeRequestContext,
+    private readonly worksheet: FakeWorksheet,
+    path: string,
+  ) {
+    super(context, path);
+  }
+  protected exists(): boolean {
+    return this.worksheet.model() !== undefined;
+  }
+  protected override loadMinApi(): string {
+    return '1.2';
+  }
+  protected properties(): Record<string, () => unknown> {
+    return { protected: () => this.worksheet.sheet().protected };
+  }
+  get protected(): boolean {
+    return this.read('protected');
+  }
+}
+
+/** Threaded comments of the workbook: where they are (getLocation) is what the add-in needs. */
+class FakeComment extends FakeObject {
+  constructor(
+    context: FakeRequestContext,
+    private readonly at: { sheet: SheetModel; row: number; column: number },
+    path: string,
+  ) {
+    super(context, path);
+  }
+  protected exists(): boolean {
+    return this.at.sheet.get(this.at.row, this.at.column)?.comment === true;
+  }
+  protected properties(): Record<string, () => unknown> {
+    return { content: () => 'comment' };
+  }
+  getLocation(): { load(p?: string): { address: string }; address: string } {
+    const address = qualify(
+      this.at.sheet.name,
+      areaAddress({
+        top: this.at.row,
+        left: this.at.column,
+        bottom: this.at.row,
+        right: this.at.column,
+      }),
+    );
+    const location = { address: '' };
+    const context = this.context;
+    return {
+      load: () => {
+        this.op(
+          'Comment.getLocation',
+          { call: 'getLocation' },
+          () =>
+            context.stage(address, () => {
+              location.address = address;
+            }),
+          '1.10',
+        );
+        return location;
+      },
+      get address() {
+        return location.address;
+      },
+    };
+  }
+}
+
+class FakeCommentCollection extends FakeObject {
+  private itemsState: FakeComment[] | undefined;
+  protected exists(): boolean {
+    return true;
+  }
+  protected override loadMinApi(): string {
+    return '1.10';
+  }
+  protected properties(): Record<string, () => unknown> {
+    return { count: () => this.list().length };
+  }
+  private list(): { sheet: SheetModel; row: number; column: number }[] {
+    const out: { sheet: SheetModel; row: number; column: number }[] = [];
+    for (const sheet of this.context.model.sheets)
+      for (const [row, cells] of sheet.rows)
+        for (const [column, cell] of cells) if (cell.comment === true) out.push({ sheet, row, column });
+    return out;
+  }
+  get items(): FakeComment[] {
+    if (this.itemsState === undefined) notLoaded('items');
+    return this.itemsState;
+  }
+  override load(arg?: LoadArgument): this {
+    const names = propertyList(arg);
+    if (!names.some((n) => n.startsWith('items'))) return super.load(arg);
+    this.op(
+      'CommentCollection.load',
+      { load: names },
+      () => {
+        const list = this.list();
+        this.context.stage(list.length, () => {
+          this.itemsState = list.map((at, i) => {
+            const comment = new FakeComment(this.context, at, `${this.path}.items[${i}]`);
+            comment.settle();
+            return comment;
+          });
+        });
+      },
+      '1.10',
+    );
+    return this;
   }
 }
 
@@ -1802,7 +2130,14 @@ export interface FakeWorkbook {
 
 export interface FakeExcelNamespace {
   run<T>(batch: (context: FakeRequestContext) => Promise<T>): Promise<T>;
+  run<T>(
+    options: { delayForCellEdit?: boolean },
+    batch: (context: FakeRequestContext) => Promise<T>,
+  ): Promise<T>;
   ErrorCodes: Record<string, string>;
+  /** office.js defines a class per object it knows; present only when the served script has it. */
+  NoteCollection?: unknown;
+  CommentCollection?: unknown;
 }
 
 export interface FakeOfficeNamespace {
@@ -1829,6 +2164,10 @@ export interface FakeOffice {
   resetCounters(): void;
   /** Changes the supported ExcelApi version. */
   setApiVersion(version: string): void;
+  /** The user starts (true) or stops (false) typing in a cell. */
+  setCellEditMode(on: boolean): void;
+  /** Turns sheet protection on or off, as a person would in Excel. */
+  protectSheet(sheet: string, on: boolean): void;
 }
 
 export type { FakeRequestContext };
@@ -1837,8 +2176,14 @@ export function createFakeOffice(options: FakeOfficeOptions = {}): FakeOffice {
   const shared: Shared = {
     model: new WorkbookModel(options.sheets ?? []),
     api: versionNumber(options.apiVersion ?? '1.18'),
+    served: versionNumber(options.servedApiVersion ?? options.apiVersion ?? '1.18'),
     syncs: 0,
     log: [],
+    typing: { date1904: options.date1904 === true, year: options.currentYear ?? 2026 },
+    locale: options.locale ?? 'zh-CN',
+    oversizeError: options.oversizeError ?? 'RequestPayloadSizeLimitExceeded',
+    rangesAreaLimit: options.rangesAreaLimit ?? RANGES_AREA_LIMIT,
+    cellEdit: null,
   };
   const sheetOf = (name: string): SheetModel => {
     const sheet = shared.model.sheet(name);
@@ -1885,7 +2230,7 @@ export function createFakeOffice(options: FakeOfficeOptions = {}): FakeOffice {
       values.forEach((row, r) =>
         row.forEach((v, c) => {
           const cell = sheet.ensure(top + r, left + c);
-          cell.value = v ?? '';
+          initialCell(cell, v);
           cell.formula = false;
         }),
       );
@@ -1934,8 +2279,14 @@ export function createFakeOffice(options: FakeOfficeOptions = {}): FakeOffice {
     name === 'ExcelApi' && (minVersion === undefined || shared.api >= versionNumber(String(minVersion)));
 
   const Excel: FakeExcelNamespace = {
-    async run<T>(batch: (context: FakeRequestContext) => Promise<T>): Promise<T> {
-      const context = new FakeRequestContext(shared);
+    async run<T>(
+      first: { delayForCellEdit?: boolean } | ((context: FakeRequestContext) => Promise<T>),
+      second?: (context: FakeRequestContext) => Promise<T>,
+    ): Promise<T> {
+      const batch = typeof first === 'function' ? first : second;
+      if (batch === undefined) throw new TypeError('Excel.run needs a batch function');
+      const delay = typeof first === 'function' ? false : first.delayForCellEdit === true;
+      const context = new FakeRequestContext(shared, delay);
       try {
         const result = await batch(context);
         if (context.hasPending()) await context.sync();
@@ -1950,7 +2301,12 @@ export function createFakeOffice(options: FakeOfficeOptions = {}): FakeOffice {
       apiNotFound: 'ApiNotFound',
       requestPayloadSizeLimitExceeded: 'RequestPayloadSizeLimitExceeded',
       responsePayloadSizeLimitExceeded: 'ResponsePayloadSizeLimitExceeded',
+      accessDenied: 'AccessDenied',
+      generalException: 'GeneralException',
+      invalidOperationInCellEditMode: 'InvalidOperationInCellEditMode',
     },
+    ...(shared.served >= versionNumber('1.18') ? { NoteCollection: FakeNoteCollection } : {}),
+    ...(shared.served >= versionNumber('1.10') ? { CommentCollection: FakeCommentCollection } : {}),
   };
 
   const info = { host: 'Excel', platform: 'OfficeOnline' };
@@ -1981,6 +2337,22 @@ export function createFakeOffice(options: FakeOfficeOptions = {}): FakeOffice {
     },
     setApiVersion: (version) => {
       shared.api = versionNumber(version);
+    },
+    setCellEditMode: (on) => {
+      if (on && shared.cellEdit === null) {
+        let end = () => {};
+        const until = new Promise<void>((resolve) => {
+          end = resolve;
+        });
+        shared.cellEdit = { until, end };
+      } else if (!on && shared.cellEdit !== null) {
+        const { end } = shared.cellEdit;
+        shared.cellEdit = null;
+        end();
+      }
+    },
+    protectSheet: (name, on) => {
+      sheetOf(name).protected = on;
     },
   };
 }

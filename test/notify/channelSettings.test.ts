@@ -170,16 +170,16 @@ describe('SMTP configuration (env, checked at start)', () => {
       BAOBEI_SMTP_URL: 'http://user:hunter2@mail.example',
       BAOBEI_SMTP_FROM: 'a@b.example',
     });
-    expect(bad).toContain('BAOBEI_SMTP_URL: must start with smtp://');
+    expect(bad).toContain('BAOBEI_SMTP_URL: 须以 smtp:// 或 smtps:// 开头 / must start with smtp://');
     expect(bad).not.toContain('hunter2');
     expect(configError({ BAOBEI_SMTP_URL: 'smtp://mail.example' })).toContain(
-      'BAOBEI_SMTP_FROM: required when BAOBEI_SMTP_URL is set',
+      'BAOBEI_SMTP_FROM: 设置 BAOBEI_SMTP_URL 时必须设置 / required when BAOBEI_SMTP_URL is set',
     );
     expect(
       configError({ BAOBEI_SMTP_URL: 'smtp://mail.example', BAOBEI_SMTP_FROM: 'not an address' }),
-    ).toContain('BAOBEI_SMTP_FROM: one address');
+    ).toContain('BAOBEI_SMTP_FROM: 须为一个地址 / one address');
     expect(configError({ BAOBEI_SMTP_FROM: 'a@b.example' })).toContain(
-      'BAOBEI_SMTP_FROM: set, but BAOBEI_SMTP_URL is not',
+      'BAOBEI_SMTP_FROM: 已设置但未设置 BAOBEI_SMTP_URL（邮件未开启） / set, but BAOBEI_SMTP_URL is not',
     );
     expect(
       configError({
@@ -187,7 +187,7 @@ describe('SMTP configuration (env, checked at start)', () => {
         BAOBEI_SMTP_FROM: 'a@b.example',
         BAOBEI_SMTP_TLS_CA: path.join(dir, 'none.pem'),
       }),
-    ).toContain('BAOBEI_SMTP_TLS_CA: cannot read');
+    ).toContain('BAOBEI_SMTP_TLS_CA: 读不到');
     const notPem = path.join(dir, 'x.txt');
     writeFileSync(notPem, 'hello');
     expect(
@@ -198,7 +198,7 @@ describe('SMTP configuration (env, checked at start)', () => {
       }),
     ).toContain('holds no PEM certificate');
     expect(configError({ BAOBEI_SMTP_REQUIRE_TLS: 'yes' })).toContain(
-      'BAOBEI_SMTP_REQUIRE_TLS: true or false',
+      'BAOBEI_SMTP_REQUIRE_TLS: 须为 true 或 false / true or false',
     );
     expect(configError({ BAOBEI_SMTP_MAX_CONNECTIONS: '0' })).toContain('BAOBEI_SMTP_MAX_CONNECTIONS');
   });

@@ -83,6 +83,31 @@ describe('baobei calendar', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('finds the running service through the data-dir lock, and names the address when none answers', async () => {
+    const dataDir = await tempDir();
+    const key = randomBytes(32).toString('hex');
+    const service = await spawnService({ dataDir, key });
+    try {
+      // No --url: the address comes from the lock the service wrote, whatever port it runs on.
+      const shown = await runCli(['calendar', 'show', '2026'], { dataDir, key });
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toContain('2026');
+    } finally {
+      await service.kill('SIGTERM');
+    }
+    try {
+      const refused = await runCli(['calendar', 'show', '2026', '--url', 'http://127.0.0.1:9'], {
+        dataDir,
+        key,
+      });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('http://127.0.0.1:9');
+      expect(refused.stderr).not.toMatch(/fetch failed|internal error/i);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('entered schedules in both stores', () => {

@@ -232,15 +232,6 @@ describe('postgres store on a shared database', () => {
           at: 'x',
           response: { status: 200, body: {} },
         });
-        await tx.putImport({
-          id: 'i1',
-          owner: 'u1',
-          createdAt: 'x',
-          fileName: 'f.xlsx',
-          mode: 'submit',
-          dryRun: false,
-          report: {},
-        });
         expect((await tx.listRecords({ today: '2026-11-23', limit: 1, offset: 0 })).total).toBe(700);
         throw new Error('boom');
       }),

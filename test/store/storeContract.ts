@@ -397,24 +397,6 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
       );
     });
 
-    it('stores blobs and imports', async () => {
-      await store.putBlob('imp-1.xlsx', Buffer.from([1, 2, 3]));
-      expect([...((await store.getBlob('imp-1.xlsx')) ?? [])]).toEqual([1, 2, 3]);
-      expect(await store.getBlob('missing.xlsx')).toBeUndefined();
-      await store.write((tx) =>
-        tx.putImport({
-          id: 'imp-1',
-          owner: 'u1',
-          createdAt: 'x',
-          fileName: '报备.xlsx',
-          mode: 'submit',
-          dryRun: false,
-          report: { rows: [] },
-        }),
-      );
-      expect((await store.read((tx) => tx.getImport('imp-1')))?.fileName).toBe('报备.xlsx');
-    });
-
     it('keeps documents by collection and key, lists them in key order within a range', async () => {
       await store.write(async (tx) => {
         for (const year of ['2027', '2025', '2026'])

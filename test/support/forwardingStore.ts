@@ -31,14 +31,6 @@ export class ForwardingStore implements Store {
     return this.inner.listAudit(...args);
   }
 
-  putBlob(name: string, bytes: Buffer): Promise<void> {
-    return this.inner.putBlob(name, bytes);
-  }
-
-  getBlob(name: string): Promise<Buffer | undefined> {
-    return this.inner.getBlob(name);
-  }
-
   close(): Promise<void> {
     return this.inner.close();
   }

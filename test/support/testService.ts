@@ -16,6 +16,7 @@ import { createApp } from '../../server/app.js';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { createUser } from '../../server/services/userService.js';
 import { LowdbStore } from '../../server/store/lowdbStore.js';
+import { DirFileVault } from '../../server/store/dirFileVault.js';
 import type { Store } from '../../server/store/store.js';
 
 export interface TestService {
@@ -175,6 +176,7 @@ export async function startTestApp(options: {
   const now = new Date(options.now ?? '2026-11-23T02:00:00.000Z');
   const { app } = createApp({
     store: options.wrapStore(store),
+    files: await DirFileVault.open({ dataDir, keyring }),
     keyring,
     logger: createLogger('info', sink),
     version: VERSION,

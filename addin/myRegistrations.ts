@@ -1,0 +1,128 @@
+/**
+ * 我的报备 from the task pane (issue 9): build the sheet of the signed-in person's registrations,
+ * and apply the actions typed into its 操作 column. Decisions come from core/mySheetPlan.ts as
+ * plain data; Excel is reached only through the gateway (a constant number of syncs whatever the
+ * row count); the service through the API client, each action with the ETag its row was built with.
+ */
+import { dayOf } from '../core/day.js';
+import {
+  ACTION_LABELS,
+  MY_SHEET_NAME,
+  planMySheet,
+  readMyActions,
+  type MyAction,
+  type MyCarryOver,
+} from '../core/mySheetPlan.js';
+import { DomainError, problem } from '../core/problem.js';
+import type { RecordView } from '../core/responses.js';
+import { ApiError, type ApiClient, type RegistrationAction } from './apiClient.js';
+import type { ExcelGateway } from './excelGateway.js';
+
+export interface MyRegistrationsDeps {
+  excel: ExcelGateway;
+  api: ApiClient;
+  now?: () => Date;
+}
+
+export interface MySheetSummary {
+  rows: number;
+  overdue: number;
+  dueSoon: number;
+}
+
+export interface ApplyActionsSummary extends MySheetSummary {
+  done: number;
+  errors: { row: number; registrationNo: string; message: string }[];
+}
+
+/** Registrations per list request (the service's maximum). */
+const PAGE = 1000;
+
+const ROUTE: Record<MyAction, RegistrationAction> = {
+  extension: 'extension',
+  objection: 'objection',
+  'follow-up': 'follow-ups',
+  signed: 'close',
+  lost: 'close',
+  withdraw: 'close',
+};
+
+export function createMyRegistrations(deps: MyRegistrationsDeps) {
+  const { excel, api } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function mine(): Promise<RecordView[]> {
+    const me = await api.me();
+    const items: RecordView[] = [];
+    for (let offset = 0; ; offset += PAGE) {
+      const page = await api.listRegistrations({ registrant: me.name, limit: PAGE, offset });
+      items.push(...page.items);
+      if (page.items.length < PAGE || items.length >= page.total) return items;
+    }
+  }
+
+  async function build(carry: ReadonlyMap<string, MyCarryOver> = new Map()): Promise<MySheetSummary> {
+    const [records, policy] = await Promise.all([mine(), api.policy()]);
+    const plan = planMySheet(records, policy, dayOf(now()), carry);
+    await excel.writeSheet(plan.write);
+    return { rows: plan.rows, overdue: plan.overdue, dueSoon: plan.dueSoon };
+  }
+
+  return {
+    /** Builds (or rebuilds in place) the 我的报备 sheet. */
+    build: () => build(),
+
+    /**
+     * Posts every action typed into 操作, one at a time in row order, then rebuilds the sheet:
+     * done rows show what was done with 操作 cleared; refused rows keep what was typed and say why
+     * (the rule's code and message, e.g. `extension.too_late`); a row whose record changed since
+     * the sheet was built (412) is not acted on again.
+     */
+    async applyActions(): Promise<ApplyActionsSummary> {
+      const snapshot = await excel.readSheetIfExists(MY_SHEET_NAME);
+      if (snapshot === null) {
+        throw new DomainError(
+          problem(
+            'mine.sheet_missing',
+            `还没有「${MY_SHEET_NAME}」表，请先生成`,
+            `There is no ${MY_SHEET_NAME} sheet yet; build it first`,
+          ),
+        );
+      }
+      const { actions, errors } = readMyActions(snapshot.grid, dayOf(now()));
+      const carry = new Map<string, MyCarryOver>(errors.map((e) => [e.registrationNo, e.carry]));
+      const failures = errors.map(({ row, registrationNo, message }) => ({ row, registrationNo, message }));
+      let done = 0;
+      for (const a of actions) {
+        try {
+          await api.act(a.registrationNo, ROUTE[a.action], a.body, a.etag);
+          done++;
+          carry.set(a.registrationNo, {
+            action: '',
+            note: '',
+            date: '',
+            outcome: `已完成：${ACTION_LABELS[a.action]}`,
+          });
+        } catch (error) {
+          // Without the service (or the right to use it) nothing else will go through either.
+          if (!(error instanceof ApiError) || error.status === 0 || error.status === 401) throw error;
+          const message =
+            error.status === 412
+              ? '该报备在生成本表后已有变化（可能已处理过），本次未重复提交；请查看刷新后的状态，如仍需操作请重新选择'
+              : `${error.code}：${error.message}`;
+          failures.push({ row: a.row, registrationNo: a.registrationNo, message });
+          carry.set(
+            a.registrationNo,
+            error.status === 412
+              ? { action: '', note: a.carry.note, date: a.carry.date, outcome: message }
+              : { ...a.carry, outcome: message },
+          );
+        }
+      }
+      const rebuilt = await build(carry);
+      return { ...rebuilt, done, errors: failures.sort((x, y) => x.row - y.row) };
+    },
+  };
+}
+
+export type MyRegistrations = ReturnType<typeof createMyRegistrations>;

@@ -1,0 +1,113 @@
+/**
+ * Which sheet row a result belongs to, found again just before it is written. Between reading a sheet
+ * and writing its results (a check or submit on the wire, a refresh fetching states) people sort,
+ * filter, hide and insert rows; writing by the row number read earlier would put results on the
+ * wrong customers. A row is known by its 报备编号 when it has one, and otherwise by its identifying
+ * cells (customer, contact, phone, credit code, registrant): the same row keeps them when it moves.
+ * Pure: the Excel module reads the identifying columns, this module decides where each row went.
+ */
+import type { Field } from './schema.js';
+import type { RowOutcome, SheetCell, SheetGrid, SheetLayout } from './sheetPlan.js';
+
+/** Fields whose cells, together, identify a row that has no registration number yet. */
+export const IDENTIFYING_FIELDS: readonly Field[] = [
+  'customerName',
+  'contactName',
+  'contactPhone',
+  'creditCode',
+  'registrant',
+];
+
+const REGISTRATION_NO = /^BB-\d{4}-\d{6,}$/;
+
+function text(value: SheetCell | undefined): string {
+  if (value === null || value === undefined) return '';
+  return String(value).trim();
+}
+
+/** The 1-based columns that identify rows: the registration number column and the identifying fields'. */
+export function identityColumns(layout: SheetLayout): number[] {
+  const columns = IDENTIFYING_FIELDS.flatMap((f) => {
+    const column = layout.fieldColumns[f];
+    return column === undefined ? [] : [column];
+  });
+  return [...new Set([layout.resultColumns.registrationNo, ...columns])].sort((a, b) => a - b);
+}
+
+/**
+ * A row's key: `no:` and its registration number, else `row:` and its identifying cells; null for a
+ * row with none of them (nothing to recognise it by).
+ */
+export function rowKey(grid: SheetGrid, row: number, layout: SheetLayout): string | null {
+  const cells = grid[row - 1] ?? [];
+  const no = text(cells[layout.resultColumns.registrationNo - 1]);
+  if (REGISTRATION_NO.test(no)) return `no:${no}`;
+  const parts = IDENTIFYING_FIELDS.map((f) => {
+    const column = layout.fieldColumns[f];
+    return column === undefined ? '' : text(cells[column - 1]);
+  });
+  return parts.every((p) => p === '') ? null : `row:${JSON.stringify(parts)}`;
+}
+
+export interface Relocation {
+  /** Row read earlier → the row holding it now. */
+  moved: Map<number, number>;
+  /** Rows read earlier that are nowhere now (deleted, or their identifying cells edited). */
+  lost: number[];
+}
+
+/**
+ * Where each of `rows` (as read in `before`) is in `now`. A row that is still in place stays; rows
+ * with the same key (identical rows) are paired in their order, so none is used twice.
+ */
+export function locateRows(
+  layout: SheetLayout,
+  before: SheetGrid,
+  now: SheetGrid,
+  rows: readonly number[],
+): Relocation {
+  const byKey = new Map<string, number[]>();
+  for (let row = layout.headerRow + 1; row <= now.length; row++) {
+    const key = rowKey(now, row, layout);
+    if (key === null) continue;
+    byKey.set(key, [...(byKey.get(key) ?? []), row]);
+  }
+  const keys = new Map(rows.map((row) => [row, rowKey(before, row, layout)]));
+  const taken = new Set<number>();
+  const moved = new Map<number, number>();
+  const sorted = [...new Set(rows)].sort((a, b) => a - b);
+  // Rows still in place first, so a moved identical twin cannot take their place.
+  for (const row of sorted) {
+    const key = keys.get(row);
+    if (key !== null && key !== undefined && (byKey.get(key) ?? []).includes(row)) {
+      moved.set(row, row);
+      taken.add(row);
+    }
+  }
+  const lost: number[] = [];
+  for (const row of sorted) {
+    if (moved.has(row)) continue;
+    const key = keys.get(row);
+    const target = key === null || key === undefined ? undefined : byKey.get(key)?.find((r) => !taken.has(r));
+    if (target === undefined) lost.push(row);
+    else {
+      moved.set(row, target);
+      taken.add(target);
+    }
+  }
+  return { moved, lost };
+}
+
+/** Outcomes on the rows that hold them now; a clash pointing at another row follows that row too. */
+export function relocateOutcomes(outcomes: readonly RowOutcome[], relocation: Relocation): RowOutcome[] {
+  return outcomes.flatMap((o) => {
+    const row = relocation.moved.get(o.row);
+    if (row === undefined) return [];
+    const conflicts = o.annotation.conflicts.map((c) => {
+      if (c.row === undefined) return c;
+      const other = relocation.moved.get(c.row);
+      return other === undefined ? c : { ...c, row: other };
+    });
+    return [{ row, annotation: { ...o.annotation, conflicts } }];
+  });
+}

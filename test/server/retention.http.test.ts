@@ -1,0 +1,167 @@
+/**
+ * R39 over real HTTP with a controlled clock: records closed more than `retentionYears` ago are
+ * listed by one administrator, approved by another and erased for good; the request stays as the
+ * destruction record. Nothing younger than the retention is ever destroyed, and the requester can
+ * never approve alone.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RowResult } from '../../core/schema.js';
+import type { RecordView } from '../../server/services/recordView.js';
+import { companyNameFor, enterpriseRow, phoneFor } from '../support/customers.js';
+import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
+
+interface Destruction {
+  id: string;
+  status: string;
+  requestedBy: string;
+  nos: string[];
+  destroyed?: string[];
+  kept?: string[];
+  decidedBy?: string;
+}
+
+let svc: TestService;
+let wang = '';
+let second = '';
+/** Withdrawn on 2016-04-10 (old), withdrawn on 2017-06-01 (young), protected from 2016-04-10 until it ran out. */
+const no = { old: '', young: '', open: '' };
+
+beforeAll(async () => {
+  svc = await startTestService({ now: '2016-04-01T02:00:00Z' });
+  wang = await svc.user('王磊', 'sales', '华东一部');
+  const reviewer = await svc.user('张敏', 'reviewer', '华东一部');
+  second = await svc.user('管理员乙', 'admin');
+  const register = async (n: number): Promise<string> => {
+    const res = await svc.api(wang).post<{ results: RowResult[] }>('/api/registrations', {
+      rows: [enterpriseRow(n, { contactName: '陈伟' })],
+    });
+    return res.body.results[0]!.registrationNo!;
+  };
+  no.old = await register(1);
+  no.young = await register(2);
+  no.open = await register(3);
+  svc.setNow('2016-04-10T02:00:00Z');
+  await svc
+    .api(wang)
+    .post(`/api/registrations/${no.old}/close`, { outcome: 'withdrawn', note: '陈伟不买了' });
+  await svc
+    .api(reviewer)
+    .post(`/api/registrations/${no.open}/review`, { decision: 'approve', reason: '资料齐全' });
+  svc.setNow('2017-06-01T02:00:00Z');
+  await svc.api(wang).post(`/api/registrations/${no.young}/close`, { outcome: 'withdrawn', note: '不买了' });
+});
+
+afterAll(async () => {
+  await svc.close();
+});
+
+describe('[R39] destruction after the retention period', () => {
+  it('nothing is listed while every closed record is younger than the retention', async () => {
+    svc.setNow('2026-04-10T10:00:00Z');
+    const res = await svc.api(svc.adminToken).post<ErrorBody>('/api/retention/destructions', {});
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('retention.nothing');
+    expect(res.body.error.messageEn).toContain('10 years');
+  });
+
+  it('lists only records kept their full term; the requester cannot approve; another admin erases them', async () => {
+    svc.setNow('2026-04-11T10:00:00Z');
+    const admin = svc.api(svc.adminToken);
+    const requested = await admin.post<Destruction>('/api/retention/destructions', {});
+    expect(requested.status).toBe(201);
+    expect(requested.body).toMatchObject({ status: 'requested', requestedBy: 'admin' });
+    // The protection granted on 2016-04-10 ran out in July 2016: closed then, kept until July 2026.
+    expect(requested.body.nos).toEqual([no.old]);
+
+    const alone = await admin.post<ErrorBody>(`/api/retention/destructions/${requested.body.id}/approve`, {});
+    expect(alone.status).toBe(409);
+    expect(alone.body.error.code).toBe('retention.same_admin');
+    expect((await admin.get<RecordView>(`/api/registrations/${no.old}`)).body.registration.customerName).toBe(
+      companyNameFor(1),
+    );
+
+    const approved = await svc
+      .api(second)
+      .post<Destruction>(`/api/retention/destructions/${requested.body.id}/approve`, {});
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({ status: 'approved', decidedBy: '管理员乙' });
+    expect(approved.body.destroyed).toEqual(requested.body.nos);
+
+    const gone = await admin.get<RecordView>(`/api/registrations/${no.old}`);
+    expect(gone.body.registration.customerName).toBe('（已销毁）');
+    expect(JSON.stringify(gone.body)).not.toContain('陈伟');
+    expect(JSON.stringify(gone.body)).not.toContain(phoneFor(1));
+    expect(gone.body.registration.registrant).toBe('王磊');
+    expect(gone.body.status).toBe('terminated');
+
+    // The young record is untouched.
+    const young = await admin.get<RecordView>(`/api/registrations/${no.young}`);
+    expect(young.body.registration.customerName).toBe(companyNameFor(2));
+
+    // The destruction record: numbers, dates, who — no customer data.
+    const list = await admin.get<{ items: Destruction[] }>('/api/retention/destructions');
+    expect(list.body.items[0]).toMatchObject({ id: requested.body.id, status: 'approved' });
+    expect(JSON.stringify(list.body)).not.toContain(companyNameFor(1));
+    const audit = await admin.get<{ items: { action: string; records: string[]; details?: object }[] }>(
+      '/api/audit?limit=100',
+    );
+    const entry = audit.body.items.find((a) => a.action === 'retention.destroy');
+    expect(entry?.records).toEqual(requested.body.nos);
+    expect(entry?.details).toMatchObject({ requestedBy: 'admin', approvedBy: '管理员乙' });
+    expect(JSON.stringify(audit.body)).not.toContain(companyNameFor(1));
+
+    // A customer whose record was destroyed is a new customer to a later registration.
+    const again = await svc
+      .api(wang)
+      .post<{ results: RowResult[] }>('/api/check', { rows: [enterpriseRow(1)] });
+    expect(again.body.results[0]!.conflicts.map((c) => c.registrationNo)).not.toContain(no.old);
+  });
+
+  it('approval re-checks: a record no longer past the retention (raised meanwhile) is kept', async () => {
+    svc.setNow('2027-06-02T10:00:00Z');
+    const admin = svc.api(svc.adminToken);
+    const requested = await admin.post<Destruction>('/api/retention/destructions', {});
+    // The protection that ran out by itself in July 2016 is past its term now, as is the June 2017 close.
+    expect(requested.body.nos).toEqual([no.young, no.open].sort());
+    await admin.put('/api/policy', { retentionYears: 15 });
+    const approved = await svc
+      .api(second)
+      .post<Destruction>(`/api/retention/destructions/${requested.body.id}/approve`, {});
+    expect(approved.body).toMatchObject({
+      status: 'approved',
+      destroyed: [],
+      kept: [no.young, no.open].sort(),
+    });
+    expect(
+      (await admin.get<RecordView>(`/api/registrations/${no.young}`)).body.registration.customerName,
+    ).toBe(companyNameFor(2));
+    const twice = await svc
+      .api(second)
+      .post<ErrorBody>(`/api/retention/destructions/${requested.body.id}/approve`, {});
+    expect(twice.body.error.code).toBe('retention.decided');
+    await admin.put('/api/policy', { retentionYears: 10 });
+  });
+
+  it('a second administrator may reject with a reason; only administrators take part', async () => {
+    const admin = svc.api(svc.adminToken);
+    const requested = await admin.post<Destruction>('/api/retention/destructions', {});
+    const noReason = await svc
+      .api(second)
+      .post<ErrorBody>(`/api/retention/destructions/${requested.body.id}/reject`, {});
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.error.field).toBe('reason');
+    const rejected = await svc
+      .api(second)
+      .post<Destruction>(`/api/retention/destructions/${requested.body.id}/reject`, { reason: '审计未结束' });
+    expect(rejected.body.status).toBe('rejected');
+    for (const [method, p] of [
+      ['GET', '/api/retention/destructions'],
+      ['POST', '/api/retention/destructions'],
+      ['POST', `/api/retention/destructions/${requested.body.id}/approve`],
+    ] as const) {
+      const res =
+        method === 'GET' ? await svc.api(wang).get<ErrorBody>(p) : await svc.api(wang).post<ErrorBody>(p, {});
+      expect(res.status, p).toBe(403);
+    }
+  });
+});
