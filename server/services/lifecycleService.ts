@@ -4,7 +4,7 @@
  * the sweep that ends protections by themselves (R25). When a protection ends, the next
  * registration queued for that customer moves up (R21).
  */
-import { dayOf } from '../../core/day.js';
+import { addDays, dayOf } from '../../core/day.js';
 import { canTransition, effectiveStatus } from '../../core/lifecycle.js';
 import {
   banUntil,
@@ -46,8 +46,13 @@ export interface FollowUpInput {
   nextStep?: string | undefined;
 }
 
-/** Reminders already issued, one document per record, kind and due day (keys hold no personal data). */
+/**
+ * Reminders already issued: one document per due day, record and kind, keyed day first (no personal
+ * data in keys) so the ones whose day is long past are dropped by a key range.
+ */
 const REMINDER_COLLECTION = 'service-reminders';
+/** Reminder keys are kept this long after their day (a sweep never reminds of a day that old). */
+const REMINDER_KEEP_DAYS = 30;
 
 export type ReviewDecision = 'approve' | 'reject' | 'share';
 export type CloseOutcome = 'signed' | 'lost_to_competitor' | 'false_info' | 'withdrawn';
@@ -429,7 +434,7 @@ export class LifecycleService {
             // One reminder of a kind per record and due day, however often the sweep runs.
             const day = reminder.type === 'pool.lapsing' ? reminder.lapsesOn : reminder.dueBy;
             if (
-              !(await tx.insertDoc(REMINDER_COLLECTION, `${record.no}|${reminder.type}|${day}`, {
+              !(await tx.insertDoc(REMINDER_COLLECTION, `${day}|${record.no}|${reminder.type}`, {
                 at: ctx.now,
               }))
             )
@@ -439,6 +444,9 @@ export class LifecycleService {
             reminded++;
           }
         }
+      }
+      for (const old of await tx.listDocs(REMINDER_COLLECTION, { to: addDays(today, -REMINDER_KEEP_DAYS) })) {
+        await tx.deleteDoc(REMINDER_COLLECTION, old.key);
       }
       await tx.pruneIdempotency(new Date(now.getTime() - 24 * 3600 * 1000).toISOString());
       await ctx.notify.flush(tx);

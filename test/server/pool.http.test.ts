@@ -249,6 +249,13 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         expect(await sweep()).toEqual({ expired: 0, voided: 0, reminded: 2 });
         svc.setNow(at('2026-03-11', '08:00'));
         expect(await sweep()).toEqual({ expired: 0, voided: 0, reminded: 0 });
+        const reminderKeys = async () =>
+          (await svc.running.store.read((tx) => tx.listDocs('service-reminders'))).map((d) => d.key);
+        // Keyed day first (no personal data), so old ones are dropped by a key range.
+        expect(await reminderKeys()).toEqual([
+          `2026-03-11|${no}|followUp.due`,
+          `2026-03-12|${no}|pool.lapsing`,
+        ]);
         const reminders = (await notifications(wang)).filter((n) => n.recordNo === no);
         expect(reminders.map((n) => [n.type, n.details['dueBy'] ?? n.details['lapsesOn']])).toEqual(
           expect.arrayContaining([
@@ -359,6 +366,9 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
 
         // After the cooldown the former holder is an ordinary competitor again.
         svc.setNow(at('2026-04-11'));
+        // Reminder keys 30 days past their day are dropped by the sweep.
+        await sweep();
+        expect(await reminderKeys()).toEqual([`2026-03-12|${no}|pool.lapsing`]);
         const back = await check(wang, customer);
         expect(back.errors).toEqual([]);
         expect(back.status).toBe('conflict');
