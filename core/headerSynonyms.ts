@@ -364,6 +364,18 @@ export const HEADER_SYNONYMS: Record<Field, FieldSynonyms> = {
     zh: ['备注', '备注说明', '附注', { text: '说明', weight: 0.8 }, generic('其他', 0.6)],
     en: ['note', 'remark', 'comment', 'memo'],
   },
+  // R42; traditional 客戶等級 is converted to simplified before matching.
+  grade: {
+    zh: [
+      '客户等级',
+      '客户级别',
+      '客户分级',
+      generic('等级', 0.9),
+      generic('级别', 0.8),
+      generic('分级', 0.8),
+    ],
+    en: ['grade', 'customer grade', 'client grade', 'account grade', 'customer tier', generic('tier', 0.8)],
+  },
 };
 
 /**

@@ -13,7 +13,7 @@ import { DomainError, problem } from './problem.js';
 import { canRequestExtension, extensionLastDay } from './protection.js';
 import type { Policy } from './policy.js';
 import type { RecordView } from './responses.js';
-import { STATUS_LABELS, type Day } from './schema.js';
+import { followUpWayOfNote, STATUS_LABELS, type Day } from './schema.js';
 import {
   cellAddress,
   chunkAddresses,
@@ -124,6 +124,9 @@ export interface MyCarryOver {
 
 /** The next follow-up due under the follow-up preset (R31): first within N days of approval, then every M. */
 export function followUpDue(record: RecordView, policy: Policy): Day | '' {
+  // The service's own answer (issue 13: grade cadences, working days, the calendar in force) wins;
+  // the R31-only estimate below is for a service that does not send it.
+  if (record.service?.nextDue !== undefined) return record.service.nextDue;
   const rule = policy.followUp;
   if (rule === undefined || rule === null || record.approvedAt === undefined) return '';
   if (record.status !== 'protected' && record.status !== 'extension-requested') return '';
@@ -392,6 +395,8 @@ export function readMyActions(
         break;
       case 'follow-up': {
         path = 'follow-ups';
+        // R43: the way is required; 我的报备 has only 说明, so the note says how (其他 when it does not).
+        body['way'] = followUpWayOfNote(note);
         body['note'] = note;
         if (text(dateCell) !== '') {
           const day = dayOfCell(dateCell);

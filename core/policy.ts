@@ -79,8 +79,33 @@ export const policySchema = z.object({
     .object({ firstWithinDays: z.number().int().min(1).max(60), everyDays: z.number().int().min(1).max(90) })
     .nullable()
     .default(null),
-  /** R32: no service for N months → the customer may be reassigned (null = off). */
-  reassignAfterIdleMonths: z.number().int().min(1).max(36).nullable().default(null),
+  /**
+   * R32: no service (follow-up) for N months → the record turns void and its customer returns to
+   * the pool (R44); null = off. Counted from the last follow-up, or the start of protection.
+   */
+  reassignAfterNoServiceMonths: z.number().int().min(1).max(36).nullable().default(null),
+  /**
+   * R42: days between services by grade (A key, B weighted, C general); null = cadences off. Sets
+   * the next-service due date of a graded record; under R31 it replaces the weekly rule after the
+   * first follow-up (see core/serviceCadence.ts).
+   */
+  gradeCadenceDays: z
+    .object({
+      A: z.number().int().min(1).max(366),
+      B: z.number().int().min(1).max(366),
+      C: z.number().int().min(1).max(366),
+    })
+    .nullable()
+    .default(null),
+  /**
+   * A next-service due day that falls on a rest day (weekend, 放假) moves to the next working day by
+   * the Chinese calendar (调休 workdays count as working days).
+   */
+  serviceDueOnWorkdays: z.boolean().default(false),
+  /** R44: the former holder of a lapsed record may not reclaim its customer for N days (0 = may at once). */
+  poolCooldownDays: z.number().int().min(0).max(365).default(30),
+  /** R45: most active registrations (pending, competing/queued, protected) one registrant may hold; null = no cap. */
+  maxActivePerRegistrant: z.number().int().min(1).max(100_000).nullable().default(null),
   /** New customers are protected at once, without review. */
   autoApprove: z.boolean().default(false),
   /** Names at least this similar (0–1) are reported as possible matches. */
@@ -105,8 +130,13 @@ const PRESET_OVERRIDES: Record<PresetName, PolicyInput> = {
   },
   // R30
   'sales-office': { protection: { months: 2, days: 0, from: 'registration' } },
-  // R31, R32
-  'follow-up': { followUp: { firstWithinDays: 3, everyDays: 7 }, reassignAfterIdleMonths: 3 },
+  // R31, R32, R42–R44
+  'follow-up': {
+    followUp: { firstWithinDays: 3, everyDays: 7 },
+    reassignAfterNoServiceMonths: 3,
+    gradeCadenceDays: { A: 7, B: 14, C: 30 },
+    serviceDueOnWorkdays: true,
+  },
 };
 
 /** The full policy of a preset. */

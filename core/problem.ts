@@ -13,6 +13,8 @@ export interface Problem {
   messageEn: string;
   /** The canonical field (or request field path) the problem concerns, when there is one. */
   field?: string;
+  /** Machine data a client may act on (the day a cooldown ends, a cap and the count). */
+  details?: Record<string, unknown>;
 }
 
 export function problem(code: string, message: string, messageEn: string, field?: string): Problem {

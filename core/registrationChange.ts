@@ -89,6 +89,10 @@ export const FIXED_FIELDS: Partial<Record<Field, { zh: string; en: string }>> = 
     zh: '部门随报备人的账号确定，不能更改',
     en: "The team follows the registrant's account and is not changed",
   },
+  grade: {
+    zh: '客户等级由审核人调整（PUT /api/registrations/:no/grade），以免自行降低跟进频率（R42）',
+    en: 'A reviewer changes the grade (PUT /api/registrations/:no/grade), so nobody lowers their own service cadence (R42)',
+  },
 };
 
 /** Fields the reviewer's ranking of competing registrations reads (R15, R8, R20). */

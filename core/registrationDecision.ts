@@ -14,11 +14,12 @@
  * same facts always give the same decision.
  */
 import { parseInstant } from './dateValue.js';
-import { dayOf, startOfDay } from './day.js';
+import { addDays, dayOf, startOfDay } from './day.js';
 import { effectiveStatus } from './lifecycle.js';
 import { compareIdentities, type Match, type MatchPolicy } from './matching.js';
 import type { Policy } from './policy.js';
 import { problem, type Problem } from './problem.js';
+import { capDecision, inPoolProblem, poolCooldownProblem } from './pool.js';
 import { PACKAGE_CALENDAR, type WorkCalendar } from './calendar.js';
 import {
   estimatedFields,
@@ -257,6 +258,15 @@ export function sortCandidates<R extends CandidateRecord>(candidates: Candidate<
 export interface BanFact {
   identity: IdentityKeys;
   until: Day;
+  /** A former holder's cooldown after their record lapsed into the pool (R44), not a false-info ban (R27). */
+  poolCooldown?: boolean;
+}
+
+/** A lapsed record of the same customer (exact match) whose customer is in the pool, unclaimed (R44). */
+export interface PooledFact {
+  no: string;
+  /** When it entered the pool. */
+  since: Instant;
 }
 
 export interface DecisionInput<R extends CandidateRecord = CandidateRecord> {
@@ -273,6 +283,10 @@ export interface DecisionInput<R extends CandidateRecord = CandidateRecord> {
   candidates: readonly Candidate<R>[];
   /** Working days in force (R12 review deadline); the package's schedule when absent. */
   calendar?: WorkCalendar;
+  /** R45: the registrant's active registrations now; absent when no cap is set. */
+  activeCount?: number;
+  /** R44: pooled customers the row matches exactly; registering claims them. */
+  pooled?: readonly PooledFact[];
 }
 
 /** A record to save, before the edge gives it its number (R7). */
@@ -299,6 +313,10 @@ export function decideRegistration<R extends CandidateRecord>(input: DecisionInp
 
   for (const ban of input.bans) {
     if (compareIdentities(identity, ban.identity, policy)?.strength !== 'exact') continue;
+    if (ban.poolCooldown) {
+      const error = poolCooldownProblem(addDays(ban.until, 1));
+      return { result: { clientRowId, errors: [error], warnings, conflicts: [], status: 'rejected' } };
+    }
     const error = problem(
       'registration.banned',
       `因提供虚假信息，您在 ${ban.until} 之前不能报备该客户（R27）`,
@@ -330,6 +348,16 @@ export function decideRegistration<R extends CandidateRecord>(input: DecisionInp
       },
     };
   }
+
+  if (input.activeCount !== undefined) {
+    const cap = capDecision(policy, input.activeCount, migrating);
+    if (cap.kind === 'refused') {
+      return { result: { clientRowId, errors: [cap.problem], warnings, conflicts, status: 'rejected' } };
+    }
+    if (cap.kind === 'exempt') warnings.push(cap.problem);
+  }
+  const pooled = input.pooled ?? [];
+  for (const p of pooled) warnings.push(inPoolProblem(p.since));
 
   const team =
     input.registrantTeam ?? registration.team ?? (registrant === actor.name ? actor.team : undefined);
@@ -423,7 +451,15 @@ export function decideRegistration<R extends CandidateRecord>(input: DecisionInp
     by: actor.name,
     action: migrating ? 'migrate' : 'register',
     to: record.status,
-    ...(record.blockedBy ? { details: { blockedBy: record.blockedBy.join(',') } } : {}),
+    ...(record.blockedBy || pooled.length > 0
+      ? {
+          details: {
+            ...(record.blockedBy ? { blockedBy: record.blockedBy.join(',') } : {}),
+            // R44: claimed from the pool (the lapsed records whose customer this is).
+            ...(pooled.length > 0 ? { fromPool: pooled.map((p) => p.no).join(',') } : {}),
+          },
+        }
+      : {}),
   });
 
   return {

@@ -49,6 +49,19 @@ export const recordViewSchema = storedRecordSchema.omit({ identity: true, estima
   estimated: z.array(z.enum(['reviewDueBy', 'objectionDeadline'])).optional(),
   /** `recordEtag(version)`: send it as `If-Match` to change the record (PATCH). */
   etag: z.string(),
+  /**
+   * Service under cadences (R31, R32, R42), for a protected record: the last service day, when
+   * the next visit is due, and when the record lapses into the pool without one.
+   */
+  service: z
+    .object({
+      lastServiceDay: daySchema,
+      nextDue: daySchema.optional(),
+      dueRule: z.enum(['R31', 'R42']).optional(),
+      lapsesOn: daySchema.optional(),
+      lapseRule: z.enum(['R31', 'R32']).optional(),
+    })
+    .optional(),
 });
 export type RecordView = z.infer<typeof recordViewSchema>;
 

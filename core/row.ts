@@ -20,6 +20,7 @@ import {
   type CustomerType,
   type Day,
   type Field,
+  type Grade,
   type RawRow,
   type Registration,
 } from './schema.js';
@@ -263,7 +264,26 @@ function parseField(field: Field, value: CellValue | undefined, referenceYear: n
       const parsed = parseInstant(value, { referenceYear }, field);
       return parsed.ok ? { value: parsed.instant } : { problem: parsed.problem };
     }
+    case 'grade': {
+      const grade = parseGrade(text);
+      if (grade !== undefined) return { value: grade };
+      return {
+        problem: problem(
+          'grade.invalid',
+          `客户等级「${text.slice(0, 20)}」无法识别：应为 A、B 或 C（R42）`,
+          `Grade "${text.slice(0, 20)}" is not recognised: expected A, B or C (R42)`,
+          field,
+        ),
+      };
+    }
   }
+}
+
+/** 客户等级 as sheets write it: A, a, Ａ, A类, A级, A类客户, A级客户 (R42). */
+export function parseGrade(text: string): Grade | undefined {
+  const t = toSimplified(toHalfWidth(text)).replace(/\s+/g, '').toUpperCase();
+  const match = /^([ABC])(?:类|级)?(?:客户)?$/.exec(t);
+  return match ? (match[1] as Grade) : undefined;
 }
 
 /** field.tooLong when the text is longer than the field takes, else null. */

@@ -25,7 +25,8 @@ export type FieldKind =
   | 'email'
   | 'money'
   | 'day'
-  | 'instant';
+  | 'instant'
+  | 'grade';
 
 export interface FieldSpec {
   kind: FieldKind;
@@ -59,6 +60,8 @@ export const FIELD_SPECS = {
   firstVisitAt: { kind: 'instant', zh: '到访时间', en: 'First visit', maxLength: 40 },
   householdOf: { kind: 'personName', zh: '家庭成员', en: 'Household of', maxLength: 100 },
   notes: { kind: 'text', zh: '备注', en: 'Notes', maxLength: 1000 },
+  /** 客户等级 (R42): A / B / C; sets the service cadence. Last, so older sheets' column order holds. */
+  grade: { kind: 'grade', zh: '客户等级', en: 'Grade', maxLength: 20 },
 } as const satisfies Record<string, FieldSpec>;
 
 export type Field = keyof typeof FIELD_SPECS;
@@ -79,6 +82,56 @@ export const CUSTOMER_TYPE_LABELS: Record<CustomerType, { zh: string; en: string
   individual: { zh: '个人', en: 'Individual' },
   other: { zh: '其他', en: 'Other' },
 };
+
+/** 客户等级 (R42): A key and strategic customers, B ordinary customers with weight, C general customers. */
+export const GRADES = ['A', 'B', 'C'] as const;
+export const gradeSchema = z.enum(GRADES);
+export type Grade = z.infer<typeof gradeSchema>;
+export const GRADE_LABELS: Record<Grade, { zh: string; en: string }> = {
+  A: { zh: 'A类（重点客户）', en: 'A (key customer)' },
+  B: { zh: 'B类（一般重要客户）', en: 'B (customer with weight)' },
+  C: { zh: 'C类（普通客户）', en: 'C (general customer)' },
+};
+
+/** How a visit or call was made (R43), as staff write it; English aliases are read as these. */
+export const FOLLOW_UP_WAYS = ['电话', '上门', '微信', '邮件', '其他'] as const;
+export type FollowUpWay = (typeof FOLLOW_UP_WAYS)[number];
+export const FOLLOW_UP_WAY_ALIASES: Record<string, FollowUpWay> = {
+  phone: '电话',
+  call: '电话',
+  telephone: '电话',
+  visit: '上门',
+  'on-site': '上门',
+  onsite: '上门',
+  'in-person': '上门',
+  wechat: '微信',
+  weixin: '微信',
+  email: '邮件',
+  mail: '邮件',
+  'e-mail': '邮件',
+  other: '其他',
+  其它: '其他',
+  電話: '电话',
+  郵件: '邮件',
+};
+/** A way as written (Chinese, traditional or an English alias, any case), or undefined. */
+export function followUpWayOf(text: string): FollowUpWay | undefined {
+  const t = text.trim();
+  if ((FOLLOW_UP_WAYS as readonly string[]).includes(t)) return t as FollowUpWay;
+  return FOLLOW_UP_WAY_ALIASES[t.toLowerCase()];
+}
+
+/**
+ * The way a free-text follow-up note describes (a sheet's 说明 with no 方式 column): 上门/拜访/面谈
+ * → 上门, 电话/致电/通话 → 电话, 微信 → 微信, 邮件/邮箱/email → 邮件, else 其他.
+ */
+export function followUpWayOfNote(note: string): FollowUpWay {
+  if (/上门|拜访|面谈|到访|visit/i.test(note)) return '上门';
+  if (/电话|致电|通话|来电|phone|call/i.test(note)) return '电话';
+  if (/微信|wechat/i.test(note)) return '微信';
+  if (/邮件|邮箱|e-?mail/i.test(note)) return '邮件';
+  return '其他';
+}
 
 /** Lifecycle of a stored record (domain.md, Lifecycle). `conflict` = saved, competing or queued. */
 export const RECORD_STATUSES = [
@@ -213,6 +266,7 @@ export const registrationSchema = z.object({
   firstVisitAt: instantSchema.optional(),
   householdOf: text(FIELD_SPECS.householdOf.maxLength).optional(),
   notes: text(FIELD_SPECS.notes.maxLength).optional(),
+  grade: gradeSchema.optional(),
 });
 export type Registration = z.infer<typeof registrationSchema>;
 
@@ -246,6 +300,7 @@ export const problemSchema = z.object({
   message: z.string(),
   messageEn: z.string(),
   field: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const rowErrorSchema = problemSchema;
@@ -296,7 +351,19 @@ export const historyEntrySchema = z.object({
 });
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 
-export const followUpSchema = z.object({ at: instantSchema, by: z.string(), note: z.string() });
+/**
+ * A visit or call (R31, R43). `way`, `feedback` and `nextStep` came with issue 13; records kept
+ * before it have a note only. Sealed at rest with the rest of the record (it names people).
+ */
+export const followUpSchema = z.object({
+  at: instantSchema,
+  by: z.string(),
+  note: z.string(),
+  way: z.enum(FOLLOW_UP_WAYS).optional(),
+  feedback: z.string().optional(),
+  nextStep: z.string().optional(),
+});
+export type FollowUp = z.infer<typeof followUpSchema>;
 
 /**
  * Identity keys of a customer (matching): normalised values, or their keyed hashes once the

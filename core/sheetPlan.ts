@@ -25,6 +25,7 @@ import { DomainError, problem, type Problem } from './problem.js';
 import { parseRow, type RowContext } from './row.js';
 import {
   CUSTOMER_TYPE_LABELS,
+  GRADES,
   FIELD_SPECS,
   RESULT_COLUMNS,
   STATUS_LABELS,
@@ -715,6 +716,8 @@ export interface RegistrationState {
   reason?: string | undefined;
   conflictKind?: 'competing' | 'queued' | undefined;
   blockedBy?: string[] | undefined;
+  /** Under service cadences (R31, R32, R42): the next visit's due day and the lapse day. */
+  service?: { nextDue?: string | undefined; lapsesOn?: string | undefined } | undefined;
 }
 
 /** A row's current state from the service (Refresh): the decision's reason, or what it waits for. */
@@ -738,6 +741,24 @@ export function outcomeOfState(row: number, state: RegistrationState): RowOutcom
   }
   if (state.reason !== undefined && state.reason !== '') {
     notes.push(problem('decision.reason', `处理意见：${state.reason}`, `Reason: ${state.reason}`));
+  }
+  // R31/R42: the next visit's due day goes to 提示 (a column the sheet has anyway), with the lapse day.
+  const due = state.service?.nextDue;
+  const lapses = state.service?.lapsesOn;
+  if (due !== undefined || lapses !== undefined) {
+    notes.push(
+      problem(
+        'service.due',
+        [
+          ...(due !== undefined ? [`下次跟进截止 ${due}`] : []),
+          ...(lapses !== undefined ? [`未跟进将于 ${lapses} 失效回到公海`] : []),
+        ].join('，'),
+        [
+          ...(due !== undefined ? [`next visit due by ${due}`] : []),
+          ...(lapses !== undefined ? [`lapses into the pool on ${lapses} without one`] : []),
+        ].join('; '),
+      ),
+    );
   }
   return {
     row,
@@ -918,6 +939,12 @@ export function validationFor(
         alert: warning(spec.zh, `请选择 ${words.join('、')}`),
       };
     }
+    case 'grade':
+      // R42: the three grades; core also reads A类 / A级, hence a warning rather than a stop.
+      return {
+        rule: { list: { inCellDropDown: true, source: GRADES.join(',') } },
+        alert: warning(spec.zh, `请选择 ${GRADES.join('、')}`),
+      };
     case 'day':
     case 'instant':
       return {

@@ -33,6 +33,8 @@ import { RetentionService } from './services/retentionService.js';
 import { adminRoutes } from './http/adminRoutes.js';
 import { notifyRoutes } from './http/notifyRoutes.js';
 import type { Channel, EmailMessage } from './notify/channel.js';
+import { poolRoutes } from './http/poolRoutes.js';
+import { PoolService } from './services/poolService.js';
 import { errorBody, errorHandler } from './http/errors.js';
 import { openApiDocument } from './http/openapi.js';
 import { importRoutes } from './http/importRoutes.js';
@@ -272,6 +274,7 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
   );
   app.use('/api', calendarRoutes(calendars));
   app.use('/api', retentionRoutes(new RetentionService(options.store, registrations, clock)));
+  app.use('/api', poolRoutes(new PoolService(deps, registrations), deps, registrations));
   app.use(
     '/api',
     importRoutes({

@@ -86,8 +86,9 @@ export async function openStore(
       store: await PostgresStore.open({
         connectionString: config.databaseUrl!,
         keyring,
-        dataDir: config.dataDir,
+        // BAOBEI_PG_SCHEMA was parsed but never reached the store: every service used "baobei".
         schema: config.pgSchema,
+        dataDir: config.dataDir,
       }),
       keyring,
     };

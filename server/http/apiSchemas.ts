@@ -7,8 +7,12 @@ import { z } from 'zod';
 import { policySchema, presetNameSchema } from '../../core/policy.js';
 import {
   cellValueSchema,
+  customerTypeSchema,
   daySchema,
   FIELDS,
+  FOLLOW_UP_WAYS,
+  followUpWayOf,
+  gradeSchema,
   recordStatusSchema,
   submissionRowSchema,
   type CellValue,
@@ -47,9 +51,71 @@ export const objectionBodySchema = z.object({ reason }).strict();
 export const closeBodySchema = z
   .object({ outcome: z.enum(['signed', 'lost_to_competitor', 'false_info', 'withdrawn']), note: reason })
   .strict();
+/** 电话 / 上门 / 微信 / 邮件 / 其他, or an English alias (phone, visit, wechat, email, other). */
+export const followUpWaySchema = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const way = followUpWayOf(text);
+    if (way !== undefined) return way;
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected one of ${FOLLOW_UP_WAYS.join(' | ')} (or phone, visit, wechat, email, other)`,
+    });
+    return z.NEVER;
+  });
+/** A visit or call (R31, R43): `{ at?, way, note, feedback?, nextStep? }`. */
 export const followUpBodySchema = z
-  .object({ note: z.string().trim().min(1).max(2000), at: z.iso.datetime({ offset: true }).optional() })
+  .object({
+    at: z.iso.datetime({ offset: true }).optional(),
+    way: followUpWaySchema,
+    note: z.string().trim().min(1).max(2000),
+    feedback: z.string().trim().min(1).max(2000).optional(),
+    nextStep: z.string().trim().min(1).max(1000).optional(),
+  })
   .strict();
+/** R42: a reviewer sets the grade, saying why. */
+export const gradeBodySchema = z
+  .object({ grade: gradeSchema, reason: z.string().trim().min(1).max(500) })
+  .strict();
+export const poolQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
+export const poolItemSchema = z.object({
+  poolNo: z.string(),
+  customerName: z.string(),
+  customerType: customerTypeSchema,
+  region: z.string().optional(),
+  grade: gradeSchema.optional(),
+  lastServiceDay: daySchema,
+  pooledSince: daySchema,
+});
+export const poolResponseSchema = z.object({ items: z.array(poolItemSchema), total: z.number().int() });
+const byGradeSchema = z.object({
+  A: z.number().int(),
+  B: z.number().int(),
+  C: z.number().int(),
+  ungraded: z.number().int(),
+});
+export const serviceReportResponseSchema = z.object({
+  month: z.string(),
+  byRegistrant: z.array(
+    z.object({
+      registrant: z.string(),
+      team: z.string().optional(),
+      visits: z.number().int(),
+      due: byGradeSchema,
+      met: byGradeSchema,
+      missed: z.number().int(),
+      lapses: z.object({ R31: z.number().int(), R32: z.number().int() }),
+      poolEntries: z.number().int(),
+      claims: z.number().int(),
+    }),
+  ),
+});
 export const transferBodySchema = z.object({ to: z.string().trim().min(1).max(50) }).strict();
 
 const knownFields = new Set<string>(FIELDS);

@@ -147,7 +147,24 @@ export function openApiDocument(version: string): unknown {
     'Close: signed, lost to a competitor, false information (ban, R27), withdrawn',
     api.closeBodySchema,
   );
-  action('/follow-ups', 'Record a follow-up', api.followUpBodySchema, 201);
+  action(
+    '/follow-ups',
+    'Record a visit or call: at (never in the future), way 电话|上门|微信|邮件|其他 (or phone, visit, wechat, email, other), note, feedback, nextStep (holder, reviewers; R31, R43)',
+    api.followUpBodySchema,
+    201,
+  );
+  registry.registerPath({
+    method: 'put',
+    path: '/api/registrations/{no}/grade',
+    summary:
+      'Change the grade A/B/C with a reason (reviewers; R42): history and audit; the next due day follows',
+    security: [{ [bearer.name]: [] }],
+    request: {
+      params: noParam,
+      body: { content: { 'application/json': { schema: api.gradeBodySchema } } },
+    },
+    responses: { ...recordResponse(200, api.recordResponseSchema), ...errors },
+  });
   action('/transfer', 'Hand over to another member of staff (R38)', api.transferBodySchema);
   add('get', '/api/notifications', "The caller's notifications", {
     response: api.notificationsResponseSchema,
@@ -156,6 +173,18 @@ export function openApiDocument(version: string): unknown {
     query: api.summaryQuerySchema,
     response: api.summaryResponseSchema,
   });
+  add(
+    'get',
+    '/api/reports/service',
+    'Service compliance per person for a month: visits, visits due and met by grade, lapses by rule, pool entries and claims (R31, R41–R44)',
+    { query: api.summaryQuerySchema, response: api.serviceReportResponseSchema },
+  );
+  add(
+    'get',
+    '/api/pool',
+    'Customers in the public pool 公海, unclaimed, longest first: name, type, region, grade, last service day, pooled since — nothing R3 hides (R44). Claim one by registering it.',
+    { query: api.poolQuerySchema, response: api.poolResponseSchema },
+  );
   add('get', '/api/policy', 'The policy in force');
   add('put', '/api/policy', 'Change the policy (admin): a preset plus overrides', {
     body: api.policyBodySchema,

@@ -11,6 +11,7 @@ import {
   extensionBodySchema,
   extensionReviewBodySchema,
   followUpBodySchema,
+  gradeBodySchema,
   ifMatchSchema,
   listQuerySchema,
   objectionBodySchema,
@@ -103,9 +104,14 @@ export function registrationRoutes(registrations: RegistrationService, lifecycle
 
   router.post('/registrations/:no/follow-ups', async (req, res) => {
     const body = parseOrThrow(followUpBodySchema, req.body);
+    sendRecord(res.status(201), await lifecycle.addFollowUp(actionActor(req), no(req.params['no']), body));
+  });
+
+  router.put('/registrations/:no/grade', async (req, res) => {
+    const body = parseOrThrow(gradeBodySchema, req.body);
     sendRecord(
-      res.status(201),
-      await lifecycle.addFollowUp(actionActor(req), no(req.params['no']), body.note, body.at),
+      res,
+      await lifecycle.changeGrade(actionActor(req), no(req.params['no']), body.grade, body.reason),
     );
   });
 

@@ -288,6 +288,8 @@ export async function evaluateImport(
     // change with history after every row is registered, in sheet order, never registered anew.
     const registeredAs = new Map<string, string | undefined>();
     const corrections: { row: number; submission: SubmissionRow; target: string | undefined }[] = [];
+    // R45: each registrant's active registrations, counted once for the whole sheet.
+    const activeCounts = new Map<string, number>();
     for (const { row, submission, legacyNo } of byClaim) {
       if (legacyNo !== undefined) {
         const target = registeredAs.has(legacyNo)
@@ -307,6 +309,7 @@ export async function evaluateImport(
         policy,
         now,
         keyring: deps.keyring,
+        activeCounts,
         ...(deps.calendar ? { calendar: deps.calendar } : {}),
         ...(options.mode === 'history' ? { history: true } : {}),
       });

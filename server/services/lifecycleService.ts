@@ -18,14 +18,41 @@ import {
 import { PACKAGE_CALENDAR } from '../../core/calendar.js';
 import { DomainError, problem } from '../../core/problem.js';
 import type { Policy } from '../../core/policy.js';
-import { PROTECTING_STATUSES, type RecordStatus, type StoredRecord } from '../../core/schema.js';
+import { LAPSE_REASON_CODES } from '../../core/pool.js';
+import {
+  PROTECTING_STATUSES,
+  type FollowUp,
+  type FollowUpWay,
+  type Grade,
+  type RecordStatus,
+  type StoredRecord,
+} from '../../core/schema.js';
+import { cadencesOn, lapseDecision, serviceReminders } from '../../core/serviceCadence.js';
 import type { WriteTx } from '../store/store.js';
 import { forbidden, isOwnRecord, reviews, type Actor } from './actor.js';
 import { Notifier } from './notifier.js';
+import { enterPool } from './poolService.js';
 import { recordView, type RecordView } from './recordView.js';
 import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
 import { approve, findCandidates } from './rowEvaluation.js';
 import { assertVersion } from './changeService.js';
+
+/** A visit or call as the route hands it over (R43). */
+export interface FollowUpInput {
+  at?: string | undefined;
+  way?: FollowUpWay | undefined;
+  note: string;
+  feedback?: string | undefined;
+  nextStep?: string | undefined;
+}
+
+/**
+ * Reminders already issued: one document per due day, record and kind, keyed day first (no personal
+ * data in keys) so the ones whose day is long past are dropped by a key range.
+ */
+const REMINDER_COLLECTION = 'service-reminders';
+/** Reminder keys are kept this long after their day (a sweep never reminds of a day that old). */
+const REMINDER_KEEP_DAYS = 30;
 
 export type ReviewDecision = 'approve' | 'reject' | 'share';
 export type CloseOutcome = 'signed' | 'lost_to_competitor' | 'false_info' | 'withdrawn';
@@ -267,7 +294,12 @@ export class LifecycleService {
     });
   }
 
-  addFollowUp(actor: Actor, no: string, note: string, at: string | undefined): Promise<RecordView> {
+  /**
+   * R31, R43: a visit or call — when (never in the future), how, what was said, the customer's
+   * feedback and the next step. Kept in the record (sealed at rest with it); resets the service
+   * clock of R31, R32 and R42.
+   */
+  addFollowUp(actor: Actor, no: string, input: FollowUpInput): Promise<RecordView> {
     return this.act(actor, no, 'registration.follow_up', async (ctx, record) => {
       if (!isOwnRecord(actor, record) && !reviews(actor, record))
         throw forbidden('记录跟进', 'add a follow-up to this registration');
@@ -275,14 +307,35 @@ export class LifecycleService {
       if (!['pending', 'conflict', 'protected', 'extension-requested'].includes(status)) {
         throw invalidState(record, status, '记录跟进', 'add a follow-up to');
       }
-      const when = at ?? ctx.now;
+      const when = input.at ?? ctx.now;
       if (when > ctx.now) {
         throw new DomainError(
           problem('followUp.future', '跟进时间不能晚于现在', 'A follow-up cannot be in the future', 'at'),
         );
       }
-      record.followUps.push({ at: when, by: actor.name, note });
-      this.log(ctx, record, 'follow_up', undefined, undefined);
+      const followUp: FollowUp = { at: when, by: actor.name, note: input.note };
+      if (input.way !== undefined) followUp.way = input.way;
+      if (input.feedback !== undefined) followUp.feedback = input.feedback;
+      if (input.nextStep !== undefined) followUp.nextStep = input.nextStep;
+      record.followUps.push(followUp);
+      this.log(ctx, record, 'follow_up', undefined, undefined, input.way ? { way: input.way } : undefined);
+      await ctx.tx.putRecord(record);
+      return record;
+    });
+  }
+
+  /**
+   * R42: a reviewer changes a registration's grade, with a reason; the change is in the record's
+   * history (R37) and the audit trail (R36). The next service due day follows the new grade.
+   */
+  changeGrade(actor: Actor, no: string, grade: Grade, reason: string): Promise<RecordView> {
+    return this.act(actor, no, 'registration.grade', async (ctx, record) => {
+      if (!reviews(actor, record)) throw forbidden('调整客户等级', 'change the grade of this registration');
+      const from = record.registration.grade;
+      if (from === grade) return record;
+      record.registration = { ...record.registration, grade };
+      this.log(ctx, record, 'grade.change', undefined, reason, { from: from ?? '', to: grade });
+      ctx.notify.toRegistrant(record, 'changed', { field: 'grade', grade, by: actor.name });
       await ctx.tx.putRecord(record);
       return record;
     });
@@ -322,10 +375,12 @@ export class LifecycleService {
   }
 
   /**
-   * Writes what time has decided: protections past their last day become expired (R25), lapsed
-   * follow-up records become void (R31), and the next queued registration moves up.
+   * Writes what time has decided: protections past their last day become expired (R25); records
+   * whose follow-up lapsed (R31) or that had no service for months (R32) become void and their
+   * customers enter the pool (R44); the next queued registration moves up; service reminders
+   * (due, overdue, about to lapse) are issued once each.
    */
-  async sweep(): Promise<{ expired: number; voided: number }> {
+  async sweep(): Promise<{ expired: number; voided: number; reminded: number }> {
     const now = this.deps.clock();
     const today = dayOf(now);
     const system: Actor = { id: 'system', name: 'system', role: 'admin' };
@@ -349,19 +404,53 @@ export class LifecycleService {
         expired++;
       }
       let voided = 0;
-      if (policy.followUp) {
+      let reminded = 0;
+      if (cadencesOn(policy)) {
+        const calendar = this.deps.calendar?.() ?? PACKAGE_CALENDAR;
         for (const record of await tx.recordsWithStatus(PROTECTING_STATUSES)) {
-          if (!followUpLapsed(record, policy.followUp, today)) continue;
-          this.transition(ctx, record, 'void', 'follow_up.lapsed', undefined, 'followUp.lapsed');
-          ctx.notify.toRegistrant(record, 'protection.ended', { outcome: 'void' });
-          await tx.putRecord(record);
-          await this.promoteNext(ctx, record);
-          voided++;
+          const lapse = lapseDecision(record, policy, calendar, today);
+          if (lapse) {
+            // R31 / R32: the record is void and its customer returns to the pool (R44).
+            this.transition(
+              ctx,
+              record,
+              'void',
+              lapse.rule === 'R31' ? 'follow_up.lapsed' : 'service.lapsed',
+              undefined,
+              LAPSE_REASON_CODES[lapse.rule],
+            );
+            record.history[record.history.length - 1]!.details = {
+              rule: lapse.rule,
+              deadline: lapse.deadline,
+            };
+            ctx.notify.toRegistrant(record, 'protection.ended', { outcome: 'void', rule: lapse.rule });
+            await enterPool(tx, record, lapse.rule, ctx.now, policy, ctx.notify);
+            await tx.putRecord(record);
+            await this.promoteNext(ctx, record);
+            voided++;
+            continue;
+          }
+          for (const reminder of serviceReminders(record, policy, calendar, today)) {
+            // One reminder of a kind per record and due day, however often the sweep runs.
+            const day = reminder.type === 'pool.lapsing' ? reminder.lapsesOn : reminder.dueBy;
+            if (
+              !(await tx.insertDoc(REMINDER_COLLECTION, `${day}|${record.no}|${reminder.type}`, {
+                at: ctx.now,
+              }))
+            )
+              continue;
+            const { type, rule, ...dates } = reminder;
+            ctx.notify.toRegistrant(record, type, { rule, ...dates });
+            reminded++;
+          }
         }
+      }
+      for (const old of await tx.listDocs(REMINDER_COLLECTION, { to: addDays(today, -REMINDER_KEEP_DAYS) })) {
+        await tx.deleteDoc(REMINDER_COLLECTION, old.key);
       }
       await tx.pruneIdempotency(new Date(now.getTime() - 24 * 3600 * 1000).toISOString());
       await ctx.notify.flush(tx);
-      return { expired, voided, touched: [...ctx.touched] };
+      return { expired, voided, reminded, touched: [...ctx.touched] };
     });
     if (counts.touched.length > 0) {
       await this.registrations.audit(system, 'registration.sweep', counts.touched, {
@@ -369,7 +458,7 @@ export class LifecycleService {
         voided: counts.voided,
       });
     }
-    return { expired: counts.expired, voided: counts.voided };
+    return { expired: counts.expired, voided: counts.voided, reminded: counts.reminded };
   }
 
   // ---- internals ----
@@ -382,7 +471,7 @@ export class LifecycleService {
   ): Promise<RecordView> {
     const now = this.deps.clock();
     const today = dayOf(now);
-    const { record, touched } = await this.deps.store.write(async (tx) => {
+    const { record, touched, policy } = await this.deps.store.write(async (tx) => {
       const record = await tx.getRecord(no);
       if (!record) throw notFound(no);
       if (actor.expectedVersion !== undefined) assertVersion(record, actor.expectedVersion, today);
@@ -397,10 +486,10 @@ export class LifecycleService {
       };
       const result = await fn(ctx, record);
       await ctx.notify.flush(tx);
-      return { record: result, touched: [...ctx.touched] };
+      return { record: result, touched: [...ctx.touched], policy: ctx.policy };
     });
     await this.registrations.audit(actor, action, touched);
-    return recordView(record, today);
+    return recordView(record, today, this.registrations.serviceContext(policy));
   }
 
   private transition(
@@ -641,20 +730,6 @@ export class LifecycleService {
     });
     await ctx.tx.putRecord(record);
   }
-}
-
-function followUpLapsed(
-  record: StoredRecord,
-  rule: { firstWithinDays: number; everyDays: number },
-  today: string,
-): boolean {
-  if (record.approvedAt === undefined) return false;
-  const last = record.followUps.reduce<string | undefined>(
-    (max, f) => (max === undefined || f.at > max ? f.at : max),
-    undefined,
-  );
-  if (last === undefined) return today > addDays(dayOf(record.approvedAt), rule.firstWithinDays);
-  return today > addDays(dayOf(last), rule.everyDays);
 }
 
 function invalidState(record: StoredRecord, status: RecordStatus, what: string, whatEn: string): DomainError {

@@ -130,5 +130,30 @@ function describe(n: Notification): { message: string; messageEn: string } {
             message: `报备 ${no} 已移交给您（原报备人 ${d['from']}）`,
             messageEn: `Registration ${no} was handed over to you (from ${d['from']})`,
           };
+    case 'followUp.due':
+      return {
+        message: `报备 ${no} 需在 ${d['dueBy']} 前（含当日）记录一次跟进`,
+        messageEn: `Registration ${no} needs a follow-up recorded by ${d['dueBy']}`,
+      };
+    case 'followUp.overdue':
+      return {
+        message: `报备 ${no} 的跟进已于 ${d['dueBy']} 逾期`,
+        messageEn: `The follow-up of ${no} was due on ${d['dueBy']}`,
+      };
+    case 'pool.lapsing':
+      return {
+        message: `报备 ${no} 将于 ${d['lapsesOn']} 失效，客户将回到公海；请及时记录跟进`,
+        messageEn: `Registration ${no} lapses on ${d['lapsesOn']} and its customer returns to the pool; record a follow-up`,
+      };
+    case 'pool.lapsed':
+      return {
+        message: `报备 ${no} 已失效（${d['rule']}），客户已回到公海；原报备人 ${d['reclaimAfter']} 起可重新认领`,
+        messageEn: `Registration ${no} lapsed (${d['rule']}); its customer is in the pool. The former holder may claim it again from ${d['reclaimAfter']}`,
+      };
+    case 'pool.claimed':
+      return {
+        message: `报备 ${no} 的客户已从公海被认领（${d['claimedNo']}）`,
+        messageEn: `The customer of ${no} was claimed from the pool (${d['claimedNo']})`,
+      };
   }
 }

@@ -7,16 +7,28 @@ import { effectiveStatus } from '../../core/lifecycle.js';
 import { estimatedFields } from '../../core/protection.js';
 import { recordEtag, type RecordView } from '../../core/responses.js';
 import type { Day, StoredRecord } from '../../core/schema.js';
+import type { WorkCalendar } from '../../core/calendar.js';
+import { serviceOutlook, type ServicePolicy } from '../../core/serviceCadence.js';
 
 export type { RecordView };
 
-export function recordView(record: StoredRecord, today: Day): RecordView {
+/**
+ * With `service` (the policy and the working-day calendar in force), a protected record under
+ * cadences also shows its service outlook: next visit due, lapse day (R31, R32, R42).
+ */
+export function recordView(
+  record: StoredRecord,
+  today: Day,
+  service?: { policy: ServicePolicy; calendar: WorkCalendar },
+): RecordView {
   const { identity: _identity, estimatedDeadlines: _estimates, ...rest } = record;
   const estimated = estimatedFields(record);
+  const outlook = service ? serviceOutlook(record, service.policy, service.calendar, today) : undefined;
   return {
     ...rest,
     status: effectiveStatus(record, today),
     ...(estimated.length > 0 ? { estimated } : {}),
     etag: recordEtag(record.version),
+    ...(outlook ? { service: outlook } : {}),
   };
 }

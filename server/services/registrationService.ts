@@ -14,7 +14,7 @@ import {
 import { DomainError, problem } from '../../core/problem.js';
 import { DEFAULT_POLICY, type Policy } from '../../core/policy.js';
 import type { RecordStatus, RowResult, StoredRecord, SubmissionRow } from '../../core/schema.js';
-import type { WorkCalendar } from '../../core/calendar.js';
+import { PACKAGE_CALENDAR, type WorkCalendar } from '../../core/calendar.js';
 import type { Keyring } from '../security/keyring.js';
 import type { AuditEntry, ReadTx, Store, WriteTx } from '../store/store.js';
 import { canRead, forbidden, listScope, type Actor } from './actor.js';
@@ -78,6 +78,7 @@ export class RegistrationService {
       // Numbers taken in a dry run are never given out: rows that clash with an earlier row of the
       // same request point at that row's clientRowId instead.
       const simulated = new Map<string, RowResult['clientRowId']>();
+      const activeCounts = new Map<string, number>();
       const pause = cooperativeLoop();
       for (const row of rows) {
         await pause();
@@ -87,6 +88,7 @@ export class RegistrationService {
           policy,
           now,
           keyring: this.deps.keyring,
+          activeCounts,
           ...(this.deps.calendar ? { calendar: this.deps.calendar() } : {}),
         });
         if (evaluation.record) {
@@ -138,6 +140,7 @@ export class RegistrationService {
         }
         const policy = await this.policy(tx);
         const results: RowResult[] = [];
+        const activeCounts = new Map<string, number>();
         const pause = cooperativeLoop();
         for (const row of rows) {
           await pause();
@@ -147,6 +150,7 @@ export class RegistrationService {
             policy,
             now,
             keyring: this.deps.keyring,
+            activeCounts,
             ...(this.deps.calendar ? { calendar: this.deps.calendar() } : {}),
             ...(options.history ? { history: true } : {}),
           });
@@ -184,8 +188,9 @@ export class RegistrationService {
     if (query.registrant !== undefined && actor.role === 'sales' && query.registrant !== actor.name) {
       throw forbidden('查看他人的报备', "read someone else's registrations");
     }
-    const result = await this.deps.store.read((tx) =>
-      tx.listRecords({
+    const { result, policy } = await this.deps.store.read(async (tx) => ({
+      policy: await this.policy(tx),
+      result: await tx.listRecords({
         today,
         ...(scope ? { scope } : {}),
         ...(query.registrant !== undefined ? { registrant: query.registrant } : {}),
@@ -196,7 +201,7 @@ export class RegistrationService {
         limit: query.limit,
         offset: query.offset,
       }),
-    );
+    }));
     const items = result.items;
     await this.audit(
       actor,
@@ -204,13 +209,15 @@ export class RegistrationService {
       items.map((r) => r.no),
       { total: result.total },
     );
-    return { items: items.map((r) => recordView(r, today)), total: result.total };
+    const service = this.serviceContext(policy);
+    return { items: items.map((r) => recordView(r, today, service)), total: result.total };
   }
 
   /** One record with its history; reviewers also get the competing registrations, ranked (R15). */
   async get(actor: Actor, no: string): Promise<RecordView & { competitors?: RankedCompetitor[] }> {
     const today = dayOf(this.deps.clock());
-    const { record, competitors } = await this.deps.store.read(async (tx) => {
+    const { record, competitors, policy } = await this.deps.store.read(async (tx) => {
+      const policy = await this.policy(tx);
       const record = await tx.getRecord(no);
       if (!record) throw notFound(no);
       if (!canRead(actor, record)) throw forbidden('查看该报备', 'read this registration');
@@ -220,10 +227,13 @@ export class RegistrationService {
         isReviewer && (status === 'pending' || status === 'conflict')
           ? await this.ranking(tx, record)
           : undefined;
-      return { record, competitors };
+      return { record, competitors, policy };
     });
     await this.audit(actor, 'registration.read', [no, ...(competitors?.map((c) => c.registrationNo) ?? [])]);
-    return { ...recordView(record, today), ...(competitors ? { competitors } : {}) };
+    return {
+      ...recordView(record, today, this.serviceContext(policy)),
+      ...(competitors ? { competitors } : {}),
+    };
   }
 
   /**
@@ -297,6 +307,11 @@ export class RegistrationService {
         followUps: rec.followUps.length,
       };
     });
+  }
+
+  /** What a record view needs to show the service outlook (R31, R32, R42). */
+  serviceContext(policy: Policy): { policy: Policy; calendar: WorkCalendar } {
+    return { policy, calendar: this.deps.calendar?.() ?? PACKAGE_CALENDAR };
   }
 
   async audit(

@@ -13,13 +13,23 @@ import {
   decideRegistration,
   numberRecord,
   sortCandidates,
+  type BanFact,
   type Candidate,
+  type PooledFact,
 } from '../../core/registrationDecision.js';
-import type { IdentityKeys, RowResult, StoredRecord, SubmissionRow } from '../../core/schema.js';
+import { POOL_COLLECTION, POOLED_REASON_CODES } from '../../core/pool.js';
+import {
+  ACTIVE_STATUSES,
+  type IdentityKeys,
+  type RowResult,
+  type StoredRecord,
+  type SubmissionRow,
+} from '../../core/schema.js';
 import type { WorkCalendar } from '../../core/calendar.js';
 import type { Keyring } from '../security/keyring.js';
-import type { WriteTx } from '../store/store.js';
+import type { Ban, WriteTx } from '../store/store.js';
 import type { Actor } from './actor.js';
+import { claimFromPool, poolEntryOf } from './poolService.js';
 
 export { approve, conflictView, datesOf } from '../../core/registrationDecision.js';
 
@@ -33,6 +43,11 @@ export interface EvaluationContext {
   calendar?: WorkCalendar;
   /** Legacy migration (issue 4, history mode): rows are taken as approved on their registration date. */
   history?: boolean;
+  /**
+   * R45: active registrations per registrant, counted once per batch and kept up to date as rows
+   * are saved (a count per row would scan the store for every row). Only used when a cap is set.
+   */
+  activeCounts?: Map<string, number>;
 }
 
 export interface Evaluation {
@@ -57,11 +72,19 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
   const identity = hashIdentityKeys(identityKeys(claim.registration, policy), ctx.keyring.hash);
   const keys = lookupKeys(identity);
   const registrantUser = await tx.getUserByName(registrant);
-  const bans = await tx.findBans(keys, registrant, claim.today);
+  const bans = await banFacts(tx, await tx.findBans(keys, registrant, claim.today));
+  const lapsed: StoredRecord[] = [];
   const candidates = await findCandidates(tx, identity, policy, claim.today, {
     keys,
     protectingOn: claim.protectingOn,
+    lapsed,
   });
+  const pooled = await pooledFacts(tx, identity, policy, lapsed);
+  const counts = ctx.activeCounts ?? new Map<string, number>();
+  const activeCount =
+    policy.maxActivePerRegistrant === null
+      ? undefined
+      : (counts.get(registrant) ?? (await countActive(tx, registrant, claim.today)));
 
   const decision = decideRegistration({
     claim,
@@ -72,10 +95,54 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
     bans,
     candidates,
     ...(ctx.calendar ? { calendar: ctx.calendar } : {}),
+    ...(activeCount !== undefined ? { activeCount } : {}),
+    ...(pooled.length > 0 ? { pooled } : {}),
   });
   if (decision.save === undefined) return { result: decision.result };
   const no = await tx.nextRegistrationNo(decision.save.year);
-  return numberRecord(decision, no);
+  const numbered = numberRecord(decision, no);
+  if (activeCount !== undefined) {
+    const active = ACTIVE_STATUSES.includes(numbered.record.status);
+    counts.set(registrant, activeCount + (active ? 1 : 0));
+  }
+  await claimFromPool(tx, pooled, numbered.record, ctx.now.toISOString());
+  return numbered;
+}
+
+/** Bans with what they are: a false-info ban (R27), or a former holder's pool cooldown (R44). */
+async function banFacts(tx: WriteTx, bans: readonly Ban[]): Promise<BanFact[]> {
+  const out: BanFact[] = [];
+  for (const ban of bans) {
+    const entry = await tx.getDoc(POOL_COLLECTION, ban.recordNo);
+    out.push({
+      identity: ban.identity,
+      until: ban.until,
+      ...(entry !== undefined ? { poolCooldown: true } : {}),
+    });
+  }
+  return out;
+}
+
+/** Lapsed records of the same customer whose customer is in the pool and not yet claimed (R44). */
+async function pooledFacts(
+  tx: WriteTx,
+  identity: IdentityKeys,
+  policy: Policy,
+  lapsed: readonly StoredRecord[],
+): Promise<PooledFact[]> {
+  const out: PooledFact[] = [];
+  for (const record of lapsed) {
+    if (compareIdentities(identity, record.identity, policy)?.strength !== 'exact') continue;
+    const entry = poolEntryOf(await tx.getDoc(POOL_COLLECTION, record.no));
+    if (entry && !entry.claimed) out.push({ no: entry.no, since: entry.since });
+  }
+  return out;
+}
+
+/** R45: pending, competing/queued and protected registrations of the registrant (or shared with them). */
+async function countActive(tx: WriteTx, registrant: string, today: string): Promise<number> {
+  const counts = await tx.countRecords({ today, registrant, statuses: [...ACTIVE_STATUSES] });
+  return counts.reduce((sum, c) => sum + (ACTIVE_STATUSES.includes(c.status) ? c.count : 0), 0);
 }
 
 /** Records of the same customer, exact and possible, with their effective status; ended ones are left out. */
@@ -91,6 +158,8 @@ export async function findCandidates(
     protectingOn?: string | undefined;
     /** The identity's lookup keys, when the caller has them already. */
     keys?: readonly string[];
+    /** Collects the matching records that lapsed into the pool (R44), which are no candidates. */
+    lapsed?: StoredRecord[];
   } = {},
 ): Promise<Candidate[]> {
   const { exclude, protectingOn } = options;
@@ -99,6 +168,10 @@ export async function findCandidates(
   const accept = (other: IdentityKeys) => compareIdentities(identity, other, policy) !== null;
   for (const record of await tx.findRecordsByKeys(options.keys ?? lookupKeys(identity), accept)) {
     if (record.no === exclude) continue;
+    if (options.lapsed && record.status === 'void' && POOLED_REASON_CODES.includes(record.reasonCode ?? '')) {
+      options.lapsed.push(record);
+      continue;
+    }
     const candidate = candidateOf(record, identity, policy, today, protectingOn);
     if (candidate !== null) found.push(candidate);
   }

@@ -60,6 +60,18 @@ export const NOTIFICATION_TYPES = [
   'changed',
   /** A corrected rejected registration was resubmitted for review (R13). */
   'resubmitted',
+  // Service and the pool (issue 13), written by the sweep and the registration pipeline. The same
+  // names are reminder types of server/notify/notifyEvent.ts (a repeated name in a zod enum is one).
+  /** A visit or call is due today or tomorrow (R31, R42); details.dueBy. */
+  'followUp.due',
+  /** A due visit or call was missed (R42; under R31 the record lapses instead); details.dueBy. */
+  'followUp.overdue',
+  /** The record lapses within three days and its customer returns to the pool (T−3); details.lapsesOn. */
+  'pool.lapsing',
+  /** The record lapsed (R31/R32) and its customer is in the pool (R44); details.rule, mayClaimFrom. */
+  'pool.lapsed',
+  /** Someone registered the pooled customer of this lapsed record (R44); details.claimedNo. */
+  'pool.claimed',
 ] as const;
 export const notificationSchema = z.object({
   id: z.string(),

@@ -123,7 +123,7 @@ describe('reading 操作', () => {
     expect(errors).toEqual([]);
     expect(actions.map((a) => [a.registrationNo, a.path, a.body, a.etag])).toEqual([
       ['BB-2026-000001', 'extension', { reason: '预算审批中' }, '"2"'],
-      ['BB-2026-000002', 'follow-ups', { note: '上门', at: '2026-03-03T00:00:00+08:00' }, '"5"'],
+      ['BB-2026-000002', 'follow-ups', { way: '上门', note: '上门', at: '2026-03-03T00:00:00+08:00' }, '"5"'],
       ['BB-2026-000003', 'close', { outcome: 'lost_to_competitor', note: '客户选了别家' }, '"1"'],
     ]);
   });

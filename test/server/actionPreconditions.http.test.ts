@@ -40,7 +40,7 @@ describe('If-Match on actions', () => {
         .api(wang)
         .post<RecordView & ErrorBody>(
           `/api/registrations/${record.no}/follow-ups`,
-          { note: '电话沟通，客户有意向' },
+          { way: '电话', note: '电话沟通，客户有意向' },
           { 'If-Match': record.etag },
         );
     const first = await send();
@@ -57,7 +57,7 @@ describe('If-Match on actions', () => {
 
   it('a review sent with a stale ETag is refused and the record stays pending', async () => {
     const record = await registered(2);
-    await svc.api(wang).post(`/api/registrations/${record.no}/follow-ups`, { note: '上门拜访' });
+    await svc.api(wang).post(`/api/registrations/${record.no}/follow-ups`, { way: '上门', note: '上门拜访' });
     const stale = await svc
       .api(zhang)
       .post<ErrorBody>(
@@ -82,12 +82,10 @@ describe('If-Match on actions', () => {
       );
     expect(bad.status).toBe(400);
     expect(bad.body.error.field).toBe('If-Match');
-    const plain = await svc
-      .api(wang)
-      .post<RecordView>(`/api/registrations/${record.no}/close`, {
-        outcome: 'withdrawn',
-        note: '客户无意向',
-      });
+    const plain = await svc.api(wang).post<RecordView>(`/api/registrations/${record.no}/close`, {
+      outcome: 'withdrawn',
+      note: '客户无意向',
+    });
     expect(plain.status).toBe(200);
     expect(plain.body.status).toBe('terminated');
   });

@@ -99,7 +99,7 @@ describe('[R34] sales staff', () => {
   });
 
   it('cannot act on another’s registration', async () => {
-    await forbidden(t.wang, 'POST', `/api/registrations/${no.li}/follow-ups`, { note: '跟进' });
+    await forbidden(t.wang, 'POST', `/api/registrations/${no.li}/follow-ups`, { way: '电话', note: '跟进' });
     await forbidden(t.wang, 'POST', `/api/registrations/${no.li}/close`, {
       outcome: 'withdrawn',
       note: '撤回',
@@ -237,6 +237,50 @@ describe('[R34] administrators', () => {
   });
 });
 
+describe('[R34][R42][R44] grades, visits, the pool and the service report (issue 13)', () => {
+  it('only reviewers of the team and administrators change a grade; nobody else, not the holder', async () => {
+    const body = { grade: 'A', reason: '战略客户' };
+    const matrix: [string, string, string, number][] = [
+      ['wang (holder)', t.wang, no.wang, 403],
+      ['li (teammate)', t.li, no.wang, 403],
+      ['zhou (other team)', t.zhou, no.wang, 403],
+      ['huang (reviewer, other team)', t.huang, no.wang, 403],
+      ['zhang (reviewer, same team)', t.zhang, no.wang, 200],
+      ['admin', t.admin, no.zhou, 200],
+    ];
+    for (const [who, token, registrationNo, expected] of matrix) {
+      const res = await svc.api(token).put<ErrorBody>(`/api/registrations/${registrationNo}/grade`, body);
+      expect(res.status, who).toBe(expected);
+      if (expected === 403) expect(res.body.error.code, who).toBe('auth.forbidden');
+    }
+    const graded = await svc.api(t.admin).get<RecordView>(`/api/registrations/${no.wang}`);
+    expect(graded.body.registration.grade).toBe('A');
+  });
+
+  it('the holder and reviewers of the team record visits; a teammate or another team’s reviewer may not', async () => {
+    const visit = { way: '上门', note: '拜访' };
+    const matrix: [string, string, number][] = [
+      ['wang (holder)', t.wang, 201],
+      ['zhang (reviewer, same team)', t.zhang, 201],
+      ['li (teammate)', t.li, 403],
+      ['huang (reviewer, other team)', t.huang, 403],
+      ['admin', t.admin, 201],
+    ];
+    for (const [who, token, expected] of matrix) {
+      expect(await status(token, 'POST', `/api/registrations/${no.wang}/follow-ups`, visit), who).toBe(
+        expected,
+      );
+    }
+  });
+
+  it('everyone signed in sees the pool and their own service report', async () => {
+    for (const token of [t.wang, t.zhang, t.huang, t.admin]) {
+      expect(await status(token, 'GET', '/api/pool')).toBe(200);
+      expect(await status(token, 'GET', '/api/reports/service')).toBe(200);
+    }
+  });
+});
+
 describe('authentication', () => {
   const protectedRoutes: [string, string][] = [
     ['GET', '/api/registrations'],
@@ -250,6 +294,9 @@ describe('authentication', () => {
     ['GET', '/api/audit'],
     ['GET', '/api/reports/summary'],
     ['GET', '/api/calendar/2027'],
+    ['GET', '/api/pool'],
+    ['GET', '/api/reports/service'],
+    ['PUT', '/api/registrations/BB-2026-000001/grade'],
   ];
 
   it('no token → 401 auth.missing', async () => {

@@ -69,7 +69,7 @@ describe('ETag on every record response', () => {
     expect(list.body.items[0]).toMatchObject({ no, version: 1, etag: '"1"' });
     const followUp = await svc
       .api(t.wang)
-      .post<RecordView>(`/api/registrations/${no}/follow-ups`, { note: '电话沟通' });
+      .post<RecordView>(`/api/registrations/${no}/follow-ups`, { way: '电话', note: '电话沟通' });
     expect(followUp.status).toBe(201);
     expect(followUp.headers.get('etag')).toBe('"2"');
     expect(followUp.body.etag).toBe('"2"');

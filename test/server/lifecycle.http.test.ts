@@ -340,7 +340,7 @@ describe('[R21] the queue behind a protection', () => {
     expect(list.body.items.map((r) => r.no)).toEqual([wangNo]);
     expect((await record(li, liNo)).status).toBe('conflict');
 
-    expect(await svc.running.services.lifecycle.sweep()).toEqual({ expired: 1, voided: 0 });
+    expect(await svc.running.services.lifecycle.sweep()).toEqual({ expired: 1, voided: 0, reminded: 0 });
     expect(await stored()).toBe('expired');
     const written = await record(wang, wangNo);
     expect(written.history.at(-1)).toMatchObject({
@@ -360,7 +360,7 @@ describe('[R21] the queue behind a protection', () => {
       liNo,
     ]);
 
-    expect(await svc.running.services.lifecycle.sweep()).toEqual({ expired: 0, voided: 0 });
+    expect(await svc.running.services.lifecycle.sweep()).toEqual({ expired: 0, voided: 0, reminded: 0 });
   });
 });
 
@@ -485,27 +485,29 @@ describe('follow-ups and hand-over', () => {
   it('records follow-ups now or in the past; a future one is refused', async () => {
     const wangNo = await register(wang, enterpriseRow(12));
     svc.setNow(at('2026-11-24'));
-    const now = await post(wang, wangNo, 'follow-ups', { note: '电话沟通需求' });
+    const now = await post(wang, wangNo, 'follow-ups', { way: '电话', note: '电话沟通需求' });
     expect(now.status).toBe(201);
     const past = await post(wang, wangNo, 'follow-ups', {
+      way: 'visit',
       note: '上门拜访',
       at: '2026-11-23T15:00:00+08:00',
     });
     expect(past.status).toBe(201);
     expect(past.body.followUps).toEqual([
-      { at: at('2026-11-24'), by: '王磊', note: '电话沟通需求' },
-      { at: '2026-11-23T15:00:00+08:00', by: '王磊', note: '上门拜访' },
+      { at: at('2026-11-24'), by: '王磊', note: '电话沟通需求', way: '电话' },
+      { at: '2026-11-23T15:00:00+08:00', by: '王磊', note: '上门拜访', way: '上门' },
     ]);
     const future = await post<ErrorBody>(wang, wangNo, 'follow-ups', {
+      way: '电话',
       note: '预约',
       at: at('2026-11-24', '10:01'),
     });
     expect(future.status).toBe(422);
     expect(future.body.error).toMatchObject({ code: 'followUp.future', field: 'at' });
-    const badAt = await post<ErrorBody>(wang, wangNo, 'follow-ups', { note: 'x', at: '明天' });
+    const badAt = await post<ErrorBody>(wang, wangNo, 'follow-ups', { way: '电话', note: 'x', at: '明天' });
     expect(badAt.status).toBe(400);
     expect(badAt.body.error.field).toBe('at');
-    expect((await post(li, wangNo, 'follow-ups', { note: '不是我的' })).status).toBe(403);
+    expect((await post(li, wangNo, 'follow-ups', { way: '电话', note: '不是我的' })).status).toBe(403);
     expect((await record(wang, wangNo)).followUps).toHaveLength(2);
   });
 

@@ -244,7 +244,7 @@ describe('[R35] personal data', () => {
     await svc
       .api(reviewer)
       .post(`/api/registrations/${no}/review`, { decision: 'approve', reason: '资料齐全' });
-    await api.post(`/api/registrations/${no}/follow-ups`, { note: '拜访' });
+    await api.post(`/api/registrations/${no}/follow-ups`, { way: '上门', note: '拜访' });
     await api.get('/api/notifications');
     // Bad input carrying personal data: a bad phone, an unknown field, a body that is not JSON.
     const bad = await api.post<Results>('/api/registrations', {

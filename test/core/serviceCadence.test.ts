@@ -1,0 +1,303 @@
+import { describe, expect, it } from 'vitest';
+import { PACKAGE_CALENDAR, workCalendar } from '../../core/calendar.js';
+import { shanghaiInstant } from '../../core/day.js';
+import { DEFAULT_POLICY, presetPolicy, resolvePolicy, type Policy } from '../../core/policy.js';
+import type { Grade } from '../../core/schema.js';
+import {
+  lapseDecision,
+  lapseDeadline,
+  lastServiceDay,
+  nextServiceDue,
+  noServiceDeadline,
+  serviceReminders,
+  serviceSchedule,
+  type ServiceFacts,
+} from '../../core/serviceCadence.js';
+
+const cal = PACKAGE_CALENDAR;
+/** R31 alone, no grades, no rolling to working days: the rule as the seed states it. */
+const R31: Policy = resolvePolicy({ followUp: { firstWithinDays: 3, everyDays: 7 } });
+/** R42 alone: cadences by grade, nothing lapses for a missed visit. */
+const GRADES: Policy = resolvePolicy({ gradeCadenceDays: { A: 7, B: 14, C: 30 } });
+const FOLLOW_UP = presetPolicy('follow-up');
+
+/** A record approved on `approved` (10:00 Shanghai), with follow-ups on these days (15:00). */
+function facts(
+  approved: string,
+  followUps: string[] = [],
+  grade?: Grade,
+  extra: Partial<ServiceFacts> = {},
+): ServiceFacts {
+  const at = (day: string, hour: number) => {
+    const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+    return shanghaiInstant(y, m, d, hour);
+  };
+  return {
+    status: 'protected',
+    approvedAt: at(approved, 10),
+    protectedUntil: '2027-12-31',
+    registration: grade !== undefined ? { grade } : {},
+    followUps: followUps.map((d) => ({ at: at(d, 15) })),
+    ...extra,
+  };
+}
+
+describe('next service due (R31, R42)', () => {
+  it('[R31] approved Monday 2026-03-02, nothing recorded → first follow-up due 2026-03-05', () => {
+    expect(nextServiceDue(facts('2026-03-02'), R31, cal)).toEqual({ due: '2026-03-05', rule: 'R31' });
+  });
+
+  it('[R31] then weekly: a follow-up on 2026-03-04 → next due 2026-03-11', () => {
+    expect(nextServiceDue(facts('2026-03-02', ['2026-03-04']), R31, cal)).toEqual({
+      due: '2026-03-11',
+      rule: 'R31',
+    });
+  });
+
+  it('[R31] a follow-up logged before approval (while pending) does not count as the first one', () => {
+    expect(nextServiceDue(facts('2026-03-02', ['2026-02-27']), R31, cal)?.due).toBe('2026-03-05');
+  });
+
+  it('[R31] a follow-up late in the Shanghai day counts for that day, not the UTC one', () => {
+    const f = facts('2026-03-02');
+    // 2026-03-04 23:30 in Shanghai is 15:30 UTC the same day; 2026-03-05 00:30 Shanghai is still 03-04 UTC.
+    f.followUps = [{ at: '2026-03-04T16:30:00.000Z' }];
+    expect(nextServiceDue(f, R31, cal)?.due).toBe('2026-03-12');
+  });
+
+  it('[R42] grades set the cadence: A 7, B 14, C 30 days after the start; an ungraded record has none', () => {
+    expect(nextServiceDue(facts('2026-03-02', [], 'A'), GRADES, cal)).toEqual({
+      due: '2026-03-09',
+      rule: 'R42',
+    });
+    expect(nextServiceDue(facts('2026-03-02', [], 'B'), GRADES, cal)?.due).toBe('2026-03-16');
+    expect(nextServiceDue(facts('2026-03-02', [], 'C'), GRADES, cal)?.due).toBe('2026-04-01');
+    expect(nextServiceDue(facts('2026-03-02'), GRADES, cal)).toBeNull();
+  });
+
+  it('[R42] a visit resets the clock: grade B visited 2026-03-10 → due 2026-03-24', () => {
+    expect(nextServiceDue(facts('2026-03-02', ['2026-03-05', '2026-03-10'], 'B'), GRADES, cal)?.due).toBe(
+      '2026-03-24',
+    );
+  });
+
+  it('[R42][R31] follow-up preset: first within 3 days whatever the grade, then the grade cadence', () => {
+    const policy: Policy = { ...FOLLOW_UP, serviceDueOnWorkdays: false };
+    expect(nextServiceDue(facts('2026-03-02', [], 'C'), policy, cal)).toEqual({
+      due: '2026-03-05',
+      rule: 'R31',
+    });
+    expect(nextServiceDue(facts('2026-03-02', ['2026-03-04'], 'C'), policy, cal)).toEqual({
+      due: '2026-04-03',
+      rule: 'R42',
+    });
+    // Ungraded: R31's weekly rule applies.
+    expect(nextServiceDue(facts('2026-03-02', ['2026-03-04']), policy, cal)).toEqual({
+      due: '2026-03-11',
+      rule: 'R31',
+    });
+  });
+
+  it('[R42][R31] a grade cadence shorter than R31’s first period applies from the start', () => {
+    const policy = resolvePolicy({
+      followUp: { firstWithinDays: 3, everyDays: 7 },
+      gradeCadenceDays: { A: 1, B: 14, C: 30 },
+    });
+    expect(nextServiceDue(facts('2026-03-02', [], 'A'), policy, cal)).toEqual({
+      due: '2026-03-03',
+      rule: 'R42',
+    });
+  });
+
+  it('[R42] cadences are off by default (standard preset): nothing is due', () => {
+    expect(nextServiceDue(facts('2026-03-02', [], 'A'), DEFAULT_POLICY, cal)).toBeNull();
+  });
+
+  it('a record never approved has no service clock', () => {
+    expect(nextServiceDue({ ...facts('2026-03-02'), approvedAt: undefined }, R31, cal)).toBeNull();
+  });
+});
+
+describe('working days (Chinese calendar) for due days', () => {
+  const onWorkdays: Policy = { ...R31, serviceDueOnWorkdays: true };
+
+  it('[R31] first follow-up due on National Day (2026-10-01) moves to the first working day, 2026-10-08', () => {
+    expect(nextServiceDue(facts('2026-09-28'), onWorkdays, cal)).toEqual({
+      due: '2026-10-08',
+      rule: 'R31',
+      movedFrom: '2026-10-01',
+    });
+    // Without the setting the seed's 3 calendar days stand.
+    expect(nextServiceDue(facts('2026-09-28'), R31, cal)?.due).toBe('2026-10-01');
+  });
+
+  it('[R42] a due day on a 调休 Saturday (2026-10-10, a working day) stays', () => {
+    const policy: Policy = { ...GRADES, serviceDueOnWorkdays: true };
+    expect(nextServiceDue(facts('2026-09-28', ['2026-10-03'], 'A'), policy, cal)).toEqual({
+      due: '2026-10-10',
+      rule: 'R42',
+    });
+  });
+
+  it('[R31] Spring Festival 2026: due 2026-02-16 moves past the holiday to 2026-02-24; a plain Sunday to Monday', () => {
+    expect(nextServiceDue(facts('2026-02-13'), onWorkdays, cal)?.due).toBe('2026-02-24');
+    expect(nextServiceDue(facts('2026-03-05'), onWorkdays, cal)?.due).toBe('2026-03-09');
+  });
+
+  it('[R31] the calendar in force is used: an administrator’s schedule declaring 2026-03-05 a holiday moves it', () => {
+    const entered = workCalendar([
+      { year: 2026, holidays: [{ from: '2026-03-05', to: '2026-03-05', name: '公司假日' }], workdays: [] },
+    ] as never);
+    expect(nextServiceDue(facts('2026-03-02'), onWorkdays, entered)?.due).toBe('2026-03-06');
+  });
+});
+
+describe('lapse decision (R31, R32)', () => {
+  it('[R31] nothing by the due day: in time on 2026-03-05, lapsed on 2026-03-06', () => {
+    expect(lapseDecision(facts('2026-03-02'), R31, cal, '2026-03-05')).toBeNull();
+    expect(lapseDecision(facts('2026-03-02'), R31, cal, '2026-03-06')).toEqual({
+      deadline: '2026-03-05',
+      rule: 'R31',
+    });
+  });
+
+  it('[R31] a follow-up on the due day itself keeps the record', () => {
+    expect(lapseDecision(facts('2026-03-02', ['2026-03-05']), R31, cal, '2026-03-06')).toBeNull();
+  });
+
+  it('[R42] without R31 a missed grade cadence is overdue but never lapses', () => {
+    expect(lapseDecision(facts('2026-03-02', [], 'A'), GRADES, cal, '2026-06-01')).toBeNull();
+  });
+
+  it('[R32] no service for 3 months: from 2026-11-30 the deadline is 2027-02-28 (month end), lapsed 2027-03-01', () => {
+    const policy = resolvePolicy({ reassignAfterNoServiceMonths: 3 });
+    const f = facts('2026-11-02', ['2026-11-30']);
+    expect(noServiceDeadline(f, policy)).toBe('2027-02-28');
+    expect(lapseDecision(f, policy, cal, '2027-02-28')).toBeNull();
+    expect(lapseDecision(f, policy, cal, '2027-03-01')).toEqual({ deadline: '2027-02-28', rule: 'R32' });
+  });
+
+  it('[R32] counted from the start of protection when nothing was recorded; 2026-08-31 + 6 months → 2027-02-28', () => {
+    const policy = resolvePolicy({ reassignAfterNoServiceMonths: 6 });
+    expect(noServiceDeadline(facts('2026-08-31'), policy)).toBe('2027-02-28');
+    expect(lastServiceDay(facts('2026-08-31'))).toBe('2026-08-31');
+  });
+
+  it('[R31][R32] both on: whichever deadline comes first decides the rule', () => {
+    const policy = resolvePolicy({
+      followUp: { firstWithinDays: 3, everyDays: 7 },
+      reassignAfterNoServiceMonths: 1,
+    });
+    expect(lapseDeadline(facts('2026-03-02'), policy, cal, '2026-03-03')).toEqual({
+      deadline: '2026-03-05',
+      rule: 'R31',
+    });
+    const monthly = resolvePolicy({
+      followUp: { firstWithinDays: 3, everyDays: 60 },
+      reassignAfterNoServiceMonths: 1,
+    });
+    expect(lapseDeadline(facts('2026-03-02', ['2026-03-03']), monthly, cal, '2026-03-10')).toEqual({
+      deadline: '2026-04-03',
+      rule: 'R32',
+    });
+  });
+
+  it('[R31] only protected records lapse: pending, or protection already ended, never', () => {
+    expect(
+      lapseDecision(facts('2026-03-02', [], undefined, { status: 'pending' }), R31, cal, '2026-04-01'),
+    ).toBeNull();
+    expect(
+      lapseDecision(
+        facts('2026-03-02', [], undefined, { protectedUntil: '2026-03-20' }),
+        R31,
+        cal,
+        '2026-03-21',
+      ),
+    ).toBeNull();
+    expect(
+      lapseDecision(
+        facts('2026-03-02', [], undefined, { status: 'extension-requested' }),
+        R31,
+        cal,
+        '2026-03-06',
+      )?.rule,
+    ).toBe('R31');
+  });
+
+  it('[R32] the follow-up preset turns R31 and R32 on (3 months)', () => {
+    expect(FOLLOW_UP.reassignAfterNoServiceMonths).toBe(3);
+    expect(FOLLOW_UP.followUp).toEqual({ firstWithinDays: 3, everyDays: 7 });
+    expect(FOLLOW_UP.gradeCadenceDays).toEqual({ A: 7, B: 14, C: 30 });
+    expect(DEFAULT_POLICY.gradeCadenceDays).toBeNull();
+    expect(DEFAULT_POLICY.reassignAfterNoServiceMonths).toBeNull();
+    expect(DEFAULT_POLICY.poolCooldownDays).toBe(30);
+    expect(DEFAULT_POLICY.maxActivePerRegistrant).toBeNull();
+  });
+});
+
+describe('reminders', () => {
+  it('[R31][R44] T−3 before the lapse: about to lapse from 2026-03-03 (lapses 2026-03-06), due on 03-04 and 03-05', () => {
+    const f = facts('2026-03-02');
+    expect(serviceReminders(f, R31, cal, '2026-03-02')).toEqual([]);
+    expect(serviceReminders(f, R31, cal, '2026-03-03')).toEqual([
+      { type: 'pool.lapsing', lapsesOn: '2026-03-06', rule: 'R31' },
+    ]);
+    expect(serviceReminders(f, R31, cal, '2026-03-04')).toEqual([
+      { type: 'pool.lapsing', lapsesOn: '2026-03-06', rule: 'R31' },
+      { type: 'followUp.due', dueBy: '2026-03-05', rule: 'R31' },
+    ]);
+  });
+
+  it('[R42] overdue when a grade’s day passed without a visit (no lapse without R31/R32)', () => {
+    expect(serviceReminders(facts('2026-03-02', [], 'A'), GRADES, cal, '2026-03-10')).toEqual([
+      { type: 'followUp.overdue', dueBy: '2026-03-09', rule: 'R42' },
+    ]);
+  });
+
+  it('[R42][R32] overdue says when the record will lapse', () => {
+    const policy = resolvePolicy({
+      gradeCadenceDays: { A: 7, B: 14, C: 30 },
+      reassignAfterNoServiceMonths: 3,
+    });
+    expect(serviceReminders(facts('2026-03-02', [], 'A'), policy, cal, '2026-03-10')).toEqual([
+      { type: 'followUp.overdue', dueBy: '2026-03-09', rule: 'R42', lapsesOn: '2026-06-03' },
+    ]);
+  });
+});
+
+describe('service schedule (compliance)', () => {
+  it('[R42] grade A from 2026-03-02 with visits 03-05 and 03-20: met, missed, missed, met, missed', () => {
+    const schedule = serviceSchedule(
+      facts('2026-03-02', ['2026-03-05', '2026-03-20'], 'A'),
+      GRADES,
+      cal,
+      '2026-03-31',
+      '2026-03-31',
+    );
+    expect(schedule).toEqual([
+      { due: '2026-03-09', rule: 'R42', metOn: '2026-03-05', missed: false },
+      { due: '2026-03-12', rule: 'R42', missed: true },
+      { due: '2026-03-19', rule: 'R42', missed: true },
+      { due: '2026-03-26', rule: 'R42', metOn: '2026-03-20', missed: false },
+      { due: '2026-03-27', rule: 'R42', missed: true },
+    ]);
+  });
+
+  it('[R31] a missed follow-up ends the schedule (the record lapsed)', () => {
+    const schedule = serviceSchedule(
+      facts('2026-03-02', ['2026-03-04']),
+      R31,
+      cal,
+      '2026-04-30',
+      '2026-04-30',
+    );
+    expect(schedule).toEqual([
+      { due: '2026-03-05', rule: 'R31', metOn: '2026-03-04', missed: false },
+      { due: '2026-03-11', rule: 'R31', missed: true },
+    ]);
+  });
+
+  it('[R31] a due day not yet reached and not met is left out', () => {
+    expect(serviceSchedule(facts('2026-03-02'), R31, cal, '2026-03-31', '2026-03-04')).toEqual([]);
+  });
+});

@@ -1,0 +1,490 @@
+/**
+ * Serving customers, the public pool and the cap over real HTTP (issue 13; R31, R32, R42–R45),
+ * with the service's clock moved by the test: register with a grade → a reviewer regrades →
+ * visits → reminders and the lapse by the sweep → the pool listing (nothing R3 hides) → the former
+ * holder refused within the cooldown → someone else claims → what later checks see; R32 at a
+ * month end; the cap and the migration exemption; the compliance report. The whole file runs on
+ * the embedded store and on PostgreSQL (a fresh schema per test): nothing here needs an adapter of
+ * its own, it all lives in sealed records, bans and documents.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Policy } from '../../core/policy.js';
+import type { RowResult, SubmissionRow } from '../../core/schema.js';
+import type { NotificationView } from '../../server/services/notificationService.js';
+import type { RecordView } from '../../server/services/recordView.js';
+import type { ServiceReport } from '../../server/services/serviceReport.js';
+import type { AuditEntry } from '../../server/store/store.js';
+import { creditCodeFor, enterpriseRow, phoneFor } from '../support/customers.js';
+import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
+
+interface Results {
+  results: RowResult[];
+}
+interface PoolPage {
+  items: Record<string, unknown>[];
+  total: number;
+}
+
+/** Shanghai wall-clock time as an instant (UTC+8). */
+function at(day: string, time = '10:00'): string {
+  return new Date(`${day}T${time}:00+08:00`).toISOString();
+}
+
+const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+afterAll(async () => {
+  await admin.end();
+});
+
+let svc: TestService;
+let wang: string;
+let li: string;
+let zhou: string;
+let reviewer: string;
+let schema: string | undefined;
+
+/** Everything the store keeps, as text: the data directory, and the PostgreSQL schema's rows. */
+async function atRest(): Promise<string> {
+  let text = '';
+  for (const entry of await readdir(svc.dataDir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) text += await readFile(path.join(entry.parentPath, entry.name), 'utf8');
+  }
+  if (schema !== undefined) {
+    const tables = await admin.query<{ table_name: string }>(
+      'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
+      [schema],
+    );
+    for (const { table_name } of tables.rows) {
+      const rows = await admin.query<{ row: string }>(
+        `SELECT t::text AS row FROM "${schema}"."${table_name}" t`,
+      );
+      text += rows.rows.map((r) => r.row).join('\n');
+    }
+  }
+  return text;
+}
+
+async function setPolicy(body: Record<string, unknown>): Promise<Policy> {
+  const res = await svc.api(svc.adminToken).put<Policy>('/api/policy', body);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body;
+}
+
+async function submit(token: string, rows: SubmissionRow[]): Promise<RowResult[]> {
+  const res = await svc.api(token).post<Results>('/api/registrations', { rows });
+  expect(res.status).toBe(200);
+  return res.body.results;
+}
+
+async function check(token: string, row: SubmissionRow): Promise<RowResult> {
+  const res = await svc.api(token).post<Results>('/api/check', { rows: [row] });
+  expect(res.status).toBe(200);
+  return res.body.results[0]!;
+}
+
+async function record(token: string, no: string): Promise<RecordView> {
+  const res = await svc.api(token).get<RecordView>(`/api/registrations/${no}`);
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+async function notifications(token: string): Promise<NotificationView[]> {
+  return (await svc.api(token).get<{ items: NotificationView[] }>('/api/notifications')).body.items;
+}
+
+async function approve(no: string): Promise<void> {
+  const res = await svc
+    .api(reviewer)
+    .post<RecordView>(`/api/registrations/${no}/review`, { decision: 'approve', reason: '资料齐全' });
+  expect(res.status).toBe(200);
+  expect(res.body.status).toBe('protected');
+}
+
+const sweep = () => svc.running.services.lifecycle.sweep();
+
+for (const storeKind of ['lowdb', 'postgres'] as const) {
+  describe(`on ${storeKind}`, () => {
+    beforeEach(async () => {
+      schema = storeKind === 'postgres' ? `pool_${randomBytes(6).toString('hex')}` : undefined;
+      svc = await startTestService({
+        now: at('2026-03-02', '09:00'),
+        ...(schema !== undefined
+          ? { env: { BAOBEI_STORE: 'postgres', DATABASE_URL, BAOBEI_PG_SCHEMA: schema } }
+          : {}),
+      });
+      wang = await svc.user('王磊', 'sales', '华东一部');
+      li = await svc.user('李娜', 'sales', '华东一部');
+      zhou = await svc.user('周杰', 'sales', '华东一部');
+      reviewer = await svc.user('张敏', 'reviewer', '华东一部');
+    });
+
+    afterEach(async () => {
+      await svc.close();
+      if (schema !== undefined) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    });
+
+    describe('register → grade → visits → lapse → pool → cooldown → claim (follow-up preset)', () => {
+      it('[R31][R42][R43][R44] the whole path, day by day', async () => {
+        const policy = await setPolicy({ preset: 'follow-up' });
+        expect(policy).toMatchObject({
+          followUp: { firstWithinDays: 3, everyDays: 7 },
+          gradeCadenceDays: { A: 7, B: 14, C: 30 },
+          reassignAfterNoServiceMonths: 3,
+          poolCooldownDays: 30,
+          maxActivePerRegistrant: null,
+        });
+        const customer = enterpriseRow(1, { grade: 'B类' });
+
+        // Mon 2026-03-02: Wang registers with grade B (the sheet's 客户等级 column), approved the same day.
+        const [registered] = await submit(wang, [customer]);
+        const no = registered!.registrationNo!;
+        expect(registered!.status).toBe('pending');
+        expect((await record(wang, no)).registration.grade).toBe('B');
+        svc.setNow(at('2026-03-02', '10:00'));
+        await approve(no);
+        expect((await record(wang, no)).service).toEqual({
+          lastServiceDay: '2026-03-02',
+          nextDue: '2026-03-05',
+          dueRule: 'R31',
+          lapsesOn: '2026-03-06',
+          lapseRule: 'R31',
+        });
+
+        // R42: a reviewer regrades with a reason; history (R37) and audit (R36) keep it.
+        const bad = await svc
+          .api(reviewer)
+          .put<ErrorBody>(`/api/registrations/${no}/grade`, { grade: 'D', reason: 'x' });
+        expect(bad.status).toBe(400);
+        expect(bad.body.error.field).toBe('grade');
+        const noReason = await svc
+          .api(reviewer)
+          .put<ErrorBody>(`/api/registrations/${no}/grade`, { grade: 'A' });
+        expect(noReason.status).toBe(400);
+        expect(noReason.body.error.field).toBe('reason');
+        const regraded = await svc
+          .api(reviewer)
+          .put<RecordView>(`/api/registrations/${no}/grade`, { grade: 'A', reason: '集团战略客户' });
+        expect(regraded.status).toBe(200);
+        expect(regraded.headers.get('etag')).toBe(regraded.body.etag);
+        expect(regraded.body.registration.grade).toBe('A');
+        expect(regraded.body.history.at(-1)).toMatchObject({
+          by: '张敏',
+          action: 'grade.change',
+          reason: '集团战略客户',
+          details: { from: 'B', to: 'A' },
+        });
+        const audit = await svc
+          .api(svc.adminToken)
+          .get<{ items: AuditEntry[] }>(`/api/audit?record=${no}&limit=50`);
+        expect(audit.body.items.map((e) => e.action)).toContain('registration.grade');
+        // The holder cannot lower their own cadence by a PATCH either.
+        const etag = (await svc.api(wang).get(`/api/registrations/${no}`)).headers.get('etag')!;
+        const patch = await svc
+          .api(wang)
+          .patch<ErrorBody>(
+            `/api/registrations/${no}`,
+            { changes: { grade: 'C' }, reason: '降级' },
+            { 'If-Match': etag },
+          );
+        expect(patch.status).toBeGreaterThanOrEqual(400);
+        expect((await record(wang, no)).registration.grade).toBe('A');
+
+        // Wed 03-04: a visit with way (English alias), content, feedback and next step.
+        svc.setNow(at('2026-03-04', '16:00'));
+        const badWay = await svc
+          .api(wang)
+          .post<ErrorBody>(`/api/registrations/${no}/follow-ups`, { way: 'fax', note: '发传真' });
+        expect(badWay.status).toBe(400);
+        expect(badWay.body.error.field).toBe('way');
+        const noWay = await svc
+          .api(wang)
+          .post<ErrorBody>(`/api/registrations/${no}/follow-ups`, { note: '电话' });
+        expect(noWay.status).toBe(400);
+        expect(noWay.body.error.field).toBe('way');
+        const future = await svc.api(wang).post<ErrorBody>(`/api/registrations/${no}/follow-ups`, {
+          way: '电话',
+          note: '预约',
+          at: at('2026-03-04', '16:30'),
+        });
+        expect(future.status).toBe(422);
+        expect(future.body.error).toMatchObject({ code: 'followUp.future', field: 'at' });
+        const visit = await svc.api(wang).post<RecordView>(`/api/registrations/${no}/follow-ups`, {
+          way: 'visit',
+          note: '上门拜访采购部，演示样机',
+          feedback: '对价格敏感，要求试用两周',
+          nextStep: '下周二送试用机',
+          at: at('2026-03-04', '14:00'),
+        });
+        expect(visit.status).toBe(201);
+        // The record shows its service outlook: A's week from the visit, lapsing the day after (R31).
+        expect(visit.body.service).toEqual({
+          lastServiceDay: '2026-03-04',
+          nextDue: '2026-03-11',
+          dueRule: 'R42',
+          lapsesOn: '2026-03-12',
+          lapseRule: 'R31',
+        });
+        expect(visit.body.followUps).toEqual([
+          {
+            at: at('2026-03-04', '14:00'),
+            by: '王磊',
+            note: '上门拜访采购部，演示样机',
+            way: '上门',
+            feedback: '对价格敏感，要求试用两周',
+            nextStep: '下周二送试用机',
+          },
+        ]);
+        // Sealed at rest like all personal data (R35): the feedback is nowhere on disk in clear.
+        const onDisk = await atRest();
+        expect(onDisk.length).toBeGreaterThan(0);
+        expect(onDisk).not.toContain('对价格敏感');
+        expect(onDisk).not.toContain('下周二送试用机');
+
+        // Grade A after the first visit: due a week later, Wed 03-11. On the due day: reminded, once.
+        svc.setNow(at('2026-03-10', '08:00'));
+        expect(await sweep()).toEqual({ expired: 0, voided: 0, reminded: 2 });
+        svc.setNow(at('2026-03-11', '08:00'));
+        expect(await sweep()).toEqual({ expired: 0, voided: 0, reminded: 0 });
+        const reminderKeys = async () =>
+          (await svc.running.store.read((tx) => tx.listDocs('service-reminders'))).map((d) => d.key);
+        // Keyed day first (no personal data), so old ones are dropped by a key range.
+        expect(await reminderKeys()).toEqual([
+          `2026-03-11|${no}|followUp.due`,
+          `2026-03-12|${no}|pool.lapsing`,
+        ]);
+        const reminders = (await notifications(wang)).filter((n) => n.recordNo === no);
+        expect(reminders.map((n) => [n.type, n.details['dueBy'] ?? n.details['lapsesOn']])).toEqual(
+          expect.arrayContaining([
+            ['followUp.due', '2026-03-11'],
+            ['pool.lapsing', '2026-03-12'],
+          ]),
+        );
+        expect((await record(wang, no)).status).toBe('protected');
+
+        // Thu 03-12: nothing recorded by the due day → the sweep voids it into the pool (R31, R44).
+        svc.setNow(at('2026-03-12', '02:00'));
+        expect(await sweep()).toMatchObject({ voided: 1 });
+        const lapsed = await record(wang, no);
+        expect(lapsed.status).toBe('void');
+        expect(lapsed.reasonCode).toBe('followUp.lapsed');
+        expect(lapsed.history.at(-1)).toMatchObject({
+          by: 'system',
+          action: 'follow_up.lapsed',
+          from: 'protected',
+          to: 'void',
+          details: { rule: 'R31', deadline: '2026-03-11' },
+        });
+        const told = (await notifications(wang)).find((n) => n.type === 'pool.lapsed' && n.recordNo === no);
+        expect(told?.details).toMatchObject({ rule: 'R31', reclaimAfter: '2026-04-11' });
+        expect((await notifications(reviewer)).map((n) => [n.type, n.recordNo])).toContainEqual([
+          'pool.lapsed',
+          no,
+        ]);
+        expect(await sweep()).toMatchObject({ voided: 0 });
+
+        // The pool: name, type, region, grade, last service day, since when — nothing R3 hides.
+        const pool = await svc.api(li).get<PoolPage>('/api/pool');
+        expect(pool.status).toBe(200);
+        expect(pool.body).toEqual({
+          total: 1,
+          items: [
+            {
+              poolNo: no,
+              customerName: customer.customerName,
+              customerType: 'enterprise',
+              region: '上海',
+              grade: 'A',
+              lastServiceDay: '2026-03-04',
+              pooledSince: '2026-03-12',
+            },
+          ],
+        });
+        const text = JSON.stringify(pool.body);
+        for (const hidden of [phoneFor(1), creditCodeFor(1), '王磊', '对价格敏感'])
+          expect(text).not.toContain(hidden);
+        expect((await svc.api(li).get<ErrorBody>('/api/pool?limit=0')).status).toBe(400);
+        expect((await svc.api(li).get<PoolPage>('/api/pool?limit=10&offset=1')).body).toEqual({
+          items: [],
+          total: 1,
+        });
+
+        // A check on the pooled customer: "in the pool since …", not "protected by …".
+        const seen = await check(zhou, customer);
+        expect(seen.status).toBe('pending');
+        expect(seen.conflicts).toEqual([]);
+        expect(seen.warnings).toEqual([
+          expect.objectContaining({ code: 'pool.available', details: { pooledSince: '2026-03-12' } }),
+        ]);
+        expect(seen.warnings[0]!.message).toContain('公海');
+        expect(seen.warnings[0]!.messageEn).toContain('in the pool since 2026-03-12');
+
+        // Fri 03-13: the former holder is refused within the cooldown, with the day they may claim again.
+        svc.setNow(at('2026-03-13'));
+        for (const res of [await check(wang, customer), (await submit(wang, [customer]))[0]!]) {
+          expect(res.status).toBe('rejected');
+          expect(res.registrationNo).toBeUndefined();
+          expect(res.errors).toEqual([
+            expect.objectContaining({ code: 'pool.cooldown', details: { mayClaimFrom: '2026-04-11' } }),
+          ]);
+          expect(res.errors[0]!.messageEn).toContain('2026-04-11');
+        }
+
+        // Someone else claims it: a normal registration, first come first served.
+        const [claimed] = await submit(li, [{ ...customer, grade: 'C' }]);
+        expect(claimed!.status).toBe('pending');
+        expect(claimed!.warnings.map((w) => w.code)).toContain('pool.available');
+        const claimNo = claimed!.registrationNo!;
+        expect((await record(li, claimNo)).history[0]).toMatchObject({
+          action: 'register',
+          details: { fromPool: no },
+        });
+        expect(
+          await svc
+            .api(li)
+            .get<PoolPage>('/api/pool')
+            .then((r) => r.body),
+        ).toEqual({ items: [], total: 0 });
+        expect(
+          (await notifications(wang)).find((n) => n.type === 'pool.claimed' && n.recordNo === no)?.details,
+        ).toMatchObject({ claimedNo: claimNo });
+
+        // Later checks see Li's claim as any other registration (R3 view), not the pool.
+        const after = await check(zhou, customer);
+        expect(after.status).toBe('conflict');
+        expect(after.conflicts).toEqual([
+          expect.objectContaining({
+            registrationNo: claimNo,
+            status: 'pending',
+            holder: { name: '李娜', team: '华东一部' },
+          }),
+        ]);
+        expect(after.warnings.map((w) => w.code)).not.toContain('pool.available');
+
+        // After the cooldown the former holder is an ordinary competitor again.
+        svc.setNow(at('2026-04-11'));
+        // Reminder keys 30 days past their day are dropped by the sweep.
+        await sweep();
+        expect(await reminderKeys()).toEqual([`2026-03-12|${no}|pool.lapsing`]);
+        const back = await check(wang, customer);
+        expect(back.errors).toEqual([]);
+        expect(back.status).toBe('conflict');
+
+        // The compliance report for March: Wang had two due visits (first within 3 days, then A's
+        // week), met one, missed one, one lapse into the pool; Li claimed one.
+        const report = await svc.api(svc.adminToken).get<ServiceReport>('/api/reports/service?month=2026-03');
+        expect(report.status).toBe(200);
+        const byName = Object.fromEntries(report.body.byRegistrant.map((p) => [p.registrant, p]));
+        expect(byName['王磊']).toMatchObject({
+          visits: 1,
+          due: { A: 2, B: 0, C: 0, ungraded: 0 },
+          met: { A: 1, B: 0, C: 0, ungraded: 0 },
+          missed: 1,
+          lapses: { R31: 1, R32: 0 },
+          poolEntries: 1,
+          claims: 0,
+        });
+        expect(byName['李娜']).toMatchObject({ claims: 1, poolEntries: 0 });
+        // Sales see only their own line (R34).
+        const own = await svc.api(li).get<ServiceReport>('/api/reports/service?month=2026-03');
+        expect(own.body.byRegistrant.map((p) => p.registrant)).toEqual(['李娜']);
+        expect((await svc.api(li).get<ErrorBody>('/api/reports/service?month=2026-13')).status).toBe(400);
+      });
+
+      it('[R31] a visit on the due day keeps the record; the next one is due by the grade', async () => {
+        await setPolicy({ preset: 'follow-up' });
+        const [r] = await submit(wang, [enterpriseRow(2, { grade: 'C' })]);
+        svc.setNow(at('2026-03-02', '10:00'));
+        await approve(r!.registrationNo!);
+        svc.setNow(at('2026-03-05', '18:00'));
+        expect(
+          (
+            await svc
+              .api(wang)
+              .post(`/api/registrations/${r!.registrationNo}/follow-ups`, { way: '微信', note: '微信沟通' })
+          ).status,
+        ).toBe(201);
+        svc.setNow(at('2026-03-06', '09:00'));
+        expect(await sweep()).toMatchObject({ voided: 0 });
+        // Grade C: 30 days after 03-05 → 04-04 (Saturday, 清明 holidays 04-04..04-06) → next working day.
+        svc.setNow(at('2026-04-07', '09:00'));
+        expect(await sweep()).toMatchObject({ voided: 0 });
+        svc.setNow(at('2026-04-08', '09:00'));
+        expect(await sweep()).toMatchObject({ voided: 1 });
+      });
+    });
+
+    describe('[R32] no service for months', () => {
+      it('[R32] approved 2026-01-30, one month without a visit: the deadline is 02-28 (month end), void on 03-01', async () => {
+        await setPolicy({ reassignAfterNoServiceMonths: 1, poolCooldownDays: 0 });
+        svc.setNow(at('2026-01-30'));
+        const [r] = await submit(wang, [enterpriseRow(3)]);
+        const no = r!.registrationNo!;
+        await approve(no);
+        svc.setNow(at('2026-02-28', '23:00'));
+        expect(await sweep()).toMatchObject({ voided: 0 });
+        svc.setNow(at('2026-03-01', '00:30'));
+        expect(await sweep()).toMatchObject({ voided: 1 });
+        const view = await record(wang, no);
+        expect(view.status).toBe('void');
+        expect(view.reasonCode).toBe('service.lapsed');
+        expect(view.history.at(-1)).toMatchObject({ action: 'service.lapsed', details: { rule: 'R32' } });
+        // No cooldown set: the former holder may claim again at once.
+        const again = await check(wang, enterpriseRow(3));
+        expect(again.errors).toEqual([]);
+        expect(again.warnings.map((w) => w.code)).toContain('pool.available');
+      });
+
+      it('[R32] off by default: the standard preset never voids for want of service', async () => {
+        svc.setNow(at('2026-01-30'));
+        const [r] = await submit(wang, [enterpriseRow(4)]);
+        await approve(r!.registrationNo!);
+        svc.setNow(at('2026-04-20'));
+        expect(await sweep()).toMatchObject({ voided: 0 });
+        expect((await record(wang, r!.registrationNo!)).service).toBeUndefined();
+      });
+    });
+
+    describe('[R45] cap on active registrations', () => {
+      it('[R45] over the cap a row is rejected with registration.cap naming cap and count; a freed place can be used', async () => {
+        await setPolicy({ maxActivePerRegistrant: 2 });
+        const first = await submit(wang, [enterpriseRow(10), enterpriseRow(11), enterpriseRow(12)]);
+        expect(first.map((r) => r.status)).toEqual(['pending', 'pending', 'rejected']);
+        expect(first[2]!.registrationNo).toBeUndefined();
+        expect(first[2]!.errors).toEqual([
+          expect.objectContaining({ code: 'registration.cap', details: { cap: 2, count: 2 } }),
+        ]);
+        expect(first[2]!.errors[0]!.message).toMatch(/2.*2/);
+        // The dry run says the same; others are not affected.
+        expect((await check(wang, enterpriseRow(12))).errors[0]?.code).toBe('registration.cap');
+        expect((await submit(li, [enterpriseRow(12)]))[0]!.status).toBe('pending');
+        // A rejected registration is no longer active: the place is free again.
+        const rejected = await svc
+          .api(reviewer)
+          .post(`/api/registrations/${first[0]!.registrationNo}/review`, {
+            decision: 'reject',
+            reason: '资料不全',
+          });
+        expect(rejected.status).toBe(200);
+        expect((await submit(wang, [enterpriseRow(13)]))[0]!.status).toBe('pending');
+      });
+
+      it('[R45] an administrator’s history migration is exempt and says so', async () => {
+        await setPolicy({ maxActivePerRegistrant: 1 });
+        await submit(wang, [enterpriseRow(20)]);
+        const [migrated] = await submit(svc.adminToken, [
+          enterpriseRow(21, { registrant: '王磊', approvedAt: '2026-02-01', status: 'protected' }),
+        ]);
+        expect(migrated!.status).toBe('protected');
+        expect(migrated!.warnings).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ code: 'registration.cap_exempt', details: { cap: 1, count: 1 } }),
+          ]),
+        );
+      });
+    });
+  });
+}
