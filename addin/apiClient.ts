@@ -68,6 +68,25 @@ const poolResponseSchema = z.object({
 });
 const POOL_PAGE = 500;
 
+/** GET /api/notifications: the text is composed by the service in both languages. */
+const notificationPageSchema = z.object({
+  items: z.array(
+    z.object({
+      id: z.string(),
+      type: z.string(),
+      recordNo: z.string().optional(),
+      at: z.string(),
+      message: z.string(),
+      messageEn: z.string(),
+      read: z.boolean(),
+    }),
+  ),
+  unread: z.number().int(),
+  total: z.number().int(),
+});
+export type NotificationPage = z.infer<typeof notificationPageSchema>;
+const unreadSchema = z.object({ unread: z.number().int() });
+
 /** Groups per review-queue request (the service allows up to 500). */
 const REVIEW_PAGE = 200;
 
@@ -129,6 +148,10 @@ export interface ApiClient {
   /** The annotated workbook of an import (`annotatedUrl` of its report); only from the service itself. */
   downloadAnnotated(url: string): Promise<Blob>;
   policy(): Promise<Policy>;
+  /** The caller's notifications, newest first, with read state and the unread count. */
+  notifications(page?: { limit?: number; offset?: number }): Promise<NotificationPage>;
+  /** Marks these notifications, or all of them, read for the caller; the unread count left. */
+  markNotificationsRead(what: { ids: string[] } | { all: true }): Promise<{ unread: number }>;
   /** Every customer in the public pool (公海), following the service's pages. */
   pool(): Promise<PoolItem[]>;
 }
@@ -420,6 +443,13 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       return await res.blob();
     },
     policy: () => call('GET', '/api/policy', policySchema),
+    notifications: (page = {}) =>
+      call(
+        'GET',
+        `/api/notifications?limit=${page.limit ?? 20}&offset=${page.offset ?? 0}`,
+        notificationPageSchema,
+      ),
+    markNotificationsRead: (what) => call('POST', '/api/notifications/read', unreadSchema, { json: what }),
     async pool() {
       const items: PoolItem[] = [];
       for (let offset = 0; ; offset += POOL_PAGE) {

@@ -102,6 +102,8 @@ export interface ExcelGateway {
   /** Null when the workbook has no sheet of that name. */
   readSheetIfExists(sheetName: string): Promise<SheetSnapshot | null>;
   writeSheet(write: SheetWrite, probe?: RowProbe): Promise<WriteReport>;
+  /** Shows the sheet and selects the range (a notification's registration row): one sync. */
+  select(sheetName: string, address: string): Promise<void>;
 }
 
 /** An Excel failure the user can act on; `message` is zh-CN and says what to do. */
@@ -553,6 +555,16 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
       }
     },
     writeSheet: write,
+    async select(sheetName, address) {
+      try {
+        await run(async (context) => {
+          context.workbook.worksheets.getItem(sheetName).getRange(address).select();
+          await context.sync();
+        });
+      } catch (error) {
+        throw translate(error, sheetName);
+      }
+    },
   };
 }
 

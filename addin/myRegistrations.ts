@@ -14,6 +14,7 @@ import {
   type MyCarryOver,
 } from '../core/mySheetPlan.js';
 import { DomainError, problem } from '../core/problem.js';
+import { rangeAddress, REVIEW_SHEET_NAME } from '../core/sheetPlan.js';
 import type { RecordView } from '../core/responses.js';
 import { ApiError, type ApiClient, type RegistrationAction } from './apiClient.js';
 import type { ExcelGateway } from './excelGateway.js';
@@ -68,9 +69,40 @@ export function createMyRegistrations(deps: MyRegistrationsDeps) {
     return { rows: plan.rows, overdue: plan.overdue, dueSoon: plan.dueSoon };
   }
 
+  /** The row of a sheet holding this registration number, searching the given sheets in order. */
+  async function find(
+    no: string,
+    sheets: readonly string[],
+  ): Promise<{ sheet: string; row: number; width: number } | null> {
+    for (const sheet of sheets) {
+      const snapshot = await excel.readSheetIfExists(sheet);
+      if (snapshot === null) continue;
+      const index = snapshot.grid.findIndex((cells) => cells.some((cell) => cell === no));
+      if (index > 0)
+        return { sheet, row: index + 1, width: Math.max(1, ...snapshot.grid.map((r) => r.length)) };
+    }
+    return null;
+  }
+
   return {
     /** Builds (or rebuilds in place) the 我的报备 sheet. */
     build: () => build(),
+
+    /**
+     * Selects the row of a registration (a notification clicked in the pane): in 待审核 or 我的报备
+     * when one holds it, else in a freshly built 我的报备; null when none does (not one's own).
+     */
+    async reveal(no: string): Promise<{ sheet: string; row: number } | null> {
+      const sheets = [REVIEW_SHEET_NAME, MY_SHEET_NAME];
+      let at = await find(no, sheets);
+      if (at === null) {
+        await build();
+        at = await find(no, [MY_SHEET_NAME]);
+      }
+      if (at === null) return null;
+      await excel.select(at.sheet, rangeAddress(at.row, 1, at.row, at.width));
+      return { sheet: at.sheet, row: at.row };
+    },
 
     /**
      * Posts every action typed into 操作, one at a time in row order, then rebuilds the sheet:

@@ -7,7 +7,15 @@
 import { FILLS, rowFill } from '../core/annotation.js';
 import type { Field, RowStatus } from '../core/schema.js';
 import { Activity, type MessageKind } from './activity.js';
-import { ApiError, createApiClient, type ApiClient, type ImportReport } from './apiClient.js';
+import {
+  ApiError,
+  createApiClient,
+  type ApiClient,
+  type ImportReport,
+  type NotificationPage,
+} from './apiClient.js';
+import { dayOf } from '../core/day.js';
+import { canRequestExtension } from '../core/protection.js';
 import {
   forgetToken,
   loadConnectionSettings,
@@ -61,6 +69,10 @@ interface PaneState {
   /** Warnings are what the service asks administrators to act on (a missing year of working days, …). */
   health: { version: string; store: string; warnings: { message: string; messageEn: string }[] } | undefined;
   admin: boolean;
+  /** The signed-in user's name (their registrations, their expiring protections). */
+  me: string | undefined;
+  notices: NotificationPage | undefined;
+  expiring: { n: number; extendable: number } | undefined;
   reviewer: boolean;
   setup: SheetSetup | undefined;
   chosen: (Field | null)[];
@@ -124,6 +136,9 @@ class TaskPane {
       health: undefined,
       reviewer: false,
       admin: false,
+      me: undefined,
+      notices: undefined,
+      expiring: undefined,
       setup: undefined,
       chosen: [],
       applied: undefined,
@@ -178,6 +193,11 @@ class TaskPane {
     byId('check').addEventListener('click', () => void this.runSheet('check'));
     byId('submit').addEventListener('click', () => void this.runSheet('submit'));
     byId('refresh').addEventListener('click', () => void this.runSheet('refresh'));
+    byId('notices-read-all').addEventListener('click', () => {
+      void this.run('progress.notices', async () => {
+        await this.state.api?.markNotificationsRead({ all: true });
+      });
+    });
     byId('pool-build').addEventListener('click', () => void this.pool('build'));
     byId('pool-apply').addEventListener('click', () => void this.pool('apply'));
     byId('mine-build').addEventListener('click', () => void this.mine('build'));
@@ -261,7 +281,91 @@ class TaskPane {
       this.state.busy = false;
       this.activity.finish();
       this.refreshControls();
+      // The unread count and expiring protections after every operation (issue 9).
+      void this.refreshNotices();
     }
+  }
+
+  private async refreshNotices(): Promise<void> {
+    const api = this.state.api;
+    const me = this.state.me;
+    if (api === undefined || me === undefined) return;
+    try {
+      const [page, expiring, policy] = await Promise.all([
+        api.notifications({ limit: 20 }),
+        api.listRegistrations({ registrant: me, expiringWithinDays: 20, limit: 1000 }),
+        api.policy(),
+      ]);
+      const today = dayOf(new Date());
+      const protecting = expiring.items.filter((r) => r.protectedUntil !== undefined);
+      this.state.notices = page;
+      this.state.expiring = {
+        n: protecting.length,
+        extendable: protecting.filter(
+          (r) =>
+            r.status === 'protected' &&
+            canRequestExtension(r.protectedUntil!, today, policy.extensionLeadDays),
+        ).length,
+      };
+    } catch {
+      // The list is a convenience: a failure here must not hide the operation's own message.
+      return;
+    }
+    this.renderNotices();
+  }
+
+  private renderNotices(): void {
+    const section = byId('notices');
+    const page = this.state.notices;
+    section.hidden = this.state.api === undefined || page === undefined;
+    if (page === undefined) return;
+    const badge = byId('unread-badge');
+    badge.hidden = page.unread === 0;
+    badge.textContent = String(page.unread);
+    badge.title = this.t('notices.unread', { n: page.unread });
+    const expiring = this.state.expiring;
+    const line = byId('expiring-line');
+    line.hidden = expiring === undefined || expiring.n === 0;
+    if (expiring !== undefined) line.textContent = this.t('notices.expiring', expiring);
+    const list = byId('notice-list');
+    list.replaceChildren();
+    if (page.items.length === 0) {
+      const empty = document.createElement('li');
+      empty.textContent = this.t('notices.none');
+      list.append(empty);
+    }
+    for (const item of page.items) {
+      const li = document.createElement('li');
+      li.dataset['id'] = item.id;
+      if (!item.read) li.classList.add('unread-item');
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = this.state.language === 'zh' ? item.message : item.messageEn;
+      const time = document.createElement('time');
+      time.dateTime = item.at;
+      time.textContent = new Date(item.at).toLocaleString(this.state.language === 'zh' ? 'zh-CN' : 'en-GB', {
+        timeZone: 'Asia/Shanghai',
+        dateStyle: 'short',
+        timeStyle: 'short',
+      });
+      button.append(time);
+      button.addEventListener('click', () => void this.openNotice(item.id, item.recordNo));
+      li.append(button);
+      list.append(li);
+    }
+  }
+
+  /** Marks the notification read and selects its registration's row (issue 9). */
+  private async openNotice(id: string, recordNo: string | undefined): Promise<void> {
+    await this.run('progress.notices', async () => {
+      const api = this.state.api;
+      if (api === undefined) return;
+      await api.markNotificationsRead({ ids: [id] });
+      if (recordNo === undefined || !this.state.inExcel) return;
+      const shown = await createMyRegistrations({ excel: createExcelGateway(), api }).reveal(recordNo);
+      if (shown === null) this.say('info', () => this.t('notices.notInSheets', { no: recordNo }));
+      else this.say('success', () => this.t('notices.shown', { no: recordNo, ...shown }));
+    });
   }
 
   private async connect(): Promise<void> {
@@ -291,6 +395,7 @@ class TaskPane {
       // The review step is for reviewers and administrators; service warnings for administrators.
       this.state.reviewer = me.role === 'reviewer' || me.role === 'admin';
       this.state.admin = me.role === 'admin';
+      this.state.me = me.name;
       saveConnectionSettings(this.storage, { serviceUrl, token });
       this.ensureWorkflows();
       this.showConnected();
@@ -329,6 +434,10 @@ class TaskPane {
     this.state.reviewer = false;
     this.state.admin = false;
     this.state.health = undefined;
+    this.state.me = undefined;
+    this.state.notices = undefined;
+    this.state.expiring = undefined;
+    byId('notices').hidden = true;
     this.workflows = undefined;
     byId('connect-state').hidden = true;
     byId('forget').hidden = true;
@@ -624,6 +733,7 @@ class TaskPane {
     this.renderRunSummary();
     this.renderUploadReport();
     renderLegend(byId('legend'), this.state.language);
+    this.renderNotices();
   }
 
   /** Each step's controls are live only when what it needs is there, and never during an operation. */

@@ -89,7 +89,7 @@ async function fakeOfficeScript(options: FakeOfficeOptions): Promise<string> {
 }
 
 /** What the test reads of the fake workbook inside the page. */
-type WorkbookView = Pick<FakeOffice['workbook'], 'values' | 'fills' | 'tables' | 'notes'>;
+type WorkbookView = Pick<FakeOffice['workbook'], 'values' | 'fills' | 'tables' | 'notes' | 'selection'>;
 
 async function inWorkbook<T>(page: Page, read: (workbook: WorkbookView) => T): Promise<T> {
   // The function is serialised into the page, where the installer left the fake on window.
@@ -317,6 +317,25 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
           return `rgb(${r}, ${g}, ${b})`;
         }),
       );
+
+      // Notifications (issue 9): the approval is there, unread; clicking it shows the registration's row.
+      await expect.poll(() => page.locator('#unread-badge').innerText()).toBe('1');
+      const notice = page.locator('#notice-list li.unread-item button').first();
+      expect(await notice.innerText()).toContain(numbers[0]!);
+      await notice.click();
+      expect(await waitForMessage(page, ['success'])).toContain(`已选中 ${numbers[0]}`);
+      const selected = await inWorkbook(page, (wb) => wb.selection());
+      expect(selected?.sheet).toBe('我的报备');
+      const selectedNo = await page.evaluate(
+        ([cell]) =>
+          (window as unknown as { __fakeOffice: FakeOffice }).__fakeOffice.workbook.values(
+            '我的报备',
+            cell,
+          )[0]![0],
+        [selected!.address.split(':')[0]!] as const,
+      );
+      expect(selectedNo).toBe(numbers[0]);
+      await expect.poll(() => page.locator('#unread-badge').isHidden()).toBe(true);
 
       // 我的报备: the approved customer first (its deadlines are the nearest), then a follow-up from the sheet.
       await page.locator('#mine-build').click();

@@ -646,3 +646,25 @@ describe('fake Excel', () => {
     expect(f.workbook.values('报备', 'C1:C3')).toEqual([['applied'], [''], ['']]);
   });
 });
+
+describe('Range.select (ExcelApi 1.1)', () => {
+  it('shows the range’s sheet and selects it, after the sync; a missing sheet is ItemNotFound', async () => {
+    const f = fake();
+    f.workbook.activate('待审核');
+    await f.Excel.run(async (context) => {
+      context.workbook.worksheets.getItem('报备').getRange('A2:B2').select();
+      // Queued, not done: Excel applies it at the sync.
+      expect(f.workbook.selection()).toBeNull();
+      await context.sync();
+    });
+    expect(f.workbook.activeSheetName()).toBe('报备');
+    expect(f.workbook.selection()).toEqual({ sheet: '报备', address: 'A2:B2' });
+    const code = await codeOf(
+      f.Excel.run(async (context) => {
+        context.workbook.worksheets.getItem('没有').getRange('A1').select();
+        await context.sync();
+      }),
+    );
+    expect(code).toBe('ItemNotFound');
+  });
+});

@@ -243,6 +243,8 @@ interface TableModel {
 class WorkbookModel {
   sheets: SheetModel[] = [];
   active: SheetModel;
+  /** What `Range.select()` selected last: Excel shows that sheet and selects the area. */
+  selection: { sheet: SheetModel; area: Area } | null = null;
   tables: TableModel[] = [];
   tableCounter = 0;
 
@@ -1115,6 +1117,16 @@ class FakeRange extends FakeObject {
     private readonly minApi = '1.1',
   ) {
     super(context, path, orNull);
+  }
+
+  /** Range.select (ExcelApi 1.1): activates the range's sheet and selects the range. */
+  select(): void {
+    this.op('Range.select', { call: 'select' }, () => {
+      const at = this.where();
+      if (at === null) fail('ItemNotFound', 'the range does not exist');
+      this.context.model.active = at.sheet;
+      this.context.model.selection = { sheet: at.sheet, area: at.area };
+    });
   }
 
   /** The sheet and area this range stands for now; throws like Excel for a bad or too long address. */
@@ -2108,6 +2120,8 @@ class FakeFreezePanes extends FakeObject {
 export interface FakeWorkbook {
   sheetNames(): string[];
   activeSheetName(): string;
+  /** The selection `Range.select()` made last (sheet and A1 address), or null. */
+  selection(): { sheet: string; address: string } | null;
   activate(sheet: string): void;
   addSheet(name: string, values?: FakeCell[][]): void;
   /** Values of a range; `''` for empty cells. */
@@ -2211,6 +2225,10 @@ export function createFakeOffice(options: FakeOfficeOptions = {}): FakeOffice {
   const workbook: FakeWorkbook = {
     sheetNames: () => shared.model.sheets.map((s) => s.name),
     activeSheetName: () => shared.model.active.name,
+    selection: () => {
+      const sel = shared.model.selection;
+      return sel === null ? null : { sheet: sel.sheet.name, address: areaAddress(sel.area) };
+    },
     activate: (name) => {
       shared.model.active = sheetOf(name);
     },
