@@ -12,7 +12,7 @@ import { companyKey } from '../../core/companyName.js';
 import { NOTE_MARKER, REVIEW_SHEET_NAME } from '../../core/sheetPlan.js';
 import type { CellValue } from '../../core/schema.js';
 import { ApiError, createApiClient, type ApiClient } from '../../addin/apiClient.js';
-import { createExcelGateway, SheetError, type ExcelHost } from '../../addin/excelGateway.js';
+import { createExcelGateway, type ExcelHost } from '../../addin/excelGateway.js';
 import {
   createWorkflows,
   type WorkflowDeps,
