@@ -9,7 +9,7 @@ import { dayOf } from '../../core/day.js';
 import { parseInstant } from '../../core/dateValue.js';
 import { classifyRow, detectHeader, type HeaderDetection } from '../../core/headers.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
-import { problem } from '../../core/problem.js';
+import { problem, type Problem } from '../../core/problem.js';
 import { FIXED_FIELDS, type ChangeRequest } from '../../core/registrationChange.js';
 import { effectiveStatus } from '../../core/lifecycle.js';
 import type { CellValue, Field, MatchedOn, RowResult, RowStatus, SubmissionRow } from '../../core/schema.js';
@@ -22,7 +22,8 @@ import { datesOf, evaluateRow } from '../services/rowEvaluation.js';
 import { writeAnnotatedWorkbook } from './annotatedWorkbook.js';
 import { columnLetter } from './cellReference.js';
 import { ImportError } from './importError.js';
-import { readWorkbook, type ReadWorkbook, type SheetData } from './readWorkbook.js';
+import type { ImportLimits } from './importLimits.js';
+import { readWorkbook, withReadableErrors, type ReadWorkbook, type SheetData } from './readWorkbook.js';
 
 export type ImportMode = 'submit' | 'history';
 
@@ -33,6 +34,8 @@ export interface ImportOptions {
   /** Sheet name or 1-based position; default the first sheet holding data. */
   sheet?: string | undefined;
   onProgress?: (done: number, total: number) => void;
+  /** Limits on what the file may make the import allocate; the process's (environment) when absent. */
+  limits?: ImportLimits;
 }
 
 export interface ImportDeps {
@@ -71,6 +74,8 @@ export interface ImportReport {
   mapping: { column: string; header: string; field: Field | null; confidence: number }[];
   rows: ReportRow[];
   summary: { rows: number; byStatus: Partial<Record<RowStatus | 'skipped', number>> };
+  /** What reading the file changed (bytes not in its encoding replaced…); absent when nothing. */
+  warnings?: Problem[];
 }
 
 export interface ImportResult {
@@ -128,7 +133,7 @@ export async function importSheet(
       'mode',
     );
   }
-  const read = readWorkbook(bytes, options.fileName);
+  const read = readWorkbook(bytes, options.fileName, options.limits);
   const sheet = pickSheet(read, options.sheet, options.fileName);
   const detection = detectHeader(denseTop(sheet, DETECTION_ROWS), { maxScanRows: HEADER_SCAN_ROWS });
   if (!detection || detection.columns.every((c) => c.field === null)) {
@@ -371,16 +376,19 @@ export async function importSheet(
     })),
     rows: reportRows,
     summary: { rows: submissions.length, byStatus },
+    ...(read.warnings.length > 0 ? { warnings: read.warnings } : {}),
   };
-  const annotatedBytes = writeAnnotatedWorkbook({
-    read,
-    sheet,
-    headerRow: detection.headerRow,
-    fieldColumns,
-    rows: annotated,
-    summary: report.summary,
-    meta: { file: options.fileName, mode: options.mode, dryRun: options.dryRun, at: now.toISOString() },
-  });
+  const annotatedBytes = withReadableErrors(options.fileName, () =>
+    writeAnnotatedWorkbook({
+      read,
+      sheet,
+      headerRow: detection.headerRow,
+      fieldColumns,
+      rows: annotated,
+      summary: report.summary,
+      meta: { file: options.fileName, mode: options.mode, dryRun: options.dryRun, at: now.toISOString() },
+    }),
+  );
   await committed;
   return { report, annotated: annotatedBytes };
 }
