@@ -297,22 +297,27 @@ export function readSheetRows(
   let lastUsedColumn = 0;
   // Cells held, the gaps before a row's values included (each row is a dense array).
   let cells = 0;
-  scanSheetData(xml, (row) => {
-    let values: CellValue[] | undefined;
-    for (const cell of row.cells) {
-      if (cell.value === undefined && cell.inline === undefined && !cell.formula) continue;
-      if (cell.column > lastUsedColumn) lastUsedColumn = cell.column;
-      let value = cellValue(cell, ctx);
-      if (value === null || (typeof value === 'string' && value.trim() === '')) continue;
-      if (typeof value === 'string' && value.length > MAX_CELL_CHARS) value = value.slice(0, MAX_CELL_CHARS);
-      values ??= [];
-      while (values.length < cell.column - 1) values.push(null);
-      values[cell.column - 1] = value;
-    }
-    if (values === undefined) return;
-    checkLimit(limits, 'maxSheetCells', (cells += values.length), 'sheet');
-    rows.set(row.row, values);
-    if (row.row > lastRow) lastRow = row.row;
-  });
+  scanSheetData(
+    xml,
+    (row) => {
+      let values: CellValue[] | undefined;
+      for (const cell of row.cells) {
+        if (cell.value === undefined && cell.inline === undefined && !cell.formula) continue;
+        if (cell.column > lastUsedColumn) lastUsedColumn = cell.column;
+        let value = cellValue(cell, ctx);
+        if (value === null || (typeof value === 'string' && value.trim() === '')) continue;
+        if (typeof value === 'string' && value.length > MAX_CELL_CHARS)
+          value = value.slice(0, MAX_CELL_CHARS);
+        values ??= [];
+        while (values.length < cell.column - 1) values.push(null);
+        values[cell.column - 1] = value;
+      }
+      if (values === undefined) return;
+      checkLimit(limits, 'maxSheetCells', (cells += values.length), 'sheet');
+      rows.set(row.row, values);
+      if (row.row > lastRow) lastRow = row.row;
+    },
+    limits,
+  );
   return { rows, lastRow, lastUsedColumn };
 }
