@@ -2,7 +2,7 @@
  * The annotated copy of an imported sheet: the original workbook as it was, plus the result columns,
  * a fill per row by status (core/annotation's palette), a mark and a note on every invalid cell, a
  * print set-up (landscape, one page wide, the header row repeated) and a 汇总 (summary) sheet with
- * the legend. Text that a spreadsheet could take for a formula (= + - @) is made inert with Excel's
+ * the legend. Text that a spreadsheet could take for a formula (= + - @, tab, CR, full-width ＝＋－＠) is made inert with Excel's
  * quote prefix.
  *
  * Written by patching the original package rather than re-serialising a model of it: the checked

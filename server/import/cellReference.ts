@@ -22,10 +22,33 @@ export function columnOf(reference: string): number {
   return n;
 }
 
-/** The row of a reference such as `AB12`, 0 when it has none. */
+/** The row of a reference such as `AB12` (its trailing digits), 0 when it has none. Linear: no regex backtracking. */
 export function rowOf(reference: string): number {
-  const digits = /\d+$/.exec(reference)?.[0];
-  return digits === undefined ? 0 : Number(digits);
+  let start = reference.length;
+  while (start > 0 && isDigit(reference.charCodeAt(start - 1))) start--;
+  return start === reference.length ? 0 : Number(reference.slice(start));
+}
+
+/**
+ * A cell reference (`B7`, `$B$7`) inside Excel's grid as its column and row; undefined when it is
+ * not one (`ZZZZZ1`, `A1e15`, `A0`, `XFE1`, seven-letter columns). Looks at no more than a
+ * reference's longest form, however long the text.
+ */
+export function parseCellReference(reference: string): { column: number; row: number } | undefined {
+  if (reference.length > MAX_REFERENCE_CHARS) return undefined;
+  const m = REFERENCE.exec(reference);
+  if (m === null) return undefined;
+  const column = columnOf(m[1]!);
+  const row = Number(m[2]);
+  return column <= MAX_COLUMN && row >= 1 && row <= MAX_ROW ? { column, row } : undefined;
+}
+
+/** `$XFD$1048576`. */
+const MAX_REFERENCE_CHARS = 12;
+const REFERENCE = /^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$/;
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
 }
 
 /** Letters of the first columns, computed once (addresses are written for every cell of a sheet). */

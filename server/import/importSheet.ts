@@ -9,7 +9,7 @@ import { dayOf } from '../../core/day.js';
 import { parseInstant } from '../../core/dateValue.js';
 import { classifyRow, detectHeader, type HeaderDetection } from '../../core/headers.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
-import { problem } from '../../core/problem.js';
+import { problem, type Problem } from '../../core/problem.js';
 import { FIXED_FIELDS, type ChangeRequest } from '../../core/registrationChange.js';
 import { effectiveStatus } from '../../core/lifecycle.js';
 import type { CellValue, Field, MatchedOn, RowResult, RowStatus, SubmissionRow } from '../../core/schema.js';
@@ -22,7 +22,8 @@ import { datesOf, evaluateRow } from '../services/rowEvaluation.js';
 import { writeAnnotatedWorkbook, type AnnotatedRow } from './annotatedWorkbook.js';
 import { columnLetter } from './cellReference.js';
 import { ImportError } from './importError.js';
-import { readWorkbook, type ReadWorkbook, type SheetData } from './readWorkbook.js';
+import type { ImportLimits } from './importLimits.js';
+import { readWorkbook, withReadableErrors, type ReadWorkbook, type SheetData } from './readWorkbook.js';
 
 export type ImportMode = 'submit' | 'history';
 
@@ -33,6 +34,8 @@ export interface ImportOptions {
   /** Sheet name or 1-based position; default the first sheet holding data. */
   sheet?: string | undefined;
   onProgress?: (done: number, total: number) => void;
+  /** Limits on what the file may make the import allocate; the process's (environment) when absent. */
+  limits?: ImportLimits;
 }
 
 export interface ImportDeps {
@@ -71,6 +74,8 @@ export interface ImportReport {
   mapping: { column: string; header: string; field: Field | null; confidence: number }[];
   rows: ReportRow[];
   summary: { rows: number; byStatus: Partial<Record<RowStatus | 'skipped', number>> };
+  /** What reading the file changed (bytes not in its encoding replaced…); absent when nothing. */
+  warnings?: Problem[];
 }
 
 export interface ImportResult {
@@ -136,6 +141,8 @@ export interface ParsedImport {
   fieldColumns: [Field, number][];
   skipped: ReportRow[];
   submissions: ParsedSubmission[];
+  /** What the reader changed or dropped on the way in (bad bytes replaced, cells past XFD…). */
+  warnings: Problem[];
 }
 
 /** What annotating the copy needs from the checks. */
@@ -180,10 +187,10 @@ export async function importSheet(
 /** Reads the file: the sheet, its header and its rows (no store, no clock but the reference year). */
 export function parseImport(
   bytes: Uint8Array,
-  options: Pick<ImportOptions, 'fileName' | 'mode' | 'sheet'>,
+  options: Pick<ImportOptions, 'fileName' | 'mode' | 'sheet' | 'limits'>,
   now: Date,
 ): ReadImport {
-  const read = readWorkbook(bytes, options.fileName);
+  const read = readWorkbook(bytes, options.fileName, options.limits);
   const sheet = pickSheet(read, options.sheet, options.fileName);
   const detection = detectHeader(denseTop(sheet, DETECTION_ROWS), { maxScanRows: HEADER_SCAN_ROWS });
   if (!detection || detection.columns.every((c) => c.field === null)) {
@@ -246,17 +253,21 @@ export function parseImport(
       fieldColumns: [...fieldColumns],
       skipped,
       submissions,
+      warnings: read.warnings,
     },
+    // A file that passed the reader but trips the writer is still the file's fault: import.unreadable.
     annotate: (request) =>
-      writeAnnotatedWorkbook({
-        read,
-        sheet,
-        headerRow: detection.headerRow,
-        fieldColumns,
-        rows: request.rows,
-        summary: request.summary,
-        meta: request.meta,
-      }),
+      withReadableErrors(options.fileName, () =>
+        writeAnnotatedWorkbook({
+          read,
+          sheet,
+          headerRow: detection.headerRow,
+          fieldColumns,
+          rows: request.rows,
+          summary: request.summary,
+          meta: request.meta,
+        }),
+      ),
   };
 }
 
@@ -465,6 +476,7 @@ export async function evaluateImport(
     mapping: parsed.mapping,
     rows: reportRows,
     summary: { rows: submissions.length, byStatus },
+    ...(parsed.warnings.length > 0 ? { warnings: parsed.warnings } : {}),
   };
   return {
     report,

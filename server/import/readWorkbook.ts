@@ -5,18 +5,22 @@
  * unzipped, and of a sheet only <sheetData> is read — whole-column data validation or formatting
  * costs nothing. Hostile files end in one clear ImportError, never a stack trace.
  */
+import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
 import chardet from 'chardet';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { problem, type Problem } from '../../core/problem.js';
 import type { CellValue } from '../../core/schema.js';
+import { MAX_ROW } from './cellReference.js';
 import { CSV_SHEET_PART, sheetNameOfFile, workbookOfRecords } from './csvWorkbook.js';
 import { ImportError } from './importError.js';
+import { checkLimit, ImportLimitError, processImportLimits, type ImportLimits } from './importLimits.js';
 import { parseSharedStrings } from './sharedStringsPart.js';
-import { MAX_CELL_CHARS, readSheetRows, type ValueContext } from './sheetXmlReader.js';
+import { GridError, MAX_CELL_CHARS, readSheetRows, type ValueContext } from './sheetXmlReader.js';
 import { readDateStyles } from './stylesPatch.js';
 import { readWorkbookInfo, type WorkbookInfo } from './workbookPart.js';
 import { XlsxPackage } from './xlsxPackage.js';
-import { XmlFormatError } from './xmlScanner.js';
+import { XmlFormatError, XmlScanner } from './xmlScanner.js';
 import { ZipFormatError } from './zipArchive.js';
 
 export interface SheetData {
@@ -43,14 +47,21 @@ export interface ReadWorkbook {
   /** The shared-string table, which cells of type `s` point into. */
   sharedStrings: readonly string[];
   encoding?: string;
+  /** What the reader changed to read the file (bytes of a CSV not in its encoding, replaced). */
+  warnings: Problem[];
 }
 
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 const CFB_MAGIC = [0xd0, 0xcf, 0x11, 0xe0];
 
-export function readWorkbook(bytes: Uint8Array, fileName: string): ReadWorkbook {
+export function readWorkbook(
+  bytes: Uint8Array,
+  fileName: string,
+  limits: ImportLimits = processImportLimits(),
+): ReadWorkbook {
   if (bytes.length === 0) throw unreadable(fileName, '文件为空', 'the file is empty');
-  if (startsWith(bytes, ZIP_MAGIC)) return readXlsx(bytes, fileName);
+  withReadableErrors(fileName, () => checkLimit(limits, 'maxFileBytes', bytes.length));
+  if (startsWith(bytes, ZIP_MAGIC)) return readXlsx(bytes, fileName, limits);
   if (startsWith(bytes, CFB_MAGIC)) {
     throw new ImportError(
       'import.format_unsupported',
@@ -62,19 +73,21 @@ export function readWorkbook(bytes: Uint8Array, fileName: string): ReadWorkbook 
     throw unreadable(fileName, '不是有效的 .xlsx 文件', 'not a valid .xlsx file');
   if (looksBinary(bytes))
     throw unreadable(fileName, '不是表格文件（.xlsx 或 .csv）', 'not a spreadsheet (.xlsx or .csv)');
-  return readCsv(bytes, fileName);
+  return withReadableErrors(fileName, () => readCsv(bytes, fileName, limits));
 }
 
-function readXlsx(bytes: Uint8Array, fileName: string): ReadWorkbook {
+function readXlsx(bytes: Uint8Array, fileName: string, limits: ImportLimits): ReadWorkbook {
   return withReadableErrors(fileName, () => {
-    const pkg = XlsxPackage.fromZip(bytes);
+    const pkg = XlsxPackage.fromZip(bytes, limits);
+    checkContentTypes(pkg);
     const workbook = readWorkbookInfo(pkg);
     if (workbook === undefined)
       throw unreadable(fileName, '压缩包里没有工作簿', 'the archive holds no workbook');
+    checkSheets(workbook, fileName, limits);
     const sharedStringsXml =
       workbook.sharedStringsPart === undefined ? undefined : pkg.text(workbook.sharedStringsPart);
     const stylesXml = workbook.stylesPart === undefined ? undefined : pkg.text(workbook.stylesPart);
-    const sharedStrings = sharedStringsXml === undefined ? [] : parseSharedStrings(sharedStringsXml);
+    const sharedStrings = sharedStringsXml === undefined ? [] : parseSharedStrings(sharedStringsXml, limits);
     const ctx: ValueContext = {
       sharedStrings,
       dateStyles: readDateStyles(stylesXml),
@@ -85,7 +98,7 @@ function readXlsx(bytes: Uint8Array, fileName: string): ReadWorkbook {
     const readSheet = (index: number): SheetData =>
       withReadableErrors(fileName, () => {
         const { name, part } = workbook.sheets[index]!;
-        return { name, part, ...readSheetRows(pkg.text(part) ?? '', ctx) };
+        return { name, part, ...readSheetRows(pkg.text(part) ?? '', ctx, limits) };
       });
     return {
       kind: 'xlsx',
@@ -94,15 +107,67 @@ function readXlsx(bytes: Uint8Array, fileName: string): ReadWorkbook {
       pkg,
       workbook,
       sharedStrings,
+      warnings: [],
     };
   });
 }
 
-/** Damaged archives and malformed XML become one clear ImportError (never a stack trace). */
-function withReadableErrors<T>(fileName: string, read: () => T): T {
+/** [Content_Types].xml, when there is one, must be a <Types> document (the annotated copy extends it). */
+function checkContentTypes(pkg: XlsxPackage): void {
+  const xml = pkg.text('[Content_Types].xml');
+  if (xml === undefined) return;
+  const s = new XmlScanner(xml);
+  while (s.next() !== 'end' && s.kind !== 'open');
+  if (s.kind !== 'open' || s.name !== 'Types')
+    throw new XmlFormatError('[Content_Types].xml has no <Types> element');
+  if (!s.selfClosing && xml.lastIndexOf('</') < 0) throw new XmlFormatError('<Types> is never closed');
+}
+
+/** Not more sheets than the limit, and no two with one name (Excel compares them without case) or one part. */
+function checkSheets(workbook: WorkbookInfo, fileName: string, limits: ImportLimits): void {
+  checkLimit(limits, 'maxSheets', workbook.sheets.length, 'workbook.xml');
+  const names = new Set<string>();
+  const parts = new Set<string>();
+  for (const { name, part } of workbook.sheets) {
+    const key = name.toLowerCase();
+    if (names.has(key)) {
+      throw unreadable(
+        fileName,
+        `有多个工作表同名“${name.slice(0, 31)}”`,
+        `several sheets are named "${name.slice(0, 31)}"`,
+      );
+    }
+    if (parts.has(part.toLowerCase()))
+      throw unreadable(fileName, '多个工作表指向同一内容', 'several sheets share one part');
+    names.add(key);
+    parts.add(part.toLowerCase());
+  }
+}
+
+/**
+ * Damaged archives, malformed XML, cells outside the grid and crossed limits become one clear
+ * ImportError (never a stack trace, never a 500).
+ */
+export function withReadableErrors<T>(fileName: string, read: () => T): T {
   try {
     return read();
   } catch (err) {
+    if (err instanceof ImportLimitError) {
+      const { zh, en } = err.describe();
+      throw new ImportError(
+        'import.too_large',
+        `无法导入 ${fileName}：${zh}`,
+        `Cannot import ${fileName}: ${en}`,
+        err.limit,
+      );
+    }
+    if (err instanceof GridError) {
+      throw unreadable(
+        fileName,
+        `单元格 ${err.reference} 超出 Excel 的表格范围（最多 XFD 列、1048576 行）`,
+        `cell ${err.reference} lies outside Excel's grid (columns up to XFD, rows up to 1,048,576)`,
+      );
+    }
     if (err instanceof ZipFormatError) {
       throw unreadable(
         fileName,
@@ -121,9 +186,18 @@ function withReadableErrors<T>(fileName: string, read: () => T): T {
   }
 }
 
-function readCsv(bytes: Uint8Array, fileName: string): ReadWorkbook {
-  const { text, encoding } = decodeText(bytes);
+function readCsv(bytes: Uint8Array, fileName: string, limits: ImportLimits): ReadWorkbook {
+  const { text, encoding, replaced, legacyLines } = decodeText(bytes);
   const delimiter = guessDelimiter(text);
+  // Lines and fields are counted before csv-parse allocates one string per field.
+  const recordCount = checkCsvShape(text, delimiter, limits);
+  if (recordCount > MAX_ROW) {
+    throw new ImportError(
+      'import.too_large',
+      `无法导入 ${fileName}：超过 Excel 的 ${MAX_ROW} 行（实际 ${recordCount} 行）`,
+      `Cannot import ${fileName}: more than Excel's ${MAX_ROW} rows (found ${recordCount})`,
+    );
+  }
   let records: string[][];
   try {
     records = parseCsv(text, {
@@ -132,6 +206,7 @@ function readCsv(bytes: Uint8Array, fileName: string): ReadWorkbook {
       relax_quotes: true,
       skip_empty_lines: false,
       bom: true,
+      max_record_size: limits.maxCsvLineChars,
     }) as string[][];
   } catch (err) {
     throw new ImportError(
@@ -172,25 +247,156 @@ function readCsv(bytes: Uint8Array, fileName: string): ReadWorkbook {
     workbook,
     sharedStrings,
     encoding,
+    warnings: encodingWarnings(encoding, replaced, legacyLines),
   };
 }
 
-/** UTF-8 unless the bytes say otherwise: a BOM, invalid UTF-8 (then chardet decides, GB18030 by default). */
-export function decodeText(bytes: Uint8Array): { text: string; encoding: string } {
-  if (startsWith(bytes, [0xef, 0xbb, 0xbf]))
-    return { text: new TextDecoder('utf-8').decode(bytes.subarray(3)), encoding: 'UTF-8' };
-  if (startsWith(bytes, [0xff, 0xfe]))
-    return { text: iconv.decode(Buffer.from(bytes.subarray(2)), 'utf-16le'), encoding: 'UTF-16LE' };
-  if (startsWith(bytes, [0xfe, 0xff]))
-    return { text: iconv.decode(Buffer.from(bytes.subarray(2)), 'utf-16be'), encoding: 'UTF-16BE' };
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), encoding: 'UTF-8' };
-  } catch {
-    const detected = chardet.detect(bytes) ?? '';
-    // Chinese legacy files that are not UTF-8 are GBK/GB18030 (mainland) or Big5 (Taiwan, Hong Kong).
-    const encoding = /big5/i.test(detected) ? 'Big5' : 'GB18030';
-    return { text: iconv.decode(Buffer.from(bytes), encoding), encoding };
+/**
+ * The records of a CSV counted, and each checked against the line-length and column limits, in one
+ * linear pass that follows quoting as csv-parse does (a quote opens a field only at its start;
+ * `""` inside is one quote). Throws ImportLimitError at the first line over a limit.
+ */
+function checkCsvShape(text: string, delimiter: string, limits: ImportLimits): number {
+  const sep = delimiter.charCodeAt(0);
+  let records = 0;
+  let lineStart = 0;
+  let fields = 1;
+  let quoted = false;
+  let fieldStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (quoted) {
+      if (c === 0x22) {
+        if (text.charCodeAt(i + 1) === 0x22) i++;
+        else quoted = false;
+      }
+    } else if (c === 0x22 && fieldStart) quoted = true;
+    else if (c === sep) {
+      if (++fields > limits.maxCsvColumns)
+        throw new ImportLimitError('maxCsvColumns', limits.maxCsvColumns, undefined, `line ${records + 1}`);
+    } else if (c === 0x0a) {
+      records++;
+      lineStart = i + 1;
+      fields = 1;
+    }
+    fieldStart = !quoted && (c === sep || c === 0x0a || c === 0x0d);
+    if (i - lineStart >= limits.maxCsvLineChars)
+      throw new ImportLimitError('maxCsvLineChars', limits.maxCsvLineChars, undefined, `line ${records + 1}`);
   }
+  return lineStart < text.length ? records + 1 : records;
+}
+
+export interface DecodedText {
+  text: string;
+  /** The encoding the file is in (the one most of its lines are in when it mixes two). */
+  encoding: string;
+  /** Byte sequences invalid in their line's encoding, each replaced with U+FFFD. */
+  replaced: number;
+  /** In a mostly UTF-8 file, lines read as GB18030/Big5 because they are not UTF-8. */
+  legacyLines: number;
+}
+
+/**
+ * UTF-8 unless the bytes say otherwise: a BOM, or lines that are not UTF-8. A file that is not all
+ * UTF-8 is decoded line by line (a line feed is a line feed in UTF-8, GBK and Big5 alike): a line
+ * that is UTF-8 apart from a few bad bytes stays UTF-8 with them replaced, and only lines that look
+ * like GB18030 (or Big5, as chardet tells) are decoded as that — so a few bad bytes, or a UTF-8
+ * file with some GBK lines appended, never turn the whole file (and its header) into mojibake.
+ */
+export function decodeText(bytes: Uint8Array): DecodedText {
+  if (startsWith(bytes, [0xef, 0xbb, 0xbf])) return utf8Lines(bytes.subarray(3), 'UTF-8');
+  if (startsWith(bytes, [0xff, 0xfe]))
+    return utf16(iconv.decode(Buffer.from(bytes.subarray(2)), 'utf-16le'), 'UTF-16LE');
+  if (startsWith(bytes, [0xfe, 0xff]))
+    return utf16(iconv.decode(Buffer.from(bytes.subarray(2)), 'utf-16be'), 'UTF-16BE');
+  return utf8Lines(bytes, undefined);
+}
+
+function utf16(text: string, encoding: string): DecodedText {
+  return { text, encoding, replaced: countReplacements(text), legacyLines: 0 };
+}
+
+function utf8Lines(bytes: Uint8Array, bom: string | undefined): DecodedText {
+  const utf8 = new TextDecoder('utf-8');
+  if (isUtf8(bytes))
+    return { text: utf8.decode(bytes), encoding: bom ?? 'UTF-8', replaced: 0, legacyLines: 0 };
+  let legacy: string | undefined;
+  const pieces: string[] = [];
+  let replaced = 0;
+  let utf8Count = 0;
+  let legacyCount = 0;
+  for (let from = 0; from < bytes.length;) {
+    const lf = bytes.indexOf(0x0a, from);
+    const to = lf < 0 ? bytes.length : lf + 1;
+    const line = bytes.subarray(from, to);
+    from = to;
+    const asUtf8 = utf8.decode(line);
+    if (isUtf8(line)) {
+      pieces.push(asUtf8);
+      if (hasNonAscii(asUtf8)) utf8Count++;
+      continue;
+    }
+    // More replacement characters than characters decoded: not UTF-8 with a few bad bytes.
+    const bad = countReplacements(asUtf8);
+    const good = countNonAscii(asUtf8) - bad;
+    if (bom !== undefined || good >= bad) {
+      pieces.push(asUtf8);
+      replaced += bad;
+      utf8Count++;
+      continue;
+    }
+    // Chinese legacy files are GBK/GB18030 (mainland) or Big5 (Taiwan, Hong Kong): chardet tells which.
+    legacy ??= /big5/i.test(chardet.detect(bytes) ?? '') ? 'Big5' : 'GB18030';
+    const decoded = iconv.decode(Buffer.from(line), legacy);
+    replaced += countReplacements(decoded);
+    pieces.push(decoded);
+    legacyCount++;
+  }
+  const text = pieces.join('');
+  if (legacy !== undefined && legacyCount >= utf8Count)
+    return { text, encoding: legacy, replaced, legacyLines: 0 };
+  return { text, encoding: bom ?? 'UTF-8', replaced, legacyLines: legacyCount };
+}
+
+function countReplacements(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\ufffd'); i >= 0; i = text.indexOf('\ufffd', i + 1)) n++;
+  return n;
+}
+
+function countNonAscii(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) n++;
+  return n;
+}
+
+function hasNonAscii(text: string): boolean {
+  // eslint-disable-next-line no-control-regex -- the ASCII range is what is tested
+  return /[^\u0000-\u007f]/.test(text);
+}
+
+/** Warnings on the decoding: bytes replaced, lines in another encoding (a CSV pieced together from two). */
+function encodingWarnings(encoding: string, replaced: number, legacyLines: number): Problem[] {
+  const out: Problem[] = [];
+  if (replaced > 0) {
+    out.push(
+      problem(
+        'import.encoding_replaced',
+        `文件中有 ${replaced} 处字节不符合 ${encoding} 编码，已替换为 �`,
+        `${replaced} byte sequence(s) invalid in ${encoding} were replaced with �`,
+      ),
+    );
+  }
+  if (legacyLines > 0) {
+    out.push(
+      problem(
+        'import.encoding_mixed',
+        `文件以 ${encoding} 为主，其中 ${legacyLines} 行不是 ${encoding}，已按 GB18030/Big5 读取`,
+        `The file is mostly ${encoding}; ${legacyLines} line(s) that are not were read as GB18030/Big5`,
+      ),
+    );
+  }
+  return out;
 }
 
 function guessDelimiter(text: string): string {

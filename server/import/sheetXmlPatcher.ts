@@ -3,18 +3,25 @@
  * the result header cells on the header row; on each data row every cell up to the last result
  * column restyled with its status fill (cells the row lacked are created, carrying the row's or the
  * column's format as Excel would show them), invalid cells with their own mark, and the result
- * cells added (the long ones wrapped); formula-like text (= + - @) anywhere given the quote-prefixed
+ * cells added (the long ones wrapped); formula-like text (= + - @, tab, CR, ＝＋－＠) anywhere given the quote-prefixed
  * text format; <cols> widened for the result columns, <dimension> grown to cover them, a
  * <legacyDrawing> for the notes, and the print set-up: landscape, one page wide (fitToPage).
  */
 import type { FillName } from '../../core/annotation.js';
-import { cellAddress, columnLetter, columnOf, rowOf } from './cellReference.js';
+import { cellAddress, columnLetter, MAX_COLUMN, MAX_ROW, parseCellReference } from './cellReference.js';
 import { scanSheetData, type CellScan, type RowScan } from './sheetXmlReader.js';
 import type { SharedStringsAppender } from './sharedStringsPart.js';
 import type { StylesPatch } from './stylesPatch.js';
 import { heightForLines, wrappedLineCount } from './wrappedLines.js';
 import type { TextSink } from './zipArchive.js';
-import { declaresRelationshipPrefix, withAttr, withoutAttr, XmlScanner } from './xmlScanner.js';
+import {
+  declaresRelationshipPrefix,
+  openedTag,
+  selfClosedTag,
+  withAttr,
+  withoutAttr,
+  XmlScanner,
+} from './xmlScanner.js';
 
 /** What a data row gets: its result texts (in column order), its fill, and cells marked on top. */
 export interface ResultRow {
@@ -47,11 +54,16 @@ export interface SheetPatch {
   legacyDrawingId: string | undefined;
 }
 
-/** Text a spreadsheet program would take for a formula: it starts with = + - or @. */
+/**
+ * Text a spreadsheet program would take for a formula, or a CSV export of it would turn into one:
+ * it starts with = + - @, a tab or a carriage return (OWASP's list), or a full-width ＝ ＋ － ＠
+ * (an input method's, which Excel turns into a formula too).
+ */
 export function isFormulaLikeText(text: string): boolean {
-  const c = text.charCodeAt(0);
-  return c === 0x3d || c === 0x2b || c === 0x2d || c === 0x40;
+  return FORMULA_LEADS.has(text.charCodeAt(0));
 }
+
+const FORMULA_LEADS = new Set([0x3d, 0x2b, 0x2d, 0x40, 0x09, 0x0d, 0xff1d, 0xff0b, 0xff0d, 0xff20]);
 /** Elements that follow <pageSetup> in a worksheet (ECMA-376 CT_Worksheet order). */
 const AFTER_PAGE_SETUP = new Set([
   'headerFooter',
@@ -162,7 +174,7 @@ function writeRow(
 ): void {
   const { xml, styles, strings, firstResultColumn: first } = patch;
   let tag = withoutAttr(xml.slice(row.start, row.startTagEnd), 'spans');
-  if (row.selfClosing) tag = tag.replace(/\s*\/>$/, '>');
+  if (row.selfClosing) tag = openedTag(tag);
   const height = result === undefined ? undefined : heightFor(tag, patch, result);
   if (height !== undefined) tag = withAttr(tag, 'ht', String(height));
   out.write(tag);
@@ -334,7 +346,7 @@ function headElements(xml: string): HeadElements {
           if (k !== 'open') continue;
           const min = Number(s.attr('min'));
           const max = Number(s.attr('max'));
-          const tag = xml.slice(s.start, s.end).replace(/\s*\/?>$/, '/>');
+          const tag = selfClosedTag(xml.slice(s.start, s.end));
           s.skipElement();
           if (Number.isInteger(min) && Number.isInteger(max)) ranges.push({ min, max, tag });
         }
@@ -381,16 +393,21 @@ function widenedDimension(
   lastColumn: number,
   lastRow: number,
 ): Edit {
-  const [from = 'A1', to = from] = dimension.ref.split(':');
-  const minColumn = Math.max(1, Math.min(columnOf(from) || 1, columnOf(to) || 1));
-  const minRow = Math.max(1, Math.min(rowOf(from) || 1, rowOf(to) || 1));
-  const maxColumn = Math.max(columnOf(from), columnOf(to), lastColumn);
-  const maxRow = Math.max(rowOf(from), rowOf(to), lastRow);
+  // A ref that is not a range inside the grid (200,000 characters of it, `A1:ZZZZZZZ9`) is not
+  // carried on: the used range becomes what was read.
+  const [from, to = from] = dimension.ref.length <= 25 ? dimension.ref.split(':') : [];
+  const a = from === undefined ? undefined : parseCellReference(from);
+  const b = to === undefined ? undefined : parseCellReference(to);
+  const corners = a !== undefined && b !== undefined ? [a, b] : [{ column: 1, row: 1 }];
+  const minColumn = Math.min(...corners.map((c) => c.column));
+  const minRow = Math.min(...corners.map((c) => c.row));
+  const maxColumn = Math.min(MAX_COLUMN, Math.max(lastColumn, ...corners.map((c) => c.column)));
+  const maxRow = Math.min(MAX_ROW, Math.max(lastRow, ...corners.map((c) => c.row)));
   const ref = `${columnLetter(minColumn)}${minRow}:${columnLetter(maxColumn)}${maxRow}`;
   return {
     start: dimension.start,
     end: dimension.end,
-    text: withAttr(dimension.tag.replace(/\s*\/?>$/, '/>'), 'ref', ref),
+    text: withAttr(selfClosedTag(dimension.tag), 'ref', ref),
   };
 }
 
@@ -404,7 +421,7 @@ function fitToPageEdit(xml: string, head: HeadElements): Edit {
   }
   if (sheetPr.pageSetUpPr !== undefined) return sheetPr.pageSetUpPr;
   if (sheetPr.selfClosing) {
-    const tag = xml.slice(sheetPr.start, sheetPr.startTagEnd).replace(/\s*\/>$/, '>');
+    const tag = openedTag(xml.slice(sheetPr.start, sheetPr.startTagEnd));
     return { start: sheetPr.start, end: sheetPr.end, text: `${tag}${element}</sheetPr>` };
   }
   // pageSetUpPr is the last child of CT_SheetPr: right before </sheetPr>.

@@ -7,8 +7,20 @@
  * as their text, and numbers in a date format as Dates (wall clock in the UTC fields).
  */
 import type { CellValue } from '../../core/schema.js';
-import { columnOf } from './cellReference.js';
-import { decodeEntities, XmlScanner } from './xmlScanner.js';
+import { MAX_COLUMN, MAX_ROW, parseCellReference } from './cellReference.js';
+import { checkLimit, processImportLimits, type ImportLimits } from './importLimits.js';
+import { decodeEntities, XmlFormatError, XmlScanner } from './xmlScanner.js';
+
+/**
+ * A row or cell outside Excel's grid (XFD, row 1,048,576): `r="1e15"`, `ZZZZZ1`, a 16,385th cell.
+ * No spreadsheet can hold it, and the import never writes one into the annotated copy.
+ */
+export class GridError extends Error {
+  override name = 'GridError';
+  constructor(readonly reference: string) {
+    super(`${reference} lies outside the sheet grid (XFD${MAX_ROW})`);
+  }
+}
 
 export interface CellScan {
   column: number;
@@ -49,16 +61,28 @@ export interface SheetDataBounds {
   end: number;
 }
 
-/** Walks <sheetData> row by row; undefined when the part has none (a chart or dialog sheet). */
-export function scanSheetData(xml: string, onRow: (row: RowScan) => void): SheetDataBounds | undefined {
-  const s = new XmlScanner(xml);
+/**
+ * Walks <sheetData> row by row; undefined when the part has none (a chart or dialog sheet).
+ * Throws GridError for a row or cell outside the grid, XmlFormatError when <sheetData> is never closed.
+ */
+export function scanSheetData(
+  xml: string,
+  onRow: (row: RowScan) => void,
+  limits?: ImportLimits,
+): SheetDataBounds | undefined {
+  const s = new XmlScanner(xml, 0, limits);
   while (s.next() !== 'end') if (s.kind === 'open' && s.name === 'sheetData') break;
   if (s.kind === 'end') return undefined;
   const bounds = { start: s.start, startTagEnd: s.end, closeStart: s.end, end: s.end };
+  if (s.selfClosing) {
+    s.next();
+    bounds.closeStart = bounds.end = s.end;
+    return bounds;
+  }
   let rowNumber = 0;
   for (;;) {
     const kind = s.next();
-    if (kind === 'end') break;
+    if (kind === 'end') throw new XmlFormatError('<sheetData> is never closed');
     if (kind === 'close') {
       if (s.name === 'sheetData') {
         bounds.closeStart = s.start;
@@ -72,8 +96,12 @@ export function scanSheetData(xml: string, onRow: (row: RowScan) => void): Sheet
       s.skipElement();
       continue;
     }
-    const r = Number(s.attr('r'));
-    rowNumber = Number.isInteger(r) && r > 0 ? r : rowNumber + 1;
+    // Digits only: Number() would take `1e15`, `0x10` or ` 7 `.
+    const r = s.attr('r');
+    if (r === undefined || r === '') rowNumber++;
+    else if (/^[0-9]{1,7}$/.test(r)) rowNumber = Number(r);
+    else throw new GridError(`row ${r.length > 20 ? `${r.slice(0, 20)}…` : r}`);
+    if (rowNumber < 1 || rowNumber > MAX_ROW) throw new GridError(`row ${rowNumber}`);
     const customFormat = s.attr('customFormat');
     const row: RowScan = {
       row: rowNumber,
@@ -104,11 +132,15 @@ function scanCells(s: XmlScanner, row: RowScan): void {
       continue;
     }
     const reference = s.attr('r');
-    const referenced = reference === undefined ? 0 : columnOf(reference);
-    column = referenced > 0 ? referenced : column + 1;
+    const referenced =
+      reference === undefined || reference === '' ? undefined : parseCellReference(reference);
+    if (reference !== undefined && reference !== '' && referenced === undefined)
+      throw new GridError(reference.length > 20 ? `${reference.slice(0, 20)}…` : reference);
+    column = referenced !== undefined ? referenced.column : column + 1;
+    if (column > MAX_COLUMN) throw new GridError(`column ${column} of row ${row.row}`);
     const cell: CellScan = {
       column,
-      referenced: referenced > 0,
+      referenced: referenced !== undefined,
       start: s.start,
       startTagEnd: s.end,
       end: s.end,
@@ -159,7 +191,7 @@ function readCellContent(s: XmlScanner, cell: CellScan): void {
  * The text of a string item (<si> or <is>, whose start tag was just read): its <t>, or its runs'
  * <t> joined; phonetic guides (<rPh>) are not part of the text. Excel's _xHHHH_ escapes resolved.
  */
-export function richText(s: XmlScanner): string {
+export function richText(s: XmlScanner, maxChars = Number.POSITIVE_INFINITY): string {
   let text = '';
   let depth = 0;
   let phonetic = 0;
@@ -173,6 +205,7 @@ export function richText(s: XmlScanner): string {
     if (kind === 'open') {
       if (s.name === 't' && phonetic === 0) {
         text += s.innerText();
+        if (text.length > maxChars) throw new RichTextTooLong(text.length);
         continue;
       }
       if (s.name === 'rPh') phonetic++;
@@ -184,6 +217,14 @@ export function richText(s: XmlScanner): string {
     }
   }
   return text.includes('_x') ? unescapeXstring(text) : text;
+}
+
+/** A string item longer than its reader allows (each <t> within the limit, their runs beyond it). */
+export class RichTextTooLong extends Error {
+  override name = 'RichTextTooLong';
+  constructor(readonly length: number) {
+    super(`a string of ${length} characters`);
+  }
 }
 
 /** ST_Xstring escapes: `_x000D_` is a carriage return, `_x005F_` a literal underscore. */
@@ -246,25 +287,37 @@ export interface SheetRows {
 export const MAX_CELL_CHARS = 32_767;
 
 /** The values of a sheet, sparse: rows without a value are absent, blank text is no value. */
-export function readSheetRows(xml: string, ctx: ValueContext): SheetRows {
+export function readSheetRows(
+  xml: string,
+  ctx: ValueContext,
+  limits: ImportLimits = processImportLimits(),
+): SheetRows {
   const rows = new Map<number, CellValue[]>();
   let lastRow = 0;
   let lastUsedColumn = 0;
-  scanSheetData(xml, (row) => {
-    let values: CellValue[] | undefined;
-    for (const cell of row.cells) {
-      if (cell.value === undefined && cell.inline === undefined && !cell.formula) continue;
-      if (cell.column > lastUsedColumn) lastUsedColumn = cell.column;
-      let value = cellValue(cell, ctx);
-      if (value === null || (typeof value === 'string' && value.trim() === '')) continue;
-      if (typeof value === 'string' && value.length > MAX_CELL_CHARS) value = value.slice(0, MAX_CELL_CHARS);
-      values ??= [];
-      while (values.length < cell.column - 1) values.push(null);
-      values[cell.column - 1] = value;
-    }
-    if (values === undefined) return;
-    rows.set(row.row, values);
-    if (row.row > lastRow) lastRow = row.row;
-  });
+  // Cells held, the gaps before a row's values included (each row is a dense array).
+  let cells = 0;
+  scanSheetData(
+    xml,
+    (row) => {
+      let values: CellValue[] | undefined;
+      for (const cell of row.cells) {
+        if (cell.value === undefined && cell.inline === undefined && !cell.formula) continue;
+        if (cell.column > lastUsedColumn) lastUsedColumn = cell.column;
+        let value = cellValue(cell, ctx);
+        if (value === null || (typeof value === 'string' && value.trim() === '')) continue;
+        if (typeof value === 'string' && value.length > MAX_CELL_CHARS)
+          value = value.slice(0, MAX_CELL_CHARS);
+        values ??= [];
+        while (values.length < cell.column - 1) values.push(null);
+        values[cell.column - 1] = value;
+      }
+      if (values === undefined) return;
+      checkLimit(limits, 'maxSheetCells', (cells += values.length), 'sheet');
+      rows.set(row.row, values);
+      if (row.row > lastRow) lastRow = row.row;
+    },
+    limits,
+  );
   return { rows, lastRow, lastUsedColumn };
 }

@@ -6,7 +6,7 @@
  * their lists. Nothing already in the part changes, so every other cell looks exactly as before.
  */
 import { FILLS, type FillName } from '../../core/annotation.js';
-import { withAttr, XmlScanner } from './xmlScanner.js';
+import { openedTag, withAttr, XmlScanner } from './xmlScanner.js';
 
 export interface StyleChange {
   fill?: FillName | undefined;
@@ -147,7 +147,23 @@ export function readDateStyles(xml: string | undefined): boolean[] {
 
 /** A format code shows a date or time when, outside quotes and [brackets], it has y m d h s (exceljs's test). */
 export function isDateFormatCode(code: string): boolean {
-  return /[ymdhMsb]/.test(code.replace(/\[[^\]]*]/g, '').replace(/"[^"]*"/g, ''));
+  return /[ymdhMsb]/.test(withoutEnclosed(withoutEnclosed(code, '[', ']'), '"', '"'));
+}
+
+/**
+ * `text` without its `open…close` spans (an unclosed `open` stays, as /\[[^\]]*]/g leaves it) — in
+ * one pass: that pattern rescans to the end from every unclosed `[`, quadratic in a long numFmt.
+ */
+function withoutEnclosed(text: string, open: string, close: string): string {
+  const lastClose = text.lastIndexOf(close);
+  let out = '';
+  let from = 0;
+  for (let i = text.indexOf(open); i >= 0 && i < lastClose; i = text.indexOf(open, from)) {
+    const end = text.indexOf(close, i + 1);
+    out += text.slice(from, i);
+    from = end + 1;
+  }
+  return out + text.slice(from);
 }
 
 export class StylesPatch {
@@ -257,7 +273,7 @@ export class StylesPatch {
         continue;
       }
       const startTag = withAttr(
-        this.xml.slice(list.start, list.startTagEnd).replace(/\s*\/>$/, '>'),
+        openedTag(this.xml.slice(list.start, list.startTagEnd)),
         'count',
         String(count),
       );
@@ -371,7 +387,7 @@ function alignedTop(xf: string): string {
     );
   }
   const open = /^<xf\b[^>]*?(\/?)>/.exec(withApply)!;
-  if (open[1] === '/') return `${open[0].replace(/\s*\/>$/, '>')}<alignment vertical="top"/></xf>`;
+  if (open[1] === '/') return `${openedTag(open[0])}<alignment vertical="top"/></xf>`;
   return `${open[0]}<alignment vertical="top"/>${withApply.slice(open[0].length)}`;
 }
 
@@ -381,6 +397,6 @@ function wrapped(xf: string): string {
   const open = /^<xf\b[^>]*?(\/?)>/.exec(withApply)!;
   const children = open[1] === '/' ? '' : withApply.slice(open[0].length).replace(/<\/xf>\s*$/, '');
   const rest = children.replace(/<alignment\b[^>]*\/>|<alignment\b[^>]*>[\s\S]*?<\/alignment>/, '');
-  const tag = open[1] === '/' ? open[0].replace(/\s*\/>$/, '>') : open[0];
+  const tag = open[1] === '/' ? openedTag(open[0]) : open[0];
   return `${tag}<alignment vertical="top" wrapText="1"/>${rest}</xf>`;
 }

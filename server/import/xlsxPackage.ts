@@ -3,12 +3,24 @@
  * demand, replaced or added as text), their relationships, and [Content_Types].xml. Parts never
  * replaced go back into the written archive exactly as they came, still compressed.
  */
-import { escapeXmlAttr, withAttr, xmlForPatching, xmlFromBytes, XmlScanner } from './xmlScanner.js';
+import zlib from 'node:zlib';
+import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './importLimits.js';
+import {
+  escapeXmlAttr,
+  openedTag,
+  prologHasDoctype,
+  withAttr,
+  xmlForPatching,
+  xmlFromBytes,
+  XmlFormatError,
+  XmlScanner,
+} from './xmlScanner.js';
 import {
   DeflatingWriter,
   inflateEntry,
   readZip,
   writeZip,
+  ZipFormatError,
   type ZipEntry,
   type ZipItem,
 } from './zipArchive.js';
@@ -54,11 +66,19 @@ export class XlsxPackage {
 
   private constructor() {}
 
-  /** The package in a ZIP archive; throws ZipFormatError when the archive is unusable. */
-  static fromZip(bytes: Uint8Array): XlsxPackage {
+  /**
+   * The package in a ZIP archive; throws ZipFormatError when the archive is unusable, XmlFormatError
+   * when a markup part declares a DTD, ImportLimitError when it crosses a limit. Entries whose names
+   * are not part names (`../x`, `/etc/x`, `C:\x`, control characters) are left out: no part can
+   * point at them, and they are never carried into an annotated copy.
+   */
+  static fromZip(bytes: Uint8Array, limits: ImportLimits = DEFAULT_IMPORT_LIMITS): XlsxPackage {
     const pkg = new XlsxPackage();
-    for (const entry of readZip(bytes)) {
+    for (const entry of readZip(bytes, limits)) {
+      if (!isSafePartName(entry.name)) continue;
       if (pkg.byLowerName.has(entry.name.toLowerCase())) continue;
+      if (MARKUP_PART.test(entry.name) && declaresDoctype(entry))
+        throw new XmlFormatError(`${entry.name} declares a document type (<!DOCTYPE>)`);
       pkg.register(entry.name);
       pkg.entries.set(entry.name, entry);
     }
@@ -231,6 +251,47 @@ export class XlsxPackage {
   }
 }
 
+/** Parts holding markup a reader of the annotated copy parses (and so would expand a DTD of). */
+const MARKUP_PART = /\.(xml|rels|vml|svg)$/i;
+/** Compressed bytes inflated to look at a part's prolog (at most ~1,000× as many come out). */
+const PROLOG_PROBE_BYTES = 512;
+
+/** A part name as OPC allows: relative segments, no `.`/`..`, no backslash, drive or control character. */
+export function isSafePartName(name: string): boolean {
+  if (name === '' || name.startsWith('/') || name.includes('\\') || /^[A-Za-z]:/.test(name)) return false;
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused
+  if (/[\u0000-\u001f\u007f]/.test(name)) return false;
+  // A folder entry (`_rels/`, as some zip tools write) ends with its slash.
+  const path = name.endsWith('/') ? name.slice(0, -1) : name;
+  return path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+}
+
+/**
+ * Whether a markup part's prolog declares a DTD: its first bytes inflated (all of it only when a
+ * long prolog hides the root element beyond them; its size is within the limits by then).
+ */
+function declaresDoctype(entry: ZipEntry): boolean {
+  let head: Uint8Array;
+  try {
+    head =
+      entry.method === 8
+        ? zlib.inflateRawSync(entry.data.subarray(0, PROLOG_PROBE_BYTES), {
+            finishFlush: zlib.constants.Z_SYNC_FLUSH,
+          })
+        : entry.data.subarray(0, PROLOG_PROBE_BYTES * 64);
+  } catch {
+    return false; // a damaged stream is found when (and if) the part is read
+  }
+  const found = prologHasDoctype(xmlFromBytes(head));
+  if (found !== undefined) return found;
+  try {
+    return prologHasDoctype(xmlFromBytes(inflateEntry(entry))) ?? false;
+  } catch (err) {
+    if (err instanceof ZipFormatError) return false;
+    throw err;
+  }
+}
+
 function writerOf(text: string): DeflatingWriter {
   const writer = new DeflatingWriter();
   writer.write(text);
@@ -273,13 +334,14 @@ export function relativeTarget(source: string, target: string): string {
 export function insertBeforeClose(xml: string, root: string, element: string): string {
   const close = xml.lastIndexOf(`</${root}>`);
   if (close >= 0) return xml.slice(0, close) + element + xml.slice(close);
-  const selfClosed = new RegExp(`<${root}\\b([^>]*?)\\s*/>`).exec(xml);
-  if (!selfClosed) throw new Error(`no <${root}> element`);
-  return (
-    xml.slice(0, selfClosed.index) +
-    `<${root}${selfClosed[1]}>${element}</${root}>` +
-    xml.slice(selfClosed.index + selfClosed[0].length)
-  );
+  // A self-closed element, found by the scanner (a pattern over the tag is quadratic in its spaces).
+  const s = new XmlScanner(xml);
+  while (s.next() !== 'end') {
+    if (s.kind !== 'open' || s.name !== root || !s.selfClosing) continue;
+    const tag = xml.slice(s.start, s.end);
+    return `${xml.slice(0, s.start)}${openedTag(tag)}${element}</${tag.slice(1, tag.search(/[\s/>]/))}>${xml.slice(s.end)}`;
+  }
+  throw new XmlFormatError(`no <${root}> element`);
 }
 
 export { XML_DECLARATION };

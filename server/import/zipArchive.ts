@@ -6,6 +6,7 @@
  * plain ZIP (an annotated sheet stays far below 4 GB).
  */
 import zlib from 'node:zlib';
+import { checkLimit, DEFAULT_IMPORT_LIMITS, type ImportLimits } from './importLimits.js';
 
 /** An entry of an archive read from bytes: where its compressed data lies and what it claims to hold. */
 export interface ZipEntry {
@@ -58,8 +59,27 @@ const BATCH_CHARS = 1 << 20;
 /** An empty final block: ends a deflate stream whose batches each ended with a sync flush. */
 const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
 
-/** The entries of an archive, in the order of its central directory. */
-export function readZip(bytes: Uint8Array): ZipEntry[] {
+/** A smallest central-directory header: 46 bytes, with no name, extra field or comment. */
+const CENTRAL_HEADER_BYTES = 46;
+/** Below this an entry's compression ratio is not checked (small parts of repeated markup compress 100×+). */
+const RATIO_FLOOR_BYTES = 1024 * 1024;
+
+/**
+ * The entries of an archive, in the order of its central directory. The limits on entries, sizes
+ * and compression ratio are checked on what the central directory declares, before anything is
+ * inflated; inflating checks that no entry holds more than it declared.
+ */
+export function readZip(bytes: Uint8Array, limits: ImportLimits = DEFAULT_IMPORT_LIMITS): ZipEntry[] {
+  try {
+    return readCentralDirectory(bytes, limits);
+  } catch (err) {
+    // A DataView read past the end: offsets in the archive that point outside it.
+    if (err instanceof RangeError) throw damaged(err.message);
+    throw err;
+  }
+}
+
+function readCentralDirectory(bytes: Uint8Array, limits: ImportLimits): ZipEntry[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const eocd = findEndOfCentralDirectory(view);
   let count = view.getUint16(eocd + 10, true);
@@ -73,6 +93,10 @@ export function readZip(bytes: Uint8Array): ZipEntry[] {
     count = Number(view.getBigUint64(record + 32, true));
     offset = Number(view.getBigUint64(record + 48, true));
   }
+  checkLimit(limits, 'maxZipEntries', count, 'ZIP');
+  // Each entry takes at least a header's bytes: a count the archive cannot hold is a lie.
+  if (count * CENTRAL_HEADER_BYTES > bytes.length) throw damaged('entry count');
+  let total = 0;
   const entries: ZipEntry[] = [];
   const utf8 = new TextDecoder('utf-8');
   const latin1 = new TextDecoder('latin1');
@@ -103,7 +127,13 @@ export function readZip(bytes: Uint8Array): ZipEntry[] {
       }
       p += 4 + length;
     }
+    if (extraEnd > bytes.length) throw damaged(`central directory entry of ${name}`);
     if (flags & 1) throw new ZipFormatError(`${name} is encrypted`);
+    checkLimit(limits, 'maxEntryCompressedBytes', compressedSize, name);
+    checkLimit(limits, 'maxEntryBytes', size, name);
+    checkLimit(limits, 'maxTotalBytes', (total += size), 'ZIP');
+    if (size > RATIO_FLOOR_BYTES)
+      checkLimit(limits, 'maxCompressionRatio', Math.ceil(size / Math.max(compressedSize, 1)), name);
     if (localOffset + 30 > bytes.length || view.getUint32(localOffset, true) !== LOCAL)
       throw damaged(`local header of ${name}`);
     const dataStart =
