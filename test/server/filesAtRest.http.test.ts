@@ -7,7 +7,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { gunzipSync, strFromU8, unzipSync } from 'fflate';
+import { gunzipSync, unzipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ImportReport } from '../../server/import/importSheet.js';
 import { csvOf } from '../fixtures/legacySheets.js';
