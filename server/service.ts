@@ -78,6 +78,8 @@ export async function openStore(
     return {
       store: await PostgresStore.open({
         connectionString: config.databaseUrl!,
+        // BAOBEI_PG_SCHEMA: the store and the file vault beside it share the schema.
+        schema: config.pgSchema,
         keyring,
         dataDir: config.dataDir,
       }),
