@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { DomainError, problem } from '../core/problem.js';
+import { DomainError, problem, type Problem } from '../core/problem.js';
 import {
   checkImportAllowed,
   evaluateImport,
@@ -26,6 +26,11 @@ export interface IsolationLimits {
   timeoutMs: number;
 }
 
+/** The report, and the annotated copy — or, when its worker was stopped, why there is none. */
+export type IsolatedImportResult = { report: ImportResult['report'] } & (
+  { bytes: Buffer; problem?: undefined } | { bytes?: undefined; problem: Problem }
+);
+
 export const DEFAULT_ISOLATION: IsolationLimits = { memoryMb: 512, timeoutMs: 120_000 };
 
 /** Runs one import: read in a worker, checked here, annotated in the same worker. */
@@ -34,7 +39,7 @@ export async function importIsolated(
   options: ImportOptions,
   deps: ImportDeps,
   limits: IsolationLimits,
-): Promise<ImportResult> {
+): Promise<IsolatedImportResult> {
   checkImportAllowed(options, deps.actor);
   const worker = new ImportWorker(limits);
   try {
@@ -48,12 +53,20 @@ export async function importIsolated(
       'parsed',
     );
     const evaluation = await evaluateImport(parsed.parsed, options, deps);
-    // The copy is annotated in the worker while the store makes the rows durable.
+    // The copy is annotated in the worker while the store makes the rows durable. The rows are
+    // checked (and, unless a dry run, registered) by then: a worker stopped while annotating loses
+    // only the copy, and the report says why it is missing.
     const [annotated] = await Promise.all([
-      worker.call({ type: 'annotate', request: evaluation.annotation }, 'annotated'),
+      worker.call({ type: 'annotate', request: evaluation.annotation }, 'annotated').then(
+        (reply) => ({ bytes: Buffer.from(reply.bytes) }),
+        (err: unknown) => {
+          if (err instanceof DomainError) return { problem: err.toProblem() };
+          throw err;
+        },
+      ),
       evaluation.committed,
     ]);
-    return { report: evaluation.report, annotated: Buffer.from(annotated.bytes) };
+    return { report: evaluation.report, ...annotated };
   } finally {
     await worker.stop();
   }

@@ -85,9 +85,9 @@ export async function openStore(
     return {
       store: await PostgresStore.open({
         connectionString: config.databaseUrl!,
-        keyring,
-        // BAOBEI_PG_SCHEMA was parsed but never reached the store: every service used "baobei".
+        // BAOBEI_PG_SCHEMA: the store and the file vault beside it share the schema.
         schema: config.pgSchema,
+        keyring,
         dataDir: config.dataDir,
       }),
       keyring,

@@ -13,7 +13,7 @@ import type { ImportReport } from '../import/importSheet.js';
 import type { WorkCalendar } from '../../core/calendar.js';
 import type { Keyring } from '../security/keyring.js';
 import type { RegistrationService } from '../services/registrationService.js';
-import type { ImportFiles } from '../services/importFiles.js';
+import type { ImportFiles, KeptImport } from '../services/importFiles.js';
 import type { Store } from '../store/store.js';
 import { importIsolated, type IsolationLimits } from '../importIsolation.js';
 import { actor } from './auth.js';
@@ -149,7 +149,11 @@ export function importRoutes(deps: {
     const bytes = file.buffer;
     // The request no longer holds the upload: the worker gets the only reference it needs.
     req.file = undefined;
-    const { report, annotated } = await importIsolated(
+    const {
+      report,
+      bytes: annotated,
+      problem: annotationProblem,
+    } = await importIsolated(
       bytes,
       { fileName, mode: fields.mode, dryRun: fields.dryRun, sheet: fields.sheet },
       {
@@ -164,7 +168,14 @@ export function importRoutes(deps: {
     const id = randomUUID();
     const kept = await deps.files.keep(
       a,
-      { id, fileName, mode: fields.mode, dryRun: fields.dryRun, report },
+      {
+        id,
+        fileName,
+        mode: fields.mode,
+        dryRun: fields.dryRun,
+        report,
+        ...(annotationProblem ? { annotationProblem } : {}),
+      },
       annotated,
     );
     await deps.registrations.audit(
@@ -175,22 +186,12 @@ export function importRoutes(deps: {
         rows: report.summary.rows,
       },
     );
-    res.status(fields.dryRun ? 200 : 201).json({
-      id,
-      ...report,
-      annotatedUrl: `/api/imports/${id}/annotated.xlsx`,
-      expiresAt: kept.expiresAt,
-    });
+    res.status(fields.dryRun ? 200 : 201).json(importBody(kept));
   });
 
   router.get('/imports/:id', async (req, res) => {
     const kept = await deps.files.report<ImportReport>(actor(req), importId(req.params['id']));
-    res.json({
-      id: kept.id,
-      ...kept.report,
-      annotatedUrl: `/api/imports/${kept.id}/annotated.xlsx`,
-      expiresAt: kept.expiresAt,
-    });
+    res.json(importBody(kept));
   });
 
   router.get('/imports/:id/annotated.xlsx', async (req, res) => {
@@ -221,6 +222,18 @@ function isMalformedForm(err: Error): boolean {
   );
 }
 
+/** An import as answered: the report, and the link to its workbook — or why there is none. */
+function importBody(kept: KeptImport<ImportReport>): unknown {
+  return {
+    id: kept.id,
+    ...kept.report,
+    ...(kept.annotationProblem
+      ? { annotationError: kept.annotationProblem }
+      : { annotatedUrl: `/api/imports/${kept.id}/annotated.xlsx` }),
+    expiresAt: kept.expiresAt,
+  };
+}
+
 function importId(id: string | undefined): string {
   const parsed = z.uuid().safeParse(id);
   if (!parsed.success) throw notFound();
@@ -239,11 +252,11 @@ export function displayFileName(raw: string): string {
   // A plain `filename="…"` arrives as its bytes read as latin1 (browsers send UTF-8): decode them.
   // An RFC 5987 `filename*=UTF-8''…` arrives decoded already (characters above U+00FF), as does a
   // name whose bytes are not UTF-8: both are kept as they came.
-  const asUtf8 = /[^\u0000-\u00ff]/.test(raw) ? raw : Buffer.from(raw, 'latin1').toString('utf8');
+  const asUtf8 = /[\u0100-\uffff]/.test(raw) ? raw : Buffer.from(raw, 'latin1').toString('utf8');
   const decoded = asUtf8.includes('\ufffd') ? raw : asUtf8;
   const lastSegment = decoded.split(/[\\/]/).pop() ?? '';
   const cleaned = lastSegment
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffd]/g, '')
+    .replace(/[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffd]/gu, '')
     .trim()
     .replace(/^\.+/, '');
   const cut = [...cleaned].slice(0, MAX_FILE_NAME_LENGTH).join('');

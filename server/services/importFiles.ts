@@ -4,7 +4,7 @@
  * against the uploader's quota, and deleted when they expire (dry runs sooner). Every creation,
  * download and deletion is in the audit trail.
  */
-import { DomainError, problem } from '../../core/problem.js';
+import { DomainError, problem, type Problem } from '../../core/problem.js';
 import type { FileVault, VaultFile } from '../store/fileVault.js';
 import type { AuditEntry, Store } from '../store/store.js';
 import { forbidden, type Actor } from './actor.js';
@@ -34,6 +34,8 @@ export interface KeptImport<R = unknown> {
   createdAt: string;
   expiresAt: string;
   report: R;
+  /** Why the import has no annotated workbook (its worker was stopped while writing it). */
+  annotationProblem?: Problem;
 }
 
 const reportKey = (id: string) => `${id}.report`;
@@ -67,33 +69,38 @@ export class ImportFiles {
   }
 
   /** Seals and keeps the report and the annotated workbook; returns when both are durable. */
-  async keep(
+  async keep<R>(
     actor: Actor,
-    entry: Omit<KeptImport, 'owner' | 'createdAt' | 'expiresAt'>,
-    annotated: Uint8Array,
-  ): Promise<KeptImport> {
+    entry: Omit<KeptImport<R>, 'owner' | 'createdAt' | 'expiresAt'>,
+    annotated: Uint8Array | undefined,
+  ): Promise<KeptImport<R>> {
     const now = this.deps.clock();
     const hours = entry.dryRun
       ? this.deps.settings.dryRunRetentionHours
       : this.deps.settings.retentionDays * 24;
-    const kept: KeptImport = {
+    const kept: KeptImport<R> = {
       ...entry,
       owner: actor.id,
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + hours * 3_600_000).toISOString(),
     };
     const header = { owner: actor.id, createdAt: kept.createdAt, expiresAt: kept.expiresAt };
-    const files = [
-      await this.deps.vault.put(
-        { ...header, key: annotatedKey(entry.id), kind: 'import.annotated' },
-        annotated,
-      ),
-      // The report last: an import is found by its report, so it never points at a missing workbook.
+    const files: VaultFile[] = [];
+    if (annotated) {
+      files.push(
+        await this.deps.vault.put(
+          { ...header, key: annotatedKey(entry.id), kind: 'import.annotated' },
+          annotated,
+        ),
+      );
+    }
+    // The report last: an import is found by its report, so it never points at a missing workbook.
+    files.push(
       await this.deps.vault.put(
         { ...header, key: reportKey(entry.id), kind: 'import.report' },
         Buffer.from(JSON.stringify(kept)),
       ),
-    ];
+    );
     await this.audit(files.map((f) => this.entry(actor, 'file.create', f)));
     return kept;
   }

@@ -16,7 +16,7 @@ import { policySchema, type Policy } from '../../core/policy.js';
 import type { Day, IdentityKeys, Instant, RecordStatus, StoredRecord } from '../../core/schema.js';
 import { DomainError, problem } from '../../core/problem.js';
 import type { Keyring } from '../security/keyring.js';
-import { corruptFile, DurableJSONFile, writeFileDurably } from './durableFile.js';
+import { corruptFile, DurableJSONFile } from './durableFile.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
 import {
   openRecord,

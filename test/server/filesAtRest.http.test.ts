@@ -7,7 +7,9 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { gunzipSync, strFromU8, unzipSync } from 'fflate';
+import { gunzipSync, unzipSync } from 'fflate';
+import pg from 'pg';
+import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ImportReport } from '../../server/import/importSheet.js';
 import { csvOf } from '../fixtures/legacySheets.js';
@@ -258,5 +260,36 @@ describe('files at rest', () => {
     const download = await get(s, wang, res.body.annotatedUrl);
     expect(download.status).not.toBe(200);
     expect(((await download.json()) as ErrorBody).error.code).toBe('store.key_mismatch');
+  });
+
+  it('with PostgreSQL the files are rows of sealed_files: sealed, served to the uploader, never in the store tables', async () => {
+    const url = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+    const schema = `files_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      const s = await service({ BAOBEI_STORE: 'postgres', DATABASE_URL: url, BAOBEI_PG_SCHEMA: schema });
+      const wang = await s.user('王磊', 'sales');
+      const res = await upload(s, wang, sheet('王磊', 600, 3), { dryRun: 'true' });
+      expect(res.status).toBe(200);
+      const workbook = await get(s, wang, res.body.annotatedUrl);
+      expect(
+        findInClear(textsOf('a.xlsx', new Uint8Array(await workbook.arrayBuffer())), secretsOf(600, 3)),
+      ).not.toEqual([]);
+      const rows = await admin.query<{ key: string; sealed: Buffer }>(
+        `SELECT key, sealed FROM "${schema}".sealed_files ORDER BY key`,
+      );
+      expect(rows.rows.map((r) => r.key)).toEqual([`${res.body.id}.report`, `${res.body.id}.xlsx`]);
+      const texts = rows.rows.flatMap((r) => textsOf(r.key, r.sealed));
+      expect(findInClear(texts, secretsOf(600, 3))).toEqual([]);
+      // The store's old tables for reports and workbooks stay empty.
+      for (const table of ['imports', 'blobs']) {
+        const n = await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}"."${table}"`);
+        expect(n.rows[0]?.n).toBe(0);
+      }
+    } finally {
+      for (const s of started.splice(0)) await s.close();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
   });
 });

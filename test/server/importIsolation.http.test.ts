@@ -5,10 +5,15 @@
  * killed by its memory cap or its time limit is a coded, bilingual 422 and the service answers on;
  * one user's imports run one at a time.
  */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ImportReport } from '../../server/import/importSheet.js';
 import { STANDARD_HEADER, csvOf, standardCsvRows } from '../fixtures/legacySheets.js';
+import { spawnService } from '../support/childService.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
 
 type UploadBody = ImportReport & { id: string } & Partial<ErrorBody>;
@@ -157,5 +162,38 @@ describe('imports run off the request loop', () => {
       (await upload(s, wang, Buffer.from(csvOf([STANDARD_HEADER, ...standardCsvRows(2, '王磊')])), 'c.csv'))
         .status,
     ).toBe(200);
+  });
+
+  it('`baobei serve` (node bin/baobei.js, the sources through tsx) starts the worker too: an import and a capped one', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-worker-'));
+    const child = await spawnService({
+      dataDir,
+      key: randomBytes(32).toString('hex'),
+      env: { BAOBEI_IMPORT_MEMORY_MB: '32' },
+    });
+    try {
+      const token = (await readFile(path.join(dataDir, 'admin.token'), 'utf8')).trim();
+      const post = async (bytes: Uint8Array) => {
+        const form = new FormData();
+        form.set('file', new Blob([new Uint8Array(bytes)]), 'a.csv');
+        form.set('dryRun', 'true');
+        const res = await fetch(`${child.url}/api/imports`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+          body: form,
+        });
+        return { status: res.status, body: (await res.json()) as UploadBody };
+      };
+      const ok = await post(Buffer.from(csvOf([STANDARD_HEADER, ...standardCsvRows(2, 'admin')])));
+      expect(ok.status).toBe(200);
+      expect(ok.body.summary.rows).toBe(2);
+      const capped = await post(hostileCsv(18));
+      expect(capped.status).toBe(422);
+      expect(capped.body.error?.code).toBe('import.out_of_memory');
+      expect((await fetch(`${child.url}/api/health`)).status).toBe(200);
+    } finally {
+      await child.kill('SIGTERM');
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -94,6 +94,32 @@ describe('lowdb store on disk', () => {
     });
   });
 
+  it('opens a file of an earlier version that kept import reports inside it, and drops them at the next write', async () => {
+    const dataDir = await tempDir();
+    const store = await LowdbStore.open({ dataDir, keyring });
+    await store.close();
+    const file = path.join(dataDir, 'baobei.json');
+    const data = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    data['imports'] = {
+      'imp-1': {
+        id: 'imp-1',
+        owner: 'u1',
+        createdAt: 'x',
+        mode: 'submit',
+        dryRun: false,
+        sealed: keyring.seal('{}'),
+      },
+    };
+    await writeFile(file, JSON.stringify(data));
+    const reopened = await LowdbStore.open({ dataDir, keyring });
+    await reopened.write((tx) => tx.putRecord(record('BB-2026-000001')));
+    await reopened.close();
+    const after = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    expect(after['imports']).toBeUndefined();
+    expect(Object.keys(after['records'] as object)).toHaveLength(1);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
   it('keeps the old data when a write fails midway, and refuses further writes until restarted', async () => {
     const dataDir = await tempDir();
     const store = await LowdbStore.open({ dataDir, keyring });
