@@ -417,6 +417,60 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
       });
     });
 
+    describe('[R44] a claim that ends before protection', () => {
+      /** Customer 5 registered by Wang, approved 2026-03-02, lapsed by the sweep on 03-06 (R31). */
+      async function pooled(): Promise<string> {
+        await setPolicy({ preset: 'follow-up' });
+        const [r] = await submit(wang, [enterpriseRow(5)]);
+        svc.setNow(at('2026-03-02', '10:00'));
+        await approve(r!.registrationNo!);
+        svc.setNow(at('2026-03-06', '09:00'));
+        expect(await sweep()).toMatchObject({ voided: 1 });
+        return r!.registrationNo!;
+      }
+      const total = async () => (await svc.api(zhou).get<PoolPage>('/api/pool')).body.total;
+
+      it('[R44] a rejected or withdrawn claim puts the customer back in the pool', async () => {
+        await pooled();
+        const [claim] = await submit(li, [enterpriseRow(5)]);
+        expect(await total()).toBe(0);
+        const rejected = await svc
+          .api(reviewer)
+          .post(`/api/registrations/${claim!.registrationNo}/review`, {
+            decision: 'reject',
+            reason: '资料不全',
+          });
+        expect(rejected.status).toBe(200);
+        expect(await total()).toBe(1);
+        const [again] = await submit(zhou, [enterpriseRow(5)]);
+        expect(again!.warnings.map((w) => w.code)).toContain('pool.available');
+        expect(await total()).toBe(0);
+        const withdrawn = await svc
+          .api(zhou)
+          .post(`/api/registrations/${again!.registrationNo}/close`, {
+            outcome: 'withdrawn',
+            note: '客户暂无需求',
+          });
+        expect(withdrawn.status).toBe(200);
+        expect(await total()).toBe(1);
+      });
+
+      it('[R44][R17] with a second claimant waiting, the claim passes to them and the customer stays out of the pool', async () => {
+        await pooled();
+        const [first] = await submit(li, [enterpriseRow(5)]);
+        const [second] = await submit(zhou, [enterpriseRow(5)]);
+        expect(second!.status).toBe('conflict');
+        await svc
+          .api(reviewer)
+          .post(`/api/registrations/${first!.registrationNo}/review`, {
+            decision: 'reject',
+            reason: '资料不全',
+          });
+        expect(await total()).toBe(0);
+        expect((await record(zhou, second!.registrationNo!)).status).toBe('pending');
+      });
+    });
+
     describe('[R32] no service for months', () => {
       it('[R32] approved 2026-01-30, one month without a visit: the deadline is 02-28 (month end), void on 03-01', async () => {
         await setPolicy({ reassignAfterNoServiceMonths: 1, poolCooldownDays: 0 });
