@@ -434,23 +434,19 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         await pooled();
         const [claim] = await submit(li, [enterpriseRow(5)]);
         expect(await total()).toBe(0);
-        const rejected = await svc
-          .api(reviewer)
-          .post(`/api/registrations/${claim!.registrationNo}/review`, {
-            decision: 'reject',
-            reason: '资料不全',
-          });
+        const rejected = await svc.api(reviewer).post(`/api/registrations/${claim!.registrationNo}/review`, {
+          decision: 'reject',
+          reason: '资料不全',
+        });
         expect(rejected.status).toBe(200);
         expect(await total()).toBe(1);
         const [again] = await submit(zhou, [enterpriseRow(5)]);
         expect(again!.warnings.map((w) => w.code)).toContain('pool.available');
         expect(await total()).toBe(0);
-        const withdrawn = await svc
-          .api(zhou)
-          .post(`/api/registrations/${again!.registrationNo}/close`, {
-            outcome: 'withdrawn',
-            note: '客户暂无需求',
-          });
+        const withdrawn = await svc.api(zhou).post(`/api/registrations/${again!.registrationNo}/close`, {
+          outcome: 'withdrawn',
+          note: '客户暂无需求',
+        });
         expect(withdrawn.status).toBe(200);
         expect(await total()).toBe(1);
       });
@@ -460,12 +456,10 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         const [first] = await submit(li, [enterpriseRow(5)]);
         const [second] = await submit(zhou, [enterpriseRow(5)]);
         expect(second!.status).toBe('conflict');
-        await svc
-          .api(reviewer)
-          .post(`/api/registrations/${first!.registrationNo}/review`, {
-            decision: 'reject',
-            reason: '资料不全',
-          });
+        await svc.api(reviewer).post(`/api/registrations/${first!.registrationNo}/review`, {
+          decision: 'reject',
+          reason: '资料不全',
+        });
         expect(await total()).toBe(0);
         expect((await record(zhou, second!.registrationNo!)).status).toBe('pending');
       });
