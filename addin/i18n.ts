@@ -51,6 +51,7 @@ const ZH = {
   'run.skipped': '{n} 行跳过',
   'run.lost': '第 {rows} 行在处理期间被删除或改动了客户信息，结果没有写回（报备已保存，改回后点“刷新状态”）',
   'run.nothing': '没有需要处理的行。',
+  'connect.adminWarnings': '服务提醒管理员处理：',
   'step.mine': '我的报备',
   'mine.hint':
     '建立“我的报备”工作表：我的每条报备及保护截止、剩余天数、延期申请截止、异议截止和下次跟进，最紧急的在前。在“操作”列选择 申请延期 / 提出异议 / 记录跟进 / 已签约 / 丢单 / 撤回，在“说明”写理由或跟进内容，然后点“执行操作”。',
@@ -157,6 +158,7 @@ const EN: Record<MessageKey, string> = {
   'run.lost':
     'Rows {rows} were deleted or had their customer cells changed while the add-in worked; their results were not written (registrations are kept: restore the rows, then Refresh)',
   'run.nothing': 'No rows to process.',
+  'connect.adminWarnings': 'The service asks an administrator to act:',
   'step.mine': 'My registrations',
   'mine.hint':
     'Builds the “我的报备” sheet: each of your registrations with its protection end, days left, last day to ask for an extension, objection deadline and next follow-up, most urgent first. Choose an action in 操作 (extension, objection, follow-up, signed, lost, withdraw), write the reason or note in 说明, then press Apply actions.',

@@ -63,7 +63,7 @@ export function createMyRegistrations(deps: MyRegistrationsDeps) {
 
   async function build(carry: ReadonlyMap<string, MyCarryOver> = new Map()): Promise<MySheetSummary> {
     const [records, policy] = await Promise.all([mine(), api.policy()]);
-    const plan = planMySheet(records, policy, dayOf(now()), carry);
+    const plan = planMySheet(records, policy, dayOf(now()), carry, { notes: excel.capabilities().notes });
     await excel.writeSheet(plan.write);
     return { rows: plan.rows, overdue: plan.overdue, dueSoon: plan.dueSoon };
   }

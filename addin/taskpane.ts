@@ -57,7 +57,9 @@ interface PaneState {
   inExcel: boolean;
   api: ApiClient | undefined;
   serviceUrl: string | undefined;
-  health: { version: string; store: string } | undefined;
+  /** Warnings are what the service asks administrators to act on (a missing year of working days, …). */
+  health: { version: string; store: string; warnings: { message: string; messageEn: string }[] } | undefined;
+  admin: boolean;
   reviewer: boolean;
   setup: SheetSetup | undefined;
   chosen: (Field | null)[];
@@ -120,6 +122,7 @@ class TaskPane {
       serviceUrl: undefined,
       health: undefined,
       reviewer: false,
+      admin: false,
       setup: undefined,
       chosen: [],
       applied: undefined,
@@ -275,21 +278,22 @@ class TaskPane {
       const health = await api.health();
       // health needs no token; an authenticated call proves the token before anything relies on it.
       await api.policy();
-      const reviewer = await this.canReview(api);
+      const me = await api.me();
       this.state.api = api;
-      this.state.health = { version: health.version, store: health.store };
-      this.state.reviewer = reviewer;
+      this.state.health = {
+        version: health.version,
+        store: health.store,
+        warnings: (health.warnings ?? []).map((w) => ({ message: w.message, messageEn: w.messageEn })),
+      };
+      // The review step is for reviewers and administrators; service warnings for administrators.
+      this.state.reviewer = me.role === 'reviewer' || me.role === 'admin';
+      this.state.admin = me.role === 'admin';
       saveConnectionSettings(this.storage, { serviceUrl, token });
       this.ensureWorkflows();
       this.showConnected();
-      this.say('success', () => this.connectedText());
+      const warned = this.state.admin && this.state.health.warnings.length > 0;
+      this.say(warned ? 'warning' : 'success', () => this.connectedText());
     });
-  }
-
-  /** The review step is for reviewers and administrators. */
-  private async canReview(api: ApiClient): Promise<boolean> {
-    const me = await api.me();
-    return me.role === 'reviewer' || me.role === 'admin';
   }
 
   private connectedText(): string {
@@ -302,6 +306,11 @@ class TaskPane {
       }),
     ];
     if (this.state.reviewer) lines.push(this.t('connect.asReviewer'));
+    if (this.state.admin && health !== undefined && health.warnings.length > 0) {
+      lines.push(this.t('connect.adminWarnings'));
+      for (const w of health.warnings)
+        lines.push(`• ${this.state.language === 'zh' ? w.message : w.messageEn}`);
+    }
     return lines.join('\n');
   }
 
@@ -315,6 +324,7 @@ class TaskPane {
   private markDisconnected(): void {
     this.state.api = undefined;
     this.state.reviewer = false;
+    this.state.admin = false;
     this.state.health = undefined;
     this.workflows = undefined;
     byId('connect-state').hidden = true;

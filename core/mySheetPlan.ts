@@ -17,6 +17,7 @@ import { followUpWayOfNote, STATUS_LABELS, type Day } from './schema.js';
 import {
   cellAddress,
   chunkAddresses,
+  NOTE_MARKER,
   rangeAddress,
   type SheetCell,
   type SheetGrid,
@@ -109,6 +110,8 @@ export interface MyRow {
   dueDay: Day | '';
   /** A deadline of this row has passed while it still matters. */
   overdue: boolean;
+  /** The objection deadline was counted over a year without an official schedule (issue 17). */
+  objectionEstimated: boolean;
 }
 
 /** What was typed on a row before a rebuild (an action that failed keeps its words and the reason). */
@@ -175,6 +178,7 @@ export function myRowOf(record: RecordView, policy: Policy, today: Day): MyRow {
     etag: record.etag,
     dueDay,
     overdue: (followUp !== '' && followUp < today) || (objectionBy !== '' && objectionBy < today),
+    objectionEstimated: objectionBy !== '' && (record.estimated ?? []).includes('objectionDeadline'),
   };
 }
 
@@ -190,6 +194,10 @@ export function sortByUrgency(rows: readonly MyRow[]): MyRow[] {
   });
 }
 
+/** The marker on a deadline counted Monday–Friday because the year's official schedule is not entered yet. */
+export const ESTIMATE_NOTE = `${NOTE_MARKER}\n按周一至周五估算：该年的法定节假日与调休尚未录入，此日期可能变动。/ Estimated Monday–Friday: the year's official holidays are not entered yet; this date may move.`;
+const ESTIMATE_SUFFIX = '（估）';
+
 /** Days within which a due day is shown amber: a week's warning. */
 const SOON_DAYS = 7;
 
@@ -202,6 +210,7 @@ export function planMySheet(
   policy: Policy,
   today: Day,
   carry: ReadonlyMap<string, MyCarryOver> = new Map(),
+  options: { notes: boolean } = { notes: true },
 ): { write: SheetWrite; rows: number; overdue: number; dueSoon: number } {
   const rows = sortByUrgency(records.map((r) => myRowOf(r, policy, today)));
   const right = COLUMNS.length;
@@ -216,7 +225,9 @@ export function planMySheet(
       protectedUntil: row.protectedUntil,
       daysLeft: row.daysLeft,
       extensionBy: row.extensionBy,
-      objectionBy: row.objectionBy,
+      // Without notes (older Excel) the estimate is marked in the cell itself.
+      objectionBy:
+        row.objectionEstimated && !options.notes ? `${row.objectionBy}${ESTIMATE_SUFFIX}` : row.objectionBy,
       followUpDue: row.followUpDue,
       share: row.share,
       reason: row.reason,
@@ -271,8 +282,17 @@ export function planMySheet(
   });
   ops.push({ kind: 'freezeRows', count: 1 });
   if (rows.length > 0) ops.push({ kind: 'table', address: rangeAddress(1, 1, last, right) });
+  const write: SheetWrite = { sheetName: MY_SHEET_NAME, sheet: 'replace', ops, activate: true };
+  const objectionColumn = COLUMNS.findIndex((c) => c.key === 'objectionBy') + 1;
+  const estimated = rows.flatMap((row, i) => (row.objectionEstimated ? [i + 2] : []));
+  if (options.notes && estimated.length > 0) {
+    write.notes = {
+      notes: Object.fromEntries(estimated.map((r) => [cellAddress(r, objectionColumn), ESTIMATE_NOTE])),
+      scope: { rows: estimated, columns: [objectionColumn] },
+    };
+  }
   return {
-    write: { sheetName: MY_SHEET_NAME, sheet: 'replace', ops, activate: true },
+    write,
     rows: rows.length,
     overdue: overdueRows.length,
     dueSoon: soonRows.length,

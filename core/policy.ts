@@ -19,6 +19,25 @@ export const protectionSettingSchema = z
   })
   .refine((p) => p.months > 0 || p.days > 0, { message: 'protection must last at least one day' });
 
+/**
+ * When reminders go out. Protection thresholds are calendar days before the last protected day (R25;
+ * T−20 is the last day to ask for an extension under the default `extensionLeadDays`, R28); one
+ * falling on a rest day goes out on the working day before it. Review reminders count working days
+ * before `reviewDueBy` (R12); follow-up reminders calendar days before the follow-up is due (R31).
+ */
+export const reminderSettingsSchema = z.object({
+  protectionEndingDays: z.array(z.number().int().min(1).max(365)).max(10).default([30, 20, 7, 1]),
+  reviewDueWorkdaysBefore: z.array(z.number().int().min(0).max(30)).max(5).default([1]),
+  reviewOverdue: z.boolean().default(true),
+  objectionClosing: z.boolean().default(true),
+  followUpDueDaysBefore: z.array(z.number().int().min(0).max(30)).max(5).default([1, 0]),
+  followUpOverdue: z.boolean().default(true),
+  /** Hour (Asia/Shanghai) at which daily digests go out. */
+  digestHour: z.number().int().min(0).max(23).default(9),
+});
+export type ReminderSettings = z.infer<typeof reminderSettingsSchema>;
+export const DEFAULT_REMINDER_SETTINGS: ReminderSettings = reminderSettingsSchema.parse({});
+
 export const policySchema = z.object({
   preset: presetNameSchema.default('standard'),
   protection: protectionSettingSchema.default({ months: 3, days: 0, from: 'approval' }),
@@ -93,6 +112,8 @@ export const policySchema = z.object({
   nameSimilarityThreshold: z.number().min(0.5).max(1).default(0.85),
   /** R39: records kept this many years. */
   retentionYears: z.number().int().min(1).max(100).default(10),
+  /** Scheduled reminders (issue 10): thresholds, computed in Asia/Shanghai by the working-day calendar. */
+  reminders: reminderSettingsSchema.default(DEFAULT_REMINDER_SETTINGS),
 });
 export type Policy = z.infer<typeof policySchema>;
 export type PolicyInput = z.input<typeof policySchema>;

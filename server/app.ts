@@ -31,6 +31,8 @@ import { calendarRoutes } from './http/calendarRoutes.js';
 import { retentionRoutes } from './http/retentionRoutes.js';
 import { RetentionService } from './services/retentionService.js';
 import { adminRoutes } from './http/adminRoutes.js';
+import { notifyRoutes } from './http/notifyRoutes.js';
+import type { Channel, EmailMessage } from './notify/channel.js';
 import { poolRoutes } from './http/poolRoutes.js';
 import { PoolService } from './services/poolService.js';
 import { errorBody, errorHandler } from './http/errors.js';
@@ -79,6 +81,8 @@ export interface AppOptions {
   importIsolation?: IsolationLimits;
   /** HTTP imports one user may run at once (BAOBEI_IMPORTS_PER_USER). */
   importsPerUser?: number;
+  /** Notification email (for the admin test message) and the public URL links point to (issue 10). */
+  notify?: { email?: Channel<EmailMessage> | undefined; publicUrl?: string | undefined };
   /** Extra routers mounted under /api (imports) and at the root (add-in files). */
   mount?: (app: Express, services: AppServices) => void;
 }
@@ -258,6 +262,16 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
   app.use('/api', registrationRoutes(registrations, lifecycle));
   app.use('/api', changeRoutes(changes));
   app.use('/api', adminRoutes(options.store, registrations, clock));
+  app.use(
+    '/api',
+    notifyRoutes({
+      store: options.store,
+      registrations,
+      clock,
+      email: options.notify?.email,
+      publicUrl: options.notify?.publicUrl,
+    }),
+  );
   app.use('/api', calendarRoutes(calendars));
   app.use('/api', retentionRoutes(new RetentionService(options.store, registrations, clock)));
   app.use('/api', poolRoutes(new PoolService(deps, registrations), deps, registrations));

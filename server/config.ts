@@ -124,6 +124,14 @@ const envSchema = z.object({
   GOOGLE_APPLICATION_CREDENTIALS: z.string().optional(),
   /** Notification email (issue 10): BAOBEI_SMTP_URL, _FROM, _REQUIRE_TLS, _TLS_REJECT_UNAUTHORIZED, _TLS_CA, _MAX_CONNECTIONS. */
   ...SMTP_ENV_SHAPE,
+  /** How often the outbox worker looks for due entries. */
+  BAOBEI_OUTBOX_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(2_000),
+  /** How long an instance holds a claimed entry before another may take it over (a crash mid-send). */
+  BAOBEI_OUTBOX_LEASE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+  /** First retry delay of a failed delivery; doubles per attempt, at most an hour. */
+  BAOBEI_OUTBOX_RETRY_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  /** Attempts before an entry is marked failed. */
+  BAOBEI_OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
 });
 
 export interface Config {
@@ -160,6 +168,8 @@ export interface Config {
     { file: string; variable: 'BAOBEI_GOOGLE_CREDENTIALS' | 'GOOGLE_APPLICATION_CREDENTIALS' } | undefined;
   /** Notification email; undefined when BAOBEI_SMTP_URL is not set (email is off). */
   smtp: SmtpSettings | undefined;
+  /** The notification outbox worker (issue 10). */
+  outbox: { pollMs: number; leaseMs: number; retryBaseMs: number; maxAttempts: number };
 }
 
 export class ConfigError extends Error {}
@@ -261,6 +271,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             }
           : undefined,
     smtp: smtp.settings,
+    outbox: {
+      pollMs: e.BAOBEI_OUTBOX_POLL_MS,
+      leaseMs: e.BAOBEI_OUTBOX_LEASE_SECONDS * 1000,
+      retryBaseMs: e.BAOBEI_OUTBOX_RETRY_MS,
+      maxAttempts: e.BAOBEI_OUTBOX_MAX_ATTEMPTS,
+    },
   };
 }
 

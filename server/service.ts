@@ -31,6 +31,11 @@ import { DomainError, problem } from '../core/problem.js';
 import { addinRoutes } from './http/addinRoutes.js';
 import { errorBody } from './http/errors.js';
 import { lockOwner, recordServiceUrl } from './store/dataDirLock.js';
+import { createEmailChannel, type EmailChannel } from './notify/emailChannel.js';
+import { OutboxWorker } from './notify/outboxWorker.js';
+import { runReminders } from './notify/reminderScheduler.js';
+import { ROBOTS_COLLECTION, loadRobots } from './notify/notifySettings.js';
+import { redactRobot } from './notify/channelSettings.js';
 
 /** The package version, from package.json one level up from the sources, or two from the build in dist/. */
 export const VERSION: string = packageVersion();
@@ -53,6 +58,8 @@ function packageVersion(): string {
 export interface RunningService {
   url: string;
   store: Store;
+  /** Delivers the notification outbox; stopped by `close`. */
+  outbox: OutboxWorker;
   services: AppServices;
   app: Express;
   close(): Promise<void>;
@@ -274,7 +281,9 @@ export async function startService(config: Config, options: StartOptions): Promi
   }
   const { store, keyring, files } = opened;
   const clock = options.clock ?? (() => new Date());
+  const email: EmailChannel | undefined = config.smtp ? createEmailChannel(config.smtp) : undefined;
   try {
+    await checkRobots(store, options.logger);
     const tokenFile = await ensureAdmin(store, config.dataDir, clock());
     const { app, services } = createApp({
       store,
@@ -294,6 +303,7 @@ export async function startService(config: Config, options: StartOptions): Promi
       fileSettings: config.files,
       importIsolation: { memoryMb: config.imports.memoryMb, timeoutMs: config.imports.timeoutMs },
       importsPerUser: config.imports.perUser,
+      notify: { email, publicUrl: config.publicUrl },
       mount: (app, services) => {
         app.use(
           '/addin',
@@ -331,6 +341,12 @@ export async function startService(config: Config, options: StartOptions): Promi
         if (r.expired + r.voided > 0) options.logger.info(r, 'sweep');
         const filesExpired = await services.importFiles.sweep();
         if (filesExpired > 0) options.logger.info({ filesExpired }, 'sweep: expired import files deleted');
+        const reminders = await runReminders(store, {
+          now: clock(),
+          calendar: services.calendars.calendar(),
+          policy: await services.registrations.policy(),
+        });
+        if (reminders.claimed > 0) options.logger.info(reminders, 'reminders');
       } catch (err) {
         options.logger.error({ err }, 'sweep failed');
       }
@@ -338,20 +354,49 @@ export async function startService(config: Config, options: StartOptions): Promi
     await sweep();
     const timer = setInterval(() => void sweep(), config.sweepSeconds * 1000);
     timer.unref();
+    const outbox = new OutboxWorker({
+      store,
+      clock,
+      email,
+      publicUrl: config.publicUrl ?? url,
+      logger: options.logger,
+      pollMs: config.outbox.pollMs,
+      leaseMs: config.outbox.leaseMs,
+      retryBaseMs: config.outbox.retryBaseMs,
+      maxAttempts: config.outbox.maxAttempts,
+    });
+    outbox.start();
 
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
         clearInterval(timer);
+        await outbox.stop();
+        await email?.close();
         await closeServer();
         await store.close();
         await files.close();
       })());
-    return { url, store, services, app, close };
+    return { url, store, outbox, services, app, close };
   } catch (err) {
+    await email?.close();
     await closeServer();
     await store.close();
     await files.close();
     throw err;
   }
+}
+
+/**
+ * Robots stored by administrators are checked at start against the current rules; one that no
+ * longer passes is reported (redacted: never its URL token or secret) and skipped by the outbox.
+ */
+async function checkRobots(store: Store, logger: Logger): Promise<void> {
+  const docs = await store.read((tx) => tx.listDocs(ROBOTS_COLLECTION));
+  const valid = new Set((await store.read(loadRobots)).map((r) => r.id));
+  for (const doc of docs) {
+    if (!valid.has(doc.key))
+      logger.warn({ robot: doc.key }, 'a configured robot is invalid and will not be used');
+  }
+  for (const robot of await store.read(loadRobots)) logger.debug({ robot: redactRobot(robot) }, 'robot');
 }

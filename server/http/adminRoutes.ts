@@ -1,10 +1,9 @@
-/** Users, policy, audit, reports and notifications. */
+/** Users, policy, audit and reports (notifications: notifyRoutes.ts). */
 import { Router } from 'express';
 import { resolvePolicy, type PolicyInput } from '../../core/policy.js';
 import { z } from 'zod';
 import { DomainError } from '../../core/problem.js';
 import { requireRole } from '../services/actor.js';
-import { notificationsFor } from '../services/notificationService.js';
 import type { RegistrationService } from '../services/registrationService.js';
 import { monthlySummary } from '../services/reportService.js';
 import { UserAdministration } from '../services/userAdministration.js';
@@ -98,10 +97,6 @@ export function adminRoutes(store: Store, registrations: RegistrationService, cl
   router.get('/reports/summary', async (req, res) => {
     const q = parseOrThrow(summaryQuerySchema, req.query);
     res.json(await monthlySummary(store, registrations, actor(req), q.month, clock()));
-  });
-
-  router.get('/notifications', async (req, res) => {
-    res.json({ items: await notificationsFor(store, registrations, actor(req), clock()) });
   });
 
   return router;

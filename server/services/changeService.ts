@@ -60,7 +60,7 @@ export class ChangeService {
         });
         if (!evaluation.ok) throw refused(evaluation.errors, evaluation.conflicts, evaluation.details);
         if (evaluation.changed.length > 0) {
-          const notify = new Notifier(now.toISOString());
+          const notify = new Notifier(now.toISOString(), actor.name);
           const fields = evaluation.changed.join(',');
           const saved = evaluation.record;
           if (as === 'reviewer' && actor.name !== saved.registration.registrant) {
@@ -131,7 +131,7 @@ export class ChangeService {
         });
         if (!decision.ok) throw refused([decision.error], decision.conflicts, decision.details);
         await tx.putRecord(decision.record);
-        const notify = new Notifier(now.toISOString());
+        const notify = new Notifier(now.toISOString(), actor.name);
         notify.toReviewers(decision.record, 'resubmitted', {
           reviewDueBy: decision.record.reviewDueBy ?? null,
         });

@@ -484,7 +484,7 @@ export class LifecycleService {
         policy: await this.registrations.policy(tx),
         now: now.toISOString(),
         today,
-        notify: new Notifier(now.toISOString()),
+        notify: new Notifier(now.toISOString(), actor.name),
         touched: new Set([no]),
       };
       const result = await fn(ctx, record);

@@ -1,20 +1,32 @@
 /**
  * Notifications (R12): decisions, competing registrations decided, objection windows, queue
  * promotions. Stored with record numbers and machine data only; the text a person reads is
- * composed when it is read, so no customer name is ever written into a notification.
+ * composed when it is read, so no customer name is ever written into a notification. The same
+ * flush writes the outbox entries that carry them to email and the group robots (issue 10), in
+ * the caller's transaction: the change and its messages commit together or not at all.
  */
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_REMINDER_SETTINGS } from '../../core/policy.js';
 import type { StoredRecord } from '../../core/schema.js';
+import { enqueueEvents, type EnqueueItem } from '../notify/outbox.js';
+import { recordFactsOf } from '../notify/notifyEvent.js';
 import type { Notification, WriteTx } from '../store/store.js';
 
 type Details = Notification['details'];
 
 export class Notifier {
   private readonly pending: Notification[] = [];
+  /** The records notified about, read at flush time so the messages carry their final state. */
+  private readonly records = new Map<string, StoredRecord>();
 
-  constructor(private readonly at: string) {}
+  /** `actor`: who caused these (never told about their own action); absent for the sweep. */
+  constructor(
+    private readonly at: string,
+    private readonly actor?: string,
+  ) {}
 
   toRegistrant(record: StoredRecord, type: Notification['type'], details: Details = {}): void {
+    this.records.set(record.no, record);
     this.pending.push({
       id: randomUUID(),
       to: { name: record.registration.registrant },
@@ -26,6 +38,7 @@ export class Notifier {
   }
 
   toReviewers(record: StoredRecord, type: Notification['type'], details: Details = {}): void {
+    this.records.set(record.no, record);
     this.pending.push({
       id: randomUUID(),
       to: { reviewersOf: record.team ?? null },
@@ -37,6 +50,31 @@ export class Notifier {
   }
 
   async flush(tx: WriteTx): Promise<void> {
-    if (this.pending.length > 0) await tx.addNotifications(this.pending.splice(0));
+    if (this.pending.length === 0) return;
+    const notifications = this.pending.splice(0);
+    await tx.addNotifications(notifications);
+    const items: EnqueueItem[] = [];
+    for (const n of notifications) {
+      const record = this.records.get(n.recordNo);
+      if (!record) continue;
+      items.push({
+        event: {
+          type: n.type,
+          recordNo: n.recordNo,
+          at: n.at,
+          details: n.details,
+          ...(this.actor !== undefined ? { actor: this.actor } : {}),
+        },
+        facts: recordFactsOf(record),
+        to: n.to,
+        eventKey: `n:${n.id}`,
+        robotKey: `e:${n.type}:${n.recordNo}:${n.at}`,
+      });
+    }
+    const policy = await tx.getPolicy();
+    await enqueueEvents(tx, items, {
+      now: this.at,
+      digestHour: (policy?.reminders ?? DEFAULT_REMINDER_SETTINGS).digestHour,
+    });
   }
 }

@@ -394,6 +394,25 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
     expect(pageProblems).toEqual([]);
   }, 120_000);
 
+  it('an administrator is told on connect that next year’s working days are missing (issue 17)', async () => {
+    // From 1 November the service warns when the coming year has no official schedule.
+    service.setNow('2026-11-23T02:00:00.000Z');
+    const { context, page } = await openPane();
+    try {
+      await expect
+        .poll(() => page.locator('#service-url').evaluate((el) => (el as HTMLInputElement).value))
+        .toBe(origin);
+      await page.locator('#token input').fill(service.adminToken);
+      await page.locator('#connect').click();
+      const text = await waitForMessage(page, ['warning']);
+      expect(text).toContain('已连接');
+      expect(text).toContain('服务提醒管理员处理');
+      expect(text).toContain('2027');
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
   it('uploads a legacy CSV, shows the summary and offers the annotated workbook', async () => {
     const { context, page } = await openPane();
     try {

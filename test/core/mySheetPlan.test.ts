@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { followUpDue, myRowOf, readMyActions, sortByUrgency } from '../../core/mySheetPlan.js';
+import {
+  ESTIMATE_NOTE,
+  followUpDue,
+  myRowOf,
+  planMySheet,
+  readMyActions,
+  sortByUrgency,
+} from '../../core/mySheetPlan.js';
 import { DEFAULT_POLICY, resolvePolicy } from '../../core/policy.js';
 import type { RecordView } from '../../core/responses.js';
 
@@ -73,6 +80,31 @@ describe('我的报备 rows', () => {
       'BB-2026-000001',
       'BB-2026-000003',
     ]);
+  });
+});
+
+describe('[R12] estimated deadlines in the sheet (issue 17)', () => {
+  const lost = view({
+    status: 'rejected',
+    reasonCode: 'conflict.lost',
+    objectionDeadline: '2027-01-05',
+    estimated: ['objectionDeadline'],
+  });
+
+  it('a note on the 异议截止 cell says the date is a Monday–Friday estimate', () => {
+    const plan = planMySheet([lost], DEFAULT_POLICY, '2026-12-31', new Map(), { notes: true });
+    expect(plan.write.notes?.notes).toEqual({ H2: ESTIMATE_NOTE });
+    const values = plan.write.ops.find((op) => op.kind === 'values');
+    expect(values?.kind === 'values' && values.values[1]![7]).toBe('2027-01-05');
+  });
+
+  it('without notes (older Excel) the cell itself says （估）; a confirmed date carries nothing', () => {
+    const plan = planMySheet([lost], DEFAULT_POLICY, '2026-12-31', new Map(), { notes: false });
+    expect(plan.write.notes).toBeUndefined();
+    const values = plan.write.ops.find((op) => op.kind === 'values');
+    expect(values?.kind === 'values' && values.values[1]![7]).toBe('2027-01-05（估）');
+    const confirmed = planMySheet([{ ...lost, estimated: undefined }], DEFAULT_POLICY, '2026-12-31');
+    expect(confirmed.write.notes).toBeUndefined();
   });
 });
 

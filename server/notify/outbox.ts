@@ -1,0 +1,254 @@
+/**
+ * The durable outbox (issue 10): an event becomes one entry per recipient × channel, written in
+ * the same store transaction as the change that caused it, each under a dedupe key claimed once
+ * across instances (`insertDoc`). Entries live in `outbox` (keyed by the dedupe key, with their
+ * status) and, while something remains to do, in `outbox-due` under `<due instant>|<dedupe key>`
+ * so the worker finds what is due with one range scan instead of reading every entry ever sent.
+ */
+import { z } from 'zod';
+import type { Role } from '../../core/schema.js';
+import { dayOf, addDays, shanghaiInstant, dayParts } from '../../core/day.js';
+import type { Language, Mention } from './channel.js';
+import type { TeamRobot } from './channelSettings.js';
+import { mentionsFor, shouldNotify, type Recipient } from './messagePolicy.js';
+import type { NotifyEvent, RecordFacts } from './notifyEvent.js';
+import {
+  loadContact,
+  loadDefaults,
+  loadPreferences,
+  loadRobots,
+  modeFor,
+  type DeliveryMode,
+  type NotifyDefaults,
+} from './notifySettings.js';
+import type { ReadTx, User, WriteTx } from '../store/store.js';
+
+export const OUTBOX_COLLECTION = 'outbox';
+export const DUE_COLLECTION = 'outbox-due';
+
+export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
+export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
+
+export type OutboxTarget =
+  | {
+      kind: 'person';
+      userId: string;
+      name: string;
+      role: Role;
+      team?: string;
+      /** Sealed at rest with the entry; never shown by the admin view. */
+      address: string;
+      language: Language;
+    }
+  | { kind: 'robot'; robotId: string; team: string | null; language: Language; mentions: Mention[] };
+
+export interface OutboxEntry {
+  key: string;
+  channel: 'email' | 'robot';
+  mode: 'immediate' | 'digest';
+  event: NotifyEvent;
+  facts: RecordFacts;
+  to: OutboxTarget;
+  status: OutboxStatus;
+  createdAt: string;
+  /** When it is (next) due: creation, a digest's hour, a retry's backoff, a lease's end. */
+  dueAt: string;
+  /** Its key in `outbox-due` while it has one. */
+  dueKey?: string;
+  attempts: number;
+  /** The instance holding it while `sending`. */
+  leaseOwner?: string;
+  sentAt?: string;
+  /** Sent as part of one summary message (a burst, a digest): that message's dedupe key. */
+  sentIn?: string;
+  lastError?: { error: string; providerCode?: string | number; retryable: boolean; at: string };
+}
+
+export const outboxEntrySchema = z.custom<OutboxEntry>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as { key?: unknown }).key === 'string',
+);
+
+export function dueKeyOf(dueAt: string, key: string): string {
+  return `${dueAt}|${key}`;
+}
+
+/** The next digest hour in Asia/Shanghai strictly after `at`. */
+export function nextDigestAt(at: string, hour: number): string {
+  const today = dayOf(at);
+  const [y, m, d] = dayParts(today);
+  const candidate = shanghaiInstant(y, m, d, hour);
+  if (candidate > at) return candidate;
+  const [y2, m2, d2] = dayParts(addDays(today, 1));
+  return shanghaiInstant(y2, m2, d2, hour);
+}
+
+/** Who an event is addressed to, as the stored notifications say it. */
+export type Addressee = { name: string } | { reviewersOf: string | null };
+
+export interface EnqueueItem {
+  event: NotifyEvent;
+  facts: RecordFacts;
+  to: Addressee;
+  /** Distinguishes the entries of this event from any other: a notification id, a reminder key. */
+  eventKey: string;
+  /** Robots are told once per happening, whichever addressee caused it (`type:record:at`, a reminder key). */
+  robotKey: string;
+}
+
+/**
+ * Settings read once per transaction: a batch of events (a sweep, a morning of reminders) must
+ * not re-read the robots and users for each.
+ */
+export class RecipientDirectory {
+  private users: Promise<User[]> | undefined;
+  private robots: Promise<TeamRobot[]> | undefined;
+  private defaults: Promise<NotifyDefaults> | undefined;
+  private readonly people = new Map<string, Promise<PersonSettings | undefined>>();
+
+  constructor(private readonly tx: ReadTx) {}
+
+  allUsers(): Promise<User[]> {
+    return (this.users ??= this.tx.listUsers());
+  }
+  teamRobots(): Promise<TeamRobot[]> {
+    return (this.robots ??= loadRobots(this.tx));
+  }
+  notifyDefaults(): Promise<NotifyDefaults> {
+    return (this.defaults ??= loadDefaults(this.tx));
+  }
+  settingsOf(user: User): Promise<PersonSettings | undefined> {
+    let found = this.people.get(user.id);
+    if (!found) {
+      found = Promise.all([loadContact(this.tx, user.id), loadPreferences(this.tx, user.id)]).then(
+        ([contact, prefs]) => ({ contact, prefs }),
+      );
+      this.people.set(user.id, found);
+    }
+    return found;
+  }
+  async byName(name: string): Promise<User | undefined> {
+    return (await this.allUsers()).find((u) => u.name === name && !u.disabled);
+  }
+  async reviewersOf(team: string | null): Promise<User[]> {
+    return (await this.allUsers()).filter(
+      (u) =>
+        !u.disabled &&
+        u.role === 'reviewer' &&
+        // A reviewer without a team reviews every team (R34); a null team reaches them all.
+        (team === null || u.team === undefined || u.team === team),
+    );
+  }
+}
+
+interface PersonSettings {
+  contact: Awaited<ReturnType<typeof loadContact>>;
+  prefs: Awaited<ReturnType<typeof loadPreferences>>;
+}
+
+function personRecipient(u: User): Extract<Recipient, { kind: 'person' }> {
+  return { kind: 'person', name: u.name, role: u.role, ...(u.team !== undefined ? { team: u.team } : {}) };
+}
+
+/**
+ * Writes the outbox entries for these events inside `tx`. Returns how many entries were created
+ * (an entry whose dedupe key exists already is skipped: it was enqueued before).
+ */
+export async function enqueueEvents(
+  tx: WriteTx,
+  items: readonly EnqueueItem[],
+  options: { now: string; digestHour: number; directory?: RecipientDirectory },
+): Promise<number> {
+  if (items.length === 0) return 0;
+  const dir = options.directory ?? new RecipientDirectory(tx);
+  const defaults = await dir.notifyDefaults();
+  const robots = await dir.teamRobots();
+  let created = 0;
+  const put = async (entry: OutboxEntry): Promise<void> => {
+    if (!(await tx.insertDoc(OUTBOX_COLLECTION, entry.key, entry))) return;
+    await tx.putDoc(DUE_COLLECTION, entry.dueKey!, { key: entry.key });
+    created++;
+  };
+  const dueFor = (mode: DeliveryMode): string =>
+    mode === 'digest' ? nextDigestAt(options.now, options.digestHour) : options.now;
+
+  for (const item of items) {
+    const { event, facts } = item;
+    const people =
+      'name' in item.to
+        ? [await dir.byName(item.to.name)].filter((u): u is User => u !== undefined)
+        : await dir.reviewersOf(item.to.reviewersOf);
+    const mentions: Mention[] = [];
+    for (const user of people) {
+      const recipient = personRecipient(user);
+      if (!shouldNotify(event, recipient, facts)) continue;
+      const settings = await dir.settingsOf(user);
+      const contact = settings?.contact;
+      const emailMode = modeFor('email', event.type, settings?.prefs, defaults);
+      if (contact?.email !== undefined && emailMode !== 'off') {
+        const key = `${item.eventKey}:email:${user.id}`;
+        const dueAt = dueFor(emailMode);
+        await put({
+          key,
+          channel: 'email',
+          mode: emailMode,
+          event,
+          facts,
+          to: {
+            ...recipient,
+            kind: 'person',
+            userId: user.id,
+            address: contact.email,
+            language: contact.language,
+          },
+          status: 'pending',
+          createdAt: options.now,
+          dueAt,
+          dueKey: dueKeyOf(dueAt, key),
+          attempts: 0,
+        });
+      }
+      if (modeFor('robot', event.type, settings?.prefs, defaults) !== 'off') {
+        mentions.push({
+          name: user.name,
+          ...(contact?.mobile !== undefined ? { mobile: contact.mobile } : {}),
+          ...(contact?.feishuUserId !== undefined ? { feishuUserId: contact.feishuUserId } : {}),
+        });
+      }
+    }
+    const robotMode = defaultMode(defaults, event.type);
+    if (robotMode === 'off') continue;
+    for (const robot of robots) {
+      const recipient: Recipient = { kind: 'robot', team: robot.team };
+      if (!shouldNotify(event, recipient, facts)) continue;
+      // @mentions only in the robot of the people's own team; a company-wide group is not the place.
+      const robotMentions =
+        robot.team !== null && robot.team === facts.team ? mentionsFor(event, mentions) : [];
+      const key = `${item.robotKey}:robot:${robot.id}`;
+      const dueAt = dueFor(robotMode);
+      await put({
+        key,
+        channel: 'robot',
+        mode: robotMode,
+        event,
+        facts,
+        to: {
+          kind: 'robot',
+          robotId: robot.id,
+          team: robot.team,
+          language: robot.language,
+          mentions: robotMentions,
+        },
+        status: 'pending',
+        createdAt: options.now,
+        dueAt,
+        dueKey: dueKeyOf(dueAt, key),
+        attempts: 0,
+      });
+    }
+  }
+  return created;
+}
+
+function defaultMode(defaults: NotifyDefaults, type: NotifyEvent['type']): DeliveryMode {
+  return modeFor('robot', type, undefined, defaults);
+}

@@ -1,0 +1,99 @@
+/**
+ * Scheduled reminders into the outbox (issue 10): which are due comes from core (`dueReminders`,
+ * Asia/Shanghai days, the working-day calendar, the policy's thresholds); each is claimed once
+ * under `(type, record, threshold)` in `notify-reminders` and its outbox entries are written in the
+ * same transaction — so a reminder is enqueued once, and never again after a restart, whichever
+ * instance gets there first.
+ */
+import type { WorkCalendar } from '../../core/calendar.js';
+import { dayOf } from '../../core/day.js';
+import type { Policy } from '../../core/policy.js';
+import { dueReminders, type ReminderRecord } from '../../core/reminders.js';
+import type { RecordStatus, StoredRecord } from '../../core/schema.js';
+import type { Store } from '../store/store.js';
+import { recordFactsOf } from './notifyEvent.js';
+import { RecipientDirectory, enqueueEvents, type EnqueueItem } from './outbox.js';
+
+export const REMINDERS_COLLECTION = 'notify-reminders';
+
+/** Statuses that can have a reminder: protected ones, those awaiting review, lost conflicts. */
+const REMINDABLE: readonly RecordStatus[] = [
+  'protected',
+  'extension-requested',
+  'pending',
+  'conflict',
+  'rejected',
+];
+
+export function reminderRecordOf(record: StoredRecord): ReminderRecord {
+  let last: string | undefined;
+  for (const f of record.followUps) if (last === undefined || f.at > last) last = f.at;
+  return {
+    no: record.no,
+    status: record.status,
+    protectedUntil: record.protectedUntil,
+    reviewDueBy: record.reviewDueBy,
+    objectionDeadline: record.objectionDeadline,
+    objected: record.objection !== undefined,
+    approvedDay: record.approvedAt !== undefined ? dayOf(record.approvedAt) : undefined,
+    lastFollowUpDay: last !== undefined ? dayOf(last) : undefined,
+  };
+}
+
+export interface ReminderRun {
+  /** Reminders due today (before deduplication). */
+  due: number;
+  /** Newly claimed (never enqueued before). */
+  claimed: number;
+  /** Outbox entries written. */
+  entries: number;
+  computeMs: number;
+  enqueueMs: number;
+}
+
+export async function runReminders(
+  store: Store,
+  options: { now: Date; calendar: WorkCalendar; policy: Policy },
+): Promise<ReminderRun> {
+  const started = performance.now();
+  const today = dayOf(options.now);
+  const at = options.now.toISOString();
+  const records = await store.read((tx) => tx.recordsWithStatus(REMINDABLE));
+  const byNo = new Map(records.map((r) => [r.no, r]));
+  const due = dueReminders(records.map(reminderRecordOf), today, options.policy, options.calendar);
+  const computed = performance.now();
+  if (due.length === 0)
+    return { due: 0, claimed: 0, entries: 0, computeMs: computed - started, enqueueMs: 0 };
+  const { claimed, entries } = await store.write(async (tx) => {
+    const directory = new RecipientDirectory(tx);
+    const items: EnqueueItem[] = [];
+    for (const reminder of due) {
+      const record = byNo.get(reminder.recordNo)!;
+      const key = `${reminder.type}:${reminder.recordNo}:${reminder.threshold}`;
+      if (!(await tx.insertDoc(REMINDERS_COLLECTION, key, { at }))) continue;
+      items.push({
+        event: { type: reminder.type, recordNo: reminder.recordNo, at, details: reminder.details },
+        facts: recordFactsOf(record),
+        to:
+          reminder.to === 'holder'
+            ? { name: record.registration.registrant }
+            : { reviewersOf: record.team ?? null },
+        eventKey: `r:${key}`,
+        robotKey: `r:${key}`,
+      });
+    }
+    const entries = await enqueueEvents(tx, items, {
+      now: at,
+      digestHour: options.policy.reminders.digestHour,
+      directory,
+    });
+    return { claimed: items.length, entries };
+  });
+  return {
+    due: due.length,
+    claimed,
+    entries,
+    computeMs: computed - started,
+    enqueueMs: performance.now() - computed,
+  };
+}
