@@ -48,8 +48,8 @@ export interface FollowUpInput {
 }
 
 /**
- * Reminders already issued: one document per due day, record and kind, keyed day first (no personal
- * data in keys) so the ones whose day is long past are dropped by a key range.
+ * Lapse warnings already issued: one document per lapse day, record and kind, keyed day first (no
+ * personal data in keys) so the ones whose day is long past are dropped by a key range.
  */
 const REMINDER_COLLECTION = 'service-reminders';
 /** Reminder keys are kept this long after their day (a sweep never reminds of a day that old). */
@@ -434,16 +434,16 @@ export class LifecycleService {
             continue;
           }
           for (const reminder of serviceReminders(record, policy, calendar, today)) {
-            // One reminder of a kind per record and due day, however often the sweep runs.
-            const day = reminder.type === 'pool.lapsing' ? reminder.lapsesOn : reminder.dueBy;
-            if (
-              !(await tx.insertDoc(REMINDER_COLLECTION, `${day}|${record.no}|${reminder.type}`, {
-                at: ctx.now,
-              }))
-            )
-              continue;
-            const { type, rule, ...dates } = reminder;
-            ctx.notify.toRegistrant(record, type, { rule, ...dates });
+            // Due and overdue visits are scheduled reminders of the notification outbox
+            // (server/notify/reminderScheduler, fed the same due day); the sweep, which decides
+            // lapses, warns of the lapse itself (T−3), once per record and lapse day.
+            if (reminder.type !== 'pool.lapsing') continue;
+            const key = `${reminder.lapsesOn}|${record.no}|${reminder.type}`;
+            if (!(await tx.insertDoc(REMINDER_COLLECTION, key, { at: ctx.now }))) continue;
+            ctx.notify.toRegistrant(record, reminder.type, {
+              rule: reminder.rule,
+              lapsesOn: reminder.lapsesOn,
+            });
             reminded++;
           }
         }
