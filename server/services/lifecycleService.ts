@@ -426,7 +426,7 @@ export class LifecycleService {
               rule: lapse.rule,
               deadline: lapse.deadline,
             };
-            ctx.notify.toRegistrant(record, 'protection.ended', { outcome: 'void', rule: lapse.rule });
+            // The holder and the team's reviewers hear it once, as pool.lapsed (enterPool).
             await enterPool(tx, record, lapse.rule, ctx.now, policy, ctx.notify);
             await tx.putRecord(record);
             await this.promoteNext(ctx, record);

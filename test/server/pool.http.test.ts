@@ -279,6 +279,10 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         });
         const told = (await notifications(wang)).find((n) => n.type === 'pool.lapsed' && n.recordNo === no);
         expect(told?.details).toMatchObject({ rule: 'R31', reclaimAfter: '2026-04-11' });
+        // Told once, as pool.lapsed (not also as a generic end of protection).
+        expect(
+          (await notifications(wang)).filter((n) => n.recordNo === no && n.type === 'protection.ended'),
+        ).toEqual([]);
         expect((await notifications(reviewer)).map((n) => [n.type, n.recordNo])).toContainEqual([
           'pool.lapsed',
           no,
