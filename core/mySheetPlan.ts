@@ -13,7 +13,7 @@ import { DomainError, problem } from './problem.js';
 import { canRequestExtension, extensionLastDay } from './protection.js';
 import type { Policy } from './policy.js';
 import type { RecordView } from './responses.js';
-import { followUpWayOfNote, STATUS_LABELS, type Day } from './schema.js';
+import { FOLLOW_UP_WAYS, followUpWayOf, followUpWayOfNote, STATUS_LABELS, type Day } from './schema.js';
 import {
   cellAddress,
   chunkAddresses,
@@ -356,6 +356,11 @@ export function readMyActions(
   }
   const noteCol = col('note');
   const dateCol = col('date');
+  // R43: columns a user may add beside 说明 for a visit (the sheet as built has none of them).
+  const extraCol = (...names: string[]) => header.findIndex((h) => names.includes(h));
+  const wayCol = extraCol('方式', '跟进方式', '拜访方式');
+  const feedbackCol = extraCol('客户反馈', '反馈');
+  const nextStepCol = extraCol('下一步', '下一步计划', '下步计划');
   const actions: MyActionRequest[] = [];
   const errors: { row: number; registrationNo: string; message: string; carry: MyCarryOver }[] = [];
   for (let i = 1; i < grid.length; i++) {
@@ -395,9 +400,20 @@ export function readMyActions(
         break;
       case 'follow-up': {
         path = 'follow-ups';
-        // R43: the way is required; 我的报备 has only 说明, so the note says how (其他 when it does not).
-        body['way'] = followUpWayOfNote(note);
+        // R43: the way is required: a 方式 column when the user added one, else what 说明 says
+        // (其他 when it says nothing).
+        const wayText = wayCol >= 0 ? text(cells[wayCol]) : '';
+        const way = wayText === '' ? followUpWayOfNote(note) : followUpWayOf(wayText);
+        if (way === undefined) {
+          fail(`第 ${row} 行的跟进方式「${wayText}」无法识别：应为 ${FOLLOW_UP_WAYS.join('、')}`);
+          continue;
+        }
+        body['way'] = way;
         body['note'] = note;
+        const feedback = feedbackCol >= 0 ? text(cells[feedbackCol]) : '';
+        if (feedback !== '') body['feedback'] = feedback;
+        const nextStep = nextStepCol >= 0 ? text(cells[nextStepCol]) : '';
+        if (nextStep !== '') body['nextStep'] = nextStep;
         if (text(dateCell) !== '') {
           const day = dayOfCell(dateCell);
           if (day === null) {
