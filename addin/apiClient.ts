@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { policySchema, type Policy } from '../core/policy.js';
-import type { RecordStatus, RowResult, SubmissionRow } from '../core/schema.js';
+import { customerTypeSchema, type RecordStatus, type RowResult, type SubmissionRow } from '../core/schema.js';
+import type { PoolItem } from '../core/poolSheetPlan.js';
 import {
   errorResponseSchema,
   healthResponseSchema,
@@ -49,6 +50,23 @@ export type RegistrationView = RecordView;
 export type ReviewQueue = Pick<ReviewQueueResponse, 'groups'>;
 export type Me = MeResponse;
 export type ImportReport = ImportResponse;
+
+/** GET /api/pool: what R3 lets anyone see of a pooled customer. */
+const poolResponseSchema = z.object({
+  items: z.array(
+    z.object({
+      poolNo: z.string(),
+      customerName: z.string(),
+      customerType: customerTypeSchema,
+      region: z.string().optional(),
+      grade: z.string().optional(),
+      lastServiceDay: z.string(),
+      pooledSince: z.string(),
+    }),
+  ),
+  total: z.number().int(),
+});
+const POOL_PAGE = 500;
 
 /** Groups per review-queue request (the service allows up to 500). */
 const REVIEW_PAGE = 200;
@@ -111,6 +129,8 @@ export interface ApiClient {
   /** The annotated workbook of an import (`annotatedUrl` of its report); only from the service itself. */
   downloadAnnotated(url: string): Promise<Blob>;
   policy(): Promise<Policy>;
+  /** Every customer in the public pool (公海), following the service's pages. */
+  pool(): Promise<PoolItem[]>;
 }
 
 /** A failed call. `message` (zh-CN) and `messageEn` say what went wrong and what to do next. */
@@ -400,5 +420,13 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       return await res.blob();
     },
     policy: () => call('GET', '/api/policy', policySchema),
+    async pool() {
+      const items: PoolItem[] = [];
+      for (let offset = 0; ; offset += POOL_PAGE) {
+        const page = await call('GET', `/api/pool?limit=${POOL_PAGE}&offset=${offset}`, poolResponseSchema);
+        items.push(...page.items);
+        if (page.items.length < POOL_PAGE || items.length >= page.total) return items;
+      }
+    },
   };
 }

@@ -52,6 +52,15 @@ const ZH = {
   'run.lost': '第 {rows} 行在处理期间被删除或改动了客户信息，结果没有写回（报备已保存，改回后点“刷新状态”）',
   'run.nothing': '没有需要处理的行。',
   'connect.adminWarnings': '服务提醒管理员处理：',
+  'step.pool': '公海',
+  'pool.hint':
+    '建立“公海”工作表：因跟进失效或长期未服务而进入公海的客户（只有名称、类型、地区、等级和日期）。要认领，在“认领”列选择 认领，填上你掌握的联系人、电话或信用代码，然后点“认领”——认领就是一次正常报备，先到先得。',
+  'pool.build': '建立公海表',
+  'pool.apply': '认领',
+  'pool.builtCount': '公海中有 {rows} 个客户。',
+  'pool.claimedCount': '已认领 {claimed} 个客户（已在“我的报备”中）。',
+  'pool.claimErrors': '{n} 行未能认领（原因写在“处理结果”列）。',
+  'progress.pool': '正在处理公海…',
   'step.mine': '我的报备',
   'mine.hint':
     '建立“我的报备”工作表：我的每条报备及保护截止、剩余天数、延期申请截止、异议截止和下次跟进，最紧急的在前。在“操作”列选择 申请延期 / 提出异议 / 记录跟进 / 已签约 / 丢单 / 撤回，在“说明”写理由或跟进内容，然后点“执行操作”。',
@@ -159,6 +168,15 @@ const EN: Record<MessageKey, string> = {
     'Rows {rows} were deleted or had their customer cells changed while the add-in worked; their results were not written (registrations are kept: restore the rows, then Refresh)',
   'run.nothing': 'No rows to process.',
   'connect.adminWarnings': 'The service asks an administrator to act:',
+  'step.pool': 'Public pool',
+  'pool.hint':
+    'Builds the “公海” sheet: customers who returned to the public pool (name, type, region, grade and dates only). To claim one, choose 认领 in its row, add the contact, phone or credit code you know, and press Claim — a claim is a normal registration, first come first served.',
+  'pool.build': 'Build pool sheet',
+  'pool.apply': 'Claim',
+  'pool.builtCount': '{rows} customers in the pool.',
+  'pool.claimedCount': '{claimed} customers claimed (see My registrations).',
+  'pool.claimErrors': '{n} rows could not be claimed (the reason is in 处理结果).',
+  'progress.pool': 'Working on the pool…',
   'step.mine': 'My registrations',
   'mine.hint':
     'Builds the “我的报备” sheet: each of your registrations with its protection end, days left, last day to ask for an extension, objection deadline and next follow-up, most urgent first. Choose an action in 操作 (extension, objection, follow-up, signed, lost, withdraw), write the reason or note in 说明, then press Apply actions.',

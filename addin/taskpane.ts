@@ -17,6 +17,7 @@ import {
 } from './connectionSettings.js';
 import { describeError, PaneError } from './errorText.js';
 import { createMyRegistrations } from './myRegistrations.js';
+import { createPoolSheet } from './poolSheet.js';
 import { createExcelGateway } from './excelGateway.js';
 import { registerFluentComponents } from './fluentComponents.js';
 import {
@@ -177,6 +178,8 @@ class TaskPane {
     byId('check').addEventListener('click', () => void this.runSheet('check'));
     byId('submit').addEventListener('click', () => void this.runSheet('submit'));
     byId('refresh').addEventListener('click', () => void this.runSheet('refresh'));
+    byId('pool-build').addEventListener('click', () => void this.pool('build'));
+    byId('pool-apply').addEventListener('click', () => void this.pool('apply'));
     byId('mine-build').addEventListener('click', () => void this.mine('build'));
     byId('mine-apply').addEventListener('click', () => void this.mine('apply'));
     byId('review-build').addEventListener('click', () => void this.review('build'));
@@ -458,6 +461,25 @@ class TaskPane {
       },
       this.state.language,
     );
+  }
+
+  private async pool(kind: 'build' | 'apply'): Promise<void> {
+    await this.run('progress.pool', async () => {
+      const api = this.state.api;
+      if (api === undefined || !this.state.inExcel) return;
+      const pool = createPoolSheet({ excel: createExcelGateway(), api });
+      if (kind === 'build') {
+        const built = await pool.build();
+        this.say('success', () => this.t('pool.builtCount', { ...built }));
+      } else {
+        const applied = await pool.applyClaims();
+        this.say(applied.errors.length > 0 ? 'warning' : 'success', () => {
+          const lines = [this.t('pool.claimedCount', { claimed: applied.claimed })];
+          if (applied.errors.length > 0) lines.push(this.t('pool.claimErrors', { n: applied.errors.length }));
+          return lines.join('\n');
+        });
+      }
+    });
   }
 
   private async mine(kind: 'build' | 'apply'): Promise<void> {

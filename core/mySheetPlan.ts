@@ -68,6 +68,9 @@ type MyColumn =
   | 'action'
   | 'note'
   | 'date'
+  | 'way'
+  | 'feedback'
+  | 'nextStep'
   | 'outcome'
   | 'version';
 
@@ -87,6 +90,10 @@ const COLUMNS: readonly { key: MyColumn; zh: string; width: number; format: stri
   { key: 'action', zh: '操作', width: 70, format: TEXT },
   { key: 'note', zh: '说明', width: 200, format: TEXT },
   { key: 'date', zh: '跟进日期', width: 80, format: TEXT },
+  // R43: how a visit or call was made, what the customer said, what comes next (follow-ups only).
+  { key: 'way', zh: '跟进方式', width: 60, format: TEXT },
+  { key: 'feedback', zh: '客户反馈', width: 150, format: TEXT },
+  { key: 'nextStep', zh: '下一步', width: 150, format: TEXT },
   { key: 'outcome', zh: '处理结果', width: 220, format: TEXT },
   // The ETag the sheet last saw: an action is sent with it (If-Match), so a retry never files twice.
   { key: 'version', zh: '版本', width: 35, format: TEXT },
@@ -119,6 +126,9 @@ export interface MyCarryOver {
   action: string;
   note: string;
   date: string;
+  way?: string;
+  feedback?: string;
+  nextStep?: string;
   outcome: string;
 }
 
@@ -234,6 +244,9 @@ export function planMySheet(
       action: kept?.action ?? '',
       note: kept?.note ?? '',
       date: kept?.date ?? '',
+      way: kept?.way ?? '',
+      feedback: kept?.feedback ?? '',
+      nextStep: kept?.nextStep ?? '',
       outcome: kept?.outcome ?? '',
       version: row.etag,
     };
@@ -278,6 +291,18 @@ export function planMySheet(
       style: 'Stop',
       title: '操作',
       message: `请选择：${Object.values(ACTION_LABELS).join('、')}`,
+    },
+  });
+  const wayColumn = COLUMNS.findIndex((c) => c.key === 'way') + 1;
+  ops.push({
+    kind: 'validation',
+    address: rangeAddress(2, wayColumn, Math.max(last, 2), wayColumn),
+    rule: { list: { inCellDropDown: true, source: FOLLOW_UP_WAYS.join(',') } },
+    alert: {
+      showAlert: true,
+      style: 'Stop',
+      title: '跟进方式',
+      message: `请选择：${FOLLOW_UP_WAYS.join('、')}`,
     },
   });
   ops.push({ kind: 'freezeRows', count: 1 });
@@ -356,11 +381,6 @@ export function readMyActions(
   }
   const noteCol = col('note');
   const dateCol = col('date');
-  // R43: columns a user may add beside 说明 for a visit (the sheet as built has none of them).
-  const extraCol = (...names: string[]) => header.findIndex((h) => names.includes(h));
-  const wayCol = extraCol('方式', '跟进方式', '拜访方式');
-  const feedbackCol = extraCol('客户反馈', '反馈');
-  const nextStepCol = extraCol('下一步', '下一步计划', '下步计划');
   const actions: MyActionRequest[] = [];
   const errors: { row: number; registrationNo: string; message: string; carry: MyCarryOver }[] = [];
   for (let i = 1; i < grid.length; i++) {
@@ -371,7 +391,19 @@ export function readMyActions(
     const registrationNo = text(cells[noCol]);
     const note = noteCol >= 0 ? text(cells[noteCol]) : '';
     const dateCell = dateCol >= 0 ? cells[dateCol] : undefined;
-    const carry: MyCarryOver = { action: word, note, date: text(dateCell), outcome: '' };
+    const extra = (key: 'way' | 'feedback' | 'nextStep') => (col(key) >= 0 ? text(cells[col(key)]) : '');
+    const wayText = extra('way');
+    const feedback = extra('feedback');
+    const nextStep = extra('nextStep');
+    const carry: MyCarryOver = {
+      action: word,
+      note,
+      date: text(dateCell),
+      ...(wayText !== '' ? { way: wayText } : {}),
+      ...(feedback !== '' ? { feedback } : {}),
+      ...(nextStep !== '' ? { nextStep } : {}),
+      outcome: '',
+    };
     const fail = (message: string) =>
       errors.push({ row, registrationNo, message, carry: { ...carry, outcome: message } });
     const action = ACTION_WORDS[word.toLowerCase()];
@@ -400,20 +432,20 @@ export function readMyActions(
         break;
       case 'follow-up': {
         path = 'follow-ups';
-        // R43: the way is required: a 方式 column when the user added one, else what 说明 says
-        // (其他 when it says nothing).
-        const wayText = wayCol >= 0 ? text(cells[wayCol]) : '';
-        const way = wayText === '' ? followUpWayOfNote(note) : followUpWayOf(wayText);
-        if (way === undefined) {
-          fail(`第 ${row} 行的跟进方式「${wayText}」无法识别：应为 ${FOLLOW_UP_WAYS.join('、')}`);
-          continue;
+        // R43: the way is required: 跟进方式 when filled, else what 说明 says (其他 when it says nothing).
+        if (wayText !== '') {
+          const way = followUpWayOf(wayText);
+          if (way === undefined) {
+            fail(`第 ${row} 行的跟进方式「${wayText}」无法识别：应为 ${FOLLOW_UP_WAYS.join('、')}`);
+            continue;
+          }
+          body['way'] = way;
+        } else {
+          body['way'] = followUpWayOfNote(note);
         }
-        body['way'] = way;
-        body['note'] = note;
-        const feedback = feedbackCol >= 0 ? text(cells[feedbackCol]) : '';
         if (feedback !== '') body['feedback'] = feedback;
-        const nextStep = nextStepCol >= 0 ? text(cells[nextStepCol]) : '';
         if (nextStep !== '') body['nextStep'] = nextStep;
+        body['note'] = note;
         if (text(dateCell) !== '') {
           const day = dayOfCell(dateCell);
           if (day === null) {

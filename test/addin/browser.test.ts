@@ -213,7 +213,8 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
       // A sales user has no review step; the steps are numbered as shown.
       expect(await page.locator('#step-review').isHidden()).toBe(true);
       expect(await page.locator('#step-mine .step-number').innerText()).toBe('4');
-      expect(await page.locator('#step-upload .step-number').innerText()).toBe('5');
+      expect(await page.locator('#step-pool .step-number').innerText()).toBe('5');
+      expect(await page.locator('#step-upload .step-number').innerText()).toBe('6');
       // The token is kept for the session only, never in localStorage.
       const stored = await page.evaluate(() => ({
         local: JSON.stringify(window.localStorage),
@@ -339,7 +340,7 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
         .api(salesToken)
         .get<{ followUps: { note: string }[] }>(`/api/registrations/${numbers[0]}`);
       expect(followed.body.followUps.map((f) => f.note)).toEqual(['电话沟通，客户要报价']);
-      expect(await inWorkbook(page, (wb) => wb.values('我的报备', 'O2')[0]![0])).toBe('已完成：记录跟进');
+      expect(await inWorkbook(page, (wb) => wb.values('我的报备', 'R2')[0]![0])).toBe('已完成：记录跟进');
 
       await page.evaluate(() => window.scrollTo(0, 0));
       await mkdir(path.dirname(SCREENSHOT), { recursive: true });
@@ -367,7 +368,7 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
       await connect(page, reviewerToken);
       expect(await waitForMessage(page, ['success'])).toContain('你有审核权限');
       expect(await page.locator('#step-review').isVisible()).toBe(true);
-      expect(await page.locator('#step-upload .step-number').innerText()).toBe('6');
+      expect(await page.locator('#step-upload .step-number').innerText()).toBe('7');
 
       await page.locator('#review-build').click();
       expect(await waitForMessage(page)).toMatch(/已建立待审核表：\d+ 个客户/);

@@ -31,6 +31,9 @@ const HEADER = [
   '操作',
   '说明',
   '跟进日期',
+  '跟进方式',
+  '客户反馈',
+  '下一步',
   '处理结果',
   '版本',
 ];
@@ -41,7 +44,7 @@ const COL = {
   extensionBy: 'G',
   objectionBy: 'H',
   action: 'L',
-  outcome: 'O',
+  outcome: 'R',
 };
 
 let svc: TestService;
@@ -100,7 +103,7 @@ describe('我的报备', () => {
     const built = await mine.build();
     expect(built.rows).toBe(4);
     expect(fake.workbook.activeSheetName()).toBe(MY_SHEET_NAME);
-    expect(fake.workbook.values(MY_SHEET_NAME, 'A1:P1')[0]).toEqual(HEADER);
+    expect(fake.workbook.values(MY_SHEET_NAME, 'A1:S1')[0]).toEqual(HEADER);
     // The objection window (2 working days) closes first; the pending one has no deadline and comes last.
     const order = fake.workbook.values(MY_SHEET_NAME, 'A2:A5').map((r) => r[0]);
     expect(order[0]).toBe(no.lost);
@@ -124,14 +127,15 @@ describe('我的报备', () => {
     const mine = createMyRegistrations({ excel: gatewayFor(fake), api: wang, now: () => svc.now() });
     await mine.build();
     // The person sorts the rows by number (descending) before typing: rows move, numbers stay with them.
-    const grid = fake.workbook.values(MY_SHEET_NAME, 'A2:P5');
+    const grid = fake.workbook.values(MY_SHEET_NAME, 'A2:S5');
     const sorted = [...grid].sort((x, y) => String(y[0]).localeCompare(String(x[0])));
     fake.workbook.setValues(MY_SHEET_NAME, 'A2', sorted);
-    const type = (registrationNo: string, action: string, note: string, date = '') =>
-      fake.workbook.setValues(MY_SHEET_NAME, `L${rowOf(fake, registrationNo)}`, [[action, note, date]]);
+    const type = (registrationNo: string, action: string, note: string, ...rest: string[]) =>
+      fake.workbook.setValues(MY_SHEET_NAME, `L${rowOf(fake, registrationNo)}`, [[action, note, ...rest]]);
     type(no.approvedA, '申请延期', '客户预算下季度审批');
     type(no.lost, '提出异议', '我方 2 月已上门拜访，有签到记录');
-    type(no.approvedB, '记录跟进', '电话沟通方案', '2026-03-03');
+    // R43: way, feedback and next step in their own columns.
+    type(no.approvedB, '记录跟进', '沟通方案', '2026-03-03', 'WeChat', '客户认可方案', '下周报价');
     type(no.pending, '已签约', '客户已签');
     const before = { syncs: fake.syncCount() };
     const applied = await mine.applyActions();
@@ -148,6 +152,12 @@ describe('我的报备', () => {
     expect((await wang.getRegistration(no.lost)).objection?.reason).toContain('签到记录');
     const followed = await wang.getRegistration(no.approvedB);
     expect(followed.followUps).toHaveLength(1);
+    expect(followed.followUps[0]).toMatchObject({
+      way: '微信',
+      note: '沟通方案',
+      feedback: '客户认可方案',
+      nextStep: '下周报价',
+    });
     expect(Date.parse(followed.followUps[0]!.at)).toBe(Date.parse('2026-03-02T16:00:00.000Z'));
     for (const n of [no.approvedA, no.lost, no.approvedB]) {
       const row = rowOf(fake, n);
@@ -164,7 +174,7 @@ describe('我的报备', () => {
     const mine = createMyRegistrations({ excel: gatewayFor(fake), api: wang, now: () => svc.now() });
     await mine.build();
     const row = rowOf(fake, no.approvedB);
-    const stale = fake.workbook.values(MY_SHEET_NAME, `A${row}:P${row}`);
+    const stale = fake.workbook.values(MY_SHEET_NAME, `A${row}:S${row}`);
     fake.workbook.setValues(MY_SHEET_NAME, `L${row}`, [['记录跟进', '上门演示']]);
     await mine.applyActions();
     expect((await wang.getRegistration(no.approvedB)).followUps).toHaveLength(2);

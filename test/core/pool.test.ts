@@ -13,7 +13,6 @@ import { followUpWayOf, followUpWayOfNote, type SubmissionRow } from '../../core
 import { detectHeader, matchHeaderText } from '../../core/headers.js';
 import { annotateRow } from '../../core/annotation.js';
 import { outcomeOfState, validationFor } from '../../core/sheetPlan.js';
-import { readMyActions } from '../../core/mySheetPlan.js';
 
 const RECEIVED = '2026-04-10T02:00:00.000Z';
 const SALES: ActorFacts = { name: '王磊', role: 'sales', team: '华东一部' };
@@ -255,45 +254,5 @@ describe('cap (R45)', () => {
       ] as never,
     });
     expect(decision.result.status).toBe('duplicate');
-  });
-});
-
-describe('记录跟进 from 我的报备 (R43)', () => {
-  const HEADER = [
-    '报备编号',
-    '客户名称',
-    '操作',
-    '说明',
-    '跟进日期',
-    '方式',
-    '客户反馈',
-    '下一步',
-    '处理结果',
-    '版本',
-  ];
-
-  it('[R43] columns 方式 / 客户反馈 / 下一步 added beside 说明 go into the follow-up', () => {
-    const { actions, errors } = readMyActions(
-      [
-        HEADER,
-        ['BB-2026-000001', 'x', '跟进', '演示样机', '', 'visit', '要求试用', '送试用机', '', '"3"'],
-        ['BB-2026-000002', 'x', '跟进', '电话沟通', '', '', '', '', '', '"1"'],
-      ],
-      '2026-03-10',
-    );
-    expect(errors).toEqual([]);
-    expect(actions.map((a) => a.body)).toEqual([
-      { way: '上门', note: '演示样机', feedback: '要求试用', nextStep: '送试用机' },
-      { way: '电话', note: '电话沟通' },
-    ]);
-  });
-
-  it('[R43] a way it cannot read is named on its row, and nothing is posted for it', () => {
-    const { actions, errors } = readMyActions(
-      [HEADER, ['BB-2026-000001', 'x', '跟进', '发资料', '', '传真', '', '', '', '"3"']],
-      '2026-03-10',
-    );
-    expect(actions).toEqual([]);
-    expect(errors[0]!.message).toContain('跟进方式「传真」无法识别');
   });
 });
