@@ -35,6 +35,11 @@ export interface ReminderRecord {
   approvedDay?: Day | undefined;
   /** Day of the latest follow-up. */
   lastFollowUpDay?: Day | undefined;
+  /**
+   * The next visit's due day as core/serviceCadence computes it (issue 13: grade cadences R42,
+   * R31, due days moved off rest days); when given it replaces the R31-only estimate below.
+   */
+  serviceDue?: Day | undefined;
 }
 
 export interface DueReminder {
@@ -152,12 +157,17 @@ export function dueReminders(
           });
       }
     }
-    if (policy.followUp && ACTIVE.includes(rec.status) && rec.approvedDay !== undefined) {
-      // R31: the first follow-up within N days of approval, then at least every M days.
-      const dueBy =
-        rec.lastFollowUpDay !== undefined
-          ? addDays(rec.lastFollowUpDay, policy.followUp.everyDays)
-          : addDays(rec.approvedDay, policy.followUp.firstWithinDays);
+    const rule = policy.followUp;
+    // R31: the first follow-up within N days of approval, then at least every M days — or the
+    // service's own due day (R42 grades, working days) when the caller computed it.
+    const dueBy =
+      rec.serviceDue ??
+      (rule === null || rec.approvedDay === undefined
+        ? undefined
+        : rec.lastFollowUpDay !== undefined
+          ? addDays(rec.lastFollowUpDay, rule.everyDays)
+          : addDays(rec.approvedDay, rule.firstWithinDays));
+    if (dueBy !== undefined && ACTIVE.includes(rec.status)) {
       if (r.followUpOverdue && today > dueBy) {
         out.push({
           type: 'followUp.overdue',

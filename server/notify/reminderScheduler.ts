@@ -9,6 +9,7 @@ import type { WorkCalendar } from '../../core/calendar.js';
 import { dayOf } from '../../core/day.js';
 import type { Policy } from '../../core/policy.js';
 import { dueReminders, type ReminderRecord } from '../../core/reminders.js';
+import { nextServiceDue } from '../../core/serviceCadence.js';
 import type { RecordStatus, StoredRecord } from '../../core/schema.js';
 import type { Store } from '../store/store.js';
 import { recordFactsOf } from './notifyEvent.js';
@@ -60,7 +61,16 @@ export async function runReminders(
   const at = options.now.toISOString();
   const records = await store.read((tx) => tx.recordsWithStatus(REMINDABLE));
   const byNo = new Map(records.map((r) => [r.no, r]));
-  const due = dueReminders(records.map(reminderRecordOf), today, options.policy, options.calendar);
+  // Follow-ups are due by the service clock (issue 13, core/serviceCadence), grades and working days included.
+  const due = dueReminders(
+    records.map((r) => ({
+      ...reminderRecordOf(r),
+      serviceDue: nextServiceDue(r, options.policy, options.calendar)?.due,
+    })),
+    today,
+    options.policy,
+    options.calendar,
+  );
   const computed = performance.now();
   if (due.length === 0)
     return { due: 0, claimed: 0, entries: 0, computeMs: computed - started, enqueueMs: 0 };

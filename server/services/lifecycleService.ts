@@ -18,8 +18,9 @@ import {
 import { PACKAGE_CALENDAR } from '../../core/calendar.js';
 import { DomainError, problem } from '../../core/problem.js';
 import type { Policy } from '../../core/policy.js';
-import { LAPSE_REASON_CODES } from '../../core/pool.js';
+import { LAPSE_REASON_CODES, POOL_COLLECTION } from '../../core/pool.js';
 import {
+  ACTIVE_STATUSES,
   PROTECTING_STATUSES,
   type FollowUp,
   type FollowUpWay,
@@ -31,7 +32,7 @@ import { cadencesOn, lapseDecision, serviceReminders } from '../../core/serviceC
 import type { WriteTx } from '../store/store.js';
 import { forbidden, isOwnRecord, reviews, type Actor } from './actor.js';
 import { Notifier } from './notifier.js';
-import { enterPool } from './poolService.js';
+import { enterPool, poolEntryOf } from './poolService.js';
 import { recordView, type RecordView } from './recordView.js';
 import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
 import { approve, findCandidates } from './rowEvaluation.js';
@@ -47,8 +48,8 @@ export interface FollowUpInput {
 }
 
 /**
- * Reminders already issued: one document per due day, record and kind, keyed day first (no personal
- * data in keys) so the ones whose day is long past are dropped by a key range.
+ * Lapse warnings already issued: one document per lapse day, record and kind, keyed day first (no
+ * personal data in keys) so the ones whose day is long past are dropped by a key range.
  */
 const REMINDER_COLLECTION = 'service-reminders';
 /** Reminder keys are kept this long after their day (a sweep never reminds of a day that old). */
@@ -105,6 +106,7 @@ export class LifecycleService {
         ctx.notify.toRegistrant(record, 'decision', { decision: 'reject' });
         await ctx.tx.putRecord(record);
         await this.promoteNext(ctx, record);
+        await this.releasePoolClaim(ctx, record);
         return record;
       }
       await this.assertNotHeld(ctx, record);
@@ -290,6 +292,7 @@ export class LifecycleService {
       }
       await ctx.tx.putRecord(record);
       await this.promoteNext(ctx, record);
+      await this.releasePoolClaim(ctx, record);
       return record;
     });
   }
@@ -423,7 +426,7 @@ export class LifecycleService {
               rule: lapse.rule,
               deadline: lapse.deadline,
             };
-            ctx.notify.toRegistrant(record, 'protection.ended', { outcome: 'void', rule: lapse.rule });
+            // The holder and the team's reviewers hear it once, as pool.lapsed (enterPool).
             await enterPool(tx, record, lapse.rule, ctx.now, policy, ctx.notify);
             await tx.putRecord(record);
             await this.promoteNext(ctx, record);
@@ -431,16 +434,16 @@ export class LifecycleService {
             continue;
           }
           for (const reminder of serviceReminders(record, policy, calendar, today)) {
-            // One reminder of a kind per record and due day, however often the sweep runs.
-            const day = reminder.type === 'pool.lapsing' ? reminder.lapsesOn : reminder.dueBy;
-            if (
-              !(await tx.insertDoc(REMINDER_COLLECTION, `${day}|${record.no}|${reminder.type}`, {
-                at: ctx.now,
-              }))
-            )
-              continue;
-            const { type, rule, ...dates } = reminder;
-            ctx.notify.toRegistrant(record, type, { rule, ...dates });
+            // Due and overdue visits are scheduled reminders of the notification outbox
+            // (server/notify/reminderScheduler, fed the same due day); the sweep, which decides
+            // lapses, warns of the lapse itself (T−3), once per record and lapse day.
+            if (reminder.type !== 'pool.lapsing') continue;
+            const key = `${reminder.lapsesOn}|${record.no}|${reminder.type}`;
+            if (!(await tx.insertDoc(REMINDER_COLLECTION, key, { at: ctx.now }))) continue;
+            ctx.notify.toRegistrant(record, reminder.type, {
+              rule: reminder.rule,
+              lapsesOn: reminder.lapsesOn,
+            });
             reminded++;
           }
         }
@@ -532,6 +535,29 @@ export class LifecycleService {
       ...(reason !== undefined ? { reason } : {}),
       ...(details ? { details } : {}),
     });
+  }
+
+  /**
+   * R44: a claim from the pool that ends before it was ever protected (rejected, withdrawn) hands
+   * the claim to the next active registration of the customer, or — none left — puts the customer
+   * back in the pool, so a refused claim never hides a pooled customer from everyone else.
+   */
+  private async releasePoolClaim(ctx: ActionContext, record: StoredRecord): Promise<void> {
+    const fromPool = record.history[0]?.details?.['fromPool'];
+    if (typeof fromPool !== 'string' || record.approvedAt !== undefined) return;
+    for (const poolNo of fromPool.split(',')) {
+      const entry = poolEntryOf(await ctx.tx.getDoc(POOL_COLLECTION, poolNo));
+      if (entry?.claimed?.no !== record.no) continue;
+      const next = (
+        await findCandidates(ctx.tx, record.identity, ctx.policy, ctx.today, { exclude: record.no })
+      )
+        .filter((c) => c.match.strength === 'exact' && ACTIVE_STATUSES.includes(c.status))
+        .map((c) => c.record)
+        .sort((a, b) => a.claimedAt.localeCompare(b.claimedAt) || a.no.localeCompare(b.no))[0];
+      if (next) entry.claimed = { no: next.no, by: next.registration.registrant, at: next.claimedAt };
+      else delete entry.claimed;
+      await ctx.tx.putDoc(POOL_COLLECTION, poolNo, entry);
+    }
   }
 
   /** One customer is never granted twice: another registrant's protection blocks approval. */

@@ -122,14 +122,4 @@ export class PoolService {
     );
     return { items: items.map(poolListItem), total: entries.length };
   }
-
-  /** Every pool entry (claimed ones too), for the compliance report. */
-  async entries(): Promise<PoolEntry[]> {
-    return this.deps.store.read(async (tx) =>
-      (await tx.listDocs(POOL_COLLECTION)).flatMap((d) => {
-        const entry = poolEntryOf(d.value);
-        return entry ? [entry] : [];
-      }),
-    );
-  }
 }

@@ -12,7 +12,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PACKAGE_CALENDAR } from '../../core/calendar.js';
 import type { Policy } from '../../core/policy.js';
+import { REMINDERS_COLLECTION, runReminders } from '../../server/notify/reminderScheduler.js';
 import type { RowResult, SubmissionRow } from '../../core/schema.js';
 import type { NotificationView } from '../../server/services/notificationService.js';
 import type { RecordView } from '../../server/services/recordView.js';
@@ -244,25 +246,22 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         expect(onDisk).not.toContain('对价格敏感');
         expect(onDisk).not.toContain('下周二送试用机');
 
-        // Grade A after the first visit: due a week later, Wed 03-11. On the due day: reminded, once.
-        svc.setNow(at('2026-03-10', '08:00'));
-        expect(await sweep()).toEqual({ expired: 0, voided: 0, reminded: 2 });
+        // Grade A after the first visit: due a week later, Wed 03-11; without it the record lapses on
+        // 03-12. From three days before (T−3) the holder is warned, once.
+        svc.setNow(at('2026-03-08', '08:00'));
+        expect(await sweep()).toEqual({ expired: 0, voided: 0, reminded: 0 });
+        svc.setNow(at('2026-03-09', '08:00'));
+        expect(await sweep()).toEqual({ expired: 0, voided: 0, reminded: 1 });
         svc.setNow(at('2026-03-11', '08:00'));
         expect(await sweep()).toEqual({ expired: 0, voided: 0, reminded: 0 });
         const reminderKeys = async () =>
           (await svc.running.store.read((tx) => tx.listDocs('service-reminders'))).map((d) => d.key);
         // Keyed day first (no personal data), so old ones are dropped by a key range.
-        expect(await reminderKeys()).toEqual([
-          `2026-03-11|${no}|followUp.due`,
-          `2026-03-12|${no}|pool.lapsing`,
-        ]);
+        expect(await reminderKeys()).toEqual([`2026-03-12|${no}|pool.lapsing`]);
         const reminders = (await notifications(wang)).filter((n) => n.recordNo === no);
-        expect(reminders.map((n) => [n.type, n.details['dueBy'] ?? n.details['lapsesOn']])).toEqual(
-          expect.arrayContaining([
-            ['followUp.due', '2026-03-11'],
-            ['pool.lapsing', '2026-03-12'],
-          ]),
-        );
+        expect(reminders.filter((n) => n.type === 'pool.lapsing').map((n) => n.details)).toEqual([
+          expect.objectContaining({ lapsesOn: '2026-03-12', rule: 'R31' }),
+        ]);
         expect((await record(wang, no)).status).toBe('protected');
 
         // Thu 03-12: nothing recorded by the due day → the sweep voids it into the pool (R31, R44).
@@ -280,6 +279,10 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         });
         const told = (await notifications(wang)).find((n) => n.type === 'pool.lapsed' && n.recordNo === no);
         expect(told?.details).toMatchObject({ rule: 'R31', reclaimAfter: '2026-04-11' });
+        // Told once, as pool.lapsed (not also as a generic end of protection).
+        expect(
+          (await notifications(wang)).filter((n) => n.recordNo === no && n.type === 'protection.ended'),
+        ).toEqual([]);
         expect((await notifications(reviewer)).map((n) => [n.type, n.recordNo])).toContainEqual([
           'pool.lapsed',
           no,
@@ -366,9 +369,13 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
 
         // After the cooldown the former holder is an ordinary competitor again.
         svc.setNow(at('2026-04-11'));
-        // Reminder keys 30 days past their day are dropped by the sweep.
+        // Warning keys are dropped by the sweep 30 days after their day.
         await sweep();
         expect(await reminderKeys()).toEqual([`2026-03-12|${no}|pool.lapsing`]);
+        svc.setNow(at('2026-04-12'));
+        await sweep();
+        expect(await reminderKeys()).toEqual([]);
+        svc.setNow(at('2026-04-11'));
         const back = await check(wang, customer);
         expect(back.errors).toEqual([]);
         expect(back.status).toBe('conflict');
@@ -410,10 +417,72 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         svc.setNow(at('2026-03-06', '09:00'));
         expect(await sweep()).toMatchObject({ voided: 0 });
         // Grade C: 30 days after 03-05 → 04-04 (Saturday, 清明 holidays 04-04..04-06) → next working day.
+        // The outbox's scheduled reminders use the same due day (grade C, off the holiday): the day
+        // before it, "due"; nothing overdue although R31's weekly rule alone would say 03-12.
+        const policy = (await svc.api(svc.adminToken).get<Policy>('/api/policy')).body;
+        await runReminders(svc.running.store, {
+          now: new Date(at('2026-04-06', '09:00')),
+          calendar: PACKAGE_CALENDAR,
+          policy,
+        });
+        const scheduled = (await svc.running.store.read((tx) => tx.listDocs(REMINDERS_COLLECTION))).map(
+          (d) => d.key,
+        );
+        expect(scheduled.filter((k) => k.startsWith('followUp.'))).toEqual([
+          `followUp.due:${r!.registrationNo}:2026-04-07:D-1`,
+        ]);
         svc.setNow(at('2026-04-07', '09:00'));
         expect(await sweep()).toMatchObject({ voided: 0 });
         svc.setNow(at('2026-04-08', '09:00'));
         expect(await sweep()).toMatchObject({ voided: 1 });
+      });
+    });
+
+    describe('[R44] a claim that ends before protection', () => {
+      /** Customer 5 registered by Wang, approved 2026-03-02, lapsed by the sweep on 03-06 (R31). */
+      async function pooled(): Promise<string> {
+        await setPolicy({ preset: 'follow-up' });
+        const [r] = await submit(wang, [enterpriseRow(5)]);
+        svc.setNow(at('2026-03-02', '10:00'));
+        await approve(r!.registrationNo!);
+        svc.setNow(at('2026-03-06', '09:00'));
+        expect(await sweep()).toMatchObject({ voided: 1 });
+        return r!.registrationNo!;
+      }
+      const total = async () => (await svc.api(zhou).get<PoolPage>('/api/pool')).body.total;
+
+      it('[R44] a rejected or withdrawn claim puts the customer back in the pool', async () => {
+        await pooled();
+        const [claim] = await submit(li, [enterpriseRow(5)]);
+        expect(await total()).toBe(0);
+        const rejected = await svc.api(reviewer).post(`/api/registrations/${claim!.registrationNo}/review`, {
+          decision: 'reject',
+          reason: '资料不全',
+        });
+        expect(rejected.status).toBe(200);
+        expect(await total()).toBe(1);
+        const [again] = await submit(zhou, [enterpriseRow(5)]);
+        expect(again!.warnings.map((w) => w.code)).toContain('pool.available');
+        expect(await total()).toBe(0);
+        const withdrawn = await svc.api(zhou).post(`/api/registrations/${again!.registrationNo}/close`, {
+          outcome: 'withdrawn',
+          note: '客户暂无需求',
+        });
+        expect(withdrawn.status).toBe(200);
+        expect(await total()).toBe(1);
+      });
+
+      it('[R44][R17] with a second claimant waiting, the claim passes to them and the customer stays out of the pool', async () => {
+        await pooled();
+        const [first] = await submit(li, [enterpriseRow(5)]);
+        const [second] = await submit(zhou, [enterpriseRow(5)]);
+        expect(second!.status).toBe('conflict');
+        await svc.api(reviewer).post(`/api/registrations/${first!.registrationNo}/review`, {
+          decision: 'reject',
+          reason: '资料不全',
+        });
+        expect(await total()).toBe(0);
+        expect((await record(zhou, second!.registrationNo!)).status).toBe('pending');
       });
     });
 
