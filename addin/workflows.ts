@@ -262,7 +262,7 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     if (mode === 'submit') unfinished = undefined;
     return {
       rows: outcomes.length - written.lostRows.length,
-      byStatus: countByStatus(outcomes),
+      byStatus: countByStatus(outcomes.filter((o) => !written.lostRows.includes(o.row))),
       invalidBeforeSend: invalid.length,
       skipped,
       ...written,
@@ -341,7 +341,7 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
       const written = outcomes.length > 0 ? await writeBack(layout, snapshot, outcomes) : nothingWritten;
       return {
         rows: outcomes.length - written.lostRows.length,
-        byStatus: countByStatus(outcomes),
+        byStatus: countByStatus(outcomes.filter((o) => !written.lostRows.includes(o.row))),
         invalidBeforeSend: 0,
         skipped: numbered.length - outcomes.length,
         ...written,
