@@ -104,6 +104,8 @@ export interface ExcelGateway {
   writeSheet(write: SheetWrite, probe?: RowProbe): Promise<WriteReport>;
   /** Shows the sheet and selects the range (a notification's registration row): one sync. */
   select(sheetName: string, address: string): Promise<void>;
+  /** First and last column (1-based) of the table holding the header row; call only when there is one. */
+  headerTable(sheetName: string, headerRow: number): Promise<{ left: number; right: number }>;
 }
 
 /** An Excel failure the user can act on; `message` is zh-CN and says what to do. */
@@ -463,8 +465,10 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
         // ran before it, so a failure leaves every written row with its result. The table is last.
         const tableAt = plan.ops.findIndex((op) => op.kind === 'table');
         const body = tableAt < 0 ? plan.ops : plan.ops.filter((op) => op.kind !== 'table');
-        const essential = body.filter((op) => op.kind === 'values' || op.kind === 'numberFormat');
-        const decoration = body.filter((op) => op.kind !== 'values' && op.kind !== 'numberFormat');
+        // New table columns come first: adding one shifts the cells right of the table.
+        const isEssential = (op: SheetOp) => op.kind === 'values' || op.kind === 'numberFormat';
+        const essential = [...body.filter((op) => op.kind === 'tableColumns'), ...body.filter(isEssential)];
+        const decoration = body.filter((op) => !isEssential(op) && op.kind !== 'tableColumns');
         const report: WriteReport = { syncs: 0, tableCreated: tableAt < 0 ? null : false, warnings };
         const batches = batchOps([...essential, ...decoration]);
         for (const [i, batch] of batches.entries()) {
@@ -560,6 +564,19 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
         await run(async (context) => {
           context.workbook.worksheets.getItem(sheetName).getRange(address).select();
           await context.sync();
+        });
+      } catch (error) {
+        throw translate(error, sheetName);
+      }
+    },
+    async headerTable(sheetName, headerRow) {
+      try {
+        return await run(async (context) => {
+          const sheet = context.workbook.worksheets.getItem(sheetName);
+          const range = sheet.getRange(`${headerRow}:${headerRow}`).getTables(false).getFirst().getRange();
+          range.load('columnIndex,columnCount');
+          await context.sync();
+          return { left: range.columnIndex + 1, right: range.columnIndex + range.columnCount };
         });
       } catch (error) {
         throw translate(error, sheetName);
@@ -667,6 +684,11 @@ function queue(sheet: Excel.Worksheet, op: SheetOp, notes: ReadonlyMap<string, E
     case 'table':
       sheet.tables.add(sheet.getRange(op.address), true);
       return;
+    case 'tableColumns': {
+      const table = sheet.getRange(op.anchor).getTables(false).getFirst();
+      for (const name of op.names) table.columns.add(undefined, undefined, name);
+      return;
+    }
     case 'note':
       queueNote(sheet, op.change, notes);
       return;

@@ -154,7 +154,7 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
   /** The sheet and its layout; without a setup, the active sheet is detected from the same read. */
   async function openSheet(
     given: SheetSetup | undefined,
-    options: { tableProbe?: boolean; readOnly?: boolean } = {},
+    options: { readOnly?: boolean } = {},
   ): Promise<{ setup: SheetSetup; snapshot: SheetSnapshot; layout: SheetLayout }> {
     report('reading', 0, 1);
     let setup = given;
@@ -164,10 +164,7 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
       setup = describeSheet(snapshot.sheetName, snapshot.grid) ?? undefined;
       if (setup === undefined) throw noHeader(snapshot.sheetName);
     } else {
-      snapshot = await excel.readSheet({
-        sheetName: setup.sheetName,
-        ...(options.tableProbe === true ? { headerRow: setup.headerRow } : {}),
-      });
+      snapshot = await excel.readSheet({ sheetName: setup.sheetName, headerRow: setup.headerRow });
     }
     report('reading', 1, 1);
     // Checked before anything is sent: a submission whose results cannot be written would be lost.
@@ -181,7 +178,14 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
         ),
       );
     }
-    return { setup, snapshot, layout: planLayout(snapshot.grid, setup) };
+    const layout = planLayout(snapshot.grid, setup);
+    // Result columns still to be made go into the header's table when it ends right before them.
+    if (snapshot.headerInTable && layout.missingResultColumns.length > 0) {
+      const table = await excel.headerTable(snapshot.sheetName, layout.headerRow);
+      const first = Math.min(...layout.missingResultColumns.map((k) => layout.resultColumns[k]));
+      if (table.right === first - 1) layout.appendToTable = true;
+    }
+    return { setup, snapshot, layout };
   }
 
   /**
@@ -258,7 +262,7 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     if (mode === 'submit') unfinished = undefined;
     return {
       rows: outcomes.length - written.lostRows.length,
-      byStatus: countByStatus(outcomes),
+      byStatus: countByStatus(outcomes.filter((o) => !written.lostRows.includes(o.row))),
       invalidBeforeSend: invalid.length,
       skipped,
       ...written,
@@ -296,7 +300,7 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
 
     async apply(setup) {
       const policy = await api.policy();
-      const { snapshot, layout } = await openSheet(setup, { tableProbe: true });
+      const { snapshot, layout } = await openSheet(setup);
       const rows = readRows(layout, snapshot.grid, rowContext(policy), readOptions(snapshot));
       const headerProblem = snapshot.headerInTable ? null : tableHeaderProblem(layout, snapshot.grid);
       const plan = planPrepare(layout, rows, {
@@ -337,7 +341,7 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
       const written = outcomes.length > 0 ? await writeBack(layout, snapshot, outcomes) : nothingWritten;
       return {
         rows: outcomes.length - written.lostRows.length,
-        byStatus: countByStatus(outcomes),
+        byStatus: countByStatus(outcomes.filter((o) => !written.lostRows.includes(o.row))),
         invalidBeforeSend: 0,
         skipped: numbered.length - outcomes.length,
         ...written,

@@ -219,6 +219,11 @@ export interface SheetLayout {
   missingResultColumns: ResultColumn[];
   /** The rows under the header that are not blank. */
   rows: SheetRow[];
+  /**
+   * The header is in an Excel table that ends right where the missing result columns start: they are
+   * added as table columns (table.columns.add), so that sorting the table moves results with rows.
+   */
+  appendToTable?: boolean;
 }
 
 const REGISTRATION_NO = /^BB-\d{4}-\d{6,}$/;
@@ -449,6 +454,8 @@ export type SheetOp =
   | { kind: 'freezeRows'; count: number }
   /** Makes the range (header included) an Excel table. */
   | { kind: 'table'; address: string }
+  /** Adds columns, with these headers, at the end of the table holding `anchor` (a header cell). */
+  | { kind: 'tableColumns'; anchor: string; names: string[] }
   | { kind: 'note'; change: NoteChange };
 
 /** Notes the product owns start with this line, so a run can replace them and leave people's notes alone. */
@@ -794,6 +801,26 @@ const RESULT_WIDTHS: Record<ResultColumn, number> = {
 function resultHeaderOps(layout: SheetLayout): SheetOp[] {
   const ops: SheetOp[] = [];
   const { headerRow } = layout;
+  if (layout.appendToTable === true && layout.missingResultColumns.length > 0) {
+    // Written beside a table they would be outside it (or swallowed by AutoExpand, depending on the
+    // user's AutoCorrect options); added as table columns they move with the rows when it is sorted.
+    const missing = [...layout.missingResultColumns].sort(
+      (a, b) => layout.resultColumns[a] - layout.resultColumns[b],
+    );
+    ops.push({
+      kind: 'tableColumns',
+      anchor: cellAddress(headerRow, layout.firstColumn),
+      names: missing.map((k) => RESULT_HEADERS.find((h) => h.key === k)!.zh),
+    });
+    for (const key of missing) {
+      ops.push({
+        kind: 'columnWidth',
+        address: cellAddress(headerRow, layout.resultColumns[key]),
+        width: RESULT_WIDTHS[key],
+      });
+    }
+    return ops;
+  }
   for (const [left, right] of runsOf(layout.missingResultColumns.map((k) => layout.resultColumns[k]))) {
     const address = rangeAddress(headerRow, left, headerRow, right);
     const labels = range1(left, right).map(

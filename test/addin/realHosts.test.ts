@@ -182,6 +182,40 @@ describe('tables, notes and writes as Excel does them', () => {
     expect(summary.rows).toBe(50);
   });
 
+  it('adds the result columns to a table the header is already in (table.columns.add), so they sort with it', async () => {
+    const { fake, workflows } = await setUp();
+    await fake.Excel.run(async (context) => {
+      const sheet = context.workbook.worksheets.getItem(SHEET);
+      sheet.tables.add(sheet.getRange('A2:N52'), true);
+      await context.sync();
+    });
+    const setup = await workflows.detect();
+    const result = await workflows.apply(setup);
+    expect(result.tableCreated).toBeNull();
+    expect(fake.workbook.tables()).toEqual([{ name: 'Table1', sheet: SHEET, address: 'A2:S52' }]);
+    expect(fake.workbook.values(SHEET, 'O2:S2')).toEqual([
+      ['报备编号', '状态', '保护截止', '冲突说明', '提示'],
+    ]);
+    expect(fake.payloads().some((p) => p.failed !== undefined)).toBe(false);
+    const summary = await workflows.check(setup);
+    expect(summary.rows).toBe(50);
+    expect(fake.workbook.values(SHEET, 'P4')).toEqual([['信息有误']]);
+    expect(fake.workbook.values(SHEET, 'T2:T4')).toEqual([[''], [''], ['']]);
+  });
+
+  it('a table Excel refuses over merged cells costs only the table: formats, results and notes stay', async () => {
+    const { fake, workflows } = await setUp({}, undefined, { merged: ['L10:M10'] });
+    const result = await workflows.apply(await workflows.detect());
+    expect(result.tableCreated).toBe(false);
+    expect(result.tableError).toContain('InvalidArgument');
+    expect(fake.workbook.tables()).toEqual([]);
+    expect(fake.workbook.values(SHEET, 'O2:S2')).toEqual([
+      ['报备编号', '状态', '保护截止', '冲突说明', '提示'],
+    ]);
+    expect(fake.workbook.notes(SHEET)).toHaveLength(invalidRows.length);
+    expect((await workflows.check()).rows).toBe(50);
+  });
+
   it('skips a note where a threaded comment is, and says so; everything else is written', async () => {
     const { fake, workflows } = await setUp({}, undefined, { comments: ['F4'] });
     const result = await workflows.apply(await workflows.detect());

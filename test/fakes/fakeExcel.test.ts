@@ -645,6 +645,47 @@ describe('fake Excel', () => {
     expect(code).toBe('InvalidArgument');
     expect(f.workbook.values('报备', 'C1:C3')).toEqual([['applied'], [''], ['']]);
   });
+
+  it('widens a table through columns.add (cells right of it move), and by AutoExpand when text is written beside its header', async () => {
+    const f = createFakeOffice({
+      sheets: [
+        {
+          name: 'S',
+          values: [
+            ['名称', '电话', '', '旁注'],
+            ['甲', '1', '', 'x'],
+          ],
+        },
+      ],
+    });
+    await f.Excel.run(async (context) => {
+      const sheet = context.workbook.worksheets.getItem('S');
+      sheet.tables.add(sheet.getRange('A1:B2'), true);
+      await context.sync();
+      const table = sheet.getRange('A1').getTables(false).getFirst();
+      table.columns.add(undefined, undefined, '状态');
+      const range = table.getRange().load('address');
+      await context.sync();
+      expect(range.address).toBe('S!A1:C2');
+    });
+    expect(f.workbook.values('S', 'A1:E2')).toEqual([
+      ['名称', '电话', '状态', '', '旁注'],
+      ['甲', '1', '', '', 'x'],
+    ]);
+    await f.Excel.run(async (context) => {
+      context.workbook.worksheets.getItem('S').getRange('D1').values = [['提示']];
+      await context.sync();
+    });
+    expect(f.workbook.tables()[0]?.address).toBe('A1:D2');
+    expect(
+      await codeOf(
+        f.Excel.run(async (context) => {
+          context.workbook.worksheets.getItem('S').getRange('H9').getTables(false).getFirst().columns.add();
+          await context.sync();
+        }),
+      ),
+    ).toBe('ItemNotFound');
+  });
 });
 
 describe('Range.select (ExcelApi 1.1)', () => {

@@ -1102,7 +1102,8 @@ type RangeSpec =
   | { kind: 'indexes'; area: Area }
   | { kind: 'used'; valuesOnly: boolean }
   | { kind: 'whole' }
-  | { kind: 'cell'; row: number; column: number };
+  | { kind: 'cell'; row: number; column: number }
+  | { kind: 'table'; lookup: () => TableModel | undefined };
 
 class FakeRange extends FakeObject {
   private formatState: FakeRangeFormat | undefined;
@@ -1164,6 +1165,11 @@ class FakeRange extends FakeObject {
             right: this.spec.column,
           },
         };
+      case 'table': {
+        const table = this.spec.lookup();
+        if (table === undefined) return null;
+        return { sheet: table.sheet, area: { ...table.area } };
+      }
     }
   }
 
@@ -1254,6 +1260,14 @@ class FakeRange extends FakeObject {
           if (v === null || v === undefined) return;
           writeCell(sheet.ensure(r, c), v, this.context.shared.typing);
         });
+        // AutoExpand (AutoCorrect's "include new rows and columns in table") applies to API writes
+        // too: text written into the header row right beside a table widens it.
+        for (const table of this.context.model.tables) {
+          if (table.sheet !== sheet || area.left !== table.area.right + 1) continue;
+          if (area.top > table.area.top || area.bottom < table.area.top) continue;
+          if (String(sheet.get(table.area.top, area.left)?.value ?? '') === '') continue;
+          table.area.right = area.right;
+        }
       },
       this.minApi,
     );
@@ -1604,8 +1618,10 @@ class FakeTable extends FakeObject {
     context: FakeRequestContext,
     private readonly lookup: () => TableModel | undefined,
     path: string,
+    private readonly worksheet?: FakeWorksheet,
+    orNull = false,
   ) {
-    super(context, path);
+    super(context, path, orNull);
   }
   protected exists(): boolean {
     return this.lookup() !== undefined;
@@ -1618,6 +1634,85 @@ class FakeTable extends FakeObject {
   }
   deliverName(name: string): void {
     this.loaded.set('name', name);
+  }
+  /** The table's range, header row included (a null range for a null table). */
+  getRange(): FakeRange {
+    const table = this.lookup;
+    const sheetName = () => table()?.sheet.name ?? '';
+    const worksheet =
+      this.worksheet ??
+      new FakeWorksheet(this.context, { kind: 'name', name: sheetName() }, `${this.path}.worksheet`);
+    return new FakeRange(
+      this.context,
+      worksheet,
+      { kind: 'table', lookup: table },
+      `${this.path}.getRange()`,
+      true,
+    );
+  }
+  get columns(): FakeTableColumnCollection {
+    return new FakeTableColumnCollection(this.context, this.lookup, `${this.path}.columns`);
+  }
+}
+
+/**
+ * A table's columns. add() at the end (index null/undefined) widens the table by one column: cells
+ * right of the table in its rows move right, as Excel inserts table cells; the header gets the name.
+ */
+class FakeTableColumnCollection extends FakeObject {
+  constructor(
+    context: FakeRequestContext,
+    private readonly lookup: () => TableModel | undefined,
+    path: string,
+  ) {
+    super(context, path);
+  }
+  protected exists(): boolean {
+    return this.lookup() !== undefined;
+  }
+  protected properties(): Record<string, () => unknown> {
+    return { count: () => this.area().right - this.area().left + 1 };
+  }
+  private area(): Area {
+    const table = this.lookup();
+    if (table === undefined) fail('ItemNotFound', 'the table does not exist');
+    return table.area;
+  }
+  add(index?: number | null, values?: unknown, name?: string): void {
+    this.op(
+      'TableColumnCollection.add',
+      { call: 'add', args: [index ?? null, values ?? null, name ?? null] },
+      () => {
+        const table = this.lookup();
+        if (table === undefined) fail('ItemNotFound', 'the table does not exist');
+        if (index !== undefined && index !== null)
+          fail('NotImplemented', 'the fake adds table columns at the end only');
+        if (values !== undefined && values !== null)
+          fail('NotImplemented', 'the fake adds empty table columns only');
+        const { sheet, area } = table;
+        assertWritable(sheet);
+        const at = area.right + 1;
+        for (let row = area.top; row <= area.bottom; row++) {
+          const cells = sheet.rows.get(row);
+          if (cells === undefined) continue;
+          const moved = [...cells.entries()].filter(([c]) => c >= at).sort((a, b) => b[0] - a[0]);
+          for (const [c, cell] of moved) {
+            cells.delete(c);
+            cells.set(c + 1, cell);
+          }
+        }
+        const taken = new Set<string>();
+        for (let c = area.left; c <= area.right; c++)
+          taken.add(String(sheet.get(area.top, c)?.value ?? '').toLowerCase());
+        let header =
+          name ?? `${this.context.shared.locale === 'en-US' ? 'Column' : '列'}${at - area.left + 1}`;
+        const base = header;
+        for (let n = 2; taken.has(header.toLowerCase()); n++) header = `${base}${n}`;
+        sheet.ensure(area.top, at).value = header;
+        area.right = at;
+      },
+      '1.4',
+    );
   }
 }
 
@@ -1746,6 +1841,24 @@ class FakeTableScopedCollection extends FakeObject {
   get items(): FakeTable[] {
     if (this.itemsState === undefined) notLoaded('items');
     return this.itemsState;
+  }
+  /** The first table the range touches (ExcelApi 1.9); using it when there is none fails (ItemNotFound). */
+  getFirst(): FakeTable {
+    const table = new FakeTable(
+      this.context,
+      () => this.list()[0],
+      `${this.path}.getFirst()`,
+      this.range.worksheet,
+    );
+    this.op(
+      'TableScopedCollection.getFirst',
+      { call: 'getFirst' },
+      () => {
+        if (this.list().length === 0) fail('ItemNotFound', 'the range has no table');
+      },
+      '1.9',
+    );
+    return table;
   }
   getCount(): FakeClientResult<number> {
     const result = new FakeClientResult<number>(this.context);

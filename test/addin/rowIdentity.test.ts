@@ -1,0 +1,96 @@
+/**
+ * core/rowIdentity.ts on its own: where each row read earlier is now, by 报备编号 or identifying
+ * cells — in place, sorted, inserted, identical twins, deleted or edited — and outcomes (with the
+ * rows their clashes point at) moved accordingly.
+ */
+import { describe, expect, it } from 'vitest';
+import { identityColumns, locateRows, relocateOutcomes, rowKey } from '../../core/rowIdentity.js';
+import type { RowOutcome, SheetCell, SheetLayout } from '../../core/sheetPlan.js';
+
+/** A: 客户名称, B: 联系电话, C: 备注 (not identifying), D: 报备编号; header on row 1. */
+const LAYOUT: SheetLayout = {
+  sheetName: 'S',
+  headerRow: 1,
+  firstColumn: 1,
+  lastDataRow: 5,
+  fieldColumns: { customerName: 1, contactPhone: 2, notes: 3 },
+  resultColumns: { registrationNo: 4, status: 5, protectedUntil: 6, conflict: 7, hint: 8 },
+  missingResultColumns: [],
+  rows: [],
+};
+
+const HEADER: SheetCell[] = ['客户名称', '联系电话', '备注', '报备编号'];
+const BEFORE: SheetCell[][] = [
+  HEADER,
+  ['甲公司', '13800000001', 'a', ''],
+  ['乙公司', '13800000002', 'b', 'BB-2026-000007'],
+  ['丙公司', '13800000003', 'c', ''],
+  ['丙公司', '13800000003', 'c2', ''],
+];
+
+function outcome(row: number, conflictRow?: number): RowOutcome {
+  return {
+    row,
+    annotation: {
+      status: 'pending',
+      errors: [],
+      warnings: [],
+      conflicts:
+        conflictRow === undefined ? [] : [{ row: conflictRow, matchedOn: 'name', strength: 'exact' }],
+    },
+  };
+}
+
+describe('row identity', () => {
+  it('reads the registration number and identifying columns, and keys a row by number first', () => {
+    expect(identityColumns(LAYOUT)).toEqual([1, 2, 4]);
+    expect(rowKey(BEFORE, 3, LAYOUT)).toBe('no:BB-2026-000007');
+    expect(rowKey(BEFORE, 2, LAYOUT)).toBe(
+      rowKey([HEADER, ['甲公司', '13800000001', 'changed note', '']], 2, LAYOUT),
+    );
+    expect(rowKey([HEADER, ['', '', 'only a note', '']], 2, LAYOUT)).toBeNull();
+  });
+
+  it('keeps rows in place when nothing moved', () => {
+    expect(locateRows(LAYOUT, BEFORE, BEFORE, [2, 3, 4, 5])).toEqual({
+      moved: new Map([
+        [2, 2],
+        [3, 3],
+        [4, 4],
+        [5, 5],
+      ]),
+      lost: [],
+    });
+  });
+
+  it('follows rows sorted backwards with a row inserted on top; identical twins are paired in order', () => {
+    const now = [HEADER, ['新客户', '1', '', ''], ...BEFORE.slice(1).reverse()];
+    const { moved, lost } = locateRows(LAYOUT, BEFORE, now, [2, 3, 4, 5]);
+    expect(lost).toEqual([]);
+    expect(moved.get(2)).toBe(6);
+    expect(moved.get(3)).toBe(5);
+    expect([moved.get(4), moved.get(5)].sort()).toEqual([3, 4]);
+    expect(new Set(moved.values()).size).toBe(4);
+  });
+
+  it('reports rows deleted or whose identifying cells were edited as lost', () => {
+    const now = [HEADER, ['甲公司（已改名）', '13800000001', 'a', ''], BEFORE[2] as SheetCell[]];
+    const { moved, lost } = locateRows(LAYOUT, BEFORE, now, [2, 3, 4]);
+    expect(lost).toEqual([2, 4]);
+    expect(moved.get(3)).toBe(3);
+  });
+
+  it('moves outcomes and the rows their clashes point at, and drops lost ones', () => {
+    const relocation = {
+      moved: new Map([
+        [2, 7],
+        [4, 9],
+      ]),
+      lost: [3],
+    };
+    const moved = relocateOutcomes([outcome(2, 4), outcome(3), outcome(4, 2)], relocation);
+    expect(moved.map((o) => o.row)).toEqual([7, 9]);
+    expect(moved[0]?.annotation.conflicts[0]?.row).toBe(9);
+    expect(moved[1]?.annotation.conflicts[0]?.row).toBe(7);
+  });
+});
