@@ -652,6 +652,14 @@ describe('inputs normalised on the way out (issue 16)', () => {
     expect(report.warnings?.[0]?.messageEn).toMatch(/2 byte sequence\(s\) invalid in UTF-8/);
   });
 
+  it('a CSV with old-Mac CR line endings is counted line by line (not one long line)', async () => {
+    const bytes = Buffer.from([header, first.join(','), second.join(',')].join('\r'));
+    const limits = { ...DEFAULT_IMPORT_LIMITS, maxCsvLineChars: 200 };
+    expect(bytes.length).toBeGreaterThan(200);
+    const { report } = await runImport(bytes, temp, { fileName: 'mac.csv', dryRun: true, limits });
+    expect(report.summary.rows).toBe(2);
+  });
+
   it('a CSV of more rows than Excel holds is refused, never written', async () => {
     const bytes = Buffer.from(`${header}\n${first.join(',')}\n${'\n'.repeat(1_048_576)}`);
     const err = await runImport(bytes, temp, { fileName: 'long.csv', dryRun: true }).catch((e: unknown) => e);
