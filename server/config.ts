@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { importLimitsFromEnv } from './import/importLimits.js';
 import { SMTP_ENV_SHAPE, smtpSettingsFromEnv, type SmtpSettings } from './notify/channelSettings.js';
 
 const csv = z.string().transform((s) =>
@@ -215,6 +216,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `BAOBEI_HEADERS_TIMEOUT_MS: 不能大于 BAOBEI_REQUEST_TIMEOUT_MS（${e.BAOBEI_REQUEST_TIMEOUT_MS}） / ` +
         `must not exceed BAOBEI_REQUEST_TIMEOUT_MS (${e.BAOBEI_REQUEST_TIMEOUT_MS})`,
     );
+  }
+  // The import limits (BAOBEI_IMPORT_*) are read by the import library; a bad one stops the start-up here.
+  try {
+    importLimitsFromEnv(env);
+  } catch (err) {
+    throw configError((err as Error).message);
   }
   const smtp = smtpSettingsFromEnv(e);
   if (smtp.problems.length > 0) {

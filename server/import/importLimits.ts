@@ -70,9 +70,8 @@ export function importLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): Impor
   const parsed = limitsSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new Error(
-      `配置 ${issue.path.join('.')} 应为正整数 / ${issue.path.join('.')} must be a positive integer: ${issue.message}`,
-    );
+    const name = issue.path.join('.');
+    throw new Error(`${name}: 应为正整数 / must be a positive integer (${issue.message})`);
   }
   const values = parsed.data as Record<string, number>;
   return Object.fromEntries(

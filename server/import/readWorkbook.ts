@@ -274,7 +274,8 @@ function checkCsvShape(text: string, delimiter: string, limits: ImportLimits): n
     else if (c === sep) {
       if (++fields > limits.maxCsvColumns)
         throw new ImportLimitError('maxCsvColumns', limits.maxCsvColumns, undefined, `line ${records + 1}`);
-    } else if (c === 0x0a) {
+    } else if (c === 0x0a || (c === 0x0d && text.charCodeAt(i + 1) !== 0x0a)) {
+      // LF, CRLF (counted at its LF) or a lone CR (old Mac files): csv-parse ends a record at each.
       records++;
       lineStart = i + 1;
       fields = 1;

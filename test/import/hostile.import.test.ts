@@ -11,6 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
+import { loadConfig } from '../../server/config.js';
 import { ImportError } from '../../server/import/importError.js';
 import {
   DEFAULT_IMPORT_LIMITS,
@@ -616,6 +617,11 @@ describe('each import limit, crossed by a small file with the limit set low', ()
     expect(() => importLimitsFromEnv({ BAOBEI_IMPORT_MAX_XML_DEPTH: '-3' })).toThrow(
       /BAOBEI_IMPORT_MAX_XML_DEPTH/,
     );
+    // The service refuses to start with a bad one, as with any bad setting.
+    expect(() => loadConfig({ BAOBEI_IMPORT_MAX_CSV_COLUMNS: 'many' })).toThrow(
+      /BAOBEI_IMPORT_MAX_CSV_COLUMNS: 应为正整数 \/ must be a positive integer/,
+    );
+    expect(loadConfig({ BAOBEI_IMPORT_MAX_CSV_COLUMNS: '100' }).port).toBe(3000);
   });
 });
 
@@ -650,6 +656,14 @@ describe('inputs normalised on the way out (issue 16)', () => {
     const { report } = await runImport(bytes, temp, { fileName: 'bad-bytes.csv', dryRun: true });
     expect(report.summary.rows).toBe(2);
     expect(report.warnings?.[0]?.messageEn).toMatch(/2 byte sequence\(s\) invalid in UTF-8/);
+  });
+
+  it('a CSV with old-Mac CR line endings is counted line by line (not one long line)', async () => {
+    const bytes = Buffer.from([header, first.join(','), second.join(',')].join('\r'));
+    const limits = { ...DEFAULT_IMPORT_LIMITS, maxCsvLineChars: 200 };
+    expect(bytes.length).toBeGreaterThan(200);
+    const { report } = await runImport(bytes, temp, { fileName: 'mac.csv', dryRun: true, limits });
+    expect(report.summary.rows).toBe(2);
   });
 
   it('a CSV of more rows than Excel holds is refused, never written', async () => {
