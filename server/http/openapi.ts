@@ -292,6 +292,14 @@ export function openApiDocument(version: string): unknown {
     response: api.importResponseSchema,
   });
   registry.registerPath({
+    method: 'delete',
+    path: '/api/imports/{id}',
+    summary: 'Delete an import’s kept report and annotated workbook now (uploader and admins; audited)',
+    security: [{ [bearer.name]: [] }],
+    request: { params: z.object({ id: z.string() }) },
+    responses: { 204: { description: 'Deleted' }, ...errors },
+  });
+  registry.registerPath({
     method: 'get',
     path: '/api/imports/{id}/annotated.xlsx',
     summary: 'The annotated workbook of an import (uploader and admins)',
