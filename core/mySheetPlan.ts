@@ -16,6 +16,7 @@ import type { RecordView } from './responses.js';
 import { FOLLOW_UP_WAYS, followUpWayOf, followUpWayOfNote, STATUS_LABELS, type Day } from './schema.js';
 import {
   cellAddress,
+  columnSetupOps,
   chunkAddresses,
   NOTE_MARKER,
   rangeAddress,
@@ -252,15 +253,7 @@ export function planMySheet(
     };
     return COLUMNS.map((c) => cells[c.key]);
   });
-  const ops: SheetOp[] = [];
-  COLUMNS.forEach((col, i) => {
-    ops.push({
-      kind: 'numberFormat',
-      address: rangeAddress(1, i + 1, Math.max(last, 2), i + 1),
-      format: col.format,
-    });
-    ops.push({ kind: 'columnWidth', address: cellAddress(1, i + 1), width: col.width });
-  });
+  const ops: SheetOp[] = columnSetupOps(COLUMNS, last);
   ops.push({
     kind: 'values',
     address: rangeAddress(1, 1, last, right),

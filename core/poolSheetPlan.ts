@@ -8,7 +8,7 @@
 import { CUSTOMER_TYPE_LABELS, type SubmissionRow } from './schema.js';
 import { DomainError, problem } from './problem.js';
 import {
-  cellAddress,
+  columnSetupOps,
   rangeAddress,
   type SheetCell,
   type SheetGrid,
@@ -45,7 +45,6 @@ type PoolColumn =
   | 'need'
   | 'outcome';
 
-const TEXT = '@';
 const COLUMNS: readonly { key: PoolColumn; zh: string; width: number }[] = [
   { key: 'poolNo', zh: '公海编号', width: 110 },
   { key: 'customer', zh: '客户名称', width: 180 },
@@ -113,15 +112,7 @@ export function planPoolSheet(
     }),
   ];
   const last = body.length + 1;
-  const ops: SheetOp[] = [];
-  COLUMNS.forEach((col, i) => {
-    ops.push({
-      kind: 'numberFormat',
-      address: rangeAddress(1, i + 1, Math.max(last, 2), i + 1),
-      format: TEXT,
-    });
-    ops.push({ kind: 'columnWidth', address: cellAddress(1, i + 1), width: col.width });
-  });
+  const ops: SheetOp[] = columnSetupOps(COLUMNS, last);
   ops.push({
     kind: 'values',
     address: rangeAddress(1, 1, last, right),

@@ -1134,6 +1134,28 @@ type ReviewColumn =
   | 'shareWith'
   | 'outcome';
 
+/**
+ * Number format and width of each column of a sheet we build from row 1 (待审核, 我的报备, 公海).
+ * The format covers at least row 2 so an empty sheet still types what is pasted under the header
+ * as the column means (text stays text, money stays money).
+ */
+export function columnSetupOps(
+  columns: readonly { width: number; format?: string }[],
+  lastRow: number,
+  defaultFormat: string = TEXT_FORMAT,
+): SheetOp[] {
+  const ops: SheetOp[] = [];
+  columns.forEach((col, i) => {
+    ops.push({
+      kind: 'numberFormat',
+      address: rangeAddress(1, i + 1, Math.max(lastRow, 2), i + 1),
+      format: col.format ?? defaultFormat,
+    });
+    ops.push({ kind: 'columnWidth', address: cellAddress(1, i + 1), width: col.width });
+  });
+  return ops;
+}
+
 const REVIEW_COLUMNS: readonly { key: ReviewColumn; zh: string; width: number; format: string }[] = [
   { key: 'group', zh: '组', width: 30, format: 'General' },
   { key: 'customer', zh: '客户名称', width: 180, format: TEXT_FORMAT },
@@ -1219,15 +1241,7 @@ export function planReviewSheet(
   });
   const last = body.length + 1;
   const right = REVIEW_COLUMNS.length;
-  const ops: SheetOp[] = [];
-  REVIEW_COLUMNS.forEach((col, i) => {
-    ops.push({
-      kind: 'numberFormat',
-      address: rangeAddress(1, i + 1, Math.max(last, 2), i + 1),
-      format: col.format,
-    });
-    ops.push({ kind: 'columnWidth', address: cellAddress(1, i + 1), width: col.width });
-  });
+  const ops: SheetOp[] = columnSetupOps(REVIEW_COLUMNS, last);
   ops.push(...rowValueOps(range1(1, last), 1, right, (row) => (row === 1 ? header : body[row - 2]!)));
   ops.push({ kind: 'headerStyle', address: rangeAddress(1, 1, 1, right) });
   // Every other customer shaded, so a group reads as one block.
