@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Server, store and browser suites each own temp dirs and databases, so files may run in parallel.
     pool: 'forks',
+    globalSetup: ['test/buildAddinOnce.ts'],
   },
 });

@@ -3,7 +3,7 @@
  * every URL on the service, readable by office-addin-manifest; and served by the service with its
  * own public URL substituted (BAOBEI_PUBLIC_URL, else the request's origin, HTTPS included).
  */
-import { execFileSync } from 'node:child_process';
+import { writeSelfSignedCertificate } from './support/selfSignedCertificate.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -454,27 +454,7 @@ describe('the manifest and the task pane, served', () => {
 
   it('serves HTTPS with BAOBEI_TLS_CERT/KEY, and the manifest then names the https origin', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'baobei-tls-'));
-    const cert = path.join(dir, 'localhost.crt');
-    const key = path.join(dir, 'localhost.key');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { cert, key } = writeSelfSignedCertificate(dir, 'localhost');
     const tls = await startTestService({ env: { BAOBEI_TLS_CERT: cert, BAOBEI_TLS_KEY: key } });
     try {
       expect(tls.url).toMatch(/^https:\/\/localhost:\d+$/);

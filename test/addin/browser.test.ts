@@ -10,7 +10,6 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAddin } from '../../addin/build.js';
 import { FILLS, INVALID_CELL_FILL, LEGEND, LEGEND_TITLE } from '../../core/annotation.js';
 import { OFFICE_JS_CDN } from '../../server/http/addinRoutes.js';
 import type { FakeCell, FakeOffice, FakeOfficeOptions } from '../fakes/fakeExcel.js';
@@ -139,7 +138,6 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
     origin = `http://127.0.0.1:${new URL(service.url).port}`;
     salesToken = await service.user('王磊', 'sales', '华东一部');
     reviewerToken = await service.user('陈主管', 'reviewer', '华东一部');
-    await buildAddin();
     officeScript = await fakeOfficeScript({ sheets: [{ name: SHEET, values: LEGACY_SHEET, active: true }] });
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',

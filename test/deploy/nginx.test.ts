@@ -4,7 +4,8 @@
  * self-signed certificate in place of certbot's. A config nginx refuses fails the same check, so the
  * check can tell. And it sends what the service relies on behind a proxy (forwarded headers).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { writeSelfSignedCertificate } from '../support/selfSignedCertificate.js';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -21,27 +22,10 @@ let key: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'baobei-nginx-'));
-  cert = path.join(dir, 'fullchain.pem');
-  key = path.join(dir, 'privkey.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=baobei.example.com',
-    ],
-    { stdio: 'ignore' },
-  );
+  ({ cert, key } = writeSelfSignedCertificate(dir, 'baobei.example.com', {
+    cert: 'fullchain.pem',
+    key: 'privkey.pem',
+  }));
 });
 
 afterAll(async () => {

@@ -5,7 +5,7 @@
  * health is never limited, client aborts are not errors, slow clients are cut off by the
  * configured timeouts, and the CSP upgrades requests only over HTTPS.
  */
-import { execFileSync } from 'node:child_process';
+import { writeSelfSignedCertificate } from '../support/selfSignedCertificate.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -422,27 +422,7 @@ describe('[CSP] upgrade-insecure-requests', () => {
 
   it('is sent when the service itself speaks HTTPS', async () => {
     const dir = await tempDir();
-    const cert = path.join(dir, 'localhost.crt');
-    const key = path.join(dir, 'localhost.key');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { cert, key } = writeSelfSignedCertificate(dir, 'localhost');
     const svc = await service({ BAOBEI_TLS_CERT: cert, BAOBEI_TLS_KEY: key });
     const port = new URL(svc.url).port;
     const header = await new Promise<string>((resolve, reject) => {
