@@ -259,7 +259,13 @@ export const notificationViewSchema = notificationSchema.extend({
   message: z.string(),
   messageEn: z.string(),
 });
-export const notificationsResponseSchema = z.object({ items: z.array(notificationViewSchema) });
+export const notificationsResponseSchema = z.object({
+  items: z.array(notificationViewSchema.extend({ read: z.boolean() })),
+  unread: z.number().int().describe('Unread notifications of the caller, all pages'),
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+});
 
 export const auditQuerySchema = z
   .object({
