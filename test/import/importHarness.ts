@@ -142,8 +142,8 @@ export interface PdfResult {
 export async function convertToPdf(file: string): Promise<PdfResult> {
   const outDir = await tempDir('baobei-pdf-');
   const profile = path.join(os.tmpdir(), `lo-${randomUUID()}`);
-  try {
-    await run(
+  const convert = () =>
+    run(
       'soffice',
       [
         `-env:UserInstallation=file://${profile}`,
@@ -156,6 +156,18 @@ export async function convertToPdf(file: string): Promise<PdfResult> {
       ],
       { timeout: 90_000 },
     );
+  try {
+    try {
+      await convert();
+    } catch (err) {
+      // Under a loaded machine soffice sometimes aborts while setting up a fresh profile
+      // ("terminate called … WrappedTargetRuntimeException", a non-zero exit) before it reads the
+      // file at all. That is LibreOffice's start-up, not our workbook: try once more. A workbook it
+      // cannot load still fails below (exit 0, no PDF).
+      if (!/terminate called|Unspecified Application Error/.test(String(err))) throw err;
+      await rm(profile, { recursive: true, force: true });
+      await convert();
+    }
     const pdf = path.join(outDir, `${path.basename(file).replace(/\.[^.]+$/, '')}.pdf`);
     if (!existsSync(pdf)) throw new Error(`LibreOffice could not convert ${file}`);
     const bytes = await readFile(pdf);
