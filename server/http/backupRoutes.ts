@@ -41,7 +41,7 @@ export function backupRoutes(options: BackupRouteOptions): Router {
       );
     }
     const now = options.clock();
-    const content = await readContent(options.store, options.files, now);
+    // Audited first, so the backup holds its own entry and a restore compares equal to the source.
     await options.store.appendAudit([
       {
         at: now.toISOString(),
@@ -50,9 +50,9 @@ export function backupRoutes(options: BackupRouteOptions): Router {
         action: 'backup',
         records: [],
         ...(who.requestId !== undefined ? { requestId: who.requestId } : {}),
-        details: { records: content.dump.records.length, files: content.files.length },
       },
     ]);
+    const content = await readContent(options.store, options.files, now);
     const stamp = now.toISOString().replace(/[-:]/g, '').slice(0, 15);
     res.status(200);
     res.setHeader('content-type', 'application/octet-stream');
