@@ -139,7 +139,9 @@ export function buildProgram(): Command {
     .description(
       'copy everything (records, users, documents, audit, kept files) into another store, verified record by record',
     )
-    .addOption(new Option('--from <kind>', 'source store').choices(['lowdb', 'postgres']).makeOptionMandatory())
+    .addOption(
+      new Option('--from <kind>', 'source store').choices(['lowdb', 'postgres']).makeOptionMandatory(),
+    )
     .addOption(new Option('--to <kind>', 'target store').choices(['lowdb', 'postgres']).makeOptionMandatory())
     .option('--data-dir <dir>', 'lowdb data dir (default BAOBEI_DATA_DIR)')
     .option('--pg-url <url>', 'PostgreSQL URL (default DATABASE_URL)')

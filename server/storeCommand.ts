@@ -36,7 +36,11 @@ export interface LocationOptions {
   pgSchema?: string | undefined;
 }
 
-export function locationOf(kind: 'lowdb' | 'postgres', options: LocationOptions, config: Config): StoreLocation {
+export function locationOf(
+  kind: 'lowdb' | 'postgres',
+  options: LocationOptions,
+  config: Config,
+): StoreLocation {
   if (kind === 'lowdb') return { kind, dataDir: path.resolve(options.dataDir ?? config.dataDir) };
   const connectionString = options.pgUrl ?? config.databaseUrl;
   if (connectionString === undefined) {
@@ -143,9 +147,13 @@ export async function runStoreCopy(
 
 function printSummary(summary: WriteSummary, say: (line: string) => void): void {
   for (const [name, n] of Object.entries(summary.counts)) say(`  ${name}: ${n}`);
-  say(`逐条核对记录 ${summary.compared} 条，全部一致 / ${summary.compared} records compared one by one, all equal`);
+  say(
+    `逐条核对记录 ${summary.compared} 条，全部一致 / ${summary.compared} records compared one by one, all equal`,
+  );
   if (summary.replacedKeptAs !== undefined) {
-    say(`原目标已保留为 ${summary.replacedKeptAs} / the replaced target was kept as ${summary.replacedKeptAs}`);
+    say(
+      `原目标已保留为 ${summary.replacedKeptAs} / the replaced target was kept as ${summary.replacedKeptAs}`,
+    );
   }
 }
 
@@ -157,7 +165,8 @@ export async function runBackup(
 ): Promise<BackupHeader> {
   const target = path.resolve(file);
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.part`);
-  const service = config.store === 'lowdb' || via.url !== undefined ? findService(config, via.url) : undefined;
+  const service =
+    config.store === 'lowdb' || via.url !== undefined ? findService(config, via.url) : undefined;
   try {
     if (service) {
       const token = await serviceToken(config, via.token);

@@ -55,7 +55,9 @@ export type BackupHeader = z.infer<typeof backupHeaderSchema>;
 /** A backup key: 32 bytes, as 64 hex digits or base64/base64url (as BAOBEI_KEY). */
 export function parseBackupKey(text: string, from: string): Buffer {
   const trimmed = text.trim();
-  const key = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64url');
+  const key = /^[0-9a-fA-F]{64}$/.test(trimmed)
+    ? Buffer.from(trimmed, 'hex')
+    : Buffer.from(trimmed, 'base64url');
   if (key.length !== 32) {
     throw new DomainError(
       problem(
@@ -71,7 +73,10 @@ export function parseBackupKey(text: string, from: string): Buffer {
 
 /** The configured backup key (config.ts `backupKey`), read from its file when one is named. */
 export async function readBackupKey(
-  source: { variable: 'BAOBEI_BACKUP_KEY'; text: string } | { variable: 'BAOBEI_BACKUP_KEY_FILE'; file: string } | undefined,
+  source:
+    | { variable: 'BAOBEI_BACKUP_KEY'; text: string }
+    | { variable: 'BAOBEI_BACKUP_KEY_FILE'; file: string }
+    | undefined,
 ): Promise<Buffer | undefined> {
   if (source === undefined) return undefined;
   if (source.variable === 'BAOBEI_BACKUP_KEY') return parseBackupKey(source.text, source.variable);
@@ -108,7 +113,8 @@ function* contentLines(content: StoreContent): Generator<string> {
   for (const e of dump.idempotency) yield JSON.stringify({ t: 'idempotency', v: e });
   for (const d of dump.docs) yield JSON.stringify({ t: 'doc', v: d });
   for (const a of dump.audit) yield JSON.stringify({ t: 'audit', v: a });
-  for (const f of content.files) yield JSON.stringify({ t: 'file', v: { file: f.file, bytes: f.bytes.toString('base64') } });
+  for (const f of content.files)
+    yield JSON.stringify({ t: 'file', v: { file: f.file, bytes: f.bytes.toString('base64') } });
 }
 
 function frameKey(backupKey: Buffer, salt: Buffer): Buffer {
@@ -116,7 +122,9 @@ function frameKey(backupKey: Buffer, salt: Buffer): Buffer {
 }
 
 function keyCheckOf(backupKey: Buffer, salt: Buffer): string {
-  return Buffer.from(hkdfSync('sha256', backupKey, salt, 'baobei/backup/key-check/v1', 16)).toString('base64');
+  return Buffer.from(hkdfSync('sha256', backupKey, salt, 'baobei/backup/key-check/v1', 16)).toString(
+    'base64',
+  );
 }
 
 function frameAad(headerHash: Buffer, index: number, final: boolean): Buffer {
@@ -214,7 +222,10 @@ export function checkBackupFraming(bytes: Buffer): { header: BackupHeader; frame
 }
 
 /** Decrypts and parses a whole backup; throws before returning anything when any frame fails. */
-export function decodeBackup(bytes: Buffer, backupKey: Buffer): { header: BackupHeader; content: StoreContent } {
+export function decodeBackup(
+  bytes: Buffer,
+  backupKey: Buffer,
+): { header: BackupHeader; content: StoreContent } {
   const { header, headerBytes } = readBackupHeader(bytes);
   const headerHash = createHash('sha256').update(bytes.subarray(0, headerBytes)).digest();
   const salt = Buffer.from(header.salt, 'base64');
@@ -259,7 +270,10 @@ const lineSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('ban'), v: banSchema }),
   z.object({ t: z.literal('notification'), v: notificationSchema }),
   z.object({ t: z.literal('idempotency'), v: idempotencyEntrySchema }),
-  z.object({ t: z.literal('doc'), v: z.object({ collection: z.string(), key: z.string(), value: z.unknown() }) }),
+  z.object({
+    t: z.literal('doc'),
+    v: z.object({ collection: z.string(), key: z.string(), value: z.unknown() }),
+  }),
   z.object({ t: z.literal('audit'), v: auditEntrySchema }),
   z.object({
     t: z.literal('file'),

@@ -279,8 +279,8 @@ export class PostgresStore implements Store {
       const rows = async <R extends pg.QueryResultRow>(text: string): Promise<R[]> =>
         (await client.query<R>(text)).rows;
       const out: StoreDump = {
-        records: (await rows<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM ${s}.records ORDER BY no`)).map((row) =>
-          openRecord(sealedFromRow(row), this.keyring),
+        records: (await rows<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM ${s}.records ORDER BY no`)).map(
+          (row) => openRecord(sealedFromRow(row), this.keyring),
         ),
         counters: Object.fromEntries(
           (await rows<{ year: number; n: number }>(`SELECT year, n FROM ${s}.counters ORDER BY year`)).map(
@@ -296,7 +296,13 @@ export class PostgresStore implements Store {
         bans: (
           await rows<BanRow>(`SELECT registrant, identity, until, record_no, at FROM ${s}.bans ORDER BY seq`)
         ).map((r) =>
-          banSchema.parse({ registrant: r.registrant, identity: r.identity, until: r.until, recordNo: r.record_no, at: r.at }),
+          banSchema.parse({
+            registrant: r.registrant,
+            identity: r.identity,
+            until: r.until,
+            recordNo: r.record_no,
+            at: r.at,
+          }),
         ),
         notifications: (
           await rows<NotificationRow>(
@@ -327,7 +333,11 @@ export class PostgresStore implements Store {
           await rows<{ collection: string; key: string; sealed: string }>(
             `SELECT collection, key, sealed FROM ${s}.docs ORDER BY collection, key`,
           )
-        ).map((r) => ({ collection: r.collection, key: r.key, value: JSON.parse(this.keyring.open(r.sealed)) })),
+        ).map((r) => ({
+          collection: r.collection,
+          key: r.key,
+          value: JSON.parse(this.keyring.open(r.sealed)),
+        })),
         audit: (
           await rows<AuditRow>(
             `SELECT at, actor, actor_role, action, records, request_id, details FROM ${s}.audit ORDER BY seq`,
@@ -353,7 +363,9 @@ export class PostgresStore implements Store {
       const tx = new PostgresTx(this, client, true);
       const s = this.sql.schema;
       try {
-        await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.sql.lockId})`);
+        await client.query(
+          `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.sql.lockId})`,
+        );
         const held = await client.query<{ n: number }>(
           `SELECT ((SELECT count(*) FROM ${s}.records) + (SELECT count(*) FROM ${s}.counters)
              + (SELECT count(*) FROM ${s}.users) + (SELECT count(*) FROM ${s}.policy)
@@ -374,10 +386,16 @@ export class PostgresStore implements Store {
         for (const entry of dump.idempotency) await tx.putIdempotency(entry);
         for (const doc of dump.docs) await tx.putDoc(doc.collection, doc.key, doc.value);
         for (const [year, n] of Object.entries(dump.counters)) {
-          await client.query({ text: `INSERT INTO ${s}.counters (year, n) VALUES ($1, $2)`, values: [Number(year), n] });
+          await client.query({
+            text: `INSERT INTO ${s}.counters (year, n) VALUES ($1, $2)`,
+            values: [Number(year), n],
+          });
         }
         for (let i = 0; i < dump.audit.length; i += 5_000) {
-          await client.query({ ...this.sql.appendAudit, values: [JSON.stringify(dump.audit.slice(i, i + 5_000))] });
+          await client.query({
+            ...this.sql.appendAudit,
+            values: [JSON.stringify(dump.audit.slice(i, i + 5_000))],
+          });
         }
         const committed = await client.query('COMMIT');
         if (committed.command !== 'COMMIT') throw transactionAborted();

@@ -22,8 +22,7 @@ import { dumpIsEmpty, storeNotEmpty, type Store, type StoreDump } from './store.
 
 /** Where a store lives. */
 export type StoreLocation =
-  | { kind: 'lowdb'; dataDir: string }
-  | { kind: 'postgres'; connectionString: string; schema: string };
+  { kind: 'lowdb'; dataDir: string } | { kind: 'postgres'; connectionString: string; schema: string };
 
 /** A kept file of the vault, opened. */
 export interface VaultEntry {
@@ -117,7 +116,11 @@ export function compareContent(a: StoreContent, b: StoreContent): string[] {
     ['users', a.dump.users, b.dump.users],
     ['bans', a.dump.bans, b.dump.bans],
     ['notifications', a.dump.notifications, b.dump.notifications],
-    ['idempotency', sortBy(a.dump.idempotency, (e) => `${e.userId}\u0000${e.key}`), sortBy(b.dump.idempotency, (e) => `${e.userId}\u0000${e.key}`)],
+    [
+      'idempotency',
+      sortBy(a.dump.idempotency, (e) => `${e.userId}\u0000${e.key}`),
+      sortBy(b.dump.idempotency, (e) => `${e.userId}\u0000${e.key}`),
+    ],
     ['docs', sortBy(a.dump.docs, docId), sortBy(b.dump.docs, docId)],
     ['audit', a.dump.audit, b.dump.audit],
   ];
@@ -131,7 +134,8 @@ export function compareContent(a: StoreContent, b: StoreContent): string[] {
   const filesB = new Map(b.files.map((f) => [f.file.key, f]));
   for (const f of a.files) {
     const g = filesB.get(f.file.key);
-    if (!g || !isDeepStrictEqual(f.file, g.file) || !f.bytes.equals(g.bytes)) out.push(`file ${f.file.key} differs`);
+    if (!g || !isDeepStrictEqual(f.file, g.file) || !f.bytes.equals(g.bytes))
+      out.push(`file ${f.file.key} differs`);
   }
   return out;
 }
@@ -169,7 +173,10 @@ export async function writeContent(
 ): Promise<WriteSummary> {
   const targetHolds = await holdsData(location, keyring);
   if (targetHolds && !options.force) throw storeNotEmpty(location.kind);
-  const stamp = options.now.toISOString().replace(/[-:.TZ]/g, '').slice(0, 14);
+  const stamp = options.now
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14);
   const staging = stagingOf(location, `copy_${stamp}`);
   await dropLocation(staging);
   try {
@@ -337,7 +344,10 @@ async function withClient<T>(
   location: { connectionString: string },
   fn: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
-  const client = new pg.Client({ connectionString: location.connectionString, application_name: 'baobei-copy' });
+  const client = new pg.Client({
+    connectionString: location.connectionString,
+    application_name: 'baobei-copy',
+  });
   await client.connect();
   try {
     return await fn(client);

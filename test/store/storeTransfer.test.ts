@@ -89,7 +89,9 @@ describe('store copy lowdb → PostgreSQL → lowdb', () => {
 
   it('refuses a target that holds data unless forced, then keeps the replaced one aside', async () => {
     const from: StoreLocation = { kind: 'lowdb', dataDir: source.dataDir };
-    const refused = await copyStore(from, pgLocation(), source.keyring, { now: NOW }).catch((e: unknown) => e);
+    const refused = await copyStore(from, pgLocation(), source.keyring, { now: NOW }).catch(
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(DomainError);
     expect((refused as DomainError).code).toBe('store.not_empty');
     expect((refused as DomainError).message).toContain('--force');
@@ -124,7 +126,9 @@ describe('store copy lowdb → PostgreSQL → lowdb', () => {
     }).catch((e: unknown) => e);
     expect((failedPg as Error).message).toContain('injected');
     expect(compareContent(pgBefore, await contentOf(pgLocation()))).toEqual([]);
-    const staging = await admin.query(`SELECT 1 FROM pg_namespace WHERE nspname LIKE $1`, [`${schema}_copy%`]);
+    const staging = await admin.query(`SELECT 1 FROM pg_namespace WHERE nspname LIKE $1`, [
+      `${schema}_copy%`,
+    ]);
     expect(staging.rowCount).toBe(0);
   }, 60_000);
 });
