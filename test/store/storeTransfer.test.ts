@@ -18,6 +18,7 @@ import {
   type StoreContent,
   type StoreLocation,
 } from '../../server/store/storeTransfer.js';
+import { runCli } from '../support/childService.js';
 import { keepFile, populate, type Populated } from '../support/populatedStore.js';
 
 const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -131,4 +132,26 @@ describe('store copy lowdb → PostgreSQL → lowdb', () => {
     ]);
     expect(staging.rowCount).toBe(0);
   }, 60_000);
+
+  it('npx baobei store copy: refuses a store holding data in both languages, copies with --force', async () => {
+    const cliSchema = `${schema}_cli`;
+    const args = ['store', 'copy', '--from', 'lowdb', '--to', 'postgres', '--pg-url', DATABASE_URL];
+    const env = { BAOBEI_PG_SCHEMA: cliSchema };
+    const first = await runCli(args, { dataDir: source.dataDir, key: source.keyHex, env, timeoutMs: 60_000 });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('records: 6');
+    expect(first.stdout).toContain('6 records compared one by one, all equal');
+    const again = await runCli(args, { dataDir: source.dataDir, key: source.keyHex, env, timeoutMs: 60_000 });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('已有数据');
+    expect(again.stderr).toContain('already holds data');
+    const forced = await runCli([...args, '--force'], {
+      dataDir: source.dataDir,
+      key: source.keyHex,
+      env,
+      timeoutMs: 60_000,
+    });
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toContain(`${cliSchema}_replaced_`);
+  }, 90_000);
 });
