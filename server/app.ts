@@ -31,6 +31,7 @@ import { calendarRoutes } from './http/calendarRoutes.js';
 import { retentionRoutes } from './http/retentionRoutes.js';
 import { RetentionService } from './services/retentionService.js';
 import { adminRoutes } from './http/adminRoutes.js';
+import { backupRoutes } from './http/backupRoutes.js';
 import { notifyRoutes } from './http/notifyRoutes.js';
 import type { Channel, EmailMessage } from './notify/channel.js';
 import { poolRoutes } from './http/poolRoutes.js';
@@ -85,6 +86,8 @@ export interface AppOptions {
   notify?: { email?: Channel<EmailMessage> | undefined; publicUrl?: string | undefined };
   /** Extra routers mounted under /api (imports) and at the root (add-in files). */
   mount?: (app: Express, services: AppServices) => void;
+  /** The backup key for POST /api/admin/backup (BAOBEI_BACKUP_KEY or its file); none: backups are refused. */
+  backupKey?: () => Promise<Buffer | undefined>;
 }
 
 export interface AppServices {
@@ -287,6 +290,16 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
       uploadLimitBytes,
       isolation: options.importIsolation ?? DEFAULT_ISOLATION,
       importsPerUser: options.importsPerUser ?? 1,
+    }),
+  );
+  app.use(
+    '/api',
+    backupRoutes({
+      store: options.store,
+      files: options.files,
+      keyring: options.keyring,
+      backupKey: options.backupKey ?? (async () => undefined),
+      clock,
     }),
   );
   app.use('/api', (req, res) => {

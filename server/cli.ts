@@ -14,6 +14,7 @@ import { ROLES, type Role } from './store/store.js';
 import { callService, findService, serviceError, serviceJson, serviceToken } from './serviceClient.js';
 import { runImportCommand, type ImportCommandOptions } from './import/importCommand.js';
 import { describeCalendar, readScheduleFile, setCalendar, showCalendar } from './calendarCommand.js';
+import { runBackup, runRestore, runStoreCopy } from './storeCommand.js';
 
 const URL_HELP =
   'URL of the running service (default: BAOBEI_URL, else the one the service recorded in the data dir)';
@@ -130,6 +131,54 @@ export function buildProgram(): Command {
       const config = loadConfig();
       for (const line of describeCalendar(await showCalendar(config, yearOf(yearText), opts)))
         console.log(line);
+    });
+
+  const storeCommand = program.command('store').description('the store as a whole');
+  storeCommand
+    .command('copy')
+    .description(
+      'copy everything (records, users, documents, audit, kept files) into another store, verified record by record',
+    )
+    .addOption(
+      new Option('--from <kind>', 'source store').choices(['lowdb', 'postgres']).makeOptionMandatory(),
+    )
+    .addOption(new Option('--to <kind>', 'target store').choices(['lowdb', 'postgres']).makeOptionMandatory())
+    .option('--data-dir <dir>', 'lowdb data dir (default BAOBEI_DATA_DIR)')
+    .option('--pg-url <url>', 'PostgreSQL URL (default DATABASE_URL)')
+    .option('--pg-schema <schema>', 'PostgreSQL schema (default BAOBEI_PG_SCHEMA)')
+    .option('--to-data-dir <dir>', 'target lowdb data dir, when both are lowdb')
+    .option('--to-pg-url <url>', 'target PostgreSQL URL, when both are PostgreSQL')
+    .option('--to-pg-schema <schema>', 'target PostgreSQL schema, when both are PostgreSQL')
+    .option('--force', 'replace a target that holds data (it is kept aside, renamed)', false)
+    .action(async (opts: Parameters<typeof runStoreCopy>[1]) => {
+      const config = loadConfig();
+      await runStoreCopy(config, opts, (line) => console.log(line));
+    });
+
+  program
+    .command('backup')
+    .description('write an encrypted, consistent backup (BAOBEI_BACKUP_KEY) while the service runs')
+    .argument('<file>', 'the backup file to write')
+    .option('--url <url>', URL_HELP)
+    .option('--token <token>', TOKEN_HELP)
+    .action(async (file: string, opts: { url?: string; token?: string }) => {
+      const config = loadConfig();
+      const header = await runBackup(config, file, opts);
+      console.log(`备份已写入 / backup written: ${file} (${header.createdAt}, ${header.store})`);
+      for (const [name, n] of Object.entries(header.counts)) console.log(`  ${name}: ${n}`);
+    });
+
+  program
+    .command('restore')
+    .description('restore a backup into an empty store (BAOBEI_BACKUP_KEY and the data key BAOBEI_KEY)')
+    .argument('<file>', 'the backup file')
+    .option('--data-dir <dir>', 'restore into this lowdb data dir')
+    .option('--pg-url <url>', 'restore into PostgreSQL at this URL')
+    .option('--pg-schema <schema>', 'PostgreSQL schema (default BAOBEI_PG_SCHEMA)')
+    .action(async (file: string, opts: { dataDir?: string; pgUrl?: string; pgSchema?: string }) => {
+      const config = loadConfig();
+      await runRestore(config, file, opts, (line) => console.log(line));
+      console.log('已恢复 / restored');
     });
 
   return program;

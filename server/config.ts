@@ -133,6 +133,16 @@ const envSchema = z.object({
   BAOBEI_OUTBOX_RETRY_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
   /** Attempts before an entry is marked failed. */
   BAOBEI_OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  /** The backup key (32 bytes, hex or base64), apart from BAOBEI_KEY; or a file holding it. Never logged. */
+  BAOBEI_BACKUP_KEY: z
+    .string()
+    .trim()
+    .refine(
+      (v) => /^[0-9a-fA-F]{64}$/.test(v) || Buffer.from(v, 'base64url').length === 32,
+      '须为 32 字节（64 位十六进制或 base64） / must be 32 bytes (64 hex digits or base64)',
+    )
+    .optional(),
+  BAOBEI_BACKUP_KEY_FILE: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -171,6 +181,11 @@ export interface Config {
   smtp: SmtpSettings | undefined;
   /** The notification outbox worker (issue 10). */
   outbox: { pollMs: number; leaseMs: number; retryBaseMs: number; maxAttempts: number };
+  /** Where the backup key comes from (read when a backup or restore needs it); undefined: none set. */
+  backupKey:
+    | { variable: 'BAOBEI_BACKUP_KEY'; text: string }
+    | { variable: 'BAOBEI_BACKUP_KEY_FILE'; file: string }
+    | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -208,6 +223,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : ['BAOBEI_TLS_KEY', 'BAOBEI_TLS_CERT'];
     throw configError(
       `${missing}: 设置了 ${given} 时必须同时设置（HTTPS 需要两者） / required when ${given} is set (HTTPS needs both)`,
+    );
+  }
+  if (e.BAOBEI_BACKUP_KEY !== undefined && e.BAOBEI_BACKUP_KEY_FILE !== undefined) {
+    throw configError(
+      'BAOBEI_BACKUP_KEY_FILE: 与 BAOBEI_BACKUP_KEY 只能设置一个 / set either BAOBEI_BACKUP_KEY or BAOBEI_BACKUP_KEY_FILE, not both',
     );
   }
   // Node refuses a headers timeout longer than the request timeout it is part of.
@@ -284,6 +304,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: e.BAOBEI_OUTBOX_RETRY_MS,
       maxAttempts: e.BAOBEI_OUTBOX_MAX_ATTEMPTS,
     },
+    backupKey:
+      e.BAOBEI_BACKUP_KEY !== undefined
+        ? { variable: 'BAOBEI_BACKUP_KEY', text: e.BAOBEI_BACKUP_KEY }
+        : e.BAOBEI_BACKUP_KEY_FILE !== undefined
+          ? { variable: 'BAOBEI_BACKUP_KEY_FILE', file: path.resolve(e.BAOBEI_BACKUP_KEY_FILE) }
+          : undefined,
   };
 }
 

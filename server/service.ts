@@ -26,6 +26,7 @@ import { LowdbStore } from './store/lowdbStore.js';
 import type { Store } from './store/store.js';
 import type { FileVault } from './store/fileVault.js';
 import { DirFileVault } from './store/dirFileVault.js';
+import { readBackupKey } from './store/backupFile.js';
 import { createUser } from './services/userService.js';
 import { DomainError, problem } from '../core/problem.js';
 import { addinRoutes } from './http/addinRoutes.js';
@@ -304,6 +305,7 @@ export async function startService(config: Config, options: StartOptions): Promi
       importIsolation: { memoryMb: config.imports.memoryMb, timeoutMs: config.imports.timeoutMs },
       importsPerUser: config.imports.perUser,
       notify: { email, publicUrl: config.publicUrl },
+      backupKey: () => readBackupKey(config.backupKey),
       mount: (app, services) => {
         app.use(
           '/addin',

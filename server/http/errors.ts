@@ -58,6 +58,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   'import.timeout': 422,
   'import.worker_failed': 503,
   'service.starting': 503,
+  'backup.not_configured': 503,
 };
 
 export function statusFor(code: string): number {

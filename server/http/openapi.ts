@@ -453,6 +453,21 @@ export function openApiDocument(version: string): unknown {
       ...errors,
     },
   });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/admin/backup',
+    summary:
+      'An encrypted, consistent backup of the whole store (admin; R35): BAOBEI_BACKUP_KEY, docs/operations.md',
+    security: [{ [bearer.name]: [] }],
+    responses: {
+      200: {
+        description: 'The backup file (header line, then AES-256-GCM frames)',
+        content: { 'application/octet-stream': { schema: z.string() } },
+      },
+      503: json(api.errorResponseSchema, 'No backup key configured (code backup.not_configured)'),
+      ...errors,
+    },
+  });
   const generator = new OpenApiGeneratorV31(registry.definitions);
   return generator.generateDocument({
     openapi: '3.1.0',

@@ -16,7 +16,7 @@ import { policySchema, type Policy } from '../../core/policy.js';
 import type { Day, IdentityKeys, Instant, RecordStatus, StoredRecord } from '../../core/schema.js';
 import { DomainError, problem } from '../../core/problem.js';
 import type { Keyring } from '../security/keyring.js';
-import { corruptFile, DurableJSONFile } from './durableFile.js';
+import { corruptFile, DurableJSONFile, writeFileDurably } from './durableFile.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
 import {
   openRecord,
@@ -40,12 +40,14 @@ import {
   type RecordQuery,
   type Role,
   type Store,
+  type StoreDump,
   type User,
   type WriteTx,
   KEY_CHECK,
   MAX_NOTIFICATIONS,
   checkDocAddress,
   keyInRange,
+  storeNotEmpty,
 } from './store.js';
 
 const sealedIdempotencySchema = z.object({
@@ -327,6 +329,93 @@ export class LowdbStore implements Store {
 
   private assertOpen(): void {
     if (this.closed) throw new Error('store closed');
+  }
+
+  async dump(): Promise<StoreDump> {
+    this.assertOpen();
+    // Taken synchronously, between two commits: `apply` replaces records, entries and documents
+    // rather than changing them, so shallow copies of the containers are a consistent snapshot and
+    // the (slow) opening below runs while writes go on.
+    const data = this.db.data;
+    const records = Object.values(data.records);
+    const counters = { ...data.counters };
+    const users = data.users.slice();
+    const policy = data.policy;
+    const bans = data.bans.slice();
+    const notifications = data.notifications.slice();
+    const idempotency = Object.values(data.idempotency);
+    const docs = Object.entries(data.docs).map(([collection, byKey]) => [collection, { ...byKey }] as const);
+    const keyring = this.keyring;
+    const out: StoreDump = {
+      records: [],
+      counters,
+      users: structuredClone(users),
+      policy: structuredClone(policy),
+      bans: structuredClone(bans),
+      notifications: structuredClone(notifications),
+      idempotency: [],
+      docs: [],
+      audit: [],
+    };
+    for (const [i, sealed] of records.entries()) {
+      out.records.push(openRecord(sealed, keyring));
+      // Yield now and then so a large dump never holds the event loop longer than a commit does.
+      if (i % 1000 === 999) await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (const e of idempotency) {
+      const response = JSON.parse(keyring.open(e.sealed)) as IdempotencyEntry['response'];
+      out.idempotency.push({ userId: e.userId, key: e.key, bodyHash: e.bodyHash, at: e.at, response });
+    }
+    for (const [collection, byKey] of docs) {
+      for (const key of Object.keys(byKey).sort(cmp)) {
+        out.docs.push({ collection, key, value: JSON.parse(keyring.open(byKey[key]!)) });
+      }
+    }
+    // The audit file is appended apart from commits; entries written meanwhile may be included.
+    const total = (await this.listAudit({ limit: 0, offset: 0 })).total;
+    out.audit = (await this.listAudit({ limit: total, offset: 0 })).items.reverse();
+    return out;
+  }
+
+  async load(dump: StoreDump): Promise<void> {
+    this.assertOpen();
+    const run = async (): Promise<void> => {
+      if (this.failure) throw storeFailed(this.failure);
+      const data = this.db.data;
+      if (
+        Object.keys(data.records).length > 0 ||
+        Object.keys(data.counters).length > 0 ||
+        data.users.length > 0 ||
+        data.policy !== null ||
+        data.bans.length > 0 ||
+        data.notifications.length > 0 ||
+        Object.keys(data.idempotency).length > 0 ||
+        Object.keys(data.docs).length > 0 ||
+        (await this.listAudit({ limit: 0, offset: 0 })).total > 0
+      ) {
+        throw storeNotEmpty('lowdb');
+      }
+      const tx = new LowdbTx(this, data, true);
+      for (const record of dump.records) await tx.putRecord(record);
+      for (const user of dump.users) await tx.putUser(user);
+      if (dump.policy !== null) await tx.putPolicy(dump.policy);
+      for (const ban of dump.bans) await tx.addBan(ban);
+      await tx.addNotifications(dump.notifications);
+      for (const entry of dump.idempotency) await tx.putIdempotency(entry);
+      for (const doc of dump.docs) await tx.putDoc(doc.collection, doc.key, doc.value);
+      tx.apply();
+      for (const [year, n] of Object.entries(dump.counters)) data.counters[year] = n;
+      // The audit trail first: should the data file's write fail, the store stays refused (failure).
+      if (dump.audit.length > 0) {
+        await writeFileDurably(this.auditFile, [
+          Buffer.from(dump.audit.map((e) => JSON.stringify(e)).join('\n') + '\n'),
+        ]);
+      }
+      await this.scheduleFlush();
+    };
+    const turn = this.writeQueue.then(run);
+    this.writeQueue = turn.catch(() => undefined);
+    await turn;
   }
 }
 

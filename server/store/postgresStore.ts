@@ -36,11 +36,13 @@ import {
   type RecordQuery,
   type Role,
   type Store,
+  type StoreDump,
   type User,
   type WriteTx,
   KEY_CHECK,
   MAX_NOTIFICATIONS,
   checkDocAddress,
+  storeNotEmpty,
 } from './store.js';
 
 const FORMAT = 'baobei-postgres';
@@ -264,6 +266,149 @@ export class PostgresStore implements Store {
 
   private assertOpen(): void {
     if (this.closed) throw new Error('store closed');
+  }
+
+  /** One REPEATABLE READ, READ ONLY transaction: one snapshot of every table, no lock taken, writers never wait. */
+  async dump(): Promise<StoreDump> {
+    this.assertOpen();
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    const s = this.sql.schema;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const rows = async <R extends pg.QueryResultRow>(text: string): Promise<R[]> =>
+        (await client.query<R>(text)).rows;
+      const out: StoreDump = {
+        records: (await rows<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM ${s}.records ORDER BY no`)).map(
+          (row) => openRecord(sealedFromRow(row), this.keyring),
+        ),
+        counters: Object.fromEntries(
+          (await rows<{ year: number; n: number }>(`SELECT year, n FROM ${s}.counters ORDER BY year`)).map(
+            (r) => [String(r.year), r.n],
+          ),
+        ),
+        users: (await rows<{ data: unknown }>(`SELECT data FROM ${s}.users ORDER BY seq`)).map((r) =>
+          userSchema.parse(r.data),
+        ),
+        policy: await rows<{ data: unknown }>(`SELECT data FROM ${s}.policy`).then(([r]) =>
+          r ? policySchema.parse(r.data) : null,
+        ),
+        bans: (
+          await rows<BanRow>(`SELECT registrant, identity, until, record_no, at FROM ${s}.bans ORDER BY seq`)
+        ).map((r) =>
+          banSchema.parse({
+            registrant: r.registrant,
+            identity: r.identity,
+            until: r.until,
+            recordNo: r.record_no,
+            at: r.at,
+          }),
+        ),
+        notifications: (
+          await rows<NotificationRow>(
+            `SELECT id, to_kind, to_value, type, record_no, at, details FROM ${s}.notifications ORDER BY seq`,
+          )
+        ).map((row) =>
+          notificationSchema.parse({
+            id: row.id,
+            to: row.to_kind === 'name' ? { name: row.to_value } : { reviewersOf: row.to_value },
+            type: row.type,
+            recordNo: row.record_no,
+            at: row.at,
+            details: row.details,
+          }),
+        ),
+        idempotency: (
+          await rows<{ user_id: string; key: string; body_hash: string; at: string; sealed: string }>(
+            `SELECT user_id, key, body_hash, at, sealed FROM ${s}.idempotency ORDER BY user_id, key`,
+          )
+        ).map((r) => ({
+          userId: r.user_id,
+          key: r.key,
+          bodyHash: r.body_hash,
+          at: r.at,
+          response: idempotencyEntrySchema.shape.response.parse(JSON.parse(this.keyring.open(r.sealed))),
+        })),
+        docs: (
+          await rows<{ collection: string; key: string; sealed: string }>(
+            `SELECT collection, key, sealed FROM ${s}.docs ORDER BY collection, key`,
+          )
+        ).map((r) => ({
+          collection: r.collection,
+          key: r.key,
+          value: JSON.parse(this.keyring.open(r.sealed)),
+        })),
+        audit: (
+          await rows<AuditRow>(
+            `SELECT at, actor, actor_role, action, records, request_id, details FROM ${s}.audit ORDER BY seq`,
+          )
+        ).map(auditFromRow),
+      };
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      broken = await rollbackAfterError(client);
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** One transaction under the write lock: an empty schema ends up with all of the dump or none of it. */
+  async load(dump: StoreDump): Promise<void> {
+    this.assertOpen();
+    const turn = this.writeQueue.then(async () => {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      const tx = new PostgresTx(this, client, true);
+      const s = this.sql.schema;
+      try {
+        await client.query(
+          `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.sql.lockId})`,
+        );
+        const held = await client.query<{ n: number }>(
+          `SELECT ((SELECT count(*) FROM ${s}.records) + (SELECT count(*) FROM ${s}.counters)
+             + (SELECT count(*) FROM ${s}.users) + (SELECT count(*) FROM ${s}.policy)
+             + (SELECT count(*) FROM ${s}.bans) + (SELECT count(*) FROM ${s}.notifications)
+             + (SELECT count(*) FROM ${s}.idempotency) + (SELECT count(*) FROM ${s}.docs)
+             + (SELECT count(*) FROM ${s}.audit))::int AS n`,
+        );
+        if ((held.rows[0]?.n ?? 0) > 0) throw storeNotEmpty('postgres');
+        for (const record of dump.records) await tx.putRecord(record);
+        await tx.flush();
+        for (const user of dump.users) await tx.putUser(user);
+        if (dump.policy !== null) await tx.putPolicy(dump.policy);
+        for (const ban of dump.bans) await tx.addBan(ban);
+        // In slices: one statement per slice, in order (the store keeps at most MAX_NOTIFICATIONS).
+        for (let i = 0; i < dump.notifications.length; i += 5_000) {
+          await tx.addNotifications(dump.notifications.slice(i, i + 5_000));
+        }
+        for (const entry of dump.idempotency) await tx.putIdempotency(entry);
+        for (const doc of dump.docs) await tx.putDoc(doc.collection, doc.key, doc.value);
+        for (const [year, n] of Object.entries(dump.counters)) {
+          await client.query({
+            text: `INSERT INTO ${s}.counters (year, n) VALUES ($1, $2)`,
+            values: [Number(year), n],
+          });
+        }
+        for (let i = 0; i < dump.audit.length; i += 5_000) {
+          await client.query({
+            ...this.sql.appendAudit,
+            values: [JSON.stringify(dump.audit.slice(i, i + 5_000))],
+          });
+        }
+        const committed = await client.query('COMMIT');
+        if (committed.command !== 'COMMIT') throw transactionAborted();
+      } catch (err) {
+        broken = await rollbackAfterError(client);
+        throw err;
+      } finally {
+        tx.finish();
+        client.release(broken);
+      }
+    });
+    this.writeQueue = turn.catch(() => undefined);
+    await turn;
   }
 }
 

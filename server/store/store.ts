@@ -17,6 +17,7 @@ import {
   type StoredRecord,
 } from '../../core/schema.js';
 import type { Policy } from '../../core/policy.js';
+import { DomainError, problem } from '../../core/problem.js';
 
 export { ROLES, roleSchema, type Role } from '../../core/schema.js';
 
@@ -248,4 +249,54 @@ export interface Store {
     offset: number;
   }): Promise<{ items: AuditEntry[]; total: number }>;
   close(): Promise<void>;
+  /**
+   * Everything the store holds, records opened, as of one moment (store copy and backups,
+   * storeTransfer.ts): lowdb snapshots its data between two commits, PostgreSQL reads in one
+   * REPEATABLE READ transaction. Held in memory whole.
+   */
+  dump(): Promise<StoreDump>;
+  /** Loads a dump into an empty store, all of it in one commit; refuses a store that holds anything. */
+  load(dump: StoreDump): Promise<void>;
+}
+
+/** The content of a store, in clear, adapter-independent (records are re-sealed by the adapter that loads them). */
+export interface StoreDump {
+  records: StoredRecord[];
+  /** Last registration number taken, per year. */
+  counters: Record<string, number>;
+  users: User[];
+  policy: Policy | null;
+  bans: Ban[];
+  /** Oldest first. */
+  notifications: Notification[];
+  idempotency: IdempotencyEntry[];
+  /** Every document of every collection (calendars, read state, outbox, pool, destructions…). */
+  docs: { collection: string; key: string; value: unknown }[];
+  /** Oldest first. */
+  audit: AuditEntry[];
+}
+
+/** Whether a store holds nothing a copy or restore could overwrite. */
+export function dumpIsEmpty(dump: StoreDump): boolean {
+  return (
+    dump.records.length === 0 &&
+    Object.keys(dump.counters).length === 0 &&
+    dump.users.length === 0 &&
+    dump.policy === null &&
+    dump.bans.length === 0 &&
+    dump.notifications.length === 0 &&
+    dump.idempotency.length === 0 &&
+    dump.docs.length === 0 &&
+    dump.audit.length === 0
+  );
+}
+
+export function storeNotEmpty(kind: string): DomainError {
+  return new DomainError(
+    problem(
+      'store.not_empty',
+      `目标存储（${kind}）已有数据，拒绝覆盖；确认要合并覆盖时加 --force`,
+      `The target store (${kind}) already holds data; refusing to overwrite it (add --force to allow it)`,
+    ),
+  );
 }

@@ -7,7 +7,7 @@ import { describe, expect, it, beforeEach, afterEach } from 'vitest';
 import { DEFAULT_POLICY, presetPolicy } from '../../core/policy.js';
 import type { IdentityKeys, StoredRecord } from '../../core/schema.js';
 import { indexKeys } from '../../core/matching.js';
-import type { ReadTx, Store } from '../../server/store/store.js';
+import type { ReadTx, Store, StoreDump } from '../../server/store/store.js';
 
 export interface StoreHarness {
   store: Store;
@@ -538,6 +538,103 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
         expect(rest).not.toContain(secret);
       }
       expect(rest).toContain('BB-2026-000001');
+    });
+
+    it('loads a dump into an empty store in one piece, dumps it back equal, and refuses a second load', async () => {
+      const dump: StoreDump = {
+        records: [
+          record('BB-2026-000001'),
+          record(
+            'BB-2026-000002',
+            { status: 'protected', protectedUntil: '2027-02-20' },
+            '北京远景贸易有限公司',
+          ),
+        ],
+        counters: { '2026': 2 },
+        users: [
+          {
+            id: 'u1',
+            name: '王磊',
+            role: 'sales',
+            team: '华东一部',
+            tokenHash: 'th1',
+            createdAt: '2026-11-01T00:00:00.000Z',
+          },
+        ],
+        policy: presetPolicy('channel'),
+        bans: [
+          {
+            registrant: '王磊',
+            identity: identity('x'),
+            until: '2027-01-01',
+            recordNo: 'BB-2026-000001',
+            at: '2026-10-01T00:00:00.000Z',
+          },
+        ],
+        notifications: [
+          {
+            id: 'n1',
+            to: { name: '王磊' },
+            type: 'decision',
+            recordNo: 'BB-2026-000001',
+            at: '2026-11-01T00:00:00.000Z',
+            details: { status: 'protected' },
+          },
+          {
+            id: 'n2',
+            to: { reviewersOf: null },
+            type: 'objection.filed',
+            recordNo: 'BB-2026-000002',
+            at: '2026-11-02T00:00:00.000Z',
+            details: {},
+          },
+        ],
+        idempotency: [
+          {
+            userId: 'u1',
+            key: 'k',
+            bodyHash: 'h',
+            at: '2026-11-20T00:00:00.000Z',
+            response: { status: 200, body: { ok: true } },
+          },
+        ],
+        docs: [
+          {
+            collection: 'calendars',
+            key: '2027',
+            value: {
+              holidays: [{ from: '2027-02-08', to: '2027-02-14', name: '春节' }],
+              workdays: ['2027-02-06'],
+            },
+          },
+          { collection: 'read-state', key: 'u1', value: { upTo: 'n1' } },
+        ],
+        audit: [
+          {
+            at: '2026-11-01T00:00:00.000Z',
+            actor: 'admin',
+            actorRole: 'admin',
+            action: 'calendar.update',
+            records: [],
+          },
+          {
+            at: '2026-11-02T00:00:00.000Z',
+            actor: '王磊',
+            actorRole: 'sales',
+            action: 'read',
+            records: ['BB-2026-000001'],
+            details: { n: 1 },
+          },
+        ],
+      };
+      await store.load(structuredClone(dump));
+      expect(await store.dump()).toEqual(dump);
+      // The counter continues where the dump left it.
+      expect(await store.simulate((tx) => tx.nextRegistrationNo(2026))).toBe('BB-2026-000003');
+      store = await h.reopen();
+      expect(await store.dump()).toEqual(dump);
+      await expect(store.load(dump)).rejects.toMatchObject({ code: 'store.not_empty' });
+      expect((await store.dump()).records).toHaveLength(2);
     });
   });
 }

@@ -34,4 +34,12 @@ export class ForwardingStore implements Store {
   close(): Promise<void> {
     return this.inner.close();
   }
+
+  dump(): ReturnType<Store['dump']> {
+    return this.inner.dump();
+  }
+
+  load(...args: Parameters<Store['load']>): ReturnType<Store['load']> {
+    return this.inner.load(...args);
+  }
 }

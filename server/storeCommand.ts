@@ -1,0 +1,257 @@
+/**
+ * `baobei store copy`, `baobei backup FILE` and `baobei restore FILE`: the CLI side of
+ * store/storeTransfer.ts and store/backupFile.ts. A backup of a running service is asked of the
+ * service (POST /api/admin/backup: it holds the lowdb data dir); without one the store is opened
+ * directly. Copy and restore write only through a staging place swapped in at the end.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { DomainError, problem } from '../core/problem.js';
+import type { Config } from './config.js';
+import { keyringFromMasterKey, parseMasterKey, type Keyring } from './security/keyring.js';
+import { openStoreAndFiles } from './service.js';
+import { callService, findService, serviceError, serviceJson, serviceToken } from './serviceClient.js';
+import { writeFileDurably } from './store/durableFile.js';
+import {
+  checkBackupFraming,
+  dataKeyCheck,
+  decodeBackup,
+  encodeBackup,
+  readBackupKey,
+  type BackupHeader,
+} from './store/backupFile.js';
+import {
+  copyStore,
+  readContent,
+  writeContent,
+  type StoreLocation,
+  type WriteSummary,
+} from './store/storeTransfer.js';
+
+/** Where a command's store is, from its options with the configuration as default. */
+export interface LocationOptions {
+  dataDir?: string | undefined;
+  pgUrl?: string | undefined;
+  pgSchema?: string | undefined;
+}
+
+export function locationOf(
+  kind: 'lowdb' | 'postgres',
+  options: LocationOptions,
+  config: Config,
+): StoreLocation {
+  if (kind === 'lowdb') return { kind, dataDir: path.resolve(options.dataDir ?? config.dataDir) };
+  const connectionString = options.pgUrl ?? config.databaseUrl;
+  if (connectionString === undefined) {
+    throw new DomainError(
+      problem(
+        'store.pg_url_missing',
+        'PostgreSQL 存储需要连接地址：用 --pg-url 或 DATABASE_URL 提供',
+        'A PostgreSQL store needs its address: give --pg-url or DATABASE_URL',
+        'pg-url',
+      ),
+    );
+  }
+  const schema = options.pgSchema ?? config.pgSchema;
+  if (!/^[a-z_][a-z0-9_]{0,40}$/.test(schema)) {
+    throw new DomainError(
+      problem(
+        'store.pg_schema_invalid',
+        `schema 名无效：${schema}（小写字母、数字和 _，至多 41 个字符）`,
+        `Invalid schema name: ${schema} (lower-case letters, digits and _, at most 41 characters)`,
+        'pg-schema',
+      ),
+    );
+  }
+  return { kind, connectionString, schema };
+}
+
+/**
+ * The data key, never created here: BAOBEI_KEY, else the key file of a data dir. A copy or restore
+ * with a new key would hold identity hashes nothing can match again.
+ */
+export async function existingDataKey(
+  config: Config,
+  dataDirs: readonly string[],
+): Promise<{ keyring: Keyring; fileText?: string }> {
+  if (config.key !== undefined && config.key.trim() !== '') {
+    return { keyring: keyringFromMasterKey(parseMasterKey(config.key)) };
+  }
+  for (const dir of dataDirs) {
+    const file = path.join(dir, 'baobei.key');
+    if (existsSync(file)) {
+      const fileText = await readFile(file, 'utf8');
+      return { keyring: keyringFromMasterKey(parseMasterKey(fileText)), fileText };
+    }
+  }
+  throw new DomainError(
+    problem(
+      'store.key_missing',
+      `需要数据密钥：设置 BAOBEI_KEY，或在数据目录中放入原来的 baobei.key（找过：${dataDirs.join('、') || '无'}）`,
+      `The data key is needed: set BAOBEI_KEY, or have the original baobei.key in the data dir (looked in: ${dataDirs.join(', ') || 'none'})`,
+      'BAOBEI_KEY',
+    ),
+  );
+}
+
+export async function runStoreCopy(
+  config: Config,
+  options: {
+    from: 'lowdb' | 'postgres';
+    to: 'lowdb' | 'postgres';
+    dataDir?: string;
+    pgUrl?: string;
+    pgSchema?: string;
+    toDataDir?: string;
+    toPgUrl?: string;
+    toPgSchema?: string;
+    force: boolean;
+  },
+  say: (line: string) => void,
+): Promise<WriteSummary> {
+  const from = locationOf(options.from, options, config);
+  const to = locationOf(
+    options.to,
+    {
+      dataDir: options.toDataDir ?? options.dataDir,
+      pgUrl: options.toPgUrl ?? options.pgUrl,
+      pgSchema: options.toPgSchema ?? options.pgSchema,
+    },
+    config,
+  );
+  const dirs = [from, to].flatMap((l) => (l.kind === 'lowdb' ? [l.dataDir] : [config.dataDir]));
+  const { keyring, fileText } = await existingDataKey(config, [...new Set(dirs)]);
+  const summary = await copyStore(from, to, keyring, {
+    now: new Date(),
+    force: options.force,
+    ...(fileText !== undefined ? { keyFileContent: fileText } : {}),
+    onStage: (stage) =>
+      say(
+        {
+          staged: '已写入暂存区 / staged',
+          verified: '已逐条核对 / verified record by record',
+          swapped: '已切换到目标 / swapped into place',
+        }[stage],
+      ),
+  });
+  printSummary(summary, say);
+  if (to.kind === 'postgres' && fileText !== undefined) {
+    say(
+      '注意：PostgreSQL 上的服务须使用同一把数据密钥（BAOBEI_KEY 或同一个 baobei.key） / ' +
+        'note: the service on PostgreSQL must run with the same data key (BAOBEI_KEY or the same baobei.key)',
+    );
+  }
+  return summary;
+}
+
+function printSummary(summary: WriteSummary, say: (line: string) => void): void {
+  for (const [name, n] of Object.entries(summary.counts)) say(`  ${name}: ${n}`);
+  say(
+    `逐条核对记录 ${summary.compared} 条，全部一致 / ${summary.compared} records compared one by one, all equal`,
+  );
+  if (summary.replacedKeptAs !== undefined) {
+    say(
+      `原目标已保留为 ${summary.replacedKeptAs} / the replaced target was kept as ${summary.replacedKeptAs}`,
+    );
+  }
+}
+
+/** Writes an encrypted backup to `file` (through a temp file: a cut-off download never replaces it). */
+export async function runBackup(
+  config: Config,
+  file: string,
+  via: { url?: string | undefined; token?: string | undefined },
+): Promise<BackupHeader> {
+  const target = path.resolve(file);
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.part`);
+  const service =
+    config.store === 'lowdb' || via.url !== undefined ? findService(config, via.url) : undefined;
+  try {
+    if (service) {
+      const token = await serviceToken(config, via.token);
+      const res = await callService(service, '/api/admin/backup', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (!res.ok) throw serviceError(res, await serviceJson(service, res));
+      const bytes = Buffer.from(await res.arrayBuffer());
+      // The key stays with the service: here the framing is checked (complete, ends with its final frame).
+      const { header } = checkBackupFraming(bytes);
+      await writeFileDurably(temp, bytes);
+      await rename(temp, target);
+      return header;
+    }
+    const key = await readBackupKey(config.backupKey);
+    if (key === undefined) throw backupKeyMissing();
+    const { store, files, keyring } = await openStoreAndFiles(config, 'backup');
+    try {
+      const now = new Date();
+      const content = await readContent(store, files, now);
+      const chunks = [
+        ...encodeBackup(
+          content,
+          { createdAt: now.toISOString(), store: store.kind, dataKeyCheck: dataKeyCheck(keyring.hash) },
+          key,
+        ),
+      ];
+      await writeFileDurably(target, chunks);
+      return checkBackupFraming(Buffer.concat(chunks)).header;
+    } finally {
+      await store.close();
+      await files.close();
+    }
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+/**
+ * Restores a backup into an empty store. Every frame is decrypted and checked before anything is
+ * written; the data key must be the one the backup's store used (its identity hashes depend on it).
+ */
+export async function runRestore(
+  config: Config,
+  file: string,
+  options: LocationOptions & { to?: 'lowdb' | 'postgres' },
+  say: (line: string) => void,
+): Promise<WriteSummary> {
+  const key = await readBackupKey(config.backupKey);
+  if (key === undefined) throw backupKeyMissing();
+  const bytes = await readFile(path.resolve(file));
+  const { header, content } = decodeBackup(bytes, key);
+  say(`备份 / backup: ${header.createdAt} (${header.store})`);
+  const kind = options.to ?? (options.pgUrl !== undefined ? 'postgres' : 'lowdb');
+  const location = locationOf(kind, options, config);
+  const { keyring, fileText } = await existingDataKey(
+    config,
+    location.kind === 'lowdb' ? [location.dataDir, config.dataDir] : [config.dataDir],
+  );
+  if (dataKeyCheck(keyring.hash) !== header.dataKeyCheck) {
+    throw new DomainError(
+      problem(
+        'backup.data_key_mismatch',
+        '数据密钥（BAOBEI_KEY / baobei.key）不是做备份的存储所用的那把；未写入任何数据',
+        'The data key (BAOBEI_KEY / baobei.key) is not the one of the store the backup was taken from; nothing was written',
+        'BAOBEI_KEY',
+      ),
+    );
+  }
+  const summary = await writeContent(location, keyring, content, {
+    now: new Date(),
+    ...(fileText !== undefined ? { keyFileContent: fileText } : {}),
+  });
+  printSummary(summary, say);
+  return summary;
+}
+
+function backupKeyMissing(): DomainError {
+  return new DomainError(
+    problem(
+      'backup.key_missing',
+      '需要备份密钥：设置 BAOBEI_BACKUP_KEY 或 BAOBEI_BACKUP_KEY_FILE',
+      'A backup key is needed: set BAOBEI_BACKUP_KEY or BAOBEI_BACKUP_KEY_FILE',
+      'BAOBEI_BACKUP_KEY',
+    ),
+  );
+}

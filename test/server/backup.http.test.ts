@@ -1,0 +1,200 @@
+/**
+ * `baobei backup` and `baobei restore` as an operator runs them (issue 12, R35; issue 17's
+ * calendars): the service runs as its own process and keeps serving registrations while the CLI
+ * takes a backup over HTTP; the backup restores into an empty data dir (and an empty PostgreSQL
+ * schema) and compares equal; a wrong key, a wrong data key or a changed byte is refused with
+ * nothing written; a target holding data is refused; only administrators may take a backup.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RowResult } from '../../core/schema.js';
+import { keyringFromMasterKey } from '../../server/security/keyring.js';
+import { readBackupHeader } from '../../server/store/backupFile.js';
+import {
+  compareContent,
+  openLocation,
+  readContent,
+  type StoreContent,
+  type StoreLocation,
+} from '../../server/store/storeTransfer.js';
+import { SYNTHETIC_2027 } from '../fixtures/calendar2027.js';
+import { runCli, spawnService, type ChildService } from '../support/childService.js';
+import { enterpriseRow } from '../support/customers.js';
+import { apiClient, type ErrorBody } from '../support/testService.js';
+
+const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+const schema = `backup_${process.pid}_${Date.now().toString(36)}`;
+const BATCH = 4;
+
+const key = randomBytes(32).toString('hex');
+const backupKey = randomBytes(32).toString('hex');
+const keyring = keyringFromMasterKey(Buffer.from(key, 'hex'));
+let work = '';
+let dataDir = '';
+let service: ChildService;
+let adminToken = '';
+let salesToken = '';
+let next = 1;
+
+async function register(n: number): Promise<number> {
+  const rows = Array.from({ length: n }, () => enterpriseRow(next++, { contactName: '陈伟' }));
+  const res = await apiClient(service.url, salesToken).post<{ results: RowResult[] }>('/api/registrations', {
+    rows,
+  });
+  if (res.status !== 200) throw new Error(`register: ${res.status}`);
+  return res.body.results.length;
+}
+
+async function contentOf(location: StoreLocation): Promise<StoreContent> {
+  const opened = await openLocation(location, keyring, 'test');
+  try {
+    return await readContent(opened.store, opened.files, new Date());
+  } finally {
+    await opened.store.close();
+    await opened.files.close();
+  }
+}
+
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  runCli(args, { dataDir, key, env: { BAOBEI_BACKUP_KEY: backupKey, ...env }, timeoutMs: 60_000 });
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'baobei-backup-'));
+  dataDir = path.join(work, 'live');
+  service = await spawnService({ dataDir, key, env: { BAOBEI_BACKUP_KEY: backupKey } });
+  adminToken = (await readFile(path.join(dataDir, 'admin.token'), 'utf8')).trim();
+  const created = await apiClient(service.url, adminToken).post<{ token: string }>('/api/users', {
+    name: '王磊',
+    role: 'sales',
+    team: '华东一部',
+  });
+  salesToken = created.body.token;
+  await register(BATCH);
+  const put = await apiClient(service.url, adminToken).put('/api/calendar/2027', SYNTHETIC_2027);
+  expect(put.status).toBe(200);
+}, 60_000);
+
+afterAll(async () => {
+  if (service) await service.kill('SIGTERM');
+  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await admin.end();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('backup and restore', () => {
+  it('only administrators may take a backup', async () => {
+    const res = await apiClient(service.url, salesToken).post<ErrorBody>('/api/admin/backup', {});
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('auth.forbidden');
+    const anonymous = await fetch(`${service.url}/api/admin/backup`, { method: 'POST' });
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('a backup taken while registrations are served restores to a consistent state', async () => {
+    const file = path.join(work, 'during.bbk');
+    let writing = true;
+    let written = 0;
+    const writer = (async () => {
+      while (writing) written += await register(BATCH);
+    })();
+    // Let some writes land before and after the snapshot.
+    while (written < 3 * BATCH) await new Promise((r) => setTimeout(r, 20));
+    const backup = await cli(['backup', file]);
+    const afterBackup = written;
+    while (written < afterBackup + 3 * BATCH) await new Promise((r) => setTimeout(r, 20));
+    writing = false;
+    await writer;
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(backup.stdout).toContain('backup written');
+
+    // The clear header says what is inside, and nothing personal.
+    const bytes = await readFile(file);
+    const { header } = readBackupHeader(bytes);
+    expect(header).toMatchObject({ format: 'baobei-backup', version: 1, store: 'lowdb' });
+    expect(bytes.includes(Buffer.from('陈伟'))).toBe(false);
+    expect(bytes.includes(Buffer.from('有限公司'))).toBe(false);
+
+    const target = path.join(work, 'restored-during');
+    const restored = await cli(['restore', file, '--data-dir', target]);
+    expect(restored.code, restored.stderr).toBe(0);
+    const content = await contentOf({ kind: 'lowdb', dataDir: target });
+    const records = content.dump.records;
+    expect(records.length).toBe(header.counts['records']);
+    // Batches commit whole: a consistent snapshot holds only whole batches …
+    expect(records.length % BATCH).toBe(0);
+    expect(records.length).toBeGreaterThanOrEqual(4 * BATCH);
+    // … and numbers with no gap, up to the counter.
+    const numbers = records.map((r) => Number(r.no.slice(-6))).sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => i + 1));
+    expect(Object.values(content.dump.counters)).toEqual([numbers.length]);
+    // Issue 17: the administrator's calendar is in the backup.
+    const calendar = content.dump.docs.find((d) => d.collection === 'calendars' && d.key === '2027');
+    expect(calendar?.value).toMatchObject(SYNTHETIC_2027);
+  }, 120_000);
+
+  it('restores equal to the store it was taken from, into lowdb and into PostgreSQL', async () => {
+    const file = path.join(work, 'quiet.bbk');
+    const backup = await cli(['backup', file]);
+    expect(backup.code, backup.stderr).toBe(0);
+    await service.kill('SIGTERM');
+    const source = await contentOf({ kind: 'lowdb', dataDir });
+
+    const target = path.join(work, 'restored');
+    const toLowdb = await cli(['restore', file, '--data-dir', target]);
+    expect(toLowdb.code, toLowdb.stderr).toBe(0);
+    expect(compareContent(source, await contentOf({ kind: 'lowdb', dataDir: target }))).toEqual([]);
+
+    const toPg = await cli(['restore', file, '--pg-url', DATABASE_URL, '--pg-schema', schema]);
+    expect(toPg.code, toPg.stderr).toBe(0);
+    expect(
+      compareContent(source, await contentOf({ kind: 'postgres', connectionString: DATABASE_URL, schema })),
+    ).toEqual([]);
+
+    // A target holding data is refused, in both languages.
+    const again = await cli(['restore', file, '--data-dir', target]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('已有数据');
+    expect(again.stderr).toContain('already holds data');
+    service = await spawnService({ dataDir, key, env: { BAOBEI_BACKUP_KEY: backupKey } });
+  }, 120_000);
+
+  it('a wrong backup key, a wrong data key or a changed byte is refused and nothing is written', async () => {
+    const file = path.join(work, 'during.bbk');
+    const target = path.join(work, 'never');
+    const wrongKey = await cli(['restore', file, '--data-dir', target], {
+      BAOBEI_BACKUP_KEY: randomBytes(32).toString('hex'),
+    });
+    expect(wrongKey.code).toBe(2);
+    expect(wrongKey.stderr).toContain('备份密钥');
+    expect(wrongKey.stderr).toContain('not the one it was made with');
+
+    const bytes = await readFile(file);
+    for (const at of [bytes.length - 40, bytes.indexOf(Buffer.from('"createdAt"')) + 14]) {
+      const changed = Buffer.from(bytes);
+      changed[at] = changed[at]! ^ 0x01;
+      const tampered = path.join(work, 'tampered.bbk');
+      await writeFile(tampered, changed);
+      const refused = await cli(['restore', tampered, '--data-dir', target]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/damaged|not a Baobei backup/);
+    }
+    const cut = path.join(work, 'cut.bbk');
+    await writeFile(cut, bytes.subarray(0, bytes.length - 100));
+    expect((await cli(['restore', cut, '--data-dir', target])).stderr).toContain('cut short');
+
+    const otherDataKey = await runCli(['restore', file, '--data-dir', target], {
+      dataDir: path.join(work, 'elsewhere'),
+      key: randomBytes(32).toString('hex'),
+      env: { BAOBEI_BACKUP_KEY: backupKey },
+    });
+    expect(otherDataKey.code).toBe(2);
+    expect(otherDataKey.stderr).toContain('data key');
+    expect(existsSync(target)).toBe(false);
+  }, 120_000);
+});

@@ -1,0 +1,157 @@
+/**
+ * `store copy` between the real stores (issue 12): a lowdb data dir filled over real HTTP is copied
+ * into a fresh PostgreSQL schema and back into a new data dir, and every collection compares equal
+ * record by record; a target holding data is refused; a failure before the swap leaves the target
+ * as it was.
+ */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DomainError } from '../../core/problem.js';
+import {
+  compareContent,
+  copyStore,
+  openLocation,
+  readContent,
+  type StoreContent,
+  type StoreLocation,
+} from '../../server/store/storeTransfer.js';
+import { runCli } from '../support/childService.js';
+import { keepFile, populate, type Populated } from '../support/populatedStore.js';
+
+const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+const schema = `transfer_${process.pid}_${Date.now().toString(36)}`;
+const NOW = new Date('2026-11-23T03:00:00.000Z');
+
+let source: Populated;
+let work = '';
+
+async function contentOf(location: StoreLocation): Promise<StoreContent> {
+  const opened = await openLocation(location, source.keyring, 'test');
+  try {
+    return await readContent(opened.store, opened.files, NOW);
+  } finally {
+    await opened.store.close();
+    await opened.files.close();
+  }
+}
+
+beforeAll(async () => {
+  source = await populate();
+  await keepFile(source.dataDir, source.keyring, 'imp-1.report.json', '2026-12-23T00:00:00.000Z');
+  // Expired: not carried over (the sweep would delete it).
+  await keepFile(source.dataDir, source.keyring, 'imp-0.report.json', '2026-11-01T00:00:00.000Z');
+  work = await mkdtemp(path.join(os.tmpdir(), 'baobei-transfer-'));
+}, 60_000);
+
+afterAll(async () => {
+  const schemas = await admin.query<{ nspname: string }>(
+    `SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`,
+    [`${schema}%`],
+  );
+  for (const { nspname } of schemas.rows) await admin.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+  await admin.end();
+  await rm(source.dataDir, { recursive: true, force: true });
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('store copy lowdb → PostgreSQL → lowdb', () => {
+  const pgLocation = (): StoreLocation => ({ kind: 'postgres', connectionString: DATABASE_URL, schema });
+
+  it('copies everything, verified record by record, and back again', async () => {
+    const from: StoreLocation = { kind: 'lowdb', dataDir: source.dataDir };
+    const original = await contentOf(from);
+    expect(original.dump.records.length).toBe(6);
+    expect(original.dump.records.some((r) => r.history.length > 1)).toBe(true);
+    expect(original.dump.docs.some((d) => d.collection === 'calendars' && d.key === '2027')).toBe(true);
+    expect(original.dump.idempotency.length).toBe(1);
+    expect(original.dump.audit.length).toBeGreaterThan(0);
+    expect(original.files.map((f) => f.file.key)).toEqual(['imp-1.report.json']);
+    expect(original.dump.notifications.length).toBeGreaterThan(0);
+    // The comparison itself can fail: one changed history entry is named.
+    const changed = structuredClone(original);
+    changed.dump.records[0]!.history.push({ ...changed.dump.records[0]!.history[0]! });
+    expect(compareContent(original, changed)).toEqual([`record ${original.dump.records[0]!.no} differs`]);
+
+    const toPg = await copyStore(from, pgLocation(), source.keyring, { now: NOW });
+    expect(toPg.compared).toBe(6);
+    expect(toPg.counts).toMatchObject({ records: 6, users: 3, files: 1 });
+    expect(compareContent(original, await contentOf(pgLocation()))).toEqual([]);
+
+    const back: StoreLocation = { kind: 'lowdb', dataDir: path.join(work, 'back') };
+    await copyStore(pgLocation(), back, source.keyring, { now: NOW });
+    expect(compareContent(original, await contentOf(back))).toEqual([]);
+    // Nothing of the staging is left beside the target.
+    expect((await readdir(work)).sort()).toEqual(['back']);
+  }, 60_000);
+
+  it('refuses a target that holds data unless forced, then keeps the replaced one aside', async () => {
+    const from: StoreLocation = { kind: 'lowdb', dataDir: source.dataDir };
+    const refused = await copyStore(from, pgLocation(), source.keyring, { now: NOW }).catch(
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(DomainError);
+    expect((refused as DomainError).code).toBe('store.not_empty');
+    expect((refused as DomainError).message).toContain('--force');
+    expect((refused as DomainError).messageEn).toContain('--force');
+
+    const forced = await copyStore(from, pgLocation(), source.keyring, { now: NOW, force: true });
+    expect(forced.replacedKeptAs).toMatch(new RegExp(`^${schema}_replaced_`));
+  }, 60_000);
+
+  it('a failure before the swap leaves the target untouched and no staging behind', async () => {
+    const target: StoreLocation = { kind: 'lowdb', dataDir: path.join(work, 'back') };
+    const before = await contentOf(target);
+    const from: StoreLocation = { kind: 'lowdb', dataDir: source.dataDir };
+    const failed = await copyStore(from, target, source.keyring, {
+      now: NOW,
+      force: true,
+      onStage: (stage) => {
+        if (stage === 'verified') throw new Error('disk full (injected)');
+      },
+    }).catch((e: unknown) => e);
+    expect((failed as Error).message).toContain('injected');
+    expect(compareContent(before, await contentOf(target))).toEqual([]);
+    expect((await readdir(work)).sort()).toEqual(['back']);
+
+    const pgBefore = await contentOf(pgLocation());
+    const failedPg = await copyStore(target, pgLocation(), source.keyring, {
+      now: NOW,
+      force: true,
+      onStage: (stage) => {
+        if (stage === 'staged') throw new Error('connection lost (injected)');
+      },
+    }).catch((e: unknown) => e);
+    expect((failedPg as Error).message).toContain('injected');
+    expect(compareContent(pgBefore, await contentOf(pgLocation()))).toEqual([]);
+    const staging = await admin.query(`SELECT 1 FROM pg_namespace WHERE nspname LIKE $1`, [
+      `${schema}_copy%`,
+    ]);
+    expect(staging.rowCount).toBe(0);
+  }, 60_000);
+
+  it('npx baobei store copy: refuses a store holding data in both languages, copies with --force', async () => {
+    const cliSchema = `${schema}_cli`;
+    const args = ['store', 'copy', '--from', 'lowdb', '--to', 'postgres', '--pg-url', DATABASE_URL];
+    const env = { BAOBEI_PG_SCHEMA: cliSchema };
+    const first = await runCli(args, { dataDir: source.dataDir, key: source.keyHex, env, timeoutMs: 60_000 });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('records: 6');
+    expect(first.stdout).toContain('6 records compared one by one, all equal');
+    const again = await runCli(args, { dataDir: source.dataDir, key: source.keyHex, env, timeoutMs: 60_000 });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('已有数据');
+    expect(again.stderr).toContain('already holds data');
+    const forced = await runCli([...args, '--force'], {
+      dataDir: source.dataDir,
+      key: source.keyHex,
+      env,
+      timeoutMs: 60_000,
+    });
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toContain(`${cliSchema}_replaced_`);
+  }, 90_000);
+});
