@@ -5,8 +5,8 @@
  * an ApiError whose message says what to do next.
  */
 import { z } from 'zod';
-import { policySchema, type Policy } from '../core/policy.js';
-import { customerTypeSchema, type RecordStatus, type RowResult, type SubmissionRow } from '../core/schema.js';
+import { policySchema, type Policy, type PolicyInput } from '../core/policy.js';
+import { customerTypeSchema, roleSchema, type RecordStatus, type RowResult, type SubmissionRow } from '../core/schema.js';
 import type { PoolItem } from '../core/poolSheetPlan.js';
 import {
   errorResponseSchema,
@@ -87,6 +87,32 @@ const notificationPageSchema = z.object({
 export type NotificationPage = z.infer<typeof notificationPageSchema>;
 const unreadSchema = z.object({ unread: z.number().int() });
 
+/** A user as GET /api/users shows it (never the token's hash). */
+const adminUserSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: roleSchema,
+  team: z.string().optional(),
+  createdAt: z.string(),
+  disabled: z.boolean().optional(),
+});
+export type AdminUser = z.infer<typeof adminUserSchema>;
+const userListSchema = z.object({ items: z.array(adminUserSchema) });
+/** POST /api/users and rotate-token: the token is in this answer only (shown once). */
+const userWithTokenSchema = z.object({ user: adminUserSchema, token: z.string().min(1) });
+export type UserWithToken = z.infer<typeof userWithTokenSchema>;
+const handOverSchema = z.object({
+  user: adminUserSchema,
+  to: adminUserSchema,
+  transferred: z.array(z.string()),
+});
+export type HandOver = z.infer<typeof handOverSchema>;
+export interface NewUser {
+  name: string;
+  role: AdminUser['role'];
+  team?: string;
+}
+
 /** Groups per review-queue request (the service allows up to 500). */
 const REVIEW_PAGE = 200;
 
@@ -154,6 +180,18 @@ export interface ApiClient {
   markNotificationsRead(what: { ids: string[] } | { all: true }): Promise<{ unread: number }>;
   /** Every customer in the public pool (公海), following the service's pages. */
   pool(): Promise<PoolItem[]>;
+  /** Administrators (issue 9): users, their tokens, a leaver's hand-over (R38), the policy. */
+  users(): Promise<AdminUser[]>;
+  /** The new user and their token; the token is in this answer only. */
+  createUser(user: NewUser): Promise<UserWithToken>;
+  disableUser(id: string): Promise<AdminUser>;
+  enableUser(id: string): Promise<AdminUser>;
+  /** A new token (shown once); the old one stops working. */
+  rotateToken(id: string): Promise<UserWithToken>;
+  /** R38: disables `id` and moves its active registrations to the user named `to`. */
+  handOver(id: string, to: string): Promise<HandOver>;
+  /** PUT /api/policy: a preset plus overrides; the policy now in force. */
+  putPolicy(input: PolicyInput): Promise<Policy>;
 }
 
 /** A failed call. `message` (zh-CN) and `messageEn` say what went wrong and what to do next. */
@@ -373,6 +411,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     return results;
   }
 
+  function userPath(id: string): string {
+    return `/api/users/${encodeURIComponent(id)}`;
+  }
+
   function registrationPath(no: string): string {
     return `/api/registrations/${encodeURIComponent(no)}`;
   }
@@ -458,5 +500,12 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         if (page.items.length < POOL_PAGE || items.length >= page.total) return items;
       }
     },
+    users: async () => (await call('GET', '/api/users', userListSchema)).items,
+    createUser: (user) => call('POST', '/api/users', userWithTokenSchema, { json: user }),
+    disableUser: (id) => call('POST', `${userPath(id)}/disable`, adminUserSchema),
+    enableUser: (id) => call('POST', `${userPath(id)}/enable`, adminUserSchema),
+    rotateToken: (id) => call('POST', `${userPath(id)}/rotate-token`, userWithTokenSchema),
+    handOver: (id, to) => call('POST', `${userPath(id)}/hand-over`, handOverSchema, { json: { to } }),
+    putPolicy: (input) => call('PUT', '/api/policy', policySchema, { json: input }),
   };
 }

@@ -7,6 +7,7 @@
 import { FILLS, rowFill } from '../core/annotation.js';
 import type { Field, RowStatus } from '../core/schema.js';
 import { Activity, type MessageKind } from './activity.js';
+import { AdminPanel } from './adminPanel.js';
 import {
   ApiError,
   createApiClient,
@@ -124,6 +125,14 @@ class TaskPane {
   private readonly uploadMode = byId<ValueElement>('upload-mode');
   private readonly uploadDryRun = byId<CheckableElement>('upload-dry-run');
   private readonly downloadLink = byId('upload-download');
+  /** The administrator's step (issue 9): users, hand-over, policy. */
+  private readonly adminPanel = new AdminPanel({
+    api: () => this.state.api,
+    me: () => this.state.me,
+    language: () => this.state.language,
+    run: (label, operation) => this.run(label, operation),
+    say: (kind, render) => this.say(kind, render),
+  });
 
   constructor() {
     const stored = loadLanguageChoice(this.storage.local);
@@ -169,6 +178,7 @@ class TaskPane {
     this.serviceUrlField.value = settings.serviceUrl;
     this.tokenField.value = settings.token;
     this.bindEvents();
+    this.adminPanel.bind();
     this.applyLanguage();
     this.refreshControls();
     void this.waitForExcel();
@@ -441,6 +451,7 @@ class TaskPane {
     this.workflows = undefined;
     byId('connect-state').hidden = true;
     byId('forget').hidden = true;
+    this.adminPanel.reset();
   }
 
   private disconnect(): void {
@@ -734,6 +745,7 @@ class TaskPane {
     this.renderUploadReport();
     renderLegend(byId('legend'), this.state.language);
     this.renderNotices();
+    this.adminPanel.render();
   }
 
   /** Each step's controls are live only when what it needs is there, and never during an operation. */
@@ -743,12 +755,14 @@ class TaskPane {
       connected: this.state.api !== undefined,
       prepared: this.state.applied !== undefined,
       reviewer: this.state.reviewer,
+      admin: this.state.admin,
     };
     for (const section of document.querySelectorAll<HTMLElement>('section[data-needs]')) {
       const needs = (section.dataset['needs'] ?? '').split(/\s+/).filter((n) => n !== '');
       const ready = needs.every((n) => has[n] === true);
       section.classList.toggle('disabled', !ready);
       if (section.id === 'step-review') section.hidden = !this.state.reviewer;
+      if (section.id === 'step-admin') section.hidden = !this.state.admin;
       for (const control of section.querySelectorAll('fluent-button, fluent-select, fluent-checkbox')) {
         control.toggleAttribute('disabled', !ready || this.state.busy);
       }
