@@ -308,10 +308,12 @@ export class LowdbStore implements Store {
       for (const raw of content.entries) {
         n++;
         const parsed = journalEntrySchema.safeParse(raw);
-        if (!parsed.success) throw corruptFile(file, `entry ${n}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+        if (!parsed.success)
+          throw corruptFile(file, `entry ${n}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
         for (const change of parsed.data.changes) {
           if (change.seq <= this.seq) continue;
-          if (change.seq !== this.seq + 1) throw corruptFile(file, `entry ${n}: change ${change.seq} after ${this.seq}`);
+          if (change.seq !== this.seq + 1)
+            throw corruptFile(file, `entry ${n}: change ${change.seq} after ${this.seq}`);
           this.applyChange(change, undefined);
         }
       }
@@ -416,7 +418,11 @@ export class LowdbStore implements Store {
     (docs[collection] ??= {})[key] = sealed;
   }
 
-  replaceRecord(previous: SealedRecord | undefined, next: SealedRecord, customerName: string | undefined): void {
+  replaceRecord(
+    previous: SealedRecord | undefined,
+    next: SealedRecord,
+    customerName: string | undefined,
+  ): void {
     if (previous) this.unindexRecord(previous);
     this.indexRecord(next);
     if (this.nameCache) {

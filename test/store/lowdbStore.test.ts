@@ -154,7 +154,9 @@ describe('lowdb store on disk', () => {
       ),
     );
     const lines = (await readFile(path.join(dataDir, 'baobei.journal'), 'utf8')).split('\n').filter(Boolean);
-    const changes = lines.map((l) => (JSON.parse(l.slice(l.indexOf(' ') + 1)) as { changes: unknown[] }).changes);
+    const changes = lines.map(
+      (l) => (JSON.parse(l.slice(l.indexOf(' ') + 1)) as { changes: unknown[] }).changes,
+    );
     expect(changes.flat()).toHaveLength(50);
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.length).toBeLessThan(50);
