@@ -65,7 +65,7 @@ describe('lowdb journal', () => {
     });
     // The key index is rebuilt from the replayed changes: conflicts find the records.
     const found = await reopened.read((tx) => tx.findRecordsByKeys(indexKeys(record(no(1)).identity)));
-    expect(found.map((r) => r.no).sort()).toEqual([no(1), no(2), no(3)]);
+    expect(found.map((r) => r.no)).toEqual([no(1)]);
     expect(await reopened.read((tx) => tx.getRecord(no(3)))).toBeDefined();
     await reopened.close();
     await store.close();
