@@ -46,6 +46,7 @@ import {
   type RecordQuery,
   type Role,
   type Store,
+  type StoreWarning,
   type User,
   type WriteTx,
   KEY_CHECK,
@@ -286,12 +287,16 @@ export class LowdbStore implements Store {
   }
 
   /** What an operator should know about the store's size: the embedded store is not for every size. */
-  healthWarnings(): string[] {
+  healthWarnings(): StoreWarning[] {
     const limit = this.options.warnRecords;
     if (limit === undefined || this.recordCount < limit) return [];
     return [
-      `lowdb store holds ${this.recordCount} records (BAOBEI_LOWDB_WARN_RECORDS=${limit}); ` +
-        'start-up and compaction grow with the store: move to PostgreSQL (BAOBEI_STORE=postgres, see docs/operations.md)',
+      {
+        code: 'store.lowdb_too_large',
+        message: `内置存储已有 ${this.recordCount} 条登记（BAOBEI_LOWDB_WARN_RECORDS=${limit}）；启动和压缩时间随数据量增长，请迁移到 PostgreSQL（BAOBEI_STORE=postgres，见 docs/operations.md）`,
+        messageEn: `The embedded store holds ${this.recordCount} records (BAOBEI_LOWDB_WARN_RECORDS=${limit}); start-up and compaction grow with it: move to PostgreSQL (BAOBEI_STORE=postgres, see docs/operations.md)`,
+        details: { records: this.recordCount, warnRecords: limit },
+      },
     ];
   }
 

@@ -248,4 +248,17 @@ export interface Store {
     offset: number;
   }): Promise<{ items: AuditEntry[]; total: number }>;
   close(): Promise<void>;
+  /**
+   * What an operator should act on about the store itself (say, the embedded store grown past what
+   * it should carry); shown at start-up and in /api/health. Optional: an adapter with none omits it.
+   */
+  healthWarnings?(): StoreWarning[];
+}
+
+/** A health warning from the store: a problem (code, zh, en) with figures, never personal data. */
+export interface StoreWarning {
+  code: string;
+  message: string;
+  messageEn: string;
+  details?: Record<string, unknown>;
 }
