@@ -130,7 +130,12 @@ export class LowdbStore implements Store {
   private readonly keyring: Keyring;
   private readonly lock: DataDirLock;
   private readonly db: Low<FileData>;
-  private readonly keyIndex = new Map<string, Set<string>>();
+  /**
+   * Identity key → record number(s), so a conflict check looks up its keys instead of scanning.
+   * Most keys name one record: kept as the bare string, a Set only once a second record shares
+   * the key (a Set per key was most of the index's memory and start-up GC at 1M records).
+   */
+  private readonly keyIndex = new Map<string, string | Set<string>>();
   private readonly journalFile: string;
   /** The previous journal while a compaction writes the snapshot that replaces it. */
   private readonly oldJournalFile: string;
@@ -379,7 +384,11 @@ export class LowdbStore implements Store {
 
   candidatesFor(keys: readonly string[]): Set<string> {
     const found = new Set<string>();
-    for (const key of keys) for (const no of this.keyIndex.get(key) ?? []) found.add(no);
+    for (const key of keys) {
+      const hit = this.keyIndex.get(key);
+      if (typeof hit === 'string') found.add(hit);
+      else if (hit) for (const no of hit) found.add(no);
+    }
     return found;
   }
 
@@ -437,17 +446,21 @@ export class LowdbStore implements Store {
 
   private indexRecord(record: SealedRecord): void {
     for (const key of indexKeys(record.identity)) {
-      let set = this.keyIndex.get(key);
-      if (!set) this.keyIndex.set(key, (set = new Set()));
-      set.add(record.no);
+      const hit = this.keyIndex.get(key);
+      if (hit === undefined || hit === record.no) this.keyIndex.set(key, record.no);
+      else if (typeof hit === 'string') this.keyIndex.set(key, new Set([hit, record.no]));
+      else hit.add(record.no);
     }
   }
 
   private unindexRecord(record: SealedRecord): void {
     for (const key of indexKeys(record.identity)) {
-      const set = this.keyIndex.get(key);
-      set?.delete(record.no);
-      if (set?.size === 0) this.keyIndex.delete(key);
+      const hit = this.keyIndex.get(key);
+      if (hit === record.no) this.keyIndex.delete(key);
+      else if (typeof hit === 'object') {
+        hit.delete(record.no);
+        if (hit.size === 1) this.keyIndex.set(key, hit.values().next().value!);
+      }
     }
   }
 
