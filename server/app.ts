@@ -205,7 +205,7 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
   );
   // Cheap and never limited: a monitor polling health must not be locked out.
   app.get('/api/health', (_req, res) => {
-    const warnings = calendars.warnings();
+    const warnings = [...calendars.warnings(), ...(options.store.healthWarnings?.() ?? [])];
     res.json({
       ok: true,
       version: options.version,

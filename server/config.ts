@@ -70,6 +70,8 @@ const envSchema = z.object({
   /** 32-byte master key (hex or base64); when absent a key file is created in the data dir. */
   BAOBEI_KEY: z.string().optional(),
   BAOBEI_STORE: z.enum(['lowdb', 'postgres']).default('lowdb'),
+  /** Records from which the embedded store warns (start-up log, /api/health) to move to PostgreSQL; 0 = never. */
+  BAOBEI_LOWDB_WARN_RECORDS: z.coerce.number().int().min(0).default(300_000),
   DATABASE_URL: z.string().optional(),
   BAOBEI_PG_SCHEMA: z
     .string()
@@ -151,6 +153,8 @@ export interface Config {
   dataDir: string;
   key: string | undefined;
   store: 'lowdb' | 'postgres';
+  /** BAOBEI_LOWDB_WARN_RECORDS; undefined when 0 (never warn). */
+  lowdbWarnRecords: number | undefined;
   databaseUrl: string | undefined;
   pgSchema: string;
   publicUrl: string | undefined;
@@ -253,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     dataDir: path.resolve(e.BAOBEI_DATA_DIR),
+    lowdbWarnRecords: e.BAOBEI_LOWDB_WARN_RECORDS === 0 ? undefined : e.BAOBEI_LOWDB_WARN_RECORDS,
     key: e.BAOBEI_KEY,
     store: e.BAOBEI_STORE,
     databaseUrl: e.DATABASE_URL,

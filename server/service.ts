@@ -94,7 +94,13 @@ export async function openStore(
       keyring,
     };
   }
-  return { store: await LowdbStore.open({ dataDir: config.dataDir, keyring, purpose }), keyring };
+  const lowdb = await LowdbStore.open({
+    dataDir: config.dataDir,
+    keyring,
+    purpose,
+    ...(config.lowdbWarnRecords !== undefined ? { warnRecords: config.lowdbWarnRecords } : {}),
+  });
+  return { store: lowdb, keyring };
 }
 
 /** The store and the file vault beside it (the service keeps import files; CLI commands do not). */
@@ -285,6 +291,9 @@ export async function startService(config: Config, options: StartOptions): Promi
   const email: EmailChannel | undefined = config.smtp ? createEmailChannel(config.smtp) : undefined;
   try {
     await checkRobots(store, options.logger);
+    for (const warning of store.healthWarnings?.() ?? []) {
+      options.logger.warn({ code: warning.code, details: warning.details }, warning.messageEn);
+    }
     const tokenFile = await ensureAdmin(store, config.dataDir, clock());
     const { app, services } = createApp({
       store,

@@ -1,10 +1,15 @@
 /**
- * The embedded store: lowdb over one JSON file in the data dir, written durably (temp, fsync,
- * rename, fsync dir). Write transactions run one at a time against an overlay and are applied
- * only when they succeed; transactions that finish while a file write is in progress are grouped
- * into the next one (group commit), and each resolves once the write holding it is on disk.
+ * The embedded store: lowdb over a snapshot (one JSON file, written durably: temp, fsync, rename,
+ * fsync dir) plus an append-only journal of sealed changes (journal.ts). A commit appends what it
+ * changed to the journal and fsyncs it, so its cost follows the change, not the store; the journal
+ * is folded into the snapshot (compaction) once it is as big as the snapshot, off the commit path,
+ * and replayed on top of the snapshot at start-up. Write transactions run one at a time against an
+ * overlay and are applied only when they succeed; transactions that finish while a journal write
+ * is in progress are grouped into the next one (group commit), and each resolves once the write
+ * holding it is on disk. One file, over 600 lines: the store, its transaction and its file format
+ * are one concept, split only where a piece stands alone (journal, durable file, codec, lock).
  */
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Low } from 'lowdb';
@@ -17,6 +22,7 @@ import type { Day, IdentityKeys, Instant, RecordStatus, StoredRecord } from '../
 import { DomainError, problem } from '../../core/problem.js';
 import type { Keyring } from '../security/keyring.js';
 import { corruptFile, DurableJSONFile, writeFileDurably } from './durableFile.js';
+import { dropTornTail, encodeEntry, JournalWriter, readJournal, syncDir } from './journal.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
 import {
   openRecord,
@@ -41,6 +47,7 @@ import {
   type Role,
   type Store,
   type StoreDump,
+  type StoreWarning,
   type User,
   type WriteTx,
   KEY_CHECK,
@@ -82,14 +89,40 @@ const fileSchema = z.object({
   imports: z.record(z.string(), sealedImportSchema).optional(),
   /** Documents by collection and key, each value sealed (files written before documents existed have none). */
   docs: z.record(z.string(), z.record(z.string(), z.string())).default({}),
+  /** The last journal change this snapshot holds; replay skips up to it (0 in files before the journal). */
+  journalSeq: z.number().int().min(0).default(0),
 });
 type FileData = z.infer<typeof fileSchema>;
+
+/** One committed transaction as the journal keeps it: only sealed or clear-by-design fields (R35). */
+const changeSchema = z.object({
+  seq: z.number().int().positive(),
+  records: z.array(sealedRecordSchema),
+  users: z.array(userSchema),
+  policy: policySchema.optional(),
+  bans: z.array(banSchema),
+  notifications: z.array(notificationSchema),
+  pruneBefore: z.string().optional(),
+  idempotency: z.array(sealedIdempotencySchema),
+  counters: z.record(z.string(), z.number().int()),
+  docs: z.array(z.object({ collection: z.string(), key: z.string(), sealed: z.string().nullable() })),
+});
+type Change = z.infer<typeof changeSchema>;
+/** A journal line: the changes of one group commit, each with its own sequence number. */
+const journalEntrySchema = z.object({ changes: z.array(changeSchema) });
+
+/** The journal is compacted once it reaches the snapshot's size, and never below this. */
+const MIN_COMPACT_BYTES = 16 * 1024 * 1024;
 
 export interface LowdbStoreOptions {
   dataDir: string;
   keyring: Keyring;
   /** Who opens the store, written into the lock file (`serve`, `import`, …). */
   purpose?: string;
+  /** Records from which `healthWarnings` advises PostgreSQL (BAOBEI_LOWDB_WARN_RECORDS). */
+  warnRecords?: number;
+  /** Journal bytes that trigger a compaction (default: the snapshot's size, at least 16 MiB). */
+  compactBytes?: number;
 }
 
 export class LowdbStore implements Store {
@@ -99,7 +132,23 @@ export class LowdbStore implements Store {
   private readonly keyring: Keyring;
   private readonly lock: DataDirLock;
   private readonly db: Low<FileData>;
-  private readonly keyIndex = new Map<string, Set<string>>();
+  /**
+   * Identity key → record number(s), so a conflict check looks up its keys instead of scanning.
+   * Most keys name one record: kept as the bare string, a Set only once a second record shares
+   * the key (a Set per key was most of the index's memory and start-up GC at 1M records).
+   */
+  private readonly keyIndex = new Map<string, string | Set<string>>();
+  private readonly journalFile: string;
+  /** The previous journal while a compaction writes the snapshot that replaces it. */
+  private readonly oldJournalFile: string;
+  private journal!: JournalWriter;
+  /** Sequence number of the last change applied in memory. */
+  private seq = 0;
+  /** Journal lines of applied changes not yet on disk. */
+  private pending: Change[] = [];
+  private snapshotBytes = 0;
+  private compacting: Promise<void> | undefined;
+  private recordCount = 0;
   /** Opened documents (their JSON text) by collection and key, kept current by writes. */
   private readonly docText = new Map<string, string>();
   /** Decrypted customer names for `q` search, filled on first use and kept current by writes. */
@@ -112,19 +161,21 @@ export class LowdbStore implements Store {
   private closed = false;
 
   private constructor(
-    options: LowdbStoreOptions,
+    private readonly options: LowdbStoreOptions,
     lock: DataDirLock,
     db: Low<FileData>,
     file: string,
-    /** Each record's JSON text in the file (UTF-8), kept so a commit re-serialises only what changed. */
-    private readonly recordText: Map<string, Buffer>,
   ) {
     this.file = file;
     this.auditFile = path.join(options.dataDir, 'audit.jsonl');
+    this.journalFile = path.join(options.dataDir, 'baobei.journal');
+    this.oldJournalFile = path.join(options.dataDir, 'baobei.journal.compacting');
     this.keyring = options.keyring;
     this.lock = lock;
     this.db = db;
+    this.seq = db.data.journalSeq;
     for (const record of Object.values(db.data.records)) this.indexRecord(record);
+    this.recordCount = Object.keys(db.data.records).length;
   }
 
   static async open(options: LowdbStoreOptions): Promise<LowdbStore> {
@@ -132,8 +183,13 @@ export class LowdbStore implements Store {
     const lock = lockDataDir(options.dataDir, options.purpose ?? 'store');
     try {
       const file = path.join(options.dataDir, 'baobei.json');
-      const recordText = new Map<string, Buffer>();
-      const adapter = new DurableJSONFile<FileData>(file, (data) => stringifyFile(data, recordText));
+      // eslint-disable-next-line prefer-const -- the adapter built before the store reads it
+      let store: LowdbStore | undefined;
+      const adapter = new DurableJSONFile<FileData>(file, (data) => {
+        const chunks = stringifyFile(data);
+        if (store) store.snapshotBytes = chunks.reduce((n, c) => n + c.byteLength, 0);
+        return chunks;
+      });
       const db = new Low<FileData>(adapter, emptyFile(options.keyring));
       const raw = await adapter.read();
       if (raw === null) {
@@ -150,7 +206,10 @@ export class LowdbStore implements Store {
         // Throws store.key_mismatch when BAOBEI_KEY / the key file is not the one that wrote the data.
         if (options.keyring.open(db.data.keyCheck) !== KEY_CHECK) throw corruptFile(file, 'key check value');
       }
-      return new LowdbStore(options, lock, db, file, recordText);
+      store = new LowdbStore(options, lock, db, file);
+      store.snapshotBytes = (await stat(file)).size;
+      await store.replayJournals();
+      return store;
     } catch (err) {
       lock.release();
       throw err;
@@ -169,7 +228,9 @@ export class LowdbStore implements Store {
       const tx = new LowdbTx(this, this.db.data, true);
       const value = await fn(tx);
       if (!tx.hasChanges()) return { value, durable: Promise.resolve() };
-      tx.apply();
+      const change = tx.toChange(this.seq + 1);
+      this.applyChange(change, tx.customerNames());
+      this.pending.push(change);
       return { value, durable: this.scheduleFlush() };
     };
     // The queue serialises transactions; durability is awaited outside it so that transactions
@@ -225,9 +286,97 @@ export class LowdbStore implements Store {
     if (this.closed) return;
     await this.writeQueue;
     await this.flushing;
+    await this.compacting;
     await this.auditQueue;
+    // Folding the journal in now makes the next start-up a snapshot read only.
+    if (!this.failure && this.journal.bytes > 0) await this.compact().catch(() => undefined);
     this.closed = true;
     this.lock.release();
+  }
+
+  /** What an operator should know about the store's size: the embedded store is not for every size. */
+  healthWarnings(): StoreWarning[] {
+    const limit = this.options.warnRecords;
+    if (limit === undefined || this.recordCount < limit) return [];
+    return [
+      {
+        code: 'store.lowdb_too_large',
+        message: `内置存储已有 ${this.recordCount} 条登记（BAOBEI_LOWDB_WARN_RECORDS=${limit}）；启动和压缩时间随数据量增长，请迁移到 PostgreSQL（BAOBEI_STORE=postgres，见 docs/operations.md）`,
+        messageEn: `The embedded store holds ${this.recordCount} records (BAOBEI_LOWDB_WARN_RECORDS=${limit}); start-up and compaction grow with it: move to PostgreSQL (BAOBEI_STORE=postgres, see docs/operations.md)`,
+        details: { records: this.recordCount, warnRecords: limit },
+      },
+    ];
+  }
+
+  /** The snapshot, then the journal(s) on top of it; a torn last entry is cut off, other damage refused. */
+  private async replayJournals(): Promise<void> {
+    const leftOver = existsSync(this.oldJournalFile);
+    for (const [file, last] of [
+      [this.oldJournalFile, false],
+      [this.journalFile, true],
+    ] as const) {
+      const content = await readJournal(file, last);
+      if (content === null) continue;
+      let n = 0;
+      for (const raw of content.entries) {
+        n++;
+        const parsed = journalEntrySchema.safeParse(raw);
+        if (!parsed.success)
+          throw corruptFile(file, `entry ${n}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+        for (const change of parsed.data.changes) {
+          if (change.seq <= this.seq) continue;
+          if (change.seq !== this.seq + 1)
+            throw corruptFile(file, `entry ${n}: change ${change.seq} after ${this.seq}`);
+          this.applyChange(change, undefined);
+        }
+      }
+      if (content.tornBytes > 0) await dropTornTail(file, content.validBytes);
+    }
+    this.journal = await JournalWriter.create(this.journalFile);
+    // A compaction was cut short: finish it before the next one would need the name.
+    if (leftOver) await this.compact();
+  }
+
+  /** Applies a committed change to the in-memory document and the indexes. */
+  private applyChange(change: Change, customerNames: Map<string, string> | undefined): void {
+    const data = this.db.data;
+    for (const sealed of change.records) {
+      const previous = data.records[sealed.no];
+      if (!previous) this.recordCount++;
+      data.records[sealed.no] = sealed;
+      this.replaceRecord(previous, sealed, customerNames?.get(sealed.no));
+    }
+    for (const user of change.users) {
+      const at = data.users.findIndex((u) => u.id === user.id);
+      if (at >= 0) data.users[at] = user;
+      else data.users.push(user);
+    }
+    if (change.policy !== undefined) data.policy = change.policy;
+    data.bans.push(...change.bans);
+    if (change.notifications.length > 0) {
+      data.notifications.push(...change.notifications);
+      if (data.notifications.length > MAX_NOTIFICATIONS) {
+        data.notifications.splice(0, data.notifications.length - MAX_NOTIFICATIONS);
+      }
+    }
+    if (change.pruneBefore !== undefined) {
+      for (const [k, v] of Object.entries(data.idempotency)) {
+        if (v.at < change.pruneBefore) delete data.idempotency[k];
+      }
+    }
+    for (const entry of change.idempotency) data.idempotency[idemKey(entry.userId, entry.key)] = entry;
+    for (const [year, n] of Object.entries(change.counters)) data.counters[year] = n;
+    for (const { collection, key, sealed } of change.docs) this.replaceDoc(collection, key, sealed);
+    this.seq = change.seq;
+  }
+
+  /** Writes the snapshot of everything applied, then drops the journals it replaces (no commit runs meanwhile). */
+  private async compact(): Promise<void> {
+    this.db.data.journalSeq = this.seq;
+    await this.db.write();
+    await rm(this.journalFile, { force: true });
+    await rm(this.oldJournalFile, { force: true });
+    this.journal = await JournalWriter.create(this.journalFile);
   }
 
   // ---- internals used by LowdbTx ----
@@ -238,7 +387,11 @@ export class LowdbStore implements Store {
 
   candidatesFor(keys: readonly string[]): Set<string> {
     const found = new Set<string>();
-    for (const key of keys) for (const no of this.keyIndex.get(key) ?? []) found.add(no);
+    for (const key of keys) {
+      const hit = this.keyIndex.get(key);
+      if (typeof hit === 'string') found.add(hit);
+      else if (hit) for (const no of hit) found.add(no);
+    }
     return found;
   }
 
@@ -265,10 +418,12 @@ export class LowdbStore implements Store {
     return text;
   }
 
-  replaceDoc(collection: string, key: string, staged: StagedDoc | null): void {
+  replaceDoc(collection: string, key: string, sealed: string | null): void {
     const docs = this.db.data.docs;
     const id = docId(collection, key);
-    if (staged === null) {
+    // Opened again on first read: cheaper than keeping every document's text for a replayed journal.
+    this.docText.delete(id);
+    if (sealed === null) {
       const inCollection = docs[collection];
       if (inCollection) {
         delete inCollection[key];
@@ -277,30 +432,38 @@ export class LowdbStore implements Store {
       this.docText.delete(id);
       return;
     }
-    (docs[collection] ??= {})[key] = staged.sealed;
-    this.docText.set(id, staged.text);
+    (docs[collection] ??= {})[key] = sealed;
   }
 
-  replaceRecord(previous: SealedRecord | undefined, next: SealedRecord, customerName: string): void {
-    this.recordText.delete(next.no);
+  replaceRecord(
+    previous: SealedRecord | undefined,
+    next: SealedRecord,
+    customerName: string | undefined,
+  ): void {
     if (previous) this.unindexRecord(previous);
     this.indexRecord(next);
-    this.nameCache?.set(next.no, customerName);
+    if (this.nameCache) {
+      this.nameCache.set(next.no, customerName ?? openRecord(next, this.keyring).registration.customerName);
+    }
   }
 
   private indexRecord(record: SealedRecord): void {
     for (const key of indexKeys(record.identity)) {
-      let set = this.keyIndex.get(key);
-      if (!set) this.keyIndex.set(key, (set = new Set()));
-      set.add(record.no);
+      const hit = this.keyIndex.get(key);
+      if (hit === undefined || hit === record.no) this.keyIndex.set(key, record.no);
+      else if (typeof hit === 'string') this.keyIndex.set(key, new Set([hit, record.no]));
+      else hit.add(record.no);
     }
   }
 
   private unindexRecord(record: SealedRecord): void {
     for (const key of indexKeys(record.identity)) {
-      const set = this.keyIndex.get(key);
-      set?.delete(record.no);
-      if (set?.size === 0) this.keyIndex.delete(key);
+      const hit = this.keyIndex.get(key);
+      if (hit === record.no) this.keyIndex.delete(key);
+      else if (typeof hit === 'object') {
+        hit.delete(record.no);
+        if (hit.size === 1) this.keyIndex.set(key, hit.values().next().value!);
+      }
     }
   }
 
@@ -315,7 +478,17 @@ export class LowdbStore implements Store {
     try {
       while (this.dirty) {
         this.dirty = false;
-        await this.db.write();
+        const changes = this.pending;
+        this.pending = [];
+        await this.journal.append([encodeEntry({ changes })]);
+        const threshold = this.options.compactBytes ?? Math.max(MIN_COMPACT_BYTES, this.snapshotBytes);
+        if (!this.compacting && this.journal.bytes >= threshold) {
+          // The rotation is awaited here (no append may run during it); the snapshot is not.
+          let rotated!: () => void;
+          const rotation = new Promise<void>((resolve) => (rotated = resolve));
+          this.compacting = this.compactRotating(rotated).finally(() => (this.compacting = undefined));
+          await rotation;
+        }
       }
     } catch (err) {
       // Memory now holds changes the disk does not: refuse every further write rather than
@@ -324,6 +497,25 @@ export class LowdbStore implements Store {
       throw storeFailed(this.failure);
     } finally {
       this.flushing = undefined;
+    }
+  }
+
+  private async compactRotating(rotated: () => void): Promise<void> {
+    try {
+      await rename(this.journalFile, this.oldJournalFile);
+      this.journal = await JournalWriter.create(this.journalFile);
+      this.db.data.journalSeq = this.seq;
+      // lowdb serialises synchronously inside write(): the snapshot is the state as of this.seq.
+      const written = this.db.write();
+      rotated();
+      await written;
+      await rm(this.oldJournalFile, { force: true });
+      await syncDir(path.dirname(this.file));
+    } catch (err) {
+      // The journals still hold every commit, but a second rotation would overwrite the old one:
+      // stop accepting writes; a restart finishes the compaction.
+      this.failure ??= err as Error;
+      rotated();
     }
   }
 
@@ -403,8 +595,11 @@ export class LowdbStore implements Store {
       await tx.addNotifications(dump.notifications);
       for (const entry of dump.idempotency) await tx.putIdempotency(entry);
       for (const doc of dump.docs) await tx.putDoc(doc.collection, doc.key, doc.value);
-      tx.apply();
-      for (const [year, n] of Object.entries(dump.counters)) data.counters[year] = n;
+      for (const [year, n] of Object.entries(dump.counters)) tx.setCounter(year, n);
+      // One change in the journal like any commit: applied, then made durable below.
+      const change = tx.toChange(this.seq + 1);
+      this.applyChange(change, tx.customerNames());
+      this.pending.push(change);
       // The audit trail first: should the data file's write fail, the store stays refused (failure).
       if (dump.audit.length > 0) {
         await writeFileDurably(this.auditFile, [
@@ -420,22 +615,17 @@ export class LowdbStore implements Store {
 }
 
 /**
- * The file's content, in chunks. With 100,000 records, serialising the whole object (and encoding
- * one 100 MB string) dominates every commit; records change a few at a time, so each record's
- * UTF-8 text is cached and the chunks are written as they are.
+ * The snapshot's content, in chunks: one string of a million records would pass V8's string limit.
+ * Nothing is cached between compactions (a cache of every record's text doubled the memory).
  */
-function stringifyFile(data: FileData, recordText: Map<string, Buffer>): Buffer[] {
+function stringifyFile(data: FileData): Buffer[] {
   const { records, ...rest } = data;
   const head = JSON.stringify(rest);
   const chunks: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"records":{`)];
   const comma = Buffer.from(',');
   let first = true;
   for (const no of Object.keys(records)) {
-    let text = recordText.get(no);
-    if (text === undefined) {
-      text = Buffer.from(`${JSON.stringify(no)}:${JSON.stringify(records[no])}`);
-      recordText.set(no, text);
-    }
+    const text = Buffer.from(`${JSON.stringify(no)}:${JSON.stringify(records[no])}`);
     if (!first) chunks.push(comma);
     chunks.push(text);
     first = false;
@@ -457,6 +647,7 @@ function emptyFile(keyring: Keyring): FileData {
     notifications: [],
     idempotency: {},
     docs: {},
+    journalSeq: 0,
   };
 }
 
@@ -526,42 +717,42 @@ class LowdbTx implements WriteTx {
     );
   }
 
-  apply(): void {
+  /** The transaction's changes, sealed, as the journal keeps them. */
+  toChange(seq: number): Change {
     const keyring = this.store.keyringForTx;
-    for (const { sealed, customerName } of this.records.values()) {
-      const previous = this.data.records[sealed.no];
-      this.data.records[sealed.no] = sealed;
-      this.store.replaceRecord(previous, sealed, customerName);
-    }
-    for (const user of this.users.values()) {
-      const at = this.data.users.findIndex((u) => u.id === user.id);
-      if (at >= 0) this.data.users[at] = user;
-      else this.data.users.push(user);
-    }
-    if (this.policy !== undefined) this.data.policy = this.policy;
-    this.data.bans.push(...this.bans);
-    if (this.notifications.length > 0) {
-      this.data.notifications.push(...this.notifications);
-      if (this.data.notifications.length > MAX_NOTIFICATIONS) {
-        this.data.notifications.splice(0, this.data.notifications.length - MAX_NOTIFICATIONS);
-      }
-    }
-    if (this.pruneBefore !== undefined) {
-      for (const [k, v] of Object.entries(this.data.idempotency)) {
-        if (v.at < this.pruneBefore) delete this.data.idempotency[k];
-      }
-    }
-    for (const entry of this.idempotency.values()) {
-      this.data.idempotency[idemKey(entry.userId, entry.key)] = {
+    const change: Change = {
+      seq,
+      records: [...this.records.values()].map((r) => r.sealed),
+      users: [...this.users.values()],
+      bans: this.bans,
+      notifications: this.notifications,
+      idempotency: [...this.idempotency.values()].map((entry) => ({
         userId: entry.userId,
         key: entry.key,
         bodyHash: entry.bodyHash,
         at: entry.at,
         sealed: keyring.seal(JSON.stringify(entry.response)),
-      };
-    }
-    for (const [year, n] of this.counters) this.data.counters[year] = n;
-    for (const { collection, key, doc } of this.docs.values()) this.store.replaceDoc(collection, key, doc);
+      })),
+      counters: Object.fromEntries(this.counters),
+      docs: [...this.docs.values()].map(({ collection, key, doc }) => ({
+        collection,
+        key,
+        sealed: doc === null ? null : doc.sealed,
+      })),
+    };
+    if (this.policy !== undefined) change.policy = this.policy;
+    if (this.pruneBefore !== undefined) change.pruneBefore = this.pruneBefore;
+    return change;
+  }
+
+  /** Sets a registration-number counter as a loaded dump has it (store copy and restore). */
+  setCounter(key: string, n: number): void {
+    this.counters.set(key, n);
+  }
+
+  /** Customer names of the staged records, for the store's search cache. */
+  customerNames(): Map<string, string> {
+    return new Map([...this.records].map(([no, r]) => [no, r.customerName]));
   }
 
   // ---- reads ----

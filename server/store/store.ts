@@ -257,6 +257,11 @@ export interface Store {
   dump(): Promise<StoreDump>;
   /** Loads a dump into an empty store, all of it in one commit; refuses a store that holds anything. */
   load(dump: StoreDump): Promise<void>;
+  /**
+   * What an operator should act on about the store itself (say, the embedded store grown past what
+   * it should carry); shown at start-up and in /api/health. Optional: an adapter with none omits it.
+   */
+  healthWarnings?(): StoreWarning[];
 }
 
 /** The content of a store, in clear, adapter-independent (records are re-sealed by the adapter that loads them). */
@@ -299,4 +304,12 @@ export function storeNotEmpty(kind: string): DomainError {
       `The target store (${kind}) already holds data; refusing to overwrite it (add --force to allow it)`,
     ),
   );
+}
+
+/** A health warning from the store: a problem (code, zh, en) with figures, never personal data. */
+export interface StoreWarning {
+  code: string;
+  message: string;
+  messageEn: string;
+  details?: Record<string, unknown>;
 }

@@ -3,7 +3,7 @@
  * store has — the lock, a corrupt file refused and left untouched, a failed write that keeps the
  * old data, and a wrong key refused.
  */
-import { mkdtemp, readFile, readdir, rm, writeFile, mkdir, rmdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rename, rm, writeFile, mkdir, rmdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -120,23 +120,24 @@ describe('lowdb store on disk', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('keeps the old data when a write fails midway, and refuses further writes until restarted', async () => {
+  it('keeps the old data when a journal write fails, and refuses further writes until restarted', async () => {
     const dataDir = await tempDir();
     const store = await LowdbStore.open({ dataDir, keyring });
     await store.write((tx) => tx.putRecord(record('BB-2026-000001')));
-    const file = path.join(dataDir, 'baobei.json');
-    const before = await readFile(file, 'utf8');
-    // A directory where the temp file must go makes the write fail after the transaction was applied.
-    const temp = path.join(dataDir, `.baobei.json.${process.pid}.tmp`);
-    await mkdir(temp);
+    const journal = path.join(dataDir, 'baobei.journal');
+    const before = await readFile(journal);
+    // A directory where the journal must be makes the append fail after the transaction was applied.
+    await rename(journal, `${journal}.aside`);
+    await mkdir(journal);
     await expect(store.write((tx) => tx.putRecord(record('BB-2026-000002')))).rejects.toMatchObject({
       code: 'store.unavailable',
     });
-    expect(await readFile(file, 'utf8')).toBe(before);
     await expect(store.write((tx) => tx.putRecord(record('BB-2026-000003')))).rejects.toMatchObject({
       code: 'store.unavailable',
     });
-    await rmdir(temp);
+    await rmdir(journal);
+    await rename(`${journal}.aside`, journal);
+    expect(await readFile(journal)).toEqual(before);
     await store.close();
     const reopened = await LowdbStore.open({ dataDir, keyring });
     expect(await reopened.read((tx) => tx.getRecord('BB-2026-000001'))).toBeDefined();
@@ -144,25 +145,26 @@ describe('lowdb store on disk', () => {
     await reopened.close();
   });
 
-  it('groups concurrent transactions into fewer file writes than transactions', async () => {
+  it('groups concurrent transactions into fewer journal writes than transactions', async () => {
     const dataDir = await tempDir();
     const store = await LowdbStore.open({ dataDir, keyring });
-    const writes = { n: 0 };
-    const file = path.join(dataDir, 'baobei.json');
-    const { watch } = await import('node:fs');
-    const watcher = watch(dataDir, (_event, name) => {
-      if (name === 'baobei.json') writes.n++;
-    });
     await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
         store.write((tx) => tx.putRecord(record(`BB-2026-${String(i + 1).padStart(6, '0')}`))),
       ),
     );
-    watcher.close();
-    const data = JSON.parse(await readFile(file, 'utf8')) as { records: Record<string, unknown> };
-    expect(Object.keys(data.records)).toHaveLength(50);
-    expect(writes.n).toBeGreaterThan(0);
-    expect(writes.n).toBeLessThan(50);
+    const lines = (await readFile(path.join(dataDir, 'baobei.journal'), 'utf8')).split('\n').filter(Boolean);
+    const changes = lines.map(
+      (l) => (JSON.parse(l.slice(l.indexOf(' ') + 1)) as { changes: unknown[] }).changes,
+    );
+    expect(changes.flat()).toHaveLength(50);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThan(50);
     await store.close();
+    // Closing folds the journal into the snapshot.
+    const data = JSON.parse(await readFile(path.join(dataDir, 'baobei.json'), 'utf8')) as {
+      records: Record<string, unknown>;
+    };
+    expect(Object.keys(data.records)).toHaveLength(50);
   });
 });

@@ -1,0 +1,205 @@
+/**
+ * The embedded store's journal (journal.ts): what a crash leaves behind is read back — every
+ * acknowledged commit, a torn last entry dropped — and damage anywhere else is refused, not skipped.
+ */
+import { spawn } from 'node:child_process';
+import { appendFile, cp, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { keyringFromMasterKey } from '../../server/security/keyring.js';
+import { LowdbStore } from '../../server/store/lowdbStore.js';
+import { record } from './storeContract.js';
+import { indexKeys } from '../../core/matching.js';
+import { RECORD_STATUSES } from '../../core/schema.js';
+
+const master = randomBytes(32);
+const keyring = keyringFromMasterKey(master);
+const dirs: string[] = [];
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'baobei-journal-'));
+  dirs.push(dir);
+  return dir;
+}
+
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+const no = (n: number): string => `BB-2026-${String(n).padStart(6, '0')}`;
+
+/** The data dir as a crash would leave it: the files copied while the store is still open. */
+async function crashCopy(dataDir: string): Promise<string> {
+  const copy = await tempDir();
+  for (const name of ['baobei.json', 'baobei.journal', 'baobei.journal.compacting']) {
+    if (existsSync(path.join(dataDir, name))) await cp(path.join(dataDir, name), path.join(copy, name));
+  }
+  return copy;
+}
+
+async function countRecords(store: LowdbStore): Promise<number> {
+  return store.read(async (tx) => (await tx.recordsWithStatus(RECORD_STATUSES)).length);
+}
+
+describe('lowdb journal', () => {
+  it('a commit appends to the journal and leaves the snapshot alone; a restart replays it', async () => {
+    const dataDir = await tempDir();
+    const store = await LowdbStore.open({ dataDir, keyring });
+    const snapshot = await readFile(path.join(dataDir, 'baobei.json'));
+    for (let i = 1; i <= 3; i++) await store.write((tx) => tx.putRecord(record(no(i))));
+    await store.write((tx) => tx.putRecord(record(no(2), { version: 2, status: 'terminated' })));
+    expect(await readFile(path.join(dataDir, 'baobei.json'))).toEqual(snapshot);
+    const journal = await readFile(path.join(dataDir, 'baobei.journal'), 'utf8');
+    expect(journal.split('\n').filter(Boolean)).toHaveLength(4);
+    // Sealed at rest (R35): the customer's name is not in the journal.
+    expect(journal).not.toContain('上海华信科技有限公司');
+
+    const reopened = await LowdbStore.open({ dataDir: await crashCopy(dataDir), keyring });
+    expect(await reopened.read((tx) => tx.getRecord(no(2)))).toMatchObject({
+      status: 'terminated',
+      version: 2,
+    });
+    // The key index is rebuilt from the replayed changes: conflicts find the records.
+    const found = await reopened.read((tx) => tx.findRecordsByKeys(indexKeys(record(no(1)).identity)));
+    expect(found.map((r) => r.no)).toEqual([no(1)]);
+    expect(await reopened.read((tx) => tx.getRecord(no(3)))).toBeDefined();
+    await reopened.close();
+    await store.close();
+  });
+
+  it('drops a torn last entry (a commit cut short by a crash) and cuts it off the file', async () => {
+    const dataDir = await tempDir();
+    const store = await LowdbStore.open({ dataDir, keyring });
+    await store.write((tx) => tx.putRecord(record(no(1))));
+    const copy = await crashCopy(dataDir);
+    await store.close();
+    const journal = path.join(copy, 'baobei.journal');
+    const whole = (await stat(journal)).size;
+    await appendFile(journal, '0123456789abcdef {"changes":[{"seq":2,"rec');
+    const reopened = await LowdbStore.open({ dataDir: copy, keyring });
+    expect(await reopened.read((tx) => tx.getRecord(no(1)))).toBeDefined();
+    expect((await stat(journal)).size).toBe(whole);
+    await reopened.write((tx) => tx.putRecord(record(no(2))));
+    await reopened.close();
+    const again = await LowdbStore.open({ dataDir: copy, keyring });
+    expect(await countRecords(again)).toBe(2);
+    await again.close();
+  });
+
+  it('refuses a damaged entry that is not the last one, names the file, and leaves it untouched', async () => {
+    const dataDir = await tempDir();
+    const store = await LowdbStore.open({ dataDir, keyring });
+    await store.write((tx) => tx.putRecord(record(no(1))));
+    await store.write((tx) => tx.putRecord(record(no(2))));
+    const copy = await crashCopy(dataDir);
+    await store.close();
+    const journal = path.join(copy, 'baobei.journal');
+    const text = await readFile(journal, 'utf8');
+    // One changed character inside the first entry's sealed record.
+    const at = text.indexOf('"sealed":"') + 12;
+    const damaged = text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
+    await writeFile(journal, damaged);
+    await expect(LowdbStore.open({ dataDir: copy, keyring })).rejects.toMatchObject({
+      code: 'store.corrupt',
+    });
+    await expect(LowdbStore.open({ dataDir: copy, keyring })).rejects.toThrow(journal);
+    expect(await readFile(journal, 'utf8')).toBe(damaged);
+  });
+
+  it('refuses a journal whose changes skip a number (an entry lost from the middle)', async () => {
+    const dataDir = await tempDir();
+    const store = await LowdbStore.open({ dataDir, keyring });
+    for (let i = 1; i <= 3; i++) await store.write((tx) => tx.putRecord(record(no(i))));
+    const copy = await crashCopy(dataDir);
+    await store.close();
+    const journal = path.join(copy, 'baobei.journal');
+    const lines = (await readFile(journal, 'utf8')).split('\n').filter(Boolean);
+    await writeFile(journal, `${lines[0]}\n${lines[2]}\n`);
+    await expect(LowdbStore.open({ dataDir: copy, keyring })).rejects.toMatchObject({
+      code: 'store.corrupt',
+    });
+  });
+
+  it('compacts into the snapshot while commits go on, and loses none of them', async () => {
+    const dataDir = await tempDir();
+    const store = await LowdbStore.open({ dataDir, keyring, compactBytes: 1 });
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) => store.write((tx) => tx.putRecord(record(no(i + 1))))),
+    );
+    await store.write((tx) => tx.putRecord(record(no(61))));
+    const copy = await crashCopy(dataDir);
+    const snapshot = JSON.parse(await readFile(path.join(dataDir, 'baobei.json'), 'utf8')) as {
+      journalSeq: number;
+      records: object;
+    };
+    // Compactions happened: the snapshot holds committed records, not just the empty start.
+    expect(snapshot.journalSeq).toBeGreaterThan(0);
+    expect(Object.keys(snapshot.records).length).toBeGreaterThan(0);
+    await store.close();
+    const reopened = await LowdbStore.open({ dataDir: copy, keyring });
+    expect(await countRecords(reopened)).toBe(61);
+    await reopened.close();
+  });
+
+  it('finishes a compaction that a crash cut short (the previous journal still beside the new one)', async () => {
+    const dataDir = await tempDir();
+    const store = await LowdbStore.open({ dataDir, keyring });
+    await store.write((tx) => tx.putRecord(record(no(1))));
+    const copy = await crashCopy(dataDir);
+    await store.close();
+    await rename(path.join(copy, 'baobei.journal'), path.join(copy, 'baobei.journal.compacting'));
+    const reopened = await LowdbStore.open({ dataDir: copy, keyring });
+    expect(await reopened.read((tx) => tx.getRecord(no(1)))).toBeDefined();
+    expect(existsSync(path.join(copy, 'baobei.journal.compacting'))).toBe(false);
+    await reopened.close();
+  });
+
+  it('after SIGKILL mid-commit, every acknowledged commit is there and the store opens', async () => {
+    const dataDir = await tempDir();
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('./lowdbCrashChild.ts', import.meta.url)),
+        dataDir,
+        master.toString('hex'),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const acked: string[] = [];
+    let buffered = '';
+    await new Promise<void>((resolve, reject) => {
+      child.on('error', reject);
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        acked.push(...lines);
+        // Enough commits that several compactions ran; then kill without warning.
+        if (acked.length >= 150 && child.exitCode === null) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+      child.on('exit', () => resolve());
+    });
+    await new Promise((resolve) =>
+      child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.on('exit', resolve),
+    );
+    expect(child.signalCode).toBe('SIGKILL');
+    const store = await LowdbStore.open({ dataDir, keyring });
+    for (const first of acked) {
+      const n = Number(first.slice(-6));
+      for (let i = n; i < n + 20; i++) expect(await store.read((tx) => tx.getRecord(no(i)))).toBeDefined();
+    }
+    // All-or-nothing per transaction: a multiple of 20 records, never a part of one.
+    expect((await countRecords(store)) % 20).toBe(0);
+    expect(await countRecords(store)).toBeGreaterThanOrEqual(acked.length * 20);
+    await store.close();
+  }, 60_000);
+});
