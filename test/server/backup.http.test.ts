@@ -25,7 +25,8 @@ import {
 import { SYNTHETIC_2027 } from '../fixtures/calendar2027.js';
 import { runCli, spawnService, type ChildService } from '../support/childService.js';
 import { enterpriseRow } from '../support/customers.js';
-import { apiClient, type ErrorBody } from '../support/testService.js';
+import { apiClient, startTestService, type ErrorBody } from '../support/testService.js';
+import { ConfigError, loadConfig } from '../../server/config.js';
 
 const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
@@ -197,4 +198,45 @@ describe('backup and restore', () => {
     expect(otherDataKey.stderr).toContain('data key');
     expect(existsSync(target)).toBe(false);
   }, 120_000);
+
+  it('without a backup key the route says so (503); a bad key stops the start naming the variable', async () => {
+    const svc = await startTestService();
+    try {
+      const res = await svc.api(svc.adminToken).post<ErrorBody>('/api/admin/backup', {});
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe('backup.not_configured');
+      expect(res.body.error.message).toContain('BAOBEI_BACKUP_KEY');
+    } finally {
+      await svc.close();
+    }
+    const bad = (() => {
+      try {
+        loadConfig({ BAOBEI_BACKUP_KEY: 'too-short' });
+        return undefined;
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(bad).toBeInstanceOf(ConfigError);
+    expect((bad as Error).message).toContain('BAOBEI_BACKUP_KEY');
+    expect((bad as Error).message).not.toContain('too-short');
+    expect(() => loadConfig({ BAOBEI_BACKUP_KEY: backupKey, BAOBEI_BACKUP_KEY_FILE: '/k' })).toThrow(
+      /BAOBEI_BACKUP_KEY_FILE/,
+    );
+  });
+
+  it('the backup key never reaches the service log', async () => {
+    const svc = await startTestService({ env: { BAOBEI_BACKUP_KEY: backupKey, LOG_LEVEL: 'debug' } });
+    try {
+      const res = await fetch(`${svc.url}/api/admin/backup`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${svc.adminToken}` },
+      });
+      expect(res.status).toBe(200);
+      expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(100);
+      expect(svc.logText()).not.toContain(backupKey);
+    } finally {
+      await svc.close();
+    }
+  });
 });
