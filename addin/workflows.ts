@@ -27,10 +27,24 @@ import {
   type ReviewCarryOver,
   type ReviewDecision,
   type RowOutcome,
+  type SheetCell,
   type SheetLayout,
   type SheetSetup,
 } from '../core/sheetPlan.js';
 import { identityColumns, locateRows, relocateOutcomes } from '../core/rowIdentity.js';
+import {
+  changedFields,
+  fieldNames,
+  planSeen,
+  readSeen,
+  rowValues,
+  SNAPSHOT_SHEET_NAME,
+  type SeenEntry,
+} from '../core/sheetChanges.js';
+import { conflictSchema, rowStatusSchema, type Field } from '../core/schema.js';
+import { recordViewSchema } from '../core/responses.js';
+import type { AnnotatedConflict } from '../core/annotation.js';
+import { z } from 'zod';
 import { ApiError, type ApiClient, type RegistrationView } from './apiClient.js';
 import { protectedSheet, type ExcelGateway, type SheetSnapshot, type WriteWarning } from './excelGateway.js';
 
@@ -69,6 +83,21 @@ export interface RunSummary {
   lostRows: number[];
   /** What was written only in part (notes Excel refused…); the results are in place. */
   warnings: WriteWarning[];
+  /** Submit: the edited registered rows it sent as changes too. */
+  changes?: ChangeSummary;
+}
+
+export interface ChangeSummary {
+  /** Rows whose changes were applied (resubmitted ones included). */
+  changed: number;
+  /** Rejected rows sent back to review after their correction (R13). */
+  resubmitted: number;
+  /** Rows refused: stale version (refresh first), a conflict, an invalid value. */
+  refused: number;
+  /** Registered rows the sheet has not seen yet (registered elsewhere): Refresh first. */
+  unseen: number;
+  lostRows: number[];
+  warnings: WriteWarning[];
 }
 
 export interface PrepareResult {
@@ -91,6 +120,11 @@ export interface Workflows {
   check(setup?: SheetSetup): Promise<RunSummary>;
   /** Registers rows not yet registered (one Idempotency-Key per submission) and writes the results back. */
   submit(setup?: SheetSetup): Promise<RunSummary>;
+  /**
+   * 提交更改: the edited fields of registered rows, each row one PATCH with the version the sheet last
+   * saw (If-Match); a corrected rejected row is resubmitted (R13). Refusals go onto the row.
+   */
+  submitChanges(setup?: SheetSetup): Promise<ChangeSummary>;
   /** Current status and protection dates for rows holding a 报备编号. */
   refresh(setup?: SheetSetup): Promise<RunSummary>;
   /** The 待审核 sheet: pending and competing registrations, ranked, with a decision column. */
@@ -122,6 +156,26 @@ function randomKey(): string {
   const bytes = new Uint8Array(16);
   globalThis.crypto.getRandomValues(bytes);
   return `addin-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** The reason a change from the sheet carries into the record's history (R37). */
+const SHEET_CHANGE_REASON = '在 Excel 报备表中更改';
+
+/** A 412 or a refusal's extras, checked with core's schemas (never trusted as they come). */
+const conflictsSchema = z.array(conflictSchema);
+
+/** The R3 view of a refusal's conflicts as the row's 冲突说明 shows them: holder, team, dates. */
+function annotatedConflicts(details: Record<string, unknown> | undefined): AnnotatedConflict[] {
+  const parsed = conflictsSchema.safeParse(details?.['conflicts']);
+  if (!parsed.success) return [];
+  return parsed.data.map((c) => ({
+    registrationNo: c.registrationNo,
+    status: c.status,
+    holder: c.holder,
+    protectedUntil: c.protectedUntil,
+    matchedOn: c.matchedOn,
+    strength: c.strength,
+  }));
 }
 
 export function createWorkflows(deps: WorkflowDeps): Workflows {
@@ -259,7 +313,19 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
       ...results.map((r, i) => outcomeOfResult(rowOf(i), r, rowByNo)),
     ];
     const written = outcomes.length > 0 ? await writeBack(layout, snapshot, outcomes) : nothingWritten;
-    if (mode === 'submit') unfinished = undefined;
+    if (mode === 'submit') {
+      unfinished = undefined;
+      // What the sheet saw of each new registration: its cells as sent, at the version it was created
+      // with (1). Were it already changed elsewhere, the first change from the sheet meets 412: safe.
+      if (rowByNo.size > 0) {
+        const seen = await readSeenEntries();
+        for (const [no, row] of rowByNo) {
+          const status = results.find((r) => r.registrationNo === no)?.status ?? 'pending';
+          seen.set(no, { no, version: 1, status, values: rowValues(layout, snapshot.grid, row) });
+        }
+        await excel.writeSheet(planSeen(seen));
+      }
+    }
     return {
       rows: outcomes.length - written.lostRows.length,
       byStatus: countByStatus(outcomes.filter((o) => !written.lostRows.includes(o.row))),
@@ -267,6 +333,133 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
       skipped,
       ...written,
     };
+  }
+
+
+  /** What the sheet last saw of each registration (报备快照), empty when it has none yet. */
+  async function readSeenEntries(): Promise<Map<string, SeenEntry>> {
+    const sheet = await excel.readSheetIfExists(SNAPSHOT_SHEET_NAME);
+    return readSeen(sheet?.grid ?? null);
+  }
+
+  /**
+   * 提交更改: one PATCH per edited registered row, with only the fields that differ from what the
+   * sheet last saw and that version as If-Match (a retry after an applied change meets 412, never a
+   * second change). Results go onto the rows (found again by 报备编号), then 报备快照 is rewritten.
+   */
+  async function sendChanges(given: SheetSetup | undefined): Promise<ChangeSummary> {
+    const policy = await api.policy();
+    const { snapshot, layout } = await openSheet(given);
+    const seen = await readSeenEntries();
+    const local = new Map(
+      readRows(layout, snapshot.grid, rowContext(policy), readOptions(snapshot)).map((r) => [r.row, r]),
+    );
+    const edits: { row: number; no: string; entry: SeenEntry; fields: Field[] }[] = [];
+    let unseen = 0;
+    for (const r of layout.rows) {
+      if (r.kind !== 'data' || r.registrationNo === null) continue;
+      const entry = seen.get(r.registrationNo);
+      if (entry === undefined || entry.values === null) {
+        unseen++;
+        continue;
+      }
+      const fields = changedFields(entry.values, rowValues(layout, snapshot.grid, r.row));
+      if (fields.length > 0) edits.push({ row: r.row, no: r.registrationNo, entry, fields });
+    }
+    const summary: ChangeSummary = {
+      changed: 0,
+      resubmitted: 0,
+      refused: 0,
+      unseen,
+      lostRows: [],
+      warnings: [],
+    };
+    const outcomes: RowOutcome[] = [];
+    let stopped: unknown;
+    report('sending', 0, edits.length);
+    for (const [i, edit] of edits.entries()) {
+      const submission = local.get(edit.row)?.submission ?? { clientRowId: edit.row };
+      const changes = Object.fromEntries(
+        edit.fields.map((f) => [f, (submission[f] ?? null) as SheetCell]),
+      );
+      try {
+        let result = await api.change(
+          edit.no,
+          { changes, reason: SHEET_CHANGE_REASON },
+          `"${edit.entry.version}"`,
+        );
+        // R13: a rejected registration corrected in the sheet goes back to review with its number.
+        if (result.record.status === 'rejected') {
+          result = await api.resubmit(edit.no, result.record.etag);
+          summary.resubmitted++;
+        }
+        summary.changed++;
+        seen.set(edit.no, {
+          no: edit.no,
+          version: result.record.version,
+          status: result.record.status,
+          values: rowValues(layout, snapshot.grid, edit.row),
+        });
+        const names = fieldNames(edit.fields);
+        const state = outcomeOfState(edit.row, result.record);
+        state.annotation = {
+          ...state.annotation,
+          warnings: [
+            problem(
+              'change.applied',
+              `已更改：${names.zh}（第 ${result.record.version} 版）`,
+              `Changed: ${names.en} (version ${result.record.version})`,
+            ),
+            ...result.warnings,
+            ...state.annotation.warnings,
+          ],
+        };
+        outcomes.push(state);
+      } catch (error) {
+        // Without the service (or the right to use it) nothing else goes through: write what was done.
+        if (!(error instanceof ApiError) || error.status === 0 || error.status === 401) {
+          stopped = error;
+          break;
+        }
+        summary.refused++;
+        const current = recordViewSchema.safeParse(error.details?.['record']);
+        const status = rowStatusSchema.safeParse(current.success ? current.data.status : edit.entry.status);
+        const next =
+          error.status === 412
+            ? { zh: '请点「刷新」取得最新版本后，再点「提交更改」', en: 'Refresh, then submit the changes again' }
+            : annotatedConflicts(error.details).length > 0
+              ? { zh: '见冲突说明；如需保留原客户，请把单元格改回原值', en: 'See the conflict; to keep the customer, put the cells back' }
+              : { zh: '请改正后再点「提交更改」', en: 'Correct it and submit the changes again' };
+        outcomes.push({
+          row: edit.row,
+          annotation: {
+            status: status.success ? status.data : 'pending',
+            registrationNo: edit.no,
+            errors: [
+              problem(
+                error.code,
+                `更改未生效：${error.message} ${next.zh}`,
+                `Change not applied: ${error.messageEn} ${next.en}`,
+                error.field !== undefined && edit.fields.includes(error.field as Field)
+                  ? (error.field as Field)
+                  : undefined,
+              ),
+            ],
+            warnings: [],
+            conflicts: annotatedConflicts(error.details),
+          },
+        });
+      }
+      report('sending', i + 1, edits.length);
+    }
+    if (outcomes.length > 0) {
+      const written = await writeBack(layout, snapshot, outcomes);
+      summary.lostRows = written.lostRows;
+      summary.warnings = written.warnings;
+    }
+    if (summary.changed > 0) await excel.writeSheet(planSeen(seen));
+    if (stopped !== undefined) throw stopped;
+    return summary;
   }
 
   /** Registrations by number, in batches of LOOKUP_BATCH; numbers the caller may not see are left out. */
@@ -326,7 +519,12 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     },
 
     check: (setup) => run('check', setup),
-    submit: (setup) => run('submit', setup),
+    async submit(setup) {
+      const registered = await run('submit', setup);
+      // Submit also sends what was edited in rows registered earlier (issue 15).
+      return { ...registered, changes: await sendChanges(setup) };
+    },
+    submitChanges: (setup) => sendChanges(setup),
 
     async refresh(given) {
       const { snapshot, layout } = await openSheet(given);
@@ -339,6 +537,25 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
         return state === undefined ? [] : [outcomeOfState(r.row, state)];
       });
       const written = outcomes.length > 0 ? await writeBack(layout, snapshot, outcomes) : nothingWritten;
+      if (found.size > 0) {
+        // The versions seen now. A row edited but not yet sent keeps the values it was edited from,
+        // so 提交更改 still sends the edit (now at the current version, after a 412 was shown).
+        const seen = await readSeenEntries();
+        for (const r of numbered) {
+          const state = found.get(r.registrationNo as string);
+          if (state === undefined) continue;
+          const before = seen.get(state.no);
+          const values = rowValues(layout, snapshot.grid, r.row);
+          const edited = before?.values != null && changedFields(before.values, values).length > 0;
+          seen.set(state.no, {
+            no: state.no,
+            version: state.version,
+            status: state.status,
+            values: edited ? (before?.values ?? values) : values,
+          });
+        }
+        await excel.writeSheet(planSeen(seen));
+      }
       return {
         rows: outcomes.length - written.lostRows.length,
         byStatus: countByStatus(outcomes.filter((o) => !written.lostRows.includes(o.row))),
