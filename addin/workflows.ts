@@ -282,9 +282,8 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
   async function run(mode: 'check' | 'submit', given: SheetSetup | undefined): Promise<RunSummary> {
     const policy = await api.policy();
     const { snapshot, layout } = await openSheet(given);
-    const { send, invalid, skipped } = sortRows(
-      readRows(layout, snapshot.grid, rowContext(policy), readOptions(snapshot)),
-    );
+    const all = readRows(layout, snapshot.grid, rowContext(policy), readOptions(snapshot));
+    const { send, invalid, skipped } = sortRows(all);
     const submissions = send.map((r) => r.submission);
     const onProgress = (done: number, total: number) => report('sending', done, total);
     report('sending', 0, submissions.length);
@@ -313,26 +312,27 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
       ...results.map((r, i) => outcomeOfResult(rowOf(i), r, rowByNo)),
     ];
     const written = outcomes.length > 0 ? await writeBack(layout, snapshot, outcomes) : nothingWritten;
-    if (mode === 'submit') {
-      unfinished = undefined;
-      // What the sheet saw of each new registration: its cells as sent, at the version it was created
-      // with (1). Were it already changed elsewhere, the first change from the sheet meets 412: safe.
-      if (rowByNo.size > 0) {
-        const seen = await readSeenEntries();
-        for (const [no, row] of rowByNo) {
-          const status = results.find((r) => r.registrationNo === no)?.status ?? 'pending';
-          seen.set(no, { no, version: 1, status, values: rowValues(layout, snapshot.grid, row) });
-        }
-        await excel.writeSheet(planSeen(seen));
-      }
-    }
-    return {
+    const summary: RunSummary = {
       rows: outcomes.length - written.lostRows.length,
       byStatus: countByStatus(outcomes.filter((o) => !written.lostRows.includes(o.row))),
       invalidBeforeSend: invalid.length,
       skipped,
       ...written,
     };
+    if (mode === 'check') return summary;
+    unfinished = undefined;
+    // Submit also sends what was edited in rows registered earlier (issue 15), from the same read.
+    const seen = await readSeenEntries();
+    const { summary: changes, stopped } = await changeRows(layout, snapshot, all, seen);
+    // What the sheet saw of each new registration: its cells as sent, at the version it was created
+    // with (1). Were it already changed elsewhere, the first change from the sheet meets 412: safe.
+    for (const [no, row] of rowByNo) {
+      const status = results.find((r) => r.registrationNo === no)?.status ?? 'pending';
+      seen.set(no, { no, version: 1, status, values: rowValues(layout, snapshot.grid, row) });
+    }
+    if (rowByNo.size > 0 || changes.changed > 0) await excel.writeSheet(planSeen(seen));
+    if (stopped !== undefined) throw stopped;
+    return { ...summary, changes };
   }
 
 
@@ -351,9 +351,25 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     const policy = await api.policy();
     const { snapshot, layout } = await openSheet(given);
     const seen = await readSeenEntries();
-    const local = new Map(
-      readRows(layout, snapshot.grid, rowContext(policy), readOptions(snapshot)).map((r) => [r.row, r]),
-    );
+    const rows = readRows(layout, snapshot.grid, rowContext(policy), readOptions(snapshot));
+    const { summary, stopped } = await changeRows(layout, snapshot, rows, seen);
+    if (summary.changed > 0) await excel.writeSheet(planSeen(seen));
+    if (stopped !== undefined) throw stopped;
+    return summary;
+  }
+
+  /**
+   * The PATCHes of the edited rows and their results written back; `seen` is updated in place for
+   * the caller to write. A failure that stops everything (no service, signed out) is returned after
+   * what was done is written.
+   */
+  async function changeRows(
+    layout: SheetLayout,
+    snapshot: SheetSnapshot,
+    rows: readonly LocalRow[],
+    seen: Map<string, SeenEntry>,
+  ): Promise<{ summary: ChangeSummary; stopped: unknown }> {
+    const local = new Map(rows.map((r) => [r.row, r]));
     const edits: { row: number; no: string; entry: SeenEntry; fields: Field[] }[] = [];
     let unseen = 0;
     for (const r of layout.rows) {
@@ -457,9 +473,7 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
       summary.lostRows = written.lostRows;
       summary.warnings = written.warnings;
     }
-    if (summary.changed > 0) await excel.writeSheet(planSeen(seen));
-    if (stopped !== undefined) throw stopped;
-    return summary;
+    return { summary, stopped };
   }
 
   /** Registrations by number, in batches of LOOKUP_BATCH; numbers the caller may not see are left out. */
@@ -519,11 +533,7 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     },
 
     check: (setup) => run('check', setup),
-    async submit(setup) {
-      const registered = await run('submit', setup);
-      // Submit also sends what was edited in rows registered earlier (issue 15).
-      return { ...registered, changes: await sendChanges(setup) };
-    },
+    submit: (setup) => run('submit', setup),
     submitChanges: (setup) => sendChanges(setup),
 
     async refresh(given) {
@@ -541,20 +551,24 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
         // The versions seen now. A row edited but not yet sent keeps the values it was edited from,
         // so 提交更改 still sends the edit (now at the current version, after a 412 was shown).
         const seen = await readSeenEntries();
+        let dirty = false;
         for (const r of numbered) {
           const state = found.get(r.registrationNo as string);
           if (state === undefined) continue;
           const before = seen.get(state.no);
           const values = rowValues(layout, snapshot.grid, r.row);
           const edited = before?.values != null && changedFields(before.values, values).length > 0;
-          seen.set(state.no, {
+          const entry = {
             no: state.no,
             version: state.version,
             status: state.status,
             values: edited ? (before?.values ?? values) : values,
-          });
+          };
+          if (JSON.stringify(entry) !== JSON.stringify(before)) dirty = true;
+          seen.set(state.no, entry);
         }
-        await excel.writeSheet(planSeen(seen));
+        // Nothing new since the last refresh: the snapshot is not written again.
+        if (dirty) await excel.writeSheet(planSeen(seen));
       }
       return {
         rows: outcomes.length - written.lostRows.length,
