@@ -97,6 +97,8 @@ export function planSeen(entries: ReadonlyMap<string, SeenEntry>): SheetWrite {
   return {
     sheetName: SNAPSHOT_SHEET_NAME,
     sheet: 'replace',
+    // Hidden, not very hidden: whoever supports the workbook can still unhide it from the sheet tabs.
+    hidden: true,
     ops: [
       // Text format first: a JSON cell or a number like 0012 must stay exactly as written.
       { kind: 'numberFormat', address: rangeAddress(1, 1, values.length, 4), format: '@' },

@@ -80,6 +80,9 @@ describe('提交更改 from the sheet (issue 15)', () => {
     const numbers = await registerAll();
     const no = numbers.get(4)!;
     expect(seenVersion(no)).toBe(1);
+    // What the sheet saw is kept out of the way, on a hidden sheet.
+    expect(fake.workbook.visibility(SNAPSHOT_SHEET_NAME)).toBe('Hidden');
+    expect(fake.workbook.visibility(SHEET)).toBe('Visible');
     fake.workbook.setValues(SHEET, `${COL.notes}4`, [['客户改为按季度付款']]);
     fake.workbook.setValues(SHEET, 'E4', [['北京']]);
 
