@@ -438,7 +438,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         headers: { 'if-match': etag },
       }),
     change: (no, body, etag) =>
-      call('PATCH', registrationPath(no), changeResponseSchema, { json: body, headers: { 'if-match': etag } }),
+      call('PATCH', registrationPath(no), changeResponseSchema, {
+        json: body,
+        headers: { 'if-match': etag },
+      }),
     resubmit: (no, etag) =>
       call('POST', `${registrationPath(no)}/resubmit`, changeResponseSchema, {
         json: {},

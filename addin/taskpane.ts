@@ -564,7 +564,9 @@ class TaskPane {
       const { changed, resubmitted, refused, unseen } = summary;
       const sum = changed + refused + unseen;
       this.say(refused > 0 ? 'error' : sum === 0 ? 'info' : 'success', () =>
-        sum === 0 ? this.t('run.nothing') : this.t('run.doneChanges', { changed, resubmitted, refused, unseen }),
+        sum === 0
+          ? this.t('run.nothing')
+          : this.t('run.doneChanges', { changed, resubmitted, refused, unseen }),
       );
     });
   }

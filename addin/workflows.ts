@@ -335,7 +335,6 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     return { ...summary, changes };
   }
 
-
   /** What the sheet last saw of each registration (报备快照), empty when it has none yet. */
   async function readSeenEntries(): Promise<Map<string, SeenEntry>> {
     const sheet = await excel.readSheetIfExists(SNAPSHOT_SHEET_NAME);
@@ -395,9 +394,7 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     report('sending', 0, edits.length);
     for (const [i, edit] of edits.entries()) {
       const submission = local.get(edit.row)?.submission ?? { clientRowId: edit.row };
-      const changes = Object.fromEntries(
-        edit.fields.map((f) => [f, (submission[f] ?? null) as SheetCell]),
-      );
+      const changes = Object.fromEntries(edit.fields.map((f) => [f, (submission[f] ?? null) as SheetCell]));
       try {
         let result = await api.change(
           edit.no,
@@ -442,9 +439,15 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
         const status = rowStatusSchema.safeParse(current.success ? current.data.status : edit.entry.status);
         const next =
           error.status === 412
-            ? { zh: '请点「刷新」取得最新版本后，再点「提交更改」', en: 'Refresh, then submit the changes again' }
+            ? {
+                zh: '请点「刷新」取得最新版本后，再点「提交更改」',
+                en: 'Refresh, then submit the changes again',
+              }
             : annotatedConflicts(error.details).length > 0
-              ? { zh: '见冲突说明；如需保留原客户，请把单元格改回原值', en: 'See the conflict; to keep the customer, put the cells back' }
+              ? {
+                  zh: '见冲突说明；如需保留原客户，请把单元格改回原值',
+                  en: 'See the conflict; to keep the customer, put the cells back',
+                }
               : { zh: '请改正后再点「提交更改」', en: 'Correct it and submit the changes again' };
         outcomes.push({
           row: edit.row,

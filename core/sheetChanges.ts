@@ -6,7 +6,13 @@
  */
 import { z } from 'zod';
 import { FIELD_SPECS, type Field } from './schema.js';
-import { rangeAddress, type SheetCell, type SheetGrid, type SheetLayout, type SheetWrite } from './sheetPlan.js';
+import {
+  rangeAddress,
+  type SheetCell,
+  type SheetGrid,
+  type SheetLayout,
+  type SheetWrite,
+} from './sheetPlan.js';
 
 /** 报备快照: the sheet the add-in keeps what it last saw in; people should not edit it. */
 export const SNAPSHOT_SHEET_NAME = '报备快照';

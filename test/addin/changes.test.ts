@@ -14,7 +14,16 @@ import { companyNameFor, creditCodeFor, enterpriseRow, phoneFor } from '../suppo
 import { startTestService, type TestService } from '../support/testService.js';
 
 const SHEET = '客户报备';
-const HEADER = ['客户名称', '客户类型', '统一社会信用代码', '联系电话', '所在地区', '客户来源', '报备人', '备注'];
+const HEADER = [
+  '客户名称',
+  '客户类型',
+  '统一社会信用代码',
+  '联系电话',
+  '所在地区',
+  '客户来源',
+  '报备人',
+  '备注',
+];
 /** Columns: A…H the sheet's, I…M the result columns the add-in appends. */
 const COL = { creditCode: 'C', notes: 'H', no: 'I', status: 'J', conflict: 'L', hint: 'M' };
 const ROWS = 5;
