@@ -323,14 +323,14 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     unfinished = undefined;
     // Submit also sends what was edited in rows registered earlier (issue 15), from the same read.
     const seen = await readSeenEntries();
-    const { summary: changes, stopped } = await changeRows(layout, snapshot, all, seen);
+    const { summary: changes, stopped, seenChanged } = await changeRows(layout, snapshot, all, seen);
     // What the sheet saw of each new registration: its cells as sent, at the version it was created
     // with (1). Were it already changed elsewhere, the first change from the sheet meets 412: safe.
     for (const [no, row] of rowByNo) {
       const status = results.find((r) => r.registrationNo === no)?.status ?? 'pending';
       seen.set(no, { no, version: 1, status, values: rowValues(layout, snapshot.grid, row) });
     }
-    if (rowByNo.size > 0 || changes.changed > 0) await excel.writeSheet(planSeen(seen));
+    if (rowByNo.size > 0 || seenChanged) await excel.writeSheet(planSeen(seen));
     if (stopped !== undefined) throw stopped;
     return { ...summary, changes };
   }
@@ -351,8 +351,8 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     const { snapshot, layout } = await openSheet(given);
     const seen = await readSeenEntries();
     const rows = readRows(layout, snapshot.grid, rowContext(policy), readOptions(snapshot));
-    const { summary, stopped } = await changeRows(layout, snapshot, rows, seen);
-    if (summary.changed > 0) await excel.writeSheet(planSeen(seen));
+    const { summary, stopped, seenChanged } = await changeRows(layout, snapshot, rows, seen);
+    if (seenChanged) await excel.writeSheet(planSeen(seen));
     if (stopped !== undefined) throw stopped;
     return summary;
   }
@@ -367,7 +367,8 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     snapshot: SheetSnapshot,
     rows: readonly LocalRow[],
     seen: Map<string, SeenEntry>,
-  ): Promise<{ summary: ChangeSummary; stopped: unknown }> {
+  ): Promise<{ summary: ChangeSummary; stopped: unknown; seenChanged: boolean }> {
+    let seenChanged = false;
     const local = new Map(rows.map((r) => [r.row, r]));
     const edits: { row: number; no: string; entry: SeenEntry; fields: Field[] }[] = [];
     let unseen = 0;
@@ -401,18 +402,20 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
           { changes, reason: SHEET_CHANGE_REASON },
           `"${edit.entry.version}"`,
         );
+        // Seen at once: were the resubmission below refused, the change itself is not sent again.
+        const values = rowValues(layout, snapshot.grid, edit.row);
+        const saw = (r: typeof result) => {
+          seen.set(edit.no, { no: edit.no, version: r.record.version, status: r.record.status, values });
+          seenChanged = true;
+        };
+        saw(result);
         // R13: a rejected registration corrected in the sheet goes back to review with its number.
         if (result.record.status === 'rejected') {
           result = await api.resubmit(edit.no, result.record.etag);
+          saw(result);
           summary.resubmitted++;
         }
         summary.changed++;
-        seen.set(edit.no, {
-          no: edit.no,
-          version: result.record.version,
-          status: result.record.status,
-          values: rowValues(layout, snapshot.grid, edit.row),
-        });
         const names = fieldNames(edit.fields);
         const state = outcomeOfState(edit.row, result.record);
         state.annotation = {
@@ -476,7 +479,7 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
       summary.lostRows = written.lostRows;
       summary.warnings = written.warnings;
     }
-    return { summary, stopped };
+    return { summary, stopped, seenChanged };
   }
 
   /** Registrations by number, in batches of LOOKUP_BATCH; numbers the caller may not see are left out. */
