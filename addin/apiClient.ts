@@ -14,7 +14,9 @@ import {
   type SubmissionRow,
 } from '../core/schema.js';
 import type { PoolItem } from '../core/poolSheetPlan.js';
+import type { SheetCell as SheetCellValue } from '../core/sheetPlan.js';
 import {
+  changeResponseSchema,
   errorResponseSchema,
   healthResponseSchema,
   importResponseSchema,
@@ -23,6 +25,7 @@ import {
   recordViewSchema,
   resultsResponseSchema,
   reviewQueueResponseSchema,
+  type ChangeResponse,
   type HealthResponse,
   type ImportResponse,
   type MeResponse,
@@ -55,6 +58,7 @@ export type Health = HealthResponse;
 export type RegistrationView = RecordView;
 export type ReviewQueue = Pick<ReviewQueueResponse, 'groups'>;
 export type Me = MeResponse;
+export type { ChangeResponse };
 export type ImportReport = ImportResponse;
 
 /** GET /api/pool: what R3 lets anyone see of a pooled customer. */
@@ -172,6 +176,17 @@ export interface ApiClient {
     body: Record<string, string>,
     etag: string,
   ): Promise<RegistrationView>;
+  /**
+   * PATCH a registration's fields with the ETag the caller last saw (If-Match): a stale one is
+   * refused with 412 and the current record in `details.record`, so a retry never applies twice.
+   */
+  change(
+    no: string,
+    body: { changes: Record<string, SheetCellValue>; reason: string },
+    etag: string,
+  ): Promise<ChangeResponse>;
+  /** R13: sends a corrected rejected registration back to review. */
+  resubmit(no: string, etag: string): Promise<ChangeResponse>;
   uploadImport(
     file: Blob,
     fileName: string,
@@ -208,6 +223,8 @@ export class ApiError extends Error {
   readonly messageEn: string;
   readonly field: string | undefined;
   readonly requestId: string | undefined;
+  /** What the service added (a stale change: the current record; a refused one: the R3 conflict view). */
+  readonly details: Record<string, unknown> | undefined;
 
   constructor(init: {
     status: number;
@@ -216,6 +233,7 @@ export class ApiError extends Error {
     messageEn: string;
     field?: string | undefined;
     requestId?: string | undefined;
+    details?: Record<string, unknown> | undefined;
   }) {
     super(init.message);
     this.name = 'ApiError';
@@ -224,6 +242,7 @@ export class ApiError extends Error {
     this.messageEn = init.messageEn;
     this.field = init.field;
     this.requestId = init.requestId;
+    this.details = init.details;
   }
 }
 
@@ -346,6 +365,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         messageEn: withStep(e.messageEn, step?.en, true),
         field: e.field,
         requestId: e.requestId,
+        details: e.details,
       });
     }
     return new ApiError({
@@ -463,6 +483,16 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     act: (no, action, body, etag) =>
       call('POST', `${registrationPath(no)}/${action}`, recordViewSchema, {
         json: body,
+        headers: { 'if-match': etag },
+      }),
+    change: (no, body, etag) =>
+      call('PATCH', registrationPath(no), changeResponseSchema, {
+        json: body,
+        headers: { 'if-match': etag },
+      }),
+    resubmit: (no, etag) =>
+      call('POST', `${registrationPath(no)}/resubmit`, changeResponseSchema, {
+        json: {},
         headers: { 'if-match': etag },
       }),
     uploadImport(file, fileName, opts) {

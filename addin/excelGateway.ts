@@ -408,8 +408,10 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
         }
 
         if (existing !== null) {
-          if (isNew) sheet = sheets.add(plan.sheetName);
-          else {
+          if (isNew) {
+            sheet = sheets.add(plan.sheetName);
+            if (plan.hidden === true) sheet.visibility = 'Hidden';
+          } else {
             const whole = existing.getRange();
             whole.clear();
             whole.dataValidation.clear();

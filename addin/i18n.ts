@@ -46,6 +46,12 @@ const ZH = {
   'run.checkHint': '预检每一行会得到的结果，写回表格，不保存任何报备。',
   'run.submitHint': '提交还没有报备编号的行；重试不会重复报备。',
   'run.refreshHint': '为已有报备编号的行取回最新状态（例如审核之后）。',
+  'run.submitChanges': '提交更改',
+  'run.submitChangesHint':
+    '把已报备行中改过的单元格作为更改提交（只发送改过的字段）；被驳回的行改正后重新送审。',
+  'progress.submitChanges': '正在提交更改…',
+  'run.doneChanges':
+    '已更改 {changed} 行（其中重新送审 {resubmitted} 行），{refused} 行未生效（原因见该行），{unseen} 行需先刷新。',
   'run.summary': '{rows} 行：',
   'run.invalidBeforeSend': '{n} 行在发送前就有错误（已在表格中标出）',
   'run.skipped': '{n} 行跳过',
@@ -211,6 +217,12 @@ const EN: Record<MessageKey, string> = {
   'run.checkHint': 'Shows what would happen to each row and writes it into the sheet; saves nothing.',
   'run.submitHint': 'Submits the rows without a registration number; a retry never registers twice.',
   'run.refreshHint': 'Fetches the current status of rows that have a number (e.g. after review).',
+  'run.submitChanges': 'Submit changes',
+  'run.submitChangesHint':
+    'Sends the edited cells of registered rows as changes (only the edited fields); a corrected rejected row goes back to review.',
+  'progress.submitChanges': 'Submitting changes…',
+  'run.doneChanges':
+    '{changed} rows changed ({resubmitted} resubmitted), {refused} not applied (see the row), {unseen} need a Refresh first.',
   'run.summary': '{rows} rows: ',
   'run.invalidBeforeSend': '{n} rows had errors before sending (marked in the sheet)',
   'run.skipped': '{n} rows skipped',

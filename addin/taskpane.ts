@@ -203,6 +203,7 @@ class TaskPane {
     byId('check').addEventListener('click', () => void this.runSheet('check'));
     byId('submit').addEventListener('click', () => void this.runSheet('submit'));
     byId('refresh').addEventListener('click', () => void this.runSheet('refresh'));
+    byId('submit-changes').addEventListener('click', () => void this.submitChanges());
     byId('notices-read-all').addEventListener('click', () => {
       void this.run('progress.notices', async () => {
         await this.state.api?.markNotificationsRead({ all: true });
@@ -559,6 +560,25 @@ class TaskPane {
       this.renderRunSummary();
       if (summary.rows === 0) this.say('info', () => this.t('run.nothing'));
       else this.say('success', () => this.t(doneLabel));
+    });
+  }
+
+  /** 提交更改 (issue 15): the edited fields of registered rows; what happened to each is on its row. */
+  private async submitChanges(): Promise<void> {
+    const setup = this.state.applied;
+    if (setup === undefined) {
+      this.say('error', () => this.t('error.notPrepared'));
+      return;
+    }
+    await this.run('progress.submitChanges', async () => {
+      const summary = await this.requireWorkflows().submitChanges(setup);
+      const { changed, resubmitted, refused, unseen } = summary;
+      const sum = changed + refused + unseen;
+      this.say(refused > 0 ? 'error' : sum === 0 ? 'info' : 'success', () =>
+        sum === 0
+          ? this.t('run.nothing')
+          : this.t('run.doneChanges', { changed, resubmitted, refused, unseen }),
+      );
     });
   }
 

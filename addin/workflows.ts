@@ -27,10 +27,24 @@ import {
   type ReviewCarryOver,
   type ReviewDecision,
   type RowOutcome,
+  type SheetCell,
   type SheetLayout,
   type SheetSetup,
 } from '../core/sheetPlan.js';
 import { identityColumns, locateRows, relocateOutcomes } from '../core/rowIdentity.js';
+import {
+  changedFields,
+  fieldNames,
+  planSeen,
+  readSeen,
+  rowValues,
+  SNAPSHOT_SHEET_NAME,
+  type SeenEntry,
+} from '../core/sheetChanges.js';
+import { conflictSchema, rowStatusSchema, type Field } from '../core/schema.js';
+import { recordViewSchema } from '../core/responses.js';
+import type { AnnotatedConflict } from '../core/annotation.js';
+import { z } from 'zod';
 import { ApiError, type ApiClient, type RegistrationView } from './apiClient.js';
 import { protectedSheet, type ExcelGateway, type SheetSnapshot, type WriteWarning } from './excelGateway.js';
 
@@ -69,6 +83,21 @@ export interface RunSummary {
   lostRows: number[];
   /** What was written only in part (notes Excel refused…); the results are in place. */
   warnings: WriteWarning[];
+  /** Submit: the edited registered rows it sent as changes too. */
+  changes?: ChangeSummary;
+}
+
+export interface ChangeSummary {
+  /** Rows whose changes were applied (resubmitted ones included). */
+  changed: number;
+  /** Rejected rows sent back to review after their correction (R13). */
+  resubmitted: number;
+  /** Rows refused: stale version (refresh first), a conflict, an invalid value. */
+  refused: number;
+  /** Registered rows the sheet has not seen yet (registered elsewhere): Refresh first. */
+  unseen: number;
+  lostRows: number[];
+  warnings: WriteWarning[];
 }
 
 export interface PrepareResult {
@@ -91,6 +120,11 @@ export interface Workflows {
   check(setup?: SheetSetup): Promise<RunSummary>;
   /** Registers rows not yet registered (one Idempotency-Key per submission) and writes the results back. */
   submit(setup?: SheetSetup): Promise<RunSummary>;
+  /**
+   * 提交更改: the edited fields of registered rows, each row one PATCH with the version the sheet last
+   * saw (If-Match); a corrected rejected row is resubmitted (R13). Refusals go onto the row.
+   */
+  submitChanges(setup?: SheetSetup): Promise<ChangeSummary>;
   /** Current status and protection dates for rows holding a 报备编号. */
   refresh(setup?: SheetSetup): Promise<RunSummary>;
   /** The 待审核 sheet: pending and competing registrations, ranked, with a decision column. */
@@ -122,6 +156,26 @@ function randomKey(): string {
   const bytes = new Uint8Array(16);
   globalThis.crypto.getRandomValues(bytes);
   return `addin-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** The reason a change from the sheet carries into the record's history (R37). */
+const SHEET_CHANGE_REASON = '在 Excel 报备表中更改';
+
+/** A 412 or a refusal's extras, checked with core's schemas (never trusted as they come). */
+const conflictsSchema = z.array(conflictSchema);
+
+/** The R3 view of a refusal's conflicts as the row's 冲突说明 shows them: holder, team, dates. */
+function annotatedConflicts(details: Record<string, unknown> | undefined): AnnotatedConflict[] {
+  const parsed = conflictsSchema.safeParse(details?.['conflicts']);
+  if (!parsed.success) return [];
+  return parsed.data.map((c) => ({
+    registrationNo: c.registrationNo,
+    status: c.status,
+    holder: c.holder,
+    protectedUntil: c.protectedUntil,
+    matchedOn: c.matchedOn,
+    strength: c.strength,
+  }));
 }
 
 export function createWorkflows(deps: WorkflowDeps): Workflows {
@@ -228,9 +282,8 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
   async function run(mode: 'check' | 'submit', given: SheetSetup | undefined): Promise<RunSummary> {
     const policy = await api.policy();
     const { snapshot, layout } = await openSheet(given);
-    const { send, invalid, skipped } = sortRows(
-      readRows(layout, snapshot.grid, rowContext(policy), readOptions(snapshot)),
-    );
+    const all = readRows(layout, snapshot.grid, rowContext(policy), readOptions(snapshot));
+    const { send, invalid, skipped } = sortRows(all);
     const submissions = send.map((r) => r.submission);
     const onProgress = (done: number, total: number) => report('sending', done, total);
     report('sending', 0, submissions.length);
@@ -259,14 +312,174 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
       ...results.map((r, i) => outcomeOfResult(rowOf(i), r, rowByNo)),
     ];
     const written = outcomes.length > 0 ? await writeBack(layout, snapshot, outcomes) : nothingWritten;
-    if (mode === 'submit') unfinished = undefined;
-    return {
+    const summary: RunSummary = {
       rows: outcomes.length - written.lostRows.length,
       byStatus: countByStatus(outcomes.filter((o) => !written.lostRows.includes(o.row))),
       invalidBeforeSend: invalid.length,
       skipped,
       ...written,
     };
+    if (mode === 'check') return summary;
+    unfinished = undefined;
+    // Submit also sends what was edited in rows registered earlier (issue 15), from the same read.
+    const seen = await readSeenEntries();
+    const { summary: changes, stopped, seenChanged } = await changeRows(layout, snapshot, all, seen);
+    // What the sheet saw of each new registration: its cells as sent, at the version it was created
+    // with (1). Were it already changed elsewhere, the first change from the sheet meets 412: safe.
+    for (const [no, row] of rowByNo) {
+      const status = results.find((r) => r.registrationNo === no)?.status ?? 'pending';
+      seen.set(no, { no, version: 1, status, values: rowValues(layout, snapshot.grid, row) });
+    }
+    if (rowByNo.size > 0 || seenChanged) await excel.writeSheet(planSeen(seen));
+    if (stopped !== undefined) throw stopped;
+    return { ...summary, changes };
+  }
+
+  /** What the sheet last saw of each registration (报备快照), empty when it has none yet. */
+  async function readSeenEntries(): Promise<Map<string, SeenEntry>> {
+    const sheet = await excel.readSheetIfExists(SNAPSHOT_SHEET_NAME);
+    return readSeen(sheet?.grid ?? null);
+  }
+
+  /**
+   * 提交更改: one PATCH per edited registered row, with only the fields that differ from what the
+   * sheet last saw and that version as If-Match (a retry after an applied change meets 412, never a
+   * second change). Results go onto the rows (found again by 报备编号), then 报备快照 is rewritten.
+   */
+  async function sendChanges(given: SheetSetup | undefined): Promise<ChangeSummary> {
+    const policy = await api.policy();
+    const { snapshot, layout } = await openSheet(given);
+    const seen = await readSeenEntries();
+    const rows = readRows(layout, snapshot.grid, rowContext(policy), readOptions(snapshot));
+    const { summary, stopped, seenChanged } = await changeRows(layout, snapshot, rows, seen);
+    if (seenChanged) await excel.writeSheet(planSeen(seen));
+    if (stopped !== undefined) throw stopped;
+    return summary;
+  }
+
+  /**
+   * The PATCHes of the edited rows and their results written back; `seen` is updated in place for
+   * the caller to write. A failure that stops everything (no service, signed out) is returned after
+   * what was done is written.
+   */
+  async function changeRows(
+    layout: SheetLayout,
+    snapshot: SheetSnapshot,
+    rows: readonly LocalRow[],
+    seen: Map<string, SeenEntry>,
+  ): Promise<{ summary: ChangeSummary; stopped: unknown; seenChanged: boolean }> {
+    let seenChanged = false;
+    const local = new Map(rows.map((r) => [r.row, r]));
+    const edits: { row: number; no: string; entry: SeenEntry; fields: Field[] }[] = [];
+    let unseen = 0;
+    for (const r of layout.rows) {
+      if (r.kind !== 'data' || r.registrationNo === null) continue;
+      const entry = seen.get(r.registrationNo);
+      if (entry === undefined || entry.values === null) {
+        unseen++;
+        continue;
+      }
+      const fields = changedFields(entry.values, rowValues(layout, snapshot.grid, r.row));
+      if (fields.length > 0) edits.push({ row: r.row, no: r.registrationNo, entry, fields });
+    }
+    const summary: ChangeSummary = {
+      changed: 0,
+      resubmitted: 0,
+      refused: 0,
+      unseen,
+      lostRows: [],
+      warnings: [],
+    };
+    const outcomes: RowOutcome[] = [];
+    let stopped: unknown;
+    report('sending', 0, edits.length);
+    for (const [i, edit] of edits.entries()) {
+      const submission = local.get(edit.row)?.submission ?? { clientRowId: edit.row };
+      const changes = Object.fromEntries(edit.fields.map((f) => [f, (submission[f] ?? null) as SheetCell]));
+      try {
+        let result = await api.change(
+          edit.no,
+          { changes, reason: SHEET_CHANGE_REASON },
+          `"${edit.entry.version}"`,
+        );
+        // Seen at once: were the resubmission below refused, the change itself is not sent again.
+        const values = rowValues(layout, snapshot.grid, edit.row);
+        const saw = (r: typeof result) => {
+          seen.set(edit.no, { no: edit.no, version: r.record.version, status: r.record.status, values });
+          seenChanged = true;
+        };
+        saw(result);
+        // R13: a rejected registration corrected in the sheet goes back to review with its number.
+        if (result.record.status === 'rejected') {
+          result = await api.resubmit(edit.no, result.record.etag);
+          saw(result);
+          summary.resubmitted++;
+        }
+        summary.changed++;
+        const names = fieldNames(edit.fields);
+        const state = outcomeOfState(edit.row, result.record);
+        state.annotation = {
+          ...state.annotation,
+          warnings: [
+            problem(
+              'change.applied',
+              `已更改：${names.zh}（第 ${result.record.version} 版）`,
+              `Changed: ${names.en} (version ${result.record.version})`,
+            ),
+            ...result.warnings,
+            ...state.annotation.warnings,
+          ],
+        };
+        outcomes.push(state);
+      } catch (error) {
+        // Without the service (or the right to use it) nothing else goes through: write what was done.
+        if (!(error instanceof ApiError) || error.status === 0 || error.status === 401) {
+          stopped = error;
+          break;
+        }
+        summary.refused++;
+        const current = recordViewSchema.safeParse(error.details?.['record']);
+        const status = rowStatusSchema.safeParse(current.success ? current.data.status : edit.entry.status);
+        const next =
+          error.status === 412
+            ? {
+                zh: '请点「刷新」取得最新版本后，再点「提交更改」',
+                en: 'Refresh, then submit the changes again',
+              }
+            : annotatedConflicts(error.details).length > 0
+              ? {
+                  zh: '见冲突说明；如需保留原客户，请把单元格改回原值',
+                  en: 'See the conflict; to keep the customer, put the cells back',
+                }
+              : { zh: '请改正后再点「提交更改」', en: 'Correct it and submit the changes again' };
+        outcomes.push({
+          row: edit.row,
+          annotation: {
+            status: status.success ? status.data : 'pending',
+            registrationNo: edit.no,
+            errors: [
+              problem(
+                error.code,
+                `更改未生效：${error.message} ${next.zh}`,
+                `Change not applied: ${error.messageEn} ${next.en}`,
+                error.field !== undefined && edit.fields.includes(error.field as Field)
+                  ? (error.field as Field)
+                  : undefined,
+              ),
+            ],
+            warnings: [],
+            conflicts: annotatedConflicts(error.details),
+          },
+        });
+      }
+      report('sending', i + 1, edits.length);
+    }
+    if (outcomes.length > 0) {
+      const written = await writeBack(layout, snapshot, outcomes);
+      summary.lostRows = written.lostRows;
+      summary.warnings = written.warnings;
+    }
+    return { summary, stopped, seenChanged };
   }
 
   /** Registrations by number, in batches of LOOKUP_BATCH; numbers the caller may not see are left out. */
@@ -327,6 +540,7 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
 
     check: (setup) => run('check', setup),
     submit: (setup) => run('submit', setup),
+    submitChanges: (setup) => sendChanges(setup),
 
     async refresh(given) {
       const { snapshot, layout } = await openSheet(given);
@@ -339,6 +553,29 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
         return state === undefined ? [] : [outcomeOfState(r.row, state)];
       });
       const written = outcomes.length > 0 ? await writeBack(layout, snapshot, outcomes) : nothingWritten;
+      if (found.size > 0) {
+        // The versions seen now. A row edited but not yet sent keeps the values it was edited from,
+        // so 提交更改 still sends the edit (now at the current version, after a 412 was shown).
+        const seen = await readSeenEntries();
+        let dirty = false;
+        for (const r of numbered) {
+          const state = found.get(r.registrationNo as string);
+          if (state === undefined) continue;
+          const before = seen.get(state.no);
+          const values = rowValues(layout, snapshot.grid, r.row);
+          const edited = before?.values != null && changedFields(before.values, values).length > 0;
+          const entry = {
+            no: state.no,
+            version: state.version,
+            status: state.status,
+            values: edited ? (before?.values ?? values) : values,
+          };
+          if (JSON.stringify(entry) !== JSON.stringify(before)) dirty = true;
+          seen.set(state.no, entry);
+        }
+        // Nothing new since the last refresh: the snapshot is not written again.
+        if (dirty) await excel.writeSheet(planSeen(seen));
+      }
       return {
         rows: outcomes.length - written.lostRows.length,
         byStatus: countByStatus(outcomes.filter((o) => !written.lostRows.includes(o.row))),

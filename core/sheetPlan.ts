@@ -479,6 +479,8 @@ export interface SheetWrite {
   ops: SheetOp[];
   /** Show the sheet when done (the review sheet the user asked for). */
   activate?: boolean;
+  /** A sheet the add-in keeps for itself (报备快照): created hidden (Worksheet.visibility, ExcelApi 1.1). */
+  hidden?: boolean;
 }
 
 const DATE_FORMAT = 'yyyy-mm-dd';

@@ -185,6 +185,7 @@ class SheetModel {
   merged: Area[] = [];
   protected = false;
   readonly columnWidths = new Map<number, number>();
+  visibility: 'Visible' | 'Hidden' | 'VeryHidden' = 'Visible';
 
   constructor(public name: string) {}
 
@@ -1009,8 +1010,22 @@ class FakeWorksheet extends FakeObject {
     return {
       name: () => this.sheet().name,
       position: () => this.context.model.sheets.indexOf(this.sheet()),
-      visibility: () => 'Visible',
+      visibility: () => this.sheet().visibility,
     };
+  }
+  /** Worksheet.visibility (ExcelApi 1.1): one of the three values; a workbook keeps a visible sheet. */
+  set visibility(value: string) {
+    this.op('Worksheet.visibility', { set: 'visibility', value }, () => {
+      if (value !== 'Visible' && value !== 'Hidden' && value !== 'VeryHidden') {
+        fail('InvalidArgument', `visibility "${value}" is not Visible, Hidden or VeryHidden`);
+      }
+      const sheet = this.sheet();
+      const model = this.context.model;
+      if (value !== 'Visible' && model.sheets.every((s) => s === sheet || s.visibility !== 'Visible')) {
+        fail('InvalidOperation', 'a workbook keeps at least one visible sheet');
+      }
+      sheet.visibility = value;
+    });
   }
   deliverName(name: string): void {
     this.loaded.set('name', name);
@@ -2236,6 +2251,8 @@ export interface FakeWorkbook {
   /** The selection `Range.select()` made last (sheet and A1 address), or null. */
   selection(): { sheet: string; address: string } | null;
   activate(sheet: string): void;
+  /** Worksheet.visibility of a sheet: Visible, Hidden or VeryHidden. */
+  visibility(sheet: string): string;
   addSheet(name: string, values?: FakeCell[][]): void;
   /** Values of a range; `''` for empty cells. */
   values(sheet: string, address: string): (string | number | boolean)[][];
@@ -2345,6 +2362,7 @@ export function createFakeOffice(options: FakeOfficeOptions = {}): FakeOffice {
     activate: (name) => {
       shared.model.active = sheetOf(name);
     },
+    visibility: (name) => sheetOf(name).visibility,
     addSheet: (name, values = []) => {
       const sheet = new SheetModel(name);
       values.forEach((row, r) =>

@@ -1,0 +1,132 @@
+/**
+ * Changes of registered rows made in the sheet (issue 15, R4, R13, R37): what the sheet last saw of
+ * each registration — its version and the row's mapped cells as they were when it was registered or
+ * refreshed — and which fields a row's cells now differ in. Kept on the 报备快照 sheet keyed by
+ * 报备编号, so sorting or filtering the registration sheet changes nothing. Pure: plans and diffs as data.
+ */
+import { z } from 'zod';
+import { FIELD_SPECS, type Field } from './schema.js';
+import {
+  rangeAddress,
+  type SheetCell,
+  type SheetGrid,
+  type SheetLayout,
+  type SheetWrite,
+} from './sheetPlan.js';
+
+/** 报备快照: the sheet the add-in keeps what it last saw in; people should not edit it. */
+export const SNAPSHOT_SHEET_NAME = '报备快照';
+const SNAPSHOT_HEADER = ['报备编号', '版本', '状态', '表格值（勿改）'];
+/**
+ * Excel holds at most 32,767 characters in a cell; a row's mapped cells as JSON stay far below it,
+ * but a pasted essay in 备注 could not: such an entry keeps no values, and its row is not diffed.
+ */
+export const MAX_CELL_CHARS = 32_767;
+
+/** Fields a change can never touch (R17, R38): the claim time and the registrant. */
+const FIXED_FIELDS: ReadonlySet<Field> = new Set<Field>(['registrant', 'registeredAt']);
+
+export type RowValues = Partial<Record<Field, SheetCell>>;
+
+/** What the sheet last saw of one registration. */
+export interface SeenEntry {
+  no: string;
+  /** The record's version (its ETag without quotes): sent as If-Match. */
+  version: number;
+  status: string;
+  /** The row's mapped cells when the version was seen; null when they were too long to keep. */
+  values: RowValues | null;
+}
+
+const valuesSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
+
+function normalised(value: SheetCell | undefined): SheetCell {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') {
+    const trimmed = value.trim();
+    return trimmed === '' ? null : trimmed;
+  }
+  return value;
+}
+
+/** The mapped cells of a row that a change may touch, trimmed, blanks as null. */
+export function rowValues(layout: SheetLayout, grid: SheetGrid, row: number): RowValues {
+  const cells = grid[row - 1] ?? [];
+  const out: RowValues = {};
+  for (const [field, column] of Object.entries(layout.fieldColumns) as [Field, number][]) {
+    if (FIXED_FIELDS.has(field)) continue;
+    out[field] = normalised(cells[column - 1]);
+  }
+  return out;
+}
+
+/** Fields whose cell differs from what was seen; a column mapped since then counts only when filled. */
+export function changedFields(seen: RowValues, now: RowValues): Field[] {
+  return (Object.keys(now) as Field[]).filter((field) => {
+    const before = Object.hasOwn(seen, field) ? normalised(seen[field]) : null;
+    return before !== normalised(now[field]);
+  });
+}
+
+/** The entries of the 报备快照 sheet; rows that do not parse are skipped (they are rewritten next time). */
+export function readSeen(grid: SheetGrid | null): Map<string, SeenEntry> {
+  const out = new Map<string, SeenEntry>();
+  if (grid === null) return out;
+  for (const cells of grid.slice(1)) {
+    const no = typeof cells[0] === 'string' ? cells[0].trim() : '';
+    const version = Number(cells[1]);
+    if (no === '' || !Number.isInteger(version)) continue;
+    let values: RowValues | null = null;
+    if (typeof cells[3] === 'string' && cells[3] !== '') {
+      try {
+        const parsed = valuesSchema.safeParse(JSON.parse(cells[3]));
+        if (parsed.success) values = parsed.data as RowValues;
+      } catch {
+        values = null;
+      }
+    }
+    out.set(no, { no, version, status: typeof cells[2] === 'string' ? cells[2] : '', values });
+  }
+  return out;
+}
+
+/** The whole 报备快照 sheet, rewritten in one write (one or a few syncs whatever the row count). */
+export function planSeen(entries: ReadonlyMap<string, SeenEntry>): SheetWrite {
+  const rows = [...entries.values()].sort((a, b) => (a.no < b.no ? -1 : a.no > b.no ? 1 : 0));
+  const values: SheetCell[][] = [
+    SNAPSHOT_HEADER,
+    ...rows.map((e) => {
+      const json = e.values === null ? '' : JSON.stringify(e.values);
+      return [e.no, e.version, e.status, json.length <= MAX_CELL_CHARS ? json : ''];
+    }),
+  ];
+  return {
+    sheetName: SNAPSHOT_SHEET_NAME,
+    sheet: 'replace',
+    // Hidden, not very hidden: whoever supports the workbook can still unhide it from the sheet tabs.
+    hidden: true,
+    ops: [
+      // Text format first: a JSON cell or a number like 0012 must stay exactly as written.
+      { kind: 'numberFormat', address: rangeAddress(1, 1, values.length, 4), format: '@' },
+      ...blocks(values),
+    ],
+  };
+}
+
+/** Values in blocks of 500 rows: a write can be cut between blocks to stay under the payload limit. */
+function blocks(values: SheetCell[][]): SheetWrite['ops'] {
+  const ops: SheetWrite['ops'] = [];
+  for (let top = 0; top < values.length; top += 500) {
+    const part = values.slice(top, top + 500);
+    ops.push({ kind: 'values', address: rangeAddress(top + 1, 1, top + part.length, 4), values: part });
+  }
+  return ops;
+}
+
+/** Human names of changed fields, for the row's 提示. */
+export function fieldNames(fields: readonly Field[]): { zh: string; en: string } {
+  return {
+    zh: fields.map((f) => FIELD_SPECS[f].zh).join('、'),
+    en: fields.map((f) => FIELD_SPECS[f].en).join(', '),
+  };
+}

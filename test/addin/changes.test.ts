@@ -1,0 +1,205 @@
+/**
+ * Correcting filed registrations from the sheet (issue 15): cells of registered rows edited, then
+ * 提交更改 — only the changed fields PATCHed with the version the sheet last saw (报备快照), refusals
+ * and stale versions written on the row, a corrected rejected row resubmitted (R13). The fake Excel
+ * on one side, the real service over real HTTP on the other.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SNAPSHOT_SHEET_NAME } from '../../core/sheetChanges.js';
+import { createApiClient, type ApiClient } from '../../addin/apiClient.js';
+import { createExcelGateway, type ExcelHost } from '../../addin/excelGateway.js';
+import { createWorkflows, type Workflows } from '../../addin/workflows.js';
+import { createFakeOffice, type FakeCell, type FakeOffice } from '../fakes/fakeExcel.js';
+import { companyNameFor, creditCodeFor, enterpriseRow, phoneFor } from '../support/customers.js';
+import { startTestService, type TestService } from '../support/testService.js';
+
+const SHEET = '客户报备';
+const HEADER = [
+  '客户名称',
+  '客户类型',
+  '统一社会信用代码',
+  '联系电话',
+  '所在地区',
+  '客户来源',
+  '报备人',
+  '备注',
+];
+/** Columns: A…H the sheet's, I…M the result columns the add-in appends. */
+const COL = { creditCode: 'C', notes: 'H', no: 'I', status: 'J', conflict: 'L', hint: 'M' };
+const ROWS = 5;
+
+function sheet(): FakeCell[][] {
+  const grid: FakeCell[][] = [HEADER];
+  for (let i = 0; i < ROWS; i++) {
+    grid.push([companyNameFor(i), '企业', creditCodeFor(i), phoneFor(i), '上海', '展会', '王磊', null]);
+  }
+  return grid;
+}
+
+let svc: TestService;
+let wang: string;
+let zhou: string;
+let zhang: string;
+let fake: FakeOffice;
+let sales: Workflows;
+
+beforeEach(async () => {
+  svc = await startTestService({ now: '2026-11-23T02:00:00.000Z' });
+  wang = await svc.user('王磊', 'sales', '华东一部');
+  zhou = await svc.user('周杰', 'sales', '华南二部');
+  zhang = await svc.user('张敏', 'reviewer', '华东一部');
+  fake = createFakeOffice({ apiVersion: '1.18', sheets: [{ name: SHEET, values: sheet() }] });
+  sales = createWorkflows({
+    excel: createExcelGateway({ Excel: fake.Excel, Office: fake.Office } as unknown as ExcelHost),
+    api: client(wang),
+    now: () => svc.now(),
+  });
+});
+
+afterEach(async () => {
+  await svc.close();
+});
+
+function client(token: string): ApiClient {
+  return createApiClient({ baseUrl: svc.url, token });
+}
+
+function cell(letter: string, row: number): FakeCell {
+  return fake.workbook.values(SHEET, `${letter}${row}`)[0]?.[0] ?? null;
+}
+
+/** Registers the sheet's rows and returns their numbers by sheet row (2…6). */
+async function registerAll(): Promise<Map<number, string>> {
+  await sales.submit();
+  fake.workbook.activate(SHEET);
+  const numbers = new Map<number, string>();
+  for (let row = 2; row <= ROWS + 1; row++) numbers.set(row, String(cell(COL.no, row)));
+  expect([...numbers.values()].every((n) => /^BB-/.test(n))).toBe(true);
+  return numbers;
+}
+
+function seenVersion(no: string): number | undefined {
+  const grid = fake.workbook.values(SNAPSHOT_SHEET_NAME, 'A1:D20');
+  const found = grid.find((r) => r[0] === no);
+  return found === undefined ? undefined : Number(found[1]);
+}
+
+describe('提交更改 from the sheet (issue 15)', () => {
+  it('[R37] sends only the edited fields with the version the sheet saw; the change is in the history', async () => {
+    const numbers = await registerAll();
+    const no = numbers.get(4)!;
+    expect(seenVersion(no)).toBe(1);
+    // What the sheet saw is kept out of the way, on a hidden sheet.
+    expect(fake.workbook.visibility(SNAPSHOT_SHEET_NAME)).toBe('Hidden');
+    expect(fake.workbook.visibility(SHEET)).toBe('Visible');
+    fake.workbook.setValues(SHEET, `${COL.notes}4`, [['客户改为按季度付款']]);
+    fake.workbook.setValues(SHEET, 'E4', [['北京']]);
+
+    const summary = await sales.submitChanges();
+    expect(summary).toMatchObject({ changed: 1, refused: 0, resubmitted: 0, unseen: 0 });
+    const record = await client(wang).getRegistration(no);
+    expect(record.version).toBe(2);
+    const changes = record.history.filter((h) => h.action === 'change');
+    expect(changes.map((h) => h.details?.['field']).sort()).toEqual(['notes', 'region']);
+    expect(changes.every((h) => h.by === '王磊' && h.reason === '在 Excel 报备表中更改')).toBe(true);
+    expect(String(cell(COL.hint, 4))).toContain('已更改');
+    expect(seenVersion(no)).toBe(2);
+    // Untouched rows were not sent: still at version 1.
+    expect((await client(wang).getRegistration(numbers.get(3)!)).version).toBe(1);
+
+    // Pressed again with nothing new: nothing is sent, nothing changes.
+    const again = await sales.submitChanges();
+    expect(again.changed).toBe(0);
+    expect((await client(wang).getRegistration(no)).version).toBe(2);
+  });
+
+  it("[R3] an identity change onto another registrant's customer is refused with the conflict view on the row", async () => {
+    const numbers = await registerAll();
+    const other = await client(zhou).submit([enterpriseRow(900)], 'zhou-900');
+    expect(other[0]?.registrationNo).toMatch(/^BB-/);
+    const no = numbers.get(3)!;
+    fake.workbook.setValues(SHEET, `${COL.creditCode}3`, [[creditCodeFor(900)]]);
+
+    const summary = await sales.submitChanges();
+    expect(summary).toMatchObject({ changed: 0, refused: 1 });
+    const conflict = String(cell(COL.conflict, 3));
+    expect(conflict).toContain('更改未生效');
+    expect(conflict).toContain('周杰');
+    expect(conflict).toContain(other[0]!.registrationNo!);
+    // The number stays on the row; the record and what the sheet saw are unchanged.
+    expect(cell(COL.no, 3)).toBe(no);
+    const record = await client(wang).getRegistration(no);
+    expect(record.version).toBe(1);
+    expect(record.registration.creditCode).toBe(creditCodeFor(3 - 2));
+    expect(seenVersion(no)).toBe(1);
+  });
+
+  it('[R37] two tabs: a change made elsewhere meanwhile makes the sheet stale (412, refresh); after Refresh the edit goes through', async () => {
+    const numbers = await registerAll();
+    const no = numbers.get(5)!;
+    // The other tab (or the web) changes the same registration first.
+    await client(wang).change(no, { changes: { region: '杭州' }, reason: '另一个窗口' }, '"1"');
+    fake.workbook.setValues(SHEET, `${COL.notes}5`, [['下周上门']]);
+
+    const stale = await sales.submitChanges();
+    expect(stale).toMatchObject({ changed: 0, refused: 1 });
+    expect(String(cell(COL.conflict, 5))).toContain('刷新');
+    expect((await client(wang).getRegistration(no)).version).toBe(2);
+
+    await sales.refresh();
+    fake.workbook.activate(SHEET);
+    expect(seenVersion(no)).toBe(2);
+    const applied = await sales.submitChanges();
+    expect(applied).toMatchObject({ changed: 1, refused: 0 });
+    const record = await client(wang).getRegistration(no);
+    expect(record.version).toBe(3);
+    // Only the sheet's own edit was sent: the other tab's change is kept.
+    expect(record.registration.notes).toBe('下周上门');
+    expect(record.registration.region).toBe('杭州');
+  });
+
+  it('[R13] a rejected registration corrected in the sheet is resubmitted for review, keeping its number', async () => {
+    const numbers = await registerAll();
+    const no = numbers.get(2)!;
+    await client(zhang).review(no, { decision: 'reject', reason: '请补充备注' });
+    await sales.refresh();
+    fake.workbook.activate(SHEET);
+    expect(String(cell(COL.status, 2))).toContain('驳回');
+    fake.workbook.setValues(SHEET, `${COL.notes}2`, [['已补充：客户为集团子公司']]);
+
+    const summary = await sales.submitChanges();
+    expect(summary).toMatchObject({ changed: 1, resubmitted: 1, refused: 0 });
+    const record = await client(wang).getRegistration(no);
+    expect(record.status).toBe('pending');
+    expect(record.registration.notes).toBe('已补充：客户为集团子公司');
+    expect(record.history.map((h) => h.action)).toContain('resubmit');
+    expect(cell(COL.no, 2)).toBe(no);
+    expect(String(cell(COL.status, 2))).not.toContain('驳回');
+  });
+
+  it('rows sorted between Refresh and 提交更改 are known by their number: the change reaches the right registration', async () => {
+    const numbers = await registerAll();
+    await sales.refresh();
+    fake.workbook.activate(SHEET);
+    // Sort descending: row 2 ↔ row 6, 3 ↔ 5, result columns moving with their rows.
+    const rows = fake.workbook.values(SHEET, `A2:M${ROWS + 1}`);
+    fake.workbook.setValues(SHEET, `A2:M${ROWS + 1}`, [...rows].reverse());
+    const moved = numbers.get(3)!;
+    expect(cell(COL.no, 5)).toBe(moved);
+    fake.workbook.setValues(SHEET, `${COL.notes}5`, [['排序后更改']]);
+
+    const summary = await sales.submitChanges();
+    expect(summary).toMatchObject({ changed: 1, refused: 0 });
+    expect((await client(wang).getRegistration(moved)).registration.notes).toBe('排序后更改');
+    expect((await client(wang).getRegistration(numbers.get(5)!)).version).toBe(1);
+    expect(String(cell(COL.hint, 5))).toContain('已更改');
+  });
+
+  it('Submit sends the edits of registered rows too', async () => {
+    const numbers = await registerAll();
+    fake.workbook.setValues(SHEET, `${COL.notes}6`, [['提交时一并更改']]);
+    const summary = await sales.submit();
+    expect(summary.changes).toMatchObject({ changed: 1, refused: 0 });
+    expect((await client(wang).getRegistration(numbers.get(6)!)).registration.notes).toBe('提交时一并更改');
+  });
+});
