@@ -34,6 +34,7 @@ import { adminRoutes } from './http/adminRoutes.js';
 import { notifyRoutes } from './http/notifyRoutes.js';
 import type { Channel, EmailMessage } from './notify/channel.js';
 import { poolRoutes } from './http/poolRoutes.js';
+import { reviewerRoutes } from './http/reviewerRoutes.js';
 import { PoolService } from './services/poolService.js';
 import { errorBody, errorHandler } from './http/errors.js';
 import { openApiDocument } from './http/openapi.js';
@@ -275,6 +276,7 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
   app.use('/api', calendarRoutes(calendars));
   app.use('/api', retentionRoutes(new RetentionService(options.store, registrations, clock)));
   app.use('/api', poolRoutes(new PoolService(deps, registrations), deps, registrations));
+  app.use('/api', reviewerRoutes(deps, registrations));
   app.use(
     '/api',
     importRoutes({
