@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { policySchema, type Policy } from '../core/policy.js';
 import { customerTypeSchema, type RecordStatus, type RowResult, type SubmissionRow } from '../core/schema.js';
 import type { PoolItem } from '../core/poolSheetPlan.js';
+import { reportDataSchema, type ReportData } from '../core/reportSheetPlan.js';
 import {
   errorResponseSchema,
   healthResponseSchema,
@@ -154,6 +155,8 @@ export interface ApiClient {
   markNotificationsRead(what: { ids: string[] } | { all: true }): Promise<{ unread: number }>;
   /** Every customer in the public pool (公海), following the service's pages. */
   pool(): Promise<PoolItem[]>;
+  /** The 报表 figures for a month range (YYYY-MM; the current month when absent). */
+  reviewReport(range?: { from?: string; to?: string }): Promise<ReportData>;
 }
 
 /** A failed call. `message` (zh-CN) and `messageEn` say what went wrong and what to do next. */
@@ -411,6 +414,13 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       }
     },
     me: () => call('GET', '/api/me', meResponseSchema),
+    reviewReport(range = {}) {
+      const params = new URLSearchParams();
+      if (range.from !== undefined) params.set('from', range.from);
+      if (range.to !== undefined) params.set('to', range.to);
+      const search = params.toString();
+      return call('GET', `/api/reports/review${search === '' ? '' : `?${search}`}`, reportDataSchema);
+    },
     review: (no, body) => call('POST', `${registrationPath(no)}/review`, recordViewSchema, { json: body }),
     act: (no, action, body, etag) =>
       call('POST', `${registrationPath(no)}/${action}`, recordViewSchema, {

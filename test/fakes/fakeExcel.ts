@@ -1334,15 +1334,16 @@ class FakeChart extends FakeObject {
     });
   }
   get title(): { text: string } {
-    const chart = this;
+    const setText = (value: string) =>
+      this.op('ChartTitle.text', { set: { 'title/text': value } }, () => {
+        this.chart().title = value;
+      });
     return {
       get text(): string {
         return notLoaded('title/text');
       },
       set text(value: string) {
-        chart.op('ChartTitle.text', { set: { 'title/text': value } }, () => {
-          chart.chart().title = value;
-        });
+        setText(value);
       },
     };
   }
