@@ -9,6 +9,7 @@ import { policySchema, type Policy } from '../core/policy.js';
 import { customerTypeSchema, type RecordStatus, type RowResult, type SubmissionRow } from '../core/schema.js';
 import type { PoolItem } from '../core/poolSheetPlan.js';
 import { reportDataSchema, type ReportData } from '../core/reportSheetPlan.js';
+import { reviewActionsSchema, type ReviewActionsData } from '../core/lifecycleReviewPlan.js';
 import {
   errorResponseSchema,
   healthResponseSchema,
@@ -157,6 +158,13 @@ export interface ApiClient {
   pool(): Promise<PoolItem[]>;
   /** The 报表 figures for a month range (YYYY-MM; the current month when absent). */
   reviewReport(range?: { from?: string; to?: string }): Promise<ReportData>;
+  /** Extension requests and objections waiting for a decision (reviewers). */
+  reviewActions(): Promise<ReviewActionsData>;
+  /** Approves or rejects an extension request (R28). */
+  reviewExtension(
+    no: string,
+    body: { decision: 'approve' | 'reject'; reason: string },
+  ): Promise<RegistrationView>;
 }
 
 /** A failed call. `message` (zh-CN) and `messageEn` say what went wrong and what to do next. */
@@ -414,6 +422,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       }
     },
     me: () => call('GET', '/api/me', meResponseSchema),
+    reviewActions: () => call('GET', '/api/review-queue/actions', reviewActionsSchema),
+    reviewExtension: (no, body) =>
+      call('POST', `${registrationPath(no)}/extension/review`, recordViewSchema, { json: body }),
     reviewReport(range = {}) {
       const params = new URLSearchParams();
       if (range.from !== undefined) params.set('from', range.from);
