@@ -169,3 +169,62 @@ describe('延期与异议', () => {
     );
   });
 });
+
+describe('延期与异议 at scale (fake Excel; synthetic items through the real plan and gateway)', () => {
+  function synthetic(n: number) {
+    return {
+      extensions: Array.from({ length: n / 2 }, (_, i) => ({
+        registrationNo: `BB-2026-${String(i).padStart(6, '0')}`,
+        customer: `客户${i}`,
+        registrant: '王磊',
+        protectedFrom: '2026-09-30',
+        protectedUntil: '2026-12-29',
+        requestedAt: '2026-10-08T02:00:00.000Z',
+        reason: '客户预算推迟，需要更多时间',
+      })),
+      objections: Array.from({ length: n / 2 }, (_, i) => ({
+        registrationNo: `BB-2026-${String(500_000 + i).padStart(6, '0')}`,
+        customer: `客户${i}`,
+        registrant: '李娜',
+        claimedAt: '2026-09-28T02:00:00.000Z',
+        objectedAt: '2026-10-08T02:00:00.000Z',
+        reason: '我方先拜访',
+        against: {
+          registrationNo: `BB-2026-${String(900_000 + i).padStart(6, '0')}`,
+          registrant: '王磊',
+          claimedAt: '2026-09-28T01:00:00.000Z',
+        },
+      })),
+    };
+  }
+
+  async function syncsFor(n: number): Promise<{ build: number; apply: number; maxRequest: number }> {
+    const fake = createFakeOffice({ apiVersion: '1.18', sheets: [{ name: 'Sheet1', values: [['']] }] });
+    const data = synthetic(n);
+    const api = { reviewActions: () => Promise.resolve(data) } as unknown as ApiClient;
+    const sheet = createLifecycleReview({ excel: gatewayFor(fake), api });
+    await sheet.build();
+    const built = fake.syncCount();
+    // Nothing typed: apply reads, files nothing and rebuilds.
+    expect(await sheet.apply()).toEqual({ decided: 0, errors: [] });
+    return {
+      build: built,
+      apply: fake.syncCount() - built,
+      maxRequest: Math.max(...fake.payloads().map((p) => p.requestBytes)),
+    };
+  }
+
+  it('the same number of syncs at 100 and 10,000 rows', async () => {
+    const small = await syncsFor(100);
+    const large = await syncsFor(10_000);
+    expect(large.build).toBe(small.build);
+    expect(large.apply).toBe(small.apply);
+    expect(large.maxRequest).toBeLessThan(5 * 1024 * 1024);
+    console.log(
+      '延期与异议 syncs build/apply (100 / 10,000):',
+      `${small.build}/${small.apply} / ${large.build}/${large.apply}`,
+      'max request bytes:',
+      large.maxRequest,
+    );
+  });
+});
