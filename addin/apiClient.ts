@@ -6,6 +6,8 @@
  */
 import { z } from 'zod';
 import { policySchema, type Policy, type PolicyInput } from '../core/policy.js';
+import { reportDataSchema, type ReportData } from '../core/reportSheetPlan.js';
+import { reviewActionsSchema, type ReviewActionsData } from '../core/lifecycleReviewPlan.js';
 import {
   customerTypeSchema,
   roleSchema,
@@ -213,6 +215,15 @@ export interface ApiClient {
   handOver(id: string, to: string): Promise<HandOver>;
   /** PUT /api/policy: a preset plus overrides; the policy now in force. */
   putPolicy(input: PolicyInput): Promise<Policy>;
+  /** The 报表 figures for a month range (YYYY-MM; the current month when absent). */
+  reviewReport(range?: { from?: string; to?: string }): Promise<ReportData>;
+  /** Extension requests and objections waiting for a decision (reviewers). */
+  reviewActions(): Promise<ReviewActionsData>;
+  /** Approves or rejects an extension request (R28). */
+  reviewExtension(
+    no: string,
+    body: { decision: 'approve' | 'reject'; reason: string },
+  ): Promise<RegistrationView>;
 }
 
 /** A failed call. `message` (zh-CN) and `messageEn` say what went wrong and what to do next. */
@@ -479,6 +490,16 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       }
     },
     me: () => call('GET', '/api/me', meResponseSchema),
+    reviewActions: () => call('GET', '/api/review-queue/actions', reviewActionsSchema),
+    reviewExtension: (no, body) =>
+      call('POST', `${registrationPath(no)}/extension/review`, recordViewSchema, { json: body }),
+    reviewReport(range = {}) {
+      const params = new URLSearchParams();
+      if (range.from !== undefined) params.set('from', range.from);
+      if (range.to !== undefined) params.set('to', range.to);
+      const search = params.toString();
+      return call('GET', `/api/reports/review${search === '' ? '' : `?${search}`}`, reportDataSchema);
+    },
     review: (no, body) => call('POST', `${registrationPath(no)}/review`, recordViewSchema, { json: body }),
     act: (no, action, body, etag) =>
       call('POST', `${registrationPath(no)}/${action}`, recordViewSchema, {

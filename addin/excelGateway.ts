@@ -17,6 +17,7 @@
  * - suspendApiCalculationUntilNextSync is not used: once called, recalculating is the caller's job
  *   (Excel.Application reference), and the add-in writes no formulas worth the risk.
  */
+import type { ChartPlan } from '../core/reportSheetPlan.js';
 import {
   batchOps,
   planNoteChanges,
@@ -106,6 +107,11 @@ export interface ExcelGateway {
   select(sheetName: string, address: string): Promise<void>;
   /** First and last column (1-based) of the table holding the header row; call only when there is one. */
   headerTable(sheetName: string, headerRow: number): Promise<{ left: number; right: number }>;
+  /**
+   * Replaces the chart of this name on the sheet (ExcelApi 1.1): deletes every chart of that name,
+   * then adds `chart` when given. Two syncs whatever the sheet holds.
+   */
+  replaceChart(sheetName: string, name: string, chart: ChartPlan | null): Promise<{ syncs: number }>;
 }
 
 /** An Excel failure the user can act on; `message` is zh-CN and says what to do. */
@@ -566,6 +572,28 @@ export function createExcelGateway(host?: ExcelHost): ExcelGateway {
         await run(async (context) => {
           context.workbook.worksheets.getItem(sheetName).getRange(address).select();
           await context.sync();
+        });
+      } catch (error) {
+        throw translate(error, sheetName);
+      }
+    },
+    async replaceChart(sheetName, name, chart) {
+      try {
+        return await run(async (context) => {
+          const sheet = context.workbook.worksheets.getItem(sheetName);
+          // getItemOrNullObject is ExcelApi 1.4; loading the names is 1.1 and finds duplicates too.
+          const charts = sheet.charts;
+          charts.load('items/name');
+          await context.sync();
+          for (const old of charts.items) if (old.name === name) old.delete();
+          if (chart !== null) {
+            const added = sheet.charts.add(chart.type, sheet.getRange(chart.source), chart.seriesBy);
+            added.name = chart.name;
+            added.title.text = chart.title;
+            added.setPosition(chart.position.start, chart.position.end);
+          }
+          await context.sync();
+          return { syncs: 2 };
         });
       } catch (error) {
         throw translate(error, sheetName);

@@ -75,6 +75,18 @@ const ZH = {
   'pool.claimedCount': '已认领 {claimed} 个客户（已在“我的报备”中）。',
   'pool.claimErrors': '{n} 行未能认领（原因写在“处理结果”列）。',
   'progress.pool': '正在处理公海…',
+  'reviewer.hint':
+    '“延期与异议”：待决定的延期申请（批准 / 驳回）和异议（支持 / 驳回），在“决定”选择、在“审核意见”写理由后点“提交延期与异议决定”。“报表”：所选月份内每人每月报备、即将到期的保护和审核时效（7 个工作日），附图表。',
+  'reviewer.lifecycleBuild': '建立延期与异议表',
+  'reviewer.lifecycleApply': '提交延期与异议决定',
+  'reviewer.lifecycleBuilt': '待决定：延期申请 {extensions} 条，异议 {objections} 条。',
+  'reviewer.lifecycleApplied': '已决定 {decided} 条。',
+  'reviewer.lifecycleErrors': '{n} 行未提交（原因写在“处理结果”列）。',
+  'reviewer.reportFrom': '起始月份',
+  'reviewer.reportTo': '结束月份',
+  'reviewer.reportBuild': '建立报表',
+  'reviewer.reportBuilt': '报表：{rows} 行（每人每月），超期审核 {overdue} 条，即将到期 {expiringSoon} 条。',
+  'progress.reviewer': '正在处理审核报表…',
   'step.mine': '我的报备',
   'mine.hint':
     '建立“我的报备”工作表：我的每条报备及保护截止、剩余天数、延期申请截止、异议截止和下次跟进，最紧急的在前。在“操作”列选择 申请延期 / 提出异议 / 记录跟进 / 已签约 / 丢单 / 撤回，在“说明”写理由或跟进内容，然后点“执行操作”。',
@@ -248,6 +260,19 @@ const EN: Record<MessageKey, string> = {
   'pool.claimedCount': '{claimed} customers claimed (see My registrations).',
   'pool.claimErrors': '{n} rows could not be claimed (the reason is in 处理结果).',
   'progress.pool': 'Working on the pool…',
+  'reviewer.hint':
+    '延期与异议: extension requests (批准 approve / 驳回 reject) and objections (支持 uphold / 驳回 dismiss) waiting for you; choose in 决定, give the reason in 审核意见, then file. 报表: registrations per person per month, protections ending soon and the review SLA (7 working days) for the chosen months, with a chart.',
+  'reviewer.lifecycleBuild': 'Build extensions & objections sheet',
+  'reviewer.lifecycleApply': 'File extension & objection decisions',
+  'reviewer.lifecycleBuilt': 'Waiting: {extensions} extension requests, {objections} objections.',
+  'reviewer.lifecycleApplied': '{decided} decided.',
+  'reviewer.lifecycleErrors': '{n} rows not filed (the reason is in 处理结果).',
+  'reviewer.reportFrom': 'From month',
+  'reviewer.reportTo': 'To month',
+  'reviewer.reportBuild': 'Build report',
+  'reviewer.reportBuilt':
+    'Report: {rows} rows (person × month), {overdue} overdue reviews, {expiringSoon} expiring soon.',
+  'progress.reviewer': 'Working on the reviewer sheets…',
   'step.mine': 'My registrations',
   'mine.hint':
     'Builds the “我的报备” sheet: each of your registrations with its protection end, days left, last day to ask for an extension, objection deadline and next follow-up, most urgent first. Choose an action in 操作 (extension, objection, follow-up, signed, lost, withdraw), write the reason or note in 说明, then press Apply actions.',

@@ -27,6 +27,8 @@ import {
 import { describeError, PaneError } from './errorText.js';
 import { createMyRegistrations } from './myRegistrations.js';
 import { createPoolSheet } from './poolSheet.js';
+import { createLifecycleReview } from './lifecycleReview.js';
+import { createReportSheet } from './reportSheet.js';
 import { createExcelGateway } from './excelGateway.js';
 import { registerFluentComponents } from './fluentComponents.js';
 import {
@@ -211,6 +213,9 @@ class TaskPane {
     });
     byId('pool-build').addEventListener('click', () => void this.pool('build'));
     byId('pool-apply').addEventListener('click', () => void this.pool('apply'));
+    byId('lifecycle-build').addEventListener('click', () => void this.reviewer('lifecycle-build'));
+    byId('lifecycle-apply').addEventListener('click', () => void this.reviewer('lifecycle-apply'));
+    byId('report-build').addEventListener('click', () => void this.reviewer('report'));
     byId('mine-build').addEventListener('click', () => void this.mine('build'));
     byId('mine-apply').addEventListener('click', () => void this.mine('apply'));
     byId('review-build').addEventListener('click', () => void this.review('build'));
@@ -601,6 +606,42 @@ class TaskPane {
       },
       this.state.language,
     );
+  }
+
+  /** Issue 9, reviewers: the 延期与异议 sheet and the 报表 sheet. */
+  private async reviewer(kind: 'lifecycle-build' | 'lifecycle-apply' | 'report'): Promise<void> {
+    await this.run('progress.reviewer', async () => {
+      const api = this.state.api;
+      if (api === undefined || !this.state.inExcel) return;
+      const excel = createExcelGateway();
+      if (kind === 'report') {
+        const month = (id: string) => {
+          const value = (document.getElementById(id) as HTMLInputElement | null)?.value ?? '';
+          return /^\d{4}-\d{2}$/.test(value) ? value : undefined;
+        };
+        const from = month('report-from');
+        const to = month('report-to');
+        const built = await createReportSheet({ excel, api }).build({
+          ...(from !== undefined ? { from } : {}),
+          ...(to !== undefined ? { to } : {}),
+        });
+        this.say('success', () => this.t('reviewer.reportBuilt', { ...built, chart: String(built.chart) }));
+        return;
+      }
+      const sheet = createLifecycleReview({ excel, api });
+      if (kind === 'lifecycle-build') {
+        const built = await sheet.build();
+        this.say('success', () => this.t('reviewer.lifecycleBuilt', { ...built }));
+        return;
+      }
+      const applied = await sheet.apply();
+      this.say(applied.errors.length > 0 ? 'warning' : 'success', () => {
+        const lines = [this.t('reviewer.lifecycleApplied', { decided: applied.decided })];
+        if (applied.errors.length > 0)
+          lines.push(this.t('reviewer.lifecycleErrors', { n: applied.errors.length }));
+        return lines.join('\n');
+      });
+    });
   }
 
   private async pool(kind: 'build' | 'apply'): Promise<void> {

@@ -35,6 +35,7 @@ import { backupRoutes } from './http/backupRoutes.js';
 import { notifyRoutes } from './http/notifyRoutes.js';
 import type { Channel, EmailMessage } from './notify/channel.js';
 import { poolRoutes } from './http/poolRoutes.js';
+import { reviewerRoutes } from './http/reviewerRoutes.js';
 import { PoolService } from './services/poolService.js';
 import { errorBody, errorHandler } from './http/errors.js';
 import { openApiDocument } from './http/openapi.js';
@@ -278,6 +279,7 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
   app.use('/api', calendarRoutes(calendars));
   app.use('/api', retentionRoutes(new RetentionService(options.store, registrations, clock)));
   app.use('/api', poolRoutes(new PoolService(deps, registrations), deps, registrations));
+  app.use('/api', reviewerRoutes(deps, registrations));
   app.use(
     '/api',
     importRoutes({

@@ -292,3 +292,92 @@ export {
   resultsResponseSchema,
   reviewQueueResponseSchema,
 } from '../../core/responses.js';
+
+/** `GET /api/reports/review?from=YYYY-MM&to=YYYY-MM` (issue 9 报表): a month range, at most 24 months. */
+const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected YYYY-MM');
+export const reviewReportQuerySchema = z
+  .object({ from: monthSchema.optional(), to: monthSchema.optional() })
+  .strict()
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
+    message: 'from must not be after to',
+    path: ['from'],
+  })
+  .refine(
+    (q) => {
+      if (q.from === undefined || q.to === undefined) return true;
+      const [fy, fm] = q.from.split('-').map(Number) as [number, number];
+      const [ty, tm] = q.to.split('-').map(Number) as [number, number];
+      return (ty - fy) * 12 + (tm - fm) < 24;
+    },
+    { message: 'at most 24 months', path: ['to'] },
+  );
+const statusCounts = z.record(z.string(), z.number().int());
+export const reviewReportResponseSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  months: z.array(z.string()),
+  byRegistrantMonth: z.array(
+    z.object({
+      registrant: z.string(),
+      team: z.string().optional(),
+      month: z.string(),
+      total: z.number().int(),
+      byStatus: statusCounts,
+    }),
+  ),
+  expiringSoon: z.array(
+    z.object({ registrationNo: z.string(), registrant: z.string(), protectedUntil: z.string() }),
+  ),
+  sla: z.array(
+    z.object({
+      month: z.string(),
+      received: z.number().int(),
+      decidedInTime: z.number().int(),
+      decidedLate: z.number().int(),
+      undecided: z.number().int(),
+      overdue: z.number().int(),
+    }),
+  ),
+  overdue: z.array(
+    z.object({
+      registrationNo: z.string(),
+      registrant: z.string(),
+      receivedOn: z.string(),
+      dueBy: z.string(),
+      decidedOn: z.string().optional(),
+    }),
+  ),
+});
+export const reviewActionsResponseSchema = z.object({
+  extensions: z.array(
+    z.object({
+      registrationNo: z.string(),
+      customer: z.string(),
+      registrant: z.string(),
+      team: z.string().optional(),
+      protectedFrom: z.string().optional(),
+      protectedUntil: z.string().optional(),
+      requestedAt: z.string(),
+      reason: z.string(),
+    }),
+  ),
+  objections: z.array(
+    z.object({
+      registrationNo: z.string(),
+      customer: z.string(),
+      registrant: z.string(),
+      team: z.string().optional(),
+      claimedAt: z.string(),
+      objectedAt: z.string(),
+      reason: z.string(),
+      objectionDeadline: z.string().optional(),
+      against: z
+        .object({
+          registrationNo: z.string(),
+          registrant: z.string().optional(),
+          claimedAt: z.string().optional(),
+        })
+        .nullable(),
+    }),
+  ),
+});

@@ -78,6 +78,18 @@ export function openApiDocument(version: string): unknown {
     '/api/review-queue',
     'Pending and competing registrations grouped by customer, ranked (reviewers)',
   );
+  add(
+    'get',
+    '/api/review-queue/actions',
+    'Extension requests and objections waiting for a decision, with what the decision needs (reviewers; issue 9)',
+    { response: api.reviewActionsResponseSchema },
+  );
+  add(
+    'get',
+    '/api/reports/review',
+    '报表 (R41, R12): per person per month by status over a month range, expiring soon, review SLA and overdue reviews (reviewers, admins)',
+    { query: api.reviewReportQuerySchema, response: api.reviewReportResponseSchema },
+  );
   // Single-record responses carry the record's entity tag: a change sends it back as If-Match.
   const etagHeader = z.object({
     ETag: z.string().describe('The record’s version as an entity tag, e.g. "3"'),

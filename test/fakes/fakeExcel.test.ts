@@ -709,3 +709,100 @@ describe('Range.select (ExcelApi 1.1)', () => {
     expect(code).toBe('ItemNotFound');
   });
 });
+
+describe('charts (ExcelApi 1.1)', () => {
+  it('adds a chart from a range, named "Chart N", with title, name and position set in the same batch', async () => {
+    const f = fake('1.1');
+    await f.Excel.run(async (context) => {
+      const sheet = context.workbook.worksheets.getItem('报备');
+      const chart = sheet.charts.add('ColumnClustered', sheet.getRange('A1:B3'), 'Columns');
+      chart.name = '报表图';
+      chart.title.text = '每月报备';
+      chart.setPosition('D2', 'K18');
+      // Nothing exists before the sync.
+      expect(f.workbook.charts('报备')).toEqual([]);
+      await context.sync();
+    });
+    expect(f.workbook.charts('报备')).toEqual([
+      {
+        name: '报表图',
+        type: 'ColumnClustered',
+        source: '报备!A1:B3',
+        seriesBy: 'Columns',
+        title: '每月报备',
+        position: { start: 'D2', end: 'K18' },
+      },
+    ]);
+  });
+
+  it('refuses a chart type or seriesBy Excel does not know (InvalidArgument), and a title read before load', async () => {
+    const f = fake('1.1');
+    const add = (type: string, seriesBy = 'Auto') =>
+      f.Excel.run(async (context) => {
+        const sheet = context.workbook.worksheets.getItem('报备');
+        sheet.charts.add(type, sheet.getRange('A1:B3'), seriesBy);
+        await context.sync();
+      });
+    expect(await codeOf(add('Column'))).toBe('InvalidArgument');
+    expect(await codeOf(add('Invalid'))).toBe('InvalidArgument');
+    expect(await codeOf(add('ColumnClustered', 'ByColumns'))).toBe('InvalidArgument');
+    expect(f.workbook.charts('报备')).toEqual([]);
+    await f.Excel.run(async (context) => {
+      const chart = context.workbook.worksheets
+        .getItem('报备')
+        .charts.add('Pie', context.workbook.worksheets.getItem('报备').getRange('A1:B3'));
+      expect(() => chart.title.text).toThrow(/not available/);
+      await context.sync();
+    });
+    expect(f.workbook.charts('报备').map((c) => [c.name, c.type, c.seriesBy])).toEqual([
+      ['Chart 1', 'Pie', 'Auto'],
+    ]);
+  });
+
+  it('clearing the cells leaves a chart; getItem of a missing name fails the sync; getItemOrNullObject needs 1.4', async () => {
+    const f = fake('1.1');
+    await f.Excel.run(async (context) => {
+      const sheet = context.workbook.worksheets.getItem('报备');
+      sheet.charts.add('BarClustered', sheet.getRange('A1:B3')).name = '图';
+      sheet.getRange('A1:B3').clear();
+      await context.sync();
+    });
+    expect(f.workbook.charts('报备').map((c) => c.name)).toEqual(['图']);
+    expect(
+      await codeOf(
+        f.Excel.run(async (context) => {
+          context.workbook.worksheets.getItem('报备').charts.getItem('没有').delete();
+          await context.sync();
+        }),
+      ),
+    ).toBe('ItemNotFound');
+    expect(
+      await codeOf(
+        f.Excel.run(async (context) => {
+          context.workbook.worksheets.getItem('报备').charts.getItemOrNullObject('图');
+          await context.sync();
+        }),
+      ),
+    ).toBe('ApiNotFound');
+  });
+
+  it('deletes by name after loading the names (the ExcelApi 1.1 way); items before load throws', async () => {
+    const f = fake('1.1');
+    await f.Excel.run(async (context) => {
+      const sheet = context.workbook.worksheets.getItem('报备');
+      sheet.charts.add('Line', sheet.getRange('A1:B3')).name = '图';
+      sheet.charts.add('Line', sheet.getRange('A1:B3'));
+      await context.sync();
+    });
+    await f.Excel.run(async (context) => {
+      const charts = context.workbook.worksheets.getItem('报备').charts;
+      expect(() => charts.items).toThrow(/not available/);
+      charts.load('items/name');
+      await context.sync();
+      expect(charts.items.map((c) => c.name)).toEqual(['图', 'Chart 2']);
+      for (const c of charts.items) if (c.name === '图') c.delete();
+      await context.sync();
+    });
+    expect(f.workbook.charts('报备').map((c) => c.name)).toEqual(['Chart 2']);
+  });
+});

@@ -186,6 +186,8 @@ class SheetModel {
   protected = false;
   readonly columnWidths = new Map<number, number>();
   visibility: 'Visible' | 'Hidden' | 'VeryHidden' = 'Visible';
+  /** Charts float over the sheet: clearing cells leaves them; deleting the sheet removes them. */
+  charts: ChartModel[] = [];
 
   constructor(public name: string) {}
 
@@ -234,6 +236,94 @@ class SheetModel {
     return area;
   }
 }
+
+interface ChartModel {
+  name: string;
+  type: string;
+  source: { sheet: SheetModel; area: Area };
+  seriesBy: string;
+  title: string;
+  position: { start: string; end: string | null } | null;
+}
+
+/** Excel.ChartType values (ExcelApi 1.1); anything else is InvalidArgument. */
+export const CHART_TYPES: readonly string[] = [
+  'Invalid',
+  'ColumnClustered',
+  'ColumnStacked',
+  'ColumnStacked100',
+  '3DColumnClustered',
+  '3DColumnStacked',
+  '3DColumnStacked100',
+  'BarClustered',
+  'BarStacked',
+  'BarStacked100',
+  '3DBarClustered',
+  '3DBarStacked',
+  '3DBarStacked100',
+  'LineStacked',
+  'LineStacked100',
+  'LineMarkers',
+  'LineMarkersStacked',
+  'LineMarkersStacked100',
+  'PieOfPie',
+  'PieExploded',
+  '3DPieExploded',
+  'BarOfPie',
+  'XYScatterSmooth',
+  'XYScatterSmoothNoMarkers',
+  'XYScatterLines',
+  'XYScatterLinesNoMarkers',
+  'AreaStacked',
+  'AreaStacked100',
+  '3DAreaStacked',
+  '3DAreaStacked100',
+  'DoughnutExploded',
+  'RadarMarkers',
+  'RadarFilled',
+  'Surface',
+  'SurfaceWireframe',
+  'SurfaceTopView',
+  'SurfaceTopViewWireframe',
+  'Bubble',
+  'Bubble3DEffect',
+  'StockHLC',
+  'StockOHLC',
+  'StockVHLC',
+  'StockVOHLC',
+  'CylinderColClustered',
+  'CylinderColStacked',
+  'CylinderColStacked100',
+  'CylinderBarClustered',
+  'CylinderBarStacked',
+  'CylinderBarStacked100',
+  'CylinderCol',
+  'ConeColClustered',
+  'ConeColStacked',
+  'ConeColStacked100',
+  'ConeBarClustered',
+  'ConeBarStacked',
+  'ConeBarStacked100',
+  'ConeCol',
+  'PyramidColClustered',
+  'PyramidColStacked',
+  'PyramidColStacked100',
+  'PyramidBarClustered',
+  'PyramidBarStacked',
+  'PyramidBarStacked100',
+  'PyramidCol',
+  '3DColumn',
+  'Line',
+  '3DLine',
+  '3DPie',
+  'Pie',
+  'XYScatter',
+  '3DArea',
+  'Area',
+  'Doughnut',
+  'Radar',
+];
+const SERIES_BY: readonly string[] = ['Auto', 'Columns', 'Rows'];
 
 interface TableModel {
   name: string;
@@ -1084,6 +1174,9 @@ class FakeWorksheet extends FakeObject {
   get tables(): FakeTableCollection {
     return new FakeTableCollection(this.context, this, `${this.path}.tables`);
   }
+  get charts(): FakeChartCollection {
+    return new FakeChartCollection(this.context, this, `${this.path}.charts`);
+  }
   /** Undefined when the served office.js predates notes, whatever isSetSupported says. */
   get notes(): FakeNoteCollection | undefined {
     if (this.context.shared.served < versionNumber('1.18')) return undefined;
@@ -1108,6 +1201,190 @@ class FakeWorksheet extends FakeObject {
       model.sheets = model.sheets.filter((s) => s !== sheet);
       model.tables = model.tables.filter((t) => t.sheet !== sheet);
       if (model.active === sheet) model.active = model.sheets[0] as SheetModel;
+    });
+  }
+}
+
+// Charts (ExcelApi 1.1): ChartCollection.add/getItem/load items, Chart.name, title.text,
+// setPosition, delete. getItemOrNullObject is ExcelApi 1.4, so a 1.1 add-in finds a chart by
+// loading the names first.
+
+class FakeChartCollection extends FakeObject {
+  private itemsState: FakeChart[] | undefined;
+
+  constructor(
+    context: FakeRequestContext,
+    private readonly worksheet: FakeWorksheet,
+    path: string,
+  ) {
+    super(context, path);
+  }
+  protected exists(): boolean {
+    return this.worksheet.model() !== undefined;
+  }
+  protected properties(): Record<string, () => unknown> {
+    return { count: () => this.worksheet.sheet().charts.length };
+  }
+  get count(): number {
+    return this.read('count');
+  }
+  get items(): FakeChart[] {
+    if (this.itemsState === undefined) notLoaded('items');
+    return this.itemsState;
+  }
+  /** `load('items/name')` (or `'name'`, or `items`): the charts with their names. */
+  override load(arg?: LoadArgument): this {
+    const names = propertyList(arg);
+    if (names.some((n) => n === 'count')) return super.load(arg);
+    this.op('ChartCollection.load', { load: names }, () => {
+      const sheet = this.worksheet.sheet();
+      const charts = [...sheet.charts];
+      this.context.stage(
+        charts.map((c) => ({ name: c.name })),
+        () => {
+          this.itemsState = charts.map((model, i) => {
+            const chart = new FakeChart(
+              this.context,
+              () => (sheet.charts.includes(model) ? model : undefined),
+              `${this.path}.items[${i}]`,
+            );
+            chart.deliverName(model.name);
+            return chart;
+          });
+        },
+      );
+    });
+    return this;
+  }
+  add(type: string, sourceData: FakeRange, seriesBy = 'Auto'): FakeChart {
+    let created: ChartModel | undefined;
+    this.op(
+      'ChartCollection.add',
+      { call: 'add', args: [type, sourceData instanceof FakeRange ? sourceData.path : sourceData, seriesBy] },
+      () => {
+        if (!CHART_TYPES.includes(type) || type === 'Invalid')
+          fail('InvalidArgument', `"${type}" is not an Excel.ChartType`);
+        if (!SERIES_BY.includes(seriesBy))
+          fail('InvalidArgument', `"${seriesBy}" is not an Excel.ChartSeriesBy`);
+        if (!(sourceData instanceof FakeRange)) fail('InvalidArgument', 'sourceData must be a Range');
+        const source = sourceData.area();
+        const sheet = this.worksheet.sheet();
+        // Excel names new charts "Chart N" with the next free number on the sheet.
+        let n = sheet.charts.length + 1;
+        while (sheet.charts.some((c) => c.name === `Chart ${n}`)) n++;
+        created = { name: `Chart ${n}`, type, source, seriesBy, title: '', position: null };
+        sheet.charts.push(created);
+      },
+      '1.1',
+      sourceData,
+    );
+    return new FakeChart(this.context, () => created, `${this.path}.add()`);
+  }
+  /** The first chart of that name; ItemNotFound at the sync when there is none. */
+  getItem(name: string): FakeChart {
+    const sheetOf = () => this.worksheet.model();
+    return new FakeChart(
+      this.context,
+      () => sheetOf()?.charts.find((c) => c.name === name),
+      `${this.path}.getItem(${JSON.stringify(name)})`,
+    );
+  }
+  getItemOrNullObject(name: string): FakeChart {
+    const sheetOf = () => this.worksheet.model();
+    const chart = new FakeChart(
+      this.context,
+      () => sheetOf()?.charts.find((c) => c.name === name),
+      `${this.path}.getItemOrNullObject(${JSON.stringify(name)})`,
+      true,
+    );
+    chart.requireApi('1.4');
+    return chart;
+  }
+}
+
+class FakeChart extends FakeObject {
+  constructor(
+    context: FakeRequestContext,
+    private readonly lookup: () => ChartModel | undefined,
+    path: string,
+    orNull = false,
+  ) {
+    super(context, path, orNull);
+  }
+  private minApi = '1.1';
+  requireApi(version: string): void {
+    this.minApi = version;
+    // Marked as a load so a missing chart does not fail the sync: that is what OrNullObject is for.
+    this.op(
+      'ChartCollection.getItemOrNullObject',
+      { load: [], call: 'getItemOrNullObject' },
+      () => undefined,
+      version,
+    );
+  }
+  protected override loadMinApi(): string {
+    return this.minApi;
+  }
+  private chart(): ChartModel {
+    const chart = this.lookup();
+    if (chart === undefined) fail('ItemNotFound', `${this.path} does not exist`);
+    return chart;
+  }
+  protected exists(): boolean {
+    return this.lookup() !== undefined;
+  }
+  protected properties(): Record<string, () => unknown> {
+    return { name: () => this.chart().name, chartType: () => this.chart().type };
+  }
+  deliverName(name: string): void {
+    this.loaded.set('name', name);
+  }
+  get name(): string {
+    return this.read('name');
+  }
+  set name(value: string) {
+    this.op('Chart.name', { set: { name: value } }, () => {
+      if (value.length > 255) fail('InvalidArgument', 'a chart name is at most 255 characters');
+      this.chart().name = value;
+    });
+  }
+  get title(): { text: string } {
+    const setText = (value: string) =>
+      this.op('ChartTitle.text', { set: { 'title/text': value } }, () => {
+        this.chart().title = value;
+      });
+    return {
+      get text(): string {
+        return notLoaded('title/text');
+      },
+      set text(value: string) {
+        setText(value);
+      },
+    };
+  }
+  setPosition(startCell: FakeRange | string, endCell?: FakeRange | string): void {
+    const text = (cell: FakeRange | string) => (typeof cell === 'string' ? cell : cell.path);
+    this.op(
+      'Chart.setPosition',
+      { call: 'setPosition', args: [text(startCell), endCell === undefined ? null : text(endCell)] },
+      () => {
+        const single = (cell: FakeRange | string): string => {
+          if (typeof cell !== 'string') return areaAddress(cell.area().area);
+          const parsed = parseAddressList(cell);
+          if (parsed.length !== 1) fail('InvalidArgument', `"${cell}" is not one cell or range`);
+          return cell.replace(/\$/g, '');
+        };
+        this.chart().position = {
+          start: single(startCell),
+          end: endCell === undefined ? null : single(endCell),
+        };
+      },
+    );
+  }
+  delete(): void {
+    this.op('Chart.delete', { call: 'delete' }, () => {
+      const chart = this.chart();
+      for (const sheet of this.context.model.sheets) sheet.charts = sheet.charts.filter((c) => c !== chart);
     });
   }
 }
@@ -2262,6 +2539,15 @@ export interface FakeWorkbook {
   fills(sheet: string, address: string): (string | null)[][];
   numberFormats(sheet: string, address: string): string[][];
   tables(): { name: string; sheet: string; address: string }[];
+  /** The charts on a sheet, in creation order, with their source (qualified A1) and placement. */
+  charts(sheet: string): {
+    name: string;
+    type: string;
+    source: string;
+    seriesBy: string;
+    title: string;
+    position: { start: string; end: string | null } | null;
+  }[];
   notes(sheet: string): { address: string; content: string }[];
   addNote(sheet: string, address: string, content: string): void;
   frozenRows(sheet: string): number;
@@ -2392,6 +2678,15 @@ export function createFakeOffice(options: FakeOfficeOptions = {}): FakeOffice {
     numberFormats: (sheet, address) => mapArea(sheet, address, (cell) => cell?.numberFormat ?? 'General'),
     tables: () =>
       shared.model.tables.map((t) => ({ name: t.name, sheet: t.sheet.name, address: areaAddress(t.area) })),
+    charts: (sheetName) =>
+      sheetOf(sheetName).charts.map((c) => ({
+        name: c.name,
+        type: c.type,
+        source: qualify(c.source.sheet.name, areaAddress(c.source.area)),
+        seriesBy: c.seriesBy,
+        title: c.title,
+        position: c.position,
+      })),
     notes: (sheetName) => {
       const out: { address: string; content: string; row: number; column: number }[] = [];
       for (const [row, cells] of sheetOf(sheetName).rows) {

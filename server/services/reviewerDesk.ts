@@ -1,0 +1,301 @@
+/**
+ * The reviewer's desk beyond first review (issue 9): the extension requests and objections
+ * waiting for a decision, and the 报表 figures (R41 per person per month by status over a month
+ * range, protections expiring soon, and the R12 review SLA: received vs decided within
+ * `reviewWorkdays` working days by the Chinese calendar, overdue ones listed).
+ *
+ * Only records the caller reviews (R34) are counted or listed, and a listed item carries what
+ * the decision needs and nothing R3 hides from the reviewer's scope: the winner an objection is
+ * against appears by number and registrant only, never with its customer details.
+ */
+import { PACKAGE_CALENDAR } from '../../core/calendar.js';
+import { DEFAULT_POLICY } from '../../core/policy.js';
+import { addDays, daysInMonth, dayOf } from '../../core/day.js';
+import { effectiveStatus } from '../../core/lifecycle.js';
+import { reviewDueBy } from '../../core/protection.js';
+import type { Day, RecordStatus, StoredRecord } from '../../core/schema.js';
+import { forbidden, listScope, reviews, type Actor } from './actor.js';
+import type { RegistrationService, ServiceDeps } from './registrationService.js';
+import { EXPIRING_SOON_DAYS } from './reportService.js';
+
+/** Statuses a record waits for its first review in. */
+const UNDECIDED: readonly RecordStatus[] = ['pending', 'conflict'];
+/** A report never opens more than this many records (the 10,000-row sheet plus headroom). */
+const REPORT_LIMIT = 20_000;
+
+export interface ExtensionItem {
+  registrationNo: string;
+  customer: string;
+  registrant: string;
+  team?: string;
+  protectedFrom?: string;
+  protectedUntil?: string;
+  requestedAt: string;
+  reason: string;
+}
+
+export interface ObjectionItem {
+  registrationNo: string;
+  customer: string;
+  registrant: string;
+  team?: string;
+  /** When the objector's own claim counts from (R17) — its place in the ranking. */
+  claimedAt: string;
+  objectedAt: string;
+  reason: string;
+  objectionDeadline?: string;
+  /** The winning registration, by number and registrant only (R3). */
+  against: { registrationNo: string; registrant?: string; claimedAt?: string } | null;
+}
+
+export interface ReviewActions {
+  extensions: ExtensionItem[];
+  objections: ObjectionItem[];
+}
+
+export async function reviewActions(
+  deps: ServiceDeps,
+  registrations: RegistrationService,
+  actor: Actor,
+): Promise<ReviewActions> {
+  if (actor.role === 'sales') throw forbidden('查看审核队列', 'see the review queue');
+  const today = dayOf(deps.clock());
+  const scope = listScope(actor);
+  const result = await deps.store.read(async (tx) => {
+    const { items } = await tx.listRecords({
+      today,
+      ...(scope ? { scope } : {}),
+      statuses: ['extension-requested', 'rejected'],
+      limit: REPORT_LIMIT,
+      offset: 0,
+    });
+    const mine = items.filter((r) => reviews(actor, r));
+    const extensions: ExtensionItem[] = mine
+      .filter((r) => effectiveStatus(r, today) === 'extension-requested' && r.extension !== undefined)
+      .map((r) => ({
+        registrationNo: r.no,
+        customer: r.registration.customerName,
+        registrant: r.registration.registrant,
+        ...(r.team !== undefined ? { team: r.team } : {}),
+        ...(r.protectedFrom !== undefined ? { protectedFrom: r.protectedFrom } : {}),
+        ...(r.protectedUntil !== undefined ? { protectedUntil: r.protectedUntil } : {}),
+        requestedAt: r.extension!.requestedAt,
+        reason: r.extension!.reason,
+      }))
+      .sort(
+        (a, b) =>
+          a.requestedAt.localeCompare(b.requestedAt) || a.registrationNo.localeCompare(b.registrationNo),
+      );
+    const objections: ObjectionItem[] = [];
+    for (const r of mine) {
+      if (!r.objection || r.objection.decision !== undefined) continue;
+      const winner = r.objection.against !== '' ? await tx.getRecord(r.objection.against) : undefined;
+      objections.push({
+        registrationNo: r.no,
+        customer: r.registration.customerName,
+        registrant: r.registration.registrant,
+        ...(r.team !== undefined ? { team: r.team } : {}),
+        claimedAt: r.claimedAt,
+        objectedAt: r.objection.at,
+        reason: r.objection.reason,
+        ...(r.objectionDeadline !== undefined ? { objectionDeadline: r.objectionDeadline } : {}),
+        against:
+          r.objection.against === ''
+            ? null
+            : {
+                registrationNo: r.objection.against,
+                ...(winner
+                  ? { registrant: winner.registration.registrant, claimedAt: winner.claimedAt }
+                  : {}),
+              },
+      });
+    }
+    objections.sort(
+      (a, b) => a.objectedAt.localeCompare(b.objectedAt) || a.registrationNo.localeCompare(b.registrationNo),
+    );
+    return { extensions, objections };
+  });
+  await registrations.audit(actor, 'registration.review_actions', [
+    ...result.extensions.map((e) => e.registrationNo),
+    ...result.objections.flatMap((o) => [o.registrationNo, ...(o.against ? [o.against.registrationNo] : [])]),
+  ]);
+  return result;
+}
+
+export interface ReviewReport {
+  from: string;
+  to: string;
+  /** The months of the range, in order (the 报表's columns). */
+  months: string[];
+  /** Registrations received per person per month, by effective status today (R41). */
+  byRegistrantMonth: {
+    registrant: string;
+    team?: string;
+    month: string;
+    total: number;
+    byStatus: Record<string, number>;
+  }[];
+  expiringSoon: { registrationNo: string; registrant: string; protectedUntil: string }[];
+  /** R12 review SLA per month of receipt. */
+  sla: {
+    month: string;
+    received: number;
+    decidedInTime: number;
+    decidedLate: number;
+    undecided: number;
+    overdue: number;
+  }[];
+  /** Reviews past their due day: decided late, or still waiting past it. */
+  overdue: {
+    registrationNo: string;
+    registrant: string;
+    receivedOn: string;
+    dueBy: string;
+    decidedOn?: string;
+  }[];
+}
+
+/** The day a record left its first review (approved, rejected, lost…), if it has. */
+function decidedOn(record: StoredRecord): Day | undefined {
+  const entry = record.history.find(
+    (h) =>
+      h.from !== undefined && UNDECIDED.includes(h.from) && h.to !== undefined && !UNDECIDED.includes(h.to),
+  );
+  if (entry) return dayOf(entry.at);
+  return record.approvedAt !== undefined ? dayOf(record.approvedAt) : undefined;
+}
+
+export function monthsBetween(from: string, to: string): string[] {
+  const out: string[] = [];
+  let [y, m] = from.split('-').map(Number) as [number, number];
+  const [ty, tm] = to.split('-').map(Number) as [number, number];
+  while (y < ty || (y === ty && m <= tm)) {
+    out.push(`${y}-${String(m).padStart(2, '0')}`);
+    m += 1;
+    if (m > 12) {
+      m = 1;
+      y += 1;
+    }
+  }
+  return out;
+}
+
+export async function reviewReport(
+  deps: ServiceDeps,
+  registrations: RegistrationService,
+  actor: Actor,
+  range: { from?: string | undefined; to?: string | undefined },
+): Promise<ReviewReport> {
+  if (actor.role === 'sales') throw forbidden('查看审核报表', 'see the review report');
+  const today = dayOf(deps.clock());
+  const to = range.to ?? today.slice(0, 7);
+  const from = range.from ?? to;
+  const months = monthsBetween(from, to);
+  const [ty, tm] = to.split('-').map(Number) as [number, number];
+  const lastDay = `${to}-${String(daysInMonth(ty, tm)).padStart(2, '0')}`;
+  const calendar = deps.calendar?.() ?? PACKAGE_CALENDAR;
+  const policy = (await deps.store.read((tx) => tx.getPolicy())) ?? DEFAULT_POLICY;
+  const scope = listScope(actor);
+  const { received, expiring } = await deps.store.read(async (tx) => ({
+    received: await tx.listRecords({
+      today,
+      ...(scope ? { scope } : {}),
+      receivedBetween: { from: `${from}-01`, to: lastDay },
+      limit: REPORT_LIMIT,
+      offset: 0,
+    }),
+    expiring: await tx.listRecords({
+      today,
+      ...(scope ? { scope } : {}),
+      expiringWithinDays: EXPIRING_SOON_DAYS,
+      limit: REPORT_LIMIT,
+      offset: 0,
+    }),
+  }));
+  const cells = new Map<string, ReviewReport['byRegistrantMonth'][number]>();
+  const sla = new Map(
+    months.map((m) => [
+      m,
+      { month: m, received: 0, decidedInTime: 0, decidedLate: 0, undecided: 0, overdue: 0 },
+    ]),
+  );
+  const overdue: ReviewReport['overdue'] = [];
+  for (const r of received.items) {
+    if (!reviews(actor, r) && actor.role !== 'admin') continue;
+    const receivedOn = dayOf(r.receivedAt);
+    const month = receivedOn.slice(0, 7);
+    const status = effectiveStatus(r, today);
+    const key = `${r.registration.registrant}\u0000${month}`;
+    let cell = cells.get(key);
+    if (!cell) {
+      cell = {
+        registrant: r.registration.registrant,
+        ...(r.team !== undefined ? { team: r.team } : {}),
+        month,
+        total: 0,
+        byStatus: {},
+      };
+      cells.set(key, cell);
+    }
+    cell.total += 1;
+    cell.byStatus[status] = (cell.byStatus[status] ?? 0) + 1;
+    const row = sla.get(month);
+    if (!row) continue;
+    row.received += 1;
+    // Counted by today's calendar from the day of receipt, as the reviewer's deadline is (R12).
+    const dueBy = r.reviewDueBy ?? reviewDueBy(receivedOn, policy, calendar).day;
+    const decided = decidedOn(r);
+    if (decided !== undefined) {
+      if (decided <= dueBy) row.decidedInTime += 1;
+      else {
+        row.decidedLate += 1;
+        overdue.push({
+          registrationNo: r.no,
+          registrant: r.registration.registrant,
+          receivedOn,
+          dueBy,
+          decidedOn: decided,
+        });
+      }
+    } else {
+      row.undecided += 1;
+      if (today > dueBy) {
+        row.overdue += 1;
+        overdue.push({ registrationNo: r.no, registrant: r.registration.registrant, receivedOn, dueBy });
+      }
+    }
+  }
+  const expiringSoon = expiring.items
+    .filter((r) => reviews(actor, r) || actor.role === 'admin')
+    .filter((r) => r.protectedUntil !== undefined && r.protectedUntil <= addDays(today, EXPIRING_SOON_DAYS))
+    .map((r) => ({
+      registrationNo: r.no,
+      registrant: r.registration.registrant,
+      protectedUntil: r.protectedUntil!,
+    }))
+    .sort(
+      (a, b) =>
+        a.protectedUntil.localeCompare(b.protectedUntil) || a.registrationNo.localeCompare(b.registrationNo),
+    );
+  overdue.sort((a, b) => a.dueBy.localeCompare(b.dueBy) || a.registrationNo.localeCompare(b.registrationNo));
+  await registrations.audit(
+    actor,
+    'report.review',
+    [...overdue.map((o) => o.registrationNo), ...expiringSoon.map((e) => e.registrationNo)],
+    {
+      from,
+      to,
+    },
+  );
+  return {
+    from,
+    to,
+    months,
+    byRegistrantMonth: [...cells.values()].sort(
+      (a, b) => a.registrant.localeCompare(b.registrant) || a.month.localeCompare(b.month),
+    ),
+    expiringSoon,
+    sla: [...sla.values()],
+    overdue,
+  };
+}

@@ -1,0 +1,250 @@
+/**
+ * The reviewer's desk over real HTTP (issue 9): extension requests and objections waiting for a
+ * decision (GET /api/review-queue/actions), deciding them, and the 报表 figures
+ * (GET /api/reports/review) — with the authorisation matrix. Dates follow the rule they come from.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { addWorkdays } from '../../core/calendar.js';
+import type { RowResult, SubmissionRow } from '../../core/schema.js';
+import type { RecordView } from '../../server/services/recordView.js';
+import type { ReviewActions, ReviewReport } from '../../server/services/reviewerDesk.js';
+import { enterpriseRow } from '../support/customers.js';
+import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
+
+function at(day: string, time = '10:00'): string {
+  return new Date(`${day}T${time}:00+08:00`).toISOString();
+}
+
+let svc: TestService;
+let wang: string;
+let li: string;
+let reviewer: string;
+let otherReviewer: string;
+
+beforeEach(async () => {
+  svc = await startTestService({ now: at('2026-09-28') });
+  wang = await svc.user('王磊', 'sales', '华东一部');
+  li = await svc.user('李娜', 'sales', '华东一部');
+  reviewer = await svc.user('张敏', 'reviewer', '华东一部');
+  otherReviewer = await svc.user('赵强', 'reviewer', '华南二部');
+});
+
+afterEach(async () => {
+  await svc.close();
+});
+
+async function register(token: string, row: SubmissionRow): Promise<string> {
+  const res = await svc.api(token).post<{ results: RowResult[] }>('/api/registrations', { rows: [row] });
+  expect(res.status).toBe(200);
+  const no = res.body.results[0]?.registrationNo;
+  if (no === undefined) throw new Error('not saved');
+  return no;
+}
+
+async function act(token: string, no: string, action: string, body: unknown): Promise<RecordView> {
+  const res = await svc.api(token).post<RecordView>(`/api/registrations/${no}/${action}`, body);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body;
+}
+
+async function actions(token: string): Promise<ReviewActions> {
+  const res = await svc.api(token).get<ReviewActions>('/api/review-queue/actions');
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+/** Wang and Li claim one customer on Mon 2026-09-28; Wang wins on Wed 2026-09-30; Li objects. */
+async function objected(): Promise<{ wangNo: string; liNo: string }> {
+  svc.setNow(at('2026-09-28', '09:00'));
+  const wangNo = await register(wang, enterpriseRow(1));
+  svc.setNow(at('2026-09-28', '10:00'));
+  const liNo = await register(li, { ...enterpriseRow(1), contactPhone: '13900000002' });
+  svc.setNow(at('2026-09-30'));
+  await act(reviewer, wangNo, 'review', { decision: 'approve', reason: '资料齐全' });
+  svc.setNow(at('2026-10-08'));
+  await act(li, liNo, 'objection', { reason: '我方 9 月 20 日已拜访客户' });
+  return { wangNo, liNo };
+}
+
+describe('GET /api/review-queue/actions', () => {
+  it('lists an extension request with its protection dates; approve and reject decide it and empty the list', async () => {
+    svc.setNow(at('2026-11-23'));
+    const a = await register(wang, enterpriseRow(7));
+    const b = await register(wang, enterpriseRow(8));
+    await act(reviewer, a, 'review', { decision: 'approve', reason: '资料齐全' });
+    await act(reviewer, b, 'review', { decision: 'approve', reason: '资料齐全' });
+    svc.setNow(at('2027-01-05'));
+    await act(wang, a, 'extension', { reason: '客户预算推迟' });
+    await act(wang, b, 'extension', { reason: '需要更多时间' });
+    const before = await actions(reviewer);
+    expect(before.objections).toEqual([]);
+    expect(
+      before.extensions.map((e) => [
+        e.registrationNo,
+        e.registrant,
+        e.protectedFrom,
+        e.protectedUntil,
+        e.reason,
+      ]),
+    ).toEqual([
+      [a, '王磊', '2026-11-23', '2027-02-22', '客户预算推迟'],
+      [b, '王磊', '2026-11-23', '2027-02-22', '需要更多时间'],
+    ]);
+    // Another team's reviewer sees none of them (R34).
+    expect(await actions(otherReviewer)).toEqual({ extensions: [], objections: [] });
+    expect((await act(reviewer, a, 'extension/review', { decision: 'approve', reason: '同意' })).status).toBe(
+      'protected',
+    );
+    const refused = await act(reviewer, b, 'extension/review', { decision: 'reject', reason: '理由不足' });
+    expect(refused).toMatchObject({ status: 'protected', protectedUntil: '2027-02-22' });
+    expect((await actions(reviewer)).extensions).toEqual([]);
+    // Deciding twice is refused by the state machine.
+    const again = await svc.api(reviewer).post<ErrorBody>(`/api/registrations/${b}/extension/review`, {
+      decision: 'approve',
+      reason: '再批',
+    });
+    expect(again.status).toBe(409);
+  });
+
+  it('lists an objection with its reason, the ranking (claim times) and the winner by number and registrant only', async () => {
+    const { wangNo, liNo } = await objected();
+    const list = await actions(reviewer);
+    expect(list.extensions).toEqual([]);
+    expect(list.objections).toHaveLength(1);
+    const item = list.objections[0]!;
+    expect(item).toMatchObject({
+      registrationNo: liNo,
+      registrant: '李娜',
+      reason: '我方 9 月 20 日已拜访客户',
+      objectionDeadline: addWorkdays('2026-09-30', 2),
+      claimedAt: at('2026-09-28', '10:00'),
+      against: { registrationNo: wangNo, registrant: '王磊', claimedAt: at('2026-09-28', '09:00') },
+    });
+    // R3: nothing of the winner's customer details beyond number, registrant and claim time.
+    expect(Object.keys(item.against ?? {}).sort()).toEqual(['claimedAt', 'registrant', 'registrationNo']);
+  });
+
+  it('uphold: the objector is protected and the winner terminated; the list empties', async () => {
+    const { wangNo, liNo } = await objected();
+    const upheld = await act(reviewer, liNo, 'review', { decision: 'approve', reason: '拜访记录属实' });
+    expect(upheld).toMatchObject({ status: 'protected', objection: { decision: 'upheld' } });
+    const winner = await svc.api(reviewer).get<RecordView>(`/api/registrations/${wangNo}`);
+    expect(winner.body.status).toBe('terminated');
+    expect((await actions(reviewer)).objections).toEqual([]);
+  });
+
+  it('dismiss: nothing changes; deciding it again is refused', async () => {
+    const { wangNo, liNo } = await objected();
+    const dismissed = await act(reviewer, liNo, 'review', { decision: 'reject', reason: '无证据' });
+    expect(dismissed).toMatchObject({ status: 'rejected', objection: { decision: 'dismissed' } });
+    expect((await svc.api(reviewer).get<RecordView>(`/api/registrations/${wangNo}`)).body.status).toBe(
+      'protected',
+    );
+    expect((await actions(reviewer)).objections).toEqual([]);
+    const again = await svc.api(reviewer).post<ErrorBody>(`/api/registrations/${liNo}/review`, {
+      decision: 'approve',
+      reason: '改判',
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('status.transition');
+  });
+
+  it('authorisation: sales 403; another team’s reviewer cannot decide (403); admin sees all', async () => {
+    const { liNo } = await objected();
+    expect((await svc.api(wang).get<ErrorBody>('/api/review-queue/actions')).status).toBe(403);
+    expect(
+      (await svc.api(svc.adminToken).get<ReviewActions>('/api/review-queue/actions')).body.objections,
+    ).toHaveLength(1);
+    expect((await actions(otherReviewer)).objections).toEqual([]);
+    const foreign = await svc.api(otherReviewer).post<ErrorBody>(`/api/registrations/${liNo}/review`, {
+      decision: 'approve',
+      reason: '?',
+    });
+    expect(foreign.status).toBe(403);
+    expect((await svc.api('not-a-token').get<ErrorBody>('/api/review-queue/actions')).status).toBe(401);
+  });
+});
+
+describe('GET /api/reports/review', () => {
+  it('counts per person per month by status, the SLA by the Chinese working-day calendar, and lists overdue reviews', async () => {
+    // Received Mon 2026-09-28 → due 7 working days later: 1–7 October is the National Day holiday
+    // and Saturday 10 October a make-up workday (调休): 29, 30 Sep, 8, 9, 10, 12, 13 Oct.
+    const due = addWorkdays('2026-09-28', 7);
+    expect(due).toBe('2026-10-13');
+    svc.setNow(at('2026-09-28', '09:00'));
+    const inTime = await register(wang, enterpriseRow(1));
+    const late = await register(wang, enterpriseRow(2));
+    const waiting = await register(li, enterpriseRow(3));
+    svc.setNow(at('2026-10-13', '17:00'));
+    await act(reviewer, inTime, 'review', { decision: 'approve', reason: '资料齐全' });
+    svc.setNow(at('2026-10-14'));
+    await act(reviewer, late, 'review', { decision: 'reject', reason: '资料不全' });
+    svc.setNow(at('2026-10-20'));
+    const october = await register(li, enterpriseRow(4));
+
+    const res = await svc.api(reviewer).get<ReviewReport>('/api/reports/review?from=2026-09&to=2026-10');
+    expect(res.status).toBe(200);
+    const r = res.body;
+    expect(r.months).toEqual(['2026-09', '2026-10']);
+    expect(r.byRegistrantMonth.map((c) => [c.registrant, c.month, c.total, c.byStatus])).toEqual([
+      ['李娜', '2026-09', 1, { pending: 1 }],
+      ['李娜', '2026-10', 1, { pending: 1 }],
+      ['王磊', '2026-09', 2, { protected: 1, rejected: 1 }],
+    ]);
+    expect(r.sla).toEqual([
+      { month: '2026-09', received: 3, decidedInTime: 1, decidedLate: 1, undecided: 1, overdue: 1 },
+      { month: '2026-10', received: 1, decidedInTime: 0, decidedLate: 0, undecided: 1, overdue: 0 },
+    ]);
+    expect(r.overdue).toEqual(
+      [
+        {
+          registrationNo: late,
+          registrant: '王磊',
+          receivedOn: '2026-09-28',
+          dueBy: due,
+          decidedOn: '2026-10-14',
+        },
+        { registrationNo: waiting, registrant: '李娜', receivedOn: '2026-09-28', dueBy: due },
+      ].sort((a, b) => a.registrationNo.localeCompare(b.registrationNo)),
+    );
+    expect(r.overdue.map((o) => o.registrationNo)).not.toContain(october);
+    // Only September: October's registration is not counted.
+    const sept = await svc.api(reviewer).get<ReviewReport>('/api/reports/review?from=2026-09&to=2026-09');
+    expect(sept.body.sla.map((s) => s.received)).toEqual([3]);
+  });
+
+  it('lists protections ending within 20 days', async () => {
+    svc.setNow(at('2026-09-28'));
+    const no = await register(wang, enterpriseRow(5));
+    await act(reviewer, no, 'review', { decision: 'approve', reason: '资料齐全' }); // until 2026-12-27
+    svc.setNow(at('2026-12-10'));
+    const r = (await svc.api(reviewer).get<ReviewReport>('/api/reports/review')).body;
+    expect(r.expiringSoon).toEqual([
+      { registrationNo: no, registrant: '王磊', protectedUntil: '2026-12-27' },
+    ]);
+    expect(r.months).toEqual(['2026-12']);
+  });
+
+  it('authorisation and validation: sales 403, another team sees nothing, bad ranges 400 naming the field', async () => {
+    const no = await register(wang, enterpriseRow(6));
+    expect(no).toBeTruthy();
+    expect((await svc.api(wang).get<ErrorBody>('/api/reports/review')).status).toBe(403);
+    const other = (
+      await svc.api(otherReviewer).get<ReviewReport>('/api/reports/review?from=2026-09&to=2026-09')
+    ).body;
+    expect(other.byRegistrantMonth).toEqual([]);
+    expect(other.sla).toEqual([
+      { month: '2026-09', received: 0, decidedInTime: 0, decidedLate: 0, undecided: 0, overdue: 0 },
+    ]);
+    const admin = (
+      await svc.api(svc.adminToken).get<ReviewReport>('/api/reports/review?from=2026-09&to=2026-09')
+    ).body;
+    expect(admin.sla[0]?.received).toBe(1);
+    const reversed = await svc.api(reviewer).get<ErrorBody>('/api/reports/review?from=2026-10&to=2026-09');
+    expect(reversed.status).toBe(400);
+    expect(reversed.body.error.field).toBe('from');
+    const tooLong = await svc.api(reviewer).get<ErrorBody>('/api/reports/review?from=2024-01&to=2026-09');
+    expect(tooLong.status).toBe(400);
+    expect((await svc.api(reviewer).get<ErrorBody>('/api/reports/review?from=2026-13')).status).toBe(400);
+  });
+});
