@@ -6,7 +6,13 @@
  */
 import { z } from 'zod';
 import { policySchema, type Policy, type PolicyInput } from '../core/policy.js';
-import { customerTypeSchema, roleSchema, type RecordStatus, type RowResult, type SubmissionRow } from '../core/schema.js';
+import {
+  customerTypeSchema,
+  roleSchema,
+  type RecordStatus,
+  type RowResult,
+  type SubmissionRow,
+} from '../core/schema.js';
 import type { PoolItem } from '../core/poolSheetPlan.js';
 import {
   errorResponseSchema,

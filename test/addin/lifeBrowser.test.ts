@@ -26,7 +26,16 @@ const CUSTOMER = enterpriseRow(7301);
 /** One customer, as sales keep it: header in row 1; results land right of 报备人 (H): I 报备编号, J 状态. */
 const SALES_SHEET: FakeCell[][] = [
   ['客户名称', '客户类型', '统一社会信用代码', '联系人', '联系电话', '所在地区', '客户来源', '报备人'],
-  [CUSTOMER.customerName!, '企业', CUSTOMER.creditCode!, '张伟', '13812340001', '上海', '展会', '王磊'],
+  [
+    String(CUSTOMER.customerName),
+    '企业',
+    String(CUSTOMER.creditCode),
+    '张伟',
+    '13812340001',
+    '上海',
+    '展会',
+    '王磊',
+  ],
 ];
 
 async function fakeOfficeScript(options: FakeOfficeOptions): Promise<string> {
