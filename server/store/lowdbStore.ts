@@ -477,7 +477,7 @@ export class LowdbStore implements Store {
         this.dirty = false;
         const changes = this.pending;
         this.pending = [];
-        await this.journal.append([encodeEntry({ changes })]);
+        await this.journal.append(encodeEntry({ changes }));
         const threshold = this.options.compactBytes ?? Math.max(MIN_COMPACT_BYTES, this.snapshotBytes);
         if (!this.compacting && this.journal.bytes >= threshold) {
           // The rotation is awaited here (no append may run during it); the snapshot is not.
