@@ -181,12 +181,13 @@ export class LowdbStore implements Store {
     const lock = lockDataDir(options.dataDir, options.purpose ?? 'store');
     try {
       const file = path.join(options.dataDir, 'baobei.json');
-      let store: LowdbStore | undefined;
+      // The store exists only after the read; the adapter reports snapshot sizes to it from then on.
+      const opened: { store?: LowdbStore } = {};
       const adapter = new DurableJSONFile<FileData>(
         file,
         (data) => {
           const chunks = stringifyFile(data);
-          if (store) store.snapshotBytes = chunks.reduce((n, c) => n + c.byteLength, 0);
+          if (opened.store) opened.store.snapshotBytes = chunks.reduce((n, c) => n + c.byteLength, 0);
           return chunks;
         },
         // Checked against fileSchema right after the read.
@@ -208,7 +209,8 @@ export class LowdbStore implements Store {
         // Throws store.key_mismatch when BAOBEI_KEY / the key file is not the one that wrote the data.
         if (options.keyring.open(db.data.keyCheck) !== KEY_CHECK) throw corruptFile(file, 'key check value');
       }
-      store = new LowdbStore(options, lock, db, file);
+      const store = new LowdbStore(options, lock, db, file);
+      opened.store = store;
       store.snapshotBytes = (await stat(file)).size;
       await store.replayJournals();
       return store;
