@@ -62,18 +62,20 @@ export class DurableJSONFile<T> implements Adapter<T> {
   constructor(
     readonly filename: string,
     private readonly stringify: (data: T) => FileContent = (data) => JSON.stringify(data),
+    /** From the file's bytes (a file over V8's ~512 MB string limit cannot be one string). */
+    private readonly parse: (bytes: Buffer) => T = (bytes) => JSON.parse(bytes.toString('utf8')) as T,
   ) {}
 
   async read(): Promise<T | null> {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(this.filename, 'utf8');
+      bytes = await readFile(this.filename);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
     try {
-      return JSON.parse(text) as T;
+      return this.parse(bytes);
     } catch (err) {
       throw corruptFile(this.filename, (err as Error).message);
     }

@@ -14,14 +14,19 @@ const CHECKSUM_CHARS = 16;
 /** Buffers per writev call (the kernel's IOV_MAX is 1024). */
 const WRITEV_BATCH = 1024;
 
-function checksum(json: string): string {
+function checksum(json: string | Buffer): string {
   return createHash('sha256').update(json).digest('hex').slice(0, CHECKSUM_CHARS);
 }
 
-/** One journal line for a JSON value. */
-export function encodeEntry(value: unknown): Buffer {
-  const json = JSON.stringify(value);
-  return Buffer.from(`${checksum(json)} ${json}\n`);
+const NEWLINE = Buffer.from('\n');
+
+/**
+ * One journal line for a JSON value, as chunks written in order: the JSON is encoded once and
+ * hashed as bytes (a 1,000-record commit is ~1.3 MB; no second copy to prefix the checksum).
+ */
+export function encodeEntry(value: unknown): Buffer[] {
+  const json = Buffer.from(JSON.stringify(value));
+  return [Buffer.from(`${checksum(json)} `), json, NEWLINE];
 }
 
 export interface JournalContent {

@@ -183,13 +183,18 @@ export class LowdbStore implements Store {
     const lock = lockDataDir(options.dataDir, options.purpose ?? 'store');
     try {
       const file = path.join(options.dataDir, 'baobei.json');
-      // eslint-disable-next-line prefer-const -- the adapter built before the store reads it
-      let store: LowdbStore | undefined;
-      const adapter = new DurableJSONFile<FileData>(file, (data) => {
-        const chunks = stringifyFile(data);
-        if (store) store.snapshotBytes = chunks.reduce((n, c) => n + c.byteLength, 0);
-        return chunks;
-      });
+      // The store exists only after the read; the adapter reports snapshot sizes to it from then on.
+      const opened: { store?: LowdbStore } = {};
+      const adapter = new DurableJSONFile<FileData>(
+        file,
+        (data) => {
+          const chunks = stringifyFile(data);
+          if (opened.store) opened.store.snapshotBytes = chunks.reduce((n, c) => n + c.byteLength, 0);
+          return chunks;
+        },
+        // Checked against fileSchema right after the read.
+        (bytes) => parseSnapshot(bytes) as FileData,
+      );
       const db = new Low<FileData>(adapter, emptyFile(options.keyring));
       const raw = await adapter.read();
       if (raw === null) {
@@ -206,7 +211,8 @@ export class LowdbStore implements Store {
         // Throws store.key_mismatch when BAOBEI_KEY / the key file is not the one that wrote the data.
         if (options.keyring.open(db.data.keyCheck) !== KEY_CHECK) throw corruptFile(file, 'key check value');
       }
-      store = new LowdbStore(options, lock, db, file);
+      const store = new LowdbStore(options, lock, db, file);
+      opened.store = store;
       store.snapshotBytes = (await stat(file)).size;
       await store.replayJournals();
       return store;
@@ -480,7 +486,7 @@ export class LowdbStore implements Store {
         this.dirty = false;
         const changes = this.pending;
         this.pending = [];
-        await this.journal.append([encodeEntry({ changes })]);
+        await this.journal.append(encodeEntry({ changes }));
         const threshold = this.options.compactBytes ?? Math.max(MIN_COMPACT_BYTES, this.snapshotBytes);
         if (!this.compacting && this.journal.bytes >= threshold) {
           // The rotation is awaited here (no append may run during it); the snapshot is not.
@@ -616,13 +622,15 @@ export class LowdbStore implements Store {
 
 /**
  * The snapshot's content, in chunks: one string of a million records would pass V8's string limit.
- * Nothing is cached between compactions (a cache of every record's text doubled the memory).
+ * Each record is on a line of its own (still plain JSON) so `parseSnapshot` can read it back a
+ * record at a time. Nothing is cached between compactions (a cache of every record's text doubled
+ * the memory).
  */
 function stringifyFile(data: FileData): Buffer[] {
   const { records, ...rest } = data;
   const head = JSON.stringify(rest);
-  const chunks: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"records":{`)];
-  const comma = Buffer.from(',');
+  const chunks: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"records":{\n`)];
+  const comma = Buffer.from(',\n');
   let first = true;
   for (const no of Object.keys(records)) {
     const text = Buffer.from(`${JSON.stringify(no)}:${JSON.stringify(records[no])}`);
@@ -630,8 +638,35 @@ function stringifyFile(data: FileData): Buffer[] {
     chunks.push(text);
     first = false;
   }
-  chunks.push(Buffer.from('}}'));
+  chunks.push(Buffer.from('\n}}'));
   return chunks;
+}
+
+/**
+ * Reads a snapshot. A file as `stringifyFile` writes it (the head, then one record per line) is
+ * parsed a line at a time: at 1M records the file is over 1 GB, past the longest string V8 makes.
+ * Any other JSON (files of earlier versions, a file edited by hand) is parsed whole.
+ */
+function parseSnapshot(bytes: Buffer): unknown {
+  const RECORDS = ',"records":{\n';
+  const firstEnd = bytes.indexOf(0x0a);
+  const first = firstEnd < 0 ? '' : bytes.toString('utf8', 0, firstEnd + 1);
+  if (!first.endsWith(RECORDS) || !bytes.subarray(bytes.length - 3).equals(Buffer.from('\n}}'))) {
+    return JSON.parse(bytes.toString('utf8'));
+  }
+  const head = JSON.parse(`${first.slice(0, -RECORDS.length)}}`) as Record<string, unknown>;
+  const records: Record<string, unknown> = {};
+  const end = bytes.length - 3;
+  let offset = firstEnd + 1;
+  while (offset < end) {
+    let next = bytes.indexOf(0x0a, offset);
+    if (next < 0 || next > end) next = end;
+    let line = bytes.toString('utf8', offset, next);
+    if (line.endsWith(',')) line = line.slice(0, -1);
+    Object.assign(records, JSON.parse(`{${line}}`) as Record<string, unknown>);
+    offset = next + 1;
+  }
+  return { ...head, records };
 }
 
 function emptyFile(keyring: Keyring): FileData {

@@ -158,6 +158,23 @@ describe('lowdb journal', () => {
     await reopened.close();
   });
 
+  it('reads the snapshot a record per line (files past the V8 string limit), and refuses a damaged line', async () => {
+    const dataDir = await tempDir();
+    const store = await LowdbStore.open({ dataDir, keyring });
+    for (let i = 1; i <= 3; i++) await store.write((tx) => tx.putRecord(record(no(i))));
+    await store.close();
+    const file = path.join(dataDir, 'baobei.json');
+    const text = await readFile(file, 'utf8');
+    expect(text.split('\n').filter((l) => l.startsWith('"BB-2026-'))).toHaveLength(3);
+    const reopened = await LowdbStore.open({ dataDir, keyring });
+    expect(await countRecords(reopened)).toBe(3);
+    await reopened.close();
+    const damaged = text.replace(`"${no(2)}":{`, `"${no(2)}":{{`);
+    await writeFile(file, damaged);
+    await expect(LowdbStore.open({ dataDir, keyring })).rejects.toMatchObject({ code: 'store.corrupt' });
+    expect(await readFile(file, 'utf8')).toBe(damaged);
+  });
+
   it('after SIGKILL mid-commit, every acknowledged commit is there and the store opens', async () => {
     const dataDir = await tempDir();
     const child = spawn(
