@@ -42,6 +42,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   'sheets.not_configured': 503,
   'sheets.owner_unknown': 422,
   'sheets.no_header': 422,
+  'sheets.header_changed': 422,
+  'sheets.tab_missing': 422,
   'retention.same_admin': 409,
   'retention.nothing': 409,
   'rate.limited': 429,

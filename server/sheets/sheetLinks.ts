@@ -8,11 +8,11 @@ import { DomainError, problem } from '../../core/problem.js';
 import { FIELDS, RESULT_COLUMNS, type Field, type ResultColumn } from '../../core/schema.js';
 import type { ReadTx } from '../store/store.js';
 
-export const LINK_COLLECTION = 'sheets.links';
+export const LINK_COLLECTION = 'sheet-links';
 /** Rows registered from a sheet, by `${linkId}|${registrationNo}`: the inputs last applied. */
-export const ROW_COLLECTION = 'sheets.rows';
+export const ROW_COLLECTION = 'sheet-rows';
 /** Rows submitted but maybe not written back, by `${linkId}|${rowKey}`: the exactly-once ledger. */
-export const CLAIM_COLLECTION = 'sheets.claims';
+export const CLAIM_COLLECTION = 'sheet-claims';
 
 const fieldSchema = z.enum(FIELDS as [Field, ...Field[]]);
 const resultColumnSchema = z.enum(Object.keys(RESULT_COLUMNS) as [ResultColumn, ...ResultColumn[]]);

@@ -24,7 +24,7 @@ import { actorOf, requireRole, type Actor } from '../services/actor.js';
 import type { RegistrationService } from '../services/registrationService.js';
 import type { ChangeService } from '../services/changeService.js';
 import type { Store } from '../store/store.js';
-import { a1Range, columnLetter } from './a1Range.js';
+import { a1Range, columnLetter, quoteSheetTitle } from './a1Range.js';
 import { GoogleApiError } from './googleApiError.js';
 import type { GoogleSheetsClient, sheets_v4 } from './googleClient.js';
 import {
@@ -72,8 +72,6 @@ export interface SheetSyncDeps {
 }
 
 const SPREADSHEET_URL = /\/spreadsheets\/d\/([A-Za-z0-9_-]+)/;
-/** Columns read from the tab: wide enough for any 报备登记表, bounded so a read stays one call. */
-const READ_COLUMNS = 52;
 
 export function spreadsheetIdOf(text: string): string {
   const m = SPREADSHEET_URL.exec(text);
@@ -472,8 +470,9 @@ export class SheetSyncService {
   }
 }
 
+/** The tab's title alone is a range of all its cells: no column bound to outgrow the grid (Google refuses those). */
 function wholeTab(sheet: string): string {
-  return a1Range(sheet, { startRow: 0, startColumn: 0, endColumn: READ_COLUMNS });
+  return quoteSheetTitle(sheet);
 }
 
 function tabMissing(link: SheetLink): DomainError {
