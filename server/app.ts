@@ -148,7 +148,13 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
     changes,
     calendars,
     importFiles,
-    sheets: new SheetSyncService({ store: options.store, registrations, changes, clock, client: options.google }),
+    sheets: new SheetSyncService({
+      store: options.store,
+      registrations,
+      changes,
+      clock,
+      client: options.google,
+    }),
     clock,
     authenticate: auth,
   };

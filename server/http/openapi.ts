@@ -245,21 +245,46 @@ export function openApiDocument(version: string): unknown {
     response: destructionSchema,
   });
   const sheetParam = z.object({ id: z.string().describe('The sheet link’s id') });
-  add('get', '/api/sheets', 'Issue 11: linked Google Sheets with their last sync and error (reviewer, admin)', {
-    response: z.object({ items: z.array(sheetLinkSchema) }),
-  });
-  add('post', '/api/sheets', 'Issue 11: link a Google Sheet tab; checks access and maps the header (409 sheets.already_linked)', {
-    body: linkRequestSchema,
+  add(
+    'get',
+    '/api/sheets',
+    'Issue 11: linked Google Sheets with their last sync and error (reviewer, admin)',
+    {
+      response: z.object({ items: z.array(sheetLinkSchema) }),
+    },
+  );
+  add(
+    'post',
+    '/api/sheets',
+    'Issue 11: link a Google Sheet tab; checks access and maps the header (409 sheets.already_linked)',
+    {
+      body: linkRequestSchema,
+      response: sheetLinkSchema,
+    },
+  );
+  add('post', '/api/sheets/{id}/pause', 'Issue 11: pause a sheet link', {
+    params: sheetParam,
     response: sheetLinkSchema,
   });
-  add('post', '/api/sheets/{id}/pause', 'Issue 11: pause a sheet link', { params: sheetParam, response: sheetLinkSchema });
-  add('post', '/api/sheets/{id}/resume', 'Issue 11: resume a sheet link', { params: sheetParam, response: sheetLinkSchema });
-  add('post', '/api/sheets/{id}/sync', 'Issue 11: sync a sheet now (dryRun=true checks without saving or writing)', {
+  add('post', '/api/sheets/{id}/resume', 'Issue 11: resume a sheet link', {
     params: sheetParam,
-    query: sheetSyncQuerySchema,
-    response: z.object({ link: z.string(), skipped: z.boolean(), registered: z.number(), calls: z.number() }).loose(),
+    response: sheetLinkSchema,
   });
-  add('delete', '/api/sheets/{id}', 'Issue 11: unlink a sheet (the sheet itself is left as it is)', { params: sheetParam });
+  add(
+    'post',
+    '/api/sheets/{id}/sync',
+    'Issue 11: sync a sheet now (dryRun=true checks without saving or writing)',
+    {
+      params: sheetParam,
+      query: sheetSyncQuerySchema,
+      response: z
+        .object({ link: z.string(), skipped: z.boolean(), registered: z.number(), calls: z.number() })
+        .loose(),
+    },
+  );
+  add('delete', '/api/sheets/{id}', 'Issue 11: unlink a sheet (the sheet itself is left as it is)', {
+    params: sheetParam,
+  });
   add('get', '/api/audit', 'Audit trail of reads and changes of customer data (admin; R36)', {
     query: api.auditQuerySchema,
     response: api.auditResponseSchema,

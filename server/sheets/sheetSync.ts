@@ -97,7 +97,10 @@ export class SheetSyncService {
     return this.deps.client;
   }
 
-  async link(actor: Actor, request: LinkRequest): Promise<SheetLink & { shareWith: string; mapping: SheetSetup['columns'] }> {
+  async link(
+    actor: Actor,
+    request: LinkRequest,
+  ): Promise<SheetLink & { shareWith: string; mapping: SheetSetup['columns'] }> {
     requireRole(actor, ['reviewer', 'admin'], '链接表格', 'link a sheet');
     const client = this.client();
     const spreadsheetId = spreadsheetIdOf(request.spreadsheet);
@@ -120,7 +123,12 @@ export class SheetSyncService {
     const ownerUser = await this.deps.store.read((tx) => tx.getUserByName(owner));
     if (ownerUser === undefined || (ownerUser.team !== undefined && ownerUser.team !== request.team)) {
       throw new DomainError(
-        problem('sheets.owner_unknown', `${owner} 不是团队 ${request.team} 的用户`, `${owner} is not a user of team ${request.team}`, 'owner'),
+        problem(
+          'sheets.owner_unknown',
+          `${owner} 不是团队 ${request.team} 的用户`,
+          `${owner} is not a user of team ${request.team}`,
+          'owner',
+        ),
       );
     }
     // Access is checked now, with the account to share with named in the error (googleApiError).
@@ -130,12 +138,18 @@ export class SheetSyncService {
     const setup = describeSheet(request.sheet, grid);
     if (setup === null) {
       throw new DomainError(
-        problem('sheets.no_header', `工作表「${request.sheet}」中找不到表头`, `No header row found in tab "${request.sheet}"`, 'sheet'),
+        problem(
+          'sheets.no_header',
+          `工作表「${request.sheet}」中找不到表头`,
+          `No header row found in tab "${request.sheet}"`,
+          'sheet',
+        ),
       );
     }
     const layout = planLayout(grid, setup);
     const headers: Record<string, string> = {};
-    for (const c of setup.columns) if (c.field !== null || resultColumnOfHeader(c.header) !== null) headers[String(c.column)] = c.header;
+    for (const c of setup.columns)
+      if (c.field !== null || resultColumnOfHeader(c.header) !== null) headers[String(c.column)] = c.header;
     if (layout.missingResultColumns.length > 0) {
       await client.batchUpdateValues(
         spreadsheetId,
@@ -143,7 +157,12 @@ export class SheetSyncService {
           const column = layout.resultColumns[col];
           headers[String(column)] = RESULT_COLUMNS[col].zh;
           return {
-            range: a1Range(request.sheet, { startRow: setup.headerRow - 1, endRow: setup.headerRow, startColumn: column - 1, endColumn: column }),
+            range: a1Range(request.sheet, {
+              startRow: setup.headerRow - 1,
+              endRow: setup.headerRow,
+              startColumn: column - 1,
+              endColumn: column,
+            }),
             values: [[RESULT_COLUMNS[col].zh]],
           };
         }),
@@ -216,20 +235,33 @@ export class SheetSyncService {
 
   async syncLink(id: string, options: { dryRun: boolean }): Promise<SyncReport> {
     if (this.running.has(id)) {
-      throw new DomainError(problem('sheets.sync_running', `表格链接 ${id} 正在同步`, `Sheet link ${id} is already syncing`));
+      throw new DomainError(
+        problem('sheets.sync_running', `表格链接 ${id} 正在同步`, `Sheet link ${id} is already syncing`),
+      );
     }
     this.running.add(id);
     try {
       const link = await this.deps.store.read((tx) => loadLink(tx, id));
       try {
         const report = await this.run(link, options);
-        if (!options.dryRun) await this.saveLink(id, (l) => ({ ...l, error: undefined, lastSyncAt: this.deps.clock().toISOString(), lastCalls: report.calls }));
+        if (!options.dryRun)
+          await this.saveLink(id, (l) => ({
+            ...l,
+            error: undefined,
+            lastSyncAt: this.deps.clock().toISOString(),
+            lastCalls: report.calls,
+          }));
         return report;
       } catch (e) {
         if (e instanceof DomainError && !options.dryRun) {
           await this.saveLink(id, (l) => ({
             ...l,
-            error: { code: e.code, message: e.message, messageEn: e.messageEn, at: this.deps.clock().toISOString() },
+            error: {
+              code: e.code,
+              message: e.message,
+              messageEn: e.messageEn,
+              at: this.deps.clock().toISOString(),
+            },
           }));
         }
         throw e;
@@ -250,7 +282,16 @@ export class SheetSyncService {
 
   private async run(link: SheetLink, options: { dryRun: boolean }): Promise<SyncReport> {
     const client = this.client();
-    const report: SyncReport = { link: link.id, skipped: false, registered: 0, changed: 0, refused: 0, invalid: 0, calls: 0, dryRun: options.dryRun };
+    const report: SyncReport = {
+      link: link.id,
+      skipped: false,
+      registered: 0,
+      changed: 0,
+      refused: 0,
+      invalid: 0,
+      calls: 0,
+      dryRun: options.dryRun,
+    };
     const version = await client.getVersion(link.spreadsheetId);
     report.calls++;
     if (version.version === link.lastVersion) return { ...report, skipped: true };
@@ -261,17 +302,36 @@ export class SheetSyncService {
     checkHeaders(link, grid);
     const owner = await this.deps.store.read((tx) => tx.getUserByName(link.owner));
     if (owner === undefined) {
-      throw new DomainError(problem('sheets.owner_unknown', `链接所有人 ${link.owner} 已不存在`, `The link's owner ${link.owner} no longer exists`, 'owner'));
+      throw new DomainError(
+        problem(
+          'sheets.owner_unknown',
+          `链接所有人 ${link.owner} 已不存在`,
+          `The link's owner ${link.owner} no longer exists`,
+          'owner',
+        ),
+      );
     }
     const actor = actorOf(owner);
     const layout = planLayout(grid, setupOf(link, grid));
     const policy = await this.deps.registrations.policy();
-    const rows = readRows(layout, grid, { referenceDate: dayOf(this.deps.clock()), policy, defaultRegistrant: link.owner });
+    const rows = readRows(layout, grid, {
+      referenceDate: dayOf(this.deps.clock()),
+      policy,
+      defaultRegistrant: link.owner,
+    });
 
     /** Results to write, by 1-based sheet row. */
-    const writes = new Map<number, { cells: Record<ResultColumn, string>; fill: string; notes: Partial<Record<Field, string>> }>();
+    const writes = new Map<
+      number,
+      { cells: Record<ResultColumn, string>; fill: string; notes: Partial<Record<Field, string>> }
+    >();
     const seen = new Map<string, number>();
-    const fresh: { row: number; key: string; hash: string; submission: (typeof rows)[number]['submission'] }[] = [];
+    const fresh: {
+      row: number;
+      key: string;
+      hash: string;
+      submission: (typeof rows)[number]['submission'];
+    }[] = [];
     const numbers = new Map<string, number>();
     for (const r of rows) {
       const cells = inputCells(r.submission);
@@ -279,7 +339,13 @@ export class SheetSyncService {
       if (r.registrationNo !== null) {
         if (numbers.has(r.registrationNo)) {
           // A copied row carries a number that is not its own: flagged, never applied to that record.
-          writes.set(r.row, flagged(r.registrationNo, `编号与第 ${numbers.get(r.registrationNo)} 行重复：复制的行请清空报备编号后作为新行提交`));
+          writes.set(
+            r.row,
+            flagged(
+              r.registrationNo,
+              `编号与第 ${numbers.get(r.registrationNo)} 行重复：复制的行请清空报备编号后作为新行提交`,
+            ),
+          );
           continue;
         }
         numbers.set(r.registrationNo, r.row);
@@ -331,21 +397,43 @@ export class SheetSyncService {
       results.forEach((res, i) => {
         if (res.registrationNo !== undefined) rowByNo.set(res.registrationNo, toSubmit[i]!.row);
       });
-      const newClaims: [string, Claim, string | undefined, Partial<Record<Field, string | number | boolean>>][] = [];
+      const newClaims: [
+        string,
+        Claim,
+        string | undefined,
+        Partial<Record<Field, string | number | boolean>>,
+      ][] = [];
       results.forEach((res, i) => {
         const f = toSubmit[i]!;
         const ann = annotateRow(outcomeOfResult(f.row, res, rowByNo).annotation);
         writes.set(f.row, ann);
         if (res.status === 'invalid') report.invalid++;
         else if (res.registrationNo !== undefined) report.registered++;
-        const saved = res.registrationNo !== undefined && res.status !== 'duplicate' ? res.registrationNo : undefined;
-        newClaims.push([f.key, { ...(saved ? { no: saved } : {}), cells: ann.cells, fill: ann.fill, notes: ann.notes, hash: f.hash }, saved, inputCells(f.submission)]);
+        const saved =
+          res.registrationNo !== undefined && res.status !== 'duplicate' ? res.registrationNo : undefined;
+        newClaims.push([
+          f.key,
+          {
+            ...(saved ? { no: saved } : {}),
+            cells: ann.cells,
+            fill: ann.fill,
+            notes: ann.notes,
+            hash: f.hash,
+          },
+          saved,
+          inputCells(f.submission),
+        ]);
       });
       if (!options.dryRun) {
         await this.deps.store.write(async (tx) => {
           for (const [key, claim, no, cells] of newClaims) {
-            await tx.putDoc(CLAIM_COLLECTION, rowKey(link.id, key), JSON.parse(JSON.stringify(claim)) as unknown);
-            if (no !== undefined) await tx.putDoc(ROW_COLLECTION, rowKey(link.id, no), { hash: claim.hash, cells });
+            await tx.putDoc(
+              CLAIM_COLLECTION,
+              rowKey(link.id, key),
+              JSON.parse(JSON.stringify(claim)) as unknown,
+            );
+            if (no !== undefined)
+              await tx.putDoc(ROW_COLLECTION, rowKey(link.id, no), { hash: claim.hash, cells });
           }
         });
       }
@@ -370,7 +458,10 @@ export class SheetSyncService {
     cells: Partial<Record<Field, string | number | boolean>>,
     hash: string,
     dryRun: boolean,
-  ): Promise<{ refused: boolean; write: { cells: Record<ResultColumn, string>; fill: string; notes: Partial<Record<Field, string>> } } | null> {
+  ): Promise<{
+    refused: boolean;
+    write: { cells: Record<ResultColumn, string>; fill: string; notes: Partial<Record<Field, string>> };
+  } | null> {
     const key = rowKey(link.id, no);
     const raw = await this.deps.store.read((tx) => tx.getDoc(ROW_COLLECTION, key));
     if (raw === undefined) {
@@ -387,8 +478,14 @@ export class SheetSyncService {
     if (dryRun) return null;
     const record = await this.deps.store.read((tx) => tx.getRecord(no));
     try {
-      if (record === undefined) throw new DomainError(problem('registration.not_found', `没有报备 ${no}`, `No registration ${no}`));
-      const result = await this.deps.changes.change(actor, no, { changes, reason: '在 Google 表格中更改 / edited in the Google sheet' }, record.version);
+      if (record === undefined)
+        throw new DomainError(problem('registration.not_found', `没有报备 ${no}`, `No registration ${no}`));
+      const result = await this.deps.changes.change(
+        actor,
+        no,
+        { changes, reason: '在 Google 表格中更改 / edited in the Google sheet' },
+        record.version,
+      );
       await this.deps.store.write((tx) => tx.putDoc(ROW_COLLECTION, key, { hash, cells }));
       const ann = annotateRow({
         status: result.record.status,
@@ -401,11 +498,19 @@ export class SheetSyncService {
       return { refused: false, write: ann };
     } catch (e) {
       if (!(e instanceof DomainError)) throw e;
-      await this.deps.store.write((tx) => tx.putDoc(ROW_COLLECTION, key, { ...state, refusedHash: hash, refusal: e.message }));
+      await this.deps.store.write((tx) =>
+        tx.putDoc(ROW_COLLECTION, key, { ...state, refusedHash: hash, refusal: e.message }),
+      );
       return {
         refused: true,
         write: {
-          cells: { registrationNo: no, status: '已变更，未生效', protectedUntil: record?.protectedUntil ?? '', conflict: `更改被拒绝：${e.message}`, hint: '改回原值，或请审核人处理' },
+          cells: {
+            registrationNo: no,
+            status: '已变更，未生效',
+            protectedUntil: record?.protectedUntil ?? '',
+            conflict: `更改被拒绝：${e.message}`,
+            hint: '改回原值，或请审核人处理',
+          },
           fill: 'red',
           notes: {},
         },
@@ -417,7 +522,10 @@ export class SheetSyncService {
   private async writeBack(
     link: SheetLink,
     grid: SheetGrid,
-    writes: Map<number, { cells: Record<ResultColumn, string>; fill: string; notes: Partial<Record<Field, string>> }>,
+    writes: Map<
+      number,
+      { cells: Record<ResultColumn, string>; fill: string; notes: Partial<Record<Field, string>> }
+    >,
   ): Promise<void> {
     const client = this.client();
     const tabId = await this.tabId(link);
@@ -431,14 +539,28 @@ export class SheetSyncService {
         const col = cols.find(([, n]) => n === c)?.[0];
         values.push(col === undefined ? null : w.cells[col]);
       }
-      return { range: a1Range(link.sheet, { startRow: row - 1, endRow: row, startColumn: first - 1, endColumn: last }), values: [values] };
+      return {
+        range: a1Range(link.sheet, {
+          startRow: row - 1,
+          endRow: row,
+          startColumn: first - 1,
+          endColumn: last,
+        }),
+        values: [values],
+      };
     });
     await client.batchUpdateValues(link.spreadsheetId, data);
     const requests: sheets_v4.Schema$Request[] = [];
     for (const [row, w] of writes) {
       requests.push({
         repeatCell: {
-          range: { sheetId: tabId, startRowIndex: row - 1, endRowIndex: row, startColumnIndex: 0, endColumnIndex: width },
+          range: {
+            sheetId: tabId,
+            startRowIndex: row - 1,
+            endRowIndex: row,
+            startColumnIndex: 0,
+            endColumnIndex: width,
+          },
           cell: { userEnteredFormat: { backgroundColor: colorOf(w.fill) } },
           fields: 'userEnteredFormat.backgroundColor',
         },
@@ -446,7 +568,13 @@ export class SheetSyncService {
       for (const [field, column] of Object.entries(link.fieldColumns) as [Field, number][]) {
         requests.push({
           updateCells: {
-            range: { sheetId: tabId, startRowIndex: row - 1, endRowIndex: row, startColumnIndex: column - 1, endColumnIndex: column },
+            range: {
+              sheetId: tabId,
+              startRowIndex: row - 1,
+              endRowIndex: row,
+              startColumnIndex: column - 1,
+              endColumnIndex: column,
+            },
             rows: [{ values: [{ note: w.notes[field] ?? '' }] }],
             fields: 'note',
           },
@@ -476,7 +604,14 @@ function wholeTab(sheet: string): string {
 }
 
 function tabMissing(link: SheetLink): DomainError {
-  return new DomainError(problem('sheets.tab_missing', `工作表「${link.sheet}」已不存在（被删除或改名）`, `Tab "${link.sheet}" no longer exists (deleted or renamed)`, 'sheet'));
+  return new DomainError(
+    problem(
+      'sheets.tab_missing',
+      `工作表「${link.sheet}」已不存在（被删除或改名）`,
+      `Tab "${link.sheet}" no longer exists (deleted or renamed)`,
+      'sheet',
+    ),
+  );
 }
 
 /** A renamed or moved header stops the sync by name: results would otherwise land in wrong columns. */
@@ -527,14 +662,23 @@ function inputCells(submission: Record<string, unknown>): Partial<Record<Field, 
 function hashOf(value: unknown): string {
   const canonical = JSON.stringify(value, (_k, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
       : v,
   );
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
 
-function flagged(no: string, message: string): { cells: Record<ResultColumn, string>; fill: string; notes: Partial<Record<Field, string>> } {
-  return { cells: { registrationNo: no, status: '编号重复', protectedUntil: '', conflict: message, hint: '' }, fill: 'red', notes: {} };
+function flagged(
+  no: string,
+  message: string,
+): { cells: Record<ResultColumn, string>; fill: string; notes: Partial<Record<Field, string>> } {
+  return {
+    cells: { registrationNo: no, status: '编号重复', protectedUntil: '', conflict: message, hint: '' },
+    fill: 'red',
+    notes: {},
+  };
 }
 
 function colorOf(fill: string): sheets_v4.Schema$Color {

@@ -64,15 +64,24 @@ describe('Google Sheets sync (issue 11)', () => {
     });
     const adminToken = (await readFile(path.join(dataDir, 'admin.token'), 'utf8')).trim();
     admin = apiClient(service.url, adminToken);
-    expect((await admin.post('/api/users', { name: '王磊', role: 'reviewer', team: '华东一部' })).status).toBe(201);
+    expect(
+      (await admin.post('/api/users', { name: '王磊', role: 'reviewer', team: '华东一部' })).status,
+    ).toBe(201);
     id = fake.createSpreadsheet({
       sheets: [
         {
           title: TAB,
           values: [
-            ['客户名称', '联系人', '联系电话', '客户类型'],
-            ['上海华信科技有限公司', '张三', '13812345678', '企业'],
-            ['杭州云帆网络科技有限公司', '李四', '13987654321', '企业'],
+            ['客户名称', '联系人', '联系电话', '客户类型', '地址', '客户来源'],
+            ['上海华信科技有限公司', '张三', '13812345678', '企业', '上海市浦东新区张江路 100 号', '展会'],
+            [
+              '杭州云帆网络科技有限公司',
+              '李四',
+              '13987654321',
+              '企业',
+              '杭州市西湖区文三路 200 号',
+              '转介绍',
+            ],
           ],
         },
       ],
@@ -104,15 +113,27 @@ describe('Google Sheets sync (issue 11)', () => {
 
   it('registers typed rows, writes numbers, status and fills back in ≤ 4 calls; a no-change sync is one call', async () => {
     const linkId = await link();
-    expect(fake.values(id, TAB)[0]).toEqual(['客户名称', '联系人', '联系电话', '客户类型', '报备编号', '状态', '保护截止', '冲突说明', '提示']);
+    expect(fake.values(id, TAB)[0]).toEqual([
+      '客户名称',
+      '联系人',
+      '联系电话',
+      '客户类型',
+      '地址',
+      '客户来源',
+      '报备编号',
+      '状态',
+      '保护截止',
+      '冲突说明',
+      '提示',
+    ]);
     fake.clearCalls();
     const first = await sync(linkId);
     expect(first.status, JSON.stringify(first.body)).toBe(200);
-    expect(first.body.registered).toBe(2);
+    expect(first.body.registered, JSON.stringify([first.body, fake.values(id, TAB)])).toBe(2);
     expect(fake.calls.length).toBeLessThanOrEqual(5); // four, plus the tab id asked once per process
     const rows = fake.values(id, TAB);
-    expect(String(rows[1]?.[4])).toMatch(/^BB-2026-\d{6}$/);
-    expect(String(rows[2]?.[4])).toMatch(/^BB-2026-\d{6}$/);
+    expect(String(rows[1]?.[6])).toMatch(/^BB-2026-\d{6}$/);
+    expect(String(rows[2]?.[6])).toMatch(/^BB-2026-\d{6}$/);
     expect(fake.cell(id, TAB, 'A2').background).not.toBeNull();
 
     // Our own write-back moved the version: the next sync reads, finds nothing new, registers nothing.
@@ -126,10 +147,10 @@ describe('Google Sheets sync (issue 11)', () => {
 
   it('a crash between registering and writing back never registers a row twice', async () => {
     const linkId = await link();
-    fake.injectFault({ method: 'spreadsheets.values.batchUpdate', status: 500, times: 5 });
+    fake.injectFault({ method: 'spreadsheets.values.batchUpdate', status: 500, times: 2 });
     const failed = await sync(linkId);
-    expect(failed.status).toBeGreaterThanOrEqual(500);
-    expect(fake.values(id, TAB)[1]?.[4] ?? '').toBe('');
+    expect(failed.status).not.toBe(200);
+    expect(fake.values(id, TAB)[1]?.[6] ?? '').toBe('');
     const listed = await admin.get<{ items: { error?: { code: string } }[] }>('/api/sheets');
     expect(listed.body.items[0]?.error).toBeDefined();
 
@@ -138,12 +159,16 @@ describe('Google Sheets sync (issue 11)', () => {
     expect(again.body.registered).toBe(0);
     const regs = await admin.get<{ items: unknown[] }>('/api/registrations');
     expect(regs.body.items).toHaveLength(2);
-    expect(String(fake.values(id, TAB)[1]?.[4])).toMatch(/^BB-2026-/);
+    expect(String(fake.values(id, TAB)[1]?.[6])).toMatch(/^BB-2026-/);
   });
 
   it('an unshared sheet and a renamed header are recorded on the link; a second link is 409', async () => {
     const linkId = await link();
-    const dup = await admin.post<{ error: { code: string } }>('/api/sheets', { spreadsheet: id, sheet: TAB, team: '华东一部' });
+    const dup = await admin.post<{ error: { code: string } }>('/api/sheets', {
+      spreadsheet: id,
+      sheet: TAB,
+      team: '华东一部',
+    });
     expect(dup.status).toBe(409);
     expect(dup.body.error.code).toBe('sheets.already_linked');
 
