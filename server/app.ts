@@ -44,6 +44,9 @@ import { batchRows, ExpensiveOperations } from './http/expensiveOperations.js';
 import type { FileVault } from './store/fileVault.js';
 import { DEFAULT_FILE_SETTINGS, ImportFiles, type FileSettings } from './services/importFiles.js';
 import { DEFAULT_ISOLATION, type IsolationLimits } from './importIsolation.js';
+import { SheetSyncService } from './sheets/sheetSync.js';
+import type { GoogleSheetsClient } from './sheets/googleClient.js';
+import { sheetRoutes } from './http/sheetRoutes.js';
 
 /** Hosts that frame the task pane: Office on the web, Outlook/SharePoint-hosted Office, Teams. */
 export const OFFICE_FRAME_ANCESTORS = [
@@ -85,6 +88,8 @@ export interface AppOptions {
   importsPerUser?: number;
   /** Notification email (for the admin test message) and the public URL links point to (issue 10). */
   notify?: { email?: Channel<EmailMessage> | undefined; publicUrl?: string | undefined };
+  /** The Google client for the Sheets sync (issue 11); absent when no key is configured. */
+  google?: GoogleSheetsClient | undefined;
   /** Extra routers mounted under /api (imports) and at the root (add-in files). */
   mount?: (app: Express, services: AppServices) => void;
   /** The backup key for POST /api/admin/backup (BAOBEI_BACKUP_KEY or its file); none: backups are refused. */
@@ -99,6 +104,8 @@ export interface AppServices {
   calendars: CalendarService;
   /** Kept import files; its `sweep()` deletes the expired ones. */
   importFiles: ImportFiles;
+  /** Google Sheets links and their sync (the scheduler calls `syncAll`). */
+  sheets: SheetSyncService;
   clock: () => Date;
   authenticate: RequestHandler;
 }
@@ -145,6 +152,13 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
     changes,
     calendars,
     importFiles,
+    sheets: new SheetSyncService({
+      store: options.store,
+      registrations,
+      changes,
+      clock,
+      client: options.google,
+    }),
     clock,
     authenticate: auth,
   };
@@ -278,6 +292,7 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
   );
   app.use('/api', calendarRoutes(calendars));
   app.use('/api', retentionRoutes(new RetentionService(options.store, registrations, clock)));
+  app.use('/api', sheetRoutes(services.sheets));
   app.use('/api', poolRoutes(new PoolService(deps, registrations), deps, registrations));
   app.use('/api', reviewerRoutes(deps, registrations));
   app.use(

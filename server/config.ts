@@ -106,6 +106,8 @@ const envSchema = z.object({
   /** Node's server.keepAliveTimeout: an idle kept-alive connection is closed after this. */
   BAOBEI_KEEP_ALIVE_TIMEOUT_MS: timeoutMs.default(5_000),
   BAOBEI_SWEEP_SECONDS: z.coerce.number().int().positive().default(60),
+  /** Seconds between Google Sheets syncs of every unpaused link (issue 11). */
+  BAOBEI_SHEETS_SYNC_SECONDS: z.coerce.number().int().min(5).max(86_400).default(60),
   /** Days an import's report and annotated workbook are kept before the sweep deletes them. */
   BAOBEI_FILE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Hours a dry run's report and annotated workbook are kept. */
@@ -171,6 +173,7 @@ export interface Config {
   /** Node's HTTP server timeouts, in milliseconds. */
   http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   sweepSeconds: number;
+  sheetsSyncSeconds: number;
   /** Kept import files: retention, dry-run retention, per-user quota. */
   files: { retentionDays: number; dryRunRetentionHours: number; quotaBytes: number };
   /** HTTP imports run in a worker with these limits. */
@@ -278,6 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       keepAliveTimeoutMs: e.BAOBEI_KEEP_ALIVE_TIMEOUT_MS,
     },
     sweepSeconds: e.BAOBEI_SWEEP_SECONDS,
+    sheetsSyncSeconds: e.BAOBEI_SHEETS_SYNC_SECONDS,
     files: {
       retentionDays: e.BAOBEI_FILE_RETENTION_DAYS,
       dryRunRetentionHours: e.BAOBEI_DRY_RUN_RETENTION_HOURS,

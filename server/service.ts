@@ -21,6 +21,8 @@ import type { Logger } from 'pino';
 import type { Express } from 'express';
 import { ConfigError, type Config } from './config.js';
 import { createApp, type AppServices } from './app.js';
+import { GoogleSheetsClient } from './sheets/googleClient.js';
+import { loadServiceAccountKey } from './sheets/googleCredentials.js';
 import { keyringFromMasterKey, loadMasterKey, type Keyring } from './security/keyring.js';
 import { LowdbStore } from './store/lowdbStore.js';
 import type { Store } from './store/store.js';
@@ -72,6 +74,8 @@ export interface StartOptions {
   say?: (line: string) => void;
   clock?: () => Date;
   mount?: Parameters<typeof createApp>[0]['mount'];
+  /** The Google client for the Sheets sync; built from the configured key when absent. */
+  google?: GoogleSheetsClient;
 }
 
 export async function openStore(
@@ -315,6 +319,7 @@ export async function startService(config: Config, options: StartOptions): Promi
       importsPerUser: config.imports.perUser,
       notify: { email, publicUrl: config.publicUrl },
       backupKey: () => readBackupKey(config.backupKey),
+      google: options.google ?? (await googleClientOf(config)),
       mount: (app, services) => {
         app.use(
           '/addin',
@@ -365,6 +370,19 @@ export async function startService(config: Config, options: StartOptions): Promi
     await sweep();
     const timer = setInterval(() => void sweep(), config.sweepSeconds * 1000);
     timer.unref();
+    // Google Sheets: every unpaused link, errors recorded on their link (sheetSync.ts).
+    let syncing = false;
+    const sheetsTimer = setInterval(() => {
+      if (syncing) return;
+      syncing = true;
+      services.sheets
+        .syncAll()
+        .catch((err: unknown) => options.logger.error({ err }, 'sheets sync failed'))
+        .finally(() => {
+          syncing = false;
+        });
+    }, config.sheetsSyncSeconds * 1000);
+    sheetsTimer.unref();
     const outbox = new OutboxWorker({
       store,
       clock,
@@ -382,6 +400,7 @@ export async function startService(config: Config, options: StartOptions): Promi
     const close = () =>
       (closing ??= (async () => {
         clearInterval(timer);
+        clearInterval(sheetsTimer);
         await outbox.stop();
         await email?.close();
         await closeServer();
@@ -410,4 +429,11 @@ async function checkRobots(store: Store, logger: Logger): Promise<void> {
       logger.warn({ robot: doc.key }, 'a configured robot is invalid and will not be used');
   }
   for (const robot of await store.read(loadRobots)) logger.debug({ robot: redactRobot(robot) }, 'robot');
+}
+
+/** The service account named by BAOBEI_GOOGLE_CREDENTIALS / GOOGLE_APPLICATION_CREDENTIALS, validated at start. */
+async function googleClientOf(config: Config): Promise<GoogleSheetsClient | undefined> {
+  if (config.googleCredentials === undefined) return undefined;
+  const key = await loadServiceAccountKey(config.googleCredentials);
+  return new GoogleSheetsClient({ auth: { serviceAccount: key } });
 }

@@ -3,6 +3,9 @@ import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteaso
 import { z } from 'zod';
 import { destructionSchema } from '../services/retentionService.js';
 import { destructionRejectBodySchema } from './retentionRoutes.js';
+import { sheetSyncQuerySchema } from './sheetRoutes.js';
+import { linkRequestSchema } from '../sheets/sheetSync.js';
+import { sheetLinkSchema } from '../sheets/sheetLinks.js';
 import * as api from './apiSchemas.js';
 import { teamRobotSchema } from '../notify/channelSettings.js';
 import { contactSchema, notifyDefaultsSchema, preferencesSchema } from '../notify/notifySettings.js';
@@ -390,6 +393,47 @@ export function openApiDocument(version: string): unknown {
     params: destructionParam,
     body: destructionRejectBodySchema,
     response: destructionSchema,
+  });
+  const sheetParam = z.object({ id: z.string().describe('The sheet link’s id') });
+  add(
+    'get',
+    '/api/sheets',
+    'Issue 11: linked Google Sheets with their last sync and error (reviewer, admin)',
+    {
+      response: z.object({ items: z.array(sheetLinkSchema) }),
+    },
+  );
+  add(
+    'post',
+    '/api/sheets',
+    'Issue 11: link a Google Sheet tab; checks access and maps the header (409 sheets.already_linked)',
+    {
+      body: linkRequestSchema,
+      response: sheetLinkSchema,
+    },
+  );
+  add('post', '/api/sheets/{id}/pause', 'Issue 11: pause a sheet link', {
+    params: sheetParam,
+    response: sheetLinkSchema,
+  });
+  add('post', '/api/sheets/{id}/resume', 'Issue 11: resume a sheet link', {
+    params: sheetParam,
+    response: sheetLinkSchema,
+  });
+  add(
+    'post',
+    '/api/sheets/{id}/sync',
+    'Issue 11: sync a sheet now (dryRun=true checks without saving or writing)',
+    {
+      params: sheetParam,
+      query: sheetSyncQuerySchema,
+      response: z
+        .object({ link: z.string(), skipped: z.boolean(), registered: z.number(), calls: z.number() })
+        .loose(),
+    },
+  );
+  add('delete', '/api/sheets/{id}', 'Issue 11: unlink a sheet (the sheet itself is left as it is)', {
+    params: sheetParam,
   });
   add('get', '/api/audit', 'Audit trail of reads and changes of customer data (admin; R36)', {
     query: api.auditQuerySchema,

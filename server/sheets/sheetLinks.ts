@@ -1,0 +1,82 @@
+/**
+ * Sheet links and per-row sync state, kept in the store's documents collection so lowdb and
+ * PostgreSQL hold them alike (no table of their own). Every document is zod-parsed when read back:
+ * a document written by an older build is refused by name, not half-used.
+ */
+import { z } from 'zod';
+import { DomainError, problem } from '../../core/problem.js';
+import { FIELDS, RESULT_COLUMNS, type Field, type ResultColumn } from '../../core/schema.js';
+import type { ReadTx } from '../store/store.js';
+
+export const LINK_COLLECTION = 'sheet-links';
+/** Rows registered from a sheet, by `${linkId}|${registrationNo}`: the inputs last applied. */
+export const ROW_COLLECTION = 'sheet-rows';
+/** Rows submitted but maybe not written back, by `${linkId}|${rowKey}`: the exactly-once ledger. */
+export const CLAIM_COLLECTION = 'sheet-claims';
+
+const fieldSchema = z.enum(FIELDS as [Field, ...Field[]]);
+const resultColumnSchema = z.enum(Object.keys(RESULT_COLUMNS) as [ResultColumn, ...ResultColumn[]]);
+
+export const linkErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  messageEn: z.string(),
+  at: z.string(),
+});
+
+export const sheetLinkSchema = z.object({
+  id: z.string(),
+  spreadsheetId: z.string(),
+  sheet: z.string(),
+  team: z.string(),
+  owner: z.string(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  paused: z.boolean(),
+  /** 1-based header row and column of each mapped field / result column (A = 1). */
+  headerRow: z.number().int().positive(),
+  headers: z.record(z.string(), z.string()),
+  fieldColumns: z.partialRecord(fieldSchema, z.number().int().positive()),
+  resultColumns: z.record(resultColumnSchema, z.number().int().positive()),
+  /** Drive's file version at the last complete sync; a sync with the same version reads nothing. */
+  lastVersion: z.string().optional(),
+  lastSyncAt: z.string().optional(),
+  lastCalls: z.number().int().nonnegative().optional(),
+  error: linkErrorSchema.optional(),
+});
+export type SheetLink = z.infer<typeof sheetLinkSchema>;
+export type LinkError = z.infer<typeof linkErrorSchema>;
+
+export const rowStateSchema = z.object({
+  /** Hash of the input cells last applied to the registration. */
+  hash: z.string(),
+  cells: z.partialRecord(fieldSchema, z.union([z.string(), z.number(), z.boolean()])),
+  /** Inputs a change was refused for: not sent again until they change. */
+  refusedHash: z.string().optional(),
+  refusal: z.string().optional(),
+});
+export type RowState = z.infer<typeof rowStateSchema>;
+
+export const claimSchema = z.object({
+  no: z.string().optional(),
+  /** The result cells and fill the row is to show (re-written if the write-back was lost). */
+  cells: z.record(resultColumnSchema, z.string()),
+  fill: z.string(),
+  notes: z.partialRecord(fieldSchema, z.string()),
+  hash: z.string(),
+});
+export type Claim = z.infer<typeof claimSchema>;
+
+export async function loadLink(tx: ReadTx, id: string): Promise<SheetLink> {
+  const raw = await tx.getDoc(LINK_COLLECTION, id);
+  if (raw === undefined) {
+    throw new DomainError(
+      problem('sheets.link_not_found', `没有名为 ${id} 的表格链接`, `No sheet link named ${id}`, 'id'),
+    );
+  }
+  return sheetLinkSchema.parse(raw);
+}
+
+export function rowKey(linkId: string, key: string): string {
+  return `${linkId}|${key}`;
+}

@@ -1,0 +1,690 @@
+/**
+ * Google Sheets sync (issue 11, and issue 15's sheet side): a linked tab is read, its new rows go
+ * through the same submit as the add-in (shared row evaluation, idempotency), edited registered
+ * rows through the same PATCH path (ChangeService), and the results are written back with the
+ * palette of core/annotation. At most four Google calls per sync: Drive files.get (version), one
+ * values.batchGet, one values.batchUpdate, one spreadsheets.batchUpdate (fills and notes).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { annotateRow, FILLS, type FillName } from '../../core/annotation.js';
+import { dayOf } from '../../core/day.js';
+import { DomainError, problem } from '../../core/problem.js';
+import {
+  describeSheet,
+  outcomeOfResult,
+  planLayout,
+  readRows,
+  resultColumnOfHeader,
+  type SheetGrid,
+  type SheetSetup,
+} from '../../core/sheetPlan.js';
+import { RESULT_COLUMNS, type Field, type ResultColumn } from '../../core/schema.js';
+import { actorOf, requireRole, type Actor } from '../services/actor.js';
+import type { RegistrationService } from '../services/registrationService.js';
+import type { ChangeService } from '../services/changeService.js';
+import type { Store } from '../store/store.js';
+import { a1Range, columnLetter, quoteSheetTitle } from './a1Range.js';
+import { GoogleApiError } from './googleApiError.js';
+import type { GoogleSheetsClient, sheets_v4 } from './googleClient.js';
+import {
+  CLAIM_COLLECTION,
+  claimSchema,
+  LINK_COLLECTION,
+  loadLink,
+  ROW_COLLECTION,
+  rowKey,
+  rowStateSchema,
+  sheetLinkSchema,
+  type Claim,
+  type SheetLink,
+} from './sheetLinks.js';
+
+export const linkRequestSchema = z
+  .object({
+    /** A spreadsheet URL (…/spreadsheets/d/ID/…) or its id. */
+    spreadsheet: z.string().trim().min(1).max(500),
+    sheet: z.string().trim().min(1).max(100),
+    team: z.string().trim().min(1).max(100),
+    owner: z.string().trim().min(1).max(100).optional(),
+  })
+  .strict();
+export type LinkRequest = z.infer<typeof linkRequestSchema>;
+
+export interface SyncReport {
+  link: string;
+  skipped: boolean;
+  registered: number;
+  changed: number;
+  refused: number;
+  invalid: number;
+  calls: number;
+  dryRun: boolean;
+}
+
+export interface SheetSyncDeps {
+  store: Store;
+  registrations: RegistrationService;
+  changes: ChangeService;
+  clock: () => Date;
+  /** Absent when no Google key is configured: linking is refused with what to set. */
+  client: GoogleSheetsClient | undefined;
+}
+
+const SPREADSHEET_URL = /\/spreadsheets\/d\/([A-Za-z0-9_-]+)/;
+
+export function spreadsheetIdOf(text: string): string {
+  const m = SPREADSHEET_URL.exec(text);
+  return m?.[1] ?? text;
+}
+
+export class SheetSyncService {
+  /** Links being synced in this process: a scheduled sync never overlaps a manual one. */
+  private readonly running = new Set<string>();
+
+  constructor(private readonly deps: SheetSyncDeps) {}
+
+  private client(): GoogleSheetsClient {
+    if (this.deps.client === undefined) {
+      throw new DomainError(
+        problem(
+          'sheets.not_configured',
+          '未配置 Google 服务账号：请设置 BAOBEI_GOOGLE_CREDENTIALS 指向 JSON 密钥文件',
+          'No Google service account: set BAOBEI_GOOGLE_CREDENTIALS to the JSON key file',
+        ),
+      );
+    }
+    return this.deps.client;
+  }
+
+  async link(
+    actor: Actor,
+    request: LinkRequest,
+  ): Promise<SheetLink & { shareWith: string; mapping: SheetSetup['columns'] }> {
+    requireRole(actor, ['reviewer', 'admin'], '链接表格', 'link a sheet');
+    const client = this.client();
+    const spreadsheetId = spreadsheetIdOf(request.spreadsheet);
+    const owner = request.owner ?? actor.name;
+    const existing = await this.deps.store.read((tx) => tx.listDocs(LINK_COLLECTION));
+    for (const e of existing) {
+      const l = sheetLinkSchema.parse(e.value);
+      if (l.spreadsheetId === spreadsheetId && l.sheet === request.sheet) {
+        throw new DomainError(
+          problem(
+            'sheets.already_linked',
+            `该表格的工作表「${request.sheet}」已链接（${l.id}）`,
+            `Tab "${request.sheet}" of this spreadsheet is already linked (${l.id})`,
+            'spreadsheet',
+          ),
+          { link: l.id },
+        );
+      }
+    }
+    const ownerUser = await this.deps.store.read((tx) => tx.getUserByName(owner));
+    if (ownerUser === undefined || (ownerUser.team !== undefined && ownerUser.team !== request.team)) {
+      throw new DomainError(
+        problem(
+          'sheets.owner_unknown',
+          `${owner} 不是团队 ${request.team} 的用户`,
+          `${owner} is not a user of team ${request.team}`,
+          'owner',
+        ),
+      );
+    }
+    // Access is checked now, with the account to share with named in the error (googleApiError).
+    const version = await client.getVersion(spreadsheetId);
+    const [read] = await client.batchGetValues(spreadsheetId, [wholeTab(request.sheet)]);
+    const grid = read?.values ?? [];
+    const setup = describeSheet(request.sheet, grid);
+    if (setup === null) {
+      throw new DomainError(
+        problem(
+          'sheets.no_header',
+          `工作表「${request.sheet}」中找不到表头`,
+          `No header row found in tab "${request.sheet}"`,
+          'sheet',
+        ),
+      );
+    }
+    const layout = planLayout(grid, setup);
+    const headers: Record<string, string> = {};
+    for (const c of setup.columns)
+      if (c.field !== null || resultColumnOfHeader(c.header) !== null) headers[String(c.column)] = c.header;
+    if (layout.missingResultColumns.length > 0) {
+      await client.batchUpdateValues(
+        spreadsheetId,
+        layout.missingResultColumns.map((col) => {
+          const column = layout.resultColumns[col];
+          headers[String(column)] = RESULT_COLUMNS[col].zh;
+          return {
+            range: a1Range(request.sheet, {
+              startRow: setup.headerRow - 1,
+              endRow: setup.headerRow,
+              startColumn: column - 1,
+              endColumn: column,
+            }),
+            values: [[RESULT_COLUMNS[col].zh]],
+          };
+        }),
+      );
+    }
+    const link: SheetLink = {
+      id: `sheet-${randomUUID().slice(0, 8)}`,
+      spreadsheetId,
+      sheet: request.sheet,
+      team: request.team,
+      owner,
+      createdBy: actor.name,
+      createdAt: this.deps.clock().toISOString(),
+      paused: false,
+      headerRow: setup.headerRow,
+      headers,
+      fieldColumns: layout.fieldColumns,
+      resultColumns: layout.resultColumns,
+    };
+    void version; // the first sync reads the rows whatever the version
+    await this.deps.store.write((tx) => tx.putDoc(LINK_COLLECTION, link.id, link));
+    return { ...link, shareWith: client.identity, mapping: setup.columns };
+  }
+
+  async list(actor: Actor): Promise<SheetLink[]> {
+    requireRole(actor, ['reviewer', 'admin'], '查看表格链接', 'list sheet links');
+    const docs = await this.deps.store.read((tx) => tx.listDocs(LINK_COLLECTION));
+    return docs
+      .map((d) => sheetLinkSchema.parse(d.value))
+      .filter((l) => actor.role === 'admin' || actor.team === undefined || actor.team === l.team);
+  }
+
+  async setPaused(actor: Actor, id: string, paused: boolean): Promise<SheetLink> {
+    requireRole(actor, ['reviewer', 'admin'], '暂停或恢复表格链接', 'pause or resume a sheet link');
+    return this.deps.store.write(async (tx) => {
+      const link = { ...(await loadLink(tx, id)), paused };
+      await tx.putDoc(LINK_COLLECTION, id, link);
+      return link;
+    });
+  }
+
+  async unlink(actor: Actor, id: string): Promise<void> {
+    requireRole(actor, ['reviewer', 'admin'], '取消表格链接', 'unlink a sheet');
+    await this.deps.store.write(async (tx) => {
+      await loadLink(tx, id);
+      await tx.deleteDoc(LINK_COLLECTION, id);
+    });
+  }
+
+  /** Every unpaused link, one after the other (the scheduler's tick). Errors stay on their link. */
+  async syncAll(): Promise<SyncReport[]> {
+    const docs = await this.deps.store.read((tx) => tx.listDocs(LINK_COLLECTION));
+    const out: SyncReport[] = [];
+    for (const d of docs) {
+      const link = sheetLinkSchema.parse(d.value);
+      if (link.paused) continue;
+      try {
+        out.push(await this.syncLink(link.id, { dryRun: false }));
+      } catch {
+        // Recorded on the link by syncLink; one broken sheet never stops the others.
+      }
+    }
+    return out;
+  }
+
+  async sync(actor: Actor, id: string, options: { dryRun: boolean }): Promise<SyncReport> {
+    requireRole(actor, ['reviewer', 'admin'], '同步表格', 'sync a sheet');
+    return this.syncLink(id, options);
+  }
+
+  async syncLink(id: string, options: { dryRun: boolean }): Promise<SyncReport> {
+    if (this.running.has(id)) {
+      throw new DomainError(
+        problem('sheets.sync_running', `表格链接 ${id} 正在同步`, `Sheet link ${id} is already syncing`),
+      );
+    }
+    this.running.add(id);
+    try {
+      const link = await this.deps.store.read((tx) => loadLink(tx, id));
+      try {
+        const report = await this.run(link, options);
+        if (!options.dryRun)
+          await this.saveLink(id, (l) => ({
+            ...l,
+            error: undefined,
+            lastSyncAt: this.deps.clock().toISOString(),
+            lastCalls: report.calls,
+          }));
+        return report;
+      } catch (e) {
+        if (e instanceof DomainError && !options.dryRun) {
+          await this.saveLink(id, (l) => ({
+            ...l,
+            error: {
+              code: e.code,
+              message: e.message,
+              messageEn: e.messageEn,
+              at: this.deps.clock().toISOString(),
+            },
+          }));
+        }
+        throw e;
+      }
+    } finally {
+      this.running.delete(id);
+    }
+  }
+
+  private async saveLink(id: string, update: (l: SheetLink) => SheetLink): Promise<void> {
+    await this.deps.store.write(async (tx) => {
+      const raw = await tx.getDoc(LINK_COLLECTION, id);
+      if (raw === undefined) return; // unlinked meanwhile
+      const next = update(sheetLinkSchema.parse(raw));
+      await tx.putDoc(LINK_COLLECTION, id, JSON.parse(JSON.stringify(next)) as unknown);
+    });
+  }
+
+  private async run(link: SheetLink, options: { dryRun: boolean }): Promise<SyncReport> {
+    const client = this.client();
+    const report: SyncReport = {
+      link: link.id,
+      skipped: false,
+      registered: 0,
+      changed: 0,
+      refused: 0,
+      invalid: 0,
+      calls: 0,
+      dryRun: options.dryRun,
+    };
+    const version = await client.getVersion(link.spreadsheetId);
+    report.calls++;
+    if (version.version === link.lastVersion) return { ...report, skipped: true };
+
+    const [read] = await client.batchGetValues(link.spreadsheetId, [wholeTab(link.sheet)]);
+    report.calls++;
+    const grid: SheetGrid = read?.values ?? [];
+    checkHeaders(link, grid);
+    const owner = await this.deps.store.read((tx) => tx.getUserByName(link.owner));
+    if (owner === undefined) {
+      throw new DomainError(
+        problem(
+          'sheets.owner_unknown',
+          `链接所有人 ${link.owner} 已不存在`,
+          `The link's owner ${link.owner} no longer exists`,
+          'owner',
+        ),
+      );
+    }
+    const actor = actorOf(owner);
+    const layout = planLayout(grid, setupOf(link, grid));
+    const policy = await this.deps.registrations.policy();
+    const rows = readRows(layout, grid, {
+      referenceDate: dayOf(this.deps.clock()),
+      policy,
+      defaultRegistrant: link.owner,
+    });
+
+    /** Results to write, by 1-based sheet row. */
+    const writes = new Map<
+      number,
+      { cells: Record<ResultColumn, string>; fill: string; notes: Partial<Record<Field, string>> }
+    >();
+    const seen = new Map<string, number>();
+    const fresh: {
+      row: number;
+      key: string;
+      hash: string;
+      submission: (typeof rows)[number]['submission'];
+    }[] = [];
+    const numbers = new Map<string, number>();
+    for (const r of rows) {
+      const cells = inputCells(r.submission);
+      const hash = hashOf(cells);
+      if (r.registrationNo !== null) {
+        if (numbers.has(r.registrationNo)) {
+          // A copied row carries a number that is not its own: flagged, never applied to that record.
+          writes.set(
+            r.row,
+            flagged(
+              r.registrationNo,
+              `编号与第 ${numbers.get(r.registrationNo)} 行重复：复制的行请清空报备编号后作为新行提交`,
+            ),
+          );
+          continue;
+        }
+        numbers.set(r.registrationNo, r.row);
+        const outcome = await this.registeredRow(link, actor, r.registrationNo, cells, hash, options.dryRun);
+        if (outcome === null) continue;
+        if (outcome.refused) report.refused++;
+        else report.changed++;
+        writes.set(r.row, outcome.write);
+        continue;
+      }
+      if (r.errors.length > 0) {
+        report.invalid++;
+        const ann = annotateRow({ status: 'invalid', errors: r.errors, warnings: [], conflicts: [] });
+        writes.set(r.row, ann);
+        continue;
+      }
+      // Identical twins are told apart by their order among themselves, not by position.
+      const n = (seen.get(hash) ?? 0) + 1;
+      seen.set(hash, n);
+      fresh.push({ row: r.row, key: `${hash}#${n}`, hash, submission: r.submission });
+    }
+
+    // Exactly once: rows whose claim is on file were registered by an earlier sync whose write-back
+    // was lost; they are written back from the claim, never submitted again.
+    const claims = await this.deps.store.read(async (tx) => {
+      const out = new Map<string, Claim>();
+      for (const f of fresh) {
+        const raw = await tx.getDoc(CLAIM_COLLECTION, rowKey(link.id, f.key));
+        if (raw !== undefined) out.set(f.key, claimSchema.parse(raw));
+      }
+      return out;
+    });
+    const toSubmit = fresh.filter((f) => !claims.has(f.key));
+    for (const f of fresh) {
+      const claim = claims.get(f.key);
+      if (claim) writes.set(f.row, claim);
+    }
+    if (toSubmit.length > 0) {
+      const submissions = toSubmit.map((f) => ({ ...f.submission, clientRowId: f.row }));
+      const results = options.dryRun
+        ? await this.deps.registrations.check(actor, submissions)
+        : (
+            await this.deps.registrations.submit(actor, submissions, {
+              idempotencyKey: `sheets:${link.id}:${hashOf(toSubmit.map((f) => f.key))}`,
+              body: toSubmit.map((f) => f.key),
+            })
+          ).results;
+      const rowByNo = new Map<string, number>();
+      results.forEach((res, i) => {
+        if (res.registrationNo !== undefined) rowByNo.set(res.registrationNo, toSubmit[i]!.row);
+      });
+      const newClaims: [
+        string,
+        Claim,
+        string | undefined,
+        Partial<Record<Field, string | number | boolean>>,
+      ][] = [];
+      results.forEach((res, i) => {
+        const f = toSubmit[i]!;
+        const ann = annotateRow(outcomeOfResult(f.row, res, rowByNo).annotation);
+        writes.set(f.row, ann);
+        if (res.status === 'invalid') report.invalid++;
+        else if (res.registrationNo !== undefined) report.registered++;
+        const saved =
+          res.registrationNo !== undefined && res.status !== 'duplicate' ? res.registrationNo : undefined;
+        newClaims.push([
+          f.key,
+          {
+            ...(saved ? { no: saved } : {}),
+            cells: ann.cells,
+            fill: ann.fill,
+            notes: ann.notes,
+            hash: f.hash,
+          },
+          saved,
+          inputCells(f.submission),
+        ]);
+      });
+      if (!options.dryRun) {
+        await this.deps.store.write(async (tx) => {
+          for (const [key, claim, no, cells] of newClaims) {
+            await tx.putDoc(
+              CLAIM_COLLECTION,
+              rowKey(link.id, key),
+              JSON.parse(JSON.stringify(claim)) as unknown,
+            );
+            if (no !== undefined)
+              await tx.putDoc(ROW_COLLECTION, rowKey(link.id, no), { hash: claim.hash, cells });
+          }
+        });
+      }
+    }
+
+    if (!options.dryRun && writes.size > 0) {
+      await this.writeBack(link, grid, writes);
+      report.calls += 2;
+    }
+    if (!options.dryRun) {
+      // Our own write-back moved the version; the next sync reads again and finds every row's hash unchanged.
+      await this.saveLink(link.id, (l) => ({ ...l, lastVersion: version.version }));
+    }
+    return report;
+  }
+
+  /** A row holding a registration number: unchanged, or its edited inputs go through PATCH. */
+  private async registeredRow(
+    link: SheetLink,
+    actor: Actor,
+    no: string,
+    cells: Partial<Record<Field, string | number | boolean>>,
+    hash: string,
+    dryRun: boolean,
+  ): Promise<{
+    refused: boolean;
+    write: { cells: Record<ResultColumn, string>; fill: string; notes: Partial<Record<Field, string>> };
+  } | null> {
+    const key = rowKey(link.id, no);
+    const raw = await this.deps.store.read((tx) => tx.getDoc(ROW_COLLECTION, key));
+    if (raw === undefined) {
+      // A number this link did not write (typed, or from Excel): adopted as the row's baseline.
+      if (!dryRun) await this.deps.store.write((tx) => tx.putDoc(ROW_COLLECTION, key, { hash, cells }));
+      return null;
+    }
+    const state = rowStateSchema.parse(raw);
+    if (state.hash === hash || state.refusedHash === hash) return null;
+    const changes: Partial<Record<Field, string | number | boolean | null>> = {};
+    for (const f of new Set([...Object.keys(state.cells), ...Object.keys(cells)]) as Set<Field>) {
+      if (state.cells[f] !== cells[f]) changes[f] = cells[f] ?? null;
+    }
+    if (dryRun) return null;
+    const record = await this.deps.store.read((tx) => tx.getRecord(no));
+    try {
+      if (record === undefined)
+        throw new DomainError(problem('registration.not_found', `没有报备 ${no}`, `No registration ${no}`));
+      const result = await this.deps.changes.change(
+        actor,
+        no,
+        { changes, reason: '在 Google 表格中更改 / edited in the Google sheet' },
+        record.version,
+      );
+      await this.deps.store.write((tx) => tx.putDoc(ROW_COLLECTION, key, { hash, cells }));
+      const ann = annotateRow({
+        status: result.record.status,
+        registrationNo: no,
+        protectedUntil: result.record.protectedUntil,
+        errors: [],
+        warnings: result.warnings,
+        conflicts: [],
+      });
+      return { refused: false, write: ann };
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      await this.deps.store.write((tx) =>
+        tx.putDoc(ROW_COLLECTION, key, { ...state, refusedHash: hash, refusal: e.message }),
+      );
+      return {
+        refused: true,
+        write: {
+          cells: {
+            registrationNo: no,
+            status: '已变更，未生效',
+            protectedUntil: record?.protectedUntil ?? '',
+            conflict: `更改被拒绝：${e.message}`,
+            hint: '改回原值，或请审核人处理',
+          },
+          fill: 'red',
+          notes: {},
+        },
+      };
+    }
+  }
+
+  /** One values.batchUpdate for the result cells, one spreadsheets.batchUpdate for fills and notes. */
+  private async writeBack(
+    link: SheetLink,
+    grid: SheetGrid,
+    writes: Map<
+      number,
+      { cells: Record<ResultColumn, string>; fill: string; notes: Partial<Record<Field, string>> }
+    >,
+  ): Promise<void> {
+    const client = this.client();
+    const tabId = await this.tabId(link);
+    const cols = Object.entries(link.resultColumns) as [ResultColumn, number][];
+    const first = Math.min(...cols.map(([, c]) => c));
+    const last = Math.max(...cols.map(([, c]) => c));
+    const width = Math.max(last, ...grid.map((r) => r.length));
+    const data = [...writes].map(([row, w]) => {
+      const values: (string | null)[] = [];
+      for (let c = first; c <= last; c++) {
+        const col = cols.find(([, n]) => n === c)?.[0];
+        values.push(col === undefined ? null : w.cells[col]);
+      }
+      return {
+        range: a1Range(link.sheet, {
+          startRow: row - 1,
+          endRow: row,
+          startColumn: first - 1,
+          endColumn: last,
+        }),
+        values: [values],
+      };
+    });
+    await client.batchUpdateValues(link.spreadsheetId, data);
+    const requests: sheets_v4.Schema$Request[] = [];
+    for (const [row, w] of writes) {
+      requests.push({
+        repeatCell: {
+          range: {
+            sheetId: tabId,
+            startRowIndex: row - 1,
+            endRowIndex: row,
+            startColumnIndex: 0,
+            endColumnIndex: width,
+          },
+          cell: { userEnteredFormat: { backgroundColor: colorOf(w.fill) } },
+          fields: 'userEnteredFormat.backgroundColor',
+        },
+      });
+      for (const [field, column] of Object.entries(link.fieldColumns) as [Field, number][]) {
+        requests.push({
+          updateCells: {
+            range: {
+              sheetId: tabId,
+              startRowIndex: row - 1,
+              endRowIndex: row,
+              startColumnIndex: column - 1,
+              endColumnIndex: column,
+            },
+            rows: [{ values: [{ note: w.notes[field] ?? '' }] }],
+            fields: 'note',
+          },
+        });
+      }
+    }
+    await client.batchUpdate(link.spreadsheetId, requests);
+  }
+
+  /** The tab's numeric id, derived from the link (kept on the link after the first look). */
+  private readonly tabIds = new Map<string, number>();
+  private async tabId(link: SheetLink): Promise<number> {
+    const known = this.tabIds.get(link.id);
+    if (known !== undefined) return known;
+    // Not counted in the four calls of a sync: asked once per link per process.
+    const info = await this.client().getSpreadsheet(link.spreadsheetId);
+    const tab = info.tabs.find((t) => t.title === link.sheet);
+    if (tab === undefined) throw tabMissing(link);
+    this.tabIds.set(link.id, tab.sheetId);
+    return tab.sheetId;
+  }
+}
+
+/** The tab's title alone is a range of all its cells: no column bound to outgrow the grid (Google refuses those). */
+function wholeTab(sheet: string): string {
+  return quoteSheetTitle(sheet);
+}
+
+function tabMissing(link: SheetLink): DomainError {
+  return new DomainError(
+    problem(
+      'sheets.tab_missing',
+      `工作表「${link.sheet}」已不存在（被删除或改名）`,
+      `Tab "${link.sheet}" no longer exists (deleted or renamed)`,
+      'sheet',
+    ),
+  );
+}
+
+/** A renamed or moved header stops the sync by name: results would otherwise land in wrong columns. */
+function checkHeaders(link: SheetLink, grid: SheetGrid): void {
+  const header = grid[link.headerRow - 1] ?? [];
+  for (const [column, text] of Object.entries(link.headers)) {
+    const now = header[Number(column) - 1];
+    if (String(now ?? '').trim() !== text.trim()) {
+      const at = `${columnLetter(Number(column) - 1)}${link.headerRow}`;
+      throw new DomainError(
+        problem(
+          'sheets.header_changed',
+          `表头 ${at} 原为「${text}」，现为「${String(now ?? '')}」：请改回，或取消链接后重新链接`,
+          `Header ${at} was "${text}" and is now "${String(now ?? '')}": restore it, or unlink and link again`,
+          at,
+        ),
+      );
+    }
+  }
+}
+
+function setupOf(link: SheetLink, grid: SheetGrid): SheetSetup {
+  const byColumn = new Map<number, Field>();
+  for (const [f, c] of Object.entries(link.fieldColumns) as [Field, number][]) byColumn.set(c, f);
+  return {
+    sheetName: link.sheet,
+    headerRow: link.headerRow,
+    columns: Object.entries(link.headers).map(([c, header]) => ({
+      column: Number(c),
+      header,
+      field: byColumn.get(Number(c)) ?? null,
+      confidence: 1,
+      alternatives: [],
+    })),
+    dataRows: Math.max(0, grid.length - link.headerRow),
+  };
+}
+
+function inputCells(submission: Record<string, unknown>): Partial<Record<Field, string | number | boolean>> {
+  const out: Partial<Record<Field, string | number | boolean>> = {};
+  for (const [k, v] of Object.entries(submission)) {
+    if (k === 'clientRowId') continue;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k as Field] = v;
+  }
+  return out;
+}
+
+function hashOf(value: unknown): string {
+  const canonical = JSON.stringify(value, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : v,
+  );
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
+}
+
+function flagged(
+  no: string,
+  message: string,
+): { cells: Record<ResultColumn, string>; fill: string; notes: Partial<Record<Field, string>> } {
+  return {
+    cells: { registrationNo: no, status: '编号重复', protectedUntil: '', conflict: message, hint: '' },
+    fill: 'red',
+    notes: {},
+  };
+}
+
+function colorOf(fill: string): sheets_v4.Schema$Color {
+  const hex = (FILLS[fill as FillName] ?? FILLS.paleBlue).fill;
+  const n = Number.parseInt(hex, 16);
+  return { red: ((n >> 16) & 255) / 255, green: ((n >> 8) & 255) / 255, blue: (n & 255) / 255 };
+}
+
+export { GoogleApiError };

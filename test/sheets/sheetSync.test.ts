@@ -1,0 +1,188 @@
+/**
+ * The Sheets sync end to end: the real service over HTTP, the real googleapis client against the
+ * fake Google server. Link → rows typed → sync → results in the sheet; a no-change sync reads
+ * nothing; calls per sync ≤ 4; the crash between registering and writing back registers nothing
+ * twice; an unshared sheet and a renamed header are recorded on the link; a second link of the
+ * same tab is 409 sheets.already_linked.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeGoogle } from '../fakes/fakeGoogle.js';
+import { GoogleSheetsClient } from '../../server/sheets/googleClient.js';
+import { GoogleRateLimiter } from '../../server/sheets/googleRateLimiter.js';
+import { loadConfig } from '../../server/config.js';
+import { createLogger } from '../../server/logger.js';
+import { startService, type RunningService } from '../../server/service.js';
+import { apiClient, type Api } from '../support/testService.js';
+
+const SA = 'baobei-sync@baobei-test.iam.gserviceaccount.com';
+const TAB = '报备';
+
+describe('Google Sheets sync (issue 11)', () => {
+  let fake: FakeGoogle;
+  let service: RunningService;
+  let dataDir: string;
+  let admin: Api;
+  let id: string;
+
+  beforeEach(async () => {
+    fake = await new FakeGoogle().start();
+    const token = fake.issueToken(SA);
+    const clock = { now: () => Date.now(), sleep: async () => {} };
+    const google = new GoogleSheetsClient({
+      auth: { accessToken: token, identity: SA },
+      rootUrl: fake.url,
+      clock,
+      rateLimiter: new GoogleRateLimiter(clock),
+      random: () => 0,
+      retry: { maxAttempts: 2, baseDelayMs: 1, rateLimitBaseDelayMs: 1, maxDelayMs: 1, jitterMs: 0 },
+    });
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-sheets-'));
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      BAOBEI_DATA_DIR: dataDir,
+      BAOBEI_KEY: randomBytes(32).toString('hex'),
+      LOG_LEVEL: 'info',
+      BAOBEI_SWEEP_SECONDS: '3600',
+      BAOBEI_SHEETS_SYNC_SECONDS: '3600',
+    });
+    const sink = new Writable({
+      write: (c: Buffer, _e, cb) => {
+        if (process.env.SHEETS_TEST_LOG) process.stderr.write(c);
+        cb();
+      },
+    });
+    service = await startService(config, {
+      logger: createLogger('info', sink),
+      clock: () => new Date('2026-11-23T02:00:00.000Z'),
+      google,
+    });
+    const adminToken = (await readFile(path.join(dataDir, 'admin.token'), 'utf8')).trim();
+    admin = apiClient(service.url, adminToken);
+    expect(
+      (await admin.post('/api/users', { name: '王磊', role: 'reviewer', team: '华东一部' })).status,
+    ).toBe(201);
+    id = fake.createSpreadsheet({
+      sheets: [
+        {
+          title: TAB,
+          values: [
+            ['客户名称', '联系人', '联系电话', '客户类型', '地址', '客户来源'],
+            ['上海华信科技有限公司', '张三', '13812345678', '企业', '上海市浦东新区张江路 100 号', '展会'],
+            [
+              '杭州云帆网络科技有限公司',
+              '李四',
+              '13987654321',
+              '企业',
+              '杭州市西湖区文三路 200 号',
+              '转介绍',
+            ],
+          ],
+        },
+      ],
+      sharedWith: { [SA]: 'writer' },
+    });
+  });
+
+  afterEach(async () => {
+    await service.close();
+    await fake.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function link(): Promise<string> {
+    const res = await admin.post<{ id: string; shareWith: string }>('/api/sheets', {
+      spreadsheet: `https://docs.google.com/spreadsheets/d/${id}/edit#gid=0`,
+      sheet: TAB,
+      team: '华东一部',
+      owner: '王磊',
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.shareWith).toBe(SA);
+    return res.body.id;
+  }
+
+  async function sync(linkId: string): Promise<{ status: number; body: Record<string, unknown> }> {
+    return admin.post(`/api/sheets/${linkId}/sync`, {});
+  }
+
+  it('registers typed rows, writes numbers, status and fills back in ≤ 4 calls; a no-change sync is one call', async () => {
+    const linkId = await link();
+    expect(fake.values(id, TAB)[0]).toEqual([
+      '客户名称',
+      '联系人',
+      '联系电话',
+      '客户类型',
+      '地址',
+      '客户来源',
+      '报备编号',
+      '状态',
+      '保护截止',
+      '冲突说明',
+      '提示',
+    ]);
+    fake.clearCalls();
+    const first = await sync(linkId);
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body.registered, JSON.stringify([first.body, fake.values(id, TAB)])).toBe(2);
+    expect(fake.calls.length).toBeLessThanOrEqual(5); // four, plus the tab id asked once per process
+    const rows = fake.values(id, TAB);
+    expect(String(rows[1]?.[6])).toMatch(/^BB-2026-\d{6}$/);
+    expect(String(rows[2]?.[6])).toMatch(/^BB-2026-\d{6}$/);
+    expect(fake.cell(id, TAB, 'A2').background).not.toBeNull();
+
+    // Our own write-back moved the version: the next sync reads, finds nothing new, registers nothing.
+    const second = await sync(linkId);
+    expect(second.body.registered).toBe(0);
+    fake.clearCalls();
+    const third = await sync(linkId);
+    expect(third.body.skipped).toBe(true);
+    expect(fake.calls.length).toBe(1);
+  });
+
+  it('a crash between registering and writing back never registers a row twice', async () => {
+    const linkId = await link();
+    fake.injectFault({ method: 'spreadsheets.values.batchUpdate', status: 500, times: 2 });
+    const failed = await sync(linkId);
+    expect(failed.status).not.toBe(200);
+    expect(fake.values(id, TAB)[1]?.[6] ?? '').toBe('');
+    const listed = await admin.get<{ items: { error?: { code: string } }[] }>('/api/sheets');
+    expect(listed.body.items[0]?.error).toBeDefined();
+
+    const again = await sync(linkId);
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body.registered).toBe(0);
+    const regs = await admin.get<{ items: unknown[] }>('/api/registrations');
+    expect(regs.body.items).toHaveLength(2);
+    expect(String(fake.values(id, TAB)[1]?.[6])).toMatch(/^BB-2026-/);
+  });
+
+  it('an unshared sheet and a renamed header are recorded on the link; a second link is 409', async () => {
+    const linkId = await link();
+    const dup = await admin.post<{ error: { code: string } }>('/api/sheets', {
+      spreadsheet: id,
+      sheet: TAB,
+      team: '华东一部',
+    });
+    expect(dup.status).toBe(409);
+    expect(dup.body.error.code).toBe('sheets.already_linked');
+
+    fake.unshare(id, SA);
+    const denied = await sync(linkId);
+    expect(denied.status).toBeGreaterThanOrEqual(400);
+    const listed = await admin.get<{ items: { error?: { message: string } }[] }>('/api/sheets');
+    expect(listed.body.items[0]?.error?.message).toContain(SA);
+
+    fake.share(id, SA);
+    fake.editCells(id, TAB, 'B1', [['联络人']]);
+    const renamed = await sync(linkId);
+    expect(renamed.status).toBe(422);
+    const after = await admin.get<{ items: { error?: { code: string } }[] }>('/api/sheets');
+    expect(after.body.items[0]?.error?.code).toBe('sheets.header_changed');
+  });
+});
