@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { destructionSchema } from '../services/retentionService.js';
 import { destructionRejectBodySchema } from './retentionRoutes.js';
 import * as api from './apiSchemas.js';
+import * as notify from './notifyRoutes.js';
+import { contactSchema, notifyDefaultsSchema, preferencesSchema } from '../notify/notifySettings.js';
 
 type Method = RouteConfig['method'];
 
@@ -314,6 +316,93 @@ export function openApiDocument(version: string): unknown {
       },
       ...errors,
     },
+  });
+  // Notifications (issue 10): read state, the outbox, robots, contacts, preferences, defaults.
+  const notFound = (what: string) => ({ 404: json(api.errorResponseSchema, what) });
+  const secured = { security: [{ [bearer.name]: [] }] };
+  const bodyOf = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+  const robotParam = z.object({
+    id: z.string().describe('The robot’s id: lower-case letters, digits and -'),
+  });
+  add(
+    'post',
+    '/api/notifications/read',
+    'Mark the caller’s notifications read: {ids: [...]} or {all: true}',
+    {
+      body: notify.markReadBodySchema,
+      response: notify.markReadResponseSchema,
+    },
+  );
+  add(
+    'get',
+    '/api/outbox',
+    'The outbox (admin): entries newest first with status, channel, recipient id, event and attempts — no addresses, mobiles or message text',
+    { query: notify.outboxQuerySchema, response: notify.outboxResponseSchema },
+  );
+  registry.registerPath({
+    method: 'post',
+    path: '/api/outbox/test',
+    summary:
+      'Send a test message (admin) to a robot {robot: id} or to a user’s email {email: userId}; the provider’s answer',
+    ...secured,
+    request: { body: bodyOf(notify.outboxTestBodySchema) },
+    responses: {
+      200: json(notify.deliveryResultSchema, 'Delivered'),
+      ...errors,
+      ...notFound('notify.robot_not_found or user.not_found'),
+      422: json(api.errorResponseSchema, 'notify.email_off (no SMTP) or notify.no_address'),
+      502: json(notify.deliveryResultSchema, 'The provider refused or could not be reached'),
+    },
+  });
+  add('get', '/api/notify/robots', 'Team robots (admin); webhook tokens masked, secrets never returned', {
+    response: z.object({ items: z.array(notify.redactedRobotSchema) }),
+  });
+  add(
+    'put',
+    '/api/notify/robots/{id}',
+    'Create or replace a team robot (admin): DingTalk/Feishu need their signing secret; audited',
+    { params: robotParam, body: notify.robotBodySchema, response: notify.redactedRobotSchema },
+  );
+  registry.registerPath({
+    method: 'delete',
+    path: '/api/notify/robots/{id}',
+    summary: 'Remove a team robot (admin); audited',
+    ...secured,
+    request: { params: robotParam },
+    responses: { 204: { description: 'Removed' }, ...errors, ...notFound('notify.robot_not_found') },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/users/{id}/contact',
+    summary: 'A user’s notification contact (admin): email, mobile, Feishu id, language',
+    ...secured,
+    request: { params: userParam },
+    responses: { 200: json(contactSchema), ...errors, ...notFound('user.not_found') },
+  });
+  registry.registerPath({
+    method: 'put',
+    path: '/api/users/{id}/contact',
+    summary: 'Set a user’s notification contact (admin); audited by field names, never values',
+    ...secured,
+    request: { params: userParam, body: bodyOf(contactSchema.strict()) },
+    responses: { 200: json(contactSchema), ...errors, ...notFound('user.not_found') },
+  });
+  add(
+    'get',
+    '/api/notify/preferences',
+    'The caller’s preferences (per channel and event: immediate, digest, off) and the defaults',
+    { response: notify.preferencesResponseSchema },
+  );
+  add('put', '/api/notify/preferences', 'Set the caller’s own preferences', {
+    body: preferencesSchema.strict(),
+    response: preferencesSchema,
+  });
+  add('get', '/api/notify/defaults', 'The administrators’ defaults per channel and event', {
+    response: notifyDefaultsSchema,
+  });
+  add('put', '/api/notify/defaults', 'Set the defaults per channel and event (admin); audited', {
+    body: notifyDefaultsSchema.strict(),
+    response: notifyDefaultsSchema,
   });
   const generator = new OpenApiGeneratorV31(registry.definitions);
   return generator.generateDocument({
