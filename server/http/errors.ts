@@ -67,6 +67,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   'import.worker_failed': 503,
   'service.starting': 503,
   'backup.not_configured': 503,
+  // Its code does not end in .not_found (the notify.* codes name the module first).
+  'notify.robot_not_found': 404,
 };
 
 export function statusFor(code: string): number {

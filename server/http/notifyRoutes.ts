@@ -58,6 +58,72 @@ export const outboxTestBodySchema = z.union([
   z.object({ email: z.string().min(1).describe('a user id') }).strict(),
 ]);
 
+/*
+ * Response shapes, for the OpenAPI document (server/http/openapi.ts): what these routes return,
+ * written once here next to the handlers so the document cannot drift from them silently.
+ */
+export const markReadResponseSchema = z.object({ unread: z.number().int().min(0) });
+const outboxViewSchema = z.object({
+  key: z.string(),
+  status: z.enum(OUTBOX_STATUSES),
+  channel: z.enum(['email', 'robot']),
+  mode: z.enum(['immediate', 'digest']),
+  to: z.union([
+    z.object({ kind: z.literal('robot'), robotId: z.string(), team: z.string().nullable() }),
+    z.object({ kind: z.literal('person'), userId: z.string(), name: z.string() }),
+  ]),
+  event: z.object({ type: z.string(), recordNo: z.string(), at: z.string() }),
+  attempts: z.number().int(),
+  createdAt: z.string(),
+  dueAt: z.string(),
+  sentAt: z.string().optional(),
+  sentIn: z.string().optional().describe('dedupe key of the summary message it went out in'),
+  lastError: z
+    .object({
+      error: z.string(),
+      providerCode: z.union([z.string(), z.number()]).optional(),
+      retryable: z.boolean(),
+      at: z.string(),
+    })
+    .optional(),
+});
+export const outboxResponseSchema = z.object({
+  items: z.array(outboxViewSchema),
+  total: z.number().int(),
+  counts: z.record(z.string(), z.number().int()),
+  limit: z.number().int(),
+  offset: z.number().int(),
+});
+export const deliveryResultSchema = z.union([
+  z.object({ ok: z.literal(true), providerId: z.string().optional() }),
+  z.object({
+    ok: z.literal(false),
+    retryable: z.boolean(),
+    providerCode: z.union([z.string(), z.number()]).optional(),
+    error: z.string(),
+    retryAfterMs: z.number().optional(),
+  }),
+]);
+export const redactedRobotSchema = z.object({
+  id: z.string(),
+  team: z.string().nullable(),
+  name: z.string(),
+  kind: z.enum(['dingtalk', 'wecom', 'feishu']),
+  language: z.enum(['zh-CN', 'en']),
+  webhookUrl: z.string().describe('host and path with the token / key masked'),
+  hasSecret: z.boolean(),
+});
+/** PUT /notify/robots/:id takes the robot without its id (the path gives it). */
+export const robotBodySchema = z.discriminatedUnion('kind', [
+  teamRobotSchema.options[0].omit({ id: true }),
+  teamRobotSchema.options[1].omit({ id: true }),
+  teamRobotSchema.options[2].omit({ id: true }),
+]);
+export const preferencesResponseSchema = z.object({
+  preferences: preferencesSchema,
+  defaults: notifyDefaultsSchema,
+});
+
 /** An outbox entry as administrators see it: no addresses, mobiles or message text. */
 export function outboxView(entry: OutboxEntry) {
   return {

@@ -7,15 +7,8 @@ import { sheetSyncQuerySchema } from './sheetRoutes.js';
 import { linkRequestSchema } from '../sheets/sheetSync.js';
 import { sheetLinkSchema } from '../sheets/sheetLinks.js';
 import * as api from './apiSchemas.js';
-import { teamRobotSchema } from '../notify/channelSettings.js';
+import * as notify from './notifyRoutes.js';
 import { contactSchema, notifyDefaultsSchema, preferencesSchema } from '../notify/notifySettings.js';
-import { OUTBOX_STATUSES } from '../notify/outbox.js';
-import {
-  markReadBodySchema,
-  notificationsQuerySchema,
-  outboxQuerySchema,
-  outboxTestBodySchema,
-} from './notifyRoutes.js';
 
 type Method = RouteConfig['method'];
 
@@ -195,133 +188,10 @@ export function openApiDocument(version: string): unknown {
     '/api/notifications',
     "The caller's notifications, newest first, with read state and the unread count",
     {
-      query: notificationsQuerySchema,
+      query: notify.notificationsQuerySchema,
       response: api.notificationsResponseSchema,
     },
   );
-  add(
-    'post',
-    '/api/notifications/read',
-    'Mark notifications read for the caller only: { ids } or { all: true }',
-    {
-      body: markReadBodySchema,
-      response: z.object({ unread: z.number().int() }),
-    },
-  );
-  // Notifications that leave the service (issue 10): the outbox, robots, contacts, preferences.
-  const idParam = z.object({ id: z.string() });
-  const outboxEntry = z.object({
-    key: z.string().describe('Dedupe key: (event, registration, threshold, recipient, channel)'),
-    status: z.enum(OUTBOX_STATUSES),
-    channel: z.enum(['email', 'robot']),
-    mode: z.enum(['immediate', 'digest']),
-    to: z.union([
-      z.object({ kind: z.literal('robot'), robotId: z.string(), team: z.string() }),
-      z.object({ kind: z.literal('person'), userId: z.string(), name: z.string() }),
-    ]),
-    event: z.object({ type: z.string(), recordNo: z.string().optional(), at: z.string() }),
-    attempts: z.number().int(),
-    createdAt: z.string(),
-    dueAt: z.string(),
-    sentAt: z.string().optional(),
-    sentIn: z.string().optional(),
-    lastError: z
-      .object({
-        error: z.string(),
-        providerCode: z.union([z.string(), z.number()]).optional(),
-        retryable: z.boolean(),
-        at: z.string(),
-      })
-      .optional(),
-  });
-  add(
-    'get',
-    '/api/outbox',
-    'The outbox (admin): entries without addresses or message text, counts by status',
-    {
-      query: outboxQuerySchema,
-      response: z.object({
-        items: z.array(outboxEntry),
-        total: z.number().int(),
-        counts: z.record(z.string(), z.number().int()),
-        limit: z.number().int(),
-        offset: z.number().int(),
-      }),
-    },
-  );
-  add(
-    'post',
-    '/api/outbox/test',
-    "Send a test message to a robot or a user's email (admin); 502 with the provider's code when it refuses",
-    {
-      body: outboxTestBodySchema,
-      response: z.object({
-        ok: z.boolean(),
-        providerId: z.string().optional(),
-        retryable: z.boolean().optional(),
-        providerCode: z.union([z.string(), z.number()]).optional(),
-        error: z.string().optional().describe('What went wrong, without secrets or message content'),
-      }),
-    },
-  );
-  const redactedRobot = z
-    .object({
-      id: z.string(),
-      team: z.string().nullable(),
-      name: z.string(),
-      kind: z.enum(['dingtalk', 'wecom', 'feishu']),
-      language: z.string(),
-      webhookUrl: z.string().describe('Host and path shape, the token or key masked'),
-      hasSecret: z.boolean(),
-    })
-    .describe('A robot with its webhook token and signing secret masked');
-  add('get', '/api/notify/robots', 'Team robots (admin), secrets masked', {
-    response: z.object({ items: z.array(redactedRobot) }),
-  });
-  add('put', '/api/notify/robots/{id}', 'Add or replace a team robot (admin): DingTalk, WeCom or Feishu', {
-    params: idParam,
-    body: teamRobotSchema,
-    response: redactedRobot,
-  });
-  add('delete', '/api/notify/robots/{id}', 'Remove a team robot (admin)', { params: idParam, status: 204 });
-  add('get', '/api/users/{id}/contact', "A user's email and mobile for notifications (admin)", {
-    params: idParam,
-    response: contactSchema,
-  });
-  add(
-    'put',
-    '/api/users/{id}/contact',
-    "Set a user's email and mobile (admin); the audit names the fields, never the values",
-    {
-      params: idParam,
-      body: contactSchema,
-      response: contactSchema,
-    },
-  );
-  add(
-    'get',
-    '/api/notify/preferences',
-    "The caller's notification preferences and the defaults they override",
-    {
-      response: z.object({ preferences: preferencesSchema, defaults: notifyDefaultsSchema }),
-    },
-  );
-  add(
-    'put',
-    '/api/notify/preferences',
-    "Set the caller's preferences per event and channel (immediate, digest, off)",
-    {
-      body: preferencesSchema,
-      response: preferencesSchema,
-    },
-  );
-  add('get', '/api/notify/defaults', 'Notification defaults per event and channel', {
-    response: notifyDefaultsSchema,
-  });
-  add('put', '/api/notify/defaults', 'Set the notification defaults (admin)', {
-    body: notifyDefaultsSchema,
-    response: notifyDefaultsSchema,
-  });
   add('get', '/api/reports/summary', 'Counts by status and registrant for a month (R41), expiring soon', {
     query: api.summaryQuerySchema,
     response: api.summaryResponseSchema,
@@ -523,6 +393,93 @@ export function openApiDocument(version: string): unknown {
       503: json(api.errorResponseSchema, 'No backup key configured (code backup.not_configured)'),
       ...errors,
     },
+  });
+  // Notifications (issue 10): read state, the outbox, robots, contacts, preferences, defaults.
+  const notFound = (what: string) => ({ 404: json(api.errorResponseSchema, what) });
+  const secured = { security: [{ [bearer.name]: [] }] };
+  const bodyOf = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+  const robotParam = z.object({
+    id: z.string().describe('The robot’s id: lower-case letters, digits and -'),
+  });
+  add(
+    'post',
+    '/api/notifications/read',
+    'Mark the caller’s notifications read: {ids: [...]} or {all: true}',
+    {
+      body: notify.markReadBodySchema,
+      response: notify.markReadResponseSchema,
+    },
+  );
+  add(
+    'get',
+    '/api/outbox',
+    'The outbox (admin): entries newest first with status, channel, recipient id, event and attempts — no addresses, mobiles or message text',
+    { query: notify.outboxQuerySchema, response: notify.outboxResponseSchema },
+  );
+  registry.registerPath({
+    method: 'post',
+    path: '/api/outbox/test',
+    summary:
+      'Send a test message (admin) to a robot {robot: id} or to a user’s email {email: userId}; the provider’s answer',
+    ...secured,
+    request: { body: bodyOf(notify.outboxTestBodySchema) },
+    responses: {
+      200: json(notify.deliveryResultSchema, 'Delivered'),
+      ...errors,
+      ...notFound('notify.robot_not_found or user.not_found'),
+      422: json(api.errorResponseSchema, 'notify.email_off (no SMTP) or notify.no_address'),
+      502: json(notify.deliveryResultSchema, 'The provider refused or could not be reached'),
+    },
+  });
+  add('get', '/api/notify/robots', 'Team robots (admin); webhook tokens masked, secrets never returned', {
+    response: z.object({ items: z.array(notify.redactedRobotSchema) }),
+  });
+  add(
+    'put',
+    '/api/notify/robots/{id}',
+    'Create or replace a team robot (admin): DingTalk/Feishu need their signing secret; audited',
+    { params: robotParam, body: notify.robotBodySchema, response: notify.redactedRobotSchema },
+  );
+  registry.registerPath({
+    method: 'delete',
+    path: '/api/notify/robots/{id}',
+    summary: 'Remove a team robot (admin); audited',
+    ...secured,
+    request: { params: robotParam },
+    responses: { 204: { description: 'Removed' }, ...errors, ...notFound('notify.robot_not_found') },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/users/{id}/contact',
+    summary: 'A user’s notification contact (admin): email, mobile, Feishu id, language',
+    ...secured,
+    request: { params: userParam },
+    responses: { 200: json(contactSchema), ...errors, ...notFound('user.not_found') },
+  });
+  registry.registerPath({
+    method: 'put',
+    path: '/api/users/{id}/contact',
+    summary: 'Set a user’s notification contact (admin); audited by field names, never values',
+    ...secured,
+    request: { params: userParam, body: bodyOf(contactSchema.strict()) },
+    responses: { 200: json(contactSchema), ...errors, ...notFound('user.not_found') },
+  });
+  add(
+    'get',
+    '/api/notify/preferences',
+    'The caller’s preferences (per channel and event: immediate, digest, off) and the defaults',
+    { response: notify.preferencesResponseSchema },
+  );
+  add('put', '/api/notify/preferences', 'Set the caller’s own preferences', {
+    body: preferencesSchema.strict(),
+    response: preferencesSchema,
+  });
+  add('get', '/api/notify/defaults', 'The administrators’ defaults per channel and event', {
+    response: notifyDefaultsSchema,
+  });
+  add('put', '/api/notify/defaults', 'Set the defaults per channel and event (admin); audited', {
+    body: notifyDefaultsSchema.strict(),
+    response: notifyDefaultsSchema,
   });
   const generator = new OpenApiGeneratorV31(registry.definitions);
   return generator.generateDocument({
