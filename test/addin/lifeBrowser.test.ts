@@ -12,7 +12,6 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAddin } from '../../addin/build.js';
 import { OFFICE_JS_CDN } from '../../server/http/addinRoutes.js';
 import type { FakeCell, FakeOffice, FakeOfficeOptions } from '../fakes/fakeExcel.js';
 import { enterpriseRow } from '../support/customers.js';
@@ -21,6 +20,7 @@ import { startTestService, type TestService } from '../support/testService.js';
 const REPO = path.resolve(import.meta.dirname, '..', '..');
 const SHOTS = path.join(REPO, 'test-output', 'life');
 const SHEET = '客户报备';
+const LIFECYCLE = '延期与异议';
 const CUSTOMER = enterpriseRow(7301);
 
 /** One customer, as sales keep it: header in row 1; results land right of 报备人 (H): I 报备编号, J 状态. */
@@ -115,7 +115,6 @@ describe('the life of a registration, clicked through the pane in Chromium', () 
     li = await service.user('李娜', 'sales', '华东一部');
     await service.user('赵强', 'sales', '华东一部');
     reviewer = await service.user('陈主管', 'reviewer', '华东一部');
-    await buildAddin();
     officeScript = await fakeOfficeScript({ sheets: [{ name: SHEET, values: SALES_SHEET, active: true }] });
     await mkdir(SHOTS, { recursive: true });
     browser = await chromium.launch({
@@ -278,15 +277,33 @@ describe('the life of a registration, clicked through the pane in Chromium', () 
       .get<{ objection?: { reason: string } }>(`/api/registrations/${wangNo}`);
     expect(objected.body.objection?.reason).toBe('我方 11 月 20 日已拜访客户，有拜访记录');
 
-    // 4. The reviewer upholds the objection.
-    // via API until the 待审核 sheet carries extensions/objections (wp/reports)
-    const upheld = await service
-      .api(reviewer)
-      .post<{ status: string }>(`/api/registrations/${wangNo}/review`, {
-        decision: 'approve',
-        reason: '拜访记录属实',
-      });
-    expect(upheld.status, JSON.stringify(upheld.body)).toBe(200);
+    // 4. The reviewer upholds the objection in the 延期与异议 sheet.
+    {
+      const { context, page } = await openPane();
+      try {
+        await connect(page, reviewer);
+        await page.locator('#lifecycle-build').click();
+        expect(await waitForMessage(page, ['success'])).toContain('待决定：延期申请 0 条，异议 1 条');
+        const at = await rowOf(page, LIFECYCLE, 'A', wangNo);
+        // The objection names the winner by number and registrant only (R3).
+        const cells = (await sheetValues(page, LIFECYCLE, `A${at}:L${at}`))[0]!;
+        // B 类型, J 对方报备编号, K 对方报备人.
+        const [kind, againstNo, againstBy] = [cells[1], cells[9], cells[10]];
+        expect([kind, againstNo, againstBy]).toEqual(['异议', liNo, '李娜']);
+        await setSheetValues(page, LIFECYCLE, `M${at}:N${at}`, [['支持', '拜访记录属实']]);
+        await screenshot(page, 'reviewer-objection-sheet');
+        await page.locator('#lifecycle-apply').click();
+        expect(await waitForMessage(page, ['success'])).toContain('已决定 1 条');
+        const done = await rowOf(page, LIFECYCLE, 'A', wangNo);
+        expect(String((await sheetValues(page, LIFECYCLE, `O${done}`))[0]![0])).toMatch(
+          /^已支持异议（保护中，保护至 \d{4}-\d{2}-\d{2}）$/,
+        );
+        await screenshot(page, 'reviewer-upheld-objection');
+      } finally {
+        await context.close();
+      }
+    }
+    const upheld = await service.api(reviewer).get<{ status: string }>(`/api/registrations/${wangNo}`);
     expect(upheld.body.status).toBe('protected');
     expect((await service.api(li).get<{ status: string }>(`/api/registrations/${liNo}`)).body.status).toBe(
       'terminated',
@@ -318,16 +335,60 @@ describe('the life of a registration, clicked through the pane in Chromium', () 
       .get<{ protectedUntil: string; extension?: unknown }>(`/api/registrations/${wangNo}`);
     expect(before.body.extension).toBeDefined();
 
-    // 6. The reviewer approves the extension.
-    // via API until the 待审核 sheet carries extensions/objections (wp/reports)
-    const extended = await service
-      .api(reviewer)
-      .post<{ protectedUntil: string }>(`/api/registrations/${wangNo}/extension/review`, {
-        decision: 'approve',
-        reason: '同意延期',
-      });
-    expect(extended.status, JSON.stringify(extended.body)).toBe(200);
-    expect(extended.body.protectedUntil > before.body.protectedUntil).toBe(true);
+    // 6. The reviewer approves the extension in the 延期与异议 sheet, then builds the 报表 for the month.
+    {
+      const { context, page } = await openPane();
+      try {
+        await connect(page, reviewer);
+        await page.locator('#lifecycle-build').click();
+        expect(await waitForMessage(page, ['success'])).toContain('待决定：延期申请 1 条，异议 0 条');
+        const at = await rowOf(page, LIFECYCLE, 'A', wangNo);
+        const cells = (await sheetValues(page, LIFECYCLE, `A${at}:I${at}`))[0]!;
+        // B 类型, F 保护止, I 理由.
+        const [kind, until, reason] = [cells[1], cells[5], cells[8]];
+        expect([kind, until, reason]).toEqual([
+          '延期申请',
+          before.body.protectedUntil,
+          '客户预算下季度批复，需要延长保护',
+        ]);
+        await setSheetValues(page, LIFECYCLE, `M${at}:N${at}`, [['批准', '同意延期']]);
+        await screenshot(page, 'reviewer-extension-sheet');
+        await page.locator('#lifecycle-apply').click();
+        expect(await waitForMessage(page, ['success'])).toContain('已决定 1 条');
+        const extended = await service
+          .api(reviewer)
+          .get<{ status: string; protectedUntil: string }>(`/api/registrations/${wangNo}`);
+        expect(extended.body.status).toBe('protected');
+        expect(extended.body.protectedUntil > before.body.protectedUntil).toBe(true);
+        const done = await rowOf(page, LIFECYCLE, 'A', wangNo);
+        expect((await sheetValues(page, LIFECYCLE, `O${done}`))[0]![0]).toBe(
+          `已批准延期（保护中，保护至 ${extended.body.protectedUntil}）`,
+        );
+        await screenshot(page, 'reviewer-approved-extension');
+
+        // 报表 for the month both registrations came in (the service's clock, Shanghai wall time).
+        const month = new Date(service.now().getTime() + 8 * 3600_000).toISOString().slice(0, 7);
+        await page.locator('#report-from').fill(month);
+        await page.locator('#report-to').fill(month);
+        await page.locator('#report-build').click();
+        expect(await waitForMessage(page, ['success'])).toMatch(/^报表：2 行（每人每月）/);
+        const perPerson = (await sheetValues(page, '报表', 'A1:D30')).filter((r) => r[2] === month);
+        expect(perPerson.map((r) => [r[0], r[3]])).toEqual(
+          expect.arrayContaining([
+            ['李娜', 1],
+            ['王磊', 1],
+          ]),
+        );
+        await screenshot(page, 'reviewer-report');
+      } finally {
+        await context.close();
+      }
+    }
+    // The holder sees the decision on the record.
+    const decided = await service
+      .api(wang)
+      .get<{ extension?: { decision?: string } }>(`/api/registrations/${wangNo}`);
+    expect(decided.body.extension?.decision).toBe('approve');
 
     // 7. The administrator: users, a token shown once, the policy, and the hand-over.
     {
