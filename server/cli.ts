@@ -15,6 +15,16 @@ import { callService, findService, serviceError, serviceJson, serviceToken } fro
 import { runImportCommand, type ImportCommandOptions } from './import/importCommand.js';
 import { describeCalendar, readScheduleFile, setCalendar, showCalendar } from './calendarCommand.js';
 import { runBackup, runRestore, runStoreCopy } from './storeCommand.js';
+import {
+  describeLinked,
+  describeLinks,
+  describeSync,
+  linkSheet,
+  listLinks,
+  setPaused,
+  syncSheet,
+  unlinkSheet,
+} from './sheets/sheetsCommand.js';
 
 const URL_HELP =
   'URL of the running service (default: BAOBEI_URL, else the one the service recorded in the data dir)';
@@ -131,6 +141,77 @@ export function buildProgram(): Command {
       const config = loadConfig();
       for (const line of describeCalendar(await showCalendar(config, yearOf(yearText), opts)))
         console.log(line);
+    });
+
+  const sheets = program
+    .command('sheets')
+    .description('Google Sheets links (through the running service; reviewers and administrators)');
+  sheets
+    .command('link')
+    .description('link a Google spreadsheet tab: rows typed there are registered and results written back')
+    .argument('<spreadsheet>', 'the spreadsheet URL (…/spreadsheets/d/ID/…) or its id')
+    .requiredOption('--sheet <name>', 'the tab (e.g. 报备)')
+    .requiredOption('--team <team>', 'the team the rows belong to (e.g. 华东一部)')
+    .option('--owner <name>', 'who registers rows without a 报备人 column (default: you)')
+    .option('--url <url>', URL_HELP)
+    .option('--token <token>', TOKEN_HELP)
+    .action(
+      async (
+        spreadsheet: string,
+        opts: { sheet: string; team: string; owner?: string; url?: string; token?: string },
+      ) => {
+        const { url, token, ...rest } = opts;
+        const linked = await linkSheet(loadConfig(), { spreadsheet, ...rest }, { url, token });
+        for (const line of describeLinked(linked)) console.log(line);
+      },
+    );
+  sheets
+    .command('list')
+    .description('the linked sheets: tab, team, owner, paused, last sync, last error')
+    .option('--url <url>', URL_HELP)
+    .option('--token <token>', TOKEN_HELP)
+    .action(async (opts: { url?: string; token?: string }) => {
+      for (const line of describeLinks(await listLinks(loadConfig(), opts))) console.log(line);
+    });
+  for (const [name, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
+    sheets
+      .command(name)
+      .description(paused ? 'stop syncing a link (kept; resume restarts it)' : 'sync a paused link again')
+      .argument('<link>', 'the link id (sheet-…) or its tab name')
+      .option('--url <url>', URL_HELP)
+      .option('--token <token>', TOKEN_HELP)
+      .action(async (nameOrId: string, opts: { url?: string; token?: string }) => {
+        const link = await setPaused(loadConfig(), nameOrId, paused, opts);
+        console.log(
+          paused
+            ? `已暂停 / paused: ${link.id} (${link.sheet})`
+            : `已恢复 / resumed: ${link.id} (${link.sheet})`,
+        );
+      });
+  }
+  sheets
+    .command('unlink')
+    .description('remove a link (the spreadsheet and the registrations stay)')
+    .argument('<link>', 'the link id (sheet-…) or its tab name')
+    .option('--url <url>', URL_HELP)
+    .option('--token <token>', TOKEN_HELP)
+    .action(async (nameOrId: string, opts: { url?: string; token?: string }) => {
+      const link = await unlinkSheet(loadConfig(), nameOrId, opts);
+      console.log(`已取消链接 / unlinked: ${link.id} (${link.sheet})`);
+    });
+  sheets
+    .command('sync')
+    .description('sync one link now')
+    .argument('<link>', 'the link id (sheet-…) or its tab name')
+    .option('--dry-run', 'check the rows and report; register and write nothing', false)
+    .option('--url <url>', URL_HELP)
+    .option('--token <token>', TOKEN_HELP)
+    .action(async (nameOrId: string, opts: { dryRun: boolean; url?: string; token?: string }) => {
+      const { dryRun, ...via } = opts;
+      console.log(describeSync(await syncSheet(loadConfig(), nameOrId, dryRun, via)));
     });
 
   const storeCommand = program.command('store').description('the store as a whole');

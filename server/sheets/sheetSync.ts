@@ -26,7 +26,7 @@ import type { ChangeService } from '../services/changeService.js';
 import type { Store } from '../store/store.js';
 import { a1Range, columnLetter, quoteSheetTitle } from './a1Range.js';
 import { GoogleApiError } from './googleApiError.js';
-import type { GoogleSheetsClient, sheets_v4 } from './googleClient.js';
+import { GOOGLE_MAX_REQUEST_BYTES, type GoogleSheetsClient, type sheets_v4 } from './googleClient.js';
 import {
   CLAIM_COLLECTION,
   claimSchema,
@@ -440,8 +440,7 @@ export class SheetSyncService {
     }
 
     if (!options.dryRun && writes.size > 0) {
-      await this.writeBack(link, grid, writes);
-      report.calls += 2;
+      report.calls += await this.writeBack(link, grid, writes);
     }
     if (!options.dryRun) {
       // Our own write-back moved the version; the next sync reads again and finds every row's hash unchanged.
@@ -518,7 +517,10 @@ export class SheetSyncService {
     }
   }
 
-  /** One values.batchUpdate for the result cells, one spreadsheets.batchUpdate for fills and notes. */
+  /**
+   * One values.batchUpdate for the result cells, one spreadsheets.batchUpdate for fills and notes
+   * (each more only past Google's ~2 MB request size). Returns the calls made, for the report.
+   */
   private async writeBack(
     link: SheetLink,
     grid: SheetGrid,
@@ -526,7 +528,7 @@ export class SheetSyncService {
       number,
       { cells: Record<ResultColumn, string>; fill: string; notes: Partial<Record<Field, string>> }
     >,
-  ): Promise<void> {
+  ): Promise<number> {
     const client = this.client();
     const tabId = await this.tabId(link);
     const cols = Object.entries(link.resultColumns) as [ResultColumn, number][];
@@ -549,7 +551,8 @@ export class SheetSyncService {
         values: [values],
       };
     });
-    await client.batchUpdateValues(link.spreadsheetId, data);
+    const valueParts = chunks(data);
+    for (const part of valueParts) await client.batchUpdateValues(link.spreadsheetId, part);
     const requests: sheets_v4.Schema$Request[] = [];
     for (const [row, w] of writes) {
       requests.push({
@@ -581,7 +584,9 @@ export class SheetSyncService {
         });
       }
     }
-    await client.batchUpdate(link.spreadsheetId, requests);
+    const formatParts = chunks(requests);
+    for (const part of formatParts) await client.batchUpdate(link.spreadsheetId, part);
+    return valueParts.length + formatParts.length;
   }
 
   /** The tab's numeric id, derived from the link (kept on the link after the first look). */
@@ -685,6 +690,32 @@ function colorOf(fill: string): sheets_v4.Schema$Color {
   const hex = (FILLS[fill as FillName] ?? FILLS.paleBlue).fill;
   const n = Number.parseInt(hex, 16);
   return { red: ((n >> 16) & 255) / 255, green: ((n >> 8) & 255) / 255, blue: (n & 255) / 255 };
+}
+
+/**
+ * Splits a write into requests under Google's ~2 MB recommendation (the client refuses more), so a
+ * big first sync (10,000 rows: ~16 MB of fills and notes) is a few calls instead of a failure. Each
+ * part is idempotent (cells, fills, notes set to their values), so a failure between parts is
+ * repaired by the next sync's write-back.
+ */
+function chunks<T>(items: readonly T[]): T[][] {
+  // Margin for the envelope around the items (the body's other fields, JSON brackets).
+  const budget = GOOGLE_MAX_REQUEST_BYTES - 64 * 1024;
+  const out: T[][] = [];
+  let part: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = Buffer.byteLength(JSON.stringify(item)) + 1;
+    if (part.length > 0 && bytes + size > budget) {
+      out.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(item);
+    bytes += size;
+  }
+  if (part.length > 0 || out.length === 0) out.push(part);
+  return out;
 }
 
 export { GoogleApiError };

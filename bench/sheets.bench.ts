@@ -1,0 +1,195 @@
+/**
+ * Google Sheets sync (issue 11) against the fake Google server, in process: a 10,000-row sheet's
+ * first sync (every row new), the sync right after it (our write-back moved Drive's version, so the
+ * tab is read again and nothing is registered) and a no-change sync (the version alone). Per sync:
+ * API calls (as the fake logged them), wall time, and the ratio to the service's own evaluation of
+ * the same rows — RegistrationService.submit of the rows the sync reads, on a fresh store — i.e. what
+ * the sync adds on top of registering (reading, hashing, claims, write-back, colours and notes).
+ * Prints; asserts nothing. `BENCH_SHEET_ROWS` changes the row count.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Writable } from 'node:stream';
+import { dayOf } from '../core/day.js';
+import { DEFAULT_POLICY } from '../core/policy.js';
+import { CUSTOMER_TYPE_LABELS } from '../core/schema.js';
+import { describeSheet, planLayout, readRows, type SheetGrid } from '../core/sheetPlan.js';
+import { loadConfig } from '../server/config.js';
+import { createLogger } from '../server/logger.js';
+import { keyringFromMasterKey } from '../server/security/keyring.js';
+import { startService } from '../server/service.js';
+import type { Actor } from '../server/services/actor.js';
+import { RegistrationService } from '../server/services/registrationService.js';
+import { GoogleSheetsClient } from '../server/sheets/googleClient.js';
+import { GoogleRateLimiter } from '../server/sheets/googleRateLimiter.js';
+import { LowdbStore } from '../server/store/lowdbStore.js';
+import { FakeGoogle } from '../test/fakes/fakeGoogle.js';
+import { generateRegistrations } from './generate.js';
+
+const ROWS = Number(process.env['BENCH_SHEET_ROWS'] ?? 10_000);
+const SA = 'baobei-sync@baobei-bench.iam.gserviceaccount.com';
+const TAB = '报备';
+const TEAM = '华东一部';
+const OWNER = '王磊';
+const NOW = new Date('2026-11-23T02:00:00.000Z');
+const HEADER = ['客户名称', '客户类型', '统一社会信用代码', '联系人', '联系电话', '邮箱', '区域', '客户来源'];
+
+const fmt = (n: number, d = 0): string =>
+  n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+function machine(): string {
+  const cpus = os.cpus();
+  return (
+    `${cpus[0]?.model ?? 'cpu'} × ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
+    `node ${process.version}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`
+  );
+}
+
+function sheetValues(): string[][] {
+  const { rows } = generateRegistrations(ROWS, 11);
+  return [
+    HEADER,
+    ...rows.map(({ registration: r }) => [
+      r.customerName ?? '',
+      CUSTOMER_TYPE_LABELS[r.customerType ?? 'enterprise'].zh,
+      r.creditCode ?? '',
+      r.contactName ?? '',
+      r.contactPhone ?? '',
+      r.email ?? '',
+      '上海',
+      '展会',
+    ]),
+  ];
+}
+
+/** The service's own evaluation of the rows the sync reads: one submit on a fresh store. */
+async function baseline(grid: SheetGrid): Promise<{ ms: number; sent: number; registered: number }> {
+  const setup = describeSheet(TAB, grid);
+  if (setup === null) throw new Error('the bench sheet has no header');
+  const rows = readRows(planLayout(grid, setup), grid, {
+    referenceDate: dayOf(NOW),
+    policy: DEFAULT_POLICY,
+    defaultRegistrant: OWNER,
+  })
+    .filter((r) => r.errors.length === 0 && r.registrationNo === null)
+    .map((r) => r.submission);
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-bench-sheets-base-'));
+  const keyring = keyringFromMasterKey(randomBytes(32));
+  const store = await LowdbStore.open({ dataDir, keyring, purpose: 'bench' });
+  try {
+    const service = new RegistrationService({ store, keyring, clock: () => NOW });
+    const actor: Actor = { id: 'bench-owner', name: OWNER, role: 'reviewer', team: TEAM };
+    const t = performance.now();
+    const { results } = await service.submit(actor, rows, { idempotencyKey: 'bench', body: rows });
+    const ms = performance.now() - t;
+    return {
+      ms,
+      sent: rows.length,
+      registered: results.filter((r) => r.registrationNo !== undefined).length,
+    };
+  } finally {
+    await store.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`# Google Sheets sync benchmark (fake Google, in process) — ${machine()}`);
+  console.log('(a shared 2-core machine gives noisy figures: compare runs taken together)');
+  const fake = await new FakeGoogle().start();
+  const clock = { now: () => Date.now(), sleep: async () => {} };
+  const google = new GoogleSheetsClient({
+    auth: { accessToken: fake.issueToken(SA), identity: SA },
+    rootUrl: fake.url,
+    clock,
+    rateLimiter: new GoogleRateLimiter(clock),
+    random: () => 0,
+  });
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-bench-sheets-'));
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    BAOBEI_DATA_DIR: dataDir,
+    BAOBEI_KEY: randomBytes(32).toString('hex'),
+    LOG_LEVEL: 'warn',
+    BAOBEI_SWEEP_SECONDS: '3600',
+    BAOBEI_SHEETS_SYNC_SECONDS: '3600',
+  });
+  const service = await startService(config, {
+    logger: createLogger('warn', new Writable({ write: (_c: Buffer, _e, cb) => cb() })),
+    clock: () => NOW,
+    google,
+  });
+  try {
+    const token = (await readFile(path.join(dataDir, 'admin.token'), 'utf8')).trim();
+    const api = async (route: string, body: unknown): Promise<Record<string, unknown>> => {
+      const res = await fetch(new URL(route, service.url), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const json = (await res.json()) as Record<string, unknown>;
+      if (!res.ok) throw new Error(`${route}: HTTP ${res.status} ${JSON.stringify(json)}`);
+      return json;
+    };
+    await api('/api/users', { name: OWNER, role: 'reviewer', team: TEAM });
+    const values = sheetValues();
+    const id = fake.createSpreadsheet({ sheets: [{ title: TAB, values }], sharedWith: { [SA]: 'writer' } });
+    const link = await api('/api/sheets', { spreadsheet: id, sheet: TAB, team: TEAM, owner: OWNER });
+    // The grid as the first sync reads it (the link added the result headers).
+    const grid: SheetGrid = fake.values(id, TAB);
+
+    const figures: {
+      label: string;
+      ms: number;
+      calls: Record<string, number>;
+      report: Record<string, unknown>;
+    }[] = [];
+    // Sync 2 re-reads (our write-back moved the version); sync 3 and 4 should be the version check alone —
+    // unless the sync rewrites rows (e.g. invalid rows' notes) and so moves the version itself.
+    for (const label of [
+      'sync 1 (all rows new)',
+      'sync 2 (after our write-back)',
+      'sync 3 (no change)',
+      'sync 4 (no change)',
+    ]) {
+      fake.clearCalls();
+      const t = performance.now();
+      const report = await api(`/api/sheets/${String(link['id'])}/sync`, {});
+      figures.push({ label, ms: performance.now() - t, calls: fake.callCounts(), report });
+    }
+    const base = await baseline(grid);
+
+    console.log(`sheet: ${fmt(ROWS)} data rows, ${HEADER.length} input columns`);
+    console.log(
+      `baseline: RegistrationService.submit of the same ${fmt(base.sent)} rows on a fresh store: ` +
+        `${fmt(base.ms)} ms (${fmt(base.registered)} numbered)`,
+    );
+    for (const f of figures) {
+      const total = Object.values(f.calls).reduce((a, b) => a + b, 0);
+      const r = f.report;
+      console.log(
+        `${f.label.padEnd(42)} ${fmt(f.ms).padStart(8)} ms  ×${fmt(f.ms / base.ms, 2)} baseline  ` +
+          `${total} API calls ${JSON.stringify(f.calls)}  registered ${String(r['registered'])}, ` +
+          `invalid ${String(r['invalid'])}, skipped ${String(r['skipped'])}`,
+      );
+    }
+    const regs = fake
+      .values(id, TAB)
+      .slice(1)
+      .filter((row) => /^BB-/.test(String(row[HEADER.length] ?? '')));
+    console.log(`rows with a registration number written back: ${fmt(regs.length)}`);
+  } finally {
+    await service.close();
+    await fake.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();

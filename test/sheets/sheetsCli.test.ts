@@ -1,0 +1,176 @@
+/**
+ * `baobei sheets …` as a user runs it: the real CLI process (bin/baobei.js) against the real service
+ * in this process, which holds the fake Google client (StartOptions.google cannot cross a process
+ * boundary). The CLI finds the service through the data dir's lock and authenticates with the
+ * data dir's admin.token, as calendarCommand.ts does: no URL or token is passed to it.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeGoogle } from '../fakes/fakeGoogle.js';
+import { GoogleSheetsClient } from '../../server/sheets/googleClient.js';
+import { GoogleRateLimiter } from '../../server/sheets/googleRateLimiter.js';
+import { loadConfig } from '../../server/config.js';
+import { createLogger } from '../../server/logger.js';
+import { startService, type RunningService } from '../../server/service.js';
+import { apiClient, type Api } from '../support/testService.js';
+import { runCli } from '../support/childService.js';
+
+const SA = 'baobei-sync@baobei-test.iam.gserviceaccount.com';
+const TAB = '报备';
+
+describe('baobei sheets (CLI, issue 11)', () => {
+  let fake: FakeGoogle;
+  let service: RunningService;
+  let dataDir: string;
+  let key: string;
+  let admin: Api;
+  let spreadsheet: string;
+
+  beforeAll(async () => {
+    fake = await new FakeGoogle().start();
+    const clock = { now: () => Date.now(), sleep: async () => {} };
+    const google = new GoogleSheetsClient({
+      auth: { accessToken: fake.issueToken(SA), identity: SA },
+      rootUrl: fake.url,
+      clock,
+      rateLimiter: new GoogleRateLimiter(clock),
+      random: () => 0,
+      retry: { maxAttempts: 2, baseDelayMs: 1, rateLimitBaseDelayMs: 1, maxDelayMs: 1, jitterMs: 0 },
+    });
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-sheets-cli-'));
+    key = randomBytes(32).toString('hex');
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      BAOBEI_DATA_DIR: dataDir,
+      BAOBEI_KEY: key,
+      LOG_LEVEL: 'info',
+      BAOBEI_SWEEP_SECONDS: '3600',
+      BAOBEI_SHEETS_SYNC_SECONDS: '3600',
+    });
+    const sink = new Writable({ write: (_c: Buffer, _e, cb) => cb() });
+    service = await startService(config, {
+      logger: createLogger('info', sink),
+      clock: () => new Date('2026-11-23T02:00:00.000Z'),
+      google,
+    });
+    admin = apiClient(service.url, (await readFile(path.join(dataDir, 'admin.token'), 'utf8')).trim());
+    expect(
+      (await admin.post('/api/users', { name: '王磊', role: 'reviewer', team: '华东一部' })).status,
+    ).toBe(201);
+    spreadsheet = fake.createSpreadsheet({
+      sheets: [
+        {
+          title: TAB,
+          values: [
+            ['客户名称', '联系人', '联系电话', '客户类型', '地址', '客户来源'],
+            ['上海华信科技有限公司', '张三', '13812345678', '企业', '上海市浦东新区张江路 100 号', '展会'],
+          ],
+        },
+      ],
+      sharedWith: { [SA]: 'writer' },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await service?.close();
+    await fake?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const cli = (...args: string[]) => runCli(['sheets', ...args], { dataDir, key, timeoutMs: 60_000 });
+
+  it('links, lists, syncs (dry run, then for real), pauses, resumes and unlinks by tab name', async () => {
+    const linked = await cli(
+      'link',
+      `https://docs.google.com/spreadsheets/d/${spreadsheet}/edit#gid=0`,
+      '--sheet',
+      TAB,
+      '--team',
+      '华东一部',
+      '--owner',
+      '王磊',
+    );
+    expect(linked.code, linked.stderr).toBe(0);
+    expect(linked.stdout).toContain(SA);
+    expect(linked.stdout).toMatch(/客户名称\s+\S+\s+\d+%/);
+    const linkId = /已链接 \/ linked: (sheet-[0-9a-f]{8})/.exec(linked.stdout)?.[1];
+    expect(linkId).toBeDefined();
+
+    const listed = await cli('list');
+    expect(listed.code, listed.stderr).toBe(0);
+    const lines = listed.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(
+      /^编号 id\s+表格 spreadsheet\s+工作表 tab\s+团队 team\s+负责人 owner\s+暂停 paused/,
+    );
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toContain(linkId!);
+    expect(lines[2]).toContain(spreadsheet);
+    expect(lines[2]).toMatch(/报备\s+华东一部\s+王磊\s+否 no\s+—\s+—$/);
+    // Chinese cells are two terminal columns wide: the tab column starts at the same place on every line.
+    const col = (line: string, text: string) => {
+      const at = line.indexOf(text);
+      return [...line.slice(0, at)].reduce((w, ch) => w + (/[\u2e80-\uffff]/.test(ch) ? 2 : 1), 0);
+    };
+    expect(col(lines[2]!, '报备')).toBe(col(lines[0]!, '工作表'));
+
+    const dry = await cli('sync', TAB, '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('dry run');
+    // The service counts as registered only rows given a number, which a dry run never does.
+    expect(dry.stdout).toMatch(/registered 0.*invalid 0；2 次 API 调用/);
+    expect((await admin.get<{ items: unknown[] }>('/api/registrations')).body.items).toHaveLength(0);
+    expect(fake.values(spreadsheet, TAB)[1]?.[6] ?? '').toBe('');
+
+    const real = await cli('sync', linkId!);
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stdout).toContain('registered 1');
+    expect(String(fake.values(spreadsheet, TAB)[1]?.[6])).toMatch(/^BB-2026-\d{6}$/);
+    const afterSync = await cli('list');
+    expect(afterSync.stdout.split('\n')[2]).toMatch(/否 no\s+\d{4}-\d{2}-\d{2}T/);
+
+    const paused = await cli('pause', TAB);
+    expect(paused.code, paused.stderr).toBe(0);
+    expect((await cli('list')).stdout.split('\n')[2]).toContain('是 yes');
+    expect((await cli('resume', TAB)).code).toBe(0);
+    expect((await cli('list')).stdout.split('\n')[2]).toContain('否 no');
+
+    const unlinked = await cli('unlink', TAB);
+    expect(unlinked.code, unlinked.stderr).toBe(0);
+    expect((await cli('list')).stdout).toContain('no sheet links');
+  }, 180_000);
+
+  it('a refusal is the service’s bilingual error and exit code 2; the last error shows in the list', async () => {
+    const link = async () =>
+      cli('link', spreadsheet, '--sheet', TAB, '--team', '华东一部', '--owner', '王磊');
+    const first = await link();
+    expect(first.code, first.stderr).toBe(0);
+    const again = await link();
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('已链接');
+    expect(again.stderr).toContain('is already linked');
+
+    const unknown = await cli('sync', 'no-such-tab');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('No sheet link with id or tab name "no-such-tab"');
+
+    fake.unshare(spreadsheet, SA);
+    const denied = await cli('sync', TAB);
+    expect(denied.code).toBe(2);
+    expect(denied.stderr).toContain(SA);
+    const listed = await cli('list');
+    expect(listed.stdout.split('\n')[2]).toContain(SA);
+    fake.share(spreadsheet, SA);
+
+    const stranger = await runCli(['sheets', 'list'], {
+      dataDir: await mkdtemp(path.join(os.tmpdir(), 'baobei-sheets-none-')),
+      key,
+    });
+    expect(stranger.code).toBe(2);
+    expect(stranger.stderr).toContain('Sheet links are managed through the running service');
+  }, 180_000);
+});
