@@ -298,28 +298,52 @@ describe('Google Sheets sync: edits between syncs (issues 11, 15)', () => {
     expect(quiet).toMatchObject({ changed: 0, refused: 0, registered: 0 });
     expect((await record(no)).version).toBe(changedRecord.version);
     expect((await registrations()).filter((r) => r.registration.customerName === companyNameFor(8))).toHaveLength(1);
+
+    // The row is put back as it was (the hint says so): the mark goes, the record's status returns.
+    fake.editCells(id, TAB, `A${rowIndex}`, [[companyNameFor(1)]]);
+    const restored = await synced(linkId);
+    expect(restored).toMatchObject({ changed: 0, refused: 0, registered: 0 });
+    const back = fake.values(id, TAB)[rowIndex - 1]!;
+    expect(back[NO]).toBe(no);
+    expect(back[STATUS]).toBe('待审核');
+    expect(back[CONFLICT] ?? '').toBe('');
+    expect((await record(no)).version).toBe(changedRecord.version);
   });
 
-  it('quota exhausted (429 after the per-minute quota): the error is recorded on the link; a sync in the next minute succeeds', async () => {
+  it('quota exhausted (429 after the per-minute quota): the error is recorded on the link; a sync in the next minute succeeds, registering nothing twice', async () => {
     const linkId = await link(); // one Sheets read this minute (the header)
-    fake.setQuotas({ sheetsReadPerMinutePerUser: 1 });
+    // Two reads a minute: the sync's values.batchGet passes, the tab-id lookup before the write-back
+    // (spreadsheets.get, once per process) is refused — the quota runs out mid-sync, after the submit.
+    fake.setQuotas({ sheetsReadPerMinutePerUser: 2 });
     fake.clearCalls();
-    const failed = await admin.post<{ error: { code: string } }>(`/api/sheets/${linkId}/sync`, {});
+    const failed = await admin.post<{ error: { code: string; details: { operation: string } } }>(
+      `/api/sheets/${linkId}/sync`,
+      {},
+    );
     expect(failed.status).toBeGreaterThanOrEqual(400);
     expect(failed.body.error.code).toBe('google.rate_limited');
-    // Retried, then given up (two tries in this test's client).
-    expect(fake.calls.filter((c) => c.method === 'spreadsheets.values.batchGet')).toHaveLength(2);
+    // Retried, then given up (two tries in this test's client), and nothing written.
+    const refusedOp = failed.body.error.details.operation;
+    expect(fake.calls.filter((c) => c.method === refusedOp && c.status === 429)).toHaveLength(2);
+    expect(fake.calls.map((c) => c.method)).not.toContain('spreadsheets.values.batchUpdate');
     const [errored] = await links();
     expect(errored?.error?.code).toBe('google.rate_limited');
+    expect(errored?.error?.message).toContain('429');
     expect(errored?.lastSyncAt).toBeUndefined();
-    expect(await registrations()).toHaveLength(0);
+    // Still refused within the same minute.
+    expect((await sync(linkId)).status).toBeGreaterThanOrEqual(400);
 
     googleNow += 60_000; // Google refills quotas every minute
-    const ok = await synced(linkId);
-    expect(ok.registered).toBe(4);
+    await synced(linkId);
     const [cleared] = await links();
     expect(cleared?.error).toBeUndefined();
     expect(cleared?.lastSyncAt).toBeDefined();
+    const rows = rowsByName();
+    expect(rows.size).toBe(4);
+    for (const r of rows.values()) expect(String(r[NO])).toMatch(/^BB-2026-\d{6}$/);
+    const all = await registrations();
+    expect(all).toHaveLength(4);
+    expect(new Set(all.map((r) => r.no))).toEqual(new Set([...rows.values()].map((r) => String(r[NO]))));
   });
 
   it('a deleted tab: the error on its link names the tab; another link syncs on', async () => {
