@@ -183,7 +183,12 @@ describe('Google Sheets sync: edits between syncs (issues 11, 15)', () => {
     // A person sorts the data rows by name descending, inserts a row above row 3 and types a new
     // customer into it, and deletes customer 2's row.
     fake.sortRows(id, TAB, { fromRow: 2, column: 'A', descending: true });
-    expect(fake.values(id, TAB).slice(1).map((r) => r[0])).not.toEqual([...first.keys()]);
+    expect(
+      fake
+        .values(id, TAB)
+        .slice(1)
+        .map((r) => r[0]),
+    ).not.toEqual([...first.keys()]);
     fake.insertRows(id, TAB, 3);
     fake.editCells(id, TAB, 'A3', [sheetRow(5)]);
     const rowOf2 = fake.values(id, TAB).findIndex((r) => r[0] === companyNameFor(2)) + 1;
@@ -297,7 +302,9 @@ describe('Google Sheets sync: edits between syncs (issues 11, 15)', () => {
     const quiet = await synced(linkId);
     expect(quiet).toMatchObject({ changed: 0, refused: 0, registered: 0 });
     expect((await record(no)).version).toBe(changedRecord.version);
-    expect((await registrations()).filter((r) => r.registration.customerName === companyNameFor(8))).toHaveLength(1);
+    expect(
+      (await registrations()).filter((r) => r.registration.customerName === companyNameFor(8)),
+    ).toHaveLength(1);
 
     // The row is put back as it was (the hint says so): the mark goes, the record's status returns.
     fake.editCells(id, TAB, `A${rowIndex}`, [[companyNameFor(1)]]);
