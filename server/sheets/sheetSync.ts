@@ -352,7 +352,7 @@ export class SheetSyncService {
         const outcome = await this.registeredRow(link, actor, r.registrationNo, cells, hash, options.dryRun);
         if (outcome === null) continue;
         if (outcome.refused) report.refused++;
-        else report.changed++;
+        else if (outcome.restored !== true) report.changed++;
         writes.set(r.row, outcome.write);
         continue;
       }
@@ -459,6 +459,7 @@ export class SheetSyncService {
     dryRun: boolean,
   ): Promise<{
     refused: boolean;
+    restored?: boolean;
     write: { cells: Record<ResultColumn, string>; fill: string; notes: Partial<Record<Field, string>> };
   } | null> {
     const key = rowKey(link.id, no);
@@ -469,6 +470,22 @@ export class SheetSyncService {
       return null;
     }
     const state = rowStateSchema.parse(raw);
+    if (state.hash === hash && state.refusedHash !== undefined) {
+      // Put back as it was after a refused change: the 已变更，未生效 mark must go, or it stays forever.
+      if (dryRun) return null;
+      const current = await this.deps.store.read((tx) => tx.getRecord(no));
+      await this.deps.store.write((tx) => tx.putDoc(ROW_COLLECTION, key, { hash, cells: state.cells }));
+      if (current === undefined) return null;
+      const ann = annotateRow({
+        status: current.status,
+        registrationNo: no,
+        protectedUntil: current.protectedUntil,
+        errors: [],
+        warnings: [],
+        conflicts: [],
+      });
+      return { refused: false, restored: true, write: ann };
+    }
     if (state.hash === hash || state.refusedHash === hash) return null;
     const changes: Partial<Record<Field, string | number | boolean | null>> = {};
     for (const f of new Set([...Object.keys(state.cells), ...Object.keys(cells)]) as Set<Field>) {
