@@ -174,8 +174,11 @@ export class LowdbStore implements Store {
     this.lock = lock;
     this.db = db;
     this.seq = db.data.journalSeq;
-    for (const record of Object.values(db.data.records)) this.indexRecord(record);
-    this.recordCount = Object.keys(db.data.records).length;
+    // One pass: counting while indexing, not a second array of every key.
+    for (const no in db.data.records) {
+      this.indexRecord(db.data.records[no]!);
+      this.recordCount++;
+    }
   }
 
   static async open(options: LowdbStoreOptions): Promise<LowdbStore> {
@@ -663,7 +666,11 @@ function parseSnapshot(bytes: Buffer): unknown {
     if (next < 0 || next > end) next = end;
     let line = bytes.toString('utf8', offset, next);
     if (line.endsWith(',')) line = line.slice(0, -1);
-    Object.assign(records, JSON.parse(`{${line}}`) as Record<string, unknown>);
+    // `"no":{…}`: the number is a JSON string without '":' in it (stringifyFile wrote it), so the
+    // key and the record are parsed apart — no one-property object per record to copy from.
+    const colon = line.indexOf('":');
+    if (colon < 0) throw new Error(`snapshot line at byte ${offset}: no record key`);
+    records[JSON.parse(line.slice(0, colon + 1)) as string] = JSON.parse(line.slice(colon + 2));
     offset = next + 1;
   }
   return { ...head, records };
