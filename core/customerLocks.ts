@@ -1,0 +1,36 @@
+/**
+ * Lock keys of a customer: strings two writers take before registering rows, so that two rows the
+ * matching calls one customer (an exact match) are never decided in parallel. Pure: the server
+ * hashes these strings into advisory-lock numbers.
+ *
+ * Every exact rule of compareIdentities needs one equal value on both sides, and that value is a key:
+ * - creditCode: the same code → `cc:code`.
+ * - name (two organisations): the same name key → `nm:name`.
+ * - household (R19): equal households, or a household equal to an individual's name. Households and
+ *   names share the `nm:` kind (they are compared with each other, hashed under one prefix), so
+ *   every row files its name — an individual's too — and its household under `nm:`.
+ * - phone: the same full number → `ph:phone`.
+ * - email: the same address → `em:email`.
+ * - maskedPhone (R8): the same masked key (a full number has one as well) → `mk:masked`.
+ * The keys are coarser than the rules (two people called 王伟 share `nm:`), which costs only waiting,
+ * never correctness. Possible matches go to review, so they need no lock.
+ */
+import type { IdentityKeys } from './schema.js';
+
+export function customerLockKeys(identity: IdentityKeys): string[] {
+  const keys = new Set<string>();
+  if (identity.creditCode !== null) keys.add(`cc:${identity.creditCode}`);
+  keys.add(`nm:${identity.name}`);
+  if (identity.household !== null) keys.add(`nm:${identity.household}`);
+  if (identity.phone !== null) keys.add(`ph:${identity.phone}`);
+  if (identity.email !== null) keys.add(`em:${identity.email}`);
+  if (identity.maskedPhone !== null) keys.add(`mk:${identity.maskedPhone}`);
+  return [...keys].sort();
+}
+
+/** The lock keys of several rows (a batch), sorted and without duplicates. */
+export function batchLockKeys(identities: Iterable<IdentityKeys>): string[] {
+  const keys = new Set<string>();
+  for (const identity of identities) for (const key of customerLockKeys(identity)) keys.add(key);
+  return [...keys].sort();
+}
