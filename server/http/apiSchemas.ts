@@ -19,6 +19,8 @@ import {
   type Field,
 } from '../../core/schema.js';
 import { auditEntrySchema, notificationSchema, roleSchema } from '../store/store.js';
+import { reportDataSchema } from '../../core/reportSheetPlan.js';
+import { reviewActionsSchema } from '../../core/lifecycleReviewPlan.js';
 
 /** Rows per request: the add-in sends blocks of at most 1,000; the import library uses the service directly. */
 export const MAX_ROWS_PER_REQUEST = 5_000;
@@ -311,73 +313,6 @@ export const reviewReportQuerySchema = z
     },
     { message: 'at most 24 months', path: ['to'] },
   );
-const statusCounts = z.record(z.string(), z.number().int());
-export const reviewReportResponseSchema = z.object({
-  from: z.string(),
-  to: z.string(),
-  months: z.array(z.string()),
-  byRegistrantMonth: z.array(
-    z.object({
-      registrant: z.string(),
-      team: z.string().optional(),
-      month: z.string(),
-      total: z.number().int(),
-      byStatus: statusCounts,
-    }),
-  ),
-  expiringSoon: z.array(
-    z.object({ registrationNo: z.string(), registrant: z.string(), protectedUntil: z.string() }),
-  ),
-  sla: z.array(
-    z.object({
-      month: z.string(),
-      received: z.number().int(),
-      decidedInTime: z.number().int(),
-      decidedLate: z.number().int(),
-      undecided: z.number().int(),
-      overdue: z.number().int(),
-    }),
-  ),
-  overdue: z.array(
-    z.object({
-      registrationNo: z.string(),
-      registrant: z.string(),
-      receivedOn: z.string(),
-      dueBy: z.string(),
-      decidedOn: z.string().optional(),
-    }),
-  ),
-});
-export const reviewActionsResponseSchema = z.object({
-  extensions: z.array(
-    z.object({
-      registrationNo: z.string(),
-      customer: z.string(),
-      registrant: z.string(),
-      team: z.string().optional(),
-      protectedFrom: z.string().optional(),
-      protectedUntil: z.string().optional(),
-      requestedAt: z.string(),
-      reason: z.string(),
-    }),
-  ),
-  objections: z.array(
-    z.object({
-      registrationNo: z.string(),
-      customer: z.string(),
-      registrant: z.string(),
-      team: z.string().optional(),
-      claimedAt: z.string(),
-      objectedAt: z.string(),
-      reason: z.string(),
-      objectionDeadline: z.string().optional(),
-      against: z
-        .object({
-          registrationNo: z.string(),
-          registrant: z.string().optional(),
-          claimedAt: z.string().optional(),
-        })
-        .nullable(),
-    }),
-  ),
-});
+// The add-in parses these answers with the same schemas (core plans), so one definition serves both.
+export const reviewReportResponseSchema = reportDataSchema;
+export const reviewActionsResponseSchema = reviewActionsSchema;
