@@ -5,68 +5,23 @@
  * twice; an unshared sheet and a renamed header are recorded on the link; a second link of the
  * same tab is 409 sheets.already_linked.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGoogle } from '../fakes/fakeGoogle.js';
-import { GoogleSheetsClient } from '../../server/sheets/googleClient.js';
-import { GoogleRateLimiter } from '../../server/sheets/googleRateLimiter.js';
-import { loadConfig } from '../../server/config.js';
-import { createLogger } from '../../server/logger.js';
-import { startService, type RunningService } from '../../server/service.js';
-import { apiClient, type Api } from '../support/testService.js';
+import type { Api } from '../support/testService.js';
+import { SERVICE_ACCOUNT, startSheetsService, type SheetsService } from './sheetsService.js';
 
-const SA = 'baobei-sync@baobei-test.iam.gserviceaccount.com';
+const SA = SERVICE_ACCOUNT;
 const TAB = '报备';
 
 describe('Google Sheets sync (issue 11)', () => {
   let fake: FakeGoogle;
-  let service: RunningService;
-  let dataDir: string;
+  let sheets: SheetsService;
   let admin: Api;
   let id: string;
 
   beforeEach(async () => {
-    fake = await new FakeGoogle().start();
-    const token = fake.issueToken(SA);
-    const clock = { now: () => Date.now(), sleep: async () => {} };
-    const google = new GoogleSheetsClient({
-      auth: { accessToken: token, identity: SA },
-      rootUrl: fake.url,
-      clock,
-      rateLimiter: new GoogleRateLimiter(clock),
-      random: () => 0,
-      retry: { maxAttempts: 2, baseDelayMs: 1, rateLimitBaseDelayMs: 1, maxDelayMs: 1, jitterMs: 0 },
-    });
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-sheets-'));
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      BAOBEI_DATA_DIR: dataDir,
-      BAOBEI_KEY: randomBytes(32).toString('hex'),
-      LOG_LEVEL: 'info',
-      BAOBEI_SWEEP_SECONDS: '3600',
-      BAOBEI_SHEETS_SYNC_SECONDS: '3600',
-    });
-    const sink = new Writable({
-      write: (c: Buffer, _e, cb) => {
-        if (process.env.SHEETS_TEST_LOG) process.stderr.write(c);
-        cb();
-      },
-    });
-    service = await startService(config, {
-      logger: createLogger('info', sink),
-      clock: () => new Date('2026-11-23T02:00:00.000Z'),
-      google,
-    });
-    const adminToken = (await readFile(path.join(dataDir, 'admin.token'), 'utf8')).trim();
-    admin = apiClient(service.url, adminToken);
-    expect(
-      (await admin.post('/api/users', { name: '王磊', role: 'reviewer', team: '华东一部' })).status,
-    ).toBe(201);
+    sheets = await startSheetsService({ dirPrefix: 'baobei-sheets-' });
+    ({ fake, admin } = sheets);
     id = fake.createSpreadsheet({
       sheets: [
         {
@@ -90,9 +45,7 @@ describe('Google Sheets sync (issue 11)', () => {
   });
 
   afterEach(async () => {
-    await service.close();
-    await fake.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await sheets.close();
   });
 
   async function link(): Promise<string> {

@@ -5,24 +5,16 @@
  * quota exhaustion; a deleted tab; a dry run. The real service over HTTP, the real googleapis client
  * against the fake Google server (set-up as in sheetSync.test.ts, with a clock the test moves).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGoogle } from '../fakes/fakeGoogle.js';
-import { GoogleSheetsClient } from '../../server/sheets/googleClient.js';
-import { GoogleRateLimiter } from '../../server/sheets/googleRateLimiter.js';
-import { loadConfig } from '../../server/config.js';
-import { createLogger } from '../../server/logger.js';
-import { startService, type RunningService } from '../../server/service.js';
+import type { RunningService } from '../../server/service.js';
 import type { RecordView } from '../../server/services/recordView.js';
 import type { RowResult } from '../../core/schema.js';
 import { companyNameFor, enterpriseRow, phoneFor } from '../support/customers.js';
 import { apiClient, type Api } from '../support/testService.js';
+import { SERVICE_ACCOUNT, startSheetsService, type SheetsService } from './sheetsService.js';
 
-const SA = 'baobei-sync@baobei-test.iam.gserviceaccount.com';
+const SA = SERVICE_ACCOUNT;
 const TAB = '报备';
 const HEADER = ['客户名称', '联系人', '联系电话', '客户类型', '地址', '客户来源', '客户需求'];
 /** 0-based columns of the result headers the link appends after 客户需求 (G). */
@@ -45,8 +37,8 @@ interface Link {
 
 describe('Google Sheets sync: edits between syncs (issues 11, 15)', () => {
   let fake: FakeGoogle;
+  let sheets: SheetsService;
   let service: RunningService;
-  let dataDir: string;
   let admin: Api;
   let id: string;
   /** The fake's clock (its per-minute quotas) and the service's, moved by the tests. */
@@ -56,43 +48,12 @@ describe('Google Sheets sync: edits between syncs (issues 11, 15)', () => {
   beforeEach(async () => {
     googleNow = Date.parse('2026-11-23T02:00:00.000Z');
     serviceNow = new Date('2026-11-23T02:00:00.000Z');
-    fake = await new FakeGoogle({ now: () => googleNow }).start();
-    const token = fake.issueToken(SA);
-    const clock = { now: () => Date.now(), sleep: async () => {} };
-    const google = new GoogleSheetsClient({
-      auth: { accessToken: token, identity: SA },
-      rootUrl: fake.url,
-      clock,
-      rateLimiter: new GoogleRateLimiter(clock),
-      random: () => 0,
-      retry: { maxAttempts: 2, baseDelayMs: 1, rateLimitBaseDelayMs: 1, maxDelayMs: 1, jitterMs: 0 },
+    sheets = await startSheetsService({
+      dirPrefix: 'baobei-sheets-edits-',
+      googleNow: () => googleNow,
+      serviceNow: () => serviceNow,
     });
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-sheets-edits-'));
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      BAOBEI_DATA_DIR: dataDir,
-      BAOBEI_KEY: randomBytes(32).toString('hex'),
-      LOG_LEVEL: 'info',
-      BAOBEI_SWEEP_SECONDS: '3600',
-      BAOBEI_SHEETS_SYNC_SECONDS: '3600',
-    });
-    const sink = new Writable({
-      write: (c: Buffer, _e, cb) => {
-        if (process.env.SHEETS_TEST_LOG) process.stderr.write(c);
-        cb();
-      },
-    });
-    service = await startService(config, {
-      logger: createLogger('info', sink),
-      clock: () => serviceNow,
-      google,
-    });
-    const adminToken = (await readFile(path.join(dataDir, 'admin.token'), 'utf8')).trim();
-    admin = apiClient(service.url, adminToken);
-    expect(
-      (await admin.post('/api/users', { name: '王磊', role: 'reviewer', team: '华东一部' })).status,
-    ).toBe(201);
+    ({ fake, service, admin } = sheets);
     id = fake.createSpreadsheet({
       sheets: [{ title: TAB, values: [HEADER, sheetRow(1), sheetRow(2), sheetRow(3), sheetRow(4)] }],
       sharedWith: { [SA]: 'writer' },
@@ -100,9 +61,7 @@ describe('Google Sheets sync: edits between syncs (issues 11, 15)', () => {
   });
 
   afterEach(async () => {
-    await service.close();
-    await fake.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await sheets.close();
   });
 
   function later(minutes: number): void {

@@ -4,64 +4,29 @@
  * boundary). The CLI finds the service through the data dir's lock and authenticates with the
  * data dir's admin.token, as calendarCommand.ts does: no URL or token is passed to it.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGoogle } from '../fakes/fakeGoogle.js';
-import { GoogleSheetsClient } from '../../server/sheets/googleClient.js';
-import { GoogleRateLimiter } from '../../server/sheets/googleRateLimiter.js';
-import { loadConfig } from '../../server/config.js';
-import { createLogger } from '../../server/logger.js';
-import { startService, type RunningService } from '../../server/service.js';
-import { apiClient, type Api } from '../support/testService.js';
+import type { Api } from '../support/testService.js';
+import { SERVICE_ACCOUNT, startSheetsService, type SheetsService } from './sheetsService.js';
 import { runCli } from '../support/childService.js';
 
-const SA = 'baobei-sync@baobei-test.iam.gserviceaccount.com';
+const SA = SERVICE_ACCOUNT;
 const TAB = '报备';
 
 describe('baobei sheets (CLI, issue 11)', () => {
   let fake: FakeGoogle;
-  let service: RunningService;
+  let sheets: SheetsService | undefined;
   let dataDir: string;
   let key: string;
   let admin: Api;
   let spreadsheet: string;
 
   beforeAll(async () => {
-    fake = await new FakeGoogle().start();
-    const clock = { now: () => Date.now(), sleep: async () => {} };
-    const google = new GoogleSheetsClient({
-      auth: { accessToken: fake.issueToken(SA), identity: SA },
-      rootUrl: fake.url,
-      clock,
-      rateLimiter: new GoogleRateLimiter(clock),
-      random: () => 0,
-      retry: { maxAttempts: 2, baseDelayMs: 1, rateLimitBaseDelayMs: 1, maxDelayMs: 1, jitterMs: 0 },
-    });
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-sheets-cli-'));
-    key = randomBytes(32).toString('hex');
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      BAOBEI_DATA_DIR: dataDir,
-      BAOBEI_KEY: key,
-      LOG_LEVEL: 'info',
-      BAOBEI_SWEEP_SECONDS: '3600',
-      BAOBEI_SHEETS_SYNC_SECONDS: '3600',
-    });
-    const sink = new Writable({ write: (_c: Buffer, _e, cb) => cb() });
-    service = await startService(config, {
-      logger: createLogger('info', sink),
-      clock: () => new Date('2026-11-23T02:00:00.000Z'),
-      google,
-    });
-    admin = apiClient(service.url, (await readFile(path.join(dataDir, 'admin.token'), 'utf8')).trim());
-    expect(
-      (await admin.post('/api/users', { name: '王磊', role: 'reviewer', team: '华东一部' })).status,
-    ).toBe(201);
+    sheets = await startSheetsService({ dirPrefix: 'baobei-sheets-cli-' });
+    ({ fake, admin, dataDir, key } = sheets);
     spreadsheet = fake.createSpreadsheet({
       sheets: [
         {
@@ -77,9 +42,7 @@ describe('baobei sheets (CLI, issue 11)', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await service?.close();
-    await fake?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await sheets?.close();
   });
 
   const cli = (...args: string[]) => runCli(['sheets', ...args], { dataDir, key, timeoutMs: 60_000 });
