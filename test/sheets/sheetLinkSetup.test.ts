@@ -12,6 +12,7 @@ import { OAuth2Client } from 'google-auth-library';
 import { sheets as sheetsApi } from 'googleapis/build/src/apis/sheets/index.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CUSTOMER_TYPE_LABELS } from '../../core/schema.js';
+import { sheetLinkResponseSchema } from '../../server/http/sheetRoutes.js';
 import { describeLinks, type LinkView } from '../../server/sheets/sheetsCommand.js';
 import {
   planLinkSetup,
@@ -132,7 +133,8 @@ describe('linking a Google sheet prepares it (issue 11)', () => {
     // Not the headers, not the other columns.
     for (const cell of ['D1', 'G1', 'A2', 'C2', 'H2']) expect(fake.cell(id, TAB, cell).validation).toBeNull();
 
-    // The answer says what was set, with the mapping and its confidence.
+    // The answer says what was set, with the mapping and its confidence — as the OpenAPI document says.
+    expect(sheetLinkResponseSchema.safeParse(res.body).error).toBeUndefined();
     expect(res.body.shareWith).toBe(SA);
     expect(res.body.mapping.find((m) => m.header === '客户类型')).toMatchObject({ field: 'customerType' });
     expect(res.body.mapping.every((m) => m.confidence >= 0 && m.confidence <= 1)).toBe(true);
