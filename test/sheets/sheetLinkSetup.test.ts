@@ -11,7 +11,8 @@ import path from 'node:path';
 import { OAuth2Client } from 'google-auth-library';
 import { sheets as sheetsApi } from 'googleapis/build/src/apis/sheets/index.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CUSTOMER_TYPE_LABELS } from '../../core/schema.js';
+import { parseFieldCell } from '../../core/row.js';
+import { CUSTOMER_TYPE_LABELS, CUSTOMER_TYPES } from '../../core/schema.js';
 import { sheetLinkResponseSchema } from '../../server/http/sheetRoutes.js';
 import { describeLinks, type LinkView } from '../../server/sheets/sheetsCommand.js';
 import {
@@ -315,5 +316,22 @@ describe('planLinkSetup (the requests, without Google)', () => {
     expect(plan.report.protection.ranges).toEqual(["'报备'!C3:D", "'报备'!G3:I"]);
     expect(plan.requests.some((r) => r.setDataValidation !== undefined)).toBe(false);
     expect(plan.report.validations).toEqual([]);
+  });
+
+  it('offers in the 客户类型 drop-down only words core reads as a customer type, one per type', () => {
+    const plan = planLinkSetup({
+      sheet: '报备',
+      sheetId: 0,
+      protectedRanges: [],
+      headerRow: 1,
+      fieldColumns: { customerName: 1, customerType: 2 },
+      resultColumns: { registrationNo: 3, status: 4, protectedUntil: 5, conflict: 6, hint: 7 },
+    });
+    const words = plan.report.validations.find((v) => v.field === 'customerType')?.values ?? [];
+    const types = words.map((w) => {
+      const parsed = parseFieldCell('customerType', w, '2026-11-23');
+      return parsed !== null && 'value' in parsed ? parsed.value : null;
+    });
+    expect([...types].sort()).toEqual([...CUSTOMER_TYPES].sort());
   });
 });
