@@ -85,6 +85,12 @@ export interface RoundResult {
   failed: number;
 }
 
+interface LaneCounts {
+  sent: number;
+  retried: number;
+  failed: number;
+}
+
 interface Outcome {
   unit: DeliveryUnit;
   result: DeliveryResult;
@@ -110,6 +116,7 @@ export class OutboxWorker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private stopped = false;
+  private readonly lanes = new Set<Promise<void>>();
   /** Since when claims have come back full (real time), while they do. */
   private queueingSince: number | undefined;
 
@@ -129,7 +136,7 @@ export class OutboxWorker {
       if (this.stopped) return;
       let more = false;
       try {
-        const round = this.runOnce();
+        const round = this.runOnce({ lanes: 'background' });
         this.running = round;
         const r = await round;
         more = r.claimed >= this.batchSize;
@@ -143,23 +150,28 @@ export class OutboxWorker {
     void loop();
   }
 
-  /** Stops polling, waits for the round in flight, and closes the robot channels. */
+  /** Stops polling, waits for the round and the lanes in flight, and closes the robot channels. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running?.catch(() => undefined);
+    // Lanes see `stopped`, record what they sent and give their robots back.
+    while (this.lanes.size > 0) await this.laneEnded();
     for (const { channel } of this.robotChannels.values()) await channel.close();
     this.robotChannels.clear();
   }
 
-  /** One round: claim what is due, send it (emails, and a lane per robot taken), record the outcomes. */
-  async runOnce(): Promise<RoundResult> {
+  /**
+   * One round: claim what is due, send it (emails, and a lane per robot taken), record the outcomes.
+   * `lanes: 'background'` (the polling loop) lets the robots' lanes run on after the round returns:
+   * a Feishu lane pacing five a second must not hold up the next claim. Their outcomes are then
+   * recorded by the lanes themselves and not counted in the round's result.
+   */
+  async runOnce(options: { lanes?: 'await' | 'background' } = {}): Promise<RoundResult> {
     const now = this.options.clock().toISOString();
     const claim = await this.options.store.write((tx) => this.claim(tx, now));
-    const [emails, lanes] = await Promise.all([
-      this.sendEmails(claim.units),
-      Promise.all(claim.takes.map((take) => this.runLane(take))),
-    ]);
+    const running = claim.takes.map((take) => this.trackLane(this.runLane(take)));
+    const emails = await this.sendEmails(claim.units);
     const recorded = await this.options.store.write((tx) => this.recordOutcomes(tx, emails));
     const round: RoundResult = {
       claimed: claim.claimed,
@@ -168,13 +180,37 @@ export class OutboxWorker {
       retried: recorded.retried,
       failed: recorded.failed + claim.failedEarly,
     };
-    for (const lane of lanes) {
-      round.sent += lane.sent;
-      round.retried += lane.retried;
-      round.failed += lane.failed;
+    if (options.lanes !== 'background') {
+      for (const lane of await Promise.all(running)) {
+        round.sent += lane.sent;
+        round.retried += lane.retried;
+        round.failed += lane.failed;
+      }
     }
     if (round.claimed > 0 || round.robots > 0) this.options.logger?.info(round, 'outbox round');
     return round;
+  }
+
+  /** How many robot lanes are still sending (background rounds). */
+  get lanesRunning(): number {
+    return this.lanes.size;
+  }
+
+  /** Resolves when one of the running lanes ends (at once when none runs). */
+  async laneEnded(): Promise<void> {
+    if (this.lanes.size > 0) await Promise.race(this.lanes);
+  }
+
+  private trackLane(lane: Promise<LaneCounts>): Promise<LaneCounts> {
+    const tracked = lane.catch((err: unknown) => {
+      this.options.logger?.error({ err }, 'outbox robot lane failed');
+      return { sent: 0, retried: 0, failed: 0 };
+    });
+    const done = tracked.then(() => {
+      this.lanes.delete(done);
+    });
+    this.lanes.add(done);
+    return tracked;
   }
 
   // ---- claim ----
@@ -286,7 +322,7 @@ export class OutboxWorker {
    * out, and its stamp moves to when its answer came; the lane ends when the window is full for
    * longer than a short wait, the provider throttles, the lease is half spent or the worker stops.
    */
-  private async runLane(take: RobotTake): Promise<{ sent: number; retried: number; failed: number }> {
+  private async runLane(take: RobotTake): Promise<LaneCounts> {
     const { robot } = take;
     const store = this.options.store;
     const started = performance.now();
@@ -294,7 +330,7 @@ export class OutboxWorker {
     let previous: SendStamp | undefined;
     let throttledForMs: number | undefined;
     const outcomes: Outcome[] = [];
-    const lane = { sent: 0, retried: 0, failed: 0 };
+    const lane: LaneCounts = { sent: 0, retried: 0, failed: 0 };
     try {
       while (waiting.length > 0 && !this.stopped && performance.now() - started < this.leaseMs / 2) {
         const last = previous;
