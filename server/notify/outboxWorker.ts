@@ -102,8 +102,11 @@ const MAX_RETRY_MS = 60 * 60_000;
  * a longer one (a provider's minute) ends the lane and the robot wakes when it has room.
  */
 const MAX_LANE_WAIT_MS = 2_000;
-/** How long robots wait, at most, while claims come back full (a burst being queued whole). */
-const MAX_QUEUE_FIRST_MS = 5_000;
+/**
+ * How long robots wait, at most, while claims come back full (a burst being queued whole): a
+ * morning of 10,000 reminders is claimed 200 at a time in about 10 s on a busy 2-core machine.
+ */
+const MAX_QUEUE_FIRST_MS = 15_000;
 
 export class OutboxWorker {
   readonly instanceId: string;
