@@ -253,3 +253,35 @@ export async function releaseRobot(
   }
   await tx.putDoc(ROBOT_STATE_COLLECTION, robot.id, state);
 }
+
+/**
+ * A message outside the outbox (an administrator's test message) takes its slot in the same
+ * window, so it can never push a robot over its provider's limit (DingTalk would block the robot
+ * for ten minutes). No room: the instant there will be (rate clock).
+ */
+export async function reserveOneOff(
+  tx: WriteTx,
+  robot: TeamRobot,
+  rateNow: number,
+): Promise<{ reserved: number } | { retryAt: number }> {
+  const state = await loadRobotState(tx, robot.id);
+  const plan = planRobotSends({
+    now: rateNow,
+    waiting: [robot.id],
+    recentSends: state.recentSends,
+    windows: ROBOT_RATE_WINDOWS[robot.kind],
+    ...(state.throttledUntil !== undefined ? { throttledUntil: state.throttledUntil } : {}),
+  });
+  if (plan.individual.length === 0) return { retryAt: plan.nextCheckAt ?? rateNow + 1_000 };
+  state.recentSends = state.recentSends.filter((t) => t > rateNow - KEEP_SENDS_MS);
+  state.recentSends.push(rateNow);
+  await tx.putDoc(ROBOT_STATE_COLLECTION, robot.id, state);
+  return { reserved: rateNow };
+}
+
+/** The one-off message's answer came back: its slot counts from then. */
+export async function stampOneOff(tx: WriteTx, robotId: string, stamp: SendStamp): Promise<void> {
+  const state = await loadRobotState(tx, robotId);
+  applyStamp(state, stamp);
+  await tx.putDoc(ROBOT_STATE_COLLECTION, robotId, state);
+}
