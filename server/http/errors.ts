@@ -77,6 +77,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   'backup.not_configured': 503,
   // Its code does not end in .not_found (the notify.* codes name the module first).
   'notify.robot_not_found': 404,
+  // A test message that would pass the robot provider's rate limit (issue 10).
+  'notify.robot_busy': 429,
 };
 
 export function statusFor(code: string): number {

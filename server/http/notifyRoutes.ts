@@ -24,6 +24,7 @@ import {
 } from '../notify/notifySettings.js';
 import { OUTBOX_COLLECTION, OUTBOX_STATUSES, type OutboxEntry } from '../notify/outbox.js';
 import { createRobotChannel } from '../notify/robotChannel.js';
+import { reserveOneOff, stampOneOff } from '../notify/robotLane.js';
 import { requireRole } from '../services/actor.js';
 import { markRead, notificationPage } from '../services/notificationReadState.js';
 import type { RegistrationService } from '../services/registrationService.js';
@@ -145,6 +146,19 @@ export function outboxView(entry: OutboxEntry) {
   };
 }
 
+/** The robot's provider window is full: a test message now would get the robot throttled. */
+function robotBusy(id: string, waitMs: number): DomainError {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return new DomainError(
+    problem(
+      'notify.robot_busy',
+      `机器人 ${id} 已达到平台的发送频率上限，请 ${seconds} 秒后再试`,
+      `Robot ${id} has reached its provider's rate limit; try again in ${seconds} s`,
+      'robot',
+    ),
+  );
+}
+
 function robotNotFound(id: string): DomainError {
   return new DomainError(
     problem('notify.robot_not_found', `没有这个机器人：${id}`, `No such robot: ${id}`, 'robot'),
@@ -213,11 +227,15 @@ export function notifyRoutes(options: NotifyRouteOptions): Router {
     if ('robot' in body) {
       const robot = (await store.read(loadRobots)).find((r) => r.id === body.robot);
       if (!robot) throw robotNotFound(body.robot);
+      // Real time, as the outbox worker counts: the providers' windows are in it.
+      const slot = await store.write((tx) => reserveOneOff(tx, robot, Date.now()));
+      if ('retryAt' in slot) throw robotBusy(robot.id, slot.retryAt - Date.now());
       const channel = createRobotChannel(robot);
       try {
         result = await channel.send({ document, mentions: [], dedupeKey: `test:${clock().toISOString()}` });
       } finally {
         await channel.close();
+        await store.write((tx) => stampOneOff(tx, robot.id, { reserved: slot.reserved, done: Date.now() }));
       }
     } else {
       const users = await store.read((tx) => tx.listUsers());

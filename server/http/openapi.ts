@@ -454,6 +454,7 @@ export function openApiDocument(version: string): unknown {
       ...errors,
       ...notFound('notify.robot_not_found or user.not_found'),
       422: json(api.errorResponseSchema, 'notify.email_off (no SMTP) or notify.no_address'),
+      429: json(api.errorResponseSchema, 'notify.robot_busy: the robot’s provider window is full'),
       502: json(notify.deliveryResultSchema, 'The provider refused or could not be reached'),
     },
   });

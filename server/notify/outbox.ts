@@ -55,6 +55,11 @@ export interface OutboxEntry {
   dueAt: string;
   /** Its key in `outbox-due` while it has one. */
   dueKey?: string;
+  /**
+   * A robot entry that came due waits in its robot's queue (`outbox-robot-queue`) under this key
+   * until a send carries it: what piles up while the robot's window is full goes out as one summary.
+   */
+  queueKey?: string;
   attempts: number;
   /** The instance holding it while `sending`. */
   leaseOwner?: string;
@@ -70,6 +75,59 @@ export const outboxEntrySchema = z.custom<OutboxEntry>(
 
 export function dueKeyOf(dueAt: string, key: string): string {
   return `${dueAt}|${key}`;
+}
+
+export const ROBOT_QUEUE_COLLECTION = 'outbox-robot-queue';
+
+/** Oldest first within a robot: `<robot id>|<created at>|<dedupe key>`. */
+export function queueKeyOf(robotId: string, entry: Pick<OutboxEntry, 'createdAt' | 'key'>): string {
+  return `${robotId}|${entry.createdAt}|${entry.key}`;
+}
+
+/** Takes the entry out of the due index and its robot's queue, whichever holds it. */
+async function unlist(tx: WriteTx, entry: OutboxEntry): Promise<void> {
+  if (entry.dueKey !== undefined) await tx.deleteDoc(DUE_COLLECTION, entry.dueKey);
+  if (entry.queueKey !== undefined) await tx.deleteDoc(ROBOT_QUEUE_COLLECTION, entry.queueKey);
+  delete entry.dueKey;
+  delete entry.queueKey;
+}
+
+/** (Re)lists the entry as due at `dueAt`, and stores it. */
+export async function moveDue(tx: WriteTx, entry: OutboxEntry, dueAt: string): Promise<void> {
+  await unlist(tx, entry);
+  entry.dueAt = dueAt;
+  entry.dueKey = dueKeyOf(dueAt, entry.key);
+  await tx.putDoc(DUE_COLLECTION, entry.dueKey, { key: entry.key });
+  await tx.putDoc(OUTBOX_COLLECTION, entry.key, entry);
+}
+
+/** Pending again, due at `dueAt` (a retry's backoff), held by nobody. */
+export async function rescheduleEntry(tx: WriteTx, entry: OutboxEntry, dueAt: string): Promise<void> {
+  entry.status = 'pending';
+  delete entry.leaseOwner;
+  await moveDue(tx, entry, dueAt);
+}
+
+/** Into its robot's queue (out of the due index), pending. */
+export async function queueEntry(tx: WriteTx, entry: OutboxEntry, robotId: string): Promise<void> {
+  await unlist(tx, entry);
+  entry.status = 'pending';
+  delete entry.leaseOwner;
+  entry.queueKey = queueKeyOf(robotId, entry);
+  await tx.putDoc(ROBOT_QUEUE_COLLECTION, entry.queueKey, { key: entry.key });
+  await tx.putDoc(OUTBOX_COLLECTION, entry.key, entry);
+}
+
+/** Done (sent or failed): listed nowhere any more. */
+export async function finishEntry(
+  tx: WriteTx,
+  entry: OutboxEntry,
+  change: Partial<OutboxEntry>,
+): Promise<void> {
+  await unlist(tx, entry);
+  delete entry.leaseOwner;
+  Object.assign(entry, change);
+  await tx.putDoc(OUTBOX_COLLECTION, entry.key, entry);
 }
 
 /** The next digest hour in Asia/Shanghai strictly after `at`. */
@@ -251,4 +309,19 @@ export async function enqueueEvents(
 
 function defaultMode(defaults: NotifyDefaults, type: NotifyEvent['type']): DeliveryMode {
   return modeFor('robot', type, undefined, defaults);
+}
+
+/** One message to send: an entry as itself, or several (a burst, a digest) as one summary. */
+export interface DeliveryUnit {
+  /** The message's dedupe key: the entry's own, or the summary's. */
+  key: string;
+  entries: OutboxEntry[];
+  summary: boolean;
+}
+
+export function groupUnit(entries: OutboxEntry[]): DeliveryUnit {
+  if (entries.length === 1) return { key: entries[0]!.key, entries, summary: false };
+  // Stable for the same group, so a summary re-sent after a crash carries the same dedupe key.
+  const keys = entries.map((e) => e.key).sort();
+  return { key: `sum:${keys[0]}:${keys.length}`, entries, summary: true };
 }

@@ -1,17 +1,21 @@
 /**
- * Delivers the outbox (issue 10). Each round claims what is due in one short transaction — entries
- * are leased (status `sending`, owner, lease end) and their due keys moved to the lease's end —
- * sends outside any transaction, then records each outcome in a second one. Instances exclude each
- * other through the claim (`claimDocs`, SKIP LOCKED on PostgreSQL; writes are serialised anyway):
- * an entry leased by one is not due for another until its lease ends. A crash mid-send leaves the
- * lease to expire and the entry is sent again under the same dedupe key (the Message-ID of an
- * email, `X-Baobei-Dedupe-Key` of a robot request), or marked failed once attempts run out.
+ * Delivers the outbox (issue 10). Each round claims what is due in one short transaction, sends
+ * outside any transaction, and records the outcomes. Instances exclude each other through the claim
+ * (`claimDocs`, SKIP LOCKED on PostgreSQL; writes are serialised anyway).
  *
- * Robots go through `planRobotSends`: what fits the provider's window goes one by one, a burst
- * beyond it becomes one summary, and the window's send times are kept in the store so a restart
- * does not forget them. Digest entries for one recipient are merged into one message.
+ * Email: claimed entries are leased (status `sending`, owner, due key moved to the lease's end),
+ * sent, recorded; a crash mid-send leaves the lease to expire and the entry is sent again under the
+ * same dedupe key (the Message-ID), or marked failed once attempts run out. Digest entries for one
+ * recipient are merged into one message.
+ *
+ * Robots (robotLane.ts): a due entry moves into its robot's queue; a robot whose wake document is
+ * due is taken under a lease and its whole queue is sent in a lane of its own, each request taking
+ * its slot in the provider's window just before it goes out (`X-Baobei-Dedupe-Key` per message).
+ * While a claim comes back full, robots are not taken for a moment, so a burst is queued whole
+ * first and merged into one summary instead of trickling out one message at a time.
  */
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Store, WriteTx } from '../store/store.js';
 import type {
@@ -26,11 +30,29 @@ import type { TeamRobot } from './channelSettings.js';
 import { composeMessage, composeSummary, taskPaneUrl } from './messageComposer.js';
 import type { Recipient } from './messagePolicy.js';
 import { loadRobots } from './notifySettings.js';
-import { DUE_COLLECTION, OUTBOX_COLLECTION, dueKeyOf, type OutboxEntry } from './outbox.js';
+import {
+  DUE_COLLECTION,
+  OUTBOX_COLLECTION,
+  finishEntry,
+  groupUnit,
+  moveDue,
+  rescheduleEntry,
+  type DeliveryUnit,
+  type OutboxEntry,
+} from './outbox.js';
 import { createRobotChannel } from './robotChannel.js';
-import { ROBOT_RATE_WINDOWS, planRobotSends } from './robotRateLimit.js';
+import {
+  ROBOT_WAKE_COLLECTION,
+  queueForRobot,
+  releaseRobot,
+  reserveSend,
+  takeRobot,
+  waitingGroups,
+  type RobotTake,
+  type SendStamp,
+} from './robotLane.js';
 
-export const ROBOT_STATE_COLLECTION = 'outbox-robots';
+export { ROBOT_STATE_COLLECTION, ROBOT_WAKE_COLLECTION } from './robotLane.js';
 
 export interface OutboxWorkerOptions {
   store: Store;
@@ -44,7 +66,7 @@ export interface OutboxWorkerOptions {
   publicUrl?: string | undefined;
   logger?: Logger;
   instanceId?: string;
-  /** How long a claimed entry is ours before another instance may take it over (default 60 s). */
+  /** How long a claimed entry (or a taken robot) is ours before another instance may take it over (default 60 s). */
   leaseMs?: number;
   batchSize?: number;
   maxAttempts?: number;
@@ -53,26 +75,38 @@ export interface OutboxWorkerOptions {
   pollMs?: number;
 }
 
-interface Unit {
-  /** The message's dedupe key: the entry's own, or the summary's. */
-  key: string;
-  entries: OutboxEntry[];
-  summary: boolean;
-}
-
-interface RobotState {
-  recentSends: number[];
-  throttledUntil?: number;
-}
-
 export interface RoundResult {
+  /** Due entries this round's claim took (emails leased, robot entries queued). */
   claimed: number;
+  /** Robots whose queue a lane sent from this round. */
+  robots: number;
   sent: number;
   retried: number;
   failed: number;
 }
 
+interface LaneCounts {
+  sent: number;
+  retried: number;
+  failed: number;
+}
+
+interface Outcome {
+  unit: DeliveryUnit;
+  result: DeliveryResult;
+}
+
 const MAX_RETRY_MS = 60 * 60_000;
+/**
+ * A lane sleeps through a window this short (Feishu's second) instead of giving the robot back;
+ * a longer one (a provider's minute) ends the lane and the robot wakes when it has room.
+ */
+const MAX_LANE_WAIT_MS = 2_000;
+/**
+ * How long robots wait, at most, while claims come back full (a burst being queued whole): a
+ * morning of 10,000 reminders is claimed 200 at a time in about 10 s on a busy 2-core machine.
+ */
+const MAX_QUEUE_FIRST_MS = 15_000;
 
 export class OutboxWorker {
   readonly instanceId: string;
@@ -85,6 +119,9 @@ export class OutboxWorker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private stopped = false;
+  private readonly lanes = new Set<Promise<void>>();
+  /** Since when claims have come back full (real time), while they do. */
+  private queueingSince: number | undefined;
 
   constructor(private readonly options: OutboxWorkerOptions) {
     this.instanceId = options.instanceId ?? randomUUID();
@@ -102,7 +139,7 @@ export class OutboxWorker {
       if (this.stopped) return;
       let more = false;
       try {
-        const round = this.runOnce();
+        const round = this.runOnce({ lanes: 'background' });
         this.running = round;
         const r = await round;
         more = r.claimed >= this.batchSize;
@@ -116,31 +153,67 @@ export class OutboxWorker {
     void loop();
   }
 
-  /** Stops polling, waits for the round in flight, and closes the robot channels. */
+  /** Stops polling, waits for the round and the lanes in flight, and closes the robot channels. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running?.catch(() => undefined);
+    // Lanes see `stopped`, record what they sent and give their robots back.
+    while (this.lanes.size > 0) await this.laneEnded();
     for (const { channel } of this.robotChannels.values()) await channel.close();
     this.robotChannels.clear();
   }
 
-  /** One round: claim what is due, send it, record the outcomes. */
-  async runOnce(): Promise<RoundResult> {
+  /**
+   * One round: claim what is due, send it (emails, and a lane per robot taken), record the outcomes.
+   * `lanes: 'background'` (the polling loop) lets the robots' lanes run on after the round returns:
+   * a Feishu lane pacing five a second must not hold up the next claim. Their outcomes are then
+   * recorded by the lanes themselves and not counted in the round's result.
+   */
+  async runOnce(options: { lanes?: 'await' | 'background' } = {}): Promise<RoundResult> {
     const now = this.options.clock().toISOString();
-    const { units, claimed, failedEarly, robots } = await this.options.store.write((tx) =>
-      this.claim(tx, now),
-    );
-    const outcomes = await this.send(units, robots);
-    const result = await this.options.store.write((tx) => this.record(tx, outcomes));
-    const round = {
-      claimed,
-      sent: result.sent,
-      retried: result.retried,
-      failed: result.failed + failedEarly,
+    const claim = await this.options.store.write((tx) => this.claim(tx, now));
+    const running = claim.takes.map((take) => this.trackLane(this.runLane(take)));
+    const emails = await this.sendEmails(claim.units);
+    const recorded = await this.options.store.write((tx) => this.recordOutcomes(tx, emails));
+    const round: RoundResult = {
+      claimed: claim.claimed,
+      robots: claim.takes.length,
+      sent: recorded.sent,
+      retried: recorded.retried,
+      failed: recorded.failed + claim.failedEarly,
     };
-    if (claimed > 0) this.options.logger?.info(round, 'outbox round');
+    if (options.lanes !== 'background') {
+      for (const lane of await Promise.all(running)) {
+        round.sent += lane.sent;
+        round.retried += lane.retried;
+        round.failed += lane.failed;
+      }
+    }
+    if (round.claimed > 0 || round.robots > 0) this.options.logger?.info(round, 'outbox round');
     return round;
+  }
+
+  /** How many robot lanes are still sending (background rounds). */
+  get lanesRunning(): number {
+    return this.lanes.size;
+  }
+
+  /** Resolves when one of the running lanes ends (at once when none runs). */
+  async laneEnded(): Promise<void> {
+    if (this.lanes.size > 0) await Promise.race(this.lanes);
+  }
+
+  private trackLane(lane: Promise<LaneCounts>): Promise<LaneCounts> {
+    const tracked = lane.catch((err: unknown) => {
+      this.options.logger?.error({ err }, 'outbox robot lane failed');
+      return { sent: 0, retried: 0, failed: 0 };
+    });
+    const done = tracked.then(() => {
+      this.lanes.delete(done);
+    });
+    this.lanes.add(done);
+    return tracked;
   }
 
   // ---- claim ----
@@ -148,10 +221,10 @@ export class OutboxWorker {
   private async claim(
     tx: WriteTx,
     now: string,
-  ): Promise<{ units: Unit[]; claimed: number; failedEarly: number; robots: Map<string, TeamRobot> }> {
+  ): Promise<{ units: DeliveryUnit[]; takes: RobotTake[]; claimed: number; failedEarly: number }> {
     const due = await tx.claimDocs(DUE_COLLECTION, { to: `${now}|\uffff`, limit: this.batchSize });
     const robots = new Map((await loadRobots(tx)).map((r) => [r.id, r]));
-    const entries: OutboxEntry[] = [];
+    const emails: OutboxEntry[] = [];
     let failedEarly = 0;
     for (const doc of due) {
       const key = (doc.value as { key?: string } | undefined)?.key;
@@ -165,39 +238,38 @@ export class OutboxWorker {
       }
       if (entry.status === 'sending' && entry.attempts >= this.maxAttempts) {
         // Claimed as many times as allowed and never recorded: the deliveries were interrupted.
-        await this.finish(tx, entry, {
+        await finishEntry(tx, entry, {
           status: 'failed',
           lastError: { error: 'delivery interrupted (lease expired) too often', retryable: false, at: now },
         });
         failedEarly++;
         continue;
       }
-      if (entry.channel === 'robot' && entry.to.kind === 'robot' && !robots.has(entry.to.robotId)) {
-        await this.finish(tx, entry, {
-          status: 'failed',
-          lastError: {
-            error: 'robot no longer configured',
-            providerCode: 'robot.not_found',
-            retryable: false,
-            at: now,
-          },
-        });
-        failedEarly++;
+      if (entry.to.kind === 'robot') {
+        if (!robots.has(entry.to.robotId)) {
+          await finishEntry(tx, entry, {
+            status: 'failed',
+            lastError: {
+              error: 'robot no longer configured',
+              providerCode: 'robot.not_found',
+              retryable: false,
+              at: now,
+            },
+          });
+          failedEarly++;
+          continue;
+        }
+        await queueForRobot(tx, entry, entry.to.robotId, now);
         continue;
       }
-      entries.push(entry);
+      emails.push(entry);
     }
 
-    const units: Unit[] = [];
     // Email: one message per entry; digests one per person.
+    const units: DeliveryUnit[] = [];
     const digests = new Map<string, OutboxEntry[]>();
-    const byRobot = new Map<string, OutboxEntry[]>();
-    for (const entry of entries) {
-      if (entry.to.kind === 'robot') {
-        const list = byRobot.get(entry.to.robotId) ?? [];
-        list.push(entry);
-        byRobot.set(entry.to.robotId, list);
-      } else if (entry.mode === 'digest') {
+    for (const entry of emails) {
+      if (entry.mode === 'digest' && entry.to.kind === 'person') {
         const list = digests.get(entry.to.userId) ?? [];
         list.push(entry);
         digests.set(entry.to.userId, list);
@@ -206,117 +278,126 @@ export class OutboxWorker {
       }
     }
     for (const group of digests.values()) units.push(groupUnit(group));
-
-    const rateNow = this.rateClock();
-    for (const [robotId, list] of byRobot) {
-      const robot = robots.get(robotId)!;
-      const state = ((await tx.getDoc(ROBOT_STATE_COLLECTION, robotId)) as RobotState | undefined) ?? {
-        recentSends: [],
-      };
-      // Digest entries of a robot go as one message; the rest one by one, oldest first.
-      const digest = list.filter((e) => e.mode === 'digest');
-      const waiting: OutboxEntry[][] = [
-        ...(digest.length > 0 ? [digest] : []),
-        ...list
-          .filter((e) => e.mode !== 'digest')
-          .sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1))
-          .map((e) => [e]),
-      ];
-      const plan = planRobotSends({
-        now: rateNow,
-        waiting,
-        recentSends: state.recentSends,
-        windows: ROBOT_RATE_WINDOWS[robot.kind],
-        ...(state.throttledUntil !== undefined ? { throttledUntil: state.throttledUntil } : {}),
-      });
-      for (const group of plan.individual) {
-        units.push(groupUnit(group));
-        state.recentSends.push(rateNow);
-      }
-      if (plan.summarized.length > 0) {
-        units.push(groupUnit(plan.summarized.flat()));
-        state.recentSends.push(rateNow);
-      }
-      const planned = new Set([...plan.individual, ...plan.summarized].flat());
-      // What the window cannot take now waits for its next slot (in service time: roughly the same span).
-      const waitMs = plan.nextCheckAt !== undefined ? Math.max(1_000, plan.nextCheckAt - rateNow) : 1_000;
-      for (const entry of list) {
-        if (planned.has(entry)) continue;
-        await this.reschedule(tx, entry, new Date(Date.parse(now) + waitMs).toISOString());
-      }
-      state.recentSends = state.recentSends.filter((t) => t > rateNow - 5 * 60_000);
-      await tx.putDoc(ROBOT_STATE_COLLECTION, robotId, state);
-    }
-
     const leaseUntil = new Date(Date.parse(now) + this.leaseMs).toISOString();
     for (const unit of units) {
       for (const entry of unit.entries) {
         entry.status = 'sending';
         entry.attempts += 1;
         entry.leaseOwner = this.instanceId;
-        await this.moveDue(tx, entry, leaseUntil);
+        await moveDue(tx, entry, leaseUntil);
       }
     }
-    return { units, claimed: entries.length, failedEarly, robots };
-  }
 
-  private async moveDue(tx: WriteTx, entry: OutboxEntry, dueAt: string): Promise<void> {
-    if (entry.dueKey !== undefined) await tx.deleteDoc(DUE_COLLECTION, entry.dueKey);
-    entry.dueAt = dueAt;
-    entry.dueKey = dueKeyOf(dueAt, entry.key);
-    await tx.putDoc(DUE_COLLECTION, entry.dueKey, { key: entry.key });
-    await tx.putDoc(OUTBOX_COLLECTION, entry.key, entry);
-  }
-
-  private async reschedule(tx: WriteTx, entry: OutboxEntry, dueAt: string): Promise<void> {
-    entry.status = 'pending';
-    delete entry.leaseOwner;
-    await this.moveDue(tx, entry, dueAt);
-  }
-
-  private async finish(tx: WriteTx, entry: OutboxEntry, change: Partial<OutboxEntry>): Promise<void> {
-    if (entry.dueKey !== undefined) await tx.deleteDoc(DUE_COLLECTION, entry.dueKey);
-    delete entry.dueKey;
-    delete entry.leaseOwner;
-    Object.assign(entry, change);
-    await tx.putDoc(OUTBOX_COLLECTION, entry.key, entry);
+    // Robots: a full claim means more is due behind it; queue it all first (for a moment) so one
+    // summary can carry it, rather than sending the first slice one message at a time.
+    const full = due.length >= this.batchSize;
+    const clockNow = performance.now();
+    if (!full) this.queueingSince = undefined;
+    else this.queueingSince ??= clockNow;
+    const takes: RobotTake[] = [];
+    if (!full || clockNow - this.queueingSince! > MAX_QUEUE_FIRST_MS) {
+      const wakes = await tx.claimDocs(ROBOT_WAKE_COLLECTION, { to: `${now}|\uffff` });
+      for (const wake of wakes) {
+        const robotId = (wake.value as { robotId: string }).robotId;
+        const taken = await takeRobot(tx, robotId, robots.get(robotId), {
+          now,
+          instanceId: this.instanceId,
+          leaseMs: this.leaseMs,
+          maxAttempts: this.maxAttempts,
+        });
+        failedEarly += taken.failed;
+        if (taken.take) takes.push(taken.take);
+      }
+    }
+    return { units, takes, claimed: due.length, failedEarly };
   }
 
   // ---- send ----
 
-  private async send(
-    units: Unit[],
-    robots: Map<string, TeamRobot>,
-  ): Promise<{ unit: Unit; result: DeliveryResult }[]> {
-    // One queue per destination, in order; destinations in parallel.
-    const lanes = new Map<string, Unit[]>();
-    for (const unit of units) {
-      const to = unit.entries[0]!.to;
-      const lane = to.kind === 'robot' ? `r:${to.robotId}` : 'email';
-      lanes.set(lane, [...(lanes.get(lane) ?? []), unit]);
-    }
-    const outcomes: { unit: Unit; result: DeliveryResult }[] = [];
-    await Promise.all(
-      [...lanes.values()].map(async (lane) => {
-        for (const unit of lane) {
-          let result: DeliveryResult;
-          try {
-            result = await this.deliver(unit, robots);
-          } catch (err) {
-            result = {
-              ok: false,
-              retryable: true,
-              error: `unexpected: ${(err as Error).message}`.slice(0, 200),
-            };
-          }
-          outcomes.push({ unit, result });
-        }
-      }),
-    );
+  private async sendEmails(units: DeliveryUnit[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    for (const unit of units) outcomes.push({ unit, result: await this.deliver(unit) });
     return outcomes;
   }
 
-  private async deliver(unit: Unit, robots: Map<string, TeamRobot>): Promise<DeliveryResult> {
+  /**
+   * Sends a taken robot's queue: each request asks the window first (its own transaction), goes
+   * out, and its stamp moves to when its answer came; the lane ends when the window is full for
+   * longer than a short wait, the provider throttles, the lease is half spent or the worker stops.
+   */
+  private async runLane(take: RobotTake): Promise<LaneCounts> {
+    const { robot } = take;
+    const store = this.options.store;
+    const started = performance.now();
+    let waiting = waitingGroups(take.entries);
+    let previous: SendStamp | undefined;
+    let throttledForMs: number | undefined;
+    const outcomes: Outcome[] = [];
+    const lane: LaneCounts = { sent: 0, retried: 0, failed: 0 };
+    try {
+      while (waiting.length > 0 && !this.stopped && performance.now() - started < this.leaseMs / 2) {
+        const last = previous;
+        const step = await store.write((tx) =>
+          reserveSend(tx, robot, waiting, {
+            instanceId: this.instanceId,
+            rateNow: this.rateClock(),
+            ...(last ? { previous: last } : {}),
+          }),
+        );
+        previous = undefined;
+        if (step.kind === 'lost') break;
+        if (step.kind === 'wait') {
+          const ms = step.until - this.rateClock();
+          if (ms > MAX_LANE_WAIT_MS) break;
+          await new Promise((r) => setTimeout(r, Math.max(1, ms)));
+          continue;
+        }
+        const result = await this.deliver(step.unit, robot);
+        previous = { reserved: step.reserved, done: this.rateClock() };
+        outcomes.push({ unit: step.unit, result });
+        const carried = new Set(step.unit.entries.map((e) => e.key));
+        waiting = waiting.filter((group) => !group.some((e) => carried.has(e.key)));
+        if (!result.ok && result.retryAfterMs !== undefined) {
+          throttledForMs = result.retryAfterMs;
+          break;
+        }
+      }
+    } finally {
+      const last = previous;
+      await store.write(async (tx) => {
+        const counts = await this.recordOutcomes(tx, outcomes);
+        // What the lane did not get to goes back to its queue, no longer held.
+        const carried = new Set(outcomes.flatMap((o) => o.unit.entries.map((e) => e.key)));
+        for (const planned of take.entries) {
+          if (carried.has(planned.key)) continue;
+          const entry = (await tx.getDoc(OUTBOX_COLLECTION, planned.key)) as OutboxEntry | undefined;
+          if (!entry || entry.status !== 'sending' || entry.leaseOwner !== this.instanceId) continue;
+          entry.status = 'pending';
+          delete entry.leaseOwner;
+          await tx.putDoc(OUTBOX_COLLECTION, entry.key, entry);
+        }
+        await releaseRobot(tx, robot, {
+          instanceId: this.instanceId,
+          now: this.options.clock().toISOString(),
+          rateNow: this.rateClock(),
+          ...(last ? { previous: last } : {}),
+          ...(throttledForMs !== undefined ? { throttledForMs } : {}),
+        });
+        Object.assign(lane, counts);
+      });
+    }
+    return lane;
+  }
+
+  private async deliver(unit: DeliveryUnit, robot?: TeamRobot): Promise<DeliveryResult> {
+    try {
+      return await this.deliverUnit(unit, robot);
+    } catch (err) {
+      return { ok: false, retryable: true, error: `unexpected: ${(err as Error).message}`.slice(0, 200) };
+    }
+  }
+
+  private async deliverUnit(unit: DeliveryUnit, robot?: TeamRobot): Promise<DeliveryResult> {
     const first = unit.entries[0]!;
     const to = first.to;
     const ctx = {
@@ -354,7 +435,7 @@ export class OutboxWorker {
         dedupeKey: unit.key,
       });
     }
-    const robot = robots.get(to.robotId)!;
+    if (!robot) throw new Error('a robot message without its robot');
     const mentions = new Map<string, Mention>();
     for (const e of unit.entries)
       if (e.to.kind === 'robot') for (const m of e.to.mentions) mentions.set(m.name, m);
@@ -379,9 +460,10 @@ export class OutboxWorker {
 
   // ---- record ----
 
-  private async record(
+  /** Sent, retried with backoff, or failed, per entry; an entry another instance took over is its to record. */
+  private async recordOutcomes(
     tx: WriteTx,
-    outcomes: { unit: Unit; result: DeliveryResult }[],
+    outcomes: Outcome[],
   ): Promise<{ sent: number; retried: number; failed: number }> {
     const now = this.options.clock();
     const at = now.toISOString();
@@ -389,20 +471,11 @@ export class OutboxWorker {
     let retried = 0;
     let failed = 0;
     for (const { unit, result } of outcomes) {
-      const robotId = unit.entries[0]!.to.kind === 'robot' ? unit.entries[0]!.to.robotId : undefined;
-      if (!result.ok && result.retryAfterMs !== undefined && robotId !== undefined) {
-        const state = ((await tx.getDoc(ROBOT_STATE_COLLECTION, robotId)) as RobotState | undefined) ?? {
-          recentSends: [],
-        };
-        state.throttledUntil = this.rateClock() + result.retryAfterMs;
-        await tx.putDoc(ROBOT_STATE_COLLECTION, robotId, state);
-      }
       for (const planned of unit.entries) {
         const entry = (await tx.getDoc(OUTBOX_COLLECTION, planned.key)) as OutboxEntry | undefined;
-        // Taken over by another instance after our lease ran out: its outcome is its to record.
         if (!entry || entry.status !== 'sending' || entry.leaseOwner !== this.instanceId) continue;
         if (result.ok) {
-          await this.finish(tx, entry, {
+          await finishEntry(tx, entry, {
             status: 'sent',
             sentAt: at,
             ...(unit.summary ? { sentIn: unit.key } : {}),
@@ -420,22 +493,14 @@ export class OutboxWorker {
           const backoff = Math.min(MAX_RETRY_MS, this.retryBaseMs * 2 ** (entry.attempts - 1));
           const wait = Math.max(backoff, result.retryAfterMs ?? 0);
           entry.lastError = lastError;
-          await this.reschedule(tx, entry, new Date(now.getTime() + wait).toISOString());
+          await rescheduleEntry(tx, entry, new Date(now.getTime() + wait).toISOString());
           retried++;
         } else {
-          await this.finish(tx, entry, { status: 'failed', lastError });
+          await finishEntry(tx, entry, { status: 'failed', lastError });
           failed++;
         }
       }
     }
     return { sent, retried, failed };
   }
-}
-
-/** One entry as itself; several (a burst, a digest) as one summary under a key of their own. */
-function groupUnit(entries: OutboxEntry[]): Unit {
-  if (entries.length === 1) return { key: entries[0]!.key, entries, summary: false };
-  // Stable for the same group, so a summary re-sent after a crash carries the same dedupe key.
-  const keys = entries.map((e) => e.key).sort();
-  return { key: `sum:${keys[0]}:${keys.length}`, entries, summary: true };
 }

@@ -60,6 +60,11 @@ export interface FakeRobot {
   delivered(): ReceivedRequest[];
   /** The next `count` requests to this robot fail this way (before any rule is checked). */
   failNext(count: number, failure: InjectedFailure): void;
+  /**
+   * The next `count` requests to this robot reach it `ms` late (a slow network): they are judged,
+   * counted against the limits and stamped when they arrive, not when they were sent.
+   */
+  delayNext(count: number, ms: number): void;
 }
 
 export interface RobotReceivers {
@@ -95,6 +100,7 @@ interface RobotState {
   sends: number[];
   blockedUntil: number;
   failures: InjectedFailure[];
+  delays: number[];
 }
 
 type Verdict =
@@ -140,6 +146,8 @@ export async function startRobotReceivers(options: { clock?: () => number } = {}
       body = undefined;
     }
     const dedupe = req.headers['x-baobei-dedupe-key'];
+    const delay = route ? robots.get(`${route.kind}:${route.token}`)?.delays.shift() : undefined;
+    if (delay !== undefined) await new Promise((r) => setTimeout(r, delay));
     const base = {
       seq: ++seq,
       at: clock(),
@@ -245,6 +253,7 @@ export async function startRobotReceivers(options: { clock?: () => number } = {}
       sends: [],
       blockedUntil: 0,
       failures: [],
+      delays: [],
     };
     robots.set(`${kind}:${token}`, state);
     const webhookUrl =
@@ -263,6 +272,9 @@ export async function startRobotReceivers(options: { clock?: () => number } = {}
       delivered: () => mine().filter((r) => r.outcome === 'delivered'),
       failNext(count, failure) {
         for (let i = 0; i < count; i++) state.failures.push(failure);
+      },
+      delayNext(count, ms) {
+        for (let i = 0; i < count; i++) state.delays.push(ms);
       },
     };
   }

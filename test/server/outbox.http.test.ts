@@ -260,4 +260,28 @@ describe('the outbox routes', () => {
     const missing = await admin.post<ErrorBody>('/api/outbox/test', { robot: 'nope' });
     expect(missing.body.error.code).toBe('notify.robot_not_found');
   });
+
+  it('a test message takes its slot in the robot’s window: the 21st in a minute is refused with 429, never sent to be throttled', async () => {
+    const admin = svc.api(svc.adminToken);
+    const busy = receivers.dingtalk();
+    const put = await admin.put('/api/notify/robots/busy-1', {
+      kind: 'dingtalk',
+      webhookUrl: busy.webhookUrl,
+      secret: busy.secret,
+      team: '华东二部',
+      name: '华东二部群',
+    });
+    expect(put.status).toBe(200);
+    for (let i = 0; i < 20; i++) {
+      const ok = await admin.post<{ ok: boolean }>('/api/outbox/test', { robot: 'busy-1' });
+      expect(ok.status, `test message ${i + 1}`).toBe(200);
+    }
+    const refused = await admin.post<ErrorBody>('/api/outbox/test', { robot: 'busy-1' });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('notify.robot_busy');
+    expect(refused.body.error.field).toBe('robot');
+    expect(refused.body.error.message).not.toBe(refused.body.error.messageEn);
+    expect(busy.requests()).toHaveLength(20);
+    expect(busy.requests().every((r) => r.outcome === 'delivered')).toBe(true);
+  });
 });
