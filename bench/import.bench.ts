@@ -21,8 +21,12 @@ const LARGE_ROWS = 100_000;
 const SEED = 20_261_123;
 /** Runs per case at 20,000 rows; the fastest counts (the machine may be shared). */
 const REPEATS = 2;
-const TARGET_RATIO = 2;
-const TARGET_RSS_MB = 400;
+/**
+ * Issue 12: the 20,000-row import at most the floor (it does more than exceljs read + write, yet never
+ * builds exceljs's model), and the 100,000-row import below this peak RSS.
+ */
+const TARGET_RATIO = 1;
+const TARGET_RSS_MB = 500;
 /** The clock of the import: every generated registration date lies before it. */
 const NOW = '2026-11-23T02:00:00.000Z';
 
@@ -311,10 +315,11 @@ async function main(): Promise<void> {
       `baobei (importSheet submit into a fresh LowdbStore + annotated workbook written): ${int(baobei.ms)} ms, ` +
         `${int(ROWS / (baobei.ms / 1000))} rows/s, peak RSS ${mb(rss)}`,
     );
+    // On a shared machine the CPU-time ratio is the steadier of the two; both are printed.
     console.log(
-      `ratio to the floor: ${ratio.toFixed(2)}× wall time (target ≤ ${TARGET_RATIO}×: ${ratio <= TARGET_RATIO ? 'met' : 'MISSED'}), ` +
-        `${cpuRatio.toFixed(2)}× CPU time; ` +
-        `peak RSS ${mb(rss)} (target < ${TARGET_RSS_MB} MB: ${rss < TARGET_RSS_MB * 1024 * 1024 ? 'met' : 'MISSED'})`,
+      `ratio to the floor: ${ratio.toFixed(2)}× wall time, ${cpuRatio.toFixed(2)}× CPU time ` +
+        `(target ≤ ${TARGET_RATIO}×: wall ${ratio <= TARGET_RATIO ? 'met' : 'MISSED'}, ` +
+        `CPU ${cpuRatio <= TARGET_RATIO ? 'met' : 'MISSED'}); peak RSS ${mb(rss)}`,
     );
     await rm(file, { force: true });
 
@@ -324,6 +329,11 @@ async function main(): Promise<void> {
     const largeRun = child('baobei', large, LARGE_ROWS);
     console.log(`  baobei: ${describeRun(largeRun)}`);
     console.log(`  ${largeRun.detail ?? ''}`);
+    const largeRss = peak(largeRun);
+    console.log(
+      `peak RSS ${mb(largeRss)} at ${int(LARGE_ROWS)} rows ` +
+        `(target < ${TARGET_RSS_MB} MB: ${largeRss < TARGET_RSS_MB * 1024 * 1024 ? 'met' : 'MISSED'})`,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -281,14 +281,68 @@ export async function evaluateImport(
   options: ImportOptions,
   deps: ImportDeps,
 ): Promise<{ report: ImportReport; annotation: AnnotationRequest; committed: Promise<void> }> {
-  const { submissions } = parsed;
+  // The rows are taken out of `parsed`: each is dropped once evaluated, and only its compact
+  // outcome (report row, annotation) is kept, so a large sheet's submissions and full row results
+  // are not all in the heap while the store holds the transaction's records.
+  const submissions: (ParsedSubmission | undefined)[] = parsed.submissions;
+  parsed.submissions = [];
+  const count = submissions.length;
   const fieldColumns = new Map(parsed.fieldColumns);
-  const reportRows: ReportRow[] = [...parsed.skipped];
   const now = deps.clock();
   // R17 within the file: the earliest registration is evaluated first and holds the customer.
-  const byClaim = [...submissions].sort((a, b) => a.order - b.order || a.row - b.row);
-  const results = new Map<number, RowResult>();
+  // Positions into `submissions` (sheet order), sorted by claim.
+  const byClaim = Uint32Array.from(submissions.keys()).sort((a, b) => {
+    const x = submissions[a]!;
+    const y = submissions[b]!;
+    return x.order - y.order || x.row - y.row;
+  });
+  const rowsOut: ReportRow[] = new Array<ReportRow>(count);
+  const annotated: AnnotatedRow[] = new Array<AnnotatedRow>(count);
   const createdBy = new Map<string, number>();
+  /** A row's result as the report and the annotated copy show it; the result itself is not kept. */
+  const finish = (index: number, row: number, result: RowResult): void => {
+    const conflicts = result.conflicts.map((c): ReportConflict & AnnotatedConflict => {
+      const fromRow = c.registrationNo !== undefined ? createdBy.get(c.registrationNo) : undefined;
+      return {
+        ...(fromRow !== undefined ? { row: fromRow } : {}),
+        ...(fromRow === undefined || !options.dryRun ? { registrationNo: c.registrationNo } : {}),
+        matchedOn: c.matchedOn,
+        strength: c.strength,
+        ...(fromRow === undefined
+          ? { status: c.status, holder: c.holder, protectedUntil: c.protectedUntil }
+          : {}),
+      };
+    });
+    const registrationNo =
+      result.registrationNo !== undefined && !(options.dryRun && createdBy.has(result.registrationNo))
+        ? result.registrationNo
+        : undefined;
+    rowsOut[index] = {
+      row,
+      status: result.status,
+      ...(registrationNo !== undefined ? { registrationNo } : {}),
+      errors: result.errors,
+      warnings: result.warnings,
+      conflicts: conflicts.map(({ row: r, registrationNo: no, matchedOn, strength }) => ({
+        ...(r !== undefined ? { row: r } : {}),
+        ...(no !== undefined ? { registrationNo: no } : {}),
+        matchedOn,
+        strength,
+      })),
+    };
+    annotated[index] = {
+      row,
+      annotation: annotateRow({
+        status: result.status,
+        registrationNo,
+        protectedUntil: result.protectedUntil,
+        reviewDueBy: result.reviewDueBy,
+        errors: result.errors,
+        warnings: result.warnings,
+        conflicts,
+      }),
+    };
+  };
   let allEvaluated!: () => void;
   const evaluated = new Promise<void>((resolve) => (allEvaluated = resolve));
   const evaluate = async (tx: WriteTx) => {
@@ -298,10 +352,17 @@ export async function evaluateImport(
     // row registered before it (by claim), is a later correction of that registration — applied as a
     // change with history after every row is registered, in sheet order, never registered anew.
     const registeredAs = new Map<string, string | undefined>();
-    const corrections: { row: number; submission: SubmissionRow; target: string | undefined }[] = [];
+    const corrections: {
+      index: number;
+      row: number;
+      submission: SubmissionRow;
+      target: string | undefined;
+    }[] = [];
     // R45: each registrant's active registrations, counted once for the whole sheet.
     const activeCounts = new Map<string, number>();
-    for (const { row, submission, legacyNo } of byClaim) {
+    for (const index of byClaim) {
+      const { row, submission, legacyNo } = submissions[index]!;
+      submissions[index] = undefined;
       if (legacyNo !== undefined) {
         const target = registeredAs.has(legacyNo)
           ? registeredAs.get(legacyNo)
@@ -310,7 +371,7 @@ export async function evaluateImport(
             ? legacyNo
             : null;
         if (target !== null) {
-          corrections.push({ row, submission, target });
+          corrections.push({ index, row, submission, target });
           continue;
         }
       }
@@ -330,12 +391,12 @@ export async function evaluateImport(
       }
       // A number whose first row was invalid has nothing to correct (undefined): its corrections say so.
       if (legacyNo !== undefined) registeredAs.set(legacyNo, evaluation.result.registrationNo);
-      results.set(row, evaluation.result);
+      finish(index, row, evaluation.result);
       if (++done % 500 === 0) options.onProgress?.(done, byClaim.length);
     }
     corrections.sort((a, b) => a.row - b.row);
-    for (const { row, submission, target } of corrections) {
-      results.set(row, await correct(tx, row, submission, target, policy));
+    for (const { index, row, submission, target } of corrections) {
+      finish(index, row, await correct(tx, row, submission, target, policy));
       if (++done % 500 === 0) options.onProgress?.(done, byClaim.length);
     }
     options.onProgress?.(byClaim.length, byClaim.length);
@@ -415,55 +476,11 @@ export async function evaluateImport(
   const committed = (options.dryRun ? deps.store.simulate(evaluate) : deps.store.write(evaluate)).then(
     () => undefined,
   );
-  // Once every row is evaluated the results are final: the report and the annotated copy are built
-  // while the store makes them durable (its file write).
+  // Once every row is evaluated the outcomes are final: the report is put together, and the caller
+  // builds the annotated copy, while the store makes the rows durable (its file write).
   await Promise.race([evaluated, committed]);
 
-  const annotated: AnnotatedRow[] = [];
-  for (const { row } of submissions) {
-    const result = results.get(row)!;
-    const conflicts = result.conflicts.map((c): ReportConflict & AnnotatedConflict => {
-      const fromRow = c.registrationNo !== undefined ? createdBy.get(c.registrationNo) : undefined;
-      return {
-        ...(fromRow !== undefined ? { row: fromRow } : {}),
-        ...(fromRow === undefined || !options.dryRun ? { registrationNo: c.registrationNo } : {}),
-        matchedOn: c.matchedOn,
-        strength: c.strength,
-        ...(fromRow === undefined
-          ? { status: c.status, holder: c.holder, protectedUntil: c.protectedUntil }
-          : {}),
-      };
-    });
-    const registrationNo =
-      result.registrationNo !== undefined && !(options.dryRun && createdBy.has(result.registrationNo))
-        ? result.registrationNo
-        : undefined;
-    reportRows.push({
-      row,
-      status: result.status,
-      ...(registrationNo !== undefined ? { registrationNo } : {}),
-      errors: result.errors,
-      warnings: result.warnings,
-      conflicts: conflicts.map(({ row: r, registrationNo: no, matchedOn, strength }) => ({
-        ...(r !== undefined ? { row: r } : {}),
-        ...(no !== undefined ? { registrationNo: no } : {}),
-        matchedOn,
-        strength,
-      })),
-    });
-    annotated.push({
-      row,
-      annotation: annotateRow({
-        status: result.status,
-        registrationNo,
-        protectedUntil: result.protectedUntil,
-        reviewDueBy: result.reviewDueBy,
-        errors: result.errors,
-        warnings: result.warnings,
-        conflicts,
-      }),
-    });
-  }
+  const reportRows: ReportRow[] = parsed.skipped.concat(rowsOut);
   reportRows.sort((a, b) => a.row - b.row);
   const byStatus: Partial<Record<RowStatus | 'skipped', number>> = {};
   for (const r of reportRows) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
@@ -475,7 +492,7 @@ export async function evaluateImport(
     headerRow: parsed.headerRow,
     mapping: parsed.mapping,
     rows: reportRows,
-    summary: { rows: submissions.length, byStatus },
+    summary: { rows: count, byStatus },
     ...(parsed.warnings.length > 0 ? { warnings: parsed.warnings } : {}),
   };
   return {
