@@ -422,10 +422,11 @@ export class SheetSyncService {
         const f = fresh[i]!;
         const ann = annotateRow(outcomeOfResult(f.row, res, rowByNo).annotation);
         desired.set(f.row, ann);
-        if (res.status === 'invalid') report.invalid++;
-        else if (res.registrationNo !== undefined) report.registered++;
+        // A duplicate shows the number it duplicates: nothing was registered for it.
         const saved =
           res.registrationNo !== undefined && res.status !== 'duplicate' ? res.registrationNo : undefined;
+        if (res.status === 'invalid') report.invalid++;
+        else if (saved !== undefined) report.registered++;
         newClaims.push([
           claimKey(f.key, f.hash),
           {

@@ -539,6 +539,29 @@ describe('fake Google server', () => {
       ]);
     });
 
+    it('an empty note clears the note: the cell shows none and the grid returns none', async () => {
+      const note = (text: string) => ({
+        updateCells: {
+          range: { sheetId: 0, startRowIndex: 2, endRowIndex: 3, startColumnIndex: 2, endColumnIndex: 3 },
+          rows: [{ values: [{ note: text }] }],
+          fields: 'note',
+        },
+      });
+      await api.sheets.spreadsheets.batchUpdate({
+        spreadsheetId: id,
+        requestBody: { requests: [note('旧')] },
+      });
+      await api.sheets.spreadsheets.batchUpdate({ spreadsheetId: id, requestBody: { requests: [note('')] } });
+      expect(fake.cell(id, '报备 表', 'C3').note).toBeNull();
+      expect(fake.cell(id, '报备 表', 'C3').value).toBe(13912345678);
+      const grid = await api.sheets.spreadsheets.get({
+        spreadsheetId: id,
+        ranges: ["'报备 表'!C3"],
+        fields: 'sheets(data(rowData(values(note))))',
+      });
+      expect(grid.data.sheets?.[0]?.data?.[0]?.rowData?.[0]?.values?.[0]?.note).toBeUndefined();
+    });
+
     it('is atomic: one bad request fails the whole batch with Google’s 400 and changes nothing', async () => {
       const version = fake.version(id);
       const bad = await failure(
