@@ -33,6 +33,7 @@ import {
   type GridRead,
   type GridRow,
   type sheets_v4,
+  type ValuesWrite,
 } from './googleClient.js';
 import {
   CLAIM_COLLECTION,
@@ -462,8 +463,10 @@ export class SheetSyncService {
     for (const [row, write] of desired) {
       const id = identities.get(row)!;
       const needsKey = !id.owner && !id.keyed;
-      if (id.identity !== undefined && (needsKey || !shows(link, read, row, write)))
-        writes.push({ identity: id.identity, write, byContent: needsKey });
+      if (id.identity === undefined) continue;
+      const notes = changedNotes(link, read, row, write);
+      if (needsKey || notes.length > 0 || !showsCells(link, read, row, write))
+        writes.push({ identity: id.identity, write, byContent: needsKey, notes });
     }
     if (!options.dryRun && writes.length > 0) {
       const placed = await this.relocate(link, read, context, writes, bound);
@@ -526,7 +529,12 @@ export class SheetSyncService {
     for (const w of writes) {
       const id = here.get(w.identity);
       if (id === undefined) continue;
-      placed.push({ row: id.row, write: w.write, createKey: !id.owner && !id.keyed ? id.key : undefined });
+      placed.push({
+        row: id.row,
+        write: w.write,
+        createKey: !id.owner && !id.keyed ? id.key : undefined,
+        notes: w.notes,
+      });
     }
     const width = Math.max(
       ...Object.values(link.resultColumns),
@@ -631,9 +639,11 @@ export class SheetSyncService {
   }
 
   /**
-   * One values.batchUpdate for the result cells, one spreadsheets.batchUpdate for fills, notes and
-   * the row keys of rows written for the first time (each more only past Google's ~2 MB request
-   * size). The key goes in with the row's fill and notes: no call of its own. Returns the calls made.
+   * One values.batchUpdate for the result cells, one spreadsheets.batchUpdate for fills, the notes
+   * that change and the row keys of rows written for the first time (each more only past Google's
+   * ~2 MB request size). The key goes in with the row's fill and notes: no call of its own. Runs of
+   * adjacent rows share one range of values and, with the same fill, one repeatCell. Returns the
+   * calls made.
    */
   private async writeBack(link: SheetLink, width: number, writes: readonly PlacedWrite[]): Promise<number> {
     if (writes.length === 0) return 0;
@@ -642,26 +652,47 @@ export class SheetSyncService {
     const cols = Object.entries(link.resultColumns) as [ResultColumn, number][];
     const first = Math.min(...cols.map(([, c]) => c));
     const last = Math.max(...cols.map(([, c]) => c));
-    const data = writes.map(({ row, write: w }) => {
+    const sorted = [...writes].sort((a, b) => a.row - b.row);
+    const resultCells = (w: Annotation): (string | null)[] => {
       const values: (string | null)[] = [];
       for (let c = first; c <= last; c++) {
         const col = cols.find(([, n]) => n === c)?.[0];
         values.push(col === undefined ? null : w.cells[col]);
       }
-      return {
+      return values;
+    };
+    const data: ValuesWrite[] = [];
+    for (const run of runs(sorted, () => true)) {
+      data.push({
         range: a1Range(link.sheet, {
-          startRow: row - 1,
-          endRow: row,
+          startRow: run[0]!.row - 1,
+          endRow: run[run.length - 1]!.row,
           startColumn: first - 1,
           endColumn: last,
         }),
-        values: [values],
-      };
-    });
+        values: run.map((w) => resultCells(w.write)),
+      });
+    }
     const valueParts = chunks(data);
     for (const part of valueParts) await client.batchUpdateValues(link.spreadsheetId, part);
+
     const requests: sheets_v4.Schema$Request[] = [];
-    for (const { row, write: w, createKey } of writes) {
+    for (const run of runs(sorted, (a, b) => a.write.fill === b.write.fill)) {
+      requests.push({
+        repeatCell: {
+          range: {
+            sheetId: tabId,
+            startRowIndex: run[0]!.row - 1,
+            endRowIndex: run[run.length - 1]!.row,
+            startColumnIndex: 0,
+            endColumnIndex: width,
+          },
+          cell: { userEnteredFormat: { backgroundColor: colorOf(run[0]!.write.fill) } },
+          fields: 'userEnteredFormat.backgroundColor',
+        },
+      });
+    }
+    for (const { row, write: w, createKey, notes } of sorted) {
       if (createKey !== undefined) {
         // No metadataId: Google picks a free one. A retried request may leave a second copy of the
         // same key on the row, which reads the same.
@@ -678,20 +709,8 @@ export class SheetSyncService {
           },
         });
       }
-      requests.push({
-        repeatCell: {
-          range: {
-            sheetId: tabId,
-            startRowIndex: row - 1,
-            endRowIndex: row,
-            startColumnIndex: 0,
-            endColumnIndex: width,
-          },
-          cell: { userEnteredFormat: { backgroundColor: colorOf(w.fill) } },
-          fields: 'userEnteredFormat.backgroundColor',
-        },
-      });
-      for (const [field, column] of Object.entries(link.fieldColumns) as [Field, number][]) {
+      for (const field of notes) {
+        const column = link.fieldColumns[field]!;
         requests.push({
           updateCells: {
             range: {
@@ -822,12 +841,30 @@ interface PendingWrite {
   write: Annotation;
   /** The row has no key yet: it is found again by its cells. */
   byContent: boolean;
+  /** Fields whose note is to change (notes move with their cells, so this holds wherever the row went). */
+  notes: Field[];
 }
 interface PlacedWrite {
   row: number;
   write: Annotation;
   /** The row key to store on the row with this write (rows written for the first time). */
   createKey: string | undefined;
+  notes: Field[];
+}
+
+/** Runs of adjacent rows (sorted) in which each neighbour pair also passes `same`. */
+function runs(
+  sorted: readonly PlacedWrite[],
+  same: (a: PlacedWrite, b: PlacedWrite) => boolean,
+): PlacedWrite[][] {
+  const out: PlacedWrite[][] = [];
+  for (const w of sorted) {
+    const run = out[out.length - 1];
+    const prev = run?.[run.length - 1];
+    if (run !== undefined && prev !== undefined && prev.row + 1 === w.row && same(prev, w)) run.push(w);
+    else out.push([w]);
+  }
+  return out;
 }
 
 const REGISTRATION_NO = /^BB-\d{4}-\d{6,}$/;
@@ -889,15 +926,21 @@ function numberColumnFacts(link: SheetLink, read: GridRead): RowFacts[] {
   return out;
 }
 
-/** Whether the row already shows `write`: its result cells and its notes (the fill follows the status). */
-function shows(link: SheetLink, read: GridRead, row: number, write: Annotation): boolean {
+/** Whether the row already shows `write`'s result cells (the fill follows the status they show). */
+function showsCells(link: SheetLink, read: GridRead, row: number, write: Annotation): boolean {
   const r = gridRowAt(read, row);
   if (r === undefined) return false;
   for (const [col, column] of Object.entries(link.resultColumns) as [ResultColumn, number][])
     if (String(r.values[column - 1] ?? '') !== write.cells[col]) return false;
-  for (const [field, column] of Object.entries(link.fieldColumns) as [Field, number][])
-    if ((r.notes.get(column) ?? '') !== (write.notes[field] ?? '')) return false;
   return true;
+}
+
+/** The fields whose note differs from what `write` says (a new row without notes needs none). */
+function changedNotes(link: SheetLink, read: GridRead, row: number, write: Annotation): Field[] {
+  const r = gridRowAt(read, row);
+  return (Object.entries(link.fieldColumns) as [Field, number][])
+    .filter(([field, column]) => (r?.notes.get(column) ?? '') !== (write.notes[field] ?? ''))
+    .map(([field]) => field);
 }
 
 function colorOf(fill: string): sheets_v4.Schema$Color {

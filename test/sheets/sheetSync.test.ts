@@ -1,8 +1,8 @@
 /**
  * The Sheets sync end to end: the real service over HTTP, the real googleapis client against the
  * fake Google server. Link → rows typed → sync → results in the sheet; a no-change sync reads
- * nothing; calls per sync: four and the identity re-read; the crash between registering and writing back registers nothing
- * twice; an unshared sheet and a renamed header are recorded on the link; a second link of the
+ * nothing; calls per sync: four and the identity re-read; the crash between registering and
+ * writing back registers nothing twice; an unshared sheet and a renamed header are recorded on the link; a second link of the
  * same tab is 409 sheets.already_linked.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
