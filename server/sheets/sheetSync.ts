@@ -2,8 +2,10 @@
  * Google Sheets sync (issue 11, and issue 15's sheet side): a linked tab is read, its new rows go
  * through the same submit as the add-in (shared row evaluation, idempotency), edited registered
  * rows through the same PATCH path (ChangeService), and the results are written back with the
- * palette of core/annotation. At most four Google calls per sync: Drive files.get (version), one
- * values.batchGet, one values.batchUpdate, one spreadsheets.batchUpdate (fills and notes).
+ * palette of core/annotation. Rows are known by number or row key (sheetRowIdentity), never by
+ * position. Calls per sync: Drive files.get (version) — alone when nothing changed; one
+ * spreadsheets.get (values, notes, row keys); and only when some row's result changed, a re-read of
+ * the identity column, one values.batchUpdate and one spreadsheets.batchUpdate (fills, notes, keys).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
