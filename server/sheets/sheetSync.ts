@@ -641,9 +641,9 @@ export class SheetSyncService {
   }
 
   /**
-   * One values.batchUpdate for the result cells, one spreadsheets.batchUpdate for fills, the notes
-   * that change and the row keys of rows written for the first time (each more only past Google's
-   * ~2 MB request size). The key goes in with the row's fill and notes: no call of its own. Runs of
+   * One spreadsheets.batchUpdate for fills, the notes that change and the row keys of rows written
+   * for the first time, then one values.batchUpdate for the result cells (each more only past
+   * Google's ~2 MB request size). The key goes in with the row's fill and notes: no call of its own. Runs of
    * adjacent rows share one range of values and, with the same fill, one repeatCell. Returns the
    * calls made.
    */
@@ -675,9 +675,6 @@ export class SheetSyncService {
         values: run.map((w) => resultCells(w.write)),
       });
     }
-    const valueParts = chunks(data);
-    for (const part of valueParts) await client.batchUpdateValues(link.spreadsheetId, part);
-
     const requests: sheets_v4.Schema$Request[] = [];
     for (const run of runs(sorted, (a, b) => a.write.fill === b.write.fill)) {
       requests.push({
@@ -728,8 +725,13 @@ export class SheetSyncService {
         });
       }
     }
+    // Keys, fills and notes first, numbers last: if the second call fails, the rows carry their keys
+    // and the next sync finds their claims by key and writes the numbers; the other way round, rows
+    // would hold numbers without keys or fills, and nothing would tell the next sync to finish them.
     const formatParts = chunks(requests);
     for (const part of formatParts) await client.batchUpdate(link.spreadsheetId, part);
+    const valueParts = chunks(data);
+    for (const part of valueParts) await client.batchUpdateValues(link.spreadsheetId, part);
     return valueParts.length + formatParts.length;
   }
 

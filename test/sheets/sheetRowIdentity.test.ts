@@ -281,22 +281,30 @@ describe('Google Sheets sync: row identity (issue 11)', () => {
     expect(await registrations()).toHaveLength(6);
   });
 
-  it('a crash between registering and writing back, then a sort: nothing registered twice, each number on its customer', async () => {
-    await start([sheetRow(1), sheetRow(2), sheetRow(3)]);
-    const linkId = await link();
-    fake.injectFault({ method: 'spreadsheets.values.batchUpdate', status: 500, times: 2 });
-    const failed = await admin.post(`/api/sheets/${linkId}/sync`, {});
-    expect(failed.status).not.toBe(200);
-    expect(rows().every((r) => r.key === undefined && (r.cells[NO] ?? '') === '')).toBe(true);
-    fake.sortRows(id, TAB, { fromRow: 2, column: 'A', descending: true });
-    const again = await synced(linkId);
-    expect(again.body.registered).toBe(0);
-    expect(await registrations()).toHaveLength(3);
-    for (const r of rows()) {
-      expect(r.key).toBeDefined();
-      expect((await record(String(r.cells[NO]))).registration.customerName).toBe(r.cells[0]);
-    }
-  });
+  it.each([
+    ['spreadsheets.batchUpdate', 'nothing written'],
+    ['spreadsheets.values.batchUpdate', 'keys and fills written, numbers not'],
+  ])(
+    'a crash in %s (%s), then a sort: nothing registered twice, each number on its customer',
+    async (method) => {
+      await start([sheetRow(1), sheetRow(2), sheetRow(3)]);
+      const linkId = await link();
+      fake.injectFault({ method, status: 500, times: 2 });
+      const failed = await admin.post(`/api/sheets/${linkId}/sync`, {});
+      expect(failed.status).not.toBe(200);
+      expect(rows().every((r) => (r.cells[NO] ?? '') === '')).toBe(true);
+      const keyed = method === 'spreadsheets.values.batchUpdate';
+      expect(rows().every((r) => (r.key !== undefined) === keyed)).toBe(true);
+      fake.sortRows(id, TAB, { fromRow: 2, column: 'A', descending: true });
+      const again = await synced(linkId);
+      expect(again.body.registered).toBe(0);
+      expect(await registrations()).toHaveLength(3);
+      for (const r of rows()) {
+        expect(r.key).toBeDefined();
+        expect((await record(String(r.cells[NO]))).registration.customerName).toBe(r.cells[0]);
+      }
+    },
+  );
 
   it('calls per sync: first ≤ 5 (the fifth is the re-read), then 2 after our own write, then 1 — invalid rows included', async () => {
     await start([sheetRow(1), invalidRow(5), sheetRow(2), invalidRow(6)]);
