@@ -44,6 +44,14 @@ const STATUS_BY_CODE: Record<string, number> = {
   'sheets.no_header': 422,
   'sheets.header_changed': 422,
   'sheets.tab_missing': 422,
+  // Google failed for good after the client's retries (googleApiError): not the caller's fault, so
+  // not 4xx. A spent quota is 503 with Retry-After; Google's own faults and an unreachable Google
+  // are a bad gateway; a service-account key or scope Google refuses is our configuration (503).
+  'google.rate_limited': 503,
+  'google.unavailable': 502,
+  'google.unreachable': 502,
+  'google.unauthenticated': 503,
+  'google.forbidden': 503,
   'retention.same_admin': 409,
   'retention.nothing': 409,
   'rate.limited': 429,
@@ -169,6 +177,10 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
     // A stale change answers with the record as it is now, and its entity tag.
     const etag = err.details?.['etag'];
     if (typeof etag === 'string') res.set('ETag', etag);
+    // When waiting helps (a spent Google quota), say how long, as HTTP says it.
+    const retryAfter = err.details?.['retryAfterSeconds'];
+    if (typeof retryAfter === 'number' && Number.isInteger(retryAfter) && retryAfter > 0)
+      res.set('Retry-After', String(retryAfter));
     res.status(statusFor(err.code)).json(errorBody(err.toProblem(), requestId, err.details));
     return;
   }

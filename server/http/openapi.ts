@@ -3,7 +3,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteaso
 import { z } from 'zod';
 import { destructionSchema } from '../services/retentionService.js';
 import { destructionRejectBodySchema } from './retentionRoutes.js';
-import { sheetSyncQuerySchema } from './sheetRoutes.js';
+import { sheetLinkResponseSchema, sheetSyncQuerySchema } from './sheetRoutes.js';
 import { linkRequestSchema } from '../sheets/sheetSync.js';
 import { sheetLinkSchema } from '../sheets/sheetLinks.js';
 import * as api from './apiSchemas.js';
@@ -38,6 +38,8 @@ export function openApiDocument(version: string): unknown {
       status?: number;
       auth?: boolean;
       headers?: z.ZodObject;
+      /** Statuses besides the common ones, with the codes they carry. */
+      moreErrors?: Record<number, string>;
     } = {},
   ) => {
     registry.registerPath({
@@ -51,7 +53,16 @@ export function openApiDocument(version: string): unknown {
         ...(o.params ? { params: o.params } : {}),
         ...(o.headers ? { headers: o.headers } : {}),
       },
-      responses: { [o.status ?? 200]: json(o.response ?? z.object({})), ...errors },
+      responses: {
+        [o.status ?? 200]: json(o.response ?? z.object({})),
+        ...errors,
+        ...Object.fromEntries(
+          Object.entries(o.moreErrors ?? {}).map(([status, text]) => [
+            status,
+            json(api.errorResponseSchema, text),
+          ]),
+        ),
+      },
     });
   };
   add('get', '/api/health', 'Service health', { response: api.healthResponseSchema, auth: false });
@@ -273,22 +284,35 @@ export function openApiDocument(version: string): unknown {
       response: z.object({ items: z.array(sheetLinkSchema) }),
     },
   );
+  // Google failing for good after the client's retries, on every route that calls Google.
+  const googleErrors = {
+    502: 'google.unavailable (Google answered 5xx after the retries), google.unreachable; Retry-After when Google sent one',
+    503: 'google.rate_limited (Google quota spent; Retry-After), google.unauthenticated / google.forbidden (the service account key or scopes), sheets.not_configured',
+  };
   add(
     'post',
     '/api/sheets',
-    'Issue 11: link a Google Sheet tab; checks access and maps the header (409 sheets.already_linked)',
+    'Issue 11: link a Google Sheet tab; checks access, maps the header, adds the result columns, protects them (warning only) and sets validation on 客户类型 and date columns, in one spreadsheets.batchUpdate',
     {
       body: linkRequestSchema,
-      response: sheetLinkSchema,
+      response: sheetLinkResponseSchema,
+      status: 201,
+      moreErrors: {
+        409: 'sheets.already_linked',
+        404: 'google.not_found',
+        ...googleErrors,
+      },
     },
   );
   add('post', '/api/sheets/{id}/pause', 'Issue 11: pause a sheet link', {
     params: sheetParam,
     response: sheetLinkSchema,
+    moreErrors: { 404: 'sheets.link_not_found' },
   });
   add('post', '/api/sheets/{id}/resume', 'Issue 11: resume a sheet link', {
     params: sheetParam,
     response: sheetLinkSchema,
+    moreErrors: { 404: 'sheets.link_not_found' },
   });
   add(
     'post',
@@ -300,10 +324,12 @@ export function openApiDocument(version: string): unknown {
       response: z
         .object({ link: z.string(), skipped: z.boolean(), registered: z.number(), calls: z.number() })
         .loose(),
+      moreErrors: { 404: 'sheets.link_not_found', 409: 'sheets.sync_running', ...googleErrors },
     },
   );
   add('delete', '/api/sheets/{id}', 'Issue 11: unlink a sheet (the sheet itself is left as it is)', {
     params: sheetParam,
+    moreErrors: { 404: 'sheets.link_not_found' },
   });
   add('get', '/api/audit', 'Audit trail of reads and changes of customer data (admin; R36)', {
     query: api.auditQuerySchema,

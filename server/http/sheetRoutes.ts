@@ -2,10 +2,27 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { linkRequestSchema, type SheetSyncService } from '../sheets/sheetSync.js';
+import { sheetLinkSchema } from '../sheets/sheetLinks.js';
+import { linkSetupReportSchema } from '../sheets/sheetLinkSetup.js';
 import { actor } from './auth.js';
 import { parseOrThrow } from './errors.js';
 
 export const sheetSyncQuerySchema = z.object({ dryRun: z.enum(['true', 'false']).optional() }).strict();
+
+/** POST /api/sheets answers the link, whom to share with, the header mapping and what was set in the sheet. */
+export const sheetLinkResponseSchema = sheetLinkSchema.extend({
+  shareWith: z.string().describe('The service account to share the spreadsheet with, as Editor'),
+  mapping: z.array(
+    z.object({
+      column: z.number().int().describe('1-based (A = 1)'),
+      header: z.string(),
+      field: z.string().nullable(),
+      confidence: z.number().min(0).max(1),
+      alternatives: z.array(z.object({ field: z.string(), confidence: z.number() }).loose()),
+    }),
+  ),
+  setup: linkSetupReportSchema,
+});
 
 export function sheetRoutes(sheets: SheetSyncService): Router {
   const router = Router();

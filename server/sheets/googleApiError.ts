@@ -49,6 +49,8 @@ export class GoogleApiError extends DomainError {
   /** How many times the call was tried before giving up. */
   readonly attempts: number;
   readonly operation: string;
+  /** When trying again makes sense (our API's Retry-After); undefined when waiting will not help. */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     kind: GoogleFailureKind,
@@ -57,6 +59,7 @@ export class GoogleApiError extends DomainError {
     detail: GoogleErrorDetail,
     attempts: number,
     operation: string,
+    retryAfterSeconds?: number,
   ) {
     super(problem(`google.${kind}`, zh, en), {
       httpStatus: detail.httpStatus,
@@ -64,7 +67,9 @@ export class GoogleApiError extends DomainError {
       reason: detail.reason,
       attempts,
       operation,
+      ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
     });
+    this.retryAfterSeconds = retryAfterSeconds;
     this.name = 'GoogleApiError';
     this.kind = kind;
     this.httpStatus = detail.httpStatus;
@@ -129,16 +134,27 @@ function shareHint(identity: string): { zh: string; en: string } {
   };
 }
 
-/** The typed error for a call that failed for good. */
+/**
+ * Sheets refills its per-minute quotas each minute and sends no Retry-After with its 429: a caller
+ * told to come back after this long finds a fresh quota.
+ */
+export const RATE_LIMIT_RETRY_AFTER_SECONDS = 60;
+
+/**
+ * The typed error for a call that failed for good. `retryAfterMs` is the Retry-After of Google's
+ * last answer, when it sent one.
+ */
 export function googleApiError(
   detail: GoogleErrorDetail,
   ctx: GoogleCallContext,
   attempts: number,
+  retryAfterMs?: number,
 ): GoogleApiError {
   const s = detail.httpStatus;
   const id = ctx.spreadsheetId;
-  const make = (kind: GoogleFailureKind, zh: string, en: string): GoogleApiError =>
-    new GoogleApiError(kind, zh, en, detail, attempts, ctx.operation);
+  const googleWait = retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(retryAfterMs / 1000));
+  const make = (kind: GoogleFailureKind, zh: string, en: string, retryAfter?: number): GoogleApiError =>
+    new GoogleApiError(kind, zh, en, detail, attempts, ctx.operation, retryAfter);
   const hint = shareHint(ctx.identity);
   const google = detail.googleMessage === undefined ? '' : `: ${detail.googleMessage}`;
   if (s === undefined) {
@@ -149,17 +165,20 @@ export function googleApiError(
     );
   }
   if (isRateLimited(detail)) {
+    const wait = googleWait ?? RATE_LIMIT_RETRY_AFTER_SECONDS;
     return make(
       'rate_limited',
-      `Google 配额已用尽，重试 ${attempts} 次后仍被拒绝（${s} ${detail.reason ?? detail.googleStatus ?? ''}）。`,
-      `Google quota exhausted; still refused after ${attempts} attempts (${s} ${detail.reason ?? detail.googleStatus ?? ''}).`,
+      `Google 配额已用尽，重试 ${attempts} 次后仍被拒绝（${s} ${detail.reason ?? detail.googleStatus ?? ''}）：请 ${wait} 秒后再试。`,
+      `Google quota exhausted; still refused after ${attempts} attempts (${s} ${detail.reason ?? detail.googleStatus ?? ''}): try again in ${wait} s.`,
+      wait,
     );
   }
   if (s >= 500 || s === 408) {
     return make(
       'unavailable',
-      `Google 服务暂时不可用（${s}），重试 ${attempts} 次后放弃。`,
-      `Google is unavailable (${s}); gave up after ${attempts} attempts.`,
+      `Google 服务暂时不可用（${s}），重试 ${attempts} 次后放弃：请稍后再试。`,
+      `Google is unavailable (${s}); gave up after ${attempts} attempts: try again later.`,
+      googleWait,
     );
   }
   if (s === 401) {

@@ -404,7 +404,7 @@ export class GoogleSheetsClient {
       } catch (e) {
         const { detail, retryAfterMs } = failureOf(e);
         if (!isRetryable(detail) || attempt >= this.retry.maxAttempts)
-          throw googleApiError(detail, ctx, attempt);
+          throw googleApiError(detail, ctx, attempt, retryAfterMs);
         const base = isRateLimited(detail) ? this.retry.rateLimitBaseDelayMs : this.retry.baseDelayMs;
         const backoff =
           Math.min(this.retry.maxDelayMs, base * 2 ** (attempt - 1)) + this.random() * this.retry.jitterMs;

@@ -37,6 +37,7 @@ import {
   type sheets_v4,
   type ValuesWrite,
 } from './googleClient.js';
+import { planLinkSetup, type LinkSetupReport } from './sheetLinkSetup.js';
 import {
   CLAIM_COLLECTION,
   claimSchema,
@@ -111,7 +112,7 @@ export class SheetSyncService {
   async link(
     actor: Actor,
     request: LinkRequest,
-  ): Promise<SheetLink & { shareWith: string; mapping: SheetSetup['columns'] }> {
+  ): Promise<SheetLink & { shareWith: string; mapping: SheetSetup['columns']; setup: LinkSetupReport }> {
     requireRole(actor, ['reviewer', 'admin'], '链接表格', 'link a sheet');
     const client = this.client();
     const spreadsheetId = spreadsheetIdOf(request.spreadsheet);
@@ -194,8 +195,14 @@ export class SheetSyncService {
       resultColumns: layout.resultColumns,
     };
     void version; // the first sync reads the rows whatever the version
+    // Protection and validation in ONE spreadsheets.batchUpdate (sheetLinkSetup), before the link is
+    // stored: a failure leaves no link, and linking again finds our protected range and keeps it.
+    const tab = (await client.getSpreadsheet(spreadsheetId)).tabs.find((t) => t.title === link.sheet);
+    if (tab === undefined) throw tabMissing(link);
+    const prepared = planLinkSetup({ ...link, sheetId: tab.sheetId, protectedRanges: tab.protectedRanges });
+    if (prepared.requests.length > 0) await client.batchUpdate(spreadsheetId, prepared.requests);
     await this.deps.store.write((tx) => tx.putDoc(LINK_COLLECTION, link.id, link));
-    return { ...link, shareWith: client.identity, mapping: setup.columns };
+    return { ...link, shareWith: client.identity, mapping: setup.columns, setup: prepared.report };
   }
 
   async list(actor: Actor): Promise<SheetLink[]> {

@@ -7,6 +7,7 @@
  */
 import { DomainError, problem } from '../../core/problem.js';
 import type { Config } from '../config.js';
+import type { LinkSetupReport } from './sheetLinkSetup.js';
 import { callService, findService, serviceError, serviceJson, serviceToken } from '../serviceClient.js';
 
 export interface ServiceOptions {
@@ -30,6 +31,8 @@ export interface LinkView {
 export interface LinkedView extends LinkView {
   shareWith: string;
   mapping: { column: number; header: string; field: string | null; confidence: number }[];
+  /** What the link set in the sheet (sheetLinkSetup); absent from a service that predates it. */
+  setup?: LinkSetupReport;
 }
 
 export interface SyncView {
@@ -212,6 +215,29 @@ export function describeLinked(link: LinkedView): string[] {
         c.field === null ? '—' : `${Math.round(c.confidence * 100)}%`,
       ]),
     ).map((l) => `  ${l}`),
+    ...describeSetup(link.setup),
+  ];
+}
+
+const PROTECTION_ACTION = {
+  added: '已添加 added',
+  kept: '已存在，保留 already there, kept',
+  replaced: '已按新列位置替换 replaced for the columns as they are now',
+} as const;
+
+/** What the link set in the sheet: the protected result columns and the validated columns. */
+function describeSetup(setup: LinkSetupReport | undefined): string[] {
+  if (setup === undefined) return [];
+  const p = setup.protection;
+  return [
+    `结果列保护（仅警告）/ result columns protected (warning only): ${p.ranges.join(', ')}（${p.headers.join('、')}）— ${PROTECTION_ACTION[p.action]}`,
+    setup.validations.length === 0
+      ? '数据验证 / data validation: 无（未映射客户类型或日期列）/ none (no 客户类型 or date column mapped)'
+      : '数据验证（不拒绝，仅标记）/ data validation (marks, does not reject):',
+    ...setup.validations.map(
+      (v) =>
+        `  ${v.range}  ${v.header}  ${v.condition === 'ONE_OF_LIST' ? `下拉 list: ${(v.values ?? []).join('、')}` : '日期 date'}`,
+    ),
   ];
 }
 

@@ -7,13 +7,13 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { build } from 'esbuild';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FILLS, INVALID_CELL_FILL, LEGEND, LEGEND_TITLE } from '../../core/annotation.js';
+import type { FakeCell, FakeOffice } from '../fakes/fakeExcel.js';
 import { OFFICE_JS_CDN } from '../../server/http/addinRoutes.js';
-import type { FakeCell, FakeOffice, FakeOfficeOptions } from '../fakes/fakeExcel.js';
 import { enterpriseRow } from '../support/customers.js';
+import { PaneBrowser, waitForMessage, workbookValues } from '../support/paneBrowser.js';
 import { startTestService, type TestService } from '../support/testService.js';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
@@ -67,26 +67,6 @@ const LEGACY_SHEET: FakeCell[][] = [
 /** Rows 4–7 of the sheet; the result columns land right of 备注 (J): K 报备编号, L 状态, M 保护截止, N 冲突说明. */
 const RESULTS = 'K4:N7';
 
-/** The fake and its installer as one classic script, served in place of office.js. */
-async function fakeOfficeScript(options: FakeOfficeOptions): Promise<string> {
-  const bundled = await build({
-    stdin: {
-      contents:
-        `import { installFakeOffice } from './test/fakes/fakeExcel.ts';\n` +
-        `installFakeOffice(window, ${JSON.stringify(options)});\n`,
-      resolveDir: REPO,
-      loader: 'ts',
-    },
-    bundle: true,
-    write: false,
-    format: 'iife',
-    target: 'es2020',
-    platform: 'browser',
-    logLevel: 'silent',
-  });
-  return bundled.outputFiles[0]!.text;
-}
-
 /** What the test reads of the fake workbook inside the page. */
 type WorkbookView = Pick<FakeOffice['workbook'], 'values' | 'fills' | 'tables' | 'notes' | 'selection'>;
 
@@ -96,11 +76,7 @@ async function inWorkbook<T>(page: Page, read: (workbook: WorkbookView) => T): P
 }
 
 async function resultValues(page: Page): Promise<(string | number | boolean)[][]> {
-  return page.evaluate(
-    ([sheet, range]) =>
-      (window as unknown as { __fakeOffice: FakeOffice }).__fakeOffice.workbook.values(sheet, range),
-    [SHEET, RESULTS] as const,
-  );
+  return workbookValues(page, SHEET, RESULTS);
 }
 
 async function rowFills(page: Page, address: string): Promise<(string | null)[][]> {
@@ -111,94 +87,34 @@ async function rowFills(page: Page, address: string): Promise<(string | null)[][
   );
 }
 
-async function waitForMessage(page: Page, kinds: string[] = ['success', 'warning', 'info']): Promise<string> {
-  await page.locator('#progress').waitFor({ state: 'hidden' });
-  const message = page.locator('#message');
-  await message.waitFor({ state: 'visible' });
-  const kind = (await message.getAttribute('data-kind')) ?? '';
-  const text = await message.innerText();
-  expect(kinds, `message (${kind}): ${text}`).toContain(kind);
-  return text;
-}
-
 describe('the task pane in Chromium, against the real service, with Excel faked', () => {
   let service: TestService;
   let origin: string;
-  let browser: Browser;
+  let pane: PaneBrowser;
   let salesToken: string;
   let reviewerToken: string;
-  let officeScript: string;
-  /** Requests the page tried to send anywhere but the service. */
-  const foreignRequests: string[] = [];
-  /** Page errors and console errors (CSP violations are console errors). */
-  const pageProblems: string[] = [];
 
   beforeAll(async () => {
     service = await startTestService();
     origin = `http://127.0.0.1:${new URL(service.url).port}`;
     salesToken = await service.user('王磊', 'sales', '华东一部');
     reviewerToken = await service.user('陈主管', 'reviewer', '华东一部');
-    officeScript = await fakeOfficeScript({ sheets: [{ name: SHEET, values: LEGACY_SHEET, active: true }] });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
+    pane = await PaneBrowser.launch(origin, {
+      sheets: [{ name: SHEET, values: LEGACY_SHEET, active: true }],
     });
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await pane?.close();
     await service?.close();
   });
 
-  async function openPane(): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({
-      viewport: { width: 380, height: 900 },
-      acceptDownloads: true,
-    });
-    await context.route('**/*', async (route) => {
-      const url = route.request().url();
-      if (url.startsWith(`${origin}/`)) await route.continue();
-      // Microsoft's office.js is where the pane loads it from; the test answers with the fake.
-      else if (url === OFFICE_JS_CDN) {
-        await route.fulfill({
-          status: 200,
-          contentType: 'text/javascript; charset=utf-8',
-          body: officeScript,
-        });
-      } else {
-        foreignRequests.push(url);
-        await route.abort('blockedbyclient');
-      }
-    });
-    const page = await context.newPage();
-
-    page.on('pageerror', (err) => pageProblems.push(`pageerror: ${err.message}`));
-    page.on('console', (message) => {
-      if (message.type() !== 'error') return;
-      // A sales user's token is probed against the review queue; the 403 is expected.
-      if (message.location().url.includes('/api/review-queue')) return;
-      pageProblems.push(`console: ${message.text()} (${message.location().url})`);
-    });
-    await page.goto(`${origin}/addin/taskpane.html`);
-    return { context, page };
+  function openPane(): Promise<{ context: BrowserContext; page: Page }> {
+    return pane.openPane({ acceptDownloads: true });
   }
 
-  async function connect(page: Page, token: string): Promise<void> {
-    // The service URL is prefilled with the pane's own origin.
-    await expect
-      .poll(() => page.locator('#service-url').evaluate((el) => (el as HTMLInputElement).value))
-      .toBe(origin);
-    await page.locator('#token input').fill(token);
-    await page.locator('#connect').click();
-    const text = await waitForMessage(page, ['success']);
-    expect(text).toContain('已连接');
+  function connect(page: Page, token: string): Promise<string> {
+    return pane.connect(page, token, ['success']);
   }
 
   it('Connect → Prepare → Submit → approval → Refresh writes numbers, statuses and fills into the sheet', async () => {
@@ -365,8 +281,8 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
     } finally {
       await context.close();
     }
-    expect(foreignRequests).toEqual([]);
-    expect(pageProblems).toEqual([]);
+    expect(pane.foreignRequests).toEqual([]);
+    expect(pane.pageProblems).toEqual([]);
   }, 120_000);
 
   it('a reviewer builds the 待审核 sheet, types a decision and sends it', async () => {
@@ -408,8 +324,8 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
     } finally {
       await context.close();
     }
-    expect(foreignRequests).toEqual([]);
-    expect(pageProblems).toEqual([]);
+    expect(pane.foreignRequests).toEqual([]);
+    expect(pane.pageProblems).toEqual([]);
   }, 120_000);
 
   it('an administrator is told on connect that next year’s working days are missing (issue 17)', async () => {
@@ -464,8 +380,8 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
     } finally {
       await context.close();
     }
-    expect(foreignRequests).toEqual([]);
-    expect(pageProblems).toEqual([]);
+    expect(pane.foreignRequests).toEqual([]);
+    expect(pane.pageProblems).toEqual([]);
   }, 120_000);
 
   it('loads office.js from Microsoft; an old webview (Trident/EdgeHTML) gets a readable message, not a dead pane', async () => {
@@ -473,26 +389,13 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
     expect(html).toContain(`src="${OFFICE_JS_CDN}"`);
     expect(html).not.toContain('vendor/office.js');
 
-    const context = await browser.newContext({
+    const { context, page } = await pane.openPane({
       viewport: { width: 380, height: 600 },
       // Office on Windows hosting add-ins in EdgeHTML (Edge 18) says so in its user agent.
       userAgent:
         'Mozilla/5.0 (Windows NT 10.0; Win64; x64; WebView/3.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0.3538.102 Safari/537.36 Edge/18.19045',
     });
-    await context.route('**/*', async (route) => {
-      const url = route.request().url();
-      if (url.startsWith(`${origin}/`)) await route.continue();
-      else if (url === OFFICE_JS_CDN) {
-        await route.fulfill({
-          status: 200,
-          contentType: 'text/javascript; charset=utf-8',
-          body: officeScript,
-        });
-      } else await route.abort('blockedbyclient');
-    });
     try {
-      const page = await context.newPage();
-      await page.goto(`${origin}/addin/taskpane.html`);
       const alert = page.locator('.too-old');
       await alert.waitFor();
       const text = await alert.innerText();

@@ -9,12 +9,11 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { build } from 'esbuild';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OFFICE_JS_CDN } from '../../server/http/addinRoutes.js';
-import type { FakeCell, FakeOffice, FakeOfficeOptions } from '../fakes/fakeExcel.js';
+import type { FakeCell, FakeOffice } from '../fakes/fakeExcel.js';
 import { enterpriseRow } from '../support/customers.js';
+import { PaneBrowser, waitForMessage, workbookValues } from '../support/paneBrowser.js';
 import { startTestService, type TestService } from '../support/testService.js';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
@@ -38,36 +37,7 @@ const SALES_SHEET: FakeCell[][] = [
   ],
 ];
 
-async function fakeOfficeScript(options: FakeOfficeOptions): Promise<string> {
-  const bundled = await build({
-    stdin: {
-      contents:
-        `import { installFakeOffice } from './test/fakes/fakeExcel.ts';\n` +
-        `installFakeOffice(window, ${JSON.stringify(options)});\n`,
-      resolveDir: REPO,
-      loader: 'ts',
-    },
-    bundle: true,
-    write: false,
-    format: 'iife',
-    target: 'es2020',
-    platform: 'browser',
-    logLevel: 'silent',
-  });
-  return bundled.outputFiles[0]!.text;
-}
-
-/** Values of a range of the fake workbook inside the page. */
-async function sheetValues(
-  page: Page,
-  sheet: string,
-  range: string,
-): Promise<(string | number | boolean)[][]> {
-  return page.evaluate(
-    ([s, r]) => (window as unknown as { __fakeOffice: FakeOffice }).__fakeOffice.workbook.values(s, r),
-    [sheet, range] as const,
-  );
-}
+const sheetValues = workbookValues;
 
 async function setSheetValues(page: Page, sheet: string, range: string, values: string[][]): Promise<void> {
   await page.evaluate(
@@ -85,26 +55,13 @@ async function rowOf(page: Page, sheet: string, column: string, no: string): Pro
   return at + 1;
 }
 
-async function waitForMessage(page: Page, kinds: string[] = ['success', 'warning', 'info']): Promise<string> {
-  await page.locator('#progress').waitFor({ state: 'hidden' });
-  const message = page.locator('#message');
-  await message.waitFor({ state: 'visible' });
-  const kind = (await message.getAttribute('data-kind')) ?? '';
-  const text = await message.innerText();
-  expect(kinds, `message (${kind}): ${text}`).toContain(kind);
-  return text;
-}
-
 describe('the life of a registration, clicked through the pane in Chromium', () => {
   let service: TestService;
   let origin: string;
-  let browser: Browser;
+  let pane: PaneBrowser;
   let wang: string;
   let li: string;
   let reviewer: string;
-  let officeScript: string;
-  const foreignRequests: string[] = [];
-  const pageProblems: string[] = [];
   let shot = 0;
 
   beforeAll(async () => {
@@ -115,62 +72,21 @@ describe('the life of a registration, clicked through the pane in Chromium', () 
     li = await service.user('李娜', 'sales', '华东一部');
     await service.user('赵强', 'sales', '华东一部');
     reviewer = await service.user('陈主管', 'reviewer', '华东一部');
-    officeScript = await fakeOfficeScript({ sheets: [{ name: SHEET, values: SALES_SHEET, active: true }] });
+    pane = await PaneBrowser.launch(origin, { sheets: [{ name: SHEET, values: SALES_SHEET, active: true }] });
     await mkdir(SHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await pane?.close();
     await service?.close();
   });
 
-  async function openPane(): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 380, height: 900 } });
-    await context.route('**/*', async (route) => {
-      const url = route.request().url();
-      if (url.startsWith(`${origin}/`)) await route.continue();
-      else if (url === OFFICE_JS_CDN) {
-        await route.fulfill({
-          status: 200,
-          contentType: 'text/javascript; charset=utf-8',
-          body: officeScript,
-        });
-      } else {
-        foreignRequests.push(url);
-        await route.abort('blockedbyclient');
-      }
-    });
-    const page = await context.newPage();
-    page.on('pageerror', (err) => pageProblems.push(`pageerror: ${err.message}`));
-    page.on('console', (message) => {
-      if (message.type() !== 'error') return;
-      if (message.location().url.includes('/api/review-queue')) return;
-      pageProblems.push(`console: ${message.text()} (${message.location().url})`);
-    });
-    await page.goto(`${origin}/addin/taskpane.html`);
-    return { context, page };
+  function openPane(): Promise<{ context: BrowserContext; page: Page }> {
+    return pane.openPane();
   }
 
-  async function connect(page: Page, token: string): Promise<string> {
-    await expect
-      .poll(() => page.locator('#service-url').evaluate((el) => (el as HTMLInputElement).value))
-      .toBe(origin);
-    await page.locator('#token input').fill(token);
-    await page.locator('#connect').click();
-    const text = await waitForMessage(page, ['success', 'warning']);
-    expect(text).toContain('已连接');
-    return text;
+  function connect(page: Page, token: string): Promise<string> {
+    return pane.connect(page, token);
   }
 
   async function screenshot(page: Page, name: string): Promise<void> {
@@ -514,7 +430,7 @@ describe('the life of a registration, clicked through the pane in Chromium', () 
     expect(moved.body.status).toBe('protected');
     expect((await service.api(wang).get('/api/me')).status).toBe(401);
 
-    expect(foreignRequests).toEqual([]);
-    expect(pageProblems).toEqual([]);
+    expect(pane.foreignRequests).toEqual([]);
+    expect(pane.pageProblems).toEqual([]);
   }, 300_000);
 });

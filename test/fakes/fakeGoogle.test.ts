@@ -726,6 +726,146 @@ describe('fake Google server', () => {
       );
       expect(blocked.error.message).toMatch(/^You are trying to edit a protected cell or object/);
     });
+
+    it('refuses protected ranges and validation rules the Sheets reference forbids, and applies none of the batch', async () => {
+      const run = (request: sheets_v4.Schema$Request) =>
+        failure(
+          api.sheets.spreadsheets.batchUpdate({
+            spreadsheetId: id,
+            // A valid request first: the bad one must undo it (atomic batch).
+            requestBody: {
+              requests: [
+                {
+                  addProtectedRange: {
+                    protectedRange: { range: { sheetId: 77 }, warningOnly: true, description: 'ok' },
+                  },
+                },
+                request,
+              ],
+            },
+          }),
+        );
+      const message = async (request: sheets_v4.Schema$Request) => (await run(request)).error.message;
+      const whole = { sheetId: 0 };
+      const column = { sheetId: 0, startRowIndex: 1, startColumnIndex: 1, endColumnIndex: 2 };
+
+      // ProtectedRange: only one of range / namedRangeId / tableId; unprotected ranges on protected sheets only.
+      expect(
+        await message({ addProtectedRange: { protectedRange: { range: whole, namedRangeId: 'n1' } } }),
+      ).toBe('Invalid requests[1].addProtectedRange: Only one of range, namedRangeId or tableId may be set.');
+      expect(await message({ addProtectedRange: { protectedRange: { warningOnly: true } } })).toBe(
+        'Invalid requests[1].addProtectedRange: A range, namedRangeId or tableId is required.',
+      );
+      expect(
+        await message({
+          addProtectedRange: {
+            protectedRange: { range: { sheetId: 0, startColumnIndex: 4 }, unprotectedRanges: [column] },
+          },
+        }),
+      ).toBe(
+        'Invalid requests[1].addProtectedRange: Unprotected ranges are only supported on protected sheets.',
+      );
+      expect(
+        await message({
+          addProtectedRange: { protectedRange: { range: whole, unprotectedRanges: [], note: 'x' } },
+        } as sheets_v4.Schema$Request),
+      ).toMatch(/Unknown name "note"/);
+      expect(
+        await message({
+          addProtectedRange: { protectedRange: { range: whole, warningOnly: 'yes' } },
+        } as unknown as sheets_v4.Schema$Request),
+      ).toMatch(/protectedRange\.warningOnly/);
+
+      // DataValidationRule: a list needs values; DATE_IS_VALID takes none; no relative dates; only
+      // condition types data validation supports; typed flags.
+      expect(
+        await message({ setDataValidation: { range: column, rule: { condition: { type: 'ONE_OF_LIST' } } } }),
+      ).toMatch(/ONE_OF_LIST condition requires at least one value/);
+      expect(
+        await message({
+          setDataValidation: {
+            range: column,
+            rule: { condition: { type: 'ONE_OF_LIST', values: [{}] } },
+          },
+        }),
+      ).toMatch(/userEnteredValue must be set/);
+      expect(
+        await message({
+          setDataValidation: {
+            range: column,
+            rule: { condition: { type: 'DATE_IS_VALID', values: [{ userEnteredValue: '2026-01-01' }] } },
+          },
+        }),
+      ).toMatch(/DATE_IS_VALID condition must not have values/);
+      expect(
+        await message({
+          setDataValidation: {
+            range: column,
+            rule: { condition: { type: 'DATE_BEFORE', values: [{ relativeDate: 'TODAY' }] } },
+          },
+        }),
+      ).toMatch(/relativeDate values are not supported in data validation/);
+      expect(
+        await message({
+          setDataValidation: { range: column, rule: { condition: { type: 'NOT_BLANK' } } },
+        }),
+      ).toMatch(/NOT_BLANK is not supported/);
+      expect(
+        await message({
+          setDataValidation: {
+            range: column,
+            rule: { condition: { type: 'DATE_IS_VALID' }, strict: 'no' },
+          },
+        } as unknown as sheets_v4.Schema$Request),
+      ).toMatch(/rule\.strict/);
+      expect(
+        await message({
+          setDataValidation: {
+            range: column,
+            rule: { condition: { type: 'DATE_IS_VALID' }, message: '日期' },
+          },
+        } as unknown as sheets_v4.Schema$Request),
+      ).toMatch(/Unknown name "message"/);
+
+      // Nothing of any refused batch stayed: the valid first request was undone each time.
+      expect(fake.protectedRanges(id, 'Notes')).toEqual([]);
+
+      // The shapes the link sends are accepted as they are.
+      await api.sheets.spreadsheets.batchUpdate({
+        spreadsheetId: id,
+        requestBody: {
+          requests: [
+            {
+              addProtectedRange: {
+                protectedRange: {
+                  range: { sheetId: 0, startRowIndex: 0, startColumnIndex: 4, endColumnIndex: 8 },
+                  warningOnly: true,
+                  description: '结果列',
+                },
+              },
+            },
+            {
+              setDataValidation: {
+                range: column,
+                rule: {
+                  condition: { type: 'DATE_IS_VALID' },
+                  inputMessage: '请输入日期，如 2026-03-05',
+                  strict: false,
+                  showCustomUi: false,
+                },
+              },
+            },
+          ],
+        },
+      });
+      expect(fake.protectedRanges(id, '报备 表')).toMatchObject([
+        { warningOnly: true, description: '结果列' },
+      ]);
+      expect(fake.cell(id, '报备 表', 'B9').validation).toMatchObject({
+        condition: { type: 'DATE_IS_VALID' },
+        strict: false,
+      });
+    });
   });
 
   describe('developer metadata follows its row', () => {

@@ -663,8 +663,10 @@ export class FakeGoogle {
           : this.sheetsCall(route, req, who, json, call);
       send(200, this.masked(req, route, result));
     } catch (e) {
-      if (e instanceof FakeGoogleError) send(e.httpStatus, e.body as unknown as Json);
-      else
+      if (e instanceof FakeGoogleError) {
+        if (e.retryAfterSeconds !== undefined) res.set('Retry-After', String(e.retryAfterSeconds));
+        send(e.httpStatus, e.body as unknown as Json);
+      } else
         send(500, {
           error: {
             code: 500,

@@ -19,6 +19,9 @@ export interface GoogleErrorBody {
 
 /** Thrown inside the fake; the server turns it into a response. */
 export class FakeGoogleError extends Error {
+  /** Sent as a Retry-After header when set (an injected fault may carry one). */
+  retryAfterSeconds: number | undefined;
+
   constructor(
     readonly httpStatus: number,
     readonly body: GoogleErrorBody,

@@ -41,6 +41,8 @@ export interface Fault {
   status: number;
   /** How many matching calls fail (default 1). */
   times?: number;
+  /** A Retry-After header (seconds) on the failure. */
+  retryAfterSeconds?: number;
 }
 
 export function projectNumber(project: string): string {
@@ -58,6 +60,7 @@ export class FakeGoogleQuota {
     method: string | undefined;
     status: number;
     times: number;
+    retryAfterSeconds: number | undefined;
   }[] = [];
 
   constructor(
@@ -130,7 +133,13 @@ export class FakeGoogleQuota {
   }
 
   inject(fault: Fault): void {
-    this.faults.push({ api: fault.api, method: fault.method, status: fault.status, times: fault.times ?? 1 });
+    this.faults.push({
+      api: fault.api,
+      method: fault.method,
+      status: fault.status,
+      times: fault.times ?? 1,
+      retryAfterSeconds: fault.retryAfterSeconds,
+    });
   }
 
   /** The injected failure for this call, if one is armed. */
@@ -142,6 +151,8 @@ export class FakeGoogleQuota {
     if (f === undefined) return undefined;
     f.times--;
     if (f.times <= 0) this.faults.splice(i, 1);
-    return serverFault(api, f.status);
+    const error = serverFault(api, f.status);
+    error.retryAfterSeconds = f.retryAfterSeconds;
+    return error;
   }
 }

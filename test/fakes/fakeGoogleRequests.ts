@@ -262,14 +262,64 @@ const CONDITION_TYPES = new Set([
   'FILTER_EXPRESSION',
 ]);
 const NO_VALUES = new Set(['TEXT_IS_EMAIL', 'TEXT_IS_URL', 'DATE_IS_VALID', 'BLANK', 'NOT_BLANK']);
+/**
+ * Condition types the ConditionType reference lists for conditional formatting and filters only
+ * (BLANK, NOT_BLANK, TEXT_STARTS_WITH, TEXT_ENDS_WITH) or for filters on data source objects only
+ * (TEXT_NOT_EQ, DATE_NOT_EQ, FILTER_EXPRESSION): a data-validation rule with one is refused.
+ */
+const NOT_FOR_VALIDATION = new Set([
+  'BLANK',
+  'NOT_BLANK',
+  'TEXT_STARTS_WITH',
+  'TEXT_ENDS_WITH',
+  'TEXT_NOT_EQ',
+  'DATE_NOT_EQ',
+  'FILTER_EXPRESSION',
+]);
+const RULE_FIELDS = new Set(['condition', 'inputMessage', 'strict', 'showCustomUi']);
+
+/** Unknown JSON names are refused before any request runs, as Google's JSON parser does. */
+function knownFields(
+  o: JsonObject,
+  known: ReadonlySet<string>,
+  fail: (m: string) => FakeGoogleError,
+  what: string,
+): void {
+  for (const k of Object.keys(o))
+    if (!known.has(k)) throw fail(`Unknown name "${k}" at '${what}': Cannot find field.`);
+}
+
+function optionalType(
+  v: Json | undefined,
+  type: 'boolean' | 'string',
+  fail: (m: string) => FakeGoogleError,
+  what: string,
+): void {
+  if (v !== undefined && typeof v !== type)
+    throw fail(`Invalid value at '${what}' (TYPE_${type.toUpperCase()})`);
+}
 
 function checkValidationRule(raw: Json | undefined, fail: (m: string) => FakeGoogleError): JsonObject {
   const rule = obj(raw, fail, 'rule');
+  knownFields(rule, RULE_FIELDS, fail, 'rule');
+  optionalType(rule['strict'], 'boolean', fail, 'rule.strict');
+  optionalType(rule['showCustomUi'], 'boolean', fail, 'rule.showCustomUi');
+  optionalType(rule['inputMessage'], 'string', fail, 'rule.inputMessage');
   const condition = obj(rule['condition'], fail, 'rule.condition');
   const type = condition['type'];
   if (typeof type !== 'string' || !CONDITION_TYPES.has(type))
     throw fail(`Invalid value at 'rule.condition.type', ${JSON.stringify(type ?? null)}`);
+  if (NOT_FOR_VALIDATION.has(type)) throw fail(`Invalid data validation rule: ${type} is not supported`);
   const values = condition['values'];
+  if (values !== undefined && !Array.isArray(values)) throw fail('rule.condition.values must be a list');
+  for (const [i, v] of (values ?? []).entries()) {
+    const value = obj(v, fail, `rule.condition.values[${i}]`);
+    // "Relative dates are not supported in data validation."
+    if (value['relativeDate'] !== undefined)
+      throw fail('relativeDate values are not supported in data validation');
+    if (typeof value['userEnteredValue'] !== 'string')
+      throw fail(`rule.condition.values[${i}].userEnteredValue must be set`);
+  }
   const count = Array.isArray(values) ? values.length : 0;
   if (NO_VALUES.has(type) && count > 0) throw fail(`${type} condition must not have values`);
   if (
@@ -363,6 +413,8 @@ const updateCells: Handler = (body, ctx, fail) => {
 };
 
 const setDataValidation: Handler = (body, ctx, fail) => {
+  knownFields(body, new Set(['range', 'rule', 'filteredRowsIncluded']), fail, 'setDataValidation');
+  optionalType(body['filteredRowsIncluded'], 'boolean', fail, 'filteredRowsIncluded');
   const { sheet, box } = gridBox(ctx.book, body['range'], fail);
   const rule = body['rule'] === undefined ? undefined : checkValidationRule(body['rule'], fail);
   guardProtection(ctx, sheet, box, fail);
@@ -375,8 +427,43 @@ const setDataValidation: Handler = (body, ctx, fail) => {
   return undefined;
 };
 
+const PROTECTED_RANGE_FIELDS = new Set([
+  'protectedRangeId',
+  'range',
+  'namedRangeId',
+  'tableId',
+  'description',
+  'warningOnly',
+  'requestingUserCanEdit',
+  'unprotectedRanges',
+  'editors',
+]);
+
+/** A GridRange with no index set: the whole sheet ("a protected sheet"). */
+function isWholeSheet(range: JsonObject): boolean {
+  return ['startRowIndex', 'endRowIndex', 'startColumnIndex', 'endColumnIndex'].every(
+    (k) => range[k] === undefined,
+  );
+}
+
 const addProtectedRange: Handler = (body, ctx, fail) => {
   const pr = obj(body['protectedRange'], fail, 'protectedRange');
+  knownFields(pr, PROTECTED_RANGE_FIELDS, fail, 'protectedRange');
+  optionalType(pr['warningOnly'], 'boolean', fail, 'protectedRange.warningOnly');
+  optionalType(pr['description'], 'string', fail, 'protectedRange.description');
+  // "When writing, only one of range or named_range_id or table_id may be set."
+  const targets = ['range', 'namedRangeId', 'tableId'].filter((k) => pr[k] !== undefined);
+  if (targets.length > 1) throw fail('Only one of range, namedRangeId or tableId may be set.');
+  if (targets.length === 0) throw fail('A range, namedRangeId or tableId is required.');
+  if (targets[0] !== 'range') throw notImplementedByFake(`protected ${targets[0] ?? ''}`);
+  const unprotected = pr['unprotectedRanges'];
+  if (unprotected !== undefined) {
+    // "Unprotected ranges are only supported on protected sheets."
+    if (!isWholeSheet(obj(pr['range'], fail, 'protectedRange.range')))
+      throw fail('Unprotected ranges are only supported on protected sheets.');
+    if (!Array.isArray(unprotected)) throw fail('protectedRange.unprotectedRanges must be a list');
+    if (unprotected.length > 0) throw notImplementedByFake('unprotectedRanges in a protected sheet');
+  }
   const { sheet, range } = gridBox(ctx.book, pr['range'], fail);
   const warningOnly = pr['warningOnly'] === true;
   const editorsRaw = pr['editors'];

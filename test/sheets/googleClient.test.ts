@@ -345,8 +345,19 @@ describe('GoogleSheetsClient', () => {
         googleStatus: 'RESOURCE_EXHAUSTED',
         reason: 'RATE_LIMIT_EXCEEDED',
         attempts: 5,
+        // Google sent no Retry-After: its quotas refill each minute.
+        retryAfterSeconds: 60,
+        code: 'google.rate_limited',
       });
       expect(frozen.sleeps).toHaveLength(4);
+    });
+
+    it('waits at least Google’s Retry-After between tries and passes the last one on when it gives up', async () => {
+      fake.injectFault({ method: 'spreadsheets.get', status: 503, times: 10, retryAfterSeconds: 7 });
+      const err = await caught(client().getSpreadsheet(id));
+      expect(err).toMatchObject({ code: 'google.unavailable', retryAfterSeconds: 7, attempts: 5 });
+      expect(err.details).toMatchObject({ retryAfterSeconds: 7 });
+      expect(clock.sleeps.slice(0, 3)).toEqual([7_000, 7_000, 7_000]);
     });
 
     it('does not retry a 4xx that will not change', async () => {

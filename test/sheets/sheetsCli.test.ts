@@ -61,6 +61,11 @@ describe('baobei sheets (CLI, issue 11)', () => {
     expect(linked.code, linked.stderr).toBe(0);
     expect(linked.stdout).toContain(SA);
     expect(linked.stdout).toMatch(/客户名称\s+\S+\s+\d+%/);
+    // What the link set in the sheet: the protected result columns and the 客户类型 list.
+    expect(linked.stdout).toContain(
+      `result columns protected (warning only): '${TAB}'!G1:K（报备编号、状态、保护截止、冲突说明、提示）— 已添加 added`,
+    );
+    expect(linked.stdout).toMatch(/'报备'!D2:D\s+客户类型\s+下拉 list: 企业、个人、其他/);
     const linkId = /已链接 \/ linked: (sheet-[0-9a-f]{8})/.exec(linked.stdout)?.[1];
     expect(linkId).toBeDefined();
 
