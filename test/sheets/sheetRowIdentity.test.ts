@@ -10,7 +10,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { STATUS_LABELS } from '../../core/schema.js';
 import type { RecordView } from '../../server/services/recordView.js';
-import { ROW_KEY_METADATA } from '../../server/sheets/sheetRowIdentity.js';
+import {
+  identifyRows,
+  ROW_KEY_METADATA,
+  rowsByIdentity,
+  type RowFacts,
+} from '../../server/sheets/sheetRowIdentity.js';
 import type { FakeGoogle } from '../fakes/fakeGoogle.js';
 import { companyNameFor, enterpriseRow, phoneFor } from '../support/customers.js';
 import { apiClient, type Api } from '../support/testService.js';
@@ -357,5 +362,60 @@ describe('Google Sheets sync: row identity (issue 11)', () => {
       expect((await record(String(r.cells[NO]))).registration.customerName).toBe(r.cells[0]);
     }
     expect(await registrations()).toHaveLength(3);
+  });
+});
+
+describe('identifyRows (which row is which, without Google)', () => {
+  const fact = (row: number, no: string | null, metadataKey?: string, hash = 'h'): RowFacts => ({
+    row,
+    no,
+    metadataKey,
+    hash,
+  });
+
+  it('derives hash#rank for rows without a key, skipping ranks already on other rows', () => {
+    const ids = identifyRows(
+      [fact(2, null, 'h#1'), fact(3, null), fact(4, null), fact(5, null, undefined, 'g')],
+      new Map(),
+    );
+    expect([...ids.values()].map((i) => [i.row, i.key, i.keyed, i.identity])).toEqual([
+      [2, 'h#1', true, 'key:h#1'],
+      [3, 'h#2', false, 'key:h#2'],
+      [4, 'h#3', false, 'key:h#3'],
+      [5, 'g#1', false, 'key:g#1'],
+    ]);
+  });
+
+  it('a key found on two rows belongs to the first; the second is treated as having none', () => {
+    const ids = identifyRows([fact(2, null, 'k'), fact(3, null, 'k')], new Map());
+    expect(ids.get(2)).toMatchObject({ key: 'k', keyed: true });
+    expect(ids.get(3)).toMatchObject({ key: 'h#1', keyed: false });
+  });
+
+  it('a number on two rows: the row with the bound key owns it wherever it is; the other is a copy', () => {
+    const rows = [fact(2, 'BB-2026-000001', undefined, 'c'), fact(3, 'BB-2026-000001', 'h#1')];
+    const ids = identifyRows(rows, new Map([['BB-2026-000001', 'h#1']]));
+    expect(ids.get(3)).toMatchObject({ owner: true, identity: 'no:BB-2026-000001' });
+    expect(ids.get(2)).toMatchObject({ owner: false, key: 'copy:c#1', identity: 'key:copy:c#1' });
+    // Without a bound key: the first row not already known as a copy.
+    const unbound = identifyRows(
+      [fact(2, 'BB-2026-000001', 'copy:c#1'), fact(3, 'BB-2026-000001')],
+      new Map(),
+    );
+    expect(unbound.get(3)?.owner).toBe(true);
+    expect(unbound.get(2)?.owner).toBe(false);
+  });
+
+  it('from the number column alone (no cells): owners and keyed rows have identities, others none', () => {
+    const ids = identifyRows(
+      [
+        { row: 2, no: 'BB-2026-000002', metadataKey: undefined, hash: undefined },
+        { row: 3, no: null, metadataKey: 'k', hash: undefined },
+        { row: 4, no: 'BB-2026-000002', metadataKey: undefined, hash: undefined },
+      ],
+      new Map(),
+    );
+    expect([...rowsByIdentity(ids).keys()]).toEqual(['no:BB-2026-000002', 'key:k']);
+    expect(ids.get(4)?.identity).toBeUndefined();
   });
 });
