@@ -914,12 +914,17 @@ function parseSheet(
   const layout = planLayout(grid, setupOf(link, grid));
   const rows = readRows(layout, grid, context, { errorCells });
   const hashes = new Map(rows.map((r) => [r.row, hashOf(inputCells(r.submission))]));
-  const facts = rows.map((r) => ({
+  const facts: RowFacts[] = rows.map((r) => ({
     row: r.row,
     no: r.registrationNo,
     metadataKey: rowKeyAt(read, r.row),
     hash: hashes.get(r.row),
   }));
+  // Rows that are not data (inputs cleared, results left) but hold a number or a key count as the
+  // number column's re-read counts them, so both passes pick the same owner for a number.
+  const data = new Set(rows.map((r) => r.row));
+  for (const f of numberColumnFacts(link, read)) if (!data.has(f.row)) facts.push(f);
+  facts.sort((a, b) => a.row - b.row);
   return { rows, hashes, facts };
 }
 
