@@ -1,7 +1,8 @@
 /**
  * Google Sheets sync (issue 11) against the fake Google server, in process: a 10,000-row sheet's
  * first sync (every row new), the sync right after it (our write-back moved Drive's version, so the
- * tab is read again and nothing is registered) and a no-change sync (the version alone). Per sync:
+ * tab is read again and nothing is registered or written), no-change syncs (the version alone), a
+ * sync after a person sorted every row (nothing to write) and one after one row was fixed. Per sync:
  * API calls (as the fake logged them), wall time, and the ratio to the service's own evaluation of
  * the same rows — RegistrationService.submit of the rows the sync reads, on a fresh store — i.e. what
  * the sync adds on top of registering (reading, hashing, claims, write-back, colours and notes).
@@ -149,20 +150,44 @@ async function main(): Promise<void> {
       label: string;
       ms: number;
       calls: Record<string, number>;
+      /** Bytes sent to and received from Google in this sync. */
+      sent: number;
+      received: number;
       report: Record<string, unknown>;
     }[] = [];
-    // Sync 2 re-reads (our write-back moved the version); sync 3 and 4 should be the version check alone —
-    // unless the sync rewrites rows (e.g. invalid rows' notes) and so moves the version itself.
-    for (const label of [
-      'sync 1 (all rows new)',
-      'sync 2 (after our write-back)',
-      'sync 3 (no change)',
-      'sync 4 (no change)',
-    ]) {
+    // Sync 2 re-reads (our write-back moved the version) and writes nothing: every row, invalid ones
+    // included, already shows its result; sync 3 and 4 are the version check alone. Then a person
+    // sorts every row (sync 5: rows known by number and row key, nothing to write) and fixes one
+    // invalid row (sync 6: that row alone is registered and written, after the identity re-read).
+    const steps: [string, () => void][] = [
+      ['sync 1 (all rows new)', () => {}],
+      ['sync 2 (after our write-back)', () => {}],
+      ['sync 3 (no change)', () => {}],
+      ['sync 4 (no change)', () => {}],
+      ['sync 5 (all rows sorted by phone)', () => fake.sortRows(id, TAB, { fromRow: 2, column: 'E' })],
+      ['sync 6 (one invalid row fixed)', () => fixOneInvalidRow()],
+    ];
+    const fixOneInvalidRow = (): void => {
+      const rows = fake.values(id, TAB);
+      const status = HEADER.length + 1;
+      const at = rows.findIndex((r, i) => i > 0 && r[status] === '信息有误' && r[0] !== '');
+      if (at < 0) throw new Error('the bench sheet has no invalid row');
+      // A valid row of its own: a name, an enterprise, a phone and a contact nobody else holds.
+      fake.editCells(id, TAB, `A${at + 1}`, [['上海修正科技有限公司', '企业', '', '周七', '13700001234']]);
+    };
+    for (const [label, edit] of steps) {
+      edit();
       fake.clearCalls();
       const t = performance.now();
       const report = await api(`/api/sheets/${String(link['id'])}/sync`, {});
-      figures.push({ label, ms: performance.now() - t, calls: fake.callCounts(), report });
+      figures.push({
+        label,
+        ms: performance.now() - t,
+        calls: fake.callCounts(),
+        sent: fake.calls.reduce((n, c) => n + c.requestBytes, 0),
+        received: fake.calls.reduce((n, c) => n + c.responseBytes, 0),
+        report,
+      });
     }
     const base = await baseline(grid);
 
@@ -176,8 +201,9 @@ async function main(): Promise<void> {
       const r = f.report;
       console.log(
         `${f.label.padEnd(42)} ${fmt(f.ms).padStart(8)} ms  ×${fmt(f.ms / base.ms, 2)} baseline  ` +
-          `${total} API calls ${JSON.stringify(f.calls)}  registered ${String(r['registered'])}, ` +
-          `invalid ${String(r['invalid'])}, skipped ${String(r['skipped'])}`,
+          `${total} API calls ${JSON.stringify(f.calls)} ` +
+          `(${fmt(f.sent / 2 ** 20, 1)} MB sent, ${fmt(f.received / 2 ** 20, 1)} MB received)  registered ${String(r['registered'])}, ` +
+          `changed ${String(r['changed'])}, invalid ${String(r['invalid'])}, skipped ${String(r['skipped'])}`,
       );
     }
     const regs = fake

@@ -130,6 +130,23 @@ export interface MetadataMatch {
   dataFilters: sheets_v4.Schema$DataFilter[];
 }
 
+/** One row of a grid read: cells (empty ones ''), notes and Excel-style error values by 1-based column. */
+export interface GridRow {
+  values: CellValue[];
+  notes: Map<number, string>;
+  errors: Map<number, string>;
+  /** The row's developer metadata visible to this project. */
+  metadata: { key: string; value: string }[];
+}
+
+export interface GridRead {
+  sheetId: number;
+  title: string;
+  /** 0-based row of `rows[0]`. */
+  startRow: number;
+  rows: GridRow[];
+}
+
 /** Bytes of a JSON body as it will be sent. */
 export function requestBytes(body: unknown): number {
   return Buffer.byteLength(JSON.stringify(body));
@@ -228,6 +245,66 @@ export class GoogleSheetsClient {
         protectedRanges: s.protectedRanges ?? [],
         developerMetadata: s.developerMetadata ?? [],
       })),
+    };
+  }
+
+  /**
+   * One tab range read with spreadsheets.get and a field mask: each cell's effective value (what
+   * values.batchGet's UNFORMATTED_VALUE + SERIAL_NUMBER returns), optionally its note, and each
+   * row's developer metadata (GridData.rowMetadata[].developerMetadata) — values and row keys in one
+   * call, with the tab's numeric id for the write-back's GridRanges.
+   */
+  async readGrid(spreadsheetId: string, range: string, options: { notes: boolean }): Promise<GridRead> {
+    const cell = options.notes ? 'effectiveValue,note' : 'effectiveValue';
+    const res = await this.call(
+      'sheetsRead',
+      { operation: 'spreadsheets.get', spreadsheetId, identity: this.identity, ranges: [range] },
+      () =>
+        this.sheetsApi.spreadsheets.get({
+          spreadsheetId,
+          ranges: [range],
+          fields:
+            'sheets(properties(sheetId,title),data(startRow,startColumn,' +
+            `rowMetadata(developerMetadata(metadataKey,metadataValue)),rowData(values(${cell}))))`,
+        }),
+    );
+    const sheet = res.data.sheets?.[0];
+    const data = sheet?.data?.[0];
+    const startColumn = data?.startColumn ?? 0;
+    const rows: GridRow[] = [];
+    const metadata = data?.rowMetadata ?? [];
+    const rowData = data?.rowData ?? [];
+    for (let r = 0; r < Math.max(rowData.length, metadata.length); r++) {
+      const values: CellValue[] = [];
+      const notes = new Map<number, string>();
+      const errors = new Map<number, string>();
+      (rowData[r]?.values ?? []).forEach((c, i) => {
+        const column = startColumn + i + 1;
+        const v = c.effectiveValue;
+        values[startColumn + i] =
+          v?.stringValue ??
+          v?.numberValue ??
+          v?.boolValue ??
+          (v?.errorValue ? `#${v.errorValue.type ?? 'ERROR'}` : '');
+        if (v?.errorValue) errors.set(column, `#${v.errorValue.type ?? 'ERROR'}`);
+        if (typeof c.note === 'string' && c.note !== '') notes.set(column, c.note);
+      });
+      for (let i = 0; i < values.length; i++) values[i] ??= '';
+      rows.push({
+        values,
+        notes,
+        errors,
+        metadata: (metadata[r]?.developerMetadata ?? []).map((m) => ({
+          key: m.metadataKey ?? '',
+          value: m.metadataValue ?? '',
+        })),
+      });
+    }
+    return {
+      sheetId: sheet?.properties?.sheetId ?? 0,
+      title: sheet?.properties?.title ?? '',
+      startRow: data?.startRow ?? 0,
+      rows,
     };
   }
 

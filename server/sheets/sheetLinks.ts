@@ -11,7 +11,10 @@ import type { ReadTx } from '../store/store.js';
 export const LINK_COLLECTION = 'sheet-links';
 /** Rows registered from a sheet, by `${linkId}|${registrationNo}`: the inputs last applied. */
 export const ROW_COLLECTION = 'sheet-rows';
-/** Rows submitted but maybe not written back, by `${linkId}|${rowKey}`: the exactly-once ledger. */
+/**
+ * Rows submitted but maybe not written back, by `${linkId}|${rowKey}|${inputHash}`: the exactly-once
+ * ledger (sheetRowIdentity says where row keys come from).
+ */
 export const CLAIM_COLLECTION = 'sheet-claims';
 
 const fieldSchema = z.enum(FIELDS as [Field, ...Field[]]);
@@ -51,6 +54,8 @@ export const rowStateSchema = z.object({
   /** Hash of the input cells last applied to the registration. */
   hash: z.string(),
   cells: z.partialRecord(fieldSchema, z.union([z.string(), z.number(), z.boolean()])),
+  /** The row key the number was registered under (or adopted with): tells the row from its copies. */
+  key: z.string().optional(),
   /** Inputs a change was refused for: not sent again until they change. */
   refusedHash: z.string().optional(),
   refusal: z.string().optional(),

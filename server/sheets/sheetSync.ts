@@ -2,8 +2,10 @@
  * Google Sheets sync (issue 11, and issue 15's sheet side): a linked tab is read, its new rows go
  * through the same submit as the add-in (shared row evaluation, idempotency), edited registered
  * rows through the same PATCH path (ChangeService), and the results are written back with the
- * palette of core/annotation. At most four Google calls per sync: Drive files.get (version), one
- * values.batchGet, one values.batchUpdate, one spreadsheets.batchUpdate (fills and notes).
+ * palette of core/annotation. Rows are known by number or row key (sheetRowIdentity), never by
+ * position. Calls per sync: Drive files.get (version) — alone when nothing changed; one
+ * spreadsheets.get (values, notes, row keys); and only when some row's result changed, a re-read of
+ * the identity column, one values.batchUpdate and one spreadsheets.batchUpdate (fills, notes, keys).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -26,7 +28,15 @@ import type { ChangeService } from '../services/changeService.js';
 import type { Store } from '../store/store.js';
 import { a1Range, columnLetter, quoteSheetTitle } from './a1Range.js';
 import { GoogleApiError } from './googleApiError.js';
-import { GOOGLE_MAX_REQUEST_BYTES, type GoogleSheetsClient, type sheets_v4 } from './googleClient.js';
+import {
+  GOOGLE_MAX_REQUEST_BYTES,
+  type CellValue,
+  type GoogleSheetsClient,
+  type GridRead,
+  type GridRow,
+  type sheets_v4,
+  type ValuesWrite,
+} from './googleClient.js';
 import { planLinkSetup, type LinkSetupReport } from './sheetLinkSetup.js';
 import {
   CLAIM_COLLECTION,
@@ -40,6 +50,7 @@ import {
   type Claim,
   type SheetLink,
 } from './sheetLinks.js';
+import { identifyRows, ROW_KEY_METADATA, rowsByIdentity, type RowFacts } from './sheetRowIdentity.js';
 
 export const linkRequestSchema = z
   .object({
@@ -303,10 +314,10 @@ export class SheetSyncService {
     report.calls++;
     if (version.version === link.lastVersion) return { ...report, skipped: true };
 
-    const [read] = await client.batchGetValues(link.spreadsheetId, [wholeTab(link.sheet)]);
+    // Values, notes and row keys in one read; the tab's id comes with it.
+    const read = await client.readGrid(link.spreadsheetId, wholeTab(link.sheet), { notes: true });
     report.calls++;
-    const grid: SheetGrid = read?.values ?? [];
-    checkHeaders(link, grid);
+    this.tabIds.set(link.id, read.sheetId);
     const owner = await this.deps.store.read((tx) => tx.getUserByName(link.owner));
     if (owner === undefined) {
       throw new DomainError(
@@ -319,107 +330,115 @@ export class SheetSyncService {
       );
     }
     const actor = actorOf(owner);
-    const layout = planLayout(grid, setupOf(link, grid));
-    const policy = await this.deps.registrations.policy();
-    const rows = readRows(layout, grid, {
+    const context = {
       referenceDate: dayOf(this.deps.clock()),
-      policy,
+      policy: await this.deps.registrations.policy(),
       defaultRegistrant: link.owner,
-    });
+    };
+    const sheet = parseSheet(link, read, context);
+    const bound = await this.boundKeys(link, sheet.facts, new Map());
+    const identities = identifyRows(sheet.facts, bound);
 
-    /** Results to write, by 1-based sheet row. */
-    const writes = new Map<
-      number,
-      { cells: Record<ResultColumn, string>; fill: string; notes: Partial<Record<Field, string>> }
-    >();
-    const seen = new Map<string, number>();
-    const fresh: {
-      row: number;
-      key: string;
-      hash: string;
-      submission: (typeof rows)[number]['submission'];
-    }[] = [];
-    const numbers = new Map<string, number>();
-    for (const r of rows) {
+    /** What each row is to show, by the row it was read on. */
+    const desired = new Map<number, Annotation>();
+    const fresh: { row: number; key: string; hash: string; submission: SheetRowRead['submission'] }[] = [];
+    const claims = await this.deps.store.read(async (tx) => {
+      const out = new Map<string, Claim>();
+      for (const r of sheet.rows) {
+        const key = identities.get(r.row)?.key;
+        if (key === undefined) continue;
+        const id = claimKey(key, sheet.hashes.get(r.row)!);
+        const raw = await tx.getDoc(CLAIM_COLLECTION, rowKey(link.id, id));
+        if (raw !== undefined) out.set(id, claimSchema.parse(raw));
+      }
+      return out;
+    });
+    const ownerRowOf = new Map<string, number>();
+    for (const f of sheet.facts)
+      if (f.no !== null && identities.get(f.row)?.owner === true) ownerRowOf.set(f.no, f.row);
+    for (const r of sheet.rows) {
+      const id = identities.get(r.row)!;
+      const hash = sheet.hashes.get(r.row)!;
       const cells = inputCells(r.submission);
-      const hash = hashOf(cells);
+      const claim = id.key === undefined ? undefined : claims.get(claimKey(id.key, hash));
       if (r.registrationNo !== null) {
-        if (numbers.has(r.registrationNo)) {
-          // A copied row carries a number that is not its own: flagged, never applied to that record.
-          writes.set(
+        if (
+          claim !== undefined &&
+          claim.no === undefined &&
+          claim.cells.registrationNo === r.registrationNo
+        ) {
+          // The number is one we wrote as this row's duplicate result: the row is not that registration's.
+          desired.set(r.row, claim);
+          continue;
+        }
+        if (!id.owner) {
+          // A copied row carries a number that is not its own: a new row, flagged, never applied to that record.
+          desired.set(
             r.row,
             flagged(
               r.registrationNo,
-              `编号与第 ${numbers.get(r.registrationNo)} 行重复：复制的行请清空报备编号后作为新行提交`,
+              `编号与第 ${ownerRowOf.get(r.registrationNo) ?? '?'} 行重复：复制的行请清空报备编号后作为新行提交`,
+              link,
             ),
           );
           continue;
         }
-        numbers.set(r.registrationNo, r.row);
-        const outcome = await this.registeredRow(link, actor, r.registrationNo, cells, hash, options.dryRun);
+        const outcome = await this.registeredRow(
+          link,
+          actor,
+          r.registrationNo,
+          cells,
+          hash,
+          id.keyed ? id.key : undefined,
+          options.dryRun,
+        );
         if (outcome === null) continue;
         if (outcome.refused) report.refused++;
         else if (outcome.restored !== true) report.changed++;
-        writes.set(r.row, outcome.write);
+        desired.set(r.row, outcome.write);
         continue;
       }
       if (r.errors.length > 0) {
         report.invalid++;
-        const ann = annotateRow({ status: 'invalid', errors: r.errors, warnings: [], conflicts: [] });
-        writes.set(r.row, ann);
+        desired.set(r.row, annotateRow({ status: 'invalid', errors: r.errors, warnings: [], conflicts: [] }));
         continue;
       }
-      // Identical twins are told apart by their order among themselves, not by position.
-      const n = (seen.get(hash) ?? 0) + 1;
-      seen.set(hash, n);
-      fresh.push({ row: r.row, key: `${hash}#${n}`, hash, submission: r.submission });
+      if (claim !== undefined) {
+        // Exactly once: registered by an earlier sync whose write-back was lost; written back from
+        // the claim, never submitted again.
+        desired.set(r.row, claim);
+        continue;
+      }
+      fresh.push({ row: r.row, key: id.key!, hash, submission: r.submission });
     }
 
-    // Exactly once: rows whose claim is on file were registered by an earlier sync whose write-back
-    // was lost; they are written back from the claim, never submitted again.
-    const claims = await this.deps.store.read(async (tx) => {
-      const out = new Map<string, Claim>();
-      for (const f of fresh) {
-        const raw = await tx.getDoc(CLAIM_COLLECTION, rowKey(link.id, f.key));
-        if (raw !== undefined) out.set(f.key, claimSchema.parse(raw));
-      }
-      return out;
-    });
-    const toSubmit = fresh.filter((f) => !claims.has(f.key));
-    for (const f of fresh) {
-      const claim = claims.get(f.key);
-      if (claim) writes.set(f.row, claim);
-    }
-    if (toSubmit.length > 0) {
-      const submissions = toSubmit.map((f) => ({ ...f.submission, clientRowId: f.row }));
+    if (fresh.length > 0) {
+      const submissions = fresh.map((f) => ({ ...f.submission, clientRowId: f.row }));
+      const keys = fresh.map((f) => claimKey(f.key, f.hash));
       const results = options.dryRun
         ? await this.deps.registrations.check(actor, submissions)
         : (
             await this.deps.registrations.submit(actor, submissions, {
-              idempotencyKey: `sheets:${link.id}:${hashOf(toSubmit.map((f) => f.key))}`,
-              body: toSubmit.map((f) => f.key),
+              idempotencyKey: `sheets:${link.id}:${hashOf(keys)}`,
+              body: keys,
             })
           ).results;
       const rowByNo = new Map<string, number>();
       results.forEach((res, i) => {
-        if (res.registrationNo !== undefined) rowByNo.set(res.registrationNo, toSubmit[i]!.row);
+        if (res.registrationNo !== undefined) rowByNo.set(res.registrationNo, fresh[i]!.row);
       });
-      const newClaims: [
-        string,
-        Claim,
-        string | undefined,
-        Partial<Record<Field, string | number | boolean>>,
-      ][] = [];
+      const newClaims: [string, Claim, string | undefined, string, Partial<Record<Field, CellInput>>][] = [];
       results.forEach((res, i) => {
-        const f = toSubmit[i]!;
+        const f = fresh[i]!;
         const ann = annotateRow(outcomeOfResult(f.row, res, rowByNo).annotation);
-        writes.set(f.row, ann);
-        if (res.status === 'invalid') report.invalid++;
-        else if (res.registrationNo !== undefined) report.registered++;
+        desired.set(f.row, ann);
+        // A duplicate shows the number it duplicates: nothing was registered for it.
         const saved =
           res.registrationNo !== undefined && res.status !== 'duplicate' ? res.registrationNo : undefined;
+        if (res.status === 'invalid') report.invalid++;
+        else if (saved !== undefined) report.registered++;
         newClaims.push([
-          f.key,
+          claimKey(f.key, f.hash),
           {
             ...(saved ? { no: saved } : {}),
             cells: ann.cells,
@@ -428,32 +447,110 @@ export class SheetSyncService {
             hash: f.hash,
           },
           saved,
+          f.key,
           inputCells(f.submission),
         ]);
       });
       if (!options.dryRun) {
         await this.deps.store.write(async (tx) => {
-          for (const [key, claim, no, cells] of newClaims) {
+          for (const [id, claim, no, key, cells] of newClaims) {
             await tx.putDoc(
               CLAIM_COLLECTION,
-              rowKey(link.id, key),
+              rowKey(link.id, id),
               JSON.parse(JSON.stringify(claim)) as unknown,
             );
             if (no !== undefined)
-              await tx.putDoc(ROW_COLLECTION, rowKey(link.id, no), { hash: claim.hash, cells });
+              await tx.putDoc(ROW_COLLECTION, rowKey(link.id, no), { hash: claim.hash, cells, key });
           }
         });
       }
     }
 
-    if (!options.dryRun && writes.size > 0) {
-      report.calls += await this.writeBack(link, grid, writes);
+    // Only rows whose result differs from what they show (or that still lack their key) are written:
+    // a sync with nothing new writes nothing, so the next one stops at the version.
+    const writes: PendingWrite[] = [];
+    for (const [row, write] of desired) {
+      const id = identities.get(row)!;
+      const needsKey = !id.owner && !id.keyed;
+      if (id.identity === undefined) continue;
+      const notes = changedNotes(link, read, row, write);
+      if (needsKey || notes.length > 0 || !showsCells(link, read, row, write))
+        writes.push({ identity: id.identity, write, byContent: needsKey, notes });
+    }
+    if (!options.dryRun && writes.length > 0) {
+      const placed = await this.relocate(link, read, context, writes, bound);
+      report.calls++;
+      report.calls += await this.writeBack(link, placed.width, placed.writes);
     }
     if (!options.dryRun) {
-      // Our own write-back moved the version; the next sync reads again and finds every row's hash unchanged.
+      // Our own write-back moved the version: the next sync reads again, finds every row showing its
+      // result, writes nothing, and the one after stops at the version.
       await this.saveLink(link.id, (l) => ({ ...l, lastVersion: version.version }));
     }
     return report;
+  }
+
+  /**
+   * The row keys registration numbers were bound to, for numbers found on more than one row (the
+   * rest need none): which of the rows is the registration's own.
+   */
+  private async boundKeys(
+    link: SheetLink,
+    facts: readonly RowFacts[],
+    known: ReadonlyMap<string, string>,
+  ): Promise<Map<string, string>> {
+    const count = new Map<string, number>();
+    for (const f of facts) if (f.no !== null) count.set(f.no, (count.get(f.no) ?? 0) + 1);
+    const wanted = [...count].filter(([no, n]) => n > 1 && !known.has(no)).map(([no]) => no);
+    const out = new Map(known);
+    if (wanted.length === 0) return out;
+    await this.deps.store.read(async (tx) => {
+      for (const no of wanted) {
+        const raw = await tx.getDoc(ROW_COLLECTION, rowKey(link.id, no));
+        const key = raw === undefined ? undefined : rowStateSchema.parse(raw).key;
+        if (key !== undefined) out.set(no, key);
+      }
+    });
+    return out;
+  }
+
+  /**
+   * Re-reads the identity column (row keys come with it) just before writing, and puts each result on
+   * the row holding its identity now: a sort or insert between the read and the write moves results
+   * with their rows. Rows not yet keyed are known by their cells, so while any is to be written the
+   * whole tab is re-read instead. A result whose row is gone (deleted meanwhile) is not written.
+   */
+  private async relocate(
+    link: SheetLink,
+    before: GridRead,
+    context: Parameters<typeof readRows>[2],
+    writes: readonly PendingWrite[],
+    bound: ReadonlyMap<string, string>,
+  ): Promise<{ width: number; writes: PlacedWrite[] }> {
+    const byContent = writes.some((w) => w.byContent);
+    const column = columnLetter(link.resultColumns.registrationNo - 1);
+    const range = byContent ? wholeTab(link.sheet) : `${wholeTab(link.sheet)}!${column}:${column}`;
+    const now = await this.client().readGrid(link.spreadsheetId, range, { notes: false });
+    const facts = byContent ? parseSheet(link, now, context).facts : numberColumnFacts(link, now);
+    const identities = identifyRows(facts, await this.boundKeys(link, facts, bound));
+    const here = rowsByIdentity(identities);
+    const placed: PlacedWrite[] = [];
+    for (const w of writes) {
+      const id = here.get(w.identity);
+      if (id === undefined) continue;
+      placed.push({
+        row: id.row,
+        write: w.write,
+        createKey: !id.owner && !id.keyed ? id.key : undefined,
+        notes: w.notes,
+      });
+    }
+    const width = Math.max(
+      ...Object.values(link.resultColumns),
+      ...before.rows.map((r) => r.values.length),
+      ...now.rows.map((r) => r.values.length),
+    );
+    return { width, writes: placed };
   }
 
   /** A row holding a registration number: unchanged, or its edited inputs go through PATCH. */
@@ -463,17 +560,18 @@ export class SheetSyncService {
     no: string,
     cells: Partial<Record<Field, string | number | boolean>>,
     hash: string,
+    rowKeyOnSheet: string | undefined,
     dryRun: boolean,
-  ): Promise<{
-    refused: boolean;
-    restored?: boolean;
-    write: { cells: Record<ResultColumn, string>; fill: string; notes: Partial<Record<Field, string>> };
-  } | null> {
+  ): Promise<{ refused: boolean; restored?: boolean; write: Annotation } | null> {
     const key = rowKey(link.id, no);
     const raw = await this.deps.store.read((tx) => tx.getDoc(ROW_COLLECTION, key));
     if (raw === undefined) {
-      // A number this link did not write (typed, or from Excel): adopted as the row's baseline.
-      if (!dryRun) await this.deps.store.write((tx) => tx.putDoc(ROW_COLLECTION, key, { hash, cells }));
+      // A number this link did not write (typed, or from Excel): adopted as the row's baseline, bound
+      // to the row's key when it has one (so a later copy of the row is told from it).
+      if (!dryRun)
+        await this.deps.store.write((tx) =>
+          tx.putDoc(ROW_COLLECTION, key, { hash, cells, ...(rowKeyOnSheet ? { key: rowKeyOnSheet } : {}) }),
+        );
       return null;
     }
     const state = rowStateSchema.parse(raw);
@@ -481,7 +579,13 @@ export class SheetSyncService {
       // Put back as it was after a refused change: the 已变更，未生效 mark must go, or it stays forever.
       if (dryRun) return null;
       const current = await this.deps.store.read((tx) => tx.getRecord(no));
-      await this.deps.store.write((tx) => tx.putDoc(ROW_COLLECTION, key, { hash, cells: state.cells }));
+      await this.deps.store.write((tx) =>
+        tx.putDoc(ROW_COLLECTION, key, {
+          hash,
+          cells: state.cells,
+          ...(state.key ? { key: state.key } : {}),
+        }),
+      );
       if (current === undefined) return null;
       const ann = annotateRow({
         status: current.status,
@@ -509,7 +613,9 @@ export class SheetSyncService {
         { changes, reason: '在 Google 表格中更改 / edited in the Google sheet' },
         record.version,
       );
-      await this.deps.store.write((tx) => tx.putDoc(ROW_COLLECTION, key, { hash, cells }));
+      await this.deps.store.write((tx) =>
+        tx.putDoc(ROW_COLLECTION, key, { hash, cells, ...(state.key ? { key: state.key } : {}) }),
+      );
       const ann = annotateRow({
         status: result.record.status,
         registrationNo: no,
@@ -542,57 +648,75 @@ export class SheetSyncService {
   }
 
   /**
-   * One values.batchUpdate for the result cells, one spreadsheets.batchUpdate for fills and notes
-   * (each more only past Google's ~2 MB request size). Returns the calls made, for the report.
+   * One spreadsheets.batchUpdate for fills, the notes that change and the row keys of rows written
+   * for the first time, then one values.batchUpdate for the result cells (each more only past
+   * Google's ~2 MB request size). The key goes in with the row's fill and notes: no call of its own. Runs of
+   * adjacent rows share one range of values and, with the same fill, one repeatCell. Returns the
+   * calls made.
    */
-  private async writeBack(
-    link: SheetLink,
-    grid: SheetGrid,
-    writes: Map<
-      number,
-      { cells: Record<ResultColumn, string>; fill: string; notes: Partial<Record<Field, string>> }
-    >,
-  ): Promise<number> {
+  private async writeBack(link: SheetLink, width: number, writes: readonly PlacedWrite[]): Promise<number> {
+    if (writes.length === 0) return 0;
     const client = this.client();
     const tabId = await this.tabId(link);
     const cols = Object.entries(link.resultColumns) as [ResultColumn, number][];
     const first = Math.min(...cols.map(([, c]) => c));
     const last = Math.max(...cols.map(([, c]) => c));
-    const width = Math.max(last, ...grid.map((r) => r.length));
-    const data = [...writes].map(([row, w]) => {
+    const sorted = [...writes].sort((a, b) => a.row - b.row);
+    const resultCells = (w: Annotation): (string | null)[] => {
       const values: (string | null)[] = [];
       for (let c = first; c <= last; c++) {
         const col = cols.find(([, n]) => n === c)?.[0];
         values.push(col === undefined ? null : w.cells[col]);
       }
-      return {
+      return values;
+    };
+    const data: ValuesWrite[] = [];
+    for (const run of runs(sorted, () => true)) {
+      data.push({
         range: a1Range(link.sheet, {
-          startRow: row - 1,
-          endRow: row,
+          startRow: run[0]!.row - 1,
+          endRow: run[run.length - 1]!.row,
           startColumn: first - 1,
           endColumn: last,
         }),
-        values: [values],
-      };
-    });
-    const valueParts = chunks(data);
-    for (const part of valueParts) await client.batchUpdateValues(link.spreadsheetId, part);
+        values: run.map((w) => resultCells(w.write)),
+      });
+    }
     const requests: sheets_v4.Schema$Request[] = [];
-    for (const [row, w] of writes) {
+    for (const run of runs(sorted, (a, b) => a.write.fill === b.write.fill)) {
       requests.push({
         repeatCell: {
           range: {
             sheetId: tabId,
-            startRowIndex: row - 1,
-            endRowIndex: row,
+            startRowIndex: run[0]!.row - 1,
+            endRowIndex: run[run.length - 1]!.row,
             startColumnIndex: 0,
             endColumnIndex: width,
           },
-          cell: { userEnteredFormat: { backgroundColor: colorOf(w.fill) } },
+          cell: { userEnteredFormat: { backgroundColor: colorOf(run[0]!.write.fill) } },
           fields: 'userEnteredFormat.backgroundColor',
         },
       });
-      for (const [field, column] of Object.entries(link.fieldColumns) as [Field, number][]) {
+    }
+    for (const { row, write: w, createKey, notes } of sorted) {
+      if (createKey !== undefined) {
+        // No metadataId: Google picks a free one. A retried request may leave a second copy of the
+        // same key on the row, which reads the same.
+        requests.push({
+          createDeveloperMetadata: {
+            developerMetadata: {
+              metadataKey: ROW_KEY_METADATA,
+              metadataValue: createKey,
+              visibility: 'PROJECT',
+              location: {
+                dimensionRange: { sheetId: tabId, dimension: 'ROWS', startIndex: row - 1, endIndex: row },
+              },
+            },
+          },
+        });
+      }
+      for (const field of notes) {
+        const column = link.fieldColumns[field]!;
         requests.push({
           updateCells: {
             range: {
@@ -608,8 +732,13 @@ export class SheetSyncService {
         });
       }
     }
+    // Keys, fills and notes first, numbers last: if the second call fails, the rows carry their keys
+    // and the next sync finds their claims by key and writes the numbers; the other way round, rows
+    // would hold numbers without keys or fills, and nothing would tell the next sync to finish them.
     const formatParts = chunks(requests);
     for (const part of formatParts) await client.batchUpdate(link.spreadsheetId, part);
+    const valueParts = chunks(data);
+    for (const part of valueParts) await client.batchUpdateValues(link.spreadsheetId, part);
     return valueParts.length + formatParts.length;
   }
 
@@ -699,15 +828,135 @@ function hashOf(value: unknown): string {
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
 
-function flagged(
-  no: string,
-  message: string,
-): { cells: Record<ResultColumn, string>; fill: string; notes: Partial<Record<Field, string>> } {
+/** A copied row's mark: the number stays as typed, the row says whose it is and what to do. */
+function flagged(no: string, message: string, link: SheetLink): Annotation {
+  const fields = Object.keys(link.fieldColumns) as Field[];
+  const noteOn = fields.includes('customerName') ? 'customerName' : fields[0];
   return {
     cells: { registrationNo: no, status: '编号重复', protectedUntil: '', conflict: message, hint: '' },
     fill: 'red',
-    notes: {},
+    notes: noteOn === undefined ? {} : { [noteOn]: message },
   };
+}
+
+type CellInput = string | number | boolean;
+type SheetRowRead = ReturnType<typeof readRows>[number];
+/** What a row is to show: its result cells, fill and notes (core/annotation's RowAnnotation). */
+type Annotation = {
+  cells: Record<ResultColumn, string>;
+  fill: string;
+  notes: Partial<Record<Field, string>>;
+};
+interface PendingWrite {
+  identity: string;
+  write: Annotation;
+  /** The row has no key yet: it is found again by its cells. */
+  byContent: boolean;
+  /** Fields whose note is to change (notes move with their cells, so this holds wherever the row went). */
+  notes: Field[];
+}
+interface PlacedWrite {
+  row: number;
+  write: Annotation;
+  /** The row key to store on the row with this write (rows written for the first time). */
+  createKey: string | undefined;
+  notes: Field[];
+}
+
+/** Runs of adjacent rows (sorted) in which each neighbour pair also passes `same`. */
+function runs(
+  sorted: readonly PlacedWrite[],
+  same: (a: PlacedWrite, b: PlacedWrite) => boolean,
+): PlacedWrite[][] {
+  const out: PlacedWrite[][] = [];
+  for (const w of sorted) {
+    const run = out[out.length - 1];
+    const prev = run?.[run.length - 1];
+    if (run !== undefined && prev !== undefined && prev.row + 1 === w.row && same(prev, w)) run.push(w);
+    else out.push([w]);
+  }
+  return out;
+}
+
+const REGISTRATION_NO = /^BB-\d{4}-\d{6,}$/;
+
+/** The exactly-once ledger's entry for a row: its key and the inputs it was submitted with. */
+function claimKey(key: string, hash: string): string {
+  return `${key}|${hash}`;
+}
+
+function gridRowAt(read: GridRead, row: number): GridRow | undefined {
+  return read.rows[row - 1 - read.startRow];
+}
+
+function rowKeyAt(read: GridRead, row: number): string | undefined {
+  return gridRowAt(read, row)?.metadata.find((m) => m.key === ROW_KEY_METADATA)?.value;
+}
+
+/**
+ * A grid read as core reads sheets: rows from row 1, trailing empty rows left out (as values.batchGet
+ * leaves them out); the link's headers checked; each data row parsed, hashed and given its facts.
+ */
+function parseSheet(
+  link: SheetLink,
+  read: GridRead,
+  context: Parameters<typeof readRows>[2],
+): { rows: SheetRowRead[]; hashes: Map<number, string>; facts: RowFacts[] } {
+  const grid: CellValue[][] = [];
+  const errorCells: { row: number; column: number; value: string }[] = [];
+  for (let i = 0; i < read.startRow; i++) grid.push([]);
+  read.rows.forEach((r, i) => {
+    grid.push(r.values);
+    for (const [column, value] of r.errors) errorCells.push({ row: read.startRow + i + 1, column, value });
+  });
+  while (grid.length > 0 && grid[grid.length - 1]!.every((c) => c === '')) grid.pop();
+  checkHeaders(link, grid);
+  const layout = planLayout(grid, setupOf(link, grid));
+  const rows = readRows(layout, grid, context, { errorCells });
+  const hashes = new Map(rows.map((r) => [r.row, hashOf(inputCells(r.submission))]));
+  const facts: RowFacts[] = rows.map((r) => ({
+    row: r.row,
+    no: r.registrationNo,
+    metadataKey: rowKeyAt(read, r.row),
+    hash: hashes.get(r.row),
+  }));
+  // Rows that are not data (inputs cleared, results left) but hold a number or a key count as the
+  // number column's re-read counts them, so both passes pick the same owner for a number.
+  const data = new Set(rows.map((r) => r.row));
+  for (const f of numberColumnFacts(link, read)) if (!data.has(f.row)) facts.push(f);
+  facts.sort((a, b) => a.row - b.row);
+  return { rows, hashes, facts };
+}
+
+/** Facts from a re-read of the registration number column alone: numbers and row keys, no cells. */
+function numberColumnFacts(link: SheetLink, read: GridRead): RowFacts[] {
+  const out: RowFacts[] = [];
+  read.rows.forEach((r, i) => {
+    const row = read.startRow + i + 1;
+    if (row <= link.headerRow) return;
+    const text = String(r.values[link.resultColumns.registrationNo - 1] ?? '').trim();
+    const no = REGISTRATION_NO.test(text) ? text : null;
+    const metadataKey = rowKeyAt(read, row);
+    if (no !== null || metadataKey !== undefined) out.push({ row, no, metadataKey, hash: undefined });
+  });
+  return out;
+}
+
+/** Whether the row already shows `write`'s result cells (the fill follows the status they show). */
+function showsCells(link: SheetLink, read: GridRead, row: number, write: Annotation): boolean {
+  const r = gridRowAt(read, row);
+  if (r === undefined) return false;
+  for (const [col, column] of Object.entries(link.resultColumns) as [ResultColumn, number][])
+    if (String(r.values[column - 1] ?? '') !== write.cells[col]) return false;
+  return true;
+}
+
+/** The fields whose note differs from what `write` says (a new row without notes needs none). */
+function changedNotes(link: SheetLink, read: GridRead, row: number, write: Annotation): Field[] {
+  const r = gridRowAt(read, row);
+  return (Object.entries(link.fieldColumns) as [Field, number][])
+    .filter(([field, column]) => (r?.notes.get(column) ?? '') !== (write.notes[field] ?? ''))
+    .map(([field]) => field);
 }
 
 function colorOf(fill: string): sheets_v4.Schema$Color {

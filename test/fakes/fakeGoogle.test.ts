@@ -539,6 +539,29 @@ describe('fake Google server', () => {
       ]);
     });
 
+    it('an empty note clears the note: the cell shows none and the grid returns none', async () => {
+      const note = (text: string) => ({
+        updateCells: {
+          range: { sheetId: 0, startRowIndex: 2, endRowIndex: 3, startColumnIndex: 2, endColumnIndex: 3 },
+          rows: [{ values: [{ note: text }] }],
+          fields: 'note',
+        },
+      });
+      await api.sheets.spreadsheets.batchUpdate({
+        spreadsheetId: id,
+        requestBody: { requests: [note('旧')] },
+      });
+      await api.sheets.spreadsheets.batchUpdate({ spreadsheetId: id, requestBody: { requests: [note('')] } });
+      expect(fake.cell(id, '报备 表', 'C3').note).toBeNull();
+      expect(fake.cell(id, '报备 表', 'C3').value).toBe(13912345678);
+      const grid = await api.sheets.spreadsheets.get({
+        spreadsheetId: id,
+        ranges: ["'报备 表'!C3"],
+        fields: 'sheets(data(rowData(values(note))))',
+      });
+      expect(grid.data.sheets?.[0]?.data?.[0]?.rowData?.[0]?.values?.[0]?.note).toBeUndefined();
+    });
+
     it('is atomic: one bad request fails the whole batch with Google’s 400 and changes nothing', async () => {
       const version = fake.version(id);
       const bad = await failure(
@@ -935,6 +958,34 @@ describe('fake Google server', () => {
       expect((await rowKeys()).map((k) => k.value)).toEqual(['k2', 'k1', 'k3']);
     });
 
+    it('comes back with the grid: spreadsheets.get rowMetadata[].developerMetadata, for the whole tab or one column', async () => {
+      await tagRows([1, 3]);
+      const fields =
+        'sheets(properties(sheetId,title),data(startRow,startColumn,' +
+        'rowMetadata(developerMetadata(metadataKey,metadataValue)),rowData(values(effectiveValue,note))))';
+      const whole = await api.sheets.spreadsheets.get({ spreadsheetId: id, ranges: ["'报备 表'"], fields });
+      const data = whole.data.sheets?.[0]?.data?.[0];
+      expect(whole.data.sheets?.[0]?.properties).toEqual({ sheetId: 0, title: '报备 表' });
+      expect(data?.rowData?.[1]?.values?.[0]).toEqual({
+        effectiveValue: { stringValue: '上海华信科技有限公司' },
+      });
+      expect(data?.rowMetadata?.[0]).toEqual({});
+      expect(data?.rowMetadata?.[1]).toEqual({
+        developerMetadata: [{ metadataKey: 'baobei.rowKey', metadataValue: 'k1' }],
+      });
+      expect(data?.rowMetadata?.[3]?.developerMetadata?.[0]?.metadataValue).toBe('k3');
+      // One column: its cells, and the same rows' metadata.
+      const column = await api.sheets.spreadsheets.get({
+        spreadsheetId: id,
+        ranges: ["'报备 表'!C:C"],
+        fields,
+      });
+      const c = column.data.sheets?.[0]?.data?.[0];
+      expect(c?.startColumn).toBe(2);
+      expect(c?.rowData?.[2]?.values).toEqual([{ effectiveValue: { numberValue: 13912345678 } }]); // typed: a number
+      expect(c?.rowMetadata?.[3]?.developerMetadata?.[0]?.metadataValue).toBe('k3');
+    });
+
     it('stays at its position on sort when the fake is told metadata does not follow sorting', async () => {
       await startFake({ rowMetadataFollowsSort: false });
       await tagRows([1, 2, 3]);
@@ -1261,6 +1312,26 @@ describe('fake Google server', () => {
       expect(
         (await failure(clientsFor(fake, unsigned).sheets.spreadsheets.get({ spreadsheetId: id }))).status,
       ).toBe(401);
+    });
+  });
+
+  describe('a person between two calls', () => {
+    it('beforeCall runs the edit just before the nth next call of that method is answered, once', async () => {
+      const get = async () =>
+        (await api.sheets.spreadsheets.values.batchGet({ spreadsheetId: id, ranges: ["'报备 表'!A2:A4"] }))
+          .data.valueRanges?.[0]?.values;
+      fake.beforeCall(
+        'spreadsheets.values.batchGet',
+        () => fake.sortRows(id, '报备 表', { fromRow: 2, column: 'A' }),
+        2,
+      );
+      const before = [['上海华信科技有限公司'], ['北京远航'], ['杭州云栖']];
+      expect(await get()).toEqual(before);
+      await api.drive.files.get({ fileId: id, fields: 'version' }); // another method: not counted
+      const sorted = [['北京远航'], ['杭州云栖'], ['上海华信科技有限公司']];
+      expect(await get()).toEqual(sorted);
+      fake.editCells(id, '报备 表', 'A2', [['上海华信科技有限公司']]);
+      expect((await get())?.[0]).toEqual(['上海华信科技有限公司']); // the hook ran once
     });
   });
 

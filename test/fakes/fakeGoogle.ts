@@ -259,6 +259,7 @@ export class FakeGoogle {
   private readonly metadataCharsPerLocation: number;
   private server: Server | undefined;
   private baseUrl = '';
+  private readonly beforeHooks: { method: string; remaining: number; edit: () => void }[] = [];
 
   constructor(options: FakeGoogleOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -317,6 +318,15 @@ export class FakeGoogle {
 
   setQuotas(limits: Partial<QuotaLimits>): void {
     this.quota.limits = { ...this.quota.limits, ...limits };
+  }
+
+  /**
+   * Runs `edit` (a person's edit: sortRows, insertRows, editCells…) just before the `nth` next call of
+   * `method` (`spreadsheets.get`, `spreadsheets.values.batchUpdate`, …) is answered, once: what a
+   * person does between two calls of one sync.
+   */
+  beforeCall(method: string, edit: () => void, nth = 1): void {
+    this.beforeHooks.push({ method, remaining: nth, edit });
   }
 
   clearCalls(): void {
@@ -617,6 +627,11 @@ export class FakeGoogle {
     };
     try {
       if (route === undefined) throw sheetsError(404, `Method not found: ${req.method} ${req.path}`);
+      const hook = this.beforeHooks.find((h) => h.method === route.method);
+      if (hook !== undefined && --hook.remaining === 0) {
+        this.beforeHooks.splice(this.beforeHooks.indexOf(hook), 1);
+        hook.edit();
+      }
       if (body.length > this.maxRequestBytes) throw payloadTooLarge(route.api, this.maxRequestBytes);
       const auth = this.auth.authenticate(req.get('authorization'));
       if ('error' in auth) throw unauthenticated(route.api, auth.error === 'missing');

@@ -201,7 +201,13 @@ export class FakeSpreadsheet {
   }
 
   /** Replaces a cell; `undefined` or an empty CellData removes it. */
-  setCell(sheet: SheetModel, row: number, column: number, cell: CellData | undefined): void {
+  setCell(sheet: SheetModel, row: number, column: number, given: CellData | undefined): void {
+    // An empty note is no note: Sheets shows none and returns none.
+    let cell = given;
+    if (cell?.note === '') {
+      cell = { ...cell };
+      delete cell.note;
+    }
     const empty = cell === undefined || Object.keys(cell).length === 0;
     if (empty && sheet.rows[row]?.cells[column] === undefined) return;
     const r = this.writableRow(sheet, row);

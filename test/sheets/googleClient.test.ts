@@ -169,6 +169,48 @@ describe('GoogleSheetsClient', () => {
       });
     });
 
+    it('reads a grid in one spreadsheets.get: effective values, notes, error cells, row keys and the tab id', async () => {
+      const c = client();
+      fake.editCells(id, "It's 报备", 'C2', [['=1/0']]);
+      await c.batchUpdate(id, [
+        {
+          createDeveloperMetadata: {
+            developerMetadata: {
+              metadataKey: 'baobei.rowKey',
+              metadataValue: 'k-2',
+              visibility: 'PROJECT',
+              location: { dimensionRange: { sheetId: 0, dimension: 'ROWS', startIndex: 1, endIndex: 2 } },
+            },
+          },
+        },
+        {
+          updateCells: {
+            range: { sheetId: 0, startRowIndex: 1, endRowIndex: 2, startColumnIndex: 1, endColumnIndex: 2 },
+            rows: [{ values: [{ note: '电话号码无效' }] }],
+            fields: 'note',
+          },
+        },
+      ]);
+      fake.insertRows(id, "It's 报备", 2); // the key follows its row down to row 3
+      fake.clearCalls();
+      const grid = await c.readGrid(id, "'It''s 报备'", { notes: true });
+      expect(fake.callCounts()).toEqual({ 'spreadsheets.get': 1 });
+      expect(grid.sheetId).toBe(0);
+      expect(grid.startRow).toBe(0);
+      expect(grid.rows[0]?.values).toEqual(['客户名称', '联系电话']);
+      expect(grid.rows[1]?.values).toEqual([]);
+      const row = grid.rows[2]!;
+      expect(row.values).toEqual(['上海华信科技有限公司', 13812345678, '#ERROR']);
+      expect([...row.errors]).toEqual([[3, '#ERROR']]);
+      expect([...row.notes]).toEqual([[2, '电话号码无效']]);
+      expect(row.metadata).toEqual([{ key: 'baobei.rowKey', value: 'k-2' }]);
+      // One column: cells stay at their column (B is index 1), keys come with the rows; no notes asked.
+      const column = await c.readGrid(id, "'It''s 报备'!B:B", { notes: false });
+      expect(column.rows[2]?.values).toEqual(['', 13812345678]);
+      expect(column.rows[2]?.notes.size).toBe(0);
+      expect(column.rows[2]?.metadata[0]?.value).toBe('k-2');
+    });
+
     it('builds A1 ranges that quote every title and double quotes inside it', () => {
       expect(quoteSheetTitle('Sheet1')).toBe("'Sheet1'");
       expect(columnLetter(0)).toBe('A');

@@ -256,8 +256,9 @@ describe('linking a Google sheet prepares it (issue 11)', () => {
 
   it('Google’s 5xx after the retries is a 502 google.unavailable, with Google’s Retry-After when it sent one', async () => {
     const linked = await link();
+    // The sync's read of the tab (values, notes and row keys in one spreadsheets.get).
     fake.injectFault({
-      method: 'spreadsheets.values.batchGet',
+      method: 'spreadsheets.get',
       status: 503,
       times: 2,
       retryAfterSeconds: 12,
@@ -268,7 +269,7 @@ describe('linking a Google sheet prepares it (issue 11)', () => {
     expect(res.body.error.code).toBe('google.unavailable');
     expect((await list())[0]?.error?.code).toBe('google.unavailable');
 
-    fake.injectFault({ method: 'spreadsheets.values.batchGet', status: 500, times: 2 });
+    fake.injectFault({ method: 'spreadsheets.get', status: 500, times: 2 });
     const bare = await admin.post<ErrorBody>(`/api/sheets/${linked.body.id}/sync`, {});
     expect(bare.status).toBe(502);
     expect(bare.headers.get('retry-after')).toBeNull();

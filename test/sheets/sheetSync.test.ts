@@ -1,8 +1,8 @@
 /**
  * The Sheets sync end to end: the real service over HTTP, the real googleapis client against the
  * fake Google server. Link → rows typed → sync → results in the sheet; a no-change sync reads
- * nothing; calls per sync ≤ 4; the crash between registering and writing back registers nothing
- * twice; an unshared sheet and a renamed header are recorded on the link; a second link of the
+ * nothing; calls per sync: four and the identity re-read; the crash between registering and
+ * writing back registers nothing twice; an unshared sheet and a renamed header are recorded on the link; a second link of the
  * same tab is 409 sheets.already_linked.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -64,7 +64,7 @@ describe('Google Sheets sync (issue 11)', () => {
     return admin.post(`/api/sheets/${linkId}/sync`, {});
   }
 
-  it('registers typed rows, writes numbers, status and fills back in ≤ 4 calls; a no-change sync is one call', async () => {
+  it('registers typed rows, writes numbers, status and fills back in 5 calls (one the re-read); a no-change sync is one call', async () => {
     const linkId = await link();
     expect(fake.values(id, TAB)[0]).toEqual([
       '客户名称',
@@ -83,7 +83,14 @@ describe('Google Sheets sync (issue 11)', () => {
     const first = await sync(linkId);
     expect(first.status, JSON.stringify(first.body)).toBe(200);
     expect(first.body.registered, JSON.stringify([first.body, fake.values(id, TAB)])).toBe(2);
-    expect(fake.calls.length).toBeLessThanOrEqual(5); // four, plus the tab id asked once per process
+    // files.get, the read (values, notes, row keys), the re-read of the identity column just before
+    // writing, one values.batchUpdate, one spreadsheets.batchUpdate (fills, notes, row keys).
+    expect(fake.callCounts()).toEqual({
+      'drive.files.get': 1,
+      'spreadsheets.get': 2,
+      'spreadsheets.values.batchUpdate': 1,
+      'spreadsheets.batchUpdate': 1,
+    });
     const rows = fake.values(id, TAB);
     expect(String(rows[1]?.[6])).toMatch(/^BB-2026-\d{6}$/);
     expect(String(rows[2]?.[6])).toMatch(/^BB-2026-\d{6}$/);

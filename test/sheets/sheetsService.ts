@@ -15,7 +15,7 @@ import { createLogger } from '../../server/logger.js';
 import { startService, type RunningService } from '../../server/service.js';
 import { GoogleSheetsClient } from '../../server/sheets/googleClient.js';
 import { GoogleRateLimiter } from '../../server/sheets/googleRateLimiter.js';
-import { FakeGoogle } from '../fakes/fakeGoogle.js';
+import { FakeGoogle, type FakeGoogleOptions } from '../fakes/fakeGoogle.js';
 import { apiClient, type Api } from '../support/testService.js';
 
 export const SERVICE_ACCOUNT = 'baobei-sync@baobei-test.iam.gserviceaccount.com';
@@ -35,8 +35,13 @@ export async function startSheetsService(options: {
   googleNow?: () => number;
   /** The service's clock; 2026-11-23 10:00 Shanghai when absent. */
   serviceNow?: () => Date;
+  /** More of the fake's options (e.g. whether row metadata follows a sort). */
+  google?: Omit<FakeGoogleOptions, 'now'>;
 }): Promise<SheetsService> {
-  const fake = await new FakeGoogle(options.googleNow ? { now: options.googleNow } : {}).start();
+  const fake = await new FakeGoogle({
+    ...options.google,
+    ...(options.googleNow ? { now: options.googleNow } : {}),
+  }).start();
   const clock = { now: () => Date.now(), sleep: async () => {} };
   const google = new GoogleSheetsClient({
     auth: { accessToken: fake.issueToken(SERVICE_ACCOUNT), identity: SERVICE_ACCOUNT },
