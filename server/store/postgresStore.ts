@@ -312,19 +312,23 @@ export class PostgresStore implements Store {
       if (rows.length > 0) await client.query({ ...this.sql.insertLockRows, values: [rows] });
       // READ COMMITTED: every statement after the locks sees what the previous holder committed.
       // (Under REPEATABLE READ the snapshot would be taken before the wait for the locks.)
-      await client.query(
+      const begin = 'BEGIN ISOLATION LEVEL READ COMMITTED';
+      const globalLock =
         keys !== undefined
-          ? `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock_shared(${this.sql.lockId})`
-          : `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.sql.lockId})`,
-      );
+          ? `SELECT pg_advisory_xact_lock_shared(${this.sql.lockId})`
+          : `SELECT pg_advisory_xact_lock(${this.sql.lockId})`;
+      // One round trip for both when there is no claim to take between them.
+      await client.query(claim === undefined ? `${begin}; ${globalLock}` : begin);
       if (claim !== undefined) {
-        // NOWAIT: the claim is never waited for, so it takes no part in any lock order.
+        // First and NOWAIT: a claim is never waited for, so it takes no part in any lock order, and a
+        // held claim is refused at once, even to a write that would wait for the whole store.
         try {
           await client.query({ ...this.sql.claimLockRow, values: [claim] });
         } catch (err) {
           if (pgCode(err) === LOCK_NOT_AVAILABLE) throw new ClaimHeldError();
           throw err;
         }
+        await client.query(globalLock);
       }
       // Row locks, not advisory locks: a 200-row batch holds ~1,000 keys, and PostgreSQL's shared
       // lock table (max_locks_per_transaction × connections, ~10,000 here) would run out with a
