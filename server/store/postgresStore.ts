@@ -67,6 +67,8 @@ const MIGRATIONS: Record<string, (schema: string) => string> = {
 const FLUSH_EVERY = 500;
 /** The name search compares this tail of the sealed text, which holds the AES-GCM tag: unique per seal. */
 const SEAL_TAG_CHARS = 24;
+/** Most registration numbers a transaction takes from the sequence in one round trip. */
+const NUMBER_BLOCK = 32;
 /** Sealed records fetched per query when opening names for search. */
 const NAME_BATCH = 1_000;
 
@@ -523,6 +525,17 @@ class PostgresTx implements WriteTx {
    * the sequence (a check must not use up numbers; simulated numbers are never shown).
    */
   private readonly dryRunNumbers = new Map<number, Promise<{ taken: number }>>();
+  /**
+   * Numbers taken from a year's sequence and not yet given out. A transaction takes 1, then 2, 4…
+   * up to NUMBER_BLOCK at a time, so a batch costs a round trip per block rather than per row,
+   * while a one-row write takes exactly one; numbers left over at the end are a gap (as a rollback's are).
+   */
+  private readonly numberBlocks = new Map<number, { next: Promise<string[]>; size: number }>();
+  /**
+   * Users by name, read once per write transaction (a batch asks for its registrant once per row).
+   * Users change only in exclusive writes, and putUser here clears it.
+   */
+  private readonly usersByName = new Map<string, Promise<User | undefined>>();
   /** Idempotency entries written here: a prune in the same transaction keeps them, as lowdb does. */
   private readonly idempotencyWritten: { userId: string; key: string }[] = [];
   private finished = false;
@@ -712,8 +725,20 @@ class PostgresTx implements WriteTx {
   }
 
   async getUserByName(name: string): Promise<User | undefined> {
-    const [row] = await this.query<{ data: unknown }>(this.store.sql.userByName, [name]);
-    return row ? userSchema.parse(row.data) : undefined;
+    const read = async () => {
+      const [row] = await this.query<{ data: unknown }>(this.store.sql.userByName, [name]);
+      return row ? userSchema.parse(row.data) : undefined;
+    };
+    if (!this.inTransaction) return await read();
+    let user = this.usersByName.get(name);
+    if (!user) {
+      user = read();
+      this.usersByName.set(name, user);
+      // A failed read is not kept (the transaction is failing anyway, but a retry must not see it).
+      user.catch(() => this.usersByName.delete(name));
+    }
+    const found = await user;
+    return found ? structuredClone(found) : undefined;
   }
 
   async listUsers(): Promise<User[]> {
@@ -851,16 +876,33 @@ class PostgresTx implements WriteTx {
       return registrationNo(year, counter.taken);
     }
     // A sequence never waits and never serialises writers; a rolled-back transaction leaves a gap
-    // in the year's numbers (R7 asks for unique, increasing numbers, not for no gaps).
-    const [row] = await this.query<{ n: string }>(this.store.sql.nextNumber, [
-      year,
-      this.store.sql.schemaName,
-    ]);
-    if (!row) throw new Error('next_registration_no returned no row');
-    return registrationNo(year, Number(row.n));
+    // in the year's numbers (R7 asks for unique numbers, not for no gaps).
+    let block = this.numberBlocks.get(year);
+    if (!block) this.numberBlocks.set(year, (block = { next: Promise.resolve([]), size: 0 }));
+    // Chained, so that calls made together share blocks rather than each taking one.
+    const current = block;
+    const taking = current.next.then(async (left) => {
+      if (left.length > 0) return left;
+      current.size = Math.min(NUMBER_BLOCK, Math.max(1, current.size * 2));
+      const rows = await this.query<{ n: string }>(this.store.sql.nextNumbers, [
+        year,
+        this.store.sql.schemaName,
+        current.size,
+      ]);
+      return rows.map((row) => row.n);
+    });
+    const taken = taking.then((left) => left[0]);
+    current.next = taking.then(
+      (left) => left.slice(1),
+      () => [],
+    );
+    const n = await taken;
+    if (n === undefined) throw new Error('next_registration_no returned no row');
+    return registrationNo(year, Number(n));
   }
 
   async putUser(user: User): Promise<void> {
+    this.usersByName.clear();
     await this.query(this.store.sql.putUser, [user.id, user.name, user.tokenHash, JSON.stringify(user)]);
   }
 
@@ -1296,7 +1338,10 @@ function statements(schemaName: string) {
       'insertRecordKeys',
       `INSERT INTO ${s}.record_keys (key, no) SELECT * FROM unnest($1::text[], $2::text[])`,
     ),
-    nextNumber: named('nextNumber', `SELECT ${s}.next_registration_no($2, $1) AS n`),
+    nextNumbers: named(
+      'nextNumbers',
+      `SELECT ${s}.next_registration_no($2, $1) AS n FROM generate_series(1, $3::integer) ORDER BY 1`,
+    ),
     lastNumber: named('lastNumber', `SELECT ${s}.last_registration_no($2, $1) AS n`),
     numberedYears: named(
       'numberedYears',
