@@ -22,6 +22,11 @@ const BATCHES_PER_CLIENT = Number(process.env['BENCH_PG_BATCHES'] ?? 6);
 /** Share of each batch's rows that name a customer every client registers (the mixed load). */
 const CONTENDED_SHARE = 0.1;
 const TARGET_TWO_INSTANCES = 1.6;
+/**
+ * Share of individuals among the customers (the generator's default is 0.2). Individuals' names lock
+ * as `nm:` keys, and common names (王伟) recur across clients: their batches then wait on each other.
+ */
+const INDIVIDUAL_SHARE = Number(process.env['BENCH_PG_INDIVIDUALS'] ?? 0.2);
 
 const fmt = (n: number, d = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -48,14 +53,22 @@ function asRow(reg: Registration, clientRowId: number, registrant: string): Subm
 interface Deployment {
   urls: string[];
   token: string;
+  /** PostgreSQL: how many of the instances' backends wait on a lock right now. */
+  waiting?: () => Promise<number>;
   close(): Promise<void>;
 }
 
-const ENV = {
+/**
+ * BENCH_PG_OUTBOX_POLL_MS: the outbox worker's poll (default the service's 2 s). Each round is two
+ * exclusive writes per instance, which wait for every running batch and hold back new ones.
+ */
+const OUTBOX_POLL_MS = process.env['BENCH_PG_OUTBOX_POLL_MS'];
+const ENV: Record<string, string> = {
   BAOBEI_RATE_LIMIT: '100000',
   BAOBEI_JSON_LIMIT: '50mb',
   BAOBEI_SWEEP_SECONDS: '3600',
   LOG_LEVEL: 'warn',
+  ...(OUTBOX_POLL_MS !== undefined ? { BAOBEI_OUTBOX_POLL_MS: OUTBOX_POLL_MS } : {}),
 };
 
 async function deploy(kind: 'lowdb' | 'postgres', instances: number): Promise<Deployment> {
@@ -73,10 +86,25 @@ async function deploy(kind: 'lowdb' | 'postgres', instances: number): Promise<De
     services.push(await spawnService({ dataDir, key, env, timeoutMs: 60_000 }));
   }
   const token = (await readFile(path.join(dirs[0]!, 'admin.token'), 'utf8')).trim();
+  const observer = kind === 'postgres' ? new pg.Client({ connectionString: DATABASE_URL }) : undefined;
+  await observer?.connect();
   return {
     urls: services.map((s) => s.url),
     token,
+    ...(observer
+      ? {
+          waiting: async () =>
+            (
+              await observer.query<{ n: number }>(
+                `SELECT count(*)::int AS n FROM pg_stat_activity
+                 WHERE wait_event_type = 'Lock' AND (strpos(query, $1) > 0 OR strpos(query, 'pg_advisory_xact_lock') > 0)`,
+                [`"${schema}"`],
+              )
+            ).rows[0]?.n ?? 0,
+        }
+      : {}),
     async close() {
+      await observer?.end();
       for (const s of services) await s.kill('SIGTERM');
       for (const dir of dirs) await rm(dir, { recursive: true, force: true });
       if (kind === 'postgres') {
@@ -101,6 +129,8 @@ async function send(url: string, token: string, rows: SubmissionRow[]): Promise<
 
 interface Outcome {
   rowsPerSecond: number;
+  /** Share of samples (every 50 ms) in which at least one write waited on a lock, and the mean waiting. */
+  lockWaits?: { share: number; mean: number };
   statuses: Map<string, number>;
   /** Per contended customer, how many of its rows were granted (pending or protected). */
   grants: number[];
@@ -126,6 +156,14 @@ async function run(
     await send(url, deployment.token, [asRow(fresh[fresh.length - 1 - i]!, 0, 'warmup')]);
   }
   let next = 0;
+  const samples: number[] = [];
+  let sampling = deployment.waiting !== undefined;
+  const sampler = (async () => {
+    while (sampling && deployment.waiting) {
+      samples.push(await deployment.waiting());
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, c) => {
@@ -153,24 +191,42 @@ async function run(
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { rowsPerSecond: (CLIENTS * BATCHES_PER_CLIENT * BATCH) / seconds, statuses, grants };
+  sampling = false;
+  await sampler;
+  const lockWaits =
+    samples.length > 0
+      ? {
+          share: samples.filter((n) => n > 0).length / samples.length,
+          mean: samples.reduce((a, b) => a + b, 0) / samples.length,
+        }
+      : undefined;
+  return {
+    rowsPerSecond: (CLIENTS * BATCHES_PER_CLIENT * BATCH) / seconds,
+    statuses,
+    grants,
+    ...(lockWaits ? { lockWaits } : {}),
+  };
 }
 
 function describe(label: string, outcome: Outcome): void {
   const statuses = [...outcome.statuses].map(([s, n]) => `${s} ${fmt(n)}`).join(', ');
-  console.log(`${label}: ${fmt(outcome.rowsPerSecond)} rows/s (${statuses}); load ${load()}`);
+  const waits = outcome.lockWaits
+    ? `; a write waited on a lock in ${fmt(outcome.lockWaits.share * 100)}% of samples (mean ${fmt(outcome.lockWaits.mean, 1)} waiting)`
+    : '';
+  console.log(`${label}: ${fmt(outcome.rowsPerSecond)} rows/s (${statuses})${waits}; load ${load()}`);
 }
 
 async function main(): Promise<void> {
   console.log(`# PostgreSQL benchmark — ${machine()}`);
   console.log(
-    `load: ${CLIENTS} clients × ${BATCHES_PER_CLIENT} batches × ${BATCH} rows = ${fmt(CLIENTS * BATCHES_PER_CLIENT * BATCH)} rows per run, each service its own process, store empty at start; load average before ${load()}`,
+    `load: ${CLIENTS} clients × ${BATCHES_PER_CLIENT} batches × ${BATCH} rows = ${fmt(CLIENTS * BATCHES_PER_CLIENT * BATCH)} rows per run, ${INDIVIDUAL_SHARE * 100}% individuals, outbox poll ${OUTBOX_POLL_MS ?? 'default (2,000)'} ms, each service its own process, store empty at start; load average before ${load()}`,
   );
   const total = CLIENTS * BATCHES_PER_CLIENT * BATCH + 10;
   // No near-duplicates: the rows of different clients are different customers (the disjoint load).
-  const registrations = generateRegistrations(total, 12, { nearDuplicateShare: 0 }).rows.map(
-    (r) => r.registration,
-  );
+  const registrations = generateRegistrations(total, 12, {
+    nearDuplicateShare: 0,
+    individualShare: INDIVIDUAL_SHARE,
+  }).rows.map((r) => r.registration);
 
   const measure = async (kind: 'lowdb' | 'postgres', instances: number, contended: boolean) => {
     const deployment = await deploy(kind, instances);
