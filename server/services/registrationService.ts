@@ -25,7 +25,13 @@ import {
   type WriteTx,
 } from '../store/store.js';
 import { canRead, forbidden, listScope, type Actor } from './actor.js';
-import { evaluateRow, findCandidates, LockKeysNotHeld, rowLockKeys } from './rowEvaluation.js';
+import {
+  evaluateRow,
+  findCandidates,
+  LockKeysNotHeld,
+  rowLockKeys,
+  type LockedKeys,
+} from './rowEvaluation.js';
 import { cooperativeLoop } from './cooperativeLoop.js';
 import { recordView, type RecordView } from './recordView.js';
 
@@ -205,10 +211,10 @@ export class RegistrationService {
     rows: readonly SubmissionRow[],
     now: Date,
     options: { history?: boolean; claim?: string },
-    write: (lockedKeys: ReadonlySet<string> | undefined, options: WriteOptions) => Promise<T>,
+    write: (lockedKeys: LockedKeys | undefined, options: WriteOptions) => Promise<T>,
   ): Promise<T> {
     const claim = options.claim !== undefined ? { claim: options.claim } : {};
-    const keys = rowLockKeys(rows, {
+    const { keys, shared } = rowLockKeys(rows, {
       actor,
       policy: await this.policy(),
       now,
@@ -217,7 +223,10 @@ export class RegistrationService {
       ...(options.history ? { history: true } : {}),
     });
     try {
-      return await write(new Set(keys), { keys, ...claim });
+      return await write(
+        { keys: new Set(keys), shared: new Set(shared) },
+        { keys, sharedKeys: shared, ...claim },
+      );
     } catch (err) {
       if (err instanceof ClaimHeldError) throw inFlight();
       if (!(err instanceof LockKeysNotHeld)) throw err;

@@ -5,7 +5,7 @@
  * let core decide, and allocate a number for a record to save. Shared by check (R3), registration
  * and the legacy import, so every path runs exactly the same checks.
  */
-import { customerLockKeys } from '../../core/customerLocks.js';
+import { customerLockKeys, sharedLockKeys } from '../../core/customerLocks.js';
 import { compareIdentities, hashIdentityKeys, identityKeys, lookupKeys } from '../../core/matching.js';
 import type { Policy } from '../../core/policy.js';
 import {
@@ -53,7 +53,13 @@ export interface EvaluationContext {
    * The lock keys the write holds (a keyed write, rowLockKeys): a row that needs one it does not
    * hold throws LockKeysNotHeld instead of being decided. Absent: the write holds the whole store.
    */
-  lockedKeys?: ReadonlySet<string>;
+  lockedKeys?: LockedKeys;
+}
+
+/** The lock keys a keyed write holds, and those of them it holds shared. */
+export interface LockedKeys {
+  keys: ReadonlySet<string>;
+  shared: ReadonlySet<string>;
 }
 
 /**
@@ -76,8 +82,9 @@ export class LockKeysNotHeld extends Error {
 export function rowLockKeys(
   rows: readonly SubmissionRow[],
   ctx: Omit<EvaluationContext, 'tx' | 'activeCounts' | 'lockedKeys'>,
-): string[] {
+): { keys: string[]; shared: string[] } {
   const keys = new Set<string>();
+  const exclusive = new Set<string>();
   for (const row of rows) {
     const admission = admitRow(row, {
       actor: ctx.actor,
@@ -89,15 +96,25 @@ export function rowLockKeys(
     if (!admission.ok) continue;
     const registration = admission.claim.registration;
     const identity = hashIdentityKeys(identityKeys(registration, ctx.policy), ctx.keyring.hash);
-    for (const key of keysOf(identity, registration.registrant, ctx.policy)) keys.add(key);
+    const own = keysOf(identity, registration.registrant, ctx.policy);
+    for (const key of own.keys) {
+      keys.add(key);
+      // A key is held shared only when no row of the batch needs it exclusive.
+      if (!own.shared.includes(key)) exclusive.add(key);
+    }
   }
-  return [...keys].sort();
+  const sorted = [...keys].sort();
+  return { keys: sorted, shared: sorted.filter((key) => !exclusive.has(key)) };
 }
 
-function keysOf(identity: IdentityKeys, registrant: string, policy: Policy): string[] {
+function keysOf(
+  identity: IdentityKeys,
+  registrant: string,
+  policy: Policy,
+): { keys: string[]; shared: string[] } {
   const keys = customerLockKeys(identity);
   if (policy.maxActivePerRegistrant !== null) keys.push(`rg:${registrant}`);
-  return keys;
+  return { keys, shared: sharedLockKeys(identity) };
 }
 
 export interface Evaluation {
@@ -121,8 +138,12 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
 
   const identity = hashIdentityKeys(identityKeys(claim.registration, policy), ctx.keyring.hash);
   const held = ctx.lockedKeys;
-  if (held !== undefined && !keysOf(identity, registrant, policy).every((key) => held.has(key))) {
-    throw new LockKeysNotHeld();
+  if (held !== undefined) {
+    const own = keysOf(identity, registrant, policy);
+    const covered = own.keys.every(
+      (key) => held.keys.has(key) && (own.shared.includes(key) || !held.shared.has(key)),
+    );
+    if (!covered) throw new LockKeysNotHeld();
   }
   const keys = lookupKeys(identity);
   const registrantUser = await tx.getUserByName(registrant);

@@ -337,7 +337,15 @@ export class PostgresStore implements Store {
       // dozen such batches at once; a row lock is kept in the row, so it costs no shared memory.
       // Taken in key order (ORDER BY under FOR UPDATE), so two keyed writers never deadlock.
       if (keys !== undefined && keys.length > 0) {
-        await client.query({ ...this.sql.lockRows, values: [keys] });
+        const shared = new Set(lockIds(options.sharedKeys ?? []));
+        if (shared.size === 0) await client.query({ ...this.sql.lockRows, values: [keys] });
+        else {
+          // Mixed modes, still one pass in key order (a function: one round trip for the batch).
+          await client.query({
+            ...this.sql.lockRowsShared,
+            values: [this.sql.schemaName, keys, keys.map((id) => shared.has(id))],
+          });
+        }
       }
       const value = await fn(tx);
       if (end === 'commit') {
@@ -1263,6 +1271,17 @@ function locksDdl(s: string): string {
         END IF;
         RETURN nextval(seq);
       END $$;
+    CREATE FUNCTION ${s}.lock_rows(sch text, ids bigint[], shared boolean[]) RETURNS integer
+      LANGUAGE plpgsql AS $$
+      DECLARE
+        exclusive text := format('SELECT 1 FROM %I.lock_keys WHERE key = $1 FOR UPDATE', sch);
+        share text := format('SELECT 1 FROM %I.lock_keys WHERE key = $1 FOR SHARE', sch);
+      BEGIN
+        FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
+          EXECUTE CASE WHEN shared[i] THEN share ELSE exclusive END USING ids[i];
+        END LOOP;
+        RETURN coalesce(array_length(ids, 1), 0);
+      END $$;
     CREATE FUNCTION ${s}.last_registration_no(sch text, y integer) RETURNS bigint LANGUAGE plpgsql STABLE AS $$
       DECLARE
         seq regclass := to_regclass(format('%I.%I', sch, 'registration_no_' || y));
@@ -1358,6 +1377,7 @@ function statements(schemaName: string) {
       'lockRows',
       `SELECT count(*) FROM (SELECT key FROM ${s}.lock_keys WHERE key = ANY($1::bigint[]) ORDER BY key FOR UPDATE) l`,
     ),
+    lockRowsShared: named('lockRowsShared', `SELECT ${s}.lock_rows($1, $2::bigint[], $3::boolean[])`),
     claimLockRow: named('claimLockRow', `SELECT key FROM ${s}.lock_keys WHERE key = $1 FOR UPDATE NOWAIT`),
     findBans: named(
       'findBans',

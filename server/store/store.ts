@@ -242,6 +242,11 @@ export interface WriteOptions {
   /** Lock keys of everything fn reads or changes that another keyed write could change too. */
   keys?: readonly string[];
   /**
+   * Those of `keys` held SHARED (core/customerLocks.ts sharedLockKeys): two writes holding a key
+   * shared run together; one holding it shared and one exclusive do not.
+   */
+  sharedKeys?: readonly string[];
+  /**
    * A key taken without waiting before fn runs: when another write holds it, the write throws
    * ClaimHeldError instead (an idempotency key whose first request is still running, on any instance).
    */

@@ -141,6 +141,38 @@ describe('keyed writes on PostgreSQL', () => {
     expect(await exclusive).toBe(0);
   });
 
+  it('runs two writes holding a key shared together; one holding it exclusive waits for both', async () => {
+    const [a, b, c, schema] = await instances();
+    const held = gate();
+    const holding = gate();
+    const holder = c.write(
+      async () => {
+        holding.open();
+        await held.opened;
+      },
+      { keys: ['nm:|王伟', 'ph:1'], sharedKeys: ['nm:|王伟'] },
+    );
+    await holding.opened;
+    // Another individual called 王伟 (another number): commits while the first still holds the name.
+    await a.write((tx) => tx.putRecord(record(no(1))), {
+      keys: ['nm:|王伟', 'ph:2'],
+      sharedKeys: ['nm:|王伟'],
+    });
+    // A household naming 王伟 holds the name exclusive: it waits.
+    let ran = false;
+    const household = b.write(
+      async () => {
+        ran = true;
+      },
+      { keys: ['nm:|王伟'] },
+    );
+    await waitingOn(`"${schema}".lock_keys`);
+    expect(ran).toBe(false);
+    held.open();
+    await Promise.all([holder, household]);
+    expect(ran).toBe(true);
+  });
+
   it('refuses a claim another instance holds at once, and grants it once released', async () => {
     const [a, , c] = await instances();
     const held = gate();

@@ -97,7 +97,9 @@ describe('postgres store on a shared database', () => {
   /** Takes a schema back to before version 3 (lock rows, numbers from sequences). */
   async function dropVersion3(schema: string): Promise<void> {
     await admin.query(`DROP TABLE "${schema}".lock_keys`);
-    await admin.query(`DROP FUNCTION "${schema}".next_registration_no, "${schema}".last_registration_no`);
+    await admin.query(
+      `DROP FUNCTION "${schema}".next_registration_no, "${schema}".last_registration_no, "${schema}".lock_rows`,
+    );
   }
 
   async function open(schema: string, key: Keyring = keyring): Promise<PostgresStore> {
