@@ -214,6 +214,8 @@ export class RegistrationService {
     write: (lockedKeys: LockedKeys | undefined, options: WriteOptions) => Promise<T>,
   ): Promise<T> {
     const claim = options.claim !== undefined ? { claim: options.claim } : {};
+    // A store that runs writes one at a time gains nothing from keys: skip working them out.
+    if (this.deps.store.keyedWrites !== true) return await write(undefined, claim);
     const { keys, shared } = rowLockKeys(rows, {
       actor,
       policy: await this.policy(),

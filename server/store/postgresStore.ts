@@ -125,6 +125,7 @@ const RECORD_COLUMNS =
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
+  readonly keyedWrites = true;
   /** Customer names opened for `q` search, with the seal tag they were opened from (stale once it differs). */
   private readonly names = new Map<string, { tag: string; name: string }>();
   private writeQueue: Promise<unknown> = Promise.resolve();

@@ -263,6 +263,11 @@ export class ClaimHeldError extends Error {
 
 export interface Store {
   readonly kind: 'lowdb' | 'postgres';
+  /**
+   * True when the adapter runs keyed writes of disjoint keys together (WriteOptions); callers then
+   * work the keys out. Absent: writes run one at a time and keys would be computed for nothing.
+   */
+  readonly keyedWrites?: boolean;
   read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T>;
   /**
    * All of fn's changes commit together or not at all. Serialised with every other write, except
