@@ -28,6 +28,25 @@ export function customerLockKeys(identity: IdentityKeys): string[] {
   return [...keys].sort();
 }
 
+/**
+ * The keys of customerLockKeys this row may hold SHARED, because they only have to meet another
+ * row's claim of the other kind, never one of their own kind:
+ * - an individual's name (`nm:`): two individuals of one name are no exact match; the name only has
+ *   to meet a household that names it (R19), and a household is held exclusive;
+ * - a full number's masked key (`mk:`): the masked-phone rule (R8) needs one side masked; two full
+ *   numbers meet on `ph:` instead, and a masked number holds its key exclusive.
+ * Shared never waits for shared, and every exact pair still shares a key that one side holds
+ * exclusive — so common names (王伟) in two batches no longer make the batches wait for each other.
+ */
+export function sharedLockKeys(identity: IdentityKeys): string[] {
+  const shared: string[] = [];
+  if (identity.customerType === 'individual' && identity.household !== identity.name) {
+    shared.push(`nm:${identity.name}`);
+  }
+  if (identity.maskedPhone !== null && !identity.phoneMasked) shared.push(`mk:${identity.maskedPhone}`);
+  return shared;
+}
+
 /** The lock keys of several rows (a batch), sorted and without duplicates. */
 export function batchLockKeys(identities: Iterable<IdentityKeys>): string[] {
   const keys = new Set<string>();

@@ -16,9 +16,22 @@ import { DEFAULT_POLICY, type Policy } from '../../core/policy.js';
 import type { RecordStatus, RowResult, StoredRecord, SubmissionRow } from '../../core/schema.js';
 import { PACKAGE_CALENDAR, type WorkCalendar } from '../../core/calendar.js';
 import type { Keyring } from '../security/keyring.js';
-import type { AuditEntry, ReadTx, Store, WriteTx } from '../store/store.js';
+import {
+  ClaimHeldError,
+  type AuditEntry,
+  type ReadTx,
+  type Store,
+  type WriteOptions,
+  type WriteTx,
+} from '../store/store.js';
 import { canRead, forbidden, listScope, type Actor } from './actor.js';
-import { evaluateRow, findCandidates } from './rowEvaluation.js';
+import {
+  evaluateRow,
+  findCandidates,
+  LockKeysNotHeld,
+  rowLockKeys,
+  type LockedKeys,
+} from './rowEvaluation.js';
 import { cooperativeLoop } from './cooperativeLoop.js';
 import { recordView, type RecordView } from './recordView.js';
 
@@ -72,34 +85,37 @@ export class RegistrationService {
   /** R3: what would happen to these rows; nothing is saved and no number is taken. */
   async check(actor: Actor, rows: readonly SubmissionRow[]): Promise<RowResult[]> {
     const now = this.deps.clock();
-    const results = await this.deps.store.simulate(async (tx) => {
-      const policy = await this.policy(tx);
-      const out: RowResult[] = [];
-      // Numbers taken in a dry run are never given out: rows that clash with an earlier row of the
-      // same request point at that row's clientRowId instead.
-      const simulated = new Map<string, RowResult['clientRowId']>();
-      const activeCounts = new Map<string, number>();
-      const pause = cooperativeLoop();
-      for (const row of rows) {
-        await pause();
-        const evaluation = await evaluateRow(row, {
-          tx,
-          actor,
-          policy,
-          now,
-          keyring: this.deps.keyring,
-          activeCounts,
-          ...(this.deps.calendar ? { calendar: this.deps.calendar() } : {}),
-        });
-        if (evaluation.record) {
-          // Later rows of the same batch must see this one, as they would on submit.
-          await tx.putRecord(evaluation.record);
-          simulated.set(evaluation.record.no, row.clientRowId);
+    const results = await this.keyed(actor, rows, now, {}, (lockedKeys, options) =>
+      this.deps.store.simulate(async (tx) => {
+        const policy = await this.policy(tx);
+        const out: RowResult[] = [];
+        // Numbers taken in a dry run are never given out: rows that clash with an earlier row of the
+        // same request point at that row's clientRowId instead.
+        const simulated = new Map<string, RowResult['clientRowId']>();
+        const activeCounts = new Map<string, number>();
+        const pause = cooperativeLoop();
+        for (const row of rows) {
+          await pause();
+          const evaluation = await evaluateRow(row, {
+            tx,
+            actor,
+            policy,
+            now,
+            keyring: this.deps.keyring,
+            activeCounts,
+            ...(this.deps.calendar ? { calendar: this.deps.calendar() } : {}),
+            ...(lockedKeys ? { lockedKeys } : {}),
+          });
+          if (evaluation.record) {
+            // Later rows of the same batch must see this one, as they would on submit.
+            await tx.putRecord(evaluation.record);
+            simulated.set(evaluation.record.no, row.clientRowId);
+          }
+          out.push(withoutSimulatedNumbers(evaluation.result, simulated));
         }
-        out.push(withoutSimulatedNumbers(evaluation.result, simulated));
-      }
-      return out;
-    });
+        return out;
+      }, options),
+    );
     await this.audit(actor, 'registration.check', conflictNumbers(results), { rows: rows.length });
     return results;
   }
@@ -120,54 +136,57 @@ export class RegistrationService {
     if (key !== undefined) {
       const earlier = await this.deps.store.read((tx) => tx.getIdempotency(actor.id, key));
       if (earlier) return this.replay(earlier.bodyHash, bodyHash, earlier.response.body);
-      if (this.inFlight.has(flightKey)) {
-        throw new DomainError(
-          problem(
-            'idempotency.in_flight',
-            '相同 Idempotency-Key 的请求仍在处理中，请稍后重试',
-            'A request with this Idempotency-Key is still being processed; retry shortly',
-          ),
-        );
-      }
+      if (this.inFlight.has(flightKey)) throw inFlight();
       this.inFlight.add(flightKey);
     }
     try {
       const now = this.deps.clock();
-      const outcome = await this.deps.store.write(async (tx): Promise<SubmitOutcome> => {
-        if (key !== undefined) {
-          const earlier = await tx.getIdempotency(actor.id, key);
-          if (earlier) return this.replay(earlier.bodyHash, bodyHash, earlier.response.body);
-        }
-        const policy = await this.policy(tx);
-        const results: RowResult[] = [];
-        const activeCounts = new Map<string, number>();
-        const pause = cooperativeLoop();
-        for (const row of rows) {
-          await pause();
-          const evaluation = await evaluateRow(row, {
-            tx,
-            actor,
-            policy,
-            now,
-            keyring: this.deps.keyring,
-            activeCounts,
-            ...(this.deps.calendar ? { calendar: this.deps.calendar() } : {}),
-            ...(options.history ? { history: true } : {}),
-          });
-          if (evaluation.record) await tx.putRecord(evaluation.record);
-          results.push(evaluation.result);
-        }
-        if (key !== undefined) {
-          await tx.putIdempotency({
-            userId: actor.id,
-            key,
-            bodyHash,
-            at: now.toISOString(),
-            response: { status: 200, body: { results } },
-          });
-        }
-        return { results, replayed: false };
-      });
+      // The key is claimed in the database by the write itself: a second request with it on another
+      // instance finds the claim held and gets idempotency.in_flight, as it would on this one.
+      const claim = key !== undefined ? { claim: `idempotency:${flightKey}` } : {};
+      const outcome = await this.keyed(
+        actor,
+        rows,
+        now,
+        { ...options, ...claim },
+        (lockedKeys, writeOptions) =>
+          this.deps.store.write(async (tx): Promise<SubmitOutcome> => {
+            if (key !== undefined) {
+              const earlier = await tx.getIdempotency(actor.id, key);
+              if (earlier) return this.replay(earlier.bodyHash, bodyHash, earlier.response.body);
+            }
+            const policy = await this.policy(tx);
+            const results: RowResult[] = [];
+            const activeCounts = new Map<string, number>();
+            const pause = cooperativeLoop();
+            for (const row of rows) {
+              await pause();
+              const evaluation = await evaluateRow(row, {
+                tx,
+                actor,
+                policy,
+                now,
+                keyring: this.deps.keyring,
+                activeCounts,
+                ...(this.deps.calendar ? { calendar: this.deps.calendar() } : {}),
+                ...(options.history ? { history: true } : {}),
+                ...(lockedKeys ? { lockedKeys } : {}),
+              });
+              if (evaluation.record) await tx.putRecord(evaluation.record);
+              results.push(evaluation.result);
+            }
+            if (key !== undefined) {
+              await tx.putIdempotency({
+                userId: actor.id,
+                key,
+                bodyHash,
+                at: now.toISOString(),
+                response: { status: 200, body: { results } },
+              });
+            }
+            return { results, replayed: false };
+          }, writeOptions),
+      );
       if (!outcome.replayed) {
         const saved = outcome.results.flatMap((r) =>
           r.registrationNo && r.status !== 'duplicate' ? [r.registrationNo] : [],
@@ -179,6 +198,46 @@ export class RegistrationService {
       return outcome;
     } finally {
       if (key !== undefined) this.inFlight.delete(flightKey);
+    }
+  }
+
+  /**
+   * Runs a registration write keyed by the rows' customers (rowLockKeys), so that writes of other
+   * customers run beside it on every instance; when a row turns out to need a key not taken (the
+   * policy changed in between), runs it again holding the whole store.
+   */
+  private async keyed<T>(
+    actor: Actor,
+    rows: readonly SubmissionRow[],
+    now: Date,
+    options: { history?: boolean; claim?: string },
+    write: (lockedKeys: LockedKeys | undefined, options: WriteOptions) => Promise<T>,
+  ): Promise<T> {
+    const claim = options.claim !== undefined ? { claim: options.claim } : {};
+    // A store that runs writes one at a time gains nothing from keys: skip working them out.
+    if (this.deps.store.keyedWrites !== true) return await write(undefined, claim);
+    const { keys, shared } = rowLockKeys(rows, {
+      actor,
+      policy: await this.policy(),
+      now,
+      keyring: this.deps.keyring,
+      ...(this.deps.calendar ? { calendar: this.deps.calendar() } : {}),
+      ...(options.history ? { history: true } : {}),
+    });
+    try {
+      return await write(
+        { keys: new Set(keys), shared: new Set(shared) },
+        { keys, sharedKeys: shared, ...claim },
+      );
+    } catch (err) {
+      if (err instanceof ClaimHeldError) throw inFlight();
+      if (!(err instanceof LockKeysNotHeld)) throw err;
+    }
+    try {
+      return await write(undefined, claim);
+    } catch (err) {
+      if (err instanceof ClaimHeldError) throw inFlight();
+      throw err;
     }
   }
 
@@ -363,6 +422,16 @@ export function priorityCandidate(r: StoredRecord): PriorityCandidate {
   if (r.registration.channel !== undefined) c.channel = r.registration.channel;
   if (r.registration.householdOf !== undefined) c.household = true;
   return c;
+}
+
+function inFlight(): DomainError {
+  return new DomainError(
+    problem(
+      'idempotency.in_flight',
+      '相同 Idempotency-Key 的请求仍在处理中，请稍后重试',
+      'A request with this Idempotency-Key is still being processed; retry shortly',
+    ),
+  );
 }
 
 export function notFound(no: string): DomainError {

@@ -5,6 +5,7 @@
  * let core decide, and allocate a number for a record to save. Shared by check (R3), registration
  * and the legacy import, so every path runs exactly the same checks.
  */
+import { customerLockKeys, sharedLockKeys } from '../../core/customerLocks.js';
 import { compareIdentities, hashIdentityKeys, identityKeys, lookupKeys } from '../../core/matching.js';
 import type { Policy } from '../../core/policy.js';
 import {
@@ -48,6 +49,72 @@ export interface EvaluationContext {
    * are saved (a count per row would scan the store for every row). Only used when a cap is set.
    */
   activeCounts?: Map<string, number>;
+  /**
+   * The lock keys the write holds (a keyed write, rowLockKeys): a row that needs one it does not
+   * hold throws LockKeysNotHeld instead of being decided. Absent: the write holds the whole store.
+   */
+  lockedKeys?: LockedKeys;
+}
+
+/** The lock keys a keyed write holds, and those of them it holds shared. */
+export interface LockedKeys {
+  keys: ReadonlySet<string>;
+  shared: ReadonlySet<string>;
+}
+
+/**
+ * A row needs a lock key the write does not hold: the policy changed (and with it the identity
+ * keys) between working the keys out and taking them. The caller runs the write again, exclusive.
+ */
+export class LockKeysNotHeld extends Error {
+  constructor() {
+    super('a row needs a lock key the write does not hold');
+    this.name = 'LockKeysNotHeld';
+  }
+}
+
+/**
+ * The lock keys a keyed write of these rows takes, worked out before the write as evaluateRow will
+ * inside it: each admitted row's customer (core/customerLocks.ts), and its registrant when R45 caps
+ * active registrations (the write reads and raises that count). Rows that are not admitted save
+ * nothing and need none.
+ */
+export function rowLockKeys(
+  rows: readonly SubmissionRow[],
+  ctx: Omit<EvaluationContext, 'tx' | 'activeCounts' | 'lockedKeys'>,
+): { keys: string[]; shared: string[] } {
+  const keys = new Set<string>();
+  const exclusive = new Set<string>();
+  for (const row of rows) {
+    const admission = admitRow(row, {
+      actor: ctx.actor,
+      policy: ctx.policy,
+      receivedAt: ctx.now.toISOString(),
+      history: ctx.history === true,
+      ...(ctx.calendar ? { calendar: ctx.calendar } : {}),
+    });
+    if (!admission.ok) continue;
+    const registration = admission.claim.registration;
+    const identity = hashIdentityKeys(identityKeys(registration, ctx.policy), ctx.keyring.hash);
+    const own = keysOf(identity, registration.registrant, ctx.policy);
+    for (const key of own.keys) {
+      keys.add(key);
+      // A key is held shared only when no row of the batch needs it exclusive.
+      if (!own.shared.includes(key)) exclusive.add(key);
+    }
+  }
+  const sorted = [...keys].sort();
+  return { keys: sorted, shared: sorted.filter((key) => !exclusive.has(key)) };
+}
+
+function keysOf(
+  identity: IdentityKeys,
+  registrant: string,
+  policy: Policy,
+): { keys: string[]; shared: string[] } {
+  const keys = customerLockKeys(identity);
+  if (policy.maxActivePerRegistrant !== null) keys.push(`rg:${registrant}`);
+  return { keys, shared: sharedLockKeys(identity) };
 }
 
 export interface Evaluation {
@@ -70,6 +137,14 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
   const registrant = claim.registration.registrant;
 
   const identity = hashIdentityKeys(identityKeys(claim.registration, policy), ctx.keyring.hash);
+  const held = ctx.lockedKeys;
+  if (held !== undefined) {
+    const own = keysOf(identity, registrant, policy);
+    const covered = own.keys.every(
+      (key) => held.keys.has(key) && (own.shared.includes(key) || !held.shared.has(key)),
+    );
+    if (!covered) throw new LockKeysNotHeld();
+  }
   const keys = lookupKeys(identity);
   const registrantUser = await tx.getUserByName(registrant);
   const bans = await banFacts(tx, await tx.findBans(keys, registrant, claim.today));

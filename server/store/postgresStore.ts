@@ -1,7 +1,11 @@
 /**
  * The PostgreSQL store, for several service instances sharing one database: the lowdb store's
- * behaviour on tables, with records sealed by recordCodec and every write transaction serialised
- * across all instances by a transaction-level advisory lock (so one customer is never granted twice).
+ * behaviour on tables, with records sealed by recordCodec. Writes are serialised only as far as
+ * they must be (docs/architecture.md, "Locking on PostgreSQL"): a keyed write (registrations: the
+ * customers' lock keys, core/customerLocks.ts) holds the schema's advisory lock SHARED plus a row
+ * lock per key, taken in key order, so writes of unrelated customers commit in parallel on any
+ * instance; every other write holds the advisory lock EXCLUSIVE and so runs alone. Registration
+ * numbers come from a sequence per year.
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
@@ -38,7 +42,9 @@ import {
   type Store,
   type StoreDump,
   type User,
+  type WriteOptions,
   type WriteTx,
+  ClaimHeldError,
   KEY_CHECK,
   MAX_NOTIFICATIONS,
   checkDocAddress,
@@ -46,7 +52,7 @@ import {
 } from './store.js';
 
 const FORMAT = 'baobei-postgres';
-const SCHEMA_VERSION = '2';
+const SCHEMA_VERSION = '3';
 /**
  * What turns a schema of an older version into the next one, by the version it starts from. Run in
  * order at open, under the write lock, in the transaction that records the new version.
@@ -54,11 +60,15 @@ const SCHEMA_VERSION = '2';
 const MIGRATIONS: Record<string, (schema: string) => string> = {
   // 1 → 2: documents (calendars, outbox, sheet links, read state…).
   '1': (s) => docsDdl(s),
+  // 2 → 3: customer lock rows and registration numbers from sequences (started past the counters).
+  '2': (s) => locksDdl(s),
 };
 /** Staged records are written in statements of at most this many, bounding memory and statement size. */
 const FLUSH_EVERY = 500;
 /** The name search compares this tail of the sealed text, which holds the AES-GCM tag: unique per seal. */
 const SEAL_TAG_CHARS = 24;
+/** Most registration numbers a transaction takes from the sequence in one round trip. */
+const NUMBER_BLOCK = 32;
 /** Sealed records fetched per query when opening names for search. */
 const NAME_BATCH = 1_000;
 
@@ -72,9 +82,18 @@ export interface PostgresStoreOptions {
    * live in the database (postgresFileVault.ts) so that every instance sees them.
    */
   dataDir?: string;
-  /** Connections per instance (default 10). Writes use one at a time; reads use the rest. */
+  /**
+   * Connections per instance (default 10). Exclusive writes use one at a time; keyed writes up to
+   * all but two, so that reads (sign-in) always find a connection.
+   */
   poolSize?: number;
 }
+
+/** PostgreSQL's error codes this store acts on. */
+const DEADLOCK_DETECTED = '40P01';
+const LOCK_NOT_AVAILABLE = '55P03';
+/** A keyed write that PostgreSQL ended to break a deadlock is run again, this many times at most. */
+const DEADLOCK_RETRIES = 3;
 
 /** What both a pool (reads) and a checked-out client (transactions) can do. */
 interface Queryable {
@@ -106,15 +125,19 @@ const RECORD_COLUMNS =
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
+  readonly keyedWrites = true;
   /** Customer names opened for `q` search, with the seal tag they were opened from (stale once it differs). */
   private readonly names = new Map<string, { tag: string; name: string }>();
   private writeQueue: Promise<unknown> = Promise.resolve();
+  /** Keyed writes running now, so close() waits for them. */
+  private readonly keyedRunning = new Set<Promise<unknown>>();
   private closed = false;
 
   private constructor(
     private readonly pool: pg.Pool,
     readonly keyring: Keyring,
     readonly sql: Statements,
+    private readonly keyedSlots: Slots,
   ) {}
 
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -137,7 +160,8 @@ export class PostgresStore implements Store {
     try {
       const sql = statements(schema);
       await prepareSchema(pool, sql, options.keyring);
-      return new PostgresStore(pool, options.keyring, sql);
+      const slots = new Slots(Math.max(1, (options.poolSize ?? 10) - 2));
+      return new PostgresStore(pool, options.keyring, sql, slots);
     } catch (err) {
       await pool.end();
       throw err;
@@ -149,12 +173,16 @@ export class PostgresStore implements Store {
     return fn(new PostgresTx(this, this.pool, false));
   }
 
-  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
-    return this.enqueue(fn, 'commit');
+  write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    return options.keys !== undefined
+      ? this.keyed(fn, 'commit', options)
+      : this.enqueue(fn, 'commit', options);
   }
 
-  simulate<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
-    return this.enqueue(fn, 'rollback');
+  simulate<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    return options.keys !== undefined
+      ? this.keyed(fn, 'rollback', options)
+      : this.enqueue(fn, 'rollback', options);
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
@@ -196,6 +224,7 @@ export class PostgresStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.writeQueue;
+    await Promise.allSettled([...this.keyedRunning]);
     await this.pool.end();
   }
 
@@ -224,29 +253,104 @@ export class PostgresStore implements Store {
     return out;
   }
 
-  private enqueue<T>(fn: (tx: WriteTx) => Promise<T>, end: 'commit' | 'rollback'): Promise<T> {
+  private enqueue<T>(
+    fn: (tx: WriteTx) => Promise<T>,
+    end: 'commit' | 'rollback',
+    options: WriteOptions,
+  ): Promise<T> {
     this.assertOpen();
-    // One transaction per instance at a time: the others would only wait on the advisory lock
-    // while holding connections that reads need.
-    const turn = this.writeQueue.then(() => this.transaction(fn, end));
+    // One exclusive transaction per instance at a time: the others would only wait on the advisory
+    // lock while holding connections that reads need.
+    const turn = this.writeQueue.then(() => this.transaction(fn, end, options));
     this.writeQueue = turn.catch(() => undefined);
     return turn;
   }
 
-  private async transaction<T>(fn: (tx: WriteTx) => Promise<T>, end: 'commit' | 'rollback'): Promise<T> {
+  /** A keyed write: beside the instance's other keyed writes, up to its share of the connections. */
+  private keyed<T>(
+    fn: (tx: WriteTx) => Promise<T>,
+    end: 'commit' | 'rollback',
+    options: WriteOptions,
+  ): Promise<T> {
+    this.assertOpen();
+    const run = (async () => {
+      const release = await this.keyedSlots.take();
+      try {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await this.transaction(fn, end, options);
+          } catch (err) {
+            // Key rows are locked in order, so a deadlock needs rows outside them (two writers
+            // trimming the same old notifications): rare, and fn's changes were rolled back.
+            if (pgCode(err) !== DEADLOCK_DETECTED || attempt > DEADLOCK_RETRIES) throw err;
+          }
+        }
+      } finally {
+        release();
+      }
+    })();
+    this.keyedRunning.add(run);
+    void run.then(
+      () => this.keyedRunning.delete(run),
+      () => this.keyedRunning.delete(run),
+    );
+    return run;
+  }
+
+  private async transaction<T>(
+    fn: (tx: WriteTx) => Promise<T>,
+    end: 'commit' | 'rollback',
+    options: WriteOptions,
+  ): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
-    const tx = new PostgresTx(this, client, true);
+    const tx = new PostgresTx(this, client, true, end === 'rollback');
+    const keys = options.keys !== undefined ? lockIds(options.keys) : undefined;
+    const claim = options.claim !== undefined ? lockIds([options.claim])[0] : undefined;
     try {
-      // READ COMMITTED: every statement after the lock sees what the previous holder committed.
-      // (Under REPEATABLE READ the snapshot would be taken before the wait for the lock.)
-      await client.query(
-        `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.sql.lockId})`,
-      );
+      const rows = [...(keys ?? []), ...(claim !== undefined ? [claim] : [])].sort(compareIds);
+      // Lock rows are created before the transaction, each in its own statement's commit: a row
+      // lock needs a row, and a key's row stays for good (a number, no personal data). In order, so
+      // two instances creating the same new keys never wait on each other crosswise.
+      if (rows.length > 0) await client.query({ ...this.sql.insertLockRows, values: [rows] });
+      // READ COMMITTED: every statement after the locks sees what the previous holder committed.
+      // (Under REPEATABLE READ the snapshot would be taken before the wait for the locks.)
+      const begin = 'BEGIN ISOLATION LEVEL READ COMMITTED';
+      const globalLock =
+        keys !== undefined
+          ? `SELECT pg_advisory_xact_lock_shared(${this.sql.lockId})`
+          : `SELECT pg_advisory_xact_lock(${this.sql.lockId})`;
+      // One round trip for both when there is no claim to take between them.
+      await client.query(claim === undefined ? `${begin}; ${globalLock}` : begin);
+      if (claim !== undefined) {
+        // First and NOWAIT: a claim is never waited for, so it takes no part in any lock order, and a
+        // held claim is refused at once, even to a write that would wait for the whole store.
+        try {
+          await client.query({ ...this.sql.claimLockRow, values: [claim] });
+        } catch (err) {
+          if (pgCode(err) === LOCK_NOT_AVAILABLE) throw new ClaimHeldError();
+          throw err;
+        }
+        await client.query(globalLock);
+      }
+      // Row locks, not advisory locks: a 200-row batch holds ~1,000 keys, and PostgreSQL's shared
+      // lock table (max_locks_per_transaction × connections, ~10,000 here) would run out with a
+      // dozen such batches at once; a row lock is kept in the row, so it costs no shared memory.
+      // Taken in key order (ORDER BY under FOR UPDATE), so two keyed writers never deadlock.
+      if (keys !== undefined && keys.length > 0) {
+        const shared = new Set(lockIds(options.sharedKeys ?? []));
+        if (shared.size === 0) await client.query({ ...this.sql.lockRows, values: [keys] });
+        else {
+          // Mixed modes, still one pass in key order (a function: one round trip for the batch).
+          await client.query({
+            ...this.sql.lockRowsShared,
+            values: [this.sql.schemaName, keys, keys.map((id) => shared.has(id))],
+          });
+        }
+      }
       const value = await fn(tx);
       if (end === 'commit') {
         await tx.flush();
-        await tx.saveCounters();
         const committed = await client.query('COMMIT');
         // After a failed statement whose error fn caught, PostgreSQL answers COMMIT by rolling back.
         if (committed.command !== 'COMMIT') throw transactionAborted();
@@ -283,9 +387,7 @@ export class PostgresStore implements Store {
           (row) => openRecord(sealedFromRow(row), this.keyring),
         ),
         counters: Object.fromEntries(
-          (await rows<{ year: number; n: number }>(`SELECT year, n FROM ${s}.counters ORDER BY year`)).map(
-            (r) => [String(r.year), r.n],
-          ),
+          (await new PostgresTx(this, client, true).numberedYears()).map((r) => [String(r.year), r.n]),
         ),
         users: (await rows<{ data: unknown }>(`SELECT data FROM ${s}.users ORDER BY seq`)).map((r) =>
           userSchema.parse(r.data),
@@ -385,6 +487,10 @@ export class PostgresStore implements Store {
         }
         for (const entry of dump.idempotency) await tx.putIdempotency(entry);
         for (const doc of dump.docs) await tx.putDoc(doc.collection, doc.key, doc.value);
+        // A year's sequence starts past its counter when first used; one left by an emptied store goes.
+        for (const { year } of await tx.numberedYears()) {
+          await client.query(`DROP SEQUENCE IF EXISTS ${s}.registration_no_${year}`);
+        }
         for (const [year, n] of Object.entries(dump.counters)) {
           await client.query({
             text: `INSERT INTO ${s}.counters (year, n) VALUES ($1, $2)`,
@@ -424,11 +530,21 @@ class PostgresTx implements WriteTx {
   /** Index keys of staged records, so later rows of the same batch find earlier ones. */
   private readonly stagedByKey = new Map<string, Set<string>>();
   /**
-   * Last number taken per year. The first number of a year comes from the counters upsert (which
-   * also locks the row); later ones count on here and are saved at commit, saving a round trip per
-   * row of a batch. Safe because every writer holds the advisory lock.
+   * A dry run's numbers, per year: counted on from the last number given out, never taken from
+   * the sequence (a check must not use up numbers; simulated numbers are never shown).
    */
-  private readonly counters = new Map<number, Promise<{ taken: number; saved: number }>>();
+  private readonly dryRunNumbers = new Map<number, Promise<{ taken: number }>>();
+  /**
+   * Numbers taken from a year's sequence and not yet given out. A transaction takes 1, then 2, 4…
+   * up to NUMBER_BLOCK at a time, so a batch costs a round trip per block rather than per row,
+   * while a one-row write takes exactly one; numbers left over at the end are a gap (as a rollback's are).
+   */
+  private readonly numberBlocks = new Map<number, { next: Promise<string[]>; size: number }>();
+  /**
+   * Users by name, read once per write transaction (a batch asks for its registrant once per row).
+   * Users change only in exclusive writes, and putUser here clears it.
+   */
+  private readonly usersByName = new Map<string, Promise<User | undefined>>();
   /** Idempotency entries written here: a prune in the same transaction keeps them, as lowdb does. */
   private readonly idempotencyWritten: { userId: string; key: string }[] = [];
   private finished = false;
@@ -438,6 +554,8 @@ class PostgresTx implements WriteTx {
     private readonly db: Queryable,
     /** A write transaction on its own connection (claims hold rows until it ends), or a read on the pool. */
     private readonly inTransaction: boolean,
+    /** A transaction that will be rolled back (simulate). */
+    private readonly dryRun = false,
   ) {}
 
   finish(): void {
@@ -479,13 +597,12 @@ class PostgresTx implements WriteTx {
     await this.query(sql.insertRecordKeys, [keyValues, keyNos]);
   }
 
-  async saveCounters(): Promise<void> {
-    for (const [year, pending] of this.counters) {
-      const counter = await pending;
-      if (counter.taken === counter.saved) continue;
-      await this.query(this.store.sql.saveCounter, [year, counter.taken]);
-      counter.saved = counter.taken;
-    }
+  /** Last number given out per year that has any (sequence, or the counter of an older schema). */
+  async numberedYears(): Promise<{ year: number; n: number }[]> {
+    const rows = await this.query<{ year: number; n: string }>(this.store.sql.numberedYears, [
+      this.store.sql.schemaName,
+    ]);
+    return rows.map((row) => ({ year: row.year, n: Number(row.n) })).filter((row) => row.n > 0);
   }
 
   // ---- reads ----
@@ -617,8 +734,20 @@ class PostgresTx implements WriteTx {
   }
 
   async getUserByName(name: string): Promise<User | undefined> {
-    const [row] = await this.query<{ data: unknown }>(this.store.sql.userByName, [name]);
-    return row ? userSchema.parse(row.data) : undefined;
+    const read = async () => {
+      const [row] = await this.query<{ data: unknown }>(this.store.sql.userByName, [name]);
+      return row ? userSchema.parse(row.data) : undefined;
+    };
+    if (!this.inTransaction) return await read();
+    let user = this.usersByName.get(name);
+    if (!user) {
+      user = read();
+      this.usersByName.set(name, user);
+      // A failed read is not kept (the transaction is failing anyway, but a retry must not see it).
+      user.catch(() => this.usersByName.delete(name));
+    }
+    const found = await user;
+    return found ? structuredClone(found) : undefined;
   }
 
   async listUsers(): Promise<User[]> {
@@ -739,30 +868,50 @@ class PostgresTx implements WriteTx {
   }
 
   async nextRegistrationNo(year: number): Promise<string> {
-    // Inside the transaction: a rollback gives the numbers back.
-    let pending = this.counters.get(year);
-    if (!pending) {
-      // Kept as a promise so that calls made before it resolves wait for it rather than upsert again.
-      const counters = this.counters;
-      pending = this.query<{ n: number }>(this.store.sql.nextNumber, [year]).then(
-        ([row]) => {
-          if (!row) throw new Error('the counter upsert returned no row');
-          return { taken: row.n - 1, saved: row.n };
-        },
-        (err: unknown) => {
-          // Nothing was taken: there is nothing to save at commit.
-          counters.delete(year);
-          throw err;
-        },
-      );
-      counters.set(year, pending);
+    if (this.dryRun) {
+      let pending = this.dryRunNumbers.get(year);
+      if (!pending) {
+        // Kept as a promise so that calls made before it resolves count on from the same start.
+        pending = this.query<{ n: string }>(this.store.sql.lastNumber, [
+          year,
+          this.store.sql.schemaName,
+        ]).then(([row]) => ({
+          taken: Number(row?.n ?? 0),
+        }));
+        this.dryRunNumbers.set(year, pending);
+      }
+      const counter = await pending;
+      counter.taken++;
+      return registrationNo(year, counter.taken);
     }
-    const counter = await pending;
-    counter.taken++;
-    return `BB-${year}-${String(counter.taken).padStart(6, '0')}`;
+    // A sequence never waits and never serialises writers; a rolled-back transaction leaves a gap
+    // in the year's numbers (R7 asks for unique numbers, not for no gaps).
+    let block = this.numberBlocks.get(year);
+    if (!block) this.numberBlocks.set(year, (block = { next: Promise.resolve([]), size: 0 }));
+    // Chained, so that calls made together share blocks rather than each taking one.
+    const current = block;
+    const taking = current.next.then(async (left) => {
+      if (left.length > 0) return left;
+      current.size = Math.min(NUMBER_BLOCK, Math.max(1, current.size * 2));
+      const rows = await this.query<{ n: string }>(this.store.sql.nextNumbers, [
+        year,
+        this.store.sql.schemaName,
+        current.size,
+      ]);
+      return rows.map((row) => row.n);
+    });
+    const taken = taking.then((left) => left[0]);
+    current.next = taking.then(
+      (left) => left.slice(1),
+      () => [],
+    );
+    const n = await taken;
+    if (n === undefined) throw new Error('next_registration_no returned no row');
+    return registrationNo(year, Number(n));
   }
 
   async putUser(user: User): Promise<void> {
+    this.usersByName.clear();
     await this.query(this.store.sql.putUser, [user.id, user.name, user.tokenHash, JSON.stringify(user)]);
   }
 
@@ -1093,8 +1242,58 @@ function schemaDdl(s: string): string {
     CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ${s}.audit
       FOR EACH STATEMENT EXECUTE FUNCTION ${s}.audit_is_append_only();
     CREATE TABLE ${s}.blobs (name text PRIMARY KEY, bytes bytea NOT NULL);
-  ` + docsDdl(s)
+  ` +
+    docsDdl(s) +
+    locksDdl(s)
   );
+}
+
+/**
+ * Lock rows (one per customer lock key ever taken: a hashed number, no personal data) and the
+ * registration numbers: a sequence per year, created on the year's first number and started past
+ * the year's counter (kept by schemas before version 3, and by `load`). The functions take their
+ * schema's name as an argument, so they keep working after `store copy` renames the schema.
+ */
+function locksDdl(s: string): string {
+  return `
+    CREATE TABLE ${s}.lock_keys (key bigint PRIMARY KEY);
+    CREATE FUNCTION ${s}.next_registration_no(sch text, y integer) RETURNS bigint LANGUAGE plpgsql AS $$
+      DECLARE
+        seq text := format('%I.%I', sch, 'registration_no_' || y);
+        counter bigint;
+      BEGIN
+        IF to_regclass(seq) IS NULL THEN
+          EXECUTE format('SELECT n FROM %I.counters WHERE year = $1', sch) INTO counter USING y;
+          BEGIN
+            EXECUTE format('CREATE SEQUENCE %s START WITH %s', seq, coalesce(counter, 0) + 1);
+          EXCEPTION WHEN duplicate_table OR unique_violation THEN
+            NULL; -- another transaction created it first (this one waited for its commit)
+          END;
+        END IF;
+        RETURN nextval(seq);
+      END $$;
+    CREATE FUNCTION ${s}.lock_rows(sch text, ids bigint[], shared boolean[]) RETURNS integer
+      LANGUAGE plpgsql AS $$
+      DECLARE
+        exclusive text := format('SELECT 1 FROM %I.lock_keys WHERE key = $1 FOR UPDATE', sch);
+        share text := format('SELECT 1 FROM %I.lock_keys WHERE key = $1 FOR SHARE', sch);
+      BEGIN
+        FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
+          EXECUTE CASE WHEN shared[i] THEN share ELSE exclusive END USING ids[i];
+        END LOOP;
+        RETURN coalesce(array_length(ids, 1), 0);
+      END $$;
+    CREATE FUNCTION ${s}.last_registration_no(sch text, y integer) RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+      DECLARE
+        seq regclass := to_regclass(format('%I.%I', sch, 'registration_no_' || y));
+        counter bigint;
+      BEGIN
+        EXECUTE format('SELECT n FROM %I.counters WHERE year = $1', sch) INTO counter USING y;
+        RETURN greatest(
+          coalesce(CASE WHEN seq IS NULL THEN NULL ELSE pg_sequence_last_value(seq) END, 0),
+          coalesce(counter, 0));
+      END $$;
+  `;
 }
 
 function docsDdl(s: string): string {
@@ -1116,6 +1315,7 @@ function statements(schemaName: string) {
   const named = (name: string, text: string): Statement => ({ name: `baobei.${name}`, text });
   return {
     schema: s,
+    schemaName,
     lockId: writeLockId(schemaName),
     getRecord: named('getRecord', `SELECT ${RECORD_COLUMNS} FROM ${s}.records WHERE no = $1`),
     recordsByNo: named(
@@ -1158,12 +1358,28 @@ function statements(schemaName: string) {
       'insertRecordKeys',
       `INSERT INTO ${s}.record_keys (key, no) SELECT * FROM unnest($1::text[], $2::text[])`,
     ),
-    nextNumber: named(
-      'nextNumber',
-      `INSERT INTO ${s}.counters AS c (year, n) VALUES ($1, 1)
-       ON CONFLICT (year) DO UPDATE SET n = c.n + 1 RETURNING n`,
+    nextNumbers: named(
+      'nextNumbers',
+      `SELECT ${s}.next_registration_no($2, $1) AS n FROM generate_series(1, $3::integer) ORDER BY 1`,
     ),
-    saveCounter: named('saveCounter', `UPDATE ${s}.counters SET n = $2 WHERE year = $1`),
+    lastNumber: named('lastNumber', `SELECT ${s}.last_registration_no($2, $1) AS n`),
+    numberedYears: named(
+      'numberedYears',
+      `SELECT y AS year, ${s}.last_registration_no($1, y) AS n FROM (
+         SELECT substr(sequencename, 17)::integer AS y FROM pg_sequences
+         WHERE schemaname = $1 AND sequencename ~ '^registration_no_[0-9]+$'
+         UNION SELECT year FROM ${s}.counters) years ORDER BY y`,
+    ),
+    insertLockRows: named(
+      'insertLockRows',
+      `INSERT INTO ${s}.lock_keys (key) SELECT * FROM unnest($1::bigint[]) ON CONFLICT DO NOTHING`,
+    ),
+    lockRows: named(
+      'lockRows',
+      `SELECT count(*) FROM (SELECT key FROM ${s}.lock_keys WHERE key = ANY($1::bigint[]) ORDER BY key FOR UPDATE) l`,
+    ),
+    lockRowsShared: named('lockRowsShared', `SELECT ${s}.lock_rows($1, $2::bigint[], $3::boolean[])`),
+    claimLockRow: named('claimLockRow', `SELECT key FROM ${s}.lock_keys WHERE key = $1 FOR UPDATE NOWAIT`),
     findBans: named(
       'findBans',
       `SELECT registrant, identity, until, record_no, at FROM ${s}.bans
@@ -1247,8 +1463,53 @@ function statements(schemaName: string) {
   };
 }
 
+/** The lock rows of these keys: a 64-bit number per key, sorted (the order locks are taken in), no duplicates. */
+function lockIds(keys: readonly string[]): string[] {
+  const ids = new Set<bigint>();
+  for (const key of keys) ids.add(createHash('sha256').update(key).digest().readBigInt64BE(0));
+  return [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+}
+
+function compareIds(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function registrationNo(year: number, n: number): string {
+  return `BB-${year}-${String(n).padStart(6, '0')}`;
+}
+
+/** The SQLSTATE of a PostgreSQL error, if it is one. */
+function pgCode(err: unknown): string | undefined {
+  return err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+}
+
+/** A counting semaphore: at most `size` holders at once, the others wait in arrival order. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async take(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
+  }
+}
+
 /**
- * The advisory lock every write and simulate takes first: a fixed 64-bit number per schema, so
+ * The advisory lock every write and simulate takes first (shared by keyed writes, exclusive by the others): a fixed 64-bit number per schema, so
  * stores on other schemas of the same database never wait on each other.
  */
 function writeLockId(schema: string): string {

@@ -232,13 +232,50 @@ export interface WriteTx extends ReadTx {
   claimDocs(collection: string, range?: DocRange): Promise<DocEntry[]>;
 }
 
+/**
+ * How much of the store a write must have to itself. Without `keys` a write is exclusive: no other
+ * write runs beside it. With `keys` (core/customerLocks.ts: the exact identity keys of the customers
+ * it registers) it runs beside writes holding other keys, and waits for those holding one of its
+ * own and for every exclusive write. An adapter that runs writes one at a time may ignore both.
+ */
+export interface WriteOptions {
+  /** Lock keys of everything fn reads or changes that another keyed write could change too. */
+  keys?: readonly string[];
+  /**
+   * Those of `keys` held SHARED (core/customerLocks.ts sharedLockKeys): two writes holding a key
+   * shared run together; one holding it shared and one exclusive do not.
+   */
+  sharedKeys?: readonly string[];
+  /**
+   * A key taken without waiting before fn runs: when another write holds it, the write throws
+   * ClaimHeldError instead (an idempotency key whose first request is still running, on any instance).
+   */
+  claim?: string;
+}
+
+/** Thrown by a write whose `claim` another running write holds. */
+export class ClaimHeldError extends Error {
+  constructor() {
+    super('the claim is held by another running write');
+    this.name = 'ClaimHeldError';
+  }
+}
+
 export interface Store {
   readonly kind: 'lowdb' | 'postgres';
+  /**
+   * True when the adapter runs keyed writes of disjoint keys together (WriteOptions); callers then
+   * work the keys out. Absent: writes run one at a time and keys would be computed for nothing.
+   */
+  readonly keyedWrites?: boolean;
   read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T>;
-  /** Serialised with every other write; all of fn's changes commit together or not at all. */
-  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  /**
+   * All of fn's changes commit together or not at all. Serialised with every other write, except
+   * keyed writes (`options.keys`) on an adapter that runs writes of disjoint keys together.
+   */
+  write<T>(fn: (tx: WriteTx) => Promise<T>, options?: WriteOptions): Promise<T>;
   /** Like `write`, but every change is discarded: a dry run sees exactly what a write would (R3). */
-  simulate<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  simulate<T>(fn: (tx: WriteTx) => Promise<T>, options?: WriteOptions): Promise<T>;
   /** Append-only audit trail (R36); kept apart from the records so reads never rewrite them. */
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
   listAudit(query: {

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { batchLockKeys, customerLockKeys } from '../../core/customerLocks.js';
+import { batchLockKeys, customerLockKeys, sharedLockKeys } from '../../core/customerLocks.js';
 import { compareIdentities, hashIdentityKeys, identityKeys, type MatchPolicy } from '../../core/matching.js';
 import type { IdentityKeys, Registration } from '../../core/schema.js';
 
@@ -86,6 +86,34 @@ describe('customerLockKeys', () => {
     const [ha, hb] = [hashIdentityKeys(a, hmac), hashIdentityKeys(b, hmac)];
     expect(compareIdentities(ha, hb, policy)?.strength).toBe('exact');
     expect(intersects(customerLockKeys(ha), customerLockKeys(hb))).toBe(true);
+  });
+
+  it.each(EXACT_PAIRS)(
+    '%s: one side holds a shared key exclusive, so the two never run together',
+    (_rule, a, b) => {
+      const exclusiveOf = (x: IdentityKeys) =>
+        customerLockKeys(x).filter((key) => !sharedLockKeys(x).includes(key));
+      const common = customerLockKeys(a).filter((key) => customerLockKeys(b).includes(key));
+      expect(common.some((key) => exclusiveOf(a).includes(key) || exclusiveOf(b).includes(key))).toBe(true);
+      const [ha, hb] = [hashIdentityKeys(a, hmac), hashIdentityKeys(b, hmac)];
+      const hashedCommon = customerLockKeys(ha).filter((key) => customerLockKeys(hb).includes(key));
+      expect(hashedCommon.some((key) => exclusiveOf(ha).includes(key) || exclusiveOf(hb).includes(key))).toBe(
+        true,
+      );
+    },
+  );
+
+  it('two individuals of one name with other numbers share only keys they both hold shared', () => {
+    const a = person('王伟', { contactPhone: '13812345678' });
+    const b = person('王伟', { contactPhone: '13987654321' });
+    expect(compareIdentities(a, b, HOUSEHOLDS)?.strength).not.toBe('exact');
+    const common = customerLockKeys(a).filter((key) => customerLockKeys(b).includes(key));
+    expect(common).toEqual(['nm:|王伟']);
+    expect(sharedLockKeys(a)).toContain('nm:|王伟');
+    expect(sharedLockKeys(b)).toContain('nm:|王伟');
+    // A masked number holds its masked key exclusive; a full one shares it.
+    expect(sharedLockKeys(person('李杰', { contactPhone: '136****1313' }))).toEqual(['nm:|李杰']);
+    expect(sharedLockKeys(company('华信科技', { contactPhone: '13612341313' }))).toEqual(['mk:136****1313']);
   });
 
   it('unrelated customers have disjoint keys', () => {

@@ -94,6 +94,14 @@ describe('postgres store on a shared database', () => {
     return schema;
   }
 
+  /** Takes a schema back to before version 3 (lock rows, numbers from sequences). */
+  async function dropVersion3(schema: string): Promise<void> {
+    await admin.query(`DROP TABLE "${schema}".lock_keys`);
+    await admin.query(
+      `DROP FUNCTION "${schema}".next_registration_no, "${schema}".last_registration_no, "${schema}".lock_rows`,
+    );
+  }
+
   async function open(schema: string, key: Keyring = keyring): Promise<PostgresStore> {
     const store = await openStore(schema, key);
     stores.push(store);
@@ -159,6 +167,7 @@ describe('postgres store on a shared database', () => {
     await first.close();
     stores.splice(stores.indexOf(first), 1);
     await admin.query(`DROP TABLE "${schema}".docs`);
+    await dropVersion3(schema);
     await admin.query(`UPDATE "${schema}".meta SET value = '1' WHERE name = 'version'`);
     const migrated = await open(schema);
     expect((await migrated.read((tx) => tx.getRecord(no(1))))?.no).toBe(no(1));
@@ -167,7 +176,20 @@ describe('postgres store on a shared database', () => {
     const version = await admin.query<{ value: string }>(
       `SELECT value FROM "${schema}".meta WHERE name = 'version'`,
     );
-    expect(version.rows[0]?.value).toBe('2');
+    expect(version.rows[0]?.value).toBe('3');
+  });
+
+  it('[R7] migrates a version-2 schema (numbers from a counter row): numbering goes on past the counter', async () => {
+    const schema = await fresh();
+    const first = await open(schema);
+    await first.close();
+    stores.splice(stores.indexOf(first), 1);
+    await dropVersion3(schema);
+    await admin.query(`INSERT INTO "${schema}".counters (year, n) VALUES (2026, 41)`);
+    await admin.query(`UPDATE "${schema}".meta SET value = '2' WHERE name = 'version'`);
+    const migrated = await open(schema);
+    expect(await migrated.write((tx) => tx.nextRegistrationNo(2026))).toBe(no(42));
+    expect((await migrated.dump()).counters).toEqual({ '2026': 42 });
   });
 
   it('[R7] numbers registrations without gaps or repeats across two instances', async () => {

@@ -1,0 +1,216 @@
+/**
+ * Locking on PostgreSQL (issue 12): keyed writes of other customers commit beside each other on
+ * several instances while one customer's key is held; a write of that customer, and every exclusive
+ * write, waits for it; a claim is refused at once while held; numbers stay unique. Waiting is seen
+ * in pg_stat_activity (a backend waiting on a lock), never inferred from timing.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { keyringFromMasterKey } from '../../server/security/keyring.js';
+import { PostgresStore } from '../../server/store/postgresStore.js';
+import { ClaimHeldError } from '../../server/store/store.js';
+import { record } from './storeContract.js';
+
+const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+const keyring = keyringFromMasterKey(randomBytes(32));
+const schemas: string[] = [];
+const stores: PostgresStore[] = [];
+
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
+  for (const schema of schemas.splice(0)) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+});
+afterAll(async () => {
+  await admin.end();
+});
+
+/** Three instances (pools) on one fresh schema. */
+async function instances(): Promise<[PostgresStore, PostgresStore, PostgresStore, string]> {
+  const schema = `baobei_locks_${process.pid}_${randomBytes(4).toString('hex')}`;
+  schemas.push(schema);
+  const open = async () => {
+    const store = await PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema });
+    stores.push(store);
+    return store;
+  };
+  const a = await open();
+  return [a, await open(), await open(), schema];
+}
+
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open = () => undefined as void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+function no(n: number): string {
+  return `BB-2026-${String(n).padStart(6, '0')}`;
+}
+
+/** Resolves once a backend waits on a lock with a query containing `text`; fails after 10 s. */
+async function waitingOn(text: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const found = await admin.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND strpos(query, $1) > 0`,
+      [text],
+    );
+    if ((found.rows[0]?.n ?? 0) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no backend waits on a lock for "${text}"`);
+}
+
+/** The query text of an exclusive write's wait: the schema's advisory lock (same formula as the store). */
+function exclusiveLockText(schema: string): string {
+  const id = createHash('sha256').update(`baobei/write-lock/${schema}`).digest().readBigInt64BE(0);
+  return `pg_advisory_xact_lock(${id})`;
+}
+
+describe('keyed writes on PostgreSQL', () => {
+  it('commits writes of other customers on two instances while a third holds one customer; that customer waits', async () => {
+    const [a, b, c, schema] = await instances();
+    const held = gate();
+    const holding = gate();
+    const holder = c.write(
+      async (tx) => {
+        await tx.putRecord(record(no(1)));
+        holding.open();
+        await held.opened;
+      },
+      { keys: ['cc:A'] },
+    );
+    await holding.opened;
+    // Not serialised behind the holder: both commit while it still holds its key.
+    await Promise.all([
+      a.write((tx) => tx.putRecord(record(no(2))), { keys: ['cc:B'] }),
+      b.write((tx) => tx.putRecord(record(no(3))), { keys: ['cc:C', 'nm:C'] }),
+    ]);
+    expect((await admin.query(`SELECT no FROM "${schema}".records ORDER BY no`)).rows).toEqual([
+      { no: no(2) },
+      { no: no(3) },
+    ]);
+    // A write sharing one key waits for the holder, then reads what it committed.
+    let ran = false;
+    const same = a.write(
+      async (tx) => {
+        ran = true;
+        return (await tx.getRecord(no(1)))?.no;
+      },
+      { keys: ['cc:A', 'ph:Z'] },
+    );
+    await waitingOn(`"${schema}".lock_keys`);
+    expect(ran).toBe(false);
+    held.open();
+    await holder;
+    expect(await same).toBe(no(1));
+  });
+
+  it('an exclusive write waits for keyed writers; keyed writers that come after it wait for it', async () => {
+    const [a, b, c, schema] = await instances();
+    const held = gate();
+    const holding = gate();
+    const order: string[] = [];
+    const holder = c.write(
+      async () => {
+        holding.open();
+        await held.opened;
+        order.push('keyed holder');
+      },
+      { keys: ['cc:A'] },
+    );
+    await holding.opened;
+    const exclusive = b.write(async (tx) => {
+      order.push('exclusive');
+      return (await tx.listRecords({ today: '2026-11-23', limit: 10, offset: 0 })).total;
+    });
+    await waitingOn(exclusiveLockText(schema));
+    const later = a.write(
+      async (tx) => {
+        order.push('keyed after');
+        await tx.putRecord(record(no(9)));
+      },
+      { keys: ['cc:Q'] },
+    );
+    await waitingOn(`pg_advisory_xact_lock_shared(`);
+    expect(order).toEqual([]);
+    held.open();
+    await Promise.all([holder, exclusive, later]);
+    expect(order).toEqual(['keyed holder', 'exclusive', 'keyed after']);
+    expect(await exclusive).toBe(0);
+  });
+
+  it('runs two writes holding a key shared together; one holding it exclusive waits for both', async () => {
+    const [a, b, c, schema] = await instances();
+    const held = gate();
+    const holding = gate();
+    const holder = c.write(
+      async () => {
+        holding.open();
+        await held.opened;
+      },
+      { keys: ['nm:|王伟', 'ph:1'], sharedKeys: ['nm:|王伟'] },
+    );
+    await holding.opened;
+    // Another individual called 王伟 (another number): commits while the first still holds the name.
+    await a.write((tx) => tx.putRecord(record(no(1))), {
+      keys: ['nm:|王伟', 'ph:2'],
+      sharedKeys: ['nm:|王伟'],
+    });
+    // A household naming 王伟 holds the name exclusive: it waits.
+    let ran = false;
+    const household = b.write(
+      async () => {
+        ran = true;
+      },
+      { keys: ['nm:|王伟'] },
+    );
+    await waitingOn(`"${schema}".lock_keys`);
+    expect(ran).toBe(false);
+    held.open();
+    await Promise.all([holder, household]);
+    expect(ran).toBe(true);
+  });
+
+  it('refuses a claim another instance holds at once, and grants it once released', async () => {
+    const [a, , c] = await instances();
+    const held = gate();
+    const holding = gate();
+    const holder = c.write(
+      async () => {
+        holding.open();
+        await held.opened;
+      },
+      { keys: [], claim: 'idempotency:user\u0000key-1' },
+    );
+    await holding.opened;
+    await expect(
+      a.write(async () => 'ran', { keys: ['cc:other'], claim: 'idempotency:user\u0000key-1' }),
+    ).rejects.toBeInstanceOf(ClaimHeldError);
+    // An exclusive write with the claim is refused the same way.
+    await expect(a.write(async () => 'ran', { claim: 'idempotency:user\u0000key-1' })).rejects.toBeInstanceOf(
+      ClaimHeldError,
+    );
+    held.open();
+    await holder;
+    expect(await a.write(async () => 'ran', { keys: [], claim: 'idempotency:user\u0000key-1' })).toBe('ran');
+  });
+
+  it('[R7] numbers keyed writes on two instances uniquely; a dry run takes no number', async () => {
+    const [a, b] = await instances();
+    const dry = await a.simulate((tx) => tx.nextRegistrationNo(2026), { keys: ['cc:X'] });
+    expect(dry).toBe(no(1));
+    const taken = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        (i % 2 === 0 ? a : b).write((tx) => tx.nextRegistrationNo(2026), { keys: [`cc:${i}`] }),
+      ),
+    );
+    expect(new Set(taken).size).toBe(40);
+    expect([...taken].sort()).toEqual(Array.from({ length: 40 }, (_, i) => no(i + 1)));
+    // The dry run after them counts on from the last number given out, and gives none out itself.
+    expect(await b.simulate((tx) => tx.nextRegistrationNo(2026), { keys: [] })).toBe(no(41));
+    expect(await a.write((tx) => tx.nextRegistrationNo(2026))).toBe(no(41));
+    expect((await a.dump()).counters).toEqual({ '2026': 41 });
+  });
+});
