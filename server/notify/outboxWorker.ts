@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { Store, WriteTx } from '../store/store.js';
+import type { ReadTx, Store, WriteTx } from '../store/store.js';
 import type {
   Channel,
   DeliveryResult,
@@ -172,10 +172,19 @@ export class OutboxWorker {
    */
   async runOnce(options: { lanes?: 'await' | 'background' } = {}): Promise<RoundResult> {
     const now = this.options.clock().toISOString();
+    // A claim is a write that has the whole store to itself on PostgreSQL: an idle instance polling
+    // every few seconds would stall every registration behind it. Look first; claim only what is due.
+    if (await this.options.store.read((tx) => nothingDue(tx, now))) {
+      this.queueingSince = undefined;
+      return { claimed: 0, robots: 0, sent: 0, retried: 0, failed: 0 };
+    }
     const claim = await this.options.store.write((tx) => this.claim(tx, now));
     const running = claim.takes.map((take) => this.trackLane(this.runLane(take)));
     const emails = await this.sendEmails(claim.units);
-    const recorded = await this.options.store.write((tx) => this.recordOutcomes(tx, emails));
+    const recorded =
+      emails.length === 0
+        ? { sent: 0, retried: 0, failed: 0 }
+        : await this.options.store.write((tx) => this.recordOutcomes(tx, emails));
     const round: RoundResult = {
       claimed: claim.claimed,
       robots: claim.takes.length,
@@ -503,4 +512,13 @@ export class OutboxWorker {
     }
     return { sent, retried, failed };
   }
+}
+
+/** No entry and no robot wake is due by `now` (the claim would change nothing). */
+async function nothingDue(tx: ReadTx, now: string): Promise<boolean> {
+  const due = { to: `${now}|\uffff`, limit: 1 };
+  return (
+    (await tx.listDocs(DUE_COLLECTION, due)).length === 0 &&
+    (await tx.listDocs(ROBOT_WAKE_COLLECTION, due)).length === 0
+  );
 }
