@@ -18,7 +18,7 @@ import { PACKAGE_CALENDAR, type WorkCalendar } from '../../core/calendar.js';
 import type { Keyring } from '../security/keyring.js';
 import type { AuditEntry, ReadTx, Store, WriteTx } from '../store/store.js';
 import { canRead, forbidden, listScope, type Actor } from './actor.js';
-import { evaluateRow, findCandidates } from './rowEvaluation.js';
+import { evaluateRow, findCandidates, type EvaluationContext } from './rowEvaluation.js';
 import { cooperativeLoop } from './cooperativeLoop.js';
 import { recordView, type RecordView } from './recordView.js';
 
@@ -78,19 +78,12 @@ export class RegistrationService {
       // Numbers taken in a dry run are never given out: rows that clash with an earlier row of the
       // same request point at that row's clientRowId instead.
       const simulated = new Map<string, RowResult['clientRowId']>();
-      const activeCounts = new Map<string, number>();
+      // One context for the batch: its caches (active counts, teams) serve every row.
+      const context = this.batchContext(tx, actor, policy, now);
       const pause = cooperativeLoop();
       for (const row of rows) {
         await pause();
-        const evaluation = await evaluateRow(row, {
-          tx,
-          actor,
-          policy,
-          now,
-          keyring: this.deps.keyring,
-          activeCounts,
-          ...(this.deps.calendar ? { calendar: this.deps.calendar() } : {}),
-        });
+        const evaluation = await evaluateRow(row, context);
         if (evaluation.record) {
           // Later rows of the same batch must see this one, as they would on submit.
           await tx.putRecord(evaluation.record);
@@ -140,20 +133,12 @@ export class RegistrationService {
         }
         const policy = await this.policy(tx);
         const results: RowResult[] = [];
-        const activeCounts = new Map<string, number>();
+        const context = this.batchContext(tx, actor, policy, now);
+        if (options.history) context.history = true;
         const pause = cooperativeLoop();
         for (const row of rows) {
           await pause();
-          const evaluation = await evaluateRow(row, {
-            tx,
-            actor,
-            policy,
-            now,
-            keyring: this.deps.keyring,
-            activeCounts,
-            ...(this.deps.calendar ? { calendar: this.deps.calendar() } : {}),
-            ...(options.history ? { history: true } : {}),
-          });
+          const evaluation = await evaluateRow(row, context);
           if (evaluation.record) await tx.putRecord(evaluation.record);
           results.push(evaluation.result);
         }
@@ -180,6 +165,21 @@ export class RegistrationService {
     } finally {
       if (key !== undefined) this.inFlight.delete(flightKey);
     }
+  }
+
+  /** What every row of one batch is evaluated with (the calendar is read once, at the batch's start). */
+  private batchContext(tx: WriteTx, actor: Actor, policy: Policy, now: Date): EvaluationContext {
+    const context: EvaluationContext = {
+      tx,
+      actor,
+      policy,
+      now,
+      keyring: this.deps.keyring,
+      activeCounts: new Map(),
+      teams: new Map(),
+    };
+    if (this.deps.calendar) context.calendar = this.deps.calendar();
+    return context;
   }
 
   async list(actor: Actor, query: ListQuery): Promise<{ items: RecordView[]; total: number }> {

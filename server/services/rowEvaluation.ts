@@ -48,6 +48,11 @@ export interface EvaluationContext {
    * are saved (a count per row would scan the store for every row). Only used when a cap is set.
    */
   activeCounts?: Map<string, number>;
+  /**
+   * Registrants' teams, looked up once per batch: a batch's rows mostly name a few registrants,
+   * and a look-up walks every user of the store. Evaluating rows never changes a user.
+   */
+  teams?: Map<string, string | undefined>;
 }
 
 export interface Evaluation {
@@ -71,7 +76,7 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
 
   const identity = hashIdentityKeys(identityKeys(claim.registration, policy), ctx.keyring.hash);
   const keys = lookupKeys(identity);
-  const registrantUser = await tx.getUserByName(registrant);
+  const registrantTeam = await teamOf(tx, registrant, ctx.teams);
   const bans = await banFacts(tx, await tx.findBans(keys, registrant, claim.today));
   const lapsed: StoredRecord[] = [];
   const candidates = await findCandidates(tx, identity, policy, claim.today, {
@@ -91,7 +96,7 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
     actor,
     policy,
     identity,
-    registrantTeam: registrantUser?.team,
+    registrantTeam,
     bans,
     candidates,
     ...(ctx.calendar ? { calendar: ctx.calendar } : {}),
@@ -107,6 +112,18 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
   }
   await claimFromPool(tx, pooled, numbered.record, ctx.now.toISOString());
   return numbered;
+}
+
+/** The registrant's team (undefined for no team or no such user), from the batch's cache when given. */
+async function teamOf(
+  tx: WriteTx,
+  registrant: string,
+  teams: Map<string, string | undefined> | undefined,
+): Promise<string | undefined> {
+  if (teams?.has(registrant)) return teams.get(registrant);
+  const team = (await tx.getUserByName(registrant))?.team;
+  teams?.set(registrant, team);
+  return team;
 }
 
 /** Bans with what they are: a false-info ban (R27), or a former holder's pool cooldown (R44). */
