@@ -301,6 +301,8 @@ export async function evaluateImport(
     const corrections: { row: number; submission: SubmissionRow; target: string | undefined }[] = [];
     // R45: each registrant's active registrations, counted once for the whole sheet.
     const activeCounts = new Map<string, number>();
+    // Registrants' teams, looked up once for the sheet (a look-up walks every user; rows change none).
+    const teams = new Map<string, string | undefined>();
     for (const { row, submission, legacyNo } of byClaim) {
       if (legacyNo !== undefined) {
         const target = registeredAs.has(legacyNo)
@@ -321,6 +323,7 @@ export async function evaluateImport(
         now,
         keyring: deps.keyring,
         activeCounts,
+        teams,
         ...(deps.calendar ? { calendar: deps.calendar } : {}),
         ...(options.mode === 'history' ? { history: true } : {}),
       });
