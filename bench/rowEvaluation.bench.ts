@@ -30,6 +30,8 @@ const STORED = Number(process.env['BENCH_STORED'] ?? 100_000);
 const BATCH = 1_000;
 /** Measured batches per case (after one warm-up batch). */
 const BATCHES = Number(process.env['BENCH_BATCHES'] ?? 10);
+/** Users in the store (each row looks up its registrant's team): a sales organisation has hundreds. */
+const USERS = Number(process.env['BENCH_USERS'] ?? 0);
 const TARGET_US = 60;
 const NOW = new Date('2026-11-23T02:00:00.000Z');
 const ADMIN: Actor = { id: 'bench-admin', name: '管理员', role: 'admin' };
@@ -128,6 +130,16 @@ async function main(): Promise<void> {
   let t = performance.now();
   const store = await LowdbStore.open({ dataDir, keyring, purpose: 'bench' });
   await store.write(async (tx) => {
+    for (let u = 0; u < USERS; u++) {
+      await tx.putUser({
+        id: `bench-user-${u}`,
+        name: `销售${u}`,
+        role: 'sales',
+        team: `团队${u % 10}`,
+        tokenHash: `bench-token-${u}`,
+        createdAt: NOW.toISOString(),
+      });
+    }
     for (const [i, g] of generated.rows.entries()) {
       const e = await evaluateRow(asRow(g.registration, i), {
         tx,
@@ -139,7 +151,9 @@ async function main(): Promise<void> {
       if (e.record) await tx.putRecord(e.record);
     }
   });
-  console.log(`store: ${fmt(STORED)} registrations built in ${fmt((performance.now() - t) / 1000, 1)} s`);
+  console.log(
+    `store: ${fmt(STORED)} registrations and ${fmt(USERS)} users built in ${fmt((performance.now() - t) / 1000, 1)} s`,
+  );
 
   const queries = generateQueries(generated, (BATCHES + 1) * BATCH * 2);
   const bodies: string[] = [];

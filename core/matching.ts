@@ -98,10 +98,15 @@ const HASH_PREFIX = {
  * own). With an injective hash, every comparison gives the same answer as on the clear keys.
  */
 export function hashIdentityKeys(keys: IdentityKeys, hash: (value: string) => string): IdentityKeys {
+  // Names, persons and households share a prefix: equal values (an individual's person is its name)
+  // hash alike, so each is hashed once.
+  const name = hash(HASH_PREFIX.name + keys.name);
+  const sameAsName = (value: string | null): string | null =>
+    value === keys.name ? name : hashOrNull(hash, HASH_PREFIX.name, value);
   return {
     customerType: keys.customerType,
     creditCode: hashOrNull(hash, HASH_PREFIX.creditCode, keys.creditCode),
-    name: hash(HASH_PREFIX.name + keys.name),
+    name,
     nameBlocks: hashAll(hash, HASH_PREFIX.nameBlock, keys.nameBlocks),
     nameGrams: hashAll(hash, HASH_PREFIX.nameGram, keys.nameGrams),
     phone: hashOrNull(hash, HASH_PREFIX.phone, keys.phone),
@@ -109,8 +114,8 @@ export function hashIdentityKeys(keys: IdentityKeys, hash: (value: string) => st
     maskedPhone: hashOrNull(hash, HASH_PREFIX.maskedPhone, keys.maskedPhone),
     phoneMasked: keys.phoneMasked,
     email: hashOrNull(hash, HASH_PREFIX.email, keys.email),
-    household: hashOrNull(hash, HASH_PREFIX.name, keys.household),
-    person: hashOrNull(hash, HASH_PREFIX.name, keys.person),
+    household: sameAsName(keys.household),
+    person: sameAsName(keys.person),
     surname: hashOrNull(hash, HASH_PREFIX.surname, keys.surname),
   };
 }

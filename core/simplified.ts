@@ -7,10 +7,10 @@ import * as OpenCC from 'opencc-js/t2cn';
 interface Simplifier {
   convert: (text: string) => string;
   /**
-   * Per UTF-16 unit: 1 when some dictionary entry of the conversion starts with it. Text with none
-   * of them is returned as it is, exactly as the converter would return it (every step of the
-   * conversion only replaces text where an entry matches), without the converter's segmentation
-   * and copying. Null when the dictionaries cannot be read: every text is converted then.
+   * Per UTF-16 unit: 1 when it is the marked character of some entry that changes text (see
+   * buildSimplifier). Text with none of them is returned as it is, exactly as the converter would
+   * return it, without the converter's segmentation and copying. Null when the dictionaries cannot
+   * be read: every text is converted then.
    */
   startsEntry: Uint8Array | null;
 }
@@ -33,27 +33,56 @@ export function toSimplified(text: string): string {
 function buildSimplifier(): Simplifier {
   const convert = OpenCC.Converter({ from: 'hk', to: 'cn' });
   // Converter({from: 'hk', to: 'cn'}) runs the `hk2s` configuration (normalisation, segmentation and
-  // conversion dictionaries); every first character of every entry in it is marked.
+  // conversion dictionaries). Each stage replaces text only where one of its entries occurs and
+  // differs from its replacement, so text in which no such entry occurs passes every stage as it is.
+  // One character of each such entry is marked: text without a marked character contains none.
   const configs = (OpenCC.Locale as unknown as { configs?: Record<string, unknown> }).configs;
   const config = configs?.['hk2s'];
   if (config === undefined || config === null) return { convert, startsEntry: null };
-  const startsEntry = new Uint8Array(0x10000);
-  let entries = 0;
-  const mark = (value: unknown): void => {
+  const changing: string[] = [];
+  const collect = (value: unknown): void => {
     if (typeof value === 'string') {
       // A dictionary is `source replacement|source replacement|…`; a pair is two strings.
       for (const entry of value.split('|')) {
-        if (entry === '') continue;
-        // Astral characters start with a high surrogate: marking it converts all such text.
-        startsEntry[entry.charCodeAt(0)] = 1;
-        entries++;
+        const [source, replacement] = entry.split(' ');
+        if (source !== undefined && source !== '' && source !== replacement) changing.push(source);
       }
+    } else if (isPair(value)) {
+      const [source, replacement] = value;
+      if (source !== '' && source !== replacement) changing.push(source);
     } else if (Array.isArray(value)) {
-      for (const item of value) mark(item);
+      for (const item of value) collect(item);
     } else if (typeof value === 'object' && value !== null) {
-      for (const item of Object.values(value)) mark(item);
+      for (const item of Object.values(value)) collect(item);
     }
   };
-  mark(config);
-  return { convert, startsEntry: entries > 0 ? startsEntry : null };
+  collect(config);
+  if (changing.length === 0) return { convert, startsEntry: null };
+  // A phrase (有著, 上鍊) is marked by a character that is an entry of its own when it has one — a
+  // traditional character, rare in simplified text — so that common characters (有, 上) stay
+  // unmarked and most simplified names skip the converter. Astral characters count by their high
+  // surrogate (marking it converts all such text).
+  const single = new Set(changing.filter((source) => source.length === 1));
+  const startsEntry = new Uint8Array(0x10000);
+  for (const source of changing) {
+    let witness = source.charCodeAt(source.length - 1);
+    for (let i = 0; i < source.length; i++) {
+      if (single.has(source[i]!)) {
+        witness = source.charCodeAt(i);
+        break;
+      }
+    }
+    if (witness >= 0xdc00 && witness <= 0xdfff) witness = source.charCodeAt(source.length - 2);
+    startsEntry[witness] = 1;
+  }
+  return { convert, startsEntry };
+}
+
+/** A `[source, replacement]` pair; a dictionary string always holds a space, a pair's strings none. */
+function isPair(value: unknown): value is [string, string] {
+  return (
+    Array.isArray(value) &&
+    value.length === 2 &&
+    value.every((v) => typeof v === 'string' && v !== '' && !v.includes(' '))
+  );
 }

@@ -360,6 +360,8 @@ export async function evaluateImport(
     }[] = [];
     // R45: each registrant's active registrations, counted once for the whole sheet.
     const activeCounts = new Map<string, number>();
+    // Registrants' teams, looked up once for the sheet (a look-up walks every user; rows change none).
+    const teams = new Map<string, string | undefined>();
     for (const index of byClaim) {
       const { row, submission, legacyNo } = submissions[index]!;
       submissions[index] = undefined;
@@ -382,6 +384,7 @@ export async function evaluateImport(
         now,
         keyring: deps.keyring,
         activeCounts,
+        teams,
         ...(deps.calendar ? { calendar: deps.calendar } : {}),
         ...(options.mode === 'history' ? { history: true } : {}),
       });

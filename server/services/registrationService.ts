@@ -30,6 +30,7 @@ import {
   findCandidates,
   LockKeysNotHeld,
   rowLockKeys,
+  type EvaluationContext,
   type LockedKeys,
 } from './rowEvaluation.js';
 import { cooperativeLoop } from './cooperativeLoop.js';
@@ -92,20 +93,12 @@ export class RegistrationService {
         // Numbers taken in a dry run are never given out: rows that clash with an earlier row of the
         // same request point at that row's clientRowId instead.
         const simulated = new Map<string, RowResult['clientRowId']>();
-        const activeCounts = new Map<string, number>();
+        // One context for the batch: its caches (active counts, teams) serve every row.
+        const context = this.batchContext(tx, actor, policy, now, lockedKeys);
         const pause = cooperativeLoop();
         for (const row of rows) {
           await pause();
-          const evaluation = await evaluateRow(row, {
-            tx,
-            actor,
-            policy,
-            now,
-            keyring: this.deps.keyring,
-            activeCounts,
-            ...(this.deps.calendar ? { calendar: this.deps.calendar() } : {}),
-            ...(lockedKeys ? { lockedKeys } : {}),
-          });
+          const evaluation = await evaluateRow(row, context);
           if (evaluation.record) {
             // Later rows of the same batch must see this one, as they would on submit.
             await tx.putRecord(evaluation.record);
@@ -157,21 +150,12 @@ export class RegistrationService {
             }
             const policy = await this.policy(tx);
             const results: RowResult[] = [];
-            const activeCounts = new Map<string, number>();
+            const context = this.batchContext(tx, actor, policy, now, lockedKeys);
+            if (options.history) context.history = true;
             const pause = cooperativeLoop();
             for (const row of rows) {
               await pause();
-              const evaluation = await evaluateRow(row, {
-                tx,
-                actor,
-                policy,
-                now,
-                keyring: this.deps.keyring,
-                activeCounts,
-                ...(this.deps.calendar ? { calendar: this.deps.calendar() } : {}),
-                ...(options.history ? { history: true } : {}),
-                ...(lockedKeys ? { lockedKeys } : {}),
-              });
+              const evaluation = await evaluateRow(row, context);
               if (evaluation.record) await tx.putRecord(evaluation.record);
               results.push(evaluation.result);
             }
@@ -239,6 +223,28 @@ export class RegistrationService {
       if (err instanceof ClaimHeldError) throw inFlight();
       throw err;
     }
+  }
+
+  /** What every row of one batch is evaluated with (the calendar is read once, at the batch's start). */
+  private batchContext(
+    tx: WriteTx,
+    actor: Actor,
+    policy: Policy,
+    now: Date,
+    lockedKeys: LockedKeys | undefined,
+  ): EvaluationContext {
+    const context: EvaluationContext = {
+      tx,
+      actor,
+      policy,
+      now,
+      keyring: this.deps.keyring,
+      activeCounts: new Map(),
+      teams: new Map(),
+    };
+    if (this.deps.calendar) context.calendar = this.deps.calendar();
+    if (lockedKeys) context.lockedKeys = lockedKeys;
+    return context;
   }
 
   async list(actor: Actor, query: ListQuery): Promise<{ items: RecordView[]; total: number }> {

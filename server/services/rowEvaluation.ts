@@ -54,6 +54,11 @@ export interface EvaluationContext {
    * hold throws LockKeysNotHeld instead of being decided. Absent: the write holds the whole store.
    */
   lockedKeys?: LockedKeys;
+  /**
+   * Registrants' teams, looked up once per batch: a batch's rows mostly name a few registrants,
+   * and a look-up walks every user of the store. Evaluating rows never changes a user.
+   */
+  teams?: Map<string, string | undefined>;
 }
 
 /** The lock keys a keyed write holds, and those of them it holds shared. */
@@ -146,7 +151,7 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
     if (!covered) throw new LockKeysNotHeld();
   }
   const keys = lookupKeys(identity);
-  const registrantUser = await tx.getUserByName(registrant);
+  const registrantTeam = await teamOf(tx, registrant, ctx.teams);
   const bans = await banFacts(tx, await tx.findBans(keys, registrant, claim.today));
   const lapsed: StoredRecord[] = [];
   const candidates = await findCandidates(tx, identity, policy, claim.today, {
@@ -166,7 +171,7 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
     actor,
     policy,
     identity,
-    registrantTeam: registrantUser?.team,
+    registrantTeam,
     bans,
     candidates,
     ...(ctx.calendar ? { calendar: ctx.calendar } : {}),
@@ -182,6 +187,18 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
   }
   await claimFromPool(tx, pooled, numbered.record, ctx.now.toISOString());
   return numbered;
+}
+
+/** The registrant's team (undefined for no team or no such user), from the batch's cache when given. */
+async function teamOf(
+  tx: WriteTx,
+  registrant: string,
+  teams: Map<string, string | undefined> | undefined,
+): Promise<string | undefined> {
+  if (teams?.has(registrant)) return teams.get(registrant);
+  const team = (await tx.getUserByName(registrant))?.team;
+  teams?.set(registrant, team);
+  return team;
 }
 
 /** Bans with what they are: a false-info ban (R27), or a former holder's pool cooldown (R44). */

@@ -337,6 +337,19 @@ describe('hashIdentityKeys', () => {
     ]);
   });
 
+  it("hashes an individual's name once: its person (and a household naming it) take the same hash", () => {
+    const keys = person('王伟', { contactPhone: '13800000001' });
+    const hmac = (v: string) => createHmac('sha256', 'k').update(v).digest('base64url').slice(0, 22);
+    const asked: string[] = [];
+    const hashed = hashIdentityKeys({ ...keys, household: keys.name }, (v) => (asked.push(v), hmac(v)));
+    expect(keys.person).toBe(keys.name);
+    expect(hashed.name).toBe(hmac(`nm:${keys.name}`));
+    expect(hashed.person).toBe(hashed.name);
+    expect(hashed.household).toBe(hashed.name);
+    expect(asked.filter((v) => v === `nm:${keys.name}`)).toHaveLength(1);
+    expect(new Set(asked).size).toBe(asked.length);
+  });
+
   it('equal text of different kinds hashes differently', () => {
     const keys = person('x', { contactPhone: '13800000001', email: 'x@y.cn' });
     const sameText: IdentityKeys = {

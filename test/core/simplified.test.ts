@@ -56,4 +56,32 @@ describe('toSimplified', () => {
       { seed: 20261123, numRuns: 2000 },
     );
   });
+
+  it('gives exactly what the converter gives for every entry of its dictionaries, alone and inside a name', () => {
+    // The fast path skips text with no marked character: every phrase must still reach the converter.
+    const configs = (OpenCC.Locale as unknown as { configs: Record<string, unknown> }).configs;
+    const sources: string[] = [];
+    const collect = (value: unknown): void => {
+      if (typeof value === 'string') for (const entry of value.split('|')) sources.push(entry.split(' ')[0]!);
+      else if (Array.isArray(value)) for (const item of value) collect(item);
+      else if (typeof value === 'object' && value !== null)
+        for (const item of Object.values(value)) collect(item);
+    };
+    collect(configs['hk2s']);
+    expect(sources.length).toBeGreaterThan(1000);
+    const differ: string[] = [];
+    for (const source of sources) {
+      for (const text of [source, `上海${source}有限公司`, `有${source}`]) {
+        if (toSimplified(text) !== convert(text)) differ.push(text);
+      }
+    }
+    expect(differ).toEqual([]);
+  });
+
+  it('leaves common simplified company names to the fast path unchanged', () => {
+    for (const text of ['上海华信科技有限公司', '王伟', '北京南方海天贸易有限公司', '深圳市明英成有限公司']) {
+      expect(toSimplified(text)).toBe(text);
+      expect(convert(text)).toBe(text);
+    }
+  });
 });

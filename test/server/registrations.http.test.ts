@@ -310,6 +310,24 @@ describe('POST /api/registrations', () => {
     });
   });
 
+  it('[R34] one batch for registrants of several teams: each record carries its own registrant’s team', async () => {
+    // The service looks each registrant's team up once per batch; rows alternate between registrants.
+    await svc.user('赵强', 'sales', '华南二部');
+    const results = await register(reviewer, [
+      { ...enterpriseRow(31), registrant: '李娜' },
+      { ...enterpriseRow(32), registrant: '赵强' },
+      { ...enterpriseRow(33), registrant: '李娜' },
+      { ...enterpriseRow(34), registrant: '赵强' },
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['pending', 'pending', 'pending', 'pending']);
+    const teams: (string | undefined)[] = [];
+    for (const r of results) {
+      const record = await svc.api(svc.adminToken).get<RecordView>(`/api/registrations/${r.registrationNo}`);
+      teams.push(record.body.team);
+    }
+    expect(teams).toEqual(['华东一部', '华南二部', '华东一部', '华南二部']);
+  });
+
   it('[R17] sales cannot backdate: registeredAt is ignored with a warning and the receipt time counts', async () => {
     const result = await only(wang, { ...enterpriseRow(19), registeredAt: '2026-11-01' });
     expect(result.status).toBe('pending');
