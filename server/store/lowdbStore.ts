@@ -184,11 +184,10 @@ export class LowdbStore implements Store {
       const opened: { store?: LowdbStore } = {};
       const adapter = new DurableJSONFile<FileData>(
         file,
-        (data) => {
-          const chunks = stringifyFile(data);
-          if (opened.store) opened.store.snapshotBytes = chunks.reduce((n, c) => n + c.byteLength, 0);
-          return chunks;
-        },
+        (data) =>
+          snapshotChunks(data, (bytes) => {
+            if (opened.store) opened.store.snapshotBytes = bytes;
+          }),
         // Checked against fileSchema right after the read.
         (bytes) => parseSnapshot(bytes) as FileData,
       );
@@ -515,7 +514,8 @@ export class LowdbStore implements Store {
       await rename(this.journalFile, this.oldJournalFile);
       this.journal = await JournalWriter.create(this.journalFile);
       this.db.data.journalSeq = this.seq;
-      // lowdb serialises synchronously inside write(): the snapshot is the state as of this.seq.
+      // write() takes the snapshot's content synchronously (snapshotChunks): the state as of
+      // this.seq; it is turned into text and written while commits go on into the new journal.
       const written = this.db.write();
       rotated();
       await written;
@@ -645,30 +645,55 @@ function writeChanges(entry: EntryBuilder, changes: readonly Change[]): void {
   entry.text(']}');
 }
 
+/** Bytes of snapshot text made between two writes (and two turns of the event loop). */
+const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
+
 /**
- * The snapshot's content, in chunks: one string of a million records would pass V8's string limit.
- * Each record is on a line of its own (still plain JSON) so `parseSnapshot` can read it back a
- * record at a time. Nothing is cached between compactions (a cache of every record's text doubled
- * the memory).
+ * The snapshot's content, made while it is written. What it holds is taken at the call, at once:
+ * the head as text and the records as they are now (a commit replaces a record's object, never
+ * changes it, so the references taken are that state); the records are then turned into text a
+ * chunk at a time between writes, so commits go on during a compaction instead of waiting for a
+ * whole store to be serialised (seconds at 1M records). Each record is on a line of its own (still
+ * plain JSON) so `parseSnapshot` can read it back a record at a time — one string of a million
+ * records would pass V8's string limit. `done` gets the snapshot's size once all of it is made.
  */
-function stringifyFile(data: FileData): Buffer[] {
+function snapshotChunks(data: FileData, done: (bytes: number) => void): AsyncIterable<Uint8Array> {
   const { records, ...rest } = data;
   const head = JSON.stringify(rest);
-  const chunks: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"records":{\n`)];
-  const comma = Buffer.from(',\n');
-  let first = true;
-  for (const no of Object.keys(records)) {
-    const text = Buffer.from(`${JSON.stringify(no)}:${JSON.stringify(records[no])}`);
-    if (!first) chunks.push(comma);
-    chunks.push(text);
-    first = false;
-  }
-  chunks.push(Buffer.from('\n}}'));
-  return chunks;
+  const nos = Object.keys(records);
+  const sealed = Object.values(records);
+  return (async function* () {
+    // One buffer, reused: the writer is done with a chunk before it asks for the next.
+    let buf = Buffer.allocUnsafe(2 * SNAPSHOT_CHUNK_BYTES);
+    let length = 0;
+    let total = 0;
+    const put = (text: string): void => {
+      const room = length + text.length * 3;
+      if (room > buf.length) {
+        const bigger = Buffer.allocUnsafe(room * 2);
+        buf.copy(bigger, 0, 0, length);
+        buf = bigger;
+      }
+      length += buf.write(text, length);
+    };
+    put(`${head.slice(0, -1)},"records":{\n`);
+    for (let i = 0; i < nos.length; i++) {
+      put(`${i > 0 ? ',\n' : ''}${JSON.stringify(nos[i])}:${JSON.stringify(sealed[i])}`);
+      if (length >= SNAPSHOT_CHUNK_BYTES) {
+        total += length;
+        yield buf.subarray(0, length);
+        length = 0;
+      }
+    }
+    put('\n}}');
+    total += length;
+    yield buf.subarray(0, length);
+    done(total);
+  })();
 }
 
 /**
- * Reads a snapshot. A file as `stringifyFile` writes it (the head, then one record per line) is
+ * Reads a snapshot. A file as `snapshotChunks` writes it (the head, then one record per line) is
  * parsed a line at a time: at 1M records the file is over 1 GB, past the longest string V8 makes.
  * Any other JSON (files of earlier versions, a file edited by hand) is parsed whole.
  */
@@ -688,7 +713,7 @@ function parseSnapshot(bytes: Buffer): unknown {
     if (next < 0 || next > end) next = end;
     let line = bytes.toString('utf8', offset, next);
     if (line.endsWith(',')) line = line.slice(0, -1);
-    // `"no":{…}`: the number is a JSON string without '":' in it (stringifyFile wrote it), so the
+    // `"no":{…}`: the number is a JSON string without '":' in it (snapshotChunks wrote it), so the
     // key and the record are parsed apart — no one-property object per record to copy from.
     const colon = line.indexOf('":');
     if (colon < 0) throw new Error(`snapshot line at byte ${offset}: no record key`);
