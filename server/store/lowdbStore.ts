@@ -953,18 +953,18 @@ class LowdbTx implements WriteTx {
 
   async findBans(keys: readonly string[], registrant: string, today: Day): Promise<Ban[]> {
     const wanted = new Set(keys);
-    return [...this.data.bans, ...this.bans].filter(
-      (b) =>
-        b.registrant === registrant && b.until >= today && indexKeys(b.identity).some((k) => wanted.has(k)),
-    );
+    const applies = (b: Ban): boolean =>
+      b.registrant === registrant && b.until >= today && indexKeys(b.identity).some((k) => wanted.has(k));
+    // Runs for every row: no copy of every ban to filter.
+    return this.data.bans.filter(applies).concat(this.bans.filter(applies));
   }
 
   async getUserByTokenHash(tokenHash: string): Promise<User | undefined> {
-    return this.allUsers().find((u) => u.tokenHash === tokenHash);
+    return this.findUser((u) => u.tokenHash === tokenHash);
   }
 
   async getUserByName(name: string): Promise<User | undefined> {
-    return this.allUsers().find((u) => u.name === name);
+    return this.findUser((u) => u.name === name);
   }
 
   async listUsers(): Promise<User[]> {
@@ -1100,6 +1100,15 @@ class LowdbTx implements WriteTx {
   async claimDocs(collection: string, range: DocRange = {}): Promise<DocEntry[]> {
     if (!this.writable) throw new Error('claimDocs needs a write transaction');
     return await this.listDocs(collection, range);
+  }
+
+  /**
+   * A user as this transaction sees them: a staged user replaces the committed one with its id.
+   * Runs for every row (the registrant's team) and request: no map of every user per call.
+   */
+  private findUser(match: (user: User) => boolean): User | undefined {
+    for (const u of this.users.values()) if (match(u)) return u;
+    return this.data.users.find((u) => !this.users.has(u.id) && match(u));
   }
 
   private allUsers(): User[] {
