@@ -2,7 +2,9 @@
  * The registration service under load: batches of 1,000 rows over real HTTP into a lowdb store
  * already holding 100,000 registrations — rows/s and p50/p99 batch latency alone and with 20
  * concurrent clients, the data file's size and the time one commit takes. The floor is what no
- * implementation can skip: JSON parse + zod validation of the same batch. Prints; asserts nothing.
+ * implementation can skip: JSON parse + zod validation of the same batch. Then the embedded store
+ * against its size (bench/lowdbSizes.ts: 10k/100k/1M stored, BENCH_LOWDB_SIZES; `none` skips it).
+ * Prints; asserts nothing.
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -20,6 +22,7 @@ import { startService } from '../server/service.js';
 import { evaluateRow } from '../server/services/rowEvaluation.js';
 import { LowdbStore } from '../server/store/lowdbStore.js';
 import { generateQueries, generateRegistrations } from './generate.js';
+import { benchLowdbSizes, lowdbSizes } from './lowdbSizes.js';
 
 const STORED = Number(process.env['BENCH_STORED'] ?? 100_000);
 const BATCH = 1_000;
@@ -178,3 +181,6 @@ function report(label: string, latencies: number[], rows: number, wallMs: number
 }
 
 await main();
+
+// The embedded store at 10k/100k/1M stored (issue 12): commit, start-up, files, RSS.
+if (process.env['BENCH_LOWDB_SIZES'] !== 'none') await benchLowdbSizes(lowdbSizes([]));

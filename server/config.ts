@@ -70,8 +70,13 @@ const envSchema = z.object({
   /** 32-byte master key (hex or base64); when absent a key file is created in the data dir. */
   BAOBEI_KEY: z.string().optional(),
   BAOBEI_STORE: z.enum(['lowdb', 'postgres']).default('lowdb'),
-  /** Records from which the embedded store warns (start-up log, /api/health) to move to PostgreSQL; 0 = never. */
-  BAOBEI_LOWDB_WARN_RECORDS: z.coerce.number().int().min(0).default(300_000),
+  /**
+   * Records from which the embedded store warns (start-up log, /api/health) to move to PostgreSQL;
+   * 0 = never. 200,000: start-up passes its 5 s target at 100–150k on a 2-core machine, and at 1M
+   * the store takes 1.5 minutes or more to open with a 2.1 GB heap, half of Node's default limit
+   * (figures in docs/architecture.md).
+   */
+  BAOBEI_LOWDB_WARN_RECORDS: z.coerce.number().int().min(0).default(200_000),
   DATABASE_URL: z.string().optional(),
   BAOBEI_PG_SCHEMA: z
     .string()

@@ -9,8 +9,11 @@ import path from 'node:path';
 import type { Adapter } from 'lowdb';
 import { DomainError, problem } from '../../core/problem.js';
 
-/** Content as one string or buffer, or as chunks written in order (no giant join or re-encoding). */
-export type FileContent = string | Uint8Array | readonly Uint8Array[];
+/**
+ * Content as one string or buffer, as chunks written in order (no giant join or re-encoding), or
+ * as chunks made while the file is written (the event loop runs between them).
+ */
+export type FileContent = string | Uint8Array | readonly Uint8Array[] | AsyncIterable<Uint8Array>;
 
 /** Buffers per writev call (the kernel's IOV_MAX is 1024). */
 const WRITEV_BATCH = 1024;
@@ -22,6 +25,13 @@ export async function writeFileDurably(file: string, data: FileContent): Promise
   try {
     if (typeof data === 'string' || data instanceof Uint8Array) {
       await handle.writeFile(data);
+    } else if (Symbol.asyncIterator in data) {
+      for await (const chunk of data) {
+        let offset = 0;
+        while (offset < chunk.byteLength) {
+          offset += (await handle.write(chunk, offset, chunk.byteLength - offset)).bytesWritten;
+        }
+      }
     } else {
       for (let i = 0; i < data.length; i += WRITEV_BATCH) {
         const batch = data.slice(i, i + WRITEV_BATCH);

@@ -11,22 +11,50 @@ import { corruptFile } from './durableFile.js';
 
 /** Hex digits of SHA-256 kept per entry: enough to catch a damaged line, short enough not to matter. */
 const CHECKSUM_CHARS = 16;
-/** Buffers per writev call (the kernel's IOV_MAX is 1024). */
-const WRITEV_BATCH = 1024;
+/** Room for `<checksum> ` at the start of a line; the checksum is filled in once the JSON is there. */
+const PREFIX_BYTES = CHECKSUM_CHARS + 1;
+/** The line buffer kept between appends; one bigger than this (a store load) is let go after its append. */
+const KEPT_BUFFER_BYTES = 16 * 1024 * 1024;
 
-function checksum(json: string | Buffer): string {
+function checksum(json: string | Uint8Array): string {
   return createHash('sha256').update(json).digest('hex').slice(0, CHECKSUM_CHARS);
 }
 
-const NEWLINE = Buffer.from('\n');
-
 /**
- * One journal line for a JSON value, as chunks written in order: the JSON is encoded once and
- * hashed as bytes (a 1,000-record commit is ~1.3 MB; no second copy to prefix the checksum).
+ * One journal line being built, in a buffer the writer reuses: pieces of JSON are written into it
+ * as they are made, so a 1,000-record commit (~1.3 MB) makes no string of the whole line, no fresh
+ * buffer of that size (page faults, external memory the collector counts) and no second copy to
+ * hash. A piece is encoded once, straight into the line.
  */
-export function encodeEntry(value: unknown): Buffer[] {
-  const json = Buffer.from(JSON.stringify(value));
-  return [Buffer.from(`${checksum(json)} `), json, NEWLINE];
+export class EntryBuilder {
+  private length = PREFIX_BYTES;
+
+  constructor(private buf: Buffer) {}
+
+  /** Appends JSON text as it is (the caller makes it valid JSON as a whole). */
+  text(piece: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: room for that, so no piece is cut short.
+    const room = this.length + piece.length * 3 + 1;
+    if (room > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(room, this.buf.length * 2));
+      this.buf.copy(bigger, 0, 0, this.length);
+      this.buf = bigger;
+    }
+    this.length += this.buf.write(piece, this.length);
+  }
+
+  /** Appends a value as JSON. */
+  json(value: unknown): void {
+    this.text(JSON.stringify(value));
+  }
+
+  /** The finished line: checksum of the JSON bytes, a space, the JSON, a newline. */
+  finish(): { line: Buffer; buffer: Buffer } {
+    this.text('\n');
+    const json = this.buf.subarray(PREFIX_BYTES, this.length - 1);
+    this.buf.write(`${checksum(json)} `, 0, 'latin1');
+    return { line: this.buf.subarray(0, this.length), buffer: this.buf };
+  }
 }
 
 export interface JournalContent {
@@ -62,13 +90,13 @@ export async function readJournal(file: string, allowTornTail: boolean): Promise
       return { entries, validBytes: offset, tornBytes: buf.length - offset };
     };
     if (end < 0) return bad('incomplete entry');
-    const text = buf.toString('utf8', offset, end);
-    const space = text.indexOf(' ');
-    if (space !== CHECKSUM_CHARS) return bad('no checksum');
-    const json = text.slice(space + 1);
-    if (checksum(json) !== text.slice(0, space)) return bad('checksum mismatch');
+    if (end - offset < PREFIX_BYTES || buf[offset + CHECKSUM_CHARS] !== 0x20) return bad('no checksum');
+    // The checksum is of the JSON's bytes: hashed as they are, decoded only once they match.
+    const json = buf.subarray(offset + PREFIX_BYTES, end);
+    if (checksum(json) !== buf.toString('latin1', offset, offset + CHECKSUM_CHARS))
+      return bad('checksum mismatch');
     try {
-      entries.push(JSON.parse(json));
+      entries.push(JSON.parse(json.toString('utf8')));
     } catch {
       return bad('not JSON');
     }
@@ -91,9 +119,12 @@ export async function dropTornTail(file: string, validBytes: number): Promise<vo
 /**
  * The journal being appended to. Each append opens the file, writes, datasyncs and closes it:
  * the open costs microseconds next to the sync, and a journal replaced underneath (by compaction
- * or by hand) is never written through a stale descriptor.
+ * or by hand) is never written through a stale descriptor. Appends run one at a time (the store's
+ * flush loop), so the line buffer is the writer's to reuse.
  */
 export class JournalWriter {
+  private buffer: Buffer = Buffer.allocUnsafe(64 * 1024);
+
   private constructor(
     readonly file: string,
     /** Bytes in the file, for the compaction threshold. */
@@ -113,20 +144,19 @@ export class JournalWriter {
     return new JournalWriter(file, size);
   }
 
-  async append(lines: readonly Buffer[]): Promise<void> {
+  /** Appends one line that `build` writes (its JSON); on disk (datasynced) when this resolves. */
+  async append(build: (entry: EntryBuilder) => void): Promise<void> {
+    const entry = new EntryBuilder(this.buffer);
+    build(entry);
+    const { line, buffer } = entry.finish();
+    this.buffer = buffer.length > KEPT_BUFFER_BYTES ? Buffer.allocUnsafe(64 * 1024) : buffer;
     const handle = await open(this.file, 'a', 0o600);
     try {
-      for (let i = 0; i < lines.length; i += WRITEV_BATCH) {
-        const batch = lines.slice(i, i + WRITEV_BATCH);
-        const expected = batch.reduce((n, b) => n + b.byteLength, 0);
-        const { bytesWritten } = await handle.writev(batch);
-        if (bytesWritten < expected) {
-          const rest = Buffer.concat(batch).subarray(bytesWritten);
-          let offset = 0;
-          while (offset < rest.length) offset += (await handle.write(rest, offset)).bytesWritten;
-        }
-        this.bytes += expected;
+      let offset = 0;
+      while (offset < line.length) {
+        offset += (await handle.write(line, offset, line.length - offset)).bytesWritten;
       }
+      this.bytes += line.length;
       // datasync writes the data and the new size; the mtime is not needed to read it back.
       await handle.datasync();
     } finally {

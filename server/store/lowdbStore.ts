@@ -22,15 +22,9 @@ import type { Day, IdentityKeys, Instant, RecordStatus, StoredRecord } from '../
 import { DomainError, problem } from '../../core/problem.js';
 import type { Keyring } from '../security/keyring.js';
 import { corruptFile, DurableJSONFile, writeFileDurably } from './durableFile.js';
-import { dropTornTail, encodeEntry, JournalWriter, readJournal, syncDir } from './journal.js';
+import { dropTornTail, JournalWriter, readJournal, syncDir, type EntryBuilder } from './journal.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
-import {
-  openRecord,
-  recordFromBody,
-  sealedRecordSchema,
-  sealRecordWithBody,
-  type SealedRecord,
-} from './recordCodec.js';
+import { openRecord, sealedRecordSchema, sealRecord, type SealedRecord } from './recordCodec.js';
 import {
   auditEntrySchema,
   banSchema,
@@ -190,11 +184,10 @@ export class LowdbStore implements Store {
       const opened: { store?: LowdbStore } = {};
       const adapter = new DurableJSONFile<FileData>(
         file,
-        (data) => {
-          const chunks = stringifyFile(data);
-          if (opened.store) opened.store.snapshotBytes = chunks.reduce((n, c) => n + c.byteLength, 0);
-          return chunks;
-        },
+        (data) =>
+          snapshotChunks(data, (bytes) => {
+            if (opened.store) opened.store.snapshotBytes = bytes;
+          }),
         // Checked against fileSchema right after the read.
         (bytes) => parseSnapshot(bytes) as FileData,
       );
@@ -238,7 +231,7 @@ export class LowdbStore implements Store {
       const value = await fn(tx);
       if (!tx.hasChanges()) return { value, durable: Promise.resolve() };
       const change = tx.toChange(this.seq + 1);
-      this.applyChange(change, tx.customerNames());
+      this.applyChange(change, tx.stagedRecords);
       this.pending.push(change);
       return { value, durable: this.scheduleFlush() };
     };
@@ -346,14 +339,17 @@ export class LowdbStore implements Store {
     if (leftOver) await this.compact();
   }
 
-  /** Applies a committed change to the in-memory document and the indexes. */
-  private applyChange(change: Change, customerNames: Map<string, string> | undefined): void {
+  /**
+   * Applies a committed change to the in-memory document and the indexes. `staged` is what the
+   * transaction already knows of its records (customer name, index keys), absent on replay.
+   */
+  private applyChange(change: Change, staged: ReadonlyMap<string, StagedRecordKeys> | undefined): void {
     const data = this.db.data;
     for (const sealed of change.records) {
       const previous = data.records[sealed.no];
       if (!previous) this.recordCount++;
       data.records[sealed.no] = sealed;
-      this.replaceRecord(previous, sealed, customerNames?.get(sealed.no));
+      this.replaceRecord(previous, sealed, staged?.get(sealed.no));
     }
     for (const user of change.users) {
       const at = data.users.findIndex((u) => u.id === user.id);
@@ -447,17 +443,21 @@ export class LowdbStore implements Store {
   replaceRecord(
     previous: SealedRecord | undefined,
     next: SealedRecord,
-    customerName: string | undefined,
+    staged: StagedRecordKeys | undefined,
   ): void {
     if (previous) this.unindexRecord(previous);
-    this.indexRecord(next);
+    this.indexRecord(next, staged?.keys);
     if (this.nameCache) {
-      this.nameCache.set(next.no, customerName ?? openRecord(next, this.keyring).registration.customerName);
+      this.nameCache.set(
+        next.no,
+        staged?.customerName ?? openRecord(next, this.keyring).registration.customerName,
+      );
     }
   }
 
-  private indexRecord(record: SealedRecord): void {
-    for (const key of indexKeys(record.identity)) {
+  /** Files a record under its keys (`keys`: its `indexKeys`, when the transaction made them already). */
+  private indexRecord(record: SealedRecord, keys: readonly string[] = indexKeys(record.identity)): void {
+    for (const key of keys) {
       const hit = this.keyIndex.get(key);
       if (hit === undefined || hit === record.no) this.keyIndex.set(key, record.no);
       else if (typeof hit === 'string') this.keyIndex.set(key, new Set([hit, record.no]));
@@ -489,7 +489,7 @@ export class LowdbStore implements Store {
         this.dirty = false;
         const changes = this.pending;
         this.pending = [];
-        await this.journal.append(encodeEntry({ changes }));
+        await this.journal.append((entry) => writeChanges(entry, changes));
         const threshold = this.options.compactBytes ?? Math.max(MIN_COMPACT_BYTES, this.snapshotBytes);
         if (!this.compacting && this.journal.bytes >= threshold) {
           // The rotation is awaited here (no append may run during it); the snapshot is not.
@@ -514,7 +514,8 @@ export class LowdbStore implements Store {
       await rename(this.journalFile, this.oldJournalFile);
       this.journal = await JournalWriter.create(this.journalFile);
       this.db.data.journalSeq = this.seq;
-      // lowdb serialises synchronously inside write(): the snapshot is the state as of this.seq.
+      // write() takes the snapshot's content synchronously (snapshotChunks): the state as of
+      // this.seq; it is turned into text and written while commits go on into the new journal.
       const written = this.db.write();
       rotated();
       await written;
@@ -607,7 +608,7 @@ export class LowdbStore implements Store {
       for (const [year, n] of Object.entries(dump.counters)) tx.setCounter(year, n);
       // One change in the journal like any commit: applied, then made durable below.
       const change = tx.toChange(this.seq + 1);
-      this.applyChange(change, tx.customerNames());
+      this.applyChange(change, tx.stagedRecords);
       this.pending.push(change);
       // The audit trail first: should the data file's write fail, the store stays refused (failure).
       if (dump.audit.length > 0) {
@@ -624,29 +625,75 @@ export class LowdbStore implements Store {
 }
 
 /**
- * The snapshot's content, in chunks: one string of a million records would pass V8's string limit.
- * Each record is on a line of its own (still plain JSON) so `parseSnapshot` can read it back a
- * record at a time. Nothing is cached between compactions (a cache of every record's text doubled
- * the memory).
+ * A journal line's JSON, `{"changes":[…]}`, written a record at a time: the records are nearly all
+ * of a commit's bytes, and one string of them all cost more to make and encode than to write.
  */
-function stringifyFile(data: FileData): Buffer[] {
+function writeChanges(entry: EntryBuilder, changes: readonly Change[]): void {
+  entry.text('{"changes":[');
+  for (const [i, change] of changes.entries()) {
+    if (i > 0) entry.text(',');
+    const { records, ...rest } = change;
+    entry.text('{"records":[');
+    for (const [j, record] of records.entries()) {
+      if (j > 0) entry.text(',');
+      entry.json(record);
+    }
+    // `rest` always has `seq`: its JSON is `{…}`, continued here after the records.
+    entry.text('],');
+    entry.text(JSON.stringify(rest).slice(1));
+  }
+  entry.text(']}');
+}
+
+/** Bytes of snapshot text made between two writes (and two turns of the event loop). */
+const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * The snapshot's content, made while it is written. What it holds is taken at the call, at once:
+ * the head as text and the records as they are now (a commit replaces a record's object, never
+ * changes it, so the references taken are that state); the records are then turned into text a
+ * chunk at a time between writes, so commits go on during a compaction instead of waiting for a
+ * whole store to be serialised (seconds at 1M records). Each record is on a line of its own (still
+ * plain JSON) so `parseSnapshot` can read it back a record at a time — one string of a million
+ * records would pass V8's string limit. `done` gets the snapshot's size once all of it is made.
+ */
+function snapshotChunks(data: FileData, done: (bytes: number) => void): AsyncIterable<Uint8Array> {
   const { records, ...rest } = data;
   const head = JSON.stringify(rest);
-  const chunks: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"records":{\n`)];
-  const comma = Buffer.from(',\n');
-  let first = true;
-  for (const no of Object.keys(records)) {
-    const text = Buffer.from(`${JSON.stringify(no)}:${JSON.stringify(records[no])}`);
-    if (!first) chunks.push(comma);
-    chunks.push(text);
-    first = false;
-  }
-  chunks.push(Buffer.from('\n}}'));
-  return chunks;
+  const nos = Object.keys(records);
+  const sealed = Object.values(records);
+  return (async function* () {
+    // One buffer, reused: the writer is done with a chunk before it asks for the next.
+    let buf = Buffer.allocUnsafe(2 * SNAPSHOT_CHUNK_BYTES);
+    let length = 0;
+    let total = 0;
+    const put = (text: string): void => {
+      const room = length + text.length * 3;
+      if (room > buf.length) {
+        const bigger = Buffer.allocUnsafe(room * 2);
+        buf.copy(bigger, 0, 0, length);
+        buf = bigger;
+      }
+      length += buf.write(text, length);
+    };
+    put(`${head.slice(0, -1)},"records":{\n`);
+    for (let i = 0; i < nos.length; i++) {
+      put(`${i > 0 ? ',\n' : ''}${JSON.stringify(nos[i])}:${JSON.stringify(sealed[i])}`);
+      if (length >= SNAPSHOT_CHUNK_BYTES) {
+        total += length;
+        yield buf.subarray(0, length);
+        length = 0;
+      }
+    }
+    put('\n}}');
+    total += length;
+    yield buf.subarray(0, length);
+    done(total);
+  })();
 }
 
 /**
- * Reads a snapshot. A file as `stringifyFile` writes it (the head, then one record per line) is
+ * Reads a snapshot. A file as `snapshotChunks` writes it (the head, then one record per line) is
  * parsed a line at a time: at 1M records the file is over 1 GB, past the longest string V8 makes.
  * Any other JSON (files of earlier versions, a file edited by hand) is parsed whole.
  */
@@ -666,7 +713,7 @@ function parseSnapshot(bytes: Buffer): unknown {
     if (next < 0 || next > end) next = end;
     let line = bytes.toString('utf8', offset, next);
     if (line.endsWith(',')) line = line.slice(0, -1);
-    // `"no":{…}`: the number is a JSON string without '":' in it (stringifyFile wrote it), so the
+    // `"no":{…}`: the number is a JSON string without '":' in it (snapshotChunks wrote it), so the
     // key and the record are parsed apart — no one-property object per record to copy from.
     const colon = line.indexOf('":');
     if (colon < 0) throw new Error(`snapshot line at byte ${offset}: no record key`);
@@ -691,6 +738,17 @@ function emptyFile(keyring: Keyring): FileData {
     docs: {},
     journalSeq: 0,
   };
+}
+
+/** What a transaction knows of a record it staged, beyond the sealed record. */
+interface StagedRecordKeys {
+  customerName: string;
+  /** `indexKeys` of the record's identity. */
+  keys: readonly string[];
+}
+
+interface StagedRecord extends StagedRecordKeys {
+  sealed: SealedRecord;
 }
 
 /** A document written in a transaction: its JSON text (read back by the transaction) and its seal. */
@@ -719,10 +777,18 @@ function storeFailed(cause: Error): DomainError {
  * staged and applied to the store only by `apply`, after the transaction function returned.
  */
 class LowdbTx implements WriteTx {
-  /** Staged records, sealed at once; `body` is the plain JSON, read back by later reads of the transaction. */
-  private readonly records = new Map<string, { sealed: SealedRecord; body: string; customerName: string }>();
-  /** Index keys of staged records, so later rows of the same batch find earlier ones. */
-  private readonly stagedKeys = new Map<string, Set<string>>();
+  /**
+   * Staged records, sealed at once (a later read of the transaction opens the seal: keeping each
+   * record's plain JSON too was ~2 KB more per row for the collector to copy, for rare reads);
+   * `keys` its index keys, reused by the store's index when the change is applied.
+   */
+  private readonly records = new Map<string, StagedRecord>();
+  /**
+   * Index keys of staged records, so later rows of the same batch find earlier ones. Nearly every
+   * key names one record: the bare number then, an array only when several share it (a Set per
+   * key was ~7,000 Sets per 1,000-row batch for the collector).
+   */
+  private readonly stagedKeys = new Map<string, string | string[]>();
   /**
    * The index keys of staged records that were committed before: a change of identity within the
    * transaction is found by its new keys and no longer by the committed ones.
@@ -792,16 +858,16 @@ class LowdbTx implements WriteTx {
     this.counters.set(key, n);
   }
 
-  /** Customer names of the staged records, for the store's search cache. */
-  customerNames(): Map<string, string> {
-    return new Map([...this.records].map(([no, r]) => [no, r.customerName]));
+  /** The staged records' customer names and index keys, for the store's caches and key index. */
+  get stagedRecords(): ReadonlyMap<string, StagedRecordKeys> {
+    return this.records;
   }
 
   // ---- reads ----
 
   async getRecord(no: string): Promise<StoredRecord | undefined> {
     const staged = this.records.get(no);
-    if (staged) return recordFromBody(staged.body, staged.sealed.identity);
+    if (staged) return openRecord(staged.sealed, this.store.keyringForTx);
     const sealed = this.data.records[no];
     return sealed ? openRecord(sealed, this.store.keyringForTx) : undefined;
   }
@@ -811,7 +877,11 @@ class LowdbTx implements WriteTx {
     accept?: (identity: IdentityKeys) => boolean,
   ): Promise<StoredRecord[]> {
     const nos = this.store.candidatesFor(keys);
-    for (const key of keys) for (const no of this.stagedKeys.get(key) ?? []) nos.add(no);
+    for (const key of keys) {
+      const staged = this.stagedKeys.get(key);
+      if (typeof staged === 'string') nos.add(staged);
+      else if (staged) for (const no of staged) nos.add(no);
+    }
     const out: StoredRecord[] = [];
     for (const no of nos) {
       const restaged = this.restagedKeys.get(no);
@@ -883,18 +953,18 @@ class LowdbTx implements WriteTx {
 
   async findBans(keys: readonly string[], registrant: string, today: Day): Promise<Ban[]> {
     const wanted = new Set(keys);
-    return [...this.data.bans, ...this.bans].filter(
-      (b) =>
-        b.registrant === registrant && b.until >= today && indexKeys(b.identity).some((k) => wanted.has(k)),
-    );
+    const applies = (b: Ban): boolean =>
+      b.registrant === registrant && b.until >= today && indexKeys(b.identity).some((k) => wanted.has(k));
+    // Runs for every row: no copy of every ban to filter.
+    return this.data.bans.filter(applies).concat(this.bans.filter(applies));
   }
 
   async getUserByTokenHash(tokenHash: string): Promise<User | undefined> {
-    return this.allUsers().find((u) => u.tokenHash === tokenHash);
+    return this.findUser((u) => u.tokenHash === tokenHash);
   }
 
   async getUserByName(name: string): Promise<User | undefined> {
-    return this.allUsers().find((u) => u.name === name);
+    return this.findUser((u) => u.name === name);
   }
 
   async listUsers(): Promise<User[]> {
@@ -960,15 +1030,16 @@ class LowdbTx implements WriteTx {
     // whose identity a change replaced (issue 15) — then no longer by its earlier keys.
     const keys = indexKeys(record.identity);
     for (const key of keys) {
-      let set = this.stagedKeys.get(key);
-      if (!set) this.stagedKeys.set(key, (set = new Set()));
-      set.add(record.no);
+      const staged = this.stagedKeys.get(key);
+      if (staged === undefined || staged === record.no) this.stagedKeys.set(key, record.no);
+      else if (typeof staged === 'string') this.stagedKeys.set(key, [staged, record.no]);
+      else if (!staged.includes(record.no)) staged.push(record.no);
     }
     if (this.records.has(record.no) || this.data.records[record.no] !== undefined) {
       this.restagedKeys.set(record.no, new Set(keys));
     }
-    const { sealed, body } = sealRecordWithBody(record, this.store.keyringForTx);
-    this.records.set(record.no, { sealed, body, customerName: record.registration.customerName });
+    const sealed = sealRecord(record, this.store.keyringForTx);
+    this.records.set(record.no, { sealed, customerName: record.registration.customerName, keys });
   }
 
   async nextRegistrationNo(year: number): Promise<string> {
@@ -1029,6 +1100,15 @@ class LowdbTx implements WriteTx {
   async claimDocs(collection: string, range: DocRange = {}): Promise<DocEntry[]> {
     if (!this.writable) throw new Error('claimDocs needs a write transaction');
     return await this.listDocs(collection, range);
+  }
+
+  /**
+   * A user as this transaction sees them: a staged user replaces the committed one with its id.
+   * Runs for every row (the registrant's team) and request: no map of every user per call.
+   */
+  private findUser(match: (user: User) => boolean): User | undefined {
+    for (const u of this.users.values()) if (match(u)) return u;
+    return this.data.users.find((u) => !this.users.has(u.id) && match(u));
   }
 
   private allUsers(): User[] {

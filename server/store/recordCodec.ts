@@ -31,19 +31,7 @@ export const sealedRecordSchema = z.object({
 export type SealedRecord = z.infer<typeof sealedRecordSchema>;
 
 export function sealRecord(record: StoredRecord, keyring: Keyring): SealedRecord {
-  return sealRecordWithBody(record, keyring).sealed;
-}
-
-/**
- * Seals a record and also returns the plain JSON body that was sealed, so a transaction can keep
- * its staged records as text (a deep copy for free) instead of cloning objects.
- */
-export function sealRecordWithBody(
-  record: StoredRecord,
-  keyring: Keyring,
-): { sealed: SealedRecord; body: string } {
   const { identity, ...rest } = record;
-  const body = JSON.stringify(rest);
   const clear: SealedRecord = {
     no: record.no,
     status: record.status,
@@ -52,22 +40,17 @@ export function sealRecordWithBody(
     claimedAt: record.claimedAt,
     identity,
     version: record.version,
-    sealed: keyring.seal(body),
+    sealed: keyring.seal(JSON.stringify(rest)),
   };
   if (record.team !== undefined) clear.team = record.team;
   if (record.protectedUntil !== undefined) clear.protectedUntil = record.protectedUntil;
   if (record.share !== undefined) clear.sharedWith = record.share.withRegistrant;
-  return { sealed: clear, body };
-}
-
-/** A record from the body `sealRecordWithBody` returned (already validated when it was staged). */
-export function recordFromBody(body: string, identity: SealedRecord['identity']): StoredRecord {
-  return { ...(JSON.parse(body) as Omit<StoredRecord, 'identity'>), identity: structuredClone(identity) };
+  return clear;
 }
 
 /**
  * A record from its sealed form. The body is not run through zod again: AES-GCM authenticates it,
- * so it is exactly the JSON that sealRecordWithBody wrote from a typed record (and a changed byte
+ * so it is exactly the JSON that sealRecord wrote from a typed record (and a changed byte
  * fails `open`). Parsing 100,000-record stores' candidates with zod cost more than everything else
  * on a row. The identity keys come from the clear part (a database column, say), so they are parsed.
  */

@@ -71,6 +71,31 @@ describe('lowdb journal', () => {
     await store.close();
   });
 
+  it('a commit bigger than the line buffer, with multi-byte text, and a small one after it read back exactly', async () => {
+    const dataDir = await tempDir();
+    const store = await LowdbStore.open({ dataDir, keyring });
+    // ~300 records: several times the writer's first line buffer, so it grows mid-line; the clear
+    // fields hold 2-, 3- and 4-byte UTF-8 (the team) so a piece's bytes differ from its length.
+    const big = Array.from({ length: 300 }, (_, i) => record(no(i + 1), { team: `华东${i}部 ü 🚀` }));
+    await store.write(async (tx) => {
+      for (const r of big) await tx.putRecord(r);
+    });
+    // The next line reuses the (now larger) buffer: nothing of the first may leak into it.
+    await store.write((tx) => tx.putRecord(record(no(1), { version: 2, status: 'terminated' })));
+    const lines = (await readFile(path.join(dataDir, 'baobei.journal'), 'utf8')).split('\n');
+    expect(lines.filter(Boolean)).toHaveLength(2);
+    expect(lines[1]!.length).toBeLessThan(lines[0]!.length / 100);
+
+    const reopened = await LowdbStore.open({ dataDir: await crashCopy(dataDir), keyring });
+    for (const r of big.slice(1)) expect(await reopened.read((tx) => tx.getRecord(r.no))).toEqual(r);
+    expect(await reopened.read((tx) => tx.getRecord(no(1)))).toMatchObject({
+      status: 'terminated',
+      version: 2,
+    });
+    await reopened.close();
+    await store.close();
+  });
+
   it('drops a torn last entry (a commit cut short by a crash) and cuts it off the file', async () => {
     const dataDir = await tempDir();
     const store = await LowdbStore.open({ dataDir, keyring });
