@@ -18,6 +18,7 @@ import {
   type Candidate,
   type PooledFact,
 } from '../../core/registrationDecision.js';
+import { effectiveStatus } from '../../core/lifecycle.js';
 import { POOL_COLLECTION, POOLED_REASON_CODES } from '../../core/pool.js';
 import {
   ACTIVE_STATUSES,
@@ -28,7 +29,7 @@ import {
 } from '../../core/schema.js';
 import type { WorkCalendar } from '../../core/calendar.js';
 import type { Keyring } from '../security/keyring.js';
-import type { Ban, WriteTx } from '../store/store.js';
+import type { Ban, RecordClearFields, WriteTx } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { claimFromPool, poolEntryOf } from './poolService.js';
 
@@ -256,8 +257,18 @@ export async function findCandidates(
 ): Promise<Candidate[]> {
   const { exclude, protectingOn } = options;
   const found: Candidate[] = [];
-  // Compare on the clear, hashed identities first; only records that match are decrypted.
-  const accept = (other: IdentityKeys) => compareIdentities(identity, other, policy) !== null;
+  // Decide on the clear fields first; only records that match and can count are decrypted. A
+  // record that is not active on `today` is no candidate (candidateOf) unless the migration asks
+  // about a past day (protectedFrom is sealed, so that case opens them all) or it is void and may
+  // have lapsed into the pool (its reason code is sealed).
+  const accept = (other: IdentityKeys, clear?: RecordClearFields): boolean => {
+    if (clear !== undefined && protectingOn === undefined) {
+      if (clear.no === exclude) return false;
+      const active = ACTIVE_STATUSES.includes(effectiveStatus(clear, today));
+      if (!active && !(options.lapsed && clear.status === 'void')) return false;
+    }
+    return compareIdentities(identity, other, policy) !== null;
+  };
   for (const record of await tx.findRecordsByKeys(options.keys ?? lookupKeys(identity), accept)) {
     if (record.no === exclude) continue;
     if (options.lapsed && record.status === 'void' && POOLED_REASON_CODES.includes(record.reasonCode ?? '')) {

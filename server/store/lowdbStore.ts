@@ -37,6 +37,7 @@ import {
   type IdempotencyEntry,
   type Notification,
   type ReadTx,
+  type RecordClearFields,
   type RecordQuery,
   type Role,
   type Store,
@@ -874,7 +875,7 @@ class LowdbTx implements WriteTx {
 
   async findRecordsByKeys(
     keys: readonly string[],
-    accept?: (identity: IdentityKeys) => boolean,
+    accept?: (identity: IdentityKeys, clear?: RecordClearFields) => boolean,
   ): Promise<StoredRecord[]> {
     const nos = this.store.candidatesFor(keys);
     for (const key of keys) {
@@ -883,13 +884,15 @@ class LowdbTx implements WriteTx {
       else if (staged) for (const no of staged) nos.add(no);
     }
     const out: StoredRecord[] = [];
+    const keyring = this.store.keyringForTx;
     for (const no of nos) {
       const restaged = this.restagedKeys.get(no);
       if (restaged !== undefined && !keys.some((key) => restaged.has(key))) continue;
-      const identity = this.records.get(no)?.sealed.identity ?? this.data.records[no]?.identity;
-      if (identity === undefined || (accept && !accept(identity))) continue;
-      const record = await this.getRecord(no);
-      if (record) out.push(record);
+      // Staged before committed, as getRecord reads; the sealed form's clear fields go to the
+      // filter so records the caller drops (ended ones, say) are never opened.
+      const sealed = this.records.get(no)?.sealed ?? this.data.records[no];
+      if (sealed === undefined || (accept && !accept(sealed.identity, sealed))) continue;
+      out.push(openRecord(sealed, keyring));
     }
     return out;
   }

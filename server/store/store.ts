@@ -171,15 +171,25 @@ export interface RecordQuery {
   offset: number;
 }
 
+/** What a record keeps in clear beside its sealed body and a look-up can filter on before opening it. */
+export interface RecordClearFields {
+  no: string;
+  status: RecordStatus;
+  protectedUntil?: Day | undefined;
+}
+
 export interface ReadTx {
   getRecord(no: string): Promise<StoredRecord | undefined>;
   /**
    * Records carrying any of these hashed index keys (matching candidates). `accept` sees each
-   * candidate's clear identity first, so records that do not match are never decrypted.
+   * candidate's clear identity first, so records that do not match are never decrypted. An adapter
+   * may also hand it the record's clear fields (status and end of protection, kept beside the seal),
+   * so a caller can leave out records it would drop anyway; without them `accept` must keep what
+   * the clear fields would decide.
    */
   findRecordsByKeys(
     keys: readonly string[],
-    accept?: (identity: IdentityKeys) => boolean,
+    accept?: (identity: IdentityKeys, clear?: RecordClearFields) => boolean,
   ): Promise<StoredRecord[]>;
   listRecords(query: RecordQuery): Promise<{ items: StoredRecord[]; total: number }>;
   /** Counts per registrant and effective status (R41), without opening any record. */
