@@ -176,6 +176,50 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
       expect(none).toEqual([]);
     });
 
+    it('gives the look-up filter only the record’s own clear fields, and returns only what it accepts', async () => {
+      const phone = { phone: 'h-phone-clear' };
+      await store.write(async (tx) => {
+        await tx.putRecord(record('BB-2026-000001', { identity: identity('a', phone) }));
+        await tx.putRecord(
+          record('BB-2026-000002', {
+            identity: identity('b', phone),
+            status: 'protected',
+            protectedUntil: '2026-12-31',
+          }),
+        );
+      });
+      const seen = await store.write(async (tx) => {
+        await tx.putRecord(record('BB-2026-000003', { identity: identity('c', phone), status: 'expired' }));
+        const clears: unknown[] = [];
+        const found = await tx.findRecordsByKeys(indexKeys(identity('z', phone)), (_identity, clear) => {
+          // An adapter may leave the clear fields out; when it gives them they must be right.
+          if (clear !== undefined)
+            clears.push({
+              no: clear.no,
+              status: clear.status,
+              ...(clear.protectedUntil !== undefined ? { protectedUntil: clear.protectedUntil } : {}),
+            });
+          return clear === undefined || clear.status !== 'expired';
+        });
+        return { clears, found: found.map((r) => ({ no: r.no, status: r.status, until: r.protectedUntil })) };
+      });
+      for (const clear of seen.clears) {
+        expect([
+          { no: 'BB-2026-000001', status: 'pending' },
+          { no: 'BB-2026-000002', status: 'protected', protectedUntil: '2026-12-31' },
+          { no: 'BB-2026-000003', status: 'expired' },
+        ]).toContainEqual(clear);
+      }
+      const expected = [
+        { no: 'BB-2026-000001', status: 'pending', until: undefined },
+        { no: 'BB-2026-000002', status: 'protected', until: '2026-12-31' },
+      ];
+      if (seen.clears.length === 0)
+        expected.push({ no: 'BB-2026-000003', status: 'expired', until: undefined });
+      else expect(seen.clears).toHaveLength(3);
+      expect(seen.found.sort((a, b) => a.no.localeCompare(b.no))).toEqual(expected);
+    });
+
     it('[R37] re-indexes a record whose identity changed: found by its new keys, never by its old', async () => {
       const before = identity('old', { phone: 'h-phone-old', creditCode: 'h-cc-old' });
       const after = identity('new', { phone: 'h-phone-new', creditCode: 'h-cc-new' });
