@@ -32,6 +32,11 @@ const BATCH = 1_000;
 const BATCHES = Number(process.env['BENCH_BATCHES'] ?? 10);
 /** Users in the store (each row looks up its registrant's team): a sales organisation has hundreds. */
 const USERS = Number(process.env['BENCH_USERS'] ?? 0);
+/**
+ * Share (0–1) of the stored records that have ended (expired a year ago), spread evenly: a store kept
+ * 10 years (R39) is mostly ended records, which match but never count as candidates.
+ */
+const ENDED = Number(process.env['BENCH_ENDED'] ?? 0);
 const TARGET_US = 60;
 const NOW = new Date('2026-11-23T02:00:00.000Z');
 const ADMIN: Actor = { id: 'bench-admin', name: '管理员', role: 'admin' };
@@ -148,11 +153,15 @@ async function main(): Promise<void> {
         now: NOW,
         keyring,
       });
+      if (e.record && i % 100 < ENDED * 100) {
+        e.record.status = 'expired';
+        e.record.protectedUntil = '2025-11-22';
+      }
       if (e.record) await tx.putRecord(e.record);
     }
   });
   console.log(
-    `store: ${fmt(STORED)} registrations and ${fmt(USERS)} users built in ${fmt((performance.now() - t) / 1000, 1)} s`,
+    `store: ${fmt(STORED)} registrations (${fmt(ENDED * 100)}% ended) and ${fmt(USERS)} users built in ${fmt((performance.now() - t) / 1000, 1)} s`,
   );
 
   const queries = generateQueries(generated, (BATCHES + 1) * BATCH * 2);
