@@ -391,6 +391,35 @@ export class LowdbStore implements Store {
     return this.keyring;
   }
 
+  /** Committed bans by index key (their positions in `bans`), for findBans; built for that array. */
+  private banIndex: { bans: readonly Ban[]; indexed: number; byKey: Map<string, number[]> } | undefined;
+
+  /**
+   * Positions in `bans` (the committed bans) of those filed under any of `keys`, in order. Bans are
+   * only ever appended, so the index files the new ones when the array grew and is rebuilt when it
+   * is another array (a store opened again).
+   */
+  bansFor(bans: readonly Ban[], keys: readonly string[]): number[] {
+    let index = this.banIndex;
+    if (index === undefined || index.bans !== bans || index.indexed > bans.length) {
+      index = { bans, indexed: 0, byKey: new Map() };
+      this.banIndex = index;
+    }
+    for (; index.indexed < bans.length; index.indexed++) {
+      for (const key of new Set(indexKeys(bans[index.indexed]!.identity))) {
+        const at = index.byKey.get(key);
+        if (at) at.push(index.indexed);
+        else index.byKey.set(key, [index.indexed]);
+      }
+    }
+    const found: number[] = [];
+    for (const key of keys) {
+      const at = index.byKey.get(key);
+      if (at) for (const i of at) if (!found.includes(i)) found.push(i);
+    }
+    return found.sort((a, b) => a - b);
+  }
+
   candidatesFor(keys: readonly string[]): Set<string> {
     const found = new Set<string>();
     for (const key of keys) {
@@ -955,11 +984,23 @@ class LowdbTx implements WriteTx {
   }
 
   async findBans(keys: readonly string[], registrant: string, today: Day): Promise<Ban[]> {
+    // Runs for every row: committed bans come from the store's index by key, not a scan of all.
+    const out: Ban[] = [];
+    for (const i of this.store.bansFor(this.data.bans, keys)) {
+      const ban = this.data.bans[i]!;
+      if (ban.registrant === registrant && ban.until >= today) out.push(ban);
+    }
+    if (this.bans.length === 0) return out;
     const wanted = new Set(keys);
-    const applies = (b: Ban): boolean =>
-      b.registrant === registrant && b.until >= today && indexKeys(b.identity).some((k) => wanted.has(k));
-    // Runs for every row: no copy of every ban to filter.
-    return this.data.bans.filter(applies).concat(this.bans.filter(applies));
+    for (const ban of this.bans) {
+      if (
+        ban.registrant === registrant &&
+        ban.until >= today &&
+        indexKeys(ban.identity).some((k) => wanted.has(k))
+      )
+        out.push(ban);
+    }
+    return out;
   }
 
   async getUserByTokenHash(tokenHash: string): Promise<User | undefined> {

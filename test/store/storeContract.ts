@@ -354,6 +354,39 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
       ).toHaveLength(0);
     });
 
+    it('[R27] finds each ban once by any of its keys, committed ones before staged ones, and bans committed later too', async () => {
+      const ban = (no: string, id: IdentityKeys) => ({
+        registrant: '王磊',
+        identity: id,
+        until: '2027-02-22',
+        recordNo: no,
+        at: 'x',
+      });
+      const phone = { phone: 'h-phone-ban' };
+      await store.write((tx) => tx.addBan(ban('BB-2026-000001', identity('a', phone))));
+      const keysOf = (id: IdentityKeys) => indexKeys(id);
+      // Both keys of the first ban, one of the second: each ban once.
+      const query = [...keysOf(identity('a', phone)), ...keysOf(identity('zz', phone))];
+      expect(
+        (await store.read((tx) => tx.findBans(query, '王磊', '2026-12-01'))).map((b) => b.recordNo),
+      ).toEqual(['BB-2026-000001']);
+      await store.write((tx) => tx.addBan(ban('BB-2026-000002', identity('b', phone))));
+      const inside = await store.write(async (tx) => {
+        await tx.addBan(ban('BB-2026-000003', identity('c', phone)));
+        return (await tx.findBans(query, '王磊', '2026-12-01')).map((b) => b.recordNo);
+      });
+      expect(inside).toEqual(['BB-2026-000001', 'BB-2026-000002', 'BB-2026-000003']);
+      for (const reopen of [false, true]) {
+        if (reopen) store = await h.reopen();
+        const found = await store.read((tx) => tx.findBans(query, '王磊', '2026-12-01'));
+        expect(found.map((b) => b.recordNo).sort()).toEqual([
+          'BB-2026-000001',
+          'BB-2026-000002',
+          'BB-2026-000003',
+        ]);
+      }
+    });
+
     it('delivers notifications to a registrant or to the reviewers of a team', async () => {
       await store.write((tx) =>
         tx.addNotifications([
