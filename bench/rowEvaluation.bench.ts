@@ -37,6 +37,8 @@ const USERS = Number(process.env['BENCH_USERS'] ?? 0);
  * 10 years (R39) is mostly ended records, which match but never count as candidates.
  */
 const ENDED = Number(process.env['BENCH_ENDED'] ?? 0);
+/** False-info bans (R27) in the store, on the first stored customers: each row looks its bans up. */
+const BANS = Number(process.env['BENCH_BANS'] ?? 0);
 const TARGET_US = 60;
 const NOW = new Date('2026-11-23T02:00:00.000Z');
 const ADMIN: Actor = { id: 'bench-admin', name: '管理员', role: 'admin' };
@@ -158,10 +160,19 @@ async function main(): Promise<void> {
         e.record.protectedUntil = '2025-11-22';
       }
       if (e.record) await tx.putRecord(e.record);
+      if (e.record && i < BANS) {
+        await tx.addBan({
+          registrant: e.record.registration.registrant,
+          identity: e.record.identity,
+          until: '2027-12-31',
+          recordNo: e.record.no,
+          at: NOW.toISOString(),
+        });
+      }
     }
   });
   console.log(
-    `store: ${fmt(STORED)} registrations (${fmt(ENDED * 100)}% ended) and ${fmt(USERS)} users built in ${fmt((performance.now() - t) / 1000, 1)} s`,
+    `store: ${fmt(STORED)} registrations (${fmt(ENDED * 100)}% ended), ${fmt(BANS)} bans and ${fmt(USERS)} users built in ${fmt((performance.now() - t) / 1000, 1)} s`,
   );
 
   const queries = generateQueries(generated, (BATCHES + 1) * BATCH * 2);
