@@ -130,6 +130,14 @@ export async function finishEntry(
   await tx.putDoc(OUTBOX_COLLECTION, entry.key, entry);
 }
 
+/** Failed for good: its robot was removed from the configuration after the entry was made. */
+export async function failRobotGone(tx: WriteTx, entry: OutboxEntry, at: string): Promise<void> {
+  await finishEntry(tx, entry, {
+    status: 'failed',
+    lastError: { error: 'robot no longer configured', providerCode: 'robot.not_found', retryable: false, at },
+  });
+}
+
 /** The next digest hour in Asia/Shanghai strictly after `at`. */
 export function nextDigestAt(at: string, hour: number): string {
   const today = dayOf(at);

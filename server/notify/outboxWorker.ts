@@ -39,6 +39,7 @@ import {
   rescheduleEntry,
   type DeliveryUnit,
   type OutboxEntry,
+  failRobotGone,
 } from './outbox.js';
 import { createRobotChannel } from './robotChannel.js';
 import {
@@ -256,15 +257,7 @@ export class OutboxWorker {
       }
       if (entry.to.kind === 'robot') {
         if (!robots.has(entry.to.robotId)) {
-          await finishEntry(tx, entry, {
-            status: 'failed',
-            lastError: {
-              error: 'robot no longer configured',
-              providerCode: 'robot.not_found',
-              retryable: false,
-              at: now,
-            },
-          });
+          await failRobotGone(tx, entry, now);
           failedEarly++;
           continue;
         }

@@ -18,6 +18,7 @@ import {
   queueEntry,
   type DeliveryUnit,
   type OutboxEntry,
+  failRobotGone,
 } from './outbox.js';
 import { ROBOT_RATE_WINDOWS, planRobotSends } from './robotRateLimit.js';
 
@@ -117,15 +118,7 @@ export async function takeRobot(
     }
     const at = options.now;
     if (!robot) {
-      await finishEntry(tx, entry, {
-        status: 'failed',
-        lastError: {
-          error: 'robot no longer configured',
-          providerCode: 'robot.not_found',
-          retryable: false,
-          at,
-        },
-      });
+      await failRobotGone(tx, entry, at);
       failed++;
       continue;
     }

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RowResult, SubmissionRow } from '../../core/schema.js';
 import type { RecordView } from '../../server/services/recordView.js';
 import { spawnService, type ChildService } from '../support/childService.js';
+import { expectOneWinner, raceRow } from '../support/claimRace.js';
 import { companyNameFor, enterpriseRow } from '../support/customers.js';
 import { apiClient, startTestService, type TestService } from '../support/testService.js';
 
@@ -37,23 +38,12 @@ describe('40 registrants, one customer, at once', () => {
     );
     const results = await Promise.all(
       tokens.map(async (token, i) => {
-        const res = await s.api(token).post<Results>('/api/registrations', {
-          rows: [{ ...enterpriseRow(1), contactPhone: `1370000${String(i).padStart(4, '0')}` }],
-        });
+        const res = await s.api(token).post<Results>('/api/registrations', { rows: [raceRow(i)] });
         expect(res.status).toBe(200);
         return res.body.results[0]!;
       }),
     );
-    const pending = results.filter((r) => r.status === 'pending');
-    const conflicts = results.filter((r) => r.status === 'conflict');
-    expect(pending).toHaveLength(1);
-    expect(conflicts).toHaveLength(39);
-    const winner = pending[0]!.registrationNo!;
-    // Each conflict names the pending claim it competes with.
-    for (const c of conflicts) {
-      expect(c.conflicts.map((x) => x.registrationNo)).toContain(winner);
-      expect(c.registrationNo).toMatch(/^BB-2026-\d{6}$/);
-    }
+    const winner = expectOneWinner(results);
     // 40 records, 40 distinct numbers, one of them pending.
     const list = await s.api(s.adminToken).get<List>('/api/registrations?limit=100');
     expect(list.body.total).toBe(40);

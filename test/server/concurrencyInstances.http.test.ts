@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RowResult } from '../../core/schema.js';
 import type { RecordView } from '../../server/services/recordView.js';
 import { spawnService, type ChildService } from '../support/childService.js';
+import { expectOneWinner, raceRow } from '../support/claimRace.js';
 import { enterpriseRow } from '../support/customers.js';
 import { apiClient, type Api } from '../support/testService.js';
 
@@ -75,24 +76,12 @@ describe('two service processes on one PostgreSQL schema', () => {
       );
       const results = await Promise.all(
         tokens.map(async (token, i) => {
-          const res = await on(i, token).post<Results>('/api/registrations', {
-            rows: [{ ...enterpriseRow(1), contactPhone: `1370000${String(i).padStart(4, '0')}` }],
-          });
+          const res = await on(i, token).post<Results>('/api/registrations', { rows: [raceRow(i)] });
           expect(res.status).toBe(200);
           return res.body.results[0]!;
         }),
       );
-      const pending = results.filter((r) => r.status === 'pending');
-      const conflicts = results.filter((r) => r.status === 'conflict');
-      expect(pending).toHaveLength(1);
-      expect(conflicts).toHaveLength(39);
-      const winner = pending[0]!.registrationNo!;
-      for (const c of conflicts) {
-        expect(c.conflicts.map((x) => x.registrationNo)).toContain(winner);
-        expect(c.registrationNo).toMatch(/^BB-\d{4}-\d{6}$/);
-      }
-      const numbers = results.map((r) => r.registrationNo);
-      expect(new Set(numbers).size).toBe(40);
+      const winner = expectOneWinner(results);
       // Both processes see the same 40, one pending; and they are in BAOBEI_PG_SCHEMA.
       for (const service of [first, second]) {
         const list = await apiClient(service.url, adminToken).get<{ items: RecordView[]; total: number }>(
