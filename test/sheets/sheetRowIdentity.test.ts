@@ -19,7 +19,7 @@ import {
 import type { FakeGoogle } from '../fakes/fakeGoogle.js';
 import { companyNameFor, enterpriseRow, phoneFor } from '../support/customers.js';
 import { apiClient, type Api } from '../support/testService.js';
-import { SERVICE_ACCOUNT, startSheetsService, type SheetsService } from './sheetsService.js';
+import { SERVICE_ACCOUNT, startSheetsService, type SheetsService, linkSheet } from './sheetsService.js';
 
 const TAB = '报备';
 const HEADER = ['客户名称', '联系人', '联系电话', '客户类型', '地址', '客户来源', '客户需求'];
@@ -62,15 +62,8 @@ describe('Google Sheets sync: row identity (issue 11)', () => {
     sheets = undefined;
   });
 
-  async function link(): Promise<string> {
-    const res = await admin.post<{ id: string }>('/api/sheets', {
-      spreadsheet: id,
-      sheet: TAB,
-      team: '华东一部',
-      owner: '王磊',
-    });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    return res.body.id;
+  function link(): Promise<string> {
+    return linkSheet(admin, id, TAB);
   }
 
   /** One sync; the calls it made, by method. */

@@ -12,7 +12,7 @@ import type { RecordView } from '../../server/services/recordView.js';
 import type { RowResult } from '../../core/schema.js';
 import { companyNameFor, enterpriseRow, phoneFor } from '../support/customers.js';
 import { apiClient, type Api } from '../support/testService.js';
-import { SERVICE_ACCOUNT, startSheetsService, type SheetsService } from './sheetsService.js';
+import { SERVICE_ACCOUNT, startSheetsService, type SheetsService, linkSheet } from './sheetsService.js';
 
 const SA = SERVICE_ACCOUNT;
 const TAB = '报备';
@@ -68,15 +68,8 @@ describe('Google Sheets sync: edits between syncs (issues 11, 15)', () => {
     serviceNow = new Date(serviceNow.getTime() + minutes * 60_000);
   }
 
-  async function link(sheet = TAB, spreadsheet = id): Promise<string> {
-    const res = await admin.post<{ id: string }>('/api/sheets', {
-      spreadsheet,
-      sheet,
-      team: '华东一部',
-      owner: '王磊',
-    });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    return res.body.id;
+  function link(sheet = TAB, spreadsheet = id): Promise<string> {
+    return linkSheet(admin, spreadsheet, sheet);
   }
 
   async function sync(

@@ -91,3 +91,15 @@ export async function startSheetsService(options: {
     },
   };
 }
+
+/** Links `sheet` of `spreadsheet` for 华东一部 with 王磊 (the harness's reviewer) as owner; the link's id. */
+export async function linkSheet(admin: Api, spreadsheet: string, sheet: string): Promise<string> {
+  const res = await admin.post<{ id: string }>('/api/sheets', {
+    spreadsheet,
+    sheet,
+    team: '华东一部',
+    owner: '王磊',
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id;
+}
