@@ -30,7 +30,7 @@ export const sealedRecordSchema = z.object({
 });
 export type SealedRecord = z.infer<typeof sealedRecordSchema>;
 
-export function sealRecord(record: StoredRecord, keyring: Keyring): SealedRecord {
+export function sealRecord(record: StoredRecord, keyring: Pick<Keyring, 'seal'>): SealedRecord {
   const { identity, ...rest } = record;
   const clear: SealedRecord = {
     no: record.no,
@@ -54,7 +54,7 @@ export function sealRecord(record: StoredRecord, keyring: Keyring): SealedRecord
  * fails `open`). Parsing 100,000-record stores' candidates with zod cost more than everything else
  * on a row. The identity keys come from the clear part (a database column, say), so they are parsed.
  */
-export function openRecord(sealed: SealedRecord, keyring: Keyring): StoredRecord {
+export function openRecord(sealed: SealedRecord, keyring: Pick<Keyring, 'open'>): StoredRecord {
   const record = JSON.parse(keyring.open(sealed.sealed)) as StoredRecord;
   record.identity = copyIdentity(checkedIdentity(sealed.identity));
   return record;

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { indexKeys } from '../../core/matching.js';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { LowdbStore } from '../../server/store/lowdbStore.js';
 import { describeStoreContract, record } from './storeContract.js';
@@ -118,6 +119,30 @@ describe('lowdb store on disk', () => {
     expect(after['imports']).toBeUndefined();
     expect(Object.keys(after['records'] as object)).toHaveLength(1);
     await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('stages a dry run’s records unsealed: read back exactly, unchanged by the caller, and never on disk', async () => {
+    const dataDir = await tempDir();
+    const store = await LowdbStore.open({ dataDir, keyring });
+    await store.write((tx) => tx.putRecord(record('BB-2026-000001')));
+    const dry = record('BB-2026-000002');
+    dry.registration = { ...dry.registration, contactPhone: '13955556666', contactName: '赵文静' };
+    const expected = structuredClone(dry);
+    const seen = await store.simulate(async (tx) => {
+      await tx.putRecord(dry);
+      // The staged copy is the record as it was put, not the caller's object.
+      dry.registration.contactName = '改了';
+      return {
+        got: await tx.getRecord('BB-2026-000002'),
+        found: await tx.findRecordsByKeys(indexKeys(expected.identity)),
+      };
+    });
+    expect(seen.got).toEqual(expected);
+    expect(seen.found).toEqual([expected]);
+    await store.close();
+    const rest = await allText(dataDir);
+    expect(rest).toContain('BB-2026-000001');
+    for (const text of ['BB-2026-000002', '13955556666', '赵文静']) expect(rest).not.toContain(text);
   });
 
   it('keeps the old data when a journal write fails, and refuses further writes until restarted', async () => {
