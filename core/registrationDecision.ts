@@ -221,7 +221,8 @@ export interface Candidate<R extends CandidateRecord = StoredRecord> {
 /**
  * Whether a stored record found through the row's index keys counts as a candidate: it matches,
  * and it is active on `today` (pending, conflict, protected, extension requested) or — migration —
- * was protecting the customer on `protectingOn` (R21). Null otherwise.
+ * was protecting the customer on `protectingOn` (R21). Null otherwise. `matched` is
+ * compareIdentities(identity, record.identity, policy) when the caller has it already.
  */
 export function candidateOf<R extends CandidateRecord & { identity: IdentityKeys }>(
   record: R,
@@ -229,6 +230,7 @@ export function candidateOf<R extends CandidateRecord & { identity: IdentityKeys
   policy: MatchPolicy,
   today: Day,
   protectingOn?: Day,
+  matched?: Match | null,
 ): Candidate<R> | null {
   const status = effectiveStatus(record, today);
   const protectedThen =
@@ -239,7 +241,7 @@ export function candidateOf<R extends CandidateRecord & { identity: IdentityKeys
     protectingOn <= record.protectedUntil &&
     record.status !== 'rejected';
   if (!ACTIVE_STATUSES.includes(status) && !protectedThen) return null;
-  const match = compareIdentities(identity, record.identity, policy);
+  const match = matched !== undefined ? matched : compareIdentities(identity, record.identity, policy);
   return match === null ? null : { record, status, match };
 }
 

@@ -6,7 +6,13 @@
  * and the legacy import, so every path runs exactly the same checks.
  */
 import { customerLockKeys, sharedLockKeys } from '../../core/customerLocks.js';
-import { compareIdentities, hashIdentityKeys, identityKeys, lookupKeys } from '../../core/matching.js';
+import {
+  compareIdentities,
+  hashIdentityKeys,
+  identityKeys,
+  lookupKeys,
+  type Match,
+} from '../../core/matching.js';
 import type { Policy } from '../../core/policy.js';
 import {
   admitRow,
@@ -261,13 +267,17 @@ export async function findCandidates(
   // record that is not active on `today` is no candidate (candidateOf) unless the migration asks
   // about a past day (protectedFrom is sealed, so that case opens them all) or it is void and may
   // have lapsed into the pool (its reason code is sealed).
+  // Matches the filter worked out, by record number, so candidateOf does not compare them again.
+  const matches = new Map<string, Match>();
   const accept = (other: IdentityKeys, clear?: RecordClearFields): boolean => {
     if (clear !== undefined && protectingOn === undefined) {
       if (clear.no === exclude) return false;
       const active = ACTIVE_STATUSES.includes(effectiveStatus(clear, today));
       if (!active && !(options.lapsed && clear.status === 'void')) return false;
     }
-    return compareIdentities(identity, other, policy) !== null;
+    const match = compareIdentities(identity, other, policy);
+    if (match !== null && clear !== undefined) matches.set(clear.no, match);
+    return match !== null;
   };
   for (const record of await tx.findRecordsByKeys(options.keys ?? lookupKeys(identity), accept)) {
     if (record.no === exclude) continue;
@@ -275,7 +285,7 @@ export async function findCandidates(
       options.lapsed.push(record);
       continue;
     }
-    const candidate = candidateOf(record, identity, policy, today, protectingOn);
+    const candidate = candidateOf(record, identity, policy, today, protectingOn, matches.get(record.no));
     if (candidate !== null) found.push(candidate);
   }
   return sortCandidates(found);

@@ -918,9 +918,9 @@ class LowdbTx implements WriteTx {
 
   async getRecord(no: string): Promise<StoredRecord | undefined> {
     const staged = this.records.get(no);
-    if (staged) return openRecord(staged.sealed, this.stagingCodec);
+    if (staged) return openRecord(staged.sealed, this.stagingCodec, 'parsed');
     const sealed = this.data.records[no];
-    return sealed ? openRecord(sealed, this.store.keyringForTx) : undefined;
+    return sealed ? openRecord(sealed, this.store.keyringForTx, 'parsed') : undefined;
   }
 
   async findRecordsByKeys(
@@ -943,7 +943,7 @@ class LowdbTx implements WriteTx {
       const staged = this.records.get(no);
       const sealed = staged?.sealed ?? this.data.records[no];
       if (sealed === undefined || (accept && !accept(sealed.identity, sealed))) continue;
-      out.push(openRecord(sealed, staged ? this.stagingCodec : keyring));
+      out.push(openRecord(sealed, staged ? this.stagingCodec : keyring, 'parsed'));
     }
     return out;
   }
@@ -963,7 +963,9 @@ class LowdbTx implements WriteTx {
     }
     hits.sort((a, b) => (a.receivedAt === b.receivedAt ? cmp(b.no, a.no) : cmp(b.receivedAt, a.receivedAt)));
     const keyring = this.store.keyringForTx;
-    const items = hits.slice(query.offset, query.offset + query.limit).map((s) => openRecord(s, keyring));
+    const items = hits
+      .slice(query.offset, query.offset + query.limit)
+      .map((s) => openRecord(s, keyring, 'parsed'));
     return { items, total: hits.length };
   }
 
@@ -995,14 +997,14 @@ class LowdbTx implements WriteTx {
     const keyring = this.store.keyringForTx;
     return Object.values(this.data.records)
       .filter((s) => statuses.includes(s.status) && s.protectedUntil !== undefined && s.protectedUntil < day)
-      .map((s) => openRecord(s, keyring));
+      .map((s) => openRecord(s, keyring, 'parsed'));
   }
 
   async recordsWithStatus(statuses: readonly RecordStatus[]): Promise<StoredRecord[]> {
     const keyring = this.store.keyringForTx;
     return Object.values(this.data.records)
       .filter((s) => statuses.includes(s.status))
-      .map((s) => openRecord(s, keyring));
+      .map((s) => openRecord(s, keyring, 'parsed'));
   }
 
   async findBans(keys: readonly string[], registrant: string, today: Day): Promise<Ban[]> {

@@ -52,11 +52,18 @@ export function sealRecord(record: StoredRecord, keyring: Pick<Keyring, 'seal'>)
  * A record from its sealed form. The body is not run through zod again: AES-GCM authenticates it,
  * so it is exactly the JSON that sealRecord wrote from a typed record (and a changed byte
  * fails `open`). Parsing 100,000-record stores' candidates with zod cost more than everything else
- * on a row. The identity keys come from the clear part (a database column, say), so they are parsed.
+ * on a row. The identity keys come from the clear part (a database column, say), so they are parsed,
+ * unless the caller says its sealed records were parsed already (`identity: 'parsed'`: the embedded
+ * store zod-checks its snapshot and journal when it reads them, and holds only those records and
+ * ones its typed callers put).
  */
-export function openRecord(sealed: SealedRecord, keyring: Pick<Keyring, 'open'>): StoredRecord {
+export function openRecord(
+  sealed: SealedRecord,
+  keyring: Pick<Keyring, 'open'>,
+  identity: 'parse' | 'parsed' = 'parse',
+): StoredRecord {
   const record = JSON.parse(keyring.open(sealed.sealed)) as StoredRecord;
-  record.identity = copyIdentity(checkedIdentity(sealed.identity));
+  record.identity = copyIdentity(identity === 'parsed' ? sealed.identity : checkedIdentity(sealed.identity));
   return record;
 }
 

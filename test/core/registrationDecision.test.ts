@@ -265,6 +265,15 @@ describe('candidateOf / sortCandidates', () => {
     expect(candidateOf(other, identity, DEFAULT_POLICY, TODAY)).toBeNull();
   });
 
+  it('takes the match the caller already worked out instead of comparing the identities again', () => {
+    const same = stored('H', { status: 'pending' });
+    const compared = candidateOf(same, identity, DEFAULT_POLICY, TODAY);
+    expect(compared?.match.strength).toBe('exact');
+    const given = { matchedOn: 'phone', strength: 'possible' } as const;
+    expect(candidateOf(same, identity, DEFAULT_POLICY, TODAY, undefined, given)?.match).toBe(given);
+    expect(candidateOf(same, identity, DEFAULT_POLICY, TODAY, undefined, null)).toBeNull();
+  });
+
   it('[R17] exact matches first, then the earliest claim', () => {
     const possible = stored('P', {
       claimedAt: '2026-01-01T00:00:00.000Z',
