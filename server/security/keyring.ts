@@ -14,6 +14,13 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 /** 128 bits is ample against collisions among a company's customers and keeps the index small. */
 const HASH_BYTES = 16;
+/**
+ * Values up to this many UTF-16 units (a kind prefix and a name's bigram, a surname, a short trade
+ * name) are hashed through a cache: their vocabulary is small and skewed, so most rows repeat them.
+ */
+const CACHED_HASH_MAX_CHARS = 8;
+/** The cache's entries (a few MB); once full it keeps the values seen first, the frequent ones. */
+export const HASH_CACHE_ENTRIES = 65_536;
 
 export interface Keyring {
   /** Encrypts text; the result is `v1.<base64url(iv | ciphertext | tag)>`. */
@@ -38,9 +45,21 @@ export function keyringFromMasterKey(master: Buffer): Keyring {
   const encKey = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'baobei/seal/v1', 32));
   const macKey = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'baobei/match-hash/v1', 32));
   // HMAC-SHA-256 from precomputed key states: the same digests as createHmac, so stored keys stay valid.
-  // No cache of hashes: a map lookup of a fresh string costs more than the two compressions, and
-  // 100,000 cached entries would only grow the heap the collector walks.
-  const hash = hmacSha256(macKey, HASH_BYTES);
+  // No cache of long values (names, phones, credit codes): nearly all differ, so a look-up of a fresh
+  // string costs more than the two compressions it saves, and 100,000 entries would only grow the heap.
+  // Short ones (a row's ~6.5 bigrams, surname and blocks) hit a 65,536-entry cache ~80% of the time
+  // at 100,000 stored: 5–6 → 1.5–3 µs per row (measured alone, load ≈ 3.4).
+  const hmac = hmacSha256(macKey, HASH_BYTES);
+  const shortHashes = new Map<string, string>();
+  const hash = (value: string): string => {
+    if (value.length > CACHED_HASH_MAX_CHARS) return hmac(value);
+    let digest = shortHashes.get(value);
+    if (digest === undefined) {
+      digest = hmac(value);
+      if (shortHashes.size < HASH_CACHE_ENTRIES) shortHashes.set(value, digest);
+    }
+    return digest;
+  };
   // Random IVs drawn from a pool: one call for random bytes per 1,024 records sealed (a batch of
   // 1,000 rows seals as many), not one each. Each IV is still 96 fresh random bits, used once.
   let ivPool = Buffer.alloc(0);

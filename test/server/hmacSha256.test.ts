@@ -2,7 +2,7 @@ import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hmacSha256 } from '../../server/security/hmacSha256.js';
-import { keyringFromMasterKey } from '../../server/security/keyring.js';
+import { HASH_CACHE_ENTRIES, keyringFromMasterKey } from '../../server/security/keyring.js';
 
 const SEED = 20261123;
 
@@ -54,6 +54,25 @@ describe('hmacSha256', () => {
     const macKey = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'baobei/match-hash/v1', 32));
     const keyring = keyringFromMasterKey(master);
     for (const value of ['nm:上海|华信科技', 'ph:13812345678', 'ng:|华信', 'sn:王']) {
+      expect(keyring.hash(value)).toBe(reference(macKey, value, 16));
+    }
+  });
+
+  it('keyring.hash gives the same digests through its cache of short values, before and after the cache is full', () => {
+    const master = randomBytes(32);
+    const macKey = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'baobei/match-hash/v1', 32));
+    const keyring = keyringFromMasterKey(master);
+    // More distinct short values than the cache holds: the first ones are cached, the last ones not.
+    const values = Array.from({ length: HASH_CACHE_ENTRIES + 1_000 }, (_, i) => `ng:${i.toString(36)}`);
+    const first = values.map((v) => keyring.hash(v));
+    for (const i of [0, 1, 777, HASH_CACHE_ENTRIES - 1, HASH_CACHE_ENTRIES, values.length - 1]) {
+      expect(first[i]).toBe(reference(macKey, values[i]!, 16));
+      expect(keyring.hash(values[i]!)).toBe(first[i]);
+    }
+    // Another key caches its own digests.
+    expect(keyringFromMasterKey(randomBytes(32)).hash(values[0]!)).not.toBe(first[0]);
+    for (const value of ['ng:|华', 'sn:欧阳', 'nb:华信科技']) {
+      expect(keyring.hash(value)).toBe(reference(macKey, value, 16));
       expect(keyring.hash(value)).toBe(reference(macKey, value, 16));
     }
   });
