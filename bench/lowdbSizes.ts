@@ -97,7 +97,7 @@ interface OpenFigures {
 }
 
 interface CommitFigures {
-  /** write() minus simulate() of the same records: apply + journal + fsync (sealing is per row). */
+  /** write() minus a discarded write() of the same records: apply + journal + fsync (staging is per row). */
   commitMs: number[];
   writeMs: number[];
   writeCpuMs: number[];
