@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { indexKeys } from '../../core/matching.js';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
-import { LowdbStore } from '../../server/store/lowdbStore.js';
+import { DRY_RUN_CLEAR_RECORDS, LowdbStore } from '../../server/store/lowdbStore.js';
 import { describeStoreContract, record } from './storeContract.js';
 
 async function tempDir(): Promise<string> {
@@ -143,6 +143,33 @@ describe('lowdb store on disk', () => {
     const rest = await allText(dataDir);
     expect(rest).toContain('BB-2026-000001');
     for (const text of ['BB-2026-000002', '13955556666', '赵文静']) expect(rest).not.toContain(text);
+  });
+
+  it('a dry run past the records it stages in clear seals the rest, and reads both kinds back', async () => {
+    const dataDir = await tempDir();
+    const store = await LowdbStore.open({ dataDir, keyring });
+    const nos = Array.from(
+      { length: DRY_RUN_CLEAR_RECORDS + 2 },
+      (_, i) => `BB-2026-${String(i + 1).padStart(6, '0')}`,
+    );
+    const read = await store.simulate(async (tx) => {
+      for (const no of nos) await tx.putRecord(record(no));
+      const out: { no: string; got: unknown; found: unknown }[] = [];
+      for (const no of [nos[0]!, nos[DRY_RUN_CLEAR_RECORDS - 1]!, nos[DRY_RUN_CLEAR_RECORDS]!, nos.at(-1)!]) {
+        out.push({
+          no,
+          got: await tx.getRecord(no),
+          found: await tx.findRecordsByKeys(indexKeys(record(no).identity)),
+        });
+      }
+      return out;
+    });
+    for (const { no, got, found } of read) {
+      expect(got).toEqual(record(no));
+      expect(found).toEqual([record(no)]);
+    }
+    await store.close();
+    expect(await allText(dataDir)).not.toContain(nos[0]);
   });
 
   it('keeps the old data when a journal write fails, and refuses further writes until restarted', async () => {
