@@ -3,8 +3,8 @@
  * parsing and normalising the row, hashing its identity keys, the look-ups, the decision, sealing
  * the record and serialising the answer — with the garbage collector's time included, and without
  * the store's file commit (submit runs in a write that is discarded before its commit, so every
- * batch meets the same 100,000 records and no file is written). The floor is what an HTTP request must do anyway:
- * JSON parse + zod validation of the batch. Prints; asserts nothing.
+ * batch meets the same 100,000 records and no file is written). The floor is what an HTTP request
+ * must do anyway: JSON parse + zod validation of the batch. Prints; asserts nothing.
  *
  * `--profile FILE` writes a V8 CPU profile of the measured part only (not of the store's build);
  * `--heap-profile FILE` a sampling heap profile of what that part allocates (collected objects too).
