@@ -32,6 +32,16 @@ function resetHighWater(): void {
 }
 
 let cpu = process.cpuUsage();
+function spaces(): string {
+  return v8
+    .getHeapSpaceStatistics()
+    .filter((s) => s.space_used_size > 8 << 20)
+    .map(
+      (s) => `${s.space_name.replace('_space', '')} ${mib(s.space_used_size)}/${mib(s.physical_space_size)}`,
+    )
+    .join(', ');
+}
+
 function phase(name: string): void {
   const peak = highWater();
   const used = process.cpuUsage(cpu);
@@ -40,6 +50,7 @@ function phase(name: string): void {
     `${name.padEnd(34)} peak RSS ${mib(peak).padStart(5)} MiB | after: RSS ${mib(m.rss).padStart(5)}, heap ${mib(m.heapUsed).padStart(4)}, ` +
       `external ${mib(m.external).padStart(4)} (buffers ${mib(m.arrayBuffers).padStart(4)}) | CPU ${((used.user + used.system) / 1000).toFixed(0)} ms`,
   );
+  if (process.argv.includes('--spaces')) console.log(`    spaces (used/physical MiB): ${spaces()}`);
   resetHighWater();
   cpu = process.cpuUsage();
 }

@@ -31,8 +31,31 @@ export interface AnnotatedRow {
   annotation: RowAnnotation;
 }
 
+/**
+ * What of a read workbook the annotated copy needs: the package and its parts, and of the shared
+ * strings only how many there are and which look like formulas. Not the strings themselves: kept
+ * through the store's write, they (and the part's whole text, which their slices keep alive) were
+ * ~20 MB of a 100,000-row import's heap.
+ */
+export interface AnnotationSource {
+  pkg: ReadWorkbook['pkg'];
+  workbook: ReadWorkbook['workbook'];
+  sharedStringCount: number;
+  /** 1 for a shared string a spreadsheet would take for a formula (=…, +…): its cells are made inert. */
+  formulaLikeStrings: Uint8Array;
+}
+
+export function annotationSource(read: ReadWorkbook): AnnotationSource {
+  return {
+    pkg: read.pkg,
+    workbook: read.workbook,
+    sharedStringCount: read.sharedStrings.length,
+    formulaLikeStrings: Uint8Array.from(read.sharedStrings, (text) => (isFormulaLikeText(text) ? 1 : 0)),
+  };
+}
+
 export interface AnnotateInput {
-  read: ReadWorkbook;
+  read: AnnotationSource;
   sheet: SheetData;
   headerRow: number;
   /** Canonical field → 1-based column, for placing notes on invalid cells. */
@@ -53,7 +76,7 @@ const RESULT_WIDTHS: Record<ResultColumn, number> = {
 const WRAPPED: readonly ResultColumn[] = ['conflict', 'hint'];
 
 export function writeAnnotatedWorkbook(input: AnnotateInput): Buffer {
-  const { pkg, workbook, sharedStrings } = input.read;
+  const { pkg, workbook, sharedStringCount, formulaLikeStrings } = input.read;
   const { sheet } = input;
   // After the last column holding anything; a sheet with values out at XFD keeps its last columns.
   const first = Math.min(sheet.lastUsedColumn + 1, MAX_COLUMN - RESULT_HEADERS.length + 1);
@@ -86,13 +109,13 @@ export function writeAnnotatedWorkbook(input: AnnotateInput): Buffer {
     sheet.part,
   ].map((part) => (part === undefined ? undefined : pkg.textForPatching(part)));
   const styles = new StylesPatch(stylesXml);
-  const strings = new SharedStringsAppender(sharedStrings.length);
+  const strings = new SharedStringsAppender(sharedStringCount);
   const legacyDrawingId = notes.length > 0 ? addNotes(pkg, sheet.part, notes) : undefined;
 
   patchSheet(
     {
       xml: sheetXml ?? '',
-      formulaLikeStrings: Uint8Array.from(sharedStrings, (text) => (isFormulaLikeText(text) ? 1 : 0)),
+      formulaLikeStrings,
       headerRow: input.headerRow,
       resultHeaders: RESULT_HEADERS.map((h) => h.zh),
       resultWidths: RESULT_HEADERS.map((h) => RESULT_WIDTHS[h.key]),
@@ -135,7 +158,7 @@ export function writeAnnotatedWorkbook(input: AnnotateInput): Buffer {
 }
 
 /** A part the workbook lacked (styles, shared strings), related from it and declared. */
-function addWorkbookPart(read: ReadWorkbook, wanted: string, type: string, contentType: string): string {
+function addWorkbookPart(read: AnnotationSource, wanted: string, type: string, contentType: string): string {
   const part = read.pkg.has(wanted) ? read.pkg.freeName((n) => wanted.replace('.xml', `${n}.xml`)) : wanted;
   read.pkg.addRelationship(read.workbook.part, type, part);
   read.pkg.setContentType(part, contentType);
