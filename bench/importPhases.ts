@@ -92,6 +92,10 @@ const evaluation = await evaluateImport(read.parsed, options, {
   actor: { id: 'bench-admin', name: '管理员', role: 'admin' },
 });
 phase('end of transaction (apply, line built)');
+if (process.argv.includes('--gc-before-annotate')) {
+  gc();
+  phase('  (gc before annotate)');
+}
 const annotated = read.annotate(evaluation.annotation);
 phase('annotate');
 await evaluation.committed;
