@@ -214,6 +214,33 @@ describe('lowdb journal', () => {
     expect(await readFile(file, 'utf8')).toBe(damaged);
   });
 
+  it('a commit past 16 MiB (an import, the spilled-line path) replays exactly', async () => {
+    const dataDir = await tempDir();
+    // No compaction: the journal's line itself is what is read back.
+    const store = await LowdbStore.open({ dataDir, keyring, compactBytes: 2 ** 40 });
+    const count = 20_000;
+    const nos = Array.from({ length: count }, (_, i) => no(i + 1));
+    await store.write(async (tx) => {
+      for (const n of nos) await tx.putRecord(record(n, { team: `华东 ü 🚀` }));
+    });
+    await store.write((tx) => tx.putRecord(record(no(1), { version: 2, status: 'terminated' })));
+    const journal = path.join(dataDir, 'baobei.journal');
+    const line = (await readFile(journal, 'utf8')).split('\n')[0]!;
+    expect(Buffer.byteLength(line)).toBeGreaterThan(16 * 1024 * 1024);
+
+    const reopened = await LowdbStore.open({ dataDir: await crashCopy(dataDir), keyring });
+    expect(await countRecords(reopened)).toBe(count);
+    expect(await reopened.read((tx) => tx.getRecord(no(count)))).toEqual(
+      record(no(count), { team: `华东 ü 🚀` }),
+    );
+    expect(await reopened.read((tx) => tx.getRecord(no(1)))).toMatchObject({
+      status: 'terminated',
+      version: 2,
+    });
+    await reopened.close();
+    await store.close();
+  }, 60_000);
+
   it('a line past the spill size is written while it is built, reads back exactly, and a small one follows', async () => {
     const file = path.join(await tempDir(), 'baobei.journal');
     const writer = await JournalWriter.create(file, 4096);
