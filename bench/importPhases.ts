@@ -95,6 +95,8 @@ phase('end of transaction (apply, line built)');
 if (process.argv.includes('--gc-before-annotate')) {
   gc();
   phase('  (gc before annotate)');
+  if (process.argv.includes('--snapshot-before-annotate'))
+    console.log(`heap snapshot: ${v8.writeHeapSnapshot()}`);
 }
 const annotated = read.annotate(evaluation.annotation);
 phase('annotate');

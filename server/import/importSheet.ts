@@ -404,6 +404,8 @@ export async function evaluateImport(
       finish(index, row, await correct(tx, row, submission, target, policy));
       if (++done % 500 === 0) options.onProgress?.(done, byClaim.length);
     }
+    // Only `finish` needed it; the transaction's closure lives until the store has committed.
+    createdBy.clear();
     options.onProgress?.(byClaim.length, byClaim.length);
     allEvaluated();
   };

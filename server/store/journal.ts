@@ -262,11 +262,14 @@ export class JournalWriter {
       throw err;
     }
     const { line, buffer } = finished;
-    this.buffer = buffer.length > KEPT_BUFFER_BYTES ? Buffer.allocUnsafe(64 * 1024) : buffer;
     if (spill.started) {
+      // A spilled line's buffer is as big as a line may grow in memory: not kept for the small
+      // commits after it (it would stay resident after every large import).
+      this.buffer = Buffer.allocUnsafe(64 * 1024);
       this.bytes += await spill.complete(line);
       return;
     }
+    this.buffer = buffer.length > KEPT_BUFFER_BYTES ? Buffer.allocUnsafe(64 * 1024) : buffer;
     const handle = await open(this.file, 'a', 0o600);
     try {
       let offset = 0;
