@@ -10,10 +10,11 @@
  * are added as parts, and every other part is copied as it came (still compressed).
  */
 import {
+  annotateRow,
   INVALID_CELL_FILL,
   RESULT_HEADERS,
+  type AnnotationInput,
   type FillName,
-  type RowAnnotation,
 } from '../../core/annotation.js';
 import type { Field, ResultColumn, RowStatus } from '../../core/schema.js';
 import { MAX_COLUMN } from './cellReference.js';
@@ -26,9 +27,13 @@ import { summarySheetXml } from './summarySheet.js';
 import { addWorksheet, asPlainWorkbook, setPrintTitles, uniqueSheetName } from './workbookPart.js';
 import { CONTENT_TYPE, REL } from './xlsxPackage.js';
 
-export interface AnnotatedRow {
+/**
+ * A row's outcome as the annotated copy needs it: what `annotateRow` takes, not what it makes — the
+ * texts and fills are made row by row while the sheet is patched, so a large sheet's result cells
+ * are never all in the heap (they were ~20 MB at 100,000 rows, held through the store's write).
+ */
+export interface AnnotatedRow extends AnnotationInput {
   row: number;
-  annotation: RowAnnotation;
 }
 
 /**
@@ -81,26 +86,43 @@ export function writeAnnotatedWorkbook(input: AnnotateInput): Buffer {
   // After the last column holding anything; a sheet with values out at XFD keeps its last columns.
   const first = Math.min(sheet.lastUsedColumn + 1, MAX_COLUMN - RESULT_HEADERS.length + 1);
 
-  const results = new Map<number, ResultRow>();
+  // Notes come from errors only: the few rows with errors are annotated here, to write the notes part
+  // before the sheet (which points at it); every row is annotated again as the patcher reaches it.
   const notes: CellNote[] = [];
-  const byFill: Partial<Record<FillName, number>> = {};
-  for (const { row, annotation } of input.rows) {
+  const markedByRow = new Map<number, number[]>();
+  for (const outcome of input.rows) {
+    if (outcome.errors.length === 0) continue;
     const marked: number[] = [];
-    for (const [field, text] of Object.entries(annotation.notes) as [Field, string][]) {
+    for (const [field, text] of Object.entries(annotateRow(outcome).notes) as [Field, string][]) {
       const column = input.fieldColumns.get(field);
       if (column === undefined) continue;
-      notes.push({ row, column, text });
+      notes.push({ row: outcome.row, column, text });
       marked.push(column);
     }
-    const cells = RESULT_HEADERS.map((h) => annotation.cells[h.key]);
-    results.set(
-      row,
-      marked.length > 0
-        ? { cells, fill: annotation.fill, marked, markFill: INVALID_CELL_FILL }
-        : { cells, fill: annotation.fill },
-    );
-    byFill[annotation.fill] = (byFill[annotation.fill] ?? 0) + 1;
+    if (marked.length > 0) markedByRow.set(outcome.row, marked);
   }
+  const byRow = new Map<number, number>();
+  for (const [i, { row }] of input.rows.entries()) byRow.set(row, i);
+  const byFill: Partial<Record<FillName, number>> = {};
+  const counted = new Uint8Array(input.rows.length);
+  const countFill = (i: number, fill: FillName): void => {
+    if (counted[i] === 1) return;
+    counted[i] = 1;
+    byFill[fill] = (byFill[fill] ?? 0) + 1;
+  };
+  const results = {
+    get(row: number): ResultRow | undefined {
+      const i = byRow.get(row);
+      if (i === undefined) return undefined;
+      const annotation = annotateRow(input.rows[i]!);
+      countFill(i, annotation.fill);
+      const cells = RESULT_HEADERS.map((h) => annotation.cells[h.key]);
+      const marked = markedByRow.get(row);
+      return marked !== undefined
+        ? { cells, fill: annotation.fill, marked, markFill: INVALID_CELL_FILL }
+        : { cells, fill: annotation.fill };
+    },
+  };
   notes.sort((a, b) => a.row - b.row || a.column - b.column);
 
   const [stylesXml, sharedStringsXml, sheetXml] = [
@@ -129,6 +151,10 @@ export function writeAnnotatedWorkbook(input: AnnotateInput): Buffer {
     },
     pkg.write(sheet.part),
   );
+
+  // A row the sheet's XML did not hold (none should) still counts in the summary.
+  for (const [i, outcome] of input.rows.entries())
+    if (counted[i] === 0) countFill(i, annotateRow(outcome).fill);
 
   asPlainWorkbook(pkg, workbook);
   setPrintTitles(pkg, workbook, sheet.part, input.headerRow, input.headerRow);

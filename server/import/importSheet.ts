@@ -4,7 +4,7 @@
  * single registration gets (rowEvaluation) against the store and against the rest of the file in
  * one transaction, and returns the JSON report and the annotated workbook.
  */
-import { annotateRow, type AnnotatedConflict } from '../../core/annotation.js';
+import type { AnnotatedConflict } from '../../core/annotation.js';
 import { dayOf } from '../../core/day.js';
 import { parseInstant } from '../../core/dateValue.js';
 import { classifyRow, detectHeader, type HeaderDetection } from '../../core/headers.js';
@@ -82,6 +82,8 @@ export interface ImportResult {
   report: ImportReport;
   annotated: Buffer;
 }
+
+const NO_CONFLICTS: readonly AnnotatedConflict[] = [];
 
 /** How many rows from the top the header detection sees (titles, notes, 渠道 sampling under the header). */
 const DETECTION_ROWS = 300;
@@ -301,6 +303,15 @@ export async function evaluateImport(
   const rowsOut: ReportRow[] = new Array<ReportRow>(count);
   const annotated: AnnotatedRow[] = new Array<AnnotatedRow>(count);
   const createdBy = new Map<string, number>();
+  // A sheet's rows share a few hundred days: one string each, not one per row.
+  const days = new Map<string, string>();
+  const sameDay = (day: string | undefined): string | undefined => {
+    if (day === undefined) return undefined;
+    const known = days.get(day);
+    if (known !== undefined) return known;
+    days.set(day, day);
+    return day;
+  };
   /** A row's result as the report and the annotated copy show it; the result itself is not kept. */
   const finish = (index: number, row: number, result: RowResult): void => {
     const conflicts = result.conflicts.map((c): ReportConflict & AnnotatedConflict => {
@@ -334,15 +345,13 @@ export async function evaluateImport(
     };
     annotated[index] = {
       row,
-      annotation: annotateRow({
-        status: result.status,
-        registrationNo,
-        protectedUntil: result.protectedUntil,
-        reviewDueBy: result.reviewDueBy,
-        errors: result.errors,
-        warnings: result.warnings,
-        conflicts,
-      }),
+      status: result.status,
+      registrationNo,
+      protectedUntil: sameDay(result.protectedUntil),
+      reviewDueBy: sameDay(result.reviewDueBy),
+      errors: result.errors,
+      warnings: result.warnings,
+      conflicts: conflicts.length > 0 ? conflicts : NO_CONFLICTS,
     };
   };
   let allEvaluated!: () => void;
