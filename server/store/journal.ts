@@ -94,7 +94,8 @@ class SpilledLine {
   /** Where the line starts in the file, and where its next byte goes. */
   private start = 0;
   private position = 0;
-  private readonly hash: Hash = createHash('sha256');
+  /** Made with the first write: most lines never spill, and the commit path makes one of these each. */
+  private hash: Hash | undefined;
 
   constructor(
     private readonly file: string,
@@ -115,8 +116,9 @@ class SpilledLine {
       // Not opened for appending: Linux ignores the position of a write to a file opened with O_APPEND.
       this.fd = openSync(this.file, 'r+');
       this.start = this.position = fstatSync(this.fd).size;
+      this.hash = createHash('sha256');
     }
-    this.hash.update(json);
+    this.hash!.update(json);
     this.put(bytes, this.position);
     this.position += bytes.length;
   }
@@ -125,13 +127,21 @@ class SpilledLine {
   async complete(end: Buffer): Promise<number> {
     const fd = this.fd!;
     try {
-      this.hash.update(end.subarray(0, end.length - 1));
+      this.hash!.update(end.subarray(0, end.length - 1));
       this.put(end, this.position);
       this.position += end.length;
-      const sum = this.hash.digest('hex').slice(0, CHECKSUM_CHARS);
+      const sum = this.hash!.digest('hex').slice(0, CHECKSUM_CHARS);
       this.put(Buffer.from(sum, 'latin1'), this.start);
       await fdatasyncAsync(fd);
       return this.position - this.start;
+    } catch (err) {
+      // Not acknowledged: cut it off if the file still lets us (the store stops writing anyway).
+      try {
+        ftruncateSync(fd, this.start);
+      } catch {
+        // The torn line stays; start-up drops it as the last line.
+      }
+      throw err;
     } finally {
       this.fd = undefined;
       closeSync(fd);
