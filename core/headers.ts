@@ -389,7 +389,9 @@ function candidatesFor(text: string): readonly FieldCandidate[] {
   }
   const candidates = sortedCandidates(scores);
   if (matchCache.size > 5000) matchCache.clear();
-  matchCache.set(text, candidates);
+  // A copy of the text as the key: a sheet's text is often a slice of its part's whole XML, which
+  // this module-wide cache would otherwise keep alive after the import (tens of MB).
+  matchCache.set(` ${text}`.slice(1), candidates);
   return candidates;
 }
 

@@ -10,10 +10,11 @@
  * are added as parts, and every other part is copied as it came (still compressed).
  */
 import {
+  annotateRow,
   INVALID_CELL_FILL,
   RESULT_HEADERS,
+  type AnnotationInput,
   type FillName,
-  type RowAnnotation,
 } from '../../core/annotation.js';
 import type { Field, ResultColumn, RowStatus } from '../../core/schema.js';
 import { MAX_COLUMN } from './cellReference.js';
@@ -26,13 +27,40 @@ import { summarySheetXml } from './summarySheet.js';
 import { addWorksheet, asPlainWorkbook, setPrintTitles, uniqueSheetName } from './workbookPart.js';
 import { CONTENT_TYPE, REL } from './xlsxPackage.js';
 
-export interface AnnotatedRow {
+/**
+ * A row's outcome as the annotated copy needs it: what `annotateRow` takes, not what it makes — the
+ * texts and fills are made row by row while the sheet is patched, so a large sheet's result cells
+ * are never all in the heap (they were ~20 MB at 100,000 rows, held through the store's write).
+ */
+export interface AnnotatedRow extends AnnotationInput {
   row: number;
-  annotation: RowAnnotation;
+}
+
+/**
+ * What of a read workbook the annotated copy needs: the package and its parts, and of the shared
+ * strings only how many there are and which look like formulas. Not the strings themselves: kept
+ * through the store's write, they (and the part's whole text, which their slices keep alive) were
+ * ~20 MB of a 100,000-row import's heap.
+ */
+export interface AnnotationSource {
+  pkg: ReadWorkbook['pkg'];
+  workbook: ReadWorkbook['workbook'];
+  sharedStringCount: number;
+  /** 1 for a shared string a spreadsheet would take for a formula (=…, +…): its cells are made inert. */
+  formulaLikeStrings: Uint8Array;
+}
+
+export function annotationSource(read: ReadWorkbook): AnnotationSource {
+  return {
+    pkg: read.pkg,
+    workbook: read.workbook,
+    sharedStringCount: read.sharedStrings.length,
+    formulaLikeStrings: Uint8Array.from(read.sharedStrings, (text) => (isFormulaLikeText(text) ? 1 : 0)),
+  };
 }
 
 export interface AnnotateInput {
-  read: ReadWorkbook;
+  read: AnnotationSource;
   sheet: SheetData;
   headerRow: number;
   /** Canonical field → 1-based column, for placing notes on invalid cells. */
@@ -53,31 +81,48 @@ const RESULT_WIDTHS: Record<ResultColumn, number> = {
 const WRAPPED: readonly ResultColumn[] = ['conflict', 'hint'];
 
 export function writeAnnotatedWorkbook(input: AnnotateInput): Buffer {
-  const { pkg, workbook, sharedStrings } = input.read;
+  const { pkg, workbook, sharedStringCount, formulaLikeStrings } = input.read;
   const { sheet } = input;
   // After the last column holding anything; a sheet with values out at XFD keeps its last columns.
   const first = Math.min(sheet.lastUsedColumn + 1, MAX_COLUMN - RESULT_HEADERS.length + 1);
 
-  const results = new Map<number, ResultRow>();
+  // Notes come from errors only: the few rows with errors are annotated here, to write the notes part
+  // before the sheet (which points at it); every row is annotated again as the patcher reaches it.
   const notes: CellNote[] = [];
-  const byFill: Partial<Record<FillName, number>> = {};
-  for (const { row, annotation } of input.rows) {
+  const markedByRow = new Map<number, number[]>();
+  for (const outcome of input.rows) {
+    if (outcome.errors.length === 0) continue;
     const marked: number[] = [];
-    for (const [field, text] of Object.entries(annotation.notes) as [Field, string][]) {
+    for (const [field, text] of Object.entries(annotateRow(outcome).notes) as [Field, string][]) {
       const column = input.fieldColumns.get(field);
       if (column === undefined) continue;
-      notes.push({ row, column, text });
+      notes.push({ row: outcome.row, column, text });
       marked.push(column);
     }
-    const cells = RESULT_HEADERS.map((h) => annotation.cells[h.key]);
-    results.set(
-      row,
-      marked.length > 0
-        ? { cells, fill: annotation.fill, marked, markFill: INVALID_CELL_FILL }
-        : { cells, fill: annotation.fill },
-    );
-    byFill[annotation.fill] = (byFill[annotation.fill] ?? 0) + 1;
+    if (marked.length > 0) markedByRow.set(outcome.row, marked);
   }
+  const byRow = new Map<number, number>();
+  for (const [i, { row }] of input.rows.entries()) byRow.set(row, i);
+  const byFill: Partial<Record<FillName, number>> = {};
+  const counted = new Uint8Array(input.rows.length);
+  const countFill = (i: number, fill: FillName): void => {
+    if (counted[i] === 1) return;
+    counted[i] = 1;
+    byFill[fill] = (byFill[fill] ?? 0) + 1;
+  };
+  const results = {
+    get(row: number): ResultRow | undefined {
+      const i = byRow.get(row);
+      if (i === undefined) return undefined;
+      const annotation = annotateRow(input.rows[i]!);
+      countFill(i, annotation.fill);
+      const cells = RESULT_HEADERS.map((h) => annotation.cells[h.key]);
+      const marked = markedByRow.get(row);
+      return marked !== undefined
+        ? { cells, fill: annotation.fill, marked, markFill: INVALID_CELL_FILL }
+        : { cells, fill: annotation.fill };
+    },
+  };
   notes.sort((a, b) => a.row - b.row || a.column - b.column);
 
   const [stylesXml, sharedStringsXml, sheetXml] = [
@@ -86,13 +131,13 @@ export function writeAnnotatedWorkbook(input: AnnotateInput): Buffer {
     sheet.part,
   ].map((part) => (part === undefined ? undefined : pkg.textForPatching(part)));
   const styles = new StylesPatch(stylesXml);
-  const strings = new SharedStringsAppender(sharedStrings.length);
+  const strings = new SharedStringsAppender(sharedStringCount);
   const legacyDrawingId = notes.length > 0 ? addNotes(pkg, sheet.part, notes) : undefined;
 
   patchSheet(
     {
       xml: sheetXml ?? '',
-      formulaLikeStrings: Uint8Array.from(sharedStrings, (text) => (isFormulaLikeText(text) ? 1 : 0)),
+      formulaLikeStrings,
       headerRow: input.headerRow,
       resultHeaders: RESULT_HEADERS.map((h) => h.zh),
       resultWidths: RESULT_HEADERS.map((h) => RESULT_WIDTHS[h.key]),
@@ -106,6 +151,10 @@ export function writeAnnotatedWorkbook(input: AnnotateInput): Buffer {
     },
     pkg.write(sheet.part),
   );
+
+  // A row the sheet's XML did not hold (none should) still counts in the summary.
+  for (const [i, outcome] of input.rows.entries())
+    if (counted[i] === 0) countFill(i, annotateRow(outcome).fill);
 
   asPlainWorkbook(pkg, workbook);
   setPrintTitles(pkg, workbook, sheet.part, input.headerRow, input.headerRow);
@@ -135,7 +184,7 @@ export function writeAnnotatedWorkbook(input: AnnotateInput): Buffer {
 }
 
 /** A part the workbook lacked (styles, shared strings), related from it and declared. */
-function addWorkbookPart(read: ReadWorkbook, wanted: string, type: string, contentType: string): string {
+function addWorkbookPart(read: AnnotationSource, wanted: string, type: string, contentType: string): string {
   const part = read.pkg.has(wanted) ? read.pkg.freeName((n) => wanted.replace('.xml', `${n}.xml`)) : wanted;
   read.pkg.addRelationship(read.workbook.part, type, part);
   read.pkg.setContentType(part, contentType);

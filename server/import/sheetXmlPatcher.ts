@@ -42,8 +42,8 @@ export interface SheetPatch {
   /** Widths of the result columns, in the same order. */
   resultWidths: readonly number[];
   firstResultColumn: number;
-  /** Rows by number: the data rows and their results. */
-  rows: ReadonlyMap<number, ResultRow>;
+  /** Rows by number: the data rows and their results (made when asked for, once per row). */
+  rows: { get(row: number): ResultRow | undefined };
   /** The last row holding a value (the used range must reach it). */
   lastRow: number;
   /** The result columns holding long text (wrapped, top-aligned). */

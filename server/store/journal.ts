@@ -4,8 +4,10 @@
  * A line cut short by a crash (the torn tail) is dropped and cut off; any other line that fails its
  * checksum means the file is damaged, and the store refuses to start rather than lose commits.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { open, readFile, truncate } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { corruptFile } from './durableFile.js';
 
@@ -15,6 +17,14 @@ const CHECKSUM_CHARS = 16;
 const PREFIX_BYTES = CHECKSUM_CHARS + 1;
 /** The line buffer kept between appends; one bigger than this (a store load) is let go after its append. */
 const KEPT_BUFFER_BYTES = 16 * 1024 * 1024;
+/**
+ * A line whose buffer would grow past this is written out as it is built (SpilledLine): a 100,000-row
+ * import's line is ~135 MB, and one buffer of it (doubled while growing) was half the import's peak RSS.
+ */
+const SPILL_BYTES = KEPT_BUFFER_BYTES;
+/** What a spilled line starts with until its checksum is known: never hex, so never a valid line. */
+const CHECKSUM_PLACEHOLDER = `${'-'.repeat(CHECKSUM_CHARS)} `;
+const fdatasyncAsync = promisify(fdatasync);
 
 function checksum(json: string | Uint8Array): string {
   return createHash('sha256').update(json).digest('hex').slice(0, CHECKSUM_CHARS);
@@ -29,12 +39,22 @@ function checksum(json: string | Uint8Array): string {
 export class EntryBuilder {
   private length = PREFIX_BYTES;
 
-  constructor(private buf: Buffer) {}
+  constructor(
+    private buf: Buffer,
+    /** Where a line too big for the kept buffer goes as it is built; absent: the buffer grows. */
+    private readonly spill?: SpilledLine,
+  ) {}
 
   /** Appends JSON text as it is (the caller makes it valid JSON as a whole). */
   text(piece: string): void {
     // UTF-8 takes at most 3 bytes per UTF-16 unit: room for that, so no piece is cut short.
-    const room = this.length + piece.length * 3 + 1;
+    let room = this.length + piece.length * 3 + 1;
+    if (room > this.buf.length && this.spill !== undefined && this.buf.length >= this.spill.chunkBytes) {
+      // The large-line path: what is built so far goes to the file and the buffer starts over.
+      this.spill.write(this.buf.subarray(0, this.length));
+      this.length = 0;
+      room = piece.length * 3 + 1;
+    }
     if (room > this.buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(room, this.buf.length * 2));
       this.buf.copy(bigger, 0, 0, this.length);
@@ -48,12 +68,102 @@ export class EntryBuilder {
     this.text(JSON.stringify(value));
   }
 
-  /** The finished line: checksum of the JSON bytes, a space, the JSON, a newline. */
+  /**
+   * The finished line: checksum of the JSON bytes, a space, the JSON, a newline. For a spilled line,
+   * `line` is only its end; the spill has the rest and fills the checksum in (SpilledLine.complete).
+   */
   finish(): { line: Buffer; buffer: Buffer } {
     this.text('\n');
+    if (this.spill?.started) return { line: this.buf.subarray(0, this.length), buffer: this.buf };
     const json = this.buf.subarray(PREFIX_BYTES, this.length - 1);
     this.buf.write(`${checksum(json)} `, 0, 'latin1');
     return { line: this.buf.subarray(0, this.length), buffer: this.buf };
+  }
+}
+
+/**
+ * The large-line path: a line written to the journal a buffer at a time while it is built, its
+ * SHA-256 taken as it goes. It starts with a placeholder that is never a checksum, so until
+ * `complete` has written the JSON's end, filled the checksum in at the line's start (a positioned
+ * write) and datasynced, a crash leaves a last line that fails its checksum: a torn tail, dropped
+ * on start-up, and the commit is not acknowledged before that. Writes are synchronous, like the
+ * building of the line they interleave with (to the page cache; the one datasync is awaited).
+ */
+class SpilledLine {
+  private fd: number | undefined;
+  /** Where the line starts in the file, and where its next byte goes. */
+  private start = 0;
+  private position = 0;
+  /** Made with the first write: most lines never spill, and the commit path makes one of these each. */
+  private hash: Hash | undefined;
+
+  constructor(
+    private readonly file: string,
+    /** The buffer size at which the builder writes out rather than grows. */
+    readonly chunkBytes: number,
+  ) {}
+
+  get started(): boolean {
+    return this.fd !== undefined;
+  }
+
+  /** Writes the next bytes of the line (the first call's begin with the room for the checksum). */
+  write(bytes: Buffer): void {
+    let json = bytes;
+    if (this.fd === undefined) {
+      bytes.write(CHECKSUM_PLACEHOLDER, 0, 'latin1');
+      json = bytes.subarray(PREFIX_BYTES);
+      // Not opened for appending: Linux ignores the position of a write to a file opened with O_APPEND.
+      this.fd = openSync(this.file, 'r+');
+      this.start = this.position = fstatSync(this.fd).size;
+      this.hash = createHash('sha256');
+    }
+    this.hash!.update(json);
+    this.put(bytes, this.position);
+    this.position += bytes.length;
+  }
+
+  /** Writes the line's last bytes (ending in the newline), then its checksum, then datasyncs. */
+  async complete(end: Buffer): Promise<number> {
+    const fd = this.fd!;
+    try {
+      this.hash!.update(end.subarray(0, end.length - 1));
+      this.put(end, this.position);
+      this.position += end.length;
+      const sum = this.hash!.digest('hex').slice(0, CHECKSUM_CHARS);
+      this.put(Buffer.from(sum, 'latin1'), this.start);
+      await fdatasyncAsync(fd);
+      return this.position - this.start;
+    } catch (err) {
+      // Not acknowledged: cut it off if the file still lets us (the store stops writing anyway).
+      try {
+        ftruncateSync(fd, this.start);
+      } catch {
+        // The torn line stays; start-up drops it as the last line.
+      }
+      throw err;
+    } finally {
+      this.fd = undefined;
+      closeSync(fd);
+    }
+  }
+
+  /** A line that will not be finished (building it threw): cut off, so the next one starts clean. */
+  abandon(): void {
+    if (this.fd === undefined) return;
+    try {
+      ftruncateSync(this.fd, this.start);
+    } finally {
+      closeSync(this.fd);
+      this.fd = undefined;
+    }
+  }
+
+  private put(bytes: Buffer, position: number): void {
+    let offset = 0;
+    while (offset < bytes.length) {
+      offset += writeSync(this.fd!, bytes, offset, bytes.length - offset, position + offset);
+    }
   }
 }
 
@@ -129,10 +239,15 @@ export class JournalWriter {
     readonly file: string,
     /** Bytes in the file, for the compaction threshold. */
     public bytes: number,
+    /** Line size past which a line is written out while it is built (SpilledLine). */
+    private readonly spillBytes: number,
   ) {}
 
-  /** Opens (creating if needed) the journal; its directory entry is on disk when this resolves. */
-  static async create(file: string): Promise<JournalWriter> {
+  /**
+   * Opens (creating if needed) the journal; its directory entry is on disk when this resolves.
+   * `spillBytes` (tests) lowers the size past which a line is written while it is built.
+   */
+  static async create(file: string, spillBytes = SPILL_BYTES): Promise<JournalWriter> {
     const handle = await open(file, 'a', 0o600);
     let size: number;
     try {
@@ -141,14 +256,29 @@ export class JournalWriter {
       await handle.close();
     }
     await syncDir(path.dirname(file));
-    return new JournalWriter(file, size);
+    return new JournalWriter(file, size, spillBytes);
   }
 
   /** Appends one line that `build` writes (its JSON); on disk (datasynced) when this resolves. */
   async append(build: (entry: EntryBuilder) => void): Promise<void> {
-    const entry = new EntryBuilder(this.buffer);
-    build(entry);
-    const { line, buffer } = entry.finish();
+    const spill = new SpilledLine(this.file, this.spillBytes);
+    const entry = new EntryBuilder(this.buffer, spill);
+    let finished: { line: Buffer; buffer: Buffer };
+    try {
+      build(entry);
+      finished = entry.finish();
+    } catch (err) {
+      spill.abandon();
+      throw err;
+    }
+    const { line, buffer } = finished;
+    if (spill.started) {
+      // A spilled line's buffer is as big as a line may grow in memory: not kept for the small
+      // commits after it (it would stay resident after every large import).
+      this.buffer = Buffer.allocUnsafe(64 * 1024);
+      this.bytes += await spill.complete(line);
+      return;
+    }
     this.buffer = buffer.length > KEPT_BUFFER_BYTES ? Buffer.allocUnsafe(64 * 1024) : buffer;
     const handle = await open(this.file, 'a', 0o600);
     try {

@@ -5,13 +5,14 @@
  * dates, inline strings, prefixed namespaces and missing parts right straight from the XML.
  */
 import { writeFile } from 'node:fs/promises';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayOf } from '../../core/day.js';
 import { readWorkbook } from '../../server/import/readWorkbook.js';
-import { readZip } from '../../server/import/zipArchive.js';
+import { DeflatingWriter, readZip } from '../../server/import/zipArchive.js';
 import { inlineStringWorkbook } from '../fixtures/handmadeWorkbook.js';
 import { CUSTOMERS, STANDARD_HEADER, standardRow, xlsxOf } from '../fixtures/legacySheets.js';
 import {
@@ -174,6 +175,28 @@ describe('the parts of the annotated copy', () => {
     const workbook = await loaded(annotated);
     expect(workbook.worksheets.map((w) => w.name)).toEqual(['报备', '汇总', '汇总2']);
     expect(workbook.getWorksheet('汇总')!.getCell('A1').value).toBe('旧的汇总');
+  });
+});
+
+describe('a part written piece by piece', () => {
+  it('inflates back to exactly its text: multi-byte pieces, several batches, a piece bigger than a batch, none', () => {
+    const pieces = [
+      ...Array.from({ length: 40_000 }, (_, i) => `<c r="A${i}"><v>华东 ü 🚀 ${i}</v></c>`),
+      // ~3 MB in one piece (a part written whole): bigger than a batch, compressed on its own.
+      `<x>${'长文本 '.repeat(800_000)}</x>`,
+      ...Array.from({ length: 1_000 }, (_, i) => `<r n="${i}"/>`),
+    ];
+    const writer = new DeflatingWriter();
+    for (const piece of pieces) writer.write(piece);
+    const { data, crc, size } = writer.finish();
+    const bytes = Buffer.from(pieces.join(''), 'utf8');
+    expect(size).toBe(bytes.length);
+    expect(crc).toBe(zlib.crc32(bytes));
+    expect(zlib.inflateRawSync(data).equals(bytes)).toBe(true);
+
+    const empty = new DeflatingWriter().finish();
+    expect(empty.size).toBe(0);
+    expect(zlib.inflateRawSync(empty.data).length).toBe(0);
   });
 });
 

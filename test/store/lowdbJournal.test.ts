@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { appendFile, cp, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { LowdbStore } from '../../server/store/lowdbStore.js';
+import { JournalWriter, readJournal, type EntryBuilder } from '../../server/store/journal.js';
 import { record } from './storeContract.js';
 import { indexKeys } from '../../core/matching.js';
 import { RECORD_STATUSES } from '../../core/schema.js';
@@ -40,6 +41,19 @@ async function crashCopy(dataDir: string): Promise<string> {
   }
   return copy;
 }
+
+/** A journal line of many pieces with 2-, 3- and 4-byte UTF-8, so bytes differ from lengths. */
+function bigLine(n: number, pieces: number): (entry: EntryBuilder) => void {
+  return (entry) => {
+    entry.text(`{"n":${n},"pieces":[`);
+    for (let i = 0; i < pieces; i++)
+      entry.text(`${i > 0 ? ',' : ''}"${n}-${i} 华东 ü 🚀 ${'x'.repeat(100)}"`);
+    entry.text(']}');
+  };
+}
+
+const piecesOf = (n: number, pieces: number): string[] =>
+  Array.from({ length: pieces }, (_, i) => `${n}-${i} 华东 ü 🚀 ${'x'.repeat(100)}`);
 
 async function countRecords(store: LowdbStore): Promise<number> {
   return store.read(async (tx) => (await tx.recordsWithStatus(RECORD_STATUSES)).length);
@@ -199,6 +213,123 @@ describe('lowdb journal', () => {
     await expect(LowdbStore.open({ dataDir, keyring })).rejects.toMatchObject({ code: 'store.corrupt' });
     expect(await readFile(file, 'utf8')).toBe(damaged);
   });
+
+  it('a commit past 16 MiB (an import, the spilled-line path) replays exactly', async () => {
+    const dataDir = await tempDir();
+    // No compaction: the journal's line itself is what is read back.
+    const store = await LowdbStore.open({ dataDir, keyring, compactBytes: 2 ** 40 });
+    const count = 20_000;
+    const nos = Array.from({ length: count }, (_, i) => no(i + 1));
+    await store.write(async (tx) => {
+      for (const n of nos) await tx.putRecord(record(n, { team: `华东 ü 🚀` }));
+    });
+    await store.write((tx) => tx.putRecord(record(no(1), { version: 2, status: 'terminated' })));
+    const journal = path.join(dataDir, 'baobei.journal');
+    const line = (await readFile(journal, 'utf8')).split('\n')[0]!;
+    expect(Buffer.byteLength(line)).toBeGreaterThan(16 * 1024 * 1024);
+
+    const reopened = await LowdbStore.open({ dataDir: await crashCopy(dataDir), keyring });
+    expect(await countRecords(reopened)).toBe(count);
+    expect(await reopened.read((tx) => tx.getRecord(no(count)))).toEqual(
+      record(no(count), { team: `华东 ü 🚀` }),
+    );
+    expect(await reopened.read((tx) => tx.getRecord(no(1)))).toMatchObject({
+      status: 'terminated',
+      version: 2,
+    });
+    await reopened.close();
+    await store.close();
+  }, 60_000);
+
+  it('a line past the spill size is written while it is built, reads back exactly, and a small one follows', async () => {
+    const file = path.join(await tempDir(), 'baobei.journal');
+    const writer = await JournalWriter.create(file, 4096);
+    await writer.append(bigLine(0, 3));
+    // ~130 KB: the writer's 64 KiB first buffer is past the 4 KiB spill size, so it is written out
+    // mid-line instead of growing (the next test sees it on disk before the line is done).
+    await writer.append(bigLine(1, 1000));
+    await writer.append(bigLine(2, 2));
+    const read = await readJournal(file, false);
+    expect(read?.entries).toEqual(
+      [0, 1, 2].map((n) => ({ n, pieces: piecesOf(n, n === 1 ? 1000 : n === 0 ? 3 : 2) })),
+    );
+    expect(writer.bytes).toBe((await stat(file)).size);
+    expect(read?.tornBytes).toBe(0);
+  });
+
+  it('a spilled line fails its checksum on disk until it is complete; one whose building throws is cut off', async () => {
+    const file = path.join(await tempDir(), 'baobei.journal');
+    const writer = await JournalWriter.create(file, 4096);
+    await writer.append(bigLine(0, 3));
+    const before = (await stat(file)).size;
+    const crash = `${file}.crash`;
+    await writer.append((entry) => {
+      bigLine(1, 1000)(entry);
+      // Built and mostly written out, not yet acknowledged: the file as a crash now would leave it.
+      copyFileSync(file, crash);
+    });
+    const midwaySize = (await stat(crash)).size;
+    expect(midwaySize).toBeGreaterThan(before + 32 * 1024);
+    // The line on disk fails its checksum: a torn tail, dropped, never a commit.
+    expect(await readJournal(crash, true)).toMatchObject({
+      entries: [{ n: 0 }],
+      validBytes: before,
+      tornBytes: midwaySize - before,
+    });
+    await expect(readJournal(crash, false)).rejects.toMatchObject({ code: 'store.corrupt' });
+    expect((await readJournal(file, false))?.entries).toHaveLength(2);
+
+    const complete = (await stat(file)).size;
+    await expect(
+      writer.append((entry) => {
+        bigLine(2, 1000)(entry);
+        throw new Error('building failed');
+      }),
+    ).rejects.toThrow('building failed');
+    expect((await stat(file)).size).toBe(complete);
+    await writer.append(bigLine(3, 2));
+    expect((await readJournal(file, false))?.entries.map((e) => (e as { n: number }).n)).toEqual([0, 1, 3]);
+  });
+
+  it('after SIGKILL while spilled lines are written, every acknowledged line is there and nothing torn is read', async () => {
+    const file = path.join(await tempDir(), 'baobei.journal');
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('./journalSpillCrashChild.ts', import.meta.url)),
+        file,
+        '4096',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let acked = -1;
+    let buffered = '';
+    await new Promise<void>((resolve, reject) => {
+      child.on('error', reject);
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        if (lines.length > 0) acked = Number(lines[lines.length - 1]);
+        if (acked >= 100 && child.exitCode === null) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+      child.on('exit', () => resolve());
+    });
+    await new Promise((resolve) =>
+      child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.on('exit', resolve),
+    );
+    expect(child.signalCode).toBe('SIGKILL');
+    const read = await readJournal(file, true);
+    const ns = read!.entries.map((e) => (e as { n: number }).n);
+    expect(ns.length).toBeGreaterThan(acked);
+    expect(ns).toEqual(ns.map((_, i) => i));
+    for (const e of read!.entries) expect((e as { pieces: string[] }).pieces).toHaveLength(1000);
+  }, 60_000);
 
   it('after SIGKILL mid-commit, every acknowledged commit is there and the store opens', async () => {
     const dataDir = await tempDir();
