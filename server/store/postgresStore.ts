@@ -37,6 +37,7 @@ import {
   type IdempotencyEntry,
   type Notification,
   type ReadTx,
+  type RecordClearFields,
   type RecordQuery,
   type Role,
   type Store,
@@ -547,6 +548,8 @@ class PostgresTx implements WriteTx {
   private readonly usersByName = new Map<string, Promise<User | undefined>>();
   /** Idempotency entries written here: a prune in the same transaction keeps them, as lowdb does. */
   private readonly idempotencyWritten: { userId: string; key: string }[] = [];
+  /** What prefetchKeys fetched: look-ups whose keys it all covers are answered from here. */
+  private prefetched: Prefetched | undefined;
   private finished = false;
 
   constructor(
@@ -578,6 +581,9 @@ class PostgresTx implements WriteTx {
       }
     }
     const nos = sealed.map((s) => s.no);
+    // The prefetched look-ups now answer with what this flush writes, as the database will.
+    if (this.prefetched)
+      for (const [i, record] of sealed.entries()) this.prefetched.file(record, batch[i]!.keys);
     const sql = this.store.sql;
     await this.query(sql.upsertRecords, [
       nos,
@@ -614,22 +620,59 @@ class PostgresTx implements WriteTx {
     return row ? this.open(row) : undefined;
   }
 
+  /**
+   * Fetches, in two queries, the records and bans filed under any of these index keys (a batch's
+   * look-up keys, after its locks are taken); findRecordsByKeys and findBans then answer look-ups
+   * of covered keys from memory, with staged records overlaid as always. A later call replaces the
+   * cache with one fetched for both calls' keys.
+   *
+   * Why answering from this snapshot is safe (docs/architecture.md, "Locking on PostgreSQL"): bans
+   * are added and records changed only by exclusive writes, which cannot run beside a keyed write
+   * (advisory lock) and, in an exclusive write, beside anything. Beside a keyed write, other keyed
+   * writes only add records. One that exactly matches a row here shares a lock key with it that one
+   * side holds exclusive (core/customerLocks.ts): it committed before the locks were granted, so
+   * the prefetch (a statement after them, READ COMMITTED) sees it, or it waits for this commit.
+   * What may commit between the prefetch and a look-up is therefore at most a possible match on
+   * keys held shared or not locked, and missing it is what happens anyway when that writer commits
+   * just after this look-up (it cannot see this batch's uncommitted rows either). The records this
+   * transaction writes are staged (overlaid) or flushed (filed into the cache by flush).
+   */
+  async prefetchKeys(keys: readonly string[]): Promise<void> {
+    const wanted = new Set([...(this.prefetched?.keys ?? []), ...keys]);
+    if (wanted.size === 0) return;
+    // Staged records need not be written first: look-ups overlay them, and flush files them here.
+    this.prefetched = undefined;
+    const list = [...wanted];
+    const records = await this.query<RecordRow & { keys: string[] }>(this.store.sql.prefetchRecords, [list]);
+    const bans = await this.query<BanRow & { keys: string[] }>(this.store.sql.prefetchBans, [list]);
+    const prefetched = new Prefetched(wanted);
+    for (const row of records) prefetched.file(sealedFromRow(row), row.keys);
+    prefetched.bans = bans.map((row) => ({ ban: banFromRow(row), keys: new Set(row.keys) }));
+    this.prefetched = prefetched;
+  }
+
   async findRecordsByKeys(
     keys: readonly string[],
-    accept?: (identity: IdentityKeys) => boolean,
+    accept?: (identity: IdentityKeys, clear?: RecordClearFields) => boolean,
   ): Promise<StoredRecord[]> {
     if (keys.length === 0) return [];
     const out: StoredRecord[] = [];
-    for (const row of await this.query<RecordRow>(this.store.sql.findRecordsByKeys, [[...keys]])) {
-      // A staged version replaces the stored one, with the keys it has now.
-      if (this.staged.has(row.no) || (accept && !accept(row.identity))) continue;
-      out.push(this.open(row));
+    const stored =
+      this.prefetched?.covers(keys) === true
+        ? this.prefetched.recordsUnder(keys)
+        : (await this.query<RecordRow>(this.store.sql.findRecordsByKeys, [[...keys]])).map(sealedFromRow);
+    for (const sealed of stored) {
+      // A staged version replaces the stored one, with the keys it has now. The clear fields go to
+      // the filter, so records the caller drops (ended ones, say) are never opened.
+      if (this.staged.has(sealed.no) || (accept && !accept(sealed.identity, sealed))) continue;
+      out.push(openRecord(sealed, this.store.keyring));
     }
     const stagedNos = new Set<string>();
     for (const key of keys) for (const no of this.stagedByKey.get(key) ?? []) stagedNos.add(no);
     for (const no of stagedNos) {
       const staged = this.staged.get(no);
-      if (staged && (!accept || accept(staged.record.identity))) out.push(structuredClone(staged.record));
+      if (staged && (!accept || accept(staged.record.identity, staged.record)))
+        out.push(structuredClone(staged.record));
     }
     return out;
   }
@@ -716,16 +759,18 @@ class PostgresTx implements WriteTx {
 
   async findBans(keys: readonly string[], registrant: string, today: Day): Promise<Ban[]> {
     if (keys.length === 0) return [];
+    const prefetched = this.prefetched;
+    if (prefetched?.bans !== undefined && prefetched.covers(keys)) {
+      // As the query: the registrant's, in force on `today`, sharing a key, each once, oldest first.
+      return prefetched.bans
+        .filter(
+          ({ ban, keys: filed }) =>
+            ban.registrant === registrant && ban.until >= today && keys.some((key) => filed.has(key)),
+        )
+        .map(({ ban }) => structuredClone(ban));
+    }
     const rows = await this.query<BanRow>(this.store.sql.findBans, [registrant, today, [...keys]]);
-    return rows.map((row) =>
-      banSchema.parse({
-        registrant: row.registrant,
-        identity: row.identity,
-        until: row.until,
-        recordNo: row.record_no,
-        at: row.at,
-      }),
-    );
+    return rows.map(banFromRow);
   }
 
   async getUserByTokenHash(tokenHash: string): Promise<User | undefined> {
@@ -920,6 +965,8 @@ class PostgresTx implements WriteTx {
   }
 
   async addBan(ban: Ban): Promise<void> {
+    // Prefetched bans no longer tell every ban: findBans asks the database again.
+    if (this.prefetched) this.prefetched.bans = undefined;
     await this.query(this.store.sql.addBan, [
       ban.registrant,
       ban.until,
@@ -966,6 +1013,66 @@ class PostgresTx implements WriteTx {
 }
 
 type BanRow = { registrant: string; identity: unknown; until: string; record_no: string; at: string };
+
+function banFromRow(row: BanRow): Ban {
+  return banSchema.parse({
+    registrant: row.registrant,
+    identity: row.identity,
+    until: row.until,
+    recordNo: row.record_no,
+    at: row.at,
+  });
+}
+
+/**
+ * Records and bans under a set of index keys, as one transaction fetched them (prefetchKeys) and
+ * then wrote records itself (flush files them here). Records stay sealed until a look-up accepts them.
+ */
+class Prefetched {
+  /** Per covered key, the records filed under it. */
+  private readonly nosByKey = new Map<string, Set<string>>();
+  /** Per record here, its covered keys (to unfile it when it is written again with other keys). */
+  private readonly keysByNo = new Map<string, string[]>();
+  private readonly records = new Map<string, SealedRecord>();
+  /** Every registrant's bans on the covered keys, oldest first; undefined once a ban is added. */
+  bans: { ban: Ban; keys: ReadonlySet<string> }[] | undefined;
+
+  constructor(readonly keys: ReadonlySet<string>) {}
+
+  covers(keys: readonly string[]): boolean {
+    return keys.every((key) => this.keys.has(key));
+  }
+
+  /** Files a record under those of its keys that are covered, replacing what was filed for it. */
+  file(record: SealedRecord, keys: readonly string[]): void {
+    for (const key of this.keysByNo.get(record.no) ?? []) this.nosByKey.get(key)?.delete(record.no);
+    const covered = keys.filter((key) => this.keys.has(key));
+    if (covered.length === 0) {
+      this.keysByNo.delete(record.no);
+      this.records.delete(record.no);
+      return;
+    }
+    for (const key of covered) {
+      let nos = this.nosByKey.get(key);
+      if (!nos) this.nosByKey.set(key, (nos = new Set()));
+      nos.add(record.no);
+    }
+    this.keysByNo.set(record.no, covered);
+    this.records.set(record.no, record);
+  }
+
+  /** The records filed under any of these (covered) keys, each once, in number order as the query. */
+  recordsUnder(keys: readonly string[]): SealedRecord[] {
+    const nos = new Set<string>();
+    for (const key of keys) for (const no of this.nosByKey.get(key) ?? []) nos.add(no);
+    return [...nos].sort(compareCodeUnits).map((no) => this.records.get(no)!);
+  }
+}
+
+/** Code-unit order, as the "C" collation the numbers are sorted by in SQL. */
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 type NotificationRow = {
   id: string;
   to_kind: 'name' | 'reviewers';
@@ -1332,6 +1439,14 @@ function statements(schemaName: string) {
       `SELECT ${RECORD_COLUMNS} FROM ${s}.records
        WHERE no IN (SELECT no FROM ${s}.record_keys WHERE key = ANY($1::text[])) ORDER BY no`,
     ),
+    // The same look-up for a whole batch's keys, with the requested keys each record is filed under,
+    // so later look-ups of a subset are answered from memory (PostgresTx.prefetchKeys).
+    prefetchRecords: named(
+      'prefetchRecords',
+      `SELECT ${RECORD_COLUMNS}, m.keys FROM ${s}.records r JOIN (
+         SELECT no, array_agg(key) AS keys FROM ${s}.record_keys WHERE key = ANY($1::text[]) GROUP BY no
+       ) m USING (no)`,
+    ),
     recordsEndingBefore: named(
       'recordsEndingBefore',
       `SELECT ${RECORD_COLUMNS} FROM ${s}.records
@@ -1384,6 +1499,12 @@ function statements(schemaName: string) {
       'findBans',
       `SELECT registrant, identity, until, record_no, at FROM ${s}.bans
        WHERE registrant = $1 AND until >= $2 AND keys && $3::text[] ORDER BY seq`,
+    ),
+    // Every registrant's bans on the batch's keys, in force or not: findBans filters them in memory.
+    prefetchBans: named(
+      'prefetchBans',
+      `SELECT registrant, identity, until, record_no, at, keys FROM ${s}.bans
+       WHERE keys && $1::text[] ORDER BY seq`,
     ),
     addBan: named(
       'addBan',
