@@ -203,7 +203,7 @@ export class RegistrationService {
     const claim = options.claim !== undefined ? { claim: options.claim } : {};
     // A store that runs writes one at a time gains nothing from keys: skip working them out.
     if (this.deps.store.keyedWrites !== true) return await write(undefined, claim);
-    const { keys, shared, lookup } = rowLockKeys(rows, {
+    const { keys, shared, lookup, admitted } = rowLockKeys(rows, {
       actor,
       policy: await this.policy(),
       now,
@@ -213,7 +213,7 @@ export class RegistrationService {
     });
     try {
       return await write(
-        { keys: new Set(keys), shared: new Set(shared), lookup },
+        { keys: new Set(keys), shared: new Set(shared), lookup, admitted },
         { keys, sharedKeys: shared, ...claim },
       );
     } catch (err) {

@@ -171,3 +171,36 @@ it('[R3] looks a batch’s candidates and bans up from one prefetch per write, d
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}_pre" CASCADE`);
   }
 });
+
+it('[R6] admits a row again inside the write when the policy changed after its lock keys were worked out', async () => {
+  const keyring = keyringFromMasterKey(randomBytes(32));
+  const real = await PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema: `${schema}_adm` });
+  try {
+    await real.write((tx) => tx.putPolicy({ ...DEFAULT_POLICY, sourceRequired: false }));
+    let changed = false;
+    const wrapped: Store = Object.create(real) as Store;
+    wrapped.write = async <T>(fn: (tx: WriteTx) => Promise<T>, options?: WriteOptions): Promise<T> => {
+      if (options?.keys !== undefined && !changed) {
+        // The source becomes required between admitting the rows for their keys and the write:
+        // the lock keys stay the same, so only admitting the row again finds it invalid now.
+        changed = true;
+        await real.write((tx) => tx.putPolicy({ ...DEFAULT_POLICY, sourceRequired: true }));
+      }
+      return real.write(fn, options);
+    };
+    const service = new RegistrationService({
+      store: wrapped,
+      keyring,
+      clock: () => new Date('2026-11-23T02:00:00.000Z'),
+    });
+    const outcome = await service.submit({ id: 'u1', name: '王磊', role: 'sales', team: '华东一部' }, [
+      { ...enterpriseRow(1), clientRowId: 1 },
+      { ...enterpriseRow(2, { source: undefined }), clientRowId: 2 },
+    ]);
+    expect(changed).toBe(true);
+    expect(outcome.results.map((r) => r.status)).toEqual(['pending', 'invalid']);
+  } finally {
+    await real.close();
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}_adm" CASCADE`);
+  }
+});
