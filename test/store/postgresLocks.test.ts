@@ -209,6 +209,9 @@ describe('keyed writes on PostgreSQL', () => {
       holder.release();
       await Promise.all([holder.done, mixed, third]);
       expect(ran).toBe(true);
+      // The lock rows are those numbers: every build on this schema version must lock the same rows.
+      const rows = await admin.query<{ key: string }>(`SELECT key FROM "${schema}".lock_keys ORDER BY key`);
+      expect(rows.rows.map((r) => r.key)).toEqual([String(id(low)), String(id(high))]);
     }
     {
       // The lower key held: a write holding the lower shared and the higher exclusive waits for the
