@@ -522,12 +522,14 @@ export class PostgresStore implements Store {
 const nameOnlySchema = z.object({ registration: z.object({ customerName: z.string() }) });
 
 /**
- * A transaction on one connection (writes) or a read on the pool. Written records are staged and
- * sent in multi-row statements: before any query that scans records, when many are staged, and at
- * commit. Lookups by number or index key see staged records through the overlay, as in lowdb.
+ * A transaction on one connection (writes) or a read on the pool. Written records are sealed and
+ * staged, and sent in multi-row statements: before any query that scans records, when many are
+ * staged, and at commit. Lookups by number or index key see staged records through the overlay, as
+ * in lowdb (sealed at put as there: the seal is the copy a caller's later change cannot reach, and a
+ * staged record is opened again only when read back, which a batch's rows rarely do).
  */
 class PostgresTx implements WriteTx {
-  private readonly staged = new Map<string, { record: StoredRecord; keys: string[] }>();
+  private readonly staged = new Map<string, { sealed: SealedRecord; keys: string[] }>();
   /** Index keys of staged records, so later rows of the same batch find earlier ones. */
   private readonly stagedByKey = new Map<string, Set<string>>();
   /**
@@ -571,10 +573,10 @@ class PostgresTx implements WriteTx {
     const batch = [...this.staged.values()];
     this.staged.clear();
     this.stagedByKey.clear();
-    const sealed = batch.map(({ record }) => sealRecord(record, this.store.keyring));
+    const sealed = batch.map((staged) => staged.sealed);
     const keyNos: string[] = [];
     const keyValues: string[] = [];
-    for (const { record, keys } of batch) {
+    for (const { sealed: record, keys } of batch) {
       for (const key of keys) {
         keyNos.push(record.no);
         keyValues.push(key);
@@ -618,7 +620,7 @@ class PostgresTx implements WriteTx {
 
   async getRecord(no: string): Promise<StoredRecord | undefined> {
     const staged = this.staged.get(no);
-    if (staged) return structuredClone(staged.record);
+    if (staged) return openRecord(staged.sealed, this.store.keyring);
     const [row] = await this.query<RecordRow>(this.store.sql.getRecord, [no]);
     return row ? this.open(row) : undefined;
   }
@@ -674,8 +676,8 @@ class PostgresTx implements WriteTx {
     for (const key of keys) for (const no of this.stagedByKey.get(key) ?? []) stagedNos.add(no);
     for (const no of stagedNos) {
       const staged = this.staged.get(no);
-      if (staged && (!accept || accept(staged.record.identity, staged.record)))
-        out.push(structuredClone(staged.record));
+      if (staged && (!accept || accept(staged.sealed.identity, staged.sealed)))
+        out.push(openRecord(staged.sealed, this.store.keyring));
     }
     return out;
   }
@@ -911,7 +913,10 @@ class PostgresTx implements WriteTx {
       if (!nos) this.stagedByKey.set(key, (nos = new Set()));
       nos.add(record.no);
     }
-    this.staged.set(record.no, { record: structuredClone(record), keys });
+    const sealed = sealRecord(record, this.store.keyring);
+    // sealRecord keeps the caller's identity object in the clear part; the stage keeps its own.
+    sealed.identity = structuredClone(sealed.identity);
+    this.staged.set(record.no, { sealed, keys });
     if (this.staged.size >= FLUSH_EVERY) await this.flush();
   }
 
