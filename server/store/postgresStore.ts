@@ -574,22 +574,14 @@ class PostgresTx implements WriteTx {
     this.staged.clear();
     this.stagedByKey.clear();
     const sealed = batch.map((staged) => staged.sealed);
-    const keyNos: string[] = [];
-    const keyValues: string[] = [];
-    for (const { sealed: record, keys } of batch) {
-      for (const key of keys) {
-        keyNos.push(record.no);
-        keyValues.push(key);
-      }
-    }
     const nos = sealed.map((s) => s.no);
     // The prefetched look-ups now answer with what this flush writes, as the database will.
     if (this.prefetched)
       for (const [i, record] of sealed.entries()) this.prefetched.file(record, batch[i]!.keys);
     const sql = this.store.sql;
-    // One JSON text for the batch: JSON.stringify is native, where 12 text arrays were escaped
-    // element by element in JavaScript (and the identities' JSON escaped again inside them).
-    const rows = sealed.map((s) => [
+    // One JSON text for the batch, records with their index keys: JSON.stringify is native, where
+    // text arrays were escaped element by element in JavaScript (the identities' JSON twice).
+    const rows = sealed.map((s, i) => [
       s.no,
       s.status,
       s.registrant,
@@ -602,10 +594,11 @@ class PostgresTx implements WriteTx {
       s.identity,
       s.version,
       s.sealed,
+      batch[i]!.keys,
     ]);
-    await this.query(sql.upsertRecords, [JSON.stringify(rows)]);
+    // The keys a record had before go first; then the records and their keys now, in one statement.
     await this.query(sql.deleteRecordKeys, [nos]);
-    await this.query(sql.insertRecordKeys, [keyValues, keyNos]);
+    await this.query(sql.upsertRecords, [JSON.stringify(rows)]);
   }
 
   /** Last number given out per year that has any (sequence, or the counter of an older schema). */
@@ -1468,21 +1461,22 @@ function statements(schemaName: string) {
     ),
     upsertRecords: named(
       'upsertRecords',
-      `INSERT INTO ${s}.records (no, status, registrant, team, received_at, received_day, claimed_at,
-         protected_until, shared_with, identity, version, sealed)
-       SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->9, (r->>10)::integer, r->>11
-       FROM jsonb_array_elements($1::jsonb) AS x(r)
-       ON CONFLICT (no) DO UPDATE SET status = excluded.status, registrant = excluded.registrant,
-         team = excluded.team, received_at = excluded.received_at, received_day = excluded.received_day,
-         claimed_at = excluded.claimed_at, protected_until = excluded.protected_until,
-         shared_with = excluded.shared_with, identity = excluded.identity, version = excluded.version,
-         sealed = excluded.sealed`,
+      `WITH batch AS (SELECT r FROM jsonb_array_elements($1::jsonb) AS x(r)),
+       upserted AS (
+         INSERT INTO ${s}.records (no, status, registrant, team, received_at, received_day, claimed_at,
+           protected_until, shared_with, identity, version, sealed)
+         SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->9, (r->>10)::integer, r->>11
+         FROM batch
+         ON CONFLICT (no) DO UPDATE SET status = excluded.status, registrant = excluded.registrant,
+           team = excluded.team, received_at = excluded.received_at, received_day = excluded.received_day,
+           claimed_at = excluded.claimed_at, protected_until = excluded.protected_until,
+           shared_with = excluded.shared_with, identity = excluded.identity, version = excluded.version,
+           sealed = excluded.sealed
+         RETURNING no)
+       INSERT INTO ${s}.record_keys (key, no)
+       SELECT k, r->>0 FROM batch, jsonb_array_elements_text(r->12) AS k`,
     ),
     deleteRecordKeys: named('deleteRecordKeys', `DELETE FROM ${s}.record_keys WHERE no = ANY($1::text[])`),
-    insertRecordKeys: named(
-      'insertRecordKeys',
-      `INSERT INTO ${s}.record_keys (key, no) SELECT * FROM unnest($1::text[], $2::text[])`,
-    ),
     nextNumbers: named(
       'nextNumbers',
       `SELECT ${s}.next_registration_no($2, $1) AS n FROM generate_series(1, $3::integer) ORDER BY 1`,
