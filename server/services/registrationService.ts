@@ -29,6 +29,7 @@ import {
   evaluateRow,
   findCandidates,
   LockKeysNotHeld,
+  prefetchLookups,
   rowLockKeys,
   type EvaluationContext,
   type LockedKeys,
@@ -95,6 +96,7 @@ export class RegistrationService {
         const simulated = new Map<string, RowResult['clientRowId']>();
         // One context for the batch: its caches (active counts, teams) serve every row.
         const context = this.batchContext(tx, actor, policy, now, lockedKeys);
+        await prefetchLookups(context);
         const pause = cooperativeLoop();
         for (const row of rows) {
           await pause();
@@ -152,6 +154,7 @@ export class RegistrationService {
             const results: RowResult[] = [];
             const context = this.batchContext(tx, actor, policy, now, lockedKeys);
             if (options.history) context.history = true;
+            await prefetchLookups(context);
             const pause = cooperativeLoop();
             for (const row of rows) {
               await pause();
@@ -200,7 +203,7 @@ export class RegistrationService {
     const claim = options.claim !== undefined ? { claim: options.claim } : {};
     // A store that runs writes one at a time gains nothing from keys: skip working them out.
     if (this.deps.store.keyedWrites !== true) return await write(undefined, claim);
-    const { keys, shared } = rowLockKeys(rows, {
+    const { keys, shared, lookup, admitted } = rowLockKeys(rows, {
       actor,
       policy: await this.policy(),
       now,
@@ -210,7 +213,7 @@ export class RegistrationService {
     });
     try {
       return await write(
-        { keys: new Set(keys), shared: new Set(shared) },
+        { keys: new Set(keys), shared: new Set(shared), lookup, admitted },
         { keys, sharedKeys: shared, ...claim },
       );
     } catch (err) {

@@ -49,14 +49,14 @@ function no(n: number): string {
   return `BB-2026-${String(n).padStart(6, '0')}`;
 }
 
-/** Resolves once a backend waits on a lock with a query containing `text`; fails after 10 s. */
-async function waitingOn(text: string): Promise<void> {
+/** Resolves once `backends` backends wait on a lock with a query containing `text`; fails after 10 s. */
+async function waitingOn(text: string, backends = 1): Promise<void> {
   for (let i = 0; i < 200; i++) {
     const found = await admin.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND strpos(query, $1) > 0`,
       [text],
     );
-    if ((found.rows[0]?.n ?? 0) > 0) return;
+    if ((found.rows[0]?.n ?? 0) >= backends) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`no backend waits on a lock for "${text}"`);
@@ -171,6 +171,59 @@ describe('keyed writes on PostgreSQL', () => {
     held.open();
     await Promise.all([holder, household]);
     expect(ran).toBe(true);
+  });
+
+  it('takes a write’s shared and exclusive keys in one pass in key order, whatever their modes', async () => {
+    // Two keys in lock order (the store locks by the first 8 bytes of each key's SHA-256).
+    const id = (key: string) => createHash('sha256').update(key).digest().readBigInt64BE(0);
+    const [low, high] = ['nm:|甲', 'nm:|乙'].sort((x, y) => (id(x) < id(y) ? -1 : 1)) as [string, string];
+    const hold = async (store: PostgresStore, key: string) => {
+      const held = gate();
+      const holding = gate();
+      const done = store.write(
+        async () => {
+          holding.open();
+          await held.opened;
+        },
+        { keys: [key] },
+      );
+      await holding.opened;
+      return { release: held.open, done };
+    };
+    {
+      // The higher key held: a write holding the lower exclusive and the higher shared has the lower
+      // by the time it waits for the higher, so a third write sharing the lower waits too.
+      const [a, b, c, schema] = await instances();
+      const holder = await hold(a, high);
+      const mixed = b.write(async () => undefined, { keys: [low, high], sharedKeys: [high] });
+      await waitingOn(`"${schema}".lock_keys`);
+      let ran = false;
+      const third = c.write(
+        async () => {
+          ran = true;
+        },
+        { keys: [low], sharedKeys: [low] },
+      );
+      await waitingOn(`"${schema}".lock_keys`, 2);
+      expect(ran).toBe(false);
+      holder.release();
+      await Promise.all([holder.done, mixed, third]);
+      expect(ran).toBe(true);
+      // The lock rows are those numbers: every build on this schema version must lock the same rows.
+      const rows = await admin.query<{ key: string }>(`SELECT key FROM "${schema}".lock_keys ORDER BY key`);
+      expect(rows.rows.map((r) => r.key)).toEqual([String(id(low)), String(id(high))]);
+    }
+    {
+      // The lower key held: a write holding the lower shared and the higher exclusive waits for the
+      // lower before it takes the higher, so a third write sharing the higher runs meanwhile.
+      const [a, b, c, schema] = await instances();
+      const holder = await hold(a, low);
+      const mixed = b.write(async () => undefined, { keys: [low, high], sharedKeys: [low] });
+      await waitingOn(`"${schema}".lock_keys`);
+      await c.write(async () => undefined, { keys: [high], sharedKeys: [high] });
+      holder.release();
+      await Promise.all([holder.done, mixed]);
+    }
   });
 
   it('refuses a claim another instance holds at once, and grants it once released', async () => {

@@ -7,7 +7,7 @@ import { describe, expect, it, beforeEach, afterEach } from 'vitest';
 import { DEFAULT_POLICY, presetPolicy } from '../../core/policy.js';
 import type { IdentityKeys, StoredRecord } from '../../core/schema.js';
 import { indexKeys } from '../../core/matching.js';
-import type { ReadTx, Store, StoreDump } from '../../server/store/store.js';
+import type { ReadTx, Store, StoreDump, WriteTx } from '../../server/store/store.js';
 
 export interface StoreHarness {
   store: Store;
@@ -218,6 +218,113 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
         expected.push({ no: 'BB-2026-000003', status: 'expired', until: undefined });
       else expect(seen.clears).toHaveLength(3);
       expect(seen.found.sort((a, b) => a.no.localeCompare(b.no))).toEqual(expected);
+    });
+
+    it('[R27] answers prefetched look-ups exactly as un-prefetched ones: committed, staged, re-indexed, flushed, bans', async () => {
+      const phone = { phone: 'h-phone-pre' };
+      const moved = { email: 'h-email-moved' };
+      const ban = (no: string, id: IdentityKeys, registrant = '王磊', until = '2027-02-22') => ({
+        registrant,
+        identity: id,
+        until,
+        recordNo: no,
+        at: 'x',
+      });
+      await store.write(async (tx) => {
+        await tx.putRecord(record('BB-2026-000001', { identity: identity('a', phone) }));
+        await tx.putRecord(record('BB-2026-000002', { identity: identity('b', phone) }));
+        await tx.putRecord(record('BB-2026-000003', { identity: identity('c', phone), status: 'expired' }));
+        await tx.putRecord(record('BB-2026-000004', { identity: identity('d') }));
+        await tx.addBan(ban('BB-2026-000001', identity('a', phone)));
+        await tx.addBan(ban('BB-2026-000002', identity('b', phone), '李娜'));
+        await tx.addBan(ban('BB-2026-000003', identity('c', phone), '王磊', '2026-11-30'));
+      });
+      const byPhone = indexKeys(identity('z', phone));
+      const byMoved = indexKeys(identity('y', moved));
+      const byD = indexKeys(identity('d'));
+      const covered = [...new Set([...byPhone, ...byMoved, ...byD])];
+      const notExpired = (_identity: IdentityKeys, clear?: { status: string }) => clear?.status !== 'expired';
+      const lookUps = async (tx: WriteTx) => ({
+        phone: (await tx.findRecordsByKeys(byPhone)).map((r) => `${r.no}/${r.version}`),
+        phoneActive: (await tx.findRecordsByKeys(byPhone, notExpired)).map((r) => r.no),
+        moved: (await tx.findRecordsByKeys(byMoved)).map((r) => r.no),
+        d: (await tx.findRecordsByKeys(byD)).map((r) => r.registration.customerName),
+        bans: (await tx.findBans(byPhone, '王磊', '2026-12-01')).map((b) => b.recordNo),
+        bansBefore: (await tx.findBans(byPhone, '王磊', '2026-11-01')).map((b) => b.recordNo),
+        bansOther: (await tx.findBans([...byMoved, ...byPhone], '李娜', '2026-12-01')).map((b) => b.recordNo),
+      });
+      const script = (prefetch: boolean) =>
+        store.simulate(async (tx) => {
+          if (prefetch) await tx.prefetchKeys?.(covered);
+          const steps = [await lookUps(tx)];
+          // Staged: a new record on the phone, and a stored one moved off it.
+          await tx.putRecord(record('BB-2026-000005', { identity: identity('e', phone) }));
+          const b = (await tx.getRecord('BB-2026-000002'))!;
+          await tx.putRecord({ ...b, identity: identity('b', moved), version: b.version + 1 });
+          steps.push(await lookUps(tx));
+          // Written out mid-transaction (PostgreSQL flushes staged records before counting), then changed again.
+          await tx.countRecords({ today: '2026-12-01' });
+          const e = (await tx.getRecord('BB-2026-000005'))!;
+          await tx.putRecord({ ...e, identity: identity('e', moved), version: e.version + 1 });
+          const d = (await tx.getRecord('BB-2026-000004'))!;
+          await tx.putRecord({ ...d, registration: { ...d.registration, customerName: '改名' }, version: 2 });
+          steps.push(await lookUps(tx));
+          await tx.addBan(ban('BB-2026-000004', identity('q', phone)));
+          steps.push(await lookUps(tx));
+          return steps;
+        });
+      const plain = await script(false);
+      expect(await script(true)).toEqual(plain);
+      // The steps saw what they should, so the comparison above compares something.
+      expect(plain.map((step) => step.phone)).toEqual([
+        ['BB-2026-000001/1', 'BB-2026-000002/1', 'BB-2026-000003/1'],
+        ['BB-2026-000001/1', 'BB-2026-000003/1', 'BB-2026-000005/1'],
+        ['BB-2026-000001/1', 'BB-2026-000003/1'],
+        ['BB-2026-000001/1', 'BB-2026-000003/1'],
+      ]);
+      expect(plain.map((step) => step.moved)).toEqual([
+        [],
+        ['BB-2026-000002'],
+        ['BB-2026-000002', 'BB-2026-000005'],
+        ['BB-2026-000002', 'BB-2026-000005'],
+      ]);
+      expect(plain[0]).toMatchObject({
+        phoneActive: ['BB-2026-000001', 'BB-2026-000002'],
+        bans: ['BB-2026-000001'],
+        bansBefore: ['BB-2026-000001', 'BB-2026-000003'],
+        bansOther: ['BB-2026-000002'],
+      });
+      expect(plain[2]?.d).toEqual(['改名']);
+      expect(plain[3]?.bans).toEqual(['BB-2026-000001', 'BB-2026-000004']);
+    });
+
+    it('prefetches as of the call: sees records other keyed writes committed before it, not after', async () => {
+      // Only an adapter that runs keyed writes side by side has another transaction commit in between.
+      if (store.keyedWrites !== true) return;
+      const before = identity('before', { phone: 'h-phone-before' });
+      const after = identity('after', { phone: 'h-phone-after' });
+      const commitBeside = (no: string, id: IdentityKeys) =>
+        store.write((tx) => tx.putRecord(record(no, { identity: id })), { keys: [`cc:${no}`] });
+      const seen = await store.simulate(
+        async (tx) => {
+          await commitBeside('BB-2026-000001', before);
+          await tx.prefetchKeys?.([...indexKeys(before), ...indexKeys(after)]);
+          await commitBeside('BB-2026-000002', after);
+          const nos = async (keys: string[]) => (await tx.findRecordsByKeys(keys)).map((r) => r.no);
+          return {
+            before: await nos(indexKeys(before)),
+            after: await nos(indexKeys(after)),
+            // A look-up beyond the prefetched keys asks the database, as of now.
+            afterUncovered: await nos([...indexKeys(after), 'xx:not-prefetched']),
+          };
+        },
+        { keys: ['cc:ours'] },
+      );
+      expect(seen).toEqual({
+        before: ['BB-2026-000001'],
+        after: [],
+        afterUncovered: ['BB-2026-000002'],
+      });
     });
 
     it('[R37] re-indexes a record whose identity changed: found by its new keys, never by its old', async () => {
