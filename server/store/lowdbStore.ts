@@ -131,8 +131,8 @@ export class LowdbStore implements Store {
    * Identity key → record number(s), so a conflict check looks up its keys instead of scanning:
    * one Map per kind of key (`cc:`, `nm:` … as core's indexPairs gives them), keyed by the value,
    * which is the string the record's identity holds already. Keyed by the joined key (`nm:…`), the
-   * index made a string per key — ~80 bytes, 7 per record: 7,000 more survivors per 1,000-row
-   * commit for the collector to copy, and ~0.5 GB at 1M records. Most keys name one record: kept
+   * index made a string per key, 7 per record: 7,000 more survivors per 1,000-row commit for the
+   * collector to copy, and 216 MiB more heap at 1M records. Most keys name one record: kept
    * as the bare string, a Set only once a second record shares the key (a Set per key was most of
    * the index's memory and start-up GC at 1M records).
    */
