@@ -150,8 +150,11 @@ export function lookupKeys(keys: IdentityKeys, policy?: Pick<Policy, 'householdI
   return joinPairs(lookupPairs(keys, policy?.householdIsOneCustomer ?? true));
 }
 
-/** indexKeys as a flat list of kind, value, kind, value… (the index looks values up per kind). */
-function indexPairs(keys: IdentityKeys): string[] {
+/**
+ * indexKeys as a flat list of kind, value, kind, value… (the index looks values up per kind): an
+ * index keyed by the values the identity holds makes no string per key.
+ */
+export function indexPairs(keys: IdentityKeys): string[] {
   const out: string[] = [];
   if (keys.creditCode !== null) out.push('cc:', keys.creditCode);
   // Individuals are filed by name too: a household row (R19) names them.

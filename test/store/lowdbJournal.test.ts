@@ -9,10 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { LowdbStore } from '../../server/store/lowdbStore.js';
-import { JournalWriter, readJournal, type EntryBuilder } from '../../server/store/journal.js';
+import { EntryBuilder, JournalWriter, readJournal } from '../../server/store/journal.js';
 import { record } from './storeContract.js';
 import { indexKeys } from '../../core/matching.js';
 import { RECORD_STATUSES } from '../../core/schema.js';
@@ -375,4 +376,59 @@ describe('lowdb journal', () => {
     expect(await countRecords(store)).toBeGreaterThanOrEqual(acked.length * 20);
     await store.close();
   }, 60_000);
+});
+
+describe('journal entry writer', () => {
+  /** The line's JSON bytes (between the checksum and the newline) for one value. */
+  function entryJson(value: unknown): Buffer {
+    // A small first buffer, so values grow it mid-string too.
+    const entry = new EntryBuilder(Buffer.alloc(24));
+    entry.json(value);
+    const { line } = entry.finish();
+    return line.subarray(17, line.length - 1);
+  }
+
+  it('writes the very bytes of JSON.stringify for any JSON value (property)', () => {
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      // Any UTF-16 units, lone surrogates and control characters included.
+      fc.string({
+        unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+        maxLength: 40,
+      }),
+      // Long ones take the one-native-copy path when plain ASCII, and must fall back when not.
+      fc.string({ unit: 'grapheme-ascii', minLength: 120, maxLength: 400 }),
+      fc.string({ unit: 'grapheme-ascii', minLength: 120, maxLength: 400 }).map((s) => `${s}"\\张${s}`),
+    );
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small' },
+        text,
+        fc.double(),
+        fc.integer(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('node'), { maxLength: 5 }),
+        fc.dictionary(text, fc.oneof(tie('node'), fc.constant(undefined)), { maxKeys: 5 }),
+      ),
+    })).node;
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(entryJson(v).equals(Buffer.from(JSON.stringify(v), 'utf8'))).toBe(true);
+      }),
+      { seed: 20261206, numRuns: 2000 },
+    );
+  });
+
+  it('writes what JSON.stringify writes for values that are not plain JSON', () => {
+    const odd = {
+      at: new Date('2026-12-06T06:00:00.000Z'),
+      list: [undefined, () => 1, Symbol('s'), NaN, -0, Infinity],
+      skipped: undefined,
+      fn: () => 1,
+      nested: Object.assign(Object.create(null) as object, { a: '\u2028\ud800' }),
+      sealed: `v1.${'A'.repeat(800)}`,
+    };
+    expect(entryJson(odd).toString('utf8')).toBe(JSON.stringify(odd));
+  });
 });

@@ -378,6 +378,42 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
       expect(await store.read((tx) => nosBy(tx, identity('first')))).toEqual([]);
     });
 
+    it('[R37] a key several records share keeps finding the others when one of them moves away', async () => {
+      const shared = { phone: 'h-phone-shared' };
+      const byPhone = (tx: ReadTx, phone: string) =>
+        tx
+          .findRecordsByKeys(indexKeys(identity('probe', { phone })))
+          .then((rs) => rs.map((r) => r.no).sort());
+      await store.write(async (tx) => {
+        for (const n of [1, 2, 3])
+          await tx.putRecord(record(`BB-2026-00000${n}`, { identity: identity(`p${n}`, shared) }));
+      });
+      // Three share the phone, then two move to other numbers one commit at a time: the one left
+      // is still found by it (reopened too: the index is rebuilt from the files).
+      for (const [n, phone] of [
+        [3, 'h-phone-3'],
+        [1, 'h-phone-1'],
+      ] as const) {
+        await store.write(async (tx) => {
+          const r = (await tx.getRecord(`BB-2026-00000${n}`))!;
+          await tx.putRecord({ ...r, identity: identity(`p${n}`, { phone }), version: r.version + 1 });
+        });
+      }
+      for (const reopen of [false, true]) {
+        if (reopen) store = await h.reopen();
+        const found = await store.read(async (tx) => ({
+          shared: await byPhone(tx, 'h-phone-shared'),
+          one: await byPhone(tx, 'h-phone-1'),
+          three: await byPhone(tx, 'h-phone-3'),
+        }));
+        expect(found).toEqual({
+          shared: ['BB-2026-000002'],
+          one: ['BB-2026-000001'],
+          three: ['BB-2026-000003'],
+        });
+      }
+    });
+
     it('[R34] lists within a scope, filters by status, registrant, expiry and name, and pages', async () => {
       await store.write(async (tx) => {
         await tx.putRecord(
