@@ -3,7 +3,9 @@
  * another checkout's (a git worktree of the base, say), each with its own store of N records
  * reopened from its snapshot as `serve` has it, commit the same 1,000 new records in turn (the
  * order alternates). On a shared machine two processes run minutes apart see different loads; here
- * both see the same. Commit = write() − simulate() of the same records, wall and process CPU, with
+ * both see the same. Commit = write() − a discarded write of the same records (staged and sealed as
+ * the write, then thrown away: a dry run no longer seals, so `simulate` would leave the sealing in
+ * the difference for a checkout that has that change and not for one without), wall and CPU, with
  * the collector's pauses and young-generation collections inside write(). Prints; asserts nothing.
  *
  *   npx tsx --expose-gc bench/lowdbCommitAB.ts /path/to/base-checkout 100000 40
@@ -18,6 +20,7 @@ import type { StoredRecord } from '../core/schema.js';
 import { keyringFromMasterKey } from '../server/security/keyring.js';
 import type { LowdbStore } from '../server/store/lowdbStore.js';
 import type { WriteTx } from '../server/store/store.js';
+import { discardedWrite } from './discardedWrite.js';
 import { copyOf, evaluatedTemplates } from './lowdbFixtures.js';
 
 const base = path.resolve(process.argv[2] ?? '');
@@ -79,7 +82,7 @@ try {
       const store = stores[i]!;
       let t = performance.now();
       let cpu = process.cpuUsage();
-      await store.simulate(stage);
+      await discardedWrite(store, stage);
       const simulated = performance.now() - t;
       let used = process.cpuUsage(cpu);
       const simulatedCpu = (used.user + used.system) / 1000;

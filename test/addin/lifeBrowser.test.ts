@@ -338,6 +338,9 @@ describe('the life of a registration, clicked through the pane in Chromium', () 
           role: 'reviewer',
         });
         await page.locator('#token-copy').click();
+        // Copying shows no progress bar, so until the clipboard answers the message still showing
+        // is the one from adding the user: wait for the copy's own.
+        await page.locator('#message', { hasText: '已复制' }).waitFor();
         expect(await waitForMessage(page, ['success'])).toContain('已复制');
         expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
         await screenshot(page, 'admin-token-shown-once');

@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
-import { DEFAULT_POLICY } from '../../core/policy.js';
-import { keyringFromMasterKey } from '../../server/security/keyring.js';
+import { DEFAULT_POLICY, type Policy } from '../../core/policy.js';
+import { keyringFromMasterKey, type Keyring } from '../../server/security/keyring.js';
 import { RegistrationService } from '../../server/services/registrationService.js';
 import { PostgresStore } from '../../server/store/postgresStore.js';
 import type { Store, WriteOptions, WriteTx } from '../../server/store/store.js';
@@ -29,23 +29,11 @@ it('[R45] runs a registration again, exclusive, when the policy changed its lock
   const keyring = keyringFromMasterKey(randomBytes(32));
   const real = await PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema });
   store = real;
-  const writes: (readonly string[] | 'exclusive')[] = [];
-  let changed = false;
-  const wrapped: Store = Object.create(real) as Store;
-  wrapped.write = async <T>(fn: (tx: WriteTx) => Promise<T>, options?: WriteOptions): Promise<T> => {
-    writes.push(options?.keys ?? 'exclusive');
-    if (options?.keys !== undefined && !changed) {
-      // Another administrator caps active registrations (R45) just now: every row then also needs
-      // its registrant's key, which the keys worked out a moment ago do not hold.
-      changed = true;
-      await real.write((tx) => tx.putPolicy({ ...DEFAULT_POLICY, maxActivePerRegistrant: 1 }));
-    }
-    return real.write(fn, options);
-  };
-  const service = new RegistrationService({
-    store: wrapped,
-    keyring,
-    clock: () => new Date('2026-11-23T02:00:00.000Z'),
+  // Another administrator caps active registrations (R45) just now: every row then also needs its
+  // registrant's key, which the keys worked out a moment ago do not hold.
+  const { service, writes } = serviceWithPolicyChangedBeforeKeyedWrite(real, keyring, {
+    ...DEFAULT_POLICY,
+    maxActivePerRegistrant: 1,
   });
   const outcome = await service.submit({ id: 'u1', name: '王磊', role: 'sales', team: '华东一部' }, [
     { ...enterpriseRow(1), clientRowId: 1 },
@@ -177,30 +165,45 @@ it('[R6] admits a row again inside the write when the policy changed after its l
   const real = await PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema: `${schema}_adm` });
   try {
     await real.write((tx) => tx.putPolicy({ ...DEFAULT_POLICY, sourceRequired: false }));
-    let changed = false;
-    const wrapped: Store = Object.create(real) as Store;
-    wrapped.write = async <T>(fn: (tx: WriteTx) => Promise<T>, options?: WriteOptions): Promise<T> => {
-      if (options?.keys !== undefined && !changed) {
-        // The source becomes required between admitting the rows for their keys and the write:
-        // the lock keys stay the same, so only admitting the row again finds it invalid now.
-        changed = true;
-        await real.write((tx) => tx.putPolicy({ ...DEFAULT_POLICY, sourceRequired: true }));
-      }
-      return real.write(fn, options);
-    };
-    const service = new RegistrationService({
-      store: wrapped,
-      keyring,
-      clock: () => new Date('2026-11-23T02:00:00.000Z'),
+    // The source becomes required between admitting the rows for their keys and the write: the
+    // lock keys stay the same, so only admitting the row again finds it invalid now.
+    const { service, writes } = serviceWithPolicyChangedBeforeKeyedWrite(real, keyring, {
+      ...DEFAULT_POLICY,
+      sourceRequired: true,
     });
     const outcome = await service.submit({ id: 'u1', name: '王磊', role: 'sales', team: '华东一部' }, [
       { ...enterpriseRow(1), clientRowId: 1 },
       { ...enterpriseRow(2, { source: undefined }), clientRowId: 2 },
     ]);
-    expect(changed).toBe(true);
+    expect(writes[0]).not.toBe('exclusive');
     expect(outcome.results.map((r) => r.status)).toEqual(['pending', 'invalid']);
   } finally {
     await real.close();
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}_adm" CASCADE`);
   }
 });
+
+/**
+ * A service whose store has `policy` put by "another administrator" just before the first keyed
+ * write runs — after the service worked its lock keys and admissions out under the old policy.
+ * `writes` records each write's keys, or 'exclusive'.
+ */
+function serviceWithPolicyChangedBeforeKeyedWrite(
+  real: Store,
+  keyring: Keyring,
+  policy: Policy,
+): { service: RegistrationService; writes: (readonly string[] | 'exclusive')[] } {
+  const writes: (readonly string[] | 'exclusive')[] = [];
+  const wrapped: Store = Object.create(real) as Store;
+  wrapped.write = async <T>(fn: (tx: WriteTx) => Promise<T>, options?: WriteOptions): Promise<T> => {
+    writes.push(options?.keys ?? 'exclusive');
+    if (options?.keys !== undefined && writes.length === 1) await real.write((tx) => tx.putPolicy(policy));
+    return real.write(fn, options);
+  };
+  const service = new RegistrationService({
+    store: wrapped,
+    keyring,
+    clock: () => new Date('2026-11-23T02:00:00.000Z'),
+  });
+  return { service, writes };
+}

@@ -294,37 +294,8 @@ describe('lowdb journal', () => {
 
   it('after SIGKILL while spilled lines are written, every acknowledged line is there and nothing torn is read', async () => {
     const file = path.join(await tempDir(), 'baobei.journal');
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        fileURLToPath(new URL('./journalSpillCrashChild.ts', import.meta.url)),
-        file,
-        '4096',
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let acked = -1;
-    let buffered = '';
-    await new Promise<void>((resolve, reject) => {
-      child.on('error', reject);
-      child.stdout.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const lines = buffered.split('\n');
-        buffered = lines.pop() ?? '';
-        if (lines.length > 0) acked = Number(lines[lines.length - 1]);
-        if (acked >= 100 && child.exitCode === null) {
-          child.kill('SIGKILL');
-          resolve();
-        }
-      });
-      child.on('exit', () => resolve());
-    });
-    await new Promise((resolve) =>
-      child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.on('exit', resolve),
-    );
-    expect(child.signalCode).toBe('SIGKILL');
+    const lines = await killChildAfter('./journalSpillCrashChild.ts', [file, '4096'], 101);
+    const acked = Number(lines[lines.length - 1]);
     const read = await readJournal(file, true);
     const ns = read!.entries.map((e) => (e as { n: number }).n);
     expect(ns.length).toBeGreaterThan(acked);
@@ -334,38 +305,8 @@ describe('lowdb journal', () => {
 
   it('after SIGKILL mid-commit, every acknowledged commit is there and the store opens', async () => {
     const dataDir = await tempDir();
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        fileURLToPath(new URL('./lowdbCrashChild.ts', import.meta.url)),
-        dataDir,
-        master.toString('hex'),
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const acked: string[] = [];
-    let buffered = '';
-    await new Promise<void>((resolve, reject) => {
-      child.on('error', reject);
-      child.stdout.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const lines = buffered.split('\n');
-        buffered = lines.pop() ?? '';
-        acked.push(...lines);
-        // Enough commits that several compactions ran; then kill without warning.
-        if (acked.length >= 150 && child.exitCode === null) {
-          child.kill('SIGKILL');
-          resolve();
-        }
-      });
-      child.on('exit', () => resolve());
-    });
-    await new Promise((resolve) =>
-      child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.on('exit', resolve),
-    );
-    expect(child.signalCode).toBe('SIGKILL');
+    // Enough commits that several compactions ran; then kill without warning.
+    const acked = await killChildAfter('./lowdbCrashChild.ts', [dataDir, master.toString('hex')], 150);
     const store = await LowdbStore.open({ dataDir, keyring });
     for (const first of acked) {
       const n = Number(first.slice(-6));
@@ -432,3 +373,36 @@ describe('journal entry writer', () => {
     expect(entryJson(odd).toString('utf8')).toBe(JSON.stringify(odd));
   });
 });
+
+/**
+ * Runs a crash child (a script beside this file printing one line per acknowledged commit) and
+ * SIGKILLs it once it has printed `lines` lines; the lines it printed, checked to have been killed.
+ */
+async function killChildAfter(script: string, args: string[], lines: number): Promise<string[]> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL(script, import.meta.url)), ...args],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const printed: string[] = [];
+  let buffered = '';
+  await new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const complete = buffered.split('\n');
+      buffered = complete.pop() ?? '';
+      printed.push(...complete);
+      if (printed.length >= lines && child.exitCode === null) {
+        child.kill('SIGKILL');
+        resolve();
+      }
+    });
+    child.on('exit', () => resolve());
+  });
+  await new Promise((resolve) =>
+    child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.on('exit', resolve),
+  );
+  expect(child.signalCode).toBe('SIGKILL');
+  return printed;
+}
