@@ -1,9 +1,9 @@
 /**
  * Legacy import benchmark: a generated 20,000-row legacy sheet (title row, header, duplicates and
  * variants of customers, invalid cells, 万 amounts, date strings and date cells) checked and
- * annotated end to end, against the floor — exceljs alone reading and writing the same workbook —
- * then a 100,000-row sheet end to end. Every measurement runs in a child process of its own so that
- * peak RSS figures do not mix. Prints figures; never asserts timings.
+ * annotated end to end, against the floor — exceljs alone reading and writing the same workbook —,
+ * the same import into PostgreSQL, then a 100,000-row sheet end to end. Every measurement runs in a
+ * child process of its own so that peak RSS figures do not mix. Prints figures; never asserts timings.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,6 +27,8 @@ const REPEATS = 2;
  */
 const TARGET_RATIO = 1;
 const TARGET_RSS_MB = 500;
+/** The PostgreSQL the `postgres` case imports into (a schema of its own, dropped after). */
+const DATABASE_URL = process.env['BAOBEI_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** The clock of the import: every generated registration date lies before it. */
 const NOW = '2026-11-23T02:00:00.000Z';
 
@@ -198,18 +200,64 @@ async function runFloor(file: string, rows: number): Promise<CaseResult> {
   return result;
 }
 
-async function runBaobei(file: string, rows: number): Promise<CaseResult> {
+/** The store an import case writes into: lowdb on a temp dir, or PostgreSQL in a schema of its own. */
+async function openStore(kind: 'lowdb' | 'postgres'): Promise<{
+  store: import('../server/store/store.js').Store;
+  keyring: import('../server/security/keyring.js').Keyring;
+  /** Statements sent to PostgreSQL so far (round trips); undefined on lowdb. */
+  queries: () => number | undefined;
+  dispose: () => Promise<void>;
+}> {
+  const { keyringFromMasterKey } = await import('../server/security/keyring.js');
+  const keyring = keyringFromMasterKey(randomBytes(32));
+  if (kind === 'lowdb') {
+    const { LowdbStore } = await import('../server/store/lowdbStore.js');
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-bench-import-'));
+    const store = await LowdbStore.open({ dataDir, keyring, purpose: 'bench' });
+    return {
+      store,
+      keyring,
+      queries: () => undefined,
+      dispose: async () => {
+        await store.close();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+  const { default: pg } = await import('pg');
+  const { PostgresStore } = await import('../server/store/postgresStore.js');
+  // Counted at the client every pool connection is: the figure is round trips, whatever sends them.
+  let queries = 0;
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: InstanceType<typeof pg.Client>, ...args: unknown[]) {
+    queries++;
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  const schema = `bench_import_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const store = await PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema });
+  return {
+    store,
+    keyring,
+    queries: () => queries,
+    dispose: async () => {
+      await store.close();
+      const admin = new pg.Client({ connectionString: DATABASE_URL });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    },
+  };
+}
+
+async function runBaobei(file: string, rows: number, kind: 'lowdb' | 'postgres'): Promise<CaseResult> {
   // Loaded before the measurement, as the floor has exceljs loaded before its own.
   const { readFile } = await import('node:fs/promises');
   const { importSheet } = await import('../server/import/importSheet.js');
-  const { LowdbStore } = await import('../server/store/lowdbStore.js');
-  const { keyringFromMasterKey } = await import('../server/security/keyring.js');
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-bench-import-'));
-  const keyring = keyringFromMasterKey(randomBytes(32));
-  const store = await LowdbStore.open({ dataDir, keyring, purpose: 'bench' });
+  const { store, keyring, queries, dispose } = await openStore(kind);
   const out = path.join(path.dirname(file), `checked-${process.pid}.xlsx`);
   try {
-    return await measure('baobei', rows, async () => {
+    const queriesBefore = queries();
+    return await measure(kind === 'lowdb' ? 'baobei' : 'postgres', rows, async () => {
       const bytes = await readFile(file);
       const { report, annotated } = await importSheet(
         bytes,
@@ -225,11 +273,15 @@ async function runBaobei(file: string, rows: number): Promise<CaseResult> {
       const byStatus = Object.entries(report.summary.byStatus)
         .map(([s, n]) => `${s} ${n}`)
         .join(', ');
-      return `${report.summary.rows} data rows: ${byStatus}`;
+      const sent = queries();
+      const roundTrips =
+        sent !== undefined && queriesBefore !== undefined
+          ? `; ${int(sent - queriesBefore)} statements to PostgreSQL (${((sent - queriesBefore) / rows).toFixed(3)} per row)`
+          : '';
+      return `${report.summary.rows} data rows: ${byStatus}${roundTrips}`;
     });
   } finally {
-    await store.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await dispose();
     await rm(out, { force: true });
   }
 }
@@ -321,6 +373,18 @@ async function main(): Promise<void> {
         `(target ≤ ${TARGET_RATIO}×: wall ${ratio <= TARGET_RATIO ? 'met' : 'MISSED'}, ` +
         `CPU ${cpuRatio <= TARGET_RATIO ? 'met' : 'MISSED'}); peak RSS ${mb(rss)}`,
     );
+
+    // The same import into PostgreSQL (the multi-instance store): no target of its own; the ratio
+    // to the embedded store's import says what a round trip per look-up would cost.
+    const postgresRuns: ReturnType<typeof child>[] = [];
+    for (let i = 0; i < REPEATS; i++) postgresRuns.push(child('postgres', file, ROWS));
+    for (const [i, r] of postgresRuns.entries()) console.log(`  postgres run ${i + 1}: ${describeRun(r)}`);
+    const postgres = best(postgresRuns);
+    console.log(`  ${postgres.detail ?? ''}`);
+    console.log(
+      `PostgreSQL import (the same, into a fresh schema): ${int(postgres.ms)} ms, ` +
+        `${(postgres.ms / baobei.ms).toFixed(2)}× the embedded store's import, ${(postgres.ms / floor.ms).toFixed(2)}× the floor`,
+    );
     await rm(file, { force: true });
 
     const large = path.join(dir, `legacy-${LARGE_ROWS}.xlsx`);
@@ -348,8 +412,10 @@ if (generateIndex >= 0) {
   await writeLegacySheet(file!, Number(rows ?? ROWS), SEED);
 } else if (caseIndex >= 0) {
   const [name, file, rows] = process.argv.slice(caseIndex + 1);
-  const run = name === 'floor' ? runFloor : runBaobei;
-  const result = await run(file!, Number(rows));
+  const result =
+    name === 'floor'
+      ? await runFloor(file!, Number(rows))
+      : await runBaobei(file!, Number(rows), name === 'postgres' ? 'postgres' : 'lowdb');
   console.log(JSON.stringify(result));
 } else {
   await main();

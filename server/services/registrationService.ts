@@ -33,9 +33,16 @@ import {
   rowLockKeys,
   type EvaluationContext,
   type LockedKeys,
+  type RowsAhead,
 } from './rowEvaluation.js';
 import { cooperativeLoop } from './cooperativeLoop.js';
 import { recordView, type RecordView } from './recordView.js';
+
+/** A keyed write's locks and its rows worked out before it (rowLockKeys). */
+interface KeyedBatch {
+  locked: LockedKeys;
+  ahead: RowsAhead;
+}
 
 export interface ServiceDeps {
   store: Store;
@@ -87,7 +94,7 @@ export class RegistrationService {
   /** R3: what would happen to these rows; nothing is saved and no number is taken. */
   async check(actor: Actor, rows: readonly SubmissionRow[]): Promise<RowResult[]> {
     const now = this.deps.clock();
-    const results = await this.keyed(actor, rows, now, {}, (lockedKeys, options) =>
+    const results = await this.keyed(actor, rows, now, {}, (keyed, options) =>
       this.deps.store.simulate(async (tx) => {
         const policy = await this.policy(tx);
         const out: RowResult[] = [];
@@ -95,7 +102,7 @@ export class RegistrationService {
         // same request point at that row's clientRowId instead.
         const simulated = new Map<string, RowResult['clientRowId']>();
         // One context for the batch: its caches (active counts, teams) serve every row.
-        const context = this.batchContext(tx, actor, policy, now, lockedKeys);
+        const context = this.batchContext(tx, actor, policy, now, keyed);
         await prefetchLookups(context);
         const pause = cooperativeLoop();
         for (const row of rows) {
@@ -139,40 +146,35 @@ export class RegistrationService {
       // The key is claimed in the database by the write itself: a second request with it on another
       // instance finds the claim held and gets idempotency.in_flight, as it would on this one.
       const claim = key !== undefined ? { claim: `idempotency:${flightKey}` } : {};
-      const outcome = await this.keyed(
-        actor,
-        rows,
-        now,
-        { ...options, ...claim },
-        (lockedKeys, writeOptions) =>
-          this.deps.store.write(async (tx): Promise<SubmitOutcome> => {
-            if (key !== undefined) {
-              const earlier = await tx.getIdempotency(actor.id, key);
-              if (earlier) return this.replay(earlier.bodyHash, bodyHash, earlier.response.body);
-            }
-            const policy = await this.policy(tx);
-            const results: RowResult[] = [];
-            const context = this.batchContext(tx, actor, policy, now, lockedKeys);
-            if (options.history) context.history = true;
-            await prefetchLookups(context);
-            const pause = cooperativeLoop();
-            for (const row of rows) {
-              await pause();
-              const evaluation = await evaluateRow(row, context);
-              if (evaluation.record) await tx.putRecord(evaluation.record);
-              results.push(evaluation.result);
-            }
-            if (key !== undefined) {
-              await tx.putIdempotency({
-                userId: actor.id,
-                key,
-                bodyHash,
-                at: now.toISOString(),
-                response: { status: 200, body: { results } },
-              });
-            }
-            return { results, replayed: false };
-          }, writeOptions),
+      const outcome = await this.keyed(actor, rows, now, { ...options, ...claim }, (keyed, writeOptions) =>
+        this.deps.store.write(async (tx): Promise<SubmitOutcome> => {
+          if (key !== undefined) {
+            const earlier = await tx.getIdempotency(actor.id, key);
+            if (earlier) return this.replay(earlier.bodyHash, bodyHash, earlier.response.body);
+          }
+          const policy = await this.policy(tx);
+          const results: RowResult[] = [];
+          const context = this.batchContext(tx, actor, policy, now, keyed);
+          if (options.history) context.history = true;
+          await prefetchLookups(context);
+          const pause = cooperativeLoop();
+          for (const row of rows) {
+            await pause();
+            const evaluation = await evaluateRow(row, context);
+            if (evaluation.record) await tx.putRecord(evaluation.record);
+            results.push(evaluation.result);
+          }
+          if (key !== undefined) {
+            await tx.putIdempotency({
+              userId: actor.id,
+              key,
+              bodyHash,
+              at: now.toISOString(),
+              response: { status: 200, body: { results } },
+            });
+          }
+          return { results, replayed: false };
+        }, writeOptions),
       );
       if (!outcome.replayed) {
         const saved = outcome.results.flatMap((r) =>
@@ -198,12 +200,12 @@ export class RegistrationService {
     rows: readonly SubmissionRow[],
     now: Date,
     options: { history?: boolean; claim?: string },
-    write: (lockedKeys: LockedKeys | undefined, options: WriteOptions) => Promise<T>,
+    write: (keyed: KeyedBatch | undefined, options: WriteOptions) => Promise<T>,
   ): Promise<T> {
     const claim = options.claim !== undefined ? { claim: options.claim } : {};
     // A store that runs writes one at a time gains nothing from keys: skip working them out.
     if (this.deps.store.keyedWrites !== true) return await write(undefined, claim);
-    const { keys, shared, lookup, admitted } = rowLockKeys(rows, {
+    const { keys, shared, ahead } = rowLockKeys(rows, {
       actor,
       policy: await this.policy(),
       now,
@@ -213,7 +215,7 @@ export class RegistrationService {
     });
     try {
       return await write(
-        { keys: new Set(keys), shared: new Set(shared), lookup, admitted },
+        { locked: { keys: new Set(keys), shared: new Set(shared) }, ahead },
         { keys, sharedKeys: shared, ...claim },
       );
     } catch (err) {
@@ -234,7 +236,7 @@ export class RegistrationService {
     actor: Actor,
     policy: Policy,
     now: Date,
-    lockedKeys: LockedKeys | undefined,
+    keyed: KeyedBatch | undefined,
   ): EvaluationContext {
     const context: EvaluationContext = {
       tx,
@@ -246,7 +248,10 @@ export class RegistrationService {
       teams: new Map(),
     };
     if (this.deps.calendar) context.calendar = this.deps.calendar();
-    if (lockedKeys) context.lockedKeys = lockedKeys;
+    if (keyed) {
+      context.lockedKeys = keyed.locked;
+      context.ahead = keyed.ahead;
+    }
     return context;
   }
 

@@ -62,6 +62,8 @@ export interface EvaluationContext {
    * hold throws LockKeysNotHeld instead of being decided. Absent: the write holds the whole store.
    */
   lockedKeys?: LockedKeys;
+  /** The batch's rows admitted and hashed before the write (admitAhead), for evaluateRow to take. */
+  ahead?: RowsAhead;
   /**
    * Registrants' teams, looked up once per batch: a batch's rows mostly name a few registrants,
    * and a look-up walks every user of the store. Evaluating rows never changes a user.
@@ -73,15 +75,20 @@ export interface EvaluationContext {
 export interface LockedKeys {
   keys: ReadonlySet<string>;
   shared: ReadonlySet<string>;
-  /** The index keys the batch's rows will look up (prefetchLookups). */
-  lookup?: readonly string[];
-  /** The rows as rowLockKeys admitted and hashed them, for evaluateRow to take rather than redo. */
-  admitted?: AdmittedRows;
+}
+
+/** Rows worked out before they are evaluated (admitAhead). */
+export interface RowsAhead {
+  /** The index keys the rows will look up (prefetchLookups). */
+  lookup: readonly string[];
+  /** Each row's admission and hashed identity, for evaluateRow to take rather than redo. */
+  admitted: AdmittedRows;
 }
 
 /**
- * Each row's admission and hashed identity, worked out once by rowLockKeys before the write and
- * taken by evaluateRow inside it — admitting and hashing a row is most of a row's CPU. Taken only
+ * Each row's admission and hashed identity, worked out once before the write (admitAhead: the lock
+ * keys and look-ups of a batch need them) and taken by evaluateRow inside it — admitting and
+ * hashing a row is most of a row's CPU. Taken only
  * when evaluateRow runs under what they were worked out under (the same actor, instant, history
  * mode, calendar and an equal policy: the write reads the policy again), and once per row.
  */
@@ -90,12 +97,19 @@ export class AdmittedRows {
   private readonly policyJson: string;
   private checked: { policy: Policy; same: boolean } | undefined;
 
-  constructor(private readonly basis: Omit<EvaluationContext, 'tx' | 'activeCounts' | 'lockedKeys'>) {
+  constructor(
+    private readonly basis: Omit<EvaluationContext, 'tx' | 'activeCounts' | 'lockedKeys' | 'ahead'>,
+  ) {
     this.policyJson = JSON.stringify(basis.policy);
   }
 
   add(row: SubmissionRow, admission: Admission, identity?: IdentityKeys): void {
     this.rows.set(row, identity !== undefined ? { admission, identity } : { admission });
+  }
+
+  /** The rows not yet taken, as added. */
+  values(): IterableIterator<{ admission: Admission; identity?: IdentityKeys }> {
+    return this.rows.values();
   }
 
   take(
@@ -133,17 +147,14 @@ export class LockKeysNotHeld extends Error {
 }
 
 /**
- * The lock keys a keyed write of these rows takes, worked out before the write as evaluateRow will
- * inside it: each admitted row's customer (core/customerLocks.ts), and its registrant when R45 caps
- * active registrations (the write reads and raises that count). Rows that are not admitted save
- * nothing and need none.
+ * Admits and hashes rows before they are evaluated, as evaluateRow would (it takes the results
+ * instead of redoing them), and gathers the index keys they will look up: what a batch's lock keys
+ * and its one prefetch of look-ups (prefetchLookups) are worked out from.
  */
-export function rowLockKeys(
-  rows: readonly SubmissionRow[],
-  ctx: Omit<EvaluationContext, 'tx' | 'activeCounts' | 'lockedKeys'>,
-): { keys: string[]; shared: string[]; lookup: string[]; admitted: AdmittedRows } {
-  const keys = new Set<string>();
-  const exclusive = new Set<string>();
+export function admitAhead(
+  rows: Iterable<SubmissionRow>,
+  ctx: Omit<EvaluationContext, 'tx' | 'activeCounts' | 'lockedKeys' | 'ahead'>,
+): RowsAhead {
   const lookup = new Set<string>();
   const admitted = new AdmittedRows(ctx);
   for (const row of rows) {
@@ -158,24 +169,40 @@ export function rowLockKeys(
       admitted.add(row, admission);
       continue;
     }
-    const registration = admission.claim.registration;
-    const identity = hashIdentityKeys(identityKeys(registration, ctx.policy), ctx.keyring.hash);
+    const identity = hashIdentityKeys(
+      identityKeys(admission.claim.registration, ctx.policy),
+      ctx.keyring.hash,
+    );
     admitted.add(row, admission, identity);
-    const own = keysOf(identity, registration.registrant, ctx.policy);
+    for (const key of lookupKeys(identity)) lookup.add(key);
+  }
+  return { lookup: [...lookup], admitted };
+}
+
+/**
+ * The lock keys a keyed write of these rows takes, worked out before the write as evaluateRow will
+ * inside it: each admitted row's customer (core/customerLocks.ts), and its registrant when R45 caps
+ * active registrations (the write reads and raises that count). Rows that are not admitted save
+ * nothing and need none.
+ */
+export function rowLockKeys(
+  rows: readonly SubmissionRow[],
+  ctx: Omit<EvaluationContext, 'tx' | 'activeCounts' | 'lockedKeys' | 'ahead'>,
+): { keys: string[]; shared: string[]; ahead: RowsAhead } {
+  const ahead = admitAhead(rows, ctx);
+  const keys = new Set<string>();
+  const exclusive = new Set<string>();
+  for (const { admission, identity } of ahead.admitted.values()) {
+    if (!admission.ok || identity === undefined) continue;
+    const own = keysOf(identity, admission.claim.registration.registrant, ctx.policy);
     for (const key of own.keys) {
       keys.add(key);
       // A key is held shared only when no row of the batch needs it exclusive.
       if (!own.shared.includes(key)) exclusive.add(key);
     }
-    for (const key of lookupKeys(identity)) lookup.add(key);
   }
   const sorted = [...keys].sort();
-  return {
-    keys: sorted,
-    shared: sorted.filter((key) => !exclusive.has(key)),
-    lookup: [...lookup],
-    admitted,
-  };
+  return { keys: sorted, shared: sorted.filter((key) => !exclusive.has(key)), ahead };
 }
 
 /**
@@ -184,7 +211,7 @@ export function rowLockKeys(
  * turns out to need beyond these (the policy changed) are looked up as before.
  */
 export async function prefetchLookups(ctx: EvaluationContext): Promise<void> {
-  const lookup = ctx.lockedKeys?.lookup;
+  const lookup = ctx.ahead?.lookup;
   if (lookup !== undefined && lookup.length > 0) await ctx.tx.prefetchKeys?.(lookup);
 }
 
@@ -206,7 +233,7 @@ export interface Evaluation {
 
 export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): Promise<Evaluation> {
   const { tx, actor, policy } = ctx;
-  const admitted = ctx.lockedKeys?.admitted?.take(row, ctx);
+  const admitted = ctx.ahead?.admitted.take(row, ctx);
   const admission =
     admitted?.admission ??
     admitRow(row, {

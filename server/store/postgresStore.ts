@@ -623,7 +623,8 @@ class PostgresTx implements WriteTx {
    * Fetches, in two queries, the records and bans filed under any of these index keys (a batch's
    * look-up keys, after its locks are taken); findRecordsByKeys and findBans then answer look-ups
    * of covered keys from memory, with staged records overlaid as always. A later call replaces the
-   * cache with one fetched for both calls' keys.
+   * cache with one of its own keys (an import prefetches a chunk of rows at a time): look-ups of
+   * keys no longer covered ask the database, which holds what this transaction flushed.
    *
    * Why answering from this snapshot is safe (docs/architecture.md, "Locking on PostgreSQL"): bans
    * are added and records changed only by exclusive writes, which cannot run beside a keyed write
@@ -637,10 +638,10 @@ class PostgresTx implements WriteTx {
    * transaction writes are staged (overlaid) or flushed (filed into the cache by flush).
    */
   async prefetchKeys(keys: readonly string[]): Promise<void> {
-    const wanted = new Set([...(this.prefetched?.keys ?? []), ...keys]);
-    if (wanted.size === 0) return;
     // Staged records need not be written first: look-ups overlay them, and flush files them here.
     this.prefetched = undefined;
+    const wanted = new Set(keys);
+    if (wanted.size === 0) return;
     const list = [...wanted];
     const records = await this.query<RecordRow & { keys: string[] }>(this.store.sql.prefetchRecords, [list]);
     const bans = await this.query<BanRow & { keys: string[] }>(this.store.sql.prefetchBans, [list]);

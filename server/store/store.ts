@@ -203,10 +203,11 @@ export interface ReadTx {
   /** Bans of a registrant, in force on `today`, whose customer shares an index key with `keys`. */
   findBans(keys: readonly string[], registrant: string, today: Day): Promise<Ban[]>;
   /**
-   * Optional hint: the index keys a batch's rows will pass to findRecordsByKeys and findBans, given
-   * once after the write's locks are taken. An adapter that pays a round trip per look-up
-   * (PostgreSQL) fetches them all at once and answers later look-ups of these keys from that, with
-   * the transaction's own changes; answers are those of a look-up run at this moment (see
+   * Optional hint: the index keys the next rows will pass to findRecordsByKeys and findBans, given
+   * after the write's locks are taken (a batch's keys once; an import's a chunk of rows at a time,
+   * each call replacing the last). An adapter that pays a round trip per look-up (PostgreSQL)
+   * fetches them all at once and answers later look-ups of these keys from that, with the
+   * transaction's own changes; answers are those of a look-up run at this moment (see
    * postgresStore.ts for why that is safe in a keyed write). Adapters in memory leave it out.
    */
   prefetchKeys?(keys: readonly string[]): Promise<void>;
