@@ -88,9 +88,9 @@ export interface RowsAhead {
 /**
  * Each row's admission and hashed identity, worked out once before the write (admitAhead: the lock
  * keys and look-ups of a batch need them) and taken by evaluateRow inside it — admitting and
- * hashing a row is most of a row's CPU. Taken only
- * when evaluateRow runs under what they were worked out under (the same actor, instant, history
- * mode, calendar and an equal policy: the write reads the policy again), and once per row.
+ * hashing a row is most of a row's CPU. Taken only when evaluateRow runs under what they were
+ * worked out under (the same actor, instant, history mode, calendar and an equal policy: the write
+ * reads the policy again), and once per row.
  */
 export class AdmittedRows {
   private readonly rows = new Map<SubmissionRow, { admission: Admission; identity?: IdentityKeys }>();
