@@ -98,7 +98,7 @@ const DETECTION_ROWS = 300;
  * queries per chunk instead of two per row, while what a chunk fetches stays small beside the
  * transaction's records (a registration batch's size).
  */
-const PREFETCH_ROWS = 1_000;
+export const PREFETCH_ROWS = 1_000;
 /** How many rows from the top may hold the header (core's default, named here so the error can say it). */
 const HEADER_SCAN_ROWS = 30;
 /** Headers of the columns a history migration may carry besides the canonical fields. */

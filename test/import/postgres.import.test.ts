@@ -8,7 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { importSheet, type ImportOptions, type ReportRow } from '../../server/import/importSheet.js';
+import {
+  importSheet,
+  PREFETCH_ROWS,
+  type ImportOptions,
+  type ReportRow,
+} from '../../server/import/importSheet.js';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { LowdbStore } from '../../server/store/lowdbStore.js';
 import { PostgresStore } from '../../server/store/postgresStore.js';
@@ -18,8 +23,8 @@ import { ADMIN, NOW, TODAY, tempDir } from './importHarness.js';
 
 const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REGISTRANTS = ['王磊', '李娜', '周杰'];
-/** Past importSheet's prefetch chunk (1,000 rows), so look-ups reach records of earlier chunks. */
-const ROWS = 2_600;
+/** Past two of importSheet's prefetch chunks, so look-ups reach records of earlier chunks. */
+const ROWS = 2 * PREFETCH_ROWS + 600;
 
 const HEADER = '客户名称,客户类型,统一社会信用代码,联系电话,客户来源,报备人,报备日期';
 
@@ -147,7 +152,7 @@ describe('import into PostgreSQL', () => {
     expect(bannedRow).toMatchObject({ status: 'rejected', errors: [{ code: 'registration.banned' }] });
 
     const named = (suffix: string) => statements.filter((s) => s.endsWith(suffix)).length;
-    const chunks = Math.ceil(ROWS / 1_000);
+    const chunks = Math.ceil(ROWS / PREFETCH_ROWS);
     expect(named('.prefetchRecords')).toBe(chunks);
     expect(named('.prefetchBans')).toBe(chunks);
     expect(named('.findRecordsByKeys')).toBe(0);
