@@ -184,7 +184,7 @@ export function admitChange(
       errors: [
         problem(
           'change.closed',
-          `报备 ${record.no} 已${label.zh}，不能再更改（其记录保持原样，R37）`,
+          `报备 ${record.no} 的状态为“${label.zh}”，不能再更改（其记录保持原样，R37）`,
           `Registration ${record.no} is ${label.en.toLowerCase()}; a closed registration is not changed (R37)`,
         ),
       ],

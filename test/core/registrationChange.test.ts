@@ -228,6 +228,15 @@ describe('admitChange: a change is parsed like a row', () => {
         errors: [{ code: 'change.closed' }],
       });
     }
+    // The status is quoted as its label: 已签约 was once written 已已签约.
+    const signed = admitChange(
+      stored('BB-2026-000005', {}, { status: 'signed' }),
+      { reason: '更正', changes: { notes: 'x' } },
+      { actor: HOLDER, as: 'holder', policy: DEFAULT_POLICY, now: NOW },
+    );
+    expect(signed.ok ? undefined : signed.errors[0]?.message).toBe(
+      '报备 BB-2026-000005 的状态为“已签约”，不能再更改（其记录保持原样，R37）',
+    );
     // A protection past its last day reads as expired (R25) even before the sweep wrote it.
     const lapsed = stored('BB-2026-000006', {}, { status: 'protected', protectedUntil: '2026-03-09' });
     expect(change(lapsed, { changes: { notes: 'x' } })).toMatchObject({

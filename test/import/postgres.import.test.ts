@@ -2,7 +2,8 @@
  * The legacy import into PostgreSQL, the multi-instance store, against the embedded store: the
  * same sheet over the same stored records and bans gives the same report on both, and PostgreSQL
  * fetches the rows' look-ups a chunk of rows at a time (two statements per chunk) instead of two
- * round trips per row — 20,000 rows took 21–26 s that way, against ~5 s on lowdb.
+ * round trips per row — 20,000 rows took 21–26 s that way, against ~5 s on lowdb. In history mode
+ * the rows' 报备编号 are read a chunk at a time as well, not one getRecord round trip per row.
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -62,6 +63,60 @@ const IMPORTED = sheet(
   }),
 );
 
+/** Rows of the history sheet: past one chunk, so its second chunk's numbers are fetched apart. */
+const HISTORY_ROWS = PREFETCH_ROWS + 300;
+
+/**
+ * A history sheet (issue 15) with a 报备编号 column: the sheet's own numbers L-0…, every 50th row
+ * a correction (another 客户来源) of the row 25 before it, and every 100th a correction of a stored
+ * registration, by the number this store gave it (`stored`: customer number → registration number).
+ */
+function historySheet(stored: ReadonlyMap<number, string>): Uint8Array {
+  const lines = Array.from({ length: HISTORY_ROWS }, (_, i) => {
+    const [customer, no, source] =
+      i % 100 === 0
+        ? [1_000 + i / 100, stored.get(1_000 + i / 100)!, '转介绍']
+        : i % 50 === 25
+          ? [30_000 + i - 25, `L-${i - 25}`, '转介绍']
+          : [30_000 + i, `L-${i}`, '展会'];
+    const registrant = REGISTRANTS[customer % 3];
+    // Within the protection window at NOW, so the sheet's corrections apply; the stored
+    // registrations (January on) have expired, and their corrections are refused as closed.
+    const day = new Date(Date.UTC(2026, 8, 1) + Math.floor((customer % 10_000) / 25) * 86_400_000);
+    return `${companyNameFor(customer)},企业,${creditCodeFor(customer)},${phoneFor(customer)},${source},${registrant},${day.toISOString().slice(0, 10)},${no}`;
+  });
+  return new TextEncoder().encode(`${HEADER},报备编号\n${lines.join('\n')}\n`);
+}
+
+/** The stored customers' registration numbers in this store, by customer number. */
+async function storedNumbers(store: Store): Promise<Map<number, string>> {
+  const { items } = await store.read((tx) => tx.listRecords({ today: TODAY, limit: 100_000, offset: 0 }));
+  const byName = new Map(items.map((r) => [r.registration.customerName, r.no]));
+  return new Map(
+    Array.from({ length: 300 }, (_, i) => [1_000 + i, byName.get(companyNameFor(1_000 + i))!] as const),
+  );
+}
+
+/** Statements sent to PostgreSQL while `work` runs, by name (or text). */
+async function counted<T>(work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+  const statements: string[] = [];
+  const original = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+  // Every pool connection is a pg.Client: counting at its prototype counts every round trip.
+  const counting = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
+    this: pg.Client,
+    ...args: unknown[]
+  ) {
+    const config = args[0] as string | { name?: string; text?: string };
+    statements.push(typeof config === 'string' ? config : (config.name ?? config.text ?? ''));
+    return original.apply(this, args) as never;
+  });
+  try {
+    return { result: await work(), statements };
+  } finally {
+    counting.mockRestore();
+  }
+}
+
 const keyring = keyringFromMasterKey(randomBytes(32));
 const options: ImportOptions = { fileName: 'sheet.csv', mode: 'submit', dryRun: false };
 const deps = (store: Store) => ({ store, keyring, clock: () => NOW, actor: ADMIN });
@@ -90,10 +145,17 @@ async function byRecord(rows: readonly ReportRow[], store: Store): Promise<unkno
   );
   const named = (no: string | undefined) =>
     no === undefined ? undefined : (names.get(no) ?? `missing ${no}`);
+  const inText = <T extends { message: string; messageEn: string }>(problem: T): T => ({
+    ...problem,
+    message: problem.message.replace(/BB-\d{4}-\d{6}/g, (no) => named(no)!),
+    messageEn: problem.messageEn.replace(/BB-\d{4}-\d{6}/g, (no) => named(no)!),
+  });
   return rows.map((row) => ({
     ...row,
     registrationNo: named(row.registrationNo),
     conflicts: row.conflicts.map((c) => ({ ...c, registrationNo: named(c.registrationNo) })),
+    errors: row.errors.map(inText),
+    warnings: row.warnings.map(inText),
   }));
 }
 
@@ -122,23 +184,7 @@ describe('import into PostgreSQL', () => {
 
   it('gives the report lowdb gives, with two statements per chunk of rows for the look-ups', async () => {
     const embedded = await importSheet(IMPORTED, options, deps(lowdb));
-    const statements: string[] = [];
-    const original = pg.Client.prototype.query as (...args: unknown[]) => unknown;
-    // Every pool connection is a pg.Client: counting at its prototype counts every round trip.
-    const counting = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
-      this: pg.Client,
-      ...args: unknown[]
-    ) {
-      const config = args[0] as string | { name?: string; text?: string };
-      statements.push(typeof config === 'string' ? config : (config.name ?? config.text ?? ''));
-      return original.apply(this, args) as never;
-    });
-    let multi;
-    try {
-      multi = await importSheet(IMPORTED, options, deps(postgres));
-    } finally {
-      counting.mockRestore();
-    }
+    const { result: multi, statements } = await counted(() => importSheet(IMPORTED, options, deps(postgres)));
 
     // Numbers differ (PostgreSQL's sequence leaves the rest of a block as a gap): compared by record.
     expect(await byRecord(multi.report.rows, postgres)).toEqual(await byRecord(embedded.report.rows, lowdb));
@@ -159,5 +205,29 @@ describe('import into PostgreSQL', () => {
     expect(named('.findBans')).toBe(0);
     // Numbers come in blocks and records are written in batches: well under one statement a row.
     expect(statements.length).toBeLessThan(ROWS / 10);
+  });
+
+  it('in history mode reads the rows’ 报备编号 a chunk at a time, with the report lowdb gives', async () => {
+    const history: ImportOptions = { ...options, mode: 'history' };
+    const embedded = await importSheet(historySheet(await storedNumbers(lowdb)), history, deps(lowdb));
+    const sheetOnPostgres = historySheet(await storedNumbers(postgres));
+    const { result: multi, statements } = await counted(() =>
+      importSheet(sheetOnPostgres, history, deps(postgres)),
+    );
+
+    expect(await byRecord(multi.report.rows, postgres)).toEqual(await byRecord(embedded.report.rows, lowdb));
+    expect(multi.report.summary).toEqual(embedded.report.summary);
+    // Both kinds of correction were found: of a row of the sheet (applied), and of a stored
+    // registration (found by its number, refused as closed).
+    const corrected = embedded.report.rows.filter((r) => r.warnings.some((w) => w.code === 'import.correction'));
+    expect(corrected).toHaveLength(HISTORY_ROWS / 50);
+    const closed = corrected.filter((r) => r.errors.some((e) => e.code === 'change.closed'));
+    expect(closed).toHaveLength(HISTORY_ROWS / 100);
+    expect(corrected.filter((r) => r.status !== 'invalid')).toHaveLength(HISTORY_ROWS / 100);
+
+    const named = (suffix: string) => statements.filter((s) => s.endsWith(suffix)).length;
+    // One read of numbers per chunk of rows, one for the corrections; none per row.
+    expect(named('.getRecord')).toBe(0);
+    expect(named('.recordsByNo')).toBe(Math.ceil(HISTORY_ROWS / PREFETCH_ROWS) + 1);
   });
 });
