@@ -400,13 +400,18 @@ export async function evaluateImport(
       const index = byClaim[at]!;
       // A store that pays a round trip per look-up (PostgreSQL) fetches a chunk of rows' look-ups at
       // once: the rows are admitted and hashed ahead (evaluateRow takes that) to know their keys.
-      if (tx.prefetchKeys !== undefined && at % PREFETCH_ROWS === 0) {
+      if (at % PREFETCH_ROWS === 0) {
         const chunk = byClaim.subarray(at, at + PREFETCH_ROWS);
-        context.ahead = admitAhead(
-          Array.from(chunk, (i) => submissions[i]!.submission),
-          context,
-        );
-        await prefetchLookups(context);
+        if (tx.prefetchKeys !== undefined) {
+          context.ahead = admitAhead(
+            Array.from(chunk, (i) => submissions[i]!.submission),
+            context,
+          );
+          await prefetchLookups(context);
+        }
+        // History mode: whether each 报备编号 of the chunk is a registration in the store, at once too.
+        const nos = Array.from(chunk, (i) => submissions[i]!.legacyNo).filter((no) => no !== undefined);
+        if (nos.length > 0) await tx.prefetchRecordsByNo?.(nos);
       }
       const { row, submission, legacyNo } = submissions[index]!;
       submissions[index] = undefined;
@@ -433,7 +438,11 @@ export async function evaluateImport(
       if (++done % 500 === 0) options.onProgress?.(done, byClaim.length);
     }
     corrections.sort((a, b) => a.row - b.row);
-    for (const { index, row, submission, target } of corrections) {
+    for (const [at, { index, row, submission, target }] of corrections.entries()) {
+      if (tx.prefetchRecordsByNo !== undefined && at % PREFETCH_ROWS === 0) {
+        const chunk = corrections.slice(at, at + PREFETCH_ROWS);
+        await tx.prefetchRecordsByNo(chunk.flatMap((c) => (c.target !== undefined ? [c.target] : [])));
+      }
       finish(index, row, await correct(tx, row, submission, target, policy));
       if (++done % 500 === 0) options.onProgress?.(done, byClaim.length);
     }

@@ -553,6 +553,8 @@ class PostgresTx implements WriteTx {
   private readonly idempotencyWritten: { userId: string; key: string }[] = [];
   /** What prefetchKeys fetched: look-ups whose keys it all covers are answered from here. */
   private prefetched: Prefetched | undefined;
+  /** What prefetchRecordsByNo fetched, by number (null: not in the store), as flush leaves it. */
+  private prefetchedByNo: Map<string, SealedRecord | null> | undefined;
   private finished = false;
 
   constructor(
@@ -579,6 +581,8 @@ class PostgresTx implements WriteTx {
     // The prefetched look-ups now answer with what this flush writes, as the database will.
     if (this.prefetched)
       for (const [i, record] of sealed.entries()) this.prefetched.file(record, batch[i]!.keys);
+    const byNo = this.prefetchedByNo;
+    if (byNo) for (const record of sealed) if (byNo.has(record.no)) byNo.set(record.no, record);
     const sql = this.store.sql;
     // One JSON text for the batch, records with their index keys: JSON.stringify is native, where
     // text arrays were escaped element by element in JavaScript (the identities' JSON twice).
@@ -615,8 +619,27 @@ class PostgresTx implements WriteTx {
   async getRecord(no: string): Promise<StoredRecord | undefined> {
     const staged = this.staged.get(no);
     if (staged) return openRecord(staged.sealed, this.store.keyring);
+    const prefetched = this.prefetchedByNo?.get(no);
+    if (prefetched !== undefined)
+      return prefetched === null ? undefined : openRecord(prefetched, this.store.keyring);
     const [row] = await this.query<RecordRow>(this.store.sql.getRecord, [no]);
     return row ? this.open(row) : undefined;
+  }
+
+  /**
+   * Fetches these registrations in one query; getRecord then answers them from memory, a number
+   * not in the store as well (a history sheet's own numbers mostly are not). Staged records are
+   * overlaid as always, and flush files what it writes here, so answers are the database's. Safe
+   * only because the caller is an exclusive write (the import): no other transaction changes
+   * records meanwhile, and this one changes them only through putRecord.
+   */
+  async prefetchRecordsByNo(nos: readonly string[]): Promise<void> {
+    this.prefetchedByNo = undefined;
+    const byNo = new Map<string, SealedRecord | null>(nos.map((no) => [no, null]));
+    if (byNo.size === 0) return;
+    const rows = await this.query<RecordRow>(this.store.sql.recordsByNo, [[...byNo.keys()]]);
+    for (const row of rows) byNo.set(row.no, sealedFromRow(row));
+    this.prefetchedByNo = byNo;
   }
 
   /**

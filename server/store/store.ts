@@ -211,6 +211,14 @@ export interface ReadTx {
    * postgresStore.ts for why that is safe in a keyed write). Adapters in memory leave it out.
    */
   prefetchKeys?(keys: readonly string[]): Promise<void>;
+  /**
+   * Optional hint, as prefetchKeys: the registration numbers the next rows will pass to getRecord (a
+   * history import's 报备编号, a chunk of rows at a time, each call replacing the last). An adapter
+   * that pays a round trip per read fetches them at once, those not in the store included, and
+   * answers getRecord of these numbers from that, with the transaction's own changes. Only the
+   * import's exclusive write calls it, so nothing else changes those records meanwhile.
+   */
+  prefetchRecordsByNo?(nos: readonly string[]): Promise<void>;
   getUserByTokenHash(tokenHash: string): Promise<User | undefined>;
   getUserByName(name: string): Promise<User | undefined>;
   listUsers(): Promise<User[]>;

@@ -305,6 +305,54 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
       expect(plain[4]?.bans).toEqual(['BB-2026-000001', 'BB-2026-000004']);
     });
 
+    it('answers getRecord of prefetched numbers exactly as without: stored, absent, staged, flushed', async () => {
+      await store.write(async (tx) => {
+        await tx.putRecord(record('BB-2026-000001', { identity: identity('a') }));
+        await tx.putRecord(record('BB-2026-000002', { identity: identity('b') }));
+      });
+      const numbers = ['BB-2026-000001', 'BB-2026-000002', 'BB-2026-000003', 'L-001'];
+      const reads = async (tx: WriteTx) => {
+        const seen: (string | null)[] = [];
+        for (const no of numbers) {
+          const found = await tx.getRecord(no);
+          seen.push(found ? `${found.no}/${found.version}/${found.registration.customerName}` : null);
+        }
+        return seen;
+      };
+      const script = (prefetch: boolean) =>
+        store.simulate(async (tx) => {
+          if (prefetch) await tx.prefetchRecordsByNo?.(numbers.slice(0, 3));
+          const steps = [await reads(tx)];
+          // Staged: a change of a stored record, and a new one under a number prefetched as absent.
+          const a = (await tx.getRecord('BB-2026-000001'))!;
+          await tx.putRecord({ ...a, registration: { ...a.registration, customerName: '改名' }, version: 2 });
+          await tx.putRecord(record('BB-2026-000003', { identity: identity('c') }));
+          steps.push(await reads(tx));
+          // Written out mid-transaction (PostgreSQL flushes staged records before counting), then changed again.
+          await tx.countRecords({ today: '2026-12-01' });
+          steps.push(await reads(tx));
+          const c = (await tx.getRecord('BB-2026-000003'))!;
+          await tx.putRecord({ ...c, version: 2 });
+          await tx.countRecords({ today: '2026-12-01' });
+          steps.push(await reads(tx));
+          // A later prefetch replaces the first: numbers it no longer covers are read from the database.
+          if (prefetch) await tx.prefetchRecordsByNo?.(['L-001']);
+          steps.push(await reads(tx));
+          return steps;
+        });
+      const plain = await script(false);
+      expect(await script(true)).toEqual(plain);
+      const named = (n: string) => `${n}/1/${record(n).registration.customerName}`;
+      expect(plain[0]).toEqual([named('BB-2026-000001'), named('BB-2026-000002'), null, null]);
+      expect(plain[2]).toEqual([
+        'BB-2026-000001/2/改名',
+        named('BB-2026-000002'),
+        named('BB-2026-000003'),
+        null,
+      ]);
+      expect(plain[4]?.[2]).toBe(`BB-2026-000003/2/${record('BB-2026-000003').registration.customerName}`);
+    });
+
     it('prefetches as of the call: sees records other keyed writes committed before it, not after', async () => {
       // Only an adapter that runs keyed writes side by side has another transaction commit in between.
       if (store.keyedWrites !== true) return;
