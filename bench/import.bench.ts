@@ -2,7 +2,8 @@
  * Legacy import benchmark: a generated 20,000-row legacy sheet (title row, header, duplicates and
  * variants of customers, invalid cells, 万 amounts, date strings and date cells) checked and
  * annotated end to end, against the floor — exceljs alone reading and writing the same workbook —,
- * the same import into PostgreSQL, then a 100,000-row sheet end to end. Every measurement runs in a
+ * the same import into PostgreSQL, a master register with 报备编号 migrated (history mode) into
+ * both stores, then a 100,000-row sheet end to end. Every measurement runs in a
  * child process of its own so that peak RSS figures do not mix. Prints figures; never asserts timings.
  */
 import { spawnSync } from 'node:child_process';
@@ -125,7 +126,20 @@ function sheetRow(g: GeneratedRegistration, random: Random): ExcelJS.CellValue[]
   ];
 }
 
-async function writeLegacySheet(file: string, rows: number, seed: number): Promise<{ repeats: number }> {
+/** Every this many rows of a history sheet, a later correction of an earlier row (its 报备编号 again). */
+const CORRECTION_EVERY = 50;
+
+/**
+ * The legacy sheet; with `oldNumbers`, a master register to migrate (`--mode history`): a 报备编号
+ * column of the old system's numbers (none of them in the store), and every CORRECTION_EVERY-th
+ * row a correction of the row 25 before it (its number again, another 备注).
+ */
+async function writeLegacySheet(
+  file: string,
+  rows: number,
+  seed: number,
+  oldNumbers = false,
+): Promise<{ repeats: number }> {
   const generated = generateRegistrations(rows, seed, { nearDuplicateShare: 0.05 });
   const random = new Random(seed + 1);
   const { default: Excel } = await import('exceljs');
@@ -135,12 +149,20 @@ async function writeLegacySheet(file: string, rows: number, seed: number): Promi
   ws.mergeCells(1, 1, 1, HEADER.length);
   ws.getRow(1).getCell(1).font = { bold: true, size: 16 };
   const header = ws.getRow(2);
-  HEADER.forEach((h, i) => {
+  [...HEADER, ...(oldNumbers ? ['报备编号'] : [])].forEach((h, i) => {
     header.getCell(i + 1).value = h;
     header.getCell(i + 1).font = { bold: true };
   });
+  const written: ExcelJS.CellValue[][] = [];
   generated.rows.forEach((g, i) => {
-    const cells = sheetRow(g, random);
+    let cells = sheetRow(g, random);
+    if (oldNumbers) {
+      const corrects = i % CORRECTION_EVERY === CORRECTION_EVERY - 1 ? written[i - 25] : undefined;
+      cells = corrects
+        ? [...corrects.slice(0, HEADER.length - 1), `更正 ${i}`, corrects[HEADER.length]!]
+        : [...cells, `OLD-${String(i).padStart(6, '0')}`];
+      written.push(cells);
+    }
     const row = ws.getRow(i + 3);
     cells.forEach((v, c) => {
       if (v !== null) row.getCell(c + 1).value = v;
@@ -249,7 +271,12 @@ async function openStore(kind: 'lowdb' | 'postgres'): Promise<{
   };
 }
 
-async function runBaobei(file: string, rows: number, kind: 'lowdb' | 'postgres'): Promise<CaseResult> {
+async function runBaobei(
+  file: string,
+  rows: number,
+  kind: 'lowdb' | 'postgres',
+  mode: 'submit' | 'history' = 'submit',
+): Promise<CaseResult> {
   // Loaded before the measurement, as the floor has exceljs loaded before its own.
   const { readFile } = await import('node:fs/promises');
   const { importSheet } = await import('../server/import/importSheet.js');
@@ -257,11 +284,12 @@ async function runBaobei(file: string, rows: number, kind: 'lowdb' | 'postgres')
   const out = path.join(path.dirname(file), `checked-${process.pid}.xlsx`);
   try {
     const queriesBefore = queries();
-    return await measure(kind === 'lowdb' ? 'baobei' : 'postgres', rows, async () => {
+    const name = `${kind === 'lowdb' ? 'baobei' : 'postgres'}${mode === 'history' ? '-history' : ''}`;
+    return await measure(name, rows, async () => {
       const bytes = await readFile(file);
       const { report, annotated } = await importSheet(
         bytes,
-        { fileName: path.basename(file), mode: 'submit', dryRun: false },
+        { fileName: path.basename(file), mode, dryRun: false },
         {
           store,
           keyring,
@@ -387,6 +415,24 @@ async function main(): Promise<void> {
     );
     await rm(file, { force: true });
 
+    // Migrating a master register (history mode) into PostgreSQL: every row's 报备编号 is asked
+    // for (a correction of a stored registration, or new?), and corrections read their target.
+    const register = path.join(dir, `register-${ROWS}.xlsx`);
+    await writeLegacySheet(register, ROWS, SEED, true);
+    const historyRuns: ReturnType<typeof child>[] = [];
+    for (let i = 0; i < REPEATS; i++) {
+      historyRuns.push(child('baobei-history', register, ROWS), child('postgres-history', register, ROWS));
+    }
+    for (const r of historyRuns) console.log(`  ${r.case} run: ${describeRun(r)}`);
+    const embeddedHistory = best(historyRuns.filter((r) => r.case === 'baobei-history'));
+    const postgresHistory = best(historyRuns.filter((r) => r.case === 'postgres-history'));
+    console.log(`  ${postgresHistory.detail ?? ''}`);
+    console.log(
+      `PostgreSQL history import (a ${int(ROWS)}-row register with 报备编号, ${int(ROWS / CORRECTION_EVERY)} corrections): ` +
+        `${int(postgresHistory.ms)} ms, ${(postgresHistory.ms / embeddedHistory.ms).toFixed(2)}× the embedded store's (${int(embeddedHistory.ms)} ms)`,
+    );
+    await rm(register, { force: true });
+
     const large = path.join(dir, `legacy-${LARGE_ROWS}.xlsx`);
     await writeLegacySheet(large, LARGE_ROWS, SEED + 7);
     console.log(`\n${int(LARGE_ROWS)}-row legacy sheet: ${mb((await stat(large)).size)} on disk`);
@@ -403,19 +449,24 @@ async function main(): Promise<void> {
   }
 }
 
-// `--generate FILE ROWS` writes a sheet to profile by hand: node --cpu-prof --import tsx
-// bench/import.bench.ts --case baobei FILE ROWS.
+// `--generate FILE ROWS [register]` writes a sheet (a register with 报备编号) to profile by hand:
+// node --cpu-prof --import tsx bench/import.bench.ts --case baobei[-history] FILE ROWS.
 const caseIndex = process.argv.indexOf('--case');
 const generateIndex = process.argv.indexOf('--generate');
 if (generateIndex >= 0) {
-  const [file, rows] = process.argv.slice(generateIndex + 1);
-  await writeLegacySheet(file!, Number(rows ?? ROWS), SEED);
+  const [file, rows, kind] = process.argv.slice(generateIndex + 1);
+  await writeLegacySheet(file!, Number(rows ?? ROWS), SEED, kind === 'register');
 } else if (caseIndex >= 0) {
   const [name, file, rows] = process.argv.slice(caseIndex + 1);
   const result =
     name === 'floor'
       ? await runFloor(file!, Number(rows))
-      : await runBaobei(file!, Number(rows), name === 'postgres' ? 'postgres' : 'lowdb');
+      : await runBaobei(
+          file!,
+          Number(rows),
+          name?.startsWith('postgres') === true ? 'postgres' : 'lowdb',
+          name?.endsWith('-history') === true ? 'history' : 'submit',
+        );
   console.log(JSON.stringify(result));
 } else {
   await main();
