@@ -410,8 +410,10 @@ export async function evaluateImport(
           await prefetchLookups(context);
         }
         // History mode: whether each 报备编号 of the chunk is a registration in the store, at once too.
-        const nos = Array.from(chunk, (i) => submissions[i]!.legacyNo).filter((no) => no !== undefined);
-        if (nos.length > 0) await tx.prefetchRecordsByNo?.(nos);
+        if (tx.prefetchRecordsByNo !== undefined) {
+          const nos = Array.from(chunk, (i) => submissions[i]!.legacyNo).filter((no) => no !== undefined);
+          if (nos.length > 0) await tx.prefetchRecordsByNo(nos);
+        }
       }
       const { row, submission, legacyNo } = submissions[index]!;
       submissions[index] = undefined;
