@@ -34,13 +34,39 @@ afterAll(async () => {
 
 const no = (n: number): string => `BB-2026-${String(n).padStart(6, '0')}`;
 
-/** The data dir as a crash would leave it: the files copied while the store is still open. */
+const STORE_FILES = ['baobei.json', 'baobei.journal', 'baobei.journal.compacting'];
+
+/** Each store file's identity (inode, size, mtime), or absent: what a compaction or a commit changes. */
+async function fileStates(dataDir: string): Promise<string> {
+  const states = await Promise.all(
+    STORE_FILES.map(async (name) => {
+      const s = await stat(path.join(dataDir, name)).catch(() => undefined);
+      return s ? `${s.ino}:${s.size}:${s.mtimeMs}` : 'absent';
+    }),
+  );
+  return states.join('|');
+}
+
+/**
+ * The data dir as a crash would leave it: the files copied while the store is still open. A crash
+ * is one instant, so a copy during which a background compaction renamed, wrote or removed a file
+ * (files copied from different moments: ENOENT, or an older snapshot beside a newer journal) is
+ * taken again.
+ */
 async function crashCopy(dataDir: string): Promise<string> {
-  const copy = await tempDir();
-  for (const name of ['baobei.json', 'baobei.journal', 'baobei.journal.compacting']) {
-    if (existsSync(path.join(dataDir, name))) await cp(path.join(dataDir, name), path.join(copy, name));
+  for (;;) {
+    const before = await fileStates(dataDir);
+    const copy = await tempDir();
+    try {
+      for (const name of STORE_FILES) {
+        if (existsSync(path.join(dataDir, name))) await cp(path.join(dataDir, name), path.join(copy, name));
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      continue;
+    }
+    if ((await fileStates(dataDir)) === before) return copy;
   }
-  return copy;
 }
 
 /** A journal line of many pieces with 2-, 3- and 4-byte UTF-8, so bytes differ from lengths. */
