@@ -31,18 +31,22 @@ export type WorkerReply =
 const port = parentPort;
 if (!port) throw new Error('importWorker runs as a worker thread');
 
-let read: ReadImport | undefined;
+/** What the annotation needs of the parsed file; the parsed rows themselves are the service's now. */
+let annotate: ReadImport['annotate'] | undefined;
 
 port.on('message', (message: WorkerRequest) => {
   try {
     if (message.type === 'parse') {
-      read = parseImport(message.bytes, message.options, new Date(message.now));
+      const read = parseImport(message.bytes, message.options, new Date(message.now));
+      // Only the annotation is kept: the rows just posted would otherwise sit in this heap too, a
+      // second copy, for as long as the service checks them.
+      annotate = read.annotate;
       port.postMessage({ type: 'parsed', parsed: read.parsed } satisfies WorkerReply);
       return;
     }
-    if (!read) throw new Error('annotate before parse');
-    const bytes = read.annotate(message.request);
-    read = undefined;
+    if (!annotate) throw new Error('annotate before parse');
+    const bytes = annotate(message.request);
+    annotate = undefined;
     // Copied, not transferred: a small Buffer may share Node's pool, which cannot be transferred.
     port.postMessage({ type: 'annotated', bytes } satisfies WorkerReply);
   } catch (err) {
