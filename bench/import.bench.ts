@@ -3,7 +3,8 @@
  * variants of customers, invalid cells, 万 amounts, date strings and date cells) checked and
  * annotated end to end, against the floor — exceljs alone reading and writing the same workbook —,
  * the same import into PostgreSQL, a master register with 报备编号 migrated (history mode) into
- * both stores, then a 100,000-row sheet end to end. Every measurement runs in a
+ * both stores, then a 100,000-row sheet end to end, in process (as `npx baobei import`) and through
+ * the upload route's worker thread (importIsolated). Every measurement runs in a
  * child process of its own so that peak RSS figures do not mix. Prints figures; never asserts timings.
  */
 import { spawnSync } from 'node:child_process';
@@ -281,27 +282,36 @@ async function runBaobei(
   rows: number,
   kind: 'lowdb' | 'postgres',
   mode: 'submit' | 'history' = 'submit',
+  isolated = false,
 ): Promise<CaseResult> {
   // Loaded before the measurement, as the floor has exceljs loaded before its own.
   const { readFile } = await import('node:fs/promises');
   const { importSheet } = await import('../server/import/importSheet.js');
+  const { importIsolated, DEFAULT_ISOLATION } = await import('../server/importIsolation.js');
   const { store, keyring, queries, dispose } = await openStore(kind);
   const out = path.join(path.dirname(file), `checked-${process.pid}.xlsx`);
   try {
     const queriesBefore = queries();
-    const name = `${kind === 'lowdb' ? 'baobei' : 'postgres'}${mode === 'history' ? '-history' : ''}`;
+    const name = `${kind === 'lowdb' ? 'baobei' : 'postgres'}${mode === 'history' ? '-history' : ''}${isolated ? '-isolated' : ''}`;
     return await measure(name, rows, async () => {
       const bytes = await readFile(file);
-      const { report, annotated } = await importSheet(
-        bytes,
-        { fileName: path.basename(file), mode, dryRun: false },
-        {
-          store,
-          keyring,
-          clock: () => new Date(NOW),
-          actor: { id: 'bench-admin', name: '管理员', role: 'admin' },
-        },
-      );
+      const options = { fileName: path.basename(file), mode, dryRun: false };
+      const deps = {
+        store,
+        keyring,
+        clock: () => new Date(NOW),
+        actor: { id: 'bench-admin', name: '管理员', role: 'admin' as const },
+      };
+      let report;
+      let annotated;
+      if (isolated) {
+        const result = await importIsolated(bytes, options, deps, DEFAULT_ISOLATION);
+        report = result.report;
+        if (result.bytes === undefined) throw new Error(`no annotated copy: ${result.problem.code}`);
+        annotated = result.bytes;
+      } else {
+        ({ report, annotated } = await importSheet(bytes, options, deps));
+      }
       await writeFile(out, annotated);
       const byStatus = Object.entries(report.summary.byStatus)
         .map(([s, n]) => `${s} ${n}`)
@@ -457,13 +467,22 @@ async function main(): Promise<void> {
       `peak RSS ${mb(largeRss)} at ${int(LARGE_ROWS)} rows ` +
         `(target < ${TARGET_RSS_MB} MB: ${largeRss < TARGET_RSS_MB * 1024 * 1024 ? 'met' : 'MISSED'})`,
     );
+    // The upload path (POST /api/import) reads and annotates the file in a worker thread with a
+    // heap of its own (importIsolation.ts), so its peak is the store's heap plus the worker's.
+    const isolatedRun = child('baobei-isolated', large, LARGE_ROWS);
+    console.log(`  baobei-isolated (importIsolated, as the upload route): ${describeRun(isolatedRun)}`);
+    const isolatedRss = peak(isolatedRun);
+    console.log(
+      `peak RSS through the upload path ${mb(isolatedRss)} at ${int(LARGE_ROWS)} rows ` +
+        `(target < ${TARGET_RSS_MB} MB: ${isolatedRss < TARGET_RSS_MB * 1024 * 1024 ? 'met' : 'MISSED'})`,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
 // `--generate FILE ROWS [register]` writes a sheet (a register with 报备编号) to profile by hand:
-// node --cpu-prof --import tsx bench/import.bench.ts --case baobei[-history] FILE ROWS.
+// node --cpu-prof --import tsx bench/import.bench.ts --case baobei[-history][-isolated] FILE ROWS.
 const caseIndex = process.argv.indexOf('--case');
 const generateIndex = process.argv.indexOf('--generate');
 if (generateIndex >= 0) {
@@ -478,7 +497,8 @@ if (generateIndex >= 0) {
           file!,
           Number(rows),
           name?.startsWith('postgres') === true ? 'postgres' : 'lowdb',
-          name?.endsWith('-history') === true ? 'history' : 'submit',
+          name?.includes('-history') === true ? 'history' : 'submit',
+          name?.endsWith('-isolated') === true,
         );
   console.log(JSON.stringify(result));
 } else {
