@@ -18,6 +18,7 @@ import type { Keyring } from '../security/keyring.js';
 import type { Store, WriteTx } from '../store/store.js';
 import type { Actor } from '../services/actor.js';
 import { evaluateChange } from '../services/changeEvaluation.js';
+import { cooperativeLoop } from '../services/cooperativeLoop.js';
 import {
   admitAhead,
   datesOf,
@@ -396,7 +397,12 @@ export async function evaluateImport(
       ...(deps.calendar ? { calendar: deps.calendar } : {}),
       ...(options.mode === 'history' ? { history: true } : {}),
     };
+    // On the embedded store every await above resolves at once: without a pause the whole sheet
+    // would run as one turn of the event loop (2.4 s at 20,000 rows), and no other request, not
+    // even /api/health, would be answered until the last row.
+    const pause = cooperativeLoop();
     for (let at = 0; at < byClaim.length; at++) {
+      await pause();
       const index = byClaim[at]!;
       // A store that pays a round trip per look-up (PostgreSQL) fetches a chunk of rows' look-ups at
       // once: the rows are admitted and hashed ahead (evaluateRow takes that) to know their keys.
@@ -441,6 +447,7 @@ export async function evaluateImport(
     }
     corrections.sort((a, b) => a.row - b.row);
     for (const [at, { index, row, submission, target }] of corrections.entries()) {
+      await pause();
       if (tx.prefetchRecordsByNo !== undefined && at % PREFETCH_ROWS === 0) {
         const chunk = corrections.slice(at, at + PREFETCH_ROWS);
         await tx.prefetchRecordsByNo(chunk.flatMap((c) => (c.target !== undefined ? [c.target] : [])));

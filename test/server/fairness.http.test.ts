@@ -1,6 +1,6 @@
 /**
- * No request starves the others (issue 16): while a 5,000-row batch is being checked, the event
- * loop keeps serving `/api/health`. Measured against a real service in its own process, as ratios
+ * No request starves the others (issue 16): while a 5,000-row batch is being checked, or a
+ * 5,000-row sheet imported (issue 12), the event loop keeps serving `/api/health`. Measured against a real service in its own process, as ratios
  * (health latency during the batch against the batch's own duration and against idle) so that the
  * machine's speed cancels out; the figures are printed.
  */
@@ -11,9 +11,11 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnService, type ChildService } from '../support/childService.js';
-import { enterpriseRow } from '../support/customers.js';
+import { csvOf } from '../fixtures/legacySheets.js';
+import { companyNameFor, creditCodeFor, enterpriseRow, phoneFor } from '../support/customers.js';
 
 const BATCH_ROWS = 5_000;
+const IMPORT_ROWS = 5_000;
 const IDLE_SAMPLES = 40;
 
 const running: ChildService[] = [];
@@ -88,5 +90,75 @@ describe('fairness', () => {
     expect(busy.length).toBeGreaterThanOrEqual(10);
     expect(busyP99).toBeLessThan(result.ms / 4);
     expect(busyP99).toBeLessThan(50 * Math.max(idleP99, 10));
+  }, 180_000);
+  it('a 5,000-row sheet import leaves /api/health responsive while its rows are checked', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-fair-import-'));
+    dirs.push(dataDir);
+    const svc = await spawnService({ dataDir, key: randomBytes(32).toString('hex') });
+    running.push(svc);
+    const token = (await readFile(path.join(dataDir, 'admin.token'), 'utf8')).trim();
+    const header = ['客户名称', '客户类型', '统一社会信用代码', '联系电话', '客户来源', '报备人', '报备日期'];
+    const sheet = (from: number, count: number): Buffer =>
+      Buffer.from(
+        csvOf([
+          header,
+          ...Array.from({ length: count }, (_, i) => [
+            companyNameFor(from + i),
+            '企业',
+            creditCodeFor(from + i),
+            phoneFor(from + i),
+            '展会',
+            '管理员',
+            '2026-11-20',
+          ]),
+        ]),
+      );
+    const upload = (csv: Buffer): Promise<Response> => {
+      const form = new FormData();
+      form.set('file', new Blob([new Uint8Array(csv)]), 'legacy.csv');
+      form.set('mode', 'submit');
+      form.set('dryRun', 'false');
+      return fetch(`${svc.url}/api/imports`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: form,
+      });
+    };
+    // Warm-up with other customers (schemas compiled, the worker's modules read once); the measured
+    // sheet's customers are all new, so every row is looked up, numbered, sealed and committed.
+    const first = await upload(sheet(100_000, 200));
+    expect(first.status).toBe(201);
+    await first.arrayBuffer();
+    const idle: number[] = [];
+    for (let i = 0; i < IDLE_SAMPLES; i++) idle.push(await healthMs(svc.url));
+
+    const busy: number[] = [];
+    let done = false;
+    const t0 = performance.now();
+    const imported = upload(sheet(0, IMPORT_ROWS)).then(async (res) => {
+      const json = (await res.json()) as { summary: { rows: number; byStatus: Record<string, number> } };
+      done = true;
+      return { status: res.status, summary: json.summary, ms: performance.now() - t0 };
+    });
+    while (!done) busy.push(await healthMs(svc.url));
+    const result = await imported;
+    expect(result).toMatchObject({ status: 201, summary: { rows: IMPORT_ROWS } });
+
+    const idleP99 = p99(idle);
+    const busyP99 = p99(busy);
+    console.log(
+      `[fairness] ${IMPORT_ROWS}-row import took ${result.ms.toFixed(0)} ms (${JSON.stringify(result.summary.byStatus)}); ` +
+        `health idle p99 ${idleP99.toFixed(1)} ms, during the import p99 ${busyP99.toFixed(1)} ms, longest ` +
+        `${Math.max(...busy).toFixed(1)} ms (${((100 * Math.max(...busy)) / result.ms).toFixed(1)}% of the import) over ${busy.length} calls`,
+    );
+    // Health calls mostly land while the worker reads or annotates the file, so the p99 says little:
+    // the longest wait does. Before the import's row loop gave way, the rows were checked in one
+    // turn of the event loop and the call that arrived then waited for all of them (645 ms of a
+    // 2.9 s import here, 22%). What still holds the loop is the store's commit of the rows and the
+    // parsed rows' arrival from the worker (171 ms of 3.4 s here, 5%).
+    const longest = Math.max(...busy);
+    expect(busy.length).toBeGreaterThanOrEqual(10);
+    expect(longest).toBeLessThan(result.ms / 8);
+    expect(busyP99).toBeLessThan(result.ms / 4);
   }, 180_000);
 });
