@@ -347,13 +347,17 @@ export class JournalWriter {
     return new JournalWriter(file, size, spillBytes);
   }
 
-  /** Appends one line that `build` writes (its JSON); on disk (datasynced) when this resolves. */
-  async append(build: (entry: EntryBuilder) => void): Promise<void> {
+  /**
+   * Appends one line that `build` writes (its JSON); on disk (datasynced) when this resolves. A
+   * `build` that awaits (to give way to the event loop) has the writer to itself meanwhile: appends
+   * are made one at a time by their one caller (the store's flush loop).
+   */
+  async append(build: (entry: EntryBuilder) => void | Promise<void>): Promise<void> {
     const spill = new SpilledLine(this.file, this.spillBytes);
     const entry = new EntryBuilder(this.buffer, spill);
     let finished: { line: Buffer; buffer: Buffer };
     try {
-      build(entry);
+      await build(entry);
       finished = entry.finish();
     } catch (err) {
       spill.abandon();

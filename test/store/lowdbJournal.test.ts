@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
-import { LowdbStore } from '../../server/store/lowdbStore.js';
+import { LowdbStore, writeChanges } from '../../server/store/lowdbStore.js';
 import { EntryBuilder, JournalWriter, readJournal } from '../../server/store/journal.js';
 import { record } from './storeContract.js';
 import { indexKeys } from '../../core/matching.js';
@@ -384,6 +384,48 @@ describe('journal entry writer', () => {
         expect(entryJson(v).equals(Buffer.from(JSON.stringify(v), 'utf8'))).toBe(true);
       }),
       { seed: 20261206, numRuns: 2000 },
+    );
+  });
+
+  it("encodes a commit's line with a pause between records, writing nothing while paused, and the bytes are JSON.stringify's", async () => {
+    const changes = [1, 2].map((seq) => ({
+      seq,
+      records: Array.from({ length: 5 }, (_, i) => ({ no: no(seq * 10 + i), team: `华东 ü 🚀 ${i}` })),
+      users: [{ id: `u${seq}`, name: '王磊' }],
+      counters: { '2026': seq * 10 + 4 },
+    }));
+    const entry = new EntryBuilder(Buffer.alloc(24));
+    // A pause that holds the encoding on every third record until the test lets it go on.
+    let calls = 0;
+    let release: (() => void) | undefined;
+    const pause = (): Promise<void> | undefined => {
+      calls++;
+      return calls % 3 === 0 ? new Promise<void>((resolve) => (release = resolve)) : undefined;
+    };
+    let finished = false;
+    const writing = writeChanges(entry, changes, pause).then(() => (finished = true));
+    const heldAt: number[] = [];
+    for (;;) {
+      const wait = release;
+      if (wait === undefined) break;
+      release = undefined;
+      // While held, no further record is encoded (the encoding really waits for the event loop).
+      const before = calls;
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(calls).toBe(before);
+      expect(finished).toBe(false);
+      heldAt.push(before);
+      wait();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await writing;
+    // One pause per record (10), held after records 3, 6 and 9.
+    expect(calls).toBe(10);
+    expect(heldAt).toEqual([3, 6, 9]);
+    const { line } = entry.finish();
+    expect(line.subarray(17, line.length - 1).toString('utf8')).toBe(
+      // The records first: a change's other fields follow them in the line.
+      JSON.stringify({ changes: changes.map(({ records, ...rest }) => ({ records, ...rest })) }),
     );
   });
 
