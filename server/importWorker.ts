@@ -6,7 +6,13 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { DomainError } from '../core/problem.js';
-import { parseImport, type AnnotationRequest, type ReadImport } from './import/importSheet.js';
+import {
+  parseImport,
+  type AnnotationRequest,
+  type ParsedImport,
+  type ParsedSubmission,
+  type ReadImport,
+} from './import/importSheet.js';
 
 export type WorkerRequest =
   | {
@@ -15,10 +21,12 @@ export type WorkerRequest =
       options: { fileName: string; mode: 'submit' | 'history'; sheet?: string | undefined };
       now: string;
     }
+  | { type: 'rows'; start: number; count: number }
   | { type: 'annotate'; request: AnnotationRequest };
 
 export type WorkerReply =
-  | { type: 'parsed'; parsed: ReadImport['parsed'] }
+  | { type: 'parsed'; parsed: Omit<ParsedImport, 'submissions'>; rows: number }
+  | { type: 'rows'; submissions: ParsedSubmission[] }
   | { type: 'annotated'; bytes: Uint8Array }
   | {
       type: 'failed';
@@ -31,17 +39,32 @@ export type WorkerReply =
 const port = parentPort;
 if (!port) throw new Error('importWorker runs as a worker thread');
 
-/** What the annotation needs of the parsed file; the parsed rows themselves are the service's now. */
+/** The parsed rows not yet handed to the service, which asks for them a chunk at a time. */
+let rows: ParsedSubmission[] | undefined;
+/** What the annotation needs of the parsed file; the parsed rows themselves are the service's. */
 let annotate: ReadImport['annotate'] | undefined;
 
 port.on('message', (message: WorkerRequest) => {
   try {
     if (message.type === 'parse') {
-      const read = parseImport(message.bytes, message.options, new Date(message.now));
-      // Only the annotation is kept: the rows just posted would otherwise sit in this heap too, a
-      // second copy, for as long as the service checks them.
-      annotate = read.annotate;
-      port.postMessage({ type: 'parsed', parsed: read.parsed } satisfies WorkerReply);
+      const { parsed, annotate: annotation } = parseImport(
+        message.bytes,
+        message.options,
+        new Date(message.now),
+      );
+      const { submissions, ...rest } = parsed;
+      rows = submissions;
+      annotate = annotation;
+      port.postMessage({ type: 'parsed', parsed: rest, rows: submissions.length } satisfies WorkerReply);
+      return;
+    }
+    if (message.type === 'rows') {
+      if (!rows) throw new Error('rows before parse');
+      const end = message.start + message.count;
+      const submissions = rows.slice(message.start, end);
+      // Once all are handed over, this heap keeps no second copy of them while the service checks them.
+      if (end >= rows.length) rows = undefined;
+      port.postMessage({ type: 'rows', submissions } satisfies WorkerReply);
       return;
     }
     if (!annotate) throw new Error('annotate before parse');

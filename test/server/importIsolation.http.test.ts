@@ -11,7 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ImportReport } from '../../server/import/importSheet.js';
+import { importSheet, type ImportReport } from '../../server/import/importSheet.js';
+import { DEFAULT_ISOLATION, importIsolated } from '../../server/importIsolation.js';
+import { keyringFromMasterKey } from '../../server/security/keyring.js';
+import { LowdbStore } from '../../server/store/lowdbStore.js';
+import { companyNameFor, creditCodeFor, phoneFor } from '../support/customers.js';
 import { STANDARD_HEADER, csvOf, standardCsvRows } from '../fixtures/legacySheets.js';
 import { spawnService } from '../support/childService.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
@@ -196,4 +200,57 @@ describe('imports run off the request loop', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+  it('a sheet of several thousand rows, handed over from the worker in chunks, gets the report the in-process import gives', async () => {
+    // 4,500 rows: more than two of the worker's 2,000-row messages, the last one partial. Every
+    // tenth row past the first 2,500 repeats a customer 2,500 rows earlier (a duplicate of a row in
+    // another chunk) and every thirteenth has a credit code one character short (invalid), so a
+    // chunk lost, repeated or cut short would show in the report (each row carries its own number,
+    // so the chunks' order does not matter).
+    const header = ['客户名称', '客户类型', '统一社会信用代码', '联系电话', '客户来源', '报备人', '报备日期'];
+    const lines = Array.from({ length: 4_500 }, (_, i) => {
+      const n = i % 10 === 9 ? i - 2_500 : i;
+      const customer = n < 0 ? i : n;
+      return [
+        companyNameFor(customer),
+        '企业',
+        i % 13 === 12 ? creditCodeFor(customer).slice(1) : creditCodeFor(customer),
+        phoneFor(customer),
+        '展会',
+        'admin',
+        `2026-11-${String(1 + (i % 28)).padStart(2, '0')}`,
+      ];
+    });
+    const bytes = Buffer.from(csvOf([header, ...lines]));
+    const keyring = keyringFromMasterKey(randomBytes(32));
+    const reports: ImportReport[] = [];
+    for (const isolated of [true, false]) {
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-chunks-'));
+      const store = await LowdbStore.open({ dataDir, keyring });
+      try {
+        const deps = {
+          store,
+          keyring,
+          clock: () => new Date('2026-12-01T02:00:00Z'),
+          actor: { id: 'admin', name: 'admin', role: 'admin' as const },
+        };
+        const options = { fileName: 'chunks.csv', mode: 'submit' as const, dryRun: true };
+        reports.push(
+          isolated
+            ? (await importIsolated(bytes, options, deps, DEFAULT_ISOLATION)).report
+            : (await importSheet(bytes, options, deps)).report,
+        );
+      } finally {
+        await store.close();
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    }
+    const [viaWorker, inProcess] = reports as [ImportReport, ImportReport];
+    expect(viaWorker.summary.rows).toBe(4_500);
+    expect(viaWorker.summary.byStatus).toMatchObject({
+      duplicate: expect.any(Number),
+      invalid: expect.any(Number),
+    });
+    expect(viaWorker.rows.map((r) => r.row)).toEqual(Array.from({ length: 4_500 }, (_, i) => i + 2));
+    expect(viaWorker).toEqual(inProcess);
+  }, 120_000);
 });
