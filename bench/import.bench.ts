@@ -467,7 +467,7 @@ async function main(): Promise<void> {
       `peak RSS ${mb(largeRss)} at ${int(LARGE_ROWS)} rows ` +
         `(target < ${TARGET_RSS_MB} MB: ${largeRss < TARGET_RSS_MB * 1024 * 1024 ? 'met' : 'MISSED'})`,
     );
-    // The upload path (POST /api/import) reads and annotates the file in a worker thread with a
+    // The upload path (POST /api/imports) reads and annotates the file in a worker thread with a
     // heap of its own (importIsolation.ts), so its peak is the store's heap plus the worker's.
     const isolatedRun = child('baobei-isolated', large, LARGE_ROWS);
     console.log(`  baobei-isolated (importIsolated, as the upload route): ${describeRun(isolatedRun)}`);

@@ -671,15 +671,13 @@ export class LowdbStore implements Store {
 }
 
 /**
- * A journal line's JSON, `{"changes":[…]}`, written a record at a time: the records are nearly all
- * of a commit's bytes, and one string of them all cost more to make and encode than to write.
- */
-/**
- * The journal line of changes already applied. A large import's line takes seconds to encode (1.5 s
- * at 100,000 records), so this gives way to the event loop every ~10 ms as it goes; commits that
- * arrive meanwhile are applied and wait for the next line. Records may be encoded after later
- * commits without changing what is written: a commit replaces a record's object, never changes it
- * (as for snapshotChunks). Everything else in the changes is encoded first, before any pause.
+ * A journal line's JSON, `{"changes":[…]}`, for changes already applied, written a record at a time:
+ * the records are nearly all of a commit's bytes, and one string of them all cost more to make and
+ * encode than to write. A large import's line takes seconds to encode (1.5 s at 100,000 records), so
+ * this gives way to the event loop every ~10 ms as it goes; commits that arrive meanwhile are applied
+ * and wait for the next line. Records may be encoded after later commits without changing what is
+ * written: a commit replaces a record's object, never changes it (as for snapshotChunks). Everything
+ * else in the changes is encoded first, before any pause.
  */
 export async function writeChanges(
   entry: EntryBuilder,
