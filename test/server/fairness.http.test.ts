@@ -61,13 +61,18 @@ async function healthAround<T>(
   return { idle, busy, result: await running, ms };
 }
 
+/** A service in a process of its own on a fresh data dir, and its administrator's token. */
+async function service(): Promise<{ svc: ChildService; token: string }> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-fair-'));
+  dirs.push(dataDir);
+  const svc = await spawnService({ dataDir, key: randomBytes(32).toString('hex') });
+  running.push(svc);
+  return { svc, token: (await readFile(path.join(dataDir, 'admin.token'), 'utf8')).trim() };
+}
+
 describe('fairness', () => {
   it('a 5,000-row check leaves /api/health responsive: health p99 stays a small fraction of the batch and near idle', async () => {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-fair-'));
-    dirs.push(dataDir);
-    const svc = await spawnService({ dataDir, key: randomBytes(32).toString('hex') });
-    running.push(svc);
-    const token = (await readFile(path.join(dataDir, 'admin.token'), 'utf8')).trim();
+    const { svc, token } = await service();
     const body = JSON.stringify({
       rows: Array.from({ length: BATCH_ROWS }, (_, i) => ({ clientRowId: i, ...enterpriseRow(i) })),
     });
@@ -105,12 +110,9 @@ describe('fairness', () => {
     expect(busyP99).toBeLessThan(ms / 4);
     expect(busyP99).toBeLessThan(50 * Math.max(idleP99, 10));
   }, 180_000);
+
   it('a 5,000-row sheet import leaves /api/health responsive while its rows are checked', async () => {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-fair-import-'));
-    dirs.push(dataDir);
-    const svc = await spawnService({ dataDir, key: randomBytes(32).toString('hex') });
-    running.push(svc);
-    const token = (await readFile(path.join(dataDir, 'admin.token'), 'utf8')).trim();
+    const { svc, token } = await service();
     const header = ['客户名称', '客户类型', '统一社会信用代码', '联系电话', '客户来源', '报备人', '报备日期'];
     const sheet = (from: number, count: number): Buffer =>
       Buffer.from(
