@@ -200,6 +200,7 @@ describe('imports run off the request loop', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+
   it('a sheet of several thousand rows, handed over from the worker in chunks, gets the report the in-process import gives', async () => {
     // 4,500 rows: more than two of the worker's 2,000-row messages, the last one partial. Every
     // tenth row past the first 2,500 repeats a customer 2,500 rows earlier (a duplicate of a row in

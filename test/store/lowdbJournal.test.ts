@@ -394,6 +394,10 @@ describe('journal entry writer', () => {
       users: [{ id: `u${seq}`, name: '王磊' }],
       counters: { '2026': seq * 10 + 4 },
     }));
+    // The records first: a change's other fields follow them in the line.
+    const expected = JSON.stringify({
+      changes: changes.map(({ records, ...rest }) => ({ records, ...rest })),
+    });
     const entry = new EntryBuilder(Buffer.alloc(24));
     // A pause that holds the encoding on every third record until the test lets it go on.
     let calls = 0;
@@ -415,6 +419,9 @@ describe('journal entry writer', () => {
       expect(calls).toBe(before);
       expect(finished).toBe(false);
       heldAt.push(before);
+      // A later commit replaces users, never edits them; were one edited meanwhile, the line still
+      // holds what was applied (a change's fields other than its records are encoded before any pause).
+      changes[1]!.users[0]!.name = '李娜';
       wait();
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -423,10 +430,7 @@ describe('journal entry writer', () => {
     expect(calls).toBe(10);
     expect(heldAt).toEqual([3, 6, 9]);
     const { line } = entry.finish();
-    expect(line.subarray(17, line.length - 1).toString('utf8')).toBe(
-      // The records first: a change's other fields follow them in the line.
-      JSON.stringify({ changes: changes.map(({ records, ...rest }) => ({ records, ...rest })) }),
-    );
+    expect(line.subarray(17, line.length - 1).toString('utf8')).toBe(expected);
   });
 
   it('writes what JSON.stringify writes for values that are not plain JSON', () => {
