@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnService, type ChildService } from '../support/childService.js';
 import { csvOf } from '../fixtures/legacySheets.js';
-import { companyNameFor, creditCodeFor, enterpriseRow, phoneFor } from '../support/customers.js';
+import { ENTERPRISE_SHEET_HEADER, enterpriseRow, enterpriseSheetRow } from '../support/customers.js';
 
 const BATCH_ROWS = 5_000;
 const IMPORT_ROWS = 5_000;
@@ -113,20 +113,11 @@ describe('fairness', () => {
 
   it('a 5,000-row sheet import leaves /api/health responsive while its rows are checked', async () => {
     const { svc, token } = await service();
-    const header = ['客户名称', '客户类型', '统一社会信用代码', '联系电话', '客户来源', '报备人', '报备日期'];
     const sheet = (from: number, count: number): Buffer =>
       Buffer.from(
         csvOf([
-          header,
-          ...Array.from({ length: count }, (_, i) => [
-            companyNameFor(from + i),
-            '企业',
-            creditCodeFor(from + i),
-            phoneFor(from + i),
-            '展会',
-            '管理员',
-            '2026-11-20',
-          ]),
+          ENTERPRISE_SHEET_HEADER,
+          ...Array.from({ length: count }, (_, i) => enterpriseSheetRow(from + i, '管理员')),
         ]),
       );
     const upload = (csv: Buffer): Promise<Response> => {

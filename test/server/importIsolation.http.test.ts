@@ -15,7 +15,7 @@ import { importSheet, type ImportReport } from '../../server/import/importSheet.
 import { DEFAULT_ISOLATION, importIsolated } from '../../server/importIsolation.js';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { LowdbStore } from '../../server/store/lowdbStore.js';
-import { companyNameFor, creditCodeFor, phoneFor } from '../support/customers.js';
+import { ENTERPRISE_SHEET_HEADER, enterpriseSheetRow } from '../support/customers.js';
 import { STANDARD_HEADER, csvOf, standardCsvRows } from '../fixtures/legacySheets.js';
 import { spawnService } from '../support/childService.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
@@ -207,21 +207,16 @@ describe('imports run off the request loop', () => {
     // another chunk) and every thirteenth has a credit code one character short (invalid), so a
     // chunk lost, repeated or cut short would show in the report (each row carries its own number,
     // so the chunks' order does not matter).
-    const header = ['客户名称', '客户类型', '统一社会信用代码', '联系电话', '客户来源', '报备人', '报备日期'];
     const lines = Array.from({ length: 4_500 }, (_, i) => {
       const n = i % 10 === 9 ? i - 2_500 : i;
-      const customer = n < 0 ? i : n;
-      return [
-        companyNameFor(customer),
-        '企业',
-        i % 13 === 12 ? creditCodeFor(customer).slice(1) : creditCodeFor(customer),
-        phoneFor(customer),
-        '展会',
+      const [name, type, creditCode, ...rest] = enterpriseSheetRow(
+        n < 0 ? i : n,
         'admin',
         `2026-11-${String(1 + (i % 28)).padStart(2, '0')}`,
-      ];
+      );
+      return [name, type, i % 13 === 12 ? creditCode.slice(1) : creditCode, ...rest];
     });
-    const bytes = Buffer.from(csvOf([header, ...lines]));
+    const bytes = Buffer.from(csvOf([ENTERPRISE_SHEET_HEADER, ...lines]));
     const keyring = keyringFromMasterKey(randomBytes(32));
     const reports: ImportReport[] = [];
     for (const isolated of [true, false]) {

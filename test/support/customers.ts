@@ -43,3 +43,30 @@ export function enterpriseRow(n: number, extra: SubmissionRow = {}): SubmissionR
     ...extra,
   };
 }
+
+/** The header of a legacy sheet of enterprise customers, as `enterpriseSheetRow` fills it. */
+export const ENTERPRISE_SHEET_HEADER = [
+  '客户名称',
+  '客户类型',
+  '统一社会信用代码',
+  '联系电话',
+  '客户来源',
+  '报备人',
+  '报备日期',
+];
+
+/** A row under ENTERPRISE_SHEET_HEADER, column by column. */
+export type EnterpriseSheetRow = [
+  customerName: string,
+  customerType: string,
+  creditCode: string,
+  contactPhone: string,
+  source: string,
+  registrant: string,
+  registeredAt: string,
+];
+
+/** Customer `n` (the customer of `enterpriseRow(n)`) as a row under ENTERPRISE_SHEET_HEADER. */
+export function enterpriseSheetRow(n: number, registrant: string, day = '2026-11-20'): EnterpriseSheetRow {
+  return [companyNameFor(n), '企业', creditCodeFor(n), phoneFor(n), '展会', registrant, day];
+}
