@@ -178,8 +178,12 @@ export async function runBackup(
       const bytes = Buffer.from(await res.arrayBuffer());
       // The key stays with the service: here the framing is checked (complete, ends with its final frame).
       const { header } = checkBackupFraming(bytes);
-      await writeFileDurably(temp, bytes);
-      await rename(temp, target);
+      try {
+        await writeFileDurably(temp, bytes);
+        await rename(temp, target);
+      } catch (err) {
+        throw backupFileError('write', file, err);
+      }
       return header;
     }
     const key = await readBackupKey(config.backupKey);
@@ -195,7 +199,9 @@ export async function runBackup(
           key,
         ),
       ];
-      await writeFileDurably(target, chunks);
+      await writeFileDurably(target, chunks).catch((err: unknown) => {
+        throw backupFileError('write', file, err);
+      });
       return checkBackupFraming(Buffer.concat(chunks)).header;
     } finally {
       await store.close();
@@ -218,7 +224,9 @@ export async function runRestore(
 ): Promise<WriteSummary> {
   const key = await readBackupKey(config.backupKey);
   if (key === undefined) throw backupKeyMissing();
-  const bytes = await readFile(path.resolve(file));
+  const bytes = await readFile(path.resolve(file)).catch((err: unknown) => {
+    throw backupFileError('read', file, err);
+  });
   const { header, content } = decodeBackup(bytes, key);
   say(`备份 / backup: ${header.createdAt} (${header.store})`);
   const kind = options.to ?? (options.pgUrl !== undefined ? 'postgres' : 'lowdb');
@@ -243,6 +251,39 @@ export async function runRestore(
   });
   printSummary(summary, say);
   return summary;
+}
+
+/**
+ * The backup file could not be read or written: the file and the reason a person can act on
+ * (it is not there, its directory is not, it is a directory, no permission), not Node's errno text.
+ */
+function backupFileError(op: 'read' | 'write', file: string, err: unknown): DomainError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const [zh, en] =
+    code === 'ENOENT'
+      ? op === 'read'
+        ? ['文件不存在', 'no such file']
+        : ['所在目录不存在', 'its directory does not exist']
+      : code === 'EISDIR'
+        ? ['这是一个目录', 'it is a directory']
+        : code === 'EACCES' || code === 'EPERM'
+          ? ['没有权限', 'permission denied']
+          : [code ?? String(err), code ?? String(err)];
+  return new DomainError(
+    op === 'read'
+      ? problem(
+          'backup.file_unreadable',
+          `无法读取备份文件 ${file}：${zh}`,
+          `Cannot read the backup file ${file}: ${en}`,
+          'file',
+        )
+      : problem(
+          'backup.file_unwritable',
+          `无法写入备份文件 ${file}：${zh}；未留下任何文件`,
+          `Cannot write the backup file ${file}: ${en}; nothing was left behind`,
+          'file',
+        ),
+  );
 }
 
 function backupKeyMissing(): DomainError {

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -198,6 +198,32 @@ describe('backup and restore', () => {
     expect(otherDataKey.stderr).toContain('data key');
     expect(existsSync(target)).toBe(false);
   }, 120_000);
+
+  it('a backup file that cannot be read or written is named, with the reason, and nothing is left', async () => {
+    const missing = path.join(work, 'no-such.bbk');
+    const target = path.join(work, 'not-restored');
+    const unread = await cli(['restore', missing, '--data-dir', target]);
+    expect(unread.code).toBe(2);
+    expect(unread.stderr).toContain(`无法读取备份文件 ${missing}：文件不存在`);
+    expect(unread.stderr).toContain('no such file');
+    expect(unread.stderr).not.toContain('internal error');
+    expect(existsSync(target)).toBe(false);
+
+    // Through the running service (it holds the data dir) and into a directory that is not there.
+    const nowhere = path.join(work, 'no-such-dir', 'x.bbk');
+    const unwritten = await cli(['backup', nowhere]);
+    expect(unwritten.code).toBe(2);
+    expect(unwritten.stderr).toContain('its directory does not exist');
+    expect(unwritten.stderr).toContain('所在目录不存在');
+    // Over a directory: refused too, and neither the directory nor a part file is touched.
+    const unwrittenOverDir = await cli(['backup', work]);
+    expect(unwrittenOverDir.code).toBe(2);
+    expect(unwrittenOverDir.stderr).toContain('it is a directory');
+    const leftBeside = (await readdir(path.dirname(work))).filter((f) =>
+      f.startsWith(`.${path.basename(work)}.`),
+    );
+    expect(leftBeside).toEqual([]);
+  }, 60_000);
 
   it('without a backup key the route says so (503); a bad key stops the start naming the variable', async () => {
     const svc = await startTestService();
