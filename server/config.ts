@@ -7,6 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { importLimitsFromEnv } from './import/importLimits.js';
 import { SMTP_ENV_SHAPE, smtpSettingsFromEnv, type SmtpSettings } from './notify/channelSettings.js';
+import { isPostgresUrl } from './store/postgresReach.js';
 
 const csv = z.string().transform((s) =>
   s
@@ -77,7 +78,13 @@ const envSchema = z.object({
    * (figures in docs/architecture.md).
    */
   BAOBEI_LOWDB_WARN_RECORDS: z.coerce.number().int().min(0).default(200_000),
-  DATABASE_URL: z.string().optional(),
+  DATABASE_URL: z
+    .string()
+    .refine(
+      isPostgresUrl,
+      '须为 postgres:// 或 postgresql:// 地址 / must be a postgres:// or postgresql:// URL',
+    )
+    .optional(),
   BAOBEI_PG_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, '只能用小写字母、数字和 _ / lower-case letters, digits and _')

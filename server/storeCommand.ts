@@ -13,6 +13,7 @@ import { keyringFromMasterKey, parseMasterKey, type Keyring } from './security/k
 import { openStoreAndFiles } from './service.js';
 import { callService, findService, serviceError, serviceJson, serviceToken } from './serviceClient.js';
 import { writeFileDurably } from './store/durableFile.js';
+import { isPostgresUrl } from './store/postgresReach.js';
 import {
   checkBackupFraming,
   dataKeyCheck,
@@ -49,6 +50,17 @@ export function locationOf(
         'store.pg_url_missing',
         'PostgreSQL 存储需要连接地址：用 --pg-url 或 DATABASE_URL 提供',
         'A PostgreSQL store needs its address: give --pg-url or DATABASE_URL',
+        'pg-url',
+      ),
+    );
+  }
+  // DATABASE_URL was checked with the configuration; a --pg-url is checked here, alike.
+  if (!isPostgresUrl(connectionString)) {
+    throw new DomainError(
+      problem(
+        'store.pg_url_invalid',
+        'PostgreSQL 连接地址须为 postgres:// 或 postgresql:// 地址',
+        'The PostgreSQL address must be a postgres:// or postgresql:// URL',
         'pg-url',
       ),
     );

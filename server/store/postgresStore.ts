@@ -24,6 +24,7 @@ import {
 } from '../../core/schema.js';
 import type { Keyring } from '../security/keyring.js';
 import { Prefetched } from './postgresPrefetch.js';
+import { postgresUnreachable } from './postgresReach.js';
 import { openRecord, sealRecord, type SealedRecord } from './recordCodec.js';
 import {
   auditEntrySchema,
@@ -166,7 +167,7 @@ export class PostgresStore implements Store {
       return new PostgresStore(pool, options.keyring, sql, slots);
     } catch (err) {
       await pool.end();
-      throw err;
+      throw postgresUnreachable(err, options.connectionString) ?? err;
     }
   }
 

@@ -17,6 +17,7 @@ import { DirFileVault } from './dirFileVault.js';
 import type { FileVault, NewVaultFile } from './fileVault.js';
 import { LowdbStore } from './lowdbStore.js';
 import { PostgresFileVault } from './postgresFileVault.js';
+import { postgresAddress, postgresUnreachable } from './postgresReach.js';
 import { PostgresStore } from './postgresStore.js';
 import { dumpIsEmpty, storeNotEmpty, type Store, type StoreDump } from './store.js';
 
@@ -224,6 +225,22 @@ export async function copyStore(
       problem('store.copy_same', '源存储与目标存储相同', 'The source and the target are the same store'),
     );
   }
+  // Opening a store creates it: a mistyped source would be copied as an empty store, and a
+  // PostgreSQL schema or a data dir would be left where none was.
+  if (!(await storeExists(from))) {
+    const where =
+      from.kind === 'lowdb'
+        ? from.dataDir
+        : `${postgresAddress(from.connectionString)} schema ${from.schema}`;
+    throw new DomainError(
+      problem(
+        'store.copy_source_missing',
+        `源存储不存在：${where}；未创建或写入任何数据`,
+        `There is no store to copy from at ${where}; nothing was created or written`,
+        from.kind === 'lowdb' ? 'data-dir' : 'pg-schema',
+      ),
+    );
+  }
   const source = await openLocation(from, keyring, 'store copy');
   let content: StoreContent;
   try {
@@ -242,13 +259,16 @@ function sameLocation(a: StoreLocation, b: StoreLocation): boolean {
   return false;
 }
 
+/** Whether a store was ever opened there (a lowdb data file, a PostgreSQL schema). */
+async function storeExists(location: StoreLocation): Promise<boolean> {
+  return location.kind === 'lowdb'
+    ? existsSync(path.join(location.dataDir, 'baobei.json'))
+    : await schemaExists(location);
+}
+
 /** Whether a store exists there and holds anything (a lowdb dir with only a key file holds nothing). */
 async function holdsData(location: StoreLocation, keyring: Keyring): Promise<boolean> {
-  if (location.kind === 'lowdb') {
-    if (!existsSync(path.join(location.dataDir, 'baobei.json'))) return false;
-  } else if (!(await schemaExists(location))) {
-    return false;
-  }
+  if (!(await storeExists(location))) return false;
   const opened = await openLocation(location, keyring, 'store copy (check target)');
   try {
     const dump = await opened.store.dump();
@@ -348,7 +368,9 @@ async function withClient<T>(
     connectionString: location.connectionString,
     application_name: 'baobei-copy',
   });
-  await client.connect();
+  await client.connect().catch((err: unknown) => {
+    throw postgresUnreachable(err, location.connectionString) ?? err;
+  });
   try {
     return await fn(client);
   } finally {

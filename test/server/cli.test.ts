@@ -238,6 +238,41 @@ describe('the first hour (issue 8 §6)', () => {
     }
   });
 
+  it('a PostgreSQL that is down or a DATABASE_URL that is no URL: one bilingual line, exit 2, no password', async () => {
+    const dataDir = await tempDir();
+    const key = randomBytes(32).toString('hex');
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const down = await runCli(['serve'], {
+      dataDir,
+      key,
+      env: {
+        BAOBEI_STORE: 'postgres',
+        DATABASE_URL: `postgres://baobei:pw-never-shown@127.0.0.1:${port}/baobei`,
+        PORT: '0',
+      },
+    });
+    expect(down.code).toBe(2);
+    expect(oneLine(down.stderr)).toEqual([
+      `无法使用 PostgreSQL 127.0.0.1:${port}/baobei：连接被拒绝（服务器未运行，或端口不对） / ` +
+        `Cannot use PostgreSQL at 127.0.0.1:${port}/baobei: connection refused (the server is not running, or the port is wrong)`,
+    ]);
+    expect(down.stdout + down.stderr).not.toContain('pw-never-shown');
+
+    const notUrl = await runCli(['serve'], {
+      dataDir,
+      key,
+      env: { BAOBEI_STORE: 'postgres', DATABASE_URL: 'db.internal:5432/baobei', PORT: '0' },
+    });
+    expect(notUrl.code).toBe(2);
+    expect(notUrl.stderr).toMatch(
+      /DATABASE_URL: 须为 postgres:\/\/ .* \/ must be a postgres:\/\/ or postgresql:\/\/ URL/,
+    );
+    expect(notUrl.stderr).not.toContain('内部错误');
+  });
+
   it('configuration errors are bilingual and name the variable', async () => {
     const dataDir = await tempDir();
     const key = randomBytes(32).toString('hex');

@@ -4,6 +4,7 @@
  * record by record; a target holding data is refused; a failure before the swap leaves the target
  * as it was.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,6 +101,30 @@ describe('store copy lowdb → PostgreSQL → lowdb', () => {
 
     const forced = await copyStore(from, pgLocation(), source.keyring, { now: NOW, force: true });
     expect(forced.replacedKeptAs).toMatch(new RegExp(`^${schema}_replaced_`));
+  }, 60_000);
+
+  it('a source that is not there is refused, and neither it nor the target is created', async () => {
+    const missingSchema = `${schema}_mistyped`;
+    const lowdbTarget: StoreLocation = { kind: 'lowdb', dataDir: path.join(work, 'from-nothing') };
+    const fromPg = await copyStore(
+      { kind: 'postgres', connectionString: DATABASE_URL, schema: missingSchema },
+      lowdbTarget,
+      source.keyring,
+      { now: NOW },
+    ).catch((e: unknown) => e);
+    expect((fromPg as DomainError).code).toBe('store.copy_source_missing');
+    expect((fromPg as DomainError).messageEn).toContain(`schema ${missingSchema}`);
+    const created = await admin.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [missingSchema]);
+    expect(created.rowCount).toBe(0);
+
+    const missingDir = path.join(work, 'no-such-data-dir');
+    const fromLowdb = await copyStore({ kind: 'lowdb', dataDir: missingDir }, lowdbTarget, source.keyring, {
+      now: NOW,
+    }).catch((e: unknown) => e);
+    expect((fromLowdb as DomainError).code).toBe('store.copy_source_missing');
+    expect((fromLowdb as DomainError).message).toContain(missingDir);
+    expect(existsSync(missingDir)).toBe(false);
+    expect(existsSync(lowdbTarget.dataDir)).toBe(false);
   }, 60_000);
 
   it('a failure before the swap leaves the target untouched and no staging behind', async () => {
