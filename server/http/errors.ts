@@ -94,7 +94,7 @@ export function zodProblem(error: z.ZodError, prefix?: string): Problem {
   const field = [prefix, ...(issue?.path ?? []).map(String)]
     .filter((p) => p !== undefined && p !== '')
     .join('.');
-  const zh = issue ? (z.locales.zhCN().localeError(issue as never) ?? issue.message) : '格式不正确';
+  const zh = issue ? (zhLocaleMessage(issue) ?? issue.message) : '格式不正确';
   const zhText = typeof zh === 'string' ? zh : (zh?.message ?? '格式不正确');
   const en = issue?.message ?? 'invalid';
   return problem(
@@ -105,8 +105,27 @@ export function zodProblem(error: z.ZodError, prefix?: string): Problem {
   );
 }
 
+/**
+ * The zh-CN locale's text for an issue. It names the type received from the issue's `input`, which
+ * zod keeps only when parsing with `reportInput` (parseOrThrow does): without it every wrong type
+ * read "实际接收 undefined" while the English said "received number". An issue parsed elsewhere
+ * without it gets the expectation alone.
+ */
+function zhLocaleMessage(
+  issue: z.core.$ZodIssue,
+): ReturnType<ReturnType<typeof z.locales.zhCN>['localeError']> {
+  const localeError = z.locales.zhCN().localeError;
+  if (issue.code === 'invalid_type' && !('input' in issue)) {
+    const expected = localeError({ ...issue, input: undefined } as never);
+    const text = typeof expected === 'string' ? expected : expected?.message;
+    return text?.replace(/，实际接收 .*$/, '');
+  }
+  return localeError(issue as never);
+}
+
 export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, prefix?: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
+  // reportInput: the zh-CN text names the type received (no message repeats the value itself).
+  const parsed = schema.safeParse(value, { reportInput: true });
   if (!parsed.success) throw new DomainError(zodProblem(parsed.error, prefix));
   return parsed.data;
 }

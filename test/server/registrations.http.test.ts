@@ -409,6 +409,12 @@ describe('POST /api/registrations', () => {
     expect(badCell.status).toBe(400);
     expect(badCell.body.error.field).toBe('rows.0.contactPhone');
 
+    // Both languages name the type that came, not only the English (the zh text said "undefined").
+    const notRows = await api.post<ErrorBody>('/api/registrations', { rows: 'row 1' });
+    expect(notRows.status).toBe(400);
+    expect(notRows.body.error.messageEn).toBe('Field rows: Invalid input: expected array, received string');
+    expect(notRows.body.error.message).toBe('字段 rows：无效输入：期望 数组，实际接收 string');
+
     const notJson = await fetch(`${svc.url}/api/registrations`, {
       method: 'POST',
       headers: { authorization: `Bearer ${wang}`, 'content-type': 'application/json' },

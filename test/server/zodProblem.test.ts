@@ -1,0 +1,43 @@
+/**
+ * A zod failure told in both languages: the zh-CN text must say what the English says. zod's
+ * zh-CN locale names the type received from the issue's input, which zod keeps only when asked
+ * (`reportInput`); without it every wrong type read "实际接收 undefined".
+ */
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { DomainError } from '../../core/problem.js';
+import { parseOrThrow, zodProblem } from '../../server/http/errors.js';
+
+const body = z.object({ reason: z.string(), days: z.number().int().max(30) });
+
+function thrown(fn: () => unknown): DomainError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof DomainError) return err;
+    throw err;
+  }
+  throw new Error('did not throw');
+}
+
+describe('zodProblem', () => {
+  it('names the received type in both languages when parsed by parseOrThrow', () => {
+    const err = thrown(() => parseOrThrow(body, { reason: 5, days: 1 }));
+    expect(err.code).toBe('request.invalid');
+    expect(err.field).toBe('reason');
+    expect(err.messageEn).toBe('Field reason: Invalid input: expected string, received number');
+    expect(err.message).toBe('字段 reason：无效输入：期望 string，实际接收 数字');
+  });
+
+  it('an issue parsed without its input states the expectation only, never a wrong "undefined"', () => {
+    const parsed = body.safeParse({ reason: 5, days: 1 });
+    if (parsed.success) throw new Error('parsed');
+    const p = zodProblem(parsed.error);
+    expect(p.message).toBe('字段 reason：无效输入：期望 string');
+    expect(p.messageEn).toBe('Field reason: Invalid input: expected string, received number');
+    // Other kinds need no input: the locale's text as it is.
+    const tooBig = body.safeParse({ reason: 'x', days: 31 });
+    if (tooBig.success) throw new Error('parsed');
+    expect(zodProblem(tooBig.error).message).toBe('字段 days：数值过大：期望 number <=30');
+  });
+});
