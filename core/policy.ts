@@ -17,7 +17,9 @@ export const protectionSettingSchema = z
     /** What protection counts from: approval (R25), the first visit (R29), or the registration. */
     from: z.enum(['approval', 'registration', 'firstVisit']),
   })
-  .refine((p) => p.months > 0 || p.days > 0, { message: 'protection must last at least one day' });
+  .refine((p) => p.months > 0 || p.days > 0, {
+    message: '保护期至少一天 / protection must last at least one day',
+  });
 
 /**
  * When reminders go out. Protection thresholds are calendar days before the last protected day (R25;

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 
 /** A calendar day in Asia/Shanghai, `YYYY-MM-DD`. */
-export const daySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+export const daySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '须为 YYYY-MM-DD / expected YYYY-MM-DD');
 export type Day = z.infer<typeof daySchema>;
 
 /** An instant, ISO 8601 in UTC (`2026-03-05T02:00:00.000Z`). */

@@ -182,7 +182,9 @@ const numberList = z
       .map((x) => x.trim())
       .filter((x) => x !== ''),
   )
-  .pipe(z.array(z.string().regex(/^BB-\d{4}-\d{6,}$/, 'like BB-2026-000123')).max(1000));
+  .pipe(
+    z.array(z.string().regex(/^BB-\d{4}-\d{6,}$/, '形如 BB-2026-000123 / like BB-2026-000123')).max(1000),
+  );
 
 export const listQuerySchema = z
   .object({
@@ -237,7 +239,7 @@ export const summaryQuerySchema = z
   .object({
     month: z
       .string()
-      .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected YYYY-MM')
+      .regex(/^\d{4}-(0[1-9]|1[0-2])$/, '须为 YYYY-MM / expected YYYY-MM')
       .optional(),
   })
   .strict();
@@ -296,7 +298,7 @@ export {
 } from '../../core/responses.js';
 
 /** `GET /api/reports/review?from=YYYY-MM&to=YYYY-MM` (issue 9 报表): a month range, at most 24 months. */
-const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected YYYY-MM');
+const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, '须为 YYYY-MM / expected YYYY-MM');
 export const reviewReportQuerySchema = z
   .object({ from: monthSchema.optional(), to: monthSchema.optional() })
   .strict()

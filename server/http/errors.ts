@@ -94,15 +94,24 @@ export function zodProblem(error: z.ZodError, prefix?: string): Problem {
   const field = [prefix, ...(issue?.path ?? []).map(String)]
     .filter((p) => p !== undefined && p !== '')
     .join('.');
-  const zh = issue ? (zhLocaleMessage(issue) ?? issue.message) : '格式不正确';
+  // Messages written for our schemas are bilingual, "zh / en"; zod's own come from its locales.
+  const own = issue !== undefined ? ownMessage(issue.message) : undefined;
+  const zh = own?.zh ?? (issue ? (zhLocaleMessage(issue) ?? issue.message) : '格式不正确');
   const zhText = typeof zh === 'string' ? zh : (zh?.message ?? '格式不正确');
-  const en = issue?.message ?? 'invalid';
+  const en = own?.en ?? issue?.message ?? 'invalid';
   return problem(
     'request.invalid',
     field ? `字段 ${field}：${zhText}` : `请求格式不正确：${zhText}`,
     field ? `Field ${field}: ${en}` : `Invalid request: ${en}`,
     field || undefined,
   );
+}
+
+/** A message our schemas give, "中文 / English"; undefined for zod's own (no Chinese in it). */
+function ownMessage(message: string): { zh: string; en: string } | undefined {
+  const at = message.indexOf(' / ');
+  if (at < 0 || !/[\u4e00-\u9fff]/.test(message.slice(0, at))) return undefined;
+  return { zh: message.slice(0, at), en: message.slice(at + 3) };
 }
 
 /**

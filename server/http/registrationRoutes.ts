@@ -26,8 +26,10 @@ const idempotencyKeySchema = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[\x21-\x7e]+$/, 'printable ASCII');
-const registrationNoSchema = z.string().regex(/^BB-\d{4}-\d{6,}$/, 'like BB-2026-000123');
+  .regex(/^[\x21-\x7e]+$/, '须为可打印 ASCII 字符 / printable ASCII');
+const registrationNoSchema = z
+  .string()
+  .regex(/^BB-\d{4}-\d{6,}$/, '形如 BB-2026-000123 / like BB-2026-000123');
 
 export function registrationRoutes(registrations: RegistrationService, lifecycle: LifecycleService): Router {
   const router = Router();

@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { protectionSettingSchema } from '../../core/policy.js';
 import { DomainError } from '../../core/problem.js';
+import { daySchema } from '../../core/schema.js';
 import { parseOrThrow, zodProblem } from '../../server/http/errors.js';
 
 const body = z.object({ reason: z.string(), days: z.number().int().max(30) });
@@ -39,5 +41,17 @@ describe('zodProblem', () => {
     const tooBig = body.safeParse({ reason: 'x', days: 31 });
     if (tooBig.success) throw new Error('parsed');
     expect(zodProblem(tooBig.error).message).toBe('字段 days：数值过大：期望 number <=30');
+  });
+
+  it('our own messages, written "中文 / English", go one language to each side', () => {
+    const day = thrown(() => parseOrThrow(z.object({ until: daySchema }), { until: '2026/12/31' }));
+    expect(day.message).toBe('字段 until：须为 YYYY-MM-DD');
+    expect(day.messageEn).toBe('Field until: expected YYYY-MM-DD');
+    // A refinement: zod's zh-CN locale knows nothing of it and said only "无效输入".
+    const none = thrown(() =>
+      parseOrThrow(protectionSettingSchema, { months: 0, days: 0, from: 'approval' }),
+    );
+    expect(none.message).toBe('请求格式不正确：保护期至少一天');
+    expect(none.messageEn).toBe('Invalid request: protection must last at least one day');
   });
 });
