@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
-import { DomainError, problem } from '../../core/problem.js';
+import { DomainError, problem, type Problem } from '../../core/problem.js';
 import type { ImportReport } from '../import/importSheet.js';
 import type { WorkCalendar } from '../../core/calendar.js';
 import type { Keyring } from '../security/keyring.js';
@@ -105,16 +105,7 @@ export function importRoutes(deps: {
           );
           return;
         }
-        next(
-          new DomainError(
-            problem(
-              'request.invalid',
-              `上传格式不正确：${err.message}`,
-              `Bad upload: ${err.message}`,
-              err.field,
-            ),
-          ),
-        );
+        next(new DomainError(uploadRefused(err)));
         return;
       }
       // The form parser's own refusals (a malformed part header, a missing boundary, a cut-off
@@ -269,4 +260,29 @@ function notFound(): DomainError {
 
 function recordNumbers(report: ImportReport): string[] {
   return report.rows.flatMap((r) => (r.registrationNo !== undefined ? [r.registrationNo] : []));
+}
+
+/**
+ * multer's refusals of a form (its messages are English only) in both languages, saying what to
+ * send instead; the limits are those set above (one file, ten fields).
+ */
+function uploadRefused(err: multer.MulterError): Problem {
+  const field = err.field;
+  const [zh, en] =
+    err.code === 'LIMIT_FILE_COUNT'
+      ? ['一次只能上传一个文件（字段 file）', 'Upload one file at a time (field "file")']
+      : err.code === 'LIMIT_UNEXPECTED_FILE'
+        ? [
+            `文件须放在字段 file 中，收到的是字段 ${field ?? ''}`,
+            `The file must be sent in the field "file", not "${field ?? ''}"`,
+          ]
+        : err.code === 'LIMIT_FIELD_COUNT' || err.code === 'LIMIT_PART_COUNT'
+          ? [
+              '表单字段过多：只需 file、mode、dryRun 和 sheet',
+              'Too many form fields: only file, mode, dryRun and sheet are read',
+            ]
+          : err.code === 'LIMIT_FIELD_KEY' || err.code === 'LIMIT_FIELD_VALUE'
+            ? ['表单字段名或字段值过长', 'A form field name or value is too long']
+            : [`上传的表单格式不正确（${err.code}）`, `The uploaded form is malformed (${err.code})`];
+  return problem('request.invalid', zh, en, field ?? 'file');
 }

@@ -187,3 +187,46 @@ describe('multipart file names', () => {
     expect(res.body.error?.code).toBe('request.invalid');
   });
 });
+
+describe("the form parser's refusals, in both languages", () => {
+  function form(parts: { name: string; file?: string; body: string }[]): Buffer {
+    return Buffer.concat([
+      ...parts.map(({ name, file, body }) =>
+        Buffer.from(
+          `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"` +
+            (file !== undefined ? `; filename="${file}"\r\nContent-Type: text/csv` : '') +
+            `\r\n\r\n${body}\r\n`,
+        ),
+      ),
+      Buffer.from(`--${BOUNDARY}--\r\n`),
+    ]);
+  }
+  const post = (body: Buffer) =>
+    raw('POST', '/api/imports', { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` }, body);
+
+  it('two files, a file in another field, too many fields: 400 saying what to send (was multer English in the Chinese text)', async () => {
+    const csv = CSV.toString('utf8');
+    const two = await post(
+      form([
+        { name: 'file', file: 'a.csv', body: csv },
+        { name: 'file', file: 'b.csv', body: csv },
+      ]),
+    );
+    expect(two.status).toBe(400);
+    expect(two.body.error).toMatchObject({
+      code: 'request.invalid',
+      field: 'file',
+      message: '一次只能上传一个文件（字段 file）',
+      messageEn: 'Upload one file at a time (field "file")',
+    });
+    const elsewhere = await post(form([{ name: 'upload', file: 'a.csv', body: csv }]));
+    expect(elsewhere.status).toBe(400);
+    expect(elsewhere.body.error).toMatchObject({ field: 'upload' });
+    expect(elsewhere.body.error?.message).toBe('文件须放在字段 file 中，收到的是字段 upload');
+    const fields = await post(form(Array.from({ length: 11 }, (_, i) => ({ name: `f${i}`, body: 'x' }))));
+    expect(fields.status).toBe(400);
+    expect(fields.body.error?.message).toMatch(/^表单字段过多/);
+    for (const res of [two, elsewhere, fields])
+      expect(res.body.error?.message).not.toMatch(/[A-Za-z]{4,} [a-z]+/);
+  });
+});
