@@ -23,6 +23,7 @@ import {
 import { actorOf } from '../services/actor.js';
 import { importSheet, type ImportMode, type ImportReport } from './importSheet.js';
 import { ImportError } from './importError.js';
+import { isLegacyWorkbook, legacyWorkbook } from './readWorkbook.js';
 
 export interface ImportCommandOptions {
   sheet?: string;
@@ -40,7 +41,13 @@ export interface ImportCommandOptions {
 }
 
 /** Extensions whose format the name says; any other name needs --format. */
-const KNOWN_EXTENSIONS = new Set(['.xlsx', '.xlsm', '.csv']);
+/**
+ * Names whose content is read and told apart (readWorkbook): .xls and WPS's .et are there because
+ * renaming such a file, what the unknown-name message advises, would not help — a real Excel
+ * 97–2003 workbook is told to be saved as .xlsx, a web page or XML table under that name likewise,
+ * an .xlsx or a text export under it is read as what it is.
+ */
+const KNOWN_EXTENSIONS = new Set(['.xlsx', '.xlsm', '.csv', '.xls', '.et']);
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 
 export async function runImportCommand(
@@ -69,6 +76,8 @@ export async function runImportCommand(
   });
   if ((await stat(file)).isDirectory())
     throw new ImportError('import.file_missing', `${file} 是目录`, `${file} is a directory`);
+  // Before --format is checked: "save it as .xlsx" helps more than "not an .xlsx workbook".
+  if (isLegacyWorkbook(bytes)) throw legacyWorkbook(path.basename(file));
   if (
     options.format !== undefined &&
     (options.format === 'xlsx') !== bytes.subarray(0, 4).equals(ZIP_MAGIC)
@@ -87,7 +96,7 @@ export async function runImportCommand(
   const fileName = path.basename(file);
   const out =
     options.out ??
-    path.join(path.dirname(file), `${fileName.replace(/\.(xlsx|xlsm|csv|txt)$/i, '')}.checked.xlsx`);
+    path.join(path.dirname(file), `${fileName.replace(/\.(xlsx|xlsm|xls|et|csv|txt)$/i, '')}.checked.xlsx`);
   const target = findService(config, options.url);
   const { report, annotated } = target
     ? await viaService(target, bytes, fileName, options, config)

@@ -62,11 +62,15 @@ export function readWorkbook(
   if (bytes.length === 0) throw unreadable(fileName, '文件为空', 'the file is empty');
   withReadableErrors(fileName, () => checkLimit(limits, 'maxFileBytes', bytes.length));
   if (startsWith(bytes, ZIP_MAGIC)) return readXlsx(bytes, fileName, limits);
-  if (startsWith(bytes, CFB_MAGIC)) {
+  if (isLegacyWorkbook(bytes)) throw legacyWorkbook(fileName);
+  const markup = markupTable(bytes);
+  if (markup !== undefined) {
+    // Many Chinese back-office systems "export to Excel" as a web page or an XML table named .xls:
+    // Excel and WPS open them, but read as CSV they are tags, and the header is never found.
     throw new ImportError(
       'import.format_unsupported',
-      `${fileName} 是旧版 .xls 或加密的工作簿，请在 Excel 中另存为 .xlsx 后再上传`,
-      `${fileName} is a legacy .xls or an encrypted workbook; save it as .xlsx in Excel and upload again`,
+      `${fileName} 是${markup.zh}，不是 Excel 工作簿：请在 Excel 或 WPS 中打开，另存为 .xlsx 后再导入`,
+      `${fileName} is ${markup.en}, not an Excel workbook: open it in Excel or WPS, save it as .xlsx and import that`,
     );
   }
   if (/\.xlsx$|\.xlsm$/i.test(fileName))
@@ -74,6 +78,42 @@ export function readWorkbook(
   if (looksBinary(bytes))
     throw unreadable(fileName, '不是表格文件（.xlsx 或 .csv）', 'not a spreadsheet (.xlsx or .csv)');
   return withReadableErrors(fileName, () => readCsv(bytes, fileName, limits));
+}
+
+/**
+ * A web page (HTML table) or an Excel 2003 XML table, from its first bytes after a byte-order mark
+ * (UTF-8, or UTF-16 as Excel's own HTML export writes it); undefined for anything else.
+ */
+function markupTable(bytes: Uint8Array): { zh: string; en: string } | undefined {
+  const head = bytes.subarray(0, 1024);
+  const text =
+    head[0] === 0xff && head[1] === 0xfe
+      ? new TextDecoder('utf-16le').decode(head.subarray(2))
+      : head[0] === 0xfe && head[1] === 0xff
+        ? new TextDecoder('utf-16be').decode(head.subarray(2))
+        : new TextDecoder('utf-8').decode(head);
+  const start = text
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .toLowerCase();
+  if (/^<(!doctype html|html|table|head|body|meta)\b/.test(start))
+    return { zh: '网页（HTML 表格）', en: 'a web page (an HTML table)' };
+  if (start.startsWith('<?xml') && start.includes('urn:schemas-microsoft-com:office:spreadsheet'))
+    return { zh: '以 XML 保存的表格（Excel 2003 XML）', en: 'an XML table (Excel 2003 XML)' };
+  return undefined;
+}
+
+/** An OLE compound file: a BIFF .xls (Excel 97–2003, WPS .et), or an .xlsx encrypted with a password. */
+export function isLegacyWorkbook(bytes: Uint8Array): boolean {
+  return startsWith(bytes, CFB_MAGIC);
+}
+
+export function legacyWorkbook(fileName: string): ImportError {
+  return new ImportError(
+    'import.format_unsupported',
+    `${fileName} 是旧版 .xls 或加密的工作簿，请在 Excel 中另存为 .xlsx 后再上传`,
+    `${fileName} is a legacy .xls or an encrypted workbook; save it as .xlsx in Excel and upload again`,
+  );
 }
 
 function readXlsx(bytes: Uint8Array, fileName: string, limits: ImportLimits): ReadWorkbook {

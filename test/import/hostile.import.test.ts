@@ -164,6 +164,39 @@ describe('files that are not usable sheets', () => {
       fileName: 'empty.csv',
       code: 'import.unreadable',
     },
+    // "Export to Excel" of many back-office systems: a web page or an XML table named .xls. Read as
+    // CSV they were tags, and the refusal said the header was missing.
+    {
+      label: 'a web page named .xls',
+      make: async () =>
+        Buffer.from(
+          '\r\n<html><head><meta charset="utf-8"></head><table><tr><td>客户名称</td><td>联系电话</td></tr></table></html>',
+        ),
+      fileName: 'export.xls',
+      code: 'import.format_unsupported',
+    },
+    {
+      label: "Excel's own web page export, UTF-16 with a byte-order mark",
+      make: async () =>
+        Buffer.concat([
+          Buffer.from([0xff, 0xfe]),
+          Buffer.from(
+            '<html xmlns:o="urn:schemas-microsoft-com:office:office"><table></table></html>',
+            'utf16le',
+          ),
+        ]),
+      fileName: 'saved-as-web-page.xls',
+      code: 'import.format_unsupported',
+    },
+    {
+      label: 'an Excel 2003 XML table',
+      make: async () =>
+        Buffer.from(
+          '\ufeff<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="报备"/></Workbook>',
+        ),
+      fileName: 'register.xml',
+      code: 'import.format_unsupported',
+    },
     {
       label: 'a CSV with no recognisable header',
       make: async () =>
@@ -186,6 +219,13 @@ describe('files that are not usable sheets', () => {
     expect(err.message).toMatch(/[\u4e00-\u9fff]/);
     expect(err.messageEn).toMatch(/^[\x20-\x7e\u4e00-\u9fff，、“”（）]+$/);
     expect(err.messageEn).toMatch(/[a-z]{3,}/);
+  });
+
+  it('a web page is told as one, with what to do', async () => {
+    const err = await failure(Buffer.from('<!DOCTYPE html><html><table></table></html>'), 'export.xls');
+    expect(err.message).toBe(
+      'export.xls 是网页（HTML 表格），不是 Excel 工作簿：请在 Excel 或 WPS 中打开，另存为 .xlsx 后再导入',
+    );
   });
 
   it('still reads a sound CSV (the failures above are about the files, not the reader)', async () => {

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { runCli, spawnService } from '../support/childService.js';
+import { closedPort, runCli, spawnService } from '../support/childService.js';
 import { enterpriseRow } from '../support/customers.js';
 
 async function tempDir(): Promise<string> {
@@ -112,15 +112,6 @@ describe('baobei command', () => {
     expect(badKey.stderr).toContain('BAOBEI_KEY');
   });
 });
-
-/** A port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A CSV of `n` valid enterprise rows under Chinese headers. */
 function csvOf(n: number, from = 0): string {
@@ -241,10 +232,7 @@ describe('the first hour (issue 8 §6)', () => {
   it('a PostgreSQL that is down or a DATABASE_URL that is no URL: one bilingual line, exit 2, no password', async () => {
     const dataDir = await tempDir();
     const key = randomBytes(32).toString('hex');
-    const closed = net.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as net.AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await closedPort();
     const down = await runCli(['serve'], {
       dataDir,
       key,
@@ -351,5 +339,34 @@ describe('the first hour (issue 8 §6)', () => {
     const saved = await runCli(['import', txt, '--format', 'csv'], { dataDir, key });
     expect(saved.code, saved.stderr).toBe(0);
     expect(saved.stdout.trim()).toBe(`export.txt：2 行 — 待审核 2 → ${checked} / 2 rows — pending review 2`);
+  });
+
+  it('import: an .xls name is read and told apart — "rename it" would not help a real Excel 97–2003 file', async () => {
+    const dataDir = await tempDir();
+    const key = randomBytes(32).toString('hex');
+    const dir = await tempDir();
+    // A real BIFF workbook starts with the OLE compound file signature.
+    const biff = path.join(dir, '旧台账.xls');
+    await writeFile(
+      biff,
+      Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(504)]),
+    );
+    const legacy = await runCli(['import', biff, '--dry-run'], { dataDir, key });
+    expect(legacy.code).toBe(2);
+    expect(oneLine(legacy.stderr)).toEqual([
+      '旧台账.xls 是旧版 .xls 或加密的工作簿，请在 Excel 中另存为 .xlsx 后再上传 / 旧台账.xls is a legacy .xls or an encrypted workbook; save it as .xlsx in Excel and upload again',
+    ]);
+    // So is it with --format xlsx, rather than "not an .xlsx workbook".
+    expect((await runCli(['import', biff, '--format', 'xlsx'], { dataDir, key })).stderr).toContain(
+      '另存为 .xlsx',
+    );
+    // A text export under an .xls name is read as the text it is.
+    const tsv = path.join(dir, 'export.xls');
+    await writeFile(tsv, csvOf(2).replaceAll(',', '\t'));
+    const read = await runCli(['import', tsv, '--dry-run'], { dataDir, key });
+    expect(read.code, read.stderr).toBe(0);
+    expect(read.stdout).toContain(
+      `export.xls：2 行（试运行，未保存） — 待审核 2 → ${path.join(dir, 'export.checked.xlsx')}`,
+    );
   });
 });

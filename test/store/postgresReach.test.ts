@@ -4,24 +4,15 @@
  * nobody listens on, a database that does not exist. A wrong URL is told apart from a server that
  * is down; other errors pass through as they were.
  */
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../core/problem.js';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { PostgresStore } from '../../server/store/postgresStore.js';
 import { isPostgresUrl, postgresAddress, postgresUnreachable } from '../../server/store/postgresReach.js';
+import { closedPort } from '../support/childService.js';
 
 const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const keyring = keyringFromMasterKey(Buffer.alloc(32, 7));
-
-/** A port on this machine that nothing listens on (taken, then let go). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function openError(connectionString: string): Promise<unknown> {
   try {

@@ -3,6 +3,7 @@
  * need a second process on the same data dir. The URL is read from the line it prints at start.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -109,4 +110,13 @@ export async function runCli(
   const exit = await exited;
   clearTimeout(timer);
   return { ...exit, stdout: out(), stderr: err() };
+}
+
+/** A port on this machine that nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
