@@ -372,6 +372,19 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
       expect(saved.subarray(0, 2).toString('latin1')).toBe('PK');
       expect(saved.length).toBeGreaterThan(1000);
 
+      // A web page "exported to Excel" as .xls (the picker offers .xls): told what to do with it.
+      expect(await page.locator('#upload-file').getAttribute('accept')).toContain('.xls');
+      await page.locator('#upload-file').setInputFiles({
+        name: '导出.xls',
+        mimeType: 'application/vnd.ms-excel',
+        buffer: Buffer.from('<html><body><table><tr><td>客户名称</td></tr></table></body></html>'),
+      });
+      await page.locator('#upload').click();
+      expect(await waitForMessage(page, ['error'])).toContain('另存为 .xlsx');
+      await page.locator('#upload-file').setInputFiles(LEGACY_CSV);
+      await page.locator('#upload').click();
+      expect(await waitForMessage(page)).toContain('上传完成');
+
       // English on request.
       await page.locator('#language-toggle').click();
       expect(await page.locator('#upload-summary').innerText()).toContain('Checked only');
