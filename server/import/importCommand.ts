@@ -40,12 +40,11 @@ export interface ImportCommandOptions {
   url?: string;
 }
 
-/** Extensions whose format the name says; any other name needs --format. */
 /**
- * Names whose content is read and told apart (readWorkbook): .xls and WPS's .et are there because
- * renaming such a file, what the unknown-name message advises, would not help — a real Excel
- * 97–2003 workbook is told to be saved as .xlsx, a web page or XML table under that name likewise,
- * an .xlsx or a text export under it is read as what it is.
+ * Extensions whose files are read as they are; any other name needs --format. The content decides
+ * (readWorkbook). .xls and WPS's .et are here because renaming such a file, what the unknown-name
+ * message advises, would not help: a real Excel 97–2003 workbook is told to be saved as .xlsx, a
+ * web page or XML table under that name likewise, an .xlsx or a text export under it is read.
  */
 const KNOWN_EXTENSIONS = new Set(['.xlsx', '.xlsm', '.csv', '.xls', '.et']);
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
