@@ -16,9 +16,12 @@ import {
 } from '../core/officialSchedule.js';
 import { DomainError, problem } from '../core/problem.js';
 import type { Config } from './config.js';
+import { decodeText, isLegacyWorkbook } from './import/readWorkbook.js';
 import { ensureAdmin, openStore } from './service.js';
 import { CalendarService, type CalendarView, type MovedDeadline } from './services/calendarService.js';
 import { callService, findService, serviceError, serviceJson, serviceToken } from './serviceClient.js';
+
+const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 
 /** A schedule file bigger than this is not a holiday list. */
 const MAX_FILE_BYTES = 256 * 1024;
@@ -40,7 +43,16 @@ export async function readScheduleFile(file: string, year: number): Promise<Sche
   if (bytes.length > MAX_FILE_BYTES) {
     throw usage(`文件 ${file} 过大（上限 256 KB）`, `${file} is too large (256 KB at most)`);
   }
-  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  // The schedule typed into Excel and saved as it was: say how to save it, not "invalid quote" and
+  // the zip's bytes.
+  if (bytes.subarray(0, 4).equals(ZIP_MAGIC) || isLegacyWorkbook(bytes)) {
+    throw usage(
+      `${file} 是 Excel 工作簿：请在 Excel 中另存为 CSV（逗号分隔），每天一行：日期,休|班,名称`,
+      `${file} is an Excel workbook: save it as CSV (comma-separated) in Excel, one line per day: date,休|班,name`,
+    );
+  }
+  // A CSV saved by Excel on a Chinese Windows is GBK: decoded as the import decodes sheets.
+  const text = decodeText(bytes).text.replace(/^\uFEFF/, '');
   if (path.extname(file).toLowerCase() === '.json') {
     let json: unknown;
     try {
@@ -62,7 +74,18 @@ export async function readScheduleFile(file: string, year: number): Promise<Sche
     }
     return parsed.data;
   }
-  const lines = parse(text, { relaxColumnCount: true, skipEmptyLines: true, trim: true }) as string[][];
+  let lines: string[][];
+  try {
+    lines = parse(text, { relaxColumnCount: true, skipEmptyLines: true, trim: true }) as string[][];
+  } catch (err) {
+    // csv-parse's message quotes the offending field: only its line and reason are shown.
+    const line = (err as { lines?: number }).lines;
+    const where = line !== undefined ? `${file}:${line}` : file;
+    throw usage(
+      `${where} 不是有效的 CSV（引号不成对或多余）`,
+      `${where} is not valid CSV (unbalanced or stray quotes)`,
+    );
+  }
   const days: { date: string; kind: 'holiday' | 'workday'; name: string }[] = [];
   lines.forEach((cells, i) => {
     const [dateCell = '', kindCell = '', name = ''] = cells;

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import iconv from 'iconv-lite';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
@@ -61,6 +62,34 @@ describe('baobei calendar', () => {
     expect(kind.code).toBe(2);
     expect(kind.stderr).toContain('kind.csv:2');
     expect((await runCli(['calendar', 'set', '20x7', csv], { dataDir, key })).code).toBe(2);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('a CSV saved by Excel on Chinese Windows (GBK) is read; a workbook or broken quotes are told plainly', async () => {
+    const dataDir = await tempDir();
+    const key = randomBytes(32).toString('hex');
+    const gbk = path.join(dataDir, '2027-gbk.csv');
+    await writeFile(gbk, iconv.encode(CSV_2027, 'gbk'));
+    const set = await runCli(['calendar', 'set', '2027', gbk], { dataDir, key });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain('休 2027-02-08 – 2027-02-14 春节');
+
+    // The schedule typed into Excel and saved as a workbook (a zip) — it ended as an internal error
+    // quoting the zip's bytes.
+    const workbook = path.join(dataDir, '2027.xlsx');
+    await writeFile(workbook, Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), randomBytes(200)]));
+    const asWorkbook = await runCli(['calendar', 'set', '2027', workbook], { dataDir, key });
+    expect(asWorkbook.code).toBe(2);
+    expect(asWorkbook.stderr.trim()).toBe(
+      `${workbook} 是 Excel 工作簿：请在 Excel 中另存为 CSV（逗号分隔），每天一行：日期,休|班,名称 / ` +
+        `${workbook} is an Excel workbook: save it as CSV (comma-separated) in Excel, one line per day: date,休|班,name`,
+    );
+    const quotes = path.join(dataDir, 'quotes.csv');
+    await writeFile(quotes, '2027-02-08,休,春节\n2027-02-09,休,"春节\n');
+    const broken = await runCli(['calendar', 'set', '2027', quotes], { dataDir, key });
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/quotes\.csv:\d+ 不是有效的 CSV.* \/ .*is not valid CSV/);
+    expect(broken.stderr).not.toContain('内部错误');
     await rm(dataDir, { recursive: true, force: true });
   });
 
