@@ -124,6 +124,11 @@ function zhLocaleMessage(
   issue: z.core.$ZodIssue,
 ): ReturnType<ReturnType<typeof z.locales.zhCN>['localeError']> {
   const localeError = z.locales.zhCN().localeError;
+  // A discriminated union's unknown tag: the locale says only "无效输入" where the English lists
+  // the tags it takes.
+  if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
+    return `无效选项：期望以下之一 ${issue.options.map((o) => JSON.stringify(o)).join('|')}`;
+  }
   if (issue.code === 'invalid_type' && !('input' in issue)) {
     const expected = localeError({ ...issue, input: undefined } as never);
     const text = typeof expected === 'string' ? expected : expected?.message;

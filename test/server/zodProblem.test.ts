@@ -54,4 +54,15 @@ describe('zodProblem', () => {
     expect(none.message).toBe('请求格式不正确：保护期至少一天');
     expect(none.messageEn).toBe('Invalid request: protection must last at least one day');
   });
+
+  it('an unknown tag of a discriminated union lists the tags in Chinese too, not only "无效输入"', () => {
+    const robot = z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('dingtalk') }),
+      z.object({ kind: z.literal('wecom') }),
+    ]);
+    const err = thrown(() => parseOrThrow(robot, { kind: 'slack' }));
+    expect(err.field).toBe('kind');
+    expect(err.message).toBe('字段 kind：无效选项：期望以下之一 "dingtalk"|"wecom"');
+    expect(err.messageEn).toBe(`Field kind: Invalid discriminator value. Expected 'dingtalk' | 'wecom'`);
+  });
 });
