@@ -221,7 +221,8 @@ function issueLine(issue: z.core.$ZodIssue): string {
   return `  ${name}: ${zhText ? `${zhText} / ` : ''}${issue.message}`;
 }
 
-function configError(...lines: string[]): ConfigError {
+/** A configuration problem found later than loadConfig (the data dir cannot be made, say), one line per problem. */
+export function configError(...lines: string[]): ConfigError {
   return new ConfigError([HEADLINE, ...lines.map((l) => `  ${l}`)].join('\n'));
 }
 

@@ -19,7 +19,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { Express } from 'express';
-import { ConfigError, type Config } from './config.js';
+import { ConfigError, configError, type Config } from './config.js';
 import { createApp, type AppServices } from './app.js';
 import { GoogleSheetsClient } from './sheets/googleClient.js';
 import { loadServiceAccountKey } from './sheets/googleCredentials.js';
@@ -78,11 +78,28 @@ export interface StartOptions {
   google?: GoogleSheetsClient;
 }
 
+/** The data dir, made if missing; one that cannot be made is a configuration problem naming BAOBEI_DATA_DIR. */
+async function makeDataDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    const [zh, en] =
+      err.code === 'EEXIST'
+        ? ['不是目录（已有同名文件）', 'is not a directory (a file has that name)']
+        : err.code === 'ENOTDIR'
+          ? ['的上级路径中有文件而非目录', 'has a file, not a directory, in its path']
+          : err.code === 'EACCES' || err.code === 'EPERM'
+            ? ['没有权限创建', 'cannot be created: permission denied']
+            : err.code === 'EROFS'
+              ? ['位于只读文件系统', 'is on a read-only file system']
+              : [`无法创建（${err.code ?? err.message}）`, `cannot be created (${err.code ?? err.message})`];
+    throw configError(`BAOBEI_DATA_DIR: ${dir} ${zh} / ${dir} ${en}`);
+  });
+}
+
 export async function openStore(
   config: Config,
   purpose: string,
 ): Promise<{ store: Store; keyring: Keyring }> {
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await makeDataDir(config.dataDir);
   const { key } = loadMasterKey(config.key, path.join(config.dataDir, 'baobei.key'));
   const keyring = keyringFromMasterKey(key);
   if (config.store === 'postgres') {

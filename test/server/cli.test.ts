@@ -284,6 +284,21 @@ describe('the first hour (issue 8 §6)', () => {
       expect(line, line).toMatch(CJK);
       expect(line, line).toMatch(/ \/ [A-Za-z]/);
     }
+    // A data dir that cannot be made: named, with the reason, not "internal error: EEXIST".
+    const aFile = path.join(dataDir, 'a-file');
+    await writeFile(aFile, 'x');
+    for (const [dir, reason] of [
+      [aFile, 'is not a directory (a file has that name)'],
+      [path.join(aFile, 'data'), 'has a file, not a directory, in its path'],
+    ] as const) {
+      const run = await runCli(['serve'], { dataDir: dir, key, env: { PORT: '0' } });
+      expect(run.code).toBe(2);
+      const [headline, line, ...rest] = oneLine(run.stderr);
+      expect([headline, rest]).toEqual(['配置错误 / invalid configuration:', []]);
+      expect(line).toMatch(CJK);
+      expect(line!.trim().startsWith(`BAOBEI_DATA_DIR: ${dir} `)).toBe(true);
+      expect(line!.endsWith(` / ${dir} ${reason}`)).toBe(true);
+    }
     const tls = await runCli(['serve'], { dataDir, key, env: { BAOBEI_TLS_CERT: 'x.pem' } });
     expect(tls.stderr).toMatch(/BAOBEI_TLS_KEY: .*[\u4e00-\u9fff].* \/ required when BAOBEI_TLS_CERT is set/);
     // Both named, one missing: the variable, the file and the reason, in both languages.
