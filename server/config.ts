@@ -90,7 +90,13 @@ const envSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, '只能用小写字母、数字和 _ / lower-case letters, digits and _')
     .default('baobei'),
   /** The service's public URL (for the add-in manifest and links); defaults to http://localhost:PORT. */
-  BAOBEI_PUBLIC_URL: z.url().optional(),
+  // http(s) only: z.url() alone takes "localhost:3000" as a URL of scheme "localhost:".
+  BAOBEI_PUBLIC_URL: z
+    .url({
+      protocol: /^https?$/,
+      error: '须为 http:// 或 https:// 地址 / must be an http:// or https:// URL',
+    })
+    .optional(),
   /** Where the task pane loads office.js: Microsoft's CDN, or the npm copy (offline test rigs only). */
   BAOBEI_OFFICE_JS: z.enum(['cdn', 'local']).default('cdn'),
   /** The add-in manifest's Id; defaults to one derived from the public origin (one per deployment). */

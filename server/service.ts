@@ -267,6 +267,17 @@ async function listen(server: Server, config: Config): Promise<void> {
         { host: config.host, port: config.port },
       );
     }
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      throw new DomainError(
+        problem(
+          'service.cannot_listen',
+          `无法在 ${where} 上监听：主机名 ${config.host} 无法解析；HOST 须为本机的地址或主机名（如 0.0.0.0、127.0.0.1）`,
+          `Cannot listen on ${where}: the host name ${config.host} does not resolve; HOST must be an address or name of this machine (0.0.0.0, 127.0.0.1)`,
+          'HOST',
+        ),
+        { host: config.host, port: config.port },
+      );
+    }
     if (code === 'EACCES' || code === 'EADDRNOTAVAIL') {
       throw new DomainError(
         problem(

@@ -284,6 +284,18 @@ describe('the first hour (issue 8 §6)', () => {
       expect(line, line).toMatch(CJK);
       expect(line, line).toMatch(/ \/ [A-Za-z]/);
     }
+    // z.url() alone took "localhost:3000" (scheme "localhost:") and the manifest pointed nowhere.
+    const publicUrl = await runCli(['serve'], { dataDir, key, env: { BAOBEI_PUBLIC_URL: 'localhost:3000' } });
+    expect(publicUrl.code).toBe(2);
+    expect(publicUrl.stderr).toContain(
+      'BAOBEI_PUBLIC_URL: 须为 http:// 或 https:// 地址 / must be an http:// or https:// URL',
+    );
+    // A HOST that does not resolve: named, not "internal error: getaddrinfo ENOTFOUND".
+    const host = await runCli(['serve'], { dataDir, key, env: { HOST: 'baobei-host.invalid', PORT: '0' } });
+    expect(host.code).toBe(2);
+    expect(host.stderr).toMatch(
+      /主机名 baobei-host\.invalid 无法解析.* \/ .*the host name baobei-host\.invalid does not resolve/,
+    );
     // A data dir that cannot be made: named, with the reason, not "internal error: EEXIST".
     const aFile = path.join(dataDir, 'a-file');
     await writeFile(aFile, 'x');
