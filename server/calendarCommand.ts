@@ -16,12 +16,10 @@ import {
 } from '../core/officialSchedule.js';
 import { DomainError, problem } from '../core/problem.js';
 import type { Config } from './config.js';
-import { decodeText, isLegacyWorkbook } from './import/readWorkbook.js';
+import { decodeText, isLegacyWorkbook, isZip } from './import/readWorkbook.js';
 import { ensureAdmin, openStore } from './service.js';
 import { CalendarService, type CalendarView, type MovedDeadline } from './services/calendarService.js';
 import { callService, findService, serviceError, serviceJson, serviceToken } from './serviceClient.js';
-
-const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 
 /** A schedule file bigger than this is not a holiday list. */
 const MAX_FILE_BYTES = 256 * 1024;
@@ -45,7 +43,7 @@ export async function readScheduleFile(file: string, year: number): Promise<Sche
   }
   // The schedule typed into Excel and saved as it was: say how to save it, not "invalid quote" and
   // the zip's bytes.
-  if (bytes.subarray(0, 4).equals(ZIP_MAGIC) || isLegacyWorkbook(bytes)) {
+  if (isZip(bytes) || isLegacyWorkbook(bytes)) {
     throw usage(
       `${file} 是 Excel 工作簿：请在 Excel 中另存为 CSV（逗号分隔），每天一行：日期,休|班,名称`,
       `${file} is an Excel workbook: save it as CSV (comma-separated) in Excel, one line per day: date,休|班,name`,

@@ -23,7 +23,7 @@ import {
 import { actorOf } from '../services/actor.js';
 import { importSheet, type ImportMode, type ImportReport } from './importSheet.js';
 import { ImportError } from './importError.js';
-import { isLegacyWorkbook, legacyWorkbook } from './readWorkbook.js';
+import { isLegacyWorkbook, isZip, legacyWorkbook } from './readWorkbook.js';
 
 export interface ImportCommandOptions {
   sheet?: string;
@@ -47,7 +47,6 @@ export interface ImportCommandOptions {
  * web page or XML table under that name likewise, an .xlsx or a text export under it is read.
  */
 const KNOWN_EXTENSIONS = new Set(['.xlsx', '.xlsm', '.csv', '.xls', '.et']);
-const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 
 export async function runImportCommand(
   file: string,
@@ -77,10 +76,7 @@ export async function runImportCommand(
     throw new ImportError('import.file_missing', `${file} 是目录`, `${file} is a directory`);
   // Before --format is checked: "save it as .xlsx" helps more than "not an .xlsx workbook".
   if (isLegacyWorkbook(bytes)) throw legacyWorkbook(path.basename(file));
-  if (
-    options.format !== undefined &&
-    (options.format === 'xlsx') !== bytes.subarray(0, 4).equals(ZIP_MAGIC)
-  ) {
+  if (options.format !== undefined && (options.format === 'xlsx') !== isZip(bytes)) {
     const [zh, en] =
       options.format === 'xlsx'
         ? ['不是 .xlsx 工作簿', 'is not an .xlsx workbook']

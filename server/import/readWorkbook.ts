@@ -61,7 +61,7 @@ export function readWorkbook(
 ): ReadWorkbook {
   if (bytes.length === 0) throw unreadable(fileName, '文件为空', 'the file is empty');
   withReadableErrors(fileName, () => checkLimit(limits, 'maxFileBytes', bytes.length));
-  if (startsWith(bytes, ZIP_MAGIC)) return readXlsx(bytes, fileName, limits);
+  if (isZip(bytes)) return readXlsx(bytes, fileName, limits);
   if (isLegacyWorkbook(bytes)) throw legacyWorkbook(fileName);
   const markup = markupTable(bytes);
   if (markup !== undefined) {
@@ -101,6 +101,11 @@ function markupTable(bytes: Uint8Array): { zh: string; en: string } | undefined 
   if (start.startsWith('<?xml') && start.includes('urn:schemas-microsoft-com:office:spreadsheet'))
     return { zh: '以 XML 保存的表格（Excel 2003 XML）', en: 'an XML table (Excel 2003 XML)' };
   return undefined;
+}
+
+/** A zip archive: what an .xlsx is (and any other Office Open XML file). */
+export function isZip(bytes: Uint8Array): boolean {
+  return startsWith(bytes, ZIP_MAGIC);
 }
 
 /** An OLE compound file: a BIFF .xls (Excel 97–2003, WPS .et), or an .xlsx encrypted with a password. */
