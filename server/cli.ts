@@ -8,7 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { DomainError } from '../core/problem.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
-import { ensureAdmin, openStore, startService } from './service.js';
+import { VERSION, ensureAdmin, openStore, startService } from './service.js';
 import { createUser } from './services/userService.js';
 import { ROLES, type Role } from './store/store.js';
 import { callService, findService, serviceError, serviceJson, serviceToken } from './serviceClient.js';
@@ -36,6 +36,7 @@ export class UsageError extends Error {}
 export function buildProgram(): Command {
   const program = new Command('baobei')
     .description('客户报备与保护期 — customer registration and protection')
+    .version(VERSION, '-V, --version', 'the version of this Baobei')
     .exitOverride();
 
   program

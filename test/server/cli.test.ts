@@ -100,6 +100,14 @@ describe('baobei command', () => {
   it('bad arguments and bad configuration end with exit 2 and one line naming the problem', async () => {
     const dataDir = await tempDir();
     const key = randomBytes(32).toString('hex');
+    // --version answers with package.json's, exit 0 (it was "unknown option").
+    const { version } = JSON.parse(
+      await readFile(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as {
+      version: string;
+    };
+    const shown = await runCli(['--version'], { dataDir, key });
+    expect([shown.code, shown.stdout.trim()]).toEqual([0, version]);
     const role = await runCli(['user', 'add', '--name', 'x', '--role', 'boss'], { dataDir, key });
     expect(role.code).toBe(2);
     expect(role.stderr).toContain('boss');
