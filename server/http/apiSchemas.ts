@@ -62,7 +62,7 @@ export const followUpWaySchema = z
     if (way !== undefined) return way;
     ctx.addIssue({
       code: 'custom',
-      message: `expected one of ${FOLLOW_UP_WAYS.join(' | ')} (or phone, visit, wechat, email, other)`,
+      message: `须为以下之一：${FOLLOW_UP_WAYS.join('、')} / expected one of ${FOLLOW_UP_WAYS.join(' | ')} (or phone, visit, wechat, email, other)`,
     });
     return z.NEVER;
   });
@@ -135,11 +135,15 @@ export const changesSchema = z
   .superRefine((changes, ctx) => {
     for (const key of Object.keys(changes)) {
       if (!knownFields.has(key)) {
-        ctx.addIssue({ code: 'custom', path: [key], message: 'not a registration field' });
+        ctx.addIssue({ code: 'custom', path: [key], message: '不是报备字段 / not a registration field' });
       }
     }
     if (Object.keys(changes).length === 0) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'name at least one field to change' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: '至少写明一个要更改的字段 / name at least one field to change',
+      });
     }
   })
   .transform((changes) => {

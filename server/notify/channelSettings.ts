@@ -28,15 +28,21 @@ function webhookUrl(check: (url: URL) => string | undefined) {
     try {
       url = new URL(value);
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'not a URL' });
+      ctx.addIssue({ code: 'custom', message: '不是网址 / not a URL' });
       return;
     }
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
-      ctx.addIssue({ code: 'custom', message: 'must be https:// (http:// only to localhost)' });
+      ctx.addIssue({
+        code: 'custom',
+        message: '须为 https://（http:// 仅限本机） / must be https:// (http:// only to localhost)',
+      });
       return;
     }
     if (url.username !== '' || url.password !== '') {
-      ctx.addIssue({ code: 'custom', message: 'must not carry a user name or password' });
+      ctx.addIssue({
+        code: 'custom',
+        message: '不得包含用户名或密码 / must not carry a user name or password',
+      });
       return;
     }
     const problem = check(url);
@@ -49,24 +55,29 @@ function webhookUrl(check: (url: URL) => string | undefined) {
 const dingtalkUrl = webhookUrl((u) =>
   u.pathname.endsWith('/robot/send') && (u.searchParams.get('access_token') ?? '') !== ''
     ? undefined
-    : 'expected …/robot/send?access_token=… (DingTalk custom robot webhook)',
+    : '须为 …/robot/send?access_token=…（钉钉自定义机器人 Webhook） / expected …/robot/send?access_token=… (DingTalk custom robot webhook)',
 );
 const wecomUrl = webhookUrl((u) =>
   u.pathname.endsWith('/cgi-bin/webhook/send') && (u.searchParams.get('key') ?? '') !== ''
     ? undefined
-    : 'expected …/cgi-bin/webhook/send?key=… (WeCom group robot webhook)',
+    : '须为 …/cgi-bin/webhook/send?key=…（企业微信群机器人 Webhook） / expected …/cgi-bin/webhook/send?key=… (WeCom group robot webhook)',
 );
 const feishuUrl = webhookUrl((u) =>
   /\/open-apis\/bot\/v2\/hook\/[^/]+$/.test(u.pathname)
     ? undefined
-    : 'expected …/open-apis/bot/v2/hook/<token> (Feishu/Lark custom bot webhook)',
+    : '须为 …/open-apis/bot/v2/hook/<token>（飞书自定义机器人 Webhook） / expected …/open-apis/bot/v2/hook/<token> (Feishu/Lark custom bot webhook)',
 );
 
 /** DingTalk shows the signing secret as a string starting with SEC (加签 → SEC…). */
 const dingtalkSecret = z
   .string()
-  .regex(/^SEC[0-9A-Za-z]{8,}$/, 'the signing secret DingTalk shows under 加签, starting with SEC');
-const feishuSecret = z.string().regex(/^\S{8,200}$/, 'the signing secret Feishu shows under 签名校验');
+  .regex(
+    /^SEC[0-9A-Za-z]{8,}$/,
+    '须为钉钉“加签”处显示的密钥，以 SEC 开头 / the signing secret DingTalk shows under 加签, starting with SEC',
+  );
+const feishuSecret = z
+  .string()
+  .regex(/^\S{8,200}$/, '须为飞书“签名校验”处显示的密钥 / the signing secret Feishu shows under 签名校验');
 
 // ---------------------------------------------------------------------------------------------
 // Robots

@@ -49,14 +49,14 @@ describe('robot settings', () => {
 
   it('name the field and why when a webhook URL or secret is wrong', () => {
     expect(issues({ ...DING, webhookUrl: 'https://oapi.dingtalk.com/robot/send' })).toEqual([
-      'webhookUrl: expected …/robot/send?access_token=… (DingTalk custom robot webhook)',
+      'webhookUrl: 须为 …/robot/send?access_token=…（钉钉自定义机器人 Webhook） / expected …/robot/send?access_token=… (DingTalk custom robot webhook)',
     ]);
     expect(issues({ ...DING, webhookUrl: 'http://oapi.dingtalk.com/robot/send?access_token=x' })).toEqual([
-      'webhookUrl: must be https:// (http:// only to localhost)',
+      'webhookUrl: 须为 https://（http:// 仅限本机） / must be https:// (http:// only to localhost)',
     ]);
-    expect(issues({ ...WECOM, webhookUrl: 'not a url' })).toEqual(['webhookUrl: not a URL']);
+    expect(issues({ ...WECOM, webhookUrl: 'not a url' })).toEqual(['webhookUrl: 不是网址 / not a URL']);
     expect(issues({ ...FEISHU, webhookUrl: 'https://open.feishu.cn/open-apis/bot/v2/hook/' })[0]).toMatch(
-      /^webhookUrl: expected/,
+      /^webhookUrl: 须为 .* \/ expected/,
     );
     expect(issues({ ...DING, secret: 'abc' })[0]).toMatch(/^secret: .*SEC/);
     expect(issues({ ...DING, secret: undefined })[0]).toMatch(/^secret:/);

@@ -79,6 +79,11 @@ describe('team robots', () => {
     });
     expect(badUrl.status).toBe(400);
     expectBilingual(badUrl.body, 'request.invalid', 'webhookUrl');
+    // The reason in each language (the Chinese said only "无效输入").
+    expect(badUrl.body.error.message).toBe('字段 webhookUrl：须为 https://（http:// 仅限本机）');
+    expect(badUrl.body.error.messageEn).toBe(
+      'Field webhookUrl: must be https:// (http:// only to localhost)',
+    );
     expect((await admin.get<{ items: unknown[] }>('/api/notify/robots')).body.items).toEqual([]);
   });
 
