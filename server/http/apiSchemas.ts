@@ -42,7 +42,7 @@ export const reviewBodySchema = z
   })
   .strict()
   .refine((b) => b.decision !== 'share' || b.shareWith !== undefined, {
-    message: 'shareWith is required when decision is share',
+    message: '裁定为共享（share）时须填写 shareWith / shareWith is required when decision is share',
     path: ['shareWith'],
   });
 export const extensionBodySchema = z.object({ reason }).strict();
@@ -165,7 +165,10 @@ export const resubmitBodySchema = z.object({ reason: reason.optional() }).strict
 /** If-Match of a change: the record's ETag (`"3"`), as a GET or a list gave it. */
 export const ifMatchSchema = z
   .string()
-  .regex(/^(?:"\d{1,12}"|\d{1,12})$/, 'the record\'s ETag, e.g. "3" (from GET /api/registrations/:no)')
+  .regex(
+    /^(?:"\d{1,12}"|\d{1,12})$/,
+    '须为报备的 ETag，如 "3"（查询报备时返回） / the record\'s ETag, e.g. "3" (from GET /api/registrations/:no)',
+  )
   .transform((v) => Number(v.replaceAll('"', '')));
 
 const statusList = z
@@ -307,7 +310,7 @@ export const reviewReportQuerySchema = z
   .object({ from: monthSchema.optional(), to: monthSchema.optional() })
   .strict()
   .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
-    message: 'from must not be after to',
+    message: 'from 不能晚于 to / from must not be after to',
     path: ['from'],
   })
   .refine(
@@ -317,7 +320,7 @@ export const reviewReportQuerySchema = z
       const [ty, tm] = q.to.split('-').map(Number) as [number, number];
       return (ty - fy) * 12 + (tm - fm) < 24;
     },
-    { message: 'at most 24 months', path: ['to'] },
+    { message: '至多 24 个月 / at most 24 months', path: ['to'] },
   );
 // The add-in parses these answers with the same schemas (core plans), so one definition serves both.
 export const reviewReportResponseSchema = reportDataSchema;

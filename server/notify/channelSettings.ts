@@ -107,7 +107,9 @@ export const ROBOT_KINDS = ['dingtalk', 'wecom', 'feishu'] as const satisfies re
 
 const teamRobotFields = {
   /** Stable id (the rate limiter and the outbox key on it). */
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and -'),
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, '只能用小写字母、数字和 - / lower-case letters, digits and -'),
   /** The team whose group it posts to; null = a company-wide group (gets no record numbers, R34). */
   team: z.string().min(1).max(50).nullable(),
   /** For administrators: which group this is. */

@@ -30,7 +30,7 @@ export const contactSchema = z.object({
   /** Mainland mobile, for DingTalk / WeCom @mentions. */
   mobile: z
     .string()
-    .regex(/^1[3-9]\d{9}$/, '11-digit mainland mobile number')
+    .regex(/^1[3-9]\d{9}$/, '须为 11 位大陆手机号 / 11-digit mainland mobile number')
     .optional(),
   /** Feishu open_id / user_id (custom bots cannot @mention by mobile). */
   feishuUserId: z

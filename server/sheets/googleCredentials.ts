@@ -19,14 +19,19 @@ export interface CredentialsSource {
 /** The fields of a Google service-account key file that the sync uses. */
 export const serviceAccountKeySchema = z.looseObject({
   type: z.literal('service_account', {
-    error: 'must be "service_account" (a service-account key, not an OAuth client)',
+    error:
+      '须为 "service_account"（服务账号密钥，而不是 OAuth 客户端） / must be "service_account" (a service-account key, not an OAuth client)',
   }),
-  project_id: z.string({ error: 'must be the Cloud project id' }).min(1, 'must not be empty'),
-  private_key_id: z.string({ error: 'must be the key id' }).min(1, 'must not be empty'),
+  project_id: z
+    .string({ error: '须为 Cloud 项目 ID / must be the Cloud project id' })
+    .min(1, '不能为空 / must not be empty'),
+  private_key_id: z
+    .string({ error: '须为密钥 ID / must be the key id' })
+    .min(1, '不能为空 / must not be empty'),
   private_key: z
-    .string({ error: 'must be the PEM private key' })
-    .refine((s) => /-----BEGIN (RSA )?PRIVATE KEY-----/.test(s), 'must be a PEM private key'),
-  client_email: z.email({ error: 'must be the service account’s email' }),
+    .string({ error: '须为 PEM 私钥 / must be the PEM private key' })
+    .refine((s) => /-----BEGIN (RSA )?PRIVATE KEY-----/.test(s), '须为 PEM 私钥 / must be a PEM private key'),
+  client_email: z.email({ error: '须为服务账号的邮箱 / must be the service account’s email' }),
 });
 
 export interface ServiceAccountKey {
@@ -59,13 +64,17 @@ export function credentialsSource(env: {
   return undefined;
 }
 
-/** Parses a key file's text; errors name the field, never its value. */
+/** Parses a key file's text; errors (in Chinese and English, as the configuration's) name the field, never its value. */
 export function parseServiceAccountKey(text: string, source: CredentialsSource): ServiceAccountKey {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw fail(source, undefined, 'not a JSON file (download the key as JSON from the Cloud console)');
+    throw fail(
+      source,
+      undefined,
+      '不是 JSON 文件（请在 Cloud 控制台以 JSON 格式下载密钥） / not a JSON file (download the key as JSON from the Cloud console)',
+    );
   }
   const parsed = serviceAccountKeySchema.safeParse(json);
   if (!parsed.success) {
@@ -76,13 +85,13 @@ export function parseServiceAccountKey(text: string, source: CredentialsSource):
       issue?.code === 'invalid_type' &&
       field !== undefined &&
       (json as Record<string, unknown>)[field] === undefined;
-    throw fail(source, field, missing ? 'missing' : (issue?.message ?? 'invalid'));
+    throw fail(source, field, missing ? '缺失 / missing' : (issue?.message ?? '无效 / invalid'));
   }
   const key = parsed.data;
   try {
     createPrivateKey(key.private_key);
   } catch {
-    throw fail(source, 'private_key', 'is not a readable PEM private key');
+    throw fail(source, 'private_key', '不是可读的 PEM 私钥 / is not a readable PEM private key');
   }
   return {
     projectId: key.project_id,
@@ -98,7 +107,7 @@ export async function loadServiceAccountKey(source: CredentialsSource): Promise<
     text = await readFile(source.file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw fail(source, undefined, `cannot read the key file (${code})`);
+    throw fail(source, undefined, `无法读取密钥文件（${code}） / cannot read the key file (${code})`);
   }
   return parseServiceAccountKey(text, source);
 }

@@ -526,22 +526,26 @@ describe('GoogleSheetsClient', () => {
       });
       const { client_email: _omit, ...noEmail } = good;
       expect(message(JSON.stringify(noEmail))).toMatch(
-        /BAOBEI_GOOGLE_CREDENTIALS \(.*key\.json → client_email\): missing/,
+        /BAOBEI_GOOGLE_CREDENTIALS \(.*key\.json → client_email\): 缺失 \/ missing/,
       );
       expect(message(JSON.stringify({ ...good, type: 'authorized_user' }))).toMatch(
-        /→ type\): must be "service_account"/,
+        /→ type\): 须为 "service_account".* \/ must be "service_account"/,
       );
-      expect(message('{not json')).toMatch(/BAOBEI_GOOGLE_CREDENTIALS \(.*key\.json\): not a JSON file/);
+      expect(message('{not json')).toMatch(
+        /BAOBEI_GOOGLE_CREDENTIALS \(.*key\.json\): 不是 JSON 文件.* \/ not a JSON file/,
+      );
       const broken = `-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ\n-----END PRIVATE KEY-----\n`;
       const brokenMessage = message(JSON.stringify({ ...good, private_key: broken }));
-      expect(brokenMessage).toMatch(/→ private_key\): is not a readable PEM private key/);
+      expect(brokenMessage).toMatch(
+        /→ private_key\): 不是可读的 PEM 私钥 \/ is not a readable PEM private key/,
+      );
       expect(brokenMessage).not.toContain('MIIEvQ');
       const emailMessage = message(JSON.stringify({ ...good, client_email: privatePem }));
       expect(emailMessage).toMatch(/→ client_email\): /);
       expect(emailMessage).not.toContain('PRIVATE KEY');
       await expect(
         loadServiceAccountKey({ ...source, file: path.join(dir, 'missing.json') }),
-      ).rejects.toThrow(/cannot read the key file \(ENOENT\)/);
+      ).rejects.toThrow(/无法读取密钥文件（ENOENT） \/ cannot read the key file \(ENOENT\)/);
     });
 
     it('takes the key file from BAOBEI_GOOGLE_CREDENTIALS before GOOGLE_APPLICATION_CREDENTIALS', () => {
