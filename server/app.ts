@@ -320,18 +320,17 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
     }),
   );
   app.use('/api', (req, res) => {
-    res
-      .status(404)
-      .json(
-        errorBody(
-          problem(
-            'route.not_found',
-            `没有这个接口：${req.method} ${req.path}`,
-            `No such endpoint: ${req.method} ${req.path}`,
-          ),
-          String(req.id),
+    res.status(404).json(
+      errorBody(
+        problem(
+          'route.not_found',
+          // Mounted at /api: req.path alone would drop it from the path the caller sent.
+          `没有这个接口：${req.method} ${req.baseUrl}${req.path}`,
+          `No such endpoint: ${req.method} ${req.baseUrl}${req.path}`,
         ),
-      );
+        String(req.id),
+      ),
+    );
   });
   app.use(errorHandler);
   return { app, services };

@@ -409,6 +409,15 @@ describe('POST /api/registrations', () => {
     expect(badCell.status).toBe(400);
     expect(badCell.body.error.field).toBe('rows.0.contactPhone');
 
+    // A path that is no endpoint is named as sent, /api included (it said "POST /registrations/check").
+    const noSuch = await api.post<ErrorBody>('/api/registrations/check', { rows: [enterpriseRow(24)] });
+    expect(noSuch.status).toBe(404);
+    expect(noSuch.body.error).toMatchObject({
+      code: 'route.not_found',
+      message: '没有这个接口：POST /api/registrations/check',
+      messageEn: 'No such endpoint: POST /api/registrations/check',
+    });
+
     // Both languages name the type that came, not only the English (the zh text said "undefined").
     const notRows = await api.post<ErrorBody>('/api/registrations', { rows: 'row 1' });
     expect(notRows.status).toBe(400);
