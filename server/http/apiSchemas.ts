@@ -27,7 +27,27 @@ export const MAX_ROWS_PER_REQUEST = 5_000;
 
 export const rowsBodySchema = z
   .object({ rows: z.array(submissionRowSchema).min(1).max(MAX_ROWS_PER_REQUEST) })
-  .strict();
+  .strict()
+  .superRefine(({ rows }, ctx) => {
+    // Results are matched back to the caller's rows by clientRowId: two rows with one id would
+    // each be told the other's outcome (1 and "1" are different ids, as the echo keeps them).
+    const seen = new Map<string, number>();
+    for (const [i, row] of rows.entries()) {
+      if (row.clientRowId === undefined) continue;
+      const id = `${typeof row.clientRowId}:${row.clientRowId}`;
+      const first = seen.get(id);
+      if (first === undefined) {
+        seen.set(id, i);
+        continue;
+      }
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rows', i, 'clientRowId'],
+        message: `与 rows.${first} 的 clientRowId 相同：每行须唯一，结果按它对应回行 / the same clientRowId as rows.${first}: each row needs its own, results are matched back by it`,
+      });
+      return;
+    }
+  });
 
 const reason = z.string().trim().min(1).max(2000);
 

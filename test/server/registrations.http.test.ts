@@ -409,6 +409,28 @@ describe('POST /api/registrations', () => {
     expect(badCell.status).toBe(400);
     expect(badCell.body.error.field).toBe('rows.0.contactPhone');
 
+    // Two rows with one clientRowId: each would be told the other's outcome.
+    const twice = await api.post<ErrorBody>('/api/check', {
+      rows: [
+        { ...enterpriseRow(24), clientRowId: 'r1' },
+        { ...enterpriseRow(25), clientRowId: 7 },
+        { ...enterpriseRow(26), clientRowId: 'r1' },
+      ],
+    });
+    expect(twice.status).toBe(400);
+    expect(twice.body.error).toMatchObject({ code: 'request.invalid', field: 'rows.2.clientRowId' });
+    expect(twice.body.error.message).toContain('与 rows.0 的 clientRowId 相同');
+    expect(twice.body.error.messageEn).toContain('the same clientRowId as rows.0');
+    // 7 and "7" stay two ids, as the echo keeps them apart.
+    const typed = await api.post<{ results: unknown[] }>('/api/check', {
+      rows: [
+        { ...enterpriseRow(24), clientRowId: 7 },
+        { ...enterpriseRow(25), clientRowId: '7' },
+      ],
+    });
+    expect(typed.status).toBe(200);
+    expect(typed.body.results).toHaveLength(2);
+
     // A path that is no endpoint is named as sent, /api included (it said "POST /registrations/check").
     const noSuch = await api.post<ErrorBody>('/api/registrations/check', { rows: [enterpriseRow(24)] });
     expect(noSuch.status).toBe(404);
