@@ -49,8 +49,9 @@ export async function readScheduleFile(file: string, year: number): Promise<Sche
       `${file} is an Excel workbook: save it as CSV (comma-separated) in Excel, one line per day: date,休|班,name`,
     );
   }
-  // A CSV saved by Excel on a Chinese Windows is GBK: decoded as the import decodes sheets.
-  const text = decodeText(bytes).text.replace(/^\uFEFF/, '');
+  // A CSV saved by Excel on a Chinese Windows is GBK: decoded as the import decodes sheets (which
+  // drops a byte-order mark too).
+  const text = decodeText(bytes).text;
   if (path.extname(file).toLowerCase() === '.json') {
     let json: unknown;
     try {

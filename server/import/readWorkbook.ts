@@ -81,21 +81,11 @@ export function readWorkbook(
 }
 
 /**
- * A web page (HTML table) or an Excel 2003 XML table, from its first bytes after a byte-order mark
- * (UTF-8, or UTF-16 as Excel's own HTML export writes it); undefined for anything else.
+ * A web page (HTML table) or an Excel 2003 XML table, from its first KB decoded as a CSV would be
+ * (byte-order marks dropped; UTF-16 as Excel's own HTML export writes it); undefined for anything else.
  */
 function markupTable(bytes: Uint8Array): { zh: string; en: string } | undefined {
-  const head = bytes.subarray(0, 1024);
-  const text =
-    head[0] === 0xff && head[1] === 0xfe
-      ? new TextDecoder('utf-16le').decode(head.subarray(2))
-      : head[0] === 0xfe && head[1] === 0xff
-        ? new TextDecoder('utf-16be').decode(head.subarray(2))
-        : new TextDecoder('utf-8').decode(head);
-  const start = text
-    .replace(/^\uFEFF/, '')
-    .trimStart()
-    .toLowerCase();
+  const start = decodeText(bytes.subarray(0, 1024)).text.trimStart().toLowerCase();
   if (/^<(!doctype html|html|table|head|body|meta)\b/.test(start))
     return { zh: '网页（HTML 表格）', en: 'a web page (an HTML table)' };
   if (start.startsWith('<?xml') && start.includes('urn:schemas-microsoft-com:office:spreadsheet'))
