@@ -5,7 +5,8 @@
  * otherwise the store is opened here. A progress bar on a terminal, quiet otherwise, and one
  * bilingual summary line at the end.
  */
-import { readFile, writeFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import { STATUS_LABELS, type RowStatus } from '../../core/schema.js';
@@ -92,6 +93,10 @@ export async function runImportCommand(
   const out =
     options.out ??
     path.join(path.dirname(file), `${fileName.replace(/\.(xlsx|xlsm|xls|et|csv|txt)$/i, '')}.checked.xlsx`);
+  // Before anything is registered: a copy that cannot be written after the commit would leave rows
+  // saved with no annotated workbook to show their numbers, and a rerun only finds them as duplicates.
+  await checkWritable(out, 'out');
+  if (options.json !== undefined) await checkWritable(options.json, 'json');
   const target = findService(config, options.url);
   const { report, annotated } = target
     ? await viaService(target, bytes, fileName, options, config)
@@ -99,6 +104,37 @@ export async function runImportCommand(
   await writeFile(out, annotated);
   if (options.json !== undefined) await writeFile(options.json, JSON.stringify(report, null, 2) + '\n');
   return summaryLine(report, out);
+}
+
+async function checkWritable(file: string, field: 'out' | 'json'): Promise<void> {
+  const reason = await whyUnwritable(file);
+  if (reason === undefined) return;
+  throw new ImportError(
+    'import.output_unwritable',
+    `无法写入 ${file}：${reason[0]}；未导入任何行`,
+    `Cannot write ${file}: ${reason[1]}; no row was imported`,
+    field,
+  );
+}
+
+async function whyUnwritable(file: string): Promise<[string, string] | undefined> {
+  const existing = await stat(file).catch(() => undefined);
+  if (existing?.isDirectory()) return ['这是一个目录', 'it is a directory'];
+  const dir = path.dirname(path.resolve(file));
+  if (existing === undefined) {
+    const parent = await stat(dir).catch((err: NodeJS.ErrnoException) => err.code);
+    if (parent === 'ENOENT') return ['所在目录不存在', 'its directory does not exist'];
+    if (parent === 'ENOTDIR' || (typeof parent === 'object' && !parent.isDirectory()))
+      return ['路径中有一个文件而不是目录', 'its path has a file where a directory should be'];
+  }
+  // An existing file is replaced, so it must be writable itself; a new one needs its directory.
+  return access(existing ? file : dir, constants.W_OK).then(
+    () => undefined,
+    (err: NodeJS.ErrnoException): [string, string] =>
+      err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS'
+        ? ['没有写入权限', 'permission denied']
+        : [err.code ?? err.message, err.code ?? err.message],
+  );
 }
 
 async function locally(

@@ -376,6 +376,32 @@ describe('the first hour (issue 8 §6)', () => {
     expect(saved.stdout.trim()).toBe(`export.txt：2 行 — 待审核 2 → ${checked} / 2 rows — pending review 2`);
   });
 
+  it('import: an annotated copy or report that cannot be written is refused before any row is registered', async () => {
+    const dataDir = await tempDir();
+    const key = randomBytes(32).toString('hex');
+    const dir = await tempDir();
+    const csv = path.join(dir, 'rows.csv');
+    await writeFile(csv, csvOf(2));
+    for (const [args, field, reason] of [
+      [['--out', path.join(dir, 'missing', 'out.xlsx')], 'out.xlsx', 'its directory does not exist'],
+      [['--out', dir], dir, 'it is a directory'],
+      [['--out', path.join(csv, 'out.xlsx')], 'out.xlsx', 'its path has a file where a directory should be'],
+      [['--json', path.join(dir, 'missing', 'r.json')], 'r.json', 'its directory does not exist'],
+    ] as const) {
+      const run = await runCli(['import', csv, ...args], { dataDir, key });
+      expect(run.code, run.stderr).toBe(2);
+      const [line, ...rest] = oneLine(run.stderr);
+      expect(rest).toEqual([]);
+      expect(line).toMatch(/^无法写入 .*；未导入任何行 \/ Cannot write /);
+      expect(line).toContain(field);
+      expect(line!.endsWith(`: ${reason}; no row was imported`)).toBe(true);
+    }
+    // Nothing was registered: the same rows are new, not duplicates of a run that lost its copy.
+    const saved = await runCli(['import', csv], { dataDir, key });
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(saved.stdout).toContain('/ 2 rows — pending review 2');
+  });
+
   it('import: an .xls name is read and told apart — "rename it" would not help a real Excel 97–2003 file', async () => {
     const dataDir = await tempDir();
     const key = randomBytes(32).toString('hex');
