@@ -4,7 +4,7 @@
  * URL for the CLI), create the first administrator on first start, serve HTTP with the configured
  * timeouts, run the sweep, and shut down cleanly on a signal.
  */
-import { constants, openSync, writeSync, closeSync, fsyncSync, readFileSync } from 'node:fs';
+import { constants, existsSync, openSync, writeSync, closeSync, fsyncSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -95,12 +95,39 @@ async function makeDataDir(dir: string): Promise<void> {
   });
 }
 
+/**
+ * A key file is made only for a new store. Made beside data written under another key, it would
+ * be the wrong key sitting where the right one belongs: the start fails with "cannot be decrypted"
+ * and the operator is pointed at a key file that looks in place.
+ */
+async function refuseNewKeyForOldData(config: Config, keyFile: string): Promise<void> {
+  // Loaded on demand: it brings pg, which a lowdb service never needs.
+  const { storeExists } = await import('./store/storeTransfer.js');
+  const location =
+    config.store === 'postgres'
+      ? { kind: 'postgres' as const, connectionString: config.databaseUrl!, schema: config.pgSchema }
+      : { kind: 'lowdb' as const, dataDir: config.dataDir };
+  if (!(await storeExists(location))) return;
+  const where = config.store === 'postgres' ? `PostgreSQL schema ${config.pgSchema}` : config.dataDir;
+  throw new DomainError(
+    problem(
+      'store.key_missing',
+      `${where} 已有数据，但密钥文件 ${keyFile} 不见了：放回原来的 baobei.key，或设置 BAOBEI_KEY；没有生成新密钥（新密钥解不开这些数据）`,
+      `${where} holds data but the key file ${keyFile} is missing: put the original baobei.key back or set BAOBEI_KEY; no new key was made (a new key cannot read this data)`,
+      'BAOBEI_KEY',
+    ),
+  );
+}
+
 export async function openStore(
   config: Config,
   purpose: string,
 ): Promise<{ store: Store; keyring: Keyring }> {
   await makeDataDir(config.dataDir);
-  const { key } = loadMasterKey(config.key, path.join(config.dataDir, 'baobei.key'));
+  const keyFile = path.join(config.dataDir, 'baobei.key');
+  if ((config.key === undefined || config.key.trim() === '') && !existsSync(keyFile))
+    await refuseNewKeyForOldData(config, keyFile);
+  const { key } = loadMasterKey(config.key, keyFile);
   const keyring = keyringFromMasterKey(key);
   if (config.store === 'postgres') {
     const { PostgresStore } = await import('./store/postgresStore.js');

@@ -260,7 +260,7 @@ function sameLocation(a: StoreLocation, b: StoreLocation): boolean {
 }
 
 /** Whether a store was ever opened there (a lowdb data file, a PostgreSQL schema). */
-async function storeExists(location: StoreLocation): Promise<boolean> {
+export async function storeExists(location: StoreLocation): Promise<boolean> {
   return location.kind === 'lowdb'
     ? existsSync(path.join(location.dataDir, 'baobei.json'))
     : await schemaExists(location);

@@ -7,14 +7,17 @@
  * line included — is in Chinese and English.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { closedPort, runCli, spawnService } from '../support/childService.js';
 import { enterpriseRow } from '../support/customers.js';
+
+const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), 'baobei-cli-'));
@@ -54,6 +57,53 @@ describe('baobei command', () => {
       expect(await readFile(path.join(dataDir, 'baobei.json'), 'utf8')).not.toContain(token);
     } finally {
       await service.kill('SIGTERM');
+    }
+  });
+
+  it('a key file gone missing beside existing data is refused, never replaced by a new key (lowdb and PostgreSQL)', async () => {
+    const schema = `cli_key_${process.pid}_${Date.now() % 100_000}`;
+    const admin = new pg.Client({ connectionString: DATABASE_URL });
+    await admin.connect();
+    try {
+      const stores: Record<string, string>[] = [
+        {},
+        { BAOBEI_STORE: 'postgres', DATABASE_URL, BAOBEI_PG_SCHEMA: schema },
+      ];
+      for (const env of stores) {
+        const dataDir = await tempDir();
+        const keyFile = path.join(dataDir, 'baobei.key');
+        // No BAOBEI_KEY: the first command makes the store and its key file.
+        const first = await runCli(['user', 'add', '--name', '王磊', '--role', 'sales'], {
+          dataDir,
+          key: '',
+          env,
+        });
+        expect(first.code, first.stderr).toBe(0);
+        const original = await readFile(keyFile);
+        await rm(keyFile);
+        // Another data dir too, as a second PostgreSQL instance on a new machine would have.
+        for (const dir of 'BAOBEI_STORE' in env ? [dataDir, await tempDir()] : [dataDir]) {
+          const run = await runCli(['serve'], { dataDir: dir, key: '', env: { ...env, PORT: '0' } });
+          expect(run.code, run.stderr).toBe(2);
+          const [line, ...rest] = oneLine(run.stderr);
+          expect(rest).toEqual([]);
+          expect(line).toMatch(
+            /已有数据，但密钥文件 .*baobei\.key 不见了.* \/ .*holds data but the key file .*baobei\.key is missing/,
+          );
+          expect(existsSync(path.join(dir, 'baobei.key'))).toBe(false);
+        }
+        // The original key put back: the data is read again.
+        await writeFile(keyFile, original, { mode: 0o600 });
+        const again = await runCli(['user', 'add', '--name', '李娜', '--role', 'sales'], {
+          dataDir,
+          key: '',
+          env,
+        });
+        expect(again.code, again.stderr).toBe(0);
+      }
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
     }
   });
 
