@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addWorkdays } from '../../core/calendar.js';
+import type { Policy } from '../../core/policy.js';
 import type { RowResult } from '../../core/schema.js';
 import type { RecordView } from '../../server/services/recordView.js';
 import { enterpriseRow } from '../support/customers.js';
@@ -377,6 +378,25 @@ describe('POST /api/registrations', () => {
       protectedUntil: '2027-02-22',
     });
     expect(result).not.toHaveProperty('reviewDueBy');
+  });
+
+  it('PUT /api/policy replaces the policy: what the body leaves out comes from the preset it names', async () => {
+    const admin = svc.api(svc.adminToken);
+    const followUp = await admin.put<Policy>('/api/policy', { preset: 'follow-up', poolCooldownDays: 10 });
+    expect(followUp.body).toMatchObject({
+      preset: 'follow-up',
+      poolCooldownDays: 10,
+      followUp: { everyDays: 7 },
+    });
+    // An override alone: the standard preset, the follow-up rules and the earlier override gone.
+    const alone = await admin.put<Policy>('/api/policy', { maxActivePerRegistrant: 50 });
+    expect(alone.body).toMatchObject({
+      preset: 'standard',
+      followUp: null,
+      poolCooldownDays: 30,
+      maxActivePerRegistrant: 50,
+    });
+    expect((await admin.get<Policy>('/api/policy')).body).toEqual(alone.body);
   });
 
   it('refuses malformed requests with 400 and names the field', async () => {
