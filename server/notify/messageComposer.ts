@@ -620,13 +620,16 @@ function protectionEnding(d: Details, record: RecordFacts, ref: Sentence): Draft
 export const SUMMARY_NUMBERS_PER_TYPE = 10;
 
 /**
- * One message for a burst the rate limiter merged: counts by event type, with the record numbers
- * this recipient may see (`disclosureFor`), the rest counted only.
+ * One message for several: a burst the rate limiter merged, or a daily digest (the recipient chose
+ * one message a day). Counts by event type, with the record numbers this recipient may see
+ * (`disclosureFor`), the rest counted only. The opening line says which it is: a digest is not
+ * the robots' limit at work, and an email must not blame group robots for it.
  */
 export function composeSummary(
   items: readonly { event: NotifyEvent; record: RecordFacts }[],
   recipient: Recipient,
   ctx: ComposeContext,
+  why: 'burst' | 'digest' = 'burst',
 ): MessageDocument {
   const zh = ctx.language === 'zh-CN';
   const byType = new Map<NotifyEventType, { count: number; nos: string[] }>();
@@ -637,15 +640,15 @@ export function composeSummary(
       entry.nos.push(record.no);
     byType.set(event.type, entry);
   }
-  const paragraphs: Segment[][] = [
-    [
-      t(
-        zh
-          ? '短时间内通知较多，已合并为一条（群机器人每分钟最多发送 20 条）。'
-          : 'Many notifications at once, merged into one (group robots may send 20 a minute).',
-      ),
-    ],
-  ];
+  const opening =
+    why === 'digest'
+      ? zh
+        ? '每日汇总：以下通知已按类型合并为一条。'
+        : 'Daily summary: these notifications, merged into one by type.'
+      : zh
+        ? '短时间内通知较多，已合并为一条（群机器人每分钟最多发送 20 条）。'
+        : 'Many notifications at once, merged into one (group robots may send 20 a minute).';
+  const paragraphs: Segment[][] = [[t(opening)]];
   for (const type of NOTIFY_EVENT_TYPES) {
     const entry = byType.get(type);
     if (!entry) continue;
@@ -666,7 +669,14 @@ export function composeSummary(
   }
   return {
     language: ctx.language,
-    title: zh ? `报备通知汇总（${items.length} 条）` : `${items.length} Baobei notifications`,
+    title:
+      why === 'digest'
+        ? zh
+          ? `报备每日汇总（${items.length} 条）`
+          : `Baobei daily summary (${items.length})`
+        : zh
+          ? `报备通知汇总（${items.length} 条）`
+          : `${items.length} Baobei notifications`,
     paragraphs,
     link: { text: zh ? '在报备任务窗格中查看' : 'Open in the Baobei task pane', url: ctx.taskPaneUrl },
   };

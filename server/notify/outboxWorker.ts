@@ -420,6 +420,8 @@ export class OutboxWorker {
           unit.entries.map((e) => ({ event: e.event, record: e.facts })),
           recipient,
           ctx,
+          // A digest (alone, not merged with a burst) was the recipient's choice, not a limit.
+          unit.entries.every((e) => e.mode === 'digest') ? 'digest' : 'burst',
         )
       : composeMessage(first.event, first.facts, recipient, ctx);
     if (to.kind === 'person') {
