@@ -73,8 +73,29 @@ export const outboxEntrySchema = z.custom<OutboxEntry>(
   (v) => typeof v === 'object' && v !== null && typeof (v as { key?: unknown }).key === 'string',
 );
 
-export function dueKeyOf(dueAt: string, key: string): string {
-  return `${dueAt}|${key}`;
+/**
+ * `<due instant>|<dedupe key>`. A digest email's entries sit together per person instead
+ * (`<due instant>|digest:<user id>|<dedupe key>`): the worker claims in batches, and a batch that
+ * ends inside one person's digest takes the rest of it (`digestRunOf`), so the digest goes out as
+ * ONE message however many other entries are due at the digest hour.
+ */
+export function dueKeyOf(dueAt: string, key: string, digestOf?: string): string {
+  return digestOf === undefined ? `${dueAt}|${key}` : `${dueAt}|digest:${digestOf}|${key}`;
+}
+
+/** The user whose email digest this entry belongs to, if it is one. */
+function digestOwner(entry: OutboxEntry): string | undefined {
+  return entry.channel === 'email' && entry.mode === 'digest' && entry.to.kind === 'person'
+    ? entry.to.userId
+    : undefined;
+}
+
+/** The due-key prefix shared by one person's digest due at one instant; undefined for other keys. */
+export function digestRunOf(dueKey: string): string | undefined {
+  const bar = dueKey.indexOf('|');
+  if (bar < 0 || !dueKey.startsWith('digest:', bar + 1)) return undefined;
+  const end = dueKey.indexOf('|', bar + 1 + 'digest:'.length);
+  return end < 0 ? undefined : dueKey.slice(0, end + 1);
 }
 
 export const ROBOT_QUEUE_COLLECTION = 'outbox-robot-queue';
@@ -96,7 +117,7 @@ async function unlist(tx: WriteTx, entry: OutboxEntry): Promise<void> {
 export async function moveDue(tx: WriteTx, entry: OutboxEntry, dueAt: string): Promise<void> {
   await unlist(tx, entry);
   entry.dueAt = dueAt;
-  entry.dueKey = dueKeyOf(dueAt, entry.key);
+  entry.dueKey = dueKeyOf(dueAt, entry.key, digestOwner(entry));
   await tx.putDoc(DUE_COLLECTION, entry.dueKey, { key: entry.key });
   await tx.putDoc(OUTBOX_COLLECTION, entry.key, entry);
 }
@@ -269,7 +290,7 @@ export async function enqueueEvents(
           status: 'pending',
           createdAt: options.now,
           dueAt,
-          dueKey: dueKeyOf(dueAt, key),
+          dueKey: dueKeyOf(dueAt, key, emailMode === 'digest' ? user.id : undefined),
           attempts: 0,
         });
       }

@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { ReadTx, Store, WriteTx } from '../store/store.js';
+import type { DocEntry, ReadTx, Store, WriteTx } from '../store/store.js';
 import type {
   Channel,
   DeliveryResult,
@@ -33,6 +33,7 @@ import { loadRobots } from './notifySettings.js';
 import {
   DUE_COLLECTION,
   OUTBOX_COLLECTION,
+  digestRunOf,
   finishEntry,
   groupUnit,
   moveDue,
@@ -236,7 +237,7 @@ export class OutboxWorker {
     const robots = new Map((await loadRobots(tx)).map((r) => [r.id, r]));
     const emails: OutboxEntry[] = [];
     let failedEarly = 0;
-    for (const doc of due) {
+    const take = async (doc: DocEntry): Promise<void> => {
       const key = (doc.value as { key?: string } | undefined)?.key;
       const entry =
         key === undefined
@@ -244,7 +245,7 @@ export class OutboxWorker {
           : ((await tx.getDoc(OUTBOX_COLLECTION, key)) as OutboxEntry | undefined);
       if (!entry || entry.status === 'sent' || entry.status === 'failed' || entry.dueKey !== doc.key) {
         await tx.deleteDoc(DUE_COLLECTION, doc.key);
-        continue;
+        return;
       }
       if (entry.status === 'sending' && entry.attempts >= this.maxAttempts) {
         // Claimed as many times as allowed and never recorded: the deliveries were interrupted.
@@ -253,18 +254,33 @@ export class OutboxWorker {
           lastError: { error: 'delivery interrupted (lease expired) too often', retryable: false, at: now },
         });
         failedEarly++;
-        continue;
+        return;
       }
       if (entry.to.kind === 'robot') {
         if (!robots.has(entry.to.robotId)) {
           await failRobotGone(tx, entry, now);
           failedEarly++;
-          continue;
+          return;
         }
         await queueForRobot(tx, entry, entry.to.robotId, now);
-        continue;
+        return;
       }
       emails.push(entry);
+    };
+    for (const doc of due) await take(doc);
+    const full = due.length >= this.batchSize;
+    // A full claim may stop inside one person's digest (their entries sit together in the due
+    // index): take the rest of it now, or they would get a second "daily" digest from the next claim.
+    const last = due[due.length - 1];
+    const run = full && last !== undefined ? digestRunOf(last.key) : undefined;
+    let extra = 0;
+    if (run !== undefined) {
+      const seen = new Set(due.map((d) => d.key));
+      for (const doc of await tx.claimDocs(DUE_COLLECTION, { prefix: run })) {
+        if (seen.has(doc.key)) continue;
+        await take(doc);
+        extra++;
+      }
     }
 
     // Email: one message per entry; digests one per person.
@@ -292,7 +308,6 @@ export class OutboxWorker {
 
     // Robots: a full claim means more is due behind it; queue it all first (for a moment) so one
     // summary can carry it, rather than sending the first slice one message at a time.
-    const full = due.length >= this.batchSize;
     const clockNow = performance.now();
     if (!full) this.queueingSince = undefined;
     else this.queueingSince ??= clockNow;
@@ -311,7 +326,7 @@ export class OutboxWorker {
         if (taken.take) takes.push(taken.take);
       }
     }
-    return { units, takes, claimed: due.length, failedEarly };
+    return { units, takes, claimed: due.length + extra, failedEarly };
   }
 
   // ---- send ----

@@ -1,26 +1,39 @@
 /**
- * Daily digests by email (issue 10): the message reads as a daily summary — not as the robots'
- * burst summary.
+ * Daily digests by email (issue 10): a person who chose "daily digest" gets ONE message at the
+ * digest hour carrying everything of theirs that came due, however many entries of other people
+ * are due at that hour too (the worker claims in batches), and the message reads as a daily
+ * summary — not as the robots' burst summary.
  *
- * A real LowdbStore in a temp dir; the email channel records what it is asked to send.
+ * A real LowdbStore in a temp dir (and the batch case on PostgreSQL too, where the claim takes
+ * the rest of a digest with SKIP LOCKED); the email channel records what it is asked to send.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Channel, EmailMessage } from '../../server/notify/channel.js';
 import { renderEmail } from '../../server/notify/emailChannel.js';
 import { recordFactsOf, type NotifyEvent } from '../../server/notify/notifyEvent.js';
 import { CONTACTS_COLLECTION, PREFERENCES_COLLECTION } from '../../server/notify/notifySettings.js';
-import { enqueueEvents } from '../../server/notify/outbox.js';
+import { OUTBOX_COLLECTION, enqueueEvents, type OutboxEntry } from '../../server/notify/outbox.js';
 import { OutboxWorker } from '../../server/notify/outboxWorker.js';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { LowdbStore } from '../../server/store/lowdbStore.js';
+import { PostgresStore } from '../../server/store/postgresStore.js';
+import type { Store } from '../../server/store/store.js';
 import { storedRecord } from '../notify/notifyFixtures.js';
 
-let store: LowdbStore;
-let dataDir: string;
+const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+afterAll(async () => {
+  await admin.end();
+});
+
+let store: Store;
+let dataDir: string | undefined;
+let schema: string | undefined;
 let sent: EmailMessage[];
 
 const email: Channel<EmailMessage> = {
@@ -31,15 +44,27 @@ const email: Channel<EmailMessage> = {
   async close() {},
 };
 
-beforeEach(async () => {
+async function openStore(kind: 'lowdb' | 'postgres'): Promise<void> {
+  const keyring = keyringFromMasterKey(randomBytes(32));
+  if (kind === 'lowdb') {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-digest-'));
+    store = await LowdbStore.open({ dataDir, keyring });
+  } else {
+    schema = `baobei_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+    store = await PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema });
+  }
+}
+
+beforeEach(() => {
   sent = [];
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-digest-'));
-  store = await LowdbStore.open({ dataDir, keyring: keyringFromMasterKey(randomBytes(32)) });
 });
 
 afterEach(async () => {
   await store?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  if (schema) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  dataDir = undefined;
+  schema = undefined;
 });
 
 const PEOPLE = [
@@ -107,7 +132,34 @@ async function drain(worker: OutboxWorker): Promise<void> {
   throw new Error('the outbox never drained');
 }
 
+describe.each(['lowdb', 'postgres'] as const)('%s', (kind) => {
+  it('one digest per person at the digest hour, whatever the claim batch size', async () => {
+    await openStore(kind);
+    await addPeople();
+    const nos = await enqueueReminders(5);
+    const worker = new OutboxWorker({
+      store,
+      // 09:00:01 Shanghai: the digests are due.
+      clock: () => new Date('2026-11-23T01:00:01.000Z'),
+      email,
+      batchSize: 3,
+    });
+    await drain(worker);
+    const entries = (await store.read((tx) => tx.listDocs(OUTBOX_COLLECTION))).map(
+      (d) => d.value as OutboxEntry,
+    );
+    expect(entries.map((e) => e.status)).toEqual(entries.map(() => 'sent'));
+    expect(sent.map((m) => m.to.address).sort()).toEqual(['u-li@example.com', 'u-wang@example.com']);
+    for (const [i, p] of PEOPLE.entries()) {
+      const message = sent.find((m) => m.to.address === `${p.id}@example.com`)!;
+      const text = renderEmail(message.document).text;
+      for (const no of nos.slice(i * 5, i * 5 + 5)) expect(text).toContain(no);
+    }
+  });
+});
+
 it('a digest reads as a daily summary, not as a burst a group robot could not take', async () => {
+  await openStore('lowdb');
   await addPeople();
   await enqueueReminders(2);
   const worker = new OutboxWorker({ store, clock: () => new Date('2026-11-23T01:00:01.000Z'), email });
