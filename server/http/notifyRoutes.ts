@@ -44,20 +44,33 @@ export const notificationsQuerySchema = z.object({
   limit: z.coerce.number().int().min(0).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),
 });
-export const markReadBodySchema = z.union([
-  z.object({ ids: z.array(z.string().min(1).max(200)).min(1).max(1000) }).strict(),
-  z.object({ all: z.literal(true) }).strict(),
-]);
+// A union that fails as a whole says only "Invalid input" and names no field: say what it takes.
+export const markReadBodySchema = z.union(
+  [
+    z.object({ ids: z.array(z.string().min(1).max(200)).min(1).max(1000) }).strict(),
+    z.object({ all: z.literal(true) }).strict(),
+  ],
+  {
+    error:
+      '须为 {"ids": [通知 id…]} 或 {"all": true} / expected {"ids": [notification ids…]} or {"all": true}',
+  },
+);
 export const outboxQuerySchema = z.object({
   status: z.enum(OUTBOX_STATUSES).optional(),
   channel: z.enum(['email', 'robot']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   offset: z.coerce.number().int().min(0).default(0),
 });
-export const outboxTestBodySchema = z.union([
-  z.object({ robot: z.string().min(1) }).strict(),
-  z.object({ email: z.string().min(1).describe('a user id') }).strict(),
-]);
+export const outboxTestBodySchema = z.union(
+  [
+    z.object({ robot: z.string().min(1) }).strict(),
+    z.object({ email: z.string().min(1).describe('a user id') }).strict(),
+  ],
+  {
+    error:
+      '须给出 robot（机器人 id）或 email（用户 id）其中之一 / expected one of robot (a robot id) or email (a user id)',
+  },
+);
 
 /*
  * Response shapes, for the OpenAPI document (server/http/openapi.ts): what these routes return,

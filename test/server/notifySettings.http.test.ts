@@ -164,4 +164,25 @@ describe('contacts, preferences, defaults, outbox', () => {
     expect(test.status).toBe(404);
     expectBilingual(test.body, 'notify.robot_not_found', 'robot');
   });
+
+  it('a test request naming neither or both channels says which fields it takes, in both languages', async () => {
+    const admin = svc.api(svc.adminToken);
+    for (const body of [{}, { robot: 'east-1', email: salesId }, { email: 5 }]) {
+      const bad = await admin.post<ErrorBody>('/api/outbox/test', body);
+      expect(bad.status).toBe(400);
+      expectBilingual(bad.body, 'request.invalid');
+      expect(bad.body.error.message).toMatch(/robot.*email/);
+      expect(bad.body.error.messageEn).toMatch(/robot.*email/);
+    }
+  });
+
+  it('marking notifications read without ids or all: true says what it takes, in both languages', async () => {
+    for (const body of [{}, { all: false }]) {
+      const bad = await svc.api(sales).post<ErrorBody>('/api/notifications/read', body);
+      expect(bad.status).toBe(400);
+      expectBilingual(bad.body, 'request.invalid');
+      expect(bad.body.error.message).toMatch(/ids.*all/);
+      expect(bad.body.error.messageEn).toMatch(/ids.*all/);
+    }
+  });
 });
