@@ -4,6 +4,7 @@
  * checks its responses with), so none of them can drift apart.
  */
 import { z } from 'zod';
+import { startOfDay } from '../../core/day.js';
 import { policySchema, presetNameSchema } from '../../core/policy.js';
 import {
   cellValueSchema,
@@ -302,7 +303,20 @@ export const auditQuerySchema = z
   .object({
     actor: z.string().max(50).optional(),
     record: z.string().max(40).optional(),
-    since: z.iso.datetime({ offset: true }).optional(),
+    // Entries are compared as canonical UTC text: an instant with an offset (+08:00) or without
+    // milliseconds would compare wrongly unless rewritten; a bare day means midnight in Shanghai.
+    since: z
+      .union(
+        [
+          z.iso.date().transform((day) => startOfDay(day)),
+          z.iso.datetime({ offset: true }).transform((instant) => new Date(instant).toISOString()),
+        ],
+        {
+          error:
+            '须为日期 YYYY-MM-DD（上海时间零点起）或 ISO 8601 时间 / expected a day YYYY-MM-DD (from midnight in Shanghai) or an ISO 8601 instant',
+        },
+      )
+      .optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     offset: z.coerce.number().int().min(0).default(0),
   })

@@ -670,6 +670,30 @@ describe('reports, policy, users, audit', () => {
     // The trail names records, never the customer.
     expect(JSON.stringify(res.body)).not.toContain(enterpriseRow(24).customerName as string);
     expect((await svc.api(reviewer).get('/api/audit')).status).toBe(403);
+
+    // since: an offset is the instant it names (11:30 in Shanghai = 03:30 UTC), a bare day is
+    // midnight in Shanghai, and anything else is named.
+    const since = async (value: string) =>
+      (
+        await svc
+          .api(svc.adminToken)
+          .get<{ items: AuditEntry[] }>(`/api/audit?record=${no}&since=${encodeURIComponent(value)}`)
+      ).body.items.map((e) => e.action);
+    expect(await since('2026-11-23T11:30:00+08:00')).toEqual(['registration.review']);
+    expect(await since('2026-11-23T03:00:00Z')).toEqual([
+      'registration.review',
+      'registration.list',
+      'registration.read',
+    ]);
+    expect(await since('2026-11-23')).toHaveLength(4);
+    expect(await since('2026-11-24')).toEqual([]);
+    const bad = await svc.api(svc.adminToken).get<ErrorBody>('/api/audit?since=yesterday');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: 'request.invalid', field: 'since' });
+    expect(bad.body.error.message).toContain('YYYY-MM-DD');
+    expect(bad.body.error.messageEn).toContain(
+      'a day YYYY-MM-DD (from midnight in Shanghai) or an ISO 8601 instant',
+    );
   });
 });
 
