@@ -90,7 +90,12 @@ export const followUpWaySchema = z
 /** A visit or call (R31, R43): `{ at?, way, note, feedback?, nextStep? }`. */
 export const followUpBodySchema = z
   .object({
-    at: z.iso.datetime({ offset: true }).optional(),
+    // Kept and compared (never in the future; the service clock of R31/R32/R42) as canonical UTC
+    // text: '09:00+08:00' an hour ago would otherwise sort after now and be refused as future.
+    at: z.iso
+      .datetime({ offset: true })
+      .transform((instant) => new Date(instant).toISOString())
+      .optional(),
     way: followUpWaySchema,
     note: z.string().trim().min(1).max(2000),
     feedback: z.string().trim().min(1).max(2000).optional(),

@@ -495,8 +495,16 @@ describe('follow-ups and hand-over', () => {
     expect(past.status).toBe(201);
     expect(past.body.followUps).toEqual([
       { at: at('2026-11-24'), by: '王磊', note: '电话沟通需求', way: '电话' },
-      { at: '2026-11-23T15:00:00+08:00', by: '王磊', note: '上门拜访', way: '上门' },
+      { at: '2026-11-23T07:00:00.000Z', by: '王磊', note: '上门拜访', way: '上门' },
     ]);
+    // An hour before now, written in Shanghai time: in the past, whatever its text sorts like.
+    const earlier = await post(wang, wangNo, 'follow-ups', {
+      way: '微信',
+      note: '微信确认',
+      at: '2026-11-24T09:00:00+08:00',
+    });
+    expect(earlier.status).toBe(201);
+    expect(earlier.body.followUps.at(-1)).toMatchObject({ at: at('2026-11-24', '09:00') });
     const future = await post<ErrorBody>(wang, wangNo, 'follow-ups', {
       way: '电话',
       note: '预约',
@@ -508,7 +516,7 @@ describe('follow-ups and hand-over', () => {
     expect(badAt.status).toBe(400);
     expect(badAt.body.error.field).toBe('at');
     expect((await post(li, wangNo, 'follow-ups', { way: '电话', note: '不是我的' })).status).toBe(403);
-    expect((await record(wang, wangNo)).followUps).toHaveLength(2);
+    expect((await record(wang, wangNo)).followUps).toHaveLength(3);
   });
 
   it('[R38] a reviewer hands a registration over to another member of staff', async () => {
