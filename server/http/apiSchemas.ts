@@ -4,7 +4,7 @@
  * checks its responses with), so none of them can drift apart.
  */
 import { z } from 'zod';
-import { startOfDay } from '../../core/day.js';
+import { makeDay, startOfDay } from '../../core/day.js';
 import { policySchema, presetNameSchema } from '../../core/policy.js';
 import {
   cellValueSchema,
@@ -177,13 +177,21 @@ export const changesSchema = z
     for (const field of FIELDS) if (Object.hasOwn(changes, field)) out[field] = changes[field] ?? null;
     return out;
   });
+/**
+ * A day that exists, from 1900 (the working-day calendar's first year): the pattern alone lets
+ * 2026-02-30 and month 13 through, and the R4 lateness count cannot place them.
+ */
+const calendarDaySchema = daySchema.refine(
+  (d) => makeDay(Number(d.slice(0, 4)), Number(d.slice(5, 7)), Number(d.slice(8, 10))) === d,
+  '不是存在的日期（1900 年起，如 2026-11-20） / not a date that exists (from 1900, e.g. 2026-11-20)',
+);
 /** PATCH /api/registrations/:no (issue 15). */
 export const changeBodySchema = z
   .object({
     changes: changesSchema,
     reason,
     /** The day the change happened (R4: recorded within the policy's working days); today when absent. */
-    changedOn: daySchema.optional(),
+    changedOn: calendarDaySchema.optional(),
   })
   .strict();
 /** POST /api/registrations/:no/resubmit (R13). */

@@ -324,6 +324,23 @@ describe('PATCH /api/registrations/:no', () => {
     expect(res.body.record.history.at(-1)?.details).toMatchObject({ late: true, changedOn: '2026-11-16' });
   });
 
+  it('[R4] a changedOn that is no calendar day (30 February, month 13, year 1) → 400 naming changedOn, nothing saved', async () => {
+    const { registrationNo: no } = await register(t.wang, nextCustomer++);
+    for (const changedOn of ['2026-02-30', '2026-13-01', '2026-00-10', '0001-01-01']) {
+      const res = await patch<ErrorBody>(
+        t.wang,
+        no!,
+        { changes: { notes: '补记' }, reason: '补记', changedOn },
+        '"1"',
+      );
+      expect(res.status, changedOn).toBe(400);
+      expect(res.body.error, changedOn).toMatchObject({ code: 'request.invalid', field: 'changedOn' });
+      expect(res.body.error.message, changedOn).toContain('日期');
+      expect(res.body.error.messageEn, changedOn).toContain('date');
+    }
+    expect((await read(t.wang, no!)).body.version).toBe(1);
+  });
+
   it('a reviewer of the team changes a registration and the holder is told', async () => {
     const { registrationNo: no } = await register(t.li, nextCustomer++);
     const res = await patch(t.zhang, no!, { changes: { industry: '物流' }, reason: '核实后更正' }, '"1"');
