@@ -394,6 +394,29 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     let stopped: unknown;
     report('sending', 0, edits.length);
     for (const [i, edit] of edits.entries()) {
+      // A broken formula (#REF!) is left out of the row's submission: sent, its field would go as
+      // null and empty the value on the record. The row is not sent until the cell is mended.
+      const broken = (local.get(edit.row)?.errors ?? []).filter(
+        (e) => e.code === 'cell.error_value' && edit.fields.includes(e.field as Field),
+      );
+      if (broken.length > 0) {
+        summary.refused++;
+        const status = rowStatusSchema.safeParse(edit.entry.status);
+        outcomes.push({
+          row: edit.row,
+          annotation: {
+            status: status.success ? status.data : 'pending',
+            registrationNo: edit.no,
+            errors: broken.map((e) =>
+              problem(e.code, `更改未生效：${e.message}`, `Change not applied: ${e.messageEn}`, e.field),
+            ),
+            warnings: [],
+            conflicts: [],
+          },
+        });
+        report('sending', i + 1, edits.length);
+        continue;
+      }
       const submission = local.get(edit.row)?.submission ?? { clientRowId: edit.row };
       const changes = Object.fromEntries(edit.fields.map((f) => [f, (submission[f] ?? null) as SheetCell]));
       try {

@@ -195,6 +195,34 @@ describe('提交更改 from the sheet (issue 15)', () => {
     expect(String(cell(COL.hint, 5))).toContain('已更改');
   });
 
+  it('a broken formula (#REF!) in a registered row is no edit to send: the field is not emptied on the record', async () => {
+    const numbers = await registerAll();
+    const no = numbers.get(3)!;
+    // The phone column's formula lost its source; the notes of the same row were really edited.
+    fake.workbook.setValues(SHEET, 'D3', [['#REF!']]);
+    fake.workbook.setValues(SHEET, `${COL.notes}3`, [['改了备注']]);
+
+    for (const send of [() => sales.submitChanges(), async () => (await sales.submit()).changes]) {
+      const summary = await send();
+      expect(summary).toMatchObject({ changed: 0, refused: 1 });
+      const record = await client(wang).getRegistration(no);
+      expect(record.version).toBe(1);
+      expect(record.registration.contactPhone).toBe(phoneFor(1).replaceAll(' ', ''));
+      const said = `${String(cell(COL.conflict, 3))} ${String(cell(COL.hint, 3))}`;
+      expect(said).toContain('更改未生效');
+      expect(said).toContain('#REF!');
+      expect(seenVersion(no)).toBe(1);
+    }
+
+    // The formula mended: the real edit goes through, and only it.
+    fake.workbook.setValues(SHEET, 'D3', [[phoneFor(1)]]);
+    expect(await sales.submitChanges()).toMatchObject({ changed: 1, refused: 0 });
+    const record = await client(wang).getRegistration(no);
+    expect(record.history.filter((h) => h.action === 'change').map((h) => h.details?.['field'])).toEqual([
+      'notes',
+    ]);
+  });
+
   it('Submit sends the edits of registered rows too', async () => {
     const numbers = await registerAll();
     fake.workbook.setValues(SHEET, `${COL.notes}6`, [['提交时一并更改']]);
