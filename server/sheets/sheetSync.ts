@@ -11,7 +11,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { annotateRow, FILLS, type FillName } from '../../core/annotation.js';
 import { dayOf } from '../../core/day.js';
-import { DomainError, problem } from '../../core/problem.js';
+import { DomainError, problem, type Problem } from '../../core/problem.js';
 import {
   describeSheet,
   outcomeOfResult,
@@ -391,6 +391,7 @@ export class SheetSyncService {
           hash,
           id.keyed ? id.key : undefined,
           options.dryRun,
+          r.errors,
         );
         if (outcome === null) continue;
         if (outcome.refused) report.refused++;
@@ -562,6 +563,7 @@ export class SheetSyncService {
     hash: string,
     rowKeyOnSheet: string | undefined,
     dryRun: boolean,
+    rowErrors: readonly Problem[],
   ): Promise<{ refused: boolean; restored?: boolean; write: Annotation } | null> {
     const key = rowKey(link.id, no);
     const raw = await this.deps.store.read((tx) => tx.getDoc(ROW_COLLECTION, key));
@@ -603,10 +605,16 @@ export class SheetSyncService {
       if (state.cells[f] !== cells[f]) changes[f] = cells[f] ?? null;
     }
     if (dryRun) return null;
+    // An error value (#REF!, a broken formula) is left out of the row's cells, so its field would go
+    // as null and empty the value on the record: such a row is refused here, never sent.
+    const broken = rowErrors.find(
+      (e) => e.code === 'cell.error_value' && e.field !== undefined && Object.hasOwn(changes, e.field),
+    );
     const record = await this.deps.store.read((tx) => tx.getRecord(no));
     try {
       if (record === undefined)
         throw new DomainError(problem('registration.not_found', `没有报备 ${no}`, `No registration ${no}`));
+      if (broken !== undefined) throw new DomainError(broken);
       const result = await this.deps.changes.change(
         actor,
         no,

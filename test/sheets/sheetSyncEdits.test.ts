@@ -269,6 +269,39 @@ describe('Google Sheets sync: edits between syncs (issues 11, 15)', () => {
     expect((await record(no)).version).toBe(changedRecord.version);
   });
 
+  it('a registered row whose edited cell is a formula error is not sent: the field is not emptied on the record', async () => {
+    const linkId = await link();
+    await synced(linkId);
+    const no = String(rowsByName().get(companyNameFor(2))![NO]);
+    const before = await record(no);
+    const rowIndex = fake.values(id, TAB).findIndex((r) => r[0] === companyNameFor(2)) + 1;
+
+    later(60);
+    // The phone became a broken formula; the need of the same row was really edited.
+    fake.editCells(id, TAB, `C${rowIndex}`, [['=1/0']]);
+    fake.editCells(id, TAB, `G${rowIndex}`, [['仓储管理系统']]);
+    const broken = await synced(linkId);
+    expect(broken).toMatchObject({ changed: 0, refused: 1, registered: 0 });
+    const kept = await record(no);
+    expect(kept.version).toBe(before.version);
+    expect(kept.registration.contactPhone).toBe(before.registration.contactPhone);
+    const row = fake.values(id, TAB)[rowIndex - 1]!;
+    expect(row[NO]).toBe(no);
+    expect(row[STATUS]).toBe('已变更，未生效');
+    expect(String(row[CONFLICT])).toContain('错误值');
+
+    // The formula mended: the need edit goes through, and only it.
+    later(60);
+    fake.editCells(id, TAB, `C${rowIndex}`, [[phoneFor(2)]]);
+    expect(await synced(linkId)).toMatchObject({ changed: 1, refused: 0 });
+    const after = await record(no);
+    expect(after.registration.need).toBe('仓储管理系统');
+    expect(after.registration.contactPhone).toBe(before.registration.contactPhone);
+    expect(after.history.filter((h) => h.action === 'change').map((h) => h.details?.['field'])).toEqual([
+      'need',
+    ]);
+  });
+
   it('quota exhausted (429 after the per-minute quota): the error is recorded on the link; a sync in the next minute succeeds, registering nothing twice', async () => {
     const linkId = await link(); // one Sheets read this minute (the header)
     // Two reads a minute: the sync's values.batchGet passes, the tab-id lookup before the write-back
