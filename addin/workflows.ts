@@ -37,6 +37,7 @@ import {
   fieldNames,
   planSeen,
   readSeen,
+  registeredRows,
   rowValues,
   SNAPSHOT_SHEET_NAME,
   type SeenEntry,
@@ -370,18 +371,21 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
   ): Promise<{ summary: ChangeSummary; stopped: unknown; seenChanged: boolean }> {
     let seenChanged = false;
     const local = new Map(rows.map((r) => [r.row, r]));
-    const edits: { row: number; no: string; entry: SeenEntry; fields: Field[] }[] = [];
+    const edits: { row: number; no: string; entry: SeenEntry; fields: Field[]; others: number[] }[] = [];
     let unseen = 0;
-    for (const r of layout.rows) {
-      if (r.kind !== 'data' || r.registrationNo === null) continue;
-      const entry = seen.get(r.registrationNo);
-      if (entry === undefined || entry.values === null) {
-        unseen++;
-        continue;
+    for (const [no, numbered] of registeredRows(layout, snapshot.grid)) {
+      for (const row of numbered) {
+        const entry = seen.get(no);
+        if (entry === undefined || entry.values === null) {
+          unseen++;
+          continue;
+        }
+        const fields = changedFields(entry.values, rowValues(layout, snapshot.grid, row));
+        const others = numbered.filter((r) => r !== row);
+        if (fields.length > 0) edits.push({ row, no, entry, fields, others });
       }
-      const fields = changedFields(entry.values, rowValues(layout, snapshot.grid, r.row));
-      if (fields.length > 0) edits.push({ row: r.row, no: r.registrationNo, entry, fields });
     }
+    edits.sort((a, b) => a.row - b.row);
     const summary: ChangeSummary = {
       changed: 0,
       resubmitted: 0,
@@ -399,7 +403,19 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
       const broken = (local.get(edit.row)?.errors ?? []).filter(
         (e) => e.code === 'cell.error_value' && edit.fields.includes(e.field as Field),
       );
-      if (broken.length > 0) {
+      // The same number on several rows: which row's cells are the registration's is not known, and
+      // sending each would change the record back and forth with every press.
+      const shared =
+        edit.others.length === 0
+          ? []
+          : [
+              problem(
+                'change.number_on_rows',
+                `更改未生效：报备编号 ${edit.no} 也在第 ${edit.others.join('、')} 行，无法确定哪一行是该报备。请只在一行保留该编号（复制或重复的行请清空报备编号），再点「提交更改」`,
+                `Change not applied: registration number ${edit.no} is also on row ${edit.others.join(', ')}, so which row is the registration is unknown. Keep the number on one row only (clear it on copied or repeated rows), then submit the changes again`,
+              ),
+            ];
+      if (broken.length > 0 || shared.length > 0) {
         summary.refused++;
         const status = rowStatusSchema.safeParse(edit.entry.status);
         outcomes.push({
@@ -407,9 +423,12 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
           annotation: {
             status: status.success ? status.data : 'pending',
             registrationNo: edit.no,
-            errors: broken.map((e) =>
-              problem(e.code, `更改未生效：${e.message}`, `Change not applied: ${e.messageEn}`, e.field),
-            ),
+            errors: [
+              ...shared,
+              ...broken.map((e) =>
+                problem(e.code, `更改未生效：${e.message}`, `Change not applied: ${e.messageEn}`, e.field),
+              ),
+            ],
             warnings: [],
             conflicts: [],
           },

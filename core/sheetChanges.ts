@@ -5,7 +5,7 @@
  * 报备编号, so sorting or filtering the registration sheet changes nothing. Pure: plans and diffs as data.
  */
 import { z } from 'zod';
-import { FIELD_SPECS, type Field } from './schema.js';
+import { FIELD_SPECS, STATUS_LABELS, type Field } from './schema.js';
 import {
   rangeAddress,
   type SheetCell,
@@ -56,6 +56,27 @@ export function rowValues(layout: SheetLayout, grid: SheetGrid, row: number): Ro
   for (const [field, column] of Object.entries(layout.fieldColumns) as [Field, number][]) {
     if (FIXED_FIELDS.has(field)) continue;
     out[field] = normalised(cells[column - 1]);
+  }
+  return out;
+}
+
+/**
+ * The data rows standing for each registration number, as a change reads them. A 重复报备 row shows
+ * the number of the registration it repeats (that is how the result is written), but its cells are
+ * that other row's customer as typed again, not the registration's: it is left out. A number still
+ * on several rows (a copied row, or after Refresh rewrote a duplicate's status) cannot say which
+ * row's cells are the registration's.
+ */
+export function registeredRows(layout: SheetLayout, grid: SheetGrid): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  const statusColumn = layout.resultColumns.status;
+  for (const r of layout.rows) {
+    if (r.kind !== 'data' || r.registrationNo === null) continue;
+    const status = grid[r.row - 1]?.[statusColumn - 1];
+    if (typeof status === 'string' && status.trim() === STATUS_LABELS.duplicate.zh) continue;
+    const rows = out.get(r.registrationNo);
+    if (rows === undefined) out.set(r.registrationNo, [r.row]);
+    else rows.push(r.row);
   }
   return out;
 }

@@ -223,6 +223,40 @@ describe('提交更改 from the sheet (issue 15)', () => {
     ]);
   });
 
+  it('a 重复报备 row shows the number of the row it repeats: its cells are never sent as a change of that registration', async () => {
+    // Row 7 repeats row 3's customer (the same credit code) with a note of its own.
+    fake.workbook.setValues(SHEET, 'A7:H7', [
+      [companyNameFor(1), '企业', creditCodeFor(1), phoneFor(1), '上海', '展会', '王磊', '重复行的备注'],
+    ]);
+    await sales.submit();
+    fake.workbook.activate(SHEET);
+    const no = String(cell(COL.no, 3));
+    expect(cell(COL.no, 7)).toBe(no);
+    expect(cell(COL.status, 7)).toBe('重复报备');
+
+    for (let press = 0; press < 2; press++) {
+      expect(await sales.submitChanges()).toMatchObject({ changed: 0, refused: 0 });
+      expect((await client(wang).getRegistration(no)).version).toBe(1);
+      expect(cell(COL.status, 7)).toBe('重复报备');
+    }
+    // The registration's own row is still changed as usual.
+    fake.workbook.setValues(SHEET, `${COL.notes}3`, [['本行的备注']]);
+    expect(await sales.submitChanges()).toMatchObject({ changed: 1, refused: 0 });
+    const record = await client(wang).getRegistration(no);
+    expect(record.version).toBe(2);
+    expect(record.registration.notes).toBe('本行的备注');
+
+    // Refresh puts the registration's status on both rows: two rows now claim the number and differ,
+    // so neither is sent, and the row says why.
+    await sales.refresh();
+    fake.workbook.activate(SHEET);
+    expect(await sales.submitChanges()).toMatchObject({ changed: 0, refused: 1 });
+    expect((await client(wang).getRegistration(no)).version).toBe(2);
+    const said = String(cell(COL.conflict, 7));
+    expect(said).toContain('更改未生效');
+    expect(said).toContain('第 3 行');
+  });
+
   it('Submit sends the edits of registered rows too', async () => {
     const numbers = await registerAll();
     fake.workbook.setValues(SHEET, `${COL.notes}6`, [['提交时一并更改']]);
