@@ -556,7 +556,10 @@ function draftFor(
   }
 }
 
-/** T−30 / T−20 / T−7 / T−1 (R25) and where today stands against the extension deadline (R28). */
+/**
+ * T−30 / T−20 / T−7 / T−1 (R25) and where today stands against the extension deadline (R28), or
+ * that the extension asked for awaits review.
+ */
 function protectionEnding(d: Details, record: RecordFacts, ref: Sentence): Draft {
   const s = (zh: Segment[], en: Segment[]): Sentence => ({ zh, en });
   const until = str(d, 'protectedUntil') ?? record.protectedUntil;
@@ -580,7 +583,13 @@ function protectionEnding(d: Details, record: RecordFacts, ref: Sentence): Draft
       ],
     ),
   ];
-  if (until !== undefined && daysLeft !== undefined && lastDay !== undefined) {
+  // Asked already (R28): "ask by" or "the deadline has passed" would be wrong; the end of
+  // protection above still holds until a reviewer decides.
+  if (record.status === 'extension-requested')
+    paragraphs.push(
+      s([t('延期申请已提交，等待审核。')], [t('An extension was requested and awaits review.')]),
+    );
+  else if (until !== undefined && daysLeft !== undefined && lastDay !== undefined) {
     const today = addDays(until, -daysLeft);
     if (today === lastDay)
       paragraphs.push(

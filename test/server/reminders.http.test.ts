@@ -5,10 +5,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PACKAGE_CALENDAR } from '../../core/calendar.js';
+import type { Policy } from '../../core/policy.js';
 import type { RowResult } from '../../core/schema.js';
+import { composeMessage, taskPaneUrl } from '../../server/notify/messageComposer.js';
+import { OUTBOX_COLLECTION, type OutboxEntry } from '../../server/notify/outbox.js';
+import { runReminders } from '../../server/notify/reminderScheduler.js';
 import { enterpriseRow } from '../support/customers.js';
-import { startTestService } from '../support/testService.js';
+import { startTestService, type TestService } from '../support/testService.js';
 
 interface OutboxItem {
   to: { userId?: string };
@@ -61,4 +66,99 @@ it('protection.ending at T−30 is enqueued once and never again after a restart
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
+});
+
+/** Shanghai wall-clock time as an instant (UTC+8). */
+function at(day: string, time = '10:00'): string {
+  return new Date(`${day}T${time}:00+08:00`).toISOString();
+}
+
+describe('protection.ending follows the record: its extension request, its holder (R28, R38, R16)', () => {
+  let svc: TestService;
+  let wang: string;
+  let li: string;
+  let reviewer: string;
+  beforeEach(async () => {
+    // Approved Mon 2026-06-01 → protected until 2026-08-31; T−20 (the last day to ask, R28) is
+    // Tue 08-11, T−7 Mon 08-24: working days, so no threshold moves.
+    svc = await startTestService({ now: at('2026-06-01') });
+    wang = await svc.user('王磊', 'sales', '华东一部');
+    li = await svc.user('李娜', 'sales', '华东一部');
+    reviewer = await svc.user('张敏', 'reviewer', '华东一部');
+    for (const token of [wang, li]) {
+      const me = await svc.api(token).get<{ id: string }>('/api/me');
+      await svc
+        .api(svc.adminToken)
+        .put(`/api/users/${me.body.id}/contact`, { email: `${me.body.id}@example.com` });
+    }
+  });
+  afterEach(async () => {
+    await svc.close();
+  });
+
+  async function approved(token: string, n: number): Promise<string> {
+    const reg = await svc
+      .api(token)
+      .post<{ results: RowResult[] }>('/api/registrations', { rows: [enterpriseRow(n)] });
+    const no = reg.body.results[0]!.registrationNo!;
+    const review = await svc
+      .api(reviewer)
+      .post<{ protectedUntil?: string }>(`/api/registrations/${no}/review`, {
+        decision: 'approve',
+        reason: '资料齐全',
+      });
+    expect(review.body.protectedUntil).toBe('2026-08-31');
+    return no;
+  }
+
+  async function remind(day: string, time = '09:00'): Promise<void> {
+    svc.setNow(at(day, time));
+    const policy = (await svc.api(svc.adminToken).get<Policy>('/api/policy')).body;
+    await runReminders(svc.running.store, {
+      now: new Date(at(day, time)),
+      calendar: PACKAGE_CALENDAR,
+      policy,
+    });
+  }
+
+  /** The protection.ending emails about `no`, as each recipient reads them. */
+  async function emails(no: string): Promise<{ to: string; threshold: string; text: string }[]> {
+    const docs = await svc.running.store.read((tx) => tx.listDocs(OUTBOX_COLLECTION));
+    return docs
+      .map((d) => d.value as OutboxEntry)
+      .filter((e) => e.channel === 'email' && e.event.recordNo === no && e.event.type === 'protection.ending')
+      .map((e) => {
+        const to = e.to as Extract<OutboxEntry['to'], { kind: 'person' }>;
+        const doc = composeMessage(e.event, e.facts, to, {
+          language: 'en',
+          taskPaneUrl: taskPaneUrl('https://baobei.example.com/'),
+        });
+        return {
+          to: to.name,
+          threshold: `T-${String(e.event.details['threshold'])}`,
+          text: [doc.title, ...doc.paragraphs.map((p) => p.map((s) => s.text).join(''))].join('\n'),
+        };
+      })
+      .sort((a, b) => a.threshold.localeCompare(b.threshold));
+  }
+
+  it('[R28] once an extension is asked for, the holder is told it awaits review, not to ask for one', async () => {
+    const no = await approved(wang, 31);
+    svc.setNow(at('2026-08-05'));
+    const asked = await svc
+      .api(wang)
+      .post(`/api/registrations/${no}/extension`, { reason: '客户仍在比价，需更多时间' });
+    expect(asked.status).toBe(200);
+    await remind('2026-08-11');
+    await remind('2026-08-24');
+    const sent = await emails(no);
+    expect(sent.map((e) => e.threshold)).toEqual(['T-20', 'T-7']);
+    for (const e of sent) {
+      // The real end of protection is still said: the request may yet be refused.
+      expect(e.text).toContain('protected until 2026-08-31');
+      expect(e.text).toContain('An extension was requested and awaits review');
+      expect(e.text).not.toContain('last day to ask for an extension');
+      expect(e.text).not.toContain('ask by');
+    }
+  });
 });
