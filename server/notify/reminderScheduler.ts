@@ -11,7 +11,7 @@ import type { Policy } from '../../core/policy.js';
 import { dueReminders, type ReminderRecord } from '../../core/reminders.js';
 import { nextServiceDue } from '../../core/serviceCadence.js';
 import type { RecordStatus, StoredRecord } from '../../core/schema.js';
-import type { Store } from '../store/store.js';
+import type { Store, WriteTx } from '../store/store.js';
 import { recordFactsOf } from './notifyEvent.js';
 import { RecipientDirectory, enqueueEvents, type EnqueueItem } from './outbox.js';
 
@@ -39,6 +39,30 @@ export function reminderRecordOf(record: StoredRecord): ReminderRecord {
     approvedDay: record.approvedAt !== undefined ? dayOf(record.approvedAt) : undefined,
     lastFollowUpDay: last !== undefined ? dayOf(last) : undefined,
   };
+}
+
+/**
+ * Claims a reminder; returns the key it was claimed under, or undefined when it was sent before.
+ * A holder's reminder claimed for someone who no longer holds the record (R38: transferred, handed
+ * over since) is claimed again for the new holder under a key of their own — else the new holder
+ * would never hear, say, that today is the last day to ask for an extension. Only transferred
+ * records are looked at twice; claims written before holders were recorded count as the current
+ * holder's, so an upgrade re-sends nothing.
+ */
+async function claim(
+  tx: WriteTx,
+  base: string,
+  holder: string | undefined,
+  record: StoredRecord,
+  at: string,
+): Promise<string | undefined> {
+  if (await tx.insertDoc(REMINDERS_COLLECTION, base, { at, ...(holder !== undefined ? { holder } : {}) }))
+    return base;
+  if (holder === undefined || !record.history.some((h) => h.action === 'transfer')) return undefined;
+  const first = (await tx.getDoc(REMINDERS_COLLECTION, base)) as { holder?: unknown } | undefined;
+  if (typeof first?.holder !== 'string' || first.holder === holder) return undefined;
+  const own = `${base}:to:${holder}`;
+  return (await tx.insertDoc(REMINDERS_COLLECTION, own, { at, holder })) ? own : undefined;
 }
 
 export interface ReminderRun {
@@ -79,8 +103,10 @@ export async function runReminders(
     const items: EnqueueItem[] = [];
     for (const reminder of due) {
       const record = byNo.get(reminder.recordNo)!;
-      const key = `${reminder.type}:${reminder.recordNo}:${reminder.threshold}`;
-      if (!(await tx.insertDoc(REMINDERS_COLLECTION, key, { at }))) continue;
+      const base = `${reminder.type}:${reminder.recordNo}:${reminder.threshold}`;
+      const holder = reminder.to === 'holder' ? record.registration.registrant : undefined;
+      const key = await claim(tx, base, holder, record, at);
+      if (key === undefined) continue;
       items.push({
         event: { type: reminder.type, recordNo: reminder.recordNo, at, details: reminder.details },
         facts: recordFactsOf(record),
@@ -89,7 +115,8 @@ export async function runReminders(
             ? { name: record.registration.registrant }
             : { reviewersOf: record.team ?? null },
         eventKey: `r:${key}`,
-        robotKey: `r:${key}`,
+        // A group is told once per threshold, whoever holds the record now.
+        robotKey: `r:${base}`,
       });
     }
     const entries = await enqueueEvents(tx, items, {

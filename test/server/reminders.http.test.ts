@@ -11,7 +11,7 @@ import type { Policy } from '../../core/policy.js';
 import type { RowResult } from '../../core/schema.js';
 import { composeMessage, taskPaneUrl } from '../../server/notify/messageComposer.js';
 import { OUTBOX_COLLECTION, type OutboxEntry } from '../../server/notify/outbox.js';
-import { runReminders } from '../../server/notify/reminderScheduler.js';
+import { REMINDERS_COLLECTION, runReminders } from '../../server/notify/reminderScheduler.js';
 import { enterpriseRow } from '../support/customers.js';
 import { startTestService, type TestService } from '../support/testService.js';
 
@@ -160,5 +160,69 @@ describe('protection.ending follows the record: its extension request, its holde
       expect(e.text).not.toContain('last day to ask for an extension');
       expect(e.text).not.toContain('ask by');
     }
+  });
+
+  it('[R38] a threshold due after a transfer goes to the new holder, not the old one', async () => {
+    const no = await approved(wang, 32);
+    await remind('2026-07-31'); // T−30 (Sat 08-01 → the Friday before)
+    svc.setNow(at('2026-08-03'));
+    expect((await svc.api(reviewer).post(`/api/registrations/${no}/transfer`, { to: '李娜' })).status).toBe(
+      200,
+    );
+    await remind('2026-08-11');
+    expect((await emails(no)).map((e) => `${e.threshold} ${e.to}`)).toEqual(['T-20 李娜', 'T-30 王磊']);
+  });
+
+  it('[R38] handed over after the morning’s reminder, the new holder still gets today’s reminder', async () => {
+    const no = await approved(wang, 33);
+    await remind('2026-08-11', '09:00');
+    svc.setNow(at('2026-08-11', '10:00'));
+    expect((await svc.api(reviewer).post(`/api/registrations/${no}/transfer`, { to: '李娜' })).status).toBe(
+      200,
+    );
+    await remind('2026-08-11', '11:00');
+    await remind('2026-08-11', '12:00');
+    const sent = await emails(no);
+    expect(sent.map((e) => `${e.threshold} ${e.to}`).sort()).toEqual(['T-20 李娜', 'T-20 王磊']);
+    expect(sent.find((e) => e.to === '李娜')?.text).toContain(
+      'Today is the last day to ask for an extension',
+    );
+  });
+
+  it('[R38] a claim stored before holders were recorded is not sent again after a transfer', async () => {
+    const no = await approved(wang, 35);
+    await remind('2026-08-11', '09:00');
+    // What an older version wrote: the claim without its holder.
+    await svc.running.store.write((tx) =>
+      tx.putDoc(REMINDERS_COLLECTION, `protection.ending:${no}:2026-08-31:T-20`, {
+        at: at('2026-08-11', '09:00'),
+      }),
+    );
+    svc.setNow(at('2026-08-11', '10:00'));
+    expect((await svc.api(reviewer).post(`/api/registrations/${no}/transfer`, { to: '李娜' })).status).toBe(
+      200,
+    );
+    await remind('2026-08-11', '11:00');
+    expect((await emails(no)).map((e) => `${e.threshold} ${e.to}`)).toEqual(['T-20 王磊']);
+  });
+
+  it('[R16] each holder of a shared customer gets the reminders of their own record', async () => {
+    const reg = async (token: string) =>
+      (
+        await svc
+          .api(token)
+          .post<{ results: RowResult[] }>('/api/registrations', { rows: [enterpriseRow(34)] })
+      ).body.results[0]!.registrationNo!;
+    const mine = await reg(wang);
+    const theirs = await reg(li);
+    const shared = await svc.api(reviewer).post<{ status: string }>(`/api/registrations/${mine}/review`, {
+      decision: 'share',
+      shareWith: theirs,
+      reason: '双方资源互补，按 50/50 共享',
+    });
+    expect(shared.status).toBe(200);
+    await remind('2026-08-11');
+    expect((await emails(mine)).map((e) => `${e.threshold} ${e.to}`)).toEqual(['T-20 王磊']);
+    expect((await emails(theirs)).map((e) => `${e.threshold} ${e.to}`)).toEqual(['T-20 李娜']);
   });
 });
