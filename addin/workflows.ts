@@ -161,6 +161,18 @@ function randomKey(): string {
 
 /** The reason a change from the sheet carries into the record's history (R37). */
 const SHEET_CHANGE_REASON = '在 Excel 报备表中更改';
+/**
+ * Refusals no correction of the cells can answer: the registration is closed, the field is fixed,
+ * a reviewer decides, or it is no longer the caller's. "Correct it and submit again" would have
+ * the user retry a change refused the same way on every press.
+ */
+const UNCORRECTABLE = new Set([
+  'change.closed',
+  'change.field_fixed',
+  'change.ranking_locked',
+  'auth.forbidden',
+  'registration.not_found',
+]);
 
 /** A 412 or a refusal's extras, checked with core's schemas (never trusted as they come). */
 const conflictsSchema = z.array(conflictSchema);
@@ -493,7 +505,12 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
                   zh: '见冲突说明；如需保留原客户，请把单元格改回原值',
                   en: 'See the conflict; to keep the customer, put the cells back',
                 }
-              : { zh: '请改正后再点「提交更改」', en: 'Correct it and submit the changes again' };
+              : UNCORRECTABLE.has(error.code)
+                ? {
+                    zh: '改动不会生效；请把单元格改回原值，这一行就不再提交',
+                    en: 'The change cannot take effect; put the cells back and the row is no longer sent',
+                  }
+                : { zh: '请改正后再点「提交更改」', en: 'Correct it and submit the changes again' };
         outcomes.push({
           row: edit.row,
           annotation: {

@@ -257,6 +257,32 @@ describe('提交更改 from the sheet (issue 15)', () => {
     expect(said).toContain('第 3 行');
   });
 
+  it('a change no correction can answer (the registration is closed) says to put the cells back, not to correct them', async () => {
+    const numbers = await registerAll();
+    const no = numbers.get(4)!;
+    expect(
+      (await svc.api(zhang).post(`/api/registrations/${no}/review`, { decision: 'approve', reason: '同意' }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await svc.api(wang).post(`/api/registrations/${no}/close`, { outcome: 'signed', note: '已签约' }))
+        .status,
+    ).toBe(200);
+    // The sheet knows it is signed (Refresh); the user then edits the row anyway.
+    await sales.refresh();
+    fake.workbook.activate(SHEET);
+    fake.workbook.setValues(SHEET, `${COL.notes}4`, [['签约后补充的备注']]);
+
+    expect(await sales.submitChanges()).toMatchObject({ changed: 0, refused: 1 });
+    const said = `${String(cell(COL.conflict, 4))} ${String(cell(COL.hint, 4))}`;
+    expect(said).toContain('更改未生效');
+    expect(said).toContain('请把单元格改回原值');
+    expect(said).not.toContain('请改正后再点');
+    // Put back, the row is no longer sent.
+    fake.workbook.setValues(SHEET, `${COL.notes}4`, [[null]]);
+    expect(await sales.submitChanges()).toMatchObject({ changed: 0, refused: 0 });
+  });
+
   it('Submit sends the edits of registered rows too', async () => {
     const numbers = await registerAll();
     fake.workbook.setValues(SHEET, `${COL.notes}6`, [['提交时一并更改']]);
