@@ -35,6 +35,7 @@ import { dayOf } from './day.js';
 import { effectiveStatus } from './lifecycle.js';
 import { compareIdentities } from './matching.js';
 import type { Policy } from './policy.js';
+import { capDecision } from './pool.js';
 import { problem, type Problem } from './problem.js';
 import { PACKAGE_CALENDAR, type WorkCalendar } from './calendar.js';
 import { isLateRegistration, reviewDueBy, setDeadline } from './protection.js';
@@ -474,6 +475,11 @@ export interface ResubmissionFacts<R extends CandidateRecord = CandidateRecord> 
   winner?: (CandidateRecord & { status: RecordStatus }) | undefined;
   /** Working days in force (R12 review deadline); the package's schedule when absent. */
   calendar?: WorkCalendar | undefined;
+  /**
+   * R45: the registrant's active registrations now (the rejected record is not one); absent when
+   * no cap is set. A resubmission makes the record active again, so it counts against the cap.
+   */
+  activeCount?: number | undefined;
 }
 
 export type ResubmissionDecision =
@@ -540,6 +546,12 @@ export function decideResubmission<R extends CandidateRecord>(
       [],
       { until: ban.until },
     );
+  }
+  if (facts.activeCount !== undefined) {
+    const cap = capDecision(policy, facts.activeCount, false);
+    if (cap.kind === 'refused') {
+      return refusal(cap.problem, [], { cap: policy.maxActivePerRegistrant, count: facts.activeCount });
+    }
   }
   const holder = record.registration.registrant;
   const others = facts.candidates.filter((c) => c.record.no !== record.no);

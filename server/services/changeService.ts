@@ -22,7 +22,7 @@ import { evaluateChange } from './changeEvaluation.js';
 import { Notifier } from './notifier.js';
 import { recordView, type RecordView } from './recordView.js';
 import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
-import { findCandidates } from './rowEvaluation.js';
+import { countActive, findCandidates } from './rowEvaluation.js';
 
 /** What a change or a resubmission answers: the record as it is now and what the caller should know. */
 export interface ChangeResult {
@@ -118,6 +118,11 @@ export class ChangeService {
           record.reasonCode === 'conflict.lost' && typeof winnerNo === 'string'
             ? await tx.getRecord(winnerNo)
             : undefined;
+        // R45: back in review the record is active again, so the cap applies as to a new registration.
+        const activeCount =
+          policy.maxActivePerRegistrant === null
+            ? undefined
+            : await countActive(tx, record.registration.registrant, today);
         const decision = decideResubmission({
           record,
           actor,
@@ -128,6 +133,7 @@ export class ChangeService {
           bans,
           winner,
           calendar: this.deps.calendar?.() ?? PACKAGE_CALENDAR,
+          activeCount,
         });
         if (!decision.ok) throw refused([decision.error], decision.conflicts, decision.details);
         await tx.putRecord(decision.record);

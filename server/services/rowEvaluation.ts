@@ -339,7 +339,11 @@ async function pooledFacts(
 }
 
 /** R45: pending, competing/queued and protected registrations of the registrant (or shared with them). */
-async function countActive(tx: WriteTx, registrant: string, today: string): Promise<number> {
+export async function countActive(
+  tx: Pick<WriteTx, 'countRecords'>,
+  registrant: string,
+  today: string,
+): Promise<number> {
   const counts = await tx.countRecords({ today, registrant, statuses: [...ACTIVE_STATUSES] });
   return counts.reduce((sum, c) => sum + (ACTIVE_STATUSES.includes(c.status) ? c.count : 0), 0);
 }

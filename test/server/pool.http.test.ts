@@ -541,6 +541,38 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         expect((await submit(wang, [enterpriseRow(13)]))[0]!.status).toBe('pending');
       });
 
+      it('[R45][R13] resubmitting a rejected registration at the cap is refused with the cap and the count', async () => {
+        await setPolicy({ maxActivePerRegistrant: 2 });
+        const [first] = await submit(wang, [enterpriseRow(30)]);
+        const rejected = await svc
+          .api(reviewer)
+          .post(`/api/registrations/${first!.registrationNo}/review`, {
+            decision: 'reject',
+            reason: '资料不全',
+          });
+        expect(rejected.status).toBe(200);
+        // The freed place is taken by two new registrations: Wang is at the cap again.
+        const taken = await submit(wang, [enterpriseRow(31), enterpriseRow(32)]);
+        expect(taken.map((r) => r.status)).toEqual(['pending', 'pending']);
+        const res = await svc
+          .api(wang)
+          .post<ErrorBody>(`/api/registrations/${first!.registrationNo}/resubmit`, { reason: '已补全资料' });
+        expect(res.status).toBe(422);
+        expect(res.body.error).toMatchObject({ code: 'registration.cap', details: { cap: 2, count: 2 } });
+        expect((await record(wang, first!.registrationNo!)).status).toBe('rejected');
+        // Below the cap the resubmission goes through as before.
+        const withdrawn = await svc.api(wang).post(`/api/registrations/${taken[0]!.registrationNo}/close`, {
+          outcome: 'withdrawn',
+          note: '客户暂无需求',
+        });
+        expect(withdrawn.status).toBe(200);
+        const again = await svc
+          .api(wang)
+          .post<RecordView>(`/api/registrations/${first!.registrationNo}/resubmit`, { reason: '已补全资料' });
+        expect(again.status).toBe(200);
+        expect((await record(wang, first!.registrationNo!)).status).toBe('pending');
+      });
+
       it('[R45] an administrator’s history migration is exempt and says so', async () => {
         await setPolicy({ maxActivePerRegistrant: 1 });
         await submit(wang, [enterpriseRow(20)]);
