@@ -31,11 +31,11 @@
  *
  * Nothing here reads a store, a clock or a key.
  */
-import { dayOf } from './day.js';
+import { addDays, dayOf } from './day.js';
 import { effectiveStatus } from './lifecycle.js';
 import { compareIdentities } from './matching.js';
 import type { Policy } from './policy.js';
-import { capDecision } from './pool.js';
+import { capDecision, poolCooldownProblem } from './pool.js';
 import { problem, type Problem } from './problem.js';
 import { PACKAGE_CALENDAR, type WorkCalendar } from './calendar.js';
 import { isLateRegistration, reviewDueBy, setDeadline } from './protection.js';
@@ -337,6 +337,7 @@ export function decideChange<R extends CandidateRecord>(facts: ChangeFacts<R>): 
     for (const ban of facts.bans) {
       if (compareIdentities(facts.identity, ban.identity, policy)?.strength !== 'exact') continue;
       if (compareIdentities(record.identity, ban.identity, policy)?.strength === 'exact') continue;
+      if (ban.poolCooldown) return poolCooldownRefusal(ban.until);
       return refusal(
         problem(
           'registration.banned',
@@ -537,6 +538,7 @@ export function decideResubmission<R extends CandidateRecord>(
   }
   for (const ban of facts.bans) {
     if (compareIdentities(record.identity, ban.identity, policy)?.strength !== 'exact') continue;
+    if (ban.poolCooldown) return poolCooldownRefusal(ban.until);
     return refusal(
       problem(
         'registration.banned',
@@ -621,6 +623,12 @@ export function decideResubmission<R extends CandidateRecord>(
     );
   }
   return { ok: true, record: next, warnings, conflicts: others.map(conflictView) };
+}
+
+/** A former holder's cooldown after the lapse into the pool (R44) — not a false-info ban (R27). */
+function poolCooldownRefusal(banUntil: Day): Refusal {
+  const mayClaimFrom = addDays(banUntil, 1);
+  return refusal(poolCooldownProblem(mayClaimFrom), [], { mayClaimFrom });
 }
 
 function refusal(error: Problem, conflicts: Conflict[], details?: Refusal['details']): Refusal {

@@ -18,11 +18,12 @@ import {
   type ChangeRole,
   type Refusal,
 } from '../../core/registrationChange.js';
+import type { BanFact } from '../../core/registrationDecision.js';
 import type { Conflict, StoredRecord } from '../../core/schema.js';
 import type { Keyring } from '../security/keyring.js';
 import type { WriteTx } from '../store/store.js';
 import type { Actor } from './actor.js';
-import { findCandidates } from './rowEvaluation.js';
+import { banFacts, findCandidates } from './rowEvaluation.js';
 
 export interface ChangeEvaluationContext {
   tx: WriteTx;
@@ -62,12 +63,12 @@ export async function evaluateChange(
   const before = await findCandidates(tx, record.identity, policy, today, { exclude: record.no });
   let identity = record.identity;
   let after = before;
-  let bans: Awaited<ReturnType<WriteTx['findBans']>> = [];
+  let bans: BanFact[] = [];
   if (draft.identityChanged) {
     identity = hashIdentityKeys(identityKeys(draft.registration, policy), ctx.keyring.hash);
     const keys = lookupKeys(identity);
     after = await findCandidates(tx, identity, policy, today, { exclude: record.no, keys });
-    bans = await tx.findBans(keys, record.registration.registrant, today);
+    bans = await banFacts(tx, await tx.findBans(keys, record.registration.registrant, today));
   }
   const decision = decideChange({
     record,

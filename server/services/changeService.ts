@@ -22,7 +22,7 @@ import { evaluateChange } from './changeEvaluation.js';
 import { Notifier } from './notifier.js';
 import { recordView, type RecordView } from './recordView.js';
 import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
-import { countActive, findCandidates } from './rowEvaluation.js';
+import { banFacts, countActive, findCandidates } from './rowEvaluation.js';
 
 /** What a change or a resubmission answers: the record as it is now and what the caller should know. */
 export interface ChangeResult {
@@ -110,7 +110,10 @@ export class ChangeService {
         const policy = await this.registrations.policy(tx);
         // With per-customer locks (PostgreSQL), the record's lookup keys are locked before these look-ups.
         const candidates = await findCandidates(tx, record.identity, policy, today, { exclude: record.no });
-        const bans = await tx.findBans(lookupKeys(record.identity), record.registration.registrant, today);
+        const bans = await banFacts(
+          tx,
+          await tx.findBans(lookupKeys(record.identity), record.registration.registrant, today),
+        );
         const winnerNo = record.history.findLast((h) => typeof h.details?.['winner'] === 'string')?.details?.[
           'winner'
         ];

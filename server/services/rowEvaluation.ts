@@ -309,7 +309,7 @@ async function teamOf(
 }
 
 /** Bans with what they are: a false-info ban (R27), or a former holder's pool cooldown (R44). */
-async function banFacts(tx: WriteTx, bans: readonly Ban[]): Promise<BanFact[]> {
+export async function banFacts(tx: Pick<WriteTx, 'getDoc'>, bans: readonly Ban[]): Promise<BanFact[]> {
   const out: BanFact[] = [];
   for (const ban of bans) {
     const entry = await tx.getDoc(POOL_COLLECTION, ban.recordNo);

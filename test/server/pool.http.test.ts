@@ -486,6 +486,66 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
       });
     });
 
+    describe('[R44] the former holder in the cooldown, by resubmission or change', () => {
+      /** Customer 7: Wang's first registration rejected, his second approved and lapsed on 03-06 (R31). */
+      async function lapsedWithRejected(): Promise<string> {
+        await setPolicy({ preset: 'follow-up' });
+        const [rejectedOne] = await submit(wang, [enterpriseRow(7)]);
+        const rejected = await svc
+          .api(reviewer)
+          .post(`/api/registrations/${rejectedOne!.registrationNo}/review`, {
+            decision: 'reject',
+            reason: '资料不全',
+          });
+        expect(rejected.status).toBe(200);
+        const [second] = await submit(wang, [enterpriseRow(7)]);
+        svc.setNow(at('2026-03-02', '10:00'));
+        await approve(second!.registrationNo!);
+        svc.setNow(at('2026-03-06', '09:00'));
+        expect(await sweep()).toMatchObject({ voided: 1 });
+        svc.setNow(at('2026-03-07'));
+        return rejectedOne!.registrationNo!;
+      }
+
+      it('[R44][R13] resubmitting a rejected registration of the pooled customer is refused with pool.cooldown', async () => {
+        const no = await lapsedWithRejected();
+        const res = await svc
+          .api(wang)
+          .post<ErrorBody>(`/api/registrations/${no}/resubmit`, { reason: '已补全资料' });
+        expect(res.status).toBe(422);
+        expect(res.body.error).toMatchObject({
+          code: 'pool.cooldown',
+          details: { mayClaimFrom: '2026-04-05' },
+        });
+        expect(res.body.error.messageEn).toContain('2026-04-05');
+        expect((await record(wang, no)).status).toBe('rejected');
+      });
+
+      it('[R44] changing a registration into the pooled customer is refused with pool.cooldown', async () => {
+        await lapsedWithRejected();
+        const [other] = await submit(wang, [enterpriseRow(8)]);
+        const no = other!.registrationNo!;
+        const etag = (await svc.api(wang).get(`/api/registrations/${no}`)).headers.get('etag')!;
+        const res = await svc.api(wang).patch<ErrorBody>(
+          `/api/registrations/${no}`,
+          {
+            changes: {
+              customerName: enterpriseRow(7).customerName,
+              creditCode: enterpriseRow(7).creditCode,
+              contactPhone: enterpriseRow(7).contactPhone,
+            },
+            reason: '更正客户',
+          },
+          { 'If-Match': etag },
+        );
+        expect(res.status).toBe(422);
+        expect(res.body.error).toMatchObject({
+          code: 'pool.cooldown',
+          details: { mayClaimFrom: '2026-04-05' },
+        });
+      });
+    });
+
     describe('[R32] no service for months', () => {
       it('[R32] approved 2026-01-30, one month without a visit: the deadline is 02-28 (month end), void on 03-01', async () => {
         await setPolicy({ reassignAfterNoServiceMonths: 1, poolCooldownDays: 0 });
