@@ -23,7 +23,7 @@ import type { Conflict, StoredRecord } from '../../core/schema.js';
 import type { Keyring } from '../security/keyring.js';
 import type { WriteTx } from '../store/store.js';
 import type { Actor } from './actor.js';
-import { banFacts, findCandidates } from './rowEvaluation.js';
+import { banFacts, claimPooledOnReentry, findCandidates } from './rowEvaluation.js';
 
 export interface ChangeEvaluationContext {
   tx: WriteTx;
@@ -64,10 +64,12 @@ export async function evaluateChange(
   let identity = record.identity;
   let after = before;
   let bans: BanFact[] = [];
+  /** Records of the new customer that lapsed into the pool (R44): the change may claim it. */
+  const lapsed: StoredRecord[] = [];
   if (draft.identityChanged) {
     identity = hashIdentityKeys(identityKeys(draft.registration, policy), ctx.keyring.hash);
     const keys = lookupKeys(identity);
-    after = await findCandidates(tx, identity, policy, today, { exclude: record.no, keys });
+    after = await findCandidates(tx, identity, policy, today, { exclude: record.no, keys, lapsed });
     bans = await banFacts(tx, await tx.findBans(keys, record.registration.registrant, today));
   }
   const decision = decideChange({
@@ -90,6 +92,9 @@ export async function evaluateChange(
       ...(decision.details ? { details: decision.details } : {}),
     };
   }
-  if (decision.changed.length > 0) await tx.putRecord(decision.record);
+  if (decision.changed.length > 0) {
+    await claimPooledOnReentry(tx, decision.record, policy, lapsed, now);
+    await tx.putRecord(decision.record);
+  }
   return { ...decision, identityChanged: draft.identityChanged, late: draft.late };
 }

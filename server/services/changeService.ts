@@ -22,7 +22,7 @@ import { evaluateChange } from './changeEvaluation.js';
 import { Notifier } from './notifier.js';
 import { recordView, type RecordView } from './recordView.js';
 import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
-import { banFacts, countActive, findCandidates } from './rowEvaluation.js';
+import { banFacts, claimPooledOnReentry, countActive, findCandidates } from './rowEvaluation.js';
 
 /** What a change or a resubmission answers: the record as it is now and what the caller should know. */
 export interface ChangeResult {
@@ -109,7 +109,11 @@ export class ChangeService {
         if (version !== undefined) assertVersion(record, version, today);
         const policy = await this.registrations.policy(tx);
         // With per-customer locks (PostgreSQL), the record's lookup keys are locked before these look-ups.
-        const candidates = await findCandidates(tx, record.identity, policy, today, { exclude: record.no });
+        const lapsed: StoredRecord[] = [];
+        const candidates = await findCandidates(tx, record.identity, policy, today, {
+          exclude: record.no,
+          lapsed,
+        });
         const bans = await banFacts(
           tx,
           await tx.findBans(lookupKeys(record.identity), record.registration.registrant, today),
@@ -139,6 +143,8 @@ export class ChangeService {
           activeCount,
         });
         if (!decision.ok) throw refused([decision.error], decision.conflicts, decision.details);
+        // R44: back in review, it claims its customer if that customer is in the pool.
+        await claimPooledOnReentry(tx, decision.record, policy, lapsed, now.toISOString());
         await tx.putRecord(decision.record);
         const notify = new Notifier(now.toISOString(), actor.name);
         notify.toReviewers(decision.record, 'resubmitted', {

@@ -543,9 +543,14 @@ export class LifecycleService {
    * back in the pool, so a refused claim never hides a pooled customer from everyone else.
    */
   private async releasePoolClaim(ctx: ActionContext, record: StoredRecord): Promise<void> {
-    const fromPool = record.history[0]?.details?.['fromPool'];
-    if (typeof fromPool !== 'string' || record.approvedAt !== undefined) return;
-    for (const poolNo of fromPool.split(',')) {
+    if (record.approvedAt !== undefined) return;
+    // Registering names the pool entries it claimed in its first history entry; a change of
+    // identity or a resubmission that claimed some names them in its own (claimPooledOnReentry).
+    const poolNos = record.history.flatMap((h) => {
+      const fromPool = h.details?.['fromPool'];
+      return typeof fromPool === 'string' ? fromPool.split(',') : [];
+    });
+    for (const poolNo of new Set(poolNos)) {
       const entry = poolEntryOf(await ctx.tx.getDoc(POOL_COLLECTION, poolNo));
       if (entry?.claimed?.no !== record.no) continue;
       const next = (

@@ -13,6 +13,7 @@ import {
   lookupKeys,
   type Match,
 } from '../../core/matching.js';
+import { dayOf } from '../../core/day.js';
 import type { Policy } from '../../core/policy.js';
 import {
   admitRow,
@@ -323,7 +324,7 @@ export async function banFacts(tx: Pick<WriteTx, 'getDoc'>, bans: readonly Ban[]
 }
 
 /** Lapsed records of the same customer whose customer is in the pool and not yet claimed (R44). */
-async function pooledFacts(
+export async function pooledFacts(
   tx: WriteTx,
   identity: IdentityKeys,
   policy: Policy,
@@ -336,6 +337,28 @@ async function pooledFacts(
     if (entry && !entry.claimed) out.push({ no: entry.no, since: entry.since });
   }
   return out;
+}
+
+/**
+ * R44: a record that becomes an active registration of a pooled customer other than by registering
+ * it — its identity changed to that customer, or it was resubmitted — claims the customer as a new
+ * registration does, so the pool stops offering a customer somebody holds. Its last history entry
+ * names the pool entries (`fromPool`), for a claim that ends before protection to release them.
+ * Call before the record is saved; `lapsed` is what findCandidates collected for its identity.
+ */
+export async function claimPooledOnReentry(
+  tx: WriteTx,
+  record: StoredRecord,
+  policy: Policy,
+  lapsed: readonly StoredRecord[],
+  now: string,
+): Promise<void> {
+  if (!ACTIVE_STATUSES.includes(effectiveStatus(record, dayOf(now)))) return;
+  const pooled = await pooledFacts(tx, record.identity, policy, lapsed);
+  if (pooled.length === 0) return;
+  const last = record.history.at(-1);
+  if (last !== undefined) last.details = { ...last.details, fromPool: pooled.map((p) => p.no).join(',') };
+  await claimFromPool(tx, pooled, record, now);
 }
 
 /** R45: pending, competing/queued and protected registrations of the registrant (or shared with them). */

@@ -546,6 +546,77 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
       });
     });
 
+    describe('[R44] a claim by a change of customer or a resubmission', () => {
+      /** Customer 7, Wang's, lapsed into the pool on 03-06 (R31). */
+      async function pooledSeven(): Promise<string> {
+        const [w] = await submit(wang, [enterpriseRow(7)]);
+        svc.setNow(at('2026-03-02', '10:00'));
+        await approve(w!.registrationNo!);
+        svc.setNow(at('2026-03-06', '09:00'));
+        expect(await sweep()).toMatchObject({ voided: 1 });
+        return w!.registrationNo!;
+      }
+      const pool = async () => (await svc.api(zhou).get<PoolPage>('/api/pool')).body;
+
+      it('[R44] a registration changed into the pooled customer claims it; withdrawn, the customer is back', async () => {
+        await setPolicy({ preset: 'follow-up' });
+        const poolNo = await pooledSeven();
+        const [other] = await submit(li, [enterpriseRow(8)]);
+        const no = other!.registrationNo!;
+        const etag = (await svc.api(li).get(`/api/registrations/${no}`)).headers.get('etag')!;
+        const seven = enterpriseRow(7);
+        const res = await svc.api(li).patch<{ record: RecordView }>(
+          `/api/registrations/${no}`,
+          {
+            changes: {
+              customerName: seven.customerName,
+              creditCode: seven.creditCode,
+              contactPhone: seven.contactPhone,
+            },
+            reason: '更正客户',
+          },
+          { 'If-Match': etag },
+        );
+        expect(res.status).toBe(200);
+        expect(res.body.record.history.at(-1)?.details).toMatchObject({ fromPool: poolNo });
+        // Li holds the customer now: not offered in the pool, not "protected by nobody" to a check.
+        expect(await pool()).toEqual({ items: [], total: 0 });
+        const seen = await check(zhou, seven);
+        expect(seen.warnings.map((w) => w.code)).not.toContain('pool.available');
+        expect(seen.conflicts.map((c) => c.registrationNo)).toEqual([no]);
+        const withdrawn = await svc
+          .api(li)
+          .post(`/api/registrations/${no}/close`, { outcome: 'withdrawn', note: '客户暂无需求' });
+        expect(withdrawn.status).toBe(200);
+        expect((await pool()).total).toBe(1);
+      });
+
+      it('[R44][R13] a resubmitted registration of the pooled customer claims it', async () => {
+        await setPolicy({ preset: 'follow-up', poolCooldownDays: 0 });
+        const [first] = await submit(wang, [enterpriseRow(7)]);
+        await svc.api(reviewer).post(`/api/registrations/${first!.registrationNo}/review`, {
+          decision: 'reject',
+          reason: '资料不全',
+        });
+        const poolNo = await pooledSeven();
+        expect((await pool()).total).toBe(1);
+        const res = await svc
+          .api(wang)
+          .post<{ record: RecordView }>(`/api/registrations/${first!.registrationNo}/resubmit`, {
+            reason: '已补全资料',
+          });
+        expect(res.status).toBe(200);
+        expect(res.body.record.history.at(-1)?.details).toMatchObject({ fromPool: poolNo });
+        expect(await pool()).toEqual({ items: [], total: 0 });
+        // Rejected again: the customer returns to the pool.
+        await svc.api(reviewer).post(`/api/registrations/${first!.registrationNo}/review`, {
+          decision: 'reject',
+          reason: '仍不完整',
+        });
+        expect((await pool()).total).toBe(1);
+      });
+    });
+
     describe('[R32] no service for months', () => {
       it('[R32] approved 2026-01-30, one month without a visit: the deadline is 02-28 (month end), void on 03-01', async () => {
         await setPolicy({ reassignAfterNoServiceMonths: 1, poolCooldownDays: 0 });
