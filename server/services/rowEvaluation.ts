@@ -361,14 +361,19 @@ export async function claimPooledOnReentry(
   await claimFromPool(tx, pooled, record, now);
 }
 
-/** R45: pending, competing/queued and protected registrations of the registrant (or shared with them). */
+/** R45: the registrant's own pending, competing/queued and protected registrations. */
 export async function countActive(
   tx: Pick<WriteTx, 'countRecords'>,
   registrant: string,
   today: string,
 ): Promise<number> {
   const counts = await tx.countRecords({ today, registrant, statuses: [...ACTIVE_STATUSES] });
-  return counts.reduce((sum, c) => sum + (ACTIVE_STATUSES.includes(c.status) ? c.count : 0), 0);
+  // The query also matches a partner's record shared with them (R16); that is the partner's
+  // registration: counting it too would count one shared customer twice.
+  return counts.reduce(
+    (sum, c) => sum + (c.registrant === registrant && ACTIVE_STATUSES.includes(c.status) ? c.count : 0),
+    0,
+  );
 }
 
 /** Records of the same customer, exact and possible, with their effective status; ended ones are left out. */

@@ -704,6 +704,26 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         expect((await record(wang, first!.registrationNo!)).status).toBe('pending');
       });
 
+      it('[R45][R16] a shared customer counts once for each partner, not twice', async () => {
+        await setPolicy({ maxActivePerRegistrant: 2 });
+        const [mine] = await submit(wang, [enterpriseRow(40)]);
+        const [theirs] = await submit(li, [enterpriseRow(40)]);
+        expect(theirs!.status).toBe('conflict');
+        const shared = await svc.api(reviewer).post(`/api/registrations/${mine!.registrationNo}/review`, {
+          decision: 'share',
+          reason: '资源互补',
+          shareWith: theirs!.registrationNo,
+        });
+        expect(shared.status).toBe(200);
+        // Each holds one registration (their own, shared): one place of two is left.
+        const [next, over] = await submit(wang, [enterpriseRow(41), enterpriseRow(42)]);
+        expect(next!.status).toBe('pending');
+        expect(over!.errors).toEqual([
+          expect.objectContaining({ code: 'registration.cap', details: { cap: 2, count: 2 } }),
+        ]);
+        expect((await submit(li, [enterpriseRow(43)]))[0]!.status).toBe('pending');
+      });
+
       it('[R45] an administrator’s history migration is exempt and says so', async () => {
         await setPolicy({ maxActivePerRegistrant: 1 });
         await submit(wang, [enterpriseRow(20)]);
