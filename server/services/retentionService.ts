@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { dayOf } from '../../core/day.js';
+import { POOL_COLLECTION } from '../../core/pool.js';
 import { DomainError, problem } from '../../core/problem.js';
 import { CLOSED_STATUSES, destructible, eraseRecord } from '../../core/retention.js';
 import { daySchema, instantSchema } from '../../core/schema.js';
@@ -113,6 +114,9 @@ export class RetentionService {
             requestId: d.id,
           }),
         );
+        // A void record's customer may still be in the pool (R44), its entry naming the customer:
+        // destroyed with the record, so the pool neither lists nor keeps it.
+        await tx.deleteDoc(POOL_COLLECTION, no);
         destroyed.push(no);
       }
       const next: Destruction = {

@@ -617,6 +617,36 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
       });
     });
 
+    describe('[R39][R44] destruction after the retention period', () => {
+      it('[R39][R44] a destroyed record’s customer leaves the pool and its entry keeps no name', async () => {
+        await setPolicy({ preset: 'follow-up' });
+        const [r] = await submit(wang, [enterpriseRow(9)]);
+        const no = r!.registrationNo!;
+        svc.setNow(at('2026-03-02', '10:00'));
+        await approve(no);
+        svc.setNow(at('2026-03-06', '09:00'));
+        expect(await sweep()).toMatchObject({ voided: 1 });
+        expect((await svc.api(li).get<PoolPage>('/api/pool')).body.total).toBe(1);
+        // Nobody claimed it; ten years after the lapse the record is destroyed (two administrators).
+        const second = await svc.user('管理员乙', 'admin');
+        svc.setNow(at('2036-03-07'));
+        const requested = await svc
+          .api(svc.adminToken)
+          .post<{ id: string; nos: string[] }>('/api/retention/destructions', {});
+        expect(requested.status).toBe(201);
+        expect(requested.body.nos).toContain(no);
+        const approved = await svc
+          .api(second)
+          .post<{ destroyed: string[] }>(`/api/retention/destructions/${requested.body.id}/approve`, {});
+        expect(approved.status).toBe(200);
+        expect(approved.body.destroyed).toContain(no);
+        const pool = await svc.api(li).get<PoolPage>('/api/pool');
+        expect(pool.body).toEqual({ items: [], total: 0 });
+        const entries = await svc.running.store.read((tx) => tx.listDocs('pool'));
+        expect(JSON.stringify(entries)).not.toContain(enterpriseRow(9).customerName);
+      });
+    });
+
     describe('[R32] no service for months', () => {
       it('[R32] approved 2026-01-30, one month without a visit: the deadline is 02-28 (month end), void on 03-01', async () => {
         await setPolicy({ reassignAfterNoServiceMonths: 1, poolCooldownDays: 0 });
