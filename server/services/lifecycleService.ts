@@ -32,7 +32,7 @@ import { cadencesOn, lapseDecision, serviceReminders } from '../../core/serviceC
 import type { WriteTx } from '../store/store.js';
 import { forbidden, isOwnRecord, reviews, type Actor } from './actor.js';
 import { Notifier } from './notifier.js';
-import { enterPool, poolEntryOf } from './poolService.js';
+import { claimFromPool, enterPool, poolEntryOf } from './poolService.js';
 import { recordView, type RecordView } from './recordView.js';
 import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
 import { approve, findCandidates } from './rowEvaluation.js';
@@ -430,6 +430,7 @@ export class LifecycleService {
             await enterPool(tx, record, lapse.rule, ctx.now, policy, ctx.notify);
             await tx.putRecord(record);
             await this.promoteNext(ctx, record);
+            await this.passLapsedClaim(ctx, record);
             voided++;
             continue;
           }
@@ -563,6 +564,28 @@ export class LifecycleService {
       else delete entry.claimed;
       await ctx.tx.putDoc(POOL_COLLECTION, poolNo, entry);
     }
+  }
+
+  /**
+   * R44: a lapsed customer whom someone else still holds or waits for — a share partner's protection
+   * (R16), a registration promoted from the queue (R17) — is not offered in the pool: its entry goes
+   * at once to the earliest of them, as releasePoolClaim passes a claim on. A claim not yet protected
+   * names the entry in its history (`fromPool`), so that its rejection puts the customer back.
+   */
+  private async passLapsedClaim(ctx: ActionContext, lapsed: StoredRecord): Promise<void> {
+    const next = (
+      await findCandidates(ctx.tx, lapsed.identity, ctx.policy, ctx.today, { exclude: lapsed.no })
+    )
+      .filter((c) => c.match.strength === 'exact' && ACTIVE_STATUSES.includes(c.status))
+      .map((c) => c.record)
+      .sort((a, b) => a.claimedAt.localeCompare(b.claimedAt) || a.no.localeCompare(b.no))[0];
+    if (next === undefined) return;
+    if (next.approvedAt === undefined) {
+      const last = next.history.at(-1);
+      if (last !== undefined) last.details = { ...last.details, fromPool: lapsed.no };
+      await ctx.tx.putRecord(next);
+    }
+    await claimFromPool(ctx.tx, [{ no: lapsed.no, since: ctx.now }], next, ctx.now);
   }
 
   /** One customer is never granted twice: another registrant's protection blocks approval. */

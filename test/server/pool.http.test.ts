@@ -617,6 +617,56 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
       });
     });
 
+    describe('[R44] a lapse with a registration of the customer waiting', () => {
+      it('[R44][R17] the queued registration is promoted and holds the claim: the customer is not offered in the pool', async () => {
+        await setPolicy({ preset: 'follow-up' });
+        const [w] = await submit(wang, [enterpriseRow(50)]);
+        svc.setNow(at('2026-03-02', '10:00'));
+        await approve(w!.registrationNo!);
+        const [queued] = await submit(li, [enterpriseRow(50)]);
+        expect(queued!.status).toBe('conflict');
+        svc.setNow(at('2026-03-06', '09:00'));
+        expect(await sweep()).toMatchObject({ voided: 1 });
+        const liNo = queued!.registrationNo!;
+        expect((await record(li, liNo)).status).toBe('pending');
+        expect((await svc.api(zhou).get<PoolPage>('/api/pool')).body).toEqual({ items: [], total: 0 });
+        const seen = await check(zhou, enterpriseRow(50));
+        expect(seen.warnings.map((x) => x.code)).not.toContain('pool.available');
+        expect(seen.conflicts.map((c) => c.registrationNo)).toEqual([liNo]);
+        // Li's claim rejected: nobody is left, the customer is back in the pool.
+        const rejected = await svc
+          .api(reviewer)
+          .post(`/api/registrations/${liNo}/review`, { decision: 'reject', reason: '资料不全' });
+        expect(rejected.status).toBe(200);
+        expect((await svc.api(zhou).get<PoolPage>('/api/pool')).body.total).toBe(1);
+      });
+
+      it('[R44][R16] a shared customer whose other partner still holds it is not offered in the pool', async () => {
+        await setPolicy({ preset: 'follow-up' });
+        const [mine] = await submit(wang, [enterpriseRow(51)]);
+        const [theirs] = await submit(li, [enterpriseRow(51)]);
+        svc.setNow(at('2026-03-02', '10:00'));
+        const shared = await svc.api(reviewer).post(`/api/registrations/${mine!.registrationNo}/review`, {
+          decision: 'share',
+          reason: '资源互补',
+          shareWith: theirs!.registrationNo,
+        });
+        expect(shared.status).toBe(200);
+        // Li visits her customer; Wang does not, and his record lapses.
+        svc.setNow(at('2026-03-04', '15:00'));
+        const visit = await svc
+          .api(li)
+          .post(`/api/registrations/${theirs!.registrationNo}/follow-ups`, { way: '上门', note: '拜访' });
+        expect(visit.status).toBe(201);
+        svc.setNow(at('2026-03-06', '09:00'));
+        expect(await sweep()).toMatchObject({ voided: 1 });
+        expect((await record(li, theirs!.registrationNo!)).status).toBe('protected');
+        expect((await svc.api(zhou).get<PoolPage>('/api/pool')).body).toEqual({ items: [], total: 0 });
+        const seen = await check(zhou, enterpriseRow(51));
+        expect(seen.warnings.map((x) => x.code)).not.toContain('pool.available');
+      });
+    });
+
     describe('[R39][R44] destruction after the retention period', () => {
       it('[R39][R44] a destroyed record’s customer leaves the pool and its entry keeps no name', async () => {
         await setPolicy({ preset: 'follow-up' });
