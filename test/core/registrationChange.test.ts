@@ -434,6 +434,18 @@ describe('decideChange: an identity change is matched again', () => {
     );
     expect(refused.error.code).toBe('registration.banned');
     expect(refused.details).toEqual({ until: '2026-05-31' });
+
+    // R44: a former holder's cooldown on a pooled customer is said as such, with the day to claim again.
+    const cooled = refusedWith(
+      change(
+        record,
+        { changes: { creditCode: '91310115000000007E' } },
+        { bans: [{ identity: barred, until: '2026-05-31', poolCooldown: true }] },
+      ),
+    );
+    expect(cooled.error.code).toBe('pool.cooldown');
+    expect(cooled.error.message).not.toContain('虚假');
+    expect(cooled.details).toEqual({ mayClaimFrom: '2026-06-01' });
   });
 
   it('[R15] while a reviewer ranks competing registrations, the holder cannot change what the ranking reads; a reviewer can', () => {
@@ -553,6 +565,22 @@ describe('decideResubmission (R13)', () => {
       ok: false,
       error: { code: 'resubmit.duplicate' },
       details: { registrationNo: 'BB-2026-000044' },
+    });
+  });
+
+  it('[R44] within a pool cooldown on its customer → refused as the cooldown, not as a false-information ban', () => {
+    const decision = decideResubmission({
+      record: rejected,
+      actor: HOLDER,
+      policy: DEFAULT_POLICY,
+      now: NOW,
+      candidates: [],
+      bans: [{ identity: rejected.identity, until: '2026-12-20', poolCooldown: true }],
+    });
+    expect(decision).toMatchObject({
+      ok: false,
+      error: { code: 'pool.cooldown' },
+      details: { mayClaimFrom: '2026-12-21' },
     });
   });
 
