@@ -1,7 +1,7 @@
 /**
  * Which scheduled reminders are due today (issue 10), as plain data: protection ending (R25, R28),
- * the objection window closing (R12), reviews due and overdue (R12), follow-ups due and overdue
- * (R31). Pure: the day, the policy's thresholds and the working-day calendar are passed in. Each
+ * an extension request still undecided as protection runs out (R28), the objection window closing
+ * (R12), reviews due and overdue (R12), follow-ups due and overdue (R31). Pure: the day, the policy's thresholds and the working-day calendar are passed in. Each
  * reminder carries a `threshold` so the service sends it once per (type, record, threshold).
  *
  * A threshold whose day was missed (the service was down) still fires later, until the next
@@ -16,6 +16,7 @@ import type { Day, RecordStatus } from './schema.js';
 
 export type ReminderType =
   | 'protection.ending'
+  | 'extension.undecided'
   | 'objection.closing'
   | 'review.due'
   | 'review.overdue'
@@ -33,6 +34,8 @@ export interface ReminderRecord {
   objected: boolean;
   /** Day of approval (R31 counts the first follow-up from it). */
   approvedDay?: Day | undefined;
+  /** Day the pending extension request was made (R28); only read while `extension-requested`. */
+  extensionRequestedDay?: Day | undefined;
   /** Day of the latest follow-up. */
   lastFollowUpDay?: Day | undefined;
   /**
@@ -113,6 +116,41 @@ export function dueReminders(
             protectedUntil: until,
             daysLeft: daysBetween(today, until),
             extensionLastDay: extensionLastDay(until, policy.extensionLeadDays),
+            threshold: n,
+          },
+        });
+    }
+    // R28: an extension request nobody decided by the last day of protection is lost with it (the
+    // record expires and can no longer be reviewed), so the team's reviewers are reminded. They
+    // are told on the days the holder hears that protection is ending (`protectionEndingDays`,
+    // moved to the working day before like the holder's): one setting for both sides of the same
+    // deadline, no new one. Only thresholds whose day comes after the request count: on the day
+    // of the request the reviewers were just told (`extension.requested`), and an earlier, missed
+    // threshold must not fire late as if the request had waited that long.
+    if (
+      rec.status === 'extension-requested' &&
+      rec.protectedUntil !== undefined &&
+      rec.protectedUntil >= today &&
+      rec.extensionRequestedDay !== undefined
+    ) {
+      const until = rec.protectedUntil;
+      const asked = rec.extensionRequestedDay;
+      const n = applicable(
+        today,
+        protectionDays
+          .map((d) => ({ key: d, sendOn: workdayOnOrBefore(addDays(until, -d), calendar) }))
+          .filter((step) => step.sendOn > asked),
+      );
+      if (n !== undefined)
+        out.push({
+          type: 'extension.undecided',
+          recordNo: rec.no,
+          threshold: `${until}:T-${n}`,
+          to: 'reviewers',
+          details: {
+            protectedUntil: until,
+            daysLeft: daysBetween(today, until),
+            requestedOn: asked,
             threshold: n,
           },
         });

@@ -26,6 +26,7 @@ export const EVENT_LABELS: Record<NotifyEventType, { zh: string; en: string }> =
   changed: { zh: '报备已更改', en: 'Registration changed' },
   resubmitted: { zh: '重新提交审核', en: 'Resubmitted for review' },
   'protection.ending': { zh: '保护期即将到期', en: 'Protection ending' },
+  'extension.undecided': { zh: '延期申请待审核', en: 'Extension awaits decision' },
   'objection.closing': { zh: '异议期即将结束', en: 'Objection window closing' },
   'review.due': { zh: '待审核', en: 'Review due' },
   'review.overdue': { zh: '审核已超期', en: 'Review overdue' },
@@ -431,6 +432,37 @@ function draftFor(
       };
     case 'protection.ending':
       return protectionEnding(d, record, ref);
+    case 'extension.undecided': {
+      const until = str(d, 'protectedUntil') ?? record.protectedUntil;
+      return {
+        title: { zh: '延期申请待审核', en: 'Extension request awaits a decision' },
+        paragraphs: [
+          s(
+            [...ref.zh, t(' 的延期申请尚未审核，保护期至 '), day(until), t('。')],
+            [
+              ...ref.en,
+              t(': the extension request has not been decided; protected until '),
+              day(until),
+              t('.'),
+            ],
+          ),
+          s(
+            [
+              t('请于 '),
+              day(until),
+              t(' 前（含当日）审核；届时仍未审核，保护将于当日结束，延期申请随之失效（R28）。'),
+            ],
+            [
+              t('Please decide by '),
+              day(until),
+              t(
+                ' (inclusive); without a decision the protection ends on that day and the request lapses (R28).',
+              ),
+            ],
+          ),
+        ],
+      };
+    }
     case 'objection.closing': {
       const deadline = str(d, 'objectionDeadline') ?? record.objectionDeadline;
       return {

@@ -12,6 +12,11 @@ import { NOTIFICATION_TYPES } from '../store/store.js';
 export const REMINDER_TYPES = [
   /** Protection ends in `details.daysLeft` days (thresholds T−30/T−20/T−7/T−1 by default); R25, R28. */
   'protection.ending',
+  /**
+   * An extension request is still undecided as protection runs out (R28) — to reviewers, on the
+   * protection-ending thresholds after the request; undecided on the last day, the request is lost.
+   */
+  'extension.undecided',
   /** The last working day to object to a lost conflict (R12). */
   'objection.closing',
   /** A review is due (`reviewDueBy`, 7 working days, R12) — to reviewers. */

@@ -68,6 +68,7 @@ const ROBOT_EVENTS_BY_DEFAULT: ReadonlySet<NotifyEventType> = new Set<NotifyEven
   'transfer',
   'resubmitted',
   'protection.ending',
+  'extension.undecided',
   'review.due',
   'review.overdue',
   'followUp.due',

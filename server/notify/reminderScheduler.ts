@@ -37,6 +37,10 @@ export function reminderRecordOf(record: StoredRecord): ReminderRecord {
     objectionDeadline: record.objectionDeadline,
     objected: record.objection !== undefined,
     approvedDay: record.approvedAt !== undefined ? dayOf(record.approvedAt) : undefined,
+    extensionRequestedDay:
+      record.extension !== undefined && record.extension.decision === undefined
+        ? dayOf(record.extension.requestedAt)
+        : undefined,
     lastFollowUpDay: last !== undefined ? dayOf(last) : undefined,
   };
 }

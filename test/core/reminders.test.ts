@@ -80,6 +80,77 @@ describe('protection ending (R28: T−30, T−20 = the last day to ask for an ex
   });
 });
 
+describe('extension undecided (R28: reviewers, on the protection-ending thresholds after the request)', () => {
+  // Ends Sat 2027-03-06: T−30 Thu 02-04; T−20 Sun 02-14 → the make-up Sat 02-06; T−7 Sat 02-27 →
+  // Fri 02-26; T−1 Fri 03-05.
+  const asked = rec({ status: 'extension-requested', protectedUntil: '2027-03-06' });
+  const reviewers = (records: ReminderRecord[], today: string, policy: ReminderPolicy = POLICY) =>
+    due(records, today, policy).filter((r) => r.type === 'extension.undecided');
+
+  it('[R28] reminds the reviewers at each threshold while the request is undecided, holidays moved like the holder’s', () => {
+    const early = { ...asked, extensionRequestedDay: '2027-01-31' };
+    expect(reviewers([early], '2027-02-03')).toEqual([]);
+    expect(reviewers([early], '2027-02-04')).toEqual([
+      { type: 'extension.undecided', threshold: '2027-03-06:T-30', to: 'reviewers' },
+    ]);
+    expect(reviewers([early], '2027-02-06')[0]?.threshold).toBe('2027-03-06:T-20');
+    expect(reviewers([early], '2027-02-10')[0]?.threshold).toBe('2027-03-06:T-20');
+    expect(reviewers([early], '2027-02-26')[0]?.threshold).toBe('2027-03-06:T-7');
+    expect(reviewers([early], '2027-03-05')[0]?.threshold).toBe('2027-03-06:T-1');
+    // The last day of protection: still the T−1 reminder (same key: sent once); the day after, none.
+    expect(reviewers([early], '2027-03-06')[0]?.threshold).toBe('2027-03-06:T-1');
+    expect(reviewers([early], '2027-03-07')).toEqual([]);
+    // The holder's own reminder is unchanged beside it.
+    expect(due([early], '2027-02-04')).toContainEqual({
+      type: 'protection.ending',
+      threshold: '2027-03-06:T-30',
+      to: 'holder',
+    });
+  });
+
+  it('[R28] carries the last day of protection and the days left', () => {
+    const [reminder] = dueReminders(
+      [{ ...asked, extensionRequestedDay: '2027-02-05' }],
+      '2027-02-26',
+      POLICY,
+      calendar,
+    ).filter((r) => r.type === 'extension.undecided');
+    expect(reminder?.details).toEqual({
+      protectedUntil: '2027-03-06',
+      daysLeft: 8,
+      requestedOn: '2027-02-05',
+      threshold: 7,
+    });
+  });
+
+  it('[R28] a threshold on or before the day of the request does not fire late: the reviewers were just told', () => {
+    // Asked after T−30 (02-04): nothing until T−20.
+    const afterT30 = { ...asked, extensionRequestedDay: '2027-02-05' };
+    expect(reviewers([afterT30], '2027-02-05')).toEqual([]);
+    expect(reviewers([afterT30], '2027-02-06')[0]?.threshold).toBe('2027-03-06:T-20');
+    // Asked on T−20's day itself (the last day to ask): next is T−7.
+    const onT20 = { ...asked, extensionRequestedDay: '2027-02-06' };
+    expect(reviewers([onT20], '2027-02-06')).toEqual([]);
+    expect(reviewers([onT20], '2027-02-25')).toEqual([]);
+    expect(reviewers([onT20], '2027-02-26')[0]?.threshold).toBe('2027-03-06:T-7');
+  });
+
+  it('[R28] says nothing once the request is decided, and follows the policy’s thresholds', () => {
+    const decided = { ...asked, status: 'protected' as const, extensionRequestedDay: '2027-01-31' };
+    expect(reviewers([decided], '2027-02-26')).toEqual([]);
+    expect(reviewers([{ ...asked, extensionRequestedDay: undefined }], '2027-02-26')).toEqual([]);
+    const custom: ReminderPolicy = {
+      ...POLICY,
+      reminders: { ...DEFAULT_REMINDER_SETTINGS, protectionEndingDays: [10] },
+    };
+    const early = { ...asked, extensionRequestedDay: '2027-01-31' };
+    expect(reviewers([early], '2027-02-06', custom)).toEqual([]);
+    expect(reviewers([early], '2027-02-23', custom)).toEqual([]);
+    expect(reviewers([early], '2027-02-24', custom)[0]?.threshold).toBe('2027-03-06:T-10');
+    expect(reviewers([early], '2027-03-05', custom)[0]?.threshold).toBe('2027-03-06:T-10');
+  });
+});
+
 describe('review due and overdue (R12: 7 working days)', () => {
   const pending = rec({ status: 'pending', reviewDueBy: '2027-02-15' });
 

@@ -138,6 +138,12 @@ export const EVENTS: NotifyEvent[] = [
   ev('protection.ending', { daysLeft: 20, protectedUntil: '2026-06-02', extensionLastDay: '2026-05-13' }),
   ev('protection.ending', { daysLeft: 7, protectedUntil: '2026-06-02', extensionLastDay: '2026-05-13' }),
   ev('protection.ending', { daysLeft: 1, protectedUntil: '2026-06-02', extensionLastDay: '2026-05-13' }),
+  ev('extension.undecided', {
+    protectedUntil: '2026-06-02',
+    daysLeft: 7,
+    requestedOn: '2026-05-06',
+    threshold: 7,
+  }),
   ev('objection.closing', { objectionDeadline: '2026-05-13' }),
   ev('review.due', { reviewDueBy: '2026-05-20' }),
   ev('review.overdue', { reviewDueBy: '2026-05-08' }),

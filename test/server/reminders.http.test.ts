@@ -121,12 +121,15 @@ describe('protection.ending follows the record: its extension request, its holde
     });
   }
 
-  /** The protection.ending emails about `no`, as each recipient reads them. */
-  async function emails(no: string): Promise<{ to: string; threshold: string; text: string }[]> {
+  /** The emails of one reminder type (protection.ending unless told) about `no`, as each recipient reads them. */
+  async function emails(
+    no: string,
+    type = 'protection.ending',
+  ): Promise<{ to: string; threshold: string; text: string }[]> {
     const docs = await svc.running.store.read((tx) => tx.listDocs(OUTBOX_COLLECTION));
     return docs
       .map((d) => d.value as OutboxEntry)
-      .filter((e) => e.channel === 'email' && e.event.recordNo === no && e.event.type === 'protection.ending')
+      .filter((e) => e.channel === 'email' && e.event.recordNo === no && e.event.type === type)
       .map((e) => {
         const to = e.to as Extract<OutboxEntry['to'], { kind: 'person' }>;
         const doc = composeMessage(e.event, e.facts, to, {
@@ -161,6 +164,84 @@ describe('protection.ending follows the record: its extension request, its holde
       expect(e.text).not.toContain('ask by');
     }
   });
+
+  /** Gives a reviewer an email address, so their reminders become outbox entries. */
+  async function reachable(token: string): Promise<void> {
+    const me = await svc.api(token).get<{ id: string }>('/api/me');
+    await svc
+      .api(svc.adminToken)
+      .put(`/api/users/${me.body.id}/contact`, { email: `${me.body.id}@example.com` });
+  }
+
+  it('[R28] an undecided extension request reminds the team’s reviewers until protection ends; the holder’s reminders are unchanged', async () => {
+    await reachable(reviewer);
+    const elsewhere = await svc.user('周洁', 'reviewer', '华南二部');
+    await reachable(elsewhere);
+    const no = await approved(wang, 36);
+    await remind('2026-07-31'); // T−30 (Sat 08-01 → the Friday before), before the request
+    svc.setNow(at('2026-08-05')); // T−26
+    const asked = await svc
+      .api(wang)
+      .post(`/api/registrations/${no}/extension`, { reason: '客户仍在比价，需更多时间' });
+    expect(asked.status).toBe(200);
+    await remind('2026-08-05', '16:00'); // T−30 already passed before the request: not sent late
+    expect(await emails(no, 'extension.undecided')).toEqual([]);
+    await remind('2026-08-11'); // T−20
+    await remind('2026-08-24'); // T−7
+    await remind('2026-08-28'); // T−1 (Sun 08-30 → the Friday before)
+    await remind('2026-08-31'); // the last day of protection: T−1 again, claimed already
+    await remind('2026-08-31', '15:00');
+    const sent = await emails(no, 'extension.undecided');
+    expect(sent.map((e) => `${e.threshold} ${e.to}`)).toEqual(['T-1 张敏', 'T-20 张敏', 'T-7 张敏']);
+    for (const e of sent) {
+      expect(e.text).toContain(no);
+      expect(e.text).toContain('the extension request has not been decided; protected until 2026-08-31');
+      expect(e.text).toContain(
+        'Please decide by 2026-08-31 (inclusive); without a decision the protection ends on that day',
+      );
+    }
+    // The holder hears of protection ending as before, and is not sent the reviewers' reminder.
+    expect((await emails(no)).map((e) => `${e.threshold} ${e.to}`)).toEqual([
+      'T-1 王磊',
+      'T-20 王磊',
+      'T-30 王磊',
+      'T-7 王磊',
+    ]);
+    // Why it matters: left undecided, the record expires and the request can no longer be decided.
+    svc.setNow(at('2026-09-01'));
+    const actions = await svc
+      .api(reviewer)
+      .get<{ extensions: { registrationNo: string }[] }>('/api/review-queue/actions');
+    expect(actions.body.extensions.map((x) => x.registrationNo)).not.toContain(no);
+    const late = await svc
+      .api(reviewer)
+      .post(`/api/registrations/${no}/extension/review`, { decision: 'approve', reason: '客户仍在跟进' });
+    expect(late.status).toBe(409);
+  });
+
+  for (const decision of ['approve', 'reject'] as const)
+    it(`[R28] once the extension is decided (${decision}), the reviewers are not reminded again`, async () => {
+      await reachable(reviewer);
+      const no = await approved(wang, decision === 'approve' ? 37 : 38);
+      svc.setNow(at('2026-08-05'));
+      expect(
+        (await svc.api(wang).post(`/api/registrations/${no}/extension`, { reason: '客户仍在比价' })).status,
+      ).toBe(200);
+      await remind('2026-08-11');
+      expect((await emails(no, 'extension.undecided')).map((e) => e.threshold)).toEqual(['T-20']);
+      svc.setNow(at('2026-08-12'));
+      const decided = await svc
+        .api(reviewer)
+        .post(`/api/registrations/${no}/extension/review`, { decision, reason: '已核实客户进展' });
+      expect(decided.status).toBe(200);
+      await remind('2026-08-24');
+      await remind('2026-08-28');
+      await remind('2026-08-31');
+      expect((await emails(no, 'extension.undecided')).map((e) => e.threshold)).toEqual(['T-20']);
+      // Refused, the protection still ends on 08-31 and the holder is told so as before.
+      if (decision === 'reject')
+        expect((await emails(no)).map((e) => e.threshold)).toEqual(['T-1', 'T-20', 'T-7']);
+    });
 
   it('[R38] a threshold due after a transfer goes to the new holder, not the old one', async () => {
     const no = await approved(wang, 32);
