@@ -1,8 +1,9 @@
 /**
  * Which scheduled reminders are due today (issue 10), as plain data: protection ending (R25, R28),
  * an extension request still undecided as protection runs out (R28), the objection window closing
- * (R12), reviews due and overdue (R12), follow-ups due and overdue (R31). Pure: the day, the policy's thresholds and the working-day calendar are passed in. Each
- * reminder carries a `threshold` so the service sends it once per (type, record, threshold).
+ * (R12), reviews due and overdue (R12), follow-ups due and overdue (R31). Pure: the day, the
+ * policy's thresholds and the working-day calendar are passed in. Each reminder carries a
+ * `threshold` so the service sends it once per (type, record, threshold).
  *
  * A threshold whose day was missed (the service was down) still fires later, until the next
  * threshold's day comes: people get the most urgent reminder that still applies, never a stale
