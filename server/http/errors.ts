@@ -91,7 +91,9 @@ export function statusFor(code: string): number {
 /** A zod failure as one Problem naming the first bad field (path joined with dots), zh-CN and en. */
 export function zodProblem(error: z.ZodError, prefix?: string): Problem {
   const issue = error.issues[0];
-  const field = [prefix, ...(issue?.path ?? []).map(String)]
+  // An unknown key is reported at the object holding it; the field to point at is the key itself.
+  const unknownKey = issue?.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+  const field = [prefix, ...(issue?.path ?? []).map(String), unknownKey]
     .filter((p) => p !== undefined && p !== '')
     .join('.');
   // Messages written for our schemas are bilingual, "zh / en"; zod's own come from its locales.

@@ -413,7 +413,7 @@ describe('POST /api/registrations', () => {
       rows: [{ ...enterpriseRow(24), 客户名称: 'x' }],
     });
     expect(unknownField.status).toBe(400);
-    expect(unknownField.body.error).toMatchObject({ code: 'request.invalid', field: 'rows.0' });
+    expect(unknownField.body.error).toMatchObject({ code: 'request.invalid', field: 'rows.0.客户名称' });
     expect(unknownField.body.error.messageEn).toContain('客户名称');
 
     const extraTop = await api.post<ErrorBody>('/api/registrations', {
@@ -421,7 +421,8 @@ describe('POST /api/registrations', () => {
       dryRun: true,
     });
     expect(extraTop.status).toBe(400);
-    expect(extraTop.body.error.code).toBe('request.invalid');
+    expect(extraTop.body.error).toMatchObject({ code: 'request.invalid', field: 'dryRun' });
+    expect(extraTop.body.error.message).toMatch(/^字段 dryRun：.*dryRun/);
 
     const badCell = await api.post<ErrorBody>('/api/registrations', {
       rows: [{ ...enterpriseRow(24), contactPhone: { n: 1 } }],
