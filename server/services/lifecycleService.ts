@@ -427,7 +427,7 @@ export class LifecycleService {
               deadline: lapse.deadline,
             };
             // The holder and the team's reviewers hear it once, as pool.lapsed (enterPool).
-            await enterPool(tx, record, lapse.rule, ctx.now, policy, ctx.notify);
+            await enterPool(tx, record, lapse, ctx.now, policy, ctx.notify);
             await tx.putRecord(record);
             await this.promoteNext(ctx, record);
             await this.passLapsedClaim(ctx, record);

@@ -4,7 +4,7 @@
  * ban on the customer's hashed identity), the registration pipeline marks them claimed, and
  * anyone signed in lists them with what R3 allows.
  */
-import { dayOf } from '../../core/day.js';
+import { addDays, dayOf, startOfDay } from '../../core/day.js';
 import {
   poolCooldown,
   poolEntrySchema,
@@ -15,7 +15,7 @@ import {
 } from '../../core/pool.js';
 import type { PooledFact } from '../../core/registrationDecision.js';
 import type { StoredRecord } from '../../core/schema.js';
-import { lastServiceDay, type LapseRule } from '../../core/serviceCadence.js';
+import { lastServiceDay, type LapseDeadline } from '../../core/serviceCadence.js';
 import type { WriteTx } from '../store/store.js';
 import type { Actor } from './actor.js';
 import { Notifier } from './notifier.js';
@@ -29,17 +29,22 @@ export function poolEntryOf(value: unknown): PoolEntry | undefined {
 
 /**
  * R44: a record just voided by a lapse enters the pool; its former holder is kept out for the
- * cooldown (a ban, so the registration pipeline refuses them with `pool.cooldown`).
+ * cooldown (a ban, so the registration pipeline refuses them with `pool.cooldown`). Both count from
+ * the lapse day (the day after the deadline), not from the day the sweep ran: a sweep that ran late
+ * (the service was down over the deadline) dates them as if it had run on time.
  */
 export async function enterPool(
   tx: WriteTx,
   record: StoredRecord,
-  rule: LapseRule,
+  lapse: LapseDeadline,
   now: string,
   policy: { poolCooldownDays: number },
   notify: Notifier,
 ): Promise<PoolEntry> {
-  const lapsedOn = dayOf(now);
+  const rule = lapse.rule;
+  const lapsedOn = addDays(lapse.deadline, 1);
+  // On time, the sweep's own moment; late, the start of the lapse day (Asia/Shanghai).
+  const since = dayOf(now) === lapsedOn ? now : startOfDay(lapsedOn);
   const cooldown = poolCooldown(lapsedOn, policy);
   const reg = record.registration;
   const entry: PoolEntry = {
@@ -49,7 +54,7 @@ export async function enterPool(
     ...(reg.region !== undefined ? { region: reg.region } : {}),
     ...(reg.grade !== undefined ? { grade: reg.grade } : {}),
     lastServiceDay: lastServiceDay(record) ?? dayOf(record.receivedAt),
-    since: now,
+    since,
     rule,
     formerHolder: reg.registrant,
     ...(record.team !== undefined ? { team: record.team } : {}),

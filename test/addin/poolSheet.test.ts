@@ -39,7 +39,8 @@ beforeAll(async () => {
     const [r] = await wang.submit([enterpriseRow(n, { grade: 'B' })], `reg-${n}`);
     await reviewer.review(r!.registrationNo!, { decision: 'approve', reason: '资料齐全' });
   }
-  // No follow-up within 3 days (R31): the sweep voids both records into the pool.
+  // No follow-up within 3 days (R31): the sweep voids both records into the pool. It runs late
+  // (03-12); they lapsed on 03-06, which is what the pool and the cooldown count from.
   svc.setNow('2026-03-12T02:00:00.000Z');
   await svc.running.services.lifecycle.sweep();
   svc.setNow('2026-03-13T02:00:00.000Z');
@@ -78,7 +79,7 @@ describe('公海', () => {
       '上海',
       'B',
       expect.any(String),
-      '2026-03-12',
+      '2026-03-06',
     ]);
     // Nothing R3 hides: no phone of the former holder's record anywhere in the sheet.
     expect(JSON.stringify(fake.workbook.values(POOL_SHEET_NAME, 'A1:M10'))).not.toContain(phoneFor(1));
@@ -105,7 +106,7 @@ describe('公海', () => {
     expect(applied.errors[0]!.message).toMatch(/^pool\.cooldown：/);
     const again = rowOf(fake, companyNameFor(2));
     expect(String(fake.workbook.values(POOL_SHEET_NAME, `M${again}`)[0]![0])).toMatch(
-      /^pool\.cooldown：.*2026-04-1\d/,
+      /^pool\.cooldown：.*2026-04-05/,
     );
     // What was typed stays, so the person sees what they sent.
     expect(fake.workbook.values(POOL_SHEET_NAME, `H${again}:J${again}`)[0]).toEqual([

@@ -436,6 +436,43 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         svc.setNow(at('2026-04-08', '09:00'));
         expect(await sweep()).toMatchObject({ voided: 1 });
       });
+
+      it('[R31][R44] a sweep that runs late dates the pool entry and the cooldown from the lapse day', async () => {
+        await setPolicy({ preset: 'follow-up' });
+        const customer = enterpriseRow(3);
+        const [r] = await submit(wang, [customer]);
+        const no = r!.registrationNo!;
+        svc.setNow(at('2026-03-02', '10:00'));
+        await approve(no);
+        // The first follow-up was due Thu 03-05; the record lapsed on 03-06. The service was down
+        // until Fri 03-20, when the sweep first runs.
+        svc.setNow(at('2026-03-20', '09:00'));
+        expect(await sweep()).toMatchObject({ voided: 1 });
+        expect((await record(wang, no)).history.at(-1)).toMatchObject({
+          action: 'follow_up.lapsed',
+          details: { rule: 'R31', deadline: '2026-03-05' },
+        });
+        const pool = await svc.api(li).get<PoolPage>('/api/pool');
+        expect(pool.body.items).toEqual([
+          expect.objectContaining({ poolNo: no, pooledSince: '2026-03-06', lastServiceDay: '2026-03-02' }),
+        ]);
+        expect(
+          (await notifications(wang)).find((n) => n.type === 'pool.lapsed' && n.recordNo === no)?.details,
+        ).toMatchObject({ reclaimAfter: '2026-04-05' });
+        // 30 days from the lapse day, as if the sweep had run on 03-06.
+        svc.setNow(at('2026-04-04'));
+        expect((await check(wang, customer)).errors).toEqual([
+          expect.objectContaining({ code: 'pool.cooldown', details: { mayClaimFrom: '2026-04-05' } }),
+        ]);
+        svc.setNow(at('2026-04-05'));
+        expect((await check(wang, customer)).errors).toEqual([]);
+        // The compliance report counts the lapse in March either way.
+        const report = await svc.api(svc.adminToken).get<ServiceReport>('/api/reports/service?month=2026-03');
+        expect(report.body.byRegistrant.find((p) => p.registrant === '王磊')).toMatchObject({
+          lapses: { R31: 1, R32: 0 },
+          poolEntries: 1,
+        });
+      });
     });
 
     describe('[R44] a claim that ends before protection', () => {
@@ -755,12 +792,10 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
       it('[R45][R13] resubmitting a rejected registration at the cap is refused with the cap and the count', async () => {
         await setPolicy({ maxActivePerRegistrant: 2 });
         const [first] = await submit(wang, [enterpriseRow(30)]);
-        const rejected = await svc
-          .api(reviewer)
-          .post(`/api/registrations/${first!.registrationNo}/review`, {
-            decision: 'reject',
-            reason: '资料不全',
-          });
+        const rejected = await svc.api(reviewer).post(`/api/registrations/${first!.registrationNo}/review`, {
+          decision: 'reject',
+          reason: '资料不全',
+        });
         expect(rejected.status).toBe(200);
         // The freed place is taken by two new registrations: Wang is at the cap again.
         const taken = await submit(wang, [enterpriseRow(31), enterpriseRow(32)]);
