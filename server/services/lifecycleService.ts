@@ -316,6 +316,24 @@ export class LifecycleService {
           problem('followUp.future', '跟进时间不能晚于现在', 'A follow-up cannot be in the future', 'at'),
         );
       }
+      // Nor before the customer was registered: the earliest of receipt, the claim time (a
+      // migrated row's 报备时间) and approval (a migrated row may carry only its approval date),
+      // by Shanghai day — a visit earlier that day may precede the upload.
+      const filedOn = dayOf(
+        [record.receivedAt, record.claimedAt, record.approvedAt]
+          .filter((t): t is string => t !== undefined)
+          .reduce((a, b) => (new Date(a) <= new Date(b) ? a : b)),
+      );
+      if (dayOf(when) < filedOn) {
+        throw new DomainError(
+          problem(
+            'followUp.before_registration',
+            `跟进时间不能早于报备日期 ${filedOn}`,
+            `A follow-up cannot be before the registration was filed on ${filedOn}`,
+            'at',
+          ),
+        );
+      }
       const followUp: FollowUp = { at: when, by: actor.name, note: input.note };
       if (input.way !== undefined) followUp.way = input.way;
       if (input.feedback !== undefined) followUp.feedback = input.feedback;

@@ -437,6 +437,42 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         expect(await sweep()).toMatchObject({ voided: 1 });
       });
 
+      it('[R43] a follow-up may not be dated before the registration was filed', async () => {
+        await setPolicy({ preset: 'follow-up' });
+        // Filed Mon 2026-03-02 09:00 (Shanghai), approved at 10:00.
+        const [r] = await submit(wang, [enterpriseRow(4)]);
+        const no = r!.registrationNo!;
+        svc.setNow(at('2026-03-02', '10:00'));
+        await approve(no);
+        svc.setNow(at('2026-03-04', '10:00'));
+        const followUp = (token: string, recordNo: string, when: string) =>
+          svc.api(token).post<ErrorBody>(`/api/registrations/${recordNo}/follow-ups`, {
+            way: '电话',
+            note: '回访',
+            at: when,
+          });
+        for (const when of ['0001-01-01T00:00:00Z', at('2026-03-01', '23:59')]) {
+          const res = await followUp(wang, no, when);
+          expect(res.status, when).toBe(422);
+          expect(res.body.error).toMatchObject({ code: 'followUp.before_registration', field: 'at' });
+          expect(res.body.error.message).toContain('2026-03-02');
+          expect(res.body.error.messageEn).toContain('2026-03-02');
+        }
+        // By Shanghai day: a call earlier on the filing day (before the upload) is kept.
+        expect((await followUp(wang, no, at('2026-03-02', '08:00'))).status).toBe(201);
+        expect((await record(wang, no)).followUps).toHaveLength(1);
+
+        // A migrated record (history mode) may have visits back to its old approval date.
+        const [migrated] = await submit(svc.adminToken, [
+          enterpriseRow(6, { registrant: '王磊', approvedAt: '2026-02-10', status: 'protected' }),
+        ]);
+        expect(migrated!.status).toBe('protected');
+        expect((await followUp(wang, migrated!.registrationNo!, at('2026-02-10', '15:00'))).status).toBe(201);
+        const early = await followUp(wang, migrated!.registrationNo!, at('2026-02-09', '15:00'));
+        expect(early.status).toBe(422);
+        expect(early.body.error).toMatchObject({ code: 'followUp.before_registration', field: 'at' });
+      });
+
       it('[R31][R44] a sweep that runs late dates the pool entry and the cooldown from the lapse day', async () => {
         await setPolicy({ preset: 'follow-up' });
         const customer = enterpriseRow(3);
