@@ -3,6 +3,7 @@
  * named presets. Administrators pick a preset and override any setting; the result is parsed here.
  */
 import { z } from 'zod';
+import { daySchema } from './schema.js';
 
 export const PRESET_NAMES = ['standard', 'channel', 'sales-office', 'follow-up'] as const;
 export const presetNameSchema = z.enum(PRESET_NAMES);
@@ -104,6 +105,24 @@ export const policySchema = z.object({
    * the Chinese calendar (调休 workdays count as working days).
    */
   serviceDueOnWorkdays: z.boolean().default(false),
+  /**
+   * The day each service rule — R31 `followUp`, R32 `reassignAfterNoServiceMonths`, R42
+   * `gradeCadenceDays` — was switched on, kept by PUT /api/policy (server/http/adminRoutes.ts), not
+   * sent by administrators: no record's clock for that rule starts before it
+   * (core/serviceCadence.ts), so switching a rule on never voids records at once for visits missed
+   * before the rule existed. Only off→on sets the day; a rule already on keeps it when its interval
+   * or any other setting changes; a rule switched off loses it. A rule without a day has applied
+   * "since ever": policies stored before this setting existed keep the behaviour they had, so an
+   * upgrade neither voids nor spares anything silently (their records already ran under the rule).
+   */
+  serviceRulesSince: z
+    .object({
+      followUp: daySchema.optional(),
+      reassignAfterNoServiceMonths: daySchema.optional(),
+      gradeCadenceDays: daySchema.optional(),
+    })
+    .strict()
+    .optional(),
   /** R44: the former holder of a lapsed record may not reclaim its customer for N days (0 = may at once). */
   poolCooldownDays: z.number().int().min(0).max(365).default(30),
   /** R45: most active registrations (pending, competing/queued, protected) one registrant may hold; null = no cap. */
@@ -153,3 +172,26 @@ export function resolvePolicy(input: PolicyInput): Policy {
 }
 
 export const DEFAULT_POLICY: Policy = presetPolicy('standard');
+
+/** The service rules whose switching on is dated (`serviceRulesSince`). */
+export const DATED_SERVICE_RULES = ['followUp', 'reassignAfterNoServiceMonths', 'gradeCadenceDays'] as const;
+export type DatedServiceRule = (typeof DATED_SERVICE_RULES)[number];
+
+/**
+ * The `serviceRulesSince` of `next` replacing `previous` on `today`: a rule switched on today is
+ * dated today; one that stays on keeps its day (none = since ever), whatever its interval now; one
+ * that is off has none.
+ */
+export function serviceRulesSince(
+  previous: Policy,
+  next: Policy,
+  today: string,
+): NonNullable<Policy['serviceRulesSince']> {
+  const out: NonNullable<Policy['serviceRulesSince']> = {};
+  for (const rule of DATED_SERVICE_RULES) {
+    if (next[rule] === null) continue;
+    const day = previous[rule] === null ? today : previous.serviceRulesSince?.[rule];
+    if (day !== undefined) out[rule] = day;
+  }
+  return out;
+}

@@ -5,7 +5,11 @@
  * the working-day calendar go in.
  *
  * How the rules combine ("whichever applies"):
- * - The service clock starts on the approval day (the day protection was granted).
+ * - A rule's service clock starts on the approval day (the day protection was granted), but never
+ *   before the record entered this service (`receivedAt`: a record migrated with an old approval
+ *   date starts on the day it was migrated) nor before the rule was switched on (the policy's
+ *   `serviceRulesSince`): no one can have broken a rule before it applied to them, so switching a
+ *   rule on gives every record its full first period from that day (`serviceClockStart`).
  * - R31 (policy `followUp`): the first follow-up is due `firstWithinDays` after the start; after
  *   that, every `everyDays` — unless the record is graded and cadences are on (R42), when the
  *   grade's cadence applies instead. Missing an R31 due day voids the record (it lapses).
@@ -20,13 +24,15 @@
 import type { WorkCalendar } from './calendar.js';
 import { addDays, addMonths, dayOf } from './day.js';
 import { effectiveStatus } from './lifecycle.js';
-import type { Policy } from './policy.js';
+import type { DatedServiceRule, Policy } from './policy.js';
 import { PROTECTING_STATUSES, type Day, type Grade, type Instant, type RecordStatus } from './schema.js';
 
 /** What the cadence reads of a record (a StoredRecord has it all). */
 export interface ServiceFacts {
   status: RecordStatus;
   approvedAt?: Instant | undefined;
+  /** When the record entered this service (for a migrated record: the day it was migrated). */
+  receivedAt: Instant;
   protectedUntil?: Day | undefined;
   registration: { grade?: Grade | undefined };
   followUps: readonly { at: Instant }[];
@@ -34,7 +40,11 @@ export interface ServiceFacts {
 
 export type ServicePolicy = Pick<
   Policy,
-  'followUp' | 'gradeCadenceDays' | 'reassignAfterNoServiceMonths' | 'serviceDueOnWorkdays'
+  | 'followUp'
+  | 'gradeCadenceDays'
+  | 'reassignAfterNoServiceMonths'
+  | 'serviceDueOnWorkdays'
+  | 'serviceRulesSince'
 >;
 
 /** Which rule set a due day. */
@@ -55,12 +65,49 @@ export function serviceStart(facts: Pick<ServiceFacts, 'approvedAt'>): Day | und
   return facts.approvedAt === undefined ? undefined : dayOf(facts.approvedAt);
 }
 
+/**
+ * The day a rule's service clock starts for this record: the latest of the approval day, the day
+ * the record entered this service (migrated records keep their old approval date but were not
+ * served under this service before), and the day the policy switched the rule on (none: since
+ * ever). Every due day, lapse, reminder, outlook and report counts from here. Undefined for a
+ * record never approved.
+ */
+export function serviceClockStart(
+  facts: Pick<ServiceFacts, 'approvedAt' | 'receivedAt'>,
+  policy: Pick<ServicePolicy, 'serviceRulesSince'>,
+  rule: DatedServiceRule,
+): Day | undefined {
+  const approved = serviceStart(facts);
+  if (approved === undefined) return undefined;
+  let start = approved;
+  for (const day of [dayOf(facts.receivedAt), policy.serviceRulesSince?.[rule]]) {
+    if (day !== undefined && day > start) start = day;
+  }
+  return start;
+}
+
+/**
+ * The clock the next due day runs on: R31's when it is on (its due days are what lapses), else
+ * R42's; and R42's own start, which a grade's cadence never counts from before.
+ */
+function dueClocks(
+  facts: Pick<ServiceFacts, 'approvedAt' | 'receivedAt'>,
+  policy: ServicePolicy,
+): { start: Day; gradeFrom: Day } | undefined {
+  const start = serviceClockStart(facts, policy, policy.followUp ? 'followUp' : 'gradeCadenceDays');
+  const gradeFrom = serviceClockStart(facts, policy, 'gradeCadenceDays');
+  return start === undefined || gradeFrom === undefined ? undefined : { start, gradeFrom };
+}
+
 /** Shanghai days with a follow-up on or after `from`, ascending, each once. */
 export function serviceDays(followUps: readonly { at: Instant }[], from: Day): Day[] {
   return [...new Set(followUps.map((f) => dayOf(f.at)).filter((d) => d >= from))].sort();
 }
 
-/** The last day the customer was served: the last follow-up since the start, else the start. */
+/**
+ * The last day the customer was served: the last follow-up since approval, else approval — a fact
+ * shown on the record and in the pool, not a rule's clock (`serviceClockStart`).
+ */
 export function lastServiceDay(facts: ServiceFacts): Day | undefined {
   const start = serviceStart(facts);
   if (start === undefined) return undefined;
@@ -79,7 +126,8 @@ export function cadencesOn(policy: ServicePolicy): boolean {
 
 /**
  * The due day after a service on `base` (or, when `first`, after the start on `base`); null when
- * no cadence applies to this record.
+ * no cadence applies to this record. A grade's cadence counts from `base` but never from before
+ * `gradeFrom`, the day R42 started for the record.
  */
 function dueFrom(
   base: Day,
@@ -87,18 +135,20 @@ function dueFrom(
   grade: Grade | undefined,
   policy: ServicePolicy,
   calendar: WorkCalendar,
+  gradeFrom: Day,
 ): ServiceDue | null {
   const gradeDays =
     grade !== undefined && policy.gradeCadenceDays ? policy.gradeCadenceDays[grade] : undefined;
+  const gradeBase = base > gradeFrom ? base : gradeFrom;
   let due: ServiceDue | null = null;
   if (first && policy.followUp) {
     due = { due: addDays(base, policy.followUp.firstWithinDays), rule: 'R31' };
     // A grade stricter than R31's first period (a cadence of 1–2 days) still applies.
-    if (gradeDays !== undefined && gradeDays < policy.followUp.firstWithinDays) {
-      due = { due: addDays(base, gradeDays), rule: 'R42' };
+    if (gradeDays !== undefined && addDays(gradeBase, gradeDays) < due.due) {
+      due = { due: addDays(gradeBase, gradeDays), rule: 'R42' };
     }
   } else if (gradeDays !== undefined) {
-    due = { due: addDays(base, gradeDays), rule: 'R42' };
+    due = { due: addDays(gradeBase, gradeDays), rule: 'R42' };
   } else if (policy.followUp) {
     due = { due: addDays(base, policy.followUp.everyDays), rule: 'R31' };
   }
@@ -112,18 +162,30 @@ export function nextServiceDue(
   policy: ServicePolicy,
   calendar: WorkCalendar,
 ): ServiceDue | null {
-  const start = serviceStart(facts);
-  if (start === undefined) return null;
-  const days = serviceDays(facts.followUps, start);
+  const clocks = dueClocks(facts, policy);
+  if (clocks === undefined) return null;
+  const days = serviceDays(facts.followUps, clocks.start);
   const last = days[days.length - 1];
-  return dueFrom(last ?? start, last === undefined, facts.registration.grade, policy, calendar);
+  return dueFrom(
+    last ?? clocks.start,
+    last === undefined,
+    facts.registration.grade,
+    policy,
+    calendar,
+    clocks.gradeFrom,
+  );
 }
 
-/** R32: the last day a service keeps the record; null when R32 is off or the record never started. */
+/**
+ * R32: the last day a service keeps the record (N months after the last follow-up since R32's
+ * clock start, else after the start); null when R32 is off or the record never started.
+ */
 export function noServiceDeadline(facts: ServiceFacts, policy: ServicePolicy): Day | null {
   if (policy.reassignAfterNoServiceMonths === null) return null;
-  const last = lastServiceDay(facts);
-  return last === undefined ? null : addMonths(last, policy.reassignAfterNoServiceMonths);
+  const start = serviceClockStart(facts, policy, 'reassignAfterNoServiceMonths');
+  if (start === undefined) return null;
+  const days = serviceDays(facts.followUps, start);
+  return addMonths(days[days.length - 1] ?? start, policy.reassignAfterNoServiceMonths);
 }
 
 export interface LapseDeadline {
@@ -232,15 +294,15 @@ export function serviceSchedule(
   until: Day,
   today: Day,
 ): ScheduledDue[] {
-  const start = serviceStart(facts);
-  if (start === undefined) return [];
-  const days = serviceDays(facts.followUps, start);
+  const clocks = dueClocks(facts, policy);
+  if (clocks === undefined) return [];
+  const days = serviceDays(facts.followUps, clocks.start);
   const out: ScheduledDue[] = [];
-  let base = start;
+  let base = clocks.start;
   let first = true;
   // Bounded: every step moves `base` forward by at least one day, and `until` is finite.
   for (let guard = 0; guard < 10_000; guard++) {
-    const due = dueFrom(base, first, facts.registration.grade, policy, calendar);
+    const due = dueFrom(base, first, facts.registration.grade, policy, calendar, clocks.gradeFrom);
     if (due === null || due.due > until) break;
     // The first service may fall on the start day itself; later ones come after the last.
     const from = base;

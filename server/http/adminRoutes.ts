@@ -1,6 +1,7 @@
 /** Users, policy, audit and reports (notifications: notifyRoutes.ts). */
 import { Router } from 'express';
-import { resolvePolicy, type PolicyInput } from '../../core/policy.js';
+import { dayOf } from '../../core/day.js';
+import { resolvePolicy, serviceRulesSince, type Policy, type PolicyInput } from '../../core/policy.js';
 import { z } from 'zod';
 import { DomainError } from '../../core/problem.js';
 import { requireRole } from '../services/actor.js';
@@ -67,15 +68,28 @@ export function adminRoutes(store: Store, registrations: RegistrationService, cl
     // zod fills in the default of every setting the body leaves out; keep only what the
     // administrator sent, or the standard defaults would override the chosen preset.
     const sent = new Set(Object.keys(req.body as object));
+    // The days the service rules were switched on are the service's to keep, not the caller's: a
+    // body echoing GET /api/policy back carries them and they are ignored.
+    sent.delete('serviceRulesSince');
     const input = Object.fromEntries(Object.entries(body).filter(([k]) => sent.has(k))) as PolicyInput;
-    let policy;
+    let resolved: Policy;
     try {
-      policy = resolvePolicy(input);
+      resolved = resolvePolicy(input);
     } catch (err) {
       if (err instanceof z.ZodError) throw new DomainError(zodProblem(err));
       throw err;
     }
-    await store.write((tx) => tx.putPolicy(policy));
+    const today = dayOf(clock());
+    const policy = await store.write(async (tx) => {
+      // A service rule (R31, R32, R42) switched on today applies from today: records are not voided
+      // for visits missed before it existed (core/serviceCadence.ts, serviceClockStart).
+      const next: Policy = {
+        ...resolved,
+        serviceRulesSince: serviceRulesSince(await registrations.policy(tx), resolved, today),
+      };
+      await tx.putPolicy(next);
+      return next;
+    });
     await registrations.audit(a, 'policy.update', [], { preset: policy.preset });
     res.json(policy);
   });

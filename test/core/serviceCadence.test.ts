@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_CALENDAR, workCalendar } from '../../core/calendar.js';
 import { shanghaiInstant } from '../../core/day.js';
-import { DEFAULT_POLICY, presetPolicy, resolvePolicy, type Policy } from '../../core/policy.js';
+import {
+  DEFAULT_POLICY,
+  presetPolicy,
+  resolvePolicy,
+  serviceRulesSince,
+  type Policy,
+} from '../../core/policy.js';
 import type { Grade } from '../../core/schema.js';
 import {
   lapseDecision,
@@ -10,6 +16,7 @@ import {
   nextServiceDue,
   noServiceDeadline,
   serviceReminders,
+  serviceClockStart,
   serviceSchedule,
   type ServiceFacts,
 } from '../../core/serviceCadence.js';
@@ -34,6 +41,7 @@ function facts(
   };
   return {
     status: 'protected',
+    receivedAt: at(approved, 9),
     approvedAt: at(approved, 10),
     protectedUntil: '2027-12-31',
     registration: grade !== undefined ? { grade } : {},
@@ -299,5 +307,110 @@ describe('service schedule (compliance)', () => {
 
   it('[R31] a due day not yet reached and not met is left out', () => {
     expect(serviceSchedule(facts('2026-03-02'), R31, cal, '2026-03-31', '2026-03-04')).toEqual([]);
+  });
+});
+
+describe('a rule counts from the day it applied: switched on, or the record migrated', () => {
+  /** R31 switched on Wed 2026-04-01 (PUT /api/policy). */
+  const R31_FROM_APRIL: Policy = { ...R31, serviceRulesSince: { followUp: '2026-04-01' } };
+
+  it('[R31] switched on 04-01 for a record approved 03-02 without a visit: first due 04-04, nothing lapses before 04-05', () => {
+    const f = facts('2026-03-02');
+    expect(serviceClockStart(f, R31_FROM_APRIL, 'followUp')).toBe('2026-04-01');
+    expect(nextServiceDue(f, R31_FROM_APRIL, cal)).toEqual({ due: '2026-04-04', rule: 'R31' });
+    expect(lapseDecision(f, R31_FROM_APRIL, cal, '2026-04-01')).toBeNull();
+    expect(lapseDecision(f, R31_FROM_APRIL, cal, '2026-04-04')).toBeNull();
+    expect(lapseDecision(f, R31_FROM_APRIL, cal, '2026-04-05')).toEqual({
+      deadline: '2026-04-04',
+      rule: 'R31',
+    });
+    // No overdue reminder for a visit due before the rule existed.
+    expect(serviceReminders(f, R31_FROM_APRIL, cal, '2026-04-01')).toEqual([]);
+    // The compliance report counts no due day before the rule either.
+    expect(serviceSchedule(f, R31_FROM_APRIL, cal, '2026-04-30', '2026-04-30')).toEqual([
+      { due: '2026-04-04', rule: 'R31', missed: true },
+    ]);
+  });
+
+  it('[R31] a visit before the rule was switched on is not its first follow-up', () => {
+    const f = facts('2026-03-02', ['2026-03-31']);
+    expect(nextServiceDue(f, R31_FROM_APRIL, cal)).toEqual({ due: '2026-04-04', rule: 'R31' });
+    expect(lastServiceDay(f)).toBe('2026-03-31');
+  });
+
+  it('[R31] a policy stored before the days were kept applies its rules since ever (an upgrade changes nothing)', () => {
+    expect(R31.serviceRulesSince).toBeUndefined();
+    expect(lapseDecision(facts('2026-03-02'), R31, cal, '2026-04-01')).toEqual({
+      deadline: '2026-03-05',
+      rule: 'R31',
+    });
+  });
+
+  it('[R32] each rule keeps its own day: switching R31 on does not move R32; switching R32 on does', () => {
+    const f = facts('2026-01-05', ['2026-01-20']);
+    const both: Policy = {
+      ...R31_FROM_APRIL,
+      reassignAfterNoServiceMonths: 3,
+    };
+    expect(noServiceDeadline(f, both)).toBe('2026-04-20');
+    expect(
+      noServiceDeadline(f, { ...both, serviceRulesSince: { reassignAfterNoServiceMonths: '2026-04-01' } }),
+    ).toBe('2026-07-01');
+  });
+
+  it('[R42] a grade cadence switched on later never counts from before its day', () => {
+    const policy = resolvePolicy({
+      followUp: { firstWithinDays: 3, everyDays: 7 },
+      gradeCadenceDays: { A: 3, B: 14, C: 30 },
+    });
+    const f = facts('2026-03-02', ['2026-03-30'], 'A');
+    expect(nextServiceDue(f, policy, cal)).toEqual({ due: '2026-04-02', rule: 'R42' });
+    const later: Policy = { ...policy, serviceRulesSince: { gradeCadenceDays: '2026-04-01' } };
+    expect(nextServiceDue(f, later, cal)).toEqual({ due: '2026-04-04', rule: 'R42' });
+    expect(lapseDecision(f, later, cal, '2026-04-03')).toBeNull();
+  });
+
+  it('[R31][R32] a record migrated on 03-10 with its old approval date 2026-01-05 counts from 03-10', () => {
+    const f = facts('2026-01-05', [], undefined, { receivedAt: shanghaiInstant(2026, 3, 10, 11) });
+    expect(nextServiceDue(f, FOLLOW_UP, cal)).toEqual({ due: '2026-03-13', rule: 'R31' });
+    expect(noServiceDeadline(f, FOLLOW_UP)).toBe('2026-06-10');
+    expect(lapseDecision(f, FOLLOW_UP, cal, '2026-03-10')).toBeNull();
+    // The last service shown stays the fact: the old approval.
+    expect(lastServiceDay(f)).toBe('2026-01-05');
+  });
+});
+
+describe('serviceRulesSince: the days PUT /api/policy keeps', () => {
+  const off = DEFAULT_POLICY;
+  const on = presetPolicy('follow-up');
+
+  it('a rule switched on is dated today; the others off have no day', () => {
+    expect(
+      serviceRulesSince(off, { ...off, followUp: { firstWithinDays: 3, everyDays: 7 } }, '2026-04-01'),
+    ).toEqual({ followUp: '2026-04-01' });
+    expect(serviceRulesSince(off, on, '2026-04-01')).toEqual({
+      followUp: '2026-04-01',
+      reassignAfterNoServiceMonths: '2026-04-01',
+      gradeCadenceDays: '2026-04-01',
+    });
+  });
+
+  it('a rule that stays on keeps its day when its interval or another setting changes; none stays since ever', () => {
+    const dated: Policy = {
+      ...on,
+      serviceRulesSince: { followUp: '2026-04-01', gradeCadenceDays: '2026-04-02' },
+    };
+    const changed: Policy = { ...on, followUp: { firstWithinDays: 5, everyDays: 14 }, poolCooldownDays: 10 };
+    expect(serviceRulesSince(dated, changed, '2026-05-01')).toEqual({
+      followUp: '2026-04-01',
+      gradeCadenceDays: '2026-04-02',
+    });
+  });
+
+  it('a rule switched off loses its day; switched on again it is dated anew', () => {
+    const dated: Policy = { ...on, serviceRulesSince: { followUp: '2026-04-01' } };
+    const withoutR31: Policy = { ...on, followUp: null, serviceRulesSince: {} };
+    expect(serviceRulesSince(dated, withoutR31, '2026-05-01')).toEqual({});
+    expect(serviceRulesSince(withoutR31, on, '2026-06-01')).toEqual({ followUp: '2026-06-01' });
   });
 });

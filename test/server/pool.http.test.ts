@@ -770,8 +770,101 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
       });
     });
 
+    describe('[R31][R32][R42] switching the service rules on', () => {
+      const followUpKeys = async () =>
+        (await svc.running.store.read((tx) => tx.listDocs(REMINDERS_COLLECTION)))
+          .map((d) => d.key)
+          .filter((k) => k.startsWith('followUp.'));
+      const reminders = async (day: string) =>
+        runReminders(svc.running.store, {
+          now: new Date(at(day, '09:00')),
+          calendar: PACKAGE_CALENDAR,
+          policy: (await svc.api(svc.adminToken).get<Policy>('/api/policy')).body,
+        });
+
+      it('[R31][R32][R42] records approved long before count from the day the rules were switched on', async () => {
+        // Approved Mon 2026-03-02 under the standard preset: no service rules, no visits since.
+        const [r] = await submit(wang, [enterpriseRow(8, { grade: 'B' })]);
+        const no = r!.registrationNo!;
+        svc.setNow(at('2026-03-02', '10:00'));
+        await approve(no);
+
+        // Wed 04-01 the administrator switches the follow-up preset on; the sweep runs a minute later.
+        svc.setNow(at('2026-04-01', '09:00'));
+        const policy = await setPolicy({ preset: 'follow-up' });
+        svc.setNow(at('2026-04-01', '09:01'));
+        expect(await sweep()).toEqual({ expired: 0, voided: 0, reminded: 0 });
+        // The first follow-up is due 3 days from the switch: Sat 04-04 (清明, off until 04-06) → Tue 04-07.
+        expect((await record(wang, no)).service).toEqual({
+          lastServiceDay: '2026-03-02',
+          nextDue: '2026-04-07',
+          dueRule: 'R31',
+          lapsesOn: '2026-04-08',
+          lapseRule: 'R31',
+        });
+        expect(policy.serviceRulesSince).toEqual({
+          followUp: '2026-04-01',
+          reassignAfterNoServiceMonths: '2026-04-01',
+          gradeCadenceDays: '2026-04-01',
+        });
+        // The outbox's reminders use the same start: nothing overdue today, due the day before.
+        await reminders('2026-04-01');
+        expect(await followUpKeys()).toEqual([]);
+        await reminders('2026-04-06');
+        expect(await followUpKeys()).toEqual([`followUp.due:${no}:2026-04-07:D-1`]);
+
+        // Another setting changes, the rules stay on: their day stays; a day sent by a caller is ignored.
+        svc.setNow(at('2026-04-03', '09:00'));
+        const changed = await setPolicy({
+          preset: 'follow-up',
+          poolCooldownDays: 10,
+          serviceRulesSince: { followUp: '2026-01-01' },
+        });
+        expect(changed.serviceRulesSince).toEqual(policy.serviceRulesSince);
+        expect((await svc.api(svc.adminToken).get<Policy>('/api/policy')).body.serviceRulesSince).toEqual(
+          policy.serviceRulesSince,
+        );
+
+        svc.setNow(at('2026-04-07', '20:00'));
+        expect(await sweep()).toMatchObject({ voided: 0 });
+        svc.setNow(at('2026-04-08', '00:30'));
+        expect(await sweep()).toMatchObject({ voided: 1 });
+        expect((await record(wang, no)).history.at(-1)).toMatchObject({
+          action: 'follow_up.lapsed',
+          details: { rule: 'R31', deadline: '2026-04-07' },
+        });
+      });
+
+      it('[R31][R32] a record migrated with an old approval date counts from the day it was migrated', async () => {
+        await setPolicy({ preset: 'follow-up' });
+        // Tue 03-10 the administrator migrates the register (history mode): approved 2026-01-05.
+        svc.setNow(at('2026-03-10', '11:00'));
+        const [migrated] = await submit(svc.adminToken, [
+          enterpriseRow(10, { registrant: '王磊', approvedAt: '2026-01-05', status: 'protected' }),
+        ]);
+        expect(migrated!.status).toBe('protected');
+        const no = migrated!.registrationNo!;
+        expect(await sweep()).toMatchObject({ voided: 0 });
+        expect((await record(wang, no)).service).toEqual({
+          lastServiceDay: '2026-01-05',
+          nextDue: '2026-03-13',
+          dueRule: 'R31',
+          lapsesOn: '2026-03-14',
+          lapseRule: 'R31',
+        });
+        await reminders('2026-03-10');
+        expect(await followUpKeys()).toEqual([]);
+        svc.setNow(at('2026-03-13', '18:00'));
+        expect(await sweep()).toMatchObject({ voided: 0 });
+        svc.setNow(at('2026-03-14', '09:00'));
+        expect(await sweep()).toMatchObject({ voided: 1 });
+      });
+    });
+
     describe('[R32] no service for months', () => {
       it('[R32] approved 2026-01-30, one month without a visit: the deadline is 02-28 (month end), void on 03-01', async () => {
+        // The rule is on before the record is approved (switching it on later dates its clock).
+        svc.setNow(at('2026-01-30', '09:00'));
         await setPolicy({ reassignAfterNoServiceMonths: 1, poolCooldownDays: 0 });
         svc.setNow(at('2026-01-30'));
         const [r] = await submit(wang, [enterpriseRow(3)]);
