@@ -4,6 +4,7 @@
  * checks its responses with), so none of them can drift apart.
  */
 import { z } from 'zod';
+import { parseGrade } from '../../core/row.js';
 import { makeDay, startOfDay } from '../../core/day.js';
 import { policySchema, presetNameSchema } from '../../core/policy.js';
 import {
@@ -102,9 +103,19 @@ export const followUpBodySchema = z
     nextStep: z.string().trim().min(1).max(1000).optional(),
   })
   .strict();
+/** A, B or C, written as the 客户等级 column takes it (A类, B级, Ｃ类客户…): one reading everywhere. */
+const gradeInputSchema = z.string().transform((text, ctx) => {
+  const grade = parseGrade(text);
+  if (grade !== undefined) return grade;
+  ctx.addIssue({
+    code: 'custom',
+    message: '须为 A、B 或 C（也可写 A类、B级） / expected A, B or C (A类, B级 are read too)',
+  });
+  return z.NEVER;
+});
 /** R42: a reviewer sets the grade, saying why. */
 export const gradeBodySchema = z
-  .object({ grade: gradeSchema, reason: z.string().trim().min(1).max(500) })
+  .object({ grade: gradeInputSchema, reason: z.string().trim().min(1).max(500) })
   .strict();
 export const poolQuerySchema = z
   .object({

@@ -161,7 +161,11 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
           .api(reviewer)
           .put<ErrorBody>(`/api/registrations/${no}/grade`, { grade: 'D', reason: 'x' });
         expect(bad.status).toBe(400);
-        expect(bad.body.error.field).toBe('grade');
+        expect(bad.body.error).toMatchObject({
+          field: 'grade',
+          message: '字段 grade：须为 A、B 或 C（也可写 A类、B级）',
+          messageEn: 'Field grade: expected A, B or C (A类, B级 are read too)',
+        });
         const noReason = await svc
           .api(reviewer)
           .put<ErrorBody>(`/api/registrations/${no}/grade`, { grade: 'A' });
@@ -169,7 +173,8 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         expect(noReason.body.error.field).toBe('reason');
         const regraded = await svc
           .api(reviewer)
-          .put<RecordView>(`/api/registrations/${no}/grade`, { grade: 'A', reason: '集团战略客户' });
+          // Written as the sheet's 客户等级 column takes it: one reading of a grade everywhere.
+          .put<RecordView>(`/api/registrations/${no}/grade`, { grade: 'Ａ类客户', reason: '集团战略客户' });
         expect(regraded.status).toBe(200);
         expect(regraded.headers.get('etag')).toBe(regraded.body.etag);
         expect(regraded.body.registration.grade).toBe('A');
