@@ -371,15 +371,34 @@ export const reviewReportQuerySchema = z
     message: 'from 不能晚于 to / from must not be after to',
     path: ['from'],
   })
-  .refine(
-    (q) => {
-      if (q.from === undefined || q.to === undefined) return true;
-      const [fy, fm] = q.from.split('-').map(Number) as [number, number];
-      const [ty, tm] = q.to.split('-').map(Number) as [number, number];
-      return (ty - fy) * 12 + (tm - fm) < 24;
-    },
-    { message: '至多 24 个月 / at most 24 months', path: ['to'] },
-  );
+  .refine((q) => q.from === undefined || q.to === undefined || monthsApart(q.from, q.to) < 24, {
+    message: '至多 24 个月 / at most 24 months',
+    path: ['to'],
+  });
+
+/**
+ * A `from` sent without `to`: `to` is then this month, and the range keeps the same limits against
+ * it — or one old month would ask for every month since, and a future one for none.
+ */
+export function reviewReportFromAloneSchema(thisMonth: string) {
+  return z
+    .object({ from: monthSchema })
+    .refine((q) => q.from <= thisMonth, {
+      message: `from 不能晚于本月（${thisMonth}，to 的默认值） / from must not be after this month (${thisMonth}, the default of to)`,
+      path: ['from'],
+    })
+    .refine((q) => monthsApart(q.from, thisMonth) < 24, {
+      message: `至多 24 个月（to 默认为本月 ${thisMonth}） / at most 24 months (to defaults to this month, ${thisMonth})`,
+      path: ['from'],
+    });
+}
+
+/** Whole months from `from` to `to` (YYYY-MM); 0 for the same month. */
+function monthsApart(from: string, to: string): number {
+  const [fy, fm] = from.split('-').map(Number) as [number, number];
+  const [ty, tm] = to.split('-').map(Number) as [number, number];
+  return (ty - fy) * 12 + (tm - fm);
+}
 // The add-in parses these answers with the same schemas (core plans), so one definition serves both.
 export const reviewReportResponseSchema = reportDataSchema;
 export const reviewActionsResponseSchema = reviewActionsSchema;

@@ -4,10 +4,11 @@
  * (`/extension/review`; an objection is decided by `/review` on the objector's record).
  */
 import { Router } from 'express';
+import { dayOf } from '../../core/day.js';
 import type { RegistrationService, ServiceDeps } from '../services/registrationService.js';
 import { reviewActions, reviewReport } from '../services/reviewerDesk.js';
 import { actor } from './auth.js';
-import { reviewReportQuerySchema } from './apiSchemas.js';
+import { reviewReportFromAloneSchema, reviewReportQuerySchema } from './apiSchemas.js';
 import { parseOrThrow } from './errors.js';
 
 export function reviewerRoutes(deps: ServiceDeps, registrations: RegistrationService): Router {
@@ -19,7 +20,12 @@ export function reviewerRoutes(deps: ServiceDeps, registrations: RegistrationSer
 
   router.get('/reports/review', async (req, res) => {
     const q = parseOrThrow(reviewReportQuerySchema, req.query);
-    res.json(await reviewReport(deps, registrations, actor(req), q));
+    const thisMonth = dayOf(deps.clock()).slice(0, 7);
+    if (q.from !== undefined && q.to === undefined) {
+      parseOrThrow(reviewReportFromAloneSchema(thisMonth), { from: q.from });
+    }
+    // `to` resolved here, with the month just checked, so a month turning meanwhile changes nothing.
+    res.json(await reviewReport(deps, registrations, actor(req), { ...q, to: q.to ?? thisMonth }));
   });
 
   return router;

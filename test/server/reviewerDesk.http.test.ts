@@ -247,4 +247,22 @@ describe('GET /api/reports/review', () => {
     expect(tooLong.status).toBe(400);
     expect((await svc.api(reviewer).get<ErrorBody>('/api/reports/review?from=2026-13')).status).toBe(400);
   });
+
+  it('a `from` without `to` keeps the same limits against this month, the default of `to`', async () => {
+    // Today is 2026-09-28: `from` alone reaches back at most 23 months, and never past this month.
+    const longest = await svc.api(reviewer).get<ReviewReport>('/api/reports/review?from=2024-10');
+    expect(longest.status).toBe(200);
+    expect(longest.body.to).toBe('2026-09');
+    expect(longest.body.sla).toHaveLength(24);
+    const tooLong = await svc.api(reviewer).get<ErrorBody>('/api/reports/review?from=2024-09');
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error).toMatchObject({ code: 'request.invalid', field: 'from' });
+    expect(tooLong.body.error.messageEn).toContain('at most 24 months');
+    const ancient = await svc.api(reviewer).get<ErrorBody>('/api/reports/review?from=1900-01');
+    expect(ancient.status).toBe(400);
+    const future = await svc.api(reviewer).get<ErrorBody>('/api/reports/review?from=2026-10');
+    expect(future.status).toBe(400);
+    expect(future.body.error).toMatchObject({ code: 'request.invalid', field: 'from' });
+    expect(future.body.error.message).toContain('2026-09');
+  });
 });
