@@ -1,17 +1,18 @@
 /**
  * Destruction after the retention period (R39): one administrator requests it — the service lists
  * the records closed more than `retentionYears` ago — and another approves it. Approval erases the
- * personal data of each listed record that is still old enough (core/retention.ts) and leaves the
- * request as the destruction record: numbers, dates, who requested and who approved, nothing
- * about the customers. Requests live in the store's documents (collection `destructions`).
+ * personal data of each listed record that is still old enough (core/retention.ts) and the name its
+ * notification outbox entries carry, and leaves the request as the destruction record: numbers,
+ * dates, who requested and who approved, nothing about the customers. Requests live in the store's documents (collection `destructions`).
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { dayOf } from '../../core/day.js';
 import { POOL_COLLECTION } from '../../core/pool.js';
 import { DomainError, problem } from '../../core/problem.js';
-import { CLOSED_STATUSES, destructible, eraseRecord } from '../../core/retention.js';
+import { CLOSED_STATUSES, DESTROYED_TEXT, destructible, eraseRecord } from '../../core/retention.js';
 import { daySchema, instantSchema } from '../../core/schema.js';
+import { OUTBOX_COLLECTION, outboxEntrySchema } from '../notify/outbox.js';
 import type { Store, WriteTx } from '../store/store.js';
 import { requireRole, type Actor } from './actor.js';
 import type { RegistrationService } from './registrationService.js';
@@ -119,6 +120,7 @@ export class RetentionService {
         await tx.deleteDoc(POOL_COLLECTION, no);
         destroyed.push(no);
       }
+      await eraseOutboxNames(tx, new Set(destroyed));
       const next: Destruction = {
         ...d,
         status: 'approved',
@@ -193,6 +195,34 @@ export class RetentionService {
       );
     }
     return d;
+  }
+}
+
+/**
+ * Outbox entries carry the customer's name to compose their message (notify/notifyEvent.ts) and
+ * stay after they are sent: those of a destroyed record keep it no longer, and one still waiting
+ * goes out without it. The outbox is not keyed by record, so every entry is read, a page at a time.
+ */
+async function eraseOutboxNames(tx: WriteTx, nos: ReadonlySet<string>): Promise<void> {
+  if (nos.size === 0) return;
+  let after: string | undefined;
+  for (;;) {
+    const page = await tx.listDocs(OUTBOX_COLLECTION, {
+      ...(after !== undefined ? { from: after } : {}),
+      limit: PAGE + 1,
+    });
+    // `from` is inclusive: the page starts with the last key of the one before.
+    const docs = after !== undefined && page[0]?.key === after ? page.slice(1) : page;
+    for (const doc of docs) {
+      const entry = outboxEntrySchema.parse(doc.value);
+      if (!nos.has(entry.facts.no) || entry.facts.customerName === DESTROYED_TEXT) continue;
+      await tx.putDoc(OUTBOX_COLLECTION, doc.key, {
+        ...entry,
+        facts: { ...entry.facts, customerName: DESTROYED_TEXT },
+      });
+    }
+    if (docs.length === 0 || page.length < PAGE + 1) break;
+    after = docs[docs.length - 1]!.key;
   }
 }
 

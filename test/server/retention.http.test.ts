@@ -165,3 +165,54 @@ describe('[R39] destruction after the retention period', () => {
     }
   });
 });
+
+describe('[R39] what a destruction reaches beyond the record', () => {
+  it('the outbox keeps no customer name for a destroyed record, sent or still waiting', async () => {
+    const own = await startTestService({ now: '2016-04-01T02:00:00Z' });
+    try {
+      const admin = own.api(own.adminToken);
+      const sales = await own.user('王磊', 'sales', '华东一部');
+      const reviewer = await own.user('张敏', 'reviewer', '华东一部');
+      const approver = await own.user('管理员乙', 'admin');
+      // The team's group robot gets decisions: its outbox entry is written with the record's facts.
+      // Nothing listens on port 9, and the worker is not asked to send: the entry stays pending.
+      const robot = await admin.put('/api/notify/robots/east-1', {
+        kind: 'wecom',
+        webhookUrl: 'http://127.0.0.1:9/cgi-bin/webhook/send?key=k',
+        team: '华东一部',
+        name: '华东一部群',
+      });
+      expect(robot.status).toBe(200);
+      expect((await admin.put('/api/notify/defaults', { robot: { decision: 'immediate' } })).status).toBe(
+        200,
+      );
+      const registered = await own
+        .api(sales)
+        .post<{ results: RowResult[] }>('/api/registrations', { rows: [enterpriseRow(1)] });
+      const recordNo = registered.body.results[0]!.registrationNo!;
+      own.setNow('2016-04-10T02:00:00Z');
+      await own
+        .api(reviewer)
+        .post(`/api/registrations/${recordNo}/review`, { decision: 'reject', reason: '资料不全' });
+      const outbox = async (): Promise<string> =>
+        JSON.stringify(await own.running.store.read((tx) => tx.listDocs('outbox')));
+      expect(await outbox()).toContain(recordNo);
+      expect(await outbox()).toContain(companyNameFor(1));
+
+      own.setNow('2026-04-11T10:00:00Z');
+      const requested = await admin.post<Destruction>('/api/retention/destructions', {});
+      expect(requested.body.nos).toEqual([recordNo]);
+      const approved = await own
+        .api(approver)
+        .post<Destruction>(`/api/retention/destructions/${requested.body.id}/approve`, {});
+      expect(approved.body.destroyed).toEqual([recordNo]);
+
+      const after = await outbox();
+      expect(after).toContain(recordNo);
+      expect(after).not.toContain(companyNameFor(1));
+      expect(after).toContain('（已销毁）');
+    } finally {
+      await own.close();
+    }
+  });
+});
