@@ -39,6 +39,33 @@ import { approve, findCandidates } from './rowEvaluation.js';
 import { assertVersion } from './changeService.js';
 
 /** A visit or call as the route hands it over (R43). */
+/**
+ * R16 with R38: a shared registration changed hands, so its partner record now shares the customer
+ * with the new holder — named there, it is whom the partner record is shared with (R34: the new
+ * holder sees it as the old one did). The partner's history keeps the change (R37).
+ */
+export async function followShare(
+  tx: WriteTx,
+  record: StoredRecord,
+  by: { at: string; by: string },
+): Promise<void> {
+  if (!record.share) return;
+  const partner = await tx.getRecord(record.share.withNo);
+  if (!partner?.share || partner.share.withNo !== record.no) return;
+  const from = partner.share.withRegistrant;
+  const to = record.registration.registrant;
+  if (from === to) return;
+  partner.share = { ...partner.share, withRegistrant: to };
+  partner.version++;
+  partner.history.push({
+    at: by.at,
+    by: by.by,
+    action: 'share.partner_transfer',
+    details: { withNo: record.no, from, to },
+  });
+  await tx.putRecord(partner);
+}
+
 export interface FollowUpInput {
   at?: string | undefined;
   way?: FollowUpWay | undefined;
@@ -390,6 +417,7 @@ export class LifecycleService {
         details: { from: fromName, to },
       });
       ctx.notify.toRegistrant(record, 'transfer', { from: fromName });
+      await followShare(ctx.tx, record, { at: ctx.now, by: actor.name });
       await ctx.tx.putRecord(record);
       return record;
     });

@@ -9,6 +9,7 @@ import { DomainError, problem } from '../../core/problem.js';
 import { ACTIVE_STATUSES } from '../../core/schema.js';
 import type { Store, User, WriteTx } from '../store/store.js';
 import { requireRole, type Actor } from './actor.js';
+import { followShare } from './lifecycleService.js';
 import { Notifier } from './notifier.js';
 import type { RegistrationService } from './registrationService.js';
 import { hashToken, newToken, userView, type UserView } from './userService.js';
@@ -108,6 +109,7 @@ export class UserAdministration {
           details: { from: leaver.name, to: colleague.name, reason: 'hand-over' },
         });
         notify.toRegistrant(record, 'transfer', { from: leaver.name });
+        await followShare(tx, record, { at: now.toISOString(), by: actor.name });
         await tx.putRecord(record);
         transferred.push(record.no);
       }

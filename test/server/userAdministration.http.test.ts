@@ -174,4 +174,48 @@ describe('[R38] hand-over of a leaver', () => {
     const record = await admin.get<RecordView>(`/api/registrations/${zhouRecord}`);
     expect(record.body.registration.registrant).toBe('周杰');
   });
+
+  it('[R16] a shared customer: the partner record names the new holder, who sees it as the leaver did', async () => {
+    const admin = svc.api(svc.adminToken);
+    const sun = await svc.user('孙悦', 'sales', '华东一部');
+    const qian = await svc.user('钱坤', 'sales', '华南二部');
+    const users = await admin.get<{ items: UserView[] }>('/api/users');
+    const sunId = users.body.items.find((u) => u.name === '孙悦')!.id;
+    const sunNo = await register(sun, 301);
+    const partnerRes = await svc.api(t.li).post<{ results: RowResult[] }>('/api/registrations', {
+      rows: [{ ...enterpriseRow(301), contactPhone: '13900000302' }],
+    });
+    const liNo = partnerRes.body.results[0]!.registrationNo!;
+    const shared = await svc.api(t.zhang).post<RecordView>(`/api/registrations/${sunNo}/review`, {
+      decision: 'share',
+      reason: '资源互补',
+      shareWith: liNo,
+    });
+    expect(shared.status, JSON.stringify(shared.body)).toBe(200);
+    // Before: the leaver reads the partner's record, shared with them (R34).
+    expect((await svc.api(sun).get(`/api/registrations/${liNo}`)).status).toBe(200);
+
+    const res = await admin.post<{ transferred: string[] }>(`/api/users/${sunId}/hand-over`, { to: '钱坤' });
+    expect(res.body.transferred).toEqual([sunNo]);
+    const moved = await admin.get<RecordView>(`/api/registrations/${sunNo}`);
+    expect(moved.body.share).toMatchObject({ withNo: liNo, withRegistrant: '李娜' });
+    const partner = await admin.get<RecordView>(`/api/registrations/${liNo}`);
+    expect(partner.body.share).toMatchObject({ withNo: sunNo, withRegistrant: '钱坤' });
+    expect((await svc.api(qian).get(`/api/registrations/${liNo}`)).status).toBe(200);
+    const listed = await svc.api(qian).get<{ items: RecordView[] }>('/api/registrations');
+    expect(listed.body.items.map((r) => r.no).sort()).toEqual([sunNo, liNo].sort());
+    expect(partner.body.history.at(-1)).toMatchObject({
+      action: 'share.partner_transfer',
+      by: 'admin',
+      details: { withNo: sunNo, from: '孙悦', to: '钱坤' },
+    });
+
+    // One registration handed on by /transfer: the partner follows the same way.
+    const transferred = await admin.post<RecordView>(`/api/registrations/${sunNo}/transfer`, { to: '周杰' });
+    expect(transferred.status, JSON.stringify(transferred.body)).toBe(200);
+    const again = await admin.get<RecordView>(`/api/registrations/${liNo}`);
+    expect(again.body.share).toMatchObject({ withNo: sunNo, withRegistrant: '周杰' });
+    expect((await svc.api(t.zhou).get(`/api/registrations/${liNo}`)).status).toBe(200);
+    expect((await svc.api(qian).get(`/api/registrations/${liNo}`)).status).toBe(403);
+  });
 });
