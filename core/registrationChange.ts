@@ -39,6 +39,7 @@ import { capDecision, poolCooldownProblem } from './pool.js';
 import { problem, type Problem } from './problem.js';
 import { PACKAGE_CALENDAR, type WorkCalendar } from './calendar.js';
 import { isLateRegistration, reviewDueBy, setDeadline } from './protection.js';
+import { destroyedProblem } from './retention.js';
 import {
   conflictView,
   territoryCheck,
@@ -176,6 +177,7 @@ export function admitChange(
   request: ChangeRequest,
   ctx: ChangeContext,
 ): ChangeAdmission {
+  if (record.destroyed !== undefined) return { ok: false, errors: [destroyedProblem(record.no)] };
   const today = dayOf(ctx.now);
   const status = effectiveStatus(record, today);
   if (!CHANGEABLE_STATUSES.includes(status)) {
@@ -499,6 +501,7 @@ export function decideResubmission<R extends CandidateRecord>(
   facts: ResubmissionFacts<R>,
 ): ResubmissionDecision {
   const { record, policy } = facts;
+  if (record.destroyed !== undefined) return refusal(destroyedProblem(record.no), []);
   const today = dayOf(facts.now);
   const status = effectiveStatus(record, today);
   if (status !== 'rejected') {

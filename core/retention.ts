@@ -6,6 +6,7 @@
  */
 import { addMonths, dayOf } from './day.js';
 import { effectiveStatus } from './lifecycle.js';
+import { DomainError, problem, type Problem } from './problem.js';
 import type { Day, IdentityKeys, Instant, RecordStatus, StoredRecord } from './schema.js';
 
 /** Statuses after which nothing more happens to a registration. */
@@ -47,6 +48,22 @@ export function destructible(record: StoredRecord, today: Day, retentionYears: n
   if (record.destroyed !== undefined) return false;
   const closed = closedOn(record, today);
   return closed !== undefined && keptUntil(closed, retentionYears) < today;
+}
+
+/**
+ * Why nothing changes a destroyed record or acts on it: it stays as the destruction left it, the
+ * record R39 says a destruction leaves — changed or resubmitted, it would hold personal data again.
+ */
+export function destroyedProblem(no: string): Problem {
+  return problem(
+    'retention.destroyed',
+    `报备 ${no} 的客户资料已于保存期满后销毁（R39），不能再更改或办理`,
+    `Registration ${no} was destroyed after its retention period (R39); it is not changed or acted on again`,
+  );
+}
+
+export function assertNotDestroyed(record: StoredRecord): void {
+  if (record.destroyed !== undefined) throw new DomainError(destroyedProblem(record.no));
 }
 
 /** Identity keys that match nothing: a destroyed record can never be found by a customer again. */

@@ -36,6 +36,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   'user.exists': 409,
   'user.self': 409,
   'retention.decided': 409,
+  'retention.destroyed': 409,
   'sheets.already_linked': 409,
   'sheets.sync_running': 409,
   'sheets.link_not_found': 404,

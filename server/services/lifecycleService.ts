@@ -16,6 +16,7 @@ import {
   setDeadline,
 } from '../../core/protection.js';
 import { PACKAGE_CALENDAR } from '../../core/calendar.js';
+import { assertNotDestroyed } from '../../core/retention.js';
 import { DomainError, problem } from '../../core/problem.js';
 import type { Policy } from '../../core/policy.js';
 import { LAPSE_REASON_CODES, POOL_COLLECTION } from '../../core/pool.js';
@@ -535,6 +536,9 @@ export class LifecycleService {
         touched: new Set([no]),
       };
       const result = await fn(ctx, record);
+      // After the action's own refusals (who may act, in what state), so a caller who may not act
+      // learns nothing new; throwing here discards whatever the action wrote.
+      assertNotDestroyed(record);
       await ctx.notify.flush(tx);
       return { record: result, touched: [...ctx.touched], policy: ctx.policy };
     });

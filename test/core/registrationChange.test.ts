@@ -22,6 +22,7 @@ import {
   type BanFact,
   type Candidate,
 } from '../../core/registrationDecision.js';
+import { eraseRecord } from '../../core/retention.js';
 import type { IdentityKeys, Registration, StoredRecord } from '../../core/schema.js';
 
 /** 2026-03-10 10:00 in Shanghai (a Tuesday). */
@@ -529,6 +530,18 @@ describe('decideResubmission (R13)', () => {
   it('[R13] only a rejected registration is resubmitted', () => {
     const decision = resubmit(stored('BB-2026-000041', {}));
     expect(decision).toMatchObject({ ok: false, error: { code: 'resubmit.not_rejected' } });
+  });
+
+  it('[R39] a destroyed record is neither resubmitted nor changed (PATCH, sheet or import correction)', () => {
+    const destroyed = eraseRecord(rejected, NOW, { requestedBy: '甲', approvedBy: '乙', requestId: 'd-1' });
+    expect(resubmit(destroyed)).toMatchObject({ ok: false, error: { code: 'retention.destroyed' } });
+    // Its old name: what a correction row or a sheet edit would put back.
+    const admission = change(destroyed, { changes: { customerName: '上海华信科技有限公司' } });
+    expect(admission).toMatchObject({ ok: false, errors: [{ code: 'retention.destroyed' }] });
+    expect(change(destroyed, { changes: { notes: '补充' } }, { as: 'reviewer' })).toMatchObject({
+      ok: false,
+      errors: [{ code: 'retention.destroyed' }],
+    });
   });
 
   it('[R12] a registration that lost a conflict is not resubmitted while the winner holds; it is once the winner ended', () => {

@@ -166,6 +166,75 @@ describe('[R39] destruction after the retention period', () => {
   });
 });
 
+describe('[R39] a destroyed record stays as the destruction left it', () => {
+  it('is not resubmitted, changed, graded or transferred — 409 retention.destroyed', async () => {
+    const own = await startTestService({ now: '2016-04-01T02:00:00Z' });
+    try {
+      const admin = own.api(own.adminToken);
+      const sales = await own.user('王磊', 'sales', '华东一部');
+      const reviewer = await own.user('张敏', 'reviewer', '华东一部');
+      const approver = await own.user('管理员乙', 'admin');
+      const registered = await own
+        .api(sales)
+        .post<{ results: RowResult[] }>('/api/registrations', { rows: [enterpriseRow(1)] });
+      const recordNo = registered.body.results[0]!.registrationNo!;
+      own.setNow('2016-04-10T02:00:00Z');
+      // Rejected: the one closed status a holder may still correct and resubmit (R13).
+      await own
+        .api(reviewer)
+        .post(`/api/registrations/${recordNo}/review`, { decision: 'reject', reason: '资料不全' });
+      own.setNow('2026-04-11T10:00:00Z');
+      const requested = await admin.post<Destruction>('/api/retention/destructions', {});
+      const approved = await own
+        .api(approver)
+        .post<Destruction>(`/api/retention/destructions/${requested.body.id}/approve`, {});
+      expect(approved.body.destroyed).toEqual([recordNo]);
+      const before = await admin.get<RecordView>(`/api/registrations/${recordNo}`);
+
+      // One at a time: each must find the record as the destruction left it.
+      const refusals: [string, () => Promise<{ status: number; body: ErrorBody }>][] = [
+        ['resubmit', () => own.api(sales).post<ErrorBody>(`/api/registrations/${recordNo}/resubmit`, {})],
+        [
+          'change',
+          () =>
+            own.api(sales).patch<ErrorBody>(
+              `/api/registrations/${recordNo}`,
+              {
+                changes: { customerName: '新名字科技有限公司', contactPhone: '13900000077' },
+                reason: '更正',
+              },
+              { 'If-Match': before.body.etag },
+            ),
+        ],
+        [
+          'grade',
+          () =>
+            own
+              .api(reviewer)
+              .put<ErrorBody>(`/api/registrations/${recordNo}/grade`, { grade: 'A', reason: '重点' }),
+        ],
+        ['transfer', () => admin.post<ErrorBody>(`/api/registrations/${recordNo}/transfer`, { to: '张敏' })],
+      ];
+      for (const [what, send] of refusals) {
+        const res = await send();
+        expect(res.status, what).toBe(409);
+        expect(res.body.error.code, what).toBe('retention.destroyed');
+        expect(res.body.error.messageEn, what).toContain(recordNo);
+      }
+      // Someone who may not read it learns no more than before.
+      const stranger = await own.user('周杰', 'sales', '华南二部');
+      expect((await own.api(stranger).post(`/api/registrations/${recordNo}/resubmit`, {})).status).toBe(403);
+
+      const after = await admin.get<RecordView>(`/api/registrations/${recordNo}`);
+      expect(after.body.version).toBe(before.body.version);
+      expect(after.body.status).toBe('rejected');
+      expect(after.body.registration).toEqual(before.body.registration);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('[R39] what a destruction reaches beyond the record', () => {
   it('the outbox keeps no customer name for a destroyed record, sent or still waiting', async () => {
     const own = await startTestService({ now: '2016-04-01T02:00:00Z' });
