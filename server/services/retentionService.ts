@@ -3,7 +3,8 @@
  * the records closed more than `retentionYears` ago — and another approves it. Approval erases the
  * personal data of each listed record that is still old enough (core/retention.ts) and the name its
  * notification outbox entries carry, and leaves the request as the destruction record: numbers,
- * dates, who requested and who approved, nothing about the customers. Requests live in the store's documents (collection `destructions`).
+ * dates, who requested and who approved, nothing about the customers. Requests live in the store's
+ * documents (collection `destructions`).
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
