@@ -10,6 +10,7 @@ import { DomainError, problem } from '../core/problem.js';
 import type { RowContext } from '../core/row.js';
 import type { RowStatus } from '../core/schema.js';
 import {
+  columnLetters,
   countByStatus,
   describeSheet,
   outcomeOfLocalErrors,
@@ -191,6 +192,22 @@ function annotatedConflicts(details: Record<string, unknown> | undefined): Annot
   }));
 }
 
+/**
+ * The header's table does not hold the result columns, so sorting it would leave them behind; the
+ * table has to reach `reach` (the last column before the results to be made, or the last result column).
+ */
+function resultsOutsideTable(table: { left: number; right: number }, reach: number): DomainError {
+  const span = `${columnLetters(table.left)}–${columnLetters(table.right)}`;
+  const to = columnLetters(reach);
+  return new DomainError(
+    problem(
+      'sheet.results_outside_table',
+      `表头所在的表格只到 ${span} 列，报备编号等结果列在表格外：对表格排序时结果不会随行移动，会落到别的客户行上。请在「表设计 > 调整表格大小」中把表格扩展到 ${to} 列，然后重试（这次没有发送任何内容）`,
+      `The table the header is in spans columns ${span} only, and the result columns (报备编号…) are outside it: sorting the table would leave the results on other customers' rows. Extend the table to column ${to} (Table Design > Resize Table), then retry (nothing was sent)`,
+    ),
+  );
+}
+
 export function createWorkflows(deps: WorkflowDeps): Workflows {
   const { excel, api } = deps;
   const now = deps.now ?? (() => new Date());
@@ -246,11 +263,22 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
       );
     }
     const layout = planLayout(snapshot.grid, setup);
-    // Result columns still to be made go into the header's table when it ends right before them.
-    if (snapshot.headerInTable && layout.missingResultColumns.length > 0) {
+    if (snapshot.headerInTable && options.readOnly !== true) {
       const table = await excel.headerTable(snapshot.sheetName, layout.headerRow);
-      const first = Math.min(...layout.missingResultColumns.map((k) => layout.resultColumns[k]));
-      if (table.right === first - 1) layout.appendToTable = true;
+      const missing = layout.missingResultColumns;
+      const first = Math.min(...missing.map((k) => layout.resultColumns[k]));
+      // Result columns still to be made go into the header's table when it ends right before them.
+      if (missing.length > 0 && table.right === first - 1) layout.appendToTable = true;
+      // Excel sorts a table's own columns only: a 报备编号 outside it stays on the row it was written
+      // to and names another customer once the table is sorted (and 提交更改 would then send that
+      // customer's cells as a change of the registration). Refused before anything is sent.
+      const outside = (Object.keys(layout.resultColumns) as (keyof SheetLayout['resultColumns'])[])
+        .filter((k) => !missing.includes(k))
+        .map((k) => layout.resultColumns[k])
+        .filter((column) => column < table.left || column > table.right);
+      if (outside.length > 0 || (missing.length > 0 && layout.appendToTable !== true)) {
+        throw resultsOutsideTable(table, missing.length > 0 ? first - 1 : Math.max(...outside));
+      }
     }
     return { setup, snapshot, layout };
   }

@@ -203,6 +203,67 @@ describe('tables, notes and writes as Excel does them', () => {
     expect(fake.workbook.values(SHEET, 'T2:T4')).toEqual([[''], [''], ['']]);
   });
 
+  it('refuses result columns a table sort would leave behind (a column of the user’s own between table and results), sending nothing', async () => {
+    const values = await sampleValues();
+    // The user's own column right of the table, outside it: results would go after it, outside too.
+    (values[1] as FakeCell[])[14] = '我的备注';
+    for (let r = 2; r < 52; r++) (values[r] as FakeCell[])[14] = `备注${r + 1}`;
+    const { fake, workflows } = await setUp({}, values);
+    await fake.Excel.run(async (context) => {
+      const sheet = context.workbook.worksheets.getItem(SHEET);
+      sheet.tables.add(sheet.getRange('A2:N52'), true);
+      await context.sync();
+    });
+    const setup = await workflows.detect();
+    // Excel sorts a table's own columns only: a 报备编号 outside it would stay on the row it was
+    // written to and name another customer once the table is sorted.
+    for (const step of [() => workflows.apply(setup), () => workflows.submit(setup)]) {
+      await expect(step()).rejects.toMatchObject({
+        code: 'sheet.results_outside_table',
+        message: expect.stringContaining('调整表格大小') as unknown,
+        messageEn: expect.stringContaining('Resize Table') as unknown,
+      });
+    }
+    expect(await storedCount()).toBe(0);
+    expect(fake.workbook.values(SHEET, 'P2:T2')).toEqual([['', '', '', '', '']]);
+
+    // With the table resized over the user's column (Table Design > Resize Table), the results join it.
+    const resized = await setUp({}, values);
+    await resized.fake.Excel.run(async (context) => {
+      const sheet = context.workbook.worksheets.getItem(SHEET);
+      sheet.tables.add(sheet.getRange('A2:O52'), true);
+      await context.sync();
+    });
+    const again = await resized.workflows.detect();
+    await resized.workflows.apply(again);
+    expect(resized.fake.workbook.tables()).toEqual([{ name: 'Table1', sheet: SHEET, address: 'A2:T52' }]);
+    expect((await resized.workflows.submit(again)).rows).toBe(50);
+  });
+
+  it('refuses result columns already outside the table the header is in (a table made over the data only)', async () => {
+    const values = await sampleValues();
+    // Result columns from earlier runs, and a table the user made later over the data only.
+    ['报备编号', '状态', '保护截止', '冲突说明', '提示'].forEach((h, i) => {
+      (values[1] as FakeCell[])[14 + i] = h;
+    });
+    const { fake, workflows } = await setUp({}, values);
+    await fake.Excel.run(async (context) => {
+      const sheet = context.workbook.worksheets.getItem(SHEET);
+      sheet.tables.add(sheet.getRange('A2:N52'), true);
+      await context.sync();
+    });
+    const setup = await workflows.detect();
+    for (const step of [() => workflows.check(setup), () => workflows.refresh(setup)]) {
+      await expect(step()).rejects.toMatchObject({ code: 'sheet.results_outside_table' });
+    }
+    expect(
+      fake.workbook
+        .values(SHEET, 'P3:P52')
+        .flat()
+        .every((v) => v === ''),
+    ).toBe(true);
+  });
+
   it('a table Excel refuses over merged cells costs only the table: formats, results and notes stay', async () => {
     const { fake, workflows } = await setUp({}, undefined, { merged: ['L10:M10'] });
     const result = await workflows.apply(await workflows.detect());

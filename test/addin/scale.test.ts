@@ -170,10 +170,12 @@ describe.each(['1.18', '1.9'])('ExcelApi %s', (apiVersion) => {
   // At most 5: Prepare's notes and table each get a sync of their own, so that a refused note or
   // table (Excel stops a batch at the first failure and keeps the rest) costs only itself. Submit,
   // Refresh and 提交更改 read and write 报备快照 (what the sheet last saw, issue 15): one sync each.
-  it.each(operations)('%s: the same number of syncs for 100 and 10,000 rows, at most 7', (operation) => {
+  // On a sheet whose header is in a table, one more learns the table's columns: result columns
+  // outside it would not move with its rows when it is sorted.
+  it.each(operations)('%s: the same number of syncs for 100 and 10,000 rows, at most 8', (operation) => {
     expect(of(large, operation).syncs).toBe(of(small, operation).syncs);
     expect(of(large, operation).syncs).toBeLessThanOrEqual(
-      ['submit', 'refresh', 'submitChanges'].includes(operation) ? 7 : 5,
+      ['submit', 'refresh', 'submitChanges'].includes(operation) ? 8 : 5,
     );
   });
 
