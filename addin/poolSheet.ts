@@ -5,7 +5,13 @@
  * first answer instead of registering twice. Plans in core/poolSheetPlan.ts; Excel only through
  * the gateway.
  */
-import { POOL_SHEET_NAME, planPoolSheet, readPoolClaims, type PoolCarryOver } from '../core/poolSheetPlan.js';
+import {
+  POOL_SHEET_NAME,
+  planPoolSheet,
+  readPoolClaims,
+  type PoolCarryOver,
+  type PoolClaim,
+} from '../core/poolSheetPlan.js';
 import { DomainError, problem } from '../core/problem.js';
 import { STATUS_LABELS } from '../core/schema.js';
 import { ApiError, type ApiClient } from './apiClient.js';
@@ -14,6 +20,20 @@ import type { ExcelGateway } from './excelGateway.js';
 export interface PoolSheetDeps {
   excel: ExcelGateway;
   api: ApiClient;
+}
+
+/**
+ * The claim's Idempotency-Key: the pooled entry, what the row sends and the answer it shows. Pressed
+ * again after a lost answer (the row as it was) the key is the same and the first answer is replayed,
+ * so nothing registers twice. A row corrected after a refusal, or pressed again once the refusal is
+ * written to it (its cause may be gone: a raised cap, a cooldown over), is a new request: under the
+ * old key the service would refuse the new body (idempotency.mismatch) or replay the refusal.
+ */
+async function claimKey(claim: PoolClaim, pooledSince: string): Promise<string> {
+  const content = new TextEncoder().encode(JSON.stringify([claim.submission, claim.shown]));
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', content));
+  const hex = Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('');
+  return `pool-claim:${claim.poolNo}:${pooledSince}:${hex}`;
 }
 
 export function createPoolSheet(deps: PoolSheetDeps) {
@@ -49,7 +69,7 @@ export function createPoolSheet(deps: PoolSheetDeps) {
       for (const c of claims) {
         const item = pool.get(c.poolNo)!;
         try {
-          const [result] = await api.submit([c.submission], `pool-claim:${c.poolNo}:${item.pooledSince}`);
+          const [result] = await api.submit([c.submission], await claimKey(c, item.pooledSince));
           const refusal = result?.errors[0];
           if (result === undefined || result.registrationNo === undefined || refusal !== undefined) {
             const message = refusal ? `${refusal.code}：${refusal.message}` : '未能认领';

@@ -144,6 +144,8 @@ export interface PoolClaim {
   /** The registration the claim files: the pooled customer plus what the claimant typed. */
   submission: SubmissionRow;
   carry: PoolCarryOver;
+  /** 处理结果 as the sheet shows it: the last answer written to the row ('' when none). */
+  shown: string;
 }
 
 function text(cell: SheetCell | undefined): string {
@@ -208,7 +210,7 @@ export function readPoolClaims(
       source: '公海认领',
       clientRowId: poolNo,
     };
-    claims.push({ row, poolNo, submission, carry });
+    claims.push({ row, poolNo, submission, carry, shown: text(cells[col('outcome')]) });
   }
   return { claims, errors };
 }

@@ -28,11 +28,12 @@ function rowOf(fake: FakeOffice, customer: string): number {
   return index + 1;
 }
 
-beforeAll(async () => {
-  svc = await startTestService({ now: '2026-03-02T01:00:00.000Z' });
+/** A service with customers 1 and 2 of 王磊's lapsed into the pool (R31, R44). */
+async function servicePool(): Promise<{ svc: TestService; wang: ApiClient; li: ApiClient }> {
+  const svc = await startTestService({ now: '2026-03-02T01:00:00.000Z' });
   const client = (token: string) => createApiClient({ baseUrl: svc.url, token });
-  wang = client(await svc.user('王磊', 'sales', '华东一部'));
-  li = client(await svc.user('李娜', 'sales', '华东一部'));
+  const wang = client(await svc.user('王磊', 'sales', '华东一部'));
+  const li = client(await svc.user('李娜', 'sales', '华东一部'));
   const reviewer = client(await svc.user('张敏', 'reviewer', '华东一部'));
   await svc.api(svc.adminToken).put('/api/policy', { preset: 'follow-up' });
   for (const n of [1, 2]) {
@@ -44,6 +45,11 @@ beforeAll(async () => {
   svc.setNow('2026-03-12T02:00:00.000Z');
   await svc.running.services.lifecycle.sweep();
   svc.setNow('2026-03-13T02:00:00.000Z');
+  return { svc, wang, li };
+}
+
+beforeAll(async () => {
+  ({ svc, wang, li } = await servicePool());
 });
 
 afterAll(async () => {
@@ -131,5 +137,57 @@ describe('公海', () => {
     expect(retried.errors[0]?.message ?? '').toContain('已不在公海中');
     const held = await zhou.listRegistrations({ registrant: '周杰' });
     expect(held.total).toBe(1);
+  });
+});
+
+describe('公海: a refused claim pressed again', () => {
+  let own: Awaited<ReturnType<typeof servicePool>>;
+  beforeAll(async () => {
+    own = await servicePool();
+  });
+  afterAll(async () => {
+    await own.svc.close();
+  });
+
+  it('goes through once corrected: the key of the refused attempt is not reused for a new body', async () => {
+    const fake = createFakeOffice({ apiVersion: '1.18', sheets: [{ name: 'Sheet1', values: [['']] }] });
+    const pool = createPoolSheet({ excel: gatewayFor(fake), api: own.li });
+    await pool.build();
+    const row = rowOf(fake, companyNameFor(2));
+    // A phone the service refuses.
+    fake.workbook.setValues(POOL_SHEET_NAME, `H${row}`, [['认领', '', '12345']]);
+    const refused = await pool.applyClaims();
+    expect(refused.claimed).toBe(0);
+    expect(refused.errors[0]!.message).not.toMatch(/^idempotency/);
+    // Corrected in the kept row, pressed again: the claim is filed, not refused as a reused key.
+    const again = rowOf(fake, companyNameFor(2));
+    fake.workbook.setValues(POOL_SHEET_NAME, `J${again}`, [['13900004444']]);
+    const corrected = await pool.applyClaims();
+    expect(corrected.errors).toEqual([]);
+    expect(corrected.claimed).toBe(1);
+    expect((await own.li.listRegistrations({ registrant: '李娜' })).total).toBe(1);
+  });
+
+  it('goes through once its cause is gone (R45 cap raised), sent as it was: the refusal is not replayed', async () => {
+    const admin = own.svc.api(own.svc.adminToken);
+    await admin.put('/api/policy', { preset: 'follow-up', maxActivePerRegistrant: 1 });
+    const zhao = createApiClient({
+      baseUrl: own.svc.url,
+      token: await own.svc.user('赵强', 'sales', '华东一部'),
+    });
+    await zhao.submit([enterpriseRow(10)], 'zhao-10');
+    const fake = createFakeOffice({ apiVersion: '1.18', sheets: [{ name: 'Sheet1', values: [['']] }] });
+    const pool = createPoolSheet({ excel: gatewayFor(fake), api: zhao });
+    await pool.build();
+    const row = rowOf(fake, companyNameFor(1));
+    fake.workbook.setValues(POOL_SHEET_NAME, `H${row}`, [['认领', '', '13900005555']]);
+    const refused = await pool.applyClaims();
+    expect(refused.errors[0]!.message).toMatch(/^registration\.cap：/);
+    // An administrator raises the cap; the same row, untouched, is pressed again.
+    await admin.put('/api/policy', { preset: 'follow-up', maxActivePerRegistrant: 2 });
+    const again = await pool.applyClaims();
+    expect(again.errors).toEqual([]);
+    expect(again.claimed).toBe(1);
+    expect((await zhao.listRegistrations({ registrant: '赵强' })).total).toBe(2);
   });
 });
