@@ -265,10 +265,13 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     const layout = planLayout(snapshot.grid, setup);
     if (snapshot.headerInTable && options.readOnly !== true) {
       const table = await excel.headerTable(snapshot.sheetName, layout.headerRow);
+      // A table beside the data that merely shares the header row (a legend) holds none of it: the
+      // result columns neither join it nor need to be in it.
+      const holdsData = table.left <= layout.firstColumn && layout.firstColumn <= table.right;
       const missing = layout.missingResultColumns;
       const first = Math.min(...missing.map((k) => layout.resultColumns[k]));
       // Result columns still to be made go into the header's table when it ends right before them.
-      if (missing.length > 0 && table.right === first - 1) layout.appendToTable = true;
+      if (holdsData && missing.length > 0 && table.right === first - 1) layout.appendToTable = true;
       // Excel sorts a table's own columns only: a 报备编号 outside it stays on the row it was written
       // to and names another customer once the table is sorted (and 提交更改 would then send that
       // customer's cells as a change of the registration). Refused before anything is sent.
@@ -276,7 +279,7 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
         .filter((k) => !missing.includes(k))
         .map((k) => layout.resultColumns[k])
         .filter((column) => column < table.left || column > table.right);
-      if (outside.length > 0 || (missing.length > 0 && layout.appendToTable !== true)) {
+      if (holdsData && (outside.length > 0 || (missing.length > 0 && layout.appendToTable !== true))) {
         throw resultsOutsideTable(table, missing.length > 0 ? first - 1 : Math.max(...outside));
       }
     }

@@ -240,6 +240,23 @@ describe('tables, notes and writes as Excel does them', () => {
     expect((await resized.workflows.submit(again)).rows).toBe(50);
   });
 
+  it('a table beside the data that only shares the header row (a legend) refuses nothing', async () => {
+    const values = await sampleValues();
+    (values[1] as FakeCell[])[20] = '等级';
+    (values[1] as FakeCell[])[21] = '含义';
+    (values[2] as FakeCell[])[20] = 'A';
+    (values[2] as FakeCell[])[21] = '重点客户';
+    const { fake, workflows } = await setUp({}, values);
+    await fake.Excel.run(async (context) => {
+      const sheet = context.workbook.worksheets.getItem(SHEET);
+      sheet.tables.add(sheet.getRange('U2:V3'), true);
+      await context.sync();
+    });
+    const setup = await workflows.detect();
+    await workflows.apply(setup);
+    expect((await workflows.submit(setup)).rows).toBe(50);
+  });
+
   it('refuses result columns already outside the table the header is in (a table made over the data only)', async () => {
     const values = await sampleValues();
     // Result columns from earlier runs, and a table the user made later over the data only.
