@@ -121,7 +121,9 @@ export function createMyRegistrations(deps: MyRegistrationsDeps) {
           ),
         );
       }
-      const { actions, errors } = readMyActions(snapshot.grid, dayOf(now()));
+      const { actions, errors } = readMyActions(snapshot.grid, dayOf(now()), {
+        date1904: snapshot.date1904,
+      });
       const carry = new Map<string, MyCarryOver>(errors.map((e) => [e.registrationNo, e.carry]));
       const failures = errors.map(({ row, registrationNo, message }) => ({ row, registrationNo, message }));
       let done = 0;

@@ -18,6 +18,7 @@ import {
   cellAddress,
   columnSetupOps,
   chunkAddresses,
+  DATE_1904_OFFSET_DAYS,
   NOTE_MARKER,
   rangeAddress,
   type SheetCell,
@@ -338,10 +339,14 @@ function text(cell: SheetCell | undefined): string {
   return String(cell).trim();
 }
 
-/** An Excel date serial (1900 system) or typed text as YYYY-MM-DD; null when it is neither. */
-function dayOfCell(cell: SheetCell | undefined): Day | null {
+/**
+ * An Excel date serial or typed text as YYYY-MM-DD; null when it is neither. A 1904 workbook counts
+ * its serials from 1904-01-01: read as 1900 serials they would be four years early.
+ */
+function dayOfCell(cell: SheetCell | undefined, date1904: boolean): Day | null {
   if (typeof cell === 'number' && Number.isFinite(cell) && cell > 0) {
-    return new Date(Math.round((cell - 25569) * 86_400_000)).toISOString().slice(0, 10);
+    const serial = date1904 ? cell + DATE_1904_OFFSET_DAYS : cell;
+    return new Date(Math.round((serial - 25569) * 86_400_000)).toISOString().slice(0, 10);
   }
   const t = text(cell).replace(/[/.]/g, '-');
   const m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(t);
@@ -354,6 +359,8 @@ function dayOfCell(cell: SheetCell | undefined): Day | null {
 export function readMyActions(
   grid: SheetGrid,
   today: Day,
+  /** The workbook counts date serials from 1904-01-01 (the sheet reader's `date1904`). */
+  options: { date1904?: boolean } = {},
 ): {
   actions: MyActionRequest[];
   errors: { row: number; registrationNo: string; message: string; carry: MyCarryOver }[];
@@ -440,7 +447,7 @@ export function readMyActions(
         if (nextStep !== '') body['nextStep'] = nextStep;
         body['note'] = note;
         if (text(dateCell) !== '') {
-          const day = dayOfCell(dateCell);
+          const day = dayOfCell(dateCell, options.date1904 === true);
           if (day === null) {
             fail(`第 ${row} 行的跟进日期「${text(dateCell)}」无法识别，请写成 2026-03-05`);
             continue;

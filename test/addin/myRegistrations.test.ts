@@ -6,6 +6,7 @@
  * was never files an action twice; the sync count is the same at 100 and 10,000 rows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATE_1904_OFFSET_DAYS } from '../../core/sheetPlan.js';
 import { FILLS } from '../../core/annotation.js';
 import { MY_SHEET_NAME } from '../../core/mySheetPlan.js';
 import type { RowResult } from '../../core/schema.js';
@@ -213,6 +214,24 @@ describe('我的报备', () => {
 });
 
 describe('我的报备 at 10,000 rows', () => {
+  it('a follow-up date pasted as a date in a 1904 workbook is the day shown, not four years earlier', async () => {
+    const fake = createFakeOffice({
+      apiVersion: '1.18',
+      date1904: true,
+      sheets: [{ name: 'Sheet1', values: [['']] }],
+    });
+    const mine = createMyRegistrations({ excel: gatewayFor(fake), api: wang, now: () => svc.now() });
+    await mine.build();
+    const row = rowOf(fake, no.approvedA);
+    // 2026-03-03 pasted from a date cell: a serial, counted from 1904-01-01 in this workbook.
+    const serial1904 = Date.UTC(2026, 2, 3) / 86_400_000 + 25_569 - DATE_1904_OFFSET_DAYS;
+    fake.workbook.setValues(MY_SHEET_NAME, `L${row}`, [['记录跟进', '电话回访', serial1904]]);
+    const applied = await mine.applyActions();
+    expect(applied.errors).toEqual([]);
+    const followed = await wang.getRegistration(no.approvedA);
+    expect(followed.followUps.map((f) => Date.parse(f.at))).toContain(Date.parse('2026-03-02T16:00:00.000Z'));
+  });
+
   it('builds and applies in as many syncs as at 100 rows', async () => {
     const big = await startTestService({ now: '2026-03-02T02:00:00.000Z' });
     try {
