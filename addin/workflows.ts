@@ -40,6 +40,8 @@ import {
   readSeen,
   registeredRows,
   rowValues,
+  seenBy,
+  seenKey,
   SNAPSHOT_SHEET_NAME,
   type SeenEntry,
 } from '../core/sheetChanges.js';
@@ -372,7 +374,9 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     // with (1). Were it already changed elsewhere, the first change from the sheet meets 412: safe.
     for (const [no, row] of rowByNo) {
       const status = results.find((r) => r.registrationNo === no)?.status ?? 'pending';
-      seen.set(no, { no, version: 1, status, values: rowValues(layout, snapshot.grid, row) });
+      const sheet = layout.sheetName;
+      const values = rowValues(layout, snapshot.grid, row);
+      seen.set(seenKey(sheet, no), { no, sheet, version: 1, status, values });
     }
     if (rowByNo.size > 0 || seenChanged) await excel.writeSheet(planSeen(seen));
     if (stopped !== undefined) throw stopped;
@@ -418,7 +422,7 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     let unseen = 0;
     for (const [no, numbered] of registeredRows(layout, snapshot.grid)) {
       for (const row of numbered) {
-        const entry = seen.get(no);
+        const entry = seenBy(seen, layout.sheetName, no);
         if (entry === undefined || entry.values === null) {
           unseen++;
           continue;
@@ -490,7 +494,9 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
         // Seen at once: were the resubmission below refused, the change itself is not sent again.
         const values = rowValues(layout, snapshot.grid, edit.row);
         const saw = (r: typeof result) => {
-          seen.set(edit.no, { no: edit.no, version: r.record.version, status: r.record.status, values });
+          const sheet = layout.sheetName;
+          const { version, status } = r.record;
+          seen.set(seenKey(sheet, edit.no), { no: edit.no, sheet, version, status, values });
           seenChanged = true;
         };
         saw(result);
@@ -651,17 +657,18 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
         for (const r of numbered) {
           const state = found.get(r.registrationNo as string);
           if (state === undefined) continue;
-          const before = seen.get(state.no);
+          const before = seenBy(seen, layout.sheetName, state.no);
           const values = rowValues(layout, snapshot.grid, r.row);
           const edited = before?.values != null && changedFields(before.values, values).length > 0;
-          const entry = {
+          const entry: SeenEntry = {
             no: state.no,
+            sheet: layout.sheetName,
             version: state.version,
             status: state.status,
             values: edited ? (before?.values ?? values) : values,
           };
           if (JSON.stringify(entry) !== JSON.stringify(before)) dirty = true;
-          seen.set(state.no, entry);
+          seen.set(seenKey(layout.sheetName, state.no), entry);
         }
         // Nothing new since the last refresh: the snapshot is not written again.
         if (dirty) await excel.writeSheet(planSeen(seen));

@@ -1,8 +1,10 @@
 /**
  * Changes of registered rows made in the sheet (issue 15, R4, R13, R37): what the sheet last saw of
  * each registration — its version and the row's mapped cells as they were when it was registered or
- * refreshed — and which fields a row's cells now differ in. Kept on the 报备快照 sheet keyed by
- * 报备编号, so sorting or filtering the registration sheet changes nothing. Pure: plans and diffs as data.
+ * refreshed — and which fields a row's cells now differ in. Kept on the 报备快照 sheet keyed by sheet
+ * and 报备编号, so sorting or filtering the registration sheet changes nothing, and a copy of a row on
+ * another sheet is compared with what that sheet saw, never with the cells of the first (its older
+ * cells would undo a change sent from there). Pure: plans and diffs as data.
  */
 import { z } from 'zod';
 import { FIELD_SPECS, STATUS_LABELS, type Field } from './schema.js';
@@ -16,7 +18,7 @@ import {
 
 /** 报备快照: the sheet the add-in keeps what it last saw in; people should not edit it. */
 export const SNAPSHOT_SHEET_NAME = '报备快照';
-const SNAPSHOT_HEADER = ['报备编号', '版本', '状态', '表格值（勿改）'];
+const SNAPSHOT_HEADER = ['报备编号', '版本', '状态', '表格值（勿改）', '工作表'];
 /**
  * Excel holds at most 32,767 characters in a cell; a row's mapped cells as JSON stay far below it,
  * but a pasted essay in 备注 could not: such an entry keeps no values, and its row is not diffed.
@@ -31,6 +33,8 @@ export type RowValues = Partial<Record<Field, SheetCell>>;
 /** What the sheet last saw of one registration. */
 export interface SeenEntry {
   no: string;
+  /** The registration sheet whose row was seen; '' for entries kept before sheets were recorded. */
+  sheet: string;
   /** The record's version (its ETag without quotes): sent as If-Match. */
   version: number;
   status: string;
@@ -89,7 +93,24 @@ export function changedFields(seen: RowValues, now: RowValues): Field[] {
   });
 }
 
-/** The entries of the 报备快照 sheet; rows that do not parse are skipped (they are rewritten next time). */
+/** The key of what `sheet` saw of registration `no` in the map readSeen returns. */
+export function seenKey(sheet: string, no: string): string {
+  return JSON.stringify([sheet, no]);
+}
+
+/**
+ * What `sheet` last saw of registration `no`; an entry kept before sheets were recorded stands for
+ * every sheet until that sheet's own replaces it.
+ */
+export function seenBy(
+  seen: ReadonlyMap<string, SeenEntry>,
+  sheet: string,
+  no: string,
+): SeenEntry | undefined {
+  return seen.get(seenKey(sheet, no)) ?? seen.get(seenKey('', no));
+}
+
+/** The entries of the 报备快照 sheet by seenKey; rows that do not parse are skipped (they are rewritten next time). */
 export function readSeen(grid: SheetGrid | null): Map<string, SeenEntry> {
   const out = new Map<string, SeenEntry>();
   if (grid === null) return out;
@@ -106,19 +127,27 @@ export function readSeen(grid: SheetGrid | null): Map<string, SeenEntry> {
         values = null;
       }
     }
-    out.set(no, { no, version, status: typeof cells[2] === 'string' ? cells[2] : '', values });
+    const sheet = typeof cells[4] === 'string' ? cells[4] : '';
+    out.set(seenKey(sheet, no), {
+      no,
+      sheet,
+      version,
+      status: typeof cells[2] === 'string' ? cells[2] : '',
+      values,
+    });
   }
   return out;
 }
 
 /** The whole 报备快照 sheet, rewritten in one write (one or a few syncs whatever the row count). */
 export function planSeen(entries: ReadonlyMap<string, SeenEntry>): SheetWrite {
-  const rows = [...entries.values()].sort((a, b) => (a.no < b.no ? -1 : a.no > b.no ? 1 : 0));
+  const order = (e: SeenEntry) => `${e.no}\u0000${e.sheet}`;
+  const rows = [...entries.values()].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
   const values: SheetCell[][] = [
     SNAPSHOT_HEADER,
     ...rows.map((e) => {
       const json = e.values === null ? '' : JSON.stringify(e.values);
-      return [e.no, e.version, e.status, json.length <= MAX_CELL_CHARS ? json : ''];
+      return [e.no, e.version, e.status, json.length <= MAX_CELL_CHARS ? json : '', e.sheet];
     }),
   ];
   return {
@@ -128,7 +157,11 @@ export function planSeen(entries: ReadonlyMap<string, SeenEntry>): SheetWrite {
     hidden: true,
     ops: [
       // Text format first: a JSON cell or a number like 0012 must stay exactly as written.
-      { kind: 'numberFormat', address: rangeAddress(1, 1, values.length, 4), format: '@' },
+      {
+        kind: 'numberFormat',
+        address: rangeAddress(1, 1, values.length, SNAPSHOT_HEADER.length),
+        format: '@',
+      },
       ...blocks(values),
     ],
   };
@@ -139,7 +172,11 @@ function blocks(values: SheetCell[][]): SheetWrite['ops'] {
   const ops: SheetWrite['ops'] = [];
   for (let top = 0; top < values.length; top += 500) {
     const part = values.slice(top, top + 500);
-    ops.push({ kind: 'values', address: rangeAddress(top + 1, 1, top + part.length, 4), values: part });
+    ops.push({
+      kind: 'values',
+      address: rangeAddress(top + 1, 1, top + part.length, SNAPSHOT_HEADER.length),
+      values: part,
+    });
   }
   return ops;
 }

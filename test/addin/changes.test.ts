@@ -290,4 +290,45 @@ describe('提交更改 from the sheet (issue 15)', () => {
     expect(summary.changes).toMatchObject({ changed: 1, refused: 0 });
     expect((await client(wang).getRegistration(numbers.get(6)!)).registration.notes).toBe('提交时一并更改');
   });
+
+  it('a copy of a registered row on another sheet is not an edit: its older cells never undo a change sent from the first', async () => {
+    const numbers = await registerAll();
+    const no = numbers.get(3)!;
+    // The person keeps a copy of the registered rows on a second sheet (a monthly list).
+    fake.workbook.addSheet('十一月', fake.workbook.values(SHEET, `A1:${COL.hint}${ROWS + 1}`));
+    fake.workbook.setValues(SHEET, 'E3', [['北京']]);
+    fake.workbook.activate(SHEET);
+    expect(await sales.submitChanges()).toMatchObject({ changed: 1 });
+    expect((await client(wang).getRegistration(no)).registration.region).toBe('北京');
+
+    // Submit on the copy: its rows were never seen from that sheet, so nothing of them is sent.
+    fake.workbook.activate('十一月');
+    const copy = await sales.submit();
+    expect(copy.changes).toMatchObject({ changed: 0, unseen: ROWS });
+    expect((await client(wang).getRegistration(no)).registration.region).toBe('北京');
+
+    // Refreshed, the copy is seen as it is; an edit made there afterwards is sent from there.
+    await sales.refresh();
+    fake.workbook.setValues('十一月', 'E3', [['广州']]);
+    expect(await sales.submitChanges()).toMatchObject({ changed: 1, refused: 0 });
+    expect((await client(wang).getRegistration(no)).registration.region).toBe('广州');
+    // Back on the first sheet, untouched since its change: nothing is sent, nothing is undone.
+    fake.workbook.activate(SHEET);
+    expect(await sales.submitChanges()).toMatchObject({ changed: 0, refused: 0 });
+    expect((await client(wang).getRegistration(no)).registration.region).toBe('广州');
+  });
+
+  it('a 报备快照 kept before sheets were recorded (four columns) still stands for the sheet', async () => {
+    const numbers = await registerAll();
+    fake.workbook.setValues(
+      SNAPSHOT_SHEET_NAME,
+      'E1',
+      Array.from({ length: ROWS + 1 }, () => ['']),
+    );
+    fake.workbook.setValues(SHEET, `${COL.notes}5`, [['旧快照也能比较']]);
+    fake.workbook.activate(SHEET);
+    expect(await sales.submitChanges()).toMatchObject({ changed: 1, unseen: 0 });
+    expect((await client(wang).getRegistration(numbers.get(5)!)).registration.notes).toBe('旧快照也能比较');
+    expect((await client(wang).getRegistration(numbers.get(4)!)).version).toBe(1);
+  });
 });
