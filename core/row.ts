@@ -300,8 +300,11 @@ function tooLong(field: Field, length: number): FieldResult {
   };
 }
 
-/** R2: the registrant; the signed-in user stands in only when the sheet has no registrant column. */
-function registrantOf(raw: RawRow, ctx: RowContext): { value: string } | { problem: Problem } {
+/**
+ * R2: the registrant; the signed-in user stands in only when the sheet has no registrant column.
+ * Exported for the Google Sheets sync, which checks the name against the link's team before sending.
+ */
+export function registrantOf(raw: RawRow, ctx: RowContext): { value: string } | { problem: Problem } {
   const given = raw.registrant === undefined ? (ctx.defaultRegistrant ?? null) : cellText(raw.registrant);
   const name = given === null ? '' : cleanPersonName(given);
   if (name === '') return { problem: required('registrant') };

@@ -11,6 +11,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { annotateRow, FILLS, type FillName } from '../../core/annotation.js';
 import { dayOf } from '../../core/day.js';
+import { registrantOf } from '../../core/row.js';
 import { DomainError, problem, type Problem } from '../../core/problem.js';
 import {
   describeSheet,
@@ -25,7 +26,7 @@ import { RESULT_COLUMNS, type Field, type ResultColumn } from '../../core/schema
 import { actorOf, requireRole, type Actor } from '../services/actor.js';
 import type { RegistrationService } from '../services/registrationService.js';
 import type { ChangeService } from '../services/changeService.js';
-import type { Store } from '../store/store.js';
+import type { Store, User } from '../store/store.js';
 import { a1Range, columnLetter, quoteSheetTitle } from './a1Range.js';
 import { GoogleApiError } from './googleApiError.js';
 import {
@@ -336,6 +337,7 @@ export class SheetSyncService {
       defaultRegistrant: link.owner,
     };
     const sheet = parseSheet(link, read, context);
+    if (link.fieldColumns.registrant !== undefined) await this.checkRegistrants(link, sheet.rows, context);
     const bound = await this.boundKeys(link, sheet.facts, new Map());
     const identities = identifyRows(sheet.facts, bound);
 
@@ -489,6 +491,49 @@ export class SheetSyncService {
       await this.saveLink(link.id, (l) => ({ ...l, lastVersion: version.version }));
     }
     return report;
+  }
+
+  /**
+   * Issue 11: a new row's 报备人 must be an enabled user of the link's team. The owner registers the
+   * rows and may register for anyone, so without this check a typo, a disabled user or another
+   * team's colleague would be registered under no team or under the other team. Such a row is
+   * invalid with a note on 报备人. The owner, who stands in for a blank 报备人, was checked at link.
+   */
+  private async checkRegistrants(
+    link: SheetLink,
+    rows: readonly SheetRowRead[],
+    context: Parameters<typeof readRows>[2],
+  ): Promise<void> {
+    const named = new Map<SheetRowRead, string>();
+    for (const r of rows) {
+      if (r.registrationNo !== null || r.submission.registrant === undefined) continue;
+      const name = registrantOf(r.submission, context);
+      if ('value' in name && name.value !== link.owner) named.set(r, name.value);
+    }
+    if (named.size === 0) return;
+    const users = await this.deps.store.read(async (tx) => {
+      const out = new Map<string, User | undefined>();
+      for (const name of new Set(named.values())) out.set(name, await tx.getUserByName(name));
+      return out;
+    });
+    for (const [r, name] of named) {
+      const user = users.get(name);
+      if (user !== undefined && user.disabled !== true && user.team === link.team) continue;
+      const [why, whyEn] =
+        user === undefined
+          ? ['没有这个用户', 'there is no such user']
+          : user.disabled === true
+            ? ['该用户已停用', 'the user is disabled']
+            : [`该用户属于${user.team ?? '无团队'}`, `the user is of ${user.team ?? 'no team'}`];
+      r.errors.push(
+        problem(
+          'sheets.registrant_not_in_team',
+          `报备人「${name}」不是团队 ${link.team} 的在用用户（${why}）：请填写本团队的用户，或留空由 ${link.owner} 报备`,
+          `报备人 "${name}" is not an enabled user of team ${link.team} (${whyEn}): name a user of the team, or leave it blank for ${link.owner}`,
+          'registrant',
+        ),
+      );
+    }
   }
 
   /**
