@@ -11,7 +11,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { annotateRow, FILLS, type FillName } from '../../core/annotation.js';
 import { dayOf } from '../../core/day.js';
-import { registrantOf } from '../../core/row.js';
+import { parseFieldCell, registrantOf } from '../../core/row.js';
 import { DomainError, problem, type Problem } from '../../core/problem.js';
 import {
   describeSheet,
@@ -396,7 +396,8 @@ export class SheetSyncService {
           r.errors,
         );
         if (outcome === null) continue;
-        if (outcome.refused) report.refused++;
+        if (outcome.invalid === true) report.invalid++;
+        else if (outcome.refused) report.refused++;
         else if (outcome.restored !== true) report.changed++;
         desired.set(r.row, outcome.write);
         continue;
@@ -609,12 +610,36 @@ export class SheetSyncService {
     rowKeyOnSheet: string | undefined,
     dryRun: boolean,
     rowErrors: readonly Problem[],
-  ): Promise<{ refused: boolean; restored?: boolean; write: Annotation } | null> {
+  ): Promise<{ refused: boolean; restored?: boolean; invalid?: boolean; write: Annotation } | null> {
     const key = rowKey(link.id, no);
     const raw = await this.deps.store.read((tx) => tx.getDoc(ROW_COLLECTION, key));
     if (raw === undefined) {
       // A number this link did not write (typed, or from Excel): adopted as the row's baseline, bound
-      // to the row's key when it has one (so a later copy of the row is told from it).
+      // to the row's key when it has one (so a later copy of the row is told from it) — but only a
+      // registration of the link's team and of this row's customer. Any other number is flagged and
+      // not adopted: a later edit of the row would otherwise PATCH someone else's record.
+      const record = await this.deps.store.read((tx) => tx.getRecord(no));
+      const name = parseFieldCell('customerName', cells.customerName, dayOf(this.deps.clock()));
+      const why =
+        record === undefined
+          ? '没有这个报备编号'
+          : record.team !== link.team
+            ? `该编号不是团队 ${link.team} 的报备`
+            : name === null || !('value' in name) || name.value !== record.registration.customerName
+              ? '该编号登记的不是这一行的客户'
+              : undefined;
+      if (why !== undefined) {
+        return {
+          refused: false,
+          invalid: true,
+          write: flagged(
+            no,
+            `报备编号 ${no} 无效：${why}。新客户请清空报备编号后作为新行提交`,
+            link,
+            '编号无效',
+          ),
+        };
+      }
       if (!dryRun)
         await this.deps.store.write((tx) =>
           tx.putDoc(ROW_COLLECTION, key, { hash, cells, ...(rowKeyOnSheet ? { key: rowKeyOnSheet } : {}) }),
@@ -881,12 +906,12 @@ function hashOf(value: unknown): string {
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
 
-/** A copied row's mark: the number stays as typed, the row says whose it is and what to do. */
-function flagged(no: string, message: string, link: SheetLink): Annotation {
+/** A copied row's mark (or a number not adopted): the number stays as typed, the row says why and what to do. */
+function flagged(no: string, message: string, link: SheetLink, status = '编号重复'): Annotation {
   const fields = Object.keys(link.fieldColumns) as Field[];
   const noteOn = fields.includes('customerName') ? 'customerName' : fields[0];
   return {
-    cells: { registrationNo: no, status: '编号重复', protectedUntil: '', conflict: message, hint: '' },
+    cells: { registrationNo: no, status, protectedUntil: '', conflict: message, hint: '' },
     fill: 'red',
     notes: noteOn === undefined ? {} : { [noteOn]: message },
   };
