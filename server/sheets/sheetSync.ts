@@ -23,7 +23,7 @@ import {
   type SheetSetup,
 } from '../../core/sheetPlan.js';
 import { RESULT_COLUMNS, type Field, type ResultColumn } from '../../core/schema.js';
-import { actorOf, requireRole, type Actor } from '../services/actor.js';
+import { actorOf, forbidden, requireRole, type Actor } from '../services/actor.js';
 import type { RegistrationService } from '../services/registrationService.js';
 import type { ChangeService } from '../services/changeService.js';
 import type { Store, User } from '../store/store.js';
@@ -115,6 +115,7 @@ export class SheetSyncService {
     request: LinkRequest,
   ): Promise<SheetLink & { shareWith: string; mapping: SheetSetup['columns']; setup: LinkSetupReport }> {
     requireRole(actor, ['reviewer', 'admin'], '链接表格', 'link a sheet');
+    requireTeam(actor, request.team);
     const client = this.client();
     const spreadsheetId = spreadsheetIdOf(request.spreadsheet);
     const owner = request.owner ?? actor.name;
@@ -218,6 +219,7 @@ export class SheetSyncService {
     requireRole(actor, ['reviewer', 'admin'], '暂停或恢复表格链接', 'pause or resume a sheet link');
     return this.deps.store.write(async (tx) => {
       const link = { ...(await loadLink(tx, id)), paused };
+      requireTeam(actor, link.team);
       await tx.putDoc(LINK_COLLECTION, id, link);
       return link;
     });
@@ -226,7 +228,7 @@ export class SheetSyncService {
   async unlink(actor: Actor, id: string): Promise<void> {
     requireRole(actor, ['reviewer', 'admin'], '取消表格链接', 'unlink a sheet');
     await this.deps.store.write(async (tx) => {
-      await loadLink(tx, id);
+      requireTeam(actor, (await loadLink(tx, id)).team);
       await tx.deleteDoc(LINK_COLLECTION, id);
     });
   }
@@ -249,6 +251,7 @@ export class SheetSyncService {
 
   async sync(actor: Actor, id: string, options: { dryRun: boolean }): Promise<SyncReport> {
     requireRole(actor, ['reviewer', 'admin'], '同步表格', 'sync a sheet');
+    requireTeam(actor, (await this.deps.store.read((tx) => loadLink(tx, id))).team);
     return this.syncLink(id, options);
   }
 
@@ -832,6 +835,16 @@ export class SheetSyncService {
     this.tabIds.set(link.id, tab.sheetId);
     return tab.sheetId;
   }
+}
+
+/**
+ * R34: a reviewer acts on their own team's links only — those `list` shows them (a reviewer without a
+ * team, and administrators, on every team's). Else another team's reviewer could have rows registered
+ * in this team's owner's name, or pause or remove its sync.
+ */
+function requireTeam(actor: Actor, team: string): void {
+  if (actor.role === 'reviewer' && actor.team !== undefined && actor.team !== team)
+    throw forbidden(`管理团队 ${team} 的表格链接`, `manage the sheet links of team ${team}`);
 }
 
 /** The tab's title alone is a range of all its cells: no column bound to outgrow the grid (Google refuses those). */
