@@ -135,12 +135,16 @@ export class SheetSyncService {
       }
     }
     const ownerUser = await this.deps.store.read((tx) => tx.getUserByName(owner));
-    if (ownerUser === undefined || (ownerUser.team !== undefined && ownerUser.team !== request.team)) {
+    if (
+      ownerUser === undefined ||
+      ownerUser.disabled === true ||
+      (ownerUser.team !== undefined && ownerUser.team !== request.team)
+    ) {
       throw new DomainError(
         problem(
           'sheets.owner_unknown',
-          `${owner} 不是团队 ${request.team} 的用户`,
-          `${owner} is not a user of team ${request.team}`,
+          `${owner} 不是团队 ${request.team} 的在用用户`,
+          `${owner} is not an enabled user of team ${request.team}`,
           'owner',
         ),
       );
@@ -323,12 +327,13 @@ export class SheetSyncService {
     report.calls++;
     this.tabIds.set(link.id, read.sheetId);
     const owner = await this.deps.store.read((tx) => tx.getUserByName(link.owner));
-    if (owner === undefined) {
+    if (owner === undefined || owner.disabled === true) {
+      // A disabled owner has left (R38): rows filed in their name would be protected for nobody.
       throw new DomainError(
         problem(
           'sheets.owner_unknown',
-          `链接所有人 ${link.owner} 已不存在`,
-          `The link's owner ${link.owner} no longer exists`,
+          `链接所有人 ${link.owner} 已不存在或已停用：请取消链接，以在用用户为所有人重新链接`,
+          `The link's owner ${link.owner} no longer exists or is disabled: unlink, and link again with an enabled owner`,
           'owner',
         ),
       );

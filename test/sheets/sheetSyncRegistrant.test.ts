@@ -105,4 +105,36 @@ describe('Google Sheets sync: the 报备人 column (issue 11)', () => {
       ['李娜', '李娜', '王磊'].sort(),
     );
   });
+
+  it('a disabled owner registers nothing: the link cannot be made with them, and a link whose owner was disabled stops with the error on it', async () => {
+    const users = await admin.get<{ items: { id: string; name: string }[] }>('/api/users');
+    const id = fake.createSpreadsheet({
+      sheets: [{ title: TAB, values: [HEADER, sheetRow(1, '')] }],
+      sharedWith: { [SERVICE_ACCOUNT]: 'writer' },
+    });
+    const refused = await admin.post<{ error: { code: string; message: string } }>('/api/sheets', {
+      spreadsheet: id,
+      sheet: TAB,
+      team: '华东一部',
+      owner: '周周',
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.code).toBe('sheets.owner_unknown');
+    expect(refused.body.error.message).toContain('周周');
+
+    const linkId = await linkSheet(admin, id, TAB);
+    const wang = users.body.items.find((u) => u.name === '王磊')!;
+    expect((await admin.post(`/api/users/${wang.id}/disable`, {})).status).toBe(200);
+    const res = await admin.post<{ error: { code: string; message: string } }>(
+      `/api/sheets/${linkId}/sync`,
+      {},
+    );
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('sheets.owner_unknown');
+    expect(res.body.error.message).toContain('王磊');
+    expect(await registrations()).toHaveLength(0);
+    const links = await admin.get<{ items: { id: string; error?: { code: string } }[] }>('/api/sheets');
+    expect(links.body.items.find((l) => l.id === linkId)?.error?.code).toBe('sheets.owner_unknown');
+    expect(fake.values(id, TAB)[1]![NO] ?? '').toBe('');
+  });
 });
