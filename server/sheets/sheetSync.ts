@@ -404,6 +404,12 @@ export class SheetSyncService {
           r.errors,
         );
         if (outcome === null) continue;
+        if (outcome.current === true) {
+          // Rewritten only when its status or protection end moved: what else the row shows (a
+          // conflict's explanation, hints) stays as written while the status stands.
+          if (!showsStatusOf(link, read, r.row, outcome.write)) desired.set(r.row, outcome.write);
+          continue;
+        }
         if (outcome.invalid === true) report.invalid++;
         else if (outcome.refused) report.refused++;
         else if (outcome.restored !== true) report.changed++;
@@ -618,7 +624,14 @@ export class SheetSyncService {
     rowKeyOnSheet: string | undefined,
     dryRun: boolean,
     rowErrors: readonly Problem[],
-  ): Promise<{ refused: boolean; restored?: boolean; invalid?: boolean; write: Annotation } | null> {
+  ): Promise<{
+    refused: boolean;
+    restored?: boolean;
+    invalid?: boolean;
+    /** Nothing changed in the row: `write` is the record as it stands now. */
+    current?: boolean;
+    write: Annotation;
+  } | null> {
     const key = rowKey(link.id, no);
     const raw = await this.deps.store.read((tx) => tx.getDoc(ROW_COLLECTION, key));
     if (raw === undefined) {
@@ -677,7 +690,23 @@ export class SheetSyncService {
       });
       return { refused: false, restored: true, write: ann };
     }
-    if (state.hash === hash || state.refusedHash === hash) return null;
+    if (state.refusedHash === hash) return null;
+    if (state.hash === hash) {
+      // Unchanged in the sheet, maybe not in the service (reviewed, extended, ended): the row is to
+      // show the record's status and protection end. The caller writes it only when those differ.
+      if (dryRun) return null;
+      const current = await this.deps.store.read((tx) => tx.getRecord(no));
+      if (current === undefined) return null;
+      const ann = annotateRow({
+        status: current.status,
+        registrationNo: no,
+        protectedUntil: current.protectedUntil,
+        errors: [],
+        warnings: [],
+        conflicts: [],
+      });
+      return { refused: false, current: true, write: ann };
+    }
     const changes: Partial<Record<Field, string | number | boolean | null>> = {};
     for (const f of new Set([...Object.keys(state.cells), ...Object.keys(cells)]) as Set<Field>) {
       if (state.cells[f] !== cells[f]) changes[f] = cells[f] ?? null;
@@ -1045,6 +1074,13 @@ function showsCells(link: SheetLink, read: GridRead, row: number, write: Annotat
   for (const [col, column] of Object.entries(link.resultColumns) as [ResultColumn, number][])
     if (String(r.values[column - 1] ?? '') !== write.cells[col]) return false;
   return true;
+}
+
+/** Whether the row shows `write`'s status and protection end. */
+function showsStatusOf(link: SheetLink, read: GridRead, row: number, write: Annotation): boolean {
+  const r = gridRowAt(read, row);
+  const cell = (col: ResultColumn): string => String(r?.values[link.resultColumns[col] - 1] ?? '');
+  return cell('status') === write.cells.status && cell('protectedUntil') === write.cells.protectedUntil;
 }
 
 /** The fields whose note differs from what `write` says (a new row without notes needs none). */

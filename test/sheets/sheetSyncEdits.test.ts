@@ -2,7 +2,8 @@
  * The Sheets sync under what people do to a sheet between syncs (issues 11 and 15, Google side):
  * sort, insert and delete rows; an Excel user and a sheet row claiming one customer; edits of a
  * registered row (non-identity → PATCH path, identity onto someone else's customer → refused);
- * quota exhaustion; a deleted tab; a dry run. The real service over HTTP, the real googleapis client
+ * a review in the service shown on the row at the next read; quota exhaustion; a deleted tab; a
+ * dry run. The real service over HTTP, the real googleapis client
  * against the fake Google server (set-up as in sheetSync.test.ts, with a clock the test moves).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -20,6 +21,7 @@ const HEADER = ['客户名称', '联系人', '联系电话', '客户类型', '�
 /** 0-based columns of the result headers the link appends after 客户需求 (G). */
 const NO = 7;
 const STATUS = 8;
+const PROTECTED_UNTIL = 9;
 const CONFLICT = 10;
 
 type Cell = string | number | boolean;
@@ -267,6 +269,45 @@ describe('Google Sheets sync: edits between syncs (issues 11, 15)', () => {
     expect(back[STATUS]).toBe('待审核');
     expect(back[CONFLICT] ?? '').toBe('');
     expect((await record(no)).version).toBe(changedRecord.version);
+  });
+
+  it('a registration reviewed in the service: the next sync that reads the sheet shows its status and protection end on its row', async () => {
+    const linkId = await link();
+    await synced(linkId);
+    const no1 = String(rowsByName().get(companyNameFor(1))![NO]);
+    const no2 = String(rowsByName().get(companyNameFor(2))![NO]);
+    later(60);
+    const approved = await admin.post<RecordView>(`/api/registrations/${no1}/review`, {
+      decision: 'approve',
+      reason: '资料齐全',
+    });
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    const rejected = await admin.post<RecordView>(`/api/registrations/${no2}/review`, {
+      decision: 'reject',
+      reason: '资料不全',
+    });
+    expect(rejected.status, JSON.stringify(rejected.body)).toBe(200);
+    const protectedUntil = (await record(no1)).protectedUntil!;
+    expect(protectedUntil).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+
+    // Someone types a new customer: the sync reads the sheet, registers it and brings the other
+    // rows up to date; nothing is registered or changed twice.
+    const last = fake.values(id, TAB).length;
+    fake.editCells(id, TAB, `A${last + 1}`, [sheetRow(5)]);
+    expect(await synced(linkId)).toMatchObject({ registered: 1, changed: 0, refused: 0 });
+    const rows = rowsByName();
+    expect(rows.get(companyNameFor(1))![STATUS]).toBe('保护中');
+    expect(rows.get(companyNameFor(1))![NO]).toBe(no1);
+    expect(rows.get(companyNameFor(1))![PROTECTED_UNTIL]).toBe(protectedUntil);
+    expect(rows.get(companyNameFor(2))![STATUS]).toBe('驳回');
+    expect(rows.get(companyNameFor(3))![STATUS]).toBe('待审核');
+    expect((await record(no1)).version).toBe(approved.body.version);
+    expect(await registrations()).toHaveLength(5);
+
+    // Shown as they are: the next sync (our write-back moved the version) reads and writes nothing.
+    fake.clearCalls();
+    expect(await synced(linkId)).toMatchObject({ registered: 0, changed: 0 });
+    expect(fake.calls.map((c) => c.method)).not.toContainEqual(expect.stringMatching(/batchUpdate/));
   });
 
   it('a registered row whose edited cell is a formula error is not sent: the field is not emptied on the record', async () => {
