@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGoogle } from '../fakes/fakeGoogle.js';
-import type { Api } from '../support/testService.js';
+import { apiClient, type Api } from '../support/testService.js';
 import { SERVICE_ACCOUNT, startSheetsService, type SheetsService } from './sheetsService.js';
 
 const SA = SERVICE_ACCOUNT;
@@ -144,5 +144,83 @@ describe('Google Sheets sync (issue 11)', () => {
     expect(renamed.status).toBe(422);
     const after = await admin.get<{ items: { error?: { code: string } }[] }>('/api/sheets');
     expect(after.body.items[0]?.error?.code).toBe('sheets.header_changed');
+  });
+
+  it('[R34] a number of another team typed into the sheet shows nothing of that registration', async () => {
+    const created = await admin.post<{ token: string }>('/api/users', {
+      name: '周杰',
+      role: 'sales',
+      team: '华南二部',
+    });
+    expect(created.status).toBe(201);
+    const zhou = apiClient(sheets.service.url, created.body.token);
+    const registered = await zhou.post<{ results: { registrationNo?: string }[] }>('/api/registrations', {
+      rows: [
+        {
+          customerName: '深圳南山远航贸易有限公司',
+          customerType: 'enterprise',
+          contactPhone: '13700000009',
+          address: '深圳市南山区科技园 1 号',
+          source: '展会',
+        },
+      ],
+    });
+    expect(registered.status, JSON.stringify(registered.body)).toBe(200);
+    const otherNo = registered.body.results[0]!.registrationNo!;
+    const approved = await admin.post<{ protectedUntil: string }>(`/api/registrations/${otherNo}/review`, {
+      decision: 'approve',
+      reason: '资料齐全',
+    });
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    const protectedUntil = approved.body.protectedUntil;
+
+    const linkId = await link();
+    expect((await sync(linkId)).body.registered).toBe(2);
+    fake.editCells(id, TAB, 'A4', [
+      ['深圳南山远航贸易有限公司', '赵六', '13700000009', '企业', '深圳', '展会', otherNo],
+    ]);
+    expect((await sync(linkId)).status).toBe(200);
+    // Not the team's registration: the number is not adopted, and nothing of it is shown.
+    expect(fake.values(id, TAB)[3]?.[7]).toBe('编号无效');
+    expect(fake.values(id, TAB)[3]).not.toContain(protectedUntil);
+    // An edit of the row is no change of that registration either.
+    fake.editCells(id, TAB, 'B4', [['赵七']]);
+    expect((await sync(linkId)).status).toBe(200);
+    const row = fake.values(id, TAB)[3] ?? [];
+    expect(row).not.toContain(protectedUntil);
+    expect(row.join('|')).not.toMatch(/保护中|已保护|protected/);
+    const record = await admin.get<{ version: number }>(`/api/registrations/${otherNo}`);
+    expect(record.body.version).toBe(2);
+  });
+
+  it('[R38] a disabled owner (a leaver handed over) registers nothing more: the sync is refused, as is a new link', async () => {
+    const linkId = await link();
+    expect((await admin.post('/api/users', { name: '李娜', role: 'sales', team: '华东一部' })).status).toBe(
+      201,
+    );
+    const users = await admin.get<{ items: { id: string; name: string }[] }>('/api/users');
+    const ownerId = users.body.items.find((u) => u.name === '王磊')!.id;
+    expect((await admin.post(`/api/users/${ownerId}/hand-over`, { to: '李娜' })).status).toBe(200);
+
+    const refused = await sync(linkId);
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ error: { code: 'sheets.owner_unknown', field: 'owner' } });
+    expect((await admin.get<{ items: unknown[] }>('/api/registrations')).body.items).toEqual([]);
+    expect(fake.values(id, TAB)[1]?.[6] ?? '').toBe('');
+    const listed = await admin.get<{ items: { error?: { code: string } }[] }>('/api/sheets');
+    expect(listed.body.items[0]?.error?.code).toBe('sheets.owner_unknown');
+
+    const other = fake.createSpreadsheet({
+      sheets: [{ title: TAB, values: [['客户名称', '联系电话', '客户来源']] }],
+      sharedWith: { [SA]: 'writer' },
+    });
+    const relink = await admin.post<{ error: { code: string } }>('/api/sheets', {
+      spreadsheet: other,
+      sheet: TAB,
+      team: '华东一部',
+      owner: '王磊',
+    });
+    expect(relink.status).toBe(422);
+    expect(relink.body.error.code).toBe('sheets.owner_unknown');
   });
 });
