@@ -6,7 +6,7 @@
  */
 import { dayOf } from '../core/day.js';
 import type { Policy } from '../core/policy.js';
-import { DomainError, problem } from '../core/problem.js';
+import { DomainError, problem, type Problem } from '../core/problem.js';
 import type { RowContext } from '../core/row.js';
 import type { RowStatus } from '../core/schema.js';
 import {
@@ -442,6 +442,26 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
       warnings: [],
     };
     const outcomes: RowOutcome[] = [];
+    /** A change not applied: the row keeps its number and the status it had (or the record has now). */
+    const refusedRow = (
+      edit: (typeof edits)[number],
+      status: unknown,
+      errors: Problem[],
+      conflicts: ReturnType<typeof annotatedConflicts> = [],
+    ): RowOutcome => {
+      summary.refused++;
+      const parsed = rowStatusSchema.safeParse(status);
+      return {
+        row: edit.row,
+        annotation: {
+          status: parsed.success ? parsed.data : 'pending',
+          registrationNo: edit.no,
+          errors,
+          warnings: [],
+          conflicts,
+        },
+      };
+    };
     let stopped: unknown;
     report('sending', 0, edits.length);
     for (const [i, edit] of edits.entries()) {
@@ -463,23 +483,14 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
               ),
             ];
       if (broken.length > 0 || shared.length > 0) {
-        summary.refused++;
-        const status = rowStatusSchema.safeParse(edit.entry.status);
-        outcomes.push({
-          row: edit.row,
-          annotation: {
-            status: status.success ? status.data : 'pending',
-            registrationNo: edit.no,
-            errors: [
-              ...shared,
-              ...broken.map((e) =>
-                problem(e.code, `更改未生效：${e.message}`, `Change not applied: ${e.messageEn}`, e.field),
-              ),
-            ],
-            warnings: [],
-            conflicts: [],
-          },
-        });
+        outcomes.push(
+          refusedRow(edit, edit.entry.status, [
+            ...shared,
+            ...broken.map((e) =>
+              problem(e.code, `更改未生效：${e.message}`, `Change not applied: ${e.messageEn}`, e.field),
+            ),
+          ]),
+        );
         report('sending', i + 1, edits.length);
         continue;
       }
@@ -528,9 +539,7 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
           stopped = error;
           break;
         }
-        summary.refused++;
         const current = recordViewSchema.safeParse(error.details?.['record']);
-        const status = rowStatusSchema.safeParse(current.success ? current.data.status : edit.entry.status);
         const next =
           error.status === 412
             ? {
@@ -548,12 +557,11 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
                     en: 'The change cannot take effect; put the cells back and the row is no longer sent',
                   }
                 : { zh: '请改正后再点「提交更改」', en: 'Correct it and submit the changes again' };
-        outcomes.push({
-          row: edit.row,
-          annotation: {
-            status: status.success ? status.data : 'pending',
-            registrationNo: edit.no,
-            errors: [
+        outcomes.push(
+          refusedRow(
+            edit,
+            current.success ? current.data.status : edit.entry.status,
+            [
               problem(
                 error.code,
                 `更改未生效：${error.message} ${next.zh}`,
@@ -563,10 +571,9 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
                   : undefined,
               ),
             ],
-            warnings: [],
-            conflicts: annotatedConflicts(error.details),
-          },
-        });
+            annotatedConflicts(error.details),
+          ),
+        );
       }
       report('sending', i + 1, edits.length);
     }
