@@ -234,6 +234,12 @@ export class SheetSyncService {
     await this.deps.store.write(async (tx) => {
       requireTeam(actor, (await loadLink(tx, id)).team);
       await tx.deleteDoc(LINK_COLLECTION, id);
+      // What the link kept of its rows (input cells, sealed, and the claims of rows in flight) has
+      // no use without it: kept, the customers' data would outlive the link with nothing to expire it.
+      for (const collection of [ROW_COLLECTION, CLAIM_COLLECTION]) {
+        for (const doc of await tx.listDocs(collection, { prefix: rowKey(id, '') }))
+          await tx.deleteDoc(collection, doc.key);
+      }
     });
   }
 

@@ -5,6 +5,8 @@
  * writing back registers nothing twice; an unshared sheet and a renamed header are recorded on the link; a second link of the
  * same tab is 409 sheets.already_linked.
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGoogle } from '../fakes/fakeGoogle.js';
 import { apiClient, type Api } from '../support/testService.js';
@@ -144,6 +146,45 @@ describe('Google Sheets sync (issue 11)', () => {
     expect(renamed.status).toBe(422);
     const after = await admin.get<{ items: { error?: { code: string } }[] }>('/api/sheets');
     expect(after.body.items[0]?.error?.code).toBe('sheets.header_changed');
+  });
+
+  it('unlinking deletes what the link kept of its rows; another link keeps its own', async () => {
+    const first = await link();
+    const otherId = fake.createSpreadsheet({
+      sheets: [{ title: TAB, values: fake.values(id, TAB).slice(0, 2) }],
+      sharedWith: { [SA]: 'writer' },
+    });
+    const second = (
+      await admin.post<{ id: string }>('/api/sheets', {
+        spreadsheet: otherId,
+        sheet: TAB,
+        team: '华东一部',
+        owner: '王磊',
+      })
+    ).body.id;
+    expect((await sync(first)).body.registered).toBe(2);
+    expect((await sync(second)).body.registered).toBe(0); // the same customers: duplicates
+    const kept = (linkId: string) =>
+      sheets.service.store.read(async (tx) =>
+        (
+          await Promise.all(
+            ['sheet-rows', 'sheet-claims'].map((c) => tx.listDocs(c, { prefix: `${linkId}|` })),
+          )
+        ).flat(),
+      );
+    expect((await kept(first)).length).toBeGreaterThan(0);
+    const secondBefore = await kept(second);
+    expect(secondBefore.length).toBeGreaterThan(0);
+
+    const res = await fetch(`${sheets.service.url}/api/sheets/${first}`, {
+      method: 'DELETE',
+      headers: {
+        authorization: `Bearer ${(await readFile(path.join(sheets.dataDir, 'admin.token'), 'utf8')).trim()}`,
+      },
+    });
+    expect(res.status).toBe(204);
+    expect(await kept(first)).toEqual([]);
+    expect(await kept(second)).toEqual(secondBefore);
   });
 
   it('[R34] a number of another team typed into the sheet shows nothing of that registration', async () => {
