@@ -12,6 +12,8 @@ import {
   extendedUntil,
   extensionLastDay,
   objectionDeadline,
+  protectionStart,
+  protectionWindow,
   reviewDueBy,
   setDeadline,
 } from '../../core/protection.js';
@@ -137,6 +139,7 @@ export class LifecycleService {
         await this.releasePoolClaim(ctx, record);
         return record;
       }
+      this.assertProtectionAhead(ctx, record);
       await this.assertNotHeld(ctx, record);
       let partner: StoredRecord | undefined;
       if (input.decision === 'share') {
@@ -636,6 +639,33 @@ export class LifecycleService {
       await ctx.tx.putRecord(next);
     }
     await claimFromPool(ctx.tx, [{ no: lapsed.no, since: ctx.now }], next, ctx.now);
+  }
+
+  /**
+   * R21: a window counted from the first visit (R29) or the registration (R30) may be over before
+   * the review. Approving it would protect nobody yet decide every competitor as lost to it, so the
+   * reviewer is told the window instead (and may reject, letting the competitors move up).
+   */
+  private assertProtectionAhead(ctx: ActionContext, record: StoredRecord): void {
+    const start = protectionStart(
+      {
+        claimedAt: record.claimedAt,
+        approvedAt: ctx.now,
+        firstVisitAt: record.registration.firstVisitAt,
+      },
+      ctx.policy,
+    );
+    if (start === null) return;
+    const window = protectionWindow(start.day, ctx.policy.protection);
+    if (window.until >= ctx.today) return;
+    throw new DomainError(
+      problem(
+        'review.protection_over',
+        `保护期自 ${window.from} 起算，已于 ${window.until} 结束，批准也不再保护该客户；请驳回，让其他报备人依次递补（R21）`,
+        `Protection counts from ${window.from} and ended on ${window.until}; approving would protect nobody. Reject it so the other registrants move up (R21)`,
+      ),
+      { protectedFrom: window.from, protectedUntil: window.until },
+    );
   }
 
   /** One customer is never granted twice: another registrant's protection blocks approval. */

@@ -301,6 +301,33 @@ describe('review', () => {
     expect((await svc.api(li).get(`/api/registrations/${wangNo}`)).status).toBe(200);
     expect(await record(chen, chenNo)).toMatchObject({ status: 'rejected', reasonCode: 'conflict.lost' });
   });
+
+  it('[R29][R21] approval whose protection window already ended is refused; the competitor is not decided', async () => {
+    expect((await svc.api(svc.adminToken).put('/api/policy', { preset: 'channel' })).status).toBe(200);
+    // First visit 2026-10-01, registered late on 2026-11-23 (R4 flags it): R29 counts one month from
+    // the visit, 2026-10-01 … 2026-10-31, which ended before the review on 2026-11-23.
+    const wangNo = await register(wang, { ...enterpriseRow(12), firstVisitAt: '2026-10-01' });
+    svc.setNow(at('2026-11-23', '11:00'));
+    const liNo = await register(li, { ...enterpriseRow(12), contactPhone: '13900000002' });
+    const refused = await post<ErrorBody>(reviewer, wangNo, 'review', {
+      decision: 'approve',
+      reason: '同意',
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.code).toBe('review.protection_over');
+    expect(refused.body.error.message).toContain('2026-10-31');
+    expect(refused.body.error.messageEn).toContain('2026-10-31');
+    expect(refused.body.error.details).toEqual({ protectedFrom: '2026-10-01', protectedUntil: '2026-10-31' });
+    // Nothing changed: Wang still awaits review and Li still competes, not lost to a lapsed protection.
+    expect((await record(wang, wangNo)).status).toBe('pending');
+    expect(await record(li, liNo)).toMatchObject({ status: 'conflict' });
+    expect((await record(li, liNo)).reasonCode).toBeUndefined();
+    // As the refusal advises, rejecting Wang lets Li move up.
+    expect(
+      (await post(reviewer, wangNo, 'review', { decision: 'reject', reason: '到访已逾一个月' })).status,
+    ).toBe(200);
+    expect((await record(li, liNo)).status).toBe('pending');
+  });
 });
 
 describe('[R21] the queue behind a protection', () => {
