@@ -120,6 +120,8 @@ export class LifecycleService {
       if (!reviews(actor, record)) throw forbidden('审核该报备', 'review this registration');
       const status = effectiveStatus(record, ctx.today);
       if (record.objection && !record.objection.decision && status === 'rejected') {
+        // Upholding terminates the winner: not for a protection that would already be over.
+        if (input.decision !== 'reject') this.assertProtectionAhead(ctx, record);
         await this.decideObjection(
           ctx,
           record,
@@ -643,8 +645,9 @@ export class LifecycleService {
 
   /**
    * R21: a window counted from the first visit (R29) or the registration (R30) may be over before
-   * the review. Approving it would protect nobody yet decide every competitor as lost to it, so the
-   * reviewer is told the window instead (and may reject, letting the competitors move up).
+   * the review. Approving it would protect nobody yet decide every competitor as lost to it (and
+   * upholding an objection would end the winner's protection for it), so the reviewer is told the
+   * window instead (and may reject, letting the competitors move up).
    */
   private assertProtectionAhead(ctx: ActionContext, record: StoredRecord): void {
     const start = protectionStart(

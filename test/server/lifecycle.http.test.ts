@@ -328,6 +328,30 @@ describe('review', () => {
     ).toBe(200);
     expect((await record(li, liNo)).status).toBe('pending');
   });
+  it('[R29][R12] upholding an objection whose window already ended is refused; the winner keeps the customer', async () => {
+    expect((await svc.api(svc.adminToken).put('/api/policy', { preset: 'channel' })).status).toBe(200);
+    // Li's first visit was 2026-10-01 (window 2026-10-01 … 2026-10-31); Wang's on 2026-11-20.
+    const liNo = await register(li, { ...enterpriseRow(13), firstVisitAt: '2026-10-01' });
+    svc.setNow(at('2026-11-23', '11:00'));
+    const wangNo = await register(wang, {
+      ...enterpriseRow(13),
+      contactPhone: '13900000002',
+      firstVisitAt: '2026-11-20',
+    });
+    await approve(wangNo); // protected 2026-11-20 … 2026-12-19; Li loses and may object
+    expect((await post(li, liNo, 'objection', { reason: '我方先报备' })).status).toBe(200);
+    const refused = await post<ErrorBody>(reviewer, liNo, 'review', {
+      decision: 'approve',
+      reason: '异议成立',
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.code).toBe('review.protection_over');
+    expect(refused.body.error.details).toEqual({ protectedFrom: '2026-10-01', protectedUntil: '2026-10-31' });
+    expect(await record(wang, wangNo)).toMatchObject({ status: 'protected', protectedUntil: '2026-12-19' });
+    const lost = await record(li, liNo);
+    expect(lost).toMatchObject({ status: 'rejected', reasonCode: 'conflict.lost' });
+    expect(lost.objection?.decision).toBeUndefined();
+  });
 });
 
 describe('[R21] the queue behind a protection', () => {
