@@ -29,6 +29,7 @@ import {
   setDeadline,
 } from './protection.js';
 import { parseRow } from './row.js';
+import { matchRegionChainAt, regionContains } from './regions.js';
 import {
   ACTIVE_STATUSES,
   PROTECTING_STATUSES,
@@ -575,7 +576,34 @@ export function territoryCheck(
   exceptionClaimed: boolean,
 ): 'ok' | 'exception' | 'refused' {
   if (!policy.territory.enabled || region === undefined || team === undefined) return 'ok';
-  const owner = policy.territory.regionTeams[region];
+  const owner = regionOwner(region, policy.territory.regionTeams);
   if (owner === undefined || owner === team) return 'ok';
   return exceptionClaimed ? 'exception' : 'refused';
+}
+
+/**
+ * The team owning a region as a sheet writes it. Sheets write 北京市 or 北京市朝阳区 where the policy
+ * says 北京, and a province's team owns its cities (广东 owns 深圳), so both sides are read as
+ * regions and the narrowest policy region containing the row's decides. Text that is no known
+ * region is owned only by an entry spelled the same.
+ */
+function regionOwner(region: string, regionTeams: Record<string, string>): string | undefined {
+  // Own entries only: a region called toString is no team's.
+  if (Object.hasOwn(regionTeams, region)) return regionTeams[region];
+  const name = regionNameOf(region);
+  if (name === null) return undefined;
+  let owner: { region: string; team: string } | undefined;
+  for (const [entry, team] of Object.entries(regionTeams)) {
+    const entryName = regionNameOf(entry) ?? entry;
+    if (!regionContains(entryName, name)) continue;
+    if (owner === undefined || regionContains(owner.region, entryName)) owner = { region: entryName, team };
+  }
+  return owner?.team;
+}
+
+/** The region a text names as a whole (北京市朝阳区 → 北京, 广东省 → 广东), or null. */
+function regionNameOf(text: string): string | null {
+  const trimmed = text.trim();
+  const match = matchRegionChainAt(trimmed, 0);
+  return match !== null && match.end === trimmed.length ? match.region : null;
 }

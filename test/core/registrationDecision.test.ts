@@ -481,6 +481,32 @@ describe('decideRegistration', () => {
       expect(decision.result.warnings.map((w) => w.code)).toEqual(['territory.exception']);
     });
 
+    it('[R18] a region written in full (北京市, 北京市朝阳区) or inside a team’s province belongs to that team', () => {
+      const withProvince: Policy = {
+        ...policy,
+        territory: {
+          enabled: true,
+          regionTeams: { ...policy.territory.regionTeams, 广东: '华南部', 深圳: '深圳部' },
+        },
+      };
+      for (const region of ['北京市', '北京市朝阳区', '广东省', '广东省广州市', '广州', '深圳市']) {
+        const decision = decide(admitted({ region }), { policy: withProvince });
+        expect(decision.result.status, region).toBe('rejected');
+        expect(decision.result.errors[0], region).toMatchObject({ code: 'territory.foreign' });
+      }
+      // The narrowest team's region decides: 深圳 is 深圳部's, though 广东 is 华南部's.
+      expect(
+        decide(admitted({ region: '广东省深圳市', team: '深圳部' }), { policy: withProvince }).result.status,
+      ).toBe('protected');
+      // Its own region in full, and a region no team owns, pass.
+      expect(decide(admitted({ region: '上海市' }), { policy }).result.status).toBe('protected');
+      expect(decide(admitted({ region: '海外' }), { policy }).result.status).toBe('protected');
+    });
+
+    it('[R18] a region that is a name of an object’s property (toString) is owned by no team', () => {
+      expect(decide(admitted({ region: 'toString' }), { policy }).result.status).toBe('protected');
+    });
+
     it('[R18] the team is the registrant’s account’s, then the row’s, then the submitter’s own', () => {
       expect(decide(admitted({ region: '北京' }), { policy, registrantTeam: '华北部' }).result.status).toBe(
         'protected',
