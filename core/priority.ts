@@ -153,8 +153,10 @@ function sortedEntries(candidates: readonly Candidate[], policy: PriorityPolicy)
     .sort(compareEntries);
 }
 
-// R8. A date-only claim could have been made any time that day: late only if even its earliest
-// possible time is too close to the visit, unknown if the answer depends on the hour.
+// R8. A date-only claim could have been made any time that day, and a visit known by its date
+// (来访日期, kept as that day's Shanghai midnight) any time of its day: late only if even the
+// earliest possible claim is too close to the latest possible visit, unknown if the answer
+// depends on the hour.
 function leadCheck(candidate: Candidate, claimMs: number, policy: PriorityPolicy): LeadCheck {
   const minutes = policy.minLeadMinutesBeforeVisit;
   if (minutes === null || candidate.firstVisitAt === undefined) return 'compliant';
@@ -162,10 +164,16 @@ function leadCheck(candidate: Candidate, claimMs: number, policy: PriorityPolicy
   if (Number.isNaN(visitMs))
     throw new RangeError(`candidate ${candidate.id}: firstVisitAt is not an instant`);
   const required = minutes * MINUTE_MS;
-  if (candidate.claimHasTime) return visitMs - claimMs < required ? 'late' : 'compliant';
-  const dayStartMs = Date.parse(startOfDay(dayOf(candidate.claimedAt)));
-  if (visitMs - dayStartMs < required) return 'late';
-  return visitMs - (dayStartMs + DAY_MS) >= required ? 'compliant' : 'unknown';
+  const claimFrom = candidate.claimHasTime ? claimMs : Date.parse(startOfDay(dayOf(candidate.claimedAt)));
+  const claimTo = candidate.claimHasTime ? claimMs : claimFrom + DAY_MS;
+  const visitTo = visitHasTime(candidate.firstVisitAt) ? visitMs : visitMs + DAY_MS;
+  if (visitTo - claimFrom < required) return 'late';
+  return visitMs - claimTo >= required ? 'compliant' : 'unknown';
+}
+
+/** False for a visit known only by its date: stored as its day's Shanghai midnight. */
+function visitHasTime(visit: Instant): boolean {
+  return Date.parse(visit) !== Date.parse(startOfDay(dayOf(visit)));
 }
 
 function compareEntries(a: Entry, b: Entry): number {
@@ -365,7 +373,7 @@ function sameDayTieReason(tie: 'split' | 'review', share: number | undefined): R
 
 function lateReason(entry: Entry, policy: PriorityPolicy): RankReason {
   const minutes = policy.minLeadMinutesBeforeVisit ?? 0;
-  const visit = shanghaiMinute(entry.candidate.firstVisitAt ?? entry.candidate.claimedAt);
+  const visit = visitLabel(entry.candidate.firstVisitAt ?? entry.candidate.claimedAt);
   return {
     code: 'priority.lateBeforeVisit',
     message: `[R8] 报备时间 ${claimLabel(entry)} 距到访 ${visit} 不足 ${minutes} 分钟，撞单时不受保护`,
@@ -375,7 +383,17 @@ function lateReason(entry: Entry, policy: PriorityPolicy): RankReason {
 
 function leadUnknownReason(entry: Entry, policy: PriorityPolicy): RankReason {
   const minutes = policy.minLeadMinutesBeforeVisit ?? 0;
-  const visit = shanghaiMinute(entry.candidate.firstVisitAt ?? entry.candidate.claimedAt);
+  const visitAt = entry.candidate.firstVisitAt ?? entry.candidate.claimedAt;
+  if (entry.candidate.claimHasTime || !visitHasTime(visitAt)) {
+    // The visit's hour is what is missing (with or without the claim's).
+    const visitDay = dayOf(visitAt);
+    return {
+      code: 'priority.leadUnknown',
+      message: `[R8] 到访只有日期 ${visitDay}，无法确认报备 ${claimLabel(entry)} 是否早于到访 ${minutes} 分钟以上，需人工审核`,
+      messageEn: `[R8] the first visit has a date only (${visitDay}); cannot tell whether the registration ${claimLabel(entry)} was at least ${minutes} minutes before it; needs review`,
+    };
+  }
+  const visit = shanghaiMinute(visitAt);
   return {
     code: 'priority.leadUnknown',
     message: `[R8] 报备只有日期 ${entry.day}，无法确认是否早于到访 ${visit} ${minutes} 分钟以上，需人工审核`,
@@ -386,6 +404,11 @@ function leadUnknownReason(entry: Entry, policy: PriorityPolicy): RankReason {
 /** The claim as people know it: Shanghai date and minute, or the date alone when that is all there is. */
 function claimLabel(entry: Entry): string {
   return entry.candidate.claimHasTime ? shanghaiMinute(entry.candidate.claimedAt) : entry.day;
+}
+
+/** A visit as the sheet knew it: Shanghai date and minute, or the date alone. */
+function visitLabel(visit: Instant): string {
+  return visitHasTime(visit) ? shanghaiMinute(visit) : dayOf(visit);
 }
 
 function shanghaiMinute(instant: Instant): string {

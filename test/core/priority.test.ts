@@ -305,6 +305,32 @@ describe('[R8] registered too close to the first visit', () => {
     expect(byId(ranking, 'd').rank).toBe(1);
   });
 
+  it('[R8] a visit known only by its date (来访日期) does not make a claim that morning late: flagged for review', () => {
+    // Registered at 09:00; the sheet says only that the visit was on 3月1日 (stored as its midnight).
+    const visitDay = shanghaiInstant(2026, 3, 1);
+    const sameDay = candidate('a', 1, 9, 0, { firstVisitAt: visitDay });
+    const ranking = rankCompetitors([compliant, sameDay], thirtyMinutes);
+    expect(ranking.map((r) => [r.id, r.rank])).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ]);
+    expect(byId(ranking, 'a').needsReview).toBe(true);
+    expect(codes(byId(ranking, 'a'))).toContain('priority.leadUnknown');
+    expect(byId(ranking, 'a').reasons.at(-1)?.messageEn).toBe(
+      '[R8] the first visit has a date only (2026-03-01); cannot tell whether the registration 2026-03-01 09:00 was at least 30 minutes before it; needs review',
+    );
+    // The day before the visit day is early enough; the day after it is late.
+    const dayBefore = candidate('c', 1, 9, 0, { firstVisitAt: shanghaiInstant(2026, 3, 2) });
+    expect(byId(rankCompetitors([compliant, dayBefore], thirtyMinutes), 'c')).toMatchObject({
+      rank: 1,
+      needsReview: false,
+    });
+    const dayAfter = candidate('e', 2, 9, 0, { firstVisitAt: visitDay });
+    const late = rankCompetitors([compliant, dayAfter], thirtyMinutes);
+    expect(byId(late, 'e').rank).toBe(2);
+    expect(codes(byId(late, 'e'))).toContain('priority.lateBeforeVisit');
+  });
+
   it('[R8] a date-only claim for a visit 10 minutes after midnight is late', () => {
     const dated = dateOnly('d', 1, { firstVisitAt: shanghaiInstant(2026, 3, 1, 0, 10) });
     expect(byId(rankCompetitors([compliant, dated], thirtyMinutes), 'd').rank).toBe(2);
