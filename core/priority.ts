@@ -308,8 +308,7 @@ function placeReason(
         messageEn: `[R8] ahead of a registration made less than ${policy.minLeadMinutesBeforeVisit ?? 0} minutes before the visit`,
       };
     case 'registrationTime': {
-      const mine = claimLabel(subject);
-      const theirs = claimLabel(other);
+      const [mine, theirs] = claimLabels(subject, other);
       if (policy.sameDayTie === 'first' && isSameDayHouseholdPair(subject, other)) {
         return {
           code: 'priority.sameDayFirst',
@@ -406,14 +405,32 @@ function claimLabel(entry: Entry): string {
   return entry.candidate.claimHasTime ? shanghaiMinute(entry.candidate.claimedAt) : entry.day;
 }
 
+/**
+ * Two claims as claimLabel shows them, but to the second (or millisecond) when both have a time
+ * and the minute does not tell them apart: "09:00, before 09:00" would explain nothing.
+ */
+function claimLabels(a: Entry, b: Entry): [string, string] {
+  const mine = claimLabel(a);
+  const theirs = claimLabel(b);
+  if (mine !== theirs || !a.candidate.claimHasTime || !b.candidate.claimHasTime) return [mine, theirs];
+  const sameSecond = Math.floor(a.claimMs / 1000) === Math.floor(b.claimMs / 1000);
+  const length = sameSecond ? 23 : 19;
+  return [shanghaiTime(a.candidate.claimedAt, length), shanghaiTime(b.candidate.claimedAt, length)];
+}
+
 /** A visit as the sheet knew it: Shanghai date and minute, or the date alone. */
 function visitLabel(visit: Instant): string {
   return visitHasTime(visit) ? shanghaiMinute(visit) : dayOf(visit);
 }
 
 function shanghaiMinute(instant: Instant): string {
+  return shanghaiTime(instant, 16);
+}
+
+/** Shanghai `YYYY-MM-DD HH:mm`, `…:ss` or `…:ss.SSS` (the ISO form cut at `length`). */
+function shanghaiTime(instant: Instant, length: 16 | 19 | 23): string {
   const local = new Date(Date.parse(instant) + OFFSET_MS).toISOString();
-  return `${local.slice(0, 10)} ${local.slice(11, 16)}`;
+  return `${local.slice(0, 10)} ${local.slice(11, length)}`;
 }
 
 const MONEY = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });

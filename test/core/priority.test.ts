@@ -63,6 +63,26 @@ describe('[R17] first come, first served', () => {
     expect(ranking.every((r) => !r.needsReview)).toBe(true);
   });
 
+  it('[R17] two claims in the same minute: the reason shows the seconds that decided', () => {
+    const early = candidate('a', 1, 9, 0, { claimedAt: shanghaiInstant(2026, 3, 1, 9, 0, 10) });
+    const late = candidate('b', 1, 9, 0, { claimedAt: shanghaiInstant(2026, 3, 1, 9, 0, 40) });
+    const ranking = rankCompetitors([late, early], DEFAULT_POLICY);
+    expect(ranking.map((r) => r.id)).toEqual(['a', 'b']);
+    expect(byId(ranking, 'a').reasons[0]?.message).toBe(
+      '[R17] 报备时间 2026-03-01 09:00:10，早于 2026-03-01 09:00:40',
+    );
+    expect(byId(ranking, 'b').reasons[0]?.messageEn).toBe(
+      '[R17] registered 2026-03-01 09:00:40, after 2026-03-01 09:00:10',
+    );
+    // Within one second, the milliseconds.
+    const sameSecond = candidate('c', 1, 9, 0, {
+      claimedAt: new Date(Date.parse(early.claimedAt) + 250).toISOString(),
+    });
+    expect(byId(rankCompetitors([sameSecond, early], DEFAULT_POLICY), 'c').reasons[0]?.messageEn).toBe(
+      '[R17] registered 2026-03-01 09:00:10.250, after 2026-03-01 09:00:10.000',
+    );
+  });
+
   it('[R17] a date-only claim on an earlier day beats a timed claim on a later day', () => {
     const ranking = rankCompetitors([candidate('timed', 2, 8, 0), dateOnly('dated', 1)], DEFAULT_POLICY);
     expect(ranking.map((r) => r.id)).toEqual(['dated', 'timed']);
