@@ -5,6 +5,7 @@
 import { toHalfWidth } from './halfWidth.js';
 import { problem, type Problem } from './problem.js';
 import type { CellValue } from './schema.js';
+import { toSimplified } from './simplified.js';
 
 export type MoneyResult = { ok: true; yuan: number } | { ok: false; problem: Problem };
 
@@ -41,6 +42,33 @@ export function parseMoney(value: CellValue, field?: string): MoneyResult {
   const amount = Number((match[1] as string).replace(/,/g, ''));
   const unit = match[2] === undefined ? 1 : (UNITS[match[2]] as number);
   return fromNumber(sign * amount * unit, value, field);
+}
+
+/**
+ * The unit a money column's header names — 预计金额（万元）, 金额(万), 预计签约金额万元, 单价【千元】 —
+ * as its multiplier to yuan; 1 when it names none or plain 元. Such a sheet writes 50 for 500,000
+ * yuan, and R15 ranks conflicting claims by the amount, so the unit cannot be dropped.
+ */
+export function moneyUnitOfHeader(header: string): number {
+  const text = toSimplified(toHalfWidth(header)).replace(/\s/g, '').toLowerCase();
+  const match =
+    /(亿|千万|百万|万|千)元/.exec(text) ??
+    /[([【](亿|千万|百万|万|千)[)\]】]/.exec(text) ??
+    /(亿|千万|百万|万)$/.exec(text);
+  return match === null ? 1 : (UNITS[match[1] as string] as number);
+}
+
+/**
+ * A cell of a column whose header names a unit, in yuan: a number (typed or as text) is in the
+ * header's unit; a cell that names its own unit or currency word (80万元, 3000元) or cannot be read
+ * is left as written, so that its own unit wins and its error shows what was typed.
+ */
+export function inHeaderUnit(value: CellValue, unit: number): CellValue {
+  if (unit === 1) return value;
+  if (typeof value === 'number') return value * unit;
+  if (typeof value !== 'string' || /[亿万千wk元圆块]/i.test(toHalfWidth(value))) return value;
+  const parsed = parseMoney(value);
+  return parsed.ok ? parsed.yuan * unit : value;
 }
 
 function fromNumber(yuan: number, shown: string, field: string | undefined): MoneyResult {

@@ -8,11 +8,20 @@ import type { AnnotatedConflict } from '../../core/annotation.js';
 import { dayOf } from '../../core/day.js';
 import { parseInstant } from '../../core/dateValue.js';
 import { classifyRow, detectHeader, type HeaderDetection } from '../../core/headers.js';
+import { inHeaderUnit, moneyUnitOfHeader } from '../../core/money.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import { problem, type Problem } from '../../core/problem.js';
 import { FIXED_FIELDS, type ChangeRequest } from '../../core/registrationChange.js';
 import { effectiveStatus } from '../../core/lifecycle.js';
-import type { CellValue, Field, MatchedOn, RowResult, RowStatus, SubmissionRow } from '../../core/schema.js';
+import {
+  FIELD_SPECS,
+  type CellValue,
+  type Field,
+  type MatchedOn,
+  type RowResult,
+  type RowStatus,
+  type SubmissionRow,
+} from '../../core/schema.js';
 import type { WorkCalendar } from '../../core/calendar.js';
 import type { Keyring } from '../security/keyring.js';
 import type { Store, WriteTx } from '../store/store.js';
@@ -218,6 +227,13 @@ export function parseImport(
   const fieldColumns = new Map<Field, number>();
   for (const c of detection.columns) if (c.field) fieldColumns.set(c.field, c.column);
   const extras = historyColumns(detection, options.mode);
+  // 预计金额（万元）: the amounts below are in 万 (or the unit of the group header above the column).
+  const moneyUnits = new Map<Field, number>();
+  for (const c of detection.columns) {
+    if (c.field === null || FIELD_SPECS[c.field].kind !== 'money') continue;
+    const own = moneyUnitOfHeader(c.header);
+    moneyUnits.set(c.field, own !== 1 || c.group === undefined ? own : moneyUnitOfHeader(c.group));
+  }
 
   const skipped: ReportRow[] = [];
   const submissions: ParsedSubmission[] = [];
@@ -232,7 +248,11 @@ export function parseImport(
       continue;
     }
     const submission: SubmissionRow = { clientRowId: n };
-    for (const [field, col] of fieldColumns) submission[field] = detached(cells[col - 1] ?? null);
+    for (const [field, col] of fieldColumns) {
+      const value = detached(cells[col - 1] ?? null);
+      const unit = moneyUnits.get(field);
+      submission[field] = unit === undefined ? value : inHeaderUnit(value, unit);
+    }
     if (extras.status !== undefined) {
       const text = String(cells[extras.status - 1] ?? '').trim();
       const status = HISTORY_STATUS[text];

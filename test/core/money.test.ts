@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseMoney } from '../../core/money.js';
+import { inHeaderUnit, moneyUnitOfHeader, parseMoney } from '../../core/money.js';
 import type { CellValue } from '../../core/schema.js';
 
 const SEED = 20261123;
@@ -73,5 +73,44 @@ describe('parseMoney', () => {
       }),
       { seed: SEED, numRuns: 500 },
     );
+  });
+});
+
+describe('moneyUnitOfHeader', () => {
+  it.each<[string, number]>([
+    ['预计金额（万元）', 10_000],
+    ['預計金額（萬元）', 10_000],
+    ['预计签约金额\n(万元)', 10_000],
+    ['预计签约金额万元', 10_000],
+    ['金额【万】', 10_000],
+    ['单价（千元）', 1_000],
+    ['单价（万元/套）', 10_000],
+    ['金额（亿元）', 100_000_000],
+    ['预计签约金额', 1],
+    ['金额（元）', 1],
+    ['单价（元/平方米）', 1],
+  ])('%s → ×%d', (header, unit) => {
+    expect(moneyUnitOfHeader(header)).toBe(unit);
+  });
+});
+
+describe('inHeaderUnit', () => {
+  it.each<[CellValue, CellValue]>([
+    [50, 500_000],
+    ['50', 500_000],
+    ['1,200.5', 12_005_000],
+    ['５０', 500_000],
+    // A cell naming its own unit keeps it; an unreadable one stays as typed for its error.
+    ['80万元', '80万元'],
+    ['3000元', '3000元'],
+    ['面议', '面议'],
+    ['-5', '-5'],
+    [null, null],
+  ])('%j under a 万元 header → %j', (value, expected) => {
+    expect(inHeaderUnit(value, 10_000)).toEqual(expected);
+  });
+
+  it('reads a number under a 万元 header to the fen', () => {
+    expect(parseMoney(inHeaderUnit(0.07, 10_000))).toEqual({ ok: true, yuan: 700 });
   });
 });

@@ -262,6 +262,56 @@ describe('cell values', () => {
     expect(recordOf(5).registration.customerName).toBe(CUSTOMERS[0].name);
   });
 
+  it('scales amounts under a header that names its unit (预计金额（万元）), as the sheet means them', async () => {
+    const rows: SheetCell[][] = [
+      [...STANDARD_HEADER, '预计金额\n（万元）', '预计签约单价(千元)', '其他金额（元）'],
+      // A number cell, a number typed as text, and a cell that names its own unit (kept as written).
+      [...standardRow(0, '王磊'), 50, '1.5', 80],
+      [...standardRow(1, '王磊'), '120', 2, '¥3,000'],
+      [...standardRow(2, '王磊'), '80万元', '3000元', null],
+    ];
+    const bytes = await xlsxOf([{ name: 'Sheet1', rows }]);
+    const { report } = await runImport(bytes, temp, { fileName: 'units.xlsx', actor: ADMIN });
+    expect(report.mapping.slice(7).map((m) => m.field)).toEqual([
+      'expectedAmount',
+      'expectedUnitPrice',
+      null,
+    ]);
+    expect(report.rows.map((r) => r.status)).toEqual(['pending', 'pending', 'pending']);
+    const records = new Map((await temp.records()).map((r) => [r.no, r]));
+    const registrationOf = (row: number) =>
+      records.get(report.rows.find((r) => r.row === row)!.registrationNo!)!.registration;
+    expect([registrationOf(2).expectedAmount, registrationOf(2).expectedUnitPrice]).toEqual([500_000, 1_500]);
+    expect([registrationOf(3).expectedAmount, registrationOf(3).expectedUnitPrice]).toEqual([
+      1_200_000, 2_000,
+    ]);
+    expect([registrationOf(4).expectedAmount, registrationOf(4).expectedUnitPrice]).toEqual([800_000, 3_000]);
+  });
+
+  it('scales amounts under a merged group header that names the unit over its sub-headers', async () => {
+    const bytes = await xlsxOf([
+      {
+        name: '报备',
+        rows: [
+          [...STANDARD_HEADER, '金额（万元）', null],
+          [null, null, null, null, null, null, null, '预计签约金额', '预计签约单价'],
+          [...standardRow(0, '王磊'), 50, 1.2],
+        ],
+        merges: ['A1:A2', 'B1:B2', 'C1:C2', 'D1:D2', 'E1:E2', 'F1:F2', 'G1:G2', 'H1:I1'],
+      },
+    ]);
+    const { report } = await runImport(bytes, temp, { fileName: 'group.xlsx', actor: ADMIN });
+    expect(report.headerRow).toBe(2);
+    expect(report.mapping.slice(7).map((m) => [m.column, m.field])).toEqual([
+      ['H', 'expectedAmount'],
+      ['I', 'expectedUnitPrice'],
+    ]);
+    const [record] = await temp.records();
+    expect([record?.registration.expectedAmount, record?.registration.expectedUnitPrice]).toEqual([
+      500_000, 12_000,
+    ]);
+  });
+
   it('makes an over-long cell an error on its row, in .xlsx and in .csv, and goes on', async () => {
     const long = '上海' + '很'.repeat(4_994) + '有限公司';
     expect(long).toHaveLength(5_000);
