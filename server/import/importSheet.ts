@@ -9,6 +9,7 @@ import { dayOf } from '../../core/day.js';
 import { parseInstant } from '../../core/dateValue.js';
 import { classifyRow, detectHeader, type HeaderDetection } from '../../core/headers.js';
 import { inHeaderUnit, moneyUnitOfHeader } from '../../core/money.js';
+import { DATE_1904_OFFSET_DAYS } from '../../core/sheetPlan.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import { problem, type Problem } from '../../core/problem.js';
 import { FIXED_FIELDS, type ChangeRequest } from '../../core/registrationChange.js';
@@ -109,6 +110,11 @@ const DETECTION_ROWS = 300;
  * transaction's records (a registration batch's size).
  */
 export const PREFETCH_ROWS = 1_000;
+
+/** Field kinds whose number cells are Excel serials. */
+const SERIAL_KINDS: ReadonlySet<string> = new Set(['day', 'instant']);
+/** From here on a whole number in a date cell is a date typed as digits (20261120), as core/dateValue.ts reads it. */
+const COMPACT_DATE_MIN = 19_000_101;
 /** How many rows from the top may hold the header (core's default, named here so the error can say it). */
 const HEADER_SCAN_ROWS = 30;
 /** Headers of the columns a history migration may carry besides the canonical fields. */
@@ -235,6 +241,19 @@ export function parseImport(
     moneyUnits.set(c.field, own !== 1 || c.group === undefined ? own : moneyUnitOfHeader(c.group));
   }
 
+  // A date column formatted General holds bare serials; a 1904 workbook (old Mac Excel) counts them
+  // from 1904-01-01, which the cell parsers (1900 system) cannot know. 20261120 typed as a number is
+  // a date as written, not a serial.
+  const serialFields = new Set(
+    read.workbook.date1904
+      ? [...fieldColumns.keys()].filter((f) => SERIAL_KINDS.has(FIELD_SPECS[f].kind))
+      : [],
+  );
+  const serialIn1900 = (value: CellValue): CellValue =>
+    typeof value === 'number' && !(Number.isInteger(value) && value >= COMPACT_DATE_MIN)
+      ? value + DATE_1904_OFFSET_DAYS
+      : value;
+
   const skipped: ReportRow[] = [];
   const submissions: ParsedSubmission[] = [];
   const referenceYear = Number(dayOf(now).slice(0, 4));
@@ -251,7 +270,9 @@ export function parseImport(
     for (const [field, col] of fieldColumns) {
       const value = detached(cells[col - 1] ?? null);
       const unit = moneyUnits.get(field);
-      submission[field] = unit === undefined ? value : inHeaderUnit(value, unit);
+      if (unit !== undefined) submission[field] = inHeaderUnit(value, unit);
+      else if (serialFields.has(field)) submission[field] = serialIn1900(value);
+      else submission[field] = value;
     }
     if (extras.status !== undefined) {
       const text = String(cells[extras.status - 1] ?? '').trim();

@@ -312,6 +312,29 @@ describe('cell values', () => {
     ]);
   });
 
+  it('reads serials of a 1904 workbook (old Mac Excel) in its date system, formatted as dates or not', async () => {
+    const workbook = new ExcelJS.Workbook();
+    workbook.properties.date1904 = true;
+    const sheet = workbook.addWorksheet('Sheet1');
+    // 2026-11-19 and 2026-11-20 are serials 44883 and 44884 counted from 1904-01-01.
+    const rows = [
+      STANDARD_HEADER,
+      standardRow(0, '王磊', new Date(Date.UTC(2026, 10, 19))),
+      standardRow(1, '王磊', 44884),
+      standardRow(2, '王磊', 44884),
+      standardRow(3, '王磊', 20261120),
+    ];
+    for (const cells of rows) sheet.addRow(cells);
+    sheet.getCell('G3').numFmt = 'yyyy-mm-dd';
+    const bytes = Buffer.from(await workbook.xlsx.writeBuffer());
+    const { report } = await runImport(bytes, temp, { fileName: 'mac.xlsx', actor: ADMIN });
+    expect(report.rows.map((r) => r.status)).toEqual(['pending', 'pending', 'pending', 'pending']);
+    const records = new Map((await temp.records()).map((r) => [r.no, r]));
+    const dayOfRow = (row: number) =>
+      dayOf(records.get(report.rows.find((r) => r.row === row)!.registrationNo!)!.claimedAt);
+    expect([2, 3, 4, 5].map(dayOfRow)).toEqual(['2026-11-19', '2026-11-20', '2026-11-20', '2026-11-20']);
+  });
+
   it('makes an over-long cell an error on its row, in .xlsx and in .csv, and goes on', async () => {
     const long = '上海' + '很'.repeat(4_994) + '有限公司';
     expect(long).toHaveLength(5_000);
