@@ -65,7 +65,8 @@ export function moneyUnitOfHeader(header: string): number {
  */
 export function inHeaderUnit(value: CellValue, unit: number): CellValue {
   if (unit === 1) return value;
-  if (typeof value === 'number') return value * unit;
+  // A negative amount is refused anyway: its error shows the number as typed.
+  if (typeof value === 'number') return value >= 0 ? value * unit : value;
   if (typeof value !== 'string' || /[亿万千wk元圆块]/i.test(toHalfWidth(value))) return value;
   const parsed = parseMoney(value);
   return parsed.ok ? parsed.yuan * unit : value;

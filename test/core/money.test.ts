@@ -105,6 +105,7 @@ describe('inHeaderUnit', () => {
     ['3000元', '3000元'],
     ['面议', '面议'],
     ['-5', '-5'],
+    [-5, -5],
     [null, null],
   ])('%j under a 万元 header → %j', (value, expected) => {
     expect(inHeaderUnit(value, 10_000)).toEqual(expected);
