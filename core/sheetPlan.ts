@@ -21,6 +21,7 @@ import {
   type HeaderDetection,
   type RowKind,
 } from './headers.js';
+import { inHeaderUnit, moneyUnitOfHeader } from './money.js';
 import { DomainError, problem, type Problem } from './problem.js';
 import { parseRow, type RowContext } from './row.js';
 import {
@@ -220,6 +221,11 @@ export interface SheetLayout {
   /** The rows under the header that are not blank. */
   rows: SheetRow[];
   /**
+   * Money columns whose header names a unit (预计金额（万元）): a plain number under it is read in
+   * that unit, as the import reads the same sheet (core/money.ts `inHeaderUnit`).
+   */
+  moneyUnits?: Partial<Record<Field, number>>;
+  /**
    * The header is in an Excel table that ends right where the missing result columns start: they are
    * added as table columns (table.columns.add), so that sorting the table moves results with rows.
    */
@@ -316,6 +322,12 @@ export function planLayout(grid: SheetGrid, setup: SheetSetup): SheetLayout {
     if (kind === 'data') lastDataRow = row;
   }
   const headerColumns = header.flatMap((cell, i) => (isBlank(cell ?? '') ? [] : [i + 1]));
+  const moneyUnits: Partial<Record<Field, number>> = {};
+  for (const { field, header: text } of mapped) {
+    if (field === null || FIELD_SPECS[field].kind !== 'money') continue;
+    const unit = moneyUnitOfHeader(text);
+    if (unit !== 1) moneyUnits[field] = unit;
+  }
   return {
     sheetName: setup.sheetName,
     headerRow: setup.headerRow,
@@ -325,6 +337,7 @@ export function planLayout(grid: SheetGrid, setup: SheetSetup): SheetLayout {
     resultColumns,
     missingResultColumns,
     rows,
+    moneyUnits,
   };
 }
 
@@ -393,6 +406,9 @@ export function readRows(
       if (options.date1904 === true && typeof value === 'number' && (kind === 'day' || kind === 'instant')) {
         value += DATE_1904_OFFSET_DAYS;
       }
+      const unit = layout.moneyUnits?.[field];
+      // A sheet cell in, a sheet cell out: only a number or a plain-number text is scaled.
+      if (unit !== undefined) value = inHeaderUnit(value, unit) as SheetCell;
       if (!isBlank(value)) submission[field] = typeof value === 'string' ? value.trim() : value;
     }
     const parsed = parseRow(submission, ctx);

@@ -215,6 +215,24 @@ describe('layout', () => {
       source: '展会',
     });
   });
+
+  it('reads amounts under a header that names its unit (预计金额（万元）) in that unit, as the import does', () => {
+    const grid = [
+      ['客户名称', '客户类型', '统一社会信用代码', '客户来源', '预计金额（万元）', '预计单价'],
+      ['上海华信科技有限公司', '企业', creditCodeFor(1), '展会', 50, 1200],
+      ['杭州云帆网络科技有限公司', '企业', creditCodeFor(2), '展会', '1.5', '3000'],
+      ['南京远航贸易有限公司', '企业', creditCodeFor(3), '展会', '80万元', null],
+    ];
+    const layout = planLayout(grid, setupOf(grid));
+    const rows = readRows(layout, grid, { referenceDate: '2026-11-23', policy: DEFAULT_POLICY });
+    expect(rows.map((r) => [r.submission.expectedAmount, r.submission.expectedUnitPrice])).toEqual([
+      [500_000, 1200],
+      [15_000, '3000'],
+      // A cell naming its own unit keeps it.
+      ['80万元', undefined],
+    ]);
+    expect(rows.every((r) => r.errors.length === 0)).toBe(true);
+  });
 });
 
 describe('results written back', () => {
