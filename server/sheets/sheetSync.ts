@@ -22,7 +22,7 @@ import {
   type SheetGrid,
   type SheetSetup,
 } from '../../core/sheetPlan.js';
-import { RESULT_COLUMNS, type Field, type ResultColumn } from '../../core/schema.js';
+import { RESULT_COLUMNS, type Field, type ResultColumn, type StoredRecord } from '../../core/schema.js';
 import { actorOf, forbidden, requireRole, type Actor } from '../services/actor.js';
 import type { RegistrationService } from '../services/registrationService.js';
 import type { ChangeService } from '../services/changeService.js';
@@ -686,15 +686,7 @@ export class SheetSyncService {
         }),
       );
       if (current === undefined) return null;
-      const ann = annotateRow({
-        status: current.status,
-        registrationNo: no,
-        protectedUntil: current.protectedUntil,
-        errors: [],
-        warnings: [],
-        conflicts: [],
-      });
-      return { refused: false, restored: true, write: ann };
+      return { refused: false, restored: true, write: recordState(current) };
     }
     if (state.refusedHash === hash) return null;
     if (state.hash === hash) {
@@ -703,15 +695,7 @@ export class SheetSyncService {
       if (dryRun) return null;
       const current = await this.deps.store.read((tx) => tx.getRecord(no));
       if (current === undefined) return null;
-      const ann = annotateRow({
-        status: current.status,
-        registrationNo: no,
-        protectedUntil: current.protectedUntil,
-        errors: [],
-        warnings: [],
-        conflicts: [],
-      });
-      return { refused: false, current: true, write: ann };
+      return { refused: false, current: true, write: recordState(current) };
     }
     const changes: Partial<Record<Field, string | number | boolean | null>> = {};
     for (const f of new Set([...Object.keys(state.cells), ...Object.keys(cells)]) as Set<Field>) {
@@ -875,6 +859,18 @@ export class SheetSyncService {
     this.tabIds.set(link.id, tab.sheetId);
     return tab.sheetId;
   }
+}
+
+/** A registered row as its record stands: number, status and protection end, nothing to point out. */
+function recordState(record: StoredRecord): Annotation {
+  return annotateRow({
+    status: record.status,
+    registrationNo: record.no,
+    protectedUntil: record.protectedUntil,
+    errors: [],
+    warnings: [],
+    conflicts: [],
+  });
 }
 
 /**
