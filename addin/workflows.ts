@@ -40,8 +40,8 @@ import {
   readSeen,
   registeredRows,
   rowValues,
+  keepSeen,
   seenBy,
-  seenKey,
   SNAPSHOT_SHEET_NAME,
   type SeenEntry,
 } from '../core/sheetChanges.js';
@@ -374,9 +374,8 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     // with (1). Were it already changed elsewhere, the first change from the sheet meets 412: safe.
     for (const [no, row] of rowByNo) {
       const status = results.find((r) => r.registrationNo === no)?.status ?? 'pending';
-      const sheet = layout.sheetName;
       const values = rowValues(layout, snapshot.grid, row);
-      seen.set(seenKey(sheet, no), { no, sheet, version: 1, status, values });
+      keepSeen(seen, { no, sheet: layout.sheetName, version: 1, status, values });
     }
     if (rowByNo.size > 0 || seenChanged) await excel.writeSheet(planSeen(seen));
     if (stopped !== undefined) throw stopped;
@@ -421,8 +420,8 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     const edits: { row: number; no: string; entry: SeenEntry; fields: Field[]; others: number[] }[] = [];
     let unseen = 0;
     for (const [no, numbered] of registeredRows(layout, snapshot.grid)) {
+      const entry = seenBy(seen, layout.sheetName, no);
       for (const row of numbered) {
-        const entry = seenBy(seen, layout.sheetName, no);
         if (entry === undefined || entry.values === null) {
           unseen++;
           continue;
@@ -505,9 +504,8 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
         // Seen at once: were the resubmission below refused, the change itself is not sent again.
         const values = rowValues(layout, snapshot.grid, edit.row);
         const saw = (r: typeof result) => {
-          const sheet = layout.sheetName;
           const { version, status } = r.record;
-          seen.set(seenKey(sheet, edit.no), { no: edit.no, sheet, version, status, values });
+          keepSeen(seen, { no: edit.no, sheet: layout.sheetName, version, status, values });
           seenChanged = true;
         };
         saw(result);
@@ -675,7 +673,7 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
             values: edited ? (before?.values ?? values) : values,
           };
           if (JSON.stringify(entry) !== JSON.stringify(before)) dirty = true;
-          seen.set(seenKey(layout.sheetName, state.no), entry);
+          keepSeen(seen, entry);
         }
         // Nothing new since the last refresh: the snapshot is not written again.
         if (dirty) await excel.writeSheet(planSeen(seen));

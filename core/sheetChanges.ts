@@ -94,8 +94,13 @@ export function changedFields(seen: RowValues, now: RowValues): Field[] {
 }
 
 /** The key of what `sheet` saw of registration `no` in the map readSeen returns. */
-export function seenKey(sheet: string, no: string): string {
+function seenKey(sheet: string, no: string): string {
   return JSON.stringify([sheet, no]);
+}
+
+/** Keeps what a sheet saw, under the key seenBy finds it by. */
+export function keepSeen(seen: Map<string, SeenEntry>, entry: SeenEntry): void {
+  seen.set(seenKey(entry.sheet, entry.no), entry);
 }
 
 /**
@@ -127,10 +132,9 @@ export function readSeen(grid: SheetGrid | null): Map<string, SeenEntry> {
         values = null;
       }
     }
-    const sheet = typeof cells[4] === 'string' ? cells[4] : '';
-    out.set(seenKey(sheet, no), {
+    keepSeen(out, {
       no,
-      sheet,
+      sheet: typeof cells[4] === 'string' ? cells[4] : '',
       version,
       status: typeof cells[2] === 'string' ? cells[2] : '',
       values,

@@ -41,7 +41,6 @@ import { notFound, type RegistrationService, type ServiceDeps } from './registra
 import { approve, findCandidates } from './rowEvaluation.js';
 import { assertVersion } from './changeService.js';
 
-/** A visit or call as the route hands it over (R43). */
 /**
  * R16 with R38: a shared registration changed hands, so its partner record now shares the customer
  * with the new holder — named there, it is whom the partner record is shared with (R34: the new
@@ -69,6 +68,7 @@ export async function followShare(
   await tx.putRecord(partner);
 }
 
+/** A visit or call as the route hands it over (R43). */
 export interface FollowUpInput {
   at?: string | undefined;
   way?: FollowUpWay | undefined;
