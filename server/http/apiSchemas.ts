@@ -88,15 +88,18 @@ export const followUpWaySchema = z
     });
     return z.NEVER;
   });
+/**
+ * An instant with any offset, rewritten as `toISOString` gives it: instants are stored and compared
+ * as that text, where '…T09:00:00+08:00' or '…T01:00:00Z' would sort wrongly.
+ */
+const canonicalInstantSchema = z.iso
+  .datetime({ offset: true })
+  .transform((instant) => new Date(instant).toISOString());
 /** A visit or call (R31, R43): `{ at?, way, note, feedback?, nextStep? }`. */
 export const followUpBodySchema = z
   .object({
-    // Kept and compared (never in the future; the service clock of R31/R32/R42) as canonical UTC
-    // text: '09:00+08:00' an hour ago would otherwise sort after now and be refused as future.
-    at: z.iso
-      .datetime({ offset: true })
-      .transform((instant) => new Date(instant).toISOString())
-      .optional(),
+    // Compared with now (never in the future) and kept for the service clock of R31/R32/R42.
+    at: canonicalInstantSchema.optional(),
     way: followUpWaySchema,
     note: z.string().trim().min(1).max(2000),
     feedback: z.string().trim().min(1).max(2000).optional(),
@@ -327,19 +330,12 @@ export const auditQuerySchema = z
   .object({
     actor: z.string().max(50).optional(),
     record: z.string().max(40).optional(),
-    // Entries are compared as canonical UTC text: an instant with an offset (+08:00) or without
-    // milliseconds would compare wrongly unless rewritten; a bare day means midnight in Shanghai.
+    // Compared with the entries' instants; a bare day means midnight in Shanghai.
     since: z
-      .union(
-        [
-          z.iso.date().transform((day) => startOfDay(day)),
-          z.iso.datetime({ offset: true }).transform((instant) => new Date(instant).toISOString()),
-        ],
-        {
-          error:
-            '须为日期 YYYY-MM-DD（上海时间零点起）或 ISO 8601 时间 / expected a day YYYY-MM-DD (from midnight in Shanghai) or an ISO 8601 instant',
-        },
-      )
+      .union([z.iso.date().transform((day) => startOfDay(day)), canonicalInstantSchema], {
+        error:
+          '须为日期 YYYY-MM-DD（上海时间零点起）或 ISO 8601 时间 / expected a day YYYY-MM-DD (from midnight in Shanghai) or an ISO 8601 instant',
+      })
       .optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     offset: z.coerce.number().int().min(0).default(0),
