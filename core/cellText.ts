@@ -2,7 +2,9 @@
  * A cell's value as text, the way a person reads it in the sheet: what the import checks lengths
  * on and what the add-in shows. Blank cells are null.
  */
+import { toHalfWidth } from './halfWidth.js';
 import type { CellValue } from './schema.js';
+import { toSimplified } from './simplified.js';
 
 /**
  * Text of a cell: strings trimmed (blank → null); numbers in full, never in exponent form, so a
@@ -32,4 +34,36 @@ function dateText(date: Date): string {
   const seconds = date.getUTCSeconds();
   if (date.getUTCHours() === 0 && date.getUTCMinutes() === 0 && seconds === 0) return day;
   return `${day} ${iso.slice(11, seconds === 0 ? 16 : 19)}`;
+}
+
+/**
+ * What legacy sheets type into a cell that has nothing to say, compared after full→half width,
+ * traditional→simplified and lower case (無 and 暫無 are 无 and 暂无). Only words that cannot be a
+ * value of any field: 无/暂无/没有/空 (nothing), 不详/未知 (not known), 待定 (not decided yet, the
+ * usual filler of 预计签约时间), N/A, NA, none, null. × is left out: it marks "no" in yes/no
+ * columns, which no field is, and is not what people type for a blank.
+ */
+const PLACEHOLDER_WORDS: ReadonlySet<string> = new Set([
+  '无',
+  '暂无',
+  '没有',
+  '空',
+  '不详',
+  '未知',
+  '待定',
+  'n/a',
+  'na',
+  'none',
+  'null',
+]);
+/** A cell of dashes or slashes alone: -, --, —, ——, －, /, //, ／, \. */
+const PLACEHOLDER_MARKS = /^(?:[-‐‑‒–—―─]+|[/\\]+)$/;
+
+/**
+ * Whether a cell's text is a placeholder for "nothing here" (see PLACEHOLDER_WORDS); spaces inside
+ * do not count (`暂 无`, `N / A`).
+ */
+export function isPlaceholder(text: string): boolean {
+  const key = toSimplified(toHalfWidth(text)).replace(/\s+/g, '').toLowerCase();
+  return PLACEHOLDER_WORDS.has(key) || PLACEHOLDER_MARKS.test(key);
 }

@@ -3,7 +3,7 @@
  * bad field reported (not only the first) and the completeness rules R2, R5 and R6 applied.
  */
 import { z } from 'zod';
-import { cellText } from './cellText.js';
+import { cellText, isPlaceholder } from './cellText.js';
 import { cleanCompanyName } from './companyName.js';
 import { parseCreditCode } from './creditCode.js';
 import { parseDay, parseInstant } from './dateValue.js';
@@ -74,6 +74,14 @@ const HAN_NAME = /^[\u3400-\u9fff]+$/;
 
 const emailSchema = z.email();
 
+/**
+ * Free text where a placeholder (无, /, —…) is harmless: kept as typed, because it is what the
+ * registrant wrote (需求：无 says something) and nothing matches or checks these fields. In every
+ * other field a placeholder is an empty cell: an optional field stays empty, a required one is
+ * reported missing (R2), and 无 is never a customer, a registrant, a source or a household (R19).
+ */
+const PLACEHOLDER_KEPT: ReadonlySet<Field> = new Set(['need', 'notes']);
+
 /** Parses one raw row; never throws for bad data. */
 export function parseRow(raw: RawRow, ctx: RowContext): ParsedRow {
   const errors: Problem[] = [];
@@ -90,7 +98,7 @@ export function parseRow(raw: RawRow, ctx: RowContext): ParsedRow {
   }
 
   const registrant = registrantOf(raw, ctx);
-  if ('problem' in registrant) errors.push(registrant.problem);
+  if ('problem' in registrant) errors.push(placeholderNamed(registrant.problem, raw));
   else values.registrant = registrant.value;
 
   const failed = new Set(errors.map((p) => p.field));
@@ -102,7 +110,7 @@ export function parseRow(raw: RawRow, ctx: RowContext): ParsedRow {
     values.customerType = inferCustomerType(values.customerName);
   }
   const completeness = completenessProblems(values, failed, ctx.policy);
-  for (const e of completeness.errors) errors.push(e);
+  for (const e of completeness.errors) errors.push(placeholderNamed(e, raw));
   for (const w of completeness.warnings) warnings.push(w);
 
   const registeredAt = values.registeredAt;
@@ -196,6 +204,7 @@ function parseField(field: Field, value: CellValue | undefined, referenceYear: n
   const spec = FIELD_SPECS[field];
   const text = cellText(value);
   if (text === null || value === undefined) return null;
+  if (!PLACEHOLDER_KEPT.has(field) && isPlaceholder(text)) return null;
 
   switch (spec.kind) {
     case 'text':
@@ -306,7 +315,7 @@ function tooLong(field: Field, length: number): FieldResult {
  */
 export function registrantOf(raw: RawRow, ctx: RowContext): { value: string } | { problem: Problem } {
   const given = raw.registrant === undefined ? (ctx.defaultRegistrant ?? null) : cellText(raw.registrant);
-  const name = given === null ? '' : cleanPersonName(given);
+  const name = given === null || isPlaceholder(given) ? '' : cleanPersonName(given);
   if (name === '') return { problem: required('registrant') };
   const max = FIELD_SPECS.registrant.maxLength;
   if (name.length <= max) return { value: name };
@@ -336,6 +345,22 @@ function inferCustomerType(name: string): CustomerType {
   if (ORGANISATION_WORDS.test(name) || LATIN_LEGAL_FORM.test(name)) return 'enterprise';
   // Persons' names are 2–4 characters; a · joins the parts of a transliterated name (阿卜杜·热合曼).
   return HAN_NAME.test(name) && name.length > 4 ? 'enterprise' : 'individual';
+}
+
+/**
+ * A field reported missing whose cell holds a placeholder says that it was read as empty, so the
+ * registrant looking at 无 in the cell knows why the message says nothing was filled in.
+ */
+function placeholderNamed(p: Problem, raw: RawRow): Problem {
+  if (p.code !== 'field.required' || p.field === undefined || !Object.hasOwn(raw, p.field)) return p;
+  const text = cellText(raw[p.field as Field]);
+  if (text === null || !isPlaceholder(text)) return p;
+  const shown = text.slice(0, 10);
+  return {
+    ...p,
+    message: `${p.message}（「${shown}」表示未填写）`,
+    messageEn: `${p.messageEn} ("${shown}" means not filled in)`,
+  };
 }
 
 function required(field: Field): Problem {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cellText } from '../../core/cellText.js';
+import { cellText, isPlaceholder } from '../../core/cellText.js';
 import { creditCodeCheckChar } from '../../core/creditCode.js';
 import { DEFAULT_POLICY, resolvePolicy } from '../../core/policy.js';
 import { parseRow, type RowContext } from '../../core/row.js';
@@ -282,6 +282,79 @@ describe('parseRow', () => {
       ]);
       const lenient = { ...ctx, policy: resolvePolicy({ sourceRequired: false }) };
       expect(parseRow(enterprise({ source: undefined }), lenient).errors).toEqual([]);
+    });
+  });
+
+  describe('placeholders (无, /, —, N/A…)', () => {
+    it.each(['无', '/', '-', '—', '——', '暂无', '不详', 'N/A', '空', '未知'])(
+      'a placeholder %j in an optional cell is an empty cell, not a bad value',
+      (filler) => {
+        const result = parseRow(
+          enterprise({
+            email: filler,
+            creditCode: filler,
+            address: '上海市徐汇区漕溪北路 88 号',
+            expectedAmount: filler,
+            expectedSignDate: filler,
+            firstVisitAt: filler,
+            contactPhone: filler,
+            contactName: filler,
+            channel: filler,
+            householdOf: filler,
+            grade: filler,
+          }),
+          ctx,
+        );
+        expect(result.errors).toEqual([]);
+        const registration = result.registration ?? {};
+        for (const field of [
+          'email',
+          'creditCode',
+          'expectedAmount',
+          'expectedSignDate',
+          'firstVisitAt',
+          'contactPhone',
+          'contactName',
+          'channel',
+          'householdOf',
+          'grade',
+        ]) {
+          expect(registration).not.toHaveProperty(field);
+        }
+      },
+    );
+
+    it('[R2] a placeholder in the customer name or the registrant is reported missing, saying why', () => {
+      const result = parseRow(enterprise({ customerName: '无', registrant: '/' }), ctx);
+      expect(result.registration).toBeNull();
+      expect(result.errors).toMatchObject([
+        { code: 'field.required', field: 'registrant', message: '报备人不能为空（「/」表示未填写）' },
+        {
+          code: 'field.required',
+          field: 'customerName',
+          messageEn: 'Customer is required ("无" means not filled in)',
+        },
+      ]);
+    });
+
+    it('[R5][R6] an individual with 无 as phone and source lacks both, not a bad phone', () => {
+      const result = parseRow(individual({ contactPhone: '无', source: '暂无' }), ctx);
+      expect(result.errors.map((e) => [e.code, e.field])).toEqual([
+        ['field.required', 'contactPhone'],
+        ['field.required', 'source'],
+      ]);
+    });
+
+    it('keeps a placeholder in the free-text need and notes as typed', () => {
+      const result = parseRow(enterprise({ need: '无', notes: '/' }), ctx);
+      expect(result.registration).toMatchObject({ need: '无', notes: '/' });
+    });
+
+    it('reads full-width, traditional and spaced forms, and not words that hold more', () => {
+      for (const text of ['無', '暫無', '／', '－', 'n / a', 'NA', '--', '//'])
+        expect(isPlaceholder(text)).toBe(true);
+      for (const text of ['无锡', '0', '×', '无限公司', '-5', 'A', 'n/a/b'])
+        expect(isPlaceholder(text)).toBe(false);
     });
   });
 

@@ -357,4 +357,40 @@ describe('cell values', () => {
       expect(await firstSheetText(annotated, 'A3')).toBe(long);
     }
   });
+  it('reads 无, /, — and N/A in optional cells as empty, and names a placeholder customer as missing (R2)', async () => {
+    const rows: SheetCell[][] = [
+      [...STANDARD_HEADER, '邮箱', '预计签约金额', '预计签约时间', '备注'],
+      [...standardRow(0, '王磊'), '无', '/', '暂无', '无'],
+      [...standardRow(1, '王磊'), 'N/A', '—', '-', null],
+      ['无', ...standardRow(2, '王磊').slice(1), null, null, null, null],
+    ];
+    rows[2]![3] = '／';
+    const inputs = {
+      'fillers.xlsx': await xlsxOf([{ name: 'Sheet1', rows }]),
+      'fillers.csv': Buffer.from(csvOf(rows.map((r) => r.map((v) => (v === null ? '' : String(v)))))),
+    };
+    for (const [fileName, bytes] of Object.entries(inputs)) {
+      const { report } = await runImport(bytes, temp, { fileName, dryRun: true, actor: SALES });
+      expect(
+        report.rows.map((r) => [r.row, r.status, r.errors.map((e) => [e.code, e.field])]),
+        fileName,
+      ).toEqual([
+        [2, 'pending', []],
+        [3, 'pending', []],
+        [4, 'invalid', [['field.required', 'customerName']]],
+      ]);
+    }
+    const { report } = await runImport(inputs['fillers.xlsx'], temp, {
+      fileName: 'fillers.xlsx',
+      actor: SALES,
+    });
+    const records = new Map((await temp.records()).map((r) => [r.no, r]));
+    const registrationOf = (row: number) =>
+      records.get(report.rows.find((r) => r.row === row)!.registrationNo!)!.registration;
+    expect(registrationOf(2)).not.toHaveProperty('email');
+    expect(registrationOf(2)).not.toHaveProperty('expectedAmount');
+    // Free text keeps what was typed.
+    expect(registrationOf(2).notes).toBe('无');
+    expect(registrationOf(3)).not.toHaveProperty('contactPhone');
+  });
 });
