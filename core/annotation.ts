@@ -4,6 +4,7 @@
  * explains the fills. The legacy import and the Excel add-in both draw from here, so a sheet looks
  * the same whichever path produced it.
  */
+import { MAX_CELL_CHARS } from './cellText.js';
 import {
   FIELD_SPECS,
   RESULT_COLUMNS,
@@ -232,12 +233,42 @@ export function annotateRow(input: AnnotationInput): RowAnnotation {
       registrationNo: input.registrationNo ?? '',
       status: STATUS_LABELS[input.status].zh,
       protectedUntil: input.protectedUntil ?? '',
-      conflict: clashes.join(ITEM_SEPARATOR),
-      hint: hints.join(ITEM_SEPARATOR),
+      conflict: joinWithinCell(clashes),
+      hint: joinWithinCell(hints),
     },
     fill: rowFill(input.status, needsLook),
     notes,
   };
+}
+
+/**
+ * The items of one result cell joined, cut to fit a cell wherever it is written (the annotated
+ * workbook, the add-in, Google Sheets; MAX_CELL_CHARS): ~1,600 registrations sharing one phone
+ * would fill 88,000 characters, which Excel and Google refuse. The cut drops whole items from the
+ * end and says how many: `…另有 N 条未列出（共 M 条）`; the JSON report still lists every one.
+ */
+function joinWithinCell(items: readonly string[]): string {
+  const whole = items.join(ITEM_SEPARATOR);
+  if (whole.length <= MAX_CELL_CHARS) return whole;
+  let kept = 0;
+  let length = 0;
+  for (const item of items) {
+    const next = length + (kept > 0 ? ITEM_SEPARATOR.length : 0) + item.length;
+    if (next + leftOutNote(items.length - kept - 1, items.length).length > MAX_CELL_CHARS) break;
+    length = next;
+    kept++;
+  }
+  const note = leftOutNote(items.length - kept, items.length);
+  // A first item too long to fit on its own is cut itself (no message is, but the cell must fit).
+  const shown =
+    kept > 0
+      ? items.slice(0, kept).join(ITEM_SEPARATOR)
+      : (items[0] ?? '').slice(0, MAX_CELL_CHARS - note.length);
+  return `${shown}${note}`;
+}
+
+function leftOutNote(leftOut: number, total: number): string {
+  return `…另有 ${leftOut} 条未列出（共 ${total} 条）`;
 }
 
 /**

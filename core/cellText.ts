@@ -7,6 +7,12 @@ import type { CellValue } from './schema.js';
 import { toSimplified } from './simplified.js';
 
 /**
+ * The most characters a cell holds in every sheet the product writes to: Excel's 32,767 (Google
+ * Sheets takes 50,000, so a text within Excel's limit fits both).
+ */
+export const MAX_CELL_CHARS = 32_767;
+
+/**
  * Text of a cell: strings trimmed (blank → null); numbers in full, never in exponent form, so a
  * phone or credit code typed into a number cell (13812345678) comes back as its digits; date cells
  * as their wall-clock `YYYY-MM-DD` or `YYYY-MM-DD HH:mm[:ss]` (exceljs puts the sheet's wall-clock

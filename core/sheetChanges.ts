@@ -7,6 +7,7 @@
  * cells would undo a change sent from there). Pure: plans and diffs as data.
  */
 import { z } from 'zod';
+import { MAX_CELL_CHARS } from './cellText.js';
 import { FIELD_SPECS, STATUS_LABELS, type Field } from './schema.js';
 import {
   rangeAddress,
@@ -19,11 +20,9 @@ import {
 /** 报备快照: the sheet the add-in keeps what it last saw in; people should not edit it. */
 export const SNAPSHOT_SHEET_NAME = '报备快照';
 const SNAPSHOT_HEADER = ['报备编号', '版本', '状态', '表格值（勿改）', '工作表'];
-/**
- * Excel holds at most 32,767 characters in a cell; a row's mapped cells as JSON stay far below it,
- * but a pasted essay in 备注 could not: such an entry keeps no values, and its row is not diffed.
- */
-export const MAX_CELL_CHARS = 32_767;
+// A row's mapped cells as JSON stay far below a cell's limit, but a pasted essay in 备注 could not:
+// such an entry keeps no values, and its row is not diffed.
+export { MAX_CELL_CHARS };
 
 /** Fields a change can never touch (R17, R38): the claim time and the registrant. */
 const FIXED_FIELDS: ReadonlySet<Field> = new Set<Field>(['registrant', 'registeredAt']);

@@ -15,6 +15,7 @@ import {
   type FillName,
 } from '../../core/annotation.js';
 import { problem } from '../../core/problem.js';
+import { MAX_CELL_CHARS } from '../../core/cellText.js';
 import { RESULT_COLUMNS, ROW_STATUSES, type RowStatus } from '../../core/schema.js';
 
 const base: AnnotationInput = { status: 'pending', errors: [], warnings: [], conflicts: [] };
@@ -194,5 +195,48 @@ describe('result cells', () => {
     ]) {
       expect(text).not.toMatch(/[\u4e00-\u9fff][A-Za-z0-9]|[A-Za-z0-9][\u4e00-\u9fff]/);
     }
+  });
+});
+
+describe('result cells that would not fit a cell', () => {
+  /** Errors without a field read as their message alone: `count` clashes of `length` characters. */
+  function clashes(count: number, length: number, last: number): AnnotationInput {
+    const errors = Array.from({ length: count }, (_, i) =>
+      problem('x', (i === count - 1 ? '末' : '冲').repeat(i === count - 1 ? last : length), 'x'),
+    );
+    return { ...base, status: 'invalid', errors };
+  }
+
+  it('keeps a 冲突说明 of exactly 32,767 characters (Excel’s cell limit) whole', () => {
+    // 327 clashes of 99 characters and their 326 separators are 32,699; a last one of 67 makes 32,767.
+    const text = annotateRow(clashes(328, 99, 67)).cells.conflict;
+    expect(text).toHaveLength(MAX_CELL_CHARS);
+    expect(text.endsWith('末'.repeat(67))).toBe(true);
+  });
+
+  it('ends a 冲突说明 one character longer with how many clashes are left out, within the limit', () => {
+    const text = annotateRow(clashes(328, 99, 68)).cells.conflict;
+    expect(text.length).toBeLessThanOrEqual(MAX_CELL_CHARS);
+    expect(text.endsWith('冲…另有 1 条未列出（共 328 条）')).toBe(true);
+    expect(text).not.toContain('末');
+  });
+
+  it('[R3] fits 1,600 registrations sharing one phone into 冲突说明, and into 提示 on a duplicate', () => {
+    const conflicts = Array.from({ length: 1_600 }, (_, i) => ({
+      registrationNo: `BB-2026-${String(i + 1).padStart(6, '0')}`,
+      status: 'protected' as const,
+      holder: { name: '王磊', team: '华东一部' },
+      protectedUntil: '2027-01-05',
+      matchedOn: 'phone' as const,
+      strength: 'exact' as const,
+    }));
+    const conflict = annotateRow({ ...base, status: 'conflict', conflicts }).cells.conflict;
+    expect(conflict.length).toBeLessThanOrEqual(MAX_CELL_CHARS);
+    const shown = conflict.split('；').length;
+    expect(conflict).toMatch(new RegExp(`…另有 ${1_600 - shown} 条未列出（共 1600 条）$`));
+    expect(conflict.startsWith(describeConflict(conflicts[0]!))).toBe(true);
+    const hint = annotateRow({ ...base, status: 'duplicate', conflicts }).cells.hint;
+    expect(hint.length).toBeLessThanOrEqual(MAX_CELL_CHARS);
+    expect(hint).toMatch(/…另有 \d+ 条未列出（共 1600 条）$/);
   });
 });
