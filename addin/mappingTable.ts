@@ -2,6 +2,7 @@
  * The Prepare step's table: each column of the sheet with its header, the field it maps to (a
  * Fluent dropdown holding every field and 不导入/ignore) and how confident the detection was.
  */
+import { phoneFallbackColumn } from '../core/phoneColumns.js';
 import { FIELDS, type Field } from '../core/schema.js';
 import { fieldLabel, translate, type Language } from './i18n.js';
 import { columnLetters, type ColumnChoice, type SheetSetup } from '../core/sheetPlan.js';
@@ -45,10 +46,31 @@ function fieldOptions(column: ColumnChoice, chosen: Field | null, language: Lang
   ];
 }
 
-/** The detection's confidence, or what the person did instead. */
-function confidenceText(column: ColumnChoice, choice: Field | null, language: Language): string {
+/** The detection's confidence, or what the person did instead; a second phone column says it is the fallback. */
+function confidenceText(
+  column: ColumnChoice,
+  choice: Field | null,
+  language: Language,
+  phoneFallback: number | null,
+): string {
+  if (column.column === phoneFallback) {
+    return translate(language, 'prepare.phoneFallback', { field: fieldLabel(language, 'contactPhone') });
+  }
   if (choice === column.field) return column.field === null ? '—' : percent(column.confidence);
   return translate(language, 'prepare.manual');
+}
+
+/**
+ * The confidence column's text for every column under the person's choices; the second phone
+ * column (core/phoneColumns.ts) is found under those choices, as 应用 will read the sheet.
+ */
+export function confidenceTexts(
+  columns: readonly ColumnChoice[],
+  chosen: readonly (Field | null)[],
+  language: Language,
+): string[] {
+  const fallback = phoneFallbackColumn(columns.map((c, i) => ({ ...c, field: chosen[i] ?? null })));
+  return columns.map((c, i) => confidenceText(c, chosen[i] ?? null, language, fallback));
 }
 
 export function renderMappingTable(
@@ -58,6 +80,9 @@ export function renderMappingTable(
   language: Language,
   onChoose: (index: number, field: Field | null) => void,
 ): void {
+  const choices = [...chosen];
+  const initial = confidenceTexts(columns, choices, language);
+  const confidenceCells: HTMLElement[] = [];
   const rows = columns.map((column, index) => {
     const choice = chosen[index] ?? null;
     const row = document.createElement('tr');
@@ -74,7 +99,8 @@ export function renderMappingTable(
 
     const confidence = document.createElement('td');
     confidence.className = 'num confidence';
-    confidence.textContent = confidenceText(column, choice, language);
+    confidence.textContent = initial[index] ?? '';
+    confidenceCells.push(confidence);
 
     const fieldCell = document.createElement('td');
     const select = document.createElement('fluent-select') as HTMLElement & { value: string };
@@ -88,7 +114,12 @@ export function renderMappingTable(
       const value = select.value;
       const field = value === IGNORE_VALUE ? null : (FIELDS.find((f) => f === value) ?? null);
       row.classList.toggle('ignored', field === null);
-      confidence.textContent = confidenceText(column, field, language);
+      choices[index] = field;
+      // Another column may become or stop being the phone's fallback: every row is told again.
+      confidenceTexts(columns, choices, language).forEach((text, i) => {
+        const cell = confidenceCells[i];
+        if (cell !== undefined) cell.textContent = text;
+      });
       onChoose(index, field);
     });
     fieldCell.append(select);

@@ -47,7 +47,7 @@ export interface DetectHeaderOptions {
 export type RowKind = 'data' | 'blank' | 'total' | 'note' | 'header-repeat';
 
 /** A column maps to a field only at or above this confidence; weaker matches stay alternatives. */
-const MIN_MAPPING_CONFIDENCE = 0.5;
+export const MIN_MAPPING_CONFIDENCE = 0.5;
 /** Weaker matches are not worth reporting even as alternatives. */
 const MIN_CANDIDATE_CONFIDENCE = 0.2;
 /** A two-row reading must beat the single rows by this much (about half a field) unless the upper row is a merged group row. */
@@ -286,6 +286,16 @@ function scoreUnits(units: readonly string[], script: Script): Scores {
     raise(scores, occurrence.synonym.field, confidence);
   }
   return scores;
+}
+
+/** 手机, 移动电话, 手机号码, Mobile, Cell: a header naming a mobile number. */
+const MOBILE_WORDS_ZH = /手机|移动电话/;
+const MOBILE_WORDS_EN = new Set(['mobile', 'cell', 'cellphone']);
+
+/** Whether a header names a mobile number (手机, 联系人手机, 移动电话, Mobile, Cell phone). */
+export function isMobileHeader(text: string): boolean {
+  const header = prepareHeader(text);
+  return MOBILE_WORDS_ZH.test(header.hanText) || header.latinWords.some((w) => MOBILE_WORDS_EN.has(w));
 }
 
 const DATE_WORDS_ZH = /日期|时间|时刻/;
@@ -732,6 +742,7 @@ export function detectHeader(
   });
 
   const { fieldByColumn } = assignFields(columns);
+  preferMobilePhone(columns, fieldByColumn);
   const mappings: ColumnMapping[] = columns.map((column) => {
     const assigned = fieldByColumn.get(column.index);
     const alternatives = column.candidates.filter((c) => c.field !== assigned?.field).map((c) => ({ ...c }));
@@ -757,6 +768,29 @@ export function detectHeader(
     unmapped: mappings.filter((m) => m.field === null).map((m) => ({ column: m.column, header: m.header })),
     confidence: Math.round(confidence * 1000) / 1000,
   };
+}
+
+/**
+ * 电话 and 手机 on one sheet both read as the phone, and the leftmost would win. The record holds
+ * one phone and R8's masked matching works on mobiles, so the mobile column takes it; the other
+ * stays unmapped and is read as its fallback (core/phoneColumns.ts).
+ */
+function preferMobilePhone(
+  columns: readonly ColumnCandidates[],
+  fieldByColumn: Map<number, FieldCandidate>,
+): void {
+  const phoneAt = [...fieldByColumn].find(([, c]) => c.field === 'contactPhone')?.[0];
+  const current = columns.find((c) => c.index === phoneAt);
+  if (phoneAt === undefined || current === undefined || isMobileHeader(current.header)) return;
+  const phoneConfidence = (c: ColumnCandidates) =>
+    c.candidates.find((x) => x.field === 'contactPhone')?.confidence ?? 0;
+  const mobile = columns.find(
+    (c) =>
+      !fieldByColumn.has(c.index) && isMobileHeader(c.header) && phoneConfidence(c) >= MIN_MAPPING_CONFIDENCE,
+  );
+  if (mobile === undefined) return;
+  fieldByColumn.delete(phoneAt);
+  fieldByColumn.set(mobile.index, { field: 'contactPhone', confidence: phoneConfidence(mobile) });
 }
 
 const headerKeysCache = new WeakMap<HeaderDetection, Map<number, string[]>>();

@@ -136,6 +136,8 @@ export const importResponseSchema = z.object({
       header: z.string(),
       field: z.string().nullable(),
       confidence: z.number(),
+      /** A second phone column (电话 beside 手机): read when the phone cell is empty. */
+      fallbackFor: z.literal('contactPhone').optional(),
     }),
   ),
   rows: z.array(

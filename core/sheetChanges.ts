@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { MAX_CELL_CHARS } from './cellText.js';
 import { FIELD_SPECS, STATUS_LABELS, type Field } from './schema.js';
 import {
+  fieldCell,
   rangeAddress,
   type SheetCell,
   type SheetGrid,
@@ -54,11 +55,11 @@ function normalised(value: SheetCell | undefined): SheetCell {
 
 /** The mapped cells of a row that a change may touch, trimmed, blanks as null. */
 export function rowValues(layout: SheetLayout, grid: SheetGrid, row: number): RowValues {
-  const cells = grid[row - 1] ?? [];
   const out: RowValues = {};
   for (const [field, column] of Object.entries(layout.fieldColumns) as [Field, number][]) {
     if (FIXED_FIELDS.has(field)) continue;
-    out[field] = normalised(cells[column - 1]);
+    // As readRows reads it: a blank phone cell is the second phone column's.
+    out[field] = normalised(fieldCell(layout, grid, row, field, column));
   }
   return out;
 }

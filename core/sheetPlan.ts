@@ -22,6 +22,7 @@ import {
   type RowKind,
 } from './headers.js';
 import { inHeaderUnit, moneyUnitOfHeader } from './money.js';
+import { phoneCellOf, phoneFallbackColumn } from './phoneColumns.js';
 import { DomainError, problem, type Problem } from './problem.js';
 import { parseRow, type RowContext } from './row.js';
 import {
@@ -226,6 +227,11 @@ export interface SheetLayout {
    */
   moneyUnits?: Partial<Record<Field, number>>;
   /**
+   * A second phone column (电话 beside 手机, unmapped), read when the contactPhone cell is empty
+   * (core/phoneColumns.ts), as the import reads the same sheet.
+   */
+  phoneFallbackColumn?: number;
+  /**
    * The header is in an Excel table that ends right where the missing result columns start: they are
    * added as table columns (table.columns.add), so that sorting the table moves results with rows.
    */
@@ -328,7 +334,16 @@ export function planLayout(grid: SheetGrid, setup: SheetSetup): SheetLayout {
     const unit = moneyUnitOfHeader(text);
     if (unit !== 1) moneyUnits[field] = unit;
   }
+  const fieldAt = new Map((Object.entries(fieldColumns) as [Field, number][]).map(([f, c]) => [c, f]));
+  const phoneFallback = phoneFallbackColumn(
+    header.flatMap((cell, i) =>
+      isBlank(cell ?? '')
+        ? []
+        : [{ column: i + 1, header: textOf(cell ?? ''), field: fieldAt.get(i + 1) ?? null }],
+    ),
+  );
   return {
+    ...(phoneFallback !== null ? { phoneFallbackColumn: phoneFallback } : {}),
     sheetName: setup.sheetName,
     headerRow: setup.headerRow,
     firstColumn: Math.min(...headerColumns, ...Object.values(fieldColumns), resultColumns.registrationNo),
@@ -370,6 +385,19 @@ export interface ReadOptions {
 /** Days between the 1900 and 1904 date systems' day zero. */
 export const DATE_1904_OFFSET_DAYS = 1462;
 
+/** A field's cell in a row; contactPhone falls back to the second phone column when blank. */
+export function fieldCell(
+  layout: SheetLayout,
+  grid: SheetGrid,
+  row: number,
+  field: Field,
+  column: number,
+): SheetCell {
+  const cell = cellAt(grid, row, column);
+  if (field !== 'contactPhone' || layout.phoneFallbackColumn === undefined) return cell;
+  return phoneCellOf(cell, cellAt(grid, row, layout.phoneFallbackColumn));
+}
+
 /** Every data row, parsed by core exactly as the service will parse it. */
 export function readRows(
   layout: SheetLayout,
@@ -401,7 +429,7 @@ export function readRows(
         );
         continue;
       }
-      let value = cellAt(grid, r.row, column);
+      let value = fieldCell(layout, grid, r.row, field, column);
       const kind = FIELD_SPECS[field].kind;
       if (options.date1904 === true && typeof value === 'number' && (kind === 'day' || kind === 'instant')) {
         value += DATE_1904_OFFSET_DAYS;

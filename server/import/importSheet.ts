@@ -8,6 +8,7 @@ import type { AnnotatedConflict } from '../../core/annotation.js';
 import { dayOf } from '../../core/day.js';
 import { parseInstant } from '../../core/dateValue.js';
 import { classifyRow, detectHeader, type HeaderDetection } from '../../core/headers.js';
+import { phoneCellOf, phoneFallbackColumn } from '../../core/phoneColumns.js';
 import { inHeaderUnit, moneyUnitOfHeader } from '../../core/money.js';
 import { DATE_1904_OFFSET_DAYS } from '../../core/sheetPlan.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
@@ -88,7 +89,17 @@ export interface ImportReport {
   mode: ImportMode;
   dryRun: boolean;
   headerRow: number;
-  mapping: { column: string; header: string; field: Field | null; confidence: number }[];
+  /**
+   * Each header column and its field; `fallbackFor: 'contactPhone'` marks a second phone column (电话
+   * beside 手机), read when the phone cell is empty (core/phoneColumns.ts).
+   */
+  mapping: {
+    column: string;
+    header: string;
+    field: Field | null;
+    confidence: number;
+    fallbackFor?: 'contactPhone';
+  }[];
   rows: ReportRow[];
   summary: { rows: number; byStatus: Partial<Record<RowStatus | 'skipped', number>> };
   /** What reading the file changed (bytes not in its encoding replaced…); absent when nothing. */
@@ -233,6 +244,7 @@ export function parseImport(
   const fieldColumns = new Map<Field, number>();
   for (const c of detection.columns) if (c.field) fieldColumns.set(c.field, c.column);
   const extras = historyColumns(detection, options.mode);
+  const phoneFallback = phoneFallbackColumn(detection.columns);
   // 预计金额（万元）: the amounts below are in 万 (or the unit of the group header above the column).
   const moneyUnits = new Map<Field, number>();
   for (const c of detection.columns) {
@@ -268,7 +280,12 @@ export function parseImport(
     }
     const submission: SubmissionRow = { clientRowId: n };
     for (const [field, col] of fieldColumns) {
-      const value = detached(cells[col - 1] ?? null);
+      const cell = cells[col - 1] ?? null;
+      const value = detached(
+        field === 'contactPhone' && phoneFallback !== null
+          ? phoneCellOf(cell, cells[phoneFallback - 1] ?? null)
+          : cell,
+      );
       const unit = moneyUnits.get(field);
       if (unit !== undefined) submission[field] = inHeaderUnit(value, unit);
       else if (serialFields.has(field)) submission[field] = serialIn1900(value);
@@ -306,6 +323,7 @@ export function parseImport(
         header: c.header,
         field: c.field,
         confidence: Math.round(c.confidence * 100) / 100,
+        ...(c.column === phoneFallback ? { fallbackFor: 'contactPhone' as const } : {}),
       })),
       fieldColumns: [...fieldColumns],
       skipped,

@@ -216,6 +216,33 @@ describe('layout', () => {
     });
   });
 
+  it('[R8] reads the mobile column as the phone and the other phone column when the mobile cell is blank', () => {
+    const grid = [
+      ['客户名称', '客户类型', '统一社会信用代码', '电话', '手机', '客户来源'],
+      ['上海华信科技有限公司', '企业', creditCodeFor(1), '021-12345678', '13912345678', '展会'],
+      ['杭州云帆网络科技有限公司', '企业', creditCodeFor(2), '0571-8765432', '', '展会'],
+      ['南京远航贸易有限公司', '企业', creditCodeFor(3), '025-5556666', '无', '展会'],
+    ];
+    const setup = setupOf(grid);
+    expect(setup.columns.map((c) => c.field)).toEqual([
+      'customerName',
+      'customerType',
+      'creditCode',
+      null,
+      'contactPhone',
+      'source',
+    ]);
+    const layout = planLayout(grid, setup);
+    expect(layout.phoneFallbackColumn).toBe(4);
+    const rows = readRows(layout, grid, { referenceDate: '2026-11-23', policy: DEFAULT_POLICY });
+    expect(rows.map((r) => r.submission.contactPhone)).toEqual([
+      '13912345678',
+      '0571-8765432',
+      '025-5556666',
+    ]);
+    expect(rows.map((r) => r.errors)).toEqual([[], [], []]);
+  });
+
   it('reads amounts under a header that names its unit (预计金额（万元）) in that unit, as the import does', () => {
     const grid = [
       ['客户名称', '客户类型', '统一社会信用代码', '客户来源', '预计金额（万元）', '预计单价'],

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import * as OpenCC from 'opencc-js';
 import { describe, expect, it } from 'vitest';
 import { classifyRow, detectHeader, matchHeaderText, type HeaderDetection } from '../../core/headers.js';
+import { phoneFallbackColumn } from '../../core/phoneColumns.js';
 import type { CellValue, Field } from '../../core/schema.js';
 
 type Row = CellValue[];
@@ -471,19 +472,45 @@ describe('detectHeader', () => {
       ...dataRows([undefined, 'customerName', 'contactPhone', 'contactPhone', undefined, 'registrant'], 3),
     ];
     const detection = detect(grid);
+    // Of two phone columns the mobile one holds the phone (R8), the other is its fallback.
     expect(mappingOf(detection)).toEqual({
       客户名称: 'customerName',
-      联系电话: 'contactPhone',
+      手机: 'contactPhone',
       报备人: 'registrant',
     });
     expect(detection.unmapped).toEqual([
       { column: 1, header: '序号' },
-      { column: 4, header: '手机' },
+      { column: 3, header: '联系电话' },
       { column: 5, header: '状态' },
     ]);
     // The losing phone column still says what it could be.
-    expect(detection.columns[3]?.alternatives?.[0]?.field).toBe('contactPhone');
+    expect(detection.columns[2]?.alternatives?.[0]?.field).toBe('contactPhone');
     expect(detection.confidence).toBeLessThan(1);
+  });
+
+  it.each([
+    [['客户名称', '电话', '手机', '报备人'], '手机', '电话'],
+    [['客户名称', '联系电话', '手机号码', '报备人'], '手机号码', '联系电话'],
+    [['客户名称', '手机', '座机', '报备人'], '手机', '座机'],
+    [['Customer', 'Phone', 'Mobile', 'Registrant'], 'Mobile', 'Phone'],
+  ])(
+    '[R8] gives the phone to the mobile column of %j, the other is its fallback',
+    (header, mobile, other) => {
+      const detection = detect([header, ['上海华信科技有限公司', '021-12345678', '13912345678', '王磊']]);
+      expect(detection.columns.find((c) => c.field === 'contactPhone')?.header).toBe(mobile);
+      expect(detection.columns.find((c) => c.header === other)?.field).toBeNull();
+      expect(phoneFallbackColumn(detection.columns)).toBe(header.indexOf(other) + 1);
+    },
+  );
+
+  it('has no phone fallback with one phone column, or when the phone is not mapped', () => {
+    expect(phoneFallbackColumn(detect([['客户名称', '手机', '报备人']]).columns)).toBeNull();
+    expect(
+      phoneFallbackColumn([
+        { column: 1, header: '客户名称', field: 'customerName' },
+        { column: 2, header: '电话', field: null },
+      ]),
+    ).toBeNull();
   });
 
   it('prefers the specific column for a field over a generic one', () => {

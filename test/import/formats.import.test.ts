@@ -393,4 +393,29 @@ describe('cell values', () => {
     expect(registrationOf(2).notes).toBe('无');
     expect(registrationOf(3)).not.toHaveProperty('contactPhone');
   });
+  it('[R8] takes the phone from 手机, from 电话 when 手机 is empty, and says so in the mapping', async () => {
+    const rows: SheetCell[][] = [
+      ['客户名称', '客户类型', '地址', '电话', '手机', '客户来源', '报备人'],
+      [CUSTOMERS[0].name, '企业', CUSTOMERS[0].address, '021-12345678', CUSTOMERS[0].phone, '展会', '王磊'],
+      [CUSTOMERS[1].name, '企业', CUSTOMERS[1].address, '010-87654321', null, '展会', '王磊'],
+      [CUSTOMERS[2].name, '个人', null, '020-5556666', '/', '展会', '王磊'],
+    ];
+    const { report } = await runImport(await xlsxOf([{ name: 'Sheet1', rows }]), temp, {
+      fileName: 'phones.xlsx',
+      actor: ADMIN,
+    });
+    expect(report.mapping.slice(3, 5)).toEqual([
+      { column: 'D', header: '电话', field: null, confidence: 0, fallbackFor: 'contactPhone' },
+      { column: 'E', header: '手机', field: 'contactPhone', confidence: 1 },
+    ]);
+    expect(report.rows.map((r) => [r.row, r.status])).toEqual([
+      [2, 'pending'],
+      [3, 'pending'],
+      [4, 'pending'],
+    ]);
+    const records = new Map((await temp.records()).map((r) => [r.no, r]));
+    const phoneOf = (row: number) =>
+      records.get(report.rows.find((r) => r.row === row)!.registrationNo!)!.registration.contactPhone;
+    expect([phoneOf(2), phoneOf(3), phoneOf(4)]).toEqual([CUSTOMERS[0].phone, '010-87654321', '020-5556666']);
+  });
 });

@@ -1,0 +1,37 @@
+/**
+ * Two phone columns on one sheet (电话 and 手机, 联系电话 and 手机号码) while the record holds one
+ * contactPhone. Header detection gives it to the mobile column (R8's masked matching works on
+ * mobiles, core/headers.ts); the other phone column is its fallback, read when the mobile cell is
+ * empty, so a row with only a landline keeps its number. When both cells are filled, the fallback's
+ * number is not stored, and the mapping says what the column is for.
+ */
+import { cellText, isPlaceholder } from './cellText.js';
+import { matchHeaderText, MIN_MAPPING_CONFIDENCE } from './headers.js';
+import type { CellValue, Field } from './schema.js';
+
+export interface HeaderColumn {
+  /** 1-based. */
+  column: number;
+  header: string;
+  field: Field | null;
+}
+
+/**
+ * The column read when the contactPhone cell is empty: the leftmost unmapped column whose header
+ * reads as a phone, while another column holds contactPhone; null when there is none.
+ */
+export function phoneFallbackColumn(columns: readonly HeaderColumn[]): number | null {
+  if (!columns.some((c) => c.field === 'contactPhone')) return null;
+  for (const c of columns) {
+    if (c.field !== null) continue;
+    const best = matchHeaderText(c.header)[0];
+    if (best?.field === 'contactPhone' && best.confidence >= MIN_MAPPING_CONFIDENCE) return c.column;
+  }
+  return null;
+}
+
+/** The phone cell of a row: the mapped cell, or the fallback's when it is blank or a placeholder (无, /). */
+export function phoneCellOf<T extends CellValue>(main: T, fallback: T): T {
+  const text = cellText(main);
+  return text === null || isPlaceholder(text) ? fallback : main;
+}
