@@ -37,8 +37,13 @@ export type FillName = keyof typeof FILLS;
 /** What an invalid cell is filled with, on top of its row's fill. */
 export const INVALID_CELL_FILL: FillName = 'violetDeep';
 
-/** Warnings that flag a row for a look (amber) although nothing blocks it: late registration (R4), a possible match. */
-const LOOK_WARNINGS: ReadonlySet<string> = new Set(['registration.late', 'match.possible']);
+/** Warnings that flag a row for a look (amber) although nothing blocks it: late registration (R4), a possible match, an ended window (R29). */
+const LOOK_WARNINGS: ReadonlySet<string> = new Set([
+  'registration.late',
+  'match.possible',
+  // Awaiting review only because its window is over (R29): likely a mistyped first visit.
+  'registration.protection_over',
+]);
 /**
  * Warnings that describe a clash (冲突说明); every other warning is advice (提示). The clash
  * warnings are left out when the clashing registrations are listed, which say more.

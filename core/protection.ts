@@ -78,6 +78,19 @@ export function protectionStart(
   };
 }
 
+/**
+ * The window an approval at `facts.approvedAt` grants: counted from the day `protectionStart` says,
+ * for the policy's length (R25, R29, R30).
+ */
+export function grantedWindow(
+  facts: ProtectionStartFacts & { approvedAt: Instant },
+  policy: { protection: Policy['protection'] },
+): ProtectionWindow {
+  // With approvedAt known, every basis (and the first-visit fallback) has a start.
+  const start = protectionStart(facts, policy) ?? { day: dayOf(facts.approvedAt) };
+  return protectionWindow(start.day, policy.protection);
+}
+
 /** R28: the last day an extension may be asked for, `leadDays` before `until` (through 2026-04-14, 20 days → 2026-03-25). */
 export function extensionLastDay(until: Day, leadDays: number): Day {
   return addDays(until, -leadDays);

@@ -23,10 +23,11 @@ import { capDecision, inPoolProblem, poolCooldownProblem } from './pool.js';
 import { PACKAGE_CALENDAR, type WorkCalendar } from './calendar.js';
 import {
   estimatedFields,
+  grantedWindow,
   isLateRegistration,
-  protectionWindow,
   reviewDueBy,
   setDeadline,
+  type ProtectionWindow,
 } from './protection.js';
 import { parseRow } from './row.js';
 import { matchRegionChainAt, regionContains } from './regions.js';
@@ -421,7 +422,9 @@ export function decideRegistration<R extends CandidateRecord>(input: DecisionInp
     record.conflictKind = 'competing';
     record.blockedBy = competitors.map((c) => c.record.no);
   } else if (policy.autoApprove && candidates.length === 0 && territory === 'ok') {
-    approve(record, receivedAt, policy);
+    const window = grantedWindowOf(record, receivedAt, policy);
+    if (window.until < today) warnings.push(protectionOverProblem(window));
+    else approve(record, receivedAt, policy);
   }
   if (record.status === 'pending' || record.status === 'conflict') {
     setDeadline(record, 'reviewDueBy', reviewDueBy(today, policy, input.calendar ?? PACKAGE_CALENDAR), today);
@@ -493,13 +496,7 @@ export function numberRecord(
 
 /** Grants protection from the day policy says (approval, registration or first visit). */
 export function approve(record: RecordDraft, approvedAt: Instant, policy: Policy): void {
-  const from =
-    policy.protection.from === 'registration'
-      ? dayOf(record.claimedAt)
-      : policy.protection.from === 'firstVisit' && record.registration.firstVisitAt !== undefined
-        ? dayOf(record.registration.firstVisitAt)
-        : dayOf(approvedAt);
-  const window = protectionWindow(from, policy.protection);
+  const window = grantedWindowOf(record, approvedAt, policy);
   record.status = 'protected';
   record.approvedAt = approvedAt;
   record.protectedFrom = window.from;
@@ -507,6 +504,33 @@ export function approve(record: RecordDraft, approvedAt: Instant, policy: Policy
   delete record.reviewDueBy;
   delete record.blockedBy;
   delete record.conflictKind;
+}
+
+/** The window approving `record` at `approvedAt` would grant. */
+function grantedWindowOf(
+  record: Pick<RecordDraft, 'claimedAt' | 'registration'>,
+  approvedAt: Instant,
+  policy: Policy,
+): ProtectionWindow {
+  return grantedWindow(
+    { claimedAt: record.claimedAt, approvedAt, firstVisitAt: record.registration.firstVisitAt },
+    policy,
+  );
+}
+
+/**
+ * R21, R29: auto-approval stands in for a reviewer, so it does not grant what a reviewer may not
+ * (`review.protection_over`): a window counted from the first visit (or the registration) that
+ * ended before today would protect nobody. The registration waits for a reviewer instead, who may
+ * reject it, and the registrant may still correct a mistyped first visit meanwhile.
+ */
+function protectionOverProblem(window: ProtectionWindow): Problem {
+  return problem(
+    'registration.protection_over',
+    `保护期自 ${window.from} 起算，已于 ${window.until} 结束，未自动批准，已转审核人处理（R29、R21）；如到访时间有误，请更正`,
+    `Protection counts from ${window.from} and ended on ${window.until}, so it was not approved automatically; a reviewer decides (R29, R21). Correct the first visit if it is wrong`,
+    'firstVisitAt',
+  );
 }
 
 /** A candidate as the row's submitter may see it (R3: no customer details). */

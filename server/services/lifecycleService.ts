@@ -11,9 +11,8 @@ import {
   canRequestExtension,
   extendedUntil,
   extensionLastDay,
+  grantedWindow,
   objectionDeadline,
-  protectionStart,
-  protectionWindow,
   reviewDueBy,
   setDeadline,
 } from '../../core/protection.js';
@@ -650,7 +649,7 @@ export class LifecycleService {
    * window instead (and may reject, letting the competitors move up).
    */
   private assertProtectionAhead(ctx: ActionContext, record: StoredRecord): void {
-    const start = protectionStart(
+    const window = grantedWindow(
       {
         claimedAt: record.claimedAt,
         approvedAt: ctx.now,
@@ -658,8 +657,6 @@ export class LifecycleService {
       },
       ctx.policy,
     );
-    if (start === null) return;
-    const window = protectionWindow(start.day, ctx.policy.protection);
     if (window.until >= ctx.today) return;
     throw new DomainError(
       problem(

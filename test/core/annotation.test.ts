@@ -155,6 +155,18 @@ describe('result cells', () => {
     expect(a.cells).toMatchObject({ conflict: '', hint: '超过首次接触后 3 个工作日才报备（R4）' });
   });
 
+  it('[R29][R21] marks a registration not auto-approved for an ended window amber and says why in 提示', () => {
+    const why = '保护期自 2026-09-20 起算，已于 2026-10-19 结束，未自动批准，已转审核人处理（R29、R21）';
+    const a = annotateRow({
+      ...base,
+      warnings: [
+        problem('registration.protection_over', why, 'Protection ended on 2026-10-19', 'firstVisitAt'),
+      ],
+    });
+    expect(a.fill).toBe('amber');
+    expect(a.cells).toMatchObject({ status: '待审核', conflict: '', hint: why });
+  });
+
   it("shows a duplicate's match with the registrant's own registration in 提示, not as a clash", () => {
     const a = annotateRow({
       ...base,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { identityKeys } from '../../core/matching.js';
-import { DEFAULT_POLICY, type Policy } from '../../core/policy.js';
+import { DEFAULT_POLICY, presetPolicy, type Policy } from '../../core/policy.js';
 import {
   admitRow,
   candidateOf,
@@ -459,6 +459,28 @@ describe('decideRegistration', () => {
     });
     expect(decision.save?.record).toMatchObject({ approvedAt: RECEIVED });
     expect(decision.save?.record.reviewDueBy).toBeUndefined();
+  });
+
+  it('[R29][R21] under autoApprove a first-visit window already over is left pending for a reviewer, saying why', () => {
+    const policy: Policy = { ...presetPolicy('channel'), autoApprove: true };
+    // Visit 2026-01-20: one month, 2026-01-20 … 2026-02-19, over before today (2026-03-10).
+    const over = decide(admitted({ firstVisitAt: '2026-01-20' }, SALES, { policy }), { policy });
+    expect(over.result.status).toBe('pending');
+    expect(over.result.protectedUntil).toBeUndefined();
+    expect(over.save?.record).toMatchObject({ status: 'pending', reviewDueBy: expect.any(String) });
+    expect(over.save?.record.approvedAt).toBeUndefined();
+    expect(over.result.warnings.find((w) => w.code === 'registration.protection_over')).toMatchObject({
+      field: 'firstVisitAt',
+      message: expect.stringContaining('2026-02-19'),
+      messageEn: expect.stringContaining('2026-02-19'),
+    });
+    // Its last day today still protects: granted at once, through that day.
+    const lastDay = decide(admitted({ firstVisitAt: '2026-02-11' }, SALES, { policy }), { policy });
+    expect(lastDay.result).toMatchObject({
+      status: 'protected',
+      protectedFrom: '2026-02-11',
+      protectedUntil: '2026-03-10',
+    });
   });
 
   describe('[R18] territory', () => {
