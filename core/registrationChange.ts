@@ -31,14 +31,20 @@
  *
  * Nothing here reads a store, a clock or a key.
  */
-import { addDays, dayOf } from './day.js';
+import { addDays, dayOf, daysBetween } from './day.js';
 import { effectiveStatus } from './lifecycle.js';
 import { compareIdentities } from './matching.js';
 import type { Policy } from './policy.js';
 import { capDecision, poolCooldownProblem } from './pool.js';
 import { problem, type Problem } from './problem.js';
 import { PACKAGE_CALENDAR, type WorkCalendar } from './calendar.js';
-import { isLateRegistration, reviewDueBy, setDeadline } from './protection.js';
+import {
+  grantedWindow,
+  isLateRegistration,
+  reviewDueBy,
+  setDeadline,
+  type ProtectionWindow,
+} from './protection.js';
 import { destroyedProblem } from './retention.js';
 import {
   conflictView,
@@ -52,6 +58,7 @@ import { completenessProblems, parseFieldCell } from './row.js';
 import {
   ACTIVE_STATUSES,
   FIELD_SPECS,
+  PROTECTING_STATUSES,
   FIELDS,
   STATUS_LABELS,
   type CellValue,
@@ -418,6 +425,20 @@ export function decideChange<R extends CandidateRecord>(facts: ChangeFacts<R>): 
     );
   }
 
+  const regrant = grantFromVisit(record, draft, policy, status);
+  if (regrant !== null && facts.as === 'holder') {
+    return refusal(
+      problem(
+        'change.protection_granted',
+        `保护期按到访时间起算，已批准为 ${regrant.was.from} 至 ${regrant.was.until}（R29）；到访时间改动会移动保护期，须由审核人更改`,
+        `Protection was granted from the first visit, ${regrant.was.from} through ${regrant.was.until} (R29); changing the first visit moves it, so a reviewer makes that change`,
+        'firstVisitAt',
+      ),
+      [],
+      { protectedFrom: regrant.was.from, protectedUntil: regrant.was.until },
+    );
+  }
+
   const conflicts = after.map(conflictView);
   const warnings = draft.warnings.slice();
   if (draft.identityChanged) {
@@ -447,12 +468,16 @@ export function decideChange<R extends CandidateRecord>(facts: ChangeFacts<R>): 
       changedOn: draft.changedOn,
       ...(IDENTITY_FIELDS.includes(c.field) ? { identity: true } : {}),
       ...(draft.late ? { late: true } : {}),
+      ...(c.field === 'firstVisitAt' && regrant !== null
+        ? { protectedFrom: regrant.now.from, protectedUntil: regrant.now.until }
+        : {}),
     },
   }));
   return {
     ok: true,
     record: {
       ...record,
+      ...(regrant !== null ? { protectedFrom: regrant.now.from, protectedUntil: regrant.now.until } : {}),
       registration: draft.registration,
       identity: draft.identityChanged ? facts.identity : record.identity,
       history: [...record.history, ...entries],
@@ -461,6 +486,45 @@ export function decideChange<R extends CandidateRecord>(facts: ChangeFacts<R>): 
     changed: draft.changes.map((c) => c.field),
     warnings,
     conflicts,
+  };
+}
+
+/**
+ * R29: a protection granted from the first visit moves with it. Protection is a reviewer's grant, so
+ * only a reviewer moves it (the holder is refused: pushing the visit later would lengthen their own
+ * protection). The window is counted again from the corrected visit, and what was added to it since
+ * the grant (an approved extension, R28) keeps its length. Null when the change does not touch a
+ * window counted from the first visit: not firstVisitAt, another basis, nothing granted yet (approval
+ * counts from the visit as it then is), or dates not what the policy derives (granted under another
+ * policy, or a share's common window, R16, which one record's visit does not move).
+ */
+function grantFromVisit(
+  record: StoredRecord,
+  draft: ChangeDraft,
+  policy: Policy,
+  status: RecordStatus,
+): { was: ProtectionWindow; now: ProtectionWindow } | null {
+  const { approvedAt, protectedFrom, protectedUntil } = record;
+  if (
+    policy.protection.from !== 'firstVisit' ||
+    !draft.changes.some((c) => c.field === 'firstVisitAt') ||
+    !PROTECTING_STATUSES.includes(status) ||
+    approvedAt === undefined ||
+    protectedFrom === undefined ||
+    protectedUntil === undefined ||
+    record.share !== undefined
+  ) {
+    return null;
+  }
+  const granted = (firstVisitAt: Instant | undefined) =>
+    grantedWindow({ claimedAt: record.claimedAt, approvedAt, firstVisitAt }, policy);
+  const before = granted(record.registration.firstVisitAt);
+  if (before.from !== protectedFrom) return null;
+  const after = granted(draft.registration.firstVisitAt);
+  const added = daysBetween(before.until, protectedUntil);
+  return {
+    was: { from: protectedFrom, until: protectedUntil },
+    now: { from: after.from, until: addDays(after.until, added) },
   };
 }
 

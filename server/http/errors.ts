@@ -26,6 +26,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   'change.duplicate': 409,
   'change.in_conflict': 409,
   'change.ranking_locked': 409,
+  'change.protection_granted': 409,
   'resubmit.not_rejected': 409,
   'resubmit.conflict': 409,
   'resubmit.duplicate': 409,

@@ -124,7 +124,7 @@ export function openApiDocument(version: string): unknown {
   const changeErrors = {
     409: json(
       api.errorResponseSchema,
-      'Refused: change.conflict (details.conflicts: the R3 view), change.duplicate, change.in_conflict, change.closed, change.ranking_locked, resubmit.*',
+      'Refused: change.conflict (details.conflicts: the R3 view), change.duplicate, change.in_conflict, change.closed, change.ranking_locked, change.protection_granted, resubmit.*',
     ),
     412: {
       ...json(

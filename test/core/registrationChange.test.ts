@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { identityKeys } from '../../core/matching.js';
-import { DEFAULT_POLICY, type Policy } from '../../core/policy.js';
+import { DEFAULT_POLICY, presetPolicy, type Policy } from '../../core/policy.js';
 import {
   admitChange,
   decideChange,
@@ -473,6 +473,80 @@ describe('decideChange: an identity change is matched again', () => {
     expect(applied(change(record, { changes: { expectedAmount: '100万' } })).changed).toEqual([
       'expectedAmount',
     ]);
+  });
+});
+
+describe('[R29] changing the first visit of a protection counted from it', () => {
+  const CHANNEL = presetPolicy('channel');
+  /** First visit 2026-03-01 (Shanghai), approved 2026-03-02: one month, 2026-03-01 … 2026-03-31. */
+  function granted(
+    rest: Partial<StoredRecord> = {},
+    firstVisitAt: string | null = '2026-02-28T16:00:00.000Z',
+  ) {
+    return stored('BB-2026-000001', firstVisitAt === null ? {} : { firstVisitAt }, {
+      status: 'protected',
+      approvedAt: '2026-03-02T02:00:00.000Z',
+      protectedFrom: '2026-03-01',
+      protectedUntil: '2026-03-31',
+      reviewDueBy: undefined,
+      ...rest,
+    });
+  }
+
+  it('the holder is refused either way: a later visit would lengthen their own protection', () => {
+    for (const day of ['2026-03-05', '2026-02-25']) {
+      const refused = refusedWith(change(granted(), { changes: { firstVisitAt: day } }, { policy: CHANNEL }));
+      expect(refused.error).toMatchObject({ code: 'change.protection_granted', field: 'firstVisitAt' });
+      expect(refused.error.message).toContain('2026-03-31');
+      expect(refused.error.messageEn).toContain('2026-03-31');
+      expect(refused.details).toEqual({ protectedFrom: '2026-03-01', protectedUntil: '2026-03-31' });
+    }
+  });
+
+  it('a reviewer’s correction moves the window, and the history says to which days', () => {
+    const done = applied(
+      change(granted(), { changes: { firstVisitAt: '2026-02-25' } }, { policy: CHANNEL, as: 'reviewer' }),
+    );
+    expect(done.record).toMatchObject({ protectedFrom: '2026-02-25', protectedUntil: '2026-03-24' });
+    expect(done.record.history.at(-1)?.details).toMatchObject({
+      field: 'firstVisitAt',
+      protectedFrom: '2026-02-25',
+      protectedUntil: '2026-03-24',
+    });
+  });
+
+  it('an approved extension (R28) keeps its length when a reviewer moves the window', () => {
+    // Extended by 3 months: 2026-03-31 → 2026-06-30, 91 days added.
+    const extended = granted({ protectedUntil: '2026-06-30' });
+    const done = applied(
+      change(extended, { changes: { firstVisitAt: '2026-03-05' } }, { policy: CHANNEL, as: 'reviewer' }),
+    );
+    // 2026-03-05 … 2026-04-04, plus the same 91 days.
+    expect(done.record).toMatchObject({ protectedFrom: '2026-03-05', protectedUntil: '2026-07-04' });
+  });
+
+  it('a window counted from approval for want of a visit is counted from the visit a reviewer enters', () => {
+    const fallback = granted({ protectedFrom: '2026-03-02', protectedUntil: '2026-04-01' }, null);
+    const holder = refusedWith(
+      change(fallback, { changes: { firstVisitAt: '2026-03-09' } }, { policy: CHANNEL }),
+    );
+    expect(holder.error.code).toBe('change.protection_granted');
+    const done = applied(
+      change(fallback, { changes: { firstVisitAt: '2026-02-20' } }, { policy: CHANNEL, as: 'reviewer' }),
+    );
+    expect(done.record).toMatchObject({ protectedFrom: '2026-02-20', protectedUntil: '2026-03-19' });
+  });
+
+  it('dates not counted from the visit do not move, so the holder may change it', () => {
+    // Under the standard preset protection counts from approval (R25).
+    const standard = applied(change(granted(), { changes: { firstVisitAt: '2026-03-05' } }));
+    expect(standard.record).toMatchObject({ protectedFrom: '2026-03-01', protectedUntil: '2026-03-31' });
+    // A shared window (R16) is one grant for two records; one record's visit does not move it.
+    const share = { withNo: 'BB-2026-000002', withRegistrant: '李娜', percent: 50 };
+    const shared = applied(
+      change(granted({ share }), { changes: { firstVisitAt: '2026-03-05' } }, { policy: CHANNEL }),
+    );
+    expect(shared.record).toMatchObject({ protectedFrom: '2026-03-01', protectedUntil: '2026-03-31' });
   });
 });
 

@@ -3,7 +3,7 @@
  * a window already over (R21), and what a later change of the first visit does to a granted window.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RecordView } from '../../core/responses.js';
+import type { ChangeResponse, RecordView } from '../../core/responses.js';
 import type { RowResult } from '../../core/schema.js';
 import { enterpriseRow } from '../support/customers.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
@@ -80,12 +80,86 @@ describe('[R29][R21] auto-approval under the channel preset', () => {
   });
 
   it('the check (POST /api/check) says the same before anything is saved', async () => {
-    const res = await svc
-      .api(wang)
-      .post<{ results: RowResult[] }>('/api/check', {
-        rows: [{ ...enterpriseRow(3), firstVisitAt: '2026-09-20' }],
-      });
+    const res = await svc.api(wang).post<{ results: RowResult[] }>('/api/check', {
+      rows: [{ ...enterpriseRow(3), firstVisitAt: '2026-09-20' }],
+    });
     expect(res.body.results[0]?.status).toBe('pending');
     expect(res.body.results[0]?.warnings.map((w) => w.code)).toContain('registration.protection_over');
+  });
+});
+
+describe('[R29] changing the first visit of a filed registration', () => {
+  beforeEach(async () => {
+    expect((await svc.api(svc.adminToken).put('/api/policy', { preset: 'channel' })).status).toBe(200);
+  });
+
+  async function change(token: string, no: string, firstVisitAt: string) {
+    const { etag } = await read(token, no);
+    return svc
+      .api(token)
+      .patch<ChangeResponse & ErrorBody>(
+        `/api/registrations/${no}`,
+        { changes: { firstVisitAt }, reason: '更正到访时间' },
+        { 'If-Match': etag },
+      );
+  }
+
+  async function approved(firstVisitAt: string, n: number): Promise<string> {
+    const { registrationNo: no } = await register({ ...enterpriseRow(n), firstVisitAt });
+    const res = await svc
+      .api(reviewer)
+      .post(`/api/registrations/${no!}/review`, { decision: 'approve', reason: '同意' });
+    expect(res.status).toBe(200);
+    return no!;
+  }
+
+  it('on a pending registration the corrected first visit is what approval counts from', async () => {
+    const { registrationNo: no } = await register({ ...enterpriseRow(10), firstVisitAt: '2026-11-10' });
+    expect((await change(wang, no!, '2026-11-12')).status).toBe(200);
+    await svc.api(reviewer).post(`/api/registrations/${no!}/review`, { decision: 'approve', reason: '同意' });
+    expect(await read(wang, no!)).toMatchObject({
+      status: 'protected',
+      protectedFrom: '2026-11-12',
+      protectedUntil: '2026-12-11',
+    });
+  });
+
+  it('the holder cannot move the first visit of a granted protection (it would move the window): refused, dates kept', async () => {
+    const no = await approved('2026-11-10', 11); // 2026-11-10 … 2026-12-09
+    const later = await change(wang, no, '2026-11-20');
+    expect(later.status).toBe(409);
+    expect(later.body.error).toMatchObject({ code: 'change.protection_granted', field: 'firstVisitAt' });
+    expect(later.body.error.message).toContain('2026-12-09');
+    expect(later.body.error.messageEn).toContain('2026-12-09');
+    expect(await read(wang, no)).toMatchObject({
+      protectedFrom: '2026-11-10',
+      protectedUntil: '2026-12-09',
+      registration: { firstVisitAt: '2026-11-09T16:00:00.000Z' },
+    });
+  });
+
+  it('a reviewer correcting the first visit of a granted protection moves the window with it', async () => {
+    const no = await approved('2026-11-10', 12);
+    const res = await change(reviewer, no, '2026-11-05');
+    expect(res.status).toBe(200);
+    expect(res.body.record).toMatchObject({
+      status: 'protected',
+      protectedFrom: '2026-11-05',
+      protectedUntil: '2026-12-04',
+    });
+    const entry = res.body.record.history.at(-1);
+    expect(entry?.details).toMatchObject({
+      field: 'firstVisitAt',
+      protectedFrom: '2026-11-05',
+      protectedUntil: '2026-12-04',
+    });
+    // A visit corrected to more than a month ago ends the protection: the record reads expired.
+    const over = await change(reviewer, no, '2026-10-01');
+    expect(over.status).toBe(200);
+    expect(over.body.record).toMatchObject({
+      status: 'expired',
+      protectedFrom: '2026-10-01',
+      protectedUntil: '2026-10-31',
+    });
   });
 });
