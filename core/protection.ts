@@ -154,7 +154,34 @@ export function isLateRegistration(
   policy: Pick<Policy, 'registrationDeadlineWorkdays'>,
   calendar: WorkCalendar = PACKAGE_CALENDAR,
 ): boolean {
-  return registeredDay > registrationDeadline(firstContactDay, policy, calendar).day;
+  return missedDeadline(firstContactDay, registeredDay, policy, calendar) !== null;
+}
+
+/**
+ * R4: the deadline `recordedDay` missed — first contact (or a change) on `fromDay` plus the
+ * policy's working days — or null when it is in time.
+ */
+export function missedDeadline(
+  fromDay: Day,
+  recordedDay: Day,
+  policy: Pick<Policy, 'registrationDeadlineWorkdays'>,
+  calendar: WorkCalendar = PACKAGE_CALENDAR,
+): EstimatedDay | null {
+  const deadline = registrationDeadline(fromDay, policy, calendar);
+  return recordedDay > deadline.day ? deadline : null;
+}
+
+/**
+ * A missed deadline as a late flag words it: the last day, and whether that day is only the
+ * Monday–Friday estimate (a year without an official schedule), so nobody reads a guess as final.
+ */
+export function deadlineWording(deadline: EstimatedDay): { zh: string; en: string } {
+  return deadline.estimated
+    ? {
+        zh: `最迟 ${deadline.day}，按周一至周五估算：该年的法定节假日与调休尚未录入，可能变动`,
+        en: `by ${deadline.day}, estimated Monday–Friday: the year's official holidays are not entered yet and may move it`,
+      }
+    : { zh: `最迟 ${deadline.day}`, en: `by ${deadline.day}` };
 }
 
 /** Protected on `today` when `today` is on or before the inclusive `until`; expired the day after. */

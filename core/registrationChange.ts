@@ -39,8 +39,9 @@ import { capDecision, poolCooldownProblem } from './pool.js';
 import { problem, type Problem } from './problem.js';
 import { PACKAGE_CALENDAR, type WorkCalendar } from './calendar.js';
 import {
+  deadlineWording,
   grantedWindow,
-  isLateRegistration,
+  missedDeadline,
   reviewDueBy,
   setDeadline,
   type ProtectionWindow,
@@ -272,14 +273,16 @@ export function admitChange(
     const from = record.registration[field];
     if (from !== to) changes.push({ field, from: from ?? null, to: to ?? null });
   }
-  const late = isLateRegistration(changedOn, today, ctx.policy, ctx.calendar ?? PACKAGE_CALENDAR);
-  if (late && changes.length > 0) {
+  const missed = missedDeadline(changedOn, today, ctx.policy, ctx.calendar ?? PACKAGE_CALENDAR);
+  const late = missed !== null;
+  if (missed !== null && changes.length > 0) {
     const n = ctx.policy.registrationDeadlineWorkdays;
+    const by = deadlineWording(missed);
     warnings.push(
       problem(
         'change.late',
-        `变更发生于 ${changedOn}，超过 ${n} 个工作日才记录（R4）`,
-        `The change happened on ${changedOn} and was recorded more than ${n} working days later (R4)`,
+        `变更发生于 ${changedOn}，超过 ${n} 个工作日才记录（${by.zh}，R4）`,
+        `The change happened on ${changedOn} and was recorded more than ${n} working days later (${by.en}; R4)`,
         'changedOn',
       ),
     );

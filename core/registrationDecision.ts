@@ -22,9 +22,10 @@ import { problem, type Problem } from './problem.js';
 import { capDecision, inPoolProblem, poolCooldownProblem } from './pool.js';
 import { PACKAGE_CALENDAR, type WorkCalendar } from './calendar.js';
 import {
+  deadlineWording,
   estimatedFields,
   grantedWindow,
-  isLateRegistration,
+  missedDeadline,
   reviewDueBy,
   setDeadline,
   type ProtectionWindow,
@@ -172,15 +173,17 @@ export function admitRow(row: SubmissionRow, ctx: AdmissionContext): Admission {
     );
   }
   const claimHasTime = claimedAt === receivedAt || claimedAt !== startOfDay(claimDay);
-  if (
-    registration.firstVisitAt !== undefined &&
-    isLateRegistration(dayOf(registration.firstVisitAt), claimDay, policy, ctx.calendar ?? PACKAGE_CALENDAR)
-  ) {
+  const missed =
+    registration.firstVisitAt === undefined
+      ? null
+      : missedDeadline(dayOf(registration.firstVisitAt), claimDay, policy, ctx.calendar ?? PACKAGE_CALENDAR);
+  if (missed !== null) {
+    const by = deadlineWording(missed);
     warnings.push(
       problem(
         'registration.late',
-        `超过首次接触后 ${policy.registrationDeadlineWorkdays} 个工作日才报备（R4）`,
-        `Registered more than ${policy.registrationDeadlineWorkdays} working days after first contact (R4)`,
+        `超过首次接触后 ${policy.registrationDeadlineWorkdays} 个工作日才报备（${by.zh}，R4）`,
+        `Registered more than ${policy.registrationDeadlineWorkdays} working days after first contact (${by.en}; R4)`,
         'registeredAt',
       ),
     );

@@ -4,10 +4,12 @@ import { DEFAULT_POLICY, presetPolicy, resolvePolicy } from '../../core/policy.j
 import {
   banUntil,
   canRequestExtension,
+  deadlineWording,
   extendedUntil,
   extensionLastDay,
   isLateRegistration,
   isProtectedOn,
+  missedDeadline,
   objectionDeadline,
   protectionStart,
   protectionState,
@@ -156,5 +158,18 @@ describe('working-day deadlines', () => {
     expect(isLateRegistration('2026-04-30', '2026-05-08', DEFAULT_POLICY)).toBe(false);
     expect(isLateRegistration('2026-04-30', '2026-05-09', DEFAULT_POLICY)).toBe(true);
     expect(isLateRegistration('2026-04-30', '2026-04-30', DEFAULT_POLICY)).toBe(false);
+  });
+
+  it('[R4] a missed deadline names its day, and says when it is only the Monday–Friday estimate', () => {
+    // National Day 2026: Wed 09-30 + 3 → Thu 10-08, Fri 10-09, Sat 10-10 (调休).
+    expect(missedDeadline('2026-09-30', '2026-10-10', DEFAULT_POLICY)).toBeNull();
+    const known = missedDeadline('2026-09-30', '2026-10-12', DEFAULT_POLICY);
+    expect(known).toEqual({ day: '2026-10-10', estimated: false });
+    expect(deadlineWording(known!)).toEqual({ zh: '最迟 2026-10-10', en: 'by 2026-10-10' });
+    // 2027 has no schedule in the package: Fri 02-05 + 3 → Wed 02-10 by Monday–Friday.
+    const guessed = missedDeadline('2027-02-05', '2027-02-11', DEFAULT_POLICY);
+    expect(guessed).toEqual({ day: '2027-02-10', estimated: true });
+    expect(deadlineWording(guessed!).zh).toContain('按周一至周五估算');
+    expect(deadlineWording(guessed!).en).toContain('estimated Monday–Friday');
   });
 });

@@ -163,3 +163,79 @@ describe('[R29] changing the first visit of a filed registration', () => {
     });
   });
 });
+
+/** Shanghai wall-clock time as an instant (UTC+8, no daylight saving). */
+function at(day: string, time = '10:00'): string {
+  return new Date(`${day}T${time}:00+08:00`).toISOString();
+}
+
+describe('[R4] registering within 3 working days of the first visit, across holidays and 调休', () => {
+  async function lateOn(firstVisitAt: string, registeredOn: string, time = '10:00'): Promise<boolean> {
+    svc.setNow(at(registeredOn, time));
+    const result = await register({
+      ...enterpriseRow(Number(registeredOn.replaceAll('-', '')) % 1000),
+      firstVisitAt,
+    });
+    expect(result.status).toBe('pending');
+    return result.warnings.some((w) => w.code === 'registration.late');
+  }
+
+  it('National Day 2026: visit Wed 09-30; 10-01…10-07 off, Thu 10-08, Fri 10-09, Sat 10-10 (调休) → last day 10-10', async () => {
+    expect(await lateOn('2026-09-30', '2026-10-10', '23:59')).toBe(false);
+    expect(await lateOn('2026-09-30', '2026-10-12', '00:01')).toBe(true);
+  });
+
+  it('Spring Festival 2026: visit Fri 02-13; Sat 02-14 (调休), 02-15…02-23 off, Tue 02-24, Wed 02-25 → last day 02-25', async () => {
+    expect(await lateOn('2026-02-13', '2026-02-25')).toBe(false);
+    expect(await lateOn('2026-02-13', '2026-02-26')).toBe(true);
+  });
+});
+
+describe('[R4] a late flag counted over a year without an official schedule', () => {
+  it('Spring Festival 2027 (no schedule entered): the flag names its last day and says it is a Monday–Friday estimate', async () => {
+    // Visit Fri 2027-02-05; Monday–Friday: 02-08, 02-09, 02-10 → registered Thu 02-11 is late by the estimate.
+    svc.setNow(at('2027-02-11'));
+    const result = await register({ ...enterpriseRow(40), firstVisitAt: '2027-02-05' });
+    const late = result.warnings.find((w) => w.code === 'registration.late');
+    expect(late?.message).toContain('2027-02-10');
+    expect(late?.message).toContain('按周一至周五估算');
+    expect(late?.messageEn).toContain('2027-02-10');
+    expect(late?.messageEn).toContain('estimated Monday–Friday');
+    // 2026 has its schedule: the flag names the last day and is no estimate.
+    svc.setNow(at('2026-10-12'));
+    const known = await register({ ...enterpriseRow(41), firstVisitAt: '2026-09-30' });
+    const flag = known.warnings.find((w) => w.code === 'registration.late');
+    expect(flag?.message).toContain('2026-10-10');
+    expect(flag?.message).not.toContain('估算');
+    expect(flag?.messageEn).not.toContain('estimated');
+  });
+});
+
+describe('[R28] asking for an extension at least 20 days before the last day', () => {
+  it('counts calendar days, holidays included: last day 2026-10-31 → ask by 2026-10-11 (Shanghai day)', async () => {
+    // Approved 2026-08-01 under the standard preset: 2026-08-01 … 2026-10-31.
+    svc.setNow(at('2026-08-01'));
+    const { registrationNo: no } = await register(enterpriseRow(30));
+    const approve = await svc
+      .api(reviewer)
+      .post(`/api/registrations/${no!}/review`, { decision: 'approve', reason: '同意' });
+    expect(approve.status).toBe(200);
+    expect(await read(wang, no!)).toMatchObject({
+      protectedFrom: '2026-08-01',
+      protectedUntil: '2026-10-31',
+    });
+    // 2026-10-11 23:30 in Shanghai is still 2026-10-11 there (15:30 UTC), the last day to ask.
+    svc.setNow(at('2026-10-12', '00:30'));
+    const late = await svc
+      .api(wang)
+      .post<ErrorBody>(`/api/registrations/${no!}/extension`, { reason: '国庆后客户再议' });
+    expect(late.status).toBe(422);
+    expect(late.body.error.code).toBe('extension.too_late');
+    expect(late.body.error.details).toMatchObject({ lastDay: '2026-10-11' });
+    svc.setNow(at('2026-10-11', '23:30'));
+    const inTime = await svc
+      .api(wang)
+      .post(`/api/registrations/${no!}/extension`, { reason: '国庆后客户再议' });
+    expect(inTime.status).toBe(200);
+  });
+});
