@@ -173,6 +173,7 @@ const UNCORRECTABLE = new Set([
   'change.closed',
   'change.field_fixed',
   'change.ranking_locked',
+  'change.protection_granted',
   'auth.forbidden',
   'registration.not_found',
 ]);

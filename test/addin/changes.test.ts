@@ -332,3 +332,61 @@ describe('提交更改 from the sheet (issue 15)', () => {
     expect((await client(wang).getRegistration(numbers.get(4)!)).version).toBe(1);
   });
 });
+
+describe('[R29] the first visit of a protection counted from it, changed from the sheet', () => {
+  it('the holder’s change is refused with the granted days, and the row says to put the cell back', async () => {
+    expect((await svc.api(svc.adminToken).put('/api/policy', { preset: 'channel' })).status).toBe(200);
+    const VISIT_SHEET = '渠道报备';
+    // 到访时间 in I; the add-in appends the result columns J…N.
+    fake = createFakeOffice({
+      apiVersion: '1.18',
+      sheets: [
+        {
+          name: VISIT_SHEET,
+          values: [
+            [...HEADER, '到访时间'],
+            [
+              companyNameFor(0),
+              '企业',
+              creditCodeFor(0),
+              phoneFor(0),
+              '上海',
+              '展会',
+              '王磊',
+              null,
+              '2026-11-20',
+            ],
+          ],
+        },
+      ],
+    });
+    sales = createWorkflows({
+      excel: createExcelGateway({ Excel: fake.Excel, Office: fake.Office } as unknown as ExcelHost),
+      api: client(wang),
+      now: () => svc.now(),
+    });
+    const at = (letter: string) => fake.workbook.values(VISIT_SHEET, `${letter}2`)[0]?.[0] ?? null;
+    await sales.submit();
+    fake.workbook.activate(VISIT_SHEET);
+    const no = String(at('J'));
+    expect(
+      (await svc.api(zhang).post(`/api/registrations/${no}/review`, { decision: 'approve', reason: '同意' }))
+        .status,
+    ).toBe(200);
+    await sales.refresh();
+    fake.workbook.activate(VISIT_SHEET);
+    // Pushed a week later, the visit would lengthen the holder's protection (2026-11-20 … 2026-12-19).
+    fake.workbook.setValues(VISIT_SHEET, 'I2', [['2026-11-27']]);
+    expect(await sales.submitChanges()).toMatchObject({ changed: 0, refused: 1 });
+    const said = `${String(at('M'))} ${String(at('N'))}`;
+    expect(said).toContain('更改未生效');
+    expect(said).toContain('2026-12-19');
+    expect(said).toContain('请把单元格改回原值');
+    expect(said).not.toContain('请改正后再点');
+    expect(await client(wang).getRegistration(no)).toMatchObject({
+      version: 2,
+      protectedFrom: '2026-11-20',
+      protectedUntil: '2026-12-19',
+    });
+  });
+});
