@@ -426,7 +426,7 @@ export function decideRegistration<R extends CandidateRecord>(input: DecisionInp
     record.blockedBy = competitors.map((c) => c.record.no);
   } else if (policy.autoApprove && candidates.length === 0 && territory === 'ok') {
     const window = grantedWindowOf(record, receivedAt, policy);
-    if (window.until < today) warnings.push(protectionOverProblem(window));
+    if (window.until < today) warnings.push(protectionOverProblem(window, policy));
     else approve(record, receivedAt, policy);
   }
   if (record.status === 'pending' || record.status === 'conflict') {
@@ -527,11 +527,21 @@ function grantedWindowOf(
  * ended before today would protect nobody. The registration waits for a reviewer instead, who may
  * reject it, and the registrant may still correct a mistyped first visit meanwhile.
  */
-function protectionOverProblem(window: ProtectionWindow): Problem {
+function protectionOverProblem(window: ProtectionWindow, policy: Policy): Problem {
+  // Only a first-visit (R29) or a registration (R30, an administrator's backdated row) basis can
+  // start a window that is over on the day it is filed; approval starts today.
+  if (policy.protection.from === 'registration') {
+    return problem(
+      'registration.protection_over',
+      `保护期自报备日 ${window.from} 起算，已于 ${window.until} 结束，未自动批准，已转审核人处理（R30、R21）`,
+      `Protection counts from the registration on ${window.from} and ended on ${window.until}, so it was not approved automatically; a reviewer decides (R30, R21)`,
+      'registeredAt',
+    );
+  }
   return problem(
     'registration.protection_over',
-    `保护期自 ${window.from} 起算，已于 ${window.until} 结束，未自动批准，已转审核人处理（R29、R21）；如到访时间有误，请更正`,
-    `Protection counts from ${window.from} and ended on ${window.until}, so it was not approved automatically; a reviewer decides (R29, R21). Correct the first visit if it is wrong`,
+    `保护期自到访日 ${window.from} 起算，已于 ${window.until} 结束，未自动批准，已转审核人处理（R29、R21）；如到访时间有误，请更正`,
+    `Protection counts from the first visit on ${window.from} and ended on ${window.until}, so it was not approved automatically; a reviewer decides (R29, R21). Correct the first visit if it is wrong`,
     'firstVisitAt',
   );
 }

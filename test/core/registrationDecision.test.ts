@@ -483,6 +483,19 @@ describe('decideRegistration', () => {
     });
   });
 
+  it('[R30][R21] under autoApprove an administrator’s backdated row whose registration window is over waits for a reviewer', () => {
+    const policy: Policy = { ...presetPolicy('sales-office'), autoApprove: true };
+    // Registered 2025-12-01 (backdated): two months, 2025-12-01 … 2026-01-31, over before 2026-03-10.
+    const claim = admitted({ registeredAt: '2025-12-01' }, ADMIN, { policy });
+    const decision = decide(claim, { policy, actor: ADMIN });
+    expect(decision.result.status).toBe('pending');
+    expect(decision.result.warnings.find((w) => w.code === 'registration.protection_over')).toMatchObject({
+      field: 'registeredAt',
+      message: expect.stringContaining('2026-01-31'),
+      messageEn: expect.stringContaining('(R30, R21)'),
+    });
+  });
+
   describe('[R18] territory', () => {
     const policy: Policy = {
       ...DEFAULT_POLICY,
