@@ -6,7 +6,9 @@
  * API calls (as the fake logged them), wall time, and the ratio to the service's own evaluation of
  * the same rows — RegistrationService.submit of the rows the sync reads, on a fresh store — i.e. what
  * the sync adds on top of registering (reading, hashing, claims, write-back, colours and notes).
- * Prints; asserts nothing. `BENCH_SHEET_ROWS` changes the row count.
+ * Prints; asserts nothing. `BENCH_SHEET_ROWS` changes the row count; `BENCH_SHEET_STORE=postgres`
+ * runs the service on PostgreSQL (`BAOBEI_TEST_DATABASE_URL`, a schema of its own, dropped after),
+ * where every store read is a round trip (the baseline stays on lowdb).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,6 +16,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
+import pg from 'pg';
 import { dayOf } from '../core/day.js';
 import { DEFAULT_POLICY } from '../core/policy.js';
 import { CUSTOMER_TYPE_LABELS } from '../core/schema.js';
@@ -27,10 +30,13 @@ import { RegistrationService } from '../server/services/registrationService.js';
 import { GoogleSheetsClient } from '../server/sheets/googleClient.js';
 import { GoogleRateLimiter } from '../server/sheets/googleRateLimiter.js';
 import { LowdbStore } from '../server/store/lowdbStore.js';
+import type { ReadTx, Store } from '../server/store/store.js';
 import { FakeGoogle } from '../test/fakes/fakeGoogle.js';
 import { generateRegistrations } from './generate.js';
 
 const ROWS = Number(process.env['BENCH_SHEET_ROWS'] ?? 10_000);
+const STORE = process.env['BENCH_SHEET_STORE'] === 'postgres' ? 'postgres' : 'lowdb';
+const DATABASE_URL = process.env['BAOBEI_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SA = 'baobei-sync@baobei-bench.iam.gserviceaccount.com';
 const TAB = '报备';
 const TEAM = '华东一部';
@@ -100,8 +106,27 @@ async function baseline(grid: SheetGrid): Promise<{ ms: number; sent: number; re
   }
 }
 
+/**
+ * Counts the service's store reads and, on PostgreSQL, every statement any pg client sends (the
+ * service runs in this process): the round trips a sync costs beyond Google's.
+ */
+function countStoreTraffic(store: Store): { reads: number; queries: number } {
+  const counted = { reads: 0, queries: 0 };
+  const read = store.read.bind(store);
+  store.read = <T>(fn: (tx: ReadTx) => Promise<T>): Promise<T> => {
+    counted.reads++;
+    return read(fn);
+  };
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]): unknown {
+    counted.queries++;
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  return counted;
+}
+
 async function main(): Promise<void> {
-  console.log(`# Google Sheets sync benchmark (fake Google, in process) — ${machine()}`);
+  console.log(`# Google Sheets sync benchmark (fake Google, in process, ${STORE}) — ${machine()}`);
   console.log('(a shared 2-core machine gives noisy figures: compare runs taken together)');
   const fake = await new FakeGoogle().start();
   const clock = { now: () => Date.now(), sleep: async () => {} };
@@ -113,7 +138,9 @@ async function main(): Promise<void> {
     random: () => 0,
   });
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-bench-sheets-'));
+  const schema = `bench_sheets_${process.pid}_${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
+    ...(STORE === 'postgres' ? { BAOBEI_STORE: 'postgres', DATABASE_URL, BAOBEI_PG_SCHEMA: schema } : {}),
     PORT: '0',
     HOST: '127.0.0.1',
     BAOBEI_DATA_DIR: dataDir,
@@ -153,8 +180,12 @@ async function main(): Promise<void> {
       /** Bytes sent to and received from Google in this sync. */
       sent: number;
       received: number;
+      /** store.read calls, and statements sent to PostgreSQL (each a round trip), in this sync. */
+      storeReads: number;
+      queries: number;
       report: Record<string, unknown>;
     }[] = [];
+    const counted = countStoreTraffic(service.store);
     // Sync 2 re-reads (our write-back moved the version) and writes nothing: every row, invalid ones
     // included, already shows its result; sync 3 and 4 are the version check alone. Then a person
     // sorts every row (sync 5: rows known by number and row key, nothing to write) and fixes one
@@ -178,6 +209,8 @@ async function main(): Promise<void> {
     for (const [label, edit] of steps) {
       edit();
       fake.clearCalls();
+      counted.reads = 0;
+      counted.queries = 0;
       const t = performance.now();
       const report = await api(`/api/sheets/${String(link['id'])}/sync`, {});
       figures.push({
@@ -186,6 +219,8 @@ async function main(): Promise<void> {
         calls: fake.callCounts(),
         sent: fake.calls.reduce((n, c) => n + c.requestBytes, 0),
         received: fake.calls.reduce((n, c) => n + c.responseBytes, 0),
+        storeReads: counted.reads,
+        queries: counted.queries,
         report,
       });
     }
@@ -203,7 +238,8 @@ async function main(): Promise<void> {
         `${f.label.padEnd(42)} ${fmt(f.ms).padStart(8)} ms  ×${fmt(f.ms / base.ms, 2)} baseline  ` +
           `${total} API calls ${JSON.stringify(f.calls)} ` +
           `(${fmt(f.sent / 2 ** 20, 1)} MB sent, ${fmt(f.received / 2 ** 20, 1)} MB received)  registered ${String(r['registered'])}, ` +
-          `changed ${String(r['changed'])}, invalid ${String(r['invalid'])}, skipped ${String(r['skipped'])}`,
+          `changed ${String(r['changed'])}, invalid ${String(r['invalid'])}, skipped ${String(r['skipped'])}; ` +
+          `${fmt(f.storeReads)} store reads${STORE === 'postgres' ? `, ${fmt(f.queries)} SQL statements` : ''}`,
       );
     }
     const regs = fake
@@ -215,6 +251,12 @@ async function main(): Promise<void> {
     await service.close();
     await fake.close();
     await rm(dataDir, { recursive: true, force: true });
+    if (STORE === 'postgres') {
+      const admin = new pg.Client({ connectionString: DATABASE_URL });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
   }
 }
 
