@@ -49,6 +49,7 @@ import {
   rowStateSchema,
   sheetLinkSchema,
   type Claim,
+  type RowState,
   type SheetLink,
 } from './sheetLinks.js';
 import { identifyRows, ROW_KEY_METADATA, rowsByIdentity, type RowFacts } from './sheetRowIdentity.js';
@@ -358,17 +359,7 @@ export class SheetSyncService {
     /** What each row is to show, by the row it was read on. */
     const desired = new Map<number, Annotation>();
     const fresh: { row: number; key: string; hash: string; submission: SheetRowRead['submission'] }[] = [];
-    const claims = await this.deps.store.read(async (tx) => {
-      const out = new Map<string, Claim>();
-      for (const r of sheet.rows) {
-        const key = identities.get(r.row)?.key;
-        if (key === undefined) continue;
-        const id = claimKey(key, sheet.hashes.get(r.row)!);
-        const raw = await tx.getDoc(CLAIM_COLLECTION, rowKey(link.id, id));
-        if (raw !== undefined) out.set(id, claimSchema.parse(raw));
-      }
-      return out;
-    });
+    const { claims, states, records } = await this.rowsKnown(link, sheet, identities, options.dryRun);
     const ownerRowOf = new Map<string, number>();
     for (const f of sheet.facts)
       if (f.no !== null && identities.get(f.row)?.owner === true) ownerRowOf.set(f.no, f.row);
@@ -403,6 +394,7 @@ export class SheetSyncService {
           link,
           actor,
           r.registrationNo,
+          { state: states.get(r.registrationNo), current: records.get(r.registrationNo) },
           cells,
           hash,
           id.keyed ? id.key : undefined,
@@ -512,6 +504,62 @@ export class SheetSyncService {
       await this.saveLink(link.id, (l) => ({ ...l, lastVersion: version.version }));
     }
     return report;
+  }
+
+  /**
+   * What the store holds for the tab's rows, in one read whatever their number: the claims of rows
+   * with a key, the state of every registered row, and the record of each registered row whose
+   * cells did not change since (shown as it stands now). On PostgreSQL that is a statement per
+   * collection and one for the records, where a read per row cost a round trip each.
+   */
+  private async rowsKnown(
+    link: SheetLink,
+    sheet: ParsedSheet,
+    identities: ReturnType<typeof identifyRows>,
+    dryRun: boolean,
+  ): Promise<{
+    claims: Map<string, Claim>;
+    states: Map<string, RowState>;
+    records: Map<string, StoredRecord>;
+  }> {
+    const ofLink = { prefix: rowKey(link.id, '') };
+    return this.deps.store.read(async (tx) => {
+      const claims = new Map<string, Claim>();
+      const wanted = new Set<string>();
+      for (const r of sheet.rows) {
+        const key = identities.get(r.row)?.key;
+        if (key !== undefined) wanted.add(rowKey(link.id, claimKey(key, sheet.hashes.get(r.row)!)));
+      }
+      for (const doc of await tx.listDocs(CLAIM_COLLECTION, ofLink))
+        if (wanted.has(doc.key))
+          claims.set(doc.key.slice(ofLink.prefix.length), claimSchema.parse(doc.value));
+      const states = new Map<string, RowState>();
+      const numbered = new Map<string, string>();
+      for (const r of sheet.rows)
+        if (r.registrationNo !== null) numbered.set(rowKey(link.id, r.registrationNo), r.registrationNo);
+      for (const doc of await tx.listDocs(ROW_COLLECTION, ofLink)) {
+        const no = numbered.get(doc.key);
+        if (no !== undefined) states.set(no, rowStateSchema.parse(doc.value));
+      }
+      const records = new Map<string, StoredRecord>();
+      // A dry run shows no record's current state (registeredRow): nothing to read for it.
+      if (dryRun) return { claims, states, records };
+      const unchanged = [
+        ...new Set(
+          sheet.rows.flatMap((r) =>
+            r.registrationNo !== null && states.get(r.registrationNo)?.hash === sheet.hashes.get(r.row)
+              ? [r.registrationNo]
+              : [],
+          ),
+        ),
+      ];
+      await tx.prefetchRecordsByNo?.(unchanged);
+      for (const no of unchanged) {
+        const record = await tx.getRecord(no);
+        if (record !== undefined) records.set(no, record);
+      }
+      return { claims, states, records };
+    });
   }
 
   /**
@@ -625,6 +673,11 @@ export class SheetSyncService {
     link: SheetLink,
     actor: Actor,
     no: string,
+    /**
+     * The row's state as the sync read it (rowsKnown), and the record when the row's cells had not
+     * changed: no store read of its own for a row that only shows its record.
+     */
+    known: { state: RowState | undefined; current: StoredRecord | undefined },
     cells: Partial<Record<Field, string | number | boolean>>,
     hash: string,
     rowKeyOnSheet: string | undefined,
@@ -639,8 +692,8 @@ export class SheetSyncService {
     write: Annotation;
   } | null> {
     const key = rowKey(link.id, no);
-    const raw = await this.deps.store.read((tx) => tx.getDoc(ROW_COLLECTION, key));
-    if (raw === undefined) {
+    const state = known.state;
+    if (state === undefined) {
       // A number this link did not write (typed, or from Excel): adopted as the row's baseline, bound
       // to the row's key when it has one (so a later copy of the row is told from it) — but only a
       // registration of the link's team and of this row's customer. Any other number is flagged and
@@ -673,11 +726,10 @@ export class SheetSyncService {
         );
       return null;
     }
-    const state = rowStateSchema.parse(raw);
+    const current = known.current;
     if (state.hash === hash && state.refusedHash !== undefined) {
       // Put back as it was after a refused change: the 已变更，未生效 mark must go, or it stays forever.
       if (dryRun) return null;
-      const current = await this.deps.store.read((tx) => tx.getRecord(no));
       await this.deps.store.write((tx) =>
         tx.putDoc(ROW_COLLECTION, key, {
           hash,
@@ -693,7 +745,6 @@ export class SheetSyncService {
       // Unchanged in the sheet, maybe not in the service (reviewed, extended, ended): the row is to
       // show the record's status and protection end. The caller writes it only when those differ.
       if (dryRun) return null;
-      const current = await this.deps.store.read((tx) => tx.getRecord(no));
       if (current === undefined) return null;
       return { refused: false, current: true, write: recordState(current) };
     }
@@ -968,6 +1019,7 @@ function flagged(no: string, message: string, link: SheetLink, status = '编号�
 
 type CellInput = string | number | boolean;
 type SheetRowRead = ReturnType<typeof readRows>[number];
+type ParsedSheet = ReturnType<typeof parseSheet>;
 /** What a row is to show: its result cells, fill and notes (core/annotation's RowAnnotation). */
 type Annotation = {
   cells: Record<ResultColumn, string>;

@@ -631,8 +631,9 @@ class PostgresTx implements WriteTx {
    * Fetches these registrations in one query; getRecord then answers them from memory, a number
    * not in the store as well (a history sheet's own numbers mostly are not). Staged records are
    * overlaid as always, and flush files what it writes here, so answers are the database's. Safe
-   * only because the caller is an exclusive write (the import): no other transaction changes
-   * records meanwhile, and this one changes them only through putRecord.
+   * in a write only because the caller is an exclusive write (the import): no other transaction
+   * changes records meanwhile, and this one changes them only through putRecord. A read (on the
+   * pool, each statement its own snapshot) gets the records as this one query saw them.
    */
   async prefetchRecordsByNo(nos: readonly string[]): Promise<void> {
     this.prefetchedByNo = undefined;

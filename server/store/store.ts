@@ -215,8 +215,10 @@ export interface ReadTx {
    * Optional hint, as prefetchKeys: the registration numbers the next rows will pass to getRecord (a
    * history import's 报备编号, a chunk of rows at a time, each call replacing the last). An adapter
    * that pays a round trip per read fetches them at once, those not in the store included, and
-   * answers getRecord of these numbers from that, with the transaction's own changes. Only the
-   * import's exclusive write calls it, so nothing else changes those records meanwhile.
+   * answers getRecord of these numbers from that, with the transaction's own changes. Writes call it
+   * only when exclusive (the import), so nothing else changes those records meanwhile; a read (the
+   * Sheets sync, the records of a tab's registered rows) gets them as of that one query, as a read of
+   * each at that moment would.
    */
   prefetchRecordsByNo?(nos: readonly string[]): Promise<void>;
   getUserByTokenHash(tokenHash: string): Promise<User | undefined>;

@@ -37,6 +37,8 @@ export async function startSheetsService(options: {
   serviceNow?: () => Date;
   /** More of the fake's options (e.g. whether row metadata follows a sort). */
   google?: Omit<FakeGoogleOptions, 'now'>;
+  /** More of the service's environment (e.g. BAOBEI_STORE=postgres and its schema). */
+  env?: Record<string, string>;
 }): Promise<SheetsService> {
   const fake = await new FakeGoogle({
     ...options.google,
@@ -61,6 +63,7 @@ export async function startSheetsService(options: {
     LOG_LEVEL: 'info',
     BAOBEI_SWEEP_SECONDS: '3600',
     BAOBEI_SHEETS_SYNC_SECONDS: '3600',
+    ...options.env,
   });
   const sink = new Writable({
     write: (c: Buffer, _e, cb) => {
