@@ -4,7 +4,7 @@
  */
 import { toHalfWidth } from './halfWidth.js';
 import { problem, type Problem } from './problem.js';
-import type { CellValue } from './schema.js';
+import { FIELD_SPECS, type CellValue, type Field } from './schema.js';
 import { toSimplified } from './simplified.js';
 
 export type MoneyResult = { ok: true; yuan: number } | { ok: false; problem: Problem };
@@ -56,6 +56,25 @@ export function moneyUnitOfHeader(header: string): number {
     /[([【](亿|千万|百万|万|千)[)\]】]/.exec(text) ??
     /(亿|千万|百万|万)$/.exec(text);
   return match === null ? 1 : (UNITS[match[1] as string] as number);
+}
+
+/**
+ * The unit each money column's plain numbers are in: its own header's (预计金额（万元）), else — in a
+ * two-row header — that of the merged group header above it (金额（万元） over 预计金额 | 预计单价).
+ * Only columns in a unit other than yuan are listed. The import, the add-in and the Google Sheets
+ * sync read the same sheet alike through this.
+ */
+export function moneyUnitsOfColumns(
+  columns: readonly { field: Field | null; header: string; group?: string | undefined }[],
+): Partial<Record<Field, number>> {
+  const units: Partial<Record<Field, number>> = {};
+  for (const { field, header, group } of columns) {
+    if (field === null || FIELD_SPECS[field].kind !== 'money') continue;
+    const own = moneyUnitOfHeader(header);
+    const unit = own !== 1 || group === undefined ? own : moneyUnitOfHeader(group);
+    if (unit !== 1) units[field] = unit;
+  }
+  return units;
 }
 
 /**

@@ -21,7 +21,7 @@ import {
   type HeaderDetection,
   type RowKind,
 } from './headers.js';
-import { inHeaderUnit, moneyUnitOfHeader } from './money.js';
+import { inHeaderUnit, moneyUnitsOfColumns } from './money.js';
 import { phoneCellOf, phoneFallbackColumn } from './phoneColumns.js';
 import { DomainError, problem, type Problem } from './problem.js';
 import { parseRow, type RowContext } from './row.js';
@@ -120,6 +120,11 @@ export interface ColumnChoice {
   /** 1-based (A = 1). */
   column: number;
   header: string;
+  /**
+   * In a two-row header, the merged group cell above the column (金额（万元） over 预计金额): a money
+   * column takes its unit from it when its own header names none (core/money.ts moneyUnitsOfColumns).
+   */
+  group?: string;
   field: Field | null;
   /** 0..1; 0 when unmapped. */
   confidence: number;
@@ -166,6 +171,7 @@ export function describeSheet(sheetName: string, grid: SheetGrid): SheetSetup | 
     return {
       column: c.column,
       header: c.header,
+      ...(c.group !== undefined ? { group: c.group } : {}),
       field: c.field,
       confidence: c.confidence,
       alternatives: (c.alternatives ?? []).map((a) => ({ ...a })),
@@ -222,8 +228,9 @@ export interface SheetLayout {
   /** The rows under the header that are not blank. */
   rows: SheetRow[];
   /**
-   * Money columns whose header names a unit (预计金额（万元）): a plain number under it is read in
-   * that unit, as the import reads the same sheet (core/money.ts `inHeaderUnit`).
+   * Money columns whose header, or merged group header above it, names a unit (预计金额（万元）, 金额
+   * （万元） over 预计金额): a plain number under it is read in that unit, as the import reads the same
+   * sheet (core/money.ts `moneyUnitsOfColumns`, `inHeaderUnit`).
    */
   moneyUnits?: Partial<Record<Field, number>>;
   /**
@@ -328,12 +335,8 @@ export function planLayout(grid: SheetGrid, setup: SheetSetup): SheetLayout {
     if (kind === 'data') lastDataRow = row;
   }
   const headerColumns = header.flatMap((cell, i) => (isBlank(cell ?? '') ? [] : [i + 1]));
-  const moneyUnits: Partial<Record<Field, number>> = {};
-  for (const { field, header: text } of mapped) {
-    if (field === null || FIELD_SPECS[field].kind !== 'money') continue;
-    const unit = moneyUnitOfHeader(text);
-    if (unit !== 1) moneyUnits[field] = unit;
-  }
+  // As the import reads the same sheet: a money column's own header's unit, else its group's.
+  const moneyUnits = moneyUnitsOfColumns(mapped);
   const fieldAt = new Map((Object.entries(fieldColumns) as [Field, number][]).map(([f, c]) => [c, f]));
   const phoneFallback = phoneFallbackColumn(
     header.flatMap((cell, i) =>

@@ -9,7 +9,7 @@ import { dayOf } from '../../core/day.js';
 import { parseInstant } from '../../core/dateValue.js';
 import { classifyRow, detectHeader, type HeaderDetection } from '../../core/headers.js';
 import { phoneCellOf, phoneFallbackColumn } from '../../core/phoneColumns.js';
-import { inHeaderUnit, moneyUnitOfHeader } from '../../core/money.js';
+import { inHeaderUnit, moneyUnitsOfColumns } from '../../core/money.js';
 import { DATE_1904_OFFSET_DAYS } from '../../core/sheetPlan.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import { problem, type Problem } from '../../core/problem.js';
@@ -246,12 +246,7 @@ export function parseImport(
   const extras = historyColumns(detection, options.mode);
   const phoneFallback = phoneFallbackColumn(detection.columns);
   // 预计金额（万元）: the amounts below are in 万 (or the unit of the group header above the column).
-  const moneyUnits = new Map<Field, number>();
-  for (const c of detection.columns) {
-    if (c.field === null || FIELD_SPECS[c.field].kind !== 'money') continue;
-    const own = moneyUnitOfHeader(c.header);
-    moneyUnits.set(c.field, own !== 1 || c.group === undefined ? own : moneyUnitOfHeader(c.group));
-  }
+  const moneyUnits = moneyUnitsOfColumns(detection.columns);
 
   // A date column formatted General holds bare serials; a 1904 workbook (old Mac Excel) counts them
   // from 1904-01-01, which the cell parsers (1900 system) cannot know. 20261120 typed as a number is
@@ -286,7 +281,7 @@ export function parseImport(
           ? phoneCellOf(cell, cells[phoneFallback - 1] ?? null)
           : cell,
       );
-      const unit = moneyUnits.get(field);
+      const unit = moneyUnits[field];
       if (unit !== undefined) submission[field] = inHeaderUnit(value, unit);
       else if (serialFields.has(field)) submission[field] = serialIn1900(value);
       else submission[field] = value;

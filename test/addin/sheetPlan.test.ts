@@ -260,6 +260,32 @@ describe('layout', () => {
     ]);
     expect(rows.every((r) => r.errors.length === 0)).toBe(true);
   });
+
+  it('reads amounts under a merged group header that names the unit (金额（万元） over 预计金额 | 预计单价), as the import does', () => {
+    // The group cell sits in the first column of its merge (Excel and Google Sheets give the others empty).
+    const grid = [
+      ['客户信息', null, null, null, '金额（万元）', null],
+      ['客户名称', '客户类型', '统一社会信用代码', '客户来源', '预计金额', '预计单价'],
+      ['上海华信科技有限公司', '企业', creditCodeFor(1), '展会', 50, 0.12],
+      ['杭州云帆网络科技有限公司', '企业', creditCodeFor(2), '展会', '1.5', null],
+      ['南京远航贸易有限公司', '企业', creditCodeFor(3), '展会', '80万元', '3000元'],
+    ];
+    const setup = setupOf(grid);
+    // The header row is the lower one, right above the data, as for any two-row header.
+    expect(setup.headerRow).toBe(2);
+    expect(setup.dataRows).toBe(3);
+    const layout = planLayout(grid, setup);
+    expect(layout.fieldColumns).toMatchObject({ expectedAmount: 5, expectedUnitPrice: 6 });
+    const rows = readRows(layout, grid, { referenceDate: '2026-11-23', policy: DEFAULT_POLICY });
+    expect(rows.map((r) => r.row)).toEqual([3, 4, 5]);
+    expect(rows.map((r) => [r.submission.expectedAmount, r.submission.expectedUnitPrice])).toEqual([
+      [500_000, 1200],
+      [15_000, undefined],
+      // A cell naming its own unit keeps it.
+      ['80万元', '3000元'],
+    ]);
+    expect(rows.every((r) => r.errors.length === 0)).toBe(true);
+  });
 });
 
 describe('results written back', () => {
