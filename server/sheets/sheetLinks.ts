@@ -39,6 +39,12 @@ export const sheetLinkSchema = z.object({
   /** 1-based header row and column of each mapped field / result column (A = 1). */
   headerRow: z.number().int().positive(),
   headers: z.record(z.string(), z.string()),
+  /**
+   * Per column, the merged group header above it when the header is two rows (金额（万元） over 预计
+   * 金额), as detected at link time: a money column's unit may come from it. Links made before it
+   * was kept have none, so their amounts stay read as they were registered (docs/sheets.md).
+   */
+  groups: z.record(z.string(), z.string()).optional(),
   fieldColumns: z.partialRecord(fieldSchema, z.number().int().positive()),
   resultColumns: z.record(resultColumnSchema, z.number().int().positive()),
   /** Drive's file version at the last complete sync; a sync with the same version reads nothing. */

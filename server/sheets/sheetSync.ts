@@ -167,8 +167,11 @@ export class SheetSyncService {
     }
     const layout = planLayout(grid, setup);
     const headers: Record<string, string> = {};
-    for (const c of setup.columns)
+    const groups: Record<string, string> = {};
+    for (const c of setup.columns) {
       if (c.field !== null || resultColumnOfHeader(c.header) !== null) headers[String(c.column)] = c.header;
+      if (c.field !== null && c.group !== undefined) groups[String(c.column)] = c.group;
+    }
     if (layout.missingResultColumns.length > 0) {
       await client.batchUpdateValues(
         spreadsheetId,
@@ -198,6 +201,7 @@ export class SheetSyncService {
       paused: false,
       headerRow: setup.headerRow,
       headers,
+      ...(Object.keys(groups).length > 0 ? { groups } : {}),
       fieldColumns: layout.fieldColumns,
       resultColumns: layout.resultColumns,
     };
@@ -978,6 +982,7 @@ function setupOf(link: SheetLink, grid: SheetGrid): SheetSetup {
     columns: Object.entries(link.headers).map(([c, header]) => ({
       column: Number(c),
       header,
+      ...(link.groups?.[c] !== undefined ? { group: link.groups[c] } : {}),
       field: byColumn.get(Number(c)) ?? null,
       confidence: 1,
       alternatives: [],

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGoogle } from '../fakes/fakeGoogle.js';
 import { apiClient, type Api } from '../support/testService.js';
-import { SERVICE_ACCOUNT, startSheetsService, type SheetsService } from './sheetsService.js';
+import type { RecordView } from '../../server/services/recordView.js';
+import { SERVICE_ACCOUNT, linkSheet, startSheetsService, type SheetsService } from './sheetsService.js';
 
 const SA = SERVICE_ACCOUNT;
 const TAB = '报备';
@@ -105,6 +106,48 @@ describe('Google Sheets sync (issue 11)', () => {
     const third = await sync(linkId);
     expect(third.body.skipped).toBe(true);
     expect(fake.calls.length).toBe(1);
+  });
+
+  it('amounts under a merged 金额（万元） group header are registered in that unit, as the import reads them', async () => {
+    // The group cell sits in the first column of its merge: Google gives the others empty.
+    const grouped = fake.createSpreadsheet({
+      sheets: [
+        {
+          title: TAB,
+          values: [
+            ['客户信息', '', '', '', '', '', '金额（万元）', ''],
+            ['客户名称', '联系人', '联系电话', '客户类型', '地址', '客户来源', '预计金额', '预计单价'],
+            [
+              '上海华信科技有限公司',
+              '张三',
+              '13812345678',
+              '企业',
+              '上海市浦东新区张江路 100 号',
+              '展会',
+              50,
+              0.12,
+            ],
+          ],
+        },
+      ],
+      sharedWith: { [SA]: 'writer' },
+    });
+    const linkId = await linkSheet(admin, grouped, TAB);
+    const first = await sync(linkId);
+    expect(first.body.registered, JSON.stringify(first.body)).toBe(1);
+    // The header is the lower row: the result headers go there, the number under them.
+    expect(fake.values(grouped, TAB)[1]?.[8]).toBe('报备编号');
+    const no = String(fake.values(grouped, TAB)[2]?.[8]);
+    const amounts = async (): Promise<unknown[]> => {
+      const res = await admin.get<RecordView>(`/api/registrations/${no}`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return [res.body.registration.expectedAmount, res.body.registration.expectedUnitPrice];
+    };
+    expect(await amounts()).toEqual([500_000, 1200]);
+    // Read again (our write-back moved the version): the same cells, no change sent.
+    const second = await sync(linkId);
+    expect(second.body).toMatchObject({ registered: 0, changed: 0, refused: 0 });
+    expect(await amounts()).toEqual([500_000, 1200]);
   });
 
   it('a crash between registering and writing back never registers a row twice', async () => {
