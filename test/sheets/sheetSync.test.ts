@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGoogle } from '../fakes/fakeGoogle.js';
 import { apiClient, type Api } from '../support/testService.js';
 import type { RecordView } from '../../server/services/recordView.js';
+import { LINK_COLLECTION, sheetLinkSchema } from '../../server/sheets/sheetLinks.js';
 import { SERVICE_ACCOUNT, linkSheet, startSheetsService, type SheetsService } from './sheetsService.js';
 
 const SA = SERVICE_ACCOUNT;
@@ -148,6 +149,45 @@ describe('Google Sheets sync (issue 11)', () => {
     const second = await sync(linkId);
     expect(second.body).toMatchObject({ registered: 0, changed: 0, refused: 0 });
     expect(await amounts()).toEqual([500_000, 1200]);
+  });
+
+  it('a link made before group headers were kept reads its rows as they were registered: an edit sends that edit alone, not the amount in the group unit', async () => {
+    const grouped = fake.createSpreadsheet({
+      sheets: [
+        {
+          title: TAB,
+          values: [
+            ['客户信息', '', '', '', '', '', '金额（万元）', ''],
+            ['客户名称', '联系人', '联系电话', '客户类型', '地址', '客户来源', '预计金额', '预计单价'],
+            [
+              '上海华信科技有限公司',
+              '张三',
+              '13812345678',
+              '企业',
+              '上海市浦东新区张江路 100 号',
+              '展会',
+              50,
+              0.12,
+            ],
+          ],
+        },
+      ],
+      sharedWith: { [SA]: 'writer' },
+    });
+    const linkId = await linkSheet(admin, grouped, TAB);
+    // As such a link is stored: without `groups`. Its row was registered as read then (¥50).
+    await sheets.service.store.write(async (tx) => {
+      const { groups, ...before } = sheetLinkSchema.parse(await tx.getDoc(LINK_COLLECTION, linkId));
+      expect(groups).toMatchObject({ '7': '金额（万元）', '8': '金额（万元）' });
+      await tx.putDoc(LINK_COLLECTION, linkId, before);
+    });
+    expect((await sync(linkId)).body.registered).toBe(1);
+    const no = String(fake.values(grouped, TAB)[2]?.[8]);
+    // Someone edits the row's 联系人: the tab is read again, and only that edit is sent.
+    fake.editCells(grouped, TAB, 'B3', [['李四']]);
+    expect((await sync(linkId)).body).toMatchObject({ changed: 1, refused: 0 });
+    const record = (await admin.get<RecordView>(`/api/registrations/${no}`)).body;
+    expect([record.registration.contactName, record.registration.expectedAmount]).toEqual(['李四', 50]);
   });
 
   it('a crash between registering and writing back never registers a row twice', async () => {
