@@ -50,19 +50,29 @@ export function parseMoney(value: CellValue, field?: string): MoneyResult {
  * yuan, and R15 ranks conflicting claims by the amount, so the unit cannot be dropped.
  */
 export function moneyUnitOfHeader(header: string): number {
+  return namedUnit(header) ?? 1;
+}
+
+/**
+ * The unit a header names, or null when it names none: 预计单价（元） names plain yuan, which must win
+ * over a 金额（万元） group header above it, while 预计单价 alone takes the group's unit.
+ */
+function namedUnit(header: string): number | null {
   const text = toSimplified(toHalfWidth(header)).replace(/\s/g, '').toLowerCase();
   const match =
     /(亿|千万|百万|万|千)元/.exec(text) ??
     /[([【](亿|千万|百万|万|千)[)\]】]/.exec(text) ??
     /(亿|千万|百万|万)$/.exec(text);
-  return match === null ? 1 : (UNITS[match[1] as string] as number);
+  if (match !== null) return UNITS[match[1] as string] as number;
+  // （元）, （元/平方米）, 金额元, (rmb)元: yuan named outright.
+  return /[([【]元(?:\/|[)\]】])|元$/.test(text) ? 1 : null;
 }
 
 /**
- * The unit each money column's plain numbers are in: its own header's (预计金额（万元）), else — in a
- * two-row header — that of the merged group header above it (金额（万元） over 预计金额 | 预计单价).
- * Only columns in a unit other than yuan are listed. The import, the add-in and the Google Sheets
- * sync read the same sheet alike through this.
+ * The unit each money column's plain numbers are in: its own header's (预计金额（万元）, 预计单价（元）),
+ * else — in a two-row header — that of the merged group header above it (金额（万元） over 预计金额 |
+ * 预计单价). Only columns in a unit other than yuan are listed. The import, the add-in and the Google
+ * Sheets sync read the same sheet alike through this.
  */
 export function moneyUnitsOfColumns(
   columns: readonly { field: Field | null; header: string; group?: string | undefined }[],
@@ -70,8 +80,7 @@ export function moneyUnitsOfColumns(
   const units: Partial<Record<Field, number>> = {};
   for (const { field, header, group } of columns) {
     if (field === null || FIELD_SPECS[field].kind !== 'money') continue;
-    const own = moneyUnitOfHeader(header);
-    const unit = own !== 1 || group === undefined ? own : moneyUnitOfHeader(group);
+    const unit = namedUnit(header) ?? (group === undefined ? 1 : moneyUnitOfHeader(group));
     if (unit !== 1) units[field] = unit;
   }
   return units;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { inHeaderUnit, moneyUnitOfHeader, parseMoney } from '../../core/money.js';
+import { inHeaderUnit, moneyUnitOfHeader, moneyUnitsOfColumns, parseMoney } from '../../core/money.js';
 import type { CellValue } from '../../core/schema.js';
 
 const SEED = 20261123;
@@ -91,6 +91,30 @@ describe('moneyUnitOfHeader', () => {
     ['单价（元/平方米）', 1],
   ])('%s → ×%d', (header, unit) => {
     expect(moneyUnitOfHeader(header)).toBe(unit);
+  });
+});
+
+describe('moneyUnitsOfColumns', () => {
+  it('gives a column the unit of the group header above it unless its own header names one', () => {
+    const group = '金额（万元）';
+    expect(
+      moneyUnitsOfColumns([
+        { field: 'expectedAmount', header: '预计金额', group },
+        { field: 'expectedUnitPrice', header: '预计单价', group },
+      ]),
+    ).toEqual({ expectedAmount: 10_000, expectedUnitPrice: 10_000 });
+    expect(
+      moneyUnitsOfColumns([
+        { field: 'expectedAmount', header: '预计金额', group },
+        { field: 'expectedUnitPrice', header: '预计单价（元）', group },
+      ]),
+    ).toEqual({ expectedAmount: 10_000 });
+    expect(moneyUnitsOfColumns([{ field: 'expectedUnitPrice', header: '单价（元/平方米）', group }])).toEqual(
+      {},
+    );
+    expect(moneyUnitsOfColumns([{ field: 'expectedAmount', header: '预计金额（千元）', group }])).toEqual({
+      expectedAmount: 1_000,
+    });
   });
 });
 
