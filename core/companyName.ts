@@ -129,7 +129,9 @@ export function companyKeyParts(raw: string): CompanyKeyParts {
   const spaced = toSimplified(cleanCompanyName(raw)).toLowerCase();
   if (!HAN_CHAR.test(spaced)) return { region: '', core: latinCore(spaced), branch: '' };
 
-  const { head, branch } = splitBranch(unwrapTrailingBranch(spaced.replace(/ /g, '')));
+  // Marks and quotes staff put around a name (★, ※, “”, 《》) and spaces go before the region and
+  // legal form are looked for: ★上海华信科技有限公司 starts with its region like the plain name.
+  const { head, branch } = splitBranch(unwrapTrailingBranch(withoutMarks(spaced)));
   const bracketed = takeBracketedRegion(head);
   const withoutForm = stripLegalForms(bracketed.rest);
   let region = bracketed.region;
@@ -232,6 +234,16 @@ function keyChars(text: string): string {
 }
 const NOT_KEY_CHAR = /[^\p{L}\p{N}]/u;
 const NOT_KEY_CHARS = /[^\p{L}\p{N}]/gu;
+
+/**
+ * The name with only letters, digits, Han characters and the brackets （） left: brackets carry a
+ * region or a branch (华信科技（上海）有限公司), every other mark is decoration or spelling.
+ */
+function withoutMarks(name: string): string {
+  return NOT_NAME_CHAR.test(name) ? name.replace(NOT_NAME_CHARS, '') : name;
+}
+const NOT_NAME_CHAR = /[^\p{L}\p{N}（）]/u;
+const NOT_NAME_CHARS = /[^\p{L}\p{N}（）]/gu;
 
 function latinCore(name: string): string {
   const tokens = name.split(/[^\p{L}\p{N}&]+/u).filter((t) => t !== '');

@@ -46,6 +46,15 @@ const COMPOUND_SURNAMES = new Set(
 );
 
 /**
+ * Version of the rules identityKeys (and companyKey under it) computes keys by. Stored records keep
+ * the keyed hashes of the keys computed when they were written, so a change that gives any name
+ * another key bumps this, and the server re-keys every stored record once (server/services/rekey.ts).
+ *   1: keys as first shipped.
+ *   2: marks and quotes around a name (★, ※, “”, 《》) no longer change its key.
+ */
+export const IDENTITY_RULES_VERSION = 2;
+
+/**
  * The identity keys of a registration. Organisations (enterprise, other) are known by credit code
  * and name; an individual (个人) by phone, email, or masked phone together with the name — two
  * people called 王伟 are not one customer, so an individual's name is never a key on its own.

@@ -24,6 +24,7 @@ import { createApp, type AppServices } from './app.js';
 import { GoogleSheetsClient } from './sheets/googleClient.js';
 import { loadServiceAccountKey } from './sheets/googleCredentials.js';
 import { keyringFromMasterKey, loadMasterKey, type Keyring } from './security/keyring.js';
+import { rekeyIfNeeded } from './services/identityRekey.js';
 import { LowdbStore } from './store/lowdbStore.js';
 import type { Store } from './store/store.js';
 import type { FileVault } from './store/fileVault.js';
@@ -354,6 +355,8 @@ export async function startService(config: Config, options: StartOptions): Promi
       options.logger.warn({ code: warning.code, details: warning.details }, warning.messageEn);
     }
     const tokenFile = await ensureAdmin(store, config.dataDir, clock());
+    // Before the first request: records keyed by older rules would miss registrations of their customer.
+    await rekeyAtStart(store, keyring, clock, options.logger);
     const { app, services } = createApp({
       store,
       files,
@@ -470,6 +473,32 @@ export async function startService(config: Config, options: StartOptions): Promi
     await files.close();
     throw err;
   }
+}
+
+/** Re-keys the stored records when the identity rules changed (identityRekey.ts); logs counts only. */
+async function rekeyAtStart(
+  store: Store,
+  keyring: Keyring,
+  clock: () => Date,
+  logger: Logger,
+): Promise<void> {
+  const started = Date.now();
+  const result = await rekeyIfNeeded(store, keyring, {
+    clock,
+    onBatch: ({ checked, rekeyed }) => logger.info({ checked, rekeyed }, 'identity re-key: batch done'),
+  });
+  if (result === null) return;
+  logger.info(
+    {
+      checked: result.checked,
+      rekeyed: result.rekeyed,
+      bans: result.bans,
+      from: result.from,
+      to: result.to,
+      ms: Date.now() - started,
+    },
+    'identity re-key done',
+  );
 }
 
 /**

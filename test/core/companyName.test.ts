@@ -140,6 +140,38 @@ describe('companyKey', () => {
     expect(new Set(keys).size).toBe(names.length);
   });
 
+  // Legacy sheets decorate names: a star for a key account, quotes around the name (issue: marks).
+  it.each([
+    '★上海华信科技有限公司',
+    '☆上海华信科技有限公司',
+    '●上海华信科技有限公司',
+    '※上海华信科技有限公司',
+    '上海华信科技有限公司★',
+    '“上海华信科技有限公司”',
+    '‘上海华信科技有限公司’',
+    '"上海华信科技有限公司"',
+    "'上海华信科技有限公司'",
+    '「上海华信科技有限公司」',
+    '『上海华信科技有限公司』',
+    '《上海华信科技有限公司》',
+    '★“华信科技（上海）有限公司”',
+    '* 上海市华信科技有限公司 *',
+  ])('a mark or quote around the name does not change its key: %j', (decorated) => {
+    expect(companyKey(decorated)).toBe('上海|华信科技');
+  });
+
+  it('a mark around a branch or a Latin name does not change its key either', () => {
+    expect(companyKey('★上海华信科技有限公司北京分公司')).toBe(companyKey('上海华信科技有限公司北京分公司'));
+    expect(companyKey('“华信科技有限公司（北京分公司）”')).toBe(companyKey('华信科技有限公司（北京分公司）'));
+    expect(companyKey('★"Acme Trading Co., Ltd."')).toBe(companyKey('Acme Trading Co., Ltd.'));
+  });
+
+  it('marks never join two different companies: letters, digits and Han characters stay in the key', () => {
+    expect(companyKey('★北京华信科技有限公司')).not.toBe(companyKey('★上海华信科技有限公司'));
+    expect(companyKey('“华信二号科技有限公司”')).toBe(companyKey('华信二号科技有限公司'));
+    expect(companyKey('华信2号科技有限公司')).not.toBe(companyKey('华信3号科技有限公司'));
+  });
+
   it('splitCompanyKey and companyKeyParts agree with the key', () => {
     const name = '上海华信科技有限公司北京分公司';
     expect(splitCompanyKey(companyKey(name))).toEqual(companyKeyParts(name));

@@ -107,6 +107,16 @@ describe('compareIdentities', () => {
     }
   });
 
+  it('a name decorated with a mark or quotes is the same customer as the plain name → exact (撞单)', () => {
+    const plain = company('上海华信科技有限公司', { contactName: '★王磊' });
+    for (const decorated of ['★上海华信科技有限公司', '“上海华信科技有限公司”', '※上海华信科技有限公司']) {
+      const keys = company(decorated, { contactName: '王磊' });
+      expect(compare(keys, plain), decorated).toEqual({ matchedOn: 'name', strength: 'exact' });
+      expect(keys.nameBlocks).toEqual(plain.nameBlocks);
+      expect(keys.person).toBe(plain.person);
+    }
+  });
+
   it('same name but two different credit codes → possible; one code missing → exact', () => {
     expect(
       compare(

@@ -1,0 +1,168 @@
+/**
+ * Re-keying stored records: a record keeps the keyed hashes of the identity keys computed when it
+ * was written, and a registration is matched against those. When the rules that compute them change
+ * (a new IDENTITY_RULES_VERSION, or the policy's householdIsOneCustomer, R19, which adds or drops the
+ * household key), every stored record's identity is computed again from its registration and those
+ * that changed are written back, so old and new registrations of one customer meet on one key.
+ *
+ * The rules a store's records were keyed by are kept as one document. A store without it that holds
+ * records was keyed before the document existed (version 1). The pass runs in batches, each its own
+ * write; the document is set only once all are done, so an interrupted pass runs again from the start
+ * at the next start-up (recomputing a record already re-keyed changes nothing).
+ */
+import { z } from 'zod';
+import { dayOf } from '../../core/day.js';
+import { hashIdentityKeys, identityKeys, indexKeys, IDENTITY_RULES_VERSION } from '../../core/matching.js';
+import { DEFAULT_POLICY, type Policy } from '../../core/policy.js';
+import type { IdentityKeys, StoredRecord } from '../../core/schema.js';
+import type { Keyring } from '../security/keyring.js';
+import type { Store, WriteTx } from '../store/store.js';
+
+/** Documents about the store itself (never personal data). */
+export const STORE_META_COLLECTION = 'store-meta';
+const IDENTITY_RULES_KEY = 'identity-rules';
+/** Records read and written back per write: a 100,000-record store is never one transaction. */
+export const REKEY_BATCH = 1000;
+
+const identityRulesSchema = z.object({
+  version: z.number().int().min(1),
+  householdIsOneCustomer: z.boolean(),
+});
+export type IdentityRules = z.infer<typeof identityRulesSchema>;
+
+export interface RekeyResult {
+  /** Records whose identity was computed again. */
+  checked: number;
+  /** Records whose identity changed and was written back. */
+  rekeyed: number;
+  /** Bans (R27, R44) re-filed under their record's new keys. */
+  bans: number;
+  /** The rules the store was keyed by before (null: not recorded). */
+  from: IdentityRules | null;
+  to: IdentityRules;
+}
+
+export interface RekeyOptions {
+  clock: () => Date;
+  batchSize?: number;
+  /** Called after each batch's write (progress, and tests that stop a pass midway). */
+  onBatch?: (progress: { checked: number; rekeyed: number }) => void | Promise<void>;
+}
+
+/** The rules the code and this policy compute identities by. */
+export function currentIdentityRules(policy: Pick<Policy, 'householdIsOneCustomer'>): IdentityRules {
+  return { version: IDENTITY_RULES_VERSION, householdIsOneCustomer: policy.householdIsOneCustomer };
+}
+
+/** The rules the store's records are keyed by, as recorded; null when nothing is recorded. */
+export async function storedIdentityRules(store: Store): Promise<IdentityRules | null> {
+  const doc = await store.read((tx) => tx.getDoc(STORE_META_COLLECTION, IDENTITY_RULES_KEY));
+  return doc === undefined ? null : identityRulesSchema.parse(doc);
+}
+
+/**
+ * Re-keys the store when its records were keyed by other rules than the current ones (see the
+ * module comment); null when they were keyed by these already. An empty store only records the rules.
+ */
+export async function rekeyIfNeeded(
+  store: Store,
+  keyring: Pick<Keyring, 'hash'>,
+  options: RekeyOptions,
+): Promise<RekeyResult | null> {
+  const from = await storedIdentityRules(store);
+  const policy = await loadPolicy(store);
+  const to = currentIdentityRules(policy);
+  if (from !== null && sameRules(from, to)) return null;
+  const batchSize = options.batchSize ?? REKEY_BATCH;
+  const today = dayOf(options.clock());
+  let checked = 0;
+  let rekeyed = 0;
+  let bans = 0;
+  // Pages in the store's own order (newest first); a re-keyed record keeps its place in it.
+  for (let offset = 0; ; offset += batchSize) {
+    const page = await store.read((tx) => tx.listRecords({ today, limit: batchSize, offset }));
+    const stale = page.items.filter(
+      (record) => !sameIdentity(record.identity, identityOf(record, policy, keyring)),
+    );
+    if (stale.length > 0) {
+      const written = await store.write((tx) => writeBack(tx, stale, policy, keyring, today));
+      rekeyed += written.records;
+      bans += written.bans;
+    }
+    checked += page.items.length;
+    await options.onBatch?.({ checked, rekeyed });
+    if (page.items.length < batchSize) break;
+  }
+  await store.write(async (tx) => {
+    // The policy may have changed while the pass ran; then the next pass (its own trigger) records it.
+    const now = currentIdentityRules(await loadPolicy(tx));
+    if (sameRules(now, to)) await tx.putDoc(STORE_META_COLLECTION, IDENTITY_RULES_KEY, to);
+  });
+  return { checked, rekeyed, bans, from, to };
+}
+
+/**
+ * Writes the records back with their identity computed again, each read anew inside the write (a
+ * request may have changed it since the page was read). Bans (R27 false information, R44 pool
+ * cooldown) are filed under the identity their record had; each in force is filed again under the new.
+ */
+async function writeBack(
+  tx: WriteTx,
+  stale: readonly StoredRecord[],
+  policy: Policy,
+  keyring: Pick<Keyring, 'hash'>,
+  today: string,
+): Promise<{ records: number; bans: number }> {
+  let records = 0;
+  let bans = 0;
+  for (const { no } of stale) {
+    const record = await tx.getRecord(no);
+    if (record === undefined) continue;
+    const identity = identityOf(record, policy, keyring);
+    if (sameIdentity(record.identity, identity)) continue;
+    const own = await tx.findBans(indexKeys(record.identity), record.registration.registrant, today);
+    for (const ban of own) {
+      if (ban.recordNo !== record.no || !sameIdentity(ban.identity, record.identity)) continue;
+      await tx.addBan({ ...ban, identity });
+      bans++;
+    }
+    await tx.putRecord({ ...record, identity });
+    records++;
+  }
+  return { records, bans };
+}
+
+function identityOf(record: StoredRecord, policy: Policy, keyring: Pick<Keyring, 'hash'>): IdentityKeys {
+  return hashIdentityKeys(identityKeys(record.registration, policy), keyring.hash);
+}
+
+async function loadPolicy(source: Store | WriteTx): Promise<Policy> {
+  const stored = 'read' in source ? await source.read((tx) => tx.getPolicy()) : await source.getPolicy();
+  return stored ?? DEFAULT_POLICY;
+}
+
+function sameRules(a: IdentityRules, b: IdentityRules): boolean {
+  return a.version === b.version && a.householdIsOneCustomer === b.householdIsOneCustomer;
+}
+
+function sameIdentity(a: IdentityKeys, b: IdentityKeys): boolean {
+  return (
+    a.customerType === b.customerType &&
+    a.creditCode === b.creditCode &&
+    a.name === b.name &&
+    sameList(a.nameBlocks, b.nameBlocks) &&
+    sameList(a.nameGrams, b.nameGrams) &&
+    a.phone === b.phone &&
+    a.phoneIsMobile === b.phoneIsMobile &&
+    a.maskedPhone === b.maskedPhone &&
+    a.phoneMasked === b.phoneMasked &&
+    a.email === b.email &&
+    a.household === b.household &&
+    a.person === b.person &&
+    a.surname === b.surname
+  );
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}

@@ -1,0 +1,74 @@
+/**
+ * The first start after an upgrade of the identity rules re-keys the stored records before serving:
+ * a record stored under version 1 keys (★ hid its region) then conflicts with the plain name.
+ */
+import { rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { hashIdentityKeys } from '../../core/matching.js';
+import type { SubmissionRow } from '../../core/schema.js';
+import { STORE_META_COLLECTION } from '../../server/services/identityRekey.js';
+import { keyringFromMasterKey, parseMasterKey } from '../../server/security/keyring.js';
+import { LowdbStore } from '../../server/store/lowdbStore.js';
+import { phoneFor } from '../support/customers.js';
+import { STARRED, starredKeysOfVersion1 } from '../support/identityRulesV1.js';
+import { startTestService, type TestService } from '../support/testService.js';
+
+interface Results {
+  results: { status: string; registrationNo?: string; conflicts: { registrationNo: string }[] }[];
+}
+
+const services: TestService[] = [];
+afterEach(async () => {
+  for (const s of services.splice(0)) await s.close();
+});
+
+/** An enterprise known by name and address (R5), no credit code: only the name can match. */
+function row(customerName: string, n: number): SubmissionRow {
+  return {
+    customerName,
+    customerType: '企业',
+    address: '上海市浦东新区世纪大道100号',
+    contactPhone: phoneFor(n),
+    source: '展会',
+  };
+}
+
+describe('identity re-key at start-up', () => {
+  it('a plain-name registration conflicts with a ★-name record stored under the old keys, after restart', async () => {
+    const key = randomBytes(32).toString('hex');
+    const first = await startTestService({ keepData: true, key });
+    services.push(first);
+    const wang = await first.user('王磊', 'sales');
+    const saved = await first.api(wang).post<Results>('/api/registrations', { rows: [row(STARRED, 1)] });
+    expect(saved.body.results[0]?.status).toBe('pending');
+    const dataDir = first.dataDir;
+    await services.pop()!.close();
+
+    // The store as the previous version left it: the record under version 1 keys, no rules recorded.
+    const keyring = keyringFromMasterKey(parseMasterKey(key));
+    const old = await LowdbStore.open({ dataDir, keyring });
+    await old.write(async (tx) => {
+      const stored = await tx.getRecord('BB-2026-000001');
+      if (stored === undefined) throw new Error('record missing');
+      const identity = hashIdentityKeys(starredKeysOfVersion1(stored.registration), keyring.hash);
+      await tx.putRecord({ ...stored, identity });
+      await tx.deleteDoc(STORE_META_COLLECTION, 'identity-rules');
+    });
+    await old.close();
+
+    const second = await startTestService({ dataDir, key });
+    services.push(second);
+    const li = await second.user('李娜', 'sales');
+    // One request per name: rows of one batch would meet each other first (R3).
+    for (const [n, name] of ['上海华信科技有限公司', '“上海华信科技有限公司”', STARRED].entries()) {
+      const res = await second.api(li).post<Results>('/api/check', { rows: [row(name, n + 2)] });
+      expect(res.body.results[0]?.status, name).toBe('conflict');
+      expect(res.body.results[0]?.conflicts[0]?.registrationNo, name).toBe('BB-2026-000001');
+    }
+    // Counts only: no customer name in the log.
+    expect(second.logText()).toMatch(/"rekeyed":1\b.*identity re-key done/);
+    expect(second.logText()).not.toContain('华信');
+    await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
+  });
+});

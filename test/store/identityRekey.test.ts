@@ -1,0 +1,232 @@
+/**
+ * Re-keying stored records (server/services/identityRekey.ts) on both adapters: a record stored
+ * under keys computed by older rules is found by its customer's current keys only after the pass,
+ * on the open store (lowdb's in-memory index, PostgreSQL's key rows) and after reopening it.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  compareIdentities,
+  hashIdentityKeys,
+  identityKeys,
+  IDENTITY_RULES_VERSION,
+  lookupKeys,
+} from '../../core/matching.js';
+import { DEFAULT_POLICY, type Policy } from '../../core/policy.js';
+import type { IdentityKeys, Registration, StoredRecord } from '../../core/schema.js';
+import {
+  rekeyIfNeeded,
+  storedIdentityRules,
+  type RekeyOptions,
+} from '../../server/services/identityRekey.js';
+import { keyringFromMasterKey, type Keyring } from '../../server/security/keyring.js';
+import { LowdbStore } from '../../server/store/lowdbStore.js';
+import { PostgresStore } from '../../server/store/postgresStore.js';
+import type { Store } from '../../server/store/store.js';
+import { STARRED, starredKeysOfVersion1 } from '../support/identityRulesV1.js';
+import { record } from './storeContract.js';
+
+const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+afterAll(async () => {
+  await admin.end();
+});
+
+interface Harness {
+  store: Store;
+  reopen(): Promise<Store>;
+  dispose(): Promise<void>;
+}
+
+const ADAPTERS: [string, (keyring: Keyring) => Promise<Harness>][] = [
+  [
+    'lowdb',
+    async (keyring) => {
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-rekey-'));
+      let store = await LowdbStore.open({ dataDir, keyring });
+      return {
+        store,
+        async reopen() {
+          await store.close();
+          return (store = await LowdbStore.open({ dataDir, keyring }));
+        },
+        async dispose() {
+          await store.close();
+          await rm(dataDir, { recursive: true, force: true });
+        },
+      };
+    },
+  ],
+  [
+    'postgres',
+    async (keyring) => {
+      const schema = `baobei_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+      const open = () => PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema });
+      let store = await open();
+      return {
+        store,
+        async reopen() {
+          await store.close();
+          return (store = await open());
+        },
+        async dispose() {
+          await store.close();
+          await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        },
+      };
+    },
+  ],
+];
+
+const CLOCK: RekeyOptions['clock'] = () => new Date('2026-12-01T02:00:00Z');
+const TODAY = '2026-12-01';
+const PLAIN = '上海华信科技有限公司';
+
+function registration(customerName: string, fields: Partial<Registration> = {}): Registration {
+  return { customerName, customerType: 'enterprise', registrant: '王磊', ...fields };
+}
+
+function stored(no: string, reg: Registration, identity: IdentityKeys): StoredRecord {
+  const base = record(no, { status: 'protected', protectedUntil: '2027-03-01' }, reg.customerName);
+  return { ...base, registration: reg, identity };
+}
+
+/** Records a registration of `name` would be compared with, and how each matches it. */
+async function matchesOf(
+  store: Store,
+  keyring: Keyring,
+  name: string,
+  policy: Policy = DEFAULT_POLICY,
+  fields: Partial<Registration> = {},
+): Promise<Record<string, string | undefined>> {
+  const keys = hashIdentityKeys(identityKeys(registration(name, fields), policy), keyring.hash);
+  const found = await store.read((tx) => tx.findRecordsByKeys(lookupKeys(keys, policy)));
+  return Object.fromEntries(
+    found.map((r) => [r.no, compareIdentities(keys, r.identity, policy)?.strength ?? 'none']),
+  );
+}
+
+describe.each(ADAPTERS)('identity re-key: %s', (_adapter, open) => {
+  it('re-keys a record stored under version 1 keys: then a ★ or plain registration conflicts with it', async () => {
+    const keyring = keyringFromMasterKey(randomBytes(32));
+    const h = await open(keyring);
+    try {
+      const starred = registration(STARRED);
+      const other = registration('北京博远贸易有限公司');
+      const oldIdentity = hashIdentityKeys(starredKeysOfVersion1(starred), keyring.hash);
+      await h.store.write(async (tx) => {
+        await tx.putRecord(stored('BB-2026-000001', starred, oldIdentity));
+        await tx.putRecord(
+          stored(
+            'BB-2026-000002',
+            other,
+            hashIdentityKeys(identityKeys(other, DEFAULT_POLICY), keyring.hash),
+          ),
+        );
+        // R27: the holder of the starred record was barred from its customer (under its old keys).
+        await tx.addBan({
+          registrant: '王磊',
+          identity: oldIdentity,
+          until: '2027-06-01',
+          recordNo: 'BB-2026-000001',
+          at: '2026-11-20T02:00:00.000Z',
+        });
+      });
+      // The bug, as stored: neither the plain nor the starred name finds the record.
+      expect(await matchesOf(h.store, keyring, PLAIN)).toEqual({});
+      expect(await matchesOf(h.store, keyring, STARRED)).toEqual({});
+
+      const result = await rekeyIfNeeded(h.store, keyring, { clock: CLOCK });
+      expect(result).toMatchObject({ checked: 2, rekeyed: 1, bans: 1, from: null });
+      expect(result?.to).toEqual({ version: IDENTITY_RULES_VERSION, householdIsOneCustomer: false });
+
+      // On the open store (its in-memory index or key rows follow the write), then read back anew.
+      for (const store of [h.store, undefined]) {
+        const now = store ?? (await h.reopen());
+        expect(await matchesOf(now, keyring, PLAIN)).toEqual({ 'BB-2026-000001': 'exact' });
+        expect(await matchesOf(now, keyring, STARRED)).toEqual({ 'BB-2026-000001': 'exact' });
+        expect(await matchesOf(now, keyring, '“上海华信科技有限公司”')).toEqual({
+          'BB-2026-000001': 'exact',
+        });
+        const plainKeys = hashIdentityKeys(identityKeys(registration(PLAIN), DEFAULT_POLICY), keyring.hash);
+        const bans = await now.read((tx) => tx.findBans(lookupKeys(plainKeys), '王磊', TODAY));
+        expect(bans.map((ban) => ban.recordNo)).toContain('BB-2026-000001');
+        expect(await storedIdentityRules(now)).toEqual(result?.to);
+        // Recorded: the next start does nothing.
+        expect(await rekeyIfNeeded(now, keyring, { clock: CLOCK })).toBeNull();
+      }
+    } finally {
+      await h.dispose();
+    }
+  });
+
+  it('an interrupted pass records nothing, and the next one finishes it', async () => {
+    const keyring = keyringFromMasterKey(randomBytes(32));
+    const h = await open(keyring);
+    try {
+      await h.store.write(async (tx) => {
+        for (let i = 1; i <= 5; i++) {
+          const reg = registration(STARRED, { contactName: `联系人${i}` });
+          const no = `BB-2026-00000${i}`;
+          await tx.putRecord(stored(no, reg, hashIdentityKeys(starredKeysOfVersion1(reg), keyring.hash)));
+        }
+      });
+      const stop = new Error('stopped midway');
+      await expect(
+        rekeyIfNeeded(h.store, keyring, {
+          clock: CLOCK,
+          batchSize: 2,
+          onBatch: ({ checked }) => {
+            if (checked >= 2) throw stop;
+          },
+        }),
+      ).rejects.toBe(stop);
+      expect(await storedIdentityRules(h.store)).toBeNull();
+      expect(Object.keys(await matchesOf(h.store, keyring, PLAIN))).toHaveLength(2);
+
+      const store = await h.reopen();
+      const result = await rekeyIfNeeded(store, keyring, { clock: CLOCK, batchSize: 2 });
+      expect(result).toMatchObject({ checked: 5, rekeyed: 3 });
+      expect(Object.keys(await matchesOf(store, keyring, PLAIN))).toHaveLength(5);
+    } finally {
+      await h.dispose();
+    }
+  });
+
+  it('[R19] turning householdIsOneCustomer on re-keys records registered while it was off', async () => {
+    const keyring = keyringFromMasterKey(randomBytes(32));
+    const h = await open(keyring);
+    try {
+      const member = registration('李秀英', { customerType: 'individual', householdOf: '王建国' });
+      await h.store.write(async (tx) => {
+        await tx.putPolicy(DEFAULT_POLICY);
+        await tx.putRecord(
+          stored(
+            'BB-2026-000001',
+            member,
+            hashIdentityKeys(identityKeys(member, DEFAULT_POLICY), keyring.hash),
+          ),
+        );
+      });
+      expect(await rekeyIfNeeded(h.store, keyring, { clock: CLOCK })).toMatchObject({ rekeyed: 0 });
+
+      const households: Policy = { ...DEFAULT_POLICY, householdIsOneCustomer: true };
+      await h.store.write((tx) => tx.putPolicy(households));
+      const head = { customerType: 'individual' as const };
+      // Stored while households were not joined, the record has no household key: 王建国 misses it.
+      expect(await matchesOf(h.store, keyring, '王建国', households, head)).toEqual({});
+
+      const result = await rekeyIfNeeded(h.store, keyring, { clock: CLOCK });
+      expect(result).toMatchObject({ rekeyed: 1, to: { householdIsOneCustomer: true } });
+      expect(await matchesOf(h.store, keyring, '王建国', households, head)).toEqual({
+        'BB-2026-000001': 'exact',
+      });
+    } finally {
+      await h.dispose();
+    }
+  });
+});
