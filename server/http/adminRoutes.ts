@@ -9,6 +9,8 @@ import type { RegistrationService } from '../services/registrationService.js';
 import { monthlySummary } from '../services/reportService.js';
 import { UserAdministration } from '../services/userAdministration.js';
 import { createUser, userView } from '../services/userService.js';
+import type { Keyring } from '../security/keyring.js';
+import { rekeyIfNeeded } from '../services/identityRekey.js';
 import type { Store } from '../store/store.js';
 import { actor } from './auth.js';
 import {
@@ -20,7 +22,12 @@ import {
 } from './apiSchemas.js';
 import { parseOrThrow, zodProblem } from './errors.js';
 
-export function adminRoutes(store: Store, registrations: RegistrationService, clock: () => Date): Router {
+export function adminRoutes(
+  store: Store,
+  registrations: RegistrationService,
+  clock: () => Date,
+  keyring: Pick<Keyring, 'hash'>,
+): Router {
   const router = Router();
 
   router.get('/me', (req, res) => {
@@ -90,7 +97,13 @@ export function adminRoutes(store: Store, registrations: RegistrationService, cl
       await tx.putPolicy(next);
       return next;
     });
-    await registrations.audit(a, 'policy.update', [], { preset: policy.preset });
+    // R19: joining households (or no longer) adds or drops every stored record's household key;
+    // the answer waits for the re-key, so registrations after it meet the records it re-keyed.
+    const rekeyed = await rekeyIfNeeded(store, keyring, { clock });
+    await registrations.audit(a, 'policy.update', [], {
+      preset: policy.preset,
+      ...(rekeyed !== null ? { rekeyed: rekeyed.rekeyed } : {}),
+    });
     res.json(policy);
   });
 

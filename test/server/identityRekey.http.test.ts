@@ -71,4 +71,32 @@ describe('identity re-key at start-up', () => {
     expect(second.logText()).not.toContain('华信');
     await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
   });
+
+  it('[R19] turning householdIsOneCustomer on makes a household conflict with a member registered before', async () => {
+    const svc = await startTestService();
+    services.push(svc);
+    const wang = await svc.user('王磊', 'sales');
+    const member: SubmissionRow = {
+      customerName: '李秀英',
+      customerType: '个人',
+      contactPhone: phoneFor(11),
+      householdOf: '王建国',
+      source: '展会',
+    };
+    const saved = await svc.api(wang).post<Results>('/api/registrations', { rows: [member] });
+    expect(saved.body.results[0]?.status).toBe('pending');
+
+    const put = await svc.api(svc.adminToken).put('/api/policy', { householdIsOneCustomer: true });
+    expect(put.status).toBe(200);
+    const li = await svc.user('李娜', 'sales');
+    const head: SubmissionRow = {
+      customerName: '王建国',
+      customerType: '个人',
+      contactPhone: phoneFor(12),
+      source: '展会',
+    };
+    const res = await svc.api(li).post<Results>('/api/check', { rows: [head] });
+    expect(res.body.results[0]?.status).toBe('conflict');
+    expect(res.body.results[0]?.conflicts[0]?.registrationNo).toBe('BB-2026-000001');
+  });
 });
