@@ -79,11 +79,11 @@ export async function rekeyIfNeeded(
   let rekeyed = 0;
   let bans = 0;
   // Pages in the store's own order (newest first); a re-keyed record keeps its place in it.
+  const isStale = (record: StoredRecord): boolean =>
+    keyable(record) && !sameIdentity(record.identity, identityOf(record, policy, keyring));
   for (let offset = 0; ; offset += batchSize) {
     const page = await store.read((tx) => tx.listRecords({ today, limit: batchSize, offset }));
-    const stale = page.items.filter(
-      (record) => !sameIdentity(record.identity, identityOf(record, policy, keyring)),
-    );
+    const stale = page.items.filter(isStale);
     if (stale.length > 0) {
       const written = await store.write((tx) => writeBack(tx, stale, policy, keyring, today));
       rekeyed += written.records;
@@ -118,6 +118,7 @@ async function writeBack(
   for (const { no } of stale) {
     const record = await tx.getRecord(no);
     if (record === undefined) continue;
+    if (!keyable(record)) continue;
     const identity = identityOf(record, policy, keyring);
     if (sameIdentity(record.identity, identity)) continue;
     const own = await tx.findBans(indexKeys(record.identity), record.registration.registrant, today);
@@ -130,6 +131,14 @@ async function writeBack(
     records++;
   }
   return { records, bans };
+}
+
+/**
+ * Whether a record's identity comes from its registration. A destroyed one (R39) holds keys that
+ * match nothing on purpose (core/retention.ts), and its erased registration must not give it keys again.
+ */
+function keyable(record: StoredRecord): boolean {
+  return record.destroyed === undefined;
 }
 
 function identityOf(record: StoredRecord, policy: Policy, keyring: Pick<Keyring, 'hash'>): IdentityKeys {

@@ -17,6 +17,7 @@ import {
   lookupKeys,
 } from '../../core/matching.js';
 import { DEFAULT_POLICY, type Policy } from '../../core/policy.js';
+import { eraseRecord } from '../../core/retention.js';
 import type { IdentityKeys, Registration, StoredRecord } from '../../core/schema.js';
 import {
   rekeyIfNeeded,
@@ -159,6 +160,28 @@ describe.each(ADAPTERS)('identity re-key: %s', (_adapter, open) => {
         // Recorded: the next start does nothing.
         expect(await rekeyIfNeeded(now, keyring, { clock: CLOCK })).toBeNull();
       }
+    } finally {
+      await h.dispose();
+    }
+  });
+
+  it('[R39] leaves a destroyed record unfindable: its erased registration is not keyed again', async () => {
+    const keyring = keyringFromMasterKey(randomBytes(32));
+    const h = await open(keyring);
+    try {
+      const reg = registration(STARRED);
+      const live = stored('BB-2026-000001', reg, hashIdentityKeys(starredKeysOfVersion1(reg), keyring.hash));
+      const destroyed = eraseRecord(live, '2026-11-30T02:00:00.000Z', {
+        requestedBy: 'admin',
+        approvedBy: 'admin2',
+        requestId: 'r1',
+      });
+      await h.store.write((tx) => tx.putRecord({ ...destroyed, no: 'BB-2026-000002' }));
+      const result = await rekeyIfNeeded(h.store, keyring, { clock: CLOCK });
+      expect(result).toMatchObject({ checked: 1, rekeyed: 0 });
+      const after = await h.store.read((tx) => tx.getRecord('BB-2026-000002'));
+      expect(after?.identity).toEqual(destroyed.identity);
+      expect(await matchesOf(h.store, keyring, destroyed.registration.customerName)).toEqual({});
     } finally {
       await h.dispose();
     }
