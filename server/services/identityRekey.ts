@@ -78,11 +78,16 @@ export async function rekeyIfNeeded(
   let checked = 0;
   let rekeyed = 0;
   let bans = 0;
-  // Pages in the store's own order (newest first); a re-keyed record keeps its place in it.
   const isStale = (record: StoredRecord): boolean =>
     keyable(record) && !sameIdentity(record.identity, identityOf(record, policy, keyring));
-  for (let offset = 0; ; offset += batchSize) {
-    const page = await store.read((tx) => tx.listRecords({ today, limit: batchSize, offset }));
+  // Numbers first, then a page of records by number: paging by offset would sort the whole store
+  // for every page on the embedded store. Records added meanwhile are keyed by the current rules.
+  const nos = await store.read((tx) => tx.recordNumbers());
+  for (let start = 0; start < nos.length; start += batchSize) {
+    const wanted = nos.slice(start, start + batchSize);
+    const page = await store.read((tx) =>
+      tx.listRecords({ today, nos: wanted, limit: wanted.length, offset: 0 }),
+    );
     const stale = page.items.filter(isStale);
     if (stale.length > 0) {
       const written = await store.write((tx) => writeBack(tx, stale, policy, keyring, today));
@@ -91,7 +96,6 @@ export async function rekeyIfNeeded(
     }
     checked += page.items.length;
     await options.onBatch?.({ checked, rekeyed });
-    if (page.items.length < batchSize) break;
   }
   await store.write(async (tx) => {
     // The policy may have changed while the pass ran; then the next pass (its own trigger) records it.

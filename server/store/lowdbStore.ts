@@ -1000,6 +1000,12 @@ class LowdbTx implements WriteTx {
     return { items, total: hits.length };
   }
 
+  async recordNumbers(): Promise<string[]> {
+    const nos = new Set(Object.keys(this.data.records));
+    for (const no of this.records.keys()) nos.add(no);
+    return [...nos].sort(cmp);
+  }
+
   async countRecords(
     query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>,
   ): Promise<{ registrant: string; team?: string; status: RecordStatus; count: number }[]> {

@@ -746,6 +746,15 @@ class PostgresTx implements WriteTx {
     return { items: page.flatMap((no) => byNo.get(no) ?? []), total: hits.length };
   }
 
+  async recordNumbers(): Promise<string[]> {
+    await this.flush();
+    const rows = await this.query<{ no: string }>(
+      `SELECT no FROM ${this.store.sql.schema}.records ORDER BY no COLLATE "C"`,
+      [],
+    );
+    return rows.map((row) => row.no);
+  }
+
   async countRecords(
     query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>,
   ): Promise<{ registrant: string; team?: string; status: RecordStatus; count: number }[]> {

@@ -192,6 +192,12 @@ export interface ReadTx {
     accept?: (identity: IdentityKeys, clear?: RecordClearFields) => boolean,
   ): Promise<StoredRecord[]>;
   listRecords(query: RecordQuery): Promise<{ items: StoredRecord[]; total: number }>;
+  /**
+   * The number of every stored record, in code-unit order, none opened: a pass over all records
+   * (identityRekey.ts) pages through them with `listRecords({ nos })` rather than by offset, which
+   * sorts the whole store for every page on the embedded store.
+   */
+  recordNumbers(): Promise<string[]>;
   /** Counts per registrant and effective status (R41), without opening any record. */
   countRecords(
     query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>,

@@ -187,6 +187,33 @@ describe.each(ADAPTERS)('identity re-key: %s', (_adapter, open) => {
     }
   });
 
+  it('recordNumbers: every record once, in code-unit order, a write seeing its own', async () => {
+    const keyring = keyringFromMasterKey(randomBytes(32));
+    const h = await open(keyring);
+    try {
+      const reg = registration(PLAIN);
+      const keys = hashIdentityKeys(identityKeys(reg, DEFAULT_POLICY), keyring.hash);
+      await h.store.write(async (tx) => {
+        for (const no of ['BB-2026-000010', 'BB-2025-000002', 'BB-2026-000002']) {
+          await tx.putRecord(stored(no, reg, keys));
+        }
+      });
+      const inWrite = await h.store.simulate(async (tx) => {
+        await tx.putRecord(stored('BB-2024-000001', reg, keys));
+        await tx.putRecord(stored('BB-2026-000002', reg, keys));
+        return tx.recordNumbers();
+      });
+      expect(inWrite).toEqual(['BB-2024-000001', 'BB-2025-000002', 'BB-2026-000002', 'BB-2026-000010']);
+      expect(await h.store.read((tx) => tx.recordNumbers())).toEqual([
+        'BB-2025-000002',
+        'BB-2026-000002',
+        'BB-2026-000010',
+      ]);
+    } finally {
+      await h.dispose();
+    }
+  });
+
   it('an interrupted pass records nothing, and the next one finishes it', async () => {
     const keyring = keyringFromMasterKey(randomBytes(32));
     const h = await open(keyring);
