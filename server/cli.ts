@@ -14,7 +14,7 @@ import { ROLES, type Role } from './store/store.js';
 import { callService, findService, serviceError, serviceJson, serviceToken } from './serviceClient.js';
 import { runImportCommand, type ImportCommandOptions } from './import/importCommand.js';
 import { describeCalendar, readScheduleFile, setCalendar, showCalendar } from './calendarCommand.js';
-import { runBackup, runRestore, runStoreCopy } from './storeCommand.js';
+import { runBackup, runRekey, runRestore, runStoreCopy } from './storeCommand.js';
 import {
   describeLinked,
   describeLinks,
@@ -235,6 +235,15 @@ export function buildProgram(): Command {
     .action(async (opts: Parameters<typeof runStoreCopy>[1]) => {
       const config = loadConfig();
       await runStoreCopy(config, opts, (line) => console.log(line));
+    });
+
+  storeCommand
+    .command('rekey')
+    .description(
+      "compute every record's identity keys again under the current rules (the service does it at start when they changed); run with the service stopped",
+    )
+    .action(async () => {
+      await runRekey(loadConfig(), (line) => console.log(line));
     });
 
   program

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { DomainError, problem } from '../core/problem.js';
 import type { Config } from './config.js';
 import { keyringFromMasterKey, parseMasterKey, type Keyring } from './security/keyring.js';
-import { openStoreAndFiles } from './service.js';
+import { openStore, openStoreAndFiles } from './service.js';
+import { rekeyIfNeeded } from './services/identityRekey.js';
 import { callService, findService, serviceError, serviceJson, serviceToken } from './serviceClient.js';
 import { writeFileDurably } from './store/durableFile.js';
 import { isPostgresUrl } from './store/postgresReach.js';
@@ -307,4 +308,29 @@ function backupKeyMissing(): DomainError {
       'BAOBEI_BACKUP_KEY',
     ),
   );
+}
+
+/**
+ * `baobei store rekey`: the identity re-key the service runs at start (services/identityRekey.ts),
+ * run by an operator with the service stopped, to see it finish before serving. Prints counts only.
+ */
+export async function runRekey(config: Config, say: (line: string) => void): Promise<void> {
+  const { store, keyring } = await openStore(config, 'rekey');
+  try {
+    const started = Date.now();
+    const result = await rekeyIfNeeded(store, keyring, {
+      clock: () => new Date(),
+      onBatch: ({ checked, rekeyed }) => say(`已检查 / checked ${checked}, 已重算 / re-keyed ${rekeyed}`),
+    });
+    if (result === null) {
+      say('身份键已是当前规则，无需重算 / identity keys already follow the current rules; nothing to do');
+      return;
+    }
+    say(
+      `身份键重算完成 / identity re-key done: ${result.checked} checked, ${result.rekeyed} re-keyed, ` +
+        `${result.bans} bans re-filed, rules version ${result.to.version}, ${Date.now() - started} ms`,
+    );
+  } finally {
+    await store.close();
+  }
 }

@@ -2,14 +2,19 @@
  * The first start after an upgrade of the identity rules re-keys the stored records before serving:
  * a record stored under version 1 keys (★ hid its region) then conflicts with the plain name.
  */
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { hashIdentityKeys } from '../../core/matching.js';
-import type { SubmissionRow } from '../../core/schema.js';
+import { hashIdentityKeys, identityKeys, lookupKeys } from '../../core/matching.js';
+import { DEFAULT_POLICY } from '../../core/policy.js';
+import type { Registration, SubmissionRow } from '../../core/schema.js';
 import { STORE_META_COLLECTION } from '../../server/services/identityRekey.js';
 import { keyringFromMasterKey, parseMasterKey } from '../../server/security/keyring.js';
 import { LowdbStore } from '../../server/store/lowdbStore.js';
+import { record } from '../store/storeContract.js';
+import { runCli } from '../support/childService.js';
 import { phoneFor } from '../support/customers.js';
 import { STARRED, starredKeysOfVersion1 } from '../support/identityRulesV1.js';
 import { startTestService, type TestService } from '../support/testService.js';
@@ -98,5 +103,45 @@ describe('identity re-key at start-up', () => {
     const res = await svc.api(li).post<Results>('/api/check', { rows: [head] });
     expect(res.body.results[0]?.status).toBe('conflict');
     expect(res.body.results[0]?.conflicts[0]?.registrationNo).toBe('BB-2026-000001');
+  });
+
+  it('baobei store rekey re-keys a stopped store and prints counts only; a second run has nothing to do', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-rekey-cli-'));
+    const key = randomBytes(32).toString('hex');
+    const keyring = keyringFromMasterKey(parseMasterKey(key));
+    try {
+      const store = await LowdbStore.open({ dataDir, keyring });
+      await store.write(async (tx) => {
+        const reg: Registration = { customerName: STARRED, customerType: 'enterprise', registrant: '王磊' };
+        const identity = hashIdentityKeys(starredKeysOfVersion1(reg), keyring.hash);
+        await tx.putRecord({ ...record('BB-2026-000001', {}, STARRED), registration: reg, identity });
+      });
+      await store.close();
+
+      const first = await runCli(['store', 'rekey'], { dataDir, key });
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stdout).toContain('1 checked, 1 re-keyed');
+      expect(first.stdout).not.toContain('华信');
+      const again = await runCli(['store', 'rekey'], { dataDir, key });
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toContain('nothing to do');
+
+      const reopened = await LowdbStore.open({ dataDir, keyring });
+      try {
+        const plain = hashIdentityKeys(
+          identityKeys(
+            { customerName: '上海华信科技有限公司', customerType: 'enterprise', registrant: '李娜' },
+            DEFAULT_POLICY,
+          ),
+          keyring.hash,
+        );
+        const found = await reopened.read((tx) => tx.findRecordsByKeys(lookupKeys(plain)));
+        expect(found.map((r) => r.no)).toEqual(['BB-2026-000001']);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
