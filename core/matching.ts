@@ -48,7 +48,7 @@ const COMPOUND_SURNAMES = new Set(
 /**
  * Version of the rules identityKeys (and companyKey under it) computes keys by. Stored records keep
  * the keyed hashes of the keys computed when they were written, so a change that gives any name
- * another key bumps this, and the server re-keys every stored record once (server/services/rekey.ts).
+ * another key bumps this, and the server re-keys every stored record once (server/services/identityRekey.ts).
  *   1: keys as first shipped.
  *   2: marks and quotes around a name (★, ※, “”, 《》) no longer change its key.
  */
