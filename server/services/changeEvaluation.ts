@@ -7,7 +7,7 @@
  */
 import type { WorkCalendar } from '../../core/calendar.js';
 import { dayOf } from '../../core/day.js';
-import { hashIdentityKeys, identityKeys, lookupKeys } from '../../core/matching.js';
+import { hashIdentityKeys, identityKeys } from '../../core/matching.js';
 import type { Policy } from '../../core/policy.js';
 import type { Problem } from '../../core/problem.js';
 import {
@@ -23,7 +23,7 @@ import type { Conflict, StoredRecord } from '../../core/schema.js';
 import type { Keyring } from '../security/keyring.js';
 import type { WriteTx } from '../store/store.js';
 import type { Actor } from './actor.js';
-import { banFacts, claimPooledOnReentry, findCandidates } from './rowEvaluation.js';
+import { claimFacts, claimPooledOnReentry, findCandidates } from './rowEvaluation.js';
 
 export interface ChangeEvaluationContext {
   tx: WriteTx;
@@ -65,12 +65,16 @@ export async function evaluateChange(
   let after = before;
   let bans: BanFact[] = [];
   /** Records of the new customer that lapsed into the pool (R44): the change may claim it. */
-  const lapsed: StoredRecord[] = [];
+  let lapsed: StoredRecord[] = [];
   if (draft.identityChanged) {
     identity = hashIdentityKeys(identityKeys(draft.registration, policy), ctx.keyring.hash);
-    const keys = lookupKeys(identity);
-    after = await findCandidates(tx, identity, policy, today, { exclude: record.no, keys, lapsed });
-    bans = await banFacts(tx, await tx.findBans(keys, record.registration.registrant, today));
+    ({
+      candidates: after,
+      bans,
+      lapsed,
+    } = await claimFacts(tx, identity, record.registration.registrant, policy, today, {
+      exclude: record.no,
+    }));
   }
   const decision = decideChange({
     record,

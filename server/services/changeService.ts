@@ -6,7 +6,6 @@
  */
 import { PACKAGE_CALENDAR } from '../../core/calendar.js';
 import { dayOf } from '../../core/day.js';
-import { lookupKeys } from '../../core/matching.js';
 import { DomainError, problem, type Problem } from '../../core/problem.js';
 import {
   decideResubmission,
@@ -22,7 +21,7 @@ import { evaluateChange } from './changeEvaluation.js';
 import { Notifier } from './notifier.js';
 import { recordView, type RecordView } from './recordView.js';
 import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
-import { banFacts, claimPooledOnReentry, countActive, findCandidates } from './rowEvaluation.js';
+import { claimFacts, claimPooledOnReentry, countActive } from './rowEvaluation.js';
 
 /** What a change or a resubmission answers: the record as it is now and what the caller should know. */
 export interface ChangeResult {
@@ -109,14 +108,13 @@ export class ChangeService {
         if (version !== undefined) assertVersion(record, version, today);
         const policy = await this.registrations.policy(tx);
         // With per-customer locks (PostgreSQL), the record's lookup keys are locked before these look-ups.
-        const lapsed: StoredRecord[] = [];
-        const candidates = await findCandidates(tx, record.identity, policy, today, {
-          exclude: record.no,
-          lapsed,
-        });
-        const bans = await banFacts(
+        const { candidates, bans, lapsed } = await claimFacts(
           tx,
-          await tx.findBans(lookupKeys(record.identity), record.registration.registrant, today),
+          record.identity,
+          record.registration.registrant,
+          policy,
+          today,
+          { exclude: record.no },
         );
         const winnerNo = record.history.findLast((h) => typeof h.details?.['winner'] === 'string')?.details?.[
           'winner'

@@ -258,14 +258,9 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
     );
     if (!covered) throw new LockKeysNotHeld();
   }
-  const keys = lookupKeys(identity);
   const registrantTeam = await teamOf(tx, registrant, ctx.teams);
-  const bans = await banFacts(tx, await tx.findBans(keys, registrant, claim.today));
-  const lapsed: StoredRecord[] = [];
-  const candidates = await findCandidates(tx, identity, policy, claim.today, {
-    keys,
+  const { candidates, bans, lapsed } = await claimFacts(tx, identity, registrant, policy, claim.today, {
     protectingOn: claim.protectingOn,
-    lapsed,
   });
   const pooled = await pooledFacts(tx, identity, policy, lapsed);
   const counts = ctx.activeCounts ?? new Map<string, number>();
@@ -374,6 +369,26 @@ export async function countActive(
     (sum, c) => sum + (c.registrant === registrant && ACTIVE_STATUSES.includes(c.status) ? c.count : 0),
     0,
   );
+}
+
+/**
+ * What a claim of a customer is decided on, fetched the one way every path needs it (a new row, a
+ * change to another customer, a resubmission): the customer's other records, the registrant's bans
+ * in force (R27, R44 cooldown), and the matching records that lapsed into the pool (R44).
+ */
+export async function claimFacts(
+  tx: WriteTx,
+  identity: IdentityKeys,
+  registrant: string,
+  policy: Policy,
+  today: string,
+  options: { exclude?: string; protectingOn?: string | undefined } = {},
+): Promise<{ candidates: Candidate[]; bans: BanFact[]; lapsed: StoredRecord[] }> {
+  const keys = lookupKeys(identity);
+  const bans = await banFacts(tx, await tx.findBans(keys, registrant, today));
+  const lapsed: StoredRecord[] = [];
+  const candidates = await findCandidates(tx, identity, policy, today, { ...options, keys, lapsed });
+  return { candidates, bans, lapsed };
 }
 
 /** Records of the same customer, exact and possible, with their effective status; ended ones are left out. */
