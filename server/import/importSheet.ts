@@ -232,15 +232,7 @@ export function parseImport(
   now: Date,
 ): ReadImport {
   const read = readWorkbook(bytes, options.fileName, options.limits);
-  const sheet = pickSheet(read, options.sheet, options.fileName);
-  const detection = detectHeader(denseTop(sheet, DETECTION_ROWS), { maxScanRows: HEADER_SCAN_ROWS });
-  if (!detection || detection.columns.every((c) => c.field === null)) {
-    throw new ImportError(
-      'import.no_header',
-      `在工作表“${sheet.name}”的前 ${HEADER_SCAN_ROWS} 行找不到表头（如 客户名称、联系电话、报备人）`,
-      `No header row (such as 客户名称, 联系电话, 报备人) in the first ${HEADER_SCAN_ROWS} rows of sheet "${sheet.name}"`,
-    );
-  }
+  const { sheet, detection } = pickSheet(read, options.sheet, options.fileName);
   const fieldColumns = new Map<Field, number>();
   for (const c of detection.columns) if (c.field) fieldColumns.set(c.field, c.column);
   const extras = historyColumns(detection, options.mode);
@@ -618,7 +610,11 @@ export async function evaluateImport(
   };
 }
 
-function pickSheet(read: ReadWorkbook, wanted: string | undefined, fileName: string): SheetData {
+function pickSheet(
+  read: ReadWorkbook,
+  wanted: string | undefined,
+  fileName: string,
+): { sheet: SheetData; detection: HeaderDetection } {
   const names = read.sheetNames;
   if (wanted !== undefined) {
     const byName = names.indexOf(wanted);
@@ -631,14 +627,38 @@ function pickSheet(read: ReadWorkbook, wanted: string | undefined, fileName: str
         'sheet',
       );
     }
-    return read.readSheet(index);
+    const sheet = read.readSheet(index);
+    const detection = headerOf(sheet);
+    if (!detection) throw noHeader([sheet.name]);
+    return { sheet, detection };
   }
-  // Sheets are read one by one until one holds data: the ones after it are never unzipped.
+  // Sheets are read one by one until one holds a header: the ones after it are never unzipped. A
+  // workbook often opens on a 说明 or 封面 sheet with text but no table; the register comes after it.
+  const withoutHeader: string[] = [];
   for (let i = 0; i < names.length; i++) {
     const sheet = read.readSheet(i);
-    if (sheet.rows.size > 0) return sheet;
+    if (sheet.rows.size === 0) continue;
+    const detection = headerOf(sheet);
+    if (detection) return { sheet, detection };
+    withoutHeader.push(sheet.name);
   }
+  if (withoutHeader.length > 0) throw noHeader(withoutHeader);
   throw new ImportError('import.empty', `${fileName} 中没有数据`, `${fileName} holds no data`);
+}
+
+function headerOf(sheet: SheetData): HeaderDetection | null {
+  const detection = detectHeader(denseTop(sheet, DETECTION_ROWS), { maxScanRows: HEADER_SCAN_ROWS });
+  return detection && detection.columns.some((c) => c.field !== null) ? detection : null;
+}
+
+/** The sheets looked at, named, so the user knows which to fix or to pick with `sheet`. */
+function noHeader(sheetNames: readonly string[]): ImportError {
+  const plural = sheetNames.length > 1 ? 's' : '';
+  return new ImportError(
+    'import.no_header',
+    `在工作表${sheetNames.map((n) => `“${n}”`).join('、')}的前 ${HEADER_SCAN_ROWS} 行找不到表头（如 客户名称、联系电话、报备人）`,
+    `No header row (such as 客户名称, 联系电话, 报备人) in the first ${HEADER_SCAN_ROWS} rows of sheet${plural} ${sheetNames.map((n) => `"${n}"`).join(', ')}`,
+  );
 }
 
 /**

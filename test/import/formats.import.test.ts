@@ -217,6 +217,27 @@ describe('sheets', () => {
     expect([byPosition.report.sheet, byPosition.report.summary.rows]).toEqual(['报备', 4]);
   });
 
+  it('passes over a leading 说明 sheet with text but no header, to the first sheet with one', async () => {
+    const withInstructions = await xlsxOf([
+      { name: '说明', rows: [['本表为客户报备，请勿修改表头']] },
+      { name: '报备', rows: [STANDARD_HEADER, ...[0, 1].map((i) => standardRow(i, '王磊'))] },
+    ]);
+    const { report } = await runImport(withInstructions, temp, { dryRun: true });
+    expect([report.sheet, report.headerRow, report.summary.rows]).toEqual(['报备', 1, 2]);
+  });
+
+  it('names the sheets it looked at when none holds a header', async () => {
+    const noHeader = await xlsxOf([
+      { name: '说明', rows: [['本表为客户报备']] },
+      { name: '备注', rows: [['无']] },
+    ]);
+    await expect(runImport(noHeader, temp, { dryRun: true })).rejects.toMatchObject({
+      code: 'import.no_header',
+      message: expect.stringContaining('“说明”、“备注”'),
+      messageEn: expect.stringContaining('"说明", "备注"'),
+    });
+  });
+
   it('names the sheets there are when the one asked for is missing', async () => {
     await expect(runImport(await workbook(), temp, { dryRun: true, sheet: '不存在' })).rejects.toMatchObject({
       name: 'ImportError',
