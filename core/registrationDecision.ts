@@ -30,7 +30,7 @@ import {
   setDeadline,
   type ProtectionWindow,
 } from './protection.js';
-import { parseRow } from './row.js';
+import { parseRow, registrantOf, type RowContext } from './row.js';
 import { matchRegionChainAt, regionContains } from './regions.js';
 import {
   ACTIVE_STATUSES,
@@ -134,7 +134,8 @@ export function admitRow(row: SubmissionRow, ctx: AdmissionContext): Admission {
       ),
     );
   }
-  const parsed = parseRow(raw, { referenceDate: today, policy, defaultRegistrant: actor.name });
+  const rowContext = { referenceDate: today, policy, defaultRegistrant: actor.name };
+  const parsed = parseRow(raw, rowContext);
   for (const e of parsed.errors) errors.push(e);
   for (const w of parsed.warnings) warnings.push(w);
   let approvedAt: Instant | undefined;
@@ -144,7 +145,10 @@ export function admitRow(row: SubmissionRow, ctx: AdmissionContext): Admission {
     else errors.push({ ...a.problem, field: 'approvedAt' });
   }
   const registration = parsed.registration;
-  if (registration !== null && !privileged && registration.registrant !== actor.name) {
+  // Read from the cell even when another cell is wrong: a row refused only for its phone would
+  // otherwise come back refused again, for its registrant, once the phone is fixed.
+  const registrant = registration?.registrant ?? registrantNamed(raw, rowContext);
+  if (registrant !== null && !privileged && registrant !== actor.name) {
     errors.push(
       problem(
         'registrant.forbidden',
@@ -643,4 +647,10 @@ function regionNameOf(text: string): string | null {
   const trimmed = text.trim();
   const match = matchRegionChainAt(trimmed, 0);
   return match !== null && match.end === trimmed.length ? match.region : null;
+}
+
+/** The registrant a row names, or null when its cell is itself wrong (reported by parseRow). */
+function registrantNamed(raw: RawRow, ctx: RowContext): string | null {
+  const named = registrantOf(raw, ctx);
+  return 'value' in named ? named.value : null;
 }

@@ -150,6 +150,27 @@ describe('admitRow', () => {
     expect(admitted().registration.registrant).toBe('王磊');
   });
 
+  it('[R34] a row for someone else is refused for that too when another cell is wrong, so one fix is enough', () => {
+    const admission = admitRow(row({ registrant: '周杰', contactPhone: '12345' }), {
+      actor: SALES,
+      policy: DEFAULT_POLICY,
+      receivedAt: RECEIVED,
+    });
+    expect(admission.ok).toBe(false);
+    if (!admission.ok)
+      expect(admission.result.errors.map((e) => [e.code, e.field])).toEqual([
+        ['phone.invalid', 'contactPhone'],
+        ['registrant.forbidden', 'registrant'],
+      ]);
+    // A registrant cell that is itself wrong (blank) is reported once, as that.
+    const blank = admitRow(row({ registrant: '', contactPhone: '12345' }), {
+      actor: SALES,
+      policy: DEFAULT_POLICY,
+      receivedAt: RECEIVED,
+    });
+    if (!blank.ok) expect(blank.result.errors.map((e) => e.code)).not.toContain('registrant.forbidden');
+  });
+
   it('only administrators send approval dates or statuses (history migration)', () => {
     const sales = admitRow(row({ approvedAt: '2026-01-05', status: 'protected' }), {
       actor: SALES,
