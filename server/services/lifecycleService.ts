@@ -119,8 +119,13 @@ export class LifecycleService {
       if (!reviews(actor, record)) throw forbidden('审核该报备', 'review this registration');
       const status = effectiveStatus(record, ctx.today);
       if (record.objection && !record.objection.decision && status === 'rejected') {
-        // Upholding terminates the winner: not for a protection that would already be over.
-        if (input.decision !== 'reject') this.assertProtectionAhead(ctx, record);
+        if (input.decision !== 'reject') {
+          // Upholding terminates the winner: not for a protection that would already be over, and
+          // not while someone else (another objector upheld first, a later registrant) holds the
+          // customer — only the winner objected to gives way (R12).
+          this.assertProtectionAhead(ctx, record);
+          await this.assertNotHeld(ctx, record, record.objection.against);
+        }
         await this.decideObjection(
           ctx,
           record,
@@ -668,13 +673,17 @@ export class LifecycleService {
     );
   }
 
-  /** One customer is never granted twice: another registrant's protection blocks approval. */
-  private async assertNotHeld(ctx: ActionContext, record: StoredRecord): Promise<void> {
+  /**
+   * One customer is never granted twice: another registrant's protection blocks approval.
+   * `givingWay` is the protection the approval itself ends (the winner of an upheld objection).
+   */
+  private async assertNotHeld(ctx: ActionContext, record: StoredRecord, givingWay?: string): Promise<void> {
     const holders = (
       await findCandidates(ctx.tx, record.identity, ctx.policy, ctx.today, { exclude: record.no })
     ).filter(
       (c) =>
         c.match.strength === 'exact' &&
+        c.record.no !== givingWay &&
         PROTECTING_STATUSES.includes(c.status) &&
         c.record.registration.registrant !== record.registration.registrant &&
         c.record.share?.withNo !== record.no,

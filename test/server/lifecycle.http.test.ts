@@ -195,6 +195,36 @@ describe('review', () => {
     expect((await record(chen, chenNo)).status).toBe('rejected');
   });
 
+  it('[R12] two losers object; once one is upheld the other cannot be: the customer is granted once', async () => {
+    const { wangNo, liNo, chenNo } = await contest();
+    await approve(wangNo);
+    svc.setNow(at('2026-10-08'));
+    expect((await post(li, liNo, 'objection', { reason: '我方 9 月 20 日已拜访客户' })).status).toBe(200);
+    expect((await post(chen, chenNo, 'objection', { reason: '我方有报价单' })).status).toBe(200);
+    const first = await post(reviewer, liNo, 'review', { decision: 'approve', reason: '拜访记录属实' });
+    expect(first.body.status).toBe('protected');
+
+    // Wang (the winner objected to) is gone; Li now holds the customer, so Chen's upholding would
+    // grant it a second time.
+    const second = await post<ErrorBody>(reviewer, chenNo, 'review', {
+      decision: 'approve',
+      reason: '报价属实',
+    });
+    expect(second.status).toBe(409);
+    expect(second.body.error.code).toBe('registration.blocked');
+    expect(second.body.error.details).toEqual({ holder: liNo });
+    const chenView = await record(chen, chenNo);
+    expect(chenView).toMatchObject({ status: 'rejected', reasonCode: 'conflict.lost' });
+    expect(chenView.objection?.decision).toBeUndefined();
+    // The reviewer dismisses it instead.
+    const dismissed = await post(reviewer, chenNo, 'review', {
+      decision: 'reject',
+      reason: '已支持李娜的异议',
+    });
+    expect(dismissed.body).toMatchObject({ status: 'rejected', objection: { decision: 'dismissed' } });
+    expect((await record(li, liNo)).status).toBe('protected');
+  });
+
   it('[R12] an objection may name the winning number; a dismissed objection changes nothing', async () => {
     const { wangNo, chenNo } = await contest();
     await approve(wangNo);
