@@ -124,13 +124,21 @@ export class LifecycleService {
           // not while someone else (another objector upheld first, a later registrant) holds the
           // customer — only the winner objected to gives way (R12).
           this.assertProtectionAhead(ctx, record);
-          await this.assertNotHeld(ctx, record, record.objection.against);
+        }
+        const objected = await this.objectedDecision(ctx, record.objection.against);
+        if (input.decision !== 'reject') {
+          await this.assertNotHeld(
+            ctx,
+            record,
+            objected.map((r) => r.no),
+          );
         }
         await this.decideObjection(
           ctx,
           record,
           input.decision === 'reject' ? 'dismissed' : 'upheld',
           input.reason,
+          objected,
         );
         return record;
       }
@@ -675,15 +683,20 @@ export class LifecycleService {
 
   /**
    * One customer is never granted twice: another registrant's protection blocks approval.
-   * `givingWay` is the protection the approval itself ends (the winner of an upheld objection).
+   * `givingWay` are the protections the approval itself ends (the decision an upheld objection
+   * reverses).
    */
-  private async assertNotHeld(ctx: ActionContext, record: StoredRecord, givingWay?: string): Promise<void> {
+  private async assertNotHeld(
+    ctx: ActionContext,
+    record: StoredRecord,
+    givingWay: readonly string[] = [],
+  ): Promise<void> {
     const holders = (
       await findCandidates(ctx.tx, record.identity, ctx.policy, ctx.today, { exclude: record.no })
     ).filter(
       (c) =>
         c.match.strength === 'exact' &&
-        c.record.no !== givingWay &&
+        !givingWay.includes(c.record.no) &&
         PROTECTING_STATUSES.includes(c.status) &&
         c.record.registration.registrant !== record.registration.registrant &&
         c.record.share?.withNo !== record.no,
@@ -843,11 +856,26 @@ export class LifecycleService {
     return lost;
   }
 
+  /**
+   * The protections an objection is against: the winner and, when the decision was a share (R16),
+   * its partner — both were granted by the one decision, so upholding the objection reverses both.
+   */
+  private async objectedDecision(ctx: ActionContext, winnerNo: string): Promise<StoredRecord[]> {
+    const winner = winnerNo !== '' ? await ctx.tx.getRecord(winnerNo) : undefined;
+    if (!winner) return [];
+    const partnerNo = winner.share?.withNo;
+    const partner = partnerNo !== undefined ? await ctx.tx.getRecord(partnerNo) : undefined;
+    return [winner, ...(partner?.share?.withNo === winner.no ? [partner] : [])].filter((r) =>
+      PROTECTING_STATUSES.includes(effectiveStatus(r, ctx.today)),
+    );
+  }
+
   private async decideObjection(
     ctx: ActionContext,
     record: StoredRecord,
     decision: 'upheld' | 'dismissed',
     reason: string,
+    objected: readonly StoredRecord[],
   ): Promise<void> {
     const objection = record.objection!;
     record.objection = { ...objection, decision, decidedAt: ctx.now };
@@ -857,8 +885,7 @@ export class LifecycleService {
       await ctx.tx.putRecord(record);
       return;
     }
-    const winner = objection.against !== '' ? await ctx.tx.getRecord(objection.against) : undefined;
-    if (winner && PROTECTING_STATUSES.includes(effectiveStatus(winner, ctx.today))) {
+    for (const winner of objected) {
       this.transition(ctx, winner, 'terminated', 'objection.upheld', reason, 'objection.upheld');
       ctx.notify.toRegistrant(winner, 'protection.ended', { outcome: 'objection.upheld', by: record.no });
       await ctx.tx.putRecord(winner);

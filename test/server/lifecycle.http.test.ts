@@ -225,6 +225,32 @@ describe('review', () => {
     expect((await record(li, liNo)).status).toBe('protected');
   });
 
+  it('[R12][R16] upholding an objection to a shared decision ends both shares and protects the objector alone', async () => {
+    const { wangNo, liNo, chenNo } = await contest();
+    const shared = await post(reviewer, wangNo, 'review', {
+      decision: 'share',
+      shareWith: liNo,
+      split: 60,
+      reason: '资源互补',
+    });
+    expect(shared.status).toBe(200);
+    svc.setNow(at('2026-10-08'));
+    expect((await post(chen, chenNo, 'objection', { reason: '我方先拜访' })).status).toBe(200);
+    const upheld = await post(reviewer, chenNo, 'review', { decision: 'approve', reason: '拜访记录属实' });
+    expect(upheld.status).toBe(200);
+    expect(upheld.body.status).toBe('protected');
+    for (const [token, no] of [
+      [wang, wangNo],
+      [li, liNo],
+    ] as const) {
+      expect(await record(token, no)).toMatchObject({ status: 'terminated', reasonCode: 'objection.upheld' });
+      expect((await notifications(token)).map((n) => [n.type, n.recordNo])).toContainEqual([
+        'protection.ended',
+        no,
+      ]);
+    }
+  });
+
   it('[R12] an objection may name the winning number; a dismissed objection changes nothing', async () => {
     const { wangNo, chenNo } = await contest();
     await approve(wangNo);
