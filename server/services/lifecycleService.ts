@@ -899,6 +899,31 @@ export class LifecycleService {
       protectedUntil: record.protectedUntil ?? null,
     });
     await ctx.tx.putRecord(record);
+    await this.requeueBehind(ctx, record, objected);
+  }
+
+  /**
+   * Registrations queued behind protections that an upheld objection ended now wait behind the
+   * objector (R21): otherwise they would wait for a record that is already over, and nothing would
+   * move them up when the objector's protection ends.
+   */
+  private async requeueBehind(
+    ctx: ActionContext,
+    holder: StoredRecord,
+    ended: readonly StoredRecord[],
+  ): Promise<void> {
+    const endedNos = new Set(ended.map((r) => r.no));
+    if (endedNos.size === 0) return;
+    for (const c of await findCandidates(ctx.tx, holder.identity, ctx.policy, ctx.today, {
+      exclude: holder.no,
+    })) {
+      const waiting = c.record.blockedBy ?? [];
+      if (c.status !== 'conflict' || !waiting.some((no) => endedNos.has(no))) continue;
+      c.record.blockedBy = [...new Set([...waiting.filter((no) => !endedNos.has(no)), holder.no])];
+      c.record.version++; // every change bumps the version: clients' ETags must go stale
+      ctx.touched.add(c.record.no);
+      await ctx.tx.putRecord(c.record);
+    }
   }
 }
 

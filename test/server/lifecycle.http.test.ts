@@ -251,6 +251,25 @@ describe('review', () => {
     }
   });
 
+  it('[R12][R21] a registration queued behind the winner waits behind the objector once upheld, and moves up after', async () => {
+    const { wangNo, liNo } = await contest();
+    await approve(wangNo);
+    const zhou = await svc.user('周洁', 'sales', '华东一部');
+    const zhouNo = await register(zhou, { ...enterpriseRow(1), contactPhone: '13900000004' });
+    expect(await record(reviewer, zhouNo)).toMatchObject({ status: 'conflict', blockedBy: [wangNo] });
+    svc.setNow(at('2026-10-08'));
+    expect((await post(li, liNo, 'objection', { reason: '我方先拜访' })).status).toBe(200);
+    expect((await post(reviewer, liNo, 'review', { decision: 'approve', reason: '属实' })).status).toBe(200);
+    expect(await record(reviewer, zhouNo)).toMatchObject({ status: 'conflict', blockedBy: [liNo] });
+
+    expect((await post(li, liNo, 'close', { outcome: 'withdrawn', note: '客户放弃' })).status).toBe(200);
+    expect(await record(zhou, zhouNo)).toMatchObject({ status: 'pending' });
+    expect((await notifications(zhou)).map((n) => [n.type, n.recordNo])).toContainEqual([
+      'queue.promoted',
+      zhouNo,
+    ]);
+  });
+
   it('[R12] an objection may name the winning number; a dismissed objection changes nothing', async () => {
     const { wangNo, chenNo } = await contest();
     await approve(wangNo);
