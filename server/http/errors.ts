@@ -34,6 +34,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   'resubmit.customer_signed': 409,
   'status.transition': 409,
   'objection.exists': 409,
+  'objection.customer_signed': 409,
   'user.exists': 409,
   'user.self': 409,
   'retention.decided': 409,

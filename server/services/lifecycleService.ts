@@ -124,6 +124,7 @@ export class LifecycleService {
           // not while someone else (another objector upheld first, a later registrant) holds the
           // customer — only the winner objected to gives way (R12).
           this.assertProtectionAhead(ctx, record);
+          await this.assertNotSigned(ctx, record.objection.against);
         }
         const objected = await this.objectedDecision(ctx, record.objection.against);
         if (input.decision !== 'reject') {
@@ -854,6 +855,24 @@ export class LifecycleService {
     }
     ctx.touched.add(lost.no);
     return lost;
+  }
+
+  /**
+   * A customer the winner has signed is no longer anyone's to protect (the queue behind it is
+   * rejected `customer.signed`): upholding the objection would protect the objector for a deal
+   * already closed, so the reviewer dismisses it instead.
+   */
+  private async assertNotSigned(ctx: ActionContext, winnerNo: string): Promise<void> {
+    const winner = winnerNo !== '' ? await ctx.tx.getRecord(winnerNo) : undefined;
+    if (winner?.status !== 'signed') return;
+    throw new DomainError(
+      problem(
+        'objection.customer_signed',
+        `获批的报备 ${winner.no} 已签约，异议不能再支持；请驳回异议（R12）`,
+        `The winning registration ${winner.no} has signed the customer; the objection can no longer be upheld — dismiss it (R12)`,
+      ),
+      { winner: winner.no },
+    );
   }
 
   /**

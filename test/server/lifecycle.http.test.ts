@@ -270,6 +270,25 @@ describe('review', () => {
     ]);
   });
 
+  it('[R12] an objection to a winner who has since signed cannot be upheld (409 objection.customer_signed)', async () => {
+    const { wangNo, liNo } = await contest();
+    await approve(wangNo);
+    expect((await post(wang, wangNo, 'close', { outcome: 'signed', note: '已签合同' })).status).toBe(200);
+    expect((await post(li, liNo, 'objection', { reason: '我方先拜访' })).status).toBe(200);
+    const upheld = await post<ErrorBody>(reviewer, liNo, 'review', { decision: 'approve', reason: '属实' });
+    expect(upheld.status).toBe(409);
+    expect(upheld.body.error).toMatchObject({
+      code: 'objection.customer_signed',
+      details: { winner: wangNo },
+    });
+    expect(upheld.body.error.message).toContain(wangNo);
+    expect(upheld.body.error.messageEn).toContain('dismiss');
+    expect((await record(li, liNo)).status).toBe('rejected');
+    expect((await record(wang, wangNo)).status).toBe('signed');
+    const dismissed = await post(reviewer, liNo, 'review', { decision: 'reject', reason: '客户已签约' });
+    expect(dismissed.body).toMatchObject({ status: 'rejected', objection: { decision: 'dismissed' } });
+  });
+
   it('[R12] an objection may name the winning number; a dismissed objection changes nothing', async () => {
     const { wangNo, chenNo } = await contest();
     await approve(wangNo);
