@@ -25,6 +25,14 @@ export function actorOf(user: User, requestId?: string): Actor {
   return { id: user.id, name: user.name, role: user.role, team: user.team, requestId };
 }
 
+/**
+ * The registrant themself: what ends or prolongs a protection (close, extension) is theirs alone —
+ * a share partner (R16) sees the record but holds only their own share.
+ */
+export function isHolder(actor: Actor, record: StoredRecord): boolean {
+  return record.registration.registrant === actor.name;
+}
+
 export function isOwnRecord(actor: Actor, record: StoredRecord): boolean {
   return record.registration.registrant === actor.name || record.share?.withRegistrant === actor.name;
 }

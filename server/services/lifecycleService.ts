@@ -32,7 +32,7 @@ import {
 } from '../../core/schema.js';
 import { cadencesOn, lapseDecision, serviceReminders } from '../../core/serviceCadence.js';
 import type { WriteTx } from '../store/store.js';
-import { forbidden, isOwnRecord, reviews, type Actor } from './actor.js';
+import { forbidden, isHolder, isOwnRecord, reviews, type Actor } from './actor.js';
 import { Notifier } from './notifier.js';
 import { claimFromPool, enterPool, poolEntryOf } from './poolService.js';
 import { recordView, type RecordView } from './recordView.js';
@@ -205,7 +205,7 @@ export class LifecycleService {
   /** R28: the holder asks for more time, at least `extensionLeadDays` before the last day. */
   requestExtension(actor: Actor, no: string, reason: string): Promise<RecordView> {
     return this.act(actor, no, 'registration.extension', async (ctx, record) => {
-      if (!isOwnRecord(actor, record))
+      if (!isHolder(actor, record))
         throw forbidden('为他人的报备申请延期', "ask for an extension of someone else's registration");
       const status = effectiveStatus(record, ctx.today);
       if (status !== 'protected' || record.protectedUntil === undefined)
@@ -305,7 +305,7 @@ export class LifecycleService {
   close(actor: Actor, no: string, outcome: CloseOutcome, note: string): Promise<RecordView> {
     return this.act(actor, no, 'registration.close', async (ctx, record) => {
       const reviewer = reviews(actor, record);
-      if (outcome === 'false_info' ? !reviewer : !reviewer && !isOwnRecord(actor, record)) {
+      if (outcome === 'false_info' ? !reviewer : !reviewer && !isHolder(actor, record)) {
         throw forbidden('关闭该报备', 'close this registration');
       }
       const status = effectiveStatus(record, ctx.today);

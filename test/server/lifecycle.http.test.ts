@@ -396,6 +396,30 @@ describe('review', () => {
     expect(await record(chen, chenNo)).toMatchObject({ status: 'rejected', reasonCode: 'conflict.lost' });
   });
 
+  it('[R16] the share partner sees the other share but cannot close it or ask for its extension', async () => {
+    const { wangNo, liNo } = await contest();
+    const shared = await post(reviewer, wangNo, 'review', {
+      decision: 'share',
+      reason: '资源互补',
+      shareWith: liNo,
+      split: 60,
+    });
+    expect(shared.status).toBe(200);
+    svc.setNow(at('2026-10-08'));
+    for (const outcome of ['withdrawn', 'signed', 'lost_to_competitor'] as const) {
+      const closed = await post<ErrorBody>(li, wangNo, 'close', { outcome, note: '替对方关闭' });
+      expect(closed.status).toBe(403);
+      expect(closed.body.error.code).toBe('auth.forbidden');
+    }
+    const extension = await post<ErrorBody>(li, wangNo, 'extension', { reason: '替对方延期' });
+    expect(extension.status).toBe(403);
+    expect(extension.body.error.code).toBe('auth.forbidden');
+    expect(await record(wang, wangNo)).toMatchObject({ status: 'protected', version: shared.body.version });
+    // Each holder still acts on their own share.
+    expect((await post(li, liNo, 'close', { outcome: 'withdrawn', note: '退出共享' })).status).toBe(200);
+    expect((await post(wang, wangNo, 'extension', { reason: '客户仍在谈判' })).status).toBe(200);
+  });
+
   it('[R29][R21] approval whose protection window already ended is refused; the competitor is not decided', async () => {
     expect((await svc.api(svc.adminToken).put('/api/policy', { preset: 'channel' })).status).toBe(200);
     // First visit 2026-10-01, registered late on 2026-11-23 (R4 flags it): R29 counts one month from
