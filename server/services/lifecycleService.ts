@@ -350,7 +350,9 @@ export class LifecycleService {
    */
   addFollowUp(actor: Actor, no: string, input: FollowUpInput): Promise<RecordView> {
     return this.act(actor, no, 'registration.follow_up', async (ctx, record) => {
-      if (!isOwnRecord(actor, record) && !reviews(actor, record))
+      // The holder's own visits keep the record alive (R31, R32): a share partner logs theirs on
+      // their own share.
+      if (!isHolder(actor, record) && !reviews(actor, record))
         throw forbidden('记录跟进', 'add a follow-up to this registration');
       const status = effectiveStatus(record, ctx.today);
       if (!['pending', 'conflict', 'protected', 'extension-requested'].includes(status)) {

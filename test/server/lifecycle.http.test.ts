@@ -396,7 +396,7 @@ describe('review', () => {
     expect(await record(chen, chenNo)).toMatchObject({ status: 'rejected', reasonCode: 'conflict.lost' });
   });
 
-  it('[R16] the share partner sees the other share but cannot close it or ask for its extension', async () => {
+  it('[R16] the share partner sees the other share but cannot close it, ask for its extension or log visits on it', async () => {
     const { wangNo, liNo } = await contest();
     const shared = await post(reviewer, wangNo, 'review', {
       decision: 'share',
@@ -414,6 +414,11 @@ describe('review', () => {
     const extension = await post<ErrorBody>(li, wangNo, 'extension', { reason: '替对方延期' });
     expect(extension.status).toBe(403);
     expect(extension.body.error.code).toBe('auth.forbidden');
+    // A visit resets the service clock of the record it is logged on (R31, R32): each on their own.
+    const visit = await post<ErrorBody>(li, wangNo, 'follow-ups', { way: '上门', note: '拜访客户' });
+    expect(visit.status).toBe(403);
+    expect(visit.body.error.code).toBe('auth.forbidden');
+    expect((await post(li, liNo, 'follow-ups', { way: '上门', note: '拜访客户' })).status).toBe(201);
     expect(await record(wang, wangNo)).toMatchObject({ status: 'protected', version: shared.body.version });
     // Each holder still acts on their own share.
     expect((await post(li, liNo, 'close', { outcome: 'withdrawn', note: '退出共享' })).status).toBe(200);
