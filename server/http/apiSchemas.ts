@@ -66,6 +66,15 @@ export const reviewBodySchema = z
   .refine((b) => b.decision !== 'share' || b.shareWith !== undefined, {
     message: '裁定为共享（share）时须填写 shareWith / shareWith is required when decision is share',
     path: ['shareWith'],
+  })
+  // With approve or reject they would be dropped without a word: the reviewer meant to share.
+  .refine((b) => b.decision === 'share' || b.shareWith === undefined, {
+    message: 'shareWith 仅用于共享（share）裁定 / shareWith goes with decision share only',
+    path: ['shareWith'],
+  })
+  .refine((b) => b.decision === 'share' || b.split === undefined, {
+    message: 'split 仅用于共享（share）裁定 / split goes with decision share only',
+    path: ['split'],
   });
 export const extensionBodySchema = z.object({ reason }).strict();
 export const extensionReviewBodySchema = z

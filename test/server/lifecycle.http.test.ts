@@ -372,6 +372,19 @@ describe('review', () => {
     });
     expect(wrong.status).toBe(422);
     expect(wrong.body.error).toMatchObject({ code: 'share.partner_invalid', field: 'shareWith' });
+    // A split or partner with a plain approval would be dropped without a word: refused instead.
+    for (const extra of [{ shareWith: liNo }, { split: 60 }]) {
+      const plain = await post<ErrorBody>(reviewer, wangNo, 'review', {
+        decision: 'approve',
+        reason: '资源互补',
+        ...extra,
+      });
+      expect(plain.status).toBe(400);
+      expect(plain.body.error).toMatchObject({ code: 'request.invalid', field: Object.keys(extra)[0] });
+      expect(plain.body.error.message).toContain('share');
+      expect(plain.body.error.messageEn).toContain('share');
+    }
+    expect((await record(wang, wangNo)).status).toBe('pending');
 
     const shared = await post(reviewer, wangNo, 'review', {
       decision: 'share',
