@@ -62,6 +62,9 @@ const PLACEHOLDER_WORDS: ReadonlySet<string> = new Set([
   'none',
   'null',
 ]);
+const PLACEHOLDER_MAX_LENGTH = 8;
+/** No placeholder has a digit; phones, dates and amounts all do. */
+const HAS_DIGIT = /[0-9０-９]/;
 /** A cell of dashes or slashes alone: -, --, —, ——, －, /, //, ／, \. */
 const PLACEHOLDER_MARKS = /^(?:[-‐‑‒–—―─]+|[/\\]+)$/;
 
@@ -70,6 +73,9 @@ const PLACEHOLDER_MARKS = /^(?:[-‐‑‒–—―─]+|[/\\]+)$/;
  * do not count (`暂 无`, `N / A`).
  */
 export function isPlaceholder(text: string): boolean {
+  // Every cell of every row comes through here: the longest placeholder typed with spaces (`N / A`,
+  // `——  ——`) is well under this length, so the folding below runs on few cells.
+  if (text.length > PLACEHOLDER_MAX_LENGTH || HAS_DIGIT.test(text)) return false;
   const key = toSimplified(toHalfWidth(text)).replace(/\s+/g, '').toLowerCase();
   return PLACEHOLDER_WORDS.has(key) || PLACEHOLDER_MARKS.test(key);
 }
