@@ -67,6 +67,13 @@ const PLACEHOLDER_MAX_LENGTH = 8;
 const HAS_DIGIT = /[0-9０-９]/;
 /** A cell of dashes or slashes alone: -, --, —, ——, －, /, //, ／, \. */
 const PLACEHOLDER_MARKS = /^(?:[-‐‑‒–—―─]+|[/\\]+)$/;
+/**
+ * The characters a placeholder can start with before folding: each word's first character in
+ * simplified, traditional and full-width form (无無 暂暫 没沒 空 不 未 待 nNｎＮ, and U+F967, a
+ * compatibility form of 不 that opencc folds) and the marks with their full-width forms. A test
+ * folds every BMP character to keep this list complete.
+ */
+const PLACEHOLDER_START = /^\s*[\uF967无無暂暫没沒空不未待nNｎＮ\-‐‑‒–—―─－/\\／＼]/;
 
 /**
  * Whether a cell's text is a placeholder for "nothing here" (see PLACEHOLDER_WORDS); spaces inside
@@ -74,8 +81,10 @@ const PLACEHOLDER_MARKS = /^(?:[-‐‑‒–—―─]+|[/\\]+)$/;
  */
 export function isPlaceholder(text: string): boolean {
   // Every cell of every row comes through here: the longest placeholder typed with spaces (`N / A`,
-  // `——  ——`) is well under this length, so the folding below runs on few cells.
+  // `——  ——`) is well under this length, and short names, regions and sources start with none of
+  // a placeholder's first characters, so the folding below (opencc's dictionary) runs on few cells.
   if (text.length > PLACEHOLDER_MAX_LENGTH || HAS_DIGIT.test(text)) return false;
+  if (!PLACEHOLDER_START.test(text)) return false;
   const key = toSimplified(toHalfWidth(text)).replace(/\s+/g, '').toLowerCase();
   return PLACEHOLDER_WORDS.has(key) || PLACEHOLDER_MARKS.test(key);
 }

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cellText, isPlaceholder } from '../../core/cellText.js';
+import { toHalfWidth } from '../../core/halfWidth.js';
+import { toSimplified } from '../../core/simplified.js';
 import { creditCodeCheckChar } from '../../core/creditCode.js';
 import { DEFAULT_POLICY, resolvePolicy } from '../../core/policy.js';
 import { parseRow, type RowContext } from '../../core/row.js';
@@ -355,6 +357,42 @@ describe('parseRow', () => {
         expect(isPlaceholder(text)).toBe(true);
       for (const text of ['无锡', '0', '×', '无限公司', '-5', 'A', 'n/a/b'])
         expect(isPlaceholder(text)).toBe(false);
+    });
+
+    it('reads a placeholder whatever form of its first character is typed (every BMP character folded)', () => {
+      const words = [
+        '无',
+        '暂无',
+        '没有',
+        '空',
+        '不详',
+        '未知',
+        '待定',
+        'n/a',
+        'na',
+        'none',
+        'null',
+        '-',
+        '—',
+        '/',
+        '\\',
+      ];
+      const fold = (c: string): string => toSimplified(toHalfWidth(c)).replace(/\s+/g, '').toLowerCase();
+      const missed: string[] = [];
+      let typed = 0;
+      for (let code = 0x20; code <= 0xffff; code++) {
+        if (code >= 0xd800 && code <= 0xdfff) continue;
+        const c = String.fromCharCode(code);
+        const folded = fold(c);
+        for (const word of words) {
+          if (folded !== word[0]) continue;
+          typed++;
+          if (!isPlaceholder(c + word.slice(1))) missed.push(`${c} (U+${code.toString(16)}) in ${word}`);
+        }
+      }
+      expect(missed).toEqual([]);
+      // 无無, 暂暫, 没沒, N n Ｎ ｎ for four words, the dashes…: the loop did meet the forms it guards.
+      expect(typed).toBeGreaterThan(30);
     });
   });
 
