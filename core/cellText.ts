@@ -49,7 +49,7 @@ function dateText(date: Date): string {
  * usual filler of 预计签约时间), N/A, NA, none, null. × is left out: it marks "no" in yes/no
  * columns, which no field is, and is not what people type for a blank.
  */
-const PLACEHOLDER_WORDS: ReadonlySet<string> = new Set([
+export const PLACEHOLDER_WORDS: ReadonlySet<string> = new Set([
   '无',
   '暂无',
   '没有',

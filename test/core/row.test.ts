@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cellText, isPlaceholder } from '../../core/cellText.js';
+import { cellText, isPlaceholder, PLACEHOLDER_WORDS } from '../../core/cellText.js';
 import { toHalfWidth } from '../../core/halfWidth.js';
 import { toSimplified } from '../../core/simplified.js';
 import { creditCodeCheckChar } from '../../core/creditCode.js';
@@ -360,23 +360,8 @@ describe('parseRow', () => {
     });
 
     it('reads a placeholder whatever form of its first character is typed (every BMP character folded)', () => {
-      const words = [
-        '无',
-        '暂无',
-        '没有',
-        '空',
-        '不详',
-        '未知',
-        '待定',
-        'n/a',
-        'na',
-        'none',
-        'null',
-        '-',
-        '—',
-        '/',
-        '\\',
-      ];
+      // Each word and each mark (PLACEHOLDER_MARKS' dashes and slashes), typed in every form of its first character.
+      const words = [...PLACEHOLDER_WORDS, ...'-‐‑‒–—―─/\\'];
       const fold = (c: string): string => toSimplified(toHalfWidth(c)).replace(/\s+/g, '').toLowerCase();
       const missed: string[] = [];
       let typed = 0;

@@ -109,9 +109,9 @@ describe('Google Sheets sync (issue 11)', () => {
     expect(fake.calls.length).toBe(1);
   });
 
-  it('amounts under a merged 金额（万元） group header are registered in that unit, as the import reads them', async () => {
-    // The group cell sits in the first column of its merge: Google gives the others empty.
-    const grouped = fake.createSpreadsheet({
+  /** A tab whose amounts sit under a merged 金额（万元） group header (Google gives the merge's other cells empty). */
+  const groupedSpreadsheet = (): string =>
+    fake.createSpreadsheet({
       sheets: [
         {
           title: TAB,
@@ -133,6 +133,10 @@ describe('Google Sheets sync (issue 11)', () => {
       ],
       sharedWith: { [SA]: 'writer' },
     });
+
+  it('amounts under a merged 金额（万元） group header are registered in that unit, as the import reads them', async () => {
+    // The group cell sits in the first column of its merge: Google gives the others empty.
+    const grouped = groupedSpreadsheet();
     const linkId = await linkSheet(admin, grouped, TAB);
     const first = await sync(linkId);
     expect(first.body.registered, JSON.stringify(first.body)).toBe(1);
@@ -152,28 +156,7 @@ describe('Google Sheets sync (issue 11)', () => {
   });
 
   it('a link made before group headers were kept reads its rows as they were registered: an edit sends that edit alone, not the amount in the group unit', async () => {
-    const grouped = fake.createSpreadsheet({
-      sheets: [
-        {
-          title: TAB,
-          values: [
-            ['客户信息', '', '', '', '', '', '金额（万元）', ''],
-            ['客户名称', '联系人', '联系电话', '客户类型', '地址', '客户来源', '预计金额', '预计单价'],
-            [
-              '上海华信科技有限公司',
-              '张三',
-              '13812345678',
-              '企业',
-              '上海市浦东新区张江路 100 号',
-              '展会',
-              50,
-              0.12,
-            ],
-          ],
-        },
-      ],
-      sharedWith: { [SA]: 'writer' },
-    });
+    const grouped = groupedSpreadsheet();
     const linkId = await linkSheet(admin, grouped, TAB);
     // As such a link is stored: without `groups`. Its row was registered as read then (¥50).
     await sheets.service.store.write(async (tx) => {
