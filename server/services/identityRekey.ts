@@ -6,10 +6,12 @@
  * that changed are written back, so old and new registrations of one customer meet on one key.
  *
  * The rules a store's records were keyed by are kept as one document. A store without it that holds
- * records was keyed before the document existed (version 1). The pass runs in batches, each its own
- * write; the document is set only once all are done, so an interrupted pass runs again from the start
- * at the next start-up (recomputing a record already re-keyed changes nothing).
+ * records was keyed before the document existed (version 1), or a pass is under way or was
+ * interrupted: a pass removes the document first. The pass runs in batches, each its own write; the
+ * document is set only once all are done, so an interrupted pass runs again from the start at the
+ * next start-up (recomputing a record already re-keyed changes nothing).
  */
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { dayOf } from '../../core/day.js';
 import { hashIdentityKeys, identityKeys, indexKeys, IDENTITY_RULES_VERSION } from '../../core/matching.js';
@@ -21,6 +23,8 @@ import type { Store, WriteTx } from '../store/store.js';
 /** Documents about the store itself (never personal data). */
 export const STORE_META_COLLECTION = 'store-meta';
 const IDENTITY_RULES_KEY = 'identity-rules';
+/** The pass under way (or interrupted), by a random id: only the latest pass records the rules. */
+const REKEY_PASS_KEY = 'identity-rekey-pass';
 /** Records read and written back per write: a 100,000-record store is never one transaction. */
 export const REKEY_BATCH = 1000;
 
@@ -75,6 +79,14 @@ export async function rekeyIfNeeded(
   if (from !== null && sameRules(from, to)) return null;
   const batchSize = options.batchSize ?? REKEY_BATCH;
   const today = dayOf(options.clock());
+  // Until this pass is done the records follow no one set of rules: a pass asked for meanwhile (the
+  // policy changed back, on this instance or another) must not find the old rules recorded and skip.
+  // The pass's own mark lets only the latest pass record the rules (see the end).
+  const pass = randomUUID();
+  await store.write(async (tx) => {
+    await tx.deleteDoc(STORE_META_COLLECTION, IDENTITY_RULES_KEY);
+    await tx.putDoc(STORE_META_COLLECTION, REKEY_PASS_KEY, { pass });
+  });
   let checked = 0;
   let rekeyed = 0;
   let bans = 0;
@@ -90,7 +102,7 @@ export async function rekeyIfNeeded(
     );
     const stale = page.items.filter(isStale);
     if (stale.length > 0) {
-      const written = await store.write((tx) => writeBack(tx, stale, policy, keyring, today));
+      const written = await store.write((tx) => writeBack(tx, stale, keyring, today));
       rekeyed += written.records;
       bans += written.bans;
     }
@@ -98,9 +110,13 @@ export async function rekeyIfNeeded(
     await options.onBatch?.({ checked, rekeyed });
   }
   await store.write(async (tx) => {
-    // The policy may have changed while the pass ran; then the next pass (its own trigger) records it.
+    // The policy may have changed while the pass ran, or another pass started after this one (it
+    // may still be re-keying records this one passed): then that pass records the rules.
     const now = currentIdentityRules(await loadPolicy(tx));
-    if (sameRules(now, to)) await tx.putDoc(STORE_META_COLLECTION, IDENTITY_RULES_KEY, to);
+    const latest = (await tx.getDoc(STORE_META_COLLECTION, REKEY_PASS_KEY)) as { pass?: unknown } | undefined;
+    if (!sameRules(now, to) || latest?.pass !== pass) return;
+    await tx.putDoc(STORE_META_COLLECTION, IDENTITY_RULES_KEY, to);
+    await tx.deleteDoc(STORE_META_COLLECTION, REKEY_PASS_KEY);
   });
   return { checked, rekeyed, bans, from, to };
 }
@@ -113,10 +129,13 @@ export async function rekeyIfNeeded(
 async function writeBack(
   tx: WriteTx,
   stale: readonly StoredRecord[],
-  policy: Policy,
   keyring: Pick<Keyring, 'hash'>,
   today: string,
 ): Promise<{ records: number; bans: number }> {
+  // The policy in force now, not the one the pass started under: when householdIsOneCustomer was
+  // changed again meanwhile, the pass that change started may already have passed these records, and
+  // keys of the older policy written now would stay under the newer rules recorded.
+  const policy = await loadPolicy(tx);
   let records = 0;
   let bans = 0;
   for (const { no } of stale) {

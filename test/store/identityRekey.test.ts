@@ -247,6 +247,55 @@ describe.each(ADAPTERS)('identity re-key: %s', (_adapter, open) => {
     }
   });
 
+  it('[R19] a pass overtaken by a second policy change writes no keys of the policy it started under', async () => {
+    const keyring = keyringFromMasterKey(randomBytes(32));
+    const h = await open(keyring);
+    try {
+      const members = [1, 2, 3, 4].map((i) =>
+        registration(`李秀英${i}`, { customerType: 'individual', householdOf: `王建国${i}` }),
+      );
+      await h.store.write(async (tx) => {
+        await tx.putPolicy(DEFAULT_POLICY);
+        for (const [i, reg] of members.entries()) {
+          const identity = hashIdentityKeys(identityKeys(reg, DEFAULT_POLICY), keyring.hash);
+          await tx.putRecord(stored(`BB-2026-00000${i + 1}`, reg, identity));
+        }
+      });
+      await rekeyIfNeeded(h.store, keyring, { clock: CLOCK });
+
+      // An administrator turns households on, and off again while the first re-key is still running
+      // (PUT /api/policy twice, or on two instances): the second pass runs whole between two pages.
+      const households: Policy = { ...DEFAULT_POLICY, householdIsOneCustomer: true };
+      await h.store.write((tx) => tx.putPolicy(households));
+      let overtaken = false;
+      await rekeyIfNeeded(h.store, keyring, {
+        clock: CLOCK,
+        batchSize: 2,
+        onBatch: async () => {
+          if (overtaken) return;
+          overtaken = true;
+          await h.store.write((tx) => tx.putPolicy(DEFAULT_POLICY));
+          await rekeyIfNeeded(h.store, keyring, { clock: CLOCK, batchSize: 2 });
+        },
+      });
+
+      expect(await storedIdentityRules(h.store)).toMatchObject({ householdIsOneCustomer: false });
+      const byNo = await h.store.read(
+        async (tx) => (await tx.listRecords({ today: TODAY, limit: 10, offset: 0 })).items,
+      );
+      for (const r of byNo) {
+        const want = hashIdentityKeys(identityKeys(r.registration, DEFAULT_POLICY), keyring.hash);
+        expect(r.identity.household, r.no).toEqual(want.household);
+      }
+      // Households are not joined: the head of a member's household is no match of any record.
+      expect(
+        await matchesOf(h.store, keyring, '王建国3', DEFAULT_POLICY, { customerType: 'individual' }),
+      ).toEqual({});
+    } finally {
+      await h.dispose();
+    }
+  });
+
   it('[R19] turning householdIsOneCustomer on re-keys records registered while it was off', async () => {
     const keyring = keyringFromMasterKey(randomBytes(32));
     const h = await open(keyring);
