@@ -14,7 +14,7 @@ import { openStore, openStoreAndFiles } from './service.js';
 import { rekeyIfNeeded } from './services/identityRekey.js';
 import { callService, findService, serviceError, serviceJson, serviceToken } from './serviceClient.js';
 import { writeFileDurably } from './store/durableFile.js';
-import { isPostgresUrl } from './store/postgresReach.js';
+import { isPostgresUrl, postgresAddress } from './store/postgresReach.js';
 import {
   checkBackupFraming,
   dataKeyCheck,
@@ -26,6 +26,7 @@ import {
 import {
   copyStore,
   readContent,
+  storeExists,
   writeContent,
   type StoreLocation,
   type WriteSummary,
@@ -315,6 +316,23 @@ function backupKeyMissing(): DomainError {
  * run by an operator with the service stopped, to see it finish before serving. Prints counts only.
  */
 export async function runRekey(config: Config, say: (line: string) => void): Promise<void> {
+  // Opening makes a new store (and key) where there is none: a mistyped data dir or schema would be
+  // "re-keyed" with 0 records and the operator told it is done.
+  const location = locationOf(config.store, {}, config);
+  if (!(await storeExists(location))) {
+    const where =
+      location.kind === 'lowdb'
+        ? location.dataDir
+        : `${postgresAddress(location.connectionString)} schema ${location.schema}`;
+    throw new DomainError(
+      problem(
+        'store.not_found',
+        `此处没有存储：${where}；未创建或改动任何数据（检查 BAOBEI_DATA_DIR / BAOBEI_STORE / BAOBEI_PG_SCHEMA）`,
+        `There is no store at ${where}; nothing was created or changed (check BAOBEI_DATA_DIR / BAOBEI_STORE / BAOBEI_PG_SCHEMA)`,
+        location.kind === 'lowdb' ? 'BAOBEI_DATA_DIR' : 'BAOBEI_PG_SCHEMA',
+      ),
+    );
+  }
   const { store, keyring } = await openStore(config, 'rekey');
   try {
     const started = Date.now();

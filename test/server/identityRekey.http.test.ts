@@ -2,6 +2,7 @@
  * The first start after an upgrade of the identity rules re-keys the stored records before serving:
  * a record stored under version 1 keys (★ hid its region) then conflicts with the plain name.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -142,6 +143,22 @@ describe('identity re-key at start-up', () => {
       }
     } finally {
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('baobei store rekey where there is no store (a mistyped data dir) is refused and creates nothing', async () => {
+    const parent = await mkdtemp(path.join(os.tmpdir(), 'baobei-rekey-none-'));
+    const dataDir = path.join(parent, 'no-such-store');
+    try {
+      const res = await runCli(['store', 'rekey'], { dataDir, key: randomBytes(32).toString('hex') });
+      // A DomainError (store.not_found): the CLI prints its two messages and exits 2.
+      expect(res.code).toBe(2);
+      expect(res.stderr).toContain('此处没有存储');
+      expect(res.stderr).toContain('There is no store');
+      expect(res.stdout).not.toContain('re-key done');
+      expect(existsSync(dataDir)).toBe(false);
+    } finally {
+      await rm(parent, { recursive: true, force: true });
     }
   });
 });
