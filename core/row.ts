@@ -211,11 +211,11 @@ function parseField(field: Field, value: CellValue | undefined, referenceYear: n
       return tooLong(field, text.length) ?? { value: text };
     case 'companyName': {
       const name = cleanCompanyName(text);
-      return name === '' ? null : (tooLong(field, name.length) ?? { value: name });
+      return name === '' ? null : (tooLong(field, name.length) ?? noLetters(field, name) ?? { value: name });
     }
     case 'personName': {
       const name = cleanPersonName(text);
-      return name === '' ? null : (tooLong(field, name.length) ?? { value: name });
+      return name === '' ? null : (tooLong(field, name.length) ?? noLetters(field, name) ?? { value: name });
     }
     case 'customerType': {
       const type = CUSTOMER_TYPE_WORDS[toSimplified(toHalfWidth(text)).replace(/\s+/g, '').toLowerCase()];
@@ -296,6 +296,28 @@ export function parseGrade(text: string): Grade | undefined {
 }
 
 /** field.tooLong when the text is longer than the field takes, else null. */
+/**
+ * The names a customer's identity keys are made of (core/matching.ts). Its key keeps only letters and
+ * digits, so a name of marks alone (★, ※, “”, ？？) has an empty key, the same as every other such name:
+ * they would all be one customer, exactly matched (撞单).
+ */
+const KEYED_NAMES: ReadonlySet<Field> = new Set(['customerName', 'householdOf']);
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+
+function noLetters(field: Field, name: string): FieldResult {
+  if (!KEYED_NAMES.has(field) || LETTER_OR_DIGIT.test(name)) return null;
+  const spec = FIELD_SPECS[field];
+  const shown = name.slice(0, 20);
+  return {
+    problem: problem(
+      'name.no_letters',
+      `${spec.zh}「${shown}」不含文字或数字，认不出是哪个客户`,
+      `${spec.en} "${shown}" holds no letter or digit, so it names no customer`,
+      field,
+    ),
+  };
+}
+
 function tooLong(field: Field, length: number): FieldResult {
   const spec = FIELD_SPECS[field];
   if (length <= spec.maxLength) return null;

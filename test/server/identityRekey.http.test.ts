@@ -162,3 +162,42 @@ describe('identity re-key at start-up', () => {
     }
   });
 });
+
+describe('names that are only marks', () => {
+  it('[R2] a customer or household named only by marks (★, ※, “”, ？？) is refused, not an exact match of every other such name', async () => {
+    const svc = await startTestService();
+    services.push(svc);
+    const wang = await svc.user('王磊', 'sales');
+    const li = await svc.user('李娜', 'sales');
+    const first = await svc.api(wang).post<Results>('/api/registrations', { rows: [row('★', 1)] });
+    expect(first.body.results[0]?.status).toBe('invalid');
+    for (const [n, name] of ['※', '“”', '？？', '《》'].entries()) {
+      const res = await svc
+        .api(li)
+        .post<Results & { results: { errors: { code: string }[] }[] }>('/api/check', {
+          rows: [row(name, n + 2)],
+        });
+      expect(res.body.results[0]?.status, name).toBe('invalid');
+      expect(
+        res.body.results[0]?.errors.map((e) => e.code),
+        name,
+      ).toEqual(['name.no_letters']);
+    }
+    const household: SubmissionRow = {
+      customerName: '李秀英',
+      customerType: '个人',
+      contactPhone: phoneFor(9),
+      householdOf: '★',
+      source: '展会',
+    };
+    const res = await svc
+      .api(li)
+      .post<Results & { results: { errors: { code: string; field: string }[] }[] }>('/api/check', {
+        rows: [household],
+      });
+    expect(res.body.results[0]?.errors).toMatchObject([{ code: 'name.no_letters', field: 'householdOf' }]);
+    // A name with letters around its marks stays a name.
+    const plain = await svc.api(li).post<Results>('/api/check', { rows: [row('★华信科技', 20)] });
+    expect(plain.body.results[0]?.status).toBe('pending');
+  });
+});
