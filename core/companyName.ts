@@ -240,7 +240,11 @@ const NOT_KEY_CHARS = /[^\p{L}\p{N}]/gu;
  * region or a branch (华信科技（上海）有限公司), every other mark is decoration or spelling.
  */
 function withoutMarks(name: string): string {
-  return NOT_NAME_CHAR.test(name) ? name.replace(NOT_NAME_CHARS, '') : name;
+  let bare = NOT_NAME_CHAR.test(name) ? name.replace(NOT_NAME_CHARS, '') : name;
+  // Brackets that held only marks (【★】 for a key account) are a mark too: left empty, they would
+  // hide a leading region or a trailing legal form.
+  while (bare.includes('（）')) bare = bare.replaceAll('（）', '');
+  return bare;
 }
 const NOT_NAME_CHAR = /[^\p{L}\p{N}（）]/u;
 const NOT_NAME_CHARS = /[^\p{L}\p{N}（）]/gu;

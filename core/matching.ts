@@ -51,8 +51,9 @@ const COMPOUND_SURNAMES = new Set(
  * another key bumps this, and the server re-keys every stored record once (server/services/identityRekey.ts).
  *   1: keys as first shipped.
  *   2: marks and quotes around a name (★, ※, “”, 《》) no longer change its key.
+ *   3: nor does a mark in brackets of its own (上海华信科技有限公司【★】), or empty brackets.
  */
-export const IDENTITY_RULES_VERSION = 2;
+export const IDENTITY_RULES_VERSION = 3;
 
 /**
  * The identity keys of a registration. Organisations (enterprise, other) are known by credit code

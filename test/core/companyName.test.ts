@@ -160,6 +160,16 @@ describe('companyKey', () => {
     expect(companyKey(decorated)).toBe('上海|华信科技');
   });
 
+  // A mark in brackets of its own (【★】 is a key account on some sheets) leaves the brackets empty.
+  it.each([
+    '上海华信科技有限公司（★）',
+    '上海华信科技有限公司【★】',
+    '【★】上海华信科技有限公司',
+    '(※)华信科技（上海）有限公司',
+  ])('a mark in brackets of its own does not change the key either: %j', (decorated) => {
+    expect(companyKey(decorated)).toBe('上海|华信科技');
+  });
+
   it('a mark around a branch or a Latin name does not change its key either', () => {
     expect(companyKey('★上海华信科技有限公司北京分公司')).toBe(companyKey('上海华信科技有限公司北京分公司'));
     expect(companyKey('“华信科技有限公司（北京分公司）”')).toBe(companyKey('华信科技有限公司（北京分公司）'));
