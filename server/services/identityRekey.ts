@@ -144,16 +144,31 @@ async function writeBack(
     if (!keyable(record)) continue;
     const identity = identityOf(record, policy, keyring);
     if (sameIdentity(record.identity, identity)) continue;
-    const own = await tx.findBans(indexKeys(record.identity), record.registration.registrant, today);
-    for (const ban of own) {
-      if (ban.recordNo !== record.no || !sameIdentity(ban.identity, record.identity)) continue;
-      await tx.addBan({ ...ban, identity });
-      bans++;
+    for (const registrant of registrantsOf(record)) {
+      const own = await tx.findBans(indexKeys(record.identity), registrant, today);
+      for (const ban of own) {
+        if (ban.recordNo !== record.no || !sameIdentity(ban.identity, record.identity)) continue;
+        await tx.addBan({ ...ban, identity });
+        bans++;
+      }
     }
     await tx.putRecord({ ...record, identity });
     records++;
   }
   return { records, bans };
+}
+
+/**
+ * Everyone who has held the record: a ban is filed for the registrant it was barred (R27) or pooled
+ * (R44) under, and a handover (R38) of the closed record since then names someone else in the record.
+ */
+function registrantsOf(record: StoredRecord): string[] {
+  const names = new Set([record.registration.registrant]);
+  for (const entry of record.history) {
+    const from = entry.action === 'transfer' ? entry.details?.['from'] : undefined;
+    if (typeof from === 'string') names.add(from);
+  }
+  return [...names];
 }
 
 /**

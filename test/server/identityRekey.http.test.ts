@@ -3,7 +3,7 @@
  * a record stored under version 1 keys (★ hid its region) then conflicts with the plain name.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -76,6 +76,60 @@ describe('identity re-key at start-up', () => {
     expect(second.logText()).toMatch(/"rekeyed":1\b.*identity re-key done/);
     expect(second.logText()).not.toContain('华信');
     await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
+  });
+
+  it('[R27][R38] a ban stays in force after the re-key when its record was handed over to someone else', async () => {
+    const key = randomBytes(32).toString('hex');
+    const first = await startTestService({ keepData: true, key });
+    services.push(first);
+    const wang = await first.user('王磊', 'sales');
+    await first.user('李娜', 'sales');
+    const saved = await first.api(wang).post<Results>('/api/registrations', { rows: [row(STARRED, 1)] });
+    const no = saved.body.results[0]?.registrationNo as string;
+    const admin = first.api(first.adminToken);
+    const closed = await admin.post(`/api/registrations/${no}/close`, {
+      outcome: 'false_info',
+      note: '虚假信息',
+    });
+    expect(closed.status).toBe(200);
+    // R38: the terminated record is handed over; the ban stays 王磊's (he gave the false information).
+    expect((await admin.post(`/api/registrations/${no}/transfer`, { to: '李娜' })).status).toBe(200);
+    const dataDir = first.dataDir;
+    await services.pop()!.close();
+
+    // The store as the previous version left it: record and ban under version 1 keys, no rules recorded.
+    const keyring = keyringFromMasterKey(parseMasterKey(key));
+    const old = await LowdbStore.open({ dataDir, keyring });
+    const dump = await old.dump();
+    await old.close();
+    const v1 = (reg: Registration) => hashIdentityKeys(starredKeysOfVersion1(reg), keyring.hash);
+    const stored = dump.records.find((r) => r.no === no)!;
+    expect(dump.bans).toMatchObject([{ registrant: '王磊', recordNo: no }]);
+    const oldDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-rekey-ban-'));
+    const seeded = await LowdbStore.open({ dataDir: oldDir, keyring });
+    await seeded.load({
+      ...dump,
+      records: dump.records.map((r) => (r.no === no ? { ...r, identity: v1(r.registration) } : r)),
+      bans: dump.bans.map((b) => ({ ...b, identity: v1(stored.registration) })),
+      docs: dump.docs.filter((d) => d.collection !== STORE_META_COLLECTION),
+    });
+    await seeded.close();
+    await copyFile(path.join(dataDir, 'admin.token'), path.join(oldDir, 'admin.token'));
+    await rm(dataDir, { recursive: true, force: true });
+
+    const second = await startTestService({ dataDir: oldDir, key });
+    services.push(second);
+    for (const name of ['上海华信科技有限公司', STARRED]) {
+      const res = await second
+        .api(wang)
+        .post<Results & { results: { errors: { code: string }[] }[] }>('/api/check', {
+          rows: [row(name, 5)],
+        });
+      expect(
+        res.body.results[0]?.errors.map((e) => e.code),
+        name,
+      ).toEqual(['registration.banned']);
+    }
   });
 
   it('[R19] turning householdIsOneCustomer on makes a household conflict with a member registered before', async () => {
