@@ -18,7 +18,7 @@ import { hashIdentityKeys, identityKeys, indexKeys, IDENTITY_RULES_VERSION } fro
 import { DEFAULT_POLICY, type Policy } from '../../core/policy.js';
 import type { IdentityKeys, StoredRecord } from '../../core/schema.js';
 import type { Keyring } from '../security/keyring.js';
-import type { Store, WriteTx } from '../store/store.js';
+import type { Ban, Store, WriteTx } from '../store/store.js';
 
 /** Documents about the store itself (never personal data). */
 export const STORE_META_COLLECTION = 'store-meta';
@@ -146,8 +146,16 @@ async function writeBack(
     if (sameIdentity(record.identity, identity)) continue;
     for (const registrant of registrantsOf(record)) {
       const own = await tx.findBans(indexKeys(record.identity), registrant, today);
+      // The old entry stays: when the keys come back (households turned off again) the ban is there
+      // under them already, and copying every copy again would double the bans with each pass.
+      const filed = await tx.findBans(indexKeys(identity), registrant, today);
+      const done = new Set(
+        filed.filter((b) => b.recordNo === record.no && sameIdentity(b.identity, identity)).map(banId),
+      );
       for (const ban of own) {
         if (ban.recordNo !== record.no || !sameIdentity(ban.identity, record.identity)) continue;
+        if (done.has(banId(ban))) continue;
+        done.add(banId(ban));
         await tx.addBan({ ...ban, identity });
         bans++;
       }
@@ -156,6 +164,11 @@ async function writeBack(
     records++;
   }
   return { records, bans };
+}
+
+/** One ban of one record, whatever keys it is filed under. */
+function banId(ban: Ban): string {
+  return `${ban.registrant}\u0000${ban.until}\u0000${ban.at}`;
 }
 
 /**

@@ -296,6 +296,38 @@ describe.each(ADAPTERS)('identity re-key: %s', (_adapter, open) => {
     }
   });
 
+  it('[R27][R19] turning households on and off again re-files a ban once, not once more per pass', async () => {
+    const keyring = keyringFromMasterKey(randomBytes(32));
+    const h = await open(keyring);
+    try {
+      const member = registration('李秀英', { customerType: 'individual', householdOf: '王建国' });
+      const identity = hashIdentityKeys(identityKeys(member, DEFAULT_POLICY), keyring.hash);
+      await h.store.write(async (tx) => {
+        await tx.putPolicy(DEFAULT_POLICY);
+        await tx.putRecord(stored('BB-2026-000001', member, identity));
+        await tx.addBan({
+          registrant: '王磊',
+          identity,
+          until: '2027-06-01',
+          recordNo: 'BB-2026-000001',
+          at: '2026-11-20T02:00:00.000Z',
+        });
+      });
+      await rekeyIfNeeded(h.store, keyring, { clock: CLOCK });
+      const households: Policy = { ...DEFAULT_POLICY, householdIsOneCustomer: true };
+      for (const policy of [households, DEFAULT_POLICY, households, DEFAULT_POLICY]) {
+        await h.store.write((tx) => tx.putPolicy(policy));
+        expect(await rekeyIfNeeded(h.store, keyring, { clock: CLOCK })).toMatchObject({ rekeyed: 1 });
+      }
+      // One ban under the keys of each policy, however often the policy went back and forth.
+      const bans = (await h.store.dump()).bans;
+      expect(bans).toHaveLength(2);
+      expect(bans.filter((b) => b.identity.household === null)).toHaveLength(1);
+    } finally {
+      await h.dispose();
+    }
+  });
+
   it('[R19] turning householdIsOneCustomer on re-keys records registered while it was off', async () => {
     const keyring = keyringFromMasterKey(randomBytes(32));
     const h = await open(keyring);
