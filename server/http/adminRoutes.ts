@@ -99,11 +99,18 @@ export function adminRoutes(
     });
     // R19: joining households (or no longer) adds or drops every stored record's household key;
     // the answer waits for the re-key, so registrations after it meet the records it re-keyed.
-    const rekeyed = await rekeyIfNeeded(store, keyring, { clock });
-    await registrations.audit(a, 'policy.update', [], {
-      preset: policy.preset,
-      ...(rekeyed !== null ? { rekeyed: rekeyed.rekeyed } : {}),
-    });
+    // The policy is saved before the re-key: a failing re-key (answered 500) must not leave the change
+    // unaudited (R36). It runs again at the next start, since its rules are recorded only at its end.
+    let rekeyed: Awaited<ReturnType<typeof rekeyIfNeeded>> | undefined;
+    try {
+      rekeyed = await rekeyIfNeeded(store, keyring, { clock });
+    } finally {
+      await registrations.audit(a, 'policy.update', [], {
+        preset: policy.preset,
+        ...(rekeyed === undefined ? { rekeyFailed: true } : {}),
+        ...(rekeyed ? { rekeyed: rekeyed.rekeyed } : {}),
+      });
+    }
     res.json(policy);
   });
 

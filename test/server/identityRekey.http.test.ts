@@ -18,7 +18,8 @@ import { record } from '../store/storeContract.js';
 import { runCli } from '../support/childService.js';
 import { phoneFor } from '../support/customers.js';
 import { STARRED, starredKeysOfVersion1 } from '../support/identityRulesV1.js';
-import { startTestService, type TestService } from '../support/testService.js';
+import { startTestApp, startTestService, type TestService } from '../support/testService.js';
+import type { ReadTx, Store } from '../../server/store/store.js';
 
 interface Results {
   results: { status: string; registrationNo?: string; conflicts: { registrationNo: string }[] }[];
@@ -158,6 +159,35 @@ describe('identity re-key at start-up', () => {
     const res = await svc.api(li).post<Results>('/api/check', { rows: [head] });
     expect(res.body.results[0]?.status).toBe('conflict');
     expect(res.body.results[0]?.conflicts[0]?.registrationNo).toBe('BB-2026-000001');
+  });
+
+  it('[R36] a policy change is audited even when the re-key after it fails', async () => {
+    // The store fails while the re-key lists the records (a disk or a database gone midway).
+    const failing = (store: Store): Store =>
+      Object.assign(Object.create(store) as Store, {
+        read: <T>(fn: (tx: ReadTx) => Promise<T>) =>
+          store.read((tx) =>
+            fn(
+              Object.assign(Object.create(tx) as ReadTx, {
+                recordNumbers: () => Promise.reject(new Error('store gone')),
+              }),
+            ),
+          ),
+      });
+    const app = await startTestApp({ wrapStore: failing });
+    try {
+      const admin = await app.user('管理员', 'admin');
+      const put = await app.api(admin).put('/api/policy', { householdIsOneCustomer: true });
+      expect(put.status).toBe(500);
+      const audit = await app.store.listAudit({ limit: 10, offset: 0 });
+      expect(audit.items.find((e) => e.action === 'policy.update')?.details).toMatchObject({
+        rekeyFailed: true,
+      });
+      // The change is saved; the next start (or policy change) re-keys, since no rules were recorded.
+      expect(await app.store.read((tx) => tx.getPolicy())).toMatchObject({ householdIsOneCustomer: true });
+    } finally {
+      await app.close();
+    }
   });
 
   it('baobei store rekey re-keys a stopped store and prints counts only; a second run has nothing to do', async () => {
