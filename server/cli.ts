@@ -242,8 +242,12 @@ export function buildProgram(): Command {
     .description(
       "compute every record's identity keys again under the current rules (the service does it at start when they changed); run with the service stopped",
     )
-    .action(async () => {
-      await runRekey(loadConfig(), (line) => console.log(line));
+    .option(
+      '--force',
+      'check every record even when the recorded rules are current (after an older release ran on the store)',
+    )
+    .action(async (opts: { force?: boolean }) => {
+      await runRekey(loadConfig(), (line) => console.log(line), { force: opts.force === true });
     });
 
   program

@@ -315,7 +315,11 @@ function backupKeyMissing(): DomainError {
  * `baobei store rekey`: the identity re-key the service runs at start (services/identityRekey.ts),
  * run by an operator with the service stopped, to see it finish before serving. Prints counts only.
  */
-export async function runRekey(config: Config, say: (line: string) => void): Promise<void> {
+export async function runRekey(
+  config: Config,
+  say: (line: string) => void,
+  options: { force?: boolean } = {},
+): Promise<void> {
   // Opening makes a new store (and key) where there is none: a mistyped data dir or schema would be
   // "re-keyed" with 0 records and the operator told it is done.
   const location = locationOf(config.store, {}, config);
@@ -338,6 +342,7 @@ export async function runRekey(config: Config, say: (line: string) => void): Pro
     const started = Date.now();
     const result = await rekeyIfNeeded(store, keyring, {
       clock: () => new Date(),
+      ...(options.force === true ? { force: true } : {}),
       onBatch: ({ checked, rekeyed }) => say(`已检查 / checked ${checked}, 已重算 / re-keyed ${rekeyed}`),
     });
     if (result === null) {

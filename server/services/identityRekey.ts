@@ -49,6 +49,11 @@ export interface RekeyResult {
 export interface RekeyOptions {
   clock: () => Date;
   batchSize?: number;
+  /**
+   * Run the pass even when the recorded rules are the current ones: an older release run on the store
+   * after them (a rollback) filed its records under its own keys and recorded nothing.
+   */
+  force?: boolean;
   /** Called after each batch's write (progress, and tests that stop a pass midway). */
   onBatch?: (progress: { checked: number; rekeyed: number }) => void | Promise<void>;
 }
@@ -76,7 +81,7 @@ export async function rekeyIfNeeded(
   const from = await storedIdentityRules(store);
   const policy = await loadPolicy(store);
   const to = currentIdentityRules(policy);
-  if (from !== null && sameRules(from, to)) return null;
+  if (from !== null && sameRules(from, to) && options.force !== true) return null;
   const batchSize = options.batchSize ?? REKEY_BATCH;
   const today = dayOf(options.clock());
   // Until this pass is done the records follow no one set of rules: a pass asked for meanwhile (the

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { hashIdentityKeys, identityKeys, lookupKeys } from '../../core/matching.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import type { Registration, SubmissionRow } from '../../core/schema.js';
-import { STORE_META_COLLECTION } from '../../server/services/identityRekey.js';
+import { rekeyIfNeeded, STORE_META_COLLECTION } from '../../server/services/identityRekey.js';
 import { keyringFromMasterKey, parseMasterKey } from '../../server/security/keyring.js';
 import { LowdbStore } from '../../server/store/lowdbStore.js';
 import { record } from '../store/storeContract.js';
@@ -225,6 +225,31 @@ describe('identity re-key at start-up', () => {
       } finally {
         await reopened.close();
       }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('baobei store rekey --force re-keys records an older release wrote after the rules were recorded (a rollback)', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-rekey-force-'));
+    const key = randomBytes(32).toString('hex');
+    const keyring = keyringFromMasterKey(parseMasterKey(key));
+    try {
+      // Upgraded (rules recorded), then rolled back: the older release filed a record under its keys.
+      const store = await LowdbStore.open({ dataDir, keyring });
+      await rekeyIfNeeded(store, keyring, { clock: () => new Date() });
+      await store.write(async (tx) => {
+        const reg: Registration = { customerName: STARRED, customerType: 'enterprise', registrant: '王磊' };
+        const identity = hashIdentityKeys(starredKeysOfVersion1(reg), keyring.hash);
+        await tx.putRecord({ ...record('BB-2026-000001', {}, STARRED), registration: reg, identity });
+      });
+      await store.close();
+
+      const plain = await runCli(['store', 'rekey'], { dataDir, key });
+      expect(plain.stdout).toContain('nothing to do');
+      const forced = await runCli(['store', 'rekey', '--force'], { dataDir, key });
+      expect(forced.code, forced.stderr).toBe(0);
+      expect(forced.stdout).toContain('1 checked, 1 re-keyed');
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
