@@ -295,7 +295,6 @@ export function parseGrade(text: string): Grade | undefined {
   return match ? (match[1] as Grade) : undefined;
 }
 
-/** field.tooLong when the text is longer than the field takes, else null. */
 /**
  * The names a customer's identity keys are made of (core/matching.ts). Its key keeps only letters and
  * digits, so a name of marks alone (★, ※, “”, ？？) has an empty key, the same as every other such name:
@@ -318,6 +317,7 @@ function noLetters(field: Field, name: string): FieldResult {
   };
 }
 
+/** field.tooLong when the text is longer than the field takes, else null. */
 function tooLong(field: Field, length: number): FieldResult {
   const spec = FIELD_SPECS[field];
   if (length <= spec.maxLength) return null;
