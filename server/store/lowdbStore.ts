@@ -983,11 +983,12 @@ class LowdbTx implements WriteTx {
     const names = query.q !== undefined && query.q !== '' ? this.store.namesForSearch() : undefined;
     const needle = query.q?.toLowerCase();
     const hits: SealedRecord[] = [];
-    const candidates = query.nos
-      ? [...new Set(query.nos)].flatMap((no) => (this.data.records[no] ? [this.data.records[no]] : []))
+    const nos = query.nos ? new Set(query.nos) : undefined;
+    const candidates = nos
+      ? [...nos].flatMap((no) => (this.data.records[no] ? [this.data.records[no]] : []))
       : Object.values(this.data.records);
     for (const sealed of candidates) {
-      if (!matchesQuery(sealed, query)) continue;
+      if (!matchesQuery(sealed, query, nos)) continue;
       if (names && needle !== undefined && !(names.get(sealed.no) ?? '').toLowerCase().includes(needle))
         continue;
       hits.push(sealed);
@@ -1013,8 +1014,9 @@ class LowdbTx implements WriteTx {
       string,
       { registrant: string; team?: string; status: RecordStatus; count: number }
     >();
+    const nos = query.nos ? new Set(query.nos) : undefined;
     for (const sealed of Object.values(this.data.records)) {
-      if (!matchesQuery(sealed, query)) continue;
+      if (!matchesQuery(sealed, query, nos)) continue;
       const status = effectiveStatus(sealed, query.today);
       const key = `${sealed.registrant}\u0000${sealed.team ?? ''}\u0000${status}`;
       const entry = counts.get(key);
@@ -1224,8 +1226,15 @@ class LowdbTx implements WriteTx {
   }
 }
 
-/** The clear-field part of a record query (everything but the name search). */
-function matchesQuery(sealed: SealedRecord, query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>): boolean {
+/**
+ * The clear-field part of a record query (everything but the name search); `nos` is `query.nos` as
+ * a Set, made once per query: the re-key pages 1,000 numbers at a time.
+ */
+function matchesQuery(
+  sealed: SealedRecord,
+  query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>,
+  nos: ReadonlySet<string> | undefined,
+): boolean {
   const status = effectiveStatus(sealed, query.today);
   if (query.statuses && !query.statuses.includes(status)) return false;
   const scope = query.scope;
@@ -1248,7 +1257,7 @@ function matchesQuery(sealed: SealedRecord, query: Omit<RecordQuery, 'limit' | '
     const last = addDays(query.today, query.expiringWithinDays);
     if (sealed.protectedUntil === undefined || sealed.protectedUntil > last) return false;
   }
-  if (query.nos && !query.nos.includes(sealed.no)) return false;
+  if (nos && !nos.has(sealed.no)) return false;
   if (query.receivedBetween) {
     const day = dayOf(sealed.receivedAt);
     if (day < query.receivedBetween.from || day > query.receivedBetween.to) return false;
