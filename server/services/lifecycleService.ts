@@ -862,11 +862,16 @@ export class LifecycleService {
   /**
    * A customer the winner has signed is no longer anyone's to protect (the queue behind it is
    * rejected `customer.signed`): upholding the objection would protect the objector for a deal
-   * already closed, so the reviewer dismisses it instead.
+   * already closed, so the reviewer dismisses it instead. A shared decision (R16) was granted to
+   * both shares, and either partner's signature closes the deal.
    */
   private async assertNotSigned(ctx: ActionContext, winnerNo: string): Promise<void> {
-    const winner = winnerNo !== '' ? await ctx.tx.getRecord(winnerNo) : undefined;
-    if (winner?.status !== 'signed') return;
+    const named = winnerNo !== '' ? await ctx.tx.getRecord(winnerNo) : undefined;
+    const partner = named?.share !== undefined ? await ctx.tx.getRecord(named.share.withNo) : undefined;
+    const winner = [named, partner?.share?.withNo === named?.no ? partner : undefined].find(
+      (r) => r?.status === 'signed',
+    );
+    if (winner === undefined) return;
     throw new DomainError(
       problem(
         'objection.customer_signed',

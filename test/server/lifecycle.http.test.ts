@@ -289,6 +289,28 @@ describe('review', () => {
     expect(dismissed.body).toMatchObject({ status: 'rejected', objection: { decision: 'dismissed' } });
   });
 
+  it('[R12][R16] an objection to a shared decision whose partner has since signed cannot be upheld', async () => {
+    const { wangNo, liNo, chenNo } = await contest();
+    const shared = await post(reviewer, wangNo, 'review', {
+      decision: 'share',
+      shareWith: liNo,
+      split: 60,
+      reason: '资源互补',
+    });
+    expect(shared.status).toBe(200);
+    svc.setNow(at('2026-10-08'));
+    // Li signs the customer on her share; Wang's share is still protected.
+    expect((await post(li, liNo, 'close', { outcome: 'signed', note: '已签合同' })).status).toBe(200);
+    expect((await post(chen, chenNo, 'objection', { reason: '我方先拜访' })).status).toBe(200);
+    const upheld = await post<ErrorBody>(reviewer, chenNo, 'review', { decision: 'approve', reason: '属实' });
+    expect(upheld.status).toBe(409);
+    expect(upheld.body.error).toMatchObject({ code: 'objection.customer_signed', details: { winner: liNo } });
+    expect(upheld.body.error.message).toContain(liNo);
+    expect(upheld.body.error.messageEn).toContain(liNo);
+    expect((await record(chen, chenNo)).status).toBe('rejected');
+    expect((await record(wang, wangNo)).status).toBe('protected');
+  });
+
   it('[R12] an objection may name the winning number; a dismissed objection changes nothing', async () => {
     const { wangNo, chenNo } = await contest();
     await approve(wangNo);
