@@ -843,8 +843,15 @@ export class LifecycleService {
       limit: 1000,
       offset: 0,
     });
+    // A shared decision (R16) names the reviewed share as the winner; the loser may name either.
+    const decidedBy = new Set([winner.no, ...(winner.share !== undefined ? [winner.share.withNo] : [])]);
     const lost = items.find(
-      (r) => r.reasonCode === 'conflict.lost' && r.history.some((h) => h.details?.['winner'] === winner.no),
+      (r) =>
+        r.reasonCode === 'conflict.lost' &&
+        r.history.some((h) => {
+          const named = h.details?.['winner'];
+          return typeof named === 'string' && decidedBy.has(named);
+        }),
     );
     if (!lost) {
       throw new DomainError(

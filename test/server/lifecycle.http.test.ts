@@ -311,6 +311,24 @@ describe('review', () => {
     expect((await record(wang, wangNo)).status).toBe('protected');
   });
 
+  it('[R12][R16] a loser may object naming either share of a shared decision', async () => {
+    const { wangNo, liNo, chenNo } = await contest();
+    expect(
+      (
+        await post(reviewer, wangNo, 'review', {
+          decision: 'share',
+          shareWith: liNo,
+          split: 60,
+          reason: '资源互补',
+        })
+      ).status,
+    ).toBe(200);
+    const objected = await post(chen, liNo, 'objection', { reason: '我方先拜访' });
+    expect(objected.status).toBe(200);
+    expect(objected.body.no).toBe(chenNo);
+    expect(objected.body.objection?.against).toBe(wangNo);
+  });
+
   it('[R12] an objection may name the winning number; a dismissed objection changes nothing', async () => {
     const { wangNo, chenNo } = await contest();
     await approve(wangNo);
