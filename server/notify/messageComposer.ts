@@ -237,6 +237,28 @@ function draftFor(
         };
       }
       const other = otherRecord(str(d, 'winner'), disclosure);
+      if (d['queued'] === true) {
+        // An upheld objection (R12) put it back in the queue: it did not lose, so no objection window.
+        return {
+          title: { zh: '异议成立：转为排队', en: 'Objection upheld: back in the queue' },
+          paragraphs: [
+            s(
+              [
+                t(`异议成立，客户改由另一报备${other.zh}保护，`),
+                ...ref.zh,
+                t(' 转为排队，待其保护结束后依次递补。'),
+              ],
+              [
+                t(
+                  `An objection was upheld and the customer is now protected for another registration${other.en}; `,
+                ),
+                ...mid(ref.en),
+                t(' waits behind it and moves up when it ends.'),
+              ],
+            ),
+          ],
+        };
+      }
       return {
         title: { zh: '撞单裁定：未获批准', en: 'Conflict decided: not granted' },
         paragraphs: [

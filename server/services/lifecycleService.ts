@@ -946,7 +946,6 @@ export class LifecycleService {
     ended: readonly StoredRecord[],
   ): Promise<void> {
     const endedNos = new Set(ended.map((r) => r.no));
-    if (endedNos.size === 0) return;
     for (const c of await findCandidates(ctx.tx, holder.identity, ctx.policy, ctx.today, {
       exclude: holder.no,
     })) {
@@ -956,6 +955,29 @@ export class LifecycleService {
       c.record.version++; // every change bumps the version: clients' ETags must go stale
       ctx.touched.add(c.record.no);
       await ctx.tx.putRecord(c.record);
+    }
+    // The objected decision may have ended before the objection was decided (the winner withdrew)
+    // and moved the queue up: what was promoted, and what competes with it, can no longer be
+    // approved beside the objector (registration.blocked), so it waits behind them again as it
+    // would had the objection been upheld first — not left pending, to be rejected and lose its place.
+    for (const c of await findCandidates(ctx.tx, holder.identity, ctx.policy, ctx.today, {
+      exclude: holder.no,
+    })) {
+      const other = c.record;
+      if (
+        c.match.strength !== 'exact' ||
+        other.registration.registrant === holder.registration.registrant ||
+        !(c.status === 'pending' || (c.status === 'conflict' && other.conflictKind !== 'queued'))
+      ) {
+        continue;
+      }
+      const from = c.status;
+      other.status = 'conflict';
+      other.conflictKind = 'queued';
+      other.blockedBy = [holder.no];
+      this.log(ctx, other, 'queue.requeue', from, undefined, { behind: holder.no });
+      ctx.notify.toRegistrant(other, 'competitor.decided', { winner: holder.no, queued: true });
+      await ctx.tx.putRecord(other);
     }
   }
 }

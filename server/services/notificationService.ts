@@ -80,6 +80,11 @@ function describe(n: Notification): { message: string; messageEn: string } {
           message: `客户已由他人签约（${d['signed']}），您的报备 ${no} 已驳回`,
           messageEn: `The customer was signed by someone else (${d['signed']}); your registration ${no} was rejected`,
         };
+      if (d['queued'] === true)
+        return {
+          message: `异议成立，客户改由 ${d['winner']} 保护，您的报备 ${no} 转为排队，待其保护结束后依次递补`,
+          messageEn: `An objection was upheld and the customer is now protected for ${d['winner']}; your registration ${no} waits behind it and moves up when it ends`,
+        };
       return {
         message: `同一客户已批准给 ${d['winner']}，您的报备 ${no} 未获批准；如有异议请于 ${d['objectionDeadline']} 前提出`,
         messageEn: `The customer was granted to ${d['winner']}; your registration ${no} lost. Object by ${d['objectionDeadline']} if you disagree`,

@@ -104,6 +104,8 @@ export const EVENTS: NotifyEvent[] = [
     '李审核',
   ),
   ev('competitor.decided', { status: 'rejected', signed: 'BB-2026-000078' }, '张三'),
+  // An upheld objection (R12) sent a promoted registration back to the queue behind the objector.
+  ev('competitor.decided', { status: 'conflict', winner: 'BB-2026-000077', queued: true }, '李审核'),
   ev('queue.promoted', { status: 'pending', after: 'BB-2026-000079', reviewDueBy: '2026-05-20' }),
   ev('protection.ended', { status: 'signed', outcome: 'signed' }, '王磊'),
   ev(

@@ -329,6 +329,39 @@ describe('review', () => {
     expect(objected.body.objection?.against).toBe(wangNo);
   });
 
+  it('[R12][R21] upheld after the winner withdrew: the registration promoted meanwhile waits behind the objector', async () => {
+    const { wangNo, liNo } = await contest();
+    await approve(wangNo);
+    const zhou = await svc.user('周洁', 'sales', '华东一部');
+    const zhouNo = await register(zhou, { ...enterpriseRow(1), contactPhone: '13900000004' });
+    svc.setNow(at('2026-10-08'));
+    expect((await post(li, liNo, 'objection', { reason: '我方先拜访' })).status).toBe(200);
+    // Wang withdraws before the objection is decided: Zhou moves up to review.
+    expect((await post(wang, wangNo, 'close', { outcome: 'withdrawn', note: '客户放弃' })).status).toBe(200);
+    expect((await record(zhou, zhouNo)).status).toBe('pending');
+    const upheld = await post(reviewer, liNo, 'review', { decision: 'approve', reason: '属实' });
+    expect(upheld.status).toBe(200);
+    expect(upheld.body.status).toBe('protected');
+    // Li now holds the customer: Zhou cannot be approved beside her, so he waits behind her as he
+    // would have had the objection been upheld first (not left pending, to be rejected and lose
+    // his place).
+    expect(await record(reviewer, zhouNo)).toMatchObject({
+      status: 'conflict',
+      conflictKind: 'queued',
+      blockedBy: [liNo],
+    });
+    const told = (await notifications(zhou)).filter((n) => n.type === 'competitor.decided');
+    expect(told.map((n) => [n.recordNo, n.details['winner'], n.details['queued']])).toEqual([
+      [zhouNo, liNo, true],
+    ]);
+    expect(told[0]?.message).toContain(liNo);
+    // It did not lose the customer, so it is not offered an objection window.
+    expect(told[0]?.message).not.toContain('前提出');
+    expect(told[0]?.messageEn).not.toContain('Object by');
+    expect((await post(li, liNo, 'close', { outcome: 'withdrawn', note: '客户放弃' })).status).toBe(200);
+    expect((await record(zhou, zhouNo)).status).toBe('pending');
+  });
+
   it('[R12] an objection may name the winning number; a dismissed objection changes nothing', async () => {
     const { wangNo, chenNo } = await contest();
     await approve(wangNo);
