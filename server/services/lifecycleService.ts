@@ -119,6 +119,18 @@ export class LifecycleService {
       if (!reviews(actor, record)) throw forbidden('审核该报备', 'review this registration');
       const status = effectiveStatus(record, ctx.today);
       if (record.objection && !record.objection.decision && status === 'rejected') {
+        if (input.decision === 'share') {
+          // Upholding ends the decision objected to and protects the objector alone: a share here
+          // would be taken as a plain uphold, its partner and split dropped without a word.
+          throw new DomainError(
+            problem(
+              'objection.share_not_allowed',
+              '异议只能支持（approve）或驳回（reject），不能裁定为共享（R12）',
+              'An objection is upheld (approve) or dismissed (reject); it cannot be decided as a share (R12)',
+              'decision',
+            ),
+          );
+        }
         if (input.decision !== 'reject') {
           // Upholding terminates the winner: not for a protection that would already be over, and
           // not while someone else (another objector upheld first, a later registrant) holds the

@@ -362,6 +362,28 @@ describe('review', () => {
     expect((await record(zhou, zhouNo)).status).toBe('pending');
   });
 
+  it('[R12][R16] an objection is upheld or dismissed, not shared: decision share on it is refused', async () => {
+    const { wangNo, liNo } = await contest();
+    await approve(wangNo);
+    svc.setNow(at('2026-10-08'));
+    expect((await post(li, liNo, 'objection', { reason: '我方先拜访' })).status).toBe(200);
+    const shared = await post<ErrorBody>(reviewer, liNo, 'review', {
+      decision: 'share',
+      shareWith: wangNo,
+      split: 50,
+      reason: '双方各有资源',
+    });
+    expect(shared.status).toBe(422);
+    expect(shared.body.error).toMatchObject({ code: 'objection.share_not_allowed', field: 'decision' });
+    expect(shared.body.error.message).toContain('approve');
+    expect(shared.body.error.messageEn).toContain('approve');
+    // Nothing moved: Wang still holds, the objection still awaits a decision.
+    expect((await record(wang, wangNo)).status).toBe('protected');
+    const liView = await record(li, liNo);
+    expect(liView.status).toBe('rejected');
+    expect(liView.objection?.decision).toBeUndefined();
+  });
+
   it('[R12] an objection may name the winning number; a dismissed objection changes nothing', async () => {
     const { wangNo, chenNo } = await contest();
     await approve(wangNo);
