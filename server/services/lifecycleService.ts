@@ -937,6 +937,8 @@ export class LifecycleService {
     }
     delete record.reasonCode;
     delete record.objectionDeadline;
+    // The lost decision's reason ("granted to …") would stay in 处理意见 beside 保护中.
+    record.reason = reason;
     approve(record, ctx.now, ctx.policy);
     this.log(ctx, record, 'objection.uphold', 'rejected', reason);
     ctx.notify.toRegistrant(record, 'decision', {

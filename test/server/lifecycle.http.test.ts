@@ -184,6 +184,9 @@ describe('review', () => {
       protectedUntil: '2027-01-11',
     });
     expect(upheld.body.objection?.decision).toBe('upheld');
+    // 处理意见 / 最近审核意见 is the uphold's reason, not the lost decision's "granted to 王磊".
+    expect(upheld.body.reason).toBe('拜访记录属实');
+    expect((await record(li, liNo)).reason).toBe('拜访记录属实');
     expect(await record(wang, wangNo)).toMatchObject({
       status: 'terminated',
       reasonCode: 'objection.upheld',
