@@ -902,17 +902,17 @@ export class LifecycleService {
   }
 
   /**
-   * The protections an objection is against: the winner and, when the decision was a share (R16),
-   * its partner — both were granted by the one decision, so upholding the objection reverses both.
+   * The records an objection is against: the winner and, when the decision was a share (R16), its
+   * partner — both were granted by the one decision, so upholding the objection reverses both. Those
+   * still protecting are ended; the queue behind any of them — one whose window ran out but is not
+   * swept yet too — moves behind the objector.
    */
   private async objectedDecision(ctx: ActionContext, winnerNo: string): Promise<StoredRecord[]> {
     const winner = winnerNo !== '' ? await ctx.tx.getRecord(winnerNo) : undefined;
     if (!winner) return [];
     const partnerNo = winner.share?.withNo;
     const partner = partnerNo !== undefined ? await ctx.tx.getRecord(partnerNo) : undefined;
-    return [winner, ...(partner?.share?.withNo === winner.no ? [partner] : [])].filter((r) =>
-      PROTECTING_STATUSES.includes(effectiveStatus(r, ctx.today)),
-    );
+    return [winner, ...(partner?.share?.withNo === winner.no ? [partner] : [])];
   }
 
   private async decideObjection(
@@ -930,7 +930,8 @@ export class LifecycleService {
       await ctx.tx.putRecord(record);
       return;
     }
-    for (const winner of objected) {
+    const ending = objected.filter((r) => PROTECTING_STATUSES.includes(effectiveStatus(r, ctx.today)));
+    for (const winner of ending) {
       this.transition(ctx, winner, 'terminated', 'objection.upheld', reason, 'objection.upheld');
       ctx.notify.toRegistrant(winner, 'protection.ended', { outcome: 'objection.upheld', by: record.no });
       await ctx.tx.putRecord(winner);
@@ -950,9 +951,10 @@ export class LifecycleService {
   }
 
   /**
-   * Registrations queued behind protections that an upheld objection ended now wait behind the
-   * objector (R21): otherwise they would wait for a record that is already over, and nothing would
-   * move them up when the objector's protection ends.
+   * Registrations queued behind the decision an upheld objection reversed now wait behind the
+   * objector (R21): otherwise they would wait for a record that is already over, and be moved up
+   * beside the objector when it ends or is swept (a window that ran out before the objection was
+   * decided), or not at all when the objector's protection ends.
    */
   private async requeueBehind(
     ctx: ActionContext,

@@ -387,6 +387,37 @@ describe('review', () => {
     expect(liView.objection?.decision).toBeUndefined();
   });
 
+  it('[R12][R21][R29] upheld after the winner’s window ran out: the queue waits behind the objector, and the sweep leaves it there', async () => {
+    expect((await svc.api(svc.adminToken).put('/api/policy', { preset: 'channel' })).status).toBe(200);
+    // R29: one month from the first visit. Wang's visit 2026-10-09 → protected through 2026-11-08;
+    // Li's visit 2026-10-30 → her window would run through 2026-11-29.
+    svc.setNow(at('2026-11-02', '09:00'));
+    const wangNo = await register(wang, { ...enterpriseRow(14), firstVisitAt: '2026-10-09' });
+    svc.setNow(at('2026-11-02', '10:00'));
+    const liNo = await register(li, {
+      ...enterpriseRow(14),
+      contactPhone: '13900000002',
+      firstVisitAt: '2026-10-30',
+    });
+    svc.setNow(at('2026-11-02', '11:00'));
+    await approve(wangNo);
+    svc.setNow(at('2026-11-03'));
+    const zhou = await svc.user('周洁', 'sales', '华东一部');
+    const zhouNo = await register(zhou, { ...enterpriseRow(14), contactPhone: '13900000004' });
+    expect(await record(reviewer, zhouNo)).toMatchObject({ status: 'conflict', blockedBy: [wangNo] });
+    svc.setNow(at('2026-11-04'));
+    expect((await post(li, liNo, 'objection', { reason: '我方先拜访' })).status).toBe(200);
+    // Decided after Wang's window ran out (read as expired, not yet swept).
+    svc.setNow(at('2026-11-10'));
+    const upheld = await post(reviewer, liNo, 'review', { decision: 'approve', reason: '属实' });
+    expect(upheld.status).toBe(200);
+    expect(upheld.body).toMatchObject({ status: 'protected', protectedUntil: '2026-11-29' });
+    expect(await record(reviewer, zhouNo)).toMatchObject({ status: 'conflict', blockedBy: [liNo] });
+    // The sweep writes Wang's expiry; Zhou keeps waiting behind Li instead of moving up beside her.
+    expect((await svc.running.services.lifecycle.sweep()).expired).toBe(1);
+    expect(await record(reviewer, zhouNo)).toMatchObject({ status: 'conflict', blockedBy: [liNo] });
+  });
+
   it('[R12] an objection may name the winning number; a dismissed objection changes nothing', async () => {
     const { wangNo, chenNo } = await contest();
     await approve(wangNo);
