@@ -499,7 +499,8 @@ export function decideChange<R extends CandidateRecord>(facts: ChangeFacts<R>): 
  * the grant (an approved extension, R28) keeps its length. Null when the change does not touch a
  * window counted from the first visit: not firstVisitAt, another basis, nothing granted yet (approval
  * counts from the visit as it then is), or dates not what the policy derives (granted under another
- * policy, or a share's common window, R16, which one record's visit does not move).
+ * policy, or a share's common window, R16, which one record's visit does not move), or a visit
+ * corrected within its day, which leaves the window where it is.
  */
 function grantFromVisit(
   record: StoredRecord,
@@ -525,10 +526,11 @@ function grantFromVisit(
   if (before.from !== protectedFrom) return null;
   const after = granted(draft.registration.firstVisitAt);
   const added = daysBetween(before.until, protectedUntil);
-  return {
-    was: { from: protectedFrom, until: protectedUntil },
-    now: { from: after.from, until: addDays(after.until, added) },
-  };
+  const now = { from: after.from, until: addDays(after.until, added) };
+  // A corrected time on the same day (R8 counts the minutes before the visit) moves nothing: the
+  // holder may make it.
+  if (now.from === protectedFrom && now.until === protectedUntil) return null;
+  return { was: { from: protectedFrom, until: protectedUntil }, now };
 }
 
 export interface ResubmissionFacts<R extends CandidateRecord = CandidateRecord> {

@@ -138,6 +138,19 @@ describe('[R29] changing the first visit of a filed registration', () => {
     });
   });
 
+  it('[R8] the holder may correct the time of the first visit on its day: the window does not move', async () => {
+    const no = await approved('2026-11-10', 13); // 2026-11-10 … 2026-12-09
+    // The time of the visit matters on its own (R8: registered 30 minutes before it).
+    const res = await change(wang, no, '2026-11-10 15:30');
+    expect(res.status).toBe(200);
+    expect(res.body.record).toMatchObject({
+      status: 'protected',
+      protectedFrom: '2026-11-10',
+      protectedUntil: '2026-12-09',
+      registration: { firstVisitAt: '2026-11-10T07:30:00.000Z' },
+    });
+  });
+
   it('a reviewer correcting the first visit of a granted protection moves the window with it', async () => {
     const no = await approved('2026-11-10', 12);
     const res = await change(reviewer, no, '2026-11-05');
