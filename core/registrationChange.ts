@@ -545,6 +545,8 @@ export interface ResubmissionFacts<R extends CandidateRecord = CandidateRecord> 
   bans: readonly BanFact[];
   /** A record rejected by losing a conflict (`conflict.lost`): the registration that won, as it is now. */
   winner?: (CandidateRecord & { status: RecordStatus }) | undefined;
+  /** When that decision was a share (R16): the winner's partner, as it is now. */
+  winnerPartner?: (CandidateRecord & { status: RecordStatus }) | undefined;
   /** Working days in force (R12 review deadline); the package's schedule when absent. */
   calendar?: WorkCalendar | undefined;
   /**
@@ -598,7 +600,12 @@ export function decideResubmission<R extends CandidateRecord>(
       );
     }
   }
-  if (record.reasonCode === 'customer.signed') {
+  // The decision it lost ended in a signature (either share of a shared one): the deal is closed, as
+  // for the queue rejected behind it (customer.signed) and an objection to it (objection.customer_signed).
+  const lostToSigned =
+    record.reasonCode === 'conflict.lost' &&
+    (facts.winner?.status === 'signed' || facts.winnerPartner?.status === 'signed');
+  if (record.reasonCode === 'customer.signed' || lostToSigned) {
     return refusal(
       problem(
         'resubmit.customer_signed',

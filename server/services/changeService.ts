@@ -123,6 +123,8 @@ export class ChangeService {
           record.reasonCode === 'conflict.lost' && typeof winnerNo === 'string'
             ? await tx.getRecord(winnerNo)
             : undefined;
+        const partner = winner?.share ? await tx.getRecord(winner.share.withNo) : undefined;
+        const winnerPartner = partner?.share?.withNo === winner?.no ? partner : undefined;
         // R45: back in review the record is active again, so the cap applies as to a new registration.
         const activeCount =
           policy.maxActivePerRegistrant === null
@@ -137,6 +139,7 @@ export class ChangeService {
           candidates,
           bans,
           winner,
+          winnerPartner,
           calendar: this.deps.calendar?.() ?? PACKAGE_CALENDAR,
           activeCount,
         });

@@ -634,6 +634,12 @@ describe('decideResubmission (R13)', () => {
     const again = resubmit(lost, [ended], ended);
     expect(again.ok).toBe(true);
     if (again.ok) expect(again.record.objectionDeadline).toBeUndefined();
+    // [R26] A winner who signed closed the deal: not resubmitted, as the queue behind it is not.
+    const signed = { ...winner, status: 'signed' as const };
+    expect(resubmit(lost, [signed], signed)).toMatchObject({
+      ok: false,
+      error: { code: 'resubmit.customer_signed' },
+    });
   });
 
   it('[R17] someone who registered the customer while it was rejected comes first: refused with the conflict view', () => {

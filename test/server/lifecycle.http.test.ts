@@ -418,6 +418,27 @@ describe('review', () => {
     expect(await record(reviewer, zhouNo)).toMatchObject({ status: 'conflict', blockedBy: [liNo] });
   });
 
+  it('[R13][R26] a registration that lost to a winner who has since signed is not resubmitted', async () => {
+    const { wangNo, liNo, chenNo } = await contest();
+    const shared = await post(reviewer, wangNo, 'review', {
+      decision: 'share',
+      shareWith: liNo,
+      split: 60,
+      reason: '资源互补',
+    });
+    expect(shared.status).toBe(200);
+    svc.setNow(at('2026-10-12'));
+    // Wang signs the customer; Li withdraws her share. Nobody holds the customer any more, but it is
+    // signed: like the queue behind a signature (customer.signed), the loser does not come back.
+    expect((await post(wang, wangNo, 'close', { outcome: 'signed', note: '已签合同' })).status).toBe(200);
+    expect((await post(li, liNo, 'close', { outcome: 'withdrawn', note: '退出' })).status).toBe(200);
+    const again = await post<ErrorBody>(chen, chenNo, 'resubmit', {});
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('resubmit.customer_signed');
+    expect(again.body.error.messageEn).toContain('signed');
+    expect((await record(chen, chenNo)).status).toBe('rejected');
+  });
+
   it('[R12] an objection may name the winning number; a dismissed objection changes nothing', async () => {
     const { wangNo, chenNo } = await contest();
     await approve(wangNo);
