@@ -57,8 +57,10 @@ export function createMyRegistrations(deps: MyRegistrationsDeps) {
     const items: RecordView[] = [];
     for (let offset = 0; ; offset += PAGE) {
       const page = await api.listRegistrations({ registrant: me.name, limit: PAGE, offset });
-      items.push(...page.items);
-      if (page.items.length < PAGE || items.length >= page.total) return items;
+      // The list also holds the other registrant's share of a customer shared with me (R16: I may
+      // read it); I act only on my own share, so only that one is a row of mine.
+      items.push(...page.items.filter((r) => r.registration.registrant === me.name));
+      if (page.items.length < PAGE || offset + page.items.length >= page.total) return items;
     }
   }
 

@@ -211,6 +211,23 @@ describe('我的报备', () => {
     expect(messages[no.approvedB]).toContain('晚于今天');
     expect((await wang.getRegistration(no.approvedB)).followUps).toHaveLength(2);
   });
+
+  it('[R16] a share partner’s sheet lists their own share, not the other registrant’s (whose deadlines they cannot act on)', async () => {
+    const client = (token: string) => createApiClient({ baseUrl: svc.url, token });
+    const chen = client(await svc.user('陈晨', 'sales', '华东一部'));
+    const zhou = client(await svc.user('周洁', 'sales', '华东一部'));
+    const chenNo = await register(chen, 7);
+    const zhouNo = await register(zhou, 7);
+    await zhang.review(chenNo, { decision: 'share', shareWith: zhouNo, split: 60, reason: '资源互补' });
+    const fake = createFakeOffice({ apiVersion: '1.18', sheets: [{ name: 'Sheet1', values: [['']] }] });
+    const mine = createMyRegistrations({ excel: gatewayFor(fake), api: zhou, now: () => svc.now() });
+    // Closing, extending and logging visits on 陈晨's share are refused to 周洁 (403), so a row of it
+    // with its extension and follow-up deadlines would invite actions that cannot succeed.
+    expect((await mine.build()).rows).toBe(1);
+    const numbers = fake.workbook.values(MY_SHEET_NAME, 'A2:A3').map((r) => r[0]);
+    expect(numbers).toEqual([zhouNo, '']);
+    expect(cell(fake, 'J', 2)).toBe(40);
+  });
 });
 
 describe('我的报备 at 10,000 rows', () => {
