@@ -14,10 +14,42 @@ import {
   type MyCarryOver,
 } from '../core/mySheetPlan.js';
 import { DomainError, problem } from '../core/problem.js';
+import { canRequestExtension } from '../core/protection.js';
 import { rangeAddress, REVIEW_SHEET_NAME } from '../core/sheetPlan.js';
 import type { RecordView } from '../core/responses.js';
 import { ApiError, type ApiClient, type RegistrationAction } from './apiClient.js';
 import type { ExcelGateway } from './excelGateway.js';
+
+/**
+ * The records of a `GET /api/registrations?registrant=<me>` page that are mine: the page also holds
+ * the other registrant's share of a customer shared with me (R16: I may read it), but I act only on
+ * my own share (closing, extending and visits on the other are refused).
+ */
+export function ownRecords(items: readonly RecordView[], me: string): RecordView[] {
+  return items.filter((r) => r.registration.registrant === me);
+}
+
+/**
+ * The pane's line of my protections ending soon, from such a page: how many, and how many may still
+ * ask for an extension (R28) today.
+ */
+export function expiringSummary(
+  items: readonly RecordView[],
+  me: string,
+  today: string,
+  extensionLeadDays: number,
+): { n: number; extendable: number } {
+  const protecting = ownRecords(items, me).filter((r) => r.protectedUntil !== undefined);
+  return {
+    n: protecting.length,
+    extendable: protecting.filter(
+      (r) =>
+        r.status === 'protected' &&
+        r.protectedUntil !== undefined &&
+        canRequestExtension(r.protectedUntil, today, extensionLeadDays),
+    ).length,
+  };
+}
 
 export interface MyRegistrationsDeps {
   excel: ExcelGateway;
@@ -57,9 +89,7 @@ export function createMyRegistrations(deps: MyRegistrationsDeps) {
     const items: RecordView[] = [];
     for (let offset = 0; ; offset += PAGE) {
       const page = await api.listRegistrations({ registrant: me.name, limit: PAGE, offset });
-      // The list also holds the other registrant's share of a customer shared with me (R16: I may
-      // read it); I act only on my own share, so only that one is a row of mine.
-      items.push(...page.items.filter((r) => r.registration.registrant === me.name));
+      items.push(...ownRecords(page.items, me.name));
       if (page.items.length < PAGE || offset + page.items.length >= page.total) return items;
     }
   }

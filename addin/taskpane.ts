@@ -16,7 +16,6 @@ import {
   type NotificationPage,
 } from './apiClient.js';
 import { dayOf } from '../core/day.js';
-import { canRequestExtension } from '../core/protection.js';
 import {
   forgetToken,
   loadConnectionSettings,
@@ -25,7 +24,7 @@ import {
   type SettingsStorage,
 } from './connectionSettings.js';
 import { describeError, PaneError } from './errorText.js';
-import { createMyRegistrations } from './myRegistrations.js';
+import { createMyRegistrations, expiringSummary } from './myRegistrations.js';
 import { createPoolSheet } from './poolSheet.js';
 import { createLifecycleReview } from './lifecycleReview.js';
 import { createReportSheet } from './reportSheet.js';
@@ -312,17 +311,8 @@ class TaskPane {
         api.listRegistrations({ registrant: me, expiringWithinDays: 20, limit: 1000 }),
         api.policy(),
       ]);
-      const today = dayOf(new Date());
-      const protecting = expiring.items.filter((r) => r.protectedUntil !== undefined);
       this.state.notices = page;
-      this.state.expiring = {
-        n: protecting.length,
-        extendable: protecting.filter(
-          (r) =>
-            r.status === 'protected' &&
-            canRequestExtension(r.protectedUntil!, today, policy.extensionLeadDays),
-        ).length,
-      };
+      this.state.expiring = expiringSummary(expiring.items, me, dayOf(new Date()), policy.extensionLeadDays);
     } catch {
       // The list is a convenience: a failure here must not hide the operation's own message.
       return;

@@ -12,7 +12,8 @@ import { MY_SHEET_NAME } from '../../core/mySheetPlan.js';
 import type { RowResult } from '../../core/schema.js';
 import { createApiClient, type ApiClient } from '../../addin/apiClient.js';
 import { createExcelGateway, type ExcelHost } from '../../addin/excelGateway.js';
-import { createMyRegistrations } from '../../addin/myRegistrations.js';
+import { createMyRegistrations, expiringSummary } from '../../addin/myRegistrations.js';
+import { dayOf } from '../../core/day.js';
 import { createFakeOffice, type FakeOffice } from '../fakes/fakeExcel.js';
 import { companyNameFor, creditCodeFor, enterpriseRow, phoneFor } from '../support/customers.js';
 import { startTestService, type TestService } from '../support/testService.js';
@@ -227,6 +228,11 @@ describe('我的报备', () => {
     const numbers = fake.workbook.values(MY_SHEET_NAME, 'A2:A3').map((r) => r[0]);
     expect(numbers).toEqual([zhouNo, '']);
     expect(cell(fake, 'J', 2)).toBe(40);
+    // The pane's 即将到期 line reads the same list: it counts 周洁's own share only.
+    const listed = await zhou.listRegistrations({ registrant: '周洁', limit: 1000 });
+    expect(listed.items.map((r) => r.no).sort()).toEqual([chenNo, zhouNo].sort());
+    const today = dayOf(svc.now());
+    expect(expiringSummary(listed.items, '周洁', today, 20)).toEqual({ n: 1, extendable: 1 });
   });
 });
 
