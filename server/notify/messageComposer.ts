@@ -388,6 +388,29 @@ function draftFor(
     }
     case 'transfer': {
       const to = str(d, 'to');
+      const share = str(d, 'share');
+      if (share !== undefined) {
+        // The other share's number only where other records may be named (R34): robots get none.
+        const other = otherRecord(share, disclosure);
+        const from = str(d, 'from') ?? '—';
+        return {
+          title: { zh: '共享伙伴已变更', en: 'Share partner changed' },
+          paragraphs: [
+            s(
+              [
+                ...ref.zh,
+                t(` 的共享伙伴已变更：共享该客户的报备${other.zh}已由 ${from} 移交给 ${to ?? '—'}。`),
+              ],
+              [
+                ...ref.en,
+                t(
+                  ` has a new share partner: the registration sharing the customer${other.en} was handed over from ${from} to ${to ?? '—'}.`,
+                ),
+              ],
+            ),
+          ],
+        };
+      }
       if (to !== undefined)
         return {
           title: { zh: '报备已移交', en: 'Registration handed over' },

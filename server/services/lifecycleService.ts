@@ -49,6 +49,7 @@ export async function followShare(
   tx: WriteTx,
   record: StoredRecord,
   by: { at: string; by: string },
+  notify: Pick<Notifier, 'toRegistrant'>,
 ): Promise<void> {
   if (!record.share) return;
   const partner = await tx.getRecord(record.share.withNo);
@@ -64,6 +65,9 @@ export async function followShare(
     action: 'share.partner_transfer',
     details: { withNo: record.no, from, to },
   });
+  // The partner's record changed under them (its version too: their next action with the old one
+  // is refused 412), and whom they share the customer with is news they act on.
+  notify.toRegistrant(partner, 'transfer', { share: record.no, from, to });
   await tx.putRecord(partner);
 }
 
@@ -450,7 +454,7 @@ export class LifecycleService {
         details: { from: fromName, to },
       });
       ctx.notify.toRegistrant(record, 'transfer', { from: fromName });
-      await followShare(ctx.tx, record, { at: ctx.now, by: actor.name });
+      await followShare(ctx.tx, record, { at: ctx.now, by: actor.name }, ctx.notify);
       await ctx.tx.putRecord(record);
       return record;
     });

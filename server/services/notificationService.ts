@@ -126,6 +126,11 @@ function describe(n: Notification): { message: string; messageEn: string } {
         messageEn: `Registration ${no} was corrected and resubmitted; review due ${d['reviewDueBy']}`,
       };
     case 'transfer':
+      if (d['share'] !== undefined)
+        return {
+          message: `与您共享客户的报备 ${d['share']} 已由 ${d['from']} 移交给 ${d['to']}，您的报备 ${no} 现与 ${d['to']} 共享`,
+          messageEn: `Registration ${d['share']}, which shares the customer with you, was handed over from ${d['from']} to ${d['to']}; your registration ${no} is now shared with ${d['to']}`,
+        };
       return d['to'] !== undefined
         ? {
             message: `报备 ${no} 已移交给 ${d['to']}`,

@@ -109,7 +109,7 @@ export class UserAdministration {
           details: { from: leaver.name, to: colleague.name, reason: 'hand-over' },
         });
         notify.toRegistrant(record, 'transfer', { from: leaver.name });
-        await followShare(tx, record, { at: now.toISOString(), by: actor.name });
+        await followShare(tx, record, { at: now.toISOString(), by: actor.name }, notify);
         await tx.putRecord(record);
         transferred.push(record.no);
       }

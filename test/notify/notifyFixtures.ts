@@ -133,6 +133,7 @@ export const EVENTS: NotifyEvent[] = [
   ev('objection.filed', { status: 'rejected', against: 'BB-2026-000081' }, '王磊'),
   ev('transfer', { status: 'protected', to: '陈晨' }, '李审核'),
   ev('transfer', { status: 'protected', from: '刘洋' }, '李审核'),
+  ev('transfer', { status: 'protected', share: 'BB-2026-000081', from: '刘洋', to: '陈晨' }, '李审核'),
   ev('changed', { status: 'protected', fields: 'contactPhone,notes', by: '刘洋' }, '刘洋'),
   ev('changed', { status: 'pending', fields: 'customerName', by: '王磊', identity: true }, '王磊'),
   ev('resubmitted', { status: 'pending', reviewDueBy: '2026-05-20' }, '王磊'),

@@ -217,5 +217,16 @@ describe('[R38] hand-over of a leaver', () => {
     expect(again.body.share).toMatchObject({ withNo: sunNo, withRegistrant: '周杰' });
     expect((await svc.api(t.zhou).get(`/api/registrations/${liNo}`)).status).toBe(200);
     expect((await svc.api(qian).get(`/api/registrations/${liNo}`)).status).toBe(403);
+    // 李娜's record changed under her both times (its version too): she is told whom she shares with now.
+    const notes = await svc
+      .api(t.li)
+      .get<{ items: { type: string; recordNo: string; message: string }[] }>('/api/notifications');
+    const told = notes.body.items.filter((n) => n.type === 'transfer' && n.recordNo === liNo);
+    expect(told.map((n) => n.message).sort()).toEqual(
+      [
+        `与您共享客户的报备 ${sunNo} 已由 孙悦 移交给 钱坤，您的报备 ${liNo} 现与 钱坤 共享`,
+        `与您共享客户的报备 ${sunNo} 已由 钱坤 移交给 周杰，您的报备 ${liNo} 现与 周杰 共享`,
+      ].sort(),
+    );
   });
 });
