@@ -298,6 +298,31 @@ export function isMobileHeader(text: string): boolean {
   return MOBILE_WORDS_ZH.test(header.hanText) || header.latinWords.some((w) => MOBILE_WORDS_EN.has(w));
 }
 
+/** Fields naming someone other than the customer: a phone qualified by one is theirs (报备人手机). */
+const OTHER_PARTY_FIELDS: ReadonlySet<Field> = new Set(['registrant', 'team', 'channel']);
+
+/**
+ * Whether a phone header names the phone of someone other than the customer: the registrant's,
+ * the team's or the channel partner's (报备人手机, 业务员电话, 渠道手机, Sales rep mobile). A sheet
+ * carries these beside the customer's phone; taken as the customer's (or its fallback), every
+ * customer of a registrant would share the registrant's number and match one another.
+ */
+export function isOtherPartyPhoneHeader(text: string): boolean {
+  const header = prepareHeader(text);
+  const at = header.hanText.search(PHONE_WORDS_ZH);
+  const latinAt = header.latinWords.findIndex((w) => PHONE_WORDS_EN.has(w));
+  const qualifiers = [
+    at > 0 ? header.hanText.slice(0, at) : '',
+    latinAt > 0 ? header.latinWords.slice(0, latinAt).join(' ') : '',
+  ];
+  return qualifiers.some((q) => {
+    const best = q === '' ? undefined : candidatesFor(q)[0];
+    return (
+      best !== undefined && best.confidence >= MIN_MAPPING_CONFIDENCE && OTHER_PARTY_FIELDS.has(best.field)
+    );
+  });
+}
+
 const DATE_WORDS_ZH = /日期|时间|时刻/;
 const DATE_WORDS_EN = new Set(['date', 'time', 'day', 'datetime', 'when']);
 const PHONE_WORDS_ZH = /电话|手机|联系方式|联络方式|号码|座机|固话/;
@@ -786,7 +811,10 @@ function preferMobilePhone(
     c.candidates.find((x) => x.field === 'contactPhone')?.confidence ?? 0;
   const mobile = columns.find(
     (c) =>
-      !fieldByColumn.has(c.index) && isMobileHeader(c.header) && phoneConfidence(c) >= MIN_MAPPING_CONFIDENCE,
+      !fieldByColumn.has(c.index) &&
+      isMobileHeader(c.header) &&
+      !isOtherPartyPhoneHeader(c.header) &&
+      phoneConfidence(c) >= MIN_MAPPING_CONFIDENCE,
   );
   if (mobile === undefined) return;
   fieldByColumn.delete(phoneAt);

@@ -6,7 +6,7 @@
  * number is not stored, and the mapping says what the column is for.
  */
 import { cellText, isPlaceholder } from './cellText.js';
-import { matchHeaderText, MIN_MAPPING_CONFIDENCE } from './headers.js';
+import { isOtherPartyPhoneHeader, matchHeaderText, MIN_MAPPING_CONFIDENCE } from './headers.js';
 import type { CellValue, Field } from './schema.js';
 
 export interface HeaderColumn {
@@ -18,12 +18,13 @@ export interface HeaderColumn {
 
 /**
  * The column read when the contactPhone cell is empty: the leftmost unmapped column whose header
- * reads as a phone, while another column holds contactPhone; null when there is none.
+ * reads as the customer's phone (not 报备人手机 or 渠道电话: someone else's number), while another
+ * column holds contactPhone; null when there is none.
  */
 export function phoneFallbackColumn(columns: readonly HeaderColumn[]): number | null {
   if (!columns.some((c) => c.field === 'contactPhone')) return null;
   for (const c of columns) {
-    if (c.field !== null) continue;
+    if (c.field !== null || isOtherPartyPhoneHeader(c.header)) continue;
     const best = matchHeaderText(c.header)[0];
     if (best?.field === 'contactPhone' && best.confidence >= MIN_MAPPING_CONFIDENCE) return c.column;
   }

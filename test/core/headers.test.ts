@@ -503,6 +503,26 @@ describe('detectHeader', () => {
     },
   );
 
+  it.each([
+    [['客户名称', '联系电话', '报备人', '报备人手机', '客户来源'], '联系电话', '报备人手机'],
+    [['客户名称', '手机', '业务员', '业务员电话', '客户来源'], '手机', '业务员电话'],
+    [['客户名称', '报备人电话', '联系电话', '报备人', '客户来源'], '联系电话', '报备人电话'],
+    [['客户名称', '电话', '渠道', '渠道手机', '客户来源'], '电话', '渠道手机'],
+    [['Customer', 'Phone', 'Sales rep', 'Sales rep mobile', 'Source'], 'Phone', 'Sales rep mobile'],
+  ])(
+    "[R8] never takes the registrant's or the partner's phone for the customer's in %j",
+    (header, customerPhone, other) => {
+      const detection = detect([
+        header,
+        ['上海华信科技有限公司', '021-12345678', '王磊', '13912345678', '展会'],
+      ]);
+      expect(detection.columns.find((c) => c.field === 'contactPhone')?.header).toBe(customerPhone);
+      // Not the customer's number: read neither as the phone nor as its fallback.
+      expect(detection.columns.find((c) => c.header === other)?.field).toBeNull();
+      expect(phoneFallbackColumn(detection.columns)).toBeNull();
+    },
+  );
+
   it('has no phone fallback with one phone column, or when the phone is not mapped', () => {
     expect(phoneFallbackColumn(detect([['客户名称', '手机', '报备人']]).columns)).toBeNull();
     expect(

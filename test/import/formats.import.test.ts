@@ -414,6 +414,23 @@ describe('cell values', () => {
     expect(registrationOf(2).notes).toBe('无');
     expect(registrationOf(3)).not.toHaveProperty('contactPhone');
   });
+  it("[R8] never stores the registrant's own mobile (报备人手机) as the customer's phone", async () => {
+    const rows: SheetCell[][] = [
+      ['客户名称', '客户类型', '地址', '联系电话', '客户来源', '报备人', '报备人手机'],
+      [CUSTOMERS[0].name, '企业', CUSTOMERS[0].address, CUSTOMERS[0].phone, '展会', '王磊', '13700001111'],
+      [CUSTOMERS[1].name, '企业', CUSTOMERS[1].address, null, '展会', '王磊', '13700001111'],
+    ];
+    const { report } = await runImport(await xlsxOf([{ name: 'Sheet1', rows }]), temp, {
+      fileName: 'registrant-phone.xlsx',
+      actor: ADMIN,
+    });
+    expect(report.mapping.find((m) => m.field === 'contactPhone')?.header).toBe('联系电话');
+    expect(report.mapping.some((m) => m.fallbackFor !== undefined)).toBe(false);
+    const records = new Map((await temp.records()).map((r) => [r.no, r]));
+    const phoneOf = (row: number) =>
+      records.get(report.rows.find((r) => r.row === row)!.registrationNo!)!.registration.contactPhone;
+    expect([phoneOf(2), phoneOf(3)]).toEqual([CUSTOMERS[0].phone, undefined]);
+  });
   it('[R8] takes the phone from 手机, from 电话 when 手机 is empty, and says so in the mapping', async () => {
     const rows: SheetCell[][] = [
       ['客户名称', '客户类型', '地址', '电话', '手机', '客户来源', '报备人'],
