@@ -45,9 +45,10 @@ function dateText(date: Date): string {
 /**
  * What legacy sheets type into a cell that has nothing to say, compared after full→half width,
  * traditional→simplified and lower case (無 and 暫無 are 无 and 暂无). Only words that cannot be a
- * value of any field: 无/暂无/没有/空 (nothing), 不详/未知 (not known), 待定 (not decided yet, the
- * usual filler of 预计签约时间), N/A, NA, none, null. × is left out: it marks "no" in yes/no
- * columns, which no field is, and is not what people type for a blank.
+ * value of any field: 无/暂无/没有/空/暂缺 (nothing), 不详/未知/不清楚 (not known), 待定/未定/待确认
+ * (not decided yet, the usual fillers of 预计签约时间), 未填/未提供 (not given), 不适用/N/A/NA, none,
+ * null. × is left out: it marks "no" in yes/no columns, which no field is, and is not what people
+ * type for a blank.
  */
 export const PLACEHOLDER_WORDS: ReadonlySet<string> = new Set([
   '无',
@@ -57,6 +58,13 @@ export const PLACEHOLDER_WORDS: ReadonlySet<string> = new Set([
   '不详',
   '未知',
   '待定',
+  '未定',
+  '待确认',
+  '不清楚',
+  '暂缺',
+  '未填',
+  '未提供',
+  '不适用',
   'n/a',
   'na',
   'none',
@@ -68,12 +76,17 @@ const HAS_DIGIT = /[0-9０-９]/;
 /** A cell of dashes or slashes alone: -, --, —, ——, －, /, //, ／, \. */
 const PLACEHOLDER_MARKS = /^(?:[-‐‑‒–—―─]+|[/\\]+)$/;
 /**
+ * A placeholder is also typed as a sentence or put in brackets: 无。, 暂无., （无）, 【空】. Both are
+ * taken off (after folding, so （ is already ( ) before the word is looked up.
+ */
+const PLACEHOLDER_WRAPPING = /^[([【]\s*(.*?)\s*[)\]】]$|^(.*?)\s*[。.!！]$/;
+/**
  * The characters a placeholder can start with before folding: each word's first character in
  * simplified, traditional and full-width form (无無 暂暫 没沒 空 不 未 待 nNｎＮ, and U+F967, a
  * compatibility form of 不 that opencc folds) and the marks with their full-width forms. A test
- * folds every BMP character to keep this list complete.
+ * folds every BMP character to keep this list complete. Opening brackets start a bracketed one.
  */
-const PLACEHOLDER_START = /^\s*[\uF967无無暂暫没沒空不未待nNｎＮ\-‐‑‒–—―─－/\\／＼]/;
+const PLACEHOLDER_START = /^\s*[\uF967无無暂暫没沒空不未待nNｎＮ\-‐‑‒–—―─－/\\／＼(（[［【]/;
 
 /**
  * Whether a cell's text is a placeholder for "nothing here" (see PLACEHOLDER_WORDS); spaces inside
@@ -85,6 +98,10 @@ export function isPlaceholder(text: string): boolean {
   // a placeholder's first characters, so the folding below (opencc's dictionary) runs on few cells.
   if (text.length > PLACEHOLDER_MAX_LENGTH || HAS_DIGIT.test(text)) return false;
   if (!PLACEHOLDER_START.test(text)) return false;
-  const key = toSimplified(toHalfWidth(text)).replace(/\s+/g, '').toLowerCase();
+  const folded = toSimplified(toHalfWidth(text)).trim();
+  const wrapped = PLACEHOLDER_WRAPPING.exec(folded);
+  const key = (wrapped === null ? folded : (wrapped[1] ?? wrapped[2] ?? ''))
+    .replace(/\s+/g, '')
+    .toLowerCase();
   return PLACEHOLDER_WORDS.has(key) || PLACEHOLDER_MARKS.test(key);
 }

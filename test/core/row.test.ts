@@ -359,6 +359,35 @@ describe('parseRow', () => {
         expect(isPlaceholder(text)).toBe(false);
     });
 
+    it('reads the fillers sheets write for an unknown date or contact (未定, 不清楚, 不适用…) and 无 in brackets or with a full stop', () => {
+      for (const text of [
+        '未定',
+        '不清楚',
+        '不适用',
+        '暂缺',
+        '未填',
+        '未提供',
+        '待确认',
+        '无。',
+        '暂无。',
+        '（无）',
+        '(空)',
+        '【无】',
+        '無。',
+      ])
+        expect([text, isPlaceholder(text)]).toEqual([text, true]);
+      // A word that holds more, or brackets around a value, is still a value.
+      for (const text of ['未定型', '（个人）', '(无锡)', '无锡。', '不清楚的需求'])
+        expect([text, isPlaceholder(text)]).toEqual([text, false]);
+      const result = parseRow(
+        enterprise({ expectedSignDate: '未定', contactPhone: '无。', email: '（无）' }),
+        ctx,
+      );
+      expect(result.errors).toEqual([]);
+      expect(result.registration).not.toHaveProperty('expectedSignDate');
+      expect(result.registration).not.toHaveProperty('contactPhone');
+    });
+
     it('reads a placeholder whatever form of its first character is typed (every BMP character folded)', () => {
       // Each word and each mark (PLACEHOLDER_MARKS' dashes and slashes), typed in every form of its first character.
       const words = [...PLACEHOLDER_WORDS, ...'-‐‑‒–—―─/\\'];
