@@ -288,8 +288,11 @@ function scoreUnits(units: readonly string[], script: Script): Scores {
   return scores;
 }
 
-/** 手机, 移动电话, 手机号码, Mobile, Cell: a header naming a mobile number. */
-const MOBILE_WORDS_ZH = /手机|移动电话/;
+/**
+ * 手机, 移动电话, 手机号码, Mobile, Cell: a header naming a mobile number; 行動電話 (Taiwan) and 手提電話
+ * (Hong Kong) are the mobile in traditional-character sheets.
+ */
+const MOBILE_WORDS_ZH = /手机|移动电话|行动电话|手提电话/;
 const MOBILE_WORDS_EN = new Set(['mobile', 'cell', 'cellphone']);
 
 /** Whether a header names a mobile number (手机, 联系人手机, 移动电话, Mobile, Cell phone). */
