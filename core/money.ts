@@ -64,8 +64,15 @@ function namedUnit(header: string): number | null {
     /[([【](亿|千万|百万|万|千)[)\]】]/.exec(text) ??
     /(亿|千万|百万|万)$/.exec(text);
   if (match !== null) return UNITS[match[1] as string] as number;
-  // （元）, （元/平方米）, 金额元, (rmb)元: yuan named outright.
-  return /[([【]元(?:\/|[)\]】])|元$/.test(text) ? 1 : null;
+  // A bracket as sheets fill it: （单位：万）, （万/年）, （w）, （单位：元）, （人民币元）, （¥）, (RMB).
+  for (const [, inside] of text.matchAll(/[([【]([^)\]】]*)[)\]】]/g)) {
+    const unit = /^(?:单位:?)?(?:人民币|rmb|cny|¥)?(亿|千万|百万|万|千|w|k)?(元)?(?:\/|$)/.exec(inside ?? '');
+    if (unit === null || unit[0] === '' || unit[0] === '/') continue;
+    if (unit[1] !== undefined) return UNITS[unit[1]] as number;
+    return 1;
+  }
+  // 金额元, (rmb)元: yuan named outright.
+  return /元$/.test(text) ? 1 : null;
 }
 
 /**
@@ -95,7 +102,9 @@ export function inHeaderUnit(value: CellValue, unit: number): CellValue {
   if (unit === 1) return value;
   // A negative amount is refused anyway: its error shows the number as typed.
   if (typeof value === 'number') return value >= 0 ? value * unit : value;
-  if (typeof value !== 'string' || /[亿万千wk元圆块]/i.test(toHalfWidth(value))) return value;
+  // ¥, RMB, CNY and 人民币 name the yuan as 元 does: ¥500,000 is not 50亿.
+  if (typeof value !== 'string' || /[亿万千wk元圆块¥￥]|rmb|cny|人民币/i.test(toHalfWidth(value)))
+    return value;
   const parsed = parseMoney(value);
   return parsed.ok ? parsed.yuan * unit : value;
 }

@@ -89,6 +89,12 @@ describe('moneyUnitOfHeader', () => {
     ['预计签约金额', 1],
     ['金额（元）', 1],
     ['单价（元/平方米）', 1],
+    // The unit written as 单位：…, per year, or as w.
+    ['预计金额（单位：万）', 10_000],
+    ['预计金额(单位:万元)', 10_000],
+    ['预计金额（万/年）', 10_000],
+    ['预计金额（w）', 10_000],
+    ['预计金额（单位：元）', 1],
   ])('%s → ×%d', (header, unit) => {
     expect(moneyUnitOfHeader(header)).toBe(unit);
   });
@@ -116,6 +122,21 @@ describe('moneyUnitsOfColumns', () => {
       expectedAmount: 1_000,
     });
   });
+
+  it('keeps a column in yuan under a 金额（万元） group header when its own header names yuan however written', () => {
+    const group = '金额（万元）';
+    for (const header of [
+      '预计单价（单位：元）',
+      '预计单价(单位:元/平方米)',
+      '预计单价（人民币元）',
+      '预计单价（¥）',
+      '预计单价(RMB)',
+    ])
+      expect([header, moneyUnitsOfColumns([{ field: 'expectedUnitPrice', header, group }])]).toEqual([
+        header,
+        {},
+      ]);
+  });
 });
 
 describe('inHeaderUnit', () => {
@@ -128,6 +149,12 @@ describe('inHeaderUnit', () => {
     ['80万元', '80万元'],
     ['3000元', '3000元'],
     ['面议', '面议'],
+    // A currency sign or word says the cell is in yuan, as 元 does.
+    ['¥500,000', '¥500,000'],
+    ['￥500000', '￥500000'],
+    ['RMB 5000', 'RMB 5000'],
+    ['人民币5000', '人民币5000'],
+    ['CNY5000', 'CNY5000'],
     ['-5', '-5'],
     [-5, -5],
     [null, null],

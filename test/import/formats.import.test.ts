@@ -333,6 +333,28 @@ describe('cell values', () => {
     ]);
   });
 
+  it('under a 金额（万元） group keeps a column whose header says （单位：元） and a cell written ¥500,000 in yuan', async () => {
+    const bytes = await xlsxOf([
+      {
+        name: '报备',
+        rows: [
+          [...STANDARD_HEADER, '金额（万元）', null],
+          [null, null, null, null, null, null, null, '预计签约金额', '预计签约单价（单位：元）'],
+          [...standardRow(0, '王磊'), 50, 1200],
+          [...standardRow(1, '王磊'), '¥500,000', null],
+        ],
+        merges: ['A1:A2', 'B1:B2', 'C1:C2', 'D1:D2', 'E1:E2', 'F1:F2', 'G1:G2', 'H1:I1'],
+      },
+    ]);
+    const { report } = await runImport(bytes, temp, { fileName: 'group-yuan.xlsx', actor: ADMIN });
+    expect(report.rows.map((r) => r.status)).toEqual(['pending', 'pending']);
+    const records = new Map((await temp.records()).map((r) => [r.no, r]));
+    const registrationOf = (row: number) =>
+      records.get(report.rows.find((r) => r.row === row)!.registrationNo!)!.registration;
+    expect([registrationOf(3).expectedAmount, registrationOf(3).expectedUnitPrice]).toEqual([500_000, 1200]);
+    expect(registrationOf(4).expectedAmount).toBe(500_000);
+  });
+
   it('reads serials of a 1904 workbook (old Mac Excel) in its date system, formatted as dates or not', async () => {
     const workbook = new ExcelJS.Workbook();
     workbook.properties.date1904 = true;
