@@ -268,8 +268,17 @@ function joinWithinCell(items: readonly string[]): string {
   const shown =
     kept > 0
       ? items.slice(0, kept).join(ITEM_SEPARATOR)
-      : (items[0] ?? '').slice(0, MAX_CELL_CHARS - note.length);
+      : cutAt(items[0] ?? '', MAX_CELL_CHARS - note.length);
   return `${shown}${note}`;
+}
+
+/**
+ * The first `length` UTF-16 units of a text, one fewer when that would split a surrogate pair: a
+ * name character beyond the BMP (𠀀) cut in half is a lone surrogate, which XML cannot hold.
+ */
+function cutAt(text: string, length: number): string {
+  const last = text.charCodeAt(length - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? length - 1 : length);
 }
 
 function leftOutNote(leftOut: number, total: number): string {

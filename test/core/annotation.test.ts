@@ -252,3 +252,22 @@ describe('result cells that would not fit a cell', () => {
     expect(hint).toMatch(/…另有 \d+ 条未列出（共 1600 条）$/);
   });
 });
+
+describe('a single item longer than a cell', () => {
+  const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+  it.each(['', '甲'])(
+    'cuts between characters, never inside a surrogate pair (𠀀, a name character beyond the BMP), prefix %j',
+    (prefix) => {
+      const message = prefix + '𠀀'.repeat(20_000);
+      const text = annotateRow({
+        ...base,
+        status: 'invalid',
+        errors: [problem('x', message, 'x')],
+      }).cells.conflict;
+      expect(text.length).toBeLessThanOrEqual(MAX_CELL_CHARS);
+      expect(text).not.toMatch(LONE_SURROGATE);
+      expect(text).toMatch(/𠀀…另有 1 条未列出（共 1 条）$/);
+    },
+  );
+});
