@@ -610,6 +610,9 @@ export async function evaluateImport(
   };
 }
 
+/** Names of a workbook's instructions or example sheet, not its register: 填表说明, 填写示例, 封面, README. */
+const INSTRUCTION_SHEET_NAME = /说明|示例|样例|范例|封面|readme|instruction|example|sample/i;
+
 function pickSheet(
   read: ReadWorkbook,
   wanted: string | undefined,
@@ -632,16 +635,27 @@ function pickSheet(
     if (!detection) throw noHeader([sheet.name]);
     return { sheet, detection };
   }
-  // Sheets are read one by one until one holds a header: the ones after it are never unzipped. A
-  // workbook often opens on a 说明 or 封面 sheet with text but no table; the register comes after it.
+  // Sheets are read one by one until one is the register: the ones after it are never unzipped. A
+  // workbook often opens on a 说明 or 封面 sheet — text, or a 填写示例 table whose example row is no
+  // customer — or on a dropdown-list sheet (客户类型 | 客户来源) whose header has no 客户名称, so no row
+  // of it can be registered (R2); the register comes after. Without one, the first sheet with a
+  // header is read, and its rows say what is missing.
   const withoutHeader: string[] = [];
+  let firstWithHeader: { sheet: SheetData; detection: HeaderDetection } | undefined;
   for (let i = 0; i < names.length; i++) {
     const sheet = read.readSheet(i);
     if (sheet.rows.size === 0) continue;
     const detection = headerOf(sheet);
-    if (detection) return { sheet, detection };
-    withoutHeader.push(sheet.name);
+    if (!detection) {
+      withoutHeader.push(sheet.name);
+      continue;
+    }
+    const register =
+      !INSTRUCTION_SHEET_NAME.test(sheet.name) && detection.columns.some((c) => c.field === 'customerName');
+    if (register) return { sheet, detection };
+    firstWithHeader ??= { sheet, detection };
   }
+  if (firstWithHeader !== undefined) return firstWithHeader;
   if (withoutHeader.length > 0) throw noHeader(withoutHeader);
   throw new ImportError('import.empty', `${fileName} 中没有数据`, `${fileName} holds no data`);
 }

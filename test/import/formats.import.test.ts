@@ -226,6 +226,33 @@ describe('sheets', () => {
     expect([report.sheet, report.headerRow, report.summary.rows]).toEqual(['报备', 1, 2]);
   });
 
+  it('passes over a 说明 sheet holding a 填写示例 table, and a dropdown-list sheet without 客户名称, to the register', async () => {
+    const register = { name: '报备', rows: [STANDARD_HEADER, ...[0, 1].map((i) => standardRow(i, '王磊'))] };
+    const example = {
+      name: '填表说明',
+      rows: [
+        ['填写示例（请在“报备”工作表填写）'],
+        STANDARD_HEADER,
+        ['上海某某科技有限公司', '企业', '上海市', '13800000000', '展会', '张三', '2026-01-01'],
+      ],
+    };
+    const lists = {
+      name: '数据源',
+      rows: [
+        ['客户类型', '客户来源', '部门'],
+        ['企业', '展会', '华东一部'],
+        ['个人', '转介绍', '华南二部'],
+      ],
+    };
+    for (const first of [example, lists]) {
+      const { report } = await runImport(await xlsxOf([first, register]), temp, { dryRun: true });
+      expect([first.name, report.sheet, report.summary.rows]).toEqual([first.name, '报备', 2]);
+    }
+    // Alone, such a sheet is still read (its rows are then reported, not silently skipped).
+    const { report } = await runImport(await xlsxOf([lists]), temp, { dryRun: true });
+    expect([report.sheet, report.summary.rows]).toEqual(['数据源', 2]);
+  });
+
   it('names the sheets it looked at when none holds a header', async () => {
     const noHeader = await xlsxOf([
       { name: '说明', rows: [['本表为客户报备']] },
