@@ -13,6 +13,7 @@
  * Nothing here reads a store, a clock or a key: the instant a row was received comes in, so the
  * same facts always give the same decision.
  */
+import { cellText, isPlaceholder } from './cellText.js';
 import { parseInstant } from './dateValue.js';
 import { addDays, dayOf, startOfDay } from './day.js';
 import { effectiveStatus } from './lifecycle.js';
@@ -112,7 +113,7 @@ export function admitRow(row: SubmissionRow, ctx: AdmissionContext): Admission {
   const { actor, policy, receivedAt } = ctx;
   const today = dayOf(receivedAt);
   const {
-    approvedAt: rawApprovedAt,
+    approvedAt: givenApprovedAt,
     status: historyStatus,
     territoryException,
     clientRowId,
@@ -122,6 +123,9 @@ export function admitRow(row: SubmissionRow, ctx: AdmissionContext): Admission {
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
   const raw: RawRow = fields;
+  // 审批日期 of — or 无 on a row never approved says no date, as a placeholder does in every field.
+  const approvedText = givenApprovedAt == null ? null : cellText(givenApprovedAt);
+  const rawApprovedAt = approvedText === null || isPlaceholder(approvedText) ? undefined : givenApprovedAt;
   const sendsHistory = rawApprovedAt != null || historyStatus !== undefined;
   const migrating = actor.role === 'admin' && (ctx.history === true || sendsHistory);
   if (sendsHistory && actor.role !== 'admin') {

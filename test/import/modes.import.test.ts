@@ -184,6 +184,32 @@ describe('history mode', () => {
     expect(await temp.records()).toEqual([]);
   });
 
+  it('reads 无 or — in 审批日期 as not approved, as a placeholder in any other field', async () => {
+    const header = [...STANDARD_HEADER, '状态', '审批日期'];
+    const [c0, c1, c2] = standardCsvRows(3, '王磊').map((r) => r.slice(0, 5));
+    const bytes = await xlsxOf([
+      {
+        name: '历史台账',
+        rows: [
+          header,
+          [...c0!, '王磊', '2026-10-01', null, '—'],
+          [...c1!, '王磊', '2026-10-01', '驳回', '无'],
+          [...c2!, '王磊', '2026-10-01', null, '2026-10-10'],
+        ],
+      },
+    ]);
+    const { report } = await runImport(bytes, temp, {
+      fileName: 'history.xlsx',
+      mode: 'history',
+      actor: ADMIN,
+    });
+    expect(report.rows.map((r) => [r.row, r.status, r.errors.map((e) => e.code)])).toEqual([
+      [2, 'protected', []],
+      [3, 'rejected', []],
+      [4, 'protected', []],
+    ]);
+  });
+
   it('[R25][R17] rows keep their dates, land protected or expired by today, status and approval columns override, the earliest claim holds', async () => {
     // Clock: 2026-11-23. Protection: 3 months from approval, taken as the registration day.
     const header = [...STANDARD_HEADER, '状态', '审批日期'];
