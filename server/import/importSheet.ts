@@ -8,6 +8,7 @@ import type { AnnotatedConflict } from '../../core/annotation.js';
 import { dayOf } from '../../core/day.js';
 import { parseInstant } from '../../core/dateValue.js';
 import { classifyRow, detectHeader, type HeaderDetection } from '../../core/headers.js';
+import { isPlaceholder } from '../../core/cellText.js';
 import { phoneCellOf, phoneFallbackColumn } from '../../core/phoneColumns.js';
 import { inHeaderUnit, moneyUnitsOfColumns } from '../../core/money.js';
 import { DATE_1904_OFFSET_DAYS } from '../../core/sheetPlan.js';
@@ -287,8 +288,11 @@ export function parseImport(
       const v = cells[extras.approvedAt - 1];
       if (v !== undefined && v !== null && v !== '') submission.approvedAt = detached(v);
     }
-    const legacyNo =
+    const numberText =
       extras.registrationNo !== undefined ? String(cells[extras.registrationNo - 1] ?? '').trim() : '';
+    // — or 无 marks a row never numbered: as a number, every such row would be taken for a later
+    // correction of the first one, and overwrite that customer's registration with another's.
+    const legacyNo = isPlaceholder(numberText) ? '' : numberText;
     submissions.push({
       row: n,
       submission,

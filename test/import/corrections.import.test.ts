@@ -23,6 +23,24 @@ describe('[R37] history mode: later corrections of a registration number', () =>
     await temp.dispose();
   });
 
+  it('rows with — or 无 for 报备编号 (never numbered) are registrations of their own, not corrections of one another', async () => {
+    const bytes = await sheet([
+      [...standardRow(0, '王磊', '2026-10-01'), '—'],
+      [...standardRow(1, '王磊', '2026-10-02'), '—'],
+      [...standardRow(2, '王磊', '2026-10-03'), '无'],
+      [...standardRow(3, '王磊', '2026-10-04'), '无'],
+    ]);
+    const { report } = await runImport(bytes, temp, { mode: 'history', actor: ADMIN, fileName: '台账.xlsx' });
+    expect(report.rows.map((r) => [r.row, r.status, r.warnings.map((w) => w.code)])).toEqual([
+      [2, 'protected', []],
+      [3, 'protected', []],
+      [4, 'protected', []],
+      [5, 'protected', []],
+    ]);
+    const names = (await temp.records()).map((r) => r.registration.customerName).sort();
+    expect(names).toEqual([0, 1, 2, 3].map((i) => CUSTOMERS[i]!.name).sort());
+  });
+
   it('a repeated number is applied as a change of the registration its first row made, with history', async () => {
     const corrected = [...standardRow(0, '王磊', '2026-10-01')];
     corrected[3] = '13911112222'; // 联系电话 changed
