@@ -338,12 +338,16 @@ export function planLayout(grid: SheetGrid, setup: SheetSetup): SheetLayout {
   // As the import reads the same sheet: a money column's own header's unit, else its group's.
   const moneyUnits = moneyUnitsOfColumns(mapped);
   const fieldAt = new Map((Object.entries(fieldColumns) as [Field, number][]).map(([f, c]) => [c, f]));
+  // Each column's header as the header row writes it, else as detected: a two-row header names a
+  // column merged down over both rows (电话) from the row above, and the import reads it so.
+  const headerTexts = new Map(setup.columns.map((c) => [c.column, c.header]));
+  header.forEach((cell, i) => {
+    if (!isBlank(cell ?? '')) headerTexts.set(i + 1, textOf(cell ?? ''));
+  });
   const phoneFallback = phoneFallbackColumn(
-    header.flatMap((cell, i) =>
-      isBlank(cell ?? '')
-        ? []
-        : [{ column: i + 1, header: textOf(cell ?? ''), field: fieldAt.get(i + 1) ?? null }],
-    ),
+    [...headerTexts]
+      .sort(([a], [b]) => a - b)
+      .map(([column, text]) => ({ column, header: text, field: fieldAt.get(column) ?? null })),
   );
   return {
     ...(phoneFallback !== null ? { phoneFallbackColumn: phoneFallback } : {}),

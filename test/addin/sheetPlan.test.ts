@@ -243,6 +243,23 @@ describe('layout', () => {
     expect(rows.map((r) => r.errors)).toEqual([[], [], []]);
   });
 
+  it('[R8] reads the other phone column when its header sits in the row above (a two-row header), as the import does', () => {
+    // 电话 and 手机 are merged down over both header rows: the header row's own cells are empty.
+    const grid = [
+      ['客户名称', '客户类型', '统一社会信用代码', '电话', '手机', '客户来源', '金额（万元）', null],
+      [null, null, null, null, null, null, '预计金额', '预计单价'],
+      ['上海华信科技有限公司', '企业', creditCodeFor(1), '021-12345678', '13912345678', '展会', 50, 1],
+      ['杭州云帆网络科技有限公司', '企业', creditCodeFor(2), '0571-8765432', null, '展会', 50, 1],
+    ];
+    const setup = setupOf(grid);
+    expect(setup.headerRow).toBe(2);
+    expect(setup.columns.find((c) => c.field === 'contactPhone')?.header).toBe('手机');
+    const layout = planLayout(grid, setup);
+    expect(layout.phoneFallbackColumn).toBe(4);
+    const rows = readRows(layout, grid, { referenceDate: '2026-11-23', policy: DEFAULT_POLICY });
+    expect(rows.map((r) => r.submission.contactPhone)).toEqual(['13912345678', '0571-8765432']);
+  });
+
   it('reads amounts under a header that names its unit (预计金额（万元）) in that unit, as the import does', () => {
     const grid = [
       ['客户名称', '客户类型', '统一社会信用代码', '客户来源', '预计金额（万元）', '预计单价'],

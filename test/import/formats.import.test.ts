@@ -463,6 +463,24 @@ describe('cell values', () => {
     expect(registrationOf(2).notes).toBe('无');
     expect(registrationOf(3)).not.toHaveProperty('contactPhone');
   });
+  it('[R8] reads 电话 as the fallback when it is merged down over a two-row header, as the add-in does', async () => {
+    const bytes = await xlsxOf([
+      {
+        name: 'Sheet1',
+        rows: [
+          ['客户名称', '客户类型', '地址', '电话', '手机', '客户来源', '报备人', '金额（万元）', null],
+          [null, null, null, null, null, null, null, '预计金额', '预计单价'],
+          [CUSTOMERS[1].name, '企业', CUSTOMERS[1].address, '010-87654321', null, '展会', '王磊', 50, 1],
+        ],
+        merges: ['A1:A2', 'B1:B2', 'C1:C2', 'D1:D2', 'E1:E2', 'F1:F2', 'G1:G2', 'H1:I1'],
+      },
+    ]);
+    const { report } = await runImport(bytes, temp, { fileName: 'two-row-phones.xlsx', actor: ADMIN });
+    expect(report.mapping.find((m) => m.fallbackFor === 'contactPhone')?.column).toBe('D');
+    const [record] = await temp.records();
+    expect(record?.registration.contactPhone).toBe('010-87654321');
+  });
+
   it("[R8] never stores the registrant's own mobile (报备人手机) as the customer's phone", async () => {
     const rows: SheetCell[][] = [
       ['客户名称', '客户类型', '地址', '联系电话', '客户来源', '报备人', '报备人手机'],
