@@ -642,7 +642,8 @@ function pickSheet(
   // Sheets are read one by one until one is the register: the ones after it are never unzipped. A
   // workbook often opens on a 说明 or 封面 sheet — text, or a 填写示例 table whose example row is no
   // customer — or on a dropdown-list sheet (客户类型 | 客户来源) whose header has no 客户名称, so no row
-  // of it can be registered (R2); the register comes after. Without one, the first sheet with a
+  // of it can be registered (R2); the register comes after. A hidden sheet (an old copy, the lists
+  // behind drop-downs) is not the one the user sees and means. Without one, the first sheet with a
   // header is read, and its rows say what is missing.
   const withoutHeader: string[] = [];
   let firstWithHeader: { sheet: SheetData; detection: HeaderDetection } | undefined;
@@ -655,7 +656,9 @@ function pickSheet(
       continue;
     }
     const register =
-      !INSTRUCTION_SHEET_NAME.test(sheet.name) && detection.columns.some((c) => c.field === 'customerName');
+      read.workbook.sheets[i]?.hidden !== true &&
+      !INSTRUCTION_SHEET_NAME.test(sheet.name) &&
+      detection.columns.some((c) => c.field === 'customerName');
     if (register) return { sheet, detection };
     firstWithHeader ??= { sheet, detection };
   }

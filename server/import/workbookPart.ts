@@ -10,6 +10,8 @@ export interface WorksheetEntry {
   name: string;
   /** Part name of the sheet's XML, e.g. xl/worksheets/sheet1.xml. */
   part: string;
+  /** Hidden or very hidden in Excel (state="hidden" / "veryHidden"): the user does not see its tab. */
+  hidden?: true;
 }
 
 export interface WorkbookInfo {
@@ -42,7 +44,10 @@ export function readWorkbookInfo(pkg: XlsxPackage): WorkbookInfo | undefined {
       const name = s.attr('name');
       const id = s.attr('id');
       const target = id === undefined ? undefined : worksheets.get(id);
-      if (name !== undefined && target !== undefined) sheets.push({ name, part: target });
+      const state = s.attr('state');
+      const hidden = state === 'hidden' || state === 'veryHidden';
+      if (name !== undefined && target !== undefined)
+        sheets.push({ name, part: target, ...(hidden ? { hidden: true as const } : {}) });
     }
   }
   return {

@@ -253,6 +253,20 @@ describe('sheets', () => {
     expect([report.sheet, report.summary.rows]).toEqual(['数据源', 2]);
   });
 
+  it('passes over a hidden sheet (an old copy, a lookup list) to the first visible register', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const hidden = workbook.addWorksheet('旧台账', { state: 'hidden' });
+    hidden.addRows([STANDARD_HEADER, ...[2, 3, 4].map((i) => standardRow(i, '李娜'))]);
+    const shown = workbook.addWorksheet('报备');
+    shown.addRows([STANDARD_HEADER, ...[0, 1].map((i) => standardRow(i, '王磊'))]);
+    const bytes = Buffer.from(await workbook.xlsx.writeBuffer());
+    const { report } = await runImport(bytes, temp, { dryRun: true });
+    expect([report.sheet, report.summary.rows]).toEqual(['报备', 2]);
+    // Named, a hidden sheet is read.
+    const named = await runImport(bytes, temp, { dryRun: true, sheet: '旧台账' });
+    expect([named.report.sheet, named.report.summary.rows]).toEqual(['旧台账', 3]);
+  });
+
   it('names the sheets it looked at when none holds a header', async () => {
     const noHeader = await xlsxOf([
       { name: '说明', rows: [['本表为客户报备']] },
