@@ -2,6 +2,7 @@
  * Header detection for legacy registration sheets (客户报备表): finds the header row (skipping titles,
  * 填表说明 notes and merged group rows), maps each column to a canonical field, and classifies later rows.
  */
+import { isPlaceholder } from './cellText.js';
 import { HEADER_SYNONYMS, LEAD_SOURCE_WORDS, PARTNER_WORDS, type HeaderSynonym } from './headerSynonyms.js';
 import { FIELDS, FIELD_SPECS, type CellValue, type Field } from './schema.js';
 import { toSimplified } from './simplified.js';
@@ -703,6 +704,9 @@ function rowKindFor(cells: readonly CellValue[], headerKeys: ReadonlyMap<number,
   const texts = cells.map(displayText);
   const filled = texts.filter((t) => t !== '');
   if (filled.length === 0) return 'blank';
+  // A paper-like form's unused lines carry / or 无 in every cell: nothing to register, nothing to
+  // report. (The first real value ends the check: a customer name starts like no placeholder.)
+  if (filled.every(isPlaceholder)) return 'blank';
 
   if (headerKeys.size > 0) {
     let repeated = 0;

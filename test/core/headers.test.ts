@@ -639,6 +639,13 @@ describe('classifyRow', () => {
     expect(classifyRow([null, '  ', '', null], detection)).toBe('blank');
   });
 
+  it('reads a row of placeholders alone (the / or 无 a paper-like form puts on its unused lines) as blank', () => {
+    expect(classifyRow(['/', '/', '/', '/'], detection)).toBe('blank');
+    expect(classifyRow(['无', null, '—', '无'], detection)).toBe('blank');
+    // One real value makes it a row (its placeholder customer is reported missing).
+    expect(classifyRow(['无', '13812345678', '/', null], detection)).toBe('data');
+  });
+
   it('recognises 合计/总计/小计/Total rows, also spaced out or in a later leading column', () => {
     expect(classifyRow(['合计', null, null, 1500000], detection)).toBe('total');
     expect(classifyRow(['合 计', null, null, 1500000], detection)).toBe('total');

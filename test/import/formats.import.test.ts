@@ -441,6 +441,26 @@ describe('cell values', () => {
       expect(await firstSheetText(annotated, 'A3')).toBe(long);
     }
   });
+  it('passes over the unused lines of a form, / or 无 in every cell, in .xlsx and .csv alike', async () => {
+    const rows: SheetCell[][] = [
+      STANDARD_HEADER,
+      standardRow(0, '王磊'),
+      STANDARD_HEADER.map(() => '/'),
+      STANDARD_HEADER.map((_, i) => (i % 2 === 0 ? '无' : null)),
+    ];
+    const inputs = {
+      'form.xlsx': await xlsxOf([{ name: 'Sheet1', rows }]),
+      'form.csv': Buffer.from(csvOf(rows.map((r) => r.map((v) => (v === null ? '' : String(v)))))),
+    };
+    for (const [fileName, bytes] of Object.entries(inputs)) {
+      const { report } = await runImport(bytes, temp, { fileName, dryRun: true, actor: SALES });
+      expect(
+        report.rows.map((r) => [r.row, r.status]),
+        fileName,
+      ).toEqual([[2, 'pending']]);
+    }
+  });
+
   it('reads 无, /, — and N/A in optional cells as empty, and names a placeholder customer as missing (R2)', async () => {
     const rows: SheetCell[][] = [
       [...STANDARD_HEADER, '邮箱', '预计签约金额', '预计签约时间', '备注'],
