@@ -371,17 +371,25 @@ function inferCustomerType(name: string): CustomerType {
 
 /**
  * A field reported missing whose cell holds a placeholder says that it was read as empty, so the
- * registrant looking at 无 in the cell knows why the message says nothing was filled in.
+ * registrant looking at 无 in the cell knows why the message says nothing was filled in; R5's
+ * 信用代码或地址 names both cells (不详 in 地址 looks filled in).
  */
 function placeholderNamed(p: Problem, raw: RawRow): Problem {
-  if (p.code !== 'field.required' || p.field === undefined || !Object.hasOwn(raw, p.field)) return p;
-  const text = cellText(raw[p.field as Field]);
-  if (text === null || !isPlaceholder(text)) return p;
-  const shown = text.slice(0, 10);
+  const fields: readonly Field[] =
+    p.code === 'field.required' && p.field !== undefined
+      ? [p.field as Field]
+      : p.code === 'customer.identification'
+        ? ['creditCode', 'address']
+        : [];
+  const shown = fields.flatMap((field) => {
+    const text = Object.hasOwn(raw, field) ? cellText(raw[field]) : null;
+    return text !== null && isPlaceholder(text) ? [text.slice(0, 10)] : [];
+  });
+  if (shown.length === 0) return p;
   return {
     ...p,
-    message: `${p.message}（「${shown}」表示未填写）`,
-    messageEn: `${p.messageEn} ("${shown}" means not filled in)`,
+    message: `${p.message}（${shown.map((t) => `「${t}」`).join('')}表示未填写）`,
+    messageEn: `${p.messageEn} (${shown.map((t) => `"${t}"`).join(' ')} ${shown.length > 1 ? 'mean' : 'means'} not filled in)`,
   };
 }
 

@@ -347,6 +347,19 @@ describe('parseRow', () => {
       ]);
     });
 
+    it('[R5] an enterprise whose address and credit code are 不详 is told they were read as not filled in', () => {
+      const result = parseRow(enterprise({ creditCode: '/', address: '不详', region: undefined }), ctx);
+      expect(result.errors).toMatchObject([
+        {
+          code: 'customer.identification',
+          field: 'creditCode',
+          message: '企业客户必须填写统一社会信用代码或地址（「/」「不详」表示未填写）',
+          messageEn:
+            'An enterprise customer needs a credit code or an address ("/" "不详" mean not filled in)',
+        },
+      ]);
+    });
+
     it('keeps a placeholder in the free-text need and notes as typed', () => {
       const result = parseRow(enterprise({ need: '无', notes: '/' }), ctx);
       expect(result.registration).toMatchObject({ need: '无', notes: '/' });
