@@ -7,6 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { importLimitsFromEnv } from './import/importLimits.js';
 import { SMTP_ENV_SHAPE, smtpSettingsFromEnv, type SmtpSettings } from './notify/channelSettings.js';
+import { pgSchemaNameProblem } from './store/pgSchemaName.js';
 import { isPostgresUrl } from './store/postgresReach.js';
 
 const csv = z.string().transform((s) =>
@@ -88,6 +89,11 @@ const envSchema = z.object({
   BAOBEI_PG_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, '只能用小写字母、数字和 _ / lower-case letters, digits and _')
+    // PostgreSQL's own schemas pass the regex (store/pgSchemaName.ts): refused here, naming the variable.
+    .refine(
+      (schema) => pgSchemaNameProblem(schema) === undefined,
+      '不能使用 PostgreSQL 自带的 schema（information_schema、pg_ 开头） / must not be one of PostgreSQL’s own schemas (information_schema, pg_*)',
+    )
     .default('baobei'),
   /** The service's public URL (for the add-in manifest and links); defaults to http://localhost:PORT. */
   // http(s) only: z.url() alone takes "localhost:3000" as a URL of scheme "localhost:".

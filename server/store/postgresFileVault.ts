@@ -6,6 +6,7 @@
  */
 import pg from 'pg';
 import type { Keyring } from '../security/keyring.js';
+import { pgSchemaNameProblem } from './pgSchemaName.js';
 import {
   checkFileKey,
   FILE_KINDS,
@@ -41,8 +42,8 @@ export class PostgresFileVault implements FileVault {
     keyring: Keyring;
   }): Promise<PostgresFileVault> {
     const schema = options.schema ?? 'baobei';
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
-      throw new Error(`invalid PostgreSQL schema name "${schema}"`);
+    const refused = pgSchemaNameProblem(schema);
+    if (refused !== undefined) throw new Error(`invalid PostgreSQL schema name "${schema}": ${refused}`);
     const pool = new pg.Pool({
       connectionString: options.connectionString,
       max: 2,

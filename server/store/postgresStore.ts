@@ -23,6 +23,7 @@ import {
   type StoredRecord,
 } from '../../core/schema.js';
 import type { Keyring } from '../security/keyring.js';
+import { pgSchemaNameProblem } from './pgSchemaName.js';
 import { Prefetched } from './postgresPrefetch.js';
 import { postgresUnreachable } from './postgresReach.js';
 import { openRecord, sealRecord, type SealedRecord } from './recordCodec.js';
@@ -145,9 +146,8 @@ export class PostgresStore implements Store {
 
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const schema = options.schema ?? 'baobei';
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-      throw new Error(`invalid PostgreSQL schema name "${schema}": use lower-case letters, digits and _`);
-    }
+    const refused = pgSchemaNameProblem(schema);
+    if (refused !== undefined) throw new Error(`invalid PostgreSQL schema name "${schema}": ${refused}`);
     const pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.poolSize ?? 10,

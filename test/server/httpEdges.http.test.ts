@@ -392,6 +392,16 @@ describe('HTTP hygiene', () => {
     expect(() =>
       loadConfig({ BAOBEI_HEADERS_TIMEOUT_MS: '5000', BAOBEI_REQUEST_TIMEOUT_MS: '1000' }),
     ).toThrow(/BAOBEI_HEADERS_TIMEOUT_MS: 不能大于 BAOBEI_REQUEST_TIMEOUT_MS.*\/ must not exceed/);
+  });
+
+  it("BAOBEI_PG_SCHEMA refuses PostgreSQL's own schemas at start-up, naming the variable", async () => {
+    const { loadConfig } = await import('../../server/config.js');
+    expect(loadConfig({ BAOBEI_PG_SCHEMA: 'baobei_east' }).pgSchema).toBe('baobei_east');
+    for (const schema of ['information_schema', 'pg_baobei']) {
+      expect(() => loadConfig({ BAOBEI_PG_SCHEMA: schema })).toThrow(
+        /BAOBEI_PG_SCHEMA: .*information_schema.*\/ must not/,
+      );
+    }
     const c = loadConfig({});
     expect(c.http).toEqual({
       headersTimeoutMs: 20_000,

@@ -226,6 +226,14 @@ describe('postgres store on a shared database', () => {
     await expect(openStore('baobei; DROP TABLE x', keyring)).rejects.toThrow(/schema name/);
   });
 
+  it("refuses PostgreSQL's own schemas (information_schema, pg_*) and creates nothing in them", async () => {
+    // information_schema is a plain identifier, and PostgreSQL lets a superuser create tables in it:
+    // the store's tables would sit among the catalog views, and dropping the schema is impossible.
+    await expect(openStore('information_schema', keyring)).rejects.toThrow(/schema name/);
+    expect(await tablesOf('information_schema')).not.toContain('records');
+    await expect(openStore('pg_baobei', keyring)).rejects.toThrow(/schema name/);
+  });
+
   it('leaves no row behind when a transaction throws, even rows already sent to the server', async () => {
     const schema = await fresh();
     const store = await open(schema);
