@@ -325,10 +325,17 @@ export async function pooledFacts(
   policy: Policy,
   lapsed: readonly StoredRecord[],
 ): Promise<PooledFact[]> {
+  const matching = lapsed.filter(
+    (r) => compareIdentities(identity, r.identity, policy)?.strength === 'exact',
+  );
+  // Held, not just read: two rows can match one pooled record exactly on different keys (one by the
+  // credit code, one by the name) and then hold no lock key in common, so on PostgreSQL both would
+  // find the entry unclaimed and both claim it. Held in number order, so two claims never wait crosswise.
+  const entries = new Map<string, unknown>();
+  for (const no of matching.map((r) => r.no).sort()) entries.set(no, await tx.holdDoc(POOL_COLLECTION, no));
   const out: PooledFact[] = [];
-  for (const record of lapsed) {
-    if (compareIdentities(identity, record.identity, policy)?.strength !== 'exact') continue;
-    const entry = poolEntryOf(await tx.getDoc(POOL_COLLECTION, record.no));
+  for (const record of matching) {
+    const entry = poolEntryOf(entries.get(record.no));
     if (entry && !entry.claimed) out.push({ no: entry.no, since: entry.since });
   }
   return out;

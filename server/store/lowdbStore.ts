@@ -1210,6 +1210,12 @@ class LowdbTx implements WriteTx {
     return await this.listDocs(collection, range);
   }
 
+  /** Writes run one at a time here: every document a write reads is already its own. */
+  async holdDoc(collection: string, key: string): Promise<unknown> {
+    if (!this.writable) throw new Error('holdDoc needs a write transaction');
+    return await this.getDoc(collection, key);
+  }
+
   /**
    * A user as this transaction sees them: a staged user replaces the committed one with its id.
    * Runs for every row (the registrant's team) and request: no map of every user per call.

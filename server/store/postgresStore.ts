@@ -889,6 +889,13 @@ class PostgresTx implements WriteTx {
     return await this.selectDocs(collection, range, 'FOR UPDATE SKIP LOCKED');
   }
 
+  async holdDoc(collection: string, key: string): Promise<unknown> {
+    if (!this.inTransaction) throw new Error('holdDoc needs a write transaction');
+    checkDocAddress(collection, key);
+    const [row] = await this.query<{ sealed: string }>(this.store.sql.holdDoc, [collection, key]);
+    return row ? JSON.parse(this.store.keyring.open(row.sealed)) : undefined;
+  }
+
   private async selectDocs(collection: string, range: DocRange, lock: string): Promise<DocEntry[]> {
     checkDocAddress(collection);
     const params = new Params();
@@ -1571,6 +1578,8 @@ function statements(schemaName: string) {
        FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, ord) ORDER BY ord`,
     ),
     getDoc: named('getDoc', `SELECT sealed FROM ${s}.docs WHERE collection = $1 AND key = $2`),
+    // READ COMMITTED: after waiting for the holder, FOR UPDATE returns the row as it committed it.
+    holdDoc: named('holdDoc', `SELECT sealed FROM ${s}.docs WHERE collection = $1 AND key = $2 FOR UPDATE`),
     putDoc: named(
       'putDoc',
       `INSERT INTO ${s}.docs (collection, key, sealed) VALUES ($1, $2, $3)

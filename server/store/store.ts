@@ -265,6 +265,12 @@ export interface WriteTx extends ReadTx {
    * share a queue claim disjoint entries this way.
    */
   claimDocs(collection: string, range?: DocRange): Promise<DocEntry[]>;
+  /**
+   * `getDoc` that also holds the document until this transaction ends: another write holding it
+   * waits, then reads what this one committed. Keyed writes of customers that share no lock key
+   * can still meet on one document (a pool entry both match, R44); this orders them.
+   */
+  holdDoc(collection: string, key: string): Promise<unknown>;
 }
 
 /**

@@ -20,7 +20,7 @@ import type { NotificationView } from '../../server/services/notificationService
 import type { RecordView } from '../../server/services/recordView.js';
 import type { ServiceReport } from '../../server/services/serviceReport.js';
 import type { AuditEntry } from '../../server/store/store.js';
-import { creditCodeFor, enterpriseRow, phoneFor } from '../support/customers.js';
+import { companyNameFor, creditCodeFor, enterpriseRow, phoneFor } from '../support/customers.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
 
 interface Results {
@@ -897,6 +897,45 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         expect(await sweep()).toMatchObject({ voided: 0 });
         expect((await record(wang, r!.registrationNo!)).service).toBeUndefined();
       });
+    });
+
+    it('[R17][R44] two claims of one pooled customer at once that share no key: the entry is claimed once, its holder told once', async () => {
+      await setPolicy({ preset: 'follow-up' });
+      const pooled: { n: number; no: string }[] = [];
+      for (let n = 700; n < 710; n++) {
+        const [registered] = await submit(wang, [enterpriseRow(n)]);
+        await approve(registered!.registrationNo!);
+        pooled.push({ n, no: registered!.registrationNo! });
+      }
+      svc.setNow(at('2026-04-20'));
+      await sweep();
+      // Li names the customer by its credit code under its new name; Zhou by its name and address,
+      // without a code. Each matches the pooled record exactly, but the two rows share no lock key
+      // (cc:+new nm: against the old nm:), so on PostgreSQL they are decided side by side.
+      const claims = pooled.flatMap(({ n }) => [
+        submit(li, [
+          enterpriseRow(n, { customerName: `${companyNameFor(n)}（新名）`, contactPhone: phoneFor(n + 100) }),
+        ]),
+        submit(zhou, [
+          {
+            ...enterpriseRow(n, { contactPhone: phoneFor(n + 200) }),
+            creditCode: undefined,
+            address: '上海市浦东新区',
+          },
+        ]),
+      ]);
+      const results = (await Promise.all(claims)).map((r) => r[0]!);
+      const fromPool = (result: RowResult) => result.warnings.some((w) => w.code === 'pool.available');
+      const told = (await notifications(wang)).filter((x) => x.type === 'pool.claimed');
+      for (const [i, { no }] of pooled.entries()) {
+        const pair = results.slice(2 * i, 2 * i + 2);
+        // R17: the first claim takes the entry; the second is an ordinary registration after it.
+        expect(pair.filter(fromPool), no).toHaveLength(1);
+        expect(
+          told.filter((x) => x.recordNo === no),
+          no,
+        ).toHaveLength(1);
+      }
     });
 
     describe('[R45] cap on active registrations', () => {
