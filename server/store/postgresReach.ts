@@ -41,6 +41,13 @@ const REASONS: Record<string, readonly [zh: string, en: string]> = {
   '3D000': ['数据库不存在', 'the database does not exist'],
   '53300': ['服务器连接数已满', 'the server has too many connections'],
   '57P03': ['服务器正在启动或关闭', 'the server is starting up or shutting down'],
+  // Lost while running (the store maps these too): an administrator or a restart ended the session.
+  '57P01': [
+    '服务器终止了连接（重启或管理员操作）',
+    'the server ended the connection (restart or administrator)',
+  ],
+  '57P02': ['服务器因故障终止了连接', 'the server ended the connection after a crash'],
+  lost: ['与服务器的连接中断', 'the connection to the server was lost'],
 };
 
 /**
@@ -76,5 +83,7 @@ function reasonOf(err: unknown): readonly [string, string] | undefined {
   // The pg pool's connectionTimeoutMillis, and the client's own.
   if (/timeout exceeded when trying to connect|connection timeout/i.test(err.message))
     return REASONS['ETIMEDOUT'];
+  // pg's own words for a socket that closed under a query (no code): the server or network went away.
+  if (/^Connection terminated/i.test(err.message)) return REASONS['lost'];
   return undefined;
 }

@@ -142,6 +142,8 @@ export class PostgresStore implements Store {
     readonly keyring: Keyring,
     readonly sql: Statements,
     private readonly keyedSlots: Slots,
+    /** For `store.unreachable`'s message (postgresReach prints host, port and database only). */
+    private readonly connectionString: string,
   ) {}
 
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -164,7 +166,7 @@ export class PostgresStore implements Store {
       const sql = statements(schema);
       await prepareSchema(pool, sql, options.keyring);
       const slots = new Slots(Math.max(1, (options.poolSize ?? 10) - 2));
-      return new PostgresStore(pool, options.keyring, sql, slots);
+      return new PostgresStore(pool, options.keyring, sql, slots, options.connectionString);
     } catch (err) {
       await pool.end();
       throw postgresUnreachable(err, options.connectionString) ?? err;
@@ -173,25 +175,40 @@ export class PostgresStore implements Store {
 
   read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T> {
     this.assertOpen();
-    return fn(new PostgresTx(this, this.pool, false));
+    return this.reachable(fn(new PostgresTx(this, this.pool, false)));
   }
 
   write<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
-    return options.keys !== undefined
-      ? this.keyed(fn, 'commit', options)
-      : this.enqueue(fn, 'commit', options);
+    return this.reachable(
+      options.keys !== undefined ? this.keyed(fn, 'commit', options) : this.enqueue(fn, 'commit', options),
+    );
   }
 
   simulate<T>(fn: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
-    return options.keys !== undefined
-      ? this.keyed(fn, 'rollback', options)
-      : this.enqueue(fn, 'rollback', options);
+    return this.reachable(
+      options.keys !== undefined
+        ? this.keyed(fn, 'rollback', options)
+        : this.enqueue(fn, 'rollback', options),
+    );
+  }
+
+  /**
+   * The database lost while running (restarted, failed over, network down) is the same fault as at
+   * start-up: `store.unreachable` (HTTP 503, zh+en, naming host, port and database), not a pg error
+   * that HTTP can only answer with a generic 500. Anything else is rethrown as it was.
+   */
+  private async reachable<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (err) {
+      throw postgresUnreachable(err, this.connectionString) ?? err;
+    }
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
     this.assertOpen();
     if (entries.length === 0) return;
-    await this.pool.query({ ...this.sql.appendAudit, values: [JSON.stringify(entries)] });
+    await this.reachable(this.pool.query({ ...this.sql.appendAudit, values: [JSON.stringify(entries)] }));
   }
 
   async listAudit(query: {
@@ -209,17 +226,19 @@ export class PostgresStore implements Store {
     if (query.since !== undefined) conditions.push(`at >= ${params.add(query.since)}`);
     const from = `FROM ${this.sql.schema}.audit WHERE ${conditions.join(' AND ')}`;
     const filterValues = [...params.values];
-    const [count, page] = await Promise.all([
-      this.pool.query<{ total: number }>({
-        text: `SELECT count(*)::int AS total ${from}`,
-        values: filterValues,
-      }),
-      this.pool.query<AuditRow>({
-        text: `SELECT at, actor, actor_role, action, records, request_id, details ${from}
+    const [count, page] = await this.reachable(
+      Promise.all([
+        this.pool.query<{ total: number }>({
+          text: `SELECT count(*)::int AS total ${from}`,
+          values: filterValues,
+        }),
+        this.pool.query<AuditRow>({
+          text: `SELECT at, actor, actor_role, action, records, request_id, details ${from}
                ORDER BY seq DESC LIMIT ${params.add(query.limit)} OFFSET ${params.add(query.offset)}`,
-        values: params.values,
-      }),
-    ]);
+          values: params.values,
+        }),
+      ]),
+    );
     return { items: page.rows.map(auditFromRow), total: count.rows[0]?.total ?? 0 };
   }
 
