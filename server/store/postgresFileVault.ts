@@ -4,6 +4,7 @@
  * and the bytes sealed. Its own small pool and its own table, created if absent, so the store's
  * migrations stay the store's.
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Keyring } from '../security/keyring.js';
 import { pgSchemaNameProblem } from './pgSchemaName.js';
@@ -53,10 +54,19 @@ export class PostgresFileVault implements FileVault {
     });
     pool.on('error', () => undefined);
     const table = `${schema}.sealed_files`;
+    const client = await pool.connect().catch(async (err: unknown) => {
+      await pool.end();
+      throw err;
+    });
     try {
-      await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      // CREATE … IF NOT EXISTS is not safe against itself: two instances starting together on a
+      // fresh schema both pass the check and one fails on a catalog unique index (pg_type,
+      // pg_namespace) and stops. A transaction-level advisory lock of the vault's own lets one in at a time.
+      const lockId = createHash('sha256').update(`baobei/file-vault/${schema}`).digest().readBigInt64BE(0);
+      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${lockId})`);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       // Instants as ISO text: they compare as the other stores' instants do, without time-zone rounding.
-      await pool.query(`CREATE TABLE IF NOT EXISTS ${table} (
+      await client.query(`CREATE TABLE IF NOT EXISTS ${table} (
         key text PRIMARY KEY,
         owner text NOT NULL,
         kind text NOT NULL,
@@ -65,9 +75,12 @@ export class PostgresFileVault implements FileVault {
         size integer NOT NULL,
         sealed bytea NOT NULL
       )`);
-      await pool.query(`CREATE INDEX IF NOT EXISTS sealed_files_owner ON ${table} (owner)`);
-      await pool.query(`CREATE INDEX IF NOT EXISTS sealed_files_expires ON ${table} (expires_at)`);
+      await client.query(`CREATE INDEX IF NOT EXISTS sealed_files_owner ON ${table} (owner)`);
+      await client.query(`CREATE INDEX IF NOT EXISTS sealed_files_expires ON ${table} (expires_at)`);
+      await client.query('COMMIT');
+      client.release();
     } catch (err) {
+      client.release(true);
       await pool.end();
       throw err;
     }

@@ -151,3 +151,22 @@ for (const make of [dirAdapter, postgresAdapter]) {
     });
   });
 }
+
+describe('file vault (postgres), several instances', () => {
+  it('instances starting together on a fresh schema all open it (no duplicate-key race in CREATE … IF NOT EXISTS)', async () => {
+    const keyring = keyringFromMasterKey(randomBytes(32));
+    for (let round = 0; round < 5; round++) {
+      const schema = `vault_${randomBytes(6).toString('hex')}`;
+      cleanups.push(async () => {
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      });
+      const opened = await Promise.allSettled(
+        Array.from({ length: 8 }, () =>
+          PostgresFileVault.open({ connectionString: DATABASE_URL, schema, keyring }),
+        ),
+      );
+      for (const o of opened) if (o.status === 'fulfilled') await o.value.close();
+      expect(opened.flatMap((o) => (o.status === 'rejected' ? [String(o.reason)] : []))).toEqual([]);
+    }
+  });
+});
