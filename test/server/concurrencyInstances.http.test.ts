@@ -132,4 +132,31 @@ describe('two service processes on one PostgreSQL schema', () => {
       expect(mine.rows[0]?.n).toBe(300);
     },
   );
+
+  it(
+    '[R45] one registrant, 30 customers at once over both processes, a cap of 5: exactly 5 held, 25 refused at the cap',
+    { timeout: 120_000 },
+    async () => {
+      const token = await user('赵强');
+      const set = await apiClient(first.url, adminToken).put('/api/policy', { maxActivePerRegistrant: 5 });
+      expect(set.status).toBe(200);
+      try {
+        const results = await Promise.all(
+          Array.from({ length: 30 }, async (_, i) => {
+            const res = await on(i, token).post<Results>('/api/registrations', {
+              rows: [enterpriseRow(9_000 + i)],
+            });
+            expect(res.status).toBe(200);
+            return res.body.results[0]!;
+          }),
+        );
+        expect(results.filter((r) => r.status === 'pending')).toHaveLength(5);
+        const refused = results.filter((r) => r.status === 'rejected');
+        expect(refused).toHaveLength(25);
+        for (const r of refused) expect(r.errors.map((e) => e.code)).toContain('registration.cap');
+      } finally {
+        await apiClient(first.url, adminToken).put('/api/policy', { maxActivePerRegistrant: null });
+      }
+    },
+  );
 });
