@@ -183,10 +183,14 @@ export class OutboxWorker {
     const claim = await this.options.store.write((tx) => this.claim(tx, now));
     const running = claim.takes.map((take) => this.trackLane(this.runLane(take)));
     const emails = await this.sendEmails(claim.units);
+    const unsent = claim.units.slice(emails.length);
     const recorded =
-      emails.length === 0
+      emails.length === 0 && unsent.length === 0
         ? { sent: 0, retried: 0, failed: 0 }
-        : await this.options.store.write((tx) => this.recordOutcomes(tx, emails));
+        : await this.options.store.write(async (tx) => {
+            await this.releaseUnsent(tx, unsent);
+            return await this.recordOutcomes(tx, emails);
+          });
     const round: RoundResult = {
       claimed: claim.claimed,
       robots: claim.takes.length,
@@ -331,10 +335,32 @@ export class OutboxWorker {
 
   // ---- send ----
 
+  /**
+   * Sends the claimed units in turn until half the lease is spent (as a robot lane does): past the
+   * lease another instance takes the entries over, and sending them here too would send them twice.
+   * A slow mail server or a full batch (200) can outlast the lease; what is left is released.
+   */
   private async sendEmails(units: DeliveryUnit[]): Promise<Outcome[]> {
+    const started = performance.now();
     const outcomes: Outcome[] = [];
-    for (const unit of units) outcomes.push({ unit, result: await this.deliver(unit) });
+    for (const unit of units) {
+      if (this.stopped || performance.now() - started >= this.leaseMs / 2) break;
+      outcomes.push({ unit, result: await this.deliver(unit) });
+    }
     return outcomes;
+  }
+
+  /** Claimed units not sent this round: due again now, for anyone, the attempt not counted. */
+  private async releaseUnsent(tx: WriteTx, units: readonly DeliveryUnit[]): Promise<void> {
+    const at = this.options.clock().toISOString();
+    for (const unit of units) {
+      for (const planned of unit.entries) {
+        const entry = (await tx.getDoc(OUTBOX_COLLECTION, planned.key)) as OutboxEntry | undefined;
+        if (!entry || entry.status !== 'sending' || entry.leaseOwner !== this.instanceId) continue;
+        entry.attempts = Math.max(0, entry.attempts - 1);
+        await rescheduleEntry(tx, entry, at);
+      }
+    }
   }
 
   /**
