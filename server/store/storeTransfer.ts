@@ -266,8 +266,29 @@ export async function storeExists(location: StoreLocation): Promise<boolean> {
     : await schemaExists(location);
 }
 
+/**
+ * What an empty lowdb data dir may hold (a key, a store never written to, its lock and vault dir).
+ * Anything else in the target dir is someone's file: swapIn deletes a target set aside that held
+ * no data, so such a dir must count as holding data — refused, or kept aside under --force.
+ */
+const EMPTY_STORE_ENTRIES = new Set([
+  'baobei.key',
+  'baobei.json',
+  'baobei.journal',
+  'baobei.lock',
+  'audit.jsonl',
+  'files',
+]);
+
 /** Whether a store exists there and holds anything (a lowdb dir with only a key file holds nothing). */
 async function holdsData(location: StoreLocation, keyring: Keyring): Promise<boolean> {
+  if (location.kind === 'lowdb' && existsSync(location.dataDir)) {
+    const entries = await readdir(location.dataDir);
+    if (entries.some((name) => !EMPTY_STORE_ENTRIES.has(name))) return true;
+    if (entries.includes('files') && (await readdir(path.join(location.dataDir, 'files'))).length > 0) {
+      return true;
+    }
+  }
   if (!(await storeExists(location))) return false;
   const opened = await openLocation(location, keyring, 'store copy (check target)');
   try {

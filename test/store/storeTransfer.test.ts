@@ -5,7 +5,7 @@
  * as it was.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -156,6 +156,28 @@ describe('store copy lowdb → PostgreSQL → lowdb', () => {
       `${schema}_copy%`,
     ]);
     expect(staging.rowCount).toBe(0);
+  }, 60_000);
+
+  it('a target dir without a store but with other files is refused, and never emptied', async () => {
+    // The operator's own files (the .bbk being restored, notes) in the dir named as the target:
+    // they were once moved aside with the empty store and deleted with it.
+    const dir = path.join(work, 'holds-other-files');
+    await mkdir(dir);
+    await writeFile(path.join(dir, 'baobei-2026-11-23.bbk'), 'not a store file');
+    const target: StoreLocation = { kind: 'lowdb', dataDir: dir };
+    const from: StoreLocation = { kind: 'lowdb', dataDir: source.dataDir };
+    const refused = await copyStore(from, target, source.keyring, { now: NOW }).catch((e: unknown) => e);
+    expect((refused as DomainError).code).toBe('store.not_empty');
+    expect(await readFile(path.join(dir, 'baobei-2026-11-23.bbk'), 'utf8')).toBe('not a store file');
+
+    // Forced, the dir is kept aside like any replaced target, the file in it.
+    const forced = await copyStore(from, target, source.keyring, { now: NOW, force: true });
+    expect(forced.replacedKeptAs).toBeDefined();
+    expect(await readFile(path.join(forced.replacedKeptAs!, 'baobei-2026-11-23.bbk'), 'utf8')).toBe(
+      'not a store file',
+    );
+    await rm(dir, { recursive: true, force: true });
+    await rm(forced.replacedKeptAs!, { recursive: true, force: true });
   }, 60_000);
 
   it('npx baobei store copy: refuses a store holding data in both languages, copies with --force', async () => {
