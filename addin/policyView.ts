@@ -146,8 +146,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   },
   {
     key: 'retentionYears',
-    zh: '记录保存年限（R39）',
-    en: 'Records kept for (years, R39)',
+    zh: '记录保存年限（R39，至少 10 年）',
+    en: 'Records kept for (years, R39, at least 10)',
     kind: { type: 'int' },
   },
   { key: 'reminders', zh: '提醒设置', en: 'Reminders', kind: { type: 'json' } },

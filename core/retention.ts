@@ -18,6 +18,9 @@ export const CLOSED_STATUSES: readonly RecordStatus[] = [
   'void',
 ];
 
+/** R39: records are kept 10 years; a policy may keep them longer, never shorter. */
+export const MIN_RETENTION_YEARS = 10;
+
 /** Put in place of every erased text, so a reader sees it was destroyed rather than never given. */
 export const DESTROYED_TEXT = '（已销毁）';
 
@@ -47,7 +50,9 @@ export function keptUntil(closed: Day, years: number): Day {
 export function destructible(record: StoredRecord, today: Day, retentionYears: number): boolean {
   if (record.destroyed !== undefined) return false;
   const closed = closedOn(record, today);
-  return closed !== undefined && keptUntil(closed, retentionYears) < today;
+  // A policy stored before PUT /api/policy refused fewer years may still hold them: never below R39.
+  const years = Math.max(retentionYears, MIN_RETENTION_YEARS);
+  return closed !== undefined && keptUntil(closed, years) < today;
 }
 
 /**

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseGrade } from '../../core/row.js';
 import { makeDay, startOfDay } from '../../core/day.js';
 import { policySchema, presetNameSchema } from '../../core/policy.js';
+import { MIN_RETENTION_YEARS } from '../../core/retention.js';
 import {
   cellValueSchema,
   customerTypeSchema,
@@ -296,7 +297,19 @@ export const handOverResponseSchema = z.object({
 
 export const policyBodySchema = policySchema
   .partial()
-  .extend({ preset: presetNameSchema.optional() })
+  .extend({
+    preset: presetNameSchema.optional(),
+    // The stored policy keeps min(1) so a store written before still opens; a new setting obeys R39.
+    retentionYears: z
+      .number()
+      .int()
+      .min(
+        MIN_RETENTION_YEARS,
+        `保存期限不得少于 ${MIN_RETENTION_YEARS} 年（R39） / retention must be at least ${MIN_RETENTION_YEARS} years (R39)`,
+      )
+      .max(100)
+      .optional(),
+  })
   .strict();
 
 export const summaryQuerySchema = z

@@ -90,6 +90,12 @@ describe('[R39] when a record may be destroyed', () => {
     expect(destructible(record(), '2026-04-11', 11)).toBe(false);
   });
 
+  it('a retention below the 10 years of R39 (a policy stored before the floor) still keeps 10', () => {
+    expect(destructible(record(), '2018-04-11', 1)).toBe(false);
+    expect(destructible(record(), '2026-04-10', 1)).toBe(false);
+    expect(destructible(record(), '2026-04-11', 1)).toBe(true);
+  });
+
   it('29 February keeps until 28 February of the last year', () => {
     expect(keptUntil('2016-02-29', 10)).toBe('2026-02-28');
   });

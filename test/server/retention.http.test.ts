@@ -166,6 +166,34 @@ describe('[R39] destruction after the retention period', () => {
   });
 });
 
+describe('[R39] the retention is never below the 10 years R39 sets', () => {
+  it('a policy of fewer years is refused (400), so nothing closed 2 years ago is destroyed', async () => {
+    const own = await startTestService({ now: '2016-04-01T02:00:00Z' });
+    try {
+      const admin = own.api(own.adminToken);
+      const sales = await own.user('王磊', 'sales', '华东一部');
+      const registered = await own
+        .api(sales)
+        .post<{ results: RowResult[] }>('/api/registrations', { rows: [enterpriseRow(1)] });
+      const recordNo = registered.body.results[0]!.registrationNo!;
+      await own
+        .api(sales)
+        .post(`/api/registrations/${recordNo}/close`, { outcome: 'withdrawn', note: '不买了' });
+      own.setNow('2018-04-02T02:00:00Z');
+      const lowered = await admin.put<ErrorBody>('/api/policy', { retentionYears: 1 });
+      expect(lowered.status).toBe(400);
+      expect(lowered.body.error.field).toBe('retentionYears');
+      expect(lowered.body.error.message).toContain('10');
+      expect(lowered.body.error.messageEn).toContain('10');
+      const requested = await admin.post<Destruction & ErrorBody>('/api/retention/destructions', {});
+      expect(requested.status).toBe(409);
+      expect(requested.body.error.code).toBe('retention.nothing');
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('[R39] a destroyed record stays as the destruction left it', () => {
   it('is not resubmitted, changed, graded or transferred — 409 retention.destroyed', async () => {
     const own = await startTestService({ now: '2016-04-01T02:00:00Z' });
