@@ -269,7 +269,10 @@ export function buildProgram(): Command {
     .argument('<file>', 'the backup file')
     .option('--data-dir <dir>', 'restore into this lowdb data dir')
     .option('--pg-url <url>', 'restore into PostgreSQL at this URL')
-    .option('--pg-schema <schema>', 'PostgreSQL schema (default BAOBEI_PG_SCHEMA)')
+    .option(
+      '--pg-schema <schema>',
+      'restore into this PostgreSQL schema (default BAOBEI_PG_SCHEMA; URL from DATABASE_URL)',
+    )
     .action(async (file: string, opts: { dataDir?: string; pgUrl?: string; pgSchema?: string }) => {
       const config = loadConfig();
       await runRestore(config, file, opts, (line) => console.log(line));

@@ -241,9 +241,9 @@ export async function runRestore(
   const bytes = await readFile(path.resolve(file)).catch((err: unknown) => {
     throw backupFileError('read', file, err);
   });
+  const kind = options.to ?? restoreKind(options, config);
   const { header, content } = decodeBackup(bytes, key);
   say(`备份 / backup: ${header.createdAt} (${header.store})`);
-  const kind = options.to ?? (options.pgUrl !== undefined ? 'postgres' : 'lowdb');
   const location = locationOf(kind, options, config);
   const { keyring, fileText } = await existingDataKey(
     config,
@@ -265,6 +265,28 @@ export async function runRestore(
   });
   printSummary(summary, say);
   return summary;
+}
+
+/**
+ * Which kind of store a restore writes, from its options: --pg-url or --pg-schema mean PostgreSQL
+ * (--pg-schema alone once restored into the lowdb data dir, the schema named left empty), --data-dir
+ * lowdb, none the configured store. Both kinds at once are refused rather than one of them ignored.
+ */
+function restoreKind(options: LocationOptions, config: Config): 'lowdb' | 'postgres' {
+  const pg = options.pgUrl !== undefined || options.pgSchema !== undefined;
+  if (pg && options.dataDir !== undefined) {
+    throw new DomainError(
+      problem(
+        'store.restore_target_ambiguous',
+        '恢复只能指定一个目标：--data-dir（lowdb）或 --pg-url/--pg-schema（PostgreSQL）；未写入任何数据',
+        'A restore takes one target: --data-dir (lowdb) or --pg-url/--pg-schema (PostgreSQL); nothing was written',
+        'data-dir',
+      ),
+    );
+  }
+  if (pg) return 'postgres';
+  if (options.dataDir !== undefined) return 'lowdb';
+  return config.store;
 }
 
 /**

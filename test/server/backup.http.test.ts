@@ -165,6 +165,36 @@ describe('backup and restore', () => {
     service = await spawnService({ dataDir, key, env: { BAOBEI_BACKUP_KEY: backupKey } });
   }, 120_000);
 
+  it('restore goes where its options point: --pg-schema alone is PostgreSQL, both kinds are refused', async () => {
+    const file = path.join(work, 'quiet.bbk');
+    const pgSchema = `${schema}_only`;
+    // The address from DATABASE_URL, the schema from --pg-schema: once restored into the lowdb
+    // BAOBEI_DATA_DIR instead, saying "restored" while the schema named stayed empty.
+    const defaultDir = path.join(work, 'default-data-dir');
+    const run = (args: string[]) =>
+      runCli(args, {
+        dataDir: defaultDir,
+        key,
+        env: { BAOBEI_BACKUP_KEY: backupKey, DATABASE_URL },
+        timeoutMs: 60_000,
+      });
+    try {
+      const both = await run(['restore', file, '--data-dir', path.join(work, 'x'), '--pg-schema', pgSchema]);
+      expect(both.code).toBe(2);
+      expect(both.stderr).toContain('只能指定一个');
+      expect(both.stderr).toContain('one target');
+      expect(existsSync(path.join(work, 'x'))).toBe(false);
+
+      const restored = await run(['restore', file, '--pg-schema', pgSchema]);
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(existsSync(path.join(defaultDir, 'baobei.json'))).toBe(false);
+      const content = await contentOf({ kind: 'postgres', connectionString: DATABASE_URL, schema: pgSchema });
+      expect(content.dump.records.length).toBeGreaterThan(0);
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`);
+    }
+  }, 120_000);
+
   it('a wrong backup key, a wrong data key or a changed byte is refused and nothing is written', async () => {
     const file = path.join(work, 'during.bbk');
     const target = path.join(work, 'never');
