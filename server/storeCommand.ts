@@ -205,6 +205,18 @@ export async function runBackup(
     const { store, files, keyring } = await openStoreAndFiles(config, 'backup');
     try {
       const now = new Date();
+      // R36: a backup reads every customer's data. The route audits it; taken here (PostgreSQL, or
+      // no service running) it went unrecorded. First, as the route does, so the backup holds it.
+      await store.appendAudit([
+        {
+          at: now.toISOString(),
+          actor: 'cli',
+          actorRole: 'system',
+          action: 'backup',
+          records: [],
+          details: { via: 'cli' },
+        },
+      ]);
       const content = await readContent(store, files, now);
       const chunks = [
         ...encodeBackup(

@@ -195,6 +195,23 @@ describe('backup and restore', () => {
     }
   }, 120_000);
 
+  it('[R36] a backup the CLI takes from the store itself (PostgreSQL, no service) is audited too', async () => {
+    const location: StoreLocation = { kind: 'postgres', connectionString: DATABASE_URL, schema };
+    const before = (await contentOf(location)).dump.audit.length;
+    const file = path.join(work, 'direct.bbk');
+    const taken = await cli(['backup', file], {
+      BAOBEI_STORE: 'postgres',
+      DATABASE_URL,
+      BAOBEI_PG_SCHEMA: schema,
+    });
+    expect(taken.code, taken.stderr).toBe(0);
+    const audit = (await contentOf(location)).dump.audit;
+    expect(audit.length).toBe(before + 1);
+    expect(audit.at(-1)).toMatchObject({ action: 'backup', actorRole: 'system', records: [] });
+    // Audited first, as the route does: the backup holds its own entry.
+    expect(readBackupHeader(await readFile(file)).header.counts.audit).toBe(before + 1);
+  }, 60_000);
+
   it('a wrong backup key, a wrong data key or a changed byte is refused and nothing is written', async () => {
     const file = path.join(work, 'during.bbk');
     const target = path.join(work, 'never');
