@@ -178,6 +178,20 @@ export async function runBackup(
   via: { url?: string | undefined; token?: string | undefined },
 ): Promise<BackupHeader> {
   const target = path.resolve(file);
+  // Whoever can read the backup folder would have the key too: the backup would protect nothing.
+  if (
+    config.backupKey?.variable === 'BAOBEI_BACKUP_KEY_FILE' &&
+    path.dirname(path.resolve(config.backupKey.file)) === path.dirname(target)
+  ) {
+    throw new DomainError(
+      problem(
+        'backup.key_beside_file',
+        `备份文件 ${file} 与备份密钥文件（BAOBEI_BACKUP_KEY_FILE）在同一目录，备份将得不到保护；请写到别处，未写入任何文件`,
+        `The backup file ${file} would sit beside its backup key file (BAOBEI_BACKUP_KEY_FILE) and protect nothing; write it elsewhere (nothing was written)`,
+        'file',
+      ),
+    );
+  }
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.part`);
   const service =
     config.store === 'lowdb' || via.url !== undefined ? findService(config, via.url) : undefined;

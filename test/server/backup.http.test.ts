@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -210,6 +210,27 @@ describe('backup and restore', () => {
     expect(audit.at(-1)).toMatchObject({ action: 'backup', actorRole: 'system', records: [] });
     // Audited first, as the route does: the backup holds its own entry.
     expect(readBackupHeader(await readFile(file)).header.counts.audit).toBe(before + 1);
+  }, 60_000);
+
+  it('a backup is not written beside its backup key file', async () => {
+    // "A backup with its key beside it is not protected" (operations.md): a FILE in the directory of
+    // BAOBEI_BACKUP_KEY_FILE (a shared backup folder holding both) is refused before it is written.
+    const keys = path.join(work, 'backups');
+    await mkdir(keys);
+    const keyFile = path.join(keys, 'backup.key');
+    await writeFile(keyFile, backupKey, { mode: 0o600 });
+    const file = path.join(keys, 'beside.bbk');
+    const beside = await runCli(['backup', file], {
+      dataDir,
+      key,
+      env: { BAOBEI_BACKUP_KEY_FILE: keyFile },
+      timeoutMs: 60_000,
+    });
+    expect(beside.code).toBe(2);
+    expect(beside.stderr).toContain('备份密钥文件');
+    expect(beside.stderr).toContain('beside its backup key file');
+    expect(existsSync(file)).toBe(false);
+    expect((await readdir(keys)).sort()).toEqual(['backup.key']);
   }, 60_000);
 
   it('a wrong backup key, a wrong data key or a changed byte is refused and nothing is written', async () => {
