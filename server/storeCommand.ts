@@ -14,6 +14,7 @@ import { openStore, openStoreAndFiles } from './service.js';
 import { rekeyIfNeeded } from './services/identityRekey.js';
 import { callService, findService, serviceError, serviceJson, serviceToken } from './serviceClient.js';
 import { writeFileDurably } from './store/durableFile.js';
+import type { AuditEntry } from './store/store.js';
 import { isPostgresUrl, postgresAddress } from './store/postgresReach.js';
 import {
   checkBackupFraming,
@@ -136,9 +137,11 @@ export async function runStoreCopy(
   );
   const dirs = [from, to].flatMap((l) => (l.kind === 'lowdb' ? [l.dataDir] : [config.dataDir]));
   const { keyring, fileText } = await existingDataKey(config, [...new Set(dirs)]);
+  const now = new Date();
   const summary = await copyStore(from, to, keyring, {
-    now: new Date(),
+    now,
     force: options.force,
+    audit: cliAudit(now, 'store.copy', { from: from.kind, to: to.kind, force: options.force }),
     ...(fileText !== undefined ? { keyFileContent: fileText } : {}),
     onStage: (stage) =>
       say(
@@ -285,12 +288,19 @@ export async function runRestore(
       ),
     );
   }
+  const now = new Date();
   const summary = await writeContent(location, keyring, content, {
-    now: new Date(),
+    now,
+    audit: cliAudit(now, 'restore', { backupCreatedAt: header.createdAt, backupStore: header.store }),
     ...(fileText !== undefined ? { keyFileContent: fileText } : {}),
   });
   printSummary(summary, say);
   return summary;
+}
+
+/** An audit entry for what the CLI does to a store as a whole (no person signed in: actor `cli`). */
+function cliAudit(now: Date, action: string, details: Record<string, string | boolean>): AuditEntry {
+  return { at: now.toISOString(), actor: 'cli', actorRole: 'system', action, records: [], details };
 }
 
 /**

@@ -19,7 +19,7 @@ import { LowdbStore } from './lowdbStore.js';
 import { PostgresFileVault } from './postgresFileVault.js';
 import { postgresAddress, postgresUnreachable } from './postgresReach.js';
 import { PostgresStore } from './postgresStore.js';
-import { dumpIsEmpty, storeNotEmpty, type Store, type StoreDump } from './store.js';
+import { dumpIsEmpty, storeNotEmpty, type AuditEntry, type Store, type StoreDump } from './store.js';
 
 /** Where a store lives. */
 export type StoreLocation =
@@ -150,6 +150,11 @@ export interface WriteOptions {
    * by BAOBEI_KEY): the copy must open with the key that hashed its identity keys.
    */
   keyFileContent?: string;
+  /**
+   * R36: the copy or restore itself, appended to the target's audit trail after the content's own
+   * entries (loaded and verified with them, so it is there exactly when the swap happened).
+   */
+  audit?: AuditEntry;
   /** Progress, for the CLI: `staged`, `verified`, `swapped`. Throwing here aborts before the swap. */
   onStage?: (stage: 'staged' | 'verified' | 'swapped') => void | Promise<void>;
 }
@@ -169,9 +174,13 @@ export interface WriteSummary {
 export async function writeContent(
   location: StoreLocation,
   keyring: Keyring,
-  content: StoreContent,
+  given: StoreContent,
   options: WriteOptions,
 ): Promise<WriteSummary> {
+  const content: StoreContent =
+    options.audit === undefined
+      ? given
+      : { ...given, dump: { ...given.dump, audit: [...given.dump.audit, options.audit] } };
   const targetHolds = await holdsData(location, keyring);
   if (targetHolds && !options.force) throw storeNotEmpty(location.kind);
   const stamp = options.now

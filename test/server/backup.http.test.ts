@@ -147,14 +147,24 @@ describe('backup and restore', () => {
     const source = await contentOf({ kind: 'lowdb', dataDir });
 
     const target = path.join(work, 'restored');
+    // Equal to the source but for the restore's own audit entry (R36), which comes last.
+    const withoutRestoreEntry = (content: StoreContent): StoreContent => {
+      expect(content.dump.audit.at(-1)?.action).toBe('restore');
+      return { ...content, dump: { ...content.dump, audit: content.dump.audit.slice(0, -1) } };
+    };
     const toLowdb = await cli(['restore', file, '--data-dir', target]);
     expect(toLowdb.code, toLowdb.stderr).toBe(0);
-    expect(compareContent(source, await contentOf({ kind: 'lowdb', dataDir: target }))).toEqual([]);
+    expect(
+      compareContent(source, withoutRestoreEntry(await contentOf({ kind: 'lowdb', dataDir: target }))),
+    ).toEqual([]);
 
     const toPg = await cli(['restore', file, '--pg-url', DATABASE_URL, '--pg-schema', schema]);
     expect(toPg.code, toPg.stderr).toBe(0);
     expect(
-      compareContent(source, await contentOf({ kind: 'postgres', connectionString: DATABASE_URL, schema })),
+      compareContent(
+        source,
+        withoutRestoreEntry(await contentOf({ kind: 'postgres', connectionString: DATABASE_URL, schema })),
+      ),
     ).toEqual([]);
 
     // A target holding data is refused, in both languages.
@@ -190,6 +200,8 @@ describe('backup and restore', () => {
       expect(existsSync(path.join(defaultDir, 'baobei.json'))).toBe(false);
       const content = await contentOf({ kind: 'postgres', connectionString: DATABASE_URL, schema: pgSchema });
       expect(content.dump.records.length).toBeGreaterThan(0);
+      // [R36] The restore itself is on the restored store's audit trail, after the backup's entries.
+      expect(content.dump.audit.at(-1)).toMatchObject({ action: 'restore', actorRole: 'system' });
     } finally {
       await admin.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`);
     }

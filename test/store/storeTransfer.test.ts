@@ -188,6 +188,9 @@ describe('store copy lowdb → PostgreSQL → lowdb', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain('records: 6');
     expect(first.stdout).toContain('6 records compared one by one, all equal');
+    // [R36] The copy is on the target's audit trail, after the source's entries.
+    const copied = await contentOf({ kind: 'postgres', connectionString: DATABASE_URL, schema: cliSchema });
+    expect(copied.dump.audit.at(-1)).toMatchObject({ action: 'store.copy', actorRole: 'system' });
     const again = await runCli(args, { dataDir: source.dataDir, key: source.keyHex, env, timeoutMs: 60_000 });
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('已有数据');
