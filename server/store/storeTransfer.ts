@@ -177,10 +177,16 @@ export async function writeContent(
   given: StoreContent,
   options: WriteOptions,
 ): Promise<WriteSummary> {
-  const content: StoreContent =
-    options.audit === undefined
-      ? given
-      : { ...given, dump: { ...given.dump, audit: [...given.dump.audit, options.audit] } };
+  const now = options.now.toISOString();
+  const content: StoreContent = {
+    dump:
+      options.audit === undefined
+        ? given.dump
+        : { ...given.dump, audit: [...given.dump.audit, options.audit] },
+    // A backup older than a file's retention holds files expired by now: the read-back (as
+    // readContent) skips them and the restore failed verification; the sweep would remove them anyway.
+    files: given.files.filter((f) => f.file.expiresAt > now),
+  };
   const targetHolds = await holdsData(location, keyring);
   if (targetHolds && !options.force) throw storeNotEmpty(location.kind);
   const stamp = options.now
