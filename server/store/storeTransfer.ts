@@ -362,7 +362,8 @@ async function swapIn(
     return keptAs;
   }
   if (staging.kind === 'postgres' && target.kind === 'postgres') {
-    const keptAs = `${target.schema.slice(0, 40)}_replaced_${stamp}`;
+    // 39 + 10 + 14 = 63, PostgreSQL's longest name: a longer one is cut, and the name reported missed.
+    const keptAs = `${target.schema.slice(0, 39)}_replaced_${stamp}`;
     const exists = await schemaExists(target);
     await withClient(target, async (client) => {
       await client.query('BEGIN');

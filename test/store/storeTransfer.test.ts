@@ -104,6 +104,21 @@ describe('store copy lowdb → PostgreSQL → lowdb', () => {
     expect(forced.replacedKeptAs).toMatch(new RegExp(`^${schema}_replaced_`));
   }, 60_000);
 
+  it('the schema a forced copy keeps aside is there under the name it reports, for the longest names', async () => {
+    // 41 characters, the longest a schema may be named: "<40>_replaced_<14 digits>" is 64, one past
+    // PostgreSQL's 63, and PostgreSQL cut the name the operator was told to look for.
+    const long = `${schema}_`.padEnd(41, 'x').slice(0, 41);
+    expect(long).toHaveLength(41);
+    const from: StoreLocation = { kind: 'lowdb', dataDir: source.dataDir };
+    const to: StoreLocation = { kind: 'postgres', connectionString: DATABASE_URL, schema: long };
+    await copyStore(from, to, source.keyring, { now: NOW });
+    const forced = await copyStore(from, to, source.keyring, { now: NOW, force: true });
+    const kept = await admin.query(`SELECT 1 FROM pg_namespace WHERE nspname::text = $1::text`, [
+      forced.replacedKeptAs,
+    ]);
+    expect(kept.rowCount).toBe(1);
+  }, 60_000);
+
   it('a source that is not there is refused, and neither it nor the target is created', async () => {
     const missingSchema = `${schema}_mistyped`;
     const lowdbTarget: StoreLocation = { kind: 'lowdb', dataDir: path.join(work, 'from-nothing') };
