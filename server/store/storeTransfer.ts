@@ -305,6 +305,11 @@ async function holdsData(location: StoreLocation, keyring: Keyring): Promise<boo
     }
   }
   if (!(await storeExists(location))) return false;
+  // A schema that is not a Baobei store (`public`, another application's) would be "opened" — our
+  // tables created in it — found empty, and swapped out with DROP SCHEMA … CASCADE, its tables too.
+  if (location.kind === 'postgres' && !(await isBaobeiSchema(location))) {
+    return (await relationsIn(location)) > 0;
+  }
   const opened = await openLocation(location, keyring, 'store copy (check target)');
   try {
     const dump = await opened.store.dump();
@@ -394,6 +399,28 @@ async function schemaExists(location: { connectionString: string; schema: string
       values: [location.schema],
     });
     return (found.rows[0]?.n ?? 0) > 0;
+  });
+}
+
+async function isBaobeiSchema(location: { connectionString: string; schema: string }): Promise<boolean> {
+  return await withClient(location, async (client) => {
+    const found = await client.query<{ exists: boolean }>({
+      text: 'SELECT to_regclass($1) IS NOT NULL AS exists',
+      values: [`${location.schema}.meta`],
+    });
+    return found.rows[0]?.exists === true;
+  });
+}
+
+/** Tables, views, sequences… in the schema: anything there is someone's. */
+async function relationsIn(location: { connectionString: string; schema: string }): Promise<number> {
+  return await withClient(location, async (client) => {
+    const found = await client.query<{ n: number }>({
+      text: `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = $1`,
+      values: [location.schema],
+    });
+    return found.rows[0]?.n ?? 0;
   });
 }
 

@@ -119,6 +119,27 @@ describe('store copy lowdb → PostgreSQL → lowdb', () => {
     expect(kept.rowCount).toBe(1);
   }, 60_000);
 
+  it('a target schema holding tables of something else is refused, never dropped nor written into', async () => {
+    // `--pg-schema public` or another application's schema: it was taken for an empty store (Baobei's
+    // tables created in it), then swapped out with DROP SCHEMA … CASCADE, its tables gone with it.
+    const foreign = `${schema}_foreign`;
+    await admin.query(`CREATE SCHEMA "${foreign}"`);
+    await admin.query(`CREATE TABLE "${foreign}".invoices (id int PRIMARY KEY)`);
+    await admin.query(`INSERT INTO "${foreign}".invoices VALUES (1)`);
+    const from: StoreLocation = { kind: 'lowdb', dataDir: source.dataDir };
+    const to: StoreLocation = { kind: 'postgres', connectionString: DATABASE_URL, schema: foreign };
+    const refused = await copyStore(from, to, source.keyring, { now: NOW }).catch((e: unknown) => e);
+    expect((refused as DomainError).code).toBe('store.not_empty');
+    const rows = await admin.query(`SELECT id FROM "${foreign}".invoices`);
+    expect(rows.rows).toEqual([{ id: 1 }]);
+    const tables = await admin.query(
+      `SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relkind = 'r'`,
+      [foreign],
+    );
+    expect(tables.rows.map((r: { relname: string }) => r.relname)).toEqual(['invoices']);
+  }, 60_000);
+
   it('a source that is not there is refused, and neither it nor the target is created', async () => {
     const missingSchema = `${schema}_mistyped`;
     const lowdbTarget: StoreLocation = { kind: 'lowdb', dataDir: path.join(work, 'from-nothing') };
