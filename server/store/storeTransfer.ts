@@ -242,7 +242,8 @@ export async function copyStore(
   }
   // Opening a store creates it: a mistyped source would be copied as an empty store, and a
   // PostgreSQL schema or a data dir would be left where none was.
-  if (!(await storeExists(from))) {
+  // A schema of something else (no meta table) is no store either: opening it would create ours in it.
+  if (!(await storeExists(from)) || (from.kind === 'postgres' && !(await isBaobeiSchema(from)))) {
     const where =
       from.kind === 'lowdb'
         ? from.dataDir

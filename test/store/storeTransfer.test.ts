@@ -138,6 +138,18 @@ describe('store copy lowdb → PostgreSQL → lowdb', () => {
       [foreign],
     );
     expect(tables.rows.map((r: { relname: string }) => r.relname)).toEqual(['invoices']);
+
+    // As a source (a mistyped --pg-schema naming it): not a store to copy, and nothing created in it.
+    const back: StoreLocation = { kind: 'lowdb', dataDir: path.join(work, 'from-foreign') };
+    const asSource = await copyStore(to, back, source.keyring, { now: NOW }).catch((e: unknown) => e);
+    expect((asSource as DomainError).code).toBe('store.copy_source_missing');
+    const after = await admin.query(
+      `SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relkind = 'r'`,
+      [foreign],
+    );
+    expect(after.rows.map((r: { relname: string }) => r.relname)).toEqual(['invoices']);
+    expect(existsSync(back.dataDir)).toBe(false);
   }, 60_000);
 
   it('a source that is not there is refused, and neither it nor the target is created', async () => {
