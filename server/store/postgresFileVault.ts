@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Keyring } from '../security/keyring.js';
 import { pgSchemaNameProblem } from './pgSchemaName.js';
+import { postgresUnreachable } from './postgresReach.js';
 import {
   checkFileKey,
   FILE_KINDS,
@@ -35,6 +36,8 @@ export class PostgresFileVault implements FileVault {
     private readonly pool: pg.Pool,
     private readonly table: string,
     private readonly keyring: Keyring,
+    /** For `store.unreachable`'s message (host, port and database only). */
+    private readonly connectionString: string,
   ) {}
 
   static async open(options: {
@@ -84,12 +87,12 @@ export class PostgresFileVault implements FileVault {
       await pool.end();
       throw err;
     }
-    return new PostgresFileVault(pool, table, options.keyring);
+    return new PostgresFileVault(pool, table, options.keyring, options.connectionString);
   }
 
   async put(file: NewVaultFile, plain: Uint8Array): Promise<VaultFile> {
     const sealed = sealFile(this.keyring, file, plain);
-    await this.pool.query(
+    await this.query(
       `INSERT INTO ${this.table} (key, owner, kind, created_at, expires_at, size, sealed)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, kind = excluded.kind,
@@ -101,7 +104,7 @@ export class PostgresFileVault implements FileVault {
   }
 
   async head(key: string): Promise<VaultFile | undefined> {
-    const { rows } = await this.pool.query<Row>(
+    const { rows } = await this.query<Row>(
       `SELECT key, owner, kind, created_at, expires_at, size FROM ${this.table} WHERE key = $1`,
       [checkFileKey(key)],
     );
@@ -109,7 +112,7 @@ export class PostgresFileVault implements FileVault {
   }
 
   async open(key: string): Promise<{ file: VaultFile; bytes: Buffer } | undefined> {
-    const { rows } = await this.pool.query<Row & { sealed: Buffer }>(
+    const { rows } = await this.query<Row & { sealed: Buffer }>(
       `SELECT key, owner, kind, created_at, expires_at, size, sealed FROM ${this.table} WHERE key = $1`,
       [checkFileKey(key)],
     );
@@ -120,14 +123,12 @@ export class PostgresFileVault implements FileVault {
   }
 
   async remove(key: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(`DELETE FROM ${this.table} WHERE key = $1`, [
-      checkFileKey(key),
-    ]);
+    const { rowCount } = await this.query(`DELETE FROM ${this.table} WHERE key = $1`, [checkFileKey(key)]);
     return (rowCount ?? 0) > 0;
   }
 
   async list(query: { owner?: string; expiredAt?: string } = {}): Promise<VaultFile[]> {
-    const { rows } = await this.pool.query<Row>(
+    const { rows } = await this.query<Row>(
       `SELECT key, owner, kind, created_at, expires_at, size FROM ${this.table}
        WHERE ($1::text IS NULL OR owner = $1) AND ($2::text IS NULL OR expires_at COLLATE "C" <= $2)
        ORDER BY created_at, key`,
@@ -138,6 +139,21 @@ export class PostgresFileVault implements FileVault {
 
   async close(): Promise<void> {
     await this.pool.end();
+  }
+
+  /**
+   * The database lost while running is `store.unreachable` (HTTP 503, zh+en) here as in the store:
+   * an import's file kept or fetched during an outage must not answer a generic 500.
+   */
+  private async query<R extends pg.QueryResultRow>(
+    text: string,
+    values: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (err) {
+      throw postgresUnreachable(err, this.connectionString) ?? err;
+    }
   }
 }
 

@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
+import { keyringFromMasterKey } from '../../server/security/keyring.js';
+import { PostgresFileVault } from '../../server/store/postgresFileVault.js';
 import { enterpriseRow } from '../support/customers.js';
 import { startTestService, type ErrorBody } from '../support/testService.js';
 
@@ -71,3 +73,20 @@ it(
     }
   },
 );
+
+it('the file vault (an import’s kept files) answers store.unreachable too when the database is lost', async () => {
+  const db = await relay();
+  const vault = await PostgresFileVault.open({
+    connectionString: db.url,
+    schema,
+    keyring: keyringFromMasterKey(randomBytes(32)),
+  });
+  try {
+    expect(await vault.head('import-missing')).toBeUndefined();
+    await db.cut();
+    await expect(vault.head('import-missing')).rejects.toMatchObject({ code: 'store.unreachable' });
+    await expect(vault.list()).rejects.toMatchObject({ code: 'store.unreachable' });
+  } finally {
+    await vault.close();
+  }
+});
