@@ -969,35 +969,33 @@ export class LifecycleService {
     for (const c of await findCandidates(ctx.tx, holder.identity, ctx.policy, ctx.today, {
       exclude: holder.no,
     })) {
-      const waiting = c.record.blockedBy ?? [];
-      if (c.status !== 'conflict' || !waiting.some((no) => endedNos.has(no))) continue;
-      c.record.blockedBy = [...new Set([...waiting.filter((no) => !endedNos.has(no)), holder.no])];
-      c.record.version++; // every change bumps the version: clients' ETags must go stale
-      ctx.touched.add(c.record.no);
-      await ctx.tx.putRecord(c.record);
-    }
-    // The objected decision may have ended before the objection was decided (the winner withdrew)
-    // and moved the queue up: what was promoted, and what competes with it, can no longer be
-    // approved beside the objector (registration.blocked), so it waits behind them again as it
-    // would had the objection been upheld first — not left pending, to be rejected and lose its place.
-    for (const c of await findCandidates(ctx.tx, holder.identity, ctx.policy, ctx.today, {
-      exclude: holder.no,
-    })) {
       const other = c.record;
-      if (
-        c.match.strength !== 'exact' ||
-        other.registration.registrant === holder.registration.registrant ||
-        !(c.status === 'pending' || (c.status === 'conflict' && other.conflictKind !== 'queued'))
-      ) {
-        continue;
+      let changed = false;
+      const waiting = other.blockedBy ?? [];
+      if (c.status === 'conflict' && waiting.some((no) => endedNos.has(no))) {
+        other.blockedBy = [...new Set([...waiting.filter((no) => !endedNos.has(no)), holder.no])];
+        other.version++; // every change bumps the version: clients' ETags must go stale
+        ctx.touched.add(other.no);
+        changed = true;
       }
-      const from = c.status;
-      other.status = 'conflict';
-      other.conflictKind = 'queued';
-      other.blockedBy = [holder.no];
-      this.log(ctx, other, 'queue.requeue', from, undefined, { behind: holder.no });
-      ctx.notify.toRegistrant(other, 'competitor.decided', { winner: holder.no, queued: true });
-      await ctx.tx.putRecord(other);
+      // The objected decision may have ended before the objection was decided (the winner withdrew)
+      // and moved the queue up: what was promoted, and what competes with it, can no longer be
+      // approved beside the objector (registration.blocked), so it waits behind them again as it
+      // would had the objection been upheld first — not left pending, to be rejected and lose its place.
+      if (
+        c.match.strength === 'exact' &&
+        other.registration.registrant !== holder.registration.registrant &&
+        (c.status === 'pending' || (c.status === 'conflict' && other.conflictKind !== 'queued'))
+      ) {
+        const from = c.status;
+        other.status = 'conflict';
+        other.conflictKind = 'queued';
+        other.blockedBy = [holder.no];
+        this.log(ctx, other, 'queue.requeue', from, undefined, { behind: holder.no });
+        ctx.notify.toRegistrant(other, 'competitor.decided', { winner: holder.no, queued: true });
+        changed = true;
+      }
+      if (changed) await ctx.tx.putRecord(other);
     }
   }
 }
