@@ -15,7 +15,7 @@ import { rekeyIfNeeded } from './services/identityRekey.js';
 import { callService, findService, serviceError, serviceJson, serviceToken } from './serviceClient.js';
 import { writeFileDurably } from './store/durableFile.js';
 import type { AuditEntry } from './store/store.js';
-import { isPostgresUrl, postgresAddress } from './store/postgresReach.js';
+import { isPostgresUrl } from './store/postgresReach.js';
 import {
   checkBackupFraming,
   dataKeyCheck,
@@ -27,6 +27,7 @@ import {
 import {
   copyStore,
   readContent,
+  locationText,
   storeExists,
   writeContent,
   type StoreLocation,
@@ -382,10 +383,7 @@ export async function runRekey(
   // "re-keyed" with 0 records and the operator told it is done.
   const location = locationOf(config.store, {}, config);
   if (!(await storeExists(location))) {
-    const where =
-      location.kind === 'lowdb'
-        ? location.dataDir
-        : `${postgresAddress(location.connectionString)} schema ${location.schema}`;
+    const where = locationText(location);
     throw new DomainError(
       problem(
         'store.not_found',

@@ -244,10 +244,7 @@ export async function copyStore(
   // PostgreSQL schema or a data dir would be left where none was.
   // A schema of something else (no meta table) is no store either: opening it would create ours in it.
   if (!(await storeExists(from)) || (from.kind === 'postgres' && !(await isBaobeiSchema(from)))) {
-    const where =
-      from.kind === 'lowdb'
-        ? from.dataDir
-        : `${postgresAddress(from.connectionString)} schema ${from.schema}`;
+    const where = locationText(from);
     throw new DomainError(
       problem(
         'store.copy_source_missing',
@@ -273,6 +270,13 @@ function sameLocation(a: StoreLocation, b: StoreLocation): boolean {
   if (a.kind === 'postgres' && b.kind === 'postgres')
     return a.connectionString === b.connectionString && a.schema === b.schema;
   return false;
+}
+
+/** Where a store is, as messages name it: the data dir, or host:port/database and schema (never credentials). */
+export function locationText(location: StoreLocation): string {
+  return location.kind === 'lowdb'
+    ? location.dataDir
+    : `${postgresAddress(location.connectionString)} schema ${location.schema}`;
 }
 
 /** Whether a store was ever opened there (a lowdb data file, a PostgreSQL schema). */
