@@ -118,7 +118,7 @@ function measureClearKeys(
   endToEndMs: number;
 } {
   const before = memory();
-  const keyed = time(() => stored.map((row) => identityKeys(row.registration, policy)));
+  const keyed = time(() => stored.map((row) => identityKeys(row.registration)));
   const index = new MatchIndex(policy);
   const built = time(() => keyed.value.forEach((keys, i) => index.add(String(i), keys)));
   const after = memory();
@@ -132,16 +132,14 @@ function measureClearKeys(
   console.log(
     `       memory for keys + index: heapUsed +${mb(after.heap - before.heap)}, RSS +${mb(after.rss - before.rss)}`,
   );
-  const queryKeys = queries.map((q) => identityKeys(q.registration, policy));
+  const queryKeys = queries.map((q) => identityKeys(q.registration));
   printFanOut(keyed.value, queryKeys);
 
   // The first pass warms the JIT; then several passes, since other work on the machine disturbs any
   // one of them: the median is the figure, the best shows what the code does undisturbed.
   const firstPass = time(() => queryKeys.map((keys) => index.lookup(keys)));
   const lookups = repeat(PASSES, () => queryKeys.map((keys) => index.lookup(keys)));
-  const endToEnd = repeat(PASSES, () =>
-    queries.map((q) => index.lookup(identityKeys(q.registration, policy))),
-  );
+  const endToEnd = repeat(PASSES, () => queries.map((q) => index.lookup(identityKeys(q.registration))));
   const rate = (ms: number): string => `${int(QUERIES / (ms / 1000))} rows/s`;
   const ofFloor = (ms: number): string => `${(QUERIES / (ms / 1000) / FLOOR_ROWS_PER_SECOND).toFixed(2)}×`;
   console.log(

@@ -52,18 +52,22 @@ const COMPOUND_SURNAMES = new Set(
  *   1: keys as first shipped.
  *   2: marks and quotes around a name (★, ※, “”, 《》) no longer change its key.
  *   3: nor does a mark in brackets of its own (上海华信科技有限公司【★】), or empty brackets.
+ *   4: the household key (R19) is kept whatever the policy; before, it existed only while the policy
+ *      joined households, so turning that on left every stored member unfindable until a re-key.
  */
-export const IDENTITY_RULES_VERSION = 3;
+export const IDENTITY_RULES_VERSION = 4;
 
 /**
  * The identity keys of a registration. Organisations (enterprise, other) are known by credit code
  * and name; an individual (个人) by phone, email, or masked phone together with the name — two
  * people called 王伟 are not one customer, so an individual's name is never a key on its own.
+ *
+ * The keys depend on the registration alone, never on the policy: a stored record keeps them, and
+ * keys that followed the policy would go stale the moment it changed. The policy decides which of
+ * them are looked up (lookupKeys) and compared (compareIdentities): the household key (R19) is kept
+ * always and used only while households are joined.
  */
-export function identityKeys(
-  reg: Registration,
-  policy: Pick<Policy, 'householdIsOneCustomer'>,
-): IdentityKeys {
+export function identityKeys(reg: Registration): IdentityKeys {
   const organisation = reg.customerType !== 'individual';
   const name = companyKey(reg.customerName);
   const phone = reg.contactPhone === undefined ? null : parsePhone(reg.contactPhone);
@@ -83,8 +87,7 @@ export function identityKeys(
     maskedPhone: parsed?.maskedKey ?? null,
     phoneMasked: parsed?.kind === 'masked',
     email: reg.email === undefined ? null : reg.email.trim().toLowerCase(),
-    household:
-      policy.householdIsOneCustomer && reg.householdOf !== undefined ? companyKey(reg.householdOf) : null,
+    household: reg.householdOf === undefined ? null : companyKey(reg.householdOf),
     person: personKey === null || personKey === '|' ? null : personKey,
     surname: personName === undefined || personKey === null ? null : surnameOf(personName, personKey),
   };

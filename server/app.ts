@@ -279,7 +279,7 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
   );
   app.use('/api', registrationRoutes(registrations, lifecycle));
   app.use('/api', changeRoutes(changes));
-  app.use('/api', adminRoutes(options.store, registrations, clock, options.keyring));
+  app.use('/api', adminRoutes(options.store, registrations, clock));
   app.use(
     '/api',
     notifyRoutes({

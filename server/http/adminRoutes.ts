@@ -9,8 +9,6 @@ import type { RegistrationService } from '../services/registrationService.js';
 import { monthlySummary } from '../services/reportService.js';
 import { UserAdministration } from '../services/userAdministration.js';
 import { createUser, userView } from '../services/userService.js';
-import type { Keyring } from '../security/keyring.js';
-import { rekeyIfNeeded } from '../services/identityRekey.js';
 import type { Store } from '../store/store.js';
 import { actor } from './auth.js';
 import {
@@ -22,12 +20,7 @@ import {
 } from './apiSchemas.js';
 import { parseOrThrow, zodProblem } from './errors.js';
 
-export function adminRoutes(
-  store: Store,
-  registrations: RegistrationService,
-  clock: () => Date,
-  keyring: Pick<Keyring, 'hash'>,
-): Router {
+export function adminRoutes(store: Store, registrations: RegistrationService, clock: () => Date): Router {
   const router = Router();
 
   router.get('/me', (req, res) => {
@@ -97,20 +90,9 @@ export function adminRoutes(
       await tx.putPolicy(next);
       return next;
     });
-    // R19: joining households (or no longer) adds or drops every stored record's household key;
-    // the answer waits for the re-key, so registrations after it meet the records it re-keyed.
-    // The policy is saved before the re-key: a failing re-key (answered 500) must not leave the change
-    // unaudited (R36). It runs again at the next start, since its rules are recorded only at its end.
-    let rekeyed: Awaited<ReturnType<typeof rekeyIfNeeded>> | undefined;
-    try {
-      rekeyed = await rekeyIfNeeded(store, keyring, { clock });
-    } finally {
-      await registrations.audit(a, 'policy.update', [], {
-        preset: policy.preset,
-        ...(rekeyed === undefined ? { rekeyFailed: true } : {}),
-        ...(rekeyed ? { rekeyed: rekeyed.rekeyed } : {}),
-      });
-    }
+    // R19 (households joined or not) needs no re-key: every record keeps its household key, and the
+    // policy only decides whether look-ups use it (core/matching.ts, identityKeys).
+    await registrations.audit(a, 'policy.update', [], { preset: policy.preset });
     res.json(policy);
   });
 

@@ -67,7 +67,7 @@ export async function evaluateChange(
   /** Records of the new customer that lapsed into the pool (R44): the change may claim it. */
   let lapsed: StoredRecord[] = [];
   if (draft.identityChanged) {
-    identity = hashIdentityKeys(identityKeys(draft.registration, policy), ctx.keyring.hash);
+    identity = hashIdentityKeys(identityKeys(draft.registration), ctx.keyring.hash);
     ({
       candidates: after,
       bans,

@@ -1,9 +1,9 @@
 /**
  * Re-keying stored records: a record keeps the keyed hashes of the identity keys computed when it
  * was written, and a registration is matched against those. When the rules that compute them change
- * (a new IDENTITY_RULES_VERSION, or the policy's householdIsOneCustomer, R19, which adds or drops the
- * household key), every stored record's identity is computed again from its registration and those
- * that changed are written back, so old and new registrations of one customer meet on one key.
+ * (a new IDENTITY_RULES_VERSION: the keys depend on the registration and the code, never on the
+ * policy), every stored record's identity is computed again from its registration and those that
+ * changed are written back, so old and new registrations of one customer meet on one key.
  *
  * The rules a store's records were keyed by are kept as one document. A store without it that holds
  * records was keyed before the document existed (version 1), or a pass is under way or was
@@ -15,7 +15,6 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { dayOf } from '../../core/day.js';
 import { hashIdentityKeys, identityKeys, indexKeys, IDENTITY_RULES_VERSION } from '../../core/matching.js';
-import { DEFAULT_POLICY, type Policy } from '../../core/policy.js';
 import type { IdentityKeys, StoredRecord } from '../../core/schema.js';
 import type { Keyring } from '../security/keyring.js';
 import type { Ban, Store, WriteTx } from '../store/store.js';
@@ -28,10 +27,9 @@ const REKEY_PASS_KEY = 'identity-rekey-pass';
 /** Records read and written back per write: a 100,000-record store is never one transaction. */
 export const REKEY_BATCH = 1000;
 
-const identityRulesSchema = z.object({
-  version: z.number().int().min(1),
-  householdIsOneCustomer: z.boolean(),
-});
+// Stores keyed by versions 1–3 recorded the policy's householdIsOneCustomer beside the version (the
+// household key followed it then); it is read and ignored: any such store is re-keyed to version 4.
+const identityRulesSchema = z.object({ version: z.number().int().min(1) });
 export type IdentityRules = z.infer<typeof identityRulesSchema>;
 
 export interface RekeyResult {
@@ -58,9 +56,9 @@ export interface RekeyOptions {
   onBatch?: (progress: { checked: number; rekeyed: number }) => void | Promise<void>;
 }
 
-/** The rules the code and this policy compute identities by. */
-export function currentIdentityRules(policy: Pick<Policy, 'householdIsOneCustomer'>): IdentityRules {
-  return { version: IDENTITY_RULES_VERSION, householdIsOneCustomer: policy.householdIsOneCustomer };
+/** The rules the code computes identities by. */
+export function currentIdentityRules(): IdentityRules {
+  return { version: IDENTITY_RULES_VERSION };
 }
 
 /** The rules the store's records are keyed by, as recorded; null when nothing is recorded. */
@@ -79,14 +77,13 @@ export async function rekeyIfNeeded(
   options: RekeyOptions,
 ): Promise<RekeyResult | null> {
   const from = await storedIdentityRules(store);
-  const policy = await loadPolicy(store);
-  const to = currentIdentityRules(policy);
+  const to = currentIdentityRules();
   if (from !== null && sameRules(from, to) && options.force !== true) return null;
   const batchSize = options.batchSize ?? REKEY_BATCH;
   const today = dayOf(options.clock());
-  // Until this pass is done the records follow no one set of rules: a pass asked for meanwhile (the
-  // policy changed back, on this instance or another) must not find the old rules recorded and skip.
-  // The pass's own mark lets only the latest pass record the rules (see the end).
+  // Until this pass is done the records follow no one set of rules: a pass asked for meanwhile (a
+  // forced one, or another instance's start) must not find the old rules recorded and skip. The
+  // pass's own mark lets only the latest pass record the rules (see the end).
   const pass = randomUUID();
   await store.write(async (tx) => {
     await tx.deleteDoc(STORE_META_COLLECTION, IDENTITY_RULES_KEY);
@@ -96,7 +93,7 @@ export async function rekeyIfNeeded(
   let rekeyed = 0;
   let bans = 0;
   const isStale = (record: StoredRecord): boolean =>
-    keyable(record) && !sameIdentity(record.identity, identityOf(record, policy, keyring));
+    keyable(record) && !sameIdentity(record.identity, identityOf(record, keyring));
   // Numbers first, then a page of records by number: paging by offset would sort the whole store
   // for every page on the embedded store. Records added meanwhile are keyed by the current rules.
   const nos = await store.read((tx) => tx.recordNumbers());
@@ -115,11 +112,10 @@ export async function rekeyIfNeeded(
     await options.onBatch?.({ checked, rekeyed });
   }
   await store.write(async (tx) => {
-    // The policy may have changed while the pass ran, or another pass started after this one (it
-    // may still be re-keying records this one passed): then that pass records the rules.
-    const now = currentIdentityRules(await loadPolicy(tx));
+    // Another pass started after this one may still be re-keying records this one passed: then
+    // that pass records the rules.
     const latest = (await tx.getDoc(STORE_META_COLLECTION, REKEY_PASS_KEY)) as { pass?: unknown } | undefined;
-    if (!sameRules(now, to) || latest?.pass !== pass) return;
+    if (latest?.pass !== pass) return;
     await tx.putDoc(STORE_META_COLLECTION, IDENTITY_RULES_KEY, to);
     await tx.deleteDoc(STORE_META_COLLECTION, REKEY_PASS_KEY);
   });
@@ -137,22 +133,19 @@ async function writeBack(
   keyring: Pick<Keyring, 'hash'>,
   today: string,
 ): Promise<{ records: number; bans: number }> {
-  // The policy in force now, not the one the pass started under: when householdIsOneCustomer was
-  // changed again meanwhile, the pass that change started may already have passed these records, and
-  // keys of the older policy written now would stay under the newer rules recorded.
-  const policy = await loadPolicy(tx);
   let records = 0;
   let bans = 0;
   for (const { no } of stale) {
     const record = await tx.getRecord(no);
     if (record === undefined) continue;
     if (!keyable(record)) continue;
-    const identity = identityOf(record, policy, keyring);
+    const identity = identityOf(record, keyring);
     if (sameIdentity(record.identity, identity)) continue;
     for (const registrant of registrantsOf(record)) {
       const own = await tx.findBans(indexKeys(record.identity), registrant, today);
-      // The old entry stays: when the keys come back (households turned off again) the ban is there
-      // under them already, and copying every copy again would double the bans with each pass.
+      // The old entry stays: when the keys come back (an older release run on the store, then a
+      // forced pass) the ban is there under them already, and copying every copy again would double
+      // the bans with each pass.
       const filed = await tx.findBans(indexKeys(identity), registrant, today);
       const done = new Set(
         filed.filter((b) => b.recordNo === record.no && sameIdentity(b.identity, identity)).map(banId),
@@ -197,17 +190,12 @@ function keyable(record: StoredRecord): boolean {
   return record.destroyed === undefined;
 }
 
-function identityOf(record: StoredRecord, policy: Policy, keyring: Pick<Keyring, 'hash'>): IdentityKeys {
-  return hashIdentityKeys(identityKeys(record.registration, policy), keyring.hash);
-}
-
-async function loadPolicy(source: Store | WriteTx): Promise<Policy> {
-  const stored = 'read' in source ? await source.read((tx) => tx.getPolicy()) : await source.getPolicy();
-  return stored ?? DEFAULT_POLICY;
+function identityOf(record: StoredRecord, keyring: Pick<Keyring, 'hash'>): IdentityKeys {
+  return hashIdentityKeys(identityKeys(record.registration), keyring.hash);
 }
 
 function sameRules(a: IdentityRules, b: IdentityRules): boolean {
-  return a.version === b.version && a.householdIsOneCustomer === b.householdIsOneCustomer;
+  return a.version === b.version;
 }
 
 function sameIdentity(a: IdentityKeys, b: IdentityKeys): boolean {

@@ -170,10 +170,7 @@ export function admitAhead(
       admitted.add(row, admission);
       continue;
     }
-    const identity = hashIdentityKeys(
-      identityKeys(admission.claim.registration, ctx.policy),
-      ctx.keyring.hash,
-    );
+    const identity = hashIdentityKeys(identityKeys(admission.claim.registration), ctx.keyring.hash);
     admitted.add(row, admission, identity);
     for (const key of lookupKeys(identity)) lookup.add(key);
   }
@@ -248,8 +245,7 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
   const claim = admission.claim;
   const registrant = claim.registration.registrant;
 
-  const identity =
-    admitted?.identity ?? hashIdentityKeys(identityKeys(claim.registration, policy), ctx.keyring.hash);
+  const identity = admitted?.identity ?? hashIdentityKeys(identityKeys(claim.registration), ctx.keyring.hash);
   const held = ctx.lockedKeys;
   if (held !== undefined) {
     const own = keysOf(identity, registrant, policy);

@@ -10,11 +10,11 @@ const HOUSEHOLDS: MatchPolicy = { ...POLICY, householdIsOneCustomer: true };
 function registration(fields: Partial<Registration>): Registration {
   return { customerName: '某公司', customerType: 'enterprise', registrant: '周杰', ...fields };
 }
-function company(customerName: string, fields: Partial<Registration> = {}, policy = POLICY): IdentityKeys {
-  return identityKeys(registration({ customerName, ...fields }), policy);
+function company(customerName: string, fields: Partial<Registration> = {}): IdentityKeys {
+  return identityKeys(registration({ customerName, ...fields }));
 }
-function person(customerName: string, fields: Partial<Registration> = {}, policy = POLICY): IdentityKeys {
-  return identityKeys(registration({ customerName, customerType: 'individual', ...fields }), policy);
+function person(customerName: string, fields: Partial<Registration> = {}): IdentityKeys {
+  return identityKeys(registration({ customerName, customerType: 'individual', ...fields }));
 }
 const hmac = (value: string): string => createHmac('sha256', 'k').update(value).digest('base64url');
 
@@ -65,14 +65,14 @@ const EXACT_PAIRS: [string, IdentityKeys, IdentityKeys, MatchPolicy][] = [
   ],
   [
     '[R19] same household',
-    person('王小明', { householdOf: '王大明' }, HOUSEHOLDS),
-    person('李芳', { householdOf: '王大明' }, HOUSEHOLDS),
+    person('王小明', { householdOf: '王大明' }),
+    person('李芳', { householdOf: '王大明' }),
     HOUSEHOLDS,
   ],
   [
     '[R19] household names the customer',
-    person('王小明', { householdOf: '王大明' }, HOUSEHOLDS),
-    person('王大明', {}, HOUSEHOLDS),
+    person('王小明', { householdOf: '王大明' }),
+    person('王大明', {}),
     HOUSEHOLDS,
   ],
 ];
@@ -121,7 +121,7 @@ describe('customerLockKeys', () => {
       company('华信科技有限公司', { creditCode: CODE_A, contactPhone: '13812345678', email: 'a@hx.cn' }),
       company('远航贸易有限公司', { contactPhone: '02168001234', contactName: '李雷' }),
       person('王伟', { contactPhone: '13900001111', email: 'w@qq.com' }),
-      person('赵敏', { contactPhone: '137****2222', householdOf: '赵强' }, HOUSEHOLDS),
+      person('赵敏', { contactPhone: '137****2222', householdOf: '赵强' }),
     ];
     for (let i = 0; i < rows.length; i++) {
       for (let j = i + 1; j < rows.length; j++) {
@@ -133,7 +133,7 @@ describe('customerLockKeys', () => {
   });
 
   it('keys are sorted and without duplicates; a batch unites its rows', () => {
-    const a = person('王大明', { householdOf: '王大明', contactPhone: '13812345678' }, HOUSEHOLDS);
+    const a = person('王大明', { householdOf: '王大明', contactPhone: '13812345678' });
     const keys = customerLockKeys(a);
     expect(keys).toEqual([...new Set(keys)].sort());
     expect(keys).toEqual(['mk:138****5678', 'nm:|王大明', 'ph:13812345678']);

@@ -31,7 +31,7 @@ async function sampleIdentities(policy: Policy): Promise<SampleIdentity[]> {
       out.push({
         id: `${truth.file}#${row}`,
         entity: rowTruth.entity,
-        keys: identityKeys(parsed.registration, policy),
+        keys: identityKeys(parsed.registration),
       });
     }
   }

@@ -20,11 +20,11 @@ const HOUSEHOLDS: MatchPolicy = { ...POLICY, householdIsOneCustomer: true };
 function registration(fields: Partial<Registration>): Registration {
   return { customerName: '某公司', customerType: 'enterprise', registrant: '周杰', ...fields };
 }
-function company(customerName: string, fields: Partial<Registration> = {}, policy = POLICY): IdentityKeys {
-  return identityKeys(registration({ customerName, ...fields }), policy);
+function company(customerName: string, fields: Partial<Registration> = {}): IdentityKeys {
+  return identityKeys(registration({ customerName, ...fields }));
 }
-function person(customerName: string, fields: Partial<Registration> = {}, policy = POLICY): IdentityKeys {
-  return identityKeys(registration({ customerName, customerType: 'individual', ...fields }), policy);
+function person(customerName: string, fields: Partial<Registration> = {}): IdentityKeys {
+  return identityKeys(registration({ customerName, customerType: 'individual', ...fields }));
 }
 function compare(a: IdentityKeys, b: IdentityKeys, policy = POLICY): Match | null {
   return compareIdentities(a, b, policy);
@@ -72,9 +72,13 @@ describe('identityKeys', () => {
     expect(keys.surname).toBe('朱');
   });
 
-  it('[R19] the household is kept only when the policy joins households', () => {
-    expect(person('李娟', { householdOf: '王伟' }, HOUSEHOLDS).household).toBe('|王伟');
-    expect(person('李娟', { householdOf: '王伟' }, POLICY).household).toBeNull();
+  it('[R19] the household is kept whatever the policy; only a policy joining households compares it', () => {
+    const wife = person('李娟', { householdOf: '王伟' });
+    const head = person('王伟', {});
+    expect(wife.household).toBe('|王伟');
+    expect(person('李娟', {}).household).toBeNull();
+    expect(compare(wife, head, HOUSEHOLDS)).toEqual({ matchedOn: 'household', strength: 'exact' });
+    expect(compare(wife, head, POLICY)).toBeNull();
   });
 
   it('lower-cases the email', () => {
@@ -260,14 +264,14 @@ describe('compareIdentities', () => {
   });
 
   it('[R19] a row naming another customer as its household matches that customer and the other members', () => {
-    const head = person('王伟', { contactPhone: '13800000001' }, HOUSEHOLDS);
-    const wife = person('李娟', { contactPhone: '13900000002', householdOf: '王伟' }, HOUSEHOLDS);
-    const son = person('王小明', { contactPhone: '13700000003', householdOf: '王伟' }, HOUSEHOLDS);
+    const head = person('王伟', { contactPhone: '13800000001' });
+    const wife = person('李娟', { contactPhone: '13900000002', householdOf: '王伟' });
+    const son = person('王小明', { contactPhone: '13700000003', householdOf: '王伟' });
     expect(compare(wife, head, HOUSEHOLDS)).toEqual({ matchedOn: 'household', strength: 'exact' });
     expect(compare(head, wife, HOUSEHOLDS)).toEqual({ matchedOn: 'household', strength: 'exact' });
     expect(compare(wife, son, HOUSEHOLDS)).toEqual({ matchedOn: 'household', strength: 'exact' });
     expect(compare(wife, head, POLICY)).toBeNull();
-    expect(compare(wife, person('王强', {}, HOUSEHOLDS), HOUSEHOLDS)).toBeNull();
+    expect(compare(wife, person('王强', {}), HOUSEHOLDS)).toBeNull();
   });
 
   it('similar names in one block above the threshold → possible with the similarity', () => {
@@ -403,7 +407,7 @@ describe('indexKeys and lookupKeys', () => {
   });
 
   it('[R19] given a policy that does not join households, no household keys are looked up', () => {
-    const keys = person('李娟', { householdOf: '王伟' }, HOUSEHOLDS);
+    const keys = person('李娟', { householdOf: '王伟' });
     expect(lookupKeys(keys, HOUSEHOLDS)).toEqual(
       expect.arrayContaining(['hh:|李娟', 'nm:|王伟', 'hh:|王伟']),
     );
@@ -430,7 +434,7 @@ describe('indexKeys and lookupKeys', () => {
   });
 
   it('[R19] a household row looks up the named customer and the household', () => {
-    const keys = person('李娟', { householdOf: '王伟' }, HOUSEHOLDS);
+    const keys = person('李娟', { householdOf: '王伟' });
     expect(indexKeys(keys)).toContain('hh:|王伟');
     expect(lookupKeys(keys)).toEqual(expect.arrayContaining(['nm:|王伟', 'hh:|王伟']));
   });
@@ -555,7 +559,7 @@ describe('matching properties (fast-check, seeded)', () => {
   it('a row always matches itself exactly', () => {
     fc.assert(
       fc.property(registrationArb, policyArb, (reg, policy) => {
-        const keys = identityKeys(reg, policy);
+        const keys = identityKeys(reg);
         expect(compareIdentities(keys, keys, policy)?.strength).toBe('exact');
       }),
       RUNS,
@@ -565,8 +569,8 @@ describe('matching properties (fast-check, seeded)', () => {
   it('comparison is symmetric', () => {
     fc.assert(
       fc.property(registrationArb, registrationArb, policyArb, (a, b, policy) => {
-        const ka = identityKeys(a, policy);
-        const kb = identityKeys(b, policy);
+        const ka = identityKeys(a);
+        const kb = identityKeys(b);
         expect(compareIdentities(ka, kb, policy)).toEqual(compareIdentities(kb, ka, policy));
       }),
       RUNS,
@@ -576,8 +580,8 @@ describe('matching properties (fast-check, seeded)', () => {
   it('rows that share no credit code, name, contact person, phone, email or household never match exactly', () => {
     fc.assert(
       fc.property(registrationArb, registrationArb, policyArb, (a, b, policy) => {
-        const ka = identityKeys(a, policy);
-        const kb = identityKeys(b, policy);
+        const ka = identityKeys(a);
+        const kb = identityKeys(b);
         const same = (x: string | null, y: string | null): boolean => x !== null && x === y;
         // A masked number and a full one sharing its digits are different phones as written.
         const written = (k: IdentityKeys): string | null => k.phone ?? k.maskedPhone;
@@ -598,8 +602,8 @@ describe('matching properties (fast-check, seeded)', () => {
     const prefixed = (v: string): string => 'h' + v;
     fc.assert(
       fc.property(registrationArb, registrationArb, policyArb, (a, b, policy) => {
-        const ka = identityKeys(a, policy);
-        const kb = identityKeys(b, policy);
+        const ka = identityKeys(a);
+        const kb = identityKeys(b);
         const clear = compareIdentities(ka, kb, policy);
         for (const hash of [prefixed, hmac]) {
           expect(compareIdentities(hashIdentityKeys(ka, hash), hashIdentityKeys(kb, hash), policy)).toEqual(
@@ -620,7 +624,7 @@ describe('matching properties (fast-check, seeded)', () => {
         fc.boolean(),
         (stored, rows, policy, hashed) => {
           const prepare = (reg: Registration): IdentityKeys => {
-            const keys = identityKeys(reg, policy);
+            const keys = identityKeys(reg);
             return hashed ? hashIdentityKeys(keys, hmac) : keys;
           };
           const records = stored.map(prepare);
@@ -642,7 +646,7 @@ describe('matching properties (fast-check, seeded)', () => {
         fc.array(fc.nat(), { maxLength: 15 }),
         policyArb,
         (stored, removals, policy) => {
-          const records = stored.map((reg) => identityKeys(reg, policy));
+          const records = stored.map((reg) => identityKeys(reg));
           const index = new MatchIndex(policy);
           records.forEach((keys, i) => index.add(`r${i}`, keys));
           const removed = [...new Set(removals.map((n) => n % records.length))];

@@ -37,7 +37,7 @@ function decide(claim: Claim, extra: Partial<Parameters<typeof decideRegistratio
     claim,
     actor: SALES,
     policy: DEFAULT_POLICY,
-    identity: identityKeys(claim.registration, DEFAULT_POLICY),
+    identity: identityKeys(claim.registration),
     registrantTeam: undefined,
     bans: [],
     candidates: [],
@@ -155,7 +155,7 @@ describe('pool cooldown (R44)', () => {
     const decision = decide(claim, {
       bans: [
         {
-          identity: identityKeys(claim.registration, DEFAULT_POLICY),
+          identity: identityKeys(claim.registration),
           until: '2026-04-30',
           poolCooldown: true,
         },

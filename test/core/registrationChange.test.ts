@@ -49,7 +49,7 @@ function stored(
     no,
     status: 'pending',
     registration: reg,
-    identity: identityKeys(reg, DEFAULT_POLICY),
+    identity: identityKeys(reg),
     team: '华东一部',
     submittedBy: reg.registrant,
     receivedAt: '2026-03-02T02:00:00.000Z',
@@ -86,7 +86,7 @@ function change(
   if (!admission.ok) return { ok: false, admission: true, errors: errorsOf(admission.errors) };
   const draft = admission.draft;
   const others = options.others ?? [];
-  const identity = draft.identityChanged ? identityKeys(draft.registration, policy) : record.identity;
+  const identity = draft.identityChanged ? identityKeys(draft.registration) : record.identity;
   return decideChange({
     record,
     draft,
@@ -416,15 +416,12 @@ describe('decideChange: an identity change is matched again', () => {
   });
 
   it('[R27] a change onto a customer the registrant is barred from is refused', () => {
-    const barred = identityKeys(
-      {
-        customerName: '上海星海物流有限公司',
-        customerType: 'enterprise',
-        creditCode: '91310115000000007E',
-        registrant: '王磊',
-      },
-      DEFAULT_POLICY,
-    );
+    const barred = identityKeys({
+      customerName: '上海星海物流有限公司',
+      customerType: 'enterprise',
+      creditCode: '91310115000000007E',
+      registrant: '王磊',
+    });
     const record = stored('BB-2026-000031', {});
     const refused = refusedWith(
       change(

@@ -54,7 +54,7 @@ function admitted(
 function identityOf(
   reg: Pick<Registration, 'customerName' | 'customerType'> & Partial<Registration>,
 ): IdentityKeys {
-  return identityKeys({ registrant: '某人', ...reg }, DEFAULT_POLICY);
+  return identityKeys({ registrant: '某人', ...reg });
 }
 
 /** A stored record of a customer (clear identity keys: core compares opaque strings either way). */
@@ -74,7 +74,7 @@ function stored(
     no,
     status: 'pending',
     registration,
-    identity: identityKeys(registration, DEFAULT_POLICY),
+    identity: identityKeys(registration),
     submittedBy: registrant,
     receivedAt: '2026-03-01T02:00:00.000Z',
     claimedAt: '2026-03-01T02:00:00.000Z',
@@ -87,7 +87,7 @@ function stored(
 }
 
 function candidates(claim: Claim, records: StoredRecord[], protectingOn?: string): Candidate[] {
-  const identity = identityKeys(claim.registration, DEFAULT_POLICY);
+  const identity = identityKeys(claim.registration);
   const found = records.flatMap((r) => {
     const c = candidateOf(r, identity, DEFAULT_POLICY, claim.today, protectingOn);
     return c === null ? [] : [c];
@@ -109,7 +109,7 @@ function decide(
     claim,
     actor: found.actor ?? SALES,
     policy: found.policy ?? DEFAULT_POLICY,
-    identity: identityKeys(claim.registration, DEFAULT_POLICY),
+    identity: identityKeys(claim.registration),
     registrantTeam: found.registrantTeam,
     bans: found.bans ?? [],
     candidates: candidates(claim, found.candidates ?? [], claim.protectingOn),
@@ -238,7 +238,7 @@ describe('admitRow', () => {
 
 describe('candidateOf / sortCandidates', () => {
   const claim = admitted();
-  const identity = identityKeys(claim.registration, DEFAULT_POLICY);
+  const identity = identityKeys(claim.registration);
 
   it('[R21] ended records are no candidates; a protection past its last day reads expired and is left out', () => {
     expect(candidateOf(stored('A', { status: 'rejected' }), identity, DEFAULT_POLICY, TODAY)).toBeNull();

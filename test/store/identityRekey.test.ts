@@ -104,7 +104,7 @@ async function matchesOf(
   policy: Policy = DEFAULT_POLICY,
   fields: Partial<Registration> = {},
 ): Promise<Record<string, string | undefined>> {
-  const keys = hashIdentityKeys(identityKeys(registration(name, fields), policy), keyring.hash);
+  const keys = hashIdentityKeys(identityKeys(registration(name, fields)), keyring.hash);
   const found = await store.read((tx) => tx.findRecordsByKeys(lookupKeys(keys, policy)));
   return Object.fromEntries(
     found.map((r) => [r.no, compareIdentities(keys, r.identity, policy)?.strength ?? 'none']),
@@ -122,11 +122,7 @@ describe.each(ADAPTERS)('identity re-key: %s', (_adapter, open) => {
       await h.store.write(async (tx) => {
         await tx.putRecord(stored('BB-2026-000001', starred, oldIdentity));
         await tx.putRecord(
-          stored(
-            'BB-2026-000002',
-            other,
-            hashIdentityKeys(identityKeys(other, DEFAULT_POLICY), keyring.hash),
-          ),
+          stored('BB-2026-000002', other, hashIdentityKeys(identityKeys(other), keyring.hash)),
         );
         // R27: the holder of the starred record was barred from its customer (under its old keys).
         await tx.addBan({
@@ -143,7 +139,7 @@ describe.each(ADAPTERS)('identity re-key: %s', (_adapter, open) => {
 
       const result = await rekeyIfNeeded(h.store, keyring, { clock: CLOCK });
       expect(result).toMatchObject({ checked: 2, rekeyed: 1, bans: 1, from: null });
-      expect(result?.to).toEqual({ version: IDENTITY_RULES_VERSION, householdIsOneCustomer: false });
+      expect(result?.to).toEqual({ version: IDENTITY_RULES_VERSION });
 
       // On the open store (its in-memory index or key rows follow the write), then read back anew.
       for (const store of [h.store, undefined]) {
@@ -153,7 +149,7 @@ describe.each(ADAPTERS)('identity re-key: %s', (_adapter, open) => {
         expect(await matchesOf(now, keyring, '“上海华信科技有限公司”')).toEqual({
           'BB-2026-000001': 'exact',
         });
-        const plainKeys = hashIdentityKeys(identityKeys(registration(PLAIN), DEFAULT_POLICY), keyring.hash);
+        const plainKeys = hashIdentityKeys(identityKeys(registration(PLAIN)), keyring.hash);
         const bans = await now.read((tx) => tx.findBans(lookupKeys(plainKeys), '王磊', TODAY));
         expect(bans.map((ban) => ban.recordNo)).toContain('BB-2026-000001');
         expect(await storedIdentityRules(now)).toEqual(result?.to);
@@ -192,7 +188,7 @@ describe.each(ADAPTERS)('identity re-key: %s', (_adapter, open) => {
     const h = await open(keyring);
     try {
       const reg = registration(PLAIN);
-      const keys = hashIdentityKeys(identityKeys(reg, DEFAULT_POLICY), keyring.hash);
+      const keys = hashIdentityKeys(identityKeys(reg), keyring.hash);
       await h.store.write(async (tx) => {
         for (const no of ['BB-2026-000010', 'BB-2025-000002', 'BB-2026-000002']) {
           await tx.putRecord(stored(no, reg, keys));
@@ -247,115 +243,119 @@ describe.each(ADAPTERS)('identity re-key: %s', (_adapter, open) => {
     }
   });
 
-  it('[R19] a pass overtaken by a second policy change writes no keys of the policy it started under', async () => {
+  it('a pass overtaken by another (a forced one, or another instance starting) leaves the latest to record the rules', async () => {
     const keyring = keyringFromMasterKey(randomBytes(32));
     const h = await open(keyring);
     try {
-      const members = [1, 2, 3, 4].map((i) =>
-        registration(`李秀英${i}`, { customerType: 'individual', householdOf: `王建国${i}` }),
-      );
+      const starred = registration(STARRED);
       await h.store.write(async (tx) => {
-        await tx.putPolicy(DEFAULT_POLICY);
-        for (const [i, reg] of members.entries()) {
-          const identity = hashIdentityKeys(identityKeys(reg, DEFAULT_POLICY), keyring.hash);
-          await tx.putRecord(stored(`BB-2026-00000${i + 1}`, reg, identity));
+        for (const i of [1, 2, 3, 4]) {
+          await tx.putRecord(
+            stored(
+              `BB-2026-00000${i}`,
+              starred,
+              hashIdentityKeys(starredKeysOfVersion1(starred), keyring.hash),
+            ),
+          );
         }
       });
-      await rekeyIfNeeded(h.store, keyring, { clock: CLOCK });
-
-      // An administrator turns households on, and off again while the first re-key is still running
-      // (PUT /api/policy twice, or on two instances): the second pass runs whole between two pages.
-      const households: Policy = { ...DEFAULT_POLICY, householdIsOneCustomer: true };
-      await h.store.write((tx) => tx.putPolicy(households));
       let overtaken = false;
+      let recordedMidway: unknown = 'not read';
       await rekeyIfNeeded(h.store, keyring, {
         clock: CLOCK,
         batchSize: 2,
         onBatch: async () => {
           if (overtaken) return;
           overtaken = true;
-          await h.store.write((tx) => tx.putPolicy(DEFAULT_POLICY));
-          await rekeyIfNeeded(h.store, keyring, { clock: CLOCK, batchSize: 2 });
+          await rekeyIfNeeded(h.store, keyring, { clock: CLOCK, batchSize: 2, force: true });
+          recordedMidway = await storedIdentityRules(h.store);
         },
       });
-
-      expect(await storedIdentityRules(h.store)).toMatchObject({ householdIsOneCustomer: false });
-      const byNo = await h.store.read(
-        async (tx) => (await tx.listRecords({ today: TODAY, limit: 10, offset: 0 })).items,
-      );
-      for (const r of byNo) {
-        const want = hashIdentityKeys(identityKeys(r.registration, DEFAULT_POLICY), keyring.hash);
-        expect(r.identity.household, r.no).toEqual(want.household);
-      }
-      // Households are not joined: the head of a member's household is no match of any record.
-      expect(
-        await matchesOf(h.store, keyring, '王建国3', DEFAULT_POLICY, { customerType: 'individual' }),
-      ).toEqual({});
+      // The second pass ran whole between two pages of the first and recorded the rules; the first,
+      // ending after it, found another pass's mark and left the record as it was.
+      expect(recordedMidway).toEqual({ version: IDENTITY_RULES_VERSION });
+      expect(await storedIdentityRules(h.store)).toEqual({ version: IDENTITY_RULES_VERSION });
+      expect(Object.keys(await matchesOf(h.store, keyring, PLAIN))).toHaveLength(4);
+      expect(await rekeyIfNeeded(h.store, keyring, { clock: CLOCK })).toBeNull();
     } finally {
       await h.dispose();
     }
   });
 
-  it('[R27][R19] turning households on and off again re-files a ban once, not once more per pass', async () => {
+  it('[R19] turning householdIsOneCustomer on or off needs no re-key: members stored while it was off are found at once', async () => {
     const keyring = keyringFromMasterKey(randomBytes(32));
     const h = await open(keyring);
     try {
       const member = registration('李秀英', { customerType: 'individual', householdOf: '王建国' });
-      const identity = hashIdentityKeys(identityKeys(member, DEFAULT_POLICY), keyring.hash);
+      const identity = hashIdentityKeys(identityKeys(member), keyring.hash);
       await h.store.write(async (tx) => {
         await tx.putPolicy(DEFAULT_POLICY);
         await tx.putRecord(stored('BB-2026-000001', member, identity));
+        // R27: 王磊 was barred from the member while households were not joined.
         await tx.addBan({
           registrant: '王磊',
           identity,
           until: '2027-06-01',
           recordNo: 'BB-2026-000001',
-          at: '2026-11-20T02:00:00.000Z',
+          at: '2026-11-01T00:00:00.000Z',
         });
       });
-      await rekeyIfNeeded(h.store, keyring, { clock: CLOCK });
+      expect(await rekeyIfNeeded(h.store, keyring, { clock: CLOCK })).toMatchObject({ rekeyed: 0 });
+      const head = { customerType: 'individual' as const };
+      // Households not joined: the head of the member's household is no match of it.
+      expect(await matchesOf(h.store, keyring, '王建国', DEFAULT_POLICY, head)).toEqual({});
+
       const households: Policy = { ...DEFAULT_POLICY, householdIsOneCustomer: true };
-      for (const policy of [households, DEFAULT_POLICY, households, DEFAULT_POLICY]) {
+      for (const policy of [households, DEFAULT_POLICY, households]) {
         await h.store.write((tx) => tx.putPolicy(policy));
-        expect(await rekeyIfNeeded(h.store, keyring, { clock: CLOCK })).toMatchObject({ rekeyed: 1 });
+        // Found the moment households are joined: no window in which a pass has not reached it yet.
+        expect(await matchesOf(h.store, keyring, '王建国', policy, head)).toEqual(
+          policy.householdIsOneCustomer ? { 'BB-2026-000001': 'exact' } : {},
+        );
+        expect(await rekeyIfNeeded(h.store, keyring, { clock: CLOCK })).toBeNull();
       }
-      // One ban under the keys of each policy, however often the policy went back and forth.
-      const bans = (await h.store.dump()).bans;
-      expect(bans).toHaveLength(2);
-      expect(bans.filter((b) => b.identity.household === null)).toHaveLength(1);
+      // Joined: the head conflicts with the member stored before, with no pass in between, and the
+      // ban filed then bars 王磊 from the household as well.
+      for (const opened of [h.store, undefined]) {
+        const store = opened ?? (await h.reopen());
+        expect(await matchesOf(store, keyring, '王建国', households, head)).toEqual({
+          'BB-2026-000001': 'exact',
+        });
+        const headKeys = hashIdentityKeys(identityKeys(registration('王建国', head)), keyring.hash);
+        const bans = await store.read((tx) => tx.findBans(lookupKeys(headKeys, households), '王磊', TODAY));
+        expect(bans.map((ban) => ban.recordNo)).toEqual(['BB-2026-000001']);
+        expect((await store.dump()).bans).toHaveLength(1);
+      }
     } finally {
       await h.dispose();
     }
   });
 
-  it('[R19] turning householdIsOneCustomer on re-keys records registered while it was off', async () => {
+  it('[R19] a store keyed by version 3 with households not joined is re-keyed once: its members gain their household key', async () => {
     const keyring = keyringFromMasterKey(randomBytes(32));
     const h = await open(keyring);
     try {
       const member = registration('李秀英', { customerType: 'individual', householdOf: '王建国' });
+      // Version 3 kept the household key only while the policy joined households.
+      const version3 = hashIdentityKeys({ ...identityKeys(member), household: null }, keyring.hash);
       await h.store.write(async (tx) => {
         await tx.putPolicy(DEFAULT_POLICY);
-        await tx.putRecord(
-          stored(
-            'BB-2026-000001',
-            member,
-            hashIdentityKeys(identityKeys(member, DEFAULT_POLICY), keyring.hash),
-          ),
-        );
+        await tx.putRecord(stored('BB-2026-000001', member, version3));
+        await tx.putDoc('store-meta', 'identity-rules', { version: 3, householdIsOneCustomer: false });
       });
-      expect(await rekeyIfNeeded(h.store, keyring, { clock: CLOCK })).toMatchObject({ rekeyed: 0 });
+      expect(await storedIdentityRules(h.store)).toEqual({ version: 3 });
+      const result = await rekeyIfNeeded(h.store, keyring, { clock: CLOCK });
+      expect(result).toMatchObject({
+        rekeyed: 1,
+        from: { version: 3 },
+        to: { version: IDENTITY_RULES_VERSION },
+      });
 
       const households: Policy = { ...DEFAULT_POLICY, householdIsOneCustomer: true };
       await h.store.write((tx) => tx.putPolicy(households));
-      const head = { customerType: 'individual' as const };
-      // Stored while households were not joined, the record has no household key: 王建国 misses it.
-      expect(await matchesOf(h.store, keyring, '王建国', households, head)).toEqual({});
-
-      const result = await rekeyIfNeeded(h.store, keyring, { clock: CLOCK });
-      expect(result).toMatchObject({ rekeyed: 1, to: { householdIsOneCustomer: true } });
-      expect(await matchesOf(h.store, keyring, '王建国', households, head)).toEqual({
-        'BB-2026-000001': 'exact',
-      });
+      expect(await matchesOf(h.store, keyring, '王建国', households, { customerType: 'individual' })).toEqual(
+        { 'BB-2026-000001': 'exact' },
+      );
     } finally {
       await h.dispose();
     }

@@ -18,7 +18,7 @@ export function starredKeysOfVersion1(reg: Registration): IdentityKeys {
   if (reg.customerName !== STARRED) throw new Error(`only ${STARRED} is known`);
   const name = '|上海华信科技';
   return {
-    ...identityKeys(reg, DEFAULT_POLICY),
+    ...identityKeys(reg),
     name,
     nameBlocks: ['t:|上海', 'c:上海华信科技'],
     nameGrams: nameBigrams(name),
