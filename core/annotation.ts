@@ -41,8 +41,9 @@ export const INVALID_CELL_FILL: FillName = 'violetDeep';
 const LOOK_WARNINGS: ReadonlySet<string> = new Set([
   'registration.late',
   'match.possible',
-  // Awaiting review only because its window is over (R29): likely a mistyped first visit.
+  // Awaiting review only because its window is over, or starts far ahead (R29): likely a mistyped first visit.
   'registration.protection_over',
+  'registration.visit_far_ahead',
 ]);
 /**
  * Warnings that describe a clash (冲突说明); every other warning is advice (提示). The clash

@@ -26,6 +26,7 @@ import {
   deadlineWording,
   estimatedFields,
   grantedWindow,
+  protectionWindow,
   missedDeadline,
   reviewDueBy,
   setDeadline,
@@ -435,7 +436,12 @@ export function decideRegistration<R extends CandidateRecord>(input: DecisionInp
   } else if (policy.autoApprove && candidates.length === 0 && territory === 'ok') {
     const window = grantedWindowOf(record, receivedAt, policy);
     if (window.until < today) warnings.push(protectionOverProblem(window, policy));
-    else approve(record, receivedAt, policy);
+    else {
+      // The last day a window granted today would run to: a start after it is no visit yet (R29).
+      const latestStart = protectionWindow(today, policy.protection).until;
+      if (window.from > latestStart) warnings.push(protectionFarAheadProblem(window, latestStart));
+      else approve(record, receivedAt, policy);
+    }
   }
   if (record.status === 'pending' || record.status === 'conflict') {
     setDeadline(record, 'reviewDueBy', reviewDueBy(today, policy, input.calendar ?? PACKAGE_CALENDAR), today);
@@ -550,6 +556,21 @@ function protectionOverProblem(window: ProtectionWindow, policy: Policy): Proble
     'registration.protection_over',
     `保护期自到访日 ${window.from} 起算，已于 ${window.until} 结束，未自动批准，已转审核人处理（R29、R21）；如到访时间有误，请更正`,
     `Protection counts from the first visit on ${window.from} and ended on ${window.until}, so it was not approved automatically; a reviewer decides (R29, R21). Correct the first visit if it is wrong`,
+    'firstVisitAt',
+  );
+}
+
+/**
+ * R29: a first visit further ahead than one protection length would hold the customer from today
+ * until a month after a visit that has not happened — a channel's planned visit half a year out
+ * keeps everyone else off for seven months. Auto-approval grants no such window: the row waits for
+ * a reviewer (who may approve it), and a mistyped year can be corrected meanwhile.
+ */
+function protectionFarAheadProblem(window: ProtectionWindow, latestStart: Day): Problem {
+  return problem(
+    'registration.visit_far_ahead',
+    `到访日 ${window.from} 晚于今日起一个保护期的末日 ${latestStart}，保护期将至 ${window.until}：未自动批准，已转审核人处理（R29）；如到访时间有误，请更正`,
+    `The first visit on ${window.from} is after ${latestStart}, the last day of a protection period starting today, so protection would last until ${window.until}: not approved automatically; a reviewer decides (R29). Correct the first visit if it is wrong`,
     'firstVisitAt',
   );
 }

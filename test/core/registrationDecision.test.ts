@@ -504,6 +504,30 @@ describe('decideRegistration', () => {
     });
   });
 
+  it('[R29] under autoApprove a first visit further ahead than one protection period waits for a reviewer, saying why', () => {
+    const policy: Policy = { ...presetPolicy('channel'), autoApprove: true };
+    // A month granted today would run 2026-03-10 … 2026-04-09. A visit planned for 2026-09-01
+    // would hold the customer from today until 2026-09-30: half a year before the visit.
+    const far = decide(admitted({ firstVisitAt: '2026-09-01' }, SALES, { policy }), { policy });
+    expect(far.result.status).toBe('pending');
+    expect(far.result.protectedUntil).toBeUndefined();
+    expect(far.save?.record).toMatchObject({ status: 'pending', reviewDueBy: expect.any(String) });
+    expect(far.save?.record.approvedAt).toBeUndefined();
+    expect(far.result.warnings.find((w) => w.code === 'registration.visit_far_ahead')).toMatchObject({
+      field: 'firstVisitAt',
+      message: expect.stringContaining('2026-04-09'),
+      messageEn: expect.stringContaining('2026-09-30'),
+    });
+    // A visit on that last day is near enough: granted at once, counted from the visit.
+    const near = decide(admitted({ firstVisitAt: '2026-04-09' }, SALES, { policy }), { policy });
+    expect(near.result).toMatchObject({
+      status: 'protected',
+      protectedFrom: '2026-04-09',
+      protectedUntil: '2026-05-08',
+    });
+    expect(near.result.warnings.map((w) => w.code)).not.toContain('registration.visit_far_ahead');
+  });
+
   it('[R30][R21] under autoApprove an administrator’s backdated row whose registration window is over waits for a reviewer', () => {
     const policy: Policy = { ...presetPolicy('sales-office'), autoApprove: true };
     // Registered 2025-12-01 (backdated): two months, 2025-12-01 … 2026-01-31, over before 2026-03-10.

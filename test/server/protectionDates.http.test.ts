@@ -79,6 +79,28 @@ describe('[R29][R21] auto-approval under the channel preset', () => {
     expect(result.warnings.map((w) => w.code)).not.toContain('registration.protection_over');
   });
 
+  it('a first visit further ahead than a month is not auto-approved: pending, saying why; a reviewer may still approve it', async () => {
+    // A month from today runs to 2026-12-22; a visit on 2027-05-10 would hold the customer until 2027-06-09.
+    const result = await register({ ...enterpriseRow(4), firstVisitAt: '2027-05-10' });
+    expect(result.status).toBe('pending');
+    const why = result.warnings.find((w) => w.code === 'registration.visit_far_ahead');
+    expect(why).toMatchObject({ field: 'firstVisitAt' });
+    expect(why?.message).toContain('2026-12-22');
+    expect(why?.messageEn).toContain('2027-06-09');
+    const approve = await svc
+      .api(reviewer)
+      .post<RecordView>(`/api/registrations/${result.registrationNo!}/review`, {
+        decision: 'approve',
+        reason: '已确认到访安排',
+      });
+    expect(approve.status).toBe(200);
+    expect(await read(wang, result.registrationNo!)).toMatchObject({
+      status: 'protected',
+      protectedFrom: '2027-05-10',
+      protectedUntil: '2027-06-09',
+    });
+  });
+
   it('the check (POST /api/check) says the same before anything is saved', async () => {
     const res = await svc.api(wang).post<{ results: RowResult[] }>('/api/check', {
       rows: [{ ...enterpriseRow(3), firstVisitAt: '2026-09-20' }],
