@@ -28,6 +28,7 @@ import { canRead, forbidden, listScope, type Actor } from './actor.js';
 import {
   evaluateRow,
   findCandidates,
+  holdPooledEntries,
   LockKeysNotHeld,
   prefetchLookups,
   rowLockKeys,
@@ -104,6 +105,7 @@ export class RegistrationService {
         // One context for the batch: its caches (active counts, teams) serve every row.
         const context = this.batchContext(tx, actor, policy, now, keyed);
         await prefetchLookups(context);
+        await holdPooledEntries(context);
         const pause = cooperativeLoop();
         for (const row of rows) {
           await pause();
@@ -157,6 +159,7 @@ export class RegistrationService {
           const context = this.batchContext(tx, actor, policy, now, keyed);
           if (options.history) context.history = true;
           await prefetchLookups(context);
+          await holdPooledEntries(context);
           const pause = cooperativeLoop();
           for (const row of rows) {
             await pause();

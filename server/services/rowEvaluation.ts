@@ -66,6 +66,11 @@ export interface EvaluationContext {
   /** The batch's rows admitted and hashed before the write (admitAhead), for evaluateRow to take. */
   ahead?: RowsAhead;
   /**
+   * A keyed write: the pool entries (R44) the batch's rows match, held by holdPooledEntries before
+   * any row is decided. A row that matches one not held throws LockKeysNotHeld.
+   */
+  heldPool?: ReadonlySet<string>;
+  /**
    * Registrants' teams, looked up once per batch: a batch's rows mostly name a few registrants,
    * and a look-up walks every user of the store. Evaluating rows never changes a user.
    */
@@ -258,6 +263,12 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
   const { candidates, bans, lapsed } = await claimFacts(tx, identity, registrant, policy, claim.today, {
     protectingOn: claim.protectingOn,
   });
+  if (held !== undefined) {
+    // Holding it now would take a lock after others, in no order shared with other writes.
+    const heldPool = ctx.heldPool ?? new Set<string>();
+    if (exactlyMatching(identity, policy, lapsed).some((r) => !heldPool.has(r.no)))
+      throw new LockKeysNotHeld();
+  }
   const pooled = await pooledFacts(tx, identity, policy, lapsed);
   const counts = ctx.activeCounts ?? new Map<string, number>();
   const activeCount =
@@ -314,6 +325,46 @@ export async function banFacts(tx: Pick<WriteTx, 'getDoc'>, bans: readonly Ban[]
   return out;
 }
 
+/**
+ * A keyed write's pool entries (R44), held before any row is decided: every entry a row of the batch
+ * matches exactly, in one statement in number order (WriteTx.holdDocs). Two rows can match one pooled
+ * record exactly on different keys (one by the credit code, one by the name) and then hold no lock key
+ * in common; the entry is where they meet. Held row by row instead, two batches claiming the same
+ * customers in crossing orders deadlocked, and past the store's retries a batch failed. So a keyed
+ * write takes all its locks in one order before its work: the schema's lock, its key rows, then these.
+ * Call after prefetchLookups (the look-ups are answered from that fetch).
+ */
+export async function holdPooledEntries(ctx: EvaluationContext): Promise<void> {
+  if (ctx.lockedKeys === undefined || ctx.ahead === undefined) return;
+  const nos = new Set<string>();
+  for (const { identity } of ctx.ahead.admitted.values()) {
+    if (identity === undefined) continue;
+    // Void records of the customer only are opened: the pooled ones are among them (the reason
+    // code that says so is sealed).
+    const voided = await ctx.tx.findRecordsByKeys(
+      lookupKeys(identity),
+      (other, clear) =>
+        (clear === undefined || clear.status === 'void') &&
+        compareIdentities(identity, other, ctx.policy)?.strength === 'exact',
+    );
+    for (const record of voided) {
+      if (record.status === 'void' && POOLED_REASON_CODES.includes(record.reasonCode ?? ''))
+        nos.add(record.no);
+    }
+  }
+  await ctx.tx.holdDocs(POOL_COLLECTION, [...nos]);
+  ctx.heldPool = nos;
+}
+
+/** The records among `records` that are the customer of `identity` (an exact match). */
+function exactlyMatching(
+  identity: IdentityKeys,
+  policy: Policy,
+  records: readonly StoredRecord[],
+): StoredRecord[] {
+  return records.filter((r) => compareIdentities(identity, r.identity, policy)?.strength === 'exact');
+}
+
 /** Lapsed records of the same customer whose customer is in the pool and not yet claimed (R44). */
 export async function pooledFacts(
   tx: WriteTx,
@@ -321,14 +372,14 @@ export async function pooledFacts(
   policy: Policy,
   lapsed: readonly StoredRecord[],
 ): Promise<PooledFact[]> {
-  const matching = lapsed.filter(
-    (r) => compareIdentities(identity, r.identity, policy)?.strength === 'exact',
+  const matching = exactlyMatching(identity, policy, lapsed);
+  // Held, not just read: two rows can match one pooled record exactly on different keys and then
+  // hold no lock key in common, so on PostgreSQL both would find the entry unclaimed and both claim
+  // it. A keyed write holds them already (holdPooledEntries); an exclusive one runs alone.
+  const entries = await tx.holdDocs(
+    POOL_COLLECTION,
+    matching.map((r) => r.no),
   );
-  // Held, not just read: two rows can match one pooled record exactly on different keys (one by the
-  // credit code, one by the name) and then hold no lock key in common, so on PostgreSQL both would
-  // find the entry unclaimed and both claim it. Held in number order, so two claims never wait crosswise.
-  const entries = new Map<string, unknown>();
-  for (const no of matching.map((r) => r.no).sort()) entries.set(no, await tx.holdDoc(POOL_COLLECTION, no));
   const out: PooledFact[] = [];
   for (const record of matching) {
     const entry = poolEntryOf(entries.get(record.no));

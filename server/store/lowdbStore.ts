@@ -1211,9 +1211,14 @@ class LowdbTx implements WriteTx {
   }
 
   /** Writes run one at a time here: every document a write reads is already its own. */
-  async holdDoc(collection: string, key: string): Promise<unknown> {
-    if (!this.writable) throw new Error('holdDoc needs a write transaction');
-    return await this.getDoc(collection, key);
+  async holdDocs(collection: string, keys: readonly string[]): Promise<Map<string, unknown>> {
+    if (!this.writable) throw new Error('holdDocs needs a write transaction');
+    const out = new Map<string, unknown>();
+    for (const key of [...keys].sort()) {
+      const value = await this.getDoc(collection, key);
+      if (value !== undefined) out.set(key, value);
+    }
+    return out;
   }
 
   /**

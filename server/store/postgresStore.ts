@@ -908,11 +908,17 @@ class PostgresTx implements WriteTx {
     return await this.selectDocs(collection, range, 'FOR UPDATE SKIP LOCKED');
   }
 
-  async holdDoc(collection: string, key: string): Promise<unknown> {
-    if (!this.inTransaction) throw new Error('holdDoc needs a write transaction');
-    checkDocAddress(collection, key);
-    const [row] = await this.query<{ sealed: string }>(this.store.sql.holdDoc, [collection, key]);
-    return row ? JSON.parse(this.store.keyring.open(row.sealed)) : undefined;
+  async holdDocs(collection: string, keys: readonly string[]): Promise<Map<string, unknown>> {
+    if (!this.inTransaction) throw new Error('holdDocs needs a write transaction');
+    for (const key of keys) checkDocAddress(collection, key);
+    const out = new Map<string, unknown>();
+    if (keys.length === 0) return out;
+    const rows = await this.query<{ key: string; sealed: string }>(this.store.sql.holdDocs, [
+      collection,
+      [...new Set(keys)],
+    ]);
+    for (const row of rows) out.set(row.key, JSON.parse(this.store.keyring.open(row.sealed)));
+    return out;
   }
 
   private async selectDocs(collection: string, range: DocRange, lock: string): Promise<DocEntry[]> {
@@ -1598,7 +1604,11 @@ function statements(schemaName: string) {
     ),
     getDoc: named('getDoc', `SELECT sealed FROM ${s}.docs WHERE collection = $1 AND key = $2`),
     // READ COMMITTED: after waiting for the holder, FOR UPDATE returns the row as it committed it.
-    holdDoc: named('holdDoc', `SELECT sealed FROM ${s}.docs WHERE collection = $1 AND key = $2 FOR UPDATE`),
+    // Locked in key order (ORDER BY under FOR UPDATE), as the key rows are: no two holders cross.
+    holdDocs: named(
+      'holdDocs',
+      `SELECT key, sealed FROM ${s}.docs WHERE collection = $1 AND key = ANY($2::text[]) ORDER BY key FOR UPDATE`,
+    ),
     putDoc: named(
       'putDoc',
       `INSERT INTO ${s}.docs (collection, key, sealed) VALUES ($1, $2, $3)

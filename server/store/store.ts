@@ -266,11 +266,13 @@ export interface WriteTx extends ReadTx {
    */
   claimDocs(collection: string, range?: DocRange): Promise<DocEntry[]>;
   /**
-   * `getDoc` that also holds the document until this transaction ends: another write holding it
-   * waits, then reads what this one committed. Keyed writes of customers that share no lock key
-   * can still meet on one document (a pool entry both match, R44); this orders them.
+   * `getDoc` of several keys (those that exist), each also held until this transaction ends:
+   * another write holding one waits, then reads what this one committed. Taken in one statement,
+   * in key order, so two writes holding overlapping sets wait for each other in one direction only.
+   * Keyed writes of customers that share no lock key can still meet on one document (a pool entry
+   * both match, R44); this orders them.
    */
-  holdDoc(collection: string, key: string): Promise<unknown>;
+  holdDocs(collection: string, keys: readonly string[]): Promise<Map<string, unknown>>;
 }
 
 /**
