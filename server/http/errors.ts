@@ -62,6 +62,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   'store.unavailable': 503,
   // PostgreSQL lost while running (postgresReach): the request may succeed once it is back.
   'store.unreachable': 503,
+  // A write that PostgreSQL kept ending to break deadlocks, past its retries: nothing saved; retry.
+  'store.busy': 503,
   // A working-day schedule that contradicts itself or its year: the body is wrong (400), by date.
   'calendar.year_invalid': 400,
   'calendar.date_invalid': 400,

@@ -98,6 +98,24 @@ const DEADLOCK_DETECTED = '40P01';
 const LOCK_NOT_AVAILABLE = '55P03';
 /** A keyed write that PostgreSQL ended to break a deadlock is run again, this many times at most. */
 const DEADLOCK_RETRIES = 3;
+/** What a client that got `store.busy` is told to wait before sending the request again. */
+const BUSY_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * A keyed write that lost to a deadlock more often than it is retried: nothing was saved, and the
+ * same request may well pass a moment later, so the client is told to retry (503), not that the
+ * service failed (500).
+ */
+function storeBusy(): DomainError {
+  return new DomainError(
+    problem(
+      'store.busy',
+      '数据库繁忙（并发写入相互等待），本次未保存任何内容，请稍后重试',
+      'The database is busy (concurrent writes waited on each other); nothing was saved, try again shortly',
+    ),
+    { retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS },
+  );
+}
 
 /** What both a pool (reads) and a checked-out client (transactions) can do. */
 interface Queryable {
@@ -302,9 +320,12 @@ export class PostgresStore implements Store {
           try {
             return await this.transaction(fn, end, options);
           } catch (err) {
-            // Key rows are locked in order, so a deadlock needs rows outside them (two writers
-            // trimming the same old notifications): rare, and fn's changes were rolled back.
-            if (pgCode(err) !== DEADLOCK_DETECTED || attempt > DEADLOCK_RETRIES) throw err;
+            // Every lock of a keyed write is taken in one order before its work (key rows, then the
+            // pool entries its rows match), so a deadlock needs locks outside them (two writers
+            // trimming the same old notifications, another session): rare, and fn's changes were
+            // rolled back.
+            if (pgCode(err) !== DEADLOCK_DETECTED) throw err;
+            if (attempt > DEADLOCK_RETRIES) throw storeBusy();
           }
         }
       } finally {

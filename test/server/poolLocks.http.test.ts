@@ -155,3 +155,73 @@ describe('pool claims on PostgreSQL', () => {
     },
   );
 });
+
+describe('a write that keeps losing to a deadlock', () => {
+  it(
+    'answers 503 store.busy (zh+en, Retry-After) once the retries are spent, not 500; nothing is saved and the same request succeeds later',
+    { timeout: 120_000 },
+    async () => {
+      const wang = await svc.user('王磊', 'sales', '华东一部');
+      const reviewer = await svc.user('张敏', 'reviewer', '华东一部');
+      const li = await svc.user('李娜', 'sales', '华东一部');
+      const nos = await pool(wang, reviewer, [900, 901]);
+      const [first, second] = [nos.get(900)!, nos.get(901)!];
+      // Another session stands for a writer that takes the entries in the other order: it holds the
+      // second, and each time the write waits for it, asks for the first. The write, which waited
+      // first, is the one PostgreSQL ends; the session's own deadlock check is put off.
+      const other = new pg.Client({ connectionString: DATABASE_URL });
+      await other.connect();
+      try {
+        const otherPid = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+        const hold = `SELECT key FROM "${schema}".docs WHERE collection = 'pool' AND key = $1 FOR UPDATE`;
+        await other.query(`BEGIN; SET LOCAL deadlock_timeout = '60s'`);
+        await other.query(hold, [second]);
+        let answered = false;
+        const answer = svc
+          .api(li)
+          .post<{ results: RowResult[] } & ErrorBody>('/api/registrations', {
+            rows: [byCodeRow(900, 1), byCodeRow(901, 1)],
+          })
+          .finally(() => {
+            answered = true;
+          });
+        let crossings = 0;
+        while (!answered) {
+          const waiting = await admin.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
+            [otherPid],
+          );
+          if (waiting.rows[0]!.n === 0) {
+            await new Promise((r) => setTimeout(r, 20));
+            continue;
+          }
+          // Asked in a savepoint, so that the first entry is let go again once it is had.
+          await other.query('SAVEPOINT crossing');
+          await other.query(hold, [first]);
+          await other.query('ROLLBACK TO SAVEPOINT crossing');
+          crossings++;
+        }
+        const res = await answer;
+        expect(crossings).toBeGreaterThanOrEqual(2);
+        expect(res.status, JSON.stringify(res.body)).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('1');
+        expect(res.body.error).toMatchObject({
+          code: 'store.busy',
+          message: expect.stringMatching(/[\u4e00-\u9fff]/),
+          messageEn: expect.stringMatching(/try again/i),
+        });
+      } finally {
+        await other.query('ROLLBACK');
+        await other.end();
+      }
+      // Nothing of the failed write was kept: retried now, both rows claim their customers.
+      const again = await svc.api(li).post<{ results: RowResult[] }>('/api/registrations', {
+        rows: [byCodeRow(900, 1), byCodeRow(901, 1)],
+      });
+      expect(again.status).toBe(200);
+      for (const result of again.body.results) {
+        expect(result.warnings.map((w) => w.code)).toContain('pool.available');
+      }
+    },
+  );
+});
