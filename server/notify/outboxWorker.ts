@@ -338,16 +338,75 @@ export class OutboxWorker {
   /**
    * Sends the claimed units in turn until half the lease is spent (as a robot lane does): past the
    * lease another instance takes the entries over, and sending them here too would send them twice.
-   * A slow mail server or a full batch (200) can outlast the lease; what is left is released.
+   * A slow mail server or a full batch (200) can outlast the lease; what is left is released. The
+   * unit on the wire keeps its lease while it is there (whileSending).
    */
   private async sendEmails(units: DeliveryUnit[]): Promise<Outcome[]> {
     const started = performance.now();
     const outcomes: Outcome[] = [];
     for (const unit of units) {
       if (this.stopped || performance.now() - started >= this.leaseMs / 2) break;
-      outcomes.push({ unit, result: await this.deliver(unit) });
+      const leaseEnds = started + this.leaseMs;
+      outcomes.push({ unit, result: await this.whileSending(unit, leaseEnds, this.deliver(unit)) });
     }
     return outcomes;
+  }
+
+  /**
+   * Renews the lease of a unit's entries while its message is on the wire, whenever less than a third
+   * of the lease is left, so no other instance takes them over and sends them again: one message can
+   * take longer than the lease (a mail server slow to accept DATA; nodemailer's timeouts are per step,
+   * not per message), and once on the wire it cannot be called back. A message sent in time costs no
+   * renewal. A renewal that fails (the store lost) is tried again every tenth of the lease; only a
+   * lease that runs out meanwhile lets another instance send the message again, as after a crash.
+   */
+  private async whileSending(
+    unit: DeliveryUnit,
+    leaseEnds: number,
+    sending: Promise<DeliveryResult>,
+  ): Promise<DeliveryResult> {
+    let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    let renewing: Promise<void> = Promise.resolve();
+    const renewIn = (ms: number): void => {
+      timer = setTimeout(
+        () => {
+          // Measured before the write, which leases from its own (later) moment: never an end too late.
+          const asked = performance.now();
+          renewing = this.renewLease(unit).then(
+            () => {
+              if (!done) renewIn(asked + (this.leaseMs * 2) / 3 - performance.now());
+            },
+            (err: unknown) => {
+              this.options.logger?.warn({ err }, 'outbox lease renewal failed');
+              if (!done) renewIn(this.leaseMs / 10);
+            },
+          );
+        },
+        Math.max(0, ms),
+      );
+    };
+    renewIn(leaseEnds - this.leaseMs / 3 - performance.now());
+    try {
+      return await sending;
+    } finally {
+      done = true;
+      clearTimeout(timer);
+      // The outcome is recorded after this: a renewal still running must not move the entry after it.
+      await renewing;
+    }
+  }
+
+  /** The unit's entries still ours are leased for a full lease from now. */
+  private async renewLease(unit: DeliveryUnit): Promise<void> {
+    await this.options.store.write(async (tx) => {
+      const until = new Date(this.options.clock().getTime() + this.leaseMs).toISOString();
+      for (const planned of unit.entries) {
+        const entry = (await tx.getDoc(OUTBOX_COLLECTION, planned.key)) as OutboxEntry | undefined;
+        if (!entry || entry.status !== 'sending' || entry.leaseOwner !== this.instanceId) continue;
+        await moveDue(tx, entry, until);
+      }
+    });
   }
 
   /** Claimed units not sent this round: due again now, for anyone, the attempt not counted. */
