@@ -776,6 +776,25 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
       await expect(store.write((tx) => tx.putDoc('outbox', 'k', undefined))).rejects.toThrow(/JSON/);
     });
 
+    it('holds documents in a write transaction: those that exist, by key, with its own changes', async () => {
+      await store.write(async (tx) => {
+        for (const k of ['p2', 'p1']) await tx.putDoc('pool', k, { k });
+      });
+      const held = await store.write(async (tx) => {
+        await tx.putDoc('pool', 'p2', { k: 'p2', claimed: true });
+        return await tx.holdDocs('pool', ['p2', 'missing', 'p1', 'p2']);
+      });
+      expect([...held.entries()].sort()).toEqual([
+        ['p1', { k: 'p1' }],
+        ['p2', { k: 'p2', claimed: true }],
+      ]);
+      expect((await store.write((tx) => tx.holdDocs('pool', []))).size).toBe(0);
+      await expect(store.read((tx) => (tx as WriteTx).holdDocs('pool', ['p1']))).rejects.toThrow(
+        /write transaction/,
+      );
+      await expect(store.write((tx) => tx.holdDocs('pool', ['']))).rejects.toThrow(/key/);
+    });
+
     it('[R35] keeps no personal data in clear at rest', async () => {
       await store.write(async (tx) => {
         const changed = record('BB-2026-000001');
