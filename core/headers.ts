@@ -304,26 +304,53 @@ export function isMobileHeader(text: string): boolean {
 
 /** Fields naming someone other than the customer: a phone qualified by one is theirs (报备人手机). */
 const OTHER_PARTY_FIELDS: ReadonlySet<Field> = new Set(['registrant', 'team', 'channel']);
+/**
+ * People a form names who map to no field and are not the customer: whoever referred the customer
+ * (推荐人, 介绍人, 引荐人, Referrer; Agent, a partner's person) and our own staff by their part in the form (邀约人, 审核人, 审批人,
+ * 录入人, 填表人, 制表人). 对接人 and 负责人 are left out: sheets use them for the customer's contact.
+ */
+const OTHER_PARTY_PERSON_ZH = /推荐人|介绍人|引荐人|邀约人|审核人|审批人|录入人|填表人|制表人/;
+const OTHER_PARTY_PERSON_EN: ReadonlySet<string> = new Set(['referrer', 'referral', 'introducer', 'agent']);
+/**
+ * What is left of a phone header's confidence for the customer's phone when it names someone else's:
+ * under MIN_MAPPING_CONFIDENCE, so it is never mapped by itself, and over MIN_CANDIDATE_CONFIDENCE,
+ * so it is still offered for a person to choose.
+ */
+const OTHER_PARTY_PHONE_FACTOR = 0.4;
 
 /**
  * Whether a phone header names the phone of someone other than the customer: the registrant's,
- * the team's or the channel partner's (报备人手机, 业务员电话, 渠道手机, Sales rep mobile). A sheet
- * carries these beside the customer's phone; taken as the customer's (or its fallback), every
- * customer of a registrant would share the registrant's number and match one another.
+ * the team's or the channel partner's (报备人手机, 业务员电话, 渠道手机, Sales rep mobile), the
+ * partner's own contact (渠道联系人电话, Partner contact phone), the referrer's (推荐人电话) or a
+ * staff member's named by their part in the form (录入人电话). A sheet carries these beside the
+ * customer's phone; taken as the customer's (or its fallback), every customer of a registrant would
+ * share the registrant's number and match one another.
  */
 export function isOtherPartyPhoneHeader(text: string): boolean {
-  const header = prepareHeader(text);
+  return namesOtherPartyPhone(prepareHeader(text));
+}
+
+function namesOtherPartyPhone(header: PreparedHeader): boolean {
   const at = header.hanText.search(PHONE_WORDS_ZH);
   const latinAt = header.latinWords.findIndex((w) => PHONE_WORDS_EN.has(w));
-  const qualifiers = [
-    at > 0 ? header.hanText.slice(0, at) : '',
-    latinAt > 0 ? header.latinWords.slice(0, latinAt).join(' ') : '',
-  ];
-  return qualifiers.some((q) => {
-    const best = q === '' ? undefined : candidatesFor(q)[0];
-    return (
-      best !== undefined && best.confidence >= MIN_MAPPING_CONFIDENCE && OTHER_PARTY_FIELDS.has(best.field)
-    );
+  const hanQualifier = at > 0 ? header.hanText.slice(0, at) : '';
+  const latinQualifier = latinAt > 0 ? header.latinWords.slice(0, latinAt) : [];
+  if (OTHER_PARTY_PERSON_ZH.test(hanQualifier) || latinQualifier.some((w) => OTHER_PARTY_PERSON_EN.has(w))) {
+    return true;
+  }
+  return [hanQualifier, latinQualifier.join(' ')].some((q) => {
+    if (q === '') return false;
+    const candidates = candidatesFor(q);
+    const best = candidates[0];
+    if (
+      best !== undefined &&
+      best.confidence >= MIN_MAPPING_CONFIDENCE &&
+      OTHER_PARTY_FIELDS.has(best.field)
+    ) {
+      return true;
+    }
+    // 渠道联系人, Partner contact: the partner's contact person, however weakly 渠道 scores inside it.
+    return candidates.some((c) => c.field === 'channel');
   });
 }
 
@@ -425,6 +452,11 @@ function candidatesFor(text: string): readonly FieldCandidate[] {
   for (const field of [...scores.keys()]) {
     if (!allowedFor(field, traits)) scores.delete(field);
     else if (header.labelWithValue) scores.set(field, (scores.get(field) ?? 0) * 0.4);
+  }
+  // 报备人电话 or 推荐人电话 as a sheet's only phone column would otherwise be the customer's phone.
+  const phone = scores.get('contactPhone');
+  if (phone !== undefined && namesOtherPartyPhone(header)) {
+    scores.set('contactPhone', phone * OTHER_PARTY_PHONE_FACTOR);
   }
   const candidates = sortedCandidates(scores);
   if (matchCache.size > 5000) matchCache.clear();

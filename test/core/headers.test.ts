@@ -512,6 +512,15 @@ describe('detectHeader', () => {
     [['客户名称', '报备人电话', '联系电话', '报备人', '客户来源'], '联系电话', '报备人电话'],
     [['客户名称', '电话', '渠道', '渠道手机', '客户来源'], '电话', '渠道手机'],
     [['Customer', 'Phone', 'Sales rep', 'Sales rep mobile', 'Source'], 'Phone', 'Sales rep mobile'],
+    // Whoever referred the customer, the partner's own contact, and our staff named by their part in the form.
+    [['客户名称', '联系电话', '推荐人', '推荐人电话', '客户来源'], '联系电话', '推荐人电话'],
+    [['客户名称', '电话', '介绍人', '介绍人手机', '客户来源'], '电话', '介绍人手机'],
+    [['客户名称', '电话', '渠道', '渠道联系人手机', '客户来源'], '电话', '渠道联系人手机'],
+    [['客户名称', '联系电话', '中介', '中介联系人电话', '客户来源'], '联系电话', '中介联系人电话'],
+    [['客户名称', '电话', '邀约人', '邀约人手机', '客户来源'], '电话', '邀约人手机'],
+    [['客户名称', '电话', '录入人', '录入人电话', '客户来源'], '电话', '录入人电话'],
+    [['Customer', 'Phone', 'Referrer', 'Referrer mobile', 'Source'], 'Phone', 'Referrer mobile'],
+    [['Customer', 'Phone', 'Partner', 'Partner contact mobile', 'Source'], 'Phone', 'Partner contact mobile'],
   ])(
     "[R8] never takes the registrant's or the partner's phone for the customer's in %j",
     (header, customerPhone, other) => {
@@ -523,6 +532,33 @@ describe('detectHeader', () => {
       // Not the customer's number: read neither as the phone nor as its fallback.
       expect(detection.columns.find((c) => c.header === other)?.field).toBeNull();
       expect(phoneFallbackColumn(detection.columns)).toBeNull();
+    },
+  );
+
+  it.each([
+    ['报备人电话', '报备人'],
+    ['推荐人电话', '推荐人'],
+    ['渠道联系人电话', '渠道'],
+    ['Sales rep phone', 'Sales rep'],
+  ])("[R8] maps no phone when the sheet's only phone column is someone else's (%s)", (otherPhone, other) => {
+    const detection = detect([
+      ['客户名称', '客户类型', other, otherPhone, '客户来源'],
+      ['上海华信科技有限公司', '企业', '王磊', '13912345678', '展会'],
+    ]);
+    const column = detection.columns.find((c) => c.header === otherPhone);
+    expect(column?.field).toBeNull();
+    // Still offered, so a person who knows better can map it by hand.
+    expect(column?.alternatives?.map((a) => a.field)).toContain('contactPhone');
+  });
+
+  it.each(['联系人电话', '客户电话', '对接人电话', '关键人手机', '客户联系人手机', '法人电话'])(
+    "[R8] still reads %s, the customer's side, as the customer's phone",
+    (header) => {
+      const detection = detect([
+        ['客户名称', header, '报备人', '客户来源'],
+        ['上海华信科技有限公司', '13912345678', '王磊', '展会'],
+      ]);
+      expect(detection.columns.find((c) => c.field === 'contactPhone')?.header).toBe(header);
     },
   );
 

@@ -532,6 +532,37 @@ describe('cell values', () => {
       records.get(report.rows.find((r) => r.row === row)!.registrationNo!)!.registration.contactPhone;
     expect([phoneOf(2), phoneOf(3)]).toEqual([CUSTOMERS[0].phone, undefined]);
   });
+  it("[R8] never stores a referrer's or the partner contact's phone (推荐人电话, 渠道联系人手机) as the customer's", async () => {
+    // 渠道联系人手机 is a mobile beside 电话; 推荐人电话 the sheet's only other phone.
+    const besideTheCustomers: SheetCell[][] = [
+      ['客户名称', '客户类型', '地址', '电话', '客户来源', '报备人', '渠道联系人手机'],
+      [CUSTOMERS[0].name, '企业', CUSTOMERS[0].address, CUSTOMERS[0].phone, '展会', '王磊', '13700001111'],
+      [CUSTOMERS[1].name, '企业', CUSTOMERS[1].address, null, '展会', '王磊', '13700001111'],
+    ];
+    const alone: SheetCell[][] = [
+      ['客户名称', '客户类型', '地址', '客户来源', '报备人', '推荐人', '推荐人电话'],
+      [CUSTOMERS[2].name, '企业', CUSTOMERS[2].address, '展会', '王磊', '张三', '13700002222'],
+    ];
+    const phones: Record<string, (string | undefined)[]> = {};
+    for (const [fileName, rows] of Object.entries({
+      'partner.xlsx': besideTheCustomers,
+      'referrer.xlsx': alone,
+    })) {
+      const { report } = await runImport(await xlsxOf([{ name: 'Sheet1', rows }]), temp, {
+        fileName,
+        actor: ADMIN,
+      });
+      expect(
+        report.mapping.some((m) => m.fallbackFor !== undefined),
+        fileName,
+      ).toBe(false);
+      const records = new Map((await temp.records()).map((r) => [r.no, r]));
+      phones[fileName] = report.rows.map(
+        (row) => records.get(row.registrationNo!)!.registration.contactPhone,
+      );
+    }
+    expect(phones).toEqual({ 'partner.xlsx': [CUSTOMERS[0].phone, undefined], 'referrer.xlsx': [undefined] });
+  });
   it('[R8] takes the phone from 手机, from 电话 when 手机 is empty, and says so in the mapping', async () => {
     const rows: SheetCell[][] = [
       ['客户名称', '客户类型', '地址', '电话', '手机', '客户来源', '报备人'],
