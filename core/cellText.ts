@@ -13,7 +13,22 @@ import { toSimplified } from './simplified.js';
 export const MAX_CELL_CHARS = 32_767;
 
 /**
- * Text of a cell: strings trimmed (blank → null); numbers in full, never in exponent form, so a
+ * Characters that take no room in a cell: zero-width space, non-joiner and joiner, word joiner and
+ * the byte-order mark (zero-width no-break space). Text pasted from web pages and chat apps carries
+ * them, and they hide what the cell says: 无 + U+200B was registered as a customer called 无, and
+ * 张伟 + U+200B was not the user 张伟. Every cell is read without them.
+ */
+const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF]/;
+const INVISIBLES = /[\u200B-\u200D\u2060\uFEFF]/g;
+
+/** The text without its invisible characters (see INVISIBLE). */
+export function withoutInvisibles(text: string): string {
+  // Almost no cell holds one: testing first spares the rest a copy.
+  return INVISIBLE.test(text) ? text.replace(INVISIBLES, '') : text;
+}
+
+/**
+ * Text of a cell: strings trimmed and without invisible characters (blank → null); numbers in full, never in exponent form, so a
  * phone or credit code typed into a number cell (13812345678) comes back as its digits; date cells
  * as their wall-clock `YYYY-MM-DD` or `YYYY-MM-DD HH:mm[:ss]` (exceljs puts the sheet's wall-clock
  * time in the Date's UTC fields).
@@ -21,7 +36,7 @@ export const MAX_CELL_CHARS = 32_767;
 export function cellText(value: CellValue | undefined): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') {
-    const text = value.trim();
+    const text = withoutInvisibles(value).trim();
     return text === '' ? null : text;
   }
   if (typeof value === 'number') return Number.isFinite(value) ? numberText(value) : null;
@@ -89,10 +104,11 @@ const PLACEHOLDER_WRAPPING = /^[([【]\s*(.*?)\s*[)\]】]$|^(.*?)\s*[。.!！]$/
 const PLACEHOLDER_START = /^\s*[\uF967无無暂暫没沒空不未待nNｎＮ\-‐‑‒–—―─－/\\／＼(（[［【]/;
 
 /**
- * Whether a cell's text is a placeholder for "nothing here" (see PLACEHOLDER_WORDS); spaces inside
- * do not count (`暂 无`, `N / A`).
+ * Whether a cell's text is a placeholder for "nothing here" (see PLACEHOLDER_WORDS); spaces and
+ * invisible characters inside do not count (`暂 无`, `N / A`, 无 + U+200B).
  */
-export function isPlaceholder(text: string): boolean {
+export function isPlaceholder(given: string): boolean {
+  const text = withoutInvisibles(given);
   // Every cell of every row comes through here: the longest placeholder typed with spaces (`N / A`,
   // `——  ——`) is well under this length, and short names, regions and sources start with none of
   // a placeholder's first characters, so the folding below (opencc's dictionary) runs on few cells.

@@ -2,6 +2,7 @@
  * Dates and date-times from cells: the ways sales sheets write them (2026年3月5日, 2026.3.5, 3月5日,
  * 20260305, Excel serial numbers, real date cells) read as Shanghai days and instants.
  */
+import { withoutInvisibles } from './cellText.js';
 import { dayOf, makeDay, shanghaiInstant } from './day.js';
 import { toHalfWidth } from './halfWidth.js';
 import { problem, type Problem } from './problem.js';
@@ -64,7 +65,7 @@ export function parseInstant(value: CellValue, ctx: DateContext, field?: string)
 function read(value: CellValue, ctx: DateContext): Reading | null {
   if (value instanceof Date) return readDateCell(value);
   if (typeof value === 'number') return readNumber(value);
-  if (typeof value === 'string') return readText(toHalfWidth(value).trim(), ctx);
+  if (typeof value === 'string') return readText(toHalfWidth(withoutInvisibles(value)).trim(), ctx);
   return null;
 }
 

@@ -2,7 +2,7 @@
  * Header detection for legacy registration sheets (客户报备表): finds the header row (skipping titles,
  * 填表说明 notes and merged group rows), maps each column to a canonical field, and classifies later rows.
  */
-import { isPlaceholder } from './cellText.js';
+import { isPlaceholder, withoutInvisibles } from './cellText.js';
 import { HEADER_SYNONYMS, LEAD_SOURCE_WORDS, PARTNER_WORDS, type HeaderSynonym } from './headerSynonyms.js';
 import { FIELDS, FIELD_SPECS, type CellValue, type Field } from './schema.js';
 import { toSimplified } from './simplified.js';
@@ -70,18 +70,18 @@ function simplifiedHeader(text: string): string {
   return /^[\x00-\x7f]*$/.test(text) ? text : toSimplified(text);
 }
 
-/** Full-width → half-width (NFKC), simplified, lower case. */
+/** Invisible characters removed, full-width → half-width (NFKC), simplified, lower case. */
 function canonicalCase(text: string): string {
-  return simplifiedHeader(text.normalize('NFKC')).toLowerCase();
+  return simplifiedHeader(withoutInvisibles(text).normalize('NFKC')).toLowerCase();
 }
 
 /**
  * A compact key for comparing a row's cells with the header (header-repeat rows, 合计 labels): width,
- * case, whitespace and markers ignored. No traditional→simplified step: it runs on every cell of
+ * case, whitespace, invisible characters and markers ignored. No traditional→simplified step: it runs on every cell of
  * every row, and a repeated header is a copy of the header, in the same script.
  */
 function rowTextKey(text: string): string {
-  return text
+  return withoutInvisibles(text)
     .normalize('NFKC')
     .toLowerCase()
     .replace(/[\s*※:#]/g, '');
@@ -478,7 +478,11 @@ function isAmbiguousChannelHeader(text: string): boolean {
 
 /** Header-ish text of a cell: strings only; numbers, dates and booleans are data. */
 function cellText(value: CellValue | undefined): string {
-  return typeof value === 'string' ? value.trim() : '';
+  // Kept as written (the add-in and the Sheets sync compare the header cell with it later); a cell
+  // of invisible characters alone is empty, and matching reads the text without them (canonicalCase).
+  if (typeof value !== 'string') return '';
+  const text = value.trim();
+  return withoutInvisibles(text) === '' ? '' : text;
 }
 
 function isNonTextValue(value: CellValue | undefined): boolean {
@@ -489,7 +493,7 @@ function isNonTextValue(value: CellValue | undefined): boolean {
 function displayText(value: CellValue | undefined): string {
   if (value === null || value === undefined) return '';
   if (value instanceof Date) return value.toISOString();
-  return String(value).trim();
+  return withoutInvisibles(String(value)).trim();
 }
 
 const NOTE_START =

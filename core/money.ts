@@ -2,6 +2,7 @@
  * Amounts of money in yuan (元) as sales sheets write them: 50万, 50w, ¥500,000, 500000元, 1.2亿,
  * 3千 / 3k, RMB 5,000, plain numbers.
  */
+import { withoutInvisibles } from './cellText.js';
 import { toHalfWidth } from './halfWidth.js';
 import { problem, type Problem } from './problem.js';
 import { FIELD_SPECS, type CellValue, type Field } from './schema.js';
@@ -28,7 +29,7 @@ const AMOUNT =
 export function parseMoney(value: CellValue, field?: string): MoneyResult {
   if (typeof value === 'number') return fromNumber(value, String(value), field);
   if (typeof value !== 'string') return { ok: false, problem: invalid(describe(value), field) };
-  const written = toHalfWidth(value)
+  const written = toHalfWidth(withoutInvisibles(value))
     .trim()
     .toLowerCase()
     .replace(/[\s\u00a0]/g, '')

@@ -3,6 +3,7 @@
  * area code and extension, 400/800 numbers, and mobiles masked to the first three and last four
  * digits (前三后四, R8) — parsed to one canonical value and a matching key.
  */
+import { withoutInvisibles } from './cellText.js';
 import { toHalfWidth } from './halfWidth.js';
 import { problem, type Problem } from './problem.js';
 
@@ -31,7 +32,7 @@ const DASHED_EXTENSION = /^(.*\d{7,8})\s*-\s*(\d{1,6})$/;
 
 /** Parses a phone cell; `field` is set on the problem (the row parser passes the canonical field). */
 export function parsePhone(raw: string, field?: string): PhoneResult {
-  const text = toHalfWidth(raw).trim();
+  const text = toHalfWidth(withoutInvisibles(raw)).trim();
   const explicit = EXTENSION.exec(text);
   const main = explicit?.[1] ?? text;
   const extension = explicit?.[2] ?? null;

@@ -205,6 +205,8 @@ function parseField(field: Field, value: CellValue | undefined, referenceYear: n
   const text = cellText(value);
   if (text === null || value === undefined) return null;
   if (!PLACEHOLDER_KEPT.has(field) && isPlaceholder(text)) return null;
+  // Amounts and dates read the cell itself (a number or a Date is not its text): a string as read.
+  const cell = typeof value === 'string' ? text : value;
 
   switch (spec.kind) {
     case 'text':
@@ -258,19 +260,19 @@ function parseField(field: Field, value: CellValue | undefined, referenceYear: n
     case 'money': {
       const long = tooLong(field, text.length);
       if (long !== null) return long;
-      const parsed = parseMoney(value, field);
+      const parsed = parseMoney(cell, field);
       return parsed.ok ? { value: parsed.yuan } : { problem: parsed.problem };
     }
     case 'day': {
       const long = tooLong(field, text.length);
       if (long !== null) return long;
-      const parsed = parseDay(value, { referenceYear }, field);
+      const parsed = parseDay(cell, { referenceYear }, field);
       return parsed.ok ? { value: parsed.day } : { problem: parsed.problem };
     }
     case 'instant': {
       const long = tooLong(field, text.length);
       if (long !== null) return long;
-      const parsed = parseInstant(value, { referenceYear }, field);
+      const parsed = parseInstant(cell, { referenceYear }, field);
       return parsed.ok ? { value: parsed.instant } : { problem: parsed.problem };
     }
     case 'grade': {

@@ -682,6 +682,26 @@ describe('classifyRow', () => {
     expect(classifyRow(['无', '13812345678', '/', null], detection)).toBe('data');
   });
 
+  it('reads placeholders and blanks with invisible characters beside them (U+200B, U+FEFF…) as blank', () => {
+    expect(classifyRow(['无\u200B', '/\u2060', '\uFEFF', '\u200C—\u200D'], detection)).toBe('blank');
+  });
+
+  it('maps a header cell holding invisible characters, keeping its text as written', () => {
+    const found = detect([
+      ['客户名称\u200B', '联系电话\u2060', '\u200B', '报备人'],
+      ['杭州明远科技有限公司', '13812345678', null, '张伟'],
+      // The header repeated (a printed sheet's page break) with the characters elsewhere.
+      ['\u200B客户名称', '联系电话', null, '报备人\u200D'],
+    ]);
+    // The add-in and the Sheets sync compare the header cell with this text on every run.
+    expect(found.columns.map((c) => [c.header, c.field])).toEqual([
+      ['客户名称\u200B', 'customerName'],
+      ['联系电话\u2060', 'contactPhone'],
+      ['报备人', 'registrant'],
+    ]);
+    expect(classifyRow(['\u200B客户名称', '联系电话', null, '报备人\u200D'], found)).toBe('header-repeat');
+  });
+
   it('recognises 合计/总计/小计/Total rows, also spaced out or in a later leading column', () => {
     expect(classifyRow(['合计', null, null, 1500000], detection)).toBe('total');
     expect(classifyRow(['合 计', null, null, 1500000], detection)).toBe('total');

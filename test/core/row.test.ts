@@ -423,6 +423,60 @@ describe('parseRow', () => {
     });
   });
 
+  describe('invisible characters (U+200B, U+200C, U+200D, U+2060, U+FEFF)', () => {
+    const INVISIBLES = ['\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF'];
+
+    it.each(INVISIBLES.map((c) => [c.codePointAt(0)!.toString(16), c]))(
+      '[R2] 无 or / with U+%s beside it is a placeholder, never a customer called 无',
+      (_code, c) => {
+        const result = parseRow(
+          enterprise({ customerName: `无${c}`, contactPhone: `${c}/`, creditCode: `${c}无${c}` }),
+          ctx,
+        );
+        expect(result.errors).toMatchObject([{ code: 'field.required', field: 'customerName' }]);
+        expect(isPlaceholder(`${c}暂无`)).toBe(true);
+      },
+    );
+
+    it('[R2][R6] a cell holding only invisible characters is blank', () => {
+      const result = parseRow(enterprise({ source: '\u200B\u2060', registrant: '\uFEFF' }), ctx);
+      expect(result.errors.map((e) => [e.code, e.field])).toEqual([
+        ['field.required', 'registrant'],
+        ['field.required', 'source'],
+      ]);
+    });
+
+    it('reads every field without them: names as typed, phones, amounts, dates, emails and types parse', () => {
+      const z = '\u200B';
+      const result = parseRow(
+        enterprise({
+          customerName: `上海华信${z}科技有限公司`,
+          registrant: `张伟${z}`,
+          contactName: `王\u200D磊`,
+          contactPhone: `138${z}1234${z}5678`,
+          expectedAmount: `50万${z}`,
+          registeredAt: `2026-11-20${z}`,
+          email: `a@b.com\u2060`,
+          customerType: `企业\uFEFF`,
+          region: `${z}上海`,
+        }),
+        ctx,
+      );
+      expect(result.errors).toEqual([]);
+      expect(result.registration).toMatchObject({
+        customerName: '上海华信科技有限公司',
+        registrant: '张伟',
+        contactName: '王磊',
+        contactPhone: '13812345678',
+        expectedAmount: 500_000,
+        email: 'a@b.com',
+        customerType: 'enterprise',
+        region: '上海',
+      });
+      expect(result.registration?.registeredAt).toBe(parseRow(enterprise(), ctx).registration?.registeredAt);
+    });
+  });
+
   describe('dates', () => {
     it('rejects a registration time after the end of the reference day with date.future', () => {
       expect(parseRow(enterprise({ registeredAt: '2026-11-23 23:59:59' }), ctx).errors).toEqual([]);
@@ -561,6 +615,10 @@ describe('cellText', () => {
     [new Date(Date.UTC(2026, 2, 5, 14, 30)), '2026-03-05 14:30'],
     [new Date(Date.UTC(2026, 2, 5, 14, 30, 15)), '2026-03-05 14:30:15'],
     [new Date(Number.NaN), null],
+    // Invisible characters pasted from web pages and chats are nothing.
+    ['\u200B', null],
+    ['\uFEFF王磊\u2060', '王磊'],
+    ['华\u200C信\u200D', '华信'],
   ])('%j → %j', (value, text) => {
     expect(cellText(value)).toBe(text);
   });

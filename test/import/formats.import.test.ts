@@ -461,6 +461,61 @@ describe('cell values', () => {
     }
   });
 
+  it('[R2] reads cells without the invisible characters pasted with them (U+200B, U+2060…), in .xlsx and .csv alike', async () => {
+    const z = '\u200B';
+    const rows: SheetCell[][] = [
+      [`客户名称${z}`, ...STANDARD_HEADER.slice(1)],
+      // A name, a registrant, a phone and a date with zero-width characters inside.
+      [
+        `${CUSTOMERS[0].name}${z}`,
+        '企业',
+        CUSTOMERS[0].address,
+        `139${z}0123${z}0001`,
+        '展会',
+        `王磊${z}`,
+        `2026-11-20\u2060`,
+      ],
+      // 无 + U+200B is no customer; a source of invisible characters alone is no source.
+      [`无${z}`, '企业', CUSTOMERS[1].address, CUSTOMERS[1].phone, `\u2060${z}`, '王磊', '2026-11-20'],
+    ];
+    const inputs = {
+      'pasted.xlsx': await xlsxOf([{ name: 'Sheet1', rows }]),
+      'pasted.csv': Buffer.from(csvOf(rows.map((r) => r.map((v) => String(v))))),
+    };
+    for (const [fileName, bytes] of Object.entries(inputs)) {
+      const t = await openTempStore();
+      try {
+        const { report } = await runImport(bytes, t, { fileName, actor: ADMIN });
+        expect(report.mapping[0]!.field, fileName).toBe('customerName');
+        expect(
+          report.rows.map((r) => [r.row, r.status, r.errors.map((e) => [e.code, e.field])]),
+          fileName,
+        ).toEqual([
+          [2, 'pending', []],
+          [
+            3,
+            'invalid',
+            [
+              ['field.required', 'customerName'],
+              ['field.required', 'source'],
+            ],
+          ],
+        ]);
+        const [record] = await t.records();
+        expect(
+          [
+            record?.registration.customerName,
+            record?.registration.registrant,
+            record?.registration.contactPhone,
+          ],
+          fileName,
+        ).toEqual([CUSTOMERS[0].name, '王磊', CUSTOMERS[0].phone]);
+      } finally {
+        await t.dispose();
+      }
+    }
+  });
+
   it('reads 无, /, — and N/A in optional cells as empty, and names a placeholder customer as missing (R2)', async () => {
     const rows: SheetCell[][] = [
       [...STANDARD_HEADER, '邮箱', '预计签约金额', '预计签约时间', '备注'],
