@@ -644,25 +644,32 @@ function pickSheet(
   // customer — or on a dropdown-list sheet (客户类型 | 客户来源) whose header has no 客户名称, so no row
   // of it can be registered (R2); the register comes after. A hidden sheet (an old copy, the lists
   // behind drop-downs) is not the one the user sees and means. Without one, the first sheet with a
-  // header is read, and its rows say what is missing.
+  // header is read, and its rows say what is missing — but never a 说明 sheet: its header is an
+  // example's, and its example row would be registered as a customer.
   const withoutHeader: string[] = [];
+  const lookedAt: string[] = [];
+  const instructions: string[] = [];
   let firstWithHeader: { sheet: SheetData; detection: HeaderDetection } | undefined;
   for (let i = 0; i < names.length; i++) {
     const sheet = read.readSheet(i);
     if (sheet.rows.size === 0) continue;
+    lookedAt.push(sheet.name);
     const detection = headerOf(sheet);
     if (!detection) {
       withoutHeader.push(sheet.name);
       continue;
     }
+    const instruction = INSTRUCTION_SHEET_NAME.test(sheet.name);
     const register =
       read.workbook.sheets[i]?.hidden !== true &&
-      !INSTRUCTION_SHEET_NAME.test(sheet.name) &&
+      !instruction &&
       detection.columns.some((c) => c.field === 'customerName');
     if (register) return { sheet, detection };
-    firstWithHeader ??= { sheet, detection };
+    if (instruction) instructions.push(sheet.name);
+    else firstWithHeader ??= { sheet, detection };
   }
   if (firstWithHeader !== undefined) return firstWithHeader;
+  if (instructions.length > 0) throw noRegister(fileName, instructions, lookedAt);
   if (withoutHeader.length > 0) throw noHeader(withoutHeader);
   throw new ImportError('import.empty', `${fileName} 中没有数据`, `${fileName} holds no data`);
 }
@@ -670,6 +677,22 @@ function pickSheet(
 function headerOf(sheet: SheetData): HeaderDetection | null {
   const detection = detectHeader(denseTop(sheet, DETECTION_ROWS), { maxScanRows: HEADER_SCAN_ROWS });
   return detection && detection.columns.some((c) => c.field !== null) ? detection : null;
+}
+
+/** Only 说明 / 示例 sheets have a header: the sheets looked at are named, and how to import one anyway. */
+function noRegister(
+  fileName: string,
+  instructions: readonly string[],
+  lookedAt: readonly string[],
+): ImportError {
+  const quotedZh = (names: readonly string[]) => names.map((n) => `“${n}”`).join('、');
+  const quotedEn = (names: readonly string[]) => names.map((n) => `"${n}"`).join(', ');
+  return new ImportError(
+    'import.no_register',
+    `${fileName} 中找不到报备表：有表头的只有说明或示例工作表${quotedZh(instructions)}，不作为报备导入（查看了工作表${quotedZh(lookedAt)}）。请在报备表中填写，或指定要导入的工作表`,
+    `${fileName} holds no register: only instructions or example sheets (${quotedEn(instructions)}) have a header, and they are not imported (sheets looked at: ${quotedEn(lookedAt)}). Fill in the register, or name the sheet to import`,
+    'sheet',
+  );
 }
 
 /** The sheets looked at, named, so the user knows which to fix or to pick with `sheet`. */

@@ -253,6 +253,29 @@ describe('sheets', () => {
     expect([report.sheet, report.summary.rows]).toEqual(['数据源', 2]);
   });
 
+  it('refuses a workbook whose only sheet with a header is its 说明 sheet, naming the sheets looked at', async () => {
+    const instructions = {
+      name: '填表说明',
+      rows: [
+        ['填写示例（请在“报备”工作表填写）'],
+        STANDARD_HEADER,
+        ['上海某某科技有限公司', '企业', '上海市', '13800000000', '展会', '张三', '2026-01-01'],
+      ],
+    };
+    const bytes = await xlsxOf([instructions, { name: '报备', rows: [['请在此填写']] }]);
+    await expect(runImport(bytes, temp, { actor: ADMIN })).rejects.toMatchObject({
+      name: 'ImportError',
+      code: 'import.no_register',
+      message: expect.stringContaining('“填表说明”、“报备”'),
+      messageEn: expect.stringContaining('"填表说明", "报备"'),
+      field: 'sheet',
+    });
+    // Nothing was written; named, the sheet is read as asked.
+    expect(await temp.records()).toEqual([]);
+    const named = await runImport(bytes, temp, { dryRun: true, sheet: '填表说明' });
+    expect([named.report.sheet, named.report.summary.rows]).toEqual(['填表说明', 1]);
+  });
+
   it('passes over a hidden sheet (an old copy, a lookup list) to the first visible register', async () => {
     const workbook = new ExcelJS.Workbook();
     const hidden = workbook.addWorksheet('旧台账', { state: 'hidden' });

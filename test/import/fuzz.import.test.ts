@@ -20,7 +20,13 @@ const CSV_SAMPLES = ['v3-utf8-bom.csv'];
 const CASES = 200;
 const BASE_SEED = 0x14_16;
 /** What a mutated file may end in besides a report: its own fault, coded. */
-const INPUT_CODES = new Set(['import.too_large', 'import.unreadable', 'import.no_header', 'import.empty']);
+const INPUT_CODES = new Set([
+  'import.too_large',
+  'import.unreadable',
+  'import.no_header',
+  'import.no_register',
+  'import.empty',
+]);
 const MB = 1024 * 1024;
 const MEMORY_BOUND = 512 * MB;
 const GROWTH = 256 * 1024;
