@@ -33,6 +33,19 @@ export function phoneFallbackColumn(columns: readonly HeaderColumn[]): number | 
 
 /** The phone cell of a row: the mapped cell, or the fallback's when it is blank or a placeholder (无, /). */
 export function phoneCellOf<T extends CellValue>(main: T, fallback: T): T {
-  const text = cellText(main);
-  return text === null || isPlaceholder(text) ? fallback : main;
+  return isEmptyCell(main) ? fallback : main;
+}
+
+/**
+ * Whether a row's phone was read from the fallback cell: the mapped cell is empty and the fallback's
+ * holds a value. A note on the phone goes on that cell, the number the registrant is to correct;
+ * when neither holds one, it goes on the mapped cell, the one to fill in.
+ */
+export function phoneReadFromFallback(main: CellValue, fallback: CellValue): boolean {
+  return isEmptyCell(main) && !isEmptyCell(fallback);
+}
+
+function isEmptyCell(value: CellValue): boolean {
+  const text = cellText(value);
+  return text === null || isPlaceholder(text);
 }

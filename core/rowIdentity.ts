@@ -108,6 +108,6 @@ export function relocateOutcomes(outcomes: readonly RowOutcome[], relocation: Re
       const other = relocation.moved.get(c.row);
       return other === undefined ? c : { ...c, row: other };
     });
-    return [{ row, annotation: { ...o.annotation, conflicts } }];
+    return [{ ...o, row, annotation: { ...o.annotation, conflicts } }];
   });
 }

@@ -22,7 +22,7 @@ import {
   type RowKind,
 } from './headers.js';
 import { inHeaderUnit, moneyUnitsOfColumns } from './money.js';
-import { phoneCellOf, phoneFallbackColumn } from './phoneColumns.js';
+import { phoneCellOf, phoneFallbackColumn, phoneReadFromFallback } from './phoneColumns.js';
 import { DomainError, problem, type Problem } from './problem.js';
 import { parseRow, type RowContext } from './row.js';
 import {
@@ -373,6 +373,11 @@ export interface LocalRow {
   /** What core's row parser finds wrong; rows with errors are not sent. */
   errors: Problem[];
   registrationNo: string | null;
+  /**
+   * Fields read from another column than their own: contactPhone from the second phone column when
+   * the mobile cell is blank. A note on the field goes there, on the value that was read.
+   */
+  readFrom?: Partial<Record<Field, number>>;
 }
 
 /**
@@ -451,7 +456,17 @@ export function readRows(
       ...cellErrors,
       ...parsed.errors.filter((e) => !cellErrors.some((c) => c.field === e.field)),
     ];
-    out.push({ row: r.row, submission, errors, registrationNo: r.registrationNo });
+    const local: LocalRow = { row: r.row, submission, errors, registrationNo: r.registrationNo };
+    const phoneColumn = layout.fieldColumns.contactPhone;
+    const fallback = layout.phoneFallbackColumn;
+    if (
+      phoneColumn !== undefined &&
+      fallback !== undefined &&
+      phoneReadFromFallback(cellAt(grid, r.row, phoneColumn), cellAt(grid, r.row, fallback))
+    ) {
+      local.readFrom = { contactPhone: fallback };
+    }
+    out.push(local);
   }
   return out;
 }
@@ -717,6 +732,8 @@ export function planNoteChanges(
 export interface RowOutcome {
   row: number;
   annotation: AnnotationInput;
+  /** Fields whose note goes on another column than their own (LocalRow.readFrom). */
+  readFrom?: Partial<Record<Field, number>>;
 }
 
 /**
@@ -764,7 +781,10 @@ export function outcomeOfResult(
 
 /** A row core finds invalid before sending: nothing was sent, so nothing was saved. */
 export function outcomeOfLocalErrors(row: LocalRow): RowOutcome {
-  return { row: row.row, annotation: { status: 'invalid', errors: row.errors, warnings: [], conflicts: [] } };
+  const annotation: AnnotationInput = { status: 'invalid', errors: row.errors, warnings: [], conflicts: [] };
+  return row.readFrom === undefined
+    ? { row: row.row, annotation }
+    : { row: row.row, annotation, readFrom: row.readFrom };
 }
 
 /** A registration as the service lists it, as far as refreshing a row needs it. */
@@ -900,6 +920,7 @@ export function planResults(
   options: ResultOptions,
 ): SheetWrite {
   const byRow = new Map(outcomes.map((o) => [o.row, annotateRow(o.annotation)]));
+  const readFrom = new Map(outcomes.flatMap((o) => (o.readFrom === undefined ? [] : [[o.row, o.readFrom]])));
   const rows = [...byRow.keys()].sort((a, b) => a - b);
   // A sheet that was never prepared gets its result headers now, so the next run finds the columns.
   const ops: SheetOp[] = rows.length > 0 ? resultHeaderOps(layout) : [];
@@ -924,7 +945,7 @@ export function planResults(
   const notes: Record<string, string> = {};
   for (const row of rows) {
     for (const [field, text] of Object.entries(byRow.get(row)!.notes) as [Field, string][]) {
-      const column = layout.fieldColumns[field];
+      const column = readFrom.get(row)?.[field] ?? layout.fieldColumns[field];
       if (column === undefined) continue;
       const cell = cellAddress(row, column);
       invalidCells.push(cell);
@@ -935,7 +956,10 @@ export function planResults(
 
   const write: SheetWrite = { sheetName: layout.sheetName, sheet: 'existing', ops };
   if (options.notes) {
-    write.notes = { notes, scope: { rows, columns: Object.values(layout.fieldColumns) } };
+    // The second phone column holds notes too (readFrom): an earlier run's there is ours to replace.
+    const columns = Object.values(layout.fieldColumns);
+    if (layout.phoneFallbackColumn !== undefined) columns.push(layout.phoneFallbackColumn);
+    write.notes = { notes, scope: { rows, columns } };
   }
   if (options.guardGrid !== undefined && rows.length > 0) {
     write.guard = guardOf(layout, options.guardGrid, rows[0] as number, rows[rows.length - 1] as number);

@@ -65,6 +65,11 @@ export interface AnnotateInput {
   headerRow: number;
   /** Canonical field → 1-based column, for placing notes on invalid cells. */
   fieldColumns: Map<Field, number>;
+  /**
+   * The second phone column and the rows whose phone was read from it (core/phoneColumns.ts): their
+   * phone's note goes on that cell, the number read, not on the blank mapped cell.
+   */
+  phoneFallback?: { column: number; rows: ReadonlySet<number> };
   rows: readonly AnnotatedRow[];
   summary: { byStatus: Partial<Record<RowStatus | 'skipped', number>>; rows: number };
   meta: { file: string; mode: 'submit' | 'history'; dryRun: boolean; at: string };
@@ -94,7 +99,11 @@ export function writeAnnotatedWorkbook(input: AnnotateInput): Buffer {
     if (outcome.errors.length === 0) continue;
     const marked: number[] = [];
     for (const [field, text] of Object.entries(annotateRow(outcome).notes) as [Field, string][]) {
-      const column = input.fieldColumns.get(field);
+      const fallback = input.phoneFallback;
+      const column =
+        field === 'contactPhone' && fallback?.rows.has(outcome.row) === true
+          ? fallback.column
+          : input.fieldColumns.get(field);
       if (column === undefined) continue;
       notes.push({ row: outcome.row, column, text });
       marked.push(column);

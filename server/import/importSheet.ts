@@ -9,7 +9,7 @@ import { dayOf } from '../../core/day.js';
 import { parseInstant } from '../../core/dateValue.js';
 import { classifyRow, detectHeader, type HeaderDetection } from '../../core/headers.js';
 import { isPlaceholder } from '../../core/cellText.js';
-import { phoneCellOf, phoneFallbackColumn } from '../../core/phoneColumns.js';
+import { phoneCellOf, phoneFallbackColumn, phoneReadFromFallback } from '../../core/phoneColumns.js';
 import { inHeaderUnit, moneyUnitsOfColumns } from '../../core/money.js';
 import { DATE_1904_OFFSET_DAYS } from '../../core/sheetPlan.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
@@ -256,6 +256,8 @@ export function parseImport(
 
   const skipped: ReportRow[] = [];
   const submissions: ParsedSubmission[] = [];
+  /** Rows whose phone came from the fallback column: a note on the phone goes there. */
+  const phoneFromFallback = new Set<number>();
   const referenceYear = Number(dayOf(now).slice(0, 4));
   const claimOrder = claimOrderOf(referenceYear);
   for (const [n, cells] of [...sheet.rows].sort((a, b) => a[0] - b[0])) {
@@ -269,11 +271,10 @@ export function parseImport(
     const submission: SubmissionRow = { clientRowId: n };
     for (const [field, col] of fieldColumns) {
       const cell = cells[col - 1] ?? null;
-      const value = detached(
-        field === 'contactPhone' && phoneFallback !== null
-          ? phoneCellOf(cell, cells[phoneFallback - 1] ?? null)
-          : cell,
-      );
+      const fallback =
+        field === 'contactPhone' && phoneFallback !== null ? (cells[phoneFallback - 1] ?? null) : undefined;
+      if (fallback !== undefined && phoneReadFromFallback(cell, fallback)) phoneFromFallback.add(n);
+      const value = detached(fallback === undefined ? cell : phoneCellOf(cell, fallback));
       const unit = moneyUnits[field];
       if (unit !== undefined) submission[field] = inHeaderUnit(value, unit);
       else if (serialFields.has(field)) submission[field] = serialIn1900(value);
@@ -330,6 +331,9 @@ export function parseImport(
           sheet,
           headerRow: detection.headerRow,
           fieldColumns,
+          ...(phoneFallback !== null
+            ? { phoneFallback: { column: phoneFallback, rows: phoneFromFallback } }
+            : {}),
           rows: request.rows,
           summary: request.summary,
           meta: request.meta,

@@ -36,6 +36,7 @@ import {
   type SheetSetup,
 } from '../../core/sheetPlan.js';
 import type { Field, RowResult } from '../../core/schema.js';
+import { relocateOutcomes } from '../../core/rowIdentity.js';
 import { creditCodeFor } from '../support/customers.js';
 
 const HEADER = ['客户名称', '客户类型', '统一社会信用代码', '联系电话', '客户来源', '报备人'];
@@ -241,6 +242,40 @@ describe('layout', () => {
       '025-5556666',
     ]);
     expect(rows.map((r) => r.errors)).toEqual([[], [], []]);
+  });
+
+  it('[R8] notes a bad phone on the cell it was read from: the other phone column when the mobile cell is blank', () => {
+    const grid = [
+      ['客户名称', '客户类型', '统一社会信用代码', '电话', '手机', '客户来源'],
+      // Read from 电话 (手机 blank or a placeholder): the note goes on 电话, the number to correct.
+      ['上海华信科技有限公司', '企业', creditCodeFor(1), '12345', null, '展会'],
+      ['杭州云帆网络科技有限公司', '企业', creditCodeFor(2), '0571-123', '无', '展会'],
+      // Read from 手机.
+      ['南京远航贸易有限公司', '企业', creditCodeFor(3), '025-5556666', '123', '展会'],
+      // Nothing in either: the note goes on 手机, the column to fill in.
+      ['朱勇', '个人', null, null, null, '展会'],
+    ];
+    const layout = planLayout(grid, setupOf(grid));
+    const rows = readRows(layout, grid, { referenceDate: '2026-11-23', policy: DEFAULT_POLICY });
+    expect(rows.map((r) => r.errors.map((e) => [e.code, e.field]))).toEqual([
+      [['phone.invalid', 'contactPhone']],
+      [['phone.invalid', 'contactPhone']],
+      [['phone.invalid', 'contactPhone']],
+      [['field.required', 'contactPhone']],
+    ]);
+    const outcomes = rows.map(outcomeOfLocalErrors);
+    const write = planResults(layout, outcomes, { notes: true });
+    expect(Object.keys(write.notes?.notes ?? {})).toEqual(['D2', 'D3', 'E4', 'E5']);
+    // Stale notes of earlier runs on 电话 are in the write's scope too.
+    expect(write.notes?.scope.columns).toContain(4);
+    const marked = write.ops.find(
+      (op): op is Extract<SheetOp, { kind: 'fill' }> =>
+        op.kind === 'fill' && op.color === `#${FILLS.violetDeep.fill}`,
+    );
+    expect(marked?.addresses.split(',').sort()).toEqual(['D2', 'D3', 'E4', 'E5']);
+    // Rows that moved meanwhile keep where their notes go.
+    const moved = relocateOutcomes(outcomes, { moved: new Map([[2, 12]]), lost: [] });
+    expect(Object.keys(planResults(layout, moved, { notes: true }).notes?.notes ?? {})).toEqual(['D12']);
   });
 
   it('[R8] reads the other phone column when its header sits in the row above (a two-row header), as the import does', () => {

@@ -333,6 +333,44 @@ describe('the annotated workbook of an .xlsx import', () => {
     expect(noteText(ws.getCell('D2'))).toBe('');
   });
 
+  it('[R8] notes a bad phone on the cell it was read from: 电话 when 手机 is blank, else 手机', async () => {
+    const rows: SheetCell[][] = [
+      ['客户名称', '客户类型', '地址', '电话', '手机', '客户来源', '报备人'],
+      // Read from 电话 (手机 blank or a placeholder): the number to correct is in D.
+      [CUSTOMERS[8].name, '企业', CUSTOMERS[8].address, '12345', null, '展会', '王磊'],
+      [CUSTOMERS[9].name, '企业', CUSTOMERS[9].address, '0571-123', '/', '展会', '王磊'],
+      // Read from 手机.
+      [CUSTOMERS[10].name, '企业', CUSTOMERS[10].address, '021-12345678', '123', '展会', '王磊'],
+      // Nothing in either: the column to fill in is 手机.
+      ['朱勇', '个人', null, null, null, '展会', '王磊'],
+    ];
+    const t = await openTempStore();
+    try {
+      const { report, annotated } = await runImport(await xlsxOf([{ name: '报备表', rows }]), t, {
+        fileName: 'phones.xlsx',
+        actor: ADMIN,
+      });
+      expect(report.rows.map((r) => r.errors.map((e) => [e.code, e.field]))).toEqual([
+        [['phone.invalid', 'contactPhone']],
+        [['phone.invalid', 'contactPhone']],
+        [['phone.invalid', 'contactPhone']],
+        [['field.required', 'contactPhone']],
+      ]);
+      const workbook = new ExcelJS.Workbook();
+      await workbook.xlsx.load(annotated as unknown as ArrayBuffer);
+      const ws = workbook.getWorksheet('报备表')!;
+      const noted = ['D', 'E'].flatMap((col) =>
+        [2, 3, 4, 5].flatMap((row) => (noteText(ws.getCell(`${col}${row}`)) === '' ? [] : [`${col}${row}`])),
+      );
+      expect(noted).toEqual(['D2', 'D3', 'E4', 'E5']);
+      expect(noteText(ws.getCell('D2'))).toContain(report.rows[0]!.errors[0]!.message);
+      expect(fillOf(ws.getCell('D2'))).toBe(argb(INVALID_CELL_FILL));
+      expect(fillOf(ws.getCell('E2'))).not.toBe(argb(INVALID_CELL_FILL));
+    } finally {
+      await t.dispose();
+    }
+  });
+
   it('adds a 汇总 sheet whose counts match the report, in Beijing time and a localised mode', () => {
     for (const { report, workbook } of [submit, history]) {
       const ws = workbook.getWorksheet('汇总')!;
