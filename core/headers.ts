@@ -77,8 +77,8 @@ function canonicalCase(text: string): string {
 
 /**
  * A compact key for comparing a row's cells with the header (header-repeat rows, 合计 labels): width,
- * case, whitespace, invisible characters and markers ignored. No traditional→simplified step: it runs on every cell of
- * every row, and a repeated header is a copy of the header, in the same script.
+ * case, whitespace, invisible characters and markers ignored. No traditional→simplified step: it
+ * runs on every cell of every row, and a repeated header is a copy of the header, in the same script.
  */
 function rowTextKey(text: string): string {
   return withoutInvisibles(text)
@@ -306,8 +306,9 @@ export function isMobileHeader(text: string): boolean {
 const OTHER_PARTY_FIELDS: ReadonlySet<Field> = new Set(['registrant', 'team', 'channel']);
 /**
  * People a form names who map to no field and are not the customer: whoever referred the customer
- * (推荐人, 介绍人, 引荐人, Referrer; Agent, a partner's person) and our own staff by their part in the form (邀约人, 审核人, 审批人,
- * 录入人, 填表人, 制表人). 对接人 and 负责人 are left out: sheets use them for the customer's contact.
+ * (推荐人, 介绍人, 引荐人, Referrer), a partner's person (Agent) and our own staff by their part in
+ * the form (邀约人, 审核人, 审批人, 录入人, 填表人, 制表人). 对接人 and 负责人 are left out: sheets
+ * use them for the customer's contact.
  */
 const OTHER_PARTY_PERSON_ZH = /推荐人|介绍人|引荐人|邀约人|审核人|审批人|录入人|填表人|制表人/;
 const OTHER_PARTY_PERSON_EN: ReadonlySet<string> = new Set(['referrer', 'referral', 'introducer', 'agent']);
