@@ -663,7 +663,8 @@ function pickSheet(
       withoutHeader.push(sheet.name);
       continue;
     }
-    const instruction = INSTRUCTION_SHEET_NAME.test(sheet.name);
+    // A CSV's one sheet is named after its file (sample.csv): the name says nothing of what it holds.
+    const instruction = read.kind === 'xlsx' && INSTRUCTION_SHEET_NAME.test(sheet.name);
     const register =
       read.workbook.sheets[i]?.hidden !== true &&
       !instruction &&

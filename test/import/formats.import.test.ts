@@ -276,6 +276,16 @@ describe('sheets', () => {
     expect([named.report.sheet, named.report.summary.rows]).toEqual(['填表说明', 1]);
   });
 
+  it('reads a CSV whatever its file is called: its name is no sheet of instructions (sample.csv, 报备示例.csv)', async () => {
+    const csv = Buffer.from(
+      csvOf([STANDARD_HEADER, ...[0, 1].map((i) => standardRow(i, '王磊').map(String))]),
+    );
+    for (const fileName of ['sample.csv', '报备示例.csv']) {
+      const { report } = await runImport(csv, temp, { fileName, dryRun: true });
+      expect([fileName, report.summary.rows]).toEqual([fileName, 2]);
+    }
+  });
+
   it('passes over a hidden sheet (an old copy, a lookup list) to the first visible register', async () => {
     const workbook = new ExcelJS.Workbook();
     const hidden = workbook.addWorksheet('旧台账', { state: 'hidden' });
