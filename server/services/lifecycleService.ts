@@ -38,6 +38,7 @@ import { claimFromPool, enterPool, poolEntryOf } from './poolService.js';
 import { recordView, type RecordView } from './recordView.js';
 import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
 import { approve, findCandidates } from './rowEvaluation.js';
+import { compareIdentities, lookupKeys } from '../../core/matching.js';
 import { assertVersion } from './changeService.js';
 
 /**
@@ -287,7 +288,12 @@ export class LifecycleService {
           ),
         );
       }
-      if (lost.objection) {
+      // One objection per decision: a decided one does not bar objecting to a later grant of the
+      // customer (an upheld objection of someone else, loseAgainTo).
+      if (
+        lost.objection &&
+        (lost.objection.decision === undefined || lost.objection.against === lastDecisionAgainst(lost))
+      ) {
         throw new DomainError(
           problem(
             'objection.exists',
@@ -306,10 +312,8 @@ export class LifecycleService {
           { objectionDeadline: lost.objectionDeadline ?? null },
         );
       }
-      const against = lost.history.findLast(
-        (h) => h.reason !== undefined && h.details?.['winner'] !== undefined,
-      )?.details?.['winner'];
-      lost.objection = { at: ctx.now, reason, against: typeof against === 'string' ? against : '' };
+      const against = lastDecisionAgainst(lost) ?? '';
+      lost.objection = { at: ctx.now, reason, against };
       this.log(ctx, lost, 'objection.file', 'rejected', reason);
       ctx.notify.toReviewers(lost, 'objection.filed', { against: lost.objection.against });
       await ctx.tx.putRecord(lost);
@@ -952,6 +956,49 @@ export class LifecycleService {
     });
     await ctx.tx.putRecord(record);
     await this.requeueBehind(ctx, record, objected);
+    await this.loseAgainTo(ctx, record, objected);
+  }
+
+  /**
+   * R12: upholding an objection grants the customer anew, so the others who lost the decision it
+   * reverses are told, as the losers of any approval are (decideCompetitors), and may object to the
+   * new grant within a fresh window. An objection of theirs still undecided stays with the reviewer
+   * (it names the reversed decision and can only be dismissed now); once decided, its author may
+   * object to this grant (object: one objection per decision).
+   */
+  private async loseAgainTo(
+    ctx: ActionContext,
+    holder: StoredRecord,
+    reversed: readonly StoredRecord[],
+  ): Promise<void> {
+    const reversedNos = new Set(reversed.map((r) => r.no));
+    const deadline = objectionDeadline(ctx.today, ctx.policy, this.deps.calendar?.() ?? PACKAGE_CALENDAR);
+    const losers = await ctx.tx.findRecordsByKeys(
+      lookupKeys(holder.identity),
+      (identity, clear) =>
+        (clear === undefined || (clear.no !== holder.no && clear.status === 'rejected')) &&
+        compareIdentities(holder.identity, identity, ctx.policy)?.strength === 'exact',
+    );
+    for (const loser of losers) {
+      if (
+        loser.no === holder.no ||
+        loser.status !== 'rejected' ||
+        loser.reasonCode !== 'conflict.lost' ||
+        loser.registration.registrant === holder.registration.registrant
+      ) {
+        continue;
+      }
+      const lostTo = lastDecisionAgainst(loser);
+      if (lostTo === undefined || !reversedNos.has(lostTo)) continue;
+      loser.reason = `同一客户已批准给 ${holder.registration.registrant}（${holder.no}）`;
+      setDeadline(loser, 'objectionDeadline', deadline, ctx.today);
+      this.log(ctx, loser, 'conflict.lost', 'rejected', loser.reason, { winner: holder.no });
+      ctx.notify.toRegistrant(loser, 'competitor.decided', {
+        winner: holder.no,
+        objectionDeadline: deadline.day,
+      });
+      await ctx.tx.putRecord(loser);
+    }
   }
 
   /**
@@ -971,6 +1018,7 @@ export class LifecycleService {
     })) {
       const other = c.record;
       let changed = false;
+      let told = false;
       const waiting = other.blockedBy ?? [];
       if (c.status === 'conflict' && waiting.some((no) => endedNos.has(no))) {
         other.blockedBy = [...new Set([...waiting.filter((no) => !endedNos.has(no)), holder.no])];
@@ -993,11 +1041,22 @@ export class LifecycleService {
         other.blockedBy = [holder.no];
         this.log(ctx, other, 'queue.requeue', from, undefined, { behind: holder.no });
         ctx.notify.toRegistrant(other, 'competitor.decided', { winner: holder.no, queued: true });
-        changed = true;
+        changed = told = true;
       }
-      if (changed) await ctx.tx.putRecord(other);
+      if (!changed) continue;
+      // R12: whom the customer is granted to changed for those waiting too; told once, with no
+      // objection window (they did not lose).
+      if (!told) ctx.notify.toRegistrant(other, 'competitor.decided', { winner: holder.no, queued: true });
+      await ctx.tx.putRecord(other);
     }
   }
+}
+
+/** The registration whose grant a loser lost to last (R12): the one an objection of theirs is against. */
+function lastDecisionAgainst(lost: StoredRecord): string | undefined {
+  const winner = lost.history.findLast((h) => h.reason !== undefined && h.details?.['winner'] !== undefined)
+    ?.details?.['winner'];
+  return typeof winner === 'string' ? winner : undefined;
 }
 
 function invalidState(record: StoredRecord, status: RecordStatus, what: string, whatEn: string): DomainError {

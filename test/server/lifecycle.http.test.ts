@@ -226,6 +226,11 @@ describe('review', () => {
     });
     expect(dismissed.body).toMatchObject({ status: 'rejected', objection: { decision: 'dismissed' } });
     expect((await record(li, liNo)).status).toBe('protected');
+    // One objection per decision: Chen lost to Li's grant too (R12) and may object to it.
+    const again = await post(chen, chenNo, 'objection', { reason: '我方报价早于李娜' });
+    expect(again.status).toBe(200);
+    expect(again.body.objection).toMatchObject({ against: liNo, reason: '我方报价早于李娜' });
+    expect(again.body.objection?.decision).toBeUndefined();
   });
 
   it('[R12][R16] upholding an objection to a shared decision ends both shares and protects the objector alone', async () => {
@@ -252,6 +257,84 @@ describe('review', () => {
         no,
       ]);
     }
+  });
+
+  it('[R12] an upheld objection is a new decision: the other losers and the queue are told, and the losers may object to it', async () => {
+    const { wangNo, liNo, chenNo } = await contest();
+    const zhao = await svc.user('赵强', 'sales', '华东一部');
+    const zhaoNo = await register(zhao, { ...enterpriseRow(1), contactPhone: '13900000005' });
+    await approve(wangNo);
+    const zhou = await svc.user('周洁', 'sales', '华东一部');
+    const zhouNo = await register(zhou, { ...enterpriseRow(1), contactPhone: '13900000004' });
+    expect(await record(reviewer, zhaoNo)).toMatchObject({ status: 'rejected', reasonCode: 'conflict.lost' });
+    expect(await record(reviewer, zhouNo)).toMatchObject({ status: 'conflict', blockedBy: [wangNo] });
+    // Everyone reads email; Zhao has turned conflict decisions off for email.
+    const admin = svc.api(svc.adminToken);
+    const ids = new Map<string, string>();
+    for (const token of [chen, zhao, zhou]) {
+      const me = await svc.api(token).get<{ id: string }>('/api/me');
+      ids.set(token, me.body.id);
+      expect(
+        (await admin.put(`/api/users/${me.body.id}/contact`, { email: `${me.body.id}@example.com` })).status,
+      ).toBe(200);
+    }
+    expect(
+      (await svc.api(zhao).put('/api/notify/preferences', { email: { 'competitor.decided': 'off' } })).status,
+    ).toBe(200);
+
+    svc.setNow(at('2026-10-08'));
+    expect((await post(li, liNo, 'objection', { reason: '我方先拜访' })).status).toBe(200);
+    svc.setNow(at('2026-10-12'));
+    expect((await post(reviewer, liNo, 'review', { decision: 'approve', reason: '属实' })).status).toBe(200);
+
+    // R12: the customer is now granted to Li; the other losers are told and may object within
+    // 2 working days of this decision (Mon 2026-10-12 → Wed 2026-10-14), though their first window
+    // (to Wang's approval) closed on 2026-10-09.
+    expect(addWorkdays('2026-10-12', 2)).toBe('2026-10-14');
+    for (const [token, no] of [
+      [chen, chenNo],
+      [zhao, zhaoNo],
+    ] as const) {
+      expect(await record(token, no)).toMatchObject({
+        status: 'rejected',
+        reasonCode: 'conflict.lost',
+        objectionDeadline: '2026-10-14',
+      });
+      const told = (await notifications(token)).filter(
+        (n) => n.type === 'competitor.decided' && n.details['winner'] === liNo,
+      );
+      expect(told).toEqual([
+        expect.objectContaining({
+          recordNo: no,
+          details: expect.objectContaining({ objectionDeadline: '2026-10-14' }),
+        }),
+      ]);
+      expect(told[0]?.message).toContain('2026-10-14');
+    }
+    // The queue behind Wang now waits behind Li, and is told so (no objection window: it did not lose).
+    const zhouTold = (await notifications(zhou)).filter((n) => n.type === 'competitor.decided');
+    expect(zhouTold.map((n) => [n.recordNo, n.details['winner'], n.details['queued']])).toEqual([
+      [zhouNo, liNo, true],
+    ]);
+    // Through the outbox, as every notice: by email where the person's preferences allow it.
+    const outbox = await admin.get<{
+      items: { channel: string; to: { userId?: string }; event: { type: string; recordNo: string } }[];
+    }>('/api/outbox?channel=email&limit=1000');
+    const told = (no: string) =>
+      outbox.body.items.filter((i) => i.event.type === 'competitor.decided' && i.event.recordNo === no);
+    // Contacts were entered after Wang's approval: this is the email of Li's grant.
+    expect(told(chenNo).map((i) => i.to.userId)).toEqual([ids.get(chen)]);
+    expect(told(zhouNo).map((i) => i.to.userId)).toEqual([ids.get(zhou)]);
+    expect(told(zhaoNo)).toEqual([]);
+
+    svc.setNow(at('2026-10-13'));
+    const objected = await post(chen, chenNo, 'objection', { reason: '我方有报价单' });
+    expect(objected.status).toBe(200);
+    expect(objected.body.objection?.against).toBe(liNo);
+    expect((await notifications(reviewer)).map((n) => [n.type, n.recordNo])).toContainEqual([
+      'objection.filed',
+      chenNo,
+    ]);
   });
 
   it('[R12][R21] a registration queued behind the winner waits behind the objector once upheld, and moves up after', async () => {
