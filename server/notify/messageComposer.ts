@@ -304,6 +304,10 @@ function draftFor(
     case 'protection.ended': {
       const outcome = OUTCOMES[str(d, 'outcome') ?? ''] ?? { zh: '已结束', en: 'ended' };
       const banned = str(d, 'bannedUntil');
+      // Told to the reviewers of the team whose grant a reviewer of another team reversed (R12).
+      const decidedBy = str(d, 'decidedBy');
+      const team = str(d, 'decidedByTeam');
+      const objector = otherRecord(str(d, 'by'), disclosure);
       return {
         title: { zh: '保护已结束', en: 'Protection ended' },
         paragraphs: [
@@ -311,6 +315,22 @@ function draftFor(
             [...ref.zh, t(` 的保护已结束：${outcome.zh}。`)],
             [...ref.en, t(`: protection ended — ${outcome.en}.`)],
           ),
+          ...(decidedBy !== undefined
+            ? [
+                s(
+                  [
+                    t(
+                      `${team !== undefined ? `${team} 的 ` : ''}${decidedBy} 支持了另一报备${objector.zh}的异议。`,
+                    ),
+                  ],
+                  [
+                    t(
+                      `${decidedBy}${team !== undefined ? ` (${team})` : ''} upheld the objection of another registration${objector.en}.`,
+                    ),
+                  ],
+                ),
+              ]
+            : []),
           ...(banned !== undefined
             ? [
                 s(

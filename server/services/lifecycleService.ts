@@ -942,6 +942,17 @@ export class LifecycleService {
     for (const winner of ending) {
       this.transition(ctx, winner, 'terminated', 'objection.upheld', reason, 'objection.upheld');
       ctx.notify.toRegistrant(winner, 'protection.ended', { outcome: 'objection.upheld', by: record.no });
+      if (!reviews(ctx.actor, winner)) {
+        // R12/R34 leave an objection to the objector's team, which may reverse another team's grant:
+        // that team's reviewers (who made it) learn who reversed it and for whom, as a demanding
+        // team would expect (docs/notifications.md).
+        ctx.notify.toReviewers(winner, 'protection.ended', {
+          outcome: 'objection.upheld',
+          by: record.no,
+          decidedBy: ctx.actor.name,
+          decidedByTeam: ctx.actor.team ?? null,
+        });
+      }
       await ctx.tx.putRecord(winner);
     }
     delete record.reasonCode;

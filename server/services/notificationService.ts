@@ -100,6 +100,11 @@ function describe(n: Notification): { message: string; messageEn: string } {
           message: `报备 ${no} 的保护期将于 ${d['protectedUntil']} 结束`,
           messageEn: `Protection of ${no} ends on ${d['protectedUntil']}`,
         };
+      if (d['decidedBy'] !== undefined)
+        return {
+          message: `报备 ${no} 的保护已结束：${d['decidedByTeam'] ?? ''} 的 ${d['decidedBy']} 支持了报备 ${d['by']} 的异议`,
+          messageEn: `Protection of ${no} ended: ${d['decidedBy']} (${d['decidedByTeam'] ?? ''}) upheld the objection of ${d['by']}`,
+        };
       return {
         message: `报备 ${no} 的保护已结束（${String(d['outcome'])}）`,
         messageEn: `Protection of ${no} ended (${String(d['outcome'])})`,

@@ -122,6 +122,18 @@ describe('every event, every recipient, both languages', () => {
     );
   });
 
+  it('[R12] the team whose grant another team reversed reads who reversed it and for which objection', () => {
+    const reversed = EVENTS.find(
+      (e) => e.type === 'protection.ended' && e.details['decidedBy'] !== undefined,
+    )!;
+    expect(allText(composeMessage(reversed, facts, RECIPIENTS['reviewer']!, ctx('zh-CN')))).toContain(
+      '华东二部 的 孙丽 支持了另一报备（BB-2026-000080）的异议',
+    );
+    expect(allText(composeMessage(reversed, facts, RECIPIENTS['reviewer']!, ctx('en')))).toContain(
+      '孙丽 (华东二部) upheld the objection of another registration (BB-2026-000080)',
+    );
+  });
+
   it('a group is told whose registration it is; the holder is told "your"', () => {
     const approve = EVENTS[0]!;
     expect(allText(composeMessage(approve, facts, RECIPIENTS['teamRobot']!, ctx('zh-CN')))).toContain(
@@ -143,8 +155,8 @@ describe('every event, every recipient, both languages', () => {
       expect(en.title, event.type).not.toMatch(cjk);
       expect(zh.title, event.type).toMatch(cjk);
       expect(en.language).toBe('en');
-      // Reviewers get no customer name, so what is Chinese in English text can only be staff names.
-      const enText = allText(en).replace(/王磊|陈晨|刘洋/g, '');
+      // Reviewers get no customer name, so what is Chinese in English text can only be staff and team names.
+      const enText = allText(en).replace(/王磊|陈晨|刘洋|孙丽|华东二部/g, '');
       expect(enText, event.type).not.toMatch(cjk);
     }
   });

@@ -119,6 +119,18 @@ export const EVENTS: NotifyEvent[] = [
     { status: 'terminated', outcome: 'objection.upheld', by: 'BB-2026-000080' },
     '李审核',
   ),
+  // A reviewer of another team reversed this team's grant (R12): told to the reviewers of the record's team.
+  ev(
+    'protection.ended',
+    {
+      status: 'terminated',
+      outcome: 'objection.upheld',
+      by: 'BB-2026-000080',
+      decidedBy: '孙丽',
+      decidedByTeam: '华东二部',
+    },
+    '孙丽',
+  ),
   ev('extension.requested', { status: 'extension-requested' }, '王磊'),
   ev(
     'extension.decided',

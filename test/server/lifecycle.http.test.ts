@@ -337,6 +337,66 @@ describe('review', () => {
     ]);
   });
 
+  it('[R12][R34] a reviewer of another team upholding an objection tells the reviewers of the team whose decision it reverses', async () => {
+    const liu = await svc.user('刘洋', 'sales', '华东二部');
+    const other = await svc.user('孙丽', 'reviewer', '华东二部');
+    svc.setNow(at('2026-09-28', '09:00'));
+    const wangNo = await register(wang, enterpriseRow(1));
+    svc.setNow(at('2026-09-28', '10:00'));
+    const liuNo = await register(liu, { ...enterpriseRow(1), contactPhone: '13900000002' });
+    svc.setNow(at('2026-09-30'));
+    await approve(wangNo); // 张敏 of 华东一部 decides for Wang
+    expect(await record(liu, liuNo)).toMatchObject({ status: 'rejected', reasonCode: 'conflict.lost' });
+    const me = await svc.api(reviewer).get<{ id: string }>('/api/me');
+    expect(
+      (await svc.api(svc.adminToken).put(`/api/users/${me.body.id}/contact`, { email: 'zm@example.com' }))
+        .status,
+    ).toBe(200);
+
+    svc.setNow(at('2026-10-08'));
+    expect((await post(liu, liuNo, 'objection', { reason: '我方先拜访' })).status).toBe(200);
+    // Liu's objection is his team's to decide (R34): 孙丽 of 华东二部 upholds it.
+    const upheld = await post(other, liuNo, 'review', { decision: 'approve', reason: '拜访记录属实' });
+    expect(upheld.status).toBe(200);
+    expect(await record(wang, wangNo)).toMatchObject({
+      status: 'terminated',
+      reasonCode: 'objection.upheld',
+    });
+
+    // 华东一部's reviewer, whose approval was reversed, hears it: who reversed it, and for whom.
+    const told = (await notifications(reviewer)).filter(
+      (n) => n.type === 'protection.ended' && n.recordNo === wangNo,
+    );
+    expect(told).toEqual([
+      expect.objectContaining({
+        to: { reviewersOf: '华东一部' },
+        details: expect.objectContaining({
+          outcome: 'objection.upheld',
+          by: liuNo,
+          decidedBy: '孙丽',
+          decidedByTeam: '华东二部',
+        }),
+      }),
+    ]);
+    expect(told[0]?.message).toContain('孙丽');
+    expect(told[0]?.message).toContain('华东二部');
+    expect(told[0]?.messageEn).toContain(liuNo);
+    // By email too, as the reviewer's preferences (the defaults here) say.
+    const outbox = await svc.api(svc.adminToken).get<{
+      items: { to: { userId?: string }; event: { type: string; recordNo: string } }[];
+    }>('/api/outbox?channel=email&limit=1000');
+    expect(
+      outbox.body.items.filter(
+        (i) =>
+          i.to.userId === me.body.id && i.event.type === 'protection.ended' && i.event.recordNo === wangNo,
+      ),
+    ).toHaveLength(1);
+    // The deciding reviewer's own team is not told of its own decision as someone else's.
+    expect(
+      (await notifications(other)).filter((n) => n.type === 'protection.ended' && n.recordNo === wangNo),
+    ).toEqual([]);
+  });
+
   it('[R12][R21] a registration queued behind the winner waits behind the objector once upheld, and moves up after', async () => {
     const { wangNo, liNo } = await contest();
     await approve(wangNo);
