@@ -357,6 +357,7 @@ export class LifecycleService {
         ctx.notify.toRegistrant(record, 'protection.ended', { outcome });
       }
       await ctx.tx.putRecord(record);
+      await this.partnerLeft(ctx, record);
       await this.promoteNext(ctx, record);
       await this.releasePoolClaim(ctx, record);
       return record;
@@ -486,11 +487,16 @@ export class LifecycleService {
         touched: new Set(),
       };
       let expired = 0;
+      // Shares are told their partner left once every end is written: both shares of one customer
+      // may end in one sweep, and a partner read and written mid-loop would be overwritten by the
+      // loop's own (older) copy of it.
+      const ended: StoredRecord[] = [];
       for (const record of await tx.recordsEndingBefore(today, PROTECTING_STATUSES)) {
         this.transition(ctx, record, 'expired', 'expire', undefined);
         ctx.notify.toRegistrant(record, 'protection.ended', { outcome: 'expired' });
         await tx.putRecord(record);
         await this.promoteNext(ctx, record);
+        ended.push(record);
         expired++;
       }
       let voided = 0;
@@ -518,6 +524,7 @@ export class LifecycleService {
             await tx.putRecord(record);
             await this.promoteNext(ctx, record);
             await this.passLapsedClaim(ctx, record);
+            ended.push(record);
             voided++;
             continue;
           }
@@ -536,6 +543,7 @@ export class LifecycleService {
           }
         }
       }
+      for (const record of ended) await this.partnerLeft(ctx, record);
       for (const old of await tx.listDocs(REMINDER_COLLECTION, { to: addDays(today, -REMINDER_KEEP_DAYS) })) {
         await tx.deleteDoc(REMINDER_COLLECTION, old.key);
       }
@@ -626,6 +634,30 @@ export class LifecycleService {
       ...(reason !== undefined ? { reason } : {}),
       ...(details ? { details } : {}),
     });
+  }
+
+  /**
+   * R16: a share whose partner left (withdrew, was closed, ran out or lapsed) holds the customer
+   * alone, so it shows the whole of it; its history keeps the split it had (R37) and its holder is
+   * told. Both shares ended by one decision (an upheld objection) leave no survivor.
+   */
+  private async partnerLeft(ctx: ActionContext, left: StoredRecord): Promise<void> {
+    if (!left.share) return;
+    const survivor = await ctx.tx.getRecord(left.share.withNo);
+    if (survivor?.share?.withNo !== left.no || survivor.share.percent === 100) return;
+    if (!PROTECTING_STATUSES.includes(effectiveStatus(survivor, ctx.today))) return;
+    const from = survivor.share.percent;
+    survivor.share = { ...survivor.share, percent: 100 };
+    this.log(ctx, survivor, 'share.partner_left', undefined, undefined, {
+      withNo: left.no,
+      from: String(from),
+      to: '100',
+    });
+    ctx.notify.toRegistrant(survivor, 'changed', {
+      fields: 'share',
+      ...(ctx.actor.id === 'system' ? {} : { by: ctx.actor.name }),
+    });
+    await ctx.tx.putRecord(survivor);
   }
 
   /**

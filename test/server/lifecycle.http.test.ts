@@ -702,6 +702,63 @@ describe('review', () => {
     expect(await record(chen, chenNo)).toMatchObject({ status: 'rejected', reasonCode: 'conflict.lost' });
   });
 
+  it('[R16] a share whose partner leaves holds the customer alone: 100%, in its history, and its holder is told', async () => {
+    const { wangNo, liNo } = await contest();
+    expect(
+      (
+        await post(reviewer, wangNo, 'review', {
+          decision: 'share',
+          shareWith: liNo,
+          split: 60,
+          reason: '资源互补',
+        })
+      ).status,
+    ).toBe(200);
+    svc.setNow(at('2026-10-20'));
+    expect((await post(wang, wangNo, 'close', { outcome: 'withdrawn', note: '客户放弃' })).status).toBe(200);
+    const survivor = await record(li, liNo);
+    expect(survivor).toMatchObject({ status: 'protected', share: { withNo: wangNo, percent: 100 } });
+    expect(survivor.history.at(-1)).toMatchObject({
+      action: 'share.partner_left',
+      by: '王磊',
+      details: { withNo: wangNo, from: '40', to: '100' },
+    });
+    expect(
+      (await notifications(li))
+        .filter((n) => n.type === 'changed' && n.recordNo === liNo)
+        .map((n) => n.details),
+    ).toEqual([expect.objectContaining({ fields: 'share', by: '王磊' })]);
+    // The one who left keeps what it held, in its own (ended) record.
+    expect(await record(wang, wangNo)).toMatchObject({ status: 'terminated', share: { percent: 60 } });
+  });
+
+  it('[R16][R25][R28] a share whose partner’s protection ran out holds the customer alone once the sweep ends it', async () => {
+    const { wangNo, liNo } = await contest();
+    expect(
+      (
+        await post(reviewer, wangNo, 'review', {
+          decision: 'share',
+          shareWith: liNo,
+          split: 60,
+          reason: '资源互补',
+        })
+      ).status,
+    ).toBe(200);
+    // Li asks for and gets more time (R28: by 20 days before 2026-12-29); Wang does not.
+    svc.setNow(at('2026-12-01'));
+    expect((await post(li, liNo, 'extension', { reason: '客户仍在洽谈' })).status).toBe(200);
+    expect(
+      (await post(reviewer, liNo, 'extension/review', { decision: 'approve', reason: '同意' })).status,
+    ).toBe(200);
+    svc.setNow(at('2026-12-30'));
+    expect((await svc.running.services.lifecycle.sweep()).expired).toBe(1);
+    expect(await record(wang, wangNo)).toMatchObject({ status: 'expired' });
+    expect(await record(li, liNo)).toMatchObject({
+      status: 'protected',
+      share: { withNo: wangNo, percent: 100 },
+    });
+  });
+
   it('[R16] the share partner sees the other share but cannot close it, ask for its extension or log visits on it', async () => {
     const { wangNo, liNo } = await contest();
     const shared = await post(reviewer, wangNo, 'review', {
