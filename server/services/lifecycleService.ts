@@ -88,6 +88,8 @@ export interface FollowUpInput {
 const REMINDER_COLLECTION = 'service-reminders';
 /** Reminder keys are kept this long after their day (a sweep never reminds of a day that old). */
 const REMINDER_KEEP_DAYS = 30;
+/** Rejected records of the caller opened at a time while looking for the one that lost (R12). */
+export const LOST_RECORD_PAGE = 1000;
 
 export type ReviewDecision = 'approve' | 'reject' | 'share';
 export type CloseOutcome = 'signed' | 'lost_to_competitor' | 'false_info' | 'withdrawn';
@@ -888,23 +890,28 @@ export class LifecycleService {
   }
 
   private async lostRecordOf(ctx: ActionContext, actor: Actor, winner: StoredRecord): Promise<StoredRecord> {
-    const { items } = await ctx.tx.listRecords({
-      today: ctx.today,
-      registrant: actor.name,
-      statuses: ['rejected'],
-      limit: 1000,
-      offset: 0,
-    });
     // A shared decision (R16) names the reviewed share as the winner; the loser may name either.
     const decidedBy = new Set([winner.no, ...(winner.share !== undefined ? [winner.share.withNo] : [])]);
-    const lost = items.find(
-      (r) =>
-        r.reasonCode === 'conflict.lost' &&
-        r.history.some((h) => {
-          const named = h.details?.['winner'];
-          return typeof named === 'string' && decidedBy.has(named);
-        }),
-    );
+    const lostTo = (r: StoredRecord): boolean =>
+      r.reasonCode === 'conflict.lost' &&
+      r.history.some((h) => {
+        const named = h.details?.['winner'];
+        return typeof named === 'string' && decidedBy.has(named);
+      });
+    // Newest first, a page at a time: the lost record is usually recent, and a registrant with a long
+    // history of rejections is read in pages, not all at once — nor cut off after the first.
+    let lost: StoredRecord | undefined;
+    for (let offset = 0; lost === undefined; offset += LOST_RECORD_PAGE) {
+      const { items } = await ctx.tx.listRecords({
+        today: ctx.today,
+        registrant: actor.name,
+        statuses: ['rejected'],
+        limit: LOST_RECORD_PAGE,
+        offset,
+      });
+      lost = items.find(lostTo);
+      if (items.length < LOST_RECORD_PAGE) break;
+    }
     if (!lost) {
       throw new DomainError(
         problem(

@@ -9,6 +9,7 @@ import { addWorkdays } from '../../core/calendar.js';
 import type { RowResult, SubmissionRow } from '../../core/schema.js';
 import type { Policy } from '../../core/policy.js';
 import type { NotificationView } from '../../server/services/notificationService.js';
+import { LOST_RECORD_PAGE } from '../../server/services/lifecycleService.js';
 import type { RecordView } from '../../server/services/recordView.js';
 import type { Summary } from '../../server/services/reportService.js';
 import type { AuditEntry } from '../../server/store/store.js';
@@ -592,6 +593,25 @@ describe('review', () => {
     expect(dismissed.status).toBe(200);
     expect(dismissed.body).toMatchObject({ status: 'rejected', objection: { decision: 'dismissed' } });
     expect((await record(wang, wangNo)).status).toBe('protected');
+  });
+
+  it('[R12] naming the winner finds the loser’s record behind any number of later rejected ones', async () => {
+    const { wangNo, liNo } = await contest();
+    await approve(wangNo);
+    // Li's register, migrated afterwards, holds a page and more of rejected registrations received
+    // after the one that lost to Wang: the look-up reads them a page at a time, newest first.
+    svc.setNow(at('2026-09-30', '11:00'));
+    const rows = Array.from({ length: LOST_RECORD_PAGE + 1 }, (_, i) =>
+      enterpriseRow(5000 + i, { registrant: '李娜', registeredAt: '2026-09-29', status: 'rejected' }),
+    );
+    const migrated = await svc.api(svc.adminToken).post<Results>('/api/registrations', { rows });
+    expect(migrated.status).toBe(200);
+    expect(migrated.body.results.filter((r) => r.status === 'rejected')).toHaveLength(LOST_RECORD_PAGE + 1);
+    svc.setNow(at('2026-10-08'));
+    const objected = await post(li, wangNo, 'objection', { reason: '我方先拜访' });
+    expect(objected.status).toBe(200);
+    expect(objected.body.no).toBe(liNo);
+    expect(objected.body.objection?.against).toBe(wangNo);
   });
 
   it('[R12] an objection after the deadline → 422 objection.too_late; only a losing competitor may object', async () => {
