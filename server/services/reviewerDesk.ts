@@ -44,8 +44,17 @@ export interface ObjectionItem {
   objectedAt: string;
   reason: string;
   objectionDeadline?: string;
-  /** The winning registration, by number and registrant only (R3). */
-  against: { registrationNo: string; registrant?: string; claimedAt?: string } | null;
+  /**
+   * The winning registration, by number and registrant only (R3); for a shared decision (R16) its
+   * share and the partner's, which the same objection reverses.
+   */
+  against: {
+    registrationNo: string;
+    registrant?: string;
+    claimedAt?: string;
+    percent?: number;
+    sharedWith?: { registrationNo: string; registrant: string; percent: number };
+  } | null;
 }
 
 export interface ReviewActions {
@@ -90,6 +99,8 @@ export async function reviewActions(
     for (const r of mine) {
       if (!r.objection || r.objection.decision !== undefined) continue;
       const winner = r.objection.against !== '' ? await tx.getRecord(r.objection.against) : undefined;
+      const partner = winner?.share !== undefined ? await tx.getRecord(winner.share.withNo) : undefined;
+      const shared = winner?.share !== undefined && partner?.share?.withNo === winner.no;
       objections.push({
         registrationNo: r.no,
         customer: r.registration.customerName,
@@ -107,6 +118,16 @@ export async function reviewActions(
                 ...(winner
                   ? { registrant: winner.registration.registrant, claimedAt: winner.claimedAt }
                   : {}),
+                ...(shared
+                  ? {
+                      percent: winner.share!.percent,
+                      sharedWith: {
+                        registrationNo: partner.no,
+                        registrant: partner.registration.registrant,
+                        percent: partner.share!.percent,
+                      },
+                    }
+                  : {}),
               },
       });
     }
@@ -117,7 +138,11 @@ export async function reviewActions(
   });
   await registrations.audit(actor, 'registration.review_actions', [
     ...result.extensions.map((e) => e.registrationNo),
-    ...result.objections.flatMap((o) => [o.registrationNo, ...(o.against ? [o.against.registrationNo] : [])]),
+    ...result.objections.flatMap((o) => [
+      o.registrationNo,
+      ...(o.against ? [o.against.registrationNo] : []),
+      ...(o.against?.sharedWith ? [o.against.sharedWith.registrationNo] : []),
+    ]),
   ]);
   return result;
 }
