@@ -149,6 +149,15 @@ describe('GET /api/review-queue/actions', () => {
       percent: 60,
       sharedWith: { registrationNo: liNo, registrant: '李娜', percent: 40 },
     });
+    // R36: the listing read the partner's record too, and says so.
+    const trail = await svc
+      .api(svc.adminToken)
+      .get<{ items: { action: string; records: string[] }[] }>(`/api/audit?record=${liNo}`);
+    expect(trail.body.items.find((e) => e.action === 'registration.review_actions')?.records).toEqual([
+      chenNo,
+      wangNo,
+      liNo,
+    ]);
   });
 
   it('uphold: the objector is protected and the winner terminated; the list empties', async () => {
