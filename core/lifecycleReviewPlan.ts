@@ -48,6 +48,10 @@ export const reviewActionsSchema = z.object({
           registrationNo: z.string(),
           registrant: z.string().optional(),
           claimedAt: z.string().optional(),
+          percent: z.number().optional(),
+          sharedWith: z
+            .object({ registrationNo: z.string(), registrant: z.string(), percent: z.number() })
+            .optional(),
         })
         .nullable(),
     }),
@@ -76,6 +80,8 @@ const HEADER = [
   '对方报备编号',
   '对方报备人',
   '对方报备时间',
+  /** R16: the partner of a shared decision, which upholding the objection ends too. */
+  '对方共享',
   '决定',
   '审核意见',
   '处理结果',
@@ -93,6 +99,14 @@ function minute(instant: string | undefined): string {
   if (instant === undefined) return '';
   const d = new Date(new Date(instant).getTime() + 8 * 3600_000);
   return d.toISOString().slice(0, 16).replace('T', ' ');
+}
+
+/** The winner's share and its partner's (R16), as the 对方共享 cell reads them; empty when not shared. */
+function sharedText(against: ReviewActionsData['objections'][number]['against']): string {
+  const partner = against?.sharedWith;
+  if (partner === undefined) return '';
+  const own = against?.percent !== undefined ? `${against.percent}%，` : '';
+  return `${own}与 ${partner.registrationNo} ${partner.registrant}（${partner.percent}%）共享`;
 }
 
 export function planLifecycleSheet(
@@ -124,6 +138,7 @@ export function planLifecycleSheet(
       '',
       '',
       '',
+      '',
       kept?.decision ?? '',
       kept?.reason ?? '',
       kept?.outcome ?? '',
@@ -144,6 +159,7 @@ export function planLifecycleSheet(
       o.against?.registrationNo ?? '',
       o.against?.registrant ?? '',
       minute(o.against?.claimedAt),
+      sharedText(o.against),
       kept?.decision ?? '',
       kept?.reason ?? '',
       kept?.outcome ?? '',

@@ -206,12 +206,12 @@ describe('the life of a registration, clicked through the pane in Chromium', () 
         // B 类型, J 对方报备编号, K 对方报备人.
         const [kind, againstNo, againstBy] = [cells[1], cells[9], cells[10]];
         expect([kind, againstNo, againstBy]).toEqual(['异议', liNo, '李娜']);
-        await setSheetValues(page, LIFECYCLE, `M${at}:N${at}`, [['支持', '拜访记录属实']]);
+        await setSheetValues(page, LIFECYCLE, `N${at}:O${at}`, [['支持', '拜访记录属实']]);
         await screenshot(page, 'reviewer-objection-sheet');
         await page.locator('#lifecycle-apply').click();
         expect(await waitForMessage(page, ['success'])).toContain('已决定 1 条');
         const done = await rowOf(page, LIFECYCLE, 'A', wangNo);
-        expect(String((await sheetValues(page, LIFECYCLE, `O${done}`))[0]![0])).toMatch(
+        expect(String((await sheetValues(page, LIFECYCLE, `P${done}`))[0]![0])).toMatch(
           /^已支持异议（保护中，保护至 \d{4}-\d{2}-\d{2}）$/,
         );
         await screenshot(page, 'reviewer-upheld-objection');
@@ -267,7 +267,7 @@ describe('the life of a registration, clicked through the pane in Chromium', () 
           before.body.protectedUntil,
           '客户预算下季度批复，需要延长保护',
         ]);
-        await setSheetValues(page, LIFECYCLE, `M${at}:N${at}`, [['批准', '同意延期']]);
+        await setSheetValues(page, LIFECYCLE, `N${at}:O${at}`, [['批准', '同意延期']]);
         await screenshot(page, 'reviewer-extension-sheet');
         await page.locator('#lifecycle-apply').click();
         expect(await waitForMessage(page, ['success'])).toContain('已决定 1 条');
@@ -277,7 +277,7 @@ describe('the life of a registration, clicked through the pane in Chromium', () 
         expect(extended.body.status).toBe('protected');
         expect(extended.body.protectedUntil > before.body.protectedUntil).toBe(true);
         const done = await rowOf(page, LIFECYCLE, 'A', wangNo);
-        expect((await sheetValues(page, LIFECYCLE, `O${done}`))[0]![0]).toBe(
+        expect((await sheetValues(page, LIFECYCLE, `P${done}`))[0]![0]).toBe(
           `已批准延期（保护中，保护至 ${extended.body.protectedUntil}）`,
         );
         await screenshot(page, 'reviewer-approved-extension');

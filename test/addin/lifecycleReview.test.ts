@@ -74,7 +74,7 @@ describe('延期与异议', () => {
     const fake = createFakeOffice({ apiVersion: '1.18', sheets: [{ name: 'Sheet1', values: [['']] }] });
     const sheet = createLifecycleReview({ excel: gatewayFor(fake), api: reviewer });
     expect(await sheet.build()).toEqual({ extensions: 1, objections: 2 });
-    const header = fake.workbook.values(LIFECYCLE_SHEET_NAME, 'A1:O1')[0];
+    const header = fake.workbook.values(LIFECYCLE_SHEET_NAME, 'A1:P1')[0];
     expect(header).toContain('对方报备编号');
     const liRow = fake.workbook.values(
       LIFECYCLE_SHEET_NAME,
@@ -111,10 +111,10 @@ describe('延期与异议', () => {
     ]);
 
     // Sort the body (reverse it) as a person might, then type the decisions on the rows as they are now.
-    const body = fake.workbook.values(LIFECYCLE_SHEET_NAME, 'A2:O4');
-    fake.workbook.setValues(LIFECYCLE_SHEET_NAME, 'A2:O4', [...body].reverse());
+    const body = fake.workbook.values(LIFECYCLE_SHEET_NAME, 'A2:P4');
+    fake.workbook.setValues(LIFECYCLE_SHEET_NAME, 'A2:P4', [...body].reverse());
     const decide = (no: string, kind: string, word: string, reason: string) =>
-      fake.workbook.setValues(LIFECYCLE_SHEET_NAME, `M${rowOf(fake, no, kind)}:N${rowOf(fake, no, kind)}`, [
+      fake.workbook.setValues(LIFECYCLE_SHEET_NAME, `N${rowOf(fake, no, kind)}:O${rowOf(fake, no, kind)}`, [
         [word, reason],
       ]);
     decide(extNo, '延期申请', '支持', '同意'); // a word of the other kind: refused on its row
@@ -130,7 +130,7 @@ describe('延期与异议', () => {
     expect((await reviewer.getRegistration(chenNo)).status).toBe('protected');
     expect((await reviewer.getRegistration(wangNo)).status).toBe('terminated');
     expect((await reviewer.getRegistration(liNo)).objection?.decision).toBe('dismissed');
-    const outcomes = fake.workbook.values(LIFECYCLE_SHEET_NAME, 'A1:O10').map((r) => [r[0], r[14]]);
+    const outcomes = fake.workbook.values(LIFECYCLE_SHEET_NAME, 'A1:P10').map((r) => [r[0], r[15]]);
     expect(outcomes).toEqual(
       expect.arrayContaining([
         [chenNo, expect.stringContaining('已支持异议')],
@@ -159,12 +159,12 @@ describe('延期与异议', () => {
     const sheet = createLifecycleReview({ excel: gatewayFor(fake), api: reviewer });
     expect(await sheet.build()).toEqual({ extensions: 1, objections: 0 });
     const row = rowOf(fake, extNo, '延期申请');
-    fake.workbook.setValues(LIFECYCLE_SHEET_NAME, `M${row}:N${row}`, [['批准', '同意延期']]);
+    fake.workbook.setValues(LIFECYCLE_SHEET_NAME, `N${row}:O${row}`, [['批准', '同意延期']]);
     expect(await sheet.apply()).toEqual({ decided: 1, errors: [] });
     const record = await reviewer.getRegistration(extNo);
     expect(record.status).toBe('protected');
     expect(record.protectedUntil! > '2026-12-29').toBe(true);
-    expect(fake.workbook.values(LIFECYCLE_SHEET_NAME, 'O2:O2')[0]![0]).toContain(
+    expect(fake.workbook.values(LIFECYCLE_SHEET_NAME, 'P2:P2')[0]![0]).toContain(
       `保护至 ${record.protectedUntil}`,
     );
   });

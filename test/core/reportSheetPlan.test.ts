@@ -105,6 +105,8 @@ describe('延期与异议 plan', () => {
           registrationNo: 'BB-2026-000009',
           registrant: '王磊',
           claimedAt: '2026-09-28T01:00:00.000Z',
+          percent: 60,
+          sharedWith: { registrationNo: 'BB-2026-000012', registrant: '陈晨', percent: 40 },
         },
       },
     ],
@@ -125,11 +127,24 @@ describe('延期与异议 plan', () => {
       '2026-10-08 10:00',
       '预算推迟',
     ]);
-    expect(values.values[2]!.slice(9, 12)).toEqual(['BB-2026-000009', '王磊', '2026-09-28 09:00']);
+    // R16: an objection to a shared decision names the partner the same uphold ends.
+    expect(values.values[0]!.slice(9, 13)).toEqual([
+      '对方报备编号',
+      '对方报备人',
+      '对方报备时间',
+      '对方共享',
+    ]);
+    expect(values.values[2]!.slice(9, 13)).toEqual([
+      'BB-2026-000009',
+      '王磊',
+      '2026-09-28 09:00',
+      '60%，与 BB-2026-000012 陈晨（40%）共享',
+    ]);
+    expect(values.values[1]![12]).toBe('');
     const lists = plan.write.ops.flatMap((o) => (o.kind === 'validation' ? [[o.address, o.rule]] : []));
     expect(lists).toEqual([
-      ['M2', { list: { inCellDropDown: true, source: '批准,驳回' } }],
-      ['M3', { list: { inCellDropDown: true, source: '支持,驳回' } }],
+      ['N2', { list: { inCellDropDown: true, source: '批准,驳回' } }],
+      ['N3', { list: { inCellDropDown: true, source: '支持,驳回' } }],
     ]);
   });
 
