@@ -7,6 +7,7 @@
  */
 import type { WorkCalendar } from '../../core/calendar.js';
 import { dayOf } from '../../core/day.js';
+import { hasObjected } from '../../core/objection.js';
 import type { Policy } from '../../core/policy.js';
 import { dueReminders, type ReminderRecord } from '../../core/reminders.js';
 import { nextServiceDue } from '../../core/serviceCadence.js';
@@ -35,7 +36,8 @@ export function reminderRecordOf(record: StoredRecord): ReminderRecord {
     protectedUntil: record.protectedUntil,
     reviewDueBy: record.reviewDueBy,
     objectionDeadline: record.objectionDeadline,
-    objected: record.objection !== undefined,
+    // A loser whose objection was decided may object to a later grant (R12): reminded of that window.
+    objected: hasObjected(record),
     approvedDay: record.approvedAt !== undefined ? dayOf(record.approvedAt) : undefined,
     extensionRequestedDay:
       record.extension !== undefined && record.extension.decision === undefined

@@ -39,6 +39,7 @@ import { recordView, type RecordView } from './recordView.js';
 import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
 import { approve, findCandidates } from './rowEvaluation.js';
 import { compareIdentities, lookupKeys } from '../../core/matching.js';
+import { hasObjected, lastDecisionAgainst } from '../../core/objection.js';
 import { assertVersion } from './changeService.js';
 
 /**
@@ -292,10 +293,7 @@ export class LifecycleService {
       }
       // One objection per decision: a decided one does not bar objecting to a later grant of the
       // customer (an upheld objection of someone else, loseAgainTo).
-      if (
-        lost.objection &&
-        (lost.objection.decision === undefined || lost.objection.against === lastDecisionAgainst(lost))
-      ) {
+      if (hasObjected(lost)) {
         throw new DomainError(
           problem(
             'objection.exists',
@@ -1100,13 +1098,6 @@ export class LifecycleService {
       await ctx.tx.putRecord(other);
     }
   }
-}
-
-/** The registration whose grant a loser lost to last (R12): the one an objection of theirs is against. */
-function lastDecisionAgainst(lost: StoredRecord): string | undefined {
-  const winner = lost.history.findLast((h) => h.reason !== undefined && h.details?.['winner'] !== undefined)
-    ?.details?.['winner'];
-  return typeof winner === 'string' ? winner : undefined;
 }
 
 function invalidState(record: StoredRecord, status: RecordStatus, what: string, whatEn: string): DomainError {

@@ -5,10 +5,11 @@
  * OpenAPI document. Every date is worked out from the rule it comes from.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addWorkdays } from '../../core/calendar.js';
+import { addWorkdays, PACKAGE_CALENDAR } from '../../core/calendar.js';
 import type { RowResult, SubmissionRow } from '../../core/schema.js';
 import type { Policy } from '../../core/policy.js';
 import type { NotificationView } from '../../server/services/notificationService.js';
+import { runReminders } from '../../server/notify/reminderScheduler.js';
 import { LOST_RECORD_PAGE } from '../../server/services/lifecycleService.js';
 import type { RecordView } from '../../server/services/recordView.js';
 import type { Summary } from '../../server/services/reportService.js';
@@ -336,6 +337,36 @@ describe('review', () => {
       'objection.filed',
       chenNo,
     ]);
+  });
+
+  it('[R12] a loser whose objection to the reversed decision was dismissed is reminded the day its new window closes', async () => {
+    const { wangNo, liNo, chenNo } = await contest();
+    await approve(wangNo);
+    svc.setNow(at('2026-10-08'));
+    expect((await post(li, liNo, 'objection', { reason: '我方先拜访' })).status).toBe(200);
+    expect((await post(chen, chenNo, 'objection', { reason: '我方有报价单' })).status).toBe(200);
+    expect((await post(reviewer, liNo, 'review', { decision: 'approve', reason: '属实' })).status).toBe(200);
+    expect(
+      (await post(reviewer, chenNo, 'review', { decision: 'reject', reason: '已支持李娜的异议' })).status,
+    ).toBe(200);
+    // Two working days after Thu 2026-10-08: Fri 9th, Sat 10th (a make-up workday).
+    expect(await record(chen, chenNo)).toMatchObject({ objectionDeadline: '2026-10-10' });
+    const me = await svc.api(chen).get<{ id: string }>('/api/me');
+    expect(
+      (await svc.api(svc.adminToken).put(`/api/users/${me.body.id}/contact`, { email: 'c@example.com' }))
+        .status,
+    ).toBe(200);
+    svc.setNow(at('2026-10-10', '09:00'));
+    const policy = (await svc.api(svc.adminToken).get<Policy>('/api/policy')).body;
+    await runReminders(svc.running.store, { now: svc.now(), calendar: PACKAGE_CALENDAR, policy });
+    const outbox = await svc
+      .api(svc.adminToken)
+      .get<{ items: { event: { type: string; recordNo: string } }[] }>(
+        '/api/outbox?channel=email&limit=1000',
+      );
+    expect(
+      outbox.body.items.filter((i) => i.event.type === 'objection.closing').map((i) => i.event.recordNo),
+    ).toEqual([chenNo]);
   });
 
   it('[R12][R34] a reviewer of another team upholding an objection tells the reviewers of the team whose decision it reverses', async () => {

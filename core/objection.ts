@@ -1,0 +1,21 @@
+/**
+ * 异议 (R12): which grant a losing registration may object to, and whether it has. A loser may
+ * lose twice — to the first grant, then to an upheld objection's — and objects once per grant.
+ */
+import type { StoredRecord } from './schema.js';
+
+/** The registration whose grant the loser lost to last: the one an objection of theirs is against. */
+export function lastDecisionAgainst(lost: Pick<StoredRecord, 'history'>): string | undefined {
+  const winner = lost.history.findLast((h) => h.reason !== undefined && h.details?.['winner'] !== undefined)
+    ?.details?.['winner'];
+  return typeof winner === 'string' ? winner : undefined;
+}
+
+/**
+ * Whether the loser's objection bars another one now: it awaits its decision, or it was made
+ * against the grant the loser lost to last.
+ */
+export function hasObjected(lost: Pick<StoredRecord, 'history' | 'objection'>): boolean {
+  if (lost.objection === undefined) return false;
+  return lost.objection.decision === undefined || lost.objection.against === lastDecisionAgainst(lost);
+}
