@@ -13,7 +13,7 @@ import { DEFAULT_POLICY } from '../../core/policy.js';
 import { addDays, daysInMonth, dayOf } from '../../core/day.js';
 import { effectiveStatus } from '../../core/lifecycle.js';
 import { reviewDueBy } from '../../core/protection.js';
-import type { Day, RecordStatus, StoredRecord } from '../../core/schema.js';
+import { PROTECTING_STATUSES, type Day, type RecordStatus, type StoredRecord } from '../../core/schema.js';
 import { forbidden, listScope, reviews, type Actor } from './actor.js';
 import type { RegistrationService, ServiceDeps } from './registrationService.js';
 import { EXPIRING_SOON_DAYS } from './reportService.js';
@@ -100,7 +100,11 @@ export async function reviewActions(
       if (!r.objection || r.objection.decision !== undefined) continue;
       const winner = r.objection.against !== '' ? await tx.getRecord(r.objection.against) : undefined;
       const partner = winner?.share !== undefined ? await tx.getRecord(winner.share.withNo) : undefined;
-      const shared = winner?.share !== undefined && partner?.share?.withNo === winner.no;
+      // A partner who has left (R16) is no longer part of what upholding would end.
+      const shared =
+        winner?.share !== undefined &&
+        partner?.share?.withNo === winner.no &&
+        PROTECTING_STATUSES.includes(effectiveStatus(partner, today));
       objections.push({
         registrationNo: r.no,
         customer: r.registration.customerName,

@@ -160,6 +160,32 @@ describe('GET /api/review-queue/actions', () => {
     ]);
   });
 
+  it('[R16] a share partner who has left is not named: the winner holds the customer alone', async () => {
+    const chen = await svc.user('陈晨', 'sales', '华东一部');
+    svc.setNow(at('2026-09-28', '09:00'));
+    const wangNo = await register(wang, enterpriseRow(1));
+    svc.setNow(at('2026-09-28', '10:00'));
+    const liNo = await register(li, { ...enterpriseRow(1), contactPhone: '13900000002' });
+    svc.setNow(at('2026-09-28', '11:00'));
+    const chenNo = await register(chen, { ...enterpriseRow(1), contactPhone: '13900000003' });
+    svc.setNow(at('2026-09-30'));
+    await act(reviewer, liNo, 'review', {
+      decision: 'share',
+      shareWith: wangNo,
+      split: 40,
+      reason: '资源互补',
+    });
+    svc.setNow(at('2026-10-08'));
+    await act(wang, wangNo, 'close', { outcome: 'withdrawn', note: '客户放弃' });
+    await act(chen, chenNo, 'objection', { reason: '我方先拜访' });
+    const item = (await actions(reviewer)).objections.find((o) => o.registrationNo === chenNo);
+    expect(item?.against).toEqual({
+      registrationNo: liNo,
+      registrant: '李娜',
+      claimedAt: at('2026-09-28', '10:00'),
+    });
+  });
+
   it('uphold: the objector is protected and the winner terminated; the list empties', async () => {
     const { wangNo, liNo } = await objected();
     const upheld = await act(reviewer, liNo, 'review', { decision: 'approve', reason: '拜访记录属实' });
