@@ -738,7 +738,11 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         expect(visit.status).toBe(201);
         svc.setNow(at('2026-03-06', '09:00'));
         expect(await sweep()).toMatchObject({ voided: 1 });
-        expect((await record(li, theirs!.registrationNo!)).status).toBe('protected');
+        // Li holds the customer alone now (R16): her share shows the whole of it.
+        expect(await record(li, theirs!.registrationNo!)).toMatchObject({
+          status: 'protected',
+          share: { withNo: mine!.registrationNo, percent: 100 },
+        });
         expect((await svc.api(zhou).get<PoolPage>('/api/pool')).body).toEqual({ items: [], total: 0 });
         const seen = await check(zhou, enterpriseRow(51));
         expect(seen.warnings.map((x) => x.code)).not.toContain('pool.available');
