@@ -20,6 +20,8 @@ import { PACKAGE_CALENDAR } from '../../core/calendar.js';
 import { assertNotDestroyed } from '../../core/retention.js';
 import { DomainError, problem } from '../../core/problem.js';
 import type { Policy } from '../../core/policy.js';
+import { compareIdentities, lookupKeys } from '../../core/matching.js';
+import { hasObjected, lastDecisionAgainst } from '../../core/objection.js';
 import { LAPSE_REASON_CODES, POOL_COLLECTION } from '../../core/pool.js';
 import {
   ACTIVE_STATUSES,
@@ -38,8 +40,6 @@ import { claimFromPool, enterPool, poolEntryOf } from './poolService.js';
 import { recordView, type RecordView } from './recordView.js';
 import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
 import { approve, findCandidates } from './rowEvaluation.js';
-import { compareIdentities, lookupKeys } from '../../core/matching.js';
-import { hasObjected, lastDecisionAgainst } from '../../core/objection.js';
 import { assertVersion } from './changeService.js';
 
 /**
