@@ -647,12 +647,13 @@ function pickSheet(
   // workbook often opens on a 说明 or 封面 sheet — text, or a 填写示例 table whose example row is no
   // customer — or on a dropdown-list sheet (客户类型 | 客户来源) whose header has no 客户名称, so no row
   // of it can be registered (R2); the register comes after. A hidden sheet (an old copy, the lists
-  // behind drop-downs) is not the one the user sees and means. Without one, the first sheet with a
-  // header is read, and its rows say what is missing — but never a 说明 sheet: its header is an
-  // example's, and its example row would be registered as a customer.
+  // behind drop-downs) is not the one the user sees and means. Without one, the first visible sheet
+  // with a header is read, and its rows say what is missing — but never a 说明 sheet (its header is an
+  // example's, and its example row would be registered as a customer) nor a hidden one (an old copy
+  // kept out of sight: its customers are not the ones the user meant to file).
   const withoutHeader: string[] = [];
   const lookedAt: string[] = [];
-  const instructions: string[] = [];
+  const passedOver: { instructions: string[]; hidden: string[] } = { instructions: [], hidden: [] };
   let firstWithHeader: { sheet: SheetData; detection: HeaderDetection } | undefined;
   for (let i = 0; i < names.length; i++) {
     const sheet = read.readSheet(i);
@@ -665,16 +666,18 @@ function pickSheet(
     }
     // A CSV's one sheet is named after its file (sample.csv): the name says nothing of what it holds.
     const instruction = read.kind === 'xlsx' && INSTRUCTION_SHEET_NAME.test(sheet.name);
-    const register =
-      read.workbook.sheets[i]?.hidden !== true &&
-      !instruction &&
-      detection.columns.some((c) => c.field === 'customerName');
-    if (register) return { sheet, detection };
-    if (instruction) instructions.push(sheet.name);
+    const hidden = read.workbook.sheets[i]?.hidden === true;
+    if (!hidden && !instruction && detection.columns.some((c) => c.field === 'customerName')) {
+      return { sheet, detection };
+    }
+    if (instruction) passedOver.instructions.push(sheet.name);
+    else if (hidden) passedOver.hidden.push(sheet.name);
     else firstWithHeader ??= { sheet, detection };
   }
   if (firstWithHeader !== undefined) return firstWithHeader;
-  if (instructions.length > 0) throw noRegister(fileName, instructions, lookedAt);
+  if (passedOver.instructions.length + passedOver.hidden.length > 0) {
+    throw noRegister(fileName, passedOver, lookedAt);
+  }
   if (withoutHeader.length > 0) throw noHeader(withoutHeader);
   throw new ImportError('import.empty', `${fileName} 中没有数据`, `${fileName} holds no data`);
 }
@@ -684,18 +687,30 @@ function headerOf(sheet: SheetData): HeaderDetection | null {
   return detection && detection.columns.some((c) => c.field !== null) ? detection : null;
 }
 
-/** Only 说明 / 示例 sheets have a header: the sheets looked at are named, and how to import one anyway. */
+/**
+ * Only 说明 / 示例 sheets and hidden ones have a header: the sheets passed over and those looked at
+ * are named, and how to import one anyway.
+ */
 function noRegister(
   fileName: string,
-  instructions: readonly string[],
+  passedOver: { instructions: readonly string[]; hidden: readonly string[] },
   lookedAt: readonly string[],
 ): ImportError {
   const quotedZh = (names: readonly string[]) => names.map((n) => `“${n}”`).join('、');
   const quotedEn = (names: readonly string[]) => names.map((n) => `"${n}"`).join(', ');
+  const { instructions, hidden } = passedOver;
+  const zh = [
+    instructions.length > 0 ? `说明或示例工作表${quotedZh(instructions)}` : '',
+    hidden.length > 0 ? `隐藏的工作表${quotedZh(hidden)}` : '',
+  ].filter((t) => t !== '');
+  const en = [
+    instructions.length > 0 ? `instructions or example sheets (${quotedEn(instructions)})` : '',
+    hidden.length > 0 ? `hidden sheets (${quotedEn(hidden)})` : '',
+  ].filter((t) => t !== '');
   return new ImportError(
     'import.no_register',
-    `${fileName} 中找不到报备表：有表头的只有说明或示例工作表${quotedZh(instructions)}，不作为报备导入（查看了工作表${quotedZh(lookedAt)}）。请在报备表中填写，或指定要导入的工作表`,
-    `${fileName} holds no register: only instructions or example sheets (${quotedEn(instructions)}) have a header, and they are not imported (sheets looked at: ${quotedEn(lookedAt)}). Fill in the register, or name the sheet to import`,
+    `${fileName} 中找不到报备表：有表头的只有${zh.join('和')}，不作为报备导入（查看了工作表${quotedZh(lookedAt)}）。请在报备表中填写，或取消隐藏、指定要导入的工作表`,
+    `${fileName} holds no register: only ${en.join(' and ')} have a header, and they are not imported (sheets looked at: ${quotedEn(lookedAt)}). Fill in the register, or unhide or name the sheet to import`,
     'sheet',
   );
 }

@@ -300,6 +300,26 @@ describe('sheets', () => {
     expect([named.report.sheet, named.report.summary.rows]).toEqual(['旧台账', 3]);
   });
 
+  it('refuses a workbook whose only sheet with a header is hidden (an old copy): its customers are not the ones shown', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const hidden = workbook.addWorksheet('旧台账', { state: 'hidden' });
+    hidden.addRows([STANDARD_HEADER, ...[2, 3, 4].map((i) => standardRow(i, '李娜'))]);
+    // The register the user sees was emptied but for a note.
+    workbook.addWorksheet('报备').addRows([['本月暂无新客户']]);
+    const bytes = Buffer.from(await workbook.xlsx.writeBuffer());
+    await expect(runImport(bytes, temp, { actor: ADMIN })).rejects.toMatchObject({
+      name: 'ImportError',
+      code: 'import.no_register',
+      message: expect.stringContaining('隐藏的工作表“旧台账”'),
+      messageEn: expect.stringContaining('hidden sheets ("旧台账")'),
+      field: 'sheet',
+    });
+    expect(await temp.records()).toEqual([]);
+    // Named, it is read as asked.
+    const named = await runImport(bytes, temp, { dryRun: true, sheet: '旧台账' });
+    expect([named.report.sheet, named.report.summary.rows]).toEqual(['旧台账', 3]);
+  });
+
   it('names the sheets it looked at when none holds a header', async () => {
     const noHeader = await xlsxOf([
       { name: '说明', rows: [['本表为客户报备']] },
