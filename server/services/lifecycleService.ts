@@ -1010,9 +1010,9 @@ export class LifecycleService {
   /**
    * R12: upholding an objection grants the customer anew, so the others who lost the decision it
    * reverses are told, as the losers of any approval are (decideCompetitors), and may object to the
-   * new grant within a fresh window. An objection of theirs still undecided stays with the reviewer
-   * (it names the reversed decision and can only be dismissed now); once decided, its author may
-   * object to this grant (object: one objection per decision).
+   * new grant within a fresh window. An objection of theirs still undecided was to the reversed
+   * grant: it is closed as superseded, so its author may object to this grant at once (object: one
+   * objection per decision).
    */
   private async loseAgainTo(
     ctx: ActionContext,
@@ -1038,6 +1038,24 @@ export class LifecycleService {
       }
       const lostTo = lastDecisionAgainst(loser);
       if (lostTo === undefined || !reversedNos.has(lostTo)) continue;
+      if (
+        loser.objection &&
+        loser.objection.decision === undefined &&
+        reversedNos.has(loser.objection.against)
+      ) {
+        // Its own objection is to the grant just reversed: moot, and it could only be dismissed, so
+        // it is closed here and its author objects to the new grant instead, in the fresh window
+        // below, rather than waiting on a reviewer while that window runs.
+        loser.objection = { ...loser.objection, decision: 'dismissed', decidedAt: ctx.now };
+        this.log(
+          ctx,
+          loser,
+          'objection.dismiss',
+          'rejected',
+          `所异议的批准 ${loser.objection.against} 已因 ${holder.no} 的异议成立而撤销；如有异议，请针对新的批准提出`,
+          { superseded: holder.no },
+        );
+      }
       loser.reason = `同一客户已批准给 ${holder.registration.registrant}（${holder.no}）`;
       setDeadline(loser, 'objectionDeadline', deadline, ctx.today);
       this.log(ctx, loser, 'conflict.lost', 'rejected', loser.reason, { winner: holder.no });

@@ -200,7 +200,7 @@ describe('review', () => {
     expect((await record(chen, chenNo)).status).toBe('rejected');
   });
 
-  it('[R12] two losers object; once one is upheld the other cannot be: the customer is granted once', async () => {
+  it('[R12] two losers object; once one is upheld the other is closed as superseded, and may object to the new grant at once', async () => {
     const { wangNo, liNo, chenNo } = await contest();
     await approve(wangNo);
     svc.setNow(at('2026-10-08'));
@@ -209,26 +209,23 @@ describe('review', () => {
     const first = await post(reviewer, liNo, 'review', { decision: 'approve', reason: '拜访记录属实' });
     expect(first.body.status).toBe('protected');
 
-    // Wang (the winner objected to) is gone; Li now holds the customer, so Chen's upholding would
-    // grant it a second time.
+    // Wang (the grant Chen objected to) is gone and Li holds the customer: Chen's objection is moot.
+    // Left open it could only be dismissed (upheld it would grant the customer twice), so it is
+    // closed, saying why, and not left on the reviewer's desk while Chen's new window runs.
+    const chenView = await record(chen, chenNo);
+    expect(chenView).toMatchObject({ status: 'rejected', reasonCode: 'conflict.lost' });
+    expect(chenView.objection).toMatchObject({ against: wangNo, decision: 'dismissed' });
+    const closed = chenView.history.find((h) => h.action === 'objection.dismiss');
+    expect(closed?.reason).toContain(liNo);
+    expect(closed?.details).toEqual({ superseded: liNo });
     const second = await post<ErrorBody>(reviewer, chenNo, 'review', {
       decision: 'approve',
       reason: '报价属实',
     });
-    expect(second.status).toBe(409);
-    expect(second.body.error.code).toBe('registration.blocked');
-    expect(second.body.error.details).toEqual({ holder: liNo });
-    const chenView = await record(chen, chenNo);
-    expect(chenView).toMatchObject({ status: 'rejected', reasonCode: 'conflict.lost' });
-    expect(chenView.objection?.decision).toBeUndefined();
-    // The reviewer dismisses it instead.
-    const dismissed = await post(reviewer, chenNo, 'review', {
-      decision: 'reject',
-      reason: '已支持李娜的异议',
-    });
-    expect(dismissed.body).toMatchObject({ status: 'rejected', objection: { decision: 'dismissed' } });
+    // Nothing is left for a reviewer to decide on Chen's record.
+    expect([second.status, second.body.error.code]).toEqual([409, 'status.transition']);
     expect((await record(li, liNo)).status).toBe('protected');
-    // One objection per decision: Chen lost to Li's grant too (R12) and may object to it.
+    // One objection per decision: Chen lost to Li's grant too (R12) and may object to it, at once.
     const again = await post(chen, chenNo, 'objection', { reason: '我方报价早于李娜' });
     expect(again.status).toBe(200);
     expect(again.body.objection).toMatchObject({ against: liNo, reason: '我方报价早于李娜' });
@@ -339,16 +336,13 @@ describe('review', () => {
     ]);
   });
 
-  it('[R12] a loser whose objection to the reversed decision was dismissed is reminded the day its new window closes', async () => {
+  it('[R12] a loser whose objection to the reversed decision was closed is reminded the day its new window closes', async () => {
     const { wangNo, liNo, chenNo } = await contest();
     await approve(wangNo);
     svc.setNow(at('2026-10-08'));
     expect((await post(li, liNo, 'objection', { reason: '我方先拜访' })).status).toBe(200);
     expect((await post(chen, chenNo, 'objection', { reason: '我方有报价单' })).status).toBe(200);
     expect((await post(reviewer, liNo, 'review', { decision: 'approve', reason: '属实' })).status).toBe(200);
-    expect(
-      (await post(reviewer, chenNo, 'review', { decision: 'reject', reason: '已支持李娜的异议' })).status,
-    ).toBe(200);
     // Two working days after Thu 2026-10-08: Fri 9th, Sat 10th (a make-up workday).
     expect(await record(chen, chenNo)).toMatchObject({ objectionDeadline: '2026-10-10' });
     const me = await svc.api(chen).get<{ id: string }>('/api/me');
