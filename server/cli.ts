@@ -333,7 +333,8 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (err instanceof DomainError) {
-      console.error(`${err.message} / ${err.messageEn}`);
+      // The code is what a script or a support note can key on; the messages are for the person.
+      console.error(`${err.message} / ${err.messageEn} [${err.code}]`);
       return 2;
     }
     console.error(`内部错误 / internal error: ${(err as Error).message}`);

@@ -82,7 +82,7 @@ describe('baobei calendar', () => {
     expect(asWorkbook.code).toBe(2);
     expect(asWorkbook.stderr.trim()).toBe(
       `${workbook} 是 Excel 工作簿：请在 Excel 中另存为 CSV（逗号分隔），每天一行：日期,休|班,名称 / ` +
-        `${workbook} is an Excel workbook: save it as CSV (comma-separated) in Excel, one line per day: date,休|班,name`,
+        `${workbook} is an Excel workbook: save it as CSV (comma-separated) in Excel, one line per day: date,休|班,name [calendar.input]`,
     );
     const quotes = path.join(dataDir, 'quotes.csv');
     await writeFile(quotes, '2027-02-08,休,春节\n2027-02-09,休,"春节\n');

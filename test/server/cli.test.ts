@@ -303,7 +303,7 @@ describe('the first hour (issue 8 §6)', () => {
     expect(down.code).toBe(2);
     expect(oneLine(down.stderr)).toEqual([
       `无法使用 PostgreSQL 127.0.0.1:${port}/baobei：连接被拒绝（服务器未运行，或端口不对） / ` +
-        `Cannot use PostgreSQL at 127.0.0.1:${port}/baobei: connection refused (the server is not running, or the port is wrong)`,
+        `Cannot use PostgreSQL at 127.0.0.1:${port}/baobei: connection refused (the server is not running, or the port is wrong) [store.unreachable]`,
     ]);
     expect(down.stdout + down.stderr).not.toContain('pw-never-shown');
 
@@ -444,7 +444,7 @@ describe('the first hour (issue 8 §6)', () => {
       expect(rest).toEqual([]);
       expect(line).toMatch(/^无法写入 .*；未导入任何行 \/ Cannot write /);
       expect(line).toContain(field);
-      expect(line!.endsWith(`: ${reason}; no row was imported`)).toBe(true);
+      expect(line!.endsWith(`: ${reason}; no row was imported [import.output_unwritable]`)).toBe(true);
     }
     // Nothing was registered: the same rows are new, not duplicates of a run that lost its copy.
     const saved = await runCli(['import', csv], { dataDir, key });
@@ -465,7 +465,7 @@ describe('the first hour (issue 8 §6)', () => {
     const legacy = await runCli(['import', biff, '--dry-run'], { dataDir, key });
     expect(legacy.code).toBe(2);
     expect(oneLine(legacy.stderr)).toEqual([
-      '旧台账.xls 是旧版 .xls 或加密的工作簿，请在 Excel 中另存为 .xlsx 后再上传 / 旧台账.xls is a legacy .xls or an encrypted workbook; save it as .xlsx in Excel and upload again',
+      '旧台账.xls 是旧版 .xls 或加密的工作簿，请在 Excel 中另存为 .xlsx 后再上传 / 旧台账.xls is a legacy .xls or an encrypted workbook; save it as .xlsx in Excel and upload again [import.format_unsupported]',
     ]);
     // So is it with --format xlsx, rather than "not an .xlsx workbook".
     expect((await runCli(['import', biff, '--format', 'xlsx'], { dataDir, key })).stderr).toContain(

@@ -257,8 +257,9 @@ describe('identity re-key at start-up', () => {
     const dataDir = path.join(parent, 'no-such-store');
     try {
       const res = await runCli(['store', 'rekey'], { dataDir, key: randomBytes(32).toString('hex') });
-      // A DomainError (store.not_found): the CLI prints its two messages and exits 2.
+      // A DomainError: the CLI prints its two messages and its code, and exits 2.
       expect(res.code).toBe(2);
+      expect(res.stderr).toContain('[store.not_found]');
       expect(res.stderr).toContain('此处没有存储');
       expect(res.stderr).toContain('There is no store');
       expect(res.stdout).not.toContain('re-key done');
