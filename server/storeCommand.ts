@@ -28,7 +28,7 @@ import {
   copyStore,
   readContent,
   locationText,
-  storeExists,
+  storeAt,
   writeContent,
   type StoreLocation,
   type WriteSummary,
@@ -220,6 +220,7 @@ export async function runBackup(
     }
     const key = await readBackupKey(config.backupKey);
     if (key === undefined) throw backupKeyMissing();
+    await requireStore(locationOf(config.store, {}, config));
     const { store, files, keyring } = await openStoreAndFiles(config, 'backup');
     try {
       const now = new Date();
@@ -371,6 +372,32 @@ function backupKeyMissing(): DomainError {
 }
 
 /**
+ * For commands that work on the configured store as it is (rekey, a backup taken directly): opening
+ * one creates it, so a mistyped data dir or schema must be refused first. A schema of another
+ * application would get Baobei's tables among its own.
+ */
+async function requireStore(location: StoreLocation): Promise<void> {
+  const found = await storeAt(location);
+  if (found === 'store') return;
+  const where = locationText(location);
+  throw new DomainError(
+    found === 'none'
+      ? problem(
+          'store.not_found',
+          `此处没有存储：${where}；未创建或改动任何数据（检查 BAOBEI_DATA_DIR / BAOBEI_STORE / BAOBEI_PG_SCHEMA）`,
+          `There is no store at ${where}; nothing was created or changed (check BAOBEI_DATA_DIR / BAOBEI_STORE / BAOBEI_PG_SCHEMA)`,
+          location.kind === 'lowdb' ? 'BAOBEI_DATA_DIR' : 'BAOBEI_PG_SCHEMA',
+        )
+      : problem(
+          'store.foreign_schema',
+          `${where} 不是 Baobei 的存储（有别的表，没有 meta 表）；未创建或改动任何数据（检查 BAOBEI_PG_SCHEMA）`,
+          `${where} is not a Baobei store (it holds other tables and no meta table); nothing was created or changed (check BAOBEI_PG_SCHEMA)`,
+          'BAOBEI_PG_SCHEMA',
+        ),
+  );
+}
+
+/**
  * `baobei store rekey`: the identity re-key the service runs at start (services/identityRekey.ts),
  * run by an operator with the service stopped, to see it finish before serving. Prints counts only.
  */
@@ -381,18 +408,7 @@ export async function runRekey(
 ): Promise<void> {
   // Opening makes a new store (and key) where there is none: a mistyped data dir or schema would be
   // "re-keyed" with 0 records and the operator told it is done.
-  const location = locationOf(config.store, {}, config);
-  if (!(await storeExists(location))) {
-    const where = locationText(location);
-    throw new DomainError(
-      problem(
-        'store.not_found',
-        `此处没有存储：${where}；未创建或改动任何数据（检查 BAOBEI_DATA_DIR / BAOBEI_STORE / BAOBEI_PG_SCHEMA）`,
-        `There is no store at ${where}; nothing was created or changed (check BAOBEI_DATA_DIR / BAOBEI_STORE / BAOBEI_PG_SCHEMA)`,
-        location.kind === 'lowdb' ? 'BAOBEI_DATA_DIR' : 'BAOBEI_PG_SCHEMA',
-      ),
-    );
-  }
+  await requireStore(locationOf(config.store, {}, config));
   const { store, keyring } = await openStore(config, 'rekey');
   try {
     const started = Date.now();

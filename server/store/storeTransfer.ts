@@ -287,6 +287,16 @@ export async function storeExists(location: StoreLocation): Promise<boolean> {
 }
 
 /**
+ * What is where a command means to open an existing store: a Baobei store, none (no data file, no
+ * schema, or an empty schema), or a schema holding something else's tables and no `meta`.
+ */
+export async function storeAt(location: StoreLocation): Promise<'store' | 'none' | 'foreign'> {
+  if (!(await storeExists(location))) return 'none';
+  if (location.kind === 'lowdb' || (await isBaobeiSchema(location))) return 'store';
+  return (await relationsIn(location)) > 0 ? 'foreign' : 'none';
+}
+
+/**
  * What an empty lowdb data dir may hold (a key, a store never written to, its lock and vault dir).
  * Anything else in the target dir is someone's file: swapIn deletes a target set aside that held
  * no data, so such a dir must count as holding data — refused, or kept aside under --force.

@@ -1,0 +1,111 @@
+/**
+ * Store commands that work on an existing store (`store rekey`, `backup` without a service) where
+ * the configuration points at none: a data dir or PostgreSQL schema that is not there, or a schema
+ * of another application. Opening a store creates it, so each must refuse first and leave nothing
+ * behind — no schema, no Baobei tables among someone else's, no data dir, key or backup file.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/childService.js';
+
+const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+const prefix = `target_${process.pid}_${Date.now().toString(36)}`;
+const foreign = `${prefix}_foreign`;
+const missing = `${prefix}_missing`;
+const key = randomBytes(32).toString('hex');
+const backupKey = randomBytes(32).toString('hex');
+let work = '';
+
+async function tablesIn(schema: string): Promise<string[] | null> {
+  const found = await admin.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+  if (found.rowCount === 0) return null;
+  const tables = await admin.query<{ relname: string }>(
+    `SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind = 'r' ORDER BY relname`,
+    [schema],
+  );
+  return tables.rows.map((r) => r.relname);
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'baobei-target-'));
+  // Another application's schema: a table of its own, no Baobei `meta`.
+  await admin.query(`CREATE SCHEMA "${foreign}"`);
+  await admin.query(`CREATE TABLE "${foreign}".invoices (id int PRIMARY KEY)`);
+  await admin.query(`INSERT INTO "${foreign}".invoices VALUES (1)`);
+});
+
+afterAll(async () => {
+  for (const s of [foreign, missing]) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  await admin.end();
+  await rm(work, { recursive: true, force: true });
+});
+
+const pgEnv = (schema: string) => ({ BAOBEI_STORE: 'postgres', DATABASE_URL, BAOBEI_PG_SCHEMA: schema });
+
+describe('store commands where there is no Baobei store', () => {
+  it('store rekey on a schema of another application is refused (store.foreign_schema), nothing created in it', async () => {
+    const dataDir = path.join(work, 'rekey-foreign');
+    const res = await runCli(['store', 'rekey'], { dataDir, key, env: pgEnv(foreign) });
+    expect(res.code, res.stdout).toBe(2);
+    expect(res.stderr).toContain('store.foreign_schema');
+    expect(res.stderr).toContain('不是 Baobei 的存储');
+    expect(res.stderr).toContain('not a Baobei store');
+    expect(res.stderr).toContain(foreign);
+    expect(res.stdout).not.toContain('re-key done');
+    expect(await tablesIn(foreign)).toEqual(['invoices']);
+    expect((await admin.query(`SELECT id FROM "${foreign}".invoices`)).rows).toEqual([{ id: 1 }]);
+    expect(existsSync(dataDir)).toBe(false);
+  }, 60_000);
+
+  it('store rekey on a schema that does not exist is refused (store.not_found), no schema created', async () => {
+    const dataDir = path.join(work, 'rekey-missing');
+    const res = await runCli(['store', 'rekey'], { dataDir, key, env: pgEnv(missing) });
+    expect(res.code, res.stdout).toBe(2);
+    expect(res.stderr).toContain('store.not_found');
+    expect(res.stderr).toContain('此处没有存储');
+    expect(res.stderr).toContain('There is no store');
+    expect(await tablesIn(missing)).toBeNull();
+    expect(existsSync(dataDir)).toBe(false);
+  }, 60_000);
+
+  it('backup from a schema of another application, or one that does not exist, is refused and writes nothing', async () => {
+    for (const [schema, code] of [
+      [foreign, 'store.foreign_schema'],
+      [missing, 'store.not_found'],
+    ] as const) {
+      const dataDir = path.join(work, `backup-${schema}`);
+      const file = path.join(work, `${schema}.bbk`);
+      const res = await runCli(['backup', file], {
+        dataDir,
+        key,
+        env: { ...pgEnv(schema), BAOBEI_BACKUP_KEY: backupKey },
+        timeoutMs: 60_000,
+      });
+      expect(res.code, res.stdout).toBe(2);
+      expect(res.stderr).toContain(code);
+      expect(res.stderr).toContain(schema);
+      expect(existsSync(file)).toBe(false);
+      expect(existsSync(dataDir)).toBe(false);
+    }
+    expect(await tablesIn(foreign)).toEqual(['invoices']);
+    expect(await tablesIn(missing)).toBeNull();
+  }, 60_000);
+
+  it('backup of a mistyped lowdb data dir (no service) is refused (store.not_found), no store or file made', async () => {
+    const dataDir = path.join(work, 'no-such-store');
+    const file = path.join(work, 'lowdb.bbk');
+    const res = await runCli(['backup', file], { dataDir, key, env: { BAOBEI_BACKUP_KEY: backupKey } });
+    expect(res.code, res.stdout).toBe(2);
+    expect(res.stderr).toContain('store.not_found');
+    expect(res.stderr).toContain(dataDir);
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(dataDir)).toBe(false);
+  }, 60_000);
+});
