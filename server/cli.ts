@@ -5,7 +5,8 @@
  * or an unreachable service, 1 internal failure.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { DomainError } from '../core/problem.js';
+import { DomainError, type Problem } from '../core/problem.js';
+import { parseProblem } from './cliParseProblem.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { VERSION, ensureAdmin, openStore, startService } from './service.js';
@@ -37,6 +38,9 @@ export function buildProgram(): Command {
   const program = new Command('baobei')
     .description('客户报备与保护期 — customer registration and protection')
     .version(VERSION, '-V, --version', 'the version of this Baobei')
+    // Parse errors are thrown (exitOverride) and printed by main in two languages with a code;
+    // commander's own English line is silenced. Both settings are inherited by the subcommands.
+    .configureOutput({ outputError: () => undefined })
     .exitOverride();
 
   program
@@ -321,20 +325,30 @@ async function addUser(
   }
 }
 
+/** One line: the code is what a script or a support note keys on; the messages are for the person. */
+function printRefusal(p: Problem): void {
+  console.error(`${p.message} / ${p.messageEn} [${p.code}]`);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return 0;
+      // `baobei store` without its subcommand: commander printed the help, which says it all.
+      if (err.code === 'commander.help') return 2;
+      printRefusal(parseProblem(err));
+      return 2;
+    }
     if (err instanceof UsageError || err instanceof ConfigError) {
       console.error(err.message);
       return 2;
     }
     if (err instanceof DomainError) {
-      // The code is what a script or a support note can key on; the messages are for the person.
-      console.error(`${err.message} / ${err.messageEn} [${err.code}]`);
+      printRefusal(err.toProblem());
       return 2;
     }
     console.error(`内部错误 / internal error: ${(err as Error).message}`);

@@ -169,6 +169,40 @@ describe('baobei command', () => {
     expect(badKey.code).toBe(2);
     expect(badKey.stderr).toContain('BAOBEI_KEY');
   });
+
+  it('option-parser errors are one bilingual line with a stable code, naming the option, exit 2', async () => {
+    const dataDir = path.join(await tempDir(), 'data');
+    const key = randomBytes(32).toString('hex');
+    const cases: [string[], string, string[]][] = [
+      [
+        ['user', 'add', '--name', 'x', '--role', 'boss'],
+        'cli.option_invalid',
+        ['--role', 'boss', 'sales, reviewer, admin'],
+      ],
+      [['user', 'add', '--name'], 'cli.option_value_missing', ['--name']],
+      [['user', 'add', '--role', 'sales'], 'cli.option_required', ['--name']],
+      [['store', 'rekey', '--forse'], 'cli.option_unknown', ['--forse', '--force']],
+      [['store', 'rekey', 'extra'], 'cli.too_many_arguments', ['rekey', '0', '1']],
+      [['restore'], 'cli.argument_missing', ['<file>']],
+      [['frobnicate'], 'cli.command_unknown', ['frobnicate']],
+    ];
+    for (const [args, code, named] of cases) {
+      const run = await runCli(args, { dataDir, key });
+      const lines = oneLine(run.stderr);
+      expect(run.code, run.stderr).toBe(2);
+      expect(lines, run.stderr).toHaveLength(1);
+      const [zh, en] = lines[0]!.split(' / ');
+      expect(zh, run.stderr).toMatch(CJK);
+      expect(en, run.stderr).not.toMatch(CJK);
+      expect(lines[0]!.endsWith(`[${code}]`), run.stderr).toBe(true);
+      for (const name of named) {
+        expect(zh, run.stderr).toContain(name);
+        expect(en, run.stderr).toContain(name);
+      }
+    }
+    // Refused while parsing: no data dir, key or store made.
+    expect(existsSync(dataDir)).toBe(false);
+  });
 });
 
 /** A CSV of `n` valid enterprise rows under Chinese headers. */
