@@ -6,6 +6,7 @@
  */
 import { addMonths, dayOf } from './day.js';
 import { effectiveStatus } from './lifecycle.js';
+import type { Policy } from './policy.js';
 import { DomainError, problem, type Problem } from './problem.js';
 import type { Day, IdentityKeys, Instant, RecordStatus, StoredRecord } from './schema.js';
 
@@ -20,6 +21,17 @@ export const CLOSED_STATUSES: readonly RecordStatus[] = [
 
 /** R39: records are kept 10 years; a policy may keep them longer, never shorter. */
 export const MIN_RETENTION_YEARS = 10;
+
+/**
+ * The policy as R39 lets it be read: a store written before PUT /api/policy refused fewer than 10
+ * years may hold fewer, and then every reader (the policy shown, a destruction's list and message)
+ * takes the floor instead.
+ */
+export function withRetentionFloor(policy: Policy): Policy {
+  return policy.retentionYears >= MIN_RETENTION_YEARS
+    ? policy
+    : { ...policy, retentionYears: MIN_RETENTION_YEARS };
+}
 
 /** Put in place of every erased text, so a reader sees it was destroyed rather than never given. */
 export const DESTROYED_TEXT = '（已销毁）';

@@ -25,6 +25,7 @@ import { GoogleSheetsClient } from './sheets/googleClient.js';
 import { loadServiceAccountKey } from './sheets/googleCredentials.js';
 import { keyringFromMasterKey, loadMasterKey, type Keyring } from './security/keyring.js';
 import { rekeyIfNeeded } from './services/identityRekey.js';
+import { raiseStoredRetention } from './services/retentionService.js';
 import { LowdbStore } from './store/lowdbStore.js';
 import type { Store } from './store/store.js';
 import type { FileVault } from './store/fileVault.js';
@@ -355,6 +356,13 @@ export async function startService(config: Config, options: StartOptions): Promi
       options.logger.warn({ code: warning.code, details: warning.details }, warning.messageEn);
     }
     const tokenFile = await ensureAdmin(store, config.dataDir, clock());
+    const retention = await raiseStoredRetention(store, clock());
+    if (retention) {
+      options.logger.warn(
+        { code: 'policy.retention_raised', ...retention },
+        'the stored policy kept records fewer years than R39 allows; raised to the minimum',
+      );
+    }
     // Before the first request: records keyed by older rules would miss registrations of their customer.
     await rekeyAtStart(store, keyring, clock, options.logger);
     const { app, services } = createApp({

@@ -13,6 +13,7 @@ import {
 } from '../../core/priority.js';
 import { DomainError, problem } from '../../core/problem.js';
 import { DEFAULT_POLICY, type Policy } from '../../core/policy.js';
+import { withRetentionFloor } from '../../core/retention.js';
 import type { RecordStatus, RowResult, StoredRecord, SubmissionRow } from '../../core/schema.js';
 import { PACKAGE_CALENDAR, type WorkCalendar } from '../../core/calendar.js';
 import type { Keyring } from '../security/keyring.js';
@@ -89,7 +90,7 @@ export class RegistrationService {
 
   async policy(tx?: ReadTx): Promise<Policy> {
     const stored = tx ? await tx.getPolicy() : await this.deps.store.read((t) => t.getPolicy());
-    return stored ?? DEFAULT_POLICY;
+    return withRetentionFloor(stored ?? DEFAULT_POLICY);
   }
 
   /** R3: what would happen to these rows; nothing is saved and no number is taken. */

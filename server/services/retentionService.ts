@@ -11,7 +11,13 @@ import { z } from 'zod';
 import { dayOf } from '../../core/day.js';
 import { POOL_COLLECTION } from '../../core/pool.js';
 import { DomainError, problem } from '../../core/problem.js';
-import { CLOSED_STATUSES, DESTROYED_TEXT, destructible, eraseRecord } from '../../core/retention.js';
+import {
+  CLOSED_STATUSES,
+  DESTROYED_TEXT,
+  MIN_RETENTION_YEARS,
+  destructible,
+  eraseRecord,
+} from '../../core/retention.js';
 import { daySchema, instantSchema } from '../../core/schema.js';
 import { OUTBOX_COLLECTION, outboxEntrySchema } from '../notify/outbox.js';
 import type { Store, WriteTx } from '../store/store.js';
@@ -238,4 +244,35 @@ async function eligibleNumbers(tx: WriteTx, today: string, years: number): Promi
     if (page.items.length < PAGE) break;
   }
   return nos.sort();
+}
+
+/**
+ * At start: a stored policy keeping records fewer years than R39's 10 (written before PUT
+ * /api/policy refused it) is raised to 10 in the store, with an audit entry (R36) — once, since the
+ * next start finds 10. Read under the write lock, so of several instances starting together only
+ * one raises it. Returns what changed, for the start-up log.
+ */
+export async function raiseStoredRetention(
+  store: Store,
+  now: Date,
+): Promise<{ from: number; to: number } | undefined> {
+  const from = await store.write(async (tx) => {
+    const stored = await tx.getPolicy();
+    if (stored === undefined || stored.retentionYears >= MIN_RETENTION_YEARS) return undefined;
+    await tx.putPolicy({ ...stored, retentionYears: MIN_RETENTION_YEARS });
+    return stored.retentionYears;
+  });
+  if (from === undefined) return undefined;
+  const raised = { from, to: MIN_RETENTION_YEARS };
+  await store.appendAudit([
+    {
+      at: now.toISOString(),
+      actor: 'system',
+      actorRole: 'system',
+      action: 'policy.retention_raised',
+      records: [],
+      details: raised,
+    },
+  ]);
+  return raised;
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { closedOn, destructible, eraseRecord, keptUntil, DESTROYED_TEXT } from '../../core/retention.js';
+import { DEFAULT_POLICY } from '../../core/policy.js';
+import {
+  closedOn,
+  destructible,
+  eraseRecord,
+  keptUntil,
+  withRetentionFloor,
+  DESTROYED_TEXT,
+} from '../../core/retention.js';
 import type { StoredRecord } from '../../core/schema.js';
 
 function record(overrides: Partial<StoredRecord> = {}): StoredRecord {
@@ -98,6 +106,15 @@ describe('[R39] when a record may be destroyed', () => {
 
   it('29 February keeps until 28 February of the last year', () => {
     expect(keptUntil('2016-02-29', 10)).toBe('2026-02-28');
+  });
+
+  it('a policy read with fewer than 10 years keeps 10; more stays as set', () => {
+    expect(withRetentionFloor({ ...DEFAULT_POLICY, retentionYears: 2 })).toEqual({
+      ...DEFAULT_POLICY,
+      retentionYears: 10,
+    });
+    const longer = { ...DEFAULT_POLICY, retentionYears: 15 };
+    expect(withRetentionFloor(longer)).toBe(longer);
   });
 
   it('an already destroyed record is not listed again', () => {

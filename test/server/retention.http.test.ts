@@ -4,9 +4,16 @@
  * destruction record. Nothing younger than the retention is ever destroyed, and the requester can
  * never approve alone.
  */
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY } from '../../core/policy.js';
 import type { RowResult } from '../../core/schema.js';
+import { keyringFromMasterKey, parseMasterKey } from '../../server/security/keyring.js';
 import type { RecordView } from '../../server/services/recordView.js';
+import { LowdbStore } from '../../server/store/lowdbStore.js';
+import { PostgresStore } from '../../server/store/postgresStore.js';
+import pg from 'pg';
 import { companyNameFor, enterpriseRow, phoneFor } from '../support/customers.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
 
@@ -190,6 +197,83 @@ describe('[R39] the retention is never below the 10 years R39 sets', () => {
       expect(requested.body.error.code).toBe('retention.nothing');
     } finally {
       await own.close();
+    }
+  });
+});
+
+describe('[R39] a policy stored with fewer than 10 years', () => {
+  it('is read as 10 everywhere, raised in the store at the next start, and said so once (audit, log)', async () => {
+    const key = randomBytes(32).toString('hex');
+    const first = await startTestService({ keepData: true, key });
+    const dataDir = first.dataDir;
+    await first.close();
+    try {
+      // The store as a release before PUT /api/policy refused fewer than 10 years left it.
+      const old = await LowdbStore.open({ dataDir, keyring: keyringFromMasterKey(parseMasterKey(key)) });
+      await old.write((tx) => tx.putPolicy({ ...DEFAULT_POLICY, retentionYears: 2 }));
+      await old.close();
+
+      for (const start of [1, 2]) {
+        const svc = await startTestService({ dataDir, key, keepData: true });
+        try {
+          const admin = svc.api(svc.adminToken);
+          const policy = await admin.get<{ retentionYears: number }>('/api/policy');
+          expect(policy.body.retentionYears, `start ${start}`).toBe(10);
+          const requested = await admin.post<ErrorBody>('/api/retention/destructions', {});
+          expect(requested.body.error.code).toBe('retention.nothing');
+          expect(requested.body.error.message).toContain('（10 年）');
+          expect(requested.body.error.messageEn).toContain('(10 years)');
+          const audit = await admin.get<{
+            items: { action: string; actorRole: string; details?: unknown }[];
+          }>('/api/audit?limit=500');
+          // [R36] Once: the first start raised it; the second finds 10 stored and says nothing.
+          const raised = audit.body.items.filter((e) => e.action === 'policy.retention_raised');
+          expect(raised, `start ${start}`).toEqual([
+            expect.objectContaining({ actorRole: 'system', details: { from: 2, to: 10 } }),
+          ]);
+          const logged = svc.logText().includes('policy.retention_raised');
+          expect(logged, `start ${start}`).toBe(start === 1);
+        } finally {
+          await svc.close();
+        }
+      }
+      const reopened = await LowdbStore.open({ dataDir, keyring: keyringFromMasterKey(parseMasterKey(key)) });
+      expect((await reopened.read((tx) => tx.getPolicy()))?.retentionYears).toBe(10);
+      await reopened.close();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('[R39] a policy written with fewer years while the service runs', () => {
+  it('(an older instance on the same PostgreSQL schema) is still read as 10', async () => {
+    const connectionString =
+      process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+    const schema = `retention_${process.pid}_${Date.now().toString(36)}`;
+    const key = randomBytes(32).toString('hex');
+    const svc = await startTestService({
+      key,
+      env: { BAOBEI_STORE: 'postgres', DATABASE_URL: connectionString, BAOBEI_PG_SCHEMA: schema },
+    });
+    try {
+      const older = await PostgresStore.open({
+        connectionString,
+        schema,
+        keyring: keyringFromMasterKey(parseMasterKey(key)),
+      });
+      await older.write((tx) => tx.putPolicy({ ...DEFAULT_POLICY, retentionYears: 3 }));
+      await older.close();
+      const admin = svc.api(svc.adminToken);
+      expect((await admin.get<{ retentionYears: number }>('/api/policy')).body.retentionYears).toBe(10);
+      const requested = await admin.post<ErrorBody>('/api/retention/destructions', {});
+      expect(requested.body.error.message).toContain('（10 年）');
+    } finally {
+      await svc.close();
+      const dba = new pg.Client({ connectionString });
+      await dba.connect();
+      await dba.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await dba.end();
     }
   });
 });
