@@ -1237,6 +1237,18 @@ function corruptSchema(schema: string, why: string): DomainError {
   );
 }
 
+function foreignSchema(schema: string): DomainError {
+  return new DomainError(
+    problem(
+      'store.foreign_schema',
+      `PostgreSQL schema ${schema} 不是 Baobei 的存储（有别的表，没有 meta 表）；未在其中创建任何表（检查 BAOBEI_PG_SCHEMA）`,
+      `PostgreSQL schema ${schema} is not a Baobei store (it holds other tables and no meta table); nothing was created in it (check BAOBEI_PG_SCHEMA)`,
+      'BAOBEI_PG_SCHEMA',
+    ),
+    { schema },
+  );
+}
+
 /**
  * Creates the tables on first use and checks the key on every open, under the write lock so that
  * instances starting together do not race to create them.
@@ -1251,6 +1263,14 @@ async function prepareSchema(pool: pg.Pool, sql: Statements, keyring: Keyring): 
       values: [`${sql.schema}.meta`],
     });
     if (found.rows[0]?.exists !== true) {
+      // No store yet. A schema of another application (BAOBEI_PG_SCHEMA mistyped, or `public`) would
+      // get Baobei's tables among its own: refused. The file vault's own table may be there already.
+      const others = await client.query<{ n: number }>({
+        text: `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = $1 AND c.relname NOT LIKE 'sealed\\_files%'`,
+        values: [sql.schemaName],
+      });
+      if ((others.rows[0]?.n ?? 0) > 0) throw foreignSchema(sql.schemaName);
       // Plain CREATE TABLE: a same-named table of something else in the schema fails loudly here.
       await client.query(schemaDdl(sql.schema));
       await client.query({

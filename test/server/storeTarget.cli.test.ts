@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -97,6 +97,25 @@ describe('store commands where there is no Baobei store', () => {
     expect(await tablesIn(foreign)).toEqual(['invoices']);
     expect(await tablesIn(missing)).toBeNull();
   }, 60_000);
+
+  it('serve, user add, import and calendar show on a schema of another application are refused, nothing created in it', async () => {
+    // These may make a new store (a first start), but never among another application's tables.
+    const csv = path.join(work, 'rows.csv');
+    await writeFile(csv, '客户名称,客户类型,联系电话,客户来源\n上海华信科技有限公司,企业,13812345678,展会\n');
+    for (const args of [
+      ['serve'],
+      ['user', 'add', '--name', '王磊', '--role', 'sales'],
+      ['import', csv, '--dry-run'],
+      ['calendar', 'show', '2027'],
+    ]) {
+      const dataDir = path.join(work, `first-${args[0]}`);
+      const res = await runCli(args, { dataDir, key, env: { ...pgEnv(foreign), PORT: '0' } });
+      expect(res.code, `${args[0]}: ${res.stdout}`).toBe(2);
+      expect(res.stderr, args[0]).toContain('[store.foreign_schema]');
+      expect(res.stderr, args[0]).toContain(foreign);
+      expect(await tablesIn(foreign), args[0]).toEqual(['invoices']);
+    }
+  }, 120_000);
 
   it('backup of a mistyped lowdb data dir (no service) is refused (store.not_found), no store or file made', async () => {
     const dataDir = path.join(work, 'no-such-store');
