@@ -5,7 +5,7 @@
  * or an unreachable service, 1 internal failure.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { DomainError, type Problem } from '../core/problem.js';
+import { DomainError, problem, type Problem } from '../core/problem.js';
 import { parseProblem } from './cliParseProblem.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
@@ -30,9 +30,6 @@ import {
 const URL_HELP =
   'URL of the running service (default: BAOBEI_URL, else the one the service recorded in the data dir)';
 const TOKEN_HELP = "token for the running service (default: BAOBEI_TOKEN, else the data dir's admin.token)";
-
-/** An error the user can fix: printed as one line, exit code 2. */
-export class UsageError extends Error {}
 
 export function buildProgram(): Command {
   const program = new Command('baobei')
@@ -289,7 +286,14 @@ export function buildProgram(): Command {
 function yearOf(text: string): number {
   const year = Number(text);
   if (!/^\d{4}$/.test(text) || year < 2000 || year > 2100) {
-    throw new UsageError(`年份须为 2000–2100 的四位数字：${text} / the year must be 2000–2100: ${text}`);
+    throw new DomainError(
+      problem(
+        'calendar.year_invalid',
+        `年份须为 2000–2100 的四位数字：${text}`,
+        `the year must be 2000–2100: ${text}`,
+        'year',
+      ),
+    );
   }
   return year;
 }
@@ -343,7 +347,7 @@ export async function main(argv: string[]): Promise<number> {
       printRefusal(parseProblem(err));
       return 2;
     }
-    if (err instanceof UsageError || err instanceof ConfigError) {
+    if (err instanceof ConfigError) {
       console.error(err.message);
       return 2;
     }

@@ -3,6 +3,7 @@
  * notice or a JSON body, on the store when no service runs and through the service when one does;
  * a bad line ends with exit 2 and one line naming the date. Plus: both stores keep what was entered.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -91,6 +92,17 @@ describe('baobei calendar', () => {
     expect(broken.stderr).toMatch(/quotes\.csv:\d+ 不是有效的 CSV.* \/ .*is not valid CSV/);
     expect(broken.stderr).not.toContain('内部错误');
     await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('a year that is not 2000–2100 is one bilingual line with its code, and no store is opened', async () => {
+    const dataDir = path.join(await tempDir(), 'data');
+    const key = randomBytes(32).toString('hex');
+    const res = await runCli(['calendar', 'show', '27'], { dataDir, key });
+    expect(res.code).toBe(2);
+    expect(res.stderr.trim()).toBe(
+      '年份须为 2000–2100 的四位数字：27 / the year must be 2000–2100: 27 [calendar.year_invalid]',
+    );
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it('[R12] sets a year from JSON through the running service', async () => {
