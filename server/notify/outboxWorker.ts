@@ -47,6 +47,7 @@ import {
   ROBOT_WAKE_COLLECTION,
   queueForRobot,
   releaseRobot,
+  renewRobotLease,
   reserveSend,
   takeRobot,
   waitingGroups,
@@ -173,6 +174,8 @@ export class OutboxWorker {
    * recorded by the lanes themselves and not counted in the round's result.
    */
   async runOnce(options: { lanes?: 'await' | 'background' } = {}): Promise<RoundResult> {
+    // Before the claim leases anything: a lane renews its robot's lease counting from here.
+    const leaseFrom = performance.now();
     const now = this.options.clock().toISOString();
     // A claim is a write that has the whole store to itself on PostgreSQL: an idle instance polling
     // every few seconds would stall every registration behind it. Look first; claim only what is due.
@@ -181,7 +184,7 @@ export class OutboxWorker {
       return { claimed: 0, robots: 0, sent: 0, retried: 0, failed: 0 };
     }
     const claim = await this.options.store.write((tx) => this.claim(tx, now));
-    const running = claim.takes.map((take) => this.trackLane(this.runLane(take)));
+    const running = claim.takes.map((take) => this.trackLane(this.runLane(take, leaseFrom)));
     const emails = await this.sendEmails(claim.units);
     const unsent = claim.units.slice(emails.length);
     const recorded =
@@ -347,21 +350,23 @@ export class OutboxWorker {
     for (const unit of units) {
       if (this.stopped || performance.now() - started >= this.leaseMs / 2) break;
       const leaseEnds = started + this.leaseMs;
-      outcomes.push({ unit, result: await this.whileSending(unit, leaseEnds, this.deliver(unit)) });
+      const result = await this.whileSending(() => this.renewLease(unit), leaseEnds, this.deliver(unit));
+      outcomes.push({ unit, result });
     }
     return outcomes;
   }
 
   /**
-   * Renews the lease of a unit's entries while its message is on the wire, whenever less than a third
-   * of the lease is left, so no other instance takes them over and sends them again: one message can
-   * take longer than the lease (a mail server slow to accept DATA; nodemailer's timeouts are per step,
-   * not per message), and once on the wire it cannot be called back. A message sent in time costs no
-   * renewal. A renewal that fails (the store lost) is tried again every tenth of the lease; only a
-   * lease that runs out meanwhile lets another instance send the message again, as after a crash.
+   * Renews the lease (`renew`: a unit's entries, or a lane's robot) while a message is on the wire,
+   * whenever less than a third of the lease is left, so no other instance takes it over and sends the
+   * message again: one message can take longer than the lease (a mail server slow to accept DATA,
+   * nodemailer's timeouts being per step, not per message; a webhook call of up to its 10 s timeout),
+   * and once on the wire it cannot be called back. A message sent in time costs no renewal. A renewal
+   * that fails (the store lost) is tried again every tenth of the lease; only a lease that runs out
+   * meanwhile lets another instance send the message again, as after a crash.
    */
   private async whileSending(
-    unit: DeliveryUnit,
+    renew: () => Promise<void>,
     leaseEnds: number,
     sending: Promise<DeliveryResult>,
   ): Promise<DeliveryResult> {
@@ -373,7 +378,7 @@ export class OutboxWorker {
         () => {
           // Measured before the write, which leases from its own (later) moment: never an end too late.
           const asked = performance.now();
-          renewing = this.renewLease(unit).then(
+          renewing = renew().then(
             () => {
               if (!done) renewIn(asked + (this.leaseMs * 2) / 3 - performance.now());
             },
@@ -426,8 +431,10 @@ export class OutboxWorker {
    * Sends a taken robot's queue: each request asks the window first (its own transaction), goes
    * out, and its stamp moves to when its answer came; the lane ends when the window is full for
    * longer than a short wait, the provider throttles, the lease is half spent or the worker stops.
+   * The request on the wire keeps the robot's lease while it is there (whileSending); `leaseFrom` is
+   * when the round that took the robot began (real time), no later than the lease's start.
    */
-  private async runLane(take: RobotTake): Promise<LaneCounts> {
+  private async runLane(take: RobotTake, leaseFrom: number): Promise<LaneCounts> {
     const { robot } = take;
     const store = this.options.store;
     const started = performance.now();
@@ -454,7 +461,17 @@ export class OutboxWorker {
           await new Promise((r) => setTimeout(r, Math.max(1, ms)));
           continue;
         }
-        const result = await this.deliver(step.unit, robot);
+        const result = await this.whileSending(
+          () =>
+            this.options.store.write((tx) =>
+              renewRobotLease(tx, robot.id, {
+                instanceId: this.instanceId,
+                until: new Date(this.options.clock().getTime() + this.leaseMs).toISOString(),
+              }),
+            ),
+          leaseFrom + this.leaseMs,
+          this.deliver(step.unit, robot),
+        );
         previous = { reserved: step.reserved, done: this.rateClock() };
         outcomes.push({ unit: step.unit, result });
         const carried = new Set(step.unit.entries.map((e) => e.key));

@@ -148,6 +148,21 @@ export async function takeRobot(
   return { take: { robot, entries }, failed };
 }
 
+/**
+ * The lane still holding the robot keeps it until `until` (its wake document moves there), while a
+ * request is on the wire; a robot another instance took over meanwhile is left alone.
+ */
+export async function renewRobotLease(
+  tx: WriteTx,
+  robotId: string,
+  options: { instanceId: string; until: string },
+): Promise<void> {
+  const state = await loadRobotState(tx, robotId);
+  if (state.leaseOwner !== options.instanceId) return;
+  await setWake(tx, state, robotId, options.until);
+  await tx.putDoc(ROBOT_STATE_COLLECTION, robotId, state);
+}
+
 /** What waits, as the planner takes it: a robot's digest entries as one item, then the rest oldest first. */
 export function waitingGroups(entries: readonly OutboxEntry[]): OutboxEntry[][] {
   const digest = entries.filter((e) => e.mode === 'digest');

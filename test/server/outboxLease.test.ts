@@ -1,8 +1,8 @@
 /**
- * Email deliveries longer than the lease (a slow mail server, a full batch): another instance takes
- * over leased entries once the lease has run out, so the first instance must not go on sending
- * them, and must keep the lease of a message it is still sending. Two PostgreSQL stores on one
- * schema stand for two instances.
+ * Deliveries longer than the lease (a slow mail server, a full batch, a slow robot webhook): another
+ * instance takes over leased entries (or a held robot) once the lease has run out, so the first
+ * instance must not go on sending them, and must keep the lease of a message it is still sending.
+ * Two PostgreSQL stores on one schema stand for two instances.
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -10,13 +10,19 @@ import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, expect, it } from 'vitest';
 import type { Channel, EmailMessage } from '../../server/notify/channel.js';
+import { teamRobotSchema } from '../../server/notify/channelSettings.js';
 import { createEmailChannel } from '../../server/notify/emailChannel.js';
 import { recordFactsOf, type NotifyEvent } from '../../server/notify/notifyEvent.js';
-import { CONTACTS_COLLECTION, PREFERENCES_COLLECTION } from '../../server/notify/notifySettings.js';
+import {
+  CONTACTS_COLLECTION,
+  PREFERENCES_COLLECTION,
+  ROBOTS_COLLECTION,
+} from '../../server/notify/notifySettings.js';
 import { OUTBOX_COLLECTION, enqueueEvents, type OutboxEntry } from '../../server/notify/outbox.js';
 import { OutboxWorker } from '../../server/notify/outboxWorker.js';
 import { keyringFromMasterKey, type Keyring } from '../../server/security/keyring.js';
 import { PostgresStore } from '../../server/store/postgresStore.js';
+import { startRobotReceivers } from '../fakes/robotReceivers.js';
 import { storedRecord } from '../notify/notifyFixtures.js';
 
 const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -189,6 +195,72 @@ it(
       await emailA.close();
       await emailB.close();
       await smtp.close();
+      await a.close();
+      await b.close();
+    }
+  },
+);
+
+it(
+  'one robot message whose webhook call outlasts the lease is sent once: its lane keeps the robot',
+  { timeout: 60_000 },
+  async () => {
+    const { a, b } = await twoInstances();
+    const receivers = await startRobotReceivers();
+    const wecom = receivers.wecom();
+    const worker = (store: PostgresStore) =>
+      new OutboxWorker({ store, clock: () => new Date(), leaseMs: 600, retryBaseMs: 10 });
+    const first = worker(a);
+    const other = worker(b);
+    try {
+      const robot = teamRobotSchema.parse({
+        kind: 'wecom',
+        id: 'wecom-east',
+        team: '华东一部',
+        name: '华东一部群',
+        webhookUrl: wecom.webhookUrl,
+      });
+      await a.write((tx) => tx.putDoc(ROBOTS_COLLECTION, robot.id, robot));
+      const no = 'BB-2026-000001';
+      const event: NotifyEvent = {
+        type: 'protection.ending',
+        recordNo: no,
+        at: new Date().toISOString(),
+        details: { daysLeft: 20, protectedUntil: '2026-12-13', extensionLastDay: '2026-11-23' },
+      };
+      await a.write((tx) =>
+        enqueueEvents(
+          tx,
+          [
+            {
+              event,
+              facts: recordFactsOf(storedRecord({ no })),
+              to: { name: '没有这个人' },
+              eventKey: `r:${no}`,
+              robotKey: `r:${no}`,
+            },
+          ],
+          { now: event.at, digestHour: 9 },
+        ),
+      );
+      // The webhook answers 1.5 s late (its timeout is 10 s); the lease is 0.6 s.
+      wecom.delayNext(1, 1_500);
+      const round = first.runOnce();
+      // The other instance looks twice past the first lease's end, while the request is on the wire.
+      const second: Promise<unknown>[] = [];
+      for (const wait of [800, 500]) {
+        await new Promise((r) => setTimeout(r, wait));
+        second.push(other.runOnce());
+      }
+      const [result] = await Promise.all([round, ...second]);
+      // Delivered once, by the instance that took the robot, which records it sent.
+      expect([...receivers.deliveredKeys().values()]).toEqual([1]);
+      expect(result).toMatchObject({ robots: 1, sent: 1 });
+      expect((await outboxEntries(a)).map((e) => e.status)).toEqual(['sent']);
+    } finally {
+      await first.stop();
+      await other.stop();
+      await receivers.close();
       await a.close();
       await b.close();
     }
