@@ -321,9 +321,9 @@ export class PostgresStore implements Store {
             return await this.transaction(fn, end, options);
           } catch (err) {
             // Every lock of a keyed write is taken in one order before its work (key rows, then the
-            // pool entries its rows match), so a deadlock needs locks outside them (two writers
-            // trimming the same old notifications, another session): rare, and fn's changes were
-            // rolled back.
+            // pool entries its rows match), and trimming old notifications skips rows another
+            // writer is trimming, so a deadlock needs locks outside them (another session): rare,
+            // and fn's changes were rolled back.
             if (pgCode(err) !== DEADLOCK_DETECTED) throw err;
             if (attempt > DEADLOCK_RETRIES) throw storeBusy();
           }
@@ -1611,7 +1611,9 @@ function statements(schemaName: string) {
               AND (to_value IS NULL OR $3::text IS NULL OR to_value = $3::text))))
        ORDER BY seq DESC LIMIT $4`,
     ),
-    // One statement for the batch, in order; then the oldest beyond the limit are dropped.
+    // One statement for the batch, in order; then the oldest beyond the limit are dropped. Rows
+    // another writer is dropping are skipped, not waited for (it deletes them; if it rolls back,
+    // the next trim does): a trim that waited could close a deadlock cycle with that writer.
     addNotifications: named(
       'addNotifications',
       `WITH added AS (
@@ -1619,8 +1621,11 @@ function statements(schemaName: string) {
          SELECT n->>'id', CASE WHEN n->'to' ? 'name' THEN 'name' ELSE 'reviewers' END,
                 COALESCE(n->'to'->>'name', n->'to'->>'reviewersOf'), n->>'type', n->>'recordNo', n->>'at', n->'details'
          FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(n, ord) ORDER BY ord
-         RETURNING seq)
-       DELETE FROM ${s}.notifications WHERE seq <= (SELECT max(seq) FROM added) - $2::bigint`,
+         RETURNING seq),
+       trimmed AS (
+         SELECT seq FROM ${s}.notifications WHERE seq <= (SELECT max(seq) FROM added) - $2::bigint
+         ORDER BY seq FOR UPDATE SKIP LOCKED)
+       DELETE FROM ${s}.notifications WHERE seq IN (SELECT seq FROM trimmed)`,
     ),
     getIdempotency: named(
       'getIdempotency',

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { PostgresStore } from '../../server/store/postgresStore.js';
-import { ClaimHeldError } from '../../server/store/store.js';
+import { ClaimHeldError, MAX_NOTIFICATIONS, type Notification } from '../../server/store/store.js';
 import { record } from './storeContract.js';
 
 const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -265,5 +265,51 @@ describe('keyed writes on PostgreSQL', () => {
     expect(await b.simulate((tx) => tx.nextRegistrationNo(2026), { keys: [] })).toBe(no(41));
     expect(await a.write((tx) => tx.nextRegistrationNo(2026))).toBe(no(41));
     expect((await a.dump()).counters).toEqual({ '2026': 41 });
+  });
+
+  it('a keyed write trimming old notifications never waits for another writer trimming them', async () => {
+    const [a, b, c, schema] = await instances();
+    const notification = (id: number): Notification => ({
+      id: `n${id}`,
+      to: { name: '王磊' },
+      type: 'decision',
+      recordNo: no(id),
+      at: '2026-11-23T01:00:00.000Z',
+      details: {},
+    });
+    // Exactly the cap: the next notification added trims the oldest.
+    await a.write(async (tx) => {
+      for (let from = 1; from <= MAX_NOTIFICATIONS; from += 5_000) {
+        await tx.addNotifications(Array.from({ length: 5_000 }, (_, i) => notification(from + i)));
+      }
+    });
+    const held = gate();
+    const holding = gate();
+    // One writer has trimmed the oldest notification and not committed yet.
+    const holder = c.write(
+      async (tx) => {
+        await tx.addNotifications([notification(MAX_NOTIFICATIONS + 1)]);
+        holding.open();
+        await held.opened;
+      },
+      { keys: ['cc:A'] },
+    );
+    await holding.opened;
+    // Another trims too: it leaves the row the holder is deleting to it, and commits at once. A trim
+    // that waited on it could close a deadlock cycle with whatever the holder waits on next.
+    const other = b.write((tx) => tx.addNotifications([notification(MAX_NOTIFICATIONS + 2)]), {
+      keys: ['cc:B'],
+    });
+    const first = await Promise.race([
+      other.then(() => 'committed'),
+      waitingOn(`INSERT INTO "${schema}".notifications`).then(() => 'waiting'),
+    ]);
+    held.open();
+    await Promise.all([holder, other]);
+    expect(first).toBe('committed');
+    const kept = await admin.query<{ n: number; oldest: string }>(
+      `SELECT count(*)::int AS n, min(seq)::text AS oldest FROM "${schema}".notifications`,
+    );
+    expect(kept.rows[0]).toEqual({ n: MAX_NOTIFICATIONS, oldest: '3' });
   });
 });
