@@ -4,7 +4,6 @@
  */
 import { nameBigrams } from '../../core/companyName.js';
 import { identityKeys } from '../../core/matching.js';
-import { DEFAULT_POLICY } from '../../core/policy.js';
 import type { IdentityKeys, Registration } from '../../core/schema.js';
 
 export const STARRED = '★上海华信科技有限公司';
