@@ -5,7 +5,14 @@
  * composer can put them into a message: they never leave `recordFactsOf`.
  */
 import { z } from 'zod';
-import { daySchema, recordStatusSchema, type CustomerType, type StoredRecord } from '../../core/schema.js';
+import { sharePartner } from '../../core/lifecycle.js';
+import {
+  daySchema,
+  recordStatusSchema,
+  type CustomerType,
+  type Day,
+  type StoredRecord,
+} from '../../core/schema.js';
 import { NOTIFICATION_TYPES } from '../store/store.js';
 
 /** Scheduled reminders, computed in Asia/Shanghai by the working-day calendar. */
@@ -55,7 +62,7 @@ export const recordFactsSchema = z.object({
   status: recordStatusSchema,
   team: z.string().optional(),
   registrant: z.string(),
-  /** The other registrant of a shared customer (R16). */
+  /** The other registrant of a shared customer while the share lasts (R16, core sharePartner). */
   sharedWith: z.string().optional(),
   customerName: z.string(),
   customerType: z.enum(['enterprise', 'individual', 'other']),
@@ -67,14 +74,17 @@ export const recordFactsSchema = z.object({
 export type RecordFacts = z.infer<typeof recordFactsSchema>;
 
 /** The facts of a stored record — and nothing else of it. */
-export function recordFactsOf(record: StoredRecord): RecordFacts {
+/** `today`: the day the facts are for (without it, the stored status decides whether a share lasts). */
+export function recordFactsOf(record: StoredRecord, today?: Day): RecordFacts {
+  // R16 with R34: a former share partner is not one of the people who hold the record.
+  const partner = sharePartner(record, today);
   const customerType: CustomerType = record.registration.customerType;
   return {
     no: record.no,
     status: record.status,
     ...(record.team !== undefined ? { team: record.team } : {}),
     registrant: record.registration.registrant,
-    ...(record.share ? { sharedWith: record.share.withRegistrant } : {}),
+    ...(partner !== undefined ? { sharedWith: partner } : {}),
     customerName: record.registration.customerName,
     customerType,
     ...(record.protectedUntil !== undefined ? { protectedUntil: record.protectedUntil } : {}),

@@ -115,7 +115,7 @@ export async function runReminders(
       if (key === undefined) continue;
       items.push({
         event: { type: reminder.type, recordNo: reminder.recordNo, at, details: reminder.details },
-        facts: recordFactsOf(record),
+        facts: recordFactsOf(record, today),
         to:
           reminder.to === 'holder'
             ? { name: record.registration.registrant }

@@ -281,7 +281,9 @@ export class LifecycleService {
    */
   object(actor: Actor, no: string, reason: string): Promise<RecordView> {
     return this.act(actor, no, 'registration.objection', async (ctx, target) => {
-      const lost = isOwnRecord(actor, target) ? target : await this.lostRecordOf(ctx, actor, target);
+      const lost = isOwnRecord(actor, target, ctx.today)
+        ? target
+        : await this.lostRecordOf(ctx, actor, target);
       if (lost.reasonCode !== 'conflict.lost' || effectiveStatus(lost, ctx.today) !== 'rejected') {
         throw new DomainError(
           problem(

@@ -6,6 +6,7 @@
  * the caller's transaction: the change and its messages commit together or not at all.
  */
 import { randomUUID } from 'node:crypto';
+import { dayOf } from '../../core/day.js';
 import { DEFAULT_REMINDER_SETTINGS } from '../../core/policy.js';
 import type { StoredRecord } from '../../core/schema.js';
 import { enqueueEvents, type EnqueueItem } from '../notify/outbox.js';
@@ -65,7 +66,7 @@ export class Notifier {
           details: n.details,
           ...(this.actor !== undefined ? { actor: this.actor } : {}),
         },
-        facts: recordFactsOf(record),
+        facts: recordFactsOf(record, dayOf(this.at)),
         to: n.to,
         eventKey: `n:${n.id}`,
         robotKey: `e:${n.type}:${n.recordNo}:${n.at}`,

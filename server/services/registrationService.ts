@@ -297,7 +297,7 @@ export class RegistrationService {
       const policy = await this.policy(tx);
       const record = await tx.getRecord(no);
       if (!record) throw notFound(no);
-      if (!canRead(actor, record)) throw forbidden('查看该报备', 'read this registration');
+      if (!canRead(actor, record, today)) throw forbidden('查看该报备', 'read this registration');
       const isReviewer = actor.role !== 'sales';
       const status = effectiveStatus(record, today);
       const competitors =

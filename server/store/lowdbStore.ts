@@ -18,7 +18,14 @@ import { indexKeys, indexPairs } from '../../core/matching.js';
 import { effectiveStatus } from '../../core/lifecycle.js';
 import { addDays, dayOf } from '../../core/day.js';
 import { policySchema, type Policy } from '../../core/policy.js';
-import type { Day, IdentityKeys, Instant, RecordStatus, StoredRecord } from '../../core/schema.js';
+import {
+  PROTECTING_STATUSES,
+  type Day,
+  type IdentityKeys,
+  type Instant,
+  type RecordStatus,
+  type StoredRecord,
+} from '../../core/schema.js';
 import { DomainError, problem } from '../../core/problem.js';
 import type { Keyring } from '../security/keyring.js';
 import { cooperativeLoop, type Pause } from '../services/cooperativeLoop.js';
@@ -1238,6 +1245,14 @@ class LowdbTx implements WriteTx {
 }
 
 /**
+ * The share partner sees the record while the share lasts (R16, core sharePartner): the clear
+ * field follows the stored status, and a protection past its last day has ended before the sweep.
+ */
+function sharedOn(sealed: SealedRecord, status: RecordStatus): boolean {
+  return sealed.sharedWith !== undefined && PROTECTING_STATUSES.includes(status);
+}
+
+/**
  * The clear-field part of a record query (everything but the name search); `nos` is `query.nos` as
  * a Set, made once per query: the re-key pages 1,000 numbers at a time.
  */
@@ -1252,14 +1267,14 @@ function matchesQuery(
   if (scope && (scope.registrants || scope.teams)) {
     const mine =
       (scope.registrants?.includes(sealed.registrant) ?? false) ||
-      (sealed.sharedWith !== undefined && (scope.registrants?.includes(sealed.sharedWith) ?? false));
+      (sharedOn(sealed, status) && (scope.registrants?.includes(sealed.sharedWith!) ?? false));
     const team = sealed.team !== undefined && (scope.teams?.includes(sealed.team) ?? false);
     if (!mine && !team) return false;
   }
   if (
     query.registrant !== undefined &&
     sealed.registrant !== query.registrant &&
-    sealed.sharedWith !== query.registrant
+    !(sharedOn(sealed, status) && sealed.sharedWith === query.registrant)
   ) {
     return false;
   }

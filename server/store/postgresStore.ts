@@ -1185,17 +1185,21 @@ function recordConditions(query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>, pa
   const status = (): string => (effective ??= effectiveStatusSql(params, query.today));
   const conditions = ['true'];
   if (query.statuses) conditions.push(`${status()} = ANY(${params.add(query.statuses)}::text[])`);
+  // The share partner sees the record while the share lasts (R16, core sharePartner): the column
+  // follows the stored status, and a protection past its last day has ended before the sweep.
+  const sharedOn = (): string => `${status()} = ANY(${params.add([...PROTECTING_STATUSES])}::text[])`;
   const scope = query.scope;
   if (scope && (scope.registrants || scope.teams)) {
     const registrants = params.add(scope.registrants ?? []);
     conditions.push(
-      `(registrant = ANY(${registrants}::text[]) OR shared_with = ANY(${registrants}::text[])` +
+      `(registrant = ANY(${registrants}::text[])` +
+        ` OR (shared_with = ANY(${registrants}::text[]) AND ${sharedOn()})` +
         ` OR team = ANY(${params.add(scope.teams ?? [])}::text[]))`,
     );
   }
   if (query.registrant !== undefined) {
     const registrant = params.add(query.registrant);
-    conditions.push(`(registrant = ${registrant} OR shared_with = ${registrant})`);
+    conditions.push(`(registrant = ${registrant} OR (shared_with = ${registrant} AND ${sharedOn()}))`);
   }
   if (query.expiringWithinDays !== undefined) {
     conditions.push(

@@ -12,6 +12,7 @@ import {
   type IdentityKeys,
   type StoredRecord,
 } from '../../core/schema.js';
+import { sharePartner } from '../../core/lifecycle.js';
 import type { Keyring } from '../security/keyring.js';
 
 export const sealedRecordSchema = z.object({
@@ -22,7 +23,10 @@ export const sealedRecordSchema = z.object({
   receivedAt: z.string(),
   claimedAt: z.string(),
   protectedUntil: daySchema.optional(),
-  /** Other registrant sharing the customer (R16): sees the record too. */
+  /**
+   * Other registrant sharing the customer (R16) while the share lasts by the stored status (core
+   * sharePartner): sees the record too. Queries also require the record to protect on their day.
+   */
   sharedWith: z.string().optional(),
   identity: identityKeysSchema,
   version: z.number().int(),
@@ -44,7 +48,8 @@ export function sealRecord(record: StoredRecord, keyring: Pick<Keyring, 'seal'>)
   };
   if (record.team !== undefined) clear.team = record.team;
   if (record.protectedUntil !== undefined) clear.protectedUntil = record.protectedUntil;
-  if (record.share !== undefined) clear.sharedWith = record.share.withRegistrant;
+  const partner = sharePartner(record);
+  if (partner !== undefined) clear.sharedWith = partner;
   return clear;
 }
 

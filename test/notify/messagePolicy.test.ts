@@ -79,8 +79,9 @@ describe('who is told at all', () => {
             });
             const actor: Actor = { id: 'x', name, role, team };
             const person = { name, role, ...(team !== undefined ? { team } : {}) };
-            expect(mayRead(person, recordFactsOf(r)), `${role} ${team} ${name} ${recordTeam}`).toBe(
-              canRead(actor, r),
+            const today = '2026-10-01';
+            expect(mayRead(person, recordFactsOf(r, today)), `${role} ${team} ${name} ${recordTeam}`).toBe(
+              canRead(actor, r, today),
             );
           }
   });

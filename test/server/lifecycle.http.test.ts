@@ -804,6 +804,79 @@ describe('review', () => {
     });
   });
 
+  it('[R16][R34] once a share ends, the former partner reads, lists and is told of the other record no more', async () => {
+    const { wangNo, liNo } = await contest();
+    expect(
+      (
+        await post(reviewer, wangNo, 'review', {
+          decision: 'share',
+          shareWith: liNo,
+          split: 60,
+          reason: '资源互补',
+        })
+      ).status,
+    ).toBe(200);
+    const listed = async (token: string, query = ''): Promise<string[]> => {
+      const res = await svc.api(token).get<{ items: RecordView[] }>(`/api/registrations${query}`);
+      expect(res.status).toBe(200);
+      return res.body.items.map((r) => r.no).sort();
+    };
+    // During the share each reads and lists the other's record (R16).
+    svc.setNow(at('2026-10-20'));
+    expect((await svc.api(wang).get(`/api/registrations/${liNo}`)).status).toBe(200);
+    expect((await svc.api(li).get(`/api/registrations/${wangNo}`)).status).toBe(200);
+    expect(await listed(wang)).toEqual([wangNo, liNo].sort());
+    expect(await listed(li, `?registrant=${encodeURIComponent('李娜')}`)).toEqual([wangNo, liNo].sort());
+
+    // Wang withdraws: Li holds the customer alone (100%); neither is the other's partner any more.
+    expect((await post(wang, wangNo, 'close', { outcome: 'withdrawn', note: '客户放弃' })).status).toBe(200);
+    for (const [token, other] of [
+      [wang, liNo],
+      [li, wangNo],
+    ] as const) {
+      const read = await svc.api(token).get<ErrorBody>(`/api/registrations/${other}`);
+      expect(read.status).toBe(403);
+      expect(read.body.error.code).toBe('auth.forbidden');
+    }
+    expect(await listed(wang)).toEqual([wangNo]);
+    expect(await listed(li)).toEqual([liNo]);
+    expect(await listed(li, `?registrant=${encodeURIComponent('李娜')}`)).toEqual([liNo]);
+    // Nearing the end of Li's protection (2026-12-29), the reminder and the expiring report are hers
+    // alone: Wang, who left, is not reminded of a customer he no longer holds.
+    svc.setNow(at('2026-12-15'));
+    const expiringOf = async (token: string): Promise<string[]> => [
+      ...(await notifications(token)).filter((n) => n.details['expiring'] === true).map((n) => n.recordNo),
+      ...(await svc.api(token).get<Summary>('/api/reports/summary')).body.expiringSoon.map(
+        (e) => e.registrationNo,
+      ),
+    ];
+    expect(await expiringOf(li)).toEqual([liNo, liNo]);
+    expect(await expiringOf(wang)).toEqual([]);
+    // The reviewer still reads both (R34: their team's).
+    expect((await svc.api(reviewer).get(`/api/registrations/${wangNo}`)).status).toBe(200);
+    expect((await svc.api(reviewer).get(`/api/registrations/${liNo}`)).status).toBe(200);
+  });
+
+  it('[R16][R25][R34] a share that ran out (not yet swept) is no longer read by the former partner', async () => {
+    const { wangNo, liNo } = await contest();
+    expect(
+      (
+        await post(reviewer, wangNo, 'review', {
+          decision: 'share',
+          shareWith: liNo,
+          split: 60,
+          reason: '资源互补',
+        })
+      ).status,
+    ).toBe(200);
+    // Both protections end on 2026-12-29; the next day, before any sweep, both read as expired.
+    svc.setNow(at('2026-12-30'));
+    expect((await svc.api(li).get(`/api/registrations/${wangNo}`)).status).toBe(403);
+    expect((await svc.api(wang).get(`/api/registrations/${liNo}`)).status).toBe(403);
+    const mine = await svc.api(li).get<{ items: RecordView[] }>('/api/registrations');
+    expect(mine.body.items.map((r) => r.no)).toEqual([liNo]);
+  });
+
   it('[R16] the share partner sees the other share but cannot close it, ask for its extension or log visits on it', async () => {
     const { wangNo, liNo } = await contest();
     const shared = await post(reviewer, wangNo, 'review', {

@@ -532,6 +532,46 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
       expect(ending.map((r) => r.no)).toEqual(['BB-2026-000003']);
     });
 
+    it('[R16][R34] lists a record to its share partner only while the share lasts', async () => {
+      const shared = (no: string, overrides: Partial<StoredRecord>): StoredRecord =>
+        record(no, {
+          status: 'protected',
+          protectedFrom: '2026-10-01',
+          protectedUntil: '2026-12-31',
+          share: { withNo: 'BB-2026-000099', withRegistrant: '李娜', percent: 60 },
+          ...overrides,
+        });
+      await store.write(async (tx) => {
+        await tx.putRecord(shared('BB-2026-000001', {}));
+        // The partner left: this share holds the customer alone (share.partner_left).
+        await tx.putRecord(
+          shared('BB-2026-000002', {
+            share: { withNo: 'BB-2026-000098', withRegistrant: '李娜', percent: 100 },
+          }),
+        );
+        // Both shares ended by an upheld objection.
+        await tx.putRecord(shared('BB-2026-000003', { status: 'terminated' }));
+        // Ran out on 2026-11-10, not swept yet.
+        await tx.putRecord(shared('BB-2026-000004', { protectedUntil: '2026-11-10' }));
+      });
+      const today = '2026-11-23';
+      for (const query of [
+        { scope: { registrants: ['李娜'] } },
+        { scope: { registrants: ['李娜'], teams: ['华南部'] } },
+        { registrant: '李娜' },
+      ]) {
+        const partner = await store.read((tx) => tx.listRecords({ today, ...query, limit: 10, offset: 0 }));
+        expect(partner, JSON.stringify(query)).toMatchObject({ total: 1, items: [{ no: 'BB-2026-000001' }] });
+      }
+      const counted = await store.read((tx) => tx.countRecords({ today, scope: { registrants: ['李娜'] } }));
+      expect(counted.reduce((sum, c) => sum + c.count, 0)).toBe(1);
+      // The holder keeps all four.
+      const holder = await store.read((tx) =>
+        tx.listRecords({ today, scope: { registrants: ['王磊'] }, limit: 10, offset: 0 }),
+      );
+      expect(holder.total).toBe(4);
+    });
+
     it('[R27] finds a ban only for its registrant, its customer and while it lasts', async () => {
       const id = identity('banned');
       await store.write((tx) =>
