@@ -7,6 +7,7 @@ import { addDays, dayOf } from '../../core/day.js';
 import { extensionLastDay } from '../../core/protection.js';
 import type { Notification, Store } from '../store/store.js';
 import type { Actor } from './actor.js';
+import { allRecords } from './recordPages.js';
 import type { RegistrationService } from './registrationService.js';
 import { EXPIRING_SOON_DAYS } from './reportService.js';
 
@@ -28,15 +29,14 @@ export async function notificationsFor(
       { name: actor.name, role: actor.role, ...(actor.team ? { team: actor.team } : {}) },
       200,
     ),
-    expiring: await tx.listRecords({
+    // Every protection of theirs that ends soon: a reminder list cut at a fixed count would drop some.
+    expiring: await allRecords(tx, {
       today,
       registrant: actor.name,
       expiringWithinDays: EXPIRING_SOON_DAYS,
-      limit: 1000,
-      offset: 0,
     }),
   }));
-  const computed: Notification[] = expiring.items
+  const computed: Notification[] = expiring
     .filter((r) => r.protectedUntil !== undefined && r.protectedUntil <= addDays(today, EXPIRING_SOON_DAYS))
     .map((r) => ({
       id: `expiring:${r.no}:${r.protectedUntil}`,

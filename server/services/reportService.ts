@@ -5,6 +5,7 @@
 import { addDays, daysInMonth, dayOf } from '../../core/day.js';
 import type { Store } from '../store/store.js';
 import { listScope, type Actor } from './actor.js';
+import { allRecords } from './recordPages.js';
 import type { RegistrationService } from './registrationService.js';
 
 export const EXPIRING_SOON_DAYS = 20;
@@ -31,12 +32,11 @@ export async function monthlySummary(
   const scope = listScope(actor);
   const { counts, expiring } = await store.read(async (tx) => ({
     counts: await tx.countRecords({ today, ...(scope ? { scope } : {}), receivedBetween: { from, to } }),
-    expiring: await tx.listRecords({
+    // Every one of them: a report stopping at a fixed count would leave some out without a word.
+    expiring: await allRecords(tx, {
       today,
       ...(scope ? { scope } : {}),
       expiringWithinDays: EXPIRING_SOON_DAYS,
-      limit: 1000,
-      offset: 0,
     }),
   }));
   const byStatus: Record<string, number> = {};
@@ -56,7 +56,7 @@ export async function monthlySummary(
     person.total += c.count;
     person.byStatus[c.status] = (person.byStatus[c.status] ?? 0) + c.count;
   }
-  const expiringSoon = expiring.items
+  const expiringSoon = expiring
     .filter((r) => r.protectedUntil !== undefined && r.protectedUntil <= addDays(today, EXPIRING_SOON_DAYS))
     .map((r) => ({
       registrationNo: r.no,

@@ -11,6 +11,7 @@ import type { Policy } from '../../core/policy.js';
 import type { NotificationView } from '../../server/services/notificationService.js';
 import { runReminders } from '../../server/notify/reminderScheduler.js';
 import { LOST_RECORD_PAGE } from '../../server/services/lifecycleService.js';
+import { RECORD_PAGE } from '../../server/services/recordPages.js';
 import type { RecordView } from '../../server/services/recordView.js';
 import type { Summary } from '../../server/services/reportService.js';
 import type { AuditEntry } from '../../server/store/store.js';
@@ -1200,6 +1201,38 @@ describe('follow-ups and hand-over', () => {
 });
 
 describe('reports, policy, users, audit', () => {
+  it('[R25][R41] the expiring report and reminders list every protection ending soon, past a page of records', async () => {
+    // A page of migrated protections plus one, all Li's, all ending on 2026-11-29 (approved 2026-08-30).
+    const rows = Array.from({ length: RECORD_PAGE + 1 }, (_, i) =>
+      enterpriseRow(7000 + i, {
+        registrant: '李娜',
+        registeredAt: '2026-08-20',
+        approvedAt: '2026-08-30',
+        status: 'protected',
+      }),
+    );
+    const migrated = await svc.api(svc.adminToken).post<Results>('/api/registrations', { rows });
+    expect(migrated.status).toBe(200);
+    const nos = migrated.body.results.map((r) => r.registrationNo).sort();
+    expect(new Set(migrated.body.results.map((r) => r.protectedUntil))).toEqual(new Set(['2026-11-29']));
+    expect(nos).toHaveLength(RECORD_PAGE + 1);
+    for (const token of [li, svc.adminToken]) {
+      const summary = await svc.api(token).get<Summary>('/api/reports/summary');
+      expect(summary.status).toBe(200);
+      expect(summary.body.expiringSoon.map((e) => e.registrationNo).sort()).toEqual(nos);
+    }
+    const reminders: string[] = [];
+    for (let offset = 0; ; offset += 500) {
+      const page = await svc
+        .api(li)
+        .get<{ items: NotificationView[]; total: number }>(`/api/notifications?limit=500&offset=${offset}`);
+      expect(page.status).toBe(200);
+      reminders.push(...page.body.items.filter((n) => n.details['expiring'] === true).map((n) => n.recordNo));
+      if (offset + 500 >= page.body.total) break;
+    }
+    expect(reminders.sort()).toEqual(nos);
+  });
+
   it('[R41] GET /api/reports/summary counts a month’s registrations by status and registrant', async () => {
     svc.setNow(at('2026-11-02'));
     const w1 = await register(wang, enterpriseRow(20));
