@@ -14,10 +14,26 @@ export async function allRecords(
   query: Omit<RecordQuery, 'limit' | 'offset'>,
 ): Promise<StoredRecord[]> {
   const out: StoredRecord[] = [];
-  // One read transaction sees one state of the store, so offsets neither skip nor repeat a record.
+  await forEachRecord(tx, query, (record) => out.push(record));
+  return out;
+}
+
+/** Each record the query matches, in the store's order (newest first), holding one page at a time. */
+export async function forEachRecord(
+  tx: Pick<ReadTx, 'listRecords'>,
+  query: Omit<RecordQuery, 'limit' | 'offset'>,
+  visit: (record: StoredRecord) => void,
+): Promise<void> {
+  // PostgreSQL reads one snapshot; the embedded store reads live data, where a registration saved
+  // between two pages pushes the newest-first order down by one: a record seen twice is visited once.
+  const seen = new Set<string>();
   for (let offset = 0; ; offset += RECORD_PAGE) {
     const { items } = await tx.listRecords({ ...query, limit: RECORD_PAGE, offset });
-    out.push(...items);
-    if (items.length < RECORD_PAGE) return out;
+    for (const record of items) {
+      if (seen.has(record.no)) continue;
+      seen.add(record.no);
+      visit(record);
+    }
+    if (items.length < RECORD_PAGE) return;
   }
 }

@@ -16,13 +16,11 @@ import { reviewDueBy } from '../../core/protection.js';
 import { PROTECTING_STATUSES, type Day, type RecordStatus, type StoredRecord } from '../../core/schema.js';
 import { forbidden, listScope, reviews, type Actor } from './actor.js';
 import type { RegistrationService, ServiceDeps } from './registrationService.js';
+import { allRecords, forEachRecord } from './recordPages.js';
 import { EXPIRING_SOON_DAYS } from './reportService.js';
 
 /** Statuses a record waits for its first review in. */
 const UNDECIDED: readonly RecordStatus[] = ['pending', 'conflict'];
-/** A report never opens more than this many records (the 10,000-row sheet plus headroom). */
-const REPORT_LIMIT = 20_000;
-
 export interface ExtensionItem {
   registrationNo: string;
   customer: string;
@@ -71,12 +69,11 @@ export async function reviewActions(
   const today = dayOf(deps.clock());
   const scope = listScope(actor);
   const result = await deps.store.read(async (tx) => {
-    const { items } = await tx.listRecords({
+    // Every rejected record is read (an open objection may sit on an old one), a page at a time.
+    const items = await allRecords(tx, {
       today,
       ...(scope ? { scope } : {}),
       statuses: ['extension-requested', 'rejected'],
-      limit: REPORT_LIMIT,
-      offset: 0,
     });
     const mine = items.filter((r) => reviews(actor, r));
     const extensions: ExtensionItem[] = mine
@@ -225,22 +222,6 @@ export async function reviewReport(
   const calendar = deps.calendar?.() ?? PACKAGE_CALENDAR;
   const policy = (await deps.store.read((tx) => tx.getPolicy())) ?? DEFAULT_POLICY;
   const scope = listScope(actor);
-  const { received, expiring } = await deps.store.read(async (tx) => ({
-    received: await tx.listRecords({
-      today,
-      ...(scope ? { scope } : {}),
-      receivedBetween: { from: `${from}-01`, to: lastDay },
-      limit: REPORT_LIMIT,
-      offset: 0,
-    }),
-    expiring: await tx.listRecords({
-      today,
-      ...(scope ? { scope } : {}),
-      expiringWithinDays: EXPIRING_SOON_DAYS,
-      limit: REPORT_LIMIT,
-      offset: 0,
-    }),
-  }));
   const cells = new Map<string, ReviewReport['byRegistrantMonth'][number]>();
   const sla = new Map(
     months.map((m) => [
@@ -249,8 +230,9 @@ export async function reviewReport(
     ]),
   );
   const overdue: ReviewReport['overdue'] = [];
-  for (const r of received.items) {
-    if (!reviews(actor, r) && actor.role !== 'admin') continue;
+  // Counted a page at a time: a long range holds only its tallies, not every record in it.
+  const countReceived = (r: StoredRecord): void => {
+    if (!reviews(actor, r) && actor.role !== 'admin') return;
     const receivedOn = dayOf(r.receivedAt);
     const month = receivedOn.slice(0, 7);
     const status = effectiveStatus(r, today);
@@ -269,7 +251,7 @@ export async function reviewReport(
     cell.total += 1;
     cell.byStatus[status] = (cell.byStatus[status] ?? 0) + 1;
     const row = sla.get(month);
-    if (!row) continue;
+    if (!row) return;
     row.received += 1;
     // Counted by today's calendar from the day of receipt, as the reviewer's deadline is (R12).
     const dueBy = r.reviewDueBy ?? reviewDueBy(receivedOn, policy, calendar).day;
@@ -293,8 +275,16 @@ export async function reviewReport(
         overdue.push({ registrationNo: r.no, registrant: r.registration.registrant, receivedOn, dueBy });
       }
     }
-  }
-  const expiringSoon = expiring.items
+  };
+  const expiring = await deps.store.read(async (tx) => {
+    await forEachRecord(
+      tx,
+      { today, ...(scope ? { scope } : {}), receivedBetween: { from: `${from}-01`, to: lastDay } },
+      countReceived,
+    );
+    return allRecords(tx, { today, ...(scope ? { scope } : {}), expiringWithinDays: EXPIRING_SOON_DAYS });
+  });
+  const expiringSoon = expiring
     .filter((r) => reviews(actor, r) || actor.role === 'admin')
     .filter((r) => r.protectedUntil !== undefined && r.protectedUntil <= addDays(today, EXPIRING_SOON_DAYS))
     .map((r) => ({

@@ -5,10 +5,11 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addWorkdays } from '../../core/calendar.js';
-import type { RowResult, SubmissionRow } from '../../core/schema.js';
+import type { RowResult, StoredRecord, SubmissionRow } from '../../core/schema.js';
 import type { RecordView } from '../../server/services/recordView.js';
 import type { ReviewActions, ReviewReport } from '../../server/services/reviewerDesk.js';
 import { enterpriseRow } from '../support/customers.js';
+import { record as storedRecord } from '../store/storeContract.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
 
 function at(day: string, time = '10:00'): string {
@@ -224,6 +225,59 @@ describe('GET /api/review-queue/actions', () => {
     });
     expect(foreign.status).toBe(403);
     expect((await svc.api('not-a-token').get<ErrorBody>('/api/review-queue/actions')).status).toBe(401);
+  });
+});
+
+describe('the reviewer desk past 20,000 records (its former cap)', () => {
+  // One more of each kind than the desk used to read: a pending objection and an extension request
+  // received before 20,000 later extension requests, all of the team, all in September.
+  const LATER = 20_000;
+  const requested = (no: string, receivedAt: string): StoredRecord =>
+    storedRecord(no, {
+      status: 'extension-requested',
+      receivedAt,
+      claimedAt: receivedAt,
+      approvedAt: receivedAt,
+      protectedFrom: '2026-07-11',
+      protectedUntil: '2026-10-10',
+      extension: { requestedAt: '2026-09-20T02:00:00.000Z', reason: '客户仍在洽谈' },
+    });
+
+  beforeEach(async () => {
+    await svc.running.store.write(async (tx) => {
+      await tx.putRecord(
+        storedRecord('BB-2026-000001', {
+          status: 'rejected',
+          reasonCode: 'conflict.lost',
+          receivedAt: '2026-09-01T00:00:00.000Z',
+          claimedAt: '2026-09-01T00:00:00.000Z',
+          objection: { at: '2026-09-25T02:00:00.000Z', reason: '我方先拜访', against: '' },
+        }),
+      );
+      await tx.putRecord(requested('BB-2026-000002', '2026-09-01T01:00:00.000Z'));
+      for (let i = 0; i < LATER; i++) {
+        const no = `BB-2026-${String(100_000 + i)}`;
+        await tx.putRecord(
+          requested(no, new Date(Date.parse('2026-09-02T00:00:00.000Z') + i * 60_000).toISOString()),
+        );
+      }
+    });
+  });
+
+  it('lists every extension request and open objection, however many records it reads', async () => {
+    const desk = await actions(reviewer);
+    expect(desk.objections.map((o) => o.registrationNo)).toEqual(['BB-2026-000001']);
+    expect(desk.extensions).toHaveLength(LATER + 1);
+    expect(desk.extensions.map((e) => e.registrationNo)).toContain('BB-2026-000002');
+  });
+
+  it('counts every registration received in the range and lists every protection ending soon', async () => {
+    const res = await svc.api(reviewer).get<ReviewReport>('/api/reports/review?from=2026-09&to=2026-09');
+    expect(res.status).toBe(200);
+    expect(res.body.sla.map((m) => [m.month, m.received])).toEqual([['2026-09', LATER + 2]]);
+    expect(res.body.byRegistrantMonth.reduce((sum, c) => sum + c.total, 0)).toBe(LATER + 2);
+    expect(res.body.expiringSoon).toHaveLength(LATER + 1);
+    expect(res.body.expiringSoon[0]?.registrationNo).toBe('BB-2026-000002');
   });
 });
 
