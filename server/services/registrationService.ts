@@ -26,6 +26,7 @@ import {
   type WriteTx,
 } from '../store/store.js';
 import { canRead, forbidden, listScope, type Actor } from './actor.js';
+import { allRecords } from './recordPages.js';
 import {
   evaluateRow,
   findCandidates,
@@ -325,12 +326,12 @@ export class RegistrationService {
     const today = dayOf(this.deps.clock());
     const { groups, hasMore } = await this.deps.store.read(async (tx) => {
       const scope = listScope(actor);
-      const { items } = await tx.listRecords({
+      // Every undecided registration, a page at a time: the queue is oldest first, so a cut at the
+      // newest n would drop exactly the claims that have waited longest.
+      const items = await allRecords(tx, {
         today,
         ...(scope ? { scope } : {}),
         statuses: ['pending', 'conflict'],
-        limit: 10_000,
-        offset: 0,
       });
       const seen = new Set<string>();
       const out: { customer: string; competitors: RankedCompetitor[] }[] = [];

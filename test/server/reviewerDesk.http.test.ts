@@ -281,6 +281,31 @@ describe('the reviewer desk past 20,000 records (its former cap)', () => {
   });
 });
 
+describe('the review queue past 10,000 undecided registrations (its former cap)', () => {
+  it('starts with the oldest claim, however many newer ones wait', async () => {
+    const LATER = 10_000;
+    const pending = (no: string, claimedAt: string): StoredRecord =>
+      storedRecord(no, { status: 'pending', receivedAt: claimedAt, claimedAt });
+    await svc.running.store.write(async (tx) => {
+      await tx.putRecord(pending('BB-2026-000001', '2026-09-01T00:00:00.000Z'));
+      for (let i = 0; i < LATER; i++) {
+        const claimedAt = new Date(Date.parse('2026-09-02T00:00:00.000Z') + i * 60_000).toISOString();
+        await tx.putRecord(pending(`BB-2026-${String(100_000 + i)}`, claimedAt));
+      }
+    });
+    const res = await svc.api(reviewer).get<{
+      groups: { competitors: { registrationNo: string }[] }[];
+      hasMore: boolean;
+    }>('/api/review-queue?limit=2&offset=0');
+    expect(res.status).toBe(200);
+    expect(res.body.groups.map((g) => g.competitors.map((c) => c.registrationNo))).toEqual([
+      ['BB-2026-000001'],
+      ['BB-2026-100000'],
+    ]);
+    expect(res.body.hasMore).toBe(true);
+  });
+});
+
 describe('GET /api/reports/review', () => {
   it('counts per person per month by status, the SLA by the Chinese working-day calendar, and lists overdue reviews', async () => {
     // Received Mon 2026-09-28 → due 7 working days later: 1–7 October is the National Day holiday
