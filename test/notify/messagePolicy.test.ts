@@ -66,6 +66,24 @@ describe('who is told at all', () => {
     expect(shouldNotify(event, teamRobot, { ...facts, team: undefined })).toBe(false);
   });
 
+  it('[R16][R34] a former share partner holds and reads the record no more, as canRead says', () => {
+    const actor: Actor = { id: 'x', name: '孙丽', role: 'sales' };
+    const person = { name: '孙丽', role: 'sales' as const };
+    const share = { withNo: 'BB-2026-000124', withRegistrant: '孙丽', percent: 50 };
+    const today = '2026-10-01';
+    const lasting = storedRecord({ share, protectedUntil: '2026-12-29' });
+    expect(mayRead(person, recordFactsOf(lasting, today))).toBe(true);
+    expect(canRead(actor, lasting, today)).toBe(true);
+    for (const ended of [
+      storedRecord({ share: { ...share, percent: 100 }, protectedUntil: '2026-12-29' }), // partner left
+      storedRecord({ share, status: 'terminated' }), // closed, or ended by an upheld objection
+      storedRecord({ share, protectedUntil: '2026-09-30' }), // ran out, not yet swept
+    ]) {
+      expect(mayRead(person, recordFactsOf(ended, today)), JSON.stringify(ended.share)).toBe(false);
+      expect(canRead(actor, ended, today)).toBe(false);
+    }
+  });
+
   it('[R34] mayRead is the rule of server/services/actor.ts canRead, for every role, team and holder', () => {
     const teams = [undefined, '华东一部', '华北三部'];
     const names = ['王磊', '孙丽', '周杰'];
@@ -79,7 +97,7 @@ describe('who is told at all', () => {
             });
             const actor: Actor = { id: 'x', name, role, team };
             const person = { name, role, ...(team !== undefined ? { team } : {}) };
-            const today = '2026-10-01';
+            const today = '2026-05-01'; // before the fixture's protection ends (2026-06-02)
             expect(mayRead(person, recordFactsOf(r, today)), `${role} ${team} ${name} ${recordTeam}`).toBe(
               canRead(actor, r, today),
             );
