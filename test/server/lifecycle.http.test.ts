@@ -257,6 +257,15 @@ describe('review', () => {
         no,
       ]);
     }
+    // R34: the share ended with both records; neither former partner reads or lists the other's.
+    for (const [token, other] of [
+      [wang, liNo],
+      [li, wangNo],
+    ] as const) {
+      expect((await svc.api(token).get(`/api/registrations/${other}`)).status).toBe(403);
+      const mine = await svc.api(token).get<{ items: RecordView[] }>('/api/registrations');
+      expect(mine.body.items.map((r) => r.no)).not.toContain(other);
+    }
   });
 
   it('[R12] an upheld objection is a new decision: the other losers and the queue are told, and the losers may object to it', async () => {
