@@ -17,17 +17,23 @@ export interface ShareView extends StatusView {
 }
 
 /**
+ * Statuses in which a record's share lasts (R16): while it protects, and once signed — the deal the
+ * two registrants agreed to split is won, and both keep seeing it.
+ */
+export const SHARING_STATUSES: readonly RecordStatus[] = [...PROTECTING_STATUSES, 'signed'];
+
+/**
  * R16 with R34: whom this record is shared with while the share lasts, so that partner reads it.
- * The share ends when this record stops protecting (closed, signed, expired, lapsed, terminated by
- * an upheld objection — both shares end then) or when its partner left: the survivor then holds the
- * whole customer (percent 100, `share.partner_left`), and a decided split is never 100. Without
- * `today` it reads the stored status (what the store keeps in clear); with it, a protection past its
- * last day has ended before the sweep writes so.
+ * The share ends when this record stops protecting other than by signing (closed, expired, lapsed,
+ * terminated by an upheld objection — both shares end then) or when its partner left: the survivor
+ * then holds the whole customer (percent 100, `share.partner_left`), and a decided split is never
+ * 100. Without `today` it reads the stored status (what the store keeps in clear); with it, a
+ * protection past its last day has ended before the sweep writes so.
  */
 export function sharePartner(record: ShareView, today?: Day): string | undefined {
   if (record.share === undefined || record.share.percent >= 100) return undefined;
   const status = today === undefined ? record.status : effectiveStatus(record, today);
-  return PROTECTING_STATUSES.includes(status) ? record.share.withRegistrant : undefined;
+  return SHARING_STATUSES.includes(status) ? record.share.withRegistrant : undefined;
 }
 
 export function effectiveStatus(record: StatusView, today: Day): RecordStatus {

@@ -15,11 +15,10 @@ import path from 'node:path';
 import { Low } from 'lowdb';
 import { z } from 'zod';
 import { indexKeys, indexPairs } from '../../core/matching.js';
-import { effectiveStatus } from '../../core/lifecycle.js';
+import { effectiveStatus, SHARING_STATUSES } from '../../core/lifecycle.js';
 import { addDays, dayOf } from '../../core/day.js';
 import { policySchema, type Policy } from '../../core/policy.js';
 import {
-  PROTECTING_STATUSES,
   type Day,
   type IdentityKeys,
   type Instant,
@@ -1249,7 +1248,7 @@ class LowdbTx implements WriteTx {
  * field follows the stored status, and a protection past its last day has ended before the sweep.
  */
 function sharedOn(sealed: SealedRecord, status: RecordStatus): boolean {
-  return sealed.sharedWith !== undefined && PROTECTING_STATUSES.includes(status);
+  return sealed.sharedWith !== undefined && SHARING_STATUSES.includes(status);
 }
 
 /**

@@ -11,6 +11,7 @@ import { createHash, hash } from 'node:crypto';
 import pg from 'pg';
 import { z } from 'zod';
 import { addDays, dayOf } from '../../core/day.js';
+import { SHARING_STATUSES } from '../../core/lifecycle.js';
 import { indexKeys } from '../../core/matching.js';
 import { policySchema, type Policy } from '../../core/policy.js';
 import { DomainError, problem } from '../../core/problem.js';
@@ -1187,7 +1188,7 @@ function recordConditions(query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>, pa
   if (query.statuses) conditions.push(`${status()} = ANY(${params.add(query.statuses)}::text[])`);
   // The share partner sees the record while the share lasts (R16, core sharePartner): the column
   // follows the stored status, and a protection past its last day has ended before the sweep.
-  const sharedOn = (): string => `${status()} = ANY(${params.add([...PROTECTING_STATUSES])}::text[])`;
+  const sharedOn = (): string => `${status()} = ANY(${params.add([...SHARING_STATUSES])}::text[])`;
   const scope = query.scope;
   if (scope && (scope.registrants || scope.teams)) {
     const registrants = params.add(scope.registrants ?? []);

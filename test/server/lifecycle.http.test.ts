@@ -867,6 +867,30 @@ describe('review', () => {
     expect((await svc.api(reviewer).get(`/api/registrations/${liNo}`)).status).toBe(200);
   });
 
+  it('[R16][R34] a shared customer signed on one share is still read and listed by both: the deal is theirs to split', async () => {
+    const { wangNo, liNo } = await contest();
+    expect(
+      (
+        await post(reviewer, wangNo, 'review', {
+          decision: 'share',
+          shareWith: liNo,
+          split: 60,
+          reason: '资源互补',
+        })
+      ).status,
+    ).toBe(200);
+    svc.setNow(at('2026-10-20'));
+    expect((await post(wang, wangNo, 'close', { outcome: 'signed', note: '合同已签' })).status).toBe(200);
+    expect(await record(wang, wangNo)).toMatchObject({
+      status: 'signed',
+      share: { withNo: liNo, percent: 60 },
+    });
+    expect(await record(li, wangNo)).toMatchObject({ status: 'signed' });
+    expect(await record(wang, liNo)).toMatchObject({ share: { withNo: wangNo, percent: 40 } });
+    const mine = await svc.api(li).get<{ items: RecordView[] }>('/api/registrations');
+    expect(mine.body.items.map((r) => r.no).sort()).toEqual([wangNo, liNo].sort());
+  });
+
   it('[R16][R25][R34] a share that ran out (not yet swept) is no longer read by the former partner', async () => {
     const { wangNo, liNo } = await contest();
     expect(
