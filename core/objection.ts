@@ -19,3 +19,15 @@ export function hasObjected(lost: Pick<StoredRecord, 'history' | 'objection'>): 
   if (lost.objection === undefined) return false;
   return lost.objection.decision === undefined || lost.objection.against === lastDecisionAgainst(lost);
 }
+
+/**
+ * The objector whose upheld objection closed this loser's own objection (it was to the grant that
+ * objection reversed), while that closed objection is still the loser's latest: one filed since is
+ * decided as any other.
+ */
+export function supersededBy(lost: Pick<StoredRecord, 'history' | 'objection'>): string | undefined {
+  if (lost.objection?.decision !== 'dismissed') return undefined;
+  const closed = lost.history.findLast((h) => h.action === 'objection.dismiss');
+  const by = closed?.details?.['superseded'];
+  return typeof by === 'string' && closed?.at === lost.objection.decidedAt ? by : undefined;
+}

@@ -35,6 +35,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   'status.transition': 409,
   'objection.exists': 409,
   'objection.customer_signed': 409,
+  'objection.superseded': 409,
   'user.exists': 409,
   'user.self': 409,
   'retention.decided': 409,

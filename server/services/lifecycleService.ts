@@ -21,7 +21,7 @@ import { assertNotDestroyed } from '../../core/retention.js';
 import { DomainError, problem } from '../../core/problem.js';
 import type { Policy } from '../../core/policy.js';
 import { compareIdentities, lookupKeys } from '../../core/matching.js';
-import { hasObjected, lastDecisionAgainst } from '../../core/objection.js';
+import { hasObjected, lastDecisionAgainst, supersededBy } from '../../core/objection.js';
 import { LAPSE_REASON_CODES, POOL_COLLECTION } from '../../core/pool.js';
 import {
   ACTIVE_STATUSES,
@@ -162,6 +162,20 @@ export class LifecycleService {
           objected,
         );
         return record;
+      }
+      const superseded = supersededBy(record);
+      if (superseded !== undefined && status === 'rejected') {
+        // Closed when another objection to the same grant was upheld (loseAgainTo): a reviewer
+        // deciding both in one go (the 延期与异议 sheet) learns why there is nothing left to decide.
+        throw new DomainError(
+          problem(
+            'objection.superseded',
+            `报备 ${record.no} 的异议已关闭：所异议的批准已因 ${superseded} 的异议成立而撤销；报备人可针对新的批准另提异议（R12）`,
+            `The objection of ${record.no} is closed: the grant it objected to was reversed when the objection of ${superseded} was upheld; the registrant may object to the new grant (R12)`,
+            'decision',
+          ),
+          { supersededBy: superseded },
+        );
       }
       if (status !== 'pending' && status !== 'conflict') {
         throw invalidState(record, status, '审核', 'review');

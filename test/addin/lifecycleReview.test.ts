@@ -122,11 +122,21 @@ describe('延期与异议', () => {
     decide(liNo, '异议', '驳回', '无证据');
 
     const first = await sheet.apply();
-    expect(first.decided).toBe(2);
-    expect(first.errors).toEqual([
-      expect.objectContaining({ registrationNo: extNo, message: expect.stringContaining('批准 或 驳回') }),
-    ]);
-    // Uphold: chen protected, wang terminated; dismiss: li stays rejected.
+    // Chen's row comes first (the body was reversed): upholding it reverses Wang's grant, which
+    // closes Li's objection to that grant (R12) before Li's row is reached; the row says so.
+    expect(first.decided).toBe(1);
+    expect(first.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ registrationNo: extNo, message: expect.stringContaining('批准 或 驳回') }),
+        expect.objectContaining({
+          registrationNo: liNo,
+          message: expect.stringContaining('objection.superseded'),
+        }),
+      ]),
+    );
+    expect(first.errors).toHaveLength(2);
+    // Uphold: chen protected, wang terminated; li's objection closed, li stays rejected. Li's row
+    // leaves the rebuilt sheet with the other decided ones; the pane shows the message returned.
     expect((await reviewer.getRegistration(chenNo)).status).toBe('protected');
     expect((await reviewer.getRegistration(wangNo)).status).toBe('terminated');
     expect((await reviewer.getRegistration(liNo)).objection?.decision).toBe('dismissed');
@@ -134,7 +144,6 @@ describe('延期与异议', () => {
     expect(outcomes).toEqual(
       expect.arrayContaining([
         [chenNo, expect.stringContaining('已支持异议')],
-        [liNo, expect.stringContaining('已驳回异议')],
         [extNo, expect.stringContaining('批准 或 驳回')],
       ]),
     );

@@ -224,7 +224,7 @@ describe('review', () => {
       reason: '报价属实',
     });
     // Nothing is left for a reviewer to decide on Chen's record.
-    expect([second.status, second.body.error.code]).toEqual([409, 'status.transition']);
+    expect([second.status, second.body.error.code]).toEqual([409, 'objection.superseded']);
     expect((await record(li, liNo)).status).toBe('protected');
     // One objection per decision: Chen lost to Li's grant too (R12) and may object to it, at once.
     const again = await post(chen, chenNo, 'objection', { reason: '我方报价早于李娜' });
