@@ -60,6 +60,8 @@ describe('baobei command', () => {
     }
   });
 
+  // Five commands in child processes, each a node start (9.5 s in all alone): past 30 s when the
+  // whole suite shares two cores.
   it('a key file gone missing beside existing data is refused, never replaced by a new key (lowdb and PostgreSQL)', async () => {
     const schema = `cli_key_${process.pid}_${Date.now() % 100_000}`;
     const admin = new pg.Client({ connectionString: DATABASE_URL });
@@ -105,7 +107,7 @@ describe('baobei command', () => {
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await admin.end();
     }
-  });
+  }, 90_000);
 
   it('user add opens the store when no service runs, and asks the service when one does', async () => {
     const dataDir = await tempDir();
