@@ -106,6 +106,17 @@ async function contest(): Promise<{ wangNo: string; liNo: string; chenNo: string
   return { wangNo, liNo, chenNo };
 }
 
+/** The reviewer shares the customer between Wang (60%) and Li (40%), R16. */
+async function shareWangAndLi(wangNo: string, liNo: string): Promise<void> {
+  const shared = await post(reviewer, wangNo, 'review', {
+    decision: 'share',
+    shareWith: liNo,
+    split: 60,
+    reason: '资源互补',
+  });
+  expect(shared.status).toBe(200);
+}
+
 describe('review', () => {
   it('[R15][R17] the reviewer sees the competitors ranked first come, first served', async () => {
     const { wangNo, liNo, chenNo } = await contest();
@@ -235,13 +246,7 @@ describe('review', () => {
 
   it('[R12][R16] upholding an objection to a shared decision ends both shares and protects the objector alone', async () => {
     const { wangNo, liNo, chenNo } = await contest();
-    const shared = await post(reviewer, wangNo, 'review', {
-      decision: 'share',
-      shareWith: liNo,
-      split: 60,
-      reason: '资源互补',
-    });
-    expect(shared.status).toBe(200);
+    await shareWangAndLi(wangNo, liNo);
     svc.setNow(at('2026-10-08'));
     expect((await post(chen, chenNo, 'objection', { reason: '我方先拜访' })).status).toBe(200);
     const upheld = await post(reviewer, chenNo, 'review', { decision: 'approve', reason: '拜访记录属实' });
@@ -473,13 +478,7 @@ describe('review', () => {
 
   it('[R12][R16] an objection to a shared decision whose partner has since signed cannot be upheld', async () => {
     const { wangNo, liNo, chenNo } = await contest();
-    const shared = await post(reviewer, wangNo, 'review', {
-      decision: 'share',
-      shareWith: liNo,
-      split: 60,
-      reason: '资源互补',
-    });
-    expect(shared.status).toBe(200);
+    await shareWangAndLi(wangNo, liNo);
     svc.setNow(at('2026-10-08'));
     // Li signs the customer on her share; Wang's share is still protected.
     expect((await post(li, liNo, 'close', { outcome: 'signed', note: '已签合同' })).status).toBe(200);
@@ -495,16 +494,7 @@ describe('review', () => {
 
   it('[R12][R16] a loser may object naming either share of a shared decision', async () => {
     const { wangNo, liNo, chenNo } = await contest();
-    expect(
-      (
-        await post(reviewer, wangNo, 'review', {
-          decision: 'share',
-          shareWith: liNo,
-          split: 60,
-          reason: '资源互补',
-        })
-      ).status,
-    ).toBe(200);
+    await shareWangAndLi(wangNo, liNo);
     const objected = await post(chen, liNo, 'objection', { reason: '我方先拜访' });
     expect(objected.status).toBe(200);
     expect(objected.body.no).toBe(chenNo);
@@ -599,13 +589,7 @@ describe('review', () => {
 
   it('[R13][R26] a registration that lost to a winner who has since signed is not resubmitted', async () => {
     const { wangNo, liNo, chenNo } = await contest();
-    const shared = await post(reviewer, wangNo, 'review', {
-      decision: 'share',
-      shareWith: liNo,
-      split: 60,
-      reason: '资源互补',
-    });
-    expect(shared.status).toBe(200);
+    await shareWangAndLi(wangNo, liNo);
     svc.setNow(at('2026-10-12'));
     // Wang signs the customer; Li withdraws her share. Nobody holds the customer any more, but it is
     // signed: like the queue behind a signature (customer.signed), the loser does not come back.
@@ -759,16 +743,7 @@ describe('review', () => {
 
   it('[R16] a share whose partner leaves holds the customer alone: 100%, in its history, and its holder is told', async () => {
     const { wangNo, liNo } = await contest();
-    expect(
-      (
-        await post(reviewer, wangNo, 'review', {
-          decision: 'share',
-          shareWith: liNo,
-          split: 60,
-          reason: '资源互补',
-        })
-      ).status,
-    ).toBe(200);
+    await shareWangAndLi(wangNo, liNo);
     svc.setNow(at('2026-10-20'));
     expect((await post(wang, wangNo, 'close', { outcome: 'withdrawn', note: '客户放弃' })).status).toBe(200);
     const survivor = await record(li, liNo);
@@ -789,16 +764,7 @@ describe('review', () => {
 
   it('[R16][R25][R28] a share whose partner’s protection ran out holds the customer alone once the sweep ends it', async () => {
     const { wangNo, liNo } = await contest();
-    expect(
-      (
-        await post(reviewer, wangNo, 'review', {
-          decision: 'share',
-          shareWith: liNo,
-          split: 60,
-          reason: '资源互补',
-        })
-      ).status,
-    ).toBe(200);
+    await shareWangAndLi(wangNo, liNo);
     // Li asks for and gets more time (R28: by 20 days before 2026-12-29); Wang does not.
     svc.setNow(at('2026-12-01'));
     expect((await post(li, liNo, 'extension', { reason: '客户仍在洽谈' })).status).toBe(200);
@@ -816,16 +782,7 @@ describe('review', () => {
 
   it('[R16][R34] once a share ends, the former partner reads, lists and is told of the other record no more', async () => {
     const { wangNo, liNo } = await contest();
-    expect(
-      (
-        await post(reviewer, wangNo, 'review', {
-          decision: 'share',
-          shareWith: liNo,
-          split: 60,
-          reason: '资源互补',
-        })
-      ).status,
-    ).toBe(200);
+    await shareWangAndLi(wangNo, liNo);
     const listed = async (token: string, query = ''): Promise<string[]> => {
       const res = await svc.api(token).get<{ items: RecordView[] }>(`/api/registrations${query}`);
       expect(res.status).toBe(200);
@@ -869,16 +826,7 @@ describe('review', () => {
 
   it('[R16][R34] a shared customer signed on one share is still read and listed by both: the deal is theirs to split', async () => {
     const { wangNo, liNo } = await contest();
-    expect(
-      (
-        await post(reviewer, wangNo, 'review', {
-          decision: 'share',
-          shareWith: liNo,
-          split: 60,
-          reason: '资源互补',
-        })
-      ).status,
-    ).toBe(200);
+    await shareWangAndLi(wangNo, liNo);
     svc.setNow(at('2026-10-20'));
     expect((await post(wang, wangNo, 'close', { outcome: 'signed', note: '合同已签' })).status).toBe(200);
     expect(await record(wang, wangNo)).toMatchObject({
@@ -893,16 +841,7 @@ describe('review', () => {
 
   it('[R16][R25][R34] a share that ran out (not yet swept) is no longer read by the former partner', async () => {
     const { wangNo, liNo } = await contest();
-    expect(
-      (
-        await post(reviewer, wangNo, 'review', {
-          decision: 'share',
-          shareWith: liNo,
-          split: 60,
-          reason: '资源互补',
-        })
-      ).status,
-    ).toBe(200);
+    await shareWangAndLi(wangNo, liNo);
     // Both protections end on 2026-12-29; the next day, before any sweep, both read as expired.
     svc.setNow(at('2026-12-30'));
     expect((await svc.api(li).get(`/api/registrations/${wangNo}`)).status).toBe(403);
@@ -913,13 +852,8 @@ describe('review', () => {
 
   it('[R16] the share partner sees the other share but cannot close it, ask for its extension or log visits on it', async () => {
     const { wangNo, liNo } = await contest();
-    const shared = await post(reviewer, wangNo, 'review', {
-      decision: 'share',
-      reason: '资源互补',
-      shareWith: liNo,
-      split: 60,
-    });
-    expect(shared.status).toBe(200);
+    await shareWangAndLi(wangNo, liNo);
+    const version = (await record(wang, wangNo)).version;
     svc.setNow(at('2026-10-08'));
     for (const outcome of ['withdrawn', 'signed', 'lost_to_competitor'] as const) {
       const closed = await post<ErrorBody>(li, wangNo, 'close', { outcome, note: '替对方关闭' });
@@ -934,7 +868,7 @@ describe('review', () => {
     expect(visit.status).toBe(403);
     expect(visit.body.error.code).toBe('auth.forbidden');
     expect((await post(li, liNo, 'follow-ups', { way: '上门', note: '拜访客户' })).status).toBe(201);
-    expect(await record(wang, wangNo)).toMatchObject({ status: 'protected', version: shared.body.version });
+    expect(await record(wang, wangNo)).toMatchObject({ status: 'protected', version });
     // Each holder still acts on their own share.
     expect((await post(li, liNo, 'close', { outcome: 'withdrawn', note: '退出共享' })).status).toBe(200);
     expect((await post(wang, wangNo, 'extension', { reason: '客户仍在谈判' })).status).toBe(200);
