@@ -69,13 +69,20 @@ export async function reviewActions(
   const today = dayOf(deps.clock());
   const scope = listScope(actor);
   const result = await deps.store.read(async (tx) => {
-    // Every rejected record is read (an open objection may sit on an old one), a page at a time.
-    const items = await allRecords(tx, {
-      today,
-      ...(scope ? { scope } : {}),
-      statuses: ['extension-requested', 'rejected'],
-    });
-    const mine = items.filter((r) => reviews(actor, r));
+    // Every rejected record is read (an open objection may sit on an old one), a page at a time;
+    // only those waiting for this reviewer are kept, so a store of years of rejections is never
+    // held at once.
+    const mine: StoredRecord[] = [];
+    await forEachRecord(
+      tx,
+      { today, ...(scope ? { scope } : {}), statuses: ['extension-requested', 'rejected'] },
+      (r) => {
+        const waiting =
+          effectiveStatus(r, today) === 'extension-requested' ||
+          (r.objection !== undefined && r.objection.decision === undefined);
+        if (waiting && reviews(actor, r)) mine.push(r);
+      },
+    );
     const extensions: ExtensionItem[] = mine
       .filter((r) => effectiveStatus(r, today) === 'extension-requested' && r.extension !== undefined)
       .map((r) => ({
