@@ -39,6 +39,7 @@ import { Notifier } from './notifier.js';
 import { claimFromPool, enterPool, poolEntryOf } from './poolService.js';
 import { recordView, type RecordView } from './recordView.js';
 import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
+import { findRecord } from './recordPages.js';
 import { approve, findCandidates } from './rowEvaluation.js';
 import { assertVersion } from './changeService.js';
 
@@ -89,8 +90,6 @@ export interface FollowUpInput {
 const REMINDER_COLLECTION = 'service-reminders';
 /** Reminder keys are kept this long after their day (a sweep never reminds of a day that old). */
 const REMINDER_KEEP_DAYS = 30;
-/** Rejected records of the caller opened at a time while looking for the one that lost (R12). */
-export const LOST_RECORD_PAGE = 1000;
 
 export type ReviewDecision = 'approve' | 'reject' | 'share';
 export type CloseOutcome = 'signed' | 'lost_to_competitor' | 'false_info' | 'withdrawn';
@@ -914,18 +913,11 @@ export class LifecycleService {
       });
     // Newest first, a page at a time: the lost record is usually recent, and a registrant with a long
     // history of rejections is read in pages, not all at once — nor cut off after the first.
-    let lost: StoredRecord | undefined;
-    for (let offset = 0; lost === undefined; offset += LOST_RECORD_PAGE) {
-      const { items } = await ctx.tx.listRecords({
-        today: ctx.today,
-        registrant: actor.name,
-        statuses: ['rejected'],
-        limit: LOST_RECORD_PAGE,
-        offset,
-      });
-      lost = items.find(lostTo);
-      if (items.length < LOST_RECORD_PAGE) break;
-    }
+    const lost = await findRecord(
+      ctx.tx,
+      { today: ctx.today, registrant: actor.name, statuses: ['rejected'] },
+      lostTo,
+    );
     if (!lost) {
       throw new DomainError(
         problem(

@@ -14,15 +14,35 @@ export async function allRecords(
   query: Omit<RecordQuery, 'limit' | 'offset'>,
 ): Promise<StoredRecord[]> {
   const out: StoredRecord[] = [];
-  await forEachRecord(tx, query, (record) => out.push(record));
+  await forEachRecord(tx, query, (record) => {
+    out.push(record);
+  });
   return out;
 }
 
-/** Each record the query matches, in the store's order (newest first), holding one page at a time. */
+/** The first record, in the store's order (newest first), that `matches`: no page after it is read. */
+export async function findRecord(
+  tx: Pick<ReadTx, 'listRecords'>,
+  query: Omit<RecordQuery, 'limit' | 'offset'>,
+  matches: (record: StoredRecord) => boolean,
+): Promise<StoredRecord | undefined> {
+  let found: StoredRecord | undefined;
+  await forEachRecord(tx, query, (record) => {
+    if (!matches(record)) return;
+    found = record;
+    return 'stop';
+  });
+  return found;
+}
+
+/**
+ * Each record the query matches, in the store's order (newest first), holding one page at a time;
+ * a visit that answers 'stop' ends it there.
+ */
 export async function forEachRecord(
   tx: Pick<ReadTx, 'listRecords'>,
   query: Omit<RecordQuery, 'limit' | 'offset'>,
-  visit: (record: StoredRecord) => void,
+  visit: (record: StoredRecord) => void | 'stop',
 ): Promise<void> {
   // PostgreSQL reads one snapshot; the embedded store reads live data, where a registration saved
   // between two pages pushes the newest-first order down by one: a record seen twice is visited once.
@@ -32,7 +52,7 @@ export async function forEachRecord(
     for (const record of items) {
       if (seen.has(record.no)) continue;
       seen.add(record.no);
-      visit(record);
+      if (visit(record) === 'stop') return;
     }
     if (items.length < RECORD_PAGE) return;
   }

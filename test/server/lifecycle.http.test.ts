@@ -10,7 +10,6 @@ import type { RowResult, SubmissionRow } from '../../core/schema.js';
 import type { Policy } from '../../core/policy.js';
 import type { NotificationView } from '../../server/services/notificationService.js';
 import { runReminders } from '../../server/notify/reminderScheduler.js';
-import { LOST_RECORD_PAGE } from '../../server/services/lifecycleService.js';
 import { RECORD_PAGE } from '../../server/services/recordPages.js';
 import type { RecordView } from '../../server/services/recordView.js';
 import type { Summary } from '../../server/services/reportService.js';
@@ -620,12 +619,12 @@ describe('review', () => {
     // Li's register, migrated afterwards, holds a page and more of rejected registrations received
     // after the one that lost to Wang: the look-up reads them a page at a time, newest first.
     svc.setNow(at('2026-09-30', '11:00'));
-    const rows = Array.from({ length: LOST_RECORD_PAGE + 1 }, (_, i) =>
+    const rows = Array.from({ length: RECORD_PAGE + 1 }, (_, i) =>
       enterpriseRow(5000 + i, { registrant: '李娜', registeredAt: '2026-09-29', status: 'rejected' }),
     );
     const migrated = await svc.api(svc.adminToken).post<Results>('/api/registrations', { rows });
     expect(migrated.status).toBe(200);
-    expect(migrated.body.results.filter((r) => r.status === 'rejected')).toHaveLength(LOST_RECORD_PAGE + 1);
+    expect(migrated.body.results.filter((r) => r.status === 'rejected')).toHaveLength(RECORD_PAGE + 1);
     svc.setNow(at('2026-10-08'));
     const objected = await post(li, wangNo, 'objection', { reason: '我方先拜访' });
     expect(objected.status).toBe(200);
