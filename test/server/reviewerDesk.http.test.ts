@@ -67,6 +67,19 @@ async function objected(): Promise<{ wangNo: string; liNo: string }> {
   return { wangNo, liNo };
 }
 
+/** Wang, Li and Chen claim one customer on Mon 2026-09-28, in that order; the day is then Wed 2026-09-30. */
+async function threeClaims(): Promise<{ chen: string; wangNo: string; liNo: string; chenNo: string }> {
+  const chen = await svc.user('陈晨', 'sales', '华东一部');
+  svc.setNow(at('2026-09-28', '09:00'));
+  const wangNo = await register(wang, enterpriseRow(1));
+  svc.setNow(at('2026-09-28', '10:00'));
+  const liNo = await register(li, { ...enterpriseRow(1), contactPhone: '13900000002' });
+  svc.setNow(at('2026-09-28', '11:00'));
+  const chenNo = await register(chen, { ...enterpriseRow(1), contactPhone: '13900000003' });
+  svc.setNow(at('2026-09-30'));
+  return { chen, wangNo, liNo, chenNo };
+}
+
 describe('GET /api/review-queue/actions', () => {
   it('lists an extension request with its protection dates; approve and reject decide it and empty the list', async () => {
     svc.setNow(at('2026-11-23'));
@@ -126,14 +139,7 @@ describe('GET /api/review-queue/actions', () => {
   });
 
   it('[R16] an objection to a shared decision names the share partner too, by number, registrant and share', async () => {
-    const chen = await svc.user('陈晨', 'sales', '华东一部');
-    svc.setNow(at('2026-09-28', '09:00'));
-    const wangNo = await register(wang, enterpriseRow(1));
-    svc.setNow(at('2026-09-28', '10:00'));
-    const liNo = await register(li, { ...enterpriseRow(1), contactPhone: '13900000002' });
-    svc.setNow(at('2026-09-28', '11:00'));
-    const chenNo = await register(chen, { ...enterpriseRow(1), contactPhone: '13900000003' });
-    svc.setNow(at('2026-09-30'));
+    const { chen, wangNo, liNo, chenNo } = await threeClaims();
     await act(reviewer, wangNo, 'review', {
       decision: 'share',
       shareWith: liNo,
@@ -162,14 +168,7 @@ describe('GET /api/review-queue/actions', () => {
   });
 
   it('[R16] a share partner who has left is not named: the winner holds the customer alone', async () => {
-    const chen = await svc.user('陈晨', 'sales', '华东一部');
-    svc.setNow(at('2026-09-28', '09:00'));
-    const wangNo = await register(wang, enterpriseRow(1));
-    svc.setNow(at('2026-09-28', '10:00'));
-    const liNo = await register(li, { ...enterpriseRow(1), contactPhone: '13900000002' });
-    svc.setNow(at('2026-09-28', '11:00'));
-    const chenNo = await register(chen, { ...enterpriseRow(1), contactPhone: '13900000003' });
-    svc.setNow(at('2026-09-30'));
+    const { chen, wangNo, liNo, chenNo } = await threeClaims();
     await act(reviewer, liNo, 'review', {
       decision: 'share',
       shareWith: wangNo,
