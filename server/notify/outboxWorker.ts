@@ -402,13 +402,22 @@ export class OutboxWorker {
     }
   }
 
+  /**
+   * An entry this instance still holds: sending under its lease. Any other (taken over by another
+   * instance past the lease, or already settled) is not this instance's to touch.
+   */
+  private async heldEntry(tx: ReadTx, key: string): Promise<OutboxEntry | undefined> {
+    const entry = (await tx.getDoc(OUTBOX_COLLECTION, key)) as OutboxEntry | undefined;
+    return entry?.status === 'sending' && entry.leaseOwner === this.instanceId ? entry : undefined;
+  }
+
   /** The unit's entries still ours are leased for a full lease from now. */
   private async renewLease(unit: DeliveryUnit): Promise<void> {
     await this.options.store.write(async (tx) => {
       const until = new Date(this.options.clock().getTime() + this.leaseMs).toISOString();
       for (const planned of unit.entries) {
-        const entry = (await tx.getDoc(OUTBOX_COLLECTION, planned.key)) as OutboxEntry | undefined;
-        if (!entry || entry.status !== 'sending' || entry.leaseOwner !== this.instanceId) continue;
+        const entry = await this.heldEntry(tx, planned.key);
+        if (!entry) continue;
         await moveDue(tx, entry, until);
       }
     });
@@ -419,8 +428,8 @@ export class OutboxWorker {
     const at = this.options.clock().toISOString();
     for (const unit of units) {
       for (const planned of unit.entries) {
-        const entry = (await tx.getDoc(OUTBOX_COLLECTION, planned.key)) as OutboxEntry | undefined;
-        if (!entry || entry.status !== 'sending' || entry.leaseOwner !== this.instanceId) continue;
+        const entry = await this.heldEntry(tx, planned.key);
+        if (!entry) continue;
         entry.attempts = Math.max(0, entry.attempts - 1);
         await rescheduleEntry(tx, entry, at);
       }
@@ -489,8 +498,8 @@ export class OutboxWorker {
         const carried = new Set(outcomes.flatMap((o) => o.unit.entries.map((e) => e.key)));
         for (const planned of take.entries) {
           if (carried.has(planned.key)) continue;
-          const entry = (await tx.getDoc(OUTBOX_COLLECTION, planned.key)) as OutboxEntry | undefined;
-          if (!entry || entry.status !== 'sending' || entry.leaseOwner !== this.instanceId) continue;
+          const entry = await this.heldEntry(tx, planned.key);
+          if (!entry) continue;
           entry.status = 'pending';
           delete entry.leaseOwner;
           await tx.putDoc(OUTBOX_COLLECTION, entry.key, entry);
@@ -593,8 +602,8 @@ export class OutboxWorker {
     let failed = 0;
     for (const { unit, result } of outcomes) {
       for (const planned of unit.entries) {
-        const entry = (await tx.getDoc(OUTBOX_COLLECTION, planned.key)) as OutboxEntry | undefined;
-        if (!entry || entry.status !== 'sending' || entry.leaseOwner !== this.instanceId) continue;
+        const entry = await this.heldEntry(tx, planned.key);
+        if (!entry) continue;
         if (result.ok) {
           await finishEntry(tx, entry, {
             status: 'sent',
