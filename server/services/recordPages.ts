@@ -1,17 +1,17 @@
 /**
- * Every record a query matches, read a page at a time (as the retention sweep and the objection's
- * loser look-up read theirs): a report, a reminder list or the reviewer's desk that stopped at a fixed
- * count would leave out, without a word, whatever lay past it.
+ * Every record a query matches, read a page at a time (the store's scanRecords): a report, a reminder
+ * list, the reviewer's desk or the retention sweep that stopped at a fixed count would leave out,
+ * without a word, whatever lay past it.
  */
 import type { StoredRecord } from '../../core/schema.js';
-import type { ReadTx, RecordQuery } from '../store/store.js';
+import type { ReadTx, RecordScan } from '../store/store.js';
 
 /** Records opened per store call: bounded memory per page, a few calls for a large company. */
 export const RECORD_PAGE = 1000;
 
 export async function allRecords(
-  tx: Pick<ReadTx, 'listRecords'>,
-  query: Omit<RecordQuery, 'limit' | 'offset'>,
+  tx: Pick<ReadTx, 'scanRecords'>,
+  query: RecordScan,
 ): Promise<StoredRecord[]> {
   const out: StoredRecord[] = [];
   await forEachRecord(tx, query, (record) => {
@@ -22,8 +22,8 @@ export async function allRecords(
 
 /** The first record, in the store's order (newest first), that `matches`: no page after it is read. */
 export async function findRecord(
-  tx: Pick<ReadTx, 'listRecords'>,
-  query: Omit<RecordQuery, 'limit' | 'offset'>,
+  tx: Pick<ReadTx, 'scanRecords'>,
+  query: RecordScan,
   matches: (record: StoredRecord) => boolean,
 ): Promise<StoredRecord | undefined> {
   let found: StoredRecord | undefined;
@@ -40,20 +40,11 @@ export async function findRecord(
  * a visit that answers 'stop' ends it there.
  */
 export async function forEachRecord(
-  tx: Pick<ReadTx, 'listRecords'>,
-  query: Omit<RecordQuery, 'limit' | 'offset'>,
+  tx: Pick<ReadTx, 'scanRecords'>,
+  query: RecordScan,
   visit: (record: StoredRecord) => void | 'stop',
 ): Promise<void> {
-  // PostgreSQL reads one snapshot; the embedded store reads live data, where a registration saved
-  // between two pages pushes the newest-first order down by one: a record seen twice is visited once.
-  const seen = new Set<string>();
-  for (let offset = 0; ; offset += RECORD_PAGE) {
-    const { items } = await tx.listRecords({ ...query, limit: RECORD_PAGE, offset });
-    for (const record of items) {
-      if (seen.has(record.no)) continue;
-      seen.add(record.no);
-      if (visit(record) === 'stop') return;
-    }
-    if (items.length < RECORD_PAGE) return;
+  for await (const page of tx.scanRecords(query, RECORD_PAGE)) {
+    for (const record of page) if (visit(record) === 'stop') return;
   }
 }

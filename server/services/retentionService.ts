@@ -22,6 +22,7 @@ import { daySchema, instantSchema } from '../../core/schema.js';
 import { OUTBOX_COLLECTION, outboxEntrySchema } from '../notify/outbox.js';
 import type { Store, WriteTx } from '../store/store.js';
 import { requireRole, type Actor } from './actor.js';
+import { forEachRecord } from './recordPages.js';
 import type { RegistrationService } from './registrationService.js';
 
 const COLLECTION = 'destructions';
@@ -236,13 +237,9 @@ async function eraseOutboxNames(tx: WriteTx, nos: ReadonlySet<string>): Promise<
 /** Closed records, in number order, that have been kept their full retention by `today`. */
 async function eligibleNumbers(tx: WriteTx, today: string, years: number): Promise<string[]> {
   const nos: string[] = [];
-  for (let offset = 0; ; offset += PAGE) {
-    const page = await tx.listRecords({ today, statuses: [...CLOSED_STATUSES], limit: PAGE, offset });
-    for (const record of page.items) {
-      if (destructible(record, today, years)) nos.push(record.no);
-    }
-    if (page.items.length < PAGE) break;
-  }
+  await forEachRecord(tx, { today, statuses: [...CLOSED_STATUSES] }, (record) => {
+    if (destructible(record, today, years)) nos.push(record.no);
+  });
   return nos.sort();
 }
 

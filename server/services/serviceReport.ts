@@ -12,6 +12,7 @@ import type { Day, Grade, StoredRecord } from '../../core/schema.js';
 import { serviceSchedule } from '../../core/serviceCadence.js';
 import { listScope, type Actor } from './actor.js';
 import { poolEntryOf } from './poolService.js';
+import { forEachRecord } from './recordPages.js';
 import type { RegistrationService, ServiceDeps } from './registrationService.js';
 
 type GradeKey = Grade | 'ungraded';
@@ -56,15 +57,6 @@ export async function serviceReport(
   const to: Day = `${m}-${String(daysInMonth(y, mo)).padStart(2, '0')}`;
   const calendar = deps.calendar?.() ?? PACKAGE_CALENDAR;
   const scope = listScope(actor);
-  const { records, pool, policy } = await deps.store.read(async (tx) => ({
-    records: (await tx.listRecords({ today, ...(scope ? { scope } : {}), limit: 1_000_000, offset: 0 }))
-      .items,
-    pool: (await tx.listDocs(POOL_COLLECTION)).flatMap((d) => {
-      const e = poolEntryOf(d.value);
-      return e ? [e] : [];
-    }),
-    policy: await registrations.policy(tx),
-  }));
   const people = new Map<string, ServiceCompliance>();
   const person = (registrant: string, team: string | undefined): ServiceCompliance => {
     let p = people.get(registrant);
@@ -84,26 +76,36 @@ export async function serviceReport(
     }
     return p;
   };
-  const visible = new Set(records.map((r) => r.no));
-  const poolByNo = new Map(pool.map((e) => [e.no, e]));
-  for (const record of records) {
-    // Only a record that was protected has a service clock (and visits to count).
-    if (record.approvedAt === undefined) continue;
-    const p = person(record.registration.registrant, record.team);
-    for (const f of record.followUps) {
-      const day = dayOf(f.at);
-      if (day >= from && day <= to) p.visits++;
-    }
-    const lapsedOn = poolByNo.has(record.no) ? dayOf(poolByNo.get(record.no)!.since) : undefined;
-    const until = [to, today, endDay(record) ?? to].sort()[0]!;
-    const grade: GradeKey = record.registration.grade ?? 'ungraded';
-    for (const d of serviceSchedule({ ...record, lapsedOn }, policy, calendar, until, today)) {
-      if (d.due < from || d.due > to) continue;
-      p.due[grade]++;
-      if (!d.missed) p.met[grade]++;
-      else p.missed++;
-    }
-  }
+  // Records are counted as they are read, a page at a time: a decade of them is never held at once.
+  const visible = new Set<string>();
+  const pool = await deps.store.read(async (tx) => {
+    const pool = (await tx.listDocs(POOL_COLLECTION)).flatMap((d) => {
+      const e = poolEntryOf(d.value);
+      return e ? [e] : [];
+    });
+    const policy = await registrations.policy(tx);
+    const poolByNo = new Map(pool.map((e) => [e.no, e]));
+    await forEachRecord(tx, { today, ...(scope ? { scope } : {}) }, (record) => {
+      visible.add(record.no);
+      // Only a record that was protected has a service clock (and visits to count).
+      if (record.approvedAt === undefined) return;
+      const p = person(record.registration.registrant, record.team);
+      for (const f of record.followUps) {
+        const day = dayOf(f.at);
+        if (day >= from && day <= to) p.visits++;
+      }
+      const lapsedOn = poolByNo.has(record.no) ? dayOf(poolByNo.get(record.no)!.since) : undefined;
+      const until = [to, today, endDay(record) ?? to].sort()[0]!;
+      const grade: GradeKey = record.registration.grade ?? 'ungraded';
+      for (const d of serviceSchedule({ ...record, lapsedOn }, policy, calendar, until, today)) {
+        if (d.due < from || d.due > to) continue;
+        p.due[grade]++;
+        if (!d.missed) p.met[grade]++;
+        else p.missed++;
+      }
+    });
+    return pool;
+  });
   for (const entry of pool) {
     const day = dayOf(entry.since);
     if (day >= from && day <= to && visible.has(entry.no)) {

@@ -9,6 +9,7 @@ import { DomainError, problem } from '../../core/problem.js';
 import { ACTIVE_STATUSES } from '../../core/schema.js';
 import type { Store, User, WriteTx } from '../store/store.js';
 import { requireRole, type Actor } from './actor.js';
+import { allRecords } from './recordPages.js';
 import { followShare } from './lifecycleService.js';
 import { Notifier } from './notifier.js';
 import type { RegistrationService } from './registrationService.js';
@@ -20,9 +21,6 @@ export interface HandOverResult {
   /** Numbers of the registrations now held by `to`, in number order. */
   transferred: string[];
 }
-
-/** Records read per page while handing over; a leaver may hold thousands. */
-const PAGE = 500;
 
 export class UserAdministration {
   constructor(
@@ -82,18 +80,7 @@ export class UserAdministration {
       const notify = new Notifier(now.toISOString());
       const transferred: string[] = [];
       // Collect first, then change: paging over a set we are rewriting could skip records.
-      const held = [];
-      for (let offset = 0; ; offset += PAGE) {
-        const page = await tx.listRecords({
-          today,
-          registrant: leaver.name,
-          statuses: [...ACTIVE_STATUSES],
-          limit: PAGE,
-          offset,
-        });
-        held.push(...page.items);
-        if (page.items.length < PAGE) break;
-      }
+      const held = await allRecords(tx, { today, registrant: leaver.name, statuses: [...ACTIVE_STATUSES] });
       for (const record of held) {
         // Shared records list the partner too (R16): only the leaver's own registrations move.
         if (record.registration.registrant !== leaver.name) continue;

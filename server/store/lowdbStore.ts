@@ -46,6 +46,7 @@ import {
   type ReadTx,
   type RecordClearFields,
   type RecordQuery,
+  type RecordScan,
   type Role,
   type Store,
   type StoreDump,
@@ -986,6 +987,35 @@ class LowdbTx implements WriteTx {
   }
 
   async listRecords(query: RecordQuery): Promise<{ items: StoredRecord[]; total: number }> {
+    const hits = this.matching(query);
+    const keyring = this.store.keyringForTx;
+    const items = hits
+      .slice(query.offset, query.offset + query.limit)
+      .map((s) => openRecord(s, keyring, 'parsed'));
+    return { items, total: hits.length };
+  }
+
+  async *scanRecords(query: RecordScan, pageSize: number): AsyncIterable<StoredRecord[]> {
+    // One filter and sort for the whole scan; each page is opened when it is asked for.
+    const hits = this.matching(query);
+    const nos = query.nos ? new Set(query.nos) : undefined;
+    for (let start = 0; start < hits.length; start += pageSize) {
+      const keyring = this.store.keyringForTx;
+      const page: StoredRecord[] = [];
+      for (const { no } of hits.slice(start, start + pageSize)) {
+        // Reads are live: a record written or destroyed since the scan began (a commit between two
+        // pages) is read as it is now, and left out if it no longer matches.
+        const sealed = this.data.records[no];
+        if (sealed !== undefined && matchesQuery(sealed, query, nos)) {
+          page.push(openRecord(sealed, keyring, 'parsed'));
+        }
+      }
+      yield page;
+    }
+  }
+
+  /** The committed records a query matches, newest first, none opened but for the name search. */
+  private matching(query: RecordScan & Pick<RecordQuery, 'q'>): SealedRecord[] {
     const names = query.q !== undefined && query.q !== '' ? this.store.namesForSearch() : undefined;
     const needle = query.q?.toLowerCase();
     const hits: SealedRecord[] = [];
@@ -1000,11 +1030,7 @@ class LowdbTx implements WriteTx {
       hits.push(sealed);
     }
     hits.sort((a, b) => (a.receivedAt === b.receivedAt ? cmp(b.no, a.no) : cmp(b.receivedAt, a.receivedAt)));
-    const keyring = this.store.keyringForTx;
-    const items = hits
-      .slice(query.offset, query.offset + query.limit)
-      .map((s) => openRecord(s, keyring, 'parsed'));
-    return { items, total: hits.length };
+    return hits;
   }
 
   async recordNumbers(): Promise<string[]> {
@@ -1014,7 +1040,7 @@ class LowdbTx implements WriteTx {
   }
 
   async countRecords(
-    query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>,
+    query: RecordScan,
   ): Promise<{ registrant: string; team?: string; status: RecordStatus; count: number }[]> {
     const counts = new Map<
       string,
@@ -1257,7 +1283,7 @@ function sharedOn(sealed: SealedRecord, status: RecordStatus): boolean {
  */
 function matchesQuery(
   sealed: SealedRecord,
-  query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>,
+  query: RecordScan,
   nos: ReadonlySet<string> | undefined,
 ): boolean {
   const status = effectiveStatus(sealed, query.today);

@@ -43,6 +43,7 @@ import {
   type ReadTx,
   type RecordClearFields,
   type RecordQuery,
+  type RecordScan,
   type Role,
   type Store,
   type StoreDump,
@@ -787,6 +788,30 @@ class PostgresTx implements WriteTx {
     return { items: page.flatMap((no) => byNo.get(no) ?? []), total: hits.length };
   }
 
+  async *scanRecords(query: RecordScan, pageSize: number): AsyncIterable<StoredRecord[]> {
+    // Keyset paging on (received_at, no), the records_received index's order: each page starts
+    // where the last ended, with no offset to skip and no count.
+    let after: { receivedAt: string; no: string } | undefined;
+    for (;;) {
+      await this.flush();
+      const params = new Params();
+      const where = recordConditions(query, params);
+      const from = after
+        ? ` AND (received_at, no) < (${params.add(after.receivedAt)}, ${params.add(after.no)})`
+        : '';
+      const rows = await this.query<RecordRow>(
+        `SELECT ${RECORD_COLUMNS} FROM ${this.store.sql.schema}.records WHERE ${where}${from}
+         ORDER BY received_at DESC, no DESC LIMIT ${params.add(pageSize)}`,
+        params.values,
+      );
+      const last = rows.at(-1);
+      if (last === undefined) return;
+      yield rows.map((row) => this.open(row));
+      if (rows.length < pageSize) return;
+      after = { receivedAt: last.received_at, no: last.no };
+    }
+  }
+
   async recordNumbers(): Promise<string[]> {
     await this.flush();
     const rows = await this.query<{ no: string }>(
@@ -797,7 +822,7 @@ class PostgresTx implements WriteTx {
   }
 
   async countRecords(
-    query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>,
+    query: RecordScan,
   ): Promise<{ registrant: string; team?: string; status: RecordStatus; count: number }[]> {
     await this.flush();
     const params = new Params();
@@ -1180,7 +1205,7 @@ function effectiveStatusSql(params: Params, today: Day): string {
 }
 
 /** The clear-column part of a record query (everything but the name search), as lowdb's matchesQuery. */
-function recordConditions(query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>, params: Params): string {
+function recordConditions(query: RecordScan, params: Params): string {
   let effective: string | undefined;
   // Built on first use: a placeholder no condition refers to would leave its type undetermined.
   const status = (): string => (effective ??= effectiveStatusSql(params, query.today));

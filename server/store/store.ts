@@ -171,6 +171,9 @@ export interface RecordQuery {
   offset: number;
 }
 
+/** A query for every record it matches (no page bounds; the name search is not offered). */
+export type RecordScan = Omit<RecordQuery, 'limit' | 'offset' | 'q'>;
+
 /** What a record keeps in clear beside its sealed body and a look-up can filter on before opening it. */
 export interface RecordClearFields {
   no: string;
@@ -192,6 +195,13 @@ export interface ReadTx {
     accept?: (identity: IdentityKeys, clear?: RecordClearFields) => boolean,
   ): Promise<StoredRecord[]>;
   listRecords(query: RecordQuery): Promise<{ items: StoredRecord[]; total: number }>;
+  /**
+   * Every record the query matches, newest first (as listRecords), `pageSize` opened at a time. The
+   * adapter keeps its place itself: paging by offset filtered and sorted the whole store again for
+   * each page on the embedded store (and counted it on PostgreSQL), so reading years of records cost
+   * the square of their number. services/recordPages.ts is the way services read it.
+   */
+  scanRecords(query: RecordScan, pageSize: number): AsyncIterable<StoredRecord[]>;
   /**
    * The number of every stored record, in code-unit order, none opened: a pass over all records
    * (identityRekey.ts) pages through them with `listRecords({ nos })` rather than by offset, which

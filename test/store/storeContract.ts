@@ -532,6 +532,81 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
       expect(ending.map((r) => r.no)).toEqual(['BB-2026-000003']);
     });
 
+    it('scans every match newest first, a page at a time, and keeps its place across commits', async () => {
+      // Two share a receipt instant: the number breaks the tie, as in listRecords.
+      const at = [
+        '2026-11-01',
+        '2026-11-03',
+        '2026-11-03',
+        '2026-11-02',
+        '2026-11-05',
+        '2026-11-04',
+        '2026-11-06',
+      ];
+      await store.write(async (tx) => {
+        for (const [i, day] of at.entries()) {
+          await tx.putRecord(
+            record(`BB-2026-00000${i + 1}`, {
+              receivedAt: `${day}T01:00:00.000Z`,
+              ...(i === 3 ? { status: 'rejected' as const } : {}),
+            }),
+          );
+        }
+      });
+      const today = '2026-11-23';
+      const query = { today, statuses: ['pending' as const] };
+      const listed = await store.read((tx) => tx.listRecords({ ...query, limit: 100, offset: 0 }));
+      expect(listed.items.map((r) => r.no)).toEqual([
+        'BB-2026-000007',
+        'BB-2026-000005',
+        'BB-2026-000006',
+        'BB-2026-000003',
+        'BB-2026-000002',
+        'BB-2026-000001',
+      ]);
+      const pages = await store.read(async (tx) => {
+        const out: string[][] = [];
+        for await (const page of tx.scanRecords(query, 4)) out.push(page.map((r) => r.no));
+        return out;
+      });
+      expect(pages).toEqual([
+        listed.items.slice(0, 4).map((r) => r.no),
+        listed.items.slice(4).map((r) => r.no),
+      ]);
+
+      // A commit between two pages: a newer registration (which pushed an offset's window down by
+      // one, so a record came twice) and one not yet read leaving the query.
+      const seen = await store.read(async (tx) => {
+        const out: string[] = [];
+        let first = true;
+        for await (const page of tx.scanRecords(query, 2)) {
+          out.push(...page.map((r) => r.no));
+          if (!first) continue;
+          first = false;
+          await store.write(async (w) => {
+            await w.putRecord(record('BB-2026-000008', { receivedAt: '2026-11-22T01:00:00.000Z' }));
+            await w.putRecord(
+              record('BB-2026-000002', { receivedAt: '2026-11-03T01:00:00.000Z', status: 'void' }),
+            );
+          });
+        }
+        return out;
+      });
+      expect(seen).toEqual([
+        'BB-2026-000007',
+        'BB-2026-000005',
+        'BB-2026-000006',
+        'BB-2026-000003',
+        'BB-2026-000001',
+      ]);
+      const none = await store.read(async (tx) => {
+        const out: StoredRecord[][] = [];
+        for await (const page of tx.scanRecords({ today, statuses: ['signed'] }, 2)) out.push(page);
+        return out.flat();
+      });
+      expect(none).toEqual([]);
+    });
+
     it('[R16][R34] lists a record to its share partner only while the share lasts', async () => {
       const shared = (no: string, overrides: Partial<StoredRecord>): StoredRecord =>
         record(no, {
