@@ -31,3 +31,17 @@ export function supersededBy(lost: Pick<StoredRecord, 'history' | 'objection'>):
   const by = closed?.details?.['superseded'];
   return typeof by === 'string' && closed?.at === lost.objection.decidedAt ? by : undefined;
 }
+
+/**
+ * Whether the record waits for a reviewer to decide its objection (R12): rejected, its objection
+ * filed and undecided — what review() decides as an objection, and what the reviewer's desk lists.
+ * The stores keep it in clear beside the status (recordCodec.ts), so the desk finds the handful
+ * waiting without opening years of rejections (R39).
+ */
+export function awaitsObjectionDecision<R extends Pick<StoredRecord, 'status' | 'objection'>>(
+  record: R,
+): record is R & { objection: NonNullable<R['objection']> } {
+  return (
+    record.status === 'rejected' && record.objection !== undefined && record.objection.decision === undefined
+  );
+}

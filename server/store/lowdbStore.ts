@@ -16,6 +16,7 @@ import { Low } from 'lowdb';
 import { z } from 'zod';
 import { indexKeys, indexPairs } from '../../core/matching.js';
 import { effectiveStatus, SHARING_STATUSES } from '../../core/lifecycle.js';
+import { awaitsObjectionDecision } from '../../core/objection.js';
 import { addDays, dayOf } from '../../core/day.js';
 import { policySchema, type Policy } from '../../core/policy.js';
 import {
@@ -224,6 +225,7 @@ export class LowdbStore implements Store {
       opened.store = store;
       store.snapshotBytes = (await stat(file)).size;
       await store.replayJournals();
+      await store.markObjectionsOpen();
       return store;
     } catch (err) {
       lock.release();
@@ -350,6 +352,27 @@ export class LowdbStore implements Store {
     this.journal = await JournalWriter.create(this.journalFile);
     // A compaction was cut short: finish it before the next one would need the name.
     if (leftOver) await this.compact();
+  }
+
+  /**
+   * Records sealed before the objection flag existed (files of earlier versions, or journal lines an
+   * earlier release appended) get it here, once: a rejected one is opened to see its objection, any
+   * other cannot be waiting for an objection decision. The snapshot is then written with the flags,
+   * so the next start reads them; nothing is written when every record has one already.
+   */
+  private async markObjectionsOpen(): Promise<void> {
+    const records = this.db.data.records;
+    let marked = 0;
+    for (const no in records) {
+      const sealed = records[no]!;
+      if (sealed.objectionOpen !== undefined) continue;
+      const objectionOpen =
+        sealed.status === 'rejected' && awaitsObjectionDecision(openRecord(sealed, this.keyring, 'parsed'));
+      // A new object, as a commit makes: a snapshot being written holds the old one.
+      records[no] = { ...sealed, objectionOpen };
+      marked++;
+    }
+    if (marked > 0) await this.compact();
   }
 
   /**
@@ -1313,6 +1336,8 @@ function matchesQuery(
     const day = dayOf(sealed.receivedAt);
     if (day < query.receivedBetween.from || day > query.receivedBetween.to) return false;
   }
+  // Every record has the flag once the store is open (markObjectionsOpen).
+  if (query.objectionOpen !== undefined && sealed.objectionOpen !== query.objectionOpen) return false;
   return true;
 }
 

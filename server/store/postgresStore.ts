@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { addDays, dayOf } from '../../core/day.js';
 import { SHARING_STATUSES } from '../../core/lifecycle.js';
 import { indexKeys } from '../../core/matching.js';
+import { awaitsObjectionDecision } from '../../core/objection.js';
 import { policySchema, type Policy } from '../../core/policy.js';
 import { DomainError, problem } from '../../core/problem.js';
 import {
@@ -58,7 +59,7 @@ import {
 } from './store.js';
 
 const FORMAT = 'baobei-postgres';
-const SCHEMA_VERSION = '3';
+const SCHEMA_VERSION = '4';
 /**
  * What turns a schema of an older version into the next one, by the version it starts from. Run in
  * order at open, under the write lock, in the transaction that records the new version.
@@ -68,7 +69,21 @@ const MIGRATIONS: Record<string, (schema: string) => string> = {
   '1': (s) => docsDdl(s),
   // 2 → 3: customer lock rows and registration numbers from sequences (started past the counters).
   '2': (s) => locksDdl(s),
+  // 3 → 4: whether an objection awaits a decision, in clear (filled by markObjectionsOpen below).
+  '3': (s) => objectionOpenDdl(s),
 };
+/**
+ * What a migration's SQL cannot do itself, by the version it starts from: work out a column from the
+ * sealed records, which only the key opens. Run right after that migration's SQL, in its transaction.
+ */
+const MIGRATION_FILLS: Record<
+  string,
+  (client: pg.PoolClient, schema: string, keyring: Keyring) => Promise<void>
+> = {
+  '3': markObjectionsOpen,
+};
+/** Rejected records opened per query while a migration works out their objection flag. */
+const MARK_PAGE = 1_000;
 /** Staged records are written in statements of at most this many, bounding memory and statement size. */
 const FLUSH_EVERY = 500;
 /** The name search compares this tail of the sealed text, which holds the AES-GCM tag: unique per seal. */
@@ -139,13 +154,14 @@ type RecordRow = {
   claimed_at: string;
   protected_until: string | null;
   shared_with: string | null;
+  objection_open: boolean;
   identity: IdentityKeys;
   version: number;
   sealed: string;
 };
 
 const RECORD_COLUMNS =
-  'no, status, registrant, team, received_at, claimed_at, protected_until, shared_with, identity, version, sealed';
+  'no, status, registrant, team, received_at, claimed_at, protected_until, shared_with, objection_open, identity, version, sealed';
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
@@ -642,6 +658,7 @@ class PostgresTx implements WriteTx {
       s.identity,
       s.version,
       s.sealed,
+      s.objectionOpen === true,
       batch[i]!.keys,
     ]);
     // The keys a record had before go first; then the records and their keys now, in one statement.
@@ -1166,6 +1183,7 @@ function sealedFromRow(row: RecordRow): SealedRecord {
     registrant: row.registrant,
     receivedAt: row.received_at,
     claimedAt: row.claimed_at,
+    objectionOpen: row.objection_open,
     identity: row.identity,
     version: row.version,
     sealed: row.sealed,
@@ -1239,6 +1257,9 @@ function recordConditions(query: RecordScan, params: Params): string {
       `received_day BETWEEN ${params.add(query.receivedBetween.from)} AND ${params.add(query.receivedBetween.to)}`,
     );
   }
+  // Written out rather than a placeholder, so the planner sees the partial index's own condition.
+  if (query.objectionOpen !== undefined)
+    conditions.push(query.objectionOpen ? 'objection_open' : 'NOT objection_open');
   return conditions.join(' AND ');
 }
 
@@ -1316,6 +1337,7 @@ async function prepareSchema(pool: pg.Pool, sql: Statements, keyring: Keyring): 
       let version = meta.get('version') ?? '';
       for (let migrate = MIGRATIONS[version]; migrate !== undefined; migrate = MIGRATIONS[version]) {
         await client.query(migrate(sql.schema));
+        await MIGRATION_FILLS[version]?.(client, sql.schema, keyring);
         version = String(Number(version) + 1);
         await client.query({
           text: `UPDATE ${sql.schema}.meta SET value = $1 WHERE name = 'version'`,
@@ -1442,8 +1464,49 @@ function schemaDdl(s: string): string {
     CREATE TABLE ${s}.blobs (name text PRIMARY KEY, bytes bytea NOT NULL);
   ` +
     docsDdl(s) +
-    locksDdl(s)
+    locksDdl(s) +
+    objectionOpenDdl(s)
   );
+}
+
+/**
+ * Whether the record waits for a reviewer to decide its objection (R12, core awaitsObjectionDecision),
+ * so the reviewer's desk reads the few that do. A partial index: nearly every record is false, and
+ * the desk pages the true ones newest first.
+ */
+function objectionOpenDdl(s: string): string {
+  return `
+    ALTER TABLE ${s}.records ADD COLUMN objection_open boolean NOT NULL DEFAULT false;
+    CREATE INDEX records_objection_open ON ${s}.records (received_at DESC, no DESC) WHERE objection_open;
+  `;
+}
+
+/**
+ * The objection flag of records written before it existed (schema 3): every rejected record is
+ * opened once, a page at a time (no other record can wait for an objection decision), and those
+ * that wait are marked. Runs inside the migration's transaction, under the write lock.
+ */
+async function markObjectionsOpen(client: pg.PoolClient, s: string, keyring: Keyring): Promise<void> {
+  for (let after = ''; ;) {
+    const page = await client.query<{ no: string; sealed: string }>({
+      text: `SELECT no, sealed FROM ${s}.records WHERE status = 'rejected' AND no > $1 ORDER BY no LIMIT ${MARK_PAGE}`,
+      values: [after],
+    });
+    const waiting = page.rows
+      .filter((row) => {
+        const { objection } = JSON.parse(keyring.open(row.sealed)) as Pick<StoredRecord, 'objection'>;
+        return awaitsObjectionDecision({ status: 'rejected', objection });
+      })
+      .map((row) => row.no);
+    if (waiting.length > 0) {
+      await client.query({
+        text: `UPDATE ${s}.records SET objection_open = true WHERE no = ANY($1::text[])`,
+        values: [waiting],
+      });
+    }
+    if (page.rows.length < MARK_PAGE) return;
+    after = page.rows[page.rows.length - 1]!.no;
+  }
 }
 
 /**
@@ -1554,17 +1617,18 @@ function statements(schemaName: string) {
       `WITH batch AS (SELECT r FROM jsonb_array_elements($1::jsonb) AS x(r)),
        upserted AS (
          INSERT INTO ${s}.records (no, status, registrant, team, received_at, received_day, claimed_at,
-           protected_until, shared_with, identity, version, sealed)
-         SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->9, (r->>10)::integer, r->>11
+           protected_until, shared_with, identity, version, sealed, objection_open)
+         SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->9, (r->>10)::integer, r->>11,
+           (r->>12)::boolean
          FROM batch
          ON CONFLICT (no) DO UPDATE SET status = excluded.status, registrant = excluded.registrant,
            team = excluded.team, received_at = excluded.received_at, received_day = excluded.received_day,
            claimed_at = excluded.claimed_at, protected_until = excluded.protected_until,
            shared_with = excluded.shared_with, identity = excluded.identity, version = excluded.version,
-           sealed = excluded.sealed
+           sealed = excluded.sealed, objection_open = excluded.objection_open
          RETURNING no)
        INSERT INTO ${s}.record_keys (key, no)
-       SELECT k, r->>0 FROM batch, jsonb_array_elements_text(r->12) AS k`,
+       SELECT k, r->>0 FROM batch, jsonb_array_elements_text(r->13) AS k`,
     ),
     deleteRecordKeys: named('deleteRecordKeys', `DELETE FROM ${s}.record_keys WHERE no = ANY($1::text[])`),
     nextNumbers: named(

@@ -1,6 +1,7 @@
 /**
  * How a record is kept at rest, for every adapter: the few fields the store filters on stay in
- * clear (number, status, registrant, team, dates, hashed identity keys); everything else —
+ * clear (number, status, registrant, team, dates, whether an objection awaits a decision, hashed
+ * identity keys); everything else —
  * customer name, contact, phone, email, credit code, address, notes, history — is sealed with
  * AES-256-GCM as one blob (R35). No customer personal data is readable without the key.
  */
@@ -13,6 +14,7 @@ import {
   type StoredRecord,
 } from '../../core/schema.js';
 import { sharePartner } from '../../core/lifecycle.js';
+import { awaitsObjectionDecision } from '../../core/objection.js';
 import type { Keyring } from '../security/keyring.js';
 
 export const sealedRecordSchema = z.object({
@@ -28,6 +30,12 @@ export const sealedRecordSchema = z.object({
    * sharePartner): sees the record too. Queries also require the record to protect on their day.
    */
   sharedWith: z.string().optional(),
+  /**
+   * The record waits for a reviewer to decide its objection (R12, core awaitsObjectionDecision).
+   * Always written; absent only in records sealed before it existed, which the stores work out
+   * once when they open (lowdbStore.ts, and the PostgreSQL migration to schema 4).
+   */
+  objectionOpen: z.boolean().optional(),
   identity: identityKeysSchema,
   version: z.number().int(),
   sealed: z.string(),
@@ -42,6 +50,7 @@ export function sealRecord(record: StoredRecord, keyring: Pick<Keyring, 'seal'>)
     registrant: record.registration.registrant,
     receivedAt: record.receivedAt,
     claimedAt: record.claimedAt,
+    objectionOpen: awaitsObjectionDecision(record),
     identity,
     version: record.version,
     sealed: keyring.seal(JSON.stringify(rest)),

@@ -167,6 +167,11 @@ export interface RecordQuery {
   expiringWithinDays?: number;
   /** Received within [from, to] (Shanghai days, inclusive). */
   receivedBetween?: { from: Day; to: Day };
+  /**
+   * Only records whose objection waits for a reviewer's decision (true), or only the others (false):
+   * R12, core awaitsObjectionDecision. Kept in clear, so no record is opened to answer it.
+   */
+  objectionOpen?: boolean;
   limit: number;
   offset: number;
 }

@@ -37,6 +37,17 @@ describeStoreContract('lowdb', async () => {
       return store;
     },
     restText: () => allText(dataDir),
+    async reopenAsBeforeObjectionFlag() {
+      // Closing folds the journal into the snapshot: the records are all in baobei.json.
+      await store.close();
+      const file = path.join(dataDir, 'baobei.json');
+      const data = JSON.parse(await readFile(file, 'utf8')) as { records: Record<string, object> };
+      for (const sealed of Object.values(data.records))
+        delete (sealed as { objectionOpen?: unknown }).objectionOpen;
+      await writeFile(file, JSON.stringify(data));
+      store = await LowdbStore.open({ dataDir, keyring });
+      return store;
+    },
     async dispose() {
       await store.close();
       await rm(dataDir, { recursive: true, force: true });

@@ -76,6 +76,13 @@ describeStoreContract('postgres', async () => {
       return store;
     },
     restText: () => schemaText(schema),
+    async reopenAsBeforeObjectionFlag() {
+      await store.close();
+      await admin.query(`ALTER TABLE "${schema}".records DROP COLUMN IF EXISTS objection_open`);
+      await admin.query(`UPDATE "${schema}".meta SET value = '3' WHERE name = 'version'`);
+      store = await openStore(schema, keyring);
+      return store;
+    },
     async dispose() {
       await store.close();
       await dropSchema(schema);
@@ -94,8 +101,9 @@ describe('postgres store on a shared database', () => {
     return schema;
   }
 
-  /** Takes a schema back to before version 3 (lock rows, numbers from sequences). */
+  /** Takes a schema back to before version 3 (lock rows, numbers from sequences) and 4 (objection flag). */
   async function dropVersion3(schema: string): Promise<void> {
+    await admin.query(`ALTER TABLE "${schema}".records DROP COLUMN objection_open`);
     await admin.query(`DROP TABLE "${schema}".lock_keys`);
     await admin.query(
       `DROP FUNCTION "${schema}".next_registration_no, "${schema}".last_registration_no, "${schema}".lock_rows`,
@@ -176,7 +184,7 @@ describe('postgres store on a shared database', () => {
     const version = await admin.query<{ value: string }>(
       `SELECT value FROM "${schema}".meta WHERE name = 'version'`,
     );
-    expect(version.rows[0]?.value).toBe('3');
+    expect(version.rows[0]?.value).toBe('4');
   });
 
   it('[R7] migrates a version-2 schema (numbers from a counter row): numbering goes on past the counter', async () => {
@@ -190,6 +198,34 @@ describe('postgres store on a shared database', () => {
     const migrated = await open(schema);
     expect(await migrated.write((tx) => tx.nextRegistrationNo(2026))).toBe(no(42));
     expect((await migrated.dump()).counters).toEqual({ '2026': 42 });
+  });
+
+  it('[R12] migrates a version-3 schema: every page of rejected records is opened once for the objection flag', async () => {
+    const schema = await fresh();
+    const first = await open(schema);
+    const filed = { at: '2026-11-21T02:00:00.000Z', reason: '已先拜访', against: no(9999) };
+    // More rejected records than the migration opens per query, waiting ones on the first and last page.
+    const count = 1_203;
+    await first.write(async (tx) => {
+      for (let n = 1; n <= count; n++) {
+        const waits = n === 2 || n === count;
+        await tx.putRecord(record(no(n), { status: 'rejected', ...(waits ? { objection: filed } : {}) }));
+      }
+    });
+    await first.close();
+    stores.splice(stores.indexOf(first), 1);
+    await admin.query(`ALTER TABLE "${schema}".records DROP COLUMN objection_open`);
+    await admin.query(`UPDATE "${schema}".meta SET value = '3' WHERE name = 'version'`);
+    const migrated = await open(schema);
+    const waiting = await migrated.read((tx) =>
+      tx.listRecords({ today: '2026-11-23', objectionOpen: true, limit: 10, offset: 0 }),
+    );
+    expect(waiting.items.map((r) => r.no).sort()).toEqual([no(2), no(count)]);
+    const indexes = await admin.query<{ indexdef: string }>(
+      `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'records_objection_open'`,
+      [schema],
+    );
+    expect(indexes.rows[0]?.indexdef).toMatch(/WHERE objection_open/);
   });
 
   it('[R7] numbers registrations without gaps or repeats across two instances', async () => {

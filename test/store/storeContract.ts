@@ -15,6 +15,11 @@ export interface StoreHarness {
   reopen(): Promise<Store>;
   /** Every byte the adapter keeps at rest, as text, for the personal-data check. */
   restText(): Promise<string>;
+  /**
+   * Closes the store, takes what it keeps back to how a release before the objection flag left it
+   * (records sealed without it; on PostgreSQL the schema version before the column), and opens it.
+   */
+  reopenAsBeforeObjectionFlag(): Promise<Store>;
   dispose(): Promise<void>;
 }
 
@@ -605,6 +610,119 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
         return out.flat();
       });
       expect(none).toEqual([]);
+    });
+
+    /** Lost to BB-2026-000090 on 2026-11-20: rejected `conflict.lost`, with an objection window. */
+    const lost = (no: string, overrides: Partial<StoredRecord> = {}): StoredRecord =>
+      record(no, {
+        status: 'rejected',
+        reasonCode: 'conflict.lost',
+        objectionDeadline: '2026-11-24',
+        history: [
+          {
+            at: '2026-11-20T03:00:00.000Z',
+            by: '张敏',
+            action: 'conflict.lost',
+            from: 'pending',
+            to: 'rejected',
+            reason: '同一客户已批准给 李娜',
+            details: { winner: 'BB-2026-000090' },
+          },
+        ],
+        ...overrides,
+      });
+    const filed = { at: '2026-11-21T02:00:00.000Z', reason: '已先拜访', against: 'BB-2026-000090' };
+    const awaiting = async (s: Store, query: { scope?: { teams: string[] } } = {}): Promise<string[]> => {
+      const listed = await s.read((tx) =>
+        tx.listRecords({ today: '2026-11-23', objectionOpen: true, ...query, limit: 10, offset: 0 }),
+      );
+      expect(listed.total).toBe(listed.items.length);
+      return listed.items.map((r) => r.no).sort();
+    };
+
+    it('[R12] lists exactly the records whose objection awaits a decision: filed, decided, superseded', async () => {
+      await store.write(async (tx) => {
+        await tx.putRecord(lost('BB-2026-000001'));
+        await tx.putRecord(lost('BB-2026-000002', { objection: filed }));
+        await tx.putRecord(lost('BB-2026-000003', { objection: filed, team: '华南部' }));
+        await tx.putRecord(
+          lost('BB-2026-000004', {
+            objection: { ...filed, decision: 'dismissed', decidedAt: '2026-11-22T02:00:00.000Z' },
+          }),
+        );
+        await tx.putRecord(record('BB-2026-000005'));
+      });
+      expect(await awaiting(store)).toEqual(['BB-2026-000002', 'BB-2026-000003']);
+      expect(await awaiting(store, { scope: { teams: ['华南部'] } })).toEqual(['BB-2026-000003']);
+      const notAwaiting = await store.read((tx) =>
+        tx.listRecords({ today: '2026-11-23', objectionOpen: false, limit: 10, offset: 0 }),
+      );
+      expect(notAwaiting.items.map((r) => r.no).sort()).toEqual([
+        'BB-2026-000001',
+        'BB-2026-000004',
+        'BB-2026-000005',
+      ]);
+      // Filed on 000001; 000002 upheld (protected again); 000003 closed as superseded by 000002's.
+      await store.write(async (tx) => {
+        await tx.putRecord(lost('BB-2026-000001', { objection: filed, version: 2 }));
+        await tx.putRecord(
+          lost('BB-2026-000002', {
+            status: 'protected',
+            protectedFrom: '2026-11-23',
+            protectedUntil: '2027-02-22',
+            objection: { ...filed, decision: 'upheld', decidedAt: '2026-11-23T02:00:00.000Z' },
+            version: 2,
+          }),
+        );
+        await tx.putRecord(
+          lost('BB-2026-000003', {
+            team: '华南部',
+            objection: { ...filed, decision: 'dismissed', decidedAt: '2026-11-23T02:00:00.000Z' },
+            version: 2,
+          }),
+        );
+      });
+      expect(await awaiting(store)).toEqual(['BB-2026-000001']);
+      store = await h.reopen();
+      expect(await awaiting(store)).toEqual(['BB-2026-000001']);
+      const counted = await store.read((tx) => tx.countRecords({ today: '2026-11-23', objectionOpen: true }));
+      expect(counted).toEqual([{ registrant: '王磊', team: '华东一部', status: 'rejected', count: 1 }]);
+    });
+
+    it('[R12] answers which objections await a decision right after opening a store kept before the flag', async () => {
+      await store.write(async (tx) => {
+        await tx.putRecord(lost('BB-2026-000001'));
+        await tx.putRecord(lost('BB-2026-000002', { objection: filed }));
+        await tx.putRecord(
+          lost('BB-2026-000003', {
+            objection: { ...filed, decision: 'dismissed', decidedAt: '2026-11-22T02:00:00.000Z' },
+          }),
+        );
+        await tx.putRecord(record('BB-2026-000004'));
+      });
+      store = await h.reopenAsBeforeObjectionFlag();
+      expect(await awaiting(store)).toEqual(['BB-2026-000002']);
+      await store.write((tx) => tx.putRecord(lost('BB-2026-000001', { objection: filed, version: 2 })));
+      expect(await awaiting(store)).toEqual(['BB-2026-000001', 'BB-2026-000002']);
+      // Brought up to date once: what the first opening worked out is kept.
+      store = await h.reopen();
+      expect(await awaiting(store)).toEqual(['BB-2026-000001', 'BB-2026-000002']);
+      expect((await store.read((tx) => tx.getRecord('BB-2026-000002')))?.objection).toEqual(filed);
+    });
+
+    it('[R12] a loaded dump (store copy, restore) answers which objections await a decision', async () => {
+      await store.load({
+        records: [lost('BB-2026-000001', { objection: filed }), lost('BB-2026-000002')],
+        counters: {},
+        users: [],
+        policy: null,
+        bans: [],
+        notifications: [],
+        idempotency: [],
+        docs: [],
+        audit: [],
+      });
+      expect(await awaiting(store)).toEqual(['BB-2026-000001']);
     });
 
     it('[R16][R34] lists a record to its share partner only while the share lasts', async () => {
