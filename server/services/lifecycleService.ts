@@ -21,7 +21,12 @@ import { assertNotDestroyed } from '../../core/retention.js';
 import { DomainError, problem } from '../../core/problem.js';
 import type { Policy } from '../../core/policy.js';
 import { compareIdentities, lookupKeys } from '../../core/matching.js';
-import { hasObjected, lastDecisionAgainst, supersededBy } from '../../core/objection.js';
+import {
+  awaitsObjectionDecision,
+  hasObjected,
+  lastDecisionAgainst,
+  supersededBy,
+} from '../../core/objection.js';
 import { LAPSE_REASON_CODES, POOL_COLLECTION } from '../../core/pool.js';
 import {
   ACTIVE_STATUSES,
@@ -125,7 +130,7 @@ export class LifecycleService {
     return this.act(actor, no, 'registration.review', async (ctx, record) => {
       if (!reviews(actor, record)) throw forbidden('审核该报备', 'review this registration');
       const status = effectiveStatus(record, ctx.today);
-      if (record.objection && !record.objection.decision && status === 'rejected') {
+      if (awaitsObjectionDecision(record)) {
         if (input.decision === 'share') {
           // Upholding ends the decision objected to and protects the objector alone: a share here
           // would be taken as a plain uphold, its partner and split dropped without a word.

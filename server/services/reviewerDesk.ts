@@ -12,6 +12,7 @@ import { PACKAGE_CALENDAR } from '../../core/calendar.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import { addDays, daysInMonth, dayOf } from '../../core/day.js';
 import { effectiveStatus } from '../../core/lifecycle.js';
+import { awaitsObjectionDecision } from '../../core/objection.js';
 import { reviewDueBy } from '../../core/protection.js';
 import { PROTECTING_STATUSES, type Day, type RecordStatus, type StoredRecord } from '../../core/schema.js';
 import { forbidden, listScope, reviews, type Actor } from './actor.js';
@@ -69,20 +70,15 @@ export async function reviewActions(
   const today = dayOf(deps.clock());
   const scope = listScope(actor);
   const result = await deps.store.read(async (tx) => {
-    // Every rejected record is read (an open objection may sit on an old one), a page at a time;
-    // only those waiting for this reviewer are kept, so a store of years of rejections is never
-    // held at once.
+    // The extension requests, and the records whose objection awaits a decision by the flag the
+    // stores keep in clear: years of rejections (R39) are never opened to find the handful waiting.
     const mine: StoredRecord[] = [];
-    await forEachRecord(
-      tx,
-      { today, ...(scope ? { scope } : {}), statuses: ['extension-requested', 'rejected'] },
-      (r) => {
-        const waiting =
-          effectiveStatus(r, today) === 'extension-requested' ||
-          (r.objection !== undefined && r.objection.decision === undefined);
-        if (waiting && reviews(actor, r)) mine.push(r);
-      },
-    );
+    const keepMine = (r: StoredRecord): void => {
+      if (reviews(actor, r)) mine.push(r);
+    };
+    const scoped = { today, ...(scope ? { scope } : {}) };
+    await forEachRecord(tx, { ...scoped, statuses: ['extension-requested'] }, keepMine);
+    await forEachRecord(tx, { ...scoped, objectionOpen: true }, keepMine);
     const extensions: ExtensionItem[] = mine
       .filter((r) => effectiveStatus(r, today) === 'extension-requested' && r.extension !== undefined)
       .map((r) => ({
@@ -101,7 +97,7 @@ export async function reviewActions(
       );
     const objections: ObjectionItem[] = [];
     for (const r of mine) {
-      if (!r.objection || r.objection.decision !== undefined) continue;
+      if (!awaitsObjectionDecision(r)) continue;
       const winner = r.objection.against !== '' ? await tx.getRecord(r.objection.against) : undefined;
       const partner = winner?.share !== undefined ? await tx.getRecord(winner.share.withNo) : undefined;
       // A partner who has left (R16) is no longer part of what upholding would end.
