@@ -13,19 +13,17 @@ import { dueReminders, type ReminderRecord } from '../../core/reminders.js';
 import { nextServiceDue } from '../../core/serviceCadence.js';
 import type { RecordStatus, StoredRecord } from '../../core/schema.js';
 import type { Store, WriteTx } from '../store/store.js';
+import { allRecords } from '../services/recordPages.js';
 import { recordFactsOf } from './notifyEvent.js';
 import { RecipientDirectory, enqueueEvents, type EnqueueItem } from './outbox.js';
 
 export const REMINDERS_COLLECTION = 'notify-reminders';
 
-/** Statuses that can have a reminder: protected ones, those awaiting review, lost conflicts. */
-const REMINDABLE: readonly RecordStatus[] = [
-  'protected',
-  'extension-requested',
-  'pending',
-  'conflict',
-  'rejected',
-];
+/**
+ * Statuses that can have a reminder: protected ones and those awaiting review; lost conflicts
+ * (rejected) too, but only while their objection window is open (read apart, below).
+ */
+const REMINDABLE: readonly RecordStatus[] = ['protected', 'extension-requested', 'pending', 'conflict'];
 
 export function reminderRecordOf(record: StoredRecord): ReminderRecord {
   let last: string | undefined;
@@ -89,7 +87,12 @@ export async function runReminders(
   const started = performance.now();
   const today = dayOf(options.now);
   const at = options.now.toISOString();
-  const records = await store.read((tx) => tx.recordsWithStatus(REMINDABLE));
+  // Rejections are kept ten years (R39) and this runs every sweep: only those whose objection
+  // window is still open are read, by the deadline the stores keep in clear.
+  const records = await store.read(async (tx) => [
+    ...(await tx.recordsWithStatus(REMINDABLE)),
+    ...(await allRecords(tx, { today, statuses: ['rejected'], objectionDeadlineFrom: today })),
+  ]);
   const byNo = new Map(records.map((r) => [r.no, r]));
   // Follow-ups are due by the service clock (issue 13, core/serviceCadence), grades and working days included.
   const due = dueReminders(

@@ -32,7 +32,13 @@ import { cooperativeLoop, type Pause } from '../services/cooperativeLoop.js';
 import { corruptFile, DurableJSONFile, writeFileDurably } from './durableFile.js';
 import { dropTornTail, JournalWriter, readJournal, syncDir, type EntryBuilder } from './journal.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
-import { openRecord, sealedRecordSchema, sealRecord, type SealedRecord } from './recordCodec.js';
+import {
+  clearObjectionDeadline,
+  openRecord,
+  sealedRecordSchema,
+  sealRecord,
+  type SealedRecord,
+} from './recordCodec.js';
 import {
   auditEntrySchema,
   banSchema,
@@ -356,9 +362,10 @@ export class LowdbStore implements Store {
 
   /**
    * Records sealed before the objection flag existed (files of earlier versions, or journal lines an
-   * earlier release appended) get it here, once: a rejected one is opened to see its objection, any
-   * other cannot be waiting for an objection decision. The snapshot is then written with the flags,
-   * so the next start reads them; nothing is written when every record has one already.
+   * earlier release appended) get it here, once, with the clear objection deadline: a rejected one is
+   * opened to see its objection, any other cannot be waiting for an objection decision. The snapshot
+   * is then written with the flags, so the next start reads them; nothing is written when every
+   * record has one already.
    */
   private async markObjectionsOpen(): Promise<void> {
     const records = this.db.data.records;
@@ -366,10 +373,14 @@ export class LowdbStore implements Store {
     for (const no in records) {
       const sealed = records[no]!;
       if (sealed.objectionOpen !== undefined) continue;
-      const objectionOpen =
-        sealed.status === 'rejected' && awaitsObjectionDecision(openRecord(sealed, this.keyring, 'parsed'));
+      const opened = sealed.status === 'rejected' ? openRecord(sealed, this.keyring, 'parsed') : undefined;
+      const objectionDeadline = opened && clearObjectionDeadline(opened);
       // A new object, as a commit makes: a snapshot being written holds the old one.
-      records[no] = { ...sealed, objectionOpen };
+      records[no] = {
+        ...sealed,
+        objectionOpen: opened !== undefined && awaitsObjectionDecision(opened),
+        ...(objectionDeadline !== undefined ? { objectionDeadline } : {}),
+      };
       marked++;
     }
     if (marked > 0) await this.compact();
@@ -1338,6 +1349,11 @@ function matchesQuery(
   }
   // Every record has the flag once the store is open (markObjectionsOpen).
   if (query.objectionOpen !== undefined && sealed.objectionOpen !== query.objectionOpen) return false;
+  if (
+    query.objectionDeadlineFrom !== undefined &&
+    (sealed.objectionDeadline === undefined || sealed.objectionDeadline < query.objectionDeadlineFrom)
+  )
+    return false;
   return true;
 }
 

@@ -28,7 +28,7 @@ import type { Keyring } from '../security/keyring.js';
 import { pgSchemaNameProblem } from './pgSchemaName.js';
 import { Prefetched } from './postgresPrefetch.js';
 import { postgresUnreachable } from './postgresReach.js';
-import { openRecord, sealRecord, type SealedRecord } from './recordCodec.js';
+import { clearObjectionDeadline, openRecord, sealRecord, type SealedRecord } from './recordCodec.js';
 import {
   auditEntrySchema,
   banSchema,
@@ -69,8 +69,9 @@ const MIGRATIONS: Record<string, (schema: string) => string> = {
   '1': (s) => docsDdl(s),
   // 2 → 3: customer lock rows and registration numbers from sequences (started past the counters).
   '2': (s) => locksDdl(s),
-  // 3 → 4: whether an objection awaits a decision, in clear (filled by markObjectionsOpen below).
-  '3': (s) => objectionOpenDdl(s),
+  // 3 → 4: whether an objection awaits a decision and a rejection's objection deadline, in clear
+  // (filled by markObjectionsOpen below).
+  '3': (s) => objectionDdl(s),
 };
 /**
  * What a migration's SQL cannot do itself, by the version it starts from: work out a column from the
@@ -155,13 +156,14 @@ type RecordRow = {
   protected_until: string | null;
   shared_with: string | null;
   objection_open: boolean;
+  objection_deadline: string | null;
   identity: IdentityKeys;
   version: number;
   sealed: string;
 };
 
 const RECORD_COLUMNS =
-  'no, status, registrant, team, received_at, claimed_at, protected_until, shared_with, objection_open, identity, version, sealed';
+  'no, status, registrant, team, received_at, claimed_at, protected_until, shared_with, objection_open, objection_deadline, identity, version, sealed';
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
@@ -659,6 +661,7 @@ class PostgresTx implements WriteTx {
       s.version,
       s.sealed,
       s.objectionOpen === true,
+      s.objectionDeadline ?? null,
       batch[i]!.keys,
     ]);
     // The keys a record had before go first; then the records and their keys now, in one statement.
@@ -1191,6 +1194,7 @@ function sealedFromRow(row: RecordRow): SealedRecord {
   if (row.team !== null) sealed.team = row.team;
   if (row.protected_until !== null) sealed.protectedUntil = row.protected_until;
   if (row.shared_with !== null) sealed.sharedWith = row.shared_with;
+  if (row.objection_deadline !== null) sealed.objectionDeadline = row.objection_deadline;
   return sealed;
 }
 
@@ -1260,6 +1264,8 @@ function recordConditions(query: RecordScan, params: Params): string {
   // Written out rather than a placeholder, so the planner sees the partial index's own condition.
   if (query.objectionOpen !== undefined)
     conditions.push(query.objectionOpen ? 'objection_open' : 'NOT objection_open');
+  if (query.objectionDeadlineFrom !== undefined)
+    conditions.push(`objection_deadline >= ${params.add(query.objectionDeadlineFrom)}`);
   return conditions.join(' AND ');
 }
 
@@ -1465,26 +1471,31 @@ function schemaDdl(s: string): string {
   ` +
     docsDdl(s) +
     locksDdl(s) +
-    objectionOpenDdl(s)
+    objectionDdl(s)
   );
 }
 
 /**
  * Whether the record waits for a reviewer to decide its objection (R12, core awaitsObjectionDecision),
  * so the reviewer's desk reads the few that do. A partial index: nearly every record is false, and
- * the desk pages the true ones newest first.
+ * the desk pages the true ones newest first. And a rejected record's last day to object, so the
+ * reminders and a holiday schedule's re-dating read only the windows still open.
  */
-function objectionOpenDdl(s: string): string {
+function objectionDdl(s: string): string {
   return `
     ALTER TABLE ${s}.records ADD COLUMN objection_open boolean NOT NULL DEFAULT false;
     CREATE INDEX records_objection_open ON ${s}.records (received_at DESC, no DESC) WHERE objection_open;
+    ALTER TABLE ${s}.records ADD COLUMN objection_deadline text COLLATE "C";
+    CREATE INDEX records_objection_deadline ON ${s}.records (objection_deadline)
+      WHERE objection_deadline IS NOT NULL;
   `;
 }
 
 /**
- * The objection flag of records written before it existed (schema 3): every rejected record is
- * opened once, a page at a time (no other record can wait for an objection decision), and those
- * that wait are marked. Runs inside the migration's transaction, under the write lock.
+ * The objection flag and deadline of records written before they existed (schema 3): every rejected
+ * record is opened once, a page at a time (no other record can wait for an objection decision or
+ * keeps its deadline in clear), and marked. Runs inside the migration's transaction, under the
+ * write lock.
  */
 async function markObjectionsOpen(client: pg.PoolClient, s: string, keyring: Keyring): Promise<void> {
   for (let after = ''; ;) {
@@ -1492,16 +1503,22 @@ async function markObjectionsOpen(client: pg.PoolClient, s: string, keyring: Key
       text: `SELECT no, sealed FROM ${s}.records WHERE status = 'rejected' AND no > $1 ORDER BY no LIMIT ${MARK_PAGE}`,
       values: [after],
     });
-    const waiting = page.rows
-      .filter((row) => {
-        const { objection } = JSON.parse(keyring.open(row.sealed)) as Pick<StoredRecord, 'objection'>;
-        return awaitsObjectionDecision({ status: 'rejected', objection });
-      })
-      .map((row) => row.no);
-    if (waiting.length > 0) {
+    const marks = page.rows.flatMap((row) => {
+      const opened = JSON.parse(keyring.open(row.sealed)) as Pick<
+        StoredRecord,
+        'objection' | 'objectionDeadline'
+      >;
+      const rejected = { ...opened, status: 'rejected' as const };
+      const open = awaitsObjectionDecision(rejected);
+      const deadline = clearObjectionDeadline(rejected) ?? null;
+      return open || deadline !== null ? [{ no: row.no, open, deadline }] : [];
+    });
+    if (marks.length > 0) {
       await client.query({
-        text: `UPDATE ${s}.records SET objection_open = true WHERE no = ANY($1::text[])`,
-        values: [waiting],
+        text: `UPDATE ${s}.records r SET objection_open = m.open, objection_deadline = m.deadline
+               FROM unnest($1::text[], $2::boolean[], $3::text[]) AS m(no, open, deadline)
+               WHERE r.no = m.no`,
+        values: [marks.map((m) => m.no), marks.map((m) => m.open), marks.map((m) => m.deadline)],
       });
     }
     if (page.rows.length < MARK_PAGE) return;
@@ -1617,18 +1634,19 @@ function statements(schemaName: string) {
       `WITH batch AS (SELECT r FROM jsonb_array_elements($1::jsonb) AS x(r)),
        upserted AS (
          INSERT INTO ${s}.records (no, status, registrant, team, received_at, received_day, claimed_at,
-           protected_until, shared_with, identity, version, sealed, objection_open)
+           protected_until, shared_with, identity, version, sealed, objection_open, objection_deadline)
          SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->9, (r->>10)::integer, r->>11,
-           (r->>12)::boolean
+           (r->>12)::boolean, r->>13
          FROM batch
          ON CONFLICT (no) DO UPDATE SET status = excluded.status, registrant = excluded.registrant,
            team = excluded.team, received_at = excluded.received_at, received_day = excluded.received_day,
            claimed_at = excluded.claimed_at, protected_until = excluded.protected_until,
            shared_with = excluded.shared_with, identity = excluded.identity, version = excluded.version,
-           sealed = excluded.sealed, objection_open = excluded.objection_open
+           sealed = excluded.sealed, objection_open = excluded.objection_open,
+           objection_deadline = excluded.objection_deadline
          RETURNING no)
        INSERT INTO ${s}.record_keys (key, no)
-       SELECT k, r->>0 FROM batch, jsonb_array_elements_text(r->13) AS k`,
+       SELECT k, r->>0 FROM batch, jsonb_array_elements_text(r->14) AS k`,
     ),
     deleteRecordKeys: named('deleteRecordKeys', `DELETE FROM ${s}.record_keys WHERE no = ANY($1::text[])`),
     nextNumbers: named(

@@ -10,6 +10,7 @@ import {
   daySchema,
   identityKeysSchema,
   recordStatusSchema,
+  type Day,
   type IdentityKeys,
   type StoredRecord,
 } from '../../core/schema.js';
@@ -36,6 +37,12 @@ export const sealedRecordSchema = z.object({
    * once when they open (lowdbStore.ts, and the PostgreSQL migration to schema 4).
    */
   objectionOpen: z.boolean().optional(),
+  /**
+   * A rejected record's last day to object (R12), kept only on rejected records: the daily reminder
+   * and a holiday schedule's re-dating read the few whose window is still open, not every rejection
+   * of ten years (R39). A date, no personal data. Worked out with objectionOpen for older records.
+   */
+  objectionDeadline: daySchema.optional(),
   identity: identityKeysSchema,
   version: z.number().int(),
   sealed: z.string(),
@@ -57,6 +64,8 @@ export function sealRecord(record: StoredRecord, keyring: Pick<Keyring, 'seal'>)
   };
   if (record.team !== undefined) clear.team = record.team;
   if (record.protectedUntil !== undefined) clear.protectedUntil = record.protectedUntil;
+  const deadline = clearObjectionDeadline(record);
+  if (deadline !== undefined) clear.objectionDeadline = deadline;
   const partner = sharePartner(record);
   if (partner !== undefined) clear.sharedWith = partner;
   return clear;
@@ -101,4 +110,11 @@ function checkedIdentity(identity: unknown): IdentityKeys {
 /** A copy the caller may change without touching the store's or the cache's. */
 function copyIdentity(identity: IdentityKeys): IdentityKeys {
   return { ...identity, nameBlocks: identity.nameBlocks.slice(), nameGrams: identity.nameGrams.slice() };
+}
+
+/** What sealRecord keeps in clear of a record's objection deadline: a rejected record's, or none. */
+export function clearObjectionDeadline(
+  record: Pick<StoredRecord, 'status' | 'objectionDeadline'>,
+): Day | undefined {
+  return record.status === 'rejected' ? record.objectionDeadline : undefined;
 }

@@ -172,6 +172,11 @@ export interface RecordQuery {
    * R12, core awaitsObjectionDecision. Kept in clear, so no record is opened to answer it.
    */
   objectionOpen?: boolean;
+  /**
+   * Only rejected records whose last day to object (R12) is this day or later: the objection
+   * windows still open. Kept in clear on rejected records, so no record is opened to answer it.
+   */
+  objectionDeadlineFrom?: Day;
   limit: number;
   offset: number;
 }

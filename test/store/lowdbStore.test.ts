@@ -42,8 +42,10 @@ describeStoreContract('lowdb', async () => {
       await store.close();
       const file = path.join(dataDir, 'baobei.json');
       const data = JSON.parse(await readFile(file, 'utf8')) as { records: Record<string, object> };
-      for (const sealed of Object.values(data.records))
+      for (const sealed of Object.values(data.records)) {
         delete (sealed as { objectionOpen?: unknown }).objectionOpen;
+        delete (sealed as { objectionDeadline?: unknown }).objectionDeadline;
+      }
       await writeFile(file, JSON.stringify(data));
       store = await LowdbStore.open({ dataDir, keyring });
       return store;

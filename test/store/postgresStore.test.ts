@@ -78,7 +78,9 @@ describeStoreContract('postgres', async () => {
     restText: () => schemaText(schema),
     async reopenAsBeforeObjectionFlag() {
       await store.close();
-      await admin.query(`ALTER TABLE "${schema}".records DROP COLUMN IF EXISTS objection_open`);
+      await admin.query(
+        `ALTER TABLE "${schema}".records DROP COLUMN IF EXISTS objection_open, DROP COLUMN IF EXISTS objection_deadline`,
+      );
       await admin.query(`UPDATE "${schema}".meta SET value = '3' WHERE name = 'version'`);
       store = await openStore(schema, keyring);
       return store;
@@ -103,7 +105,9 @@ describe('postgres store on a shared database', () => {
 
   /** Takes a schema back to before version 3 (lock rows, numbers from sequences) and 4 (objection flag). */
   async function dropVersion3(schema: string): Promise<void> {
-    await admin.query(`ALTER TABLE "${schema}".records DROP COLUMN objection_open`);
+    await admin.query(
+      `ALTER TABLE "${schema}".records DROP COLUMN objection_open, DROP COLUMN objection_deadline`,
+    );
     await admin.query(`DROP TABLE "${schema}".lock_keys`);
     await admin.query(
       `DROP FUNCTION "${schema}".next_registration_no, "${schema}".last_registration_no, "${schema}".lock_rows`,
@@ -214,7 +218,9 @@ describe('postgres store on a shared database', () => {
     });
     await first.close();
     stores.splice(stores.indexOf(first), 1);
-    await admin.query(`ALTER TABLE "${schema}".records DROP COLUMN objection_open`);
+    await admin.query(
+      `ALTER TABLE "${schema}".records DROP COLUMN objection_open, DROP COLUMN objection_deadline`,
+    );
     await admin.query(`UPDATE "${schema}".meta SET value = '3' WHERE name = 'version'`);
     const migrated = await open(schema);
     const waiting = await migrated.read((tx) =>

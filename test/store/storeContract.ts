@@ -639,6 +639,12 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
       expect(listed.total).toBe(listed.items.length);
       return listed.items.map((r) => r.no).sort();
     };
+    const windowsOpen = async (s: Store, day: string): Promise<string[]> => {
+      const listed = await s.read((tx) =>
+        tx.listRecords({ today: '2026-11-23', objectionDeadlineFrom: day, limit: 10, offset: 0 }),
+      );
+      return listed.items.map((r) => r.no).sort();
+    };
 
     it('[R12] lists exactly the records whose objection awaits a decision: filed, decided, superseded', async () => {
       await store.write(async (tx) => {
@@ -702,12 +708,46 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
       });
       store = await h.reopenAsBeforeObjectionFlag();
       expect(await awaiting(store)).toEqual(['BB-2026-000002']);
+      expect(await windowsOpen(store, '2026-11-24')).toEqual([
+        'BB-2026-000001',
+        'BB-2026-000002',
+        'BB-2026-000003',
+      ]);
       await store.write((tx) => tx.putRecord(lost('BB-2026-000001', { objection: filed, version: 2 })));
       expect(await awaiting(store)).toEqual(['BB-2026-000001', 'BB-2026-000002']);
       // Brought up to date once: what the first opening worked out is kept.
       store = await h.reopen();
       expect(await awaiting(store)).toEqual(['BB-2026-000001', 'BB-2026-000002']);
+      expect(await windowsOpen(store, '2026-11-24')).toHaveLength(3);
       expect((await store.read((tx) => tx.getRecord('BB-2026-000002')))?.objection).toEqual(filed);
+    });
+
+    it('[R12][R39] reads the rejections whose objection window is open on a day, none opened to find them', async () => {
+      await store.write(async (tx) => {
+        await tx.putRecord(lost('BB-2026-000001'));
+        await tx.putRecord(lost('BB-2026-000002', { objectionDeadline: '2026-11-30' }));
+        await tx.putRecord(lost('BB-2026-000003', { objectionDeadline: '2026-11-20' }));
+        // Won on its objection: protected now, its old deadline no longer a window.
+        await tx.putRecord(
+          lost('BB-2026-000004', {
+            status: 'protected',
+            protectedFrom: '2026-11-23',
+            protectedUntil: '2027-02-22',
+            objectionDeadline: '2026-11-30',
+          }),
+        );
+        // Rejected by a reviewer, never had a window.
+        await tx.putRecord(record('BB-2026-000005', { status: 'rejected' }));
+      });
+      expect(await windowsOpen(store, '2026-11-24')).toEqual(['BB-2026-000001', 'BB-2026-000002']);
+      expect(await windowsOpen(store, '2026-11-25')).toEqual(['BB-2026-000002']);
+      expect(await windowsOpen(store, '2026-12-01')).toEqual([]);
+      store = await h.reopen();
+      expect(await windowsOpen(store, '2026-11-20')).toEqual([
+        'BB-2026-000001',
+        'BB-2026-000002',
+        'BB-2026-000003',
+      ]);
     });
 
     it('[R12] a loaded dump (store copy, restore) answers which objections await a decision', async () => {
