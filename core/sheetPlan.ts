@@ -711,18 +711,26 @@ export function planNoteChanges(
     const ours = plan.notes[cell];
     const inScope = rows.has(at.row) && columns.has(at.column);
     if (ours === undefined && !inScope) continue;
-    const markerAt = note.content.indexOf(NOTE_MARKER);
-    const people = (markerAt >= 0 ? note.content.slice(0, markerAt) : note.content).trimEnd();
-    const content = [people, ours === undefined ? '' : `${NOTE_MARKER}\n${ours}`]
-      .filter((part) => part !== '')
-      .join('\n\n');
+    const content = noteWithOurs(note.content, ours);
     if (content === note.content) continue;
     changes.push(content === '' ? { action: 'delete', cell } : { action: 'update', cell, content });
   }
   for (const [cell, text] of Object.entries(plan.notes)) {
-    if (!seen.has(cell)) changes.push({ action: 'add', cell, content: `${NOTE_MARKER}\n${text}` });
+    if (!seen.has(cell)) changes.push({ action: 'add', cell, content: noteWithOurs('', text) });
   }
   return changes;
+}
+
+/**
+ * A cell's note with the product's part set to `ours` (undefined: taken out). What people wrote
+ * before the marker is kept as it is; the Excel add-in and the Google Sheets sync both write so.
+ */
+export function noteWithOurs(existing: string, ours: string | undefined): string {
+  const markerAt = existing.indexOf(NOTE_MARKER);
+  const people = (markerAt >= 0 ? existing.slice(0, markerAt) : existing).trimEnd();
+  return [people, ours === undefined || ours === '' ? '' : `${NOTE_MARKER}\n${ours}`]
+    .filter((part) => part !== '')
+    .join('\n\n');
 }
 
 // ---------------------------------------------------------------------------------------------------
