@@ -47,6 +47,13 @@ export const sheetLinkSchema = z.object({
   groups: z.record(z.string(), z.string()).optional(),
   fieldColumns: z.partialRecord(fieldSchema, z.number().int().positive()),
   resultColumns: z.record(resultColumnSchema, z.number().int().positive()),
+  /**
+   * The sync's notes on this tab carry core's NOTE_MARKER, so a person's note on a cell is told from
+   * ours. Links made before had the sync own every note on a mapped cell it wrote, unmarked: until
+   * their first sync that reads the tab, an unmarked note on a mapped cell is taken as the sync's
+   * (docs/sheets.md).
+   */
+  notesMarked: z.literal(true).optional(),
   /** Drive's file version at the last complete sync; a sync with the same version reads nothing. */
   lastVersion: z.string().optional(),
   lastSyncAt: z.string().optional(),

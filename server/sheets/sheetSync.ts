@@ -15,6 +15,8 @@ import { parseFieldCell, registrantOf } from '../../core/row.js';
 import { DomainError, problem, type Problem } from '../../core/problem.js';
 import {
   describeSheet,
+  NOTE_MARKER,
+  noteWithOurs,
   outcomeOfResult,
   planLayout,
   readRows,
@@ -204,6 +206,7 @@ export class SheetSyncService {
       ...(Object.keys(groups).length > 0 ? { groups } : {}),
       fieldColumns: layout.fieldColumns,
       resultColumns: layout.resultColumns,
+      notesMarked: true,
     };
     void version; // the first sync reads the rows whatever the version
     // Protection and validation in ONE spreadsheets.batchUpdate (sheetLinkSetup), before the link is
@@ -493,7 +496,7 @@ export class SheetSyncService {
       const id = identities.get(row)!;
       const needsKey = !id.owner && !id.keyed;
       if (id.identity === undefined) continue;
-      const notes = changedNotes(link, read, row, write);
+      const notes = changedNotes(link, sheet, read, row, write);
       if (needsKey || notes.length > 0 || !showsCells(link, read, row, write))
         writes.push({ identity: id.identity, write, byContent: needsKey, notes });
     }
@@ -504,8 +507,9 @@ export class SheetSyncService {
     }
     if (!options.dryRun) {
       // Our own write-back moved the version: the next sync reads again, finds every row showing its
-      // result, writes nothing, and the one after stops at the version.
-      await this.saveLink(link.id, (l) => ({ ...l, lastVersion: version.version }));
+      // result, writes nothing, and the one after stops at the version. The notes written from now
+      // on are marked, and the unmarked ones of an older build on the rows written are replaced.
+      await this.saveLink(link.id, (l) => ({ ...l, lastVersion: version.version, notesMarked: true }));
     }
     return report;
   }
@@ -858,7 +862,7 @@ export class SheetSyncService {
         },
       });
     }
-    for (const { row, write: w, createKey, notes } of sorted) {
+    for (const { row, createKey, notes } of sorted) {
       if (createKey !== undefined) {
         // No metadataId: Google picks a free one. A retried request may leave a second copy of the
         // same key on the row, which reads the same.
@@ -875,8 +879,7 @@ export class SheetSyncService {
           },
         });
       }
-      for (const field of notes) {
-        const column = link.fieldColumns[field]!;
+      for (const { column, content } of notes) {
         requests.push({
           updateCells: {
             range: {
@@ -886,7 +889,7 @@ export class SheetSyncService {
               startColumnIndex: column - 1,
               endColumnIndex: column,
             },
-            rows: [{ values: [{ note: w.notes[field] ?? '' }] }],
+            rows: [{ values: [{ note: content }] }],
             fields: 'note',
           },
         });
@@ -1036,15 +1039,20 @@ interface PendingWrite {
   write: Annotation;
   /** The row has no key yet: it is found again by its cells. */
   byContent: boolean;
-  /** Fields whose note is to change (notes move with their cells, so this holds wherever the row went). */
-  notes: Field[];
+  /** Notes to change (notes move with their cells, so this holds wherever the row went). */
+  notes: NoteWrite[];
 }
 interface PlacedWrite {
   row: number;
   write: Annotation;
   /** The row key to store on the row with this write (rows written for the first time). */
   createKey: string | undefined;
-  notes: Field[];
+  notes: NoteWrite[];
+}
+/** A cell's whole note as it is to read: a person's text, then ours after NOTE_MARKER ('' clears it). */
+interface NoteWrite {
+  column: number;
+  content: string;
 }
 
 /** Runs of adjacent rows (sorted) in which each neighbour pair also passes `same`. */
@@ -1085,7 +1093,15 @@ function parseSheet(
   link: SheetLink,
   read: GridRead,
   context: Parameters<typeof readRows>[2],
-): { rows: SheetRowRead[]; hashes: Map<number, string>; facts: RowFacts[] } {
+): {
+  rows: SheetRowRead[];
+  hashes: Map<number, string>;
+  facts: RowFacts[];
+  /** The second phone column (电话 beside a mapped 手机), found in the header at each read. */
+  phoneFallbackColumn: number | undefined;
+  /** By row, the fields read from another column than their own (the phone from 电话). */
+  readFrom: Map<number, Partial<Record<Field, number>>>;
+} {
   const grid: CellValue[][] = [];
   const errorCells: { row: number; column: number; value: string }[] = [];
   for (let i = 0; i < read.startRow; i++) grid.push([]);
@@ -1109,7 +1125,10 @@ function parseSheet(
   const data = new Set(rows.map((r) => r.row));
   for (const f of numberColumnFacts(link, read)) if (!data.has(f.row)) facts.push(f);
   facts.sort((a, b) => a.row - b.row);
-  return { rows, hashes, facts };
+  const readFrom = new Map(
+    rows.flatMap((r) => (r.readFrom === undefined ? [] : [[r.row, r.readFrom] as const])),
+  );
+  return { rows, hashes, facts, phoneFallbackColumn: layout.phoneFallbackColumn, readFrom };
 }
 
 /** Facts from a re-read of the registration number column alone: numbers and row keys, no cells. */
@@ -1142,12 +1161,38 @@ function showsStatusOf(link: SheetLink, read: GridRead, row: number, write: Anno
   return cell('status') === write.cells.status && cell('protectedUntil') === write.cells.protectedUntil;
 }
 
-/** The fields whose note differs from what `write` says (a new row without notes needs none). */
-function changedNotes(link: SheetLink, read: GridRead, row: number, write: Annotation): Field[] {
-  const r = gridRowAt(read, row);
-  return (Object.entries(link.fieldColumns) as [Field, number][])
-    .filter(([field, column]) => (r?.notes.get(column) ?? '') !== (write.notes[field] ?? ''))
-    .map(([field]) => field);
+/**
+ * The notes of a row that are to change for it to show `write`'s: on each mapped cell and on the
+ * second phone column, whose cell holds the phone's note when the number was read from it (as the
+ * import and the add-in place it). Only our part, after NOTE_MARKER, is set or taken out; a
+ * person's text before it stays. A link whose notes were not marked yet owned every note on a
+ * mapped cell it wrote: an unmarked one there is ours (sheetLinks' notesMarked).
+ */
+function changedNotes(
+  link: SheetLink,
+  sheet: ParsedSheet,
+  read: GridRead,
+  row: number,
+  write: Annotation,
+): NoteWrite[] {
+  const existing = gridRowAt(read, row)?.notes;
+  const readFrom = sheet.readFrom.get(row) ?? {};
+  const ours = new Map<number, string>();
+  for (const [field, text] of Object.entries(write.notes) as [Field, string][]) {
+    const column = readFrom[field] ?? link.fieldColumns[field];
+    if (column !== undefined) ours.set(column, text);
+  }
+  const mapped = new Set(Object.values(link.fieldColumns));
+  const scope = new Set(mapped);
+  if (sheet.phoneFallbackColumn !== undefined) scope.add(sheet.phoneFallbackColumn);
+  const out: NoteWrite[] = [];
+  for (const column of [...scope].sort((a, b) => a - b)) {
+    const now = existing?.get(column) ?? '';
+    const olderBuilds = link.notesMarked !== true && mapped.has(column) && !now.includes(NOTE_MARKER);
+    const content = noteWithOurs(olderBuilds ? '' : now, ours.get(column));
+    if (content !== now) out.push({ column, content });
+  }
+  return out;
 }
 
 function colorOf(fill: string): sheets_v4.Schema$Color {

@@ -444,6 +444,17 @@ export class FakeGoogle {
     });
   }
 
+  /** A person writes a note on a cell (`'C5'`), or clears it with ''. */
+  writeNote(id: string, sheetTitle: string, address: string, note: string): void {
+    this.change(id, (d) => {
+      const sheet = this.sheet(d, sheetTitle);
+      const a = parseA1(address, () => false);
+      if (a?.startRow === undefined || a.startColumn === undefined) throw new Error(`bad address ${address}`);
+      const cell = d.cell(sheet, a.startRow, a.startColumn);
+      d.setCell(sheet, a.startRow, a.startColumn, { ...cell, note });
+    });
+  }
+
   /**
    * A person inserts `count` rows above row `before` (1-based). The new rows take the formats of
    * the row above, as Sheets' "Insert row" does; metadata on rows below moves down with them.
