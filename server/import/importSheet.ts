@@ -620,6 +620,12 @@ export async function evaluateImport(
 
 /** Names of a workbook's instructions or example sheet, not its register: 填表说明, 填写示例, 封面, README. */
 const INSTRUCTION_SHEET_NAME = /说明|示例|样例|范例|封面|readme|instruction|example|sample/i;
+/**
+ * How surely a sheet named like instructions must map 客户名称 and one more field to be read as the
+ * register when it is the only sheet the user sees. A 填表说明's field table (字段 | 说明, a field a
+ * row) can read as a header: 客户类型 over 企业/个人/其他 maps 客户名称 at 0.8, and its rows are fields.
+ */
+const SURE_REGISTER_CONFIDENCE = 0.9;
 
 function pickSheet(
   read: ReadWorkbook,
@@ -650,8 +656,12 @@ function pickSheet(
   // behind drop-downs) is not the one the user sees and means. Without one, the first visible sheet
   // with a header is read, and its rows say what is missing — but never a 说明 sheet (its header is an
   // example's, and its example row would be registered as a customer) nor a hidden one (an old copy
-  // kept out of sight: its customers are not the ones the user meant to file).
+  // kept out of sight: its customers are not the ones the user meant to file). Unless the 说明 sheet
+  // is the only one the user sees and surely holds a register's header: someone who called their one
+  // sheet 示例客户表 or Sample means it (empty sheets and hidden ones are not seen, so do not count).
   const withoutHeader: string[] = [];
+  let shown = 0;
+  let namedLikeInstructions: { sheet: SheetData; detection: HeaderDetection } | undefined;
   const lookedAt: string[] = [];
   const passedOver: { instructions: string[]; hidden: string[] } = { instructions: [], hidden: [] };
   let firstWithHeader: { sheet: SheetData; detection: HeaderDetection } | undefined;
@@ -659,6 +669,8 @@ function pickSheet(
     const sheet = read.readSheet(i);
     if (sheet.rows.size === 0) continue;
     lookedAt.push(sheet.name);
+    const hidden = read.workbook.sheets[i]?.hidden === true;
+    if (!hidden) shown++;
     const detection = headerOf(sheet);
     if (!detection) {
       withoutHeader.push(sheet.name);
@@ -666,20 +678,27 @@ function pickSheet(
     }
     // A CSV's one sheet is named after its file (sample.csv): the name says nothing of what it holds.
     const instruction = read.kind === 'xlsx' && INSTRUCTION_SHEET_NAME.test(sheet.name);
-    const hidden = read.workbook.sheets[i]?.hidden === true;
     if (!hidden && !instruction && detection.columns.some((c) => c.field === 'customerName')) {
       return { sheet, detection };
     }
     if (instruction) passedOver.instructions.push(sheet.name);
     else if (hidden) passedOver.hidden.push(sheet.name);
     else firstWithHeader ??= { sheet, detection };
+    if (instruction && !hidden && surelyRegister(detection)) namedLikeInstructions ??= { sheet, detection };
   }
   if (firstWithHeader !== undefined) return firstWithHeader;
+  if (shown === 1 && namedLikeInstructions !== undefined) return namedLikeInstructions;
   if (passedOver.instructions.length + passedOver.hidden.length > 0) {
     throw noRegister(fileName, passedOver, lookedAt);
   }
   if (withoutHeader.length > 0) throw noHeader(withoutHeader);
   throw new ImportError('import.empty', `${fileName} 中没有数据`, `${fileName} holds no data`);
+}
+
+/** The header maps 客户名称 and another field, each at SURE_REGISTER_CONFIDENCE or more. */
+function surelyRegister(detection: HeaderDetection): boolean {
+  const sure = detection.columns.filter((c) => c.field !== null && c.confidence >= SURE_REGISTER_CONFIDENCE);
+  return sure.length >= 2 && sure.some((c) => c.field === 'customerName');
 }
 
 function headerOf(sheet: SheetData): HeaderDetection | null {

@@ -276,6 +276,83 @@ describe('sheets', () => {
     expect([named.report.sheet, named.report.summary.rows]).toEqual(['填表说明', 1]);
   });
 
+  it('reads a workbook whose one sheet is named like instructions (示例, Sample, 说明…) when that sheet holds a register header', async () => {
+    const rows = [STANDARD_HEADER, ...[0, 1].map((i) => standardRow(i, '王磊'))];
+    for (const name of ['示例', 'Sample', '填写示例', '示例客户表', '说明']) {
+      const { report } = await runImport(await xlsxOf([{ name, rows }]), temp, { dryRun: true });
+      expect([name, report.sheet, report.summary.rows]).toEqual([name, name, 2]);
+    }
+    // Empty sheets beside it (Sheet2, Sheet3 of an old template) and hidden ones (the lists behind
+    // its drop-downs) are not what the user sees: the sheet is still the only one.
+    const workbook = new ExcelJS.Workbook();
+    workbook.addWorksheet('示例客户表').addRows(rows);
+    workbook.addWorksheet('Sheet2');
+    workbook.addWorksheet('数据源', { state: 'hidden' }).addRows([
+      ['客户类型', '客户来源'],
+      ['企业', '展会'],
+    ]);
+    const bytes = Buffer.from(await workbook.xlsx.writeBuffer());
+    const { report } = await runImport(bytes, temp, { actor: ADMIN });
+    expect([report.sheet, report.summary.rows, report.summary.byStatus.invalid ?? 0]).toEqual([
+      '示例客户表',
+      2,
+      0,
+    ]);
+    expect(await temp.records()).toHaveLength(2);
+  });
+
+  it('still refuses a one-sheet workbook of instructions: text alone, or a field table that reads as a header', async () => {
+    const text = await xlsxOf([
+      { name: '说明', rows: [['填表说明'], ['1. 客户名称须与营业执照一致'], ['2. 每行填写一个客户']] },
+    ]);
+    await expect(runImport(text, temp, { actor: ADMIN })).rejects.toMatchObject({
+      name: 'ImportError',
+      code: 'import.no_header',
+      message: expect.stringContaining('“说明”'),
+      messageEn: expect.stringContaining('"说明"'),
+    });
+    // 字段 | 说明 | 是否必填, one field a row: 客户类型 over 企业/个人/其他 reads as a header that maps
+    // 客户名称 (weakly); its rows are fields, not customers.
+    const fieldTable = await xlsxOf([
+      {
+        name: '填表说明',
+        rows: [
+          ['填表说明'],
+          ['字段', '说明', '是否必填'],
+          ['客户名称', '营业执照上的全称', '必填'],
+          ['联系电话', '手机或座机', '必填'],
+          ['客户类型', '企业/个人/其他', '必填'],
+          ['客户来源', '展会/转介绍', '必填'],
+        ],
+      },
+    ]);
+    await expect(runImport(fieldTable, temp, { actor: ADMIN })).rejects.toMatchObject({
+      name: 'ImportError',
+      code: 'import.no_register',
+      message: expect.stringContaining('“填表说明”'),
+      field: 'sheet',
+    });
+    expect(await temp.records()).toEqual([]);
+  });
+
+  it('a 示例 register beside another sheet the user sees, or hidden, is not the only sheet: refused as before', async () => {
+    const example = { name: '示例', rows: [STANDARD_HEADER, standardRow(0, '王磊')] };
+    const beside = await xlsxOf([example, { name: '报备', rows: [['请在此填写']] }]);
+    await expect(runImport(beside, temp, { actor: ADMIN })).rejects.toMatchObject({
+      code: 'import.no_register',
+      message: expect.stringContaining('“示例”、“报备”'),
+    });
+    const workbook = new ExcelJS.Workbook();
+    workbook.addWorksheet('Sheet1');
+    workbook.addWorksheet('示例', { state: 'hidden' }).addRows(example.rows);
+    const hidden = Buffer.from(await workbook.xlsx.writeBuffer());
+    await expect(runImport(hidden, temp, { actor: ADMIN })).rejects.toMatchObject({
+      code: 'import.no_register',
+      message: expect.stringContaining('“示例”'),
+    });
+    expect(await temp.records()).toEqual([]);
+  });
+
   it('reads a CSV whatever its file is called: its name is no sheet of instructions (sample.csv, 报备示例.csv)', async () => {
     const csv = Buffer.from(
       csvOf([STANDARD_HEADER, ...[0, 1].map((i) => standardRow(i, '王磊').map(String))]),

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportReport } from '../../server/import/importSheet.js';
-import { STANDARD_HEADER, csvOf, standardCsvRows } from '../fixtures/legacySheets.js';
+import { STANDARD_HEADER, csvOf, standardCsvRows, standardRow, xlsxOf } from '../fixtures/legacySheets.js';
 import { SAMPLES_DIR } from '../fixtures/sampleRows.js';
 import { startTestService, type TestService } from '../support/testService.js';
 
@@ -122,6 +122,24 @@ describe('POST /api/imports', () => {
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 'request.invalid', field: 'mode' });
     expect(res.body.error!.messageEn).toContain('mode');
+  });
+
+  it('reads an upload whose one sheet is named Sample when it holds a register header; one of instructions alone is 422 import.no_header', async () => {
+    const register = await xlsxOf([{ name: 'Sample', rows: [STANDARD_HEADER, standardRow(0, '王磊')] }]);
+    const res = await post(service, wang, {
+      file: { bytes: register, name: '客户.xlsx' },
+      fields: { dryRun: 'true' },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect([res.body.sheet, res.body.summary.rows]).toEqual(['Sample', 1]);
+
+    const instructions = await xlsxOf([
+      { name: '填表说明', rows: [['填表说明'], ['1. 客户名称须与营业执照一致']] },
+    ]);
+    const refused = await post(service, wang, { file: { bytes: instructions, name: '说明.xlsx' } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toMatchObject({ code: 'import.no_header' });
+    expect(refused.body.error?.message).toContain('“填表说明”');
   });
 
   it('422 with the import error for a file that is no sheet', async () => {
