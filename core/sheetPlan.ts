@@ -727,6 +727,8 @@ export function planNoteChanges(
  */
 export function noteWithOurs(existing: string, ours: string | undefined): string {
   const markerAt = existing.indexOf(NOTE_MARKER);
+  // Nothing of ours in it and nothing to add: a person's note is not rewritten, not even trimmed.
+  if (markerAt < 0 && (ours === undefined || ours === '')) return existing;
   const people = (markerAt >= 0 ? existing.slice(0, markerAt) : existing).trimEnd();
   return [people, ours === undefined || ours === '' ? '' : `${NOTE_MARKER}\n${ours}`]
     .filter((part) => part !== '')

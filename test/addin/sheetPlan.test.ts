@@ -132,6 +132,11 @@ describe('notes', () => {
       { action: 'delete', cell: 'F5' },
     ]);
   });
+
+  it("leaves a person's note in scope as it is, down to its last line break, when it holds nothing of ours", () => {
+    const existing = [{ address: 'A5', content: '老客户\n下周回访\n' }];
+    expect(planNoteChanges(existing, plan).filter((c) => c.cell === 'A5')).toEqual([]);
+  });
 });
 
 describe('data validation', () => {
