@@ -98,18 +98,26 @@ async function makeDataDir(dir: string): Promise<void> {
 }
 
 /**
- * A key file is made only for a new store. Made beside data written under another key, it would
- * be the wrong key sitting where the right one belongs: the start fails with "cannot be decrypted"
- * and the operator is pointed at a key file that looks in place.
+ * Everything that refuses the store is asked before the data dir or a key file is made, so a
+ * refusal leaves nothing on disk: a PostgreSQL schema holding another application's tables, and a
+ * store that exists without its key file. A key file made beside data written under another key
+ * would be the wrong key sitting where the right one belongs: the start fails with "cannot be
+ * decrypted" and the operator is pointed at a key file that looks in place.
  */
-async function refuseNewKeyForOldData(config: Config, keyFile: string): Promise<void> {
+async function refuseTarget(config: Config, keyFile: string): Promise<void> {
+  const newKey = (config.key === undefined || config.key.trim() === '') && !existsSync(keyFile);
+  // A lowdb data dir holds no one else's store; only a missing key needs a look (at baobei.json).
+  if (config.store === 'lowdb' && !newKey) return;
   // Loaded on demand: it brings pg, which a lowdb service never needs.
-  const { storeExists } = await import('./store/storeTransfer.js');
+  const { foreignSchemaProblem, storeAt } = await import('./store/storeTransfer.js');
   const location =
     config.store === 'postgres'
       ? { kind: 'postgres' as const, connectionString: config.databaseUrl!, schema: config.pgSchema }
       : { kind: 'lowdb' as const, dataDir: config.dataDir };
-  if (!(await storeExists(location))) return;
+  const found = await storeAt(location);
+  // PostgresStore.open checks again under its lock; this earlier look is what keeps the disk clean.
+  if (found === 'foreign') throw foreignSchemaProblem(location);
+  if (found !== 'store' || !newKey) return;
   const where = config.store === 'postgres' ? `PostgreSQL schema ${config.pgSchema}` : config.dataDir;
   throw new DomainError(
     problem(
@@ -125,10 +133,9 @@ export async function openStore(
   config: Config,
   purpose: string,
 ): Promise<{ store: Store; keyring: Keyring }> {
-  await makeDataDir(config.dataDir);
   const keyFile = path.join(config.dataDir, 'baobei.key');
-  if ((config.key === undefined || config.key.trim() === '') && !existsSync(keyFile))
-    await refuseNewKeyForOldData(config, keyFile);
+  await refuseTarget(config, keyFile);
+  await makeDataDir(config.dataDir);
   const { key } = loadMasterKey(config.key, keyFile);
   const keyring = keyringFromMasterKey(key);
   if (config.store === 'postgres') {

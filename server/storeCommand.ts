@@ -26,6 +26,7 @@ import {
 } from './store/backupFile.js';
 import {
   copyStore,
+  foreignSchemaProblem,
   readContent,
   locationText,
   storeAt,
@@ -379,21 +380,15 @@ function backupKeyMissing(): DomainError {
 async function requireStore(location: StoreLocation): Promise<void> {
   const found = await storeAt(location);
   if (found === 'store') return;
+  if (found === 'foreign') throw foreignSchemaProblem(location);
   const where = locationText(location);
   throw new DomainError(
-    found === 'none'
-      ? problem(
-          'store.not_found',
-          `此处没有存储：${where}；未创建或改动任何数据（检查 BAOBEI_DATA_DIR / BAOBEI_STORE / BAOBEI_PG_SCHEMA）`,
-          `There is no store at ${where}; nothing was created or changed (check BAOBEI_DATA_DIR / BAOBEI_STORE / BAOBEI_PG_SCHEMA)`,
-          location.kind === 'lowdb' ? 'BAOBEI_DATA_DIR' : 'BAOBEI_PG_SCHEMA',
-        )
-      : problem(
-          'store.foreign_schema',
-          `${where} 不是 Baobei 的存储（有别的表，没有 meta 表）；未创建或改动任何数据（检查 BAOBEI_PG_SCHEMA）`,
-          `${where} is not a Baobei store (it holds other tables and no meta table); nothing was created or changed (check BAOBEI_PG_SCHEMA)`,
-          'BAOBEI_PG_SCHEMA',
-        ),
+    problem(
+      'store.not_found',
+      `此处没有存储：${where}；未创建或改动任何数据（检查 BAOBEI_DATA_DIR / BAOBEI_STORE / BAOBEI_PG_SCHEMA）`,
+      `There is no store at ${where}; nothing was created or changed (check BAOBEI_DATA_DIR / BAOBEI_STORE / BAOBEI_PG_SCHEMA)`,
+      location.kind === 'lowdb' ? 'BAOBEI_DATA_DIR' : 'BAOBEI_PG_SCHEMA',
+    ),
   );
 }
 

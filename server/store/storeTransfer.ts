@@ -296,6 +296,19 @@ export async function storeAt(location: StoreLocation): Promise<'store' | 'none'
   return (await relationsIn(location)) > 0 ? 'foreign' : 'none';
 }
 
+/** A schema holding another application's tables (storeAt's `foreign`): no Baobei tables go among them. */
+export function foreignSchemaProblem(location: StoreLocation): DomainError {
+  const where = locationText(location);
+  return new DomainError(
+    problem(
+      'store.foreign_schema',
+      `${where} 不是 Baobei 的存储（有别的表，没有 meta 表）；未创建或改动任何数据（检查 BAOBEI_PG_SCHEMA）`,
+      `${where} is not a Baobei store (it holds other tables and no meta table); nothing was created or changed (check BAOBEI_PG_SCHEMA)`,
+      'BAOBEI_PG_SCHEMA',
+    ),
+  );
+}
+
 /**
  * What an empty lowdb data dir may hold (a key, a store never written to, its lock and vault dir).
  * Anything else in the target dir is someone's file: swapIn deletes a target set aside that held
