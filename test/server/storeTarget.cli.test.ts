@@ -18,6 +18,7 @@ const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
 const prefix = `target_${process.pid}_${Date.now().toString(36)}`;
 const foreign = `${prefix}_foreign`;
 const missing = `${prefix}_missing`;
+const empty = `${prefix}_empty`;
 const key = randomBytes(32).toString('hex');
 const backupKey = randomBytes(32).toString('hex');
 let work = '';
@@ -42,7 +43,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const s of [foreign, missing]) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  for (const s of [foreign, missing, empty]) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
   await admin.end();
   await rm(work, { recursive: true, force: true });
 });
@@ -127,6 +128,19 @@ describe('store commands where there is no Baobei store', () => {
       }
     }
   }, 240_000);
+
+  it('an empty schema made for Baobei is a new store: user add without BAOBEI_KEY makes it and its key file', async () => {
+    await admin.query(`CREATE SCHEMA "${empty}"`);
+    const dataDir = path.join(work, 'empty-schema');
+    const res = await runCli(['user', 'add', '--name', '王磊', '--role', 'sales'], {
+      dataDir,
+      key: '',
+      env: pgEnv(empty),
+    });
+    expect(res.code, res.stderr).toBe(0);
+    expect(existsSync(path.join(dataDir, 'baobei.key'))).toBe(true);
+    expect(await tablesIn(empty)).toContain('meta');
+  }, 60_000);
 
   it('backup of a mistyped lowdb data dir (no service) is refused (store.not_found), no store or file made', async () => {
     const dataDir = path.join(work, 'no-such-store');
