@@ -187,6 +187,9 @@ export async function writeContent(
     // readContent) skips them and the restore failed verification; the sweep would remove them anyway.
     files: given.files.filter((f) => f.file.expiresAt > now),
   };
+  // Another application's schema is no target, even with --force: set aside (renamed) it would take
+  // that application's tables away from it.
+  if ((await storeAt(location)) === 'foreign') throw foreignSchemaProblem(location, 'pg-schema');
   const targetHolds = await holdsData(location, keyring);
   if (targetHolds && !options.force) throw storeNotEmpty(location.kind);
   const stamp = options.now
@@ -296,15 +299,22 @@ export async function storeAt(location: StoreLocation): Promise<'store' | 'none'
   return (await relationsIn(location)) > 0 ? 'foreign' : 'none';
 }
 
-/** A schema holding another application's tables (storeAt's `foreign`): no Baobei tables go among them. */
-export function foreignSchemaProblem(location: StoreLocation): DomainError {
+/**
+ * A schema holding another application's tables (storeAt's `foreign`): no Baobei tables go among
+ * them. `field` is where the schema was named: the configuration, or a command's --pg-schema.
+ */
+export function foreignSchemaProblem(
+  location: StoreLocation,
+  field: 'BAOBEI_PG_SCHEMA' | 'pg-schema' = 'BAOBEI_PG_SCHEMA',
+): DomainError {
   const where = locationText(location);
+  const check = field === 'pg-schema' ? '--pg-schema / --to-pg-schema / BAOBEI_PG_SCHEMA' : field;
   return new DomainError(
     problem(
       'store.foreign_schema',
-      `${where} 不是 Baobei 的存储（有别的表，没有 meta 表）；未创建或改动任何数据（检查 BAOBEI_PG_SCHEMA）`,
-      `${where} is not a Baobei store (it holds other tables and no meta table); nothing was created or changed (check BAOBEI_PG_SCHEMA)`,
-      'BAOBEI_PG_SCHEMA',
+      `${where} 不是 Baobei 的存储（有别的表，没有 meta 表）；未创建或改动任何数据（检查 ${check}）`,
+      `${where} is not a Baobei store (it holds other tables and no meta table); nothing was created or changed (check ${check})`,
+      field,
     ),
   );
 }

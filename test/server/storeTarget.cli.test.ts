@@ -129,6 +129,35 @@ describe('store commands where there is no Baobei store', () => {
     }
   }, 240_000);
 
+  it('store copy (even with --force) and restore into a schema of another application are refused (store.foreign_schema); its tables stay where they are', async () => {
+    // A Baobei store to copy from and a backup of it, on lowdb.
+    const source = path.join(work, 'copy-source');
+    const file = path.join(work, 'copy-source.bbk');
+    const env = { BAOBEI_BACKUP_KEY: backupKey };
+    expect(
+      (await runCli(['user', 'add', '--name', '王磊', '--role', 'sales'], { dataDir: source, key })).code,
+    ).toBe(0);
+    expect((await runCli(['backup', file], { dataDir: source, key, env })).code).toBe(0);
+    const into = ['--pg-url', DATABASE_URL, '--pg-schema', foreign];
+    for (const args of [
+      ['store', 'copy', '--from', 'lowdb', '--to', 'postgres', ...into, '--force'],
+      ['store', 'copy', '--from', 'lowdb', '--to', 'postgres', ...into],
+      ['restore', file, ...into],
+    ]) {
+      const what = args.slice(0, 2).join(' ') + (args.includes('--force') ? ' --force' : '');
+      const res = await runCli(args, { dataDir: source, key, env, timeoutMs: 60_000 });
+      expect(res.code, `${what}: ${res.stdout}`).toBe(2);
+      expect(res.stderr, what).toContain('[store.foreign_schema]');
+      expect(res.stderr, what).toContain(foreign);
+      expect(res.stderr, what).toContain('--pg-schema');
+      expect(await tablesIn(foreign), what).toEqual(['invoices']);
+    }
+    const aside = await admin.query('SELECT nspname FROM pg_namespace WHERE nspname LIKE $1', [
+      `${foreign}_%`,
+    ]);
+    expect(aside.rows).toEqual([]);
+  }, 120_000);
+
   it('an empty schema made for Baobei is a new store: user add without BAOBEI_KEY makes it and its key file', async () => {
     await admin.query(`CREATE SCHEMA "${empty}"`);
     const dataDir = path.join(work, 'empty-schema');

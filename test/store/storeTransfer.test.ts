@@ -128,8 +128,9 @@ describe('store copy lowdb → PostgreSQL → lowdb', () => {
     await admin.query(`INSERT INTO "${foreign}".invoices VALUES (1)`);
     const from: StoreLocation = { kind: 'lowdb', dataDir: source.dataDir };
     const to: StoreLocation = { kind: 'postgres', connectionString: DATABASE_URL, schema: foreign };
+    // Named as what it is (not "holds data; add --force"): --force would not make it a target.
     const refused = await copyStore(from, to, source.keyring, { now: NOW }).catch((e: unknown) => e);
-    expect((refused as DomainError).code).toBe('store.not_empty');
+    expect((refused as DomainError).code).toBe('store.foreign_schema');
     const rows = await admin.query(`SELECT id FROM "${foreign}".invoices`);
     expect(rows.rows).toEqual([{ id: 1 }]);
     const tables = await admin.query(
