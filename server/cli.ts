@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { DomainError, problem, type Problem } from '../core/problem.js';
-import { parseProblem } from './cliParseProblem.js';
+import { refuseParseErrors, usageProblem } from './cliParseProblem.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { VERSION, ensureAdmin, openStore, startService } from './service.js';
@@ -34,11 +34,7 @@ const TOKEN_HELP = "token for the running service (default: BAOBEI_TOKEN, else t
 export function buildProgram(): Command {
   const program = new Command('baobei')
     .description('客户报备与保护期 — customer registration and protection')
-    .version(VERSION, '-V, --version', 'the version of this Baobei')
-    // Parse errors are thrown (exitOverride) and printed by main in two languages with a code;
-    // commander's own English line is silenced. Both settings are inherited by the subcommands.
-    .configureOutput({ outputError: () => undefined })
-    .exitOverride();
+    .version(VERSION, '-V, --version', 'the version of this Baobei');
 
   program
     .command('serve')
@@ -336,15 +332,16 @@ function printRefusal(p: Problem): void {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  // Parse errors arrive as DomainErrors, printed below as every refusal is.
+  refuseParseErrors(program, argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
+      // --help, --version: commander printed them.
       if (err.exitCode === 0) return 0;
-      // `baobei store` without its subcommand: commander printed the help, which says it all.
-      if (err.code === 'commander.help') return 2;
-      printRefusal(parseProblem(err));
+      printRefusal(usageProblem(err));
       return 2;
     }
     if (err instanceof ConfigError) {

@@ -172,6 +172,7 @@ describe('baobei command', () => {
     expect(badKey.stderr).toContain('BAOBEI_KEY');
   });
 
+  // Ten node starts in child processes (about 2 s each alone, more on a shared machine).
   it('option-parser errors are one bilingual line with a stable code, naming the option, exit 2', async () => {
     const dataDir = path.join(await tempDir(), 'data');
     const key = randomBytes(32).toString('hex');
@@ -186,7 +187,10 @@ describe('baobei command', () => {
       [['store', 'rekey', '--forse'], 'cli.option_unknown', ['--forse', '--force']],
       [['store', 'rekey', 'extra'], 'cli.too_many_arguments', ['rekey', '0', '1']],
       [['restore'], 'cli.argument_missing', ['<file>']],
-      [['frobnicate'], 'cli.command_unknown', ['frobnicate']],
+      // The subcommands to choose from are named, not commander's English help
+      // (every case, in-process: cliParseProblem.test.ts).
+      [['store', 'frob'], 'cli.command_unknown', ['store frob', 'copy', 'rekey']],
+      [['store'], 'cli.command_missing', ['baobei store', 'copy', 'rekey']],
     ];
     for (const [args, code, named] of cases) {
       const run = await runCli(args, { dataDir, key });
@@ -204,7 +208,12 @@ describe('baobei command', () => {
     }
     // Refused while parsing: no data dir, key or store made.
     expect(existsSync(dataDir)).toBe(false);
-  });
+    // Asked for, the help is commander's, on stdout, exit 0.
+    const help = await runCli(['store', '--help'], { dataDir, key });
+    expect([help.code, help.stderr]).toEqual([0, '']);
+    expect(help.stdout).toMatch(/^Usage: baobei store/);
+    expect(help.stdout).toContain('rekey');
+  }, 120_000);
 });
 
 /** A CSV of `n` valid enterprise rows under Chinese headers. */
