@@ -5,7 +5,7 @@
  * timeouts, run the sweep, and shut down cleanly on a signal.
  */
 import { constants, existsSync, openSync, writeSync, closeSync, fsyncSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import {
@@ -23,7 +23,7 @@ import { ConfigError, configError, type Config } from './config.js';
 import { createApp, type AppServices } from './app.js';
 import { GoogleSheetsClient } from './sheets/googleClient.js';
 import { loadServiceAccountKey } from './sheets/googleCredentials.js';
-import { keyringFromMasterKey, loadMasterKey, type Keyring } from './security/keyring.js';
+import { keyringFromMasterKey, loadMasterKey, parseMasterKey, type Keyring } from './security/keyring.js';
 import { rekeyIfNeeded } from './services/identityRekey.js';
 import { raiseStoredRetention } from './services/retentionService.js';
 import { LowdbStore } from './store/lowdbStore.js';
@@ -80,9 +80,12 @@ export interface StartOptions {
   google?: GoogleSheetsClient;
 }
 
-/** The data dir, made if missing; one that cannot be made is a configuration problem naming BAOBEI_DATA_DIR. */
-async function makeDataDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+/**
+ * The data dir, made if missing; one that cannot be made is a configuration problem naming
+ * BAOBEI_DATA_DIR. Returns the topmost directory it made (undefined when the dir was there).
+ */
+async function makeDataDir(dir: string): Promise<string | undefined> {
+  return await mkdir(dir, { recursive: true, mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
     const [zh, en] =
       err.code === 'EEXIST'
         ? ['不是目录（已有同名文件）', 'is not a directory (a file has that name)']
@@ -134,10 +137,49 @@ export async function openStore(
   purpose: string,
 ): Promise<{ store: Store; keyring: Keyring }> {
   const keyFile = path.join(config.dataDir, 'baobei.key');
+  // A key given is checked before anything is made, as the target is.
+  const givenKey =
+    config.key !== undefined && config.key.trim() !== '' ? parseMasterKey(config.key) : undefined;
   await refuseTarget(config, keyFile);
-  await makeDataDir(config.dataDir);
-  const { key } = loadMasterKey(config.key, keyFile);
-  const keyring = keyringFromMasterKey(key);
+  const madeDir = await makeDataDir(config.dataDir);
+  const keyring = keyringFromMasterKey(givenKey ?? loadMasterKey(undefined, keyFile).key);
+  try {
+    return await openStoreWith(config, purpose, keyring);
+  } catch (err) {
+    // Refused on opening (a key that is not the store's): the data dir made for it goes too.
+    if (madeDir !== undefined) await removeUnusedDataDir(config.dataDir, madeDir);
+    throw err;
+  }
+}
+
+/**
+ * Removes a data dir this process just made, and the parents it made, when nothing but a key file
+ * made with it is inside. A store that wrote anything stays, with its key, for the operator to see.
+ */
+async function removeUnusedDataDir(dataDir: string, topMade: string): Promise<void> {
+  const entries = await readdir(dataDir).catch(() => ['(unreadable)']);
+  if (entries.some((name) => name !== 'baobei.key')) return;
+  await rm(path.join(dataDir, 'baobei.key'), { force: true });
+  const top = path.resolve(topMade);
+  let dir = path.resolve(dataDir);
+  while ((await removedIfEmpty(dir)) && dir !== top) dir = path.dirname(dir);
+}
+
+/** rmdir takes only an empty directory: one something else wrote into meanwhile stays. */
+async function removedIfEmpty(dir: string): Promise<boolean> {
+  try {
+    await rmdir(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function openStoreWith(
+  config: Config,
+  purpose: string,
+  keyring: Keyring,
+): Promise<{ store: Store; keyring: Keyring }> {
   if (config.store === 'postgres') {
     const { PostgresStore } = await import('./store/postgresStore.js');
     return {

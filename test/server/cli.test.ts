@@ -109,6 +109,38 @@ describe('baobei command', () => {
     }
   }, 90_000);
 
+  it('a key refused after the store was found (invalid, or not the one of the PostgreSQL store) leaves no data dir behind', async () => {
+    const schema = `cli_wrongkey_${process.pid}_${Date.now() % 100_000}`;
+    const env = { BAOBEI_STORE: 'postgres', DATABASE_URL, BAOBEI_PG_SCHEMA: schema };
+    const admin = new pg.Client({ connectionString: DATABASE_URL });
+    await admin.connect();
+    try {
+      const made = await runCli(['user', 'add', '--name', '王磊', '--role', 'sales'], {
+        dataDir: await tempDir(),
+        key: randomBytes(32).toString('hex'),
+        env,
+      });
+      expect(made.code, made.stderr).toBe(0);
+      for (const [what, key, extra] of [
+        ['another key', randomBytes(32).toString('hex'), env],
+        ['an invalid key', 'short', {}],
+      ] as const) {
+        const dataDir = path.join(await tempDir(), 'fresh-data');
+        const run = await runCli(['user', 'add', '--name', '李娜', '--role', 'sales'], {
+          dataDir,
+          key,
+          env: extra,
+        });
+        expect(run.code, `${what}: ${run.stderr}`).toBe(2);
+        expect(oneLine(run.stderr), what).toHaveLength(1);
+        expect(existsSync(dataDir), what).toBe(false);
+      }
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
+  }, 90_000);
+
   it('user add opens the store when no service runs, and asks the service when one does', async () => {
     const dataDir = await tempDir();
     const key = randomBytes(32).toString('hex');
