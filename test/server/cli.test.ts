@@ -396,6 +396,7 @@ describe('the first hour (issue 8 §6)', () => {
     expect(notUrl.stderr).not.toContain('内部错误');
   });
 
+  // Eleven node starts in child processes: about 30 s when the machine's two cores are shared.
   it('configuration errors are bilingual and name the variable', async () => {
     const dataDir = await tempDir();
     const key = randomBytes(32).toString('hex');
@@ -468,7 +469,7 @@ describe('the first hour (issue 8 §6)', () => {
     expect(garbage.stderr).toMatch(/^配置错误 \/ invalid configuration:/);
     expect(garbage.stderr).toMatch(/不是配对的 PEM 证书和私钥.* \/ .*not a matching PEM certificate/);
     expect(garbage.stderr).not.toContain('内部错误');
-  });
+  }, 90_000);
 
   it('import: an unknown extension (.txt) is refused before the file is read unless --format says csv; the summary line is bilingual; --dry-run still writes the annotated copy', async () => {
     const dataDir = await tempDir();
