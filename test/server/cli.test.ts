@@ -121,9 +121,9 @@ describe('baobei command', () => {
         env,
       });
       expect(made.code, made.stderr).toBe(0);
-      for (const [what, key, extra] of [
-        ['another key', randomBytes(32).toString('hex'), env],
-        ['an invalid key', 'short', {}],
+      for (const [what, key, extra, code] of [
+        ['another key', randomBytes(32).toString('hex'), env, 'store.key_mismatch'],
+        ['an invalid key', 'short', {}, 'config.key_invalid'],
       ] as const) {
         const dataDir = path.join(await tempDir(), 'fresh-data');
         const run = await runCli(['user', 'add', '--name', '李娜', '--role', 'sales'], {
@@ -133,6 +133,7 @@ describe('baobei command', () => {
         });
         expect(run.code, `${what}: ${run.stderr}`).toBe(2);
         expect(oneLine(run.stderr), what).toHaveLength(1);
+        expect(run.stderr, what).toContain(`[${code}]`);
         expect(existsSync(dataDir), what).toBe(false);
       }
     } finally {
