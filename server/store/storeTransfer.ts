@@ -296,7 +296,8 @@ export async function storeExists(location: StoreLocation): Promise<boolean> {
 export async function storeAt(location: StoreLocation): Promise<'store' | 'none' | 'foreign'> {
   if (!(await storeExists(location))) return 'none';
   if (location.kind === 'lowdb' || (await isBaobeiSchema(location))) return 'store';
-  return (await relationsIn(location)) > 0 ? 'foreign' : 'none';
+  // The file vault's tables are Baobei's own: a store's first open accepts them too (prepareSchema).
+  return (await relationsIn(location, { besideVault: true })) > 0 ? 'foreign' : 'none';
 }
 
 /**
@@ -450,13 +451,16 @@ async function isBaobeiSchema(location: { connectionString: string; schema: stri
   });
 }
 
-/** Tables, views, sequences… in the schema: anything there is someone's. */
-async function relationsIn(location: { connectionString: string; schema: string }): Promise<number> {
+/** Tables, views, sequences… in the schema (besides the file vault's, if asked): anything there is someone's. */
+async function relationsIn(
+  location: { connectionString: string; schema: string },
+  options: { besideVault?: boolean } = {},
+): Promise<number> {
   return await withClient(location, async (client) => {
     const found = await client.query<{ n: number }>({
       text: `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-              WHERE n.nspname = $1`,
-      values: [location.schema],
+              WHERE n.nspname = $1 AND ($2 = false OR c.relname NOT LIKE 'sealed\\_files%')`,
+      values: [location.schema, options.besideVault === true],
     });
     return found.rows[0]?.n ?? 0;
   });

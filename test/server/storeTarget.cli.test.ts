@@ -19,6 +19,7 @@ const prefix = `target_${process.pid}_${Date.now().toString(36)}`;
 const foreign = `${prefix}_foreign`;
 const missing = `${prefix}_missing`;
 const empty = `${prefix}_empty`;
+const vaultOnly = `${prefix}_vault`;
 const key = randomBytes(32).toString('hex');
 const backupKey = randomBytes(32).toString('hex');
 let work = '';
@@ -43,7 +44,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const s of [foreign, missing, empty]) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  for (const s of [foreign, missing, empty, vaultOnly])
+    await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
   await admin.end();
   await rm(work, { recursive: true, force: true });
 });
@@ -158,17 +160,22 @@ describe('store commands where there is no Baobei store', () => {
     expect(aside.rows).toEqual([]);
   }, 120_000);
 
-  it('an empty schema made for Baobei is a new store: user add without BAOBEI_KEY makes it and its key file', async () => {
+  it('an empty schema made for Baobei, or one holding only its file vault, is a new store: user add without BAOBEI_KEY makes it and its key file', async () => {
     await admin.query(`CREATE SCHEMA "${empty}"`);
-    const dataDir = path.join(work, 'empty-schema');
-    const res = await runCli(['user', 'add', '--name', '王磊', '--role', 'sales'], {
-      dataDir,
-      key: '',
-      env: pgEnv(empty),
-    });
-    expect(res.code, res.stderr).toBe(0);
-    expect(existsSync(path.join(dataDir, 'baobei.key'))).toBe(true);
-    expect(await tablesIn(empty)).toContain('meta');
+    // The file vault's table alone is Baobei's own (the store's first open accepts it too).
+    await admin.query(`CREATE SCHEMA "${vaultOnly}"`);
+    await admin.query(`CREATE TABLE "${vaultOnly}".sealed_files (key text PRIMARY KEY)`);
+    for (const schema of [empty, vaultOnly]) {
+      const dataDir = path.join(work, `new-store-${schema}`);
+      const res = await runCli(['user', 'add', '--name', '王磊', '--role', 'sales'], {
+        dataDir,
+        key: '',
+        env: pgEnv(schema),
+      });
+      expect(res.code, `${schema}: ${res.stderr}`).toBe(0);
+      expect(existsSync(path.join(dataDir, 'baobei.key')), schema).toBe(true);
+      expect(await tablesIn(schema), schema).toContain('meta');
+    }
   }, 60_000);
 
   it('backup of a mistyped lowdb data dir (no service) is refused (store.not_found), no store or file made', async () => {
