@@ -13,7 +13,14 @@ export interface StatusView {
 
 /** A record with the share it may carry (R16). */
 export interface ShareView extends StatusView {
-  share?: { withRegistrant: string; percent: number } | undefined;
+  share?: Share | undefined;
+}
+
+/** 共享份额 (R16): the partner record, its registrant and this record's percent. */
+export interface Share {
+  withNo: string;
+  withRegistrant: string;
+  percent: number;
 }
 
 /**
@@ -23,17 +30,56 @@ export interface ShareView extends StatusView {
 export const SHARING_STATUSES: readonly RecordStatus[] = [...PROTECTING_STATUSES, 'signed'];
 
 /**
+ * R16: whether a record's partner has left on `today` — this record still protects, by its effective
+ * status, and the partner record (at `share.withNo`) no longer shares: closed, ran out, lapsed. A
+ * partner past its last day has left the day after, as `effectiveStatus` ends a protection before
+ * the sweep writes it. A partner record not found leaves nothing to judge by: not left. Both stores'
+ * list filters mirror it over their clear fields.
+ */
+export function partnerHasLeft(record: StatusView, partner: StatusView | undefined, today: Day): boolean {
+  return (
+    partner !== undefined &&
+    PROTECTING_STATUSES.includes(effectiveStatus(record, today)) &&
+    !SHARING_STATUSES.includes(effectiveStatus(partner, today))
+  );
+}
+
+/**
+ * R16: the share a record holds on `today`, which is what every reader is shown. Once its partner
+ * has left (partnerHasLeft) it holds the customer alone, 100%, before the sweep writes
+ * `share.partner_left`: the sweep then only writes what was already read. A record that ended keeps
+ * the split it held (R37). `partner` is the record at `share.withNo`.
+ */
+export function effectiveShare(
+  record: ShareView,
+  partner: StatusView | undefined,
+  today: Day,
+): Share | undefined {
+  const share = record.share;
+  if (share === undefined || share.percent >= 100) return share;
+  return partnerHasLeft(record, partner, today) ? { ...share, percent: 100 } : share;
+}
+
+/** The day a share is judged on and the record at its `withNo` (effectiveShare). */
+export interface ShareDay {
+  today: Day;
+  partner: StatusView | undefined;
+}
+
+/**
  * R16 with R34: whom this record is shared with while the share lasts, so that partner reads it.
  * The share ends when this record stops protecting other than by signing (closed, expired, lapsed,
  * terminated by an upheld objection — both shares end then) or when its partner left: the survivor
  * then holds the whole customer (percent 100, `share.partner_left`), and a decided split is never
- * 100. Without `today` it reads the stored status (what the store keeps in clear); with it, a
- * protection past its last day has ended before the sweep writes so.
+ * 100. Without `on` it reads the stored status and percent (what the store keeps in clear); with it
+ * (the day and the partner record), a protection past its last day has ended, and a partner past
+ * its own has left, before the sweep writes so (effectiveShare).
  */
-export function sharePartner(record: ShareView, today?: Day): string | undefined {
-  if (record.share === undefined || record.share.percent >= 100) return undefined;
-  const status = today === undefined ? record.status : effectiveStatus(record, today);
-  return SHARING_STATUSES.includes(status) ? record.share.withRegistrant : undefined;
+export function sharePartner(record: ShareView, on?: ShareDay): string | undefined {
+  const share = on === undefined ? record.share : effectiveShare(record, on.partner, on.today);
+  if (share === undefined || share.percent >= 100) return undefined;
+  const status = on === undefined ? record.status : effectiveStatus(record, on.today);
+  return SHARING_STATUSES.includes(status) ? share.withRegistrant : undefined;
 }
 
 export function effectiveStatus(record: StatusView, today: Day): RecordStatus {

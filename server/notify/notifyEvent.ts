@@ -5,14 +5,8 @@
  * composer can put them into a message: they never leave `recordFactsOf`.
  */
 import { z } from 'zod';
-import { sharePartner } from '../../core/lifecycle.js';
-import {
-  daySchema,
-  recordStatusSchema,
-  type CustomerType,
-  type Day,
-  type StoredRecord,
-} from '../../core/schema.js';
+import { sharePartner, type ShareDay } from '../../core/lifecycle.js';
+import { daySchema, recordStatusSchema, type CustomerType, type StoredRecord } from '../../core/schema.js';
 import { NOTIFICATION_TYPES } from '../store/store.js';
 
 /** Scheduled reminders, computed in Asia/Shanghai by the working-day calendar. */
@@ -74,10 +68,13 @@ export const recordFactsSchema = z.object({
 export type RecordFacts = z.infer<typeof recordFactsSchema>;
 
 /** The facts of a stored record — and nothing else of it. */
-/** `today`: the day the facts are for (without it, the stored status decides whether a share lasts). */
-export function recordFactsOf(record: StoredRecord, today?: Day): RecordFacts {
+/**
+ * `on`: the day the facts are for and the record the share is split with (without it, the stored
+ * status and percent decide whether a share lasts).
+ */
+export function recordFactsOf(record: StoredRecord, on?: ShareDay): RecordFacts {
   // R16 with R34: a former share partner is not one of the people who hold the record.
-  const partner = sharePartner(record, today);
+  const partner = sharePartner(record, on);
   const customerType: CustomerType = record.registration.customerType;
   return {
     no: record.no,

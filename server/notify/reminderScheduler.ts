@@ -12,6 +12,7 @@ import type { Policy } from '../../core/policy.js';
 import { dueReminders, type ReminderRecord } from '../../core/reminders.js';
 import { nextServiceDue } from '../../core/serviceCadence.js';
 import type { RecordStatus, StoredRecord } from '../../core/schema.js';
+import { splitPartnerOf } from '../store/splitPartner.js';
 import type { Store, WriteTx } from '../store/store.js';
 import { allRecords } from '../services/recordPages.js';
 import { recordFactsOf } from './notifyEvent.js';
@@ -118,7 +119,7 @@ export async function runReminders(
       if (key === undefined) continue;
       items.push({
         event: { type: reminder.type, recordNo: reminder.recordNo, at, details: reminder.details },
-        facts: recordFactsOf(record, today),
+        facts: recordFactsOf(record, { today, partner: await splitPartnerOf(tx, record) }),
         to:
           reminder.to === 'holder'
             ? { name: record.registration.registrant }

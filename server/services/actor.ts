@@ -3,8 +3,8 @@
  * shared with them), reviewers their team's (a reviewer without a team reviews every team),
  * administrators everything.
  */
-import { sharePartner } from '../../core/lifecycle.js';
-import type { Day, StoredRecord } from '../../core/schema.js';
+import { sharePartner, type ShareDay } from '../../core/lifecycle.js';
+import type { StoredRecord } from '../../core/schema.js';
 import { DomainError, problem } from '../../core/problem.js';
 import type { Role, User } from '../store/store.js';
 
@@ -34,9 +34,12 @@ export function isHolder(actor: Actor, record: StoredRecord): boolean {
   return record.registration.registrant === actor.name;
 }
 
-/** The registrant's record, or one shared with them while the share lasts (R16, core sharePartner). */
-export function isOwnRecord(actor: Actor, record: StoredRecord, today: Day): boolean {
-  return record.registration.registrant === actor.name || sharePartner(record, today) === actor.name;
+/**
+ * The registrant's record, or one shared with them while the share lasts (R16, core sharePartner):
+ * `on` is the day and the record the share is split with (splitPartnerOf).
+ */
+export function isOwnRecord(actor: Actor, record: StoredRecord, on: ShareDay): boolean {
+  return record.registration.registrant === actor.name || sharePartner(record, on) === actor.name;
 }
 
 /** Reviewers act on records of their team; admins on all. */
@@ -46,8 +49,8 @@ export function reviews(actor: Actor, record: StoredRecord): boolean {
   return actor.team === undefined || record.team === actor.team;
 }
 
-export function canRead(actor: Actor, record: StoredRecord, today: Day): boolean {
-  return isOwnRecord(actor, record, today) || reviews(actor, record);
+export function canRead(actor: Actor, record: StoredRecord, on: ShareDay): boolean {
+  return isOwnRecord(actor, record, on) || reviews(actor, record);
 }
 
 /** The filter a list query gets for this actor (undefined = no restriction). */

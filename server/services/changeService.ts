@@ -15,10 +15,11 @@ import {
 } from '../../core/registrationChange.js';
 import { recordEtag } from '../../core/responses.js';
 import type { Conflict, Field, StoredRecord } from '../../core/schema.js';
-import type { WriteTx } from '../store/store.js';
+import type { ReadTx, WriteTx } from '../store/store.js';
 import { forbidden, reviews, type Actor } from './actor.js';
 import { evaluateChange } from './changeEvaluation.js';
 import { Notifier } from './notifier.js';
+import { splitPartnerOf } from '../store/splitPartner.js';
 import { recordView, type RecordView } from './recordView.js';
 import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
 import { claimFacts, claimPooledOnReentry, countActive } from './rowEvaluation.js';
@@ -47,7 +48,7 @@ export class ChangeService {
       const outcome = await this.deps.store.write(async (tx) => {
         const record = await this.load(tx, no);
         const as = changeRole(actor, record);
-        assertVersion(record, version, today);
+        await assertVersion(tx, record, version, today);
         const evaluation = await evaluateChange(record, request, {
           tx,
           actor,
@@ -70,7 +71,7 @@ export class ChangeService {
           }
           await notify.flush(tx);
         }
-        return evaluation;
+        return { ...evaluation, partner: await splitPartnerOf(tx, evaluation.record) };
       });
       await this.registrations.audit(actor, 'registration.change', [no, ...numbersOf(outcome.conflicts)], {
         fields: outcome.changed.join(','),
@@ -79,7 +80,7 @@ export class ChangeService {
         ...(request.changedOn !== undefined ? { changedOn: request.changedOn } : {}),
       });
       return {
-        record: recordView(outcome.record, today),
+        record: recordView(outcome.record, today, outcome.partner),
         changed: outcome.changed,
         warnings: outcome.warnings,
         conflicts: outcome.conflicts,
@@ -105,7 +106,7 @@ export class ChangeService {
         if (record.registration.registrant !== actor.name) {
           throw forbidden('重新提交他人的报备', "resubmit someone else's registration");
         }
-        if (version !== undefined) assertVersion(record, version, today);
+        if (version !== undefined) await assertVersion(tx, record, version, today);
         const policy = await this.registrations.policy(tx);
         // With per-customer locks (PostgreSQL), the record's lookup keys are locked before these look-ups.
         const { candidates, bans, lapsed } = await claimFacts(
@@ -152,11 +153,11 @@ export class ChangeService {
           reviewDueBy: decision.record.reviewDueBy ?? null,
         });
         await notify.flush(tx);
-        return decision;
+        return { ...decision, partner: await splitPartnerOf(tx, decision.record) };
       });
       await this.registrations.audit(actor, 'registration.resubmit', [no, ...numbersOf(outcome.conflicts)]);
       return {
-        record: recordView(outcome.record, today),
+        record: recordView(outcome.record, today, outcome.partner),
         changed: [],
         warnings: outcome.warnings,
         conflicts: outcome.conflicts,
@@ -201,15 +202,25 @@ function changeRole(actor: Actor, record: StoredRecord): ChangeRole {
 }
 
 /** Optimistic concurrency: the caller must have seen the record as it is now. */
-export function assertVersion(record: StoredRecord, version: number, today: string): void {
+export async function assertVersion(
+  tx: ReadTx,
+  record: StoredRecord,
+  version: number,
+  today: string,
+): Promise<void> {
   if (record.version === version) return;
+  const partner = await splitPartnerOf(tx, record);
   throw new DomainError(
     problem(
       'registration.version_mismatch',
       `报备 ${record.no} 已被他人更改（您看到的是第 ${version} 版，现为第 ${record.version} 版）：请刷新后再改`,
       `Registration ${record.no} was changed meanwhile (you saw version ${version}, it is now ${record.version}): refresh and try again`,
     ),
-    { version: record.version, etag: recordEtag(record.version), record: recordView(record, today) },
+    {
+      version: record.version,
+      etag: recordEtag(record.version),
+      record: recordView(record, today, partner),
+    },
   );
 }
 

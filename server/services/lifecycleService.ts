@@ -5,7 +5,7 @@
  * registration queued for that customer moves up (R21).
  */
 import { addDays, dayOf } from '../../core/day.js';
-import { canTransition, effectiveStatus } from '../../core/lifecycle.js';
+import { canTransition, effectiveShare, effectiveStatus } from '../../core/lifecycle.js';
 import {
   banUntil,
   canRequestExtension,
@@ -42,6 +42,7 @@ import type { WriteTx } from '../store/store.js';
 import { forbidden, isHolder, isOwnRecord, reviews, type Actor } from './actor.js';
 import { Notifier } from './notifier.js';
 import { claimFromPool, enterPool, poolEntryOf } from './poolService.js';
+import { splitPartnerOf } from '../store/splitPartner.js';
 import { recordView, type RecordView } from './recordView.js';
 import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
 import { findRecord } from './recordPages.js';
@@ -299,9 +300,8 @@ export class LifecycleService {
    */
   object(actor: Actor, no: string, reason: string): Promise<RecordView> {
     return this.act(actor, no, 'registration.objection', async (ctx, target) => {
-      const lost = isOwnRecord(actor, target, ctx.today)
-        ? target
-        : await this.lostRecordOf(ctx, actor, target);
+      const on = { today: ctx.today, partner: await splitPartnerOf(ctx.tx, target) };
+      const lost = isOwnRecord(actor, target, on) ? target : await this.lostRecordOf(ctx, actor, target);
       if (lost.reasonCode !== 'conflict.lost' || effectiveStatus(lost, ctx.today) !== 'rejected') {
         throw new DomainError(
           problem(
@@ -590,10 +590,10 @@ export class LifecycleService {
   ): Promise<RecordView> {
     const now = this.deps.clock();
     const today = dayOf(now);
-    const { record, touched, policy } = await this.deps.store.write(async (tx) => {
+    const { record, partner, touched, policy } = await this.deps.store.write(async (tx) => {
       const record = await tx.getRecord(no);
       if (!record) throw notFound(no);
-      if (actor.expectedVersion !== undefined) assertVersion(record, actor.expectedVersion, today);
+      if (actor.expectedVersion !== undefined) await assertVersion(tx, record, actor.expectedVersion, today);
       const ctx: ActionContext = {
         tx,
         actor,
@@ -608,10 +608,11 @@ export class LifecycleService {
       // learns nothing new; throwing here discards whatever the action wrote.
       assertNotDestroyed(record);
       await ctx.notify.flush(tx);
-      return { record: result, touched: [...ctx.touched], policy: ctx.policy };
+      const partner = await splitPartnerOf(tx, result);
+      return { record: result, partner, touched: [...ctx.touched], policy: ctx.policy };
     });
     await this.registrations.audit(actor, action, touched);
-    return recordView(record, today, this.registrations.serviceContext(policy));
+    return recordView(record, today, partner, this.registrations.serviceContext(policy));
   }
 
   private transition(
@@ -664,13 +665,21 @@ export class LifecycleService {
   private async partnerLeft(ctx: ActionContext, left: StoredRecord): Promise<void> {
     if (!left.share) return;
     const survivor = await ctx.tx.getRecord(left.share.withNo);
-    if (survivor?.share?.withNo !== left.no || survivor.share.percent === 100) return;
-    if (!PROTECTING_STATUSES.includes(effectiveStatus(survivor, ctx.today))) return;
-    const from = survivor.share.percent;
-    survivor.share = { ...survivor.share, percent: 100 };
+    if (survivor?.share?.withNo !== left.no) return;
+    await this.holdAlone(ctx, survivor, left);
+  }
+
+  /**
+   * Writes what core effectiveShare already shows: the survivor at 100%.
+   */
+  private async holdAlone(ctx: ActionContext, survivor: StoredRecord, left: StoredRecord): Promise<void> {
+    const share = survivor.share;
+    if (share === undefined || share.percent >= 100) return;
+    if (effectiveShare(survivor, left, ctx.today)?.percent !== 100) return;
+    survivor.share = { ...share, percent: 100 };
     this.log(ctx, survivor, 'share.partner_left', undefined, undefined, {
       withNo: left.no,
-      from: String(from),
+      from: String(share.percent),
       to: '100',
     });
     ctx.notify.toRegistrant(survivor, 'changed', {

@@ -11,6 +11,7 @@ import { DEFAULT_REMINDER_SETTINGS } from '../../core/policy.js';
 import type { StoredRecord } from '../../core/schema.js';
 import { enqueueEvents, type EnqueueItem } from '../notify/outbox.js';
 import { recordFactsOf } from '../notify/notifyEvent.js';
+import { splitPartnerOf } from '../store/splitPartner.js';
 import type { Notification, WriteTx } from '../store/store.js';
 
 type Details = Notification['details'];
@@ -55,9 +56,12 @@ export class Notifier {
     const notifications = this.pending.splice(0);
     await tx.addNotifications(notifications);
     const items: EnqueueItem[] = [];
+    const today = dayOf(this.at);
     for (const n of notifications) {
       const record = this.records.get(n.recordNo);
       if (!record) continue;
+      // Whom a share reaches follows its partner's state today (R16, R34: core sharePartner).
+      const partner = await splitPartnerOf(tx, record);
       items.push({
         event: {
           type: n.type,
@@ -66,7 +70,7 @@ export class Notifier {
           details: n.details,
           ...(this.actor !== undefined ? { actor: this.actor } : {}),
         },
-        facts: recordFactsOf(record, dayOf(this.at)),
+        facts: recordFactsOf(record, { today, partner }),
         to: n.to,
         eventKey: `n:${n.id}`,
         robotKey: `e:${n.type}:${n.recordNo}:${n.at}`,

@@ -39,6 +39,7 @@ import {
   type RowsAhead,
 } from './rowEvaluation.js';
 import { cooperativeLoop } from './cooperativeLoop.js';
+import { splitPartnerOf } from '../store/splitPartner.js';
 import { recordView, type RecordView } from './recordView.js';
 
 /** A keyed write's locks and its rows worked out before it (rowLockKeys). */
@@ -266,9 +267,9 @@ export class RegistrationService {
     if (query.registrant !== undefined && actor.role === 'sales' && query.registrant !== actor.name) {
       throw forbidden('查看他人的报备', "read someone else's registrations");
     }
-    const { result, policy } = await this.deps.store.read(async (tx) => ({
-      policy: await this.policy(tx),
-      result: await tx.listRecords({
+    const { result, policy, partners } = await this.deps.store.read(async (tx) => {
+      const policy = await this.policy(tx);
+      const result = await tx.listRecords({
         today,
         ...(scope ? { scope } : {}),
         ...(query.registrant !== undefined ? { registrant: query.registrant } : {}),
@@ -278,8 +279,12 @@ export class RegistrationService {
         ...(query.expiringWithinDays !== undefined ? { expiringWithinDays: query.expiringWithinDays } : {}),
         limit: query.limit,
         offset: query.offset,
-      }),
-    }));
+      });
+      // The share each record holds today follows its partner's state (R16, core effectiveShare).
+      const partners = new Map<string, StoredRecord | undefined>();
+      for (const r of result.items) partners.set(r.no, await splitPartnerOf(tx, r));
+      return { result, policy, partners };
+    });
     const items = result.items;
     await this.audit(
       actor,
@@ -288,28 +293,33 @@ export class RegistrationService {
       { total: result.total },
     );
     const service = this.serviceContext(policy);
-    return { items: items.map((r) => recordView(r, today, service)), total: result.total };
+    return {
+      items: items.map((r) => recordView(r, today, partners.get(r.no), service)),
+      total: result.total,
+    };
   }
 
   /** One record with its history; reviewers also get the competing registrations, ranked (R15). */
   async get(actor: Actor, no: string): Promise<RecordView & { competitors?: RankedCompetitor[] }> {
     const today = dayOf(this.deps.clock());
-    const { record, competitors, policy } = await this.deps.store.read(async (tx) => {
+    const { record, partner, competitors, policy } = await this.deps.store.read(async (tx) => {
       const policy = await this.policy(tx);
       const record = await tx.getRecord(no);
       if (!record) throw notFound(no);
-      if (!canRead(actor, record, today)) throw forbidden('查看该报备', 'read this registration');
+      const partner = await splitPartnerOf(tx, record);
+      if (!canRead(actor, record, { today, partner }))
+        throw forbidden('查看该报备', 'read this registration');
       const isReviewer = actor.role !== 'sales';
       const status = effectiveStatus(record, today);
       const competitors =
         isReviewer && (status === 'pending' || status === 'conflict')
           ? await this.ranking(tx, record)
           : undefined;
-      return { record, competitors, policy };
+      return { record, partner, competitors, policy };
     });
     await this.audit(actor, 'registration.read', [no, ...(competitors?.map((c) => c.registrationNo) ?? [])]);
     return {
-      ...recordView(record, today, this.serviceContext(policy)),
+      ...recordView(record, today, partner, this.serviceContext(policy)),
       ...(competitors ? { competitors } : {}),
     };
   }

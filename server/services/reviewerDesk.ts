@@ -11,10 +11,11 @@
 import { PACKAGE_CALENDAR } from '../../core/calendar.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import { addDays, daysInMonth, dayOf } from '../../core/day.js';
-import { effectiveStatus } from '../../core/lifecycle.js';
+import { effectiveShare, effectiveStatus, sharePartner } from '../../core/lifecycle.js';
 import { awaitsObjectionDecision } from '../../core/objection.js';
 import { reviewDueBy } from '../../core/protection.js';
 import { PROTECTING_STATUSES, type Day, type RecordStatus, type StoredRecord } from '../../core/schema.js';
+import { splitPartnerOf } from '../store/splitPartner.js';
 import { forbidden, listScope, reviews, type Actor } from './actor.js';
 import type { RegistrationService, ServiceDeps } from './registrationService.js';
 import { allRecords, forEachRecord } from './recordPages.js';
@@ -99,12 +100,8 @@ export async function reviewActions(
     for (const r of mine) {
       if (!awaitsObjectionDecision(r)) continue;
       const winner = r.objection.against !== '' ? await tx.getRecord(r.objection.against) : undefined;
-      const partner = winner?.share !== undefined ? await tx.getRecord(winner.share.withNo) : undefined;
-      // A partner who has left (R16) is no longer part of what upholding would end.
       const shared =
-        winner?.share !== undefined &&
-        partner?.share?.withNo === winner.no &&
-        PROTECTING_STATUSES.includes(effectiveStatus(partner, today));
+        winner !== undefined ? sharedDecision(winner, await splitPartnerOf(tx, winner), today) : undefined;
       objections.push({
         registrationNo: r.no,
         customer: r.registration.customerName,
@@ -122,16 +119,7 @@ export async function reviewActions(
                 ...(winner
                   ? { registrant: winner.registration.registrant, claimedAt: winner.claimedAt }
                   : {}),
-                ...(shared
-                  ? {
-                      percent: winner.share!.percent,
-                      sharedWith: {
-                        registrationNo: partner.no,
-                        registrant: partner.registration.registrant,
-                        percent: partner.share!.percent,
-                      },
-                    }
-                  : {}),
+                ...(shared ?? {}),
               },
       });
     }
@@ -319,5 +307,33 @@ export async function reviewReport(
     expiringSoon,
     sla: [...sla.values()],
     overdue,
+  };
+}
+
+/**
+ * A shared decision (R16) as the desk names it: the winner's share and its partner's as they stand
+ * today (core sharePartner, effectiveShare). A partner who has left — ran out yesterday and not yet
+ * swept included — is not part of what upholding would end, nor one who signed (R26: the deal is
+ * closed, and upholding is refused).
+ */
+function sharedDecision(
+  winner: StoredRecord,
+  partner: StoredRecord | undefined,
+  today: Day,
+): Pick<NonNullable<ObjectionItem['against']>, 'percent' | 'sharedWith'> | undefined {
+  if (partner?.share?.withNo !== winner.no || sharePartner(winner, { today, partner }) === undefined) {
+    return undefined;
+  }
+  if (!PROTECTING_STATUSES.includes(effectiveStatus(partner, today))) return undefined;
+  const own = effectiveShare(winner, partner, today);
+  const theirs = effectiveShare(partner, winner, today);
+  if (own === undefined || theirs === undefined) return undefined;
+  return {
+    percent: own.percent,
+    sharedWith: {
+      registrationNo: partner.no,
+      registrant: partner.registration.registrant,
+      percent: theirs.percent,
+    },
   };
 }

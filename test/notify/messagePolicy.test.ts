@@ -71,16 +71,29 @@ describe('who is told at all', () => {
     const person = { name: '孙丽', role: 'sales' as const };
     const share = { withNo: 'BB-2026-000124', withRegistrant: '孙丽', percent: 50 };
     const today = '2026-10-01';
+    // 孙丽's own share, the record at share.withNo.
+    const partner = storedRecord({ no: 'BB-2026-000124', protectedUntil: '2026-12-29' });
     const lasting = storedRecord({ share, protectedUntil: '2026-12-29' });
-    expect(mayRead(person, recordFactsOf(lasting, today))).toBe(true);
-    expect(canRead(actor, lasting, today)).toBe(true);
-    for (const ended of [
-      storedRecord({ share: { ...share, percent: 100 }, protectedUntil: '2026-12-29' }), // partner left
-      storedRecord({ share, status: 'terminated' }), // closed, or ended by an upheld objection
-      storedRecord({ share, protectedUntil: '2026-09-30' }), // ran out, not yet swept
-    ]) {
-      expect(mayRead(person, recordFactsOf(ended, today)), JSON.stringify(ended.share)).toBe(false);
-      expect(canRead(actor, ended, today)).toBe(false);
+    expect(mayRead(person, recordFactsOf(lasting, { today, partner }))).toBe(true);
+    expect(canRead(actor, lasting, { today, partner })).toBe(true);
+    for (const [why, ended, itsPartner] of [
+      [
+        'partner left',
+        storedRecord({ share: { ...share, percent: 100 }, protectedUntil: '2026-12-29' }),
+        partner,
+      ],
+      ['closed, or ended by an upheld objection', storedRecord({ share, status: 'terminated' }), partner],
+      ['ran out, not yet swept', storedRecord({ share, protectedUntil: '2026-09-30' }), partner],
+      // The partner's own protection ran out (the survivor was extended); nothing swept yet.
+      [
+        'partner ran out, not yet swept',
+        storedRecord({ share, protectedUntil: '2027-01-29' }),
+        { ...partner, protectedUntil: '2026-09-30' },
+      ],
+    ] as const) {
+      const on = { today, partner: itsPartner };
+      expect(mayRead(person, recordFactsOf(ended, on)), why).toBe(false);
+      expect(canRead(actor, ended, on), why).toBe(false);
     }
   });
 
@@ -98,8 +111,9 @@ describe('who is told at all', () => {
             const actor: Actor = { id: 'x', name, role, team };
             const person = { name, role, ...(team !== undefined ? { team } : {}) };
             const today = '2026-05-01'; // before the fixture's protection ends (2026-06-02)
-            expect(mayRead(person, recordFactsOf(r, today)), `${role} ${team} ${name} ${recordTeam}`).toBe(
-              canRead(actor, r, today),
+            const on = { today, partner: storedRecord({ no: 'BB-2026-000124' }) };
+            expect(mayRead(person, recordFactsOf(r, on)), `${role} ${team} ${name} ${recordTeam}`).toBe(
+              canRead(actor, r, on),
             );
           }
   });

@@ -186,6 +186,35 @@ describe('GET /api/review-queue/actions', () => {
     });
   });
 
+  it('[R16][R25] a share partner whose protection ran out yesterday is not named, before any sweep', async () => {
+    const { chen, wangNo, liNo, chenNo } = await threeClaims();
+    await act(reviewer, liNo, 'review', {
+      decision: 'share',
+      shareWith: wangNo,
+      split: 40,
+      reason: '资源互补',
+    });
+    svc.setNow(at('2026-10-08'));
+    await act(chen, chenNo, 'objection', { reason: '我方先拜访' });
+    // Li is given more time (R28); Wang's protection ends on 2026-12-29.
+    svc.setNow(at('2026-12-01'));
+    await act(li, liNo, 'extension', { reason: '客户仍在洽谈' });
+    await act(reviewer, liNo, 'extension/review', { decision: 'approve', reason: '同意' });
+    const against = async () =>
+      (await actions(reviewer)).objections.find((o) => o.registrationNo === chenNo)?.against;
+    svc.setNow(at('2026-12-29'));
+    expect(await against()).toMatchObject({
+      percent: 40,
+      sharedWith: { registrationNo: wangNo, percent: 60 },
+    });
+    svc.setNow(at('2026-12-30'));
+    expect(await against()).toEqual({
+      registrationNo: liNo,
+      registrant: '李娜',
+      claimedAt: at('2026-09-28', '10:00'),
+    });
+  });
+
   it('uphold: the objector is protected and the winner terminated; the list empties', async () => {
     const { wangNo, liNo } = await objected();
     const upheld = await act(reviewer, liNo, 'review', { decision: 'approve', reason: '拜访记录属实' });
