@@ -15,7 +15,7 @@ import path from 'node:path';
 import { Low } from 'lowdb';
 import { z } from 'zod';
 import { indexKeys, indexPairs } from '../../core/matching.js';
-import { effectiveStatus, SHARING_STATUSES } from '../../core/lifecycle.js';
+import { effectiveStatus, partnerHasLeft, SHARING_STATUSES } from '../../core/lifecycle.js';
 import { awaitsObjectionDecision } from '../../core/objection.js';
 import { addDays, dayOf } from '../../core/day.js';
 import { policySchema, type Policy } from '../../core/policy.js';
@@ -1040,7 +1040,7 @@ class LowdbTx implements WriteTx {
         // Reads are live: a record written or destroyed since the scan began (a commit between two
         // pages) is read as it is now, and left out if it no longer matches.
         const sealed = this.data.records[no];
-        if (sealed !== undefined && matchesQuery(sealed, query, nos)) {
+        if (sealed !== undefined && matchesQuery(sealed, query, nos, this.data.records)) {
           page.push(openRecord(sealed, keyring, 'parsed'));
         }
       }
@@ -1058,7 +1058,7 @@ class LowdbTx implements WriteTx {
       ? [...nos].flatMap((no) => (this.data.records[no] ? [this.data.records[no]] : []))
       : Object.values(this.data.records);
     for (const sealed of candidates) {
-      if (!matchesQuery(sealed, query, nos)) continue;
+      if (!matchesQuery(sealed, query, nos, this.data.records)) continue;
       if (names && needle !== undefined && !(names.get(sealed.no) ?? '').toLowerCase().includes(needle))
         continue;
       hits.push(sealed);
@@ -1082,7 +1082,7 @@ class LowdbTx implements WriteTx {
     >();
     const nos = query.nos ? new Set(query.nos) : undefined;
     for (const sealed of Object.values(this.data.records)) {
-      if (!matchesQuery(sealed, query, nos)) continue;
+      if (!matchesQuery(sealed, query, nos, this.data.records)) continue;
       const status = effectiveStatus(sealed, query.today);
       const key = `${sealed.registrant}\u0000${sealed.team ?? ''}\u0000${status}`;
       const entry = counts.get(key);
@@ -1305,10 +1305,18 @@ class LowdbTx implements WriteTx {
 
 /**
  * The share partner sees the record while the share lasts (R16, core sharePartner): the clear
- * field follows the stored status, and a protection past its last day has ended before the sweep.
+ * field follows the stored status and percent; on the query's day a protection past its last day
+ * has ended, and a partner record past its own has left (core partnerHasLeft), before the sweep.
  */
-function sharedOn(sealed: SealedRecord, status: RecordStatus): boolean {
-  return sealed.sharedWith !== undefined && SHARING_STATUSES.includes(status);
+function sharedOn(
+  sealed: SealedRecord,
+  status: RecordStatus,
+  today: Day,
+  records: Readonly<Record<string, SealedRecord>>,
+): boolean {
+  if (sealed.sharedWith === undefined || !SHARING_STATUSES.includes(status)) return false;
+  const partner = sealed.sharedWithNo !== undefined ? records[sealed.sharedWithNo] : undefined;
+  return !partnerHasLeft(sealed, partner, today);
 }
 
 /**
@@ -1319,21 +1327,25 @@ function matchesQuery(
   sealed: SealedRecord,
   query: RecordScan,
   nos: ReadonlySet<string> | undefined,
+  records: Readonly<Record<string, SealedRecord>>,
 ): boolean {
   const status = effectiveStatus(sealed, query.today);
+  const sharedToday = (): boolean => sharedOn(sealed, status, query.today, records);
   if (query.statuses && !query.statuses.includes(status)) return false;
   const scope = query.scope;
   if (scope && (scope.registrants || scope.teams)) {
     const mine =
       (scope.registrants?.includes(sealed.registrant) ?? false) ||
-      (sharedOn(sealed, status) && (scope.registrants?.includes(sealed.sharedWith!) ?? false));
+      (sealed.sharedWith !== undefined &&
+        scope.registrants?.includes(sealed.sharedWith) === true &&
+        sharedToday());
     const team = sealed.team !== undefined && (scope.teams?.includes(sealed.team) ?? false);
     if (!mine && !team) return false;
   }
   if (
     query.registrant !== undefined &&
     sealed.registrant !== query.registrant &&
-    !(sharedOn(sealed, status) && sealed.sharedWith === query.registrant)
+    !(sealed.sharedWith === query.registrant && sharedToday())
   ) {
     return false;
   }

@@ -70,8 +70,9 @@ const MIGRATIONS: Record<string, (schema: string) => string> = {
   // 2 → 3: customer lock rows and registration numbers from sequences (started past the counters).
   '2': (s) => locksDdl(s),
   // 3 → 4: whether an objection awaits a decision and a rejection's objection deadline, in clear
-  // (filled by markObjectionsOpen below).
-  '3': (s) => objectionDdl(s),
+  // (filled by markObjectionsOpen below), and the share partner's record number (rows of version 3
+  // keep it empty until rewritten).
+  '3': (s) => objectionDdl(s) + sharePartnerDdl(s),
 };
 /**
  * What a migration's SQL cannot do itself, by the version it starts from: work out a column from the
@@ -157,13 +158,14 @@ type RecordRow = {
   shared_with: string | null;
   objection_open: boolean;
   objection_deadline: string | null;
+  shared_with_no: string | null;
   identity: IdentityKeys;
   version: number;
   sealed: string;
 };
 
 const RECORD_COLUMNS =
-  'no, status, registrant, team, received_at, claimed_at, protected_until, shared_with, objection_open, objection_deadline, identity, version, sealed';
+  'no, status, registrant, team, received_at, claimed_at, protected_until, shared_with, shared_with_no, objection_open, objection_deadline, identity, version, sealed';
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
@@ -662,6 +664,7 @@ class PostgresTx implements WriteTx {
       s.sealed,
       s.objectionOpen === true,
       s.objectionDeadline ?? null,
+      s.sharedWithNo ?? null,
       batch[i]!.keys,
     ]);
     // The keys a record had before go first; then the records and their keys now, in one statement.
@@ -773,8 +776,8 @@ class PostgresTx implements WriteTx {
   async listRecords(query: RecordQuery): Promise<{ items: StoredRecord[]; total: number }> {
     await this.flush();
     const params = new Params();
-    const where = recordConditions(query, params);
     const table = `${this.store.sql.schema}.records`;
+    const where = recordConditions(query, params, table);
     const order = 'ORDER BY received_at DESC, no DESC';
     if (query.q === undefined || query.q === '') {
       const filterValues = [...params.values];
@@ -815,12 +818,13 @@ class PostgresTx implements WriteTx {
     for (;;) {
       await this.flush();
       const params = new Params();
-      const where = recordConditions(query, params);
+      const table = `${this.store.sql.schema}.records`;
+      const where = recordConditions(query, params, table);
       const from = after
         ? ` AND (received_at, no) < (${params.add(after.receivedAt)}, ${params.add(after.no)})`
         : '';
       const rows = await this.query<RecordRow>(
-        `SELECT ${RECORD_COLUMNS} FROM ${this.store.sql.schema}.records WHERE ${where}${from}
+        `SELECT ${RECORD_COLUMNS} FROM ${table} WHERE ${where}${from}
          ORDER BY received_at DESC, no DESC LIMIT ${params.add(pageSize)}`,
         params.values,
       );
@@ -846,7 +850,7 @@ class PostgresTx implements WriteTx {
   ): Promise<{ registrant: string; team?: string; status: RecordStatus; count: number }[]> {
     await this.flush();
     const params = new Params();
-    const where = recordConditions(query, params);
+    const where = recordConditions(query, params, `${this.store.sql.schema}.records`);
     const rows = await this.query<{
       registrant: string;
       team: string | null;
@@ -1195,6 +1199,7 @@ function sealedFromRow(row: RecordRow): SealedRecord {
   if (row.protected_until !== null) sealed.protectedUntil = row.protected_until;
   if (row.shared_with !== null) sealed.sharedWith = row.shared_with;
   if (row.objection_deadline !== null) sealed.objectionDeadline = row.objection_deadline;
+  if (row.shared_with_no !== null) sealed.sharedWithNo = row.shared_with_no;
   return sealed;
 }
 
@@ -1220,22 +1225,36 @@ class Params {
   }
 }
 
-/** R25 in SQL, as `effectiveStatus`: a protecting record past its last day reads as expired. */
-function effectiveStatusSql(params: Params, today: Day): string {
-  return `(CASE WHEN status = ANY(${params.add([...PROTECTING_STATUSES])}::text[])
-            AND protected_until < ${params.add(today)} THEN 'expired' ELSE status END)`;
+/**
+ * R25 in SQL, as `effectiveStatus`: a protecting record past its last day reads as expired. `row`
+ * qualifies the columns (`p.`) when another row of the table is in the query too.
+ */
+function effectiveStatusSql(params: Params, today: Day, row = ''): string {
+  return `(CASE WHEN ${row}status = ANY(${params.add([...PROTECTING_STATUSES])}::text[])
+            AND ${row}protected_until < ${params.add(today)} THEN 'expired' ELSE ${row}status END)`;
 }
 
-/** The clear-column part of a record query (everything but the name search), as lowdb's matchesQuery. */
-function recordConditions(query: RecordScan, params: Params): string {
+/**
+ * The clear-column part of a query of `table` (`schema.records`, unaliased; everything but the name
+ * search), as lowdb's matchesQuery.
+ */
+function recordConditions(query: RecordScan, params: Params, table: string): string {
   let effective: string | undefined;
   // Built on first use: a placeholder no condition refers to would leave its type undetermined.
   const status = (): string => (effective ??= effectiveStatusSql(params, query.today));
   const conditions = ['true'];
   if (query.statuses) conditions.push(`${status()} = ANY(${params.add(query.statuses)}::text[])`);
   // The share partner sees the record while the share lasts (R16, core sharePartner): the column
-  // follows the stored status, and a protection past its last day has ended before the sweep.
-  const sharedOn = (): string => `${status()} = ANY(${params.add([...SHARING_STATUSES])}::text[])`;
+  // follows the stored status and percent; on the query's day a protection past its last day has
+  // ended, and a partner record past its own has left (core partnerHasLeft), before the sweep.
+  const sharedOn = (): string => {
+    const sharing = params.add([...SHARING_STATUSES]);
+    const partnerLeft =
+      `${status()} = ANY(${params.add([...PROTECTING_STATUSES])}::text[])` +
+      ` AND EXISTS (SELECT 1 FROM ${table} p WHERE p.no = records.shared_with_no` +
+      ` AND ${effectiveStatusSql(params, query.today, 'p.')} <> ALL(${sharing}::text[]))`;
+    return `(${status()} = ANY(${sharing}::text[]) AND NOT (${partnerLeft}))`;
+  };
   const scope = query.scope;
   if (scope && (scope.registrants || scope.teams)) {
     const registrants = params.add(scope.registrants ?? []);
@@ -1471,7 +1490,8 @@ function schemaDdl(s: string): string {
   ` +
     docsDdl(s) +
     locksDdl(s) +
-    objectionDdl(s)
+    objectionDdl(s) +
+    sharePartnerDdl(s)
   );
 }
 
@@ -1524,6 +1544,16 @@ async function markObjectionsOpen(client: pg.PoolClient, s: string, keyring: Key
     if (page.rows.length < MARK_PAGE) return;
     after = page.rows[page.rows.length - 1]!.no;
   }
+}
+
+/**
+ * The share partner's record number (R16) beside `shared_with`: a query lists a record to its partner
+ * only while that record shares too (core partnerHasLeft). Rows written before version 4 have none
+ * and are listed as their stored status says until rewritten (the sweep rewrites a survivor whose
+ * partner left).
+ */
+function sharePartnerDdl(s: string): string {
+  return `ALTER TABLE ${s}.records ADD COLUMN shared_with_no text COLLATE "C";`;
 }
 
 /**
@@ -1634,19 +1664,20 @@ function statements(schemaName: string) {
       `WITH batch AS (SELECT r FROM jsonb_array_elements($1::jsonb) AS x(r)),
        upserted AS (
          INSERT INTO ${s}.records (no, status, registrant, team, received_at, received_day, claimed_at,
-           protected_until, shared_with, identity, version, sealed, objection_open, objection_deadline)
-         SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->9, (r->>10)::integer, r->>11,
-           (r->>12)::boolean, r->>13
+           protected_until, shared_with, shared_with_no, identity, version, sealed, objection_open,
+           objection_deadline)
+         SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->>14, r->9, (r->>10)::integer,
+           r->>11, (r->>12)::boolean, r->>13
          FROM batch
          ON CONFLICT (no) DO UPDATE SET status = excluded.status, registrant = excluded.registrant,
            team = excluded.team, received_at = excluded.received_at, received_day = excluded.received_day,
            claimed_at = excluded.claimed_at, protected_until = excluded.protected_until,
-           shared_with = excluded.shared_with, identity = excluded.identity, version = excluded.version,
-           sealed = excluded.sealed, objection_open = excluded.objection_open,
-           objection_deadline = excluded.objection_deadline
+           shared_with = excluded.shared_with, shared_with_no = excluded.shared_with_no,
+           identity = excluded.identity, version = excluded.version, sealed = excluded.sealed,
+           objection_open = excluded.objection_open, objection_deadline = excluded.objection_deadline
          RETURNING no)
        INSERT INTO ${s}.record_keys (key, no)
-       SELECT k, r->>0 FROM batch, jsonb_array_elements_text(r->14) AS k`,
+       SELECT k, r->>0 FROM batch, jsonb_array_elements_text(r->15) AS k`,
     ),
     deleteRecordKeys: named('deleteRecordKeys', `DELETE FROM ${s}.record_keys WHERE no = ANY($1::text[])`),
     nextNumbers: named(

@@ -43,6 +43,11 @@ export const sealedRecordSchema = z.object({
    * of ten years (R39). A date, no personal data. Worked out with objectionOpen for older records.
    */
   objectionDeadline: daySchema.optional(),
+  /**
+   * The partner record's number beside `sharedWith`: a query lists the record to its partner only
+   * while that record shares too (core partnerHasLeft). Absent in records sealed before it was kept.
+   */
+  sharedWithNo: z.string().optional(),
   identity: identityKeysSchema,
   version: z.number().int(),
   sealed: z.string(),
@@ -67,7 +72,10 @@ export function sealRecord(record: StoredRecord, keyring: Pick<Keyring, 'seal'>)
   const deadline = clearObjectionDeadline(record);
   if (deadline !== undefined) clear.objectionDeadline = deadline;
   const partner = sharePartner(record);
-  if (partner !== undefined) clear.sharedWith = partner;
+  if (partner !== undefined && record.share !== undefined) {
+    clear.sharedWith = partner;
+    clear.sharedWithNo = record.share.withNo;
+  }
   return clear;
 }
 

@@ -220,7 +220,7 @@ export interface ReadTx {
   recordNumbers(): Promise<string[]>;
   /** Counts per registrant and effective status (R41), without opening any record. */
   countRecords(
-    query: Omit<RecordQuery, 'limit' | 'offset' | 'q'>,
+    query: RecordScan,
   ): Promise<{ registrant: string; team?: string; status: RecordStatus; count: number }[]>;
   /** Records whose stored status is one of these and whose `protectedUntil` is before `day`. */
   recordsEndingBefore(day: Day, statuses: readonly RecordStatus[]): Promise<StoredRecord[]>;

@@ -779,6 +779,45 @@ describe('review', () => {
     });
   });
 
+  it('[R16][R25][R34] the day after its partner’s last day, before any sweep, a share reads 100% and the former partner no longer reads or lists it', async () => {
+    const { wangNo, liNo } = await contest();
+    await shareWangAndLi(wangNo, liNo);
+    svc.setNow(at('2026-12-01'));
+    expect((await post(li, liNo, 'extension', { reason: '客户仍在洽谈' })).status).toBe(200);
+    expect(
+      (await post(reviewer, liNo, 'extension/review', { decision: 'approve', reason: '同意' })).status,
+    ).toBe(200);
+    const listed = async (token: string): Promise<RecordView[]> => {
+      const res = await svc.api(token).get<{ items: RecordView[] }>('/api/registrations');
+      expect(res.status).toBe(200);
+      return res.body.items;
+    };
+    // Wang's last day (2026-12-29): the split still stands, and each reads the other's share.
+    svc.setNow(at('2026-12-29'));
+    expect(await record(li, liNo)).toMatchObject({ share: { withNo: wangNo, percent: 40 } });
+    expect((await svc.api(wang).get(`/api/registrations/${liNo}`)).status).toBe(200);
+    const { version } = await record(reviewer, liNo);
+
+    // The next day Wang's protection has run out; no sweep has run.
+    svc.setNow(at('2026-12-30'));
+    const survivor = await record(li, liNo);
+    expect(survivor).toMatchObject({ status: 'protected', share: { withNo: wangNo, percent: 100 }, version });
+    expect((await listed(li)).find((r) => r.no === liNo)?.share).toMatchObject({ percent: 100 });
+    expect((await listed(reviewer)).find((r) => r.no === liNo)?.share).toMatchObject({ percent: 100 });
+    const read = await svc.api(wang).get<ErrorBody>(`/api/registrations/${liNo}`);
+    expect(read.status).toBe(403);
+    expect(read.body.error.code).toBe('auth.forbidden');
+    expect((await listed(wang)).map((r) => r.no)).toEqual([wangNo]);
+    // The one who left keeps the split it held, in its own (ended) record.
+    expect(await record(wang, wangNo)).toMatchObject({ status: 'expired', share: { percent: 60 } });
+
+    // The sweep then writes what was read already: one share.partner_left entry.
+    await svc.running.services.lifecycle.sweep();
+    const written = await record(li, liNo);
+    expect(written.share).toMatchObject({ percent: 100 });
+    expect(written.history.filter((h) => h.action === 'share.partner_left')).toHaveLength(1);
+  });
+
   it('[R16][R34] once a share ends, the former partner reads, lists and is told of the other record no more', async () => {
     const { wangNo, liNo } = await contest();
     await shareWangAndLi(wangNo, liNo);

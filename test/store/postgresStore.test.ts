@@ -64,6 +64,17 @@ function no(n: number): string {
   return `BB-2026-${String(n).padStart(6, '0')}`;
 }
 
+/**
+ * Takes a schema's records back to before version 4: no objection flag or deadline, no share partner's
+ * number in clear (the meta version is set by the caller).
+ */
+async function dropVersion4(schema: string): Promise<void> {
+  await admin.query(
+    `ALTER TABLE "${schema}".records DROP COLUMN objection_open, DROP COLUMN objection_deadline,
+       DROP COLUMN shared_with_no`,
+  );
+}
+
 describeStoreContract('postgres', async () => {
   const schema = uniqueSchema();
   const keyring = keyringFromMasterKey(randomBytes(32));
@@ -78,9 +89,7 @@ describeStoreContract('postgres', async () => {
     restText: () => schemaText(schema),
     async reopenAsBeforeObjectionFlag() {
       await store.close();
-      await admin.query(
-        `ALTER TABLE "${schema}".records DROP COLUMN IF EXISTS objection_open, DROP COLUMN IF EXISTS objection_deadline`,
-      );
+      await dropVersion4(schema);
       await admin.query(`UPDATE "${schema}".meta SET value = '3' WHERE name = 'version'`);
       store = await openStore(schema, keyring);
       return store;
@@ -103,11 +112,9 @@ describe('postgres store on a shared database', () => {
     return schema;
   }
 
-  /** Takes a schema back to before version 3 (lock rows, numbers from sequences) and 4 (objection flag). */
+  /** Takes a schema back to before version 3 (lock rows, numbers from sequences) and 4. */
   async function dropVersion3(schema: string): Promise<void> {
-    await admin.query(
-      `ALTER TABLE "${schema}".records DROP COLUMN objection_open, DROP COLUMN objection_deadline`,
-    );
+    await dropVersion4(schema);
     await admin.query(`DROP TABLE "${schema}".lock_keys`);
     await admin.query(
       `DROP FUNCTION "${schema}".next_registration_no, "${schema}".last_registration_no, "${schema}".lock_rows`,
@@ -191,6 +198,51 @@ describe('postgres store on a shared database', () => {
     expect(version.rows[0]?.value).toBe('4');
   });
 
+  it('[R16] migrates a version-3 schema: shares written before keep being listed to their partner until rewritten', async () => {
+    const schema = await fresh();
+    const first = await open(schema);
+    const share = (n: number, partner: number, overrides: Parameters<typeof record>[1] = {}) =>
+      record(no(n), {
+        status: 'protected',
+        protectedFrom: '2026-10-01',
+        protectedUntil: '2026-12-29',
+        share: { withNo: no(partner), withRegistrant: '李娜', percent: 60 },
+        ...overrides,
+      });
+    await first.write(async (tx) => {
+      await tx.putRecord(share(1, 2));
+      await tx.putRecord(
+        share(2, 1, { registration: { ...record(no(2)).registration, registrant: '李娜' } }),
+      );
+    });
+    await first.close();
+    stores.splice(stores.indexOf(first), 1);
+    await dropVersion4(schema);
+    await admin.query(`UPDATE "${schema}".meta SET value = '3' WHERE name = 'version'`);
+    const migrated = await open(schema);
+    const listedToLi = async (today: string): Promise<string[]> =>
+      (
+        await migrated.read((tx) => tx.listRecords({ today, registrant: '李娜', limit: 10, offset: 0 }))
+      ).items.map((r) => r.no);
+    // No partner number in the row: listed as its stored status says, Li's own share ended or not.
+    await migrated.write(async (tx) => {
+      await tx.putRecord(
+        share(2, 1, {
+          registration: { ...record(no(2)).registration, registrant: '李娜' },
+          protectedUntil: '2026-11-30',
+        }),
+      );
+    });
+    expect(await listedToLi('2026-12-15')).toEqual([no(2), no(1)]);
+    // Rewritten, it carries the number: Li, whose share ran out, lists Wang's no more.
+    await migrated.write(async (tx) => tx.putRecord((await tx.getRecord(no(1)))!));
+    expect(await listedToLi('2026-12-15')).toEqual([no(2)]);
+    const version = await admin.query<{ value: string }>(
+      `SELECT value FROM "${schema}".meta WHERE name = 'version'`,
+    );
+    expect(version.rows[0]?.value).toBe('4');
+  });
+
   it('[R7] migrates a version-2 schema (numbers from a counter row): numbering goes on past the counter', async () => {
     const schema = await fresh();
     const first = await open(schema);
@@ -218,9 +270,7 @@ describe('postgres store on a shared database', () => {
     });
     await first.close();
     stores.splice(stores.indexOf(first), 1);
-    await admin.query(
-      `ALTER TABLE "${schema}".records DROP COLUMN objection_open, DROP COLUMN objection_deadline`,
-    );
+    await dropVersion4(schema);
     await admin.query(`UPDATE "${schema}".meta SET value = '3' WHERE name = 'version'`);
     const migrated = await open(schema);
     const waiting = await migrated.read((tx) =>

@@ -805,6 +805,57 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
       expect(holder.total).toBe(4);
     });
 
+    it('[R16][R25][R34] lists a share to its partner no more once the partner record ran out, before any sweep', async () => {
+      // Li's share (BB-2026-000011, 40%) and Wang's share (…12, 60%) of one customer; Li was extended.
+      const li = (no: string, withNo: string, overrides: Partial<StoredRecord> = {}): StoredRecord =>
+        record(no, {
+          status: 'protected',
+          protectedFrom: '2026-10-01',
+          protectedUntil: '2027-01-31',
+          registration: { ...record(no).registration, registrant: '李娜' },
+          share: { withNo, withRegistrant: '王磊', percent: 40 },
+          ...overrides,
+        });
+      const wang = (no: string, withNo: string, overrides: Partial<StoredRecord> = {}): StoredRecord =>
+        record(no, {
+          status: 'protected',
+          protectedFrom: '2026-10-01',
+          protectedUntil: '2026-12-29',
+          share: { withNo, withRegistrant: '李娜', percent: 60 },
+          ...overrides,
+        });
+      await store.write(async (tx) => {
+        await tx.putRecord(li('BB-2026-000011', 'BB-2026-000012'));
+        await tx.putRecord(wang('BB-2026-000012', 'BB-2026-000011'));
+        // Wang signed his share: the deal is theirs to split, whatever the day.
+        await tx.putRecord(li('BB-2026-000013', 'BB-2026-000014'));
+        await tx.putRecord(wang('BB-2026-000014', 'BB-2026-000013', { status: 'signed' }));
+      });
+      const listedFor = async (today: string): Promise<string[]> => {
+        const lists = await store.read(async (tx) => [
+          await tx.listRecords({ today, scope: { registrants: ['王磊'] }, limit: 10, offset: 0 }),
+          await tx.listRecords({ today, registrant: '王磊', limit: 10, offset: 0 }),
+        ]);
+        const [byScope, byRegistrant] = lists.map((l) => l.items.map((r) => r.no).sort());
+        expect(byRegistrant).toEqual(byScope);
+        expect(lists.map((l) => l.total)).toEqual([byScope!.length, byScope!.length]);
+        return byScope!;
+      };
+      // Wang's last day: he still lists Li's share.
+      expect(await listedFor('2026-12-29')).toEqual([
+        'BB-2026-000011',
+        'BB-2026-000012',
+        'BB-2026-000013',
+        'BB-2026-000014',
+      ]);
+      // The day after, Wang's share has run out (not swept): Li holds hers alone.
+      expect(await listedFor('2026-12-30')).toEqual(['BB-2026-000012', 'BB-2026-000013', 'BB-2026-000014']);
+      const counted = await store.read((tx) =>
+        tx.countRecords({ today: '2026-12-30', scope: { registrants: ['王磊'] } }),
+      );
+      expect(counted.reduce((sum, c) => sum + c.count, 0)).toBe(3);
+    });
+
     it('[R27] finds a ban only for its registrant, its customer and while it lasts', async () => {
       const id = identity('banned');
       await store.write((tx) =>
