@@ -483,6 +483,14 @@ export async function startService(config: Config, options: StartOptions): Promi
       }
     };
     await sweep();
+    // Once at start, after the sweep has written the ends that came while the service was down: a
+    // failure leaves every read right (it follows the day), so it is logged, not fatal.
+    try {
+      const sharesCaughtUp = await services.lifecycle.catchUpShares();
+      if (sharesCaughtUp > 0) options.logger.info({ sharesCaughtUp }, 'shares: partner_left caught up');
+    } catch (err) {
+      options.logger.error({ err }, 'share catch-up failed');
+    }
     const timer = setInterval(() => void sweep(), config.sweepSeconds * 1000);
     timer.unref();
     // Google Sheets: every unpaused link, errors recorded on their link (sheetSync.ts).

@@ -670,7 +670,43 @@ export class LifecycleService {
   }
 
   /**
-   * Writes what core effectiveShare already shows: the survivor at 100%.
+   * R16, once at start: every survivor whose partner has already left but whose stored share is
+   * still a split gets the `share.partner_left` the sweep writes when it sees an end happen. Stores
+   * written by versions before partner_left existed kept the old split, and the clear partner name
+   * both stores list by, until something rewrote them; reads already follow the day (core
+   * effectiveShare), this writes it down. Once at start, not in the sweep: it opens every protecting
+   * record, and a version that writes partner_left leaves nothing behind for it. A survivor written
+   * once is at 100%, so a second pass changes nothing. Returns how many it wrote.
+   */
+  async catchUpShares(): Promise<number> {
+    const now = this.deps.clock();
+    const system: Actor = { id: 'system', name: 'system', role: 'admin' };
+    const touched = await this.deps.store.write(async (tx) => {
+      const ctx: ActionContext = {
+        tx,
+        actor: system,
+        policy: await this.registrations.policy(tx),
+        now: now.toISOString(),
+        today: dayOf(now),
+        notify: new Notifier(now.toISOString()),
+        touched: new Set(),
+      };
+      for (const survivor of await tx.recordsWithStatus(PROTECTING_STATUSES)) {
+        const partner = await splitPartnerOf(tx, survivor);
+        if (partner?.share?.withNo !== survivor.no) continue;
+        await this.holdAlone(ctx, survivor, partner);
+      }
+      await ctx.notify.flush(tx);
+      return [...ctx.touched];
+    });
+    if (touched.length > 0) await this.registrations.audit(system, 'registration.share_catch_up', touched);
+    return touched.length;
+  }
+
+  /**
+   * Writes what core effectiveShare already shows: the survivor at 100%. A survivor caught up long
+   * after its partner left is told too: the percent its holder reads changes now, and the holder of
+   * a store written before partner_left was never told the split was gone.
    */
   private async holdAlone(ctx: ActionContext, survivor: StoredRecord, left: StoredRecord): Promise<void> {
     const share = survivor.share;

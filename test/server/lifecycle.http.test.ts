@@ -4,7 +4,12 @@
  * extensions, closing, follow-ups, hand-over; plus reports, policy, users, audit and the
  * OpenAPI document. Every date is worked out from the rule it comes from.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addWorkdays, PACKAGE_CALENDAR } from '../../core/calendar.js';
 import type { RowResult, SubmissionRow } from '../../core/schema.js';
 import type { Policy } from '../../core/policy.js';
@@ -36,6 +41,12 @@ type RecordWithCompetitors = RecordView & { competitors?: Competitor[] };
 function at(day: string, time = '10:00'): string {
   return new Date(`${day}T${time}:00+08:00`).toISOString();
 }
+
+const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+afterAll(async () => {
+  await admin.end();
+});
 
 let svc: TestService;
 let wang: string;
@@ -817,6 +828,84 @@ describe('review', () => {
     expect(written.share).toMatchObject({ percent: 100 });
     expect(written.history.filter((h) => h.action === 'share.partner_left')).toHaveLength(1);
   });
+
+  it.each(['lowdb', 'postgres'] as const)(
+    '[R16] a store written before shares caught up (%s): the next start finds a survivor whose partner already left, once',
+    async (storeKind) => {
+      // One data dir, key and schema across restarts, as an upgrade finds them.
+      await svc.close();
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-shares-'));
+      const key = randomBytes(32).toString('hex');
+      const schema = `shares_${randomBytes(6).toString('hex')}`;
+      const env: Record<string, string> =
+        storeKind === 'postgres' ? { BAOBEI_STORE: 'postgres', DATABASE_URL, BAOBEI_PG_SCHEMA: schema } : {};
+      const restart = async (day: string): Promise<void> => {
+        await svc.close();
+        svc = await startTestService({ now: at(day), dataDir, key, keepData: true, env });
+      };
+      try {
+        svc = await startTestService({ now: at('2026-09-28'), dataDir, key, keepData: true, env });
+        wang = await svc.user('王磊', 'sales', '华东一部');
+        li = await svc.user('李娜', 'sales', '华东一部');
+        chen = await svc.user('陈晨', 'sales', '华东一部');
+        reviewer = await svc.user('张敏', 'reviewer', '华东一部');
+        const { wangNo, liNo } = await contest();
+        await shareWangAndLi(wangNo, liNo);
+        // What an older version left behind: Wang withdrew and Li's record kept its 40% (and the clear
+        // partner name the store lists it by), with no share.partner_left and no notice.
+        svc.setNow(at('2026-10-15'));
+        await svc.running.store.write(async (tx) => {
+          const left = (await tx.getRecord(wangNo))!;
+          await tx.putRecord({
+            ...left,
+            status: 'terminated',
+            version: left.version + 1,
+            history: [
+              ...left.history,
+              {
+                at: at('2026-10-15'),
+                by: '王磊',
+                action: 'close.withdrawn',
+                from: 'protected',
+                to: 'terminated',
+              },
+            ],
+          });
+        });
+        const old = await svc.running.store.read(async (tx) => (await tx.getRecord(liNo))!);
+        expect(old.share).toMatchObject({ percent: 40 });
+        const notices = async (): Promise<NotificationView[]> =>
+          (await notifications(li)).filter((n) => n.type === 'changed' && n.recordNo === liNo);
+        expect(await notices()).toEqual([]);
+
+        // The upgraded service starts: Li's record is written at 100%, once, and Li is told.
+        await restart('2026-10-20');
+        const stored = await svc.running.store.read(async (tx) => (await tx.getRecord(liNo))!);
+        expect(stored).toMatchObject({ status: 'protected', share: { withNo: wangNo, percent: 100 } });
+        expect(stored.version).toBe(old.version + 1);
+        expect(stored.history.filter((h) => h.action === 'share.partner_left')).toEqual([
+          expect.objectContaining({ by: 'system', details: { withNo: wangNo, from: '40', to: '100' } }),
+        ]);
+        expect(await notices()).toEqual([
+          expect.objectContaining({ details: expect.objectContaining({ fields: 'share' }) }),
+        ]);
+        // The clear partner name went with the split: Wang lists only his own record.
+        const wangList = await svc.api(wang).get<{ items: RecordView[] }>('/api/registrations');
+        expect(wangList.body.items.map((r) => r.no)).toEqual([wangNo]);
+
+        // A second start changes nothing.
+        await restart('2026-10-21');
+        expect((await record(li, liNo)).version).toBe(stored.version);
+        expect(await notices()).toHaveLength(1);
+        expect(await svc.running.services.lifecycle.catchUpShares()).toBe(0);
+      } finally {
+        // afterEach closes it again, which a closed service answers at once.
+        await svc.close();
+        await rm(dataDir, { recursive: true, force: true });
+        if (storeKind === 'postgres') await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      }
+    },
+  );
 
   it('[R16][R34] once a share ends, the former partner reads, lists and is told of the other record no more', async () => {
     const { wangNo, liNo } = await contest();
