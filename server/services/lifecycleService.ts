@@ -38,14 +38,15 @@ import {
   type StoredRecord,
 } from '../../core/schema.js';
 import { cadencesOn, lapseDecision, serviceReminders } from '../../core/serviceCadence.js';
-import type { WriteTx } from '../store/store.js';
+import type { ReadTx, WriteTx } from '../store/store.js';
 import { forbidden, isHolder, isOwnRecord, reviews, type Actor } from './actor.js';
 import { Notifier } from './notifier.js';
 import { claimFromPool, enterPool, poolEntryOf } from './poolService.js';
 import { splitPartnerOf } from '../store/splitPartner.js';
 import { recordView, type RecordView } from './recordView.js';
 import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
-import { findRecord } from './recordPages.js';
+import { findRecord, forEachRecord } from './recordPages.js';
+import { STORE_META_COLLECTION } from './identityRekey.js';
 import { approve, findCandidates } from './rowEvaluation.js';
 import { assertVersion } from './changeService.js';
 
@@ -94,6 +95,8 @@ export interface FollowUpInput {
  * personal data in keys) so the ones whose day is long past are dropped by a key range.
  */
 const REMINDER_COLLECTION = 'service-reminders';
+/** In STORE_META_COLLECTION once catchUpShares has run on the store (when, and how many it wrote). */
+const SHARE_CATCH_UP_KEY = 'share-catch-up';
 /** Reminder keys are kept this long after their day (a sweep never reminds of a day that old). */
 const REMINDER_KEEP_DAYS = 30;
 
@@ -670,18 +673,24 @@ export class LifecycleService {
   }
 
   /**
-   * R16, once at start: every survivor whose partner has already left but whose stored share is
+   * R16, once per store: every survivor whose partner has already left but whose stored share is
    * still a split gets the `share.partner_left` the sweep writes when it sees an end happen. Stores
    * written by versions before partner_left existed kept the old split, and the clear partner name
    * both stores list by, until something rewrote them; reads already follow the day (core
-   * effectiveShare), this writes it down. Once at start, not in the sweep: it opens every protecting
-   * record, and a version that writes partner_left leaves nothing behind for it. A survivor written
-   * once is at 100%, so a second pass changes nothing. Returns how many it wrote.
+   * effectiveShare), this writes it down. Run at start, not in the sweep (it reads every protecting
+   * record, and the sweep runs every minute), and only until it has run once on the store: a version
+   * that writes partner_left leaves nothing behind for it, so a marker in the store's own documents
+   * (SHARE_CATCH_UP_KEY) ends it. Returns how many it wrote.
    */
   async catchUpShares(): Promise<number> {
+    const done = async (tx: ReadTx): Promise<boolean> =>
+      (await tx.getDoc(STORE_META_COLLECTION, SHARE_CATCH_UP_KEY)) !== undefined;
+    if (await this.deps.store.read(done)) return 0;
     const now = this.deps.clock();
     const system: Actor = { id: 'system', name: 'system', role: 'admin' };
     const touched = await this.deps.store.write(async (tx) => {
+      // Another instance starting at the same time may have run it meanwhile.
+      if (await done(tx)) return [];
       const ctx: ActionContext = {
         tx,
         actor: system,
@@ -691,12 +700,18 @@ export class LifecycleService {
         notify: new Notifier(now.toISOString()),
         touched: new Set(),
       };
-      for (const survivor of await tx.recordsWithStatus(PROTECTING_STATUSES)) {
+      // Only the split shares are kept while the protecting records are read, a page at a time.
+      const splits: StoredRecord[] = [];
+      await forEachRecord(tx, { today: ctx.today, statuses: [...PROTECTING_STATUSES] }, (record) => {
+        if (record.share !== undefined && record.share.percent < 100) splits.push(record);
+      });
+      for (const survivor of splits) {
         const partner = await splitPartnerOf(tx, survivor);
         if (partner?.share?.withNo !== survivor.no) continue;
         await this.holdAlone(ctx, survivor, partner);
       }
       await ctx.notify.flush(tx);
+      await tx.putDoc(STORE_META_COLLECTION, SHARE_CATCH_UP_KEY, { at: ctx.now, written: ctx.touched.size });
       return [...ctx.touched];
     });
     if (touched.length > 0) await this.registrations.audit(system, 'registration.share_catch_up', touched);

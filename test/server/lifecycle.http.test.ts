@@ -16,6 +16,7 @@ import type { Policy } from '../../core/policy.js';
 import type { NotificationView } from '../../server/services/notificationService.js';
 import { runReminders } from '../../server/notify/reminderScheduler.js';
 import { RECORD_PAGE } from '../../server/services/recordPages.js';
+import { STORE_META_COLLECTION } from '../../server/services/identityRekey.js';
 import type { RecordView } from '../../server/services/recordView.js';
 import type { Summary } from '../../server/services/reportService.js';
 import type { AuditEntry } from '../../server/store/store.js';
@@ -852,9 +853,12 @@ describe('review', () => {
         const { wangNo, liNo } = await contest();
         await shareWangAndLi(wangNo, liNo);
         // What an older version left behind: Wang withdrew and Li's record kept its 40% (and the clear
-        // partner name the store lists it by), with no share.partner_left and no notice.
+        // partner name the store lists it by), with no share.partner_left and no notice — and no
+        // mark that the catch-up ever ran (this version's first start made one).
         svc.setNow(at('2026-10-15'));
         await svc.running.store.write(async (tx) => {
+          expect(await tx.getDoc(STORE_META_COLLECTION, 'share-catch-up')).toMatchObject({ written: 0 });
+          await tx.deleteDoc(STORE_META_COLLECTION, 'share-catch-up');
           const left = (await tx.getRecord(wangNo))!;
           await tx.putRecord({
             ...left,
@@ -893,7 +897,10 @@ describe('review', () => {
         const wangList = await svc.api(wang).get<{ items: RecordView[] }>('/api/registrations');
         expect(wangList.body.items.map((r) => r.no)).toEqual([wangNo]);
 
-        // A second start changes nothing.
+        // A second start changes nothing: the catch-up has run on this store.
+        expect(
+          await svc.running.store.read((tx) => tx.getDoc(STORE_META_COLLECTION, 'share-catch-up')),
+        ).toMatchObject({ written: 1 });
         await restart('2026-10-21');
         expect((await record(li, liNo)).version).toBe(stored.version);
         expect(await notices()).toHaveLength(1);
