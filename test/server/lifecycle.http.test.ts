@@ -128,6 +128,21 @@ async function shareWangAndLi(wangNo: string, liNo: string): Promise<void> {
   expect(shared.status).toBe(200);
 }
 
+/**
+ * A share of Wang (60%) and Li (40%) where Li asks for and gets more time on 2026-12-01 (R28: by 20
+ * days before 2026-12-29) and Wang does not: Wang's protection runs out on 2026-12-29, Li's goes on.
+ */
+async function onlyLiExtended(): Promise<{ wangNo: string; liNo: string }> {
+  const { wangNo, liNo } = await contest();
+  await shareWangAndLi(wangNo, liNo);
+  svc.setNow(at('2026-12-01'));
+  expect((await post(li, liNo, 'extension', { reason: '客户仍在洽谈' })).status).toBe(200);
+  expect(
+    (await post(reviewer, liNo, 'extension/review', { decision: 'approve', reason: '同意' })).status,
+  ).toBe(200);
+  return { wangNo, liNo };
+}
+
 describe('review', () => {
   it('[R15][R17] the reviewer sees the competitors ranked first come, first served', async () => {
     const { wangNo, liNo, chenNo } = await contest();
@@ -774,14 +789,7 @@ describe('review', () => {
   });
 
   it('[R16][R25][R28] a share whose partner’s protection ran out holds the customer alone once the sweep ends it', async () => {
-    const { wangNo, liNo } = await contest();
-    await shareWangAndLi(wangNo, liNo);
-    // Li asks for and gets more time (R28: by 20 days before 2026-12-29); Wang does not.
-    svc.setNow(at('2026-12-01'));
-    expect((await post(li, liNo, 'extension', { reason: '客户仍在洽谈' })).status).toBe(200);
-    expect(
-      (await post(reviewer, liNo, 'extension/review', { decision: 'approve', reason: '同意' })).status,
-    ).toBe(200);
+    const { wangNo, liNo } = await onlyLiExtended();
     svc.setNow(at('2026-12-30'));
     expect((await svc.running.services.lifecycle.sweep()).expired).toBe(1);
     expect(await record(wang, wangNo)).toMatchObject({ status: 'expired' });
@@ -792,13 +800,7 @@ describe('review', () => {
   });
 
   it('[R16][R25][R34] the day after its partner’s last day, before any sweep, a share reads 100% and the former partner no longer reads or lists it', async () => {
-    const { wangNo, liNo } = await contest();
-    await shareWangAndLi(wangNo, liNo);
-    svc.setNow(at('2026-12-01'));
-    expect((await post(li, liNo, 'extension', { reason: '客户仍在洽谈' })).status).toBe(200);
-    expect(
-      (await post(reviewer, liNo, 'extension/review', { decision: 'approve', reason: '同意' })).status,
-    ).toBe(200);
+    const { wangNo, liNo } = await onlyLiExtended();
     const listed = async (token: string): Promise<RecordView[]> => {
       const res = await svc.api(token).get<{ items: RecordView[] }>('/api/registrations');
       expect(res.status).toBe(200);

@@ -80,6 +80,19 @@ async function threeClaims(): Promise<{ chen: string; wangNo: string; liNo: stri
   return { chen, wangNo, liNo, chenNo };
 }
 
+/** threeClaims, Li's decided as a share with Wang (Li 40%, Wang 60%); a week later. */
+async function liSharesWithWang(): ReturnType<typeof threeClaims> {
+  const claims = await threeClaims();
+  await act(reviewer, claims.liNo, 'review', {
+    decision: 'share',
+    shareWith: claims.wangNo,
+    split: 40,
+    reason: '资源互补',
+  });
+  svc.setNow(at('2026-10-08'));
+  return claims;
+}
+
 describe('GET /api/review-queue/actions', () => {
   it('lists an extension request with its protection dates; approve and reject decide it and empty the list', async () => {
     svc.setNow(at('2026-11-23'));
@@ -168,14 +181,7 @@ describe('GET /api/review-queue/actions', () => {
   });
 
   it('[R16] a share partner who has left is not named: the winner holds the customer alone', async () => {
-    const { chen, wangNo, liNo, chenNo } = await threeClaims();
-    await act(reviewer, liNo, 'review', {
-      decision: 'share',
-      shareWith: wangNo,
-      split: 40,
-      reason: '资源互补',
-    });
-    svc.setNow(at('2026-10-08'));
+    const { chen, wangNo, liNo, chenNo } = await liSharesWithWang();
     await act(wang, wangNo, 'close', { outcome: 'withdrawn', note: '客户放弃' });
     await act(chen, chenNo, 'objection', { reason: '我方先拜访' });
     const item = (await actions(reviewer)).objections.find((o) => o.registrationNo === chenNo);
@@ -187,14 +193,7 @@ describe('GET /api/review-queue/actions', () => {
   });
 
   it('[R16][R25] a share partner whose protection ran out yesterday is not named, before any sweep', async () => {
-    const { chen, wangNo, liNo, chenNo } = await threeClaims();
-    await act(reviewer, liNo, 'review', {
-      decision: 'share',
-      shareWith: wangNo,
-      split: 40,
-      reason: '资源互补',
-    });
-    svc.setNow(at('2026-10-08'));
+    const { chen, wangNo, liNo, chenNo } = await liSharesWithWang();
     await act(chen, chenNo, 'objection', { reason: '我方先拜访' });
     // Li is given more time (R28); Wang's protection ends on 2026-12-29.
     svc.setNow(at('2026-12-01'));
