@@ -246,7 +246,9 @@ export async function copyStore(
   // Opening a store creates it: a mistyped source would be copied as an empty store, and a
   // PostgreSQL schema or a data dir would be left where none was.
   // A schema of something else (no meta table) is no store either: opening it would create ours in it.
-  if ((await storeAt(from)) !== 'store') {
+  const found = await storeAt(from);
+  if (found === 'foreign') throw foreignSchemaProblem(from, 'pg-schema');
+  if (found !== 'store') {
     const where = locationText(from);
     throw new DomainError(
       problem(

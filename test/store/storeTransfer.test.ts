@@ -140,10 +140,12 @@ describe('store copy lowdb → PostgreSQL → lowdb', () => {
     );
     expect(tables.rows.map((r: { relname: string }) => r.relname)).toEqual(['invoices']);
 
-    // As a source (a mistyped --pg-schema naming it): not a store to copy, and nothing created in it.
+    // As a source (a mistyped --pg-schema naming it): named as what it is, not a store to copy, and
+    // nothing created in it.
     const back: StoreLocation = { kind: 'lowdb', dataDir: path.join(work, 'from-foreign') };
     const asSource = await copyStore(to, back, source.keyring, { now: NOW }).catch((e: unknown) => e);
-    expect((asSource as DomainError).code).toBe('store.copy_source_missing');
+    expect((asSource as DomainError).code).toBe('store.foreign_schema');
+    expect((asSource as DomainError).field).toBe('pg-schema');
     const after = await admin.query(
       `SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = $1 AND c.relkind = 'r'`,
