@@ -16,7 +16,6 @@ import { Low } from 'lowdb';
 import { z } from 'zod';
 import { indexKeys, indexPairs } from '../../core/matching.js';
 import { effectiveStatus, partnerHasLeft, SHARING_STATUSES } from '../../core/lifecycle.js';
-import { awaitsObjectionDecision } from '../../core/objection.js';
 import { addDays, dayOf } from '../../core/day.js';
 import { policySchema, type Policy } from '../../core/policy.js';
 import {
@@ -33,7 +32,7 @@ import { corruptFile, DurableJSONFile, writeFileDurably } from './durableFile.js
 import { dropTornTail, JournalWriter, readJournal, syncDir, type EntryBuilder } from './journal.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
 import {
-  clearObjectionDeadline,
+  clearObjectionFields,
   openRecord,
   sealedRecordSchema,
   sealRecord,
@@ -373,14 +372,13 @@ export class LowdbStore implements Store {
     for (const no in records) {
       const sealed = records[no]!;
       if (sealed.objectionOpen !== undefined) continue;
-      const opened = sealed.status === 'rejected' ? openRecord(sealed, this.keyring, 'parsed') : undefined;
-      const objectionDeadline = opened && clearObjectionDeadline(opened);
+      // Only a rejected record can hold either; others are not opened.
+      const objection =
+        sealed.status === 'rejected'
+          ? clearObjectionFields(openRecord(sealed, this.keyring, 'parsed'))
+          : { objectionOpen: false };
       // A new object, as a commit makes: a snapshot being written holds the old one.
-      records[no] = {
-        ...sealed,
-        objectionOpen: opened !== undefined && awaitsObjectionDecision(opened),
-        ...(objectionDeadline !== undefined ? { objectionDeadline } : {}),
-      };
+      records[no] = { ...sealed, ...objection };
       marked++;
     }
     if (marked > 0) await this.compact();

@@ -13,7 +13,6 @@ import { z } from 'zod';
 import { addDays, dayOf } from '../../core/day.js';
 import { SHARING_STATUSES } from '../../core/lifecycle.js';
 import { indexKeys } from '../../core/matching.js';
-import { awaitsObjectionDecision } from '../../core/objection.js';
 import { policySchema, type Policy } from '../../core/policy.js';
 import { DomainError, problem } from '../../core/problem.js';
 import {
@@ -28,7 +27,7 @@ import type { Keyring } from '../security/keyring.js';
 import { pgSchemaNameProblem } from './pgSchemaName.js';
 import { Prefetched } from './postgresPrefetch.js';
 import { postgresUnreachable } from './postgresReach.js';
-import { clearObjectionDeadline, openRecord, sealRecord, type SealedRecord } from './recordCodec.js';
+import { clearObjectionFields, openRecord, sealRecord, type SealedRecord } from './recordCodec.js';
 import {
   auditEntrySchema,
   banSchema,
@@ -1528,9 +1527,10 @@ async function markObjectionsOpen(client: pg.PoolClient, s: string, keyring: Key
         StoredRecord,
         'objection' | 'objectionDeadline'
       >;
-      const rejected = { ...opened, status: 'rejected' as const };
-      const open = awaitsObjectionDecision(rejected);
-      const deadline = clearObjectionDeadline(rejected) ?? null;
+      const { objectionOpen: open = false, objectionDeadline: deadline = null } = clearObjectionFields({
+        ...opened,
+        status: 'rejected',
+      });
       return open || deadline !== null ? [{ no: row.no, open, deadline }] : [];
     });
     if (marks.length > 0) {

@@ -10,7 +10,6 @@ import {
   daySchema,
   identityKeysSchema,
   recordStatusSchema,
-  type Day,
   type IdentityKeys,
   type StoredRecord,
 } from '../../core/schema.js';
@@ -62,15 +61,13 @@ export function sealRecord(record: StoredRecord, keyring: Pick<Keyring, 'seal'>)
     registrant: record.registration.registrant,
     receivedAt: record.receivedAt,
     claimedAt: record.claimedAt,
-    objectionOpen: awaitsObjectionDecision(record),
+    ...clearObjectionFields(record),
     identity,
     version: record.version,
     sealed: keyring.seal(JSON.stringify(rest)),
   };
   if (record.team !== undefined) clear.team = record.team;
   if (record.protectedUntil !== undefined) clear.protectedUntil = record.protectedUntil;
-  const deadline = clearObjectionDeadline(record);
-  if (deadline !== undefined) clear.objectionDeadline = deadline;
   const partner = sharePartner(record);
   if (partner !== undefined && record.share !== undefined) {
     clear.sharedWith = partner;
@@ -120,9 +117,17 @@ function copyIdentity(identity: IdentityKeys): IdentityKeys {
   return { ...identity, nameBlocks: identity.nameBlocks.slice(), nameGrams: identity.nameGrams.slice() };
 }
 
-/** What sealRecord keeps in clear of a record's objection deadline: a rejected record's, or none. */
-export function clearObjectionDeadline(
-  record: Pick<StoredRecord, 'status' | 'objectionDeadline'>,
-): Day | undefined {
-  return record.status === 'rejected' ? record.objectionDeadline : undefined;
+/**
+ * What sealRecord keeps in clear of a record's objection (R12): whether it awaits a decision, and a
+ * rejected record's last day to object. The stores work out the same for records sealed before
+ * these were kept (lowdb at open, PostgreSQL's migration to schema 4).
+ */
+export function clearObjectionFields(
+  record: Pick<StoredRecord, 'status' | 'objection' | 'objectionDeadline'>,
+): Pick<SealedRecord, 'objectionOpen' | 'objectionDeadline'> {
+  const deadline = record.status === 'rejected' ? record.objectionDeadline : undefined;
+  return {
+    objectionOpen: awaitsObjectionDecision(record),
+    ...(deadline !== undefined ? { objectionDeadline: deadline } : {}),
+  };
 }
