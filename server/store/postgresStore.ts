@@ -1312,6 +1312,23 @@ function corruptSchema(schema: string, why: string): DomainError {
   );
 }
 
+/**
+ * Tables, views, sequences… in a schema: anything there is someone's. `besideVault` leaves out the
+ * file vault's own table (`sealed_files`), which may be there before the store's first open.
+ */
+export async function relationsInSchema(
+  client: pg.ClientBase,
+  schemaName: string,
+  options: { besideVault?: boolean } = {},
+): Promise<number> {
+  const found = await client.query<{ n: number }>({
+    text: `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND ($2 = false OR c.relname NOT LIKE 'sealed\\_files%')`,
+    values: [schemaName, options.besideVault === true],
+  });
+  return found.rows[0]?.n ?? 0;
+}
+
 function foreignSchema(schema: string): DomainError {
   return new DomainError(
     problem(
@@ -1340,12 +1357,8 @@ async function prepareSchema(pool: pg.Pool, sql: Statements, keyring: Keyring): 
     if (found.rows[0]?.exists !== true) {
       // No store yet. A schema of another application (BAOBEI_PG_SCHEMA mistyped, or `public`) would
       // get Baobei's tables among its own: refused. The file vault's own table may be there already.
-      const others = await client.query<{ n: number }>({
-        text: `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = $1 AND c.relname NOT LIKE 'sealed\\_files%'`,
-        values: [sql.schemaName],
-      });
-      if ((others.rows[0]?.n ?? 0) > 0) throw foreignSchema(sql.schemaName);
+      if ((await relationsInSchema(client, sql.schemaName, { besideVault: true })) > 0)
+        throw foreignSchema(sql.schemaName);
       // Plain CREATE TABLE: a same-named table of something else in the schema fails loudly here.
       await client.query(schemaDdl(sql.schema));
       await client.query({

@@ -18,7 +18,7 @@ import type { FileVault, NewVaultFile } from './fileVault.js';
 import { LowdbStore } from './lowdbStore.js';
 import { PostgresFileVault } from './postgresFileVault.js';
 import { postgresAddress, postgresUnreachable } from './postgresReach.js';
-import { PostgresStore } from './postgresStore.js';
+import { PostgresStore, relationsInSchema } from './postgresStore.js';
 import { dumpIsEmpty, storeNotEmpty, type AuditEntry, type Store, type StoreDump } from './store.js';
 
 /** Where a store lives. */
@@ -453,19 +453,12 @@ async function isBaobeiSchema(location: { connectionString: string; schema: stri
   });
 }
 
-/** Tables, views, sequences… in the schema (besides the file vault's, if asked): anything there is someone's. */
+/** The relations in the schema (postgresStore's relationsInSchema), on a connection of its own. */
 async function relationsIn(
   location: { connectionString: string; schema: string },
   options: { besideVault?: boolean } = {},
 ): Promise<number> {
-  return await withClient(location, async (client) => {
-    const found = await client.query<{ n: number }>({
-      text: `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-              WHERE n.nspname = $1 AND ($2 = false OR c.relname NOT LIKE 'sealed\\_files%')`,
-      values: [location.schema, options.besideVault === true],
-    });
-    return found.rows[0]?.n ?? 0;
-  });
+  return await withClient(location, (client) => relationsInSchema(client, location.schema, options));
 }
 
 async function withClient<T>(
