@@ -14,7 +14,7 @@ import { nextServiceDue } from '../../core/serviceCadence.js';
 import type { RecordStatus, StoredRecord } from '../../core/schema.js';
 import { splitPartnerOf } from '../store/splitPartner.js';
 import type { Store, WriteTx } from '../store/store.js';
-import { allRecords } from '../services/recordPages.js';
+import { openObjectionWindows } from '../services/recordPages.js';
 import { recordFactsOf } from './notifyEvent.js';
 import { RecipientDirectory, enqueueEvents, type EnqueueItem } from './outbox.js';
 
@@ -88,11 +88,10 @@ export async function runReminders(
   const started = performance.now();
   const today = dayOf(options.now);
   const at = options.now.toISOString();
-  // Rejections are kept ten years (R39) and this runs every sweep: only those whose objection
-  // window is still open are read, by the deadline the stores keep in clear.
+  // Rejections are kept ten years (R39) and this runs every sweep: only open objection windows.
   const records = await store.read(async (tx) => [
     ...(await tx.recordsWithStatus(REMINDABLE)),
-    ...(await allRecords(tx, { today, statuses: ['rejected'], objectionDeadlineFrom: today })),
+    ...(await openObjectionWindows(tx, today)),
   ]);
   const byNo = new Map(records.map((r) => [r.no, r]));
   // Follow-ups are due by the service clock (issue 13, core/serviceCadence), grades and working days included.

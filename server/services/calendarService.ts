@@ -13,7 +13,7 @@ import { daySchema, type Day } from '../../core/schema.js';
 import { DEFAULT_POLICY, type Policy } from '../../core/policy.js';
 import type { Store } from '../store/store.js';
 import { requireRole, type Actor } from './actor.js';
-import { allRecords } from './recordPages.js';
+import { openObjectionWindows } from './recordPages.js';
 
 /** The store's document collection of entered schedules, keyed by year. */
 export const CALENDAR_COLLECTION = 'calendars';
@@ -146,11 +146,10 @@ export class CalendarService {
       const policy: Policy = (await tx.getPolicy()) ?? DEFAULT_POLICY;
       const moved: MovedDeadline[] = [];
       let confirmed = 0;
-      // A rejection's deadline that matters is an objection window still open: the store reads only
-      // those, not ten years of rejections (R39).
+      // A rejection's deadline that matters is an objection window still open.
       const waiting = [
         ...(await tx.recordsWithStatus(['pending', 'conflict'])),
-        ...(await allRecords(tx, { today, statuses: ['rejected'], objectionDeadlineFrom: today })),
+        ...(await openObjectionWindows(tx, today)),
       ];
       for (const record of waiting) {
         const estimates = record.estimatedDeadlines;

@@ -3,7 +3,7 @@
  * list, the reviewer's desk or the retention sweep that stopped at a fixed count would leave out,
  * without a word, whatever lay past it.
  */
-import type { StoredRecord } from '../../core/schema.js';
+import type { Day, StoredRecord } from '../../core/schema.js';
 import type { ReadTx, RecordScan } from '../store/store.js';
 
 /** Records opened per store call: bounded memory per page, a few calls for a large company. */
@@ -33,6 +33,15 @@ export async function findRecord(
     return 'stop';
   });
   return found;
+}
+
+/**
+ * The lost registrations whose objection window (R12) is open on `today`: rejected, their last day
+ * to object today or later, found by the deadline the stores keep in clear — never every rejection
+ * of ten years (R39). The reminders and a holiday schedule's re-dating read these.
+ */
+export function openObjectionWindows(tx: Pick<ReadTx, 'scanRecords'>, today: Day): Promise<StoredRecord[]> {
+  return allRecords(tx, { today, statuses: ['rejected'], objectionDeadlineFrom: today });
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   MIN_RETENTION_YEARS,
   destructible,
   eraseRecord,
+  withRetentionFloor,
 } from '../../core/retention.js';
 import { daySchema, instantSchema } from '../../core/schema.js';
 import { OUTBOX_COLLECTION, outboxEntrySchema } from '../notify/outbox.js';
@@ -255,8 +256,10 @@ export async function raiseStoredRetention(
 ): Promise<{ from: number; to: number } | undefined> {
   const from = await store.write(async (tx) => {
     const stored = await tx.getPolicy();
-    if (stored === undefined || stored.retentionYears >= MIN_RETENTION_YEARS) return undefined;
-    await tx.putPolicy({ ...stored, retentionYears: MIN_RETENTION_YEARS });
+    if (stored === undefined) return undefined;
+    const floored = withRetentionFloor(stored);
+    if (floored === stored) return undefined;
+    await tx.putPolicy(floored);
     return stored.retentionYears;
   });
   if (from === undefined) return undefined;
