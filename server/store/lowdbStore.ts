@@ -33,6 +33,7 @@ import { dropTornTail, JournalWriter, readJournal, syncDir, type EntryBuilder } 
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
 import {
   clearObjectionFields,
+  clearShareFields,
   openRecord,
   sealedRecordSchema,
   sealRecord,
@@ -230,7 +231,7 @@ export class LowdbStore implements Store {
       opened.store = store;
       store.snapshotBytes = (await stat(file)).size;
       await store.replayJournals();
-      await store.markObjectionsOpen();
+      await store.upgradeOlderRecords();
       return store;
     } catch (err) {
       lock.release();
@@ -360,28 +361,38 @@ export class LowdbStore implements Store {
   }
 
   /**
-   * Records sealed before the objection flag existed (files of earlier versions, or journal lines an
-   * earlier release appended) get it here, once, with the clear objection deadline: a rejected one is
-   * opened to see its objection, any other cannot be waiting for an objection decision. The snapshot
-   * is then written with the flags, so the next start reads them; nothing is written when every
-   * record has one already.
+   * Records sealed by earlier versions get, once, what later ones keep in clear: the objection flag
+   * and deadline (a rejected record is opened to see its objection, any other cannot be waiting
+   * for an objection decision), and a share's partner record number beside the partner's name (the
+   * record is opened for it), without which a survivor would stay on its former partner's list
+   * until rewritten. Files of earlier versions and journal lines an earlier release appended alike.
+   * The snapshot is then written, so the next start reads them; nothing is written when every
+   * record has them already.
    */
-  private async markObjectionsOpen(): Promise<void> {
+  private async upgradeOlderRecords(): Promise<void> {
     const records = this.db.data.records;
-    let marked = 0;
+    let upgraded = 0;
     for (const no in records) {
       const sealed = records[no]!;
-      if (sealed.objectionOpen !== undefined) continue;
-      // Only a rejected record can hold either; others are not opened.
-      const objection =
-        sealed.status === 'rejected'
-          ? clearObjectionFields(openRecord(sealed, this.keyring, 'parsed'))
+      const objectionMissing = sealed.objectionOpen === undefined;
+      const partnerNoMissing = sealed.sharedWith !== undefined && sealed.sharedWithNo === undefined;
+      if (!objectionMissing && !partnerNoMissing) continue;
+      // Only a rejected record can hold an objection, only a shared one a partner: others are not opened.
+      const opened =
+        (objectionMissing && sealed.status === 'rejected') || partnerNoMissing
+          ? openRecord(sealed, this.keyring, 'parsed')
+          : undefined;
+      const objection = !objectionMissing
+        ? {}
+        : opened !== undefined && sealed.status === 'rejected'
+          ? clearObjectionFields(opened)
           : { objectionOpen: false };
+      const share = partnerNoMissing && opened !== undefined ? clearShareFields(opened) : {};
       // A new object, as a commit makes: a snapshot being written holds the old one.
-      records[no] = { ...sealed, ...objection };
-      marked++;
+      records[no] = { ...sealed, ...objection, ...share };
+      upgraded++;
     }
-    if (marked > 0) await this.compact();
+    if (upgraded > 0) await this.compact();
   }
 
   /**
@@ -1357,7 +1368,7 @@ function matchesQuery(
     const day = dayOf(sealed.receivedAt);
     if (day < query.receivedBetween.from || day > query.receivedBetween.to) return false;
   }
-  // Every record has the flag once the store is open (markObjectionsOpen).
+  // Every record has the flag once the store is open (upgradeOlderRecords).
   if (query.objectionOpen !== undefined && sealed.objectionOpen !== query.objectionOpen) return false;
   if (
     query.objectionDeadlineFrom !== undefined &&

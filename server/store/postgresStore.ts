@@ -27,7 +27,13 @@ import type { Keyring } from '../security/keyring.js';
 import { pgSchemaNameProblem } from './pgSchemaName.js';
 import { Prefetched } from './postgresPrefetch.js';
 import { postgresUnreachable } from './postgresReach.js';
-import { clearObjectionFields, openRecord, sealRecord, type SealedRecord } from './recordCodec.js';
+import {
+  clearObjectionFields,
+  clearShareFields,
+  openRecord,
+  sealRecord,
+  type SealedRecord,
+} from './recordCodec.js';
 import {
   auditEntrySchema,
   banSchema,
@@ -58,7 +64,7 @@ import {
 } from './store.js';
 
 const FORMAT = 'baobei-postgres';
-const SCHEMA_VERSION = '4';
+const SCHEMA_VERSION = '5';
 /**
  * What turns a schema of an older version into the next one, by the version it starts from. Run in
  * order at open, under the write lock, in the transaction that records the new version.
@@ -72,6 +78,9 @@ const MIGRATIONS: Record<string, (schema: string) => string> = {
   // (filled by markObjectionsOpen below), and the share partner's record number (rows of version 3
   // keep it empty until rewritten).
   '3': (s) => objectionDdl(s) + sharePartnerDdl(s),
+  // 4 → 5: no new column; the share partner's record number of rows version 3 wrote is filled in
+  // (fillSharePartnerNos below).
+  '4': () => '',
 };
 /**
  * What a migration's SQL cannot do itself, by the version it starts from: work out a column from the
@@ -82,8 +91,9 @@ const MIGRATION_FILLS: Record<
   (client: pg.PoolClient, schema: string, keyring: Keyring) => Promise<void>
 > = {
   '3': markObjectionsOpen,
+  '4': fillSharePartnerNos,
 };
-/** Rejected records opened per query while a migration works out their objection flag. */
+/** Records opened per query while a migration works out a clear column from them. */
 const MARK_PAGE = 1_000;
 /** Staged records are written in statements of at most this many, bounding memory and statement size. */
 const FLUSH_EVERY = 500;
@@ -1561,12 +1571,46 @@ async function markObjectionsOpen(client: pg.PoolClient, s: string, keyring: Key
 
 /**
  * The share partner's record number (R16) beside `shared_with`: a query lists a record to its partner
- * only while that record shares too (core partnerHasLeft). Rows written before version 4 have none
- * and are listed as their stored status says until rewritten (the sweep rewrites a survivor whose
- * partner left).
+ * only while that record shares too (core partnerHasLeft). Rows written before version 4 get it in
+ * the migration to version 5 (fillSharePartnerNos).
  */
 function sharePartnerDdl(s: string): string {
   return `ALTER TABLE ${s}.records ADD COLUMN shared_with_no text COLLATE "C";`;
+}
+
+/**
+ * The share partner's record number of rows written before it was kept (schema 3, carried into 4
+ * empty): every row naming a partner (`shared_with`, the partial index's rows) without its number is
+ * opened once, a page at a time, and given the number sealRecord would write (clearShareFields).
+ * Without it a survivor stayed on its former partner's list until something rewrote it. Runs inside
+ * the migration's transaction, under the write lock; needs nothing of another version-5 change.
+ */
+async function fillSharePartnerNos(client: pg.PoolClient, s: string, keyring: Keyring): Promise<void> {
+  for (let after = ''; ;) {
+    const page = await client.query<{ no: string; sealed: string }>({
+      text: `SELECT no, sealed FROM ${s}.records
+             WHERE shared_with IS NOT NULL AND shared_with_no IS NULL AND no > $1 ORDER BY no LIMIT ${MARK_PAGE}`,
+      values: [after],
+    });
+    const fills = page.rows.flatMap((row) => {
+      const opened = JSON.parse(keyring.open(row.sealed)) as Pick<
+        StoredRecord,
+        'status' | 'protectedUntil' | 'share'
+      >;
+      const { sharedWithNo } = clearShareFields(opened);
+      return sharedWithNo !== undefined ? [{ no: row.no, partnerNo: sharedWithNo }] : [];
+    });
+    if (fills.length > 0) {
+      await client.query({
+        text: `UPDATE ${s}.records r SET shared_with_no = f.partner_no
+               FROM unnest($1::text[], $2::text[]) AS f(no, partner_no)
+               WHERE r.no = f.no`,
+        values: [fills.map((f) => f.no), fills.map((f) => f.partnerNo)],
+      });
+    }
+    if (page.rows.length < MARK_PAGE) return;
+    after = page.rows[page.rows.length - 1]!.no;
+  }
 }
 
 /**

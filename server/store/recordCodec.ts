@@ -33,7 +33,7 @@ export const sealedRecordSchema = z.object({
   /**
    * The record waits for a reviewer to decide its objection (R12, core awaitsObjectionDecision).
    * Always written; absent only in records sealed before it existed, which the stores work out
-   * once when they open (lowdbStore.ts, and the PostgreSQL migration to schema 4).
+   * once when they open (lowdbStore.ts upgradeOlderRecords, and the PostgreSQL migration to schema 4).
    */
   objectionOpen: z.boolean().optional(),
   /**
@@ -44,7 +44,8 @@ export const sealedRecordSchema = z.object({
   objectionDeadline: daySchema.optional(),
   /**
    * The partner record's number beside `sharedWith`: a query lists the record to its partner only
-   * while that record shares too (core partnerHasLeft). Absent in records sealed before it was kept.
+   * while that record shares too (core partnerHasLeft). Absent in records sealed before it was kept,
+   * which the stores work out once (lowdbStore.ts at open, the PostgreSQL migration to schema 5).
    */
   sharedWithNo: z.string().optional(),
   identity: identityKeysSchema,
@@ -68,12 +69,7 @@ export function sealRecord(record: StoredRecord, keyring: Pick<Keyring, 'seal'>)
   };
   if (record.team !== undefined) clear.team = record.team;
   if (record.protectedUntil !== undefined) clear.protectedUntil = record.protectedUntil;
-  const partner = sharePartner(record);
-  if (partner !== undefined && record.share !== undefined) {
-    clear.sharedWith = partner;
-    clear.sharedWithNo = record.share.withNo;
-  }
-  return clear;
+  return { ...clear, ...clearShareFields(record) };
 }
 
 /**
@@ -130,4 +126,17 @@ export function clearObjectionFields(
     objectionOpen: awaitsObjectionDecision(record),
     ...(deadline !== undefined ? { objectionDeadline: deadline } : {}),
   };
+}
+
+/**
+ * What sealRecord keeps in clear of a record's share (R16): the partner's name and record number
+ * while the share lasts by the stored status (core sharePartner). The stores work out the number
+ * for records sealed before it was kept (lowdb at open, PostgreSQL's migration to schema 5).
+ */
+export function clearShareFields(
+  record: Pick<StoredRecord, 'status' | 'protectedUntil' | 'share'>,
+): Pick<SealedRecord, 'sharedWith' | 'sharedWithNo'> {
+  const partner = sharePartner(record);
+  if (partner === undefined || record.share === undefined) return {};
+  return { sharedWith: partner, sharedWithNo: record.share.withNo };
 }

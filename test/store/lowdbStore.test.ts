@@ -50,6 +50,16 @@ describeStoreContract('lowdb', async () => {
       store = await LowdbStore.open({ dataDir, keyring });
       return store;
     },
+    async reopenAsBeforeSharePartnerNo() {
+      await store.close();
+      const file = path.join(dataDir, 'baobei.json');
+      const data = JSON.parse(await readFile(file, 'utf8')) as { records: Record<string, object> };
+      for (const sealed of Object.values(data.records))
+        delete (sealed as { sharedWithNo?: unknown }).sharedWithNo;
+      await writeFile(file, JSON.stringify(data));
+      store = await LowdbStore.open({ dataDir, keyring });
+      return store;
+    },
     async dispose() {
       await store.close();
       await rm(dataDir, { recursive: true, force: true });

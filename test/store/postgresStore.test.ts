@@ -94,6 +94,14 @@ describeStoreContract('postgres', async () => {
       store = await openStore(schema, keyring);
       return store;
     },
+    async reopenAsBeforeSharePartnerNo() {
+      await store.close();
+      // A version-4 schema whose shares were written by version 3: the column is there, empty.
+      await admin.query(`UPDATE "${schema}".records SET shared_with_no = NULL`);
+      await admin.query(`UPDATE "${schema}".meta SET value = '4' WHERE name = 'version'`);
+      store = await openStore(schema, keyring);
+      return store;
+    },
     async dispose() {
       await store.close();
       await dropSchema(schema);
@@ -195,10 +203,10 @@ describe('postgres store on a shared database', () => {
     const version = await admin.query<{ value: string }>(
       `SELECT value FROM "${schema}".meta WHERE name = 'version'`,
     );
-    expect(version.rows[0]?.value).toBe('4');
+    expect(version.rows[0]?.value).toBe('5');
   });
 
-  it('[R16] migrates a version-3 schema: shares written before keep being listed to their partner until rewritten', async () => {
+  it('[R16] migrates a version-3 schema: shares written before get their partner number, and list as the day says', async () => {
     const schema = await fresh();
     const first = await open(schema);
     const share = (n: number, partner: number, overrides: Parameters<typeof record>[1] = {}) =>
@@ -211,8 +219,12 @@ describe('postgres store on a shared database', () => {
       });
     await first.write(async (tx) => {
       await tx.putRecord(share(1, 2));
+      // Li's own share ran out on 2026-11-30 (not swept).
       await tx.putRecord(
-        share(2, 1, { registration: { ...record(no(2)).registration, registrant: '李娜' } }),
+        share(2, 1, {
+          registration: { ...record(no(2)).registration, registrant: '李娜' },
+          protectedUntil: '2026-11-30',
+        }),
       );
     });
     await first.close();
@@ -224,23 +236,20 @@ describe('postgres store on a shared database', () => {
       (
         await migrated.read((tx) => tx.listRecords({ today, registrant: '李娜', limit: 10, offset: 0 }))
       ).items.map((r) => r.no);
-    // No partner number in the row: listed as its stored status says, Li's own share ended or not.
-    await migrated.write(async (tx) => {
-      await tx.putRecord(
-        share(2, 1, {
-          registration: { ...record(no(2)).registration, registrant: '李娜' },
-          protectedUntil: '2026-11-30',
-        }),
-      );
-    });
-    expect(await listedToLi('2026-12-15')).toEqual([no(2), no(1)]);
-    // Rewritten, it carries the number: Li, whose share ran out, lists Wang's no more.
-    await migrated.write(async (tx) => tx.putRecord((await tx.getRecord(no(1)))!));
+    // Nothing rewritten: the migration filled the partner number, so Li lists Wang's share no more.
     expect(await listedToLi('2026-12-15')).toEqual([no(2)]);
+    expect(await listedToLi('2026-11-30')).toEqual([no(2), no(1)]);
+    const filled = await admin.query<{ no: string; shared_with_no: string | null }>(
+      `SELECT no, shared_with_no FROM "${schema}".records ORDER BY no`,
+    );
+    expect(filled.rows).toEqual([
+      { no: no(1), shared_with_no: no(2) },
+      { no: no(2), shared_with_no: no(1) },
+    ]);
     const version = await admin.query<{ value: string }>(
       `SELECT value FROM "${schema}".meta WHERE name = 'version'`,
     );
-    expect(version.rows[0]?.value).toBe('4');
+    expect(version.rows[0]?.value).toBe('5');
   });
 
   it('[R7] migrates a version-2 schema (numbers from a counter row): numbering goes on past the counter', async () => {

@@ -20,6 +20,12 @@ export interface StoreHarness {
    * (records sealed without it; on PostgreSQL the schema version before the column), and opens it.
    */
   reopenAsBeforeObjectionFlag(): Promise<Store>;
+  /**
+   * Closes the store, takes every record back to how a release before the share partner's number
+   * left it (sealed without `sharedWithNo`; on PostgreSQL the column empty at schema version 4), and
+   * opens it.
+   */
+  reopenAsBeforeSharePartnerNo(): Promise<Store>;
   dispose(): Promise<void>;
 }
 
@@ -854,6 +860,58 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
         tx.countRecords({ today: '2026-12-30', scope: { registrants: ['王磊'] } }),
       );
       expect(counted.reduce((sum, c) => sum + c.count, 0)).toBe(3);
+    });
+
+    it('[R16][R34] a store written before the partner number lists a survivor to its former partner no more, right after opening', async () => {
+      // Li's share (…21, 40%, to 2027-01-31) and Wang's (…22, 60%, ran out on 2026-12-29, not swept).
+      await store.write(async (tx) => {
+        await tx.putRecord(
+          record('BB-2026-000021', {
+            status: 'protected',
+            protectedFrom: '2026-10-01',
+            protectedUntil: '2027-01-31',
+            registration: { ...record('BB-2026-000021').registration, registrant: '李娜' },
+            share: { withNo: 'BB-2026-000022', withRegistrant: '王磊', percent: 40 },
+          }),
+        );
+        await tx.putRecord(
+          record('BB-2026-000022', {
+            status: 'protected',
+            protectedFrom: '2026-10-01',
+            protectedUntil: '2026-12-29',
+            share: { withNo: 'BB-2026-000021', withRegistrant: '李娜', percent: 60 },
+          }),
+        );
+        // Not shared: nothing to fill.
+        await tx.putRecord(record('BB-2026-000023', { status: 'protected', protectedUntil: '2027-01-31' }));
+      });
+      const listedToWang = async (s: Store): Promise<string[]> =>
+        (
+          await s.read((tx) =>
+            tx.listRecords({ today: '2026-12-30', registrant: '王磊', limit: 10, offset: 0 }),
+          )
+        ).items
+          .map((r) => r.no)
+          .sort();
+      store = await h.reopenAsBeforeSharePartnerNo();
+      expect(await listedToWang(store)).toEqual(['BB-2026-000022', 'BB-2026-000023']);
+      const counted = await store.read((tx) =>
+        tx.countRecords({ today: '2026-12-30', scope: { registrants: ['王磊'] } }),
+      );
+      expect(counted.reduce((sum, c) => sum + c.count, 0)).toBe(2);
+      // On Wang's last day Li's share still lists to him.
+      const onLastDay = await store.read((tx) =>
+        tx.listRecords({ today: '2026-12-29', registrant: '王磊', limit: 10, offset: 0 }),
+      );
+      expect(onLastDay.total).toBe(3);
+      // Worked out once: what the first opening filled is kept, and the records read as written.
+      store = await h.reopen();
+      expect(await listedToWang(store)).toEqual(['BB-2026-000022', 'BB-2026-000023']);
+      expect((await store.read((tx) => tx.getRecord('BB-2026-000021')))?.share).toEqual({
+        withNo: 'BB-2026-000022',
+        withRegistrant: '王磊',
+        percent: 40,
+      });
     });
 
     it('[R27] finds a ban only for its registrant, its customer and while it lasts', async () => {
