@@ -39,7 +39,7 @@ import {
   type RowsAhead,
 } from './rowEvaluation.js';
 import { cooperativeLoop } from './cooperativeLoop.js';
-import { splitPartnerOf } from '../store/splitPartner.js';
+import { splitPartnerOf, splitPartnersOf } from '../store/splitPartner.js';
 import { recordView, type RecordView } from './recordView.js';
 
 /** A keyed write's locks and its rows worked out before it (rowLockKeys). */
@@ -281,8 +281,7 @@ export class RegistrationService {
         offset: query.offset,
       });
       // The share each record holds today follows its partner's state (R16, core effectiveShare).
-      const partners = new Map<string, StoredRecord | undefined>();
-      for (const r of result.items) partners.set(r.no, await splitPartnerOf(tx, r));
+      const partners = await splitPartnersOf(tx, result.items);
       return { result, policy, partners };
     });
     const items = result.items;
