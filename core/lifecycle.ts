@@ -31,10 +31,12 @@ export const SHARING_STATUSES: readonly RecordStatus[] = [...PROTECTING_STATUSES
 
 /**
  * R16: whether a record's partner has left on `today` — this record still protects, by its effective
- * status, and the partner record (at `share.withNo`) no longer shares: closed, ran out, lapsed. A
+ * status, and the partner record (at `share.withNo`) no longer shares: closed, ran out, voided. A
  * partner past its last day has left the day after, as `effectiveStatus` ends a protection before
- * the sweep writes it. A partner record not found leaves nothing to judge by: not left. Both stores'
- * list filters mirror it over their clear fields.
+ * the sweep writes it. A lapse (R31, R32) is not judged here: it is final only once the sweep voids
+ * the record, since until then the holder may still log the deadline day's visit (docs/api.md,
+ * share). A partner record not found leaves nothing to judge by: not left. Both stores' list
+ * filters mirror it over their clear fields.
  */
 export function partnerHasLeft(record: StatusView, partner: StatusView | undefined, today: Day): boolean {
   return (

@@ -749,6 +749,50 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
       });
     });
 
+    describe('[R31][R16] a lapse before the sweep writes it', () => {
+      it('[R31][R16][R34] is not final: a follow-up dated on the deadline keeps the record and its share, and the sweep voids nothing', async () => {
+        // Why reads do not judge a lapse on the day, as they judge a protection that ran out
+        // (docs/api.md, share): until the sweep writes `void`, the holder may still log the visit
+        // of the deadline day, and the sweep decides on the follow-ups it then finds.
+        await setPolicy({ preset: 'follow-up' });
+        const [mine] = await submit(wang, [enterpriseRow(52)]);
+        const [theirs] = await submit(li, [enterpriseRow(52)]);
+        const wangNo = mine!.registrationNo!;
+        const liNo = theirs!.registrationNo!;
+        svc.setNow(at('2026-03-02', '10:00'));
+        const shared = await svc.api(reviewer).post(`/api/registrations/${wangNo}/review`, {
+          decision: 'share',
+          reason: '资源互补',
+          shareWith: liNo,
+        });
+        expect(shared.status).toBe(200);
+        svc.setNow(at('2026-03-04', '15:00'));
+        const visit = await svc
+          .api(li)
+          .post(`/api/registrations/${liNo}/follow-ups`, { way: '上门', note: '拜访' });
+        expect(visit.status).toBe(201);
+        // The day Wang's record lapses (no visit by 2026-03-05), before any sweep: every read still
+        // shows the split, Wang's record as protected and due to lapse today.
+        svc.setNow(at('2026-03-06', '00:00'));
+        expect(await record(wang, wangNo)).toMatchObject({
+          status: 'protected',
+          service: { lapsesOn: '2026-03-06' },
+        });
+        expect(await record(li, liNo)).toMatchObject({ share: { withNo: wangNo, percent: 50 } });
+        expect((await svc.api(wang).get(`/api/registrations/${liNo}`)).status).toBe(200);
+        // Wang logs the visit he made on his deadline day: accepted, and it keeps his record.
+        const late = await svc.api(wang).post(`/api/registrations/${wangNo}/follow-ups`, {
+          way: '电话',
+          note: '补记',
+          at: at('2026-03-05', '17:00'),
+        });
+        expect(late.status).toBe(201);
+        expect(await sweep()).toMatchObject({ voided: 0 });
+        expect(await record(wang, wangNo)).toMatchObject({ status: 'protected' });
+        expect(await record(li, liNo)).toMatchObject({ share: { withNo: wangNo, percent: 50 } });
+      });
+    });
+
     describe('[R39][R44] destruction after the retention period', () => {
       it('[R39][R44] a destroyed record’s customer leaves the pool and its entry keeps no name', async () => {
         await setPolicy({ preset: 'follow-up' });
