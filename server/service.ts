@@ -29,6 +29,7 @@ import { raiseStoredRetention } from './services/retentionService.js';
 import { LowdbStore } from './store/lowdbStore.js';
 import type { Store } from './store/store.js';
 import type { FileVault } from './store/fileVault.js';
+import type { StoreLocation } from './store/storeTransfer.js';
 import { DirFileVault } from './store/dirFileVault.js';
 import { readBackupKey } from './store/backupFile.js';
 import { createUser } from './services/userService.js';
@@ -100,6 +101,23 @@ async function makeDataDir(dir: string): Promise<string | undefined> {
   });
 }
 
+/** The store the configuration names (BAOBEI_STORE, BAOBEI_DATA_DIR, DATABASE_URL, BAOBEI_PG_SCHEMA). */
+function configuredLocation(config: Config): StoreLocation {
+  return config.store === 'postgres'
+    ? { kind: 'postgres', connectionString: config.databaseUrl!, schema: config.pgSchema }
+    : { kind: 'lowdb', dataDir: config.dataDir };
+}
+
+/**
+ * Whether the configured store is there already; when not, opening it makes one (data dir, key
+ * file, schema) and ensureAdmin its first administrator. A command that would refuse what it was
+ * asked on such a store asks this first, to refuse before anything is made.
+ */
+export async function configuredStoreExists(config: Config): Promise<boolean> {
+  const { storeAt } = await import('./store/storeTransfer.js');
+  return (await storeAt(configuredLocation(config))) !== 'none';
+}
+
 /**
  * Everything that refuses the store is asked before the data dir or a key file is made, so a
  * refusal leaves nothing on disk: a PostgreSQL schema holding another application's tables, and a
@@ -113,10 +131,7 @@ async function refuseTarget(config: Config, keyFile: string): Promise<void> {
   if (config.store === 'lowdb' && !newKey) return;
   // Loaded on demand: it brings pg, which a lowdb service never needs.
   const { foreignSchemaProblem, storeAt } = await import('./store/storeTransfer.js');
-  const location =
-    config.store === 'postgres'
-      ? { kind: 'postgres' as const, connectionString: config.databaseUrl!, schema: config.pgSchema }
-      : { kind: 'lowdb' as const, dataDir: config.dataDir };
+  const location = configuredLocation(config);
   const found = await storeAt(location);
   // PostgresStore.open checks again under its lock; this earlier look is what keeps the disk clean.
   if (found === 'foreign') throw foreignSchemaProblem(location);
@@ -226,7 +241,9 @@ export async function openStoreAndFiles(
   }
 }
 
-/** First start: an administrator, whose token goes to `admin.token` (mode 600) in the data dir. */
+/** The name of the administrator a store's first start makes (ensureAdmin). */
+export const FIRST_ADMIN_NAME = 'admin';
+
 /**
  * First start — of the service or of a CLI command on a fresh data dir: without an administrator,
  * one is created and its token written to `admin.token` (mode 600). Returns that file's path.
@@ -236,7 +253,7 @@ export async function ensureAdmin(store: Store, dataDir: string, now: Date): Pro
   if (users.some((u) => u.role === 'admin' && !u.disabled)) return undefined;
   let token: string;
   try {
-    ({ token } = await createUser(store, { name: 'admin', role: 'admin' }, now));
+    ({ token } = await createUser(store, { name: FIRST_ADMIN_NAME, role: 'admin' }, now));
   } catch (err) {
     // Another instance on the same database created it first.
     if (err instanceof DomainError && err.code === 'user.exists') return undefined;

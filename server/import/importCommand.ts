@@ -11,7 +11,8 @@ import path from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import { STATUS_LABELS, type RowStatus } from '../../core/schema.js';
 import type { Config } from '../config.js';
-import { ensureAdmin, openStore } from '../service.js';
+import { FIRST_ADMIN_NAME, configuredStoreExists, ensureAdmin, openStore } from '../service.js';
+import type { Store, User } from '../store/store.js';
 import { CalendarService } from '../services/calendarService.js';
 import {
   callService,
@@ -143,27 +144,35 @@ async function locally(
   options: ImportCommandOptions,
   config: Config,
 ): Promise<{ report: ImportReport; annotated: Buffer }> {
+  // A store not there yet is made on opening, with no user but its first administrator: any other
+  // --as is refused first, so the refusal leaves no data dir, key, schema or admin.token behind.
+  if (options.as !== undefined && options.as !== FIRST_ADMIN_NAME && !(await configuredStoreExists(config))) {
+    throw userUnknown(options.as);
+  }
   const { store, keyring } = await openStore(config, 'import');
   const bar = process.stderr.isTTY
     ? new SingleBar({ clearOnComplete: true, hideCursor: true }, Presets.shades_classic)
     : undefined;
   try {
+    // Refused before ensureAdmin, which writes an administrator and admin.token into a store that
+    // has none (one made by `store copy` or `restore` from a store whose administrators left).
+    if (options.as !== undefined && options.as !== FIRST_ADMIN_NAME) {
+      const as = options.as;
+      if (!(await listUsers(store)).some((u) => u.name === as)) throw userUnknown(as);
+    }
     // A fresh data dir gets its administrator here as on the service's first start.
     await ensureAdmin(store, config.dataDir, new Date());
-    const users = await store.read((tx) => tx.listUsers());
+    const users = await listUsers(store);
     const user =
       options.as !== undefined
         ? users.find((u) => u.name === options.as)
         : users.find((u) => u.role === 'admin' && !u.disabled);
     if (!user) {
+      if (options.as !== undefined) throw userUnknown(options.as);
       throw new ImportError(
         'import.user_unknown',
-        options.as !== undefined
-          ? `没有名为“${options.as}”的用户`
-          : '数据目录中还没有管理员；先运行一次 baobei serve',
-        options.as !== undefined
-          ? `No user named "${options.as}"`
-          : 'The data dir has no administrator yet; run baobei serve once',
+        '数据目录中还没有管理员；先运行一次 baobei serve',
+        'The data dir has no administrator yet; run baobei serve once',
         'as',
       );
     }
@@ -197,6 +206,14 @@ async function locally(
     bar?.stop();
     await store.close();
   }
+}
+
+async function listUsers(store: Store): Promise<User[]> {
+  return await store.read((tx) => tx.listUsers());
+}
+
+function userUnknown(name: string): ImportError {
+  return new ImportError('import.user_unknown', `没有名为“${name}”的用户`, `No user named "${name}"`, 'as');
 }
 
 async function viaService(

@@ -531,6 +531,49 @@ describe('the first hour (issue 8 §6)', () => {
     expect(saved.stdout).toContain('/ 2 rows — pending review 2');
   });
 
+  // Four imports in child processes (lowdb and PostgreSQL, refused and then accepted).
+  it('import --as an unknown user on a fresh data dir or schema is refused before anything is made (no store, key or admin.token)', async () => {
+    const schema = `cli_as_${process.pid}_${Date.now() % 100_000}`;
+    const dir = await tempDir();
+    const csv = path.join(dir, 'rows.csv');
+    await writeFile(csv, csvOf(1));
+    const admin = new pg.Client({ connectionString: DATABASE_URL });
+    await admin.connect();
+    try {
+      const stores: Record<string, string>[] = [
+        {},
+        { BAOBEI_STORE: 'postgres', DATABASE_URL, BAOBEI_PG_SCHEMA: schema },
+      ];
+      for (const env of stores) {
+        const what = 'BAOBEI_STORE' in env ? 'postgres' : 'lowdb';
+        const dataDir = path.join(await tempDir(), 'fresh-data');
+        // No BAOBEI_KEY: an accepted run would make the key file too.
+        const run = await runCli(['import', csv, '--as', '无此人', '--dry-run'], { dataDir, key: '', env });
+        expect(run.code, `${what}: ${run.stderr}`).toBe(2);
+        expect(oneLine(run.stderr)).toEqual([
+          '没有名为“无此人”的用户 / No user named "无此人" [import.user_unknown]',
+        ]);
+        expect(existsSync(dataDir), what).toBe(false);
+        const schemas = await admin.query({
+          text: 'SELECT 1 FROM pg_namespace WHERE nspname = $1',
+          values: [schema],
+        });
+        expect(schemas.rowCount, what).toBe(0);
+        // The first administrator, made on a fresh store, may still be named.
+        const asAdmin = await runCli(['import', csv, '--as', 'admin', '--dry-run'], {
+          dataDir,
+          key: '',
+          env,
+        });
+        expect(asAdmin.code, `${what}: ${asAdmin.stderr}`).toBe(0);
+        expect(existsSync(path.join(dataDir, 'admin.token')), what).toBe(true);
+      }
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
+  }, 90_000);
+
   it('import: an .xls name is read and told apart — "rename it" would not help a real Excel 97–2003 file', async () => {
     const dataDir = await tempDir();
     const key = randomBytes(32).toString('hex');
