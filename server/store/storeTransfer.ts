@@ -348,8 +348,10 @@ async function holdsData(location: StoreLocation, keyring: Keyring): Promise<boo
   if (!(await storeExists(location))) return false;
   // A schema that is not a Baobei store (`public`, another application's) would be "opened" — our
   // tables created in it — found empty, and swapped out with DROP SCHEMA … CASCADE, its tables too.
+  // The file vault's table alone is ours: empty, nothing is lost with it; a kept file in it is an
+  // annotated workbook or report, customer data, as a file in a lowdb dir's files/ is.
   if (location.kind === 'postgres' && !(await isBaobeiSchema(location))) {
-    return (await relationsIn(location)) > 0;
+    return (await relationsIn(location, { besideVault: true })) > 0 || (await vaultHoldsFiles(location));
   }
   const opened = await openLocation(location, keyring, 'store copy (check target)');
   try {
@@ -459,6 +461,19 @@ async function relationsIn(
   options: { besideVault?: boolean } = {},
 ): Promise<number> {
   return await withClient(location, (client) => relationsInSchema(client, location.schema, options));
+}
+
+/** Whether the schema's file vault table (`sealed_files`) is there and holds a file, read without creating it. */
+async function vaultHoldsFiles(location: { connectionString: string; schema: string }): Promise<boolean> {
+  return await withClient(location, async (client) => {
+    const table = await client.query<{ exists: boolean }>({
+      text: 'SELECT to_regclass($1) IS NOT NULL AS exists',
+      values: [`${location.schema}.sealed_files`],
+    });
+    if (table.rows[0]?.exists !== true) return false;
+    const file = await client.query(`SELECT 1 FROM ${location.schema}.sealed_files LIMIT 1`);
+    return (file.rowCount ?? 0) > 0;
+  });
 }
 
 async function withClient<T>(

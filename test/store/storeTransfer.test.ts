@@ -20,6 +20,9 @@ import {
   type StoreLocation,
   writeContent,
 } from '../../server/store/storeTransfer.js';
+import { DirFileVault } from '../../server/store/dirFileVault.js';
+import type { FileVault } from '../../server/store/fileVault.js';
+import { PostgresFileVault } from '../../server/store/postgresFileVault.js';
 import { runCli } from '../support/childService.js';
 import { keepFile, populate, type Populated } from '../support/populatedStore.js';
 
@@ -59,6 +62,47 @@ afterAll(async () => {
   await rm(source.dataDir, { recursive: true, force: true });
   await rm(work, { recursive: true, force: true });
 });
+
+/** A target holding the file vault alone (its table or dir), with one kept file or none. */
+async function vaultOnly(location: StoreLocation, withFile: boolean): Promise<void> {
+  const vault = await openVault(location);
+  try {
+    if (withFile) {
+      await vault.put(
+        {
+          key: 'imp-9.report.json',
+          owner: 'u-1',
+          kind: 'import.report',
+          createdAt: '2026-11-23T02:00:00.000Z',
+          expiresAt: '2026-12-23T00:00:00.000Z',
+        },
+        Buffer.from(JSON.stringify({ rows: [{ customerName: '华信科技有限公司' }] })),
+      );
+    }
+  } finally {
+    await vault.close();
+  }
+}
+
+async function vaultKeys(location: StoreLocation): Promise<string[]> {
+  const vault = await openVault(location);
+  try {
+    return (await vault.list()).map((head) => head.key);
+  } finally {
+    await vault.close();
+  }
+}
+
+async function openVault(location: StoreLocation): Promise<FileVault> {
+  return location.kind === 'lowdb'
+    ? await DirFileVault.open({ dataDir: location.dataDir, keyring: source.keyring })
+    : await PostgresFileVault.open({ ...location, keyring: source.keyring });
+}
+
+async function dropTarget(location: StoreLocation): Promise<void> {
+  if (location.kind === 'lowdb') await rm(location.dataDir, { recursive: true, force: true });
+  else await admin.query(`DROP SCHEMA IF EXISTS "${location.schema}" CASCADE`);
+}
 
 describe('store copy lowdb → PostgreSQL → lowdb', () => {
   const pgLocation = (): StoreLocation => ({ kind: 'postgres', connectionString: DATABASE_URL, schema });
@@ -244,6 +288,38 @@ describe('store copy lowdb → PostgreSQL → lowdb', () => {
     await rm(dir, { recursive: true, force: true });
     await rm(forced.replacedKeptAs!, { recursive: true, force: true });
   }, 60_000);
+
+  it('a target holding only the file vault is empty while the vault is; a kept file is data: refused, kept aside under --force', async () => {
+    // The vault's table (PostgreSQL) or dir (lowdb) is there before the store's first open, or
+    // after its tables went: without files in it nothing is lost by replacing it. A kept file is
+    // an annotated workbook or a report, customer data, so the target then holds data.
+    const from: StoreLocation = { kind: 'lowdb', dataDir: source.dataDir };
+    const targets: StoreLocation[] = [
+      { kind: 'postgres', connectionString: DATABASE_URL, schema: `${schema}_vault` },
+      { kind: 'lowdb', dataDir: path.join(work, 'vault-only') },
+    ];
+    for (const target of targets) {
+      await vaultOnly(target, false);
+      const copied = await copyStore(from, target, source.keyring, { now: NOW });
+      expect(copied.replacedKeptAs, target.kind).toBeUndefined();
+      expect(copied.counts.records, target.kind).toBe(6);
+      await dropTarget(target);
+
+      await vaultOnly(target, true);
+      const refused = await copyStore(from, target, source.keyring, { now: NOW }).catch((e: unknown) => e);
+      expect((refused as DomainError).code, target.kind).toBe('store.not_empty');
+      const forced = await copyStore(from, target, source.keyring, { now: NOW, force: true });
+      expect(forced.replacedKeptAs, target.kind).toBeDefined();
+      // The file is where the operator is told the replaced target was kept.
+      const kept: StoreLocation =
+        target.kind === 'lowdb'
+          ? { kind: 'lowdb', dataDir: forced.replacedKeptAs! }
+          : { ...target, schema: forced.replacedKeptAs! };
+      expect(await vaultKeys(kept), target.kind).toEqual(['imp-9.report.json']);
+      await dropTarget(target);
+      await dropTarget(kept);
+    }
+  }, 90_000);
 
   it('npx baobei store copy: refuses a store holding data in both languages, copies with --force', async () => {
     const cliSchema = `${schema}_cli`;
