@@ -30,6 +30,7 @@ import { LowdbStore } from './store/lowdbStore.js';
 import type { Store } from './store/store.js';
 import type { FileVault } from './store/fileVault.js';
 import type { StoreLocation } from './store/storeTransfer.js';
+import { foreignSchemaProblem } from './store/foreignSchema.js';
 import { DirFileVault } from './store/dirFileVault.js';
 import { readBackupKey } from './store/backupFile.js';
 import { createUser } from './services/userService.js';
@@ -130,11 +131,11 @@ async function refuseTarget(config: Config, keyFile: string): Promise<void> {
   // A lowdb data dir holds no one else's store; only a missing key needs a look (at baobei.json).
   if (config.store === 'lowdb' && !newKey) return;
   // Loaded on demand: it brings pg, which a lowdb service never needs.
-  const { foreignSchemaProblem, storeAt } = await import('./store/storeTransfer.js');
+  const { storeAt } = await import('./store/storeTransfer.js');
   const location = configuredLocation(config);
   const found = await storeAt(location);
   // PostgresStore.open checks again under its lock; this earlier look is what keeps the disk clean.
-  if (found === 'foreign') throw foreignSchemaProblem(location);
+  if (found === 'foreign' && location.kind === 'postgres') throw foreignSchemaProblem(location);
   if (found !== 'store' || !newKey) return;
   const where = config.store === 'postgres' ? `PostgreSQL schema ${config.pgSchema}` : config.dataDir;
   throw new DomainError(

@@ -15,6 +15,7 @@ import { rekeyIfNeeded } from './services/identityRekey.js';
 import { callService, findService, serviceError, serviceJson, serviceToken } from './serviceClient.js';
 import { writeFileDurably } from './store/durableFile.js';
 import type { AuditEntry } from './store/store.js';
+import { foreignSchemaProblem } from './store/foreignSchema.js';
 import { isPostgresUrl } from './store/postgresReach.js';
 import {
   checkBackupFraming,
@@ -26,7 +27,6 @@ import {
 } from './store/backupFile.js';
 import {
   copyStore,
-  foreignSchemaProblem,
   readContent,
   locationText,
   storeAt,
@@ -380,7 +380,7 @@ function backupKeyMissing(): DomainError {
 async function requireStore(location: StoreLocation): Promise<void> {
   const found = await storeAt(location);
   if (found === 'store') return;
-  if (found === 'foreign') throw foreignSchemaProblem(location);
+  if (found === 'foreign' && location.kind === 'postgres') throw foreignSchemaProblem(location);
   const where = locationText(location);
   throw new DomainError(
     problem(

@@ -24,6 +24,7 @@ import {
   type StoredRecord,
 } from '../../core/schema.js';
 import type { Keyring } from '../security/keyring.js';
+import { foreignSchemaProblem } from './foreignSchema.js';
 import { pgSchemaNameProblem } from './pgSchemaName.js';
 import { Prefetched } from './postgresPrefetch.js';
 import { postgresUnreachable } from './postgresReach.js';
@@ -213,7 +214,7 @@ export class PostgresStore implements Store {
     pool.on('error', () => undefined);
     try {
       const sql = statements(schema);
-      await prepareSchema(pool, sql, options.keyring);
+      await prepareSchema(pool, sql, options.keyring, options.connectionString);
       const slots = new Slots(Math.max(1, (options.poolSize ?? 10) - 2));
       return new PostgresStore(pool, options.keyring, sql, slots, options.connectionString);
     } catch (err) {
@@ -1339,23 +1340,16 @@ export async function relationsInSchema(
   return found.rows[0]?.n ?? 0;
 }
 
-function foreignSchema(schema: string): DomainError {
-  return new DomainError(
-    problem(
-      'store.foreign_schema',
-      `PostgreSQL schema ${schema} 不是 Baobei 的存储（有别的表，没有 meta 表）；未在其中创建任何表（检查 BAOBEI_PG_SCHEMA）`,
-      `PostgreSQL schema ${schema} is not a Baobei store (it holds other tables and no meta table); nothing was created in it (check BAOBEI_PG_SCHEMA)`,
-      'BAOBEI_PG_SCHEMA',
-    ),
-    { schema },
-  );
-}
-
 /**
  * Creates the tables on first use and checks the key on every open, under the write lock so that
  * instances starting together do not race to create them.
  */
-async function prepareSchema(pool: pg.Pool, sql: Statements, keyring: Keyring): Promise<void> {
+async function prepareSchema(
+  pool: pg.Pool,
+  sql: Statements,
+  keyring: Keyring,
+  connectionString: string,
+): Promise<void> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -1368,7 +1362,7 @@ async function prepareSchema(pool: pg.Pool, sql: Statements, keyring: Keyring): 
       // No store yet. A schema of another application (BAOBEI_PG_SCHEMA mistyped, or `public`) would
       // get Baobei's tables among its own: refused. The file vault's own table may be there already.
       if ((await relationsInSchema(client, sql.schemaName, { besideVault: true })) > 0)
-        throw foreignSchema(sql.schemaName);
+        throw foreignSchemaProblem({ connectionString, schema: sql.schemaName });
       // Plain CREATE TABLE: a same-named table of something else in the schema fails loudly here.
       await client.query(schemaDdl(sql.schema));
       await client.query({

@@ -17,7 +17,8 @@ import { DirFileVault } from './dirFileVault.js';
 import type { FileVault, NewVaultFile } from './fileVault.js';
 import { LowdbStore } from './lowdbStore.js';
 import { PostgresFileVault } from './postgresFileVault.js';
-import { postgresAddress, postgresUnreachable } from './postgresReach.js';
+import { foreignSchemaProblem, schemaText } from './foreignSchema.js';
+import { postgresUnreachable } from './postgresReach.js';
 import { PostgresStore, relationsInSchema } from './postgresStore.js';
 import { dumpIsEmpty, storeNotEmpty, type AuditEntry, type Store, type StoreDump } from './store.js';
 
@@ -189,7 +190,9 @@ export async function writeContent(
   };
   // Another application's schema is no target, even with --force: set aside (renamed) it would take
   // that application's tables away from it.
-  if ((await storeAt(location)) === 'foreign') throw foreignSchemaProblem(location, 'pg-schema');
+  if (location.kind === 'postgres' && (await storeAt(location)) === 'foreign') {
+    throw foreignSchemaProblem(location, 'pg-schema');
+  }
   const targetHolds = await holdsData(location, keyring);
   if (targetHolds && !options.force) throw storeNotEmpty(location.kind);
   const stamp = options.now
@@ -247,7 +250,7 @@ export async function copyStore(
   // PostgreSQL schema or a data dir would be left where none was.
   // A schema of something else (no meta table) is no store either: opening it would create ours in it.
   const found = await storeAt(from);
-  if (found === 'foreign') throw foreignSchemaProblem(from, 'pg-schema');
+  if (found === 'foreign' && from.kind === 'postgres') throw foreignSchemaProblem(from, 'pg-schema');
   if (found !== 'store') {
     const where = locationText(from);
     throw new DomainError(
@@ -279,9 +282,7 @@ function sameLocation(a: StoreLocation, b: StoreLocation): boolean {
 
 /** Where a store is, as messages name it: the data dir, or host:port/database and schema (never credentials). */
 export function locationText(location: StoreLocation): string {
-  return location.kind === 'lowdb'
-    ? location.dataDir
-    : `${postgresAddress(location.connectionString)} schema ${location.schema}`;
+  return location.kind === 'lowdb' ? location.dataDir : schemaText(location);
 }
 
 /** Whether a store was ever opened there (a lowdb data file, a PostgreSQL schema). */
@@ -300,26 +301,6 @@ export async function storeAt(location: StoreLocation): Promise<'store' | 'none'
   if (location.kind === 'lowdb' || (await isBaobeiSchema(location))) return 'store';
   // The file vault's tables are Baobei's own: a store's first open accepts them too (prepareSchema).
   return (await relationsIn(location, { besideVault: true })) > 0 ? 'foreign' : 'none';
-}
-
-/**
- * A schema holding another application's tables (storeAt's `foreign`): no Baobei tables go among
- * them. `field` is where the schema was named: the configuration, or a command's --pg-schema.
- */
-export function foreignSchemaProblem(
-  location: StoreLocation,
-  field: 'BAOBEI_PG_SCHEMA' | 'pg-schema' = 'BAOBEI_PG_SCHEMA',
-): DomainError {
-  const where = locationText(location);
-  const check = field === 'pg-schema' ? '--pg-schema / --to-pg-schema / BAOBEI_PG_SCHEMA' : field;
-  return new DomainError(
-    problem(
-      'store.foreign_schema',
-      `${where} 不是 Baobei 的存储（有别的表，没有 meta 表）；未创建或改动任何数据（检查 ${check}）`,
-      `${where} is not a Baobei store (it holds other tables and no meta table); nothing was created or changed (check ${check})`,
-      field,
-    ),
-  );
 }
 
 /**

@@ -21,6 +21,8 @@ import {
   writeContent,
 } from '../../server/store/storeTransfer.js';
 import { DirFileVault } from '../../server/store/dirFileVault.js';
+import { foreignSchemaProblem } from '../../server/store/foreignSchema.js';
+import { PostgresStore } from '../../server/store/postgresStore.js';
 import type { FileVault } from '../../server/store/fileVault.js';
 import { PostgresFileVault } from '../../server/store/postgresFileVault.js';
 import { runCli } from '../support/childService.js';
@@ -197,6 +199,17 @@ describe('store copy lowdb → PostgreSQL → lowdb', () => {
     );
     expect(after.rows.map((r: { relname: string }) => r.relname)).toEqual(['invoices']);
     expect(existsSync(back.dataDir)).toBe(false);
+
+    // The store's own check under its lock (an instance opening it past the commands' look) says
+    // the same as the configuration's refusal: one message, the address and schema named.
+    const opened = await PostgresStore.open({
+      connectionString: DATABASE_URL,
+      schema: foreign,
+      keyring: source.keyring,
+    }).catch((e: unknown) => e);
+    const expected = foreignSchemaProblem({ connectionString: DATABASE_URL, schema: foreign });
+    expect((opened as DomainError).toProblem()).toEqual(expected.toProblem());
+    expect(expected.messageEn).toContain(`schema ${foreign} is not a Baobei store`);
   }, 60_000);
 
   it('a source that is not there is refused, and neither it nor the target is created', async () => {
