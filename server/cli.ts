@@ -333,7 +333,7 @@ function printRefusal(p: Problem): void {
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   // Parse errors arrive as DomainErrors, printed below as every refusal is.
-  refuseParseErrors(program, argv);
+  refuseParseErrors(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

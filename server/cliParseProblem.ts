@@ -6,9 +6,8 @@
  * Each is read from what commander holds as data — which command refused (every command gets its
  * own exitOverride), that command's options, arguments, subcommands and the words it was given,
  * and a value parser of our own that names its option — not from commander's English messages, so
- * a release that rewords them changes no code and no name. The one thing commander keeps only in
- * its message is the "did you mean" for a mistyped option; that is looked up there by the option
- * names it can be (test/server/cli.test.ts fails if it goes missing).
+ * a release that rewords them changes no code and no name. The "did you mean" for a mistyped option
+ * is worked out here from the options as commander's own is (its suggestSimilar is not exported).
  */
 import { InvalidArgumentError, type Command, type CommanderError, type Option } from 'commander';
 import { DomainError, problem, type Problem } from '../core/problem.js';
@@ -17,20 +16,36 @@ const SEE = ['（用 --help 查看用法）', ' (see --help)'] as const;
 
 /**
  * Makes every parse error of `program` (and of each of its commands) a DomainError carrying its
- * Problem, for `main` to print as one line. `argv` are the words about to be parsed, as the user
- * gave them. `--help` and `--version` still end as commander's CommanderError, exit code 0.
+ * Problem, for `main` to print as one line. `--help` and `--version` still end as commander's
+ * CommanderError, exit code 0.
  */
-export function refuseParseErrors(program: Command, argv: readonly string[]): void {
+export function refuseParseErrors(program: Command): void {
   for (const command of commandsOf(program)) {
     // Commander's English line and its help printed for a missing subcommand are replaced by the
     // one line main prints; help asked for with --help goes to stdout and stays.
     command.configureOutput({ outputError: () => undefined, writeErr: () => undefined });
+    const words = wordsGivenTo(command);
     command.exitOverride((err) => {
       if (err.exitCode === 0) throw err;
-      throw new DomainError(parseProblem(command, err, argv));
+      throw new DomainError(parseProblem(command, err, words()));
     });
     for (const option of command.options) nameInvalidValues(option);
   }
+}
+
+/**
+ * The words commander hands the command to parse its options from (after the commands above took
+ * theirs): commander sets `command.args` only once they are parsed, too late for an option whose
+ * value is missing.
+ */
+function wordsGivenTo(command: Command): () => readonly string[] {
+  let given: readonly string[] = [];
+  const parseOptions = command.parseOptions.bind(command);
+  command.parseOptions = (argv) => {
+    given = [...argv];
+    return parseOptions(argv);
+  };
+  return () => given;
 }
 
 /** A command line commander refused for a reason this file does not know (a newer commander). */
@@ -84,28 +99,26 @@ function optionInvalid(option: Option, value: string): Problem {
   );
 }
 
-function parseProblem(command: Command, err: CommanderError, argv: readonly string[]): Problem {
+function parseProblem(command: Command, err: CommanderError, words: readonly string[]): Problem {
   switch (err.code) {
     case 'commander.unknownOption': {
       const flag = unknownFlag(command);
-      const suggested = suggestionIn(err.message, flag, optionNamesFor(command));
+      const similar = similarOptions(flag, optionNamesFor(command));
       return problem(
         'cli.option_unknown',
-        `未知选项：${flag}${suggested !== undefined ? `（是否想用 ${suggested}？）` : SEE[0]}`,
-        `Unknown option: ${flag}${suggested !== undefined ? ` (did you mean ${suggested}?)` : SEE[1]}`,
+        `未知选项：${flag}${similar.length > 0 ? `（是否想用 ${similar.join(' 或 ')}？）` : SEE[0]}`,
+        `Unknown option: ${flag}${similar.length > 0 ? ` (did you mean ${similar.join(' or ')}?)` : SEE[1]}`,
         flag,
       );
     }
     case 'commander.optionMissingArgument': {
-      // A value is missing only when the option is the last word: nothing followed it.
-      const last = argv.at(-1) ?? '';
-      const option = command.options.find((o) => o.long === last || o.short === last);
-      const flags = option?.flags ?? last;
+      const option = optionLackingValue(command, words);
+      if (option === undefined) return usageProblem(err);
       return problem(
         'cli.option_value_missing',
-        `选项 ${flags} 缺少取值`,
-        `The option ${flags} needs a value`,
-        option?.long ?? last,
+        `选项 ${option.flags} 缺少取值`,
+        `The option ${option.flags} needs a value`,
+        option.long ?? option.flags,
       );
     }
     case 'commander.missingMandatoryOptionValue': {
@@ -191,6 +204,20 @@ function unknownFlag(command: Command): string {
   return command.args.find((w) => isFlag(w) && !known.has(w)) ?? command.args.find(isFlag) ?? '';
 }
 
+/**
+ * The option commander found no value for. It takes the word after the option as its value, so one
+ * is missing only when the option ends the command's words: the last word itself (`--name`), or the
+ * last letter of a group of short options (`-vn`, -v a flag).
+ */
+function optionLackingValue(command: Command, words: readonly string[]): Option | undefined {
+  const last = words.at(-1);
+  if (last === undefined) return undefined;
+  const wantsValue = command.options.filter((o) => o.required);
+  const named = wantsValue.find((o) => o.long === last || o.short === last);
+  if (named !== undefined || !/^-[^-]{2,}$/.test(last)) return named;
+  return wantsValue.find((o) => o.short === `-${last.slice(-1)}`);
+}
+
 /** The long options commander suggests from: the visible ones of the command and those above it. */
 function optionNamesFor(command: Command): string[] {
   return ancestorsOf(command).flatMap((c) =>
@@ -201,9 +228,50 @@ function optionNamesFor(command: Command): string[] {
   );
 }
 
-/** Which of `names` commander's message suggests, the typed word itself left out. */
-function suggestionIn(message: string, typed: string, names: readonly string[]): string | undefined {
-  const rest = typed === '' ? message : message.split(typed).join(' ');
-  const escaped = (name: string) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return names.find((name) => new RegExp(`(?<![\\w-])${escaped(name)}(?![\\w-])`).test(rest));
+/** More edits than this and a name is no typing slip of another (commander's limit too). */
+const MAX_EDITS = 3;
+
+/**
+ * The long options `typed` is probably a slip of, as commander suggests them: those the fewest edits
+ * away (at most MAX_EDITS), with more than 40% of the longer name kept. A value given with `=` is not
+ * part of the name. Short options (`-x`) get no suggestion: one letter is no evidence.
+ */
+function similarOptions(typed: string, names: readonly string[]): string[] {
+  if (!typed.startsWith('--')) return [];
+  const word = typed.slice(2).split('=')[0] ?? '';
+  let best = MAX_EDITS;
+  let similar: string[] = [];
+  for (const name of new Set(names)) {
+    const candidate = name.slice(2);
+    if (candidate.length <= 1) continue;
+    const edits = editDistance(word, candidate);
+    const longer = Math.max(word.length, candidate.length);
+    if ((longer - edits) / longer <= 0.4) continue;
+    if (edits < best) [best, similar] = [edits, [name]];
+    else if (edits === best) similar.push(name);
+  }
+  return similar.sort((a, b) => a.localeCompare(b));
+}
+
+/**
+ * Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
+ * neighbouring letters (`--forse`, `--versoin`), each substring edited once.
+ */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > MAX_EDITS) return Math.max(a.length, b.length);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  const at = (i: number, j: number) => d[i]![j]!;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let edits = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        edits = Math.min(edits, at(i - 2, j - 2) + 1);
+      }
+      d[i]![j] = edits;
+    }
+  }
+  return at(a.length, b.length);
 }

@@ -4,15 +4,16 @@
  * commander's data — the refusing command, its options, arguments and subcommands — so they are
  * pinned here exactly; the printed line is checked end to end in cli.test.ts.
  */
-import { CommanderError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../core/problem.js';
 import { refuseParseErrors } from '../../server/cliParseProblem.js';
 import { buildProgram } from '../../server/cli.js';
 
-async function refusal(args: string[]): Promise<DomainError> {
+async function refusal(args: string[], adjust?: (program: Command) => void): Promise<DomainError> {
   const program = buildProgram();
-  refuseParseErrors(program, args);
+  adjust?.(program);
+  refuseParseErrors(program);
   const err: unknown = await program.parseAsync(args, { from: 'user' }).then(
     () => undefined,
     (e: unknown) => e,
@@ -69,21 +70,49 @@ describe('command-line refusals', () => {
     });
   }
 
-  it('a mistyped option is told the one it was probably meant to be', async () => {
-    // Commander keeps this suggestion only in its English message: a release that stops naming the
-    // option there fails here (the refusal itself, code and field, does not depend on it).
+  it('a mistyped option is told the one it was probably meant to be, from the options themselves', async () => {
     const err = await refusal(['store', 'rekey', '--forse']);
     expect([err.code, err.field]).toEqual(['cli.option_unknown', '--forse']);
     expect(err.message).toContain('是否想用 --force');
     expect(err.messageEn).toContain('did you mean --force?');
+    // With a value attached, the option's name is what is compared.
+    const withValue = await refusal(['store', 'copy', '--from', 'lowdb', '--to', 'lowdb', '--to-pg-shema=x']);
+    expect([withValue.field, withValue.messageEn]).toEqual([
+      '--to-pg-shema=x',
+      expect.stringContaining('did you mean --to-pg-schema?'),
+    ]);
+    // Options of the commands above count too (--version is the program's).
+    expect((await refusal(['store', 'rekey', '--versoin'])).messageEn).toContain('did you mean --version?');
     const far = await refusal(['store', 'rekey', '--zzzzzz']);
     expect(far.messageEn).not.toContain('did you mean');
+    expect(far.messageEn).toContain('see --help');
+    // Not read from commander's English message: without its suggestion there, ours is the same.
+    const quiet = await refusal(['store', 'rekey', '--forse'], (program) => {
+      for (const command of [program, ...program.commands.flatMap((c) => [c, ...c.commands])])
+        command.showSuggestionAfterError(false);
+    });
+    expect(quiet.messageEn).toContain('did you mean --force?');
+  });
+
+  it('a missing value names the option that lacks it, also at the end of a group of short options', async () => {
+    // `-vn`: -v a flag, -n wants a value and is the last word's last letter; the word itself is no option.
+    const program = new Command('t')
+      .option('-v, --verbose', 'talk')
+      .option('-n, --name <name>', 'a name')
+      .action(() => undefined);
+    refuseParseErrors(program);
+    const err: unknown = await program.parseAsync(['-vn'], { from: 'user' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DomainError);
+    const missing = err as DomainError;
+    expect([missing.code, missing.field]).toEqual(['cli.option_value_missing', '--name']);
+    expect(missing.message).toContain('-n, --name <name>');
+    expect(missing.messageEn).toBe('The option -n, --name <name> needs a value');
   });
 
   it('--help and --version are not refusals: commander ends them with exit code 0', async () => {
     for (const args of [['--version'], ['help']]) {
       const program = buildProgram().configureOutput({ writeOut: () => undefined });
-      refuseParseErrors(program, args);
+      refuseParseErrors(program);
       const err: unknown = await program.parseAsync(args, { from: 'user' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CommanderError);
       expect((err as CommanderError).exitCode).toBe(0);
