@@ -23,7 +23,7 @@ import {
   type ServiceTarget,
 } from '../serviceClient.js';
 import { actorOf } from '../services/actor.js';
-import { importSheet, type ImportMode, type ImportReport } from './importSheet.js';
+import { importSheet, parseImport, type ImportMode, type ImportReport } from './importSheet.js';
 import { ImportError } from './importError.js';
 import { isLegacyWorkbook, isZip, legacyWorkbook } from './readWorkbook.js';
 
@@ -144,10 +144,13 @@ async function locally(
   options: ImportCommandOptions,
   config: Config,
 ): Promise<{ report: ImportReport; annotated: Buffer }> {
-  // A store not there yet is made on opening, with no user but its first administrator: any other
-  // --as is refused first, so the refusal leaves no data dir, key, schema or admin.token behind.
-  if (options.as !== undefined && options.as !== FIRST_ADMIN_NAME && !(await configuredStoreExists(config))) {
-    throw userUnknown(options.as);
+  // A store not there yet is made on opening, with its first administrator and admin.token. What
+  // would be refused is refused first, so the refusal leaves no data dir, key or schema behind: a
+  // --as naming anyone else (no one else is there), and a file that cannot be read (no header, no
+  // such sheet). The file is read again by importSheet: twice only on the first import of a store.
+  if (!(await configuredStoreExists(config))) {
+    if (options.as !== undefined && options.as !== FIRST_ADMIN_NAME) throw userUnknown(options.as);
+    parseImport(bytes, { fileName, mode: options.mode, sheet: options.sheet }, new Date());
   }
   const { store, keyring } = await openStore(config, 'import');
   const bar = process.stderr.isTTY

@@ -531,8 +531,8 @@ describe('the first hour (issue 8 §6)', () => {
     expect(saved.stdout).toContain('/ 2 rows — pending review 2');
   });
 
-  // Four imports in child processes (lowdb and PostgreSQL, refused and then accepted).
-  it('import --as an unknown user on a fresh data dir or schema is refused before anything is made (no store, key or admin.token)', async () => {
+  // Six imports in child processes (lowdb and PostgreSQL: two refused, then one accepted).
+  it('import --as an unknown user, or a file without a header, on a fresh data dir or schema is refused before anything is made (no store, key or admin.token)', async () => {
     const schema = `cli_as_${process.pid}_${Date.now() % 100_000}`;
     const dir = await tempDir();
     const csv = path.join(dir, 'rows.csv');
@@ -553,6 +553,13 @@ describe('the first hour (issue 8 §6)', () => {
         expect(oneLine(run.stderr)).toEqual([
           '没有名为“无此人”的用户 / No user named "无此人" [import.user_unknown]',
         ]);
+        expect(existsSync(dataDir), what).toBe(false);
+        // So is a file with no header row: read before a fresh store is made.
+        const headless = path.join(dir, 'headless.csv');
+        await writeFile(headless, 'foo,bar\n1,2\n');
+        const unread = await runCli(['import', headless], { dataDir, key: '', env });
+        expect(unread.code, `${what}: ${unread.stderr}`).toBe(2);
+        expect(oneLine(unread.stderr)[0]).toMatch(/\[import\.no_header\]$/);
         expect(existsSync(dataDir), what).toBe(false);
         const schemas = await admin.query({
           text: 'SELECT 1 FROM pg_namespace WHERE nspname = $1',
