@@ -7,9 +7,10 @@
  * own exitOverride), that command's options, arguments, subcommands and the words it was given,
  * and a value parser of our own that names its option — not from commander's English messages, so
  * a release that rewords them changes no code and no name. The "did you mean" for a mistyped option
- * is worked out here from the options as commander's own is (its suggestSimilar is not exported).
+ * is worked out here from the options by commander's rule (its suggestSimilar is not exported), with leven.
  */
 import { InvalidArgumentError, type Command, type CommanderError, type Option } from 'commander';
+import leven from 'leven';
 import { DomainError, problem, type Problem } from '../core/problem.js';
 
 const SEE = ['（用 --help 查看用法）', ' (see --help)'] as const;
@@ -232,8 +233,9 @@ function optionNamesFor(command: Command): string[] {
 const MAX_EDITS = 3;
 
 /**
- * The long options `typed` is probably a slip of, as commander suggests them: those the fewest edits
- * away (at most MAX_EDITS), with more than 40% of the longer name kept. A value given with `=` is not
+ * The long options `typed` is probably a slip of, by commander's rule: those the fewest edits away
+ * (Levenshtein, at most MAX_EDITS; commander counts a swap of two letters as one edit, leven as
+ * two), with more than 40% of the longer name kept. A value given with `=` is not
  * part of the name. Short options (`-x`) get no suggestion: one letter is no evidence.
  */
 function similarOptions(typed: string, names: readonly string[]): string[] {
@@ -244,34 +246,11 @@ function similarOptions(typed: string, names: readonly string[]): string[] {
   for (const name of new Set(names)) {
     const candidate = name.slice(2);
     if (candidate.length <= 1) continue;
-    const edits = editDistance(word, candidate);
+    const edits = leven(word, candidate, { maxDistance: MAX_EDITS + 1 });
     const longer = Math.max(word.length, candidate.length);
     if ((longer - edits) / longer <= 0.4) continue;
     if (edits < best) [best, similar] = [edits, [name]];
     else if (edits === best) similar.push(name);
   }
   return similar.sort((a, b) => a.localeCompare(b));
-}
-
-/**
- * Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
- * neighbouring letters (`--forse`, `--versoin`), each substring edited once.
- */
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > MAX_EDITS) return Math.max(a.length, b.length);
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  const at = (i: number, j: number) => d[i]![j]!;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let edits = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        edits = Math.min(edits, at(i - 2, j - 2) + 1);
-      }
-      d[i]![j] = edits;
-    }
-  }
-  return at(a.length, b.length);
 }
