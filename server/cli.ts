@@ -9,8 +9,15 @@ import { DomainError, problem, type Problem } from '../core/problem.js';
 import { refuseParseErrors, usageProblem } from './cliParseProblem.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
-import { VERSION, ensureAdmin, openStore, startService } from './service.js';
-import { createUser } from './services/userService.js';
+import {
+  FIRST_ADMIN_NAME,
+  VERSION,
+  configuredStoreExists,
+  ensureAdmin,
+  openStore,
+  startService,
+} from './service.js';
+import { createUser, userExists } from './services/userService.js';
 import { ROLES, type Role } from './store/store.js';
 import { callService, findService, serviceError, serviceJson, serviceToken } from './serviceClient.js';
 import { runImportCommand, type ImportCommandOptions } from './import/importCommand.js';
@@ -314,6 +321,11 @@ async function addUser(
     }>(target, res);
     if (!res.ok || body.token === undefined) throw serviceError(res, body);
     return { ...input, token: body.token };
+  }
+  // A store not there yet is made on opening, with its first administrator (FIRST_ADMIN_NAME) and
+  // admin.token: adding that name would be refused after both were made, so it is refused first.
+  if (input.name === FIRST_ADMIN_NAME && !(await configuredStoreExists(config))) {
+    throw new DomainError(userExists(input.name));
   }
   const { store } = await openStore(config, 'user add');
   try {

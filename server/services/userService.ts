@@ -3,7 +3,7 @@
  * SHA-256 is stored (tokens are 256 random bits, so a slow hash would add nothing).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { DomainError, problem } from '../../core/problem.js';
+import { DomainError, problem, type Problem } from '../../core/problem.js';
 import type { Role, Store, User } from '../store/store.js';
 
 export function newToken(): string {
@@ -38,13 +38,16 @@ export async function createUser(
   await store.write(async (tx) => {
     // Registrations name their registrant; two users with one name would share each other's records.
     if (await tx.getUserByName(input.name)) {
-      throw new DomainError(
-        problem('user.exists', `用户“${input.name}”已存在`, `User "${input.name}" already exists`, 'name'),
-      );
+      throw new DomainError(userExists(input.name));
     }
     await tx.putUser(user);
   });
   return { user: userView(user), token };
+}
+
+/** A user of that name is there already (or, on a store not yet made, will be: its first administrator). */
+export function userExists(name: string): Problem {
+  return problem('user.exists', `用户“${name}”已存在`, `User "${name}" already exists`, 'name');
 }
 
 export async function userForToken(store: Store, token: string): Promise<User | undefined> {

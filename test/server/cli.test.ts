@@ -180,7 +180,17 @@ describe('baobei command', () => {
     } finally {
       await service.kill('SIGTERM');
     }
-  });
+  }, 90_000);
+
+  it('user add --name admin on a fresh data dir is refused before anything is made (the first start makes that administrator)', async () => {
+    const dataDir = path.join(await tempDir(), 'fresh');
+    const run = await runCli(['user', 'add', '--name', 'admin', '--role', 'sales'], { dataDir, key: '' });
+    expect(run.code).toBe(2);
+    expect(oneLine(run.stderr)).toHaveLength(1);
+    expect(run.stderr).toContain('[user.exists]');
+    expect(run.stderr).toContain('"admin"');
+    expect(existsSync(dataDir)).toBe(false);
+  }, 90_000);
 
   it('bad arguments and bad configuration end with exit 2 and one line naming the problem', async () => {
     const dataDir = await tempDir();
