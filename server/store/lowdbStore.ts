@@ -59,6 +59,7 @@ import {
   type StoreDump,
   type StoreWarning,
   type User,
+  type WriteMark,
   type WriteTx,
   KEY_CHECK,
   MAX_NOTIFICATIONS,
@@ -121,6 +122,13 @@ type Change = z.infer<typeof changeSchema>;
 /** A journal line: the changes of one group commit, each with its own sequence number. */
 const journalEntrySchema = z.object({ changes: z.array(changeSchema) });
 
+/**
+ * Record writes the store remembers for recordsWrittenSince. A sweep asks every minute, so a log of
+ * this many (a day's writes of a busy store several times over, a few MB) answers it; a mark older
+ * than what is kept is answered "cannot tell" and its caller reads in full.
+ */
+const WRITE_LOG_LIMIT = 200_000;
+
 /** The journal is compacted once it reaches the snapshot's size, and never below this. */
 const MIN_COMPACT_BYTES = 16 * 1024 * 1024;
 
@@ -163,6 +171,13 @@ export class LowdbStore implements Store {
   private snapshotBytes = 0;
   private compacting: Promise<void> | undefined;
   private recordCount = 0;
+  /**
+   * The records each change since the store was opened put, in order: change sequence numbers and
+   * record numbers side by side (recordsWrittenSince). Its older half is dropped past
+   * WRITE_LOG_LIMIT entries; `writeLogFrom` is the last change no longer in it.
+   */
+  private writeLog: { seqs: number[]; nos: string[] } = { seqs: [], nos: [] };
+  private writeLogFrom = 0;
   /** Opened documents (their JSON text) by collection and key, kept current by writes. */
   private readonly docText = new Map<string, string>();
   /** Decrypted customer names for `q` search, filled on first use and kept current by writes. */
@@ -232,6 +247,8 @@ export class LowdbStore implements Store {
       store.snapshotBytes = (await stat(file)).size;
       await store.replayJournals();
       await store.upgradeOlderRecords();
+      store.writeLog = { seqs: [], nos: [] };
+      store.writeLogFrom = store.seq;
       return store;
     } catch (err) {
       lock.release();
@@ -406,7 +423,10 @@ export class LowdbStore implements Store {
       if (!previous) this.recordCount++;
       data.records[sealed.no] = sealed;
       this.replaceRecord(previous, sealed, staged?.get(sealed.no));
+      this.writeLog.seqs.push(change.seq);
+      this.writeLog.nos.push(sealed.no);
     }
+    if (this.writeLog.seqs.length > WRITE_LOG_LIMIT) this.dropOlderWrites();
     for (const user of change.users) {
       const at = data.users.findIndex((u) => u.id === user.id);
       if (at >= 0) data.users[at] = user;
@@ -429,6 +449,38 @@ export class LowdbStore implements Store {
     for (const [year, n] of Object.entries(change.counters)) data.counters[year] = n;
     for (const { collection, key, sealed } of change.docs) this.replaceDoc(collection, key, sealed);
     this.seq = change.seq;
+  }
+
+  /** Drops the older half of the write log, at a change's boundary (a change is in it whole or not at all). */
+  private dropOlderWrites(): void {
+    const { seqs, nos } = this.writeLog;
+    let cut = Math.floor(seqs.length / 2);
+    while (cut < seqs.length && seqs[cut] === seqs[cut - 1]) cut++;
+    this.writeLogFrom = seqs[cut - 1]!;
+    this.writeLog = { seqs: seqs.slice(cut), nos: nos.slice(cut) };
+  }
+
+  /** The change last applied: a mark for recordsWrittenSince. */
+  get writeSeq(): number {
+    return this.seq;
+  }
+
+  /**
+   * The numbers of the records put by changes after `seq`, each once; undefined when the log no
+   * longer reaches back to it (or it is ahead of the store: a mark of some other store).
+   */
+  recordsWrittenAfter(seq: number): string[] | undefined {
+    if (seq < this.writeLogFrom || seq > this.seq) return undefined;
+    const { seqs, nos } = this.writeLog;
+    // The log is in change order: the first entry past the mark by bisection, not a scan.
+    let lo = 0;
+    let hi = seqs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (seqs[mid]! <= seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return [...new Set(nos.slice(lo))];
   }
 
   /** Writes the snapshot of everything applied, then drops the journals it replaces (no commit runs meanwhile). */
@@ -1119,6 +1171,24 @@ class LowdbTx implements WriteTx {
     return Object.values(this.data.records)
       .filter((s) => statuses.includes(s.status))
       .map((s) => openRecord(s, keyring, 'parsed'));
+  }
+
+  async writeMark(): Promise<WriteMark> {
+    return `lowdb:${this.store.writeSeq}` as WriteMark;
+  }
+
+  async recordsWrittenSince(mark: WriteMark): Promise<StoredRecord[] | undefined> {
+    const seq = /^lowdb:(\d+)$/.exec(mark)?.[1];
+    const committed = seq !== undefined ? this.store.recordsWrittenAfter(Number(seq)) : undefined;
+    if (committed === undefined) return undefined;
+    // This transaction's own puts are written after any mark too.
+    const nos = new Set([...committed, ...this.records.keys()]);
+    const out: StoredRecord[] = [];
+    for (const no of nos) {
+      const record = await this.getRecord(no);
+      if (record !== undefined) out.push(record);
+    }
+    return out;
   }
 
   async findBans(keys: readonly string[], registrant: string, today: Day): Promise<Ban[]> {

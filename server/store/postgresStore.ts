@@ -55,6 +55,7 @@ import {
   type Store,
   type StoreDump,
   type User,
+  type WriteMark,
   type WriteOptions,
   type WriteTx,
   ClaimHeldError,
@@ -79,9 +80,10 @@ const MIGRATIONS: Record<string, (schema: string) => string> = {
   // (filled by markObjectionsOpen below), and the share partner's record number (rows of version 3
   // keep it empty until rewritten).
   '3': (s) => objectionDdl(s) + sharePartnerDdl(s),
-  // 4 → 5: no new column; the share partner's record number of rows version 3 wrote is filled in
-  // (fillSharePartnerNos below).
-  '4': () => '',
+  // 4 → 5: the transaction that last wrote each record (recordsWrittenSince; rows written before
+  // keep 0, which no mark taken from then on reaches), and the share partner's record number of rows
+  // version 3 wrote (filled by fillSharePartnerNos below).
+  '4': (s) => writtenXidDdl(s),
 };
 /**
  * What a migration's SQL cannot do itself, by the version it starts from: work out a column from the
@@ -891,6 +893,23 @@ class PostgresTx implements WriteTx {
     return rows.map((row) => this.open(row));
   }
 
+  async writeMark(): Promise<WriteMark> {
+    // Under the read's REPEATABLE READ this is the snapshot its other queries see; in a write
+    // (READ COMMITTED) it is older than the snapshots of its later queries, which only see more.
+    const [row] = await this.query<{ snapshot: string }>(this.store.sql.writeMark, []);
+    return `pg:${row!.snapshot}` as WriteMark;
+  }
+
+  async recordsWrittenSince(mark: WriteMark): Promise<StoredRecord[] | undefined> {
+    // pg_snapshot's text: xmin:xmax:xip,… (the transactions running when it was taken).
+    const parsed = /^pg:(\d+):(\d+):([\d,]*)$/.exec(mark);
+    if (parsed === null) return undefined;
+    const running = parsed[3] === '' ? [] : parsed[3]!.split(',');
+    await this.flush();
+    const rows = await this.query<RecordRow>(this.store.sql.recordsWrittenSince, [parsed[2], running]);
+    return rows.map((row) => this.open(row));
+  }
+
   async findBans(keys: readonly string[], registrant: string, today: Day): Promise<Ban[]> {
     if (keys.length === 0) return [];
     const prefetched = this.prefetched;
@@ -1507,7 +1526,8 @@ function schemaDdl(s: string): string {
     docsDdl(s) +
     locksDdl(s) +
     objectionDdl(s) +
-    sharePartnerDdl(s)
+    sharePartnerDdl(s) +
+    writtenXidDdl(s)
   );
 }
 
@@ -1577,7 +1597,7 @@ function sharePartnerDdl(s: string): string {
  * empty): every row naming a partner (`shared_with`, the partial index's rows) without its number is
  * opened once, a page at a time, and given the number sealRecord would write (clearShareFields).
  * Without it a survivor stayed on its former partner's list until something rewrote it. Runs inside
- * the migration's transaction, under the write lock; needs nothing of another version-5 change.
+ * the migration's transaction, under the write lock, after the same migration's written_xid column.
  */
 async function fillSharePartnerNos(client: pg.PoolClient, s: string, keyring: Keyring): Promise<void> {
   for (let after = ''; ;) {
@@ -1605,6 +1625,20 @@ async function fillSharePartnerNos(client: pg.PoolClient, s: string, keyring: Ke
     if (page.rows.length < MARK_PAGE) return;
     after = page.rows[page.rows.length - 1]!.no;
   }
+}
+
+/**
+ * The id of the transaction that last wrote the record (pg_current_xact_id, 64 bits: it never wraps
+ * around), so that recordsWrittenSince reads the records written after a snapshot: those whose
+ * writer the snapshot did not see (at or past its xmax, or in progress when it was taken). Indexed:
+ * a sweep reads the few records written in the last minute, not the table.
+ */
+function writtenXidDdl(s: string): string {
+  return `
+    ALTER TABLE ${s}.records ADD COLUMN written_xid bigint NOT NULL DEFAULT 0;
+    ALTER TABLE ${s}.records ALTER COLUMN written_xid SET DEFAULT pg_current_xact_id()::text::bigint;
+    CREATE INDEX records_written_xid ON ${s}.records (written_xid);
+  `;
 }
 
 /**
@@ -1710,6 +1744,13 @@ function statements(schemaName: string) {
       'recordsWithStatus',
       `SELECT ${RECORD_COLUMNS} FROM ${s}.records WHERE status = ANY($1::text[]) ORDER BY no`,
     ),
+    writeMark: named('writeMark', `SELECT pg_current_snapshot()::text AS snapshot`),
+    // Two index conditions (a BitmapOr): the writers that began after the snapshot, and those it saw running.
+    recordsWrittenSince: named(
+      'recordsWrittenSince',
+      `SELECT ${RECORD_COLUMNS} FROM ${s}.records
+       WHERE written_xid >= $1::bigint OR written_xid = ANY($2::bigint[]) ORDER BY no`,
+    ),
     upsertRecords: named(
       'upsertRecords',
       `WITH batch AS (SELECT r FROM jsonb_array_elements($1::jsonb) AS x(r)),
@@ -1725,7 +1766,8 @@ function statements(schemaName: string) {
            claimed_at = excluded.claimed_at, protected_until = excluded.protected_until,
            shared_with = excluded.shared_with, shared_with_no = excluded.shared_with_no,
            identity = excluded.identity, version = excluded.version, sealed = excluded.sealed,
-           objection_open = excluded.objection_open, objection_deadline = excluded.objection_deadline
+           objection_open = excluded.objection_open, objection_deadline = excluded.objection_deadline,
+           written_xid = pg_current_xact_id()::text::bigint
          RETURNING no)
        INSERT INTO ${s}.record_keys (key, no)
        SELECT k, r->>0 FROM batch, jsonb_array_elements_text(r->15) AS k`,

@@ -181,6 +181,9 @@ export interface RecordQuery {
   offset: number;
 }
 
+/** A store's position in its record writes (ReadTx.writeMark), opaque to callers. */
+export type WriteMark = string & { readonly __writeMark: unique symbol };
+
 /** A query for every record it matches (no page bounds; the name search is not offered). */
 export type RecordScan = Omit<RecordQuery, 'limit' | 'offset' | 'q'>;
 
@@ -226,6 +229,19 @@ export interface ReadTx {
   recordsEndingBefore(day: Day, statuses: readonly RecordStatus[]): Promise<StoredRecord[]>;
   /** Active records for the follow-up sweep (R31). */
   recordsWithStatus(statuses: readonly RecordStatus[]): Promise<StoredRecord[]>;
+  /**
+   * Where the store's record writes stand as this read sees them, for `recordsWrittenSince`. Taken
+   * before the reads it is to follow, a later `recordsWrittenSince(mark)` returns every record those
+   * reads could not have seen. Opaque; meaningful only to the store that gave it.
+   */
+  writeMark(): Promise<WriteMark>;
+  /**
+   * Every record written (put) after `mark` was taken, as it stands now: a write that had not
+   * committed when the mark was taken counts as after it. May return more (records written around
+   * the mark), never fewer. Undefined when the store can no longer tell (a mark from before the
+   * store was opened, or older than what it keeps): the caller reads what it needs in full.
+   */
+  recordsWrittenSince(mark: WriteMark): Promise<StoredRecord[] | undefined>;
   /** Bans of a registrant, in force on `today`, whose customer shares an index key with `keys`. */
   findBans(keys: readonly string[], registrant: string, today: Day): Promise<Ban[]>;
   /**

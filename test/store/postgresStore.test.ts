@@ -66,12 +66,12 @@ function no(n: number): string {
 
 /**
  * Takes a schema's records back to before version 4: no objection flag or deadline, no share partner's
- * number in clear (the meta version is set by the caller).
+ * number in clear, no writer's transaction id (version 5) (the meta version is set by the caller).
  */
 async function dropVersion4(schema: string): Promise<void> {
   await admin.query(
     `ALTER TABLE "${schema}".records DROP COLUMN objection_open, DROP COLUMN objection_deadline,
-       DROP COLUMN shared_with_no`,
+       DROP COLUMN shared_with_no, DROP COLUMN written_xid`,
   );
 }
 
@@ -246,6 +246,29 @@ describe('postgres store on a shared database', () => {
       { no: no(1), shared_with_no: no(2) },
       { no: no(2), shared_with_no: no(1) },
     ]);
+    const version = await admin.query<{ value: string }>(
+      `SELECT value FROM "${schema}".meta WHERE name = 'version'`,
+    );
+    expect(version.rows[0]?.value).toBe('5');
+  });
+
+  it('migrates a version-4 schema: records written before are not "written since" any later mark', async () => {
+    const schema = await fresh();
+    const first = await open(schema);
+    await first.write(async (tx) => {
+      await tx.putRecord(record(no(1)));
+      await tx.putRecord(record(no(2)));
+    });
+    await first.close();
+    stores.splice(stores.indexOf(first), 1);
+    await admin.query(`ALTER TABLE "${schema}".records DROP COLUMN written_xid`);
+    await admin.query(`UPDATE "${schema}".meta SET value = '4' WHERE name = 'version'`);
+    const migrated = await open(schema);
+    const mark = await migrated.read((tx) => tx.writeMark());
+    expect(await migrated.read((tx) => tx.recordsWrittenSince(mark))).toEqual([]);
+    await migrated.write((tx) => tx.putRecord(record(no(2), { version: 2 })));
+    const since = await migrated.read((tx) => tx.recordsWrittenSince(mark));
+    expect(since?.map((r) => `${r.no}@${r.version}`)).toEqual([`${no(2)}@2`]);
     const version = await admin.query<{ value: string }>(
       `SELECT value FROM "${schema}".meta WHERE name = 'version'`,
     );

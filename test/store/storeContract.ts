@@ -7,7 +7,7 @@ import { describe, expect, it, beforeEach, afterEach } from 'vitest';
 import { DEFAULT_POLICY, presetPolicy } from '../../core/policy.js';
 import type { IdentityKeys, StoredRecord } from '../../core/schema.js';
 import { indexKeys } from '../../core/matching.js';
-import type { ReadTx, Store, StoreDump, WriteTx } from '../../server/store/store.js';
+import type { ReadTx, Store, StoreDump, WriteMark, WriteTx } from '../../server/store/store.js';
 
 export interface StoreHarness {
   store: Store;
@@ -616,6 +616,62 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
         return out.flat();
       });
       expect(none).toEqual([]);
+    });
+
+    const writtenSince = async (s: Store, mark: WriteMark): Promise<string[] | undefined> => {
+      const found = await s.read((tx) => tx.recordsWrittenSince(mark));
+      return found?.map((r) => `${r.no}@${r.version}`).sort();
+    };
+
+    it('recordsWrittenSince: exactly the records put after the mark, as they stand now', async () => {
+      await store.write(async (tx) => {
+        await tx.putRecord(record('BB-2026-000001'));
+        await tx.putRecord(record('BB-2026-000002'));
+      });
+      const mark = await store.read((tx) => tx.writeMark());
+      expect(await writtenSince(store, mark)).toEqual([]);
+      await store.write(async (tx) => {
+        await tx.putRecord(record('BB-2026-000003'));
+        await tx.putRecord(record('BB-2026-000001', { version: 2 }));
+      });
+      await store.write((tx) => tx.putRecord(record('BB-2026-000001', { version: 3 })));
+      // A write that changes no record moves nothing.
+      await store.write((tx) => tx.putDoc('things', 'k', { n: 1 }));
+      expect(await writtenSince(store, mark)).toEqual(['BB-2026-000001@3', 'BB-2026-000003@1']);
+      const later = await store.read((tx) => tx.writeMark());
+      expect(await writtenSince(store, later)).toEqual([]);
+      // After a reopen a store either still tells or says it cannot; never a partial answer.
+      store = await h.reopen();
+      const reopened = await writtenSince(store, mark);
+      if (reopened !== undefined) expect(reopened).toEqual(['BB-2026-000001@3', 'BB-2026-000003@1']);
+      expect(await store.read((tx) => tx.recordsWrittenSince('not-a-mark' as WriteMark))).toBeUndefined();
+    });
+
+    it('recordsWrittenSince: a write still running when the mark is taken counts as after it', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let putDone!: () => void;
+      const put = new Promise<void>((resolve) => (putDone = resolve));
+      const running = store.write(async (tx) => {
+        await tx.putRecord(record('BB-2026-000001'));
+        // Sent to the database (a query that scans records flushes what is staged), not committed.
+        await tx.listRecords({ today: '2026-11-23', limit: 1, offset: 0 });
+        putDone();
+        await gate;
+      });
+      await put;
+      let mark: WriteMark;
+      try {
+        mark = await store.read((tx) => tx.writeMark());
+        const whileRunning = await store.read((tx) =>
+          tx.listRecords({ today: '2026-11-23', limit: 10, offset: 0 }),
+        );
+        expect(whileRunning.items).toEqual([]);
+      } finally {
+        release();
+        await running;
+      }
+      expect(await writtenSince(store, mark)).toEqual(['BB-2026-000001@1']);
     });
 
     /** Lost to BB-2026-000090 on 2026-11-20: rejected `conflict.lost`, with an objection window. */
