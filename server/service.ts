@@ -40,7 +40,7 @@ import { errorBody } from './http/errors.js';
 import { lockOwner, recordServiceUrl } from './store/dataDirLock.js';
 import { createEmailChannel, type EmailChannel } from './notify/emailChannel.js';
 import { OutboxWorker } from './notify/outboxWorker.js';
-import { runReminders } from './notify/reminderScheduler.js';
+import { ReminderSweep } from './notify/reminderScheduler.js';
 import { ROBOTS_COLLECTION, loadRobots } from './notify/notifySettings.js';
 import { redactRobot } from './notify/channelSettings.js';
 
@@ -480,6 +480,8 @@ export async function startService(config: Config, options: StartOptions): Promi
       );
     }
 
+    // Reads every remindable record on the day's first sweep, then only those written since.
+    const reminderSweep = new ReminderSweep(store);
     const sweep = async () => {
       try {
         await services.calendars.refresh();
@@ -490,7 +492,7 @@ export async function startService(config: Config, options: StartOptions): Promi
         if (r.expired + r.voided > 0) options.logger.info(r, 'sweep');
         const filesExpired = await services.importFiles.sweep();
         if (filesExpired > 0) options.logger.info({ filesExpired }, 'sweep: expired import files deleted');
-        const reminders = await runReminders(store, {
+        const reminders = await reminderSweep.run({
           now: clock(),
           calendar: services.calendars.calendar(),
           policy: await services.registrations.policy(),

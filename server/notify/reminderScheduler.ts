@@ -11,9 +11,9 @@ import { hasObjected } from '../../core/objection.js';
 import type { Policy } from '../../core/policy.js';
 import { dueReminders, type ReminderRecord } from '../../core/reminders.js';
 import { nextServiceDue } from '../../core/serviceCadence.js';
-import type { RecordStatus, StoredRecord } from '../../core/schema.js';
+import type { Day, RecordStatus, StoredRecord } from '../../core/schema.js';
 import { splitPartnerOf } from '../store/splitPartner.js';
-import type { Store, WriteTx } from '../store/store.js';
+import type { ReadTx, Store, WriteMark, WriteTx } from '../store/store.js';
 import { openObjectionWindows } from '../services/recordPages.js';
 import { recordFactsOf } from './notifyEvent.js';
 import { RecipientDirectory, enqueueEvents, type EnqueueItem } from './outbox.js';
@@ -81,18 +81,85 @@ export interface ReminderRun {
   enqueueMs: number;
 }
 
-export async function runReminders(
-  store: Store,
-  options: { now: Date; calendar: WorkCalendar; policy: Policy },
-): Promise<ReminderRun> {
+export interface ReminderOptions {
+  now: Date;
+  calendar: WorkCalendar;
+  policy: Policy;
+}
+
+/** Every record that can have a reminder today: what a full pass reads. */
+async function remindableRecords(tx: ReadTx, today: Day): Promise<StoredRecord[]> {
+  // Rejections are kept ten years (R39): only the open objection windows.
+  return [...(await tx.recordsWithStatus(REMINDABLE)), ...(await openObjectionWindows(tx, today))];
+}
+
+/** Whether a record is one remindableRecords would read. */
+function isRemindable(record: StoredRecord, today: Day): boolean {
+  if (REMINDABLE.includes(record.status)) return true;
+  return (
+    record.status === 'rejected' &&
+    record.objectionDeadline !== undefined &&
+    record.objectionDeadline >= today
+  );
+}
+
+/** Every reminder due today, over every remindable record (tests, the bench, a one-off run). */
+export async function runReminders(store: Store, options: ReminderOptions): Promise<ReminderRun> {
   const started = performance.now();
+  const records = await store.read((tx) => remindableRecords(tx, dayOf(options.now)));
+  return remindAbout(store, records, options, started);
+}
+
+/**
+ * The reminder run of the service's sweep (issue 12: cost follows the work). Which reminders are
+ * due depends only on a record, the day, the policy and the calendar; so once a pass has read every
+ * remindable record on a Shanghai day (the day's first sweep, and the first after start), what else
+ * can fall due that day is on records written since. The other sweeps of the day read only those
+ * (ReadTx.recordsWrittenSince, from a mark taken before the last read). A new day, another policy
+ * or calendar, a pass that failed, or a store that can no longer tell what was written, run the
+ * full pass again. Claims still make each reminder go out once, so passes that overlap (a restart,
+ * a second instance) send nothing twice.
+ */
+export class ReminderSweep {
+  /** What the last pass that succeeded covered, and the write mark taken before its read. */
+  private covered: { day: Day; policy: string; calendar: WorkCalendar; mark: WriteMark } | undefined;
+
+  constructor(private readonly store: Store) {}
+
+  async run(options: ReminderOptions): Promise<ReminderRun & { pass: 'full' | 'written'; read: number }> {
+    const started = performance.now();
+    const today = dayOf(options.now);
+    const policy = JSON.stringify(options.policy);
+    const last = this.covered;
+    const same =
+      last !== undefined &&
+      last.day === today &&
+      last.policy === policy &&
+      last.calendar === options.calendar;
+    // The mark first: whatever commits after it is read by this pass or by the next.
+    const { mark, written, records } = await this.store.read(async (tx) => {
+      const mark = await tx.writeMark();
+      const written = same ? await tx.recordsWrittenSince(last.mark) : undefined;
+      return {
+        mark,
+        written,
+        records: written?.filter((r) => isRemindable(r, today)) ?? (await remindableRecords(tx, today)),
+      };
+    });
+    const run = await remindAbout(this.store, records, options, started);
+    this.covered = { day: today, policy, calendar: options.calendar, mark };
+    return { ...run, pass: written !== undefined ? 'written' : 'full', read: records.length };
+  }
+}
+
+async function remindAbout(
+  store: Store,
+  records: readonly StoredRecord[],
+  options: ReminderOptions,
+  started: number,
+): Promise<ReminderRun> {
   const today = dayOf(options.now);
   const at = options.now.toISOString();
-  // Rejections are kept ten years (R39) and this runs every sweep: only open objection windows.
-  const records = await store.read(async (tx) => [
-    ...(await tx.recordsWithStatus(REMINDABLE)),
-    ...(await openObjectionWindows(tx, today)),
-  ]);
   const byNo = new Map(records.map((r) => [r.no, r]));
   // Follow-ups are due by the service clock (issue 13, core/serviceCadence), grades and working days included.
   const due = dueReminders(
