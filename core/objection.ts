@@ -36,12 +36,16 @@ export function supersededBy(lost: Pick<StoredRecord, 'history' | 'objection'>):
  * Whether the record waits for a reviewer to decide its objection (R12): rejected, its objection
  * filed and undecided — what review() decides as an objection, and what the reviewer's desk lists.
  * The stores keep it in clear beside the status (recordCodec.ts), so the desk finds the handful
- * waiting without opening years of rejections (R39).
+ * waiting without opening years of rejections (R39). A record destroyed after its retention (R39)
+ * waits for nothing: what the objection was about is erased, and nothing acts on it again.
  */
-export function awaitsObjectionDecision<R extends Pick<StoredRecord, 'status' | 'objection'>>(
-  record: R,
-): record is R & { objection: NonNullable<R['objection']> } {
+export function awaitsObjectionDecision<
+  R extends Pick<StoredRecord, 'status' | 'objection'> & { destroyed?: unknown },
+>(record: R): record is R & { objection: NonNullable<R['objection']> } {
   return (
-    record.status === 'rejected' && record.objection !== undefined && record.objection.decision === undefined
+    record.status === 'rejected' &&
+    record.objection !== undefined &&
+    record.objection.decision === undefined &&
+    record.destroyed === undefined
   );
 }

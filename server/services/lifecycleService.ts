@@ -133,6 +133,9 @@ export class LifecycleService {
   ): Promise<RecordView> {
     return this.act(actor, no, 'registration.review', async (ctx, record) => {
       if (!reviews(actor, record)) throw forbidden('审核该报备', 'review this registration');
+      // Before the state's own refusals: a destroyed record's undecided objection no longer awaits
+      // a decision, and "destroyed" says why better than "not in a state to review".
+      assertNotDestroyed(record);
       const status = effectiveStatus(record, ctx.today);
       if (awaitsObjectionDecision(record)) {
         if (input.decision === 'share') {

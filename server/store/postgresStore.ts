@@ -1562,7 +1562,7 @@ async function markObjectionsOpen(client: pg.PoolClient, s: string, keyring: Key
     const marks = page.rows.flatMap((row) => {
       const opened = JSON.parse(keyring.open(row.sealed)) as Pick<
         StoredRecord,
-        'objection' | 'objectionDeadline'
+        'objection' | 'objectionDeadline' | 'destroyed'
       >;
       const { objectionOpen: open = false, objectionDeadline: deadline = null } = clearObjectionFields({
         ...opened,

@@ -119,7 +119,7 @@ function copyIdentity(identity: IdentityKeys): IdentityKeys {
  * these were kept (lowdb at open, PostgreSQL's migration to schema 4).
  */
 export function clearObjectionFields(
-  record: Pick<StoredRecord, 'status' | 'objection' | 'objectionDeadline'>,
+  record: Pick<StoredRecord, 'status' | 'objection' | 'objectionDeadline' | 'destroyed'>,
 ): Pick<SealedRecord, 'objectionOpen' | 'objectionDeadline'> {
   const deadline = record.status === 'rejected' ? record.objectionDeadline : undefined;
   return {

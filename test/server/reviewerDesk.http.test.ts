@@ -255,6 +255,38 @@ describe('GET /api/review-queue/actions', () => {
   });
 });
 
+describe('[R39] an objection never decided, on a record destroyed after its retention', () => {
+  it('is not on the desk and cannot be decided: its personal data is gone', async () => {
+    const { liNo } = await objected();
+    expect((await actions(reviewer)).objections.map((o) => o.registrationNo)).toEqual([liNo]);
+    // Rejected 2026-09-30, kept 10 years (R39): destroyed in 2037 by two administrators.
+    svc.setNow(at('2037-03-02'));
+    const second = await svc.user('管理员乙', 'admin');
+    const requested = await svc
+      .api(svc.adminToken)
+      .post<{ id: string; nos: string[] }>('/api/retention/destructions', {});
+    expect(requested.status).toBe(201);
+    expect(requested.body.nos).toContain(liNo);
+    const approved = await svc
+      .api(second)
+      .post<{ destroyed: string[] }>(`/api/retention/destructions/${requested.body.id}/approve`, {});
+    expect(approved.body.destroyed).toContain(liNo);
+
+    expect((await actions(reviewer)).objections).toEqual([]);
+    expect(
+      (await svc.api(svc.adminToken).get<ReviewActions>('/api/review-queue/actions')).body.objections,
+    ).toEqual([]);
+    const before = (await svc.api(reviewer).get<RecordView>(`/api/registrations/${liNo}`)).body;
+    const decided = await svc.api(reviewer).post<ErrorBody>(`/api/registrations/${liNo}/review`, {
+      decision: 'approve',
+      reason: '拜访记录属实',
+    });
+    expect(decided.status).toBe(409);
+    expect(decided.body.error.code).toBe('retention.destroyed');
+    expect((await svc.api(reviewer).get<RecordView>(`/api/registrations/${liNo}`)).body).toEqual(before);
+  });
+});
+
 describe('the reviewer desk past 20,000 records (its former cap)', () => {
   // One more of each kind than the desk used to read: a pending objection and an extension request
   // received before 20,000 later extension requests, all of the team, all in September.

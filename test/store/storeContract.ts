@@ -757,6 +757,24 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
       expect(counted).toEqual([{ registrant: '王磊', team: '华东一部', status: 'rejected', count: 1 }]);
     });
 
+    it('[R39] a record destroyed with its objection undecided awaits no decision', async () => {
+      await store.write(async (tx) => {
+        await tx.putRecord(lost('BB-2026-000001', { objection: filed }));
+        await tx.putRecord(lost('BB-2026-000002', { objection: filed }));
+      });
+      expect(await awaiting(store)).toEqual(['BB-2026-000001', 'BB-2026-000002']);
+      await store.write(async (tx) =>
+        tx.putRecord(
+          lost('BB-2026-000002', {
+            objection: filed,
+            destroyed: { at: '2037-01-05T02:00:00.000Z', requestId: 'd1' },
+            version: 2,
+          }),
+        ),
+      );
+      expect(await awaiting(store)).toEqual(['BB-2026-000001']);
+    });
+
     it('[R12] answers which objections await a decision right after opening a store kept before the flag', async () => {
       await store.write(async (tx) => {
         await tx.putRecord(lost('BB-2026-000001'));
