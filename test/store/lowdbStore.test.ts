@@ -6,11 +6,14 @@
 import { mkdtemp, readFile, readdir, rename, rm, writeFile, mkdir, rmdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { appendFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { indexKeys } from '../../core/matching.js';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { DRY_RUN_CLEAR_RECORDS, LowdbStore } from '../../server/store/lowdbStore.js';
+import { sealRecord } from '../../server/store/recordCodec.js';
+import type { StoredRecord } from '../../core/schema.js';
 import { describeStoreContract, record } from './storeContract.js';
 
 async function tempDir(): Promise<string> {
@@ -69,6 +72,78 @@ describeStoreContract('lowdb', async () => {
 
 describe('lowdb store on disk', () => {
   const keyring = keyringFromMasterKey(randomBytes(32));
+
+  it('[R12] after a rollback, journal lines an older release appended without the objection flag and deadline get them at the next open', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-lowdb-'));
+    const no = (n: number): string => `BB-2026-${String(n).padStart(6, '0')}`;
+    const lost = (n: number, overrides: Partial<StoredRecord> = {}): StoredRecord =>
+      record(no(n), {
+        status: 'rejected',
+        reasonCode: 'conflict.lost',
+        objectionDeadline: '2026-11-24',
+        ...overrides,
+      });
+    const filed = { at: '2026-11-21T02:00:00.000Z', reason: '已先拜访', against: 'BB-2026-000090' };
+    const first = await LowdbStore.open({ dataDir, keyring });
+    await first.write(async (tx) => {
+      await tx.putRecord(lost(1, { objection: filed }));
+      await tx.putRecord(lost(2, { objectionDeadline: '2026-11-20' }));
+    });
+    // Closing folds the journal into the snapshot: the flags of this release are in baobei.json.
+    await first.close();
+    const { journalSeq } = JSON.parse(await readFile(path.join(dataDir, 'baobei.json'), 'utf8')) as {
+      journalSeq: number;
+    };
+    // The older release, started on that data dir: its commits append lines whose records carry
+    // neither field — 000001's objection now decided, 000003 lost with an objection filed, 000004 lost
+    // with its window open, 000005 pending.
+    const older = (r: StoredRecord) => {
+      const { objectionOpen: _open, objectionDeadline: _deadline, ...sealed } = sealRecord(r, keyring);
+      return sealed;
+    };
+    const decided = { ...filed, decision: 'dismissed' as const, decidedAt: '2026-11-22T02:00:00.000Z' };
+    const change = {
+      seq: journalSeq + 1,
+      records: [
+        older(lost(1, { objection: decided, version: 2 })),
+        older(lost(3, { objection: filed })),
+        older(lost(4, { objectionDeadline: '2026-11-25' })),
+        older(record(no(5))),
+      ],
+      users: [],
+      bans: [],
+      notifications: [],
+      idempotency: [],
+      counters: {},
+      docs: [],
+    };
+    const json = JSON.stringify({ changes: [change] });
+    const sum = createHash('sha256').update(json).digest('hex').slice(0, 16);
+    await appendFile(path.join(dataDir, 'baobei.journal'), `${sum} ${json}\n`);
+
+    const read = async (s: LowdbStore) => {
+      const list = async (q: { objectionOpen?: boolean; objectionDeadlineFrom?: string }) =>
+        (await s.read((tx) => tx.listRecords({ today: '2026-11-23', ...q, limit: 10, offset: 0 }))).items
+          .map((r) => r.no)
+          .sort();
+      return {
+        awaiting: await list({ objectionOpen: true }),
+        windows: await list({ objectionDeadlineFrom: '2026-11-23' }),
+      };
+    };
+    const expected = { awaiting: [no(3)], windows: [no(1), no(3), no(4)] };
+    let store = await LowdbStore.open({ dataDir, keyring });
+    try {
+      expect(await read(store)).toEqual(expected);
+      await store.close();
+      // Worked out once and written: the next open reads them from the snapshot.
+      store = await LowdbStore.open({ dataDir, keyring });
+      expect(await read(store)).toEqual(expected);
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 
   it('lets one process own a data dir; a second open refuses and names the owner', async () => {
     const dataDir = await tempDir();
