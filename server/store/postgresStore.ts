@@ -906,7 +906,10 @@ class PostgresTx implements WriteTx {
     if (parsed === null) return undefined;
     const running = parsed[3] === '' ? [] : parsed[3]!.split(',');
     await this.flush();
-    const rows = await this.query<RecordRow>(this.store.sql.recordsWrittenSince, [parsed[2], running]);
+    const rows =
+      running.length === 0
+        ? await this.query<RecordRow>(this.store.sql.recordsWrittenAfter, [parsed[2]])
+        : await this.query<RecordRow>(this.store.sql.recordsWrittenSince, [parsed[2], running]);
     return rows.map((row) => this.open(row));
   }
 
@@ -1745,7 +1748,13 @@ function statements(schemaName: string) {
       `SELECT ${RECORD_COLUMNS} FROM ${s}.records WHERE status = ANY($1::text[]) ORDER BY no`,
     ),
     writeMark: named('writeMark', `SELECT pg_current_snapshot()::text AS snapshot`),
-    // Two index conditions (a BitmapOr): the writers that began after the snapshot, and those it saw running.
+    // The writers that began after the snapshot, then (a BitmapOr of two index conditions) also those
+    // it saw running. Apart, because with no writer running (the usual case) the planner was seen
+    // serving the always-false `= ANY('{}')` branch by the whole records_shared_with partial index.
+    recordsWrittenAfter: named(
+      'recordsWrittenAfter',
+      `SELECT ${RECORD_COLUMNS} FROM ${s}.records WHERE written_xid >= $1::bigint ORDER BY no`,
+    ),
     recordsWrittenSince: named(
       'recordsWrittenSince',
       `SELECT ${RECORD_COLUMNS} FROM ${s}.records

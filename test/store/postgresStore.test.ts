@@ -11,6 +11,7 @@ import { DEFAULT_POLICY } from '../../core/policy.js';
 import { indexKeys } from '../../core/matching.js';
 import { keyringFromMasterKey, type Keyring } from '../../server/security/keyring.js';
 import { PostgresStore } from '../../server/store/postgresStore.js';
+import { openObjectionWindows } from '../../server/services/recordPages.js';
 import { describeStoreContract, identity, record } from './storeContract.js';
 
 const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -314,6 +315,72 @@ describe('postgres store on a shared database', () => {
       [schema],
     );
     expect(indexes.rows[0]?.indexdef).toMatch(/WHERE objection_open/);
+  });
+
+  it('[R12] the desk, the open objection windows and the records written since are read through their indexes at 20,000 records', async () => {
+    const schema = await fresh();
+    const store = await open(schema);
+    await store.write((tx) => tx.putRecord(record(no(1))));
+    // 20,000 rows in one statement, the seal of the record above copied (the plans are read, no row
+    // is opened): 18,000 rejections with windows long closed, 20 of them with an objection waiting,
+    // 30 with a window open; the rest pending or protected.
+    await admin.query(
+      `INSERT INTO "${schema}".records (no, status, registrant, team, received_at, received_day, claimed_at,
+         protected_until, identity, version, sealed, objection_open, objection_deadline)
+       SELECT format('BB-2025-%s', lpad(i::text, 6, '0')),
+         CASE WHEN i <= 18000 THEN 'rejected' WHEN i % 2 = 0 THEN 'pending' ELSE 'protected' END,
+         '销售' || (i % 50), '团队' || (i % 10), r.received_at, r.received_day, r.claimed_at,
+         CASE WHEN i > 18000 AND i % 2 = 1 THEN '2026-12-30' END, r.identity, 1, r.sealed,
+         i <= 20,
+         CASE WHEN i <= 18000 THEN CASE WHEN i BETWEEN 100 AND 129 THEN '2026-11-25' ELSE '2026-01-10' END END
+       FROM generate_series(1, 20000) AS i, "${schema}".records r WHERE r.no = $1`,
+      [no(1)],
+    );
+    await admin.query(`ANALYZE "${schema}".records`);
+    // The statements as the store sends them, text and values, taken off the connection.
+    const sent: { text: string; values: unknown[] }[] = [];
+    const query = pg.Client.prototype.query;
+    const spy = function (this: pg.Client, ...args: unknown[]): unknown {
+      const config = args[0] as { text?: unknown; values?: unknown[] } | undefined;
+      if (typeof config?.text === 'string' && /objection_(open|deadline)|written_xid >=/.test(config.text))
+        sent.push({ text: config.text, values: config.values ?? [] });
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    };
+    pg.Client.prototype.query = spy as typeof query;
+    try {
+      await store.read(async (tx) => {
+        for await (const _ of tx.scanRecords({ today: '2026-11-23', objectionOpen: true }, 1000));
+        const scope = { registrants: ['张敏'], teams: ['团队3'] };
+        for await (const _ of tx.scanRecords({ today: '2026-11-23', scope, objectionOpen: true }, 1000));
+        expect(await openObjectionWindows(tx, '2026-11-23')).toHaveLength(30);
+        // And the reminder sweep's records written since its last pass (none here).
+        expect(await tx.recordsWrittenSince(await tx.writeMark())).toEqual([]);
+      });
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    expect(sent).toHaveLength(4);
+    const indexesOf = async (statement: { text: string; values: unknown[] }): Promise<string[]> => {
+      const plan = await admin.query<{ 'QUERY PLAN': unknown }>(
+        `EXPLAIN (FORMAT JSON) ${statement.text}`,
+        statement.values,
+      );
+      const names: string[] = [];
+      const walk = (node: unknown): void => {
+        if (Array.isArray(node)) node.forEach(walk);
+        else if (node !== null && typeof node === 'object')
+          for (const [k, v] of Object.entries(node)) {
+            if (k === 'Index Name' && typeof v === 'string') names.push(v);
+            else walk(v);
+          }
+      };
+      walk(plan.rows[0]?.['QUERY PLAN']);
+      return names;
+    };
+    expect(await indexesOf(sent[0]!)).toContain('records_objection_open');
+    expect(await indexesOf(sent[1]!)).toContain('records_objection_open');
+    expect(await indexesOf(sent[2]!)).toContain('records_objection_deadline');
+    expect(await indexesOf(sent[3]!)).toContain('records_written_xid');
   });
 
   it('[R7] numbers registrations without gaps or repeats across two instances', async () => {
