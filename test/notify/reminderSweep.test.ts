@@ -30,6 +30,8 @@ interface Harness {
   store: Store;
   /** Closes the store and opens it again on the same data: a restart. */
   reopen(): Promise<Store>;
+  /** A second service instance on the same data, where the store allows one (PostgreSQL). */
+  another?(): Promise<Store>;
   dispose(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ async function postgres(): Promise<Harness> {
   const keyring = keyringFromMasterKey(randomBytes(32));
   const open = () => PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema });
   let store = await open();
+  const others: Store[] = [];
   return {
     get store() {
       return store;
@@ -67,7 +70,13 @@ async function postgres(): Promise<Harness> {
       store = await open();
       return store;
     },
+    async another() {
+      const other = await open();
+      others.push(other);
+      return other;
+    },
     async dispose() {
+      for (const other of others) await other.close();
       await store.close();
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     },
@@ -133,6 +142,20 @@ for (const [adapter, open] of [
         read: 0,
       });
     });
+
+    // One process owns an embedded store's data dir: a second instance is PostgreSQL's case.
+    it.runIf(adapter === 'postgres')(
+      'a record another instance writes mid-day is reminded at this instance’s next sweep',
+      async () => {
+        const other = await h.another!();
+        const sweep = new ReminderSweep(h.store);
+        await sweep.run({ now: at('2026-11-23', '08:00'), calendar, policy });
+        await other.write((tx) => tx.putRecord(protectedUntil('BB-2026-000001', '2026-11-30')));
+        const next = await sweep.run({ now: at('2026-11-23', '08:01'), calendar, policy });
+        expect(next).toMatchObject({ pass: 'written', read: 1, claimed: 1 });
+        expect(await claimed()).toEqual(['BB-2026-000001:2026-11-30:T-7']);
+      },
+    );
 
     it('the day turning over during the service’s life runs the full pass', async () => {
       await h.store.write(async (tx) => {
