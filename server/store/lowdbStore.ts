@@ -141,6 +141,8 @@ export interface LowdbStoreOptions {
   warnRecords?: number;
   /** Journal bytes that trigger a compaction (default: the snapshot's size, at least 16 MiB). */
   compactBytes?: number;
+  /** Record writes remembered for recordsWrittenSince (default WRITE_LOG_LIMIT). */
+  writeLogEntries?: number;
 }
 
 export class LowdbStore implements Store {
@@ -426,7 +428,7 @@ export class LowdbStore implements Store {
       this.writeLog.seqs.push(change.seq);
       this.writeLog.nos.push(sealed.no);
     }
-    if (this.writeLog.seqs.length > WRITE_LOG_LIMIT) this.dropOlderWrites();
+    this.dropOlderWrites(this.options.writeLogEntries ?? WRITE_LOG_LIMIT);
     for (const user of change.users) {
       const at = data.users.findIndex((u) => u.id === user.id);
       if (at >= 0) data.users[at] = user;
@@ -451,13 +453,19 @@ export class LowdbStore implements Store {
     this.seq = change.seq;
   }
 
-  /** Drops the older half of the write log, at a change's boundary (a change is in it whole or not at all). */
-  private dropOlderWrites(): void {
-    const { seqs, nos } = this.writeLog;
-    let cut = Math.floor(seqs.length / 2);
-    while (cut < seqs.length && seqs[cut] === seqs[cut - 1]) cut++;
-    this.writeLogFrom = seqs[cut - 1]!;
-    this.writeLog = { seqs: seqs.slice(cut), nos: nos.slice(cut) };
+  /**
+   * Past `limit` entries, drops the older half of the write log until it is within it, at a change's
+   * boundary: a change is in it whole or not at all (one change bigger than the limit empties it).
+   */
+  private dropOlderWrites(limit: number): void {
+    while (this.writeLog.seqs.length > limit) {
+      const { seqs, nos } = this.writeLog;
+      let cut = Math.floor(seqs.length / 2);
+      while (cut > 0 && seqs[cut] === seqs[cut - 1]) cut--;
+      if (cut === 0) while (cut < seqs.length && seqs[cut] === seqs[0]) cut++;
+      this.writeLogFrom = seqs[cut - 1]!;
+      this.writeLog = { seqs: seqs.slice(cut), nos: nos.slice(cut) };
+    }
   }
 
   /** The change last applied: a mark for recordsWrittenSince. */

@@ -13,6 +13,7 @@ import { indexKeys } from '../../core/matching.js';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { DRY_RUN_CLEAR_RECORDS, LowdbStore } from '../../server/store/lowdbStore.js';
 import { sealRecord } from '../../server/store/recordCodec.js';
+import type { WriteMark } from '../../server/store/store.js';
 import type { StoredRecord } from '../../core/schema.js';
 import { describeStoreContract, record } from './storeContract.js';
 
@@ -72,6 +73,39 @@ describeStoreContract('lowdb', async () => {
 
 describe('lowdb store on disk', () => {
   const keyring = keyringFromMasterKey(randomBytes(32));
+
+  it('recordsWrittenSince: past the write log it keeps, an older mark is answered "cannot tell", a newer one exactly', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-lowdb-'));
+    const store = await LowdbStore.open({ dataDir, keyring, writeLogEntries: 4 });
+    const no = (n: number): string => `BB-2026-${String(n).padStart(6, '0')}`;
+    const put = (...ns: number[]) =>
+      store.write(async (tx) => {
+        for (const n of ns) await tx.putRecord(record(no(n)));
+      });
+    const since = async (mark: WriteMark) =>
+      (await store.read((tx) => tx.recordsWrittenSince(mark)))?.map((r) => r.no).sort();
+    try {
+      const atOpen = await store.read((tx) => tx.writeMark());
+      await put(1, 2);
+      const afterFirst = await store.read((tx) => tx.writeMark());
+      await put(3, 4);
+      expect(await since(atOpen)).toEqual([no(1), no(2), no(3), no(4)]);
+      // A fifth entry: the older half goes, at a change's boundary (the first change, whole).
+      await put(5, 6);
+      expect(await since(atOpen)).toBeUndefined();
+      expect(await since(afterFirst)).toEqual([no(3), no(4), no(5), no(6)]);
+      // One change bigger than the log: only marks from after it can be answered.
+      const beforeBig = await store.read((tx) => tx.writeMark());
+      await put(7, 8, 9, 10, 11);
+      expect(await since(beforeBig)).toBeUndefined();
+      const afterBig = await store.read((tx) => tx.writeMark());
+      await put(1);
+      expect(await since(afterBig)).toEqual([no(1)]);
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 
   it('[R12] after a rollback, journal lines an older release appended without the objection flag and deadline get them at the next open', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-lowdb-'));
