@@ -97,8 +97,10 @@ describeStoreContract('postgres', async () => {
     },
     async reopenAsBeforeSharePartnerNo() {
       await store.close();
-      // A version-4 schema whose shares were written by version 3: the column is there, empty.
+      // A version-4 schema whose shares were written by version 3: the column is there, empty (and
+      // version 5's written_xid not yet).
       await admin.query(`UPDATE "${schema}".records SET shared_with_no = NULL`);
+      await admin.query(`ALTER TABLE "${schema}".records DROP COLUMN written_xid`);
       await admin.query(`UPDATE "${schema}".meta SET value = '4' WHERE name = 'version'`);
       store = await openStore(schema, keyring);
       return store;
