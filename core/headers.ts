@@ -3,6 +3,12 @@
  * 填表说明 notes and merged group rows), maps each column to a canonical field, and classifies later rows.
  */
 import { isPlaceholder, withoutInvisibles } from './cellText.js';
+import {
+  exampleColumnsOf,
+  exampleEvidence,
+  type ExampleColumns,
+  type ExampleEvidence,
+} from './exampleRow.js';
 import { HEADER_SYNONYMS, LEAD_SOURCE_WORDS, PARTNER_WORDS, type HeaderSynonym } from './headerSynonyms.js';
 import { FIELDS, FIELD_SPECS, type CellValue, type Field } from './schema.js';
 import { toSimplified } from './simplified.js';
@@ -31,7 +37,7 @@ export interface HeaderDetection {
   headerRow: number;
   /** 1-based rows the header occupies: `[headerRow]`, or `[groupRow, headerRow]` for a two-row header. */
   headerRows: number[];
-  /** 1-based row of the first row under the header that classifyRow calls data (blank, note, total rows skipped). */
+  /** 1-based row of the first row under the header that classifyRow calls data (blank, note, total, example rows skipped). */
   dataStartRow: number;
   /** Every column with header text, left to right. */
   columns: ColumnMapping[];
@@ -45,7 +51,8 @@ export interface DetectHeaderOptions {
   maxScanRows?: number;
 }
 
-export type RowKind = 'data' | 'blank' | 'total' | 'note' | 'header-repeat';
+/** `example`: a template's filled-in example row (填写示例, core/exampleRow.ts). */
+export type RowKind = 'data' | 'blank' | 'total' | 'note' | 'header-repeat' | 'example';
 
 /** A column maps to a field only at or above this confidence; weaker matches stay alternatives. */
 export const MIN_MAPPING_CONFIDENCE = 0.5;
@@ -737,7 +744,15 @@ function channelCandidates(values: readonly string[]): FieldCandidate[] {
 // ---------------------------------------------------------------------------------------------------
 // Detection
 
-function rowKindFor(cells: readonly CellValue[], headerKeys: ReadonlyMap<number, string[]>): RowKind {
+/** What classifying a row reads of its header, worked out once per header. */
+interface RowReading {
+  headerKeys: ReadonlyMap<number, string[]>;
+  /** Absent while the header is being detected (no field is assigned yet). */
+  example?: { columns: ExampleColumns; headerOf: (index: number) => string };
+}
+
+function rowKindFor(cells: readonly CellValue[], reading: RowReading): RowKind {
+  const { headerKeys } = reading;
   const texts = cells.map(displayText);
   const filled = texts.filter((t) => t !== '');
   if (filled.length === 0) return 'blank';
@@ -764,6 +779,10 @@ function rowKindFor(cells: readonly CellValue[], headerKeys: ReadonlyMap<number,
     if (isNoteText(only)) return 'note';
     // A lone sentence under the data is an explanation, not a record.
     if (only.length > MAX_HEADER_TEXT && /[。；;，,]/.test(only)) return 'note';
+  }
+  const { example } = reading;
+  if (example !== undefined && exampleEvidence(texts, example.columns, example.headerOf) !== null) {
+    return 'example';
   }
   return 'data';
 }
@@ -798,7 +817,7 @@ export function detectHeader(
   let dataStartIndex = -1;
   for (let r = headerIndex + 1; r < grid.length && dataRows.length < CHANNEL_SAMPLE_ROWS; r++) {
     const row = grid[r] ?? [];
-    const kind = rowKindFor(row, provisionalKeys);
+    const kind = rowKindFor(row, { headerKeys: provisionalKeys });
     if (kind !== 'data') continue;
     if (dataStartIndex < 0) dataStartIndex = r;
     dataRows.push(row);
@@ -829,7 +848,7 @@ export function detectHeader(
   const meanConfidence = mapped.reduce((sum, m) => sum + m.confidence, 0) / Math.max(1, mapped.length);
   const confidence = 0.7 * meanConfidence + 0.3 * (mapped.length / Math.max(1, mappings.length));
 
-  return {
+  const detection: HeaderDetection = {
     headerRow: headerIndex + 1,
     headerRows: choice.rows.map((r) => r + 1),
     dataStartRow: (dataStartIndex >= 0 ? dataStartIndex : headerIndex + 1) + 1,
@@ -837,6 +856,13 @@ export function detectHeader(
     unmapped: mappings.filter((m) => m.field === null).map((m) => ({ column: m.column, header: m.header })),
     confidence: Math.round(confidence * 1000) / 1000,
   };
+  // Example rows are told only once the fields are known: the data starts after a leading one.
+  if (dataStartIndex >= 0) {
+    let start = dataStartIndex;
+    while (start < grid.length && classifyRow(grid[start] ?? [], detection) !== 'data') start++;
+    detection.dataStartRow = (start < grid.length ? start : headerIndex + 1) + 1;
+  }
+  return detection;
 }
 
 /**
@@ -865,18 +891,37 @@ function preferMobilePhone(
   fieldByColumn.set(mobile.index, { field: 'contactPhone', confidence: phoneConfidence(mobile) });
 }
 
-const headerKeysCache = new WeakMap<HeaderDetection, Map<number, string[]>>();
+const readingCache = new WeakMap<HeaderDetection, RowReading>();
+
+function readingOf(detection: HeaderDetection): RowReading {
+  let reading = readingCache.get(detection);
+  if (reading === undefined) {
+    const headers = new Map(detection.columns.map((c) => [c.column - 1, c.header]));
+    reading = {
+      headerKeys: headerKeysOf(detection.columns),
+      example: { columns: exampleColumnsOf(detection.columns), headerOf: (i) => headers.get(i) ?? '' },
+    };
+    readingCache.set(detection, reading);
+  }
+  return reading;
+}
 
 /**
  * What a row below the header is: blank; a total (合计/总计/小计/Total in its first cells, also `合 计`);
  * a note (one text starting 注/备注/说明/填表说明/Note, or a lone long sentence); the header repeated
- * (page breaks in printed sheets); otherwise data.
+ * (page breaks in printed sheets); a template's example row (core/exampleRow.ts); otherwise data.
  */
 export function classifyRow(cells: readonly CellValue[], detection: HeaderDetection): RowKind {
-  let keys = headerKeysCache.get(detection);
-  if (keys === undefined) {
-    keys = headerKeysOf(detection.columns);
-    headerKeysCache.set(detection, keys);
-  }
-  return rowKindFor(cells, keys);
+  return rowKindFor(cells, readingOf(detection));
+}
+
+/** For a row classifyRow calls `example`: the column that shows it (to name in the reason). */
+export function exampleEvidenceOf(
+  cells: readonly CellValue[],
+  detection: HeaderDetection,
+): ExampleEvidence | null {
+  const { example } = readingOf(detection);
+  return example === undefined
+    ? null
+    : exampleEvidence(cells.map(displayText), example.columns, example.headerOf);
 }

@@ -222,6 +222,25 @@ describe('layout', () => {
     });
   });
 
+  it("leaves a template's example row (填写示例) out of the rows sent and the data count; a near miss is sent", () => {
+    const grid = [
+      ['序号', '客户名称', '客户类型', '统一社会信用代码', '联系人', '手机', '客户来源'],
+      ['示例', '上海华信科技有限公司', '企业', creditCodeFor(1), '王芳', '13912345678', '展会'],
+      ['', '上海某某科技有限公司', '企业', creditCodeFor(2), '张三', '13800000000', '展会'],
+      ['1', '宁波XXL服饰有限公司', '企业', creditCodeFor(3), '张三', '13800000000', '展会'],
+    ];
+    const setup = setupOf(grid);
+    expect(setup.dataRows).toBe(1);
+    const layout = planLayout(grid, setup);
+    expect(layout.rows.map((r) => [r.row, r.kind])).toEqual([
+      [2, 'example'],
+      [3, 'example'],
+      [4, 'data'],
+    ]);
+    const rows = readRows(layout, grid, { referenceDate: '2026-11-23', policy: DEFAULT_POLICY });
+    expect(rows.map((r) => r.row)).toEqual([4]);
+  });
+
   it('[R8] reads the mobile column as the phone and the other phone column when the mobile cell is blank', () => {
     const grid = [
       ['客户名称', '客户类型', '统一社会信用代码', '电话', '手机', '客户来源'],

@@ -728,6 +728,73 @@ describe('classifyRow', () => {
     expect(classifyRow(['客户名称', '联系电话', null, null], detection)).toBe('header-repeat');
   });
 
+  describe('example rows (填写示例)', () => {
+    const header = ['序号', '客户名称', '联系人', '手机', '报备人', '备注'];
+    const example = detect([header, ['1', '杭州明远科技有限公司', '王芳', '13812345678', '张伟', null]]);
+    const row = (over: Partial<Record<'no' | 'name' | 'contact' | 'phone' | 'notes', string>>) => [
+      over.no ?? '1',
+      over.name ?? '杭州明远科技有限公司',
+      over.contact ?? '王芳',
+      over.phone ?? '13812345678',
+      '张伟',
+      over.notes ?? null,
+    ];
+
+    it('reads a row marked 示例/例/样例 in 序号 or 备注, or a 客户名称 written 示例：…, as an example', () => {
+      for (const no of ['示例', '例', '样例', '例1', '【示例】', '(例)', '範例', 'Example']) {
+        expect([no, classifyRow(row({ no }), example)]).toEqual([no, 'example']);
+      }
+      for (const notes of ['示例', '示例，请删除此行', '此行为填写示例', '样例：填写时删除']) {
+        expect([notes, classifyRow(row({ notes }), example)]).toEqual([notes, 'example']);
+      }
+      for (const name of [
+        '示例：上海华瑞机电设备有限公司',
+        '例: 北京恒泰贸易有限公司',
+        '【样例】广州德隆食品有限公司',
+      ]) {
+        expect([name, classifyRow(row({ name }), example)]).toEqual([name, 'example']);
+      }
+    });
+
+    it('reads a placeholder 客户名称 (某某, XX, XXX, ××) with a placeholder contact or phone as an example', () => {
+      const cases: Parameters<typeof row>[0][] = [
+        { name: '上海某某科技有限公司', contact: '张三', phone: '13800000000' },
+        { name: 'XX公司', phone: '138xxxxxxxx' },
+        { name: 'XXX有限公司', contact: '李四' },
+        { name: '××贸易有限公司', contact: '王某某' },
+        { name: '某某公司', phone: '138 0000 0000' },
+      ];
+      for (const c of cases) expect([c, classifyRow(row(c), example)]).toEqual([c, 'example']);
+    });
+
+    it('keeps near misses as data: 某 or XX inside a real name, a placeholder name alone, 例如 in a note', () => {
+      const cases: Parameters<typeof row>[0][] = [
+        // XX is part of a word (a brand), not a placeholder, even beside a placeholder contact and phone.
+        { name: '宁波XXL服饰有限公司', contact: '张三', phone: '13800000000' },
+        { name: 'MAXXIS轮胎(上海)有限公司', contact: '张三' },
+        // One 某 is a character of the name (某 is a surname too); a single signal is not enough.
+        { name: '上海某丰贸易有限公司', contact: '张三', phone: '13800000000' },
+        { name: '上海某某科技有限公司' },
+        { contact: '张三', phone: '13800000000' },
+        // A masked phone (R8) is a real registration's phone, not a placeholder.
+        { name: 'XX公司', phone: '138****5678' },
+        { name: '示例科技有限公司' },
+        { notes: '例如需要先报价' },
+        { notes: '客户要求示例方案' },
+      ];
+      for (const c of cases) expect([c, classifyRow(row(c), example)]).toEqual([c, 'data']);
+    });
+
+    it('reads the marker from 客户名称 under a header without 序号 or 备注', () => {
+      expect(classifyRow(['示例：杭州明远科技有限公司', '13812345678', '张伟', 1], detection)).toBe(
+        'example',
+      );
+      expect(classifyRow(['示例', '13812345678', '张伟', 1], detection)).toBe('example');
+      // Other columns hold values, not markers: a registrant called 例 is no marker.
+      expect(classifyRow(['杭州明远科技有限公司', '13812345678', '例', 1], detection)).toBe('data');
+    });
+  });
+
   it('skips trailing total and note rows when sampling data, and reports them after the data', () => {
     const full: Row[] = [...grid, ['合计', null, null, 1000000], ['注：本表一式两份。', null, null, null]];
     const again = detect(full);

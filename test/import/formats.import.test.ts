@@ -270,10 +270,11 @@ describe('sheets', () => {
       messageEn: expect.stringContaining('"填表说明", "报备"'),
       field: 'sheet',
     });
-    // Nothing was written; named, the sheet is read as asked.
+    // Nothing was written; named, the sheet is read as asked, and its example row is reported, not checked.
     expect(await temp.records()).toEqual([]);
     const named = await runImport(bytes, temp, { dryRun: true, sheet: '填表说明' });
-    expect([named.report.sheet, named.report.summary.rows]).toEqual(['填表说明', 1]);
+    expect([named.report.sheet, named.report.summary.rows]).toEqual(['填表说明', 0]);
+    expect(named.report.rows.map((r) => [r.row, r.skipped])).toEqual([[3, 'example']]);
   });
 
   it('reads a workbook whose one sheet is named like instructions (示例, Sample, 说明…) when that sheet holds a register header', async () => {
