@@ -7,13 +7,14 @@
 import type { AnnotatedConflict } from '../../core/annotation.js';
 import { dayOf } from '../../core/day.js';
 import { parseInstant } from '../../core/dateValue.js';
-import { classifyRow, detectHeader, type HeaderDetection } from '../../core/headers.js';
+import { classifyRow, detectHeader, exampleEvidenceOf, type HeaderDetection } from '../../core/headers.js';
 import { isPlaceholder } from '../../core/cellText.js';
 import { phoneCellOf, phoneFallbackColumn, phoneReadFromFallback } from '../../core/phoneColumns.js';
 import { inHeaderUnit, moneyUnitsOfColumns } from '../../core/money.js';
 import { DATE_1904_OFFSET_DAYS } from '../../core/sheetPlan.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import { problem, type Problem } from '../../core/problem.js';
+import { skippedRowReason } from '../../core/skippedRow.js';
 import { FIXED_FIELDS, type ChangeRequest } from '../../core/registrationChange.js';
 import { effectiveStatus } from '../../core/lifecycle.js';
 import {
@@ -80,8 +81,10 @@ export interface ReportRow {
   errors: RowResult['errors'];
   warnings: RowResult['warnings'];
   conflicts: ReportConflict[];
-  /** Why a row was skipped: total (合计), note (注…), header-repeat. */
+  /** Why a row was skipped: total (合计), note (注…), header-repeat, example (a template's 填写示例 row). */
   skipped?: string;
+  /** The skip in words (zh-CN and English), naming the row, and for an example the column that shows it. */
+  reason?: Problem;
 }
 
 export interface ImportReport {
@@ -265,7 +268,17 @@ export function parseImport(
     const kind = classifyRow(cells, detection);
     if (kind === 'blank') continue;
     if (kind !== 'data') {
-      skipped.push({ row: n, status: 'skipped', skipped: kind, errors: [], warnings: [], conflicts: [] });
+      const evidence = kind === 'example' ? exampleEvidenceOf(cells, detection) : null;
+      const reason = skippedRowReason(kind, n, evidence);
+      skipped.push({
+        row: n,
+        status: 'skipped',
+        skipped: kind,
+        reason,
+        errors: [],
+        warnings: [],
+        conflicts: [],
+      });
       continue;
     }
     const submission: SubmissionRow = { clientRowId: n };
