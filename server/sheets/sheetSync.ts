@@ -979,17 +979,27 @@ function checkHeaders(link: SheetLink, grid: SheetGrid): void {
 function setupOf(link: SheetLink, grid: SheetGrid): SheetSetup {
   const byColumn = new Map<number, Field>();
   for (const [f, c] of Object.entries(link.fieldColumns) as [Field, number][]) byColumn.set(c, f);
+  const columns: SheetSetup['columns'] = Object.entries(link.headers).map(([c, header]) => ({
+    column: Number(c),
+    header,
+    ...(link.groups?.[c] !== undefined ? { group: link.groups[c] } : {}),
+    field: byColumn.get(Number(c)) ?? null,
+    confidence: 1,
+    alternatives: [],
+  }));
+  // The link keeps only the columns it maps; the header's other columns (序号, where a template
+  // marks its 示例 row) are read as they stand, so rows are classified as the add-in and import do.
+  (grid[link.headerRow - 1] ?? []).forEach((cell, i) => {
+    const header = typeof cell === 'string' ? cell.trim() : '';
+    if (header === '' || link.headers[String(i + 1)] !== undefined || resultColumnOfHeader(header) !== null)
+      return;
+    columns.push({ column: i + 1, header, field: null, confidence: 1, alternatives: [] });
+  });
+  columns.sort((x, y) => x.column - y.column);
   return {
     sheetName: link.sheet,
     headerRow: link.headerRow,
-    columns: Object.entries(link.headers).map(([c, header]) => ({
-      column: Number(c),
-      header,
-      ...(link.groups?.[c] !== undefined ? { group: link.groups[c] } : {}),
-      field: byColumn.get(Number(c)) ?? null,
-      confidence: 1,
-      alternatives: [],
-    })),
+    columns,
     dataRows: Math.max(0, grid.length - link.headerRow),
   };
 }

@@ -173,6 +173,46 @@ describe('Google Sheets sync (issue 11)', () => {
     expect([record.registration.contactName, record.registration.expectedAmount]).toEqual(['李四', 50]);
   });
 
+  it("a template's example row (填写示例) under the header is not registered; the rows under it are", async () => {
+    const withExample = fake.createSpreadsheet({
+      sheets: [
+        {
+          title: TAB,
+          values: [
+            ['序号', '客户名称', '联系人', '联系电话', '客户类型', '地址', '客户来源'],
+            [
+              '示例',
+              '上海华信科技有限公司',
+              '王芳',
+              '13912345678',
+              '企业',
+              '上海市浦东新区张江路 100 号',
+              '展会',
+            ],
+            ['', '上海某某科技有限公司', '张三', '13800000000', '企业', '上海市浦东新区XX路 1 号', '展会'],
+            [
+              '1',
+              '杭州云帆网络科技有限公司',
+              '李四',
+              '13987654321',
+              '企业',
+              '杭州市西湖区文三路 200 号',
+              '转介绍',
+            ],
+          ],
+        },
+      ],
+      sharedWith: { [SA]: 'writer' },
+    });
+    const linkId = await linkSheet(admin, withExample, TAB);
+    const first = await sync(linkId);
+    expect(first.body.registered, JSON.stringify(first.body)).toBe(1);
+    const rows = fake.values(withExample, TAB);
+    expect(rows[0]?.[7]).toBe('报备编号');
+    expect([rows[1]?.[7] ?? '', rows[2]?.[7] ?? '']).toEqual(['', '']);
+    expect(String(rows[3]?.[7])).toMatch(/^BB-2026-\d{6}$/);
+  });
+
   it('a crash between registering and writing back never registers a row twice', async () => {
     const linkId = await link();
     fake.injectFault({ method: 'spreadsheets.values.batchUpdate', status: 500, times: 2 });
