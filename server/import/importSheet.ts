@@ -639,6 +639,8 @@ const INSTRUCTION_SHEET_NAME = /说明|示例|样例|范例|封面|readme|instru
  * row) can read as a header: 客户类型 over 企业/个人/其他 maps 客户名称 at 0.8, and its rows are fields.
  */
 const SURE_REGISTER_CONFIDENCE = 0.9;
+/** Longer than this, a cell is a record's text (an address, a note), not a drop-down option. */
+const MAX_OPTION_TEXT = 30;
 
 function pickSheet(
   read: ReadWorkbook,
@@ -671,7 +673,8 @@ function pickSheet(
   // example's, and its example row would be registered as a customer) nor a hidden one (an old copy
   // kept out of sight: its customers are not the ones the user meant to file). Unless the 说明 sheet
   // is the only one the user sees and surely holds a register's header: someone who called their one
-  // sheet 示例客户表 or Sample means it (empty sheets and hidden ones are not seen, so do not count).
+  // sheet 示例客户表 or Sample means it (empty sheets, hidden ones and drop-down list sheets are not
+  // where the user fills in customers, so do not count: a list sheet beside it is not read either).
   const withoutHeader: string[] = [];
   let shown = 0;
   let namedLikeInstructions: { sheet: SheetData; detection: HeaderDetection } | undefined;
@@ -683,8 +686,9 @@ function pickSheet(
     if (sheet.rows.size === 0) continue;
     lookedAt.push(sheet.name);
     const hidden = read.workbook.sheets[i]?.hidden === true;
-    if (!hidden) shown++;
     const detection = headerOf(sheet);
+    const register = detection?.columns.some((c) => c.field === 'customerName') === true;
+    if (!hidden && (register || !isOptionList(sheet))) shown++;
     if (!detection) {
       withoutHeader.push(sheet.name);
       continue;
@@ -699,13 +703,33 @@ function pickSheet(
     else firstWithHeader ??= { sheet, detection };
     if (instruction && !hidden && surelyRegister(detection)) namedLikeInstructions ??= { sheet, detection };
   }
-  if (firstWithHeader !== undefined) return firstWithHeader;
+  // Only a list sheet can be firstWithHeader when the 示例 register is the one sheet shown.
   if (shown === 1 && namedLikeInstructions !== undefined) return namedLikeInstructions;
+  if (firstWithHeader !== undefined) return firstWithHeader;
   if (passedOver.instructions.length + passedOver.hidden.length > 0) {
     throw noRegister(fileName, passedOver, lookedAt);
   }
   if (withoutHeader.length > 0) throw noHeader(withoutHeader);
   throw new ImportError('import.empty', `${fileName} 中没有数据`, `${fileName} holds no data`);
+}
+
+/**
+ * A drop-down list sheet (行业 | 客户来源, one list a column): short texts only, none holding a phone,
+ * a code or a date (a run of digits), and some column holding a header and two options or more. A
+ * sheet with one line to fill in (请在此填写), or rows of contacts without 客户名称, is not one.
+ */
+function isOptionList(sheet: SheetData): boolean {
+  const perColumn = new Map<number, number>();
+  for (const cells of sheet.rows.values()) {
+    for (const [c, value] of cells.entries()) {
+      if (value === null || value === undefined || value === '') continue;
+      if (typeof value !== 'string' || value.length > MAX_OPTION_TEXT || /[。；;]|\d{5}/.test(value)) {
+        return false;
+      }
+      perColumn.set(c, (perColumn.get(c) ?? 0) + 1);
+    }
+  }
+  return [...perColumn.values()].some((n) => n >= 3);
 }
 
 /** The header maps 客户名称 and another field, each at SURE_REGISTER_CONFIDENCE or more. */

@@ -302,6 +302,57 @@ describe('sheets', () => {
     expect(await temp.records()).toHaveLength(2);
   });
 
+  it('reads a 示例客户表 register beside a visible drop-down list sheet (one list a column), not the lists', async () => {
+    const register = {
+      name: '示例客户表',
+      rows: [STANDARD_HEADER, ...[0, 1].map((i) => standardRow(i, '王磊'))],
+    };
+    const listSheets = [
+      // One column of 行业 options: no header maps two fields.
+      { name: '行业', rows: [['行业'], ['制造业'], ['批发零售'], ['医药'], ['物流']] },
+      // Several lists side by side: a header (行业 | 客户来源) without 客户名称.
+      {
+        name: '下拉选项',
+        rows: [
+          ['行业', '客户来源', '客户类型'],
+          ['制造业', '展会', '企业'],
+          ['批发零售', '转介绍', '个人'],
+          ['医药', '官网咨询', null],
+        ],
+      },
+    ];
+    for (const lists of listSheets) {
+      for (const sheets of [
+        [register, lists],
+        [lists, register],
+      ]) {
+        const { report } = await runImport(await xlsxOf(sheets), temp, { dryRun: true });
+        expect([sheets.map((x) => x.name), report.sheet, report.summary.rows]).toEqual([
+          sheets.map((x) => x.name),
+          '示例客户表',
+          2,
+        ]);
+      }
+    }
+    // Rows of contacts without 客户名称 are no list either: that sheet is read, as before, and its rows
+    // say what is missing.
+    const contacts = {
+      name: '报备',
+      rows: [
+        ['联系人', '联系电话', '报备人'],
+        ['王芳', '13901230001', '王磊'],
+        ['李娜', '13901230002', '王磊'],
+      ],
+    };
+    const withContacts = await runImport(await xlsxOf([register, contacts]), temp, { dryRun: true });
+    expect([withContacts.report.sheet, withContacts.report.summary.byStatus.invalid]).toEqual(['报备', 2]);
+    // A sheet the user fills in beside it is no list: the 示例 sheet is not taken for the register.
+    const filled = { name: '报备', rows: [['请在此填写']] };
+    await expect(runImport(await xlsxOf([register, filled]), temp, { dryRun: true })).rejects.toMatchObject({
+      code: 'import.no_register',
+    });
+  });
+
   it('still refuses a one-sheet workbook of instructions: text alone, or a field table that reads as a header', async () => {
     const text = await xlsxOf([
       { name: '说明', rows: [['填表说明'], ['1. 客户名称须与营业执照一致'], ['2. 每行填写一个客户']] },
