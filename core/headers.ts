@@ -10,7 +10,7 @@ import {
   type ExampleEvidence,
 } from './exampleRow.js';
 import { HEADER_SYNONYMS, LEAD_SOURCE_WORDS, PARTNER_WORDS, type HeaderSynonym } from './headerSynonyms.js';
-import { FIELDS, FIELD_SPECS, type CellValue, type Field } from './schema.js';
+import { FIELDS, FIELD_SPECS, RESULT_COLUMNS, type CellValue, type Field } from './schema.js';
 import { toSimplified } from './simplified.js';
 
 export interface FieldCandidate {
@@ -787,9 +787,21 @@ function rowKindFor(cells: readonly CellValue[], reading: RowReading): RowKind {
   return 'data';
 }
 
+/** The result columns' headers (core/schema RESULT_COLUMNS), as a repeated header's cells are compared. */
+const RESULT_HEADER_KEYS = new Set(
+  Object.values(RESULT_COLUMNS).flatMap((label) => [label.zh, label.en].map(rowTextKey)),
+);
+
+/**
+ * The header texts a repeated header is recognised by, per column. The result columns the product
+ * writes (报备编号, 状态 …) are left out: a page break or a pasted block repeats the data columns'
+ * header, and counting the five result columns would put "half the header" out of its reach.
+ */
 function headerKeysOf(columns: readonly ColumnMapping[]): Map<number, string[]> {
   return new Map(
-    columns.map((c) => [c.column - 1, [c.header, c.group ?? ''].filter((t) => t !== '').map(rowTextKey)]),
+    columns
+      .filter((c) => !RESULT_HEADER_KEYS.has(rowTextKey(c.header)))
+      .map((c) => [c.column - 1, [c.header, c.group ?? ''].filter((t) => t !== '').map(rowTextKey)]),
   );
 }
 

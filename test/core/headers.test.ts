@@ -728,6 +728,22 @@ describe('classifyRow', () => {
     expect(classifyRow(['客户名称', '联系电话', null, null], detection)).toBe('header-repeat');
   });
 
+  it('recognises the header repeated inside the data when the sheet carries the result columns too', () => {
+    // A sheet the add-in prepared, a checked copy imported again, a Sheets link on such a sheet: the
+    // five result columns sit in the header, and a page break repeats only the data columns.
+    const results = ['报备编号', '状态', '保护截止', '冲突说明', '提示'];
+    const withResults = detect([
+      ['客户名称', '联系电话', ...results],
+      ['杭州明远科技有限公司', '13812345678', 'BB-2026-000001', '已保护', '2027-02-28', null, null],
+    ]);
+    expect(classifyRow(['客户名称', '联系电话', null, null, null, null, null], withResults)).toBe(
+      'header-repeat',
+    );
+    expect(classifyRow(['客户名称', '联系电话', ...results], withResults)).toBe('header-repeat');
+    // One header word among data is still data.
+    expect(classifyRow(['客户名称', '13812345678', null, null, null, null, null], withResults)).toBe('data');
+  });
+
   describe('example rows (填写示例)', () => {
     const header = ['序号', '客户名称', '联系人', '手机', '报备人', '备注'];
     const example = detect([header, ['1', '杭州明远科技有限公司', '王芳', '13812345678', '张伟', null]]);
