@@ -100,6 +100,13 @@ const MIGRATION_FILLS: Record<
 const MARK_PAGE = 1_000;
 /** Staged records are written in statements of at most this many, bounding memory and statement size. */
 const FLUSH_EVERY = 500;
+/**
+ * Keyed writes per instance at once. More batches in flight did not finish sooner: with 8 on the
+ * 2-core test machine the backends spent 250–300 µs of CPU a row against 180–210 with 2 (and 131
+ * for one), the service as much, and 2–3 of the 8 waited on another's lock (households against
+ * individuals of one name). docs/architecture.md, "Locking on PostgreSQL".
+ */
+const KEYED_WRITES = 2;
 /** The name search compares this tail of the sealed text, which holds the AES-GCM tag: unique per seal. */
 const SEAL_TAG_CHARS = 24;
 /** Most registration numbers a transaction takes from the sequence in one round trip. */
@@ -119,9 +126,14 @@ export interface PostgresStoreOptions {
   dataDir?: string;
   /**
    * Connections per instance (default 10). Exclusive writes use one at a time; keyed writes up to
-   * all but two, so that reads (sign-in) always find a connection.
+   * `keyedWrites`, never more than all but two, so that reads (sign-in) always find a connection.
    */
   poolSize?: number;
+  /**
+   * Keyed writes (registration batches) of this instance at once (default KEYED_WRITES); the
+   * others wait their turn in the instance, in arrival order.
+   */
+  keyedWrites?: number;
 }
 
 /** PostgreSQL's error codes this store acts on. */
@@ -217,7 +229,9 @@ export class PostgresStore implements Store {
     try {
       const sql = statements(schema);
       await prepareSchema(pool, sql, options.keyring, options.connectionString);
-      const slots = new Slots(Math.max(1, (options.poolSize ?? 10) - 2));
+      const slots = new Slots(
+        Math.max(1, Math.min(options.keyedWrites ?? KEYED_WRITES, (options.poolSize ?? 10) - 2)),
+      );
       return new PostgresStore(pool, options.keyring, sql, slots, options.connectionString);
     } catch (err) {
       await pool.end();

@@ -312,4 +312,38 @@ describe('keyed writes on PostgreSQL', () => {
     );
     expect(kept.rows[0]).toEqual({ n: MAX_NOTIFICATIONS, oldest: '3' });
   });
+
+  it('runs at most two keyed writes of one instance at once; the next starts when one ends', async () => {
+    const [a] = await instances();
+    const gates = [gate(), gate(), gate()];
+    const entered: number[] = [];
+    const writes = gates.map((g, i) =>
+      a.write(
+        async () => {
+          entered.push(i);
+          await g.opened;
+        },
+        { keys: [`cc:${i}`] },
+      ),
+    );
+    const enteredAtLeast = async (n: number, tries: number) => {
+      for (let t = 0; t < tries && entered.length < n; t++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return entered.length;
+    };
+    try {
+      expect(await enteredAtLeast(2, 200)).toBe(2);
+      // Disjoint customers, so nothing in the database holds the third back: only the instance's
+      // limit does. Given a second to start (it needs a few milliseconds), it has not.
+      expect(await enteredAtLeast(3, 20)).toBe(2);
+      const [first] = entered as [number];
+      gates[first]!.open();
+      await writes[first];
+      expect(await enteredAtLeast(3, 200)).toBe(3);
+    } finally {
+      for (const g of gates) g.open();
+      await Promise.all(writes);
+    }
+  });
 });
