@@ -95,6 +95,12 @@ const envSchema = z.object({
       '不能使用 PostgreSQL 自带的 schema（information_schema、pg_ 开头） / must not be one of PostgreSQL’s own schemas (information_schema, pg_*)',
     )
     .default('baobei'),
+  /**
+   * Registration batches one instance writes to PostgreSQL at once (the store's default, 2, when
+   * unset): more in flight cost the database more CPU a row on a small server (docs/architecture.md,
+   * "Locking on PostgreSQL"); a larger server may take more. At most the pool's connections but two.
+   */
+  BAOBEI_PG_KEYED_WRITES: z.coerce.number().int().positive().max(8).optional(),
   /** The service's public URL (for the add-in manifest and links); defaults to http://localhost:PORT. */
   // http(s) only: z.url() alone takes "localhost:3000" as a URL of scheme "localhost:".
   BAOBEI_PUBLIC_URL: z
@@ -183,6 +189,8 @@ export interface Config {
   lowdbWarnRecords: number | undefined;
   databaseUrl: string | undefined;
   pgSchema: string;
+  /** BAOBEI_PG_KEYED_WRITES; undefined: the store's default. */
+  pgKeyedWrites: number | undefined;
   publicUrl: string | undefined;
   /** The add-in: where office.js comes from (BAOBEI_OFFICE_JS) and the manifest Id (BAOBEI_MANIFEST_ID). */
   addin: { officeJs: 'cdn' | 'local'; manifestId: string | undefined };
@@ -290,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     store: e.BAOBEI_STORE,
     databaseUrl: e.DATABASE_URL,
     pgSchema: e.BAOBEI_PG_SCHEMA,
+    pgKeyedWrites: e.BAOBEI_PG_KEYED_WRITES,
     publicUrl: e.BAOBEI_PUBLIC_URL,
     addin: { officeJs: e.BAOBEI_OFFICE_JS, manifestId: e.BAOBEI_MANIFEST_ID },
     corsOrigins: e.BAOBEI_CORS_ORIGINS,

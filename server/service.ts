@@ -205,6 +205,7 @@ async function openStoreWith(
         schema: config.pgSchema,
         keyring,
         dataDir: config.dataDir,
+        ...(config.pgKeyedWrites !== undefined ? { keyedWritesAtOnce: config.pgKeyedWrites } : {}),
       }),
       keyring,
     };

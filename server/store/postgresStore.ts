@@ -126,14 +126,14 @@ export interface PostgresStoreOptions {
   dataDir?: string;
   /**
    * Connections per instance (default 10). Exclusive writes use one at a time; keyed writes up to
-   * `keyedWrites`, never more than all but two, so that reads (sign-in) always find a connection.
+   * `keyedWritesAtOnce`, never more than all but two, so that reads (sign-in) always find a connection.
    */
   poolSize?: number;
   /**
    * Keyed writes (registration batches) of this instance at once (default KEYED_WRITES); the
    * others wait their turn in the instance, in arrival order.
    */
-  keyedWrites?: number;
+  keyedWritesAtOnce?: number;
 }
 
 /** PostgreSQL's error codes this store acts on. */
@@ -210,6 +210,11 @@ export class PostgresStore implements Store {
     private readonly connectionString: string,
   ) {}
 
+  /** Keyed writes this instance runs at once (PostgresStoreOptions.keyedWritesAtOnce, within the pool). */
+  get keyedWritesAtOnce(): number {
+    return this.keyedSlots.size;
+  }
+
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const schema = options.schema ?? 'baobei';
     const refused = pgSchemaNameProblem(schema);
@@ -230,7 +235,7 @@ export class PostgresStore implements Store {
       const sql = statements(schema);
       await prepareSchema(pool, sql, options.keyring, options.connectionString);
       const slots = new Slots(
-        Math.max(1, Math.min(options.keyedWrites ?? KEYED_WRITES, (options.poolSize ?? 10) - 2)),
+        Math.max(1, Math.min(options.keyedWritesAtOnce ?? KEYED_WRITES, (options.poolSize ?? 10) - 2)),
       );
       return new PostgresStore(pool, options.keyring, sql, slots, options.connectionString);
     } catch (err) {
@@ -1957,7 +1962,7 @@ class Slots {
   private free: number;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(size: number) {
+  constructor(readonly size: number) {
     this.free = size;
   }
 

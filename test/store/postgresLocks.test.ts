@@ -5,6 +5,9 @@
  * in pg_stat_activity (a backend waiting on a lock), never inferred from timing.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
@@ -344,6 +347,34 @@ describe('keyed writes on PostgreSQL', () => {
     } finally {
       for (const g of gates) g.open();
       await Promise.all(writes);
+    }
+  });
+  it('BAOBEI_PG_KEYED_WRITES sets how many keyed writes an instance runs at once (1–8, the variable named when refused)', async () => {
+    const { loadConfig } = await import('../../server/config.js');
+    const { openStore } = await import('../../server/service.js');
+    const schema = `baobei_locks_${process.pid}_${randomBytes(4).toString('hex')}`;
+    schemas.push(schema);
+    const env = {
+      BAOBEI_KEY: randomBytes(32).toString('hex'),
+      BAOBEI_STORE: 'postgres',
+      DATABASE_URL,
+      BAOBEI_PG_SCHEMA: schema,
+      BAOBEI_DATA_DIR: await mkdtemp(path.join(os.tmpdir(), 'baobei-keyed-')),
+    };
+    for (const [setting, atOnce] of [
+      [undefined, 2],
+      ['5', 5],
+    ] as const) {
+      const config = loadConfig(setting === undefined ? env : { ...env, BAOBEI_PG_KEYED_WRITES: setting });
+      const { store } = await openStore(config, 'test');
+      try {
+        expect((store as PostgresStore).keyedWritesAtOnce).toBe(atOnce);
+      } finally {
+        await store.close();
+      }
+    }
+    for (const bad of ['0', '9', 'two']) {
+      expect(() => loadConfig({ ...env, BAOBEI_PG_KEYED_WRITES: bad })).toThrow(/BAOBEI_PG_KEYED_WRITES/);
     }
   });
 });
