@@ -13,7 +13,8 @@ import { dueReminders, type ReminderRecord } from '../../core/reminders.js';
 import { nextServiceDue } from '../../core/serviceCadence.js';
 import type { Day, RecordStatus, StoredRecord } from '../../core/schema.js';
 import { splitPartnerOf } from '../store/splitPartner.js';
-import type { ReadTx, Store, WriteMark, WriteTx } from '../store/store.js';
+import type { ReadTx, Store, WriteTx } from '../store/store.js';
+import { PassCoverage } from '../services/passCoverage.js';
 import { openObjectionWindows } from '../services/recordPages.js';
 import { recordFactsOf } from './notifyEvent.js';
 import { RecipientDirectory, enqueueEvents, type EnqueueItem } from './outbox.js';
@@ -121,33 +122,28 @@ export async function runReminders(store: Store, options: ReminderOptions): Prom
  * a second instance) send nothing twice.
  */
 export class ReminderSweep {
-  /** What the last pass that succeeded covered, and the write mark taken before its read. */
-  private covered: { day: Day; policy: string; calendar: WorkCalendar; mark: WriteMark } | undefined;
+  private readonly coverage = new PassCoverage();
 
   constructor(private readonly store: Store) {}
 
   async run(options: ReminderOptions): Promise<ReminderRun & { pass: 'full' | 'written'; read: number }> {
     const started = performance.now();
     const today = dayOf(options.now);
-    const policy = JSON.stringify(options.policy);
-    const last = this.covered;
-    const same =
-      last !== undefined &&
-      last.day === today &&
-      last.policy === policy &&
-      last.calendar === options.calendar;
-    // The mark first: whatever commits after it is read by this pass or by the next.
-    const { mark, written, records } = await this.store.read(async (tx) => {
-      const mark = await tx.writeMark();
-      const written = same ? await tx.recordsWrittenSince(last.mark) : undefined;
+    const { start, written, records } = await this.store.read(async (tx) => {
+      const start = await this.coverage.begin(tx, {
+        day: today,
+        policy: options.policy,
+        calendar: options.calendar,
+      });
+      const written = await this.coverage.written(tx, start);
       return {
-        mark,
+        start,
         written,
         records: written?.filter((r) => isRemindable(r, today)) ?? (await remindableRecords(tx, today)),
       };
     });
     const run = await remindAbout(this.store, records, options, started);
-    this.covered = { day: today, policy, calendar: options.calendar, mark };
+    this.coverage.covers(start);
     return { ...run, pass: written !== undefined ? 'written' : 'full', read: records.length };
   }
 }
