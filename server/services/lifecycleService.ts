@@ -42,6 +42,7 @@ import type { ReadTx, WriteTx } from '../store/store.js';
 import { forbidden, isHolder, isOwnRecord, reviews, type Actor } from './actor.js';
 import { Notifier } from './notifier.js';
 import { claimFromPool, enterPool, poolEntryOf } from './poolService.js';
+import { PassCoverage } from './passCoverage.js';
 import { splitPartnerOf } from '../store/splitPartner.js';
 import { recordView, type RecordView } from './recordView.js';
 import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
@@ -114,7 +115,26 @@ interface ActionContext {
   touched: Set<string>;
 }
 
+export interface SweepRun {
+  expired: number;
+  voided: number;
+  /** Lapse warnings (T−3, pool.lapsing) issued. */
+  reminded: number;
+  /** How the lapse pass read: every protecting record, those written since the last, or none (cadences off). */
+  pass: 'full' | 'written' | 'off';
+  /** Protecting records the lapse pass read. */
+  read: number;
+}
+
 export class LifecycleService {
+  /**
+   * What the last lapse pass covered (issue 12): whether a record lapses or is warned of it
+   * depends only on the record, the Shanghai day, the policy and the calendar, so the day's first
+   * sweep (and the first after start) reads every protecting record and the others of the day
+   * only those written since.
+   */
+  private readonly lapseCoverage = new PassCoverage();
+
   constructor(
     private readonly deps: ServiceDeps,
     private readonly registrations: RegistrationService,
@@ -497,12 +517,18 @@ export class LifecycleService {
    * customers enter the pool (R44); the next queued registration moves up; service reminders
    * (due, overdue, about to lapse) are issued once each.
    */
-  async sweep(): Promise<{ expired: number; voided: number; reminded: number }> {
+  async sweep(): Promise<SweepRun> {
     const now = this.deps.clock();
     const today = dayOf(now);
     const system: Actor = { id: 'system', name: 'system', role: 'admin' };
+    const calendar = this.deps.calendar?.() ?? PACKAGE_CALENDAR;
     const counts = await this.deps.store.write(async (tx) => {
       const policy = await this.registrations.policy(tx);
+      // Before any record is read or written: the sweep's own writes come after the mark, so the
+      // next written pass reads them (a queued record promoted here is one to watch).
+      const lapsePass = cadencesOn(policy)
+        ? await this.lapseCoverage.begin(tx, { day: today, policy, calendar })
+        : undefined;
       const ctx: ActionContext = {
         tx,
         actor: system,
@@ -527,9 +553,17 @@ export class LifecycleService {
       }
       let voided = 0;
       let reminded = 0;
-      if (cadencesOn(policy)) {
-        const calendar = this.deps.calendar?.() ?? PACKAGE_CALENDAR;
-        for (const record of await tx.recordsWithStatus(PROTECTING_STATUSES)) {
+      let read = 0;
+      let pass: SweepRun['pass'] = 'off';
+      if (lapsePass !== undefined) {
+        // Read after the ends above, so a record this sweep expired is seen as it is now.
+        const written = await this.lapseCoverage.written(tx, lapsePass);
+        const protecting =
+          written?.filter((r) => PROTECTING_STATUSES.includes(r.status)) ??
+          (await tx.recordsWithStatus(PROTECTING_STATUSES));
+        pass = written !== undefined ? 'written' : 'full';
+        read = protecting.length;
+        for (const record of protecting) {
           const lapse = lapseDecision(record, policy, calendar, today);
           if (lapse) {
             // R31 / R32: the record is void and its customer returns to the pool (R44).
@@ -575,15 +609,23 @@ export class LifecycleService {
       }
       await tx.pruneIdempotency(new Date(now.getTime() - 24 * 3600 * 1000).toISOString());
       await ctx.notify.flush(tx);
-      return { expired, voided, reminded, touched: [...ctx.touched] };
+      return { expired, voided, reminded, pass, read, lapsePass, touched: [...ctx.touched] };
     });
+    // Only once the write committed: a sweep that failed leaves the next to read in full.
+    if (counts.lapsePass !== undefined) this.lapseCoverage.covers(counts.lapsePass);
     if (counts.touched.length > 0) {
       await this.registrations.audit(system, 'registration.sweep', counts.touched, {
         expired: counts.expired,
         voided: counts.voided,
       });
     }
-    return { expired: counts.expired, voided: counts.voided, reminded: counts.reminded };
+    return {
+      expired: counts.expired,
+      voided: counts.voided,
+      reminded: counts.reminded,
+      pass: counts.pass,
+      read: counts.read,
+    };
   }
 
   // ---- internals ----

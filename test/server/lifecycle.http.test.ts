@@ -1099,7 +1099,11 @@ describe('[R21] the queue behind a protection', () => {
     expect(list.body.items.map((r) => r.no)).toEqual([wangNo]);
     expect((await record(li, liNo)).status).toBe('conflict');
 
-    expect(await svc.running.services.lifecycle.sweep()).toEqual({ expired: 1, voided: 0, reminded: 0 });
+    expect(await svc.running.services.lifecycle.sweep()).toMatchObject({
+      expired: 1,
+      voided: 0,
+      reminded: 0,
+    });
     expect(await stored()).toBe('expired');
     const written = await record(wang, wangNo);
     expect(written.history.at(-1)).toMatchObject({
@@ -1119,7 +1123,11 @@ describe('[R21] the queue behind a protection', () => {
       liNo,
     ]);
 
-    expect(await svc.running.services.lifecycle.sweep()).toEqual({ expired: 0, voided: 0, reminded: 0 });
+    expect(await svc.running.services.lifecycle.sweep()).toMatchObject({
+      expired: 0,
+      voided: 0,
+      reminded: 0,
+    });
   });
 });
 

@@ -254,11 +254,11 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         // Grade A after the first visit: due a week later, Wed 03-11; without it the record lapses on
         // 03-12. From three days before (T−3) the holder is warned, once.
         svc.setNow(at('2026-03-08', '08:00'));
-        expect(await sweep()).toEqual({ expired: 0, voided: 0, reminded: 0 });
+        expect(await sweep()).toMatchObject({ expired: 0, voided: 0, reminded: 0 });
         svc.setNow(at('2026-03-09', '08:00'));
-        expect(await sweep()).toEqual({ expired: 0, voided: 0, reminded: 1 });
+        expect(await sweep()).toMatchObject({ expired: 0, voided: 0, reminded: 1 });
         svc.setNow(at('2026-03-11', '08:00'));
-        expect(await sweep()).toEqual({ expired: 0, voided: 0, reminded: 0 });
+        expect(await sweep()).toMatchObject({ expired: 0, voided: 0, reminded: 0 });
         const reminderKeys = async () =>
           (await svc.running.store.read((tx) => tx.listDocs('service-reminders'))).map((d) => d.key);
         // Keyed day first (no personal data), so old ones are dropped by a key range.
@@ -846,7 +846,7 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         svc.setNow(at('2026-04-01', '09:00'));
         const policy = await setPolicy({ preset: 'follow-up' });
         svc.setNow(at('2026-04-01', '09:01'));
-        expect(await sweep()).toEqual({ expired: 0, voided: 0, reminded: 0 });
+        expect(await sweep()).toMatchObject({ expired: 0, voided: 0, reminded: 0 });
         // The first follow-up is due 3 days from the switch: Sat 04-04 (清明, off until 04-06) → Tue 04-07.
         expect((await record(wang, no)).service).toEqual({
           lastServiceDay: '2026-03-02',
