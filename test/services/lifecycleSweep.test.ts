@@ -34,6 +34,8 @@ interface Harness {
   store: Store;
   /** Closes the store and opens it again on the same data: a restart. */
   reopen(): Promise<Store>;
+  /** A second service instance on the same data, where the store allows one (PostgreSQL). */
+  another?(): Promise<Store>;
   dispose(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ async function postgres(): Promise<Harness> {
   const schema = `baobei_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const open = () => PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema });
   let store = await open();
+  const others: Store[] = [];
   return {
     get store() {
       return store;
@@ -69,7 +72,13 @@ async function postgres(): Promise<Harness> {
       store = await open();
       return store;
     },
+    async another() {
+      const other = await open();
+      others.push(other);
+      return other;
+    },
     async dispose() {
+      for (const other of others) await other.close();
       await store.close();
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     },
@@ -163,13 +172,28 @@ for (const [adapter, open] of [
       const service = lifecycle();
       now = at('2026-11-25', '08:00');
       expect(await service.sweep()).toMatchObject({ pass: 'full', voided: 0 });
-      // A record approved weeks ago, never visited, written now (a migration keeping its dates).
+      // A record approved weeks ago and never visited, written now (restored, its dates corrected).
       await h.store.write((tx) => tx.putRecord(approvedOn('BB-2026-000002', '2026-11-02')));
       now = at('2026-11-25', '10:00');
       expect(await service.sweep()).toMatchObject({ pass: 'written', read: 1, voided: 1 });
       expect(await statusOf('BB-2026-000002')).toBe('void');
       expect(await statusOf('BB-2026-000001')).toBe('protected');
     });
+
+    // One process owns an embedded store's data dir: a second instance is PostgreSQL's case.
+    it.runIf(adapter === 'postgres')(
+      'a lapsed record another instance writes mid-day is voided at this instance’s next sweep',
+      async () => {
+        const other = await h.another!();
+        const service = lifecycle();
+        now = at('2026-11-25', '08:00');
+        expect(await service.sweep()).toMatchObject({ pass: 'full', read: 0 });
+        await other.write((tx) => tx.putRecord(approvedOn('BB-2026-000001', '2026-11-02')));
+        now = at('2026-11-25', '08:01');
+        expect(await service.sweep()).toMatchObject({ pass: 'written', read: 1, voided: 1 });
+        expect(await statusOf('BB-2026-000001')).toBe('void');
+      },
+    );
 
     it('a policy changed mid-day runs the full pass: what it voids is voided that day', async () => {
       await h.store.write((tx) => tx.putRecord(approvedOn('BB-2026-000001', '2026-11-23')));
