@@ -181,9 +181,9 @@ for (const [adapter, open] of [
     });
 
     // One process owns an embedded store's data dir: a second instance is PostgreSQL's case.
-    it.runIf(adapter === 'postgres')(
-      'a lapsed record another instance writes mid-day is voided at this instance’s next sweep',
-      async () => {
+    // Registered for PostgreSQL only (not skipped on lowdb: CI runs every test it lists).
+    if (adapter === 'postgres') {
+      it('a lapsed record another instance writes mid-day is voided at this instance’s next sweep', async () => {
         const other = await h.another!();
         const service = lifecycle();
         now = at('2026-11-25', '08:00');
@@ -192,8 +192,8 @@ for (const [adapter, open] of [
         now = at('2026-11-25', '08:01');
         expect(await service.sweep()).toMatchObject({ pass: 'written', read: 1, voided: 1 });
         expect(await statusOf('BB-2026-000001')).toBe('void');
-      },
-    );
+      });
+    }
 
     it('a policy changed mid-day runs the full pass: what it voids is voided that day', async () => {
       await h.store.write((tx) => tx.putRecord(approvedOn('BB-2026-000001', '2026-11-23')));
