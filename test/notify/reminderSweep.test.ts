@@ -4,89 +4,22 @@
  * last read — without losing or delaying a reminder that is due. On both stores, each real: a
  * lowdb data dir and a PostgreSQL schema.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PACKAGE_CALENDAR, workCalendar, type WorkCalendar } from '../../core/calendar.js';
 import { DEFAULT_POLICY, type Policy } from '../../core/policy.js';
 import type { StoredRecord } from '../../core/schema.js';
 import { REMINDERS_COLLECTION, ReminderSweep } from '../../server/notify/reminderScheduler.js';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
-import { LowdbStore } from '../../server/store/lowdbStore.js';
-import { PostgresStore } from '../../server/store/postgresStore.js';
-import type { Store } from '../../server/store/store.js';
 import { record } from '../store/storeContract.js';
+import {
+  restartableLowdb,
+  restartablePostgres,
+  shanghaiAt,
+  type RestartableStore,
+} from '../support/restartableStore.js';
 
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
-afterAll(async () => {
-  await admin.end();
-});
-
-interface Harness {
-  store: Store;
-  /** Closes the store and opens it again on the same data: a restart. */
-  reopen(): Promise<Store>;
-  /** A second service instance on the same data, where the store allows one (PostgreSQL). */
-  another?(): Promise<Store>;
-  dispose(): Promise<void>;
-}
-
-async function lowdb(): Promise<Harness> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-sweep-'));
-  const keyring = keyringFromMasterKey(randomBytes(32));
-  let store = await LowdbStore.open({ dataDir, keyring });
-  return {
-    get store() {
-      return store;
-    },
-    async reopen() {
-      await store.close();
-      store = await LowdbStore.open({ dataDir, keyring });
-      return store;
-    },
-    async dispose() {
-      await store.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function postgres(): Promise<Harness> {
-  const schema = `baobei_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const keyring = keyringFromMasterKey(randomBytes(32));
-  const open = () => PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema });
-  let store = await open();
-  const others: Store[] = [];
-  return {
-    get store() {
-      return store;
-    },
-    async reopen() {
-      await store.close();
-      store = await open();
-      return store;
-    },
-    async another() {
-      const other = await open();
-      others.push(other);
-      return other;
-    },
-    async dispose() {
-      for (const other of others) await other.close();
-      await store.close();
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    },
-  };
-}
-
-/** Shanghai wall-clock time (UTC+8). */
-function at(day: string, time: string): Date {
-  return new Date(`${day}T${time}:00+08:00`);
-}
+const keyring = keyringFromMasterKey(randomBytes(32));
 
 /** Protected until `until` (approved 90 days before), held by 王磊. */
 function protectedUntil(no: string, until: string): StoredRecord {
@@ -94,13 +27,13 @@ function protectedUntil(no: string, until: string): StoredRecord {
 }
 
 for (const [adapter, open] of [
-  ['lowdb', lowdb],
-  ['postgres', postgres],
+  ['lowdb', restartableLowdb],
+  ['postgres', restartablePostgres],
 ] as const) {
   describe(`reminder sweep (${adapter}): a full pass once a day, the records written since in between`, () => {
-    let h: Harness;
+    let h: RestartableStore;
     beforeEach(async () => {
-      h = await open();
+      h = await open(keyring);
     });
     afterEach(async () => {
       await h.dispose();
@@ -124,20 +57,20 @@ for (const [adapter, open] of [
         for (let n = 2; n <= 6; n++) await tx.putRecord(protectedUntil(`BB-2026-00000${n}`, '2027-02-20'));
       });
       const sweep = new ReminderSweep(h.store);
-      const first = await sweep.run({ now: at('2026-11-23', '08:00'), calendar, policy });
+      const first = await sweep.run({ now: shanghaiAt('2026-11-23', '08:00'), calendar, policy });
       expect(first).toMatchObject({ pass: 'full', read: 6 });
       expect(await claimed()).toEqual(['BB-2026-000001:2026-11-30:T-7']);
-      const idle = await sweep.run({ now: at('2026-11-23', '08:01'), calendar, policy });
+      const idle = await sweep.run({ now: shanghaiAt('2026-11-23', '08:01'), calendar, policy });
       expect(idle).toMatchObject({ pass: 'written', read: 0, due: 0 });
       // 10:00: a history import writes a record whose T−7 is today, and one that cannot be reminded.
       await h.store.write(async (tx) => {
         await tx.putRecord(protectedUntil('BB-2026-000007', '2026-11-30'));
         await tx.putRecord(record('BB-2026-000008', { status: 'void' }));
       });
-      const next = await sweep.run({ now: at('2026-11-23', '10:01'), calendar, policy });
+      const next = await sweep.run({ now: shanghaiAt('2026-11-23', '10:01'), calendar, policy });
       expect(next).toMatchObject({ pass: 'written', read: 1, claimed: 1 });
       expect(await claimed()).toEqual(['BB-2026-000001:2026-11-30:T-7', 'BB-2026-000007:2026-11-30:T-7']);
-      expect(await sweep.run({ now: at('2026-11-23', '10:02'), calendar, policy })).toMatchObject({
+      expect(await sweep.run({ now: shanghaiAt('2026-11-23', '10:02'), calendar, policy })).toMatchObject({
         pass: 'written',
         read: 0,
       });
@@ -149,9 +82,9 @@ for (const [adapter, open] of [
       it('a record another instance writes mid-day is reminded at this instance’s next sweep', async () => {
         const other = await h.another!();
         const sweep = new ReminderSweep(h.store);
-        await sweep.run({ now: at('2026-11-23', '08:00'), calendar, policy });
+        await sweep.run({ now: shanghaiAt('2026-11-23', '08:00'), calendar, policy });
         await other.write((tx) => tx.putRecord(protectedUntil('BB-2026-000001', '2026-11-30')));
-        const next = await sweep.run({ now: at('2026-11-23', '08:01'), calendar, policy });
+        const next = await sweep.run({ now: shanghaiAt('2026-11-23', '08:01'), calendar, policy });
         expect(next).toMatchObject({ pass: 'written', read: 1, claimed: 1 });
         expect(await claimed()).toEqual(['BB-2026-000001:2026-11-30:T-7']);
       });
@@ -163,23 +96,27 @@ for (const [adapter, open] of [
         await tx.putRecord(protectedUntil('BB-2026-000002', '2026-12-01')); // T−7 Tue 11-24
       });
       const sweep = new ReminderSweep(h.store);
-      await sweep.run({ now: at('2026-11-23', '23:59'), calendar, policy });
+      await sweep.run({ now: shanghaiAt('2026-11-23', '23:59'), calendar, policy });
       expect(await claimed()).toEqual(['BB-2026-000001:2026-11-30:T-7', 'BB-2026-000002:2026-12-01:T-20']);
       // Nothing was written overnight; the new day alone makes 000002's T−7 due.
-      const tuesday = await sweep.run({ now: at('2026-11-24', '00:00'), calendar, policy });
+      const tuesday = await sweep.run({ now: shanghaiAt('2026-11-24', '00:00'), calendar, policy });
       expect(tuesday).toMatchObject({ pass: 'full', read: 2, claimed: 1 });
       expect(await claimed()).toContain('BB-2026-000002:2026-12-01:T-7');
-      expect(await sweep.run({ now: at('2026-11-24', '00:01'), calendar, policy })).toMatchObject({
+      expect(await sweep.run({ now: shanghaiAt('2026-11-24', '00:01'), calendar, policy })).toMatchObject({
         pass: 'written',
       });
     });
 
     it('a restart mid-day runs the full pass again and sends nothing twice', async () => {
       await h.store.write((tx) => tx.putRecord(protectedUntil('BB-2026-000001', '2026-11-30')));
-      await new ReminderSweep(h.store).run({ now: at('2026-11-23', '09:00'), calendar, policy });
+      await new ReminderSweep(h.store).run({ now: shanghaiAt('2026-11-23', '09:00'), calendar, policy });
       expect(await claimed()).toEqual(['BB-2026-000001:2026-11-30:T-7']);
       const store = await h.reopen();
-      const after = await new ReminderSweep(store).run({ now: at('2026-11-23', '11:00'), calendar, policy });
+      const after = await new ReminderSweep(store).run({
+        now: shanghaiAt('2026-11-23', '11:00'),
+        calendar,
+        policy,
+      });
       expect(after).toMatchObject({ pass: 'full', read: 1, claimed: 0, entries: 0 });
       expect(await claimed()).toEqual(['BB-2026-000001:2026-11-30:T-7']);
     });
@@ -187,23 +124,25 @@ for (const [adapter, open] of [
     it('a policy or calendar changed mid-day runs the full pass: a threshold it adds goes out that day', async () => {
       await h.store.write((tx) => tx.putRecord(protectedUntil('BB-2026-000001', '2026-12-03')));
       const sweep = new ReminderSweep(h.store);
-      await sweep.run({ now: at('2026-11-23', '09:00'), calendar, policy });
+      await sweep.run({ now: shanghaiAt('2026-11-23', '09:00'), calendar, policy });
       expect(await claimed()).toEqual(['BB-2026-000001:2026-12-03:T-20']);
       // T−10 of 12-03 is today: added at 14:00, nothing else written.
       const added: Policy = {
         ...policy,
         reminders: { ...policy.reminders, protectionEndingDays: [30, 20, 10, 7, 1] },
       };
-      const run = await sweep.run({ now: at('2026-11-23', '14:00'), calendar, policy: added });
+      const run = await sweep.run({ now: shanghaiAt('2026-11-23', '14:00'), calendar, policy: added });
       expect(run).toMatchObject({ pass: 'full', claimed: 1 });
       expect(await claimed()).toEqual(['BB-2026-000001:2026-12-03:T-10', 'BB-2026-000001:2026-12-03:T-20']);
-      expect(await sweep.run({ now: at('2026-11-23', '14:01'), calendar, policy: added })).toMatchObject({
+      expect(
+        await sweep.run({ now: shanghaiAt('2026-11-23', '14:01'), calendar, policy: added }),
+      ).toMatchObject({
         pass: 'written',
       });
       // A schedule entered (a new calendar object) is a new input too.
       const entered = workCalendar([]);
       expect(
-        await sweep.run({ now: at('2026-11-23', '14:02'), calendar: entered, policy: added }),
+        await sweep.run({ now: shanghaiAt('2026-11-23', '14:02'), calendar: entered, policy: added }),
       ).toMatchObject({
         pass: 'full',
       });
@@ -219,10 +158,10 @@ for (const [adapter, open] of [
         coverage: (year) => calendar.coverage(year),
         addWorkdays: (day, n) => calendar.addWorkdays(day, n),
       };
-      await expect(sweep.run({ now: at('2026-11-23', '09:00'), calendar: broken, policy })).rejects.toThrow(
-        'calendar broken',
-      );
-      const again = await sweep.run({ now: at('2026-11-23', '09:01'), calendar, policy });
+      await expect(
+        sweep.run({ now: shanghaiAt('2026-11-23', '09:00'), calendar: broken, policy }),
+      ).rejects.toThrow('calendar broken');
+      const again = await sweep.run({ now: shanghaiAt('2026-11-23', '09:01'), calendar, policy });
       expect(again).toMatchObject({ pass: 'full', claimed: 1 });
     });
   });

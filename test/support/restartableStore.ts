@@ -1,0 +1,82 @@
+/**
+ * A real store of each kind that a test can restart and, on PostgreSQL, open a second instance of:
+ * a lowdb data dir in a temp folder, or a PostgreSQL schema of its own (dropped on dispose). For
+ * the sweep tests, whose passes depend on what a store remembers across restarts and instances.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { Keyring } from '../../server/security/keyring.js';
+import { LowdbStore } from '../../server/store/lowdbStore.js';
+import { PostgresStore } from '../../server/store/postgresStore.js';
+import type { Store } from '../../server/store/store.js';
+
+const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface RestartableStore {
+  store: Store;
+  /** Closes the store and opens it again on the same data: a restart. */
+  reopen(): Promise<Store>;
+  /** A second service instance on the same data, where the store allows one (PostgreSQL). */
+  another?(): Promise<Store>;
+  dispose(): Promise<void>;
+}
+
+export async function restartableLowdb(keyring: Keyring): Promise<RestartableStore> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-restartable-'));
+  let store = await LowdbStore.open({ dataDir, keyring });
+  return {
+    get store() {
+      return store;
+    },
+    async reopen() {
+      await store.close();
+      store = await LowdbStore.open({ dataDir, keyring });
+      return store;
+    },
+    async dispose() {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function restartablePostgres(keyring: Keyring): Promise<RestartableStore> {
+  const schema = `baobei_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const open = () => PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema });
+  let store = await open();
+  const others: Store[] = [];
+  return {
+    get store() {
+      return store;
+    },
+    async reopen() {
+      await store.close();
+      store = await open();
+      return store;
+    },
+    async another() {
+      const other = await open();
+      others.push(other);
+      return other;
+    },
+    async dispose() {
+      for (const other of others) await other.close();
+      await store.close();
+      const admin = new pg.Client({ connectionString: DATABASE_URL });
+      await admin.connect();
+      try {
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
+
+/** Shanghai wall-clock time (UTC+8). */
+export function shanghaiAt(day: string, time: string): Date {
+  return new Date(`${day}T${time}:00+08:00`);
+}
