@@ -124,16 +124,18 @@ export interface SweepRun {
   pass: 'full' | 'written' | 'off';
   /** Protecting records the lapse pass read. */
   read: number;
+  /** How the ends of protection were found: every record past its last day, or among those written since. */
+  expiryPass: 'full' | 'written';
 }
 
 export class LifecycleService {
   /**
-   * What the last lapse pass covered (issue 12): whether a record lapses or is warned of it
-   * depends only on the record, the Shanghai day, the policy and the calendar, so the day's first
-   * sweep (and the first after start) reads every protecting record and the others of the day
-   * only those written since.
+   * What the last sweep covered (issue 12): whether a protection ends, a record lapses or is warned
+   * of it depends only on the record, the Shanghai day, the policy and the calendar, so the day's
+   * first sweep (and the first after start) reads every record it may act on and the others of the
+   * day only those written since.
    */
-  private readonly lapseCoverage = new PassCoverage();
+  private readonly sweepCoverage = new PassCoverage();
 
   constructor(
     private readonly deps: ServiceDeps,
@@ -526,9 +528,7 @@ export class LifecycleService {
       const policy = await this.registrations.policy(tx);
       // Before any record is read or written: the sweep's own writes come after the mark, so the
       // next written pass reads them (a queued record promoted here is one to watch).
-      const lapsePass = cadencesOn(policy)
-        ? await this.lapseCoverage.begin(tx, { day: today, policy, calendar })
-        : undefined;
+      const sweepPass = await this.sweepCoverage.begin(tx, { day: today, policy, calendar });
       const ctx: ActionContext = {
         tx,
         actor: system,
@@ -543,7 +543,18 @@ export class LifecycleService {
       // may end in one sweep, and a partner read and written mid-loop would be overwritten by the
       // loop's own (older) copy of it.
       const ended: StoredRecord[] = [];
-      for (const record of await tx.recordsEndingBefore(today, PROTECTING_STATUSES)) {
+      // Whether a protection has run out depends on the record and the day alone: the day's full
+      // pass ends every one past its last day, and what else can have run out since is among the
+      // records written since (a record restored or migrated with an old last day).
+      const writtenBefore = await this.sweepCoverage.written(tx, sweepPass);
+      const ending =
+        writtenBefore?.filter(
+          (r) =>
+            PROTECTING_STATUSES.includes(r.status) &&
+            r.protectedUntil !== undefined &&
+            r.protectedUntil < today,
+        ) ?? (await tx.recordsEndingBefore(today, PROTECTING_STATUSES));
+      for (const record of ending) {
         this.transition(ctx, record, 'expired', 'expire', undefined);
         ctx.notify.toRegistrant(record, 'protection.ended', { outcome: 'expired' });
         await tx.putRecord(record);
@@ -555,9 +566,9 @@ export class LifecycleService {
       let reminded = 0;
       let read = 0;
       let pass: SweepRun['pass'] = 'off';
-      if (lapsePass !== undefined) {
+      if (cadencesOn(policy)) {
         // Read after the ends above, so a record this sweep expired is seen as it is now.
-        const written = await this.lapseCoverage.written(tx, lapsePass);
+        const written = await this.sweepCoverage.written(tx, sweepPass);
         const protecting =
           written?.filter((r) => PROTECTING_STATUSES.includes(r.status)) ??
           (await tx.recordsWithStatus(PROTECTING_STATUSES));
@@ -609,10 +620,11 @@ export class LifecycleService {
       }
       await tx.pruneIdempotency(new Date(now.getTime() - 24 * 3600 * 1000).toISOString());
       await ctx.notify.flush(tx);
-      return { expired, voided, reminded, pass, read, lapsePass, touched: [...ctx.touched] };
+      const expiryPass: SweepRun['expiryPass'] = writtenBefore !== undefined ? 'written' : 'full';
+      return { expired, voided, reminded, pass, read, expiryPass, sweepPass, touched: [...ctx.touched] };
     });
     // Only once the write committed: a sweep that failed leaves the next to read in full.
-    if (counts.lapsePass !== undefined) this.lapseCoverage.covers(counts.lapsePass);
+    this.sweepCoverage.covers(counts.sweepPass);
     if (counts.touched.length > 0) {
       await this.registrations.audit(system, 'registration.sweep', counts.touched, {
         expired: counts.expired,
@@ -625,6 +637,7 @@ export class LifecycleService {
       reminded: counts.reminded,
       pass: counts.pass,
       read: counts.read,
+      expiryPass: counts.expiryPass,
     };
   }
 

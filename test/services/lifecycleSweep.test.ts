@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PACKAGE_CALENDAR, type WorkCalendar } from '../../core/calendar.js';
-import { presetPolicy, type Policy } from '../../core/policy.js';
+import { DEFAULT_POLICY, presetPolicy, type Policy } from '../../core/policy.js';
 import type { StoredRecord } from '../../core/schema.js';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { LifecycleService } from '../../server/services/lifecycleService.js';
@@ -111,6 +111,33 @@ for (const [adapter, open] of [
       expect(await service.sweep()).toMatchObject({ pass: 'written', read: 1, voided: 1 });
       expect(await statusOf('BB-2026-000002')).toBe('void');
       expect(await statusOf('BB-2026-000001')).toBe('protected');
+    });
+
+    it('protections past their last day are ended by the day’s first sweep, and mid-day among the records written since', async () => {
+      // Visited on the day they were approved, so only the end of protection is in question.
+      const endingOn = (no: string, until: string) =>
+        record(no, { status: 'protected', protectedFrom: '2026-09-01', protectedUntil: until });
+      await h.store.write(async (tx) => {
+        await tx.putRecord(endingOn('BB-2026-000001', '2026-11-24'));
+        await tx.putRecord(endingOn('BB-2026-000002', '2027-02-20'));
+      });
+      await h.store.write((tx) => tx.putPolicy(DEFAULT_POLICY));
+      const service = lifecycle();
+      now = shanghaiAt('2026-11-24', '08:00');
+      expect(await service.sweep()).toMatchObject({ expiryPass: 'full', expired: 0 });
+      now = shanghaiAt('2026-11-24', '08:01');
+      expect(await service.sweep()).toMatchObject({ expiryPass: 'written', expired: 0 });
+      // 10:00: a record restored with a last day already past; ended by the next sweep, not tomorrow.
+      await h.store.write((tx) => tx.putRecord(endingOn('BB-2026-000003', '2026-11-20')));
+      now = shanghaiAt('2026-11-24', '10:01');
+      expect(await service.sweep()).toMatchObject({ expiryPass: 'written', expired: 1 });
+      expect(await statusOf('BB-2026-000003')).toBe('expired');
+      expect(await statusOf('BB-2026-000001')).toBe('protected');
+      // Wednesday: 000001's last day (Tuesday) is past; nothing was written for it.
+      now = shanghaiAt('2026-11-25', '00:00');
+      expect(await service.sweep()).toMatchObject({ expiryPass: 'full', expired: 1 });
+      expect(await statusOf('BB-2026-000001')).toBe('expired');
+      expect(await statusOf('BB-2026-000002')).toBe('protected');
     });
 
     // One process owns an embedded store's data dir: a second instance is PostgreSQL's case.
