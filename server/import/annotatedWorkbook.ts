@@ -17,6 +17,8 @@ import {
   type FillName,
 } from '../../core/annotation.js';
 import type { Field, ResultColumn, RowStatus } from '../../core/schema.js';
+import type { SkippedKind } from '../../core/skippedRow.js';
+import { skippedRowHint } from '../../core/skippedRowHint.js';
 import { MAX_COLUMN } from './cellReference.js';
 import { addNotes, type CellNote } from './notesPart.js';
 import type { ReadWorkbook, SheetData } from './readWorkbook.js';
@@ -71,6 +73,8 @@ export interface AnnotateInput {
    */
   phoneFallback?: { column: number; rows: ReadonlySet<number> };
   rows: readonly AnnotatedRow[];
+  /** Rows under the header that were not checked (blank rows are not here): each gets its 提示 text, no fill. */
+  skipped: ReadonlyMap<number, SkippedKind>;
   summary: { byStatus: Partial<Record<RowStatus | 'skipped', number>>; rows: number };
   meta: { file: string; mode: 'submit' | 'history'; dryRun: boolean; at: string };
 }
@@ -122,7 +126,11 @@ export function writeAnnotatedWorkbook(input: AnnotateInput): Buffer {
   const results = {
     get(row: number): ResultRow | undefined {
       const i = byRow.get(row);
-      if (i === undefined) return undefined;
+      if (i === undefined) {
+        const kind = input.skipped.get(row);
+        if (kind === undefined) return undefined;
+        return { cells: RESULT_HEADERS.map((h) => (h.key === 'hint' ? skippedRowHint(kind) : '')) };
+      }
       const annotation = annotateRow(input.rows[i]!);
       countFill(i, annotation.fill);
       const cells = RESULT_HEADERS.map((h) => annotation.cells[h.key]);

@@ -14,7 +14,7 @@ import { inHeaderUnit, moneyUnitsOfColumns } from '../../core/money.js';
 import { DATE_1904_OFFSET_DAYS } from '../../core/sheetPlan.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import { problem, type Problem } from '../../core/problem.js';
-import { skippedRowReason } from '../../core/skippedRow.js';
+import { skippedRowReason, type SkippedKind } from '../../core/skippedRow.js';
 import { FIXED_FIELDS, type ChangeRequest } from '../../core/registrationChange.js';
 import { effectiveStatus } from '../../core/lifecycle.js';
 import {
@@ -223,6 +223,7 @@ export function parseImport(
       : value;
 
   const skipped: ReportRow[] = [];
+  const skippedKinds = new Map<number, SkippedKind>();
   const submissions: ParsedSubmission[] = [];
   /** Rows whose phone came from the fallback column: a note on the phone goes there. */
   const phoneFromFallback = new Set<number>();
@@ -235,6 +236,7 @@ export function parseImport(
     if (kind !== 'data') {
       const evidence = kind === 'example' ? exampleEvidenceOf(cells, detection) : null;
       const reason = skippedRowReason(kind, n, evidence);
+      skippedKinds.set(n, kind);
       skipped.push({
         row: n,
         status: 'skipped',
@@ -313,6 +315,7 @@ export function parseImport(
             ? { phoneFallback: { column: phoneFallback, rows: phoneFromFallback } }
             : {}),
           rows: request.rows,
+          skipped: skippedKinds,
           summary: request.summary,
           meta: request.meta,
         }),

@@ -23,10 +23,13 @@ import {
   XmlScanner,
 } from './xmlScanner.js';
 
-/** What a data row gets: its result texts (in column order), its fill, and cells marked on top. */
+/**
+ * What a row under the header gets: its result texts (in column order), its fill, and cells marked
+ * on top. A skipped row (a total, a note, the example row) gets its texts and no fill.
+ */
 export interface ResultRow {
   cells: readonly string[];
-  fill: FillName;
+  fill?: FillName;
   /** 1-based columns filled with `markFill` instead of the row's fill (invalid cells). */
   marked?: readonly number[];
   markFill?: FillName;

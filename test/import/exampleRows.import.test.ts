@@ -191,3 +191,59 @@ describe('example rows (填写示例)', () => {
     }
   });
 });
+
+describe('the skipped rows on the annotated copy', () => {
+  it('says on each skipped row, in 提示, why it was not registered: no fill, no status, no number; blank rows get nothing', async () => {
+    const bytes = await xlsxOf([
+      {
+        name: '报备',
+        rows: [
+          HEADER,
+          customerRow('例', 0),
+          customerRow('1', 1),
+          HEADER,
+          [],
+          customerRow('2', 2),
+          ['合计', '2 家'],
+          ['注：本表由销售部填写。'],
+        ],
+      },
+    ]);
+    const { report, annotated } = await runImport(bytes, temp, { dryRun: true });
+    expect(report.rows.map((r) => [r.row, r.skipped ?? r.status])).toEqual([
+      [2, 'example'],
+      [3, 'pending'],
+      [4, 'header-repeat'],
+      [6, 'pending'],
+      [7, 'total'],
+      [8, 'note'],
+    ]);
+    const copy = new ExcelJS.Workbook();
+    await copy.xlsx.load(annotated as unknown as ArrayBuffer);
+    const sheet = copy.getWorksheet('报备')!;
+    // K..O: 报备编号, 状态, 保护截止, 冲突说明, 提示.
+    expect(sheet.getCell('O1').value).toBe('提示');
+    const results = (row: number) => ['K', 'L', 'M', 'N', 'O'].map((c) => sheet.getCell(`${c}${row}`).value);
+    expect(results(2)).toEqual([null, null, null, null, '填写示例，未登记 / Example row, not registered']);
+    expect(results(4)).toEqual([
+      null,
+      null,
+      null,
+      null,
+      '重复的表头，未登记 / Repeated header, not registered',
+    ]);
+    expect(results(5)).toEqual([null, null, null, null, null]);
+    expect(results(7)).toEqual([null, null, null, null, '合计行，未登记 / Total row, not registered']);
+    expect(results(8)).toEqual([null, null, null, null, '说明文字，未登记 / Note, not registered']);
+    // A skipped row keeps its cells unfilled; a checked row gets its status and fill.
+    const fillOf = (address: string) => {
+      const fill = sheet.getCell(address).fill as ExcelJS.FillPattern | undefined;
+      return fill?.pattern ?? 'none';
+    };
+    for (const row of [2, 4, 7, 8])
+      for (const c of ['A', 'B', 'O']) expect(fillOf(`${c}${row}`)).toBe('none');
+    expect(sheet.getCell('L3').value).toBe('待审核');
+    expect(fillOf('A3')).toBe('solid');
+    expect((await summaryOf(annotated)).get('跳过 Skipped')).toBe(4);
+  });
+});
