@@ -12,6 +12,7 @@ import type { RowStatus } from '../core/schema.js';
 import {
   columnLetters,
   countByStatus,
+  countSkippedRows,
   describeSheet,
   outcomeOfLocalErrors,
   outcomeOfResult,
@@ -19,11 +20,13 @@ import {
   planLayout,
   planPrepare,
   planResults,
+  planSkippedRowHints,
   planReviewSheet,
   readReviewDecisions,
   readRows,
   REVIEW_SHEET_NAME,
   tableHeaderProblem,
+  type HintWrite,
   type LocalRow,
   type ReviewCarryOver,
   type ReviewDecision,
@@ -32,7 +35,7 @@ import {
   type SheetLayout,
   type SheetSetup,
 } from '../core/sheetPlan.js';
-import { identityColumns, locateRows, relocateOutcomes } from '../core/rowIdentity.js';
+import { identityColumns, locateRows, relocateOutcomes, rowsInPlace } from '../core/rowIdentity.js';
 import {
   changedFields,
   fieldNames,
@@ -80,6 +83,11 @@ export interface RunSummary {
   invalidBeforeSend: number;
   /** Rows left alone: already registered (check, submit) or not found on the service (refresh). */
   skipped: number;
+  /**
+   * Check, submit: rows under the header that are no registration — the template's example row, a
+   * total, a note, the header repeated — not sent; each says so in its 提示.
+   */
+  notRegistered?: number;
   /**
    * Rows whose results found no row to go to: deleted, or their customer/contact cells edited while
    * the service worked. Their registrations are kept; Refresh shows them once the number is back.
@@ -297,19 +305,26 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     layout: SheetLayout,
     snapshot: SheetSnapshot,
     outcomes: readonly RowOutcome[],
+    hints: readonly HintWrite[] = [],
   ): Promise<{ lostRows: number[]; warnings: WriteWarning[] }> {
     report('writing', 0, outcomes.length);
     const options = { notes: excel.capabilities().notes };
     let lostRows: number[] = [];
     const rows = outcomes.map((o) => o.row);
-    const written = await excel.writeSheet(planResults(layout, outcomes, options), {
+    const written = await excel.writeSheet(planResults(layout, outcomes, { ...options, hints }), {
       columns: identityColumns(layout),
       // Rows inserted meanwhile push the data down; read well past the last row read.
       lastRow: Math.max(snapshot.grid.length * 2, snapshot.grid.length + 1000),
       build: (now) => {
         const relocation = locateRows(layout, snapshot.grid, now, rows);
         lostRows = relocation.lost;
-        return planResults(layout, relocateOutcomes(outcomes, relocation), options);
+        // The skipped rows' 提示 texts follow no key (a note row has none): written only when nothing
+        // moved meanwhile, else they wait for the next run.
+        const inPlace = rowsInPlace(layout, snapshot.grid, now);
+        return planResults(layout, relocateOutcomes(outcomes, relocation), {
+          ...options,
+          hints: inPlace ? hints : [],
+        });
       },
     });
     report('writing', outcomes.length, outcomes.length);
@@ -358,12 +373,17 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
       ...invalid.map(outcomeOfLocalErrors),
       ...results.map((r, i) => outcomeOfResult(rowOf(i), r, rowByNo)),
     ];
-    const written = outcomes.length > 0 ? await writeBack(layout, snapshot, outcomes) : nothingWritten;
+    const hints = planSkippedRowHints(layout);
+    const written =
+      outcomes.length > 0 || hints.length > 0
+        ? await writeBack(layout, snapshot, outcomes, hints)
+        : nothingWritten;
     const summary: RunSummary = {
       rows: outcomes.length - written.lostRows.length,
       byStatus: countByStatus(outcomes.filter((o) => !written.lostRows.includes(o.row))),
       invalidBeforeSend: invalid.length,
       skipped,
+      notRegistered: countSkippedRows(layout),
       ...written,
     };
     if (mode === 'check') return summary;

@@ -12,6 +12,7 @@ import {
 import { HEADER_SYNONYMS, LEAD_SOURCE_WORDS, PARTNER_WORDS, type HeaderSynonym } from './headerSynonyms.js';
 import { FIELDS, FIELD_SPECS, RESULT_COLUMNS, type CellValue, type Field } from './schema.js';
 import { toSimplified } from './simplified.js';
+import { isSkippedRowHint } from './skippedRowHint.js';
 
 export interface FieldCandidate {
   field: Field;
@@ -753,7 +754,12 @@ interface RowReading {
 
 function rowKindFor(cells: readonly CellValue[], reading: RowReading): RowKind {
   const { headerKeys } = reading;
-  const texts = cells.map(displayText);
+  // The product's own 提示 on a skipped row (core/skippedRowHint.ts) is no content of the row: read
+  // with it, a note row would hold two texts (data), and a row emptied since would not be blank.
+  const texts = cells.map((c) => {
+    const text = displayText(c);
+    return isSkippedRowHint(text) ? '' : text;
+  });
   const filled = texts.filter((t) => t !== '');
   if (filled.length === 0) return 'blank';
   // A paper-like form's unused lines carry / or 无 in every cell: nothing to register, nothing to

@@ -98,6 +98,21 @@ export function locateRows(
   return { moved, lost };
 }
 
+/**
+ * Whether every identifying cell under the header is as it was read: nothing sorted, inserted or
+ * deleted meanwhile. Rows with nothing to recognise them by (a note, a total) are written only then.
+ */
+export function rowsInPlace(layout: SheetLayout, before: SheetGrid, now: SheetGrid): boolean {
+  const columns = identityColumns(layout);
+  const last = Math.max(before.length, now.length);
+  for (let row = layout.headerRow + 1; row <= last; row++) {
+    for (const column of columns) {
+      if (text(before[row - 1]?.[column - 1]) !== text(now[row - 1]?.[column - 1])) return false;
+    }
+  }
+  return true;
+}
+
 /** Outcomes on the rows that hold them now; a clash pointing at another row follows that row too. */
 export function relocateOutcomes(outcomes: readonly RowOutcome[], relocation: Relocation): RowOutcome[] {
   return outcomes.flatMap((o) => {

@@ -39,6 +39,7 @@ import {
   type SubmissionRow,
 } from './schema.js';
 import { toSimplified } from './simplified.js';
+import { isSkippedRowHint, skippedRowHint } from './skippedRowHint.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Cells, grids and A1 addresses
@@ -211,6 +212,8 @@ export interface SheetRow {
   kind: RowKind;
   /** The 报备编号 already in the row, when it holds a well-formed one. */
   registrationNo: string | null;
+  /** What its 提示 cell holds now ('' when empty): a skipped row's text is written only where it changes. */
+  hint: string;
 }
 
 export interface SheetLayout {
@@ -227,6 +230,8 @@ export interface SheetLayout {
   missingResultColumns: ResultColumn[];
   /** The rows under the header that are not blank. */
   rows: SheetRow[];
+  /** Blank rows whose 提示 still holds a skipped row's text (core/skippedRowHint.ts): emptied since. */
+  emptiedHintRows?: number[];
   /**
    * Money columns whose header, or merged group header above it, names a unit (预计金额（万元）, 金额
    * （万元） over 预计金额): a plain number under it is read in that unit, as the import reads the same
@@ -325,13 +330,18 @@ export function planLayout(grid: SheetGrid, setup: SheetSetup): SheetLayout {
 
   const detection = detectionFor(setup);
   const rows: SheetRow[] = [];
+  const emptiedHintRows: number[] = [];
   let lastDataRow = setup.headerRow;
   for (let row = setup.headerRow + 1; row <= grid.length; row++) {
     const cells = grid[row - 1] ?? [];
     const kind = classifyRow(cells, detection);
-    if (kind === 'blank') continue;
+    const hint = textOf(cellAt(grid, row, resultColumns.hint));
+    if (kind === 'blank') {
+      if (isSkippedRowHint(hint)) emptiedHintRows.push(row);
+      continue;
+    }
     const no = textOf(cellAt(grid, row, resultColumns.registrationNo));
-    rows.push({ row, kind, registrationNo: REGISTRATION_NO.test(no) ? no : null });
+    rows.push({ row, kind, registrationNo: REGISTRATION_NO.test(no) ? no : null, hint });
     if (kind === 'data') lastDataRow = row;
   }
   const headerColumns = header.flatMap((cell, i) => (isBlank(cell ?? '') ? [] : [i + 1]));
@@ -359,8 +369,40 @@ export function planLayout(grid: SheetGrid, setup: SheetSetup): SheetLayout {
     resultColumns,
     missingResultColumns,
     rows,
+    emptiedHintRows,
     moneyUnits,
   };
+}
+
+/** A row's 提示 text to write: a skipped row's reason, or '' to take a stale one out. */
+export interface HintWrite {
+  row: number;
+  text: string;
+}
+
+/**
+ * The 提示 cells of the rows that are no registration (example, total, note, header repeated) that
+ * must change: each gets its kind's text unless it already has it, and keeps a person's own text
+ * there (a repeated header copied with 提示 in it). A row that no longer is such a row loses the
+ * text: emptied, or registered already (a data row without a number gets its results anyway).
+ */
+export function planSkippedRowHints(layout: SheetLayout): HintWrite[] {
+  const writes: HintWrite[] = (layout.emptiedHintRows ?? []).map((row) => ({ row, text: '' }));
+  for (const r of layout.rows) {
+    if (r.kind === 'data' || r.kind === 'blank') {
+      if (r.kind === 'data' && r.registrationNo !== null && isSkippedRowHint(r.hint))
+        writes.push({ row: r.row, text: '' });
+      continue;
+    }
+    const text = skippedRowHint(r.kind);
+    if (r.hint !== text && (r.hint === '' || isSkippedRowHint(r.hint))) writes.push({ row: r.row, text });
+  }
+  return writes.sort((a, b) => a.row - b.row);
+}
+
+/** How many rows under the header are no registration (blank rows are not counted). */
+export function countSkippedRows(layout: SheetLayout): number {
+  return layout.rows.filter((r) => r.kind !== 'data' && r.kind !== 'blank').length;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -867,6 +909,8 @@ export function outcomeOfState(row: number, state: RegistrationState): RowOutcom
 export interface ResultOptions {
   /** Notes can be placed (ExcelApi 1.18); without them the explanation is only in 冲突说明. */
   notes: boolean;
+  /** 提示 texts of rows that are no registration (planSkippedRowHints): 提示 only, no fill, no status. */
+  hints?: readonly HintWrite[];
   /** The values read before the service was called, to make sure the rows did not move meanwhile. */
   guardGrid?: SheetGrid;
 }
@@ -932,8 +976,20 @@ export function planResults(
   const byRow = new Map(outcomes.map((o) => [o.row, annotateRow(o.annotation)]));
   const readFrom = new Map(outcomes.flatMap((o) => (o.readFrom === undefined ? [] : [[o.row, o.readFrom]])));
   const rows = [...byRow.keys()].sort((a, b) => a - b);
+  const hints = (options.hints ?? []).filter((h) => !byRow.has(h.row));
   // A sheet that was never prepared gets its result headers now, so the next run finds the columns.
-  const ops: SheetOp[] = rows.length > 0 ? resultHeaderOps(layout) : [];
+  const ops: SheetOp[] = rows.length > 0 || hints.length > 0 ? resultHeaderOps(layout) : [];
+  const hintText = new Map(hints.map((h) => [h.row, h.text]));
+  const hintColumn = layout.resultColumns.hint;
+  ops.push(
+    ...rowValueOps(
+      [...hintText.keys()].sort((a, b) => a - b),
+      hintColumn,
+      hintColumn,
+      (row) => [hintText.get(row) ?? ''],
+      '@',
+    ),
+  );
 
   // Result columns are usually side by side; when a sheet has them apart, each group is written alone.
   const resultKeys = RESULT_HEADERS.map((h) => h.key);
@@ -971,8 +1027,11 @@ export function planResults(
     if (layout.phoneFallbackColumn !== undefined) columns.push(layout.phoneFallbackColumn);
     write.notes = { notes, scope: { rows, columns } };
   }
-  if (options.guardGrid !== undefined && rows.length > 0) {
-    write.guard = guardOf(layout, options.guardGrid, rows[0] as number, rows[rows.length - 1] as number);
+  const hintRows = [...hintText.keys()].sort((a, b) => a - b);
+  if (options.guardGrid !== undefined && (rows.length > 0 || hintRows.length > 0)) {
+    const top = Math.min(rows[0] ?? Infinity, hintRows[0] ?? Infinity);
+    const bottom = Math.max(rows[rows.length - 1] ?? 0, hintRows[hintRows.length - 1] ?? 0);
+    write.guard = guardOf(layout, options.guardGrid, top, bottom);
   }
   return write;
 }

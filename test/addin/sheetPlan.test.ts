@@ -24,6 +24,7 @@ import {
   planNoteChanges,
   planResults,
   planReviewSheet,
+  planSkippedRowHints,
   rangeAddress,
   readReviewDecisions,
   readRows,
@@ -361,6 +362,46 @@ describe('layout', () => {
       ['80万元', '3000元'],
     ]);
     expect(rows.every((r) => r.errors.length === 0)).toBe(true);
+  });
+});
+
+describe('rows that are no registration', () => {
+  const RESULTS = ['报备编号', '状态', '保护截止', '冲突说明', '提示'];
+  const EXAMPLE = '填写示例，未登记 / Example row, not registered';
+  const NOTE = '说明文字，未登记 / Note, not registered';
+  const pad = (cells: SheetCell[]): SheetCell[] => [...cells, ...Array<SheetCell>(6 - cells.length).fill('')];
+
+  it("writes each its 提示 text where it changes, keeps a person's text there, and clears the text of a row emptied since", () => {
+    const grid = sheet([]);
+    grid[1] = [...HEADER, ...RESULTS];
+    grid.push(
+      [...pad(['上海某某科技有限公司', '企业', '', '13800000000', '展会', '张三']), '', '', '', '', ''],
+      [...good, '', '', '', '', ''],
+      [...pad(['注：本表由销售部填写。']), '', '', '', '', NOTE],
+      [...HEADER, ...RESULTS],
+      [...pad([]), '', '', '', '', NOTE],
+      [...pad(['合计', '1 家']), '', '', '', '', '待核对'],
+    );
+    const layout = planLayout(grid, setupOf(grid));
+    expect(layout.rows.map((r) => [r.row, r.kind])).toEqual([
+      [3, 'example'],
+      [4, 'data'],
+      [5, 'note'],
+      [6, 'header-repeat'],
+      [8, 'total'],
+    ]);
+    // Row 5 has its text already, row 6 holds the header's own 提示, row 8 a person's words.
+    expect(planSkippedRowHints(layout)).toEqual([
+      { row: 3, text: EXAMPLE },
+      { row: 7, text: '' },
+    ]);
+    const write = planResults(layout, [], { notes: true, hints: planSkippedRowHints(layout) });
+    expect(write.ops).toEqual([
+      { kind: 'numberFormat', address: 'K3', format: '@' },
+      { kind: 'values', address: 'K3', values: [[EXAMPLE]] },
+      { kind: 'numberFormat', address: 'K7', format: '@' },
+      { kind: 'values', address: 'K7', values: [['']] },
+    ]);
   });
 });
 

@@ -22,7 +22,7 @@ import {
 import { createFakeOffice, type FakeCell, type FakeOffice } from '../fakes/fakeExcel.js';
 import { readSampleGrid } from '../fixtures/sampleGrid.js';
 import { loadSampleTruths, SAMPLES_DIR, type SampleTruth } from '../fixtures/sampleRows.js';
-import { enterpriseRow } from '../support/customers.js';
+import { companyNameFor, creditCodeFor, enterpriseRow, phoneFor } from '../support/customers.js';
 import { startTestService, type TestService } from '../support/testService.js';
 
 const SHEET = '报备登记';
@@ -571,5 +571,84 @@ describe('workflows without a header', () => {
     const fake = createFakeOffice({ sheets: [{ name: '杂项', values: [['hello'], ['world']] }] });
     const workflows: Workflows = createWorkflows({ excel: gatewayFor(fake), api: api() });
     await expect(workflows.detect()).rejects.toMatchObject({ code: 'sheet.no_header' });
+  });
+});
+
+describe('rows that are no registration (example, total, note, repeated header)', () => {
+  const header = ['序号', '客户名称', '客户类型', '统一社会信用代码', '联系人', '手机', '客户来源'];
+  const customer = (n: number): FakeCell[] => [
+    String(n),
+    companyNameFor(n),
+    '企业',
+    creditCodeFor(n),
+    '王芳',
+    phoneFor(n),
+    '展会',
+  ];
+  const hint = (fake: FakeOffice, row: number) => fake.workbook.values(SHEET, `L${row}`)[0]?.[0];
+  const results = (fake: FakeOffice, row: number) => fake.workbook.values(SHEET, `H${row}:K${row}`)[0];
+
+  it('writes on each such row, in 提示, why it was not registered; leaves it on a second submit and drops it once the row is a customer', async () => {
+    const fake = createFakeOffice({
+      apiVersion: '1.18',
+      sheets: [
+        {
+          name: SHEET,
+          values: [
+            ['客户报备登记表'],
+            header,
+            ['示例', '上海某某科技有限公司', '企业', creditCodeFor(2), '张三', '13800000000', '展会'],
+            customer(1),
+            ['合计', '1 家'],
+            ['注：本表由销售部填写。'],
+            header,
+          ],
+        },
+      ],
+    });
+    const workflows = createWorkflows({ excel: gatewayFor(fake), api: api(), now: () => svc.now() });
+    const setup = await workflows.detect();
+    const summary = await workflows.submit(setup);
+    expect(summary).toMatchObject({ rows: 1, notRegistered: 4 });
+    expect(await storedCount()).toBe(1);
+    expect(fake.workbook.values(SHEET, 'H2:L2')[0]).toEqual([
+      '报备编号',
+      '状态',
+      '保护截止',
+      '冲突说明',
+      '提示',
+    ]);
+    expect(hint(fake, 3)).toBe('填写示例，未登记 / Example row, not registered');
+    expect(hint(fake, 5)).toBe('合计行，未登记 / Total row, not registered');
+    expect(hint(fake, 6)).toBe('说明文字，未登记 / Note, not registered');
+    expect(hint(fake, 7)).toBe('重复的表头，未登记 / Repeated header, not registered');
+    // No number, no status, no fill on them; the customer's row has its own.
+    for (const row of [3, 5, 6, 7]) {
+      expect(results(fake, row)?.every((v) => v === '' || v === null)).toBe(true);
+      expect(fake.workbook.cell(SHEET, `A${row}`).fill).toBeNull();
+    }
+    expect(fake.workbook.values(SHEET, 'I4')[0]?.[0]).toBe('待审核');
+    expect(fake.workbook.cell(SHEET, 'A4').fill).toBe(PALE);
+
+    // A second submit finds its own texts and leaves them: the rows are still no registration.
+    const again = await workflows.submit(setup);
+    expect(again).toMatchObject({ rows: 0, skipped: 1, notRegistered: 4 });
+    expect(await storedCount()).toBe(1);
+    expect([3, 5, 6, 7].map((row) => hint(fake, row))).toEqual([
+      '填写示例，未登记 / Example row, not registered',
+      '合计行，未登记 / Total row, not registered',
+      '说明文字，未登记 / Note, not registered',
+      '重复的表头，未登记 / Repeated header, not registered',
+    ]);
+
+    // The example row becomes a real customer, the note is deleted: the texts go.
+    fake.workbook.setValues(SHEET, 'A3:G3', [customer(2)]);
+    fake.workbook.setValues(SHEET, 'A6', [['']]);
+    const third = await workflows.submit(setup);
+    expect(third).toMatchObject({ rows: 1, notRegistered: 2 });
+    expect(await storedCount()).toBe(2);
+    expect(fake.workbook.values(SHEET, 'H3')[0]?.[0]).toMatch(/^BB-2026-\d{6}$/);
+    expect(hint(fake, 3)).not.toContain('未登记');
+    expect(hint(fake, 6) ?? '').toBe('');
   });
 });
