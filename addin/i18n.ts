@@ -56,6 +56,7 @@ const ZH = {
   'run.summary': '{rows} 行：',
   'run.invalidBeforeSend': '{n} 行在发送前就有错误（已在表格中标出）',
   'run.skipped': '{n} 行跳过',
+  'run.notRegistered': '{n} 行是填写示例、合计、说明或重复的表头，未登记（见该行“提示”）',
   'run.lost': '第 {rows} 行在处理期间被删除或改动了客户信息，结果没有写回（报备已保存，改回后点“刷新状态”）',
   'run.nothing': '没有需要处理的行。',
   'connect.adminWarnings': '服务提醒管理员处理：',
@@ -240,6 +241,8 @@ const EN: Record<MessageKey, string> = {
   'run.summary': '{rows} rows: ',
   'run.invalidBeforeSend': '{n} rows had errors before sending (marked in the sheet)',
   'run.skipped': '{n} rows skipped',
+  'run.notRegistered':
+    '{n} rows are an example, a total, a note or the header repeated: not registered (see their 提示)',
   'run.lost':
     'Rows {rows} were deleted or had their customer cells changed while the add-in worked; their results were not written (registrations are kept: restore the rows, then Refresh)',
   'run.nothing': 'No rows to process.',

@@ -63,6 +63,7 @@ const LEGACY_SHEET: FakeCell[][] = [
   ],
   [3, '杭州云杉信息技术有限公司', '企业', '', '赵强', '1381234', '杭州', '官网', '王磊', ''],
   [4, '王建国', '个人', '', '王建国', '15900001111', '上海', '朋友介绍', '王磊', 'VIP'],
+  ['合计', '4 家'],
 ];
 /** Rows 4–7 of the sheet; the result columns land right of 备注 (J): K 报备编号, L 状态, M 保护截止, N 冲突说明. */
 const RESULTS = 'K4:N7';
@@ -181,6 +182,13 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
       expect(String(submitted[2]![3])).toContain('联系电话');
       const chips = await page.locator('#run-summary .status-count').allInnerTexts();
       expect(chips).toContain('待审核 3');
+      // The total row under the data: not sent, said so on the row (提示, O) and in the pane.
+      expect(await workbookValues(page, SHEET, 'K8:O8')).toEqual([
+        ['', '', '', '', '合计行，未登记 / Total row, not registered'],
+      ]);
+      expect(await page.locator('#run-summary .summary-note').allInnerTexts()).toContain(
+        '1 行是填写示例、合计、说明或重复的表头，未登记（见该行“提示”）',
+      );
 
       // The ignored column was not sent.
       const first = await service
