@@ -13,7 +13,7 @@ import { annotateRow } from '../../core/annotation.js';
 import { dayOf } from '../../core/day.js';
 import { registrantOf } from '../../core/row.js';
 import { DomainError, problem } from '../../core/problem.js';
-import { outcomeOfResult, readRows } from '../../core/sheetPlan.js';
+import { outcomeOfResult, readRows, type HintWrite } from '../../core/sheetPlan.js';
 import type { Field, StoredRecord } from '../../core/schema.js';
 import { actorOf, requireRole, type Actor } from '../services/actor.js';
 import type { RegistrationService } from '../services/registrationService.js';
@@ -385,10 +385,12 @@ export class SheetSyncService {
       if (needsKey || notes.length > 0 || !showsCells(link, read, row, write))
         writes.push({ identity: id.identity, write, byContent: needsKey, notes });
     }
-    if (!options.dryRun && writes.length > 0) {
-      const placed = await this.relocate(link, read, context, writes, bound);
+    // Rows that are no registration get why in 提示, only where it is not shown yet (so a sync with
+    // nothing new still writes nothing).
+    if (!options.dryRun && (writes.length > 0 || sheet.hints.length > 0)) {
+      const placed = await this.relocate(link, read, context, writes, bound, sheet.hints.length > 0);
       report.calls++;
-      report.calls += await this.writeBack(link, placed.width, placed.writes);
+      report.calls += await this.writeBack(link, placed.width, placed.writes, placed.hints);
     }
     if (!options.dryRun) {
       // Our own write-back moved the version: the next sync reads again, finds every row showing its
@@ -527,6 +529,8 @@ export class SheetSyncService {
    * the row holding its identity now: a sort or insert between the read and the write moves results
    * with their rows. Rows not yet keyed are known by their cells, so while any is to be written the
    * whole tab is re-read instead. A result whose row is gone (deleted meanwhile) is not written.
+   * The 提示 texts of rows that are no registration follow no key (a note row has none): with
+   * `withHints` the whole tab is re-read and they are planned from what it holds now.
    */
   private async relocate(
     link: SheetLink,
@@ -534,12 +538,14 @@ export class SheetSyncService {
     context: Parameters<typeof readRows>[2],
     writes: readonly PendingWrite[],
     bound: ReadonlyMap<string, string>,
-  ): Promise<{ width: number; writes: PlacedWrite[] }> {
-    const byContent = writes.some((w) => w.byContent);
+    withHints: boolean,
+  ): Promise<{ width: number; writes: PlacedWrite[]; hints: HintWrite[] }> {
+    const byContent = withHints || writes.some((w) => w.byContent);
     const column = columnLetter(link.resultColumns.registrationNo - 1);
     const range = byContent ? wholeTab(link.sheet) : `${wholeTab(link.sheet)}!${column}:${column}`;
     const now = await this.client().readGrid(link.spreadsheetId, range, { notes: false });
-    const facts = byContent ? parseSheet(link, now, context).facts : numberColumnFacts(link, now);
+    const parsed = byContent ? parseSheet(link, now, context) : undefined;
+    const facts = parsed !== undefined ? parsed.facts : numberColumnFacts(link, now);
     const identities = identifyRows(facts, await this.boundKeys(link, facts, bound));
     const here = rowsByIdentity(identities);
     const placed: PlacedWrite[] = [];
@@ -558,13 +564,18 @@ export class SheetSyncService {
       ...before.rows.map((r) => r.values.length),
       ...now.rows.map((r) => r.values.length),
     );
-    return { width, writes: placed };
+    return { width, writes: placed, hints: withHints ? (parsed?.hints ?? []) : [] };
   }
 
   /** The results written to the tab (no call, not even for the tab's id, when nothing is to be written). */
-  private async writeBack(link: SheetLink, width: number, writes: readonly PlacedWrite[]): Promise<number> {
-    if (writes.length === 0) return 0;
-    return writeResults(this.client(), link, await this.tabId(link), width, writes);
+  private async writeBack(
+    link: SheetLink,
+    width: number,
+    writes: readonly PlacedWrite[],
+    hints: readonly HintWrite[] = [],
+  ): Promise<number> {
+    if (writes.length === 0 && hints.length === 0) return 0;
+    return writeResults(this.client(), link, await this.tabId(link), width, writes, hints);
   }
 
   /** The tab's numeric id, derived from the link (kept on the link after the first look). */

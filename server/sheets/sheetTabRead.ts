@@ -7,8 +7,10 @@ import { createHash } from 'node:crypto';
 import { DomainError, problem } from '../../core/problem.js';
 import {
   planLayout,
+  planSkippedRowHints,
   readRows,
   resultColumnOfHeader,
+  type HintWrite,
   type SheetGrid,
   type SheetSetup,
 } from '../../core/sheetPlan.js';
@@ -132,6 +134,8 @@ export function parseSheet(
   phoneFallbackColumn: number | undefined;
   /** By row, the fields read from another column than their own (the phone from 电话). */
   readFrom: Map<number, Partial<Record<Field, number>>>;
+  /** 提示 texts to change on rows that are no registration (example, total…; core planSkippedRowHints). */
+  hints: HintWrite[];
 } {
   const grid: CellValue[][] = [];
   const errorCells: { row: number; column: number; value: string }[] = [];
@@ -159,7 +163,14 @@ export function parseSheet(
   const readFrom = new Map(
     rows.flatMap((r) => (r.readFrom === undefined ? [] : [[r.row, r.readFrom] as const])),
   );
-  return { rows, hashes, facts, phoneFallbackColumn: layout.phoneFallbackColumn, readFrom };
+  return {
+    rows,
+    hashes,
+    facts,
+    phoneFallbackColumn: layout.phoneFallbackColumn,
+    readFrom,
+    hints: planSkippedRowHints(layout),
+  };
 }
 
 /** Facts from a re-read of the registration number column alone: numbers and row keys, no cells. */

@@ -4,7 +4,7 @@
  * result cells in values.batchUpdate, runs of rows merged, cut under Google's request size.
  */
 import { FILLS, type FillName } from '../../core/annotation.js';
-import { NOTE_MARKER, noteWithOurs } from '../../core/sheetPlan.js';
+import { NOTE_MARKER, noteWithOurs, type HintWrite } from '../../core/sheetPlan.js';
 import type { Field, ResultColumn } from '../../core/schema.js';
 import { a1Range } from './a1Range.js';
 import {
@@ -41,8 +41,9 @@ export interface NoteWrite {
  * One spreadsheets.batchUpdate for fills, the notes that change and the row keys of rows written
  * for the first time, then one values.batchUpdate for the result cells (each more only past
  * Google's ~2 MB request size). The key goes in with the row's fill and notes: no call of its own. Runs of
- * adjacent rows share one range of values and, with the same fill, one repeatCell. Returns the
- * calls made.
+ * adjacent rows share one range of values and, with the same fill, one repeatCell. `hints`: 提示
+ * texts of rows that are no registration (example, total…), written with the result cells, 提示 alone
+ * (no fill, no status). Returns the calls made.
  */
 export async function writeResults(
   client: GoogleSheetsClient,
@@ -50,8 +51,9 @@ export async function writeResults(
   tabId: number,
   width: number,
   writes: readonly PlacedWrite[],
+  hints: readonly HintWrite[] = [],
 ): Promise<number> {
-  if (writes.length === 0) return 0;
+  if (writes.length === 0 && hints.length === 0) return 0;
   const cols = Object.entries(link.resultColumns) as [ResultColumn, number][];
   const first = Math.min(...cols.map(([, c]) => c));
   const last = Math.max(...cols.map(([, c]) => c));
@@ -76,6 +78,27 @@ export async function writeResults(
       values: run.map((w) => resultCells(w.write)),
     });
   }
+  const written = new Set(sorted.map((w) => w.row));
+  const hintColumn = link.resultColumns.hint;
+  let hintRun: HintWrite[] = [];
+  const flushHints = (): void => {
+    if (hintRun.length === 0) return;
+    data.push({
+      range: a1Range(link.sheet, {
+        startRow: hintRun[0]!.row - 1,
+        endRow: hintRun[hintRun.length - 1]!.row,
+        startColumn: hintColumn - 1,
+        endColumn: hintColumn,
+      }),
+      values: hintRun.map((h) => [h.text]),
+    });
+    hintRun = [];
+  };
+  for (const h of [...hints].filter((x) => !written.has(x.row)).sort((a, b) => a.row - b.row)) {
+    if (hintRun.length > 0 && hintRun[hintRun.length - 1]!.row + 1 !== h.row) flushHints();
+    hintRun.push(h);
+  }
+  flushHints();
   const requests: sheets_v4.Schema$Request[] = [];
   for (const run of runs(sorted, (a, b) => a.write.fill === b.write.fill)) {
     requests.push({
@@ -128,7 +151,8 @@ export async function writeResults(
   // Keys, fills and notes first, numbers last: if the second call fails, the rows carry their keys
   // and the next sync finds their claims by key and writes the numbers; the other way round, rows
   // would hold numbers without keys or fills, and nothing would tell the next sync to finish them.
-  const formatParts = chunks(requests);
+  // Only 提示 texts to write: no fills, no notes, no keys, so no spreadsheets.batchUpdate.
+  const formatParts = requests.length > 0 ? chunks(requests) : [];
   for (const part of formatParts) await client.batchUpdate(link.spreadsheetId, part);
   const valueParts = chunks(data);
   for (const part of valueParts) await client.batchUpdateValues(link.spreadsheetId, part);

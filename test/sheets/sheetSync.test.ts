@@ -213,6 +213,84 @@ describe('Google Sheets sync (issue 11)', () => {
     expect(String(rows[3]?.[7])).toMatch(/^BB-2026-\d{6}$/);
   });
 
+  it('rows that are no registration (example, total, note, repeated header) get why in 提示, once; the text goes when the row holds a customer', async () => {
+    const header = ['序号', '客户名称', '联系人', '联系电话', '客户类型', '地址', '客户来源'];
+    const tab = fake.createSpreadsheet({
+      sheets: [
+        {
+          title: TAB,
+          values: [
+            header,
+            [
+              '示例',
+              '上海某某科技有限公司',
+              '张三',
+              '13800000000',
+              '企业',
+              '上海市浦东新区XX路 1 号',
+              '展会',
+            ],
+            [
+              '1',
+              '杭州云帆网络科技有限公司',
+              '李四',
+              '13987654321',
+              '企业',
+              '杭州市西湖区文三路 200 号',
+              '转介绍',
+            ],
+            ['合计', '1 家'],
+            ['注：本表由销售部填写。'],
+            header,
+          ],
+        },
+      ],
+      sharedWith: { [SA]: 'writer' },
+    });
+    const linkId = await linkSheet(admin, tab, TAB);
+    fake.clearCalls();
+    const first = await sync(linkId);
+    expect(first.body.registered, JSON.stringify(first.body)).toBe(1);
+    // No call more than a sync that registers rows makes: the texts go with the result cells.
+    expect(fake.callCounts()).toEqual({
+      'drive.files.get': 1,
+      'spreadsheets.get': 2,
+      'spreadsheets.values.batchUpdate': 1,
+      'spreadsheets.batchUpdate': 1,
+    });
+    const hintOf = (row: number) => fake.values(tab, TAB)[row - 1]?.[11] ?? '';
+    const resultsOf = (row: number) => (fake.values(tab, TAB)[row - 1] ?? []).slice(7, 11).join('');
+    expect(fake.values(tab, TAB)[0]?.[11]).toBe('提示');
+    expect([2, 4, 5, 6].map(hintOf)).toEqual([
+      '填写示例，未登记 / Example row, not registered',
+      '合计行，未登记 / Total row, not registered',
+      '说明文字，未登记 / Note, not registered',
+      '重复的表头，未登记 / Repeated header, not registered',
+    ]);
+    for (const row of [2, 4, 5, 6]) {
+      expect(resultsOf(row)).toBe('');
+      expect(fake.cell(tab, TAB, `A${row}`).background).toBeNull();
+    }
+    expect(fake.cell(tab, TAB, 'A3').background).not.toBeNull();
+
+    // The next sync finds its own texts and writes nothing; the one after stops at the version.
+    const second = await sync(linkId);
+    expect(second.body.registered).toBe(0);
+    expect((await sync(linkId)).body.skipped).toBe(true);
+
+    // The example row becomes a real customer and the note is deleted: their texts go.
+    fake.editCells(tab, TAB, 'A2', [
+      ['2', '上海华信科技有限公司', '王芳', '13912345678', '企业', '上海市浦东新区张江路 100 号', '展会'],
+    ]);
+    fake.editCells(tab, TAB, 'A5', [['']]);
+    const fourth = await sync(linkId);
+    expect(fourth.body.registered, JSON.stringify(fourth.body)).toBe(1);
+    expect(String(fake.values(tab, TAB)[1]?.[7])).toMatch(/^BB-2026-\d{6}$/);
+    expect(hintOf(2)).not.toContain('未登记');
+    expect(hintOf(5)).toBe('');
+    expect(hintOf(4)).toBe('合计行，未登记 / Total row, not registered');
+  });
+
   it('a crash between registering and writing back never registers a row twice', async () => {
     const linkId = await link();
     fake.injectFault({ method: 'spreadsheets.values.batchUpdate', status: 500, times: 2 });
