@@ -246,4 +246,29 @@ describe('the skipped rows on the annotated copy', () => {
     expect(fillOf('A3')).toBe('solid');
     expect((await summaryOf(annotated)).get('跳过 Skipped')).toBe(4);
   });
+
+  it('reads its own copy back as it read the original: the texts in 提示 make no skipped row data', async () => {
+    const bytes = await xlsxOf([
+      {
+        name: '报备',
+        rows: [
+          HEADER,
+          customerRow('例', 0),
+          customerRow('1', 1),
+          ['合计', '1 家'],
+          ['注：本表由销售部填写。'],
+        ],
+      },
+    ]);
+    const first = await runImport(bytes, temp, { dryRun: true });
+    const again = await runImport(first.annotated, temp, { dryRun: true });
+    const kinds = (report: typeof first.report) => report.rows.map((r) => [r.row, r.skipped ?? r.status]);
+    expect(kinds(again.report)).toEqual(kinds(first.report));
+    expect(kinds(again.report)).toEqual([
+      [2, 'example'],
+      [3, 'pending'],
+      [4, 'total'],
+      [5, 'note'],
+    ]);
+  });
 });
