@@ -4,7 +4,13 @@
  * rows their clashes point at) moved accordingly.
  */
 import { describe, expect, it } from 'vitest';
-import { identityColumns, locateRows, relocateOutcomes, rowKey } from '../../core/rowIdentity.js';
+import {
+  identityColumns,
+  locateRows,
+  relocateOutcomes,
+  rowKey,
+  rowsInPlace,
+} from '../../core/rowIdentity.js';
 import type { RowOutcome, SheetCell, SheetLayout } from '../../core/sheetPlan.js';
 
 /** A: 客户名称, B: 联系电话, C: 备注 (not identifying), D: 报备编号; header on row 1. */
@@ -92,5 +98,21 @@ describe('row identity', () => {
     expect(moved.map((o) => o.row)).toEqual([7, 9]);
     expect(moved[0]?.annotation.conflicts[0]?.row).toBe(9);
     expect(moved[1]?.annotation.conflicts[0]?.row).toBe(7);
+  });
+});
+
+describe("rows in place (what a skipped row's 提示 text waits for)", () => {
+  const narrow = (grid: SheetCell[][]) => grid.map((r) => [r[0] ?? '', r[1] ?? '', '', r[3] ?? '']);
+  it('holds while every identifying cell reads as before, other columns and rows past the end aside', () => {
+    const edited = BEFORE.map((r) => [...r]);
+    edited[1]![2] = 'edited note';
+    expect(rowsInPlace(LAYOUT, BEFORE, [...narrow(edited), [], []])).toBe(true);
+  });
+  it('fails once a row was inserted, sorted or deleted', () => {
+    expect(rowsInPlace(LAYOUT, BEFORE, [HEADER, ['丁公司', '13800000009', '', ''], ...BEFORE.slice(1)])).toBe(
+      false,
+    );
+    expect(rowsInPlace(LAYOUT, BEFORE, [HEADER, ...BEFORE.slice(1).reverse()])).toBe(false);
+    expect(rowsInPlace(LAYOUT, BEFORE, BEFORE.slice(0, 3))).toBe(false);
   });
 });
