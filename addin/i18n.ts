@@ -55,7 +55,7 @@ const ZH = {
     '已更改 {changed} 行（其中重新送审 {resubmitted} 行），{refused} 行未生效（原因见该行），{unseen} 行需先刷新。',
   'run.summary': '{rows} 行：',
   'run.invalidBeforeSend': '{n} 行在发送前就有错误（已在表格中标出）',
-  'run.skipped': '{n} 行跳过',
+  'run.skipped': '{n} 行未改动（已报备过，或服务中找不到）',
   'run.notRegistered': '{n} 行是填写示例、合计、说明或重复的表头，未登记（见该行“提示”）',
   'run.lost': '第 {rows} 行在处理期间被删除或改动了客户信息，结果没有写回（报备已保存，改回后点“刷新状态”）',
   'run.nothing': '没有需要处理的行。',
@@ -240,7 +240,7 @@ const EN: Record<MessageKey, string> = {
     '{changed} rows changed ({resubmitted} resubmitted), {refused} not applied (see the row), {unseen} need a Refresh first.',
   'run.summary': '{rows} rows: ',
   'run.invalidBeforeSend': '{n} rows had errors before sending (marked in the sheet)',
-  'run.skipped': '{n} rows skipped',
+  'run.skipped': '{n} rows left as they were (already registered, or not on the service)',
   'run.notRegistered':
     '{n} rows are an example, a total, a note or the header repeated: not registered (see their 提示)',
   'run.lost':
