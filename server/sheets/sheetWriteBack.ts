@@ -80,25 +80,18 @@ export async function writeResults(
   }
   const written = new Set(sorted.map((w) => w.row));
   const hintColumn = link.resultColumns.hint;
-  let hintRun: HintWrite[] = [];
-  const flushHints = (): void => {
-    if (hintRun.length === 0) return;
+  const hintRows = hints.filter((h) => !written.has(h.row)).sort((a, b) => a.row - b.row);
+  for (const run of runs(hintRows, () => true)) {
     data.push({
       range: a1Range(link.sheet, {
-        startRow: hintRun[0]!.row - 1,
-        endRow: hintRun[hintRun.length - 1]!.row,
+        startRow: run[0]!.row - 1,
+        endRow: run[run.length - 1]!.row,
         startColumn: hintColumn - 1,
         endColumn: hintColumn,
       }),
-      values: hintRun.map((h) => [h.text]),
+      values: run.map((h) => [h.text]),
     });
-    hintRun = [];
-  };
-  for (const h of [...hints].filter((x) => !written.has(x.row)).sort((a, b) => a.row - b.row)) {
-    if (hintRun.length > 0 && hintRun[hintRun.length - 1]!.row + 1 !== h.row) flushHints();
-    hintRun.push(h);
   }
-  flushHints();
   const requests: sheets_v4.Schema$Request[] = [];
   for (const run of runs(sorted, (a, b) => a.write.fill === b.write.fill)) {
     requests.push({
@@ -210,11 +203,8 @@ export function changedNotes(
 }
 
 /** Runs of adjacent rows (sorted) in which each neighbour pair also passes `same`. */
-function runs(
-  sorted: readonly PlacedWrite[],
-  same: (a: PlacedWrite, b: PlacedWrite) => boolean,
-): PlacedWrite[][] {
-  const out: PlacedWrite[][] = [];
+function runs<W extends { row: number }>(sorted: readonly W[], same: (a: W, b: W) => boolean): W[][] {
+  const out: W[][] = [];
   for (const w of sorted) {
     const run = out[out.length - 1];
     const prev = run?.[run.length - 1];
