@@ -85,14 +85,16 @@ export function sharePartner(record: ShareView, on?: ShareDay): string | undefin
 }
 
 export function effectiveStatus(record: StatusView, today: Day): RecordStatus {
-  if (
+  return protectionRanOut(record, today) ? 'expired' : record.status;
+}
+
+/** R25: the record still protects by its stored status, but its last day is before `today`: the sweep ends it. */
+export function protectionRanOut(record: StatusView, today: Day): boolean {
+  return (
     PROTECTING_STATUSES.includes(record.status) &&
     record.protectedUntil !== undefined &&
     record.protectedUntil < today
-  ) {
-    return 'expired';
-  }
-  return record.status;
+  );
 }
 
 /** Allowed moves; anything else is refused with `status.transition`. */

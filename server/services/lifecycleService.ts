@@ -5,7 +5,7 @@
  * registration queued for that customer moves up (R21).
  */
 import { addDays, dayOf } from '../../core/day.js';
-import { canTransition, effectiveShare, effectiveStatus } from '../../core/lifecycle.js';
+import { canTransition, effectiveShare, effectiveStatus, protectionRanOut } from '../../core/lifecycle.js';
 import {
   banUntil,
   canRequestExtension,
@@ -548,12 +548,8 @@ export class LifecycleService {
       // records written since (a record restored or migrated with an old last day).
       const writtenBefore = await this.sweepCoverage.written(tx, sweepPass);
       const ending =
-        writtenBefore?.filter(
-          (r) =>
-            PROTECTING_STATUSES.includes(r.status) &&
-            r.protectedUntil !== undefined &&
-            r.protectedUntil < today,
-        ) ?? (await tx.recordsEndingBefore(today, PROTECTING_STATUSES));
+        writtenBefore?.filter((r) => protectionRanOut(r, today)) ??
+        (await tx.recordsEndingBefore(today, PROTECTING_STATUSES));
       for (const record of ending) {
         this.transition(ctx, record, 'expired', 'expire', undefined);
         ctx.notify.toRegistrant(record, 'protection.ended', { outcome: 'expired' });
