@@ -67,31 +67,34 @@ export async function writeResults(
     return values;
   };
   const data: ValuesWrite[] = [];
-  for (const run of runs(sorted, () => true)) {
-    data.push({
-      range: a1Range(link.sheet, {
-        startRow: run[0]!.row - 1,
-        endRow: run[run.length - 1]!.row,
-        startColumn: first - 1,
-        endColumn: last,
-      }),
-      values: run.map((w) => resultCells(w.write)),
-    });
-  }
+  /** One range of values per run of adjacent rows, over columns `from`..`to` (1-based). */
+  const pushRuns = <W extends { row: number }>(
+    rows: readonly W[],
+    from: number,
+    to: number,
+    cells: (w: W) => (string | null)[],
+  ): void => {
+    for (const run of runs(rows, () => true)) {
+      data.push({
+        range: a1Range(link.sheet, {
+          startRow: run[0]!.row - 1,
+          endRow: run[run.length - 1]!.row,
+          startColumn: from - 1,
+          endColumn: to,
+        }),
+        values: run.map(cells),
+      });
+    }
+  };
+  pushRuns(sorted, first, last, (w) => resultCells(w.write));
   const written = new Set(sorted.map((w) => w.row));
   const hintColumn = link.resultColumns.hint;
-  const hintRows = hints.filter((h) => !written.has(h.row)).sort((a, b) => a.row - b.row);
-  for (const run of runs(hintRows, () => true)) {
-    data.push({
-      range: a1Range(link.sheet, {
-        startRow: run[0]!.row - 1,
-        endRow: run[run.length - 1]!.row,
-        startColumn: hintColumn - 1,
-        endColumn: hintColumn,
-      }),
-      values: run.map((h) => [h.text]),
-    });
-  }
+  pushRuns(
+    hints.filter((h) => !written.has(h.row)).sort((a, b) => a.row - b.row),
+    hintColumn,
+    hintColumn,
+    (h) => [h.text],
+  );
   const requests: sheets_v4.Schema$Request[] = [];
   for (const run of runs(sorted, (a, b) => a.write.fill === b.write.fill)) {
     requests.push({
