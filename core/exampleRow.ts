@@ -1,6 +1,6 @@
 /**
- * 填写示例: the example row a template carries under its header (上海某某科技有限公司 / 张三 /
- * 13800000000, or a row marked 示例 in 序号 or 备注). Registered, it would claim a customer nobody
+ * 填写示例: the example row a template carries under its header (上海某某科技有限公司 or 上海某公司 /
+ * 张三 / 13800000000, or a row marked 示例 in 序号 or 备注). Registered, it would claim a customer nobody
  * courts. Only clear signals count, since a real customer skipped is worse than an example reported.
  */
 import type { Field } from './schema.js';
@@ -52,13 +52,26 @@ const MARKED_NAME = new RegExp(
  */
 const MARKER_START = /^\s*[(（[［【〔<＜《示样樣范範举舉例填此本该該esESｅｓＥＳ]/;
 const PLACEHOLDER_CHARS = /[某×✕xXｘＸ]/;
-/** 某某, ×× or a run of X standing alone (XX公司), not inside a Latin word (XXL, MAXXIS). */
-const PLACEHOLDER_NAME = /某某|[×✕]{2,}|(?<![a-z0-9])x{2,}(?![a-z0-9])/i;
+/**
+ * What a template's made-up 客户名称 reads like: 某某, ×× or a run of X standing alone (XX公司), not
+ * inside a Latin word (XXL, MAXXIS); or one 某 right before the company word, with at most an
+ * industry word between (上海某公司, 北京某有限公司, 某科技有限公司). One 某 followed by anything else
+ * is a character of a real name (上海某丰贸易有限公司), never a placeholder.
+ */
+const PLACEHOLDER_NAME = new RegExp(
+  '某某|[×✕]{2,}|(?<![a-z0-9])x{2,}(?![a-z0-9])|' +
+    '某(科技|贸易|商贸|实业|网络|信息|电子|机械|建设|建筑|工程|文化|传媒|咨询|物流|设备|医药|食品|制造|投资|发展)?' +
+    '(有限责任|股份有限|有限)?(公司|集团|企业|单位|工厂)',
+  'i',
+);
 /** 张三, 李四, 王某某, 某先生, X经理, XXX: the names forms use for a made-up person. */
 const PLACEHOLDER_CONTACT =
   /^(张三|張三|李四|王五|赵六|趙六|小明|\p{Script=Han}?某某?|\p{Script=Han}?(x{1,3}|[×✕]{1,3}))(先生|女士|小姐|经理|經理|总|總)?$/iu;
-/** 138xxxxxxxx, 1**********, 13800000000, 12345678901: no number anyone holds (a masked 138****5678 is one). */
-const PLACEHOLDER_PHONE = /^(\+?86)?(1\d{0,2}[x×✕*]{8,10}|1\d{2}0{8}|12345678901|0{7,12})$/i;
+/**
+ * 138xxxxxxxx, 1**********, 13800000000, 12345678901, and 13800138000 (the number forms and software
+ * docs print as a sample): no number anyone holds (a masked 138****5678 is one).
+ */
+const PLACEHOLDER_PHONE = /^(\+?86)?(1\d{0,2}[x×✕*]{8,10}|1\d{2}0{8}|13800138000|12345678901|0{7,12})$/i;
 
 /** The columns of a header an example row is read from. */
 export function exampleColumnsOf(columns: readonly ExampleColumn[]): ExampleColumns {

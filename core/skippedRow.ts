@@ -36,8 +36,8 @@ export function skippedRowReason(kind: SkippedKind, row: number, evidence?: Exam
             };
       return problem(
         'row.example',
-        `第 ${row} 行是填写示例${where.zh}：标有示例/例/样例，或客户名称是“某某”“XX”之类的占位名称，未登记。如是真实客户，请改正后重新导入`,
-        `Row ${row} is the template's example${where.en}: marked 示例/例/样例, or a placeholder customer name such as 某某 or XX; not registered. If it is a real customer, correct it and import again`,
+        `第 ${row} 行是填写示例${where.zh}：标有示例/例/样例，或客户名称是“某某”“某公司”“XX”之类的占位名称，未登记。如是真实客户，请改正后重新导入`,
+        `Row ${row} is the template's example${where.en}: marked 示例/例/样例, or a placeholder customer name such as 某某, 某公司 or XX; not registered. If it is a real customer, correct it and import again`,
       );
     }
   }

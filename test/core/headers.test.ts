@@ -783,6 +783,36 @@ describe('classifyRow', () => {
       for (const c of cases) expect([c, classifyRow(row(c), example)]).toEqual([c, 'example']);
     });
 
+    it('reads the classic template example (上海某公司 / 张三 / 13800000000, 13800138000) as an example', () => {
+      const cases: Parameters<typeof row>[0][] = [
+        { name: '上海某公司', contact: '张三', phone: '13800000000' },
+        { name: '上海某公司', contact: '王芳', phone: '13800138000' },
+        { name: '北京某有限公司', contact: '李四' },
+        { name: '某科技有限公司', contact: '王五' },
+        { name: '广州某贸易公司', phone: '+86 138-0013-8000' },
+        { name: 'XX公司', contact: '王五' },
+        { name: '某某公司', contact: '李四', phone: '13800138000' },
+        { name: '×××公司', contact: '张三' },
+        { name: '深圳某集团', contact: '王五' },
+      ];
+      for (const c of cases) expect([c, classifyRow(row(c), example)]).toEqual([c, 'example']);
+    });
+
+    it('keeps near misses of the classic example as data: 某 inside a word, 张三丰, a real phone, one signal', () => {
+      const cases: Parameters<typeof row>[0][] = [
+        // 某 inside a word of the name, before the company word: a real name, whatever the contact.
+        { name: '上海某丰公司', contact: '张三', phone: '13800000000' },
+        { name: '上海某丰科技有限公司', contact: '张三', phone: '13800138000' },
+        // A placeholder company with a real person and a real phone (one signal alone).
+        { name: '上海某公司', contact: '张三丰', phone: '13912345678' },
+        { name: '上海某公司', contact: '王芳', phone: '13800138001' },
+        { name: '上海某公司' },
+        // The placeholder person and phone beside a real company name.
+        { name: '上海华信科技有限公司', contact: '张三', phone: '13800138000' },
+      ];
+      for (const c of cases) expect([c, classifyRow(row(c), example)]).toEqual([c, 'data']);
+    });
+
     it('keeps near misses as data: 某 or XX inside a real name, a placeholder name alone, 例如 in a note', () => {
       const cases: Parameters<typeof row>[0][] = [
         // XX is part of a word (a brand), not a placeholder, even beside a placeholder contact and phone.

@@ -163,6 +163,35 @@ describe('example rows (填写示例)', () => {
     ]);
   });
 
+  it('skips the classic template row 上海某公司 / 张三 / 13800000000 in a real .xlsx; 上海某丰公司 and 张三丰 are registered', async () => {
+    const named = (i: number, name: string, contact: string, phone: string) => {
+      const row = customerRow(String(i + 1), i);
+      row[1] = name;
+      row[4] = contact;
+      row[5] = phone;
+      return row;
+    };
+    const bytes = await xlsxOf([
+      {
+        name: '报备',
+        rows: [
+          HEADER,
+          named(0, '上海某公司', '张三', '13800000000'),
+          named(1, 'XX公司', '王五', '13800138000'),
+          named(2, '上海某丰公司', '张三', '13800000000'),
+          named(3, '上海某公司', '张三丰', CUSTOMERS[3].phone),
+        ],
+      },
+    ]);
+    const { report } = await runImport(bytes, temp, { dryRun: true });
+    expect(report.rows.map((r) => [r.row, r.status === 'skipped' ? r.reason?.code : 'checked'])).toEqual([
+      [2, 'row.example'],
+      [3, 'row.example'],
+      [4, 'checked'],
+      [5, 'checked'],
+    ]);
+  });
+
   it('gives every skipped row a bilingual reason: total, note and repeated header too', async () => {
     const bytes = await xlsxOf([
       {
