@@ -14,9 +14,11 @@ import {
   type AnnotationInput,
 } from './annotation.js';
 import { dayOf } from './day.js';
+import type { ExampleEvidence } from './exampleRow.js';
 import {
   classifyRow,
   detectHeader,
+  exampleEvidenceOf,
   type FieldCandidate,
   type HeaderDetection,
   type RowKind,
@@ -214,6 +216,8 @@ export interface SheetRow {
   registrationNo: string | null;
   /** What its 提示 cell holds now ('' when empty): a skipped row's text is written only where it changes. */
   hint: string;
+  /** For an example row: the column that shows it, named in the reason (core/skippedRow.ts). */
+  evidence?: ExampleEvidence;
 }
 
 export interface SheetLayout {
@@ -341,7 +345,14 @@ export function planLayout(grid: SheetGrid, setup: SheetSetup): SheetLayout {
       continue;
     }
     const no = textOf(cellAt(grid, row, resultColumns.registrationNo));
-    rows.push({ row, kind, registrationNo: REGISTRATION_NO.test(no) ? no : null, hint });
+    const evidence = kind === 'example' ? exampleEvidenceOf(cells, detection) : null;
+    rows.push({
+      row,
+      kind,
+      registrationNo: REGISTRATION_NO.test(no) ? no : null,
+      hint,
+      ...(evidence !== null ? { evidence } : {}),
+    });
     if (kind === 'data') lastDataRow = row;
   }
   const headerColumns = header.flatMap((cell, i) => (isBlank(cell ?? '') ? [] : [i + 1]));

@@ -42,3 +42,24 @@ export function skippedRowReason(kind: SkippedKind, row: number, evidence?: Exam
     }
   }
 }
+
+/** A row under the header that is no registration, as reports list it: the import's `skipped` and `reason`. */
+export interface NotRegisteredRow {
+  row: number;
+  skipped: SkippedKind;
+  reason: Problem;
+}
+
+/**
+ * The rows of a sheet that are no registration, each with its reason (blank rows are left out): what
+ * the Google Sheets sync reports, in the import report's codes and words.
+ */
+export function notRegisteredRows(
+  rows: readonly { row: number; kind: RowKind; evidence?: ExampleEvidence | undefined }[],
+): NotRegisteredRow[] {
+  return rows.flatMap((r) =>
+    r.kind === 'data' || r.kind === 'blank'
+      ? []
+      : [{ row: r.row, skipped: r.kind, reason: skippedRowReason(r.kind, r.row, r.evidence) }],
+  );
+}

@@ -322,7 +322,29 @@ export function openApiDocument(version: string): unknown {
       params: sheetParam,
       query: sheetSyncQuerySchema,
       response: z
-        .object({ link: z.string(), skipped: z.boolean(), registered: z.number(), calls: z.number() })
+        .object({
+          link: z.string(),
+          skipped: z.boolean(),
+          registered: z.number(),
+          notRegistered: z
+            .number()
+            .describe(
+              'Rows under the header that are no registration (example, total, note, header repeated)',
+            ),
+          notRegisteredRows: z
+            .array(
+              z.object({
+                row: z.number().int(),
+                skipped: z.enum(['example', 'total', 'note', 'header-repeat']),
+                reason: z.object({ code: z.string(), message: z.string(), messageEn: z.string() }).loose(),
+              }),
+            )
+            .describe("Those rows with the import report's kind and reason (row.example, row.total…)"),
+          hints: z
+            .array(z.object({ row: z.number().int(), text: z.string() }))
+            .describe('提示 texts written on those rows; in a dry run, those it would write'),
+          calls: z.number(),
+        })
         .loose(),
       moreErrors: { 404: 'sheets.link_not_found', 409: 'sheets.sync_running', ...googleErrors },
     },

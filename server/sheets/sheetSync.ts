@@ -15,6 +15,7 @@ import { registrantOf } from '../../core/row.js';
 import { DomainError, problem } from '../../core/problem.js';
 import { outcomeOfResult, readRows, type HintWrite } from '../../core/sheetPlan.js';
 import type { Field, StoredRecord } from '../../core/schema.js';
+import type { NotRegisteredRow } from '../../core/skippedRow.js';
 import { actorOf, requireRole, type Actor } from '../services/actor.js';
 import type { RegistrationService } from '../services/registrationService.js';
 import type { ChangeService } from '../services/changeService.js';
@@ -67,6 +68,12 @@ export interface SyncReport {
   changed: number;
   refused: number;
   invalid: number;
+  /** Rows under the header that are no registration (example, total, note, header repeated). */
+  notRegistered: number;
+  /** Those rows, each with the import report's `skipped` kind and `reason` (row.example, row.total…). */
+  notRegisteredRows: NotRegisteredRow[];
+  /** The 提示 texts written on those rows ('' takes a stale one out); in a dry run, those it would write. */
+  hints: HintWrite[];
   calls: number;
   dryRun: boolean;
 }
@@ -213,6 +220,9 @@ export class SheetSyncService {
       changed: 0,
       refused: 0,
       invalid: 0,
+      notRegistered: 0,
+      notRegisteredRows: [],
+      hints: [],
       calls: 0,
       dryRun: options.dryRun,
     };
@@ -243,6 +253,10 @@ export class SheetSyncService {
       defaultRegistrant: link.owner,
     };
     const sheet = parseSheet(link, read, context);
+    report.notRegistered = sheet.notRegistered.length;
+    report.notRegisteredRows = sheet.notRegistered;
+    // A dry run writes nothing: it shows the texts as planned from this read.
+    if (options.dryRun) report.hints = sheet.hints;
     if (link.fieldColumns.registrant !== undefined) await this.checkRegistrants(link, sheet.rows, context);
     const bound = await this.boundKeys(link, sheet.facts, new Map());
     const identities = identifyRows(sheet.facts, bound);
@@ -391,6 +405,7 @@ export class SheetSyncService {
       const placed = await this.relocate(link, read, context, writes, bound, sheet.hints.length > 0);
       report.calls++;
       report.calls += await this.writeBack(link, placed.width, placed.writes, placed.hints);
+      report.hints = placed.hints;
     }
     if (!options.dryRun) {
       // Our own write-back moved the version: the next sync reads again, finds every row showing its

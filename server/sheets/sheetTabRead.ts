@@ -15,6 +15,7 @@ import {
   type SheetSetup,
 } from '../../core/sheetPlan.js';
 import type { Field } from '../../core/schema.js';
+import { notRegisteredRows, type NotRegisteredRow } from '../../core/skippedRow.js';
 import { columnLetter, quoteSheetTitle } from './a1Range.js';
 import type { CellValue, GridRead, GridRow } from './googleClient.js';
 import type { SheetLink } from './sheetLinks.js';
@@ -136,6 +137,8 @@ export function parseSheet(
   readFrom: Map<number, Partial<Record<Field, number>>>;
   /** 提示 texts to change on rows that are no registration (example, total…; core planSkippedRowHints). */
   hints: HintWrite[];
+  /** The rows that are no registration, with the import report's reasons (core/skippedRow.ts). */
+  notRegistered: NotRegisteredRow[];
 } {
   const grid: CellValue[][] = [];
   const errorCells: { row: number; column: number; value: string }[] = [];
@@ -170,6 +173,7 @@ export function parseSheet(
     phoneFallbackColumn: layout.phoneFallbackColumn,
     readFrom,
     hints: planSkippedRowHints(layout),
+    notRegistered: notRegisteredRows(layout.rows),
   };
 }
 

@@ -291,6 +291,62 @@ describe('Google Sheets sync (issue 11)', () => {
     expect(hintOf(4)).toBe('合计行，未登记 / Total row, not registered');
   });
 
+  it("reports the rows that are no registration with the import's codes and words; a dry run lists the 提示 texts it would write, and writes none", async () => {
+    const header = ['序号', '客户名称', '联系人', '联系电话', '客户类型', '地址', '客户来源'];
+    const values = [
+      header,
+      ['', '上海某公司', '张三', '13800000000', '企业', '上海市浦东新区XX路 1 号', '展会'],
+      ['1', '杭州云帆网络科技有限公司', '李四', '13987654321', '企业', '杭州市西湖区文三路 200 号', '转介绍'],
+      ['合计', '1 家'],
+      ['注：本表由销售部填写。'],
+      header,
+    ];
+    const tab = fake.createSpreadsheet({ sheets: [{ title: TAB, values }], sharedWith: { [SA]: 'writer' } });
+    const linkId = await linkSheet(admin, tab, TAB);
+    const before = fake.values(tab, TAB);
+    const expectedHints = [
+      { row: 2, text: '填写示例，未登记 / Example row, not registered' },
+      { row: 4, text: '合计行，未登记 / Total row, not registered' },
+      { row: 5, text: '说明文字，未登记 / Note, not registered' },
+      { row: 6, text: '重复的表头，未登记 / Repeated header, not registered' },
+    ];
+    type Report = {
+      notRegistered: number;
+      notRegisteredRows: {
+        row: number;
+        skipped: string;
+        reason: { code: string; message: string; messageEn: string };
+      }[];
+      hints: { row: number; text: string }[];
+    };
+
+    const dry = await admin.post<Report>(`/api/sheets/${linkId}/sync?dryRun=true`, {});
+    expect(dry.status, JSON.stringify(dry.body)).toBe(200);
+    expect(dry.body.notRegistered).toBe(4);
+    expect(dry.body.notRegisteredRows.map((r) => [r.row, r.skipped, r.reason.code])).toEqual([
+      [2, 'example', 'row.example'],
+      [4, 'total', 'row.total'],
+      [5, 'note', 'row.note'],
+      [6, 'header-repeat', 'row.header_repeat'],
+    ]);
+    // The words of the import's report: the row, and for the example the column that shows it.
+    expect(dry.body.notRegisteredRows[0]!.reason.message).toContain('第 2 行是填写示例（见 B 列“客户名称”）');
+    expect(dry.body.notRegisteredRows[1]!.reason.messageEn).toBe('Row 4 is a total row; not registered');
+    expect(dry.body.hints).toEqual(expectedHints);
+    expect(fake.values(tab, TAB)).toEqual(before);
+
+    const real = await admin.post<Report & { registered: number }>(`/api/sheets/${linkId}/sync`, {});
+    expect(real.body.registered, JSON.stringify(real.body)).toBe(1);
+    expect(real.body.notRegistered).toBe(4);
+    expect(real.body.hints).toEqual(expectedHints);
+    expect(expectedHints.map((h) => fake.values(tab, TAB)[h.row - 1]?.[11])).toEqual(
+      expectedHints.map((h) => h.text),
+    );
+    // The texts are in place: the next sync still counts the rows and writes no text.
+    const again = await admin.post<Report>(`/api/sheets/${linkId}/sync`, {});
+    expect([again.body.notRegistered, again.body.hints]).toEqual([4, []]);
+  });
+
   it('a crash between registering and writing back never registers a row twice', async () => {
     const linkId = await link();
     fake.injectFault({ method: 'spreadsheets.values.batchUpdate', status: 500, times: 2 });
