@@ -42,9 +42,20 @@ export interface SyncView {
   changed: number;
   refused: number;
   invalid: number;
+  /** Absent from a service that predates them (then nothing is said of such rows). */
+  notRegistered?: number;
+  notRegisteredRows?: {
+    row: number;
+    skipped: string;
+    reason: { code: string; message: string; messageEn: string };
+  }[];
+  hints?: { row: number; text: string }[];
   calls: number;
   dryRun: boolean;
 }
+
+/** Rows listed one per line in the terminal; the rest are counted (the sheet's 提示 shows each). */
+const LISTED_ROWS = 20;
 
 type ErrorBody = { error?: { code?: string; message?: string; messageEn?: string } };
 
@@ -245,12 +256,39 @@ export function describeSync(report: SyncView): string {
   if (report.skipped) {
     return `${report.link}: 表格未变，未读取 / unchanged since the last sync, nothing read (${report.calls} 次 API 调用 / API calls)`;
   }
-  return (
+  const notRegistered = report.notRegistered ?? 0;
+  const lines = [
     `${report.link}${report.dryRun ? '（试运行，未保存 / dry run, nothing saved）' : ''}: ` +
-    `新登记 registered ${report.registered}，变更 changed ${report.changed}，` +
-    `被拒 refused ${report.refused}，无效 invalid ${report.invalid}；` +
-    `${report.calls} 次 API 调用 / API calls`
-  );
+      `新登记 registered ${report.registered}，变更 changed ${report.changed}，` +
+      `被拒 refused ${report.refused}，无效 invalid ${report.invalid}` +
+      (report.notRegistered === undefined ? '' : `，未登记 not registered ${notRegistered}`) +
+      `；${report.calls} 次 API 调用 / API calls`,
+  ];
+  if (notRegistered > 0) {
+    // The add-in's words (addin/i18n.ts run.notRegistered), then each row's reason as the import reports it.
+    lines.push(
+      `  ${notRegistered} 行是填写示例、合计、说明或重复的表头，未登记（见该行“提示”）/ ` +
+        `${notRegistered} ${notRegistered === 1 ? 'row is' : 'rows are'} an example, a total, a note or the header repeated: not registered (see their 提示)`,
+    );
+    const rows = report.notRegisteredRows ?? [];
+    for (const r of rows.slice(0, LISTED_ROWS))
+      lines.push(
+        `    第 ${r.row} 行 / row ${r.row}  ${r.reason.code}: ${r.reason.message} / ${r.reason.messageEn}`,
+      );
+    if (rows.length > LISTED_ROWS)
+      lines.push(`    …另 ${rows.length - LISTED_ROWS} 行 / ${rows.length - LISTED_ROWS} more`);
+  }
+  const hints = report.hints ?? [];
+  if (hints.length > 0) {
+    lines.push(
+      `  提示${report.dryRun ? '（试运行，将写入 / dry run, would write）' : '（已写入 / written）'}:`,
+    );
+    for (const h of hints.slice(0, LISTED_ROWS))
+      lines.push(`    第 ${h.row} 行 / row ${h.row}: ${h.text === '' ? '（清空 / emptied）' : h.text}`);
+    if (hints.length > LISTED_ROWS)
+      lines.push(`    …另 ${hints.length - LISTED_ROWS} 行 / ${hints.length - LISTED_ROWS} more`);
+  }
+  return lines.join('\n');
 }
 
 /**

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGoogle } from '../fakes/fakeGoogle.js';
 import type { Api } from '../support/testService.js';
-import { SERVICE_ACCOUNT, startSheetsService, type SheetsService } from './sheetsService.js';
+import { SERVICE_ACCOUNT, linkSheet, startSheetsService, type SheetsService } from './sheetsService.js';
 import { runCli } from '../support/childService.js';
 
 const SA = SERVICE_ACCOUNT;
@@ -90,7 +90,7 @@ describe('baobei sheets (CLI, issue 11)', () => {
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain('dry run');
     // The service counts as registered only rows given a number, which a dry run never does.
-    expect(dry.stdout).toMatch(/registered 0.*invalid 0；2 次 API 调用/);
+    expect(dry.stdout).toMatch(/registered 0.*invalid 0，未登记 not registered 0；2 次 API 调用/);
     expect((await admin.get<{ items: unknown[] }>('/api/registrations')).body.items).toHaveLength(0);
     expect(fake.values(spreadsheet, TAB)[1]?.[6] ?? '').toBe('');
 
@@ -140,5 +140,48 @@ describe('baobei sheets (CLI, issue 11)', () => {
     });
     expect(stranger.code).toBe(2);
     expect(stranger.stderr).toContain('Sheet links are managed through the running service');
+  }, 180_000);
+
+  it('sync prints how many rows are not registered and why; a dry run lists the 提示 texts it would write', async () => {
+    const other = fake.createSpreadsheet({
+      sheets: [
+        {
+          title: '客户',
+          values: [
+            ['客户名称', '联系人', '联系电话', '客户类型', '地址', '客户来源'],
+            ['上海某公司', '张三', '13800000000', '企业', '上海市浦东新区XX路 1 号', '展会'],
+            [
+              '杭州云帆网络科技有限公司',
+              '李四',
+              '13987654321',
+              '企业',
+              '杭州市西湖区文三路 200 号',
+              '转介绍',
+            ],
+            ['合计', '1 家'],
+          ],
+        },
+      ],
+      sharedWith: { [SA]: 'writer' },
+    });
+    const linkId = await linkSheet(admin, other, '客户');
+    const dry = await cli('sync', linkId, '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('未登记 not registered 2');
+    expect(dry.stdout).toContain('2 行是填写示例、合计、说明或重复的表头，未登记（见该行“提示”）');
+    expect(dry.stdout).toMatch(/第 2 行 \/ row 2 {2}row\.example: 第 2 行是填写示例（见 A 列“客户名称”）/);
+    expect(dry.stdout).toMatch(
+      /第 4 行 \/ row 4 {2}row\.total: 第 4 行是合计行，未登记 \/ Row 4 is a total row; not registered/,
+    );
+    expect(dry.stdout).toContain('提示（试运行，将写入 / dry run, would write）');
+    expect(dry.stdout).toContain('第 2 行 / row 2: 填写示例，未登记 / Example row, not registered');
+    expect(dry.stdout).toContain('第 4 行 / row 4: 合计行，未登记 / Total row, not registered');
+    expect(fake.values(other, '客户')[1]?.[10] ?? '').toBe('');
+
+    const real = await cli('sync', linkId);
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stdout).toContain('registered 1');
+    expect(real.stdout).toContain('提示（已写入 / written）');
+    expect(fake.values(other, '客户')[1]?.[10]).toBe('填写示例，未登记 / Example row, not registered');
   }, 180_000);
 });
