@@ -35,7 +35,7 @@ import {
   type SheetLayout,
   type SheetSetup,
 } from '../core/sheetPlan.js';
-import { identityColumns, locateRows, relocateOutcomes, rowsInPlace } from '../core/rowIdentity.js';
+import { identityColumns, locateRows, relocateHints, relocateOutcomes } from '../core/rowIdentity.js';
 import {
   changedFields,
   fieldNames,
@@ -318,12 +318,10 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
       build: (now) => {
         const relocation = locateRows(layout, snapshot.grid, now, rows);
         lostRows = relocation.lost;
-        // The skipped rows' 提示 texts follow no key (a note row has none): written only when nothing
-        // moved meanwhile, else they wait for the next run.
-        const inPlace = rowsInPlace(layout, snapshot.grid, now);
         return planResults(layout, relocateOutcomes(outcomes, relocation), {
           ...options,
-          hints: inPlace ? hints : [],
+          // The skipped rows' 提示 texts follow their rows too (core relocateHints says how).
+          hints: relocateHints(layout, snapshot.grid, now, hints),
         });
       },
     });

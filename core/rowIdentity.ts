@@ -7,7 +7,7 @@
  * Pure: the Excel module reads the identifying columns, this module decides where each row went.
  */
 import type { Field } from './schema.js';
-import type { RowOutcome, SheetCell, SheetGrid, SheetLayout } from './sheetPlan.js';
+import type { HintWrite, RowOutcome, SheetCell, SheetGrid, SheetLayout } from './sheetPlan.js';
 
 /** Fields whose cells, together, identify a row that has no registration number yet. */
 export const IDENTIFYING_FIELDS: readonly Field[] = [
@@ -125,4 +125,89 @@ export function relocateOutcomes(outcomes: readonly RowOutcome[], relocation: Re
     });
     return [{ ...o, row, annotation: { ...o.annotation, conflicts } }];
   });
+}
+
+/**
+ * The 提示 texts of rows that are no registration (example, total, note, header repeated), put on the
+ * rows that hold them now. When no identifying cell moved they stand as planned. Otherwise a row
+ * with identifying cells (an example row, the header repeated, a total with a name cell) follows
+ * them, as results do (locateRows). A row with none (a note, a bare 合计, a blank row whose stale
+ * text is taken out) keeps its place among the rows with none between the two rows around it that
+ * were found again (the header counts as the first): the k-th such row there before is the k-th now,
+ * provided both hold as many (rows inserted or deleted elsewhere). Under the last row found again it
+ * keeps its distance to it. A text whose row cannot be told this way (a blank row inserted beside it,
+ * a sort) is not written: the next run writes it. None is written when the header itself moved
+ * (rows inserted or deleted above it): its repeats would be taken for it.
+ */
+export function relocateHints(
+  layout: SheetLayout,
+  before: SheetGrid,
+  now: SheetGrid,
+  hints: readonly HintWrite[],
+): HintWrite[] {
+  if (hints.length === 0 || rowsInPlace(layout, before, now)) return [...hints];
+  const headerRow = layout.headerRow;
+  for (const column of identityColumns(layout)) {
+    if (text(before[headerRow - 1]?.[column - 1]) !== text(now[headerRow - 1]?.[column - 1])) return [];
+  }
+  const keyed: number[] = [];
+  for (let row = headerRow + 1; row <= before.length; row++)
+    if (rowKey(before, row, layout) !== null) keyed.push(row);
+  const { moved } = locateRows(layout, before, now, keyed);
+  /** Rows found again, [before, now], in the order of `before`: the header first. */
+  const anchors: [number, number][] = [[headerRow, headerRow]];
+  for (const row of keyed) {
+    const to = moved.get(row);
+    if (to !== undefined) anchors.push([row, to]);
+  }
+  const keyless = (grid: SheetGrid, from: number, to: number) => {
+    const rows: number[] = [];
+    for (let row = from + 1; row < to; row++) if (rowKey(grid, row, layout) === null) rows.push(row);
+    return rows;
+  };
+  // Per gap between two anchors (by the lower one's index): many texts in one gap read it once.
+  const gaps = new Map<number, { was: number[]; is: number[] }>();
+  const taken = new Set<number>();
+  const out: HintWrite[] = [];
+  const place = (row: number | undefined, hint: HintWrite) => {
+    if (row === undefined || row <= headerRow || taken.has(row)) return;
+    taken.add(row);
+    out.push({ row, text: hint.text });
+  };
+  for (const hint of hints) {
+    if (rowKey(before, hint.row, layout) !== null) {
+      place(moved.get(hint.row), hint);
+      continue;
+    }
+    const at = firstAfter(anchors, hint.row);
+    const [aboveBefore, aboveNow] = anchors[at - 1] as [number, number];
+    const below = anchors[at];
+    if (below === undefined) {
+      const row = aboveNow + (hint.row - aboveBefore);
+      if (rowKey(now, row, layout) === null) place(row, hint);
+      continue;
+    }
+    const [belowBefore, belowNow] = below;
+    // A sort puts the rows around it out of order: nothing to tell its place by.
+    if (belowNow <= aboveNow) continue;
+    let gap = gaps.get(at);
+    if (gap === undefined) {
+      gap = { was: keyless(before, aboveBefore, belowBefore), is: keyless(now, aboveNow, belowNow) };
+      gaps.set(at, gap);
+    }
+    if (gap.was.length === gap.is.length) place(gap.is[gap.was.indexOf(hint.row)], hint);
+  }
+  return out.sort((a, b) => a.row - b.row);
+}
+
+/** The index of the first anchor read after `row` (anchors sorted by their row before; the header's is first). */
+function firstAfter(anchors: readonly [number, number][], row: number): number {
+  let lo = 1;
+  let hi = anchors.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((anchors[mid] as [number, number])[0] < row) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   identityColumns,
   locateRows,
+  relocateHints,
   relocateOutcomes,
   rowKey,
   rowsInPlace,
@@ -114,5 +115,58 @@ describe("rows in place (what a skipped row's 提示 text waits for)", () => {
     );
     expect(rowsInPlace(LAYOUT, BEFORE, [HEADER, ...BEFORE.slice(1).reverse()])).toBe(false);
     expect(rowsInPlace(LAYOUT, BEFORE, BEFORE.slice(0, 3))).toBe(false);
+  });
+});
+
+describe('the 提示 texts of rows that are no registration', () => {
+  /** 甲, a note (no identifying cell), 乙, a total naming 2 家 in 客户名称, 丙. */
+  const SHEET: SheetCell[][] = [
+    HEADER,
+    ['甲公司', '13800000001', '', ''],
+    ['', '', '注：本表由销售部填写。', ''],
+    ['乙公司', '13800000002', '', ''],
+    ['合计 2 家', '', '', ''],
+    ['丙公司', '13800000003', '', ''],
+  ];
+  const HINTS = [
+    { row: 3, text: 'note' },
+    { row: 5, text: 'total' },
+  ];
+  const blank: SheetCell[] = ['', '', '', ''];
+
+  it('stand as planned when nothing moved', () => {
+    expect(relocateHints(LAYOUT, SHEET, SHEET, HINTS)).toEqual(HINTS);
+  });
+
+  it('follow rows inserted or deleted above them: a keyed row by its cells, a note by its neighbours', () => {
+    const inserted = [HEADER, blank, ...SHEET.slice(1)];
+    expect(relocateHints(LAYOUT, SHEET, inserted, HINTS)).toEqual([
+      { row: 4, text: 'note' },
+      { row: 6, text: 'total' },
+    ]);
+    const deleted = [HEADER, ...SHEET.slice(2)];
+    expect(relocateHints(LAYOUT, SHEET, deleted, HINTS)).toEqual([
+      { row: 2, text: 'note' },
+      { row: 4, text: 'total' },
+    ]);
+  });
+
+  it('leave a note with a blank row inserted beside it, or rows sorted around it, for the next run', () => {
+    const beside = [HEADER, SHEET[1]!, blank, ...SHEET.slice(2)];
+    expect(relocateHints(LAYOUT, SHEET, beside, HINTS)).toEqual([{ row: 6, text: 'total' }]);
+    const sorted = [HEADER, SHEET[5]!, SHEET[4]!, SHEET[3]!, SHEET[2]!, SHEET[1]!];
+    expect(relocateHints(LAYOUT, SHEET, sorted, HINTS)).toEqual([{ row: 3, text: 'total' }]);
+  });
+
+  it('take a stale text out of a blank row under the last customer, wherever it went', () => {
+    const withBlank: SheetCell[][] = [...SHEET, blank];
+    const stale = [{ row: 7, text: '' }];
+    expect(relocateHints(LAYOUT, withBlank, [HEADER, blank, ...withBlank.slice(1)], stale)).toEqual([
+      { row: 8, text: '' },
+    ]);
+  });
+
+  it('write none when the header moved: its repeats would be taken for it', () => {
+    expect(relocateHints(LAYOUT, SHEET, [blank, ...SHEET], HINTS)).toEqual([]);
   });
 });

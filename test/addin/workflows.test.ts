@@ -651,4 +651,86 @@ describe('rows that are no registration (example, total, note, repeated header)'
     expect(hint(fake, 3)).not.toContain('未登记');
     expect(hint(fake, 6) ?? '').toBe('');
   });
+
+  /** Workflows whose `path` call lets `meanwhile` change the sheet while the request is on the wire. */
+  function changingMeanwhile(fake: FakeOffice, path: string, meanwhile: () => void): Workflows {
+    let done = false;
+    const hooked = async (input: string, init?: RequestInit) => {
+      const res = await fetch(input, init);
+      if (!done && input.includes(path)) {
+        done = true;
+        meanwhile();
+      }
+      return res;
+    };
+    return createWorkflows({
+      excel: gatewayFor(fake),
+      api: createApiClient({ baseUrl: svc.url, token: svc.adminToken, fetch: hooked }),
+      now: () => svc.now(),
+    });
+  }
+
+  const mixed = (): FakeCell[][] => [
+    ['客户报备登记表'],
+    header,
+    ['', '上海某公司', '企业', creditCodeFor(2), '张三', '13800000000', '展会'],
+    customer(1),
+    ['合计', '1 家'],
+    ['注：本表由销售部填写。'],
+    header,
+  ];
+  const blank = (): FakeCell[] => Array.from({ length: 7 }, () => '');
+
+  it('the 提示 texts follow their rows when a row is inserted above them while submit is on the wire', async () => {
+    const fake = createFakeOffice({ apiVersion: '1.18', sheets: [{ name: SHEET, values: mixed() }] });
+    const rows = mixed().slice(2);
+    const workflows = changingMeanwhile(fake, '/api/registrations', () => {
+      // A row inserted at row 3: everything under the header one row down.
+      fake.workbook.setValues(SHEET, 'A3:G8', [blank(), ...rows.map((r) => [...r, ...blank()].slice(0, 7))]);
+    });
+    const summary = await workflows.submit(await workflows.detect());
+    expect(summary).toMatchObject({ rows: 1, notRegistered: 4, lostRows: [] });
+    expect(fake.workbook.values(SHEET, 'H5')[0]?.[0]).toMatch(/^BB-2026-\d{6}$/);
+    expect([3, 4, 5, 6, 7, 8].map((row) => hint(fake, row) ?? '')).toEqual([
+      '',
+      '填写示例，未登记 / Example row, not registered',
+      '',
+      '合计行，未登记 / Total row, not registered',
+      '说明文字，未登记 / Note, not registered',
+      '重复的表头，未登记 / Repeated header, not registered',
+    ]);
+  });
+
+  it('the 提示 texts follow their rows when a row above them is deleted, and none lands on a moved header', async () => {
+    const fake = createFakeOffice({ apiVersion: '1.18', sheets: [{ name: SHEET, values: mixed() }] });
+    const rows = mixed().slice(2);
+    const deleting = changingMeanwhile(fake, '/api/registrations', () => {
+      // The example row deleted: the rows under it one row up.
+      fake.workbook.setValues(SHEET, 'A3:G7', [
+        ...rows.slice(1).map((r) => [...r, ...blank()].slice(0, 7)),
+        blank(),
+      ]);
+    });
+    const setup = await deleting.detect();
+    const summary = await deleting.submit(setup);
+    expect(summary).toMatchObject({ rows: 1, notRegistered: 4, lostRows: [] });
+    expect(fake.workbook.values(SHEET, 'H3')[0]?.[0]).toMatch(/^BB-2026-\d{6}$/);
+    expect([3, 4, 5, 6, 7].map((row) => hint(fake, row) ?? '')).toEqual([
+      '',
+      '合计行，未登记 / Total row, not registered',
+      '说明文字，未登记 / Note, not registered',
+      '重复的表头，未登记 / Repeated header, not registered',
+      '',
+    ]);
+
+    // A row inserted above the header: the texts wait for the next run rather than land on the header.
+    const moved = createFakeOffice({ apiVersion: '1.18', sheets: [{ name: SHEET, values: mixed() }] });
+    const all = mixed();
+    const above = changingMeanwhile(moved, '/api/registrations', () => {
+      moved.workbook.setValues(SHEET, 'A1:G8', [blank(), ...all.map((r) => [...r, ...blank()].slice(0, 7))]);
+    });
+    await above.submit(await above.detect());
+    const hints = moved.workbook.values(SHEET, 'L1:L8').map((r) => r[0] ?? '');
+    expect(hints.filter((h) => typeof h === 'string' && h.includes('未登记'))).toEqual([]);
+  });
 });
