@@ -24,6 +24,7 @@ import {
   sortCandidates,
   type BanFact,
   type Candidate,
+  type CandidateRecord,
   type PooledFact,
 } from '../../core/registrationDecision.js';
 import { effectiveStatus } from '../../core/lifecycle.js';
@@ -260,7 +261,7 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
     if (!covered) throw new LockKeysNotHeld();
   }
   const registrantTeam = await teamOf(tx, registrant, ctx.teams);
-  const { candidates, bans, lapsed } = await claimFacts(tx, identity, registrant, policy, claim.today, {
+  const { candidates, bans, lapsed } = await rowClaimFacts(tx, identity, registrant, policy, claim.today, {
     protectingOn: claim.protectingOn,
   });
   if (held !== undefined) {
@@ -452,43 +453,131 @@ export async function claimFacts(
   return { candidates, bans, lapsed };
 }
 
+/**
+ * claimFacts for a new row (evaluateRow): its candidates are what decideRegistration reads of them,
+ * taken from the clear fields beside each seal (number, status, registrant, team, claim time, end of
+ * protection), and only the registrant's own exact matches are opened (a duplicate answers with its
+ * record's dates), with void records (their reason code says whether they lapsed into the pool) and
+ * every record when a migration asks about a past day (protectedFrom is sealed). Opening a record
+ * (AES-GCM and JSON) was the largest part of a row's look-up (docs/architecture.md, "Per-row cost").
+ */
+async function rowClaimFacts(
+  tx: WriteTx,
+  identity: IdentityKeys,
+  registrant: string,
+  policy: Policy,
+  today: string,
+  options: { protectingOn: string | undefined },
+): Promise<{ candidates: Candidate<CandidateRecord>[]; bans: BanFact[]; lapsed: StoredRecord[] }> {
+  const keys = lookupKeys(identity);
+  const bans = await banFacts(tx, await tx.findBans(keys, registrant, today));
+  const lapsed: StoredRecord[] = [];
+  const candidates = await gatherCandidates(tx, identity, policy, today, {
+    exclude: undefined,
+    protectingOn: options.protectingOn,
+    keys,
+    lapsed,
+    openFor: registrant,
+  });
+  return { candidates, bans, lapsed };
+}
+
+interface CandidateOptions {
+  /** A record not to count (the one whose competitors are wanted). */
+  exclude?: string | undefined;
+  /** Migration: also records protecting the customer on this (past) day, though ended since. */
+  protectingOn?: string | undefined;
+  /** The identity's lookup keys, when the caller has them already. */
+  keys?: readonly string[];
+  /** Collects the matching records that lapsed into the pool (R44), which are no candidates. */
+  lapsed?: StoredRecord[];
+}
+
 /** Records of the same customer, exact and possible, with their effective status; ended ones are left out. */
 export async function findCandidates(
   tx: Pick<WriteTx, 'findRecordsByKeys'>,
   identity: IdentityKeys,
   policy: Policy,
   today: string,
-  options: {
-    /** A record not to count (the one whose competitors are wanted). */
-    exclude?: string;
-    /** Migration: also records protecting the customer on this (past) day, though ended since. */
-    protectingOn?: string | undefined;
-    /** The identity's lookup keys, when the caller has them already. */
-    keys?: readonly string[];
-    /** Collects the matching records that lapsed into the pool (R44), which are no candidates. */
-    lapsed?: StoredRecord[];
-  } = {},
+  options: CandidateOptions = {},
 ): Promise<Candidate[]> {
-  const { exclude, protectingOn } = options;
-  const found: Candidate[] = [];
+  // Named one by one, not spread (see claimFacts).
+  return gatherCandidates(tx, identity, policy, today, {
+    exclude: options.exclude,
+    protectingOn: options.protectingOn,
+    keys: options.keys,
+    lapsed: options.lapsed,
+    openFor: undefined,
+  });
+}
+
+/**
+ * findCandidates, and with `openFor` (a registrant) rowClaimFacts' candidates: active records that
+ * are not that registrant's exact matches are built from their clear fields, unopened.
+ */
+async function gatherCandidates(
+  tx: Pick<WriteTx, 'findRecordsByKeys'>,
+  identity: IdentityKeys,
+  policy: Policy,
+  today: string,
+  options: CandidateOptions & { openFor: undefined },
+): Promise<Candidate[]>;
+async function gatherCandidates(
+  tx: Pick<WriteTx, 'findRecordsByKeys'>,
+  identity: IdentityKeys,
+  policy: Policy,
+  today: string,
+  options: CandidateOptions & { openFor: string },
+): Promise<Candidate<CandidateRecord>[]>;
+async function gatherCandidates(
+  tx: Pick<WriteTx, 'findRecordsByKeys'>,
+  identity: IdentityKeys,
+  policy: Policy,
+  today: string,
+  options: CandidateOptions & { openFor: string | undefined },
+): Promise<Candidate<CandidateRecord>[]> {
+  const { exclude, protectingOn, openFor } = options;
+  const found: Candidate<CandidateRecord>[] = [];
   // Decide on the clear fields first; only records that match and can count are decrypted. A
   // record that is not active on `today` is no candidate (candidateOf) unless the migration asks
   // about a past day (protectedFrom is sealed, so that case opens them all) or it is void and may
   // have lapsed into the pool (its reason code is sealed).
   // Matches the filter worked out, by record number, so candidateOf does not compare them again.
   const matches = new Map<string, Match>();
+  // Candidates in the order the look-up meets their records, null where a record is opened (the
+  // look-up returns those in the same order): sortCandidates keeps that order among equal claims.
+  const slots: (Candidate<CandidateRecord> | null)[] = [];
   const accept = (other: IdentityKeys, clear?: RecordClearFields): boolean => {
     if (clear !== undefined && protectingOn === undefined) {
       if (clear.no === exclude) return false;
-      const active = ACTIVE_STATUSES.includes(effectiveStatus(clear, today));
+      const status = effectiveStatus(clear, today);
+      const active = ACTIVE_STATUSES.includes(status);
       if (!active && !(options.lapsed && clear.status === 'void')) return false;
+      const match = compareIdentities(identity, other, policy);
+      if (match === null) return false;
+      if (openFor !== undefined && active && (match.strength !== 'exact' || clear.registrant !== openFor)) {
+        slots.push({ record: clearCandidateRecord(clear), status, match });
+        return false;
+      }
+      matches.set(clear.no, match);
+      slots.push(null);
+      return true;
     }
     const match = compareIdentities(identity, other, policy);
-    if (match !== null && clear !== undefined) matches.set(clear.no, match);
-    return match !== null;
+    if (match === null) return false;
+    if (clear !== undefined) matches.set(clear.no, match);
+    slots.push(null);
+    return true;
   };
-  for (const record of await tx.findRecordsByKeys(options.keys ?? lookupKeys(identity), accept)) {
-    if (record.no === exclude) continue;
+  const opened = await tx.findRecordsByKeys(options.keys ?? lookupKeys(identity), accept);
+  let next = 0;
+  for (const slot of slots) {
+    if (slot !== null) {
+      found.push(slot);
+      continue;
+    }
+    const record = opened[next++];
+    if (record === undefined || record.no === exclude) continue;
     if (options.lapsed && record.status === 'void' && POOLED_REASON_CODES.includes(record.reasonCode ?? '')) {
       options.lapsed.push(record);
       continue;
@@ -497,4 +586,17 @@ export async function findCandidates(
     if (candidate !== null) found.push(candidate);
   }
   return sortCandidates(found);
+}
+
+/** A candidate record as decideRegistration reads another's: its clear fields, unopened. */
+function clearCandidateRecord(clear: RecordClearFields): CandidateRecord {
+  const record: CandidateRecord = {
+    no: clear.no,
+    status: clear.status,
+    registration: { registrant: clear.registrant },
+    claimedAt: clear.claimedAt,
+  };
+  if (clear.team !== undefined) record.team = clear.team;
+  if (clear.protectedUntil !== undefined) record.protectedUntil = clear.protectedUntil;
+  return record;
 }

@@ -192,6 +192,10 @@ export interface RecordClearFields {
   no: string;
   status: RecordStatus;
   protectedUntil?: Day | undefined;
+  /** Who claims the customer, their team and the claim's instant: what a conflict shows of another's record. */
+  registrant: string;
+  team?: string | undefined;
+  claimedAt: Instant;
 }
 
 export interface ReadTx {
@@ -200,8 +204,9 @@ export interface ReadTx {
    * Records carrying any of these hashed index keys (matching candidates). `accept` sees each
    * candidate's clear identity first, so records that do not match are never decrypted. An adapter
    * may also hand it the record's clear fields (status and end of protection, kept beside the seal),
-   * so a caller can leave out records it would drop anyway; without them `accept` must keep what
-   * the clear fields would decide.
+   * so a caller can leave out records it would drop anyway, or take what it needs of them from the
+   * clear fields and leave them unopened; without them `accept` must keep what the clear fields
+   * would decide. The records come back in the order `accept` accepted them.
    */
   findRecordsByKeys(
     keys: readonly string[],
