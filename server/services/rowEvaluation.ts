@@ -271,9 +271,10 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
       throw new LockKeysNotHeld();
   }
   const pooled = await pooledFacts(tx, identity, policy, lapsed);
-  const counts = ctx.activeCounts ?? new Map<string, number>();
+  const counts =
+    policy.maxActivePerRegistrant === null ? undefined : (ctx.activeCounts ?? new Map<string, number>());
   const activeCount =
-    policy.maxActivePerRegistrant === null
+    counts === undefined
       ? undefined
       : (counts.get(registrant) ?? (await countActive(tx, registrant, claim.today)));
 
@@ -292,11 +293,11 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
   if (decision.save === undefined) return { result: decision.result };
   const no = await tx.nextRegistrationNo(decision.save.year);
   const numbered = numberRecord(decision, no);
-  if (activeCount !== undefined) {
+  if (counts !== undefined && activeCount !== undefined) {
     const active = ACTIVE_STATUSES.includes(numbered.record.status);
     counts.set(registrant, activeCount + (active ? 1 : 0));
   }
-  await claimFromPool(tx, pooled, numbered.record, ctx.now.toISOString());
+  if (pooled.length > 0) await claimFromPool(tx, pooled, numbered.record, ctx.now.toISOString());
   return numbered;
 }
 
@@ -373,6 +374,8 @@ export async function pooledFacts(
   policy: Policy,
   lapsed: readonly StoredRecord[],
 ): Promise<PooledFact[]> {
+  // Most rows meet no lapsed record: no hold, no map.
+  if (lapsed.length === 0) return [];
   const matching = exactlyMatching(identity, policy, lapsed);
   // Held, not just read: two rows can match one pooled record exactly on different keys and then
   // hold no lock key in common, so on PostgreSQL both would find the entry unclaimed and both claim
