@@ -260,7 +260,12 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
     );
     if (!covered) throw new LockKeysNotHeld();
   }
-  const registrantTeam = await teamOf(tx, registrant, ctx.teams);
+  // Awaited only when not known yet: each await of a row allocates and waits a microtask (below too).
+  const teams = ctx.teams;
+  const registrantTeam =
+    teams !== undefined && teams.has(registrant)
+      ? teams.get(registrant)
+      : await teamOf(tx, registrant, teams);
   const { candidates, bans, lapsed } = await rowClaimFacts(tx, identity, registrant, policy, claim.today, {
     protectingOn: claim.protectingOn,
   });
@@ -270,7 +275,7 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
     if (exactlyMatching(identity, policy, lapsed).some((r) => !heldPool.has(r.no)))
       throw new LockKeysNotHeld();
   }
-  const pooled = await pooledFacts(tx, identity, policy, lapsed);
+  const pooled = lapsed.length === 0 ? [] : await pooledFacts(tx, identity, policy, lapsed);
   const counts =
     policy.maxActivePerRegistrant === null ? undefined : (ctx.activeCounts ?? new Map<string, number>());
   const activeCount =
@@ -473,7 +478,8 @@ async function rowClaimFacts(
   options: { protectingOn: string | undefined },
 ): Promise<{ candidates: Candidate<CandidateRecord>[]; bans: BanFact[]; lapsed: StoredRecord[] }> {
   const keys = lookupKeys(identity);
-  const bans = await banFacts(tx, await tx.findBans(keys, registrant, today));
+  const found = await tx.findBans(keys, registrant, today);
+  const bans = found.length === 0 ? [] : await banFacts(tx, found);
   const lapsed: StoredRecord[] = [];
   const candidates = await gatherCandidates(tx, identity, policy, today, {
     exclude: undefined,
