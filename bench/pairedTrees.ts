@@ -148,7 +148,8 @@ async function main(): Promise<void> {
         const used = process.cpuUsage(cpu);
         // Batch 0 warms both trees up and is not counted.
         if (b > 0) {
-          const key = `${kind} ${side.tree.root}`;
+          // Side A or B too: one tree given twice (an A/A run, the noise) would otherwise merge.
+          const key = `${kind} ${i === 0 ? 'A' : 'B'} ${side.tree.root}`;
           figures.set(key, [...(figures.get(key) ?? []), (used.user + used.system) / BATCH]);
         }
       }
