@@ -89,10 +89,32 @@ function canonicalCase(text: string): string {
  * runs on every cell of every row, and a repeated header is a copy of the header, in the same script.
  */
 function rowTextKey(text: string): string {
+  // Most cells (names, numbers, codes, plain Chinese) are already their key: checked char by char,
+  // which costs a fraction of the normalisation they would otherwise go through (every cell of every row).
+  if (isOwnRowTextKey(text)) return text;
   return withoutInvisibles(text)
     .normalize('NFKC')
     .toLowerCase()
     .replace(/[\s*※:#]/g, '');
+}
+
+/**
+ * Whether rowTextKey would return the text unchanged: it holds only printable ASCII that is no
+ * upper-case letter and none of `*:#`, and CJK unified ideographs (U+4E00–U+9FFF). NFKC leaves
+ * both as they are (no compatibility decomposition, nothing there composes), lower-casing too, and
+ * none is whitespace, invisible or a marker the key drops.
+ */
+function isOwnRowTextKey(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (
+      c >= 0x4e00
+        ? c > 0x9fff
+        : c < 0x21 || c > 0x7e || (c >= 0x41 && c <= 0x5a) || c === 0x2a || c === 0x3a || c === 0x23
+    )
+      return false;
+  }
+  return true;
 }
 
 const HAN = /\p{Script=Han}/u;
@@ -754,34 +776,55 @@ interface RowReading {
 
 function rowKindFor(cells: readonly CellValue[], reading: RowReading): RowKind {
   const { headerKeys } = reading;
+  // One pass over the cells (every row of a sheet comes through here): each cell's text, once.
   // The product's own 提示 on a skipped row (core/skippedRowHint.ts) is no content of the row: read
   // with it, a note row would hold two texts (data), and a row emptied since would not be blank.
-  const texts = cells.map((c) => {
-    const text = displayText(c);
-    return isSkippedRowHint(text) ? '' : text;
-  });
-  const filled = texts.filter((t) => t !== '');
-  if (filled.length === 0) return 'blank';
+  const texts = new Array<string>(cells.length);
+  let filledCount = 0;
+  let firstFilled = -1;
+  /** Every filled text is the same one (the row holds one distinct text). */
+  let oneText = true;
+  /** No cell holds a value other than text (numbers, dates, booleans). */
+  let allText = true;
+  for (let c = 0; c < cells.length; c++) {
+    const cell = cells[c];
+    const display = displayText(cell);
+    if (display !== '' && typeof cell !== 'string') allText = false;
+    const text = display !== '' && isSkippedRowHint(display) ? '' : display;
+    texts[c] = text;
+    if (text === '') continue;
+    if (firstFilled < 0) firstFilled = c;
+    else if (oneText && text !== texts[firstFilled]) oneText = false;
+    filledCount++;
+  }
+  if (filledCount === 0) return 'blank';
   // A paper-like form's unused lines carry / or 无 in every cell: nothing to register, nothing to
   // report. (The first real value ends the check: a customer name starts like no placeholder.)
-  if (filled.every(isPlaceholder)) return 'blank';
+  if (texts.every((t) => t === '' || isPlaceholder(t))) return 'blank';
 
   if (headerKeys.size > 0) {
+    // Half the header's columns (at least two) must repeat it: the count stops once out of reach.
+    const needed = Math.max(2, Math.ceil(0.5 * headerKeys.size));
     let repeated = 0;
+    let left = headerKeys.size;
     for (const [index, keys] of headerKeys) {
       const text = texts[index] ?? '';
       if (text !== '' && keys.includes(rowTextKey(text))) repeated++;
+      left--;
+      if (repeated >= needed || repeated + left < needed) break;
     }
-    if (repeated >= 2 && repeated >= 0.5 * headerKeys.size) return 'header-repeat';
+    if (repeated >= needed) return 'header-repeat';
   }
 
-  const leading = [filled[0] ?? '', ...texts.slice(0, 3)].filter((t) => t !== '');
-  if (leading.some((t) => TOTAL_START.test(rowTextKey(t)))) return 'total';
+  // A total's label sits in the row's first filled cell or one of its first three.
+  for (let c = 0; c < Math.min(3, texts.length); c++) {
+    const text = texts[c]!;
+    if (text !== '' && TOTAL_START.test(rowTextKey(text))) return 'total';
+  }
+  if (firstFilled >= 3 && TOTAL_START.test(rowTextKey(texts[firstFilled]!))) return 'total';
 
-  const distinct = distinctNonEmpty(texts);
-  const only = distinct[0];
-  const allText = cells.every((c) => displayText(c) === '' || typeof c === 'string');
-  if (distinct.length === 1 && only !== undefined && allText) {
+  if (oneText && allText) {
+    const only = texts[firstFilled]!;
     if (isNoteText(only)) return 'note';
     // A lone sentence under the data is an explanation, not a record.
     if (only.length > MAX_HEADER_TEXT && /[。；;，,]/.test(only)) return 'note';

@@ -15,6 +15,8 @@ export const SKIPPED_ROW_HINTS: Readonly<Record<SkippedKind, string>> = {
 };
 
 const HINT_TEXTS: ReadonlySet<string> = new Set(Object.values(SKIPPED_ROW_HINTS));
+/** Shorter text is no hint, even trimmed: every cell of every classified row is asked. */
+const SHORTEST_HINT = Math.min(...[...HINT_TEXTS].map((t) => t.length));
 
 export function skippedRowHint(kind: SkippedKind): string {
   return SKIPPED_ROW_HINTS[kind];
@@ -22,5 +24,5 @@ export function skippedRowHint(kind: SkippedKind): string {
 
 /** Whether a 提示 cell holds one of the texts above (written by the product, not by a user). */
 export function isSkippedRowHint(text: unknown): boolean {
-  return typeof text === 'string' && HINT_TEXTS.has(text.trim());
+  return typeof text === 'string' && text.length >= SHORTEST_HINT && HINT_TEXTS.has(text.trim());
 }
