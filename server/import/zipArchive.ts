@@ -56,6 +56,8 @@ const MAX_PART_BYTES = 512 * 1024 * 1024;
 
 /** Text is encoded and compressed in batches of about this many bytes. */
 const BATCH_BYTES = 1 << 20;
+/** Pieces are gathered up to this many characters before they are encoded (a few pages of a sheet's XML). */
+const PENDING_CHARS = 8192;
 /** An empty final block: ends a deflate stream whose batches each ended with a sync flush. */
 const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
 
@@ -251,11 +253,32 @@ export function writeZip(items: readonly ZipItem[], now = new Date()): Buffer {
 export class DeflatingWriter implements TextSink {
   private batch: Buffer | undefined;
   private length = 0;
+  /** Pieces written and not yet encoded (fewer than PENDING_CHARS characters). */
+  private pending = '';
   private readonly blocks: Buffer[] = [];
   private crc = 0;
   private size = 0;
 
   write(piece: string): void {
+    // Small pieces (a cell's tag, a value) are gathered into a short string first: encoding costs a
+    // call per piece, and a sheet's copy is written in hundreds of thousands of them.
+    if (piece.length < PENDING_CHARS) {
+      this.pending += piece;
+      if (this.pending.length >= PENDING_CHARS) this.encodePending();
+      return;
+    }
+    this.encodePending();
+    this.encode(piece);
+  }
+
+  private encodePending(): void {
+    if (this.pending === '') return;
+    const pending = this.pending;
+    this.pending = '';
+    this.encode(pending);
+  }
+
+  private encode(piece: string): void {
     // UTF-8 takes at most 3 bytes per UTF-16 unit: room for that, so no piece is cut short.
     const most = piece.length * 3;
     if (this.length + most > BATCH_BYTES) {
@@ -268,6 +291,7 @@ export class DeflatingWriter implements TextSink {
   }
 
   finish(): DeflatedPart {
+    this.encodePending();
     if (this.length > 0 || this.blocks.length === 0) this.flush(true);
     this.batch = undefined;
     return { data: Buffer.concat([...this.blocks, FINAL_BLOCK]), crc: this.crc, size: this.size };
