@@ -53,11 +53,17 @@ export interface AnnotationSource {
 }
 
 export function annotationSource(read: ReadWorkbook): AnnotationSource {
+  const { sharedStrings } = read;
+  // A plain loop: Uint8Array.from with a mapping function walks an iterator (10–50 ms against 1–3
+  // for the 60,000 strings of a 20,000-row sheet).
+  const formulaLikeStrings = new Uint8Array(sharedStrings.length);
+  for (let i = 0; i < sharedStrings.length; i++)
+    if (isFormulaLikeText(sharedStrings[i]!)) formulaLikeStrings[i] = 1;
   return {
     pkg: read.pkg,
     workbook: read.workbook,
-    sharedStringCount: read.sharedStrings.length,
-    formulaLikeStrings: Uint8Array.from(read.sharedStrings, (text) => (isFormulaLikeText(text) ? 1 : 0)),
+    sharedStringCount: sharedStrings.length,
+    formulaLikeStrings,
   };
 }
 
