@@ -119,6 +119,10 @@ export function scanSheetData(
   return bounds;
 }
 
+/** The attributes a cell is read for (its reference, format and type), and where they are read into. */
+const CELL_ATTRIBUTES = ['r', 's', 't'] as const;
+const cellAttributes: (string | undefined)[] = [undefined, undefined, undefined];
+
 /** The cells of the row whose start tag was just read, up to and including its end tag. */
 function scanCells(s: XmlScanner, row: RowScan): void {
   let column = 0;
@@ -131,7 +135,8 @@ function scanCells(s: XmlScanner, row: RowScan): void {
       s.skipElement();
       continue;
     }
-    const reference = s.attr('r');
+    s.attrsInto(CELL_ATTRIBUTES, cellAttributes);
+    const [reference, styleAttribute, typeAttribute] = cellAttributes;
     const referenced =
       reference === undefined || reference === '' ? undefined : parseCellReference(reference);
     if (reference !== undefined && reference !== '' && referenced === undefined)
@@ -144,8 +149,8 @@ function scanCells(s: XmlScanner, row: RowScan): void {
       start: s.start,
       startTagEnd: s.end,
       end: s.end,
-      style: Number(s.attr('s') ?? 0) || 0,
-      type: s.attr('t') ?? 'n',
+      style: Number(styleAttribute ?? 0) || 0,
+      type: typeAttribute ?? 'n',
       formula: false,
       value: undefined,
       inline: undefined,

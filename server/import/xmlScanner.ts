@@ -136,6 +136,30 @@ export class XmlScanner {
     return undefined;
   }
 
+  /**
+   * Several attributes of the current open tag in one pass over them, each as attr() finds it (the
+   * first of that local name, decoded): `into[i]` gets the value of `wanted[i]` (distinct names), or
+   * undefined. For the cells of a sheet, which are read for three attributes each.
+   */
+  attrsInto(wanted: readonly string[], into: (string | undefined)[]): void {
+    if (this.attrsParsed !== this.attrsFrom) this.parseAttrs();
+    into.fill(undefined, 0, wanted.length);
+    const xml = this.xml;
+    for (let i = 0; i < this.attrCount; i++) {
+      const b = i * 3;
+      const localStart = this.attrOffsets[b]!;
+      for (let w = 0; w < wanted.length; w++) {
+        const name = wanted[w]!;
+        if (into[w] !== undefined || !xml.startsWith(name, localStart)) continue;
+        const after = xml.charCodeAt(localStart + name.length);
+        if (after !== EQUALS && !isSpace(after)) continue;
+        const value = xml.slice(this.attrOffsets[b + 1]!, this.attrOffsets[b + 2]!);
+        into[w] = value.includes('&') ? decodeEntities(value) : value;
+        break;
+      }
+    }
+  }
+
   /** Where each attribute of the current tag starts (its local name) and its value lies, in one pass. */
   private parseAttrs(): void {
     const xml = this.xml;
@@ -309,8 +333,14 @@ const NOT_XML =
   // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are stripped
   /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+/** Any character escapeXmlText changes: without one, the text is its own escape (most result texts). */
+const TO_ESCAPE =
+  // eslint-disable-next-line no-control-regex -- the control characters NOT_XML strips
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff\ud800-\udfff&<>]/;
+
 /** Text for element content: escaped, and stripped of what XML cannot carry. */
 export function escapeXmlText(text: string): string {
+  if (!TO_ESCAPE.test(text)) return text;
   return text.replace(NOT_XML, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
