@@ -127,6 +127,9 @@ export function patchSheet(patch: SheetPatch, out: TextSink): void {
   const head = headElements(xml);
   if (head.sheetDataStart === undefined) throw new Error('the sheet has no <sheetData>');
   const columns = head.cols?.ranges ?? [];
+  // A cell the row lacks takes its column's format: looked up once per column, not once per row.
+  const columnStyles: number[] = [];
+  const styleOfColumn = (column: number): number => (columnStyles[column] ??= columnStyle(columns, column));
   const last = patch.firstResultColumn + patch.resultHeaders.length - 1;
   let copied = 0;
   /** Copies the original up to `start`, then skips to `end`: what lies between is written anew. */
@@ -153,7 +156,7 @@ export function patchSheet(patch: SheetPatch, out: TextSink): void {
     const result = patch.rows.get(row.row);
     if (result !== undefined || row.row === patch.headerRow) {
       replace(row.start, row.end);
-      writeRow(patch, row, result, columns, last, out);
+      writeRow(patch, row, result, styleOfColumn, last, out);
       return;
     }
     for (const cell of row.cells) {
@@ -171,7 +174,7 @@ function writeRow(
   patch: SheetPatch,
   row: RowScan,
   result: ResultRow | undefined,
-  columns: readonly ColumnRange[],
+  styleOfColumn: (column: number) => number,
   last: number,
   out: TextSink,
 ): void {
@@ -194,7 +197,7 @@ function writeRow(
     const fill =
       result?.markFill !== undefined && result.marked?.includes(column) ? result.markFill : result?.fill;
     // A cell the row lacks shows the row's format, else its column's (as Excel draws it).
-    const base = cell !== undefined ? cell.style : (row.style ?? columnStyle(columns, column));
+    const base = cell !== undefined ? cell.style : (row.style ?? styleOfColumn(column));
     if (column >= first) {
       const text = result!.cells[column - first] ?? '';
       const change = { fill, inert: isFormulaLikeText(text), wrap: patch.wrapColumns.includes(column), top };
