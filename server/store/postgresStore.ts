@@ -405,18 +405,15 @@ export class PostgresStore implements Store {
     const claim = options.claim !== undefined ? lockIds([options.claim])[0] : undefined;
     try {
       const rows = [...(keys ?? []), ...(claim !== undefined ? [claim] : [])].sort(compareIds);
-      // Lock rows are created before the transaction, each in its own statement's commit: a row
-      // lock needs a row, and a key's row stays for good (a number, no personal data). In order, so
-      // two instances creating the same new keys never wait on each other crosswise.
-      if (rows.length > 0) await client.query({ ...this.sql.insertLockRows, values: [rows] });
       // READ COMMITTED: every statement after the locks sees what the previous holder committed.
       // (Under REPEATABLE READ the snapshot would be taken before the wait for the locks.)
-      const begin = 'BEGIN ISOLATION LEVEL READ COMMITTED';
+      const begin = `${rows.length > 0 ? createLockRows(this.sql.schema, rows) : ''}BEGIN ISOLATION LEVEL READ COMMITTED`;
       const globalLock =
         keys !== undefined
           ? `SELECT pg_advisory_xact_lock_shared(${this.sql.lockId})`
           : `SELECT pg_advisory_xact_lock(${this.sql.lockId})`;
-      // One round trip for both when there is no claim to take between them.
+      // One round trip for the lock rows, BEGIN and the advisory lock when there is no claim to
+      // take between them.
       await client.query(claim === undefined ? `${begin}; ${globalLock}` : begin);
       if (claim !== undefined) {
         // First and NOWAIT: a claim is never waited for, so it takes no part in any lock order, and a
@@ -1813,10 +1810,6 @@ function statements(schemaName: string) {
          WHERE schemaname = $1 AND sequencename ~ '^registration_no_[0-9]+$'
          UNION SELECT year FROM ${s}.counters) years ORDER BY y`,
     ),
-    insertLockRows: named(
-      'insertLockRows',
-      `INSERT INTO ${s}.lock_keys (key) SELECT * FROM unnest($1::bigint[]) ON CONFLICT DO NOTHING`,
-    ),
     lockRows: named(
       'lockRows',
       `SELECT count(*) FROM (SELECT key FROM ${s}.lock_keys WHERE key = ANY($1::bigint[]) ORDER BY key FOR UPDATE) l`,
@@ -1940,6 +1933,24 @@ function lockIds(keys: readonly string[]): string[] {
   // Hash object per key (a batch has ~1,000 keys).
   for (const key of keys) ids.add(BigInt.asIntN(64, BigInt(`0x${hash('sha256', key).slice(0, 16)}`)));
   return [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+}
+
+/**
+ * The statements that create a write's lock rows before its transaction, in a commit of their own: a
+ * row lock needs a row, and a key's row stays for good (a number, no personal data). In key order,
+ * so two instances creating the same new keys never wait on each other crosswise. Committed without
+ * waiting for the WAL flush (synchronous_commit off for that commit only): others see the rows at
+ * once all the same, and the write's own commit, synchronous, flushes the WAL past them, so a crash
+ * loses lock rows only with every transaction that used them. Sent with the write's BEGIN as one
+ * simple query, so the ids are written in (signed 64-bit integers from lockIds, nothing else).
+ */
+function createLockRows(schema: string, ids: readonly string[]): string {
+  for (const id of ids) if (!/^-?[0-9]{1,19}$/.test(id)) throw new Error('lock id is not an integer');
+  return (
+    `BEGIN; SET LOCAL synchronous_commit TO off; ` +
+    `INSERT INTO ${schema}.lock_keys (key) SELECT * FROM unnest('{${ids.join(',')}}'::bigint[]) ON CONFLICT DO NOTHING; ` +
+    `COMMIT; `
+  );
 }
 
 function compareIds(a: string, b: string): number {
