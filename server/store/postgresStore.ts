@@ -26,6 +26,7 @@ import {
 import type { Keyring } from '../security/keyring.js';
 import { foreignSchemaProblem } from './foreignSchema.js';
 import { pgSchemaNameProblem } from './pgSchemaName.js';
+import { GrowthAnalyzer } from './postgresAnalyze.js';
 import { Prefetched } from './postgresPrefetch.js';
 import { postgresUnreachable } from './postgresReach.js';
 import {
@@ -208,6 +209,7 @@ export class PostgresStore implements Store {
     private readonly keyedSlots: Slots,
     /** For `store.unreachable`'s message (postgresReach prints host, port and database only). */
     private readonly connectionString: string,
+    private readonly analyzer: GrowthAnalyzer,
   ) {}
 
   /** Keyed writes this instance runs at once (PostgresStoreOptions.keyedWritesAtOnce, within the pool). */
@@ -237,7 +239,12 @@ export class PostgresStore implements Store {
       const slots = new Slots(
         Math.max(1, Math.min(options.keyedWritesAtOnce ?? KEYED_WRITES, (options.poolSize ?? 10) - 2)),
       );
-      return new PostgresStore(pool, options.keyring, sql, slots, options.connectionString);
+      const estimate = await pool.query<{ n: number }>(
+        `SELECT greatest(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = $1::regclass`,
+        [`${sql.schema}.records`],
+      );
+      const analyzer = new GrowthAnalyzer(pool, sql.schema, estimate.rows[0]?.n ?? 0);
+      return new PostgresStore(pool, options.keyring, sql, slots, options.connectionString, analyzer);
     } catch (err) {
       await pool.end();
       throw postgresUnreachable(err, options.connectionString) ?? err;
@@ -318,6 +325,7 @@ export class PostgresStore implements Store {
     this.closed = true;
     await this.writeQueue;
     await Promise.allSettled([...this.keyedRunning]);
+    await this.analyzer.settled();
     await this.pool.end();
   }
 
@@ -447,6 +455,7 @@ export class PostgresStore implements Store {
         const committed = await client.query('COMMIT');
         // After a failed statement whose error fn caught, PostgreSQL answers COMMIT by rolling back.
         if (committed.command !== 'COMMIT') throw transactionAborted();
+        this.analyzer.committed(tx.recordsWritten);
       } else {
         await client.query('ROLLBACK');
       }
@@ -598,6 +607,7 @@ export class PostgresStore implements Store {
         }
         const committed = await client.query('COMMIT');
         if (committed.command !== 'COMMIT') throw transactionAborted();
+        this.analyzer.committed(tx.recordsWritten);
       } catch (err) {
         broken = await rollbackAfterError(client);
         throw err;
@@ -647,6 +657,8 @@ class PostgresTx implements WriteTx {
   /** What prefetchRecordsByNo fetched, by number (null: not in the store), as flush leaves it. */
   private prefetchedByNo: Map<string, SealedRecord | null> | undefined;
   private finished = false;
+  /** Records this transaction's flushes wrote (the store's GrowthAnalyzer counts them at commit). */
+  recordsWritten = 0;
 
   constructor(
     private readonly store: PostgresStore,
@@ -665,6 +677,7 @@ class PostgresTx implements WriteTx {
   async flush(): Promise<void> {
     if (this.staged.size === 0) return;
     const batch = [...this.staged.values()];
+    this.recordsWritten += batch.length;
     this.staged.clear();
     this.stagedByKey.clear();
     const sealed = batch.map((staged) => staged.sealed);
