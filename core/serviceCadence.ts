@@ -25,6 +25,7 @@ import type { WorkCalendar } from './calendar.js';
 import { addDays, addMonths, dayOf } from './day.js';
 import { effectiveStatus } from './lifecycle.js';
 import type { DatedServiceRule, Policy } from './policy.js';
+import { problem, type Problem } from './problem.js';
 import { PROTECTING_STATUSES, type Day, type Grade, type Instant, type RecordStatus } from './schema.js';
 
 /** What the cadence reads of a record (a StoredRecord has it all). */
@@ -220,6 +221,28 @@ export function lapseDecision(
 ): LapseDeadline | null {
   const deadline = lapseDeadline(facts, policy, calendar, today);
   return deadline !== null && today > deadline.deadline ? deadline : null;
+}
+
+/**
+ * Why a write that would change what the lapse reads (a follow-up, a grade) is refused: the record
+ * lapsed at the end of its deadline day, whatever the sweep has written yet. A lapse is decided by
+ * what was recorded by then, so a visit logged afterwards — even one dated on the deadline — cannot
+ * undo it, and nothing a read shows of it is ever taken back.
+ */
+export function lapsedProblem(lapse: LapseDeadline): { problem: Problem; details: Record<string, unknown> } {
+  const lapsesOn = addDays(lapse.deadline, 1);
+  const why =
+    lapse.rule === 'R31'
+      ? { zh: '未按时跟进', en: 'no follow-up was recorded' }
+      : { zh: '长期未服务', en: 'no service was recorded' };
+  return {
+    problem: problem(
+      'registration.lapsed',
+      `该报备已失效：${why.zh}，截止 ${lapse.deadline}（${lapsesOn} 起作废），之后补记的跟进不能挽回`,
+      `This registration has lapsed: ${why.en} by ${lapse.deadline} (void from ${lapsesOn}); a follow-up recorded afterwards cannot keep it`,
+    ),
+    details: { deadline: lapse.deadline, lapsesOn, rule: lapse.rule },
+  };
 }
 
 /** Days before the lapse when the holder is warned (T−3). */

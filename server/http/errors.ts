@@ -33,6 +33,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   'resubmit.conflict_lost': 409,
   'resubmit.customer_signed': 409,
   'status.transition': 409,
+  'registration.lapsed': 409,
   'objection.exists': 409,
   'objection.customer_signed': 409,
   'objection.superseded': 409,

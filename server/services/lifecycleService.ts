@@ -37,7 +37,7 @@ import {
   type RecordStatus,
   type StoredRecord,
 } from '../../core/schema.js';
-import { cadencesOn, lapseDecision, serviceReminders } from '../../core/serviceCadence.js';
+import { cadencesOn, lapseDecision, lapsedProblem, serviceReminders } from '../../core/serviceCadence.js';
 import type { ReadTx, WriteTx } from '../store/store.js';
 import { forbidden, isHolder, isOwnRecord, reviews, type Actor } from './actor.js';
 import { Notifier } from './notifier.js';
@@ -427,6 +427,7 @@ export class LifecycleService {
       if (!['pending', 'conflict', 'protected', 'extension-requested'].includes(status)) {
         throw invalidState(record, status, '记录跟进', 'add a follow-up to');
       }
+      this.refuseIfLapsed(ctx, record);
       const when = input.at ?? ctx.now;
       if (when > ctx.now) {
         throw new DomainError(
@@ -469,6 +470,8 @@ export class LifecycleService {
   changeGrade(actor: Actor, no: string, grade: Grade, reason: string): Promise<RecordView> {
     return this.act(actor, no, 'registration.grade', async (ctx, record) => {
       if (!reviews(actor, record)) throw forbidden('调整客户等级', 'change the grade of this registration');
+      // The grade sets the cadence (R42): regrading a lapsed record would move its passed deadline.
+      this.refuseIfLapsed(ctx, record);
       const from = record.registration.grade;
       if (from === grade) return record;
       record.registration = { ...record.registration, grade };
@@ -670,6 +673,19 @@ export class LifecycleService {
     });
     await this.registrations.audit(actor, action, touched);
     return recordView(record, today, partner, this.registrations.serviceContext(policy));
+  }
+
+  /**
+   * R31, R32: a record whose deadline day has ended without the service it needed has lapsed, on
+   * the day, before the sweep writes `void`: what would change its deadline is refused (409
+   * `registration.lapsed`), so the sweep — whenever it runs — voids what the day decided.
+   */
+  private refuseIfLapsed(ctx: ActionContext, record: StoredRecord): void {
+    const calendar = this.deps.calendar?.() ?? PACKAGE_CALENDAR;
+    const lapse = lapseDecision(record, ctx.policy, calendar, ctx.today);
+    if (lapse === null) return;
+    const { problem: p, details } = lapsedProblem(lapse);
+    throw new DomainError(p, details);
   }
 
   private transition(

@@ -750,10 +750,10 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
     });
 
     describe('[R31][R16] a lapse before the sweep writes it', () => {
-      it('[R31][R16][R34] is not final: a follow-up dated on the deadline keeps the record and its share, and the sweep voids nothing', async () => {
-        // Why reads do not judge a lapse on the day, as they judge a protection that ran out
-        // (docs/api.md, share): until the sweep writes `void`, the holder may still log the visit
-        // of the deadline day, and the sweep decides on the follow-ups it then finds.
+      it('[R31][R16][R34] is decided by what was recorded by the end of the deadline day: a follow-up logged after it is refused, and the sweep voids the record', async () => {
+        // Whether a record lapsed depends on what was recorded by the end of its deadline day
+        // (Shanghai), not on when the sweep runs: a visit logged the morning after, dated on the
+        // deadline, no longer rescues it (it used to, until the sweep ran; docs/api.md, follow-ups).
         await setPolicy({ preset: 'follow-up' });
         const [mine] = await submit(wang, [enterpriseRow(52)]);
         const [theirs] = await submit(li, [enterpriseRow(52)]);
@@ -771,25 +771,62 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
           .api(li)
           .post(`/api/registrations/${liNo}/follow-ups`, { way: '上门', note: '拜访' });
         expect(visit.status).toBe(201);
-        // The day Wang's record lapses (no visit by 2026-03-05), before any sweep: every read still
-        // shows the split, Wang's record as protected and due to lapse today.
+        // The day Wang's record lapses (no visit by 2026-03-05), before any sweep: reads still show
+        // the split and Wang's record due to lapse today; the sweep writes it within one period.
         svc.setNow(at('2026-03-06', '00:00'));
         expect(await record(wang, wangNo)).toMatchObject({
           status: 'protected',
           service: { lapsesOn: '2026-03-06' },
         });
         expect(await record(li, liNo)).toMatchObject({ share: { withNo: wangNo, percent: 50 } });
-        expect((await svc.api(wang).get(`/api/registrations/${liNo}`)).status).toBe(200);
-        // Wang logs the visit he made on his deadline day: accepted, and it keeps his record.
-        const late = await svc.api(wang).post(`/api/registrations/${wangNo}/follow-ups`, {
+        // Wang logs the visit he says he made on his deadline day: too late, nothing written.
+        const before = await record(wang, wangNo);
+        const late = await svc.api(wang).post<ErrorBody>(`/api/registrations/${wangNo}/follow-ups`, {
           way: '电话',
           note: '补记',
           at: at('2026-03-05', '17:00'),
         });
-        expect(late.status).toBe(201);
+        expect(late.status).toBe(409);
+        expect(late.body.error).toMatchObject({
+          code: 'registration.lapsed',
+          message: expect.stringContaining('2026-03-05') as unknown,
+          messageEn: expect.stringContaining('2026-03-05') as unknown,
+          details: { deadline: '2026-03-05', lapsesOn: '2026-03-06', rule: 'R31' },
+        });
+        // Nor does regrading it change the deadline that has passed (R42 sets the cadence).
+        const regrade = await svc
+          .api(reviewer)
+          .put<ErrorBody>(`/api/registrations/${wangNo}/grade`, { grade: 'C', reason: '降级' });
+        expect(regrade.status).toBe(409);
+        expect(regrade.body.error.code).toBe('registration.lapsed');
+        const after = await record(wang, wangNo);
+        expect(after.version).toBe(before.version);
+        expect(after.followUps).toHaveLength(0);
+        expect(after.registration.grade).toBeUndefined();
+        expect(await sweep()).toMatchObject({ voided: 1 });
+        expect(await record(wang, wangNo)).toMatchObject({ status: 'void', reasonCode: 'followUp.lapsed' });
+        expect(await record(li, liNo)).toMatchObject({ share: { withNo: wangNo, percent: 100 } });
+        expect((await svc.api(wang).get(`/api/registrations/${liNo}`)).status).toBe(403);
+      });
+
+      it('[R31] a follow-up logged on the deadline day itself, dated that day, keeps the record', async () => {
+        await setPolicy({ preset: 'follow-up' });
+        const [r] = await submit(wang, [enterpriseRow(53)]);
+        const no = r!.registrationNo!;
+        svc.setNow(at('2026-03-02', '10:00'));
+        await approve(no);
+        svc.setNow(at('2026-03-05', '23:59'));
+        const visit = await svc
+          .api(wang)
+          .post(`/api/registrations/${no}/follow-ups`, {
+            way: '电话',
+            note: '回访',
+            at: at('2026-03-05', '09:00'),
+          });
+        expect(visit.status).toBe(201);
+        svc.setNow(at('2026-03-06', '00:01'));
         expect(await sweep()).toMatchObject({ voided: 0 });
-        expect(await record(wang, wangNo)).toMatchObject({ status: 'protected' });
-        expect(await record(li, liNo)).toMatchObject({ share: { withNo: wangNo, percent: 50 } });
+        expect(await record(wang, no)).toMatchObject({ status: 'protected' });
       });
     });
 
