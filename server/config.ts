@@ -136,6 +136,12 @@ const envSchema = z.object({
   /** Node's server.keepAliveTimeout: an idle kept-alive connection is closed after this. */
   BAOBEI_KEEP_ALIVE_TIMEOUT_MS: timeoutMs.default(5_000),
   BAOBEI_SWEEP_SECONDS: z.coerce.number().int().positive().default(60),
+  /**
+   * Seconds the start waits for its first lifecycle sweep before answering requests: the ends and
+   * lapses that came while the service was down are written first. A sweep that takes longer (a
+   * lock another instance holds) goes on in the background while requests are answered.
+   */
+  BAOBEI_START_SWEEP_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   /** Seconds between Google Sheets syncs of every unpaused link (issue 11). */
   BAOBEI_SHEETS_SYNC_SECONDS: z.coerce.number().int().min(5).max(86_400).default(60),
   /** Days an import's report and annotated workbook are kept before the sweep deletes them. */
@@ -205,6 +211,7 @@ export interface Config {
   /** Node's HTTP server timeouts, in milliseconds. */
   http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   sweepSeconds: number;
+  startSweepWaitSeconds: number;
   sheetsSyncSeconds: number;
   /** Kept import files: retention, dry-run retention, per-user quota. */
   files: { retentionDays: number; dryRunRetentionHours: number; quotaBytes: number };
@@ -315,6 +322,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       keepAliveTimeoutMs: e.BAOBEI_KEEP_ALIVE_TIMEOUT_MS,
     },
     sweepSeconds: e.BAOBEI_SWEEP_SECONDS,
+    startSweepWaitSeconds: e.BAOBEI_START_SWEEP_SECONDS,
     sheetsSyncSeconds: e.BAOBEI_SHEETS_SYNC_SECONDS,
     files: {
       retentionDays: e.BAOBEI_FILE_RETENTION_DAYS,

@@ -467,6 +467,48 @@ export async function startService(config: Config, options: StartOptions): Promi
       },
     });
     await services.calendars.refresh();
+    // Reads every remindable record on the day's first sweep, then only those written since.
+    const reminderSweep = new ReminderSweep(store);
+    /** What time decided: the calendar in force, then protections ended and lapses (R25, R31, R32). */
+    const lifecycleSweep = async () => {
+      await services.calendars.refresh();
+      for (const warning of services.calendars.warningsToLog()) {
+        options.logger.warn({ code: warning.code, details: warning.details }, warning.messageEn);
+      }
+      const r = await services.lifecycle.sweep();
+      if (r.expired + r.voided > 0) options.logger.info(r, 'sweep');
+    };
+    /** What follows from it: expired import files, due reminders. */
+    const followingSweeps = async () => {
+      const filesExpired = await services.importFiles.sweep();
+      if (filesExpired > 0) options.logger.info({ filesExpired }, 'sweep: expired import files deleted');
+      const reminders = await reminderSweep.run({
+        now: clock(),
+        calendar: services.calendars.calendar(),
+        policy: await services.registrations.policy(),
+      });
+      if (reminders.claimed > 0) options.logger.info(reminders, 'reminders');
+    };
+    const sweepFailed = (err: unknown) => options.logger.error({ err }, 'sweep failed');
+    // Before the first request: the ends and lapses that came while the service was down are
+    // written first, so no request reads or writes such a record as still protecting (requests
+    // meanwhile get 503 service.starting). Bounded: a sweep still waiting (on a lock another
+    // instance holds) after BAOBEI_START_SWEEP_SECONDS goes on while requests are answered;
+    // the writes that could undo a lapse or act on an ended protection judge on the day anyway.
+    const firstLifecycle = lifecycleSweep().then(
+      () => true,
+      (err: unknown) => {
+        sweepFailed(err);
+        return false;
+      },
+    );
+    const inTime = await settledWithin(firstLifecycle, config.startSweepWaitSeconds * 1000);
+    if (!inTime) {
+      options.logger.warn(
+        { code: 'sweep.start_slow', waitSeconds: config.startSweepWaitSeconds },
+        'the first sweep is still running; answering requests meanwhile',
+      );
+    }
     server.off('request', starting);
     server.on('request', app);
     const port = (server.address() as AddressInfo).port;
@@ -481,38 +523,35 @@ export async function startService(config: Config, options: StartOptions): Promi
       );
     }
 
-    // Reads every remindable record on the day's first sweep, then only those written since.
-    const reminderSweep = new ReminderSweep(store);
-    const sweep = async () => {
-      try {
-        await services.calendars.refresh();
-        for (const warning of services.calendars.warningsToLog()) {
-          options.logger.warn({ code: warning.code, details: warning.details }, warning.messageEn);
-        }
-        const r = await services.lifecycle.sweep();
-        if (r.expired + r.voided > 0) options.logger.info(r, 'sweep');
-        const filesExpired = await services.importFiles.sweep();
-        if (filesExpired > 0) options.logger.info({ filesExpired }, 'sweep: expired import files deleted');
-        const reminders = await reminderSweep.run({
-          now: clock(),
-          calendar: services.calendars.calendar(),
-          policy: await services.registrations.policy(),
-        });
-        if (reminders.claimed > 0) options.logger.info(reminders, 'reminders');
-      } catch (err) {
-        options.logger.error({ err }, 'sweep failed');
-      }
+    // One sweep at a time: the timer's does not join a first sweep still waiting.
+    let sweeping: Promise<void> | undefined;
+    const track = (work: Promise<void>): Promise<void> => {
+      const tracked = work.finally(() => {
+        if (sweeping === tracked) sweeping = undefined;
+      });
+      sweeping = tracked;
+      return tracked;
     };
-    await sweep();
-    // Once at start, after the sweep has written the ends that came while the service was down: a
-    // failure leaves every read right (it follows the day), so it is logged, not fatal.
-    try {
-      const sharesCaughtUp = await services.lifecycle.catchUpShares();
-      if (sharesCaughtUp > 0) options.logger.info({ sharesCaughtUp }, 'shares: partner_left caught up');
-    } catch (err) {
-      options.logger.error({ err }, 'share catch-up failed');
-    }
-    const timer = setInterval(() => void sweep(), config.sweepSeconds * 1000);
+    // The rest of the first sweep, then once, after the sweep has written the ends that came while
+    // the service was down, the share catch-up: a failure leaves every read right (it follows the
+    // day), so it is logged, not fatal.
+    const firstSweep = track(
+      firstLifecycle.then(async (swept) => {
+        if (swept) await followingSweeps().catch(sweepFailed);
+        try {
+          const sharesCaughtUp = await services.lifecycle.catchUpShares();
+          if (sharesCaughtUp > 0) options.logger.info({ sharesCaughtUp }, 'shares: partner_left caught up');
+        } catch (err) {
+          options.logger.error({ err }, 'share catch-up failed');
+        }
+      }),
+    );
+    if (inTime) await firstSweep;
+    const sweep = () => {
+      if (sweeping !== undefined) return;
+      void track(lifecycleSweep().then(followingSweeps).catch(sweepFailed));
+    };
+    const timer = setInterval(sweep, config.sweepSeconds * 1000);
     timer.unref();
     // Google Sheets: every unpaused link, errors recorded on their link (sheetSync.ts).
     let syncing = false;
@@ -545,6 +584,8 @@ export async function startService(config: Config, options: StartOptions): Promi
       (closing ??= (async () => {
         clearInterval(timer);
         clearInterval(sheetsTimer);
+        // A sweep runs in a store write: let it end before the store closes.
+        await sweeping;
         await outbox.stop();
         await email?.close();
         await closeServer();
@@ -558,6 +599,19 @@ export async function startService(config: Config, options: StartOptions): Promi
     await store.close();
     await files.close();
     throw err;
+  }
+}
+
+/** Whether `work` settled within `ms` (it goes on either way). */
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
