@@ -12,7 +12,7 @@ import type { Policy } from '../../core/policy.js';
 import { dueReminders, type ReminderRecord } from '../../core/reminders.js';
 import { nextServiceDue } from '../../core/serviceCadence.js';
 import type { Day, RecordStatus, StoredRecord } from '../../core/schema.js';
-import { splitPartnerOf } from '../store/splitPartner.js';
+import { splitPartnersOf } from '../store/splitPartner.js';
 import type { ReadTx, Store, WriteTx } from '../store/store.js';
 import { PassCoverage } from '../services/passCoverage.js';
 import { openObjectionWindows } from '../services/recordPages.js';
@@ -173,6 +173,11 @@ async function remindAbout(
   const { claimed, entries } = await store.write(async (tx) => {
     const directory = new RecipientDirectory(tx);
     const items: EnqueueItem[] = [];
+    // The share partners of every record reminded of, in one read, not one per reminder (R16).
+    const partners = await splitPartnersOf(
+      tx,
+      [...new Set(due.map((d) => d.recordNo))].map((no) => byNo.get(no)!),
+    );
     for (const reminder of due) {
       const record = byNo.get(reminder.recordNo)!;
       const base = `${reminder.type}:${reminder.recordNo}:${reminder.threshold}`;
@@ -181,7 +186,7 @@ async function remindAbout(
       if (key === undefined) continue;
       items.push({
         event: { type: reminder.type, recordNo: reminder.recordNo, at, details: reminder.details },
-        facts: recordFactsOf(record, { today, partner: await splitPartnerOf(tx, record) }),
+        facts: recordFactsOf(record, { today, partner: partners.get(record.no) }),
         to:
           reminder.to === 'holder'
             ? { name: record.registration.registrant }

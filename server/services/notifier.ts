@@ -11,7 +11,7 @@ import { DEFAULT_REMINDER_SETTINGS } from '../../core/policy.js';
 import type { StoredRecord } from '../../core/schema.js';
 import { enqueueEvents, type EnqueueItem } from '../notify/outbox.js';
 import { recordFactsOf } from '../notify/notifyEvent.js';
-import { splitPartnerOf } from '../store/splitPartner.js';
+import { splitPartnersOf } from '../store/splitPartner.js';
 import type { Notification, WriteTx } from '../store/store.js';
 
 type Details = Notification['details'];
@@ -57,11 +57,16 @@ export class Notifier {
     await tx.addNotifications(notifications);
     const items: EnqueueItem[] = [];
     const today = dayOf(this.at);
+    // Whom a share reaches follows its partner's state today (R16, R34: core sharePartner): the
+    // partners of every record notified about, in one read (a sweep notifies about thousands).
+    const notified = [...new Set(notifications.map((n) => n.recordNo))].flatMap(
+      (no) => this.records.get(no) ?? [],
+    );
+    const partners = await splitPartnersOf(tx, notified);
     for (const n of notifications) {
       const record = this.records.get(n.recordNo);
       if (!record) continue;
-      // Whom a share reaches follows its partner's state today (R16, R34: core sharePartner).
-      const partner = await splitPartnerOf(tx, record);
+      const partner = partners.get(record.no);
       items.push({
         event: {
           type: n.type,

@@ -750,6 +750,26 @@ class PostgresTx implements WriteTx {
     this.prefetchedByNo = byNo;
   }
 
+  async getRecordsByNo(nos: readonly string[]): Promise<Map<string, StoredRecord>> {
+    const found = new Map<string, StoredRecord>();
+    const ask: string[] = [];
+    for (const no of new Set(nos)) {
+      // As getRecord: staged first, then what a prefetch holds (kept current by flush), else the database.
+      const staged = this.staged.get(no);
+      const prefetched = staged === undefined ? this.prefetchedByNo?.get(no) : undefined;
+      if (staged) found.set(no, openRecord(staged.sealed, this.store.keyring));
+      else if (prefetched === null) continue;
+      else if (prefetched !== undefined) found.set(no, openRecord(prefetched, this.store.keyring));
+      else ask.push(no);
+    }
+    if (ask.length > 0) {
+      for (const row of await this.query<RecordRow>(this.store.sql.recordsByNo, [ask])) {
+        found.set(row.no, this.open(row));
+      }
+    }
+    return found;
+  }
+
   /**
    * Fetches, in two queries, the records and bans filed under any of these index keys (a batch's
    * look-up keys, after its locks are taken); findRecordsByKeys and findBans then answer look-ups

@@ -12,18 +12,31 @@ export async function splitPartnerOf(tx: ReadTx, record: StoredRecord): Promise<
 }
 
 /**
- * splitPartnerOf for every record of a page, by record number, the partners fetched at once where
- * the store pays a round trip per read (PostgreSQL: one query for the page, not one per split
- * share). Only for reads: a write may prefetch only when exclusive (ReadTx.prefetchRecordsByNo).
+ * splitPartnerOf for every record of a page or a batch of notices, by record number, the partners
+ * read at once where the store pays a round trip per read (PostgreSQL: one query, not one per split
+ * share). Safe in any transaction, a keyed write's too (ReadTx.getRecordsByNo keeps nothing after).
  */
 export async function splitPartnersOf(
   tx: ReadTx,
   records: readonly StoredRecord[],
 ): Promise<Map<string, StoredRecord | undefined>> {
   const partnerNos = records.flatMap((r) => splitPartnerNo(r) ?? []);
-  if (partnerNos.length > 0) await tx.prefetchRecordsByNo?.(partnerNos);
+  const read =
+    partnerNos.length > 0 && tx.getRecordsByNo !== undefined
+      ? await tx.getRecordsByNo(partnerNos)
+      : undefined;
   const partners = new Map<string, StoredRecord | undefined>();
-  for (const r of records) partners.set(r.no, await splitPartnerOf(tx, r));
+  for (const r of records) {
+    const partnerNo = splitPartnerNo(r);
+    partners.set(
+      r.no,
+      partnerNo === undefined
+        ? undefined
+        : read !== undefined
+          ? read.get(partnerNo)
+          : await tx.getRecord(partnerNo),
+    );
+  }
   return partners;
 }
 

@@ -268,6 +268,14 @@ export interface ReadTx {
    * each at that moment would.
    */
   prefetchRecordsByNo?(nos: readonly string[]): Promise<void>;
+  /**
+   * Optional: what getRecord answers for each of these numbers, now, in one round trip where the
+   * store pays one per read (PostgreSQL), with the transaction's own changes. Keeps nothing after
+   * (unlike prefetchRecordsByNo), so any read or write may call it, a keyed write too: the answers
+   * are those of a getRecord per number at this moment. Numbers not in the store are left out.
+   * Adapters in memory leave it out (splitPartnersOf then reads one at a time).
+   */
+  getRecordsByNo?(nos: readonly string[]): Promise<Map<string, StoredRecord>>;
   getUserByTokenHash(tokenHash: string): Promise<User | undefined>;
   getUserByName(name: string): Promise<User | undefined>;
   listUsers(): Promise<User[]>;

@@ -8,6 +8,7 @@ import { DEFAULT_POLICY, presetPolicy } from '../../core/policy.js';
 import type { IdentityKeys, StoredRecord } from '../../core/schema.js';
 import { indexKeys } from '../../core/matching.js';
 import type { ReadTx, Store, StoreDump, WriteMark, WriteTx } from '../../server/store/store.js';
+import { splitPartnerOf, splitPartnersOf } from '../../server/store/splitPartner.js';
 
 export interface StoreHarness {
   store: Store;
@@ -362,6 +363,57 @@ export function describeStoreContract(adapter: string, open: () => Promise<Store
         null,
       ]);
       expect(plain[4]?.[2]).toBe(`BB-2026-000003/2/${record('BB-2026-000003').registration.customerName}`);
+    });
+
+    it('[R16] reads the share partners of many records at once as getRecord would each: stored, absent, staged, flushed; in a keyed write too', async () => {
+      const split = (no: string, withNo: string, percent = 50) =>
+        record(no, { identity: identity(no), share: { withNo, withRegistrant: '李娜', percent } });
+      await store.write(async (tx) => {
+        await tx.putRecord(split('BB-2026-000001', 'BB-2026-000002'));
+        await tx.putRecord(split('BB-2026-000002', 'BB-2026-000001'));
+        await tx.putRecord(split('BB-2026-000003', 'BB-2026-000009'));
+        await tx.putRecord(split('BB-2026-000004', 'BB-2026-000001', 100));
+      });
+      const shares = ['BB-2026-000001', 'BB-2026-000002', 'BB-2026-000003', 'BB-2026-000004'];
+      const seen = async (tx: WriteTx, batched: boolean) => {
+        const records = await Promise.all(shares.map(async (no) => (await tx.getRecord(no))!));
+        const partners = batched
+          ? await splitPartnersOf(tx, records)
+          : new Map(
+              await Promise.all(records.map(async (r) => [r.no, await splitPartnerOf(tx, r)] as const)),
+            );
+        return shares.map((no) => {
+          const p = partners.get(no);
+          return p ? `${p.no}/${p.version}/${p.registration.customerName}` : null;
+        });
+      };
+      const script = (batched: boolean) =>
+        store.simulate(
+          async (tx) => {
+            const steps = [await seen(tx, batched)];
+            const b = (await tx.getRecord('BB-2026-000002'))!;
+            await tx.putRecord({
+              ...b,
+              registration: { ...b.registration, customerName: '改名' },
+              version: 2,
+            });
+            steps.push(await seen(tx, batched));
+            await tx.countRecords({ today: '2026-12-01' });
+            steps.push(await seen(tx, batched));
+            return steps;
+          },
+          { keys: ['nm:contract'] },
+        );
+      const plain = await script(false);
+      expect(await script(true)).toEqual(plain);
+      expect(plain[0]).toEqual([
+        `BB-2026-000002/1/${record('BB-2026-000002').registration.customerName}`,
+        `BB-2026-000001/1/${record('BB-2026-000001').registration.customerName}`,
+        null,
+        null,
+      ]);
+      expect(plain[1]?.[0]).toBe('BB-2026-000002/2/改名');
+      expect(plain[2]?.[0]).toBe('BB-2026-000002/2/改名');
     });
 
     it('prefetches as of the call: sees records other keyed writes committed before it, not after', async () => {
