@@ -277,6 +277,7 @@ export class LifecycleService {
       const status = effectiveStatus(record, ctx.today);
       if (status !== 'protected' || record.protectedUntil === undefined)
         throw invalidState(record, status, '申请延期', 'extend');
+      this.refuseIfLapsed(ctx, record);
       if (!canRequestExtension(record.protectedUntil, ctx.today, ctx.policy.extensionLeadDays)) {
         const lastDay = extensionLastDay(record.protectedUntil, ctx.policy.extensionLeadDays);
         throw new DomainError(
@@ -308,6 +309,7 @@ export class LifecycleService {
       if (status !== 'extension-requested' || !record.extension || record.protectedUntil === undefined) {
         throw invalidState(record, status, '审核延期', 'review an extension of');
       }
+      this.refuseIfLapsed(ctx, record);
       record.extension = { ...record.extension, decision, decidedAt: ctx.now };
       if (decision === 'approve') {
         record.protectedUntil = extendedUntil(record.protectedUntil, ctx.policy.extensionMonths);
@@ -383,6 +385,8 @@ export class LifecycleService {
         throw invalidState(record, status, '关闭', 'close');
       }
       if (!active) throw invalidState(record, status, '关闭', 'close');
+      // A lapsed record is void from its lapse day (R31, R32): not signed, not ended otherwise.
+      this.refuseIfLapsed(ctx, record);
       if (outcome === 'signed') {
         this.transition(ctx, record, 'signed', 'close.signed', note);
         ctx.notify.toRegistrant(record, 'protection.ended', { outcome });

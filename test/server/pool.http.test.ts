@@ -799,6 +799,17 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
           .put<ErrorBody>(`/api/registrations/${wangNo}/grade`, { grade: 'C', reason: '降级' });
         expect(regrade.status).toBe(409);
         expect(regrade.body.error.code).toBe('registration.lapsed');
+        // Nor can the lapsed record be extended or closed as signed before the sweep writes it void.
+        const extension = await svc
+          .api(wang)
+          .post<ErrorBody>(`/api/registrations/${wangNo}/extension`, { reason: '客户仍在洽谈' });
+        expect(extension.status).toBe(409);
+        expect(extension.body.error.code).toBe('registration.lapsed');
+        const signed = await svc
+          .api(wang)
+          .post<ErrorBody>(`/api/registrations/${wangNo}/close`, { outcome: 'signed', note: '已签约' });
+        expect(signed.status).toBe(409);
+        expect(signed.body.error.code).toBe('registration.lapsed');
         const after = await record(wang, wangNo);
         expect(after.version).toBe(before.version);
         expect(after.followUps).toHaveLength(0);
@@ -816,13 +827,11 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         svc.setNow(at('2026-03-02', '10:00'));
         await approve(no);
         svc.setNow(at('2026-03-05', '23:59'));
-        const visit = await svc
-          .api(wang)
-          .post(`/api/registrations/${no}/follow-ups`, {
-            way: '电话',
-            note: '回访',
-            at: at('2026-03-05', '09:00'),
-          });
+        const visit = await svc.api(wang).post(`/api/registrations/${no}/follow-ups`, {
+          way: '电话',
+          note: '回访',
+          at: at('2026-03-05', '09:00'),
+        });
         expect(visit.status).toBe(201);
         svc.setNow(at('2026-03-06', '00:01'));
         expect(await sweep()).toMatchObject({ voided: 0 });
