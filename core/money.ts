@@ -78,18 +78,38 @@ function namedUnit(header: string): number | null {
 
 /**
  * The unit each money column's plain numbers are in: its own header's (预计金额（万元）, 预计单价（元）),
- * else — in a two-row header — that of the merged group header above it (金额（万元） over 预计金额 |
+ * else — in a two-row header — that of the group header above it (金额（万元） over 预计金额 |
  * 预计单价). Only columns in a unit other than yuan are listed. The import, the add-in and the Google
- * Sheets sync read the same sheet alike through this.
+ * Sheets sync read the same sheet alike through this, each passing its columns left to right.
+ *
+ * A CSV has no merged cells, and a merge written only in its first cell looks the same: the group text
+ * is spread right over every column with a lower header (core/headers.ts), so 预计金额（万元）,, over
+ * 预计签约金额,备注,预计签约单价 puts 万元 over 备注 and 预计签约单价 too. A unit describes amounts, so
+ * the group's unit reaches its first money column and the money columns right next to it, one after
+ * the other; any column between (备注, an unmapped or a blank one) ends it: 预计签约单价 past 备注 is
+ * read in yuan, as its own header says. Only the money columns' positions decide, so the add-in and
+ * the sync, which know their unmapped columns less well than the import, bound a group alike.
  */
 export function moneyUnitsOfColumns(
-  columns: readonly { field: Field | null; header: string; group?: string | undefined }[],
+  columns: readonly { column?: number; field: Field | null; header: string; group?: string | undefined }[],
 ): Partial<Record<Field, number>> {
   const units: Partial<Record<Field, number>> = {};
-  for (const { field, header, group } of columns) {
+  /** Per group text: the column of its last money column the unit reached, or null once it ended. */
+  const reach = new Map<string, number | null>();
+  let previous: number | undefined;
+  for (const { column, field, header, group } of columns) {
+    // Without column numbers the list is taken as adjacent columns.
+    const at = column ?? (previous === undefined ? 1 : previous + 1);
+    previous = at;
     if (field === null || FIELD_SPECS[field].kind !== 'money') continue;
-    const unit = namedUnit(header) ?? (group === undefined ? 1 : moneyUnitOfHeader(group));
-    if (unit !== 1) units[field] = unit;
+    let unit = namedUnit(header);
+    if (group !== undefined) {
+      const last = reach.get(group);
+      const reaches = last === undefined || (last !== null && last === at - 1);
+      reach.set(group, reaches ? at : null);
+      if (unit === null && reaches) unit = moneyUnitOfHeader(group);
+    }
+    if (unit !== null && unit !== 1) units[field] = unit;
   }
   return units;
 }

@@ -363,6 +363,21 @@ describe('layout', () => {
     ]);
     expect(rows.every((r) => r.errors.length === 0)).toBe(true);
   });
+
+  it('gives a group header unit only to the amounts under it, not to a unit price past its 备注 (a CSV-like sheet), as the import does', () => {
+    // A sheet pasted from a CSV: no merge bounds 预计金额（万元）, its blank neighbours carry it right.
+    const grid = [
+      ['客户名称', '客户类型', '统一社会信用代码', '客户来源', '预计金额（万元）', null, null],
+      [null, null, null, null, '预计签约金额', '备注', '预计签约单价'],
+      ['上海华信科技有限公司', '企业', creditCodeFor(1), '展会', 50, '二期', 3000],
+    ];
+    const layout = planLayout(grid, setupOf(grid));
+    expect(layout.fieldColumns).toMatchObject({ expectedAmount: 5, notes: 6, expectedUnitPrice: 7 });
+    const rows = readRows(layout, grid, { referenceDate: '2026-11-23', policy: DEFAULT_POLICY });
+    expect(
+      rows.map((r) => [r.submission.expectedAmount, r.submission.notes, r.submission.expectedUnitPrice]),
+    ).toEqual([[500_000, '二期', 3000]]);
+  });
 });
 
 describe('rows that are no registration', () => {

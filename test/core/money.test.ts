@@ -166,3 +166,52 @@ describe('inHeaderUnit', () => {
     expect(parseMoney(inHeaderUnit(0.07, 10_000))).toEqual({ ok: true, yuan: 700 });
   });
 });
+
+describe('moneyUnitsOfColumns: a group header unit in a CSV (no merges to bound it)', () => {
+  // A CSV carries 预计金额（万元）,, over 首年,备注,预计单价: the blank upper cells are spread right, so
+  // the group text reaches columns that are no part of the group's amounts.
+  it('stops the group unit at the first column under it that is not money', () => {
+    const group = '预计金额（万元）';
+    expect(
+      moneyUnitsOfColumns([
+        { column: 3, field: 'expectedAmount', header: '首年', group },
+        { column: 4, field: 'notes', header: '备注', group },
+        { column: 5, field: 'expectedUnitPrice', header: '预计单价', group },
+      ]),
+    ).toEqual({ expectedAmount: 10_000 });
+    // The same, whether the column between is mapped, unmapped, or listed without its group.
+    for (const between of [
+      { column: 4, field: null, header: '次年', group },
+      { column: 4, field: null, header: '次年' },
+    ]) {
+      expect(
+        moneyUnitsOfColumns([
+          { column: 3, field: 'expectedAmount', header: '首年', group },
+          between,
+          { column: 5, field: 'expectedUnitPrice', header: '预计单价', group },
+        ]),
+      ).toEqual({ expectedAmount: 10_000 });
+    }
+  });
+
+  it('stops it at a gap in the columns (the add-in lists mapped columns only)', () => {
+    const group = '预计金额（万元）';
+    expect(
+      moneyUnitsOfColumns([
+        { column: 3, field: 'expectedAmount', header: '首年', group },
+        { column: 5, field: 'expectedUnitPrice', header: '预计单价', group },
+      ]),
+    ).toEqual({ expectedAmount: 10_000 });
+  });
+
+  it('still gives it to every money column of an unbroken group', () => {
+    const group = '金额（万元）';
+    expect(
+      moneyUnitsOfColumns([
+        { column: 3, field: 'expectedAmount', header: '预计金额', group },
+        { column: 4, field: 'expectedUnitPrice', header: '预计单价', group },
+        { column: 5, field: 'notes', header: '备注', group },
+      ]),
+    ).toEqual({ expectedAmount: 10_000, expectedUnitPrice: 10_000 });
+  });
+});
