@@ -335,12 +335,16 @@ function tooLong(field: Field, length: number): FieldResult {
 
 /**
  * R2: the registrant; the signed-in user stands in only when the sheet has no registrant column.
+ * A blank (or placeholder) cell in a 报备人 column is missing on every path — the import, the add-in
+ * and the Google Sheets sync — whoever submits: a column that names who claims each row says nothing
+ * for a blank one, and filing it under the submitter (a reviewer sending a team's sheet, the link's
+ * owner, an administrator migrating history) would give them a protection (R17) they never claimed.
  * Exported for the Google Sheets sync, which checks the name against the link's team before sending.
  */
 export function registrantOf(raw: RawRow, ctx: RowContext): { value: string } | { problem: Problem } {
   const given = raw.registrant === undefined ? (ctx.defaultRegistrant ?? null) : cellText(raw.registrant);
   const name = given === null || isPlaceholder(given) ? '' : cleanPersonName(given);
-  if (name === '') return { problem: required('registrant') };
+  if (name === '') return { problem: blankRegistrant() };
   const max = FIELD_SPECS.registrant.maxLength;
   if (name.length <= max) return { value: name };
   return {
@@ -393,6 +397,16 @@ function placeholderNamed(p: Problem, raw: RawRow): Problem {
     message: `${p.message}（${shown.map((t) => `「${t}」`).join('')}表示未填写）`,
     messageEn: `${p.messageEn} (${shown.map((t) => `"${t}"`).join(' ')} ${shown.length > 1 ? 'mean' : 'means'} not filled in)`,
   };
+}
+
+/** The one wording of a blank 报备人, shared by every path (the add-in and the sync show it too). */
+function blankRegistrant(): Problem {
+  return problem(
+    'field.required',
+    '报备人不能为空：表中有报备人列时，空白不由提交人代填，请填写报备人',
+    'Registrant is required: where the sheet has a 报备人 column, a blank is not filled in with whoever submits; name the registrant',
+    'registrant',
+  );
 }
 
 function required(field: Field): Problem {

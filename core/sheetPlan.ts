@@ -471,10 +471,14 @@ export function readRows(
   options: ReadOptions = {},
 ): LocalRow[] {
   const errorAt = new Map((options.errorCells ?? []).map((e) => [`${e.row}:${e.column}`, e.value]));
+  // R2: the caller (the signed-in user, the link's owner) stands in only for a sheet without a
+  // 报备人 column. A blank cell in that column is missing, as the import reads it: blank cells are
+  // left out of the submission, and the stand-in would otherwise fill them (core/row.ts registrantOf).
+  const { defaultRegistrant, ...rest } = context;
   const ctx: RowContext =
     layout.fieldColumns.registrant === undefined
-      ? { ...context, defaultRegistrant: context.defaultRegistrant ?? SIGNED_IN_USER }
-      : context;
+      ? { ...rest, defaultRegistrant: defaultRegistrant ?? SIGNED_IN_USER }
+      : rest;
   const out: LocalRow[] = [];
   for (const r of layout.rows) {
     if (r.kind !== 'data') continue;

@@ -476,7 +476,8 @@ export class SheetSyncService {
    * Issue 11: a new row's 报备人 must be an enabled user of the link's team. The owner registers the
    * rows and may register for anyone, so without this check a typo, a disabled user or another
    * team's colleague would be registered under no team or under the other team. Such a row is
-   * invalid with a note on 报备人. The owner, who stands in for a blank 报备人, was checked at link.
+   * invalid with a note on 报备人. A blank 报备人 is missing (core/row.ts registrantOf, as in the import
+   * and the add-in); the owner stands in only for a sheet without the column, and was checked at link.
    */
   private async checkRegistrants(
     link: SheetLink,
@@ -507,8 +508,8 @@ export class SheetSyncService {
       r.errors.push(
         problem(
           'sheets.registrant_not_in_team',
-          `报备人「${name}」不是团队 ${link.team} 的在用用户（${why}）：请填写本团队的用户，或留空由 ${link.owner} 报备`,
-          `报备人 "${name}" is not an enabled user of team ${link.team} (${whyEn}): name a user of the team, or leave it blank for ${link.owner}`,
+          `报备人「${name}」不是团队 ${link.team} 的在用用户（${why}）：请填写本团队的用户，例如链接所有人 ${link.owner}`,
+          `报备人 "${name}" is not an enabled user of team ${link.team} (${whyEn}): name a user of the team, such as the link's owner ${link.owner}`,
           'registrant',
         ),
       );

@@ -37,6 +37,7 @@ import {
   type SheetSetup,
 } from '../../core/sheetPlan.js';
 import type { Field, RowResult } from '../../core/schema.js';
+import { parseRow } from '../../core/row.js';
 import { relocateOutcomes } from '../../core/rowIdentity.js';
 import { creditCodeFor } from '../support/customers.js';
 
@@ -674,5 +675,37 @@ describe('review sheet', () => {
     expect(() => readReviewDecisions([['hello']])).toThrow(
       expect.objectContaining({ code: 'review.sheet_invalid' }),
     );
+  });
+});
+
+describe('a blank 报备人 (R2): every path reads it alike', () => {
+  it('[R2] a blank cell in a 报备人 column is missing even when the caller names a stand-in (the sync’s link owner)', () => {
+    const grid: SheetCell[][] = [[...HEADER], good, [...good.slice(0, 5), null], [...good.slice(0, 5), '  ']];
+    const layout = planLayout(grid, setupOf(grid));
+    const rows = readRows(layout, grid, {
+      referenceDate: '2026-11-23',
+      policy: DEFAULT_POLICY,
+      defaultRegistrant: '王磊',
+    });
+    expect(rows.map((r) => r.errors.map((e) => [e.code, e.field]))).toEqual([
+      [],
+      [['field.required', 'registrant']],
+      [['field.required', 'registrant']],
+    ]);
+    // Word for word what the import says of the same row (its raw row carries the blank cell).
+    const imported = parseRow(
+      { customerName: '上海华信科技有限公司', registrant: null },
+      { referenceDate: '2026-11-23', policy: DEFAULT_POLICY, defaultRegistrant: '王磊' },
+    ).errors.find((e) => e.field === 'registrant')!;
+    expect(rows[1]!.errors[0]).toEqual(imported);
+  });
+
+  it('[R2] without a 报备人 column the caller stands in', () => {
+    const grid: SheetCell[][] = [HEADER.slice(0, 5), good.slice(0, 5)];
+    const layout = planLayout(grid, setupOf(grid));
+    const context = { referenceDate: '2026-11-23' as const, policy: DEFAULT_POLICY };
+    expect(readRows(layout, grid, { ...context, defaultRegistrant: '王磊' })[0]!.errors).toEqual([]);
+    // The add-in names no one: the service fills in the signed-in user.
+    expect(readRows(layout, grid, context)[0]!.errors).toEqual([]);
   });
 });

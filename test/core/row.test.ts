@@ -330,7 +330,11 @@ describe('parseRow', () => {
       const result = parseRow(enterprise({ customerName: '无', registrant: '/' }), ctx);
       expect(result.registration).toBeNull();
       expect(result.errors).toMatchObject([
-        { code: 'field.required', field: 'registrant', message: '报备人不能为空（「/」表示未填写）' },
+        {
+          code: 'field.required',
+          field: 'registrant',
+          message: '报备人不能为空：表中有报备人列时，空白不由提交人代填，请填写报备人（「/」表示未填写）',
+        },
         {
           code: 'field.required',
           field: 'customerName',

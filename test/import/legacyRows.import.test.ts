@@ -29,3 +29,39 @@ describe('a CSV group header naming a money unit', () => {
     expect(record!.registration.notes).toBe('二期');
   });
 });
+
+describe('a blank 报备人 (R2)', () => {
+  const HEADER = ['客户名称', '地址', '联系电话', '客户来源', '报备人', '报备日期'];
+  const row = (n: number, registrant: string): (string | number)[] => [
+    `上海甲乙丙${'一二三四五六七八九'[n]}科技有限公司`,
+    '上海市浦东新区张江路1号',
+    `1391234567${n}`,
+    '展会',
+    registrant,
+    '2026-11-20',
+  ];
+
+  for (const [mode, actor] of [
+    ['submit', SALES],
+    ['history', ADMIN],
+  ] as const) {
+    it(`[R2] is missing, not the importer, in ${mode} mode, with the wording the add-in and the sync use`, async () => {
+      const csv = csvOf([HEADER, row(1, actor.name), row(2, ''), row(3, '无')]);
+      const { report } = await runImport(Buffer.from(csv), temp, { actor, mode });
+      expect(report.rows.map((r) => r.status)).toEqual([
+        mode === 'history' ? 'protected' : 'pending',
+        'invalid',
+        'invalid',
+      ]);
+      expect(report.rows[1]!.errors).toMatchObject([
+        {
+          code: 'field.required',
+          field: 'registrant',
+          message: '报备人不能为空：表中有报备人列时，空白不由提交人代填，请填写报备人',
+        },
+      ]);
+      expect(report.rows[2]!.errors[0]!.message).toContain('（「无」表示未填写）');
+      expect((await temp.records()).map((r) => r.registration.registrant)).toEqual([actor.name]);
+    });
+  }
+});

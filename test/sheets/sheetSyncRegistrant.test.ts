@@ -1,8 +1,9 @@
 /**
  * The 报备人 column of a linked Google sheet (issue 11): a row is registered for the person it
  * names only when that person is an enabled user of the link's team; any other name makes the row
- * invalid with a note on 报备人 saying why, and nothing is registered for it. A blank 报备人 is the
- * link's owner. The real service over HTTP, the real googleapis client against the fake Google server.
+ * invalid with a note on 报备人 saying why, and nothing is registered for it. A blank 报备人 is
+ * missing (R2), as in the import and the add-in: the link's owner stands in only for a sheet without
+ * a 报备人 column. The real service over HTTP, the real googleapis client against the fake Google server.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeGoogle } from '../fakes/fakeGoogle.js';
@@ -60,7 +61,8 @@ describe('Google Sheets sync: the 报备人 column (issue 11)', () => {
             sheetRow(2, '陈晨'), // of another team
             sheetRow(3, '无此人'), // no such user
             sheetRow(4, '周周'), // disabled
-            sheetRow(5, ''), // blank: the link's owner
+            sheetRow(5, ''), // blank: missing, not the link's owner
+            sheetRow(6, '李娜'),
           ],
         },
       ],
@@ -69,18 +71,24 @@ describe('Google Sheets sync: the 报备人 column (issue 11)', () => {
     const linkId = await linkSheet(admin, id, TAB);
     const res = await admin.post<Record<string, unknown>>(`/api/sheets/${linkId}/sync`, {});
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body).toMatchObject({ registered: 2, invalid: 3 });
+    expect(res.body).toMatchObject({ registered: 2, invalid: 4 });
 
     const all = await registrations();
     expect(all.map((r) => [r.registration.customerName, r.registration.registrant, r.team]).sort()).toEqual(
       [
         [companyNameFor(1), '李娜', '华东一部'],
-        [companyNameFor(5), '王磊', '华东一部'],
+        [companyNameFor(6), '李娜', '华东一部'],
       ].sort(),
     );
     const values = fake.values(id, TAB);
     expect(String(values[1]![NO])).toMatch(/^BB-2026-\d{6}$/);
-    expect(String(values[5]![NO])).toMatch(/^BB-2026-\d{6}$/);
+    expect(String(values[6]![NO])).toMatch(/^BB-2026-\d{6}$/);
+    // The blank 报备人: invalid, with the wording the import and the add-in give the same row.
+    expect(values[5]![NO] ?? '').toBe('');
+    expect(values[5]![STATUS]).toBe('信息有误');
+    expect(fake.cell(id, TAB, 'G6').note ?? '').toContain(
+      '报备人不能为空：表中有报备人列时，空白不由提交人代填',
+    );
     for (const [row, name] of [
       [3, '陈晨'],
       [4, '无此人'],
@@ -97,13 +105,15 @@ describe('Google Sheets sync: the 报备人 column (issue 11)', () => {
     fake.editCells(id, TAB, 'G3', [['李娜']]);
     const again = await admin.post<Record<string, unknown>>(`/api/sheets/${linkId}/sync`, {});
     expect(again.status, JSON.stringify(again.body)).toBe(200);
-    expect(again.body).toMatchObject({ registered: 1, invalid: 2 });
+    expect(again.body).toMatchObject({ registered: 1, invalid: 3 });
     const row3 = fake.values(id, TAB)[2]!;
     expect(String(row3[NO])).toMatch(/^BB-2026-\d{6}$/);
     expect(fake.cell(id, TAB, 'G3').note ?? '').toBe('');
-    expect((await registrations()).map((r) => r.registration.registrant).sort()).toEqual(
-      ['李娜', '李娜', '王磊'].sort(),
-    );
+    expect((await registrations()).map((r) => r.registration.registrant).sort()).toEqual([
+      '李娜',
+      '李娜',
+      '李娜',
+    ]);
   });
 
   it('a disabled owner registers nothing: the link cannot be made with them, and a link whose owner was disabled stops with the error on it', async () => {
