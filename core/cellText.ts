@@ -60,9 +60,12 @@ function dateText(date: Date): string {
 /**
  * What legacy sheets type into a cell that has nothing to say, compared after full→half width,
  * traditional→simplified and lower case (無 and 暫無 are 无 and 暂无). Only words that cannot be a
- * value of any field: 无/暂无/没有/空/暂缺 (nothing), 不详/未知/不清楚 (not known), 待定/未定/待确认
- * (not decided yet, the usual fillers of 预计签约时间), 未填/未提供 (not given), 不适用/N/A/NA, none,
- * null. × is left out: it marks "no" in yes/no columns, which no field is, and is not what people
+ * value of any field: 无/暂无/没有/空/空白/暂缺 (nothing), 不详/未知/不清楚 (not known), 待定/未定/待确认
+ * (not decided yet, the usual fillers of 预计签约时间), 未填/未填写/暂未填写/未提供/暂未提供 (not given),
+ * 不适用/N/A/NA/N.A., none, nil, null. This is the one list: the import, the add-in and the Google
+ * Sheets sync read every cell through core/row.ts, and core/rowIdentity.ts keys rows by it, so a
+ * placeholder is never a value there nor an identity key (two rows of 客户名称 N.A. are no one
+ * customer). × is left out: it marks "no" in yes/no columns, which no field is, and is not what people
  * type for a blank.
  */
 export const PLACEHOLDER_WORDS: ReadonlySet<string> = new Set([
@@ -78,18 +81,25 @@ export const PLACEHOLDER_WORDS: ReadonlySet<string> = new Set([
   '不清楚',
   '暂缺',
   '未填',
+  '未填写',
+  '暂未填写',
   '未提供',
+  '暂未提供',
+  '空白',
   '不适用',
   'n/a',
   'na',
+  // N.A. and N.A (the full stop of N.A. is taken off as a sentence's, PLACEHOLDER_WRAPPING).
+  'n.a',
   'none',
+  'nil',
   'null',
 ]);
 const PLACEHOLDER_MAX_LENGTH = 8;
 /** No placeholder has a digit; phones, dates and amounts all do. */
 const HAS_DIGIT = /[0-9０-９]/;
-/** A cell of dashes or slashes alone: -, --, —, ——, －, /, //, ／, \. */
-const PLACEHOLDER_MARKS = /^(?:[-‐‑‒–—―─]+|[/\\]+)$/;
+/** A cell of dashes or slashes alone: -, --, —, ——, －, /, //, ／, \, and mixed: -/-, —/—. */
+const PLACEHOLDER_MARKS = /^[-‐‑‒–—―─/\\]+$/;
 /**
  * A placeholder is also typed as a sentence or put in brackets: 无。, 暂无., （无）, 【空】. Both are
  * taken off (after folding, so （ is already ( ) before the word is looked up.
@@ -120,4 +130,17 @@ export function isPlaceholder(given: string): boolean {
     .replace(/\s+/g, '')
     .toLowerCase();
   return PLACEHOLDER_WORDS.has(key) || PLACEHOLDER_MARKS.test(key);
+}
+
+/**
+ * Excel's error values (#N/A, #REF!…) as text: what an .xlsx error cell holds and what a CSV export
+ * writes for one. A failed look-up or a broken formula, not a customer called #N/A: the add-in and the
+ * Google Sheets sync find such cells by their type, the row parser by this text, so the import agrees.
+ */
+const EXCEL_ERROR =
+  /^#(?:N\/A|REF!|VALUE!|DIV\/0!|NAME\?|NULL!|NUM!|SPILL!|CALC!|GETTING_DATA|FIELD!|BLOCKED!|CONNECT!|BUSY!|UNKNOWN!)$/i;
+
+/** Whether a cell's text is an Excel error value (see EXCEL_ERROR). */
+export function isExcelErrorText(text: string): boolean {
+  return text.length <= 14 && text.startsWith('#') && EXCEL_ERROR.test(text.trim());
 }

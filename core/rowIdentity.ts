@@ -6,6 +6,7 @@
  * cells (customer, contact, phone, credit code, registrant): the same row keeps them when it moves.
  * Pure: the Excel module reads the identifying columns, this module decides where each row went.
  */
+import { isPlaceholder } from './cellText.js';
 import type { Field } from './schema.js';
 import type { HintWrite, RowOutcome, SheetCell, SheetGrid, SheetLayout } from './sheetPlan.js';
 
@@ -20,9 +21,11 @@ export const IDENTIFYING_FIELDS: readonly Field[] = [
 
 const REGISTRATION_NO = /^BB-\d{4}-\d{6,}$/;
 
+/** A cell as a key part: a placeholder (无, N/A, —…) is the blank it stands for, as the row parser reads it. */
 function text(value: SheetCell | undefined): string {
   if (value === null || value === undefined) return '';
-  return String(value).trim();
+  const t = String(value).trim();
+  return isPlaceholder(t) ? '' : t;
 }
 
 /** The 1-based columns that identify rows: the registration number column and the identifying fields'. */

@@ -58,6 +58,15 @@ describe('row identity', () => {
     expect(rowKey([HEADER, ['', '', 'only a note', '']], 2, LAYOUT)).toBeNull();
   });
 
+  it('reads a placeholder in an identifying cell as the blank it stands for, as the row parser does', () => {
+    // 无 cleared to blank (or typed over it) between the read and the write keeps the row found.
+    const blank = rowKey([HEADER, ['甲公司', '', 'a', '']], 2, LAYOUT);
+    for (const placeholder of ['无', 'N/A', 'n.a.', '/', '—', '未填写'])
+      expect(rowKey([HEADER, ['甲公司', placeholder, 'a', '']], 2, LAYOUT), placeholder).toBe(blank);
+    // A row of placeholders alone is nothing to recognise a row by.
+    expect(rowKey([HEADER, ['无', '—', 'a', '']], 2, LAYOUT)).toBeNull();
+  });
+
   it('keeps rows in place when nothing moved', () => {
     expect(locateRows(LAYOUT, BEFORE, BEFORE, [2, 3, 4, 5])).toEqual({
       moved: new Map([

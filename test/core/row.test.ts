@@ -5,6 +5,7 @@ import { toHalfWidth } from '../../core/halfWidth.js';
 import { toSimplified } from '../../core/simplified.js';
 import { creditCodeCheckChar } from '../../core/creditCode.js';
 import { DEFAULT_POLICY, resolvePolicy } from '../../core/policy.js';
+import { identityKeys } from '../../core/matching.js';
 import { parseRow, type RowContext } from '../../core/row.js';
 import { FIELDS, registrationSchema, type RawRow } from '../../core/schema.js';
 
@@ -625,5 +626,68 @@ describe('cellText', () => {
     ['华\u200C信\u200D', '华信'],
   ])('%j → %j', (value, text) => {
     expect(cellText(value)).toBe(text);
+  });
+});
+
+describe('placeholders seen in legacy sheets (N.A., 未填写, #N/A…)', () => {
+  const MORE = [
+    'N.A.',
+    'n.a.',
+    'N.A',
+    '未填写',
+    '暂未填写',
+    '暂未提供',
+    '空白',
+    'nil',
+    '-/-',
+    '—/—',
+    '（未填写）',
+  ];
+
+  it.each(MORE)('%j is read as blank in every optional field, never as a bad value', (placeholder) => {
+    expect(isPlaceholder(placeholder)).toBe(true);
+    const result = parseRow(
+      enterprise({
+        contactName: placeholder,
+        contactTitle: placeholder,
+        contactPhone: placeholder,
+        email: placeholder,
+        address: placeholder,
+        industry: placeholder,
+      }),
+      ctx,
+    );
+    expect(result.errors).toEqual([]);
+    for (const field of ['contactName', 'contactTitle', 'contactPhone', 'email', 'address', 'industry'])
+      expect(result.registration).not.toHaveProperty(field);
+  });
+
+  it.each(MORE)('[R2] %j is never a customer: two rows holding it are no one customer', (placeholder) => {
+    const result = parseRow(enterprise({ customerName: placeholder, creditCode: placeholder }), ctx);
+    expect(result.errors.map((e) => [e.code, e.field])).toEqual([['field.required', 'customerName']]);
+    // As an organisation's contact it is no person key either (core/matching identityKeys).
+    const registration = parseRow(enterprise({ contactName: placeholder }), ctx).registration!;
+    expect(identityKeys(registration).person).toBeNull();
+  });
+
+  it('an Excel error value typed out (#N/A in a CSV export) is a broken formula in every field, as the add-in and the sync read its cell', () => {
+    for (const error of ['#N/A', '#n/a', '#REF!', '#VALUE!', '#DIV/0!', '#NAME?', '#NULL!', '#NUM!']) {
+      const result = parseRow(enterprise({ customerName: error, email: error }), ctx);
+      expect(result.registration, error).toBeNull();
+      expect(
+        result.errors.map((e) => [e.code, e.field]),
+        error,
+      ).toEqual([
+        ['cell.error_value', 'customerName'],
+        ['cell.error_value', 'email'],
+      ]);
+    }
+    // 需求 and 备注 keep what was typed, as for placeholders: nothing matches or checks them.
+    expect(parseRow(enterprise({ notes: '#N/A' }), ctx).registration?.notes).toBe('#N/A');
+  });
+
+  it('keeps the list of placeholders in one place, the words people actually type', () => {
+    for (const word of ['未填写', '暂未提供', '空白', 'n.a', 'nil'])
+      expect(PLACEHOLDER_WORDS.has(word), word).toBe(true);
   });
 });

@@ -2,6 +2,7 @@
  * Legacy rows read alike by every path (core/row.ts, core/money.ts, core/cellText.ts), here through
  * the import with real files: a CSV group-header unit, placeholders in optional cells, a blank 报备人.
  */
+import ExcelJS from 'exceljs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { csvOf } from '../fixtures/legacySheets.js';
 import { ADMIN, SALES, openTempStore, runImport, type TempStore } from './importHarness.js';
@@ -64,4 +65,56 @@ describe('a blank 报备人 (R2)', () => {
       expect((await temp.records()).map((r) => r.registration.registrant)).toEqual([actor.name]);
     });
   }
+});
+
+describe('placeholders and Excel error values in legacy cells', () => {
+  const HEADER = ['客户名称', '客户类型', '地址', '联系人', '联系电话', '邮箱', '客户来源', '报备人'];
+
+  it('reads N.A., 未填写, —/— in optional cells as blank, and never registers a customer called N.A. (CSV)', async () => {
+    const csv = csvOf([
+      HEADER,
+      ['上海甲乙丙科技有限公司', '企业', '上海市浦东新区张江路1号', '未填写', 'N.A.', 'n.a.', '展会', '王磊'],
+      ['N.A.', '企业', '北京市海淀区中关村大街1号', '张三', '13912345671', '', '展会', '王磊'],
+      ['N.A.', '企业', '广州市天河区体育西路1号', '李四', '13912345672', '', '展会', '王磊'],
+      ['#N/A', '企业', '深圳市南山区科技园1号', '王五', '13912345673', '', '展会', '王磊'],
+    ]);
+    const { report } = await runImport(Buffer.from(csv), temp, { actor: SALES });
+    expect(report.rows.map((r) => [r.status, r.errors.map((e) => [e.code, e.field])])).toEqual([
+      ['pending', []],
+      ['invalid', [['field.required', 'customerName']]],
+      ['invalid', [['field.required', 'customerName']]],
+      ['invalid', [['cell.error_value', 'customerName']]],
+    ]);
+    const [record] = await temp.records();
+    expect(record!.registration).not.toHaveProperty('contactName');
+    expect(record!.registration).not.toHaveProperty('contactPhone');
+    expect(record!.registration).not.toHaveProperty('email');
+  });
+
+  it('refuses an .xlsx error cell (#N/A from a failed look-up) as the add-in does, never as a customer', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('报备');
+    sheet.addRow(HEADER);
+    sheet.addRow([
+      '上海甲乙丙科技有限公司',
+      '企业',
+      '上海市浦东新区张江路1号',
+      '张三',
+      '13912345671',
+      '',
+      '展会',
+      '王磊',
+    ]);
+    sheet.addRow(['', '企业', '北京市海淀区中关村大街1号', '李四', '13912345672', '', '展会', '王磊']);
+    sheet.getCell('A3').value = { error: '#N/A' } as ExcelJS.CellErrorValue;
+    const bytes = new Uint8Array(await workbook.xlsx.writeBuffer());
+    const { report } = await runImport(bytes, temp, { actor: SALES });
+    expect(report.rows.map((r) => [r.status, r.errors.map((e) => [e.code, e.field])])).toEqual([
+      ['pending', []],
+      ['invalid', [['cell.error_value', 'customerName']]],
+    ]);
+    expect((await temp.records()).map((r) => r.registration.customerName)).toEqual([
+      '上海甲乙丙科技有限公司',
+    ]);
+  });
 });
