@@ -45,8 +45,13 @@ export const REGISTRATION_NO = /^BB-\d{4}-\d{6,}$/;
 /** A renamed or moved header stops the sync by name: results would otherwise land in wrong columns. */
 function checkHeaders(link: SheetLink, grid: SheetGrid): void {
   const header = grid[link.headerRow - 1] ?? [];
+  // In a two-row header a column merged down over both rows (客户名称 beside a 金额（万元） group, or
+  // a CSV's header written in its upper row) has its text in the row above: the link took it from
+  // there (core/headers.ts), as the add-in and the import read it.
+  const above = link.headerRow > 1 ? (grid[link.headerRow - 2] ?? []) : [];
   for (const [column, text] of Object.entries(link.headers)) {
-    const now = header[Number(column) - 1];
+    const lower = header[Number(column) - 1];
+    const now = String(lower ?? '').trim() === '' ? above[Number(column) - 1] : lower;
     if (String(now ?? '').trim() !== text.trim()) {
       const at = `${columnLetter(Number(column) - 1)}${link.headerRow}`;
       throw new DomainError(

@@ -87,4 +87,38 @@ describe('Google Sheets sync: legacy cells', () => {
       '报备人不能为空：表中有报备人列时，空白不由提交人代填',
     );
   });
+
+  it('gives a spread group header’s 万元 to the amounts under it only, not to a 单价 past its 备注, as the import reads a CSV', async () => {
+    const id = fake.createSpreadsheet({
+      sheets: [
+        {
+          title: TAB,
+          values: [
+            ['客户名称', '客户类型', '地址', '联系电话', '客户来源', '报备人', '预计金额（万元）', '', ''],
+            ['', '', '', '', '', '', '预计签约金额', '备注', '预计签约单价'],
+            [
+              '上海甲乙丙科技有限公司',
+              '企业',
+              '上海市浦东新区张江路1号',
+              '13912345671',
+              '展会',
+              '李娜',
+              50,
+              '二期',
+              3000,
+            ],
+          ],
+        },
+      ],
+      sharedWith: { [SERVICE_ACCOUNT]: 'writer' },
+    });
+    const linkId = await linkSheet(admin, id, TAB);
+    const res = await admin.post<Record<string, unknown>>(`/api/sheets/${linkId}/sync`, {});
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ registered: 1 });
+    const all = (await admin.get<{ items: RecordView[] }>('/api/registrations?limit=100')).body.items;
+    expect(
+      all.map((r) => [r.registration.expectedAmount, r.registration.notes, r.registration.expectedUnitPrice]),
+    ).toEqual([[500_000, '二期', 3000]]);
+  });
 });
