@@ -16,6 +16,9 @@
  *   warning), and every write can be run again with the same result.
  * - suspendApiCalculationUntilNextSync is not used: once called, recalculating is the caller's job
  *   (Excel.Application reference), and the add-in writes no formulas worth the risk.
+ *
+ * Over 600 lines as one file: it is the one module allowed to call office-js (the brief's rule), so
+ * every host workaround is in one place to check against Microsoft's documentation.
  */
 import type { ChartPlan } from '../core/reportSheetPlan.js';
 import {

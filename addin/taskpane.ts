@@ -3,6 +3,9 @@
  * This module wires the page to the API client and the workflows; it never touches Excel itself
  * (the workflows do, through the one Excel module), and waits for Office.onReady before any step
  * that needs the workbook.
+ *
+ * Over 600 lines as one file: the page's wiring (buttons, state, messages) for one page; each view
+ * with its own state is a module of its own (usersView, policyView, summaryView …).
  */
 import { FILLS, rowFill } from '../core/annotation.js';
 import type { Field, RowStatus } from '../core/schema.js';

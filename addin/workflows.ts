@@ -3,6 +3,9 @@
  * reviewers' 待审核 sheet. Decisions come from core/sheetPlan.ts, Excel is reached only through the
  * gateway and the service only through the API client; progress is reported through a callback.
  * Every error thrown carries `code`, `message` (zh-CN, says what to do) and `messageEn`.
+ *
+ * Over 600 lines as one file: each button's workflow is a short sequence of gateway, client and core
+ * calls sharing the same progress and error conventions; the decisions are in core.
  */
 import { dayOf } from '../core/day.js';
 import type { Policy } from '../core/policy.js';

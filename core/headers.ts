@@ -1,6 +1,10 @@
 /**
  * Header detection for legacy registration sheets (客户报备表): finds the header row (skipping titles,
  * 填表说明 notes and merged group rows), maps each column to a canonical field, and classifies later rows.
+ *
+ * Over 600 lines as one file: header detection and row classification score the same synonym
+ * tables and normalised texts; the synonym lists (headerSynonyms), example rows and phone columns
+ * are split out. Not yet split: the scoring of one header cell could stand alone.
  */
 import { isPlaceholder, withoutInvisibles } from './cellText.js';
 import {

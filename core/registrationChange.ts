@@ -30,6 +30,9 @@
  *   it are personal data and stay inside the sealed record (R35, R37).
  *
  * Nothing here reads a store, a clock or a key.
+ *
+ * Over 600 lines as one file: the change rules (R4, R13, R17, R37) refer to each other (a fixed field,
+ * a changed identity, a resubmission) and are read as one rulebook.
  */
 import { addDays, dayOf, daysBetween } from './day.js';
 import { effectiveStatus } from './lifecycle.js';

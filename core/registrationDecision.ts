@@ -12,6 +12,9 @@
  *
  * Nothing here reads a store, a clock or a key: the instant a row was received comes in, so the
  * same facts always give the same decision.
+ *
+ * Over 600 lines as one file: one decision, end to end (admit, rank, conflicts, the record to save);
+ * callers must see one function per step, not a web of modules.
  */
 import { cellText, isPlaceholder } from './cellText.js';
 import { parseInstant } from './dateValue.js';

@@ -3,6 +3,9 @@
  * anything is created on disk), open the store (taking the data dir's lock, which then records the
  * URL for the CLI), create the first administrator on first start, serve HTTP with the configured
  * timeouts, run the sweep, and shut down cleanly on a signal.
+ *
+ * Over 600 lines as one file: the start's order (port, store, admin, first sweep, answering) and the
+ * stop's are one sequence whose steps depend on each other; the pieces that stand alone live elsewhere.
  */
 import { constants, existsSync, openSync, writeSync, closeSync, fsyncSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';

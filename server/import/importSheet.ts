@@ -3,6 +3,9 @@
  * header and maps the columns (core), turns rows into submissions, runs exactly the checks a
  * single registration gets (rowEvaluation) against the store and against the rest of the file in
  * one transaction, and returns the JSON report and the annotated workbook.
+ *
+ * Over 600 lines as one file: the import's one pass (rows → evaluation → report → annotation inputs)
+ * shares its per-row state; the file formats, limits and the copy are modules of their own.
  */
 import type { AnnotatedConflict } from '../../core/annotation.js';
 import { dayOf } from '../../core/day.js';

@@ -3,6 +3,9 @@
  * event for a recipient, and one summary for a burst merged by the rate limiter. Every record
  * number and customer name goes through `disclosureFor`; everything else written here is dates,
  * statuses, outcome codes and staff names.
+ *
+ * Over 600 lines as one file: the words of every event, side by side in both languages, so a
+ * change of tone or of what is disclosed is made once for all events.
  */
 import { addDays } from '../../core/day.js';
 import type { Language, MessageDocument, Segment } from './channel.js';

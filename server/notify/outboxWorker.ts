@@ -13,6 +13,9 @@
  * its slot in the provider's window just before it goes out (`X-Baobei-Dedupe-Key` per message).
  * While a claim comes back full, robots are not taken for a moment, so a burst is queued whole
  * first and merged into one summary instead of trickling out one message at a time.
+ *
+ * Over 600 lines as one file: claiming, leasing, sending and recording one round are one protocol
+ * whose invariants (a lease, a dedupe key) must be read together; robot lanes are robotLane.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';

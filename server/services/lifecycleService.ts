@@ -3,6 +3,11 @@
  * extensions (R28), objections (R12), closing (R26, R27), follow-ups (R31), hand-over (R38), and
  * the sweep that ends protections by themselves (R25). When a protection ends, the next
  * registration queued for that customer moves up (R21).
+ *
+ * Over 600 lines as one file: every action after filing goes through one `act` (the write, the
+ * history, the notices) and shares the consequences of a record ending (promotion of the queue,
+ * shares, the pool), which the sweep applies too. Not yet split: the sweep could stand alone
+ * behind those shared consequences.
  */
 import { addDays, dayOf } from '../../core/day.js';
 import { canTransition, effectiveShare, effectiveStatus, protectionRanOut } from '../../core/lifecycle.js';

@@ -4,6 +4,9 @@
  * registrant's team, the bans in force and the records of the same customer in the transaction,
  * let core decide, and allocate a number for a record to save. Shared by check (R3), registration
  * and the legacy import, so every path runs exactly the same checks.
+ *
+ * Over 600 lines as one file: every look-up a row's decision needs (team, bans, pool, candidates) is
+ * here so check, submit and the import gather exactly the same facts; split apart they would drift.
  */
 import { customerLockKeys, sharedLockKeys } from '../../core/customerLocks.js';
 import {

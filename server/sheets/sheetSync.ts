@@ -8,6 +8,9 @@
  * the identity column, one values.batchUpdate and one spreadsheets.batchUpdate (fills, notes, keys).
  * Here: the service and one sync's run. Linking is sheetLinking, reading the tab sheetTabRead, a
  * numbered row's outcome sheetRegisteredRow, the writes sheetWriteBack.
+ *
+ * Over 600 lines as one file: one sync's run, read to write-back, is one transaction-like sequence;
+ * what stands alone is already split out (above).
  */
 import { annotateRow } from '../../core/annotation.js';
 import { dayOf } from '../../core/day.js';
