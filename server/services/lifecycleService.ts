@@ -495,6 +495,13 @@ export class LifecycleService {
   transfer(actor: Actor, no: string, to: string): Promise<RecordView> {
     return this.act(actor, no, 'registration.transfer', async (ctx, record) => {
       if (!reviews(actor, record)) throw forbidden('移交该报备', 'transfer this registration');
+      // Only what is still held moves, as in the leaver's hand-over: a closed record's history keeps
+      // who held it (R41 counts it for them), and a lapsed one is void from its lapse day (R31, R32).
+      // A destroyed one (R39) says so first: "destroyed" says why better than its closed status.
+      assertNotDestroyed(record);
+      const status = effectiveStatus(record, ctx.today);
+      if (!ACTIVE_STATUSES.includes(status)) throw invalidState(record, status, '移交', 'transfer');
+      this.refuseIfLapsed(ctx, record);
       const user = await ctx.tx.getUserByName(to);
       if (!user || user.disabled) {
         throw new DomainError(

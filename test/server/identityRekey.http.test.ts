@@ -92,12 +92,12 @@ describe('identity re-key at start-up', () => {
       note: '虚假信息',
     });
     expect(closed.status).toBe(200);
-    // R38: the terminated record is handed over; the ban stays 王磊's (he gave the false information).
-    expect((await admin.post(`/api/registrations/${no}/transfer`, { to: '李娜' })).status).toBe(200);
     const dataDir = first.dataDir;
     await services.pop()!.close();
 
-    // The store as the previous version left it: record and ban under version 1 keys, no rules recorded.
+    // The store as the previous version left it: record and ban under version 1 keys, no rules
+    // recorded, and the terminated record handed over (R38), which that version allowed (a closed
+    // record is no longer transferred): the ban stays 王磊's, he gave the false information.
     const keyring = keyringFromMasterKey(parseMasterKey(key));
     const old = await LowdbStore.open({ dataDir, keyring });
     const dump = await old.dump();
@@ -109,7 +109,24 @@ describe('identity re-key at start-up', () => {
     const seeded = await LowdbStore.open({ dataDir: oldDir, keyring });
     await seeded.load({
       ...dump,
-      records: dump.records.map((r) => (r.no === no ? { ...r, identity: v1(r.registration) } : r)),
+      records: dump.records.map((r) =>
+        r.no === no
+          ? {
+              ...r,
+              registration: { ...r.registration, registrant: '李娜' },
+              history: [
+                ...r.history,
+                {
+                  at: r.history.at(-1)!.at,
+                  by: 'admin',
+                  action: 'transfer',
+                  details: { from: '王磊', to: '李娜' },
+                },
+              ],
+              identity: v1(r.registration),
+            }
+          : r,
+      ),
       bans: dump.bans.map((b) => ({ ...b, identity: v1(stored.registration) })),
       docs: dump.docs.filter((d) => d.collection !== STORE_META_COLLECTION),
     });

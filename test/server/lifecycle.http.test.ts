@@ -1309,6 +1309,19 @@ describe('follow-ups and hand-over', () => {
     expect(nobody.status).toBe(404);
     expect(nobody.body.error).toMatchObject({ code: 'user.not_found', field: 'to' });
   });
+
+  it('[R38] a closed registration is not handed over: its history keeps who held it', async () => {
+    const wangNo = await register(wang, enterpriseRow(14));
+    await approve(wangNo);
+    expect((await post(wang, wangNo, 'close', { outcome: 'signed', note: '已签约' })).status).toBe(200);
+    const before = await record(wang, wangNo);
+    const moved = await post<ErrorBody>(reviewer, wangNo, 'transfer', { to: '李娜' });
+    expect(moved.status).toBe(409);
+    expect(moved.body.error).toMatchObject({ code: 'status.transition', details: { status: 'signed' } });
+    const after = await record(wang, wangNo);
+    expect(after.version).toBe(before.version);
+    expect(after.registration.registrant).toBe('王磊');
+  });
 });
 
 describe('reports, policy, users, audit', () => {

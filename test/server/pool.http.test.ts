@@ -810,6 +810,12 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
           .post<ErrorBody>(`/api/registrations/${wangNo}/close`, { outcome: 'signed', note: '已签约' });
         expect(signed.status).toBe(409);
         expect(signed.body.error.code).toBe('registration.lapsed');
+        // Nor handed over (R38): the colleague would take a record that is void from its lapse day.
+        const handedOver = await svc
+          .api(reviewer)
+          .post<ErrorBody>(`/api/registrations/${wangNo}/transfer`, { to: '周杰' });
+        expect(handedOver.status).toBe(409);
+        expect(handedOver.body.error.code).toBe('registration.lapsed');
         const after = await record(wang, wangNo);
         expect(after.version).toBe(before.version);
         expect(after.followUps).toHaveLength(0);
