@@ -15,9 +15,9 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import pg from 'pg';
 import type { StoredRecord } from '../core/schema.js';
 import type { Store } from '../server/store/store.js';
+import { dropSchema } from '../test/support/postgresSchema.js';
 import { discardedWrite } from './discardedWrite.js';
 
 const PAIRS = Number(process.env['BENCH_PAIRS'] ?? 1_000);
@@ -176,13 +176,7 @@ async function main(): Promise<void> {
     console.log(`A = ${trees[0]!.root}, B = ${trees[1]!.root}`);
   } finally {
     for (const store of stores) await store.close();
-    const admin = new pg.Client({ connectionString: DATABASE_URL });
-    await admin.connect();
-    try {
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    } finally {
-      await admin.end();
-    }
+    await dropSchema(DATABASE_URL, schema);
   }
 }
 

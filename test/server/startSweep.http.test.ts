@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordView } from '../../server/services/recordView.js';
 import type { RowResult } from '../../core/schema.js';
 import { enterpriseRow } from '../support/customers.js';
+import { dropSchema } from '../support/postgresSchema.js';
 import { apiClient, startTestService, type ErrorBody, type TestService } from '../support/testService.js';
 
 const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -57,14 +58,7 @@ async function lapsedWhileDown(schema: string | undefined): Promise<Setup> {
     schema !== undefined ? { BAOBEI_STORE: 'postgres', DATABASE_URL, BAOBEI_PG_SCHEMA: schema } : {};
   cleanups.push(async () => {
     await rm(dataDir, { recursive: true, force: true });
-    if (schema === undefined) return;
-    const admin = new pg.Client({ connectionString: DATABASE_URL });
-    await admin.connect();
-    try {
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    } finally {
-      await admin.end();
-    }
+    if (schema !== undefined) await dropSchema(DATABASE_URL, schema);
   });
   const first = await startTestService({ now: at('2026-03-02', '09:00'), dataDir, keepData: true, key, env });
   try {

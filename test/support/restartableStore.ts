@@ -7,11 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import type { Keyring } from '../../server/security/keyring.js';
 import { LowdbStore } from '../../server/store/lowdbStore.js';
 import { PostgresStore } from '../../server/store/postgresStore.js';
 import type { Store } from '../../server/store/store.js';
+import { dropSchema } from './postgresSchema.js';
 
 const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -65,13 +65,7 @@ export async function restartablePostgres(keyring: Keyring): Promise<Restartable
     async dispose() {
       for (const other of others) await other.close();
       await store.close();
-      const admin = new pg.Client({ connectionString: DATABASE_URL });
-      await admin.connect();
-      try {
-        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      } finally {
-        await admin.end();
-      }
+      await dropSchema(DATABASE_URL, schema);
     },
   };
 }
