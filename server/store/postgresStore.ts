@@ -728,13 +728,21 @@ class PostgresTx implements WriteTx {
   // ---- reads ----
 
   async getRecord(no: string): Promise<StoredRecord | undefined> {
+    const known = this.knownRecord(no);
+    if (known !== undefined) return known ?? undefined;
+    const [row] = await this.query<RecordRow>(this.store.sql.getRecord, [no]);
+    return row ? this.open(row) : undefined;
+  }
+
+  /**
+   * A record this transaction can answer without the database: staged first, then what a prefetch
+   * holds (kept current by flush). Null: known not to be in the store; undefined: ask the database.
+   */
+  private knownRecord(no: string): StoredRecord | null | undefined {
     const staged = this.staged.get(no);
     if (staged) return openRecord(staged.sealed, this.store.keyring);
     const prefetched = this.prefetchedByNo?.get(no);
-    if (prefetched !== undefined)
-      return prefetched === null ? undefined : openRecord(prefetched, this.store.keyring);
-    const [row] = await this.query<RecordRow>(this.store.sql.getRecord, [no]);
-    return row ? this.open(row) : undefined;
+    return prefetched == null ? prefetched : openRecord(prefetched, this.store.keyring);
   }
 
   /**
@@ -758,13 +766,9 @@ class PostgresTx implements WriteTx {
     const found = new Map<string, StoredRecord>();
     const ask: string[] = [];
     for (const no of new Set(nos)) {
-      // As getRecord: staged first, then what a prefetch holds (kept current by flush), else the database.
-      const staged = this.staged.get(no);
-      const prefetched = staged === undefined ? this.prefetchedByNo?.get(no) : undefined;
-      if (staged) found.set(no, openRecord(staged.sealed, this.store.keyring));
-      else if (prefetched === null) continue;
-      else if (prefetched !== undefined) found.set(no, openRecord(prefetched, this.store.keyring));
-      else ask.push(no);
+      const known = this.knownRecord(no);
+      if (known === undefined) ask.push(no);
+      else if (known !== null) found.set(no, known);
     }
     if (ask.length > 0) {
       for (const row of await this.query<RecordRow>(this.store.sql.recordsByNo, [ask])) {
