@@ -104,6 +104,8 @@ export interface RowsAhead {
  */
 export class AdmittedRows {
   private readonly rows = new Map<SubmissionRow, { admission: Admission; identity?: IdentityKeys }>();
+  /** Rows in `rows` that were admitted: the most that can still save a record (and take a number). */
+  private admittedLeft = 0;
   private readonly policyJson: string;
   private checked: { policy: Policy; same: boolean } | undefined;
 
@@ -114,7 +116,14 @@ export class AdmittedRows {
   }
 
   add(row: SubmissionRow, admission: Admission, identity?: IdentityKeys): void {
+    if (this.rows.get(row)?.admission.ok === true) this.admittedLeft--;
     this.rows.set(row, identity !== undefined ? { admission, identity } : { admission });
+    if (admission.ok) this.admittedLeft++;
+  }
+
+  /** How many admitted rows are not taken yet. */
+  get admittedNotTaken(): number {
+    return this.admittedLeft;
   }
 
   /** The rows not yet taken, as added. */
@@ -130,6 +139,7 @@ export class AdmittedRows {
     if (found === undefined) return undefined;
     // Once: a row object given twice is admitted afresh the second time (decisions may change a claim).
     this.rows.delete(row);
+    if (found.admission.ok) this.admittedLeft--;
     const b = this.basis;
     if (this.checked?.policy !== ctx.policy) {
       this.checked = { policy: ctx.policy, same: JSON.stringify(ctx.policy) === this.policyJson };
@@ -299,7 +309,11 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
     ...(pooled.length > 0 ? { pooled } : {}),
   });
   if (decision.save === undefined) return { result: decision.result };
-  const no = await tx.nextRegistrationNo(decision.save.year);
+  // This row and the admitted rows after it are the most the batch will still number: PostgreSQL
+  // takes that many at once. Not in history mode, where rows carry their own years and numbers.
+  const upTo =
+    ctx.ahead !== undefined && ctx.history !== true ? 1 + ctx.ahead.admitted.admittedNotTaken : undefined;
+  const no = await tx.nextRegistrationNo(decision.save.year, upTo);
   const numbered = numberRecord(decision, no);
   if (counts !== undefined && activeCount !== undefined) {
     const active = ACTIVE_STATUSES.includes(numbered.record.status);

@@ -71,7 +71,7 @@ import {
 } from './store.js';
 
 const FORMAT = 'baobei-postgres';
-const SCHEMA_VERSION = '5';
+const SCHEMA_VERSION = '6';
 /**
  * What turns a schema of an older version into the next one, by the version it starts from. Run in
  * order at open, under the write lock, in the transaction that records the new version.
@@ -89,6 +89,8 @@ const MIGRATIONS: Record<string, (schema: string) => string> = {
   // keep 0, which no mark taken from then on reaches), and the share partner's record number of rows
   // version 3 wrote (filled by fillSharePartnerNos below).
   '4': (s) => writtenXidDdl(s),
+  // 5 → 6: a transaction's block of registration numbers taken by one call (take_registration_nos).
+  '5': (s) => numberBlocksDdl(s),
 };
 /**
  * What a migration's SQL cannot do itself, by the version it starts from: work out a column from the
@@ -114,8 +116,16 @@ const FLUSH_EVERY = 500;
 const KEYED_WRITES = 2;
 /** The name search compares this tail of the sealed text, which holds the AES-GCM tag: unique per seal. */
 const SEAL_TAG_CHARS = 24;
-/** Most registration numbers a transaction takes from the sequence in one round trip. */
+/**
+ * Most registration numbers a transaction takes from the sequence in one round trip without a hint
+ * of how many it needs (blocks double up to it).
+ */
 const NUMBER_BLOCK = 32;
+/**
+ * Most numbers taken in one round trip when the caller says how many it may need (a batch's
+ * admitted rows still to decide, nextRegistrationNo's `upTo`): an import's chunk of rows.
+ */
+const NUMBER_BLOCK_HINTED = 1_000;
 /** Sealed records fetched per query when opening names for search. */
 const NAME_BATCH = 1_000;
 
@@ -644,9 +654,10 @@ class PostgresTx implements WriteTx {
    */
   private readonly dryRunNumbers = new Map<number, Promise<{ taken: number }>>();
   /**
-   * Numbers taken from a year's sequence and not yet given out. A transaction takes 1, then 2, 4…
-   * up to NUMBER_BLOCK at a time, so a batch costs a round trip per block rather than per row,
-   * while a one-row write takes exactly one; numbers left over at the end are a gap (as a rollback's are).
+   * Numbers taken from a year's sequence and not yet given out. Told how many it may need (`upTo`:
+   * a batch's admitted rows still to decide), a transaction takes them all in one round trip;
+   * otherwise 1, then 2, 4… up to NUMBER_BLOCK at a time, so that a one-row write takes exactly
+   * one. Numbers left over at the end are a gap, as a rollback's are.
    */
   private readonly numberBlocks = new Map<number, { next: Promise<string[]>; size: number }>();
   /**
@@ -1149,7 +1160,7 @@ class PostgresTx implements WriteTx {
     if (this.staged.size >= FLUSH_EVERY) await this.flush();
   }
 
-  async nextRegistrationNo(year: number): Promise<string> {
+  async nextRegistrationNo(year: number, upTo?: number): Promise<string> {
     if (this.dryRun) {
       let pending = this.dryRunNumbers.get(year);
       if (!pending) {
@@ -1174,7 +1185,10 @@ class PostgresTx implements WriteTx {
     const current = block;
     const taking = current.next.then(async (left) => {
       if (left.length > 0) return left;
-      current.size = Math.min(NUMBER_BLOCK, Math.max(1, current.size * 2));
+      current.size =
+        upTo !== undefined
+          ? Math.min(NUMBER_BLOCK_HINTED, Math.max(1, Math.floor(upTo)))
+          : Math.min(NUMBER_BLOCK, Math.max(1, current.size * 2));
       const rows = await this.query<{ n: string }>(this.store.sql.nextNumbers, [
         year,
         this.store.sql.schemaName,
@@ -1188,7 +1202,7 @@ class PostgresTx implements WriteTx {
       () => [],
     );
     const n = await taken;
-    if (n === undefined) throw new Error('next_registration_no returned no row');
+    if (n === undefined) throw new Error('take_registration_nos returned no row');
     return registrationNo(year, Number(n));
   }
 
@@ -1607,7 +1621,8 @@ function schemaDdl(s: string): string {
     locksDdl(s) +
     objectionDdl(s) +
     sharePartnerDdl(s) +
-    writtenXidDdl(s)
+    writtenXidDdl(s) +
+    numberBlocksDdl(s)
   );
 }
 
@@ -1771,6 +1786,32 @@ function locksDdl(s: string): string {
   `;
 }
 
+/**
+ * A block of a year's registration numbers in one call: next_registration_no called per number
+ * looked the sequence up each time (a PL/pgSQL call per number, ~10 µs a row in a 200-row batch).
+ * Creates the year's sequence on its first number, as next_registration_no does.
+ */
+function numberBlocksDdl(s: string): string {
+  return `
+    CREATE FUNCTION ${s}.take_registration_nos(sch text, y integer, count integer) RETURNS SETOF bigint
+      LANGUAGE plpgsql AS $$
+      DECLARE
+        seq text := format('%I.%I', sch, 'registration_no_' || y);
+        counter bigint;
+      BEGIN
+        IF to_regclass(seq) IS NULL THEN
+          EXECUTE format('SELECT n FROM %I.counters WHERE year = $1', sch) INTO counter USING y;
+          BEGIN
+            EXECUTE format('CREATE SEQUENCE %s START WITH %s', seq, coalesce(counter, 0) + 1);
+          EXCEPTION WHEN duplicate_table OR unique_violation THEN
+            NULL; -- another transaction created it first (this one waited for its commit)
+          END;
+        END IF;
+        RETURN QUERY SELECT nextval(seq::regclass) FROM generate_series(1, count);
+      END $$;
+  `;
+}
+
 function docsDdl(s: string): string {
   return `
     CREATE TABLE ${s}.docs (
@@ -1869,7 +1910,7 @@ function statements(schemaName: string) {
     deleteRecordKeys: named('deleteRecordKeys', `DELETE FROM ${s}.record_keys WHERE no = ANY($1::text[])`),
     nextNumbers: named(
       'nextNumbers',
-      `SELECT ${s}.next_registration_no($2, $1) AS n FROM generate_series(1, $3::integer) ORDER BY 1`,
+      `SELECT n FROM ${s}.take_registration_nos($2, $1, $3::integer) AS t(n) ORDER BY n`,
     ),
     lastNumber: named('lastNumber', `SELECT ${s}.last_registration_no($2, $1) AS n`),
     numberedYears: named(

@@ -292,8 +292,12 @@ export interface ReadTx {
 
 export interface WriteTx extends ReadTx {
   putRecord(record: StoredRecord): Promise<void>;
-  /** Next number for the year: `BB-2026-000123` (R7). */
-  nextRegistrationNo(year: number): Promise<string>;
+  /**
+   * Next number for the year: `BB-2026-000123` (R7). `upTo`, a hint: at most this many numbers of
+   * the year will be asked of this transaction from this one on (a batch's rows still to decide);
+   * a store that pays a round trip per block of numbers (PostgreSQL) takes them in one.
+   */
+  nextRegistrationNo(year: number, upTo?: number): Promise<string>;
   putUser(user: User): Promise<void>;
   putPolicy(policy: Policy): Promise<void>;
   addBan(ban: Ban): Promise<void>;

@@ -65,11 +65,17 @@ function no(n: number): string {
   return `BB-2026-${String(n).padStart(6, '0')}`;
 }
 
+/** Takes a schema back to version 5: registration numbers taken one PL/pgSQL call per number. */
+async function dropVersion6(schema: string): Promise<void> {
+  await admin.query(`DROP FUNCTION "${schema}".take_registration_nos`);
+}
+
 /**
  * Takes a schema's records back to before version 4: no objection flag or deadline, no share partner's
  * number in clear, no writer's transaction id (version 5) (the meta version is set by the caller).
  */
 async function dropVersion4(schema: string): Promise<void> {
+  await dropVersion6(schema);
   await admin.query(
     `ALTER TABLE "${schema}".records DROP COLUMN objection_open, DROP COLUMN objection_deadline,
        DROP COLUMN shared_with_no, DROP COLUMN written_xid`,
@@ -100,6 +106,7 @@ describeStoreContract('postgres', async () => {
       // A version-4 schema whose shares were written by version 3: the column is there, empty (and
       // version 5's written_xid not yet).
       await admin.query(`UPDATE "${schema}".records SET shared_with_no = NULL`);
+      await dropVersion6(schema);
       await admin.query(`ALTER TABLE "${schema}".records DROP COLUMN written_xid`);
       await admin.query(`UPDATE "${schema}".meta SET value = '4' WHERE name = 'version'`);
       store = await openStore(schema, keyring);
@@ -206,7 +213,7 @@ describe('postgres store on a shared database', () => {
     const version = await admin.query<{ value: string }>(
       `SELECT value FROM "${schema}".meta WHERE name = 'version'`,
     );
-    expect(version.rows[0]?.value).toBe('5');
+    expect(version.rows[0]?.value).toBe('6');
   });
 
   it('[R16] migrates a version-3 schema: shares written before get their partner number, and list as the day says', async () => {
@@ -252,7 +259,7 @@ describe('postgres store on a shared database', () => {
     const version = await admin.query<{ value: string }>(
       `SELECT value FROM "${schema}".meta WHERE name = 'version'`,
     );
-    expect(version.rows[0]?.value).toBe('5');
+    expect(version.rows[0]?.value).toBe('6');
   });
 
   it('migrates a version-4 schema: records written before are not "written since" any later mark', async () => {
@@ -264,6 +271,7 @@ describe('postgres store on a shared database', () => {
     });
     await first.close();
     stores.splice(stores.indexOf(first), 1);
+    await dropVersion6(schema);
     await admin.query(`ALTER TABLE "${schema}".records DROP COLUMN written_xid`);
     await admin.query(`UPDATE "${schema}".meta SET value = '4' WHERE name = 'version'`);
     const migrated = await open(schema);
@@ -275,7 +283,7 @@ describe('postgres store on a shared database', () => {
     const version = await admin.query<{ value: string }>(
       `SELECT value FROM "${schema}".meta WHERE name = 'version'`,
     );
-    expect(version.rows[0]?.value).toBe('5');
+    expect(version.rows[0]?.value).toBe('6');
   });
 
   it('[R7] migrates a version-2 schema (numbers from a counter row): numbering goes on past the counter', async () => {
