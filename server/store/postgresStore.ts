@@ -89,8 +89,9 @@ const MIGRATIONS: Record<string, (schema: string) => string> = {
   // keep 0, which no mark taken from then on reaches), and the share partner's record number of rows
   // version 3 wrote (filled by fillSharePartnerNos below).
   '4': (s) => writtenXidDdl(s),
-  // 5 → 6: a transaction's block of registration numbers taken by one call (take_registration_nos).
-  '5': (s) => numberBlocksDdl(s),
+  // 5 → 6: a transaction's block of registration numbers taken by one call (take_registration_nos),
+  // and each record's index keys listed in its row, so that replacing them needs no index by number.
+  '5': (s) => numberBlocksDdl(s) + recordKeysListedDdl(s),
 };
 /**
  * What a migration's SQL cannot do itself, by the version it starts from: work out a column from the
@@ -723,9 +724,8 @@ class PostgresTx implements WriteTx {
       s.sharedWithNo ?? null,
       batch[i]!.keys,
     ]);
-    // The keys a record had before go first; then the records and their keys now, in one statement.
-    await this.query(sql.deleteRecordKeys, [nos]);
-    await this.query(sql.upsertRecords, [JSON.stringify(rows)]);
+    // The records, the keys they no longer have out and the new ones in: one statement.
+    await this.query(sql.upsertRecords, [JSON.stringify(rows), nos]);
   }
 
   /** Last number given out per year that has any (sequence, or the counter of an older schema). */
@@ -1622,7 +1622,8 @@ function schemaDdl(s: string): string {
     objectionDdl(s) +
     sharePartnerDdl(s) +
     writtenXidDdl(s) +
-    numberBlocksDdl(s)
+    numberBlocksDdl(s) +
+    recordKeysListedDdl(s)
   );
 }
 
@@ -1812,6 +1813,21 @@ function numberBlocksDdl(s: string): string {
   `;
 }
 
+/**
+ * Each record lists the index keys it is filed under (`records.keys`), so that a rewrite deletes
+ * the keys it no longer has by record_keys' primary key (key, no). Before, it deleted them by
+ * number through record_keys_no, an index every key row of every upsert had to enter (~6 a
+ * record). Filled from record_keys in the migration (one pass over both tables), then the index goes.
+ */
+function recordKeysListedDdl(s: string): string {
+  return `
+    ALTER TABLE ${s}.records ADD COLUMN keys text[] NOT NULL DEFAULT '{}';
+    UPDATE ${s}.records r SET keys = k.keys
+      FROM (SELECT no, array_agg(key) AS keys FROM ${s}.record_keys GROUP BY no) k WHERE k.no = r.no;
+    DROP INDEX ${s}.record_keys_no;
+  `;
+}
+
 function docsDdl(s: string): string {
   return `
     CREATE TABLE ${s}.docs (
@@ -1886,15 +1902,25 @@ function statements(schemaName: string) {
       `SELECT ${RECORD_COLUMNS} FROM ${s}.records
        WHERE written_xid >= $1::bigint OR written_xid = ANY($2::bigint[]) ORDER BY no`,
     ),
+    // The keys a record is filed under before the statement are those its row lists (every CTE reads
+    // the same snapshot); those it no longer has are deleted by record_keys' primary key, each looked
+    // up on its own (a lateral probe, whatever the statistics say) and deleted by its tuple id, and
+    // only keys it did not have are inserted, so no key row is both deleted and inserted.
     upsertRecords: named(
       'upsertRecords',
       `WITH batch AS (SELECT r FROM jsonb_array_elements($1::jsonb) AS x(r)),
+       old_keys AS (SELECT o.no, k.key FROM ${s}.records o, unnest(o.keys) AS k(key) WHERE o.no = ANY($2::text[])),
+       new_keys AS (SELECT r->>0 AS no, k.key FROM batch, jsonb_array_elements_text(r->15) AS k(key)),
+       removed AS (
+         DELETE FROM ${s}.record_keys WHERE ctid = ANY(ARRAY(
+           SELECT f.ctid FROM (SELECT no, key FROM old_keys EXCEPT SELECT no, key FROM new_keys) g,
+             LATERAL (SELECT ctid FROM ${s}.record_keys WHERE key = g.key AND no = g.no) f))),
        upserted AS (
          INSERT INTO ${s}.records (no, status, registrant, team, received_at, received_day, claimed_at,
            protected_until, shared_with, shared_with_no, identity, version, sealed, objection_open,
-           objection_deadline)
+           objection_deadline, keys)
          SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->>14, r->9, (r->>10)::integer,
-           r->>11, (r->>12)::boolean, r->>13
+           r->>11, (r->>12)::boolean, r->>13, ARRAY(SELECT jsonb_array_elements_text(r->15))
          FROM batch
          ON CONFLICT (no) DO UPDATE SET status = excluded.status, registrant = excluded.registrant,
            team = excluded.team, received_at = excluded.received_at, received_day = excluded.received_day,
@@ -1902,12 +1928,11 @@ function statements(schemaName: string) {
            shared_with = excluded.shared_with, shared_with_no = excluded.shared_with_no,
            identity = excluded.identity, version = excluded.version, sealed = excluded.sealed,
            objection_open = excluded.objection_open, objection_deadline = excluded.objection_deadline,
-           written_xid = pg_current_xact_id()::text::bigint
+           keys = excluded.keys, written_xid = pg_current_xact_id()::text::bigint
          RETURNING no)
        INSERT INTO ${s}.record_keys (key, no)
-       SELECT k, r->>0 FROM batch, jsonb_array_elements_text(r->15) AS k`,
+       SELECT key, no FROM new_keys EXCEPT SELECT key, no FROM old_keys`,
     ),
-    deleteRecordKeys: named('deleteRecordKeys', `DELETE FROM ${s}.record_keys WHERE no = ANY($1::text[])`),
     nextNumbers: named(
       'nextNumbers',
       `SELECT n FROM ${s}.take_registration_nos($2, $1, $3::integer) AS t(n) ORDER BY n`,

@@ -11,7 +11,9 @@ import { DEFAULT_POLICY } from '../../core/policy.js';
 import { indexKeys } from '../../core/matching.js';
 import { keyringFromMasterKey, type Keyring } from '../../server/security/keyring.js';
 import { PostgresStore } from '../../server/store/postgresStore.js';
+import { LifecycleService } from '../../server/services/lifecycleService.js';
 import { openObjectionWindows } from '../../server/services/recordPages.js';
+import { RegistrationService } from '../../server/services/registrationService.js';
 import { describeStoreContract, identity, record } from './storeContract.js';
 
 const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -65,9 +67,14 @@ function no(n: number): string {
   return `BB-2026-${String(n).padStart(6, '0')}`;
 }
 
-/** Takes a schema back to version 5: registration numbers taken one PL/pgSQL call per number. */
+/**
+ * Takes a schema back to version 5: registration numbers taken one PL/pgSQL call per number, a
+ * record's index keys only in record_keys, found by number through the record_keys_no index.
+ */
 async function dropVersion6(schema: string): Promise<void> {
   await admin.query(`DROP FUNCTION "${schema}".take_registration_nos`);
+  await admin.query(`ALTER TABLE "${schema}".records DROP COLUMN keys`);
+  await admin.query(`CREATE INDEX record_keys_no ON "${schema}".record_keys (no)`);
 }
 
 /**
@@ -260,6 +267,82 @@ describe('postgres store on a shared database', () => {
       `SELECT value FROM "${schema}".meta WHERE name = 'version'`,
     );
     expect(version.rows[0]?.value).toBe('6');
+  });
+
+  it('[issue 12] migrates a populated version-5 schema: each record keeps its keys with it, and updates and the sweep replace them without record_keys_no', async () => {
+    const schema = await fresh();
+    const first = await open(schema);
+    // More records than a flush writes at once; pairs share a phone (a key filed under two records).
+    const identityOf = (i: number) => identity(no(i), { phone: `h-phone-${Math.ceil(i / 2)}` });
+    const count = 1_203;
+    await first.write(async (tx) => {
+      for (let i = 1; i <= count; i++) {
+        // The first ten protect until a day now past: the sweep ends them (and so rewrites them).
+        const ended = i <= 10 ? { status: 'protected' as const, protectedUntil: '2026-11-01' } : {};
+        await tx.putRecord(record(no(i), { identity: identityOf(i), ...ended }));
+      }
+    });
+    await first.close();
+    stores.splice(stores.indexOf(first), 1);
+    await dropVersion6(schema);
+    await admin.query(`UPDATE "${schema}".meta SET value = '5' WHERE name = 'version'`);
+
+    const migrated = await open(schema);
+    const version = await admin.query<{ value: string }>(
+      `SELECT value FROM "${schema}".meta WHERE name = 'version'`,
+    );
+    expect(version.rows[0]?.value).toBe('6');
+    const indexes = await admin.query<{ indexname: string }>(
+      `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'record_keys'`,
+      [schema],
+    );
+    expect(indexes.rows.map((row) => row.indexname)).toEqual(['record_keys_pkey']);
+    /** Each record's keys as the record lists them, and as record_keys files them, by number. */
+    const keysOf = async () => {
+      const listed = await admin.query<{ no: string; keys: string[] }>(
+        `SELECT no, keys FROM "${schema}".records ORDER BY no`,
+      );
+      const filed = await admin.query<{ no: string; keys: string[] }>(
+        `SELECT no, array_agg(key ORDER BY key) AS keys FROM "${schema}".record_keys GROUP BY no ORDER BY no`,
+      );
+      return {
+        listed: new Map(listed.rows.map((row) => [row.no, [...row.keys].sort()])),
+        filed: new Map(filed.rows.map((row) => [row.no, row.keys])),
+      };
+    };
+    const expected = (id: ReturnType<typeof identity>) => [...new Set(indexKeys(id))].sort();
+    const after = await keysOf();
+    expect(after.listed.size).toBe(count);
+    for (let i = 1; i <= count; i++) {
+      expect(after.listed.get(no(i))).toEqual(expected(identityOf(i)));
+      expect(after.filed.get(no(i))).toEqual(expected(identityOf(i)));
+    }
+
+    // An update with another identity: the old keys go, its partner's shared phone key stays.
+    const moved = identity('moved', { phone: 'h-phone-moved' });
+    await migrated.write(async (tx) => {
+      const r = (await tx.getRecord(no(11)))!;
+      await tx.putRecord({ ...r, identity: moved, version: r.version + 1 });
+    });
+    const oldKeys = indexKeys(identityOf(11));
+    expect((await migrated.read((tx) => tx.findRecordsByKeys(oldKeys))).map((r) => r.no)).toEqual([no(12)]);
+    expect((await migrated.read((tx) => tx.findRecordsByKeys(indexKeys(moved)))).map((r) => r.no)).toEqual([
+      no(11),
+    ]);
+    // The sweep ends the first ten protections: rewritten, filed under their keys exactly once.
+    const clock = () => new Date('2026-11-23T02:00:00.000Z');
+    const deps = { store: migrated, keyring, clock };
+    const sweep = await new LifecycleService(deps, new RegistrationService(deps)).sweep();
+    expect(sweep.expired).toBe(10);
+    const swept = await keysOf();
+    for (let i = 1; i <= 10; i++) expect(swept.filed.get(no(i))).toEqual(expected(identityOf(i)));
+    expect(swept.filed.get(no(11))).toEqual(expected(moved));
+    expect(swept.listed.get(no(11))).toEqual(expected(moved));
+    const total = await admin.query<{ filed: number; listed: number }>(
+      `SELECT (SELECT count(*) FROM "${schema}".record_keys)::int AS filed,
+              (SELECT sum(cardinality(keys)) FROM "${schema}".records)::int AS listed`,
+    );
+    expect(total.rows[0]?.filed).toBe(total.rows[0]?.listed);
   });
 
   it('migrates a version-4 schema: records written before are not "written since" any later mark', async () => {
