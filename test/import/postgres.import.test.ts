@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   importSheet,
   PREFETCH_ROWS,
@@ -19,6 +19,7 @@ import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { LowdbStore } from '../../server/store/lowdbStore.js';
 import { PostgresStore } from '../../server/store/postgresStore.js';
 import type { Store } from '../../server/store/store.js';
+import { counted } from '../support/countedStatements.js';
 import { companyNameFor, creditCodeFor, phoneFor } from '../support/customers.js';
 import { ADMIN, NOW, TODAY, tempDir } from './importHarness.js';
 
@@ -94,26 +95,6 @@ async function storedNumbers(store: Store): Promise<Map<number, string>> {
   return new Map(
     Array.from({ length: 300 }, (_, i) => [1_000 + i, byName.get(companyNameFor(1_000 + i))!] as const),
   );
-}
-
-/** Statements sent to PostgreSQL while `work` runs, by name (or text). */
-async function counted<T>(work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
-  const statements: string[] = [];
-  const original = pg.Client.prototype.query as (...args: unknown[]) => unknown;
-  // Every pool connection is a pg.Client: counting at its prototype counts every round trip.
-  const counting = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
-    this: pg.Client,
-    ...args: unknown[]
-  ) {
-    const config = args[0] as string | { name?: string; text?: string };
-    statements.push(typeof config === 'string' ? config : (config.name ?? config.text ?? ''));
-    return original.apply(this, args) as never;
-  });
-  try {
-    return { result: await work(), statements };
-  } finally {
-    counting.mockRestore();
-  }
 }
 
 const keyring = keyringFromMasterKey(randomBytes(32));
