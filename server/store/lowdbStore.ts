@@ -29,6 +29,7 @@ import { DomainError, problem } from '../../core/problem.js';
 import type { Keyring } from '../security/keyring.js';
 import { cooperativeLoop, type Pause } from '../services/cooperativeLoop.js';
 import { corruptFile, DurableJSONFile, writeFileDurably } from './durableFile.js';
+import { distinctNumbers } from './distinctNumbers.js';
 import { dropTornTail, JournalWriter, readJournal, syncDir, type EntryBuilder } from './journal.js';
 import { lockDataDir, type DataDirLock } from './dataDirLock.js';
 import {
@@ -535,16 +536,18 @@ export class LowdbStore implements Store {
     return found.sort((a, b) => a - b);
   }
 
-  candidatesFor(keys: readonly string[]): Set<string> {
-    const found = new Set<string>();
+  /**
+   * Appends to `found` the numbers of the committed records filed under any of `keys`, in the order
+   * met, repeats included (the caller drops them: distinctNumbers).
+   */
+  candidatesInto(keys: readonly string[], found: string[]): void {
     for (const key of keys) {
       // `kind:value`, as core's indexKeys joins them; a kind ends at its colon.
       const colon = key.indexOf(':') + 1;
       const hit = this.keyIndex.get(key.slice(0, colon))?.get(key.slice(colon));
-      if (typeof hit === 'string') found.add(hit);
-      else if (hit) for (const no of hit) found.add(no);
+      if (typeof hit === 'string') found.push(hit);
+      else if (hit) for (const no of hit) found.push(no);
     }
-    return found;
   }
 
   namesForSearch(): Map<string, string> {
@@ -1068,16 +1071,20 @@ class LowdbTx implements WriteTx {
     keys: readonly string[],
     accept?: (identity: IdentityKeys, clear?: RecordClearFields) => boolean,
   ): Promise<StoredRecord[]> {
-    const nos = this.store.candidatesFor(keys);
-    for (const key of keys) {
-      const staged = this.stagedKeys.get(key);
-      if (typeof staged === 'string') nos.add(staged);
-      else if (staged) for (const no of staged) nos.add(no);
+    const met: string[] = [];
+    this.store.candidatesInto(keys, met);
+    if (this.stagedKeys.size > 0) {
+      for (const key of keys) {
+        const staged = this.stagedKeys.get(key);
+        if (typeof staged === 'string') met.push(staged);
+        else if (staged) for (const no of staged) met.push(no);
+      }
     }
     const out: StoredRecord[] = [];
     const keyring = this.store.keyringForTx;
-    for (const no of nos) {
-      const restaged = this.restagedKeys.get(no);
+    const restagedAny = this.restagedKeys.size > 0;
+    for (const no of distinctNumbers(met)) {
+      const restaged = restagedAny ? this.restagedKeys.get(no) : undefined;
       if (restaged !== undefined && !keys.some((key) => restaged.has(key))) continue;
       // Staged before committed, as getRecord reads; the sealed form's clear fields go to the
       // filter so records the caller drops (ended ones, say) are never opened.
