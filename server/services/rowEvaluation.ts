@@ -181,7 +181,7 @@ export function admitAhead(
     const admission = admitRow(row, {
       actor: ctx.actor,
       policy: ctx.policy,
-      receivedAt: ctx.now.toISOString(),
+      receivedAt: isoInstant(ctx.now),
       history: ctx.history === true,
       ...(ctx.calendar ? { calendar: ctx.calendar } : {}),
     });
@@ -256,7 +256,7 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
     admitRow(row, {
       actor,
       policy,
-      receivedAt: ctx.now.toISOString(),
+      receivedAt: isoInstant(ctx.now),
       history: ctx.history === true,
       ...(ctx.calendar ? { calendar: ctx.calendar } : {}),
     });
@@ -321,6 +321,16 @@ export async function evaluateRow(row: SubmissionRow, ctx: EvaluationContext): P
   }
   if (pooled.length > 0) await claimFromPool(tx, pooled, numbered.record, ctx.now.toISOString());
   return numbered;
+}
+
+/** The last instant isoInstant wrote, by its time: every row of a batch is received at one `now`. */
+let lastInstant = { time: Number.NaN, iso: '' };
+
+/** `now.toISOString()`, kept for the next row: formatting it was ~1% of a row's CPU (profile, 100k stored). */
+export function isoInstant(now: Date): string {
+  const time = now.getTime();
+  if (time !== lastInstant.time) lastInstant = { time, iso: now.toISOString() };
+  return lastInstant.iso;
 }
 
 /** The registrant's team (undefined for no team or no such user), from the batch's cache when given. */
