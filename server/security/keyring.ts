@@ -129,23 +129,20 @@ export function keyringFromMasterKey(master: Buffer): Keyring {
   };
 }
 
-/** `v1.` as bytes, written in front of a seal's base64url text. */
-const SEAL_PREFIX = Buffer.from(`${SEAL_VERSION}.`, 'latin1');
+/** `v1.`, in front of a seal's base64url text. */
+const SEAL_PREFIX = `${SEAL_VERSION}.`;
 
 /**
  * `v1.<base64url(bytes)>` as one flat string. Joining the prefix to the encoded text (`+` or a
  * template) makes a V8 cons string, which the store keeps as the record's seal; the first JSON
  * write of it (the journal line, a snapshot) then flattens it into a new copy that survives as
  * long as the record, so every committed seal was held twice in the old generation until the next
- * full collection: ~90 MB at the end of a 100,000-row import. Written into one buffer and decoded
- * once, the text is flat from the start and its pieces die young.
+ * full collection: ~90 MB at the end of a 100,000-row import. `Array.prototype.join` writes its
+ * parts into one sequential string, so the text is flat from the start and its pieces die young.
+ * (It was written into a buffer and decoded again before: two more copies, ~0.4 µs of a ~8 µs seal.)
  */
-function flatSealText(raw: Buffer): string {
-  const encoded = raw.toString('base64url');
-  const text = Buffer.allocUnsafe(SEAL_PREFIX.length + encoded.length);
-  SEAL_PREFIX.copy(text, 0);
-  text.write(encoded, SEAL_PREFIX.length, 'latin1');
-  return text.toString('latin1');
+export function flatSealText(raw: Buffer): string {
+  return [SEAL_PREFIX, raw.toString('base64url')].join('');
 }
 
 function keyMismatch(): DomainError {

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { keyringFromMasterKey } from '../../server/security/keyring.js';
+import { flatSealText, keyringFromMasterKey } from '../../server/security/keyring.js';
 
 const MASTER = Buffer.alloc(32, 7);
 const KEYRING_MODULE = fileURLToPath(new URL('../../server/security/keyring.ts', import.meta.url));
@@ -45,5 +46,23 @@ describe('[R35] keyring seal text', () => {
     const type = /- type: (\w+)/.exec(out)?.[1];
     expect(type).toBeDefined();
     expect(type).not.toMatch(/CONS/);
+  });
+
+  it('writes the same text as the buffer-built version it replaced, for any bytes (property)', () => {
+    // The text as flatSealText built it until 2026-12-08 (prefix and encoded text copied into a buffer).
+    const earlier = (raw: Buffer): string => {
+      const encoded = raw.toString('base64url');
+      const text = Buffer.allocUnsafe(3 + encoded.length);
+      text.write('v1.', 0, 'latin1');
+      text.write(encoded, 3, 'latin1');
+      return text.toString('latin1');
+    };
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2_000 }), (bytes) => {
+        const raw = Buffer.from(bytes);
+        expect(flatSealText(raw)).toBe(earlier(raw));
+      }),
+      { seed: 20261208, numRuns: 5_000 },
+    );
   });
 });
