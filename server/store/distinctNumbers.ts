@@ -9,7 +9,8 @@ const SCANNED_DISTINCT_MAX = 16;
 /**
  * `numbers` without repeats, each where it first occurs (as a Set built from them iterates). A look-up
  * meets ~3 record numbers: scanning so few is cheaper than a Set per row, which cost ~2 µs a row
- * (docs/architecture.md, "Round rowcost 3").
+ * (docs/architecture.md, "Round rowcost 3"). A short list is compacted in place and returned: the
+ * caller hands over a list it no longer needs.
  */
 export function distinctNumbers(numbers: string[]): readonly string[] {
   if (numbers.length > SCANNED_DISTINCT_MAX) return [...new Set(numbers)];
