@@ -23,7 +23,7 @@ import type { Store } from './store/store.js';
 import { RegistrationService } from './services/registrationService.js';
 import { LifecycleService } from './services/lifecycleService.js';
 import { ChangeService } from './services/changeService.js';
-import { CalendarService } from './services/calendarService.js';
+import { CalendarService, type RulesChanger } from './services/calendarService.js';
 import { authenticate, clientAddressKey } from './http/auth.js';
 import { registrationRoutes } from './http/registrationRoutes.js';
 import { changeRoutes } from './http/changeRoutes.js';
@@ -125,7 +125,10 @@ const CSP_DIRECTIVES = {
 
 export function createApp(options: AppOptions): { app: Express; services: AppServices } {
   const clock = options.clock ?? (() => new Date());
-  const calendars = new CalendarService(options.store, clock);
+  // An entered schedule first writes the lapses the calendar in force decided (R31, R32): through
+  // the lifecycle, made below with this calendar.
+  const rules: RulesChanger = { changeRules: (cause, change) => lifecycle.changeRules(cause, change) };
+  const calendars = new CalendarService(options.store, clock, rules);
   const deps = {
     store: options.store,
     keyring: options.keyring,
@@ -133,7 +136,7 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
     calendar: () => calendars.calendar(),
   };
   const registrations = new RegistrationService(deps);
-  const lifecycle = new LifecycleService(deps, registrations);
+  const lifecycle: LifecycleService = new LifecycleService(deps, registrations);
   const changes = new ChangeService(deps, registrations);
   const rateLimitLogger = rateLimitLoggerFor(options.logger);
   const auth = authenticate(options.store, {
@@ -279,7 +282,7 @@ export function createApp(options: AppOptions): { app: Express; services: AppSer
   );
   app.use('/api', registrationRoutes(registrations, lifecycle));
   app.use('/api', changeRoutes(changes));
-  app.use('/api', adminRoutes(options.store, registrations, clock));
+  app.use('/api', adminRoutes(options.store, registrations, lifecycle, clock));
   app.use(
     '/api',
     notifyRoutes({

@@ -19,6 +19,8 @@ import type { Config } from './config.js';
 import { decodeText, isLegacyWorkbook, isZip } from './import/readWorkbook.js';
 import { ensureAdmin, openStore } from './service.js';
 import { CalendarService, type CalendarView, type MovedDeadline } from './services/calendarService.js';
+import { LifecycleService } from './services/lifecycleService.js';
+import { RegistrationService } from './services/registrationService.js';
 import { callService, findService, serviceError, serviceJson, serviceToken } from './serviceClient.js';
 
 /** A schedule file bigger than this is not a holiday list. */
@@ -119,11 +121,15 @@ export async function setCalendar(
   if (findService(config, options.url) !== undefined) {
     return (await viaService(config, `/api/calendar/${year}`, 'PUT', body, options)) as CalendarSetResult;
   }
-  const { store } = await openStore(config, 'calendar set');
+  const { store, keyring } = await openStore(config, 'calendar set');
   try {
     await ensureAdmin(store, config.dataDir, new Date());
     const admin = (await store.read((tx) => tx.listUsers())).find((u) => u.role === 'admin' && !u.disabled)!;
-    const calendars = await CalendarService.open(store, () => new Date());
+    // As the service does: the lapses the calendar in force decided are written before the entry.
+    const deps = { store, keyring, clock: () => new Date(), calendar: () => calendars.calendar() };
+    const registrations = new RegistrationService(deps);
+    const lifecycle = new LifecycleService(deps, registrations);
+    const calendars = await CalendarService.open(store, deps.clock, lifecycle);
     return await calendars.put({ id: admin.id, name: admin.name, role: 'admin' }, year, body);
   } finally {
     await store.close();

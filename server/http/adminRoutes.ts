@@ -5,6 +5,7 @@ import { resolvePolicy, serviceRulesSince, type Policy, type PolicyInput } from 
 import { z } from 'zod';
 import { DomainError } from '../../core/problem.js';
 import { requireRole } from '../services/actor.js';
+import type { LifecycleService } from '../services/lifecycleService.js';
 import type { RegistrationService } from '../services/registrationService.js';
 import { monthlySummary } from '../services/reportService.js';
 import { UserAdministration } from '../services/userAdministration.js';
@@ -20,7 +21,12 @@ import {
 } from './apiSchemas.js';
 import { parseOrThrow, zodProblem } from './errors.js';
 
-export function adminRoutes(store: Store, registrations: RegistrationService, clock: () => Date): Router {
+export function adminRoutes(
+  store: Store,
+  registrations: RegistrationService,
+  lifecycle: LifecycleService,
+  clock: () => Date,
+): Router {
   const router = Router();
 
   router.get('/me', (req, res) => {
@@ -80,7 +86,9 @@ export function adminRoutes(store: Store, registrations: RegistrationService, cl
       throw err;
     }
     const today = dayOf(clock());
-    const policy = await store.write(async (tx) => {
+    // What lapsed by today under the policy in force until now is written first, in the same write:
+    // the new policy moves only deadlines not yet passed (LifecycleService.changeRules).
+    const policy = await lifecycle.changeRules('policy.update', async (tx) => {
       // A service rule (R31, R32, R42) switched on today applies from today: records are not voided
       // for visits missed before it existed (core/serviceCadence.ts, serviceClockStart).
       const next: Policy = {

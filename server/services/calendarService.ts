@@ -11,7 +11,7 @@ import { DomainError, problem, type Problem } from '../../core/problem.js';
 import { objectionDeadline, reviewDueBy, setDeadline, type WorkdayDeadline } from '../../core/protection.js';
 import { daySchema, type Day } from '../../core/schema.js';
 import { DEFAULT_POLICY, type Policy } from '../../core/policy.js';
-import type { Store } from '../store/store.js';
+import type { ReadTx, Store, WriteTx } from '../store/store.js';
 import { requireRole, type Actor } from './actor.js';
 import { openObjectionWindows } from './recordPages.js';
 
@@ -51,6 +51,27 @@ export interface HealthWarning extends Problem {
   details?: Record<string, unknown>;
 }
 
+/** What changed the rules a lapse is decided by (R31, R32): the audit entry of the lapses it wrote first says. */
+export type RulesChangeCause = 'policy.update' | 'calendar.update';
+
+/**
+ * Runs a change of the rules in one write after voiding what lapsed by today under the rules in
+ * force until now (LifecycleService.changeRules): an entered day off must not move a deadline
+ * already passed.
+ */
+export interface RulesChanger {
+  changeRules<T>(cause: RulesChangeCause, change: (tx: WriteTx) => Promise<T>): Promise<T>;
+}
+
+/**
+ * The calendar in force as the store holds it (entered schedules over the package's), read in
+ * `tx`: what a change of rules compares against, whatever this instance has loaded so far.
+ */
+export async function storedCalendar(tx: ReadTx): Promise<WorkCalendar> {
+  const docs = await tx.listDocs(CALENDAR_COLLECTION);
+  return workCalendar(docs.map((d) => scheduleOf(storedScheduleSchema.parse(d.value))));
+}
+
 /** Years outside which nobody needs a schedule (and which a typo in the URL would reach). */
 const FIRST_YEAR = 2000;
 const LAST_YEAR = 2100;
@@ -60,14 +81,19 @@ export class CalendarService {
   private current: WorkCalendar = PACKAGE_CALENDAR;
   private lastWarnedDay: Day | undefined;
 
+  /**
+   * `rules` writes the lapses the current calendar decided before a schedule is entered (`put`);
+   * without it the service only reads (show, import).
+   */
   constructor(
     private readonly store: Store,
     private readonly clock: () => Date,
+    private readonly rules?: RulesChanger,
   ) {}
 
   /** A service with the schedules the store holds already loaded. */
-  static async open(store: Store, clock: () => Date): Promise<CalendarService> {
-    const service = new CalendarService(store, clock);
+  static async open(store: Store, clock: () => Date, rules?: RulesChanger): Promise<CalendarService> {
+    const service = new CalendarService(store, clock, rules);
     await service.refresh();
     return service;
   }
@@ -115,7 +141,9 @@ export class CalendarService {
   /**
    * Enters (or replaces) a year's official schedule. Deadlines already computed keep their stored
    * days; estimated ones the schedule confirms lose their `estimated` mark, and those it would move
-   * are returned for a reviewer to decide on — a promise made is never rewritten silently.
+   * are returned for a reviewer to decide on — a promise made is never rewritten silently. Lapse
+   * deadlines (R31, R32 under `serviceDueOnWorkdays`) are computed, not stored: what lapsed by
+   * today under the calendar in force until now is voided first, in the same write (`rules`).
    */
   async put(
     actor: Actor,
@@ -141,7 +169,12 @@ export class CalendarService {
     const others = this.entered.filter((s) => s.year !== year).map(scheduleOf);
     const next = workCalendar([...others, checked.schedule]);
     const today = dayOf(now);
-    const { moved, confirmed } = await this.store.write(async (tx) => {
+    if (this.rules === undefined) {
+      // A wiring mistake, not the caller's: entering a schedule without the lapse pass would let it
+      // move deadlines already passed.
+      throw new Error('CalendarService.put needs the lifecycle to write lapses first (RulesChanger)');
+    }
+    const { moved, confirmed } = await this.rules.changeRules('calendar.update', async (tx) => {
       await tx.putDoc(CALENDAR_COLLECTION, String(year), entry);
       const policy: Policy = (await tx.getPolicy()) ?? DEFAULT_POLICY;
       const moved: MovedDeadline[] = [];

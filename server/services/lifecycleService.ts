@@ -42,7 +42,13 @@ import {
   type RecordStatus,
   type StoredRecord,
 } from '../../core/schema.js';
-import { cadencesOn, lapseDecision, lapsedProblem, serviceReminders } from '../../core/serviceCadence.js';
+import {
+  cadencesOn,
+  lapseDecision,
+  lapsedProblem,
+  serviceReminders,
+  type LapseDeadline,
+} from '../../core/serviceCadence.js';
 import type { ReadTx, WriteTx } from '../store/store.js';
 import { forbidden, isHolder, isOwnRecord, reviews, type Actor } from './actor.js';
 import { Notifier } from './notifier.js';
@@ -55,6 +61,7 @@ import { findRecord, forEachRecord } from './recordPages.js';
 import { STORE_META_COLLECTION } from './identityRekey.js';
 import { approve, findCandidates } from './rowEvaluation.js';
 import { assertVersion } from './changeService.js';
+import { storedCalendar, type RulesChangeCause } from './calendarService.js';
 
 /**
  * R16 with R38: a shared registration changed hands, so its partner record now shares the customer
@@ -592,24 +599,7 @@ export class LifecycleService {
         for (const record of protecting) {
           const lapse = lapseDecision(record, policy, calendar, today);
           if (lapse) {
-            // R31 / R32: the record is void and its customer returns to the pool (R44).
-            this.transition(
-              ctx,
-              record,
-              'void',
-              lapse.rule === 'R31' ? 'follow_up.lapsed' : 'service.lapsed',
-              undefined,
-              LAPSE_REASON_CODES[lapse.rule],
-            );
-            record.history[record.history.length - 1]!.details = {
-              rule: lapse.rule,
-              deadline: lapse.deadline,
-            };
-            // The holder and the team's reviewers hear it once, as pool.lapsed (enterPool).
-            await enterPool(tx, record, lapse, ctx.now, policy, ctx.notify);
-            await tx.putRecord(record);
-            await this.promoteNext(ctx, record);
-            await this.passLapsedClaim(ctx, record);
+            await this.writeLapse(ctx, record, lapse);
             ended.push(record);
             voided++;
             continue;
@@ -656,7 +646,76 @@ export class LifecycleService {
     };
   }
 
+  /**
+   * R31, R32 across a change of the rules (PUT /api/policy, an entered calendar): a lapse is decided
+   * under the policy and calendar in force on its deadline day. Deadlines are computed from the
+   * rules each time they are read, so a change would move a deadline already passed — of a record
+   * lapsed that the sweep has not written `void` yet — and a late follow-up would keep it. The
+   * change therefore runs in one write after a lapse pass under the rules in force until now (the
+   * stored policy and calendar, not this instance's copy): what lapsed by today is voided as the
+   * sweep would, with its notices and the pool (R44), and the new rules apply only to deadlines not
+   * yet passed. A change that throws writes nothing, the lapses included. Reads every protecting
+   * record: a change of rules is rare, and a written pass cannot tell what the old rules decided.
+   */
+  async changeRules<T>(cause: RulesChangeCause, change: (tx: WriteTx) => Promise<T>): Promise<T> {
+    const now = this.deps.clock();
+    const today = dayOf(now);
+    const system: Actor = { id: 'system', name: 'system', role: 'admin' };
+    const { result, voided, touched } = await this.deps.store.write(async (tx) => {
+      const policy = await this.registrations.policy(tx);
+      const calendar = await storedCalendar(tx);
+      const ctx: ActionContext = {
+        tx,
+        actor: system,
+        policy,
+        now: now.toISOString(),
+        today,
+        notify: new Notifier(now.toISOString()),
+        touched: new Set(),
+      };
+      const ended: StoredRecord[] = [];
+      if (cadencesOn(policy)) {
+        for (const record of await tx.recordsWithStatus(PROTECTING_STATUSES)) {
+          const lapse = lapseDecision(record, policy, calendar, today);
+          if (lapse === null) continue;
+          await this.writeLapse(ctx, record, lapse);
+          ended.push(record);
+        }
+      }
+      // As in the sweep: shares are told their partner left once every lapse is written.
+      for (const record of ended) await this.partnerLeft(ctx, record);
+      await ctx.notify.flush(tx);
+      const result = await change(tx);
+      return { result, voided: ended.length, touched: [...ctx.touched] };
+    });
+    if (voided > 0) {
+      await this.registrations.audit(system, 'registration.lapse', touched, { voided, before: cause });
+    }
+    return result;
+  }
+
   // ---- internals ----
+
+  /** R31 / R32: the record is void from its lapse day and its customer returns to the pool (R44). */
+  private async writeLapse(ctx: ActionContext, record: StoredRecord, lapse: LapseDeadline): Promise<void> {
+    this.transition(
+      ctx,
+      record,
+      'void',
+      lapse.rule === 'R31' ? 'follow_up.lapsed' : 'service.lapsed',
+      undefined,
+      LAPSE_REASON_CODES[lapse.rule],
+    );
+    record.history[record.history.length - 1]!.details = {
+      rule: lapse.rule,
+      deadline: lapse.deadline,
+    };
+    // The holder and the team's reviewers hear it once, as pool.lapsed (enterPool).
+    await enterPool(ctx.tx, record, lapse, ctx.now, ctx.policy, ctx.notify);
+    await ctx.tx.putRecord(record);
+    await this.promoteNext(ctx, record);
+    await this.passLapsedClaim(ctx, record);
+  }
 
   private async act(
     actor: Actor,

@@ -13,11 +13,18 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { CalendarService } from '../../server/services/calendarService.js';
+import { LifecycleService } from '../../server/services/lifecycleService.js';
+import { RegistrationService } from '../../server/services/registrationService.js';
 import { LowdbStore } from '../../server/store/lowdbStore.js';
 import { PostgresStore } from '../../server/store/postgresStore.js';
 import type { Store } from '../../server/store/store.js';
+import { addDays, dayOf } from '../../core/day.js';
+import { packageSchedule } from '../../core/calendar.js';
+import type { RecordView } from '../../server/services/recordView.js';
 import { SYNTHETIC_2027 } from '../fixtures/calendar2027.js';
 import { runCli, spawnService } from '../support/childService.js';
+import { enterpriseRow } from '../support/customers.js';
+import { startTestService } from '../support/testService.js';
 
 const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -151,6 +158,96 @@ describe('baobei calendar', () => {
   });
 });
 
+describe('baobei calendar set on the store and lapses (R31, R44)', () => {
+  it('[R31][R44] a day off entered after a deadline day does not move it: the command voids what lapsed under the calendar in force', async () => {
+    // The command runs on the real clock: the record is approved the day before yesterday (Shanghai)
+    // with its first follow-up due yesterday, a working day under the schedule in force; the
+    // command then makes yesterday a day off, which would move the deadline to today or later.
+    const today = dayOf(new Date());
+    const yesterday = addDays(today, -1);
+    const approvedOn = addDays(today, -2);
+    const year = Number(yesterday.slice(0, 4));
+    const near = (from: string, to: string) =>
+      to >= addDays(yesterday, -10) && from <= addDays(yesterday, 10);
+    const shipped = packageSchedule(year) ?? { holidays: [], workdays: [] };
+    const weekend = [0, 6].includes(new Date(`${yesterday}T00:00:00Z`).getUTCDay());
+    const inForce = {
+      holidays: shipped.holidays.filter((h) => !near(h.from, h.to)),
+      workdays: [...shipped.workdays.filter((d) => !near(d, d)), ...(weekend ? [yesterday] : [])].sort(),
+    };
+    const entered = {
+      holidays: [...inForce.holidays, { from: yesterday, to: yesterday, name: '临时放假' }],
+      workdays: inForce.workdays.filter((d) => d !== yesterday),
+    };
+    const key = randomBytes(32).toString('hex');
+    const svc = await startTestService({ now: `${approvedOn}T01:00:00.000Z`, key, keepData: true });
+    const dataDir = svc.dataDir;
+    let no: string;
+    try {
+      const put = (path: string, body: unknown) => svc.api(svc.adminToken).put(path, body);
+      expect(
+        (await put('/api/policy', { preset: 'follow-up', followUp: { firstWithinDays: 1, everyDays: 7 } }))
+          .status,
+      ).toBe(200);
+      expect((await put(`/api/calendar/${year}`, inForce)).status).toBe(200);
+      const wang = await svc.user('王磊', 'sales', '华东一部');
+      const reviewer = await svc.user('张敏', 'reviewer', '华东一部');
+      const submitted = await svc
+        .api(wang)
+        .post<{ results: { registrationNo?: string }[] }>('/api/registrations', {
+          rows: [enterpriseRow(71)],
+        });
+      no = submitted.body.results[0]!.registrationNo!;
+      const approved = await svc
+        .api(reviewer)
+        .post<RecordView>(`/api/registrations/${no}/review`, { decision: 'approve', reason: '资料齐全' });
+      expect(approved.status).toBe(200);
+      expect(approved.body.service).toMatchObject({ nextDue: yesterday, lapsesOn: today });
+    } finally {
+      await svc.close();
+    }
+    try {
+      const json = path.join(dataDir, 'entered.json');
+      await writeFile(json, JSON.stringify(entered));
+      const set = await runCli(['calendar', 'set', String(year), json], { dataDir, key });
+      expect(set.code, set.stderr).toBe(0);
+      const store = await LowdbStore.open({
+        dataDir,
+        keyring: keyringFromMasterKey(Buffer.from(key, 'hex')),
+      });
+      try {
+        const stored = await store.read((tx) => tx.getRecord(no));
+        expect(stored).toMatchObject({ status: 'void', reasonCode: 'followUp.lapsed' });
+        expect(stored?.history.at(-1)).toMatchObject({ details: { rule: 'R31', deadline: yesterday } });
+        const audit = await store.listAudit({ limit: 50, offset: 0 });
+        expect(audit.items.find((e) => e.action === 'registration.lapse')).toMatchObject({
+          records: [no],
+          details: { voided: 1, before: 'calendar.update' },
+        });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a CalendarService made without the lifecycle refuses to enter a schedule (it would skip the lapses)', async () => {
+    const dataDir = await tempDir();
+    const store = await LowdbStore.open({ dataDir, keyring: keyringFromMasterKey(randomBytes(32)) });
+    try {
+      const calendars = await CalendarService.open(store, () => new Date('2026-11-23T02:00:00Z'));
+      await expect(
+        calendars.put({ id: 'a', name: 'admin', role: 'admin' }, 2027, SYNTHETIC_2027),
+      ).rejects.toThrow(/RulesChanger/);
+      expect(calendars.view(2027).source).toBe('weekends-only');
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('entered schedules in both stores', () => {
   const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
   afterAll(async () => {
@@ -161,9 +258,10 @@ describe('entered schedules in both stores', () => {
 
   async function roundTrip(open: () => Promise<Store>): Promise<void> {
     const first = await open();
-    await (
-      await CalendarService.open(first, () => new Date('2026-11-23T02:00:00Z'))
-    ).put(actor, 2027, SYNTHETIC_2027);
+    const clock = () => new Date('2026-11-23T02:00:00Z');
+    const deps = { store: first, keyring, clock };
+    const lifecycle = new LifecycleService(deps, new RegistrationService(deps));
+    await (await CalendarService.open(first, clock, lifecycle)).put(actor, 2027, SYNTHETIC_2027);
     await first.close();
     const again = await open();
     try {

@@ -1,0 +1,252 @@
+/**
+ * A lapse is decided under the rules in force on its deadline day (R31, R32, R43, R44), over real
+ * HTTP on both stores: an administrator changing the policy (PUT /api/policy) or the working-day
+ * calendar (PUT /api/calendar/:year) after a record's deadline day has passed — before the sweep
+ * wrote `void` — does not move that deadline: the change voids it under the old rules in the same
+ * write. A change made on or before the deadline day applies to it.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { packageSchedule } from '../../core/calendar.js';
+import type { Policy } from '../../core/policy.js';
+import type { RowResult } from '../../core/schema.js';
+import type { RecordView } from '../../server/services/recordView.js';
+import type { AuditEntry } from '../../server/store/store.js';
+import { enterpriseRow } from '../support/customers.js';
+import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
+
+/** Shanghai wall-clock time as an instant (UTC+8). */
+function at(day: string, time = '10:00'): string {
+  return new Date(`${day}T${time}:00+08:00`).toISOString();
+}
+
+const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+afterAll(async () => {
+  await admin.end();
+});
+
+let svc: TestService;
+let wang: string;
+let reviewer: string;
+let schema: string | undefined;
+
+async function setPolicy(body: Record<string, unknown>): Promise<Policy> {
+  const res = await svc.api(svc.adminToken).put<Policy>('/api/policy', body);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body;
+}
+
+async function record(no: string): Promise<RecordView> {
+  const res = await svc.api(wang).get<RecordView>(`/api/registrations/${no}`);
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+/** Wang's customer `n`, registered and approved on Mon 2026-03-02: R31's first follow-up is due by Thu 03-05. */
+async function protectedOnMonday(n: number): Promise<string> {
+  svc.setNow(at('2026-03-02', '09:00'));
+  const res = await svc.api(wang).post<{ results: RowResult[] }>('/api/registrations', {
+    rows: [enterpriseRow(n)],
+  });
+  expect(res.status).toBe(200);
+  const no = res.body.results[0]!.registrationNo!;
+  svc.setNow(at('2026-03-02', '10:00'));
+  const approved = await svc
+    .api(reviewer)
+    .post<RecordView>(`/api/registrations/${no}/review`, { decision: 'approve', reason: '资料齐全' });
+  expect(approved.status).toBe(200);
+  expect((await record(no)).service).toMatchObject({ nextDue: '2026-03-05', lapsesOn: '2026-03-06' });
+  return no;
+}
+
+function followUp(no: string, day: string) {
+  return svc
+    .api(wang)
+    .post<ErrorBody>(`/api/registrations/${no}/follow-ups`, {
+      way: '电话',
+      note: '回访',
+      at: at(day, '07:00'),
+    });
+}
+
+const sweep = () => svc.running.services.lifecycle.sweep();
+
+async function lapseAudits(): Promise<AuditEntry[]> {
+  const res = await svc.api(svc.adminToken).get<{ items: AuditEntry[] }>('/api/audit?limit=200&offset=0');
+  expect(res.status).toBe(200);
+  return res.body.items.filter((e) => e.action === 'registration.lapse');
+}
+
+/** 2026 as the package has it, with Thu 2026-03-05 a day off as well. */
+function scheduleWithMarch5Off() {
+  const shipped = packageSchedule(2026)!;
+  return {
+    holidays: [...shipped.holidays, { from: '2026-03-05', to: '2026-03-05', name: '临时放假' }],
+    workdays: shipped.workdays,
+  };
+}
+
+for (const storeKind of ['lowdb', 'postgres'] as const) {
+  describe(`on ${storeKind}`, () => {
+    beforeEach(async () => {
+      schema = storeKind === 'postgres' ? `lapse_${randomBytes(6).toString('hex')}` : undefined;
+      svc = await startTestService({
+        now: at('2026-03-02', '09:00'),
+        ...(schema !== undefined
+          ? { env: { BAOBEI_STORE: 'postgres', DATABASE_URL, BAOBEI_PG_SCHEMA: schema } }
+          : {}),
+      });
+      wang = await svc.user('王磊', 'sales', '华东一部');
+      reviewer = await svc.user('张敏', 'reviewer', '华东一部');
+      await setPolicy({ preset: 'follow-up' });
+    });
+
+    afterEach(async () => {
+      await svc.close();
+      if (schema !== undefined) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    });
+
+    describe('[R31][R44] a policy change', () => {
+      it('[R31][R44] after the deadline day, before the sweep: the record lapsed under the old policy and the change voids it; a late follow-up is refused', async () => {
+        const no = await protectedOnMonday(61);
+        // Fri 03-06, before any sweep: the record lapsed at the end of Thu 03-05 (first within 3 days).
+        svc.setNow(at('2026-03-06', '08:00'));
+        // The administrator gives first follow-ups five days from now on: under it, the deadline would be
+        // Sat 03-07, moved to Mon 03-09.
+        const policy = await setPolicy({
+          preset: 'follow-up',
+          followUp: { firstWithinDays: 5, everyDays: 7 },
+        });
+        expect(policy.followUp).toEqual({ firstWithinDays: 5, everyDays: 7 });
+        // The change wrote the lapse the day decided, under the rules then in force.
+        const lapsed = await record(no);
+        expect(lapsed).toMatchObject({ status: 'void', reasonCode: 'followUp.lapsed' });
+        expect(lapsed.history.at(-1)).toMatchObject({
+          action: 'follow_up.lapsed',
+          by: 'system',
+          details: { rule: 'R31', deadline: '2026-03-05' },
+        });
+        const late = await followUp(no, '2026-03-06');
+        expect(late.status).toBe(409);
+        expect(late.body.error.code).toBe('status.transition');
+        expect((await record(no)).followUps).toHaveLength(0);
+        // Nothing left for the sweep; the customer is in the pool (R44).
+        expect(await sweep()).toMatchObject({ voided: 0 });
+        const pool = await svc.api(reviewer).get<{ total: number }>('/api/pool');
+        expect(pool.body.total).toBe(1);
+        // The audit trail says the lapse was written by the policy change, and which record.
+        expect(await lapseAudits()).toEqual([
+          expect.objectContaining({
+            actor: 'system',
+            records: [no],
+            details: { voided: 1, before: 'policy.update' },
+          }),
+        ]);
+      });
+
+      it('[R31] on the deadline day: the new deadline applies, and a follow-up the next day keeps the record', async () => {
+        const no = await protectedOnMonday(62);
+        svc.setNow(at('2026-03-05', '18:00'));
+        await setPolicy({ preset: 'follow-up', followUp: { firstWithinDays: 5, everyDays: 7 } });
+        // Five days from Mon 03-02 is Sat 03-07, moved to the next working day (serviceDueOnWorkdays).
+        expect(await record(no)).toMatchObject({
+          status: 'protected',
+          service: { nextDue: '2026-03-09', lapsesOn: '2026-03-10' },
+        });
+        svc.setNow(at('2026-03-06', '08:00'));
+        expect(await sweep()).toMatchObject({ voided: 0 });
+        const visit = await followUp(no, '2026-03-06');
+        expect(visit.status).toBe(201);
+        expect(await record(no)).toMatchObject({ status: 'protected' });
+        expect(await lapseAudits()).toEqual([]);
+      });
+
+      it('[R32] a record lapsed under R32 stays lapsed when the months are raised after its deadline', async () => {
+        const r32 = { preset: 'follow-up', followUp: null, gradeCadenceDays: null };
+        await setPolicy({ ...r32, reassignAfterNoServiceMonths: 1 });
+        svc.setNow(at('2026-03-02', '09:00'));
+        const res = await svc.api(wang).post<{ results: RowResult[] }>('/api/registrations', {
+          rows: [enterpriseRow(63)],
+        });
+        const no = res.body.results[0]!.registrationNo!;
+        svc.setNow(at('2026-03-02', '10:00'));
+        const approved = await svc
+          .api(reviewer)
+          .post(`/api/registrations/${no}/review`, { decision: 'approve', reason: '资料齐全' });
+        expect(approved.status).toBe(200);
+        // R32 (1 month, no follow-up since approval): last day 2026-04-02, void from 04-03.
+        expect((await record(no)).service).toMatchObject({ lapsesOn: '2026-04-03', lapseRule: 'R32' });
+        svc.setNow(at('2026-04-03', '07:00'));
+        await setPolicy({ ...r32, reassignAfterNoServiceMonths: 2 });
+        expect(await record(no)).toMatchObject({ status: 'void', reasonCode: 'service.lapsed' });
+        expect((await record(no)).history.at(-1)).toMatchObject({
+          details: { rule: 'R32', deadline: '2026-04-02' },
+        });
+      });
+
+      it('[R31] a change refused (bad body) voids nothing', async () => {
+        const no = await protectedOnMonday(64);
+        svc.setNow(at('2026-03-06', '08:00'));
+        const bad = await svc
+          .api(svc.adminToken)
+          .put<ErrorBody>('/api/policy', {
+            preset: 'follow-up',
+            followUp: { firstWithinDays: 0, everyDays: 7 },
+          });
+        expect(bad.status).toBe(400);
+        expect(await record(no)).toMatchObject({ status: 'protected' });
+        expect(await lapseAudits()).toEqual([]);
+        // A non-administrator learns nothing and changes nothing.
+        const refused = await svc.api(reviewer).put<ErrorBody>('/api/policy', { preset: 'follow-up' });
+        expect(refused.status).toBe(403);
+        expect(await record(no)).toMatchObject({ status: 'protected' });
+        // The sweep still writes the lapse.
+        expect(await sweep()).toMatchObject({ voided: 1 });
+      });
+    });
+
+    describe('[R31][R44] a calendar change (serviceDueOnWorkdays)', () => {
+      it('[R31][R44] a day off entered after the deadline day does not move it: the change voids the record', async () => {
+        const no = await protectedOnMonday(65);
+        svc.setNow(at('2026-03-06', '08:00'));
+        const put = await svc.api(svc.adminToken).put('/api/calendar/2026', scheduleWithMarch5Off());
+        expect(put.status, JSON.stringify(put.body)).toBe(200);
+        expect(await record(no)).toMatchObject({ status: 'void', reasonCode: 'followUp.lapsed' });
+        expect((await followUp(no, '2026-03-06')).status).toBe(409);
+        expect(await sweep()).toMatchObject({ voided: 0 });
+        expect(await lapseAudits()).toEqual([
+          expect.objectContaining({ records: [no], details: { voided: 1, before: 'calendar.update' } }),
+        ]);
+      });
+
+      it('[R31] a day off entered on the deadline day moves it to the next working day', async () => {
+        const no = await protectedOnMonday(66);
+        svc.setNow(at('2026-03-05', '08:00'));
+        const put = await svc.api(svc.adminToken).put('/api/calendar/2026', scheduleWithMarch5Off());
+        expect(put.status).toBe(200);
+        expect(await record(no)).toMatchObject({
+          status: 'protected',
+          service: { nextDue: '2026-03-06', lapsesOn: '2026-03-07' },
+        });
+        svc.setNow(at('2026-03-06', '08:00'));
+        expect(await sweep()).toMatchObject({ voided: 0 });
+        expect((await followUp(no, '2026-03-06')).status).toBe(201);
+        expect(await lapseAudits()).toEqual([]);
+      });
+
+      it('[R31] a schedule refused (a date outside the year) voids nothing', async () => {
+        const no = await protectedOnMonday(67);
+        svc.setNow(at('2026-03-06', '08:00'));
+        const bad = await svc.api(svc.adminToken).put<ErrorBody>('/api/calendar/2026', {
+          holidays: [{ from: '2027-03-05', to: '2027-03-05', name: '临时放假' }],
+          workdays: [],
+        });
+        expect(bad.status).toBe(400);
+        expect(await record(no)).toMatchObject({ status: 'protected' });
+        expect(await sweep()).toMatchObject({ voided: 1 });
+      });
+    });
+  });
+}
