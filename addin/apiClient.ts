@@ -117,6 +117,8 @@ const handOverSchema = z.object({
   user: adminUserSchema,
   to: adminUserSchema,
   transferred: z.array(z.string()),
+  // A service before this field moved lapsed records too: none to report.
+  lapsed: z.array(z.string()).default([]),
 });
 export type HandOver = z.infer<typeof handOverSchema>;
 export interface NewUser {

@@ -63,9 +63,17 @@ export function handOverCandidates(users: readonly AdminUser[], leaverId: string
 
 export function handOverText(result: HandOver, language: 'zh' | 'en'): string {
   const n = result.transferred.length;
-  return language === 'zh'
-    ? `已停用 ${result.user.name}，${n} 条报备已移交给 ${result.to.name}，双方都已收到通知。`
-    : `${result.user.name} is disabled; ${n} registration${n === 1 ? '' : 's'} moved to ${result.to.name}, and both were notified.`;
+  // Lapsed records (R31, R32) stay with the leaver: the sweep voids them and their customers enter the pool.
+  const lapsed = result.lapsed.length;
+  if (language === 'zh') {
+    const kept = lapsed > 0 ? `另有 ${lapsed} 条报备已失效，未移交，将作废并回到公海。` : '';
+    return `已停用 ${result.user.name}，${n} 条报备已移交给 ${result.to.name}，双方都已收到通知。${kept}`;
+  }
+  const kept =
+    lapsed > 0
+      ? ` ${lapsed} lapsed registration${lapsed === 1 ? ' was' : 's were'} not moved: ${lapsed === 1 ? 'it turns' : 'they turn'} void and the customer${lapsed === 1 ? ' returns' : 's return'} to the pool.`
+      : '';
+  return `${result.user.name} is disabled; ${n} registration${n === 1 ? '' : 's'} moved to ${result.to.name}, and both were notified.${kept}`;
 }
 
 /** The same limits as the service's POST /api/users body (name and team 1–50 characters). */

@@ -293,6 +293,11 @@ export const handOverResponseSchema = z.object({
   user: userViewSchema,
   to: userViewSchema,
   transferred: z.array(z.string()).describe('Registration numbers now held by `to`'),
+  lapsed: z
+    .array(z.string())
+    .describe(
+      'Registration numbers of the leaver that had lapsed (R31, R32) before the sweep wrote them void: not moved',
+    ),
 });
 
 export const policyBodySchema = policySchema

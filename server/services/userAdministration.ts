@@ -2,14 +2,17 @@
  * What an administrator does to an existing user: disable and enable an account, rotate its token
  * (the new one is shown once), and hand a leaver's customers over (R38) — disable the leaver and
  * move every active registration to a named colleague in one transaction, both notified, audited.
+ * A registration that has lapsed (R31, R32) but is not yet written `void` is not moved.
  */
 import { dayOf } from '../../core/day.js';
 import { effectiveStatus } from '../../core/lifecycle.js';
 import { DomainError, problem } from '../../core/problem.js';
 import { ACTIVE_STATUSES } from '../../core/schema.js';
+import { lapseDecision } from '../../core/serviceCadence.js';
 import type { Store, User, WriteTx } from '../store/store.js';
 import { requireRole, type Actor } from './actor.js';
 import { allRecords } from './recordPages.js';
+import { storedCalendar } from './calendarService.js';
 import { followShare } from './lifecycleService.js';
 import { Notifier } from './notifier.js';
 import type { RegistrationService } from './registrationService.js';
@@ -20,6 +23,11 @@ export interface HandOverResult {
   to: UserView;
   /** Numbers of the registrations now held by `to`, in number order. */
   transferred: string[];
+  /**
+   * Numbers of the leaver's registrations that had lapsed (R31, R32) before the sweep wrote them
+   * `void`, in number order: they stay with the leaver, and the sweep voids them in their name.
+   */
+  lapsed: string[];
 }
 
 export class UserAdministration {
@@ -79,12 +87,22 @@ export class UserAdministration {
       }
       const notify = new Notifier(now.toISOString());
       const transferred: string[] = [];
+      const lapsed: string[] = [];
+      const policy = await this.registrations.policy(tx);
+      const calendar = await storedCalendar(tx);
       // Collect first, then change: paging over a set we are rewriting could skip records.
       const held = await allRecords(tx, { today, registrant: leaver.name, statuses: [...ACTIVE_STATUSES] });
       for (const record of held) {
         // Shared records list the partner too (R16): only the leaver's own registrations move.
         if (record.registration.registrant !== leaver.name) continue;
         if (!ACTIVE_STATUSES.includes(effectiveStatus(record, today))) continue;
+        // As a single transfer refuses it (409 registration.lapsed): the record is void from its
+        // lapse day, so the colleague would take a customer already back in the pool, and the
+        // former holder's cooldown (R44) would fall on them instead of the leaver.
+        if (lapseDecision(record, policy, calendar, today) !== null) {
+          lapsed.push(record.no);
+          continue;
+        }
         notify.toRegistrant(record, 'transfer', { to: colleague.name });
         record.registration = { ...record.registration, registrant: colleague.name };
         if (colleague.team !== undefined) record.team = colleague.team;
@@ -104,12 +122,14 @@ export class UserAdministration {
       await tx.putUser(disabled);
       await notify.flush(tx);
       transferred.sort();
-      return { user: userView(disabled), to: userView(colleague), transferred };
+      lapsed.sort();
+      return { user: userView(disabled), to: userView(colleague), transferred, lapsed };
     });
     await this.registrations.audit(actor, 'user.hand_over', result.transferred, {
       user: result.user.name,
       to: result.to.name,
       count: result.transferred.length,
+      ...(result.lapsed.length > 0 ? { lapsed: result.lapsed.join(',') } : {}),
     });
     return result;
   }

@@ -139,13 +139,17 @@ describe('users view', () => {
         .sort(),
     ).toEqual(['u1', 'u4']);
     const text = handOverText(
-      { user: USERS[0]!, to: USERS[3]!, transferred: ['BB-2026-000001', 'BB-2026-000002'] },
+      { user: USERS[0]!, to: USERS[3]!, transferred: ['BB-2026-000001', 'BB-2026-000002'], lapsed: [] },
       'zh',
     );
     expect(text).toContain('2 条报备已移交给 陈主管');
-    expect(handOverText({ user: USERS[0]!, to: USERS[3]!, transferred: ['BB-2026-000001'] }, 'en')).toContain(
-      '1 registration moved',
-    );
+    expect(text).not.toContain('失效');
+    const one = { user: USERS[0]!, to: USERS[3]!, transferred: ['BB-2026-000001'], lapsed: [] };
+    expect(handOverText(one, 'en')).toContain('1 registration moved');
+    // R31: lapsed records stay with the leaver, and the administrator is told so.
+    const withLapsed = { ...one, lapsed: ['BB-2026-000003', 'BB-2026-000004'] };
+    expect(handOverText(withLapsed, 'zh')).toContain('另有 2 条报备已失效，未移交');
+    expect(handOverText(withLapsed, 'en')).toContain('2 lapsed registrations were not moved');
   });
 
   it('the add-user form is checked before sending, naming the field', () => {

@@ -3,7 +3,8 @@
  * HTTP on both stores: an administrator changing the policy (PUT /api/policy) or the working-day
  * calendar (PUT /api/calendar/:year) after a record's deadline day has passed — before the sweep
  * wrote `void` — does not move that deadline: the change voids it under the old rules in the same
- * write. A change made on or before the deadline day applies to it.
+ * write. A change made on or before the deadline day applies to it. And a leaver's hand-over (R38)
+ * does not carry a lapsed record — not yet written `void` — over to the colleague.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -62,13 +63,11 @@ async function protectedOnMonday(n: number): Promise<string> {
 }
 
 function followUp(no: string, day: string) {
-  return svc
-    .api(wang)
-    .post<ErrorBody>(`/api/registrations/${no}/follow-ups`, {
-      way: '电话',
-      note: '回访',
-      at: at(day, '07:00'),
-    });
+  return svc.api(wang).post<ErrorBody>(`/api/registrations/${no}/follow-ups`, {
+    way: '电话',
+    note: '回访',
+    at: at(day, '07:00'),
+  });
 }
 
 const sweep = () => svc.running.services.lifecycle.sweep();
@@ -189,12 +188,10 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
       it('[R31] a change refused (bad body) voids nothing', async () => {
         const no = await protectedOnMonday(64);
         svc.setNow(at('2026-03-06', '08:00'));
-        const bad = await svc
-          .api(svc.adminToken)
-          .put<ErrorBody>('/api/policy', {
-            preset: 'follow-up',
-            followUp: { firstWithinDays: 0, everyDays: 7 },
-          });
+        const bad = await svc.api(svc.adminToken).put<ErrorBody>('/api/policy', {
+          preset: 'follow-up',
+          followUp: { firstWithinDays: 0, everyDays: 7 },
+        });
         expect(bad.status).toBe(400);
         expect(await record(no)).toMatchObject({ status: 'protected' });
         expect(await lapseAudits()).toEqual([]);
@@ -204,6 +201,43 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         expect(await record(no)).toMatchObject({ status: 'protected' });
         // The sweep still writes the lapse.
         expect(await sweep()).toMatchObject({ voided: 1 });
+      });
+    });
+
+    describe("[R38][R31] a leaver's hand-over before the sweep", () => {
+      it('[R38][R31][R44] moves what is still held and leaves a lapsed record with the leaver, for the sweep to void in their name', async () => {
+        const zhou = await svc.user('周杰', 'sales', '华南二部');
+        const lapsedNo = await protectedOnMonday(68);
+        // Approved on Wed 03-04: first follow-up due Sat 03-07, moved to Mon 03-09.
+        svc.setNow(at('2026-03-04', '09:00'));
+        const res = await svc.api(wang).post<{ results: RowResult[] }>('/api/registrations', {
+          rows: [enterpriseRow(69)],
+        });
+        const heldNo = res.body.results[0]!.registrationNo!;
+        const approved = await svc
+          .api(reviewer)
+          .post(`/api/registrations/${heldNo}/review`, { decision: 'approve', reason: '资料齐全' });
+        expect(approved.status).toBe(200);
+        svc.setNow(at('2026-03-06', '08:00'));
+        const users = await svc
+          .api(svc.adminToken)
+          .get<{ items: { id: string; name: string }[] }>('/api/users');
+        const wangId = users.body.items.find((u) => u.name === '王磊')!.id;
+        const handOver = await svc
+          .api(svc.adminToken)
+          .post<{ transferred: string[]; lapsed: string[] }>(`/api/users/${wangId}/hand-over`, {
+            to: '周杰',
+          });
+        expect(handOver.status, JSON.stringify(handOver.body)).toBe(200);
+        expect(handOver.body).toMatchObject({ transferred: [heldNo], lapsed: [lapsedNo] });
+        const held = await svc.api(zhou).get<RecordView>(`/api/registrations/${heldNo}`);
+        expect(held.body.registration.registrant).toBe('周杰');
+        // The lapsed record was not handed over: Zhou cannot read it, and the sweep voids it as Wang's.
+        expect((await svc.api(zhou).get(`/api/registrations/${lapsedNo}`)).status).toBe(403);
+        expect(await sweep()).toMatchObject({ voided: 1 });
+        const voided = await svc.api(reviewer).get<RecordView>(`/api/registrations/${lapsedNo}`);
+        expect(voided.body).toMatchObject({ status: 'void', registration: { registrant: '王磊' } });
+        expect(voided.body.history.map((h) => h.action)).not.toContain('transfer');
       });
     });
 
