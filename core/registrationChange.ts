@@ -26,6 +26,9 @@
  *   reviewer's ranking (R15), the holder cannot change the fields the ranking reads.
  * - A change recorded more than `registrationDeadlineWorkdays` working days after the day it
  *   happened (`changedOn`, default today) is applied and flagged late (R4).
+ * - A record that has lapsed (R31, R32: its deadline day ended without a follow-up) is void from its
+ *   lapse day, whatever the sweep has written yet: it is not changed (`registration.lapsed`), so its
+ *   customer enters the pool (R44) as it was on that day.
  * - Every changed field is one history entry (who, when, field, from → to, reason); the values in
  *   it are personal data and stay inside the sealed record (R35, R37).
  *
@@ -50,6 +53,7 @@ import {
   type ProtectionWindow,
 } from './protection.js';
 import { destroyedProblem } from './retention.js';
+import { lapseDecision, lapsedProblem } from './serviceCadence.js';
 import {
   conflictView,
   territoryCheck,
@@ -204,6 +208,8 @@ export function admitChange(
       ],
     };
   }
+  const lapse = lapseDecision(record, ctx.policy, ctx.calendar ?? PACKAGE_CALENDAR, today);
+  if (lapse !== null) return { ok: false, errors: [lapsedProblem(lapse).problem] };
   const errors: Problem[] = [];
   const values: Partial<Record<Field, string | number>> = { ...record.registration };
   const failed = new Set<string>();

@@ -249,6 +249,33 @@ describe('admitChange: a change is parsed like a row', () => {
     ]);
   });
 
+  it('[R31][R37] a record lapsed before the sweep wrote it void is not changed; one still in time is', () => {
+    const policy = presetPolicy('follow-up');
+    const ctx = { actor: HOLDER, as: 'holder' as const, policy, now: NOW };
+    // Approved Monday 2 March: the first follow-up was due by Thursday 5 March (R31); today is 10 March.
+    const approved = {
+      status: 'protected' as const,
+      approvedAt: '2026-03-02T02:00:00.000Z',
+      protectedUntil: '2026-06-01',
+    };
+    const lapsed = admitChange(
+      stored('BB-2026-000009', {}, approved),
+      { reason: '补充', changes: { notes: 'x' } },
+      ctx,
+    );
+    expect(lapsed).toMatchObject({ ok: false, errors: [{ code: 'registration.lapsed' }] });
+    expect(lapsed.ok ? undefined : lapsed.errors[0]?.messageEn).toContain('2026-03-05');
+    const served = stored(
+      'BB-2026-000010',
+      {},
+      {
+        ...approved,
+        followUps: [{ at: '2026-03-09T02:00:00.000Z', by: '王磊', note: '拜访' }],
+      },
+    );
+    expect(admitChange(served, { reason: '补充', changes: { notes: 'x' } }, ctx).ok).toBe(true);
+  });
+
   it('[R4] a change recorded more than 3 working days after it happened is applied and flagged late', () => {
     const record = stored('BB-2026-000008', {});
     // Monday 2 March + 3 working days = Thursday 5 March; recorded Tuesday 10 March → late.

@@ -241,6 +241,30 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
       });
     });
 
+    describe('[R31][R37] a change (PATCH) to a lapsed record before the sweep', () => {
+      it('[R31][R37][R44] is refused as lapsed, whatever the field: the record is void from its lapse day and its customer goes to the pool as it was', async () => {
+        const no = await protectedOnMonday(70);
+        svc.setNow(at('2026-03-06', '08:00'));
+        const before = await record(no);
+        for (const changes of [{ notes: '客户仍有意向' }, { customerName: '上海改名科技有限公司' }]) {
+          const res = await svc
+            .api(wang)
+            .patch<ErrorBody>(
+              `/api/registrations/${no}`,
+              { changes, reason: '补充' },
+              { 'If-Match': before.etag },
+            );
+          expect(res.status, JSON.stringify(res.body)).toBe(409);
+          expect(res.body.error).toMatchObject({
+            code: 'registration.lapsed',
+            messageEn: expect.stringContaining('2026-03-05') as unknown,
+          });
+        }
+        expect((await record(no)).version).toBe(before.version);
+        expect(await sweep()).toMatchObject({ voided: 1 });
+      });
+    });
+
     describe('[R31][R44] a calendar change (serviceDueOnWorkdays)', () => {
       it('[R31][R44] a day off entered after the deadline day does not move it: the change voids the record', async () => {
         const no = await protectedOnMonday(65);
