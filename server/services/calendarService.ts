@@ -142,7 +142,7 @@ export class CalendarService {
    * Enters (or replaces) a year's official schedule. Deadlines already computed keep their stored
    * days; estimated ones the schedule confirms lose their `estimated` mark, and those it would move
    * are returned for a reviewer to decide on — a promise made is never rewritten silently. Lapse
-   * deadlines (R31, R32 under `serviceDueOnWorkdays`) are computed, not stored: what lapsed by
+   * deadlines (R31's due days under `serviceDueOnWorkdays`) are computed, not stored: what lapsed by
    * today under the calendar in force until now is voided first, in the same write (`rules`).
    */
   async put(
