@@ -224,6 +224,34 @@ describe('layout', () => {
     });
   });
 
+  it('an error cell (#N/A, #REF!) is invalid and unsent, worded by its address; its field keeps no other error', () => {
+    const grid = [
+      ['客户名称', '客户类型', '统一社会信用代码', '客户来源'],
+      ['上海华信科技有限公司', '企业', creditCodeFor(1), '展会'],
+      ['', '企业', creditCodeFor(2), '展会'],
+    ];
+    const layout = planLayout(grid, setupOf(grid));
+    const rows = readRows(
+      layout,
+      grid,
+      { referenceDate: '2026-11-23', policy: DEFAULT_POLICY },
+      { errorCells: [{ row: 3, column: 1, value: '#N/A' }] },
+    );
+    expect(rows.map((r) => r.errors)).toEqual([
+      [],
+      [
+        {
+          code: 'cell.error_value',
+          message: '单元格 A3 是 Excel 错误值 #N/A（公式出错）：请改正公式或填入内容',
+          messageEn:
+            'Cell A3 holds the Excel error #N/A (a broken formula): fix the formula or type the value',
+          field: 'customerName',
+        },
+      ],
+    ]);
+    expect(rows[1]?.submission).not.toHaveProperty('customerName');
+  });
+
   it("leaves a template's example row (填写示例) out of the rows sent and the data count; a near miss is sent", () => {
     const grid = [
       ['序号', '客户名称', '客户类型', '统一社会信用代码', '联系人', '手机', '客户来源'],

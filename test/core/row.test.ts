@@ -686,6 +686,16 @@ describe('placeholders seen in legacy sheets (N.A., 未填写, #N/A…)', () => 
     expect(parseRow(enterprise({ notes: '#N/A' }), ctx).registration?.notes).toBe('#N/A');
   });
 
+  it('words an Excel error value by the field holding it, as the add-in words it by the cell', () => {
+    const [error] = parseRow(enterprise({ customerName: '#REF!' }), ctx).errors;
+    expect(error).toEqual({
+      code: 'cell.error_value',
+      message: '客户名称是 Excel 错误值 #REF!（公式出错）：请改正公式或填入内容',
+      messageEn: 'Customer holds the Excel error #REF! (a broken formula): fix the formula or type the value',
+      field: 'customerName',
+    });
+  });
+
   it('keeps the list of placeholders in one place, the words people actually type', () => {
     for (const word of ['未填写', '暂未提供', '空白', 'n.a', 'nil'])
       expect(PLACEHOLDER_WORDS.has(word), word).toBe(true);
