@@ -3,7 +3,8 @@
  * on and what the add-in shows. Blank cells are null.
  */
 import { toHalfWidth } from './halfWidth.js';
-import type { CellValue } from './schema.js';
+import { problem, type Problem } from './problem.js';
+import { FIELD_SPECS, type CellValue, type Field } from './schema.js';
 import { toSimplified } from './simplified.js';
 
 /**
@@ -143,4 +144,22 @@ const EXCEL_ERROR =
 /** Whether a cell's text is an Excel error value (see EXCEL_ERROR). */
 export function isExcelErrorText(text: string): boolean {
   return text.length <= 14 && text.startsWith('#') && EXCEL_ERROR.test(text.trim());
+}
+
+/**
+ * cell.error_value: the field holds an Excel error value (`text`), so it is invalid and never read as
+ * data. Named by the cell's address when the reader has one (the add-in and the sync: `单元格 E5`),
+ * else by the field (a CSV or an import row, where the error was typed out). One sentence for both.
+ */
+export function excelErrorProblem(field: Field, text: string, cellAddress?: string): Problem {
+  const [zh, en] =
+    cellAddress === undefined
+      ? [FIELD_SPECS[field].zh, FIELD_SPECS[field].en]
+      : [`单元格 ${cellAddress} `, `Cell ${cellAddress}`];
+  return problem(
+    'cell.error_value',
+    `${zh}是 Excel 错误值 ${text}（公式出错）：请改正公式或填入内容`,
+    `${en} holds the Excel error ${text} (a broken formula): fix the formula or type the value`,
+    field,
+  );
 }

@@ -3,7 +3,7 @@
  * bad field reported (not only the first) and the completeness rules R2, R5 and R6 applied.
  */
 import { z } from 'zod';
-import { cellText, isExcelErrorText, isPlaceholder } from './cellText.js';
+import { cellText, excelErrorProblem, isExcelErrorText, isPlaceholder } from './cellText.js';
 import { cleanCompanyName } from './companyName.js';
 import { parseCreditCode } from './creditCode.js';
 import { parseDay, parseInstant } from './dateValue.js';
@@ -204,7 +204,8 @@ function parseField(field: Field, value: CellValue | undefined, referenceYear: n
   const spec = FIELD_SPECS[field];
   const text = cellText(value);
   if (text === null || value === undefined) return null;
-  if (!PLACEHOLDER_KEPT.has(field) && isExcelErrorText(text)) return { problem: excelError(field, text) };
+  if (!PLACEHOLDER_KEPT.has(field) && isExcelErrorText(text))
+    return { problem: excelErrorProblem(field, text) };
   if (!PLACEHOLDER_KEPT.has(field) && isPlaceholder(text)) return null;
   // Amounts and dates read the cell itself (a number or a Date is not its text): a string as read.
   const cell = typeof value === 'string' ? text : value;
@@ -320,16 +321,6 @@ function noLetters(field: Field, name: string): FieldResult {
   };
 }
 
-/** The wording of the add-in's cell.error_value (core/sheetPlan.ts readRows), without the cell's address. */
-function excelError(field: Field, text: string): Problem {
-  return problem(
-    'cell.error_value',
-    `${FIELD_SPECS[field].zh}是 Excel 错误值 ${text}（公式出错）：请改正公式或填入内容`,
-    `${FIELD_SPECS[field].en} holds the Excel error ${text} (a broken formula): fix the formula or type the value`,
-    field,
-  );
-}
-
 /** field.tooLong when the text is longer than the field takes, else null. */
 function tooLong(field: Field, length: number): FieldResult {
   const spec = FIELD_SPECS[field];
@@ -354,7 +345,7 @@ function tooLong(field: Field, length: number): FieldResult {
  */
 export function registrantOf(raw: RawRow, ctx: RowContext): { value: string } | { problem: Problem } {
   const given = raw.registrant === undefined ? (ctx.defaultRegistrant ?? null) : cellText(raw.registrant);
-  if (given !== null && isExcelErrorText(given)) return { problem: excelError('registrant', given) };
+  if (given !== null && isExcelErrorText(given)) return { problem: excelErrorProblem('registrant', given) };
   const name = given === null || isPlaceholder(given) ? '' : cleanPersonName(given);
   if (name === '') return { problem: blankRegistrant() };
   const max = FIELD_SPECS.registrant.maxLength;

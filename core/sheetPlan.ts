@@ -18,6 +18,7 @@ import {
   type AnnotatedConflict,
   type AnnotationInput,
 } from './annotation.js';
+import { excelErrorProblem } from './cellText.js';
 import { dayOf } from './day.js';
 import type { ExampleEvidence } from './exampleRow.js';
 import {
@@ -493,14 +494,7 @@ export function readRows(
       const error = errorAt.get(`${r.row}:${column}`);
       if (error !== undefined) {
         // A broken formula's #REF! is not a customer name: the cell is invalid and stays unsent.
-        cellErrors.push(
-          problem(
-            'cell.error_value',
-            `单元格 ${cellAddress(r.row, column)} 是 Excel 错误值 ${error}（公式出错）：请改正公式或填入内容`,
-            `Cell ${cellAddress(r.row, column)} holds the Excel error ${error} (a broken formula): fix the formula or type the value`,
-            field,
-          ),
-        );
+        cellErrors.push(excelErrorProblem(field, error, cellAddress(r.row, column)));
         continue;
       }
       let value = fieldCell(layout, grid, r.row, field, column);
