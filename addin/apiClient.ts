@@ -16,7 +16,7 @@ import {
   type SubmissionRow,
 } from '../core/schema.js';
 import type { PoolItem } from '../core/poolSheetPlan.js';
-import type { SheetCell as SheetCellValue } from '../core/sheetPlan.js';
+import type { SheetCell as SheetCellValue } from '../core/sheetGrid.js';
 import {
   changeResponseSchema,
   errorResponseSchema,

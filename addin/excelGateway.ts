@@ -1,9 +1,9 @@
 /// <reference types="office-js" />
 /**
  * The one module that calls Excel (office-js). It reads a sheet's values and executes the write
- * plans core/sheetPlan.ts decides, in a constant number of `context.sync()` round trips whatever
- * the row count: a read is one sync; a write is a preflight sync (sheet, protection, the rows as they
- * are now, notes and comments), one more when notes have to be located, one sync per 4 MB batch of
+ * plans core decides (core/sheetWrite.ts `SheetWrite`), in a constant number of `context.sync()`
+ * round trips whatever the row count: a read is one sync; a write is a preflight sync (sheet,
+ * protection, the rows as they are now, notes and comments), one more when notes have to be located, one sync per 4 MB batch of
  * values and decoration — one batch for ordinary sheets — and the notes in a sync of their own.
  *
  * What real hosts do, and this module allows for (sources in docs/addin.md, "Real hosts"):
@@ -21,15 +21,9 @@
  * every host workaround is in one place to check against Microsoft's documentation.
  */
 import type { ChartPlan } from '../core/reportSheetPlan.js';
-import {
-  batchOps,
-  planNoteChanges,
-  type NoteChange,
-  type SheetCell,
-  type SheetGrid,
-  type SheetOp,
-  type SheetWrite,
-} from '../core/sheetPlan.js';
+import { type SheetCell, type SheetGrid } from '../core/sheetGrid.js';
+import { planNoteChanges, type NoteChange } from '../core/sheetNotes.js';
+import { batchOps, type SheetOp, type SheetWrite } from '../core/sheetWrite.js';
 
 /** What the gateway needs of office-js: `Excel.run` with run options, and the requirement-set check. */
 export interface ExcelHost {

@@ -5,7 +5,8 @@
 import { phoneFallbackColumn } from '../core/phoneColumns.js';
 import { FIELDS, type Field } from '../core/schema.js';
 import { fieldLabel, translate, type Language } from './i18n.js';
-import { columnLetters, type ColumnChoice, type SheetSetup } from '../core/sheetPlan.js';
+import { columnLetters } from '../core/sheetGrid.js';
+import { type ColumnChoice, type SheetSetup } from '../core/sheetSetup.js';
 
 /** The dropdown value for "do not import"; fields are identifiers, so it cannot collide. */
 export const IGNORE_VALUE = '-';

@@ -15,7 +15,8 @@ import {
 } from '../core/mySheetPlan.js';
 import { DomainError, problem } from '../core/problem.js';
 import { canRequestExtension } from '../core/protection.js';
-import { rangeAddress, REVIEW_SHEET_NAME } from '../core/sheetPlan.js';
+import { REVIEW_SHEET_NAME } from '../core/reviewSheetPlan.js';
+import { rangeAddress } from '../core/sheetGrid.js';
 import type { RecordView } from '../core/responses.js';
 import { ApiError, type ApiClient, type RegistrationAction } from './apiClient.js';
 import type { ExcelGateway } from './excelGateway.js';

@@ -1,7 +1,7 @@
 /**
  * What the task pane's buttons do, without any UI: prepare a sheet, check, submit, refresh, and the
- * reviewers' 待审核 sheet. Decisions come from core/sheetPlan.ts, Excel is reached only through the
- * gateway and the service only through the API client; progress is reported through a callback.
+ * reviewers' 待审核 sheet. Decisions come from core's sheet plans (core/sheet*.ts), Excel is
+ * reached only through the gateway and the service only through the API client; progress is reported through a callback.
  * Every error thrown carries `code`, `message` (zh-CN, says what to do) and `messageEn`.
  *
  * Over 600 lines as one file: each button's workflow is a short sequence of gateway, client and core
@@ -13,31 +13,31 @@ import { DomainError, problem, type Problem } from '../core/problem.js';
 import type { RowContext } from '../core/row.js';
 import type { RowStatus } from '../core/schema.js';
 import {
-  columnLetters,
-  countByStatus,
+  planReviewSheet,
+  readReviewDecisions,
+  REVIEW_SHEET_NAME,
+  type ReviewCarryOver,
+  type ReviewDecision,
+} from '../core/reviewSheetPlan.js';
+import { columnLetters, type SheetCell } from '../core/sheetGrid.js';
+import {
   countSkippedRows,
-  describeSheet,
+  planLayout,
+  planSkippedRowHints,
+  type HintWrite,
+  type SheetLayout,
+} from '../core/sheetLayout.js';
+import { planPrepare, tableHeaderProblem } from '../core/sheetPrepare.js';
+import {
+  countByStatus,
   outcomeOfLocalErrors,
   outcomeOfResult,
   outcomeOfState,
-  planLayout,
-  planPrepare,
   planResults,
-  planSkippedRowHints,
-  planReviewSheet,
-  readReviewDecisions,
-  readRows,
-  REVIEW_SHEET_NAME,
-  tableHeaderProblem,
-  type HintWrite,
-  type LocalRow,
-  type ReviewCarryOver,
-  type ReviewDecision,
   type RowOutcome,
-  type SheetCell,
-  type SheetLayout,
-  type SheetSetup,
-} from '../core/sheetPlan.js';
+} from '../core/sheetResults.js';
+import { readRows, type LocalRow } from '../core/sheetRows.js';
+import { describeSheet, type SheetSetup } from '../core/sheetSetup.js';
 import { identityColumns, locateRows, relocateHints, relocateOutcomes } from '../core/rowIdentity.js';
 import {
   changedFields,
@@ -58,7 +58,7 @@ import { z } from 'zod';
 import { ApiError, type ApiClient, type RegistrationView } from './apiClient.js';
 import { protectedSheet, type ExcelGateway, type SheetSnapshot, type WriteWarning } from './excelGateway.js';
 
-export type { ColumnChoice, SheetSetup } from '../core/sheetPlan.js';
+export type { ColumnChoice, SheetSetup } from '../core/sheetSetup.js';
 
 /** Stages reported through `progress`, in the order a run goes through them. */
 export type WorkflowStage = 'reading' | 'sending' | 'fetching' | 'deciding' | 'writing';

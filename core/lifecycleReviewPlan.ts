@@ -9,14 +9,8 @@
  */
 import { z } from 'zod';
 import { DomainError, problem } from './problem.js';
-import {
-  cellAddress,
-  rangeAddress,
-  type SheetCell,
-  type SheetGrid,
-  type SheetOp,
-  type SheetWrite,
-} from './sheetPlan.js';
+import { cellAddress, rangeAddress, type SheetCell, type SheetGrid } from './sheetGrid.js';
+import { type SheetOp, type SheetWrite } from './sheetWrite.js';
 
 export const LIFECYCLE_SHEET_NAME = '延期与异议';
 

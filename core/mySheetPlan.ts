@@ -14,18 +14,10 @@ import { canRequestExtension, extensionLastDay } from './protection.js';
 import type { Policy } from './policy.js';
 import type { RecordView } from './responses.js';
 import { FOLLOW_UP_WAYS, followUpWayOf, followUpWayOfNote, STATUS_LABELS, type Day } from './schema.js';
-import {
-  cellAddress,
-  columnSetupOps,
-  chunkAddresses,
-  DATE_1904_OFFSET_DAYS,
-  NOTE_MARKER,
-  rangeAddress,
-  type SheetCell,
-  type SheetGrid,
-  type SheetOp,
-  type SheetWrite,
-} from './sheetPlan.js';
+import { cellAddress, rangeAddress, type SheetCell, type SheetGrid } from './sheetGrid.js';
+import { NOTE_MARKER } from './sheetNotes.js';
+import { DATE_1904_OFFSET_DAYS } from './sheetRows.js';
+import { columnSetupOps, chunkAddresses, type SheetOp, type SheetWrite } from './sheetWrite.js';
 
 export const MY_SHEET_NAME = '我的报备';
 

@@ -7,14 +7,8 @@
  */
 import { CUSTOMER_TYPE_LABELS, type SubmissionRow } from './schema.js';
 import { DomainError, problem } from './problem.js';
-import {
-  columnSetupOps,
-  rangeAddress,
-  type SheetCell,
-  type SheetGrid,
-  type SheetOp,
-  type SheetWrite,
-} from './sheetPlan.js';
+import { rangeAddress, type SheetCell, type SheetGrid } from './sheetGrid.js';
+import { columnSetupOps, type SheetOp, type SheetWrite } from './sheetWrite.js';
 
 export const POOL_SHEET_NAME = '公海';
 export const CLAIM_WORD = '认领';

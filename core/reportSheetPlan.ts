@@ -9,7 +9,8 @@
  */
 import { z } from 'zod';
 import { STATUS_LABELS, type RowStatus } from './schema.js';
-import { cellAddress, rangeAddress, type SheetCell, type SheetOp, type SheetWrite } from './sheetPlan.js';
+import { cellAddress, rangeAddress, type SheetCell } from './sheetGrid.js';
+import { type SheetOp, type SheetWrite } from './sheetWrite.js';
 
 export const REPORT_SHEET_NAME = '报表';
 /** The chart's name: a rebuild deletes the chart of this name before adding the new one. */

@@ -8,7 +8,9 @@
  */
 import { isPlaceholder } from './cellText.js';
 import type { Field } from './schema.js';
-import type { HintWrite, RowOutcome, SheetCell, SheetGrid, SheetLayout } from './sheetPlan.js';
+import type { SheetCell, SheetGrid } from './sheetGrid.js';
+import type { HintWrite, SheetLayout } from './sheetLayout.js';
+import type { RowOutcome } from './sheetResults.js';
 
 /** Fields whose cells, together, identify a row that has no registration number yet. */
 export const IDENTIFYING_FIELDS: readonly Field[] = [

@@ -9,14 +9,10 @@
 import { z } from 'zod';
 import { MAX_CELL_CHARS } from './cellText.js';
 import { FIELD_SPECS, STATUS_LABELS, type Field } from './schema.js';
-import {
-  fieldCell,
-  rangeAddress,
-  type SheetCell,
-  type SheetGrid,
-  type SheetLayout,
-  type SheetWrite,
-} from './sheetPlan.js';
+import { rangeAddress, type SheetCell, type SheetGrid } from './sheetGrid.js';
+import { type SheetLayout } from './sheetLayout.js';
+import { fieldCell } from './sheetRows.js';
+import { type SheetWrite } from './sheetWrite.js';
 
 /** 报备快照: the sheet the add-in keeps what it last saw in; people should not edit it. */
 export const SNAPSHOT_SHEET_NAME = '报备快照';

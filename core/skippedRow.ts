@@ -5,7 +5,7 @@
 import type { ExampleEvidence } from './exampleRow.js';
 import type { RowKind } from './headers.js';
 import { problem, type Problem } from './problem.js';
-import { columnLetters } from './sheetPlan.js';
+import { columnLetters } from './sheetGrid.js';
 
 /** The kinds of row that are reported as skipped (blank rows are passed over in silence). */
 export type SkippedKind = Exclude<RowKind, 'data' | 'blank'>;

@@ -14,7 +14,7 @@ import { classifyRow, exampleEvidenceOf } from '../../core/headers.js';
 import { isPlaceholder } from '../../core/cellText.js';
 import { phoneCellOf, phoneFallbackColumn, phoneReadFromFallback } from '../../core/phoneColumns.js';
 import { inHeaderUnit, moneyUnitsOfColumns } from '../../core/money.js';
-import { DATE_1904_OFFSET_DAYS } from '../../core/sheetPlan.js';
+import { DATE_1904_OFFSET_DAYS } from '../../core/sheetRows.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import { problem, type Problem } from '../../core/problem.js';
 import { skippedRowReason, type SkippedKind } from '../../core/skippedRow.js';

@@ -8,7 +8,8 @@
  * its description and kept, or replaced when the result columns moved — never added twice.
  */
 import { z } from 'zod';
-import { NOTE_MARKER, validationFor } from '../../core/sheetPlan.js';
+import { NOTE_MARKER } from '../../core/sheetNotes.js';
+import { validationFor } from '../../core/sheetPrepare.js';
 import { FIELD_SPECS, RESULT_COLUMNS, type Field, type ResultColumn } from '../../core/schema.js';
 import { a1Range, columnLetter } from './a1Range.js';
 import type { sheets_v4 } from './googleClient.js';

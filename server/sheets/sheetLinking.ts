@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { DomainError, problem } from '../../core/problem.js';
-import { describeSheet, planLayout, resultColumnOfHeader, type SheetSetup } from '../../core/sheetPlan.js';
+import { planLayout } from '../../core/sheetLayout.js';
+import { describeSheet, resultColumnOfHeader, type SheetSetup } from '../../core/sheetSetup.js';
 import { RESULT_COLUMNS } from '../../core/schema.js';
 import { forbidden, requireRole, type Actor } from '../services/actor.js';
 import type { Store } from '../store/store.js';

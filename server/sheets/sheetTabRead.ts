@@ -1,19 +1,14 @@
 /**
  * A linked tab read as core reads sheets: the grid from row 1, the link's headers checked, the
- * layout from the link's mapping, each data row parsed (core/sheetPlan readRows, as the add-in does),
+ * layout from the link's mapping, each data row parsed (core/sheetRows readRows, as the add-in does),
  * hashed and given the facts that identify it (number, row key).
  */
 import { createHash } from 'node:crypto';
 import { DomainError, problem } from '../../core/problem.js';
-import {
-  planLayout,
-  planSkippedRowHints,
-  readRows,
-  resultColumnOfHeader,
-  type HintWrite,
-  type SheetGrid,
-  type SheetSetup,
-} from '../../core/sheetPlan.js';
+import { type SheetGrid } from '../../core/sheetGrid.js';
+import { planLayout, planSkippedRowHints, type HintWrite } from '../../core/sheetLayout.js';
+import { readRows } from '../../core/sheetRows.js';
+import { resultColumnOfHeader, type SheetSetup } from '../../core/sheetSetup.js';
 import type { Field } from '../../core/schema.js';
 import { notRegisteredRows, type NotRegisteredRow } from '../../core/skippedRow.js';
 import { columnLetter, quoteSheetTitle } from './a1Range.js';

@@ -4,7 +4,8 @@
  * result cells in values.batchUpdate, runs of rows merged, cut under Google's request size.
  */
 import { FILLS, type FillName } from '../../core/annotation.js';
-import { NOTE_MARKER, noteWithOurs, type HintWrite } from '../../core/sheetPlan.js';
+import { type HintWrite } from '../../core/sheetLayout.js';
+import { NOTE_MARKER, noteWithOurs } from '../../core/sheetNotes.js';
 import type { Field, ResultColumn } from '../../core/schema.js';
 import { a1Range } from './a1Range.js';
 import {

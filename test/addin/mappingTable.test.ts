@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { confidenceTexts } from '../../addin/mappingTable.js';
-import { describeSheet, type SheetSetup } from '../../core/sheetPlan.js';
+import { describeSheet, type SheetSetup } from '../../core/sheetSetup.js';
 
 function setupOf(header: string[]): SheetSetup {
   const setup = describeSheet('报备', [

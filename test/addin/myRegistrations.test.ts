@@ -6,7 +6,7 @@
  * was never files an action twice; the sync count is the same at 100 and 10,000 rows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATE_1904_OFFSET_DAYS } from '../../core/sheetPlan.js';
+import { DATE_1904_OFFSET_DAYS } from '../../core/sheetRows.js';
 import { FILLS } from '../../core/annotation.js';
 import { MY_SHEET_NAME } from '../../core/mySheetPlan.js';
 import type { RowResult } from '../../core/schema.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FILLS, INVALID_CELL_FILL } from '../../core/annotation.js';
 import { dayOf } from '../../core/day.js';
-import { DATE_1904_OFFSET_DAYS } from '../../core/sheetPlan.js';
+import { DATE_1904_OFFSET_DAYS } from '../../core/sheetRows.js';
 import type { CellValue } from '../../core/schema.js';
 import { createApiClient } from '../../addin/apiClient.js';
 import { createExcelGateway, sheetErrorOf, SheetError, type ExcelHost } from '../../addin/excelGateway.js';

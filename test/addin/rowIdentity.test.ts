@@ -12,7 +12,9 @@ import {
   rowKey,
   rowsInPlace,
 } from '../../core/rowIdentity.js';
-import type { RowOutcome, SheetCell, SheetLayout } from '../../core/sheetPlan.js';
+import type { SheetCell } from '../../core/sheetGrid.js';
+import type { SheetLayout } from '../../core/sheetLayout.js';
+import type { RowOutcome } from '../../core/sheetResults.js';
 
 /** A: 客户名称, B: 联系电话, C: 备注 (not identifying), D: 报备编号; header on row 1. */
 const LAYOUT: SheetLayout = {

@@ -5,7 +5,7 @@
  * asserted, never time. Real service, fake Excel.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REVIEW_SHEET_NAME } from '../../core/sheetPlan.js';
+import { REVIEW_SHEET_NAME } from '../../core/reviewSheetPlan.js';
 import { createApiClient } from '../../addin/apiClient.js';
 import { createExcelGateway, type ExcelHost } from '../../addin/excelGateway.js';
 import { createWorkflows, type Workflows } from '../../addin/workflows.js';

@@ -1,41 +1,37 @@
 /**
- * core/sheetPlan.ts without Excel: addresses, the request budget and the getRanges limit, notes
- * that keep people's text, validation formulas within Excel's limit, the layout from a user's
- * mapping, what is written back, and the review sheet's decisions.
+ * core's sheet plans without Excel (core/sheetGrid, sheetWrite, sheetNotes, sheetSetup, sheetLayout,
+ * sheetRows, sheetResults, sheetPrepare, reviewSheetPlan; once one file, core/sheetPlan.ts):
+ * addresses, the request budget and the getRanges limit, notes that keep people's text, validation
+ * formulas within Excel's limit, the layout from a user's mapping, what is written back, and the
+ * review sheet's decisions.
  */
 import { describe, expect, it } from 'vitest';
 import { FILLS } from '../../core/annotation.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
 import { problem } from '../../core/problem.js';
+import { planReviewSheet, readReviewDecisions } from '../../core/reviewSheetPlan.js';
+import {
+  cellAddress,
+  columnLetters,
+  parseCellAddress,
+  rangeAddress,
+  type SheetCell,
+} from '../../core/sheetGrid.js';
+import { planLayout, planSkippedRowHints } from '../../core/sheetLayout.js';
+import { NOTE_MARKER, planNoteChanges } from '../../core/sheetNotes.js';
+import { MAX_VALIDATION_FORMULA, validationFor } from '../../core/sheetPrepare.js';
+import { outcomeOfLocalErrors, outcomeOfResult, planResults } from '../../core/sheetResults.js';
+import { readRows } from '../../core/sheetRows.js';
+import { describeSheet, resultColumnOfHeader, type SheetSetup } from '../../core/sheetSetup.js';
 import {
   batchOps,
-  cellAddress,
   chunkAddresses,
-  columnLetters,
-  describeSheet,
   estimateOpBytes,
   MAX_ADDRESS_CHARS,
-  MAX_VALIDATION_FORMULA,
-  NOTE_MARKER,
-  outcomeOfLocalErrors,
-  outcomeOfResult,
-  parseCellAddress,
-  planLayout,
-  planNoteChanges,
-  planResults,
-  planReviewSheet,
-  planSkippedRowHints,
-  rangeAddress,
-  readReviewDecisions,
-  readRows,
-  resultColumnOfHeader,
   utf8Length,
-  validationFor,
   WRITE_BUDGET_BYTES,
-  type SheetCell,
   type SheetOp,
-  type SheetSetup,
-} from '../../core/sheetPlan.js';
+} from '../../core/sheetWrite.js';
 import type { Field, RowResult } from '../../core/schema.js';
 import { parseRow } from '../../core/row.js';
 import { relocateOutcomes } from '../../core/rowIdentity.js';

@@ -12,7 +12,8 @@ import { parseGrade, parseRow } from '../../core/row.js';
 import { followUpWayOf, followUpWayOfNote, type SubmissionRow } from '../../core/schema.js';
 import { detectHeader, matchHeaderText } from '../../core/headers.js';
 import { annotateRow } from '../../core/annotation.js';
-import { outcomeOfState, validationFor } from '../../core/sheetPlan.js';
+import { validationFor } from '../../core/sheetPrepare.js';
+import { outcomeOfState } from '../../core/sheetResults.js';
 
 const RECEIVED = '2026-04-10T02:00:00.000Z';
 const SALES: ActorFacts = { name: '王磊', role: 'sales', team: '华东一部' };

@@ -6,7 +6,7 @@
  * removed. The real service over HTTP, the real googleapis client against the fake Google server.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NOTE_MARKER } from '../../core/sheetPlan.js';
+import { NOTE_MARKER } from '../../core/sheetNotes.js';
 import type { FakeGoogle } from '../fakes/fakeGoogle.js';
 import { LINK_COLLECTION, sheetLinkSchema } from '../../server/sheets/sheetLinks.js';
 import { companyNameFor, phoneFor } from '../support/customers.js';
