@@ -13,7 +13,14 @@ import { DomainError, problem } from './problem.js';
 import { canRequestExtension, extensionLastDay } from './protection.js';
 import type { Policy } from './policy.js';
 import type { RecordView } from './responses.js';
-import { FOLLOW_UP_WAYS, followUpWayOf, followUpWayOfNote, STATUS_LABELS, type Day } from './schema.js';
+import {
+  FOLLOW_UP_WAYS,
+  followUpWayOf,
+  followUpWayOfNote,
+  REGISTRATION_NO,
+  STATUS_LABELS,
+  type Day,
+} from './schema.js';
 import { cellAddress, rangeAddress, type SheetCell, type SheetGrid } from './sheetGrid.js';
 import { NOTE_MARKER } from './sheetNotes.js';
 import { DATE_1904_OFFSET_DAYS } from './sheetRows.js';
@@ -323,7 +330,6 @@ export interface MyActionRequest {
   carry: MyCarryOver;
 }
 
-const REGISTRATION_NO = /^BB-\d{4}-\d{6,}$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function text(cell: SheetCell | undefined): string {

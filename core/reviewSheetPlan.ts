@@ -6,9 +6,8 @@
 import { FILLS } from './annotation.js';
 import { dayOf } from './day.js';
 import { DomainError, problem } from './problem.js';
-import { FIELD_SPECS, RESULT_COLUMNS, STATUS_LABELS, type RecordStatus } from './schema.js';
+import { FIELD_SPECS, REGISTRATION_NO, RESULT_COLUMNS, STATUS_LABELS, type RecordStatus } from './schema.js';
 import { cellAt, range1, rangeAddress, textOf, type SheetCell, type SheetGrid } from './sheetGrid.js';
-import { REGISTRATION_NO } from './sheetLayout.js';
 import {
   columnSetupOps,
   fillOps,

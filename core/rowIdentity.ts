@@ -7,7 +7,7 @@
  * Pure: the Excel module reads the identifying columns, this module decides where each row went.
  */
 import { isPlaceholder } from './cellText.js';
-import type { Field } from './schema.js';
+import { REGISTRATION_NO, type Field } from './schema.js';
 import type { SheetCell, SheetGrid } from './sheetGrid.js';
 import type { HintWrite, SheetLayout } from './sheetLayout.js';
 import type { RowOutcome } from './sheetResults.js';
@@ -20,8 +20,6 @@ export const IDENTIFYING_FIELDS: readonly Field[] = [
   'creditCode',
   'registrant',
 ];
-
-const REGISTRATION_NO = /^BB-\d{4}-\d{6,}$/;
 
 /** A cell as a key part: a placeholder (无, N/A, —…) is the blank it stands for, as the row parser reads it. */
 function text(value: SheetCell | undefined): string {

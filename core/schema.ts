@@ -177,6 +177,12 @@ export const ACTIVE_STATUSES: readonly RecordStatus[] = [
 /** Statuses in which the customer is protected for the holder (R21, R25). */
 export const PROTECTING_STATUSES: readonly RecordStatus[] = ['protected', 'extension-requested'];
 
+/**
+ * A registration's number as the store allocates it (R7), `BB-2026-000123`: what a sheet's 报备编号
+ * cell must hold to be read as one (the add-in, the sync, the 我的报备 and 待审核 sheets).
+ */
+export const REGISTRATION_NO = /^BB-\d{4}-\d{6,}$/;
+
 /** Columns the product writes back into a sheet, after the data (domain.md, Results). */
 export const RESULT_COLUMNS = {
   registrationNo: { zh: '报备编号', en: 'Registration no.' },

@@ -10,7 +10,7 @@ import { classifyRow, exampleEvidenceOf, type RowKind } from './headers.js';
 import { moneyUnitsOfColumns } from './money.js';
 import { phoneFallbackColumn } from './phoneColumns.js';
 import { DomainError, problem } from './problem.js';
-import { FIELD_SPECS, type Field, type ResultColumn } from './schema.js';
+import { FIELD_SPECS, REGISTRATION_NO, type Field, type ResultColumn } from './schema.js';
 import {
   cellAt,
   columnLetters,
@@ -67,8 +67,6 @@ export interface SheetLayout {
    */
   appendToTable?: boolean;
 }
-
-export const REGISTRATION_NO = /^BB-\d{4}-\d{6,}$/;
 
 /** Where everything is, from the sheet's values and the user's mapping. */
 export function planLayout(grid: SheetGrid, setup: SheetSetup): SheetLayout {

@@ -17,6 +17,7 @@ import {
   followUpWayOf,
   gradeSchema,
   recordStatusSchema,
+  REGISTRATION_NO,
   submissionRowSchema,
   type CellValue,
   type Field,
@@ -247,9 +248,7 @@ const numberList = z
       .map((x) => x.trim())
       .filter((x) => x !== ''),
   )
-  .pipe(
-    z.array(z.string().regex(/^BB-\d{4}-\d{6,}$/, '形如 BB-2026-000123 / like BB-2026-000123')).max(1000),
-  );
+  .pipe(z.array(z.string().regex(REGISTRATION_NO, '形如 BB-2026-000123 / like BB-2026-000123')).max(1000));
 
 export const listQuerySchema = z
   .object({

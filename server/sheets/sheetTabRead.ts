@@ -9,7 +9,7 @@ import { type SheetGrid } from '../../core/sheetGrid.js';
 import { planLayout, planSkippedRowHints, type HintWrite } from '../../core/sheetLayout.js';
 import { readRows } from '../../core/sheetRows.js';
 import { resultColumnOfHeader, type SheetSetup } from '../../core/sheetSetup.js';
-import type { Field } from '../../core/schema.js';
+import { REGISTRATION_NO, type Field } from '../../core/schema.js';
 import { notRegisteredRows, type NotRegisteredRow } from '../../core/skippedRow.js';
 import { columnLetter, quoteSheetTitle } from './a1Range.js';
 import type { CellValue, GridRead, GridRow } from './googleClient.js';
@@ -34,8 +34,6 @@ export function tabMissing(link: SheetLink): DomainError {
 
 export type SheetRowRead = ReturnType<typeof readRows>[number];
 export type ParsedSheet = ReturnType<typeof parseSheet>;
-
-export const REGISTRATION_NO = /^BB-\d{4}-\d{6,}$/;
 
 /** A renamed or moved header stops the sync by name: results would otherwise land in wrong columns. */
 function checkHeaders(link: SheetLink, grid: SheetGrid): void {

@@ -424,6 +424,14 @@ describe('POST /api/registrations', () => {
     expect(extraTop.body.error).toMatchObject({ code: 'request.invalid', field: 'dryRun' });
     expect(extraTop.body.error.message).toMatch(/^字段 dryRun：.*dryRun/);
 
+    // A registration number is BB-yyyy-nnnnnn (R7, core/schema REGISTRATION_NO), in a path as in a list.
+    const shortNo = await api.get<ErrorBody>('/api/registrations?no=BB-2026-000001,BB-2026-12');
+    expect(shortNo.status).toBe(400);
+    expect(shortNo.body.error).toMatchObject({ code: 'request.invalid', field: 'no.1' });
+    const badPath = await api.get<ErrorBody>('/api/registrations/BB-26-000001');
+    expect(badPath.status).toBe(400);
+    expect(badPath.body.error.messageEn).toContain('like BB-2026-000123');
+
     const badCell = await api.post<ErrorBody>('/api/registrations', {
       rows: [{ ...enterpriseRow(24), contactPhone: { n: 1 } }],
     });
