@@ -1,16 +1,17 @@
 /**
  * What happens to a registration after it is saved: review and arbitration (R11, R12, R15–R17),
- * extensions (R28), objections (R12), closing (R26, R27), follow-ups (R31), hand-over (R38), and
- * the sweep that ends protections by themselves (R25). When a protection ends, the next
- * registration queued for that customer moves up (R21).
+ * extensions (R28), objections (R12), closing (R26, R27), follow-ups (R31), hand-over (R38). When
+ * a record ends, the consequences in server/services/recordEnding.ts follow (the next queued
+ * registration moves up, R21; shares, R16; the pool, R44). What time decides (the sweep, R25, R31,
+ * R32) is server/services/lifecycleSweep.ts, reached through this service's sweep().
  *
  * Over 600 lines as one file: every action after filing goes through one `act` (the write, the
- * history, the notices) and shares the consequences of a record ending (promotion of the queue,
- * shares, the pool), which the sweep applies too. Not yet split: the sweep could stand alone
- * behind those shared consequences.
+ * history, the notices), and the review, objection and close paths share the competitor and
+ * objection look-ups below. The objections (decideObjection, loseAgainTo, requeueBehind) are the
+ * next piece that could stand alone.
  */
-import { addDays, dayOf } from '../../core/day.js';
-import { canTransition, effectiveShare, effectiveStatus, protectionRanOut } from '../../core/lifecycle.js';
+import { dayOf } from '../../core/day.js';
+import { effectiveStatus } from '../../core/lifecycle.js';
 import {
   banUntil,
   canRequestExtension,
@@ -18,13 +19,11 @@ import {
   extensionLastDay,
   grantedWindow,
   objectionDeadline,
-  reviewDueBy,
   setDeadline,
 } from '../../core/protection.js';
-import { PACKAGE_CALENDAR } from '../../core/calendar.js';
+import { PACKAGE_CALENDAR, type WorkCalendar } from '../../core/calendar.js';
 import { assertNotDestroyed } from '../../core/retention.js';
 import { DomainError, problem } from '../../core/problem.js';
-import type { Policy } from '../../core/policy.js';
 import { compareIdentities, lookupKeys } from '../../core/matching.js';
 import {
   awaitsObjectionDecision,
@@ -32,36 +31,35 @@ import {
   lastDecisionAgainst,
   supersededBy,
 } from '../../core/objection.js';
-import { LAPSE_REASON_CODES, POOL_COLLECTION } from '../../core/pool.js';
 import {
   ACTIVE_STATUSES,
   PROTECTING_STATUSES,
   type FollowUp,
   type FollowUpWay,
   type Grade,
-  type RecordStatus,
   type StoredRecord,
 } from '../../core/schema.js';
-import {
-  cadencesOn,
-  lapseDecision,
-  lapsedProblem,
-  serviceReminders,
-  type LapseDeadline,
-} from '../../core/serviceCadence.js';
-import type { ReadTx, WriteTx } from '../store/store.js';
+import { cadencesOn, lapseDecision, lapsedProblem } from '../../core/serviceCadence.js';
+import type { WriteTx } from '../store/store.js';
 import { forbidden, isHolder, isOwnRecord, reviews, type Actor } from './actor.js';
 import { Notifier } from './notifier.js';
-import { claimFromPool, enterPool, poolEntryOf } from './poolService.js';
-import { PassCoverage } from './passCoverage.js';
 import { splitPartnerOf } from '../store/splitPartner.js';
 import { recordView, type RecordView } from './recordView.js';
 import { notFound, type RegistrationService, type ServiceDeps } from './registrationService.js';
-import { findRecord, forEachRecord } from './recordPages.js';
-import { STORE_META_COLLECTION } from './identityRekey.js';
+import { findRecord } from './recordPages.js';
 import { approve, findCandidates } from './rowEvaluation.js';
 import { assertVersion } from './changeService.js';
 import { storedCalendar, type RulesChangeCause } from './calendarService.js';
+import { LifecycleSweep, writeLapse, type SweepRun } from './lifecycleSweep.js';
+import {
+  invalidState,
+  logHistory,
+  partnerLeft,
+  promoteNext,
+  releasePoolClaim,
+  transition,
+  type ActionContext,
+} from './recordEnding.js';
 
 /**
  * R16 with R38: a shared registration changed hands, so its partner record now shares the customer
@@ -103,56 +101,29 @@ export interface FollowUpInput {
   nextStep?: string | undefined;
 }
 
-/**
- * Lapse warnings already issued: one document per lapse day, record and kind, keyed day first (no
- * personal data in keys) so the ones whose day is long past are dropped by a key range.
- */
-const REMINDER_COLLECTION = 'service-reminders';
-/** In STORE_META_COLLECTION once catchUpShares has run on the store (when, and how many it wrote). */
-const SHARE_CATCH_UP_KEY = 'share-catch-up';
-/** Reminder keys are kept this long after their day (a sweep never reminds of a day that old). */
-const REMINDER_KEEP_DAYS = 30;
-
 export type ReviewDecision = 'approve' | 'reject' | 'share';
 export type CloseOutcome = 'signed' | 'lost_to_competitor' | 'false_info' | 'withdrawn';
 
-interface ActionContext {
-  tx: WriteTx;
-  actor: Actor;
-  policy: Policy;
-  now: string;
-  today: string;
-  notify: Notifier;
-  /** Every record number this action read or changed, for the audit trail. */
-  touched: Set<string>;
-}
-
-export interface SweepRun {
-  expired: number;
-  voided: number;
-  /** Lapse warnings (T−3, pool.lapsing) issued. */
-  reminded: number;
-  /** How the lapse pass read: every protecting record, those written since the last, or none (cadences off). */
-  pass: 'full' | 'written' | 'off';
-  /** Protecting records the lapse pass read. */
-  read: number;
-  /** How the ends of protection were found: every record past its last day, or among those written since. */
-  expiryPass: 'full' | 'written';
-}
-
 export class LifecycleService {
-  /**
-   * What the last sweep covered (issue 12): whether a protection ends, a record lapses or is warned
-   * of it depends only on the record, the Shanghai day, the policy and the calendar, so the day's
-   * first sweep (and the first after start) reads every record it may act on and the others of the
-   * day only those written since.
-   */
-  private readonly sweepCoverage = new PassCoverage();
+  /** What time decides, and the share catch-up at start (server/services/lifecycleSweep.ts). */
+  private readonly timeSweep: LifecycleSweep;
 
   constructor(
     private readonly deps: ServiceDeps,
     private readonly registrations: RegistrationService,
-  ) {}
+  ) {
+    this.timeSweep = new LifecycleSweep(deps, registrations);
+  }
+
+  /** R25, R31, R32, R21: see LifecycleSweep.sweep. */
+  sweep(): Promise<SweepRun> {
+    return this.timeSweep.sweep();
+  }
+
+  /** R16, once per store at start: see LifecycleSweep.catchUpShares. */
+  catchUpShares(): Promise<number> {
+    return this.timeSweep.catchUpShares();
+  }
 
   /** R11/R12/R16: approve, reject or share; approving one competitor decides the others. */
   review(
@@ -226,11 +197,11 @@ export class LifecycleService {
         throw invalidState(record, status, '审核', 'review');
       }
       if (input.decision === 'reject') {
-        this.transition(ctx, record, 'rejected', 'review.reject', input.reason, 'review.rejected');
+        transition(ctx, record, 'rejected', 'review.reject', input.reason, 'review.rejected');
         ctx.notify.toRegistrant(record, 'decision', { decision: 'reject' });
         await ctx.tx.putRecord(record);
-        await this.promoteNext(ctx, record);
-        await this.releasePoolClaim(ctx, record);
+        await promoteNext(ctx, record, this.calendar());
+        await releasePoolClaim(ctx, record);
         return record;
       }
       this.assertProtectionAhead(ctx, record);
@@ -252,7 +223,7 @@ export class LifecycleService {
       }
       const from = status;
       approve(record, ctx.now, ctx.policy);
-      this.log(
+      logHistory(
         ctx,
         record,
         input.decision === 'share' ? 'review.share' : 'review.approve',
@@ -268,7 +239,7 @@ export class LifecycleService {
         approve(partner, ctx.now, ctx.policy);
         partner.protectedFrom = record.protectedFrom;
         partner.protectedUntil = record.protectedUntil;
-        this.log(ctx, partner, 'review.share', partnerFrom, input.reason);
+        logHistory(ctx, partner, 'review.share', partnerFrom, input.reason);
         ctx.notify.toRegistrant(partner, 'decision', {
           decision: 'share',
           protectedUntil: partner.protectedUntil ?? null,
@@ -302,7 +273,7 @@ export class LifecycleService {
         );
       }
       record.extension = { requestedAt: ctx.now, reason };
-      this.transition(ctx, record, 'extension-requested', 'extension.request', reason);
+      transition(ctx, record, 'extension-requested', 'extension.request', reason);
       ctx.notify.toReviewers(record, 'extension.requested');
       await ctx.tx.putRecord(record);
       return record;
@@ -326,7 +297,7 @@ export class LifecycleService {
       if (decision === 'approve') {
         record.protectedUntil = extendedUntil(record.protectedUntil, ctx.policy.extensionMonths);
       }
-      this.transition(ctx, record, 'protected', `extension.${decision}`, reason);
+      transition(ctx, record, 'protected', `extension.${decision}`, reason);
       ctx.notify.toRegistrant(record, 'extension.decided', {
         decision,
         protectedUntil: record.protectedUntil,
@@ -376,7 +347,7 @@ export class LifecycleService {
       }
       const against = lastDecisionAgainst(lost) ?? '';
       lost.objection = { at: ctx.now, reason, against };
-      this.log(ctx, lost, 'objection.file', 'rejected', reason);
+      logHistory(ctx, lost, 'objection.file', 'rejected', reason);
       ctx.notify.toReviewers(lost, 'objection.filed', { against: lost.objection.against });
       await ctx.tx.putRecord(lost);
       return lost;
@@ -400,13 +371,13 @@ export class LifecycleService {
       // A lapsed record is void from its lapse day (R31, R32): not signed, not ended otherwise.
       this.refuseIfLapsed(ctx, record);
       if (outcome === 'signed') {
-        this.transition(ctx, record, 'signed', 'close.signed', note);
+        transition(ctx, record, 'signed', 'close.signed', note);
         ctx.notify.toRegistrant(record, 'protection.ended', { outcome });
         await ctx.tx.putRecord(record);
         await this.rejectQueued(ctx, record, 'customer.signed');
         return record;
       }
-      this.transition(ctx, record, 'terminated', `close.${outcome}`, note, outcome);
+      transition(ctx, record, 'terminated', `close.${outcome}`, note, outcome);
       if (outcome === 'false_info') {
         const until = banUntil(ctx.today, ctx.policy.falseInfoBan.months);
         await ctx.tx.addBan({
@@ -421,9 +392,9 @@ export class LifecycleService {
         ctx.notify.toRegistrant(record, 'protection.ended', { outcome });
       }
       await ctx.tx.putRecord(record);
-      await this.partnerLeft(ctx, record);
-      await this.promoteNext(ctx, record);
-      await this.releasePoolClaim(ctx, record);
+      await partnerLeft(ctx, record);
+      await promoteNext(ctx, record, this.calendar());
+      await releasePoolClaim(ctx, record);
       return record;
     });
   }
@@ -473,7 +444,7 @@ export class LifecycleService {
       if (input.feedback !== undefined) followUp.feedback = input.feedback;
       if (input.nextStep !== undefined) followUp.nextStep = input.nextStep;
       record.followUps.push(followUp);
-      this.log(ctx, record, 'follow_up', undefined, undefined, input.way ? { way: input.way } : undefined);
+      logHistory(ctx, record, 'follow_up', undefined, undefined, input.way ? { way: input.way } : undefined);
       await ctx.tx.putRecord(record);
       return record;
     });
@@ -491,7 +462,7 @@ export class LifecycleService {
       const from = record.registration.grade;
       if (from === grade) return record;
       record.registration = { ...record.registration, grade };
-      this.log(ctx, record, 'grade.change', undefined, reason, { from: from ?? '', to: grade });
+      logHistory(ctx, record, 'grade.change', undefined, reason, { from: from ?? '', to: grade });
       ctx.notify.toRegistrant(record, 'changed', { field: 'grade', grade, by: actor.name });
       await ctx.tx.putRecord(record);
       return record;
@@ -540,113 +511,6 @@ export class LifecycleService {
   }
 
   /**
-   * Writes what time has decided: protections past their last day become expired (R25); records
-   * whose follow-up lapsed (R31) or that had no service for months (R32) become void and their
-   * customers enter the pool (R44); the next queued registration moves up; service reminders
-   * (due, overdue, about to lapse) are issued once each.
-   */
-  async sweep(): Promise<SweepRun> {
-    const now = this.deps.clock();
-    const today = dayOf(now);
-    const system: Actor = { id: 'system', name: 'system', role: 'admin' };
-    const calendar = this.deps.calendar?.() ?? PACKAGE_CALENDAR;
-    const counts = await this.deps.store.write(async (tx) => {
-      const policy = await this.registrations.policy(tx);
-      // Before any record is read or written: the sweep's own writes come after the mark, so the
-      // next written pass reads them (a queued record promoted here is one to watch).
-      const sweepPass = await this.sweepCoverage.begin(tx, { day: today, policy, calendar });
-      const ctx: ActionContext = {
-        tx,
-        actor: system,
-        policy,
-        now: now.toISOString(),
-        today,
-        notify: new Notifier(now.toISOString()),
-        touched: new Set(),
-      };
-      let expired = 0;
-      // Shares are told their partner left once every end is written: both shares of one customer
-      // may end in one sweep, and a partner read and written mid-loop would be overwritten by the
-      // loop's own (older) copy of it.
-      const ended: StoredRecord[] = [];
-      // Whether a protection has run out depends on the record and the day alone: the day's full
-      // pass ends every one past its last day, and what else can have run out since is among the
-      // records written since (a record restored or migrated with an old last day).
-      const writtenBefore = await this.sweepCoverage.written(tx, sweepPass);
-      const ending =
-        writtenBefore?.filter((r) => protectionRanOut(r, today)) ??
-        (await tx.recordsEndingBefore(today, PROTECTING_STATUSES));
-      for (const record of ending) {
-        this.transition(ctx, record, 'expired', 'expire', undefined);
-        ctx.notify.toRegistrant(record, 'protection.ended', { outcome: 'expired' });
-        await tx.putRecord(record);
-        await this.promoteNext(ctx, record);
-        ended.push(record);
-        expired++;
-      }
-      let voided = 0;
-      let reminded = 0;
-      let read = 0;
-      let pass: SweepRun['pass'] = 'off';
-      if (cadencesOn(policy)) {
-        // Read after the ends above, so a record this sweep expired is seen as it is now.
-        const written = await this.sweepCoverage.written(tx, sweepPass);
-        const protecting =
-          written?.filter((r) => PROTECTING_STATUSES.includes(r.status)) ??
-          (await tx.recordsWithStatus(PROTECTING_STATUSES));
-        pass = written !== undefined ? 'written' : 'full';
-        read = protecting.length;
-        for (const record of protecting) {
-          const lapse = lapseDecision(record, policy, calendar, today);
-          if (lapse) {
-            await this.writeLapse(ctx, record, lapse);
-            ended.push(record);
-            voided++;
-            continue;
-          }
-          for (const reminder of serviceReminders(record, policy, calendar, today)) {
-            // Due and overdue visits are scheduled reminders of the notification outbox
-            // (server/notify/reminderScheduler, fed the same due day); the sweep, which decides
-            // lapses, warns of the lapse itself (T−3), once per record and lapse day.
-            if (reminder.type !== 'pool.lapsing') continue;
-            const key = `${reminder.lapsesOn}|${record.no}|${reminder.type}`;
-            if (!(await tx.insertDoc(REMINDER_COLLECTION, key, { at: ctx.now }))) continue;
-            ctx.notify.toRegistrant(record, reminder.type, {
-              rule: reminder.rule,
-              lapsesOn: reminder.lapsesOn,
-            });
-            reminded++;
-          }
-        }
-      }
-      for (const record of ended) await this.partnerLeft(ctx, record);
-      for (const old of await tx.listDocs(REMINDER_COLLECTION, { to: addDays(today, -REMINDER_KEEP_DAYS) })) {
-        await tx.deleteDoc(REMINDER_COLLECTION, old.key);
-      }
-      await tx.pruneIdempotency(new Date(now.getTime() - 24 * 3600 * 1000).toISOString());
-      await ctx.notify.flush(tx);
-      const expiryPass: SweepRun['expiryPass'] = writtenBefore !== undefined ? 'written' : 'full';
-      return { expired, voided, reminded, pass, read, expiryPass, sweepPass, touched: [...ctx.touched] };
-    });
-    // Only once the write committed: a sweep that failed leaves the next to read in full.
-    this.sweepCoverage.covers(counts.sweepPass);
-    if (counts.touched.length > 0) {
-      await this.registrations.audit(system, 'registration.sweep', counts.touched, {
-        expired: counts.expired,
-        voided: counts.voided,
-      });
-    }
-    return {
-      expired: counts.expired,
-      voided: counts.voided,
-      reminded: counts.reminded,
-      pass: counts.pass,
-      read: counts.read,
-      expiryPass: counts.expiryPass,
-    };
-  }
-
-  /**
    * R31, R32 across a change of the rules (PUT /api/policy, an entered calendar): a lapse is decided
    * under the policy and calendar in force on its deadline day. Deadlines are computed from the
    * rules each time they are read, so a change would move a deadline already passed — of a record
@@ -678,12 +542,12 @@ export class LifecycleService {
         for (const record of await tx.recordsWithStatus(PROTECTING_STATUSES)) {
           const lapse = lapseDecision(record, policy, calendar, today);
           if (lapse === null) continue;
-          await this.writeLapse(ctx, record, lapse);
+          await writeLapse(ctx, record, lapse, this.calendar());
           ended.push(record);
         }
       }
       // As in the sweep: shares are told their partner left once every lapse is written.
-      for (const record of ended) await this.partnerLeft(ctx, record);
+      for (const record of ended) await partnerLeft(ctx, record);
       await ctx.notify.flush(tx);
       const result = await change(tx);
       return { result, voided: ended.length, touched: [...ctx.touched] };
@@ -696,25 +560,8 @@ export class LifecycleService {
 
   // ---- internals ----
 
-  /** R31 / R32: the record is void from its lapse day and its customer returns to the pool (R44). */
-  private async writeLapse(ctx: ActionContext, record: StoredRecord, lapse: LapseDeadline): Promise<void> {
-    this.transition(
-      ctx,
-      record,
-      'void',
-      lapse.rule === 'R31' ? 'follow_up.lapsed' : 'service.lapsed',
-      undefined,
-      LAPSE_REASON_CODES[lapse.rule],
-    );
-    record.history[record.history.length - 1]!.details = {
-      rule: lapse.rule,
-      deadline: lapse.deadline,
-    };
-    // The holder and the team's reviewers hear it once, as pool.lapsed (enterPool).
-    await enterPool(ctx.tx, record, lapse, ctx.now, ctx.policy, ctx.notify);
-    await ctx.tx.putRecord(record);
-    await this.promoteNext(ctx, record);
-    await this.passLapsedClaim(ctx, record);
+  private calendar(): WorkCalendar {
+    return this.deps.calendar?.() ?? PACKAGE_CALENDAR;
   }
 
   private async act(
@@ -761,178 +608,6 @@ export class LifecycleService {
     if (lapse === null) return;
     const { problem: p, details } = lapsedProblem(lapse);
     throw new DomainError(p, details);
-  }
-
-  private transition(
-    ctx: ActionContext,
-    record: StoredRecord,
-    to: RecordStatus,
-    action: string,
-    reason: string | undefined,
-    reasonCode?: string,
-  ): void {
-    const shown = effectiveStatus(record, ctx.today);
-    if (shown !== to && !canTransition(record.status, to) && !(shown === 'expired' && to === 'expired')) {
-      throw invalidState(record, shown, action, action);
-    }
-    // History records the stored status that changed (R37): the sweep moves protected → expired.
-    const from = record.status;
-    record.status = to;
-    if (reasonCode !== undefined) record.reasonCode = reasonCode;
-    if (reason !== undefined) record.reason = reason;
-    if (to !== 'pending' && to !== 'conflict') delete record.reviewDueBy;
-    this.log(ctx, record, action, from, reason);
-  }
-
-  private log(
-    ctx: ActionContext,
-    record: StoredRecord,
-    action: string,
-    from: RecordStatus | undefined,
-    reason: string | undefined,
-    details?: Record<string, string>,
-  ): void {
-    record.version++;
-    ctx.touched.add(record.no);
-    record.history.push({
-      at: ctx.now,
-      by: ctx.actor.name,
-      action,
-      ...(from !== undefined ? { from } : {}),
-      to: record.status,
-      ...(reason !== undefined ? { reason } : {}),
-      ...(details ? { details } : {}),
-    });
-  }
-
-  /**
-   * R16: a share whose partner left (withdrew, was closed, ran out or lapsed) holds the customer
-   * alone, so it shows the whole of it; its history keeps the split it had (R37) and its holder is
-   * told. Both shares ended by one decision (an upheld objection) leave no survivor.
-   */
-  private async partnerLeft(ctx: ActionContext, left: StoredRecord): Promise<void> {
-    if (!left.share) return;
-    const survivor = await ctx.tx.getRecord(left.share.withNo);
-    if (survivor?.share?.withNo !== left.no) return;
-    await this.holdAlone(ctx, survivor, left);
-  }
-
-  /**
-   * R16, once per store: every survivor whose partner has already left but whose stored share is
-   * still a split gets the `share.partner_left` the sweep writes when it sees an end happen. Stores
-   * written by versions before partner_left existed kept the old split, and the clear partner name
-   * both stores list by, until something rewrote them; reads already follow the day (core
-   * effectiveShare), this writes it down. Run at start, not in the sweep (it reads every protecting
-   * record, and the sweep runs every minute), and only until it has run once on the store: a version
-   * that writes partner_left leaves nothing behind for it, so a marker in the store's own documents
-   * (SHARE_CATCH_UP_KEY) ends it. Returns how many it wrote.
-   */
-  async catchUpShares(): Promise<number> {
-    const done = async (tx: ReadTx): Promise<boolean> =>
-      (await tx.getDoc(STORE_META_COLLECTION, SHARE_CATCH_UP_KEY)) !== undefined;
-    if (await this.deps.store.read(done)) return 0;
-    const now = this.deps.clock();
-    const system: Actor = { id: 'system', name: 'system', role: 'admin' };
-    const touched = await this.deps.store.write(async (tx) => {
-      // Another instance starting at the same time may have run it meanwhile.
-      if (await done(tx)) return [];
-      const ctx: ActionContext = {
-        tx,
-        actor: system,
-        policy: await this.registrations.policy(tx),
-        now: now.toISOString(),
-        today: dayOf(now),
-        notify: new Notifier(now.toISOString()),
-        touched: new Set(),
-      };
-      // Only the split shares are kept while the protecting records are read, a page at a time.
-      const splits: StoredRecord[] = [];
-      await forEachRecord(tx, { today: ctx.today, statuses: [...PROTECTING_STATUSES] }, (record) => {
-        if (record.share !== undefined && record.share.percent < 100) splits.push(record);
-      });
-      for (const survivor of splits) {
-        const partner = await splitPartnerOf(tx, survivor);
-        if (partner?.share?.withNo !== survivor.no) continue;
-        await this.holdAlone(ctx, survivor, partner);
-      }
-      await ctx.notify.flush(tx);
-      await tx.putDoc(STORE_META_COLLECTION, SHARE_CATCH_UP_KEY, { at: ctx.now, written: ctx.touched.size });
-      return [...ctx.touched];
-    });
-    if (touched.length > 0) await this.registrations.audit(system, 'registration.share_catch_up', touched);
-    return touched.length;
-  }
-
-  /**
-   * Writes what core effectiveShare already shows: the survivor at 100%. A survivor caught up long
-   * after its partner left is told too: the percent its holder reads changes now, and the holder of
-   * a store written before partner_left was never told the split was gone.
-   */
-  private async holdAlone(ctx: ActionContext, survivor: StoredRecord, left: StoredRecord): Promise<void> {
-    const share = survivor.share;
-    if (share === undefined || share.percent >= 100) return;
-    if (effectiveShare(survivor, left, ctx.today)?.percent !== 100) return;
-    survivor.share = { ...share, percent: 100 };
-    this.log(ctx, survivor, 'share.partner_left', undefined, undefined, {
-      withNo: left.no,
-      from: String(share.percent),
-      to: '100',
-    });
-    ctx.notify.toRegistrant(survivor, 'changed', {
-      fields: 'share',
-      ...(ctx.actor.id === 'system' ? {} : { by: ctx.actor.name }),
-    });
-    await ctx.tx.putRecord(survivor);
-  }
-
-  /**
-   * R44: a claim from the pool that ends before it was ever protected (rejected, withdrawn) hands
-   * the claim to the next active registration of the customer, or — none left — puts the customer
-   * back in the pool, so a refused claim never hides a pooled customer from everyone else.
-   */
-  private async releasePoolClaim(ctx: ActionContext, record: StoredRecord): Promise<void> {
-    if (record.approvedAt !== undefined) return;
-    // Registering names the pool entries it claimed in its first history entry; a change of
-    // identity or a resubmission that claimed some names them in its own (claimPooledOnReentry).
-    const poolNos = record.history.flatMap((h) => {
-      const fromPool = h.details?.['fromPool'];
-      return typeof fromPool === 'string' ? fromPool.split(',') : [];
-    });
-    for (const poolNo of new Set(poolNos)) {
-      const entry = poolEntryOf(await ctx.tx.getDoc(POOL_COLLECTION, poolNo));
-      if (entry?.claimed?.no !== record.no) continue;
-      const next = (
-        await findCandidates(ctx.tx, record.identity, ctx.policy, ctx.today, { exclude: record.no })
-      )
-        .filter((c) => c.match.strength === 'exact' && ACTIVE_STATUSES.includes(c.status))
-        .map((c) => c.record)
-        .sort((a, b) => a.claimedAt.localeCompare(b.claimedAt) || a.no.localeCompare(b.no))[0];
-      if (next) entry.claimed = { no: next.no, by: next.registration.registrant, at: next.claimedAt };
-      else delete entry.claimed;
-      await ctx.tx.putDoc(POOL_COLLECTION, poolNo, entry);
-    }
-  }
-
-  /**
-   * R44: a lapsed customer whom someone else still holds or waits for — a share partner's protection
-   * (R16), a registration promoted from the queue (R17) — is not offered in the pool: its entry goes
-   * at once to the earliest of them, as releasePoolClaim passes a claim on. A claim not yet protected
-   * names the entry in its history (`fromPool`), so that its rejection puts the customer back.
-   */
-  private async passLapsedClaim(ctx: ActionContext, lapsed: StoredRecord): Promise<void> {
-    const next = (
-      await findCandidates(ctx.tx, lapsed.identity, ctx.policy, ctx.today, { exclude: lapsed.no })
-    )
-      .filter((c) => c.match.strength === 'exact' && ACTIVE_STATUSES.includes(c.status))
-      .map((c) => c.record)
-      .sort((a, b) => a.claimedAt.localeCompare(b.claimedAt) || a.no.localeCompare(b.no))[0];
-    if (next === undefined) return;
-    if (next.approvedAt === undefined) {
-      const last = next.history.at(-1);
-      if (last !== undefined) last.details = { ...last.details, fromPool: lapsed.no };
-      await ctx.tx.putRecord(next);
-    }
-    await claimFromPool(ctx.tx, [{ no: lapsed.no, since: ctx.now }], next, ctx.now);
   }
 
   /**
@@ -1051,44 +726,11 @@ export class LifecycleService {
       delete other.reviewDueBy;
       delete other.blockedBy;
       delete other.conflictKind;
-      this.log(ctx, other, 'conflict.lost', from, other.reason, { winner: winner.no });
+      logHistory(ctx, other, 'conflict.lost', from, other.reason, { winner: winner.no });
       ctx.notify.toRegistrant(other, 'competitor.decided', {
         winner: winner.no,
         objectionDeadline: deadline.day,
       });
-      await ctx.tx.putRecord(other);
-    }
-  }
-
-  /**
-   * R21: when a record leaves the running, registrations that waited or competed only because of
-   * it move up; the earliest claim becomes pending (with a fresh review deadline) and the rest
-   * compete with it.
-   */
-  private async promoteNext(ctx: ActionContext, ended: StoredRecord): Promise<void> {
-    const candidates = await findCandidates(ctx.tx, ended.identity, ctx.policy, ctx.today, {
-      exclude: ended.no,
-    });
-    const stillActive = new Set(candidates.filter((c) => c.status !== 'conflict').map((c) => c.record.no));
-    const freed = candidates
-      .filter((c) => c.status === 'conflict' && (c.record.blockedBy ?? []).includes(ended.no))
-      .map((c) => c.record)
-      .filter((r) => !(r.blockedBy ?? []).some((b) => b !== ended.no && stillActive.has(b)));
-    if (freed.length === 0) return;
-    freed.sort((a, b) => a.claimedAt.localeCompare(b.claimedAt) || a.no.localeCompare(b.no));
-    const [first, ...rest] = freed as [StoredRecord, ...StoredRecord[]];
-    first.status = 'pending';
-    delete first.blockedBy;
-    delete first.conflictKind;
-    const due = reviewDueBy(ctx.today, ctx.policy, this.deps.calendar?.() ?? PACKAGE_CALENDAR);
-    setDeadline(first, 'reviewDueBy', due, ctx.today);
-    this.log(ctx, first, 'queue.promote', 'conflict', undefined, { after: ended.no });
-    ctx.notify.toRegistrant(first, 'queue.promoted', { after: ended.no, reviewDueBy: due.day });
-    await ctx.tx.putRecord(first);
-    for (const other of rest) {
-      other.blockedBy = [first.no];
-      other.conflictKind = 'competing';
-      this.log(ctx, other, 'queue.promote', 'conflict', undefined, { after: ended.no });
       await ctx.tx.putRecord(other);
     }
   }
@@ -1106,7 +748,7 @@ export class LifecycleService {
       delete other.blockedBy;
       delete other.conflictKind;
       delete other.reviewDueBy;
-      this.log(ctx, other, 'customer.signed', 'conflict', other.reason, { signed: signed.no });
+      logHistory(ctx, other, 'customer.signed', 'conflict', other.reason, { signed: signed.no });
       ctx.notify.toRegistrant(other, 'competitor.decided', { signed: signed.no });
       await ctx.tx.putRecord(other);
     }
@@ -1188,14 +830,14 @@ export class LifecycleService {
     const objection = record.objection!;
     record.objection = { ...objection, decision, decidedAt: ctx.now };
     if (decision === 'dismissed') {
-      this.log(ctx, record, 'objection.dismiss', 'rejected', reason);
+      logHistory(ctx, record, 'objection.dismiss', 'rejected', reason);
       ctx.notify.toRegistrant(record, 'decision', { objection: 'dismissed' });
       await ctx.tx.putRecord(record);
       return;
     }
     const ending = objected.filter((r) => PROTECTING_STATUSES.includes(effectiveStatus(r, ctx.today)));
     for (const winner of ending) {
-      this.transition(ctx, winner, 'terminated', 'objection.upheld', reason, 'objection.upheld');
+      transition(ctx, winner, 'terminated', 'objection.upheld', reason, 'objection.upheld');
       ctx.notify.toRegistrant(winner, 'protection.ended', { outcome: 'objection.upheld', by: record.no });
       if (!reviews(ctx.actor, winner)) {
         // R12/R34 leave an objection to the objector's team, which may reverse another team's grant:
@@ -1215,7 +857,7 @@ export class LifecycleService {
     // The lost decision's reason ("granted to …") would stay in 处理意见 beside 保护中.
     record.reason = reason;
     approve(record, ctx.now, ctx.policy);
-    this.log(ctx, record, 'objection.uphold', 'rejected', reason);
+    logHistory(ctx, record, 'objection.uphold', 'rejected', reason);
     ctx.notify.toRegistrant(record, 'decision', {
       objection: 'upheld',
       protectedUntil: record.protectedUntil ?? null,
@@ -1265,7 +907,7 @@ export class LifecycleService {
         // it is closed here and its author objects to the new grant instead, in the fresh window
         // below, rather than waiting on a reviewer while that window runs.
         loser.objection = { ...loser.objection, decision: 'dismissed', decidedAt: ctx.now };
-        this.log(
+        logHistory(
           ctx,
           loser,
           'objection.dismiss',
@@ -1276,7 +918,7 @@ export class LifecycleService {
       }
       loser.reason = `同一客户已批准给 ${holder.registration.registrant}（${holder.no}）`;
       setDeadline(loser, 'objectionDeadline', deadline, ctx.today);
-      this.log(ctx, loser, 'conflict.lost', 'rejected', loser.reason, { winner: holder.no });
+      logHistory(ctx, loser, 'conflict.lost', 'rejected', loser.reason, { winner: holder.no });
       ctx.notify.toRegistrant(loser, 'competitor.decided', {
         winner: holder.no,
         objectionDeadline: deadline.day,
@@ -1323,7 +965,7 @@ export class LifecycleService {
         other.status = 'conflict';
         other.conflictKind = 'queued';
         other.blockedBy = [holder.no];
-        this.log(ctx, other, 'queue.requeue', from, undefined, { behind: holder.no });
+        logHistory(ctx, other, 'queue.requeue', from, undefined, { behind: holder.no });
         ctx.notify.toRegistrant(other, 'competitor.decided', { winner: holder.no, queued: true });
         changed = told = true;
       }
@@ -1334,15 +976,4 @@ export class LifecycleService {
       await ctx.tx.putRecord(other);
     }
   }
-}
-
-function invalidState(record: StoredRecord, status: RecordStatus, what: string, whatEn: string): DomainError {
-  return new DomainError(
-    problem(
-      'status.transition',
-      `报备 ${record.no} 当前状态为“${status}”，不能${what}`,
-      `Registration ${record.no} is ${status}; cannot ${whatEn} it`,
-    ),
-    { status },
-  );
 }
