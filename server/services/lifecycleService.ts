@@ -603,7 +603,7 @@ export class LifecycleService {
    * `registration.lapsed`), so the sweep — whenever it runs — voids what the day decided.
    */
   private refuseIfLapsed(ctx: ActionContext, record: StoredRecord): void {
-    const calendar = this.deps.calendar?.() ?? PACKAGE_CALENDAR;
+    const calendar = this.calendar();
     const lapse = lapseDecision(record, ctx.policy, calendar, ctx.today);
     if (lapse === null) return;
     const { problem: p, details } = lapsedProblem(lapse);
@@ -707,7 +707,7 @@ export class LifecycleService {
     winner: StoredRecord,
     partnerNo: string | undefined,
   ): Promise<void> {
-    const calendar = this.deps.calendar?.() ?? PACKAGE_CALENDAR;
+    const calendar = this.calendar();
     const deadline = objectionDeadline(ctx.today, ctx.policy, calendar);
     for (const other of await this.competitorsOf(ctx, winner)) {
       if (other.no === partnerNo) continue;
@@ -880,7 +880,7 @@ export class LifecycleService {
     reversed: readonly StoredRecord[],
   ): Promise<void> {
     const reversedNos = new Set(reversed.map((r) => r.no));
-    const deadline = objectionDeadline(ctx.today, ctx.policy, this.deps.calendar?.() ?? PACKAGE_CALENDAR);
+    const deadline = objectionDeadline(ctx.today, ctx.policy, this.calendar());
     const losers = await ctx.tx.findRecordsByKeys(
       lookupKeys(holder.identity),
       (identity, clear) =>

@@ -57,6 +57,9 @@ export interface SweepRun {
   expiryPass: 'full' | 'written';
 }
 
+/** Who the sweep and the catch-up act as, in history entries and the audit trail. */
+const SYSTEM: Actor = { id: 'system', name: 'system', role: 'admin' };
+
 /** The sweep and the share catch-up; the lifecycle service hands its sweep() and catchUpShares() here. */
 export class LifecycleSweep {
   /**
@@ -81,8 +84,7 @@ export class LifecycleSweep {
   async sweep(): Promise<SweepRun> {
     const now = this.deps.clock();
     const today = dayOf(now);
-    const system: Actor = { id: 'system', name: 'system', role: 'admin' };
-    const calendar = this.deps.calendar?.() ?? PACKAGE_CALENDAR;
+    const calendar = this.calendar();
     const counts = await this.deps.store.write(async (tx) => {
       const policy = await this.registrations.policy(tx);
       // Before any record is read or written: the sweep's own writes come after the mark, so the
@@ -90,7 +92,7 @@ export class LifecycleSweep {
       const sweepPass = await this.sweepCoverage.begin(tx, { day: today, policy, calendar });
       const ctx: ActionContext = {
         tx,
-        actor: system,
+        actor: SYSTEM,
         policy,
         now: now.toISOString(),
         today,
@@ -164,7 +166,7 @@ export class LifecycleSweep {
     // Only once the write committed: a sweep that failed leaves the next to read in full.
     this.sweepCoverage.covers(counts.sweepPass);
     if (counts.touched.length > 0) {
-      await this.registrations.audit(system, 'registration.sweep', counts.touched, {
+      await this.registrations.audit(SYSTEM, 'registration.sweep', counts.touched, {
         expired: counts.expired,
         voided: counts.voided,
       });
@@ -194,13 +196,12 @@ export class LifecycleSweep {
       (await tx.getDoc(STORE_META_COLLECTION, SHARE_CATCH_UP_KEY)) !== undefined;
     if (await this.deps.store.read(done)) return 0;
     const now = this.deps.clock();
-    const system: Actor = { id: 'system', name: 'system', role: 'admin' };
     const touched = await this.deps.store.write(async (tx) => {
       // Another instance starting at the same time may have run it meanwhile.
       if (await done(tx)) return [];
       const ctx: ActionContext = {
         tx,
-        actor: system,
+        actor: SYSTEM,
         policy: await this.registrations.policy(tx),
         now: now.toISOString(),
         today: dayOf(now),
@@ -221,7 +222,7 @@ export class LifecycleSweep {
       await tx.putDoc(STORE_META_COLLECTION, SHARE_CATCH_UP_KEY, { at: ctx.now, written: ctx.touched.size });
       return [...ctx.touched];
     });
-    if (touched.length > 0) await this.registrations.audit(system, 'registration.share_catch_up', touched);
+    if (touched.length > 0) await this.registrations.audit(SYSTEM, 'registration.share_catch_up', touched);
     return touched.length;
   }
 

@@ -126,12 +126,7 @@ export async function releasePoolClaim(ctx: ActionContext, record: StoredRecord)
   for (const poolNo of new Set(poolNos)) {
     const entry = poolEntryOf(await ctx.tx.getDoc(POOL_COLLECTION, poolNo));
     if (entry?.claimed?.no !== record.no) continue;
-    const next = (
-      await findCandidates(ctx.tx, record.identity, ctx.policy, ctx.today, { exclude: record.no })
-    )
-      .filter((c) => c.match.strength === 'exact' && ACTIVE_STATUSES.includes(c.status))
-      .map((c) => c.record)
-      .sort((a, b) => a.claimedAt.localeCompare(b.claimedAt) || a.no.localeCompare(b.no))[0];
+    const next = await earliestActiveClaim(ctx, record);
     if (next) entry.claimed = { no: next.no, by: next.registration.registrant, at: next.claimedAt };
     else delete entry.claimed;
     await ctx.tx.putDoc(POOL_COLLECTION, poolNo, entry);
@@ -145,10 +140,7 @@ export async function releasePoolClaim(ctx: ActionContext, record: StoredRecord)
  * names the entry in its history (`fromPool`), so that its rejection puts the customer back.
  */
 export async function passLapsedClaim(ctx: ActionContext, lapsed: StoredRecord): Promise<void> {
-  const next = (await findCandidates(ctx.tx, lapsed.identity, ctx.policy, ctx.today, { exclude: lapsed.no }))
-    .filter((c) => c.match.strength === 'exact' && ACTIVE_STATUSES.includes(c.status))
-    .map((c) => c.record)
-    .sort((a, b) => a.claimedAt.localeCompare(b.claimedAt) || a.no.localeCompare(b.no))[0];
+  const next = await earliestActiveClaim(ctx, lapsed);
   if (next === undefined) return;
   if (next.approvedAt === undefined) {
     const last = next.history.at(-1);
@@ -156,6 +148,17 @@ export async function passLapsedClaim(ctx: ActionContext, lapsed: StoredRecord):
     await ctx.tx.putRecord(next);
   }
   await claimFromPool(ctx.tx, [{ no: lapsed.no, since: ctx.now }], next, ctx.now);
+}
+
+/** The customer's earliest active registration but `record` (exact match, R17 order): who takes a pool claim on. */
+async function earliestActiveClaim(
+  ctx: ActionContext,
+  record: StoredRecord,
+): Promise<StoredRecord | undefined> {
+  return (await findCandidates(ctx.tx, record.identity, ctx.policy, ctx.today, { exclude: record.no }))
+    .filter((c) => c.match.strength === 'exact' && ACTIVE_STATUSES.includes(c.status))
+    .map((c) => c.record)
+    .sort((a, b) => a.claimedAt.localeCompare(b.claimedAt) || a.no.localeCompare(b.no))[0];
 }
 
 /**
