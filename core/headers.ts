@@ -129,6 +129,12 @@ const BRACKETED = /[([{【〔〖《<]([^()[\]{}【】〔〕〖〗《》<>]*)[)\]
 const SEGMENT_SEPARATORS = /[/、|,;&+]/;
 /** Trailing words that do not change what a header is about (预计签约金额万元 is still an amount). */
 const NOISE_SUFFIXES = new Set(['万元', '元', '万', '人民币', '必填', '选填', '可选', '号']);
+/**
+ * The year an amount is for, written after it: 预计金额（万元） over 首年 reads 预计金额 首年, the
+ * amount expected in the deal's first year, which is what the record's expectedAmount holds (R15
+ * ranks by it). Only the first year: a later year's amount (次年, 第二年) is no field of the record.
+ */
+const MONEY_PERIOD_SUFFIXES = new Set(['首年', '第一年', '首年度']);
 /** 联系人姓名 is the contact's name: the field is decided by what comes before the name word. */
 const NAME_SUFFIXES = ['姓名', '名称', '名字', '全称'];
 
@@ -315,7 +321,10 @@ function scoreUnits(units: readonly string[], script: Script): Scores {
     );
     if (insideLonger) continue;
     const trailing = units.slice(occurrence.end).join(script === 'han' ? '' : ' ');
-    const isHead = trailing === '' || NOISE_SUFFIXES.has(trailing);
+    const isHead =
+      trailing === '' ||
+      NOISE_SUFFIXES.has(trailing) ||
+      (MONEY_PERIOD_SUFFIXES.has(trailing) && FIELD_SPECS[occurrence.synonym.field].kind === 'money');
     const coverage = length / units.length;
     const confidence = occurrence.synonym.weight * (isHead ? 0.6 + 0.35 * coverage : 0.2 + 0.35 * coverage);
     raise(scores, occurrence.synonym.field, confidence);
@@ -683,6 +692,20 @@ function isGroupRow(upper: ScannedRow, lower: ScannedRow): boolean {
   });
 }
 
+/**
+ * A lower row that divides an upper label into columns: some label spans a blank upper cell with a
+ * lower text under it (a merge, or a CSV's group written once), and some other label has no lower
+ * text (merged down over both rows). A data row fills the cells under the labels instead.
+ */
+function dividesColumns(upper: ScannedRow, lower: ScannedRow): boolean {
+  const spans = upper.texts.some(
+    (text, c) =>
+      text !== '' && lower.texts[c] !== '' && upper.texts[c + 1] === '' && (lower.texts[c + 1] ?? '') !== '',
+  );
+  const mergedDown = upper.texts.some((text, c) => text !== '' && lower.texts[c] === '');
+  return spans && mergedDown;
+}
+
 function rowScore(columns: readonly ColumnCandidates[], row: ScannedRow): number {
   const { score } = assignFields(columns);
   // Numbers and dates belong to data rows; long texts to notes and data.
@@ -722,7 +745,14 @@ function chooseHeader(scanned: readonly ScannedRow[]): HeaderChoice | null {
     // A merged group row over the best row belongs to the header even when it adds no field.
     const groupOverBest =
       choice === single && r === single.rows[0] && isGroupRow(upper, lower) && score >= single.score;
-    if (beatsBoth || groupOverBest) choice = { rows: [r - 1, r], columns, score };
+    // The best row over a row that only divides some of its columns (预计金额（万元） over 首年 | 次年,
+    // the other labels merged down): its lower texts are the columns' headers, not a data row.
+    const dividedBest =
+      choice === single &&
+      r - 1 === single.rows[0] &&
+      dividesColumns(upper, lower) &&
+      assignFields(columns).fieldByColumn.size >= assignFields(single.columns).fieldByColumn.size;
+    if (beatsBoth || groupOverBest || dividedBest) choice = { rows: [r - 1, r], columns, score };
   }
   const mapped = assignFields(choice.columns).fieldByColumn.size;
   return mapped >= 2 && choice.score >= 1.5 ? choice : null;

@@ -89,4 +89,28 @@ describe('add-in: legacy cells', () => {
     expect(notes.get('A4')).toContain('客户名称不能为空（「N.A.」表示未填写）');
     expect(notes.get('G6')).toContain('报备人不能为空：表中有报备人列时，空白不由提交人代填');
   });
+
+  it('reads 首年 under 预计金额（万元） as the expected amount in 万元, and leaves 次年 unmapped', async () => {
+    const values: FakeCell[][] = [
+      ['客户名称', '客户类型', '地址', '联系电话', '客户来源', '报备人', '预计金额（万元）', ''],
+      ['', '', '', '', '', '', '首年', '次年'],
+      ['上海甲乙丙科技有限公司', '企业', '上海市浦东新区张江路1号', '13912345671', '展会', '王磊', 50, 80],
+    ];
+    const fake = createFakeOffice({ apiVersion: '1.18', sheets: [{ name: SHEET, values }] });
+    const api = createApiClient({ baseUrl: svc.url, token: svc.adminToken });
+    const workflows = createWorkflows({
+      excel: createExcelGateway({ Excel: fake.Excel, Office: fake.Office } as unknown as ExcelHost),
+      api,
+      now: () => svc.now(),
+      progress: () => undefined,
+    });
+    const setup = await workflows.detect();
+    expect(setup.columns.filter((c) => c.group !== undefined).map((c) => [c.header, c.field])).toEqual([
+      ['首年', 'expectedAmount'],
+      ['次年', null],
+    ]);
+    await workflows.submit(setup);
+    const { items } = await api.listRegistrations({ limit: 10 });
+    expect(items.map((r) => r.registration.expectedAmount)).toEqual([500_000]);
+  });
 });

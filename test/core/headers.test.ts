@@ -418,6 +418,28 @@ describe('detectHeader', () => {
     });
   });
 
+  it('reads 首年 under a 预计金额（万元） group as the expected amount, and leaves 次年 unmapped', () => {
+    // The first year's amount is what the deal is expected to sign for first (R15 ranks by it); a
+    // later year's is no field of the record, so it is reported as an unmapped column.
+    const grid: Row[] = [
+      ['客户名称', '联系电话', '报备人', '预计金额（万元）', null],
+      [null, null, null, '首年', '次年'],
+      ...dataRows(['customerName', 'contactPhone', 'registrant', undefined, undefined], 4),
+    ];
+    const detection = detect(grid);
+    expect(detection.headerRows).toEqual([1, 2]);
+    expect(detection.columns.map((c) => [c.header, c.group, c.field])).toEqual([
+      ['客户名称', undefined, 'customerName'],
+      ['联系电话', undefined, 'contactPhone'],
+      ['报备人', undefined, 'registrant'],
+      ['首年', '预计金额（万元）', 'expectedAmount'],
+      ['次年', '预计金额（万元）', null],
+    ]);
+    // 首年 alone, or under a group that names no amount, is no field.
+    expect(bestField('首年')).toBeUndefined();
+    expect(matchHeaderText('客户信息 首年').filter((c) => c.confidence >= 0.5)).toEqual([]);
+  });
+
   it('finds a header at row 5 under a title, blank rows and form fields', () => {
     const fields: Field[] = ['customerName', 'contactPhone', 'registrant', 'registeredAt'];
     const grid: Row[] = [

@@ -556,6 +556,27 @@ describe('cell values', () => {
     ]);
   });
 
+  it('reads 首年 under a merged 预计金额（万元） as the expected amount in 万元, and reports 次年 as unmapped', async () => {
+    const bytes = await xlsxOf([
+      {
+        name: '报备',
+        rows: [
+          [...STANDARD_HEADER, '预计金额（万元）', null],
+          [null, null, null, null, null, null, null, '首年', '次年'],
+          [...standardRow(0, '王磊'), 50, 80],
+        ],
+        merges: ['A1:A2', 'B1:B2', 'C1:C2', 'D1:D2', 'E1:E2', 'F1:F2', 'G1:G2', 'H1:I1'],
+      },
+    ]);
+    const { report } = await runImport(bytes, temp, { fileName: 'first-year.xlsx', actor: ADMIN });
+    expect(report.mapping.slice(7).map((m) => [m.column, m.header, m.field])).toEqual([
+      ['H', '首年', 'expectedAmount'],
+      ['I', '次年', null],
+    ]);
+    const [record] = await temp.records();
+    expect(record?.registration.expectedAmount).toBe(500_000);
+  });
+
   it('under a 金额（万元） group keeps a column whose header says （单位：元） and a cell written ¥500,000 in yuan', async () => {
     const bytes = await xlsxOf([
       {

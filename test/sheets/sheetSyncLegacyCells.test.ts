@@ -88,6 +88,50 @@ describe('Google Sheets sync: legacy cells', () => {
     );
   });
 
+  it('reads 首年 under 预计金额（万元） as the expected amount in 万元; 次年 beside it stays unmapped', async () => {
+    const id = fake.createSpreadsheet({
+      sheets: [
+        {
+          title: TAB,
+          values: [
+            ['客户名称', '客户类型', '地址', '联系电话', '客户来源', '报备人', '预计金额（万元）', ''],
+            ['', '', '', '', '', '', '首年', '次年'],
+            [
+              '上海甲乙丙科技有限公司',
+              '企业',
+              '上海市浦东新区张江路1号',
+              '13912345671',
+              '展会',
+              '李娜',
+              50,
+              80,
+            ],
+          ],
+        },
+      ],
+      sharedWith: { [SERVICE_ACCOUNT]: 'writer' },
+    });
+    const linked = await admin.post<{
+      id: string;
+      mapping: { header: string; group?: string; field: string | null }[];
+    }>('/api/sheets', {
+      spreadsheet: id,
+      sheet: TAB,
+      team: '华东一部',
+      owner: '王磊',
+    });
+    expect(linked.status, JSON.stringify(linked.body)).toBe(201);
+    expect(linked.body.mapping.filter((c) => c.group !== undefined).map((c) => [c.header, c.field])).toEqual([
+      ['首年', 'expectedAmount'],
+      ['次年', null],
+    ]);
+    const res = await admin.post<Record<string, unknown>>(`/api/sheets/${linked.body.id}/sync`, {});
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ registered: 1 });
+    const all = (await admin.get<{ items: RecordView[] }>('/api/registrations?limit=100')).body.items;
+    expect(all.map((r) => r.registration.expectedAmount)).toEqual([500_000]);
+  });
+
   it('gives a spread group header’s 万元 to the amounts under it only, not to a 单价 past its 备注, as the import reads a CSV', async () => {
     const id = fake.createSpreadsheet({
       sheets: [
