@@ -82,6 +82,15 @@ const emailSchema = z.email();
  */
 const PLACEHOLDER_KEPT: ReadonlySet<Field> = new Set(['need', 'notes']);
 
+/**
+ * Whether a cell says nothing in its field: a placeholder (无, N/A, —) where the parser reads it as an
+ * empty cell, i.e. in every field but the free text that keeps it. The Google Sheets sync hashes a
+ * row's cells without such cells, so 无 turned into a blank (or back) is no edit of the row.
+ */
+export function readsAsBlank(field: Field, value: unknown): boolean {
+  return typeof value === 'string' && !PLACEHOLDER_KEPT.has(field) && isPlaceholder(value.trim());
+}
+
 /** Parses one raw row; never throws for bad data. */
 export function parseRow(raw: RawRow, ctx: RowContext): ParsedRow {
   const errors: Problem[] = [];

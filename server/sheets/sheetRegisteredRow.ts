@@ -13,6 +13,7 @@ import type { Actor } from '../services/actor.js';
 import type { ChangeService } from '../services/changeService.js';
 import type { Store } from '../store/store.js';
 import { ROW_COLLECTION, rowKey, type RowState, type SheetLink } from './sheetLinks.js';
+import { hashOf, inputCells } from './sheetTabRead.js';
 import type { Annotation } from './sheetWriteBack.js';
 
 export interface RegisteredRowDeps {
@@ -42,13 +43,21 @@ export async function registeredRow(
    */
   known: { state: RowState | undefined; current: StoredRecord | undefined },
   cells: Partial<Record<Field, string | number | boolean>>,
-  hash: string,
+  /**
+   * The hash of the row's cells, and the one a build before 2026-12-08 took of them (placeholders as
+   * typed) when it differs: a state stored by such a build matches it, so the upgrade edits nothing.
+   */
+  hashes: { hash: string; legacy: string | undefined },
   rowKeyOnSheet: string | undefined,
   dryRun: boolean,
   rowErrors: readonly Problem[],
 ): Promise<RegisteredRowOutcome | null> {
   const key = rowKey(link.id, no);
   const state = known.state;
+  const { hash } = hashes;
+  const matches = (stored: string | undefined) =>
+    stored !== undefined && (stored === hash || stored === hashes.legacy);
+  const unchanged = keepsInputs(state, hashes);
   if (state === undefined) {
     // A number this link did not write (typed, or from Excel): adopted as the row's baseline, bound
     // to the row's key when it has one (so a later copy of the row is told from it) — but only a
@@ -83,21 +92,21 @@ export async function registeredRow(
     return null;
   }
   const current = known.current;
-  if (state.hash === hash && state.refusedHash !== undefined) {
+  if (unchanged && state.refusedHash !== undefined) {
     // Put back as it was after a refused change: the 已变更，未生效 mark must go, or it stays forever.
     if (dryRun) return null;
     await deps.store.write((tx) =>
       tx.putDoc(ROW_COLLECTION, key, {
         hash,
-        cells: state.cells,
+        cells: inputCells(state.cells),
         ...(state.key ? { key: state.key } : {}),
       }),
     );
     if (current === undefined) return null;
     return { refused: false, restored: true, write: recordState(current) };
   }
-  if (state.refusedHash === hash) return null;
-  if (state.hash === hash) {
+  if (matches(state.refusedHash)) return null;
+  if (unchanged) {
     // Unchanged in the sheet, maybe not in the service (reviewed, extended, ended): the row is to
     // show the record's status and protection end. The caller writes it only when those differ.
     if (dryRun) return null;
@@ -105,8 +114,10 @@ export async function registeredRow(
     return { refused: false, current: true, write: recordState(current) };
   }
   const changes: Partial<Record<Field, string | number | boolean | null>> = {};
-  for (const f of new Set([...Object.keys(state.cells), ...Object.keys(cells)]) as Set<Field>) {
-    if (state.cells[f] !== cells[f]) changes[f] = cells[f] ?? null;
+  // Cells an older build kept with their placeholders compare as the blanks they are read as.
+  const before = inputCells(state.cells);
+  for (const f of new Set([...Object.keys(before), ...Object.keys(cells)]) as Set<Field>) {
+    if (before[f] !== cells[f]) changes[f] = cells[f] ?? null;
   }
   if (dryRun) return null;
   // An error value (#REF!, a broken formula) is left out of the row's cells, so its field would go
@@ -157,6 +168,21 @@ export async function registeredRow(
       },
     };
   }
+}
+
+/**
+ * Whether a registered row still holds the inputs last applied to its record. A state stored by a
+ * build before 2026-12-08 hashed its cells with their placeholders as typed: it matches the row's
+ * legacy hash while the row still holds them, and its cells read as today (placeholders as blanks)
+ * once the row holds a blank instead, so upgrading sends no change for either.
+ */
+export function keepsInputs(
+  state: RowState | undefined,
+  hashes: { hash: string; legacy: string | undefined },
+): boolean {
+  if (state === undefined) return false;
+  if (state.hash === hashes.hash || state.hash === hashes.legacy) return true;
+  return hashOf(inputCells(state.cells)) === hashes.hash;
 }
 
 /** A registered row as its record stands: number, status and protection end, nothing to point out. */

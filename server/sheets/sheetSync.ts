@@ -41,7 +41,7 @@ import {
   type RowState,
   type SheetLink,
 } from './sheetLinks.js';
-import { flagged, registeredRow } from './sheetRegisteredRow.js';
+import { flagged, keepsInputs, registeredRow } from './sheetRegisteredRow.js';
 import { linkTab, requireTeam, type LinkedTab, type LinkRequest } from './sheetLinking.js';
 import { identifyRows, rowsByIdentity, type RowFacts } from './sheetRowIdentity.js';
 import {
@@ -276,8 +276,14 @@ export class SheetSyncService {
     for (const r of sheet.rows) {
       const id = identities.get(r.row)!;
       const hash = sheet.hashes.get(r.row)!;
+      /** The hash a build before 2026-12-08 took of this row (placeholders as typed), when it differs. */
+      const legacyHash = sheet.legacyHashes.get(r.row);
       const cells = inputCells(r.submission);
-      const claim = id.key === undefined ? undefined : claims.get(claimKey(id.key, hash));
+      const claim =
+        id.key === undefined
+          ? undefined
+          : (claims.get(claimKey(id.key, hash)) ??
+            (legacyHash === undefined ? undefined : claims.get(claimKey(id.key, legacyHash))));
       if (r.registrationNo !== null) {
         if (
           claim !== undefined &&
@@ -307,7 +313,7 @@ export class SheetSyncService {
           r.registrationNo,
           { state: states.get(r.registrationNo), current: records.get(r.registrationNo) },
           cells,
-          hash,
+          { hash, legacy: legacyHash },
           id.keyed ? id.key : undefined,
           options.dryRun,
           r.errors,
@@ -443,7 +449,10 @@ export class SheetSyncService {
       const wanted = new Set<string>();
       for (const r of sheet.rows) {
         const key = identities.get(r.row)?.key;
-        if (key !== undefined) wanted.add(rowKey(link.id, claimKey(key, sheet.hashes.get(r.row)!)));
+        if (key === undefined) continue;
+        wanted.add(rowKey(link.id, claimKey(key, sheet.hashes.get(r.row)!)));
+        const legacy = sheet.legacyHashes.get(r.row);
+        if (legacy !== undefined) wanted.add(rowKey(link.id, claimKey(key, legacy)));
       }
       for (const doc of await tx.listDocs(CLAIM_COLLECTION, ofLink))
         if (wanted.has(doc.key))
@@ -462,7 +471,11 @@ export class SheetSyncService {
       const unchanged = [
         ...new Set(
           sheet.rows.flatMap((r) =>
-            r.registrationNo !== null && states.get(r.registrationNo)?.hash === sheet.hashes.get(r.row)
+            r.registrationNo !== null &&
+            keepsInputs(states.get(r.registrationNo), {
+              hash: sheet.hashes.get(r.row)!,
+              legacy: sheet.legacyHashes.get(r.row),
+            })
               ? [r.registrationNo]
               : [],
           ),

@@ -9,6 +9,7 @@ import { type SheetGrid } from '../../core/sheetGrid.js';
 import { planLayout, planSkippedRowHints, type HintWrite } from '../../core/sheetLayout.js';
 import { readRows } from '../../core/sheetRows.js';
 import { resultColumnOfHeader, type SheetSetup } from '../../core/sheetSetup.js';
+import { readsAsBlank } from '../../core/row.js';
 import { REGISTRATION_NO, type Field } from '../../core/schema.js';
 import { notRegisteredRows, type NotRegisteredRow } from '../../core/skippedRow.js';
 import { columnLetter, quoteSheetTitle } from './a1Range.js';
@@ -87,7 +88,22 @@ function setupOf(link: SheetLink, grid: SheetGrid): SheetSetup {
   };
 }
 
+/**
+ * A row's input cells as the row parser reads them: a placeholder where it stands for a blank (无 in
+ * 联系人, core/row.ts readsAsBlank) is left out as a blank cell is, so that the row's hash, the cells
+ * kept for it and the changes sent from it do not tell 无 from an empty cell.
+ */
 export function inputCells(
+  submission: Record<string, unknown>,
+): Partial<Record<Field, string | number | boolean>> {
+  const out: Partial<Record<Field, string | number | boolean>> = {};
+  for (const [k, v] of Object.entries(rawInputCells(submission)) as [Field, string | number | boolean][])
+    if (!readsAsBlank(k, v)) out[k] = v;
+  return out;
+}
+
+/** The input cells as typed, placeholders kept: what builds before 2026-12-08 hashed (legacyHashes). */
+function rawInputCells(
   submission: Record<string, unknown>,
 ): Partial<Record<Field, string | number | boolean>> {
   const out: Partial<Record<Field, string | number | boolean>> = {};
@@ -128,6 +144,11 @@ export function parseSheet(
 ): {
   rows: SheetRowRead[];
   hashes: Map<number, string>;
+  /**
+   * By row, the hash an older build took over the cells as typed, for the rows holding a placeholder
+   * (their hash differs): a row state or claim stored before the upgrade is still found by it.
+   */
+  legacyHashes: Map<number, string>;
   facts: RowFacts[];
   /** The second phone column (电话 beside a mapped 手机), found in the header at each read. */
   phoneFallbackColumn: number | undefined;
@@ -150,6 +171,12 @@ export function parseSheet(
   const layout = planLayout(grid, setupOf(link, grid));
   const rows = readRows(layout, grid, context, { errorCells });
   const hashes = new Map(rows.map((r) => [r.row, hashOf(inputCells(r.submission))]));
+  const legacyHashes = new Map<number, string>();
+  for (const r of rows) {
+    const raw = rawInputCells(r.submission);
+    if (Object.keys(raw).length !== Object.keys(inputCells(r.submission)).length)
+      legacyHashes.set(r.row, hashOf(raw));
+  }
   const facts: RowFacts[] = rows.map((r) => ({
     row: r.row,
     no: r.registrationNo,
@@ -167,6 +194,7 @@ export function parseSheet(
   return {
     rows,
     hashes,
+    legacyHashes,
     facts,
     phoneFallbackColumn: layout.phoneFallbackColumn,
     readFrom,
