@@ -339,10 +339,18 @@ export function openApiDocument(version: string): unknown {
                 reason: z.object({ code: z.string(), message: z.string(), messageEn: z.string() }).loose(),
               }),
             )
-            .describe("Those rows with the import report's kind and reason (row.example, row.total…)"),
+            .describe(
+              "Those rows with the import report's kind and reason (row.example, row.total…), from the read the 提示 texts were planned from (the re-read before writing when it read the whole tab)",
+            ),
           hints: z
             .array(z.object({ row: z.number().int(), text: z.string() }))
             .describe('提示 texts written on those rows; in a dry run, those it would write'),
+          notRegisteredAsOf: z
+            .string()
+            .optional()
+            .describe(
+              'Only when skipped (the file is unchanged since the last sync, nothing read): when the tab was last read; notRegistered and notRegisteredRows are that read’s, which the unchanged tab still holds',
+            ),
           calls: z.number(),
         })
         .loose(),

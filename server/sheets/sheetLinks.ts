@@ -56,6 +56,28 @@ export const sheetLinkSchema = z.object({
   notesMarked: z.literal(true).optional(),
   /** Drive's file version at the last complete sync; a sync with the same version reads nothing. */
   lastVersion: z.string().optional(),
+  /**
+   * What the last complete sync that read the tab found in it, for the report of a sync that stops
+   * at the unchanged version (the tab holds the same rows). Links synced before it was kept have
+   * none: their next sync reads the tab even if its version did not move (docs/sheets.md).
+   */
+  lastRead: z
+    .object({
+      at: z.string(),
+      notRegisteredRows: z.array(
+        z.object({
+          row: z.number().int().positive(),
+          skipped: z.enum(['example', 'total', 'note', 'header-repeat']),
+          reason: z.object({
+            code: z.string(),
+            message: z.string(),
+            messageEn: z.string(),
+            field: z.string().optional(),
+          }),
+        }),
+      ),
+    })
+    .optional(),
   lastSyncAt: z.string().optional(),
   lastCalls: z.number().int().nonnegative().optional(),
   error: linkErrorSchema.optional(),

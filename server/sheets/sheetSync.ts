@@ -75,8 +75,18 @@ export interface SyncReport {
   invalid: number;
   /** Rows under the header that are no registration (example, total, note, header repeated). */
   notRegistered: number;
-  /** Those rows, each with the import report's `skipped` kind and `reason` (row.example, row.total…). */
+  /**
+   * Those rows, each with the import report's `skipped` kind and `reason` (row.example, row.total…).
+   * From the read the 提示 texts were planned from: the re-read before the write-back when it read
+   * the whole tab (rows may have moved since the first read), else the first read.
+   */
   notRegisteredRows: NotRegisteredRow[];
+  /**
+   * Present when this sync read nothing (`skipped`: the file's version is unchanged): the time of the
+   * last sync that read the tab, whose `notRegistered` and `notRegisteredRows` are carried — the tab
+   * still holds those rows, since nothing in the file changed.
+   */
+  notRegisteredAsOf?: string;
   /** The 提示 texts written on those rows ('' takes a stale one out); in a dry run, those it would write. */
   hints: HintWrite[];
   calls: number;
@@ -233,7 +243,18 @@ export class SheetSyncService {
     };
     const version = await client.getVersion(link.spreadsheetId);
     report.calls++;
-    if (version.version === link.lastVersion) return { ...report, skipped: true };
+    // A link synced before the last read's rows were kept reads once more, so that its report does
+    // not say the tab holds none.
+    if (version.version === link.lastVersion && link.lastRead !== undefined) {
+      return {
+        ...report,
+        skipped: true,
+        notRegistered: link.lastRead.notRegisteredRows.length,
+        notRegisteredRows: link.lastRead.notRegisteredRows,
+        notRegisteredAsOf: link.lastRead.at,
+      };
+    }
+    const readAt = this.deps.clock().toISOString();
 
     // Values, notes and row keys in one read; the tab's id comes with it.
     const read = await client.readGrid(link.spreadsheetId, wholeTab(link.sheet), { notes: true });
@@ -417,12 +438,21 @@ export class SheetSyncService {
       report.calls++;
       report.calls += await this.writeBack(link, placed.width, placed.writes, placed.hints);
       report.hints = placed.hints;
+      if (placed.notRegistered !== undefined) {
+        report.notRegistered = placed.notRegistered.length;
+        report.notRegisteredRows = placed.notRegistered;
+      }
     }
     if (!options.dryRun) {
       // Our own write-back moved the version: the next sync reads again, finds every row showing its
       // result, writes nothing, and the one after stops at the version. The notes written from now
       // on are marked, and the unmarked ones of an older build on the rows written are replaced.
-      await this.saveLink(link.id, (l) => ({ ...l, lastVersion: version.version, notesMarked: true }));
+      await this.saveLink(link.id, (l) => ({
+        ...l,
+        lastVersion: version.version,
+        notesMarked: true,
+        lastRead: { at: readAt, notRegisteredRows: report.notRegisteredRows },
+      }));
     }
     return report;
   }
@@ -573,7 +603,13 @@ export class SheetSyncService {
     writes: readonly PendingWrite[],
     bound: ReadonlyMap<string, string>,
     withHints: boolean,
-  ): Promise<{ width: number; writes: PlacedWrite[]; hints: HintWrite[] }> {
+  ): Promise<{
+    width: number;
+    writes: PlacedWrite[];
+    hints: HintWrite[];
+    /** The rows that are no registration as the whole tab's re-read found them (absent without one). */
+    notRegistered: NotRegisteredRow[] | undefined;
+  }> {
     const byContent = withHints || writes.some((w) => w.byContent);
     const column = columnLetter(link.resultColumns.registrationNo - 1);
     const range = byContent ? wholeTab(link.sheet) : `${wholeTab(link.sheet)}!${column}:${column}`;
@@ -598,7 +634,12 @@ export class SheetSyncService {
       ...before.rows.map((r) => r.values.length),
       ...now.rows.map((r) => r.values.length),
     );
-    return { width, writes: placed, hints: withHints ? (parsed?.hints ?? []) : [] };
+    return {
+      width,
+      writes: placed,
+      hints: withHints ? (parsed?.hints ?? []) : [],
+      notRegistered: parsed?.notRegistered,
+    };
   }
 
   /** The results written to the tab (no call, not even for the tab's id, when nothing is to be written). */

@@ -50,6 +50,8 @@ export interface SyncView {
     reason: { code: string; message: string; messageEn: string };
   }[];
   hints?: { row: number; text: string }[];
+  /** A skipped sync: when the tab was last read, the read the not-registered rows are from. */
+  notRegisteredAsOf?: string;
   calls: number;
   dryRun: boolean;
 }
@@ -253,17 +255,24 @@ function describeSetup(setup: LinkSetupReport | undefined): string[] {
 }
 
 export function describeSync(report: SyncView): string {
-  if (report.skipped) {
-    return `${report.link}: 表格未变，未读取 / unchanged since the last sync, nothing read (${report.calls} 次 API 调用 / API calls)`;
-  }
   const notRegistered = report.notRegistered ?? 0;
-  const lines = [
-    `${report.link}${report.dryRun ? '（试运行，未保存 / dry run, nothing saved）' : ''}: ` +
-      `新登记 registered ${report.registered}，变更 changed ${report.changed}，` +
-      `被拒 refused ${report.refused}，无效 invalid ${report.invalid}` +
-      (report.notRegistered === undefined ? '' : `，未登记 not registered ${notRegistered}`) +
-      `；${report.calls} 次 API 调用 / API calls`,
-  ];
+  const lines = report.skipped
+    ? [
+        `${report.link}: 表格未变，未读取 / unchanged since the last sync, nothing read (${report.calls} 次 API 调用 / API calls)`,
+      ]
+    : [
+        `${report.link}${report.dryRun ? '（试运行，未保存 / dry run, nothing saved）' : ''}: ` +
+          `新登记 registered ${report.registered}，变更 changed ${report.changed}，` +
+          `被拒 refused ${report.refused}，无效 invalid ${report.invalid}` +
+          (report.notRegistered === undefined ? '' : `，未登记 not registered ${notRegistered}`) +
+          `；${report.calls} 次 API 调用 / API calls`,
+      ];
+  if (report.skipped && report.notRegisteredAsOf !== undefined && notRegistered > 0) {
+    // The tab is unchanged: the rows the last read found are still there.
+    lines.push(
+      `  上次读取（${report.notRegisteredAsOf}）时的结果，表格此后未变 / as the last read (${report.notRegisteredAsOf}) found them; the file is unchanged since`,
+    );
+  }
   if (notRegistered > 0) {
     // The add-in's words (addin/i18n.ts run.notRegistered), then each row's reason as the import reports it.
     lines.push(

@@ -347,6 +347,82 @@ describe('Google Sheets sync (issue 11)', () => {
     expect([again.body.notRegistered, again.body.hints]).toEqual([4, []]);
   });
 
+  describe('the rows that are no registration, in the report', () => {
+    const header = ['序号', '客户名称', '联系人', '联系电话', '客户类型', '地址', '客户来源'];
+    const values = () => [
+      header,
+      ['', '上海某公司', '张三', '13800000000', '企业', '上海市浦东新区XX路 1 号', '展会'],
+      ['1', '杭州云帆网络科技有限公司', '李四', '13987654321', '企业', '杭州市西湖区文三路 200 号', '转介绍'],
+      ['合计', '1 家'],
+      ['注：本表由销售部填写。'],
+      header,
+    ];
+    type Report = {
+      skipped: boolean;
+      calls: number;
+      notRegistered: number;
+      notRegisteredRows: { row: number; skipped: string; reason: { message: string } }[];
+      notRegisteredAsOf?: string;
+      hints: { row: number; text: string }[];
+    };
+
+    it('a sync that stops at the unchanged version carries the last read’s rows, saying from when; an upgraded link reads once', async () => {
+      const tab = fake.createSpreadsheet({
+        sheets: [{ title: TAB, values: values() }],
+        sharedWith: { [SA]: 'writer' },
+      });
+      const linkId = await linkSheet(admin, tab, TAB);
+      const first = await admin.post<Report>(`/api/sheets/${linkId}/sync`, {});
+      expect(first.body).toMatchObject({ skipped: false, notRegistered: 4 });
+      expect(first.body.notRegisteredAsOf).toBeUndefined();
+      // Our write-back moved the version: this one reads, finds the texts in place and writes nothing.
+      const second = await admin.post<Report>(`/api/sheets/${linkId}/sync`, {});
+      expect(second.body).toMatchObject({ skipped: false, notRegistered: 4, hints: [] });
+      const read = second.body.notRegisteredRows;
+
+      const third = await admin.post<Report>(`/api/sheets/${linkId}/sync`, {});
+      expect(third.body).toMatchObject({ skipped: true, calls: 1, notRegistered: 4, hints: [] });
+      expect(third.body.notRegisteredRows).toEqual(read);
+      expect(third.body.notRegisteredAsOf).toBe('2026-11-23T02:00:00.000Z');
+
+      // A link synced by a build that kept no such rows: its next sync reads the tab, though the
+      // version is unchanged, rather than report none.
+      await sheets.service.store.write(async (tx) => {
+        const { lastRead, ...before } = sheetLinkSchema.parse(await tx.getDoc(LINK_COLLECTION, linkId));
+        expect(lastRead?.notRegisteredRows).toHaveLength(4);
+        await tx.putDoc(LINK_COLLECTION, linkId, before);
+      });
+      const upgraded = await admin.post<Report>(`/api/sheets/${linkId}/sync`, {});
+      expect(upgraded.body).toMatchObject({ skipped: false, calls: 2, notRegistered: 4, hints: [] });
+      expect(upgraded.body.notRegisteredAsOf).toBeUndefined();
+      expect((await admin.post<Report>(`/api/sheets/${linkId}/sync`, {})).body).toMatchObject({
+        skipped: true,
+        notRegistered: 4,
+      });
+    });
+
+    it('rows inserted between the read and the write-back: the rows reported and the 提示 texts come from the same read', async () => {
+      const tab = fake.createSpreadsheet({
+        sheets: [{ title: TAB, values: values() }],
+        sharedWith: { [SA]: 'writer' },
+      });
+      const linkId = await linkSheet(admin, tab, TAB);
+      // A row inserted above the example while the sync registers: after its read, before its re-read.
+      fake.beforeCall('spreadsheets.get', () => fake.insertRows(tab, TAB, 2), 2);
+      const res = await admin.post<Report>(`/api/sheets/${linkId}/sync`, {});
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.hints.map((h) => h.row)).toEqual([3, 5, 6, 7]);
+      expect(res.body.notRegisteredRows.map((r) => [r.row, r.skipped])).toEqual([
+        [3, 'example'],
+        [5, 'total'],
+        [6, 'note'],
+        [7, 'header-repeat'],
+      ]);
+      expect(res.body.notRegisteredRows[0]!.reason.message).toContain('第 3 行是填写示例');
+      expect(fake.values(tab, TAB)[2]?.[11]).toBe('填写示例，未登记 / Example row, not registered');
+    });
+  });
+
   it('a crash between registering and writing back never registers a row twice', async () => {
     const linkId = await link();
     fake.injectFault({ method: 'spreadsheets.values.batchUpdate', status: 500, times: 2 });

@@ -183,5 +183,17 @@ describe('baobei sheets (CLI, issue 11)', () => {
     expect(real.stdout).toContain('registered 1');
     expect(real.stdout).toContain('提示（已写入 / written）');
     expect(fake.values(other, '客户')[1]?.[10]).toBe('填写示例，未登记 / Example row, not registered');
+
+    // Read once more (the write-back moved the version), then stopped at the version: the rows
+    // the last read found are printed as that read's, not as none.
+    expect((await cli('sync', linkId)).code).toBe(0);
+    const unchanged = await cli('sync', linkId);
+    expect(unchanged.code, unchanged.stderr).toBe(0);
+    expect(unchanged.stdout).toContain('unchanged since the last sync, nothing read');
+    expect(unchanged.stdout).toContain(
+      '上次读取（2026-11-23T02:00:00.000Z）时的结果，表格此后未变 / as the last read (2026-11-23T02:00:00.000Z) found them',
+    );
+    expect(unchanged.stdout).toContain('2 行是填写示例、合计、说明或重复的表头，未登记（见该行“提示”）');
+    expect(unchanged.stdout).toMatch(/第 4 行 \/ row 4 {2}row\.total/);
   }, 180_000);
 });
