@@ -57,6 +57,8 @@ const ZH = {
   'run.invalidBeforeSend': '{n} 行在发送前就有错误（已在表格中标出）',
   'run.skipped': '{n} 行未改动（已报备过，或服务中找不到）',
   'run.notRegistered': '{n} 行是填写示例、合计、说明或重复的表头，未登记（见该行“提示”）',
+  'run.hintsLeft':
+    '{n} 条“提示”这次没有写入：处理期间有行被插入、删除或排序，无法确定它们所在的行；下次运行时会写入',
   'run.lost': '第 {rows} 行在处理期间被删除或改动了客户信息，结果没有写回（报备已保存，改回后点“刷新状态”）',
   'run.nothing': '没有需要处理的行。',
   'connect.adminWarnings': '服务提醒管理员处理：',
@@ -243,6 +245,8 @@ const EN: Record<MessageKey, string> = {
   'run.skipped': '{n} rows left as they were (already registered, or not on the service)',
   'run.notRegistered':
     '{n} rows are an example, a total, a note or the header repeated: not registered (see their 提示)',
+  'run.hintsLeft':
+    '{n} 提示 texts were not written this time: rows were inserted, deleted or sorted while the add-in worked, so their rows could not be told; the next run writes them',
   'run.lost':
     'Rows {rows} were deleted or had their customer cells changed while the add-in worked; their results were not written (registrations are kept: restore the rows, then Refresh)',
   'run.nothing': 'No rows to process.',

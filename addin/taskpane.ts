@@ -589,6 +589,7 @@ class TaskPane {
     if (summary.skipped > 0) notes.push(this.t('run.skipped', { n: summary.skipped }));
     if ((summary.notRegistered ?? 0) > 0)
       notes.push(this.t('run.notRegistered', { n: summary.notRegistered ?? 0 }));
+    if ((summary.hintsLeft ?? 0) > 0) notes.push(this.t('run.hintsLeft', { n: summary.hintsLeft ?? 0 }));
     if (summary.lostRows.length > 0) notes.push(this.t('run.lost', { rows: summary.lostRows.join(', ') }));
     for (const w of summary.warnings) notes.push(this.state.language === 'zh' ? w.message : w.messageEn);
     renderSummary(

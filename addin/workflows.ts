@@ -92,6 +92,11 @@ export interface RunSummary {
    */
   notRegistered?: number;
   /**
+   * Check, submit: 提示 texts of those rows not written this run, because their row could not be told
+   * once rows had moved while the service worked (core relocateHints); the next run writes them.
+   */
+  hintsLeft?: number;
+  /**
    * Rows whose results found no row to go to: deleted, or their customer/contact cells edited while
    * the service worked. Their registrations are kept; Refresh shows them once the number is back.
    */
@@ -157,7 +162,7 @@ const DECISION_ORDER: Record<ReviewDecision['body']['decision'], number> = {
   approve: 2,
 };
 
-const nothingWritten = { lostRows: [] as number[], warnings: [] as WriteWarning[] };
+const nothingWritten = { lostRows: [] as number[], warnings: [] as WriteWarning[], hintsLeft: 0 };
 
 /** Error cells and the date system, as the sheet's reader found them. */
 function readOptions(snapshot: SheetSnapshot): {
@@ -309,10 +314,11 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     snapshot: SheetSnapshot,
     outcomes: readonly RowOutcome[],
     hints: readonly HintWrite[] = [],
-  ): Promise<{ lostRows: number[]; warnings: WriteWarning[] }> {
+  ): Promise<{ lostRows: number[]; warnings: WriteWarning[]; hintsLeft: number }> {
     report('writing', 0, outcomes.length);
     const options = { notes: excel.capabilities().notes };
     let lostRows: number[] = [];
+    let hintsLeft = 0;
     const rows = outcomes.map((o) => o.row);
     const written = await excel.writeSheet(planResults(layout, outcomes, { ...options, hints }), {
       columns: identityColumns(layout),
@@ -321,15 +327,15 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
       build: (now) => {
         const relocation = locateRows(layout, snapshot.grid, now, rows);
         lostRows = relocation.lost;
-        return planResults(layout, relocateOutcomes(outcomes, relocation), {
-          ...options,
-          // The skipped rows' 提示 texts follow their rows too (core relocateHints says how).
-          hints: relocateHints(layout, snapshot.grid, now, hints),
-        });
+        // The skipped rows' 提示 texts follow their rows too (core relocateHints says how); one
+        // whose row cannot be told is left for the next run, and the pane says how many.
+        const placed = relocateHints(layout, snapshot.grid, now, hints);
+        hintsLeft = hints.length - placed.length;
+        return planResults(layout, relocateOutcomes(outcomes, relocation), { ...options, hints: placed });
       },
     });
     report('writing', outcomes.length, outcomes.length);
-    return { lostRows, warnings: written.warnings };
+    return { lostRows, warnings: written.warnings, hintsLeft };
   }
 
   /** Rows to send, rows core already finds invalid, and rows already registered. */

@@ -293,6 +293,46 @@ describe('the task pane in Chromium, against the real service, with Excel faked'
     expect(pane.pageProblems).toEqual([]);
   }, 120_000);
 
+  it('says how many 提示 texts were left for the next run when rows moved while submit was on the wire', async () => {
+    const { context, page } = await openPane();
+    try {
+      await connect(page, salesToken);
+      await page.locator('#detect').click();
+      await page.locator('#detect-summary').waitFor({ state: 'visible' });
+      await page.locator('#apply').click();
+      await waitForMessage(page);
+      // A row inserted above the title while the rows are on the wire: the header moves, so the
+      // total row's text cannot be placed safely and waits for the next run.
+      let inserted = false;
+      await page.route(
+        (url) => url.pathname === '/api/registrations',
+        async (route) => {
+          if (route.request().method() === 'POST' && !inserted) {
+            inserted = true;
+            await page.evaluate((sheet) => {
+              const workbook = (window as unknown as { __fakeOffice: FakeOffice }).__fakeOffice.workbook;
+              const all = workbook.values(sheet, 'A1:J8');
+              workbook.setValues(sheet, 'A1:J9', [Array.from({ length: 10 }, () => ''), ...all]);
+            }, SHEET);
+          }
+          await route.continue();
+        },
+      );
+      await page.locator('#submit').click();
+      await waitForMessage(page);
+      expect(inserted).toBe(true);
+      const notes = await page.locator('#run-summary .summary-note').allInnerTexts();
+      expect(notes).toContain('1 行是填写示例、合计、说明或重复的表头，未登记（见该行“提示”）');
+      expect(notes).toContain(
+        '1 条“提示”这次没有写入：处理期间有行被插入、删除或排序，无法确定它们所在的行；下次运行时会写入',
+      );
+    } finally {
+      await context.close();
+    }
+    expect(pane.foreignRequests).toEqual([]);
+    expect(pane.pageProblems).toEqual([]);
+  }, 120_000);
+
   it('a reviewer builds the 待审核 sheet, types a decision and sends it', async () => {
     const row = enterpriseRow(9001, { registrant: '王磊', clientRowId: 'review' });
     const submitted = await service

@@ -690,7 +690,7 @@ describe('rows that are no registration (example, total, note, repeated header)'
       fake.workbook.setValues(SHEET, 'A3:G8', [blank(), ...rows.map((r) => [...r, ...blank()].slice(0, 7))]);
     });
     const summary = await workflows.submit(await workflows.detect());
-    expect(summary).toMatchObject({ rows: 1, notRegistered: 4, lostRows: [] });
+    expect(summary).toMatchObject({ rows: 1, notRegistered: 4, lostRows: [], hintsLeft: 0 });
     expect(fake.workbook.values(SHEET, 'H5')[0]?.[0]).toMatch(/^BB-2026-\d{6}$/);
     expect([3, 4, 5, 6, 7, 8].map((row) => hint(fake, row) ?? '')).toEqual([
       '',
@@ -714,7 +714,9 @@ describe('rows that are no registration (example, total, note, repeated header)'
     });
     const setup = await deleting.detect();
     const summary = await deleting.submit(setup);
-    expect(summary).toMatchObject({ rows: 1, notRegistered: 4, lostRows: [] });
+    // The deleted example row's text had no row to go to: not written, and the pane says so (the
+    // next run plans the texts from the sheet as it is then).
+    expect(summary).toMatchObject({ rows: 1, notRegistered: 4, lostRows: [], hintsLeft: 1 });
     expect(fake.workbook.values(SHEET, 'H3')[0]?.[0]).toMatch(/^BB-2026-\d{6}$/);
     expect([3, 4, 5, 6, 7].map((row) => hint(fake, row) ?? '')).toEqual([
       '',
@@ -730,8 +732,18 @@ describe('rows that are no registration (example, total, note, repeated header)'
     const above = changingMeanwhile(moved, '/api/registrations', () => {
       moved.workbook.setValues(SHEET, 'A1:G8', [blank(), ...all.map((r) => [...r, ...blank()].slice(0, 7))]);
     });
-    await above.submit(await above.detect());
+    const left = await above.submit(await above.detect());
     const hints = moved.workbook.values(SHEET, 'L1:L8').map((r) => r[0] ?? '');
     expect(hints.filter((h) => typeof h === 'string' && h.includes('未登记'))).toEqual([]);
+    // The pane is told: all four texts were left for the next run, which writes them.
+    expect(left).toMatchObject({ notRegistered: 4, hintsLeft: 4 });
+    const next = await above.submit(await above.detect());
+    expect(next).toMatchObject({ notRegistered: 4, hintsLeft: 0 });
+    expect(
+      moved.workbook
+        .values(SHEET, 'A1:T9')
+        .flat()
+        .filter((h) => typeof h === 'string' && h.includes('未登记')),
+    ).toHaveLength(4);
   });
 });
