@@ -694,16 +694,17 @@ function isGroupRow(upper: ScannedRow, lower: ScannedRow): boolean {
 
 /**
  * A lower row that divides an upper label into columns: some label spans a blank upper cell with a
- * lower text under it (a merge, or a CSV's group written once), and some other label has no lower
- * text (merged down over both rows). A data row fills the cells under the labels instead.
+ * lower text under it (a merge, or a CSV's group written once), and at least as many labels have no
+ * lower text (merged down over both rows) as have one. A data row fills the cells under most labels.
  */
 function dividesColumns(upper: ScannedRow, lower: ScannedRow): boolean {
   const spans = upper.texts.some(
     (text, c) =>
       text !== '' && lower.texts[c] !== '' && upper.texts[c + 1] === '' && (lower.texts[c + 1] ?? '') !== '',
   );
-  const mergedDown = upper.texts.some((text, c) => text !== '' && lower.texts[c] === '');
-  return spans && mergedDown;
+  const labels = upper.texts.flatMap((text, c) => (text === '' ? [] : [lower.texts[c] === '']));
+  const mergedDown = labels.filter((blank) => blank).length;
+  return spans && mergedDown > 0 && mergedDown >= labels.length - mergedDown;
 }
 
 function rowScore(columns: readonly ColumnCandidates[], row: ScannedRow): number {

@@ -440,6 +440,16 @@ describe('detectHeader', () => {
     expect(matchHeaderText('客户信息 首年').filter((c) => c.confidence >= 0.5)).toEqual([]);
   });
 
+  it('does not take a text-only data row with a blank cell for the lower row of a two-row header', () => {
+    const grid: Row[] = [
+      ['客户名称', '联系电话', '报备人', '备注', null],
+      ['上海华信科技有限公司', null, '王磊', '老客户', '二期'],
+      ['杭州云帆网络科技有限公司', '13987654321', '王磊', '转介绍', ''],
+    ];
+    const detection = detect(grid);
+    expect([detection.headerRows, detection.dataStartRow]).toEqual([[1], 2]);
+  });
+
   it('finds a header at row 5 under a title, blank rows and form fields', () => {
     const fields: Field[] = ['customerName', 'contactPhone', 'registrant', 'registeredAt'];
     const grid: Row[] = [
