@@ -32,7 +32,7 @@ import { raiseStoredRetention } from './services/retentionService.js';
 import { LowdbStore } from './store/lowdbStore.js';
 import type { Store } from './store/store.js';
 import type { FileVault } from './store/fileVault.js';
-import type { StoreLocation } from './store/storeTransfer.js';
+import { configuredLocation } from './storeLocation.js';
 import { foreignSchemaProblem } from './store/foreignSchema.js';
 import { DirFileVault } from './store/dirFileVault.js';
 import { readBackupKey } from './store/backupFile.js';
@@ -103,13 +103,6 @@ async function makeDataDir(dir: string): Promise<string | undefined> {
               : [`无法创建（${err.code ?? err.message}）`, `cannot be created (${err.code ?? err.message})`];
     throw configError(`BAOBEI_DATA_DIR: ${dir} ${zh} / ${dir} ${en}`);
   });
-}
-
-/** The store the configuration names (BAOBEI_STORE, BAOBEI_DATA_DIR, DATABASE_URL, BAOBEI_PG_SCHEMA). */
-function configuredLocation(config: Config): StoreLocation {
-  return config.store === 'postgres'
-    ? { kind: 'postgres', connectionString: config.databaseUrl!, schema: config.pgSchema }
-    : { kind: 'lowdb', dataDir: config.dataDir };
 }
 
 /**

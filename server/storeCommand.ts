@@ -14,9 +14,9 @@ import { openStore, openStoreAndFiles } from './service.js';
 import { rekeyIfNeeded } from './services/identityRekey.js';
 import { callService, findService, serviceError, serviceJson, serviceToken } from './serviceClient.js';
 import { writeFileDurably } from './store/durableFile.js';
+import { configuredLocation, locationOf, type LocationOptions } from './storeLocation.js';
 import type { AuditEntry } from './store/store.js';
 import { foreignSchemaProblem } from './store/foreignSchema.js';
-import { isPostgresUrl } from './store/postgresReach.js';
 import {
   checkBackupFraming,
   dataKeyCheck,
@@ -34,55 +34,6 @@ import {
   type StoreLocation,
   type WriteSummary,
 } from './store/storeTransfer.js';
-
-/** Where a command's store is, from its options with the configuration as default. */
-export interface LocationOptions {
-  dataDir?: string | undefined;
-  pgUrl?: string | undefined;
-  pgSchema?: string | undefined;
-}
-
-export function locationOf(
-  kind: 'lowdb' | 'postgres',
-  options: LocationOptions,
-  config: Config,
-): StoreLocation {
-  if (kind === 'lowdb') return { kind, dataDir: path.resolve(options.dataDir ?? config.dataDir) };
-  const connectionString = options.pgUrl ?? config.databaseUrl;
-  if (connectionString === undefined) {
-    throw new DomainError(
-      problem(
-        'store.pg_url_missing',
-        'PostgreSQL 存储需要连接地址：用 --pg-url 或 DATABASE_URL 提供',
-        'A PostgreSQL store needs its address: give --pg-url or DATABASE_URL',
-        'pg-url',
-      ),
-    );
-  }
-  // DATABASE_URL was checked with the configuration; a --pg-url is checked here, alike.
-  if (!isPostgresUrl(connectionString)) {
-    throw new DomainError(
-      problem(
-        'store.pg_url_invalid',
-        'PostgreSQL 连接地址须为 postgres:// 或 postgresql:// 地址',
-        'The PostgreSQL address must be a postgres:// or postgresql:// URL',
-        'pg-url',
-      ),
-    );
-  }
-  const schema = options.pgSchema ?? config.pgSchema;
-  if (!/^[a-z_][a-z0-9_]{0,40}$/.test(schema)) {
-    throw new DomainError(
-      problem(
-        'store.pg_schema_invalid',
-        `schema 名无效：${schema}（小写字母、数字和 _，至多 41 个字符）`,
-        `Invalid schema name: ${schema} (lower-case letters, digits and _, at most 41 characters)`,
-        'pg-schema',
-      ),
-    );
-  }
-  return { kind, connectionString, schema };
-}
 
 /**
  * The data key, never created here: BAOBEI_KEY, else the key file of a data dir. A copy or restore
@@ -221,7 +172,7 @@ export async function runBackup(
     }
     const key = await readBackupKey(config.backupKey);
     if (key === undefined) throw backupKeyMissing();
-    await requireStore(locationOf(config.store, {}, config));
+    await requireStore(configuredLocation(config));
     const { store, files, keyring } = await openStoreAndFiles(config, 'backup');
     try {
       const now = new Date();
@@ -403,7 +354,7 @@ export async function runRekey(
 ): Promise<void> {
   // Opening makes a new store (and key) where there is none: a mistyped data dir or schema would be
   // "re-keyed" with 0 records and the operator told it is done.
-  await requireStore(locationOf(config.store, {}, config));
+  await requireStore(configuredLocation(config));
   const { store, keyring } = await openStore(config, 'rekey');
   try {
     const started = Date.now();
