@@ -16,6 +16,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type ExcelJS from 'exceljs';
 import { generateRegistrations, Random, type GeneratedRegistration } from './generate.js';
+import {
+  dropSchema,
+  TEST_DATABASE_URL as DATABASE_URL,
+  uniqueSchema,
+} from '../test/support/postgresSchema.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROWS = 20_000;
@@ -35,7 +40,6 @@ const RATIO_PAIRS = 5;
 const TARGET_RATIO = 1;
 const TARGET_RSS_MB = 500;
 /** The PostgreSQL the `postgres` case imports into (a schema of its own, dropped after). */
-const DATABASE_URL = process.env['BAOBEI_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** The clock of the import: every generated registration date lies before it. */
 const NOW = '2026-11-23T02:00:00.000Z';
 
@@ -261,7 +265,7 @@ async function openStore(kind: 'lowdb' | 'postgres'): Promise<{
     queries++;
     return (query as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof query;
-  const schema = `bench_import_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const schema = uniqueSchema('bench_import');
   const store = await PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema });
   return {
     store,
@@ -269,10 +273,7 @@ async function openStore(kind: 'lowdb' | 'postgres'): Promise<{
     queries: () => queries,
     dispose: async () => {
       await store.close();
-      const admin = new pg.Client({ connectionString: DATABASE_URL });
-      await admin.connect();
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.end();
+      await dropSchema(DATABASE_URL, schema);
     },
   };
 }

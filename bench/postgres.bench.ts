@@ -14,8 +14,12 @@ import pg from 'pg';
 import type { Registration, RowResult, SubmissionRow } from '../core/schema.js';
 import { spawnService, type ChildService } from '../test/support/childService.js';
 import { generateRegistrations } from './generate.js';
+import {
+  dropSchema,
+  TEST_DATABASE_URL as DATABASE_URL,
+  uniqueSchema,
+} from '../test/support/postgresSchema.js';
 
-const DATABASE_URL = process.env['BAOBEI_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CLIENTS = 8;
 const BATCH = 200;
 const BATCHES_PER_CLIENT = Number(process.env['BENCH_PG_BATCHES'] ?? 6);
@@ -73,7 +77,7 @@ const ENV: Record<string, string> = {
 
 async function deploy(kind: 'lowdb' | 'postgres', instances: number): Promise<Deployment> {
   const key = randomBytes(32).toString('hex');
-  const schema = `bench_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const schema = uniqueSchema('bench');
   const env: Record<string, string> =
     kind === 'postgres'
       ? { ...ENV, BAOBEI_STORE: 'postgres', DATABASE_URL, BAOBEI_PG_SCHEMA: schema }
@@ -108,10 +112,7 @@ async function deploy(kind: 'lowdb' | 'postgres', instances: number): Promise<De
       for (const s of services) await s.kill('SIGTERM');
       for (const dir of dirs) await rm(dir, { recursive: true, force: true });
       if (kind === 'postgres') {
-        const admin = new pg.Client({ connectionString: DATABASE_URL });
-        await admin.connect();
-        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await admin.end();
+        await dropSchema(DATABASE_URL, schema);
       }
     },
   };

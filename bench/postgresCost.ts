@@ -24,8 +24,12 @@ import { LowdbStore } from '../server/store/lowdbStore.js';
 import { PostgresStore } from '../server/store/postgresStore.js';
 import type { Store } from '../server/store/store.js';
 import { generateRegistrations } from './generate.js';
+import {
+  dropSchema,
+  TEST_DATABASE_URL as DATABASE_URL,
+  uniqueSchema,
+} from '../test/support/postgresSchema.js';
 
-const DATABASE_URL = process.env['BAOBEI_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CLIENTS = Number(process.env['BENCH_PG_COST_CLIENTS'] ?? 8);
 const BATCHES = Number(process.env['BENCH_PG_COST_BATCHES'] ?? 4);
 const RUNS = Number(process.env['BENCH_PG_COST_RUNS'] ?? 3);
@@ -114,7 +118,7 @@ async function measure(
   observer: pg.Client,
 ): Promise<Outcome> {
   const keyring = keyringFromMasterKey(randomBytes(32));
-  const schema = `pgcost_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const schema = uniqueSchema('pgcost');
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-pgcost-'));
   const store: Store =
     kind === 'postgres'
@@ -211,7 +215,7 @@ async function measure(
   } finally {
     await store.close();
     await rm(dataDir, { recursive: true, force: true });
-    if (kind === 'postgres') await observer.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    if (kind === 'postgres') await dropSchema(DATABASE_URL, schema);
   }
 }
 

@@ -36,10 +36,14 @@ import { LowdbStore } from '../server/store/lowdbStore.js';
 import type { ReadTx, Store } from '../server/store/store.js';
 import { FakeGoogle } from '../test/fakes/fakeGoogle.js';
 import { generateRegistrations } from './generate.js';
+import {
+  dropSchema,
+  TEST_DATABASE_URL as DATABASE_URL,
+  uniqueSchema,
+} from '../test/support/postgresSchema.js';
 
 const ROWS = Number(process.env['BENCH_SHEET_ROWS'] ?? 10_000);
 const STORE = process.env['BENCH_SHEET_STORE'] === 'postgres' ? 'postgres' : 'lowdb';
-const DATABASE_URL = process.env['BAOBEI_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SA = 'baobei-sync@baobei-bench.iam.gserviceaccount.com';
 const TAB = '报备';
 const TEAM = '华东一部';
@@ -141,7 +145,7 @@ async function main(): Promise<void> {
     random: () => 0,
   });
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-bench-sheets-'));
-  const schema = `bench_sheets_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const schema = uniqueSchema('bench_sheets');
   const config = loadConfig({
     ...(STORE === 'postgres' ? { BAOBEI_STORE: 'postgres', DATABASE_URL, BAOBEI_PG_SCHEMA: schema } : {}),
     PORT: '0',
@@ -255,10 +259,7 @@ async function main(): Promise<void> {
     await fake.close();
     await rm(dataDir, { recursive: true, force: true });
     if (STORE === 'postgres') {
-      const admin = new pg.Client({ connectionString: DATABASE_URL });
-      await admin.connect();
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.end();
+      await dropSchema(DATABASE_URL, schema);
     }
   }
 }

@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import type { StoredRecord } from '../core/schema.js';
 import type { Store } from '../server/store/store.js';
 import { dropSchema } from '../test/support/postgresSchema.js';
+import { identity } from '../test/support/storedRecords.js';
 import { discardedWrite } from './discardedWrite.js';
 
 const PAIRS = Number(process.env['BENCH_PAIRS'] ?? 1_000);
@@ -61,21 +62,7 @@ function share(no: string, withNo: string, holder: string, partner: string): Sto
       contactPhone: '13812345678',
       source: '展会',
     },
-    identity: {
-      customerType: 'enterprise',
-      creditCode: null,
-      name: `h-name-${no}`,
-      nameBlocks: [`h-block-${no}`],
-      nameGrams: [`h-gram-${no}`],
-      phone: null,
-      phoneIsMobile: false,
-      maskedPhone: null,
-      phoneMasked: false,
-      email: null,
-      household: null,
-      person: null,
-      surname: null,
-    },
+    identity: identity(no),
     submittedBy: holder,
     team: '华东一部',
     receivedAt: '2026-09-10T02:00:00.000Z',

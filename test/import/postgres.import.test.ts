@@ -22,8 +22,8 @@ import type { Store } from '../../server/store/store.js';
 import { counted } from '../support/countedStatements.js';
 import { companyNameFor, creditCodeFor, phoneFor } from '../support/customers.js';
 import { ADMIN, NOW, TODAY, tempDir } from './importHarness.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL, uniqueSchema } from '../support/postgresSchema.js';
 
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REGISTRANTS = ['王磊', '李娜', '周杰'];
 /** Past two of importSheet's prefetch chunks, so look-ups reach records of earlier chunks. */
 const ROWS = 2 * PREFETCH_ROWS + 600;
@@ -140,11 +140,10 @@ async function byRecord(rows: readonly ReportRow[], store: Store): Promise<unkno
 }
 
 describe('import into PostgreSQL', () => {
-  const schema = `import_pg_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const schema = uniqueSchema('import_pg');
   let dataDir: string;
   let lowdb: LowdbStore;
   let postgres: PostgresStore;
-  const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
 
   beforeAll(async () => {
     dataDir = await tempDir();
@@ -157,8 +156,7 @@ describe('import into PostgreSQL', () => {
   afterAll(async () => {
     await lowdb.close();
     await postgres.close();
-    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin.end();
+    await dropSchema(DATABASE_URL, schema);
     await rm(dataDir, { recursive: true, force: true });
   });
 

@@ -11,7 +11,7 @@ import { DEFAULT_POLICY, type Policy } from '../../core/policy.js';
 import type { StoredRecord } from '../../core/schema.js';
 import { REMINDERS_COLLECTION, ReminderSweep } from '../../server/notify/reminderScheduler.js';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
-import { record } from '../store/storeContract.js';
+import { record } from '../support/storedRecords.js';
 import {
   restartableLowdb,
   restartablePostgres,

@@ -10,7 +10,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RowResult } from '../../core/schema.js';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
@@ -27,9 +26,8 @@ import { runCli, spawnService, type ChildService } from '../support/childService
 import { enterpriseRow } from '../support/customers.js';
 import { apiClient, startTestService, type ErrorBody } from '../support/testService.js';
 import { ConfigError, loadConfig } from '../../server/config.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
 
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
 const schema = `backup_${process.pid}_${Date.now().toString(36)}`;
 const BATCH = 4;
 
@@ -83,8 +81,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (service) await service.kill('SIGTERM');
-  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await admin.end();
+  await dropSchema(DATABASE_URL, schema);
   await rm(work, { recursive: true, force: true });
 });
 
@@ -203,7 +200,7 @@ describe('backup and restore', () => {
       // [R36] The restore itself is on the restored store's audit trail, after the backup's entries.
       expect(content.dump.audit.at(-1)).toMatchObject({ action: 'restore', actorRole: 'system' });
     } finally {
-      await admin.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`);
+      await dropSchema(DATABASE_URL, pgSchema);
     }
   }, 120_000);
 

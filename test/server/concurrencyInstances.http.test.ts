@@ -17,10 +17,10 @@ import { spawnService, type ChildService } from '../support/childService.js';
 import { expectOneWinner, raceRow } from '../support/claimRace.js';
 import { enterpriseRow } from '../support/customers.js';
 import { apiClient, type Api } from '../support/testService.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL, uniqueSchema } from '../support/postgresSchema.js';
 
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
-const schema = `instances_${process.pid}_${randomBytes(4).toString('hex')}`;
+const schema = uniqueSchema('instances');
 const key = randomBytes(32).toString('hex');
 const ENV = { BAOBEI_STORE: 'postgres', DATABASE_URL, BAOBEI_PG_SCHEMA: schema };
 
@@ -47,7 +47,7 @@ afterAll(async () => {
   await first?.kill('SIGTERM');
   await second?.kill('SIGTERM');
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await dropSchema(DATABASE_URL, schema);
   await admin.end();
 });
 

@@ -15,6 +15,7 @@ import type { ImportReport } from '../../server/import/importSheet.js';
 import { csvOf } from '../fixtures/legacySheets.js';
 import { companyNameFor, creditCodeFor, phoneFor } from '../support/customers.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
+import { dropSchema, TEST_DATABASE_URL } from '../support/postgresSchema.js';
 
 type UploadBody = ImportReport & { id: string; annotatedUrl: string; expiresAt: string } & Partial<ErrorBody>;
 
@@ -263,7 +264,7 @@ describe('files at rest', () => {
   });
 
   it('with PostgreSQL the files are rows of sealed_files: sealed, served to the uploader, never in the store tables', async () => {
-    const url = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+    const url = TEST_DATABASE_URL;
     const schema = `files_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Pool({ connectionString: url, max: 1 });
     try {
@@ -288,7 +289,7 @@ describe('files at rest', () => {
       }
     } finally {
       for (const s of started.splice(0)) await s.close();
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await dropSchema(url, schema);
       await admin.end();
     }
   });

@@ -13,7 +13,7 @@ import type { Registration, SubmissionRow } from '../../core/schema.js';
 import { rekeyIfNeeded, STORE_META_COLLECTION } from '../../server/services/identityRekey.js';
 import { keyringFromMasterKey, parseMasterKey } from '../../server/security/keyring.js';
 import { LowdbStore } from '../../server/store/lowdbStore.js';
-import { record } from '../store/storeContract.js';
+import { record } from '../support/storedRecords.js';
 import { runCli } from '../support/childService.js';
 import { phoneFor } from '../support/customers.js';
 import { STARRED, starredKeysOfVersion1 } from '../support/identityRulesV1.js';

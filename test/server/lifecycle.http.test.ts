@@ -8,8 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addWorkdays, PACKAGE_CALENDAR } from '../../core/calendar.js';
 import type { RowResult, SubmissionRow } from '../../core/schema.js';
 import type { Policy } from '../../core/policy.js';
@@ -27,6 +26,7 @@ import {
   type ErrorBody,
   type TestService,
 } from '../support/testService.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
 
 interface Results {
   results: RowResult[];
@@ -42,12 +42,6 @@ type RecordWithCompetitors = RecordView & { competitors?: Competitor[] };
 function at(day: string, time = '10:00'): string {
   return new Date(`${day}T${time}:00+08:00`).toISOString();
 }
-
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
-afterAll(async () => {
-  await admin.end();
-});
 
 let svc: TestService;
 let wang: string;
@@ -911,7 +905,7 @@ describe('review', () => {
         // afterEach closes it again, which a closed service answers at once.
         await svc.close();
         await rm(dataDir, { recursive: true, force: true });
-        if (storeKind === 'postgres') await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        if (storeKind === 'postgres') await dropSchema(DATABASE_URL, schema);
       }
     },
   );

@@ -11,8 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Channel, EmailMessage } from '../../server/notify/channel.js';
 import { renderEmail } from '../../server/notify/emailChannel.js';
 import { recordFactsOf, type NotifyEvent } from '../../server/notify/notifyEvent.js';
@@ -24,12 +23,7 @@ import { LowdbStore } from '../../server/store/lowdbStore.js';
 import { PostgresStore } from '../../server/store/postgresStore.js';
 import type { Store } from '../../server/store/store.js';
 import { storedRecord } from '../notify/notifyFixtures.js';
-
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
-afterAll(async () => {
-  await admin.end();
-});
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL, uniqueSchema } from '../support/postgresSchema.js';
 
 let store: Store;
 let dataDir: string | undefined;
@@ -50,7 +44,7 @@ async function openStore(kind: 'lowdb' | 'postgres'): Promise<void> {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'baobei-digest-'));
     store = await LowdbStore.open({ dataDir, keyring });
   } else {
-    schema = `baobei_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+    schema = uniqueSchema('baobei_test');
     store = await PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema });
   }
 }
@@ -62,7 +56,7 @@ beforeEach(() => {
 afterEach(async () => {
   await store?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  if (schema) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  if (schema) await dropSchema(DATABASE_URL, schema);
   dataDir = undefined;
   schema = undefined;
 });

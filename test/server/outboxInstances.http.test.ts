@@ -7,15 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RowResult } from '../../core/schema.js';
 import { startRobotReceivers, type FakeRobot, type RobotReceivers } from '../fakes/robotReceivers.js';
 import { enterpriseRow } from '../support/customers.js';
 import { startTestService, type TestService } from '../support/testService.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
 
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const pgAdmin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
 const schema = `outbox_${randomBytes(6).toString('hex')}`;
 // Instances of one deployment share the data key.
 const key = randomBytes(32).toString('hex');
@@ -47,8 +45,7 @@ afterAll(async () => {
   await first?.close();
   await second?.close();
   await receivers?.close();
-  await pgAdmin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await pgAdmin.end();
+  await dropSchema(DATABASE_URL, schema);
 });
 
 it('sends each entry once when two instances deliver the same outbox', async () => {

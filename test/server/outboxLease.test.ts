@@ -6,7 +6,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, expect, it } from 'vitest';
 import type { Channel, EmailMessage } from '../../server/notify/channel.js';
@@ -24,13 +23,11 @@ import { keyringFromMasterKey, type Keyring } from '../../server/security/keyrin
 import { PostgresStore } from '../../server/store/postgresStore.js';
 import { startRobotReceivers } from '../fakes/robotReceivers.js';
 import { storedRecord } from '../notify/notifyFixtures.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
 
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
 const schemas: string[] = [];
 afterAll(async () => {
-  for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await admin.end();
+  for (const schema of schemas) await dropSchema(DATABASE_URL, schema);
 });
 
 /** Two instances' stores on a fresh schema. */

@@ -22,6 +22,7 @@ import type { ServiceReport } from '../../server/services/serviceReport.js';
 import type { AuditEntry } from '../../server/store/store.js';
 import { companyNameFor, creditCodeFor, enterpriseRow, phoneFor } from '../support/customers.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
 
 interface Results {
   results: RowResult[];
@@ -36,7 +37,6 @@ function at(day: string, time = '10:00'): string {
   return new Date(`${day}T${time}:00+08:00`).toISOString();
 }
 
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
 afterAll(async () => {
   await admin.end();
@@ -126,7 +126,7 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
 
     afterEach(async () => {
       await svc.close();
-      if (schema !== undefined) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      if (schema !== undefined) await dropSchema(DATABASE_URL, schema);
     });
 
     describe('register → grade → visits → lapse → pool → cooldown → claim (follow-up preset)', () => {

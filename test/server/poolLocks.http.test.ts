@@ -12,13 +12,13 @@ import type { RowResult, SubmissionRow } from '../../core/schema.js';
 import type { NotificationView } from '../../server/services/notificationService.js';
 import { companyNameFor, enterpriseRow, phoneFor } from '../support/customers.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
 
 /** Shanghai wall-clock time as an instant (UTC+8). */
 function at(day: string, time = '10:00'): string {
   return new Date(`${day}T${time}:00+08:00`).toISOString();
 }
 
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
 afterAll(async () => {
   await admin.end();
@@ -37,7 +37,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await svc.close();
-  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await dropSchema(DATABASE_URL, schema);
 });
 
 /** Customers n registered by `holder`, approved, then lapsed into the pool by the sweep (R31). */

@@ -5,20 +5,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { PostgresFileVault } from '../../server/store/postgresFileVault.js';
 import { enterpriseRow } from '../support/customers.js';
 import { startTestService, type ErrorBody } from '../support/testService.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
 
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const target = new URL(DATABASE_URL);
-const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
 const schema = `outage_${randomBytes(6).toString('hex')}`;
 afterAll(async () => {
-  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await admin.end();
+  await dropSchema(DATABASE_URL, schema);
 });
 
 /** A relay to the test database; `cut` drops every connection and refuses new ones. */

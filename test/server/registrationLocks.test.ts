@@ -13,15 +13,15 @@ import { RegistrationService } from '../../server/services/registrationService.j
 import { PostgresStore } from '../../server/store/postgresStore.js';
 import type { Store, WriteOptions, WriteTx } from '../../server/store/store.js';
 import { enterpriseRow } from '../support/customers.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL, uniqueSchema } from '../support/postgresSchema.js';
 
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `reglocks_${process.pid}_${randomBytes(4).toString('hex')}`;
+const schema = uniqueSchema('reglocks');
 const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
 let store: PostgresStore | undefined;
 
 afterAll(async () => {
   await store?.close();
-  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await dropSchema(DATABASE_URL, schema);
   await admin.end();
 });
 
@@ -156,7 +156,7 @@ it('[R3] looks a batch’s candidates and bans up from one prefetch per write, d
     expect(withPrefetch.uncovered).toEqual([]);
   } finally {
     await real.close();
-    await admin.query(`DROP SCHEMA IF EXISTS "${schema}_pre" CASCADE`);
+    await dropSchema(DATABASE_URL, `${schema}_pre`);
   }
 });
 
@@ -179,7 +179,7 @@ it('[R6] admits a row again inside the write when the policy changed after its l
     expect(outcome.results.map((r) => r.status)).toEqual(['pending', 'invalid']);
   } finally {
     await real.close();
-    await admin.query(`DROP SCHEMA IF EXISTS "${schema}_adm" CASCADE`);
+    await dropSchema(DATABASE_URL, `${schema}_adm`);
   }
 });
 

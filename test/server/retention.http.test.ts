@@ -13,9 +13,9 @@ import { keyringFromMasterKey, parseMasterKey } from '../../server/security/keyr
 import type { RecordView } from '../../server/services/recordView.js';
 import { LowdbStore } from '../../server/store/lowdbStore.js';
 import { PostgresStore } from '../../server/store/postgresStore.js';
-import pg from 'pg';
 import { companyNameFor, enterpriseRow, phoneFor } from '../support/customers.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
+import { dropSchema, TEST_DATABASE_URL } from '../support/postgresSchema.js';
 
 interface Destruction {
   id: string;
@@ -248,8 +248,7 @@ describe('[R39] a policy stored with fewer than 10 years', () => {
 
 describe('[R39] a policy written with fewer years while the service runs', () => {
   it('(an older instance on the same PostgreSQL schema) is still read as 10', async () => {
-    const connectionString =
-      process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+    const connectionString = TEST_DATABASE_URL;
     const schema = `retention_${process.pid}_${Date.now().toString(36)}`;
     const key = randomBytes(32).toString('hex');
     const svc = await startTestService({
@@ -270,10 +269,7 @@ describe('[R39] a policy written with fewer years while the service runs', () =>
       expect(requested.body.error.message).toContain('（10 年）');
     } finally {
       await svc.close();
-      const dba = new pg.Client({ connectionString });
-      await dba.connect();
-      await dba.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await dba.end();
+      await dropSchema(connectionString, schema);
     }
   });
 });

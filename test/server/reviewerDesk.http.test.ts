@@ -9,7 +9,7 @@ import type { RowResult, StoredRecord, SubmissionRow } from '../../core/schema.j
 import type { RecordView } from '../../server/services/recordView.js';
 import type { ReviewActions, ReviewReport } from '../../server/services/reviewerDesk.js';
 import { enterpriseRow } from '../support/customers.js';
-import { record as storedRecord } from '../store/storeContract.js';
+import { record as storedRecord } from '../support/storedRecords.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
 
 function at(day: string, time = '10:00'): string {

@@ -8,7 +8,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { effectiveStatus } from '../../core/lifecycle.js';
 import { DEFAULT_POLICY } from '../../core/policy.js';
@@ -21,16 +20,14 @@ import { LowdbStore } from '../../server/store/lowdbStore.js';
 import { PostgresStore } from '../../server/store/postgresStore.js';
 import type { Store } from '../../server/store/store.js';
 import { enterpriseRow } from '../support/customers.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL, uniqueSchema } from '../support/postgresSchema.js';
 
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `rowcand_${process.pid}_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+const schema = uniqueSchema('rowcand');
 const cleanups: (() => Promise<void>)[] = [];
 
 afterAll(async () => {
   for (const cleanup of cleanups) await cleanup();
-  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await admin.end();
+  await dropSchema(DATABASE_URL, schema);
 });
 
 /** Monday 2026-11-23, 10:00 in Shanghai. */

@@ -5,17 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { StoredRecord } from '../../core/schema.js';
 import type { RecordView } from '../../server/services/recordView.js';
-import { record } from '../store/storeContract.js';
+import { record } from '../support/storedRecords.js';
 import { startTestService, type TestService } from '../support/testService.js';
-
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
-afterAll(async () => {
-  await admin.end();
-});
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
 
 /** Pairs of shares of one customer each: Wang 60%, Li 40%. */
 const PAIRS = 30;
@@ -88,7 +83,7 @@ describe('[R16] a list page of split shares', () => {
   let schema: string | undefined;
   afterEach(async () => {
     await svc?.close();
-    if (schema !== undefined) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    if (schema !== undefined) await dropSchema(DATABASE_URL, schema);
     svc = undefined;
     schema = undefined;
   });

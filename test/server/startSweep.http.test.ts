@@ -15,10 +15,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordView } from '../../server/services/recordView.js';
 import type { RowResult } from '../../core/schema.js';
 import { enterpriseRow } from '../support/customers.js';
-import { dropSchema } from '../support/postgresSchema.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
 import { apiClient, startTestService, type ErrorBody, type TestService } from '../support/testService.js';
-
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** Shanghai wall-clock time as an instant (UTC+8). */
 function at(day: string, time = '10:00'): string {

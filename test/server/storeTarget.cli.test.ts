@@ -12,8 +12,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/childService.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
 
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
 const prefix = `target_${process.pid}_${Date.now().toString(36)}`;
 const foreign = `${prefix}_foreign`;
@@ -44,8 +44,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const s of [foreign, missing, empty, vaultOnly])
-    await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  for (const s of [foreign, missing, empty, vaultOnly]) await dropSchema(DATABASE_URL, s);
   await admin.end();
   await rm(work, { recursive: true, force: true });
 });

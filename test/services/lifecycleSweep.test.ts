@@ -13,7 +13,7 @@ import type { StoredRecord } from '../../core/schema.js';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { LifecycleService } from '../../server/services/lifecycleService.js';
 import { RegistrationService } from '../../server/services/registrationService.js';
-import { record } from '../store/storeContract.js';
+import { record } from '../support/storedRecords.js';
 import {
   restartableLowdb,
   restartablePostgres,

@@ -5,24 +5,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { STATUS_LABELS } from '../../core/schema.js';
 import type { RecordView } from '../../server/services/recordView.js';
 import type { ReadTx } from '../../server/store/store.js';
 import { companyNameFor, phoneFor } from '../support/customers.js';
 import { SERVICE_ACCOUNT, startSheetsService, type SheetsService, linkSheet } from './sheetsService.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
 
 const TAB = '报备';
 const HEADER = ['客户名称', '联系人', '联系电话', '客户类型', '地址', '客户来源'];
 /** 0-based columns of the result headers the link appends after 客户来源 (F). */
 const NO = 6;
 const STATUS = 7;
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
-
-afterAll(async () => {
-  await admin.end();
-});
 
 function sheetRow(n: number): string[] {
   return [companyNameFor(n), '张三', phoneFor(n), '企业', '上海市浦东新区张江路 100 号', '展会'];
@@ -66,7 +61,7 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
     afterEach(async () => {
       vi.restoreAllMocks();
       await sheets.close();
-      if (schema !== undefined) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      if (schema !== undefined) await dropSchema(DATABASE_URL, schema);
     });
 
     /** Links a tab of `rows`, registers them, approves one; the counts of the next sync (which reads the tab). */

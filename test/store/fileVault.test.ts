@@ -14,8 +14,8 @@ import { keyringFromMasterKey, type Keyring } from '../../server/security/keyrin
 import { DirFileVault } from '../../server/store/dirFileVault.js';
 import type { FileVault, NewVaultFile } from '../../server/store/fileVault.js';
 import { PostgresFileVault } from '../../server/store/postgresFileVault.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
 
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -63,7 +63,7 @@ async function dirAdapter(): Promise<Adapter> {
 async function postgresAdapter(): Promise<Adapter> {
   const schema = `vault_${randomBytes(6).toString('hex')}`;
   cleanups.push(async () => {
-    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await dropSchema(DATABASE_URL, schema);
   });
   return {
     name: 'postgres',
@@ -158,7 +158,7 @@ describe('file vault (postgres), several instances', () => {
     for (let round = 0; round < 5; round++) {
       const schema = `vault_${randomBytes(6).toString('hex')}`;
       cleanups.push(async () => {
-        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await dropSchema(DATABASE_URL, schema);
       });
       const opened = await Promise.allSettled(
         Array.from({ length: 8 }, () =>

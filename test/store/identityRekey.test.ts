@@ -7,8 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   compareIdentities,
   hashIdentityKeys,
@@ -29,13 +28,8 @@ import { LowdbStore } from '../../server/store/lowdbStore.js';
 import { PostgresStore } from '../../server/store/postgresStore.js';
 import type { Store } from '../../server/store/store.js';
 import { STARRED, starredKeysOfVersion1 } from '../support/identityRulesV1.js';
-import { record } from './storeContract.js';
-
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
-afterAll(async () => {
-  await admin.end();
-});
+import { record } from '../support/storedRecords.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL, uniqueSchema } from '../support/postgresSchema.js';
 
 interface Harness {
   store: Store;
@@ -65,7 +59,7 @@ const ADAPTERS: [string, (keyring: Keyring) => Promise<Harness>][] = [
   [
     'postgres',
     async (keyring) => {
-      const schema = `baobei_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+      const schema = uniqueSchema('baobei_test');
       const open = () => PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema });
       let store = await open();
       return {
@@ -76,7 +70,7 @@ const ADAPTERS: [string, (keyring: Keyring) => Promise<Harness>][] = [
         },
         async dispose() {
           await store.close();
-          await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+          await dropSchema(DATABASE_URL, schema);
         },
       };
     },

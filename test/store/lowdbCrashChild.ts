@@ -4,7 +4,7 @@
  */
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { LowdbStore } from '../../server/store/lowdbStore.js';
-import { record } from './storeContract.js';
+import { record } from '../support/storedRecords.js';
 
 const [dataDir, keyHex] = process.argv.slice(2);
 if (dataDir === undefined || keyHex === undefined) throw new Error('usage: lowdbCrashChild DATA_DIR KEY_HEX');

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { LowdbStore, writeChanges } from '../../server/store/lowdbStore.js';
 import { EntryBuilder, JournalWriter, readJournal } from '../../server/store/journal.js';
-import { record } from './storeContract.js';
+import { record } from '../support/storedRecords.js';
 import { indexKeys } from '../../core/matching.js';
 import { RECORD_STATUSES } from '../../core/schema.js';
 

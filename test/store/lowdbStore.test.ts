@@ -15,7 +15,8 @@ import { DRY_RUN_CLEAR_RECORDS, LowdbStore } from '../../server/store/lowdbStore
 import { sealRecord } from '../../server/store/recordCodec.js';
 import type { WriteMark } from '../../server/store/store.js';
 import type { StoredRecord } from '../../core/schema.js';
-import { describeStoreContract, record } from './storeContract.js';
+import { describeStoreContract } from './storeContract.js';
+import { record } from '../support/storedRecords.js';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), 'baobei-lowdb-'));

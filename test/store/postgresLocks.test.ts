@@ -13,9 +13,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { PostgresStore } from '../../server/store/postgresStore.js';
 import { ClaimHeldError, MAX_NOTIFICATIONS, type Notification } from '../../server/store/store.js';
-import { record } from './storeContract.js';
+import { record } from '../support/storedRecords.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL, uniqueSchema } from '../support/postgresSchema.js';
 
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
 const keyring = keyringFromMasterKey(randomBytes(32));
 const schemas: string[] = [];
@@ -23,7 +23,7 @@ const stores: PostgresStore[] = [];
 
 afterEach(async () => {
   for (const store of stores.splice(0)) await store.close();
-  for (const schema of schemas.splice(0)) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  for (const schema of schemas.splice(0)) await dropSchema(DATABASE_URL, schema);
 });
 afterAll(async () => {
   await admin.end();
@@ -31,7 +31,7 @@ afterAll(async () => {
 
 /** Three instances (pools) on one fresh schema. */
 async function instances(): Promise<[PostgresStore, PostgresStore, PostgresStore, string]> {
-  const schema = `baobei_locks_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const schema = uniqueSchema('baobei_locks');
   schemas.push(schema);
   const open = async () => {
     const store = await PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema });
@@ -352,7 +352,7 @@ describe('keyed writes on PostgreSQL', () => {
   it('BAOBEI_PG_KEYED_WRITES sets how many keyed writes an instance runs at once (1–8, the variable named when refused)', async () => {
     const { loadConfig } = await import('../../server/config.js');
     const { openStore } = await import('../../server/service.js');
-    const schema = `baobei_locks_${process.pid}_${randomBytes(4).toString('hex')}`;
+    const schema = uniqueSchema('baobei_locks');
     schemas.push(schema);
     const env = {
       BAOBEI_KEY: randomBytes(32).toString('hex'),

@@ -10,8 +10,8 @@ import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { PostgresStore } from '../../server/store/postgresStore.js';
 import { isPostgresUrl, postgresAddress, postgresUnreachable } from '../../server/store/postgresReach.js';
 import { closedPort } from '../support/childService.js';
+import { TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
 
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const keyring = keyringFromMasterKey(Buffer.alloc(32, 7));
 
 async function openError(connectionString: string): Promise<unknown> {

@@ -14,23 +14,15 @@ import { PostgresStore } from '../../server/store/postgresStore.js';
 import { LifecycleService } from '../../server/services/lifecycleService.js';
 import { openObjectionWindows } from '../../server/services/recordPages.js';
 import { RegistrationService } from '../../server/services/registrationService.js';
-import { describeStoreContract, identity, record } from './storeContract.js';
-
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { describeStoreContract } from './storeContract.js';
+import { identity, record } from '../support/storedRecords.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL, uniqueSchema } from '../support/postgresSchema.js';
 
 /** The test's own connection, to look at and drop schemas behind the store's back. */
 const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
 afterAll(async () => {
   await admin.end();
 });
-
-function uniqueSchema(): string {
-  return `baobei_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-}
-
-async function dropSchema(schema: string): Promise<void> {
-  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-}
 
 async function tablesOf(schema: string): Promise<string[]> {
   const result = await admin.query<{ table_name: string }>(
@@ -90,7 +82,7 @@ async function dropVersion4(schema: string): Promise<void> {
 }
 
 describeStoreContract('postgres', async () => {
-  const schema = uniqueSchema();
+  const schema = uniqueSchema('baobei_test');
   const keyring = keyringFromMasterKey(randomBytes(32));
   let store = await openStore(schema, keyring);
   return {
@@ -121,7 +113,7 @@ describeStoreContract('postgres', async () => {
     },
     async dispose() {
       await store.close();
-      await dropSchema(schema);
+      await dropSchema(DATABASE_URL, schema);
     },
   };
 });
@@ -132,7 +124,7 @@ describe('postgres store on a shared database', () => {
   const stores: PostgresStore[] = [];
 
   async function fresh(): Promise<string> {
-    const schema = uniqueSchema();
+    const schema = uniqueSchema('baobei_test');
     schemas.push(schema);
     return schema;
   }
@@ -154,7 +146,7 @@ describe('postgres store on a shared database', () => {
 
   afterEach(async () => {
     for (const store of stores.splice(0)) await store.close();
-    for (const schema of schemas.splice(0)) await dropSchema(schema);
+    for (const schema of schemas.splice(0)) await dropSchema(DATABASE_URL, schema);
   });
 
   it('serialises transactions across two instances: read-modify-write never loses an update', async () => {

@@ -27,8 +27,8 @@ import type { FileVault } from '../../server/store/fileVault.js';
 import { PostgresFileVault } from '../../server/store/postgresFileVault.js';
 import { runCli } from '../support/childService.js';
 import { keepFile, populate, type Populated } from '../support/populatedStore.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
 
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
 const schema = `transfer_${process.pid}_${Date.now().toString(36)}`;
 const NOW = new Date('2026-11-23T03:00:00.000Z');
@@ -59,7 +59,7 @@ afterAll(async () => {
     `SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`,
     [`${schema}%`],
   );
-  for (const { nspname } of schemas.rows) await admin.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+  for (const { nspname } of schemas.rows) await dropSchema(DATABASE_URL, nspname);
   await admin.end();
   await rm(source.dataDir, { recursive: true, force: true });
   await rm(work, { recursive: true, force: true });
@@ -103,7 +103,7 @@ async function openVault(location: StoreLocation): Promise<FileVault> {
 
 async function dropTarget(location: StoreLocation): Promise<void> {
   if (location.kind === 'lowdb') await rm(location.dataDir, { recursive: true, force: true });
-  else await admin.query(`DROP SCHEMA IF EXISTS "${location.schema}" CASCADE`);
+  else await dropSchema(DATABASE_URL, location.schema);
 }
 
 describe('store copy lowdb → PostgreSQL → lowdb', () => {

@@ -6,14 +6,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Keyring } from '../../server/security/keyring.js';
 import { LowdbStore } from '../../server/store/lowdbStore.js';
 import { PostgresStore } from '../../server/store/postgresStore.js';
 import type { Store } from '../../server/store/store.js';
-import { dropSchema } from './postgresSchema.js';
-
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL, uniqueSchema } from './postgresSchema.js';
 
 export interface RestartableStore {
   store: Store;
@@ -44,7 +41,7 @@ export async function restartableLowdb(keyring: Keyring): Promise<RestartableSto
 }
 
 export async function restartablePostgres(keyring: Keyring): Promise<RestartableStore> {
-  const schema = `baobei_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const schema = uniqueSchema('baobei_test');
   const open = () => PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema });
   let store = await open();
   const others: Store[] = [];
