@@ -17,16 +17,14 @@ import { LowdbStore } from '../../server/store/lowdbStore.js';
 import { truncated } from '../fixtures/hostileWorkbook.js';
 import { SAMPLES_DIR } from '../fixtures/sampleRows.js';
 import { TODAY, tempDir } from './importHarness.js';
+import { CLI_TEST_TIMEOUT, cliEntry } from '../support/builtCli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'baobei.js');
 const KEY = '5a'.repeat(32);
 const SAMPLE = 'v1-title-row.xlsx';
 /** v1-title-row.xlsx: 50 data rows, 4 of them invalid (truth.json). */
 const SAMPLE_ROWS = 50;
 const SAMPLE_SAVED = 46;
-/** Each test spawns Node processes that load the service through tsx; a busy machine is slow at that. */
-const SPAWN_TIMEOUT = 120_000;
 
 interface Run {
   code: number | null;
@@ -43,7 +41,7 @@ function baseEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.Pr
 
 function cli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [cliEntry(), ...args], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -83,7 +81,7 @@ async function sampleCopy(dir: string): Promise<string> {
   return file;
 }
 
-describe('baobei import, opening the store itself', { timeout: SPAWN_TIMEOUT }, () => {
+describe('baobei import, opening the store itself', { timeout: CLI_TEST_TIMEOUT }, () => {
   let dir: string;
   beforeAll(async () => {
     dir = await tempDir('baobei-cli-');
@@ -168,7 +166,7 @@ describe('baobei import, opening the store itself', { timeout: SPAWN_TIMEOUT }, 
   });
 });
 
-describe('baobei import while the service holds the data dir', { timeout: SPAWN_TIMEOUT }, () => {
+describe('baobei import while the service holds the data dir', { timeout: CLI_TEST_TIMEOUT }, () => {
   let dir: string;
   let dataDir: string;
   let server: ChildProcess;
@@ -177,7 +175,7 @@ describe('baobei import while the service holds the data dir', { timeout: SPAWN_
   beforeAll(async () => {
     dir = await tempDir('baobei-cli-serve-');
     dataDir = path.join(dir, 'data');
-    server = spawn(process.execPath, [BIN, 'serve'], {
+    server = spawn(process.execPath, [cliEntry(), 'serve'], {
       cwd: ROOT,
       env: baseEnv(dataDir, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -195,7 +193,7 @@ describe('baobei import while the service holds the data dir', { timeout: SPAWN_
       });
       server.on('exit', (code) => reject(new Error(`service exited (${code}): ${seen}`)));
     });
-  }, SPAWN_TIMEOUT);
+  }, CLI_TEST_TIMEOUT);
 
   afterAll(async () => {
     if (server.exitCode === null) {

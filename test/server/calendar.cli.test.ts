@@ -9,8 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import iconv from 'iconv-lite';
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { CalendarService } from '../../server/services/calendarService.js';
 import { LifecycleService } from '../../server/services/lifecycleService.js';
@@ -25,8 +24,8 @@ import { SYNTHETIC_2027 } from '../fixtures/calendar2027.js';
 import { runCli, spawnService } from '../support/childService.js';
 import { enterpriseRow } from '../support/customers.js';
 import { startTestService } from '../support/testService.js';
-
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { CLI_TEST_TIMEOUT } from '../support/builtCli.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL, uniqueSchema } from '../support/postgresSchema.js';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), 'baobei-calendar-'));
@@ -43,7 +42,7 @@ const CSV_2027 = [
   '2027-02-20,班,春节调休',
 ].join('\n');
 
-describe('baobei calendar', () => {
+describe('baobei calendar', { timeout: CLI_TEST_TIMEOUT }, () => {
   it('[R12] sets a year from CSV on the store, shows it, and refuses a bad line naming the date', async () => {
     const dataDir = await tempDir();
     const key = randomBytes(32).toString('hex');
@@ -158,7 +157,7 @@ describe('baobei calendar', () => {
   });
 });
 
-describe('baobei calendar set on the store and lapses (R31, R44)', () => {
+describe('baobei calendar set on the store and lapses (R31, R44)', { timeout: CLI_TEST_TIMEOUT }, () => {
   it('[R31][R44] a day off entered after a deadline day does not move it: the command voids what lapsed under the calendar in force', async () => {
     // The command runs on the real clock: the record is approved the day before yesterday (Shanghai)
     // with its first follow-up due yesterday, a working day under the schedule in force; the
@@ -249,10 +248,6 @@ describe('baobei calendar set on the store and lapses (R31, R44)', () => {
 });
 
 describe('entered schedules in both stores', () => {
-  const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
-  afterAll(async () => {
-    await admin.end();
-  });
   const keyring = keyringFromMasterKey(randomBytes(32));
   const actor = { id: 'a', name: 'admin', role: 'admin' as const };
 
@@ -281,11 +276,11 @@ describe('entered schedules in both stores', () => {
   });
 
   it('[R12] PostgreSQL keeps an entered year across a restart', async () => {
-    const schema = `baobei_cal_${process.pid}_${randomBytes(4).toString('hex')}`;
+    const schema = uniqueSchema('baobei_cal');
     try {
       await roundTrip(() => PostgresStore.open({ connectionString: DATABASE_URL, keyring, schema }));
     } finally {
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await dropSchema(DATABASE_URL, schema);
     }
   });
 });

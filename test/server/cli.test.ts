@@ -14,10 +14,10 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { CLI_TEST_TIMEOUT, SHIPPED_CLI } from '../support/builtCli.js';
 import { closedPort, runCli, spawnService } from '../support/childService.js';
 import { enterpriseRow } from '../support/customers.js';
-
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), 'baobei-cli-'));
@@ -37,7 +37,7 @@ function tokenFrom(stdout: string): string {
   return match[1];
 }
 
-describe('baobei command', () => {
+describe('baobei command', { timeout: CLI_TEST_TIMEOUT }, () => {
   it('first start creates the data dir, a key file and the admin token (mode 600), and prints where', async () => {
     const dataDir = path.join(await tempDir(), 'data');
     // No BAOBEI_KEY: the key file is created.
@@ -104,7 +104,7 @@ describe('baobei command', () => {
         expect(again.code, again.stderr).toBe(0);
       }
     } finally {
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await dropSchema(DATABASE_URL, schema);
       await admin.end();
     }
   }, 90_000);
@@ -137,7 +137,7 @@ describe('baobei command', () => {
         expect(existsSync(dataDir), what).toBe(false);
       }
     } finally {
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await dropSchema(DATABASE_URL, schema);
       await admin.end();
     }
   }, 90_000);
@@ -203,6 +203,10 @@ describe('baobei command', () => {
     };
     const shown = await runCli(['--version'], { dataDir, key });
     expect([shown.code, shown.stdout.trim()]).toEqual([0, version]);
+    // The command as shipped (bin/baobei.js, the sources through tsx) too: the rest of the file runs
+    // the run's transpiled build (support/builtCli.ts).
+    const shipped = await runCli(['--version'], { dataDir, key, entry: SHIPPED_CLI });
+    expect([shipped.code, shipped.stdout.trim()]).toEqual([0, version]);
     const role = await runCli(['user', 'add', '--name', 'x', '--role', 'boss'], { dataDir, key });
     expect(role.code).toBe(2);
     expect(role.stderr).toContain('boss');
@@ -272,7 +276,7 @@ function csvOf(n: number, from = 0): string {
 const oneLine = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
 const CJK = /[\u4e00-\u9fff]/;
 
-describe('the first hour (issue 8 §6)', () => {
+describe('the first hour (issue 8 §6)', { timeout: CLI_TEST_TIMEOUT }, () => {
   it('user add and import find a service on any port through the data dir lock (no --url, no BAOBEI_URL)', async () => {
     const dataDir = await tempDir();
     const key = randomBytes(32).toString('hex');
@@ -586,7 +590,7 @@ describe('the first hour (issue 8 §6)', () => {
         expect(existsSync(path.join(dataDir, 'admin.token')), what).toBe(true);
       }
     } finally {
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await dropSchema(DATABASE_URL, schema);
       await admin.end();
     }
   }, 90_000);

@@ -17,6 +17,7 @@ import { keyringFromMasterKey } from '../../server/security/keyring.js';
 import { LowdbStore } from '../../server/store/lowdbStore.js';
 import { ENTERPRISE_SHEET_HEADER, enterpriseSheetRow } from '../support/customers.js';
 import { STANDARD_HEADER, csvOf, standardCsvRows } from '../fixtures/legacySheets.js';
+import { SHIPPED_CLI } from '../support/builtCli.js';
 import { spawnService } from '../support/childService.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
 
@@ -174,6 +175,7 @@ describe('imports run off the request loop', () => {
       dataDir,
       key: randomBytes(32).toString('hex'),
       env: { BAOBEI_IMPORT_MEMORY_MB: '32' },
+      entry: SHIPPED_CLI,
     });
     try {
       const token = (await readFile(path.join(dataDir, 'admin.token'), 'utf8')).trim();

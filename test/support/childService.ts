@@ -1,13 +1,14 @@
 /**
- * The service as its own process (`node bin/baobei.js serve`), for tests that kill it or that
- * need a second process on the same data dir. The URL is read from the line it prints at start.
+ * The service as its own process (`baobei serve`), for tests that kill it or that need a second
+ * process on the same data dir. The URL is read from the line it prints at start. Under vitest the
+ * command is the run's transpiled build, else bin/baobei.js (support/builtCli.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { cliEntry } from './builtCli.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = fileURLToPath(new URL('../../bin/baobei.js', import.meta.url));
 
 export interface ChildExit {
   code: number | null;
@@ -55,8 +56,10 @@ export async function spawnService(options: {
   key: string;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** The script Node runs as the command (default: this run's, see support/builtCli.ts). */
+  entry?: string;
 }): Promise<ChildService> {
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  const child = spawn(process.execPath, [options.entry ?? cliEntry(), 'serve'], {
     cwd: REPO_ROOT,
     env: childEnv(options.dataDir, options.key, options.env ?? {}),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -95,12 +98,15 @@ export async function spawnService(options: {
   };
 }
 
-/** Runs `baobei <args>` to completion. */
+/**
+ * Runs `baobei <args>` to completion; `entry` (default: this run's, see support/builtCli.ts) is the
+ * script Node runs as the command.
+ */
 export async function runCli(
   args: string[],
-  options: { dataDir: string; key: string; env?: Record<string, string>; timeoutMs?: number },
+  options: { dataDir: string; key: string; env?: Record<string, string>; timeoutMs?: number; entry?: string },
 ): Promise<ChildExit & { stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [options.entry ?? cliEntry(), ...args], {
     cwd: REPO_ROOT,
     env: childEnv(options.dataDir, options.key, options.env ?? {}),
     stdio: ['ignore', 'pipe', 'pipe'],
