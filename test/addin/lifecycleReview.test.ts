@@ -14,10 +14,7 @@ import { LIFECYCLE_SHEET_NAME } from '../../core/lifecycleReviewPlan.js';
 import { createFakeOffice, type FakeOffice } from '../fakes/fakeExcel.js';
 import { enterpriseRow } from '../support/customers.js';
 import { startTestService, type TestService } from '../support/testService.js';
-
-function at(day: string, time = '10:00'): string {
-  return new Date(`${day}T${time}:00+08:00`).toISOString();
-}
+import { at } from '../support/shanghaiTime.js';
 
 let svc: TestService;
 let reviewer: ApiClient;

@@ -13,10 +13,7 @@ import { REPORT_CHART_NAME, REPORT_SHEET_NAME, type ReportData } from '../../cor
 import { createFakeOffice, PAYLOAD_LIMIT_BYTES, type FakeOffice } from '../fakes/fakeExcel.js';
 import { enterpriseRow } from '../support/customers.js';
 import { startTestService, type TestService } from '../support/testService.js';
-
-function at(day: string, time = '10:00'): string {
-  return new Date(`${day}T${time}:00+08:00`).toISOString();
-}
+import { at } from '../support/shanghaiTime.js';
 
 function gatewayFor(fake: FakeOffice) {
   return createExcelGateway({ Excel: fake.Excel, Office: fake.Office } as unknown as ExcelHost);

@@ -12,6 +12,7 @@ import type { AuditEntry } from '../../server/store/store.js';
 import { SYNTHETIC_2027 } from '../fixtures/calendar2027.js';
 import { enterpriseRow } from '../support/customers.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
+import { at } from '../support/shanghaiTime.js';
 
 interface Results {
   results: RowResult[];
@@ -24,11 +25,6 @@ interface PutAnswer {
   calendar: CalendarView;
   moved: MovedDeadline[];
   confirmed: number;
-}
-
-/** Shanghai wall-clock time as an instant. */
-function at(day: string, time = '10:00'): string {
-  return new Date(`${day}T${time}:00+08:00`).toISOString();
 }
 
 let svc: TestService | undefined;

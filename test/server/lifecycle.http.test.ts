@@ -27,6 +27,7 @@ import {
   type TestService,
 } from '../support/testService.js';
 import { dropSchema, TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
+import { at } from '../support/shanghaiTime.js';
 
 interface Results {
   results: RowResult[];
@@ -37,11 +38,6 @@ interface Competitor {
   rank: number;
 }
 type RecordWithCompetitors = RecordView & { competitors?: Competitor[] };
-
-/** Shanghai wall-clock time as an instant (UTC+8, no daylight saving). */
-function at(day: string, time = '10:00'): string {
-  return new Date(`${day}T${time}:00+08:00`).toISOString();
-}
 
 let svc: TestService;
 let wang: string;

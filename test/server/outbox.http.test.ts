@@ -14,11 +14,7 @@ import type { RowResult } from '../../core/schema.js';
 import { startRobotReceivers, type FakeRobot, type RobotReceivers } from '../fakes/robotReceivers.js';
 import { enterpriseRow } from '../support/customers.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
-
-/** Shanghai wall-clock time as an instant (UTC+8). */
-function at(day: string, time = '10:00'): string {
-  return new Date(`${day}T${time}:00+08:00`).toISOString();
-}
+import { at } from '../support/shanghaiTime.js';
 
 interface OutboxPage {
   items: {

@@ -23,6 +23,7 @@ import type { AuditEntry } from '../../server/store/store.js';
 import { companyNameFor, creditCodeFor, enterpriseRow, phoneFor } from '../support/customers.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
 import { dropSchema, TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
+import { at } from '../support/shanghaiTime.js';
 
 interface Results {
   results: RowResult[];
@@ -30,11 +31,6 @@ interface Results {
 interface PoolPage {
   items: Record<string, unknown>[];
   total: number;
-}
-
-/** Shanghai wall-clock time as an instant (UTC+8). */
-function at(day: string, time = '10:00'): string {
-  return new Date(`${day}T${time}:00+08:00`).toISOString();
 }
 
 const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });

@@ -13,11 +13,7 @@ import type { NotificationView } from '../../server/services/notificationService
 import { companyNameFor, enterpriseRow, phoneFor } from '../support/customers.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
 import { dropSchema, TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
-
-/** Shanghai wall-clock time as an instant (UTC+8). */
-function at(day: string, time = '10:00'): string {
-  return new Date(`${day}T${time}:00+08:00`).toISOString();
-}
+import { at } from '../support/shanghaiTime.js';
 
 const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
 afterAll(async () => {

@@ -7,6 +7,7 @@ import type { ChangeResponse, RecordView } from '../../core/responses.js';
 import type { RowResult } from '../../core/schema.js';
 import { enterpriseRow } from '../support/customers.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
+import { at } from '../support/shanghaiTime.js';
 
 /** Monday 2026-11-23, 10:00 in Shanghai. */
 const MONDAY = '2026-11-23T02:00:00.000Z';
@@ -198,11 +199,6 @@ describe('[R29] changing the first visit of a filed registration', () => {
     });
   });
 });
-
-/** Shanghai wall-clock time as an instant (UTC+8, no daylight saving). */
-function at(day: string, time = '10:00'): string {
-  return new Date(`${day}T${time}:00+08:00`).toISOString();
-}
 
 describe('[R4] registering within 3 working days of the first visit, across holidays and 调休', () => {
   async function lateOn(firstVisitAt: string, registeredOn: string, time = '10:00'): Promise<boolean> {

@@ -14,6 +14,7 @@ import { OUTBOX_COLLECTION, type OutboxEntry } from '../../server/notify/outbox.
 import { REMINDERS_COLLECTION, runReminders } from '../../server/notify/reminderScheduler.js';
 import { enterpriseRow } from '../support/customers.js';
 import { startTestService, type TestService } from '../support/testService.js';
+import { at } from '../support/shanghaiTime.js';
 
 interface OutboxItem {
   to: { userId?: string };
@@ -67,11 +68,6 @@ it('protection.ending at T−30 is enqueued once and never again after a restart
     await rm(dataDir, { recursive: true, force: true });
   }
 });
-
-/** Shanghai wall-clock time as an instant (UTC+8). */
-function at(day: string, time = '10:00'): string {
-  return new Date(`${day}T${time}:00+08:00`).toISOString();
-}
 
 describe('protection.ending follows the record: its extension request, its holder (R28, R38, R16)', () => {
   let svc: TestService;

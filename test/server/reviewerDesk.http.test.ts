@@ -11,10 +11,7 @@ import type { ReviewActions, ReviewReport } from '../../server/services/reviewer
 import { enterpriseRow } from '../support/customers.js';
 import { record as storedRecord } from '../support/storedRecords.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
-
-function at(day: string, time = '10:00'): string {
-  return new Date(`${day}T${time}:00+08:00`).toISOString();
-}
+import { at } from '../support/shanghaiTime.js';
 
 let svc: TestService;
 let wang: string;

@@ -17,11 +17,7 @@ import type { RowResult } from '../../core/schema.js';
 import { enterpriseRow } from '../support/customers.js';
 import { dropSchema, TEST_DATABASE_URL as DATABASE_URL } from '../support/postgresSchema.js';
 import { apiClient, startTestService, type ErrorBody, type TestService } from '../support/testService.js';
-
-/** Shanghai wall-clock time as an instant (UTC+8). */
-function at(day: string, time = '10:00'): string {
-  return new Date(`${day}T${time}:00+08:00`).toISOString();
-}
+import { at } from '../support/shanghaiTime.js';
 
 /** A port nothing listens on right now, so the test knows where the restarted service will answer. */
 async function freePort(): Promise<number> {
