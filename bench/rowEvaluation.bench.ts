@@ -26,6 +26,7 @@ import { LowdbStore } from '../server/store/lowdbStore.js';
 import type { Store, WriteTx } from '../server/store/store.js';
 import { discardedWrite } from './discardedWrite.js';
 import { generateQueries, generateRegistrations } from './generate.js';
+import { fmt, machine } from './machineLine.js';
 
 const STORED = Number(process.env['BENCH_STORED'] ?? 100_000);
 const BATCH = 1_000;
@@ -43,20 +44,6 @@ const BANS = Number(process.env['BENCH_BANS'] ?? 0);
 const TARGET_US = 60;
 const NOW = new Date('2026-11-23T02:00:00.000Z');
 const ADMIN: Actor = { id: 'bench-admin', name: '管理员', role: 'admin' };
-
-const fmt = (n: number, d = 0): string =>
-  n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-
-function machine(): string {
-  const cpus = os.cpus();
-  return (
-    `${cpus[0]?.model ?? 'cpu'} × ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
-    `node ${process.version}, load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`
-  );
-}
 
 function asRow(reg: Registration, i: number): SubmissionRow {
   const row: SubmissionRow = { clientRowId: i, source: '展会', region: '上海' };

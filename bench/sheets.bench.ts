@@ -41,6 +41,7 @@ import {
   TEST_DATABASE_URL as DATABASE_URL,
   uniqueSchema,
 } from '../test/support/postgresSchema.js';
+import { fmt, machine } from './machineLine.js';
 
 const ROWS = Number(process.env['BENCH_SHEET_ROWS'] ?? 10_000);
 const STORE = process.env['BENCH_SHEET_STORE'] === 'postgres' ? 'postgres' : 'lowdb';
@@ -50,20 +51,6 @@ const TEAM = '华东一部';
 const OWNER = '王磊';
 const NOW = new Date('2026-11-23T02:00:00.000Z');
 const HEADER = ['客户名称', '客户类型', '统一社会信用代码', '联系人', '联系电话', '邮箱', '区域', '客户来源'];
-
-const fmt = (n: number, d = 0): string =>
-  n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-
-function machine(): string {
-  const cpus = os.cpus();
-  return (
-    `${cpus[0]?.model ?? 'cpu'} × ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
-    `node ${process.version}, load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`
-  );
-}
 
 function sheetValues(): string[][] {
   const { rows } = generateRegistrations(ROWS, 11);
