@@ -38,7 +38,13 @@ import {
 } from '../core/sheetResults.js';
 import { readRows, type LocalRow } from '../core/sheetRows.js';
 import { describeSheet, type SheetSetup } from '../core/sheetSetup.js';
-import { identityColumns, locateRows, relocateHints, relocateOutcomes } from '../core/rowIdentity.js';
+import {
+  identityColumns,
+  locateHeader,
+  locateRows,
+  relocateHints,
+  relocateOutcomes,
+} from '../core/rowIdentity.js';
 import {
   changedFields,
   fieldNames,
@@ -305,6 +311,11 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
     return { setup, snapshot, layout };
   }
 
+  /** The layout with its header on `row` now; with no header row found, no result header is written. */
+  function headedAt(layout: SheetLayout, row: number | null): SheetLayout {
+    return row === null ? { ...layout, missingResultColumns: [] } : { ...layout, headerRow: row };
+  }
+
   /**
    * Results onto the rows that hold them now: the identifying columns are read again just before the
    * write (in the same round trip) and each outcome follows its row (core/rowIdentity.ts).
@@ -331,7 +342,12 @@ export function createWorkflows(deps: WorkflowDeps): Workflows {
         // whose row cannot be told is left for the next run, and the pane says how many.
         const placed = relocateHints(layout, snapshot.grid, now, hints);
         hintsLeft = hints.length - placed.length;
-        return planResults(layout, relocateOutcomes(outcomes, relocation), { ...options, hints: placed });
+        // Result columns made by this run are headed on the header's row as it is now: rows inserted
+        // above it meanwhile moved it, and headers left on the old row (a title, by then) would not be
+        // found by the next run, which would make a second set. Not found at all, none are written.
+        const headerRow = locateHeader(layout, snapshot.grid, now);
+        const current = headerRow === layout.headerRow ? layout : headedAt(layout, headerRow);
+        return planResults(current, relocateOutcomes(outcomes, relocation), { ...options, hints: placed });
       },
     });
     report('writing', outcomes.length, outcomes.length);

@@ -102,6 +102,23 @@ export function locateRows(
 }
 
 /**
+ * The header's row now: where it was read when its identifying cells are still there, else the first
+ * row from the top whose identifying cells are the header's (rows inserted or deleted above it moved
+ * it; a repeated header further down comes after the header itself); null when no row is. The result
+ * headers a run makes go on this row, not on the row the header was read from.
+ */
+export function locateHeader(layout: SheetLayout, before: SheetGrid, now: SheetGrid): number | null {
+  const columns = identityColumns(layout);
+  const cellsOf = (grid: SheetGrid, row: number) => columns.map((c) => text(grid[row - 1]?.[c - 1]));
+  const header = cellsOf(before, layout.headerRow);
+  if (header.every((t) => t === '')) return null;
+  const same = (row: number) => cellsOf(now, row).every((t, i) => t === header[i]);
+  if (same(layout.headerRow)) return layout.headerRow;
+  for (let row = 1; row <= now.length; row++) if (same(row)) return row;
+  return null;
+}
+
+/**
  * Whether every identifying cell under the header is as it was read: nothing sorted, inserted or
  * deleted meanwhile. Rows with nothing to recognise them by (a note, a total) are written only then.
  */

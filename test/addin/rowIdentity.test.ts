@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   identityColumns,
+  locateHeader,
   locateRows,
   relocateHints,
   relocateOutcomes,
@@ -110,6 +111,28 @@ describe('row identity', () => {
     expect(moved.map((o) => o.row)).toEqual([7, 9]);
     expect(moved[0]?.annotation.conflicts[0]?.row).toBe(9);
     expect(moved[1]?.annotation.conflicts[0]?.row).toBe(7);
+  });
+});
+
+describe('where the header is now (the row a run heads the result columns it makes on)', () => {
+  const TITLE: SheetCell[] = ['客户报备登记表'];
+  const below = [TITLE, ...BEFORE];
+  const layout = { ...LAYOUT, headerRow: 2 };
+  it('stays where it was read while its identifying cells are there', () => {
+    expect(locateHeader(layout, below, below)).toBe(2);
+  });
+  it('moves down with rows inserted above it and up with rows deleted above it', () => {
+    expect(locateHeader(layout, below, [[], TITLE, ...BEFORE])).toBe(3);
+    expect(locateHeader(layout, below, BEFORE)).toBe(1);
+  });
+  it('is the first matching row from the top, not a repeated header further down', () => {
+    expect(locateHeader(layout, below, [[], TITLE, HEADER, ...BEFORE.slice(1), HEADER])).toBe(3);
+  });
+  it('is not found when its identifying cells were edited or it has none', () => {
+    expect(
+      locateHeader(layout, below, [TITLE, ['客户', '电话', '备注', '报备编号'], ...BEFORE.slice(1)]),
+    ).toBeNull();
+    expect(locateHeader({ ...LAYOUT, headerRow: 1 }, [[''], ...BEFORE], BEFORE)).toBeNull();
   });
 });
 

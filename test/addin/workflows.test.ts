@@ -653,6 +653,38 @@ describe('rows that are no registration (example, total, note, repeated header)'
     expect(hint(fake, 6) ?? '').toBe('');
   });
 
+  it('the result headers follow the header when a row is inserted above it while submit is on the wire', async () => {
+    // A first run makes the result columns: their headers go on the header row as it is at the write,
+    // not on the row it was read from (then the title row), or the next run would add a second set.
+    const fake = createFakeOffice({ apiVersion: '1.18', sheets: [{ name: SHEET, values: mixed() }] });
+    const all = mixed();
+    const above = changingMeanwhile(fake, '/api/registrations', () => {
+      fake.workbook.setValues(SHEET, 'A1:G8', [blank(), ...all.map((r) => [...r, ...blank()].slice(0, 7))]);
+    });
+    const first = await above.submit(await above.detect());
+    expect(first).toMatchObject({ rows: 1, lostRows: [] });
+    // Row 3 is the header now; rows 1–2 (a blank row and the title) hold no result header.
+    expect(fake.workbook.values(SHEET, 'H3:L3')[0]).toEqual([
+      '报备编号',
+      '状态',
+      '保护截止',
+      '冲突说明',
+      '提示',
+    ]);
+    expect(
+      fake.workbook
+        .values(SHEET, 'H1:L2')
+        .flat()
+        .filter((v) => v !== '' && v !== null),
+    ).toEqual([]);
+    expect(fake.workbook.values(SHEET, 'H5')[0]?.[0]).toMatch(/^BB-2026-\d{6}$/);
+    // The next run finds its result columns where they are and makes no second set.
+    const next = await above.submit(await above.detect());
+    expect(next).toMatchObject({ rows: 0 });
+    const beyond = fake.workbook.values(SHEET, 'M1:T9').flat();
+    expect(beyond.filter((v) => v !== '' && v !== null && v !== undefined)).toEqual([]);
+  });
+
   /** Workflows whose `path` call lets `meanwhile` change the sheet while the request is on the wire. */
   function changingMeanwhile(fake: FakeOffice, path: string, meanwhile: () => void): Workflows {
     let done = false;
