@@ -170,7 +170,8 @@ export interface ChangeDraft {
   warnings: Problem[];
 }
 
-export type ChangeAdmission = { ok: true; draft: ChangeDraft } | { ok: false; errors: Problem[] };
+export type ChangeAdmission =
+  { ok: true; draft: ChangeDraft } | { ok: false; errors: Problem[]; details?: Refusal['details'] };
 
 /** A refused change or resubmission: the reason, and the registrations it would clash with (R3 view). */
 export interface Refusal {
@@ -209,7 +210,11 @@ export function admitChange(
     };
   }
   const lapse = lapseDecision(record, ctx.policy, ctx.calendar ?? PACKAGE_CALENDAR, today);
-  if (lapse !== null) return { ok: false, errors: [lapsedProblem(lapse).problem] };
+  if (lapse !== null) {
+    // The deadline and the day it lapsed as data too, as the follow-up's refusal gives them.
+    const { problem: lapsed, details } = lapsedProblem(lapse);
+    return { ok: false, errors: [lapsed], details };
+  }
   const errors: Problem[] = [];
   const values: Partial<Record<Field, string | number>> = { ...record.registration };
   const failed = new Set<string>();

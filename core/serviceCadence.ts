@@ -229,7 +229,10 @@ export function lapseDecision(
  * what was recorded by then, so a visit logged afterwards — even one dated on the deadline — cannot
  * undo it, and nothing a read shows of it is ever taken back.
  */
-export function lapsedProblem(lapse: LapseDeadline): { problem: Problem; details: Record<string, unknown> } {
+export function lapsedProblem(lapse: LapseDeadline): {
+  problem: Problem;
+  details: { deadline: Day; lapsesOn: Day; rule: LapseDeadline['rule'] };
+} {
   const lapsesOn = addDays(lapse.deadline, 1);
   const why =
     lapse.rule === 'R31'

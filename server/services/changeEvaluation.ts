@@ -55,7 +55,14 @@ export async function evaluateChange(
     now,
     calendar: ctx.calendar,
   });
-  if (!admission.ok) return { ok: false, errors: admission.errors, conflicts: [] };
+  if (!admission.ok) {
+    return {
+      ok: false,
+      errors: admission.errors,
+      conflicts: [],
+      ...(admission.details !== undefined ? { details: admission.details } : {}),
+    };
+  }
   const draft = admission.draft;
 
   // With per-customer locks (PostgreSQL, several instances), both customers' lookup keys — the

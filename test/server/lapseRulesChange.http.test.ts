@@ -258,6 +258,8 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
           expect(res.body.error).toMatchObject({
             code: 'registration.lapsed',
             messageEn: expect.stringContaining('2026-03-05') as unknown,
+            // As a follow-up's refusal: the deadline, the day it lapsed and the rule, as data.
+            details: { deadline: '2026-03-05', lapsesOn: '2026-03-06', rule: 'R31' },
           });
         }
         expect((await record(no)).version).toBe(before.version);
