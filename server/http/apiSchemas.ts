@@ -240,6 +240,11 @@ const statusList = z
   )
   .pipe(z.array(recordStatusSchema));
 
+/** A registration number (R7) in a path or a query, with the expected form in both languages. */
+export const registrationNoSchema = z
+  .string()
+  .regex(REGISTRATION_NO, '形如 BB-2026-000123 / like BB-2026-000123');
+
 const numberList = z
   .string()
   .transform((s) =>
@@ -248,7 +253,7 @@ const numberList = z
       .map((x) => x.trim())
       .filter((x) => x !== ''),
   )
-  .pipe(z.array(z.string().regex(REGISTRATION_NO, '形如 BB-2026-000123 / like BB-2026-000123')).max(1000));
+  .pipe(z.array(registrationNoSchema).max(1000));
 
 export const listQuerySchema = z
   .object({

@@ -1,7 +1,6 @@
 /** /api/check and /api/registrations: thin handlers — parse with zod, call a service, map to HTTP. */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { REGISTRATION_NO } from '../../core/schema.js';
 import type { Actor } from '../services/actor.js';
 import type { LifecycleService } from '../services/lifecycleService.js';
 import type { RecordView } from '../services/recordView.js';
@@ -17,6 +16,7 @@ import {
   listQuerySchema,
   objectionBodySchema,
   reviewBodySchema,
+  registrationNoSchema,
   reviewQueueQuerySchema,
   rowsBodySchema,
   transferBodySchema,
@@ -28,7 +28,6 @@ const idempotencyKeySchema = z
   .min(1)
   .max(200)
   .regex(/^[\x21-\x7e]+$/, '须为可打印 ASCII 字符 / printable ASCII');
-const registrationNoSchema = z.string().regex(REGISTRATION_NO, '形如 BB-2026-000123 / like BB-2026-000123');
 
 export function registrationRoutes(registrations: RegistrationService, lifecycle: LifecycleService): Router {
   const router = Router();

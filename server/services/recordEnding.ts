@@ -123,10 +123,12 @@ export async function releasePoolClaim(ctx: ActionContext, record: StoredRecord)
     const fromPool = h.details?.['fromPool'];
     return typeof fromPool === 'string' ? fromPool.split(',') : [];
   });
+  // Who takes the claims on is the same for every entry: looked up once, when the first needs it.
+  let taking: Promise<StoredRecord | undefined> | undefined;
   for (const poolNo of new Set(poolNos)) {
     const entry = poolEntryOf(await ctx.tx.getDoc(POOL_COLLECTION, poolNo));
     if (entry?.claimed?.no !== record.no) continue;
-    const next = await earliestActiveClaim(ctx, record);
+    const next = await (taking ??= earliestActiveClaim(ctx, record));
     if (next) entry.claimed = { no: next.no, by: next.registration.registrant, at: next.claimedAt };
     else delete entry.claimed;
     await ctx.tx.putDoc(POOL_COLLECTION, poolNo, entry);
