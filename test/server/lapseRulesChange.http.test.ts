@@ -6,27 +6,16 @@
  * write. A change made on or before the deadline day applies to it. And a leaver's hand-over (R38)
  * does not carry a lapsed record — not yet written `void` — over to the colleague.
  */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { packageSchedule } from '../../core/calendar.js';
 import type { Policy } from '../../core/policy.js';
 import type { RowResult } from '../../core/schema.js';
 import type { RecordView } from '../../server/services/recordView.js';
 import type { AuditEntry } from '../../server/store/store.js';
 import { enterpriseRow } from '../support/customers.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL, uniqueSchema } from '../support/postgresSchema.js';
+import { at } from '../support/shanghaiTime.js';
 import { startTestService, type ErrorBody, type TestService } from '../support/testService.js';
-
-/** Shanghai wall-clock time as an instant (UTC+8). */
-function at(day: string, time = '10:00'): string {
-  return new Date(`${day}T${time}:00+08:00`).toISOString();
-}
-
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
-afterAll(async () => {
-  await admin.end();
-});
 
 let svc: TestService;
 let wang: string;
@@ -90,7 +79,7 @@ function scheduleWithMarch5Off() {
 for (const storeKind of ['lowdb', 'postgres'] as const) {
   describe(`on ${storeKind}`, () => {
     beforeEach(async () => {
-      schema = storeKind === 'postgres' ? `lapse_${randomBytes(6).toString('hex')}` : undefined;
+      schema = storeKind === 'postgres' ? uniqueSchema('lapse') : undefined;
       svc = await startTestService({
         now: at('2026-03-02', '09:00'),
         ...(schema !== undefined
@@ -104,7 +93,7 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
 
     afterEach(async () => {
       await svc.close();
-      if (schema !== undefined) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      if (schema !== undefined) await dropSchema(DATABASE_URL, schema);
     });
 
     describe('[R31][R44] a policy change', () => {

@@ -11,8 +11,8 @@ import { RegistrationService } from '../../server/services/registrationService.j
 import { PostgresStore } from '../../server/store/postgresStore.js';
 import { counted } from '../support/countedStatements.js';
 import { enterpriseRow } from '../support/customers.js';
+import { dropSchema, TEST_DATABASE_URL as DATABASE_URL, uniqueSchema } from '../support/postgresSchema.js';
 
-const DATABASE_URL = process.env.BAOBEI_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
 const keyring = keyringFromMasterKey(randomBytes(32));
 const clock = () => new Date('2026-11-23T02:00:00.000Z');
@@ -27,14 +27,14 @@ async function open(schema: string): Promise<PostgresStore> {
 }
 
 function freshSchema(): string {
-  const schema = `regnos_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const schema = uniqueSchema('regnos');
   schemas.push(schema);
   return schema;
 }
 
 afterEach(async () => {
   for (const store of stores.splice(0)) await store.close();
-  for (const schema of schemas.splice(0)) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await dropSchema(DATABASE_URL, ...schemas.splice(0));
 });
 afterAll(async () => {
   await admin.end();
