@@ -77,8 +77,9 @@ export interface SyncReport {
   notRegistered: number;
   /**
    * Those rows, each with the import report's `skipped` kind and `reason` (row.example, row.total…).
-   * From the read the 提示 texts were planned from: the re-read before the write-back when it read
-   * the whole tab (rows may have moved since the first read), else the first read.
+   * From the last read of the tab: the re-read before the write-back when there is one (it reads the
+   * whole tab whenever the first read found such rows, since rows may have moved meanwhile and the
+   * 提示 texts are planned from it too), else the first read.
    */
   notRegisteredRows: NotRegisteredRow[];
   /**
@@ -434,7 +435,10 @@ export class SheetSyncService {
     // Rows that are no registration get why in 提示, only where it is not shown yet (so a sync with
     // nothing new still writes nothing).
     if (!options.dryRun && (writes.length > 0 || sheet.hints.length > 0)) {
-      const placed = await this.relocate(link, read, context, writes, bound, sheet.hints.length > 0);
+      const placed = await this.relocate(link, read, context, writes, bound, {
+        hints: sheet.hints.length > 0,
+        notRegistered: sheet.notRegistered.length > 0,
+      });
       report.calls++;
       report.calls += await this.writeBack(link, placed.width, placed.writes, placed.hints);
       report.hints = placed.hints;
@@ -594,7 +598,11 @@ export class SheetSyncService {
    * with their rows. Rows not yet keyed are known by their cells, so while any is to be written the
    * whole tab is re-read instead. A result whose row is gone (deleted meanwhile) is not written.
    * The 提示 texts of rows that are no registration follow no key (a note row has none): with
-   * `withHints` the whole tab is re-read and they are planned from what it holds now.
+   * `wanted.hints` the whole tab is re-read and they are planned from what it holds now. The rows
+   * that are no registration are reported where they are now for the same reason: with
+   * `wanted.notRegistered` (the first read found some) the whole tab is re-read too — the number
+   * column cannot tell that a note or total row moved (rows inserted above it hold no number), so
+   * the first read's row numbers could not be vouched for. That costs bytes, not a call.
    */
   private async relocate(
     link: SheetLink,
@@ -602,7 +610,7 @@ export class SheetSyncService {
     context: Parameters<typeof readRows>[2],
     writes: readonly PendingWrite[],
     bound: ReadonlyMap<string, string>,
-    withHints: boolean,
+    wanted: { hints: boolean; notRegistered: boolean },
   ): Promise<{
     width: number;
     writes: PlacedWrite[];
@@ -610,7 +618,7 @@ export class SheetSyncService {
     /** The rows that are no registration as the whole tab's re-read found them (absent without one). */
     notRegistered: NotRegisteredRow[] | undefined;
   }> {
-    const byContent = withHints || writes.some((w) => w.byContent);
+    const byContent = wanted.hints || wanted.notRegistered || writes.some((w) => w.byContent);
     const column = columnLetter(link.resultColumns.registrationNo - 1);
     const range = byContent ? wholeTab(link.sheet) : `${wholeTab(link.sheet)}!${column}:${column}`;
     const now = await this.client().readGrid(link.spreadsheetId, range, { notes: false });
@@ -637,7 +645,7 @@ export class SheetSyncService {
     return {
       width,
       writes: placed,
-      hints: withHints ? (parsed?.hints ?? []) : [],
+      hints: wanted.hints ? (parsed?.hints ?? []) : [],
       notRegistered: parsed?.notRegistered,
     };
   }

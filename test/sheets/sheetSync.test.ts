@@ -421,6 +421,49 @@ describe('Google Sheets sync (issue 11)', () => {
       expect(res.body.notRegisteredRows[0]!.reason.message).toContain('第 3 行是填写示例');
       expect(fake.values(tab, TAB)[2]?.[11]).toBe('填写示例，未登记 / Example row, not registered');
     });
+
+    it('rows inserted between the read and a write-back with no 提示 text to write: the rows reported are where they are now', async () => {
+      const rows = values();
+      // An invalid row (its phone too short) under the registered one: fixed later, it is the only
+      // row written, and it already carries its key — nothing else asks for the whole tab again.
+      rows.splice(3, 0, [
+        '2',
+        '苏州远景科技有限公司',
+        '王五',
+        '123',
+        '企业',
+        '苏州市工业园区星湖街 1 号',
+        '展会',
+      ]);
+      const tab = fake.createSpreadsheet({
+        sheets: [{ title: TAB, values: rows }],
+        sharedWith: { [SA]: 'writer' },
+      });
+      const linkId = await linkSheet(admin, tab, TAB);
+      const first = await admin.post<Report & { invalid: number }>(`/api/sheets/${linkId}/sync`, {});
+      expect(first.body).toMatchObject({ invalid: 1, notRegistered: 4 });
+      expect((await admin.post<Report>(`/api/sheets/${linkId}/sync`, {})).body.hints).toEqual([]);
+
+      fake.editCells(tab, TAB, 'D4', [['13700000000']]);
+      // A row inserted above the example after the sync's read, before its re-read.
+      fake.beforeCall('spreadsheets.get', () => fake.insertRows(tab, TAB, 2), 2);
+      const res = await admin.post<Report & { registered: number }>(`/api/sheets/${linkId}/sync`, {});
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toMatchObject({ registered: 1, hints: [], calls: 5, notRegistered: 4 });
+      expect(String(fake.values(tab, TAB)[4]?.[7])).toMatch(/^BB-2026-/);
+      expect(res.body.notRegisteredRows.map((r) => [r.row, r.skipped])).toEqual([
+        [3, 'example'],
+        [6, 'total'],
+        [7, 'note'],
+        [8, 'header-repeat'],
+      ]);
+      expect(res.body.notRegisteredRows[1]!.reason.message).toContain('第 6 行是合计行');
+      // What the link keeps for the next unchanged sync is the same.
+      const link = await sheets.service.store.read(async (tx) =>
+        sheetLinkSchema.parse(await tx.getDoc(LINK_COLLECTION, linkId)),
+      );
+      expect(link.lastRead?.notRegisteredRows.map((r) => r.row)).toEqual([3, 6, 7, 8]);
+    });
   });
 
   it('a crash between registering and writing back never registers a row twice', async () => {
