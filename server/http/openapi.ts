@@ -326,6 +326,9 @@ export function openApiDocument(version: string): unknown {
           link: z.string(),
           skipped: z.boolean(),
           registered: z.number(),
+          changed: z.number().describe('Registered rows whose edited cells were applied (PATCH)'),
+          refused: z.number().describe('Edited registered rows whose change was refused (已变更，未生效)'),
+          invalid: z.number(),
           notRegistered: z
             .number()
             .describe(
@@ -340,7 +343,12 @@ export function openApiDocument(version: string): unknown {
               }),
             )
             .describe(
-              "Those rows with the import report's kind and reason (row.example, row.total…), from the read the 提示 texts were planned from (the re-read before writing when it read the whole tab)",
+              "Those rows with the import report's kind and reason (row.example, row.total…), where the sync's last read of the tab found them (the re-read before writing, which reads the whole tab when there are such rows); at most the first 200",
+            ),
+          notRegisteredTruncated: z
+            .boolean()
+            .describe(
+              'True when notRegisteredRows lists only the first 200 of the notRegistered rows (the rest are counted, not listed, nor kept on the link)',
             ),
           hints: z
             .array(z.object({ row: z.number().int(), text: z.string() }))
@@ -352,6 +360,7 @@ export function openApiDocument(version: string): unknown {
               'Only when skipped (the file is unchanged since the last sync, nothing read): when the tab was last read; notRegistered and notRegisteredRows are that read’s, which the unchanged tab still holds',
             ),
           calls: z.number(),
+          dryRun: z.boolean(),
         })
         .loose(),
       moreErrors: { 404: 'sheets.link_not_found', 409: 'sheets.sync_running', ...googleErrors },

@@ -17,6 +17,16 @@ export const ROW_COLLECTION = 'sheet-rows';
  */
 export const CLAIM_COLLECTION = 'sheet-claims';
 
+/**
+ * How many rows that are no registration a sync report lists, and a link keeps as `lastRead` for the
+ * report of a sync that stops at the unchanged version; `notRegistered` still counts them all. A
+ * real tab has a handful (the template's example, a total, a note or two), so none is ever cut;
+ * a tab pasted full of note rows would otherwise make the link document — rewritten on every sync,
+ * every minute — grow without bound. 200 rows are at most ~114 KB (an example row's reason, the
+ * longest, is ~570 bytes of JSON; a note's ~160).
+ */
+export const NOT_REGISTERED_ROWS_KEPT = 200;
+
 const fieldSchema = z.enum(FIELDS as [Field, ...Field[]]);
 const resultColumnSchema = z.enum(Object.keys(RESULT_COLUMNS) as [ResultColumn, ...ResultColumn[]]);
 
@@ -60,10 +70,14 @@ export const sheetLinkSchema = z.object({
    * What the last complete sync that read the tab found in it, for the report of a sync that stops
    * at the unchanged version (the tab holds the same rows). Links synced before it was kept have
    * none: their next sync reads the tab even if its version did not move (docs/sheets.md).
+   * `notRegisteredRows` holds at most the first NOT_REGISTERED_ROWS_KEPT of them (the link is
+   * rewritten on every sync) and `notRegistered` counts them all; a link stored before the cap has
+   * no count (then all its rows are kept) and may hold more rows, cut when read (sheetSync).
    */
   lastRead: z
     .object({
       at: z.string(),
+      notRegistered: z.number().int().nonnegative().optional(),
       notRegisteredRows: z.array(
         z.object({
           row: z.number().int().positive(),

@@ -33,6 +33,7 @@ import {
   claimSchema,
   LINK_COLLECTION,
   loadLink,
+  NOT_REGISTERED_ROWS_KEPT,
   ROW_COLLECTION,
   rowKey,
   rowStateSchema,
@@ -82,6 +83,11 @@ export interface SyncReport {
    * 提示 texts are planned from it too), else the first read.
    */
   notRegisteredRows: NotRegisteredRow[];
+  /**
+   * Whether `notRegisteredRows` lists only the first NOT_REGISTERED_ROWS_KEPT (200) of the
+   * `notRegistered` rows: the rest are left out of the report and of what the link keeps.
+   */
+  notRegisteredTruncated: boolean;
   /**
    * Present when this sync read nothing (`skipped`: the file's version is unchanged): the time of the
    * last sync that read the tab, whose `notRegistered` and `notRegisteredRows` are carried — the tab
@@ -238,6 +244,7 @@ export class SheetSyncService {
       invalid: 0,
       notRegistered: 0,
       notRegisteredRows: [],
+      notRegisteredTruncated: false,
       hints: [],
       calls: 0,
       dryRun: options.dryRun,
@@ -247,12 +254,12 @@ export class SheetSyncService {
     // A link synced before the last read's rows were kept reads once more, so that its report does
     // not say the tab holds none.
     if (version.version === link.lastVersion && link.lastRead !== undefined) {
+      const { at, notRegisteredRows, notRegistered } = link.lastRead;
       return {
         ...report,
         skipped: true,
-        notRegistered: link.lastRead.notRegisteredRows.length,
-        notRegisteredRows: link.lastRead.notRegisteredRows,
-        notRegisteredAsOf: link.lastRead.at,
+        ...notRegisteredOf(notRegisteredRows, notRegistered),
+        notRegisteredAsOf: at,
       };
     }
     const readAt = this.deps.clock().toISOString();
@@ -280,8 +287,7 @@ export class SheetSyncService {
       defaultRegistrant: link.owner,
     };
     const sheet = parseSheet(link, read, context);
-    report.notRegistered = sheet.notRegistered.length;
-    report.notRegisteredRows = sheet.notRegistered;
+    Object.assign(report, notRegisteredOf(sheet.notRegistered));
     // A dry run writes nothing: it shows the texts as planned from this read.
     if (options.dryRun) report.hints = sheet.hints;
     if (link.fieldColumns.registrant !== undefined) await this.checkRegistrants(link, sheet.rows, context);
@@ -442,10 +448,7 @@ export class SheetSyncService {
       report.calls++;
       report.calls += await this.writeBack(link, placed.width, placed.writes, placed.hints);
       report.hints = placed.hints;
-      if (placed.notRegistered !== undefined) {
-        report.notRegistered = placed.notRegistered.length;
-        report.notRegisteredRows = placed.notRegistered;
-      }
+      if (placed.notRegistered !== undefined) Object.assign(report, notRegisteredOf(placed.notRegistered));
     }
     if (!options.dryRun) {
       // Our own write-back moved the version: the next sync reads again, finds every row showing its
@@ -455,7 +458,11 @@ export class SheetSyncService {
         ...l,
         lastVersion: version.version,
         notesMarked: true,
-        lastRead: { at: readAt, notRegisteredRows: report.notRegisteredRows },
+        lastRead: {
+          at: readAt,
+          notRegistered: report.notRegistered,
+          notRegisteredRows: report.notRegisteredRows,
+        },
       }));
     }
     return report;
@@ -683,6 +690,19 @@ interface PendingWrite {
   byContent: boolean;
   /** Notes to change (notes move with their cells, so this holds wherever the row went). */
   notes: NoteWrite[];
+}
+
+/**
+ * The rows that are no registration as a report lists them: all counted, the first
+ * NOT_REGISTERED_ROWS_KEPT listed. `total` is the count a link kept beside its rows (absent on a link
+ * stored before the cap, which kept every row).
+ */
+function notRegisteredOf(
+  rows: readonly NotRegisteredRow[],
+  total = rows.length,
+): Pick<SyncReport, 'notRegistered' | 'notRegisteredRows' | 'notRegisteredTruncated'> {
+  const listed = rows.slice(0, NOT_REGISTERED_ROWS_KEPT);
+  return { notRegistered: total, notRegisteredRows: listed, notRegisteredTruncated: total > listed.length };
 }
 
 /** The exactly-once ledger's entry for a row: its key and the inputs it was submitted with. */

@@ -49,6 +49,8 @@ export interface SyncView {
     skipped: string;
     reason: { code: string; message: string; messageEn: string };
   }[];
+  /** The service listed only the first 200 of the `notRegistered` rows. */
+  notRegisteredTruncated?: boolean;
   hints?: { row: number; text: string }[];
   /** A skipped sync: when the tab was last read, the read the not-registered rows are from. */
   notRegisteredAsOf?: string;
@@ -279,13 +281,14 @@ export function describeSync(report: SyncView): string {
       `  ${notRegistered} 行是填写示例、合计、说明或重复的表头，未登记（见该行“提示”）/ ` +
         `${notRegistered} ${notRegistered === 1 ? 'row is' : 'rows are'} an example, a total, a note or the header repeated: not registered (see their 提示)`,
     );
-    const rows = report.notRegisteredRows ?? [];
-    for (const r of rows.slice(0, LISTED_ROWS))
+    const listed = (report.notRegisteredRows ?? []).slice(0, LISTED_ROWS);
+    for (const r of listed)
       lines.push(
         `    第 ${r.row} 行 / row ${r.row}  ${r.reason.code}: ${r.reason.message} / ${r.reason.messageEn}`,
       );
-    if (rows.length > LISTED_ROWS)
-      lines.push(`    …另 ${rows.length - LISTED_ROWS} 行 / ${rows.length - LISTED_ROWS} more`);
+    // Counted from notRegistered: the report lists at most 200 of them (notRegisteredTruncated).
+    const more = notRegistered - listed.length;
+    if (more > 0) lines.push(`    …另 ${more} 行 / ${more} more`);
   }
   const hints = report.hints ?? [];
   if (hints.length > 0) {

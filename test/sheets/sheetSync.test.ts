@@ -12,6 +12,7 @@ import { FakeGoogle } from '../fakes/fakeGoogle.js';
 import { apiClient, type Api } from '../support/testService.js';
 import type { RecordView } from '../../server/services/recordView.js';
 import { LINK_COLLECTION, sheetLinkSchema } from '../../server/sheets/sheetLinks.js';
+import { describeSync, type SyncView } from '../../server/sheets/sheetsCommand.js';
 import { SERVICE_ACCOUNT, linkSheet, startSheetsService, type SheetsService } from './sheetsService.js';
 
 const SA = SERVICE_ACCOUNT;
@@ -381,7 +382,13 @@ describe('Google Sheets sync (issue 11)', () => {
       const read = second.body.notRegisteredRows;
 
       const third = await admin.post<Report>(`/api/sheets/${linkId}/sync`, {});
-      expect(third.body).toMatchObject({ skipped: true, calls: 1, notRegistered: 4, hints: [] });
+      expect(third.body).toMatchObject({
+        skipped: true,
+        calls: 1,
+        notRegistered: 4,
+        notRegisteredTruncated: false,
+        hints: [],
+      });
       expect(third.body.notRegisteredRows).toEqual(read);
       expect(third.body.notRegisteredAsOf).toBe('2026-11-23T02:00:00.000Z');
 
@@ -420,6 +427,68 @@ describe('Google Sheets sync (issue 11)', () => {
       ]);
       expect(res.body.notRegisteredRows[0]!.reason.message).toContain('第 3 行是填写示例');
       expect(fake.values(tab, TAB)[2]?.[11]).toBe('填写示例，未登记 / Example row, not registered');
+    });
+
+    it('a tab with more than 200 such rows: the report lists the first 200 and says it is cut, and the link keeps no more', async () => {
+      const notes = Array.from({ length: 250 }, (_, i) => [`注：第 ${i + 1} 条填写说明。`]);
+      const tab = fake.createSpreadsheet({
+        sheets: [{ title: TAB, values: [...values().slice(0, 3), ...notes] }],
+        sharedWith: { [SA]: 'writer' },
+      });
+      const linkId = await linkSheet(admin, tab, TAB);
+      type Cut = Report & { notRegisteredTruncated: boolean };
+      const first = await admin.post<Cut & SyncView>(`/api/sheets/${linkId}/sync`, {});
+      expect(first.status, JSON.stringify(first.body).slice(0, 500)).toBe(200);
+      expect(first.body).toMatchObject({ notRegistered: 251, notRegisteredTruncated: true });
+      // The example row, then the first 199 notes (rows 4…202), in the order of the tab.
+      expect(first.body.notRegisteredRows.map((r) => r.row)).toEqual([
+        2,
+        ...notes.slice(0, 199).map((_, i) => i + 4),
+      ]);
+      // Every row still gets its 提示: the cap is on the report, not on the sheet.
+      expect(first.body.hints).toHaveLength(251);
+      expect(fake.values(tab, TAB)[252]?.[11]).toBe('说明文字，未登记 / Note, not registered');
+      expect(describeSync(first.body)).toContain('…另 231 行 / 231 more');
+      const kept = async () =>
+        (
+          await sheets.service.store.read(async (tx) =>
+            sheetLinkSchema.parse(await tx.getDoc(LINK_COLLECTION, linkId)),
+          )
+        ).lastRead;
+      expect((await kept())?.notRegistered).toBe(251);
+      expect((await kept())?.notRegisteredRows).toHaveLength(200);
+
+      await admin.post(`/api/sheets/${linkId}/sync`, {});
+      const skipped = await admin.post<Cut>(`/api/sheets/${linkId}/sync`, {});
+      expect(skipped.body).toMatchObject({ skipped: true, notRegistered: 251, notRegisteredTruncated: true });
+      expect(skipped.body.notRegisteredRows).toEqual(first.body.notRegisteredRows);
+
+      // A link stored before the cap kept every row and no count: its rows are counted, and cut when read.
+      await sheets.service.store.write(async (tx) => {
+        const link = sheetLinkSchema.parse(await tx.getDoc(LINK_COLLECTION, linkId));
+        const row = link.lastRead!.notRegisteredRows[1]!;
+        const rows = [2, ...notes.map((_, i) => i + 4)].map((r) => ({ ...row, row: r }));
+        await tx.putDoc(LINK_COLLECTION, linkId, {
+          ...link,
+          lastRead: { at: link.lastRead!.at, notRegisteredRows: rows },
+        });
+      });
+      const old = await admin.post<Cut>(`/api/sheets/${linkId}/sync`, {});
+      expect(old.body).toMatchObject({ skipped: true, notRegistered: 251, notRegisteredTruncated: true });
+      expect(old.body.notRegisteredRows).toHaveLength(200);
+
+      // The OpenAPI document names the flag, as every field of the answer, as one every sync answer has.
+      type Schema = { required?: string[]; properties?: Record<string, { type?: string }> };
+      const doc = await admin.get<{
+        paths: Record<
+          string,
+          Record<string, { responses: Record<string, { content: Record<string, { schema: Schema }> }> }>
+        >;
+      }>('/api/openapi.json');
+      const schema =
+        doc.body.paths['/api/sheets/{id}/sync']?.post?.responses['200']?.content['application/json']?.schema;
+      expect(schema?.required).toEqual(expect.arrayContaining(Object.keys(first.body)));
+      expect(schema?.properties?.notRegisteredTruncated?.type).toBe('boolean');
     });
 
     it('rows inserted between the read and a write-back with no 提示 text to write: the rows reported are where they are now', async () => {
