@@ -576,6 +576,35 @@ describe('Google Sheets sync (issue 11)', () => {
     expect(after.body.items[0]?.error?.code).toBe('sheets.header_changed');
   });
 
+  it('rows inserted above the header while a sync works: no result header is written (linking wrote them), the results follow their rows, and the next sync stops at the moved header', async () => {
+    const linkId = await link();
+    // The result headers are linking's: written just after its read, on the header row it found.
+    expect(fake.values(id, TAB)[0]?.slice(6)).toEqual(['报备编号', '状态', '保护截止', '冲突说明', '提示']);
+    fake.editCells(id, TAB, 'A4', [
+      ['苏州远景科技有限公司', '王五', '123', '企业', '苏州市工业园区星湖街 1 号', '展会'],
+    ]);
+    expect((await sync(linkId)).body).toMatchObject({ registered: 2, invalid: 1 });
+    await sync(linkId);
+    // The invalid row fixed: the only row written, keyed, so the re-read is the number column alone
+    // (it checks no header); two title rows go in above the header after the read.
+    fake.editCells(id, TAB, 'C4', [['13700000000']]);
+    fake.beforeCall('spreadsheets.get', () => fake.insertRows(id, TAB, 1, 2), 2);
+    const res = await sync(linkId);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.registered).toBe(1);
+    const rows = fake.values(id, TAB);
+    expect(rows.slice(0, 2).every((r) => r.every((c) => c === ''))).toBe(true);
+    expect(rows.flat().filter((c) => c === '报备编号')).toHaveLength(1);
+    expect(String(rows[5]?.[6])).toMatch(/^BB-2026-/);
+    expect(rows[5]?.[0]).toBe('苏州远景科技有限公司');
+
+    fake.clearCalls();
+    const moved = await sync(linkId);
+    expect(moved.status).toBe(422);
+    expect((moved.body as { error: { code: string } }).error.code).toBe('sheets.header_changed');
+    expect(Object.keys(fake.callCounts())).toEqual(['drive.files.get', 'spreadsheets.get']);
+  });
+
   it('unlinking deletes what the link kept of its rows; another link keeps its own', async () => {
     const first = await link();
     const otherId = fake.createSpreadsheet({
