@@ -40,6 +40,11 @@ export interface WorkCalendar {
    * Monday–Friday fallback was walked through.
    */
   addWorkdays(day: Day, n: number): EstimatedDay;
+  /**
+   * The Shanghai day a schedule was last entered (none: the package's data alone). A due day the
+   * calendar moves (`serviceDueOnWorkdays`) is a rule that changed that day (core/serviceCadence.ts).
+   */
+  readonly changedOn?: Day;
 }
 
 interface YearCalendar {
@@ -62,7 +67,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * data for that year entirely, 调休 included). Tables are built per year on first use, so walking
  * working days is an array scan, not date arithmetic per step.
  */
-export function workCalendar(schedules: readonly OfficialSchedule[] = []): WorkCalendar {
+export function workCalendar(schedules: readonly OfficialSchedule[] = [], changedOn?: Day): WorkCalendar {
   const entered = new Map<number, OfficialSchedule>(schedules.map((s) => [s.year, s]));
   const years = new Map<number, YearCalendar>();
 
@@ -79,6 +84,7 @@ export function workCalendar(schedules: readonly OfficialSchedule[] = []): WorkC
   };
 
   return {
+    ...(changedOn !== undefined ? { changedOn } : {}),
     isWorkday(day) {
       const [year, ordinal] = yearAndOrdinal(day);
       return yearCalendar(year).workdays[ordinal] === 1;

@@ -123,6 +123,24 @@ export const policySchema = z.object({
     })
     .strict()
     .optional(),
+  /**
+   * The day each rule a lapse deadline is computed by — R31 `followUp`, R32
+   * `reassignAfterNoServiceMonths`, R42 `gradeCadenceDays`, `serviceDueOnWorkdays` — last changed
+   * (switched on, off or to another value), kept by PUT /api/policy, not sent by administrators. A
+   * changed rule gives a record that was last served before that day a full first period from it
+   * (core/serviceCadence.ts): tightening a rule never makes a deadline that is already behind, so
+   * nobody is voided for a visit the new rule asked for before it applied. The day an entered
+   * working-day schedule changed is the calendar's (`WorkCalendar.changedOn`).
+   */
+  serviceRulesChangedOn: z
+    .object({
+      followUp: daySchema.optional(),
+      reassignAfterNoServiceMonths: daySchema.optional(),
+      gradeCadenceDays: daySchema.optional(),
+      serviceDueOnWorkdays: daySchema.optional(),
+    })
+    .strict()
+    .optional(),
   /** R44: the former holder of a lapsed record may not reclaim its customer for N days (0 = may at once). */
   poolCooldownDays: z.number().int().min(0).max(365).default(30),
   /** R45: most active registrations (pending, competing/queued, protected) one registrant may hold; null = no cap. */
@@ -191,6 +209,27 @@ export function serviceRulesSince(
   for (const rule of DATED_SERVICE_RULES) {
     if (next[rule] === null) continue;
     const day = previous[rule] === null ? today : previous.serviceRulesSince?.[rule];
+    if (day !== undefined) out[rule] = day;
+  }
+  return out;
+}
+
+/** The settings a lapse deadline is computed by, whose last change is dated (`serviceRulesChangedOn`). */
+export const CHANGE_DATED_SERVICE_RULES = [...DATED_SERVICE_RULES, 'serviceDueOnWorkdays'] as const;
+
+/**
+ * The `serviceRulesChangedOn` of `next` replacing `previous` on `today`: a setting whose value
+ * differs is dated today; the others keep their day.
+ */
+export function serviceRulesChangedOn(
+  previous: Policy,
+  next: Policy,
+  today: string,
+): NonNullable<Policy['serviceRulesChangedOn']> {
+  const out: NonNullable<Policy['serviceRulesChangedOn']> = {};
+  for (const rule of CHANGE_DATED_SERVICE_RULES) {
+    const changed = JSON.stringify(previous[rule]) !== JSON.stringify(next[rule]);
+    const day = changed ? today : previous.serviceRulesChangedOn?.[rule];
     if (day !== undefined) out[rule] = day;
   }
   return out;

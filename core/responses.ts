@@ -3,6 +3,7 @@
  * and the add-in checks every response with the very same ones, so the two cannot drift apart.
  */
 import { z } from 'zod';
+import { policySchema } from './policy.js';
 import {
   conflictSchema,
   daySchema,
@@ -168,6 +169,21 @@ export const calendarViewSchema = z.object({
   enteredAt: z.string().optional(),
 });
 
+/**
+ * What a change of rules (policy, calendar) voided before it applied: the records that had lapsed
+ * by today under the rules it replaced (R31, R32, R44), written as the sweep would.
+ */
+export const rulesChangeLapsesSchema = z.object({
+  voided: z.number().int().min(0),
+  /** Their registration numbers. */
+  numbers: z.array(z.string()),
+});
+export type RulesChangeLapsesResponse = z.infer<typeof rulesChangeLapsesSchema>;
+
+/** What PUT /api/policy answers: the policy now in force and what the change voided first. */
+export const policyPutResponseSchema = policySchema.extend({ lapsed: rulesChangeLapsesSchema });
+export type PolicyPutResponse = z.infer<typeof policyPutResponseSchema>;
+
 /** What entering a schedule answers: the year now, and open deadlines it would move (kept as promised). */
 export const calendarPutResponseSchema = z.object({
   calendar: calendarViewSchema,
@@ -181,4 +197,6 @@ export const calendarPutResponseSchema = z.object({
   ),
   /** Estimated deadlines the schedule confirmed (no longer marked estimated). */
   confirmed: z.number().int(),
+  lapsed: rulesChangeLapsesSchema,
 });
+export type CalendarPutResponse = z.infer<typeof calendarPutResponseSchema>;

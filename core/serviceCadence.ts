@@ -19,6 +19,12 @@
  *   the start) voids the record; months end-clamp (30 Nov + 3 months = 28 Feb).
  * - With `serviceDueOnWorkdays`, a due day on a rest day moves to the next working day of the
  *   calendar in force (holidays 放假 and make-up workdays 调休 included).
+ * - A deadline never falls before the day its rules last changed (policy `serviceRulesChangedOn`,
+ *   the calendar's `changedOn` when due days move to working days): a shorter interval, fewer
+ *   months or a new make-up workday that would put it there gives the record instead the full first
+ *   period a rule switched on that day gives (`nextServiceDue`, `noServiceDeadline`), so nobody is
+ *   voided for a visit the new rule asked for before it applied. A deadline the new rules put on or
+ *   after the change day stands: loosening a rule, or tightening it for a recent visit, applies.
  * A record lapses the day after its deadline; a follow-up on the deadline day itself is in time.
  */
 import type { WorkCalendar } from './calendar.js';
@@ -46,6 +52,7 @@ export type ServicePolicy = Pick<
   | 'reassignAfterNoServiceMonths'
   | 'serviceDueOnWorkdays'
   | 'serviceRulesSince'
+  | 'serviceRulesChangedOn'
 >;
 
 /** Which rule set a due day. */
@@ -167,14 +174,33 @@ export function nextServiceDue(
   if (clocks === undefined) return null;
   const days = serviceDays(facts.followUps, clocks.start);
   const last = days[days.length - 1];
-  return dueFrom(
-    last ?? clocks.start,
-    last === undefined,
-    facts.registration.grade,
-    policy,
-    calendar,
-    clocks.gradeFrom,
-  );
+  const base = last ?? clocks.start;
+  const grade = facts.registration.grade;
+  const due = dueFrom(base, last === undefined, grade, policy, calendar, clocks.gradeFrom);
+  const changedOn = dueRulesChangedOn(policy, calendar);
+  if (due === null || changedOn === undefined || due.due >= changedOn) return due;
+  // The new rules put the due day before they applied: the first period a rule switched on that day gives.
+  return dueFrom(changedOn, true, grade, policy, calendar, clocks.gradeFrom) ?? due;
+}
+
+/**
+ * The day the rules of R31's and R42's due days last changed: the interval or the grades' cadences,
+ * moving due days to working days, or — when due days move — the entered calendar.
+ */
+function dueRulesChangedOn(policy: ServicePolicy, calendar: WorkCalendar): Day | undefined {
+  const changed = policy.serviceRulesChangedOn;
+  return latest([
+    changed?.followUp,
+    changed?.gradeCadenceDays,
+    changed?.serviceDueOnWorkdays,
+    policy.serviceDueOnWorkdays ? calendar.changedOn : undefined,
+  ]);
+}
+
+function latest(days: readonly (Day | undefined)[]): Day | undefined {
+  let out: Day | undefined;
+  for (const day of days) if (day !== undefined && (out === undefined || day > out)) out = day;
+  return out;
 }
 
 /**
@@ -186,7 +212,11 @@ export function noServiceDeadline(facts: ServiceFacts, policy: ServicePolicy): D
   const start = serviceClockStart(facts, policy, 'reassignAfterNoServiceMonths');
   if (start === undefined) return null;
   const days = serviceDays(facts.followUps, start);
-  return addMonths(days[days.length - 1] ?? start, policy.reassignAfterNoServiceMonths);
+  const months = policy.reassignAfterNoServiceMonths;
+  const deadline = addMonths(days[days.length - 1] ?? start, months);
+  // Fewer months put the deadline before they applied: counted from the change day, as from a rule switched on.
+  const changedOn = policy.serviceRulesChangedOn?.reassignAfterNoServiceMonths;
+  return changedOn !== undefined && deadline < changedOn ? addMonths(changedOn, months) : deadline;
 }
 
 export interface LapseDeadline {

@@ -1,7 +1,13 @@
 /** Users, policy, audit and reports (notifications: notifyRoutes.ts). */
 import { Router } from 'express';
 import { dayOf } from '../../core/day.js';
-import { resolvePolicy, serviceRulesSince, type Policy, type PolicyInput } from '../../core/policy.js';
+import {
+  resolvePolicy,
+  serviceRulesChangedOn,
+  serviceRulesSince,
+  type Policy,
+  type PolicyInput,
+} from '../../core/policy.js';
 import { z } from 'zod';
 import { DomainError } from '../../core/problem.js';
 import { requireRole } from '../services/actor.js';
@@ -77,6 +83,8 @@ export function adminRoutes(
     // The days the service rules were switched on are the service's to keep, not the caller's: a
     // body echoing GET /api/policy back carries them and they are ignored.
     sent.delete('serviceRulesSince');
+    sent.delete('serviceRulesChangedOn');
+    sent.delete('lapsed');
     const input = Object.fromEntries(Object.entries(body).filter(([k]) => sent.has(k))) as PolicyInput;
     let resolved: Policy;
     try {
@@ -88,12 +96,15 @@ export function adminRoutes(
     const today = dayOf(clock());
     // What lapsed by today under the policy in force until now is written first, in the same write:
     // the new policy moves only deadlines not yet passed (LifecycleService.changeRules).
-    const policy = await lifecycle.changeRules('policy.update', async (tx) => {
+    const { result: policy, lapsed } = await lifecycle.changeRules('policy.update', async (tx) => {
       // A service rule (R31, R32, R42) switched on today applies from today: records are not voided
-      // for visits missed before it existed (core/serviceCadence.ts, serviceClockStart).
+      // for visits missed before it existed (core/serviceCadence.ts, serviceClockStart); one changed
+      // today never puts a deadline before today (serviceRulesChangedOn).
+      const previous = await registrations.policy(tx);
       const next: Policy = {
         ...resolved,
-        serviceRulesSince: serviceRulesSince(await registrations.policy(tx), resolved, today),
+        serviceRulesSince: serviceRulesSince(previous, resolved, today),
+        serviceRulesChangedOn: serviceRulesChangedOn(previous, resolved, today),
       };
       await tx.putPolicy(next);
       return next;
@@ -101,7 +112,7 @@ export function adminRoutes(
     // R19 (households joined or not) needs no re-key: every record keeps its household key, and the
     // policy only decides whether look-ups use it (core/matching.ts, identityKeys).
     await registrations.audit(a, 'policy.update', [], { preset: policy.preset });
-    res.json(policy);
+    res.json({ ...policy, lapsed });
   });
 
   router.get('/audit', async (req, res) => {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseGrade } from '../../core/row.js';
 import { makeDay, startOfDay } from '../../core/day.js';
 import { policySchema, presetNameSchema } from '../../core/policy.js';
+import { rulesChangeLapsesSchema } from '../../core/responses.js';
 import { MIN_RETENTION_YEARS } from '../../core/retention.js';
 import {
   cellValueSchema,
@@ -308,6 +309,8 @@ export const policyBodySchema = policySchema
   .partial()
   .extend({
     preset: presetNameSchema.optional(),
+    // A body echoing PUT's answer back carries what that change voided; it is ignored.
+    lapsed: rulesChangeLapsesSchema.optional(),
     // The stored policy keeps min(1) so a store written before still opens; a new setting obeys R39.
     retentionYears: z
       .number()
@@ -384,6 +387,7 @@ export {
   importResponseSchema,
   listResponseSchema,
   meResponseSchema,
+  policyPutResponseSchema,
   recordResponseSchema,
   resultsResponseSchema,
   reviewQueueResponseSchema,

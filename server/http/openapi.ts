@@ -220,9 +220,12 @@ export function openApiDocument(version: string): unknown {
     { query: api.poolQuerySchema, response: api.poolResponseSchema },
   );
   add('get', '/api/policy', 'The policy in force');
-  add('put', '/api/policy', 'Change the policy (admin): a preset plus overrides', {
-    body: api.policyBodySchema,
-  });
+  add(
+    'put',
+    '/api/policy',
+    'Change the policy (admin): a preset plus overrides. Records that had lapsed by today under the policy it replaces are voided first (R31, R32, R44); the answer is the policy now in force with `lapsed`, what that voided',
+    { body: api.policyBodySchema, response: api.policyPutResponseSchema },
+  );
   add('post', '/api/users', 'Create a user (admin); the token is returned once', {
     body: api.userBodySchema,
     response: api.userCreatedSchema,

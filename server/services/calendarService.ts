@@ -60,7 +60,36 @@ export type RulesChangeCause = 'policy.update' | 'calendar.update';
  * already passed.
  */
 export interface RulesChanger {
-  changeRules<T>(cause: RulesChangeCause, change: (tx: WriteTx) => Promise<T>): Promise<T>;
+  changeRules<T>(
+    cause: RulesChangeCause,
+    change: (tx: WriteTx) => Promise<T>,
+  ): Promise<{ result: T; lapsed: RulesChangeLapses }>;
+}
+
+/** What a change of rules voided first (lapsed by today under the rules it replaced); PUT answers say it. */
+export interface RulesChangeLapses {
+  voided: number;
+  /** Their registration numbers. */
+  numbers: string[];
+}
+
+/** The schedules administrators entered, as the store holds them in `tx`. */
+async function enteredSchedules(tx: ReadTx): Promise<StoredSchedule[]> {
+  const docs = await tx.listDocs(CALENDAR_COLLECTION);
+  return docs.map((d) => storedScheduleSchema.parse(d.value));
+}
+
+/**
+ * The calendar over these entered schedules (and the package's data for other years), dated by the
+ * latest entry: a due day it moves changed that day (core/serviceCadence.ts).
+ */
+function calendarOf(schedules: readonly StoredSchedule[]): WorkCalendar {
+  let changedOn: Day | undefined;
+  for (const s of schedules) {
+    const day = dayOf(new Date(s.enteredAt));
+    if (changedOn === undefined || day > changedOn) changedOn = day;
+  }
+  return workCalendar(schedules.map(scheduleOf), changedOn);
 }
 
 /**
@@ -68,8 +97,7 @@ export interface RulesChanger {
  * `tx`: what a change of rules compares against, whatever this instance has loaded so far.
  */
 export async function storedCalendar(tx: ReadTx): Promise<WorkCalendar> {
-  const docs = await tx.listDocs(CALENDAR_COLLECTION);
-  return workCalendar(docs.map((d) => scheduleOf(storedScheduleSchema.parse(d.value))));
+  return calendarOf(await enteredSchedules(tx));
 }
 
 /** Years outside which nobody needs a schedule (and which a typo in the URL would reach). */
@@ -108,8 +136,7 @@ export class CalendarService {
    * instance sharing a database learns of another instance's entry within one sweep interval.
    */
   async refresh(): Promise<void> {
-    const docs = await this.store.read((tx) => tx.listDocs(CALENDAR_COLLECTION));
-    const schedules = docs.map((d) => storedScheduleSchema.parse(d.value));
+    const schedules = await this.store.read(enteredSchedules);
     const same =
       schedules.length === this.entered.length &&
       schedules.every(
@@ -117,7 +144,7 @@ export class CalendarService {
       );
     if (same) return;
     this.entered = schedules;
-    this.current = workCalendar(schedules.map(scheduleOf));
+    this.current = calendarOf(schedules);
   }
 
   view(year: number): CalendarView {
@@ -149,7 +176,12 @@ export class CalendarService {
     actor: Actor,
     year: number,
     body: ScheduleBody,
-  ): Promise<{ calendar: CalendarView; moved: MovedDeadline[]; confirmed: number }> {
+  ): Promise<{
+    calendar: CalendarView;
+    moved: MovedDeadline[];
+    confirmed: number;
+    lapsed: RulesChangeLapses;
+  }> {
     requireRole(actor, ['admin'], '录入工作日安排', 'enter the working-day schedule');
     checkYear(year);
     const checked = validateSchedule(year, body);
@@ -166,15 +198,17 @@ export class CalendarService {
       enteredBy: actor.name,
       enteredAt: now.toISOString(),
     };
-    const others = this.entered.filter((s) => s.year !== year).map(scheduleOf);
-    const next = workCalendar([...others, checked.schedule]);
     const today = dayOf(now);
     if (this.rules === undefined) {
       // A wiring mistake, not the caller's: entering a schedule without the lapse pass would let it
       // move deadlines already passed.
       throw new Error('CalendarService.put needs the lifecycle to write lapses first (RulesChanger)');
     }
-    const { moved, confirmed } = await this.rules.changeRules('calendar.update', async (tx) => {
+    const { result, lapsed } = await this.rules.changeRules('calendar.update', async (tx) => {
+      // The years entered as the store holds them: another instance may have entered one since
+      // this one last refreshed.
+      const others = (await enteredSchedules(tx)).filter((s) => s.year !== year);
+      const next = calendarOf([...others, entry]);
       await tx.putDoc(CALENDAR_COLLECTION, String(year), entry);
       const policy: Policy = (await tx.getPolicy()) ?? DEFAULT_POLICY;
       const moved: MovedDeadline[] = [];
@@ -211,6 +245,7 @@ export class CalendarService {
       }
       return { moved, confirmed };
     });
+    const { moved, confirmed } = result;
     await this.refresh();
     await this.store.appendAudit([
       {
@@ -229,7 +264,7 @@ export class CalendarService {
         },
       },
     ]);
-    return { calendar: this.view(year), moved, confirmed };
+    return { calendar: this.view(year), moved, confirmed, lapsed };
   }
 
   /**

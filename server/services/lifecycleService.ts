@@ -49,7 +49,7 @@ import { notFound, type RegistrationService, type ServiceDeps } from './registra
 import { findRecord } from './recordPages.js';
 import { approve, findCandidates } from './rowEvaluation.js';
 import { assertVersion } from './changeService.js';
-import { storedCalendar, type RulesChangeCause } from './calendarService.js';
+import { storedCalendar, type RulesChangeCause, type RulesChangeLapses } from './calendarService.js';
 import { LifecycleSweep, writeLapse, type SweepRun } from './lifecycleSweep.js';
 import {
   invalidState,
@@ -520,8 +520,12 @@ export class LifecycleService {
    * sweep would, with its notices and the pool (R44), and the new rules apply only to deadlines not
    * yet passed. A change that throws writes nothing, the lapses included. Reads every protecting
    * record: a change of rules is rare, and a written pass cannot tell what the old rules decided.
+   * Answers the change's result and what the pass voided, for the caller's answer.
    */
-  async changeRules<T>(cause: RulesChangeCause, change: (tx: WriteTx) => Promise<T>): Promise<T> {
+  async changeRules<T>(
+    cause: RulesChangeCause,
+    change: (tx: WriteTx) => Promise<T>,
+  ): Promise<{ result: T; lapsed: RulesChangeLapses }> {
     const now = this.deps.clock();
     const today = dayOf(now);
     const system: Actor = { id: 'system', name: 'system', role: 'admin' };
@@ -550,12 +554,15 @@ export class LifecycleService {
       for (const record of ended) await partnerLeft(ctx, record);
       await ctx.notify.flush(tx);
       const result = await change(tx);
-      return { result, voided: ended.length, touched: [...ctx.touched] };
+      return { result, voided: ended.map((r) => r.no), touched: [...ctx.touched] };
     });
-    if (voided > 0) {
-      await this.registrations.audit(system, 'registration.lapse', touched, { voided, before: cause });
+    if (voided.length > 0) {
+      await this.registrations.audit(system, 'registration.lapse', touched, {
+        voided: voided.length,
+        before: cause,
+      });
     }
-    return result;
+    return { result, lapsed: { voided: voided.length, numbers: voided } };
   }
 
   // ---- internals ----

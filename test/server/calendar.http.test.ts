@@ -6,7 +6,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RowResult, SubmissionRow } from '../../core/schema.js';
-import type { CalendarView, MovedDeadline } from '../../server/services/calendarService.js';
+import { packageSchedule } from '../../core/calendar.js';
+import {
+  CalendarService,
+  type CalendarView,
+  type MovedDeadline,
+} from '../../server/services/calendarService.js';
 import type { RecordView } from '../../server/services/recordView.js';
 import type { AuditEntry } from '../../server/store/store.js';
 import { SYNTHETIC_2027 } from '../fixtures/calendar2027.js';
@@ -207,5 +212,32 @@ describe('entering a year', () => {
       actor: 'admin',
       details: { year: 2027, holidays: 2, workdays: 2, moved: 2, confirmed: 1 },
     });
+  });
+
+  it('[R12] the moved deadlines are reported from the years the store holds, not those this instance loaded', async () => {
+    svc = await startTestService({ now: at('2027-02-05') });
+    const wang = await svc.user('王磊', 'sales', '华东一部');
+    const early = await submit(wang, enterpriseRow(1));
+    expect(early).toMatchObject({ reviewDueBy: '2027-02-16', estimated: ['reviewDueBy'] });
+    // A second instance on the same store, loaded before the first enters 2027.
+    const { store, services } = svc.running;
+    const other = await CalendarService.open(store, services.clock, services.lifecycle);
+    const put = await svc.api(svc.adminToken).put<PutAnswer>('/api/calendar/2027', SYNTHETIC_2027);
+    expect(put.body.moved.map((m) => m.registrationNo)).toEqual([early.registrationNo]);
+    // The other instance enters 2026: the promise of 02-16 still differs from the entered 2027's 02-20.
+    const admin = { id: 'admin', name: 'admin', role: 'admin' as const };
+    const answer = await other.put(admin, 2026, packageSchedule(2026)!);
+    expect(answer.moved).toEqual([
+      {
+        registrationNo: early.registrationNo,
+        field: 'reviewDueBy',
+        stored: '2027-02-16',
+        wouldBe: '2027-02-20',
+      },
+    ]);
+    expect(answer.confirmed).toBe(0);
+    expect(answer.lapsed).toEqual({ voided: 0, numbers: [] });
+    // And it now reads 2027 as entered.
+    expect(other.view(2027).source).toBe('administrator');
   });
 });

@@ -8,7 +8,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { packageSchedule } from '../../core/calendar.js';
-import type { Policy } from '../../core/policy.js';
+import type { CalendarPutResponse, PolicyPutResponse } from '../../core/responses.js';
 import type { RowResult } from '../../core/schema.js';
 import type { RecordView } from '../../server/services/recordView.js';
 import type { AuditEntry } from '../../server/store/store.js';
@@ -22,8 +22,8 @@ let wang: string;
 let reviewer: string;
 let schema: string | undefined;
 
-async function setPolicy(body: Record<string, unknown>): Promise<Policy> {
-  const res = await svc.api(svc.adminToken).put<Policy>('/api/policy', body);
+async function setPolicy(body: Record<string, unknown>): Promise<PolicyPutResponse> {
+  const res = await svc.api(svc.adminToken).put<PolicyPutResponse>('/api/policy', body);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body;
 }
@@ -108,6 +108,8 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
           followUp: { firstWithinDays: 5, everyDays: 7 },
         });
         expect(policy.followUp).toEqual({ firstWithinDays: 5, everyDays: 7 });
+        // The answer says what the change voided first.
+        expect(policy.lapsed).toEqual({ voided: 1, numbers: [no] });
         // The change wrote the lapse the day decided, under the rules then in force.
         const lapsed = await record(no);
         expect(lapsed).toMatchObject({ status: 'void', reasonCode: 'followUp.lapsed' });
@@ -172,6 +174,92 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         expect((await record(no)).history.at(-1)).toMatchObject({
           details: { rule: 'R32', deadline: '2026-04-02' },
         });
+      });
+
+      it('[R31] a shorter interval never puts a deadline before the change day: the record gets a first period from it, is not voided, and a follow-up today keeps it', async () => {
+        const behind = await protectedOnMonday(68);
+        const recent = await protectedOnMonday(69);
+        svc.setNow(at('2026-03-03', '09:00'));
+        expect((await followUp(behind, '2026-03-03')).status).toBe(201);
+        expect((await followUp(recent, '2026-03-03')).status).toBe(201);
+        svc.setNow(at('2026-03-06', '09:00'));
+        expect((await followUp(recent, '2026-03-06')).status).toBe(201);
+        expect((await record(behind)).service).toMatchObject({ nextDue: '2026-03-10' });
+        expect((await record(recent)).service).toMatchObject({ nextDue: '2026-03-13' });
+        // Tue 03-10, the behind record's deadline day: every 5 days from now on. Under it the behind
+        // record was due Sun 03-08, moved to Mon 03-09 — yesterday, before the rule applied.
+        svc.setNow(at('2026-03-10', '08:00'));
+        const policy = await setPolicy({
+          preset: 'follow-up',
+          followUp: { firstWithinDays: 3, everyDays: 5 },
+          gradeCadenceDays: null,
+        });
+        expect(policy.lapsed).toEqual({ voided: 0, numbers: [] });
+        expect(policy.serviceRulesChangedOn).toMatchObject({ followUp: '2026-03-10' });
+        // As for a rule switched on today: the first period from today, Fri 03-13.
+        expect(await record(behind)).toMatchObject({
+          status: 'protected',
+          service: { nextDue: '2026-03-13', lapsesOn: '2026-03-14' },
+        });
+        // A deadline the shorter interval leaves on or after today stands: Fri 03-06 + 5 = Wed 03-11.
+        expect((await record(recent)).service).toMatchObject({
+          nextDue: '2026-03-11',
+          lapsesOn: '2026-03-12',
+        });
+        expect(await sweep()).toMatchObject({ voided: 0 });
+        expect((await followUp(behind, '2026-03-10')).status).toBe(201);
+        expect(await record(behind)).toMatchObject({
+          status: 'protected',
+          service: { nextDue: '2026-03-16' },
+        });
+        // The sweep after the floor still voids a record that then misses it.
+        svc.setNow(at('2026-03-12', '08:00'));
+        expect(await sweep()).toMatchObject({ voided: 1 });
+        expect(await record(recent)).toMatchObject({ status: 'void', reasonCode: 'followUp.lapsed' });
+        expect(await lapseAudits()).toEqual([]);
+      });
+
+      it('[R31] a policy sent again unchanged does not date the rules: a deadline already behind is voided as before', async () => {
+        const no = await protectedOnMonday(70);
+        svc.setNow(at('2026-03-06', '08:00'));
+        const policy = await setPolicy({ preset: 'follow-up' });
+        expect(policy.lapsed).toEqual({ voided: 1, numbers: [no] });
+        // Dated when the preset switched them on (beforeEach), not today.
+        const switchedOn = {
+          followUp: '2026-03-02',
+          gradeCadenceDays: '2026-03-02',
+          reassignAfterNoServiceMonths: '2026-03-02',
+          serviceDueOnWorkdays: '2026-03-02',
+        };
+        expect(policy.serviceRulesChangedOn).toEqual(switchedOn);
+        // PUT's answer sent back as a body: what it voided and the dates are the service's, ignored.
+        const echoed = await setPolicy(policy);
+        expect(echoed.lapsed).toEqual({ voided: 0, numbers: [] });
+        expect(echoed.serviceRulesChangedOn).toEqual(switchedOn);
+      });
+
+      it('[R32] fewer months never put the deadline before the change day: counted from it instead', async () => {
+        const r32 = { preset: 'follow-up', followUp: null, gradeCadenceDays: null };
+        await setPolicy({ ...r32, reassignAfterNoServiceMonths: 3 });
+        svc.setNow(at('2026-03-02', '09:00'));
+        const res = await svc.api(wang).post<{ results: RowResult[] }>('/api/registrations', {
+          rows: [enterpriseRow(71)],
+        });
+        const no = res.body.results[0]!.registrationNo!;
+        svc.setNow(at('2026-03-02', '10:00'));
+        await svc
+          .api(reviewer)
+          .post(`/api/registrations/${no}/review`, { decision: 'approve', reason: '资料齐全' });
+        expect((await record(no)).service).toMatchObject({ lapsesOn: '2026-06-03', lapseRule: 'R32' });
+        // Sun 05-10: two months from now on. Counted from approval the record would be void since 05-03.
+        svc.setNow(at('2026-05-10', '09:00'));
+        const policy = await setPolicy({ ...r32, reassignAfterNoServiceMonths: 2 });
+        expect(policy.lapsed).toEqual({ voided: 0, numbers: [] });
+        expect(await record(no)).toMatchObject({
+          status: 'protected',
+          service: { lapsesOn: '2026-07-11', lapseRule: 'R32' },
+        });
+        expect(await sweep()).toMatchObject({ voided: 0 });
       });
 
       it('[R31] a change refused (bad body) voids nothing', async () => {
@@ -260,8 +348,11 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
       it('[R31][R44] a day off entered after the deadline day does not move it: the change voids the record', async () => {
         const no = await protectedOnMonday(65);
         svc.setNow(at('2026-03-06', '08:00'));
-        const put = await svc.api(svc.adminToken).put('/api/calendar/2026', scheduleWithMarch5Off());
+        const put = await svc
+          .api(svc.adminToken)
+          .put<CalendarPutResponse>('/api/calendar/2026', scheduleWithMarch5Off());
         expect(put.status, JSON.stringify(put.body)).toBe(200);
+        expect(put.body.lapsed).toEqual({ voided: 1, numbers: [no] });
         expect(await record(no)).toMatchObject({ status: 'void', reasonCode: 'followUp.lapsed' });
         expect((await followUp(no, '2026-03-06')).status).toBe(409);
         expect(await sweep()).toMatchObject({ voided: 0 });
@@ -273,8 +364,11 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
       it('[R31] a day off entered on the deadline day moves it to the next working day', async () => {
         const no = await protectedOnMonday(66);
         svc.setNow(at('2026-03-05', '08:00'));
-        const put = await svc.api(svc.adminToken).put('/api/calendar/2026', scheduleWithMarch5Off());
+        const put = await svc
+          .api(svc.adminToken)
+          .put<CalendarPutResponse>('/api/calendar/2026', scheduleWithMarch5Off());
         expect(put.status).toBe(200);
+        expect(put.body.lapsed).toEqual({ voided: 0, numbers: [] });
         expect(await record(no)).toMatchObject({
           status: 'protected',
           service: { nextDue: '2026-03-06', lapsesOn: '2026-03-07' },
@@ -282,6 +376,34 @@ for (const storeKind of ['lowdb', 'postgres'] as const) {
         svc.setNow(at('2026-03-06', '08:00'));
         expect(await sweep()).toMatchObject({ voided: 0 });
         expect((await followUp(no, '2026-03-06')).status).toBe(201);
+        expect(await lapseAudits()).toEqual([]);
+      });
+
+      it('[R31] a make-up workday entered on a due day after it passed never puts the deadline before the entry day', async () => {
+        const no = await protectedOnMonday(72);
+        svc.setNow(at('2026-03-05', '09:00'));
+        expect((await followUp(no, '2026-03-05')).status).toBe(201);
+        svc.setNow(at('2026-03-07', '09:00'));
+        // Thu 03-05 + 7 = Thu 03-12; a follow-up on Sat 03-07 moves it to Sat 03-14 → Mon 03-16.
+        expect((await followUp(no, '2026-03-07')).status).toBe(201);
+        expect((await record(no)).service).toMatchObject({ nextDue: '2026-03-16' });
+        // Mon 03-16: Sat 03-14 entered as a 调休 workday — under it the record was due on Saturday.
+        svc.setNow(at('2026-03-16', '08:00'));
+        const shipped = packageSchedule(2026)!;
+        const put = await svc.api(svc.adminToken).put<CalendarPutResponse>('/api/calendar/2026', {
+          holidays: shipped.holidays,
+          workdays: [...shipped.workdays, '2026-03-14'],
+        });
+        expect(put.status, JSON.stringify(put.body)).toBe(200);
+        expect(put.body.lapsed).toEqual({ voided: 0, numbers: [] });
+        // The first period from the entry day: Thu 03-19.
+        expect(await record(no)).toMatchObject({
+          status: 'protected',
+          service: { nextDue: '2026-03-19', lapsesOn: '2026-03-20' },
+        });
+        expect(await sweep()).toMatchObject({ voided: 0 });
+        expect((await followUp(no, '2026-03-16')).status).toBe(201);
+        expect(await record(no)).toMatchObject({ status: 'protected' });
         expect(await lapseAudits()).toEqual([]);
       });
 

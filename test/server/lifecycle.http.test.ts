@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addWorkdays, PACKAGE_CALENDAR } from '../../core/calendar.js';
 import type { RowResult, SubmissionRow } from '../../core/schema.js';
 import type { Policy } from '../../core/policy.js';
+import type { PolicyPutResponse } from '../../core/responses.js';
 import type { NotificationView } from '../../server/services/notificationService.js';
 import { runReminders } from '../../server/notify/reminderScheduler.js';
 import { RECORD_PAGE } from '../../server/services/recordPages.js';
@@ -1411,13 +1412,19 @@ describe('reports, policy, users, audit', () => {
       sameDayTie: 'split',
     });
 
-    const office = await admin.put<Policy>('/api/policy', { preset: 'sales-office', reviewWorkdays: 5 });
+    const office = await admin.put<PolicyPutResponse>('/api/policy', {
+      preset: 'sales-office',
+      reviewWorkdays: 5,
+    });
     expect(office.body).toMatchObject({
       preset: 'sales-office',
       protection: { months: 2, from: 'registration' },
       reviewWorkdays: 5,
     });
-    expect((await svc.api(wang).get<Policy>('/api/policy')).body).toEqual(office.body);
+    // PUT answers the policy in force and what the change voided first (nothing: no cadences).
+    const { lapsed, ...inForce } = office.body;
+    expect(lapsed).toEqual({ voided: 0, numbers: [] });
+    expect((await svc.api(wang).get<Policy>('/api/policy')).body).toEqual(inForce);
 
     const res = await svc.api(wang).post<Results>('/api/registrations', { rows: [enterpriseRow(23)] });
     // reviewWorkdays 5: Mon 2026-11-23 → Mon 2026-11-30.
