@@ -7,11 +7,13 @@
  */
 import { presetPolicy, PRESET_NAMES, type Policy, type PresetName } from '../core/policy.js';
 import type { MessageKind } from './activity.js';
+import type { PolicyPutResponse } from '../core/responses.js';
 import { ApiError, type AdminUser, type ApiClient, type UserWithToken } from './apiClient.js';
 import { translate, type Language, type MessageKey, type MessageParams } from './i18n.js';
 import {
   parsePolicyForm,
   policyRows,
+  policySavedText,
   PRESET_LABELS,
   serviceFieldError,
   SETTINGS,
@@ -405,7 +407,7 @@ export class AdminPanel {
     this.policyErrors = [];
     this.showPolicyErrors();
     await this.host.run('progress.admin', async () => {
-      let saved: Policy;
+      let saved: PolicyPutResponse;
       try {
         saved = await this.api().putPolicy(form.input);
       } catch (err) {
@@ -418,9 +420,7 @@ export class AdminPanel {
       }
       this.policy = saved;
       this.renderPolicy(saved);
-      this.host.say('success', () =>
-        this.t('admin.policySaved', { preset: saved.preset, n: form.overrides.length }),
-      );
+      this.host.say('success', () => policySavedText(saved, form.overrides.length, this.host.language()));
     });
   }
 }

@@ -24,6 +24,7 @@ import {
   importResponseSchema,
   listResponseSchema,
   meResponseSchema,
+  policyPutResponseSchema,
   recordViewSchema,
   resultsResponseSchema,
   reviewQueueResponseSchema,
@@ -31,6 +32,7 @@ import {
   type HealthResponse,
   type ImportResponse,
   type MeResponse,
+  type PolicyPutResponse,
   type RecordView,
   type ReviewQueueResponse,
 } from '../core/responses.js';
@@ -215,8 +217,8 @@ export interface ApiClient {
   rotateToken(id: string): Promise<UserWithToken>;
   /** R38: disables `id` and moves its active registrations to the user named `to`. */
   handOver(id: string, to: string): Promise<HandOver>;
-  /** PUT /api/policy: a preset plus overrides; the policy now in force. */
-  putPolicy(input: PolicyInput): Promise<Policy>;
+  /** PUT /api/policy: a preset plus overrides; the policy now in force and what the change voided first. */
+  putPolicy(input: PolicyInput): Promise<PolicyPutResponse>;
   /** The 报表 figures for a month range (YYYY-MM; the current month when absent). */
   reviewReport(range?: { from?: string; to?: string }): Promise<ReportData>;
   /** Extension requests and objections waiting for a decision (reviewers). */
@@ -565,6 +567,6 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     enableUser: (id) => call('POST', `${userPath(id)}/enable`, adminUserSchema),
     rotateToken: (id) => call('POST', `${userPath(id)}/rotate-token`, userWithTokenSchema),
     handOver: (id, to) => call('POST', `${userPath(id)}/hand-over`, handOverSchema, { json: { to } }),
-    putPolicy: (input) => call('PUT', '/api/policy', policySchema, { json: input }),
+    putPolicy: (input) => call('PUT', '/api/policy', policyPutResponseSchema, { json: input }),
   };
 }

@@ -182,6 +182,8 @@ const ZH = {
   'admin.overridden': '已覆盖',
   'admin.policySave': '保存政策',
   'admin.policySaved': '政策已保存：预设 {preset}，{n} 项覆盖。',
+  'admin.policyLapsed':
+    '保存前，{n} 条报备已按原规则失效（未按时跟进或长期未服务），已作废并回到公海：{numbers}。',
   'admin.policyInvalid': '有 {n} 项设置不符合要求，见各项下方说明。',
   'progress.admin': '正在处理…',
   'role.sales': '销售',
@@ -380,6 +382,8 @@ const EN: Record<MessageKey, string> = {
   'admin.overridden': 'overridden',
   'admin.policySave': 'Save the policy',
   'admin.policySaved': 'Policy saved: preset {preset}, {n} overrides.',
+  'admin.policyLapsed':
+    'Before it applied, {n} registrations that had lapsed under the old rules (no follow-up or service in time) were voided and returned to the pool: {numbers}.',
   'admin.policyInvalid': '{n} settings are not valid; see the note under each.',
   'progress.admin': 'Working…',
   'role.sales': 'Sales',

@@ -14,6 +14,8 @@ import {
   type PolicyInput,
   type PresetName,
 } from '../core/policy.js';
+import type { PolicyPutResponse } from '../core/responses.js';
+import { translate, type Language } from './i18n.js';
 
 /** Top-level settings a preset can override (preset itself is chosen separately). */
 export type SettingKey = Exclude<keyof Policy, 'preset'>;
@@ -322,4 +324,22 @@ function zodFieldError(issue: z.core.$ZodIssue): FieldError {
 export function serviceFieldError(field: string | undefined, message: string, messageEn: string): FieldError {
   const top = (field ?? '').split('.')[0] ?? '';
   return { key: settingSpec(top)?.key ?? 'preset', message, messageEn };
+}
+
+/** Registration numbers a saved policy's message lists at most; the rest are counted. */
+export const LAPSED_NUMBERS_SHOWN = 10;
+
+/**
+ * What the pane says once PUT /api/policy answered: the preset and overrides saved, and — when the
+ * change first voided records that had lapsed under the old rules (R31, R32, R44) — how many, and
+ * which, so the administrator is not left to find them in the audit trail.
+ */
+export function policySavedText(saved: PolicyPutResponse, overrides: number, language: Language): string {
+  const text = translate(language, 'admin.policySaved', { preset: saved.preset, n: overrides });
+  const { voided, numbers } = saved.lapsed;
+  if (voided === 0) return text;
+  const shown = numbers.slice(0, LAPSED_NUMBERS_SHOWN).join(language === 'zh' ? '、' : ', ');
+  const more = numbers.length - LAPSED_NUMBERS_SHOWN;
+  const list = more > 0 ? `${shown} (+${more})` : shown;
+  return `${text} ${translate(language, 'admin.policyLapsed', { n: voided, numbers: list })}`;
 }

@@ -4,6 +4,7 @@ import { presetPolicy, resolvePolicy } from '../../core/policy.js';
 import {
   parsePolicyForm,
   policyRows,
+  policySavedText,
   serviceFieldError,
   SETTINGS,
   settingText,
@@ -17,6 +18,23 @@ function formOf(policy: ReturnType<typeof presetPolicy>): Record<string, string>
 }
 
 describe('policy view', () => {
+  it('[R31][R44] the saved message says how many records, and which, the change voided first (both languages)', () => {
+    const saved = { ...presetPolicy('follow-up'), lapsed: { voided: 0, numbers: [] } };
+    expect(policySavedText(saved, 2, 'zh')).toBe('政策已保存：预设 follow-up，2 项覆盖。');
+    expect(policySavedText(saved, 2, 'en')).toBe('Policy saved: preset follow-up, 2 overrides.');
+    const numbers = Array.from({ length: 12 }, (_, i) => `BB-2026-${String(i + 1).padStart(6, '0')}`);
+    const voided = { ...saved, lapsed: { voided: 12, numbers } };
+    const zh = policySavedText(voided, 2, 'zh');
+    expect(zh).toContain('12 条报备已按原规则失效');
+    expect(zh).toContain('BB-2026-000001、BB-2026-000002');
+    expect(zh).toContain('BB-2026-000010 (+2)');
+    expect(zh).not.toContain('BB-2026-000011');
+    const en = policySavedText({ ...saved, lapsed: { voided: 1, numbers: [numbers[0]!] } }, 0, 'en');
+    expect(en).toBe(
+      'Policy saved: preset follow-up, 0 overrides. Before it applied, 1 registrations that had lapsed under the old rules (no follow-up or service in time) were voided and returned to the pool: BB-2026-000001.',
+    );
+  });
+
   it('lists every setting but the preset, with both labels, and marks what differs from the preset', () => {
     const policy = resolvePolicy({ preset: 'channel', reviewWorkdays: 5 });
     const rows = policyRows(policy);
