@@ -5,6 +5,7 @@ import {
   DEFAULT_POLICY,
   presetPolicy,
   resolvePolicy,
+  serviceRulesChangedOn,
   serviceRulesSince,
   type Policy,
 } from '../../core/policy.js';
@@ -412,5 +413,87 @@ describe('serviceRulesSince: the days PUT /api/policy keeps', () => {
     const withoutR31: Policy = { ...on, followUp: null, serviceRulesSince: {} };
     expect(serviceRulesSince(dated, withoutR31, '2026-05-01')).toEqual({});
     expect(serviceRulesSince(withoutR31, on, '2026-06-01')).toEqual({ followUp: '2026-06-01' });
+  });
+});
+
+describe('a rule changed after the last visit never puts a deadline before its day (R31, R32, R42)', () => {
+  /** R31 every 5 days from now on, changed on `day`. */
+  const tighter = (day: string, extra: Partial<Policy> = {}): Policy => ({
+    ...resolvePolicy({ followUp: { firstWithinDays: 3, everyDays: 5 } }),
+    serviceRulesChangedOn: { followUp: day },
+    ...extra,
+  });
+
+  it('[R31] a deadline the new interval puts before the change day: the first period from it instead', () => {
+    // Visit Tue 03-03; every 5 days → Sun 03-08, behind a change on Tue 03-10.
+    const record = facts('2026-03-02', ['2026-03-03']);
+    expect(nextServiceDue(record, tighter('2026-03-10'), cal)).toEqual({ due: '2026-03-13', rule: 'R31' });
+    expect(lapseDecision(record, tighter('2026-03-10'), cal, '2026-03-10')).toBeNull();
+    expect(lapseDecision(record, tighter('2026-03-10'), cal, '2026-03-14')).toEqual({
+      deadline: '2026-03-13',
+      rule: 'R31',
+    });
+    // Without the change's day (a policy stored before it existed) the old behaviour stays.
+    expect(
+      lapseDecision(record, { ...tighter('2026-03-10'), serviceRulesChangedOn: {} }, cal, '2026-03-10'),
+    ).toEqual({ deadline: '2026-03-08', rule: 'R31' });
+  });
+
+  it('[R31] a deadline on or after the change day stands, and a visit after the change counts as usual', () => {
+    expect(nextServiceDue(facts('2026-03-02', ['2026-03-06']), tighter('2026-03-10'), cal)?.due).toBe(
+      '2026-03-11',
+    );
+    // On the change day itself: the holder still has that day.
+    expect(nextServiceDue(facts('2026-03-02', ['2026-03-05']), tighter('2026-03-10'), cal)?.due).toBe(
+      '2026-03-10',
+    );
+    expect(
+      nextServiceDue(facts('2026-03-02', ['2026-03-03', '2026-03-10']), tighter('2026-03-10'), cal)?.due,
+    ).toBe('2026-03-15');
+  });
+
+  it('[R31] the calendar entry counts only when due days move to working days', () => {
+    // A due day on Sat 03-14 under a calendar that makes it a workday, entered Mon 03-16.
+    const saturdayWorks = workCalendar(
+      [{ year: 2026, holidays: [], workdays: ['2026-03-14'] }],
+      '2026-03-16',
+    );
+    const record = facts('2026-03-02', ['2026-03-07']);
+    const onWorkdays = { ...R31, serviceDueOnWorkdays: true };
+    expect(nextServiceDue(record, onWorkdays, saturdayWorks)?.due).toBe('2026-03-19');
+    // Without serviceDueOnWorkdays the calendar moves nothing, so its day is no change of rules.
+    expect(nextServiceDue(record, R31, saturdayWorks)?.due).toBe('2026-03-14');
+  });
+
+  it('[R42] a stricter grade cadence is floored the same way (its first period from the change day)', () => {
+    const policy: Policy = { ...GRADES, serviceRulesChangedOn: { gradeCadenceDays: '2026-03-20' } };
+    // Graded A (7 days), visited 03-03 → 03-10, behind a change on 03-20 → 03-27.
+    expect(nextServiceDue(facts('2026-03-02', ['2026-03-03'], 'A'), policy, cal)).toEqual({
+      due: '2026-03-27',
+      rule: 'R42',
+    });
+  });
+
+  it('[R32] fewer months that put the deadline before the change day count from it', () => {
+    const policy: Policy = {
+      ...resolvePolicy({ reassignAfterNoServiceMonths: 2 }),
+      serviceRulesChangedOn: { reassignAfterNoServiceMonths: '2026-05-10' },
+    };
+    expect(noServiceDeadline(facts('2026-03-02'), policy)).toBe('2026-07-10');
+    // Served 04-01: 06-01 is after the change day and stands.
+    expect(noServiceDeadline(facts('2026-03-02', ['2026-04-01']), policy)).toBe('2026-06-01');
+    // Another setting's change day does not move R32.
+    const other: Policy = { ...policy, serviceRulesChangedOn: { followUp: '2026-05-10' } };
+    expect(noServiceDeadline(facts('2026-03-02'), other)).toBe('2026-05-02');
+  });
+
+  it('dates only the settings whose value changed (serviceRulesChangedOn)', () => {
+    const before: Policy = { ...FOLLOW_UP, serviceRulesChangedOn: { followUp: '2026-01-05' } };
+    const after = resolvePolicy({ preset: 'follow-up', reassignAfterNoServiceMonths: 2 });
+    expect(serviceRulesChangedOn(before, after, '2026-03-10')).toEqual({
+      followUp: '2026-01-05',
+      reassignAfterNoServiceMonths: '2026-03-10',
+    });
+    expect(serviceRulesChangedOn(before, FOLLOW_UP, '2026-03-10')).toEqual({ followUp: '2026-01-05' });
   });
 });
