@@ -25,7 +25,7 @@ const storedScheduleSchema = z.object({
   enteredBy: z.string(),
   enteredAt: z.string(),
 });
-type StoredSchedule = z.infer<typeof storedScheduleSchema>;
+export type StoredSchedule = z.infer<typeof storedScheduleSchema>;
 
 /** What `GET /api/calendar/:year` answers. */
 export interface CalendarView {
@@ -62,8 +62,14 @@ export type RulesChangeCause = 'policy.update' | 'calendar.update';
 export interface RulesChanger {
   changeRules<T>(
     cause: RulesChangeCause,
-    change: (tx: WriteTx) => Promise<T>,
+    change: (tx: WriteTx, before: EnteredCalendar) => Promise<T>,
   ): Promise<{ result: T; lapsed: RulesChangeLapses }>;
+}
+
+/** The entered schedules as the store holds them, and the calendar they make. */
+export interface EnteredCalendar {
+  schedules: StoredSchedule[];
+  calendar: WorkCalendar;
 }
 
 /** What a change of rules voided first (lapsed by today under the rules it replaced); PUT answers say it. */
@@ -97,7 +103,13 @@ function calendarOf(schedules: readonly StoredSchedule[]): WorkCalendar {
  * `tx`: what a change of rules compares against, whatever this instance has loaded so far.
  */
 export async function storedCalendar(tx: ReadTx): Promise<WorkCalendar> {
-  return calendarOf(await enteredSchedules(tx));
+  return (await enteredCalendar(tx)).calendar;
+}
+
+/** The entered schedules read in `tx`, once, with their calendar: a change of rules hands it to the change. */
+export async function enteredCalendar(tx: ReadTx): Promise<EnteredCalendar> {
+  const schedules = await enteredSchedules(tx);
+  return { schedules, calendar: calendarOf(schedules) };
 }
 
 /** Years outside which nobody needs a schedule (and which a typo in the URL would reach). */
@@ -204,10 +216,10 @@ export class CalendarService {
       // move deadlines already passed.
       throw new Error('CalendarService.put needs the lifecycle to write lapses first (RulesChanger)');
     }
-    const { result, lapsed } = await this.rules.changeRules('calendar.update', async (tx) => {
-      // The years entered as the store holds them: another instance may have entered one since
-      // this one last refreshed.
-      const others = (await enteredSchedules(tx)).filter((s) => s.year !== year);
+    const { result, lapsed } = await this.rules.changeRules('calendar.update', async (tx, before) => {
+      // The years entered as the store holds them (read once, for the lapse pass too): another
+      // instance may have entered one since this one last refreshed.
+      const others = before.schedules.filter((s) => s.year !== year);
       const next = calendarOf([...others, entry]);
       await tx.putDoc(CALENDAR_COLLECTION, String(year), entry);
       const policy: Policy = (await tx.getPolicy()) ?? DEFAULT_POLICY;

@@ -49,7 +49,12 @@ import { notFound, type RegistrationService, type ServiceDeps } from './registra
 import { findRecord } from './recordPages.js';
 import { approve, findCandidates } from './rowEvaluation.js';
 import { assertVersion } from './changeService.js';
-import { storedCalendar, type RulesChangeCause, type RulesChangeLapses } from './calendarService.js';
+import {
+  enteredCalendar,
+  type EnteredCalendar,
+  type RulesChangeCause,
+  type RulesChangeLapses,
+} from './calendarService.js';
 import { LifecycleSweep, writeLapse, type SweepRun } from './lifecycleSweep.js';
 import {
   invalidState,
@@ -520,18 +525,20 @@ export class LifecycleService {
    * sweep would, with its notices and the pool (R44), and the new rules apply only to deadlines not
    * yet passed. A change that throws writes nothing, the lapses included. Reads every protecting
    * record: a change of rules is rare, and a written pass cannot tell what the old rules decided.
-   * Answers the change's result and what the pass voided, for the caller's answer.
+   * The change gets the entered schedules the pass read (a calendar entry builds on them). Answers
+   * the change's result and what the pass voided, for the caller's answer.
    */
   async changeRules<T>(
     cause: RulesChangeCause,
-    change: (tx: WriteTx) => Promise<T>,
+    change: (tx: WriteTx, before: EnteredCalendar) => Promise<T>,
   ): Promise<{ result: T; lapsed: RulesChangeLapses }> {
     const now = this.deps.clock();
     const today = dayOf(now);
     const system: Actor = { id: 'system', name: 'system', role: 'admin' };
     const { result, voided, touched } = await this.deps.store.write(async (tx) => {
       const policy = await this.registrations.policy(tx);
-      const calendar = await storedCalendar(tx);
+      const before = await enteredCalendar(tx);
+      const calendar = before.calendar;
       const ctx: ActionContext = {
         tx,
         actor: system,
@@ -553,7 +560,7 @@ export class LifecycleService {
       // As in the sweep: shares are told their partner left once every lapse is written.
       for (const record of ended) await partnerLeft(ctx, record);
       await ctx.notify.flush(tx);
-      const result = await change(tx);
+      const result = await change(tx, before);
       return { result, voided: ended.map((r) => r.no), touched: [...ctx.touched] };
     });
     if (voided.length > 0) {
