@@ -383,7 +383,7 @@ const EN: Record<MessageKey, string> = {
   'admin.policySave': 'Save the policy',
   'admin.policySaved': 'Policy saved: preset {preset}, {n} overrides.',
   'admin.policyLapsed':
-    'Before it applied, {n} registrations that had lapsed under the old rules (no follow-up or service in time) were voided and returned to the pool: {numbers}.',
+    'Before it applied, lapsed registrations under the old rules (no follow-up or service in time) were voided and returned to the pool: {n} — {numbers}.',
   'admin.policyInvalid': '{n} settings are not valid; see the note under each.',
   'progress.admin': 'Working…',
   'role.sales': 'Sales',

@@ -310,7 +310,9 @@ export const policyBodySchema = policySchema
   .extend({
     preset: presetNameSchema.optional(),
     // A body echoing PUT's answer back carries what that change voided; it is ignored.
-    lapsed: rulesChangeLapsesSchema.optional(),
+    lapsed: rulesChangeLapsesSchema
+      .optional()
+      .describe('Ignored: what an earlier change voided, as PUT answers it (a body echoing the answer back)'),
     // The stored policy keeps min(1) so a store written before still opens; a new setting obeys R39.
     retentionYears: z
       .number()

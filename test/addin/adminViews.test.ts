@@ -31,7 +31,7 @@ describe('policy view', () => {
     expect(zh).not.toContain('BB-2026-000011');
     const en = policySavedText({ ...saved, lapsed: { voided: 1, numbers: [numbers[0]!] } }, 0, 'en');
     expect(en).toBe(
-      'Policy saved: preset follow-up, 0 overrides. Before it applied, 1 registrations that had lapsed under the old rules (no follow-up or service in time) were voided and returned to the pool: BB-2026-000001.',
+      'Policy saved: preset follow-up, 0 overrides. Before it applied, lapsed registrations under the old rules (no follow-up or service in time) were voided and returned to the pool: 1 — BB-2026-000001.',
     );
   });
 

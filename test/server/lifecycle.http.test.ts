@@ -1572,5 +1572,10 @@ describe('GET /api/openapi.json', () => {
     expect(served).toEqual(expect.arrayContaining(issue));
     // Whatever the app serves, including routes added later, must be in the document.
     expect(served.filter((e) => !documented.has(e))).toEqual([]);
+    // [R31][R44] the answers of a change of rules say what it voided first.
+    const answer = (path: string) =>
+      JSON.stringify((doc.paths[path]?.put as { responses?: unknown } | undefined)?.responses ?? null);
+    expect(answer('/api/policy')).toContain('"lapsed"');
+    expect(answer('/api/calendar/{year}')).toContain('"lapsed"');
   });
 });
