@@ -9,30 +9,16 @@ import { DomainError, problem, type Problem } from '../core/problem.js';
 import { refuseParseErrors, usageProblem } from './cliParseProblem.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
-import {
-  FIRST_ADMIN_NAME,
-  VERSION,
-  configuredStoreExists,
-  ensureAdmin,
-  openStore,
-  startService,
-} from './service.js';
-import { createUser, userExists } from './services/userService.js';
 import { ROLES, type Role } from './store/store.js';
+import type { ImportCommandOptions } from './import/importCommand.js';
+import type { runStoreCopy } from './storeCommand.js';
 import { callService, findService, serviceError, serviceJson, serviceToken } from './serviceClient.js';
-import { runImportCommand, type ImportCommandOptions } from './import/importCommand.js';
-import { describeCalendar, readScheduleFile, setCalendar, showCalendar } from './calendarCommand.js';
-import { runBackup, runRekey, runRestore, runStoreCopy } from './storeCommand.js';
-import {
-  describeLinked,
-  describeLinks,
-  describeSync,
-  linkSheet,
-  listLinks,
-  setPaused,
-  syncSheet,
-  unlinkSheet,
-} from './sheets/sheetsCommand.js';
+import { VERSION } from './version.js';
+
+// Each command loads what it runs when it runs (import() in its action): the service, the import,
+// the store commands and the Sheets client are some 300 modules, which `bin/baobei.js` transforms
+// through tsx at every start — 1–2 s for `--version` or `--help` on an idle machine, 5–10 s on a
+// loaded one, before this.
 
 const URL_HELP =
   'URL of the running service (default: BAOBEI_URL, else the one the service recorded in the data dir)';
@@ -49,6 +35,7 @@ export function buildProgram(): Command {
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger(config.logLevel);
+      const { startService } = await import('./service.js');
       const running = await startService(config, { logger, say: (line) => console.log(line) });
       const stop = async (signal: string) => {
         logger.info({ signal }, 'shutting down');
@@ -105,6 +92,7 @@ export function buildProgram(): Command {
     .option('--url <url>', URL_HELP)
     .action(async (file: string, opts: ImportCommandOptions & { dryRun: boolean }) => {
       const config = loadConfig();
+      const { runImportCommand } = await import('./import/importCommand.js');
       console.log(await runImportCommand(file, opts, config));
     });
 
@@ -124,6 +112,7 @@ export function buildProgram(): Command {
     )
     .option('--url <url>', 'URL of a running service (default BAOBEI_URL or http://localhost:PORT)')
     .action(async (yearText: string, file: string, opts: { token?: string; url?: string }) => {
+      const { describeCalendar, readScheduleFile, setCalendar } = await import('./calendarCommand.js');
       const config = loadConfig();
       const year = yearOf(yearText);
       const body = await readScheduleFile(file, year);
@@ -143,6 +132,7 @@ export function buildProgram(): Command {
     .option('--token <token>', 'token for a running service')
     .option('--url <url>', 'URL of a running service')
     .action(async (yearText: string, opts: { token?: string; url?: string }) => {
+      const { describeCalendar, showCalendar } = await import('./calendarCommand.js');
       const config = loadConfig();
       for (const line of describeCalendar(await showCalendar(config, yearOf(yearText), opts)))
         console.log(line);
@@ -165,6 +155,7 @@ export function buildProgram(): Command {
         spreadsheet: string,
         opts: { sheet: string; team: string; owner?: string; url?: string; token?: string },
       ) => {
+        const { describeLinked, linkSheet } = await import('./sheets/sheetsCommand.js');
         const { url, token, ...rest } = opts;
         const linked = await linkSheet(loadConfig(), { spreadsheet, ...rest }, { url, token });
         for (const line of describeLinked(linked)) console.log(line);
@@ -176,6 +167,7 @@ export function buildProgram(): Command {
     .option('--url <url>', URL_HELP)
     .option('--token <token>', TOKEN_HELP)
     .action(async (opts: { url?: string; token?: string }) => {
+      const { describeLinks, listLinks } = await import('./sheets/sheetsCommand.js');
       for (const line of describeLinks(await listLinks(loadConfig(), opts))) console.log(line);
     });
   for (const [name, paused] of [
@@ -189,6 +181,7 @@ export function buildProgram(): Command {
       .option('--url <url>', URL_HELP)
       .option('--token <token>', TOKEN_HELP)
       .action(async (nameOrId: string, opts: { url?: string; token?: string }) => {
+        const { setPaused } = await import('./sheets/sheetsCommand.js');
         const link = await setPaused(loadConfig(), nameOrId, paused, opts);
         console.log(
           paused
@@ -204,6 +197,7 @@ export function buildProgram(): Command {
     .option('--url <url>', URL_HELP)
     .option('--token <token>', TOKEN_HELP)
     .action(async (nameOrId: string, opts: { url?: string; token?: string }) => {
+      const { unlinkSheet } = await import('./sheets/sheetsCommand.js');
       const link = await unlinkSheet(loadConfig(), nameOrId, opts);
       console.log(`已取消链接 / unlinked: ${link.id} (${link.sheet})`);
     });
@@ -215,6 +209,7 @@ export function buildProgram(): Command {
     .option('--url <url>', URL_HELP)
     .option('--token <token>', TOKEN_HELP)
     .action(async (nameOrId: string, opts: { dryRun: boolean; url?: string; token?: string }) => {
+      const { describeSync, syncSheet } = await import('./sheets/sheetsCommand.js');
       const { dryRun, ...via } = opts;
       console.log(describeSync(await syncSheet(loadConfig(), nameOrId, dryRun, via)));
     });
@@ -237,6 +232,7 @@ export function buildProgram(): Command {
     .option('--to-pg-schema <schema>', 'target PostgreSQL schema, when both are PostgreSQL')
     .option('--force', 'replace a target that holds data (it is kept aside, renamed)', false)
     .action(async (opts: Parameters<typeof runStoreCopy>[1]) => {
+      const { runStoreCopy } = await import('./storeCommand.js');
       const config = loadConfig();
       await runStoreCopy(config, opts, (line) => console.log(line));
     });
@@ -251,6 +247,7 @@ export function buildProgram(): Command {
       'check every record even when the recorded rules are current (after an older release ran on the store)',
     )
     .action(async (opts: { force?: boolean }) => {
+      const { runRekey } = await import('./storeCommand.js');
       await runRekey(loadConfig(), (line) => console.log(line), { force: opts.force === true });
     });
 
@@ -261,6 +258,7 @@ export function buildProgram(): Command {
     .option('--url <url>', URL_HELP)
     .option('--token <token>', TOKEN_HELP)
     .action(async (file: string, opts: { url?: string; token?: string }) => {
+      const { runBackup } = await import('./storeCommand.js');
       const config = loadConfig();
       const header = await runBackup(config, file, opts);
       console.log(`备份已写入 / backup written: ${file} (${header.createdAt}, ${header.store})`);
@@ -278,6 +276,7 @@ export function buildProgram(): Command {
       'restore into this PostgreSQL schema (default BAOBEI_PG_SCHEMA; URL from DATABASE_URL)',
     )
     .action(async (file: string, opts: { dataDir?: string; pgUrl?: string; pgSchema?: string }) => {
+      const { runRestore } = await import('./storeCommand.js');
       const config = loadConfig();
       await runRestore(config, file, opts, (line) => console.log(line));
       console.log('已恢复 / restored');
@@ -322,6 +321,8 @@ async function addUser(
     if (!res.ok || body.token === undefined) throw serviceError(res, body);
     return { ...input, token: body.token };
   }
+  const { FIRST_ADMIN_NAME, configuredStoreExists, ensureAdmin, openStore } = await import('./service.js');
+  const { createUser, userExists } = await import('./services/userService.js');
   // A store not there yet is made on opening, with its first administrator (FIRST_ADMIN_NAME) and
   // admin.token: adding that name would be refused after both were made, so it is refused first.
   if (input.name === FIRST_ADMIN_NAME && !(await configuredStoreExists(config))) {

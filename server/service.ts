@@ -46,24 +46,7 @@ import { OutboxWorker } from './notify/outboxWorker.js';
 import { ReminderSweep } from './notify/reminderScheduler.js';
 import { ROBOTS_COLLECTION, loadRobots } from './notify/notifySettings.js';
 import { redactRobot } from './notify/channelSettings.js';
-
-/** The package version, from package.json one level up from the sources, or two from the build in dist/. */
-export const VERSION: string = packageVersion();
-
-function packageVersion(): string {
-  for (const candidate of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as {
-        name?: string;
-        version: string;
-      };
-      if (pkg.name === 'baobei') return pkg.version;
-    } catch {
-      // not there: try the next level
-    }
-  }
-  return '0.0.0';
-}
+import { VERSION } from './version.js';
 
 export interface RunningService {
   url: string;
