@@ -68,3 +68,5 @@ export function forbidden(what: string, whatEn: string): DomainError {
 export function requireRole(actor: Actor, roles: readonly Role[], what: string, whatEn: string): void {
   if (!roles.includes(actor.role)) throw forbidden(what, whatEn);
 }
+/** Who the service's own writes are done as: the sweep, a change of rules' lapse pass, expired files' removal. */
+export const SYSTEM_ACTOR: Actor = { id: 'system', name: 'system', role: 'admin' };

@@ -7,7 +7,7 @@
 import { DomainError, problem, type Problem } from '../../core/problem.js';
 import type { FileVault, VaultFile } from '../store/fileVault.js';
 import type { AuditEntry, Store } from '../store/store.js';
-import { forbidden, type Actor } from './actor.js';
+import { SYSTEM_ACTOR, forbidden, type Actor } from './actor.js';
 
 export interface FileSettings {
   /** Days a report and annotated workbook are kept (BAOBEI_FILE_RETENTION_DAYS). */
@@ -139,10 +139,9 @@ export class ImportFiles {
     const expired = await this.deps.vault.list({ expiredAt: now });
     const removed: VaultFile[] = [];
     for (const file of expired) if (await this.deps.vault.remove(file.key)) removed.push(file);
-    const system: Actor = { id: 'system', name: 'system', role: 'admin' };
     await this.audit(
       removed.map((f) => ({
-        ...this.entry(system, 'file.delete', f, { reason: 'expired' }),
+        ...this.entry(SYSTEM_ACTOR, 'file.delete', f, { reason: 'expired' }),
         actorRole: 'system',
       })),
     );

@@ -41,7 +41,7 @@ import {
 } from '../../core/schema.js';
 import { cadencesOn, lapseDecision, lapsedProblem } from '../../core/serviceCadence.js';
 import type { WriteTx } from '../store/store.js';
-import { forbidden, isHolder, isOwnRecord, reviews, type Actor } from './actor.js';
+import { SYSTEM_ACTOR, forbidden, isHolder, isOwnRecord, reviews, type Actor } from './actor.js';
 import { Notifier } from './notifier.js';
 import { splitPartnerOf } from '../store/splitPartner.js';
 import { recordView, type RecordView } from './recordView.js';
@@ -534,14 +534,13 @@ export class LifecycleService {
   ): Promise<{ result: T; lapsed: RulesChangeLapses }> {
     const now = this.deps.clock();
     const today = dayOf(now);
-    const system: Actor = { id: 'system', name: 'system', role: 'admin' };
     const { result, voided, touched } = await this.deps.store.write(async (tx) => {
       const policy = await this.registrations.policy(tx);
       const before = await enteredCalendar(tx);
       const calendar = before.calendar;
       const ctx: ActionContext = {
         tx,
-        actor: system,
+        actor: SYSTEM_ACTOR,
         policy,
         now: now.toISOString(),
         today,
@@ -564,7 +563,7 @@ export class LifecycleService {
       return { result, voided: ended.map((r) => r.no), touched: [...ctx.touched] };
     });
     if (voided.length > 0) {
-      await this.registrations.audit(system, 'registration.lapse', touched, {
+      await this.registrations.audit(SYSTEM_ACTOR, 'registration.lapse', touched, {
         voided: voided.length,
         before: cause,
       });

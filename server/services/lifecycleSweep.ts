@@ -18,7 +18,7 @@ import {
 } from '../../core/serviceCadence.js';
 import type { ReadTx } from '../store/store.js';
 import { splitPartnerOf } from '../store/splitPartner.js';
-import type { Actor } from './actor.js';
+import { SYSTEM_ACTOR } from './actor.js';
 import { STORE_META_COLLECTION } from './identityRekey.js';
 import { Notifier } from './notifier.js';
 import { PassCoverage } from './passCoverage.js';
@@ -58,7 +58,6 @@ export interface SweepRun {
 }
 
 /** Who the sweep and the catch-up act as, in history entries and the audit trail. */
-const SYSTEM: Actor = { id: 'system', name: 'system', role: 'admin' };
 
 /** The sweep and the share catch-up; the lifecycle service hands its sweep() and catchUpShares() here. */
 export class LifecycleSweep {
@@ -92,7 +91,7 @@ export class LifecycleSweep {
       const sweepPass = await this.sweepCoverage.begin(tx, { day: today, policy, calendar });
       const ctx: ActionContext = {
         tx,
-        actor: SYSTEM,
+        actor: SYSTEM_ACTOR,
         policy,
         now: now.toISOString(),
         today,
@@ -166,7 +165,7 @@ export class LifecycleSweep {
     // Only once the write committed: a sweep that failed leaves the next to read in full.
     this.sweepCoverage.covers(counts.sweepPass);
     if (counts.touched.length > 0) {
-      await this.registrations.audit(SYSTEM, 'registration.sweep', counts.touched, {
+      await this.registrations.audit(SYSTEM_ACTOR, 'registration.sweep', counts.touched, {
         expired: counts.expired,
         voided: counts.voided,
       });
@@ -201,7 +200,7 @@ export class LifecycleSweep {
       if (await done(tx)) return [];
       const ctx: ActionContext = {
         tx,
-        actor: SYSTEM,
+        actor: SYSTEM_ACTOR,
         policy: await this.registrations.policy(tx),
         now: now.toISOString(),
         today: dayOf(now),
@@ -222,7 +221,8 @@ export class LifecycleSweep {
       await tx.putDoc(STORE_META_COLLECTION, SHARE_CATCH_UP_KEY, { at: ctx.now, written: ctx.touched.size });
       return [...ctx.touched];
     });
-    if (touched.length > 0) await this.registrations.audit(SYSTEM, 'registration.share_catch_up', touched);
+    if (touched.length > 0)
+      await this.registrations.audit(SYSTEM_ACTOR, 'registration.share_catch_up', touched);
     return touched.length;
   }
 
