@@ -552,7 +552,7 @@ export class LifecycleService {
         for (const record of await tx.recordsWithStatus(PROTECTING_STATUSES)) {
           const lapse = lapseDecision(record, policy, calendar, today);
           if (lapse === null) continue;
-          await writeLapse(ctx, record, lapse, this.calendar());
+          await writeLapse(ctx, record, lapse, calendar);
           ended.push(record);
         }
       }
